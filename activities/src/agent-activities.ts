@@ -1,0 +1,15 @@
+import type { AgentCapability, SqlQueryInputT, SqlQueryOutputT } from '@vansales/protocol';
+
+/**
+ * Activities that run on a site, on the task queue `connector.<connectorId>`. The gateway node
+ * that holds the agent's WebSocket implements them by forwarding each task to the agent.
+ * Workflows import this type only.
+ */
+export interface AgentActivities {
+  sqlQuery(input: SqlQueryInputT): Promise<SqlQueryOutputT>;
+}
+
+/** Which agent operation each activity forwards to. */
+export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCapability } = {
+  sqlQuery: 'sql.query',
+};

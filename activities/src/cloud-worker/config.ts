@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { TemporalConfig } from '@vansales/temporal-config';
+
+export const CloudWorkerConfig = TemporalConfig.extend({
+  /** Prebuilt workflow bundle (made by the build); without it the worker bundles workflows at start. */
+  VSC_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  /** How many workflow tasks run at once. */
+  VSC_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type CloudWorkerConfig = z.infer<typeof CloudWorkerConfig>;
+
+export function loadCloudWorkerConfig(env: NodeJS.ProcessEnv = process.env): CloudWorkerConfig {
+  const parsed = CloudWorkerConfig.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid cloud worker configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

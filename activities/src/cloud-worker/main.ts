@@ -1,0 +1,25 @@
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadCloudWorkerConfig } from './config';
+import { createCloudWorker } from './cloud-worker';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadCloudWorkerConfig();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createCloudWorker(config, connection);
+  process.stdout.write(`cloud worker polling ${config.TEMPORAL_ADDRESS} namespace ${config.TEMPORAL_NAMESPACE}\n`);
+  // Worker.run installs its own SIGINT/SIGTERM handling and drains before it resolves.
+  await worker.run();
+  await connection.close();
+}
+
+void main().catch((err) => {
+  process.stderr.write(`cloud worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+export { type AgentActivities, AGENT_ACTIVITY_OPERATIONS } from './agent-activities';
+export { createCloudWorker } from './cloud-worker/cloud-worker';
+export { CloudWorkerConfig, loadCloudWorkerConfig } from './cloud-worker/config';
+export { bundleWorkflows, workflowsPath } from './cloud-worker/workflow-bundle';

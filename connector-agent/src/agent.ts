@@ -1,0 +1,214 @@
+import WebSocket from 'ws';
+import { randomUUID } from 'node:crypto';
+import {
+  AgentErrorType,
+  CloseCode,
+  GatewayFrame,
+  parseFrame,
+  PROTOCOL_VERSION,
+  type AgentCapability,
+  type AgentFrame,
+  type TaskFrame,
+} from '@vansales/protocol';
+import type pino from 'pino';
+import type { AgentConfig } from './config';
+import { OperationError, type OperationTable } from './operations/operation';
+import { machineId } from './machine-id';
+import { backoffDelay } from './backoff';
+
+export const AGENT_VERSION = '0.1.0';
+
+/** Why the agent stopped for good (it keeps retrying for anything else). */
+export type StopReason = { code: 'key-rejected' | 'key-revoked' | 'stopped'; message: string };
+
+export interface AgentOptions {
+  config: AgentConfig;
+  operations: OperationTable;
+  log: pino.Logger;
+}
+
+/**
+ * The mini connector's connection to the gateway: dials out (the site opens no port), says hello,
+ * runs the tasks it is given, and reconnects with exponential backoff and jitter when the link drops.
+ */
+export class Agent {
+  private socket?: WebSocket;
+  private stopped = false;
+  private attempt = 0;
+  private readonly running = new Map<string, AbortController>();
+  private pingTimer?: NodeJS.Timeout;
+  private reconnectTimer?: NodeJS.Timeout;
+  private stopResolve?: (r: StopReason) => void;
+  readonly done: Promise<StopReason>;
+  /** Resolves each time the gateway welcomes us (tests and the CLI wait on it). */
+  onWelcome?: (info: { connectorId: string; taskQueue: string }) => void;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.done = new Promise((resolve) => (this.stopResolve = resolve));
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.finish({ code: 'stopped', message: 'stopped' });
+  }
+
+  private finish(reason: StopReason): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.pingTimer);
+    for (const c of this.running.values()) c.abort();
+    this.socket?.close(CloseCode.normal, 'agent stopping');
+    this.stopResolve?.(reason);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const { config, log } = this.opts;
+    const socket = new WebSocket(config.gatewayUrl, {
+      headers: { authorization: `Bearer ${config.apiKey}` },
+      handshakeTimeout: 15_000,
+      maxPayload: 4 * 1024 * 1024,
+    });
+    this.socket = socket;
+
+    socket.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8').slice(0, 2000)));
+      res.on('end', () => {
+        let message = `HTTP ${res.statusCode}`;
+        try {
+          message = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? message;
+        } catch {
+          // not our gateway, or not JSON
+        }
+        if (res.statusCode === 401 || res.statusCode === 403) {
+          log.error({ status: res.statusCode }, `the gateway refused this agent's API key: ${message}. Not retrying with this key.`);
+          this.finish({ code: res.statusCode === 403 ? 'key-revoked' : 'key-rejected', message });
+        } else {
+          log.warn({ status: res.statusCode }, `the gateway answered the connection with ${message}`);
+          this.scheduleReconnect();
+        }
+      });
+      socket.terminate();
+    });
+    socket.on('open', () => {
+      this.send({
+        type: 'hello',
+        protocolVersion: PROTOCOL_VERSION,
+        agentVersion: AGENT_VERSION,
+        machineId: machineId(config.machineId),
+        capabilities: Object.keys(this.opts.operations) as AgentCapability[],
+        concurrency: config.concurrency,
+        databases: Object.keys(config.databases),
+      });
+    });
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const parsed = parseFrame(GatewayFrame, data as Buffer);
+      if (!parsed.ok) {
+        log.warn({ code: parsed.code }, `bad frame from the gateway: ${parsed.message}`);
+        this.send({ type: 'protocol-error', code: parsed.code, message: parsed.message });
+        return;
+      }
+      this.onFrame(parsed.frame);
+    });
+    socket.on('close', (code, reasonBuf) => {
+      const reason = reasonBuf.toString();
+      clearInterval(this.pingTimer);
+      // Work in flight is abandoned: the gateway fails it retryably and Temporal retries it.
+      for (const c of this.running.values()) c.abort();
+      this.running.clear();
+      if (this.stopped) return;
+      if (code === CloseCode.keyRevoked) {
+        log.error(`the gateway disconnected this agent: ${reason || 'key revoked'}. Not retrying with this key.`);
+        return this.finish({ code: 'key-revoked', message: reason });
+      }
+      if (code === CloseCode.duplicateConnection) {
+        log.error(`the gateway refused this connection: ${reason}. Each agent instance needs its own API key.`);
+      } else if (code !== 1006) {
+        log.warn({ code }, `disconnected from the gateway${reason ? `: ${reason}` : ''}`);
+      }
+      this.scheduleReconnect();
+    });
+    socket.on('error', (err) => {
+      log.warn(`cannot reach the gateway at ${config.gatewayUrl}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const { initialDelayMs, maxDelayMs } = this.opts.config.reconnect;
+    const delay = backoffDelay(this.attempt++, initialDelayMs, maxDelayMs);
+    this.opts.log.info(`reconnecting in ${delay} ms`);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private send(frame: AgentFrame): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  private onFrame(frame: GatewayFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        this.attempt = 0;
+        this.opts.log.info({ connectorId: frame.connectorId, taskQueue: frame.taskQueue }, 'connected to the gateway');
+        clearInterval(this.pingTimer);
+        this.pingTimer = setInterval(() => this.send({ type: 'ping', nonce: randomUUID() }), frame.heartbeatIntervalMs);
+        this.pingTimer.unref();
+        this.onWelcome?.({ connectorId: frame.connectorId, taskQueue: frame.taskQueue });
+        return;
+      case 'task':
+        void this.runTask(frame);
+        return;
+      case 'cancel':
+        this.running.get(frame.taskId)?.abort();
+        return;
+      case 'ping':
+        this.send({ type: 'pong', nonce: frame.nonce });
+        return;
+      case 'pong':
+        return;
+      case 'protocol-error':
+        this.opts.log.warn({ code: frame.code }, `the gateway reported a protocol error: ${frame.message}`);
+        return;
+    }
+  }
+
+  private async runTask(task: TaskFrame): Promise<void> {
+    const handler = this.opts.operations[task.operation];
+    const log = this.opts.log.child({ taskId: task.taskId, operation: task.operation, workflowId: task.context.workflowId });
+    if (!handler) {
+      this.send({ type: 'failure', taskId: task.taskId, errorType: AgentErrorType.unsupportedOperation, message: `this agent does not offer ${task.operation}`, retryable: false });
+      return;
+    }
+    const controller = new AbortController();
+    this.running.set(task.taskId, controller);
+    const started = Date.now();
+    try {
+      const output = await handler(task.input, {
+        signal: controller.signal,
+        progress: (details) => this.send({ type: 'heartbeat', taskId: task.taskId, details }),
+      });
+      if (controller.signal.aborted) return;
+      this.send({ type: 'result', taskId: task.taskId, output });
+      log.info({ ms: Date.now() - started }, 'task done');
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      const failure =
+        err instanceof OperationError
+          ? { errorType: err.type, message: err.message, retryable: err.retryable }
+          : { errorType: AgentErrorType.internal, message: err instanceof Error ? err.message : String(err), retryable: true };
+      log.warn({ errorType: failure.errorType, ms: Date.now() - started }, `task failed: ${failure.message}`);
+      this.send({ type: 'failure', taskId: task.taskId, ...failure });
+    } finally {
+      this.running.delete(task.taskId);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { checkApiKey } from '@vansales/protocol';
+
+const DatabaseConfig = z.object({
+  dialect: z.enum(['mysql', 'postgres']),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  user: z.string().min(1),
+  /** Read from the local vault in a later release; never sent to the gateway. */
+  password: z.string(),
+  database: z.string().min(1),
+  /** Longest a single statement may run, in ms. */
+  statementTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
+});
+export type DatabaseConfig = z.infer<typeof DatabaseConfig>;
+
+export const AgentConfig = z.object({
+  /** ws:// or wss:// URL of the gateway's agent endpoint. */
+  gatewayUrl: z
+    .string()
+    .url()
+    .refine((u) => /^wss?:\/\//.test(u), 'must start with ws:// or wss://')
+    .refine((u) => !/[?&](key|token|apikey)=/i.test(u), 'must not carry a key: the key goes in the Authorization header'),
+  /** The API key issued for this site (vmc_...). Checked offline before dialling. */
+  apiKey: z.string().superRefine((k, ctx) => {
+    const check = checkApiKey(k);
+    if (!check.ok) ctx.addIssue({ code: 'custom', message: check.reason });
+  }),
+  /** Overrides /etc/machine-id (the identity a key is bound to). */
+  machineId: z.string().min(1).max(128).optional(),
+  /** How many tasks run at once. */
+  concurrency: z.number().int().min(1).max(256).default(4),
+  reconnect: z
+    .object({ initialDelayMs: z.number().int().min(10).default(500), maxDelayMs: z.number().int().min(100).default(30_000) })
+    .default({ initialDelayMs: 500, maxDelayMs: 30_000 }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  databases: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig).default({}),
+});
+export type AgentConfig = z.infer<typeof AgentConfig>;
+export type AgentConfigInput = z.input<typeof AgentConfig>;
+
+export class AgentConfigError extends Error {
+  override name = 'AgentConfigError';
+}
+
+/** Parses the agent's config; errors name the setting and never echo a secret value. */
+export function parseAgentConfig(raw: unknown, source = 'config'): AgentConfig {
+  const parsed = AgentConfig.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new AgentConfigError(`invalid agent configuration in ${source}:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+export function loadAgentConfig(path: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new AgentConfigError(`cannot read agent configuration ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new AgentConfigError(`agent configuration ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseAgentConfig(raw, path);
+}

@@ -1,0 +1,31 @@
+import pino from 'pino';
+import type { AgentConfig } from './config';
+import { Agent } from './agent';
+import { openSqlRunner, type SqlRunner } from './databases/sql-runner';
+import { createSqlQuery } from './operations/sql-query';
+
+export const AGENT_REDACT_PATHS = ['password', '*.password', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization'];
+
+/** Wires an agent from its config: database runners opened lazily, operations, logger. */
+export function createAgent(config: AgentConfig, log?: pino.Logger): { agent: Agent; close: () => Promise<void> } {
+  const logger = log ?? pino({ name: 'mini-connector', level: config.logLevel, redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' } });
+  const runners = new Map<string, Promise<SqlRunner>>();
+  const runnerFor = async (name: string): Promise<SqlRunner | undefined> => {
+    const db = config.databases[name];
+    if (!db) return undefined;
+    let runner = runners.get(name);
+    if (!runner) {
+      runner = openSqlRunner(db);
+      runners.set(name, runner);
+    }
+    return runner;
+  };
+  const agent = new Agent({ config, log: logger, operations: { 'sql.query': createSqlQuery(runnerFor) } });
+  return {
+    agent,
+    close: async () => {
+      await agent.stop();
+      await Promise.all([...runners.values()].map(async (r) => (await r).close().catch(() => undefined)));
+    },
+  };
+}

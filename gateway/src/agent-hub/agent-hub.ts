@@ -1,0 +1,116 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { CloseCode, connectorTaskQueue, PROTOCOL_VERSION, type HelloFrame } from '@vansales/protocol';
+import type { Logger } from '../logger';
+import type { AgentConnection } from './agent-connection';
+import { createProxyActivities } from './proxy-activities';
+
+interface Session {
+  connection: AgentConnection;
+  worker: Worker;
+  running: Promise<void>;
+  hello: HelloFrame;
+}
+
+export interface AgentHubOptions {
+  temporal: NativeConnection;
+  namespace: string;
+  heartbeatIntervalMs: number;
+  helloTimeoutMs: number;
+  log: Logger;
+  onOnline?: (connectorId: string) => void | Promise<void>;
+}
+
+/**
+ * Presence and task routing for the agents connected to this gateway node. For each connected
+ * agent it runs an activity-only Temporal Worker on `connector.<id>`; when the agent leaves, the
+ * Worker stops, and tasks wait in Temporal until the agent is back.
+ */
+export class AgentHub {
+  private readonly sessions = new Map<string, Session>();
+  private closing = false;
+
+  constructor(private readonly opts: AgentHubOptions) {}
+
+  isOnline(connectorId: string): boolean {
+    return this.sessions.has(connectorId);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Runs one authenticated agent connection until it closes. */
+  async serve(connection: AgentConnection): Promise<void> {
+    const { connectorId, tenantId } = connection.identity;
+    const log = this.opts.log.child({ connectorId, tenantId });
+    if (this.closing) return connection.close(CloseCode.goingAway, 'gateway is shutting down');
+    if (this.sessions.has(connectorId)) {
+      log.warn('refused a second connection for a connector that is already connected');
+      return connection.close(CloseCode.duplicateConnection, 'this connector is already connected from another agent instance');
+    }
+
+    let hello: HelloFrame;
+    try {
+      hello = await connection.waitForHello(this.opts.helloTimeoutMs);
+    } catch (err) {
+      log.warn({ reason: (err as Error).message }, 'agent did not complete the handshake');
+      return connection.close(CloseCode.helloTimeout, 'expected a hello frame first');
+    }
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      return connection.close(CloseCode.protocolVersion, `protocol version ${hello.protocolVersion} is not supported; this gateway speaks ${PROTOCOL_VERSION}`);
+    }
+    // Check again: another connection may have completed its handshake meanwhile.
+    if (this.sessions.has(connectorId)) {
+      return connection.close(CloseCode.duplicateConnection, 'this connector is already connected from another agent instance');
+    }
+
+    const taskQueue = connectorTaskQueue(connectorId);
+    const worker = await Worker.create({
+      connection: this.opts.temporal,
+      namespace: this.opts.namespace,
+      taskQueue,
+      activities: createProxyActivities(connection),
+      // One long poll per agent is what lets one namespace serve thousands of agents.
+      activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
+      maxConcurrentActivityTaskExecutions: hello.concurrency,
+      shutdownGraceTime: '2 seconds',
+    });
+    const session: Session = { connection, worker, hello, running: worker.run() };
+    this.sessions.set(connectorId, session);
+    connection.send({
+      type: 'welcome',
+      protocolVersion: PROTOCOL_VERSION,
+      connectorId,
+      tenantId,
+      taskQueue,
+      heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+    });
+    log.info({ taskQueue, agentVersion: hello.agentVersion, databases: hello.databases }, 'agent connected');
+    void Promise.resolve(this.opts.onOnline?.(connectorId)).catch((err) => log.warn({ err: String(err) }, 'onOnline hook failed'));
+
+    session.running.catch((err) => log.error({ err: String(err) }, 'connector worker stopped with an error'));
+    const { code } = await connection.closedPromise;
+    log.info({ code }, 'agent disconnected');
+    await this.stopSession(connectorId, session);
+  }
+
+  /** Disconnects an agent (revocation); resolves once its Worker has stopped. */
+  async disconnect(connectorId: string, code: number, reason: string): Promise<boolean> {
+    const session = this.sessions.get(connectorId);
+    if (!session) return false;
+    session.connection.close(code, reason);
+    await this.stopSession(connectorId, session);
+    return true;
+  }
+
+  private async stopSession(connectorId: string, session: Session): Promise<void> {
+    if (this.sessions.get(connectorId) === session) this.sessions.delete(connectorId);
+    if (session.worker.getState() === 'RUNNING') session.worker.shutdown();
+    await session.running.catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.sessions.entries()].map(([id, s]) => this.disconnect(id, CloseCode.goingAway, 'gateway is shutting down').then(() => s.running)));
+  }
+}

@@ -1,0 +1,76 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import swagger from '@fastify/swagger';
+import { serializerCompiler, validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { Connection } from '@temporalio/client';
+import { MAX_FRAME_BYTES } from '@vansales/protocol';
+import type { Logger } from './logger';
+import { GatewayError, GatewayErrorCode, HTTP_STATUS } from './errors';
+import type { ControlPlane } from './control-plane';
+import type { AgentHub } from './agent-hub/agent-hub';
+import { adminRoutes } from './routes/admin-routes';
+import { agentSocketRoute } from './routes/agent-socket-route';
+import { bearerToken, secretsEqual } from './routes/bearer';
+
+export interface AppDeps {
+  logger: Logger;
+  adminToken: string;
+  controlPlane: ControlPlane;
+  hub: AgentHub;
+  temporalConnection: Connection;
+  maxFrameBytes?: number;
+}
+
+/** Builds the gateway as a fastify application; server.ts only listens. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.logger, disableRequestLogging: false, bodyLimit: 1024 * 1024 });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.setErrorHandler((err: FastifyError | GatewayError, req, reply) => {
+    if (err instanceof GatewayError) {
+      return reply.code(HTTP_STATUS[err.code]).send({ error: { code: err.code, message: err.message, ...err.details } });
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const message = err.validation.map((v) => `${v.instancePath || err.validationContext || 'body'}: ${v.message}`).join('; ');
+      return reply.code(400).send({ error: { code: GatewayErrorCode.badRequest, message } });
+    }
+    const status = (err as FastifyError).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply.code(status).send({ error: { code: GatewayErrorCode.badRequest, message: err.message } });
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.code(500).send({ error: { code: GatewayErrorCode.internal, message: 'internal error; see the gateway log' } });
+  });
+
+  await app.register(swagger, {
+    openapi: { info: { title: 'Vansales Connect gateway', version: '0.1.0' } },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(websocket, { options: { maxPayload: (deps.maxFrameBytes ?? MAX_FRAME_BYTES) * 2 } });
+
+  app.get('/healthz', async () => {
+    let temporal: 'ok' | 'unreachable' = 'ok';
+    try {
+      await deps.temporalConnection.workflowService.getSystemInfo({});
+    } catch {
+      temporal = 'unreachable';
+    }
+    return { status: temporal === 'ok' ? 'ok' : 'degraded', temporal, agentsConnected: deps.hub.size };
+  });
+  app.get('/openapi.json', async () => app.swagger());
+
+  await app.register(agentSocketRoute, { hub: deps.hub, controlPlane: deps.controlPlane, maxFrameBytes: deps.maxFrameBytes });
+
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', async (req) => {
+      const token = bearerToken(req.headers.authorization);
+      if (!token || !secretsEqual(token, deps.adminToken)) {
+        throw new GatewayError(GatewayErrorCode.unauthorized, 'this endpoint needs Authorization: Bearer <admin token>');
+      }
+    });
+    await admin.register(adminRoutes, { controlPlane: deps.controlPlane });
+  });
+
+  return app;
+}

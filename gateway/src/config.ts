@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { TemporalConfig } from '@vansales/temporal-config';
+import { MetadataConfig } from '@vansales/metadata';
+
+/** Gateway settings, parsed once at start; a bad one stops the process naming it. */
+export const GatewayConfig = z
+  .object({
+    /** Interface to listen on. Default loopback; set 0.0.0.0 behind a load balancer. */
+    VSC_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+    /** Port of the REST API and the agent WebSocket endpoint. */
+    VSC_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8700),
+    /** Bearer token of the control-plane API (operators, console, CLI). At least 32 characters. */
+    VSC_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters'),
+    /** How often agents send a heartbeat, in ms (told to each agent in its welcome). */
+    VSC_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** How long a connecting agent has to say hello, in ms. */
+    VSC_AGENT_HELLO_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** pino level. */
+    VSC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .extend(TemporalConfig.shape)
+  .extend(MetadataConfig.shape);
+export type GatewayConfig = z.infer<typeof GatewayConfig>;
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const parsed = GatewayConfig.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

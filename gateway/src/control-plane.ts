@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, WORKFLOW_TASK_QUEUE, CloseCode } from '@vansales/protocol';
+import type { Repositories } from '@vansales/metadata';
+import { SearchAttribute } from '@vansales/temporal-config';
+import type { AgentQueryInput, AgentQueryOutput } from '@vansales/workflows';
+import { GatewayError, GatewayErrorCode } from './errors';
+import type { AgentHub } from './agent-hub/agent-hub';
+import type { AgentIdentity } from './agent-hub/agent-connection';
+
+/** The control-plane operations behind the REST routes and the CLI. */
+export function createControlPlane(deps: { repos: Repositories; temporal: Client; hub: AgentHub }) {
+  const { repos, temporal, hub } = deps;
+
+  async function requireConnector(tenantId: string, connectorId: string) {
+    const connector = await repos.getConnector(tenantId, connectorId);
+    // The same answer for "not yours" and "does not exist": no probing other tenants' ids.
+    if (!connector) throw new GatewayError(GatewayErrorCode.notFound, `connector ${connectorId} not found in tenant ${tenantId}`);
+    return connector;
+  }
+
+  return {
+    async createTenant(input: { id: string; name: string }) {
+      return repos.upsertTenant(input);
+    },
+
+    /** Creates a connector and its first key; the key is returned here and never again. */
+    async createConnector(tenantId: string, name: string) {
+      if (!(await repos.getTenant(tenantId))) throw new GatewayError(GatewayErrorCode.notFound, `tenant ${tenantId} not found`);
+      if (await repos.findConnectorByName(tenantId, name)) {
+        throw new GatewayError(GatewayErrorCode.conflict, `tenant ${tenantId} already has a connector named ${name}`);
+      }
+      const connector = await repos.createConnector({ id: randomUUID(), tenantId, name });
+      const apiKey = await this.issueKey(tenantId, connector.id);
+      return { ...connector, apiKey };
+    },
+
+    async issueKey(tenantId: string, connectorId: string): Promise<string> {
+      await requireConnector(tenantId, connectorId);
+      const apiKey = generateApiKey(tenantId);
+      const parsed = checkApiKey(apiKey);
+      if (!parsed.ok) throw new Error('generated key failed its own check');
+      await repos.insertAgentKey({ connectorId, tenantId, lookup: parsed.key.lookup, hash: hashApiKey(apiKey) });
+      return apiKey;
+    },
+
+    async revokeKeys(tenantId: string, connectorId: string) {
+      await requireConnector(tenantId, connectorId);
+      const revoked = await repos.revokeAgentKeys(tenantId, connectorId);
+      const disconnected = await hub.disconnect(connectorId, CloseCode.keyRevoked, 'the API key of this connector was revoked');
+      return { revoked, disconnected };
+    },
+
+    async listConnectors(tenantId: string) {
+      const connectors = await repos.listConnectors(tenantId);
+      return connectors.map((c) => ({ ...c, online: hub.isOnline(c.id) }));
+    },
+
+    /** Resolves an agent's key to its connector, or explains why not (without echoing the key). */
+    async authenticateAgent(rawKey: string): Promise<AgentIdentity> {
+      const check = checkApiKey(rawKey);
+      if (!check.ok) throw new GatewayError(GatewayErrorCode.unauthorized, check.reason);
+      const stored = await repos.findAgentKey(check.key.lookup);
+      if (!stored || !hashesEqual(stored.hash, hashApiKey(rawKey)) || stored.tenantId !== check.key.tenantId) {
+        throw new GatewayError(GatewayErrorCode.unauthorized, 'unknown API key');
+      }
+      if (stored.revokedAt) throw new GatewayError(GatewayErrorCode.forbidden, 'this API key was revoked; ask for a new key');
+      return { tenantId: stored.tenantId, connectorId: stored.connectorId, keyLabel: describeApiKey(check.key) };
+    },
+
+    /** Starts the agent query workflow; with wait, returns its result. */
+    async startQuery(tenantId: string, input: Omit<AgentQueryInput, 'tenantId'>, wait: boolean) {
+      await requireConnector(tenantId, input.connectorId);
+      const workflowId = `query-${randomUUID()}`;
+      const handle = await temporal.workflow.start('agentQueryWorkflow', {
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        workflowId,
+        args: [{ ...input, tenantId } satisfies AgentQueryInput],
+        typedSearchAttributes: [
+          { key: SearchAttribute.TenantId, value: tenantId },
+          { key: SearchAttribute.ConnectorId, value: input.connectorId },
+          { key: SearchAttribute.DefinitionId, value: 'builtin.agent-query' },
+        ],
+      });
+      if (!wait) return { workflowId, runId: handle.firstExecutionRunId };
+      try {
+        const result = (await handle.result()) as AgentQueryOutput;
+        return { workflowId, runId: handle.firstExecutionRunId, result };
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) {
+          const cause = rootCause(err);
+          throw new GatewayError(GatewayErrorCode.workflowFailed, cause.message, { workflowId, type: cause.type });
+        }
+        throw err;
+      }
+    },
+  };
+}
+export type ControlPlane = ReturnType<typeof createControlPlane>;
+
+function rootCause(err: Error): { message: string; type?: string } {
+  let current: Error | undefined = err;
+  let last: { message: string; type?: string } = { message: err.message };
+  while (current) {
+    last = { message: current.message, type: current instanceof ApplicationFailure ? (current.type ?? undefined) : last.type };
+    current = (current as { cause?: Error }).cause;
+  }
+  return last;
+}

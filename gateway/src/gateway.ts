@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createRepositories, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
+import type { GatewayConfig } from './config';
+import { buildApp } from './app';
+import { AgentHub } from './agent-hub/agent-hub';
+import { createControlPlane, type ControlPlane } from './control-plane';
+import type { Logger } from './logger';
+
+export interface Gateway {
+  app: FastifyInstance;
+  hub: AgentHub;
+  controlPlane: ControlPlane;
+  db: MetadataDb;
+  /** Stops accepting, disconnects agents, stops their Workers, closes connections. */
+  close(): Promise<void>;
+}
+
+/** Wires the gateway's dependencies from its config; used by main.ts and by tests alike. */
+export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number } = {}): Promise<Gateway> {
+  const db = await openMetadataDb(metadataTarget(config));
+  const temporalConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const repos = createRepositories(db);
+  const hub = new AgentHub({
+    temporal: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    heartbeatIntervalMs: config.VSC_AGENT_HEARTBEAT_MS,
+    helloTimeoutMs: config.VSC_AGENT_HELLO_TIMEOUT_MS,
+    log: logger,
+    onOnline: (connectorId) => repos.touchConnector(connectorId),
+  });
+  const controlPlane = createControlPlane({ repos, temporal, hub });
+  const app = await buildApp({
+    logger,
+    adminToken: config.VSC_ADMIN_TOKEN,
+    controlPlane,
+    hub,
+    temporalConnection,
+    maxFrameBytes: options.maxFrameBytes,
+  });
+  let closed = false;
+  return {
+    app,
+    hub,
+    controlPlane,
+    db,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await hub.close();
+      await app.close();
+      await nativeConnection.close();
+      await temporalConnection.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { loadGatewayConfig } from './config';
+import { createLogger } from './logger';
+import { createGateway } from './gateway';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadGatewayConfig();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.VSC_LOG_LEVEL, 'gateway');
+  // No per-worker heartbeat thread: thousands of per-connector Workers share one runtime.
+  Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
+  const gateway = await createGateway(config, logger);
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'gateway stopping');
+    await gateway.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  try {
+    await gateway.app.listen({ host: config.VSC_GATEWAY_HOST, port: config.VSC_GATEWAY_PORT });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code === 'EADDRINUSE' ? `port ${config.VSC_GATEWAY_PORT} on ${config.VSC_GATEWAY_HOST} is already in use; set VSC_GATEWAY_PORT to another port` : String(err);
+    logger.fatal(message);
+    await gateway.close();
+    process.exit(1);
+  }
+}
+
+void main().catch((err) => {
+  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

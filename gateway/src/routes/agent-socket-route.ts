@@ -1,0 +1,42 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { AgentConnection } from '../agent-hub/agent-connection';
+import type { AgentHub } from '../agent-hub/agent-hub';
+import type { ControlPlane } from '../control-plane';
+import { GatewayError, GatewayErrorCode } from '../errors';
+import { bearerToken } from './bearer';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agentIdentity?: import('../agent-hub/agent-connection').AgentIdentity;
+  }
+}
+
+/**
+ * The agents' WebSocket endpoint. The key comes in the upgrade request's Authorization header
+ * (never the URL) and is checked before the upgrade, so a bad key gets a plain HTTP 401/403.
+ */
+export const agentSocketRoute: FastifyPluginAsync<{ hub: AgentHub; controlPlane: ControlPlane; maxFrameBytes?: number }> = async (
+  app,
+  { hub, controlPlane, maxFrameBytes },
+) => {
+  app.get(
+    '/v1/agent/connect',
+    {
+      websocket: true,
+      preValidation: async (req) => {
+        const key = bearerToken(req.headers.authorization);
+        if (!key) throw new GatewayError(GatewayErrorCode.unauthorized, 'missing Authorization: Bearer <agent API key> header');
+        req.agentIdentity = await controlPlane.authenticateAgent(key);
+      },
+    },
+    (socket, req) => {
+      const identity = req.agentIdentity;
+      if (!identity) return socket.close(4401, 'unauthenticated');
+      const connection = new AgentConnection(socket, identity, req.log, maxFrameBytes);
+      void hub.serve(connection).catch((err) => {
+        req.log.error({ err: String(err) }, 'agent session failed');
+        connection.close(1011, 'gateway error');
+      });
+    },
+  );
+};

@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { serviceContext } from '../context';
+import { acquireLock } from '../lock';
+import { Supervisor } from '../supervisor';
+import { assertPortFree } from '../ports';
+import type { ServiceContext, ServiceSpec } from '../service';
+import { temporalService } from '../services/temporal';
+import { postgresService } from '../services/postgres';
+import { mariadbService } from '../services/mariadb';
+import { redisService } from '../services/redis';
+import { minioService } from '../services/minio';
+import { ensureSakila } from '../demo-data';
+import { repoRoot } from '../paths';
+
+export const TEST_SERVICES: ServiceSpec[] = [temporalService, postgresService, mariadbService, redisService, minioService];
+
+/** Installs what is missing and starts every backing service of a profile; returns the supervisor. */
+export async function startServices(ctx: ServiceContext, services: ServiceSpec[]): Promise<Supervisor> {
+  const supervisor = new Supervisor(ctx);
+  for (const s of services) await s.install?.(ctx);
+  for (const s of services) for (const p of s.ports(ctx)) await assertPortFree(p, s.name);
+  const t0 = Date.now();
+  await Promise.all(services.map((s) => supervisor.start(s)));
+  ctx.log(`services ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${services.map((s) => s.name).join(', ')}`);
+  return supervisor;
+}
+
+/** `vsc test [jest args]`: real services up, test data loaded, the whole suite, services down. */
+export async function test(jestArgs: string[]): Promise<number> {
+  const ctx = serviceContext('test', (l) => process.stdout.write(`[vsc test] ${l}\n`));
+  const lock = acquireLock(ctx.stateDir, 'vsc test');
+  let supervisor: Supervisor | undefined = new Supervisor(ctx);
+  const cleanup = async () => {
+    await supervisor?.stopAll();
+    lock.release();
+  };
+  const onSignal = () => void cleanup().then(() => process.exit(130));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    if (lock.stale) await supervisor.reclaim();
+    supervisor = await startServices(ctx, TEST_SERVICES);
+    const sakila = await ensureSakila(ctx);
+    if (sakila === 'missing-data') ctx.log('shared/data not found beside the clone: tests that need Sakila will fail');
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', ...jestArgs],
+        { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, VSC_TEST_SERVICES: '1' } },
+      );
+      child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+    });
+    return code;
+  } catch (err) {
+    process.stderr.write(`\nvsc test failed before the tests ran: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stdout.write('0 passed, 1 failed\n');
+    return 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+/** `vsc services [dev|test]`: only the backing services, for running jest by hand. */
+export async function services(profile: 'dev' | 'test'): Promise<number> {
+  const ctx = serviceContext(profile, (l) => process.stdout.write(`[vsc services] ${l}\n`));
+  const lock = acquireLock(ctx.stateDir, 'vsc services');
+  const supervisor = new Supervisor(ctx);
+  const stop = async () => {
+    await supervisor.stopAll();
+    lock.release();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  if (lock.stale) await supervisor.reclaim();
+  try {
+    const started = await startServices(ctx, TEST_SERVICES);
+    supervisor.onUnexpectedExit = (name) => ctx.log(`${name} exited; see ${started.logFile(name)}`);
+    await ensureSakila(ctx);
+    ctx.log('running; Ctrl-C stops them');
+    await new Promise(() => undefined);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    await stop();
+    return 1;
+  }
+}

@@ -1,0 +1,115 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { binCacheDir } from './paths';
+import { InfraError, InfraErrorCode } from './errors';
+
+export type Logger = (line: string) => void;
+
+export function which(binary: string): string | undefined {
+  if (binary.startsWith('/')) return existsSync(binary) ? binary : undefined;
+  const result = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
+  const found = result.stdout.trim();
+  return result.status === 0 && found ? found : undefined;
+}
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+let aptUpdated = false;
+
+/**
+ * Installs Debian packages whose probe binary is missing. Runs only when something is missing,
+ * so a warm start costs one `command -v` per package.
+ */
+export function ensureAptPackages(wanted: { probe: string; pkg: string }[], log: Logger): void {
+  const missing = wanted.filter((w) => !which(w.probe)).map((w) => w.pkg);
+  if (missing.length === 0) return;
+  const unique = [...new Set(missing)];
+  if (!isRoot()) {
+    throw new InfraError(
+      InfraErrorCode.installFailed,
+      `missing Debian packages: ${unique.join(' ')}. Run \`sudo apt-get install -y ${unique.join(' ')}\` once, then start again.`,
+    );
+  }
+  log(`installing ${unique.join(', ')} from Debian packages (first run only)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...unique], { env, encoding: 'utf8' });
+  let result = install();
+  if (result.status !== 0 && !aptUpdated) {
+    aptUpdated = true;
+    spawnSync('apt-get', ['update', '-q'], { env, encoding: 'utf8' });
+    result = install();
+  }
+  if (result.status !== 0) {
+    const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-8).join('\n');
+    throw new InfraError(InfraErrorCode.installFailed, `apt-get install ${unique.join(' ')} failed:\n${tail}`);
+  }
+}
+
+export interface GoBinary {
+  name: string;
+  module: string;
+  version: string;
+  /** Environment variable that may point at an existing binary instead. */
+  overrideEnv: string;
+}
+
+/**
+ * Returns the path of a Go-built tool, building it once with `go install` into the machine-wide
+ * cache. The cached name carries the version, so a version bump rebuilds and never reuses a stale one.
+ */
+export function ensureGoBinary(spec: GoBinary, log: Logger): string {
+  const override = process.env[spec.overrideEnv];
+  if (override) {
+    if (!existsSync(override)) {
+      throw new InfraError(InfraErrorCode.badConfig, `${spec.overrideEnv}=${override} does not exist`);
+    }
+    return override;
+  }
+  const dir = binCacheDir();
+  const target = join(dir, `${spec.name}-${spec.version}`);
+  if (existsSync(target)) return target;
+  const go = which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!go) {
+    throw new InfraError(
+      InfraErrorCode.installFailed,
+      `${spec.name} is not built yet and Go is not installed. Install Go (https://go.dev/dl) or set ${spec.overrideEnv} to an existing ${spec.name} binary.`,
+    );
+  }
+  mkdirSync(dir, { recursive: true });
+  const gobin = mkdtempSync(join(dir, `.build-${spec.name}-`));
+  log(`building ${spec.name} ${spec.version} with go install (first run only, several minutes)`);
+  const started = Date.now();
+  try {
+    execFileSync(go, ['install', `${spec.module}@${spec.version}`], {
+      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
+    rmSync(gobin, { recursive: true, force: true });
+    throw new InfraError(InfraErrorCode.installFailed, `go install ${spec.module}@${spec.version} failed:\n${stderr.split('\n').slice(-10).join('\n')}`);
+  }
+  renameSync(join(gobin, spec.name), target);
+  rmSync(gobin, { recursive: true, force: true });
+  log(`built ${spec.name} in ${Math.round((Date.now() - started) / 1000)} s -> ${target}`);
+  return target;
+}
+
+export const TEMPORAL_CLI: GoBinary = {
+  name: 'temporal',
+  module: 'github.com/temporalio/cli/cmd/temporal',
+  // Later tags carry a replace directive and cannot be go-installed.
+  version: 'v1.5.1',
+  overrideEnv: 'VSC_TEMPORAL_BIN',
+};
+
+export const MINIO: GoBinary = {
+  name: 'minio',
+  module: 'github.com/minio/minio',
+  // MinIO release tags are not semver; pin the commit as Go's pseudo-version.
+  version: 'v0.0.0-20260212201848-7aac2a2c5b7c',
+  overrideEnv: 'VSC_MINIO_BIN',
+};

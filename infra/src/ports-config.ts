@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { PortMap } from './service';
+import type { Profile } from './paths';
+import { InfraError, InfraErrorCode } from './errors';
+
+/** Each profile has its own port block, so tests can run while `up` is running. */
+const DEFAULTS: Record<Profile, PortMap> = {
+  dev: {
+    temporal: 7233,
+    temporalUi: 8233,
+    temporalHttp: 7243,
+    temporalMetrics: 7253,
+    postgres: 15432,
+    mariadb: 13306,
+    redis: 16379,
+    minio: 19000,
+    minioConsole: 19001,
+    gateway: 8700,
+  },
+  test: {
+    temporal: 17233,
+    temporalUi: 18233,
+    temporalHttp: 17243,
+    temporalMetrics: 17253,
+    postgres: 25432,
+    mariadb: 23306,
+    redis: 26379,
+    minio: 29000,
+    minioConsole: 29001,
+    gateway: 28700,
+  },
+};
+
+const Port = z.coerce.number().int().min(1).max(65535);
+
+/** VSC_PORT_<NAME> (e.g. VSC_PORT_TEMPORAL_UI) overrides a default port. */
+export function portsFor(profile: Profile, env: NodeJS.ProcessEnv = process.env): PortMap {
+  const out = { ...DEFAULTS[profile] };
+  for (const key of Object.keys(out) as (keyof PortMap)[]) {
+    const name = `VSC_PORT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const parsed = Port.safeParse(raw);
+    if (!parsed.success) {
+      throw new InfraError(InfraErrorCode.badConfig, `${name}=${raw} is not a port number (1-65535)`);
+    }
+    out[key] = parsed.data;
+  }
+  return out;
+}

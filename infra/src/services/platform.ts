@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { repoRoot } from '../paths';
+import type { ServiceContext, ServiceSpec } from '../service';
+import { temporalAddress, TEMPORAL_NAMESPACE } from './temporal';
+
+/** Our own processes, started from their builds (dist/) like any other service. */
+function nodeProcess(name: string, script: string, env: (ctx: ServiceContext) => Record<string, string>, extra: Partial<ServiceSpec> & Pick<ServiceSpec, 'ready' | 'ports'>): ServiceSpec {
+  return {
+    name,
+    readyTimeoutMs: 60_000,
+    stopTimeoutMs: 10_000,
+    launch: (ctx) => ({ command: process.execPath, args: ['--enable-source-maps', join(repoRoot, script)], env: env(ctx), cwd: repoRoot }),
+    ...extra,
+  };
+}
+
+export function gatewayUrl(ctx: Pick<ServiceContext, 'ports'>): string {
+  return `http://127.0.0.1:${ctx.ports.gateway}`;
+}
+
+export const gatewayProcess = nodeProcess(
+  'gateway',
+  'gateway/dist/main.js',
+  (ctx) => ({
+    VSC_GATEWAY_HOST: '127.0.0.1',
+    VSC_GATEWAY_PORT: String(ctx.ports.gateway),
+    VSC_ADMIN_TOKEN: ctx.secrets.adminToken,
+    TEMPORAL_ADDRESS: temporalAddress(ctx),
+    TEMPORAL_NAMESPACE,
+    // Embedded default: PGlite in the state folder, owned by the gateway alone.
+    VSC_METADATA_DIR: join(ctx.stateDir, 'metadata'),
+  }),
+  {
+    ports: (ctx) => [ctx.ports.gateway],
+    async ready(ctx) {
+      const res = await fetch(`${gatewayUrl(ctx)}/healthz`, { signal: AbortSignal.timeout(1000) });
+      return res.ok;
+    },
+  },
+);
+
+export const cloudWorkerProcess = nodeProcess(
+  'cloud-worker',
+  'activities/dist/main.js',
+  (ctx) => ({ TEMPORAL_ADDRESS: temporalAddress(ctx), TEMPORAL_NAMESPACE }),
+  {
+    ports: () => [],
+    readyTimeoutMs: 120_000,
+    async ready(ctx) {
+      // Ready means Temporal sees a poller on the workflow task queue.
+      const { Connection } = await import('@temporalio/client');
+      const connection = await Connection.connect({ address: temporalAddress(ctx) });
+      try {
+        const res = await connection.workflowService.describeTaskQueue({
+          namespace: TEMPORAL_NAMESPACE,
+          taskQueue: { name: 'workflows' },
+          taskQueueType: 1, // workflow
+        });
+        return (res.pollers?.length ?? 0) > 0;
+      } finally {
+        await connection.close();
+      }
+    },
+  },
+);
+
+export function agentProcess(configPath: string, connectorOnline: (ctx: ServiceContext) => Promise<boolean>): ServiceSpec {
+  return nodeProcess('agent', 'connector-agent/dist/main.js', () => ({}), {
+    ports: () => [],
+    launch: () => ({ command: process.execPath, args: ['--enable-source-maps', join(repoRoot, 'connector-agent/dist/main.js'), 'run', '--config', configPath], cwd: repoRoot }),
+    ready: connectorOnline,
+  });
+}

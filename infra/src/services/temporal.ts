@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { ensureNamespace } from '@vansales/temporal-config';
+import { ensureGoBinary, TEMPORAL_CLI } from '../install';
+import type { ServiceContext, ServiceSpec } from '../service';
+import { privateDir } from './system-user';
+
+export const TEMPORAL_NAMESPACE = 'vansales';
+
+let binary: string | undefined;
+
+export function temporalAddress(ctx: Pick<ServiceContext, 'ports'>): string {
+  return `127.0.0.1:${ctx.ports.temporal}`;
+}
+
+async function withConnection<T>(ctx: ServiceContext, fn: (c: Connection) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address: temporalAddress(ctx), connectTimeout: 2000 });
+  try {
+    return await fn(connection);
+  } finally {
+    await connection.close();
+  }
+}
+
+export const temporalService: ServiceSpec = {
+  name: 'temporal',
+  ports: (ctx) => [ctx.ports.temporal, ctx.ports.temporalUi, ctx.ports.temporalHttp, ctx.ports.temporalMetrics],
+  readyTimeoutMs: 60_000,
+  install(ctx) {
+    binary = ensureGoBinary(TEMPORAL_CLI, ctx.log);
+  },
+  prepare(ctx) {
+    privateDir(join(ctx.stateDir, 'temporal'));
+  },
+  launch(ctx) {
+    return {
+      command: binary ?? ensureGoBinary(TEMPORAL_CLI, ctx.log),
+      args: [
+        'server', 'start-dev',
+        // A db file keeps workflow state across restarts.
+        '--db-filename', join(ctx.stateDir, 'temporal', 'temporal.db'),
+        '--ip', '127.0.0.1',
+        '--port', String(ctx.ports.temporal),
+        '--ui-port', String(ctx.ports.temporalUi),
+        '--http-port', String(ctx.ports.temporalHttp),
+        '--metrics-port', String(ctx.ports.temporalMetrics),
+        '--log-level', 'warn',
+      ],
+    };
+  },
+  async ready(ctx) {
+    return withConnection(ctx, async (c) => {
+      await c.workflowService.getSystemInfo({});
+      return true;
+    });
+  },
+  async afterReady(ctx) {
+    const result = await withConnection(ctx, (c) => ensureNamespace(c, TEMPORAL_NAMESPACE));
+    if (result.namespaceCreated) ctx.log(`temporal: created namespace ${TEMPORAL_NAMESPACE}`);
+    if (result.searchAttributesAdded.length) ctx.log(`temporal: added search attributes ${result.searchAttributesAdded.join(', ')}`);
+  },
+};

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertPortFree, waitFor } from './ports';
+import { isAlive } from './lock';
+import { InfraError, InfraErrorCode } from './errors';
+import type { ServiceContext, ServiceSpec } from './service';
+
+interface Running {
+  spec: ServiceSpec;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stopping: boolean;
+}
+
+export function tailFile(path: string, lines = 15): string {
+  if (!existsSync(path)) return '';
+  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Starts services as children in their own process groups (so Ctrl-C reaches only us and we stop
+ * them in order), records their pids, and stops them in reverse order.
+ */
+export class Supervisor {
+  private readonly running: Running[] = [];
+  private shuttingDown = false;
+  onUnexpectedExit?: (name: string, code: number | null) => void;
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  private pidDir(): string {
+    return join(this.ctx.stateDir, 'pids');
+  }
+
+  logFile(name: string): string {
+    return join(this.ctx.stateDir, 'logs', `${name}.log`);
+  }
+
+  /** Stops children a previous supervisor left behind when it was killed without a chance to clean up. */
+  async reclaim(): Promise<string[]> {
+    const dir = this.pidDir();
+    if (!existsSync(dir)) return [];
+    const reclaimed: string[] = [];
+    for (const file of readdirSync(dir)) {
+      const pid = Number(readFileSync(join(dir, file), 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 1 && isAlive(pid)) {
+        reclaimed.push(file.replace(/\.pid$/, ''));
+        await killGroup(pid, 10_000);
+      }
+      rmSync(join(dir, file), { force: true });
+    }
+    return reclaimed;
+  }
+
+  async start(spec: ServiceSpec): Promise<void> {
+    for (const port of spec.ports(this.ctx)) await assertPortFree(port, spec.name);
+    await spec.prepare?.(this.ctx);
+    const launch = spec.launch(this.ctx);
+    mkdirSync(join(this.ctx.stateDir, 'logs'), { recursive: true });
+    mkdirSync(this.pidDir(), { recursive: true });
+    const logPath = this.logFile(spec.name);
+    const fd = openSync(logPath, 'a');
+    const child = spawn(launch.command, launch.args, {
+      cwd: launch.cwd,
+      env: { ...process.env, ...launch.env },
+      stdio: ['ignore', fd, fd],
+      detached: true,
+      uid: launch.user?.uid,
+      gid: launch.user?.gid,
+    });
+    closeSync(fd);
+    const exited = new Promise<number | null>((resolve) => {
+      child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+      child.once('error', (err) => {
+        writeFileSync(logPath, `\nspawn failed: ${err.message}\n`, { flag: 'a' });
+        resolve(127);
+      });
+    });
+    const entry: Running = { spec, child, exited, stopping: false };
+    this.running.push(entry);
+    if (child.pid) writeFileSync(join(this.pidDir(), `${spec.name}.pid`), String(child.pid));
+    void exited.then((code) => {
+      if (child.pid) rmSync(join(this.pidDir(), `${spec.name}.pid`), { force: true });
+      if (!entry.stopping && !this.shuttingDown) this.onUnexpectedExit?.(spec.name, code);
+    });
+
+    let died: number | null | undefined;
+    void exited.then((code) => (died = code));
+    try {
+      await waitFor(
+        spec.name,
+        async () => {
+          if (died !== undefined) {
+            throw new InfraError(InfraErrorCode.serviceFailed, `${spec.name} exited with code ${died} while starting`);
+          }
+          return spec.ready(this.ctx);
+        },
+        spec.readyTimeoutMs,
+      );
+      if (died !== undefined) throw new InfraError(InfraErrorCode.serviceFailed, `${spec.name} exited with code ${died} while starting`);
+      await spec.afterReady?.(this.ctx);
+    } catch (err) {
+      const tail = tailFile(logPath);
+      const message = err instanceof Error ? err.message : String(err);
+      throw new InfraError(InfraErrorCode.serviceFailed, `${message}\n--- last lines of ${logPath} ---\n${tail}`);
+    }
+  }
+
+  /** Stops every started child, last started first; resolves when all have exited. */
+  async stopAll(): Promise<void> {
+    this.shuttingDown = true;
+    for (const entry of [...this.running].reverse()) {
+      entry.stopping = true;
+      if (entry.child.pid && entry.child.exitCode === null && entry.child.signalCode === null) {
+        await killGroup(entry.child.pid, entry.spec.stopTimeoutMs ?? 15_000, entry.exited);
+      }
+    }
+    this.running.length = 0;
+  }
+}
+
+async function killGroup(pid: number, timeoutMs: number, exited?: Promise<unknown>): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  signal('SIGTERM');
+  const gone = exited ?? waitUntilDead(pid, timeoutMs);
+  const timedOut = await Promise.race([gone.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())]);
+  if (timedOut) {
+    signal('SIGKILL');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
+  }
+  // Children of the service itself (its own process group) must not outlive it.
+  signal('SIGKILL');
+}
+
+async function waitUntilDead(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+}

@@ -1,0 +1,36 @@
+import { serviceContext } from './context';
+import { postgresUrl } from './services/postgres';
+import { mariadbRoot, type MariadbAccess } from './services/mariadb';
+import { redisUrl } from './services/redis';
+import { minioEndpoint } from './services/minio';
+import { temporalAddress, TEMPORAL_NAMESPACE } from './services/temporal';
+import { sharedDataDir } from './paths';
+
+export interface TestServices {
+  temporalAddress: string;
+  temporalNamespace: string;
+  postgresUrl(database?: string): string;
+  mariadb: MariadbAccess;
+  redisUrl: string;
+  minio: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  sharedData: string | undefined;
+  stateDir: string;
+}
+
+/**
+ * Where the services of the test profile are (started by `./vsc test` or `./vsc services test`).
+ * Tests call this instead of assuming anything is running on a default port.
+ */
+export function testServices(): TestServices {
+  const ctx = serviceContext('test', () => undefined);
+  return {
+    temporalAddress: temporalAddress(ctx),
+    temporalNamespace: TEMPORAL_NAMESPACE,
+    postgresUrl: (database) => postgresUrl(ctx, database),
+    mariadb: mariadbRoot(ctx),
+    redisUrl: redisUrl(ctx),
+    minio: { endpoint: minioEndpoint(ctx), accessKeyId: ctx.secrets.minioAccessKey, secretAccessKey: ctx.secrets.minioSecretKey },
+    sharedData: sharedDataDir(),
+    stateDir: ctx.stateDir,
+  };
+}

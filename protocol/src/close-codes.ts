@@ -1,0 +1,11 @@
+/** WebSocket close codes the gateway uses (4000-4999 is the application range). */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  unauthorized: 4401,
+  keyRevoked: 4403,
+  duplicateConnection: 4409,
+  protocolVersion: 4426,
+  helloTimeout: 4408,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/**
+ * Agent <-> gateway control frames, protocol v1.
+ * Every frame is one JSON text message; bulk data never rides these frames.
+ */
+export const PROTOCOL_VERSION = 1 as const;
+
+/** Frames larger than this are refused before parsing (bytes of UTF-8 text). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+const id = z.string().min(1).max(128);
+const jsonValue: z.ZodType<unknown> = z.unknown();
+
+export const AgentCapability = z.enum(['sql.query']);
+export type AgentCapability = z.infer<typeof AgentCapability>;
+
+export const HelloFrame = z.object({
+  type: z.literal('hello'),
+  protocolVersion: z.number().int().positive(),
+  agentVersion: z.string().max(64),
+  machineId: z.string().min(1).max(128),
+  capabilities: z.array(AgentCapability).max(64),
+  concurrency: z.number().int().min(1).max(1024),
+  databases: z.array(z.string().min(1).max(128)).max(256),
+});
+
+export const WelcomeFrame = z.object({
+  type: z.literal('welcome'),
+  protocolVersion: z.number().int().positive(),
+  connectorId: id,
+  tenantId: id,
+  taskQueue: z.string().min(1).max(256),
+  heartbeatIntervalMs: z.number().int().positive(),
+});
+
+export const TaskFrame = z.object({
+  type: z.literal('task'),
+  taskId: id,
+  operation: AgentCapability,
+  input: jsonValue,
+  /** Workflow context, for the agent's own audit and logs. */
+  context: z.object({
+    workflowId: z.string().max(256),
+    runId: z.string().max(128),
+    activityId: z.string().max(256),
+    attempt: z.number().int().positive(),
+  }),
+});
+
+export const ResultFrame = z.object({
+  type: z.literal('result'),
+  taskId: id,
+  output: jsonValue,
+});
+
+export const FailureFrame = z.object({
+  type: z.literal('failure'),
+  taskId: id,
+  errorType: z.string().min(1).max(128),
+  message: z.string().max(8192),
+  retryable: z.boolean(),
+});
+
+export const ProgressFrame = z.object({
+  type: z.literal('heartbeat'),
+  taskId: id,
+  details: jsonValue,
+});
+
+export const CancelFrame = z.object({
+  type: z.literal('cancel'),
+  taskId: id,
+  reason: z.string().max(1024),
+});
+
+export const PingFrame = z.object({ type: z.literal('ping'), nonce: z.string().max(64) });
+export const PongFrame = z.object({ type: z.literal('pong'), nonce: z.string().max(64) });
+
+export const ProtocolErrorFrame = z.object({
+  type: z.literal('protocol-error'),
+  code: z.string().max(64),
+  message: z.string().max(2048),
+});
+
+/** What the agent may send. */
+export const AgentFrame = z.discriminatedUnion('type', [
+  HelloFrame,
+  ResultFrame,
+  FailureFrame,
+  ProgressFrame,
+  PingFrame,
+  PongFrame,
+  ProtocolErrorFrame,
+]);
+export type AgentFrame = z.infer<typeof AgentFrame>;
+
+/** What the gateway may send. */
+export const GatewayFrame = z.discriminatedUnion('type', [
+  WelcomeFrame,
+  TaskFrame,
+  CancelFrame,
+  PingFrame,
+  PongFrame,
+  ProtocolErrorFrame,
+]);
+export type GatewayFrame = z.infer<typeof GatewayFrame>;
+
+export type HelloFrame = z.infer<typeof HelloFrame>;
+export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
+export type TaskFrame = z.infer<typeof TaskFrame>;
+export type ResultFrame = z.infer<typeof ResultFrame>;
+export type FailureFrame = z.infer<typeof FailureFrame>;
+export type ProtocolErrorFrame = z.infer<typeof ProtocolErrorFrame>;

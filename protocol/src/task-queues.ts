@@ -1,0 +1,7 @@
+/** Task queue polled only by the gateway node that holds this connector's WebSocket. */
+export function connectorTaskQueue(connectorId: string): string {
+  return `connector.${connectorId}`;
+}
+
+export const WORKFLOW_TASK_QUEUE = 'workflows';
+export const CLOUD_TASK_QUEUE = 'cloud';

@@ -1,0 +1,63 @@
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { msToTs } from '@temporalio/common/lib/time';
+import { SEARCH_ATTRIBUTE_NAMES } from './search-attributes';
+
+const ALREADY_EXISTS = 6; // gRPC status code
+
+function isAlreadyExists(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === ALREADY_EXISTS;
+}
+
+export interface EnsureResult {
+  namespaceCreated: boolean;
+  searchAttributesAdded: string[];
+}
+
+/**
+ * Creates the namespace and the custom search attributes when missing; safe to call at every start
+ * and against any Temporal cluster the operator points us at.
+ */
+export async function ensureNamespace(connection: Connection, namespace: string, retentionDays = 3): Promise<EnsureResult> {
+  let namespaceCreated = false;
+  try {
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs(`${retentionDays * 24} hours`),
+    });
+    namespaceCreated = true;
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const have = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !have.has(name));
+  if (missing.length > 0) {
+    const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
+    for (const name of missing) searchAttributes[name] = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    try {
+      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+  // A freshly registered namespace takes a moment to be served by every frontend.
+  if (namespaceCreated || missing.length > 0) await waitUntilVisible(connection, namespace, missing);
+  return { namespaceCreated, searchAttributesAdded: missing };
+}
+
+async function waitUntilVisible(connection: Connection, namespace: string, attributes: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await connection.workflowService.describeNamespace({ namespace });
+      const listed = await connection.operatorService.listSearchAttributes({ namespace });
+      if (attributes.every((a) => a in (listed.customAttributes ?? {}))) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`namespace ${namespace} or its search attributes did not become visible within 30 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,0 +1,3 @@
+export { SearchAttribute, SEARCH_ATTRIBUTE_NAMES } from './search-attributes';
+export { ensureNamespace, type EnsureResult } from './ensure-namespace';
+export { TemporalConfig } from './config';

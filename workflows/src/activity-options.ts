@@ -1,0 +1,26 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+// Subpath imports: the protocol's pure modules, without the Node-only parts of its index.
+import { connectorTaskQueue } from '@vansales/protocol/task-queues';
+import { NON_RETRYABLE_AGENT_ERRORS } from '@vansales/protocol/agent-errors';
+
+export interface ConnectorPlacement {
+  connectorId: string;
+  /** How long a task may wait for an offline agent before the workflow gives up. */
+  maxOfflineSeconds?: number;
+}
+
+/** Activity options per kind, in one place. */
+export function agentQueryOptions(placement: ConnectorPlacement): ActivityOptions {
+  return {
+    taskQueue: connectorTaskQueue(placement.connectorId),
+    scheduleToStartTimeout: `${placement.maxOfflineSeconds ?? 3600} seconds`,
+    startToCloseTimeout: '10 minutes',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_AGENT_ERRORS],
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { agentQueryWorkflow, WorkflowErrorType, type AgentQueryInput, type AgentQueryOutput } from './agent-query-workflow';

@@ -79,6 +79,7 @@ export class Agent {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString('utf8').slice(0, 2000)));
       res.on('end', () => {
+        socket.terminate();
         let message = `HTTP ${res.statusCode}`;
         try {
           message = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? message;
@@ -93,7 +94,6 @@ export class Agent {
           this.scheduleReconnect();
         }
       });
-      socket.terminate();
     });
     socket.on('open', () => {
       this.send({

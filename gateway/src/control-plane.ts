@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, WORKFLOW_TASK_QUEUE, CloseCode } from '@vansales/protocol';
+import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, CloseCode } from '@vansales/protocol';
 import type { Repositories } from '@vansales/metadata';
 import { SearchAttribute } from '@vansales/temporal-config';
 import type { AgentQueryInput, AgentQueryOutput } from '@vansales/workflows';
@@ -10,8 +10,8 @@ import type { AgentHub } from './agent-hub/agent-hub';
 import type { AgentIdentity } from './agent-hub/agent-connection';
 
 /** The control-plane operations behind the REST routes and the CLI. */
-export function createControlPlane(deps: { repos: Repositories; temporal: Client; hub: AgentHub }) {
-  const { repos, temporal, hub } = deps;
+export function createControlPlane(deps: { repos: Repositories; temporal: Client; hub: AgentHub; workflowTaskQueue: string }) {
+  const { repos, temporal, hub, workflowTaskQueue } = deps;
 
   async function requireConnector(tenantId: string, connectorId: string) {
     const connector = await repos.getConnector(tenantId, connectorId);
@@ -74,7 +74,7 @@ export function createControlPlane(deps: { repos: Repositories; temporal: Client
       await requireConnector(tenantId, input.connectorId);
       const workflowId = `query-${randomUUID()}`;
       const handle = await temporal.workflow.start('agentQueryWorkflow', {
-        taskQueue: WORKFLOW_TASK_QUEUE,
+        taskQueue: workflowTaskQueue,
         workflowId,
         args: [{ ...input, tenantId } satisfies AgentQueryInput],
         typedSearchAttributes: [

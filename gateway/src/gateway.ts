@@ -32,7 +32,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     log: logger,
     onOnline: (connectorId) => repos.touchConnector(connectorId),
   });
-  const controlPlane = createControlPlane({ repos, temporal, hub });
+  const controlPlane = createControlPlane({ repos, temporal, hub, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
   const app = await buildApp({
     logger,
     adminToken: config.VSC_ADMIN_TOKEN,

@@ -1,7 +1,7 @@
 export * from './frames';
 export { parseFrame, type ParseResult } from './parse-frame';
 export { CloseCode } from './close-codes';
-export { connectorTaskQueue, WORKFLOW_TASK_QUEUE, CLOUD_TASK_QUEUE } from './task-queues';
+export { connectorTaskQueue } from './task-queues';
 export { SqlQueryInput, SqlQueryOutput, type SqlQueryInputT, type SqlQueryOutputT } from './operations';
 export { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, TENANT_ID_PATTERN, type ParsedApiKey, type ApiKeyCheck } from './api-key';
 export { AgentErrorType, NON_RETRYABLE_AGENT_ERRORS } from './agent-errors';

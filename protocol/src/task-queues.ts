@@ -2,6 +2,3 @@
 export function connectorTaskQueue(connectorId: string): string {
   return `connector.${connectorId}`;
 }
-
-export const WORKFLOW_TASK_QUEUE = 'workflows';
-export const CLOUD_TASK_QUEUE = 'cloud';

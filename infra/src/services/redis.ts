@@ -31,6 +31,7 @@ export const redisService: ServiceSpec = {
   },
   async ready(ctx) {
     const client = new Redis(redisUrl(ctx), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined); // not up yet: ready() is polled again
     try {
       await client.connect();
       return (await client.ping()) === 'PONG';

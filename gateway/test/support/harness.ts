@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Client as PgClient } from 'pg';
+import { createConnection } from 'mysql2/promise';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { testServices } from '@vansales/infra';
+import { createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
+import { createAgent, parseAgentConfig, type AgentConfigInput } from '@vansales/connector-agent';
+import { createGateway, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
+
+export const services = testServices();
+
+/** Every log line of every in-process component, so tests can search them (e.g. for secrets). */
+export class LogCapture {
+  readonly lines: string[] = [];
+  logger(name: string): pino.Logger {
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    return pino({ name, level: 'debug', redact: { paths: ['password', '*.password', 'apiKey', '*.apiKey', 'req.headers.authorization'], censor: '[redacted]' } }, sink);
+  }
+}
+
+export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `vsc_t_${randomBytes(6).toString('hex')}`;
+  const admin = new PgClient({ connectionString: services.postgresUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: services.postgresUrl(name),
+    drop: async () => {
+      const c = new PgClient({ connectionString: services.postgresUrl() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** A read-only MariaDB account on Sakila, as a site would give the agent. */
+export async function sakilaReader(): Promise<{ user: string; password: string }> {
+  const user = `reader_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(18).toString('base64url');
+  const conn = await createConnection(services.mariadb);
+  await conn.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY ${conn.escape(password)}`);
+  await conn.query(`GRANT SELECT ON sakila.* TO '${user}'@'127.0.0.1'`);
+  await conn.end();
+  return { user, password };
+}
+
+export interface Platform {
+  gateway: Gateway;
+  gatewayWsUrl: string;
+  adminToken: string;
+  temporal: Client;
+  workflowTaskQueue: string;
+  logs: LogCapture;
+  api<T = unknown>(method: 'GET' | 'POST', url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
+  startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }): ReturnType<typeof createAgent> & { welcomed: Promise<void> };
+  close(): Promise<void>;
+}
+
+/** Gateway + cloud worker in this process, on the real Temporal dev server and PostgreSQL. */
+export async function startPlatform(): Promise<Platform> {
+  const logs = new LogCapture();
+  const db = await freshPostgresDatabase();
+  const adminToken = randomBytes(32).toString('base64url');
+  const workflowTaskQueue = `workflows-${randomBytes(4).toString('hex')}`;
+  const env = {
+    VSC_GATEWAY_PORT: '0',
+    VSC_ADMIN_TOKEN: adminToken,
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: services.temporalNamespace,
+    VSC_WORKFLOW_TASK_QUEUE: workflowTaskQueue,
+    DATABASE_URL: db.url,
+    VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE,
+  };
+  const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger);
+  const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  const gatewayWsUrl = `${address.replace('http', 'ws')}/v1/agent/connect`;
+
+  const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
+  const worker: Worker = await createCloudWorker(loadCloudWorkerConfig(env), nativeConnection);
+  const workerRun = worker.run();
+  const clientConnection = await Connection.connect({ address: services.temporalAddress });
+  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace });
+  const agents: ReturnType<typeof createAgent>[] = [];
+
+  return {
+    gateway,
+    gatewayWsUrl,
+    adminToken,
+    temporal,
+    workflowTaskQueue,
+    logs,
+    async api(method, url, body, token = adminToken) {
+      const res = await gateway.app.inject({ method, url, payload: body as object | undefined, headers: { authorization: `Bearer ${token}` } });
+      return { status: res.statusCode, body: res.json() };
+    },
+    startAgent(overrides) {
+      const config = parseAgentConfig({ gatewayUrl: gatewayWsUrl, reconnect: { initialDelayMs: 50, maxDelayMs: 500 }, ...overrides });
+      const handle = createAgent(config, logs.logger('agent'));
+      agents.push(handle);
+      const welcomed = new Promise<void>((resolve) => (handle.agent.onWelcome = () => resolve()));
+      handle.agent.start();
+      return { ...handle, welcomed };
+    },
+    async close() {
+      await Promise.all(agents.map((a) => a.close()));
+      await gateway.close();
+      worker.shutdown();
+      await workerRun;
+      await nativeConnection.close();
+      await clientConnection.close();
+      await db.drop();
+    },
+  };
+}

@@ -43,8 +43,10 @@ export class Supervisor {
     if (!existsSync(dir)) return [];
     const reclaimed: string[] = [];
     for (const file of readdirSync(dir)) {
-      const pid = Number(readFileSync(join(dir, file), 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 1 && isAlive(pid)) {
+      const [pidText = '', command = ''] = readFileSync(join(dir, file), 'utf8').split('\n');
+      const pid = Number(pidText.trim());
+      // Only a process still running the recorded command: a reused pid belongs to someone else.
+      if (Number.isInteger(pid) && pid > 1 && isAlive(pid) && commandOf(pid) === command) {
         reclaimed.push(file.replace(/\.pid$/, ''));
         await killGroup(pid, 10_000);
       }
@@ -79,7 +81,7 @@ export class Supervisor {
     });
     const entry: Running = { spec, child, exited, stopping: false };
     this.running.push(entry);
-    if (child.pid) writeFileSync(join(this.pidDir(), `${spec.name}.pid`), String(child.pid));
+    if (child.pid) writeFileSync(join(this.pidDir(), `${spec.name}.pid`), `${child.pid}\n${launch.command}`);
     void exited.then((code) => {
       if (child.pid) rmSync(join(this.pidDir(), `${spec.name}.pid`), { force: true });
       if (!entry.stopping && !this.shuttingDown) this.onUnexpectedExit?.(spec.name, code);
@@ -107,16 +109,30 @@ export class Supervisor {
     }
   }
 
-  /** Stops every started child, last started first; resolves when all have exited. */
-  async stopAll(): Promise<void> {
+  /**
+   * Stops every started child and resolves when all have exited: last started first, or all at
+   * once for independent services.
+   */
+  async stopAll(options: { parallel?: boolean } = {}): Promise<void> {
     this.shuttingDown = true;
-    for (const entry of [...this.running].reverse()) {
+    const stopOne = async (entry: Running) => {
       entry.stopping = true;
       if (entry.child.pid && entry.child.exitCode === null && entry.child.signalCode === null) {
         await killGroup(entry.child.pid, entry.spec.stopTimeoutMs ?? 15_000, entry.exited);
       }
-    }
+    };
+    const entries = [...this.running].reverse();
+    if (options.parallel) await Promise.all(entries.map(stopOne));
+    else for (const entry of entries) await stopOne(entry);
     this.running.length = 0;
+  }
+}
+
+function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import { Pool } from 'pg';
+import { PGlite } from '@electric-sql/pglite';
 import type { Database } from './schema';
 import { migrationProvider } from './migrations';
 import { pglitePool } from './pglite-pool';
@@ -15,7 +16,6 @@ export async function openMetadataDb(target: MetadataTarget): Promise<MetadataDb
   if (target.kind === 'postgres') {
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: target.url, max: 10 }) }) });
   } else {
-    const { PGlite } = await import('@electric-sql/pglite');
     if (target.dir) mkdirSync(target.dir, { recursive: true });
     const pglite = target.dir ? new PGlite(target.dir) : new PGlite();
     await pglite.waitReady;

@@ -16,37 +16,42 @@ import { repoRoot } from '../paths';
 export const TEST_SERVICES: ServiceSpec[] = [temporalService, postgresService, mariadbService, redisService, minioService];
 
 /** Installs what is missing and starts every backing service of a profile; returns the supervisor. */
-export async function startServices(ctx: ServiceContext, services: ServiceSpec[]): Promise<Supervisor> {
-  const supervisor = new Supervisor(ctx);
+export async function startServices(ctx: ServiceContext, supervisor: Supervisor, services: ServiceSpec[]): Promise<void> {
   for (const s of services) await s.install?.(ctx);
   for (const s of services) for (const p of s.ports(ctx)) await assertPortFree(p, s.name);
   const t0 = Date.now();
   await Promise.all(services.map((s) => supervisor.start(s)));
   ctx.log(`services ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${services.map((s) => s.name).join(', ')}`);
-  return supervisor;
+}
+
+/** Processes recorded by an earlier run that did not stop them are ours to stop: we hold the lock now. */
+export async function reclaimOrphans(ctx: ServiceContext, supervisor: Supervisor): Promise<void> {
+  const reclaimed = await supervisor.reclaim();
+  if (reclaimed.length) ctx.log(`stopped processes left by an earlier run: ${reclaimed.join(', ')}`);
 }
 
 /** `vsc test [jest args]`: real services up, test data loaded, the whole suite, services down. */
 export async function test(jestArgs: string[]): Promise<number> {
   const ctx = serviceContext('test', (l) => process.stdout.write(`[vsc test] ${l}\n`));
   const lock = acquireLock(ctx.stateDir, 'vsc test');
-  let supervisor: Supervisor | undefined = new Supervisor(ctx);
+  const supervisor = new Supervisor(ctx);
   const cleanup = async () => {
-    await supervisor?.stopAll();
+    await supervisor.stopAll({ parallel: true });
     lock.release();
   };
   const onSignal = () => void cleanup().then(() => process.exit(130));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    if (lock.stale) await supervisor.reclaim();
-    supervisor = await startServices(ctx, TEST_SERVICES);
+    await reclaimOrphans(ctx, supervisor);
+    await startServices(ctx, supervisor, TEST_SERVICES);
     const sakila = await ensureSakila(ctx);
     if (sakila === 'missing-data') ctx.log('shared/data not found beside the clone: tests that need Sakila will fail');
     const code = await new Promise<number>((resolve) => {
       const child = spawn(
         process.execPath,
-        [join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', ...jestArgs],
+        // PGlite loads its file system layer by dynamic import, which jest's CommonJS runtime needs this flag for.
+        ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', ...jestArgs],
         { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, VSC_TEST_SERVICES: '1' } },
       );
       child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
@@ -67,16 +72,16 @@ export async function services(profile: 'dev' | 'test'): Promise<number> {
   const lock = acquireLock(ctx.stateDir, 'vsc services');
   const supervisor = new Supervisor(ctx);
   const stop = async () => {
-    await supervisor.stopAll();
+    await supervisor.stopAll({ parallel: true });
     lock.release();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
-  if (lock.stale) await supervisor.reclaim();
   try {
-    const started = await startServices(ctx, TEST_SERVICES);
-    supervisor.onUnexpectedExit = (name) => ctx.log(`${name} exited; see ${started.logFile(name)}`);
+    await reclaimOrphans(ctx, supervisor);
+    supervisor.onUnexpectedExit = (name) => ctx.log(`${name} exited; see ${supervisor.logFile(name)}`);
+    await startServices(ctx, supervisor, TEST_SERVICES);
     await ensureSakila(ctx);
     ctx.log('running; Ctrl-C stops them');
     await new Promise(() => undefined);

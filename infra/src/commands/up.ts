@@ -8,6 +8,7 @@ import type { ServiceContext, ServiceSpec } from '../service';
 import { temporalService, TEMPORAL_NAMESPACE } from '../services/temporal';
 import { mariadbService } from '../services/mariadb';
 import { agentProcess, cloudWorkerProcess, gatewayProcess, gatewayUrl } from '../services/platform';
+import { reclaimOrphans } from './test';
 import { ensureFallbackDemo, ensureReadOnlyUser, ensureSakila } from '../demo-data';
 
 const DEMO_TENANT = 'demo';
@@ -82,10 +83,7 @@ export async function up(): Promise<number> {
   };
 
   try {
-    if (lock.stale) {
-      const reclaimed = await supervisor.reclaim();
-      if (reclaimed.length) ctx.log(`stopped processes left by an earlier run: ${reclaimed.join(', ')}`);
-    }
+    await reclaimOrphans(ctx, supervisor);
     const infra: ServiceSpec[] = [temporalService, mariadbService];
     for (const s of infra) await s.install?.(ctx);
     // Port checks for everything first, so a taken port fails before anything starts.

@@ -1,0 +1,61 @@
+import { Client as PgClient } from 'pg';
+import { createConnection } from 'mysql2/promise';
+import Redis from 'ioredis';
+import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
+import { Connection } from '@temporalio/client';
+import { testServices } from '@vansales/infra';
+
+const services = testServices();
+
+describe('backing services started by the test runner', () => {
+  it('PostgreSQL accepts the generated superuser password and refuses a wrong one', async () => {
+    const client = new PgClient({ connectionString: services.postgresUrl() });
+    await client.connect();
+    const { rows } = await client.query('SHOW server_version');
+    await client.end();
+    expect(rows[0].server_version).toMatch(/^\d+/);
+    const wrong = new PgClient({ connectionString: services.postgresUrl().replace(/:[^:@]+@/, ':wrong@') });
+    await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
+  });
+
+  it('MariaDB holds the complete Sakila data set', async () => {
+    const conn = await createConnection({ ...services.mariadb, database: 'sakila' });
+    const [rows] = await conn.query('SELECT (SELECT COUNT(*) FROM film) AS film, (SELECT COUNT(*) FROM rental) AS rental, (SELECT COUNT(*) FROM payment) AS payment, VERSION() AS version');
+    await conn.end();
+    expect(rows).toEqual([expect.objectContaining({ film: 1000, rental: 16044, payment: 16049 })]);
+    expect((rows as { version: string }[])[0]!.version).toMatch(/MariaDB/);
+  });
+
+  it('Redis requires its password', async () => {
+    const redis = new Redis(services.redisUrl, { lazyConnect: true });
+    await redis.connect();
+    await redis.set('vsc:test', 'v', 'EX', 10);
+    expect(await redis.get('vsc:test')).toBe('v');
+    redis.disconnect();
+    const anon = new Redis(services.redisUrl.replace(/\/\/:[^@]+@/, '//'), { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    anon.on('error', () => undefined);
+    await anon.connect();
+    await expect(anon.get('vsc:test')).rejects.toThrow(/NOAUTH/);
+    anon.disconnect();
+  });
+
+  it('MinIO stores and returns an object over the S3 API', async () => {
+    const s3 = new S3Client({ endpoint: services.minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: services.minio });
+    const Bucket = `vsc-test-${Date.now()}`;
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'a.txt', Body: 'hello buffer' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'a.txt' }));
+    expect(await got.Body?.transformToString()).toBe('hello buffer');
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: 'a.txt' }));
+    await s3.send(new DeleteBucketCommand({ Bucket }));
+  });
+
+  it('Temporal serves the vansales namespace with our search attributes', async () => {
+    const connection = await Connection.connect({ address: services.temporalAddress });
+    const ns = await connection.workflowService.describeNamespace({ namespace: services.temporalNamespace });
+    const sa = await connection.operatorService.listSearchAttributes({ namespace: services.temporalNamespace });
+    await connection.close();
+    expect(ns.namespaceInfo?.name).toBe('vansales');
+    expect(Object.keys(sa.customAttributes ?? {})).toEqual(expect.arrayContaining(['TenantId', 'ConnectorId', 'DefinitionId']));
+  });
+});

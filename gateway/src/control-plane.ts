@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client, WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, CloseCode } from '@vansales/protocol';
 import type { Repositories } from '@vansales/metadata';

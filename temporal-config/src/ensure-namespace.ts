@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { type Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTE_NAMES } from './search-attributes';

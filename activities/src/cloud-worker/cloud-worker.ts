@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { AgentConnection } from '../agent-hub/agent-connection';
+import { AgentConnection, type AgentIdentity } from '../agent-hub/agent-connection';
 import type { AgentHub } from '../agent-hub/agent-hub';
 import type { ControlPlane } from '../control-plane';
 import { GatewayError, GatewayErrorCode } from '../errors';
@@ -7,7 +7,7 @@ import { bearerToken } from './bearer';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    agentIdentity?: import('../agent-hub/agent-connection').AgentIdentity;
+    agentIdentity?: AgentIdentity;
   }
 }
 

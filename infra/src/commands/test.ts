@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { serviceContext } from '../context';
 import { acquireLock } from '../lock';
@@ -30,6 +30,25 @@ export async function reclaimOrphans(ctx: ServiceContext, supervisor: Supervisor
   if (reclaimed.length) ctx.log(`stopped processes left by an earlier run: ${reclaimed.join(', ')}`);
 }
 
+/** Static checks that gate the suite: strict TypeScript over every package, and the lint rules. */
+function staticChecks(ctx: ServiceContext): string[] {
+  const checks: [string, string[]][] = [
+    ['typecheck', [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.json'), '--noEmit']],
+    ['lint', [join(repoRoot, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--max-warnings=0', repoRoot]],
+  ];
+  const failed: string[] = [];
+  for (const [name, args] of checks) {
+    const t0 = Date.now();
+    const result = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (result.status !== 0) {
+      process.stdout.write(`${result.stdout}${result.stderr}`);
+      failed.push(name);
+    }
+    ctx.log(`${name} ${result.status === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return failed;
+}
+
 /** `vsc test [jest args]`: real services up, test data loaded, the whole suite, services down. */
 export async function test(jestArgs: string[]): Promise<number> {
   const ctx = serviceContext('test', (l) => process.stdout.write(`[vsc test] ${l}\n`));
@@ -43,6 +62,14 @@ export async function test(jestArgs: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // Only for the whole suite: a filtered run (./vsc test gateway) is for quick iteration.
+    if (jestArgs.length === 0) {
+      const failed = staticChecks(ctx);
+      if (failed.length) {
+        process.stdout.write(`\n0 passed, ${failed.length} failed\n`);
+        return 1;
+      }
+    }
     await reclaimOrphans(ctx, supervisor);
     await startServices(ctx, supervisor, TEST_SERVICES);
     const sakila = await ensureSakila(ctx);

@@ -128,7 +128,7 @@ Vansales Connect is up (${seconds} s). Ctrl-C stops everything.
 ${rows}
   Run another:
     curl -s -X POST ${gatewayUrl(ctx)}/v1/tenants/${DEMO_TENANT}/queries \\
-      -H "authorization: Bearer $(node -p 'require(\"${join(ctx.stateDir, 'secrets.json')}\").adminToken')" \\
+      -H "authorization: Bearer $(node -p 'require("${join(ctx.stateDir, 'secrets.json')}").adminToken')" \\
       -H 'content-type: application/json' \\
       -d '{"connectorId":"${connectorId}","database":"sakila","sql":"SELECT COUNT(*) FROM rental"}'
 

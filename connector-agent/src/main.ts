@@ -1,56 +1,33 @@
-import { loadAgentConfig, AgentConfigError } from './config';
-import { createAgent } from './create-agent';
+import { COMMANDS } from './cli/commands';
+import type { CliIo } from './cli/command';
 
-const USAGE = `usage: mini-connector run --config <path>
-
-Commands:
-  run      connect to the gateway and serve tasks until stopped (default)
-`;
-
-function argValue(args: string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
+  return `usage: mini-connector <command> [options]\n\n${COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`).join('\n')}\n`;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [command = 'run', ...rest] = argv;
-  if (command === '--help' || command === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
+/** Picks the command whose words match the start of argv (longest first). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    io.stdout.write(usage());
+    return argv.length === 0 ? 2 : 0;
   }
-  if (command !== 'run') {
-    process.stderr.write(`unknown command ${command}\n${USAGE}`);
+  const command = [...COMMANDS]
+    .sort((a, b) => b.words.length - a.words.length)
+    .find((c) => c.words.every((w, i) => argv[i] === w));
+  if (!command) {
+    io.stderr.write(`unknown command: ${argv.join(' ')}\n${usage()}`);
     return 2;
   }
-  const path = argValue(rest, '--config') ?? process.env.VSC_AGENT_CONFIG;
-  if (!path) {
-    process.stderr.write(`no configuration: pass --config <path> or set VSC_AGENT_CONFIG\n`);
-    return 2;
-  }
-  let config;
-  try {
-    config = loadAgentConfig(path);
-  } catch (err) {
-    if (err instanceof AgentConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const { agent, close } = createAgent(config);
-  const stop = () => void close();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  agent.start();
-  const reason = await agent.done;
-  await close();
-  return reason.code === 'stopped' ? 0 : 3;
+  return command.run(argv.slice(command.words.length), io);
 }
 
-void main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`mini-connector failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  void runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`mini-connector failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

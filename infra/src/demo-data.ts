@@ -6,6 +6,8 @@ import { sharedDataDir } from './paths';
 import { InfraError, InfraErrorCode } from './errors';
 import type { ServiceContext } from './service';
 import { mariadbRoot } from './services/mariadb';
+import { postgresUrl } from './services/postgres';
+import { Client as PgClient } from 'pg';
 
 /** Row counts of Sakila as shipped, used to tell a complete load from a partial one. */
 const SAKILA_COUNTS = { film: 1000, actor: 200, customer: 599, rental: 16044, payment: 16049 };
@@ -79,4 +81,57 @@ export async function ensureReadOnlyUser(ctx: ServiceContext, user: string, pass
   } finally {
     await conn.end();
   }
+}
+
+/** Row counts of Pagila as shipped (payment is partitioned; counted through its parent). */
+const PAGILA_COUNTS = { film: 1000, actor: 200, customer: 599, rental: 16044, payment: 16049 };
+
+async function pagilaComplete(ctx: ServiceContext): Promise<boolean> {
+  const client = new PgClient({ connectionString: postgresUrl(ctx, 'pagila') });
+  try {
+    await client.connect();
+  } catch {
+    return false;
+  }
+  try {
+    for (const [table, count] of Object.entries(PAGILA_COUNTS)) {
+      const res = await client.query(`SELECT COUNT(*)::int AS n FROM public.${table}`).catch(() => ({ rows: [{ n: -1 }] }));
+      if (res.rows[0]?.n !== count) return false;
+    }
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+function runPsql(ctx: ServiceContext, database: string, file: string): void {
+  const result = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(ctx.ports.postgres), '-U', 'postgres', '-d', database, '-f', file], {
+    // The password by environment, never on the command line.
+    env: { ...process.env, PGPASSWORD: ctx.secrets.postgresPassword },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) {
+    throw new InfraError(InfraErrorCode.serviceFailed, `loading ${file} failed: ${result.stderr.toString().trim().split('\n').slice(-3).join('\n')}`);
+  }
+}
+
+/** Loads Pagila from shared/data into the PostgreSQL database `pagila` unless a complete copy is there. */
+export async function ensurePagila(ctx: ServiceContext): Promise<'loaded' | 'present' | 'missing-data'> {
+  if (await pagilaComplete(ctx)) return 'present';
+  const data = sharedDataDir();
+  const dir = data && join(data, 'pagila-postgres');
+  if (!dir || !existsSync(join(dir, 'pagila-schema.sql'))) return 'missing-data';
+  ctx.log('loading Pagila into PostgreSQL (first run only)');
+  const admin = new PgClient({ connectionString: postgresUrl(ctx) });
+  await admin.connect();
+  try {
+    await admin.query('DROP DATABASE IF EXISTS pagila WITH (FORCE)');
+    await admin.query('CREATE DATABASE pagila');
+  } finally {
+    await admin.end();
+  }
+  runPsql(ctx, 'pagila', join(dir, 'pagila-schema.sql'));
+  runPsql(ctx, 'pagila', join(dir, 'pagila-data.sql'));
+  if (!(await pagilaComplete(ctx))) throw new InfraError(InfraErrorCode.serviceFailed, 'Pagila loaded but its row counts do not match');
+  return 'loaded';
 }

@@ -26,6 +26,14 @@ describe('backing services started by the test runner', () => {
     expect((rows as { version: string }[])[0]!.version).toMatch(/MariaDB/);
   });
 
+  it('PostgreSQL holds the complete Pagila data set', async () => {
+    const client = new PgClient({ connectionString: services.postgresUrl('pagila') });
+    await client.connect();
+    const { rows } = await client.query('SELECT (SELECT COUNT(*) FROM film)::int AS film, (SELECT COUNT(*) FROM rental)::int AS rental, (SELECT COUNT(*) FROM payment)::int AS payment');
+    await client.end();
+    expect(rows).toEqual([{ film: 1000, rental: 16044, payment: 16049 }]);
+  });
+
   it('Redis requires its password', async () => {
     const redis = new Redis(services.redisUrl, { lazyConnect: true });
     await redis.connect();

@@ -10,7 +10,7 @@ import { postgresService } from '../services/postgres';
 import { mariadbService } from '../services/mariadb';
 import { redisService } from '../services/redis';
 import { minioService } from '../services/minio';
-import { ensureSakila } from '../demo-data';
+import { ensurePagila, ensureSakila } from '../demo-data';
 import { repoRoot } from '../paths';
 
 export const TEST_SERVICES: ServiceSpec[] = [temporalService, postgresService, mariadbService, redisService, minioService];
@@ -72,8 +72,8 @@ export async function test(jestArgs: string[]): Promise<number> {
     }
     await reclaimOrphans(ctx, supervisor);
     await startServices(ctx, supervisor, TEST_SERVICES);
-    const sakila = await ensureSakila(ctx);
-    if (sakila === 'missing-data') ctx.log('shared/data not found beside the clone: tests that need Sakila will fail');
+    const [sakila, pagila] = await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
+    if (sakila === 'missing-data' || pagila === 'missing-data') ctx.log('shared/data not found beside the clone: tests that need Sakila or Pagila will fail');
     const code = await new Promise<number>((resolve) => {
       const child = spawn(
         process.execPath,
@@ -109,7 +109,7 @@ export async function services(profile: 'dev' | 'test'): Promise<number> {
     await reclaimOrphans(ctx, supervisor);
     supervisor.onUnexpectedExit = (name) => ctx.log(`${name} exited; see ${supervisor.logFile(name)}`);
     await startServices(ctx, supervisor, TEST_SERVICES);
-    await ensureSakila(ctx);
+    await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
     ctx.log('running; Ctrl-C stops them');
     await new Promise(() => undefined);
     return 0;

@@ -1,9 +1,16 @@
-import { createPool, type FieldPacket } from 'mysql2/promise';
+import { createPool, type FieldPacket, type PoolConnection } from 'mysql2/promise';
 import type { DatabaseConfig } from '../config';
-import { DatabaseUnavailableError, type SqlRunner } from './sql-runner';
+import { DatabaseUnavailableError, QueryCancelledError, type SqlRunner } from './sql-runner';
 import { toWire } from './to-wire';
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', 'ER_ACCESS_DENIED_ERROR']);
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', 'ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR']);
+
+interface StreamedQuery {
+  on(event: 'fields', cb: (fields: FieldPacket[]) => void): StreamedQuery;
+  on(event: 'result', cb: (row: unknown[]) => void): StreamedQuery;
+  on(event: 'error', cb: (err: Error) => void): StreamedQuery;
+  on(event: 'end', cb: () => void): StreamedQuery;
+}
 
 export function openMysqlRunner(db: DatabaseConfig): SqlRunner {
   const pool = createPool({
@@ -21,36 +28,84 @@ export function openMysqlRunner(db: DatabaseConfig): SqlRunner {
     connectionLimit: 4,
     connectTimeout: 10_000,
   });
+
+  /** Stops the running statement from another connection (the server's own cancel). */
+  const kill = (threadId: number) => pool.query(`KILL QUERY ${Number(threadId)}`).catch(() => undefined);
+
   return {
-    async query(sql, params, maxRows) {
-      let conn;
+    dialect: 'mysql',
+    async query(sql, params, { maxRows, signal }) {
+      let conn: PoolConnection;
       try {
         conn = await pool.getConnection();
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
         throw new DatabaseUnavailableError(`cannot connect to MySQL/MariaDB at ${db.host}:${db.port}: ${code || (err as Error).message}`);
       }
+      let destroy = false;
       try {
-        await conn.query(`SET SESSION max_statement_time = ${Math.max(0.1, db.statementTimeoutMs / 1000)}`).catch(() => undefined);
+        // MariaDB spells the limit max_statement_time (seconds), MySQL max_execution_time (ms).
+        await conn.query(`SET SESSION max_statement_time = ${Math.max(0.001, db.statementTimeoutMs / 1000)}`).catch(() =>
+          conn.query(`SET SESSION max_execution_time = ${Math.max(1, db.statementTimeoutMs)}`).catch(() => undefined),
+        );
         await conn.query('START TRANSACTION READ ONLY');
-        try {
-          const [rows, fields] = (await conn.query({ sql, values: params, rowsAsArray: true })) as [unknown[][], FieldPacket[]];
-          const all = Array.isArray(rows) ? rows : [];
-          return {
-            columns: (fields ?? []).map((f) => ({ name: f.name, type: String(f.type ?? f.columnType ?? 'unknown') })),
-            rows: all.slice(0, maxRows).map((r) => r.map(toWire)),
-            rowCount: Math.min(all.length, maxRows),
-            truncated: all.length > maxRows,
+        const threadId = conn.threadId;
+        const result = await new Promise<{ fields: FieldPacket[]; rows: unknown[][]; truncated: boolean }>((resolve, reject) => {
+          const rows: unknown[][] = [];
+          let fields: FieldPacket[] = [];
+          let truncated = false;
+          let settled = false;
+          const finish = (err?: Error) => {
+            if (settled) return;
+            settled = true;
+            signal?.removeEventListener('abort', onAbort);
+            if (err) reject(err);
+            else resolve({ fields, rows, truncated });
           };
-        } finally {
-          await conn.query('ROLLBACK').catch(() => undefined);
-        }
+          const onAbort = () => {
+            destroy = true;
+            void kill(threadId);
+            finish(new QueryCancelledError('the query was cancelled'));
+          };
+          signal?.addEventListener('abort', onAbort, { once: true });
+          // The callback-style connection streams rows one by one instead of buffering the result.
+          const query = (conn.connection as unknown as { query(o: object): StreamedQuery }).query({ sql, values: params, rowsAsArray: true });
+          query
+            .on('fields', (f) => (fields = f))
+            .on('result', (row) => {
+              if (settled) return;
+              if (rows.length === maxRows) {
+                // Enough: stop the server producing the rest, keep what we have.
+                truncated = true;
+                destroy = true;
+                void kill(threadId);
+                finish();
+                return;
+              }
+              rows.push(row.map(toWire));
+            })
+            .on('error', (err) => finish(err))
+            .on('end', () => finish());
+        });
+        return {
+          columns: result.fields.map((f) => ({ name: f.name, type: String(f.type ?? f.columnType ?? 'unknown') })),
+          rows: result.rows,
+          rowCount: result.rows.length,
+          truncated: result.truncated,
+        };
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
-        if (CONNECTION_ERRORS.has(code)) throw new DatabaseUnavailableError(`MySQL/MariaDB connection failed: ${code}`);
+        if (CONNECTION_ERRORS.has(code)) {
+          destroy = true;
+          throw new DatabaseUnavailableError(`MySQL/MariaDB connection failed: ${code}`);
+        }
         throw err;
       } finally {
-        conn.release();
+        if (destroy) conn.destroy();
+        else {
+          await conn.query('ROLLBACK').catch(() => undefined);
+          conn.release();
+        }
       }
     },
     close: () => pool.end(),

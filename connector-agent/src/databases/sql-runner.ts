@@ -4,17 +4,33 @@ export interface QueryResult {
   columns: { name: string; type: string }[];
   rows: unknown[][];
   rowCount: number;
+  /** True when the statement had more rows than maxRows; the rest were never read. */
   truncated: boolean;
 }
 
+export interface QueryOptions {
+  maxRows: number;
+  /** Aborting cancels the statement on the server. */
+  signal?: AbortSignal;
+}
+
 export interface SqlRunner {
-  query(sql: string, params: unknown[], maxRows: number): Promise<QueryResult>;
+  readonly dialect: DatabaseConfig['dialect'];
+  /** Streams at most maxRows rows inside a READ ONLY transaction; memory stays bounded by maxRows. */
+  query(sql: string, params: unknown[], options: QueryOptions): Promise<QueryResult>;
   close(): Promise<void>;
 }
 
 export class DatabaseUnavailableError extends Error {
   override name = 'DatabaseUnavailableError';
 }
+
+export class QueryCancelledError extends Error {
+  override name = 'QueryCancelledError';
+}
+
+/** Rows are read in batches of this size from a server-side cursor or stream. */
+export const FETCH_BATCH = 500;
 
 export async function openSqlRunner(db: DatabaseConfig): Promise<SqlRunner> {
   if (db.dialect === 'mysql') return (await import('./mysql-runner')).openMysqlRunner(db);

@@ -195,6 +195,8 @@ export class Agent {
       const output = await handler(task.input, {
         signal: controller.signal,
         progress: (details) => this.send({ type: 'heartbeat', taskId: task.taskId, details }),
+        attempt: task.context.attempt,
+        resumeFrom: task.context.resumeFrom,
       });
       if (controller.signal.aborted) return;
       this.send({ type: 'result', taskId: task.taskId, output });

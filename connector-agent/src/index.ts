@@ -2,3 +2,4 @@ export { Agent, AGENT_VERSION, type StopReason } from './agent';
 export { createAgent, AGENT_REDACT_PATHS } from './create-agent';
 export { parseAgentConfig, loadAgentConfig, AgentConfig, AgentConfigError, type AgentConfigInput } from './config';
 export { backoffDelay } from './backoff';
+export { OperationError, type OperationTable, type OperationHandler, type OperationContext } from './operations/operation';

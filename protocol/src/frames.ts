@@ -12,7 +12,7 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 const id = z.string().min(1).max(128);
 const jsonValue: z.ZodType<unknown> = z.unknown();
 
-export const AgentCapability = z.enum(['sql.query']);
+export const AgentCapability = z.enum(['sql.query', 'schema.discover']);
 export type AgentCapability = z.infer<typeof AgentCapability>;
 
 export const HelloFrame = z.object({
@@ -45,6 +45,8 @@ export const TaskFrame = z.object({
     runId: z.string().max(128),
     activityId: z.string().max(256),
     attempt: z.number().int().positive(),
+    /** Progress the previous attempt reported last (Temporal's heartbeat details), to resume from. */
+    resumeFrom: jsonValue.optional(),
   }),
 });
 

@@ -1,8 +1,14 @@
 import type { AgentCapability, AgentErrorType } from '@vansales/protocol';
 
 export interface OperationContext {
+  /** Aborted when the task is cancelled or the link to the gateway drops. */
   signal: AbortSignal;
+  /** Reports progress; it becomes the activity's heartbeat details, handed back on a retry. */
   progress(details: unknown): void;
+  /** Which Temporal attempt this is (1 for the first). */
+  attempt: number;
+  /** The last progress the previous attempt reported, when this is a retry. */
+  resumeFrom?: unknown;
 }
 
 export type OperationHandler = (input: unknown, ctx: OperationContext) => Promise<unknown>;

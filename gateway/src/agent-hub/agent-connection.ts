@@ -24,6 +24,7 @@ export interface TaskContext {
   runId: string;
   activityId: string;
   attempt: number;
+  resumeFrom?: unknown;
 }
 
 export interface TaskHooks {

@@ -74,6 +74,10 @@ export class AgentHub {
       activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
       maxConcurrentActivityTaskExecutions: hello.concurrency,
       shutdownGraceTime: '2 seconds',
+      // Heartbeats here are real agent progress, not a timer, so pass them on promptly: that is
+      // also how a cancellation gets back to the agent quickly.
+      defaultHeartbeatThrottleInterval: '1 second',
+      maxHeartbeatThrottleInterval: '5 seconds',
     });
     const session: Session = { connection, worker, hello, running: worker.run() };
     this.sessions.set(connectorId, session);

@@ -16,7 +16,13 @@ export function createProxyActivities(connection: AgentConnection): AgentActivit
       return connection.runTask(
         operation,
         input,
-        { workflowId: info.workflowExecution?.workflowId ?? '', runId: info.workflowExecution?.runId ?? '', activityId: info.activityId, attempt: info.attempt },
+        {
+          workflowId: info.workflowExecution?.workflowId ?? '',
+          runId: info.workflowExecution?.runId ?? '',
+          activityId: info.activityId,
+          attempt: info.attempt,
+          resumeFrom: info.heartbeatDetails,
+        },
         { signal: ctx.cancellationSignal, onProgress: (details) => ctx.heartbeat(details) },
       );
     };

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices } from '@vansales/infra';
 import { createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
-import { createAgent, parseAgentConfig, type AgentConfigInput } from '@vansales/connector-agent';
+import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type OperationTable } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
 
 export const services = testServices();
@@ -63,6 +63,8 @@ export interface Platform {
   logs: LogCapture;
   api<T = unknown>(method: 'GET' | 'POST', url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
   startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }): ReturnType<typeof createAgent> & { welcomed: Promise<void> };
+  /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
+  startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };
   close(): Promise<void>;
 }
 
@@ -110,6 +112,14 @@ export async function startPlatform(): Promise<Platform> {
       const welcomed = new Promise<void>((resolve) => (handle.agent.onWelcome = () => resolve()));
       handle.agent.start();
       return { ...handle, welcomed };
+    },
+    startCustomAgent(apiKey, operations) {
+      const config = parseAgentConfig({ gatewayUrl: gatewayWsUrl, apiKey, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
+      const agent = new Agent({ config, operations, log: logs.logger('agent') });
+      agents.push({ agent, close: () => agent.stop() });
+      const welcomed = new Promise<void>((resolve) => (agent.onWelcome = () => resolve()));
+      agent.start();
+      return { agent, welcomed };
     },
     async close() {
       await Promise.all(agents.map((a) => a.close()));

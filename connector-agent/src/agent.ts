@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
 import {
@@ -43,8 +44,11 @@ export class Agent {
   /** Resolves each time the gateway welcomes us (tests and the CLI wait on it). */
   onWelcome?: (info: { connectorId: string; taskQueue: string }) => void;
 
+  private readonly ca?: Buffer;
+
   constructor(private readonly opts: AgentOptions) {
     this.done = new Promise((resolve) => (this.stopResolve = resolve));
+    if (opts.config.tlsCaFile) this.ca = readFileSync(opts.config.tlsCaFile);
   }
 
   start(): void {
@@ -71,6 +75,7 @@ export class Agent {
     const socket = new WebSocket(config.gatewayUrl, {
       headers: { authorization: `Bearer ${config.apiKey}` },
       handshakeTimeout: 15_000,
+      ca: this.ca,
       maxPayload: 4 * 1024 * 1024,
     });
     this.socket = socket;

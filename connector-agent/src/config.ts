@@ -21,7 +21,13 @@ export const AgentConfig = z.object({
     .string()
     .url()
     .refine((u) => /^wss?:\/\//.test(u), 'must start with ws:// or wss://')
-    .refine((u) => !/[?&](key|token|apikey)=/i.test(u), 'must not carry a key: the key goes in the Authorization header'),
+    .refine((u) => !/[?&](key|token|apikey)=/i.test(u), 'must not carry a key: the key goes in the Authorization header')
+    .refine(
+      (u) => u.startsWith('wss://') || /^ws:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(u),
+      'must use wss:// (plain ws:// only to a gateway on this machine): the key and the results must not cross a network in clear text',
+    ),
+  /** Extra CA certificates (PEM file) to trust for the gateway, e.g. a company's own CA. */
+  tlsCaFile: z.string().min(1).optional(),
   /** The API key issued for this site (vmc_...). Checked offline before dialling. */
   apiKey: z.string().superRefine((k, ctx) => {
     const check = checkApiKey(k);

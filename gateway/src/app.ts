@@ -19,11 +19,17 @@ export interface AppDeps {
   hub: AgentHub;
   temporalConnection: Connection;
   maxFrameBytes?: number;
+  /** PEM certificate and key; without them the gateway speaks plain HTTP (loopback, or behind a TLS proxy). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** Builds the gateway as a fastify application; server.ts only listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger, disableRequestLogging: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: 1024 * 1024,
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+  }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

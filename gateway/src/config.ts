@@ -15,11 +15,19 @@ export const GatewayConfig = z
     VSC_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     /** How long a connecting agent has to say hello, in ms. */
     VSC_AGENT_HELLO_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** PEM certificate chain: with VSC_TLS_KEY_FILE, the gateway serves HTTPS and WSS. */
+    VSC_TLS_CERT_FILE: z.string().min(1).optional(),
+    /** PEM private key of that certificate. */
+    VSC_TLS_KEY_FILE: z.string().min(1).optional(),
     /** pino level. */
     VSC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .extend(TemporalConfig.shape)
-  .extend(MetadataConfig.shape);
+  .extend(MetadataConfig.shape)
+  .refine((c) => !!c.VSC_TLS_CERT_FILE === !!c.VSC_TLS_KEY_FILE, {
+    message: 'set both VSC_TLS_CERT_FILE and VSC_TLS_KEY_FILE, or neither',
+    path: ['VSC_TLS_CERT_FILE'],
+  });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {

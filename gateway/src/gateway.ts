@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -40,6 +41,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     hub,
     temporalConnection,
     maxFrameBytes: options.maxFrameBytes,
+    tls: config.VSC_TLS_CERT_FILE && config.VSC_TLS_KEY_FILE ? { cert: readFileSync(config.VSC_TLS_CERT_FILE), key: readFileSync(config.VSC_TLS_KEY_FILE) } : undefined,
   });
   let closed = false;
   return {

@@ -62,14 +62,14 @@ export interface Platform {
   workflowTaskQueue: string;
   logs: LogCapture;
   api<T = unknown>(method: 'GET' | 'POST', url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
-  startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }): ReturnType<typeof createAgent> & { welcomed: Promise<void> };
+  startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
   /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
   startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };
   close(): Promise<void>;
 }
 
 /** Gateway + cloud worker in this process, on the real Temporal dev server and PostgreSQL. */
-export async function startPlatform(): Promise<Platform> {
+export async function startPlatform(options: { tls?: { certFile: string; keyFile: string } } = {}): Promise<Platform> {
   const logs = new LogCapture();
   const db = await freshPostgresDatabase();
   const adminToken = randomBytes(32).toString('base64url');
@@ -82,6 +82,8 @@ export async function startPlatform(): Promise<Platform> {
     VSC_WORKFLOW_TASK_QUEUE: workflowTaskQueue,
     DATABASE_URL: db.url,
     VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE,
+    VSC_TLS_CERT_FILE: options.tls?.certFile,
+    VSC_TLS_KEY_FILE: options.tls?.keyFile,
   };
   const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger);
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
@@ -107,11 +109,15 @@ export async function startPlatform(): Promise<Platform> {
     },
     startAgent(overrides) {
       const config = parseAgentConfig({ gatewayUrl: gatewayWsUrl, reconnect: { initialDelayMs: 50, maxDelayMs: 500 }, ...overrides });
-      const handle = createAgent(config, logs.logger('agent'));
+      const own = new LogCapture();
+      const handle = createAgent(config, own.logger('agent'));
       agents.push(handle);
       const welcomed = new Promise<void>((resolve) => (handle.agent.onWelcome = () => resolve()));
       handle.agent.start();
-      return { ...handle, welcomed };
+      const logLines = () => own.lines;
+      // Keep the platform-wide capture complete for the secret scans.
+      void handle.agent.done.finally(() => logs.lines.push(...own.lines));
+      return { ...handle, welcomed, logLines };
     },
     startCustomAgent(apiKey, operations) {
       const config = parseAgentConfig({ gatewayUrl: gatewayWsUrl, apiKey, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });

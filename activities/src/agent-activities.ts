@@ -1,4 +1,4 @@
-import type { AgentCapability, SqlQueryInputT, SqlQueryOutputT } from '@vansales/protocol';
+import type { AgentCapability, SchemaDiscoverInputT, SchemaDiscoverOutputT, SqlQueryInputT, SqlQueryOutputT } from '@vansales/protocol';
 
 /**
  * Activities that run on a site, on the task queue `connector.<connectorId>`. The gateway node
@@ -7,9 +7,12 @@ import type { AgentCapability, SqlQueryInputT, SqlQueryOutputT } from '@vansales
  */
 export interface AgentActivities {
   sqlQuery(input: SqlQueryInputT): Promise<SqlQueryOutputT>;
+  /** Reads a configured database's structure from its catalog (read-only); record it with the schema registry. */
+  schemaDiscover(input: SchemaDiscoverInputT): Promise<SchemaDiscoverOutputT>;
 }
 
 /** Which agent operation each activity forwards to. */
 export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCapability } = {
   sqlQuery: 'sql.query',
+  schemaDiscover: 'schema.discover',
 };

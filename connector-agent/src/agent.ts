@@ -10,6 +10,7 @@ import {
   type AgentCapability,
   type AgentFrame,
   type TaskFrame,
+  auditEntryFor,
 } from '@vansales/protocol';
 import type pino from 'pino';
 import type { AgentConfig } from './config';
@@ -26,6 +27,8 @@ export interface AgentOptions {
   config: AgentConfig;
   operations: OperationTable;
   log: pino.Logger;
+  /** Where every task is recorded (the site's own append-only hash chain). */
+  audit?: { append(entry: ReturnType<typeof auditEntryFor>): Promise<unknown> };
 }
 
 /**
@@ -45,6 +48,7 @@ export class Agent {
   onWelcome?: (info: { connectorId: string; taskQueue: string }) => void;
 
   private readonly ca?: Buffer;
+  private identity?: { tenantId: string; connectorId: string };
 
   constructor(private readonly opts: AgentOptions) {
     this.done = new Promise((resolve) => (this.stopResolve = resolve));
@@ -163,6 +167,7 @@ export class Agent {
     switch (frame.type) {
       case 'welcome':
         this.attempt = 0;
+        this.identity = { tenantId: frame.tenantId, connectorId: frame.connectorId };
         this.opts.log.info({ connectorId: frame.connectorId, taskQueue: frame.taskQueue }, 'connected to the gateway');
         clearInterval(this.pingTimer);
         this.pingTimer = setInterval(() => this.send({ type: 'ping', nonce: randomUUID() }), frame.heartbeatIntervalMs);
@@ -203,19 +208,35 @@ export class Agent {
         attempt: task.context.attempt,
         resumeFrom: task.context.resumeFrom,
       });
-      if (controller.signal.aborted) return;
+      if (controller.signal.aborted) return this.record(task, started, { errorType: AgentErrorType.cancelled });
       this.send({ type: 'result', taskId: task.taskId, output });
       log.info({ ms: Date.now() - started }, 'task done');
+      this.record(task, started, { output });
     } catch (err) {
-      if (controller.signal.aborted) return;
+      if (controller.signal.aborted) return this.record(task, started, { errorType: AgentErrorType.cancelled });
       const failure =
         err instanceof OperationError
           ? { errorType: err.type, message: err.message, retryable: err.retryable }
           : { errorType: AgentErrorType.internal, message: err instanceof Error ? err.message : String(err), retryable: true };
       log.warn({ errorType: failure.errorType, ms: Date.now() - started }, `task failed: ${failure.message}`);
       this.send({ type: 'failure', taskId: task.taskId, ...failure });
+      this.record(task, started, { errorType: failure.errorType });
     } finally {
       this.running.delete(task.taskId);
     }
+  }
+
+  /** Appends the task to the site's audit chain; a write failure is logged loudly, never silent. */
+  private record(task: TaskFrame, started: number, result: { output?: unknown; errorType?: string }): void {
+    if (!this.opts.audit || !this.identity) return;
+    const entry = auditEntryFor({
+      ...this.identity,
+      operation: task.operation,
+      input: task.input,
+      actor: { workflowId: task.context.workflowId, runId: task.context.runId, activityId: task.context.activityId, attempt: task.context.attempt },
+      durationMs: Date.now() - started,
+      ...result,
+    });
+    this.opts.audit.append(entry).catch((err) => this.opts.log.error(`could not write the audit record of task ${task.taskId}: ${(err as Error).message}`));
   }
 }

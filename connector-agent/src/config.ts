@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hasVaultReferences, openVault, resolveSecrets, VaultError } from './vault';
 import { z } from 'zod';
 import { checkApiKey } from '@vansales/protocol';
 
 const DatabaseConfig = z.object({
-  dialect: z.enum(['mysql', 'postgres']),
+  dialect: z.enum(['mysql', 'postgres', 'mssql']),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
   user: z.string().min(1),
@@ -40,6 +42,8 @@ export const AgentConfig = z.object({
   reconnect: z
     .object({ initialDelayMs: z.number().int().min(10).default(500), maxDelayMs: z.number().int().min(100).default(30_000) })
     .default({ initialDelayMs: 500, maxDelayMs: 30_000 }),
+  /** The site's append-only audit chain (JSON lines). Default: audit.jsonl beside the config file. */
+  auditLogPath: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   databases: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig).default({}),
 });
@@ -72,6 +76,15 @@ export function loadAgentConfig(path: string): AgentConfig {
     raw = JSON.parse(text);
   } catch (err) {
     throw new AgentConfigError(`agent configuration ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  // Secrets written by `mini-connector init` are references into the vault beside the file.
+  if (hasVaultReferences(raw)) {
+    try {
+      raw = resolveSecrets(raw, openVault({ dir: dirname(path) }));
+    } catch (err) {
+      if (err instanceof VaultError) throw new AgentConfigError(`${path}: ${err.message}`);
+      throw err;
+    }
   }
   return parseAgentConfig(raw, path);
 }

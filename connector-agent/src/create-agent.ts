@@ -1,13 +1,15 @@
 import pino from 'pino';
 import type { AgentConfig } from './config';
 import { Agent } from './agent';
+import type { AuditLog } from './audit/audit-log';
 import { openSqlRunner, type SqlRunner } from './databases/sql-runner';
 import { createSqlQuery } from './operations/sql-query';
+import { createSchemaDiscover } from './operations/schema-discover';
 
 export const AGENT_REDACT_PATHS = ['password', '*.password', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization'];
 
 /** Wires an agent from its config: database runners opened lazily, operations, logger. */
-export function createAgent(config: AgentConfig, log?: pino.Logger): { agent: Agent; close: () => Promise<void> } {
+export function createAgent(config: AgentConfig, log?: pino.Logger, options: { audit?: AuditLog } = {}): { agent: Agent; close: () => Promise<void> } {
   const logger = log ?? pino({ name: 'mini-connector', level: config.logLevel, redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' } });
   const runners = new Map<string, Promise<SqlRunner>>();
   const runnerFor = async (name: string): Promise<SqlRunner | undefined> => {
@@ -20,12 +22,13 @@ export function createAgent(config: AgentConfig, log?: pino.Logger): { agent: Ag
     }
     return runner;
   };
-  const agent = new Agent({ config, log: logger, operations: { 'sql.query': createSqlQuery(runnerFor) } });
+  const agent = new Agent({ config, log: logger, audit: options.audit, operations: { 'sql.query': createSqlQuery(runnerFor), 'schema.discover': createSchemaDiscover((name) => config.databases[name]) } });
   return {
     agent,
     close: async () => {
       await agent.stop();
       await Promise.all([...runners.values()].map(async (r) => (await r).close().catch(() => undefined)));
+      await options.audit?.close();
     },
   };
 }

@@ -21,6 +21,8 @@ export interface AppDeps {
   maxFrameBytes?: number;
   /** PEM certificate and key; without them the gateway speaks plain HTTP (loopback, or behind a TLS proxy). */
   tls?: { cert: Buffer; key: Buffer };
+  /** Sees every text frame agents send (tracing). */
+  frameTap?: (raw: string) => void;
 }
 
 /** Builds the gateway as a fastify application; server.ts only listens. */
@@ -66,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.get('/openapi.json', async () => app.swagger());
 
-  await app.register(agentSocketRoute, { hub: deps.hub, controlPlane: deps.controlPlane, maxFrameBytes: deps.maxFrameBytes });
+  await app.register(agentSocketRoute, { hub: deps.hub, controlPlane: deps.controlPlane, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });
 
   await app.register(async (admin) => {
     admin.addHook('onRequest', async (req) => {

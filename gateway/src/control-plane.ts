@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, CloseCode } from '@vansales/protocol';
-import type { Repositories } from '@vansales/metadata';
+import type { AuditRepository, Repositories } from '@vansales/metadata';
 import { SearchAttribute } from '@vansales/temporal-config';
 import type { AgentQueryInput, AgentQueryOutput } from '@vansales/workflows';
 import { GatewayError, GatewayErrorCode } from './errors';
@@ -10,8 +10,8 @@ import type { AgentHub } from './agent-hub/agent-hub';
 import type { AgentIdentity } from './agent-hub/agent-connection';
 
 /** The control-plane operations behind the REST routes and the CLI. */
-export function createControlPlane(deps: { repos: Repositories; temporal: Client; hub: AgentHub; workflowTaskQueue: string }) {
-  const { repos, temporal, hub, workflowTaskQueue } = deps;
+export function createControlPlane(deps: { repos: Repositories; temporal: Client; hub: AgentHub; auditRepo: AuditRepository; workflowTaskQueue: string }) {
+  const { repos, temporal, hub, auditRepo, workflowTaskQueue } = deps;
 
   async function requireConnector(tenantId: string, connectorId: string) {
     const connector = await repos.getConnector(tenantId, connectorId);
@@ -50,6 +50,12 @@ export function createControlPlane(deps: { repos: Repositories; temporal: Client
       const revoked = await repos.revokeAgentKeys(tenantId, connectorId);
       const disconnected = await hub.disconnect(connectorId, CloseCode.keyRevoked, 'the API key of this connector was revoked');
       return { revoked, disconnected };
+    },
+
+    /** Checks the gateway's audit chain of one connector; names the first broken link. */
+    async verifyAudit(tenantId: string, connectorId: string) {
+      await requireConnector(tenantId, connectorId);
+      return auditRepo.verify(tenantId, connectorId);
     },
 
     async listConnectors(tenantId: string) {

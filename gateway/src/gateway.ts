@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createRepositories, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
+import { createAuditRepository, createRepositories, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
 import type { GatewayConfig } from './config';
 import { buildApp } from './app';
 import { AgentHub } from './agent-hub/agent-hub';
@@ -19,12 +19,13 @@ export interface Gateway {
 }
 
 /** Wires the gateway's dependencies from its config; used by main.ts and by tests alike. */
-export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number } = {}): Promise<Gateway> {
+export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void } = {}): Promise<Gateway> {
   const db = await openMetadataDb(metadataTarget(config));
   const temporalConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE });
   const repos = createRepositories(db);
+  const auditRepo = createAuditRepository(db);
   const hub = new AgentHub({
     temporal: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -32,8 +33,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     helloTimeoutMs: config.VSC_AGENT_HELLO_TIMEOUT_MS,
     log: logger,
     onOnline: (connectorId) => repos.touchConnector(connectorId),
+    audit: (entry) => auditRepo.append(entry),
   });
-  const controlPlane = createControlPlane({ repos, temporal, hub, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
+  const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
   const app = await buildApp({
     logger,
     adminToken: config.VSC_ADMIN_TOKEN,
@@ -41,6 +43,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     hub,
     temporalConnection,
     maxFrameBytes: options.maxFrameBytes,
+    frameTap: options.frameTap,
     tls: config.VSC_TLS_CERT_FILE && config.VSC_TLS_KEY_FILE ? { cert: readFileSync(config.VSC_TLS_CERT_FILE), key: readFileSync(config.VSC_TLS_KEY_FILE) } : undefined,
   });
   let closed = false;

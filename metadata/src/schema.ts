@@ -27,8 +27,37 @@ export interface AgentKeysTable {
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+export interface SchemaSnapshotsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  connector_id: string;
+  database_name: string;
+  /** 1, 2, 3... per connector and database. */
+  version: number;
+  /** A SchemaSnapshot (@vansales/protocol); written as JSON text, read back parsed. */
+  snapshot: ColumnType<unknown, string, never>;
+  /** SHA-256 (hex) of the snapshot's canonical JSON without row estimates. */
+  hash: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  connector_id: string;
+  /** bigint: pg returns it as a string, PGlite as a number. */
+  seq: ColumnType<string | number, number, never>;
+  /** An AuditRecord (@vansales/protocol); written as JSON text, read back parsed. */
+  record: ColumnType<unknown, string, never>;
+  prev_hash: ColumnType<string, string, never>;
+  hash: ColumnType<string, string, never>;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
   agent_keys: AgentKeysTable;
+  audit_events: AuditEventsTable;
+  schema_snapshots: SchemaSnapshotsTable;
 }

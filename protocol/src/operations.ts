@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SchemaSnapshot } from './schema-snapshot';
 
 /** Input and output of each agent operation, validated on both sides. */
 export const SqlQueryInput = z.object({
@@ -17,3 +18,17 @@ export const SqlQueryOutput = z.object({
   truncated: z.boolean(),
 });
 export type SqlQueryOutputT = z.infer<typeof SqlQueryOutput>;
+
+export const SchemaDiscoverInput = z.object({
+  /** Name of a database configured on the agent. */
+  database: z.string().min(1).max(128),
+  /**
+   * Schemas to discover; default: every non-system schema of a PostgreSQL or SQL Server database,
+   * the configured database itself on MySQL/MariaDB.
+   */
+  schemas: z.array(z.string().min(1).max(128)).min(1).max(1000).optional(),
+});
+export type SchemaDiscoverInputT = z.input<typeof SchemaDiscoverInput>;
+
+export const SchemaDiscoverOutput = SchemaSnapshot;
+export type SchemaDiscoverOutputT = SchemaSnapshot;

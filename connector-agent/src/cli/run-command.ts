@@ -1,4 +1,6 @@
+import { dirname, join } from 'node:path';
 import { loadAgentConfig, AgentConfigError } from '../config';
+import { openAuditLog } from '../audit/audit-log';
 import { createAgent } from '../create-agent';
 import { argValue, type CliCommand } from './command';
 
@@ -21,7 +23,16 @@ export const runCommand: CliCommand = {
       }
       throw err;
     }
-    const { agent, close } = createAgent(config);
+    // No audit, no service: an agent that cannot record what it does refuses to start.
+    const auditPath = config.auditLogPath ?? join(dirname(path), 'audit.jsonl');
+    let audit;
+    try {
+      audit = await openAuditLog({ path: auditPath });
+    } catch (err) {
+      io.stderr.write(`cannot open the audit log ${auditPath}: ${(err as Error).message}\n`);
+      return 2;
+    }
+    const { agent, close } = createAgent(config, undefined, { audit });
     const stop = () => void close();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -33,6 +33,12 @@ export class QueryCancelledError extends Error {
 export const FETCH_BATCH = 500;
 
 export async function openSqlRunner(db: DatabaseConfig): Promise<SqlRunner> {
-  if (db.dialect === 'mysql') return (await import('./mysql-runner')).openMysqlRunner(db);
-  return (await import('./postgres-runner')).openPostgresRunner(db);
+  switch (db.dialect) {
+    case 'mysql':
+      return (await import('./mysql-runner')).openMysqlRunner(db);
+    case 'postgres':
+      return (await import('./postgres-runner')).openPostgresRunner(db);
+    case 'mssql':
+      return (await import('./mssql-runner')).openMssqlRunner(db);
+  }
 }

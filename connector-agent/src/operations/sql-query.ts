@@ -1,5 +1,7 @@
+import { format as formatMysql } from 'mysql2';
 import { AgentErrorType, SqlQueryInput } from '@vansales/protocol';
 import { DatabaseUnavailableError, QueryCancelledError, type SqlRunner } from '../databases/sql-runner';
+import { checkReadOnlySql } from '../sql-guard';
 import { OperationError, type OperationHandler } from './operation';
 
 /** Runs one read-only query on a configured database and returns at most maxRows rows. */
@@ -12,6 +14,11 @@ export function createSqlQuery(runners: (name: string) => Promise<SqlRunner | un
     const input = parsed.data;
     const runner = await runners(input.database);
     if (!runner) throw new OperationError(AgentErrorType.unknownDatabase, `no database named ${input.database} is configured on this agent`, false);
+    // mysql2 puts the parameters into the text on the client (escaped, but a '?' or quote placed to
+    // exploit that would change the statement), so the guard checks the text the server will receive.
+    const sent = runner.dialect === 'mysql' ? formatMysql(input.sql, input.params, false, 'local') : input.sql;
+    const verdict = await checkReadOnlySql(sent, runner.dialect);
+    if (!verdict.allowed) throw new OperationError(AgentErrorType.sqlRefused, verdict.reason, false);
     try {
       return await runner.query(input.sql, input.params, { maxRows: input.maxRows, signal: ctx.signal });
     } catch (err) {

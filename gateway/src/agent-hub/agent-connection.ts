@@ -56,6 +56,8 @@ export class AgentConnection {
     readonly identity: AgentIdentity,
     private readonly log: Logger,
     private readonly maxFrameBytes = MAX_FRAME_BYTES,
+    /** Sees every text frame the agent sends, before parsing (tracing, and the leak tests). */
+    private readonly tap?: (raw: string) => void,
   ) {
     this.closedPromise = new Promise((resolve) => {
       socket.on('close', (code, reason) => {
@@ -142,6 +144,7 @@ export class AgentConnection {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (isBinary) return this.protocolError('binary-frame', 'binary frames are not part of protocol v1');
+    this.tap?.(data.toString('utf8'));
     const parsed = parseFrame(AgentFrame, data, this.maxFrameBytes);
     if (!parsed.ok) return this.protocolError(parsed.code, parsed.message);
     const frame = parsed.frame;

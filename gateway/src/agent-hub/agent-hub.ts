@@ -2,7 +2,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { CloseCode, connectorTaskQueue, PROTOCOL_VERSION, type HelloFrame } from '@vansales/protocol';
 import type { Logger } from '../logger';
 import type { AgentConnection } from './agent-connection';
-import { createProxyActivities } from './proxy-activities';
+import { createProxyActivities, type AuditSink } from './proxy-activities';
 
 interface Session {
   connection: AgentConnection;
@@ -18,6 +18,8 @@ export interface AgentHubOptions {
   helloTimeoutMs: number;
   log: Logger;
   onOnline?: (connectorId: string) => void | Promise<void>;
+  /** The gateway's copy of every agent operation. */
+  audit?: AuditSink;
 }
 
 /**
@@ -69,7 +71,7 @@ export class AgentHub {
       connection: this.opts.temporal,
       namespace: this.opts.namespace,
       taskQueue,
-      activities: createProxyActivities(connection),
+      activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record')),
       // One long poll per agent is what lets one namespace serve thousands of agents.
       activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
       maxConcurrentActivityTaskExecutions: hello.concurrency,

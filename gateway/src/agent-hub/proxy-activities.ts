@@ -1,30 +1,47 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { AGENT_ACTIVITY_OPERATIONS, type AgentActivities } from '@vansales/activities';
+import { AgentErrorType, auditEntryFor, type TaskOutcome } from '@vansales/protocol';
 import type { AgentConnection } from './agent-connection';
+
+/** Where the gateway's copy of the audit chain goes (the metadata store in production). */
+export type AuditSink = (entry: ReturnType<typeof auditEntryFor>) => Promise<unknown>;
 
 /**
  * The activities of one connector's task queue: each forwards its task over the agent's
- * WebSocket, turns agent progress into activity heartbeats (so cancellation can reach us) and
- * returns the agent's answer.
+ * WebSocket, turns agent progress into activity heartbeats (so cancellation can reach us),
+ * records the outcome in the gateway's audit chain, and returns the agent's answer.
  */
-export function createProxyActivities(connection: AgentConnection): AgentActivities {
+export function createProxyActivities(connection: AgentConnection, audit?: AuditSink, onAuditError?: (err: unknown) => void): AgentActivities {
   const activities: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [name, operation] of Object.entries(AGENT_ACTIVITY_OPERATIONS)) {
     activities[name] = async (input: unknown) => {
       const ctx = Context.current();
       const { info } = ctx;
-      return connection.runTask(
-        operation,
-        input,
-        {
-          workflowId: info.workflowExecution?.workflowId ?? '',
-          runId: info.workflowExecution?.runId ?? '',
-          activityId: info.activityId,
-          attempt: info.attempt,
-          resumeFrom: info.heartbeatDetails,
-        },
-        { signal: ctx.cancellationSignal, onProgress: (details) => ctx.heartbeat(details) },
-      );
+      const actor = {
+        workflowId: info.workflowExecution?.workflowId ?? '',
+        runId: info.workflowExecution?.runId ?? '',
+        activityId: info.activityId,
+        attempt: info.attempt,
+      };
+      const started = Date.now();
+      const record = (result: Pick<TaskOutcome, 'output' | 'errorType'>) => {
+        if (!audit) return;
+        const { tenantId, connectorId } = connection.identity;
+        audit(auditEntryFor({ tenantId, connectorId, operation, input, actor, durationMs: Date.now() - started, ...result })).catch((err) => onAuditError?.(err));
+      };
+      try {
+        const output = await connection.runTask(operation, input, { ...actor, resumeFrom: info.heartbeatDetails }, {
+          signal: ctx.cancellationSignal,
+          onProgress: (details) => ctx.heartbeat(details),
+        });
+        record({ output });
+        return output;
+      } catch (err) {
+        const errorType = err instanceof ApplicationFailure ? (err.type ?? AgentErrorType.internal) : ctx.cancellationSignal.aborted ? AgentErrorType.cancelled : AgentErrorType.internal;
+        record({ errorType });
+        throw err;
+      }
     };
   }
   return activities as unknown as AgentActivities;

@@ -62,6 +62,12 @@ export const adminRoutes: FastifyPluginAsync<{ controlPlane: ControlPlane }> = a
     async (req) => controlPlane.revokeKeys(req.params.tenantId, req.params.connectorId),
   );
 
+  r.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/audit/verify',
+    { schema: { params: ConnectorParams } },
+    async (req) => controlPlane.verifyAudit(req.params.tenantId, req.params.connectorId),
+  );
+
   r.post(
     '/v1/tenants/:tenantId/queries',
     {

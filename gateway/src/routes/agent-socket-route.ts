@@ -15,9 +15,9 @@ declare module 'fastify' {
  * The agents' WebSocket endpoint. The key comes in the upgrade request's Authorization header
  * (never the URL) and is checked before the upgrade, so a bad key gets a plain HTTP 401/403.
  */
-export const agentSocketRoute: FastifyPluginAsync<{ hub: AgentHub; controlPlane: ControlPlane; maxFrameBytes?: number }> = async (
+export const agentSocketRoute: FastifyPluginAsync<{ hub: AgentHub; controlPlane: ControlPlane; maxFrameBytes?: number; frameTap?: (raw: string) => void }> = async (
   app,
-  { hub, controlPlane, maxFrameBytes },
+  { hub, controlPlane, maxFrameBytes, frameTap },
 ) => {
   app.get(
     '/v1/agent/connect',
@@ -32,7 +32,7 @@ export const agentSocketRoute: FastifyPluginAsync<{ hub: AgentHub; controlPlane:
     (socket, req) => {
       const identity = req.agentIdentity;
       if (!identity) return socket.close(4401, 'unauthenticated');
-      const connection = new AgentConnection(socket, identity, req.log, maxFrameBytes);
+      const connection = new AgentConnection(socket, identity, req.log, maxFrameBytes, frameTap);
       void hub.serve(connection).catch((err) => {
         req.log.error({ err: String(err) }, 'agent session failed');
         connection.close(1011, 'gateway error');

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices } from '@vansales/infra';
 import { createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
-import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type OperationTable } from '@vansales/connector-agent';
+import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
 
 export const services = testServices();
@@ -61,8 +61,10 @@ export interface Platform {
   temporal: Client;
   workflowTaskQueue: string;
   logs: LogCapture;
+  /** Every text frame any agent sent to the gateway. */
+  frames: string[];
   api<T = unknown>(method: 'GET' | 'POST', url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
-  startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
+  startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }, options?: { audit?: AuditLog }): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
   /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
   startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };
   close(): Promise<void>;
@@ -85,7 +87,8 @@ export async function startPlatform(options: { tls?: { certFile: string; keyFile
     VSC_TLS_CERT_FILE: options.tls?.certFile,
     VSC_TLS_KEY_FILE: options.tls?.keyFile,
   };
-  const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger);
+  const frames: string[] = [];
+  const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, { frameTap: (raw) => frames.push(raw) });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const gatewayWsUrl = `${address.replace('http', 'ws')}/v1/agent/connect`;
 
@@ -103,14 +106,15 @@ export async function startPlatform(options: { tls?: { certFile: string; keyFile
     temporal,
     workflowTaskQueue,
     logs,
+    frames,
     async api(method, url, body, token = adminToken) {
       const res = await gateway.app.inject({ method, url, payload: body as object | undefined, headers: { authorization: `Bearer ${token}` } });
       return { status: res.statusCode, body: res.json() };
     },
-    startAgent(overrides) {
+    startAgent(overrides, options = {}) {
       const config = parseAgentConfig({ gatewayUrl: gatewayWsUrl, reconnect: { initialDelayMs: 50, maxDelayMs: 500 }, ...overrides });
       const own = new LogCapture();
-      const handle = createAgent(config, own.logger('agent'));
+      const handle = createAgent(config, own.logger('agent'), options);
       agents.push(handle);
       const welcomed = new Promise<void>((resolve) => (handle.agent.onWelcome = () => resolve()));
       handle.agent.start();

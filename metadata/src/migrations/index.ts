@@ -1,5 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-tenants-connectors';
+import * as m0002 from './0002-audit-events';
+import * as m0003 from './0003-schema-snapshots';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -7,6 +9,8 @@ import * as m0001 from './0001-tenants-connectors';
  */
 const ALL: Record<string, Migration> = {
   '0001-tenants-connectors': m0001,
+  '0002-audit-events': m0002,
+  '0003-schema-snapshots': m0003,
 };
 
 export const migrationProvider: MigrationProvider = {

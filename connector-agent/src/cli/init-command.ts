@@ -1,0 +1,393 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { checkApiKey } from '@vansales/protocol';
+import { AgentConfig, AgentConfigError, parseAgentConfig } from '../config';
+import { VAULT_FILE, VaultError, openVault, writeFileAtomic } from '../vault/vault';
+import type { CliCommand, CliIo } from './command';
+
+/**
+ * `mini-connector init`: asks for the gateway, the API key and the site's databases, stores the
+ * secrets in the local vault and writes an agent.json that refers to them by name.
+ *
+ * Interactive by default. `--non-interactive` is for scripted installs; secrets then come only from
+ * environment variables or stdin, never from argv (which `ps` shows to every user):
+ *
+ *   mini-connector init --non-interactive --dir /etc/vansales --gateway-url wss://g.example.com/v1/agent/connect \
+ *     --api-key-env VSC_API_KEY \
+ *     --database name=erp,dialect=mysql,host=10.0.0.5,port=3306,user=reader,database=erp,password-env=ERP_PW
+ *
+ * `--api-key-stdin` and a database's `password-stdin` read one line of stdin each: the API key
+ * first, then the databases' passwords in the order given. `--force` replaces an existing agent.json.
+ */
+
+const DIALECTS = ['postgres', 'mysql', 'mssql'] as const;
+type Dialect = (typeof DIALECTS)[number];
+const DEFAULT_PORT: Record<Dialect, number> = { postgres: 5432, mysql: 3306, mssql: 1433 };
+const DATABASE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+export const API_KEY_SECRET = 'apiKey';
+export const databasePasswordSecret = (name: string) => `database.${name}.password`;
+
+interface DatabaseAnswers {
+  name: string;
+  dialect: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  statementTimeoutMs?: number;
+}
+
+interface Answers {
+  dir: string;
+  gatewayUrl: string;
+  apiKey: string;
+  databases: DatabaseAnswers[];
+  force: boolean;
+}
+
+/** A bad answer or flag; the message never holds a secret. */
+class InitError extends Error {}
+
+function checkGatewayUrl(url: string): string | undefined {
+  const parsed = AgentConfig.shape.gatewayUrl.safeParse(url);
+  return parsed.success ? undefined : (parsed.error.issues[0]?.message ?? 'invalid URL');
+}
+
+// ---- prompts -------------------------------------------------------------------------------
+
+interface Prompter {
+  ask(question: string, options?: { default?: string; secret?: boolean }): Promise<string>;
+  say(text: string): void;
+  close(): void;
+}
+
+/**
+ * Line prompts over the injected streams. On a terminal, what is typed for a secret is not echoed:
+ * readline's echo goes through an output that is muted unless a non-secret question is waiting.
+ * (A whole script pasted at once is echoed with the first question: readline reads it in one go.)
+ */
+function createPrompter(io: CliIo): Prompter {
+  const terminal = Boolean((io.stdin as { isTTY?: boolean }).isTTY);
+  // Echo is on only while a question that is not a secret waits, so keys typed ahead of a
+  // password prompt are not shown either.
+  let muted = true;
+  const output = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      if (!muted) io.stdout.write(chunk);
+      done();
+    },
+  });
+  const rl = createInterface({ input: io.stdin, output, terminal });
+  // Created at once so lines that arrive before a question is asked are buffered, not lost.
+  const lines = rl[Symbol.asyncIterator]();
+  rl.on('SIGINT', () => rl.close());
+  return {
+    async ask(question, options = {}) {
+      const label = options.default !== undefined && options.default !== '' ? `${question} [${options.default}]: ` : `${question}: `;
+      if (options.secret) {
+        rl.setPrompt('');
+        io.stdout.write(label);
+      } else {
+        muted = false;
+        rl.setPrompt(label);
+        rl.prompt();
+      }
+      const next = await lines.next();
+      muted = true;
+      if (options.secret && terminal) io.stdout.write('\n');
+      if (next.done) throw new InitError(`input ended before "${question}" was answered; nothing was written`);
+      const answer = options.secret ? (next.value as string) : (next.value as string).trim();
+      return answer === '' && options.default !== undefined ? options.default : answer;
+    },
+    say(text) {
+      io.stdout.write(`${text}\n`);
+    },
+    close: () => rl.close(),
+  };
+}
+
+/** Asks until `check` accepts the answer (it returns a reason to refuse). */
+async function askValid(p: Prompter, question: string, check: (answer: string) => string | undefined, options: { default?: string; secret?: boolean } = {}): Promise<string> {
+  for (;;) {
+    const answer = await p.ask(question, options);
+    const problem = check(answer);
+    if (!problem) return answer;
+    p.say(`  ${problem}`);
+  }
+}
+
+const required = (what: string) => (a: string) => (a === '' ? `${what} is required` : undefined);
+
+async function askDatabase(p: Prompter, taken: Set<string>): Promise<DatabaseAnswers> {
+  const name = await askValid(p, 'Database name (how workflows refer to it)', (a) =>
+    !DATABASE_NAME.test(a) ? 'use letters, digits, _ . - (at most 128)' : taken.has(a) ? `a database named ${a} is already configured` : undefined,
+  );
+  const dialect = (await askValid(p, `Dialect (${DIALECTS.join('|')})`, (a) => ((DIALECTS as readonly string[]).includes(a) ? undefined : `one of ${DIALECTS.join(', ')}`))) as Dialect;
+  const host = await askValid(p, 'Host', required('host'), { default: '127.0.0.1' });
+  const port = await askValid(p, 'Port', (a) => (/^\d{1,5}$/.test(a) && Number(a) >= 1 && Number(a) <= 65535 ? undefined : 'a port number, 1 to 65535'), {
+    default: String(DEFAULT_PORT[dialect]),
+  });
+  const user = await askValid(p, 'User (a read-only user is recommended)', required('user'));
+  const password = await p.ask('Password', { secret: true });
+  const database = await askValid(p, 'Database (schema/catalog name on the server)', required('database'));
+  return { name, dialect, host, port: Number(port), user, password, database };
+}
+
+async function interactive(io: CliIo, flags: Flags): Promise<Answers | undefined> {
+  const p = createPrompter(io);
+  try {
+    p.say('Setting up this mini connector. Secrets are kept in an encrypted vault on this machine, never in agent.json.');
+    const dir = resolve(flags.dir ?? (await askValid(p, 'Folder for agent.json and the vault', required('folder'), { default: process.cwd() })));
+    let force = flags.force;
+    if (!force && existsSync(join(dir, 'agent.json'))) {
+      const answer = await p.ask(`${join(dir, 'agent.json')} exists; replace it? (y/N)`, { default: 'n' });
+      if (!/^y(es)?$/i.test(answer)) {
+        p.say('nothing was changed');
+        return undefined;
+      }
+      force = true;
+    }
+    const gatewayUrl = await askValid(p, 'Gateway URL (wss://…/v1/agent/connect)', checkGatewayUrl);
+    const apiKey = (
+      await askValid(
+        p,
+        'API key (vmc_…)',
+        (a) => {
+          const check = checkApiKey(a);
+          return check.ok ? undefined : check.reason;
+        },
+        { secret: true },
+      )
+    ).trim();
+    const databases: DatabaseAnswers[] = [];
+    for (;;) {
+      databases.push(await askDatabase(p, new Set(databases.map((d) => d.name))));
+      const more = await p.ask('Add another database? (y/N)', { default: 'n' });
+      if (!/^y(es)?$/i.test(more)) break;
+    }
+    return { dir, gatewayUrl, apiKey, databases, force };
+  } finally {
+    p.close();
+  }
+}
+
+// ---- flags ---------------------------------------------------------------------------------
+
+interface DatabaseSpec {
+  fields: Map<string, string>;
+  passwordFrom: { env: string } | { stdin: true };
+}
+
+interface Flags {
+  nonInteractive: boolean;
+  force: boolean;
+  dir?: string;
+  gatewayUrl?: string;
+  apiKeyEnv?: string;
+  apiKeyStdin: boolean;
+  databases: DatabaseSpec[];
+}
+
+const NO_SECRETS_IN_ARGV = 'is not accepted on the command line, where every user can read it (ps); use an environment variable or stdin';
+const SPEC_KEYS = new Set(['name', 'dialect', 'host', 'port', 'user', 'database', 'password-env', 'password-stdin', 'statement-timeout-ms']);
+
+function parseDatabaseSpec(spec: string): DatabaseSpec {
+  const fields = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    const eq = part.indexOf('=');
+    const key = (eq < 0 ? part : part.slice(0, eq)).trim();
+    if (key === 'password') throw new InitError(`--database password=… ${NO_SECRETS_IN_ARGV} (password-env=VAR or password-stdin)`);
+    if (!SPEC_KEYS.has(key)) throw new InitError(`--database: unknown setting "${key}" (known: ${[...SPEC_KEYS].join(', ')})`);
+    if (fields.has(key)) throw new InitError(`--database: ${key} given twice`);
+    fields.set(key, eq < 0 ? '' : part.slice(eq + 1).trim());
+  }
+  const env = fields.get('password-env');
+  const stdin = fields.has('password-stdin');
+  if ((env !== undefined) === stdin) throw new InitError(`--database ${fields.get('name') ?? spec.split(',')[0]}: give exactly one of password-env=VAR or password-stdin`);
+  if (env === '') throw new InitError('--database: password-env needs the name of an environment variable');
+  return { fields, passwordFrom: env !== undefined ? { env } : { stdin: true } };
+}
+
+function parseFlags(args: string[]): Flags {
+  const flags: Flags = { nonInteractive: false, force: false, apiKeyStdin: false, databases: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new InitError(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '--non-interactive':
+        flags.nonInteractive = true;
+        break;
+      case '--force':
+        flags.force = true;
+        break;
+      case '--dir':
+        flags.dir = value();
+        break;
+      case '--gateway-url':
+        flags.gatewayUrl = value();
+        break;
+      case '--api-key-env':
+        flags.apiKeyEnv = value();
+        break;
+      case '--api-key-stdin':
+        flags.apiKeyStdin = true;
+        break;
+      case '--database':
+        flags.databases.push(parseDatabaseSpec(value()));
+        break;
+      case '--api-key':
+      case '--password':
+        throw new InitError(`${arg} ${NO_SECRETS_IN_ARGV} (--api-key-env VAR or --api-key-stdin)`);
+      default:
+        throw new InitError(`unknown option ${arg}`);
+    }
+  }
+  return flags;
+}
+
+/** Reads one stdin line per secret asked for, in order; only created when a secret comes from stdin. */
+function stdinSecrets(io: CliIo) {
+  let lines: AsyncIterator<string> | undefined;
+  let rl: ReturnType<typeof createInterface> | undefined;
+  return {
+    async next(what: string): Promise<string> {
+      if (!lines) {
+        rl = createInterface({ input: io.stdin, terminal: false });
+        lines = rl[Symbol.asyncIterator]();
+      }
+      const next = await lines.next();
+      if (next.done) throw new InitError(`stdin ended before the ${what} was read; nothing was written`);
+      return next.value;
+    },
+    close: () => rl?.close(),
+  };
+}
+
+async function nonInteractive(io: CliIo, flags: Flags): Promise<Answers> {
+  if (!flags.dir) throw new InitError('--dir <folder> is required with --non-interactive');
+  if (!flags.gatewayUrl) throw new InitError('--gateway-url <url> is required with --non-interactive');
+  if ((flags.apiKeyEnv === undefined) === !flags.apiKeyStdin) throw new InitError('give exactly one of --api-key-env <VAR> or --api-key-stdin');
+  if (flags.databases.length === 0) throw new InitError('at least one --database name=…,dialect=…,… is required');
+  const urlProblem = checkGatewayUrl(flags.gatewayUrl);
+  if (urlProblem) throw new InitError(`--gateway-url: ${urlProblem}`);
+
+  const fromEnv = (name: string, what: string) => {
+    const v = io.env[name];
+    if (v === undefined) throw new InitError(`environment variable ${name} (${what}) is not set`);
+    return v;
+  };
+  const stdin = stdinSecrets(io);
+  try {
+    const apiKey = (flags.apiKeyEnv !== undefined ? fromEnv(flags.apiKeyEnv, 'the API key') : await stdin.next('API key')).trim();
+    const check = checkApiKey(apiKey);
+    if (!check.ok) throw new InitError(`API key: ${check.reason}`);
+
+    const databases: DatabaseAnswers[] = [];
+    const taken = new Set<string>();
+    for (const spec of flags.databases) {
+      const f = spec.fields;
+      const name = f.get('name') ?? '';
+      if (!DATABASE_NAME.test(name)) throw new InitError(`--database: name=… is required (letters, digits, _ . -)`);
+      if (taken.has(name)) throw new InitError(`--database: ${name} given twice`);
+      taken.add(name);
+      const dialect = f.get('dialect') ?? '';
+      if (!(DIALECTS as readonly string[]).includes(dialect)) throw new InitError(`--database ${name}: dialect must be one of ${DIALECTS.join(', ')}`);
+      const port = f.get('port') ?? String(DEFAULT_PORT[dialect as Dialect]);
+      if (!/^\d{1,5}$/.test(port)) throw new InitError(`--database ${name}: port must be a number`);
+      const timeout = f.get('statement-timeout-ms');
+      if (timeout !== undefined && !/^\d+$/.test(timeout)) throw new InitError(`--database ${name}: statement-timeout-ms must be a number`);
+      for (const key of ['user', 'database']) if (!f.get(key)) throw new InitError(`--database ${name}: ${key}=… is required`);
+      const password = 'env' in spec.passwordFrom ? fromEnv(spec.passwordFrom.env, `password of database ${name}`) : await stdin.next(`password of database ${name}`);
+      databases.push({
+        name,
+        dialect,
+        host: f.get('host') || '127.0.0.1',
+        port: Number(port),
+        user: f.get('user')!,
+        password,
+        database: f.get('database')!,
+        ...(timeout !== undefined ? { statementTimeoutMs: Number(timeout) } : {}),
+      });
+    }
+    return { dir: resolve(flags.dir), gatewayUrl: flags.gatewayUrl, apiKey, databases, force: flags.force };
+  } finally {
+    stdin.close();
+  }
+}
+
+// ---- writing -------------------------------------------------------------------------------
+
+/** Validates everything first, then fills the vault, then writes agent.json: a refusal writes nothing. */
+function write(answers: Answers, io: CliIo): void {
+  const configPath = join(answers.dir, 'agent.json');
+  const database = (d: DatabaseAnswers, password: unknown) => ({
+    dialect: d.dialect,
+    host: d.host,
+    port: d.port,
+    user: d.user,
+    password,
+    database: d.database,
+    ...(d.statementTimeoutMs !== undefined ? { statementTimeoutMs: d.statementTimeoutMs } : {}),
+  });
+  const withSecrets = {
+    gatewayUrl: answers.gatewayUrl,
+    apiKey: answers.apiKey,
+    databases: Object.fromEntries(answers.databases.map((d) => [d.name, database(d, d.password)])),
+  };
+  // The same schema the agent loads with, so init never writes a file the agent would refuse.
+  parseAgentConfig(withSecrets, 'the answers given');
+  const onDisk = {
+    gatewayUrl: answers.gatewayUrl,
+    apiKey: { vault: API_KEY_SECRET },
+    databases: Object.fromEntries(answers.databases.map((d) => [d.name, database(d, { vault: databasePasswordSecret(d.name) })])),
+  };
+  if (!answers.force && existsSync(configPath)) throw new InitError(`${configPath} exists; pass --force to replace it`);
+
+  const vault = openVault({ dir: answers.dir });
+  mkdirSync(answers.dir, { recursive: true, mode: 0o700 });
+  vault.set(API_KEY_SECRET, answers.apiKey);
+  const kept = new Set([API_KEY_SECRET]);
+  for (const d of answers.databases) {
+    vault.set(databasePasswordSecret(d.name), d.password);
+    kept.add(databasePasswordSecret(d.name));
+  }
+  // Passwords of databases this agent.json no longer names go with it.
+  for (const name of vault.names()) if (/^database\..+\.password$/.test(name) && !kept.has(name)) vault.delete(name);
+  writeFileAtomic(configPath, `${JSON.stringify(onDisk, null, 2)}\n`);
+
+  io.stdout.write(
+    `wrote ${configPath} (no secrets in it) and ${kept.size} secrets to the vault ${join(answers.dir, VAULT_FILE)}\n` +
+      `start the agent with: mini-connector run --config ${configPath}\n`,
+  );
+}
+
+export const initCommand: CliCommand = {
+  words: ['init'],
+  summary: 'set up agent.json and the local credential vault (interactive, or --non-interactive)',
+  async run(args, io) {
+    try {
+      const flags = parseFlags(args);
+      const answers = flags.nonInteractive ? await nonInteractive(io, flags) : await interactive(io, flags);
+      if (!answers) return 1;
+      write(answers, io);
+      return 0;
+    } catch (err) {
+      if (err instanceof InitError || err instanceof AgentConfigError) {
+        io.stderr.write(`${err.message}\n`);
+        return 2;
+      }
+      if (err instanceof VaultError) {
+        io.stderr.write(`${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,63 @@
+import { sortSnapshot, type SchemaDialect, type SchemaSnapshot, type TableSnapshot } from '@vansales/protocol';
+import type { DatabaseConfig } from '../config';
+
+/**
+ * Where to discover: an agent database setting. SQL Server is accepted here ahead of the agent's
+ * configuration, which offers only mysql and postgres so far.
+ */
+export type DiscoveryTarget = Omit<DatabaseConfig, 'dialect' | 'statementTimeoutMs'> & {
+  dialect: SchemaDialect;
+  /** Longest one catalog statement may run, in ms (default 30 s). */
+  statementTimeoutMs?: number;
+  /** SQL Server only: TLS settings (defaults: encrypt, do not trust a self-signed certificate). */
+  mssql?: { encrypt?: boolean; trustServerCertificate?: boolean; instanceName?: string };
+};
+
+export interface DiscoverOptions {
+  /**
+   * Schemas to discover. Default: every non-system schema (PostgreSQL, SQL Server), the configured
+   * database itself (MySQL/MariaDB, where a database is a schema).
+   */
+  schemas?: string[];
+  /** Aborting closes the discovery's connection, which ends its statement on the server. */
+  signal?: AbortSignal;
+}
+
+export class DiscoveryCancelledError extends Error {
+  override name = 'DiscoveryCancelledError';
+}
+
+export interface RawTable {
+  schema: string;
+  table: TableSnapshot;
+}
+
+/**
+ * Groups tables by schema, fills a partitioned table's row estimate from its partitions
+ * (the parent's own statistic is missing or stale until someone analyses the parent), sorts.
+ */
+export function assembleSnapshot(dialect: SchemaDialect, database: string, schemaNames: string[], tables: RawTable[]): SchemaSnapshot {
+  const bySchema = new Map<string, TableSnapshot[]>(schemaNames.map((s) => [s, []]));
+  const byQualified = new Map<string, TableSnapshot>();
+  for (const { schema, table } of tables) {
+    if (!bySchema.has(schema)) bySchema.set(schema, []);
+    bySchema.get(schema)!.push(table);
+    byQualified.set(`${schema}.${table.name}`, table);
+  }
+  const partitions = new Map<TableSnapshot, TableSnapshot[]>();
+  for (const { schema, table } of tables) {
+    if (!table.partitionOf) continue;
+    // Same schema: the bare name; another schema: `schema.name`.
+    const parent = byQualified.get(`${schema}.${table.partitionOf}`) ?? byQualified.get(table.partitionOf);
+    if (parent) partitions.set(parent, [...(partitions.get(parent) ?? []), table]);
+  }
+  const estimate = (t: TableSnapshot, depth = 0): number | null => {
+    const children = partitions.get(t);
+    if (!children || depth > 32) return t.rowEstimate;
+    const known = children.map((c) => estimate(c, depth + 1)).filter((n): n is number => n !== null);
+    return known.length ? known.reduce((a, b) => a + b, 0) : null;
+  };
+  const estimates = new Map([...partitions.keys()].map((t) => [t, estimate(t)]));
+  for (const [t, n] of estimates) t.rowEstimate = n;
+  return sortSnapshot({ dialect, database, schemas: [...bySchema].map(([name, ts]) => ({ name, tables: ts })) });
+}

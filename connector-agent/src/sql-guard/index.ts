@@ -1,0 +1,1 @@
+export { checkReadOnlySql, SQL_DIALECTS, type SqlDialect, type SqlCheckResult } from './check-read-only-sql';

@@ -1,0 +1,117 @@
+import { sql } from 'kysely';
+import { ChainVerifier, linkRecord, type AuditChainHead, type AuditRecord, type AuditRecordFields, type ChainVerification } from '@vansales/protocol';
+import type { MetadataDb } from './open-database';
+
+/** Fields of one audited operation; `at` defaults to now. The repository adds seq and the hashes. */
+export type AuditEventInput = Omit<AuditRecordFields, 'at'> & { at?: string };
+
+/** A row as stored: the record as the database returns it (unvalidated) and its indexed columns. */
+export interface StoredAuditEvent {
+  seq: number;
+  prevHash: string;
+  hash: string;
+  record: unknown;
+}
+
+/** First argument of pg_advisory_xact_lock(int, int): keeps audit locks apart from any other. */
+const AUDIT_LOCK_SPACE = 0x617564; // 'aud'
+
+/**
+ * The gateway's copy of every agent operation: one append-only hash chain per connector, in
+ * audit_events (UPDATE, DELETE and TRUNCATE are refused by a trigger). Reads are tenant-scoped.
+ */
+export function createAuditRepository(db: MetadataDb) {
+  const list = async (tenantId: string, connectorId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<StoredAuditEvent[]> => {
+    const rows = await db
+      .selectFrom('audit_events')
+      .select(['seq', 'prev_hash', 'hash', 'record'])
+      .where('tenant_id', '=', tenantId)
+      .where('connector_id', '=', connectorId)
+      .where('seq', '>', options.afterSeq ?? 0)
+      .orderBy('seq')
+      .limit(options.limit ?? 1000)
+      .execute();
+    return rows.map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, record: r.record }));
+  };
+
+  return {
+    /**
+     * Links the event to the connector's last one and stores it, in one transaction that holds a
+     * per-connector lock, so concurrent appends (from several gateway nodes too) form one chain.
+     * Throws a ZodError naming the field when the input is not a valid record.
+     */
+    async append(input: AuditEventInput): Promise<AuditRecord> {
+      return db.transaction().execute(async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(${sql.lit(AUDIT_LOCK_SPACE)}, hashtext(${input.connectorId}))`.execute(trx);
+        const last = await trx
+          .selectFrom('audit_events')
+          .select(['seq', 'hash'])
+          .where('connector_id', '=', input.connectorId)
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        const record = linkRecord(last ? { seq: Number(last.seq), hash: last.hash } : null, { ...input, at: input.at ?? new Date().toISOString() });
+        await trx
+          .insertInto('audit_events')
+          .values({
+            tenant_id: record.tenantId,
+            connector_id: record.connectorId,
+            seq: record.seq,
+            record: JSON.stringify(record),
+            prev_hash: record.prevHash,
+            hash: record.hash,
+          })
+          .execute();
+        return record;
+      });
+    },
+
+    /** The connector's last seq and hash, to compare with the agent's own log. */
+    async head(tenantId: string, connectorId: string): Promise<AuditChainHead | null> {
+      const row = await db
+        .selectFrom('audit_events')
+        .select(['seq', 'hash'])
+        .where('tenant_id', '=', tenantId)
+        .where('connector_id', '=', connectorId)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? { seq: Number(row.seq), hash: row.hash } : null;
+    },
+
+    /** Stored events in seq order, a page at a time (afterSeq: the last seq of the previous page). */
+    list,
+
+    /**
+     * Verifies the connector's whole chain, page by page, and names the first broken link; a row whose
+     * seq or hash columns disagree with its record is a break too.
+     */
+    async verify(tenantId: string, connectorId: string, options: { pageSize?: number } = {}): Promise<ChainVerification> {
+      const verifier = new ChainVerifier();
+      const pageSize = options.pageSize ?? 1000;
+      let afterSeq = 0;
+      let index = 0;
+      for (;;) {
+        const page = await list(tenantId, connectorId, { afterSeq, limit: pageSize });
+        for (const event of page) {
+          if (verifier.push(event.record)) return verifier.result();
+          const r = event.record as AuditRecord;
+          if (event.seq !== r.seq || event.hash !== r.hash || event.prevHash !== r.prevHash) {
+            return {
+              ok: false,
+              brokenAt: r.seq,
+              index,
+              reason: 'invalid-record',
+              message: `the seq/hash columns of audit event seq ${r.seq} disagree with its record`,
+              count: index,
+            };
+          }
+          index++;
+          afterSeq = event.seq;
+        }
+        if (page.length < pageSize) return verifier.result();
+      }
+    },
+  };
+}
+export type AuditRepository = ReturnType<typeof createAuditRepository>;

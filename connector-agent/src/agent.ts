@@ -5,6 +5,7 @@ import {
   AgentErrorType,
   CloseCode,
   GatewayFrame,
+  MACHINE_ID_HEADER,
   parseFrame,
   PROTOCOL_VERSION,
   type AgentCapability,
@@ -21,7 +22,7 @@ import { backoffDelay } from './backoff';
 export const AGENT_VERSION = '0.1.0';
 
 /** Why the agent stopped for good (it keeps retrying for anything else). */
-export type StopReason = { code: 'key-rejected' | 'key-revoked' | 'stopped'; message: string };
+export type StopReason = { code: 'key-rejected' | 'key-revoked' | 'key-bound-elsewhere' | 'stopped'; message: string };
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -77,7 +78,7 @@ export class Agent {
     if (this.stopped) return;
     const { config, log } = this.opts;
     const socket = new WebSocket(config.gatewayUrl, {
-      headers: { authorization: `Bearer ${config.apiKey}` },
+      headers: { authorization: `Bearer ${config.apiKey}`, [MACHINE_ID_HEADER]: machineId(config.machineId) },
       handshakeTimeout: 15_000,
       ca: this.ca,
       maxPayload: 4 * 1024 * 1024,
@@ -90,14 +91,17 @@ export class Agent {
       res.on('end', () => {
         socket.terminate();
         let message = `HTTP ${res.statusCode}`;
+        let reason: string | undefined;
         try {
-          message = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? message;
+          const error = (JSON.parse(body) as { error?: { message?: string; reason?: string } }).error;
+          message = error?.message ?? message;
+          reason = error?.reason;
         } catch {
           // not our gateway, or not JSON
         }
         if (res.statusCode === 401 || res.statusCode === 403) {
           log.error({ status: res.statusCode }, `the gateway refused this agent's API key: ${message}. Not retrying with this key.`);
-          this.finish({ code: res.statusCode === 403 ? 'key-revoked' : 'key-rejected', message });
+          this.finish({ code: reason === 'machine-mismatch' ? 'key-bound-elsewhere' : res.statusCode === 403 ? 'key-revoked' : 'key-rejected', message });
         } else {
           log.warn({ status: res.statusCode }, `the gateway answered the connection with ${message}`);
           this.scheduleReconnect();

@@ -63,16 +63,39 @@ export function createControlPlane(deps: { repos: Repositories; temporal: Client
       return connectors.map((c) => ({ ...c, online: hub.isOnline(c.id) }));
     },
 
-    /** Resolves an agent's key to its connector, or explains why not (without echoing the key). */
-    async authenticateAgent(rawKey: string): Promise<AgentIdentity> {
+    /**
+     * Resolves an agent's key to its connector, or explains why not (without echoing the key).
+     * The first machine to use a key owns it; the same key from another machine is refused and recorded.
+     */
+    async authenticateAgent(rawKey: string, machineId: string): Promise<AgentIdentity> {
       const check = checkApiKey(rawKey);
       if (!check.ok) throw new GatewayError(GatewayErrorCode.unauthorized, check.reason);
       const stored = await repos.findAgentKey(check.key.lookup);
       if (!stored || !hashesEqual(stored.hash, hashApiKey(rawKey)) || stored.tenantId !== check.key.tenantId) {
         throw new GatewayError(GatewayErrorCode.unauthorized, 'unknown API key');
       }
-      if (stored.revokedAt) throw new GatewayError(GatewayErrorCode.forbidden, 'this API key was revoked; ask for a new key');
+      if (stored.revokedAt) throw new GatewayError(GatewayErrorCode.forbidden, 'this API key was revoked; ask for a new key', { reason: 'key-revoked' });
+      const boundTo = stored.boundMachineId ?? (await repos.bindAgentKey(check.key.lookup, machineId));
+      if (boundTo !== machineId) {
+        await repos.recordConnectionRefusal({
+          tenantId: stored.tenantId,
+          connectorId: stored.connectorId,
+          keyLookup: check.key.lookup,
+          machineId,
+          reason: 'key bound to another machine',
+        });
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          'this API key is bound to the machine that first used it; issue a new key for this machine (each agent instance needs its own key)',
+          { reason: 'machine-mismatch' },
+        );
+      }
       return { tenantId: stored.tenantId, connectorId: stored.connectorId, keyLabel: describeApiKey(check.key) };
+    },
+
+    async listConnectionRefusals(tenantId: string, connectorId: string) {
+      await requireConnector(tenantId, connectorId);
+      return repos.listConnectionRefusals(tenantId, connectorId);
     },
 
     /** Starts the agent query workflow; with wait, returns its result. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { createConnection } from 'mysql2/promise';
-import { CloseCode, generateApiKey } from '@vansales/protocol';
+import { CloseCode, generateApiKey, MACHINE_ID_HEADER } from '@vansales/protocol';
+import { machineId } from '../../connector-agent/src/machine-id';
 import { SearchAttribute } from '@vansales/temporal-config';
 import { startPlatform, sakilaReader, services, type Platform } from './support/harness';
 
@@ -162,7 +163,7 @@ describe('offline agents, keys and frames (real services)', () => {
     const first = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
     await first.welcomed;
     const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
-      const ws = new WebSocket(platform.gatewayWsUrl, { headers: { authorization: `Bearer ${c.apiKey}` } });
+      const ws = new WebSocket(platform.gatewayWsUrl, { headers: { authorization: `Bearer ${c.apiKey}`, [MACHINE_ID_HEADER]: machineId() } });
       ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocolVersion: 1, agentVersion: 't', machineId: 'm2', capabilities: [], concurrency: 1, databases: [] })));
       ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     });
@@ -182,9 +183,24 @@ describe('offline agents, keys and frames (real services)', () => {
     expect(platform.gateway.hub.isOnline(c.id)).toBe(false);
   });
 
+  it('binds a key to the first machine that uses it, refuses and records it from another', async () => {
+    const c = await newConnector('bound');
+    const first = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
+    await first.welcomed;
+    await first.close();
+    const elsewhere = platform.startAgent({ apiKey: c.apiKey, machineId: 'a-cloned-vm-somewhere' });
+    await expect(elsewhere.agent.done).resolves.toMatchObject({ code: 'key-bound-elsewhere', message: expect.stringMatching(/bound to the machine that first used it/) });
+    const refusals = await platform.api<{ machineId: string; reason: string }[]>('GET', `/v1/tenants/${tenantId}/connectors/${c.id}/refusals`);
+    expect(refusals.body).toHaveLength(1);
+    expect(refusals.body[0]?.reason).toBe('key bound to another machine');
+    // The original machine still connects.
+    const again = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
+    await again.welcomed;
+  });
+
   it('answers malformed, unknown and oversized frames with a protocol error and keeps serving', async () => {
     const c = await newConnector('garbage');
-    const ws = new WebSocket(platform.gatewayWsUrl, { headers: { authorization: `Bearer ${c.apiKey}` } });
+    const ws = new WebSocket(platform.gatewayWsUrl, { headers: { authorization: `Bearer ${c.apiKey}`, [MACHINE_ID_HEADER]: machineId() } });
     const frames: { type: string; code?: string }[] = [];
     ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
     await new Promise((r) => ws.once('open', r));

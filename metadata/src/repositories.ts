@@ -64,10 +64,40 @@ export function createRepositories(db: MetadataDb) {
     async findAgentKey(lookup: string) {
       const row = await db
         .selectFrom('agent_keys')
-        .select(['connector_id', 'tenant_id', 'hash', 'revoked_at'])
+        .select(['connector_id', 'tenant_id', 'hash', 'revoked_at', 'bound_machine_id'])
         .where('lookup', '=', lookup)
         .executeTakeFirst();
-      return row && { connectorId: row.connector_id, tenantId: row.tenant_id, hash: Buffer.from(row.hash), revokedAt: row.revoked_at };
+      return (
+        row && { connectorId: row.connector_id, tenantId: row.tenant_id, hash: Buffer.from(row.hash), revokedAt: row.revoked_at, boundMachineId: row.bound_machine_id }
+      );
+    },
+
+    /**
+     * Binds the key to a machine if it is not bound yet, and returns the machine it is bound to.
+     * The conditional update makes two first connections race safely: one machine wins.
+     */
+    async bindAgentKey(lookup: string, machineId: string): Promise<string | null> {
+      await db.updateTable('agent_keys').set({ bound_machine_id: machineId, bound_at: new Date() }).where('lookup', '=', lookup).where('bound_machine_id', 'is', null).execute();
+      const row = await db.selectFrom('agent_keys').select('bound_machine_id').where('lookup', '=', lookup).executeTakeFirst();
+      return row?.bound_machine_id ?? null;
+    },
+
+    async recordConnectionRefusal(r: { tenantId: string; connectorId: string; keyLookup: string; machineId: string; reason: string }): Promise<void> {
+      await db
+        .insertInto('agent_connection_refusals')
+        .values({ tenant_id: r.tenantId, connector_id: r.connectorId, key_lookup: r.keyLookup, machine_id: r.machineId.slice(0, 128), reason: r.reason })
+        .execute();
+    },
+
+    async listConnectionRefusals(tenantId: string, connectorId: string) {
+      const rows = await db
+        .selectFrom('agent_connection_refusals')
+        .select(['machine_id', 'reason', 'at'])
+        .where('tenant_id', '=', tenantId)
+        .where('connector_id', '=', connectorId)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ machineId: r.machine_id, reason: r.reason, at: r.at }));
     },
 
     async revokeAgentKeys(tenantId: string, connectorId: string): Promise<number> {

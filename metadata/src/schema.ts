@@ -25,6 +25,19 @@ export interface AgentKeysTable {
   hash: Buffer;
   created_at: ColumnType<Date, never, never>;
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Hash of the machine id of the first agent that used the key. */
+  bound_machine_id: ColumnType<string | null, string | null | undefined, string | null>;
+  bound_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface AgentConnectionRefusalsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  connector_id: string;
+  key_lookup: string;
+  machine_id: string;
+  reason: string;
+  at: ColumnType<Date, never, never>;
 }
 
 export interface SchemaSnapshotsTable {
@@ -58,6 +71,7 @@ export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
   agent_keys: AgentKeysTable;
+  agent_connection_refusals: AgentConnectionRefusalsTable;
   audit_events: AuditEventsTable;
   schema_snapshots: SchemaSnapshotsTable;
 }

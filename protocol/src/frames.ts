@@ -6,6 +6,9 @@ import { z } from 'zod';
  */
 export const PROTOCOL_VERSION = 1 as const;
 
+/** Upgrade-request header carrying the agent's machine id (a hash; the key is bound to it). */
+export const MACHINE_ID_HEADER = 'x-vsc-machine-id';
+
 /** Frames larger than this are refused before parsing (bytes of UTF-8 text). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 

@@ -63,6 +63,12 @@ export const adminRoutes: FastifyPluginAsync<{ controlPlane: ControlPlane }> = a
   );
 
   r.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/refusals',
+    { schema: { params: ConnectorParams } },
+    async (req) => controlPlane.listConnectionRefusals(req.params.tenantId, req.params.connectorId),
+  );
+
+  r.get(
     '/v1/tenants/:tenantId/connectors/:connectorId/audit/verify',
     { schema: { params: ConnectorParams } },
     async (req) => controlPlane.verifyAudit(req.params.tenantId, req.params.connectorId),

@@ -4,6 +4,7 @@ import type { AgentHub } from '../agent-hub/agent-hub';
 import type { ControlPlane } from '../control-plane';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { bearerToken } from './bearer';
+import { MACHINE_ID_HEADER } from '@vansales/protocol';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,7 +27,11 @@ export const agentSocketRoute: FastifyPluginAsync<{ hub: AgentHub; controlPlane:
       preValidation: async (req) => {
         const key = bearerToken(req.headers.authorization);
         if (!key) throw new GatewayError(GatewayErrorCode.unauthorized, 'missing Authorization: Bearer <agent API key> header');
-        req.agentIdentity = await controlPlane.authenticateAgent(key);
+        const machineId = req.headers[MACHINE_ID_HEADER];
+        if (typeof machineId !== 'string' || !/^[A-Za-z0-9._-]{8,128}$/.test(machineId)) {
+          throw new GatewayError(GatewayErrorCode.badRequest, `missing or malformed ${MACHINE_ID_HEADER} header (8-128 letters, digits, . _ -)`);
+        }
+        req.agentIdentity = await controlPlane.authenticateAgent(key, machineId);
       },
     },
     (socket, req) => {

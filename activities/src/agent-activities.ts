@@ -9,10 +9,18 @@ export interface AgentActivities {
   sqlQuery(input: SqlQueryInputT): Promise<SqlQueryOutputT>;
   /** Reads a configured database's structure from its catalog (read-only); record it with the schema registry. */
   schemaDiscover(input: SchemaDiscoverInputT): Promise<SchemaDiscoverOutputT>;
+  /** Round trip to the agent and back, doing nothing on site: a health check, and the overhead benchmark's probe. */
+  agentPing(): Promise<PingOutput>;
+}
+
+export interface PingOutput {
+  /** Who answered: an agent's version, or 'cloud'. */
+  from: string;
 }
 
 /** Which agent operation each activity forwards to. */
 export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCapability } = {
   sqlQuery: 'sql.query',
   schemaDiscover: 'schema.discover',
+  agentPing: 'agent.ping',
 };

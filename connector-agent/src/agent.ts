@@ -125,6 +125,9 @@ export class Agent {
       if (!parsed.ok) {
         log.warn({ code: parsed.code }, `bad frame from the gateway: ${parsed.message}`);
         this.send({ type: 'protocol-error', code: parsed.code, message: parsed.message });
+        // A task we cannot read still gets an answer, so its activity fails now instead of timing out.
+        const taskId = unreadableTaskId(data as Buffer);
+        if (taskId) this.send({ type: 'failure', taskId, errorType: AgentErrorType.badInput, message: `the agent could not read this task: ${parsed.message}`, retryable: false });
         return;
       }
       this.onFrame(parsed.frame);
@@ -242,5 +245,15 @@ export class Agent {
       ...result,
     });
     this.opts.audit.append(entry).catch((err) => this.opts.log.error(`could not write the audit record of task ${task.taskId}: ${(err as Error).message}`));
+  }
+}
+
+/** The taskId of a frame that claims to be a task but failed validation, if it has a usable one. */
+function unreadableTaskId(raw: Buffer): string | undefined {
+  try {
+    const value = JSON.parse(raw.toString('utf8')) as { type?: unknown; taskId?: unknown };
+    return value.type === 'task' && typeof value.taskId === 'string' && value.taskId.length > 0 && value.taskId.length <= 128 ? value.taskId : undefined;
+  } catch {
+    return undefined;
   }
 }

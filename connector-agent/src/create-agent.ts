@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { AgentConfig } from './config';
-import { Agent } from './agent';
+import { Agent, AGENT_VERSION } from './agent';
 import type { AuditLog } from './audit/audit-log';
 import { openSqlRunner, type SqlRunner } from './databases/sql-runner';
 import { createSqlQuery } from './operations/sql-query';
@@ -22,7 +22,10 @@ export function createAgent(config: AgentConfig, log?: pino.Logger, options: { a
     }
     return runner;
   };
-  const agent = new Agent({ config, log: logger, audit: options.audit, operations: { 'sql.query': createSqlQuery(runnerFor), 'schema.discover': createSchemaDiscover((name) => config.databases[name]) } });
+  const agent = new Agent({ config, log: logger, audit: options.audit, operations: { 'sql.query': createSqlQuery(runnerFor), 'schema.discover': createSchemaDiscover((name) => config.databases[name]),
+      'agent.ping': async () => ({ from: AGENT_VERSION }),
+    },
+  });
   return {
     agent,
     close: async () => {

@@ -8,6 +8,7 @@ import { AgentErrorType, diffSnapshots, SchemaSnapshot, type ColumnSnapshot, typ
 import { discoverSchema, type DiscoveryTarget } from '../src/schema';
 import { createSchemaDiscover } from '../src/operations/schema-discover';
 import { OperationError } from '../src/operations/operation';
+import { mssqlTypeName } from '../src/schema/mssql-type-name';
 
 /*
  * Schema discovery against the real Sakila (MariaDB) and Pagila (PostgreSQL) databases the test
@@ -408,13 +409,17 @@ describe('schema diff over real DDL', () => {
     try {
       await c.query(`
         CREATE SCHEMA sales;
+        CREATE TABLE public.region (code text NOT NULL, id smallint NOT NULL, PRIMARY KEY (id, code));
         CREATE DOMAIN sales.money_amount AS numeric(12,2) CHECK (VALUE >= 0);
         CREATE TYPE sales.state AS ENUM ('open', 'paid');
         CREATE TABLE sales.customer (
           id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
           name character varying(255) NOT NULL,
           email text,
-          name_lower text GENERATED ALWAYS AS (lower(name)) STORED
+          name_lower text GENERATED ALWAYS AS (lower(name)) STORED,
+          region_code text,
+          region_id smallint,
+          FOREIGN KEY (region_code, region_id) REFERENCES public.region (code, id) ON UPDATE SET NULL
         );
         COMMENT ON TABLE sales.customer IS 'who buys';
         COMMENT ON COLUMN sales.customer.email IS 'contact address';
@@ -440,6 +445,8 @@ describe('schema diff over real DDL', () => {
         col('name', 2, 'character varying(255)', false, null),
         col('email', 3, 'text', true, null, { comment: 'contact address' }),
         col('name_lower', 4, 'text', true, null, { generated: { expression: 'lower((name)::text)', stored: true } }),
+        col('region_code', 5, 'text', true, null),
+        col('region_id', 6, 'smallint', true, null),
       ]);
       expect(customer.indexes.find((i) => i.name === 'customer_email_lower')).toEqual({ name: 'customer_email_lower', columns: ['lower(email)'], unique: true, primary: false, method: 'btree' });
       const invoice = table(sales, 'invoice');
@@ -456,6 +463,13 @@ describe('schema diff over real DDL', () => {
         { name: 'invoice_customer_id_fkey', columns: ['customer_id'], referencedSchema: 'sales', referencedTable: 'customer', referencedColumns: ['id'], onUpdate: 'NO ACTION', onDelete: 'CASCADE' },
       ]);
       expect(table(sales, 'open_invoice').kind).toBe('view');
+      // A foreign key into a schema left out of the discovery still names its referenced columns.
+      const salesOnly = await discoverSchema(postgres(name), { schemas: ['sales', 'pg_catalog'] });
+      expect(salesOnly.schemas.map((s) => s.name)).toEqual(['sales']);
+      expect(table(tablesOf(salesOnly, 'sales'), 'customer').foreignKeys).toEqual([
+        { name: 'customer_region_code_region_id_fkey', columns: ['region_code', 'region_id'], referencedSchema: 'public', referencedTable: 'region', referencedColumns: ['code', 'id'], onUpdate: 'SET NULL', onDelete: 'NO ACTION' },
+      ]);
+      expect(table(sales, 'customer').foreignKeys).toEqual(table(tablesOf(salesOnly, 'sales'), 'customer').foreignKeys);
 
       await c.query(`
         ALTER TABLE sales.customer ADD COLUMN phone character varying(32) DEFAULT 'none' NOT NULL;
@@ -464,7 +478,7 @@ describe('schema diff over real DDL', () => {
       `);
       const after = await discoverSchema(postgres(name));
       expect(diffSnapshots(before, after)).toEqual([
-        { change: 'column-added', schema: 'sales', table: 'customer', column: 'phone', definition: col('phone', 5, 'character varying(32)', false, "'none'::character varying") },
+        { change: 'column-added', schema: 'sales', table: 'customer', column: 'phone', definition: col('phone', 7, 'character varying(32)', false, "'none'::character varying") },
         { change: 'index-removed', schema: 'sales', table: 'customer', index: { name: 'customer_name', columns: ['name'], unique: false, primary: false, method: 'btree' } },
         { change: 'table-added', schema: 'sales', table: 'refund', kind: 'table' },
       ]);
@@ -555,5 +569,23 @@ describe('the schema.discover agent operation', () => {
   it('reports an unreachable database as retryable', async () => {
     const down = createSchemaDiscover(() => config({ port: 1 }));
     await expect(down({ database: 'x' }, ctx)).rejects.toMatchObject({ type: AgentErrorType.databaseUnavailable, retryable: true });
+  });
+});
+
+describe('SQL Server type spelling (no SQL Server runs here: only this pure part is tested)', () => {
+  const t = (type_name: string, max_length: number, precision = 0, scale = 0, is_user_defined = false, type_schema = 'sys') =>
+    mssqlTypeName({ type_name, max_length, precision, scale, is_user_defined, type_schema });
+
+  it('spells lengths, max, precision and scale as T-SQL DDL does', () => {
+    expect(t('nvarchar', 100)).toBe('nvarchar(50)'); // max_length counts bytes: two per character
+    expect(t('nvarchar', -1)).toBe('nvarchar(max)');
+    expect(t('varchar', 255)).toBe('varchar(255)');
+    expect(t('varbinary', -1)).toBe('varbinary(max)');
+    expect(t('decimal', 9, 5, 2)).toBe('decimal(5,2)');
+    expect(t('datetime2', 8, 27, 7)).toBe('datetime2(7)');
+    expect(t('float', 8, 53)).toBe('float');
+    expect(t('float', 4, 24)).toBe('float(24)');
+    expect(t('int', 4, 10)).toBe('int');
+    expect(t('Phone', 40, 0, 0, true, 'dbo')).toBe('dbo.Phone');
   });
 });

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { format as mysql2Format } from 'mysql2';
 import { checkReadOnlySql, type SqlDialect } from '@vansales/connector-agent';
 import { runCli } from '../src/main';
+import { bindMysqlParameters } from '../src/sql-guard';
 
 interface CorpusEntry {
   sql: string;
@@ -67,6 +69,36 @@ describe('read-only SQL guard', () => {
     expect(await reason('SELECT a FROM t WITH (UPDLOCK)', 'mssql')).toMatch(/UPDLOCK/);
     expect(await reason('SELECT 1 SELECT 2', 'mssql')).toMatch(/second T-SQL statement/);
     expect(await reason('SELECT 1', 'oracle' as SqlDialect)).toMatch(/Unknown SQL dialect "oracle"/);
+  });
+});
+
+describe('MySQL parameters', () => {
+  const bind = (sql: string, params: (string | number | boolean | null)[]) => {
+    const bound = bindMysqlParameters(sql, params);
+    if (!bound.ok) throw new Error(bound.reason);
+    return bound.sql;
+  };
+
+  it('binds values as literals that read the same under every sql_mode, so the guard can check the final text', async () => {
+    const sql = bind("SELECT '?' AS q, name FROM customers WHERE name = ? AND id > ? AND active = ? AND note IS ? # ?", ["O'Brien", -1, true, null]);
+    expect(sql).toBe("SELECT '?' AS q, name FROM customers WHERE name =  'O''Brien'  AND id >  -1  AND active =  TRUE  AND note IS  NULL  # ?");
+    expect(await checkReadOnlySql(sql, 'mysql')).toEqual({ allowed: true });
+    // mysql2's own escaping (a backslash before the quote) is what a NO_BACKSLASH_ESCAPES server misreads.
+    expect((await checkReadOnlySql(mysql2Format('SELECT name FROM customers WHERE name = ?', ["O'Brien"]), 'mysql')).allowed).toBe(false);
+  });
+
+  it('sends strings with a backslash as hex, so a crafted value cannot end its string on any server', async () => {
+    const sql = bind('SELECT id FROM customers WHERE name = ?', ["x\\' OR SLEEP(5) OR '"]);
+    expect(sql).toBe(`SELECT id FROM customers WHERE name =  CONVERT(X'${Buffer.from("x\\' OR SLEEP(5) OR '").toString('hex')}' USING utf8mb4) `);
+    expect(await checkReadOnlySql(sql, 'mysql')).toEqual({ allowed: true });
+    expect(bind('SELECT 1 - ?', [-1])).toBe('SELECT 1 -  -1 ');
+  });
+
+  it('refuses a placeholder count that does not match the parameters', () => {
+    expect(bindMysqlParameters('SELECT ? + ?', [1])).toEqual({ ok: false, reason: expect.stringMatching(/2 \? placeholder\(s\) but 1 parameter/) });
+    expect(bindMysqlParameters("SELECT '?'", [1])).toEqual({ ok: false, reason: expect.stringMatching(/0 \? placeholder/) });
+    expect(bindMysqlParameters('SELECT ?', [Number.NaN])).toEqual({ ok: false, reason: expect.stringMatching(/not a finite number/) });
+    expect(bindMysqlParameters('SELECT ?', [])).toEqual({ ok: true, sql: 'SELECT ?' });
   });
 });
 

@@ -15,6 +15,8 @@ export const GatewayConfig = z
     VSC_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     /** How long a connecting agent has to say hello, in ms. */
     VSC_AGENT_HELLO_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** Most polls a busy agent's Worker may hold open (it idles at one). 1 pins it to one. */
+    VSC_AGENT_MAX_POLLERS: z.coerce.number().int().min(1).max(32).default(4),
     /** PEM certificate chain: with VSC_TLS_KEY_FILE, the gateway serves HTTPS and WSS. */
     VSC_TLS_CERT_FILE: z.string().min(1).optional(),
     /** PEM private key of that certificate. */

@@ -31,6 +31,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     namespace: config.TEMPORAL_NAMESPACE,
     heartbeatIntervalMs: config.VSC_AGENT_HEARTBEAT_MS,
     helloTimeoutMs: config.VSC_AGENT_HELLO_TIMEOUT_MS,
+    maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
     log: logger,
     onOnline: (connectorId) => repos.touchConnector(connectorId),
     audit: (entry) => auditRepo.append(entry),

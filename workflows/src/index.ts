@@ -1,1 +1,2 @@
 export { agentQueryWorkflow, WorkflowErrorType, type AgentQueryInput, type AgentQueryOutput } from './agent-query-workflow';
+export { pingWorkflow, type PingInput, type PingPlacement } from './ping-workflow';

@@ -1,6 +1,7 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
+import { createCloudActivities } from '../cloud-activities';
 
 /** The cloud worker: workflow tasks on the `workflows` queue (cloud activities join in later issues). */
 export async function createCloudWorker(config: CloudWorkerConfig, connection: NativeConnection): Promise<Worker> {
@@ -13,5 +14,15 @@ export async function createCloudWorker(config: CloudWorkerConfig, connection: N
     taskQueue: config.VSC_WORKFLOW_TASK_QUEUE,
     ...workflowSource,
     maxConcurrentWorkflowTaskExecutions: config.VSC_MAX_WORKFLOW_TASKS,
+  });
+}
+
+/** The cloud worker's activity side: cloud activities on VSC_CLOUD_TASK_QUEUE. */
+export async function createCloudActivityWorker(config: CloudWorkerConfig, connection: NativeConnection): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.VSC_CLOUD_TASK_QUEUE,
+    activities: createCloudActivities(),
   });
 }

@@ -4,6 +4,8 @@ import { TemporalConfig } from '@vansales/temporal-config';
 export const CloudWorkerConfig = TemporalConfig.extend({
   /** Prebuilt workflow bundle (made by the build); without it the worker bundles workflows at start. */
   VSC_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  /** Task queue of cloud activities. */
+  VSC_CLOUD_TASK_QUEUE: z.string().min(1).max(255).default('cloud'),
   /** How many workflow tasks run at once. */
   VSC_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(1).max(1000).default(100),
 });

@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadCloudWorkerConfig } from './config';
-import { createCloudWorker } from './cloud-worker';
+import { createCloudActivityWorker, createCloudWorker } from './cloud-worker';
 
 async function main(): Promise<void> {
   let config;
@@ -12,10 +12,10 @@ async function main(): Promise<void> {
   }
   Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await createCloudWorker(config, connection);
+  const workers = [await createCloudWorker(config, connection), await createCloudActivityWorker(config, connection)];
   process.stdout.write(`cloud worker polling ${config.TEMPORAL_ADDRESS} namespace ${config.TEMPORAL_NAMESPACE}\n`);
   // Worker.run installs its own SIGINT/SIGTERM handling and drains before it resolves.
-  await worker.run();
+  await Promise.all(workers.map((w) => w.run()));
   await connection.close();
 }
 

@@ -1,7 +1,6 @@
-import { format as formatMysql } from 'mysql2';
 import { AgentErrorType, SqlQueryInput } from '@vansales/protocol';
 import { DatabaseUnavailableError, QueryCancelledError, type SqlRunner } from '../databases/sql-runner';
-import { checkReadOnlySql } from '../sql-guard';
+import { bindMysqlParameters, checkReadOnlySql } from '../sql-guard';
 import { OperationError, type OperationHandler } from './operation';
 
 /** Runs one read-only query on a configured database and returns at most maxRows rows. */
@@ -14,13 +13,19 @@ export function createSqlQuery(runners: (name: string) => Promise<SqlRunner | un
     const input = parsed.data;
     const runner = await runners(input.database);
     if (!runner) throw new OperationError(AgentErrorType.unknownDatabase, `no database named ${input.database} is configured on this agent`, false);
-    // mysql2 puts the parameters into the text on the client (escaped, but a '?' or quote placed to
-    // exploit that would change the statement), so the guard checks the text the server will receive.
-    const sent = runner.dialect === 'mysql' ? formatMysql(input.sql, input.params, false, 'local') : input.sql;
-    const verdict = await checkReadOnlySql(sent, runner.dialect);
+    let { sql, params } = input;
+    if (runner.dialect === 'mysql') {
+      // MySQL parameters become part of the text on the client; bind them here, as literals that read
+      // the same under every sql_mode, so the guard below checks exactly what the server will run.
+      const bound = bindMysqlParameters(sql, params);
+      if (!bound.ok) throw new OperationError(AgentErrorType.sqlRefused, bound.reason, false);
+      sql = bound.sql;
+      params = [];
+    }
+    const verdict = await checkReadOnlySql(sql, runner.dialect);
     if (!verdict.allowed) throw new OperationError(AgentErrorType.sqlRefused, verdict.reason, false);
     try {
-      return await runner.query(input.sql, input.params, { maxRows: input.maxRows, signal: ctx.signal });
+      return await runner.query(sql, params, { maxRows: input.maxRows, signal: ctx.signal });
     } catch (err) {
       if (err instanceof QueryCancelledError) throw new OperationError(AgentErrorType.cancelled, err.message, false);
       if (err instanceof DatabaseUnavailableError) throw new OperationError(AgentErrorType.databaseUnavailable, err.message, true);

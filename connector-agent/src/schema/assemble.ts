@@ -2,8 +2,8 @@ import { sortSnapshot, type SchemaDialect, type SchemaSnapshot, type TableSnapsh
 import type { DatabaseConfig } from '../config';
 
 /**
- * Where to discover: an agent database setting. SQL Server is accepted here ahead of the agent's
- * configuration, which offers only mysql and postgres so far.
+ * Where to discover: an agent database setting (DatabaseConfig fits as it is), with the statement
+ * timeout optional and SQL Server's TLS settings, which the agent's configuration does not carry yet.
  */
 export type DiscoveryTarget = Omit<DatabaseConfig, 'dialect' | 'statementTimeoutMs'> & {
   dialect: SchemaDialect;

@@ -2,9 +2,10 @@ import { ConnectionPool, ISOLATION_LEVEL, NVarChar, Request, Transaction } from 
 import type { ColumnSnapshot, IndexSnapshot, ReferentialAction, SchemaSnapshot, TableKind, TableSnapshot } from '@vansales/protocol';
 import { DatabaseUnavailableError } from '../databases/sql-runner';
 import { assembleSnapshot, DiscoveryCancelledError, type DiscoveryTarget, type DiscoverOptions, type RawTable } from './assemble';
+import { mssqlTypeName } from './mssql-type-name';
 
 /*
- * SQL Server discovery over the sys.* catalog views.
+ * SQL Server discovery over the sys.* catalog views (SQL Server 2016 or later: sys.tables.is_external).
  * NOT RUN AGAINST A SERVER YET: no SQL Server can run on the development machines. Written from
  * the catalog views' documentation and typechecked; test it against a real server before relying on it.
  */
@@ -25,9 +26,9 @@ function scopeClause(names: string[] | undefined): string {
 const queries = (scope: string) => {
   const objects = `o.is_ms_shipped = 0 AND o.type IN ('U', 'V') AND o.schema_id IN (SELECT s.schema_id FROM sys.schemas s WHERE ${scope})`;
   return {
-    schemas: `SELECT s.name AS name FROM sys.schemas s WHERE ${scope}`,
+    schemas: `SELECT s.name AS [name] FROM sys.schemas s WHERE ${scope}`,
     objects: `
-      SELECT o.object_id AS id, SCHEMA_NAME(o.schema_id) AS schema_name, o.name AS name, o.type AS type,
+      SELECT o.object_id AS [id], SCHEMA_NAME(o.schema_id) AS [schema_name], o.name AS [name], o.type AS [type],
              CAST(ISNULL(t.is_external, 0) AS bit) AS is_external,
              CAST(CASE WHEN EXISTS (SELECT 1 FROM sys.indexes ci JOIN sys.data_spaces ds ON ds.data_space_id = ci.data_space_id
                                      WHERE ci.object_id = o.object_id AND ci.index_id IN (0, 1) AND ds.type = 'PS') THEN 1 ELSE 0 END AS bit) AS partitioned,
@@ -39,8 +40,8 @@ const queries = (scope: string) => {
         LEFT JOIN sys.extended_properties ep ON ep.class = 1 AND ep.major_id = o.object_id AND ep.minor_id = 0 AND ep.name = N'MS_Description'
        WHERE ${objects}`,
     columns: `
-      SELECT c.object_id AS id, c.name AS name, c.column_id AS column_id, ty.name AS type_name, SCHEMA_NAME(ty.schema_id) AS type_schema,
-             ty.is_user_defined AS is_user_defined, c.max_length AS max_length, c.precision AS precision, c.scale AS scale,
+      SELECT c.object_id AS [id], c.name AS [name], c.column_id AS [column_id], ty.name AS [type_name], SCHEMA_NAME(ty.schema_id) AS [type_schema],
+             ty.is_user_defined AS [is_user_defined], c.max_length AS [max_length], c.[precision] AS [precision], c.[scale] AS [scale],
              c.is_nullable AS is_nullable, c.is_identity AS is_identity, dc.definition AS default_definition,
              cc.definition AS computed_definition, CAST(ISNULL(cc.is_persisted, 0) AS bit) AS is_persisted,
              CAST(ep.value AS nvarchar(max)) AS comment
@@ -52,7 +53,7 @@ const queries = (scope: string) => {
         LEFT JOIN sys.extended_properties ep ON ep.class = 1 AND ep.major_id = c.object_id AND ep.minor_id = c.column_id AND ep.name = N'MS_Description'
        WHERE ${objects}`,
     indexes: `
-      SELECT i.object_id AS id, i.index_id AS index_id, i.name AS name, i.type_desc AS type_desc, i.is_unique AS is_unique,
+      SELECT i.object_id AS [id], i.index_id AS [index_id], i.name AS [name], i.type_desc AS type_desc, i.is_unique AS is_unique,
              i.is_primary_key AS is_primary_key, i.filter_definition AS filter_definition,
              c.name AS column_name, ic.key_ordinal AS key_ordinal, ic.index_column_id AS index_column_id,
              ic.is_included_column AS is_included_column
@@ -62,7 +63,7 @@ const queries = (scope: string) => {
         JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
        WHERE i.type > 0 AND i.is_hypothetical = 0 AND ${objects}`,
     foreignKeys: `
-      SELECT fk.parent_object_id AS id, fk.name AS name, fkc.constraint_column_id AS ordinal,
+      SELECT fk.parent_object_id AS [id], fk.name AS [name], fkc.constraint_column_id AS ordinal,
              pc.name AS column_name, SCHEMA_NAME(ro.schema_id) AS ref_schema, ro.name AS ref_table, rc.name AS ref_column,
              fk.update_referential_action_desc AS on_update, fk.delete_referential_action_desc AS on_delete
         FROM sys.foreign_keys fk
@@ -126,33 +127,6 @@ interface ForeignKeyRow {
   ref_column: string;
   on_update: string;
   on_delete: string;
-}
-
-/** A column's type as SQL Server's own DDL spells it: nvarchar(50), varchar(max), decimal(5,2), datetime2(7). */
-export function mssqlTypeName(c: Pick<ColumnRow, 'type_name' | 'type_schema' | 'is_user_defined' | 'max_length' | 'precision' | 'scale'>): string {
-  if (c.is_user_defined) return `${c.type_schema}.${c.type_name}`;
-  const name = c.type_name;
-  switch (name) {
-    case 'varchar':
-    case 'char':
-    case 'varbinary':
-    case 'binary':
-      return `${name}(${c.max_length === -1 ? 'max' : c.max_length})`;
-    case 'nvarchar':
-    case 'nchar':
-      return `${name}(${c.max_length === -1 ? 'max' : c.max_length / 2})`;
-    case 'decimal':
-    case 'numeric':
-      return `${name}(${c.precision},${c.scale})`;
-    case 'datetime2':
-    case 'time':
-    case 'datetimeoffset':
-      return `${name}(${c.scale})`;
-    case 'float':
-      return c.precision === 53 ? 'float' : `float(${c.precision})`;
-    default:
-      return name;
-  }
 }
 
 function action(desc: string): ReferentialAction {

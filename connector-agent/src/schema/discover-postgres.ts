@@ -9,13 +9,13 @@ const KINDS: Record<string, TableKind> = { r: 'table', v: 'view', m: 'materializ
 const ACTIONS: Record<string, ReferentialAction> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
 
 /**
- * Schemas in scope: the ones asked for, else every schema but PostgreSQL's own
- * (pg_catalog, pg_toast, pg_temp_N...: the pg_ prefix is reserved) and information_schema.
- * $1 is the list asked for, or null. Every later statement takes the schemas' oids as $1.
+ * Schemas in scope: the ones asked for ($1, or null for all), never PostgreSQL's own (pg_catalog,
+ * pg_toast, pg_temp_N...: the pg_ prefix is reserved) nor information_schema.
+ * Every later statement takes the chosen schemas' oids as $1.
  */
 const SCHEMAS = `
   SELECT n.oid::text AS oid, n.nspname AS name FROM pg_namespace n
-   WHERE CASE WHEN $1::text[] IS NULL THEN n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ELSE n.nspname = ANY($1::text[]) END`;
+   WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[]))`;
 const IN_SCOPE = `c.relkind IN ('r', 'v', 'm', 'p', 'f') AND c.relnamespace = ANY($1::oid[])`;
 
 /**

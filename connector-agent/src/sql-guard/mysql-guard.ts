@@ -49,8 +49,7 @@ const TOKEN_RULES: TokenRules = {
   syntaxWords: new Set([
     'IN', 'EXISTS', 'AS', 'VALUES', 'ROW', 'USING', 'OVER', 'ON', 'AND', 'OR', 'NOT', 'XOR', 'WHERE', 'SELECT', 'FROM', 'JOIN', 'HAVING',
     'WHEN', 'THEN', 'ELSE', 'CASE', 'LIKE', 'REGEXP', 'RLIKE', 'BETWEEN', 'ALL', 'ANY', 'SOME', 'DISTINCT', 'LATERAL', 'DIV', 'UNION',
-    'INTERSECT', 'EXCEPT', 'BY', 'INDEX', 'KEY', 'PARTITION', 'FOR', 'COLUMNS', 'OF', 'ESCAPE', 'RETURNING', 'IS', 'WITH', 'RECURSIVE',
-    'STRAIGHT_JOIN', 'MEMBER',
+    'INTERSECT', 'EXCEPT', 'BY', 'INDEX', 'KEY', 'PARTITION', 'FOR', 'OF', 'IS', 'WITH', 'RECURSIVE', 'STRAIGHT_JOIN',
   ]),
   functions: MYSQL_READ_FUNCTIONS,
   methods: new Set(),

@@ -120,7 +120,8 @@ export class AgentConnection {
         },
         onProgress: hooks.onProgress,
       });
-      this.send({ type: 'task', taskId, operation, input, context });
+      // JSON has no undefined: an activity without arguments sends null.
+      this.send({ type: 'task', taskId, operation, input: input ?? null, context });
     });
   }
 

@@ -16,6 +16,8 @@ export interface AgentHubOptions {
   namespace: string;
   heartbeatIntervalMs: number;
   helloTimeoutMs: number;
+  /** Upper bound of concurrent polls per busy agent (1 = always exactly one). */
+  maxPollersPerAgent: number;
   log: Logger;
   onOnline?: (connectorId: string) => void | Promise<void>;
   /** The gateway's copy of every agent operation. */
@@ -72,8 +74,12 @@ export class AgentHub {
       namespace: this.opts.namespace,
       taskQueue,
       activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record')),
-      // One long poll per agent is what lets one namespace serve thousands of agents.
-      activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
+      // One long poll per idle agent is what lets one namespace serve thousands of agents; a busy
+      // agent's Worker scales up to a few polls (Temporal's poller autoscaling) for throughput.
+      activityTaskPollerBehavior:
+        this.opts.maxPollersPerAgent > 1
+          ? { type: 'autoscaling', minimum: 1, initial: 1, maximum: Math.min(this.opts.maxPollersPerAgent, hello.concurrency) }
+          : { type: 'simple-maximum', maximum: 1 },
       maxConcurrentActivityTaskExecutions: hello.concurrency,
       shutdownGraceTime: '2 seconds',
       // Heartbeats here are real agent progress, not a timer, so pass them on promptly: that is

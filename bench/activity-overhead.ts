@@ -1,0 +1,137 @@
+/**
+ * Activity overhead: the same no-op activity through gateway, WebSocket and agent, against the
+ * no-op on a cloud worker, in the same run on the same Temporal server. Prints per-path latency
+ * (cycle time between consecutive activities of one workflow), the added p50/p99, and the
+ * throughput ratio with many activities in flight.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflows } from '@vansales/activities';
+import { Agent, parseAgentConfig } from '@vansales/connector-agent';
+import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
+import { services, emit, freshDatabase, percentile, round } from './support';
+
+const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 300);
+const PARALLEL = Number(process.env.PARALLEL ?? 1000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 50);
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
+  const db = await freshDatabase('vsc_bench');
+  const suffix = randomBytes(3).toString('hex');
+  const env = {
+    VSC_GATEWAY_PORT: '0',
+    VSC_ADMIN_TOKEN: randomBytes(32).toString('base64url'),
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: services.temporalNamespace,
+    VSC_WORKFLOW_TASK_QUEUE: `workflows-bench-${suffix}`,
+    VSC_CLOUD_TASK_QUEUE: `cloud-bench-${suffix}`,
+    DATABASE_URL: db.url,
+  };
+  const silent = pino({ level: 'silent' });
+  const gateway = await createGateway(loadGatewayConfig(env), silent as unknown as Logger);
+  const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  const native = await NativeConnection.connect({ address: services.temporalAddress });
+  const bundle = await bundleWorkflows();
+  const cloudStamps: number[] = [];
+  const agentStamps: number[] = [];
+  const workers = [
+    await Worker.create({ connection: native, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.VSC_WORKFLOW_TASK_QUEUE, workflowBundle: bundle }),
+    await Worker.create({
+      connection: native,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.VSC_CLOUD_TASK_QUEUE,
+      // The same body as the agent's ping, plus the timestamp the benchmark reads.
+      activities: { cloudPing: async () => (cloudStamps.push(performance.now()), { from: 'cloud' }) },
+      maxConcurrentActivityTaskExecutions: CONCURRENCY,
+    }),
+  ];
+  const running = workers.map((w) => w.run());
+
+  await gateway.controlPlane.createTenant({ id: 'bench', name: 'Bench' });
+  const connector = await gateway.controlPlane.createConnector('bench', `site-${suffix}`);
+  const agent = new Agent({
+    config: parseAgentConfig({ gatewayUrl: `${address.replace('http', 'ws')}/v1/agent/connect`, apiKey: connector.apiKey, concurrency: CONCURRENCY }),
+    log: process.env.BENCH_VERBOSE ? pino({ level: 'debug' }, process.stderr) : silent,
+    operations: { 'agent.ping': async () => (agentStamps.push(performance.now()), { from: 'agent' }) },
+  });
+  const welcomed = new Promise<void>((resolve) => (agent.onWelcome = () => resolve()));
+  agent.start();
+  await welcomed;
+
+  const clientConnection = await Connection.connect({ address: services.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
+  const placements = {
+    cloud: { kind: 'cloud' as const, taskQueue: env.VSC_CLOUD_TASK_QUEUE },
+    agent: { kind: 'connector' as const, connectorId: connector.id },
+  };
+  const run = async (path: keyof typeof placements, count: number, concurrency: number) => {
+    const t0 = performance.now();
+    await client.workflow.execute('pingWorkflow', {
+      taskQueue: env.VSC_WORKFLOW_TASK_QUEUE,
+      workflowId: `bench-${path}-${randomBytes(4).toString('hex')}`,
+      args: [{ placement: placements[path], count, concurrency }],
+    });
+    return performance.now() - t0;
+  };
+  const cycles = (stamps: number[]) =>
+    stamps
+      .slice(1)
+      .map((t, i) => t - stamps[i]!)
+      .sort((a, b) => a - b);
+
+  try {
+    for (const path of ['cloud', 'agent'] as const) {
+      const ms = await run(path, 30, 1); // warm up both paths
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`warm-up ${path}: ${ms.toFixed(0)} ms\n`);
+    }
+    const figures: Record<string, { p50: number; p99: number; throughput: number }> = {};
+    for (const path of ['cloud', 'agent'] as const) {
+      const stamps = path === 'cloud' ? cloudStamps : agentStamps;
+      stamps.length = 0;
+      await run(path, SEQUENTIAL, 1);
+      const c = cycles(stamps);
+      const parallelMs = await run(path, PARALLEL, CONCURRENCY);
+      figures[path] = { p50: percentile(c, 50), p99: percentile(c, 99), throughput: PARALLEL / (parallelMs / 1000) };
+      emit({
+        bench: 'activity-overhead',
+        path,
+        sequential_activities: SEQUENTIAL,
+        cycle_p50_ms: round(figures[path]!.p50),
+        cycle_p99_ms: round(figures[path]!.p99),
+        parallel_activities: PARALLEL,
+        concurrency: CONCURRENCY,
+        throughput_per_s: round(figures[path]!.throughput, 1),
+      });
+    }
+    const added50 = figures.agent!.p50 - figures.cloud!.p50;
+    const added99 = figures.agent!.p99 - figures.cloud!.p99;
+    emit({
+      bench: 'activity-overhead',
+      added_p50_ms: round(added50),
+      added_p99_ms: round(added99),
+      target_added_p50_ms: 5,
+      target_added_p99_ms: 20,
+      throughput_ratio_agent_to_cloud: round(figures.agent!.throughput / figures.cloud!.throughput, 3),
+    });
+  } finally {
+    await agent.stop();
+    await gateway.close();
+    for (const w of workers) w.shutdown();
+    await Promise.all(running);
+    await native.close();
+    await clientConnection.close();
+    await db.drop();
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`activity-overhead failed: ${err instanceof Error ? err.stack : String(err)}\ncause: ${String((err as { cause?: { cause?: unknown } }).cause?.cause ?? (err as { cause?: unknown }).cause)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,7 +1,7 @@
 // One jest run over every package; workspace packages resolve to their TypeScript sources.
 const pkgs = ['infra', 'temporal-config', 'protocol', 'metadata', 'gateway', 'connector-agent', 'workflows', 'activities'];
 const moduleNameMapper = {
-  '^@vansales/protocol/(task-queues|agent-errors)$': '<rootDir>/protocol/src/$1.ts',
+  '^@vansales/protocol/(task-queues|agent-errors|schema-snapshot)$': '<rootDir>/protocol/src/$1.ts',
 };
 for (const p of pkgs) moduleNameMapper[`^@vansales/${p}$`] = `<rootDir>/${p}/src/index.ts`;
 

@@ -2,7 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import { serializerCompiler, validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import type { Connection } from '@temporalio/client';
+import { ServiceError, type Connection } from '@temporalio/client';
 import { MAX_FRAME_BYTES } from '@vansales/protocol';
 import type { Logger } from './logger';
 import { GatewayError, GatewayErrorCode, HTTP_STATUS } from './errors';
@@ -42,6 +42,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const message = err.validation.map((v) => `${v.instancePath || err.validationContext || 'body'}: ${v.message}`).join('; ');
       return reply.code(400).send({ error: { code: GatewayErrorCode.badRequest, message } });
+    }
+    if (err instanceof ServiceError) {
+      // Temporal did not answer as expected: say so (retryable for the caller), log the detail.
+      req.log.warn({ err: err.message }, 'Temporal call failed');
+      return reply.code(503).send({ error: { code: GatewayErrorCode.unavailable, message: `the workflow service did not answer: ${err.message}` } });
     }
     const status = (err as FastifyError).statusCode;
     if (status && status >= 400 && status < 500) {

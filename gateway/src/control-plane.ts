@@ -2,16 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, CloseCode } from '@vansales/protocol';
-import type { AuditRepository, Repositories } from '@vansales/metadata';
+import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
+import type { SchemaSnapshot } from '@vansales/protocol';
 import { SearchAttribute } from '@vansales/temporal-config';
-import type { AgentQueryInput, AgentQueryOutput } from '@vansales/workflows';
+import type { AgentQueryInput, AgentQueryOutput, SchemaDiscoveryInput } from '@vansales/workflows';
 import { GatewayError, GatewayErrorCode } from './errors';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { AgentIdentity } from './agent-hub/agent-connection';
 
 /** The control-plane operations behind the REST routes and the CLI. */
-export function createControlPlane(deps: { repos: Repositories; temporal: Client; hub: AgentHub; auditRepo: AuditRepository; workflowTaskQueue: string }) {
-  const { repos, temporal, hub, auditRepo, workflowTaskQueue } = deps;
+export function createControlPlane(deps: {
+  repos: Repositories;
+  temporal: Client;
+  hub: AgentHub;
+  auditRepo: AuditRepository;
+  schemaRegistry: SchemaRegistry;
+  workflowTaskQueue: string;
+}) {
+  const { repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue } = deps;
 
   async function requireConnector(tenantId: string, connectorId: string) {
     const connector = await repos.getConnector(tenantId, connectorId);
@@ -50,6 +58,53 @@ export function createControlPlane(deps: { repos: Repositories; temporal: Client
       const revoked = await repos.revokeAgentKeys(tenantId, connectorId);
       const disconnected = await hub.disconnect(connectorId, CloseCode.keyRevoked, 'the API key of this connector was revoked');
       return { revoked, disconnected };
+    },
+
+    /**
+     * Discovers one site database through its agent (a workflow) and records the snapshot as a
+     * new version when the structure changed. Runs when an agent connects, and on demand.
+     */
+    async discoverSchema(tenantId: string, connectorId: string, database: string) {
+      await requireConnector(tenantId, connectorId);
+      const workflowId = `schema-${connectorId}-${database}-${randomUUID()}`;
+      let snapshot: SchemaSnapshot;
+      try {
+        snapshot = (await temporal.workflow.execute('schemaDiscoveryWorkflow', {
+          taskQueue: workflowTaskQueue,
+          workflowId,
+          args: [{ tenantId, connectorId, database } satisfies SchemaDiscoveryInput],
+          typedSearchAttributes: [
+            { key: SearchAttribute.TenantId, value: tenantId },
+            { key: SearchAttribute.ConnectorId, value: connectorId },
+            { key: SearchAttribute.DefinitionId, value: 'builtin.schema-discovery' },
+          ],
+        })) as SchemaSnapshot;
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) {
+          const cause = rootCause(err);
+          throw new GatewayError(GatewayErrorCode.workflowFailed, cause.message, { workflowId, type: cause.type });
+        }
+        throw err;
+      }
+      const recorded = await schemaRegistry.recordSnapshot(tenantId, connectorId, database, snapshot);
+      return { workflowId, ...recorded };
+    },
+
+    async schemaVersions(tenantId: string, connectorId: string, database: string) {
+      await requireConnector(tenantId, connectorId);
+      return schemaRegistry.listVersions(tenantId, connectorId, database);
+    },
+
+    async schemaSnapshot(tenantId: string, connectorId: string, database: string, version?: number) {
+      await requireConnector(tenantId, connectorId);
+      const stored = await schemaRegistry.getSnapshot(tenantId, connectorId, database, version);
+      if (!stored) throw new GatewayError(GatewayErrorCode.notFound, `no schema snapshot of ${database}${version ? ` version ${version}` : ''} for connector ${connectorId}`);
+      return stored;
+    },
+
+    async schemaDiff(tenantId: string, connectorId: string, database: string, from: number, to: number) {
+      await requireConnector(tenantId, connectorId);
+      return schemaRegistry.diffVersions(tenantId, connectorId, database, from, to);
     },
 
     /** Checks the gateway's audit chain of one connector; names the first broken link. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createAuditRepository, createRepositories, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
+import { createAuditRepository, createRepositories, createSchemaRegistry, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
 import type { GatewayConfig } from './config';
 import { buildApp } from './app';
 import { AgentHub } from './agent-hub/agent-hub';
@@ -33,10 +33,20 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     helloTimeoutMs: config.VSC_AGENT_HELLO_TIMEOUT_MS,
     maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
     log: logger,
-    onOnline: (connectorId) => repos.touchConnector(connectorId),
+    onOnline: async ({ tenantId, connectorId }, hello) => {
+      await repos.touchConnector(connectorId);
+      // Discovery runs on every connect; an unchanged structure records no new version.
+      if (hello.capabilities.includes('schema.discover')) {
+        for (const database of hello.databases) {
+          controlPlane
+            .discoverSchema(tenantId, connectorId, database)
+            .catch((err) => logger.warn({ connectorId, database, err: (err as Error).message }, 'schema discovery on connect failed'));
+        }
+      }
+    },
     audit: (entry) => auditRepo.append(entry),
   });
-  const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
+  const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, schemaRegistry: createSchemaRegistry(db), workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
   const app = await buildApp({
     logger,
     adminToken: config.VSC_ADMIN_TOKEN,

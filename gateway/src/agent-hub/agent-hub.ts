@@ -19,7 +19,7 @@ export interface AgentHubOptions {
   /** Upper bound of concurrent polls per busy agent (1 = always exactly one). */
   maxPollersPerAgent: number;
   log: Logger;
-  onOnline?: (connectorId: string) => void | Promise<void>;
+  onOnline?: (identity: { tenantId: string; connectorId: string }, hello: HelloFrame) => void | Promise<void>;
   /** The gateway's copy of every agent operation. */
   audit?: AuditSink;
 }
@@ -98,7 +98,7 @@ export class AgentHub {
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
     });
     log.info({ taskQueue, agentVersion: hello.agentVersion, databases: hello.databases }, 'agent connected');
-    void Promise.resolve(this.opts.onOnline?.(connectorId)).catch((err) => log.warn({ err: String(err) }, 'onOnline hook failed'));
+    void Promise.resolve(this.opts.onOnline?.({ tenantId, connectorId }, hello)).catch((err) => log.warn({ err: String(err) }, 'onOnline hook failed'));
 
     session.running.catch((err) => log.error({ err: String(err) }, 'connector worker stopped with an error'));
     const { code } = await connection.closedPromise;

@@ -62,6 +62,28 @@ export const adminRoutes: FastifyPluginAsync<{ controlPlane: ControlPlane }> = a
     async (req) => controlPlane.revokeKeys(req.params.tenantId, req.params.connectorId),
   );
 
+  const SchemaParams = ConnectorParams.extend({ database: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'a database name configured on the agent') });
+
+  r.post('/v1/tenants/:tenantId/connectors/:connectorId/schemas/:database/discover', { schema: { params: SchemaParams } }, async (req) =>
+    controlPlane.discoverSchema(req.params.tenantId, req.params.connectorId, req.params.database),
+  );
+
+  r.get('/v1/tenants/:tenantId/connectors/:connectorId/schemas/:database/versions', { schema: { params: SchemaParams } }, async (req) =>
+    controlPlane.schemaVersions(req.params.tenantId, req.params.connectorId, req.params.database),
+  );
+
+  r.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/schemas/:database',
+    { schema: { params: SchemaParams, querystring: z.object({ version: z.coerce.number().int().positive().optional() }) } },
+    async (req) => controlPlane.schemaSnapshot(req.params.tenantId, req.params.connectorId, req.params.database, req.query.version),
+  );
+
+  r.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/schemas/:database/diff',
+    { schema: { params: SchemaParams, querystring: z.object({ from: z.coerce.number().int().positive(), to: z.coerce.number().int().positive() }) } },
+    async (req) => controlPlane.schemaDiff(req.params.tenantId, req.params.connectorId, req.params.database, req.query.from, req.query.to),
+  );
+
   r.get(
     '/v1/tenants/:tenantId/connectors/:connectorId/refusals',
     { schema: { params: ConnectorParams } },

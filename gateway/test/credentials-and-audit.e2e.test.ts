@@ -84,22 +84,31 @@ describe('credentials stay on site; every operation is audited on both sides (re
     expect((await ask({ database: 'sakila', sql: 'SELECT title FROM film WHERE film_id = ?', params: [1] })).body.result).toMatchObject({ rows: [['ACADEMY DINOSAUR']] });
     expect((await ask({ database: 'sakila', sql: 'SELECT title FROM film WHERE title = ?', params: ['param-secret-xyz'] })).status).toBe(200);
     expect((await ask({ database: 'sakila', sql: 'SELECT nope FROM film' })).status).toBe(422);
+    // Let the discovery the gateway starts on connect finish, so the chain holds it too.
+    for (let i = 0; i < 200; i++) {
+      const v = await platform.api<unknown[]>('GET', `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/sakila/versions`);
+      if (v.body.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await agent.close();
 
-    const local = await verifyAuditFile(join(dir, 'audit.jsonl'));
-    expect(local).toMatchObject({ ok: true, count: 3 });
     const lines = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => [l.operation, l.outcome, l.errorType, l.rows, l.tenantId, l.connectorId])).toEqual([
+    const local = await verifyAuditFile(join(dir, 'audit.jsonl'));
+    expect(local).toMatchObject({ ok: true, count: lines.length });
+    // The schema discovery the gateway runs on connect is an operation too.
+    expect(lines.filter((l) => l.operation === 'schema.discover').map((l) => [l.outcome, l.statement])).toEqual([['ok', undefined]]);
+    const queries = lines.filter((l) => l.operation === 'sql.query');
+    expect(queries.map((l) => [l.operation, l.outcome, l.errorType, l.rows, l.tenantId, l.connectorId])).toEqual([
       ['sql.query', 'ok', undefined, 1, tenantId, connectorId],
       ['sql.query', 'ok', undefined, 0, tenantId, connectorId],
       ['sql.query', 'failed', 'SqlError', undefined, tenantId, connectorId],
     ]);
-    expect(lines[1].statement).toMatchObject({ text: 'SELECT title FROM film WHERE title = ?', paramCount: 1, paramTypes: ['string'] });
-    expect(lines.map((l) => l.actor.workflowId)).toEqual(workflowIds);
+    expect(queries[1].statement).toMatchObject({ text: 'SELECT title FROM film WHERE title = ?', paramCount: 1, paramTypes: ['string'] });
+    expect(queries.map((l) => l.actor.workflowId)).toEqual(workflowIds);
     expect(readFileSync(join(dir, 'audit.jsonl'), 'utf8')).not.toContain('param-secret-xyz');
 
     const remote = await platform.api<{ ok: boolean; count: number }>('GET', `/v1/tenants/${tenantId}/connectors/${connectorId}/audit/verify`);
-    expect(remote.body).toMatchObject({ ok: true, count: 3 });
+    expect(remote.body).toMatchObject({ ok: true, count: lines.length });
     const other = await platform.api('GET', `/v1/tenants/other-tenant/connectors/${connectorId}/audit/verify`);
     expect(other.status).toBe(404);
   });

@@ -88,19 +88,14 @@ export class Supervisor {
     });
 
     let died: number | null | undefined;
-    void exited.then((code) => (died = code));
+    // A child that exits while starting fails the start at once, not after the ready timeout.
+    const diedWhileStarting = exited.then((code) => {
+      died = code;
+      throw new InfraError(InfraErrorCode.serviceFailed, `${spec.name} exited with code ${code} while starting`);
+    });
+    diedWhileStarting.catch(() => undefined);
     try {
-      await waitFor(
-        spec.name,
-        async () => {
-          if (died !== undefined) {
-            throw new InfraError(InfraErrorCode.serviceFailed, `${spec.name} exited with code ${died} while starting`);
-          }
-          return spec.ready(this.ctx);
-        },
-        spec.readyTimeoutMs,
-      );
-      if (died !== undefined) throw new InfraError(InfraErrorCode.serviceFailed, `${spec.name} exited with code ${died} while starting`);
+      await Promise.race([waitFor(spec.name, () => spec.ready(this.ctx), spec.readyTimeoutMs, 200, () => died !== undefined), diedWhileStarting]);
       await spec.afterReady?.(this.ctx);
     } catch (err) {
       const tail = tailFile(logPath);

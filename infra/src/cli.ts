@@ -1,12 +1,13 @@
 import { InfraError } from './errors';
 import { up } from './commands/up';
-import { test, services } from './commands/test';
+import { test, services, bench } from './commands/test';
 
 const USAGE = `usage: ./vsc <command>
 
   up                 start the whole platform on this machine (Ctrl-C stops it)
   test [jest args]   start the test services, run every test, stop them
   services [test|dev] start only the backing services (Temporal, PostgreSQL, MariaDB, Redis, MinIO)
+  bench <name>       run one benchmark (bench/<name>.ts) against freshly started services; JSON lines out
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -16,6 +17,8 @@ async function main(argv: string[]): Promise<number> {
       return up();
     case 'test':
       return test(rest);
+    case 'bench':
+      return bench(rest[0], rest.slice(1));
     case 'services':
       return services(rest[0] === 'dev' ? 'dev' : 'test');
     case undefined:

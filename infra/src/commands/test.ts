@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serviceContext } from '../context';
 import { acquireLock } from '../lock';
@@ -117,5 +118,29 @@ export async function services(profile: 'dev' | 'test'): Promise<number> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     await stop();
     return 1;
+  }
+}
+
+/** `vsc bench <name> [args]`: the test services up, one benchmark script (bench/<name>.ts), services down. */
+export async function bench(name: string | undefined, args: string[]): Promise<number> {
+  const scripts = readdirSync(join(repoRoot, 'bench')).filter((f) => f.endsWith('.ts') && f !== 'support.ts').map((f) => f.replace(/\.ts$/, ''));
+  if (!name || !scripts.includes(name)) {
+    process.stderr.write(`usage: ./vsc bench <${scripts.join('|')}> [args]\n`);
+    return 2;
+  }
+  const ctx = serviceContext('test', (l) => process.stderr.write(`[vsc bench] ${l}\n`));
+  const lock = acquireLock(ctx.stateDir, 'vsc bench');
+  const supervisor = new Supervisor(ctx);
+  try {
+    await reclaimOrphans(ctx, supervisor);
+    await startServices(ctx, supervisor, TEST_SERVICES);
+    await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
+    return await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', `${name}.ts`), ...args], { cwd: join(repoRoot, 'bench'), stdio: 'inherit' });
+      child.on('exit', (c) => resolve(c ?? 1));
+    });
+  } finally {
+    await supervisor.stopAll({ parallel: true });
+    lock.release();
   }
 }

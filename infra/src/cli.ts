@@ -1,12 +1,14 @@
 import { InfraError } from './errors';
 import { up } from './commands/up';
 import { test, services, bench } from './commands/test';
+import { admin, defaultAdminTarget } from './commands/admin';
 
 const USAGE = `usage: ./vsc <command>
 
   up                 start the whole platform on this machine (Ctrl-C stops it)
   test [jest args]   start the test services, run every test, stop them
   services [test|dev] start only the backing services (Temporal, PostgreSQL, MariaDB, Redis, MinIO)
+  tenant|connector|key|audit ...   control-plane commands against the running gateway (./vsc key for usage)
   bench <name>       run one benchmark (bench/<name>.ts) against freshly started services; JSON lines out
 `;
 
@@ -17,6 +19,11 @@ async function main(argv: string[]): Promise<number> {
       return up();
     case 'test':
       return test(rest);
+    case 'tenant':
+    case 'connector':
+    case 'key':
+    case 'audit':
+      return admin(argv, defaultAdminTarget(), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     case 'bench':
       return bench(rest[0], rest.slice(1));
     case 'services':

@@ -5,3 +5,4 @@ export { assertPortFree, isPortOpen } from './ports';
 export { acquireLock } from './lock';
 export { InfraError, InfraErrorCode } from './errors';
 export type { ServiceSpec, ServiceContext } from './service';
+export { admin, defaultAdminTarget, type AdminTarget } from './commands/admin';

@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { WebSocketServer } from 'ws';
+import { generateApiKey } from '@vansales/protocol';
+import { Agent, parseAgentConfig } from '@vansales/connector-agent';
+
+function capture(): { log: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({ write: (c: Buffer, _e, done) => (lines.push(...c.toString().split('\n').filter(Boolean)), done()) });
+  return { log: pino({ level: 'debug' }, sink), lines };
+}
+
+function listen(server: Server | WebSocketServer): Promise<number> {
+  return new Promise((resolve) => {
+    if (server instanceof WebSocketServer) server.on('listening', () => resolve((server.address() as { port: number }).port));
+    else server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const agentFor = (port: number, log: pino.Logger) =>
+  new Agent({
+    config: parseAgentConfig({ gatewayUrl: `ws://127.0.0.1:${port}/v1/agent/connect`, apiKey: generateApiKey('acme'), reconnect: { initialDelayMs: 20, maxDelayMs: 100 } }),
+    operations: {},
+    log,
+  });
+
+describe('the agent facing a gateway that is down or answers garbage', () => {
+  it('says it cannot reach a gateway that is down, and keeps retrying', async () => {
+    const probe = createServer();
+    const port = await listen(probe);
+    await new Promise((r) => probe.close(r));
+    const { log, lines } = capture();
+    const agent = agentFor(port, log);
+    agent.start();
+    await until(() => lines.filter((l) => /reconnecting in/.test(l)).length >= 3);
+    expect(lines.join('\n')).toContain(`cannot reach the gateway at ws://127.0.0.1:${port}/v1/agent/connect: ECONNREFUSED`);
+    await agent.stop();
+    await expect(agent.done).resolves.toEqual({ code: 'stopped', message: 'stopped' });
+  });
+
+  it('survives a server that answers the upgrade with garbage bytes', async () => {
+    const server = createServer((socket) => socket.end('\x00\xffGARBAGE\r\n\r\n'));
+    const port = await listen(server);
+    const { log, lines } = capture();
+    const agent = agentFor(port, log);
+    agent.start();
+    await until(() => lines.filter((l) => /reconnecting in/.test(l)).length >= 2);
+    expect(lines.join('\n')).toMatch(/cannot reach the gateway at ws:\/\/127\.0\.0\.1:\d+\/v1\/agent\/connect: (HPE_|Parse Error|socket hang up)/);
+    await agent.stop();
+    server.close();
+  });
+
+  it('answers garbage frames from a WebSocket peer with protocol errors, and fails an unreadable task at once', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    const port = await listen(wss);
+    const received: { type: string; code?: string; taskId?: string; errorType?: string }[] = [];
+    wss.on('connection', (ws) => {
+      ws.on('message', (d) => received.push(JSON.parse(d.toString())));
+      ws.send('not json at all');
+      ws.send(JSON.stringify({ type: 'self-destruct' }));
+      ws.send(JSON.stringify({ type: 'task', taskId: 't-1', operation: 'format-disk', input: {}, context: {} }));
+    });
+    const { log } = capture();
+    const agent = agentFor(port, log);
+    agent.start();
+    await until(() => received.filter((f) => f.type === 'protocol-error').length === 3 && received.some((f) => f.type === 'failure'));
+    expect(received.filter((f) => f.type === 'protocol-error').map((f) => f.code)).toEqual(['malformed-json', 'invalid-frame', 'invalid-frame']);
+    expect(received.find((f) => f.type === 'failure')).toMatchObject({ taskId: 't-1', errorType: 'BadInput' });
+    await agent.stop();
+    wss.close();
+  });
+});

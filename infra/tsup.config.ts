@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // Workspace packages are compiled in; npm dependencies stay external (native modules, dynamic requires).
 export default defineConfig({
-  entry: { cli: 'src/cli.ts' },
+  entry: { cli: 'src/cli.ts', 'temporal-download': 'src/temporal-download.ts' },
   format: ['cjs'],
   target: 'node20',
   platform: 'node',

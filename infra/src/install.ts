@@ -47,6 +47,15 @@ export function ensureAptPackages(wanted: { probe: string; pkg: string }[], log:
   }
 }
 
+export function goBinary(): string | undefined {
+  return which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+}
+
+/** True when a Go-built tool is already cached or can be built here. */
+export function canProvideGoBinary(spec: GoBinary): boolean {
+  return !!process.env[spec.overrideEnv] || existsSync(join(binCacheDir(), `${spec.name}-${spec.version}`)) || !!goBinary();
+}
+
 export interface GoBinary {
   name: string;
   module: string;
@@ -70,7 +79,7 @@ export function ensureGoBinary(spec: GoBinary, log: Logger): string {
   const dir = binCacheDir();
   const target = join(dir, `${spec.name}-${spec.version}`);
   if (existsSync(target)) return target;
-  const go = which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = goBinary();
   if (!go) {
     throw new InfraError(
       InfraErrorCode.installFailed,

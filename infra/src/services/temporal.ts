@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ensureNamespace } from '@vansales/temporal-config';
-import { ensureGoBinary, TEMPORAL_CLI } from '../install';
+import { canProvideGoBinary, ensureGoBinary, TEMPORAL_CLI } from '../install';
+import { binCacheDir, repoRoot } from '../paths';
 import type { ServiceContext, ServiceSpec } from '../service';
 import { privateDir } from './system-user';
 
@@ -27,12 +28,31 @@ export const temporalService: ServiceSpec = {
   ports: (ctx) => [ctx.ports.temporal, ctx.ports.temporalUi, ctx.ports.temporalHttp, ctx.ports.temporalMetrics],
   readyTimeoutMs: 60_000,
   install(ctx) {
-    binary = ensureGoBinary(TEMPORAL_CLI, ctx.log);
+    // Without Go, @temporalio/testing downloads the CLI instead (needs internet).
+    if (canProvideGoBinary(TEMPORAL_CLI)) binary = ensureGoBinary(TEMPORAL_CLI, ctx.log);
+    else ctx.log('Go is not installed: the Temporal dev server will be downloaded by @temporalio/testing');
   },
   prepare(ctx) {
     privateDir(join(ctx.stateDir, 'temporal'));
   },
   launch(ctx) {
+    if (!binary && !canProvideGoBinary(TEMPORAL_CLI)) {
+      return {
+        command: process.execPath,
+        args: [join(repoRoot, 'infra', 'dist', 'temporal-download.js')],
+        env: {
+          VSC_TEMPORAL_DOWNLOAD_SETTINGS: JSON.stringify({
+            ip: '127.0.0.1',
+            port: ctx.ports.temporal,
+            uiPort: ctx.ports.temporalUi,
+            httpPort: ctx.ports.temporalHttp,
+            metricsPort: ctx.ports.temporalMetrics,
+            dbFilename: join(ctx.stateDir, 'temporal', 'temporal.db'),
+            downloadDir: binCacheDir(),
+          }),
+        },
+      };
+    }
     return {
       command: binary ?? ensureGoBinary(TEMPORAL_CLI, ctx.log),
       args: [

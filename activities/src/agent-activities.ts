@@ -1,4 +1,4 @@
-import type { AgentCapability, SchemaDiscoverInputT, SchemaDiscoverOutputT, SqlQueryInputT, SqlQueryOutputT } from '@vansales/protocol';
+import type { AgentCapability, SchemaDiscoverInputT, SqlQueryInputT, SqlQueryOutputT } from '@vansales/protocol';
 
 /**
  * Activities that run on a site, on the task queue `connector.<connectorId>`. The gateway node
@@ -7,10 +7,22 @@ import type { AgentCapability, SchemaDiscoverInputT, SchemaDiscoverOutputT, SqlQ
  */
 export interface AgentActivities {
   sqlQuery(input: SqlQueryInputT): Promise<SqlQueryOutputT>;
-  /** Reads a configured database's structure from its catalog (read-only); record it with the schema registry. */
-  schemaDiscover(input: SchemaDiscoverInputT): Promise<SchemaDiscoverOutputT>;
+  /**
+   * Reads a configured database's structure from its catalog (read-only). The gateway records the
+   * snapshot in the schema registry as it arrives and returns a reference: a schema of thousands
+   * of tables never rides through Temporal history (claim-check).
+   */
+  schemaDiscover(input: SchemaDiscoverInputT): Promise<SchemaRecorded>;
   /** Round trip to the agent and back, doing nothing on site: a health check, and the overhead benchmark's probe. */
   agentPing(): Promise<PingOutput>;
+}
+
+export interface SchemaRecorded {
+  database: string;
+  /** The registry's version of this structure (a new one only when it changed). */
+  version: number;
+  changed: boolean;
+  tables: number;
 }
 
 export interface PingOutput {

@@ -3,4 +3,4 @@ export { createCloudWorker, createCloudActivityWorker } from './cloud-worker/clo
 export { CloudWorkerConfig, loadCloudWorkerConfig } from './cloud-worker/config';
 export { bundleWorkflows, workflowsPath } from './cloud-worker/workflow-bundle';
 export { type CloudActivities, createCloudActivities } from './cloud-activities';
-export { type PingOutput } from './agent-activities';
+export { type PingOutput, type SchemaRecorded } from './agent-activities';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
 import {
@@ -6,6 +7,8 @@ import {
   CloseCode,
   GatewayFrame,
   MACHINE_ID_HEADER,
+  MAX_FRAME_BYTES,
+  COMPRESS_RESULT_OVER_BYTES,
   parseFrame,
   PROTOCOL_VERSION,
   type AgentCapability,
@@ -216,7 +219,7 @@ export class Agent {
         resumeFrom: task.context.resumeFrom,
       });
       if (controller.signal.aborted) return this.record(task, started, { errorType: AgentErrorType.cancelled });
-      this.send({ type: 'result', taskId: task.taskId, output });
+      this.send(resultFrame(task.taskId, output));
       log.info({ ms: Date.now() - started }, 'task done');
       this.record(task, started, { output });
     } catch (err) {
@@ -256,4 +259,24 @@ function unreadableTaskId(raw: Buffer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The result frame of an output: as JSON, or gzip-compressed when large (schemas of thousands of
+ * tables). An output that does not fit even compressed fails the task with a clear message.
+ */
+function resultFrame(taskId: string, output: unknown): AgentFrame {
+  const json = JSON.stringify(output ?? null);
+  if (Buffer.byteLength(json) <= COMPRESS_RESULT_OVER_BYTES) return { type: 'result', taskId, output: output ?? null };
+  const outputGzip = gzipSync(json).toString('base64');
+  if (outputGzip.length > MAX_FRAME_BYTES - 1024) {
+    return {
+      type: 'failure',
+      taskId,
+      errorType: AgentErrorType.badInput,
+      message: `the result (${Buffer.byteLength(json)} bytes as JSON, ${outputGzip.length} compressed) does not fit in one frame; ask for less at a time`,
+      retryable: false,
+    };
+  }
+  return { type: 'result', taskId, outputGzip };
 }

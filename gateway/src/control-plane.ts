@@ -3,7 +3,7 @@ import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, CloseCode } from '@vansales/protocol';
 import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
-import type { SchemaSnapshot } from '@vansales/protocol';
+import type { SchemaRecorded } from '@vansales/activities';
 import { SearchAttribute } from '@vansales/temporal-config';
 import type { AgentQueryInput, AgentQueryOutput, SchemaDiscoveryInput } from '@vansales/workflows';
 import { GatewayError, GatewayErrorCode } from './errors';
@@ -67,9 +67,8 @@ export function createControlPlane(deps: {
     async discoverSchema(tenantId: string, connectorId: string, database: string) {
       await requireConnector(tenantId, connectorId);
       const workflowId = `schema-${connectorId}-${database}-${randomUUID()}`;
-      let snapshot: SchemaSnapshot;
       try {
-        snapshot = (await temporal.workflow.execute('schemaDiscoveryWorkflow', {
+        const recorded = (await temporal.workflow.execute('schemaDiscoveryWorkflow', {
           taskQueue: workflowTaskQueue,
           workflowId,
           args: [{ tenantId, connectorId, database } satisfies SchemaDiscoveryInput],
@@ -78,7 +77,8 @@ export function createControlPlane(deps: {
             { key: SearchAttribute.ConnectorId, value: connectorId },
             { key: SearchAttribute.DefinitionId, value: 'builtin.schema-discovery' },
           ],
-        })) as SchemaSnapshot;
+        })) as SchemaRecorded;
+        return { workflowId, ...recorded };
       } catch (err) {
         if (err instanceof WorkflowFailedError) {
           const cause = rootCause(err);
@@ -86,8 +86,6 @@ export function createControlPlane(deps: {
         }
         throw err;
       }
-      const recorded = await schemaRegistry.recordSnapshot(tenantId, connectorId, database, snapshot);
-      return { workflowId, ...recorded };
     },
 
     async schemaVersions(tenantId: string, connectorId: string, database: string) {

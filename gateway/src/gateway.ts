@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { SchemaSnapshot } from '@vansales/protocol';
+import type { SchemaRecorded } from '@vansales/activities';
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -26,6 +28,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
   const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE });
   const repos = createRepositories(db);
   const auditRepo = createAuditRepository(db);
+  const schemaRegistry = createSchemaRegistry(db);
   const hub = new AgentHub({
     temporal: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -45,8 +48,15 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
       }
     },
     audit: (entry) => auditRepo.append(entry),
+    transformResult: async ({ tenantId, connectorId }, operation, input, output) => {
+      if (operation !== 'schema.discover') return output;
+      const snapshot = SchemaSnapshot.parse(output);
+      const database = (input as { database: string }).database;
+      const recorded = await schemaRegistry.recordSnapshot(tenantId, connectorId, database, snapshot);
+      return { database, ...recorded, tables: snapshot.schemas.reduce((n, s) => n + s.tables.length, 0) } satisfies SchemaRecorded;
+    },
   });
-  const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, schemaRegistry: createSchemaRegistry(db), workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
+  const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
   const app = await buildApp({
     logger,
     adminToken: config.VSC_ADMIN_TOKEN,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
+import { Client as PgClient } from 'pg';
 import { startPlatform, sakilaReader, services, type Platform } from './support/harness';
 
 describe('schema discovery through the agent, stored as versions (real services)', () => {
@@ -68,6 +69,44 @@ describe('schema discovery through the agent, stored as versions (real services)
     expect(diff.status).toBe(200);
     expect(JSON.stringify(diff.body)).toMatch(/placed_at/);
     expect(diff.body).toHaveLength(1);
+  });
+
+  it('discovers a 4,000-table database through the agent: compressed in the frame, kept out of Temporal history', async () => {
+    const name = `vsc_wide_${randomBytes(3).toString('hex')}`;
+    const admin = new PgClient({ connectionString: services.postgresUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const pg = new PgClient({ connectionString: services.postgresUrl(name) });
+    await pg.connect();
+    await pg.query(`DO $$ BEGIN FOR i IN 1..4000 LOOP
+      EXECUTE format('CREATE TABLE t%s (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(12,2), created_at timestamptz DEFAULT now(), note varchar(200))', i);
+    END LOOP; END $$`);
+    await pg.end();
+    try {
+      const url = new URL(services.postgresUrl());
+      const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'wide' })).body;
+      const agent = platform.startAgent({
+        apiKey: c.apiKey,
+        databases: { wide: { dialect: 'postgres', host: '127.0.0.1', port: Number(url.port), user: 'postgres', password: decodeURIComponent(url.password), database: name } },
+      });
+      await agent.welcomed;
+      const res = await platform.api<{ workflowId: string; version: number; tables: number }>('POST', `/v1/tenants/${tenantId}/connectors/${c.id}/schemas/wide/discover`);
+      expect(res.status).toBe(200);
+      expect(res.body.tables).toBe(4000);
+      const stored = await platform.api<{ snapshot: { schemas: { tables: unknown[] }[] } }>('GET', `/v1/tenants/${tenantId}/connectors/${c.id}/schemas/wide?version=${res.body.version}`);
+      const json = JSON.stringify(stored.body.snapshot);
+      expect(stored.body.snapshot.schemas.flatMap((s) => s.tables)).toHaveLength(4000);
+      expect(Buffer.byteLength(json)).toBeGreaterThan(2 * 1024 * 1024); // more than a frame or a Temporal payload holds
+      const history = JSON.stringify(await platform.temporal.workflow.getHandle(res.body.workflowId).fetchHistory());
+      expect(Buffer.byteLength(history)).toBeLessThan(64 * 1024);
+      await agent.close();
+    } finally {
+      const cleanup = new PgClient({ connectionString: services.postgresUrl() });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    }
   });
 
   it('keeps snapshots to their tenant', async () => {

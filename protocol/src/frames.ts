@@ -53,11 +53,20 @@ export const TaskFrame = z.object({
   }),
 });
 
-export const ResultFrame = z.object({
-  type: z.literal('result'),
-  taskId: id,
-  output: jsonValue,
-});
+export const ResultFrame = z
+  .object({
+    type: z.literal('result'),
+    taskId: id,
+    output: jsonValue.optional(),
+    /** A large output as gzip-compressed JSON in base64, instead of `output`. */
+    outputGzip: z.string().max(MAX_FRAME_BYTES).optional(),
+  })
+  .refine((f) => (f.output === undefined) !== (f.outputGzip === undefined), 'a result carries exactly one of output and outputGzip');
+
+/** Outputs whose JSON is larger than this travel compressed. */
+export const COMPRESS_RESULT_OVER_BYTES = 256 * 1024;
+/** A compressed output may not expand past this (a zip bomb is refused). */
+export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 
 export const FailureFrame = z.object({
   type: z.literal('failure'),

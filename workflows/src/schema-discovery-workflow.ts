@@ -1,6 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { AgentActivities } from '@vansales/activities';
-import type { SchemaSnapshot } from '@vansales/protocol/schema-snapshot';
+import type { AgentActivities, SchemaRecorded } from '@vansales/activities';
 import { connectorTaskQueue } from '@vansales/protocol/task-queues';
 import { NON_RETRYABLE_AGENT_ERRORS } from '@vansales/protocol/agent-errors';
 
@@ -12,10 +11,10 @@ export interface SchemaDiscoveryInput {
 }
 
 /**
- * Reads one site database's structure through its agent. The caller (the gateway, which owns the
- * schema registry) records the snapshot as a new version when it changed.
+ * Reads one site database's structure through its agent; the gateway records it in the schema
+ * registry (a new version only when it changed) and the workflow gets the reference.
  */
-export async function schemaDiscoveryWorkflow(input: SchemaDiscoveryInput): Promise<SchemaSnapshot> {
+export async function schemaDiscoveryWorkflow(input: SchemaDiscoveryInput): Promise<SchemaRecorded> {
   const { schemaDiscover } = proxyActivities<AgentActivities>({
     taskQueue: connectorTaskQueue(input.connectorId),
     scheduleToStartTimeout: '10 minutes',

@@ -1,11 +1,8 @@
-import { AgentErrorType, MAX_FRAME_BYTES, SchemaDiscoverInput, type SchemaSnapshot } from '@vansales/protocol';
+import { AgentErrorType, SchemaDiscoverInput, type SchemaSnapshot } from '@vansales/protocol';
 import type { DatabaseConfig } from '../config';
 import { DatabaseUnavailableError } from '../databases/sql-runner';
 import { discoverSchema, DiscoveryCancelledError } from '../schema';
 import { OperationError, type OperationHandler } from './operation';
-
-/** Room left in a result frame for its envelope. */
-const FRAME_ENVELOPE_BYTES = 4096;
 
 /** Reads the structure of a configured database from its catalog (read-only) and returns the snapshot. */
 export function createSchemaDiscover(databases: (name: string) => DatabaseConfig | undefined): OperationHandler {
@@ -25,16 +22,6 @@ export function createSchemaDiscover(databases: (name: string) => DatabaseConfig
       if (err instanceof DatabaseUnavailableError) throw new OperationError(AgentErrorType.databaseUnavailable, err.message, true);
       const e = err as { message?: string; code?: string };
       throw new OperationError(AgentErrorType.sqlError, `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`, false);
-    }
-    // The result travels in one control frame: say so plainly rather than have the gateway drop it.
-    const bytes = Buffer.byteLength(JSON.stringify(snapshot));
-    if (bytes > MAX_FRAME_BYTES - FRAME_ENVELOPE_BYTES) {
-      const tables = snapshot.schemas.reduce((n, s) => n + s.tables.length, 0);
-      throw new OperationError(
-        AgentErrorType.badInput,
-        `the schema of ${input.database} (${tables} tables, ${bytes} bytes as JSON) does not fit in one result frame; discover it a few schemas at a time with "schemas"`,
-        false,
-      );
     }
     return snapshot;
   };

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import type { WebSocket } from 'ws';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   AgentErrorType,
   AgentFrame,
   MAX_FRAME_BYTES,
+  MAX_RESULT_BYTES,
   parseFrame,
   type AgentCapability,
   type GatewayFrame,
@@ -162,7 +164,12 @@ export class AgentConnection {
       case 'result': {
         const p = this.settle(frame.taskId);
         if (!p) return this.protocolError('unknown-task', `no running task ${frame.taskId}`);
-        p.resolve(frame.output);
+        if (frame.outputGzip === undefined) return p.resolve(frame.output);
+        try {
+          p.resolve(JSON.parse(gunzipSync(Buffer.from(frame.outputGzip, 'base64'), { maxOutputLength: MAX_RESULT_BYTES }).toString('utf8')));
+        } catch (err) {
+          p.reject(ApplicationFailure.nonRetryable(`the agent's compressed result could not be read: ${(err as Error).message}`, AgentErrorType.badInput));
+        }
         return;
       }
       case 'failure': {

@@ -2,7 +2,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { CloseCode, connectorTaskQueue, PROTOCOL_VERSION, type HelloFrame } from '@vansales/protocol';
 import type { Logger } from '../logger';
 import type { AgentConnection } from './agent-connection';
-import { createProxyActivities, type AuditSink } from './proxy-activities';
+import { createProxyActivities, type AuditSink, type ResultTransform } from './proxy-activities';
 
 interface Session {
   connection: AgentConnection;
@@ -22,6 +22,7 @@ export interface AgentHubOptions {
   onOnline?: (identity: { tenantId: string; connectorId: string }, hello: HelloFrame) => void | Promise<void>;
   /** The gateway's copy of every agent operation. */
   audit?: AuditSink;
+  transformResult?: ResultTransform;
 }
 
 /**
@@ -73,7 +74,7 @@ export class AgentHub {
       connection: this.opts.temporal,
       namespace: this.opts.namespace,
       taskQueue,
-      activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record')),
+      activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record'), this.opts.transformResult),
       // One long poll per idle agent is what lets one namespace serve thousands of agents; a busy
       // agent's Worker scales up to a few polls (Temporal's poller autoscaling) for throughput.
       activityTaskPollerBehavior:

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AGENT_ACTIVITY_OPERATIONS, type AgentActivities } from '@vansales/activities';
-import { AgentErrorType, auditEntryFor, type TaskOutcome } from '@vansales/protocol';
+import { AgentErrorType, auditEntryFor, type AgentCapability, type TaskOutcome } from '@vansales/protocol';
 import type { AgentConnection } from './agent-connection';
 
 /** Where the gateway's copy of the audit chain goes (the metadata store in production). */
@@ -12,7 +12,18 @@ export type AuditSink = (entry: ReturnType<typeof auditEntryFor>) => Promise<unk
  * WebSocket, turns agent progress into activity heartbeats (so cancellation can reach us),
  * records the outcome in the gateway's audit chain, and returns the agent's answer.
  */
-export function createProxyActivities(connection: AgentConnection, audit?: AuditSink, onAuditError?: (err: unknown) => void): AgentActivities {
+/**
+ * Turns an agent's output into what the activity returns, at the gateway: e.g. a schema snapshot
+ * is stored in the registry and only its reference goes back into Temporal history.
+ */
+export type ResultTransform = (identity: { tenantId: string; connectorId: string }, operation: AgentCapability, input: unknown, output: unknown) => Promise<unknown>;
+
+export function createProxyActivities(
+  connection: AgentConnection,
+  audit?: AuditSink,
+  onAuditError?: (err: unknown) => void,
+  transform?: ResultTransform,
+): AgentActivities {
   const activities: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [name, operation] of Object.entries(AGENT_ACTIVITY_OPERATIONS)) {
     activities[name] = async (input: unknown) => {
@@ -36,7 +47,7 @@ export function createProxyActivities(connection: AgentConnection, audit?: Audit
           onProgress: (details) => ctx.heartbeat(details),
         });
         record({ output });
-        return output;
+        return transform ? await transform(connection.identity, operation, input, output) : output;
       } catch (err) {
         const errorType = err instanceof ApplicationFailure ? (err.type ?? AgentErrorType.internal) : ctx.cancellationSignal.aborted ? AgentErrorType.cancelled : AgentErrorType.internal;
         record({ errorType });

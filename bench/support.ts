@@ -1,9 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Client as PgClient } from 'pg';
 import { testServices } from '@vansales/infra';
 
 export const services = testServices();
@@ -24,22 +22,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function freshDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  const admin = new PgClient({ connectionString: services.postgresUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: services.postgresUrl(name),
-    drop: async () => {
-      const c = new PgClient({ connectionString: services.postgresUrl() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+export { throwawayPostgresDatabase as freshDatabase } from '@vansales/infra';
 
 /** Starts one of our built processes (./vsc builds dist/) with its environment. */
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {

@@ -1,4 +1,4 @@
-export { testServices, type TestServices } from './test-env';
+export { testServices, throwawayPostgresDatabase, type TestServices } from './test-env';
 export { Supervisor } from './supervisor';
 export { serviceContext } from './context';
 export { assertPortFree, isPortOpen } from './ports';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { serviceContext } from './context';
 import { postgresUrl } from './services/postgres';
 import { mariadbRoot, type MariadbAccess } from './services/mariadb';
@@ -33,4 +34,22 @@ export function testServices(): TestServices {
     sharedData: sharedDataDir(),
     stateDir: ctx.stateDir,
   };
+}
+
+/** A throwaway PostgreSQL database on the test server, for one test file or benchmark run. */
+export async function throwawayPostgresDatabase(prefix = 'vsc_t'): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+  const { Client } = await import('pg');
+  const services = testServices();
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const run = async (sql: string) => {
+    const admin = new Client({ connectionString: services.postgresUrl() });
+    await admin.connect();
+    try {
+      await admin.query(sql);
+    } finally {
+      await admin.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  return { name, url: services.postgresUrl(name), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

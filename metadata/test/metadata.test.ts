@@ -2,27 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { createRepositories, migrateToLatest, openMetadataDb, type MetadataDb, type MetadataTarget } from '@vansales/metadata';
-import { testServices } from '@vansales/infra';
+import { throwawayPostgresDatabase } from '@vansales/infra';
 
-const services = testServices();
 
 async function freshPostgres(): Promise<{ target: MetadataTarget; drop: () => Promise<void> }> {
-  const name = `vsc_m_${randomBytes(5).toString('hex')}`;
-  const admin = new Client({ connectionString: services.postgresUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    target: { kind: 'postgres', url: services.postgresUrl(name) },
-    drop: async () => {
-      const c = new Client({ connectionString: services.postgresUrl() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  const db = await throwawayPostgresDatabase('vsc_m');
+  return { target: { kind: 'postgres', url: db.url }, drop: db.drop };
 }
 
 describe.each([

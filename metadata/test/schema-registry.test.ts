@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { testServices } from '@vansales/infra';
+import { throwawayPostgresDatabase } from '@vansales/infra';
 import {
   createRepositories,
   createSchemaRegistry,
@@ -49,21 +48,8 @@ async function pglite(): Promise<Store> {
 
 /** Real PostgreSQL too: only there do concurrent recorders really race for the next version. */
 async function postgres(): Promise<Store> {
-  const services = testServices();
-  const name = `vsc_sr_${randomBytes(5).toString('hex')}`;
-  const admin = new Client({ connectionString: services.postgresUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    target: { kind: 'postgres', url: services.postgresUrl(name) },
-    drop: async () => {
-      const c = new Client({ connectionString: services.postgresUrl() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  const db = await throwawayPostgresDatabase('vsc_sr');
+  return { target: { kind: 'postgres', url: db.url }, drop: db.drop };
 }
 
 describe.each([

@@ -1,6 +1,5 @@
-import { loadAgentConfig, AgentConfigError } from '../config';
 import { checkWritePrivileges } from '../doctor/write-privileges';
-import { argValue, type CliCommand } from './command';
+import { configFromArgs, type CliCommand } from './command';
 
 /**
  * `mini-connector doctor --config <path>`: for every configured database, whether the login could
@@ -11,21 +10,9 @@ export const doctorCommand: CliCommand = {
   words: ['doctor'],
   summary: 'check each configured database login and recommend a read-only one where it could write',
   async run(args, io) {
-    const path = argValue(args, '--config') ?? io.env.VSC_AGENT_CONFIG;
-    if (!path) {
-      io.stderr.write('no configuration: pass --config <path> or set VSC_AGENT_CONFIG\n');
-      return 2;
-    }
-    let config;
-    try {
-      config = loadAgentConfig(path);
-    } catch (err) {
-      if (err instanceof AgentConfigError) {
-        io.stderr.write(`${err.message}\n`);
-        return 2;
-      }
-      throw err;
-    }
+    const loaded = configFromArgs(args, io);
+    if (!loaded) return 2;
+    const { config } = loaded;
     let worst = 0;
     for (const [name, db] of Object.entries(config.databases)) {
       const where = `${name} (${db.dialect}, ${db.user}@${db.host}:${db.port}/${db.database})`;

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { Client as PgClient } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { testServices } from '@vansales/infra';
+import { testServices, throwawayPostgresDatabase } from '@vansales/infra';
 import { createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
 import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
@@ -24,23 +23,6 @@ export class LogCapture {
     });
     return pino({ name, level: 'debug', redact: { paths: ['password', '*.password', 'apiKey', '*.apiKey', 'req.headers.authorization'], censor: '[redacted]' } }, sink);
   }
-}
-
-export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `vsc_t_${randomBytes(6).toString('hex')}`;
-  const admin = new PgClient({ connectionString: services.postgresUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: services.postgresUrl(name),
-    drop: async () => {
-      const c = new PgClient({ connectionString: services.postgresUrl() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 /** A read-only MariaDB account on Sakila, as a site would give the agent. */
@@ -73,7 +55,7 @@ export interface Platform {
 /** Gateway + cloud worker in this process, on the real Temporal dev server and PostgreSQL. */
 export async function startPlatform(options: { tls?: { certFile: string; keyFile: string } } = {}): Promise<Platform> {
   const logs = new LogCapture();
-  const db = await freshPostgresDatabase();
+  const db = await throwawayPostgresDatabase('vsc_gw');
   const adminToken = randomBytes(32).toString('base64url');
   const workflowTaskQueue = `workflows-${randomBytes(4).toString('hex')}`;
   const env = {

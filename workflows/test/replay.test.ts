@@ -1,0 +1,29 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+
+/**
+ * Every recorded history (workflows/test/histories, made by test/support/record-histories.ts) must
+ * replay against today's workflow code: a change that breaks determinism fails here, not in
+ * production. The bundle is the one built once per test run.
+ */
+const dir = join(__dirname, 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('replaying recorded histories of every published workflow', () => {
+  it('has a history for each published workflow', () => {
+    const types = files.map((f) => {
+      const history = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }[] };
+      return history.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+    });
+    expect(new Set(types)).toEqual(new Set(['agentQueryWorkflow', 'schemaDiscoveryWorkflow', 'pingWorkflow']));
+  });
+
+  it.each(files)('%s replays without nondeterminism', async (file) => {
+    const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+    const codePath = process.env.VSC_TEST_WORKFLOW_BUNDLE;
+    expect(codePath).toBeTruthy();
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: codePath! } }, history, file)).resolves.toBeUndefined();
+  });
+});

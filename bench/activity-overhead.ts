@@ -12,6 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { bundleWorkflows } from '@vansales/activities';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
+import { EncryptionCodec, newPayloadKeySpec } from '@vansales/temporal-config';
 import { services, emit, freshDatabase, percentile, round } from './support';
 
 const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 300);
@@ -30,7 +31,9 @@ async function main(): Promise<void> {
     VSC_WORKFLOW_TASK_QUEUE: `workflows-bench-${suffix}`,
     VSC_CLOUD_TASK_QUEUE: `cloud-bench-${suffix}`,
     DATABASE_URL: db.url,
+    VSC_PAYLOAD_KEYS: newPayloadKeySpec('bench'),
   };
+  const dataConverter = { payloadCodecs: [EncryptionCodec.fromSpec(env.VSC_PAYLOAD_KEYS)] };
   const silent = pino({ level: 'silent' });
   const gateway = await createGateway(loadGatewayConfig(env), silent as unknown as Logger);
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
@@ -39,11 +42,12 @@ async function main(): Promise<void> {
   const cloudStamps: number[] = [];
   const agentStamps: number[] = [];
   const workers = [
-    await Worker.create({ connection: native, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.VSC_WORKFLOW_TASK_QUEUE, workflowBundle: bundle }),
+    await Worker.create({ connection: native, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.VSC_WORKFLOW_TASK_QUEUE, workflowBundle: bundle, dataConverter }),
     await Worker.create({
       connection: native,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.VSC_CLOUD_TASK_QUEUE,
+      dataConverter,
       // The same body as the agent's ping, plus the timestamp the benchmark reads.
       activities: { cloudPing: async () => (cloudStamps.push(performance.now()), { from: 'cloud' }) },
       maxConcurrentActivityTaskExecutions: CONCURRENCY,
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
   await welcomed;
 
   const clientConnection = await Connection.connect({ address: services.temporalAddress });
-  const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const placements = {
     cloud: { kind: 'cloud' as const, taskQueue: env.VSC_CLOUD_TASK_QUEUE },
     agent: { kind: 'connector' as const, connectorId: connector.id },

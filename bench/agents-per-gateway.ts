@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { newPayloadKeySpec } from '@vansales/temporal-config';
 import { services, emit, freePort, freshDatabase, startProcess, waitFor, rssMb, idleCpuPercent, round } from './support';
 
 const AGENTS = Number(process.env.AGENTS ?? 1000);
@@ -17,7 +18,12 @@ async function main(): Promise<void> {
   const port = await freePort();
   const adminToken = randomBytes(32).toString('base64url');
   const queue = `workflows-bench-${randomBytes(3).toString('hex')}`;
-  const temporalEnv = { TEMPORAL_ADDRESS: services.temporalAddress, TEMPORAL_NAMESPACE: services.temporalNamespace, VSC_WORKFLOW_TASK_QUEUE: queue };
+  const temporalEnv = {
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: services.temporalNamespace,
+    VSC_WORKFLOW_TASK_QUEUE: queue,
+    VSC_PAYLOAD_KEYS: newPayloadKeySpec('bench'),
+  };
   const gateway = startProcess('gateway/dist/main.js', {
     ...temporalEnv,
     VSC_GATEWAY_PORT: String(port),

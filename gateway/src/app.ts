@@ -11,6 +11,8 @@ import type { AgentHub } from './agent-hub/agent-hub';
 import { adminRoutes } from './routes/admin-routes';
 import { agentSocketRoute } from './routes/agent-socket-route';
 import { bearerToken, secretsEqual } from './routes/bearer';
+import { codecRoutes } from './routes/codec-routes';
+import type { PayloadCodec } from '@temporalio/common';
 
 export interface AppDeps {
   logger: Logger;
@@ -23,6 +25,10 @@ export interface AppDeps {
   tls?: { cert: Buffer; key: Buffer };
   /** Sees every text frame agents send (tracing). */
   frameTap?: (raw: string) => void;
+  /** The payload codec, served at /v1/codec/{encode,decode} for the Temporal Web UI and CLI. */
+  payloadCodec?: PayloadCodec;
+  codecRequiresAuth?: boolean;
+  codecCorsOrigin?: string;
 }
 
 /** Builds the gateway as a fastify application; server.ts only listens. */
@@ -72,6 +78,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return { status: temporal === 'ok' ? 'ok' : 'degraded', temporal, agentsConnected: deps.hub.size };
   });
   app.get('/openapi.json', async () => app.swagger());
+
+  if (deps.payloadCodec) {
+    await app.register(codecRoutes, { codec: deps.payloadCodec, adminToken: deps.codecRequiresAuth === false ? undefined : deps.adminToken, corsOrigin: deps.codecCorsOrigin });
+  }
 
   await app.register(agentSocketRoute, { hub: deps.hub, controlPlane: deps.controlPlane, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });
 

@@ -17,6 +17,10 @@ export const GatewayConfig = z
     VSC_AGENT_HELLO_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     /** Most polls a busy agent's Worker may hold open (it idles at one). 1 pins it to one. */
     VSC_AGENT_MAX_POLLERS: z.coerce.number().int().min(1).max(32).default(4),
+    /** Who may use the payload codec endpoint (/v1/codec): the admin token, or anyone (loopback dev only). */
+    VSC_CODEC_AUTH: z.enum(['admin-token', 'none']).default('admin-token'),
+    /** Origin of the Temporal Web UI allowed to call the codec endpoint from the browser. */
+    VSC_CODEC_CORS_ORIGIN: z.string().url().optional(),
     /** PEM certificate chain: with VSC_TLS_KEY_FILE, the gateway serves HTTPS and WSS. */
     VSC_TLS_CERT_FILE: z.string().min(1).optional(),
     /** PEM private key of that certificate. */

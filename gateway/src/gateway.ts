@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SchemaSnapshot } from '@vansales/protocol';
+import { EncryptionCodec } from '@vansales/temporal-config';
 import type { SchemaRecorded } from '@vansales/activities';
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
@@ -25,7 +26,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
   const db = await openMetadataDb(metadataTarget(config));
   const temporalConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const codec = EncryptionCodec.fromSpec(config.VSC_PAYLOAD_KEYS);
+  const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [codec] } });
   const repos = createRepositories(db);
   const auditRepo = createAuditRepository(db);
   const schemaRegistry = createSchemaRegistry(db);
@@ -35,6 +37,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     heartbeatIntervalMs: config.VSC_AGENT_HEARTBEAT_MS,
     helloTimeoutMs: config.VSC_AGENT_HELLO_TIMEOUT_MS,
     maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
+    payloadCodec: codec,
     log: logger,
     onOnline: async ({ tenantId, connectorId }, hello) => {
       await repos.touchConnector(connectorId);
@@ -65,6 +68,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     temporalConnection,
     maxFrameBytes: options.maxFrameBytes,
     frameTap: options.frameTap,
+    payloadCodec: codec,
+    codecRequiresAuth: config.VSC_CODEC_AUTH === 'admin-token',
+    codecCorsOrigin: config.VSC_CODEC_CORS_ORIGIN,
     tls: config.VSC_TLS_CERT_FILE && config.VSC_TLS_KEY_FILE ? { cert: readFileSync(config.VSC_TLS_CERT_FILE), key: readFileSync(config.VSC_TLS_KEY_FILE) } : undefined,
   });
   let closed = false;

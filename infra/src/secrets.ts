@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { newPayloadKeySpec } from '@vansales/temporal-config';
 
 /**
  * Service passwords for one profile, generated once and kept in a 0600 file in the state
@@ -14,6 +15,8 @@ const Secrets = z.object({
   minioAccessKey: z.string().min(8),
   minioSecretKey: z.string().min(16),
   adminToken: z.string().min(32),
+  /** VSC_PAYLOAD_KEYS for the gateway and cloud workers of this profile. */
+  payloadKeys: z.string().min(10),
 });
 export type Secrets = z.infer<typeof Secrets>;
 
@@ -22,8 +25,13 @@ const token = (bytes: number) => randomBytes(bytes).toString('base64url');
 export function loadOrCreateSecrets(dir: string): Secrets {
   const file = join(dir, 'secrets.json');
   if (existsSync(file)) {
-    const parsed = Secrets.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (parsed.success) return parsed.data;
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>;
+    // A secret added in a later version is generated; the existing ones (data folders use them) stay.
+    const parsed = Secrets.safeParse({ payloadKeys: newPayloadKeySpec('k1'), ...stored });
+    if (parsed.success) {
+      if (!stored.payloadKeys) writeFileSync(file, JSON.stringify(parsed.data, null, 2), { mode: 0o600 });
+      return parsed.data;
+    }
   }
   const secrets: Secrets = {
     postgresPassword: token(18),
@@ -32,6 +40,7 @@ export function loadOrCreateSecrets(dir: string): Secrets {
     minioAccessKey: `vsc${token(6)}`,
     minioSecretKey: token(24),
     adminToken: token(32),
+    payloadKeys: newPayloadKeySpec('k1'),
   };
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });

@@ -1,4 +1,5 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import { CloseCode, connectorTaskQueue, PROTOCOL_VERSION, type HelloFrame } from '@vansales/protocol';
 import type { Logger } from '../logger';
 import type { AgentConnection } from './agent-connection';
@@ -16,6 +17,8 @@ export interface AgentHubOptions {
   namespace: string;
   heartbeatIntervalMs: number;
   helloTimeoutMs: number;
+  /** Encrypts every payload these Workers hand to Temporal. */
+  payloadCodec: PayloadCodec;
   /** Upper bound of concurrent polls per busy agent (1 = always exactly one). */
   maxPollersPerAgent: number;
   log: Logger;
@@ -74,6 +77,7 @@ export class AgentHub {
       connection: this.opts.temporal,
       namespace: this.opts.namespace,
       taskQueue,
+      dataConverter: { payloadCodecs: [this.opts.payloadCodec] },
       activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record'), this.opts.transformResult),
       // One long poll per idle agent is what lets one namespace serve thousands of agents; a busy
       // agent's Worker scales up to a few polls (Temporal's poller autoscaling) for throughput.

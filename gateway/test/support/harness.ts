@@ -8,6 +8,7 @@ import { testServices, throwawayPostgresDatabase } from '@vansales/infra';
 import { createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
 import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
+import { EncryptionCodec, newPayloadKeySpec } from '@vansales/temporal-config';
 
 export const services = testServices();
 
@@ -57,6 +58,7 @@ export async function startPlatform(options: { tls?: { certFile: string; keyFile
   const logs = new LogCapture();
   const db = await throwawayPostgresDatabase('vsc_gw');
   const adminToken = randomBytes(32).toString('base64url');
+  const payloadKeys = newPayloadKeySpec('test');
   const workflowTaskQueue = `workflows-${randomBytes(4).toString('hex')}`;
   const env = {
     VSC_GATEWAY_PORT: '0',
@@ -66,6 +68,7 @@ export async function startPlatform(options: { tls?: { certFile: string; keyFile
     VSC_WORKFLOW_TASK_QUEUE: workflowTaskQueue,
     DATABASE_URL: db.url,
     VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE,
+    VSC_PAYLOAD_KEYS: payloadKeys,
     VSC_TLS_CERT_FILE: options.tls?.certFile,
     VSC_TLS_KEY_FILE: options.tls?.keyFile,
   };
@@ -78,7 +81,7 @@ export async function startPlatform(options: { tls?: { certFile: string; keyFile
   const worker: Worker = await createCloudWorker(loadCloudWorkerConfig(env), nativeConnection);
   const workerRun = worker.run();
   const clientConnection = await Connection.connect({ address: services.temporalAddress });
-  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace });
+  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter: { payloadCodecs: [EncryptionCodec.fromSpec(payloadKeys)] } });
   const agents: ReturnType<typeof createAgent>[] = [];
 
   return {

@@ -29,6 +29,10 @@ export const gatewayProcess = nodeProcess(
     TEMPORAL_NAMESPACE,
     // Embedded default: PGlite in the state folder, owned by the gateway alone.
     VSC_METADATA_DIR: join(ctx.stateDir, 'metadata'),
+    VSC_PAYLOAD_KEYS: ctx.secrets.payloadKeys,
+    // Loopback dev: the Temporal Web UI decodes payloads through the gateway without a token.
+    VSC_CODEC_AUTH: 'none',
+    VSC_CODEC_CORS_ORIGIN: `http://127.0.0.1:${ctx.ports.temporalUi}`,
   }),
   {
     ports: (ctx) => [ctx.ports.gateway],
@@ -42,7 +46,7 @@ export const gatewayProcess = nodeProcess(
 export const cloudWorkerProcess = nodeProcess(
   'cloud-worker',
   'activities/dist/main.js',
-  (ctx) => ({ TEMPORAL_ADDRESS: temporalAddress(ctx), TEMPORAL_NAMESPACE }),
+  (ctx) => ({ TEMPORAL_ADDRESS: temporalAddress(ctx), TEMPORAL_NAMESPACE, VSC_PAYLOAD_KEYS: ctx.secrets.payloadKeys }),
   {
     ports: () => [],
     readyTimeoutMs: 120_000,

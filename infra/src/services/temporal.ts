@@ -65,6 +65,8 @@ export const temporalService: ServiceSpec = {
         '--http-port', String(ctx.ports.temporalHttp),
         '--metrics-port', String(ctx.ports.temporalMetrics),
         '--log-level', 'warn',
+        // In the dev profile the gateway decodes encrypted payloads for the Web UI.
+        ...(ctx.profile === 'dev' ? ['--ui-codec-endpoint', `http://127.0.0.1:${ctx.ports.gateway}/v1/codec`] : []),
       ],
     };
   },

@@ -12,7 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { bundleWorkflows } from '@vansales/activities';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
-import { EncryptionCodec, newPayloadKeySpec } from '@vansales/temporal-config';
+import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 import { services, emit, freshDatabase, percentile, round } from './support';
 
 const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 300);
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     DATABASE_URL: db.url,
     VSC_PAYLOAD_KEYS: newPayloadKeySpec('bench'),
   };
-  const dataConverter = { payloadCodecs: [EncryptionCodec.fromSpec(env.VSC_PAYLOAD_KEYS)] };
+  const dataConverter = vansalesDataConverter(env.VSC_PAYLOAD_KEYS);
   const silent = pino({ level: 'silent' });
   const gateway = await createGateway(loadGatewayConfig(env), silent as unknown as Logger);
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });

@@ -10,5 +10,5 @@ export default defineConfig({
   clean: true,
   noExternal: [/^@vansales\//],
   // @vansales/workflows is found at run time by require.resolve: Temporal's bundler compiles its source.
-  external: [/^@temporalio\//, '@vansales/workflows'],
+  external: [/^@temporalio\//, '@vansales/workflows', '@vansales/temporal-config/failure-converter'],
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SchemaSnapshot } from '@vansales/protocol';
-import { EncryptionCodec } from '@vansales/temporal-config';
+import { vansalesDataConverter } from '@vansales/temporal-config';
 import type { SchemaRecorded } from '@vansales/activities';
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
@@ -26,8 +26,9 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
   const db = await openMetadataDb(metadataTarget(config));
   const temporalConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const codec = EncryptionCodec.fromSpec(config.VSC_PAYLOAD_KEYS);
-  const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [codec] } });
+  const dataConverter = vansalesDataConverter(config.VSC_PAYLOAD_KEYS);
+  const codec = dataConverter.payloadCodecs[0]!;
+  const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const repos = createRepositories(db);
   const auditRepo = createAuditRepository(db);
   const schemaRegistry = createSchemaRegistry(db);
@@ -37,7 +38,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     heartbeatIntervalMs: config.VSC_AGENT_HEARTBEAT_MS,
     helloTimeoutMs: config.VSC_AGENT_HELLO_TIMEOUT_MS,
     maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
-    payloadCodec: codec,
+    dataConverter,
     log: logger,
     onOnline: async ({ tenantId, connectorId }, hello) => {
       await repos.touchConnector(connectorId);

@@ -54,7 +54,17 @@ describe('bad input at the gateway and on the site (real services)', () => {
     }
     expect(lastFailure?.applicationFailureInfo?.type).toBe('DatabaseUnavailable');
     expect(lastFailure?.applicationFailureInfo?.nonRetryable).toBeFalsy();
-    expect(lastFailure?.message).toMatch(/cannot connect to PostgreSQL at 127\.0\.0\.1:1: ECONNREFUSED/);
+    // Stored encrypted: the raw text is a placeholder; the codec endpoint (what operators use) reads it.
+    expect(lastFailure?.message).toBe('Encoded failure');
+    const encoded = (lastFailure as { encodedAttributes?: { metadata?: Record<string, Uint8Array>; data?: Uint8Array } }).encodedAttributes!;
+    const decoded = await platform.gateway.app.inject({
+      method: 'POST',
+      url: '/v1/codec/decode',
+      headers: { authorization: `Bearer ${platform.adminToken}` },
+      payload: { payloads: [{ metadata: Object.fromEntries(Object.entries(encoded.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(encoded.data!).toString('base64') }] },
+    });
+    const attributes = JSON.parse(Buffer.from((decoded.json() as { payloads: { data: string }[] }).payloads[0]!.data, 'base64').toString('utf8')) as { message: string };
+    expect(attributes.message).toMatch(/cannot connect to PostgreSQL at 127\.0\.0\.1:1: ECONNREFUSED/);
     await handle.terminate('test done');
   });
 });

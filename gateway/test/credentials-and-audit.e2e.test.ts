@@ -132,6 +132,8 @@ describe('credentials stay on site; every operation is audited on both sides (re
     // Temporal stores our payloads encrypted: not even the statement is readable in a history.
     expect(text).toContain(Buffer.from('binary/encrypted').toString('base64')); // metadata values stay base64 here
     expect(text).not.toContain('SELECT title FROM film');
+    // Failure text too (a database error can quote customer data); the API still shows it, decoded.
+    expect(text).not.toContain("Unknown column 'nope'");
     // Operators still read them through the codec endpoint (what the Web UI calls).
     const started = histories[0]!.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
     const decoded = await platform.gateway.app.inject({

@@ -85,3 +85,13 @@ export class EncryptionCodec implements PayloadCodec {
     });
   }
 }
+
+/** Where the failure converter lives, for `dataConverter.failureConverterPath` and the workflow bundle. */
+export function failureConverterPath(): string {
+  return require.resolve('@vansales/temporal-config/failure-converter');
+}
+
+/** The data converter every client and worker uses: encrypted payloads, encrypted failure text. */
+export function vansalesDataConverter(payloadKeys: string): { payloadCodecs: PayloadCodec[]; failureConverterPath: string } {
+  return { payloadCodecs: [EncryptionCodec.fromSpec(payloadKeys)], failureConverterPath: failureConverterPath() };
+}

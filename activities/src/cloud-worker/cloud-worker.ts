@@ -1,5 +1,5 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { EncryptionCodec } from '@vansales/temporal-config';
+import { vansalesDataConverter } from '@vansales/temporal-config';
 import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
 import { createCloudActivities } from '../cloud-activities';
@@ -13,7 +13,7 @@ export async function createCloudWorker(config: CloudWorkerConfig, connection: N
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.VSC_WORKFLOW_TASK_QUEUE,
-    dataConverter: { payloadCodecs: [EncryptionCodec.fromSpec(config.VSC_PAYLOAD_KEYS)] },
+    dataConverter: vansalesDataConverter(config.VSC_PAYLOAD_KEYS),
     ...workflowSource,
     maxConcurrentWorkflowTaskExecutions: config.VSC_MAX_WORKFLOW_TASKS,
   });
@@ -25,7 +25,7 @@ export async function createCloudActivityWorker(config: CloudWorkerConfig, conne
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.VSC_CLOUD_TASK_QUEUE,
-    dataConverter: { payloadCodecs: [EncryptionCodec.fromSpec(config.VSC_PAYLOAD_KEYS)] },
+    dataConverter: vansalesDataConverter(config.VSC_PAYLOAD_KEYS),
     activities: createCloudActivities(),
   });
 }

@@ -18,7 +18,7 @@ export interface AgentHubOptions {
   heartbeatIntervalMs: number;
   helloTimeoutMs: number;
   /** Encrypts every payload these Workers hand to Temporal. */
-  payloadCodec: PayloadCodec;
+  dataConverter: { payloadCodecs: PayloadCodec[]; failureConverterPath: string };
   /** Upper bound of concurrent polls per busy agent (1 = always exactly one). */
   maxPollersPerAgent: number;
   log: Logger;
@@ -77,7 +77,7 @@ export class AgentHub {
       connection: this.opts.temporal,
       namespace: this.opts.namespace,
       taskQueue,
-      dataConverter: { payloadCodecs: [this.opts.payloadCodec] },
+      dataConverter: this.opts.dataConverter,
       activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record'), this.opts.transformResult),
       // One long poll per idle agent is what lets one namespace serve thousands of agents; a busy
       // agent's Worker scales up to a few polls (Temporal's poller autoscaling) for throughput.

@@ -8,7 +8,7 @@ import { testServices, throwawayPostgresDatabase } from '@vansales/infra';
 import { createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
 import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
-import { EncryptionCodec, newPayloadKeySpec } from '@vansales/temporal-config';
+import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 
 export const services = testServices();
 
@@ -81,7 +81,7 @@ export async function startPlatform(options: { tls?: { certFile: string; keyFile
   const worker: Worker = await createCloudWorker(loadCloudWorkerConfig(env), nativeConnection);
   const workerRun = worker.run();
   const clientConnection = await Connection.connect({ address: services.temporalAddress });
-  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter: { payloadCodecs: [EncryptionCodec.fromSpec(payloadKeys)] } });
+  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(payloadKeys) });
   const agents: ReturnType<typeof createAgent>[] = [];
 
   return {

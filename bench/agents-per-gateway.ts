@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   };
   const sockets: WebSocket[] = [];
   try {
-    await waitFor('gateway', async () => (await fetch(`${base}/healthz`)).ok);
+    await waitFor('gateway', async () => (await fetch(`${base}/healthz`)).ok, 60_000);
     await new Promise((r) => setTimeout(r, 3000));
     const pid = gateway.pid!;
     const baselineRss = rssMb(pid);

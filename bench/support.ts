@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { testServices } from '@vansales/infra';
+export { waitFor } from '@vansales/infra';
 
 export const services = testServices();
 export const repoRoot = join(__dirname, '..');
@@ -27,19 +28,6 @@ export { throwawayPostgresDatabase as freshDatabase } from '@vansales/infra';
 /** Starts one of our built processes (./vsc builds dist/) with its environment. */
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [join(repoRoot, script)], { env: { ...process.env, ...env }, stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'] });
-}
-
-export async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not ready within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Resident memory of a process in MB, from /proc. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, CloseCode } from '@vansales/protocol';
 import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
@@ -20,6 +20,33 @@ export function createControlPlane(deps: {
   workflowTaskQueue: string;
 }) {
   const { repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue } = deps;
+
+  /** Every built-in workflow starts on the workflow queue, tagged with its tenant, connector and definition. */
+  function startWorkflow<I extends { tenantId: string; connectorId: string }>(type: string, workflowId: string, definitionId: string, input: I) {
+    return temporal.workflow.start(type, {
+      taskQueue: workflowTaskQueue,
+      workflowId,
+      args: [input],
+      typedSearchAttributes: [
+        { key: SearchAttribute.TenantId, value: input.tenantId },
+        { key: SearchAttribute.ConnectorId, value: input.connectorId },
+        { key: SearchAttribute.DefinitionId, value: definitionId },
+      ],
+    });
+  }
+
+  /** A workflow's result, or its failure as a 422 naming the root cause and its type. */
+  async function resultOf<T>(handle: WorkflowHandle): Promise<T> {
+    try {
+      return (await handle.result()) as T;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const cause = rootCause(err);
+        throw new GatewayError(GatewayErrorCode.workflowFailed, cause.message, { workflowId: handle.workflowId, type: cause.type });
+      }
+      throw err;
+    }
+  }
 
   async function requireConnector(tenantId: string, connectorId: string) {
     const connector = await repos.getConnector(tenantId, connectorId);
@@ -66,26 +93,12 @@ export function createControlPlane(deps: {
      */
     async discoverSchema(tenantId: string, connectorId: string, database: string) {
       await requireConnector(tenantId, connectorId);
-      const workflowId = `schema-${connectorId}-${database}-${randomUUID()}`;
-      try {
-        const recorded = (await temporal.workflow.execute('schemaDiscoveryWorkflow', {
-          taskQueue: workflowTaskQueue,
-          workflowId,
-          args: [{ tenantId, connectorId, database } satisfies SchemaDiscoveryInput],
-          typedSearchAttributes: [
-            { key: SearchAttribute.TenantId, value: tenantId },
-            { key: SearchAttribute.ConnectorId, value: connectorId },
-            { key: SearchAttribute.DefinitionId, value: 'builtin.schema-discovery' },
-          ],
-        })) as SchemaRecorded;
-        return { workflowId, ...recorded };
-      } catch (err) {
-        if (err instanceof WorkflowFailedError) {
-          const cause = rootCause(err);
-          throw new GatewayError(GatewayErrorCode.workflowFailed, cause.message, { workflowId, type: cause.type });
-        }
-        throw err;
-      }
+      const handle = await startWorkflow('schemaDiscoveryWorkflow', `schema-${connectorId}-${database}-${randomUUID()}`, 'builtin.schema-discovery', {
+        tenantId,
+        connectorId,
+        database,
+      } satisfies SchemaDiscoveryInput);
+      return { workflowId: handle.workflowId, ...(await resultOf<SchemaRecorded>(handle)) };
     },
 
     async schemaVersions(tenantId: string, connectorId: string, database: string) {
@@ -154,28 +167,10 @@ export function createControlPlane(deps: {
     /** Starts the agent query workflow; with wait, returns its result. */
     async startQuery(tenantId: string, input: Omit<AgentQueryInput, 'tenantId'>, wait: boolean) {
       await requireConnector(tenantId, input.connectorId);
-      const workflowId = `query-${randomUUID()}`;
-      const handle = await temporal.workflow.start('agentQueryWorkflow', {
-        taskQueue: workflowTaskQueue,
-        workflowId,
-        args: [{ ...input, tenantId } satisfies AgentQueryInput],
-        typedSearchAttributes: [
-          { key: SearchAttribute.TenantId, value: tenantId },
-          { key: SearchAttribute.ConnectorId, value: input.connectorId },
-          { key: SearchAttribute.DefinitionId, value: 'builtin.agent-query' },
-        ],
-      });
-      if (!wait) return { workflowId, runId: handle.firstExecutionRunId };
-      try {
-        const result = (await handle.result()) as AgentQueryOutput;
-        return { workflowId, runId: handle.firstExecutionRunId, result };
-      } catch (err) {
-        if (err instanceof WorkflowFailedError) {
-          const cause = rootCause(err);
-          throw new GatewayError(GatewayErrorCode.workflowFailed, cause.message, { workflowId, type: cause.type });
-        }
-        throw err;
-      }
+      const handle = await startWorkflow('agentQueryWorkflow', `query-${randomUUID()}`, 'builtin.agent-query', { ...input, tenantId } satisfies AgentQueryInput);
+      const started = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+      if (!wait) return started;
+      return { ...started, result: await resultOf<AgentQueryOutput>(handle) };
     },
   };
 }

@@ -4,7 +4,7 @@ import { createConnection } from 'mysql2/promise';
 import { CloseCode, generateApiKey, MACHINE_ID_HEADER } from '@vansales/protocol';
 import { machineId } from '../../connector-agent/src/machine-id';
 import { SearchAttribute } from '@vansales/temporal-config';
-import { startPlatform, sakilaReader, services, type Platform } from './support/harness';
+import { startPlatform, sakilaDatabase, sakilaReader, services, type Platform } from './support/harness';
 
 const tenant = () => `t-${randomBytes(4).toString('hex')}`;
 
@@ -20,9 +20,7 @@ describe('agent query through gateway, WebSocket and Temporal (real services)', 
   let tenantId: string;
   let connector: { id: string; apiKey: string };
 
-  const sakila = () => ({
-    sakila: { dialect: 'mysql' as const, host: services.mariadb.host, port: services.mariadb.port, user: reader.user, password: reader.password, database: 'sakila' },
-  });
+  const sakila = () => ({ sakila: sakilaDatabase(reader) });
 
   beforeAll(async () => {
     platform = await startPlatform();
@@ -108,9 +106,7 @@ describe('offline agents, keys and frames (real services)', () => {
 
   const newConnector = async (name: string) =>
     (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name })).body;
-  const sakila = () => ({
-    sakila: { dialect: 'mysql' as const, host: services.mariadb.host, port: services.mariadb.port, user: reader.user, password: reader.password, database: 'sakila' },
-  });
+  const sakila = () => ({ sakila: sakilaDatabase(reader) });
 
   beforeAll(async () => {
     platform = await startPlatform();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { MACHINE_ID_HEADER } from '@vansales/protocol';
 import { machineId } from '../../connector-agent/src/machine-id';
-import { startPlatform, sakilaReader, services, type Platform } from './support/harness';
+import { startPlatform, sakilaDatabase, sakilaReader, type Platform } from './support/harness';
 
 describe('bad input at the gateway and on the site (real services)', () => {
   let platform: Platform;
@@ -22,7 +22,7 @@ describe('bad input at the gateway and on the site (real services)', () => {
   it('closes a connection that sends a 100 MB frame, logs it, and keeps serving other agents', async () => {
     const healthy = await newConnector('healthy');
     const reader = await sakilaReader();
-    const agent = platform.startAgent({ apiKey: healthy.apiKey, databases: { sakila: { dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, ...reader, database: 'sakila' } } });
+    const agent = platform.startAgent({ apiKey: healthy.apiKey, databases: { sakila: sakilaDatabase(reader) } });
     await agent.welcomed;
 
     const big = await newConnector('big');

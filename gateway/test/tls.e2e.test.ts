@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAgentConfig } from '@vansales/connector-agent';
 import { generateApiKey } from '@vansales/protocol';
-import { startPlatform, sakilaReader, services, type Platform } from './support/harness';
+import { startPlatform, sakilaDatabase, sakilaReader, type Platform } from './support/harness';
 
 /** A throwaway CA-less self-signed certificate for 127.0.0.1, made with the system's openssl. */
 function selfSignedCert(): { certFile: string; keyFile: string } {
@@ -41,7 +41,7 @@ describe('agent over WSS (real TLS, real services)', () => {
     const agent = platform.startAgent({
       apiKey: c.apiKey,
       tlsCaFile: cert.certFile,
-      databases: { sakila: { dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, ...reader, database: 'sakila' } },
+      databases: { sakila: sakilaDatabase(reader) },
     });
     await agent.welcomed;
     const res = await platform.api<{ result?: { rows: unknown[][] } }>('POST', `/v1/tenants/${tenantId}/queries`, {

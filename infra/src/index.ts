@@ -1,7 +1,7 @@
 export { testServices, throwawayPostgresDatabase, type TestServices } from './test-env';
 export { Supervisor } from './supervisor';
 export { serviceContext } from './context';
-export { assertPortFree, isPortOpen } from './ports';
+export { assertPortFree, isPortOpen, waitFor } from './ports';
 export { acquireLock } from './lock';
 export { InfraError, InfraErrorCode } from './errors';
 export type { ServiceSpec, ServiceContext } from './service';

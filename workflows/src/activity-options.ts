@@ -24,3 +24,18 @@ export function agentQueryOptions(placement: ConnectorPlacement): ActivityOption
     },
   };
 }
+
+/** Schema discovery: a catalog read that may take minutes on a large database. */
+export function schemaDiscoveryOptions(connectorId: string): ActivityOptions {
+  return {
+    taskQueue: connectorTaskQueue(connectorId),
+    scheduleToStartTimeout: '10 minutes',
+    startToCloseTimeout: '10 minutes',
+    retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_AGENT_ERRORS] },
+  };
+}
+
+/** Ping round trips: short, a few attempts; an agent may wait a while to come online. */
+export function pingOptions(taskQueue: string, scheduleToStartTimeout?: ActivityOptions['scheduleToStartTimeout']): ActivityOptions {
+  return { taskQueue, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 }, ...(scheduleToStartTimeout ? { scheduleToStartTimeout } : {}) };
+}

@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { AgentActivities, CloudActivities } from '@vansales/activities';
 import { connectorTaskQueue } from '@vansales/protocol/task-queues';
+import { pingOptions } from './activity-options';
 
 export type PingPlacement = { kind: 'connector'; connectorId: string } | { kind: 'cloud'; taskQueue: string };
 
@@ -17,11 +18,10 @@ export interface PingInput {
  * the whole path works, and the probe of the activity-overhead benchmark.
  */
 export async function pingWorkflow(input: PingInput): Promise<{ answered: number; from: string[] }> {
-  const options = { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } } as const;
   const ping =
     input.placement.kind === 'connector'
-      ? proxyActivities<AgentActivities>({ ...options, taskQueue: connectorTaskQueue(input.placement.connectorId), scheduleToStartTimeout: '5 minutes' }).agentPing
-      : proxyActivities<CloudActivities>({ ...options, taskQueue: input.placement.taskQueue }).cloudPing;
+      ? proxyActivities<AgentActivities>(pingOptions(connectorTaskQueue(input.placement.connectorId), '5 minutes')).agentPing
+      : proxyActivities<CloudActivities>(pingOptions(input.placement.taskQueue)).cloudPing;
   const from = new Set<string>();
   let answered = 0;
   let next = 0;

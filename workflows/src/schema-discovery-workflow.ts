@@ -1,7 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { AgentActivities, SchemaRecorded } from '@vansales/activities';
-import { connectorTaskQueue } from '@vansales/protocol/task-queues';
-import { NON_RETRYABLE_AGENT_ERRORS } from '@vansales/protocol/agent-errors';
+import { schemaDiscoveryOptions } from './activity-options';
 
 export interface SchemaDiscoveryInput {
   tenantId: string;
@@ -15,11 +14,6 @@ export interface SchemaDiscoveryInput {
  * registry (a new version only when it changed) and the workflow gets the reference.
  */
 export async function schemaDiscoveryWorkflow(input: SchemaDiscoveryInput): Promise<SchemaRecorded> {
-  const { schemaDiscover } = proxyActivities<AgentActivities>({
-    taskQueue: connectorTaskQueue(input.connectorId),
-    scheduleToStartTimeout: '10 minutes',
-    startToCloseTimeout: '10 minutes',
-    retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_AGENT_ERRORS] },
-  });
+  const { schemaDiscover } = proxyActivities<AgentActivities>(schemaDiscoveryOptions(input.connectorId));
   return schemaDiscover({ database: input.database, schemas: input.schemas });
 }

@@ -2,7 +2,7 @@ import { ConnectionPool, ISOLATION_LEVEL, NVarChar, Request, Transaction } from 
 import type { ColumnSnapshot, IndexSnapshot, ReferentialAction, SchemaSnapshot, TableKind, TableSnapshot } from '@vansales/protocol';
 import { DatabaseUnavailableError } from '../databases/sql-runner';
 import { assembleSnapshot, DiscoveryCancelledError, type DiscoveryTarget, type DiscoverOptions, type RawTable } from './assemble';
-import { mssqlTypeName } from './mssql-type-name';
+import { mssqlTypeName, type MssqlColumnType } from './mssql-type-name';
 
 /*
  * SQL Server discovery over the sys.* catalog views (SQL Server 2016 or later: sys.tables.is_external).
@@ -87,16 +87,10 @@ interface ObjectRow {
   row_estimate: string | number | null;
   comment: string | null;
 }
-interface ColumnRow {
+interface ColumnRow extends MssqlColumnType {
   id: number;
   name: string;
   column_id: number;
-  type_name: string;
-  type_schema: string;
-  is_user_defined: boolean;
-  max_length: number;
-  precision: number;
-  scale: number;
   is_nullable: boolean;
   is_identity: boolean;
   default_definition: string | null;

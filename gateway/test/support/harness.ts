@@ -26,6 +26,11 @@ export class LogCapture {
   }
 }
 
+/** The agent's database entry for Sakila on the test MariaDB, with the given login. */
+export function sakilaDatabase(login: { user: string; password: string }) {
+  return { dialect: 'mysql' as const, host: services.mariadb.host, port: services.mariadb.port, ...login, database: 'sakila' };
+}
+
 /** A read-only MariaDB account on Sakila, as a site would give the agent. */
 export async function sakilaReader(): Promise<{ user: string; password: string }> {
   const user = `reader_${randomBytes(4).toString('hex')}`;

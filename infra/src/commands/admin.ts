@@ -18,6 +18,19 @@ export function defaultAdminTarget(env: NodeJS.ProcessEnv = process.env): AdminT
   return { gatewayUrl: gatewayUrl.replace(/\/$/, ''), adminToken };
 }
 
+/** One call of the gateway's REST API with the admin token; an unreachable gateway is named. */
+export async function gatewayRequest<T>(target: AdminTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${target.gatewayUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${target.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  }).catch((e: Error) => {
+    const cause = e.cause as { code?: string; message?: string; errors?: { code?: string }[] } | undefined;
+    throw new Error(`cannot reach the gateway at ${target.gatewayUrl}: ${cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? e.message}`);
+  });
+  return { status: res.status, body: (await res.json().catch(() => ({}))) as T };
+}
+
 const USAGE = `usage:
   ./vsc tenant create <tenant-id> <name>
   ./vsc connector create <tenant-id> <name>      prints the new connector's API key (shown once)
@@ -31,20 +44,12 @@ const USAGE = `usage:
 export async function admin(argv: string[], target: AdminTarget, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [noun, verb, a, b] = argv;
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-    const res = await fetch(`${target.gatewayUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${target.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    }).catch((e: Error) => {
-      const cause = e.cause as { code?: string; message?: string; errors?: { code?: string }[] } | undefined;
-      throw new Error(`cannot reach the gateway at ${target.gatewayUrl}: ${cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? e.message}`);
-    });
-    const json = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-    if (!res.ok) {
-      err(`${json.error?.message ?? `HTTP ${res.status}`}\n`);
+    const res = await gatewayRequest<{ error?: { message?: string } }>(target, method, path, body);
+    if (res.status >= 400) {
+      err(`${res.body.error?.message ?? `HTTP ${res.status}`}\n`);
       return 1;
     }
-    out(`${JSON.stringify(json, null, 2)}\n`);
+    out(`${JSON.stringify(res.body, null, 2)}\n`);
     return 0;
   };
   const route = `${noun ?? ''} ${verb ?? ''}`;

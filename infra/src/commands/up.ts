@@ -9,19 +9,14 @@ import { temporalService, TEMPORAL_NAMESPACE } from '../services/temporal';
 import { mariadbService } from '../services/mariadb';
 import { agentProcess, cloudWorkerProcess, gatewayProcess, gatewayUrl } from '../services/platform';
 import { reclaimOrphans } from './test';
+import { gatewayRequest } from './admin';
 import { ensureFallbackDemo, ensureReadOnlyUser, ensureSakila } from '../demo-data';
 
 const DEMO_TENANT = 'demo';
 const DEMO_CONNECTOR = 'demo-site';
 
-async function api<T>(ctx: ServiceContext, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${gatewayUrl(ctx)}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ctx.secrets.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = <T>(ctx: ServiceContext, method: 'GET' | 'POST', path: string, body?: unknown) =>
+  gatewayRequest<T>({ gatewayUrl: gatewayUrl(ctx), adminToken: ctx.secrets.adminToken }, method, path, body);
 
 interface DemoConnector {
   id: string;

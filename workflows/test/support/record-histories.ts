@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { startPlatform, sakilaReader, services } from '../../../gateway/test/support/harness';
+import { startPlatform, sakilaDatabase, sakilaReader } from '../../../gateway/test/support/harness';
 
 async function main(): Promise<void> {
   const platform = await startPlatform();
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Recorder' });
     const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'site' })).body;
     const reader = await sakilaReader();
-    const agent = platform.startAgent({ apiKey: c.apiKey, databases: { sakila: { dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, ...reader, database: 'sakila' } } });
+    const agent = platform.startAgent({ apiKey: c.apiKey, databases: { sakila: sakilaDatabase(reader) } });
     await agent.welcomed;
 
     const ok = await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: c.id, database: 'sakila', sql: 'SELECT film_id, title FROM film ORDER BY film_id LIMIT 3' });

@@ -1,5 +1,5 @@
 // One jest run over every package; workspace packages resolve to their TypeScript sources.
-const pkgs = ['infra', 'temporal-config', 'protocol', 'metadata', 'gateway', 'connector-agent', 'workflows', 'activities'];
+const pkgs = ['infra', 'temporal-config', 'protocol', 'metadata', 'gateway', 'connector-agent', 'workflows', 'activities', 'buffer', 'dataflow'];
 const moduleNameMapper = {
   '^@vansales/protocol/(task-queues|agent-errors|schema-snapshot)$': '<rootDir>/protocol/src/$1.ts',
 };

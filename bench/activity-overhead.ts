@@ -12,6 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { bundleWorkflows } from '@vansales/activities';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
+import { newBufferKeySpec } from '@vansales/buffer';
 import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 import { services, emit, freshDatabase, percentile, round } from './support';
 
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
     VSC_CLOUD_TASK_QUEUE: `cloud-bench-${suffix}`,
     DATABASE_URL: db.url,
     VSC_PAYLOAD_KEYS: newPayloadKeySpec('bench'),
+    VSC_BUFFER_KEYS: newBufferKeySpec('bench'),
+    VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
   };
   const dataConverter = vansalesDataConverter(env.VSC_PAYLOAD_KEYS);
   const silent = pino({ level: 'silent' });

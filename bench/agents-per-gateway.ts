@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { newBufferKeySpec } from '@vansales/buffer';
 import { newPayloadKeySpec } from '@vansales/temporal-config';
 import { services, emit, freePort, freshDatabase, startProcess, waitFor, rssMb, idleCpuPercent, round } from './support';
 
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
     ...temporalEnv,
     VSC_GATEWAY_PORT: String(port),
     VSC_ADMIN_TOKEN: adminToken,
+    VSC_BUFFER_KEYS: newBufferKeySpec('bench'),
+    VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
     DATABASE_URL: db.url,
     VSC_LOG_LEVEL: 'warn',
   });

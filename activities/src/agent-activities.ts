@@ -1,4 +1,15 @@
-import type { AgentCapability, SchemaDiscoverInputT, SqlQueryInputT, SqlQueryOutputT } from '@vansales/protocol';
+import type {
+  AgentCapability,
+  DataExtractInputT,
+  DataExtractOutputT,
+  DataLoadInputT,
+  DataLoadOutputT,
+  DataTransferInputT,
+  DataTransferOutputT,
+  SchemaDiscoverInputT,
+  SqlQueryInputT,
+  SqlQueryOutputT,
+} from '@vansales/protocol';
 
 /**
  * Activities that run on a site, on the task queue `connector.<connectorId>`. The gateway node
@@ -15,6 +26,15 @@ export interface AgentActivities {
   schemaDiscover(input: SchemaDiscoverInputT): Promise<SchemaRecorded>;
   /** Round trip to the agent and back, doing nothing on site: a health check, and the overhead benchmark's probe. */
   agentPing(): Promise<PingOutput>;
+  /**
+   * A table or read-only query of the site into the buffer object `objectId`, in chunks. The
+   * gateway adds the object-scoped grant on the way; a retry resumes after the last stored chunk.
+   */
+  dataExtract(input: Omit<DataExtractInputT, 'buffer'>): Promise<DataExtractOutputT>;
+  /** A buffer object into a table of the site (upsert by key), if the site's policy allows that table. */
+  dataLoad(input: Omit<DataLoadInputT, 'buffer'>): Promise<DataLoadOutputT>;
+  /** One database of the site into another, streamed; nothing leaves the site. */
+  dataTransfer(input: DataTransferInputT): Promise<DataTransferOutputT>;
 }
 
 export interface SchemaRecorded {
@@ -35,4 +55,7 @@ export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCap
   sqlQuery: 'sql.query',
   schemaDiscover: 'schema.discover',
   agentPing: 'agent.ping',
+  dataExtract: 'data.extract',
+  dataLoad: 'data.load',
+  dataTransfer: 'data.transfer',
 };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hasVaultReferences, openVault, resolveSecrets, VaultError } from './vault';
 import { z } from 'zod';
 import { checkApiKey } from '@vansales/protocol';
@@ -42,6 +42,11 @@ export const AgentConfig = z.object({
   reconnect: z
     .object({ initialDelayMs: z.number().int().min(10).default(500), maxDelayMs: z.number().int().min(100).default(30_000) })
     .default({ initialDelayMs: 500, maxDelayMs: 30_000 }),
+  /**
+   * The site's policy file: tables that loads may write (default none), columns to drop, mask or
+   * hash before rows leave. Default: policy.json beside the config file (absent = nothing writable).
+   */
+  policyFile: z.string().min(1).optional(),
   /** The site's append-only audit chain (JSON lines). Default: audit.jsonl beside the config file. */
   auditLogPath: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -86,5 +91,6 @@ export function loadAgentConfig(path: string): AgentConfig {
       throw err;
     }
   }
-  return parseAgentConfig(raw, path);
+  const config = parseAgentConfig(raw, path);
+  return { ...config, policyFile: config.policyFile ?? join(dirname(path), 'policy.json') };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import type { AgentConfig } from './config';
 import { Agent, AGENT_VERSION } from './agent';
@@ -5,6 +6,12 @@ import type { AuditLog } from './audit/audit-log';
 import { openSqlRunner, type SqlRunner } from './databases/sql-runner';
 import { createSqlQuery } from './operations/sql-query';
 import { createSchemaDiscover } from './operations/schema-discover';
+import { createDataExtract } from './operations/data-extract';
+import { createDataLoad } from './operations/data-load';
+import { createDataTransfer } from './operations/data-transfer';
+import { createBufferClient } from './buffer/buffer-client';
+import { loadSitePolicy } from './policy/site-policy';
+import { policyOf, type DataDeps } from './operations/data-support';
 
 export const AGENT_REDACT_PATHS = ['password', '*.password', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization'];
 
@@ -22,8 +29,19 @@ export function createAgent(config: AgentConfig, log?: pino.Logger, options: { a
     }
     return runner;
   };
-  const agent = new Agent({ config, log: logger, audit: options.audit, operations: { 'sql.query': createSqlQuery(runnerFor), 'schema.discover': createSchemaDiscover((name) => config.databases[name]),
+  const data: DataDeps = { database: (name) => config.databases[name], policy: () => loadSitePolicy(config.policyFile) };
+  const buffer = createBufferClient({ gatewayUrl: config.gatewayUrl, ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined });
+  const agent = new Agent({
+    config,
+    log: logger,
+    audit: options.audit,
+    operations: {
+      'sql.query': createSqlQuery(runnerFor, () => policyOf(data)),
+      'schema.discover': createSchemaDiscover((name) => config.databases[name]),
       'agent.ping': async () => ({ from: AGENT_VERSION }),
+      'data.extract': createDataExtract(data, buffer),
+      'data.load': createDataLoad(data, buffer),
+      'data.transfer': createDataTransfer(data),
     },
   });
   return {

@@ -5,3 +5,4 @@ export { backoffDelay } from './backoff';
 export { OperationError, type OperationTable, type OperationHandler, type OperationContext } from './operations/operation';
 export { checkReadOnlySql, type SqlDialect, type SqlCheckResult } from './sql-guard';
 export { openAuditLog, verifyAuditFile, type AuditLog } from './audit/audit-log';
+export { loadSitePolicy, SitePolicyFile, type SitePolicy } from './policy/site-policy';

@@ -5,13 +5,15 @@ import { serializerCompiler, validatorCompiler, jsonSchemaTransform, hasZodFasti
 import { ServiceError, type Connection } from '@temporalio/client';
 import { MAX_FRAME_BYTES } from '@vansales/protocol';
 import type { Logger } from './logger';
-import { GatewayError, GatewayErrorCode, HTTP_STATUS } from './errors';
+import { BufferError, type DataBuffer } from '@vansales/buffer';
+import { BUFFER_HTTP_STATUS, GatewayError, GatewayErrorCode, HTTP_STATUS } from './errors';
 import type { ControlPlane } from './control-plane';
 import type { AgentHub } from './agent-hub/agent-hub';
 import { adminRoutes } from './routes/admin-routes';
 import { agentSocketRoute } from './routes/agent-socket-route';
 import { bearerToken, secretsEqual } from './routes/bearer';
 import { codecRoutes } from './routes/codec-routes';
+import { bufferRoutes } from './routes/buffer-routes';
 import type { PayloadCodec } from '@temporalio/common';
 
 export interface AppDeps {
@@ -29,6 +31,8 @@ export interface AppDeps {
   payloadCodec?: PayloadCodec;
   codecRequiresAuth?: boolean;
   codecCorsOrigin?: string;
+  /** The data buffer and the secret of its access tokens: serves /v1/buffer/objects/… to agents. */
+  buffer?: { dataBuffer: DataBuffer; tokenSecret: Buffer };
 }
 
 /** Builds the gateway as a fastify application; server.ts only listens. */
@@ -44,6 +48,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err: FastifyError | GatewayError, req, reply) => {
     if (err instanceof GatewayError) {
       return reply.code(HTTP_STATUS[err.code]).send({ error: { code: err.code, message: err.message, ...err.details } });
+    }
+    if (err instanceof BufferError) {
+      const status = BUFFER_HTTP_STATUS[err.code];
+      if (status >= 500) {
+        req.log.error({ code: err.code, err: err.message }, 'buffer failure');
+        return reply.code(status).send({ error: { code: GatewayErrorCode.internal, message: 'internal error; see the gateway log' } });
+      }
+      return reply.code(status).send({ error: { code: err.code, message: err.message, ...err.details } });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const message = err.validation.map((v) => `${v.instancePath || err.validationContext || 'body'}: ${v.message}`).join('; ');
@@ -81,6 +93,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   if (deps.payloadCodec) {
     await app.register(codecRoutes, { codec: deps.payloadCodec, adminToken: deps.codecRequiresAuth === false ? undefined : deps.adminToken, corsOrigin: deps.codecCorsOrigin });
+  }
+
+  if (deps.buffer) {
+    await app.register(bufferRoutes, { buffer: deps.buffer.dataBuffer, tokenSecret: deps.buffer.tokenSecret });
   }
 
   await app.register(agentSocketRoute, { hub: deps.hub, controlPlane: deps.controlPlane, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });

@@ -1,6 +1,9 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { TemporalConfig } from '@vansales/temporal-config';
 import { MetadataConfig } from '@vansales/metadata';
+import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
 
 /** Gateway settings, parsed once at start; a bad one stops the process naming it. */
 export const GatewayConfig = z
@@ -30,6 +33,13 @@ export const GatewayConfig = z
   })
   .extend(TemporalConfig.shape)
   .extend(MetadataConfig.shape)
+  // VSC_BUFFER_KEYS and VSC_BUFFER_TOKEN_SECRET are required, like VSC_PAYLOAD_KEYS: ./vsc generates them per profile.
+  .extend(BufferSettings.shape)
+  .extend({
+    /** Folder of the local buffer store (VSC_BUFFER_STORE=local). Default: vsc-gateway-buffer in the OS temporary folder. */
+    VSC_BUFFER_DIR: z.string().min(1).default(join(tmpdir(), 'vsc-gateway-buffer')),
+  })
+  .superRefine(refineBufferSettings)
   .refine((c) => !!c.VSC_TLS_CERT_FILE === !!c.VSC_TLS_KEY_FILE, {
     message: 'set both VSC_TLS_CERT_FILE and VSC_TLS_KEY_FILE, or neither',
     path: ['VSC_TLS_CERT_FILE'],

@@ -1,3 +1,5 @@
+import type { BufferErrorCode } from '@vansales/buffer';
+
 /**
  * The gateway's one error class. Each code maps to one HTTP status (the table below is the
  * documented contract); messages are written for the caller, and 5xx never carry internals.
@@ -23,6 +25,26 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   WORKFLOW_FAILED: 422,
   UNAVAILABLE: 503,
   INTERNAL: 500,
+};
+
+/**
+ * The buffer routes answer with the buffer's own codes (`BufferError`), mapped here. A token
+ * problem is 401, a token that does not cover the object 403, data that failed its checks 422.
+ */
+export const BUFFER_HTTP_STATUS: Record<BufferErrorCode, number> = {
+  BAD_INPUT: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  WRONG_TENANT: 403,
+  NOT_FOUND: 404,
+  ALREADY_COMMITTED: 409,
+  NOT_COMMITTED: 409,
+  EXPIRED: 410,
+  TOO_LARGE: 413,
+  TAMPERED: 422,
+  TRUNCATED: 422,
+  // The gateway misses a master key its objects need: an operator's fix, not the caller's.
+  KEY_UNAVAILABLE: 500,
 };
 
 export class GatewayError extends Error {

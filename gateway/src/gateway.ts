@@ -6,9 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createAuditRepository, createRepositories, createSchemaRegistry, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
+import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
 import type { GatewayConfig } from './config';
+import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
 import { buildApp } from './app';
 import { AgentHub } from './agent-hub/agent-hub';
+import { bufferGrantPreparer } from './agent-hub/buffer-grants';
 import { createControlPlane, type ControlPlane } from './control-plane';
 import type { Logger } from './logger';
 
@@ -17,6 +20,10 @@ export interface Gateway {
   hub: AgentHub;
   controlPlane: ControlPlane;
   db: MetadataDb;
+  /** The encrypted temporary buffer (claim-check objects between activities). */
+  buffer: DataBuffer;
+  /** A token and path that let one agent read or write one buffer object through this gateway. */
+  grantBufferAccess: GrantBufferAccess;
   /** Stops accepting, disconnects agents, stops their Workers, closes connections. */
   close(): Promise<void>;
 }
@@ -24,6 +31,9 @@ export interface Gateway {
 /** Wires the gateway's dependencies from its config; used by main.ts and by tests alike. */
 export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void } = {}): Promise<Gateway> {
   const db = await openMetadataDb(metadataTarget(config));
+  const buffer = await openDataBuffer(config);
+  const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
+  const grantBufferAccess = createBufferAccess({ tokenSecret: bufferTokenSecret });
   const temporalConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = vansalesDataConverter(config.VSC_PAYLOAD_KEYS);
@@ -52,6 +62,11 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
       }
     },
     audit: (entry) => auditRepo.append(entry),
+    // Extract and load tasks get their object-scoped buffer grant here, outside Temporal history.
+    prepareTask: bufferGrantPreparer(({ tenantId, connectorId, objectId, scope }) => {
+      const grant = grantBufferAccess({ tenantId, connectorId, objectId, scope });
+      return { objectId: grant.objectId, token: grant.token, scope: grant.scope, expiresAt: grant.expiresAt };
+    }),
     transformResult: async ({ tenantId, connectorId }, operation, input, output) => {
       if (operation !== 'schema.discover') return output;
       const snapshot = SchemaSnapshot.parse(output);
@@ -72,6 +87,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     payloadCodec: codec,
     codecRequiresAuth: config.VSC_CODEC_AUTH === 'admin-token',
     codecCorsOrigin: config.VSC_CODEC_CORS_ORIGIN,
+    buffer: { dataBuffer: buffer, tokenSecret: bufferTokenSecret },
     tls: config.VSC_TLS_CERT_FILE && config.VSC_TLS_KEY_FILE ? { cert: readFileSync(config.VSC_TLS_CERT_FILE), key: readFileSync(config.VSC_TLS_KEY_FILE) } : undefined,
   });
   let closed = false;
@@ -80,6 +96,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     hub,
     controlPlane,
     db,
+    buffer,
+    grantBufferAccess,
     async close() {
       if (closed) return;
       closed = true;
@@ -88,6 +106,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
       await nativeConnection.close();
       await temporalConnection.close();
       await db.destroy();
+      await buffer.close();
     },
   };
 }

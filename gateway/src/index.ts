@@ -1,4 +1,5 @@
 export { createGateway, type Gateway } from './gateway';
 export { GatewayConfig, loadGatewayConfig } from './config';
 export { createLogger, REDACT_PATHS, type Logger } from './logger';
-export { GatewayError, GatewayErrorCode, HTTP_STATUS } from './errors';
+export { GatewayError, GatewayErrorCode, HTTP_STATUS, BUFFER_HTTP_STATUS } from './errors';
+export { createBufferAccess, BUFFER_ROUTES_PREFIX, type BufferGrant, type BufferGrantRequest, type GrantBufferAccess } from './buffer-access';

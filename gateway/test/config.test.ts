@@ -1,12 +1,20 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadGatewayConfig } from '@vansales/gateway';
 
 describe('gateway configuration', () => {
-  const base = { VSC_ADMIN_TOKEN: 'x'.repeat(40), VSC_PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` };
+  const base = {
+    VSC_ADMIN_TOKEN: 'x'.repeat(40),
+    VSC_PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+    VSC_BUFFER_KEYS: `b1:${Buffer.alloc(32, 8).toString('base64')}`,
+    VSC_BUFFER_TOKEN_SECRET: Buffer.alloc(32, 9).toString('base64'),
+  };
 
   it('applies documented defaults', () => {
     const c = loadGatewayConfig(base);
     expect(c).toMatchObject({ VSC_GATEWAY_HOST: '127.0.0.1', VSC_GATEWAY_PORT: 8700, TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'vansales', VSC_AGENT_HEARTBEAT_MS: 30_000 });
     expect(c.DATABASE_URL).toBeUndefined();
+    expect(c).toMatchObject({ VSC_BUFFER_STORE: 'local', VSC_BUFFER_DIR: join(tmpdir(), 'vsc-gateway-buffer'), VSC_BUFFER_TTL_SECONDS: 86_400 });
   });
 
   it('refuses a bad setting by name', () => {
@@ -16,5 +24,8 @@ describe('gateway configuration', () => {
     expect(() => loadGatewayConfig({ ...base, VSC_ADMIN_TOKEN: 'short' })).toThrow(/VSC_ADMIN_TOKEN: must be at least 32 characters/);
     expect(() => loadGatewayConfig({ ...base, VSC_PAYLOAD_KEYS: 'k1:c2hvcnQ=' })).toThrow(/VSC_PAYLOAD_KEYS: key k1 is 5 bytes; AES-256 needs 32/);
     expect(() => loadGatewayConfig({ VSC_ADMIN_TOKEN: 'x'.repeat(40) })).toThrow(/VSC_PAYLOAD_KEYS/);
+    expect(() => loadGatewayConfig({ ...base, VSC_BUFFER_KEYS: undefined })).toThrow(/VSC_BUFFER_KEYS/);
+    expect(() => loadGatewayConfig({ ...base, VSC_BUFFER_TOKEN_SECRET: 'c2hvcnQ=' })).toThrow(/VSC_BUFFER_TOKEN_SECRET: the token secret is 5 bytes/);
+    expect(() => loadGatewayConfig({ ...base, VSC_BUFFER_STORE: 's3' })).toThrow(/VSC_BUFFER_S3_BUCKET: required when VSC_BUFFER_STORE is s3/);
   });
 });

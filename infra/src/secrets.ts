@@ -17,6 +17,10 @@ const Secrets = z.object({
   adminToken: z.string().min(32),
   /** VSC_PAYLOAD_KEYS for the gateway and cloud workers of this profile. */
   payloadKeys: z.string().min(10),
+  /** VSC_BUFFER_KEYS: master keys of the encrypted temporary buffer. */
+  bufferKeys: z.string().min(10),
+  /** VSC_BUFFER_TOKEN_SECRET: signs the agents' buffer access tokens. */
+  bufferTokenSecret: z.string().min(40),
 });
 export type Secrets = z.infer<typeof Secrets>;
 
@@ -27,9 +31,10 @@ export function loadOrCreateSecrets(dir: string): Secrets {
   if (existsSync(file)) {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>;
     // A secret added in a later version is generated; the existing ones (data folders use them) stay.
-    const parsed = Secrets.safeParse({ payloadKeys: newPayloadKeySpec('k1'), ...stored });
+    const added = { payloadKeys: newPayloadKeySpec('k1'), bufferKeys: newPayloadKeySpec('k1'), bufferTokenSecret: randomBytes(32).toString('base64') };
+    const parsed = Secrets.safeParse({ ...added, ...stored });
     if (parsed.success) {
-      if (!stored.payloadKeys) writeFileSync(file, JSON.stringify(parsed.data, null, 2), { mode: 0o600 });
+      if (Object.keys(added).some((k) => !(k in stored))) writeFileSync(file, JSON.stringify(parsed.data, null, 2), { mode: 0o600 });
       return parsed.data;
     }
   }
@@ -41,6 +46,9 @@ export function loadOrCreateSecrets(dir: string): Secrets {
     minioSecretKey: token(24),
     adminToken: token(32),
     payloadKeys: newPayloadKeySpec('k1'),
+    // Same format as the payload keys: <id>:<base64 of 32 bytes>.
+    bufferKeys: newPayloadKeySpec('k1'),
+    bufferTokenSecret: randomBytes(32).toString('base64'),
   };
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });

@@ -19,6 +19,16 @@ export const AgentErrorType = {
   agentDisconnected: 'AgentDisconnected',
   /** The work was cancelled. */
   cancelled: 'Cancelled',
+  /** The site's local policy file does not allow this (e.g. a load into a table it does not list). */
+  policyRefused: 'PolicyRefused',
+  /** A value or column type cannot be represented in the destination; the message names table and column. */
+  unmappableType: 'UnmappableType',
+  /** A buffer object was refused: tampered, truncated, expired, another tenant's, or missing. */
+  bufferRefused: 'BufferRefused',
+  /** The buffer could not be reached (gateway or store down); a retry may succeed. */
+  bufferUnavailable: 'BufferUnavailable',
+  /** The destination refused a write (constraint, range); the message names table and column where known. */
+  writeFailed: 'WriteFailed',
   /** Anything else; message says what. */
   internal: 'AgentInternal',
 } as const;
@@ -31,4 +41,8 @@ export const NON_RETRYABLE_AGENT_ERRORS: readonly AgentErrorType[] = [
   AgentErrorType.unknownDatabase,
   AgentErrorType.badInput,
   AgentErrorType.unsupportedOperation,
+  AgentErrorType.policyRefused,
+  AgentErrorType.unmappableType,
+  AgentErrorType.bufferRefused,
+  AgentErrorType.writeFailed,
 ];

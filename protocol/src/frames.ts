@@ -15,7 +15,7 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 const id = z.string().min(1).max(128);
 const jsonValue: z.ZodType<unknown> = z.unknown();
 
-export const AgentCapability = z.enum(['sql.query', 'schema.discover', 'agent.ping']);
+export const AgentCapability = z.enum(['sql.query', 'schema.discover', 'agent.ping', 'data.extract', 'data.load', 'data.transfer']);
 export type AgentCapability = z.infer<typeof AgentCapability>;
 
 export const HelloFrame = z.object({

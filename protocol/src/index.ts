@@ -9,3 +9,4 @@ export { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, T
 export { AgentErrorType, NON_RETRYABLE_AGENT_ERRORS } from './agent-errors';
 export { AuditRecord, AuditActor, AuditStatement, AuditOutcome, AuditParamType, AUDIT_GENESIS_HASH, AUDIT_STATEMENT_MAX_CHARS, sanitizeStatement, canonicalJson, hashRecord, linkRecord, verifyChain, ChainVerifier, ChainBreakReason, type AuditRecordFields, type AuditChainHead, type ChainVerification } from './audit-chain';
 export { auditEntryFor, type TaskOutcome } from './audit-entry';
+export { TableName, BufferObjectId, BUFFER_OBJECT_ID_PATTERN, BufferGrant, ExtractSource, DataExtractInput, DataExtractOutput, DataLoadInput, DataLoadOutput, DataTransferInput, DataTransferOutput, type DataExtractInputT, type DataExtractOutputT, type DataLoadInputT, type DataLoadOutputT, type DataTransferInputT, type DataTransferOutputT } from './data-operations';

@@ -39,3 +39,29 @@ export function schemaDiscoveryOptions(connectorId: string): ActivityOptions {
 export function pingOptions(taskQueue: string, scheduleToStartTimeout?: ActivityOptions['scheduleToStartTimeout']): ActivityOptions {
   return { taskQueue, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 }, ...(scheduleToStartTimeout ? { scheduleToStartTimeout } : {}) };
 }
+
+/**
+ * Extract, load and transfer: long, resumable, heartbeating per chunk. The heartbeat timeout is
+ * how soon a lost worker (a gateway that died with the task) is noticed; minutes by default, as
+ * a short one turns every slow chunk into a retry.
+ */
+export function dataOptions(taskQueue: string, options: { maxOfflineSeconds?: number; heartbeatTimeoutSeconds?: number } = {}): ActivityOptions {
+  return {
+    taskQueue,
+    scheduleToStartTimeout: `${options.maxOfflineSeconds ?? 3600} seconds`,
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout: `${options.heartbeatTimeoutSeconds ?? 120} seconds`,
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 20,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_AGENT_ERRORS],
+    },
+  };
+}
+
+/** The buffer purge: idempotent, cheap to repeat. */
+export function purgeOptions(taskQueue: string): ActivityOptions {
+  return { taskQueue, startToCloseTimeout: '30 minutes', retry: { maximumAttempts: 5 } };
+}

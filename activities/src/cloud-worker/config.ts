@@ -6,6 +6,8 @@ export const CloudWorkerConfig = TemporalConfig.extend({
   VSC_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /** Task queue of cloud activities. */
   VSC_CLOUD_TASK_QUEUE: z.string().min(1).max(255).default('cloud'),
+  /** JSON file of the databases the cloud reaches directly, per tenant (0600; see cloud/cloud-databases.ts). */
+  VSC_CLOUD_DATABASES_FILE: z.string().min(1).optional(),
   /** How many workflow tasks run at once. */
   VSC_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(1).max(1000).default(100),
 });

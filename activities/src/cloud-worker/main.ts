@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadCloudWorkerConfig } from './config';
-import { createCloudActivityWorker, createCloudWorker } from './cloud-worker';
+import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker } from './cloud-worker';
 
 async function main(): Promise<void> {
   let config;
@@ -12,7 +12,14 @@ async function main(): Promise<void> {
   }
   Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const workers = [await createCloudWorker(config, connection), await createCloudActivityWorker(config, connection)];
+  let deps;
+  try {
+    deps = await cloudDepsFromEnv(config);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const workers = [await createCloudWorker(config, connection), await createCloudActivityWorker(config, connection, deps)];
   process.stdout.write(`cloud worker polling ${config.TEMPORAL_ADDRESS} namespace ${config.TEMPORAL_NAMESPACE}\n`);
   // Worker.run installs its own SIGINT/SIGTERM handling and drains before it resolves.
   await Promise.all(workers.map((w) => w.run()));

@@ -3,7 +3,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { CloseCode, connectorTaskQueue, PROTOCOL_VERSION, type HelloFrame } from '@vansales/protocol';
 import type { Logger } from '../logger';
 import type { AgentConnection } from './agent-connection';
-import { createProxyActivities, type AuditSink, type ResultTransform } from './proxy-activities';
+import { createProxyActivities, type AuditSink, type ResultTransform, type TaskPreparer } from './proxy-activities';
 
 interface Session {
   connection: AgentConnection;
@@ -26,6 +26,7 @@ export interface AgentHubOptions {
   /** The gateway's copy of every agent operation. */
   audit?: AuditSink;
   transformResult?: ResultTransform;
+  prepareTask?: TaskPreparer;
 }
 
 /**
@@ -78,7 +79,7 @@ export class AgentHub {
       namespace: this.opts.namespace,
       taskQueue,
       dataConverter: this.opts.dataConverter,
-      activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record'), this.opts.transformResult),
+      activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record'), this.opts.transformResult, this.opts.prepareTask),
       // One long poll per idle agent is what lets one namespace serve thousands of agents; a busy
       // agent's Worker scales up to a few polls (Temporal's poller autoscaling) for throughput.
       activityTaskPollerBehavior:

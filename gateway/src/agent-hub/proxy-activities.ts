@@ -18,11 +18,18 @@ export type AuditSink = (entry: ReturnType<typeof auditEntryFor>) => Promise<unk
  */
 export type ResultTransform = (identity: { tenantId: string; connectorId: string }, operation: AgentCapability, input: unknown, output: unknown) => Promise<unknown>;
 
+/**
+ * Turns an activity's input into the task the agent receives, at the gateway: e.g. data operations
+ * get a short-lived buffer grant, which therefore never enters Temporal history.
+ */
+export type TaskPreparer = (identity: { tenantId: string; connectorId: string }, operation: AgentCapability, input: unknown) => Promise<unknown>;
+
 export function createProxyActivities(
   connection: AgentConnection,
   audit?: AuditSink,
   onAuditError?: (err: unknown) => void,
   transform?: ResultTransform,
+  prepare?: TaskPreparer,
 ): AgentActivities {
   const activities: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [name, operation] of Object.entries(AGENT_ACTIVITY_OPERATIONS)) {
@@ -42,7 +49,8 @@ export function createProxyActivities(
         audit(auditEntryFor({ tenantId, connectorId, operation, input, actor, durationMs: Date.now() - started, ...result })).catch((err) => onAuditError?.(err));
       };
       try {
-        const output = await connection.runTask(operation, input, { ...actor, resumeFrom: info.heartbeatDetails }, {
+        const task = prepare ? await prepare(connection.identity, operation, input) : input;
+        const output = await connection.runTask(operation, task, { ...actor, resumeFrom: info.heartbeatDetails }, {
           signal: ctx.cancellationSignal,
           onProgress: (details) => ctx.heartbeat(details),
         });

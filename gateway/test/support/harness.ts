@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createConnection } from 'mysql2/promise';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices, throwawayPostgresDatabase } from '@vansales/infra';
-import { createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
+import { createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
+import type { DataConnectionConfig } from '@vansales/dataflow';
 import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
 import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
+import { newBufferKeySpec } from '@vansales/buffer';
 
 export const services = testServices();
 
@@ -49,33 +54,56 @@ export interface Platform {
   temporal: Client;
   workflowTaskQueue: string;
   logs: LogCapture;
+  /** The gateway's local buffer folder (a fresh temporary one, removed by close). */
+  bufferDir: string;
+  /** VSC_BUFFER_TOKEN_SECRET of this gateway, decoded: tests issue their own (expired, forged…) tokens with it. */
+  bufferTokenSecret: Buffer;
   /** Every text frame any agent sent to the gateway. */
   frames: string[];
   api<T = unknown>(method: 'GET' | 'POST', url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
   startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }, options?: { audit?: AuditLog }): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
   /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
   startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };
+  /** Task queue of this platform's cloud activities (extract, load, purge for cloud databases). */
+  cloudTaskQueue: string;
+  /** Which databases the cloud worker reaches, per tenant (what VSC_CLOUD_DATABASES_FILE says in production). */
+  setCloudDatabases(databases: Record<string, Record<string, DataConnectionConfig>>): void;
   close(): Promise<void>;
 }
 
 /** Gateway + cloud worker in this process, on the real Temporal dev server and PostgreSQL. */
-export async function startPlatform(options: { tls?: { certFile: string; keyFile: string } } = {}): Promise<Platform> {
+export async function startPlatform(
+  options: {
+    tls?: { certFile: string; keyFile: string };
+    /** VSC_BUFFER_* settings over the defaults (a local folder store in a temporary folder). */
+    buffer?: Record<string, string>;
+  } = {},
+): Promise<Platform> {
   const logs = new LogCapture();
   const db = await throwawayPostgresDatabase('vsc_gw');
   const adminToken = randomBytes(32).toString('base64url');
   const payloadKeys = newPayloadKeySpec('test');
   const workflowTaskQueue = `workflows-${randomBytes(4).toString('hex')}`;
+  const cloudTaskQueue = `cloud-${randomBytes(4).toString('hex')}`;
+  let cloudDatabases: Record<string, Record<string, DataConnectionConfig>> = {};
+  const bufferDir = mkdtempSync(join(tmpdir(), 'vsc-gw-buffer-'));
+  const bufferTokenSecret = randomBytes(32);
   const env = {
     VSC_GATEWAY_PORT: '0',
     VSC_ADMIN_TOKEN: adminToken,
     TEMPORAL_ADDRESS: services.temporalAddress,
     TEMPORAL_NAMESPACE: services.temporalNamespace,
     VSC_WORKFLOW_TASK_QUEUE: workflowTaskQueue,
+    VSC_CLOUD_TASK_QUEUE: cloudTaskQueue,
     DATABASE_URL: db.url,
     VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE,
     VSC_PAYLOAD_KEYS: payloadKeys,
     VSC_TLS_CERT_FILE: options.tls?.certFile,
     VSC_TLS_KEY_FILE: options.tls?.keyFile,
+    VSC_BUFFER_DIR: bufferDir,
+    VSC_BUFFER_KEYS: newBufferKeySpec('test'),
+    VSC_BUFFER_TOKEN_SECRET: bufferTokenSecret.toString('base64'),
+    ...options.buffer,
   };
   const frames: string[] = [];
   const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, { frameTap: (raw) => frames.push(raw) });
@@ -84,7 +112,12 @@ export async function startPlatform(options: { tls?: { certFile: string; keyFile
 
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
   const worker: Worker = await createCloudWorker(loadCloudWorkerConfig(env), nativeConnection);
-  const workerRun = worker.run();
+  // The cloud activities share the gateway's buffer (same store and keys, as in production).
+  const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
+    buffer: gateway.buffer,
+    databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
+  });
+  const workerRun = Promise.all([worker.run(), activityWorker.run()]);
   const clientConnection = await Connection.connect({ address: services.temporalAddress });
   const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(payloadKeys) });
   const agents: ReturnType<typeof createAgent>[] = [];
@@ -95,7 +128,13 @@ export async function startPlatform(options: { tls?: { certFile: string; keyFile
     adminToken,
     temporal,
     workflowTaskQueue,
+    cloudTaskQueue,
+    setCloudDatabases(databases) {
+      cloudDatabases = databases;
+    },
     logs,
+    bufferDir,
+    bufferTokenSecret,
     frames,
     async api(method, url, body, token = adminToken) {
       const res = await gateway.app.inject({ method, url, payload: body as object | undefined, headers: { authorization: `Bearer ${token}` } });
@@ -125,10 +164,12 @@ export async function startPlatform(options: { tls?: { certFile: string; keyFile
       await Promise.all(agents.map((a) => a.close()));
       await gateway.close();
       worker.shutdown();
+      activityWorker.shutdown();
       await workerRun;
       await nativeConnection.close();
       await clientConnection.close();
       await db.drop();
+      rmSync(bufferDir, { recursive: true, force: true });
     },
   };
 }

@@ -18,6 +18,11 @@ export function gatewayUrl(ctx: Pick<ServiceContext, 'ports'>): string {
   return `http://127.0.0.1:${ctx.ports.gateway}`;
 }
 
+/** The buffer, shared by the gateway and the cloud worker: one local folder in the state folder, this profile's keys. */
+function bufferEnv(ctx: ServiceContext): Record<string, string> {
+  return { VSC_BUFFER_DIR: join(ctx.stateDir, 'buffer'), VSC_BUFFER_KEYS: ctx.secrets.bufferKeys, VSC_BUFFER_TOKEN_SECRET: ctx.secrets.bufferTokenSecret };
+}
+
 export const gatewayProcess = nodeProcess(
   'gateway',
   'gateway/dist/main.js',
@@ -30,6 +35,7 @@ export const gatewayProcess = nodeProcess(
     // Embedded default: PGlite in the state folder, owned by the gateway alone.
     VSC_METADATA_DIR: join(ctx.stateDir, 'metadata'),
     VSC_PAYLOAD_KEYS: ctx.secrets.payloadKeys,
+    ...bufferEnv(ctx),
     // Loopback dev: the Temporal Web UI decodes payloads through the gateway without a token.
     VSC_CODEC_AUTH: 'none',
     VSC_CODEC_CORS_ORIGIN: `http://127.0.0.1:${ctx.ports.temporalUi}`,
@@ -46,7 +52,7 @@ export const gatewayProcess = nodeProcess(
 export const cloudWorkerProcess = nodeProcess(
   'cloud-worker',
   'activities/dist/main.js',
-  (ctx) => ({ TEMPORAL_ADDRESS: temporalAddress(ctx), TEMPORAL_NAMESPACE, VSC_PAYLOAD_KEYS: ctx.secrets.payloadKeys }),
+  (ctx) => ({ TEMPORAL_ADDRESS: temporalAddress(ctx), TEMPORAL_NAMESPACE, VSC_PAYLOAD_KEYS: ctx.secrets.payloadKeys, ...bufferEnv(ctx) }),
   {
     ports: () => [],
     readyTimeoutMs: 120_000,

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { DataConnectionConfig } from '@vansales/dataflow';
+
+/**
+ * Databases the cloud reaches directly (a managed PostgreSQL, a cloud MySQL), per tenant. Kept in a
+ * 0600 JSON file named by VSC_CLOUD_DATABASES_FILE; a Vault-compatible store can implement the
+ * same lookup. A tenant can only ever name its own databases.
+ */
+const CloudDatabase = z.object({
+  dialect: z.enum(['postgres', 'mysql']),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  user: z.string().min(1),
+  password: z.string(),
+  database: z.string().min(1),
+  statementTimeoutMs: z.number().int().min(100).optional(),
+});
+const CloudDatabasesFile = z.record(z.string().min(1), z.record(z.string().min(1), CloudDatabase));
+
+export interface CloudDatabases {
+  lookup(tenantId: string, name: string): DataConnectionConfig | undefined;
+}
+
+export class CloudDatabasesError extends Error {
+  override name = 'CloudDatabasesError';
+}
+
+export function cloudDatabasesFrom(entries: z.input<typeof CloudDatabasesFile>): CloudDatabases {
+  const parsed = CloudDatabasesFile.parse(entries);
+  return { lookup: (tenantId, name) => parsed[tenantId]?.[name] };
+}
+
+/** Read once at start; a worker restarts to pick up a changed file. */
+export function loadCloudDatabases(path: string | undefined): CloudDatabases {
+  if (!path) return { lookup: () => undefined };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new CloudDatabasesError(`cannot read cloud databases file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const parsed = CloudDatabasesFile.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // The path names the setting; values are never echoed (they hold passwords).
+    throw new CloudDatabasesError(`cloud databases file ${path} is invalid at ${issue?.path.join('.') ?? '(root)'}: ${issue?.message ?? ''}`);
+  }
+  return cloudDatabasesFrom(parsed.data);
+}

@@ -1,0 +1,647 @@
+/**
+ * Data-plane benchmark: one generated table (1,000,000 rows, 10 columns) from the test MariaDB to
+ * PostgreSQL, three ways in the same run:
+ *   - vsc-agent: our path, a `dataTransferWorkflow` through an in-process gateway and a real agent
+ *     (both databases on the agent's site; rows never leave it);
+ *   - pgloader: the usual open-source tool for exactly this move (the peer);
+ *   - psql-copy: `\copy` of the same rows from a CSV file into a pre-created table (the floor: the
+ *     least any loader into PostgreSQL can cost).
+ * Then the cloud-to-site direction: a `dataSyncWorkflow` whose cloud worker extracts the rows from
+ * a PostgreSQL database the cloud reaches into the buffer and whose agent loads them into a site
+ * MariaDB, timed per step from the workflow history.
+ * Prints one JSON line per figure on stdout; progress goes to stderr. No assertion on time: the
+ * figures are the result. It does exit non-zero when a destination does not hold the source's rows.
+ * How to run: see bench/README.md.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pino from 'pino';
+import { Client as PgClient } from 'pg';
+import { createConnection as createCallbackConnection } from 'mysql2';
+import { createConnection, type Connection as MyConnection } from 'mysql2/promise';
+import { Client, Connection, type DataConverter, type ProtoFailure, type WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
+import { createAgent, parseAgentConfig } from '@vansales/connector-agent';
+import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
+import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
+import { ensureAptPackages } from '@vansales/infra';
+import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
+import { emit, freshDatabase, round, rssMb, services } from './support';
+
+const BENCH = 'data-transfer';
+const SOURCE_DATABASE = 'vsc_bench';
+/** Bumped when the generator changes, so a table made by an older one is rebuilt, not reused. */
+const GENERATOR_MARK = 'vsc-bench data-transfer v1';
+
+const args = process.argv.slice(2);
+function option(name: string): string | undefined {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  return args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
+}
+const ROWS = Number(option('rows') ?? 1_000_000);
+if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 100_000_000) throw new Error(`--rows must be a whole number from 1 to 100000000, not ${option('rows')}`);
+const PATHS = ['vsc-agent', 'pgloader', 'psql-copy', 'cloud-to-site'] as const;
+type PathName = (typeof PATHS)[number];
+const only = option('only')?.split(',');
+for (const p of only ?? []) if (!PATHS.includes(p as PathName)) throw new Error(`--only takes ${PATHS.join(',')}, not ${p}`);
+const runs = (p: PathName) => !only || only.includes(p);
+/** The table's name says its size, so a quick run does not throw away the full-size table. */
+const TABLE = ROWS === 1_000_000 ? 'rows_1m' : `rows_${ROWS}`;
+
+const log = (msg: string) => process.stderr.write(`[bench ${BENCH}] ${msg}\n`);
+const verbose = !!process.env.BENCH_VERBOSE;
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+const peakRssMb = () => round(process.resourceUsage().maxRSS / 1024, 1);
+
+/**
+ * Highest resident memory of this process while `fn` runs, sampled from /proc every 100 ms. The
+ * process's lifetime peak also holds the start-up (the cloud worker bundles workflows with
+ * webpack), so this is the figure that belongs to moving the rows.
+ */
+async function rssWhile<T>(fn: () => Promise<T>): Promise<{ value: T; rssPeakMb: number }> {
+  let peak = rssMb(process.pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(process.pid))), 100);
+  try {
+    const value = await fn();
+    return { value, rssPeakMb: round(Math.max(peak, rssMb(process.pid)), 1) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The source table.
+
+/**
+ * Ten columns of the usual kinds, values computed from the sequence number (signed: the
+ * sequence engine's is unsigned and `n * k - c` would overflow) so every run (and
+ * every machine) has the same data. The double is a multiple of 1/64, exactly representable, so
+ * its text form is the same on both engines and checksums compare. Some NULLs, some quotes,
+ * commas and a non-ASCII letter in the text, so CSV and escaping paths are exercised.
+ */
+const SOURCE_DDL = (table: string) => `CREATE TABLE ${table} (
+  id BIGINT NOT NULL PRIMARY KEY,
+  qty INT NOT NULL,
+  big BIGINT NOT NULL,
+  amount DECIMAL(12,2) NOT NULL,
+  ratio DOUBLE NULL,
+  code VARCHAR(64) NOT NULL,
+  note VARCHAR(255) NULL,
+  created_at DATETIME NOT NULL,
+  day DATE NULL,
+  active TINYINT(1) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='${GENERATOR_MARK}'`;
+
+const SOURCE_FILL = (table: string, rows: number) => `INSERT INTO ${table}
+SELECT
+  n,
+  (n * 7919) % 100000 - 50000,
+  (n * 2654435761) % 1000000000000000,
+  ((n * 48271) % 1000000000) / 100,
+  IF(n % 17 = 0, NULL, ((n * 37) % 1000000) / 64e0 - 5000),
+  CONCAT('C-', LPAD(HEX((n * 2654435761) % 4294967296), 8, '0')),
+  IF(n % 29 = 0, NULL, CONCAT('Row ', n, IF(n % 10 = 0, ', "Zoë" said; ', ' '), LEFT(REPEAT(MD5(n), 6), n % 180))),
+  TIMESTAMP('2020-01-01 00:00:00') + INTERVAL ((n * 7919) % 157680000) SECOND,
+  IF(n % 23 = 0, NULL, DATE('2000-01-01') + INTERVAL (n % 10000) DAY),
+  n % 3 = 0
+FROM (SELECT CAST(seq AS SIGNED) AS n FROM seq_1_to_${rows}) s`;
+
+async function mariadb(database?: string): Promise<MyConnection> {
+  return createConnection({ ...services.mariadb, ...(database ? { database } : {}), multipleStatements: false });
+}
+
+async function ensureSourceTable(): Promise<void> {
+  const conn = await mariadb();
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS ${SOURCE_DATABASE} CHARACTER SET utf8mb4`);
+    await conn.query(`USE ${SOURCE_DATABASE}`);
+    const [found] = (await conn.query('SELECT TABLE_COMMENT AS mark FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [SOURCE_DATABASE, TABLE])) as unknown as [{ mark: string }[]];
+    if (found[0]?.mark === GENERATOR_MARK) {
+      const [[row]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${TABLE}`)) as unknown as [{ n: number }[]];
+      if (Number(row!.n) === ROWS) {
+        log(`source ${SOURCE_DATABASE}.${TABLE} present with ${ROWS} rows; reused`);
+        return;
+      }
+    }
+    log(`generating ${SOURCE_DATABASE}.${TABLE} (${ROWS} rows)`);
+    const { seconds } = await timed(async () => {
+      await conn.query(`DROP TABLE IF EXISTS ${TABLE}`);
+      await conn.query(SOURCE_DDL(TABLE));
+      await conn.query(SOURCE_FILL(TABLE, ROWS));
+    });
+    log(`generated in ${seconds.toFixed(1)} s`);
+  } finally {
+    await conn.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification: count and sum(id) on any table (works on whatever types a peer chose), plus the
+// dataflow checksum over every column where both sides are ours.
+
+interface Tally {
+  rows: number;
+  sumId: string;
+}
+
+async function mariadbTally(database: string, table: string): Promise<Tally> {
+  const conn = await mariadb(database);
+  try {
+    const [[row]] = (await conn.query(`SELECT COUNT(*) AS n, CAST(COALESCE(SUM(id), 0) AS CHAR) AS s FROM ${table}`)) as unknown as [{ n: number; s: string }[]];
+    return { rows: Number(row!.n), sumId: String(row!.s) };
+  } finally {
+    await conn.end();
+  }
+}
+
+async function pgTally(database: string, qualifiedTable: string): Promise<Tally> {
+  const pg = new PgClient({ connectionString: services.postgresUrl(database) });
+  await pg.connect();
+  try {
+    const { rows } = await pg.query<{ n: string; s: string }>(`SELECT count(*)::text AS n, COALESCE(sum(id), 0)::text AS s FROM ${qualifiedTable}`);
+    return { rows: Number(rows[0]!.n), sumId: rows[0]!.s };
+  } finally {
+    await pg.end();
+  }
+}
+
+function checkTally(path: string, got: Tally, want: Tally): void {
+  if (got.rows !== want.rows || got.sumId !== want.sumId) {
+    throw new Error(`${path}: destination has ${got.rows} rows (sum of id ${got.sumId}), the source ${want.rows} (sum of id ${want.sumId})`);
+  }
+}
+
+function pgAccess(database: string) {
+  const url = new URL(services.postgresUrl(database));
+  return { host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database };
+}
+
+const openMariadb = (database: string): Promise<DataConnection> => openDataConnection({ dialect: 'mysql', ...services.mariadb, database });
+const openPostgres = (database: string): Promise<DataConnection> => openDataConnection({ dialect: 'postgres', ...pgAccess(database) });
+
+/** Every column of every row, by the dataflow checksum of each side. */
+async function sameChecksum(path: string, source: () => Promise<DataConnection>, destination: () => Promise<DataConnection>, table: string): Promise<unknown> {
+  const [src, dst] = await Promise.all([source(), destination()]);
+  try {
+    const described = await src.describeTable({ name: TABLE });
+    if (!described) throw new Error(`${path}: source table ${TABLE} not found by the dataflow reader`);
+    const there = await dst.describeTable({ name: table });
+    if (!there) throw new Error(`${path}: destination table ${table} not found by the dataflow reader`);
+    // Each side's own column types (the checksum normalises values per type), in the source's order.
+    const columns = described.columns.map((c) => {
+      const match = there.columns.find((d) => d.name === c.name);
+      if (!match) throw new Error(`${path}: destination table ${table} has no column ${c.name}`);
+      return match;
+    });
+    const a = await tableChecksum(src, { name: TABLE }, described.columns, ['id']);
+    const b = await tableChecksum(dst, { name: table }, columns, ['id']);
+    if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${path}: checksums differ: source ${JSON.stringify(a)}, destination ${JSON.stringify(b)}`);
+    return b;
+  } finally {
+    await Promise.all([src.close(), dst.close()]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. pgloader (the peer).
+
+interface ProcessResult {
+  seconds: number;
+  code: number | null;
+  output: string;
+}
+
+/** Runs a program, its output kept for the error message; passwords only ever in `env`. */
+function run(program: string, argv: string[], env: Record<string, string>): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(program, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => (chunks.push(d), verbose && process.stderr.write(d)));
+    child.stderr.on('data', (d: Buffer) => (chunks.push(d), verbose && process.stderr.write(d)));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ seconds: (performance.now() - t0) / 1000, code, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+const tail = (text: string, lines = 15) => text.trim().split('\n').slice(-lines).join('\n');
+
+async function runPgloader(work: string, want: Tally): Promise<number> {
+  ensureAptPackages([{ probe: 'pgloader', pkg: 'pgloader' }], log);
+  const db = await freshDatabase('vsc_bench_pgloader');
+  try {
+    const pg = pgAccess(db.name);
+    const dir = mkdtempSync(join(work, 'pgloader-'));
+    const commandFile = join(dir, 'load.pgl');
+    // No password in the file either: pgloader takes both from the environment (MYSQL_PWD,
+    // PGPASSWORD), like the clients it mirrors. pgloader puts MySQL tables in a schema named
+    // after the source database; renamed to public so the result is where a user expects it.
+    writeFileSync(
+      commandFile,
+      [
+        'LOAD DATABASE',
+        `  FROM mysql://${services.mariadb.user}@${services.mariadb.host}:${services.mariadb.port}/${SOURCE_DATABASE}`,
+        `  INTO postgresql://${pg.user}@${pg.host}:${pg.port}/${db.name}`,
+        `  INCLUDING ONLY TABLE NAMES MATCHING '${TABLE}'`,
+        `  ALTER SCHEMA '${SOURCE_DATABASE}' RENAME TO 'public';`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    log(`pgloader: ${TABLE} into ${db.name}`);
+    const result = await run('pgloader', ['--root-dir', dir, commandFile], { MYSQL_PWD: services.mariadb.password, PGPASSWORD: pg.password });
+    if (result.code !== 0) throw new Error(`pgloader exited with ${result.code}:\n${tail(result.output)}`);
+    // pgloader reports row errors in its summary and still exits 0: the count is what proves it.
+    const got = await pgTally(db.name, `public.${TABLE}`).catch((err: Error) => {
+      throw new Error(`pgloader: cannot read its result (${err.message}); its output:\n${tail(result.output)}`);
+    });
+    checkTally('pgloader', got, want);
+    emit({ bench: BENCH, path: 'pgloader', rows: got.rows, seconds: round(result.seconds, 3), rowsPerSecond: Math.round(got.rows / result.seconds), verified: 'count+sum(id)' });
+    return result.seconds;
+  } finally {
+    await db.drop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. psql \copy (the floor).
+
+/** A CSV field as PostgreSQL's CSV format reads it: NULL unquoted and empty, text always quoted. */
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return `"${String(v).replace(/"/g, '""')}"`;
+}
+
+/** Streams the source table to a CSV file (not timed); dates and big numbers as the server's text. */
+async function exportCsv(file: string): Promise<void> {
+  const conn = createCallbackConnection({ ...services.mariadb, database: SOURCE_DATABASE, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+  try {
+    const rows = conn.query({ sql: `SELECT id, qty, big, amount, ratio, code, note, created_at, day, active FROM ${TABLE} ORDER BY id`, rowsAsArray: true }).stream({ highWaterMark: 5000 });
+    const toCsv = new Transform({
+      writableObjectMode: true,
+      transform(row: unknown[], _enc, done) {
+        done(null, `${row.map(csvField).join(',')}\n`);
+      },
+    });
+    await pipeline(rows, toCsv, createWriteStream(file, { mode: 0o600 }));
+  } finally {
+    await new Promise<void>((resolve) => conn.end(() => resolve()));
+  }
+}
+
+/** The same types our path and a careful hand would choose; the key is there before the load, as for ours. */
+const FLOOR_DDL = (table: string) => `CREATE TABLE ${table} (
+  id bigint PRIMARY KEY, qty integer NOT NULL, big bigint NOT NULL, amount numeric(12,2) NOT NULL, ratio double precision,
+  code varchar(64) NOT NULL, note varchar(255), created_at timestamp NOT NULL, day date, active smallint NOT NULL)`;
+
+async function runCopyFloor(work: string, want: Tally): Promise<number> {
+  const csv = join(mkdtempSync(join(work, 'csv-')), `${TABLE}.csv`);
+  log(`psql-copy: exporting ${TABLE} to CSV (not timed)`);
+  await exportCsv(csv);
+  const db = await freshDatabase('vsc_bench_copy');
+  try {
+    const pg = pgAccess(db.name);
+    const admin = new PgClient({ connectionString: services.postgresUrl(db.name) });
+    await admin.connect();
+    await admin.query(FLOOR_DDL(TABLE));
+    await admin.end();
+    log(`psql-copy: \\copy into ${db.name}`);
+    const result = await run(
+      'psql',
+      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', pg.host, '-p', String(pg.port), '-U', pg.user, '-d', db.name, '-c', `\\copy ${TABLE} FROM '${csv}' WITH (FORMAT csv)`],
+      { PGPASSWORD: pg.password },
+    );
+    if (result.code !== 0) throw new Error(`psql \\copy exited with ${result.code}:\n${tail(result.output)}`);
+    const got = await pgTally(db.name, TABLE);
+    checkTally('psql-copy', got, want);
+    emit({ bench: BENCH, path: 'psql-copy', rows: got.rows, seconds: round(result.seconds, 3), rowsPerSecond: Math.round(got.rows / result.seconds), verified: 'count+sum(id)' });
+    return result.seconds;
+  } finally {
+    await db.drop();
+    rmSync(csv, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2 and 5. Our path: gateway, cloud worker and agent in this process, on the test services.
+
+interface Platform {
+  tenantId: string;
+  connectorId: string;
+  workflowTaskQueue: string;
+  cloudTaskQueue: string;
+  temporal: Client;
+  dataConverter: DataConverter;
+  close(): Promise<void>;
+}
+
+async function startPlatform(work: string, databases: { dst: string; load: string; warehouse: string }): Promise<Platform> {
+  const suffix = randomBytes(3).toString('hex');
+  const tenantId = `bench-${suffix}`;
+  const metadata = await freshDatabase('vsc_bench_meta');
+  const dir = mkdtempSync(join(work, 'platform-'));
+  // The cloud reaches the warehouse directly (step 5 extracts from it); the file is the
+  // operator's, 0600, as in production.
+  const cloudDatabasesFile = join(dir, 'cloud-databases.json');
+  writeFileSync(cloudDatabasesFile, JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) } } }), { mode: 0o600 });
+  const env = {
+    VSC_GATEWAY_PORT: '0',
+    VSC_ADMIN_TOKEN: randomBytes(32).toString('base64url'),
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: services.temporalNamespace,
+    VSC_WORKFLOW_TASK_QUEUE: `workflows-bench-${suffix}`,
+    VSC_CLOUD_TASK_QUEUE: `cloud-bench-${suffix}`,
+    DATABASE_URL: metadata.url,
+    VSC_PAYLOAD_KEYS: newPayloadKeySpec('bench'),
+    // The buffer both the gateway (agents' uploads and downloads) and the cloud worker use.
+    VSC_BUFFER_STORE: 'local',
+    VSC_BUFFER_DIR: join(dir, 'buffer'),
+    VSC_BUFFER_KEYS: `b1:${randomBytes(32).toString('base64')}`,
+    VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
+    VSC_CLOUD_DATABASES_FILE: cloudDatabasesFile,
+    VSC_LOG_LEVEL: verbose ? 'debug' : 'warn',
+  };
+  const logger = pino({ level: verbose ? 'debug' : 'warn' }, process.stderr);
+  const gateway = await createGateway(loadGatewayConfig(env), logger as unknown as Logger);
+  const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  const native = await NativeConnection.connect({ address: services.temporalAddress });
+  const workerConfig = loadCloudWorkerConfig(env);
+  // The cloud worker opens the same buffer as the gateway (same settings), as its main.ts does.
+  const cloudDeps = await cloudDepsFromEnv(workerConfig, env);
+  const workers: Worker[] = [await createCloudWorker(workerConfig, native), await createCloudActivityWorker(workerConfig, native, cloudDeps)];
+  const running = workers.map((w) => w.run());
+  const clientConnection = await Connection.connect({ address: services.temporalAddress });
+  const dataConverter = vansalesDataConverter(env.VSC_PAYLOAD_KEYS);
+  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter });
+
+  // Tenant and connector through the REST API, as an operator makes them.
+  const api = async <T>(path: string, body: unknown): Promise<T> => {
+    const res = await fetch(`${address}${path}`, { method: 'POST', headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  await api('/v1/tenants', { id: tenantId, name: 'Bench' });
+  const connector = await api<{ id: string; apiKey: string }>(`/v1/tenants/${tenantId}/connectors`, { name: `site-${suffix}` });
+
+  // The site's own policy: loads may write to the two destination databases, nothing else.
+  const policyFile = join(dir, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify({ writableTables: [{ database: 'dst', table: '*' }, { database: 'load', table: '*' }] }), { mode: 0o600 });
+  const agentConfig = parseAgentConfig({
+    gatewayUrl: `${address.replace('http', 'ws')}/v1/agent/connect`,
+    apiKey: connector.apiKey,
+    policyFile,
+    auditLogPath: join(dir, 'audit.jsonl'),
+    logLevel: verbose ? 'debug' : 'warn',
+    databases: {
+      src: { dialect: 'mysql', ...services.mariadb, database: SOURCE_DATABASE },
+      dst: { dialect: 'postgres', ...pgAccess(databases.dst) },
+      load: { dialect: 'mysql', ...services.mariadb, database: databases.load },
+    },
+  });
+  const agent = createAgent(agentConfig, pino({ level: verbose ? 'debug' : 'warn' }, process.stderr));
+  const welcomed = new Promise<void>((resolve) => (agent.agent.onWelcome = () => resolve()));
+  agent.agent.start();
+  await welcomed;
+  log(`platform up: gateway ${address}, tenant ${tenantId}, connector ${connector.id}`);
+
+  return {
+    tenantId,
+    connectorId: connector.id,
+    workflowTaskQueue: env.VSC_WORKFLOW_TASK_QUEUE,
+    cloudTaskQueue: env.VSC_CLOUD_TASK_QUEUE,
+    temporal,
+    dataConverter,
+    async close() {
+      await agent.close();
+      await gateway.close();
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
+      await cloudDeps.buffer?.close();
+      await native.close();
+      await clientConnection.close();
+      await metadata.drop();
+    },
+  };
+}
+
+/** Failure text of a pending activity; messages are encrypted by our codec, so decoded here. */
+async function failureText(converter: DataConverter, f: ProtoFailure | null | undefined): Promise<string> {
+  if (!f) return 'no failure recorded';
+  let message = f.message ?? '';
+  if (f.encodedAttributes) {
+    let payload = f.encodedAttributes;
+    for (const codec of [...(converter.payloadCodecs ?? [])].reverse()) payload = (await codec.decode([payload]))[0]!;
+    try {
+      message = (JSON.parse(Buffer.from(payload.data ?? []).toString('utf8')) as { message?: string }).message ?? message;
+    } catch {
+      // Left as the server has it.
+    }
+  }
+  return f.cause ? `${message} (caused by: ${await failureText(converter, f.cause)})` : message;
+}
+
+/** Retries this many attempts before the run is abandoned: a retried step's time is no benchmark figure. */
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The workflow's result, watching its activities meanwhile: a failing attempt is logged with its
+ * (decoded) reason at once, and a step that keeps failing ends the run instead of retrying for
+ * an hour under the workflow's retry policy.
+ */
+async function resultWatched(platform: Platform, handle: WorkflowHandle, label: string): Promise<unknown> {
+  let done = false;
+  const seen = new Set<string>();
+  const watch = async (): Promise<never> => {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 2000));
+      if (done) return new Promise<never>(() => undefined);
+      const described = await handle.describe().catch(() => undefined);
+      for (const a of described?.raw.pendingActivities ?? []) {
+        const attempt = a.attempt ?? 1;
+        if (attempt <= 1) continue;
+        const why = await failureText(platform.dataConverter, a.lastFailure);
+        const key = `${a.activityId}:${attempt}`;
+        if (!seen.has(key)) (seen.add(key), log(`${label}: ${a.activityType?.name} attempt ${attempt - 1} failed: ${why}`));
+        if (attempt >= MAX_ATTEMPTS) {
+          await handle.terminate(`benchmark: ${a.activityType?.name} failed ${attempt - 1} times`).catch(() => undefined);
+          throw new Error(`${label}: ${a.activityType?.name} failed ${attempt - 1} times; last failure: ${why}`);
+        }
+      }
+    }
+  };
+  try {
+    return await Promise.race([handle.result(), watch()]);
+  } finally {
+    done = true;
+  }
+}
+
+async function runOurs(platform: Platform, dst: string, want: Tally): Promise<number> {
+  log(`vsc-agent: dataTransferWorkflow ${SOURCE_DATABASE}.${TABLE} -> ${dst}.${TABLE}`);
+  const rssBefore = round(rssMb(process.pid), 1);
+  const { value: { seconds, value }, rssPeakMb } = await rssWhile(() => timed(async () => {
+    const handle = await platform.temporal.workflow.start('dataTransferWorkflow', {
+      taskQueue: platform.workflowTaskQueue,
+      workflowId: `bench-transfer-${randomBytes(4).toString('hex')}`,
+      args: [
+        {
+          tenantId: platform.tenantId,
+          connectorId: platform.connectorId,
+          transfer: { source: { database: 'src', table: { name: TABLE } }, destination: { database: 'dst', table: { name: TABLE } }, mode: 'append' },
+        },
+      ],
+    });
+    return resultWatched(platform, handle, 'vsc-agent');
+  }));
+  // Before verifying: the checksum's reads are no part of the path's footprint.
+  const processPeak = peakRssMb();
+  const out = value as { rowCount: number };
+  const got = await pgTally(dst, TABLE);
+  checkTally('vsc-agent', got, want);
+  if (out.rowCount !== want.rows) throw new Error(`vsc-agent: the workflow reported ${out.rowCount} rows, the source has ${want.rows}`);
+  const checksum = await sameChecksum('vsc-agent', () => openMariadb(SOURCE_DATABASE), () => openPostgres(dst), TABLE);
+  emit({ bench: BENCH, path: 'vsc-agent', rows: got.rows, seconds: round(seconds, 3), rowsPerSecond: Math.round(got.rows / seconds), verified: 'count+sum(id)+tableChecksum', checksum, rssBeforeMb: rssBefore, rssPeakMb, processPeakRssMb: processPeak });
+  return seconds;
+}
+
+/** Start-to-completion time of each attempt that completed, per activity type, from the history. */
+async function activitySeconds(handle: WorkflowHandle): Promise<Record<string, number[]>> {
+  const history = await handle.fetchHistory();
+  const ms = (t: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined) => Number(t?.seconds?.toString() ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  const scheduled = new Map<string, string>();
+  const started = new Map<string, number>();
+  const out: Record<string, number[]> = {};
+  for (const e of history.events ?? []) {
+    const id = String(e.eventId);
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    // Recorded when the attempt ends, but stamped with the time it started.
+    if (e.activityTaskStartedEventAttributes) started.set(id, ms(e.eventTime));
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done) {
+      const type = scheduled.get(String(done.scheduledEventId)) ?? '?';
+      (out[type] ??= []).push((ms(e.eventTime) - started.get(String(done.startedEventId))!) / 1000);
+    }
+  }
+  return out;
+}
+
+async function runCloudToSite(platform: Platform, load: string, want: Tally): Promise<void> {
+  log(`cloud-to-site: dataSyncWorkflow warehouse.${TABLE} (cloud) -> load.${TABLE} (site)`);
+  const rssBefore = round(rssMb(process.pid), 1);
+  const { value: { seconds, value: handle }, rssPeakMb } = await rssWhile(() => timed(async () => {
+    const h = await platform.temporal.workflow.start('dataSyncWorkflow', {
+      taskQueue: platform.workflowTaskQueue,
+      workflowId: `bench-sync-${randomBytes(4).toString('hex')}`,
+      args: [
+        {
+          tenantId: platform.tenantId,
+          source: { placement: 'cloud', database: 'warehouse' },
+          destination: { placement: 'connector', connectorId: platform.connectorId, database: 'load' },
+          tables: [{ source: { name: TABLE } }],
+          maxRuns: 1,
+          cloudTaskQueue: platform.cloudTaskQueue,
+        },
+      ],
+    });
+    await resultWatched(platform, h, 'cloud-to-site');
+    return h;
+  }));
+  const processPeak = peakRssMb();
+  const got = await mariadbTally(load, TABLE);
+  checkTally('cloud-to-site', got, want);
+  const checksum = await sameChecksum('cloud-to-site', () => openMariadb(SOURCE_DATABASE), () => openMariadb(load), TABLE);
+  const steps = await activitySeconds(handle);
+  const extract = steps.cloudExtract?.at(-1);
+  const loadSeconds = steps.dataLoad?.at(-1);
+  if (extract === undefined || loadSeconds === undefined) throw new Error(`cloud-to-site: the history has no completed cloudExtract and dataLoad (found ${JSON.stringify(steps)})`);
+  emit({
+    bench: BENCH,
+    path: 'cloud-to-site',
+    rows: got.rows,
+    seconds: round(seconds, 3),
+    rowsPerSecond: Math.round(got.rows / seconds),
+    extractSeconds: round(extract, 3),
+    extractRowsPerSecond: Math.round(got.rows / extract),
+    loadSeconds: round(loadSeconds, 3),
+    loadRowsPerSecond: Math.round(got.rows / loadSeconds),
+    verified: 'count+sum(id)+tableChecksum',
+    checksum,
+    rssBeforeMb: rssBefore,
+    rssPeakMb,
+    processPeakRssMb: processPeak,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
+  const work = mkdtempSync(join(tmpdir(), 'vsc-bench-transfer-'));
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    await ensureSourceTable();
+    const want = await mariadbTally(SOURCE_DATABASE, TABLE);
+    const seconds: Partial<Record<PathName, number>> = {};
+
+    if (runs('vsc-agent') || runs('cloud-to-site')) {
+      // The transfer's destination doubles as the cloud's warehouse for step 5, so that one
+      // reads the very rows step 2 wrote.
+      const dst = await freshDatabase('vsc_bench_dst');
+      cleanups.push(dst.drop);
+      const load = `vsc_bench_load_${randomBytes(4).toString('hex')}`;
+      const conn = await mariadb();
+      await conn.query(`CREATE DATABASE ${load} CHARACTER SET utf8mb4`);
+      await conn.end();
+      cleanups.push(async () => {
+        const c = await mariadb();
+        await c.query(`DROP DATABASE IF EXISTS ${load}`);
+        await c.end();
+      });
+      const platform = await startPlatform(work, { dst: dst.name, load, warehouse: dst.name });
+      cleanups.push(() => platform.close());
+      // Step 5 needs the rows step 2 puts in the warehouse, so step 2 always runs with it.
+      seconds['vsc-agent'] = await runOurs(platform, dst.name, want);
+      if (runs('cloud-to-site')) await runCloudToSite(platform, load, want);
+    }
+    if (runs('pgloader')) seconds.pgloader = await runPgloader(work, want);
+    if (runs('psql-copy')) seconds['psql-copy'] = await runCopyFloor(work, want);
+
+    const ours = seconds['vsc-agent'];
+    if (ours !== undefined && (seconds.pgloader !== undefined || seconds['psql-copy'] !== undefined)) {
+      // Same rows on each path, so the speed ratio is the inverse ratio of times.
+      emit({
+        bench: BENCH,
+        rows: want.rows,
+        ...(seconds.pgloader !== undefined ? { ratioVsPgloader: round(seconds.pgloader / ours, 3) } : {}),
+        ...(seconds['psql-copy'] !== undefined ? { ratioVsCopyFloor: round(seconds['psql-copy'] / ours, 3) } : {}),
+        targets: { vsPgloader: '>= 1.0', vsCopyFloor: '>= 0.5' },
+      });
+    }
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch((err: Error) => log(`cleanup: ${err.message}`));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${BENCH} failed: ${err instanceof Error ? err.stack : String(err)}\ncause: ${String((err as { cause?: unknown }).cause)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,114 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { AgentErrorType, type BufferGrant } from '@vansales/protocol';
+import { OperationError } from '../operations/operation';
+
+/** The part of a buffer manifest the agent reads back. */
+export interface BufferManifest {
+  objectId: string;
+  schema: unknown;
+  rowCount: number;
+  chunks: { index: number; rows: number; bytes: number }[];
+  expiresAt: string;
+  meta?: unknown;
+}
+
+export interface BufferClient {
+  putChunk(grant: BufferGrant, index: number, bytes: Buffer, rows: number, signal?: AbortSignal): Promise<void>;
+  commit(grant: BufferGrant, body: { schema: unknown; chunkCount: number; rowCount: number; meta?: unknown }, signal?: AbortSignal): Promise<void>;
+  manifest(grant: BufferGrant, signal?: AbortSignal): Promise<BufferManifest>;
+  getChunk(grant: BufferGrant, index: number, signal?: AbortSignal): Promise<Buffer>;
+}
+
+/** Largest answer the agent accepts from the buffer endpoints (a chunk is far smaller). */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Talks to the buffer endpoints of the agent's own gateway (same origin as its WebSocket, same
+ * trusted CA), so a task cannot point the agent at another host. The grant's token goes in the
+ * Authorization header, never in the URL.
+ */
+export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer }): BufferClient {
+  const ws = new URL(options.gatewayUrl);
+  const secure = ws.protocol === 'wss:';
+  const origin = `${secure ? 'https' : 'http'}://${ws.host}`;
+
+  const call = (
+    grant: BufferGrant,
+    method: 'GET' | 'PUT' | 'POST',
+    path: string,
+    body: Buffer | undefined,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const url = new URL(`/v1/buffer/objects/${encodeURIComponent(grant.objectId)}${path}`, origin);
+      const req = (secure ? httpsRequest : httpRequest)(
+        url,
+        {
+          method,
+          headers: { authorization: `Bearer ${grant.token}`, ...(body ? { 'content-length': String(body.length) } : {}), ...headers },
+          ...(secure && options.ca ? { ca: options.ca } : {}),
+          signal,
+        },
+        (res: IncomingMessage) => {
+          const parts: Buffer[] = [];
+          let size = 0;
+          res.on('data', (d: Buffer) => {
+            size += d.length;
+            if (size > MAX_RESPONSE_BYTES) {
+              res.destroy();
+              reject(new OperationError(AgentErrorType.bufferRefused, `buffer answer larger than ${MAX_RESPONSE_BYTES} bytes`, false));
+              return;
+            }
+            parts.push(d);
+          });
+          res.on('error', (err) => reject(unavailable(err)));
+          res.on('end', () => {
+            const data = Buffer.concat(parts);
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) return resolve(data);
+            reject(refusal(status, data));
+          });
+        },
+      );
+      req.on('error', (err) => reject(signal?.aborted ? new OperationError(AgentErrorType.cancelled, 'cancelled', false) : unavailable(err)));
+      req.end(body);
+    });
+
+  return {
+    async putChunk(grant, index, bytes, rows, signal) {
+      await call(grant, 'PUT', `/chunks/${index}`, bytes, { 'content-type': 'application/octet-stream', 'x-vsc-rows': String(rows) }, signal);
+    },
+    async commit(grant, body, signal) {
+      await call(grant, 'POST', '/commit', Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json' }, signal);
+    },
+    async manifest(grant, signal) {
+      return JSON.parse((await call(grant, 'GET', '/manifest', undefined, {}, signal)).toString('utf8')) as BufferManifest;
+    },
+    getChunk(grant, index, signal) {
+      return call(grant, 'GET', `/chunks/${index}`, undefined, {}, signal);
+    },
+  };
+}
+
+function unavailable(err: Error): OperationError {
+  return new OperationError(AgentErrorType.bufferUnavailable, `buffer unreachable: ${(err as NodeJS.ErrnoException).code ?? err.message}`, true);
+}
+
+/**
+ * 4xx answers are final for this object (tampered, expired, another tenant's), except an expired
+ * or unknown token and throttling: a retried attempt gets a fresh grant from the gateway.
+ */
+function refusal(status: number, body: Buffer): OperationError {
+  let message = body.toString('utf8').slice(0, 2000);
+  try {
+    // The gateway answers { error: { code, message } }.
+    const parsed = JSON.parse(message) as { error?: { code?: string; message?: string } };
+    if (parsed.error?.message) message = `${parsed.error.code ? `${parsed.error.code}: ` : ''}${parsed.error.message}`;
+  } catch {
+    // not JSON: keep the text
+  }
+  const retryable = status >= 500 || status === 401 || status === 408 || status === 429;
+  return new OperationError(retryable ? AgentErrorType.bufferUnavailable : AgentErrorType.bufferRefused, `buffer answered ${status}: ${message}`, retryable);
+}

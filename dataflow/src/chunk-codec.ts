@@ -1,0 +1,66 @@
+import { promisify } from 'node:util';
+import { constants, gunzip, gzip } from 'node:zlib';
+import { DataflowError, DataflowErrorCode } from './errors';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** Decompressed bytes a chunk may expand to unless the caller says otherwise (a zip bomb stops here). */
+export const DEFAULT_MAX_CHUNK_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Buffer chunks: gzip'd NDJSON, one JSON array of canonical values per row. Level 6 (zlib's
+ * default) is where gzip stops buying much size for a lot more time.
+ */
+export async function encodeChunk(rows: unknown[][]): Promise<Buffer> {
+  const parts: string[] = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (!Array.isArray(row)) throw new DataflowError(DataflowErrorCode.BAD_VALUE, `row ${i + 1} is not an array`, { row: i });
+    parts[i] = JSON.stringify(row);
+  }
+  return gzipAsync(parts.length ? `${parts.join('\n')}\n` : '', { level: constants.Z_DEFAULT_COMPRESSION });
+}
+
+export interface DecodeChunkOptions {
+  /** Decompressed size cap in bytes (default DEFAULT_MAX_CHUNK_BYTES). */
+  maxBytes?: number;
+}
+
+export async function decodeChunk(bytes: Buffer, options: DecodeChunkOptions = {}): Promise<unknown[][]> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+  if (!Buffer.isBuffer(bytes) || bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    throw new DataflowError(DataflowErrorCode.BAD_CHUNK, 'not a chunk: the bytes are not gzip data');
+  }
+  let text: Buffer;
+  try {
+    // maxOutputLength makes zlib stop inflating at the cap instead of filling memory first.
+    text = await gunzipAsync(bytes, { maxOutputLength: maxBytes });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+      throw new DataflowError(DataflowErrorCode.CHUNK_TOO_LARGE, `chunk expands to more than ${maxBytes} bytes`, { cause: err });
+    }
+    throw new DataflowError(DataflowErrorCode.BAD_CHUNK, `not a chunk: ${(err as Error).message}`, { cause: err });
+  }
+  const rows: unknown[][] = [];
+  let start = 0;
+  let line = 0;
+  while (start < text.length) {
+    let end = text.indexOf(0x0a, start);
+    if (end < 0) end = text.length;
+    line++;
+    if (end > start) {
+      let row: unknown;
+      try {
+        row = JSON.parse(text.toString('utf8', start, end));
+      } catch (err) {
+        throw new DataflowError(DataflowErrorCode.BAD_CHUNK, `chunk line ${line} is not JSON: ${(err as Error).message}`, { row: line - 1, cause: err });
+      }
+      if (!Array.isArray(row)) throw new DataflowError(DataflowErrorCode.BAD_CHUNK, `chunk line ${line} is not a row array`, { row: line - 1 });
+      rows.push(row);
+    }
+    start = end + 1;
+  }
+  return rows;
+}

@@ -1,0 +1,40 @@
+import { gzipSync } from 'node:zlib';
+import { DataflowErrorCode, decodeChunk, encodeChunk } from '@vansales/dataflow';
+
+describe('chunk codec', () => {
+  it('round-trips canonical rows', async () => {
+    const rows = [
+      [1, '9223372036854775807', '12.50', 1.5, 'NaN', true, 'héllo 😀\n\t"q"', { $binary: 'AAEC/w==' }, '2024-01-01', '10:00:00.5', '2024-01-01T00:00:00Z', { a: [1, null] }, ['x', 'y'], null],
+      [2, -1, '0', 0, 'Infinity', false, '', { $binary: '' }, '9999-12-31', '00:00:00', '1970-01-01 00:00:00', [], [], null],
+    ];
+    const bytes = await encodeChunk(rows);
+    expect(bytes[0]).toBe(0x1f);
+    expect(await decodeChunk(bytes)).toEqual(rows);
+    expect(await decodeChunk(await encodeChunk([]))).toEqual([]);
+  });
+
+  it('compresses', async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => [i, `customer ${i}`, '2024-01-01 00:00:00']);
+    const bytes = await encodeChunk(rows);
+    expect(bytes.length).toBeLessThan(JSON.stringify(rows).length / 5);
+    expect(await decodeChunk(bytes)).toEqual(rows);
+  });
+
+  it('refuses garbage with a clear error', async () => {
+    await expect(decodeChunk(Buffer.from('not gzip at all, just some text'))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
+    await expect(decodeChunk(Buffer.alloc(0))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
+    const truncated = (await encodeChunk([[1, 2, 3]])).subarray(0, 20);
+    await expect(decodeChunk(truncated)).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
+    await expect(decodeChunk(gzipSync('[1,2]\n{"not":"a row"}\n'))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK, message: expect.stringContaining('line 2') });
+    await expect(decodeChunk(gzipSync('[1,2]\n[3,\n'))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
+  });
+
+  it('stops a zip bomb at the decompressed-size cap', async () => {
+    // 16 MiB of zeros compresses to ~16 KiB; twenty concatenated gzip members expand to 320 MiB.
+    const member = gzipSync(Buffer.alloc(16 * 1024 * 1024));
+    const bomb = Buffer.concat(Array.from({ length: 20 }, () => member));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    await expect(decodeChunk(bomb)).rejects.toMatchObject({ code: DataflowErrorCode.CHUNK_TOO_LARGE });
+    await expect(decodeChunk(member, { maxBytes: 1024 * 1024 })).rejects.toMatchObject({ code: DataflowErrorCode.CHUNK_TOO_LARGE });
+  });
+});

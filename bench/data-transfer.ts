@@ -16,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
@@ -591,6 +591,7 @@ async function runCloudToSite(platform: Platform, load: string, want: Tally): Pr
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
+  const load1m = loadavg()[0]!;
   const work = mkdtempSync(join(tmpdir(), 'vsc-bench-transfer-'));
   const cleanups: (() => Promise<void>)[] = [];
   try {
@@ -630,6 +631,8 @@ async function main(): Promise<void> {
         ...(seconds.pgloader !== undefined ? { ratioVsPgloader: round(seconds.pgloader / ours, 3) } : {}),
         ...(seconds['psql-copy'] !== undefined ? { ratioVsCopyFloor: round(seconds['psql-copy'] / ours, 3) } : {}),
         targets: { vsPgloader: '>= 1.0', vsCopyFloor: '>= 0.5' },
+        // The machine may be shared (CI, other services): its load says how far to trust the figures.
+        host: { cpus: availableParallelism(), loadAvg1mAtStart: round(load1m, 2), loadAvg1mAtEnd: round(loadavg()[0]!, 2) },
       });
     }
   } finally {

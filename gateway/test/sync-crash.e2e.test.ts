@@ -47,6 +47,27 @@ function countFiles(dir: string, match: RegExp): number {
   return n;
 }
 
+/** The highest attempt each activity type reached in a workflow's history. */
+async function lastAttempts(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }): Promise<Record<string, number>> {
+  const history = await handle.fetchHistory();
+  const scheduled = new Map<string, string>();
+  const attempts: Record<string, number> = {};
+  for (const e of (history.events ?? []) as {
+    eventId?: { toString(): string };
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+    activityTaskStartedEventAttributes?: { scheduledEventId?: { toString(): string }; attempt?: number };
+  }[]) {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name && e.eventId) scheduled.set(e.eventId.toString(), name);
+    const started = e.activityTaskStartedEventAttributes;
+    if (started?.scheduledEventId) {
+      const type = scheduled.get(started.scheduledEventId.toString()) ?? '?';
+      attempts[type] = Math.max(attempts[type] ?? 0, started.attempt ?? 0);
+    }
+  }
+  return attempts;
+}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 240_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -128,7 +149,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
     );
     // Deterministic rows from the sequence engine; updated_at spread so the cursor has many values.
     await conn.query(
-      `INSERT INTO ${sourceDb}.orders SELECT seq, seq % 9973, ROUND((seq % 100000) / 7, 2), IF(seq % 17 = 0, NULL, CONCAT('note ', seq % 1000)), DATE('2024-01-01') + INTERVAL (seq % 700) DAY, TIMESTAMP('2025-01-01') + INTERVAL seq SECOND FROM seq_1_to_${ROWS}`,
+      `INSERT INTO ${sourceDb}.orders SELECT seq, seq % 9973, ROUND((seq % 100000) / 7, 2), IF(seq % 17 = 0, NULL, CONCAT('note ', seq % 1000)), DATE('2024-01-01') + INTERVAL (seq % 700) DAY, TIMESTAMP('2025-01-01') + INTERVAL seq SECOND FROM ${sourceDb}.seq_1_to_${ROWS}`,
     );
     await conn.end();
 
@@ -236,6 +257,11 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       return s && s.runsDone >= 1 ? s : undefined;
     }, 900_000);
     expect(afterFull.tables.orders!.rowsCopied).toBeGreaterThanOrEqual(ROWS);
+    // The kills really hit running tasks: the extract was retried twice (agent gone, gateway gone)
+    // and the cloud load once (worker gone).
+    const attempts = await lastAttempts(handle);
+    expect(attempts.dataExtract).toBeGreaterThanOrEqual(3);
+    expect(attempts.cloudLoad).toBeGreaterThanOrEqual(2);
     const full = await sameData();
     expect(full.b.rows).toBe(ROWS);
     expect(full.b).toEqual(full.a);

@@ -7,7 +7,7 @@ export const BUFFER_PURGE_SCHEDULE_ID = 'vsc-buffer-purge';
  * on first start, brought up to date on later ones (several gateways may run this at once;
  * Temporal keeps one schedule per id). Overlapping runs are skipped.
  */
-export async function ensureBufferPurgeSchedule(client: Client, options: { workflowTaskQueue: string; cloudTaskQueue: string; everyMinutes: number }): Promise<'created' | 'updated'> {
+export async function ensureBufferPurgeSchedule(client: Client, options: { workflowTaskQueue: string; cloudTaskQueue: string; everyMinutes: number; scheduleId?: string }): Promise<'created' | 'updated'> {
   const action = {
     type: 'startWorkflow' as const,
     workflowType: 'bufferPurgeWorkflow',
@@ -17,11 +17,11 @@ export async function ensureBufferPurgeSchedule(client: Client, options: { workf
   };
   const spec = { intervals: [{ every: options.everyMinutes * 60_000 }] };
   try {
-    await client.schedule.create({ scheduleId: BUFFER_PURGE_SCHEDULE_ID, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' } });
+    await client.schedule.create({ scheduleId: options.scheduleId ?? BUFFER_PURGE_SCHEDULE_ID, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' } });
     return 'created';
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(BUFFER_PURGE_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
+    await client.schedule.getHandle(options.scheduleId ?? BUFFER_PURGE_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
     return 'updated';
   }
 }

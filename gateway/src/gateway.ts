@@ -12,6 +12,7 @@ import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
 import { buildApp } from './app';
 import { AgentHub } from './agent-hub/agent-hub';
 import { bufferGrantPreparer } from './agent-hub/buffer-grants';
+import { BUFFER_PURGE_SCHEDULE_ID, ensureBufferPurgeSchedule } from './buffer-purge-schedule';
 import { createControlPlane, type ControlPlane } from './control-plane';
 import type { Logger } from './logger';
 
@@ -29,7 +30,7 @@ export interface Gateway {
 }
 
 /** Wires the gateway's dependencies from its config; used by main.ts and by tests alike. */
-export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void } = {}): Promise<Gateway> {
+export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void; purgeSchedule?: boolean } = {}): Promise<Gateway> {
   const db = await openMetadataDb(metadataTarget(config));
   const buffer = await openDataBuffer(config);
   const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
@@ -75,6 +76,11 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
       return { database, ...recorded, tables: snapshot.schemas.reduce((n, s) => n + s.tables.length, 0) } satisfies SchemaRecorded;
     },
   });
+  if (options.purgeSchedule) {
+    // Every gateway node makes sure the one schedule exists and is current; Temporal keeps one per id.
+    const outcome = await ensureBufferPurgeSchedule(temporal, { workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE, cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE, everyMinutes: config.VSC_BUFFER_PURGE_MINUTES });
+    logger.info({ schedule: BUFFER_PURGE_SCHEDULE_ID, outcome, everyMinutes: config.VSC_BUFFER_PURGE_MINUTES }, 'buffer purge schedule in place');
+  }
   const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
   const app = await buildApp({
     logger,

@@ -18,6 +18,20 @@ export const REDACT_PATHS = [
   '*.token',
 ];
 
-export function createLogger(level: string, name: string): Logger {
-  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }) as unknown as Logger;
+/**
+ * Request lines keep the path but never the query string: a caller who puts a token or key in the
+ * URL (refused anyway) must not leave it in the log.
+ */
+export const GATEWAY_SERIALIZERS = {
+  req: (req: { method?: string; url?: string; hostname?: string; ip?: string; id?: unknown }) => ({
+    id: req.id,
+    method: req.method,
+    url: typeof req.url === 'string' ? req.url.replace(/\?.*$/s, '?[redacted]') : req.url,
+    hostname: req.hostname,
+    remoteAddress: req.ip,
+  }),
+};
+
+export function createLogger(level: string, name: string, destination?: pino.DestinationStream): Logger {
+  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: GATEWAY_SERIALIZERS }, destination) as unknown as Logger;
 }

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.VSC_LOG_LEVEL, 'gateway');
   // No per-worker heartbeat thread: thousands of per-connector Workers share one runtime.
   Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
-  const gateway = await createGateway(config, logger);
+  const gateway = await createGateway(config, logger, { purgeSchedule: config.VSC_BUFFER_PURGE_MINUTES > 0 });
   const stop = async (signal: string) => {
     logger.info({ signal }, 'gateway stopping');
     await gateway.close();

@@ -103,6 +103,9 @@ describe('buffer routes', () => {
     // Never from the query string (which the request log shows: that is why).
     const inQuery = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, objectId: r.objectId, scope: 'read' }).token;
     expect(errorOf(await inject('GET', `${url}?token=${inQuery}`, undefined))).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+    // ...and the request log keeps the path without the query string.
+    expect(platform.logs.lines.some((l) => l.includes(`${url}?[redacted]`))).toBe(true);
+    expect(platform.logs.lines.some((l) => l.includes(inQuery))).toBe(false);
     expect(errorOf(await inject('GET', url, 'vbt_nonsense'))).toMatchObject({ status: 401, reason: 'malformed' });
     expect(errorOf(await inject('GET', url, platform.adminToken))).toMatchObject({ status: 401, reason: 'malformed' });
     const forged = issueBufferToken(randomBytes(32), { tenantId: T, connectorId: CONNECTOR, objectId: r.objectId, scope: 'read', ttlSeconds: 60 });

@@ -36,18 +36,28 @@ export interface ChunkedExtractPlan {
 export async function chunkedExtract(conn: DataConnection, plan: ChunkedExtractPlan, sink: ChunkSink, onChunk: (position: ExtractPosition) => void): Promise<ExtractPosition> {
   const position: ExtractPosition = { ...plan.start };
   let pending: unknown[][] = [];
+  let nextIndex = position.chunksDone;
+  // One chunk is compressed and stored while the next is read; positions are reported in order,
+  // each only after its chunk is stored.
+  let inFlight: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (pending.length === 0) return;
     const rows = pending;
     pending = [];
     const last = rows[rows.length - 1]!;
     const after = plan.orderIndexes.length ? plan.orderIndexes.map((i) => last[i]) : undefined;
-    if (plan.protect) for (const row of rows) plan.protect(row);
-    await sink.put(position.chunksDone, await encodeChunk(rows), rows.length);
-    position.chunksDone += 1;
-    position.rowsDone += rows.length;
-    if (after) position.after = after;
-    onChunk({ ...position });
+    const cursorMax = position.cursorMax;
+    const index = nextIndex++;
+    await inFlight;
+    inFlight = (async () => {
+      if (plan.protect) for (const row of rows) plan.protect(row);
+      await sink.put(index, await encodeChunk(rows), rows.length);
+      position.chunksDone = index + 1;
+      position.rowsDone += rows.length;
+      if (after) position.after = after;
+      onChunk({ ...position, cursorMax });
+    })();
+    inFlight.catch(() => undefined);
   };
   for await (const batch of conn.readRows(plan.source, { batchSize: Math.min(plan.chunkRows, 10_000), signal: plan.signal })) {
     for (const row of batch) {
@@ -57,5 +67,6 @@ export async function chunkedExtract(conn: DataConnection, plan: ChunkedExtractP
     }
   }
   await flush();
+  await inFlight;
   return position;
 }

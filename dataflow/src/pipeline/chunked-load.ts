@@ -25,8 +25,12 @@ export interface ChunkedLoadPlan {
  */
 export async function chunkedLoad(conn: DataConnection, plan: ChunkedLoadPlan, chunks: ChunkSource, onChunk: (done: { chunksDone: number; rowsDone: number }) => void): Promise<{ rowsDone: number }> {
   let rowsDone = plan.startRows;
+  // The next chunk is fetched while the current one is written: the store and the database work at once.
+  let next: Promise<Buffer> | undefined = plan.startChunk < chunks.count ? chunks.get(plan.startChunk) : undefined;
   for (let index = plan.startChunk; index < chunks.count; index++) {
-    const bytes = await chunks.get(index);
+    const bytes = await next!;
+    next = index + 1 < chunks.count ? chunks.get(index + 1) : undefined;
+    next?.catch(() => undefined);
     let rows: unknown[][];
     try {
       rows = await decodeChunk(bytes);

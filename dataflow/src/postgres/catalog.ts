@@ -56,6 +56,23 @@ export async function tableExists(client: ClientBase, table: TableRef): Promise<
 }
 
 export async function describeTable(client: ClientBase, table: TableRef): Promise<TableDescription | undefined> {
+  return (await describeTableWithBases(client, table))?.description;
+}
+
+/**
+ * The base type of each column as the COPY writer sees it: domains resolved, 'enum' for enum
+ * types, 'array' for arrays, the pg_catalog type name otherwise ('other' outside pg_catalog).
+ */
+function baseTypeName(oid: number, types: ReadonlyMap<number, PgTypeInfo>): string {
+  let t = types.get(oid);
+  for (let depth = 0; t && t.typtype === 'd' && depth < 10; depth++) t = types.get(t.baseType);
+  if (!t) return 'other';
+  if (t.typtype === 'e') return 'enum';
+  if (t.category === 'A') return 'array';
+  return t.schema === 'pg_catalog' ? t.name : 'other';
+}
+
+export async function describeTableWithBases(client: ClientBase, table: TableRef): Promise<{ description: TableDescription; bases: string[] } | undefined> {
   const oid = await relationOid(client, table);
   if (oid === undefined) return undefined;
   const { rows } = await client.query<{ name: string; type: number; typmod: number; notnull: boolean; formatted: string }>(
@@ -72,8 +89,11 @@ export async function describeTable(client: ClientBase, table: TableRef): Promis
     [oid],
   );
   return {
-    columns: rows.map((r) => ({ name: r.name, type: pgCanonicalType(r.type, r.typmod, types), nullable: !r.notnull, nativeType: r.formatted })),
-    primaryKey: pk.rows.map((r) => r.name),
+    description: {
+      columns: rows.map((r) => ({ name: r.name, type: pgCanonicalType(r.type, r.typmod, types), nullable: !r.notnull, nativeType: r.formatted })),
+      primaryKey: pk.rows.map((r) => r.name),
+    },
+    bases: rows.map((r) => baseTypeName(r.type, types)),
   };
 }
 

@@ -5,7 +5,7 @@ import { checkWriteKeys, keysetAfter } from '../keyset';
 import { createTableSql, mapColumns } from '../mapping/map-columns';
 import { tableLabel, type CanonicalType, type ColumnSpec, type TableRef } from '../types/canonical-type';
 import type { DataConnection, TableDescription } from '../types/data-connection';
-import { describeFields, describeTable, enumLabels, listTables, tableExists } from './catalog';
+import { describeFields, describeTable, describeTableWithBases, enumLabels, listTables, tableExists } from './catalog';
 import { pgToText } from './copy-text';
 import { connectPg, createPgPool, type PgSettings } from './pool';
 import { readPostgres } from './reader';
@@ -25,7 +25,7 @@ export async function openPostgresConnection(settings: PgSettings): Promise<Data
 class PostgresConnection implements DataConnection {
   readonly dialect = 'postgres' as const;
   /** Target tables' descriptions for writes (encoders follow the real column types). */
-  private readonly described = new Map<string, TableDescription>();
+  private readonly described = new Map<string, { description: TableDescription; bases: string[] }>();
 
   constructor(
     private readonly pool: Pool,
@@ -46,24 +46,30 @@ class PostgresConnection implements DataConnection {
     }
   }
 
-  private async targetDescription(table: TableRef): Promise<TableDescription> {
+  private async targetDescription(table: TableRef): Promise<{ description: TableDescription; bases: string[] }> {
     const key = JSON.stringify([table.schema ?? null, table.name]);
     let d = this.described.get(key);
     if (!d) {
-      d = await this.describeTable(table);
+      quoteTable(table, 'postgres');
+      d = await this.withClient(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describeTableWithBases(c, table));
       if (!d) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabel(table)} does not exist`, { table: tableLabel(table) });
       this.described.set(key, d);
     }
     return d;
   }
 
-  private async columnTypes(table: TableRef, names: string[]): Promise<CanonicalType[]> {
+  /** Types (and base type names) of the named columns of a target table. */
+  private async columnTypes(table: TableRef, names: string[]): Promise<{ types: CanonicalType[]; bases: string[] }> {
     const d = await this.targetDescription(table);
-    return names.map((n) => {
-      const c = d.columns.find((x) => x.name === n);
-      if (!c) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `column ${n} is not a column of ${tableLabel(table)}`, { table: tableLabel(table), column: n });
-      return c.type;
-    });
+    const types: CanonicalType[] = [];
+    const bases: string[] = [];
+    for (const n of names) {
+      const i = d.description.columns.findIndex((x) => x.name === n);
+      if (i < 0) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `column ${n} is not a column of ${tableLabel(table)}`, { table: tableLabel(table), column: n });
+      types.push(d.description.columns[i]!.type);
+      bases.push(d.bases[i]!);
+    }
+    return { types, bases };
   }
 
   async listTables(schema?: string) {
@@ -138,14 +144,14 @@ class PostgresConnection implements DataConnection {
     quoteTable(table, 'postgres');
     const names = columns.map((c) => c.name);
     if (options.mode === 'upsert') checkWriteKeys(names, options.keyColumns, label);
-    const types = await this.columnTypes(table, names);
-    return writePostgres(this.pool, this.settings, table, names, types, rows, options);
+    const { types, bases } = await this.columnTypes(table, names);
+    return writePostgres(this.pool, this.settings, table, names, types, bases, rows, options);
   }
 
   async deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number> {
     const label = tableLabel(table);
     if (after.length !== 0 && after.length !== keyColumns.length) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `'after' has ${after.length} values for ${keyColumns.length} key columns`, { table: label });
-    const types = await this.columnTypes(table, keyColumns);
+    const { types } = await this.columnTypes(table, keyColumns);
     const params = after.map((v, i) => pgToText(types[i]!)(v));
     const where = after.length ? ` WHERE ${keysetAfter('postgres', keyColumns.map((k) => quoteIdent(k, 'postgres')), params.map((_, i) => `$${i + 1}`))}` : '';
     return this.withClient(`cannot delete from ${label}`, label, async (c) => {

@@ -56,7 +56,7 @@ export class BinaryWriter {
   /** A length-prefixed field holding `s` as UTF-8. */
   text(s: string): void {
     this.ensure(4 + s.length * 3);
-    const n = this.buf.utf8Write(s, this.pos + 4);
+    const n = this.buf.write(s, this.pos + 4);
     this.buf.writeInt32BE(n, this.pos);
     this.pos += 4 + n;
   }
@@ -258,7 +258,7 @@ const text: BinaryEncoder = (w, v) => w.text(textOf(v));
 const jsonb: BinaryEncoder = (w, v) => {
   const s = JSON.stringify(v);
   w.ensure(5 + s.length * 3);
-  const n = w.buf.utf8Write(s, w.pos + 5);
+  const n = w.buf.write(s, w.pos + 5);
   w.buf.writeInt32BE(n + 1, w.pos);
   w.buf[w.pos + 4] = 1;
   w.pos += 5 + n;
@@ -334,7 +334,7 @@ function parseDateTime(v: unknown, withTime: boolean): Parsed {
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   if (day > (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!)) throw new BadValue(`${describeValue(v)} is not a date`);
   const days = civilDays(y, month, day) - PG_EPOCH_DAYS;
-  let i = dash + 6;
+  const i = dash + 6;
   if (i === s.length) return { days, seconds: 0, micros: 0, offset: 0 };
   if (!withTime || (s[i] !== ' ' && s[i] !== 'T')) throw new BadValue(`${describeValue(v)} is not a ${withTime ? 'timestamp' : 'date'}`);
   const t = parseTime(s, i + 1, v);

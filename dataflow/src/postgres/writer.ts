@@ -6,10 +6,11 @@ import { quoteIdent, quoteTable } from '../identifiers';
 import { tableLabel, type CanonicalType, type TableRef } from '../types/canonical-type';
 import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
+import { BINARY_BASE_TYPES, type BinaryEncoder, BinaryWriter, binaryEncoder, COPY_BINARY_HEADER } from './copy-binary';
 import { copyEncoder, type ToText } from './copy-text';
 import { connectPg, type PgSettings } from './pool';
 
-/** COPY data is sent in pieces of about this many characters; the stream's buffer holds a few. */
+/** COPY data is sent in pieces of about this many characters (text) or bytes (binary); the stream's buffer holds a few. */
 const CHUNK_CHARS = 256 * 1024;
 const STREAM_BUFFER_BYTES = 1024 * 1024;
 
@@ -44,35 +45,35 @@ function pgWriteError(err: unknown, label: string, rowOffset: number): DataflowE
   });
 }
 
+/** Where an encoder stopped, so a BadValue can name the row and column. */
+interface Cursor {
+  row: number;
+  column: number;
+}
+
 /**
- * Streams rows as COPY text into `copySql`, CHUNK_CHARS at a time, waiting for the socket when
- * the stream's buffer is full so memory stays bounded whatever the batch size.
+ * Runs one COPY ... FROM STDIN, feeding it what `produce` pushes; a push waits for the socket
+ * when the stream's buffer is full, so memory stays bounded whatever the batch size.
  */
-async function copyRows(client: PoolClient, copySql: string, encoders: ToText[], names: string[], rows: unknown[][], label: string, signal?: AbortSignal): Promise<void> {
+async function streamCopy(
+  client: PoolClient,
+  copySql: string,
+  names: string[],
+  rows: unknown[][],
+  label: string,
+  produce: (push: (chunk: string | Buffer) => Promise<void>, at: Cursor) => void | Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
   const stream = client.query(copyFrom(copySql, { highWaterMark: STREAM_BUFFER_BYTES }));
   const finished = once(stream, 'finish');
   finished.catch(() => undefined);
-  const n = encoders.length;
-  let out = '';
-  let r = 0;
-  let i = 0;
+  const at: Cursor = { row: 0, column: 0 };
+  const push = async (chunk: string | Buffer) => {
+    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+    if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), finished]);
+  };
   try {
-    for (; r < rows.length; r++) {
-      const row = rows[r];
-      if (!Array.isArray(row) || row.length !== n) throw new BadValue(`row has ${Array.isArray(row) ? row.length : 'no'} values, expected ${n}`);
-      for (i = 0; i < n; i++) {
-        const v = row[i];
-        out += v === null || v === undefined ? '\\N' : encoders[i]!(v);
-        out += i === n - 1 ? '\n' : '\t';
-      }
-      if (out.length >= CHUNK_CHARS) {
-        if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
-        const ok = stream.write(out);
-        out = '';
-        if (!ok) await Promise.race([once(stream, 'drain'), finished]);
-      }
-    }
-    if (out) stream.write(out);
+    await produce(push, at);
     stream.end();
     await finished;
   } catch (err) {
@@ -83,11 +84,82 @@ async function copyRows(client: PoolClient, copySql: string, encoders: ToText[],
       await settled;
     }
     if (err instanceof BadValue) {
-      const column = Array.isArray(rows[r]) && rows[r]!.length === n ? names[i] : undefined;
-      throw new DataflowError(DataflowErrorCode.BAD_VALUE, `cannot write ${label}${column ? `.${column}` : ''} (row ${r + 1}): ${err.message}`, { table: label, ...(column ? { column } : {}), row: r, cause: err });
+      const row = rows[at.row];
+      const column = Array.isArray(row) && row.length === names.length ? names[at.column] : undefined;
+      throw new DataflowError(DataflowErrorCode.BAD_VALUE, `cannot write ${label}${column ? `.${column}` : ''} (row ${at.row + 1}): ${err.message}`, {
+        table: label,
+        ...(column ? { column } : {}),
+        row: at.row,
+        cause: err,
+      });
     }
     throw err;
   }
+}
+
+function checkRow(row: unknown, n: number): asserts row is unknown[] {
+  if (!Array.isArray(row) || row.length !== n) throw new BadValue(`row has ${Array.isArray(row) ? row.length : 'no'} values, expected ${n}`);
+}
+
+/** COPY text format: CHUNK_CHARS of tab-separated, escaped fields at a time. */
+function textRows(encoders: ToText[], rows: unknown[][]) {
+  return async (push: (chunk: string) => Promise<void>, at: Cursor) => {
+    const n = encoders.length;
+    let out = '';
+    for (let r = 0; r < rows.length; r++) {
+      at.row = r;
+      const row = rows[r];
+      checkRow(row, n);
+      for (let i = 0; i < n; i++) {
+        at.column = i;
+        const v = row[i];
+        out += v === null || v === undefined ? '\\N' : encoders[i]!(v);
+        out += i === n - 1 ? '\n' : '\t';
+      }
+      if (out.length >= CHUNK_CHARS) {
+        await push(out);
+        out = '';
+      }
+    }
+    if (out) await push(out);
+  };
+}
+
+/** COPY binary format: header, per row a field count and length-prefixed fields, trailer. */
+function binaryRows(encoders: BinaryEncoder[], rows: unknown[][]) {
+  return async (push: (chunk: Buffer) => Promise<void>, at: Cursor) => {
+    const n = encoders.length;
+    const w = new BinaryWriter(CHUNK_CHARS + 64 * 1024);
+    await push(COPY_BINARY_HEADER);
+    for (let r = 0; r < rows.length; r++) {
+      at.row = r;
+      const row = rows[r];
+      checkRow(row, n);
+      w.int16(n);
+      for (let i = 0; i < n; i++) {
+        at.column = i;
+        const v = row[i];
+        if (v === null || v === undefined) w.int32(-1);
+        else encoders[i]!(w, v);
+      }
+      if (w.pos >= CHUNK_CHARS) await push(w.take());
+    }
+    w.ensure(2);
+    w.buf.writeInt16BE(-1, w.pos);
+    w.pos += 2;
+    await push(w.take());
+  };
+}
+
+/**
+ * The COPY for these columns: binary when every target column's base type has a binary encoder
+ * (the common case: numbers, text, dates, json, uuid, enums), text otherwise.
+ */
+function copyPlan(target: string, cols: string, types: CanonicalType[], bases: string[], names: string[], rows: unknown[][]) {
+  if (bases.every((b) => BINARY_BASE_TYPES.has(b))) {
+    return { sql: `COPY ${target} (${cols}) FROM STDIN (FORMAT binary)`, produce: binaryRows(bases.map(binaryEncoder), rows) as Parameters<typeof streamCopy>[5] };
+  }
+  return { sql: `COPY ${target} (${cols}) FROM STDIN`, produce: textRows(types.map(copyEncoder), rows) as Parameters<typeof streamCopy>[5] };
 }
 
 /**
@@ -101,6 +173,7 @@ export async function writePostgres(
   table: TableRef,
   names: string[],
   types: CanonicalType[],
+  bases: string[],
   rows: unknown[][],
   options: WriteOptions,
 ): Promise<{ written: number }> {
@@ -109,7 +182,6 @@ export async function writePostgres(
   if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
   const q = (n: string) => quoteIdent(n, 'postgres');
   const cols = names.map(q).join(', ');
-  const encoders = types.map(copyEncoder);
   const client = await connectPg(pool, settings);
   let broken = false;
   const onAbort = () => {
@@ -120,7 +192,8 @@ export async function writePostgres(
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (options.mode === 'insert') {
-      await copyRows(client, `COPY ${quoteTable(table, 'postgres')} (${cols}) FROM STDIN`, encoders, names, rows, label, options.signal);
+      const plan = copyPlan(quoteTable(table, 'postgres'), cols, types, bases, names, rows);
+      await streamCopy(client, plan.sql, names, rows, label, plan.produce, options.signal);
       return { written: rows.length };
     }
     const keys = options.keyColumns.map(q);
@@ -130,7 +203,8 @@ export async function writePostgres(
     try {
       // Same column types as the target (domains and enums included), no constraints.
       await client.query(`CREATE TEMPORARY TABLE ${stage} ON COMMIT DROP AS SELECT ${cols} FROM ${quoteTable(table, 'postgres')} WITH NO DATA`);
-      await copyRows(client, `COPY ${stage} (${cols}) FROM STDIN`, encoders, names, rows, label, options.signal);
+      const plan = copyPlan(stage, cols, types, bases, names, rows);
+      await streamCopy(client, plan.sql, names, rows, label, plan.produce, options.signal);
       const action = rest.length ? `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
       await client.query(
         `INSERT INTO ${quoteTable(table, 'postgres')} (${cols}) SELECT DISTINCT ON (${keys.join(', ')}) ${cols} FROM ${stage} ORDER BY ${keys.join(', ')}, ctid DESC ON CONFLICT (${keys.join(', ')}) ${action}`,

@@ -11,7 +11,7 @@ import { testServices, throwawayPostgresDatabase } from '@vansales/infra';
 import { createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
 import type { DataConnectionConfig } from '@vansales/dataflow';
 import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
-import { createGateway, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
+import { createGateway, createLogger, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
 import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 import { newBufferKeySpec } from '@vansales/buffer';
 
@@ -27,6 +27,8 @@ export class LogCapture {
         done();
       },
     });
+    // The gateway logs through its own logger config (redaction, serializers), as in production.
+    if (name === 'gateway') return createLogger('debug', name, sink) as unknown as pino.Logger;
     return pino({ name, level: 'debug', redact: { paths: ['password', '*.password', 'apiKey', '*.apiKey', 'req.headers.authorization'], censor: '[redacted]' } }, sink);
   }
 }

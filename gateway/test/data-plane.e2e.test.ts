@@ -288,6 +288,88 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     expect(failureText(tampered)).toMatch(/tamper/i);
   });
 
+  it('leaves a destination that fails mid-load consistent, names table and column, and resumes after the fix', async () => {
+    const site = await connector('failing-site');
+    const pg = await pgDatabase();
+    const reader = await sakilaReader();
+    const agent = platform.startAgent({
+      apiKey: site.apiKey,
+      databases: { sakila: { ...mariaConfig('sakila'), ...reader }, dw: pgConfig(pg.url, pg.name) },
+      policyFile: policy('failing-policy', { writableTables: [{ database: 'dw', table: '*' }] }),
+    });
+    await agent.welcomed;
+    // The destination exists with a title column too short for some titles (the longest is 27 characters).
+    const { Client } = await import('pg');
+    const admin = new Client({ connectionString: pg.url });
+    await admin.connect();
+    await admin.query('CREATE TABLE film_short (film_id integer PRIMARY KEY, title varchar(20) NOT NULL)');
+    const extracted = await run<DataExtractOutputT>('extractStepWorkflow', {
+      tenantId,
+      source: { placement: 'connector', connectorId: site.id, database: 'sakila' },
+      table: { name: 'film' },
+      columns: ['film_id', 'title'],
+      chunkRows: 100,
+    } satisfies ExtractStepInput);
+    expect(extracted.chunkCount).toBe(10);
+    const load: LoadStepInput = { tenantId, destination: { placement: 'connector', connectorId: site.id, database: 'dw' }, table: { name: 'film_short' }, keyColumns: ['film_id'], objectId: extracted.objectId };
+    const failed = await run('loadStepWorkflow', load).catch((e: unknown) => e);
+    const text = failureText(failed);
+    expect(text).toContain('WriteFailed');
+    expect(text).toContain('film_short');
+    expect(text).toContain('title');
+    // Each chunk is one transaction: what is there is whole chunks, never a part of one.
+    const partial = Number((await admin.query('SELECT count(*) AS n FROM film_short')).rows[0].n);
+    expect(partial % 100).toBe(0);
+    expect(partial).toBeLessThan(1000);
+    // The site widens the column; the same object loads completely (upserts: no duplicates).
+    await admin.query('ALTER TABLE film_short ALTER COLUMN title TYPE varchar(64)');
+    const loaded = await run<DataLoadOutputT>('loadStepWorkflow', load);
+    expect(loaded.rowCount).toBe(1000);
+    expect(Number((await admin.query('SELECT count(*) AS n, count(DISTINCT film_id) AS d FROM film_short')).rows[0].d)).toBe(1000);
+    expect(Number((await admin.query('SELECT count(*) AS n FROM film_short')).rows[0].n)).toBe(1000);
+    await admin.end();
+  });
+
+  it('names table and column of a type that cannot be mapped', async () => {
+    const site = await connector('geo-site');
+    const source = await mariaDatabase();
+    const pg = await pgDatabase();
+    const conn = await createConnection({ ...services.mariadb, database: source });
+    await conn.query('CREATE TABLE places (id INT PRIMARY KEY, name VARCHAR(20), location POINT)');
+    await conn.query("INSERT INTO places VALUES (1, 'here', POINT(1, 2))");
+    await conn.end();
+    const agent = platform.startAgent({
+      apiKey: site.apiKey,
+      databases: { geo: mariaConfig(source), dw: pgConfig(pg.url, pg.name) },
+      policyFile: policy('geo-policy', { writableTables: [{ database: 'dw', table: '*' }] }),
+    });
+    await agent.welcomed;
+    const err = await run('dataSyncWorkflow', {
+      tenantId,
+      source: { placement: 'connector', connectorId: site.id, database: 'geo' },
+      destination: { placement: 'connector', connectorId: site.id, database: 'dw' },
+      tables: [{ source: { name: 'places' } }],
+    } satisfies DataSyncInput).catch((e: unknown) => e);
+    const text = failureText(err);
+    expect(text).toContain('UnmappableType');
+    expect(text).toContain('places');
+    expect(text).toContain('location');
+  });
+
+  it('refuses free-form SQL on a database whose columns the site protects', async () => {
+    const site = await connector('guarded-site');
+    const reader = await sakilaReader();
+    const agent = platform.startAgent({
+      apiKey: site.apiKey,
+      databases: { sakila: { ...mariaConfig('sakila'), ...reader } },
+      policyFile: policy('guarded-policy', { columns: [{ database: 'sakila', table: 'customer', column: 'email', action: 'mask' }] }),
+    });
+    await agent.welcomed;
+    const res = await platform.api<{ error: { message: string } }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: site.id, database: 'sakila', sql: 'SELECT email FROM customer LIMIT 1' });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(JSON.stringify(res.body)).toContain('PolicyRefused');
+  });
+
   it('extracts and loads cloud-side for databases the cloud reaches', async () => {
     const cloudSource = await pgDatabase();
     const cloudTarget = await pgDatabase();

@@ -145,7 +145,9 @@ function floatNumber(v: unknown): number {
 
 const float4: BinaryEncoder = (w, v) => {
   const n = floatNumber(v);
-  if (Number.isFinite(n) && Math.abs(n) > 3.4028234663852886e38) throw new BadValue(`${n} is out of range for a real`);
+  // As float4in: a finite value that overflows or underflows single precision is an error, not inf/0.
+  const f = Math.fround(n);
+  if (Number.isFinite(n) && (!Number.isFinite(f) || (f === 0 && n !== 0))) throw new BadValue(`${n} is out of range for a real`);
   w.ensure(8);
   w.buf.writeInt32BE(4, w.pos);
   w.buf.writeFloatBE(n, w.pos + 4);

@@ -84,12 +84,12 @@ async function rssWhile<T>(fn: () => Promise<T>): Promise<{ value: T; rssPeakMb:
 }
 
 // ---------------------------------------------------------------------------------------------
-// 1. The source table.
+// The source table.
 
 /**
- * Ten columns of the usual kinds, values computed from the sequence number (signed: the
- * sequence engine's is unsigned and `n * k - c` would overflow) so every run (and
- * every machine) has the same data. The double is a multiple of 1/64, exactly representable, so
+ * Ten columns of the usual kinds, values computed from the sequence number so every run (and
+ * every machine) has the same data; the number is cast to signed first, as the sequence
+ * engine's is unsigned and `n * k - c` would overflow. The double is a multiple of 1/64, exactly representable, so
  * its text form is the same on both engines and checksums compare. Some NULLs, some quotes,
  * commas and a non-ASCII letter in the text, so CSV and escaping paths are exercised.
  */
@@ -217,7 +217,7 @@ async function sameChecksum(path: string, source: () => Promise<DataConnection>,
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3. pgloader (the peer).
+// pgloader (the peer).
 
 interface ProcessResult {
   seconds: number;
@@ -278,7 +278,7 @@ async function runPgloader(work: string, want: Tally): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 4. psql \copy (the floor).
+// psql \copy (the floor).
 
 /** A CSV field as PostgreSQL's CSV format reads it: NULL unquoted and empty, text always quoted. */
 function csvField(v: unknown): string {
@@ -338,7 +338,7 @@ async function runCopyFloor(work: string, want: Tally): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 2 and 5. Our path: gateway, cloud worker and agent in this process, on the test services.
+// Our paths: gateway, cloud worker and agent in this process, on the test services.
 
 interface Platform {
   tenantId: string;
@@ -355,7 +355,7 @@ async function startPlatform(work: string, databases: { dst: string; load: strin
   const tenantId = `bench-${suffix}`;
   const metadata = await freshDatabase('vsc_bench_meta');
   const dir = mkdtempSync(join(work, 'platform-'));
-  // The cloud reaches the warehouse directly (step 5 extracts from it); the file is the
+  // The cloud reaches the warehouse directly (cloud-to-site extracts from it); the file is the
   // operator's, 0600, as in production.
   const cloudDatabasesFile = join(dir, 'cloud-databases.json');
   writeFileSync(cloudDatabasesFile, JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) } } }), { mode: 0o600 });
@@ -476,7 +476,10 @@ async function resultWatched(platform: Platform, handle: WorkflowHandle, label: 
         if (attempt <= 1) continue;
         const why = await failureText(platform.dataConverter, a.lastFailure);
         const key = `${a.activityId}:${attempt}`;
-        if (!seen.has(key)) (seen.add(key), log(`${label}: ${a.activityType?.name} attempt ${attempt - 1} failed: ${why}`));
+        if (!seen.has(key)) {
+          seen.add(key);
+          log(`${label}: ${a.activityType?.name} attempt ${attempt - 1} failed: ${why}`);
+        }
         if (attempt >= MAX_ATTEMPTS) {
           await handle.terminate(`benchmark: ${a.activityType?.name} failed ${attempt - 1} times`).catch(() => undefined);
           throw new Error(`${label}: ${a.activityType?.name} failed ${attempt - 1} times; last failure: ${why}`);
@@ -600,8 +603,8 @@ async function main(): Promise<void> {
     const seconds: Partial<Record<PathName, number>> = {};
 
     if (runs('vsc-agent') || runs('cloud-to-site')) {
-      // The transfer's destination doubles as the cloud's warehouse for step 5, so that one
-      // reads the very rows step 2 wrote.
+      // The transfer's destination doubles as the cloud's warehouse for cloud-to-site, which
+      // so reads the very rows vsc-agent wrote.
       const dst = await freshDatabase('vsc_bench_dst');
       cleanups.push(dst.drop);
       const load = `vsc_bench_load_${randomBytes(4).toString('hex')}`;
@@ -615,7 +618,7 @@ async function main(): Promise<void> {
       });
       const platform = await startPlatform(work, { dst: dst.name, load, warehouse: dst.name });
       cleanups.push(() => platform.close());
-      // Step 5 needs the rows step 2 puts in the warehouse, so step 2 always runs with it.
+      // cloud-to-site needs the rows vsc-agent puts in the warehouse, so that one always runs with it.
       seconds['vsc-agent'] = await runOurs(platform, dst.name, want);
       if (runs('cloud-to-site')) await runCloudToSite(platform, load, want);
     }

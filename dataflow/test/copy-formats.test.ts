@@ -24,7 +24,7 @@ const ROWS: unknown[][] = [
     'y', 'z', 'z', { $binary: 'AA==' }, 'infinity', '10:00:00.1234565', '10:00:00.5', 'infinity', '2024-02-29 12:00:00', '2022-01-01T12:00:00+02:00',
     '00000000-0000-0000-0000-000000000000', [], {}, 'ok', 42],
   [5, false, 1, 1, 9007199254740993n.toString(), 0, -1e-300, '1e21', '0.5',
-    'w'.repeat(100_000), 'v', 'v', { $binary: Buffer.alloc(70_000, 7).toString('base64') }, '2000-01-01', '00:00:00.000001', '00:00:00', '2000-01-01 00:00:00', '1900-02-28 23:00:00', '2262-04-11T23:47:16.854775Z',
+    'w'.repeat(100_000), 'v', 'v', { $binary: Buffer.alloc(70_000, 7).toString('base64') }, '2000-01-01', '00:00:00.000001', '00:00:00', '200000-06-15 12:00:00.5', '1900-02-28 23:00:00', '2262-04-11T23:47:16.854775Z',
     'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', { big: 12345678901234 }, 'str', "it's", 7],
 ];
 
@@ -71,7 +71,7 @@ describe('COPY binary and text formats give the same rows', () => {
     expect(byId(3)[col('dt')]).toBe('0044-03-15 BC');
     expect(byId(3)[col('ts')]).toBe('0044-03-15 10:00:00.25 BC');
     expect(byId(4)[col('tstz')]).toBe('2022-01-01T10:00:00Z');
-    expect(byId(4)[col('tm')]).toBe('10:00:00.123457');
+    expect(byId(4)[col('tm')]).toBe('10:00:00.123456'); // PostgreSQL rounds the 7th digit as a double
     expect(byId(1)[col('ts0')]).toBe('2000-01-01 00:00:01');
     expect(byId(2)[col('tm0')]).toBe('24:00:00');
     expect(byId(5)[col('n')]).toBe('1000000000000000000000');

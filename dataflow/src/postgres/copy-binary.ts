@@ -55,10 +55,27 @@ export class BinaryWriter {
 
   /** A length-prefixed field holding `s` as UTF-8. */
   text(s: string): void {
-    this.ensure(4 + s.length * 3);
-    const n = this.buf.write(s, this.pos + 4);
-    this.buf.writeInt32BE(n, this.pos);
-    this.pos += 4 + n;
+    const len = s.length;
+    this.ensure(4 + len * 3);
+    const buf = this.buf;
+    const start = this.pos + 4;
+    // Short ASCII strings: copying code units beats the native UTF-8 encoder's call overhead.
+    if (len < 48) {
+      let k = 0;
+      for (; k < len; k++) {
+        const c = s.charCodeAt(k);
+        if (c > 0x7f) break;
+        buf[start + k] = c;
+      }
+      if (k === len) {
+        buf.writeInt32BE(len, this.pos);
+        this.pos = start + len;
+        return;
+      }
+    }
+    const n = buf.write(s, start);
+    buf.writeInt32BE(n, this.pos);
+    this.pos = start + n;
   }
 
   bytes(b: Buffer): void {
@@ -179,6 +196,9 @@ const NUMERIC_NAN = 0xc000;
 const NUMERIC_PINF = 0xd000;
 const NUMERIC_NINF = 0xf000;
 
+/** Base-10000 digits of the numeric being encoded (reused: numerics are encoded one at a time). */
+let numericDigits = new Int16Array(64);
+
 /**
  * numeric_send's layout: ndigits, weight (of the first base-10000 digit), sign, display scale,
  * then the base-10000 digits. The column's precision and scale are applied by the server.
@@ -200,51 +220,79 @@ const numeric: BinaryEncoder = (w, v) => {
     w.pos += 12;
     return;
   }
-  if (/[eE]/.test(s)) s = normaliseDecimal(s);
+  if (s.indexOf('e') >= 0 || s.indexOf('E') >= 0) s = normaliseDecimal(s);
+  const len = s.length;
   let i = 0;
   let sign = NUMERIC_POS;
-  if (s.charCodeAt(0) === 45 /* - */) {
+  const first = s.charCodeAt(0);
+  if (first === 45 /* - */) {
     sign = NUMERIC_NEG;
     i = 1;
-  } else if (s.charCodeAt(0) === 43 /* + */) i = 1;
-  const dot = s.indexOf('.', i);
-  const intEnd = dot < 0 ? s.length : dot;
-  // Validate while locating the digits: only digits around at most one point.
-  for (let k = i; k < s.length; k++) {
+  } else if (first === 43 /* + */) i = 1;
+  let dot = -1;
+  for (let k = i; k < len; k++) {
     const c = s.charCodeAt(k);
-    if ((c < 48 || c > 57) && k !== dot) throw new BadValue(`${describeValue(v)} is not a decimal number`);
+    if (c === 46 && dot < 0) dot = k;
+    else if (c < 48 || c > 57) throw new BadValue(`${describeValue(v)} is not a decimal number`);
   }
-  if (intEnd - i === 0 && (dot < 0 || dot === s.length - 1)) throw new BadValue(`${describeValue(v)} is not a decimal number`);
-  while (i < intEnd - 1 && s.charCodeAt(i) === 48) i++;
-  const intDigits = s.slice(i, intEnd);
-  const fracDigits = dot < 0 ? '' : s.slice(dot + 1);
-  const dscale = fracDigits.length;
-  const intPadded = '0'.repeat((4 - (intDigits.length % 4)) % 4) + intDigits;
-  const fracPadded = fracDigits + '0'.repeat((4 - (fracDigits.length % 4)) % 4);
-  const all = intPadded + fracPadded;
-  const digits: number[] = [];
-  for (let k = 0; k < all.length; k += 4) digits.push(Number(all.slice(k, k + 4)));
-  let weight = intPadded.length / 4 - 1;
-  let start = 0;
-  let end = digits.length;
-  while (start < end && digits[start] === 0) {
-    start++;
+  const intEnd = dot < 0 ? len : dot;
+  if (intEnd === i && (dot < 0 || dot === len - 1)) throw new BadValue(`${describeValue(v)} is not a decimal number`);
+  while (i < intEnd && s.charCodeAt(i) === 48) i++;
+  const intLen = intEnd - i;
+  const fracStart = dot < 0 ? len : dot + 1;
+  const dscale = len - fracStart;
+  // Integer digits right-aligned in groups of 4, fraction digits left-aligned.
+  const intGroups = Math.ceil(intLen / 4);
+  const total = intGroups + Math.ceil(dscale / 4);
+  if (numericDigits.length < total) numericDigits = new Int16Array(total * 2);
+  const d = numericDigits;
+  let g = 0;
+  let acc = 0;
+  let inGroup = intLen - (intGroups - 1) * 4;
+  for (let k = i; k < intEnd; k++) {
+    acc = acc * 10 + (s.charCodeAt(k) - 48);
+    if (--inGroup === 0) {
+      d[g++] = acc;
+      acc = 0;
+      inGroup = 4;
+    }
+  }
+  inGroup = 4;
+  for (let k = fracStart; k < len; k++) {
+    acc = acc * 10 + (s.charCodeAt(k) - 48);
+    if (--inGroup === 0) {
+      d[g++] = acc;
+      acc = 0;
+      inGroup = 4;
+    }
+  }
+  if (inGroup !== 4) {
+    while (inGroup-- > 0) acc *= 10;
+    d[g++] = acc;
+  }
+  let weight = intGroups - 1;
+  let from = 0;
+  let to = g;
+  while (from < to && d[from] === 0) {
+    from++;
     weight--;
   }
-  while (end > start && digits[end - 1] === 0) end--;
-  const n = end - start;
+  while (to > from && d[to - 1] === 0) to--;
+  const n = to - from;
   if (n === 0) {
     weight = 0;
     sign = NUMERIC_POS;
   }
   w.ensure(12 + n * 2);
-  w.buf.writeInt32BE(8 + n * 2, w.pos);
-  w.buf.writeInt16BE(n, w.pos + 4);
-  w.buf.writeInt16BE(weight, w.pos + 6);
-  w.buf.writeUInt16BE(sign, w.pos + 8);
-  w.buf.writeInt16BE(dscale, w.pos + 10);
-  let p = w.pos + 12;
-  for (let k = start; k < end; k++, p += 2) w.buf.writeInt16BE(digits[k]!, p);
+  const buf = w.buf;
+  let p = w.pos;
+  buf.writeInt32BE(8 + n * 2, p);
+  buf.writeInt16BE(n, p + 4);
+  buf.writeInt16BE(weight, p + 6);
+  buf.writeUInt16BE(sign, p + 8);
+  buf.writeInt16BE(dscale, p + 10);
+  p += 12;
+  for (let k = from; k < to; k++, p += 2) buf.writeInt16BE(d[k]!, p);
   w.pos = p;
 };
 
@@ -295,15 +343,17 @@ function civilDays(y: number, m: number, d: number): number {
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-interface Parsed {
-  /** Days after 2000-01-01. */
-  days: number;
-  /** Seconds into the day, and microseconds. */
-  seconds: number;
-  micros: number;
-  /** Seconds east of UTC given with the value (0 when none). */
-  offset: number;
-}
+/*
+ * The parsers below leave their result in these (no object per value: this runs for every
+ * date and timestamp of a batch).
+ */
+/** Days after 2000-01-01. */
+let parsedDays = 0;
+/** Seconds into the day and microseconds. */
+let parsedSeconds = 0;
+let parsedMicros = 0;
+/** Seconds east of UTC given with the value (0 when none). */
+let parsedOffset = 0;
 
 function digitsAt(s: string, start: number, count: number): number {
   let n = 0;
@@ -319,50 +369,54 @@ function digitsAt(s: string, start: number, count: number): number {
  * Canonical dates and timestamps: 'YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS[.ffffff]', a 'T' instead of
  * the space, then 'Z' or '+HH[:MM]', and ' BC'. Anything else is refused rather than guessed.
  */
-function parseDateTime(v: unknown, withTime: boolean): Parsed {
+function parseDateTime(v: unknown, withTime: boolean): void {
   if (typeof v !== 'string') throw new BadValue(`${describeValue(v)} is not a date/time string`);
   let s = v;
   let bc = false;
-  if (s.endsWith(' BC')) {
+  if (s.charCodeAt(s.length - 1) === 67 /* C */ && s.endsWith(' BC')) {
     bc = true;
     s = s.slice(0, -3);
   }
-  const dash = s.indexOf('-', 1);
+  const dash = s.charCodeAt(4) === 45 ? 4 : s.indexOf('-', 1);
   const year = digitsAt(s, 0, dash);
   const month = digitsAt(s, dash + 1, 2);
   const day = digitsAt(s, dash + 4, 2);
-  if (dash < 4 || year < 0 || s[dash + 3] !== '-' || month < 1 || month > 12 || day < 1) throw new BadValue(`${describeValue(v)} is not a date`);
+  if (dash < 4 || year < 0 || s.charCodeAt(dash + 3) !== 45 || month < 1 || month > 12 || day < 1) throw new BadValue(`${describeValue(v)} is not a date`);
   const y = bc ? 1 - year : year;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  if (day > (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!)) throw new BadValue(`${describeValue(v)} is not a date`);
-  const days = civilDays(y, month, day) - PG_EPOCH_DAYS;
+  if (day > 28 && day > (month === 2 ? ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28) : MONTH_DAYS[month - 1]!)) throw new BadValue(`${describeValue(v)} is not a date`);
+  parsedDays = civilDays(y, month, day) - PG_EPOCH_DAYS;
   const i = dash + 6;
-  if (i === s.length) return { days, seconds: 0, micros: 0, offset: 0 };
-  if (!withTime || (s[i] !== ' ' && s[i] !== 'T')) throw new BadValue(`${describeValue(v)} is not a ${withTime ? 'timestamp' : 'date'}`);
-  const t = parseTime(s, i + 1, v);
-  return { days, ...t };
+  if (i === s.length) {
+    parsedSeconds = 0;
+    parsedMicros = 0;
+    parsedOffset = 0;
+    return;
+  }
+  const sep = s.charCodeAt(i);
+  if (!withTime || (sep !== 32 && sep !== 84)) throw new BadValue(`${describeValue(v)} is not a ${withTime ? 'timestamp' : 'date'}`);
+  parseTime(s, i + 1, v);
 }
 
-function parseTime(s: string, i: number, original: unknown): Omit<Parsed, 'days'> {
+function parseTime(s: string, i: number, original: unknown): void {
   const h = digitsAt(s, i, 2);
   const mi = digitsAt(s, i + 3, 2);
   const sec = digitsAt(s, i + 6, 2);
-  if (h < 0 || mi < 0 || sec < 0 || s[i + 2] !== ':' || s[i + 5] !== ':' || h > 24 || mi > 59 || sec > 59 || (h === 24 && (mi > 0 || sec > 0))) {
+  if (h < 0 || mi < 0 || sec < 0 || s.charCodeAt(i + 2) !== 58 || s.charCodeAt(i + 5) !== 58 || h > 24 || mi > 59 || sec > 59 || (h === 24 && (mi > 0 || sec > 0))) {
     throw new BadValue(`${describeValue(original)} is not a time`);
   }
   let k = i + 8;
   let micros = 0;
-  if (s[k] === '.') {
-    k++;
-    let scale = 100_000;
-    let digits = 0;
-    while (k < s.length && s.charCodeAt(k) >= 48 && s.charCodeAt(k) <= 57) {
-      // Beyond microseconds PostgreSQL rounds; so does this.
-      if (digits < 6) micros += (s.charCodeAt(k) - 48) * scale;
-      else if (digits === 6 && s.charCodeAt(k) >= 53) micros += 1;
-      scale /= 10;
-      digits++;
-      k++;
+  if (s.charCodeAt(k) === 46 /* . */) {
+    const from = ++k;
+    while (k < s.length && s.charCodeAt(k) >= 48 && s.charCodeAt(k) <= 57) k++;
+    if (k - from <= 6) {
+      let scale = 100_000;
+      for (let j = from; j < k; j++, scale /= 10) micros += (s.charCodeAt(j) - 48) * scale;
+    } else {
+      // Beyond microseconds PostgreSQL reads the fraction as a double and rounds it with rint.
+      const x = Number(`0.${s.slice(from, k)}`) * 1_000_000;
+      const r = Math.round(x);
+      micros = r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
     }
   }
   let offset = 0;
@@ -376,17 +430,24 @@ function parseTime(s: string, i: number, original: unknown): Omit<Parsed, 'days'
       offset = (c === '-' ? -1 : 1) * (oh * 3600 + om * 60);
     } else throw new BadValue(`${describeValue(original)} is not a time`);
   }
-  return { seconds: h * 3600 + mi * 60 + sec, micros, offset };
+  parsedSeconds = h * 3600 + mi * 60 + sec;
+  parsedMicros = micros;
+  parsedOffset = offset;
 }
 
 /** 'infinity' / '-infinity' as int64 (timestamps) or int32 (dates) extremes. */
 function infinity(v: unknown): 1 | -1 | 0 {
-  return v === 'infinity' ? 1 : v === '-infinity' ? -1 : 0;
+  return typeof v === 'string' && v.length < 10 ? (v === 'infinity' ? 1 : v === '-infinity' ? -1 : 0) : 0;
 }
 
 const date: BinaryEncoder = (w, v) => {
   const inf = infinity(v);
-  const days = inf ? (inf > 0 ? 2147483647 : -2147483648) : parseDateTime(v, false).days;
+  let days: number;
+  if (inf) days = inf > 0 ? 2147483647 : -2147483648;
+  else {
+    parseDateTime(v, false);
+    days = parsedDays;
+  }
   w.ensure(8);
   w.buf.writeInt32BE(4, w.pos);
   w.buf.writeInt32BE(days, w.pos + 4);
@@ -397,20 +458,20 @@ function timestamp(withTimeZone: boolean): BinaryEncoder {
   return (w, v) => {
     const inf = infinity(v);
     if (inf) return w.bigint64Field(inf > 0 ? INT64_MAX : INT64_MIN);
-    const p = parseDateTime(v, true);
+    parseDateTime(v, true);
     // A wall-clock column ignores an offset (as PostgreSQL's text input does); an instant applies it.
-    const seconds = p.days * 86_400 + p.seconds - (withTimeZone ? p.offset : 0);
+    const seconds = parsedDays * 86_400 + parsedSeconds - (withTimeZone ? parsedOffset : 0);
     // Exact as a double within ±285 years of 2000; beyond that, BigInt.
-    if (Math.abs(seconds) < 9_000_000_000) return w.int64Field(seconds * 1_000_000 + p.micros);
-    w.bigint64Field(BigInt(seconds) * 1_000_000n + BigInt(p.micros));
+    if (Math.abs(seconds) < 9_000_000_000) return w.int64Field(seconds * 1_000_000 + parsedMicros);
+    w.bigint64Field(BigInt(seconds) * 1_000_000n + BigInt(parsedMicros));
   };
 }
 
 const time: BinaryEncoder = (w, v) => {
   if (typeof v !== 'string') throw new BadValue(`${describeValue(v)} is not a time string`);
-  const t = parseTime(v, 0, v);
-  if (t.offset !== 0) throw new BadValue(`${describeValue(v)} has a time zone offset; the column is time without time zone`);
-  w.int64Field(t.seconds * 1_000_000 + t.micros);
+  parseTime(v, 0, v);
+  if (parsedOffset !== 0 || /[Z+-]/.test(v)) throw new BadValue(`${describeValue(v)} has a time zone offset; the column is time without time zone`);
+  w.int64Field(parsedSeconds * 1_000_000 + parsedMicros);
 };
 
 /** Encoder for a column of this base type (see BINARY_BASE_TYPES). */

@@ -113,7 +113,14 @@ export const bufferRoutes: FastifyPluginAsync<{ buffer: DataBuffer; tokenSecret:
       },
     },
     async (req) => {
-      const m = await buffer.commit(claimsOf(req).tenantId, req.params.objectId, req.body);
+      const { tenantId } = claimsOf(req);
+      if (req.body.chunkCount === 0) {
+        // An extract that found no rows writes no chunk: its (empty) object is created here.
+        await buffer.createObject(tenantId, { objectId: req.params.objectId }).catch((err: unknown) => {
+          if (!(err instanceof BufferError && err.code === BufferErrorCode.alreadyCommitted)) throw err;
+        });
+      }
+      const m = await buffer.commit(tenantId, req.params.objectId, req.body);
       return {
         objectId: m.objectId,
         rowCount: m.rowCount,

@@ -66,6 +66,8 @@ export interface Platform {
   startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }, options?: { audit?: AuditLog }): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
   /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
   startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };
+  /** VSC_PAYLOAD_KEYS of this platform (histories are encrypted with them). */
+  payloadKeys: string;
   /** Task queue of this platform's cloud activities (extract, load, purge for cloud databases). */
   cloudTaskQueue: string;
   /** Which databases the cloud worker reaches, per tenant (what VSC_CLOUD_DATABASES_FILE says in production). */
@@ -130,6 +132,7 @@ export async function startPlatform(
     adminToken,
     temporal,
     workflowTaskQueue,
+    payloadKeys,
     cloudTaskQueue,
     setCloudDatabases(databases) {
       cloudDatabases = databases;

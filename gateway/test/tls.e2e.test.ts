@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAgentConfig } from '@vansales/connector-agent';
 import { generateApiKey } from '@vansales/protocol';
+import { throwawayPostgresDatabase } from '@vansales/infra';
 import { startPlatform, sakilaDatabase, sakilaReader, type Platform } from './support/harness';
 
 /** A throwaway CA-less self-signed certificate for 127.0.0.1, made with the system's openssl. */
@@ -50,6 +51,36 @@ describe('agent over WSS (real TLS, real services)', () => {
       sql: 'SELECT COUNT(*) AS n FROM film',
     });
     expect(res.body.result?.rows).toEqual([['1000']]);
+  });
+
+  it('moves rows through the buffer over HTTPS with the same trusted CA (extract, then load)', async () => {
+    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'tls-data' })).body;
+    const reader = await sakilaReader();
+    const pg = await throwawayPostgresDatabase('vsc_tls');
+    const u = new URL(pg.url);
+    const dir = mkdtempSync(join(tmpdir(), 'vsc-tls-policy-'));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ writableTables: [{ database: 'dw', table: '*' }] }));
+    const agent = platform.startAgent({
+      apiKey: c.apiKey,
+      tlsCaFile: cert.certFile,
+      policyFile: join(dir, 'policy.json'),
+      databases: {
+        sakila: sakilaDatabase(reader),
+        dw: { dialect: 'postgres', host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: pg.name },
+      },
+    });
+    await agent.welcomed;
+    try {
+      const run = (workflow: string, input: unknown) =>
+        platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId: `${workflow}-${randomBytes(4).toString('hex')}`, args: [input] });
+      const extracted = (await run('extractStepWorkflow', { tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'film' }, chunkRows: 250 })) as { objectId: string; chunkCount: number };
+      expect(extracted.chunkCount).toBe(4);
+      const loaded = (await run('loadStepWorkflow', { tenantId, destination: { placement: 'connector', connectorId: c.id, database: 'dw' }, table: { name: 'film' }, keyColumns: ['film_id'], objectId: extracted.objectId })) as { rowCount: number };
+      expect(loaded.rowCount).toBe(1000);
+    } finally {
+      await agent.close();
+      await pg.drop();
+    }
   });
 
   it('does not connect to a gateway whose certificate it cannot verify, says why, and keeps retrying', async () => {

@@ -10,7 +10,7 @@ const identifier = z
   .string()
   .min(1)
   .max(128)
-  .refine((s) => !/[\u0000-\u001f]/.test(s), 'identifiers may not contain control characters');
+  .refine((s) => ![...s].some((ch) => ch.charCodeAt(0) < 0x20), 'identifiers may not contain control characters');
 
 export const TableName = z.object({ schema: identifier.optional(), name: identifier });
 export type TableName = z.infer<typeof TableName>;

@@ -128,10 +128,11 @@ function integer(bits: 16 | 32 | 64): BinaryEncoder {
   };
   if (bits === 64) {
     return (w, v) => {
-      const n = toNumber(v);
+      let n = toNumber(v);
       if (typeof n === 'number') {
         if (Number.isSafeInteger(n)) return w.int64Field(n);
-        throw new BadValue(`${n} is not exact as a number; give it as a decimal string`);
+        // An integral double past 2^53: its exact value, as the text format would send it.
+        n = BigInt(n);
       }
       if (n < INT64_MIN || n > INT64_MAX) throw new BadValue(`${n} is out of range for a bigint`);
       w.bigint64Field(n);

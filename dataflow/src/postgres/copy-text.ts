@@ -95,6 +95,7 @@ export function pgToText(type: CanonicalType): ToText {
   switch (type.kind) {
     case 'integer':
       if (type.bits === 64 && type.unsigned) return decimalToText;
+      // PostgreSQL's only unsigned type is oid (32 bits): check it against the next wider range.
       return integerToText(type.unsigned ? type.bits * 2 : type.bits);
     case 'year':
       return integerToText(16);

@@ -12,9 +12,8 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { bundleWorkflows } from '@vansales/activities';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
-import { newBufferKeySpec } from '@vansales/buffer';
-import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
-import { services, emit, freshDatabase, percentile, round } from './support';
+import { vansalesDataConverter } from '@vansales/temporal-config';
+import { services, emit, freshDatabase, percentile, platformEnv, round } from './support';
 
 const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 300);
 const PARALLEL = Number(process.env.PARALLEL ?? 1000);
@@ -24,18 +23,8 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
   const db = await freshDatabase('vsc_bench');
   const suffix = randomBytes(3).toString('hex');
-  const env = {
-    VSC_GATEWAY_PORT: '0',
-    VSC_ADMIN_TOKEN: randomBytes(32).toString('base64url'),
-    TEMPORAL_ADDRESS: services.temporalAddress,
-    TEMPORAL_NAMESPACE: services.temporalNamespace,
-    VSC_WORKFLOW_TASK_QUEUE: `workflows-bench-${suffix}`,
-    VSC_CLOUD_TASK_QUEUE: `cloud-bench-${suffix}`,
-    DATABASE_URL: db.url,
-    VSC_PAYLOAD_KEYS: newPayloadKeySpec('bench'),
-    VSC_BUFFER_KEYS: newBufferKeySpec('bench'),
-    VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
-  };
+  const env = platformEnv(suffix, db.url);
+
   const dataConverter = vansalesDataConverter(env.VSC_PAYLOAD_KEYS);
   const silent = pino({ level: 'silent' });
   const gateway = await createGateway(loadGatewayConfig(env), silent as unknown as Logger);

@@ -32,8 +32,8 @@ import { createAgent, parseAgentConfig } from '@vansales/connector-agent';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
 import { ensureAptPackages } from '@vansales/infra';
-import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
-import { emit, freshDatabase, round, rssMb, services } from './support';
+import { vansalesDataConverter } from '@vansales/temporal-config';
+import { emit, freshDatabase, platformEnv, round, rssMb, services } from './support';
 
 const BENCH = 'data-transfer';
 const SOURCE_DATABASE = 'vsc_bench';
@@ -360,22 +360,14 @@ async function startPlatform(work: string, databases: { dst: string; load: strin
   const cloudDatabasesFile = join(dir, 'cloud-databases.json');
   writeFileSync(cloudDatabasesFile, JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) } } }), { mode: 0o600 });
   const env = {
-    VSC_GATEWAY_PORT: '0',
-    VSC_ADMIN_TOKEN: randomBytes(32).toString('base64url'),
-    TEMPORAL_ADDRESS: services.temporalAddress,
-    TEMPORAL_NAMESPACE: services.temporalNamespace,
-    VSC_WORKFLOW_TASK_QUEUE: `workflows-bench-${suffix}`,
-    VSC_CLOUD_TASK_QUEUE: `cloud-bench-${suffix}`,
-    DATABASE_URL: metadata.url,
-    VSC_PAYLOAD_KEYS: newPayloadKeySpec('bench'),
+    ...platformEnv(suffix, metadata.url),
     // The buffer both the gateway (agents' uploads and downloads) and the cloud worker use.
     VSC_BUFFER_STORE: 'local',
     VSC_BUFFER_DIR: join(dir, 'buffer'),
-    VSC_BUFFER_KEYS: `b1:${randomBytes(32).toString('base64')}`,
-    VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
     VSC_CLOUD_DATABASES_FILE: cloudDatabasesFile,
     VSC_LOG_LEVEL: verbose ? 'debug' : 'warn',
   };
+
   const logger = pino({ level: verbose ? 'debug' : 'warn' }, process.stderr);
   const gateway = await createGateway(loadGatewayConfig(env), logger as unknown as Logger);
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { newBufferKeySpec } from '@vansales/buffer';
+import { newPayloadKeySpec } from '@vansales/temporal-config';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -57,3 +60,22 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * The settings an in-process gateway and cloud worker of one benchmark run share: fresh task
+ * queues, admin token, payload and buffer keys, on the test services.
+ */
+export function platformEnv(suffix: string, metadataUrl: string) {
+  return {
+    VSC_GATEWAY_PORT: '0',
+    VSC_ADMIN_TOKEN: randomBytes(32).toString('base64url'),
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: services.temporalNamespace,
+    VSC_WORKFLOW_TASK_QUEUE: `workflows-bench-${suffix}`,
+    VSC_CLOUD_TASK_QUEUE: `cloud-bench-${suffix}`,
+    DATABASE_URL: metadataUrl,
+    VSC_PAYLOAD_KEYS: newPayloadKeySpec('bench'),
+    VSC_BUFFER_KEYS: newBufferKeySpec('bench'),
+    VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
+  };
+}

@@ -1,14 +1,8 @@
 import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
 import { DataflowError, DataflowErrorCode } from '../errors';
+import type { ServerSettings } from '../types/data-connection';
 
-export interface MysqlSettings {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-  statementTimeoutMs?: number;
-  poolSize: number;
+export interface MysqlSettings extends ServerSettings {
   tinyint1: 'boolean' | 'integer';
 }
 

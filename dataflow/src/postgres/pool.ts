@@ -1,15 +1,8 @@
 import { Pool, type PoolClient, type CustomTypesConfig } from 'pg';
 import { DataflowError, DataflowErrorCode } from '../errors';
+import type { ServerSettings } from '../types/data-connection';
 
-export interface PgSettings {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-  statementTimeoutMs?: number;
-  poolSize: number;
-}
+export type PgSettings = ServerSettings;
 
 /**
  * Every value arrives as PostgreSQL printed it and from-text.ts makes it canonical: no Date

@@ -24,6 +24,17 @@ export const DataConnectionConfig = z.object({
 });
 export type DataConnectionConfig = z.input<typeof DataConnectionConfig>;
 
+/** What both dialects' pools are opened with (DataConnectionConfig after defaults). */
+export interface ServerSettings {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  statementTimeoutMs?: number;
+  poolSize: number;
+}
+
 export interface KeysetIncremental {
   /** The cursor column (updated_at, id...); rows where it is NULL are never read. */
   column: string;

@@ -32,7 +32,7 @@ export interface AppDeps {
   codecRequiresAuth?: boolean;
   codecCorsOrigin?: string;
   /** The data buffer and the secret of its access tokens: serves /v1/buffer/objects/… to agents. */
-  buffer?: { dataBuffer: DataBuffer; tokenSecret: Buffer };
+  buffer?: { dataBuffer: DataBuffer; tokenSecret: Buffer; maxInFlightChunks?: number };
 }
 
 /** Builds the gateway as a fastify application; server.ts only listens. */
@@ -96,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   if (deps.buffer) {
-    await app.register(bufferRoutes, { buffer: deps.buffer.dataBuffer, tokenSecret: deps.buffer.tokenSecret });
+    await app.register(bufferRoutes, { buffer: deps.buffer.dataBuffer, tokenSecret: deps.buffer.tokenSecret, maxInFlightChunks: deps.buffer.maxInFlightChunks });
   }
 
   await app.register(agentSocketRoute, { hub: deps.hub, controlPlane: deps.controlPlane, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });

@@ -28,6 +28,8 @@ export const GatewayConfig = z
     VSC_TLS_CERT_FILE: z.string().min(1).optional(),
     /** PEM private key of that certificate. */
     VSC_TLS_KEY_FILE: z.string().min(1).optional(),
+    /** Most buffer chunk uploads and downloads this gateway serves at once (each holds up to ~2 chunks in memory). */
+    VSC_BUFFER_MAX_INFLIGHT_CHUNKS: z.coerce.number().int().min(1).max(1024).default(16),
     /** Task queue of cloud activities (the buffer purge runs there). */
     VSC_CLOUD_TASK_QUEUE: z.string().min(1).max(255).default('cloud'),
     /** Minutes between runs of the Temporal Schedule that purges expired buffer objects; 0 leaves the schedule alone. */

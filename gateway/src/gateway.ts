@@ -93,7 +93,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     payloadCodec: codec,
     codecRequiresAuth: config.VSC_CODEC_AUTH === 'admin-token',
     codecCorsOrigin: config.VSC_CODEC_CORS_ORIGIN,
-    buffer: { dataBuffer: buffer, tokenSecret: bufferTokenSecret },
+    buffer: { dataBuffer: buffer, tokenSecret: bufferTokenSecret, maxInFlightChunks: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS },
     tls: config.VSC_TLS_CERT_FILE && config.VSC_TLS_KEY_FILE ? { cert: readFileSync(config.VSC_TLS_CERT_FILE), key: readFileSync(config.VSC_TLS_KEY_FILE) } : undefined,
   });
   let closed = false;

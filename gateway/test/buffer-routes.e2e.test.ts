@@ -5,7 +5,7 @@ import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Clie
 import { BufferErrorCode, issueBufferToken, newObjectId, TENANT_ID_PATTERN as BUFFER_TENANT_ID_PATTERN } from '@vansales/buffer';
 import { TENANT_ID_PATTERN } from '@vansales/protocol';
 import { BUFFER_HTTP_STATUS, type BufferGrant } from '@vansales/gateway';
-import { services, startPlatform, type Platform } from './support/harness';
+import { sakilaDatabase, sakilaReader, services, startPlatform, type Platform } from './support/harness';
 
 const T = 'acme';
 const CONNECTOR = '0b7f6c1e-5d2a-4a8e-9c3b-2f1e0d9c8b7a';
@@ -262,5 +262,81 @@ describe('buffer routes on an S3 store', () => {
     const r = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, objectId: w.objectId, scope: 'read' });
     const res = await fetch(`${base}${r.urlBase}/chunks/0`, { headers: auth(r.token) });
     expect(Buffer.from(await res.arrayBuffer()).equals(chunk)).toBe(true);
+  });
+});
+
+describe('buffer routes under load', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({ buffer: { VSC_BUFFER_MAX_INFLIGHT_CHUNKS: '1' } });
+  });
+  afterAll(async () => platform?.close());
+
+  it('serves at most VSC_BUFFER_MAX_INFLIGHT_CHUNKS chunk requests at once and answers the rest 503 with Retry-After', async () => {
+    const { request } = await import('node:http');
+    const grant = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, scope: 'write' });
+    const base = platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/agent\/connect$/, '');
+    const body = randomBytes(256 * 1024);
+    // A slow upload: half the body now, the rest after the second request was turned away.
+    let finish!: () => void;
+    const first = new Promise<number>((resolve, reject) => {
+      const req = request(`${base}${grant.urlBase}/chunks/0`, { method: 'PUT', headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length), 'x-vsc-rows': '1' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, body.length / 2));
+      finish = () => req.end(body.subarray(body.length / 2));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = await platform.gateway.app.inject({ method: 'PUT', url: `${grant.urlBase}/chunks/1`, payload: body, headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/octet-stream', 'x-vsc-rows': '1' } });
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers['retry-after']).toBe('1');
+    expect(busy.json().error.message).toMatch(/try again/);
+    finish();
+    expect(await first).toBe(200);
+    // The slot is free again.
+    const again = await platform.gateway.app.inject({ method: 'PUT', url: `${grant.urlBase}/chunks/1`, payload: body, headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/octet-stream', 'x-vsc-rows': '1' } });
+    expect(again.statusCode).toBe(200);
+  });
+
+  it('makes the agent wait for a free slot instead of failing its task', async () => {
+    const { request } = await import('node:http');
+    const tenantId = `ld${randomBytes(3).toString('hex')}`;
+    await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Load' });
+    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'busy' })).body;
+    const reader = await sakilaReader();
+    const agent = platform.startAgent({ apiKey: c.apiKey, databases: { sakila: sakilaDatabase(reader) } });
+    await agent.welcomed;
+    // Another upload holds the only slot for a second and a half.
+    const grant = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, scope: 'write' });
+    const base = platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/agent\/connect$/, '');
+    const body = randomBytes(64 * 1024);
+    const holder = new Promise<number>((resolve, reject) => {
+      const req = request(`${base}${grant.urlBase}/chunks/0`, { method: 'PUT', headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length), 'x-vsc-rows': '1' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, 10));
+      setTimeout(() => req.end(body.subarray(10)), 1500);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const busyAnswers = () => platform.logs.lines.filter((l) => l.includes('"statusCode":503')).length;
+    const busyBefore = busyAnswers();
+    const workflowId = `busy-${randomBytes(4).toString('hex')}`;
+    const out = (await platform.temporal.workflow.execute('extractStepWorkflow', {
+      taskQueue: platform.workflowTaskQueue,
+      workflowId,
+      args: [{ tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'language' } }],
+    })) as { rowCount: number };
+    expect(out.rowCount).toBe(6);
+    expect(await holder).toBe(200);
+    // One attempt: the agent waited out the 503s itself.
+    const history = await platform.temporal.workflow.getHandle(workflowId).fetchHistory();
+    const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a): a is number => typeof a === 'number');
+    expect(attempts).toEqual([1]);
+    // ...and it did meet them: the gateway turned its upload away at least once.
+    expect(busyAnswers()).toBeGreaterThan(busyBefore);
   });
 });

@@ -68,7 +68,7 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
             const data = Buffer.concat(parts);
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) return resolve(data);
-            reject(refusal(status, data));
+            reject(status === 503 ? new BusyGateway(refusal(status, data)) : refusal(status, data));
           });
         },
       );
@@ -76,20 +76,42 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
       req.end(body);
     });
 
+  // A busy gateway answers 503 with Retry-After; waiting a little beats failing the whole task.
+  const withRetry = async <T>(attempt: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!(err instanceof BusyGateway) || tries >= BUSY_RETRIES || signal?.aborted) throw err instanceof BusyGateway ? err.failure : err;
+        await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** tries) * (0.5 + Math.random() / 2)));
+      }
+    }
+  };
+  const send = (...args: Parameters<typeof call>) => withRetry(() => call(...args), args[5]);
+
   return {
     async putChunk(grant, index, bytes, rows, signal) {
-      await call(grant, 'PUT', `/chunks/${index}`, bytes, { 'content-type': 'application/octet-stream', 'x-vsc-rows': String(rows) }, signal);
+      await send(grant, 'PUT', `/chunks/${index}`, bytes, { 'content-type': 'application/octet-stream', 'x-vsc-rows': String(rows) }, signal);
     },
     async commit(grant, body, signal) {
-      await call(grant, 'POST', '/commit', Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json' }, signal);
+      await send(grant, 'POST', '/commit', Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json' }, signal);
     },
     async manifest(grant, signal) {
-      return JSON.parse((await call(grant, 'GET', '/manifest', undefined, {}, signal)).toString('utf8')) as BufferManifest;
+      return JSON.parse((await send(grant, 'GET', '/manifest', undefined, {}, signal)).toString('utf8')) as BufferManifest;
     },
     getChunk(grant, index, signal) {
-      return call(grant, 'GET', `/chunks/${index}`, undefined, {}, signal);
+      return send(grant, 'GET', `/chunks/${index}`, undefined, {}, signal);
     },
   };
+}
+
+const BUSY_RETRIES = 6;
+
+/** A 503 from the gateway: retried here a few times before it fails the task (retryably). */
+class BusyGateway extends Error {
+  constructor(readonly failure: OperationError) {
+    super(failure.message);
+  }
 }
 
 function unavailable(err: Error): OperationError {

@@ -14,6 +14,7 @@ import {
   type DataBuffer,
 } from '@vansales/buffer';
 import { BUFFER_ROUTES_PREFIX } from '../buffer-access';
+import { GatewayError, GatewayErrorCode } from '../errors';
 import { bearerToken } from './bearer';
 
 declare module 'fastify' {
@@ -38,7 +39,7 @@ const json = z.unknown().refine((v) => v !== undefined, 'required');
  * (never in the URL, which proxies log) naming one object and a scope. The token is checked in
  * onRequest, before a chunk body is read. Chunks are raw application/octet-stream bodies.
  */
-export const bufferRoutes: FastifyPluginAsync<{ buffer: DataBuffer; tokenSecret: Buffer }> = async (app, { buffer, tokenSecret }) => {
+export const bufferRoutes: FastifyPluginAsync<{ buffer: DataBuffer; tokenSecret: Buffer; maxInFlightChunks?: number }> = async (app, { buffer, tokenSecret, maxInFlightChunks = 16 }) => {
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: buffer.maxChunkBytes }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (req) => {
@@ -49,6 +50,23 @@ export const bufferRoutes: FastifyPluginAsync<{ buffer: DataBuffer; tokenSecret:
     const claims = verifyBufferToken(tokenSecret, token);
     assertTokenCovers(claims, (req.params as { objectId?: string }).objectId ?? '', scope);
     req.bufferClaims = claims;
+  });
+
+  // Each chunk request holds up to two chunks in memory; this bounds how many run at once, so a
+  // crowd of agents cannot push the gateway past its memory. The agent waits and tries again.
+  let chunksInFlight = 0;
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.routeOptions.url?.endsWith('/chunks/:index')) return;
+    if (chunksInFlight >= maxInFlightChunks) {
+      reply.header('retry-after', '1');
+      throw new GatewayError(GatewayErrorCode.unavailable, `the gateway is moving ${chunksInFlight} chunks already; try again in a moment`);
+    }
+    chunksInFlight += 1;
+    let released = false;
+    reply.raw.once('close', () => {
+      if (!released) chunksInFlight -= 1;
+      released = true;
+    });
   });
 
   // Fastify's own "body too large" becomes the buffer's TOO_LARGE; everything goes on to the app's handler.

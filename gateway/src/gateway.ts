@@ -78,8 +78,12 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
   });
   if (options.purgeSchedule) {
     // Every gateway node makes sure the one schedule exists and is current; Temporal keeps one per id.
-    const outcome = await ensureBufferPurgeSchedule(temporal, { workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE, cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE, everyMinutes: config.VSC_BUFFER_PURGE_MINUTES });
-    logger.info({ schedule: BUFFER_PURGE_SCHEDULE_ID, outcome, everyMinutes: config.VSC_BUFFER_PURGE_MINUTES }, 'buffer purge schedule in place');
+    // A schedule problem must not keep the gateway down: the S3 lifecycle rule and the next
+    // node's start still cover expiry.
+    await ensureBufferPurgeSchedule(temporal, { workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE, cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE, everyMinutes: config.VSC_BUFFER_PURGE_MINUTES }).then(
+      (outcome) => logger.info({ schedule: BUFFER_PURGE_SCHEDULE_ID, outcome, everyMinutes: config.VSC_BUFFER_PURGE_MINUTES }, 'buffer purge schedule in place'),
+      (err: unknown) => logger.error({ schedule: BUFFER_PURGE_SCHEDULE_ID, err: (err as Error).message }, 'could not set up the buffer purge schedule'),
+    );
   }
   const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
   const app = await buildApp({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BufferError } from '@vansales/buffer';
 import { ensureBufferPurgeSchedule } from '../src/buffer-purge-schedule';
-import { startPlatform, type Platform } from './support/harness';
+import { services, startPlatform, type Platform } from './support/harness';
 
 describe('buffer purge: a Temporal Schedule runs the purge on a cloud worker (real services)', () => {
   let platform: Platform;
@@ -20,6 +20,12 @@ describe('buffer purge: a Temporal Schedule runs the purge on a cloud worker (re
     expect(await ensureBufferPurgeSchedule(platform.temporal, options)).toBe('created');
     expect(await ensureBufferPurgeSchedule(platform.temporal, { ...options, everyMinutes: 30 })).toBe('updated');
     const handle = platform.temporal.schedule.getHandle(scheduleId);
+    // Another deployment's keys (a retired key): the schedule cannot be read, so it is made again.
+    const { Client } = await import('@temporalio/client');
+    const { newPayloadKeySpec, vansalesDataConverter } = await import('@vansales/temporal-config');
+    const foreign = new Client({ connection: platform.temporal.connection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(newPayloadKeySpec('old')) });
+    expect(await ensureBufferPurgeSchedule(foreign, { ...options, everyMinutes: 45 })).toBe('recreated');
+    expect(await ensureBufferPurgeSchedule(platform.temporal, { ...options, everyMinutes: 30 })).toBe('recreated');
     const described = await handle.describe();
     expect(described.spec.intervals?.[0]?.every).toBe(30 * 60_000);
     expect(described.action.type).toBe('startWorkflow');

@@ -403,6 +403,20 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
+    // Long syncs continue as new: the cursor and counts ride along to the next run of the chain.
+    const chained = await platform.temporal.workflow.start('dataSyncWorkflow', {
+      taskQueue: platform.workflowTaskQueue,
+      workflowId: `chain-${randomBytes(4).toString('hex')}`,
+      args: [{ tenantId, source: { placement: 'cloud', database: 'lake' }, destination: { placement: 'cloud', database: 'dw' }, tables: [{ source: { name: 'actor' }, destination: { name: 'actor_chain' }, cursorColumn: 'last_update' }], cloudTaskQueue: platform.cloudTaskQueue, maxRuns: 3, runsPerExecution: 1 } satisfies DataSyncInput],
+    });
+    const chainState = (await chained.result()) as SyncState;
+    expect(chainState.runsDone).toBe(3);
+    expect(chainState.tables.actor!.rowsCopied).toBe(200);
+    expect(chainState.tables.actor!.lastRunRows).toBe(0);
+    expect(chainState.tables.actor!.cursor).toEqual(state.tables.actor!.cursor);
+    const latest = await platform.temporal.workflow.getHandle(chained.workflowId).describe();
+    expect(latest.runId).not.toBe(chained.firstExecutionRunId);
+
     // Another tenant cannot name this tenant's cloud databases.
     const err = await run('extractStepWorkflow', { tenantId: 'someoneelse', source: { placement: 'cloud', database: 'lake' }, table: { name: 'actor' }, cloudTaskQueue: platform.cloudTaskQueue } satisfies ExtractStepInput).catch((e: unknown) => e);
     expect(failureText(err)).toContain('UnknownDatabase');

@@ -106,13 +106,20 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
   };
   const startGateway = async () => {
     const child = start('gateway', 'gateway/dist/main.js');
-    await until('the gateway to listen', async () => {
-      try {
-        return (await fetch(`${gatewayUrl}/healthz`)).ok || undefined;
-      } catch {
-        return undefined;
-      }
-    }, 60_000);
+    let exited: number | null | undefined;
+    child.once('exit', (code) => (exited = code));
+    try {
+      await until('the gateway to listen', async () => {
+        if (exited !== undefined) throw new Error(`the gateway exited with ${exited}`);
+        try {
+          return (await fetch(`${gatewayUrl}/healthz`)).ok || undefined;
+        } catch {
+          return undefined;
+        }
+      }, 60_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; its last output:\n${logs.filter((l) => l.startsWith('[gateway]')).slice(-20).join('')}`);
+    }
     return child;
   };
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
@@ -177,6 +184,8 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
       VSC_CLOUD_DATABASES_FILE: join(dir, 'cloud-databases.json'),
       VSC_LOG_LEVEL: 'warn',
+      // The namespace's one purge schedule is not this test's to change.
+      VSC_BUFFER_PURGE_MINUTES: '0',
       ...(process.env.VSC_TEST_WORKFLOW_BUNDLE ? { VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE } : {}),
     };
     env.TENANT = tenantId;

@@ -21,10 +21,11 @@ export interface TaskOutcome {
  */
 export function auditEntryFor(task: TaskOutcome): Omit<AuditRecordFields, 'at'> {
   const input = (task.input ?? {}) as { sql?: unknown; params?: unknown; database?: unknown };
+  const text = typeof input.sql === 'string' ? input.sql : describeDataOperation(task.operation, task.input);
   const statement =
-    typeof input.sql === 'string'
+    text !== undefined
       ? sanitizeStatement({
-          sql: input.sql,
+          sql: text,
           params: Array.isArray(input.params) ? input.params : [],
           database: typeof input.database === 'string' ? input.database : undefined,
         })
@@ -44,4 +45,39 @@ export function auditEntryFor(task: TaskOutcome): Omit<AuditRecordFields, 'at'> 
     ...(task.output !== undefined ? { bytes: Buffer.byteLength(JSON.stringify(task.output) ?? '') } : {}),
     durationMs: Math.max(0, Math.round(task.durationMs)),
   };
+}
+
+interface TableLike {
+  schema?: unknown;
+  name?: unknown;
+}
+const tableText = (t: TableLike | undefined) => (t && typeof t.name === 'string' ? `${typeof t.schema === 'string' ? `${t.schema}.` : ''}${t.name}` : '?');
+
+/**
+ * What a data operation did, in one line for the audit trail (its SQL when it ran a query):
+ * which table, which way, by which key and cursor. Never values, never the buffer grant.
+ */
+function describeDataOperation(operation: AgentCapability, raw: unknown): string | undefined {
+  const input = (raw ?? {}) as {
+    source?: { sql?: unknown; table?: TableLike; database?: unknown };
+    destination?: { table?: TableLike; database?: unknown };
+    table?: TableLike;
+    keyColumns?: unknown;
+    incremental?: { column?: unknown };
+    objectId?: unknown;
+    mode?: unknown;
+  };
+  const keys = Array.isArray(input.keyColumns) ? ` by ${input.keyColumns.join(', ')}` : '';
+  const cursor = typeof input.incremental?.column === 'string' ? ` past cursor ${input.incremental.column}` : '';
+  switch (operation) {
+    case 'data.extract':
+      if (typeof input.source?.sql === 'string') return input.source.sql;
+      return `extract ${tableText(input.source?.table)}${cursor} to buffer object ${String(input.objectId)}`;
+    case 'data.load':
+      return `load buffer object ${String(input.objectId)} into ${tableText(input.table)} (upsert${keys})`;
+    case 'data.transfer':
+      return `transfer ${String(input.source?.database)}.${tableText(input.source?.table)} to ${String(input.destination?.database)}.${tableText(input.destination?.table)} (${String(input.mode ?? 'upsert')}${keys}${cursor})`;
+    default:
+      return undefined;
+  }
 }

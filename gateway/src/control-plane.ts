@@ -5,7 +5,7 @@ import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, C
 import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
 import type { SchemaRecorded } from '@vansales/activities';
 import { SearchAttribute } from '@vansales/temporal-config';
-import type { AgentQueryInput, AgentQueryOutput, SchemaDiscoveryInput } from '@vansales/workflows';
+import type { AgentQueryInput, AgentQueryOutput, DataSyncInput, SchemaDiscoveryInput, SyncState } from '@vansales/workflows';
 import { GatewayError, GatewayErrorCode } from './errors';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { AgentIdentity } from './agent-hub/agent-connection';
@@ -18,6 +18,8 @@ export function createControlPlane(deps: {
   auditRepo: AuditRepository;
   schemaRegistry: SchemaRegistry;
   workflowTaskQueue: string;
+  /** Where cloud activities run (syncs that touch cloud databases). */
+  cloudTaskQueue?: string;
 }) {
   const { repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue } = deps;
 
@@ -172,7 +174,42 @@ export function createControlPlane(deps: {
       if (!wait) return started;
       return { ...started, result: await resultOf<AgentQueryOutput>(handle) };
     },
+
+    /** Starts a data sync; every connector it names must belong to the tenant. */
+    async startSync(tenantId: string, input: Omit<DataSyncInput, 'tenantId' | 'state' | 'cloudTaskQueue'>) {
+      for (const end of [input.source, input.destination]) if (end.placement === 'connector') await requireConnector(tenantId, end.connectorId);
+      const connectorId = input.source.placement === 'connector' ? input.source.connectorId : input.destination.placement === 'connector' ? input.destination.connectorId : 'cloud';
+      const handle = await startWorkflow('dataSyncWorkflow', `sync-${randomUUID()}`, 'builtin.data-sync', { ...input, tenantId, connectorId, cloudTaskQueue: deps.cloudTaskQueue });
+      return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+    },
+
+    /** A sync's status and state (cursors, rows), for its own tenant only. */
+    async syncStatus(tenantId: string, workflowId: string) {
+      const handle = await ownSync(tenantId, workflowId);
+      const description = await handle.describe();
+      const state = description.status.name === 'RUNNING' ? await handle.query<SyncState>('syncState') : ((await resultOf<SyncState>(handle).catch(() => undefined)) ?? null);
+      return { workflowId, status: description.status.name, state };
+    },
+
+    /** Starts a sync's next run now instead of at the end of its interval. */
+    async runSyncNow(tenantId: string, workflowId: string) {
+      const handle = await ownSync(tenantId, workflowId);
+      await handle.signal('runSyncNow');
+      return { workflowId, signalled: true };
+    },
   };
+
+  // Queries and signals go by name (syncStateQuery / runSyncNowSignal in @vansales/workflows): the
+  // gateway loads no workflow code at run time.
+
+  /** The same 404 for another tenant's sync and for none at all. */
+  async function ownSync(tenantId: string, workflowId: string) {
+    const handle = temporal.workflow.getHandle(workflowId);
+    const description = await handle.describe().catch(() => undefined);
+    const owner = description?.typedSearchAttributes.get(SearchAttribute.TenantId);
+    if (!description || description.type !== 'dataSyncWorkflow' || owner !== tenantId) throw new GatewayError(GatewayErrorCode.notFound, `sync ${workflowId} not found in tenant ${tenantId}`);
+    return handle;
+  }
 }
 export type ControlPlane = ReturnType<typeof createControlPlane>;
 

@@ -85,7 +85,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
       (err: unknown) => logger.error({ schedule: BUFFER_PURGE_SCHEDULE_ID, err: (err as Error).message }, 'could not set up the buffer purge schedule'),
     );
   }
-  const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE });
+  const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE, cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE });
   const app = await buildApp({
     logger,
     adminToken: config.VSC_ADMIN_TOKEN,

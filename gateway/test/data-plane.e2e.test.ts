@@ -370,6 +370,56 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     expect(JSON.stringify(res.body)).toContain('PolicyRefused');
   });
 
+  it('starts, watches and re-runs a sync through the REST API, for its own tenant only', async () => {
+    const reader = await sakilaReader();
+    const site = await connector('rest-site');
+    const pg = await pgDatabase();
+    const agent = platform.startAgent({
+      apiKey: site.apiKey,
+      databases: { sakila: { ...mariaConfig('sakila'), ...reader }, dw: pgConfig(pg.url, pg.name) },
+      policyFile: policy('rest-policy', { writableTables: [{ database: 'dw', table: '*' }] }),
+    });
+    await agent.welcomed;
+    const started = await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/syncs`, {
+      source: { placement: 'connector', connectorId: site.id, database: 'sakila' },
+      destination: { placement: 'connector', connectorId: site.id, database: 'dw' },
+      tables: [{ source: { name: 'actor' }, cursorColumn: 'last_update' }],
+      intervalSeconds: 3600,
+      maxRuns: 2,
+    });
+    expect(started.status).toBe(202);
+    const id = started.body.workflowId;
+    const status = async () => (await platform.api<{ status: string; state: SyncState | null }>('GET', `/v1/tenants/${tenantId}/syncs/${id}`)).body;
+    let s = await status();
+    for (let i = 0; i < 200 && (s.state?.runsDone ?? 0) < 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await status();
+    }
+    expect(s.status).toBe('RUNNING');
+    expect(s.state?.tables.actor?.rowsCopied).toBe(200);
+    expect((await platform.api('POST', `/v1/tenants/${tenantId}/syncs/${id}/run-now`)).status).toBe(200);
+    const final = (await platform.temporal.workflow.getHandle(id).result()) as SyncState;
+    expect(final.runsDone).toBe(2);
+    expect(final.tables.actor!.lastRunRows).toBe(0);
+    expect((await status()).status).toBe('COMPLETED');
+
+    // Another tenant sees nothing of it, and cannot point a sync at this tenant's connector.
+    const other = `rs${randomBytes(3).toString('hex')}`;
+    await platform.api('POST', '/v1/tenants', { id: other, name: 'Other' });
+    expect((await platform.api('GET', `/v1/tenants/${other}/syncs/${id}`)).status).toBe(404);
+    expect((await platform.api('POST', `/v1/tenants/${other}/syncs/${id}/run-now`)).status).toBe(404);
+    const foreign = await platform.api('POST', `/v1/tenants/${other}/syncs`, {
+      source: { placement: 'connector', connectorId: site.id, database: 'sakila' },
+      destination: { placement: 'cloud', database: 'dw' },
+      tables: [{ source: { name: 'actor' } }],
+    });
+    expect(foreign.status).toBe(404);
+    // Bad bodies get a clear 400.
+    const bad = await platform.api<{ error: { message: string } }>('POST', `/v1/tenants/${tenantId}/syncs`, { source: { placement: 'moon' }, tables: [] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/source|tables|destination/);
+  });
+
   it('extracts and loads cloud-side for databases the cloud reaches', async () => {
     const cloudSource = await pgDatabase();
     const cloudTarget = await pgDatabase();

@@ -118,4 +118,50 @@ export const adminRoutes: FastifyPluginAsync<{ controlPlane: ControlPlane }> = a
       return reply.code(wait ? 200 : 202).send(out);
     },
   );
+
+  const Table = z.object({ schema: z.string().min(1).max(128).optional(), name: z.string().min(1).max(128) });
+  const Endpoint = z.discriminatedUnion('placement', [
+    z.object({ placement: z.literal('connector'), connectorId: z.string().uuid(), database: z.string().min(1).max(128) }),
+    z.object({ placement: z.literal('cloud'), database: z.string().min(1).max(128) }),
+  ]);
+  const SyncParams = TenantParams.extend({ workflowId: z.string().regex(/^sync-[0-9a-f-]{36}$/, 'sync ids look like sync-<uuid>') });
+
+  r.post(
+    '/v1/tenants/:tenantId/syncs',
+    {
+      schema: {
+        description: 'Starts a data sync: a full load, then incremental runs past each table\'s cursor column.',
+        params: TenantParams,
+        body: z.object({
+          source: Endpoint,
+          destination: Endpoint,
+          tables: z
+            .array(
+              z.object({
+                source: Table,
+                destination: Table.optional(),
+                columns: z.array(z.string().min(1).max(128)).min(1).max(4096).optional(),
+                keyColumns: z.array(z.string().min(1).max(128)).min(1).max(32).optional(),
+                cursorColumn: z.string().min(1).max(128).optional(),
+              }),
+            )
+            .min(1)
+            .max(500),
+          intervalSeconds: z.number().int().min(1).max(30 * 24 * 3600).optional(),
+          maxRuns: z.number().int().min(0).max(1_000_000).optional(),
+          chunkRows: z.number().int().min(1).max(1_000_000).optional(),
+          maxOfflineSeconds: z.number().int().min(1).max(30 * 24 * 3600).optional(),
+        }),
+      },
+    },
+    async (req, reply) => reply.code(202).send(await controlPlane.startSync(req.params.tenantId, req.body)),
+  );
+
+  r.get('/v1/tenants/:tenantId/syncs/:workflowId', { schema: { description: 'A sync\'s status, cursors and row counts.', params: SyncParams } }, async (req) =>
+    controlPlane.syncStatus(req.params.tenantId, req.params.workflowId),
+  );
+
+  r.post('/v1/tenants/:tenantId/syncs/:workflowId/run-now', { schema: { description: 'Starts the next run now.', params: SyncParams } }, async (req) =>
+    controlPlane.runSyncNow(req.params.tenantId, req.params.workflowId),
+  );
 };

@@ -24,7 +24,6 @@ import { pipeline } from 'node:stream/promises';
 import pino from 'pino';
 import { Client as PgClient } from 'pg';
 import { createConnection as createCallbackConnection } from 'mysql2';
-import { createConnection, type Connection as MyConnection } from 'mysql2/promise';
 import { Client, Connection, type DataConverter, type ProtoFailure, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
@@ -34,11 +33,11 @@ import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway
 import { ensureAptPackages } from '@vansales/infra';
 import { vansalesDataConverter } from '@vansales/temporal-config';
 import { emit, freshDatabase, platformEnv, round, rssMb, services } from './support';
+import { checkTally, ensureGeneratedTable, mariadb, mariadbTally, pgAccess, pgTally, type Tally } from './generated-table';
 
 const BENCH = 'data-transfer';
 const SOURCE_DATABASE = 'vsc_bench';
 /** Bumped when the generator changes, so a table made by an older one is rebuilt, not reused. */
-const GENERATOR_MARK = 'vsc-bench data-transfer v1';
 
 const args = process.argv.slice(2);
 function option(name: string): string | undefined {
@@ -86,109 +85,10 @@ async function rssWhile<T>(fn: () => Promise<T>): Promise<{ value: T; rssPeakMb:
 // ---------------------------------------------------------------------------------------------
 // The source table.
 
-/**
- * Ten columns of the usual kinds, values computed from the sequence number so every run (and
- * every machine) has the same data; the number is cast to signed first, as the sequence
- * engine's is unsigned and `n * k - c` would overflow. The double is a multiple of 1/64, exactly representable, so
- * its text form is the same on both engines and checksums compare. Some NULLs, some quotes,
- * commas and a non-ASCII letter in the text, so CSV and escaping paths are exercised.
- */
-const SOURCE_DDL = (table: string) => `CREATE TABLE ${table} (
-  id BIGINT NOT NULL PRIMARY KEY,
-  qty INT NOT NULL,
-  big BIGINT NOT NULL,
-  amount DECIMAL(12,2) NOT NULL,
-  ratio DOUBLE NULL,
-  code VARCHAR(64) NOT NULL,
-  note VARCHAR(255) NULL,
-  created_at DATETIME NOT NULL,
-  day DATE NULL,
-  active TINYINT(1) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='${GENERATOR_MARK}'`;
-
-const SOURCE_FILL = (table: string, rows: number) => `INSERT INTO ${table}
-SELECT
-  n,
-  (n * 7919) % 100000 - 50000,
-  (n * 2654435761) % 1000000000000000,
-  ((n * 48271) % 1000000000) / 100,
-  IF(n % 17 = 0, NULL, ((n * 37) % 1000000) / 64e0 - 5000),
-  CONCAT('C-', LPAD(HEX((n * 2654435761) % 4294967296), 8, '0')),
-  IF(n % 29 = 0, NULL, CONCAT('Row ', n, IF(n % 10 = 0, ', "Zoë" said; ', ' '), LEFT(REPEAT(MD5(n), 6), n % 180))),
-  TIMESTAMP('2020-01-01 00:00:00') + INTERVAL ((n * 7919) % 157680000) SECOND,
-  IF(n % 23 = 0, NULL, DATE('2000-01-01') + INTERVAL (n % 10000) DAY),
-  n % 3 = 0
-FROM (SELECT CAST(seq AS SIGNED) AS n FROM seq_1_to_${rows}) s`;
-
-async function mariadb(database?: string): Promise<MyConnection> {
-  return createConnection({ ...services.mariadb, ...(database ? { database } : {}), multipleStatements: false });
-}
-
-async function ensureSourceTable(): Promise<void> {
-  const conn = await mariadb();
-  try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS ${SOURCE_DATABASE} CHARACTER SET utf8mb4`);
-    await conn.query(`USE ${SOURCE_DATABASE}`);
-    const [found] = (await conn.query('SELECT TABLE_COMMENT AS mark FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [SOURCE_DATABASE, TABLE])) as unknown as [{ mark: string }[]];
-    if (found[0]?.mark === GENERATOR_MARK) {
-      const [[row]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${TABLE}`)) as unknown as [{ n: number }[]];
-      if (Number(row!.n) === ROWS) {
-        log(`source ${SOURCE_DATABASE}.${TABLE} present with ${ROWS} rows; reused`);
-        return;
-      }
-    }
-    log(`generating ${SOURCE_DATABASE}.${TABLE} (${ROWS} rows)`);
-    const { seconds } = await timed(async () => {
-      await conn.query(`DROP TABLE IF EXISTS ${TABLE}`);
-      await conn.query(SOURCE_DDL(TABLE));
-      await conn.query(SOURCE_FILL(TABLE, ROWS));
-    });
-    log(`generated in ${seconds.toFixed(1)} s`);
-  } finally {
-    await conn.end();
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Verification: count and sum(id) on any table (works on whatever types a peer chose), plus the
 // dataflow checksum over every column where both sides are ours.
 
-interface Tally {
-  rows: number;
-  sumId: string;
-}
-
-async function mariadbTally(database: string, table: string): Promise<Tally> {
-  const conn = await mariadb(database);
-  try {
-    const [[row]] = (await conn.query(`SELECT COUNT(*) AS n, CAST(COALESCE(SUM(id), 0) AS CHAR) AS s FROM ${table}`)) as unknown as [{ n: number; s: string }[]];
-    return { rows: Number(row!.n), sumId: String(row!.s) };
-  } finally {
-    await conn.end();
-  }
-}
-
-async function pgTally(database: string, qualifiedTable: string): Promise<Tally> {
-  const pg = new PgClient({ connectionString: services.postgresUrl(database) });
-  await pg.connect();
-  try {
-    const { rows } = await pg.query<{ n: string; s: string }>(`SELECT count(*)::text AS n, COALESCE(sum(id), 0)::text AS s FROM ${qualifiedTable}`);
-    return { rows: Number(rows[0]!.n), sumId: rows[0]!.s };
-  } finally {
-    await pg.end();
-  }
-}
-
-function checkTally(path: string, got: Tally, want: Tally): void {
-  if (got.rows !== want.rows || got.sumId !== want.sumId) {
-    throw new Error(`${path}: destination has ${got.rows} rows (sum of id ${got.sumId}), the source ${want.rows} (sum of id ${want.sumId})`);
-  }
-}
-
-function pgAccess(database: string) {
-  const url = new URL(services.postgresUrl(database));
-  return { host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database };
-}
 
 const openMariadb = (database: string): Promise<DataConnection> => openDataConnection({ dialect: 'mysql', ...services.mariadb, database });
 const openPostgres = (database: string): Promise<DataConnection> => openDataConnection({ dialect: 'postgres', ...pgAccess(database) });
@@ -590,7 +490,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'vsc-bench-transfer-'));
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    await ensureSourceTable();
+    await ensureGeneratedTable(SOURCE_DATABASE, TABLE, ROWS, log);
     const want = await mariadbTally(SOURCE_DATABASE, TABLE);
     const seconds: Partial<Record<PathName, number>> = {};
 

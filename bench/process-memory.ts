@@ -19,18 +19,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client as PgClient } from 'pg';
-import { createConnection, type Connection as MyConnection } from 'mysql2/promise';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { vansalesDataConverter } from '@vansales/temporal-config';
 import { emit, freePort, freshDatabase, platformEnv, repoRoot, round, rssMb, services } from './support';
+import { checkTally, ensureGeneratedTable, mariadb, mariadbTally, pgAccess, pgTally, type Tally } from './generated-table';
 
 const BENCH = 'process-memory';
 const TARGET_MB = 300;
 const SAMPLE_MS = 100;
 const SOURCE_DATABASE = 'vsc_bench_mem';
 /** Bumped when the generator changes, so a table made by an older one is rebuilt, not reused. */
-const GENERATOR_MARK = 'vsc-bench process-memory v1';
 
 const args = process.argv.slice(2);
 function option(name: string): string | undefined {
@@ -58,103 +56,8 @@ const log = (msg: string) => process.stderr.write(`[bench ${BENCH}] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
-// The source table: the same ten columns and generator as data-transfer (deterministic values from
-// the sequence engine's `seq`; NULLs, quotes, commas and non-ASCII text), in a database of its own.
-
-const SOURCE_DDL = (table: string) => `CREATE TABLE ${table} (
-  id BIGINT NOT NULL PRIMARY KEY,
-  qty INT NOT NULL,
-  big BIGINT NOT NULL,
-  amount DECIMAL(12,2) NOT NULL,
-  ratio DOUBLE NULL,
-  code VARCHAR(64) NOT NULL,
-  note VARCHAR(255) NULL,
-  created_at DATETIME NOT NULL,
-  day DATE NULL,
-  active TINYINT(1) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='${GENERATOR_MARK}'`;
-
-const SOURCE_FILL = (table: string, rows: number) => `INSERT INTO ${table}
-SELECT
-  n,
-  (n * 7919) % 100000 - 50000,
-  (n * 2654435761) % 1000000000000000,
-  ((n * 48271) % 1000000000) / 100,
-  IF(n % 17 = 0, NULL, ((n * 37) % 1000000) / 64e0 - 5000),
-  CONCAT('C-', LPAD(HEX((n * 2654435761) % 4294967296), 8, '0')),
-  IF(n % 29 = 0, NULL, CONCAT('Row ', n, IF(n % 10 = 0, ', "Zoë" said; ', ' '), LEFT(REPEAT(MD5(n), 6), n % 180))),
-  TIMESTAMP('2020-01-01 00:00:00') + INTERVAL ((n * 7919) % 157680000) SECOND,
-  IF(n % 23 = 0, NULL, DATE('2000-01-01') + INTERVAL (n % 10000) DAY),
-  n % 3 = 0
-FROM (SELECT CAST(seq AS SIGNED) AS n FROM seq_1_to_${rows}) s`;
-
-async function mariadb(database?: string): Promise<MyConnection> {
-  return createConnection({ ...services.mariadb, ...(database ? { database } : {}), multipleStatements: false });
-}
-
-async function ensureSourceTable(): Promise<void> {
-  const conn = await mariadb();
-  try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS ${SOURCE_DATABASE} CHARACTER SET utf8mb4`);
-    await conn.query(`USE ${SOURCE_DATABASE}`);
-    const [found] = (await conn.query('SELECT TABLE_COMMENT AS mark FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [SOURCE_DATABASE, TABLE])) as unknown as [{ mark: string }[]];
-    if (found[0]?.mark === GENERATOR_MARK) {
-      const [[row]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${TABLE}`)) as unknown as [{ n: number }[]];
-      if (Number(row!.n) === ROWS) {
-        log(`source ${SOURCE_DATABASE}.${TABLE} present with ${ROWS} rows; reused`);
-        return;
-      }
-    }
-    log(`generating ${SOURCE_DATABASE}.${TABLE} (${ROWS} rows)`);
-    const t0 = performance.now();
-    await conn.query(`DROP TABLE IF EXISTS ${TABLE}`);
-    await conn.query(SOURCE_DDL(TABLE));
-    await conn.query(SOURCE_FILL(TABLE, ROWS));
-    log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  } finally {
-    await conn.end();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Verification: count and sum(id) at each destination against the source.
 
-interface Tally {
-  rows: number;
-  sumId: string;
-}
-
-async function mariadbTally(database: string, table: string): Promise<Tally> {
-  const conn = await mariadb(database);
-  try {
-    const [[row]] = (await conn.query(`SELECT COUNT(*) AS n, CAST(COALESCE(SUM(id), 0) AS CHAR) AS s FROM ${table}`)) as unknown as [{ n: number; s: string }[]];
-    return { rows: Number(row!.n), sumId: String(row!.s) };
-  } finally {
-    await conn.end();
-  }
-}
-
-async function pgTally(database: string, table: string): Promise<Tally> {
-  const pg = new PgClient({ connectionString: services.postgresUrl(database) });
-  await pg.connect();
-  try {
-    const { rows } = await pg.query<{ n: string; s: string }>(`SELECT count(*)::text AS n, COALESCE(sum(id), 0)::text AS s FROM ${table}`);
-    return { rows: Number(rows[0]!.n), sumId: rows[0]!.s };
-  } finally {
-    await pg.end();
-  }
-}
-
-function checkTally(step: string, got: Tally, want: Tally): void {
-  if (got.rows !== want.rows || got.sumId !== want.sumId) {
-    throw new Error(`${step}: destination has ${got.rows} rows (sum of id ${got.sumId}), the source ${want.rows} (sum of id ${want.sumId})`);
-  }
-}
-
-function pgAccess(database: string) {
-  const url = new URL(services.postgresUrl(database));
-  return { host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The three processes.
@@ -397,7 +300,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'vsc-bench-procmem-'));
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    await ensureSourceTable();
+    await ensureGeneratedTable(SOURCE_DATABASE, TABLE, ROWS, log);
     const want = await mariadbTally(SOURCE_DATABASE, TABLE);
     const warehouse = await freshDatabase('vsc_bench_mem_dw');
     cleanups.push(warehouse.drop);

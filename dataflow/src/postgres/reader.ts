@@ -103,13 +103,19 @@ export async function* readPostgres(pool: Pool, settings: PgSettings, source: Re
   let broken = false;
   let open = false;
   let pending: Promise<QueryResult<unknown[]>> | undefined;
-  let rejectAbort: ((err: Error) => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => (rejectAbort = reject));
-  aborted.catch(() => undefined);
+  let rejectCurrent: ((err: Error) => void) | undefined;
   const onAbort = () => {
     broken = true;
-    rejectAbort?.(new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled'));
+    rejectCurrent?.(new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled'));
   };
+  // Each wait gets its own abort hook, dropped once it settles. (Racing every batch against one
+  // long-lived "aborted" promise kept every batch reachable until the read ended: memory grew with
+  // the table, not the batch.)
+  const untilFetched = (p: Promise<QueryResult<unknown[]>>) =>
+    new Promise<QueryResult<unknown[]>>((resolve, reject) => {
+      rejectCurrent = reject;
+      p.then(resolve, reject).finally(() => (rejectCurrent = undefined));
+    });
   signal?.addEventListener('abort', onAbort, { once: true });
   const label = source.kind === 'table' ? tableLabel(source.table) : 'query';
   const fetch = () => {
@@ -128,7 +134,7 @@ export async function* readPostgres(pool: Pool, settings: PgSettings, source: Re
     let offset = 0;
     pending = fetch();
     for (;;) {
-      const result: QueryResult<unknown[]> = await Promise.race([pending, aborted]);
+      const result: QueryResult<unknown[]> = await untilFetched(pending);
       pending = result.rows.length === batchSize ? fetch() : undefined;
       if (!columns || !conv) {
         columns = await describeFields(client, result.fields as FieldDef[]);

@@ -32,21 +32,14 @@ import { openDataConnection, tableChecksum, type DataConnection } from '@vansale
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
 import { ensureAptPackages } from '@vansales/infra';
 import { vansalesDataConverter } from '@vansales/temporal-config';
-import { emit, freshDatabase, platformEnv, round, rssMb, services } from './support';
+import { emit, freshDatabase, platformEnv, round, rssMb, services, cliOption, rowsOption } from './support';
 import { checkTally, ensureGeneratedTable, mariadb, mariadbTally, pgAccess, pgTally, type Tally } from './generated-table';
 
 const BENCH = 'data-transfer';
 const SOURCE_DATABASE = 'vsc_bench';
-/** Bumped when the generator changes, so a table made by an older one is rebuilt, not reused. */
 
-const args = process.argv.slice(2);
-function option(name: string): string | undefined {
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
-}
-const ROWS = Number(option('rows') ?? 1_000_000);
-if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 100_000_000) throw new Error(`--rows must be a whole number from 1 to 100000000, not ${option('rows')}`);
+const option = (name: string) => cliOption(name);
+const ROWS = rowsOption();
 const PATHS = ['vsc-agent', 'pgloader', 'psql-copy', 'cloud-to-site'] as const;
 type PathName = (typeof PATHS)[number];
 const only = option('only')?.split(',');

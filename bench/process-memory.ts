@@ -21,23 +21,16 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { vansalesDataConverter } from '@vansales/temporal-config';
-import { emit, freePort, freshDatabase, platformEnv, repoRoot, round, rssMb, services } from './support';
+import { emit, freePort, freshDatabase, platformEnv, repoRoot, round, rssMb, services, cliOption, rowsOption } from './support';
 import { checkTally, ensureGeneratedTable, mariadb, mariadbTally, pgAccess, pgTally, type Tally } from './generated-table';
 
 const BENCH = 'process-memory';
 const TARGET_MB = 300;
 const SAMPLE_MS = 100;
 const SOURCE_DATABASE = 'vsc_bench_mem';
-/** Bumped when the generator changes, so a table made by an older one is rebuilt, not reused. */
 
-const args = process.argv.slice(2);
-function option(name: string): string | undefined {
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
-}
-const ROWS = Number(option('rows') ?? 1_000_000);
-if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 100_000_000) throw new Error(`--rows must be a whole number from 1 to 100000000, not ${option('rows')}`);
+const option = (name: string) => cliOption(name);
+const ROWS = rowsOption();
 const STEPS = ['site-to-cloud', 'cloud-to-site', 'same-site'] as const;
 type StepName = (typeof STEPS)[number];
 const only = option('only')?.split(',');

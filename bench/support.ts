@@ -79,3 +79,17 @@ export function platformEnv(suffix: string, metadataUrl: string) {
     VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
   };
 }
+
+/** `--name value` or `--name=value` from the script's arguments. */
+export function cliOption(name: string, args = process.argv.slice(2)): string | undefined {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  return args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
+}
+
+/** `--rows N` (default 1,000,000), checked. */
+export function rowsOption(): number {
+  const rows = Number(cliOption('rows') ?? 1_000_000);
+  if (!Number.isInteger(rows) || rows < 1 || rows > 100_000_000) throw new Error(`--rows must be a whole number from 1 to 100000000, not ${cliOption('rows')}`);
+  return rows;
+}

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentErrorType, type DataExtractOutputT, type DataLoadOutputT, type TableName } from '@vansales/protocol';
 import { BufferError, type DataBuffer } from '@vansales/buffer';
-import { chunkedExtract, chunkedLoad, DataflowError, type DataflowErrorCode, mapColumns, openDataConnection, planTableRead, ReadPlanError, type ColumnSpec, type DataConnection, type ExtractPosition } from '@vansales/dataflow';
+import { chunkedExtract, chunkedLoad, DataflowError, type DataflowErrorCode, mapColumns, openDataConnection, planTableRead, ReadPlanError, tableLabel, type ColumnSpec, type DataConnection, type ExtractPosition } from '@vansales/dataflow';
 import type { CloudDatabases } from './cloud-databases';
 
 export interface CloudExtractInput {
@@ -65,7 +65,7 @@ function failure(err: unknown): Error {
 }
 
 function describeName(database: string, table: TableName): string {
-  return `${database}.${table.schema ? `${table.schema}.` : ''}${table.name}`;
+  return `${database}.${tableLabel(table)}`;
 }
 
 export function createCloudDataActivities(deps: { buffer: DataBuffer; databases: CloudDatabases }): CloudDataActivities {

@@ -1,5 +1,5 @@
 import { AgentErrorType, type TableName } from '@vansales/protocol';
-import { DataflowError, openDataConnection, type ColumnSpec, type DataConnection } from '@vansales/dataflow';
+import { DataflowError, openDataConnection, tableLabel, type ColumnSpec, type DataConnection } from '@vansales/dataflow';
 import type { DatabaseConfig } from '../config';
 import { describeTable, SitePolicyError, type SitePolicy } from '../policy/site-policy';
 import { OperationError } from './operation';
@@ -43,7 +43,7 @@ export function assertWritable(policy: SitePolicy, database: string, table: Tabl
   if (!policy.canWrite(database, table)) {
     throw new OperationError(
       AgentErrorType.policyRefused,
-      `writing to ${describeTable(database, table)} is refused by ${policy.source}: add {"database": "${database}", "table": "${table.schema ? `${table.schema}.` : ''}${table.name}"} to its writableTables to allow loads into it`,
+      `writing to ${describeTable(database, table)} is refused by ${policy.source}: add {"database": "${database}", "table": "${tableLabel(table)}"} to its writableTables to allow loads into it`,
       false,
     );
   }

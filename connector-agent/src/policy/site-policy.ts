@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { TableName } from '@vansales/protocol';
+import { tableLabel } from '@vansales/dataflow';
 
 /**
  * The site's own rules, kept in a file on the site (the cloud cannot change them): which tables
@@ -107,5 +108,5 @@ export function loadSitePolicy(path: string | undefined): SitePolicy {
 }
 
 export function describeTable(database: string, table: TableName): string {
-  return `${database}.${table.schema ? `${table.schema}.` : ''}${table.name}`;
+  return `${database}.${tableLabel(table)}`;
 }

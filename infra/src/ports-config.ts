@@ -33,9 +33,20 @@ const DEFAULTS: Record<Profile, PortMap> = {
 
 const Port = z.coerce.number().int().min(1).max(65535);
 
-/** VSC_PORT_<NAME> (e.g. VSC_PORT_TEMPORAL_UI) overrides a default port. */
+/**
+ * VSC_PORT_OFFSET shifts a profile's whole block (two clones testing side by side on one machine);
+ * VSC_PORT_<NAME> (e.g. VSC_PORT_TEMPORAL_UI) then overrides one port.
+ */
 export function portsFor(profile: Profile, env: NodeJS.ProcessEnv = process.env): PortMap {
   const out = { ...DEFAULTS[profile] };
+  const rawOffset = env.VSC_PORT_OFFSET;
+  if (rawOffset !== undefined && rawOffset !== '') {
+    const offset = z.coerce.number().int().min(0).max(20000).safeParse(rawOffset);
+    if (!offset.success) {
+      throw new InfraError(InfraErrorCode.badConfig, `VSC_PORT_OFFSET=${rawOffset} is not a whole number from 0 to 20000`);
+    }
+    for (const key of Object.keys(out) as (keyof PortMap)[]) out[key] += offset.data;
+  }
   for (const key of Object.keys(out) as (keyof PortMap)[]) {
     const name = `VSC_PORT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
     const raw = env[name];

@@ -17,7 +17,7 @@ export default tseslint.config(
     plugins: { 'check-file': checkFile },
     rules: {
       'check-file/filename-naming-convention': ['error', { '**/*.{ts,js,mjs}': 'KEBAB_CASE' }, { ignoreMiddleExtensions: true }],
-      'check-file/folder-naming-convention': ['error', { '*/src/**/': 'KEBAB_CASE' }],
+      'check-file/folder-naming-convention': ['error', { '*/src/**/': 'KEBAB_CASE', 'libs/*/src/**/': 'KEBAB_CASE' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use an `as const` object and a derived type instead of enum.' }],
@@ -25,7 +25,7 @@ export default tseslint.config(
   },
   {
     // Migrations sort by their number.
-    files: ['metadata/src/migrations/*.ts'],
+    files: ['libs/metadata/src/migrations/*.ts'],
     rules: { 'check-file/filename-naming-convention': ['error', { '**/*.ts': '@(index|[0-9][0-9][0-9][0-9]-+([a-z0-9-]))' }, { ignoreMiddleExtensions: true }] },
   },
   {

@@ -1,9 +1,10 @@
 // One jest run over every package; workspace packages resolve to their TypeScript sources.
-const pkgs = ['infra', 'temporal-config', 'protocol', 'metadata', 'gateway', 'connector-agent', 'workflows', 'activities', 'buffer', 'dataflow'];
+const pkgs = ['infra', 'temporal-config', 'libs/protocol', 'libs/metadata', 'gateway', 'connector-agent', 'workflows', 'activities', 'cloud-worker', 'libs/buffer', 'libs/dataflow', 'libs/test-kit', 'e2e'];
 const moduleNameMapper = {
-  '^@vansales/protocol/(task-queues|agent-errors|schema-snapshot)$': '<rootDir>/protocol/src/$1.ts',
+  '^@vansales/protocol/(task-queues|agent-errors|schema-snapshot)$': '<rootDir>/libs/protocol/src/$1.ts',
+  '^@vansales/activities/cloud$': '<rootDir>/activities/src/cloud.ts',
 };
-for (const p of pkgs) moduleNameMapper[`^@vansales/${p}$`] = `<rootDir>/${p}/src/index.ts`;
+for (const p of pkgs) moduleNameMapper[`^@vansales/${p.replace('libs/', '')}$`] = `<rootDir>/${p}/src/index.ts`;
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -17,8 +18,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!\\.pnpm/cookie@|cookie/)'],
   moduleNameMapper,
-  globalSetup: '<rootDir>/infra/test-support/global-setup.ts',
-  reporters: ['default', '<rootDir>/infra/test-support/summary-reporter.js'],
+  globalSetup: '<rootDir>/libs/test-kit/jest/global-setup.ts',
+  reporters: ['default', '<rootDir>/libs/test-kit/jest/summary-reporter.js'],
   testTimeout: 120_000,
   maxWorkers: 2,
   // Temporal's native connections keep handles open for a moment after close.

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { bundleWorkflows } from '@vansales/activities';
+import { bundleWorkflows } from '@vansales/cloud-worker';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
 import { vansalesDataConverter } from '@vansales/temporal-config';

@@ -26,7 +26,7 @@ import { Client as PgClient } from 'pg';
 import { createConnection as createCallbackConnection } from 'mysql2';
 import { Client, Connection, type DataConverter, type ProtoFailure, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
+import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
 import { createAgent, parseAgentConfig } from '@vansales/connector-agent';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';

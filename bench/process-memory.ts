@@ -132,7 +132,7 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
     if (procs.get('gateway')!.exitCode !== null) throw new Error(`the gateway exited; its output:\n${output.join('')}`);
     return fetch(`${gatewayUrl}/healthz`).then((r) => r.ok, () => false);
   });
-  start('cloud-worker', 'activities/dist/main.js');
+  start('cloud-worker', 'cloud-worker/dist/main.js');
 
   // Tenant and connector through the REST API, as an operator makes them.
   const api = async <T>(path: string, body: unknown): Promise<T> => {

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 import type { SchemaSnapshot } from '@vansales/protocol';
 import { discoverSchema, type DiscoveryTarget } from '../connector-agent/src/schema';
 

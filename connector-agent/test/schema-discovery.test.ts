@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 import { AgentErrorType, diffSnapshots, SchemaSnapshot, type ColumnSnapshot, type ForeignKeySnapshot, type TableSnapshot } from '@vansales/protocol';
 import { discoverSchema, type DiscoveryTarget } from '../src/schema';
 import { createSchemaDiscover } from '../src/operations/schema-discover';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 import { BUFFER_PREFIX, createLocalFolderStore, createS3Store, type BlobStore, type S3BlobStore } from '@vansales/buffer';
 
 export const minio = testServices().minio;

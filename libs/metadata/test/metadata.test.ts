@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRepositories, migrateToLatest, openMetadataDb, type MetadataDb, type MetadataTarget } from '@vansales/metadata';
-import { throwawayPostgresDatabase } from '@vansales/infra';
+import { throwawayPostgresDatabase } from '@vansales/test-kit';
 
 
 async function freshPostgres(): Promise<{ target: MetadataTarget; drop: () => Promise<void> }> {

@@ -9,7 +9,7 @@ import { createConnection } from 'mysql2/promise';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 import type { DataSyncInput, SyncState } from '@vansales/workflows';
-import { throwawayPostgresDatabase } from '@vansales/infra';
+import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { services } from './support/harness';
 
 /**
@@ -206,7 +206,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
 
   it('finishes the full load and an incremental run with the destination equal to the source', async () => {
     let gateway = await startGateway();
-    let worker = start('cloud-worker', 'activities/dist/main.js');
+    let worker = start('cloud-worker', 'cloud-worker/dist/main.js');
     const tenantId = env.TENANT!;
     await api('POST', '/v1/tenants', { id: tenantId, name: 'Crash' });
     const connector = await api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'erp' });
@@ -259,7 +259,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       await dst.close();
     }
     await kill(worker);
-    worker = start('cloud-worker', 'activities/dist/main.js');
+    worker = start('cloud-worker', 'cloud-worker/dist/main.js');
 
     const afterFull = await until('the full load to finish', async () => {
       const s = await handle.query<SyncState>('syncState').catch(() => undefined);

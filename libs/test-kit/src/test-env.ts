@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { serviceContext } from './context';
-import { postgresUrl } from './services/postgres';
-import { mariadbRoot, type MariadbAccess } from './services/mariadb';
-import { redisUrl } from './services/redis';
-import { minioEndpoint } from './services/minio';
-import { temporalAddress, TEMPORAL_NAMESPACE } from './services/temporal';
-import { sharedDataDir } from './paths';
+import { serviceContext } from '../../../infra/src/context';
+import { postgresUrl } from '../../../infra/src/services/postgres';
+import { mariadbRoot, type MariadbAccess } from '../../../infra/src/services/mariadb';
+import { redisUrl } from '../../../infra/src/services/redis';
+import { minioEndpoint } from '../../../infra/src/services/minio';
+import { temporalAddress, TEMPORAL_NAMESPACE } from '../../../infra/src/services/temporal';
+import { sharedDataDir } from '../../../infra/src/paths';
 
 export interface TestServices {
   temporalAddress: string;

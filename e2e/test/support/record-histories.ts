@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Payload } from '@temporalio/common';
 import { ENCRYPTED_ENCODING, EncryptionCodec } from '@vansales/temporal-config';
-import { startPlatform, sakilaDatabase, sakilaReader } from '../../../gateway/test/support/harness';
+import { startPlatform, sakilaDatabase, sakilaReader } from './harness';
 
 function isPayload(v: unknown): boolean {
   const m = (v as { metadata?: Record<string, Uint8Array> } | null)?.metadata;
@@ -19,7 +19,7 @@ function isPayload(v: unknown): boolean {
 
 async function main(): Promise<void> {
   const platform = await startPlatform();
-  const out = join(__dirname, '..', 'histories');
+  const out = join(__dirname, '..', '..', '..', 'workflows', 'test', 'histories');
   // Histories are stored decrypted: the platform's payload keys are thrown away after this run,
   // and the replayer must see the payloads the workflow code saw.
   const codec = EncryptionCodec.fromSpec(platform.payloadKeys);
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
 
     // Data plane: a sync through the buffer (two connectors), one on one site (transfer), the
     // extract and load steps, a one-table transfer, and the buffer purge.
-    const { throwawayPostgresDatabase } = await import('@vansales/infra');
+    const { throwawayPostgresDatabase } = await import('@vansales/test-kit');
     const dw = await throwawayPostgresDatabase('vsc_rec');
     const u = new URL(dw.url);
     const dwConfig = { dialect: 'postgres' as const, host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: dw.name };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BufferError } from '@vansales/buffer';
-import { ensureBufferPurgeSchedule } from '../src/buffer-purge-schedule';
+import { ensureBufferPurgeSchedule } from '@vansales/gateway';
 import { services, startPlatform, type Platform } from './support/harness';
 
 describe('buffer purge: a Temporal Schedule runs the purge on a cloud worker (real services)', () => {

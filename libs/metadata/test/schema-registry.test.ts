@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { throwawayPostgresDatabase } from '@vansales/infra';
+import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import {
   createRepositories,
   createSchemaRegistry,

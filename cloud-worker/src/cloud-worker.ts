@@ -3,8 +3,8 @@ import { vansalesDataConverter } from '@vansales/temporal-config';
 import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
 import { loadBufferConfig, openDataBuffer } from '@vansales/buffer';
-import { createCloudActivities, type CloudDeps } from '../cloud-activities';
-import { loadCloudDatabases } from '../cloud/cloud-databases';
+import { createCloudActivities, type CloudDeps } from '@vansales/activities/cloud';
+import { loadCloudDatabases } from '@vansales/activities/cloud';
 
 /** The cloud worker: workflow tasks on the `workflows` queue (cloud activities join in later issues). */
 export async function createCloudWorker(config: CloudWorkerConfig, connection: NativeConnection): Promise<Worker> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
-import { testServices, throwawayPostgresDatabase } from '@vansales/infra';
+import { testServices, throwawayPostgresDatabase } from '@vansales/test-kit';
 import {
   comparableValue,
   mapColumns,

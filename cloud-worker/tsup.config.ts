@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // Workspace packages are compiled in; npm dependencies stay external (native modules, dynamic requires).
 export default defineConfig({
-  entry: { main: 'src/cloud-worker/main.ts' },
+  entry: { main: 'src/main.ts' },
   format: ['cjs'],
   target: 'node20',
   platform: 'node',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createConnection } from 'mysql2/promise';
 import { openDataConnection, tableChecksum, type DataConnection, type DataConnectionConfig } from '@vansales/dataflow';
-import { throwawayPostgresDatabase } from '@vansales/infra';
+import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import type { DataSyncInput, ExtractStepInput, LoadStepInput, SyncState } from '@vansales/workflows';
 import type { DataExtractOutputT, DataLoadOutputT } from '@vansales/protocol';
 import { sakilaReader, services, startPlatform, type Platform } from './support/harness';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAgentConfig } from '@vansales/connector-agent';
 import { generateApiKey } from '@vansales/protocol';
-import { throwawayPostgresDatabase } from '@vansales/infra';
+import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { startPlatform, sakilaDatabase, sakilaReader, type Platform } from './support/harness';
 
 /** A throwaway CA-less self-signed certificate for 127.0.0.1, made with the system's openssl. */

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleWorkflows } from '@vansales/cloud-worker';
-import { testServices } from '../src/test-env';
+import { bundleWorkflows } from '../src/workflow-bundle';
+import { testServices } from '@vansales/test-kit';
 
 /** Bundles the workflow code once per test run; every test's Worker loads the same file. */
 export default async function globalSetup(): Promise<void> {

@@ -1,1 +1,1 @@
-export { testServices, throwawayPostgresDatabase, type TestServices } from './test-env';
+export { testServices, throwawayPostgresDatabase, type TestServices, type MariadbAccess } from './test-env';

@@ -1,11 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { serviceContext } from '../../../infra/src/context';
-import { postgresUrl } from '../../../infra/src/services/postgres';
-import { mariadbRoot, type MariadbAccess } from '../../../infra/src/services/mariadb';
-import { redisUrl } from '../../../infra/src/services/redis';
-import { minioEndpoint } from '../../../infra/src/services/minio';
-import { temporalAddress, TEMPORAL_NAMESPACE } from '../../../infra/src/services/temporal';
-import { sharedDataDir } from '../../../infra/src/paths';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The repository root: libs/test-kit/src/../../.. */
+const repoRoot = resolve(__dirname, '..', '..', '..');
+
+const MariadbAccess = z.object({ host: z.string(), port: z.number().int(), user: z.string(), password: z.string() });
+export type MariadbAccess = z.infer<typeof MariadbAccess>;
+
+/** What `./vsc test` (infra's service-directory.ts) writes into the test profile's state folder once its services are up. */
+const ServiceDirectory = z.object({
+  temporal: z.object({ address: z.string(), namespace: z.string() }),
+  postgres: z.object({ url: z.string().url() }),
+  mariadb: MariadbAccess,
+  redis: z.object({ url: z.string() }),
+  minio: z.object({ endpoint: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() }),
+});
 
 export interface TestServices {
   temporalAddress: string;
@@ -18,21 +29,32 @@ export interface TestServices {
   stateDir: string;
 }
 
+/** The public test data sets, kept beside the repository (never edited). */
+function sharedDataDir(): string | undefined {
+  const candidates = [process.env.VSC_SHARED_DATA, join(repoRoot, '..', 'shared', 'data'), join(repoRoot, 'shared', 'data')];
+  return candidates.find((c): c is string => !!c && existsSync(join(c, 'README.md')));
+}
+
 /**
  * Where the services of the test profile are (started by `./vsc test` or `./vsc services test`).
  * Tests call this instead of assuming anything is running on a default port.
  */
 export function testServices(): TestServices {
-  const ctx = serviceContext('test', () => undefined);
+  const stateDir = join(process.env.VSC_STATE_DIR ?? join(repoRoot, '.vsc'), 'test');
+  const file = join(stateDir, 'services.json');
+  if (!existsSync(file)) throw new Error(`${file} not found: start the test services first (./vsc test, or ./vsc services test)`);
+  const parsed = ServiceDirectory.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file} is not a service directory: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const d = parsed.data;
   return {
-    temporalAddress: temporalAddress(ctx),
-    temporalNamespace: TEMPORAL_NAMESPACE,
-    postgresUrl: (database) => postgresUrl(ctx, database),
-    mariadb: mariadbRoot(ctx),
-    redisUrl: redisUrl(ctx),
-    minio: { endpoint: minioEndpoint(ctx), accessKeyId: ctx.secrets.minioAccessKey, secretAccessKey: ctx.secrets.minioSecretKey },
+    temporalAddress: d.temporal.address,
+    temporalNamespace: d.temporal.namespace,
+    postgresUrl: (database = 'postgres') => `${d.postgres.url}${database}`,
+    mariadb: d.mariadb,
+    redisUrl: d.redis.url,
+    minio: d.minio,
     sharedData: sharedDataDir(),
-    stateDir: ctx.stateDir,
+    stateDir,
   };
 }
 

@@ -1,9 +1,21 @@
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import { loadGatewayConfig } from './config';
+import { parseCommand } from '@vansales/protocol';
+import packageJson from '../package.json';
+import { GatewayConfig, loadGatewayConfig } from './config';
 import { createLogger } from './logger';
 import { createGateway } from './gateway';
 
+const USAGE = `usage: vsc-gateway
+
+  Serves the REST control plane, the agent WebSocket endpoint and the buffer routes, and runs a
+  Temporal Worker for each connected agent. Takes no arguments: every setting comes from the
+  environment (see gateway/README.md), and a bad one stops it naming the setting:
+    ${Object.keys(GatewayConfig.shape).join(', ')}
+`;
+
 async function main(): Promise<void> {
+  const args = parseCommand(process.argv.slice(2), { usage: USAGE, version: `vsc-gateway ${packageJson.version}` }, process);
+  if (!args.ok) process.exit(args.exitCode);
   let config;
   try {
     config = loadGatewayConfig();

@@ -178,3 +178,27 @@ export async function startPlatform(
     },
   };
 }
+
+/** Polls `check` until it gives a value other than undefined/false; fails naming `what` after `ms`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until the buffer itself calls an object expired (createObject of a live one is a no-op). */
+export function untilExpired(buffer: Gateway['buffer'], tenantId: string, objectId: string): Promise<true> {
+  return until(`buffer object ${objectId} to expire`, () =>
+    buffer.createObject(tenantId, { objectId, ttlSeconds: 1 }).then(
+      () => false,
+      (err: { code?: string }) => {
+        if (err.code === 'EXPIRED') return true as const;
+        throw err;
+      },
+    ),
+  );
+}

@@ -6,3 +6,7 @@ export { OperationError, type OperationTable, type OperationHandler, type Operat
 export { checkReadOnlySql, type SqlDialect, type SqlCheckResult } from './sql-guard';
 export { openAuditLog, verifyAuditFile, type AuditLog } from './audit/audit-log';
 export { loadSitePolicy, SitePolicyFile, type SitePolicy } from './policy/site-policy';
+// For the end-to-end tests and benchmarks, which drive the agent as a package, never through its src/ paths.
+export { runCli } from './main';
+export { machineId } from './machine-id';
+export { discoverSchema, type DiscoveryTarget } from './schema';

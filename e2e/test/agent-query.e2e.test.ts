@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { createConnection } from 'mysql2/promise';
 import { CloseCode, generateApiKey, MACHINE_ID_HEADER } from '@vansales/protocol';
-import { machineId } from '../../connector-agent/src/machine-id';
+import { machineId } from '@vansales/connector-agent';
 import { SearchAttribute } from '@vansales/temporal-config';
 import { temporal } from '@temporalio/proto';
 import { startPlatform, sakilaDatabase, sakilaReader, services, until, type Platform } from './support/harness';

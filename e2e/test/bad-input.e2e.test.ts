@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { MACHINE_ID_HEADER } from '@vansales/protocol';
-import { machineId } from '../../connector-agent/src/machine-id';
+import { machineId } from '@vansales/connector-agent';
 import { startPlatform, sakilaDatabase, sakilaReader, type Platform } from './support/harness';
 
 describe('bad input at the gateway and on the site (real services)', () => {

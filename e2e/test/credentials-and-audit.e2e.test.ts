@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createConnection } from 'mysql2/promise';
 import { loadAgentConfig, openAuditLog, verifyAuditFile } from '@vansales/connector-agent';
-import { runCli } from '../../connector-agent/src/main';
+import { runCli } from '@vansales/connector-agent';
 import { startPlatform, services, type Platform } from './support/harness';
 
 /** Every payload of a Temporal history, decoded to text, so a search sees what Temporal stored. */

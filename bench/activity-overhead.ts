@@ -10,6 +10,7 @@ import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { bundleWorkflows } from '@vansales/cloud-worker';
+import { pingWorkflow } from '@vansales/workflows';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
 import { vansalesDataConverter } from '@vansales/temporal-config';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   };
   const run = async (path: keyof typeof placements, count: number, concurrency: number) => {
     const t0 = performance.now();
-    await client.workflow.execute('pingWorkflow', {
+    await client.workflow.execute(pingWorkflow, {
       taskQueue: env.VSC_WORKFLOW_TASK_QUEUE,
       workflowId: `bench-${path}-${randomBytes(4).toString('hex')}`,
       args: [{ placement: placements[path], count, concurrency }],

@@ -25,6 +25,7 @@ import pino from 'pino';
 import { Client as PgClient } from 'pg';
 import { createConnection as createCallbackConnection } from 'mysql2';
 import { Client, Connection, type DataConverter, type ProtoFailure, type WorkflowHandle } from '@temporalio/client';
+import { dataSyncWorkflow, dataTransferWorkflow } from '@vansales/workflows';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
 import { createAgent, parseAgentConfig } from '@vansales/connector-agent';
@@ -383,7 +384,7 @@ async function runOurs(platform: Platform, dst: string, want: Tally): Promise<nu
   log(`vsc-agent: dataTransferWorkflow ${SOURCE_DATABASE}.${TABLE} -> ${dst}.${TABLE}`);
   const rssBefore = round(rssMb(process.pid), 1);
   const { value: { seconds, value }, rssPeakMb } = await rssWhile(() => timed(async () => {
-    const handle = await platform.temporal.workflow.start('dataTransferWorkflow', {
+    const handle = await platform.temporal.workflow.start(dataTransferWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId: `bench-transfer-${randomBytes(4).toString('hex')}`,
       args: [
@@ -432,7 +433,7 @@ async function runCloudToSite(platform: Platform, load: string, want: Tally): Pr
   log(`cloud-to-site: dataSyncWorkflow warehouse.${TABLE} (cloud) -> load.${TABLE} (site)`);
   const rssBefore = round(rssMb(process.pid), 1);
   const { value: { seconds, value: handle }, rssPeakMb } = await rssWhile(() => timed(async () => {
-    const h = await platform.temporal.workflow.start('dataSyncWorkflow', {
+    const h = await platform.temporal.workflow.start(dataSyncWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId: `bench-sync-${randomBytes(4).toString('hex')}`,
       args: [

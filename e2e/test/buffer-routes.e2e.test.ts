@@ -5,6 +5,7 @@ import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Clie
 import { BufferErrorCode, issueBufferToken, newObjectId, TENANT_ID_PATTERN as BUFFER_TENANT_ID_PATTERN } from '@vansales/buffer';
 import { TENANT_ID_PATTERN } from '@vansales/protocol';
 import { BUFFER_HTTP_STATUS, type BufferGrant } from '@vansales/gateway';
+import { extractStepWorkflow } from '@vansales/workflows';
 import { sakilaDatabase, sakilaReader, services, startPlatform, untilExpired, type Platform } from './support/harness';
 
 const T = 'acme';
@@ -325,7 +326,7 @@ describe('buffer routes under load', () => {
     const busyAnswers = () => platform.logs.lines.filter((l) => l.includes('"statusCode":503')).length;
     const busyBefore = busyAnswers();
     const workflowId = `busy-${randomBytes(4).toString('hex')}`;
-    const out = (await platform.temporal.workflow.execute('extractStepWorkflow', {
+    const out = (await platform.temporal.workflow.execute(extractStepWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId,
       args: [{ tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'language' } }],

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import { createConnection } from 'mysql2/promise';
 import { openDataConnection, tableChecksum, type DataConnection, type DataConnectionConfig } from '@vansales/dataflow';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
-import type { DataSyncInput, ExtractStepInput, LoadStepInput, SyncState } from '@vansales/workflows';
-import type { DataExtractOutputT, DataLoadOutputT } from '@vansales/protocol';
+import { dataSyncWorkflow, extractStepWorkflow, loadStepWorkflow, type DataSyncInput, type ExtractStepInput, type LoadStepInput, type SyncState } from '@vansales/workflows';
 import { sakilaReader, services, startPlatform, type Platform } from './support/harness';
 
 const SAKILA_TABLES = ['actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'film_text', 'inventory', 'language', 'payment', 'rental', 'staff', 'store'];
@@ -59,8 +59,8 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     writeFileSync(path, JSON.stringify(body));
     return path;
   };
-  const run = <T>(workflow: string, input: unknown) =>
-    platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId: `${workflow}-${randomBytes(4).toString('hex')}`, args: [input] }) as Promise<T>;
+  const run = <W extends Workflow>(workflow: W, input: Parameters<W>[0]) =>
+    platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId: `${workflow.name}-${randomBytes(4).toString('hex')}`, args: [input] } as unknown as WorkflowStartOptions<W>);
   const mariaDatabase = async () => {
     const name = `vsc_dp_${randomBytes(4).toString('hex')}`;
     const conn = await createConnection(services.mariadb);
@@ -104,7 +104,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       tables: SAKILA_TABLES.map((name) => ({ source: { name } })),
       chunkRows: 5000,
     };
-    const state = await run<SyncState>('dataSyncWorkflow', input);
+    const state = await run(dataSyncWorkflow, input);
     expect(state.runsDone).toBe(1);
     expect(state.tables.rental!.rowsCopied).toBe(16044);
 
@@ -131,7 +131,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     });
     await agent.welcomed;
     const framesBefore = platform.frames.length;
-    const state = await run<SyncState>('dataSyncWorkflow', {
+    const state = await run(dataSyncWorkflow, {
       tenantId,
       source: { placement: 'connector', connectorId: site.id, database: 'pagila' },
       destination: { placement: 'connector', connectorId: site.id, database: 'mart' },
@@ -166,13 +166,13 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     const reader = await sakilaReader();
     const agent = platform.startAgent({ apiKey: site.apiKey, databases: { sakila: { ...mariaConfig('sakila'), ...reader }, mart: mariaConfig(target) }, policyFile: policyPath });
     await agent.welcomed;
-    const extracted = await run<DataExtractOutputT>('extractStepWorkflow', {
+    const extracted = await run(extractStepWorkflow, {
       tenantId,
       source: { placement: 'connector', connectorId: site.id, database: 'sakila' },
       table: { name: 'actor' },
     } satisfies ExtractStepInput);
     expect(extracted.rowCount).toBe(200);
-    const err = await run('loadStepWorkflow', {
+    const err = await run(loadStepWorkflow, {
       tenantId,
       destination: { placement: 'connector', connectorId: site.id, database: 'mart' },
       table: { name: 'actor' },
@@ -208,9 +208,9 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       }),
     });
     await agent.welcomed;
-    const extracted = await run<DataExtractOutputT>('extractStepWorkflow', { tenantId, source: { placement: 'connector', connectorId: site.id, database: 'sakila' }, table: { name: 'customer' } } satisfies ExtractStepInput);
+    const extracted = await run(extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: site.id, database: 'sakila' }, table: { name: 'customer' } } satisfies ExtractStepInput);
     // The buffer holds no plaintext email (it is encrypted at rest anyway; the mask applies before upload).
-    const loaded = await run<DataLoadOutputT>('loadStepWorkflow', {
+    const loaded = await run(loadStepWorkflow, {
       tenantId,
       destination: { placement: 'connector', connectorId: site.id, database: 'dw' },
       table: { name: 'customer' },
@@ -232,7 +232,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       await dw.close();
     }
     // A query extract cannot dodge the masks.
-    const refused = await run('extractStepWorkflow', { tenantId, source: { placement: 'connector', connectorId: site.id, database: 'sakila' }, sql: 'SELECT email FROM customer' } satisfies ExtractStepInput).catch((e: unknown) => e);
+    const refused = await run(extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: site.id, database: 'sakila' }, sql: 'SELECT email FROM customer' } satisfies ExtractStepInput).catch((e: unknown) => e);
     expect(failureText(refused)).toContain('PolicyRefused');
   });
 
@@ -242,7 +242,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     const reader = await sakilaReader();
     const ownerAgent = platform.startAgent({ apiKey: site.apiKey, databases: { sakila: { ...mariaConfig('sakila'), ...reader }, dw: pgConfig(pg.url, pg.name) }, policyFile: policy('owner-policy', { writableTables: [{ database: 'dw', table: '*' }] }) });
     await ownerAgent.welcomed;
-    const extracted = await run<DataExtractOutputT>('extractStepWorkflow', { tenantId, source: { placement: 'connector', connectorId: site.id, database: 'sakila' }, table: { name: 'film' }, chunkRows: 300 } satisfies ExtractStepInput);
+    const extracted = await run(extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: site.id, database: 'sakila' }, table: { name: 'film' }, chunkRows: 300 } satisfies ExtractStepInput);
     expect(extracted.chunkCount).toBe(4);
 
     // Another tenant, with its own connector and a permissive policy, names the object.
@@ -252,7 +252,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     const pg2 = await pgDatabase();
     const intruderAgent = platform.startAgent({ apiKey: intruder.apiKey, databases: { dw: pgConfig(pg2.url, pg2.name) }, policyFile: policy('intruder-policy', { writableTables: [{ database: 'dw', table: '*' }] }) });
     await intruderAgent.welcomed;
-    const stolen = await run('loadStepWorkflow', {
+    const stolen = await run(loadStepWorkflow, {
       tenantId: other,
       destination: { placement: 'connector', connectorId: intruder.id, database: 'dw' },
       table: { name: 'film' },
@@ -277,7 +277,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     const bytes = readFileSync(victim);
     bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0x01;
     writeFileSync(victim, bytes);
-    const tampered = await run('loadStepWorkflow', {
+    const tampered = await run(loadStepWorkflow, {
       tenantId,
       destination: { placement: 'connector', connectorId: site.id, database: 'dw' },
       table: { name: 'film' },
@@ -303,7 +303,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     const admin = new Client({ connectionString: pg.url });
     await admin.connect();
     await admin.query('CREATE TABLE film_short (film_id integer PRIMARY KEY, title varchar(20) NOT NULL)');
-    const extracted = await run<DataExtractOutputT>('extractStepWorkflow', {
+    const extracted = await run(extractStepWorkflow, {
       tenantId,
       source: { placement: 'connector', connectorId: site.id, database: 'sakila' },
       table: { name: 'film' },
@@ -312,7 +312,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     } satisfies ExtractStepInput);
     expect(extracted.chunkCount).toBe(10);
     const load: LoadStepInput = { tenantId, destination: { placement: 'connector', connectorId: site.id, database: 'dw' }, table: { name: 'film_short' }, keyColumns: ['film_id'], objectId: extracted.objectId };
-    const failed = await run('loadStepWorkflow', load).catch((e: unknown) => e);
+    const failed = await run(loadStepWorkflow, load).catch((e: unknown) => e);
     const text = failureText(failed);
     expect(text).toContain('WriteFailed');
     expect(text).toContain('film_short');
@@ -323,7 +323,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     expect(partial).toBeLessThan(1000);
     // The site widens the column; the same object loads completely (upserts: no duplicates).
     await admin.query('ALTER TABLE film_short ALTER COLUMN title TYPE varchar(64)');
-    const loaded = await run<DataLoadOutputT>('loadStepWorkflow', load);
+    const loaded = await run(loadStepWorkflow, load);
     expect(loaded.rowCount).toBe(1000);
     expect(Number((await admin.query('SELECT count(*) AS n, count(DISTINCT film_id) AS d FROM film_short')).rows[0].d)).toBe(1000);
     expect(Number((await admin.query('SELECT count(*) AS n FROM film_short')).rows[0].n)).toBe(1000);
@@ -344,7 +344,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       policyFile: policy('geo-policy', { writableTables: [{ database: 'dw', table: '*' }] }),
     });
     await agent.welcomed;
-    const err = await run('dataSyncWorkflow', {
+    const err = await run(dataSyncWorkflow, {
       tenantId,
       source: { placement: 'connector', connectorId: site.id, database: 'geo' },
       destination: { placement: 'connector', connectorId: site.id, database: 'dw' },
@@ -436,7 +436,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       await Promise.all([pagila.close(), src.close()]);
     }
     platform.setCloudDatabases({ [tenantId]: { lake: pgConfig(cloudSource.url, cloudSource.name), dw: pgConfig(cloudTarget.url, cloudTarget.name) } });
-    const state = await run<SyncState>('dataSyncWorkflow', {
+    const state = await run(dataSyncWorkflow, {
       tenantId,
       source: { placement: 'cloud', database: 'lake' },
       destination: { placement: 'cloud', database: 'dw' },
@@ -454,7 +454,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       await Promise.all([a.close(), b.close()]);
     }
     // Long syncs continue as new: the cursor and counts ride along to the next run of the chain.
-    const chained = await platform.temporal.workflow.start('dataSyncWorkflow', {
+    const chained = await platform.temporal.workflow.start(dataSyncWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId: `chain-${randomBytes(4).toString('hex')}`,
       args: [{ tenantId, source: { placement: 'cloud', database: 'lake' }, destination: { placement: 'cloud', database: 'dw' }, tables: [{ source: { name: 'actor' }, destination: { name: 'actor_chain' }, cursorColumn: 'last_update' }], cloudTaskQueue: platform.cloudTaskQueue, maxRuns: 3, runsPerExecution: 1 } satisfies DataSyncInput],
@@ -468,7 +468,7 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     expect(latest.runId).not.toBe(chained.firstExecutionRunId);
 
     // Another tenant cannot name this tenant's cloud databases.
-    const err = await run('extractStepWorkflow', { tenantId: 'someoneelse', source: { placement: 'cloud', database: 'lake' }, table: { name: 'actor' }, cloudTaskQueue: platform.cloudTaskQueue } satisfies ExtractStepInput).catch((e: unknown) => e);
+    const err = await run(extractStepWorkflow, { tenantId: 'someoneelse', source: { placement: 'cloud', database: 'lake' }, table: { name: 'actor' }, cloudTaskQueue: platform.cloudTaskQueue } satisfies ExtractStepInput).catch((e: unknown) => e);
     expect(failureText(err)).toContain('UnknownDatabase');
   });
 });

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createConnection } from 'mysql2/promise';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
-import type { DataSyncInput, SyncState } from '@vansales/workflows';
+import { dataSyncWorkflow, runSyncNowSignal, syncStateQuery, type DataSyncInput, type SyncState } from '@vansales/workflows';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { services } from './support/harness';
 
@@ -236,7 +236,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       // Lost tasks (a killed gateway or worker) are noticed this soon.
       heartbeatTimeoutSeconds: 8,
     };
-    const handle = await temporal.workflow.start('dataSyncWorkflow', { taskQueue: env.VSC_WORKFLOW_TASK_QUEUE as string, workflowId: `crash-${randomBytes(4).toString('hex')}`, args: [input] });
+    const handle = await temporal.workflow.start(dataSyncWorkflow, { taskQueue: env.VSC_WORKFLOW_TASK_QUEUE as string, workflowId: `crash-${randomBytes(4).toString('hex')}`, args: [input] });
     const chunks = () => countFiles(join(bufferDir), /chunk/);
     const total = Math.ceil(ROWS / 25_000);
 
@@ -262,7 +262,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
     worker = start('cloud-worker', 'cloud-worker/dist/main.js');
 
     const afterFull = await until('the full load to finish', async () => {
-      const s = await handle.query<SyncState>('syncState').catch(() => undefined);
+      const s = await handle.query(syncStateQuery).catch(() => undefined);
       return s && s.runsDone >= 1 ? s : undefined;
     }, 900_000);
     expect(afterFull.tables.orders!.rowsCopied).toBeGreaterThanOrEqual(ROWS);
@@ -280,7 +280,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
     await conn.query(`UPDATE orders SET amount = amount + 1, note = 'changed', updated_at = TIMESTAMP('2030-01-01') + INTERVAL id MICROSECOND WHERE id % 1000 = 0`);
     await conn.query(`INSERT INTO orders SELECT ${ROWS} + seq, seq, 1.5, 'new', DATE('2030-02-01'), TIMESTAMP('2030-02-01') + INTERVAL seq SECOND FROM seq_1_to_500`);
     await conn.end();
-    await handle.signal('runSyncNow');
+    await handle.signal(runSyncNowSignal);
     const final = (await handle.result()) as SyncState;
     expect(final.runsDone).toBe(2);
     // The incremental run moved only the changed and new rows.

@@ -3,9 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import { parseAgentConfig } from '@vansales/connector-agent';
 import { generateApiKey } from '@vansales/protocol';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
+import { extractStepWorkflow, loadStepWorkflow } from '@vansales/workflows';
 import { startPlatform, sakilaDatabase, sakilaReader, type Platform } from './support/harness';
 
 /** A throwaway CA-less self-signed certificate for 127.0.0.1, made with the system's openssl. */
@@ -71,11 +74,11 @@ describe('agent over WSS (real TLS, real services)', () => {
     });
     await agent.welcomed;
     try {
-      const run = (workflow: string, input: unknown) =>
-        platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId: `${workflow}-${randomBytes(4).toString('hex')}`, args: [input] });
-      const extracted = (await run('extractStepWorkflow', { tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'film' }, chunkRows: 250 })) as { objectId: string; chunkCount: number };
+      const run = <W extends Workflow>(workflow: W, input: Parameters<W>[0]) =>
+        platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId: `${workflow.name}-${randomBytes(4).toString('hex')}`, args: [input] } as unknown as WorkflowStartOptions<W>);
+      const extracted = (await run(extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'film' }, chunkRows: 250 })) as { objectId: string; chunkCount: number };
       expect(extracted.chunkCount).toBe(4);
-      const loaded = (await run('loadStepWorkflow', { tenantId, destination: { placement: 'connector', connectorId: c.id, database: 'dw' }, table: { name: 'film' }, keyColumns: ['film_id'], objectId: extracted.objectId })) as { rowCount: number };
+      const loaded = (await run(loadStepWorkflow, { tenantId, destination: { placement: 'connector', connectorId: c.id, database: 'dw' }, table: { name: 'film' }, keyColumns: ['film_id'], objectId: extracted.objectId })) as { rowCount: number };
       expect(loaded.rowCount).toBe(1000);
     } finally {
       await agent.close();

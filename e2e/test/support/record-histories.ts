@@ -8,7 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { Payload } from '@temporalio/common';
+import type { Payload, Workflow } from '@temporalio/common';
+import type { WorkflowStartOptions } from '@temporalio/client';
+import { bufferPurgeWorkflow, dataSyncWorkflow, dataTransferWorkflow, extractStepWorkflow, loadStepWorkflow, pingWorkflow } from '@vansales/workflows';
 import { ENCRYPTED_ENCODING, EncryptionCodec } from '@vansales/temporal-config';
 import { startPlatform, sakilaDatabase, sakilaReader } from './harness';
 
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
     const discovered = await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/connectors/${c.id}/schemas/sakila/discover`);
     await save('schema-discovery', discovered.body.workflowId);
     const pingId = `ping-${randomBytes(4).toString('hex')}`;
-    await platform.temporal.workflow.execute('pingWorkflow', {
+    await platform.temporal.workflow.execute(pingWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId: pingId,
       args: [{ placement: { kind: 'connector', connectorId: c.id }, count: 4, concurrency: 2 }],
@@ -86,33 +88,33 @@ async function main(): Promise<void> {
     const c2 = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'warehouse' })).body;
     const both = platform.startAgent({ apiKey: c2.apiKey, databases: { sakila: sakilaDatabase(reader), dw: dwConfig }, policyFile });
     await both.welcomed;
-    const run = async (name: string, workflow: string, input: unknown) => {
+    const run = async <W extends Workflow>(name: string, workflow: W, input: Parameters<W>[0]) => {
       const workflowId = `${name}-${randomBytes(4).toString('hex')}`;
-      const result = await platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId, args: [input] });
+      const result = await platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId, args: [input] } as unknown as WorkflowStartOptions<W>);
       await save(name, workflowId);
       return result;
     };
-    await run('data-sync-buffer', 'dataSyncWorkflow', {
+    await run('data-sync-buffer', dataSyncWorkflow, {
       tenantId,
       source: { placement: 'connector', connectorId: c.id, database: 'sakila' },
       destination: { placement: 'connector', connectorId: c2.id, database: 'dw' },
       tables: [{ source: { name: 'actor' }, cursorColumn: 'last_update' }, { source: { name: 'category' } }],
       maxRuns: 2,
     });
-    await run('data-sync-same-site', 'dataSyncWorkflow', {
+    await run('data-sync-same-site', dataSyncWorkflow, {
       tenantId,
       source: { placement: 'connector', connectorId: c2.id, database: 'sakila' },
       destination: { placement: 'connector', connectorId: c2.id, database: 'dw' },
       tables: [{ source: { name: 'language' }, destination: { name: 'language_copy' } }],
     });
-    const extracted = (await run('extract-step', 'extractStepWorkflow', { tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'country' } })) as { objectId: string };
-    await run('load-step', 'loadStepWorkflow', { tenantId, destination: { placement: 'connector', connectorId: c2.id, database: 'dw' }, table: { name: 'country' }, keyColumns: ['country_id'], objectId: extracted.objectId });
-    await run('data-transfer', 'dataTransferWorkflow', {
+    const extracted = (await run('extract-step', extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'country' } })) as { objectId: string };
+    await run('load-step', loadStepWorkflow, { tenantId, destination: { placement: 'connector', connectorId: c2.id, database: 'dw' }, table: { name: 'country' }, keyColumns: ['country_id'], objectId: extracted.objectId });
+    await run('data-transfer', dataTransferWorkflow, {
       tenantId,
       connectorId: c2.id,
       transfer: { source: { database: 'sakila', table: { name: 'city' } }, destination: { database: 'dw', table: { name: 'city' } }, mode: 'append' },
     });
-    await run('buffer-purge', 'bufferPurgeWorkflow', { cloudTaskQueue: platform.cloudTaskQueue });
+    await run('buffer-purge', bufferPurgeWorkflow, { cloudTaskQueue: platform.cloudTaskQueue });
     await dw.drop();
   } finally {
     await platform.close();

@@ -197,6 +197,8 @@ export function untilExpired(buffer: Gateway['buffer'], tenantId: string, object
       () => false,
       (err: { code?: string }) => {
         if (err.code === 'EXPIRED') return true as const;
+        // Still live: the probe may not overwrite it, and says so.
+        if (err.code === 'ALREADY_COMMITTED') return false;
         throw err;
       },
     ),

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createConnection } from 'mysql2/promise';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices, throwawayPostgresDatabase } from '@vansales/test-kit';
 import { createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
 import type { DataConnectionConfig } from '@vansales/dataflow';
 import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
 import { createGateway, createLogger, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
-import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
+import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 import { newBufferKeySpec } from '@vansales/buffer';
 
 export const services = testServices();
@@ -122,7 +122,7 @@ export async function startPlatform(
     databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
   });
   const workerRun = Promise.all([worker.run(), activityWorker.run()]);
-  const clientConnection = await Connection.connect({ address: services.temporalAddress });
+  const clientConnection = await connectTemporalClient({ address: services.temporalAddress });
   const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(payloadKeys) });
   const agents: ReturnType<typeof createAgent>[] = [];
 

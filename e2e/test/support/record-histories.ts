@@ -1,7 +1,7 @@
 /**
  * Records one history of each published workflow into workflows/test/histories/, for the replay
  * test. Run it after changing a workflow on purpose (with `./vsc services` up):
- *   node --import tsx workflows/test/support/record-histories.ts
+ *   node --import tsx e2e/test/support/record-histories.ts
  * A change that breaks replay of an old history must not ship without versioning (patched()).
  */
 import { writeFileSync } from 'node:fs';

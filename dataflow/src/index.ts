@@ -1,6 +1,6 @@
 // Public surface of @vansales/dataflow. Everything else under src/ is internal.
 
-export { CanonicalType, ColumnSpec, Dialect, TableRef, tableLabel, type CanonicalKind } from './types/canonical-type';
+export { CanonicalType, ColumnSpec, type CanonicalKind } from './types/canonical-type';
 export {
   DataConnectionConfig,
   type DataConnection,

@@ -1,15 +1,15 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { AgentErrorType, type DataExtractOutputT, type DataLoadOutputT, type TableName } from '@vansales/protocol';
+import { AgentErrorType, tableLabelOf, type DataExtractOutputT, type DataLoadOutputT, type TableRef } from '@vansales/protocol';
 import { BufferError, type DataBuffer } from '@vansales/buffer';
-import { chunkedExtract, chunkedLoad, DataflowError, type DataflowErrorCode, mapColumns, openDataConnection, planTableRead, ReadPlanError, tableLabel, type ColumnSpec, type DataConnection, type ExtractPosition } from '@vansales/dataflow';
+import { chunkedExtract, chunkedLoad, DataflowError, type DataflowErrorCode, mapColumns, openDataConnection, planTableRead, ReadPlanError, type ColumnSpec, type DataConnection, type ExtractPosition } from '@vansales/dataflow';
 import type { CloudDatabases } from './cloud-databases';
 
 export interface CloudExtractInput {
   tenantId: string;
   /** A database of this tenant that the cloud reaches directly. */
   database: string;
-  table: TableName;
+  table: TableRef;
   columns?: string[];
   keyColumns?: string[];
   incremental?: { column: string; after?: unknown };
@@ -20,7 +20,7 @@ export interface CloudExtractInput {
 export interface CloudLoadInput {
   tenantId: string;
   database: string;
-  table: TableName;
+  table: TableRef;
   keyColumns: string[];
   objectId: string;
   createIfMissing?: boolean;
@@ -64,10 +64,6 @@ function failure(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-function describeName(database: string, table: TableName): string {
-  return `${database}.${tableLabel(table)}`;
-}
-
 export function createCloudDataActivities(deps: { buffer: DataBuffer; databases: CloudDatabases }): CloudDataActivities {
   const open = async (tenantId: string, database: string): Promise<DataConnection> => {
     const config = deps.databases.lookup(tenantId, database);
@@ -82,7 +78,7 @@ export function createCloudDataActivities(deps: { buffer: DataBuffer; databases:
       const conn = await open(input.tenantId, input.database);
       try {
         const described = await conn.describeTable(input.table);
-        if (!described) throw ApplicationFailure.create({ type: AgentErrorType.sqlError, message: `table ${describeName(input.database, input.table)} does not exist`, nonRetryable: true });
+        if (!described) throw ApplicationFailure.create({ type: AgentErrorType.sqlError, message: `table ${tableLabelOf(input.database, input.table)} does not exist`, nonRetryable: true });
         const resumed = resume?.objectId === input.objectId ? resume : undefined;
         const plan = planTableRead({ table: input.table, described, columns: input.columns, keyColumns: input.keyColumns, incremental: input.incremental, after: resumed?.after });
         await deps.buffer.createObject(input.tenantId, { objectId: input.objectId });
@@ -115,7 +111,7 @@ export function createCloudDataActivities(deps: { buffer: DataBuffer; databases:
       try {
         const manifest = await deps.buffer.readManifest(input.tenantId, input.objectId);
         const schema = manifest.schema as { columns: ColumnSpec[]; keyColumns: string[] };
-        const target = describeName(input.database, input.table);
+        const target = tableLabelOf(input.database, input.table);
         let created = resumed?.created ?? false;
         let columns: ColumnSpec[];
         if (!(await conn.tableExists(input.table))) {

@@ -1,7 +1,8 @@
-import { checkReadOnlySql, SQL_DIALECTS, type SqlDialect } from '../sql-guard';
+import { DIALECTS, type Dialect } from '@vansales/protocol';
+import { checkReadOnlySql } from '../sql-guard';
 import type { CliCommand, CliIo } from './command';
 
-const USAGE = `usage: mini-connector sql check --dialect <${SQL_DIALECTS.join('|')}>
+const USAGE = `usage: mini-connector sql check --dialect <${DIALECTS.join('|')}>
   Reads one SQL text from stdin and checks it with the agent's read-only guard (no database is
   contacted). Prints "allowed" and exits 0, or prints why it is refused to stderr and exits 1.
 `;
@@ -30,7 +31,7 @@ export const sqlCheckCommand: CliCommand = {
   },
 };
 
-function parseDialect(args: string[]): { ok: true; value: SqlDialect } | { ok: false; message: string } {
+function parseDialect(args: string[]): { ok: true; value: Dialect } | { ok: false; message: string } {
   let value: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -39,8 +40,8 @@ function parseDialect(args: string[]): { ok: true; value: SqlDialect } | { ok: f
     else return { ok: false, message: `unexpected argument: ${arg}` };
   }
   if (value === undefined) return { ok: false, message: 'missing --dialect' };
-  if (!(SQL_DIALECTS as readonly string[]).includes(value)) return { ok: false, message: `unknown dialect: ${value}` };
-  return { ok: true, value: value as SqlDialect };
+  if (!(DIALECTS as readonly string[]).includes(value)) return { ok: false, message: `unknown dialect: ${value}` };
+  return { ok: true, value: value as Dialect };
 }
 
 async function readAll(stream: CliIo['stdin']): Promise<string> {

@@ -1,4 +1,4 @@
-import { AgentErrorType, DataExtractInput, type DataExtractOutputT, type TableName } from '@vansales/protocol';
+import { AgentErrorType, DataExtractInput, type DataExtractOutputT, type TableRef } from '@vansales/protocol';
 import { chunkedExtract, planTableRead, ReadPlanError, type ColumnSpec, type ExtractPosition, type ReadSource } from '@vansales/dataflow';
 import type { BufferClient } from '../buffer/buffer-client';
 import { checkReadOnlySql } from '../sql-guard';
@@ -101,7 +101,7 @@ export function createDataExtract(deps: DataDeps, buffer: BufferClient): Operati
 }
 
 /** Masked and hashed columns become text in the object's schema; their values are rewritten per row. */
-function protectColumns(policy: SitePolicy, database: string, table: TableName, planned: ColumnSpec[]): { columns: ColumnSpec[]; protect?: (row: unknown[]) => void } {
+function protectColumns(policy: SitePolicy, database: string, table: TableRef, planned: ColumnSpec[]): { columns: ColumnSpec[]; protect?: (row: unknown[]) => void } {
   const rules: [number, 'mask' | 'hash'][] = [];
   const columns = planned.map((column, i) => {
     const action = policy.columnAction(database, table, column.name);

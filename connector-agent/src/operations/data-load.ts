@@ -1,8 +1,7 @@
-import { AgentErrorType, DataLoadInput, type DataLoadOutputT } from '@vansales/protocol';
+import { AgentErrorType, DataLoadInput, tableLabelOf, type DataLoadOutputT } from '@vansales/protocol';
 import { CanonicalType, chunkedLoad, mapColumns, type ColumnSpec } from '@vansales/dataflow';
 import { z } from 'zod';
 import type { BufferClient } from '../buffer/buffer-client';
-import { describeTable } from '../policy/site-policy';
 import { OperationError, type OperationHandler } from './operation';
 import { assertWritable, describeOrFail, openConfigured, parseOrRefuse, policyOf, resumeState, toOperationError, type DataDeps } from './data-support';
 
@@ -41,7 +40,7 @@ export function createDataLoad(deps: DataDeps, buffer: BufferClient): OperationH
     const parsed = ManifestSchema.safeParse(manifest.schema);
     if (!parsed.success) throw new OperationError(AgentErrorType.bufferRefused, `buffer object ${input.objectId} has no usable schema: ${parsed.error.issues[0]?.message ?? ''}`, false);
     const schema = parsed.data as { columns: ColumnSpec[]; keyColumns: string[] };
-    const target = describeTable(input.database, input.table);
+    const target = tableLabelOf(input.database, input.table);
     for (const k of input.keyColumns) {
       if (!schema.columns.some((c) => c.name === k)) throw new OperationError(AgentErrorType.badInput, `key column ${k} is not in buffer object ${input.objectId} (columns: ${schema.columns.map((c) => c.name).join(', ')})`, false);
     }

@@ -1,7 +1,7 @@
-import { AgentErrorType, type TableName } from '@vansales/protocol';
-import { DataflowError, openDataConnection, tableLabel, type ColumnSpec, type DataConnection } from '@vansales/dataflow';
+import { AgentErrorType, tableLabel, tableLabelOf, type TableRef } from '@vansales/protocol';
+import { DataflowError, openDataConnection, type ColumnSpec, type DataConnection } from '@vansales/dataflow';
 import type { DatabaseConfig } from '../config';
-import { describeTable, SitePolicyError, type SitePolicy } from '../policy/site-policy';
+import { SitePolicyError, type SitePolicy } from '../policy/site-policy';
 import { OperationError } from './operation';
 
 /** What the data operations need from the agent: its databases and its site policy. */
@@ -39,11 +39,11 @@ export async function openConfigured(deps: DataDeps, name: string): Promise<Data
   }
 }
 
-export function assertWritable(policy: SitePolicy, database: string, table: TableName): void {
+export function assertWritable(policy: SitePolicy, database: string, table: TableRef): void {
   if (!policy.canWrite(database, table)) {
     throw new OperationError(
       AgentErrorType.policyRefused,
-      `writing to ${describeTable(database, table)} is refused by ${policy.source}: add {"database": "${database}", "table": "${tableLabel(table)}"} to its writableTables to allow loads into it`,
+      `writing to ${tableLabelOf(database, table)} is refused by ${policy.source}: add {"database": "${database}", "table": "${tableLabel(table)}"} to its writableTables to allow loads into it`,
       false,
     );
   }
@@ -83,11 +83,11 @@ export function toOperationError(err: unknown, fallback: typeof AgentErrorType[k
 }
 
 /** Looks a table up, failing with a message that names it. */
-export async function describeOrFail(conn: DataConnection, database: string, table: TableName): Promise<{ columns: ColumnSpec[]; primaryKey: string[] }> {
+export async function describeOrFail(conn: DataConnection, database: string, table: TableRef): Promise<{ columns: ColumnSpec[]; primaryKey: string[] }> {
   const found = await conn.describeTable(table).catch((err: unknown) => {
     throw toOperationError(err);
   });
-  if (!found) throw new OperationError(AgentErrorType.sqlError, `table ${describeTable(database, table)} does not exist`, false);
+  if (!found) throw new OperationError(AgentErrorType.sqlError, `table ${tableLabelOf(database, table)} does not exist`, false);
   return found;
 }
 

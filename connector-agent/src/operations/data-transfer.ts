@@ -1,6 +1,5 @@
-import { AgentErrorType, DataTransferInput, type DataTransferOutputT } from '@vansales/protocol';
+import { AgentErrorType, DataTransferInput, tableLabelOf, type DataTransferOutputT } from '@vansales/protocol';
 import { mapColumns, planTableRead, ReadPlanError, type ColumnSpec } from '@vansales/dataflow';
-import { describeTable } from '../policy/site-policy';
 import { OperationError, type OperationHandler } from './operation';
 import { assertWritable, describeOrFail, openConfigured, parseOrRefuse, policyOf, resumeState, toOperationError, type DataDeps } from './data-support';
 
@@ -37,7 +36,7 @@ export function createDataTransfer(deps: DataDeps): OperationHandler {
       await src.close().catch(() => undefined);
       throw err;
     }
-    const target = describeTable(input.destination.database, input.destination.table);
+    const target = tableLabelOf(input.destination.database, input.destination.table);
     try {
       const described = await describeOrFail(src, input.source.database, input.source.table);
       let plan;

@@ -1,8 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { TableName } from '@vansales/protocol';
-import { tableLabel } from '@vansales/dataflow';
+import type { TableRef } from '@vansales/protocol';
 
 /**
  * The site's own rules, kept in a file on the site (the cloud cannot change them): which tables
@@ -45,15 +44,15 @@ export class SitePolicyError extends Error {
 export interface SitePolicy {
   /** Where the policy comes from, for messages ("the site policy /etc/... does not list ..."). */
   readonly source: string;
-  canWrite(database: string, table: TableName): boolean;
-  columnAction(database: string, table: TableName, column: string): ColumnAction | undefined;
+  canWrite(database: string, table: TableRef): boolean;
+  columnAction(database: string, table: TableRef, column: string): ColumnAction | undefined;
   /** Whether any column of this database is dropped, masked or hashed (SQL text cannot be checked against that). */
   hasColumnRules(database: string): boolean;
   /** Applies mask/hash to one value (drop happens before reading). */
   protect(action: Exclude<ColumnAction, 'drop'>, value: unknown): unknown;
 }
 
-function matches(pattern: string, table: TableName): boolean {
+function matches(pattern: string, table: TableRef): boolean {
   if (pattern === '*') return true;
   const dot = pattern.indexOf('.');
   if (dot < 0) return pattern === table.name;
@@ -105,8 +104,4 @@ export function loadSitePolicy(path: string | undefined): SitePolicy {
     throw new SitePolicyError(`the site policy ${path} is invalid: ${lines.join('; ')}`);
   }
   return sitePolicy(parsed.data, `the site policy ${path}`);
-}
-
-export function describeTable(database: string, table: TableName): string {
-  return `${database}.${tableLabel(table)}`;
 }

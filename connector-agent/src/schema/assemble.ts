@@ -1,4 +1,4 @@
-import { sortSnapshot, type SchemaDialect, type SchemaSnapshot, type TableSnapshot } from '@vansales/protocol';
+import { sortSnapshot, type Dialect, type SchemaSnapshot, type TableSnapshot } from '@vansales/protocol';
 import type { DatabaseConfig } from '../config';
 
 /**
@@ -6,7 +6,7 @@ import type { DatabaseConfig } from '../config';
  * timeout optional and SQL Server's TLS settings, which the agent's configuration does not carry yet.
  */
 export type DiscoveryTarget = Omit<DatabaseConfig, 'dialect' | 'statementTimeoutMs'> & {
-  dialect: SchemaDialect;
+  dialect: Dialect;
   /** Longest one catalog statement may run, in ms (default 30 s). */
   statementTimeoutMs?: number;
   /** SQL Server only: TLS settings (defaults: encrypt, do not trust a self-signed certificate). */
@@ -36,7 +36,7 @@ export interface RawTable {
  * Groups tables by schema, fills a partitioned table's row estimate from its partitions
  * (the parent's own statistic is missing or stale until someone analyses the parent), sorts.
  */
-export function assembleSnapshot(dialect: SchemaDialect, database: string, schemaNames: string[], tables: RawTable[]): SchemaSnapshot {
+export function assembleSnapshot(dialect: Dialect, database: string, schemaNames: string[], tables: RawTable[]): SchemaSnapshot {
   const bySchema = new Map<string, TableSnapshot[]>(schemaNames.map((s) => [s, []]));
   const byQualified = new Map<string, TableSnapshot>();
   for (const { schema, table } of tables) {

@@ -1,6 +1,7 @@
 import type { PoolConnection } from 'mysql2/promise';
 import { mysqlCanonicalType, mysqlFieldCanonicalType, type MysqlField, type MysqlTypeOptions } from '../mapping/mysql';
-import type { ColumnSpec, TableRef } from '../types/canonical-type';
+import type { ColumnSpec } from '../types/canonical-type';
+import { type TableRef } from '@vansales/protocol';
 import type { TableDescription, TableInfo } from '../types/data-connection';
 
 type Row = Record<string, unknown>;

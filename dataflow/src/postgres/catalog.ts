@@ -1,6 +1,7 @@
 import type { ClientBase, FieldDef } from 'pg';
 import { pgCanonicalType, type PgTypeInfo } from '../mapping/postgres';
-import type { ColumnSpec, TableRef } from '../types/canonical-type';
+import type { ColumnSpec } from '../types/canonical-type';
+import { type TableRef } from '@vansales/protocol';
 import type { TableDescription, TableInfo } from '../types/data-connection';
 
 /** The types asked for plus every base and element type they lead to (domains of arrays of enums...). */

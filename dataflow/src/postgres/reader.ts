@@ -1,8 +1,9 @@
 import type { FieldDef, Pool, PoolClient, QueryResult } from 'pg';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
-import { keysetAfter, planTableRead } from '../keyset';
-import { tableLabel, type ColumnSpec } from '../types/canonical-type';
+import { keysetAfter, resolveTableSource } from '../keyset';
+import { type ColumnSpec } from '../types/canonical-type';
+import { tableLabel } from '@vansales/protocol';
 import type { ReadOptions, ReadSource } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { isBinaryValue } from '../values/canonical-values';
@@ -26,7 +27,7 @@ async function planTable(client: PoolClient, source: Extract<ReadSource, { kind:
   const label = tableLabel(source.table);
   const described = await describeTable(client, source.table);
   if (!described) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${label} does not exist`, { table: label });
-  const plan = planTableRead(source, described.columns, label);
+  const plan = resolveTableSource(source, described.columns, label);
   const q = (n: string) => quoteIdent(n, 'postgres');
   const params: unknown[] = [];
   const param = (c: ColumnSpec, v: unknown) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type ColumnSpec, Dialect, type TableRef } from './canonical-type';
+import { type ColumnSpec } from './canonical-type';
+import { Dialect, type TableRef } from '@vansales/protocol';
 
 export const DataConnectionConfig = z.object({
   dialect: Dialect,

@@ -27,6 +27,10 @@ export const DataflowErrorCode = {
   /** The database could not be reached or dropped the connection; retrying may help. */
   CONNECTION_FAILED: 'CONNECTION_FAILED',
   CANCELLED: 'CANCELLED',
+  /** The data policy in force (the site's file on an agent) does not allow this read or write. */
+  POLICY_REFUSED: 'POLICY_REFUSED',
+  /** A buffer object whose manifest cannot be loaded (no usable schema, key columns it lacks). */
+  BAD_OBJECT: 'BAD_OBJECT',
 } as const;
 export type DataflowErrorCode = (typeof DataflowErrorCode)[keyof typeof DataflowErrorCode];
 

@@ -19,7 +19,13 @@ export { checkIdentifier, quoteIdent, quoteTable } from './identifiers';
 export { encodeChunk, decodeChunk, DEFAULT_MAX_CHUNK_BYTES, type DecodeChunkOptions } from './chunk-codec';
 export { tableChecksum } from './checksum';
 export { comparableValue, type BinaryValue } from './values/canonical-values';
-// Chunk loops shared by the agent's operations and the cloud activities.
-export { chunkedExtract, type ChunkSink, type ChunkedExtractPlan, type ExtractPosition } from './pipeline/chunked-extract';
-export { chunkedLoad, type ChunkSource, type ChunkedLoadPlan } from './pipeline/chunked-load';
-export { planTableRead, ReadPlanError, type TableReadPlan, type TableReadRequest } from './pipeline/table-read-plan';
+// The one data pipeline: the agent's operations and the cloud activities are adapters over it
+// (where rows come from, where chunks go, which policy applies).
+export { type ExtractPosition } from './pipeline/chunked-extract';
+export { extractTable, extractQuery, type ExtractedSchema, type ExtractResult, type ExtractTableRequest, type ExtractQueryRequest, type ObjectSink } from './pipeline/extract';
+export { prepareDestination, assertWritable, type Destination, type DestinationRequest } from './pipeline/destination';
+export { loadObject, type LoadObjectRequest, type LoadProgress, type StoredObject } from './pipeline/load-object';
+export { transfer, type TransferPosition, type TransferRequest } from './pipeline/transfer';
+export { ALLOW_ALL, type ColumnAction, type DataPolicy } from './pipeline/data-policy';
+export { failureTypeOf } from './pipeline/failure-types';
+export { resumeState } from './pipeline/resume';

@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { testServices } from '@vansales/infra';
 import type { SchemaSnapshot } from '@vansales/protocol';
-import { discoverSchema, type DiscoveryTarget } from '../connector-agent/src/schema';
+import { discoverSchema, type DiscoveryTarget } from '../connector-agent/src/site-database/site-database';
 
 const TARGET_SECONDS = 10;
 const RUNS = 3;

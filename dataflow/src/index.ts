@@ -3,6 +3,9 @@
 export { CanonicalType, ColumnSpec, type CanonicalKind } from './types/canonical-type';
 export {
   DataConnectionConfig,
+  type BoundedQueryOptions,
+  type BoundedQueryResult,
+  type CatalogQuery,
   type DataConnection,
   type KeysetIncremental,
   type ReadOptions,
@@ -12,7 +15,7 @@ export {
   type WriteOptions,
 } from './types/data-connection';
 export { openDataConnection } from './data-connection';
-export { DataflowError, DataflowErrorCode, isDataflowError, type DataflowErrorDetails } from './errors';
+export { DataflowError, DataflowErrorCode, isDataflowError, normaliseError, type DataflowErrorDetails } from './errors';
 export { mapColumns, createTableSql, type MapColumnsOptions } from './mapping/map-columns';
 export { mssqlCanonicalType } from './mapping/mssql';
 export { checkIdentifier, quoteIdent, quoteTable } from './identifiers';

@@ -1,4 +1,4 @@
-import { checkWritePrivileges } from '../doctor/write-privileges';
+import { openSiteDatabase } from '../site-database/site-database';
 import { configFromArgs, type CliCommand } from './command';
 
 /**
@@ -16,8 +16,9 @@ export const doctorCommand: CliCommand = {
     let worst = 0;
     for (const [name, db] of Object.entries(config.databases)) {
       const where = `${name} (${db.dialect}, ${db.user}@${db.host}:${db.port}/${db.database})`;
+      const site = openSiteDatabase(name, db);
       try {
-        const report = await checkWritePrivileges(db);
+        const report = await site.privileges();
         if (!report.canWrite) {
           io.stdout.write(`ok    ${where}: read-only login\n`);
           continue;
@@ -29,6 +30,8 @@ export const doctorCommand: CliCommand = {
         worst = 2;
         const e = err as { code?: string; message?: string };
         io.stdout.write(`FAIL  ${where}: cannot check: ${e.code ?? ''} ${e.message ?? String(err)}\n`);
+      } finally {
+        await site.close();
       }
     }
     return worst;

@@ -1,12 +1,12 @@
 import { AgentErrorType } from '@vansales/protocol';
-import { DataflowError, failureTypeOf, openDataConnection, type DataConnection } from '@vansales/dataflow';
-import type { DatabaseConfig } from '../config';
+import { DataflowError, failureTypeOf, type DataConnection } from '@vansales/dataflow';
+import type { SiteDatabase } from '../site-database/site-database';
 import { SitePolicyError, type SitePolicy } from '../policy/site-policy';
 import { OperationError } from './operation';
 
 /** What the data operations need from the agent: its databases and its site policy. */
 export interface DataDeps {
-  database(name: string): DatabaseConfig | undefined;
+  database(name: string): SiteDatabase | undefined;
   /** Read for every task, so an edit of the site's file applies at once. */
   policy(): SitePolicy;
 }
@@ -33,15 +33,13 @@ export async function openConfigured(deps: DataDeps, name: string): Promise<Data
   const db = deps.database(name);
   if (!db) throw new OperationError(AgentErrorType.unknownDatabase, `no database named ${name} is configured on this agent`, false);
   try {
-    return await openDataConnection({ dialect: db.dialect, host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, statementTimeoutMs: db.statementTimeoutMs });
+    return await db.rows();
   } catch (err) {
     throw toOperationError(err, AgentErrorType.databaseUnavailable);
   }
 }
 
-/** Network-level failures of a database are worth a retry; everything else the server said is final. */
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P02', '57P03', '08006', '08001', '08004', '40001', '40P01', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
-
+/** Every failure an operation ends with, in the protocol's types; driver errors arrive normalised by dataflow (one table). */
 export function toOperationError(err: unknown, fallback: typeof AgentErrorType[keyof typeof AgentErrorType] = AgentErrorType.sqlError): OperationError {
   if (err instanceof OperationError) return err;
   if (err instanceof DataflowError) {
@@ -49,6 +47,5 @@ export function toOperationError(err: unknown, fallback: typeof AgentErrorType[k
   }
   const e = err as { message?: string; code?: string; name?: string };
   if (e.name === 'AbortError') return new OperationError(AgentErrorType.cancelled, 'cancelled', false);
-  if (e.code && TRANSIENT_CODES.has(e.code)) return new OperationError(AgentErrorType.databaseUnavailable, `${e.code}: ${e.message ?? ''}`, true);
   return new OperationError(fallback, `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`, fallback === AgentErrorType.databaseUnavailable);
 }

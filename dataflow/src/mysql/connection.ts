@@ -5,7 +5,8 @@ import { checkWriteKeys, keysetAfter } from '../keyset';
 import { createTableSql, mapColumns } from '../mapping/map-columns';
 import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
-import type { DataConnection, TableDescription } from '../types/data-connection';
+import type { BoundedQueryOptions, BoundedQueryResult, CatalogQuery, DataConnection, TableDescription } from '../types/data-connection';
+import { queryMysql } from './query';
 import { describeQuery, describeTable, listTables, serverInfo, tableExists } from './catalog';
 import { mysqlLiteral } from './literals';
 import { connectMysql, createMysqlPool, type MysqlSettings } from './pool';
@@ -142,6 +143,41 @@ class MysqlConnection implements DataConnection {
       const [rows] = (await c.query(`SELECT COUNT(*) AS n FROM ${quoteTable(table, 'mysql')}`)) as unknown as [{ n: number | string }[]];
       return Number(rows[0]!.n);
     });
+  }
+
+  query(sql: string, params: unknown[], options: BoundedQueryOptions): Promise<BoundedQueryResult> {
+    return queryMysql(this.pool, this.settings, sql, params, options);
+  }
+
+  async inspect<T>(fn: (query: CatalogQuery) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const { signal } = options;
+    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
+    const conn = await connectMysql(this.pool, this.settings);
+    let destroy = false;
+    const onAbort = () => {
+      destroy = true;
+      void this.pool.query(`KILL QUERY ${Number(conn.threadId)}`).catch(() => undefined);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await conn.query('START TRANSACTION READ ONLY');
+      return await fn(async <R>(sql: string, params?: unknown[]) => {
+        const [rows] = (await conn.query({ sql, values: params ?? [] })) as unknown as [R[]];
+        return rows;
+      });
+    } catch (err) {
+      if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled', { cause: err });
+      const e = normaliseError(err, DataflowErrorCode.READ_FAILED, 'cannot read the catalog');
+      if (e.code === DataflowErrorCode.CONNECTION_FAILED) destroy = true;
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (destroy) conn.destroy();
+      else {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        conn.release();
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,12 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteLiteral, quoteTable } from '../identifiers';
 import { checkWriteKeys, keysetAfter } from '../keyset';
 import { createTableSql, mapColumns } from '../mapping/map-columns';
 import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
-import type { DataConnection, TableDescription } from '../types/data-connection';
+import type { BoundedQueryOptions, BoundedQueryResult, CatalogQuery, DataConnection, TableDescription } from '../types/data-connection';
+import { queryPostgres } from './query';
 import { describeFields, describeTable, describeTableWithBases, enumLabels, listTables, tableExists } from './catalog';
 import { pgToText } from './copy-text';
 import { connectPg, createPgPool, type PgSettings } from './pool';
@@ -168,6 +169,36 @@ class PostgresConnection implements DataConnection {
       const r = await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteTable(table, 'postgres')}`);
       return Number(r.rows[0]!.n);
     });
+  }
+
+  query(sql: string, params: unknown[], options: BoundedQueryOptions): Promise<BoundedQueryResult> {
+    return queryPostgres(this.pool, this.settings, sql, params, options);
+  }
+
+  async inspect<T>(fn: (query: CatalogQuery) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const { signal } = options;
+    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
+    const client = await connectPg(this.pool, this.settings);
+    const pid = (client as unknown as { processID: number }).processID;
+    const onAbort = () => void this.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let broken = false;
+    try {
+      await client.query('BEGIN READ ONLY');
+      if (this.settings.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.settings.statementTimeoutMs)}`);
+      // Extended protocol: one statement per round trip, whatever the text holds.
+      // (pg reads queryMode; its type definitions do not list it yet.)
+      return await fn(async <R>(sql: string, params?: unknown[]) => (await client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig)).rows as R[]);
+    } catch (err) {
+      if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled', { cause: err });
+      const e = normaliseError(err, DataflowErrorCode.READ_FAILED, 'cannot read the catalog');
+      if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+      client.release(broken ? new Error('discarded') : undefined);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { FieldDef, Pool, PoolClient, QueryResult } from 'pg';
+import type { FieldDef, Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
 import { keysetAfter, resolveTableSource } from '../keyset';
@@ -58,7 +58,7 @@ function orderExpr(c: ColumnSpec, options: ReadOptions): string {
   return options.binaryOrder && c.type.kind === 'text' ? `${q} COLLATE "C"` : q;
 }
 
-function queryParams(params: unknown[] | undefined): unknown[] {
+export function queryParams(params: unknown[] | undefined): unknown[] {
   return (params ?? []).map((v) => (isBinaryValue(v) ? Buffer.from(v.$binary, 'base64') : v !== null && typeof v === 'object' && !Buffer.isBuffer(v) ? JSON.stringify(v) : v));
 }
 
@@ -129,7 +129,8 @@ export async function* readPostgres(pool: Pool, settings: PgSettings, source: Re
     open = true;
     if (settings.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.statementTimeoutMs)}`);
     const plan: Plan = source.kind === 'table' ? await planTable(client, source, options) : { sql: source.sql.replace(/;\s*$/, ''), params: queryParams(source.params), label };
-    await client.query({ text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${plan.sql}`, values: plan.params });
+    // Extended protocol even without parameters: a second statement in a query's text cannot run.
+    await client.query({ text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${plan.sql}`, values: plan.params, queryMode: 'extended' } as QueryConfig);
     let columns = plan.columns;
     let conv = columns ? converters(columns) : undefined;
     let offset = 0;

@@ -1,7 +1,6 @@
-import sql from 'mssql';
+import type { ConnectionPool } from 'mssql';
 import { DataflowError, DataflowErrorCode, normaliseError, type BoundedQueryResult } from '@vansales/dataflow';
 import type { DatabaseConfig } from '../config';
-import { discoverMssql } from './catalog/discover-mssql';
 import { MSSQL_PRIVILEGES } from './privileges';
 import type { SiteDatabase } from './site-database';
 
@@ -13,30 +12,36 @@ import type { SiteDatabase } from './site-database';
  * Not exercised against a real server in this repository's tests: none can run on our CI machines.
  */
 export function openMssqlDatabase(name: string, db: DatabaseConfig): SiteDatabase {
-  const pool = new sql.ConnectionPool({
-    server: db.host,
-    port: db.port,
-    user: db.user,
-    password: db.password,
-    database: db.database,
-    requestTimeout: db.statementTimeoutMs,
-    connectionTimeout: 10_000,
-    pool: { max: 4 },
-    options: { encrypt: true, trustServerCertificate: false, useUTC: true },
-  });
-  pool.on('error', () => undefined); // reported by the request that fails
-  let connected: Promise<unknown> | undefined;
+  // The driver (and the Azure libraries under it) loads only on a site that has a SQL Server.
+  let connected: Promise<ConnectionPool> | undefined;
   const connect = () =>
-    (connected ??= pool.connect().catch((err: { code?: string; message?: string }) => {
-      connected = undefined;
-      throw new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `cannot connect to SQL Server at ${db.host}:${db.port}: ${err.code ?? err.message}`, { cause: err });
-    }));
+    (connected ??= (async () => {
+      const sql = (await import('mssql')).default;
+      const pool = new sql.ConnectionPool({
+        server: db.host,
+        port: db.port,
+        user: db.user,
+        password: db.password,
+        database: db.database,
+        requestTimeout: db.statementTimeoutMs,
+        connectionTimeout: 10_000,
+        pool: { max: 4 },
+        options: { encrypt: true, trustServerCertificate: false, useUTC: true },
+      });
+      pool.on('error', () => undefined); // reported by the request that fails
+      try {
+        return await pool.connect();
+      } catch (err) {
+        connected = undefined;
+        const e = err as { code?: string; message?: string };
+        throw new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `cannot connect to SQL Server at ${db.host}:${db.port}: ${e.code ?? e.message}`, { cause: err });
+      }
+    })());
   return {
     name,
     dialect: 'mssql',
     async query(text, params, { maxRows, signal }) {
-      await connect();
-      const request = pool.request();
+      const request = (await connect()).request();
       params.forEach((value, i) => request.input(`p${i + 1}`, value));
       request.stream = true;
       return new Promise<BoundedQueryResult>((resolve, reject) => {
@@ -74,12 +79,16 @@ export function openMssqlDatabase(name: string, db: DatabaseConfig): SiteDatabas
         void request.query(text);
       });
     },
-    catalog: (options) => discoverMssql(db, options),
+    catalog: async (options) => (await import('./catalog/discover-mssql')).discoverMssql(db, options),
     privileges: async () => MSSQL_PRIVILEGES,
     rows: async () => {
       throw new DataflowError(DataflowErrorCode.UNSUPPORTED_DIALECT, 'SQL Server is not supported yet for reading or writing rows (its type mapping and DDL are: mapColumns, createTableSql)');
     },
-    close: () => pool.close(),
+    close: async () => {
+      const pool = connected;
+      connected = undefined;
+      await (await pool?.catch(() => undefined))?.close();
+    },
   };
 }
 

@@ -28,8 +28,9 @@ export const doctorCommand: CliCommand = {
         io.stdout.write(`      The agent refuses writes itself, but a read-only login is the last line. Recommended:\n${report.recommendation.split('\n').map((l) => `        ${l}`).join('\n')}\n`);
       } catch (err) {
         worst = 2;
-        const e = err as { code?: string; message?: string };
-        io.stdout.write(`FAIL  ${where}: cannot check: ${e.code ?? ''} ${e.message ?? String(err)}\n`);
+        // The driver's own code (ECONNREFUSED, 28P01...) says more to a site's admin than ours.
+        const e = err as { code?: string; message?: string; cause?: { code?: string } };
+        io.stdout.write(`FAIL  ${where}: cannot check: ${e.cause?.code ?? e.code ?? ''} ${e.message ?? String(err)}\n`);
       } finally {
         await site.close();
       }

@@ -7,7 +7,7 @@ import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { BoundedQueryOptions, BoundedQueryResult, CatalogQuery, DataConnection, TableDescription } from '../types/data-connection';
 import { queryMysql } from './query';
-import { describeQuery, describeTable, listTables, serverInfo, tableExists } from './catalog';
+import { describeQuery, describeMysqlTable, listMysqlTables, serverInfo, mysqlTableExists } from './catalog';
 import { mysqlLiteral } from './literals';
 import { connectMysql, createMysqlPool, type MysqlSettings } from './pool';
 import { readMysql } from './reader';
@@ -73,12 +73,12 @@ class MysqlConnection implements DataConnection {
 
   async listTables(schema?: string) {
     if (schema !== undefined) quoteIdent(schema, 'mysql');
-    return this.withConn('cannot list tables', undefined, (c) => listTables(c, schema));
+    return this.withConn('cannot list tables', undefined, (c) => listMysqlTables(c, schema));
   }
 
   async describeTable(table: TableRef) {
     quoteTable(table, 'mysql');
-    return this.withConn(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describeTable(c, table, this.settings));
+    return this.withConn(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describeMysqlTable(c, table, this.settings));
   }
 
   async describeQuery(sql: string): Promise<ColumnSpec[]> {
@@ -98,7 +98,7 @@ class MysqlConnection implements DataConnection {
 
   async tableExists(table: TableRef) {
     quoteTable(table, 'mysql');
-    return this.withConn(`cannot look up ${tableLabel(table)}`, tableLabel(table), (c) => tableExists(c, table));
+    return this.withConn(`cannot look up ${tableLabel(table)}`, tableLabel(table), (c) => mysqlTableExists(c, table));
   }
 
   async createTable(table: TableRef, columns: ColumnSpec[], primaryKey: string[]): Promise<void> {

@@ -7,7 +7,7 @@ import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { BoundedQueryOptions, BoundedQueryResult, CatalogQuery, DataConnection, TableDescription } from '../types/data-connection';
 import { queryPostgres } from './query';
-import { describeFields, describeTable, describeTableWithBases, enumLabels, listTables, tableExists } from './catalog';
+import { describeFields, describePgTable, describeTableWithBases, enumLabels, listPgTables, pgTableExists } from './catalog';
 import { pgToText } from './copy-text';
 import { connectPg, createPgPool, type PgSettings } from './pool';
 import { readPostgres } from './reader';
@@ -75,12 +75,12 @@ class PostgresConnection implements DataConnection {
   }
 
   async listTables(schema?: string) {
-    return this.withClient('cannot list tables', undefined, (c) => listTables(c, schema));
+    return this.withClient('cannot list tables', undefined, (c) => listPgTables(c, schema));
   }
 
   async describeTable(table: TableRef) {
     quoteTable(table, 'postgres');
-    return this.withClient(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describeTable(c, table));
+    return this.withClient(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describePgTable(c, table));
   }
 
   async describeQuery(sql: string, params?: unknown[]): Promise<ColumnSpec[]> {
@@ -102,7 +102,7 @@ class PostgresConnection implements DataConnection {
 
   async tableExists(table: TableRef) {
     quoteTable(table, 'postgres');
-    return this.withClient(`cannot look up ${tableLabel(table)}`, tableLabel(table), (c) => tableExists(c, table));
+    return this.withClient(`cannot look up ${tableLabel(table)}`, tableLabel(table), (c) => pgTableExists(c, table));
   }
 
   async createTable(table: TableRef, columns: ColumnSpec[], primaryKey: string[]): Promise<void> {

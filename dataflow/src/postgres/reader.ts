@@ -7,7 +7,7 @@ import { tableLabel } from '@vansales/protocol';
 import type { ReadOptions, ReadSource } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { isBinaryValue } from '../values/canonical-values';
-import { describeFields, describeTable } from './catalog';
+import { describeFields, describePgTable } from './catalog';
 import { pgToText } from './copy-text';
 import { type FromText, pgFromText } from './from-text';
 import { connectPg, type PgSettings, RAW_TYPES } from './pool';
@@ -25,7 +25,7 @@ interface Plan {
 /** SELECT ... WHERE keyset/incremental ORDER BY key, with the keyset values as parameters. */
 async function planTable(client: PoolClient, source: Extract<ReadSource, { kind: 'table' }>, options: ReadOptions): Promise<Plan> {
   const label = tableLabel(source.table);
-  const described = await describeTable(client, source.table);
+  const described = await describePgTable(client, source.table);
   if (!described) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${label} does not exist`, { table: label });
   const plan = resolveTableSource(source, described.columns, label);
   const q = (n: string) => quoteIdent(n, 'postgres');

@@ -162,6 +162,8 @@ class MysqlConnection implements DataConnection {
     try {
       await conn.query('START TRANSACTION READ ONLY');
       return await fn(async <R>(sql: string, params?: unknown[]) => {
+        // Checked before every statement: a KILL QUERY sent between two statements stops neither.
+        if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
         const [rows] = (await conn.query({ sql, values: params ?? [] })) as unknown as [R[]];
         return rows;
       });

@@ -52,6 +52,8 @@ export async function queryMysql(pool: Pool, settings: MysqlSettings, sql: strin
         finish(new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Aborted while the transaction was being opened: the listener above came too late to hear it.
+      if (signal?.aborted) return onAbort();
       // The callback-style connection streams rows one by one instead of buffering the result.
       const query = (conn.connection as unknown as { query(o: object): StreamedQuery }).query({ sql, values: params, rowsAsArray: true });
       query

@@ -87,7 +87,8 @@ class PostgresConnection implements DataConnection {
     return this.withClient('cannot describe the query', undefined, async (c) => {
       await c.query('BEGIN READ ONLY');
       try {
-        await c.query({ text: `DECLARE vsc_describe NO SCROLL CURSOR FOR ${sql.replace(/;\s*$/, '')}`, values: params ?? [] });
+        // Extended protocol: a second statement in the text cannot run.
+        await c.query({ text: `DECLARE vsc_describe NO SCROLL CURSOR FOR ${sql.replace(/;\s*$/, '')}`, values: params ?? [], queryMode: 'extended' } as QueryConfig);
         const result = await c.query({ text: 'FETCH FORWARD 0 FROM vsc_describe', rowMode: 'array' });
         return await describeFields(c, result.fields);
       } finally {
@@ -188,7 +189,11 @@ class PostgresConnection implements DataConnection {
       if (this.settings.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.settings.statementTimeoutMs)}`);
       // Extended protocol: one statement per round trip, whatever the text holds.
       // (pg reads queryMode; its type definitions do not list it yet.)
-      return await fn(async <R>(sql: string, params?: unknown[]) => (await client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig)).rows as R[]);
+      return await fn(async <R>(sql: string, params?: unknown[]) => {
+        // Checked before every statement: a cancel sent between two statements stops neither.
+        if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
+        return (await client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig)).rows as R[];
+      });
     } catch (err) {
       if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled', { cause: err });
       const e = normaliseError(err, DataflowErrorCode.READ_FAILED, 'cannot read the catalog');

@@ -33,6 +33,8 @@ export async function queryPostgres(pool: Pool, settings: PgSettings, sql: strin
   try {
     await client.query('BEGIN READ ONLY');
     if (settings.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.statementTimeoutMs)}`);
+    // A cancel sent before the statement starts would cancel nothing.
+    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled');
     const cursor = client.query(new Cursor(sql, queryParams(params), { rowMode: 'array', types: RAW_TYPES }));
     const rows: unknown[][] = [];
     let fields: FieldDef[] = [];

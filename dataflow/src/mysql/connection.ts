@@ -156,13 +156,14 @@ class MysqlConnection implements DataConnection {
     let destroy = false;
     const onAbort = () => {
       destroy = true;
-      void this.pool.query(`KILL QUERY ${Number(conn.threadId)}`).catch(() => undefined);
+      // The whole connection (it is dropped anyway): a KILL QUERY that lands before the statement starts is lost.
+      void this.pool.query(`KILL ${Number(conn.threadId)}`).catch(() => undefined);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await conn.query('START TRANSACTION READ ONLY');
       return await fn(async <R>(sql: string, params?: unknown[]) => {
-        // Checked before every statement: a KILL QUERY sent between two statements stops neither.
+        // Checked before every statement, so none starts after the abort.
         if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
         const [rows] = (await conn.query({ sql, values: params ?? [] })) as unknown as [R[]];
         return rows;

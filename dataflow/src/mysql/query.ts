@@ -16,7 +16,7 @@ interface StreamedQuery {
 
 /**
  * One statement (the pool refuses stacked ones) in a READ ONLY transaction under the session's
- * statement timeout, streamed row by row and stopped on the server (KILL QUERY) once maxRows + 1
+ * statement timeout, streamed row by row and stopped on the server (KILL) once maxRows + 1
  * rows have come. Parameters must already be bound into the text (the caller's guard checks
  * exactly what runs). Values are made canonical exactly as readRows makes them.
  */
@@ -24,8 +24,8 @@ export async function queryMysql(pool: Pool, settings: MysqlSettings, sql: strin
   const { maxRows, signal } = options;
   if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled');
   const conn = await connectMysql(pool, settings);
-  /** Stops the running statement from another connection (the server's own cancel). */
-  const kill = (threadId: number) => pool.query(`KILL QUERY ${Number(threadId)}`).catch(() => undefined);
+  // The whole connection (it is dropped anyway): a KILL QUERY that lands before the statement starts is lost.
+  const kill = (threadId: number) => pool.query(`KILL ${Number(threadId)}`).catch(() => undefined);
   let destroy = false;
   try {
     await conn.query('START TRANSACTION READ ONLY');

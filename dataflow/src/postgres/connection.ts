@@ -9,7 +9,7 @@ import type { BoundedQueryOptions, BoundedQueryResult, CatalogQuery, DataConnect
 import { queryPostgres } from './query';
 import { describeFields, describePgTable, describeTableWithBases, enumLabels, listPgTables, pgTableExists } from './catalog';
 import { pgToText } from './copy-text';
-import { connectPg, createPgPool, type PgSettings } from './pool';
+import { cancelBackend, connectPg, createPgPool, type PgSettings } from './pool';
 import { readPostgres } from './reader';
 import { writePostgres } from './writer';
 
@@ -181,7 +181,8 @@ class PostgresConnection implements DataConnection {
     if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
     const client = await connectPg(this.pool, this.settings);
     const pid = (client as unknown as { processID: number }).processID;
-    const onAbort = () => void this.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    let settled = false;
+    const onAbort = () => cancelBackend(this.pool, pid, () => settled);
     signal?.addEventListener('abort', onAbort, { once: true });
     let broken = false;
     try {
@@ -200,7 +201,10 @@ class PostgresConnection implements DataConnection {
       if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
       throw e;
     } finally {
+      settled = true;
       signal?.removeEventListener('abort', onAbort);
+      // A cancel still in flight must not hit the next statement of a reused connection.
+      if (signal?.aborted) broken = true;
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       client.release(broken ? new Error('discarded') : undefined);
     }

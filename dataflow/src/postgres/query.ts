@@ -3,7 +3,7 @@ import Cursor from 'pg-cursor';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import type { BoundedQueryOptions, BoundedQueryResult } from '../types/data-connection';
 import { describeFields } from './catalog';
-import { connectPg, type PgSettings, RAW_TYPES } from './pool';
+import { cancelBackend, connectPg, type PgSettings, RAW_TYPES } from './pool';
 import { convertRows, converters, queryParams } from './reader';
 
 /** Rows fetched per round trip from the portal. */
@@ -27,7 +27,8 @@ export async function queryPostgres(pool: Pool, settings: PgSettings, sql: strin
   const client = await connectPg(pool, settings);
   const pid = (client as unknown as { processID: number }).processID;
   // The server's own cancel, from another connection: the statement stops, this one stays usable.
-  const onAbort = () => void pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+  let settled = false;
+  const onAbort = () => cancelBackend(pool, pid, () => settled);
   signal?.addEventListener('abort', onAbort, { once: true });
   let broken = false;
   try {
@@ -62,7 +63,10 @@ export async function queryPostgres(pool: Pool, settings: PgSettings, sql: strin
     if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
     throw e;
   } finally {
+    settled = true;
     signal?.removeEventListener('abort', onAbort);
+    // A cancel still in flight must not hit the next statement of a reused connection.
+    if (signal?.aborted) broken = true;
     if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
     client.release(broken ? new Error('discarded') : undefined);
   }

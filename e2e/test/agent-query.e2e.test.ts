@@ -45,9 +45,12 @@ describe('agent query through gateway, WebSocket and Temporal (real services)', 
     expect(res.status).toBe(200);
 
     const direct = await createConnection({ ...services.mariadb, database: 'sakila', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
-    const [rows] = await direct.query({ sql, rowsAsArray: true });
+    await direct.query("SET time_zone = '+00:00'");
+    const [rows] = (await direct.query({ sql, rowsAsArray: true })) as unknown as [unknown[][]];
     await direct.end();
-    expect(res.body.result?.rows).toEqual(rows);
+    // The agent's one encoding (connector-agent README): a TIMESTAMP is an instant, written in UTC with a Z.
+    const utc = (t: string) => `${t.slice(0, 10)}T${t.slice(11)}Z`;
+    expect(res.body.result?.rows).toEqual(rows.map(([id, title, rate, year, updated]) => [id, title, rate, year, utc(updated as string)]));
     expect(res.body.result?.rowCount).toBe(25);
     expect(res.body.result?.columns.map((c) => c.name)).toEqual(['film_id', 'title', 'rental_rate', 'release_year', 'last_update']);
 
@@ -139,7 +142,8 @@ describe('offline agents, keys and frames (real services)', () => {
     const agent = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
     await agent.welcomed;
     const result = (await handle.result()) as { rows: unknown[][] };
-    expect(result.rows).toEqual([['16044']]);
+    // A 64-bit count within ±(2^53-1) is a JSON number (the agent's one encoding).
+    expect(result.rows).toEqual([[16044]]);
   });
 
   it('turns an outage longer than the installation tolerates into a clear workflow error', async () => {

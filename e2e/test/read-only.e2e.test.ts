@@ -3,7 +3,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
-import { checkReadOnlySql, type SqlDialect } from '@vansales/connector-agent';
+import { checkReadOnlySql } from '@vansales/connector-agent';
+import type { Dialect } from '@vansales/protocol';
 import { startPlatform, services, type Platform } from './support/harness';
 
 /**
@@ -25,7 +26,7 @@ interface QueryResponse {
 }
 
 const corpusDir = join(__dirname, '..', '..', 'connector-agent', 'test', 'sql-corpus');
-const refused = (dialect: SqlDialect) =>
+const refused = (dialect: Dialect) =>
   (JSON.parse(readFileSync(join(corpusDir, `${dialect}.json`), 'utf8')) as CorpusEntry[]).filter((e) => !e.allowed).map((e) => e.sql);
 
 // Files the refused statements would create if they ran (COPY TO, lo_export, INTO OUTFILE/DUMPFILE).
@@ -178,7 +179,7 @@ describe('read-only guard on real PostgreSQL and MariaDB, as superuser, through 
     return out;
   }
 
-  async function expectRefusedThroughAgent(dialect: SqlDialect, database: string) {
+  async function expectRefusedThroughAgent(dialect: Dialect, database: string) {
     const texts = refused(dialect);
     expect(texts.length).toBeGreaterThanOrEqual(60);
     const responses = await sendAll(database, texts);

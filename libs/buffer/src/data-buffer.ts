@@ -3,7 +3,7 @@ import { BufferError, BufferErrorCode } from './buffer-error';
 import { assertObjectId, assertTenantId, newObjectId } from './ids';
 import type { BufferKeyring } from './keyring';
 import { canonicalJson } from './internal/canonical-json';
-import { CHUNK_PREAMBLE_BYTES, decodeChunk, decodeChunkMeta, encodeChunk, storedChunkSize } from './internal/chunk-format';
+import { CHUNK_PREAMBLE_BYTES, openSealedChunk, decodeChunkMeta, sealChunk, storedChunkSize } from './internal/chunk-format';
 import { BUFFER_PREFIX, chunkIndexOf, chunkKey, headerKey, manifestKey, MAX_CHUNKS, objectPrefix, objectPrefixOf } from './internal/layout';
 import { openManifest, sealManifest, type BufferManifest, type ChunkInfo } from './internal/manifest-format';
 import { createHeader, headerExpiry, openHeader, type OpenedHeader } from './internal/object-header';
@@ -130,7 +130,7 @@ export class DataBuffer {
     }
     const header = await this.openLive(tenantId, objectId);
     if (await this.store.head(manifestKey(tenantId, objectId))) throw this.committed(objectId);
-    const { file, meta } = encodeChunk(header.dataKey, { tenantId, objectId, index }, bytes, rows);
+    const { file, meta } = sealChunk(header.dataKey, { tenantId, objectId, index }, bytes, rows);
     await this.store.put(chunkKey(tenantId, objectId, index), file);
     return { index, ...meta };
   }
@@ -225,7 +225,7 @@ export class DataBuffer {
     }
     const file = await this.store.get(chunkKey(tenantId, objectId, index));
     if (!file) throw new BufferError(BufferErrorCode.truncated, `chunk ${index} of buffer object ${objectId} is missing from the store; write the object again`, { objectId, index });
-    return decodeChunk(header.dataKey, { tenantId, objectId, index }, file, expected);
+    return openSealedChunk(header.dataKey, { tenantId, objectId, index }, file, expected);
   }
 
   /** Deletes every piece of an object, committed or not. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DataflowError, DataflowErrorCode } from './errors';
-import { tableLabel, type ColumnSpec, type TableRef } from './types/canonical-type';
+import { type ColumnSpec } from './types/canonical-type';
+import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { DataConnection } from './types/data-connection';
 import { comparableValue } from './values/canonical-values';
 

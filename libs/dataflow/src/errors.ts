@@ -27,6 +27,10 @@ export const DataflowErrorCode = {
   /** The database could not be reached or dropped the connection; retrying may help. */
   CONNECTION_FAILED: 'CONNECTION_FAILED',
   CANCELLED: 'CANCELLED',
+  /** The data policy in force (the site's file on an agent) does not allow this read or write. */
+  POLICY_REFUSED: 'POLICY_REFUSED',
+  /** A buffer object whose manifest cannot be loaded (no usable schema, key columns it lacks). */
+  BAD_OBJECT: 'BAD_OBJECT',
 } as const;
 export type DataflowErrorCode = (typeof DataflowErrorCode)[keyof typeof DataflowErrorCode];
 
@@ -63,14 +67,27 @@ export function isDataflowError(err: unknown): err is DataflowError {
   return err instanceof DataflowError;
 }
 
-const PG_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
-const MYSQL_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN']);
+/**
+ * The one driver-error table: codes meaning the connection (not the statement) failed, so a retry
+ * may succeed. Every path to a site or cloud database (reads, writes, queries, catalog, privilege
+ * checks; PostgreSQL, MySQL/MariaDB and SQL Server drivers) classifies errors with it.
+ */
+const CONNECTION_CODES = new Set([
+  // Node sockets and DNS (every driver)
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE',
+  // PostgreSQL: admin shutdown, crash, cannot connect now, connection exceptions, bad login, no such database
+  '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '28P01', '28000', '3D000',
+  // MySQL/MariaDB: lost connection, too many connections, shutting down, bad login, no such database
+  'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR',
+  // SQL Server (tedious through mssql): socket, closed, login, timeout, instance lookup, no connection
+  'ESOCKET', 'ECONNCLOSED', 'ELOGIN', 'ETIMEOUT', 'EINSTLOOKUP', 'ENOCONN',
+]);
 
 /** True when the driver error means the connection, not the statement, failed. */
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return /Connection terminated|connection is closed|Client has encountered a connection error/i.test(String((err as Error)?.message ?? ''));
-  return PG_CONNECTION_CODES.has(code) || MYSQL_CONNECTION_CODES.has(code);
+  return CONNECTION_CODES.has(code);
 }
 
 /** Wraps anything thrown by a driver, keeping DataflowErrors as they are. */

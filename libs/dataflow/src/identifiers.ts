@@ -1,5 +1,5 @@
 import { DataflowError, DataflowErrorCode } from './errors';
-import type { Dialect, TableRef } from './types/canonical-type';
+import { type Dialect, type TableRef } from '@vansales/protocol';
 
 /** PostgreSQL silently truncates longer names (NAMEDATALEN 64); MySQL refuses them. */
 const MAX_BYTES: Record<Dialect, number> = { postgres: 63, mysql: 64 * 4, mssql: 128 * 2 };

@@ -1,8 +1,11 @@
 // Public surface of @vansales/dataflow. Everything else under src/ is internal.
 
-export { CanonicalType, ColumnSpec, Dialect, TableRef, tableLabel, type CanonicalKind } from './types/canonical-type';
+export { CanonicalType, ColumnSpec, type CanonicalKind } from './types/canonical-type';
 export {
   DataConnectionConfig,
+  type BoundedQueryOptions,
+  type BoundedQueryResult,
+  type CatalogQuery,
   type DataConnection,
   type KeysetIncremental,
   type ReadOptions,
@@ -12,14 +15,20 @@ export {
   type WriteOptions,
 } from './types/data-connection';
 export { openDataConnection } from './data-connection';
-export { DataflowError, DataflowErrorCode, isDataflowError, type DataflowErrorDetails } from './errors';
+export { DataflowError, DataflowErrorCode, isDataflowError, normaliseError, type DataflowErrorDetails } from './errors';
 export { mapColumns, createTableSql, type MapColumnsOptions } from './mapping/map-columns';
 export { mssqlCanonicalType } from './mapping/mssql';
 export { checkIdentifier, quoteIdent, quoteTable } from './identifiers';
 export { encodeChunk, decodeChunk, DEFAULT_MAX_CHUNK_BYTES, type DecodeChunkOptions } from './chunk-codec';
 export { tableChecksum } from './checksum';
 export { comparableValue, type BinaryValue } from './values/canonical-values';
-// Chunk loops shared by the agent's operations and the cloud activities.
-export { chunkedExtract, type ChunkSink, type ChunkedExtractPlan, type ExtractPosition } from './pipeline/chunked-extract';
-export { chunkedLoad, type ChunkSource, type ChunkedLoadPlan } from './pipeline/chunked-load';
-export { planTableRead, ReadPlanError, type TableReadPlan, type TableReadRequest } from './pipeline/table-read-plan';
+// The one data pipeline: the agent's operations and the cloud activities are adapters over it
+// (where rows come from, where chunks go, which policy applies).
+export { type ExtractPosition } from './pipeline/chunked-extract';
+export { extractTable, extractQuery, type ExtractedSchema, type ExtractResult, type ExtractTableRequest, type ExtractQueryRequest, type ObjectSink } from './pipeline/extract';
+export { prepareDestination, assertWritable, type Destination, type DestinationRequest } from './pipeline/destination';
+export { loadObject, type LoadObjectRequest, type LoadProgress, type StoredObject } from './pipeline/load-object';
+export { transfer, type TransferPosition, type TransferRequest } from './pipeline/transfer';
+export { ALLOW_ALL, type ColumnAction, type DataPolicy } from './pipeline/data-policy';
+export { failureTypeOf } from './pipeline/failure-types';
+export { resumeState } from './pipeline/resume';

@@ -1,5 +1,6 @@
 import { DataflowError, DataflowErrorCode } from './errors';
-import type { ColumnSpec, Dialect } from './types/canonical-type';
+import type { ColumnSpec } from './types/canonical-type';
+import { type Dialect } from '@vansales/protocol';
 import type { ReadSource } from './types/data-connection';
 
 /**
@@ -17,7 +18,7 @@ export function keysetAfter(dialect: Dialect, columns: string[], values: string[
   return `(${parts.join(' OR ')})`;
 }
 
-export interface TableReadPlan {
+export interface ResolvedTableSource {
   /** Columns returned, in order. */
   columns: ColumnSpec[];
   /** Order columns (the incremental cursor first, then the key). */
@@ -27,7 +28,7 @@ export interface TableReadPlan {
 }
 
 /** Checks a table source against the table's columns; every name must exist. */
-export function planTableRead(source: Extract<ReadSource, { kind: 'table' }>, all: ColumnSpec[], label: string): TableReadPlan {
+export function resolveTableSource(source: Extract<ReadSource, { kind: 'table' }>, all: ColumnSpec[], label: string): ResolvedTableSource {
   const byName = new Map(all.map((c) => [c.name, c]));
   const find = (name: string, what: string) => {
     const c = byName.get(name);
@@ -36,7 +37,7 @@ export function planTableRead(source: Extract<ReadSource, { kind: 'table' }>, al
   };
   const columns = source.columns ? source.columns.map((n) => find(n, 'column')) : all;
   let order = source.orderBy.map((n) => find(n, 'order column'));
-  let incremental: TableReadPlan['incremental'];
+  let incremental: ResolvedTableSource['incremental'];
   if (source.incremental) {
     const column = find(source.incremental.column, 'incremental column');
     incremental = { column, ...(source.incremental.after !== undefined ? { after: source.incremental.after } : {}), ...(source.incremental.upTo !== undefined ? { upTo: source.incremental.upTo } : {}) };

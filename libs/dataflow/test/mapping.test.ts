@@ -1,4 +1,5 @@
-import { CanonicalType, type ColumnSpec, createTableSql, DataflowErrorCode, type Dialect, mapColumns, mssqlCanonicalType } from '@vansales/dataflow';
+import { CanonicalType, type ColumnSpec, createTableSql, DataflowErrorCode, mapColumns, mssqlCanonicalType } from '@vansales/dataflow';
+import type { Dialect } from '@vansales/protocol';
 
 const col = (name: string, type: CanonicalType, nullable = true): ColumnSpec => ({ name, type, nullable, nativeType: 'src' });
 const ddl = (type: CanonicalType, target: Dialect, key = false) => mapColumns([col('c', type)], target, 't', key ? { keyColumns: ['c'] } : {})[0]!.nativeType;

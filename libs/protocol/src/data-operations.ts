@@ -1,19 +1,10 @@
 import { z } from 'zod';
+import { SqlIdentifier as identifier, TableRef } from './database-names';
 
 /**
  * Inputs and outputs of the data-plane operations (extract, load, transfer). Rows never ride
  * these: they go through the buffer (claim-check) or stay on site. Validated on both sides.
  */
-
-/** SQL identifiers as the site names them; quoting happens in the data layer, this only bounds them. */
-const identifier = z
-  .string()
-  .min(1)
-  .max(128)
-  .refine((s) => ![...s].some((ch) => ch.charCodeAt(0) < 0x20), 'identifiers may not contain control characters');
-
-export const TableName = z.object({ schema: identifier.optional(), name: identifier });
-export type TableName = z.infer<typeof TableName>;
 
 export const BUFFER_OBJECT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
 export const BufferObjectId = z.string().regex(BUFFER_OBJECT_ID_PATTERN, 'buffer object ids are 8-128 letters, digits, _ or -');
@@ -39,7 +30,7 @@ const Incremental = z.object({
 });
 
 export const ExtractSource = z.union([
-  z.object({ table: TableName, columns: z.array(identifier).min(1).max(4096).optional() }),
+  z.object({ table: TableRef, columns: z.array(identifier).min(1).max(4096).optional() }),
   z.object({ sql: z.string().min(1).max(100_000) }),
 ]);
 export type ExtractSource = z.infer<typeof ExtractSource>;
@@ -70,7 +61,7 @@ export type DataExtractOutputT = z.infer<typeof DataExtractOutput>;
 
 export const DataLoadInput = z.object({
   database: identifier,
-  table: TableName,
+  table: TableRef,
   /** Rows with the same key are updated, so a load can run twice without duplicates. */
   keyColumns: z.array(identifier).min(1).max(32),
   objectId: BufferObjectId,
@@ -88,8 +79,8 @@ export const DataLoadOutput = z.object({
 export type DataLoadOutputT = z.infer<typeof DataLoadOutput>;
 
 export const DataTransferInput = z.object({
-  source: z.object({ database: identifier, table: TableName, columns: z.array(identifier).min(1).max(4096).optional() }),
-  destination: z.object({ database: identifier, table: TableName }),
+  source: z.object({ database: identifier, table: TableRef, columns: z.array(identifier).min(1).max(4096).optional() }),
+  destination: z.object({ database: identifier, table: TableRef }),
   keyColumns: z.array(identifier).min(1).max(32).optional(),
   incremental: Incremental.optional(),
   /**

@@ -1,12 +1,11 @@
 import { z } from 'zod';
+import { Dialect } from './database-names';
 
 /**
  * A database's structure as the agent discovered it, the same shape for every dialect.
  * Names and types are spelled as the database spells them; everything is sorted so two
  * discoveries of an unchanged database are deep-equal (see `sortSnapshot`).
  */
-export const SchemaDialect = z.enum(['postgres', 'mysql', 'mssql']);
-export type SchemaDialect = z.infer<typeof SchemaDialect>;
 
 export const TableKind = z.enum(['table', 'view', 'materialized-view', 'partitioned-table', 'foreign-table']);
 export type TableKind = z.infer<typeof TableKind>;
@@ -79,7 +78,7 @@ export const NamespaceSnapshot = z.object({
 export type NamespaceSnapshot = z.infer<typeof NamespaceSnapshot>;
 
 export const SchemaSnapshot = z.object({
-  dialect: SchemaDialect,
+  dialect: Dialect,
   /** The database (PostgreSQL, SQL Server) or the configured schema (MySQL) that was discovered. */
   database: z.string(),
   schemas: z.array(NamespaceSnapshot),

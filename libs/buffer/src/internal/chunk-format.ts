@@ -27,7 +27,7 @@ export interface ChunkMeta {
 
 const aad = (kind: 'chunk-meta' | 'chunk', p: ChunkPosition) => Buffer.from(`vsc-buffer/1 ${kind}\n${p.tenantId}\n${p.objectId}\n${p.index}`);
 
-export function encodeChunk(dataKey: Buffer, position: ChunkPosition, plaintext: Uint8Array, rows: number): { file: Buffer; meta: ChunkMeta } {
+export function sealChunk(dataKey: Buffer, position: ChunkPosition, plaintext: Uint8Array, rows: number): { file: Buffer; meta: ChunkMeta } {
   const sha = createHash('sha256').update(plaintext).digest();
   const metaPlain = Buffer.alloc(META_PLAIN);
   metaPlain.writeBigUInt64BE(BigInt(rows), 0);
@@ -62,7 +62,7 @@ export function decodeChunkMeta(dataKey: Buffer, position: ChunkPosition, preamb
 export const storedChunkSize = (plaintextBytes: number) => plaintextBytes + CHUNK_OVERHEAD;
 
 /** Decrypts a whole stored chunk and checks it against what the manifest recorded. */
-export function decodeChunk(dataKey: Buffer, position: ChunkPosition, file: Buffer, expected: ChunkMeta): Buffer {
+export function openSealedChunk(dataKey: Buffer, position: ChunkPosition, file: Buffer, expected: ChunkMeta): Buffer {
   // Who the chunk is comes first (a chunk moved here is TAMPERED whatever its size), then its length.
   const meta = decodeChunkMeta(dataKey, position, file.subarray(0, CHUNK_PREAMBLE_BYTES));
   if (meta.bytes !== expected.bytes || meta.rows !== expected.rows || meta.sha256 !== expected.sha256) {

@@ -1,6 +1,7 @@
 import { DataflowError, DataflowErrorCode } from '../errors';
 import { quoteIdent, quoteLiteral, quoteTable } from '../identifiers';
-import type { ColumnSpec, Dialect, TableRef } from '../types/canonical-type';
+import type { ColumnSpec } from '../types/canonical-type';
+import { type Dialect, type TableRef } from '@vansales/protocol';
 import { mssqlDdlType } from './mssql';
 import { MYSQL_ROW_BYTES, mysqlDdlType, mysqlRowBytes } from './mysql';
 import { pgDdlType } from './postgres';

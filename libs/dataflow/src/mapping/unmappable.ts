@@ -1,4 +1,5 @@
-import type { CanonicalType, Dialect } from '../types/canonical-type';
+import type { CanonicalType } from '../types/canonical-type';
+import { type Dialect } from '@vansales/protocol';
 
 /**
  * Thrown by the per-dialect DDL mappers, which know neither table nor column; mapColumns

@@ -1,6 +1,7 @@
 import type { PoolConnection } from 'mysql2/promise';
 import { mysqlCanonicalType, mysqlFieldCanonicalType, type MysqlField, type MysqlTypeOptions } from '../mapping/mysql';
-import type { ColumnSpec, TableRef } from '../types/canonical-type';
+import type { ColumnSpec } from '../types/canonical-type';
+import { type TableRef } from '@vansales/protocol';
 import type { TableDescription, TableInfo } from '../types/data-connection';
 
 type Row = Record<string, unknown>;
@@ -14,7 +15,7 @@ async function rows(conn: PoolConnection, sql: string, params: unknown[]): Promi
   return result;
 }
 
-export async function tableExists(conn: PoolConnection, table: TableRef): Promise<boolean> {
+export async function mysqlTableExists(conn: PoolConnection, table: TableRef): Promise<boolean> {
   const r = await rows(conn, "SELECT 1 AS x FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'VIEW')", [
     table.schema ?? null,
     table.name,
@@ -22,7 +23,7 @@ export async function tableExists(conn: PoolConnection, table: TableRef): Promis
   return r.length > 0;
 }
 
-export async function describeTable(conn: PoolConnection, table: TableRef, options: Pick<MysqlTypeOptions, 'tinyint1'>): Promise<TableDescription | undefined> {
+export async function describeMysqlTable(conn: PoolConnection, table: TableRef, options: Pick<MysqlTypeOptions, 'tinyint1'>): Promise<TableDescription | undefined> {
   const p = [table.schema ?? null, table.name];
   const cols = await rows(
     conn,
@@ -89,7 +90,7 @@ export function fieldColumn(f: MysqlField & { name: string }, options: Pick<Mysq
   };
 }
 
-export async function listTables(conn: PoolConnection, schema: string | undefined): Promise<TableInfo[]> {
+export async function listMysqlTables(conn: PoolConnection, schema: string | undefined): Promise<TableInfo[]> {
   const r = await rows(
     conn,
     "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME",

@@ -3,9 +3,11 @@ import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
 import { checkWriteKeys, keysetAfter } from '../keyset';
 import { createTableSql, mapColumns } from '../mapping/map-columns';
-import { tableLabel, type CanonicalType, type ColumnSpec, type TableRef } from '../types/canonical-type';
-import type { DataConnection, TableDescription } from '../types/data-connection';
-import { describeQuery, describeTable, listTables, serverInfo, tableExists } from './catalog';
+import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
+import { tableLabel, type TableRef } from '@vansales/protocol';
+import type { BoundedQueryOptions, BoundedQueryResult, CatalogQuery, DataConnection, TableDescription } from '../types/data-connection';
+import { queryMysql } from './query';
+import { describeQuery, describeMysqlTable, listMysqlTables, serverInfo, mysqlTableExists } from './catalog';
 import { mysqlLiteral } from './literals';
 import { connectMysql, createMysqlPool, type MysqlSettings } from './pool';
 import { readMysql } from './reader';
@@ -71,12 +73,12 @@ class MysqlConnection implements DataConnection {
 
   async listTables(schema?: string) {
     if (schema !== undefined) quoteIdent(schema, 'mysql');
-    return this.withConn('cannot list tables', undefined, (c) => listTables(c, schema));
+    return this.withConn('cannot list tables', undefined, (c) => listMysqlTables(c, schema));
   }
 
   async describeTable(table: TableRef) {
     quoteTable(table, 'mysql');
-    return this.withConn(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describeTable(c, table, this.settings));
+    return this.withConn(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describeMysqlTable(c, table, this.settings));
   }
 
   async describeQuery(sql: string): Promise<ColumnSpec[]> {
@@ -96,7 +98,7 @@ class MysqlConnection implements DataConnection {
 
   async tableExists(table: TableRef) {
     quoteTable(table, 'mysql');
-    return this.withConn(`cannot look up ${tableLabel(table)}`, tableLabel(table), (c) => tableExists(c, table));
+    return this.withConn(`cannot look up ${tableLabel(table)}`, tableLabel(table), (c) => mysqlTableExists(c, table));
   }
 
   async createTable(table: TableRef, columns: ColumnSpec[], primaryKey: string[]): Promise<void> {
@@ -141,6 +143,44 @@ class MysqlConnection implements DataConnection {
       const [rows] = (await c.query(`SELECT COUNT(*) AS n FROM ${quoteTable(table, 'mysql')}`)) as unknown as [{ n: number | string }[]];
       return Number(rows[0]!.n);
     });
+  }
+
+  query(sql: string, params: unknown[], options: BoundedQueryOptions): Promise<BoundedQueryResult> {
+    return queryMysql(this.pool, this.settings, sql, params, options);
+  }
+
+  async inspect<T>(fn: (query: CatalogQuery) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const { signal } = options;
+    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
+    const conn = await connectMysql(this.pool, this.settings);
+    let destroy = false;
+    const onAbort = () => {
+      destroy = true;
+      // The whole connection (it is dropped anyway): a KILL QUERY that lands before the statement starts is lost.
+      void this.pool.query(`KILL ${Number(conn.threadId)}`).catch(() => undefined);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await conn.query('START TRANSACTION READ ONLY');
+      return await fn(async <R>(sql: string, params?: unknown[]) => {
+        // Checked before every statement, so none starts after the abort.
+        if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
+        const [rows] = (await conn.query({ sql, values: params ?? [] })) as unknown as [R[]];
+        return rows;
+      });
+    } catch (err) {
+      if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled', { cause: err });
+      const e = normaliseError(err, DataflowErrorCode.READ_FAILED, 'cannot read the catalog');
+      if (e.code === DataflowErrorCode.CONNECTION_FAILED) destroy = true;
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (destroy) conn.destroy();
+      else {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        conn.release();
+      }
+    }
   }
 
   async close(): Promise<void> {

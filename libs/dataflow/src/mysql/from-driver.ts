@@ -1,5 +1,6 @@
 import type { CanonicalType } from '../types/canonical-type';
 import { BadValue, describeValue } from '../values/bad-value';
+import { parseJsonText } from '../values/json-text';
 import { float32Value, floatValue, integerValue, trimFraction } from '../values/canonical-values';
 
 /** A mysql2 text-protocol value (pool options in pool.ts) -> canonical. */
@@ -56,7 +57,7 @@ export function mysqlFromDriver(type: CanonicalType): FromDriver | undefined {
       }
       return (v) => (typeof v !== 'string' ? v : isZeroDate(v) ? null : type.precision ? trimFraction(v) : v);
     case 'json':
-      return (v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : Buffer.isBuffer(v) ? (JSON.parse(v.toString('utf8')) as unknown) : v);
+      return (v) => (typeof v === 'string' ? parseJsonText(v) : Buffer.isBuffer(v) ? parseJsonText(v.toString('utf8')) : v);
     case 'set':
       return (v) => (typeof v === 'string' ? (v === '' ? [] : v.split(',')) : v);
     case 'bit':

@@ -1,12 +1,13 @@
 import type { FieldPacket, Pool, PoolConnection } from 'mysql2/promise';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
-import { keysetAfter, planTableRead } from '../keyset';
-import { tableLabel, type ColumnSpec } from '../types/canonical-type';
+import { keysetAfter, resolveTableSource } from '../keyset';
+import { type ColumnSpec } from '../types/canonical-type';
+import { tableLabel } from '@vansales/protocol';
 import type { ReadOptions, ReadSource } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { isBinaryValue } from '../values/canonical-values';
-import { describeTable, fieldColumn } from './catalog';
+import { describeMysqlTable, fieldColumn } from './catalog';
 import { type FromDriver, mysqlFromDriver } from './from-driver';
 import { mysqlLiteral } from './literals';
 import { connectMysql, type MysqlSettings, setStatementTimeout } from './pool';
@@ -42,9 +43,9 @@ function orderExpr(c: ColumnSpec, options: ReadOptions): string {
 
 async function planTable(conn: PoolConnection, settings: MysqlSettings, source: Extract<ReadSource, { kind: 'table' }>, options: ReadOptions): Promise<Plan> {
   const label = tableLabel(source.table);
-  const described = await describeTable(conn, source.table, settings);
+  const described = await describeMysqlTable(conn, source.table, settings);
   if (!described) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${label} does not exist`, { table: label });
-  const plan = planTableRead(source, described.columns, label);
+  const plan = resolveTableSource(source, described.columns, label);
   const q = (n: string) => quoteIdent(n, 'mysql');
   const literal = (c: ColumnSpec, v: unknown) => {
     try {

@@ -1,7 +1,8 @@
 import type { Pool } from 'mysql2/promise';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
-import { tableLabel, type CanonicalType, type TableRef } from '../types/canonical-type';
+import { type CanonicalType } from '../types/canonical-type';
+import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { mysqlLiteral } from './literals';

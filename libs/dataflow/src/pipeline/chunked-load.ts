@@ -1,4 +1,5 @@
-import type { ColumnSpec, TableRef } from '../types/canonical-type';
+import type { ColumnSpec } from '../types/canonical-type';
+import { type TableRef } from '@vansales/protocol';
 import type { DataConnection } from '../types/data-connection';
 import { decodeChunk } from '../chunk-codec';
 

@@ -1,4 +1,6 @@
-import type { ColumnSpec, TableRef } from '../types/canonical-type';
+import { DataflowError, DataflowErrorCode } from '../errors';
+import type { ColumnSpec } from '../types/canonical-type';
+import { type TableRef } from '@vansales/protocol';
 import type { ReadSource } from '../types/data-connection';
 
 export interface TableReadRequest {
@@ -22,10 +24,6 @@ export interface TableReadPlan {
   cursorIndex: number;
 }
 
-export class ReadPlanError extends Error {
-  override name = 'ReadPlanError';
-}
-
 /**
  * Decides how a table is read so that the read can resume: ordered by its key (by the cursor
  * first when incremental), keys and cursor always read. Errors name the table and the column.
@@ -34,10 +32,10 @@ export function planTableRead(request: TableReadRequest): TableReadPlan {
   const { table, described, incremental } = request;
   const where = table.schema ? `${table.schema}.${table.name}` : table.name;
   const keyColumns = request.keyColumns ?? described.primaryKey;
-  if (keyColumns.length === 0) throw new ReadPlanError(`table ${where} has no primary key: name keyColumns so rows are read in a resumable order and upserted`);
+  if (keyColumns.length === 0) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `table ${where} has no primary key: name keyColumns so rows are read in a resumable order and upserted`, { table: where });
   const find = (name: string) => {
     const column = described.columns.find((c) => c.name === name);
-    if (!column) throw new ReadPlanError(`table ${where} has no column ${name}`);
+    if (!column) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `table ${where} has no column ${name}`, { table: where, column: name });
     return column;
   };
   const columns = (request.columns ?? described.columns.map((c) => c.name)).map(find);

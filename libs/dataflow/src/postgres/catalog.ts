@@ -1,6 +1,7 @@
 import type { ClientBase, FieldDef } from 'pg';
 import { pgCanonicalType, type PgTypeInfo } from '../mapping/postgres';
-import type { ColumnSpec, TableRef } from '../types/canonical-type';
+import type { ColumnSpec } from '../types/canonical-type';
+import { type TableRef } from '@vansales/protocol';
 import type { TableDescription, TableInfo } from '../types/data-connection';
 
 /** The types asked for plus every base and element type they lead to (domains of arrays of enums...). */
@@ -51,11 +52,11 @@ async function relationOid(client: ClientBase, table: TableRef): Promise<number 
   return rows[0]?.oid;
 }
 
-export async function tableExists(client: ClientBase, table: TableRef): Promise<boolean> {
+export async function pgTableExists(client: ClientBase, table: TableRef): Promise<boolean> {
   return (await relationOid(client, table)) !== undefined;
 }
 
-export async function describeTable(client: ClientBase, table: TableRef): Promise<TableDescription | undefined> {
+export async function describePgTable(client: ClientBase, table: TableRef): Promise<TableDescription | undefined> {
   return (await describeTableWithBases(client, table))?.description;
 }
 
@@ -114,7 +115,7 @@ export async function describeFields(client: ClientBase, fields: FieldDef[]): Pr
   }));
 }
 
-export async function listTables(client: ClientBase, schema: string | undefined): Promise<TableInfo[]> {
+export async function listPgTables(client: ClientBase, schema: string | undefined): Promise<TableInfo[]> {
   const { rows } = await client.query<{ schema: string; name: string; relkind: string; ispartition: boolean; parent_schema: string | null; parent_name: string | null }>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind, c.relispartition AS ispartition,
             pn.nspname AS parent_schema, pc.relname AS parent_name

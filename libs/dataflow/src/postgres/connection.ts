@@ -1,13 +1,15 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteLiteral, quoteTable } from '../identifiers';
 import { checkWriteKeys, keysetAfter } from '../keyset';
 import { createTableSql, mapColumns } from '../mapping/map-columns';
-import { tableLabel, type CanonicalType, type ColumnSpec, type TableRef } from '../types/canonical-type';
-import type { DataConnection, TableDescription } from '../types/data-connection';
-import { describeFields, describeTable, describeTableWithBases, enumLabels, listTables, tableExists } from './catalog';
+import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
+import { tableLabel, type TableRef } from '@vansales/protocol';
+import type { BoundedQueryOptions, BoundedQueryResult, CatalogQuery, DataConnection, TableDescription } from '../types/data-connection';
+import { queryPostgres } from './query';
+import { describeFields, describePgTable, describeTableWithBases, enumLabels, listPgTables, pgTableExists } from './catalog';
 import { pgToText } from './copy-text';
-import { connectPg, createPgPool, type PgSettings } from './pool';
+import { cancelBackend, connectPg, createPgPool, type PgSettings } from './pool';
 import { readPostgres } from './reader';
 import { writePostgres } from './writer';
 
@@ -73,19 +75,20 @@ class PostgresConnection implements DataConnection {
   }
 
   async listTables(schema?: string) {
-    return this.withClient('cannot list tables', undefined, (c) => listTables(c, schema));
+    return this.withClient('cannot list tables', undefined, (c) => listPgTables(c, schema));
   }
 
   async describeTable(table: TableRef) {
     quoteTable(table, 'postgres');
-    return this.withClient(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describeTable(c, table));
+    return this.withClient(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describePgTable(c, table));
   }
 
   async describeQuery(sql: string, params?: unknown[]): Promise<ColumnSpec[]> {
     return this.withClient('cannot describe the query', undefined, async (c) => {
       await c.query('BEGIN READ ONLY');
       try {
-        await c.query({ text: `DECLARE vsc_describe NO SCROLL CURSOR FOR ${sql.replace(/;\s*$/, '')}`, values: params ?? [] });
+        // Extended protocol: a second statement in the text cannot run.
+        await c.query({ text: `DECLARE vsc_describe NO SCROLL CURSOR FOR ${sql.replace(/;\s*$/, '')}`, values: params ?? [], queryMode: 'extended' } as QueryConfig);
         const result = await c.query({ text: 'FETCH FORWARD 0 FROM vsc_describe', rowMode: 'array' });
         return await describeFields(c, result.fields);
       } finally {
@@ -100,7 +103,7 @@ class PostgresConnection implements DataConnection {
 
   async tableExists(table: TableRef) {
     quoteTable(table, 'postgres');
-    return this.withClient(`cannot look up ${tableLabel(table)}`, tableLabel(table), (c) => tableExists(c, table));
+    return this.withClient(`cannot look up ${tableLabel(table)}`, tableLabel(table), (c) => pgTableExists(c, table));
   }
 
   async createTable(table: TableRef, columns: ColumnSpec[], primaryKey: string[]): Promise<void> {
@@ -167,6 +170,44 @@ class PostgresConnection implements DataConnection {
       const r = await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteTable(table, 'postgres')}`);
       return Number(r.rows[0]!.n);
     });
+  }
+
+  query(sql: string, params: unknown[], options: BoundedQueryOptions): Promise<BoundedQueryResult> {
+    return queryPostgres(this.pool, this.settings, sql, params, options);
+  }
+
+  async inspect<T>(fn: (query: CatalogQuery) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const { signal } = options;
+    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
+    const client = await connectPg(this.pool, this.settings);
+    const pid = (client as unknown as { processID: number }).processID;
+    let settled = false;
+    const onAbort = () => cancelBackend(this.pool, pid, () => settled);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let broken = false;
+    try {
+      await client.query('BEGIN READ ONLY');
+      if (this.settings.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.settings.statementTimeoutMs)}`);
+      // Extended protocol: one statement per round trip, whatever the text holds.
+      // (pg reads queryMode; its type definitions do not list it yet.)
+      return await fn(async <R>(sql: string, params?: unknown[]) => {
+        // Checked before every statement: a cancel sent between two statements stops neither.
+        if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
+        return (await client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig)).rows as R[];
+      });
+    } catch (err) {
+      if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled', { cause: err });
+      const e = normaliseError(err, DataflowErrorCode.READ_FAILED, 'cannot read the catalog');
+      if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
+      throw e;
+    } finally {
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      // A cancel still in flight must not hit the next statement of a reused connection.
+      if (signal?.aborted) broken = true;
+      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+      client.release(broken ? new Error('discarded') : undefined);
+    }
   }
 
   async close(): Promise<void> {

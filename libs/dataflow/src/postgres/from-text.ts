@@ -1,5 +1,6 @@
 import type { CanonicalType } from '../types/canonical-type';
 import { integerValue } from '../values/canonical-values';
+import { parseJsonText } from '../values/json-text';
 import { parsePgArray } from '../values/pg-array';
 
 /** A value as PostgreSQL prints it (sessions: DateStyle ISO, TimeZone UTC, IntervalStyle iso_8601, bytea hex) -> canonical. */
@@ -42,7 +43,7 @@ export function pgFromText(type: CanonicalType): FromText | undefined {
     case 'timestamp':
       return type.withTimeZone ? timestamptzFromText : undefined;
     case 'json':
-      return (s) => JSON.parse(s) as unknown;
+      return parseJsonText;
     case 'array': {
       const element = pgFromText(type.element) ?? identity;
       return (s) => parsePgArray(s, element);

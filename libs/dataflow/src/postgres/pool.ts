@@ -52,3 +52,17 @@ export async function connectPg(pool: Pool, s: PgSettings): Promise<PoolClient> 
     throw new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `cannot connect to PostgreSQL at ${s.host}:${s.port}: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err });
   }
 }
+
+/**
+ * Asks the server to cancel what a backend runs, again every 250 ms until `done()`: a cancel that
+ * lands between the messages of one extended-protocol statement (after Parse, before Execute) is
+ * dropped by the server, so one request alone can leave the statement running.
+ */
+export function cancelBackend(pool: Pool, pid: number, done: () => boolean): void {
+  const attempt = () => {
+    if (done()) return;
+    void pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    setTimeout(attempt, 250).unref();
+  };
+  attempt();
+}

@@ -1,12 +1,13 @@
-import type { FieldDef, Pool, PoolClient, QueryResult } from 'pg';
+import type { FieldDef, Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
-import { keysetAfter, planTableRead } from '../keyset';
-import { tableLabel, type ColumnSpec } from '../types/canonical-type';
+import { keysetAfter, resolveTableSource } from '../keyset';
+import { type ColumnSpec } from '../types/canonical-type';
+import { tableLabel } from '@vansales/protocol';
 import type { ReadOptions, ReadSource } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { isBinaryValue } from '../values/canonical-values';
-import { describeFields, describeTable } from './catalog';
+import { describeFields, describePgTable } from './catalog';
 import { pgToText } from './copy-text';
 import { type FromText, pgFromText } from './from-text';
 import { connectPg, type PgSettings, RAW_TYPES } from './pool';
@@ -24,9 +25,9 @@ interface Plan {
 /** SELECT ... WHERE keyset/incremental ORDER BY key, with the keyset values as parameters. */
 async function planTable(client: PoolClient, source: Extract<ReadSource, { kind: 'table' }>, options: ReadOptions): Promise<Plan> {
   const label = tableLabel(source.table);
-  const described = await describeTable(client, source.table);
+  const described = await describePgTable(client, source.table);
   if (!described) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${label} does not exist`, { table: label });
-  const plan = planTableRead(source, described.columns, label);
+  const plan = resolveTableSource(source, described.columns, label);
   const q = (n: string) => quoteIdent(n, 'postgres');
   const params: unknown[] = [];
   const param = (c: ColumnSpec, v: unknown) => {
@@ -57,7 +58,7 @@ function orderExpr(c: ColumnSpec, options: ReadOptions): string {
   return options.binaryOrder && c.type.kind === 'text' ? `${q} COLLATE "C"` : q;
 }
 
-function queryParams(params: unknown[] | undefined): unknown[] {
+export function queryParams(params: unknown[] | undefined): unknown[] {
   return (params ?? []).map((v) => (isBinaryValue(v) ? Buffer.from(v.$binary, 'base64') : v !== null && typeof v === 'object' && !Buffer.isBuffer(v) ? JSON.stringify(v) : v));
 }
 
@@ -128,7 +129,8 @@ export async function* readPostgres(pool: Pool, settings: PgSettings, source: Re
     open = true;
     if (settings.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.statementTimeoutMs)}`);
     const plan: Plan = source.kind === 'table' ? await planTable(client, source, options) : { sql: source.sql.replace(/;\s*$/, ''), params: queryParams(source.params), label };
-    await client.query({ text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${plan.sql}`, values: plan.params });
+    // Extended protocol even without parameters: a second statement in a query's text cannot run.
+    await client.query({ text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${plan.sql}`, values: plan.params, queryMode: 'extended' } as QueryConfig);
     let columns = plan.columns;
     let conv = columns ? converters(columns) : undefined;
     let offset = 0;

@@ -1,8 +1,6 @@
 import { z } from 'zod';
+import { Dialect } from '@vansales/protocol';
 
-export const Dialect = z.enum(['postgres', 'mysql', 'mssql']);
-/** 'mysql' covers MySQL and MariaDB; where they differ the code says so. */
-export type Dialect = z.infer<typeof Dialect>;
 
 /**
  * Dialect-neutral column types. Plain JSON so they travel in buffer manifests; each dialect's
@@ -92,15 +90,3 @@ export const ColumnSpec: z.ZodType<ColumnSpec> = z.object({
   nullable: z.boolean(),
   nativeType: z.string(),
 });
-
-/** schema: PostgreSQL schema or MySQL database; undefined = the connection's current one. */
-export interface TableRef {
-  schema?: string;
-  name: string;
-}
-
-export const TableRef: z.ZodType<TableRef> = z.object({ schema: z.string().min(1).optional(), name: z.string().min(1) });
-
-export function tableLabel(table: TableRef): string {
-  return table.schema ? `${table.schema}.${table.name}` : table.name;
-}

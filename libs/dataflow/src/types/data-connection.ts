@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type ColumnSpec, Dialect, type TableRef } from './canonical-type';
+import { type ColumnSpec } from './canonical-type';
+import { Dialect, type TableRef } from '@vansales/protocol';
 
 export const DataConnectionConfig = z.object({
   dialect: Dialect,
@@ -95,6 +96,26 @@ export interface TableDescription {
   primaryKey: string[];
 }
 
+export interface BoundedQueryOptions {
+  /** At most this many rows are returned; at most one more is ever read. */
+  maxRows: number;
+  /** Aborting cancels the statement on the server. */
+  signal?: AbortSignal;
+}
+
+export interface BoundedQueryResult {
+  /** type: the database's own name for the column's type (`numeric(30,10)`, `bigint unsigned`). */
+  columns: { name: string; type: string }[];
+  /** Canonical values, the same as readRows gives for the same data. */
+  rows: unknown[][];
+  rowCount: number;
+  /** True when the statement had more rows than maxRows; the rest were never read. */
+  truncated: boolean;
+}
+
+/** A catalog statement inside inspect: rows as objects, with the driver's own parsing of catalog types. */
+export type CatalogQuery = <R = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
+
 export interface DataConnection {
   readonly dialect: Dialect;
   /** Base tables of a schema (default: the current one), partitioned parents and partitions marked. */
@@ -115,5 +136,15 @@ export interface DataConnection {
   /** Deletes rows whose key is greater than `after` (keyset order); `after` empty deletes every row. */
   deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number>;
   countRows(table: TableRef): Promise<number>;
+  /**
+   * One read-only statement from a caller who checked it (the agent's SQL guard): a READ ONLY
+   * transaction, the statement timeout, one statement per round trip, at most maxRows + 1 rows read.
+   */
+  query(sql: string, params: unknown[], options: BoundedQueryOptions): Promise<BoundedQueryResult>;
+  /**
+   * Runs catalog statements (schema discovery, privilege checks) on one connection in one READ ONLY
+   * transaction under the statement timeout; aborting cancels the running statement.
+   */
+  inspect<T>(fn: (query: CatalogQuery) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
   close(): Promise<void>;
 }

@@ -8,8 +8,8 @@ import {
   type ColumnSpec,
   type DataConnection,
   type DataConnectionConfig,
-  type TableRef,
 } from '@vansales/dataflow';
+import type { TableRef } from '@vansales/protocol';
 
 export function postgresConfig(database: string): DataConnectionConfig {
   const url = new URL(testServices().postgresUrl(database));

@@ -1,9 +1,7 @@
-import { Client } from 'pg';
+import type { DataConnection } from '@vansales/dataflow';
 import type { ColumnSnapshot, ReferentialAction, SchemaSnapshot, TableKind, TableSnapshot } from '@vansales/protocol';
-import { DatabaseUnavailableError } from '../databases/sql-runner';
-import { assembleSnapshot, DiscoveryCancelledError, type DiscoveryTarget, type DiscoverOptions, type RawTable } from './assemble';
+import { assembleSnapshot, type DiscoverOptions, type RawTable } from './assemble';
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '28P01', '28000', '57P01', '3D000']);
 
 const KINDS: Record<string, TableKind> = { r: 'table', v: 'view', m: 'materialized-view', p: 'partitioned-table', f: 'foreign-table' };
 const ACTIONS: Record<string, ReferentialAction> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
@@ -145,56 +143,31 @@ interface CatalogRows {
   foreignColumns: NameRow[];
 }
 
-export async function discoverPostgres(db: DiscoveryTarget, options: DiscoverOptions = {}): Promise<SchemaSnapshot> {
-  const client = new Client({
-    host: db.host,
-    port: db.port,
-    user: db.user,
-    password: db.password,
-    database: db.database,
-    connectionTimeoutMillis: 10_000,
-    statement_timeout: db.statementTimeoutMs,
-    application_name: 'vansales-mini-connector',
-  });
-  client.on('error', () => undefined); // reported by the query that fails
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new DatabaseUnavailableError(`cannot connect to PostgreSQL at ${db.host}:${db.port}: ${(err as { code?: string }).code ?? (err as Error).message}`);
-  }
-  // Cancelling closes the connection: the server ends the backend and its statement with it.
-  const onAbort = () => void client.end().catch(() => undefined);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    await client.query('BEGIN READ ONLY');
-    await client.query('SET LOCAL search_path = pg_catalog');
-    const head = await client.query<{ database: string; version: number }>(
-      "SELECT current_database() AS database, current_setting('server_version_num')::int AS version",
-    );
-    const { database, version } = head.rows[0]!;
+/**
+ * search_path is pg_catalog only, so every name outside it comes out schema-qualified, as pg_dump
+ * prints it; IntervalStyle is PostgreSQL's default, so interval defaults read as `'1 day'::interval`
+ * whatever the data connection's session prefers for row values.
+ */
+export async function discoverPostgres(conn: DataConnection, options: DiscoverOptions = {}): Promise<SchemaSnapshot> {
+  return conn.inspect(async (query) => {
+    await query('SET LOCAL search_path = pg_catalog');
+    await query('SET LOCAL IntervalStyle = postgres');
+    const [head] = await query<{ database: string; version: number }>("SELECT current_database() AS database, current_setting('server_version_num')::int AS version");
+    const { database, version } = head!;
     const q = queries(version);
     // Sequential on purpose: one connection, one transaction, one consistent catalog view.
-    const schemas = (await client.query<{ oid: string; name: string }>(SCHEMAS, [options.schemas ?? null])).rows;
+    const schemas = await query<{ oid: string; name: string }>(SCHEMAS, [options.schemas ?? null]);
     const scope = [schemas.map((s) => s.oid)];
-    const relations = (await client.query<RelationRow>(q.relations, scope)).rows;
-    const columns = (await client.query<ColumnRow>(q.columns, scope)).rows;
-    const comments = (await client.query<CommentRow>(q.comments, scope)).rows;
-    const constraints = (await client.query<ConstraintRow>(q.constraints, scope)).rows;
-    const indexes = (await client.query<IndexRow>(q.indexes, scope)).rows;
+    const relations = await query<RelationRow>(q.relations, scope);
+    const columns = await query<ColumnRow>(q.columns, scope);
+    const comments = await query<CommentRow>(q.comments, scope);
+    const constraints = await query<ConstraintRow>(q.constraints, scope);
+    const indexes = await query<IndexRow>(q.indexes, scope);
     const inScope = new Set(relations.map((r) => r.oid));
     const outside = [...new Set(constraints.filter((k) => k.type === 'f' && !inScope.has(k.ref_oid)).map((k) => k.ref_oid))];
-    const foreignColumns = outside.length ? (await client.query<NameRow>(q.foreignColumns, [outside])).rows : [];
-    await client.query('ROLLBACK');
+    const foreignColumns = outside.length ? await query<NameRow>(q.foreignColumns, [outside]) : [];
     return buildSnapshot({ database, schemas, relations, columns, comments, constraints, indexes, foreignColumns });
-  } catch (err) {
-    if (options.signal?.aborted) throw new DiscoveryCancelledError('schema discovery was cancelled');
-    const code = (err as { code?: string }).code ?? '';
-    if (CONNECTION_ERRORS.has(code)) throw new DatabaseUnavailableError(`PostgreSQL connection failed: ${code}`);
-    throw err;
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    await client.end().catch(() => undefined);
-  }
+  }, { signal: options.signal });
 }
 
 function buildSnapshot(rows: CatalogRows): SchemaSnapshot {

@@ -1,16 +1,14 @@
-import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
+import type { CatalogQuery, DataConnection } from '@vansales/dataflow';
 import type { ColumnSnapshot, IndexSnapshot, ReferentialAction, SchemaSnapshot, TableKind, TableSnapshot } from '@vansales/protocol';
-import { DatabaseUnavailableError } from '../databases/sql-runner';
-import { assembleSnapshot, DiscoveryCancelledError, type DiscoveryTarget, type DiscoverOptions, type RawTable } from './assemble';
+import { assembleSnapshot, type DiscoverOptions, type RawTable } from './assemble';
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', 'ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR']);
 /** Never discovered, even when asked for. */
 const SYSTEM_SCHEMAS = new Set(['mysql', 'performance_schema', 'sys', 'information_schema']);
 const ACTIONS = new Set<string>(['NO ACTION', 'RESTRICT', 'CASCADE', 'SET NULL', 'SET DEFAULT']);
 /** Types whose literal defaults MySQL prints bare and MariaDB prints bare too. */
 const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real', 'year', 'bit', 'bool', 'boolean']);
 
-type Row = RowDataPacket & Record<string, unknown>;
+type Row = Record<string, unknown>;
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
 
@@ -19,86 +17,40 @@ const str = (v: unknown): string | null => (v === null || v === undefined ? null
  * (joins between information_schema tables are left to this code: MariaDB materialises each one
  * and would compare every row with every row). One connection, one READ ONLY transaction.
  */
-export async function discoverMysql(db: DiscoveryTarget, options: DiscoverOptions = {}): Promise<SchemaSnapshot> {
-  const wanted = [...new Set(options.schemas ?? [db.database])].filter((s) => !SYSTEM_SCHEMAS.has(s.toLowerCase()));
-  let conn: Connection;
-  try {
-    conn = await createConnection({
-      host: db.host,
-      port: db.port,
-      user: db.user,
-      password: db.password,
-      database: db.database,
-      multipleStatements: false,
-      dateStrings: true,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      connectTimeout: 10_000,
-    });
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? '';
-    throw new DatabaseUnavailableError(`cannot connect to MySQL/MariaDB at ${db.host}:${db.port}: ${code || (err as Error).message}`);
-  }
-  conn.on('error', () => undefined); // reported by the query that fails
-  const onAbort = () => conn.destroy();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const timeoutMs = db.statementTimeoutMs ?? 30_000;
-    // MariaDB spells the limit max_statement_time (seconds), MySQL max_execution_time (ms).
-    await conn.query(`SET SESSION max_statement_time = ${Math.max(0.001, timeoutMs / 1000)}`).catch(() =>
-      conn.query(`SET SESSION max_execution_time = ${Math.max(1, timeoutMs)}`).catch(() => undefined),
-    );
+export async function discoverMysql(conn: DataConnection, database: string, options: DiscoverOptions = {}): Promise<SchemaSnapshot> {
+  const wanted = [...new Set(options.schemas ?? [database])].filter((s) => !SYSTEM_SCHEMAS.has(s.toLowerCase()));
+  return conn.inspect(async (query) => {
     // MySQL 8 caches TABLE_ROWS for a day by default; MariaDB has no such setting.
-    await conn.query('SET SESSION information_schema_stats_expiry = 0').catch(() => undefined);
-    await conn.query('START TRANSACTION READ ONLY');
-    const [[head]] = (await conn.query('SELECT VERSION() AS version')) as [Row[], unknown];
+    await query('SET SESSION information_schema_stats_expiry = 0').catch(() => undefined);
+    const [head] = await query<Row>('SELECT VERSION() AS version');
     const mariadb = /mariadb/i.test(str(head?.version) ?? '');
-    const snapshot = wanted.length === 0 ? assembleSnapshot('mysql', db.database, [], []) : await read(conn, db.database, wanted, mariadb);
-    await conn.query('ROLLBACK');
-    return snapshot;
-  } catch (err) {
-    if (options.signal?.aborted) throw new DiscoveryCancelledError('schema discovery was cancelled');
-    const code = (err as { code?: string }).code ?? '';
-    if (CONNECTION_ERRORS.has(code)) throw new DatabaseUnavailableError(`MySQL/MariaDB connection failed: ${code}`);
-    throw err;
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    await conn.end().catch(() => conn.destroy());
-  }
+    return wanted.length === 0 ? assembleSnapshot('mysql', database, [], []) : read(query, database, wanted, mariadb);
+  }, { signal: options.signal });
 }
 
-async function rows(conn: Connection, sql: string, params: unknown[]): Promise<Row[]> {
-  const [result] = (await conn.query({ sql, values: params })) as [Row[], unknown];
-  return result;
-}
-
-async function read(conn: Connection, database: string, schemas: string[], mariadb: boolean): Promise<SchemaSnapshot> {
+async function read(query: CatalogQuery, database: string, schemas: string[], mariadb: boolean): Promise<SchemaSnapshot> {
   const p = [schemas];
-  const schemaRows = await rows(conn, 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)', p);
-  const tableRows = await rows(
-    conn,
+  const schemaRows = await query<Row>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)', p);
+  const tableRows = await query<Row>(
     `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, TABLE_TYPE AS type, TABLE_ROWS AS est, TABLE_COMMENT AS comment, CREATE_OPTIONS AS opts
        FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'VIEW')`,
     p,
   );
-  const columnRows = await rows(
-    conn,
+  const columnRows = await query<Row>(
     `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS name, ORDINAL_POSITION AS pos, COLUMN_TYPE AS type, DATA_TYPE AS base,
             IS_NULLABLE AS nullable, COLUMN_DEFAULT AS def, EXTRA AS extra, GENERATION_EXPRESSION AS gen, COLUMN_COMMENT AS comment
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?)`,
     p,
   );
   // SELECT *: MySQL 8 adds EXPRESSION (functional key parts), MariaDB has no such column.
-  const indexRows = await rows(conn, 'SELECT * FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN (?)', p);
-  const fkColumnRows = await rows(
-    conn,
+  const indexRows = await query<Row>('SELECT * FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN (?)', p);
+  const fkColumnRows = await query<Row>(
     `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, CONSTRAINT_NAME AS name, COLUMN_NAME AS col, ORDINAL_POSITION AS pos,
             REFERENCED_TABLE_SCHEMA AS rs, REFERENCED_TABLE_NAME AS rt, REFERENCED_COLUMN_NAME AS rc
        FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA IN (?) AND REFERENCED_TABLE_NAME IS NOT NULL`,
     p,
   );
-  const fkRuleRows = await rows(
-    conn,
+  const fkRuleRows = await query<Row>(
     `SELECT CONSTRAINT_SCHEMA AS s, TABLE_NAME AS t, CONSTRAINT_NAME AS name, UPDATE_RULE AS upd, DELETE_RULE AS del
        FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA IN (?)`,
     p,

@@ -1,7 +1,7 @@
 import { ConnectionPool, ISOLATION_LEVEL, NVarChar, Request, Transaction } from 'mssql';
 import type { ColumnSnapshot, IndexSnapshot, ReferentialAction, SchemaSnapshot, TableKind, TableSnapshot } from '@vansales/protocol';
-import { DatabaseUnavailableError } from '../databases/sql-runner';
-import { assembleSnapshot, DiscoveryCancelledError, type DiscoveryTarget, type DiscoverOptions, type RawTable } from './assemble';
+import { DataflowError, DataflowErrorCode, normaliseError } from '@vansales/dataflow';
+import { assembleSnapshot, type DiscoverOptions, type MssqlTarget, type RawTable } from './assemble';
 import { mssqlTypeName, type MssqlColumnType } from './mssql-type-name';
 
 /*
@@ -10,7 +10,6 @@ import { mssqlTypeName, type MssqlColumnType } from './mssql-type-name';
  * the catalog views' documentation and typechecked; test it against a real server before relying on it.
  */
 
-const CONNECTION_ERRORS = new Set(['ELOGIN', 'ETIMEOUT', 'ESOCKET', 'ECONNCLOSED', 'EINSTLOOKUP', 'ENOCONN']);
 
 /**
  * Schemas in scope. Default: every schema but sys and INFORMATION_SCHEMA; guest and the fixed
@@ -128,7 +127,7 @@ function action(desc: string): ReferentialAction {
   return s === 'CASCADE' || s === 'SET NULL' || s === 'SET DEFAULT' || s === 'RESTRICT' ? s : 'NO ACTION';
 }
 
-export async function discoverMssql(db: DiscoveryTarget, options: DiscoverOptions = {}): Promise<SchemaSnapshot> {
+export async function discoverMssql(db: MssqlTarget, options: DiscoverOptions = {}): Promise<SchemaSnapshot> {
   const pool = new ConnectionPool({
     server: db.host,
     port: db.mssql?.instanceName ? undefined : db.port,
@@ -151,7 +150,7 @@ export async function discoverMssql(db: DiscoveryTarget, options: DiscoverOption
   try {
     await pool.connect();
   } catch (err) {
-    throw new DatabaseUnavailableError(`cannot connect to SQL Server at ${db.host}:${db.port}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+    throw new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `cannot connect to SQL Server at ${db.host}:${db.port}: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err });
   }
   const onAbort = () => void pool.close().catch(() => undefined);
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -177,10 +176,8 @@ export async function discoverMssql(db: DiscoveryTarget, options: DiscoverOption
       await tx.rollback().catch(() => undefined);
     }
   } catch (err) {
-    if (options.signal?.aborted) throw new DiscoveryCancelledError('schema discovery was cancelled');
-    const code = (err as { code?: string }).code ?? '';
-    if (CONNECTION_ERRORS.has(code)) throw new DatabaseUnavailableError(`SQL Server connection failed: ${code}`);
-    throw err;
+    if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'schema discovery was cancelled', { cause: err });
+    throw normaliseError(err, DataflowErrorCode.READ_FAILED, 'SQL Server schema discovery failed');
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await pool.close().catch(() => undefined);

@@ -1,15 +1,14 @@
-import { sortSnapshot, type SchemaDialect, type SchemaSnapshot, type TableSnapshot } from '@vansales/protocol';
-import type { DatabaseConfig } from '../config';
+import { sortSnapshot, type Dialect, type SchemaSnapshot, type TableSnapshot } from '@vansales/protocol';
+import type { DatabaseConfig } from '../../config';
 
 /**
- * Where to discover: an agent database setting (DatabaseConfig fits as it is), with the statement
- * timeout optional and SQL Server's TLS settings, which the agent's configuration does not carry yet.
+ * A SQL Server to discover (the data plane has no SQL Server connection yet, so its discovery keeps
+ * its own pool): an agent database setting plus TLS settings the agent's configuration does not carry yet.
  */
-export type DiscoveryTarget = Omit<DatabaseConfig, 'dialect' | 'statementTimeoutMs'> & {
-  dialect: SchemaDialect;
+export type MssqlTarget = Omit<DatabaseConfig, 'statementTimeoutMs'> & {
   /** Longest one catalog statement may run, in ms (default 30 s). */
   statementTimeoutMs?: number;
-  /** SQL Server only: TLS settings (defaults: encrypt, do not trust a self-signed certificate). */
+  /** TLS settings (defaults: encrypt, do not trust a self-signed certificate). */
   mssql?: { encrypt?: boolean; trustServerCertificate?: boolean; instanceName?: string };
 };
 
@@ -19,12 +18,8 @@ export interface DiscoverOptions {
    * database itself (MySQL/MariaDB, where a database is a schema).
    */
   schemas?: string[];
-  /** Aborting closes the discovery's connection, which ends its statement on the server. */
+  /** Aborting cancels the running catalog statement on the server. */
   signal?: AbortSignal;
-}
-
-export class DiscoveryCancelledError extends Error {
-  override name = 'DiscoveryCancelledError';
 }
 
 export interface RawTable {
@@ -36,7 +31,7 @@ export interface RawTable {
  * Groups tables by schema, fills a partitioned table's row estimate from its partitions
  * (the parent's own statistic is missing or stale until someone analyses the parent), sorts.
  */
-export function assembleSnapshot(dialect: SchemaDialect, database: string, schemaNames: string[], tables: RawTable[]): SchemaSnapshot {
+export function assembleSnapshot(dialect: Dialect, database: string, schemaNames: string[], tables: RawTable[]): SchemaSnapshot {
   const bySchema = new Map<string, TableSnapshot[]>(schemaNames.map((s) => [s, []]));
   const byQualified = new Map<string, TableSnapshot>();
   for (const { schema, table } of tables) {

@@ -1,0 +1,69 @@
+import fp from 'fastify-plugin';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { SearchAttribute } from '@vansales/temporal-config';
+import { GatewayError, GatewayErrorCode } from '../errors';
+
+/** Starting built-in workflows and reading their outcome, shared by the services that run them. */
+export function createWorkflowRuns(deps: { temporal: Client; workflowTaskQueue: string }) {
+  const { temporal, workflowTaskQueue } = deps;
+  return {
+    /** Every built-in workflow starts on the workflow queue, tagged with its tenant, connector and definition. */
+    start<I extends { tenantId: string; connectorId: string }>(type: string, workflowId: string, definitionId: string, input: I) {
+      return temporal.workflow.start(type, {
+        taskQueue: workflowTaskQueue,
+        workflowId,
+        args: [input],
+        typedSearchAttributes: [
+          { key: SearchAttribute.TenantId, value: input.tenantId },
+          { key: SearchAttribute.ConnectorId, value: input.connectorId },
+          { key: SearchAttribute.DefinitionId, value: definitionId },
+        ],
+      });
+    },
+
+    /** A workflow's result, or its failure as a 422 naming the root cause and its type. */
+    async result<T>(handle: WorkflowHandle): Promise<T> {
+      try {
+        return (await handle.result()) as T;
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) {
+          const cause = rootCause(err);
+          throw new GatewayError(GatewayErrorCode.workflowFailed, cause.message, { workflowId: handle.workflowId, type: cause.type });
+        }
+        throw err;
+      }
+    },
+
+    /** A handle on a workflow of this type, if it is this tenant's; the same 404 for another tenant's and for none. */
+    async owned(tenantId: string, workflowId: string, type: string, what: string) {
+      const handle = temporal.workflow.getHandle(workflowId);
+      const description = await handle.describe().catch(() => undefined);
+      const owner = description?.typedSearchAttributes.get(SearchAttribute.TenantId);
+      if (!description || description.type !== type || owner !== tenantId) throw new GatewayError(GatewayErrorCode.notFound, `${what} ${workflowId} not found in tenant ${tenantId}`);
+      return { handle, description };
+    },
+  };
+}
+export type WorkflowRuns = ReturnType<typeof createWorkflowRuns>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    workflowRuns: WorkflowRuns;
+  }
+}
+
+export const workflowRunsPlugin = fp<{ temporal: Client; workflowTaskQueue: string }>(async (app, deps) => void app.decorate('workflowRuns', createWorkflowRuns(deps)), {
+  name: 'workflow-runs',
+  fastify: '5.x',
+});
+
+function rootCause(err: Error): { message: string; type?: string } {
+  let current: Error | undefined = err;
+  let last: { message: string; type?: string } = { message: err.message };
+  while (current) {
+    last = { message: current.message, type: current instanceof ApplicationFailure ? (current.type ?? undefined) : last.type };
+    current = (current as { cause?: Error }).cause;
+  }
+  return last;
+}

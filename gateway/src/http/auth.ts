@@ -133,8 +133,9 @@ export const authPlugin = fp<AuthOptions>(
   { name: 'auth', fastify: '5.x', dependencies: ['key-service', '@fastify/websocket'] },
 );
 
-/** The buffer claims of a request the auth hook let through a buffer route. */
-export function bufferClaimsOf(req: FastifyRequest): BufferTokenClaims {
-  if (req.principal?.kind !== 'buffer') throw new GatewayError(GatewayErrorCode.internal, 'not a buffer request');
-  return req.principal.claims;
+/** The tenant a request acts in (see `tenantId`); a route reached without one is a wiring fault. */
+export function tenantOf(req: FastifyRequest): string {
+  const tenantId = req.tenantId;
+  if (!tenantId) throw new GatewayError(GatewayErrorCode.internal, `${req.routeOptions.url} reached without a tenant`);
+  return tenantId;
 }

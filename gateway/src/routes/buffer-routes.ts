@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BufferError, BufferErrorCode, MAX_CHUNKS, MAX_DESCRIPTION_BYTES, OBJECT_ID_PATTERN } from '@vansales/buffer';
 import { BUFFER_CHUNK_CONTENT_TYPE, BUFFER_ROUTES_PREFIX, BufferChunkInfo, BufferCommitBody, BufferCommitted, BufferHeader, BufferManifest } from '@vansales/protocol';
-import { bufferClaimsOf } from '../http/auth';
+import { tenantOf } from '../http/auth';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { Binary, errorResponses } from './schemas';
 
@@ -74,7 +74,7 @@ const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = asyn
       const { objectId, index } = req.params;
       const body = req.body;
       if (!Buffer.isBuffer(body)) throw new BufferError(BufferErrorCode.badInput, `send the chunk as Content-Type: ${BUFFER_CHUNK_CONTENT_TYPE}`);
-      return buffer.writeChunk(bufferClaimsOf(req).tenantId, objectId, index, body, req.headers[BufferHeader.rows]);
+      return buffer.writeChunk(tenantOf(req), objectId, index, body, req.headers[BufferHeader.rows]);
     },
   );
 
@@ -92,7 +92,7 @@ const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = asyn
         response: { 200: BufferCommitted, ...errors },
       },
     },
-    async (req) => buffer.commit(bufferClaimsOf(req).tenantId, req.params.objectId, req.body),
+    async (req) => buffer.commit(tenantOf(req), req.params.objectId, req.body),
   );
 
   app.get(
@@ -107,7 +107,7 @@ const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = asyn
         response: { 200: BufferManifest, ...errors },
       },
     },
-    async (req) => buffer.manifest(bufferClaimsOf(req).tenantId, req.params.objectId),
+    async (req) => buffer.manifest(tenantOf(req), req.params.objectId),
   );
 
   app.get(
@@ -124,7 +124,7 @@ const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = asyn
       },
     },
     async (req, reply) => {
-      const bytes = await buffer.readChunk(bufferClaimsOf(req).tenantId, req.params.objectId, req.params.index);
+      const bytes = await buffer.readChunk(tenantOf(req), req.params.objectId, req.params.index);
       return reply.type(BUFFER_CHUNK_CONTENT_TYPE).send(bytes);
     },
   );

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SqlQueryOutput } from '@vansales/protocol';
-import { errorResponses, TenantParams } from './schemas';
+import { callerGone, errorResponses, TenantParams } from './schemas';
 
 const Started = z.object({ workflowId: z.string(), runId: z.string() });
 
@@ -30,7 +30,7 @@ const queryRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const { wait, ...input } = req.body;
-      const out = await app.queries.start(req.params.tenantId, input, wait);
+      const out = await app.queries.start(req.params.tenantId, input, wait, callerGone(reply));
       return reply.code(wait ? 200 : 202).send(out as z.infer<typeof Started> & { result: z.infer<typeof SqlQueryOutput> });
     },
   );

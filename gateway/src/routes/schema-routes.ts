@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SchemaSnapshot } from '@vansales/protocol';
-import { ConnectorParams, errorResponses } from './schemas';
+import { callerGone, ConnectorParams, errorResponses } from './schemas';
 
 const SchemaParams = ConnectorParams.extend({ database: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'a database name configured on the agent') });
 const SnapshotVersion = z.object({ version: z.number(), hash: z.string(), createdAt: z.date() });
@@ -25,7 +25,7 @@ const schemaRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (req) => app.schemas.discover(req.params.tenantId, req.params.connectorId, req.params.database),
+    async (req, reply) => app.schemas.discover(req.params.tenantId, req.params.connectorId, req.params.database, callerGone(reply)),
   );
 
   app.get(

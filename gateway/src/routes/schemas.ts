@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { TENANT_ID_PATTERN } from '@vansales/protocol';
 
@@ -30,3 +31,15 @@ export const Connector = z.object({ id: z.string(), tenantId: z.string(), name: 
 
 /** Raw bytes in a request or an answer (`application/octet-stream`). */
 export const Binary = z.unknown().meta({ type: 'string', format: 'binary' });
+
+/**
+ * Aborts when the caller goes away before its answer is sent (a closed socket, an idle limit):
+ * routes that wait for a workflow pass it on, so the gateway stops waiting for nobody.
+ */
+export function callerGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}

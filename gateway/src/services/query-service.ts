@@ -9,13 +9,13 @@ import { requireConnector } from './ownership';
 export function createQueryService(deps: { repos: Repositories; workflowRuns: WorkflowRuns }) {
   const { repos, workflowRuns } = deps;
   return {
-    /** Starts the agent query workflow; with wait, returns its result. */
-    async start(tenantId: string, input: Omit<AgentQueryInput, 'tenantId'>, wait: boolean) {
+    /** Starts the agent query workflow; with wait, returns its result (until `signal` aborts the wait). */
+    async start(tenantId: string, input: Omit<AgentQueryInput, 'tenantId'>, wait: boolean, signal?: AbortSignal) {
       await requireConnector(repos, tenantId, input.connectorId);
       const handle = await workflowRuns.start('agentQueryWorkflow', `query-${randomUUID()}`, 'builtin.agent-query', { ...input, tenantId } satisfies AgentQueryInput);
       const started = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
       if (!wait) return started;
-      return { ...started, result: await workflowRuns.result<AgentQueryOutput>(handle) };
+      return { ...started, result: await workflowRuns.result<AgentQueryOutput>(handle, signal) };
     },
   };
 }

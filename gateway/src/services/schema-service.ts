@@ -15,14 +15,14 @@ export function createSchemaService(deps: { repos: Repositories; schemaRegistry:
      * Discovers one site database through its agent (a workflow) and records the snapshot as a
      * new version when the structure changed. Runs when an agent connects, and on demand.
      */
-    async discover(tenantId: string, connectorId: string, database: string) {
+    async discover(tenantId: string, connectorId: string, database: string, signal?: AbortSignal) {
       await requireConnector(repos, tenantId, connectorId);
       const handle = await workflowRuns.start('schemaDiscoveryWorkflow', `schema-${connectorId}-${database}-${randomUUID()}`, 'builtin.schema-discovery', {
         tenantId,
         connectorId,
         database,
       } satisfies SchemaDiscoveryInput);
-      return { workflowId: handle.workflowId, ...(await workflowRuns.result<SchemaRecorded>(handle)) };
+      return { workflowId: handle.workflowId, ...(await workflowRuns.result<SchemaRecorded>(handle, signal)) };
     },
 
     async versions(tenantId: string, connectorId: string, database: string) {

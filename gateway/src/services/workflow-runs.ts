@@ -22,10 +22,13 @@ export function createWorkflowRuns(deps: { temporal: Client; workflowTaskQueue: 
       });
     },
 
-    /** A workflow's result, or its failure as a 422 naming the root cause and its type. */
-    async result<T>(handle: WorkflowHandle): Promise<T> {
+    /**
+     * A workflow's result, or its failure as a 422 naming the root cause and its type. With a
+     * signal, the wait ends when it aborts (the caller went away); the workflow runs on.
+     */
+    async result<T>(handle: WorkflowHandle, signal?: AbortSignal): Promise<T> {
       try {
-        return (await handle.result()) as T;
+        return (await (signal ? temporal.withAbortSignal(signal, () => handle.result()) : handle.result())) as T;
       } catch (err) {
         if (err instanceof WorkflowFailedError) {
           const cause = rootCause(err);

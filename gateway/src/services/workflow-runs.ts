@@ -5,8 +5,8 @@ import { SearchAttribute } from '@vansales/temporal-config';
 import { GatewayError, GatewayErrorCode } from '../errors';
 
 /** Starting built-in workflows and reading their outcome, shared by the services that run them. */
-export function createWorkflowRuns(deps: { temporal: Client; workflowTaskQueue: string }) {
-  const { temporal, workflowTaskQueue } = deps;
+export function createWorkflowRuns(deps: { temporal: Client; workflowTaskQueue: string; closing?: AbortSignal }) {
+  const { temporal, workflowTaskQueue, closing } = deps;
   return {
     /** Every built-in workflow starts on the workflow queue, tagged with its tenant, connector and definition. */
     start<I extends { tenantId: string; connectorId: string }>(type: string, workflowId: string, definitionId: string, input: I) {
@@ -23,12 +23,13 @@ export function createWorkflowRuns(deps: { temporal: Client; workflowTaskQueue: 
     },
 
     /**
-     * A workflow's result, or its failure as a 422 naming the root cause and its type. With a
-     * signal, the wait ends when it aborts (the caller went away); the workflow runs on.
+     * A workflow's result, or its failure as a 422 naming the root cause and its type. The wait
+     * ends early when `signal` aborts (the caller went away) or the gateway closes; the workflow runs on.
      */
     async result<T>(handle: WorkflowHandle, signal?: AbortSignal): Promise<T> {
+      const signals = [signal, closing].filter((s): s is AbortSignal => !!s);
       try {
-        return (await (signal ? temporal.withAbortSignal(signal, () => handle.result()) : handle.result())) as T;
+        return (await (signals.length ? temporal.withAbortSignal(AbortSignal.any(signals), () => handle.result()) : handle.result())) as T;
       } catch (err) {
         if (err instanceof WorkflowFailedError) {
           const cause = rootCause(err);
@@ -56,10 +57,15 @@ declare module 'fastify' {
   }
 }
 
-export const workflowRunsPlugin = fp<{ temporal: Client; workflowTaskQueue: string }>(async (app, deps) => void app.decorate('workflowRuns', createWorkflowRuns(deps)), {
-  name: 'workflow-runs',
-  fastify: '5.x',
-});
+export const workflowRunsPlugin = fp<{ temporal: Client; workflowTaskQueue: string }>(
+  async (app, deps) => {
+    // A closing gateway stops waiting for results before its Temporal connection goes.
+    const closing = new AbortController();
+    app.addHook('preClose', async () => closing.abort());
+    app.decorate('workflowRuns', createWorkflowRuns({ ...deps, closing: closing.signal }));
+  },
+  { name: 'workflow-runs', fastify: '5.x' },
+);
 
 function rootCause(err: Error): { message: string; type?: string } {
   let current: Error | undefined = err;

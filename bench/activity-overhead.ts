@@ -48,8 +48,8 @@ async function main(): Promise<void> {
   ];
   const running = workers.map((w) => w.run());
 
-  await gateway.controlPlane.createTenant({ id: 'bench', name: 'Bench' });
-  const connector = await gateway.controlPlane.createConnector('bench', `site-${suffix}`);
+  await gateway.services.tenants.create({ id: 'bench', name: 'Bench' });
+  const connector = await gateway.services.connectors.create('bench', `site-${suffix}`);
   const agent = new Agent({
     config: parseAgentConfig({ gatewayUrl: `${address.replace('http', 'ws')}/v1/agent/connect`, apiKey: connector.apiKey, concurrency: CONCURRENCY }),
     log: process.env.BENCH_VERBOSE ? pino({ level: 'debug' }, process.stderr) : silent,

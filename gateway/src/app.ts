@@ -1,27 +1,50 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import websocket from '@fastify/websocket';
-import swagger from '@fastify/swagger';
-import { serializerCompiler, validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ServiceError, type Connection } from '@temporalio/client';
-import { MAX_FRAME_BYTES } from '@vansales/protocol';
-import type { Logger } from './logger';
-import { BufferError, type DataBuffer } from '@vansales/buffer';
-import { BUFFER_HTTP_STATUS, GatewayError, GatewayErrorCode, HTTP_STATUS } from './errors';
-import type { ControlPlane } from './control-plane';
-import type { AgentHub } from './agent-hub/agent-hub';
-import { adminRoutes } from './routes/admin-routes';
-import { agentSocketRoute } from './routes/agent-socket-route';
-import { bearerToken, secretsEqual } from './routes/bearer';
-import { codecRoutes } from './routes/codec-routes';
-import { bufferRoutes } from './routes/buffer-routes';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
+import { MAX_FRAME_BYTES } from '@vansales/protocol';
+import type { DataBuffer } from '@vansales/buffer';
+import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
+import type { Logger } from './logger';
+import type { AgentHub } from './agent-hub/agent-hub';
+import { authPlugin } from './http/auth';
+import { clientErrorHandler, errorHandlingPlugin } from './http/error-handling';
+import { requestDeadlinePlugin } from './http/request-deadline';
+import { openapiPlugin } from './http/openapi';
+import { workflowRunsPlugin } from './services/workflow-runs';
+import { tenantServicePlugin } from './services/tenant-service';
+import { keyServicePlugin } from './services/key-service';
+import { connectorServicePlugin } from './services/connector-service';
+import { schemaServicePlugin } from './services/schema-service';
+import { queryServicePlugin } from './services/query-service';
+import { syncServicePlugin } from './services/sync-service';
+import { bufferServicePlugin } from './services/buffer-service';
+import { codecServicePlugin } from './services/codec-service';
+import systemRoutes from './routes/system-routes';
+import tenantRoutes from './routes/tenant-routes';
+import connectorRoutes from './routes/connector-routes';
+import keyRoutes from './routes/key-routes';
+import schemaRoutes from './routes/schema-routes';
+import queryRoutes from './routes/query-routes';
+import syncRoutes from './routes/sync-routes';
+import bufferRoutes from './routes/buffer-routes';
+import codecRoutes from './routes/codec-routes';
+import agentSocketRoute from './routes/agent-socket-route';
 
 export interface AppDeps {
   logger: Logger;
   adminToken: string;
-  controlPlane: ControlPlane;
   hub: AgentHub;
   temporalConnection: Connection;
+  /** The Temporal client the control plane starts and reads workflows with. */
+  temporal: Client;
+  workflowTaskQueue: string;
+  /** Where cloud activities run (syncs that touch cloud databases). */
+  cloudTaskQueue?: string;
+  repos: Repositories;
+  auditRepo: AuditRepository;
+  schemaRegistry: SchemaRegistry;
   maxFrameBytes?: number;
   /** PEM certificate and key; without them the gateway speaks plain HTTP (loopback, or behind a TLS proxy). */
   tls?: { cert: Buffer; key: Buffer };
@@ -33,83 +56,67 @@ export interface AppDeps {
   codecCorsOrigin?: string;
   /** The data buffer and the secret of its access tokens: serves /v1/buffer/objects/… to agents. */
   buffer?: { dataBuffer: DataBuffer; tokenSecret: Buffer; maxInFlightChunks?: number };
+  /** Sees every route as it is registered (the test that every route is documented walks them). */
+  onRoute?: (route: RouteOptions) => void;
+  /** See VSC_GATEWAY_REQUEST_TIMEOUT_MS and VSC_GATEWAY_CONNECTION_TIMEOUT_MS in config.ts. */
+  timeouts?: { requestMs: number; connectionMs: number };
 }
 
-/** Builds the gateway as a fastify application; server.ts only listens. */
+/**
+ * How often Node checks connections that have not sent a whole request head against requestTimeout
+ * (bodies are the request-deadline plugin's); a tenth of it, so a silent client is cut near the limit.
+ */
+const checkingIntervalFor = (requestMs: number) => Math.max(250, Math.min(30_000, Math.floor(requestMs / 10)));
+
+/**
+ * Builds the gateway as a fastify application; main.ts only listens. Cross-cutting plugins first
+ * (errors, auth, OpenAPI), then the services (each a plugin that decorates the instance and names
+ * the services it needs), then the routes of each resource, which declare theirs.
+ */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const timeouts = deps.timeouts;
+  const serverOptions = timeouts ? { connectionsCheckingInterval: checkingIntervalFor(timeouts.requestMs) } : {};
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 1024 * 1024,
-    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    clientErrorHandler,
+    ...(timeouts ? { requestTimeout: timeouts.requestMs, connectionTimeout: timeouts.connectionMs } : {}),
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const, ...serverOptions } } : { http: serverOptions }),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
 
-  app.setErrorHandler((err: FastifyError | GatewayError, req, reply) => {
-    if (err instanceof GatewayError) {
-      return reply.code(HTTP_STATUS[err.code]).send({ error: { code: err.code, message: err.message, ...err.details } });
-    }
-    if (err instanceof BufferError) {
-      const status = BUFFER_HTTP_STATUS[err.code];
-      if (status >= 500) {
-        req.log.error({ code: err.code, err: err.message }, 'buffer failure');
-        return reply.code(status).send({ error: { code: GatewayErrorCode.internal, message: 'internal error; see the gateway log' } });
-      }
-      return reply.code(status).send({ error: { code: err.code, message: err.message, ...err.details } });
-    }
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const message = err.validation.map((v) => `${v.instancePath || err.validationContext || 'body'}: ${v.message}`).join('; ');
-      return reply.code(400).send({ error: { code: GatewayErrorCode.badRequest, message } });
-    }
-    if (err instanceof ServiceError) {
-      // Temporal did not answer as expected: say so (retryable for the caller), log the detail.
-      req.log.warn({ err: err.message }, 'Temporal call failed');
-      return reply.code(503).send({ error: { code: GatewayErrorCode.unavailable, message: `the workflow service did not answer: ${err.message}` } });
-    }
-    const status = (err as FastifyError).statusCode;
-    if (status && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: { code: GatewayErrorCode.badRequest, message: err.message } });
-    }
-    req.log.error({ err }, 'unhandled error');
-    return reply.code(500).send({ error: { code: GatewayErrorCode.internal, message: 'internal error; see the gateway log' } });
-  });
-
-  await app.register(swagger, {
-    openapi: { info: { title: 'Vansales Connect gateway', version: '0.1.0' } },
-    transform: jsonSchemaTransform,
-  });
+  await app.register(errorHandlingPlugin);
+  if (timeouts) await app.register(requestDeadlinePlugin, { requestTimeoutMs: timeouts.requestMs });
+  // Before auth: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
   await app.register(websocket, { options: { maxPayload: (deps.maxFrameBytes ?? MAX_FRAME_BYTES) * 2 } });
+  await app.register(tenantServicePlugin, { repos: deps.repos });
+  await app.register(keyServicePlugin, { repos: deps.repos, hub: deps.hub });
+  await app.register(authPlugin, { adminToken: deps.adminToken, bufferTokenSecret: deps.buffer?.tokenSecret });
+  await app.register(openapiPlugin, { version: '0.1.0' });
 
-  app.get('/healthz', async () => {
-    let temporal: 'ok' | 'unreachable' = 'ok';
-    try {
-      await deps.temporalConnection.workflowService.getSystemInfo({});
-    } catch {
-      temporal = 'unreachable';
-    }
-    return { status: temporal === 'ok' ? 'ok' : 'degraded', temporal, agentsConnected: deps.hub.size };
-  });
-  app.get('/openapi.json', async () => app.swagger());
+  await app.register(workflowRunsPlugin, { temporal: deps.temporal, workflowTaskQueue: deps.workflowTaskQueue });
+  await app.register(connectorServicePlugin, { repos: deps.repos, hub: deps.hub, auditRepo: deps.auditRepo });
+  await app.register(schemaServicePlugin, { repos: deps.repos, schemaRegistry: deps.schemaRegistry });
+  await app.register(queryServicePlugin, { repos: deps.repos });
+  await app.register(syncServicePlugin, { repos: deps.repos, cloudTaskQueue: deps.cloudTaskQueue });
 
+  await app.register(systemRoutes, { temporalConnection: deps.temporalConnection, hub: deps.hub });
+  await app.register(tenantRoutes);
+  await app.register(connectorRoutes);
+  await app.register(keyRoutes);
+  await app.register(schemaRoutes);
+  await app.register(queryRoutes);
+  await app.register(syncRoutes);
+  await app.register(agentSocketRoute, { hub: deps.hub, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });
   if (deps.payloadCodec) {
-    await app.register(codecRoutes, { codec: deps.payloadCodec, adminToken: deps.codecRequiresAuth === false ? undefined : deps.adminToken, corsOrigin: deps.codecCorsOrigin });
+    await app.register(codecServicePlugin, { codec: deps.payloadCodec });
+    await app.register(codecRoutes, { requiresAuth: deps.codecRequiresAuth !== false, corsOrigin: deps.codecCorsOrigin });
   }
-
   if (deps.buffer) {
-    await app.register(bufferRoutes, { buffer: deps.buffer.dataBuffer, tokenSecret: deps.buffer.tokenSecret, maxInFlightChunks: deps.buffer.maxInFlightChunks });
+    await app.register(bufferServicePlugin, { buffer: deps.buffer.dataBuffer });
+    await app.register(bufferRoutes, { maxInFlightChunks: deps.buffer.maxInFlightChunks });
   }
-
-  await app.register(agentSocketRoute, { hub: deps.hub, controlPlane: deps.controlPlane, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });
-
-  await app.register(async (admin) => {
-    admin.addHook('onRequest', async (req) => {
-      const token = bearerToken(req.headers.authorization);
-      if (!token || !secretsEqual(token, deps.adminToken)) {
-        throw new GatewayError(GatewayErrorCode.unauthorized, 'this endpoint needs Authorization: Bearer <admin token>');
-      }
-    });
-    await admin.register(adminRoutes, { controlPlane: deps.controlPlane });
-  });
-
   return app;
 }

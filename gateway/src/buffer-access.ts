@@ -1,4 +1,5 @@
 import { issueBufferToken, MAX_TOKEN_TTL_SECONDS, newObjectId, type BufferTokenScope } from '@vansales/buffer';
+import type { BufferGrant } from '@vansales/protocol';
 
 export interface BufferGrantRequest {
   tenantId: string;
@@ -10,23 +11,13 @@ export interface BufferGrantRequest {
   ttlSeconds?: number;
 }
 
-export interface BufferGrant {
-  /**
-   * Path of the object's routes on the gateway (`…/chunks/:index`, `…/commit`, `…/manifest`). It
-   * is relative: agents reach the gateway through the URL they already dial (the gateway cannot
-   * know its public name behind a proxy).
-   */
-  urlBase: string;
-  objectId: string;
-  scope: BufferTokenScope;
-  /** `Authorization: Bearer <token>` on every buffer route. */
-  token: string;
-  expiresAt: string;
-}
-
+/**
+ * A grant names its object, not a URL: agents reach the object's routes (`bufferPaths` in
+ * @vansales/protocol) through the gateway URL they already dial (the gateway cannot know its
+ * public name behind a proxy).
+ */
 export type GrantBufferAccess = (request: BufferGrantRequest) => BufferGrant;
 
-export const BUFFER_ROUTES_PREFIX = '/v1/buffer/objects';
 const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 
 /**
@@ -41,12 +32,6 @@ export function createBufferAccess(options: { tokenSecret: Buffer; now?: () => n
     const ttlSeconds = Math.min(request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS);
     const issuedAt = now();
     const token = issueBufferToken(options.tokenSecret, { tenantId: request.tenantId, connectorId: request.connectorId, objectId, scope: request.scope, ttlSeconds }, issuedAt);
-    return {
-      urlBase: `${BUFFER_ROUTES_PREFIX}/${objectId}`,
-      objectId,
-      scope: request.scope,
-      token,
-      expiresAt: new Date(Math.floor(issuedAt / 1000) * 1000 + ttlSeconds * 1000).toISOString(),
-    };
+    return { objectId, scope: request.scope, token, expiresAt: new Date(Math.floor(issuedAt / 1000) * 1000 + ttlSeconds * 1000).toISOString() };
   };
 }

@@ -12,6 +12,17 @@ export const GatewayConfig = z
     VSC_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
     /** Port of the REST API and the agent WebSocket endpoint. */
     VSC_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8700),
+    /**
+     * Most time a client may take to send one whole request, headers and body, in ms (then 408 and
+     * the connection is closed). A 32 MiB buffer chunk must fit: the default allows ~110 KB/s uplinks.
+     */
+    VSC_GATEWAY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
+    /**
+     * A socket silent this long is closed, in ms. Keep it above the longest synchronous wait: a query
+     * with wait: true waits up to its maxOfflineSeconds (one hour by default) for an offline agent.
+     * WebSocket connections are not affected (they have their own pings).
+     */
+    VSC_GATEWAY_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_660_000),
     /** Bearer token of the control-plane API (operators, console, CLI). At least 32 characters. */
     VSC_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters'),
     /** How often agents send a heartbeat, in ms (told to each agent in its welcome). */

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SchemaSnapshot } from '@vansales/protocol';
 import { connectTemporalClient, vansalesDataConverter } from '@vansales/temporal-config';
-import type { SchemaRecorded } from '@vansales/activities';
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -9,28 +7,45 @@ import { createAuditRepository, createRepositories, createSchemaRegistry, metada
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
 import type { GatewayConfig } from './config';
 import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
-import { buildApp } from './app';
+import { buildApp, type AppDeps } from './app';
 import { AgentHub } from './agent-hub/agent-hub';
 import { bufferGrantPreparer } from './agent-hub/buffer-grants';
+import { discoverOnConnect } from './agent-hub/discover-on-connect';
+import { recordDiscoveredSchema } from './agent-hub/record-discovered-schema';
 import { BUFFER_PURGE_SCHEDULE_ID, ensureBufferPurgeSchedule } from './buffer-purge-schedule';
-import { createControlPlane, type ControlPlane } from './control-plane';
+import type { TenantService } from './services/tenant-service';
+import type { ConnectorService } from './services/connector-service';
+import type { KeyService } from './services/key-service';
+import type { SchemaService } from './services/schema-service';
+import type { QueryService } from './services/query-service';
+import type { SyncService } from './services/sync-service';
 import type { Logger } from './logger';
+
+/** The control-plane operations behind the REST routes, for in-process callers (benchmarks, tools). */
+export interface GatewayServices {
+  tenants: TenantService;
+  connectors: ConnectorService;
+  keys: KeyService;
+  schemas: SchemaService;
+  queries: QueryService;
+  syncs: SyncService;
+}
 
 export interface Gateway {
   app: FastifyInstance;
   hub: AgentHub;
-  controlPlane: ControlPlane;
+  services: GatewayServices;
   db: MetadataDb;
   /** The encrypted temporary buffer (claim-check objects between activities). */
   buffer: DataBuffer;
-  /** A token and path that let one agent read or write one buffer object through this gateway. */
+  /** A token that lets one agent read or write one buffer object through this gateway. */
   grantBufferAccess: GrantBufferAccess;
   /** Stops accepting, disconnects agents, stops their Workers, closes connections. */
   close(): Promise<void>;
 }
 
 /** Wires the gateway's dependencies from its config; used by main.ts and by tests alike. */
-export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void; purgeSchedule?: boolean } = {}): Promise<Gateway> {
+export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void; purgeSchedule?: boolean; onRoute?: AppDeps['onRoute'] } = {}): Promise<Gateway> {
   const db = await openMetadataDb(metadataTarget(config));
   const buffer = await openDataBuffer(config);
   const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
@@ -43,6 +58,10 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
   const repos = createRepositories(db);
   const auditRepo = createAuditRepository(db);
   const schemaRegistry = createSchemaRegistry(db);
+  // The hub needs the schema service (discovery on connect) and the services need the hub: the
+  // service is bound once the app is built, before it listens, so before any agent can connect.
+  const late: { schemas?: SchemaService } = {};
+  const discoverOnline = discoverOnConnect((tenantId, connectorId, database) => late.schemas!.discover(tenantId, connectorId, database), logger);
   const hub = new AgentHub({
     temporal: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -51,30 +70,14 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
     dataConverter,
     log: logger,
-    onOnline: async ({ tenantId, connectorId }, hello) => {
-      await repos.touchConnector(connectorId);
-      // Discovery runs on every connect; an unchanged structure records no new version.
-      if (hello.capabilities.includes('schema.discover')) {
-        for (const database of hello.databases) {
-          controlPlane
-            .discoverSchema(tenantId, connectorId, database)
-            .catch((err) => logger.warn({ connectorId, database, err: (err as Error).message }, 'schema discovery on connect failed'));
-        }
-      }
+    onOnline: async (identity, hello) => {
+      await repos.touchConnector(identity.connectorId);
+      discoverOnline(identity, hello);
     },
     audit: (entry) => auditRepo.append(entry),
     // Extract and load tasks get their object-scoped buffer grant here, outside Temporal history.
-    prepareTask: bufferGrantPreparer(({ tenantId, connectorId, objectId, scope }) => {
-      const grant = grantBufferAccess({ tenantId, connectorId, objectId, scope });
-      return { objectId: grant.objectId, token: grant.token, scope: grant.scope, expiresAt: grant.expiresAt };
-    }),
-    transformResult: async ({ tenantId, connectorId }, operation, input, output) => {
-      if (operation !== 'schema.discover') return output;
-      const snapshot = SchemaSnapshot.parse(output);
-      const database = (input as { database: string }).database;
-      const recorded = await schemaRegistry.recordSnapshot(tenantId, connectorId, database, snapshot);
-      return { database, ...recorded, tables: snapshot.schemas.reduce((n, s) => n + s.tables.length, 0) } satisfies SchemaRecorded;
-    },
+    prepareTask: bufferGrantPreparer(grantBufferAccess),
+    transformResult: recordDiscoveredSchema(schemaRegistry),
   });
   if (options.purgeSchedule) {
     // Every gateway node makes sure the one schedule exists and is current; Temporal keeps one per id.
@@ -85,26 +88,34 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
       (err: unknown) => logger.error({ schedule: BUFFER_PURGE_SCHEDULE_ID, err: (err as Error).message }, 'could not set up the buffer purge schedule'),
     );
   }
-  const controlPlane = createControlPlane({ repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE, cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE });
   const app = await buildApp({
     logger,
     adminToken: config.VSC_ADMIN_TOKEN,
-    controlPlane,
     hub,
     temporalConnection,
+    temporal,
+    workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE,
+    cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE,
+    repos,
+    auditRepo,
+    schemaRegistry,
     maxFrameBytes: options.maxFrameBytes,
     frameTap: options.frameTap,
+    onRoute: options.onRoute,
     payloadCodec: codec,
     codecRequiresAuth: config.VSC_CODEC_AUTH === 'admin-token',
     codecCorsOrigin: config.VSC_CODEC_CORS_ORIGIN,
     buffer: { dataBuffer: buffer, tokenSecret: bufferTokenSecret, maxInFlightChunks: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS },
+    timeouts: { requestMs: config.VSC_GATEWAY_REQUEST_TIMEOUT_MS, connectionMs: config.VSC_GATEWAY_CONNECTION_TIMEOUT_MS },
     tls: config.VSC_TLS_CERT_FILE && config.VSC_TLS_KEY_FILE ? { cert: readFileSync(config.VSC_TLS_CERT_FILE), key: readFileSync(config.VSC_TLS_KEY_FILE) } : undefined,
   });
+  const services: GatewayServices = { tenants: app.tenants, connectors: app.connectors, keys: app.keys, schemas: app.schemas, queries: app.queries, syncs: app.syncs };
+  late.schemas = app.schemas;
   let closed = false;
   return {
     app,
     hub,
-    controlPlane,
+    services,
     db,
     buffer,
     grantBufferAccess,

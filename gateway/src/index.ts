@@ -1,6 +1,6 @@
-export { createGateway, type Gateway } from './gateway';
+export { createGateway, type Gateway, type GatewayServices } from './gateway';
 export { GatewayConfig, loadGatewayConfig } from './config';
 export { createLogger, REDACT_PATHS, type Logger } from './logger';
 export { GatewayError, GatewayErrorCode, HTTP_STATUS, BUFFER_HTTP_STATUS } from './errors';
-export { createBufferAccess, BUFFER_ROUTES_PREFIX, type BufferGrant, type BufferGrantRequest, type GrantBufferAccess } from './buffer-access';
+export { createBufferAccess, type BufferGrantRequest, type GrantBufferAccess } from './buffer-access';
 export { ensureBufferPurgeSchedule, BUFFER_PURGE_SCHEDULE_ID } from './buffer-purge-schedule';

@@ -15,6 +15,14 @@ describe('gateway configuration', () => {
     expect(c).toMatchObject({ VSC_GATEWAY_HOST: '127.0.0.1', VSC_GATEWAY_PORT: 8700, TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'vansales', VSC_AGENT_HEARTBEAT_MS: 30_000 });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c).toMatchObject({ VSC_BUFFER_STORE: 'local', VSC_BUFFER_DIR: join(tmpdir(), 'vsc-gateway-buffer'), VSC_BUFFER_TTL_SECONDS: 86_400 });
+    expect(c).toMatchObject({ VSC_GATEWAY_REQUEST_TIMEOUT_MS: 300_000, VSC_GATEWAY_CONNECTION_TIMEOUT_MS: 3_660_000 });
+  });
+
+  it('sizes the timeouts for a 32 MiB chunk over a slow uplink and for a synchronous query waiting out its default offline hour', () => {
+    const c = loadGatewayConfig(base);
+    expect((32 * 1024 * 1024) / (c.VSC_GATEWAY_REQUEST_TIMEOUT_MS / 1000)).toBeLessThan(120 * 1024); // bytes/s it needs
+    expect(c.VSC_GATEWAY_CONNECTION_TIMEOUT_MS).toBeGreaterThan(3600 * 1000);
+    expect(() => loadGatewayConfig({ ...base, VSC_GATEWAY_REQUEST_TIMEOUT_MS: '10' })).toThrow(/VSC_GATEWAY_REQUEST_TIMEOUT_MS/);
   });
 
   it('refuses a bad setting by name', () => {

@@ -1,21 +1,11 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AgentErrorType, type BufferGrant } from '@vansales/protocol';
+import { AgentErrorType, BUFFER_CHUNK_CONTENT_TYPE, BufferHeader, BufferManifest, bufferPaths, type BufferCommitBody, type BufferGrant } from '@vansales/protocol';
 import { OperationError } from '../operations/operation';
-
-/** The part of a buffer manifest the agent reads back. */
-export interface BufferManifest {
-  objectId: string;
-  schema: unknown;
-  rowCount: number;
-  chunks: { index: number; rows: number; bytes: number }[];
-  expiresAt: string;
-  meta?: unknown;
-}
 
 export interface BufferClient {
   putChunk(grant: BufferGrant, index: number, bytes: Buffer, rows: number, signal?: AbortSignal): Promise<void>;
-  commit(grant: BufferGrant, body: { schema: unknown; chunkCount: number; rowCount: number; meta?: unknown }, signal?: AbortSignal): Promise<void>;
+  commit(grant: BufferGrant, body: BufferCommitBody, signal?: AbortSignal): Promise<void>;
   manifest(grant: BufferGrant, signal?: AbortSignal): Promise<BufferManifest>;
   getChunk(grant: BufferGrant, index: number, signal?: AbortSignal): Promise<Buffer>;
 }
@@ -36,13 +26,14 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
   const call = (
     grant: BufferGrant,
     method: 'GET' | 'PUT' | 'POST',
+    /** One of `bufferPaths`, for this grant's object. */
     path: string,
     body: Buffer | undefined,
     headers: Record<string, string>,
     signal: AbortSignal | undefined,
   ): Promise<Buffer> =>
     new Promise((resolve, reject) => {
-      const url = new URL(`/v1/buffer/objects/${encodeURIComponent(grant.objectId)}${path}`, origin);
+      const url = new URL(path, origin);
       const req = (secure ? httpsRequest : httpRequest)(
         url,
         {
@@ -91,21 +82,33 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
 
   return {
     async putChunk(grant, index, bytes, rows, signal) {
-      await send(grant, 'PUT', `/chunks/${index}`, bytes, { 'content-type': 'application/octet-stream', 'x-vsc-rows': String(rows) }, signal);
+      await send(grant, 'PUT', bufferPaths.chunk(grant.objectId, index), bytes, { 'content-type': BUFFER_CHUNK_CONTENT_TYPE, [BufferHeader.rows]: String(rows) }, signal);
     },
     async commit(grant, body, signal) {
-      await send(grant, 'POST', '/commit', Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json' }, signal);
+      await send(grant, 'POST', bufferPaths.commit(grant.objectId), Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json' }, signal);
     },
     async manifest(grant, signal) {
-      return JSON.parse((await send(grant, 'GET', '/manifest', undefined, {}, signal)).toString('utf8')) as BufferManifest;
+      const raw = (await send(grant, 'GET', bufferPaths.manifest(grant.objectId), undefined, {}, signal)).toString('utf8');
+      // What another site wrote is untrusted input: the manifest is checked before a chunk is read.
+      const parsed = BufferManifest.safeParse(parseJson(raw));
+      if (!parsed.success) throw new OperationError(AgentErrorType.bufferRefused, `the buffer answered a malformed manifest: ${parsed.error.issues[0]?.message}`, false);
+      return parsed.data;
     },
     getChunk(grant, index, signal) {
-      return send(grant, 'GET', `/chunks/${index}`, undefined, {}, signal);
+      return send(grant, 'GET', bufferPaths.chunk(grant.objectId, index), undefined, {}, signal);
     },
   };
 }
 
 const BUSY_RETRIES = 6;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /** A 503 from the gateway: retried here a few times before it fails the task (retryably). */
 class BusyGateway extends Error {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import type { RouteOptions } from 'fastify';
 import { createConnection } from 'mysql2/promise';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -81,6 +82,10 @@ export async function startPlatform(
     tls?: { certFile: string; keyFile: string };
     /** VSC_BUFFER_* settings over the defaults (a local folder store in a temporary folder). */
     buffer?: Record<string, string>;
+    /** Other gateway settings (VSC_GATEWAY_*), over the defaults. */
+    gateway?: Record<string, string>;
+    /** Sees every route the gateway registers. */
+    onRoute?: (route: RouteOptions) => void;
   } = {},
 ): Promise<Platform> {
   const logs = new LogCapture();
@@ -108,9 +113,10 @@ export async function startPlatform(
     VSC_BUFFER_KEYS: newBufferKeySpec('test'),
     VSC_BUFFER_TOKEN_SECRET: bufferTokenSecret.toString('base64'),
     ...options.buffer,
+    ...options.gateway,
   };
   const frames: string[] = [];
-  const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, { frameTap: (raw) => frames.push(raw) });
+  const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, { frameTap: (raw) => frames.push(raw), onRoute: options.onRoute });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const gatewayWsUrl = `${address.replace('http', 'ws')}/v1/agent/connect`;
 

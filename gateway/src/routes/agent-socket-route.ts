@@ -1,43 +1,33 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { AgentConnection, type AgentIdentity } from '../agent-hub/agent-connection';
-import type { AgentHub } from '../agent-hub/agent-hub';
-import type { ControlPlane } from '../control-plane';
-import { GatewayError, GatewayErrorCode } from '../errors';
-import { bearerToken } from './bearer';
+import fp from 'fastify-plugin';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { MACHINE_ID_HEADER } from '@vansales/protocol';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    agentIdentity?: AgentIdentity;
-  }
-}
+import { AgentConnection } from '../agent-hub/agent-connection';
+import type { AgentHub } from '../agent-hub/agent-hub';
+import { errorResponses } from './schemas';
 
 /**
  * The agents' WebSocket endpoint. The key comes in the upgrade request's Authorization header
- * (never the URL) and is checked before the upgrade, so a bad key gets a plain HTTP 401/403.
+ * (never the URL) and is checked by the auth hook before the upgrade, so a bad key gets a plain
+ * HTTP 401/403.
  */
-export const agentSocketRoute: FastifyPluginAsync<{ hub: AgentHub; controlPlane: ControlPlane; maxFrameBytes?: number; frameTap?: (raw: string) => void }> = async (
-  app,
-  { hub, controlPlane, maxFrameBytes, frameTap },
-) => {
+const agentSocketRoute: FastifyPluginAsyncZod<{ hub: AgentHub; maxFrameBytes?: number; frameTap?: (raw: string) => void }> = async (app, { hub, maxFrameBytes, frameTap }) => {
   app.get(
     '/v1/agent/connect',
     {
       websocket: true,
-      preValidation: async (req) => {
-        const key = bearerToken(req.headers.authorization);
-        if (!key) throw new GatewayError(GatewayErrorCode.unauthorized, 'missing Authorization: Bearer <agent API key> header');
-        const machineId = req.headers[MACHINE_ID_HEADER];
-        if (typeof machineId !== 'string' || !/^[A-Za-z0-9._-]{8,128}$/.test(machineId)) {
-          throw new GatewayError(GatewayErrorCode.badRequest, `missing or malformed ${MACHINE_ID_HEADER} header (8-128 letters, digits, . _ -)`);
-        }
-        req.agentIdentity = await controlPlane.authenticateAgent(key, machineId);
+      config: { auth: 'agent-key' },
+      schema: {
+        operationId: 'connectAgent',
+        tags: ['agents'],
+        description: `The agent's WebSocket (protocol frames in @vansales/protocol). Needs the ${MACHINE_ID_HEADER} header besides the key.`,
+        response: { 101: z.null().describe('switching to the WebSocket protocol'), ...errorResponses(403) },
       },
     },
     (socket, req) => {
-      const identity = req.agentIdentity;
-      if (!identity) return socket.close(4401, 'unauthenticated');
-      const connection = new AgentConnection(socket, identity, req.log, maxFrameBytes, frameTap);
+      const principal = req.principal;
+      if (principal?.kind !== 'agent') return socket.close(4401, 'unauthenticated');
+      const connection = new AgentConnection(socket, principal.identity, req.log, maxFrameBytes, frameTap);
       void hub.serve(connection).catch((err) => {
         req.log.error({ err: String(err) }, 'agent session failed');
         connection.close(1011, 'gateway error');
@@ -45,3 +35,5 @@ export const agentSocketRoute: FastifyPluginAsync<{ hub: AgentHub; controlPlane:
     },
   );
 };
+
+export default fp(agentSocketRoute, { name: 'agent-socket-route', fastify: '5.x', encapsulate: true, dependencies: ['auth'] });

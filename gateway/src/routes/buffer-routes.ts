@@ -1,56 +1,26 @@
-import type { FastifyError, FastifyPluginAsync } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import fp from 'fastify-plugin';
+import type { FastifyError } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  assertTokenCovers,
-  BufferError,
-  BufferErrorCode,
-  MAX_CHUNKS,
-  MAX_DESCRIPTION_BYTES,
-  OBJECT_ID_PATTERN,
-  verifyBufferToken,
-  type BufferTokenClaims,
-  type BufferTokenScope,
-  type DataBuffer,
-} from '@vansales/buffer';
-import { BUFFER_ROUTES_PREFIX } from '../buffer-access';
+import { BufferError, BufferErrorCode, MAX_CHUNKS, MAX_DESCRIPTION_BYTES, OBJECT_ID_PATTERN } from '@vansales/buffer';
+import { BUFFER_CHUNK_CONTENT_TYPE, BUFFER_ROUTES_PREFIX, BufferChunkInfo, BufferCommitBody, BufferCommitted, BufferHeader, BufferManifest } from '@vansales/protocol';
+import { tenantOf } from '../http/auth';
 import { GatewayError, GatewayErrorCode } from '../errors';
-import { bearerToken } from './bearer';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    bufferClaims?: BufferTokenClaims;
-  }
-  interface FastifyContextConfig {
-    /** What a buffer token must allow for this route. */
-    bufferScope?: BufferTokenScope;
-  }
-}
+import { Binary, errorResponses } from './schemas';
 
 const ObjectParams = z.object({ objectId: z.string().regex(OBJECT_ID_PATTERN, 'object ids are 8-128 letters, digits, _ or -') });
 const ChunkParams = ObjectParams.extend({ index: z.coerce.number().int().min(0).max(MAX_CHUNKS - 1) });
-const ChunkInfo = z.object({ index: z.number(), rows: z.number(), bytes: z.number(), sha256: z.string() });
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }).loose() });
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 410: ErrorBody, 413: ErrorBody, 422: ErrorBody };
-const json = z.unknown().refine((v) => v !== undefined, 'required');
+const errors = errorResponses(403, 404, 409, 410, 413, 415, 422);
 
 /**
  * The buffer over HTTP, for agents: each request carries `Authorization: Bearer <buffer token>`
- * (never in the URL, which proxies log) naming one object and a scope. The token is checked in
- * onRequest, before a chunk body is read. Chunks are raw application/octet-stream bodies.
+ * (never in the URL, which proxies log) naming one object and a scope; the auth hook checks it
+ * before a chunk body is read. Chunks are raw application/octet-stream bodies. The contract
+ * (paths, headers, bodies) is `buffer-http` in @vansales/protocol, which the agent's client uses too.
  */
-export const bufferRoutes: FastifyPluginAsync<{ buffer: DataBuffer; tokenSecret: Buffer; maxInFlightChunks?: number }> = async (app, { buffer, tokenSecret, maxInFlightChunks = 16 }) => {
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: buffer.maxChunkBytes }, (_req, body, done) => done(null, body));
-
-  app.addHook('onRequest', async (req) => {
-    const scope = req.routeOptions.config.bufferScope;
-    if (!scope) return;
-    const token = bearerToken(req.headers.authorization);
-    if (!token) throw new BufferError(BufferErrorCode.unauthorized, 'this endpoint needs Authorization: Bearer <buffer token>', { reason: 'missing' });
-    const claims = verifyBufferToken(tokenSecret, token);
-    assertTokenCovers(claims, (req.params as { objectId?: string }).objectId ?? '', scope);
-    req.bufferClaims = claims;
-  });
+const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = async (app, { maxInFlightChunks = 16 }) => {
+  const buffer = app.bufferService;
+  app.addContentTypeParser(BUFFER_CHUNK_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: buffer.maxChunkBytes }, (_req, body, done) => done(null, body));
 
   // Each chunk request holds up to two chunks in memory; this bounds how many run at once, so a
   // crowd of agents cannot push the gateway past its memory. The agent waits and tries again.
@@ -77,118 +47,87 @@ export const bufferRoutes: FastifyPluginAsync<{ buffer: DataBuffer; tokenSecret:
     throw err;
   });
 
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  const claimsOf = (req: { bufferClaims?: BufferTokenClaims }) => req.bufferClaims!;
-
-  r.put(
+  app.put(
     `${BUFFER_ROUTES_PREFIX}/:objectId/chunks/:index`,
     {
       bodyLimit: buffer.maxChunkBytes,
-      config: { bufferScope: 'write' },
+      config: { auth: { buffer: 'write' } },
       schema: {
+        operationId: 'putBufferChunk',
+        tags: ['buffer'],
         description: 'Writes (or rewrites) one chunk of an uncommitted object; creates the object on first use.',
+        consumes: [BUFFER_CHUNK_CONTENT_TYPE],
         params: ChunkParams,
         headers: z.looseObject({
-          'x-vsc-rows': z
+          [BufferHeader.rows]: z
             .string()
             .regex(/^\d{1,15}$/, 'the number of rows in this chunk')
             .transform(Number)
             .describe('rows in this chunk'),
         }),
-        response: { 200: ChunkInfo, ...errors },
+        // Checked in the handler, so a JSON body gets the buffer's own BAD_INPUT.
+        body: Binary,
+        response: { 200: BufferChunkInfo, ...errors },
       },
     },
     async (req) => {
       const { objectId, index } = req.params;
-      const { tenantId } = claimsOf(req);
       const body = req.body;
-      if (!Buffer.isBuffer(body)) throw new BufferError(BufferErrorCode.badInput, 'send the chunk as Content-Type: application/octet-stream');
-      const rows = req.headers['x-vsc-rows'];
-      try {
-        return await buffer.writeChunk(tenantId, objectId, index, body, rows);
-      } catch (err) {
-        if (!(err instanceof BufferError && err.code === BufferErrorCode.notFound)) throw err;
-        // First chunk of a new object (or of an object whose creator we never heard of): create it, idempotently.
-        await buffer.createObject(tenantId, { objectId });
-        return buffer.writeChunk(tenantId, objectId, index, body, rows);
-      }
+      if (!Buffer.isBuffer(body)) throw new BufferError(BufferErrorCode.badInput, `send the chunk as Content-Type: ${BUFFER_CHUNK_CONTENT_TYPE}`);
+      return buffer.writeChunk(tenantOf(req), objectId, index, body, req.headers[BufferHeader.rows]);
     },
   );
 
-  r.post(
+  app.post(
     `${BUFFER_ROUTES_PREFIX}/:objectId/commit`,
     {
       bodyLimit: 2 * MAX_DESCRIPTION_BYTES + 64 * 1024,
-      config: { bufferScope: 'write' },
+      config: { auth: { buffer: 'write' } },
       schema: {
+        operationId: 'commitBufferObject',
+        tags: ['buffer'],
         description: 'Seals the object once chunks 0..chunkCount-1 are written; repeating the same commit is harmless.',
         params: ObjectParams,
-        body: z.object({ schema: json, chunkCount: z.number().int().min(0).max(MAX_CHUNKS), rowCount: z.number().int().min(0), meta: z.unknown().optional() }),
-        response: {
-          200: z.object({ objectId: z.string(), rowCount: z.number(), chunkCount: z.number(), bytes: z.number(), createdAt: z.string(), committedAt: z.string(), expiresAt: z.string() }),
-          ...errors,
-        },
+        body: BufferCommitBody.extend({ chunkCount: BufferCommitBody.shape.chunkCount.max(MAX_CHUNKS) }),
+        response: { 200: BufferCommitted, ...errors },
       },
     },
-    async (req) => {
-      const { tenantId } = claimsOf(req);
-      if (req.body.chunkCount === 0) {
-        // An extract that found no rows writes no chunk: its (empty) object is created here.
-        await buffer.createObject(tenantId, { objectId: req.params.objectId }).catch((err: unknown) => {
-          if (!(err instanceof BufferError && err.code === BufferErrorCode.alreadyCommitted)) throw err;
-        });
-      }
-      const m = await buffer.commit(tenantId, req.params.objectId, req.body);
-      return {
-        objectId: m.objectId,
-        rowCount: m.rowCount,
-        chunkCount: m.chunks.length,
-        bytes: m.chunks.reduce((n, c) => n + c.bytes, 0),
-        createdAt: m.createdAt,
-        committedAt: m.committedAt,
-        expiresAt: m.expiresAt,
-      };
-    },
+    async (req) => buffer.commit(tenantOf(req), req.params.objectId, req.body),
   );
 
-  r.get(
+  app.get(
     `${BUFFER_ROUTES_PREFIX}/:objectId/manifest`,
     {
-      config: { bufferScope: 'read' },
+      config: { auth: { buffer: 'read' } },
       schema: {
+        operationId: 'getBufferManifest',
+        tags: ['buffer'],
         description: 'The manifest of a committed object: schema, row counts, chunks with sizes and SHA-256, expiry.',
         params: ObjectParams,
-        response: {
-          200: z.object({
-            objectId: z.string(),
-            schema: z.unknown(),
-            rowCount: z.number(),
-            chunks: z.array(ChunkInfo),
-            createdAt: z.string(),
-            committedAt: z.string(),
-            expiresAt: z.string(),
-            meta: z.unknown().optional(),
-          }),
-          ...errors,
-        },
+        response: { 200: BufferManifest, ...errors },
       },
     },
-    async (req) => {
-      const { tenantId: _tenantId, ...manifest } = await buffer.readManifest(claimsOf(req).tenantId, req.params.objectId);
-      return manifest;
-    },
+    async (req) => buffer.manifest(tenantOf(req), req.params.objectId),
   );
 
-  r.get(
+  app.get(
     `${BUFFER_ROUTES_PREFIX}/:objectId/chunks/:index`,
     {
-      config: { bufferScope: 'read' },
-      // No response schema: the answer is raw bytes, which fastify sends as they are.
-      schema: { description: 'One chunk of a committed object: the verified plaintext bytes (application/octet-stream).', params: ChunkParams },
+      config: { auth: { buffer: 'read' } },
+      schema: {
+        operationId: 'getBufferChunk',
+        tags: ['buffer'],
+        description: 'One chunk of a committed object: the verified plaintext bytes.',
+        params: ChunkParams,
+        // Raw bytes, which fastify sends as they are (a Buffer is never serialised).
+        response: { 200: { description: 'the chunk', content: { [BUFFER_CHUNK_CONTENT_TYPE]: { schema: Binary } } }, ...errors },
+      },
     },
     async (req, reply) => {
-      const bytes = await buffer.readChunk(claimsOf(req).tenantId, req.params.objectId, req.params.index);
-      return reply.type('application/octet-stream').send(bytes);
+      const bytes = await buffer.readChunk(tenantOf(req), req.params.objectId, req.params.index);
+      return reply.type(BUFFER_CHUNK_CONTENT_TYPE).send(bytes);
     },
   );
 };
+
+export default fp(bufferRoutes, { name: 'buffer-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', 'buffer-service'] });

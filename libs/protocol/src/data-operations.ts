@@ -1,26 +1,12 @@
 import { z } from 'zod';
 import { SqlIdentifier as identifier, TableRef } from './database-names';
+import { BufferGrant, BufferObjectId } from './buffer-http';
 
 /**
  * Inputs and outputs of the data-plane operations (extract, load, transfer). Rows never ride
  * these: they go through the buffer (claim-check) or stay on site. Validated on both sides.
  */
 
-export const BUFFER_OBJECT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
-export const BufferObjectId = z.string().regex(BUFFER_OBJECT_ID_PATTERN, 'buffer object ids are 8-128 letters, digits, _ or -');
-
-/**
- * Added to a task by the gateway just before it is sent to the agent, never stored in Temporal:
- * an object-scoped token, valid for minutes, for the gateway's buffer endpoints. The agent uses
- * it against the origin of its own gateway only.
- */
-export const BufferGrant = z.object({
-  objectId: BufferObjectId,
-  token: z.string().min(16).max(4096),
-  scope: z.enum(['read', 'write']),
-  expiresAt: z.string().max(64),
-});
-export type BufferGrant = z.infer<typeof BufferGrant>;
 
 const Incremental = z.object({
   /** A column that grows with every insert or update (updated_at, a sequence id). */

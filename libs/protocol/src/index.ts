@@ -9,6 +9,7 @@ export { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, T
 export { AgentErrorType, NON_RETRYABLE_AGENT_ERRORS } from './agent-errors';
 export { AuditRecord, AuditActor, AuditStatement, AuditOutcome, AuditParamType, AUDIT_GENESIS_HASH, AUDIT_STATEMENT_MAX_CHARS, sanitizeStatement, canonicalJson, hashRecord, linkRecord, verifyChain, ChainVerifier, ChainBreakReason, type AuditRecordFields, type AuditChainHead, type ChainVerification } from './audit-chain';
 export { auditEntryFor, type TaskOutcome } from './audit-entry';
-export { BufferObjectId, BUFFER_OBJECT_ID_PATTERN, BufferGrant, ExtractSource, DataExtractInput, DataExtractOutput, DataLoadInput, DataLoadOutput, DataTransferInput, DataTransferOutput, type DataExtractInputT, type DataExtractOutputT, type DataLoadInputT, type DataLoadOutputT, type DataTransferInputT, type DataTransferOutputT } from './data-operations';
+export { ExtractSource, DataExtractInput, DataExtractOutput, DataLoadInput, DataLoadOutput, DataTransferInput, DataTransferOutput, type DataExtractInputT, type DataExtractOutputT, type DataLoadInputT, type DataLoadOutputT, type DataTransferInputT, type DataTransferOutputT } from './data-operations';
+export { BUFFER_ROUTES_PREFIX, BUFFER_CHUNK_CONTENT_TYPE, BufferHeader, bufferPaths, BufferObjectId, BUFFER_OBJECT_ID_PATTERN, BufferGrant, BufferCommitBody, BufferChunkInfo, BufferCommitted, BufferManifest } from './buffer-http';
 export { Dialect, DIALECTS, SqlIdentifier, TableRef, tableLabel, tableLabelOf } from './database-names';
 export { parseCommand, answerHelpOrVersion, runSubCommand, subCommandUsage, type CommandSpec, type CommandOutput, type ParsedCommand, type ParsedValues, type SubCommand } from './command-line';

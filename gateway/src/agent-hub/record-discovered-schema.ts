@@ -1,0 +1,19 @@
+import { SchemaSnapshot } from '@vansales/protocol';
+import type { SchemaRegistry } from '@vansales/metadata';
+import type { SchemaRecorded } from '@vansales/activities';
+import type { ResultTransform } from './proxy-activities';
+
+/**
+ * A discovery result is stored in the schema registry at the gateway, and only a reference to it
+ * (database, version, whether it changed, table count) goes back into Temporal history: a
+ * snapshot can be megabytes, history payloads are capped at 2 MB. Other operations pass through.
+ */
+export function recordDiscoveredSchema(schemaRegistry: SchemaRegistry): ResultTransform {
+  return async ({ tenantId, connectorId }, operation, input, output) => {
+    if (operation !== 'schema.discover') return output;
+    const snapshot = SchemaSnapshot.parse(output);
+    const database = (input as { database: string }).database;
+    const recorded = await schemaRegistry.recordSnapshot(tenantId, connectorId, database, snapshot);
+    return { database, ...recorded, tables: snapshot.schemas.reduce((n, s) => n + s.tables.length, 0) } satisfies SchemaRecorded;
+  };
+}

@@ -1,0 +1,83 @@
+import fp from 'fastify-plugin';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ChainBreakReason } from '@vansales/protocol';
+import { Connector, ConnectorParams, errorResponses, TenantParams } from './schemas';
+
+const ChainHead = z.object({ seq: z.number(), hash: z.string() });
+const ChainVerification = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), count: z.number(), head: ChainHead.nullable() }),
+  z.object({
+    ok: z.literal(false),
+    brokenAt: z.number().describe('seq of the first broken link'),
+    index: z.number(),
+    reason: z.enum(Object.values(ChainBreakReason) as [ChainBreakReason, ...ChainBreakReason[]]),
+    message: z.string(),
+    count: z.number().describe('records verified before the break'),
+  }),
+]);
+
+const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    '/v1/tenants/:tenantId/connectors',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'createConnector',
+        tags: ['connectors'],
+        description: 'Creates a connector (one site) and its first API key.',
+        params: TenantParams,
+        body: z.object({ name: z.string().min(1).max(200) }),
+        response: { 201: Connector.extend({ apiKey: z.string().describe('shown once; store it in the agent vault') }), ...errorResponses(404, 409) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await app.connectors.create(req.params.tenantId, req.body.name)),
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/connectors',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listConnectors',
+        tags: ['connectors'],
+        description: "The tenant's connectors, and whether each one's agent is connected to this gateway.",
+        params: TenantParams,
+        response: { 200: z.array(Connector.extend({ online: z.boolean() })), ...errorResponses() },
+      },
+    },
+    async (req) => app.connectors.list(req.params.tenantId),
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/refusals',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listConnectionRefusals',
+        tags: ['connectors'],
+        description: "Connections refused because the connector's key was used from another machine.",
+        params: ConnectorParams,
+        response: { 200: z.array(z.object({ machineId: z.string(), reason: z.string(), at: z.date() })), ...errorResponses(404) },
+      },
+    },
+    async (req) => app.connectors.refusals(req.params.tenantId, req.params.connectorId),
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/audit/verify',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'verifyAuditChain',
+        tags: ['connectors'],
+        description: "Checks the gateway's audit chain of the connector; names the first broken link.",
+        params: ConnectorParams,
+        response: { 200: ChainVerification, ...errorResponses(404) },
+      },
+    },
+    async (req) => app.connectors.verifyAudit(req.params.tenantId, req.params.connectorId),
+  );
+};
+
+export default fp(connectorRoutes, { name: 'connector-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', 'connector-service'] });

@@ -1,0 +1,45 @@
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { TENANT_ID_PATTERN } from '@vansales/protocol';
+
+/**
+ * The error body of every route: `{ error: { code, message, …details } }` (codes and statuses in
+ * `errors.ts`). Details such as `workflowId`, `type` or `reason` ride along, so it is open.
+ */
+export const ErrorBody = z.object({
+  error: z
+    .object({
+      code: z.string().describe('one of GatewayErrorCode, or of BufferErrorCode on the buffer routes'),
+      message: z.string(),
+    })
+    .loose(),
+});
+
+type Status = 400 | 401 | 403 | 404 | 408 | 409 | 410 | 413 | 415 | 422 | 500 | 503;
+
+/** Error responses of a route: always 400 (validation), 401, 408 (request too slow), 500 and 503, plus the ones named. */
+export function errorResponses(...statuses: Status[]): Partial<Record<Status, typeof ErrorBody>> {
+  const out: Partial<Record<Status, typeof ErrorBody>> = {};
+  for (const status of [400, 401, 408, 500, 503, ...statuses] as Status[]) out[status] = ErrorBody;
+  return out;
+}
+
+export const TenantId = z.string().regex(TENANT_ID_PATTERN, 'tenant ids are lowercase slugs of 2-40 characters');
+export const TenantParams = z.object({ tenantId: TenantId });
+export const ConnectorParams = TenantParams.extend({ connectorId: z.string().uuid() });
+export const Connector = z.object({ id: z.string(), tenantId: z.string(), name: z.string() });
+
+/** Raw bytes in a request or an answer (`application/octet-stream`). */
+export const Binary = z.unknown().meta({ type: 'string', format: 'binary' });
+
+/**
+ * Aborts when the caller goes away before its answer is sent (a closed socket, an idle limit):
+ * routes that wait for a workflow pass it on, so the gateway stops waiting for nobody.
+ */
+export function callerGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import fp from 'fastify-plugin';
+import type { AuditRepository, Repositories } from '@vansales/metadata';
+import type { AgentHub } from '../agent-hub/agent-hub';
+import { GatewayError, GatewayErrorCode } from '../errors';
+import type { KeyService } from './key-service';
+import type { TenantService } from './tenant-service';
+import { requireConnector } from './ownership';
+
+export function createConnectorService(deps: { repos: Repositories; hub: AgentHub; auditRepo: AuditRepository; tenants: TenantService; keys: KeyService }) {
+  const { repos, hub, auditRepo, tenants, keys } = deps;
+  return {
+    /** Creates a connector and its first key; the key is returned here and never again. */
+    async create(tenantId: string, name: string) {
+      await tenants.require(tenantId);
+      if (await repos.findConnectorByName(tenantId, name)) {
+        throw new GatewayError(GatewayErrorCode.conflict, `tenant ${tenantId} already has a connector named ${name}`);
+      }
+      const connector = await repos.createConnector({ id: randomUUID(), tenantId, name });
+      const apiKey = await keys.issue(tenantId, connector.id);
+      return { ...connector, apiKey };
+    },
+
+    async list(tenantId: string) {
+      const connectors = await repos.listConnectors(tenantId);
+      return connectors.map((c) => ({ ...c, online: hub.isOnline(c.id) }));
+    },
+
+    /** Machines that tried a key bound to another machine. */
+    async refusals(tenantId: string, connectorId: string) {
+      await requireConnector(repos, tenantId, connectorId);
+      return repos.listConnectionRefusals(tenantId, connectorId);
+    },
+
+    /** Checks the gateway's audit chain of one connector; names the first broken link. */
+    async verifyAudit(tenantId: string, connectorId: string) {
+      await requireConnector(repos, tenantId, connectorId);
+      return auditRepo.verify(tenantId, connectorId);
+    },
+  };
+}
+export type ConnectorService = ReturnType<typeof createConnectorService>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    connectors: ConnectorService;
+  }
+}
+
+export const connectorServicePlugin = fp<{ repos: Repositories; hub: AgentHub; auditRepo: AuditRepository }>(
+  async (app, deps) => void app.decorate('connectors', createConnectorService({ ...deps, tenants: app.tenants, keys: app.keys })),
+  { name: 'connector-service', fastify: '5.x', dependencies: ['tenant-service', 'key-service'] },
+);

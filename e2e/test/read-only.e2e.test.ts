@@ -62,7 +62,8 @@ async function pgSnapshot(db: PgClient): Promise<Record<string, unknown>> {
     roleSettings: await rows('SELECT setdatabase, setrole, setconfig FROM pg_db_role_setting ORDER BY 1, 2'),
     fileSettings: await rows('SELECT sourcefile, name, setting FROM pg_file_settings ORDER BY 1, 2, 3'),
     largeObjects: await rows('SELECT count(*) AS n FROM pg_largeobject_metadata'),
-    advisoryLocks: await rows(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'`),
+    // Locks taken in this database only: other test files (migrations) take advisory locks of their own at the same time.
+    advisoryLocks: await rows(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`),
     preparedTransactions: await rows('SELECT count(*) AS n FROM pg_prepared_xacts'),
   };
 }

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serviceContext } from '../context';
 import { acquireLock } from '../lock';
@@ -33,11 +34,13 @@ export async function reclaimOrphans(ctx: ServiceContext, supervisor: Supervisor
   if (reclaimed.length) ctx.log(`stopped processes left by an earlier run: ${reclaimed.join(', ')}`);
 }
 
-/** Static checks that gate the suite: strict TypeScript over every package, and the lint rules. */
+/** Static checks that gate the suite: strict TypeScript over every package, the lint rules and the format. */
 function staticChecks(ctx: ServiceContext): string[] {
   const checks: [string, string[]][] = [
     ['typecheck', [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.json'), '--noEmit']],
     ['lint', [join(repoRoot, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--max-warnings=0', repoRoot]],
+    // One layout for every source (120 columns); `pnpm format` rewrites what this finds.
+    ['format', [join(repoRoot, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level=warn', repoRoot]],
   ];
   const failed: string[] = [];
   for (const [name, args] of checks) {
@@ -52,8 +55,19 @@ function staticChecks(ctx: ServiceContext): string[] {
   return failed;
 }
 
-/** `vsc test [jest args]`: real services up, test data loaded, the whole suite, services down. */
-export async function test(jestArgs: string[]): Promise<number> {
+/** The test tiers, as jest projects (jest.config.js): a file's suffix says its tier. */
+export const TEST_TIERS = ['unit', 'integration', 'e2e', 'soak'] as const;
+type TestTier = (typeof TEST_TIERS)[number];
+
+/**
+ * `vsc test [tier | patterns] [jest args]`: real services up, test data loaded, the suite (or one
+ * tier, or the files matching patterns), services down. The unit tier needs no service and starts none.
+ */
+export async function test(args: string[]): Promise<number> {
+  const tier = (TEST_TIERS as readonly string[]).includes(args[0] ?? '') ? (args[0] as TestTier) : undefined;
+  const jestArgs = tier ? ['--selectProjects', tier, ...args.slice(1)] : args;
+  if (tier === 'unit') return runJest(jestArgs, { VSC_TEST_TIER: 'unit' });
+  const wholeSuite = args.length === 0;
   const ctx = serviceContext('test', (l) => process.stdout.write(`[vsc test] ${l}\n`));
   const lock = acquireLock(ctx.stateDir, 'vsc test');
   const supervisor = new Supervisor(ctx);
@@ -66,27 +80,26 @@ export async function test(jestArgs: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     // Only for the whole suite: a filtered run (./vsc test gateway) is for quick iteration.
-    if (jestArgs.length === 0) {
+    let unit: { code: number; counts: TestCounts } | undefined;
+    if (wholeSuite) {
       const failed = staticChecks(ctx);
       if (failed.length) {
         process.stdout.write(`\n0 passed, ${failed.length} failed\n`);
         return 1;
       }
+      // The unit tier first, before any service exists: that is what proves it needs none.
+      unit = await runJestCounted(['--selectProjects', 'unit'], { VSC_TEST_TIER: 'unit' });
     }
     await reclaimOrphans(ctx, supervisor);
     await startServices(ctx, supervisor, TEST_SERVICES);
     const [sakila, pagila] = await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
     if (sakila === 'missing-data' || pagila === 'missing-data') ctx.log('shared/data not found beside the clone: tests that need Sakila or Pagila will fail');
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        // PGlite loads its file system layer by dynamic import, which jest's CommonJS runtime needs this flag for.
-        ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', ...jestArgs],
-        { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, VSC_TEST_SERVICES: '1' } },
-      );
-      child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
-    });
-    return code;
+    if (!unit) return await runJest(jestArgs, { VSC_TEST_SERVICES: '1' });
+    const rest = await runJestCounted(['--selectProjects', 'integration', 'e2e', 'soak'], { VSC_TEST_SERVICES: '1' });
+    const total = { passed: unit.counts.passed + rest.counts.passed, failed: unit.counts.failed + rest.counts.failed, skipped: unit.counts.skipped + rest.counts.skipped };
+    ctx.log(`all tiers: unit ${unit.counts.passed} passed, ${unit.counts.failed} failed; integration, e2e and soak ${rest.counts.passed} passed, ${rest.counts.failed} failed`);
+    process.stdout.write(`\n${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}\n`);
+    return unit.code || rest.code;
   } catch (err) {
     process.stderr.write(`\nvsc test failed before the tests ran: ${err instanceof Error ? err.message : String(err)}\n`);
     process.stdout.write('0 passed, 1 failed\n');
@@ -94,6 +107,37 @@ export async function test(jestArgs: string[]): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+interface TestCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+/** One jest run whose counts come back through the summary reporter; a run that wrote none counts as one failure. */
+async function runJestCounted(jestArgs: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; counts: TestCounts }> {
+  const dir = mkdtempSync(join(tmpdir(), 'vsc-test-counts-'));
+  const file = join(dir, 'counts.json');
+  try {
+    const code = await runJest(jestArgs, { ...env, VSC_TEST_COUNTS_FILE: file });
+    const counts = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TestCounts) : { passed: 0, failed: 1, skipped: 0 };
+    return { code, counts };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runJest(jestArgs: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      // PGlite loads its file system layer by dynamic import, which jest's CommonJS runtime needs this flag for.
+      ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', ...jestArgs],
+      { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } },
+    );
+    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  });
 }
 
 /** `vsc services [dev|test]`: only the backing services, for running jest by hand. */

@@ -40,6 +40,10 @@ function sharedDataDir(): string | undefined {
  * Tests call this instead of assuming anything is running on a default port.
  */
 export function testServices(): TestServices {
+  // ./vsc runs the unit tier before any service starts; a unit test reaching for one is in the wrong tier.
+  if (process.env.VSC_TEST_TIER === 'unit') {
+    throw new Error('a unit test (*.test.ts) asked for the test services: name the file *.int.test.ts (integration tier) instead');
+  }
   const stateDir = join(process.env.VSC_STATE_DIR ?? join(repoRoot, '.vsc'), 'test');
   const file = join(stateDir, 'services.json');
   if (!existsSync(file)) throw new Error(`${file} not found: start the test services first (./vsc test, or ./vsc services test)`);

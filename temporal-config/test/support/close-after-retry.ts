@@ -1,4 +1,4 @@
-// Child process for client-connection.test.ts: closes a Temporal connection while a call's retry
+// Child process for client-connection.int.test.ts: closes a Temporal connection while a call's retry
 // timer is pending. argv: <temporal address> <plain|guarded>. Prints "rejected: <message>" when the
 // call ends as a rejected promise; a crash from the timer exits non-zero instead.
 import { createConnection, createServer, type Socket } from 'node:net';

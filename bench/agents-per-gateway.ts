@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { newBufferKeySpec } from '@vansales/buffer';
 import { newPayloadKeySpec } from '@vansales/temporal-config';
-import { services, emit, freePort, freshDatabase, startProcess, waitFor, rssMb, idleCpuPercent, round } from './support';
+import { services, emit, freePort, freshDatabase, startProcess, waitFor, rssMb, idleCpuPercent, idleCpuByThread, round } from './support';
 
 const AGENTS = Number(process.env.AGENTS ?? 1000);
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 30);
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
 
     await new Promise((r) => setTimeout(r, 5000));
     const rss = rssMb(pid);
-    const cpu = await idleCpuPercent(pid, IDLE_SECONDS);
+    const { total: cpu, byThread } = await idleCpuByThread(pid, IDLE_SECONDS);
     emit({
       bench: 'agents-per-gateway',
       agents: AGENTS,
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
       per_agent_kb: round(((rss - baselineRss) * 1024) / AGENTS),
       idle_cpu_pct_of_core: round(cpu),
       idle_cpu_baseline_pct: round(baselineCpu),
+      idle_cpu_pct_by_thread: byThread,
       idle_window_s: IDLE_SECONDS,
       target_rss_mb: 600,
       target_idle_cpu_pct: 5,

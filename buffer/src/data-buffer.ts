@@ -7,6 +7,7 @@ import { CHUNK_PREAMBLE_BYTES, decodeChunk, decodeChunkMeta, encodeChunk, stored
 import { BUFFER_PREFIX, chunkIndexOf, chunkKey, headerKey, manifestKey, MAX_CHUNKS, objectPrefix, objectPrefixOf } from './internal/layout';
 import { openManifest, sealManifest, type BufferManifest, type ChunkInfo } from './internal/manifest-format';
 import { createHeader, headerExpiry, openHeader, type OpenedHeader } from './internal/object-header';
+import { ObjectFollower, type FollowOptions } from './object-follower';
 
 export type { BufferManifest, ChunkInfo };
 
@@ -226,6 +227,20 @@ export class DataBuffer {
     const file = await this.store.get(chunkKey(tenantId, objectId, index));
     if (!file) throw new BufferError(BufferErrorCode.truncated, `chunk ${index} of buffer object ${objectId} is missing from the store; write the object again`, { objectId, index });
     return decodeChunk(header.dataKey, { tenantId, objectId, index }, file, expected);
+  }
+
+  /**
+   * Reads an object's chunks in order as its writer stores them, before and after the commit (see
+   * ObjectFollower): `for await (const chunk of buffer.followObject(...))`, then `.manifest`.
+   */
+  followObject(tenantId: string, objectId: string, options: FollowOptions = {}): ObjectFollower {
+    assertTenantId(tenantId);
+    assertObjectId(objectId);
+    if (options.fromChunk !== undefined) this.assertIndex(options.fromChunk);
+    return new ObjectFollower(
+      { store: this.store, tenantId, objectId, openLive: () => this.openLive(tenantId, objectId), assertLive: (header) => this.assertLive(header) },
+      options,
+    );
   }
 
   /** Deletes every piece of an object, committed or not. */

@@ -4,7 +4,7 @@ import { vansalesDataConverter } from '@vansales/temporal-config';
 import type { SchemaRecorded } from '@vansales/activities';
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createAuditRepository, createRepositories, createSchemaRegistry, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
 import type { GatewayConfig } from './config';
@@ -30,7 +30,7 @@ export interface Gateway {
 }
 
 /** Wires the gateway's dependencies from its config; used by main.ts and by tests alike. */
-export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void; purgeSchedule?: boolean } = {}): Promise<Gateway> {
+export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void; purgeSchedule?: boolean; activityInterceptors?: ActivityInterceptorsFactory[] } = {}): Promise<Gateway> {
   const db = await openMetadataDb(metadataTarget(config));
   const buffer = await openDataBuffer(config);
   const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
@@ -51,6 +51,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
     dataConverter,
     log: logger,
+    activityInterceptors: options.activityInterceptors,
     onOnline: async ({ tenantId, connectorId }, hello) => {
       await repos.touchConnector(connectorId);
       // Discovery runs on every connect; an unchanged structure records no new version.

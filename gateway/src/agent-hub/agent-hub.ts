@@ -1,4 +1,4 @@
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, type NativeConnection, Worker } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import { CloseCode, connectorTaskQueue, PROTOCOL_VERSION, type HelloFrame } from '@vansales/protocol';
 import type { Logger } from '../logger';
@@ -27,6 +27,8 @@ export interface AgentHubOptions {
   audit?: AuditSink;
   transformResult?: ResultTransform;
   prepareTask?: TaskPreparer;
+  /** Around every task of every connector Worker (the activity-overhead benchmark times the hop with one). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 /**
@@ -87,6 +89,7 @@ export class AgentHub {
           ? { type: 'autoscaling', minimum: 1, initial: 1, maximum: Math.min(this.opts.maxPollersPerAgent, hello.concurrency) }
           : { type: 'simple-maximum', maximum: 1 },
       maxConcurrentActivityTaskExecutions: hello.concurrency,
+      ...(this.opts.activityInterceptors ? { interceptors: { activity: this.opts.activityInterceptors } } : {}),
       shutdownGraceTime: '2 seconds',
       // Heartbeats here are real agent progress, not a timer, so pass them on promptly: that is
       // also how a cancellation gets back to the agent quickly.

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       },
     },
   });
-  const gateway = await createGateway(loadGatewayConfig(env), silent as unknown as Logger, { activityInterceptors: [hopTimer] });
+  const gateway = await createGateway(loadGatewayConfig({ ...env, ...(process.env.VSC_AGENT_MAX_POLLERS ? { VSC_AGENT_MAX_POLLERS: process.env.VSC_AGENT_MAX_POLLERS } : {}) }), silent as unknown as Logger, { activityInterceptors: [hopTimer] });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const native = await NativeConnection.connect({ address: services.temporalAddress });
   const bundle = await bundleWorkflows();

@@ -2,7 +2,10 @@
  * Where a `--cpu-prof` profile spent its time: self time per function and per module (our
  * packages by name, node_modules by package, node: internals, native/GC), as JSON lines.
  *
- *   node --import tsx cpu-profile-summary.ts <file.cpuprofile> [--top 25]
+ *   node --import tsx cpu-profile-summary.ts <file.cpuprofile> [--top 25] [--timeline 2]
+ *
+ * `--timeline N` also prints, per N seconds, how busy the thread was and its busiest modules: the
+ * phases of a run (extract, load, the untimed checksums) show up as their own stretches.
  */
 import { readFileSync } from 'node:fs';
 import { cliOption } from './support';
@@ -55,3 +58,23 @@ const rows = (m: Map<string, number>) =>
 process.stdout.write(`${JSON.stringify({ profile: file, seconds: Math.round(total / 1e4) / 100 })}\n`);
 for (const r of rows(perModule)) process.stdout.write(`${JSON.stringify({ module: r.name, seconds: r.seconds, pct: r.pct })}\n`);
 for (const r of rows(perFunction)) process.stdout.write(`${JSON.stringify({ function: r.name, seconds: r.seconds, pct: r.pct })}\n`);
+
+const bucketSeconds = Number(cliOption('timeline') ?? 0);
+if (bucketSeconds > 0) {
+  const buckets: Map<string, number>[] = [];
+  let t = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    const b = (buckets[Math.floor(t / 1e6 / bucketSeconds)] ??= new Map());
+    const { functionName, url } = byId.get(profile.samples[i]!)!.callFrame;
+    const mod = moduleOf(url, functionName);
+    b.set(mod, (b.get(mod) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  buckets.forEach((b, i) => {
+    if (!b) return;
+    const busy = [...b.entries()].filter(([m]) => m !== '(idle)' && m !== '(program)');
+    const busyUs = busy.reduce((n, [, us]) => n + us, 0);
+    const topModules = busy.sort((x, y) => y[1] - x[1]).slice(0, 4).map(([m, us]) => `${m} ${Math.round((us / (bucketSeconds * 1e6)) * 100)}%`);
+    process.stdout.write(`${JSON.stringify({ atSecond: i * bucketSeconds, busyPct: Math.round((busyUs / (bucketSeconds * 1e6)) * 100), top: topModules })}\n`);
+  });
+}

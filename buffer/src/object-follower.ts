@@ -1,7 +1,9 @@
 import type { BlobStore } from './blob-store';
 import { BufferError, BufferErrorCode } from './buffer-error';
 import { CHUNK_PREAMBLE_BYTES, decodeChunk, decodeChunkMeta, type ChunkMeta } from './internal/chunk-format';
-import { chunkKey, headerKey, manifestKey } from './internal/layout';
+import { chunkKey, headerKey, manifestKey, schemaKey } from './internal/layout';
+import { canonicalJson } from './internal/canonical-json';
+import { openSchema } from './internal/schema-format';
 import { openManifest, type BufferManifest } from './internal/manifest-format';
 import type { OpenedHeader } from './internal/object-header';
 
@@ -59,11 +61,16 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * must be the one it records: a chunk rewritten after it was read (a retried writer that split
  * differently), or a header changed meanwhile, fails as TAMPERED. Chunks not read yet are then read
  * against the manifest, exactly as readChunk reads them. `manifest` is set once all of that held.
+ * `schema()` gives the rows' schema before the first chunk when the writer published it
+ * (publishSchema), and the manifest must then repeat it.
  */
 export class ObjectFollower implements AsyncIterable<FollowedChunk> {
   /** The sealed object's manifest, once the iteration ended with every chunk checked against it. */
   manifest?: BufferManifest;
   private started = false;
+  private header?: Promise<OpenedHeader>;
+  /** The schema handed out by schema(), which the manifest must repeat. */
+  private promisedSchema?: { value: unknown };
 
   constructor(
     private readonly ctx: FollowContext,
@@ -74,17 +81,10 @@ export class ObjectFollower implements AsyncIterable<FollowedChunk> {
     if (this.started) throw new Error('an ObjectFollower is read once');
     this.started = true;
     const { store, tenantId, objectId } = this.ctx;
-    const { signal, onWait } = this.options;
-    const minPoll = this.options.pollMs ?? 20;
-    const maxPoll = Math.max(minPoll, this.options.maxPollMs ?? 500);
-    let pause = minPoll;
-    const idle = async () => {
-      onWait?.();
-      await sleep(pause, signal);
-      pause = Math.min(pause * 2, maxPoll);
-    };
+    const { signal } = this.options;
+    const idle = this.pacer();
 
-    const header = await this.openHeader(idle);
+    const header = await this.openedHeader();
     const read: ChunkMeta[] = [];
     let index = this.options.fromChunk ?? 0;
     for (;;) {
@@ -105,10 +105,51 @@ export class ObjectFollower implements AsyncIterable<FollowedChunk> {
       const meta = decodeChunkMeta(header.dataKey, position, file.subarray(0, CHUNK_PREAMBLE_BYTES));
       const bytes = decodeChunk(header.dataKey, position, file, meta);
       read[index] = meta;
-      pause = minPoll;
+      idle.reset();
       yield { index, rows: meta.rows, bytes };
       index++;
     }
+  }
+
+  /**
+   * The rows' schema as soon as the writer published it (publishSchema), or from the manifest when
+   * the object is committed: what a loader needs to prepare its destination before the first chunk.
+   */
+  async schema(): Promise<unknown> {
+    const { store, tenantId, objectId } = this.ctx;
+    const header = await this.openedHeader();
+    const idle = this.pacer();
+    for (;;) {
+      this.options.signal?.throwIfAborted();
+      this.ctx.assertLive(header);
+      const manifestBytes = await store.get(manifestKey(tenantId, objectId));
+      const value = manifestBytes
+        ? openManifest(header.dataKey, header.bytes, tenantId, objectId, manifestBytes).schema
+        : await store.get(schemaKey(tenantId, objectId)).then((bytes) => (bytes ? openSchema(header.dataKey, header.bytes, objectId, bytes) : undefined));
+      if (value !== undefined) {
+        this.promisedSchema = { value };
+        return value;
+      }
+      await idle();
+    }
+  }
+
+  /** Waits with a doubling pause while nothing new is in the store. */
+  private pacer(): (() => Promise<void>) & { reset(): void } {
+    const minPoll = this.options.pollMs ?? 20;
+    const maxPoll = Math.max(minPoll, this.options.maxPollMs ?? 500);
+    let pause = minPoll;
+    const idle = async () => {
+      this.options.onWait?.();
+      await sleep(pause, this.options.signal);
+      pause = Math.min(pause * 2, maxPoll);
+    };
+    return Object.assign(idle, { reset: () => (pause = minPoll) });
+  }
+
+  private openedHeader(): Promise<OpenedHeader> {
+    this.header ??= this.openHeader(this.pacer());
+    return this.header;
   }
 
   private async openHeader(idle: () => Promise<void>): Promise<OpenedHeader> {
@@ -130,6 +171,9 @@ export class ObjectFollower implements AsyncIterable<FollowedChunk> {
       throw new BufferError(BufferErrorCode.tampered, `the header of buffer object ${objectId} changed while it was being read; write the object again`, { objectId });
     }
     const manifest = openManifest(header.dataKey, header.bytes, tenantId, objectId, manifestBytes);
+    if (this.promisedSchema && canonicalJson(this.promisedSchema.value) !== canonicalJson(manifest.schema)) {
+      throw new BufferError(BufferErrorCode.tampered, `the manifest of buffer object ${objectId} does not repeat the schema its writer published; write the object again`, { objectId });
+    }
     read.forEach((meta, index) => {
       const recorded = manifest.chunks[index];
       if (!recorded || recorded.rows !== meta.rows || recorded.bytes !== meta.bytes || recorded.sha256 !== meta.sha256) {

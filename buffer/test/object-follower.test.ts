@@ -95,6 +95,31 @@ describe.each(storeKinds)('following an object being written, on %s', (_name, op
     expect(chunk(await first)?.bytes.toString()).toBe('rows');
   });
 
+  it('hands out the schema the writer published before any chunk; the commit and the manifest must repeat it', async () => {
+    const { objectId } = await buffer.createObject(T);
+    const f = follow(objectId);
+    const schema = f.follower.schema();
+    await f.waitedAgain();
+    const columns = { columns: [{ name: 'id', type: 'bigint' }] };
+    await buffer.publishSchema(T, objectId, columns);
+    expect(await schema).toEqual(columns);
+    // A retried writer publishes the same schema again; another one is refused, at publish and at commit.
+    await buffer.publishSchema(T, objectId, { columns: [{ type: 'bigint', name: 'id' }] });
+    await expectCode(buffer.publishSchema(T, objectId, { columns: [] }), BufferErrorCode.badInput);
+    await buffer.writeChunk(T, objectId, 0, Buffer.from('rows'), 2);
+    expect(chunk(await f.next())?.rows).toBe(2);
+    await expectCode(buffer.commit(T, objectId, { schema: { columns: [] }, chunkCount: 1, rowCount: 2 }), BufferErrorCode.badInput);
+    const manifest = await buffer.commit(T, objectId, { schema: columns, chunkCount: 1, rowCount: 2 });
+    expect((await f.next()).done).toBe(true);
+    expect(f.follower.manifest).toEqual(manifest);
+    await expectCode(buffer.publishSchema(T, objectId, columns), BufferErrorCode.alreadyCommitted);
+
+    // Without an early schema, the manifest's.
+    const plain = await buffer.createObject(T);
+    await buffer.commit(T, plain.objectId, { schema: { from: 'manifest' }, chunkCount: 0, rowCount: 0 });
+    expect(await buffer.followObject(T, plain.objectId).schema()).toEqual({ from: 'manifest' });
+  });
+
   describe('refuses tampering as a reader of a committed object does', () => {
     it('a flipped byte, a chunk moved to another index, a chunk of another object, a cut chunk', async () => {
       const { objectId } = await buffer.createObject(T);
@@ -142,6 +167,21 @@ describe.each(storeKinds)('following an object being written, on %s', (_name, op
       // The commit keeps one chunk (and deletes chunk 1, which the follower already handed out).
       await buffer.commit(T, id2, { schema: {}, chunkCount: 1, rowCount: 1 });
       await expectCode(g.next(), BufferErrorCode.tampered);
+    });
+
+    it('a published schema changed in the store, or one of another object', async () => {
+      const { objectId } = await buffer.createObject(T);
+      await buffer.publishSchema(T, objectId, { columns: ['a'] });
+      const stored = (await s.store.get(pathOf(objectId, 'schema.json')))!;
+      const flipped = Buffer.from(stored);
+      flipped[flipped.length - 5]! ^= 1;
+      await s.store.put(pathOf(objectId, 'schema.json'), flipped);
+      await expectCode(follow(objectId).follower.schema(), BufferErrorCode.tampered);
+
+      const other = await buffer.createObject(T);
+      await buffer.publishSchema(T, other.objectId, { columns: ['b'] });
+      await s.store.put(pathOf(objectId, 'schema.json'), (await s.store.get(pathOf(other.objectId, 'schema.json')))!);
+      await expectCode(follow(objectId).follower.schema(), BufferErrorCode.tampered);
     });
 
     it('a forged manifest, or a header changed while following', async () => {

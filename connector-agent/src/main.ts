@@ -1,25 +1,11 @@
+import { runSubCommand } from '@vansales/protocol';
+import { AGENT_VERSION } from './agent';
 import { COMMANDS } from './cli/commands';
 import type { CliIo } from './cli/command';
 
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
-  return `usage: mini-connector <command> [options]\n\n${COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`).join('\n')}\n`;
-}
-
 /** Picks the command whose words match the start of argv (longest first). */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
-    io.stdout.write(usage());
-    return argv.length === 0 ? 2 : 0;
-  }
-  const command = [...COMMANDS]
-    .sort((a, b) => b.words.length - a.words.length)
-    .find((c) => c.words.every((w, i) => argv[i] === w));
-  if (!command) {
-    io.stderr.write(`unknown command: ${argv.join(' ')}\n${usage()}`);
-    return 2;
-  }
-  return command.run(argv.slice(command.words.length), io);
+export function runCli(argv: string[], io: CliIo): Promise<number> {
+  return runSubCommand(argv, { name: 'mini-connector', version: `mini-connector ${AGENT_VERSION}`, commands: COMMANDS }, io);
 }
 
 if (require.main === module) {

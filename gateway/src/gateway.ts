@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { SchemaSnapshot } from '@vansales/protocol';
-import { vansalesDataConverter } from '@vansales/temporal-config';
+import { connectTemporalClient, vansalesDataConverter } from '@vansales/temporal-config';
 import type { SchemaRecorded } from '@vansales/activities';
 import type { FastifyInstance } from 'fastify';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createAuditRepository, createRepositories, createSchemaRegistry, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
@@ -35,7 +35,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
   const buffer = await openDataBuffer(config);
   const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
   const grantBufferAccess = createBufferAccess({ tokenSecret: bufferTokenSecret });
-  const temporalConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporalConnection = await connectTemporalClient({ address: config.TEMPORAL_ADDRESS });
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = vansalesDataConverter(config.VSC_PAYLOAD_KEYS);
   const codec = dataConverter.payloadCodecs[0]!;

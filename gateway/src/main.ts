@@ -1,7 +1,17 @@
 import { Runtime, DefaultLogger, type LogLevel, type LogMetadata } from '@temporalio/worker';
-import { loadGatewayConfig } from './config';
+import { parseCommand } from '@vansales/protocol';
+import packageJson from '../package.json';
+import { GatewayConfig, loadGatewayConfig } from './config';
 import { createLogger } from './logger';
 import { createGateway } from './gateway';
+
+const USAGE = `usage: vsc-gateway
+
+  Serves the REST control plane, the agent WebSocket endpoint and the buffer routes, and runs a
+  Temporal Worker for each connected agent. Takes no arguments: every setting comes from the
+  environment (see gateway/README.md), and a bad one stops it naming the setting:
+    ${Object.keys(GatewayConfig.shape).join(', ')}
+`;
 
 /**
  * The SDK's own log at WARN, less its notice that a Worker has no workflows: every connector Worker
@@ -15,6 +25,8 @@ class SdkLogger extends DefaultLogger {
 }
 
 async function main(): Promise<void> {
+  const args = parseCommand(process.argv.slice(2), { usage: USAGE, version: `vsc-gateway ${packageJson.version}` }, process);
+  if (!args.ok) process.exit(args.exitCode);
   let config;
   try {
     config = loadGatewayConfig();

@@ -4,7 +4,8 @@ import { createConnection } from 'mysql2/promise';
 import { CloseCode, generateApiKey, MACHINE_ID_HEADER } from '@vansales/protocol';
 import { machineId } from '../../connector-agent/src/machine-id';
 import { SearchAttribute } from '@vansales/temporal-config';
-import { startPlatform, sakilaDatabase, sakilaReader, services, type Platform } from './support/harness';
+import { temporal } from '@temporalio/proto';
+import { startPlatform, sakilaDatabase, sakilaReader, services, until, type Platform } from './support/harness';
 
 const tenant = () => `t-${randomBytes(4).toString('hex')}`;
 
@@ -128,8 +129,13 @@ describe('offline agents, keys and frames (real services)', () => {
     });
     expect(started.status).toBe(202);
     const handle = platform.temporal.workflow.getHandle(started.body.workflowId);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect((await handle.describe()).status.name).toBe('RUNNING');
+    // The task is scheduled and waits in Temporal: nobody polls the queue of an offline connector.
+    const pending = await until('the query task to be scheduled', async () => {
+      const d = await handle.describe();
+      return d.raw.pendingActivities?.[0] ? d : undefined;
+    });
+    expect(pending.status.name).toBe('RUNNING');
+    expect(pending.raw.pendingActivities?.[0]?.state).toBe(temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED);
     const agent = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
     await agent.welcomed;
     const result = (await handle.result()) as { rows: unknown[][] };

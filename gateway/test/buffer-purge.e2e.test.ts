@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BufferError } from '@vansales/buffer';
 import { ensureBufferPurgeSchedule } from '../src/buffer-purge-schedule';
-import { services, startPlatform, type Platform } from './support/harness';
+import { services, startPlatform, untilExpired, type Platform } from './support/harness';
 
 describe('buffer purge: a Temporal Schedule runs the purge on a cloud worker (real services)', () => {
   let platform: Platform;
@@ -40,7 +40,7 @@ describe('buffer purge: a Temporal Schedule runs the purge on a cloud worker (re
     };
     const shortLived = await write(1);
     const longLived = await write(3600);
-    await new Promise((r) => setTimeout(r, 1500));
+    await untilExpired(buffer, tenant, shortLived);
 
     await handle.trigger();
     const workflowId = await (async () => {

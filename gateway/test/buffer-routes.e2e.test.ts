@@ -5,7 +5,7 @@ import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Clie
 import { BufferErrorCode, issueBufferToken, newObjectId, TENANT_ID_PATTERN as BUFFER_TENANT_ID_PATTERN } from '@vansales/buffer';
 import { TENANT_ID_PATTERN } from '@vansales/protocol';
 import { BUFFER_HTTP_STATUS, type BufferGrant } from '@vansales/gateway';
-import { sakilaDatabase, sakilaReader, services, startPlatform, type Platform } from './support/harness';
+import { sakilaDatabase, sakilaReader, services, startPlatform, untilExpired, type Platform } from './support/harness';
 
 const T = 'acme';
 const CONNECTOR = '0b7f6c1e-5d2a-4a8e-9c3b-2f1e0d9c8b7a';
@@ -165,7 +165,7 @@ describe('buffer routes', () => {
 
     const objectId = newObjectId();
     await platform.gateway.buffer.createObject(T, { objectId, ttlSeconds: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await untilExpired(platform.gateway.buffer, T, objectId);
     const w = grant('write', objectId);
     expect(errorOf(await put(w, 0, Buffer.from('late'), 1))).toMatchObject({ status: 410, code: 'EXPIRED' });
     expect(errorOf(await inject('GET', `${w.urlBase}/manifest`, grant('read', objectId).token))).toMatchObject({ status: 410 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { OperationContext } from '@vansales/connector-agent';
-import { startPlatform, type Platform } from './support/harness';
+import { startPlatform, until, type Platform } from './support/harness';
 
 /**
  * Durability comes from Temporal: these tests drive an agent whose operation the test controls
@@ -16,13 +16,6 @@ describe('durability through Temporal (real services)', () => {
     (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name })).body;
   const startQuery = async (connectorId: string) =>
     (await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId, database: 'any', sql: 'SELECT 1', wait: false })).body.workflowId;
-  const until = async (cond: () => boolean, ms = 20_000) => {
-    const deadline = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error('condition not reached');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
 
   beforeAll(async () => {
     platform = await startPlatform();
@@ -48,9 +41,10 @@ describe('durability through Temporal (real services)', () => {
     });
     await first.welcomed;
     const workflowId = await startQuery(c.id);
-    await until(() => seen.length === 1);
-    // Give the heartbeat a moment to reach Temporal, then cut the agent off.
-    await new Promise((r) => setTimeout(r, 1500));
+    await until('the first attempt to start', () => seen.length === 1);
+    // Once Temporal holds the heartbeat (the resume point), cut the agent off.
+    const handle = platform.temporal.workflow.getHandle(workflowId);
+    await until('the heartbeat to reach Temporal', async () => ((await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.length ?? 0) > 0);
     await first.agent.stop();
 
     const second = platform.startCustomAgent(c.apiKey, {
@@ -93,11 +87,11 @@ describe('durability through Temporal (real services)', () => {
     });
     await agent.welcomed;
     const workflowId = await startQuery(c.id);
-    await until(() => started);
+    await until('the operation to start', () => started);
     const handle = platform.temporal.workflow.getHandle(workflowId);
     await handle.cancel();
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-    await until(() => aborted);
+    await until('the operation to be aborted', () => aborted);
     expect(aborted).toBe(true);
   });
 });

@@ -4,10 +4,10 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import { createConnection } from 'mysql2/promise';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
-import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
+import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 import type { DataSyncInput, SyncState } from '@vansales/workflows';
 import { throwawayPostgresDatabase } from '@vansales/infra';
 import { services } from './support/harness';
@@ -189,7 +189,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       ...(process.env.VSC_TEST_WORKFLOW_BUNDLE ? { VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE } : {}),
     };
     env.TENANT = tenantId;
-    connection = await Connection.connect({ address: services.temporalAddress });
+    connection = await connectTemporalClient({ address: services.temporalAddress });
     temporal = new Client({ connection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(env.VSC_PAYLOAD_KEYS as string) });
   }, 300_000);
 

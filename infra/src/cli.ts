@@ -1,45 +1,57 @@
+import { answerHelpOrVersion, parseCommand, runSubCommand, type CommandOutput, type SubCommand } from '@vansales/protocol';
+import help from '../cli-help.json';
+import packageJson from '../package.json';
 import { InfraError } from './errors';
 import { up } from './commands/up';
 import { test, services, bench } from './commands/test';
 import { admin, defaultAdminTarget } from './commands/admin';
 
-const USAGE = `usage: ./vsc <command>
+const VERSION = `vsc ${packageJson.version}`;
+const io: CommandOutput = process;
 
-  up                 start the whole platform on this machine (Ctrl-C stops it)
-  test [jest args]   start the test services, run every test, stop them
-  services [test|dev] start only the backing services (Temporal, PostgreSQL, MariaDB, Redis, MinIO)
-  tenant|connector|key|audit ...   control-plane commands against the running gateway (./vsc key for usage)
-  bench <name>       run one benchmark (bench/<name>.ts) against freshly started services; JSON lines out
-`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'up':
-      return up();
-    case 'test':
-      return test(rest);
-    case 'tenant':
-    case 'connector':
-    case 'key':
-    case 'audit':
-      return admin(argv, defaultAdminTarget(), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
-    case 'bench':
-      return bench(rest[0], rest.slice(1));
-    case 'services':
-      return services(rest[0] === 'dev' ? 'dev' : 'test');
-    case undefined:
-    case 'help':
-    case '--help':
-      process.stdout.write(USAGE);
-      return command ? 0 : 2;
-    default:
-      process.stderr.write(`unknown command ${command}\n${USAGE}`);
-      return 2;
-  }
+function usageOf(words: string): string {
+  const entry = help.commands.find((c) => c.words === words);
+  if (!entry) throw new Error(`cli-help.json has no entry for ${words}`);
+  return entry.usage;
 }
 
-void main(process.argv.slice(2)).then(
+/** A command that hands its arguments on (to jest, a benchmark, the admin router): only --help/--version are ours. */
+function passing(words: string, run: (args: string[]) => Promise<number>): SubCommand<CommandOutput> {
+  const summary = help.commands.find((c) => c.words === words)?.summary ?? '';
+  return { words: [words], summary, run: async (args) => answerHelpOrVersion(args, { usage: usageOf(words), version: VERSION }, io) ?? run(args) };
+}
+
+const COMMANDS: SubCommand<CommandOutput>[] = [
+  {
+    words: ['up'],
+    summary: help.commands[0]!.summary,
+    async run(args) {
+      const parsed = parseCommand(args, { usage: usageOf('up'), version: VERSION }, io);
+      return parsed.ok ? up() : parsed.exitCode;
+    },
+  },
+  passing('test', (args) => test(args)),
+  {
+    words: ['services'],
+    summary: help.commands[2]!.summary,
+    async run(args) {
+      const parsed = parseCommand(args, { usage: usageOf('services'), version: VERSION, positionals: { max: 1 } }, io);
+      if (!parsed.ok) return parsed.exitCode;
+      const profile = parsed.positionals[0] ?? 'test';
+      if (profile !== 'test' && profile !== 'dev') {
+        process.stderr.write(`unknown profile ${profile}: test or dev\n\n${usageOf('services')}`);
+        return 2;
+      }
+      return services(profile);
+    },
+  },
+  ...['tenant', 'connector', 'key', 'audit'].map((noun) =>
+    passing(noun, (args) => admin([noun, ...args], defaultAdminTarget(), (s) => process.stdout.write(s), (s) => process.stderr.write(s))),
+  ),
+  passing('bench', (args) => bench(args[0], args.slice(1))),
+];
+
+void runSubCommand(process.argv.slice(2), { name: './vsc', version: VERSION, commands: COMMANDS }, io).then(
   (code) => process.exit(code),
   (err) => {
     // Known failures get their message only; anything else its stack, since it is a bug of ours.

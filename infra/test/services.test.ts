@@ -2,7 +2,7 @@ import { Client as PgClient } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
 import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
-import { Connection } from '@temporalio/client';
+import { connectTemporalClient } from '@vansales/temporal-config';
 import { testServices } from '@vansales/infra';
 
 const services = testServices();
@@ -59,7 +59,7 @@ describe('backing services started by the test runner', () => {
   });
 
   it('Temporal serves the vansales namespace with our search attributes', async () => {
-    const connection = await Connection.connect({ address: services.temporalAddress });
+    const connection = await connectTemporalClient({ address: services.temporalAddress });
     const ns = await connection.workflowService.describeNamespace({ namespace: services.temporalNamespace });
     const sa = await connection.operatorService.listSearchAttributes({ namespace: services.temporalNamespace });
     await connection.close();

@@ -135,7 +135,8 @@ describe('supervisor', () => {
     expect(reclaimed).toEqual(['temporal']);
     expect(alive(bystander.pid!)).toBe(true);
     bystander.kill();
-    await new Promise((r) => setTimeout(r, 200));
+    const deadline = Date.now() + 10_000;
+    while (alive(orphan.pid!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(alive(orphan.pid!)).toBe(false);
   });
 });

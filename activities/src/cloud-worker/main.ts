@@ -1,8 +1,19 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { loadCloudWorkerConfig } from './config';
+import { parseCommand } from '@vansales/protocol';
+import packageJson from '../../package.json';
+import { CloudWorkerConfig, loadCloudWorkerConfig } from './config';
 import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker } from './cloud-worker';
 
+const USAGE = `usage: vsc-cloud-worker
+
+  Runs the workflows and the cloud activities: polls Temporal for workflow tasks and the cloud task
+  queue. Takes no arguments: every setting comes from the environment (see activities/README.md):
+    ${Object.keys(CloudWorkerConfig.shape).join(', ')}
+`;
+
 async function main(): Promise<void> {
+  const args = parseCommand(process.argv.slice(2), { usage: USAGE, version: `vsc-cloud-worker ${packageJson.version}` }, process);
+  if (!args.ok) process.exit(args.exitCode);
   let config;
   try {
     config = loadCloudWorkerConfig();

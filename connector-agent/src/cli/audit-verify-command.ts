@@ -1,15 +1,20 @@
 import { AuditLogError, verifyAuditFile } from '../audit/audit-log';
-import type { CliCommand } from './command';
+import { parseCommand } from '@vansales/protocol';
+import { VERSION_LINE, type CliCommand } from './command';
+
+const USAGE = `usage: mini-connector audit verify <file>
+
+  Checks the hash chain of an audit log file and names its first broken link. Exit 0 when intact,
+  1 when broken, 2 when the file cannot be read.
+`;
 
 export const auditVerifyCommand: CliCommand = {
   words: ['audit', 'verify'],
   summary: 'check an audit log file\'s hash chain and name its first broken link',
   async run(args, io) {
-    const path = args.find((a) => !a.startsWith('-'));
-    if (!path || args.length !== 1) {
-      io.stderr.write('usage: mini-connector audit verify <file>\n');
-      return 2;
-    }
+    const parsed = parseCommand(args, { usage: USAGE, version: VERSION_LINE, positionals: { min: 1, max: 1 } }, io);
+    if (!parsed.ok) return parsed.exitCode;
+    const path = parsed.positionals[0]!;
     let result;
     try {
       result = await verifyAuditFile(path);

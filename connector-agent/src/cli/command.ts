@@ -1,3 +1,5 @@
+import type { SubCommand } from '@vansales/protocol';
+import { AGENT_VERSION } from '../agent';
 import { loadAgentConfig, AgentConfigError, type AgentConfig } from '../config';
 
 /** One `mini-connector` sub-command. Streams are injected so tests run commands in-process. */
@@ -8,24 +10,19 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-export interface CliCommand {
-  /** Words that select it, e.g. ['sql', 'check']. */
-  words: string[];
-  summary: string;
-  run(args: string[], io: CliIo): Promise<number>;
-}
+export type CliCommand = SubCommand<CliIo>;
 
-export function argValue(args: string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+export const VERSION_LINE = `mini-connector ${AGENT_VERSION}`;
+
+/** The --config option every command that reads agent.json takes. */
+export const CONFIG_OPTION = { config: { type: 'string' } } as const;
 
 /**
  * The agent configuration named by --config (or VSC_AGENT_CONFIG), or undefined after telling the
  * user what is wrong on stderr.
  */
-export function configFromArgs(args: string[], io: CliIo): { path: string; config: AgentConfig } | undefined {
-  const path = argValue(args, '--config') ?? io.env.VSC_AGENT_CONFIG;
+export function configFromArgs(configFlag: string | undefined, io: CliIo): { path: string; config: AgentConfig } | undefined {
+  const path = configFlag ?? io.env.VSC_AGENT_CONFIG;
   if (!path) {
     io.stderr.write('no configuration: pass --config <path> or set VSC_AGENT_CONFIG\n');
     return undefined;

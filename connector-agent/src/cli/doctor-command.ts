@@ -1,5 +1,12 @@
 import { checkWritePrivileges } from '../doctor/write-privileges';
-import { configFromArgs, type CliCommand } from './command';
+import { parseCommand } from '@vansales/protocol';
+import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
+
+const USAGE = `usage: mini-connector doctor --config <agent.json>
+
+  For every configured database, whether its login could write, and the statements for a read-only
+  one. Exit 0 when every login is read-only, 1 when any could write, 2 when one could not be checked.
+`;
 
 /**
  * `mini-connector doctor --config <path>`: for every configured database, whether the login could
@@ -10,7 +17,9 @@ export const doctorCommand: CliCommand = {
   words: ['doctor'],
   summary: 'check each configured database login and recommend a read-only one where it could write',
   async run(args, io) {
-    const loaded = configFromArgs(args, io);
+    const parsed = parseCommand(args, { usage: USAGE, version: VERSION_LINE, options: CONFIG_OPTION }, io);
+    if (!parsed.ok) return parsed.exitCode;
+    const loaded = configFromArgs(parsed.values.config, io);
     if (!loaded) return 2;
     const { config } = loaded;
     let worst = 0;

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { checkApiKey } from '@vansales/protocol';
+import { checkApiKey, parseCommand, type ParsedValues } from '@vansales/protocol';
 import { AgentConfig, AgentConfigError, parseAgentConfig } from '../config';
 import { VAULT_FILE, VaultError, openVault, writeFileAtomic } from '../vault/vault';
-import type { CliCommand, CliIo } from './command';
+import { VERSION_LINE, type CliCommand, type CliIo } from './command';
 
 /**
  * `mini-connector init`: asks for the gateway, the API key and the site's databases, stores the
@@ -211,45 +211,41 @@ function parseDatabaseSpec(spec: string): DatabaseSpec {
   return { fields, passwordFrom: env !== undefined ? { env } : { stdin: true } };
 }
 
-function parseFlags(args: string[]): Flags {
-  const flags: Flags = { nonInteractive: false, force: false, apiKeyStdin: false, databases: [] };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new InitError(`${arg} needs a value`);
-      return v;
-    };
-    switch (arg) {
-      case '--non-interactive':
-        flags.nonInteractive = true;
-        break;
-      case '--force':
-        flags.force = true;
-        break;
-      case '--dir':
-        flags.dir = value();
-        break;
-      case '--gateway-url':
-        flags.gatewayUrl = value();
-        break;
-      case '--api-key-env':
-        flags.apiKeyEnv = value();
-        break;
-      case '--api-key-stdin':
-        flags.apiKeyStdin = true;
-        break;
-      case '--database':
-        flags.databases.push(parseDatabaseSpec(value()));
-        break;
-      case '--api-key':
-      case '--password':
-        throw new InitError(`${arg} ${NO_SECRETS_IN_ARGV} (--api-key-env VAR or --api-key-stdin)`);
-      default:
-        throw new InitError(`unknown option ${arg}`);
-    }
+const INIT_USAGE = `usage: mini-connector init [--dir <folder>] [--force]
+       mini-connector init --non-interactive --dir <folder> --gateway-url <wss-url>
+                           (--api-key-env <VAR> | --api-key-stdin)
+                           --database name=…,dialect=…,host=…,port=…,user=…,database=…,(password-env=VAR|password-stdin) …
+
+  Sets up agent.json and the local credential vault. Interactive unless --non-interactive; secrets then
+  come only from environment variables or stdin, never from the command line (which ps shows to all).
+`;
+
+const INIT_OPTIONS = {
+  'non-interactive': { type: 'boolean' },
+  force: { type: 'boolean' },
+  dir: { type: 'string' },
+  'gateway-url': { type: 'string' },
+  'api-key-env': { type: 'string' },
+  'api-key-stdin': { type: 'boolean' },
+  database: { type: 'string', multiple: true },
+  // Declared only to refuse them with the reason, instead of a bare "unknown option".
+  'api-key': { type: 'string' },
+  password: { type: 'string' },
+} as const;
+
+function flagsFrom(values: ParsedValues<typeof INIT_OPTIONS>): Flags {
+  for (const secret of ['api-key', 'password'] as const) {
+    if (values[secret] !== undefined) throw new InitError(`--${secret} ${NO_SECRETS_IN_ARGV} (--api-key-env VAR or --api-key-stdin)`);
   }
-  return flags;
+  return {
+    nonInteractive: values['non-interactive'] ?? false,
+    force: values.force ?? false,
+    dir: values.dir,
+    gatewayUrl: values['gateway-url'],
+    apiKeyEnv: values['api-key-env'],
+    apiKeyStdin: values['api-key-stdin'] ?? false,
+    databases: (values.database ?? []).map(parseDatabaseSpec),
+  };
 }
 
 /** Reads one stdin line per secret asked for, in order; only created when a secret comes from stdin. */
@@ -372,8 +368,10 @@ export const initCommand: CliCommand = {
   words: ['init'],
   summary: 'set up agent.json and the local credential vault (interactive, or --non-interactive)',
   async run(args, io) {
+    const parsed = parseCommand(args, { usage: INIT_USAGE, version: VERSION_LINE, options: INIT_OPTIONS }, io);
+    if (!parsed.ok) return parsed.exitCode;
     try {
-      const flags = parseFlags(args);
+      const flags = flagsFrom(parsed.values);
       const answers = flags.nonInteractive ? await nonInteractive(io, flags) : await interactive(io, flags);
       if (!answers) return 1;
       write(answers, io);

@@ -1,13 +1,23 @@
 import { dirname, join } from 'node:path';
 import { openAuditLog } from '../audit/audit-log';
 import { createAgent } from '../create-agent';
-import { configFromArgs, type CliCommand } from './command';
+import { parseCommand } from '@vansales/protocol';
+import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
+
+const USAGE = `usage: mini-connector run --config <agent.json>
+
+  Connects to the gateway and serves tasks until stopped (SIGINT/SIGTERM). VSC_AGENT_CONFIG may name
+  the file instead of --config. Exit 0 when stopped, 2 on a bad configuration, 3 when the gateway
+  refused the agent for good (revoked key, another live session).
+`;
 
 export const runCommand: CliCommand = {
   words: ['run'],
   summary: 'connect to the gateway and serve tasks until stopped',
   async run(args, io) {
-    const loaded = configFromArgs(args, io);
+    const parsed = parseCommand(args, { usage: USAGE, version: VERSION_LINE, options: CONFIG_OPTION }, io);
+    if (!parsed.ok) return parsed.exitCode;
+    const loaded = configFromArgs(parsed.values.config, io);
     if (!loaded) return 2;
     const { path, config } = loaded;
     // No audit, no service: an agent that cannot record what it does refuses to start.

@@ -1,5 +1,6 @@
 import { checkReadOnlySql, SQL_DIALECTS, type SqlDialect } from '../sql-guard';
-import type { CliCommand, CliIo } from './command';
+import { parseCommand } from '@vansales/protocol';
+import { VERSION_LINE, type CliCommand, type CliIo } from './command';
 
 const USAGE = `usage: mini-connector sql check --dialect <${SQL_DIALECTS.join('|')}>
   Reads one SQL text from stdin and checks it with the agent's read-only guard (no database is
@@ -11,16 +12,14 @@ export const sqlCheckCommand: CliCommand = {
   words: ['sql', 'check'],
   summary: 'check one SQL text from stdin against the read-only guard',
   async run(args, io) {
-    if (args.includes('--help') || args.includes('-h')) {
-      io.stdout.write(USAGE);
-      return 0;
-    }
-    const dialect = parseDialect(args);
-    if (!dialect.ok) {
-      io.stderr.write(`${dialect.message}\n${USAGE}`);
+    const parsed = parseCommand(args, { usage: USAGE, version: VERSION_LINE, options: { dialect: { type: 'string' } } }, io);
+    if (!parsed.ok) return parsed.exitCode;
+    const dialect = parsed.values.dialect;
+    if (dialect === undefined || !(SQL_DIALECTS as readonly string[]).includes(dialect)) {
+      io.stderr.write(`${dialect === undefined ? 'missing --dialect' : `unknown dialect: ${dialect}`}\n${USAGE}`);
       return 2;
     }
-    const verdict = await checkReadOnlySql(await readAll(io.stdin), dialect.value);
+    const verdict = await checkReadOnlySql(await readAll(io.stdin), dialect as SqlDialect);
     if (verdict.allowed) {
       io.stdout.write('allowed\n');
       return 0;
@@ -29,19 +28,6 @@ export const sqlCheckCommand: CliCommand = {
     return 1;
   },
 };
-
-function parseDialect(args: string[]): { ok: true; value: SqlDialect } | { ok: false; message: string } {
-  let value: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--dialect') value = args[++i];
-    else if (arg.startsWith('--dialect=')) value = arg.slice('--dialect='.length);
-    else return { ok: false, message: `unexpected argument: ${arg}` };
-  }
-  if (value === undefined) return { ok: false, message: 'missing --dialect' };
-  if (!(SQL_DIALECTS as readonly string[]).includes(value)) return { ok: false, message: `unknown dialect: ${value}` };
-  return { ok: true, value: value as SqlDialect };
-}
 
 async function readAll(stream: CliIo['stdin']): Promise<string> {
   const chunks: Buffer[] = [];

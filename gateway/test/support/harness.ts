@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createConnection } from 'mysql2/promise';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices, throwawayPostgresDatabase } from '@vansales/infra';
 import { createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
 import type { DataConnectionConfig } from '@vansales/dataflow';
 import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
 import { createGateway, createLogger, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
-import { newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
+import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 import { newBufferKeySpec } from '@vansales/buffer';
 
 export const services = testServices();
@@ -122,7 +122,7 @@ export async function startPlatform(
     databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
   });
   const workerRun = Promise.all([worker.run(), activityWorker.run()]);
-  const clientConnection = await Connection.connect({ address: services.temporalAddress });
+  const clientConnection = await connectTemporalClient({ address: services.temporalAddress });
   const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(payloadKeys) });
   const agents: ReturnType<typeof createAgent>[] = [];
 
@@ -177,4 +177,28 @@ export async function startPlatform(
       rmSync(bufferDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Polls `check` until it gives a value other than undefined/false; fails naming `what` after `ms`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until the buffer itself calls an object expired (createObject of a live one is a no-op). */
+export function untilExpired(buffer: Gateway['buffer'], tenantId: string, objectId: string): Promise<true> {
+  return until(`buffer object ${objectId} to expire`, () =>
+    buffer.createObject(tenantId, { objectId, ttlSeconds: 1 }).then(
+      () => false,
+      (err: { code?: string }) => {
+        if (err.code === 'EXPIRED') return true as const;
+        throw err;
+      },
+    ),
+  );
 }

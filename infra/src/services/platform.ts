@@ -58,8 +58,8 @@ export const cloudWorkerProcess = nodeProcess(
     readyTimeoutMs: 120_000,
     async ready(ctx) {
       // Ready means Temporal sees a poller on the workflow task queue.
-      const { Connection } = await import('@temporalio/client');
-      const connection = await Connection.connect({ address: temporalAddress(ctx) });
+      const { connectTemporalClient } = await import('@vansales/temporal-config');
+      const connection = await connectTemporalClient({ address: temporalAddress(ctx) });
       try {
         const res = await connection.workflowService.describeTaskQueue({
           namespace: TEMPORAL_NAMESPACE,

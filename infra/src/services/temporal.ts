@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
-import { ensureNamespace } from '@vansales/temporal-config';
+import { type Connection } from '@temporalio/client';
+import { connectTemporalClient, ensureNamespace } from '@vansales/temporal-config';
 import { canProvideGoBinary, ensureGoBinary, TEMPORAL_CLI } from '../install';
 import { binCacheDir, repoRoot } from '../paths';
 import type { ServiceContext, ServiceSpec } from '../service';
@@ -15,7 +15,7 @@ export function temporalAddress(ctx: Pick<ServiceContext, 'ports'>): string {
 }
 
 async function withConnection<T>(ctx: ServiceContext, fn: (c: Connection) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: temporalAddress(ctx), connectTimeout: 2000 });
+  const connection = await connectTemporalClient({ address: temporalAddress(ctx), connectTimeout: 2000 });
   try {
     return await fn(connection);
   } finally {

@@ -190,13 +190,17 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
   }
 }
 
-/** Waits until the buffer itself calls an object expired (createObject of a live one is a no-op). */
+/**
+ * Waits until the buffer itself calls an object expired: createObject of a live object is a no-op
+ * (uncommitted) or ALREADY_COMMITTED (committed), of an expired one EXPIRED.
+ */
 export function untilExpired(buffer: Gateway['buffer'], tenantId: string, objectId: string): Promise<true> {
   return until(`buffer object ${objectId} to expire`, () =>
     buffer.createObject(tenantId, { objectId, ttlSeconds: 1 }).then(
       () => false,
       (err: { code?: string }) => {
         if (err.code === 'EXPIRED') return true as const;
+        if (err.code === 'ALREADY_COMMITTED') return false;
         throw err;
       },
     ),

@@ -21,8 +21,8 @@ export const GatewayConfig = z
     /**
      * Polls per agent Worker. 1 (the default): exactly one. Above 1, the Worker autoscales between
      * one and this many; the SDK's autoscaler then runs a 100 ms timer per Worker, ~6.5 % of a core
-     * for 1,000 idle agents (bench/README.md, agents-per-gateway), for little gain: one poll already
-     * dispatches far more tasks a second than an agent runs.
+     * for 1,000 idle agents (bench/README.md, agents-per-gateway); one poll still dispatches 160-200
+     * tasks a second to an agent when its queue has one partition.
      */
     VSC_AGENT_MAX_POLLERS: z.coerce.number().int().min(1).max(32).default(1),
     /** Who may use the payload codec endpoint (/v1/codec): the admin token, or anyone (loopback dev only). */

@@ -1,14 +1,13 @@
-// One jest run over every package; workspace packages resolve to their TypeScript sources.
-const pkgs = ['infra', 'temporal-config', 'protocol', 'metadata', 'gateway', 'connector-agent', 'workflows', 'activities', 'buffer', 'dataflow'];
-const moduleNameMapper = {
-  '^@vansales/protocol/(task-queues|agent-errors|schema-snapshot)$': '<rootDir>/protocol/src/$1.ts',
-};
-for (const p of pkgs) moduleNameMapper[`^@vansales/${p}$`] = `<rootDir>/${p}/src/index.ts`;
+// One jest run over every package of pnpm-workspace.yaml; workspace packages resolve to their TypeScript sources.
+const { workspaceDirs, workspaceEntryPoints } = require('./infra/workspace');
+
+const moduleNameMapper = {};
+for (const { specifier, file } of workspaceEntryPoints()) moduleNameMapper[`^${specifier.replace(/[/.-]/g, '\\$&')}$`] = `<rootDir>/${file}`;
 
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: pkgs.map((p) => `<rootDir>/${p}`),
+  roots: workspaceDirs().map((dir) => `<rootDir>/${dir}`),
   testMatch: ['**/test/**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
@@ -17,8 +16,9 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!\\.pnpm/cookie@|cookie/)'],
   moduleNameMapper,
-  globalSetup: '<rootDir>/infra/test-support/global-setup.ts',
-  reporters: ['default', '<rootDir>/infra/test-support/summary-reporter.js'],
+  // The workflow bundle is made once per run, by the package that owns the bundler.
+  globalSetup: '<rootDir>/cloud-worker/test-support/jest-global-setup.ts',
+  reporters: ['default', '<rootDir>/libs/test-kit/jest/summary-reporter.js'],
   testTimeout: 120_000,
   maxWorkers: 2,
   // Temporal's native connections keep handles open for a moment after close.

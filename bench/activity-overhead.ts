@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
-import { bundleWorkflows } from '@vansales/activities';
+import { bundleWorkflows } from '@vansales/cloud-worker';
+import { pingWorkflow } from '@vansales/workflows';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
 import { vansalesDataConverter } from '@vansales/temporal-config';
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const run = async (path: keyof typeof placements, count: number, concurrency: number) => {
     const t0 = performance.now();
     lastWorkflowId = `bench-${path}-${randomBytes(4).toString('hex')}`;
-    await client.workflow.execute('pingWorkflow', {
+    await client.workflow.execute(pingWorkflow, {
       taskQueue: env.VSC_WORKFLOW_TASK_QUEUE,
       workflowId: lastWorkflowId,
       args: [{ placement: placements[path], count, concurrency }],

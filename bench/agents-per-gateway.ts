@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     DATABASE_URL: db.url,
     VSC_LOG_LEVEL: 'warn',
   });
-  const worker = startProcess('activities/dist/main.js', temporalEnv);
+  const worker = startProcess('cloud-worker/dist/main.js', temporalEnv);
   const base = `http://127.0.0.1:${port}`;
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${base}${path}`, {

@@ -25,8 +25,9 @@ import pino from 'pino';
 import { Client as PgClient } from 'pg';
 import { createConnection as createCallbackConnection } from 'mysql2';
 import { Client, Connection, type DataConverter, type ProtoFailure, type WorkflowHandle } from '@temporalio/client';
+import { dataSyncWorkflow, dataTransferWorkflow } from '@vansales/workflows';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/activities';
+import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
 import { createAgent, parseAgentConfig } from '@vansales/connector-agent';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
@@ -387,7 +388,7 @@ async function runOurs(platform: Platform, dst: string, want: Tally): Promise<nu
   log(`vsc-agent: dataTransferWorkflow ${SOURCE_DATABASE}.${TABLE} -> ${dst}.${TABLE}`);
   const rssBefore = round(rssMb(process.pid), 1);
   const { value: { seconds, value }, rssPeakMb } = await rssWhile(() => timed(async () => {
-    const handle = await platform.temporal.workflow.start('dataTransferWorkflow', {
+    const handle = await platform.temporal.workflow.start(dataTransferWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId: `bench-transfer-${randomBytes(4).toString('hex')}`,
       args: [
@@ -445,7 +446,7 @@ async function runThroughBuffer(platform: Platform, path: BufferPath, target: st
   const rssBefore = round(rssMb(process.pid), 1);
   const site = { placement: 'connector' as const, connectorId: platform.connectorId };
   const { value: { seconds, value: handle }, rssPeakMb } = await rssWhile(() => timed(async () => {
-    const h = await platform.temporal.workflow.start('dataSyncWorkflow', {
+    const h = await platform.temporal.workflow.start(dataSyncWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId: `bench-sync-${randomBytes(4).toString('hex')}`,
       args: [

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { dataSyncWorkflow, dataTransferWorkflow } from '@vansales/workflows';
 import { vansalesDataConverter } from '@vansales/temporal-config';
 import { emit, freePort, freshDatabase, platformEnv, repoRoot, round, rssMb, services, cliOption, rowsOption } from './support';
 import { checkTally, ensureGeneratedTable, mariadb, mariadbTally, pgAccess, pgTally, type Tally } from './generated-table';
@@ -132,7 +133,7 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
     if (procs.get('gateway')!.exitCode !== null) throw new Error(`the gateway exited; its output:\n${output.join('')}`);
     return fetch(`${gatewayUrl}/healthz`).then((r) => r.ok, () => false);
   });
-  start('cloud-worker', 'activities/dist/main.js');
+  start('cloud-worker', 'cloud-worker/dist/main.js');
 
   // Tenant and connector through the REST API, as an operator makes them.
   const api = async <T>(path: string, body: unknown): Promise<T> => {
@@ -318,7 +319,7 @@ async function main(): Promise<void> {
         platform,
         'site-to-cloud',
         () =>
-          platform.temporal.workflow.start('dataSyncWorkflow', {
+          platform.temporal.workflow.start(dataSyncWorkflow, {
             taskQueue: platform.workflowTaskQueue,
             workflowId: `bench-mem-s2c-${id()}`,
             args: [{ tenantId: platform.tenantId, source: { placement: 'connector', connectorId: platform.connectorId, database: 'erp' }, destination: { placement: 'cloud', database: 'warehouse' }, tables: [{ source: { name: TABLE } }], maxRuns: 1, cloudTaskQueue: platform.cloudTaskQueue }],
@@ -332,7 +333,7 @@ async function main(): Promise<void> {
         platform,
         'cloud-to-site',
         () =>
-          platform.temporal.workflow.start('dataSyncWorkflow', {
+          platform.temporal.workflow.start(dataSyncWorkflow, {
             taskQueue: platform.workflowTaskQueue,
             workflowId: `bench-mem-c2s-${id()}`,
             args: [{ tenantId: platform.tenantId, source: { placement: 'cloud', database: 'warehouse' }, destination: { placement: 'connector', connectorId: platform.connectorId, database: 'load' }, tables: [{ source: { name: TABLE } }], maxRuns: 1, cloudTaskQueue: platform.cloudTaskQueue }],
@@ -346,7 +347,7 @@ async function main(): Promise<void> {
         platform,
         'same-site',
         () =>
-          platform.temporal.workflow.start('dataTransferWorkflow', {
+          platform.temporal.workflow.start(dataTransferWorkflow, {
             taskQueue: platform.workflowTaskQueue,
             workflowId: `bench-mem-transfer-${id()}`,
             args: [{ tenantId: platform.tenantId, connectorId: platform.connectorId, transfer: { source: { database: 'erp', table: { name: TABLE } }, destination: { database: 'dst', table: { name: TABLE } }, mode: 'append' } }],

@@ -6,9 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 import type { SchemaSnapshot } from '@vansales/protocol';
-import { discoverSchema, type DiscoveryTarget } from '../connector-agent/src/schema';
+import { discoverSchema, type DiscoveryTarget } from '@vansales/connector-agent';
 
 const TARGET_SECONDS = 10;
 const RUNS = 3;

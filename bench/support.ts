@@ -5,7 +5,7 @@ import { newPayloadKeySpec } from '@vansales/temporal-config';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 export { waitFor } from '@vansales/infra';
 
 export const services = testServices();
@@ -26,7 +26,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export { throwawayPostgresDatabase as freshDatabase } from '@vansales/infra';
+export { throwawayPostgresDatabase as freshDatabase } from '@vansales/test-kit';
 
 /** Starts one of our built processes (./vsc builds dist/) with its environment. */
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {

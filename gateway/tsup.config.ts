@@ -9,6 +9,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   noExternal: [/^@vansales\//],
-  // @vansales/workflows is found at run time by require.resolve: Temporal's bundler compiles its source.
-  external: [/^@temporalio\//, '@vansales/workflows', '@vansales/temporal-config/failure-converter'],
+  // The gateway starts workflows, queries and signals them through their definitions (@vansales/workflows
+  // compiled in): Temporal reads a workflow's type from its function name, which must survive the build.
+  keepNames: true,
+  external: [/^@temporalio\//, '@vansales/temporal-config/failure-converter'],
 });

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hasVaultReferences, openVault, resolveSecrets, VaultError } from './vault';
 import { z } from 'zod';
-import { checkApiKey } from '@vansales/protocol';
+import { checkApiKey, Dialect } from '@vansales/protocol';
 
 const DatabaseConfig = z.object({
-  dialect: z.enum(['mysql', 'postgres', 'mssql']),
+  dialect: Dialect,
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
   user: z.string().min(1),

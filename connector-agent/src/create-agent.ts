@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { AgentConfig } from './config';
 import { Agent, AGENT_VERSION } from './agent';
 import type { AuditLog } from './audit/audit-log';
-import { openSqlRunner, type SqlRunner } from './databases/sql-runner';
+import { siteDatabases } from './site-database/site-database';
 import { createSqlQuery } from './operations/sql-query';
 import { createSchemaDiscover } from './operations/schema-discover';
 import { createDataExtract } from './operations/data-extract';
@@ -15,29 +15,19 @@ import { policyOf, type DataDeps } from './operations/data-support';
 
 export const AGENT_REDACT_PATHS = ['password', '*.password', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization'];
 
-/** Wires an agent from its config: database runners opened lazily, operations, logger. */
+/** Wires an agent from its config: site databases opened lazily, operations, logger. */
 export function createAgent(config: AgentConfig, log?: pino.Logger, options: { audit?: AuditLog } = {}): { agent: Agent; close: () => Promise<void> } {
   const logger = log ?? pino({ name: 'mini-connector', level: config.logLevel, redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' } });
-  const runners = new Map<string, Promise<SqlRunner>>();
-  const runnerFor = async (name: string): Promise<SqlRunner | undefined> => {
-    const db = config.databases[name];
-    if (!db) return undefined;
-    let runner = runners.get(name);
-    if (!runner) {
-      runner = openSqlRunner(db);
-      runners.set(name, runner);
-    }
-    return runner;
-  };
-  const data: DataDeps = { database: (name) => config.databases[name], policy: () => loadSitePolicy(config.policyFile) };
+  const databases = siteDatabases(config.databases);
+  const data: DataDeps = { database: (name) => databases.get(name), policy: () => loadSitePolicy(config.policyFile) };
   const buffer = createBufferClient({ gatewayUrl: config.gatewayUrl, ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined });
   const agent = new Agent({
     config,
     log: logger,
     audit: options.audit,
     operations: {
-      'sql.query': createSqlQuery(runnerFor, () => policyOf(data)),
-      'schema.discover': createSchemaDiscover((name) => config.databases[name]),
+      'sql.query': createSqlQuery(data.database, () => policyOf(data)),
+      'schema.discover': createSchemaDiscover(data.database),
       'agent.ping': async () => ({ from: AGENT_VERSION }),
       'data.extract': createDataExtract(data, buffer),
       'data.load': createDataLoad(data, buffer),
@@ -48,7 +38,7 @@ export function createAgent(config: AgentConfig, log?: pino.Logger, options: { a
     agent,
     close: async () => {
       await agent.stop();
-      await Promise.all([...runners.values()].map(async (r) => (await r).close().catch(() => undefined)));
+      await databases.close();
       await options.audit?.close();
     },
   };

@@ -3,6 +3,10 @@ export { createAgent, AGENT_REDACT_PATHS } from './create-agent';
 export { parseAgentConfig, loadAgentConfig, AgentConfig, AgentConfigError, type AgentConfigInput } from './config';
 export { backoffDelay } from './backoff';
 export { OperationError, type OperationTable, type OperationHandler, type OperationContext } from './operations/operation';
-export { checkReadOnlySql, type SqlDialect, type SqlCheckResult } from './sql-guard';
+export { checkReadOnlySql, type SqlCheckResult } from './sql-guard';
 export { openAuditLog, verifyAuditFile, type AuditLog } from './audit/audit-log';
 export { loadSitePolicy, SitePolicyFile, type SitePolicy } from './policy/site-policy';
+// For the end-to-end tests and benchmarks, which drive the agent as a package, never through its src/ paths.
+export { runCli } from './main';
+export { machineId } from './machine-id';
+export { discoverSchema, type DiscoveryTarget } from './site-database/site-database';

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { generateApiKey } from '@vansales/protocol';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 import { runCli } from '../src/main';
 
 const services = testServices();

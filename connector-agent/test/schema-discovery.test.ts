@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 import { AgentErrorType, diffSnapshots, SchemaSnapshot, type ColumnSnapshot, type ForeignKeySnapshot, type TableSnapshot } from '@vansales/protocol';
-import { discoverSchema, type DiscoveryTarget } from '../src/schema';
+import { discoverSchema, siteDatabases, type DiscoveryTarget } from '../src/site-database/site-database';
 import { createSchemaDiscover } from '../src/operations/schema-discover';
 import { OperationError } from '../src/operations/operation';
-import { mssqlTypeName } from '../src/schema/mssql-type-name';
+import { mssqlTypeName } from '../src/site-database/catalog/mssql-type-name';
 
 /*
  * Schema discovery against the real Sakila (MariaDB) and Pagila (PostgreSQL) databases the test
@@ -552,7 +552,9 @@ describe('schema diff over real DDL', () => {
 
 describe('the schema.discover agent operation', () => {
   const config = (overrides: { port?: number } = {}) => ({ ...services.mariadb, dialect: 'mysql' as const, database: 'sakila', statementTimeoutMs: 30_000, ...overrides });
-  const handler = createSchemaDiscover((n) => (n === 'sakila' ? config() : undefined));
+  const databases = siteDatabases({ sakila: config() });
+  const handler = createSchemaDiscover(databases.get);
+  afterAll(() => databases.close());
   const ctx = { signal: new AbortController().signal, progress: () => undefined, attempt: 1 };
 
   it('returns the snapshot of a configured database', async () => {
@@ -567,8 +569,10 @@ describe('the schema.discover agent operation', () => {
   });
 
   it('reports an unreachable database as retryable', async () => {
-    const down = createSchemaDiscover(() => config({ port: 1 }));
+    const unreachable = siteDatabases({ x: config({ port: 1 }) });
+    const down = createSchemaDiscover(unreachable.get);
     await expect(down({ database: 'x' }, ctx)).rejects.toMatchObject({ type: AgentErrorType.databaseUnavailable, retryable: true });
+    await unreachable.close();
   });
 });
 

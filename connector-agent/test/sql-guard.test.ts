@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { format as mysql2Format } from 'mysql2';
-import { checkReadOnlySql, type SqlDialect } from '@vansales/connector-agent';
+import { checkReadOnlySql } from '@vansales/connector-agent';
+import type { Dialect } from '@vansales/protocol';
 import { runCli } from '../src/main';
 import { bindMysqlParameters } from '../src/sql-guard';
 
@@ -12,8 +13,8 @@ interface CorpusEntry {
   why?: string;
 }
 
-const DIALECTS: SqlDialect[] = ['postgres', 'mysql', 'mssql'];
-const corpus = (dialect: SqlDialect): CorpusEntry[] => JSON.parse(readFileSync(join(__dirname, 'sql-corpus', `${dialect}.json`), 'utf8'));
+const DIALECTS: Dialect[] = ['postgres', 'mysql', 'mssql'];
+const corpus = (dialect: Dialect): CorpusEntry[] => JSON.parse(readFileSync(join(__dirname, 'sql-corpus', `${dialect}.json`), 'utf8'));
 const label = (e: CorpusEntry) => `${e.allowed ? 'allows' : 'refuses'} ${JSON.stringify(e.sql)}${e.why ? ` (${e.why})` : ''}`;
 
 describe.each(DIALECTS)('read-only SQL guard, %s corpus', (dialect) => {
@@ -53,7 +54,7 @@ describe('read-only SQL guard', () => {
   });
 
   it('says why, naming what it found', async () => {
-    const reason = async (sql: string, dialect: SqlDialect) => {
+    const reason = async (sql: string, dialect: Dialect) => {
       const verdict = await checkReadOnlySql(sql, dialect);
       return verdict.allowed ? '(allowed)' : verdict.reason;
     };
@@ -68,7 +69,7 @@ describe('read-only SQL guard', () => {
     expect(await reason("SELECT 'a\\' , '; DROP TABLE t; -- '", 'mysql')).toMatch(/NO_BACKSLASH_ESCAPES/);
     expect(await reason('SELECT a FROM t WITH (UPDLOCK)', 'mssql')).toMatch(/UPDLOCK/);
     expect(await reason('SELECT 1 SELECT 2', 'mssql')).toMatch(/second T-SQL statement/);
-    expect(await reason('SELECT 1', 'oracle' as SqlDialect)).toMatch(/Unknown SQL dialect "oracle"/);
+    expect(await reason('SELECT 1', 'oracle' as Dialect)).toMatch(/Unknown SQL dialect "oracle"/);
   });
 });
 

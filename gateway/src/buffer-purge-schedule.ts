@@ -1,4 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { bufferPurgeWorkflow } from '@vansales/workflows';
 
 export const BUFFER_PURGE_SCHEDULE_ID = 'vsc-buffer-purge';
 
@@ -10,9 +11,9 @@ export const BUFFER_PURGE_SCHEDULE_ID = 'vsc-buffer-purge';
 export async function ensureBufferPurgeSchedule(client: Client, options: { workflowTaskQueue: string; cloudTaskQueue: string; everyMinutes: number; scheduleId?: string }): Promise<'created' | 'updated' | 'recreated'> {
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'bufferPurgeWorkflow',
+    workflowType: bufferPurgeWorkflow,
     taskQueue: options.workflowTaskQueue,
-    args: [{ cloudTaskQueue: options.cloudTaskQueue }],
+    args: [{ cloudTaskQueue: options.cloudTaskQueue }] as [{ cloudTaskQueue: string }],
     workflowExecutionTimeout: 60 * 60_000,
   };
   const spec = { intervals: [{ every: options.everyMinutes * 60_000 }] };

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import { ApplicationFailure, type Workflow } from '@temporalio/common';
 import { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, CloseCode } from '@vansales/protocol';
 import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
 import type { SchemaRecorded } from '@vansales/activities';
 import { SearchAttribute } from '@vansales/temporal-config';
-import type { AgentQueryInput, AgentQueryOutput, DataSyncInput, SchemaDiscoveryInput, SyncState } from '@vansales/workflows';
+import { agentQueryWorkflow, dataSyncWorkflow, runSyncNowSignal, schemaDiscoveryWorkflow, syncStateQuery, type AgentQueryInput, type AgentQueryOutput, type DataSyncInput, type SchemaDiscoveryInput, type SyncState } from '@vansales/workflows';
 import { GatewayError, GatewayErrorCode } from './errors';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { AgentIdentity } from './agent-hub/agent-connection';
@@ -24,8 +24,8 @@ export function createControlPlane(deps: {
   const { repos, temporal, hub, auditRepo, schemaRegistry, workflowTaskQueue } = deps;
 
   /** Every built-in workflow starts on the workflow queue, tagged with its tenant, connector and definition. */
-  function startWorkflow<I extends { tenantId: string; connectorId: string }>(type: string, workflowId: string, definitionId: string, input: I) {
-    return temporal.workflow.start(type, {
+  function startWorkflow<W extends Workflow>(workflow: W, workflowId: string, definitionId: string, input: Parameters<W>[0] & { tenantId: string; connectorId: string }) {
+    return temporal.workflow.start(workflow, {
       taskQueue: workflowTaskQueue,
       workflowId,
       args: [input],
@@ -34,7 +34,9 @@ export function createControlPlane(deps: {
         { key: SearchAttribute.ConnectorId, value: input.connectorId },
         { key: SearchAttribute.DefinitionId, value: definitionId },
       ],
-    });
+      // WorkflowStartOptions is a conditional type TypeScript cannot resolve for a generic W; the input's
+      // type is still checked at each call (Parameters<W>[0]).
+    } as unknown as WorkflowStartOptions<W>);
   }
 
   /** A workflow's result, or its failure as a 422 naming the root cause and its type. */
@@ -95,7 +97,7 @@ export function createControlPlane(deps: {
      */
     async discoverSchema(tenantId: string, connectorId: string, database: string) {
       await requireConnector(tenantId, connectorId);
-      const handle = await startWorkflow('schemaDiscoveryWorkflow', `schema-${connectorId}-${database}-${randomUUID()}`, 'builtin.schema-discovery', {
+      const handle = await startWorkflow(schemaDiscoveryWorkflow, `schema-${connectorId}-${database}-${randomUUID()}`, 'builtin.schema-discovery', {
         tenantId,
         connectorId,
         database,
@@ -169,7 +171,7 @@ export function createControlPlane(deps: {
     /** Starts the agent query workflow; with wait, returns its result. */
     async startQuery(tenantId: string, input: Omit<AgentQueryInput, 'tenantId'>, wait: boolean) {
       await requireConnector(tenantId, input.connectorId);
-      const handle = await startWorkflow('agentQueryWorkflow', `query-${randomUUID()}`, 'builtin.agent-query', { ...input, tenantId } satisfies AgentQueryInput);
+      const handle = await startWorkflow(agentQueryWorkflow, `query-${randomUUID()}`, 'builtin.agent-query', { ...input, tenantId } satisfies AgentQueryInput);
       const started = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
       if (!wait) return started;
       return { ...started, result: await resultOf<AgentQueryOutput>(handle) };
@@ -179,7 +181,7 @@ export function createControlPlane(deps: {
     async startSync(tenantId: string, input: Omit<DataSyncInput, 'tenantId' | 'state' | 'cloudTaskQueue'>) {
       for (const end of [input.source, input.destination]) if (end.placement === 'connector') await requireConnector(tenantId, end.connectorId);
       const connectorId = input.source.placement === 'connector' ? input.source.connectorId : input.destination.placement === 'connector' ? input.destination.connectorId : 'cloud';
-      const handle = await startWorkflow('dataSyncWorkflow', `sync-${randomUUID()}`, 'builtin.data-sync', { ...input, tenantId, connectorId, cloudTaskQueue: deps.cloudTaskQueue });
+      const handle = await startWorkflow(dataSyncWorkflow, `sync-${randomUUID()}`, 'builtin.data-sync', { ...input, tenantId, connectorId, cloudTaskQueue: deps.cloudTaskQueue });
       return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
     },
 
@@ -187,27 +189,24 @@ export function createControlPlane(deps: {
     async syncStatus(tenantId: string, workflowId: string) {
       const handle = await ownSync(tenantId, workflowId);
       const description = await handle.describe();
-      const state = description.status.name === 'RUNNING' ? await handle.query<SyncState>('syncState') : ((await resultOf<SyncState>(handle).catch(() => undefined)) ?? null);
+      const state = description.status.name === 'RUNNING' ? await handle.query(syncStateQuery) : ((await resultOf<SyncState>(handle).catch(() => undefined)) ?? null);
       return { workflowId, status: description.status.name, state };
     },
 
     /** Starts a sync's next run now instead of at the end of its interval. */
     async runSyncNow(tenantId: string, workflowId: string) {
       const handle = await ownSync(tenantId, workflowId);
-      await handle.signal('runSyncNow');
+      await handle.signal(runSyncNowSignal);
       return { workflowId, signalled: true };
     },
   };
-
-  // Queries and signals go by name (syncStateQuery / runSyncNowSignal in @vansales/workflows): the
-  // gateway loads no workflow code at run time.
 
   /** The same 404 for another tenant's sync and for none at all. */
   async function ownSync(tenantId: string, workflowId: string) {
     const handle = temporal.workflow.getHandle(workflowId);
     const description = await handle.describe().catch(() => undefined);
     const owner = description?.typedSearchAttributes.get(SearchAttribute.TenantId);
-    if (!description || description.type !== 'dataSyncWorkflow' || owner !== tenantId) throw new GatewayError(GatewayErrorCode.notFound, `sync ${workflowId} not found in tenant ${tenantId}`);
+    if (!description || description.type !== dataSyncWorkflow.name || owner !== tenantId) throw new GatewayError(GatewayErrorCode.notFound, `sync ${workflowId} not found in tenant ${tenantId}`);
     return handle;
   }
 }

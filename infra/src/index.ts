@@ -1,4 +1,3 @@
-export { testServices, throwawayPostgresDatabase, type TestServices } from './test-env';
 export { Supervisor } from './supervisor';
 export { serviceContext } from './context';
 export { assertPortFree, isPortOpen, waitFor } from './ports';

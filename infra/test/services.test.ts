@@ -3,7 +3,7 @@ import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
 import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { connectTemporalClient } from '@vansales/temporal-config';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 
 const services = testServices();
 

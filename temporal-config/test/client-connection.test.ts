@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 
 /** Runs the scenario in its own process: the bug it guards against is an uncaught exception. */
 function closeWhileRetryPending(mode: 'plain' | 'guarded') {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { ensureNamespace } from '@vansales/temporal-config';
-import { testServices } from '@vansales/infra';
+import { testServices } from '@vansales/test-kit';
 
 describe('ensureNamespace on the real Temporal dev server', () => {
   it('creates a namespace with the search attributes once, and is a no-op the second time', async () => {

@@ -1,20 +1,16 @@
 import { ApplicationFailure, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { AgentActivities, CloudActivities } from '@vansales/activities';
-import type { DataExtractOutputT, DataLoadOutputT } from '@vansales/protocol';
+import type { DataExtractOutputT, DataLoadOutputT, TableRef } from '@vansales/protocol';
 import { connectorTaskQueue } from '@vansales/protocol/task-queues';
 import { dataOptions } from './activity-options';
 import type { SyncEndpoint } from './data-sync-workflow';
 
-interface TableName {
-  schema?: string;
-  name: string;
-}
 
 export interface ExtractStepInput {
   tenantId: string;
   source: SyncEndpoint;
   /** A table (resumable, keyset order) or, on a connector, a read-only query. */
-  table?: TableName;
+  table?: TableRef;
   sql?: string;
   columns?: string[];
   keyColumns?: string[];
@@ -28,7 +24,7 @@ export interface ExtractStepInput {
 export interface LoadStepInput {
   tenantId: string;
   destination: SyncEndpoint;
-  table: TableName;
+  table: TableRef;
   keyColumns: string[];
   /** A buffer object an extract step returned. */
   objectId: string;

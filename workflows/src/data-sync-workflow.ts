@@ -1,14 +1,10 @@
 import { ActivityFailure, ApplicationFailure, condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, TimeoutFailure, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { AgentActivities, CloudActivities } from '@vansales/activities';
-import type { DataExtractOutputT } from '@vansales/protocol';
+import type { DataExtractOutputT, TableRef } from '@vansales/protocol';
 import { connectorTaskQueue } from '@vansales/protocol/task-queues';
 import { dataOptions } from './activity-options';
 import { WorkflowErrorType } from './agent-query-workflow';
 
-interface TableName {
-  schema?: string;
-  name: string;
-}
 
 /** Where a database is: on a site (reached through its connector) or reachable from the cloud. */
 export type SyncEndpoint =
@@ -16,9 +12,9 @@ export type SyncEndpoint =
   | { placement: 'cloud'; database: string };
 
 export interface SyncTable {
-  source: TableName;
+  source: TableRef;
   /** Default: the source's name (without its schema). */
-  destination?: TableName;
+  destination?: TableRef;
   columns?: string[];
   /** Default: the source's primary key. */
   keyColumns?: string[];

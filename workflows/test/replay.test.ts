@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import * as workflows from '../src';
 
 /**
- * Every recorded history (workflows/test/histories, made by test/support/record-histories.ts) must
+ * Every recorded history (workflows/test/histories, made by e2e/test/support/record-histories.ts) must
  * replay against today's workflow code: a change that breaks determinism fails here, not in
  * production. The bundle is the one built once per test run.
  */

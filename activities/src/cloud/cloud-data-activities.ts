@@ -1,15 +1,15 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { AgentErrorType, type DataExtractOutputT, type DataLoadOutputT, type TableName } from '@vansales/protocol';
+import { AgentErrorType, type DataExtractOutputT, type DataLoadOutputT, type TableRef } from '@vansales/protocol';
 import { BufferError, type DataBuffer } from '@vansales/buffer';
-import { chunkedExtract, chunkedLoad, DataflowError, type DataflowErrorCode, mapColumns, openDataConnection, planTableRead, ReadPlanError, tableLabel, type ColumnSpec, type DataConnection, type ExtractPosition } from '@vansales/dataflow';
+import { ALLOW_ALL, DataflowError, extractTable, failureTypeOf, loadObject, openDataConnection, resumeState, type DataConnection, type ExtractPosition, type LoadProgress } from '@vansales/dataflow';
 import type { CloudDatabases } from './cloud-databases';
 
 export interface CloudExtractInput {
   tenantId: string;
   /** A database of this tenant that the cloud reaches directly. */
   database: string;
-  table: TableName;
+  table: TableRef;
   columns?: string[];
   keyColumns?: string[];
   incremental?: { column: string; after?: unknown };
@@ -20,7 +20,7 @@ export interface CloudExtractInput {
 export interface CloudLoadInput {
   tenantId: string;
   database: string;
-  table: TableName;
+  table: TableRef;
   keyColumns: string[];
   objectId: string;
   createIfMissing?: boolean;
@@ -38,36 +38,20 @@ export interface CloudDataActivities {
   purgeExpiredBuffer(): Promise<PurgeOutput>;
 }
 
-const DATAFLOW_FAILURE_TYPES: Partial<Record<DataflowErrorCode, string>> = {
-  UNMAPPABLE_TYPE: AgentErrorType.unmappableType,
-  BAD_VALUE: AgentErrorType.writeFailed,
-  WRITE_FAILED: AgentErrorType.writeFailed,
-  DDL_FAILED: AgentErrorType.writeFailed,
-  BAD_CHUNK: AgentErrorType.bufferRefused,
-  CHUNK_TOO_LARGE: AgentErrorType.bufferRefused,
-  BAD_IDENTIFIER: AgentErrorType.badInput,
-  BAD_REQUEST: AgentErrorType.badInput,
-  CANCELLED: AgentErrorType.cancelled,
-  CONNECTION_FAILED: AgentErrorType.databaseUnavailable,
-};
-
-/** The same failure types as the agent's, so workflows and retry policies treat both alike. */
+/** The same failure types as the agent's (one table, dataflow's), so workflows and retry policies treat both alike. */
 function failure(err: unknown): Error {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof BufferError) return ApplicationFailure.create({ type: AgentErrorType.bufferRefused, message: err.message, nonRetryable: true });
-  if (err instanceof ReadPlanError) return ApplicationFailure.create({ type: AgentErrorType.badInput, message: err.message, nonRetryable: true });
-  if (err instanceof DataflowError) {
-    const type = DATAFLOW_FAILURE_TYPES[err.code] ?? AgentErrorType.sqlError;
-    return ApplicationFailure.create({ type, message: err.message, nonRetryable: !err.retryable });
-  }
+  if (err instanceof DataflowError) return ApplicationFailure.create({ type: failureTypeOf(err.code), message: err.message, nonRetryable: !err.retryable });
   // Anything else (network, a restarting database) is worth Temporal's retry.
   return err instanceof Error ? err : new Error(String(err));
 }
 
-function describeName(database: string, table: TableName): string {
-  return `${database}.${tableLabel(table)}`;
-}
-
+/**
+ * The cloud's side of dataflow's pipeline: rows come from (or go to) a database the tenant lets the
+ * cloud reach, chunks go straight to the store, and the policy allows everything the tenant is
+ * entitled to (the lookup below is that entitlement).
+ */
 export function createCloudDataActivities(deps: { buffer: DataBuffer; databases: CloudDatabases }): CloudDataActivities {
   const open = async (tenantId: string, database: string): Promise<DataConnection> => {
     const config = deps.databases.lookup(tenantId, database);
@@ -78,28 +62,29 @@ export function createCloudDataActivities(deps: { buffer: DataBuffer; databases:
   return {
     async cloudExtract(input) {
       const ctx = Context.current();
-      const resume = ctx.info.heartbeatDetails as (ExtractPosition & { objectId?: string }) | undefined;
       const conn = await open(input.tenantId, input.database);
       try {
-        const described = await conn.describeTable(input.table);
-        if (!described) throw ApplicationFailure.create({ type: AgentErrorType.sqlError, message: `table ${describeName(input.database, input.table)} does not exist`, nonRetryable: true });
-        const resumed = resume?.objectId === input.objectId ? resume : undefined;
-        const plan = planTableRead({ table: input.table, described, columns: input.columns, keyColumns: input.keyColumns, incremental: input.incremental, after: resumed?.after });
-        await deps.buffer.createObject(input.tenantId, { objectId: input.objectId });
-        const end = await chunkedExtract(
+        const result = await extractTable(
           conn,
-          { ...plan, chunkRows: input.chunkRows ?? 50_000, start: resumed ?? { chunksDone: 0, rowsDone: 0 }, signal: ctx.cancellationSignal },
-          { put: async (index, bytes, rows) => void (await deps.buffer.writeChunk(input.tenantId, input.objectId, index, bytes, rows)) },
+          {
+            database: input.database,
+            table: input.table,
+            columns: input.columns,
+            keyColumns: input.keyColumns,
+            incremental: input.incremental,
+            chunkRows: input.chunkRows ?? 50_000,
+            policy: ALLOW_ALL,
+            resume: resumeState<ExtractPosition & { objectId: string }>(ctx.info.heartbeatDetails, (r) => r.objectId === input.objectId),
+            signal: ctx.cancellationSignal,
+          },
+          {
+            begin: async () => void (await deps.buffer.createObject(input.tenantId, { objectId: input.objectId })),
+            put: async (index, bytes, rows) => void (await deps.buffer.writeChunk(input.tenantId, input.objectId, index, bytes, rows)),
+            commit: async (manifest) => void (await deps.buffer.commit(input.tenantId, input.objectId, manifest)),
+          },
           (position) => ctx.heartbeat({ objectId: input.objectId, ...position }),
         );
-        const cursor = input.incremental ? { column: input.incremental.column, max: end.cursorMax ?? input.incremental.after ?? null } : undefined;
-        await deps.buffer.commit(input.tenantId, input.objectId, {
-          schema: { columns: plan.columns, keyColumns: plan.keyColumns, dialect: conn.dialect, source: input.table.name },
-          chunkCount: end.chunksDone,
-          rowCount: end.rowsDone,
-          meta: cursor ? { cursor } : {},
-        });
-        return { objectId: input.objectId, rowCount: end.rowsDone, chunkCount: end.chunksDone, keyColumns: plan.keyColumns, ...(cursor ? { cursor } : {}) };
+        return { objectId: input.objectId, ...result };
       } catch (err) {
         throw failure(err);
       } finally {
@@ -109,39 +94,30 @@ export function createCloudDataActivities(deps: { buffer: DataBuffer; databases:
 
     async cloudLoad(input) {
       const ctx = Context.current();
-      const resume = ctx.info.heartbeatDetails as { objectId?: string; chunksDone?: number; rowsDone?: number; created?: boolean } | undefined;
-      const resumed = resume?.objectId === input.objectId ? resume : undefined;
-      const conn = await open(input.tenantId, input.database);
       try {
-        const manifest = await deps.buffer.readManifest(input.tenantId, input.objectId);
-        const schema = manifest.schema as { columns: ColumnSpec[]; keyColumns: string[] };
-        const target = describeName(input.database, input.table);
-        let created = resumed?.created ?? false;
-        let columns: ColumnSpec[];
-        if (!(await conn.tableExists(input.table))) {
-          if (input.createIfMissing === false) throw ApplicationFailure.create({ type: AgentErrorType.sqlError, message: `table ${target} does not exist and createIfMissing is false`, nonRetryable: true });
-          columns = mapColumns(schema.columns, conn.dialect, target);
-          await conn.createTable(input.table, columns, input.keyColumns);
-          created = true;
-        } else {
-          const existing = (await conn.describeTable(input.table))!;
-          columns = schema.columns.map((c) => {
-            const there = existing.columns.find((e) => e.name === c.name);
-            if (!there) throw ApplicationFailure.create({ type: AgentErrorType.writeFailed, message: `table ${target} has no column ${c.name} (the buffer object has it)`, nonRetryable: true });
-            return there;
-          });
-        }
-        await chunkedLoad(
-          conn,
-          { table: input.table, columns, keyColumns: input.keyColumns, startChunk: resumed?.chunksDone ?? 0, startRows: resumed?.rowsDone ?? 0, signal: ctx.cancellationSignal },
-          { count: manifest.chunks.length, get: (index) => deps.buffer.readChunk(input.tenantId, input.objectId, index) },
-          (done) => ctx.heartbeat({ objectId: input.objectId, ...done, created }),
+        return await loadObject(
+          () => open(input.tenantId, input.database),
+          {
+            database: input.database,
+            table: input.table,
+            keyColumns: input.keyColumns,
+            createIfMissing: input.createIfMissing !== false,
+            policy: ALLOW_ALL,
+            objectId: input.objectId,
+            resume: resumeState<LoadProgress & { objectId: string }>(ctx.info.heartbeatDetails, (r) => r.objectId === input.objectId),
+            signal: ctx.cancellationSignal,
+          },
+          {
+            manifest: async () => {
+              const manifest = await deps.buffer.readManifest(input.tenantId, input.objectId);
+              return { schema: manifest.schema, chunkCount: manifest.chunks.length, rowCount: manifest.rowCount };
+            },
+            chunk: (index) => deps.buffer.readChunk(input.tenantId, input.objectId, index),
+          },
+          (done) => ctx.heartbeat({ objectId: input.objectId, ...done }),
         );
-        return { rowCount: manifest.rowCount, chunkCount: manifest.chunks.length, created };
       } catch (err) {
         throw failure(err);
-      } finally {
-        await conn.close().catch(() => undefined);
       }
     },
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { DataConnectionConfig } from '@vansales/dataflow';
+import { Dialect } from '@vansales/protocol';
 
 /**
  * Databases the cloud reaches directly (a managed PostgreSQL, a cloud MySQL), per tenant. Kept in a
@@ -8,7 +9,8 @@ import type { DataConnectionConfig } from '@vansales/dataflow';
  * same lookup. A tenant can only ever name its own databases.
  */
 const CloudDatabase = z.object({
-  dialect: z.enum(['postgres', 'mysql']),
+  // SQL Server rows cannot be read or written by the data plane yet.
+  dialect: Dialect.exclude(['mssql']),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
   user: z.string().min(1),

@@ -1,5 +1,5 @@
-import { checkWritePrivileges } from '../doctor/write-privileges';
 import { parseCommand } from '@vansales/protocol';
+import { openSiteDatabase } from '../site-database/site-database';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
 
 const USAGE = `usage: mini-connector doctor --config <agent.json>
@@ -25,8 +25,9 @@ export const doctorCommand: CliCommand = {
     let worst = 0;
     for (const [name, db] of Object.entries(config.databases)) {
       const where = `${name} (${db.dialect}, ${db.user}@${db.host}:${db.port}/${db.database})`;
+      const site = openSiteDatabase(name, db);
       try {
-        const report = await checkWritePrivileges(db);
+        const report = await site.privileges();
         if (!report.canWrite) {
           io.stdout.write(`ok    ${where}: read-only login\n`);
           continue;
@@ -36,8 +37,11 @@ export const doctorCommand: CliCommand = {
         io.stdout.write(`      The agent refuses writes itself, but a read-only login is the last line. Recommended:\n${report.recommendation.split('\n').map((l) => `        ${l}`).join('\n')}\n`);
       } catch (err) {
         worst = 2;
-        const e = err as { code?: string; message?: string };
-        io.stdout.write(`FAIL  ${where}: cannot check: ${e.code ?? ''} ${e.message ?? String(err)}\n`);
+        // The driver's own code (ECONNREFUSED, 28P01...) says more to a site's admin than ours.
+        const e = err as { code?: string; message?: string; cause?: { code?: string } };
+        io.stdout.write(`FAIL  ${where}: cannot check: ${e.cause?.code ?? e.code ?? ''} ${e.message ?? String(err)}\n`);
+      } finally {
+        await site.close();
       }
     }
     return worst;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { checkApiKey, parseCommand, type ParsedValues } from '@vansales/protocol';
+import { checkApiKey, DIALECTS, parseCommand, type Dialect, type ParsedValues } from '@vansales/protocol';
 import { AgentConfig, AgentConfigError, parseAgentConfig } from '../config';
 import { VAULT_FILE, VaultError, openVault, writeFileAtomic } from '../vault/vault';
 import { VERSION_LINE, type CliCommand, type CliIo } from './command';
@@ -22,8 +22,6 @@ import { VERSION_LINE, type CliCommand, type CliIo } from './command';
  * first, then the databases' passwords in the order given. `--force` replaces an existing agent.json.
  */
 
-const DIALECTS = ['postgres', 'mysql', 'mssql'] as const;
-type Dialect = (typeof DIALECTS)[number];
 const DEFAULT_PORT: Record<Dialect, number> = { postgres: 5432, mysql: 3306, mssql: 1433 };
 const DATABASE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 export const API_KEY_SECRET = 'apiKey';

@@ -1,8 +1,8 @@
-import { checkReadOnlySql, SQL_DIALECTS, type SqlDialect } from '../sql-guard';
-import { parseCommand } from '@vansales/protocol';
+import { DIALECTS, parseCommand, type Dialect } from '@vansales/protocol';
+import { checkReadOnlySql } from '../sql-guard';
 import { VERSION_LINE, type CliCommand, type CliIo } from './command';
 
-const USAGE = `usage: mini-connector sql check --dialect <${SQL_DIALECTS.join('|')}>
+const USAGE = `usage: mini-connector sql check --dialect <${DIALECTS.join('|')}>
   Reads one SQL text from stdin and checks it with the agent's read-only guard (no database is
   contacted). Prints "allowed" and exits 0, or prints why it is refused to stderr and exits 1.
 `;
@@ -15,11 +15,11 @@ export const sqlCheckCommand: CliCommand = {
     const parsed = parseCommand(args, { usage: USAGE, version: VERSION_LINE, options: { dialect: { type: 'string' } } }, io);
     if (!parsed.ok) return parsed.exitCode;
     const dialect = parsed.values.dialect;
-    if (dialect === undefined || !(SQL_DIALECTS as readonly string[]).includes(dialect)) {
+    if (dialect === undefined || !(DIALECTS as readonly string[]).includes(dialect)) {
       io.stderr.write(`${dialect === undefined ? 'missing --dialect' : `unknown dialect: ${dialect}`}\n${USAGE}`);
       return 2;
     }
-    const verdict = await checkReadOnlySql(await readAll(io.stdin), dialect as SqlDialect);
+    const verdict = await checkReadOnlySql(await readAll(io.stdin), dialect as Dialect);
     if (verdict.allowed) {
       io.stdout.write('allowed\n');
       return 0;

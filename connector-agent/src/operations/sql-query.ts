@@ -1,17 +1,14 @@
-import { AgentErrorType, SqlQueryInput } from '@vansales/protocol';
-import { DatabaseUnavailableError, QueryCancelledError, type SqlRunner } from '../databases/sql-runner';
+import { AgentErrorType, SqlQueryInput, type SqlQueryOutputT } from '@vansales/protocol';
+import type { SiteDatabase } from '../site-database/site-database';
 import { bindMysqlParameters, checkReadOnlySql } from '../sql-guard';
 import { OperationError, type OperationHandler } from './operation';
 import type { SitePolicy } from '../policy/site-policy';
+import { parseOrRefuse, toOperationError } from './data-support';
 
 /** Runs one read-only query on a configured database and returns at most maxRows rows. */
-export function createSqlQuery(runners: (name: string) => Promise<SqlRunner | undefined>, policy?: () => SitePolicy): OperationHandler {
+export function createSqlQuery(databases: (name: string) => SiteDatabase | undefined, policy?: () => SitePolicy): OperationHandler {
   return async (raw, ctx) => {
-    const parsed = SqlQueryInput.safeParse(raw);
-    if (!parsed.success) {
-      throw new OperationError(AgentErrorType.badInput, `invalid sql.query input: ${parsed.error.issues[0]?.message ?? 'unknown'}`, false);
-    }
-    const input = parsed.data;
+    const input = parseOrRefuse(SqlQueryInput, raw, 'sql.query');
     // A free-form result cannot be traced to its columns reliably (aliases, expressions, views),
     // so on a database whose columns the site protects, rows leave only through table extracts.
     const sitePolicy = policy?.();
@@ -22,10 +19,10 @@ export function createSqlQuery(runners: (name: string) => Promise<SqlRunner | un
         false,
       );
     }
-    const runner = await runners(input.database);
-    if (!runner) throw new OperationError(AgentErrorType.unknownDatabase, `no database named ${input.database} is configured on this agent`, false);
+    const db = databases(input.database);
+    if (!db) throw new OperationError(AgentErrorType.unknownDatabase, `no database named ${input.database} is configured on this agent`, false);
     let { sql, params } = input;
-    if (runner.dialect === 'mysql') {
+    if (db.dialect === 'mysql') {
       // MySQL parameters become part of the text on the client; bind them here, as literals that read
       // the same under every sql_mode, so the guard below checks exactly what the server will run.
       const bound = bindMysqlParameters(sql, params);
@@ -33,15 +30,12 @@ export function createSqlQuery(runners: (name: string) => Promise<SqlRunner | un
       sql = bound.sql;
       params = [];
     }
-    const verdict = await checkReadOnlySql(sql, runner.dialect);
+    const verdict = await checkReadOnlySql(sql, db.dialect);
     if (!verdict.allowed) throw new OperationError(AgentErrorType.sqlRefused, verdict.reason, false);
     try {
-      return await runner.query(sql, params, { maxRows: input.maxRows, signal: ctx.signal });
+      return (await db.query(sql, params, { maxRows: input.maxRows, signal: ctx.signal })) satisfies SqlQueryOutputT;
     } catch (err) {
-      if (err instanceof QueryCancelledError) throw new OperationError(AgentErrorType.cancelled, err.message, false);
-      if (err instanceof DatabaseUnavailableError) throw new OperationError(AgentErrorType.databaseUnavailable, err.message, true);
-      const e = err as { message?: string; code?: string };
-      throw new OperationError(AgentErrorType.sqlError, `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`, false);
+      throw toOperationError(err);
     }
   };
 }

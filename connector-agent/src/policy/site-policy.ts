@@ -1,8 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { TableName } from '@vansales/protocol';
-import { tableLabel } from '@vansales/dataflow';
+import type { TableRef } from '@vansales/protocol';
+import type { DataPolicy } from '@vansales/dataflow';
 
 /**
  * The site's own rules, kept in a file on the site (the cloud cannot change them): which tables
@@ -36,24 +36,14 @@ export const SitePolicyFile = z
   .strict();
 export type SitePolicyFile = z.infer<typeof SitePolicyFile>;
 
-export type ColumnAction = 'drop' | 'mask' | 'hash';
-
 export class SitePolicyError extends Error {
   override name = 'SitePolicyError';
 }
 
-export interface SitePolicy {
-  /** Where the policy comes from, for messages ("the site policy /etc/... does not list ..."). */
-  readonly source: string;
-  canWrite(database: string, table: TableName): boolean;
-  columnAction(database: string, table: TableName, column: string): ColumnAction | undefined;
-  /** Whether any column of this database is dropped, masked or hashed (SQL text cannot be checked against that). */
-  hasColumnRules(database: string): boolean;
-  /** Applies mask/hash to one value (drop happens before reading). */
-  protect(action: Exclude<ColumnAction, 'drop'>, value: unknown): unknown;
-}
+/** The site's rules as the data pipeline applies them on every path (dataflow's DataPolicy). */
+export type SitePolicy = DataPolicy;
 
-function matches(pattern: string, table: TableName): boolean {
+function matches(pattern: string, table: TableRef): boolean {
   if (pattern === '*') return true;
   const dot = pattern.indexOf('.');
   if (dot < 0) return pattern === table.name;
@@ -105,8 +95,4 @@ export function loadSitePolicy(path: string | undefined): SitePolicy {
     throw new SitePolicyError(`the site policy ${path} is invalid: ${lines.join('; ')}`);
   }
   return sitePolicy(parsed.data, `the site policy ${path}`);
-}
-
-export function describeTable(database: string, table: TableName): string {
-  return `${database}.${tableLabel(table)}`;
 }

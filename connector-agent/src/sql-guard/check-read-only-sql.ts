@@ -1,10 +1,9 @@
+import { DIALECTS, type Dialect } from '@vansales/protocol';
 import { checkMssql } from './mssql-guard';
 import { checkMysql } from './mysql-guard';
 import { checkPostgres } from './postgres-guard';
 import { SqlRefusal } from './sql-refusal';
 
-export const SQL_DIALECTS = ['postgres', 'mysql', 'mssql'] as const;
-export type SqlDialect = (typeof SQL_DIALECTS)[number];
 
 export type SqlCheckResult = { allowed: true } | { allowed: false; reason: string };
 
@@ -15,12 +14,12 @@ export type SqlCheckResult = { allowed: true } | { allowed: false; reason: strin
  * stacked statement). Anything it cannot read with certainty is refused, with the reason.
  * MySQL/MariaDB covers both servers (and every sql_mode that changes how strings end).
  */
-export async function checkReadOnlySql(sql: string, dialect: SqlDialect): Promise<SqlCheckResult> {
+export async function checkReadOnlySql(sql: string, dialect: Dialect): Promise<SqlCheckResult> {
   try {
     if (dialect === 'postgres') await checkPostgres(sql);
     else if (dialect === 'mysql') checkMysql(sql);
     else if (dialect === 'mssql') checkMssql(sql);
-    else return { allowed: false, reason: `Unknown SQL dialect ${JSON.stringify(dialect)}; use one of ${SQL_DIALECTS.join(', ')}.` };
+    else return { allowed: false, reason: `Unknown SQL dialect ${JSON.stringify(dialect)}; use one of ${DIALECTS.join(', ')}.` };
     return { allowed: true };
   } catch (err) {
     if (err instanceof SqlRefusal) return { allowed: false, reason: err.message };

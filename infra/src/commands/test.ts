@@ -13,6 +13,7 @@ import { redisService } from '../services/redis';
 import { minioService } from '../services/minio';
 import { ensurePagila, ensureSakila } from '../demo-data';
 import { repoRoot } from '../paths';
+import { writeServiceDirectory } from '../service-directory';
 
 export const TEST_SERVICES: ServiceSpec[] = [temporalService, postgresService, mariadbService, redisService, minioService];
 
@@ -22,6 +23,7 @@ export async function startServices(ctx: ServiceContext, supervisor: Supervisor,
   for (const s of services) for (const p of s.ports(ctx)) await assertPortFree(p, s.name);
   const t0 = Date.now();
   await Promise.all(services.map((s) => supervisor.start(s)));
+  writeServiceDirectory(ctx);
   ctx.log(`services ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${services.map((s) => s.name).join(', ')}`);
 }
 

@@ -51,7 +51,7 @@ export const gatewayProcess = nodeProcess(
 
 export const cloudWorkerProcess = nodeProcess(
   'cloud-worker',
-  'activities/dist/main.js',
+  'cloud-worker/dist/main.js',
   (ctx) => ({ TEMPORAL_ADDRESS: temporalAddress(ctx), TEMPORAL_NAMESPACE, VSC_PAYLOAD_KEYS: ctx.secrets.payloadKeys, ...bufferEnv(ctx) }),
   {
     ports: () => [],

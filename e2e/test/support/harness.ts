@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { createConnection } from 'mysql2/promise';
+import { Client } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { testServices, throwawayPostgresDatabase } from '@vansales/test-kit';
+import { createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
+import type { DataConnectionConfig } from '@vansales/dataflow';
+import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
+import { createGateway, createLogger, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
+import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
+import { newBufferKeySpec } from '@vansales/buffer';
+
+export const services = testServices();
+
+/** Every log line of every in-process component, so tests can search them (e.g. for secrets). */
+export class LogCapture {
+  readonly lines: string[] = [];
+  logger(name: string): pino.Logger {
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    // The gateway logs through its own logger config (redaction, serializers), as in production.
+    if (name === 'gateway') return createLogger('debug', name, sink) as unknown as pino.Logger;
+    return pino({ name, level: 'debug', redact: { paths: ['password', '*.password', 'apiKey', '*.apiKey', 'req.headers.authorization'], censor: '[redacted]' } }, sink);
+  }
+}
+
+/** The agent's database entry for Sakila on the test MariaDB, with the given login. */
+export function sakilaDatabase(login: { user: string; password: string }) {
+  return { dialect: 'mysql' as const, host: services.mariadb.host, port: services.mariadb.port, ...login, database: 'sakila' };
+}
+
+/** A read-only MariaDB account on Sakila, as a site would give the agent. */
+export async function sakilaReader(): Promise<{ user: string; password: string }> {
+  const user = `reader_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(18).toString('base64url');
+  const conn = await createConnection(services.mariadb);
+  await conn.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY ${conn.escape(password)}`);
+  await conn.query(`GRANT SELECT ON sakila.* TO '${user}'@'127.0.0.1'`);
+  await conn.end();
+  return { user, password };
+}
+
+export interface Platform {
+  gateway: Gateway;
+  gatewayWsUrl: string;
+  adminToken: string;
+  temporal: Client;
+  workflowTaskQueue: string;
+  logs: LogCapture;
+  /** The gateway's local buffer folder (a fresh temporary one, removed by close). */
+  bufferDir: string;
+  /** VSC_BUFFER_TOKEN_SECRET of this gateway, decoded: tests issue their own (expired, forged…) tokens with it. */
+  bufferTokenSecret: Buffer;
+  /** Every text frame any agent sent to the gateway. */
+  frames: string[];
+  api<T = unknown>(method: 'GET' | 'POST', url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
+  startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }, options?: { audit?: AuditLog }): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
+  /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
+  startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };
+  /** VSC_PAYLOAD_KEYS of this platform (histories are encrypted with them). */
+  payloadKeys: string;
+  /** Task queue of this platform's cloud activities (extract, load, purge for cloud databases). */
+  cloudTaskQueue: string;
+  /** Which databases the cloud worker reaches, per tenant (what VSC_CLOUD_DATABASES_FILE says in production). */
+  setCloudDatabases(databases: Record<string, Record<string, DataConnectionConfig>>): void;
+  close(): Promise<void>;
+}
+
+/** Gateway + cloud worker in this process, on the real Temporal dev server and PostgreSQL. */
+export async function startPlatform(
+  options: {
+    tls?: { certFile: string; keyFile: string };
+    /** VSC_BUFFER_* settings over the defaults (a local folder store in a temporary folder). */
+    buffer?: Record<string, string>;
+  } = {},
+): Promise<Platform> {
+  const logs = new LogCapture();
+  const db = await throwawayPostgresDatabase('vsc_gw');
+  const adminToken = randomBytes(32).toString('base64url');
+  const payloadKeys = newPayloadKeySpec('test');
+  const workflowTaskQueue = `workflows-${randomBytes(4).toString('hex')}`;
+  const cloudTaskQueue = `cloud-${randomBytes(4).toString('hex')}`;
+  let cloudDatabases: Record<string, Record<string, DataConnectionConfig>> = {};
+  const bufferDir = mkdtempSync(join(tmpdir(), 'vsc-gw-buffer-'));
+  const bufferTokenSecret = randomBytes(32);
+  const env = {
+    VSC_GATEWAY_PORT: '0',
+    VSC_ADMIN_TOKEN: adminToken,
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: services.temporalNamespace,
+    VSC_WORKFLOW_TASK_QUEUE: workflowTaskQueue,
+    VSC_CLOUD_TASK_QUEUE: cloudTaskQueue,
+    DATABASE_URL: db.url,
+    VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE,
+    VSC_PAYLOAD_KEYS: payloadKeys,
+    VSC_TLS_CERT_FILE: options.tls?.certFile,
+    VSC_TLS_KEY_FILE: options.tls?.keyFile,
+    VSC_BUFFER_DIR: bufferDir,
+    VSC_BUFFER_KEYS: newBufferKeySpec('test'),
+    VSC_BUFFER_TOKEN_SECRET: bufferTokenSecret.toString('base64'),
+    ...options.buffer,
+  };
+  const frames: string[] = [];
+  const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, { frameTap: (raw) => frames.push(raw) });
+  const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  const gatewayWsUrl = `${address.replace('http', 'ws')}/v1/agent/connect`;
+
+  const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
+  const worker: Worker = await createCloudWorker(loadCloudWorkerConfig(env), nativeConnection);
+  // The cloud activities share the gateway's buffer (same store and keys, as in production).
+  const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
+    buffer: gateway.buffer,
+    databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
+  });
+  const workerRun = Promise.all([worker.run(), activityWorker.run()]);
+  const clientConnection = await connectTemporalClient({ address: services.temporalAddress });
+  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(payloadKeys) });
+  const agents: ReturnType<typeof createAgent>[] = [];
+
+  return {
+    gateway,
+    gatewayWsUrl,
+    adminToken,
+    temporal,
+    workflowTaskQueue,
+    payloadKeys,
+    cloudTaskQueue,
+    setCloudDatabases(databases) {
+      cloudDatabases = databases;
+    },
+    logs,
+    bufferDir,
+    bufferTokenSecret,
+    frames,
+    async api(method, url, body, token = adminToken) {
+      const res = await gateway.app.inject({ method, url, payload: body as object | undefined, headers: { authorization: `Bearer ${token}` } });
+      return { status: res.statusCode, body: res.json() };
+    },
+    startAgent(overrides, options = {}) {
+      const config = parseAgentConfig({ gatewayUrl: gatewayWsUrl, reconnect: { initialDelayMs: 50, maxDelayMs: 500 }, ...overrides });
+      const own = new LogCapture();
+      const handle = createAgent(config, own.logger('agent'), options);
+      agents.push(handle);
+      const welcomed = new Promise<void>((resolve) => (handle.agent.onWelcome = () => resolve()));
+      handle.agent.start();
+      const logLines = () => own.lines;
+      // Keep the platform-wide capture complete for the secret scans.
+      void handle.agent.done.finally(() => logs.lines.push(...own.lines));
+      return { ...handle, welcomed, logLines };
+    },
+    startCustomAgent(apiKey, operations) {
+      const config = parseAgentConfig({ gatewayUrl: gatewayWsUrl, apiKey, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
+      const agent = new Agent({ config, operations, log: logs.logger('agent') });
+      agents.push({ agent, close: () => agent.stop() });
+      const welcomed = new Promise<void>((resolve) => (agent.onWelcome = () => resolve()));
+      agent.start();
+      return { agent, welcomed };
+    },
+    async close() {
+      await Promise.all(agents.map((a) => a.close()));
+      await gateway.close();
+      worker.shutdown();
+      activityWorker.shutdown();
+      await workerRun;
+      await nativeConnection.close();
+      await clientConnection.close();
+      await db.drop();
+      rmSync(bufferDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it gives a value other than undefined/false; fails naming `what` after `ms`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until the buffer itself calls an object expired (createObject of a live one is a no-op). */
+export function untilExpired(buffer: Gateway['buffer'], tenantId: string, objectId: string): Promise<true> {
+  return until(`buffer object ${objectId} to expire`, () =>
+    buffer.createObject(tenantId, { objectId, ttlSeconds: 1 }).then(
+      () => false,
+      (err: { code?: string }) => {
+        if (err.code === 'EXPIRED') return true as const;
+        // Still live: the probe may not overwrite it, and says so.
+        if (err.code === 'ALREADY_COMMITTED') return false;
+        throw err;
+      },
+    ),
+  );
+}

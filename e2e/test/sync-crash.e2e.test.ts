@@ -1,0 +1,292 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { Client, type Connection } from '@temporalio/client';
+import { createConnection } from 'mysql2/promise';
+import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
+import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
+import { dataSyncWorkflow, runSyncNowSignal, syncStateQuery, type DataSyncInput, type SyncState } from '@vansales/workflows';
+import { throwawayPostgresDatabase } from '@vansales/test-kit';
+import { services } from './support/harness';
+
+/**
+ * The issue's crash test: a 1M-row incremental sync from a site's MariaDB to a cloud PostgreSQL,
+ * with the agent, the gateway and the cloud worker each killed (SIGKILL, real processes) while
+ * rows are moving. The workflow must finish and the destination must equal the source exactly,
+ * after the full load and after an incremental run.
+ */
+const ROWS = Number(process.env.VSC_CRASH_ROWS ?? 1_000_000);
+const repoRoot = join(__dirname, '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function countFiles(dir: string, match: RegExp): number {
+  let n = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) n += countFiles(p, match);
+    else if (match.test(e)) n += 1;
+  }
+  return n;
+}
+
+/** The highest attempt each activity type reached in a workflow's history. */
+async function lastAttempts(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }): Promise<Record<string, number>> {
+  const history = await handle.fetchHistory();
+  const scheduled = new Map<string, string>();
+  const attempts: Record<string, number> = {};
+  for (const e of (history.events ?? []) as {
+    eventId?: { toString(): string };
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+    activityTaskStartedEventAttributes?: { scheduledEventId?: { toString(): string }; attempt?: number };
+  }[]) {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name && e.eventId) scheduled.set(e.eventId.toString(), name);
+    const started = e.activityTaskStartedEventAttributes;
+    if (started?.scheduledEventId) {
+      const type = scheduled.get(started.scheduledEventId.toString()) ?? '?';
+      attempts[type] = Math.max(attempts[type] ?? 0, started.attempt ?? 0);
+    }
+  }
+  return attempts;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 240_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe(`sync converges when agent, gateway and cloud worker are killed mid-run (${ROWS} rows, real processes)`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vsc-crash-'));
+  const bufferDir = join(dir, 'buffer');
+  const children = new Set<ChildProcess>();
+  const logs: string[] = [];
+  let env: Record<string, string>;
+  let gatewayUrl: string;
+  let metadataDb: Awaited<ReturnType<typeof throwawayPostgresDatabase>>;
+  let warehouse: Awaited<ReturnType<typeof throwawayPostgresDatabase>>;
+  const sourceDb = `vsc_crash_${randomBytes(4).toString('hex')}`;
+  let temporal: Client;
+  let connection: Connection;
+
+  const start = (name: string, script: string, args: string[] = []) => {
+    const child = spawn(process.execPath, [join(repoRoot, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => logs.push(`[${name}] ${d.toString()}`));
+    child.stderr!.on('data', (d: Buffer) => logs.push(`[${name}] ${d.toString()}`));
+    children.add(child);
+    child.on('exit', () => children.delete(child));
+    return child;
+  };
+  const kill = async (child: ChildProcess) => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const startGateway = async () => {
+    const child = start('gateway', 'gateway/dist/main.js');
+    let exited: number | null | undefined;
+    child.once('exit', (code) => (exited = code));
+    try {
+      await until('the gateway to listen', async () => {
+        if (exited !== undefined) throw new Error(`the gateway exited with ${exited}`);
+        try {
+          return (await fetch(`${gatewayUrl}/healthz`)).ok || undefined;
+        } catch {
+          return undefined;
+        }
+      }, 60_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; its last output:\n${logs.filter((l) => l.startsWith('[gateway]')).slice(-20).join('')}`);
+    }
+    return child;
+  };
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${gatewayUrl}${path}`, { method, headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const mariadb = () => createConnection({ ...services.mariadb, database: sourceDb });
+  const source = (): Promise<DataConnection> =>
+    openDataConnection({ dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, user: services.mariadb.user, password: services.mariadb.password, database: sourceDb });
+  const destination = (): Promise<DataConnection> => {
+    const url = new URL(warehouse.url);
+    return openDataConnection({ dialect: 'postgres', host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: warehouse.name });
+  };
+  const sameData = async () => {
+    const [src, dst] = await Promise.all([source(), destination()]);
+    try {
+      const described = (await src.describeTable({ name: 'orders' }))!;
+      const a = await tableChecksum(src, { name: 'orders' }, described.columns, ['id']);
+      const b = await tableChecksum(dst, { name: 'orders' }, described.columns, ['id']);
+      return { a, b };
+    } finally {
+      await Promise.all([src.close(), dst.close()]);
+    }
+  };
+
+  beforeAll(async () => {
+    metadataDb = await throwawayPostgresDatabase('vsc_crash_meta');
+    warehouse = await throwawayPostgresDatabase('vsc_crash_dw');
+    const conn = await createConnection({ ...services.mariadb, multipleStatements: false });
+    await conn.query(`CREATE DATABASE ${sourceDb}`);
+    await conn.query(
+      `CREATE TABLE ${sourceDb}.orders (id BIGINT PRIMARY KEY, customer INT NOT NULL, amount DECIMAL(12,2) NOT NULL, note VARCHAR(64), placed DATE NOT NULL, updated_at DATETIME(6) NOT NULL, KEY (updated_at, id))`,
+    );
+    // Deterministic rows from the sequence engine; updated_at spread so the cursor has many values.
+    await conn.query(
+      `INSERT INTO ${sourceDb}.orders SELECT seq, seq % 9973, ROUND((seq % 100000) / 7, 2), IF(seq % 17 = 0, NULL, CONCAT('note ', seq % 1000)), DATE('2024-01-01') + INTERVAL (seq % 700) DAY, TIMESTAMP('2025-01-01') + INTERVAL seq SECOND FROM ${sourceDb}.seq_1_to_${ROWS}`,
+    );
+    await conn.end();
+
+    const port = await freePort();
+    gatewayUrl = `http://127.0.0.1:${port}`;
+    const wh = new URL(warehouse.url);
+    const tenantId = `crash${randomBytes(3).toString('hex')}`;
+    writeFileSync(
+      join(dir, 'cloud-databases.json'),
+      JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', host: wh.hostname, port: Number(wh.port), user: decodeURIComponent(wh.username), password: decodeURIComponent(wh.password), database: warehouse.name } } }),
+      { mode: 0o600 },
+    );
+    env = {
+      VSC_GATEWAY_PORT: String(port),
+      VSC_ADMIN_TOKEN: randomBytes(32).toString('base64url'),
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      TEMPORAL_NAMESPACE: services.temporalNamespace,
+      VSC_WORKFLOW_TASK_QUEUE: `workflows-${randomBytes(4).toString('hex')}`,
+      VSC_CLOUD_TASK_QUEUE: `cloud-${randomBytes(4).toString('hex')}`,
+      DATABASE_URL: metadataDb.url,
+      VSC_PAYLOAD_KEYS: newPayloadKeySpec('crash'),
+      VSC_BUFFER_STORE: 'local',
+      VSC_BUFFER_DIR: bufferDir,
+      VSC_BUFFER_KEYS: `b1:${randomBytes(32).toString('base64')}`,
+      VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
+      VSC_CLOUD_DATABASES_FILE: join(dir, 'cloud-databases.json'),
+      VSC_LOG_LEVEL: 'warn',
+      // The namespace's one purge schedule is not this test's to change.
+      VSC_BUFFER_PURGE_MINUTES: '0',
+      ...(process.env.VSC_TEST_WORKFLOW_BUNDLE ? { VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE } : {}),
+    };
+    env.TENANT = tenantId;
+    connection = await connectTemporalClient({ address: services.temporalAddress });
+    temporal = new Client({ connection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(env.VSC_PAYLOAD_KEYS as string) });
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([...children].map((c) => kill(c)));
+    await connection?.close();
+    const conn = await createConnection(services.mariadb);
+    await conn.query(`DROP DATABASE IF EXISTS ${sourceDb}`);
+    await conn.end();
+    await warehouse?.drop();
+    await metadataDb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finishes the full load and an incremental run with the destination equal to the source', async () => {
+    let gateway = await startGateway();
+    let worker = start('cloud-worker', 'cloud-worker/dist/main.js');
+    const tenantId = env.TENANT!;
+    await api('POST', '/v1/tenants', { id: tenantId, name: 'Crash' });
+    const connector = await api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'erp' });
+    const agentConfig = join(dir, 'agent.json');
+    writeFileSync(
+      agentConfig,
+      JSON.stringify({
+        gatewayUrl: `${gatewayUrl.replace('http', 'ws')}/v1/agent/connect`,
+        apiKey: connector.apiKey,
+        reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
+        logLevel: 'warn',
+        databases: { erp: { dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, user: services.mariadb.user, password: services.mariadb.password, database: sourceDb } },
+      }),
+      { mode: 0o600 },
+    );
+    let agent = start('agent', 'connector-agent/dist/main.js', ['run', '--config', agentConfig]);
+
+    const input: DataSyncInput = {
+      tenantId,
+      source: { placement: 'connector', connectorId: connector.id, database: 'erp' },
+      destination: { placement: 'cloud', database: 'warehouse' },
+      tables: [{ source: { name: 'orders' }, cursorColumn: 'updated_at' }],
+      intervalSeconds: 3600,
+      maxRuns: 2,
+      chunkRows: 25_000,
+      cloudTaskQueue: env.VSC_CLOUD_TASK_QUEUE,
+      // Lost tasks (a killed gateway or worker) are noticed this soon.
+      heartbeatTimeoutSeconds: 8,
+    };
+    const handle = await temporal.workflow.start(dataSyncWorkflow, { taskQueue: env.VSC_WORKFLOW_TASK_QUEUE as string, workflowId: `crash-${randomBytes(4).toString('hex')}`, args: [input] });
+    const chunks = () => countFiles(join(bufferDir), /chunk/);
+    const total = Math.ceil(ROWS / 25_000);
+
+    // 1. The agent dies while it extracts.
+    await until('the extract to be under way', () => chunks() >= Math.max(2, Math.floor(total / 5)) || undefined);
+    await kill(agent);
+    agent = start('agent', 'connector-agent/dist/main.js', ['run', '--config', agentConfig]);
+
+    // 2. The gateway dies while the extract goes on (after the restarted agent stored more).
+    const before = chunks();
+    await until('the extract to continue after the agent restart', () => chunks() >= Math.min(total - 1, before + 2) || undefined);
+    await kill(gateway);
+    gateway = await startGateway();
+
+    // 3. The cloud worker dies while it loads.
+    const dst = await destination();
+    try {
+      await until('the load to be under way', async () => ((await dst.tableExists({ name: 'orders' })) && (await dst.countRows({ name: 'orders' })) > 0) || undefined, 600_000);
+    } finally {
+      await dst.close();
+    }
+    await kill(worker);
+    worker = start('cloud-worker', 'cloud-worker/dist/main.js');
+
+    const afterFull = await until('the full load to finish', async () => {
+      const s = await handle.query(syncStateQuery).catch(() => undefined);
+      return s && s.runsDone >= 1 ? s : undefined;
+    }, 900_000);
+    expect(afterFull.tables.orders!.rowsCopied).toBeGreaterThanOrEqual(ROWS);
+    // The kills really hit running tasks: the extract was retried twice (agent gone, gateway gone)
+    // and the cloud load once (worker gone).
+    const attempts = await lastAttempts(handle);
+    expect(attempts.dataExtract).toBeGreaterThanOrEqual(3);
+    expect(attempts.cloudLoad).toBeGreaterThanOrEqual(2);
+    const full = await sameData();
+    expect(full.b.rows).toBe(ROWS);
+    expect(full.b).toEqual(full.a);
+
+    // 4. Changes on the site: updates move rows past the cursor, inserts add new ones.
+    const conn = await mariadb();
+    await conn.query(`UPDATE orders SET amount = amount + 1, note = 'changed', updated_at = TIMESTAMP('2030-01-01') + INTERVAL id MICROSECOND WHERE id % 1000 = 0`);
+    await conn.query(`INSERT INTO orders SELECT ${ROWS} + seq, seq, 1.5, 'new', DATE('2030-02-01'), TIMESTAMP('2030-02-01') + INTERVAL seq SECOND FROM seq_1_to_500`);
+    await conn.end();
+    await handle.signal(runSyncNowSignal);
+    const final = (await handle.result()) as SyncState;
+    expect(final.runsDone).toBe(2);
+    // The incremental run moved only the changed and new rows.
+    expect(final.tables.orders!.lastRunRows).toBe(Math.floor(ROWS / 1000) + 500);
+    const incremental = await sameData();
+    expect(incremental.b.rows).toBe(ROWS + 500);
+    expect(incremental.b).toEqual(incremental.a);
+  }, 1_500_000);
+});

@@ -1,0 +1,34 @@
+// Public surface of @vansales/dataflow. Everything else under src/ is internal.
+
+export { CanonicalType, ColumnSpec, type CanonicalKind } from './types/canonical-type';
+export {
+  DataConnectionConfig,
+  type BoundedQueryOptions,
+  type BoundedQueryResult,
+  type CatalogQuery,
+  type DataConnection,
+  type KeysetIncremental,
+  type ReadOptions,
+  type ReadSource,
+  type TableDescription,
+  type TableInfo,
+  type WriteOptions,
+} from './types/data-connection';
+export { openDataConnection } from './data-connection';
+export { DataflowError, DataflowErrorCode, isDataflowError, normaliseError, type DataflowErrorDetails } from './errors';
+export { mapColumns, createTableSql, type MapColumnsOptions } from './mapping/map-columns';
+export { mssqlCanonicalType } from './mapping/mssql';
+export { checkIdentifier, quoteIdent, quoteTable } from './identifiers';
+export { encodeChunk, decodeChunk, DEFAULT_MAX_CHUNK_BYTES, type DecodeChunkOptions } from './chunk-codec';
+export { tableChecksum } from './checksum';
+export { comparableValue, type BinaryValue } from './values/canonical-values';
+// The one data pipeline: the agent's operations and the cloud activities are adapters over it
+// (where rows come from, where chunks go, which policy applies).
+export { type ExtractPosition } from './pipeline/chunked-extract';
+export { extractTable, extractQuery, type ExtractedSchema, type ExtractResult, type ExtractTableRequest, type ExtractQueryRequest, type ObjectSink } from './pipeline/extract';
+export { prepareDestination, assertWritable, type Destination, type DestinationRequest } from './pipeline/destination';
+export { loadObject, type LoadObjectRequest, type LoadProgress, type StoredObject } from './pipeline/load-object';
+export { transfer, type TransferPosition, type TransferRequest } from './pipeline/transfer';
+export { ALLOW_ALL, type ColumnAction, type DataPolicy } from './pipeline/data-policy';
+export { failureTypeOf } from './pipeline/failure-types';
+export { resumeState } from './pipeline/resume';

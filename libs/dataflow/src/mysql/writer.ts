@@ -1,0 +1,113 @@
+import type { Pool } from 'mysql2/promise';
+import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
+import { quoteIdent, quoteTable } from '../identifiers';
+import { type CanonicalType } from '../types/canonical-type';
+import { tableLabel, type TableRef } from '@vansales/protocol';
+import type { WriteOptions } from '../types/data-connection';
+import { BadValue } from '../values/bad-value';
+import { mysqlLiteral } from './literals';
+import { connectMysql, type MysqlSettings } from './pool';
+
+/**
+ * Statement size aimed for: big enough that per-statement overhead vanishes, small enough that
+ * the server parses one while the next is being built. Never above max_allowed_packet / 4
+ * (a character can take 4 bytes in UTF-8... 3 for a UTF-16 unit, plus margin).
+ */
+const TARGET_STATEMENT_CHARS = 4 * 1024 * 1024;
+
+/** Errors about one value (MySQL names the column and row); the rest are about the write. */
+const VALUE_ERRNOS = new Set([1048, 1264, 1265, 1292, 1366, 1367, 1406, 1411, 3140, 4025, 1690]);
+
+function mysqlWriteError(err: unknown, label: string, firstRow: number): DataflowError {
+  if (err instanceof DataflowError) return err;
+  const e = err as { errno?: number; sqlMessage?: string; message?: string; code?: string };
+  if (typeof e?.errno !== 'number') return normaliseError(err, DataflowErrorCode.WRITE_FAILED, `cannot write ${label}`, { table: label });
+  const message = e.sqlMessage ?? e.message ?? String(err);
+  const m = /column [`']?(?:[^`']*[`']\.[`'])*([^`']+)[`']? at row (\d+)/i.exec(message) ?? /Column '([^']+)' cannot be null/i.exec(message) ?? /CONSTRAINT `([^`]+)` failed/i.exec(message);
+  const column = m?.[1];
+  const row = m?.[2] !== undefined ? firstRow + Number(m[2]) - 1 : undefined;
+  const where = `${label}${column ? `.${column}` : ''}${row !== undefined ? ` (row ${row + 1})` : ''}`;
+  return new DataflowError(VALUE_ERRNOS.has(e.errno) ? DataflowErrorCode.BAD_VALUE : DataflowErrorCode.WRITE_FAILED, `cannot write ${where}: ${message}`, {
+    table: label,
+    ...(column ? { column } : {}),
+    ...(row !== undefined ? { row } : {}),
+    cause: err,
+  });
+}
+
+/**
+ * Multi-row INSERTs (ON DUPLICATE KEY UPDATE for upserts) in one transaction. Note MySQL's
+ * upsert fires on any unique key of the table, not only on keyColumns.
+ */
+export async function writeMysql(
+  pool: Pool,
+  settings: MysqlSettings,
+  maxAllowedPacket: number,
+  table: TableRef,
+  names: string[],
+  types: CanonicalType[],
+  rows: unknown[][],
+  options: WriteOptions,
+): Promise<{ written: number }> {
+  const label = tableLabel(table);
+  if (rows.length === 0) return { written: 0 };
+  if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+  const q = (n: string) => quoteIdent(n, 'mysql');
+  const head = `INSERT INTO ${quoteTable(table, 'mysql')} (${names.map(q).join(', ')}) VALUES `;
+  let tail = '';
+  if (options.mode === 'upsert') {
+    const rest = names.filter((n) => !options.keyColumns.includes(n)).map(q);
+    // Every column a key column: nothing to update, but the duplicate must still not fail.
+    const updates = rest.length ? rest : [q(options.keyColumns[0]!)];
+    tail = ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${c} = VALUES(${c})`).join(', ')}`;
+  }
+  const budget = Math.max(64 * 1024, Math.min(TARGET_STATEMENT_CHARS, Math.floor(maxAllowedPacket / 4)) - head.length - tail.length);
+  const encoders = types.map(mysqlLiteral);
+  const n = encoders.length;
+  const conn = await connectMysql(pool, settings);
+  let broken = false;
+  let inTransaction = false;
+  let first = 0;
+  let r = 0;
+  let i = 0;
+  try {
+    await conn.query('START TRANSACTION');
+    inTransaction = true;
+    let values = '';
+    for (; r < rows.length; r++) {
+      const row = rows[r];
+      if (!Array.isArray(row) || row.length !== n) throw new BadValue(`row has ${Array.isArray(row) ? row.length : 'no'} values, expected ${n}`);
+      let tuple = '(';
+      for (i = 0; i < n; i++) {
+        const v = row[i];
+        if (i) tuple += ',';
+        tuple += v === null || v === undefined ? 'NULL' : encoders[i]!(v);
+      }
+      tuple += ')';
+      if (values && values.length + tuple.length > budget) {
+        if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+        await conn.query(head + values + tail);
+        values = '';
+        first = r;
+      }
+      values += values ? `,${tuple}` : tuple;
+    }
+    if (values) await conn.query(head + values + tail);
+    await conn.query('COMMIT');
+    inTransaction = false;
+    return { written: rows.length };
+  } catch (err) {
+    if (err instanceof BadValue) {
+      const column = Array.isArray(rows[r]) && rows[r]!.length === n ? names[i] : undefined;
+      throw new DataflowError(DataflowErrorCode.BAD_VALUE, `cannot write ${label}${column ? `.${column}` : ''} (row ${r + 1}): ${err.message}`, { table: label, ...(column ? { column } : {}), row: r, cause: err });
+    }
+    if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+    const e = mysqlWriteError(err, label, first);
+    if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
+    throw e;
+  } finally {
+    if (inTransaction && !broken) await conn.query('ROLLBACK').catch(() => (broken = true));
+    if (broken) conn.destroy();
+    else conn.release();
+  }
+}

@@ -1,0 +1,46 @@
+import type { ColumnSpec } from '../types/canonical-type';
+import { type TableRef } from '@vansales/protocol';
+import type { DataConnection } from '../types/data-connection';
+import { decodeChunk } from '../chunk-codec';
+
+export interface ChunkSource {
+  count: number;
+  get(index: number): Promise<Buffer>;
+}
+
+export interface ChunkedLoadPlan {
+  table: TableRef;
+  /** The destination's columns, in the order of the values in each stored row. */
+  columns: ColumnSpec[];
+  keyColumns: string[];
+  startChunk: number;
+  startRows: number;
+  signal?: AbortSignal;
+  /** Turns an unreadable chunk into the caller's error. */
+  onBadChunk?: (index: number, err: Error) => Error;
+}
+
+/**
+ * Upserts stored chunks into a table, one transaction per chunk, from `startChunk` on. Repeating
+ * a chunk is harmless (upsert by key), so a retry may resume at the last chunk reported done.
+ */
+export async function chunkedLoad(conn: DataConnection, plan: ChunkedLoadPlan, chunks: ChunkSource, onChunk: (done: { chunksDone: number; rowsDone: number }) => void): Promise<{ rowsDone: number }> {
+  let rowsDone = plan.startRows;
+  // The next chunk is fetched while the current one is written: the store and the database work at once.
+  let next: Promise<Buffer> | undefined = plan.startChunk < chunks.count ? chunks.get(plan.startChunk) : undefined;
+  for (let index = plan.startChunk; index < chunks.count; index++) {
+    const bytes = await next!;
+    next = index + 1 < chunks.count ? chunks.get(index + 1) : undefined;
+    next?.catch(() => undefined);
+    let rows: unknown[][];
+    try {
+      rows = await decodeChunk(bytes);
+    } catch (err) {
+      throw plan.onBadChunk ? plan.onBadChunk(index, err as Error) : err;
+    }
+    await conn.writeRows(plan.table, plan.columns, rows, { mode: 'upsert', keyColumns: plan.keyColumns, signal: plan.signal });
+    rowsDone += rows.length;
+    onChunk({ chunksDone: index + 1, rowsDone });
+  }
+  return { rowsDone };
+}

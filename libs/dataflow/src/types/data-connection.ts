@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { type ColumnSpec } from './canonical-type';
+import { Dialect, type TableRef } from '@vansales/protocol';
+
+export const DataConnectionConfig = z.object({
+  dialect: Dialect,
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  user: z.string(),
+  password: z.string(),
+  database: z.string().min(1),
+  /**
+   * Bounds each statement. A MySQL streamed read is one statement for the whole table, so
+   * readRows on MySQL is bounded by its AbortSignal instead (see README).
+   */
+  statementTimeoutMs: z.number().int().positive().optional(),
+  /**
+   * How MySQL `tinyint(1)` / BOOLEAN columns are described: 'boolean' (default; a stored value
+   * other than 0/1 then fails the read with BAD_VALUE rather than being squashed to true) or
+   * 'integer' (tinyint, values kept as they are).
+   */
+  mysqlTinyint1: z.enum(['boolean', 'integer']).optional(),
+  /** Connections kept per DataConnection (reads and writes each hold one while they run). Default 4. */
+  poolSize: z.number().int().min(1).max(64).optional(),
+});
+export type DataConnectionConfig = z.input<typeof DataConnectionConfig>;
+
+/** What both dialects' pools are opened with (DataConnectionConfig after defaults). */
+export interface ServerSettings {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  statementTimeoutMs?: number;
+  poolSize: number;
+}
+
+export interface KeysetIncremental {
+  /** The cursor column (updated_at, id...); rows where it is NULL are never read. */
+  column: string;
+  /** Exclusive lower bound (the last cursor value already synced). */
+  after?: unknown;
+  /** Inclusive upper bound, fixed when the sync starts so rows written meanwhile wait for the next run. */
+  upTo?: unknown;
+}
+
+export type ReadSource =
+  | {
+      kind: 'table';
+      table: TableRef;
+      /** Default: every column in table order. */
+      columns?: string[];
+      /** Key columns, ascending; empty = no order and no keyset (fastest plain scan). */
+      orderBy: string[];
+      /**
+       * Exclusive keyset start: canonical values of the order columns of the last row already
+       * read. With `incremental`, the order is [incremental.column, ...orderBy] and so is `after`.
+       */
+      after?: unknown[];
+      incremental?: KeysetIncremental;
+    }
+  | { kind: 'query'; sql: string /* already checked read-only by the caller */; params?: unknown[] };
+
+export interface ReadOptions {
+  batchSize: number;
+  signal?: AbortSignal;
+  /**
+   * Order text key columns by code point (PostgreSQL COLLATE "C", MySQL binary UTF-8) instead of
+   * the column's collation, so two dialects list rows in the same order (tableChecksum uses it).
+   * Such an ORDER BY may not use the index.
+   */
+  binaryOrder?: boolean;
+}
+
+export interface WriteOptions {
+  mode: 'insert' | 'upsert';
+  /** Required for upsert; the target's primary key or a unique key on exactly these columns. */
+  keyColumns: string[];
+  signal?: AbortSignal;
+}
+
+export interface TableInfo {
+  schema: string;
+  name: string;
+  /**
+   * 'partition' tables hold rows that their parent also returns: copy the parent (or the
+   * partitions), never both.
+   */
+  kind: 'table' | 'partitioned-table' | 'partition';
+  partitionOf?: TableRef;
+}
+
+export interface TableDescription {
+  columns: ColumnSpec[];
+  primaryKey: string[];
+}
+
+export interface BoundedQueryOptions {
+  /** At most this many rows are returned; at most one more is ever read. */
+  maxRows: number;
+  /** Aborting cancels the statement on the server. */
+  signal?: AbortSignal;
+}
+
+export interface BoundedQueryResult {
+  /** type: the database's own name for the column's type (`numeric(30,10)`, `bigint unsigned`). */
+  columns: { name: string; type: string }[];
+  /** Canonical values, the same as readRows gives for the same data. */
+  rows: unknown[][];
+  rowCount: number;
+  /** True when the statement had more rows than maxRows; the rest were never read. */
+  truncated: boolean;
+}
+
+/** A catalog statement inside inspect: rows as objects, with the driver's own parsing of catalog types. */
+export type CatalogQuery = <R = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+export interface DataConnection {
+  readonly dialect: Dialect;
+  /** Base tables of a schema (default: the current one), partitioned parents and partitions marked. */
+  listTables(schema?: string): Promise<TableInfo[]>;
+  describeTable(table: TableRef): Promise<TableDescription | undefined>;
+  /** Columns of a read-only query's result (types from the driver's field metadata). */
+  describeQuery(sql: string, params?: unknown[]): Promise<ColumnSpec[]>;
+  /** Streams canonical rows in batches, inside a READ ONLY transaction (snapshot). Keyset pagination so a caller can resume. */
+  readRows(source: ReadSource, options: ReadOptions): AsyncIterable<unknown[][]>;
+  tableExists(table: TableRef): Promise<boolean>;
+  /** DDL through the type mapping: columns, NOT NULL and the primary key; no defaults, indexes or foreign keys. */
+  createTable(table: TableRef, columns: ColumnSpec[], primaryKey: string[]): Promise<void>;
+  /**
+   * One transaction per call. Values are canonical; they are encoded for the target table's own
+   * column types (described once per table and cached), `columns` names them in row order.
+   */
+  writeRows(table: TableRef, columns: ColumnSpec[], rows: unknown[][], options: WriteOptions): Promise<{ written: number }>;
+  /** Deletes rows whose key is greater than `after` (keyset order); `after` empty deletes every row. */
+  deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number>;
+  countRows(table: TableRef): Promise<number>;
+  /**
+   * One read-only statement from a caller who checked it (the agent's SQL guard): a READ ONLY
+   * transaction, the statement timeout, one statement per round trip, at most maxRows + 1 rows read.
+   */
+  query(sql: string, params: unknown[], options: BoundedQueryOptions): Promise<BoundedQueryResult>;
+  /**
+   * Runs catalog statements (schema discovery, privilege checks) on one connection in one READ ONLY
+   * transaction under the statement timeout; aborting cancels the running statement.
+   */
+  inspect<T>(fn: (query: CatalogQuery) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
+  close(): Promise<void>;
+}

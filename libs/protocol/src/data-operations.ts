@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { SqlIdentifier as identifier, TableRef } from './database-names';
+
+/**
+ * Inputs and outputs of the data-plane operations (extract, load, transfer). Rows never ride
+ * these: they go through the buffer (claim-check) or stay on site. Validated on both sides.
+ */
+
+export const BUFFER_OBJECT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
+export const BufferObjectId = z.string().regex(BUFFER_OBJECT_ID_PATTERN, 'buffer object ids are 8-128 letters, digits, _ or -');
+
+/**
+ * Added to a task by the gateway just before it is sent to the agent, never stored in Temporal:
+ * an object-scoped token, valid for minutes, for the gateway's buffer endpoints. The agent uses
+ * it against the origin of its own gateway only.
+ */
+export const BufferGrant = z.object({
+  objectId: BufferObjectId,
+  token: z.string().min(16).max(4096),
+  scope: z.enum(['read', 'write']),
+  expiresAt: z.string().max(64),
+});
+export type BufferGrant = z.infer<typeof BufferGrant>;
+
+const Incremental = z.object({
+  /** A column that grows with every insert or update (updated_at, a sequence id). */
+  column: identifier,
+  /** Extract rows whose cursor is greater than this (exclusive); absent = everything. */
+  after: z.unknown().optional(),
+});
+
+export const ExtractSource = z.union([
+  z.object({ table: TableRef, columns: z.array(identifier).min(1).max(4096).optional() }),
+  z.object({ sql: z.string().min(1).max(100_000) }),
+]);
+export type ExtractSource = z.infer<typeof ExtractSource>;
+
+export const DataExtractInput = z.object({
+  database: identifier,
+  source: ExtractSource,
+  /** Keyset order, and the key a load upserts by. Default: the table's primary key. */
+  keyColumns: z.array(identifier).min(1).max(32).optional(),
+  incremental: Incremental.optional(),
+  /** Rows per buffer chunk. */
+  chunkRows: z.number().int().min(1).max(1_000_000).default(50_000),
+  /** Chosen by the workflow, so a retried extract writes the same object. */
+  objectId: BufferObjectId,
+  buffer: BufferGrant.optional(),
+});
+export type DataExtractInputT = z.input<typeof DataExtractInput>;
+
+export const DataExtractOutput = z.object({
+  objectId: BufferObjectId,
+  rowCount: z.number().int().nonnegative(),
+  chunkCount: z.number().int().nonnegative(),
+  keyColumns: z.array(z.string()),
+  /** The highest cursor value extracted; the next incremental run starts after it. */
+  cursor: z.object({ column: z.string(), max: z.unknown() }).optional(),
+});
+export type DataExtractOutputT = z.infer<typeof DataExtractOutput>;
+
+export const DataLoadInput = z.object({
+  database: identifier,
+  table: TableRef,
+  /** Rows with the same key are updated, so a load can run twice without duplicates. */
+  keyColumns: z.array(identifier).min(1).max(32),
+  objectId: BufferObjectId,
+  /** Create the table from the object's schema (through the type mapping) when it is missing. */
+  createIfMissing: z.boolean().default(true),
+  buffer: BufferGrant.optional(),
+});
+export type DataLoadInputT = z.input<typeof DataLoadInput>;
+
+export const DataLoadOutput = z.object({
+  rowCount: z.number().int().nonnegative(),
+  chunkCount: z.number().int().nonnegative(),
+  created: z.boolean(),
+});
+export type DataLoadOutputT = z.infer<typeof DataLoadOutput>;
+
+export const DataTransferInput = z.object({
+  source: z.object({ database: identifier, table: TableRef, columns: z.array(identifier).min(1).max(4096).optional() }),
+  destination: z.object({ database: identifier, table: TableRef }),
+  keyColumns: z.array(identifier).min(1).max(32).optional(),
+  incremental: Incremental.optional(),
+  /**
+   * `upsert` merges by key (safe into a table that has other rows); `append` is the bulk path
+   * (COPY / multi-row INSERT) for a table this transfer fills, resumed by deleting past the last
+   * committed key.
+   */
+  mode: z.enum(['append', 'upsert']).default('upsert'),
+  batchRows: z.number().int().min(1).max(1_000_000).default(20_000),
+  createIfMissing: z.boolean().default(true),
+});
+export type DataTransferInputT = z.input<typeof DataTransferInput>;
+
+export const DataTransferOutput = z.object({
+  rowCount: z.number().int().nonnegative(),
+  created: z.boolean(),
+  keyColumns: z.array(z.string()),
+  cursor: z.object({ column: z.string(), max: z.unknown() }).optional(),
+});
+export type DataTransferOutputT = z.infer<typeof DataTransferOutput>;

@@ -1,0 +1,1 @@
+export { testServices, throwawayPostgresDatabase, type TestServices, type MariadbAccess } from './test-env';

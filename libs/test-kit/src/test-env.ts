@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The repository root: libs/test-kit/src/../../.. */
+const repoRoot = resolve(__dirname, '..', '..', '..');
+
+const MariadbAccess = z.object({ host: z.string(), port: z.number().int(), user: z.string(), password: z.string() });
+export type MariadbAccess = z.infer<typeof MariadbAccess>;
+
+/** What `./vsc test` (infra's service-directory.ts) writes into the test profile's state folder once its services are up. */
+const ServiceDirectory = z.object({
+  temporal: z.object({ address: z.string(), namespace: z.string() }),
+  postgres: z.object({ url: z.string().url() }),
+  mariadb: MariadbAccess,
+  redis: z.object({ url: z.string() }),
+  minio: z.object({ endpoint: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() }),
+});
+
+export interface TestServices {
+  temporalAddress: string;
+  temporalNamespace: string;
+  postgresUrl(database?: string): string;
+  mariadb: MariadbAccess;
+  redisUrl: string;
+  minio: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  sharedData: string | undefined;
+  stateDir: string;
+}
+
+/** The public test data sets, kept beside the repository (never edited). */
+function sharedDataDir(): string | undefined {
+  const candidates = [process.env.VSC_SHARED_DATA, join(repoRoot, '..', 'shared', 'data'), join(repoRoot, 'shared', 'data')];
+  return candidates.find((c): c is string => !!c && existsSync(join(c, 'README.md')));
+}
+
+/**
+ * Where the services of the test profile are (started by `./vsc test` or `./vsc services test`).
+ * Tests call this instead of assuming anything is running on a default port.
+ */
+export function testServices(): TestServices {
+  const stateDir = join(process.env.VSC_STATE_DIR ?? join(repoRoot, '.vsc'), 'test');
+  const file = join(stateDir, 'services.json');
+  if (!existsSync(file)) throw new Error(`${file} not found: start the test services first (./vsc test, or ./vsc services test)`);
+  const parsed = ServiceDirectory.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file} is not a service directory: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const d = parsed.data;
+  return {
+    temporalAddress: d.temporal.address,
+    temporalNamespace: d.temporal.namespace,
+    postgresUrl: (database = 'postgres') => `${d.postgres.url}${database}`,
+    mariadb: d.mariadb,
+    redisUrl: d.redis.url,
+    minio: d.minio,
+    sharedData: sharedDataDir(),
+    stateDir,
+  };
+}
+
+/** A throwaway PostgreSQL database on the test server, for one test file or benchmark run. */
+export async function throwawayPostgresDatabase(prefix = 'vsc_t'): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+  const { Client } = await import('pg');
+  const services = testServices();
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const run = async (sql: string) => {
+    const admin = new Client({ connectionString: services.postgresUrl() });
+    await admin.connect();
+    try {
+      await admin.query(sql);
+    } finally {
+      await admin.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  return { name, url: services.postgresUrl(name), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}

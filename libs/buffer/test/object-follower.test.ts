@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { BufferError, BufferErrorCode, BufferKeyring, DataBuffer, newBufferKeySpec, type FollowedChunk, type FollowOptions } from '@vansales/buffer';
-import { waitFor } from '@vansales/infra';
 import { storeKinds, type StoreUnderTest } from './support/stores';
 import { expectCode } from './support/expect-code';
 
 const T = 'acme';
+
+/** Polls a condition (never a fixed wait): resolves when it holds, fails after `ms`. */
+async function waitFor(what: string, check: () => Promise<boolean>, ms: number, everyMs: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
 
 describe.each(storeKinds)('following an object being written, on %s', (_name, open) => {
   let s: StoreUnderTest;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { bundleWorkflows } from '@vansales/cloud-worker';
 import { pingWorkflow } from '@vansales/workflows';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
@@ -19,6 +19,8 @@ import { services, emit, freshDatabase, percentile, platformEnv, round } from '.
 const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 300);
 const PARALLEL = Number(process.env.PARALLEL ?? 1000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 50);
+/** Temporal's history event types of one activity cycle (temporal.api.enums.v1.EventType). */
+const EVENT_NAMES: Record<number, string> = { 5: 'wft-scheduled', 6: 'wft-started', 7: 'wft-completed', 10: 'activity-scheduled', 11: 'activity-started', 12: 'activity-completed' };
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
@@ -28,7 +30,21 @@ async function main(): Promise<void> {
 
   const dataConverter = vansalesDataConverter(env.VSC_PAYLOAD_KEYS);
   const silent = pino({ level: 'silent' });
-  const gateway = await createGateway(loadGatewayConfig(env), silent as unknown as Logger);
+  // The agent hop by itself: from the gateway's Worker handing the task to our proxy activity to
+  // the agent's result back in it (WebSocket both ways, frame checks, audit record, agent dispatch).
+  const hops: number[] = [];
+  let timeHops = false;
+  const hopTimer: ActivityInterceptorsFactory = () => ({
+    inbound: {
+      execute: async (input, next) => {
+        const t0 = performance.now();
+        const out = await next(input);
+        if (timeHops) hops.push(performance.now() - t0);
+        return out;
+      },
+    },
+  });
+  const gateway = await createGateway(loadGatewayConfig({ ...env, ...(process.env.VSC_AGENT_MAX_POLLERS ? { VSC_AGENT_MAX_POLLERS: process.env.VSC_AGENT_MAX_POLLERS } : {}) }), silent as unknown as Logger, { activityInterceptors: [hopTimer] });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const native = await NativeConnection.connect({ address: services.temporalAddress });
   const bundle = await bundleWorkflows();
@@ -65,14 +81,29 @@ async function main(): Promise<void> {
     cloud: { kind: 'cloud' as const, taskQueue: env.VSC_CLOUD_TASK_QUEUE },
     agent: { kind: 'connector' as const, connectorId: connector.id },
   };
+  let lastWorkflowId = '';
   const run = async (path: keyof typeof placements, count: number, concurrency: number) => {
     const t0 = performance.now();
+    lastWorkflowId = `bench-${path}-${randomBytes(4).toString('hex')}`;
     await client.workflow.execute(pingWorkflow, {
       taskQueue: env.VSC_WORKFLOW_TASK_QUEUE,
-      workflowId: `bench-${path}-${randomBytes(4).toString('hex')}`,
+      workflowId: lastWorkflowId,
       args: [{ placement: placements[path], count, concurrency }],
     });
     return performance.now() - t0;
+  };
+  /** Median time of each step of the cycle, from the server's own event times (workflow task, dispatch, run). */
+  const phases = async (workflowId: string) => {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+    const spans: Record<string, number[]> = {};
+    const events = history.events ?? [];
+    for (let i = 1; i < events.length; i++) {
+      const type = (e: (typeof events)[number]) => EVENT_NAMES[Number(e.eventType)] ?? `event-${String(e.eventType)}`;
+      const name = `${type(events[i - 1]!)} -> ${type(events[i]!)}`;
+      (spans[name] ??= []).push(ms(events[i]!) - ms(events[i - 1]!));
+    }
+    return Object.fromEntries(Object.entries(spans).filter(([, v]) => v.length > 10).map(([k, v]) => [k, round(percentile(v.sort((a, b) => a - b), 50))]));
   };
   const cycles = (stamps: number[]) =>
     stamps
@@ -89,8 +120,13 @@ async function main(): Promise<void> {
     for (const path of ['cloud', 'agent'] as const) {
       const stamps = path === 'cloud' ? cloudStamps : agentStamps;
       stamps.length = 0;
+      hops.length = 0;
+      timeHops = path === 'agent';
       await run(path, SEQUENTIAL, 1);
+      timeHops = false;
+      const hop = [...hops].sort((a, b) => a - b);
       const c = cycles(stamps);
+      const phaseMedians = await phases(lastWorkflowId);
       const parallelMs = await run(path, PARALLEL, CONCURRENCY);
       figures[path] = { p50: percentile(c, 50), p99: percentile(c, 99), throughput: PARALLEL / (parallelMs / 1000) };
       emit({
@@ -102,6 +138,8 @@ async function main(): Promise<void> {
         parallel_activities: PARALLEL,
         concurrency: CONCURRENCY,
         throughput_per_s: round(figures[path]!.throughput, 1),
+        server_phase_p50_ms: phaseMedians,
+        ...(path === 'agent' ? { hop_p50_ms: round(percentile(hop, 50)), hop_p99_ms: round(percentile(hop, 99)), hops_timed: hop.length } : {}),
       });
     }
     const added50 = figures.agent!.p50 - figures.cloud!.p50;

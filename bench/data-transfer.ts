@@ -41,7 +41,7 @@ const SOURCE_DATABASE = 'vsc_bench';
 
 const option = (name: string) => cliOption(name);
 const ROWS = rowsOption();
-const PATHS = ['vsc-agent', 'pgloader', 'psql-copy', 'cloud-to-site'] as const;
+const PATHS = ['vsc-agent', 'pgloader', 'psql-copy', 'cloud-to-site', 'site-to-cloud'] as const;
 type PathName = (typeof PATHS)[number];
 const only = option('only')?.split(',');
 for (const p of only ?? []) if (!PATHS.includes(p as PathName)) throw new Error(`--only takes ${PATHS.join(',')}, not ${p}`);
@@ -244,7 +244,7 @@ interface Platform {
   close(): Promise<void>;
 }
 
-async function startPlatform(work: string, databases: { dst: string; load: string; warehouse: string }): Promise<Platform> {
+async function startPlatform(work: string, databases: { dst: string; load: string; warehouse: string; lake: string }): Promise<Platform> {
   const suffix = randomBytes(3).toString('hex');
   const tenantId = `bench-${suffix}`;
   const metadata = await freshDatabase('vsc_bench_meta');
@@ -252,7 +252,11 @@ async function startPlatform(work: string, databases: { dst: string; load: strin
   // The cloud reaches the warehouse directly (cloud-to-site extracts from it); the file is the
   // operator's, 0600, as in production.
   const cloudDatabasesFile = join(dir, 'cloud-databases.json');
-  writeFileSync(cloudDatabasesFile, JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) } } }), { mode: 0o600 });
+  writeFileSync(
+    cloudDatabasesFile,
+    JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) }, lake: { dialect: 'postgres', ...pgAccess(databases.lake) } } }),
+    { mode: 0o600 },
+  );
   const env = {
     ...platformEnv(suffix, metadata.url),
     // The buffer both the gateway (agents' uploads and downloads) and the cloud worker use.
@@ -429,9 +433,18 @@ async function activitySeconds(handle: WorkflowHandle): Promise<Record<string, n
   return out;
 }
 
-async function runCloudToSite(platform: Platform, load: string, want: Tally): Promise<void> {
-  log(`cloud-to-site: dataSyncWorkflow warehouse.${TABLE} (cloud) -> load.${TABLE} (site)`);
+type BufferPath = 'cloud-to-site' | 'site-to-cloud';
+
+/**
+ * A dataSyncWorkflow through the buffer, one direction: cloud-to-site reads the cloud's warehouse
+ * (what vsc-agent wrote) into a fresh MariaDB database on the site; site-to-cloud reads the site's
+ * MariaDB source into a fresh PostgreSQL database the cloud reaches (lake).
+ */
+async function runThroughBuffer(platform: Platform, path: BufferPath, target: string, want: Tally): Promise<number> {
+  const toSite = path === 'cloud-to-site';
+  log(toSite ? `cloud-to-site: dataSyncWorkflow warehouse.${TABLE} (cloud) -> load.${TABLE} (site)` : `site-to-cloud: dataSyncWorkflow src.${TABLE} (site) -> lake.${TABLE} (cloud)`);
   const rssBefore = round(rssMb(process.pid), 1);
+  const site = { placement: 'connector' as const, connectorId: platform.connectorId };
   const { value: { seconds, value: handle }, rssPeakMb } = await rssWhile(() => timed(async () => {
     const h = await platform.temporal.workflow.start(dataSyncWorkflow, {
       taskQueue: platform.workflowTaskQueue,
@@ -439,28 +452,29 @@ async function runCloudToSite(platform: Platform, load: string, want: Tally): Pr
       args: [
         {
           tenantId: platform.tenantId,
-          source: { placement: 'cloud', database: 'warehouse' },
-          destination: { placement: 'connector', connectorId: platform.connectorId, database: 'load' },
+          source: toSite ? { placement: 'cloud', database: 'warehouse' } : { ...site, database: 'src' },
+          destination: toSite ? { ...site, database: 'load' } : { placement: 'cloud', database: 'lake' },
           tables: [{ source: { name: TABLE } }],
           maxRuns: 1,
           cloudTaskQueue: platform.cloudTaskQueue,
         },
       ],
     });
-    await resultWatched(platform, h, 'cloud-to-site');
+    await resultWatched(platform, h, path);
     return h;
   }));
   const processPeak = peakRssMb();
-  const got = await mariadbTally(load, TABLE);
-  checkTally('cloud-to-site', got, want);
-  const checksum = await sameChecksum('cloud-to-site', () => openMariadb(SOURCE_DATABASE), () => openMariadb(load), TABLE);
+  const got = toSite ? await mariadbTally(target, TABLE) : await pgTally(target, TABLE);
+  checkTally(path, got, want);
+  const checksum = await sameChecksum(path, () => openMariadb(SOURCE_DATABASE), () => (toSite ? openMariadb(target) : openPostgres(target)), TABLE);
   const steps = await activitySeconds(handle);
-  const extract = steps.cloudExtract?.at(-1);
-  const loadSeconds = steps.dataLoad?.at(-1);
-  if (extract === undefined || loadSeconds === undefined) throw new Error(`cloud-to-site: the history has no completed cloudExtract and dataLoad (found ${JSON.stringify(steps)})`);
+  const [extractStep, loadStep] = toSite ? ['cloudExtract', 'dataLoad'] : ['dataExtract', 'cloudLoad'];
+  const extract = steps[extractStep!]?.at(-1);
+  const loadSeconds = steps[loadStep!]?.at(-1);
+  if (extract === undefined || loadSeconds === undefined) throw new Error(`${path}: the history has no completed ${extractStep} and ${loadStep} (found ${JSON.stringify(steps)})`);
   emit({
     bench: BENCH,
-    path: 'cloud-to-site',
+    path,
     rows: got.rows,
     seconds: round(seconds, 3),
     rowsPerSecond: Math.round(got.rows / seconds),
@@ -474,6 +488,7 @@ async function runCloudToSite(platform: Platform, load: string, want: Tally): Pr
     rssPeakMb,
     processPeakRssMb: processPeak,
   });
+  return seconds;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -488,7 +503,7 @@ async function main(): Promise<void> {
     const want = await mariadbTally(SOURCE_DATABASE, TABLE);
     const seconds: Partial<Record<PathName, number>> = {};
 
-    if (runs('vsc-agent') || runs('cloud-to-site')) {
+    if (runs('vsc-agent') || runs('cloud-to-site') || runs('site-to-cloud')) {
       // The transfer's destination doubles as the cloud's warehouse for cloud-to-site, which
       // so reads the very rows vsc-agent wrote.
       const dst = await freshDatabase('vsc_bench_dst');
@@ -502,28 +517,33 @@ async function main(): Promise<void> {
         await c.query(`DROP DATABASE IF EXISTS ${load}`);
         await c.end();
       });
-      const platform = await startPlatform(work, { dst: dst.name, load, warehouse: dst.name });
+      const lake = await freshDatabase('vsc_bench_lake');
+      cleanups.push(lake.drop);
+      const platform = await startPlatform(work, { dst: dst.name, load, warehouse: dst.name, lake: lake.name });
       cleanups.push(() => platform.close());
       // cloud-to-site needs the rows vsc-agent puts in the warehouse, so that one always runs with it.
-      seconds['vsc-agent'] = await runOurs(platform, dst.name, want);
-      if (runs('cloud-to-site')) await runCloudToSite(platform, load, want);
+      if (runs('vsc-agent') || runs('cloud-to-site')) seconds['vsc-agent'] = await runOurs(platform, dst.name, want);
+      if (runs('cloud-to-site')) seconds['cloud-to-site'] = await runThroughBuffer(platform, 'cloud-to-site', load, want);
+      if (runs('site-to-cloud')) seconds['site-to-cloud'] = await runThroughBuffer(platform, 'site-to-cloud', lake.name, want);
     }
     if (runs('pgloader')) seconds.pgloader = await runPgloader(work, want);
     if (runs('psql-copy')) seconds['psql-copy'] = await runCopyFloor(work, want);
 
-    const ours = seconds['vsc-agent'];
-    if (ours !== undefined && (seconds.pgloader !== undefined || seconds['psql-copy'] !== undefined)) {
-      // Same rows on each path, so the speed ratio is the inverse ratio of times.
-      emit({
-        bench: BENCH,
-        rows: want.rows,
-        ...(seconds.pgloader !== undefined ? { ratioVsPgloader: round(seconds.pgloader / ours, 3) } : {}),
-        ...(seconds['psql-copy'] !== undefined ? { ratioVsCopyFloor: round(seconds['psql-copy'] / ours, 3) } : {}),
-        targets: { vsPgloader: '>= 1.0', vsCopyFloor: '>= 0.5' },
-        // The machine may be shared (CI, other services): its load says how far to trust the figures.
-        host: { cpus: availableParallelism(), loadAvg1mAtStart: round(load1m, 2), loadAvg1mAtEnd: round(loadavg()[0]!, 2) },
-      });
-    }
+    // Same rows on each path, so a speed ratio is the inverse ratio of times.
+    const ratio = (ours: PathName, theirs: PathName) => (seconds[ours] !== undefined && seconds[theirs] !== undefined ? round(seconds[theirs]! / seconds[ours]!, 3) : undefined);
+    emit({
+      bench: BENCH,
+      rows: want.rows,
+      ratios: {
+        oneSiteVsPgloader: ratio('vsc-agent', 'pgloader'),
+        oneSiteVsCopyFloor: ratio('vsc-agent', 'psql-copy'),
+        cloudToSiteVsCopyFloor: ratio('cloud-to-site', 'psql-copy'),
+        siteToCloudVsCopyFloor: ratio('site-to-cloud', 'psql-copy'),
+      },
+      targets: { oneSiteVsPgloader: '>= 2.5', oneSiteVsCopyFloor: '>= 0.6', cloudToSiteVsCopyFloor: '>= 0.35', siteToCloudVsCopyFloor: '>= 0.35' },
+      // The machine may be shared (CI, other services): its load says how far to trust the figures.
+      host: { cpus: availableParallelism(), loadAvg1mAtStart: round(load1m, 2), loadAvg1mAtEnd: round(loadavg()[0]!, 2) },
+    });
   } finally {
     for (const c of cleanups.reverse()) await c().catch((err: Error) => log(`cleanup: ${err.message}`));
     rmSync(work, { recursive: true, force: true });

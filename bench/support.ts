@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { newBufferKeySpec } from '@vansales/buffer';
 import { newPayloadKeySpec } from '@vansales/temporal-config';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { testServices } from '@vansales/test-kit';
@@ -45,6 +45,32 @@ export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds per thread name (node's main thread, tokio's workers, libuv's pool, V8's helpers), from /proc. */
+export function cpuSecondsByThread(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** Share of one core a process used over a window, in percent, in all and per thread name. */
+export async function idleCpuByThread(pid: number, seconds: number): Promise<{ total: number; byThread: Record<string, number> }> {
+  const before = cpuSecondsByThread(pid);
+  const total0 = cpuSeconds(pid);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = cpuSecondsByThread(pid);
+  const byThread = Object.fromEntries(Object.entries(after).map(([name, s]) => [name, Math.round(((s - (before[name] ?? 0)) / seconds) * 10000) / 100]).filter(([, pct]) => (pct as number) > 0));
+  return { total: ((cpuSeconds(pid) - total0) / seconds) * 100, byThread };
 }
 
 /** Share of one core a process used over a window, in percent. */

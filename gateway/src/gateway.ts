@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connectTemporalClient, vansalesDataConverter } from '@vansales/temporal-config';
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createAuditRepository, createRepositories, createSchemaRegistry, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
 import type { GatewayConfig } from './config';
@@ -45,7 +45,7 @@ export interface Gateway {
 }
 
 /** Wires the gateway's dependencies from its config; used by main.ts and by tests alike. */
-export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void; purgeSchedule?: boolean; onRoute?: AppDeps['onRoute'] } = {}): Promise<Gateway> {
+export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void; purgeSchedule?: boolean; onRoute?: AppDeps['onRoute']; activityInterceptors?: ActivityInterceptorsFactory[] } = {}): Promise<Gateway> {
   const db = await openMetadataDb(metadataTarget(config));
   const buffer = await openDataBuffer(config);
   const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
@@ -70,6 +70,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
     dataConverter,
     log: logger,
+    activityInterceptors: options.activityInterceptors,
     onOnline: async (identity, hello) => {
       await repos.touchConnector(identity.connectorId);
       discoverOnline(identity, hello);

@@ -1,4 +1,4 @@
-import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { parseCommand } from '@vansales/protocol';
 import packageJson from '../package.json';
 import { GatewayConfig, loadGatewayConfig } from './config';
@@ -13,6 +13,17 @@ const USAGE = `usage: vsc-gateway
     ${Object.keys(GatewayConfig.shape).join(', ')}
 `;
 
+/**
+ * The SDK's own log at WARN, less its notice that a Worker has no workflows: every connector Worker
+ * is activity-only by design, so that line would come once per connecting agent.
+ */
+class SdkLogger extends DefaultLogger {
+  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (message.startsWith('No workflows registered')) return;
+    super.log(level, message, meta);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseCommand(process.argv.slice(2), { usage: USAGE, version: `vsc-gateway ${packageJson.version}` }, process);
   if (!args.ok) process.exit(args.exitCode);
@@ -25,7 +36,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.VSC_LOG_LEVEL, 'gateway');
   // No per-worker heartbeat thread: thousands of per-connector Workers share one runtime.
-  Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
+  Runtime.install({ logger: new SdkLogger('WARN'), workerHeartbeatInterval: 0 });
   const gateway = await createGateway(config, logger, { purgeSchedule: config.VSC_BUFFER_PURGE_MINUTES > 0 });
   const stop = async (signal: string) => {
     logger.info({ signal }, 'gateway stopping');

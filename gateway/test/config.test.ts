@@ -13,6 +13,8 @@ describe('gateway configuration', () => {
   it('applies documented defaults', () => {
     const c = loadGatewayConfig(base);
     expect(c).toMatchObject({ VSC_GATEWAY_HOST: '127.0.0.1', VSC_GATEWAY_PORT: 8700, TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'vansales', VSC_AGENT_HEARTBEAT_MS: 30_000 });
+    // One poll per agent Worker: above one, the SDK's poller autoscaler costs a 100 ms timer per idle agent.
+    expect(c.VSC_AGENT_MAX_POLLERS).toBe(1);
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c).toMatchObject({ VSC_BUFFER_STORE: 'local', VSC_BUFFER_DIR: join(tmpdir(), 'vsc-gateway-buffer'), VSC_BUFFER_TTL_SECONDS: 86_400 });
     expect(c).toMatchObject({ VSC_GATEWAY_REQUEST_TIMEOUT_MS: 300_000, VSC_GATEWAY_CONNECTION_TIMEOUT_MS: 3_660_000 });

@@ -1,4 +1,4 @@
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, type NativeConnection, Worker } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import { CloseCode, connectorTaskQueue, PROTOCOL_VERSION, type HelloFrame } from '@vansales/protocol';
 import type { Logger } from '../logger';
@@ -27,6 +27,8 @@ export interface AgentHubOptions {
   audit?: AuditSink;
   transformResult?: ResultTransform;
   prepareTask?: TaskPreparer;
+  /** Around every task of every connector Worker (the activity-overhead benchmark times the hop with one). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 /**
@@ -36,6 +38,8 @@ export interface AgentHubOptions {
  */
 export class AgentHub {
   private readonly sessions = new Map<string, Session>();
+  /** Workers shutting down after their agent left (close waits for them too). */
+  private readonly stopping = new Set<Promise<unknown>>();
   private closing = false;
 
   constructor(private readonly opts: AgentHubOptions) {}
@@ -80,13 +84,15 @@ export class AgentHub {
       taskQueue,
       dataConverter: this.opts.dataConverter,
       activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record'), this.opts.transformResult, this.opts.prepareTask),
-      // One long poll per idle agent is what lets one namespace serve thousands of agents; a busy
-      // agent's Worker scales up to a few polls (Temporal's poller autoscaling) for throughput.
+      // One long poll per idle agent is what lets one namespace serve thousands of agents. Poller
+      // autoscaling (opt-in) lets a busy agent's Worker hold a few, but the SDK (1.24) checks each
+      // autoscaling Worker every 100 ms, idle or not: that timer was most of a gateway's idle CPU.
       activityTaskPollerBehavior:
-        this.opts.maxPollersPerAgent > 1
+        Math.min(this.opts.maxPollersPerAgent, hello.concurrency) > 1
           ? { type: 'autoscaling', minimum: 1, initial: 1, maximum: Math.min(this.opts.maxPollersPerAgent, hello.concurrency) }
           : { type: 'simple-maximum', maximum: 1 },
       maxConcurrentActivityTaskExecutions: hello.concurrency,
+      ...(this.opts.activityInterceptors ? { interceptors: { activity: this.opts.activityInterceptors } } : {}),
       shutdownGraceTime: '2 seconds',
       // Heartbeats here are real agent progress, not a timer, so pass them on promptly: that is
       // also how a cancellation gets back to the agent quickly.
@@ -124,11 +130,16 @@ export class AgentHub {
   private async stopSession(connectorId: string, session: Session): Promise<void> {
     if (this.sessions.get(connectorId) === session) this.sessions.delete(connectorId);
     if (session.worker.getState() === 'RUNNING') session.worker.shutdown();
-    await session.running.catch(() => undefined);
+    const stopped = session.running.catch(() => undefined);
+    this.stopping.add(stopped);
+    await stopped;
+    this.stopping.delete(stopped);
   }
 
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all([...this.sessions.entries()].map(([id, s]) => this.disconnect(id, CloseCode.goingAway, 'gateway is shutting down').then(() => s.running)));
+    // Workers of agents that left just before still shut down: the Temporal connection outlives them.
+    await Promise.all([...this.stopping]);
   }
 }

@@ -182,7 +182,9 @@ export async function bench(name: string | undefined, args: string[]): Promise<n
     await startServices(ctx, supervisor, TEST_SERVICES);
     await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
     return await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', `${name}.ts`), ...args], { cwd: join(repoRoot, 'bench'), stdio: 'inherit' });
+      // VSC_BENCH_NODE_ARGS: node flags for the benchmark process only (e.g. --cpu-prof, which NODE_OPTIONS refuses).
+      const nodeArgs = (process.env.VSC_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+      const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'bench', `${name}.ts`), ...args], { cwd: join(repoRoot, 'bench'), stdio: 'inherit' });
       child.on('exit', (c) => resolve(c ?? 1));
     });
   } finally {

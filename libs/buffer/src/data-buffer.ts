@@ -4,9 +4,11 @@ import { assertObjectId, assertTenantId, newObjectId } from './ids';
 import type { BufferKeyring } from './keyring';
 import { canonicalJson } from './internal/canonical-json';
 import { CHUNK_PREAMBLE_BYTES, openSealedChunk, decodeChunkMeta, sealChunk, storedChunkSize } from './internal/chunk-format';
-import { BUFFER_PREFIX, chunkIndexOf, chunkKey, headerKey, manifestKey, MAX_CHUNKS, objectPrefix, objectPrefixOf } from './internal/layout';
+import { BUFFER_PREFIX, chunkIndexOf, chunkKey, headerKey, manifestKey, MAX_CHUNKS, objectPrefix, objectPrefixOf, schemaKey } from './internal/layout';
+import { openSchema, sealSchema } from './internal/schema-format';
 import { openManifest, sealManifest, type BufferManifest, type ChunkInfo } from './internal/manifest-format';
 import { createHeader, headerExpiry, openHeader, type OpenedHeader } from './internal/object-header';
+import { ObjectFollower, type FollowOptions } from './object-follower';
 
 export type { BufferManifest, ChunkInfo };
 
@@ -119,6 +121,24 @@ export class DataBuffer {
     return this.info(existing, false);
   }
 
+  /**
+   * Publishes the rows' schema before the chunks, for readers that follow the object
+   * (followObject). Once per object: a retried writer may publish the same schema again, a
+   * different one is BAD_INPUT; the commit must then carry the same schema.
+   */
+  async publishSchema(tenantId: string, objectId: string, schema: unknown): Promise<void> {
+    assertTenantId(tenantId);
+    assertObjectId(objectId);
+    const description = this.description('schema', schema);
+    const header = await this.openLive(tenantId, objectId);
+    if (await this.store.head(manifestKey(tenantId, objectId))) throw this.committed(objectId);
+    if (await this.store.putIfAbsent(schemaKey(tenantId, objectId), sealSchema(header.dataKey, header.bytes, description))) return;
+    const existing = await this.store.get(schemaKey(tenantId, objectId));
+    if (!existing || canonicalJson(openSchema(header.dataKey, header.bytes, objectId, existing)) !== canonicalJson(description)) {
+      throw new BufferError(BufferErrorCode.badInput, `buffer object ${objectId} already has another published schema; create a new object`, { objectId });
+    }
+  }
+
   /** Stores chunk `index` (overwriting an earlier write of it) of an uncommitted object. */
   async writeChunk(tenantId: string, objectId: string, index: number, bytes: Uint8Array, rows: number): Promise<ChunkInfo> {
     assertTenantId(tenantId);
@@ -151,6 +171,11 @@ export class DataBuffer {
     const header = await this.openLive(tenantId, objectId);
     const existing = await this.store.get(manifestKey(tenantId, objectId));
     if (existing) return this.sameCommit(openManifest(header.dataKey, header.bytes, tenantId, objectId, existing), input, schema, meta);
+
+    const published = await this.store.get(schemaKey(tenantId, objectId));
+    if (published && canonicalJson(openSchema(header.dataKey, header.bytes, objectId, published)) !== canonicalJson(schema)) {
+      throw new BufferError(BufferErrorCode.badInput, `the commit's schema of buffer object ${objectId} is not the one its writer published; commit with the published schema`, { objectId });
+    }
 
     const sizes = new Map<number, number>();
     const extra: string[] = [];
@@ -226,6 +251,20 @@ export class DataBuffer {
     const file = await this.store.get(chunkKey(tenantId, objectId, index));
     if (!file) throw new BufferError(BufferErrorCode.truncated, `chunk ${index} of buffer object ${objectId} is missing from the store; write the object again`, { objectId, index });
     return openSealedChunk(header.dataKey, { tenantId, objectId, index }, file, expected);
+  }
+
+  /**
+   * Reads an object's chunks in order as its writer stores them, before and after the commit (see
+   * ObjectFollower): `for await (const chunk of buffer.followObject(...))`, then `.manifest`.
+   */
+  followObject(tenantId: string, objectId: string, options: FollowOptions = {}): ObjectFollower {
+    assertTenantId(tenantId);
+    assertObjectId(objectId);
+    if (options.fromChunk !== undefined) this.assertIndex(options.fromChunk);
+    return new ObjectFollower(
+      { store: this.store, tenantId, objectId, openLive: () => this.openLive(tenantId, objectId), assertLive: (header) => this.assertLive(header) },
+      options,
+    );
   }
 
   /** Deletes every piece of an object, committed or not. */

@@ -2,6 +2,7 @@
 export { BufferError, BufferErrorCode, isBufferError } from './buffer-error';
 export { DataBuffer, MAX_CHUNK_BYTES, MAX_DESCRIPTION_BYTES, type DataBufferOptions, type BufferObjectInfo, type CommitInput, type PurgeResult, type BufferManifest, type ChunkInfo } from './data-buffer';
 export type { BlobStore, BlobInfo } from './blob-store';
+export { ObjectFollower, type FollowOptions, type FollowedChunk } from './object-follower';
 export { createLocalFolderStore } from './local-folder-store';
 export { createS3Store, LIFECYCLE_RULE_ID, type S3StoreOptions, type S3BlobStore } from './s3-store';
 export { BufferKeyring, parseBufferKeys, newBufferKeySpec } from './keyring';

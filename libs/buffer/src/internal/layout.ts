@@ -1,7 +1,7 @@
 /**
  * Where an object's pieces live in the store: `buffer/<tenantId>/<objectId>/`, with
- * `header.json` (written at create), `chunk-000000.bin`… and `manifest.json` (written last: the
- * commit point). The tenant is part of every key, so an object id guessed from another tenant
+ * `header.json` (written at create), optionally `schema.json`, `chunk-000000.bin`… and
+ * `manifest.json` (written last: the commit point). The tenant is part of every key, so an object id guessed from another tenant
  * resolves to nothing.
  */
 export const BUFFER_PREFIX = 'buffer/';
@@ -12,6 +12,8 @@ const CHUNK_NAME = /^chunk-(\d{6})\.bin$/;
 export const objectPrefix = (tenantId: string, objectId: string) => `${BUFFER_PREFIX}${tenantId}/${objectId}/`;
 export const headerKey = (tenantId: string, objectId: string) => `${objectPrefix(tenantId, objectId)}header.json`;
 export const manifestKey = (tenantId: string, objectId: string) => `${objectPrefix(tenantId, objectId)}manifest.json`;
+/** Written before the chunks when the writer publishes its schema early (for readers that follow the object). */
+export const schemaKey = (tenantId: string, objectId: string) => `${objectPrefix(tenantId, objectId)}schema.json`;
 export const chunkKey = (tenantId: string, objectId: string, index: number) => `${objectPrefix(tenantId, objectId)}chunk-${String(index).padStart(6, '0')}.bin`;
 
 /** The chunk index a key names, or undefined for any other file of the object. */

@@ -7,15 +7,22 @@
 const { workspaceDirs, workspaceEntryPoints } = require('./infra/workspace');
 
 const moduleNameMapper = {};
-for (const { specifier, file } of workspaceEntryPoints()) moduleNameMapper[`^${specifier.replace(/[/.-]/g, '\\$&')}$`] = `<rootDir>/${file}`;
+for (const { specifier, file } of workspaceEntryPoints())
+  moduleNameMapper[`^${specifier.replace(/[/.-]/g, '\\$&')}$`] = `<rootDir>/${file}`;
 
 const shared = {
   testEnvironment: 'node',
   roots: workspaceDirs().map((dir) => `<rootDir>/${dir}`),
   transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
     // ESM-only dependencies (cookie, via fastify's inject) compiled to CommonJS for jest's loader.
-    '^.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+    '^.+\\.js$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!\\.pnpm/cookie@|cookie/)'],
   moduleNameMapper,
@@ -27,7 +34,12 @@ const workflowBundle = '<rootDir>/cloud-worker/test-support/jest-global-setup.ts
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['**/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '\\.(int|e2e|soak)\\.test\\.ts$'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['**/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.(int|e2e|soak)\\.test\\.ts$'],
+    },
     { ...shared, displayName: 'integration', testMatch: ['**/test/**/*.int.test.ts'], globalSetup: workflowBundle },
     { ...shared, displayName: 'e2e', testMatch: ['**/test/**/*.e2e.test.ts'], globalSetup: workflowBundle },
     { ...shared, displayName: 'soak', testMatch: ['**/test/**/*.soak.test.ts'], globalSetup: workflowBundle },

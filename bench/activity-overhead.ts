@@ -20,7 +20,14 @@ const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 300);
 const PARALLEL = Number(process.env.PARALLEL ?? 1000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 50);
 /** Temporal's history event types of one activity cycle (temporal.api.enums.v1.EventType). */
-const EVENT_NAMES: Record<number, string> = { 5: 'wft-scheduled', 6: 'wft-started', 7: 'wft-completed', 10: 'activity-scheduled', 11: 'activity-started', 12: 'activity-completed' };
+const EVENT_NAMES: Record<number, string> = {
+  5: 'wft-scheduled',
+  6: 'wft-started',
+  7: 'wft-completed',
+  10: 'activity-scheduled',
+  11: 'activity-started',
+  12: 'activity-completed',
+};
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
@@ -44,14 +51,27 @@ async function main(): Promise<void> {
       },
     },
   });
-  const gateway = await createGateway(loadGatewayConfig({ ...env, ...(process.env.VSC_AGENT_MAX_POLLERS ? { VSC_AGENT_MAX_POLLERS: process.env.VSC_AGENT_MAX_POLLERS } : {}) }), silent as unknown as Logger, { activityInterceptors: [hopTimer] });
+  const gateway = await createGateway(
+    loadGatewayConfig({
+      ...env,
+      ...(process.env.VSC_AGENT_MAX_POLLERS ? { VSC_AGENT_MAX_POLLERS: process.env.VSC_AGENT_MAX_POLLERS } : {}),
+    }),
+    silent as unknown as Logger,
+    { activityInterceptors: [hopTimer] },
+  );
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const native = await NativeConnection.connect({ address: services.temporalAddress });
   const bundle = await bundleWorkflows();
   const cloudStamps: number[] = [];
   const agentStamps: number[] = [];
   const workers = [
-    await Worker.create({ connection: native, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.VSC_WORKFLOW_TASK_QUEUE, workflowBundle: bundle, dataConverter }),
+    await Worker.create({
+      connection: native,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.VSC_WORKFLOW_TASK_QUEUE,
+      workflowBundle: bundle,
+      dataConverter,
+    }),
     await Worker.create({
       connection: native,
       namespace: env.TEMPORAL_NAMESPACE,
@@ -67,7 +87,11 @@ async function main(): Promise<void> {
   await gateway.services.tenants.create({ id: 'bench', name: 'Bench' });
   const connector = await gateway.services.connectors.create('bench', `site-${suffix}`);
   const agent = new Agent({
-    config: parseAgentConfig({ gatewayUrl: `${address.replace('http', 'ws')}/v1/agent/connect`, apiKey: connector.apiKey, concurrency: CONCURRENCY }),
+    config: parseAgentConfig({
+      gatewayUrl: `${address.replace('http', 'ws')}/v1/agent/connect`,
+      apiKey: connector.apiKey,
+      concurrency: CONCURRENCY,
+    }),
     log: process.env.BENCH_VERBOSE ? pino({ level: 'debug' }, process.stderr) : silent,
     operations: { 'agent.ping': async () => (agentStamps.push(performance.now()), { from: 'agent' }) },
   });
@@ -95,7 +119,8 @@ async function main(): Promise<void> {
   /** Median time of each step of the cycle, from the server's own event times (workflow task, dispatch, run). */
   const phases = async (workflowId: string) => {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+    const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+      Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
     const spans: Record<string, number[]> = {};
     const events = history.events ?? [];
     for (let i = 1; i < events.length; i++) {
@@ -103,7 +128,19 @@ async function main(): Promise<void> {
       const name = `${type(events[i - 1]!)} -> ${type(events[i]!)}`;
       (spans[name] ??= []).push(ms(events[i]!) - ms(events[i - 1]!));
     }
-    return Object.fromEntries(Object.entries(spans).filter(([, v]) => v.length > 10).map(([k, v]) => [k, round(percentile(v.sort((a, b) => a - b), 50))]));
+    return Object.fromEntries(
+      Object.entries(spans)
+        .filter(([, v]) => v.length > 10)
+        .map(([k, v]) => [
+          k,
+          round(
+            percentile(
+              v.sort((a, b) => a - b),
+              50,
+            ),
+          ),
+        ]),
+    );
   };
   const cycles = (stamps: number[]) =>
     stamps
@@ -139,7 +176,9 @@ async function main(): Promise<void> {
         concurrency: CONCURRENCY,
         throughput_per_s: round(figures[path]!.throughput, 1),
         server_phase_p50_ms: phaseMedians,
-        ...(path === 'agent' ? { hop_p50_ms: round(percentile(hop, 50)), hop_p99_ms: round(percentile(hop, 99)), hops_timed: hop.length } : {}),
+        ...(path === 'agent'
+          ? { hop_p50_ms: round(percentile(hop, 50)), hop_p99_ms: round(percentile(hop, 99)), hops_timed: hop.length }
+          : {}),
       });
     }
     const added50 = figures.agent!.p50 - figures.cloud!.p50;
@@ -166,7 +205,9 @@ async function main(): Promise<void> {
 void main().then(
   () => process.exit(0),
   (err) => {
-    process.stderr.write(`activity-overhead failed: ${err instanceof Error ? err.stack : String(err)}\ncause: ${String((err as { cause?: { cause?: unknown } }).cause?.cause ?? (err as { cause?: unknown }).cause)}\n`);
+    process.stderr.write(
+      `activity-overhead failed: ${err instanceof Error ? err.stack : String(err)}\ncause: ${String((err as { cause?: { cause?: unknown } }).cause?.cause ?? (err as { cause?: unknown }).cause)}\n`,
+    );
     process.exit(1);
   },
 );

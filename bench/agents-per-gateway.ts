@@ -8,7 +8,18 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { newBufferKeySpec } from '@vansales/buffer';
 import { newPayloadKeySpec } from '@vansales/temporal-config';
-import { services, emit, freePort, freshDatabase, startProcess, waitFor, rssMb, idleCpuPercent, idleCpuByThread, round } from './support';
+import {
+  services,
+  emit,
+  freePort,
+  freshDatabase,
+  startProcess,
+  waitFor,
+  rssMb,
+  idleCpuPercent,
+  idleCpuByThread,
+  round,
+} from './support';
 
 const AGENTS = Number(process.env.AGENTS ?? 1000);
 // 70 s: longer than the server's long-poll expiry (60 s), so every Worker renews its poll at least once in the window.
@@ -57,31 +68,63 @@ async function main(): Promise<void> {
 
     await api('POST', '/v1/tenants', { id: 'bench', name: 'Bench' });
     const connectors: { id: string; apiKey: string }[] = [];
-    for (let i = 0; i < AGENTS; i++) connectors.push(await api('POST', '/v1/tenants/bench/connectors', { name: `site-${i}` }));
+    for (let i = 0; i < AGENTS; i++)
+      connectors.push(await api('POST', '/v1/tenants/bench/connectors', { name: `site-${i}` }));
 
     const t0 = Date.now();
     const connect = (c: { id: string; apiKey: string }) =>
       new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/agent/connect`, { headers: { authorization: `Bearer ${c.apiKey}`, 'x-vsc-machine-id': `m-${c.id}` } });
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/agent/connect`, {
+          headers: { authorization: `Bearer ${c.apiKey}`, 'x-vsc-machine-id': `m-${c.id}` },
+        });
         sockets.push(ws);
-        ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocolVersion: 1, agentVersion: 'bench', machineId: `m-${c.id}`, capabilities: ['sql.query'], concurrency: AGENT_CONCURRENCY, databases: ['db'] })));
+        ws.on('open', () =>
+          ws.send(
+            JSON.stringify({
+              type: 'hello',
+              protocolVersion: 1,
+              agentVersion: 'bench',
+              machineId: `m-${c.id}`,
+              capabilities: ['sql.query'],
+              concurrency: AGENT_CONCURRENCY,
+              databases: ['db'],
+            }),
+          ),
+        );
         ws.on('message', (data) => {
           const frame = JSON.parse(data.toString()) as { type: string; taskId?: string; nonce?: string };
           if (frame.type === 'welcome') resolve();
           if (frame.type === 'ping') ws.send(JSON.stringify({ type: 'pong', nonce: frame.nonce }));
-          if (frame.type === 'task') ws.send(JSON.stringify({ type: 'result', taskId: frame.taskId, output: { columns: [], rows: [[c.id]], rowCount: 1, truncated: false } }));
+          if (frame.type === 'task')
+            ws.send(
+              JSON.stringify({
+                type: 'result',
+                taskId: frame.taskId,
+                output: { columns: [], rows: [[c.id]], rowCount: 1, truncated: false },
+              }),
+            );
         });
         ws.on('error', reject);
       });
-    for (let i = 0; i < connectors.length; i += CONNECT_CONCURRENCY) await Promise.all(connectors.slice(i, i + CONNECT_CONCURRENCY).map(connect));
-    await waitFor('all agents online', async () => (await api<{ agentsConnected: number }>('GET', '/healthz')).agentsConnected === AGENTS, 120_000);
+    for (let i = 0; i < connectors.length; i += CONNECT_CONCURRENCY)
+      await Promise.all(connectors.slice(i, i + CONNECT_CONCURRENCY).map(connect));
+    await waitFor(
+      'all agents online',
+      async () => (await api<{ agentsConnected: number }>('GET', '/healthz')).agentsConnected === AGENTS,
+      120_000,
+    );
     const connectSeconds = (Date.now() - t0) / 1000;
 
     // The Workers poll for real: route a workflow to a sample of agents and check each answer.
     const sample = [0, Math.floor(AGENTS / 2), AGENTS - 1].map((i) => connectors[i]!);
     for (const c of sample) {
-      const out = await api<{ result?: { rows: unknown[][] } }>('POST', '/v1/tenants/bench/queries', { connectorId: c.id, database: 'db', sql: 'SELECT 1' });
-      if (JSON.stringify(out.result?.rows) !== JSON.stringify([[c.id]])) throw new Error(`agent ${c.id} did not answer its own task: ${JSON.stringify(out)}`);
+      const out = await api<{ result?: { rows: unknown[][] } }>('POST', '/v1/tenants/bench/queries', {
+        connectorId: c.id,
+        database: 'db',
+        sql: 'SELECT 1',
+      });
+      if (JSON.stringify(out.result?.rows) !== JSON.stringify([[c.id]]))
+        throw new Error(`agent ${c.id} did not answer its own task: ${JSON.stringify(out)}`);
     }
 
     await new Promise((r) => setTimeout(r, 5000));

@@ -14,7 +14,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BUFFER_PREFIX, BufferKeyring, createLocalFolderStore, createS3Store, DataBuffer, MAX_CHUNK_BYTES, newBufferKeySpec, type BlobStore } from '@vansales/buffer';
+import {
+  BUFFER_PREFIX,
+  BufferKeyring,
+  createLocalFolderStore,
+  createS3Store,
+  DataBuffer,
+  MAX_CHUNK_BYTES,
+  newBufferKeySpec,
+  type BlobStore,
+} from '@vansales/buffer';
 import { emit, round, services } from './support';
 
 const TARGET_PEAK_RSS_MB = 300;
@@ -51,7 +60,17 @@ async function phase(store: StoreKind, name: string, bytes: number, run: () => P
   await run();
   const seconds = (performance.now() - t0) / 1000;
   const peak = rss.stop();
-  emit({ bench: 'buffer-memory', store, phase: name, bytes, seconds: round(seconds), mb_per_s: round(bytes / 1024 / 1024 / seconds, 1), peak_rss_mb: peak, baseline_rss_mb: baselineRssMb, target_peak_rss_mb: TARGET_PEAK_RSS_MB });
+  emit({
+    bench: 'buffer-memory',
+    store,
+    phase: name,
+    bytes,
+    seconds: round(seconds),
+    mb_per_s: round(bytes / 1024 / 1024 / seconds, 1),
+    peak_rss_mb: peak,
+    baseline_rss_mb: baselineRssMb,
+    target_peak_rss_mb: TARGET_PEAK_RSS_MB,
+  });
 }
 
 /** The child: one store, write then read, then the floor. */
@@ -73,7 +92,14 @@ async function child(kind: StoreKind): Promise<void> {
   } else {
     // One bench bucket, reused and left empty: the test MinIO is throwaway state.
     const bucket = 'vsc-bench-buffer';
-    const s3 = createS3Store({ endpoint: services.minio.endpoint, region: 'us-east-1', bucket, accessKeyId: services.minio.accessKeyId, secretAccessKey: services.minio.secretAccessKey, forcePathStyle: true });
+    const s3 = createS3Store({
+      endpoint: services.minio.endpoint,
+      region: 'us-east-1',
+      bucket,
+      accessKeyId: services.minio.accessKeyId,
+      secretAccessKey: services.minio.secretAccessKey,
+      forcePathStyle: true,
+    });
     await s3.ensureBucket({ prefix: BUFFER_PREFIX, expireAfterDays: 1 });
     store = s3;
     cleanup = async () => undefined;
@@ -89,7 +115,11 @@ async function child(kind: StoreKind): Promise<void> {
     const { objectId } = await buffer.createObject('bench');
     await phase(kind, 'write', total, async () => {
       for (let i = 0; i < chunkCount; i++) await buffer.writeChunk('bench', objectId, i, stamp(i), 1000);
-      await buffer.commit('bench', objectId, { schema: { format: 'generated' }, chunkCount, rowCount: chunkCount * 1000 });
+      await buffer.commit('bench', objectId, {
+        schema: { format: 'generated' },
+        chunkCount,
+        rowCount: chunkCount * 1000,
+      });
     });
     await phase(kind, 'read', total, async () => {
       for (let i = 0; i < chunkCount; i++) {
@@ -104,10 +134,18 @@ async function child(kind: StoreKind): Promise<void> {
         for (let i = 0; i < chunkCount; i++) await store.put(`floor/chunk-${i}`, stamp(i));
       });
       await phase(kind, 'read-floor', total, async () => {
-        for (let i = 0; i < chunkCount; i++) if ((await store.get(`floor/chunk-${i}`))!.readUInt32BE(0) !== i) throw new Error(`floor chunk ${i} came back wrong`);
+        for (let i = 0; i < chunkCount; i++)
+          if ((await store.get(`floor/chunk-${i}`))!.readUInt32BE(0) !== i)
+            throw new Error(`floor chunk ${i} came back wrong`);
       });
     }
-    emit({ bench: 'buffer-memory', store: kind, phase: 'process', max_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1), target_peak_rss_mb: TARGET_PEAK_RSS_MB });
+    emit({
+      bench: 'buffer-memory',
+      store: kind,
+      phase: 'process',
+      max_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
+      target_peak_rss_mb: TARGET_PEAK_RSS_MB,
+    });
   } finally {
     await emptyStore().catch(() => undefined);
     await cleanup();
@@ -118,12 +156,15 @@ async function child(kind: StoreKind): Promise<void> {
 async function main(): Promise<void> {
   const which = option('child') as StoreKind | undefined;
   if (which) return child(which);
-  if (!(GB > 0) || !(CHUNK_MB > 0) || CHUNK_MB * 1024 * 1024 > MAX_CHUNK_BYTES) throw new Error(`--gb must be > 0 and --chunk-mb from 1 to ${MAX_CHUNK_BYTES / 1024 / 1024}`);
+  if (!(GB > 0) || !(CHUNK_MB > 0) || CHUNK_MB * 1024 * 1024 > MAX_CHUNK_BYTES)
+    throw new Error(`--gb must be > 0 and --chunk-mb from 1 to ${MAX_CHUNK_BYTES / 1024 / 1024}`);
   const only = option('only');
   for (const kind of STORES.filter((s) => !only || s === only)) {
     // A process per store: its peak RSS is that store's alone.
     const code = await new Promise<number>((resolve) => {
-      const p = spawn(process.execPath, [...process.execArgv, __filename, ...args, '--child', kind], { stdio: 'inherit' });
+      const p = spawn(process.execPath, [...process.execArgv, __filename, ...args, '--child', kind], {
+        stdio: 'inherit',
+      });
       p.on('exit', (c) => resolve(c ?? 1));
     });
     if (code !== 0) throw new Error(`the ${kind} run failed (exit ${code})`);

@@ -45,17 +45,61 @@ async function main(): Promise<void> {
   const chunk = rows(ROWS);
   const ndjson = Buffer.from(`${chunk.map((r) => JSON.stringify(r)).join('\n')}\n`);
   const ours = await encodeChunk(chunk);
-  emit({ bench: 'chunk-codec', codec: 'ours (encodeChunk/decodeChunk)', rows: ROWS, bytes: ours.length, encodeMs: round(await ms(() => encodeChunk(chunk))), decodeMs: round(await ms(() => decodeChunk(ours))) });
-  emit({ bench: 'chunk-codec', codec: 'JSON only (stringify + parse per line)', rows: ROWS, bytes: ndjson.length, encodeMs: round(await ms(() => chunk.map((r) => JSON.stringify(r)).join('\n'))), decodeMs: round(await ms(() => ndjson.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown))) });
+  emit({
+    bench: 'chunk-codec',
+    codec: 'ours (encodeChunk/decodeChunk)',
+    rows: ROWS,
+    bytes: ours.length,
+    encodeMs: round(await ms(() => encodeChunk(chunk))),
+    decodeMs: round(await ms(() => decodeChunk(ours))),
+  });
+  emit({
+    bench: 'chunk-codec',
+    codec: 'JSON only (stringify + parse per line)',
+    rows: ROWS,
+    bytes: ndjson.length,
+    encodeMs: round(await ms(() => chunk.map((r) => JSON.stringify(r)).join('\n'))),
+    decodeMs: round(
+      await ms(() =>
+        ndjson
+          .toString('utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as unknown),
+      ),
+    ),
+  });
   const compressors: [string, (b: Buffer) => Buffer, (b: Buffer) => Buffer][] = [
     ['gzip level 6 (the former codec)', (b) => gzipSync(b, { level: 6 }), (b) => gunzipSync(b)],
     ['gzip level 1 (the codec now)', (b) => gzipSync(b, { level: 1 }), (b) => gunzipSync(b)],
-    ['brotli quality 1', (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_SIZE_HINT]: b.length } }), (b) => brotliDecompressSync(b)],
-    ['brotli quality 4', (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: b.length } }), (b) => brotliDecompressSync(b)],
+    [
+      'brotli quality 1',
+      (b) =>
+        brotliCompressSync(b, {
+          params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_SIZE_HINT]: b.length },
+        }),
+      (b) => brotliDecompressSync(b),
+    ],
+    [
+      'brotli quality 4',
+      (b) =>
+        brotliCompressSync(b, {
+          params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: b.length },
+        }),
+      (b) => brotliDecompressSync(b),
+    ],
   ];
   for (const [codec, compress, decompress] of compressors) {
     const packed = compress(ndjson);
-    emit({ bench: 'chunk-codec', codec: `${codec}, compressor only`, rows: ROWS, bytes: packed.length, ratio: round(ndjson.length / packed.length), encodeMs: round(await ms(() => compress(ndjson))), decodeMs: round(await ms(() => decompress(packed))) });
+    emit({
+      bench: 'chunk-codec',
+      codec: `${codec}, compressor only`,
+      rows: ROWS,
+      bytes: packed.length,
+      ratio: round(ndjson.length / packed.length),
+      encodeMs: round(await ms(() => compress(ndjson))),
+      decodeMs: round(await ms(() => decompress(packed))),
+    });
   }
 }
 

@@ -33,13 +33,17 @@ function moduleOf(url: string, fn: string): string {
   const pnpm = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pnpm) return pnpm[1]!;
   if (url.startsWith('node:')) return url;
-  const ours = /\/(buffer|dataflow|gateway|connector-agent|activities|workflows|protocol|temporal-config|metadata|bench)\/(?:src|dist)\/(.*)$/.exec(url);
+  const ours =
+    /\/(buffer|dataflow|gateway|connector-agent|activities|workflows|protocol|temporal-config|metadata|bench)\/(?:src|dist)\/(.*)$/.exec(
+      url,
+    );
   if (ours) return `${ours[1]}/${ours[2]}`;
   return url.replace(/^file:\/\//, '');
 }
 
 const selfUs = new Map<number, number>();
-for (let i = 0; i < profile.samples.length; i++) selfUs.set(profile.samples[i]!, (selfUs.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
+for (let i = 0; i < profile.samples.length; i++)
+  selfUs.set(profile.samples[i]!, (selfUs.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 const perFunction = new Map<string, number>();
 const perModule = new Map<string, number>();
@@ -56,8 +60,10 @@ const rows = (m: Map<string, number>) =>
     .slice(0, top)
     .map(([name, us]) => ({ name, seconds: Math.round(us / 1e4) / 100, pct: Math.round((us / total) * 1000) / 10 }));
 process.stdout.write(`${JSON.stringify({ profile: file, seconds: Math.round(total / 1e4) / 100 })}\n`);
-for (const r of rows(perModule)) process.stdout.write(`${JSON.stringify({ module: r.name, seconds: r.seconds, pct: r.pct })}\n`);
-for (const r of rows(perFunction)) process.stdout.write(`${JSON.stringify({ function: r.name, seconds: r.seconds, pct: r.pct })}\n`);
+for (const r of rows(perModule))
+  process.stdout.write(`${JSON.stringify({ module: r.name, seconds: r.seconds, pct: r.pct })}\n`);
+for (const r of rows(perFunction))
+  process.stdout.write(`${JSON.stringify({ function: r.name, seconds: r.seconds, pct: r.pct })}\n`);
 
 const bucketSeconds = Number(cliOption('timeline') ?? 0);
 if (bucketSeconds > 0) {
@@ -74,7 +80,12 @@ if (bucketSeconds > 0) {
     if (!b) return;
     const busy = [...b.entries()].filter(([m]) => m !== '(idle)' && m !== '(program)');
     const busyUs = busy.reduce((n, [, us]) => n + us, 0);
-    const topModules = busy.sort((x, y) => y[1] - x[1]).slice(0, 4).map(([m, us]) => `${m} ${Math.round((us / (bucketSeconds * 1e6)) * 100)}%`);
-    process.stdout.write(`${JSON.stringify({ atSecond: i * bucketSeconds, busyPct: Math.round((busyUs / (bucketSeconds * 1e6)) * 100), top: topModules })}\n`);
+    const topModules = busy
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 4)
+      .map(([m, us]) => `${m} ${Math.round((us / (bucketSeconds * 1e6)) * 100)}%`);
+    process.stdout.write(
+      `${JSON.stringify({ atSecond: i * bucketSeconds, busyPct: Math.round((busyUs / (bucketSeconds * 1e6)) * 100), top: topModules })}\n`,
+    );
   });
 }

@@ -27,14 +27,27 @@ import { createConnection as createCallbackConnection } from 'mysql2';
 import { Client, Connection, type DataConverter, type ProtoFailure, type WorkflowHandle } from '@temporalio/client';
 import { dataSyncWorkflow, dataTransferWorkflow } from '@vansales/workflows';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
+import {
+  cloudDepsFromEnv,
+  createCloudActivityWorker,
+  createCloudWorker,
+  loadCloudWorkerConfig,
+} from '@vansales/cloud-worker';
 import { createAgent, parseAgentConfig } from '@vansales/connector-agent';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
 import { ensureAptPackages } from '@vansales/infra';
 import { vansalesDataConverter } from '@vansales/temporal-config';
 import { emit, freshDatabase, platformEnv, round, rssMb, services, cliOption, rowsOption } from './support';
-import { checkTally, ensureGeneratedTable, mariadb, mariadbTally, pgAccess, pgTally, type Tally } from './generated-table';
+import {
+  checkTally,
+  ensureGeneratedTable,
+  mariadb,
+  mariadbTally,
+  pgAccess,
+  pgTally,
+  type Tally,
+} from './generated-table';
 
 const BENCH = 'data-transfer';
 const SOURCE_DATABASE = 'vsc_bench';
@@ -44,7 +57,8 @@ const ROWS = rowsOption();
 const PATHS = ['vsc-agent', 'pgloader', 'psql-copy', 'cloud-to-site', 'site-to-cloud'] as const;
 type PathName = (typeof PATHS)[number];
 const only = option('only')?.split(',');
-for (const p of only ?? []) if (!PATHS.includes(p as PathName)) throw new Error(`--only takes ${PATHS.join(',')}, not ${p}`);
+for (const p of only ?? [])
+  if (!PATHS.includes(p as PathName)) throw new Error(`--only takes ${PATHS.join(',')}, not ${p}`);
 const runs = (p: PathName) => !only || only.includes(p);
 /** The table's name says its size, so a quick run does not throw away the full-size table. */
 const TABLE = ROWS === 1_000_000 ? 'rows_1m' : `rows_${ROWS}`;
@@ -83,12 +97,18 @@ async function rssWhile<T>(fn: () => Promise<T>): Promise<{ value: T; rssPeakMb:
 // Verification: count and sum(id) on any table (works on whatever types a peer chose), plus the
 // dataflow checksum over every column where both sides are ours.
 
-
-const openMariadb = (database: string): Promise<DataConnection> => openDataConnection({ dialect: 'mysql', ...services.mariadb, database });
-const openPostgres = (database: string): Promise<DataConnection> => openDataConnection({ dialect: 'postgres', ...pgAccess(database) });
+const openMariadb = (database: string): Promise<DataConnection> =>
+  openDataConnection({ dialect: 'mysql', ...services.mariadb, database });
+const openPostgres = (database: string): Promise<DataConnection> =>
+  openDataConnection({ dialect: 'postgres', ...pgAccess(database) });
 
 /** Every column of every row, by the dataflow checksum of each side. */
-async function sameChecksum(path: string, source: () => Promise<DataConnection>, destination: () => Promise<DataConnection>, table: string): Promise<unknown> {
+async function sameChecksum(
+  path: string,
+  source: () => Promise<DataConnection>,
+  destination: () => Promise<DataConnection>,
+  table: string,
+): Promise<unknown> {
   const [src, dst] = await Promise.all([source(), destination()]);
   try {
     const described = await src.describeTable({ name: TABLE });
@@ -103,7 +123,8 @@ async function sameChecksum(path: string, source: () => Promise<DataConnection>,
     });
     const a = await tableChecksum(src, { name: TABLE }, described.columns, ['id']);
     const b = await tableChecksum(dst, { name: table }, columns, ['id']);
-    if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${path}: checksums differ: source ${JSON.stringify(a)}, destination ${JSON.stringify(b)}`);
+    if (JSON.stringify(a) !== JSON.stringify(b))
+      throw new Error(`${path}: checksums differ: source ${JSON.stringify(a)}, destination ${JSON.stringify(b)}`);
     return b;
   } finally {
     await Promise.all([src.close(), dst.close()]);
@@ -128,7 +149,9 @@ function run(program: string, argv: string[], env: Record<string, string>): Prom
     child.stdout.on('data', (d: Buffer) => (chunks.push(d), verbose && process.stderr.write(d)));
     child.stderr.on('data', (d: Buffer) => (chunks.push(d), verbose && process.stderr.write(d)));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ seconds: (performance.now() - t0) / 1000, code, output: Buffer.concat(chunks).toString('utf8') }));
+    child.on('close', (code) =>
+      resolve({ seconds: (performance.now() - t0) / 1000, code, output: Buffer.concat(chunks).toString('utf8') }),
+    );
   });
 }
 
@@ -157,14 +180,24 @@ async function runPgloader(work: string, want: Tally): Promise<number> {
       { mode: 0o600 },
     );
     log(`pgloader: ${TABLE} into ${db.name}`);
-    const result = await run('pgloader', ['--root-dir', dir, commandFile], { MYSQL_PWD: services.mariadb.password, PGPASSWORD: pg.password });
+    const result = await run('pgloader', ['--root-dir', dir, commandFile], {
+      MYSQL_PWD: services.mariadb.password,
+      PGPASSWORD: pg.password,
+    });
     if (result.code !== 0) throw new Error(`pgloader exited with ${result.code}:\n${tail(result.output)}`);
     // pgloader reports row errors in its summary and still exits 0: the count is what proves it.
     const got = await pgTally(db.name, `public.${TABLE}`).catch((err: Error) => {
       throw new Error(`pgloader: cannot read its result (${err.message}); its output:\n${tail(result.output)}`);
     });
     checkTally('pgloader', got, want);
-    emit({ bench: BENCH, path: 'pgloader', rows: got.rows, seconds: round(result.seconds, 3), rowsPerSecond: Math.round(got.rows / result.seconds), verified: 'count+sum(id)' });
+    emit({
+      bench: BENCH,
+      path: 'pgloader',
+      rows: got.rows,
+      seconds: round(result.seconds, 3),
+      rowsPerSecond: Math.round(got.rows / result.seconds),
+      verified: 'count+sum(id)',
+    });
     return result.seconds;
   } finally {
     await db.drop();
@@ -183,9 +216,20 @@ function csvField(v: unknown): string {
 
 /** Streams the source table to a CSV file (not timed); dates and big numbers as the server's text. */
 async function exportCsv(file: string): Promise<void> {
-  const conn = createCallbackConnection({ ...services.mariadb, database: SOURCE_DATABASE, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+  const conn = createCallbackConnection({
+    ...services.mariadb,
+    database: SOURCE_DATABASE,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
   try {
-    const rows = conn.query({ sql: `SELECT id, qty, big, amount, ratio, code, note, created_at, day, active FROM ${TABLE} ORDER BY id`, rowsAsArray: true }).stream({ highWaterMark: 5000 });
+    const rows = conn
+      .query({
+        sql: `SELECT id, qty, big, amount, ratio, code, note, created_at, day, active FROM ${TABLE} ORDER BY id`,
+        rowsAsArray: true,
+      })
+      .stream({ highWaterMark: 5000 });
     const toCsv = new Transform({
       writableObjectMode: true,
       transform(row: unknown[], _enc, done) {
@@ -217,13 +261,35 @@ async function runCopyFloor(work: string, want: Tally): Promise<number> {
     log(`psql-copy: \\copy into ${db.name}`);
     const result = await run(
       'psql',
-      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', pg.host, '-p', String(pg.port), '-U', pg.user, '-d', db.name, '-c', `\\copy ${TABLE} FROM '${csv}' WITH (FORMAT csv)`],
+      [
+        '-X',
+        '-q',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        pg.host,
+        '-p',
+        String(pg.port),
+        '-U',
+        pg.user,
+        '-d',
+        db.name,
+        '-c',
+        `\\copy ${TABLE} FROM '${csv}' WITH (FORMAT csv)`,
+      ],
       { PGPASSWORD: pg.password },
     );
     if (result.code !== 0) throw new Error(`psql \\copy exited with ${result.code}:\n${tail(result.output)}`);
     const got = await pgTally(db.name, TABLE);
     checkTally('psql-copy', got, want);
-    emit({ bench: BENCH, path: 'psql-copy', rows: got.rows, seconds: round(result.seconds, 3), rowsPerSecond: Math.round(got.rows / result.seconds), verified: 'count+sum(id)' });
+    emit({
+      bench: BENCH,
+      path: 'psql-copy',
+      rows: got.rows,
+      seconds: round(result.seconds, 3),
+      rowsPerSecond: Math.round(got.rows / result.seconds),
+      verified: 'count+sum(id)',
+    });
     return result.seconds;
   } finally {
     await db.drop();
@@ -244,7 +310,10 @@ interface Platform {
   close(): Promise<void>;
 }
 
-async function startPlatform(work: string, databases: { dst: string; load: string; warehouse: string; lake: string }): Promise<Platform> {
+async function startPlatform(
+  work: string,
+  databases: { dst: string; load: string; warehouse: string; lake: string },
+): Promise<Platform> {
   const suffix = randomBytes(3).toString('hex');
   const tenantId = `bench-${suffix}`;
   const metadata = await freshDatabase('vsc_bench_meta');
@@ -254,7 +323,12 @@ async function startPlatform(work: string, databases: { dst: string; load: strin
   const cloudDatabasesFile = join(dir, 'cloud-databases.json');
   writeFileSync(
     cloudDatabasesFile,
-    JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) }, lake: { dialect: 'postgres', ...pgAccess(databases.lake) } } }),
+    JSON.stringify({
+      [tenantId]: {
+        warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) },
+        lake: { dialect: 'postgres', ...pgAccess(databases.lake) },
+      },
+    }),
     { mode: 0o600 },
   );
   const env = {
@@ -273,7 +347,10 @@ async function startPlatform(work: string, databases: { dst: string; load: strin
   const workerConfig = loadCloudWorkerConfig(env);
   // The cloud worker opens the same buffer as the gateway (same settings), as its main.ts does.
   const cloudDeps = await cloudDepsFromEnv(workerConfig, env);
-  const workers: Worker[] = [await createCloudWorker(workerConfig, native), await createCloudActivityWorker(workerConfig, native, cloudDeps)];
+  const workers: Worker[] = [
+    await createCloudWorker(workerConfig, native),
+    await createCloudActivityWorker(workerConfig, native, cloudDeps),
+  ];
   const running = workers.map((w) => w.run());
   const clientConnection = await Connection.connect({ address: services.temporalAddress });
   const dataConverter = vansalesDataConverter(env.VSC_PAYLOAD_KEYS);
@@ -281,16 +358,31 @@ async function startPlatform(work: string, databases: { dst: string; load: strin
 
   // Tenant and connector through the REST API, as an operator makes them.
   const api = async <T>(path: string, body: unknown): Promise<T> => {
-    const res = await fetch(`${address}${path}`, { method: 'POST', headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${address}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
   await api('/v1/tenants', { id: tenantId, name: 'Bench' });
-  const connector = await api<{ id: string; apiKey: string }>(`/v1/tenants/${tenantId}/connectors`, { name: `site-${suffix}` });
+  const connector = await api<{ id: string; apiKey: string }>(`/v1/tenants/${tenantId}/connectors`, {
+    name: `site-${suffix}`,
+  });
 
   // The site's own policy: loads may write to the two destination databases, nothing else.
   const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ writableTables: [{ database: 'dst', table: '*' }, { database: 'load', table: '*' }] }), { mode: 0o600 });
+  writeFileSync(
+    policyFile,
+    JSON.stringify({
+      writableTables: [
+        { database: 'dst', table: '*' },
+        { database: 'load', table: '*' },
+      ],
+    }),
+    { mode: 0o600 },
+  );
   const agentConfig = parseAgentConfig({
     gatewayUrl: `${address.replace('http', 'ws')}/v1/agent/connect`,
     apiKey: connector.apiKey,
@@ -337,7 +429,8 @@ async function failureText(converter: DataConverter, f: ProtoFailure | null | un
     let payload = f.encodedAttributes;
     for (const codec of [...(converter.payloadCodecs ?? [])].reverse()) payload = (await codec.decode([payload]))[0]!;
     try {
-      message = (JSON.parse(Buffer.from(payload.data ?? []).toString('utf8')) as { message?: string }).message ?? message;
+      message =
+        (JSON.parse(Buffer.from(payload.data ?? []).toString('utf8')) as { message?: string }).message ?? message;
     } catch {
       // Left as the server has it.
     }
@@ -371,7 +464,9 @@ async function resultWatched(platform: Platform, handle: WorkflowHandle, label: 
           log(`${label}: ${a.activityType?.name} attempt ${attempt - 1} failed: ${why}`);
         }
         if (attempt >= MAX_ATTEMPTS) {
-          await handle.terminate(`benchmark: ${a.activityType?.name} failed ${attempt - 1} times`).catch(() => undefined);
+          await handle
+            .terminate(`benchmark: ${a.activityType?.name} failed ${attempt - 1} times`)
+            .catch(() => undefined);
           throw new Error(`${label}: ${a.activityType?.name} failed ${attempt - 1} times; last failure: ${why}`);
         }
       }
@@ -387,41 +482,69 @@ async function resultWatched(platform: Platform, handle: WorkflowHandle, label: 
 async function runOurs(platform: Platform, dst: string, want: Tally): Promise<number> {
   log(`vsc-agent: dataTransferWorkflow ${SOURCE_DATABASE}.${TABLE} -> ${dst}.${TABLE}`);
   const rssBefore = round(rssMb(process.pid), 1);
-  const { value: { seconds, value }, rssPeakMb } = await rssWhile(() => timed(async () => {
-    const handle = await platform.temporal.workflow.start(dataTransferWorkflow, {
-      taskQueue: platform.workflowTaskQueue,
-      workflowId: `bench-transfer-${randomBytes(4).toString('hex')}`,
-      args: [
-        {
-          tenantId: platform.tenantId,
-          connectorId: platform.connectorId,
-          transfer: { source: { database: 'src', table: { name: TABLE } }, destination: { database: 'dst', table: { name: TABLE } }, mode: 'append' },
-        },
-      ],
-    });
-    return resultWatched(platform, handle, 'vsc-agent');
-  }));
+  const {
+    value: { seconds, value },
+    rssPeakMb,
+  } = await rssWhile(() =>
+    timed(async () => {
+      const handle = await platform.temporal.workflow.start(dataTransferWorkflow, {
+        taskQueue: platform.workflowTaskQueue,
+        workflowId: `bench-transfer-${randomBytes(4).toString('hex')}`,
+        args: [
+          {
+            tenantId: platform.tenantId,
+            connectorId: platform.connectorId,
+            transfer: {
+              source: { database: 'src', table: { name: TABLE } },
+              destination: { database: 'dst', table: { name: TABLE } },
+              mode: 'append',
+            },
+          },
+        ],
+      });
+      return resultWatched(platform, handle, 'vsc-agent');
+    }),
+  );
   // Before verifying: the checksum's reads are no part of the path's footprint.
   const processPeak = peakRssMb();
   const out = value as { rowCount: number };
   const got = await pgTally(dst, TABLE);
   checkTally('vsc-agent', got, want);
-  if (out.rowCount !== want.rows) throw new Error(`vsc-agent: the workflow reported ${out.rowCount} rows, the source has ${want.rows}`);
-  const checksum = await sameChecksum('vsc-agent', () => openMariadb(SOURCE_DATABASE), () => openPostgres(dst), TABLE);
-  emit({ bench: BENCH, path: 'vsc-agent', rows: got.rows, seconds: round(seconds, 3), rowsPerSecond: Math.round(got.rows / seconds), verified: 'count+sum(id)+tableChecksum', checksum, rssBeforeMb: rssBefore, rssPeakMb, processPeakRssMb: processPeak });
+  if (out.rowCount !== want.rows)
+    throw new Error(`vsc-agent: the workflow reported ${out.rowCount} rows, the source has ${want.rows}`);
+  const checksum = await sameChecksum(
+    'vsc-agent',
+    () => openMariadb(SOURCE_DATABASE),
+    () => openPostgres(dst),
+    TABLE,
+  );
+  emit({
+    bench: BENCH,
+    path: 'vsc-agent',
+    rows: got.rows,
+    seconds: round(seconds, 3),
+    rowsPerSecond: Math.round(got.rows / seconds),
+    verified: 'count+sum(id)+tableChecksum',
+    checksum,
+    rssBeforeMb: rssBefore,
+    rssPeakMb,
+    processPeakRssMb: processPeak,
+  });
   return seconds;
 }
 
 /** Start-to-completion time of each attempt that completed, per activity type, from the history. */
 async function activitySeconds(handle: WorkflowHandle): Promise<Record<string, number[]>> {
   const history = await handle.fetchHistory();
-  const ms = (t: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined) => Number(t?.seconds?.toString() ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  const ms = (t: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined) =>
+    Number(t?.seconds?.toString() ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
   const scheduled = new Map<string, string>();
   const started = new Map<string, number>();
   const out: Record<string, number[]> = {};
   for (const e of history.events ?? []) {
     const id = String(e.eventId);
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    if (e.activityTaskScheduledEventAttributes)
+      scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
     // Recorded when the attempt ends, but stamped with the time it started.
     if (e.activityTaskStartedEventAttributes) started.set(id, ms(e.eventTime));
     const done = e.activityTaskCompletedEventAttributes;
@@ -442,36 +565,53 @@ type BufferPath = 'cloud-to-site' | 'site-to-cloud';
  */
 async function runThroughBuffer(platform: Platform, path: BufferPath, target: string, want: Tally): Promise<number> {
   const toSite = path === 'cloud-to-site';
-  log(toSite ? `cloud-to-site: dataSyncWorkflow warehouse.${TABLE} (cloud) -> load.${TABLE} (site)` : `site-to-cloud: dataSyncWorkflow src.${TABLE} (site) -> lake.${TABLE} (cloud)`);
+  log(
+    toSite
+      ? `cloud-to-site: dataSyncWorkflow warehouse.${TABLE} (cloud) -> load.${TABLE} (site)`
+      : `site-to-cloud: dataSyncWorkflow src.${TABLE} (site) -> lake.${TABLE} (cloud)`,
+  );
   const rssBefore = round(rssMb(process.pid), 1);
   const site = { placement: 'connector' as const, connectorId: platform.connectorId };
-  const { value: { seconds, value: handle }, rssPeakMb } = await rssWhile(() => timed(async () => {
-    const h = await platform.temporal.workflow.start(dataSyncWorkflow, {
-      taskQueue: platform.workflowTaskQueue,
-      workflowId: `bench-sync-${randomBytes(4).toString('hex')}`,
-      args: [
-        {
-          tenantId: platform.tenantId,
-          source: toSite ? { placement: 'cloud', database: 'warehouse' } : { ...site, database: 'src' },
-          destination: toSite ? { ...site, database: 'load' } : { placement: 'cloud', database: 'lake' },
-          tables: [{ source: { name: TABLE } }],
-          maxRuns: 1,
-          cloudTaskQueue: platform.cloudTaskQueue,
-        },
-      ],
-    });
-    await resultWatched(platform, h, path);
-    return h;
-  }));
+  const {
+    value: { seconds, value: handle },
+    rssPeakMb,
+  } = await rssWhile(() =>
+    timed(async () => {
+      const h = await platform.temporal.workflow.start(dataSyncWorkflow, {
+        taskQueue: platform.workflowTaskQueue,
+        workflowId: `bench-sync-${randomBytes(4).toString('hex')}`,
+        args: [
+          {
+            tenantId: platform.tenantId,
+            source: toSite ? { placement: 'cloud', database: 'warehouse' } : { ...site, database: 'src' },
+            destination: toSite ? { ...site, database: 'load' } : { placement: 'cloud', database: 'lake' },
+            tables: [{ source: { name: TABLE } }],
+            maxRuns: 1,
+            cloudTaskQueue: platform.cloudTaskQueue,
+          },
+        ],
+      });
+      await resultWatched(platform, h, path);
+      return h;
+    }),
+  );
   const processPeak = peakRssMb();
   const got = toSite ? await mariadbTally(target, TABLE) : await pgTally(target, TABLE);
   checkTally(path, got, want);
-  const checksum = await sameChecksum(path, () => openMariadb(SOURCE_DATABASE), () => (toSite ? openMariadb(target) : openPostgres(target)), TABLE);
+  const checksum = await sameChecksum(
+    path,
+    () => openMariadb(SOURCE_DATABASE),
+    () => (toSite ? openMariadb(target) : openPostgres(target)),
+    TABLE,
+  );
   const steps = await activitySeconds(handle);
   const [extractStep, loadStep] = toSite ? ['cloudExtract', 'dataLoad'] : ['dataExtract', 'cloudLoad'];
   const extract = steps[extractStep!]?.at(-1);
   const loadSeconds = steps[loadStep!]?.at(-1);
-  if (extract === undefined || loadSeconds === undefined) throw new Error(`${path}: the history has no completed ${extractStep} and ${loadStep} (found ${JSON.stringify(steps)})`);
+  if (extract === undefined || loadSeconds === undefined)
+    throw new Error(
+      `${path}: the history has no completed ${extractStep} and ${loadStep} (found ${JSON.stringify(steps)})`,
+    );
   emit({
     bench: BENCH,
     path,
@@ -523,14 +663,19 @@ async function main(): Promise<void> {
       cleanups.push(() => platform.close());
       // cloud-to-site needs the rows vsc-agent puts in the warehouse, so that one always runs with it.
       if (runs('vsc-agent') || runs('cloud-to-site')) seconds['vsc-agent'] = await runOurs(platform, dst.name, want);
-      if (runs('cloud-to-site')) seconds['cloud-to-site'] = await runThroughBuffer(platform, 'cloud-to-site', load, want);
-      if (runs('site-to-cloud')) seconds['site-to-cloud'] = await runThroughBuffer(platform, 'site-to-cloud', lake.name, want);
+      if (runs('cloud-to-site'))
+        seconds['cloud-to-site'] = await runThroughBuffer(platform, 'cloud-to-site', load, want);
+      if (runs('site-to-cloud'))
+        seconds['site-to-cloud'] = await runThroughBuffer(platform, 'site-to-cloud', lake.name, want);
     }
     if (runs('pgloader')) seconds.pgloader = await runPgloader(work, want);
     if (runs('psql-copy')) seconds['psql-copy'] = await runCopyFloor(work, want);
 
     // Same rows on each path, so a speed ratio is the inverse ratio of times.
-    const ratio = (ours: PathName, theirs: PathName) => (seconds[ours] !== undefined && seconds[theirs] !== undefined ? round(seconds[theirs]! / seconds[ours]!, 3) : undefined);
+    const ratio = (ours: PathName, theirs: PathName) =>
+      seconds[ours] !== undefined && seconds[theirs] !== undefined
+        ? round(seconds[theirs]! / seconds[ours]!, 3)
+        : undefined;
     emit({
       bench: BENCH,
       rows: want.rows,
@@ -540,9 +685,18 @@ async function main(): Promise<void> {
         cloudToSiteVsCopyFloor: ratio('cloud-to-site', 'psql-copy'),
         siteToCloudVsCopyFloor: ratio('site-to-cloud', 'psql-copy'),
       },
-      targets: { oneSiteVsPgloader: '>= 2.5', oneSiteVsCopyFloor: '>= 0.6', cloudToSiteVsCopyFloor: '>= 0.35', siteToCloudVsCopyFloor: '>= 0.35' },
+      targets: {
+        oneSiteVsPgloader: '>= 2.5',
+        oneSiteVsCopyFloor: '>= 0.6',
+        cloudToSiteVsCopyFloor: '>= 0.35',
+        siteToCloudVsCopyFloor: '>= 0.35',
+      },
       // The machine may be shared (CI, other services): its load says how far to trust the figures.
-      host: { cpus: availableParallelism(), loadAvg1mAtStart: round(load1m, 2), loadAvg1mAtEnd: round(loadavg()[0]!, 2) },
+      host: {
+        cpus: availableParallelism(),
+        loadAvg1mAtStart: round(load1m, 2),
+        loadAvg1mAtEnd: round(loadavg()[0]!, 2),
+      },
     });
   } finally {
     for (const c of cleanups.reverse()) await c().catch((err: Error) => log(`cleanup: ${err.message}`));
@@ -553,7 +707,9 @@ async function main(): Promise<void> {
 void main().then(
   () => process.exit(0),
   (err) => {
-    process.stderr.write(`${BENCH} failed: ${err instanceof Error ? err.stack : String(err)}\ncause: ${String((err as { cause?: unknown }).cause)}\n`);
+    process.stderr.write(
+      `${BENCH} failed: ${err instanceof Error ? err.stack : String(err)}\ncause: ${String((err as { cause?: unknown }).cause)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -49,12 +49,20 @@ export async function mariadb(database?: string): Promise<Connection> {
  * Makes `database.table` hold exactly `rows` generated rows, reusing it when a previous run left it
  * complete (marked by the table comment and its row count).
  */
-export async function ensureGeneratedTable(database: string, table: string, rows: number, log: (line: string) => void): Promise<void> {
+export async function ensureGeneratedTable(
+  database: string,
+  table: string,
+  rows: number,
+  log: (line: string) => void,
+): Promise<void> {
   const conn = await mariadb();
   try {
     await conn.query(`CREATE DATABASE IF NOT EXISTS ${database} CHARACTER SET utf8mb4`);
     await conn.query(`USE ${database}`);
-    const [found] = (await conn.query('SELECT TABLE_COMMENT AS mark FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [database, table])) as unknown as [{ mark: string }[]];
+    const [found] = (await conn.query(
+      'SELECT TABLE_COMMENT AS mark FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+      [database, table],
+    )) as unknown as [{ mark: string }[]];
     if (found[0]?.mark === GENERATOR_MARK) {
       const [[row]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${table}`)) as unknown as [{ n: number }[]];
       if (Number(row!.n) === rows) {
@@ -83,7 +91,9 @@ export interface Tally {
 export async function mariadbTally(database: string, table: string): Promise<Tally> {
   const conn = await mariadb(database);
   try {
-    const [[row]] = (await conn.query(`SELECT COUNT(*) AS n, CAST(COALESCE(SUM(id), 0) AS CHAR) AS s FROM ${table}`)) as unknown as [{ n: number; s: string }[]];
+    const [[row]] = (await conn.query(
+      `SELECT COUNT(*) AS n, CAST(COALESCE(SUM(id), 0) AS CHAR) AS s FROM ${table}`,
+    )) as unknown as [{ n: number; s: string }[]];
     return { rows: Number(row!.n), sumId: String(row!.s) };
   } finally {
     await conn.end();
@@ -94,7 +104,9 @@ export async function pgTally(database: string, qualifiedTable: string): Promise
   const pg = new PgClient({ connectionString: services.postgresUrl(database) });
   await pg.connect();
   try {
-    const { rows } = await pg.query<{ n: string; s: string }>(`SELECT count(*)::text AS n, COALESCE(sum(id), 0)::text AS s FROM ${qualifiedTable}`);
+    const { rows } = await pg.query<{ n: string; s: string }>(
+      `SELECT count(*)::text AS n, COALESCE(sum(id), 0)::text AS s FROM ${qualifiedTable}`,
+    );
     return { rows: Number(rows[0]!.n), sumId: rows[0]!.s };
   } finally {
     await pg.end();
@@ -103,11 +115,19 @@ export async function pgTally(database: string, qualifiedTable: string): Promise
 
 export function checkTally(path: string, got: Tally, want: Tally): void {
   if (got.rows !== want.rows || got.sumId !== want.sumId) {
-    throw new Error(`${path}: destination has ${got.rows} rows (sum of id ${got.sumId}), the source ${want.rows} (sum of id ${want.sumId})`);
+    throw new Error(
+      `${path}: destination has ${got.rows} rows (sum of id ${got.sumId}), the source ${want.rows} (sum of id ${want.sumId})`,
+    );
   }
 }
 
 export function pgAccess(database: string) {
   const url = new URL(services.postgresUrl(database));
-  return { host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database };
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database,
+  };
 }

@@ -22,8 +22,27 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { dataSyncWorkflow, dataTransferWorkflow } from '@vansales/workflows';
 import { vansalesDataConverter } from '@vansales/temporal-config';
-import { emit, freePort, freshDatabase, platformEnv, repoRoot, round, rssMb, services, cliOption, rowsOption } from './support';
-import { checkTally, ensureGeneratedTable, mariadb, mariadbTally, pgAccess, pgTally, type Tally } from './generated-table';
+import {
+  emit,
+  freePort,
+  freshDatabase,
+  platformEnv,
+  repoRoot,
+  round,
+  rssMb,
+  services,
+  cliOption,
+  rowsOption,
+} from './support';
+import {
+  checkTally,
+  ensureGeneratedTable,
+  mariadb,
+  mariadbTally,
+  pgAccess,
+  pgTally,
+  type Tally,
+} from './generated-table';
 
 const BENCH = 'process-memory';
 const TARGET_MB = 300;
@@ -35,7 +54,8 @@ const ROWS = rowsOption();
 const STEPS = ['site-to-cloud', 'cloud-to-site', 'same-site'] as const;
 type StepName = (typeof STEPS)[number];
 const only = option('only')?.split(',');
-for (const s of only ?? []) if (!STEPS.includes(s as StepName)) throw new Error(`--only takes ${STEPS.join(',')}, not ${s}`);
+for (const s of only ?? [])
+  if (!STEPS.includes(s as StepName)) throw new Error(`--only takes ${STEPS.join(',')}, not ${s}`);
 // cloud-to-site reads what site-to-cloud wrote, so it brings that step along.
 const runs = (s: StepName) => !only || only.includes(s) || (s === 'site-to-cloud' && only.includes('cloud-to-site'));
 /** The table's name says its size, so a quick run does not throw away the full-size table. */
@@ -51,7 +71,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Verification: count and sum(id) at each destination against the source.
-
 
 // ---------------------------------------------------------------------------------------------
 // The three processes.
@@ -85,7 +104,11 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
   const gatewayUrl = `http://127.0.0.1:${port}`;
   // The cloud reaches the warehouse directly; the file is the operator's, 0600, as in production.
   const cloudDatabasesFile = join(dir, 'cloud-databases.json');
-  writeFileSync(cloudDatabasesFile, JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', ...pgAccess(dbs.warehouse) } } }), { mode: 0o600 });
+  writeFileSync(
+    cloudDatabasesFile,
+    JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', ...pgAccess(dbs.warehouse) } } }),
+    { mode: 0o600 },
+  );
   const memlog = join(dir, 'memlog.cjs');
   writeFileSync(memlog, MEMLOG_SCRIPT);
   const env: Record<string, string> = {
@@ -104,7 +127,10 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
   const output: string[] = [];
   const start = (name: ProcessName, script: string, argv: string[] = []) => {
     const nodeArgs = [...NODE_ARGS, ...(MEMLOG ? ['--require', memlog] : [])];
-    const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, script), ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, script), ...argv], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const keep = (d: Buffer) => {
       const text = d.toString();
       output.push(`[${name}] ${text}`);
@@ -114,7 +140,13 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     child.on('exit', (code, signal) => {
-      if (procs.get(name) === child && !closing) log(`${name} exited (${code ?? signal}); its last output:\n${output.filter((l) => l.startsWith(`[${name}]`)).slice(-20).join('')}`);
+      if (procs.get(name) === child && !closing)
+        log(
+          `${name} exited (${code ?? signal}); its last output:\n${output
+            .filter((l) => l.startsWith(`[${name}]`))
+            .slice(-20)
+            .join('')}`,
+        );
     });
     procs.set(name, child);
     return child;
@@ -123,7 +155,8 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
   const until = async (what: string, probe: () => Promise<boolean>, ms = 120_000) => {
     const deadline = Date.now() + ms;
     while (!(await probe())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last output:\n${output.slice(-20).join('')}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; last output:\n${output.slice(-20).join('')}`);
       await sleep(100);
     }
   };
@@ -131,18 +164,27 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
   start('gateway', 'gateway/dist/main.js');
   await until('the gateway to listen', async () => {
     if (procs.get('gateway')!.exitCode !== null) throw new Error(`the gateway exited; its output:\n${output.join('')}`);
-    return fetch(`${gatewayUrl}/healthz`).then((r) => r.ok, () => false);
+    return fetch(`${gatewayUrl}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
   });
   start('cloud-worker', 'cloud-worker/dist/main.js');
 
   // Tenant and connector through the REST API, as an operator makes them.
   const api = async <T>(path: string, body: unknown): Promise<T> => {
-    const res = await fetch(`${gatewayUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${gatewayUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
   await api('/v1/tenants', { id: tenantId, name: 'Bench' });
-  const connector = await api<{ id: string; apiKey: string }>(`/v1/tenants/${tenantId}/connectors`, { name: `site-${suffix}` });
+  const connector = await api<{ id: string; apiKey: string }>(`/v1/tenants/${tenantId}/connectors`, {
+    name: `site-${suffix}`,
+  });
 
   // The agent's config and, beside it, the site's policy: loads may write to `load` and `dst`.
   const agentConfig = join(dir, 'agent.json');
@@ -162,20 +204,37 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
     }),
     { mode: 0o600 },
   );
-  writeFileSync(join(dir, 'policy.json'), JSON.stringify({ writableTables: [{ database: 'load', table: '*' }, { database: 'dst', table: '*' }] }), { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'policy.json'),
+    JSON.stringify({
+      writableTables: [
+        { database: 'load', table: '*' },
+        { database: 'dst', table: '*' },
+      ],
+    }),
+    { mode: 0o600 },
+  );
   start('agent', 'connector-agent/dist/main.js', ['run', '--config', agentConfig]);
 
   const clientConnection = await Connection.connect({ address: services.temporalAddress });
-  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(env.VSC_PAYLOAD_KEYS!) });
+  const temporal = new Client({
+    connection: clientConnection,
+    namespace: services.temporalNamespace,
+    dataConverter: vansalesDataConverter(env.VSC_PAYLOAD_KEYS!),
+  });
 
   // The agent is online once the gateway's connector list says so.
   await until('the agent to connect', async () => {
-    const res = await fetch(`${gatewayUrl}/v1/tenants/${tenantId}/connectors`, { headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}` } }).catch(() => undefined);
+    const res = await fetch(`${gatewayUrl}/v1/tenants/${tenantId}/connectors`, {
+      headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}` },
+    }).catch(() => undefined);
     if (!res?.ok) return false;
     const list = (await res.json()) as { id: string; online: boolean }[];
     return list.some((c) => c.id === connector.id && c.online);
   });
-  log(`platform up: gateway ${gatewayUrl} (pid ${procs.get('gateway')!.pid}), cloud worker pid ${procs.get('cloud-worker')!.pid}, agent pid ${procs.get('agent')!.pid}, tenant ${tenantId}`);
+  log(
+    `platform up: gateway ${gatewayUrl} (pid ${procs.get('gateway')!.pid}), cloud worker pid ${procs.get('cloud-worker')!.pid}, agent pid ${procs.get('agent')!.pid}, tenant ${tenantId}`,
+  );
 
   return {
     procs,
@@ -214,7 +273,10 @@ interface Sample {
  * RSS of every process while `fn` runs, every 100 ms. `idleRssMb` is each process's RSS over the
  * second before the step (the median of its samples): what it holds when no rows move.
  */
-async function sampled<T>(platform: Platform, fn: () => Promise<T>): Promise<{ value: T; seconds: number; rss: Map<ProcessName, Sample> }> {
+async function sampled<T>(
+  platform: Platform,
+  fn: () => Promise<T>,
+): Promise<{ value: T; seconds: number; rss: Map<ProcessName, Sample> }> {
   const read = (name: ProcessName) => {
     const pid = platform.procs.get(name)!.pid!;
     try {
@@ -260,10 +322,17 @@ async function resultWatched(handle: WorkflowHandle, label: string): Promise<unk
       const described = await handle.describe().catch(() => undefined);
       for (const a of described?.raw.pendingActivities ?? []) {
         const attempt = a.attempt ?? 1;
-        if (attempt > 1) log(`${label}: ${a.activityType?.name} is on attempt ${attempt} (last failure: ${a.lastFailure?.message ?? '?'})`);
+        if (attempt > 1)
+          log(
+            `${label}: ${a.activityType?.name} is on attempt ${attempt} (last failure: ${a.lastFailure?.message ?? '?'})`,
+          );
         if (attempt >= 3) {
-          await handle.terminate(`benchmark: ${a.activityType?.name} failed ${attempt - 1} times`).catch(() => undefined);
-          throw new Error(`${label}: ${a.activityType?.name} failed ${attempt - 1} times; a retried step's memory is no figure`);
+          await handle
+            .terminate(`benchmark: ${a.activityType?.name} failed ${attempt - 1} times`)
+            .catch(() => undefined);
+          throw new Error(
+            `${label}: ${a.activityType?.name} failed ${attempt - 1} times; a retried step's memory is no figure`,
+          );
         }
       }
     }
@@ -277,13 +346,27 @@ async function resultWatched(handle: WorkflowHandle, label: string): Promise<unk
 
 const results: { step: StepName; process: ProcessName; peakRssMb: number }[] = [];
 
-async function step(platform: Platform, name: StepName, start: () => Promise<WorkflowHandle>, verify: () => Promise<Tally>, want: Tally): Promise<void> {
+async function step(
+  platform: Platform,
+  name: StepName,
+  start: () => Promise<WorkflowHandle>,
+  verify: () => Promise<Tally>,
+  want: Tally,
+): Promise<void> {
   log(`${name}: starting`);
   const { seconds, rss } = await sampled(platform, async () => resultWatched(await start(), name));
   const got = await verify();
   checkTally(name, got, want);
   for (const [proc, s] of rss) {
-    emit({ bench: BENCH, step: name, process: proc, peakRssMb: round(s.peak, 1), idleRssMb: round(s.idle, 1), rows: got.rows, seconds: round(seconds, 2) });
+    emit({
+      bench: BENCH,
+      step: name,
+      process: proc,
+      peakRssMb: round(s.peak, 1),
+      idleRssMb: round(s.idle, 1),
+      rows: got.rows,
+      seconds: round(seconds, 2),
+    });
     results.push({ step: name, process: proc, peakRssMb: round(s.peak, 1) });
   }
 }
@@ -322,7 +405,16 @@ async function main(): Promise<void> {
           platform.temporal.workflow.start(dataSyncWorkflow, {
             taskQueue: platform.workflowTaskQueue,
             workflowId: `bench-mem-s2c-${id()}`,
-            args: [{ tenantId: platform.tenantId, source: { placement: 'connector', connectorId: platform.connectorId, database: 'erp' }, destination: { placement: 'cloud', database: 'warehouse' }, tables: [{ source: { name: TABLE } }], maxRuns: 1, cloudTaskQueue: platform.cloudTaskQueue }],
+            args: [
+              {
+                tenantId: platform.tenantId,
+                source: { placement: 'connector', connectorId: platform.connectorId, database: 'erp' },
+                destination: { placement: 'cloud', database: 'warehouse' },
+                tables: [{ source: { name: TABLE } }],
+                maxRuns: 1,
+                cloudTaskQueue: platform.cloudTaskQueue,
+              },
+            ],
           }),
         () => pgTally(warehouse.name, TABLE),
         want,
@@ -336,7 +428,16 @@ async function main(): Promise<void> {
           platform.temporal.workflow.start(dataSyncWorkflow, {
             taskQueue: platform.workflowTaskQueue,
             workflowId: `bench-mem-c2s-${id()}`,
-            args: [{ tenantId: platform.tenantId, source: { placement: 'cloud', database: 'warehouse' }, destination: { placement: 'connector', connectorId: platform.connectorId, database: 'load' }, tables: [{ source: { name: TABLE } }], maxRuns: 1, cloudTaskQueue: platform.cloudTaskQueue }],
+            args: [
+              {
+                tenantId: platform.tenantId,
+                source: { placement: 'cloud', database: 'warehouse' },
+                destination: { placement: 'connector', connectorId: platform.connectorId, database: 'load' },
+                tables: [{ source: { name: TABLE } }],
+                maxRuns: 1,
+                cloudTaskQueue: platform.cloudTaskQueue,
+              },
+            ],
           }),
         () => mariadbTally(load, TABLE),
         want,
@@ -350,7 +451,17 @@ async function main(): Promise<void> {
           platform.temporal.workflow.start(dataTransferWorkflow, {
             taskQueue: platform.workflowTaskQueue,
             workflowId: `bench-mem-transfer-${id()}`,
-            args: [{ tenantId: platform.tenantId, connectorId: platform.connectorId, transfer: { source: { database: 'erp', table: { name: TABLE } }, destination: { database: 'dst', table: { name: TABLE } }, mode: 'append' } }],
+            args: [
+              {
+                tenantId: platform.tenantId,
+                connectorId: platform.connectorId,
+                transfer: {
+                  source: { database: 'erp', table: { name: TABLE } },
+                  destination: { database: 'dst', table: { name: TABLE } },
+                  mode: 'append',
+                },
+              },
+            ],
           }),
         () => pgTally(dst.name, TABLE),
         want,

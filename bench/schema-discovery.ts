@@ -57,7 +57,13 @@ async function time<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-async function measure(dialect: string, tableCount: number, target: DiscoveryTarget, floorQuery: string, floor: () => Promise<unknown>) {
+async function measure(
+  dialect: string,
+  tableCount: number,
+  target: DiscoveryTarget,
+  floorQuery: string,
+  floor: () => Promise<unknown>,
+) {
   const runs: number[] = [];
   let snapshot: SchemaSnapshot | undefined;
   for (let r = 0; r < RUNS; r++) {
@@ -69,8 +75,15 @@ async function measure(dialect: string, tableCount: number, target: DiscoveryTar
   const found = counts(snapshot!);
   const expectedFks = Math.floor(tableCount / 3);
   const expectedIndexes = tableCount + Math.floor(tableCount / 2) + (dialect === 'postgres' ? 0 : expectedFks);
-  if (found.tables !== tableCount || found.columns !== tableCount * 5 || found.foreign_keys !== expectedFks || found.indexes < tableCount + Math.floor(tableCount / 2)) {
-    throw new Error(`${dialect}: discovery found ${JSON.stringify(found)}, expected ${tableCount} tables, ${tableCount * 5} columns, ${expectedFks} foreign keys, ~${expectedIndexes} indexes`);
+  if (
+    found.tables !== tableCount ||
+    found.columns !== tableCount * 5 ||
+    found.foreign_keys !== expectedFks ||
+    found.indexes < tableCount + Math.floor(tableCount / 2)
+  ) {
+    throw new Error(
+      `${dialect}: discovery found ${JSON.stringify(found)}, expected ${tableCount} tables, ${tableCount * 5} columns, ${expectedFks} foreign keys, ~${expectedIndexes} indexes`,
+    );
   }
   const floors: number[] = [];
   for (let r = 0; r < RUNS; r++) floors.push((await time(floor)).seconds);
@@ -106,7 +119,13 @@ async function benchPostgres(): Promise<void> {
   if (exists && !FRESH) {
     const c = new Client({ connectionString: services.postgresUrl(database) });
     await c.connect();
-    const n = Number((await c.query("SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'")).rows[0].n);
+    const n = Number(
+      (
+        await c.query(
+          "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'",
+        )
+      ).rows[0].n,
+    );
     await c.end();
     ready = n === PG_TABLES;
   }
@@ -131,15 +150,27 @@ async function benchPostgres(): Promise<void> {
   await admin.end();
 
   const url = new URL(services.postgresUrl(database));
-  const target: DiscoveryTarget = { dialect: 'postgres', host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database };
+  const target: DiscoveryTarget = {
+    dialect: 'postgres',
+    host: url.hostname,
+    port: Number(url.port),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database,
+  };
   const floorClient = new Client({ connectionString: services.postgresUrl(database) });
   await floorClient.connect();
-  const floorQuery = "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','v','m','p','f') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'";
+  const floorQuery =
+    "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','v','m','p','f') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'";
   try {
     await measure('postgres', PG_TABLES, target, floorQuery, () => floorClient.query(floorQuery));
     // information_schema.columns, the portable spelling, for reference (it checks privileges per row).
-    const isFloor = await time(() => floorClient.query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public'"));
-    log(`postgres: SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public': ${isFloor.seconds.toFixed(3)} s`);
+    const isFloor = await time(() =>
+      floorClient.query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public'"),
+    );
+    log(
+      `postgres: SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public': ${isFloor.seconds.toFixed(3)} s`,
+    );
   } finally {
     await floorClient.end();
   }
@@ -149,7 +180,10 @@ async function benchMariadb(): Promise<void> {
   const database = 'vsc_bench_schema';
   const conn = await createConnection({ ...services.mariadb, multipleStatements: true });
   try {
-    const [[row]] = (await conn.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'`, [database])) as unknown as [{ n: number }[]];
+    const [[row]] = (await conn.query(
+      `SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'`,
+      [database],
+    )) as unknown as [{ n: number }[]];
     if (FRESH || Number(row?.n) !== MY_TABLES) {
       await conn.query(`DROP DATABASE IF EXISTS ${database}`);
       await conn.query(`CREATE DATABASE ${database}`);
@@ -166,7 +200,9 @@ async function benchMariadb(): Promise<void> {
       log(`mariadb: generated ${MY_TABLES} tables in ${seconds.toFixed(1)} s`);
     }
     const floorQuery = `SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${database}'`;
-    await measure('mysql', MY_TABLES, { dialect: 'mysql', ...services.mariadb, database }, floorQuery, () => conn.query(floorQuery));
+    await measure('mysql', MY_TABLES, { dialect: 'mysql', ...services.mariadb, database }, floorQuery, () =>
+      conn.query(floorQuery),
+    );
   } finally {
     await conn.end();
   }

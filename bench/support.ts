@@ -30,7 +30,10 @@ export { throwawayPostgresDatabase as freshDatabase } from '@vansales/test-kit';
 
 /** Starts one of our built processes (./vsc builds dist/) with its environment. */
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [join(repoRoot, script)], { env: { ...process.env, ...env }, stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'] });
+  return spawn(process.execPath, [join(repoRoot, script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
+  });
 }
 
 /** Resident memory of a process in MB, from /proc. */
@@ -64,12 +67,19 @@ export function cpuSecondsByThread(pid: number): Record<string, number> {
 }
 
 /** Share of one core a process used over a window, in percent, in all and per thread name. */
-export async function idleCpuByThread(pid: number, seconds: number): Promise<{ total: number; byThread: Record<string, number> }> {
+export async function idleCpuByThread(
+  pid: number,
+  seconds: number,
+): Promise<{ total: number; byThread: Record<string, number> }> {
   const before = cpuSecondsByThread(pid);
   const total0 = cpuSeconds(pid);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const after = cpuSecondsByThread(pid);
-  const byThread = Object.fromEntries(Object.entries(after).map(([name, s]) => [name, Math.round(((s - (before[name] ?? 0)) / seconds) * 10000) / 100]).filter(([, pct]) => (pct as number) > 0));
+  const byThread = Object.fromEntries(
+    Object.entries(after)
+      .map(([name, s]) => [name, Math.round(((s - (before[name] ?? 0)) / seconds) * 10000) / 100])
+      .filter(([, pct]) => (pct as number) > 0),
+  );
   return { total: ((cpuSeconds(pid) - total0) / seconds) * 100, byThread };
 }
 
@@ -116,6 +126,7 @@ export function cliOption(name: string, args = process.argv.slice(2)): string | 
 /** `--rows N` (default 1,000,000), checked. */
 export function rowsOption(): number {
   const rows = Number(cliOption('rows') ?? 1_000_000);
-  if (!Number.isInteger(rows) || rows < 1 || rows > 100_000_000) throw new Error(`--rows must be a whole number from 1 to 100000000, not ${cliOption('rows')}`);
+  if (!Number.isInteger(rows) || rows < 1 || rows > 100_000_000)
+    throw new Error(`--rows must be a whole number from 1 to 100000000, not ${cliOption('rows')}`);
   return rows;
 }

@@ -2,7 +2,14 @@
 export interface WorkspacePackage {
   dir: string;
   name: string;
-  manifest: { name: string; scripts?: Record<string, string>; exports?: Record<string, string>; dependencies?: Record<string, string>; devDependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+  manifest: {
+    name: string;
+    scripts?: Record<string, string>;
+    exports?: Record<string, string>;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+  };
 }
 export const root: string;
 export function workspaceDirs(): string[];

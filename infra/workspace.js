@@ -39,7 +39,11 @@ function workspaceEntryPoints() {
 
 /** tsconfig.base.json's `paths`, made from the entry points (TypeScript's node10 resolution ignores `exports`). */
 function tsconfigPaths() {
-  return Object.fromEntries(workspaceEntryPoints().filter((e) => e.file.endsWith('.ts')).map((e) => [e.specifier, [e.file]]));
+  return Object.fromEntries(
+    workspaceEntryPoints()
+      .filter((e) => e.file.endsWith('.ts'))
+      .map((e) => [e.specifier, [e.file]]),
+  );
 }
 
 /** Rewrites tsconfig.base.json's paths; a test fails when the file differs from what this would write. */
@@ -54,7 +58,12 @@ const { builtinModules } = require('node:module');
 const { dirname } = require('node:path');
 
 const builtins = new Set(builtinModules);
-const IMPORT_FORMS = [/\bfrom\s+'([^']+)'/g, /\bimport\s+'([^']+)'/g, /\bimport\(\s*'([^']+)'\s*\)/g, /\brequire(?:\.resolve)?\(\s*'([^']+)'\s*\)/g];
+const IMPORT_FORMS = [
+  /\bfrom\s+'([^']+)'/g,
+  /\bimport\s+'([^']+)'/g,
+  /\bimport\(\s*'([^']+)'\s*\)/g,
+  /\brequire(?:\.resolve)?\(\s*'([^']+)'\s*\)/g,
+];
 
 /** `@scope/name/sub` -> `@scope/name`, `pkg/sub` -> `pkg`; undefined for relative paths and Node built-ins. */
 function packageOf(specifier) {
@@ -68,7 +77,9 @@ function packageOf(specifier) {
 function importSpecifiers(source, { valuesOnly = false } = {}) {
   // Type-only imports vanish from a build, so they do not count for what a bundle needs at run time.
   // require.resolve only finds a path (Temporal's bundler compiles what it names), so it does not count either.
-  const text = valuesOnly ? source.replace(/^\s*(import|export)\s+type\s[^;]*;/gm, '').replace(/\brequire\.resolve\(/g, '') : source;
+  const text = valuesOnly
+    ? source.replace(/^\s*(import|export)\s+type\s[^;]*;/gm, '').replace(/\brequire\.resolve\(/g, '')
+    : source;
   return IMPORT_FORMS.flatMap((form) => [...text.matchAll(form)].map((m) => m[1]));
 }
 
@@ -130,24 +141,46 @@ function dependencyReport() {
   };
   return packages.map(({ dir, name, manifest }) => {
     const files = filesOf(dir);
-    const imported = new Set(files.flatMap((f) => importSpecifiers(readFileSync(f, 'utf8'))).map(packageOf).filter(Boolean));
-    if (manifest.scripts?.build) for (const p of bundled(files.filter((f) => f.startsWith(join(root, dir, 'src'))))) imported.add(p);
+    const imported = new Set(
+      files
+        .flatMap((f) => importSpecifiers(readFileSync(f, 'utf8')))
+        .map(packageOf)
+        .filter(Boolean),
+    );
+    if (manifest.scripts?.build)
+      for (const p of bundled(files.filter((f) => f.startsWith(join(root, dir, 'src'))))) imported.add(p);
     imported.delete(name);
-    const declared = new Set(['dependencies', 'devDependencies', 'peerDependencies'].flatMap((k) => Object.keys(manifest[k] ?? {})));
+    const declared = new Set(
+      ['dependencies', 'devDependencies', 'peerDependencies'].flatMap((k) => Object.keys(manifest[k] ?? {})),
+    );
     // Tools every package shares (typescript, jest, tsup, eslint, tsx) come from the root manifest.
     const missing = [...imported].filter((p) => !declared.has(p) && !(p in rootDev)).sort();
     // A type package counts as used when the package it types is imported.
-    const unused = [...declared].filter((p) => !imported.has(p) && !(p.startsWith('@types/') && imported.has(p.slice('@types/'.length)))).sort();
+    const unused = [...declared]
+      .filter((p) => !imported.has(p) && !(p.startsWith('@types/') && imported.has(p.slice('@types/'.length))))
+      .sort();
     return { dir, missing, unused };
   });
 }
 
-module.exports = { root, workspaceDirs, workspacePackages, workspaceEntryPoints, tsconfigPaths, writeTsconfigPaths, packageOf, importSpecifiers, dependencyReport };
+module.exports = {
+  root,
+  workspaceDirs,
+  workspacePackages,
+  workspaceEntryPoints,
+  tsconfigPaths,
+  writeTsconfigPaths,
+  packageOf,
+  importSpecifiers,
+  dependencyReport,
+};
 
 if (require.main === module) {
   if (process.argv[2] === 'tsconfig-paths') writeTsconfigPaths();
   else if (process.argv[2] === 'dirs') process.stdout.write(`${workspaceDirs().join('\n')}\n`);
-  else if (process.argv[2] === 'deps') for (const r of dependencyReport()) process.stdout.write(`${r.dir}: missing ${r.missing.join(' ') || '-'}; unused ${r.unused.join(' ') || '-'}\n`);
+  else if (process.argv[2] === 'deps')
+    for (const r of dependencyReport())
+      process.stdout.write(`${r.dir}: missing ${r.missing.join(' ') || '-'}; unused ${r.unused.join(' ') || '-'}\n`);
   else {
     process.stderr.write('usage: node infra/workspace.js <tsconfig-paths|dirs|deps>\n');
     process.exitCode = 2;

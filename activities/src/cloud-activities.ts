@@ -18,7 +18,10 @@ export interface CloudDeps {
 /** Cloud activities over their dependencies; without a buffer the data activities say what is missing. */
 export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
   const missing = async (): Promise<never> => {
-    throw ApplicationFailure.nonRetryable('this cloud worker has no buffer configured (VSC_BUFFER_*)', 'BufferUnavailable');
+    throw ApplicationFailure.nonRetryable(
+      'this cloud worker has no buffer configured (VSC_BUFFER_*)',
+      'BufferUnavailable',
+    );
   };
   const data: CloudDataActivities = deps.buffer
     ? createCloudDataActivities({ buffer: deps.buffer, databases: deps.databases ?? { lookup: () => undefined } })

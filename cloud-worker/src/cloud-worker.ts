@@ -9,8 +9,8 @@ import { loadCloudDatabases } from '@vansales/activities/cloud';
 /** The cloud worker: workflow tasks on the `workflows` queue (cloud activities join in later issues). */
 export async function createCloudWorker(config: CloudWorkerConfig, connection: NativeConnection): Promise<Worker> {
   const workflowSource = config.VSC_WORKFLOW_BUNDLE
-      ? { workflowBundle: { codePath: config.VSC_WORKFLOW_BUNDLE } }
-      : { workflowsPath: workflowsPath() };
+    ? { workflowBundle: { codePath: config.VSC_WORKFLOW_BUNDLE } }
+    : { workflowsPath: workflowsPath() };
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -25,13 +25,20 @@ export async function createCloudWorker(config: CloudWorkerConfig, connection: N
  * The cloud worker's dependencies from its environment: the buffer (when VSC_BUFFER_KEYS is set;
  * the same settings as the gateway's) and the cloud databases file.
  */
-export async function cloudDepsFromEnv(config: CloudWorkerConfig, env: NodeJS.ProcessEnv = process.env): Promise<CloudDeps> {
+export async function cloudDepsFromEnv(
+  config: CloudWorkerConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CloudDeps> {
   const buffer = env.VSC_BUFFER_KEYS ? await openDataBuffer(loadBufferConfig(env)) : undefined;
   return { buffer, databases: loadCloudDatabases(config.VSC_CLOUD_DATABASES_FILE) };
 }
 
 /** The cloud worker's activity side: cloud activities on VSC_CLOUD_TASK_QUEUE. */
-export async function createCloudActivityWorker(config: CloudWorkerConfig, connection: NativeConnection, deps: CloudDeps = {}): Promise<Worker> {
+export async function createCloudActivityWorker(
+  config: CloudWorkerConfig,
+  connection: NativeConnection,
+  deps: CloudDeps = {},
+): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

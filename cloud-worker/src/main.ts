@@ -12,7 +12,11 @@ const USAGE = `usage: vsc-cloud-worker
 `;
 
 async function main(): Promise<void> {
-  const args = parseCommand(process.argv.slice(2), { usage: USAGE, version: `vsc-cloud-worker ${packageJson.version}` }, process);
+  const args = parseCommand(
+    process.argv.slice(2),
+    { usage: USAGE, version: `vsc-cloud-worker ${packageJson.version}` },
+    process,
+  );
   if (!args.ok) process.exit(args.exitCode);
   let config;
   try {
@@ -30,7 +34,10 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  const workers = [await createCloudWorker(config, connection), await createCloudActivityWorker(config, connection, deps)];
+  const workers = [
+    await createCloudWorker(config, connection),
+    await createCloudActivityWorker(config, connection, deps),
+  ];
   process.stdout.write(`cloud worker polling ${config.TEMPORAL_ADDRESS} namespace ${config.TEMPORAL_NAMESPACE}\n`);
   // Worker.run installs its own SIGINT/SIGTERM handling and drains before it resolves.
   await Promise.all(workers.map((w) => w.run()));

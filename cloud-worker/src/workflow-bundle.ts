@@ -8,5 +8,9 @@ export function workflowsPath(): string {
 
 /** Bundles every published workflow once; the build writes it to a file, tests reuse one per run. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger: new DefaultLogger('WARN') });
+  return bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    failureConverterPath: failureConverterPath(),
+    logger: new DefaultLogger('WARN'),
+  });
 }

@@ -103,8 +103,19 @@ export class Agent {
           // not our gateway, or not JSON
         }
         if (res.statusCode === 401 || res.statusCode === 403) {
-          log.error({ status: res.statusCode }, `the gateway refused this agent's API key: ${message}. Not retrying with this key.`);
-          this.finish({ code: reason === 'machine-mismatch' ? 'key-bound-elsewhere' : res.statusCode === 403 ? 'key-revoked' : 'key-rejected', message });
+          log.error(
+            { status: res.statusCode },
+            `the gateway refused this agent's API key: ${message}. Not retrying with this key.`,
+          );
+          this.finish({
+            code:
+              reason === 'machine-mismatch'
+                ? 'key-bound-elsewhere'
+                : res.statusCode === 403
+                  ? 'key-revoked'
+                  : 'key-rejected',
+            message,
+          });
         } else {
           log.warn({ status: res.statusCode }, `the gateway answered the connection with ${message}`);
           this.scheduleReconnect();
@@ -130,7 +141,14 @@ export class Agent {
         this.send({ type: 'protocol-error', code: parsed.code, message: parsed.message });
         // A task we cannot read still gets an answer, so its activity fails now instead of timing out.
         const taskId = unreadableTaskId(data as Buffer);
-        if (taskId) this.send({ type: 'failure', taskId, errorType: AgentErrorType.badInput, message: `the agent could not read this task: ${parsed.message}`, retryable: false });
+        if (taskId)
+          this.send({
+            type: 'failure',
+            taskId,
+            errorType: AgentErrorType.badInput,
+            message: `the agent could not read this task: ${parsed.message}`,
+            retryable: false,
+          });
         return;
       }
       this.onFrame(parsed.frame);
@@ -154,7 +172,9 @@ export class Agent {
       this.scheduleReconnect();
     });
     socket.on('error', (err) => {
-      log.warn(`cannot reach the gateway at ${config.gatewayUrl}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      log.warn(
+        `cannot reach the gateway at ${config.gatewayUrl}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+      );
     });
   }
 
@@ -203,9 +223,19 @@ export class Agent {
 
   private async runTask(task: TaskFrame): Promise<void> {
     const handler = this.opts.operations[task.operation];
-    const log = this.opts.log.child({ taskId: task.taskId, operation: task.operation, workflowId: task.context.workflowId });
+    const log = this.opts.log.child({
+      taskId: task.taskId,
+      operation: task.operation,
+      workflowId: task.context.workflowId,
+    });
     if (!handler) {
-      this.send({ type: 'failure', taskId: task.taskId, errorType: AgentErrorType.unsupportedOperation, message: `this agent does not offer ${task.operation}`, retryable: false });
+      this.send({
+        type: 'failure',
+        taskId: task.taskId,
+        errorType: AgentErrorType.unsupportedOperation,
+        message: `this agent does not offer ${task.operation}`,
+        retryable: false,
+      });
       return;
     }
     const controller = new AbortController();
@@ -227,7 +257,11 @@ export class Agent {
       const failure =
         err instanceof OperationError
           ? { errorType: err.type, message: err.message, retryable: err.retryable }
-          : { errorType: AgentErrorType.internal, message: err instanceof Error ? err.message : String(err), retryable: true };
+          : {
+              errorType: AgentErrorType.internal,
+              message: err instanceof Error ? err.message : String(err),
+              retryable: true,
+            };
       log.warn({ errorType: failure.errorType, ms: Date.now() - started }, `task failed: ${failure.message}`);
       this.send({ type: 'failure', taskId: task.taskId, ...failure });
       this.record(task, started, { errorType: failure.errorType });
@@ -243,11 +277,20 @@ export class Agent {
       ...this.identity,
       operation: task.operation,
       input: task.input,
-      actor: { workflowId: task.context.workflowId, runId: task.context.runId, activityId: task.context.activityId, attempt: task.context.attempt },
+      actor: {
+        workflowId: task.context.workflowId,
+        runId: task.context.runId,
+        activityId: task.context.activityId,
+        attempt: task.context.attempt,
+      },
       durationMs: Date.now() - started,
       ...result,
     });
-    this.opts.audit.append(entry).catch((err) => this.opts.log.error(`could not write the audit record of task ${task.taskId}: ${(err as Error).message}`));
+    this.opts.audit
+      .append(entry)
+      .catch((err) =>
+        this.opts.log.error(`could not write the audit record of task ${task.taskId}: ${(err as Error).message}`),
+      );
   }
 }
 
@@ -255,7 +298,12 @@ export class Agent {
 function unreadableTaskId(raw: Buffer): string | undefined {
   try {
     const value = JSON.parse(raw.toString('utf8')) as { type?: unknown; taskId?: unknown };
-    return value.type === 'task' && typeof value.taskId === 'string' && value.taskId.length > 0 && value.taskId.length <= 128 ? value.taskId : undefined;
+    return value.type === 'task' &&
+      typeof value.taskId === 'string' &&
+      value.taskId.length > 0 &&
+      value.taskId.length <= 128
+      ? value.taskId
+      : undefined;
   } catch {
     return undefined;
   }

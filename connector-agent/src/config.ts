@@ -23,7 +23,10 @@ export const AgentConfig = z.object({
     .string()
     .url()
     .refine((u) => /^wss?:\/\//.test(u), 'must start with ws:// or wss://')
-    .refine((u) => !/[?&](key|token|apikey)=/i.test(u), 'must not carry a key: the key goes in the Authorization header')
+    .refine(
+      (u) => !/[?&](key|token|apikey)=/i.test(u),
+      'must not carry a key: the key goes in the Authorization header',
+    )
     .refine(
       (u) => u.startsWith('wss://') || /^ws:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(u),
       'must use wss:// (plain ws:// only to a gateway on this machine): the key and the results must not cross a network in clear text',
@@ -40,7 +43,10 @@ export const AgentConfig = z.object({
   /** How many tasks run at once. */
   concurrency: z.number().int().min(1).max(256).default(4),
   reconnect: z
-    .object({ initialDelayMs: z.number().int().min(10).default(500), maxDelayMs: z.number().int().min(100).default(30_000) })
+    .object({
+      initialDelayMs: z.number().int().min(10).default(500),
+      maxDelayMs: z.number().int().min(100).default(30_000),
+    })
     .default({ initialDelayMs: 500, maxDelayMs: 30_000 }),
   /**
    * The site's policy file: tables that loads may write (default none), columns to drop, mask or
@@ -50,7 +56,9 @@ export const AgentConfig = z.object({
   /** The site's append-only audit chain (JSON lines). Default: audit.jsonl beside the config file. */
   auditLogPath: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  databases: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig).default({}),
+  databases: z
+    .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig)
+    .default({}),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 export type AgentConfigInput = z.input<typeof AgentConfig>;
@@ -74,7 +82,9 @@ export function loadAgentConfig(path: string): AgentConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new AgentConfigError(`cannot read agent configuration ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new AgentConfigError(
+      `cannot read agent configuration ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   let raw: unknown;
   try {

@@ -13,14 +13,35 @@ import { createBufferClient } from './buffer/buffer-client';
 import { loadSitePolicy } from './policy/site-policy';
 import { policyOf, type DataDeps } from './operations/data-support';
 
-export const AGENT_REDACT_PATHS = ['password', '*.password', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization'];
+export const AGENT_REDACT_PATHS = [
+  'password',
+  '*.password',
+  'apiKey',
+  '*.apiKey',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+];
 
 /** Wires an agent from its config: site databases opened lazily, operations, logger. */
-export function createAgent(config: AgentConfig, log?: pino.Logger, options: { audit?: AuditLog } = {}): { agent: Agent; close: () => Promise<void> } {
-  const logger = log ?? pino({ name: 'mini-connector', level: config.logLevel, redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' } });
+export function createAgent(
+  config: AgentConfig,
+  log?: pino.Logger,
+  options: { audit?: AuditLog } = {},
+): { agent: Agent; close: () => Promise<void> } {
+  const logger =
+    log ??
+    pino({
+      name: 'mini-connector',
+      level: config.logLevel,
+      redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' },
+    });
   const databases = siteDatabases(config.databases);
   const data: DataDeps = { database: (name) => databases.get(name), policy: () => loadSitePolicy(config.policyFile) };
-  const buffer = createBufferClient({ gatewayUrl: config.gatewayUrl, ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined });
+  const buffer = createBufferClient({
+    gatewayUrl: config.gatewayUrl,
+    ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
+  });
   const agent = new Agent({
     config,
     log: logger,

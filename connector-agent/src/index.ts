@@ -2,7 +2,12 @@ export { Agent, AGENT_VERSION, type StopReason } from './agent';
 export { createAgent, AGENT_REDACT_PATHS } from './create-agent';
 export { parseAgentConfig, loadAgentConfig, AgentConfig, AgentConfigError, type AgentConfigInput } from './config';
 export { backoffDelay } from './backoff';
-export { OperationError, type OperationTable, type OperationHandler, type OperationContext } from './operations/operation';
+export {
+  OperationError,
+  type OperationTable,
+  type OperationHandler,
+  type OperationContext,
+} from './operations/operation';
 export { checkReadOnlySql, type SqlCheckResult } from './sql-guard';
 export { openAuditLog, verifyAuditFile, type AuditLog } from './audit/audit-log';
 export { loadSitePolicy, SitePolicyFile, type SitePolicy } from './policy/site-policy';

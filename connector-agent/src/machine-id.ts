@@ -15,5 +15,8 @@ export function machineId(override?: string): string {
       }
     }
   }
-  return createHash('sha256').update(raw || hostname()).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(raw || hostname())
+    .digest('hex')
+    .slice(0, 32);
 }

@@ -13,14 +13,21 @@ const entry = (n: number): AuditEntry => ({
   connectorId: 'c-1',
   actor: { workflowId: `wf-${n}`, runId: 'r', activityId: String(n), attempt: 1 },
   operation: 'sql.query',
-  statement: sanitizeStatement({ sql: 'SELECT * FROM customer WHERE email = ?', params: [SECRET_PARAM], database: 'erp' }),
+  statement: sanitizeStatement({
+    sql: 'SELECT * FROM customer WHERE email = ?',
+    params: [SECRET_PARAM],
+    database: 'erp',
+  }),
   outcome: n % 3 === 0 ? 'failed' : 'ok',
   ...(n % 3 === 0 ? { errorType: 'SqlError' } : { rows: n, bytes: n * 10 }),
   durationMs: n,
 });
 
 const freshFile = () => join(mkdtempSync(join(tmpdir(), 'vsc-audit-')), 'audit.jsonl');
-const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 function cli() {
   const stdout = new PassThrough();
@@ -75,7 +82,10 @@ describe('agent audit log', () => {
     const path = freshFile();
     const log = await openAuditLog({ path });
     await log.append(entry(1));
-    await expect(log.append({ ...entry(2), durationMs: -1 })).rejects.toMatchObject({ code: 'invalid-record', message: expect.stringMatching(/durationMs/) });
+    await expect(log.append({ ...entry(2), durationMs: -1 })).rejects.toMatchObject({
+      code: 'invalid-record',
+      message: expect.stringMatching(/durationMs/),
+    });
     expect((await log.append(entry(3))).seq).toBe(2);
     await log.close();
     await expect(log.append(entry(4))).rejects.toMatchObject({ code: 'closed' });
@@ -90,7 +100,10 @@ describe('agent audit log', () => {
     const intact = readFileSync(path, 'utf8');
 
     appendFileSync(path, '{"seq":2,"at":"20');
-    await expect(openAuditLog({ path })).rejects.toMatchObject({ code: 'corrupt-tail', message: expect.stringMatching(/does not end with a newline/) });
+    await expect(openAuditLog({ path })).rejects.toMatchObject({
+      code: 'corrupt-tail',
+      message: expect.stringMatching(/does not end with a newline/),
+    });
 
     writeFileSync(path, intact.replace('"rows":1', '"rows":7'));
     await expect(openAuditLog({ path })).rejects.toBeInstanceOf(AuditLogError);
@@ -108,7 +121,10 @@ describe('agent audit log', () => {
     await again.close();
     // A last line longer than a read chunk is read whole (and refused: it is not a record).
     appendFileSync(path, `${'z'.repeat(200_000)}\n`);
-    await expect(openAuditLog({ path })).rejects.toMatchObject({ code: 'corrupt-tail', message: expect.stringMatching(/last line .* is not a valid audit record/) });
+    await expect(openAuditLog({ path })).rejects.toMatchObject({
+      code: 'corrupt-tail',
+      message: expect.stringMatching(/last line .* is not a valid audit record/),
+    });
   });
 });
 
@@ -139,7 +155,9 @@ describe('mini-connector audit verify', () => {
     writeFileSync(path, `${content.join('\n')}\n`);
     const h = cli();
     expect(await runCli(['audit', 'verify', path], h.io)).toBe(1);
-    expect(h.out()).toMatch(/^chain broken at record seq 3 \(line 3\): hash-mismatch: record seq 3 does not match its hash/);
+    expect(h.out()).toMatch(
+      /^chain broken at record seq 3 \(line 3\): hash-mismatch: record seq 3 does not match its hash/,
+    );
     expect(h.out()).toContain('2 records before it are intact');
   });
 

@@ -7,13 +7,16 @@ import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 
 function capture(): { log: pino.Logger; lines: string[] } {
   const lines: string[] = [];
-  const sink = new Writable({ write: (c: Buffer, _e, done) => (lines.push(...c.toString().split('\n').filter(Boolean)), done()) });
+  const sink = new Writable({
+    write: (c: Buffer, _e, done) => (lines.push(...c.toString().split('\n').filter(Boolean)), done()),
+  });
   return { log: pino({ level: 'debug' }, sink), lines };
 }
 
 function listen(server: Server | WebSocketServer): Promise<number> {
   return new Promise((resolve) => {
-    if (server instanceof WebSocketServer) server.on('listening', () => resolve((server.address() as { port: number }).port));
+    if (server instanceof WebSocketServer)
+      server.on('listening', () => resolve((server.address() as { port: number }).port));
     else server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
   });
 }
@@ -28,7 +31,11 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
 
 const agentFor = (port: number, log: pino.Logger) =>
   new Agent({
-    config: parseAgentConfig({ gatewayUrl: `ws://127.0.0.1:${port}/v1/agent/connect`, apiKey: generateApiKey('acme'), reconnect: { initialDelayMs: 20, maxDelayMs: 100 } }),
+    config: parseAgentConfig({
+      gatewayUrl: `ws://127.0.0.1:${port}/v1/agent/connect`,
+      apiKey: generateApiKey('acme'),
+      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+    }),
     operations: {},
     log,
   });
@@ -42,7 +49,9 @@ describe('the agent facing a gateway that is down or answers garbage', () => {
     const agent = agentFor(port, log);
     agent.start();
     await until(() => lines.filter((l) => /reconnecting in/.test(l)).length >= 3);
-    expect(lines.join('\n')).toContain(`cannot reach the gateway at ws://127.0.0.1:${port}/v1/agent/connect: ECONNREFUSED`);
+    expect(lines.join('\n')).toContain(
+      `cannot reach the gateway at ws://127.0.0.1:${port}/v1/agent/connect: ECONNREFUSED`,
+    );
     await agent.stop();
     await expect(agent.done).resolves.toEqual({ code: 'stopped', message: 'stopped' });
   });
@@ -54,7 +63,9 @@ describe('the agent facing a gateway that is down or answers garbage', () => {
     const agent = agentFor(port, log);
     agent.start();
     await until(() => lines.filter((l) => /reconnecting in/.test(l)).length >= 2);
-    expect(lines.join('\n')).toMatch(/cannot reach the gateway at ws:\/\/127\.0\.0\.1:\d+\/v1\/agent\/connect: (HPE_|Parse Error|socket hang up)/);
+    expect(lines.join('\n')).toMatch(
+      /cannot reach the gateway at ws:\/\/127\.0\.0\.1:\d+\/v1\/agent\/connect: (HPE_|Parse Error|socket hang up)/,
+    );
     await agent.stop();
     server.close();
   });
@@ -72,8 +83,15 @@ describe('the agent facing a gateway that is down or answers garbage', () => {
     const { log } = capture();
     const agent = agentFor(port, log);
     agent.start();
-    await until(() => received.filter((f) => f.type === 'protocol-error').length === 3 && received.some((f) => f.type === 'failure'));
-    expect(received.filter((f) => f.type === 'protocol-error').map((f) => f.code)).toEqual(['malformed-json', 'invalid-frame', 'invalid-frame']);
+    await until(
+      () =>
+        received.filter((f) => f.type === 'protocol-error').length === 3 && received.some((f) => f.type === 'failure'),
+    );
+    expect(received.filter((f) => f.type === 'protocol-error').map((f) => f.code)).toEqual([
+      'malformed-json',
+      'invalid-frame',
+      'invalid-frame',
+    ]);
     expect(received.find((f) => f.type === 'failure')).toMatchObject({ taskId: 't-1', errorType: 'BadInput' });
     await agent.stop();
     wss.close();

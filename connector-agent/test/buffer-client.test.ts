@@ -17,10 +17,19 @@ async function standIn(answer: (req: IncomingMessage, body: Buffer) => { status:
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { seen, client: createBufferClient({ gatewayUrl: `ws://127.0.0.1:${port}/v1/agent/connect` }), close: () => new Promise((r) => server.close(r)) };
+  return {
+    seen,
+    client: createBufferClient({ gatewayUrl: `ws://127.0.0.1:${port}/v1/agent/connect` }),
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
-const grant: BufferGrant = { objectId: 'object-0001', token: 'vbt_'.padEnd(40, 'x'), scope: 'write', expiresAt: new Date(Date.now() + 60_000).toISOString() };
+const grant: BufferGrant = {
+  objectId: 'object-0001',
+  token: 'vbt_'.padEnd(40, 'x'),
+  scope: 'write',
+  expiresAt: new Date(Date.now() + 60_000).toISOString(),
+};
 
 describe("the agent's buffer client speaks the protocol's buffer contract", () => {
   it('puts a chunk at the contract path with the rows header and the grant as bearer token', async () => {
@@ -28,7 +37,12 @@ describe("the agent's buffer client speaks the protocol's buffer contract", () =
     try {
       await gw.client.putChunk(grant, 3, Buffer.from('bytes'), 7);
       expect(gw.seen).toEqual([
-        expect.objectContaining({ method: 'PUT', url: bufferPaths.chunk(grant.objectId, 3), body: Buffer.from('bytes'), headers: expect.objectContaining({ [BufferHeader.rows]: '7', authorization: `Bearer ${grant.token}` }) }),
+        expect.objectContaining({
+          method: 'PUT',
+          url: bufferPaths.chunk(grant.objectId, 3),
+          body: Buffer.from('bytes'),
+          headers: expect.objectContaining({ [BufferHeader.rows]: '7', authorization: `Bearer ${grant.token}` }),
+        }),
       ]);
     } finally {
       await gw.close();
@@ -36,9 +50,16 @@ describe("the agent's buffer client speaks the protocol's buffer contract", () =
   });
 
   it('refuses a manifest that does not match the contract, for good', async () => {
-    const gw = await standIn(() => ({ status: 200, body: JSON.stringify({ objectId: grant.objectId, rowCount: 'many' }) }));
+    const gw = await standIn(() => ({
+      status: 200,
+      body: JSON.stringify({ objectId: grant.objectId, rowCount: 'many' }),
+    }));
     try {
-      await expect(gw.client.manifest(grant)).rejects.toMatchObject({ type: AgentErrorType.bufferRefused, retryable: false, message: expect.stringMatching(/malformed manifest/) });
+      await expect(gw.client.manifest(grant)).rejects.toMatchObject({
+        type: AgentErrorType.bufferRefused,
+        retryable: false,
+        message: expect.stringMatching(/malformed manifest/),
+      });
       expect(gw.seen[0]?.url).toBe(bufferPaths.manifest(grant.objectId));
     } finally {
       await gw.close();

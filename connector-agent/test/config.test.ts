@@ -7,7 +7,9 @@ import { loadAgentConfig, parseAgentConfig, AgentConfigError, backoffDelay } fro
 const valid = () => ({
   gatewayUrl: 'wss://gateway.example.com/v1/agent/connect',
   apiKey: generateApiKey('acme'),
-  databases: { erp: { dialect: 'mysql', host: 'db', port: 3306, user: 'reader', password: 's3cret-pw', database: 'erp' } },
+  databases: {
+    erp: { dialect: 'mysql', host: 'db', port: 3306, user: 'reader', password: 's3cret-pw', database: 'erp' },
+  },
 });
 
 describe('agent configuration', () => {
@@ -29,7 +31,9 @@ describe('agent configuration', () => {
   });
 
   it('refuses a key carried in the URL', () => {
-    expect(() => parseAgentConfig({ ...valid(), gatewayUrl: 'wss://g.example.com/connect?key=abc' })).toThrow(/gatewayUrl: must not carry a key/);
+    expect(() => parseAgentConfig({ ...valid(), gatewayUrl: 'wss://g.example.com/connect?key=abc' })).toThrow(
+      /gatewayUrl: must not carry a key/,
+    );
   });
 
   it('names each bad setting', () => {

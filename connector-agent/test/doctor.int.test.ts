@@ -15,11 +15,24 @@ const pgUrl = new URL(services.postgresUrl());
 async function doctor(databases: Record<string, object>): Promise<{ code: number; out: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'vsc-doctor-'));
   const path = join(dir, 'agent.json');
-  writeFileSync(path, JSON.stringify({ gatewayUrl: 'wss://gateway.example.com/v1/agent/connect', apiKey: generateApiKey('acme'), databases }), { mode: 0o600 });
+  writeFileSync(
+    path,
+    JSON.stringify({
+      gatewayUrl: 'wss://gateway.example.com/v1/agent/connect',
+      apiKey: generateApiKey('acme'),
+      databases,
+    }),
+    { mode: 0o600 },
+  );
   const out = new PassThrough();
   const chunks: string[] = [];
   out.on('data', (d) => chunks.push(String(d)));
-  const code = await runCli(['doctor', '--config', path], { stdin: new PassThrough(), stdout: out, stderr: out, env: {} });
+  const code = await runCli(['doctor', '--config', path], {
+    stdin: new PassThrough(),
+    stdout: out,
+    stderr: out,
+    env: {},
+  });
   return { code, out: chunks.join('') };
 }
 
@@ -43,12 +56,30 @@ describe('mini-connector doctor (real PostgreSQL and MariaDB)', () => {
 
   it('warns about logins that can write and recommends a read-only one', async () => {
     const { code, out } = await doctor({
-      sakila: { dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, user: 'root', password: services.mariadb.password, database: 'sakila' },
-      pagila: { dialect: 'postgres', host: '127.0.0.1', port: Number(pgUrl.port), user: 'postgres', password: decodeURIComponent(pgUrl.password), database: 'pagila' },
+      sakila: {
+        dialect: 'mysql',
+        host: services.mariadb.host,
+        port: services.mariadb.port,
+        user: 'root',
+        password: services.mariadb.password,
+        database: 'sakila',
+      },
+      pagila: {
+        dialect: 'postgres',
+        host: '127.0.0.1',
+        port: Number(pgUrl.port),
+        user: 'postgres',
+        password: decodeURIComponent(pgUrl.password),
+        database: 'pagila',
+      },
     });
     expect(code).toBe(1);
-    expect(out).toMatch(/WARN {2}sakila \(mysql, root@127\.0\.0\.1:\d+\/sakila\): this login can write:\n\s+- ALL PRIVILEGES, GRANT OPTION on \*\.\*/);
-    expect(out).toMatch(/WARN {2}pagila \(postgres, postgres@127\.0\.0\.1:\d+\/pagila\): this login can write:\n\s+- superuser/);
+    expect(out).toMatch(
+      /WARN {2}sakila \(mysql, root@127\.0\.0\.1:\d+\/sakila\): this login can write:\n\s+- ALL PRIVILEGES, GRANT OPTION on \*\.\*/,
+    );
+    expect(out).toMatch(
+      /WARN {2}pagila \(postgres, postgres@127\.0\.0\.1:\d+\/pagila\): this login can write:\n\s+- superuser/,
+    );
     expect(out).toContain("GRANT SELECT, SHOW VIEW ON `sakila`.* TO 'vansales_reader'");
     expect(out).toContain('ALTER ROLE vansales_reader SET default_transaction_read_only = on;');
     expect(out).not.toContain(services.mariadb.password);
@@ -56,7 +87,13 @@ describe('mini-connector doctor (real PostgreSQL and MariaDB)', () => {
 
   it('passes read-only logins', async () => {
     const { code, out } = await doctor({
-      sakila: { dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, ...reader, database: 'sakila' },
+      sakila: {
+        dialect: 'mysql',
+        host: services.mariadb.host,
+        port: services.mariadb.port,
+        ...reader,
+        database: 'sakila',
+      },
       pagila: { dialect: 'postgres', host: '127.0.0.1', port: Number(pgUrl.port), ...reader, database: 'pagila' },
     });
     expect(out).toMatch(/ok {4}sakila \(mysql, doc_[0-9a-f]+@127\.0\.0\.1:\d+\/sakila\): read-only login/);
@@ -65,7 +102,9 @@ describe('mini-connector doctor (real PostgreSQL and MariaDB)', () => {
   });
 
   it('says which database it could not check', async () => {
-    const { code, out } = await doctor({ gone: { dialect: 'mysql', host: '127.0.0.1', port: 1, user: 'x', password: 'y', database: 'z' } });
+    const { code, out } = await doctor({
+      gone: { dialect: 'mysql', host: '127.0.0.1', port: 1, user: 'x', password: 'y', database: 'z' },
+    });
     expect(code).toBe(2);
     expect(out).toMatch(/FAIL {2}gone \(mysql, x@127\.0\.0\.1:1\/z\): cannot check: ECONNREFUSED/);
   });

@@ -68,8 +68,23 @@ describe('mini-connector init --non-interactive', () => {
       gatewayUrl: URL,
       apiKey: { vault: 'apiKey' },
       databases: {
-        erp: { dialect: 'mysql', host: '10.0.0.5', port: 3306, user: 'reader', password: { vault: 'database.erp.password' }, database: 'erp' },
-        wh: { dialect: 'postgres', host: '127.0.0.1', port: 5432, user: 'ro', password: { vault: 'database.wh.password' }, database: 'warehouse', statementTimeoutMs: 5000 },
+        erp: {
+          dialect: 'mysql',
+          host: '10.0.0.5',
+          port: 3306,
+          user: 'reader',
+          password: { vault: 'database.erp.password' },
+          database: 'erp',
+        },
+        wh: {
+          dialect: 'postgres',
+          host: '127.0.0.1',
+          port: 5432,
+          user: 'ro',
+          password: { vault: 'database.wh.password' },
+          database: 'warehouse',
+          statementTimeoutMs: 5000,
+        },
       },
     });
     for (const [name, content] of Object.entries(filesIn(dir))) {
@@ -92,7 +107,17 @@ describe('mini-connector init --non-interactive', () => {
     const key = generateApiKey('acme');
     const h = harness({ stdin: `${key}\n${PASSWORD}\n` });
     const code = await runCli(
-      ['init', '--non-interactive', '--dir', dir, '--gateway-url', URL, '--api-key-stdin', '--database', 'name=erp,dialect=mysql,user=reader,database=erp,password-stdin'],
+      [
+        'init',
+        '--non-interactive',
+        '--dir',
+        dir,
+        '--gateway-url',
+        URL,
+        '--api-key-stdin',
+        '--database',
+        'name=erp,dialect=mysql,user=reader,database=erp,password-stdin',
+      ],
       h.io,
     );
     expect(h.err()).toBe('');
@@ -109,7 +134,18 @@ describe('mini-connector init --non-interactive', () => {
     const typo = key.slice(0, 20) + (key[20] === 'x' ? 'y' : 'x') + key.slice(21);
     const h = harness({ env: { VSC_KEY: typo, ERP_PW: PASSWORD } });
     const code = await runCli(
-      ['init', '--non-interactive', '--dir', dir, '--gateway-url', URL, '--api-key-env', 'VSC_KEY', '--database', 'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW'],
+      [
+        'init',
+        '--non-interactive',
+        '--dir',
+        dir,
+        '--gateway-url',
+        URL,
+        '--api-key-env',
+        'VSC_KEY',
+        '--database',
+        'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW',
+      ],
       h.io,
     );
     expect(code).toBe(2);
@@ -122,37 +158,101 @@ describe('mini-connector init --non-interactive', () => {
     const dir = freshDir();
     const h = harness({ env: { VSC_KEY: generateApiKey('acme') } });
     const code = await runCli(
-      ['init', '--non-interactive', '--dir', dir, '--gateway-url', URL, '--api-key-env', 'VSC_KEY', '--database', `name=erp,dialect=mysql,user=r,database=erp,password=${PASSWORD}`],
+      [
+        'init',
+        '--non-interactive',
+        '--dir',
+        dir,
+        '--gateway-url',
+        URL,
+        '--api-key-env',
+        'VSC_KEY',
+        '--database',
+        `name=erp,dialect=mysql,user=r,database=erp,password=${PASSWORD}`,
+      ],
       h.io,
     );
     expect(code).toBe(2);
     expect(h.err()).toMatch(/password=… is not accepted on the command line/);
     expect(h.err()).not.toContain(PASSWORD);
     const h2 = harness();
-    expect(await runCli(['init', '--non-interactive', '--dir', dir, '--api-key', generateApiKey('acme')], h2.io)).toBe(2);
+    expect(await runCli(['init', '--non-interactive', '--dir', dir, '--api-key', generateApiKey('acme')], h2.io)).toBe(
+      2,
+    );
     expect(h2.err()).toMatch(/--api-key is not accepted on the command line/);
     expect(existsSync(dir)).toBe(false);
   });
 
   it('names a missing environment variable, a bad URL and a bad database setting', async () => {
-    const base = (env: NodeJS.ProcessEnv, url = URL, db = 'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW') => {
+    const base = (
+      env: NodeJS.ProcessEnv,
+      url = URL,
+      db = 'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW',
+    ) => {
       const h = harness({ env });
-      return runCli(['init', '--non-interactive', '--dir', freshDir(), '--gateway-url', url, '--api-key-env', 'VSC_KEY', '--database', db], h.io).then((code) => ({ code, err: h.err() }));
+      return runCli(
+        [
+          'init',
+          '--non-interactive',
+          '--dir',
+          freshDir(),
+          '--gateway-url',
+          url,
+          '--api-key-env',
+          'VSC_KEY',
+          '--database',
+          db,
+        ],
+        h.io,
+      ).then((code) => ({ code, err: h.err() }));
     };
     const key = generateApiKey('acme');
-    expect(await base({ VSC_KEY: key })).toEqual({ code: 2, err: 'environment variable ERP_PW (password of database erp) is not set\n' });
-    expect(await base({ ERP_PW: PASSWORD })).toEqual({ code: 2, err: 'environment variable VSC_KEY (the API key) is not set\n' });
-    expect((await base({ VSC_KEY: key, ERP_PW: PASSWORD }, 'https://g.example.com/')).err).toMatch(/--gateway-url: must start with ws:\/\/ or wss:\/\//);
-    expect((await base({ VSC_KEY: key, ERP_PW: PASSWORD }, URL, 'name=erp,dialect=oracle,user=r,database=erp,password-env=ERP_PW')).err).toMatch(/dialect must be one of/);
-    expect((await base({ VSC_KEY: key, ERP_PW: PASSWORD }, URL, 'name=erp,dialect=mysql,port=70000,user=r,database=erp,password-env=ERP_PW')).err).toMatch(
-      /databases\.erp\.port/,
+    expect(await base({ VSC_KEY: key })).toEqual({
+      code: 2,
+      err: 'environment variable ERP_PW (password of database erp) is not set\n',
+    });
+    expect(await base({ ERP_PW: PASSWORD })).toEqual({
+      code: 2,
+      err: 'environment variable VSC_KEY (the API key) is not set\n',
+    });
+    expect((await base({ VSC_KEY: key, ERP_PW: PASSWORD }, 'https://g.example.com/')).err).toMatch(
+      /--gateway-url: must start with ws:\/\/ or wss:\/\//,
     );
+    expect(
+      (
+        await base(
+          { VSC_KEY: key, ERP_PW: PASSWORD },
+          URL,
+          'name=erp,dialect=oracle,user=r,database=erp,password-env=ERP_PW',
+        )
+      ).err,
+    ).toMatch(/dialect must be one of/);
+    expect(
+      (
+        await base(
+          { VSC_KEY: key, ERP_PW: PASSWORD },
+          URL,
+          'name=erp,dialect=mysql,port=70000,user=r,database=erp,password-env=ERP_PW',
+        )
+      ).err,
+    ).toMatch(/databases\.erp\.port/);
   });
 
   it('will not replace an existing agent.json without --force', async () => {
     const dir = freshDir();
     const env = { VSC_KEY: generateApiKey('acme'), ERP_PW: PASSWORD };
-    const args = ['init', '--non-interactive', '--dir', dir, '--gateway-url', URL, '--api-key-env', 'VSC_KEY', '--database', 'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW'];
+    const args = [
+      'init',
+      '--non-interactive',
+      '--dir',
+      dir,
+      '--gateway-url',
+      URL,
+      '--api-key-env',
+      'VSC_KEY',
+      '--database',
+      'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW',
+    ];
     expect(await runCli(args, harness({ env }).io)).toBe(0);
     const before = readFileSync(join(dir, 'agent.json'), 'utf8');
     const h = harness({ env: { ...env, ERP_PW: PASSWORD_2 } });
@@ -161,17 +261,38 @@ describe('mini-connector init --non-interactive', () => {
     expect(readFileSync(join(dir, 'agent.json'), 'utf8')).toBe(before);
     expect(loadResolved(dir).databases.erp?.password).toBe(PASSWORD);
 
-    expect(await runCli([...args.slice(0, -2), '--database', 'name=other,dialect=mysql,user=r,database=o,password-env=ERP_PW', '--force'], harness({ env: { ...env, ERP_PW: PASSWORD_2 } }).io)).toBe(0);
+    expect(
+      await runCli(
+        [
+          ...args.slice(0, -2),
+          '--database',
+          'name=other,dialect=mysql,user=r,database=o,password-env=ERP_PW',
+          '--force',
+        ],
+        harness({ env: { ...env, ERP_PW: PASSWORD_2 } }).io,
+      ),
+    ).toBe(0);
     expect(loadResolved(dir).databases.other?.password).toBe(PASSWORD_2);
     expect(openVault({ dir }).names()).toEqual(['apiKey', 'database.other.password']);
   });
 
-  it('stops with the vault\'s reason when the folder holds a vault from another machine', async () => {
+  it("stops with the vault's reason when the folder holds a vault from another machine", async () => {
     const dir = freshDir();
     openVault({ dir, machineId: 'another-machine' }).set('apiKey', 'x');
     const h = harness({ env: { VSC_KEY: generateApiKey('acme'), ERP_PW: PASSWORD } });
     const code = await runCli(
-      ['init', '--non-interactive', '--dir', dir, '--gateway-url', URL, '--api-key-env', 'VSC_KEY', '--database', 'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW'],
+      [
+        'init',
+        '--non-interactive',
+        '--dir',
+        dir,
+        '--gateway-url',
+        URL,
+        '--api-key-env',
+        'VSC_KEY',
+        '--database',
+        'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW',
+      ],
       h.io,
     );
     expect(code).toBe(1);
@@ -218,8 +339,22 @@ describe('mini-connector init, interactive', () => {
     expect(h.out()).not.toContain(typo);
     const config = loadResolved(dir);
     expect(config.apiKey).toBe(key);
-    expect(config.databases.erp).toMatchObject({ dialect: 'mysql', host: '127.0.0.1', port: 3306, user: 'reader', password: PASSWORD, database: 'erp' });
-    expect(config.databases.wh).toMatchObject({ dialect: 'postgres', host: 'db.local', port: 6432, user: 'ro', password: PASSWORD_2, database: 'warehouse' });
+    expect(config.databases.erp).toMatchObject({
+      dialect: 'mysql',
+      host: '127.0.0.1',
+      port: 3306,
+      user: 'reader',
+      password: PASSWORD,
+      database: 'erp',
+    });
+    expect(config.databases.wh).toMatchObject({
+      dialect: 'postgres',
+      host: 'db.local',
+      port: 6432,
+      user: 'ro',
+      password: PASSWORD_2,
+      database: 'warehouse',
+    });
     for (const content of Object.values(filesIn(dir))) {
       expect(content.includes(Buffer.from(PASSWORD))).toBe(false);
       expect(content.includes(Buffer.from(key))).toBe(false);
@@ -271,7 +406,21 @@ describe('mini-connector init, interactive', () => {
   it('asks before replacing an existing agent.json, and keeps it when told no', async () => {
     const dir = freshDir();
     const env = { VSC_KEY: generateApiKey('acme'), ERP_PW: PASSWORD };
-    await runCli(['init', '--non-interactive', '--dir', dir, '--gateway-url', URL, '--api-key-env', 'VSC_KEY', '--database', 'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW'], harness({ env }).io);
+    await runCli(
+      [
+        'init',
+        '--non-interactive',
+        '--dir',
+        dir,
+        '--gateway-url',
+        URL,
+        '--api-key-env',
+        'VSC_KEY',
+        '--database',
+        'name=erp,dialect=mysql,user=r,database=erp,password-env=ERP_PW',
+      ],
+      harness({ env }).io,
+    );
     const before = readFileSync(join(dir, 'agent.json'), 'utf8');
     const h = harness({ stdin: 'n\n' });
     expect(await runCli(['init', '--dir', dir], h.io)).toBe(1);

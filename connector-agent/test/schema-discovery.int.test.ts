@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { testServices } from '@vansales/test-kit';
-import { AgentErrorType, diffSnapshots, SchemaSnapshot, type ColumnSnapshot, type ForeignKeySnapshot, type TableSnapshot } from '@vansales/protocol';
+import {
+  AgentErrorType,
+  diffSnapshots,
+  SchemaSnapshot,
+  type ColumnSnapshot,
+  type ForeignKeySnapshot,
+  type TableSnapshot,
+} from '@vansales/protocol';
 import { discoverSchema, siteDatabases, type DiscoveryTarget } from '../src/site-database/site-database';
 import { createSchemaDiscover } from '../src/operations/schema-discover';
 import { OperationError } from '../src/operations/operation';
@@ -19,16 +26,31 @@ const services = testServices();
 
 function postgres(database: string): DiscoveryTarget {
   const url = new URL(services.postgresUrl(database));
-  return { dialect: 'postgres', host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database };
+  return {
+    dialect: 'postgres',
+    host: url.hostname,
+    port: Number(url.port),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database,
+  };
 }
 const mariadb = (database: string): DiscoveryTarget => ({ dialect: 'mysql', ...services.mariadb, database });
 
 const dump = (relative: string): string => {
-  if (!services.sharedData) throw new Error('shared/data is not beside the clone: the dumps these tests check against are missing');
+  if (!services.sharedData)
+    throw new Error('shared/data is not beside the clone: the dumps these tests check against are missing');
   return readFileSync(join(services.sharedData, relative), 'utf8');
 };
 
-const col = (name: string, position: number, dataType: string, nullable: boolean, dflt: string | null, extra: Partial<ColumnSnapshot> = {}): ColumnSnapshot => ({
+const col = (
+  name: string,
+  position: number,
+  dataType: string,
+  nullable: boolean,
+  dflt: string | null,
+  extra: Partial<ColumnSnapshot> = {},
+): ColumnSnapshot => ({
   name,
   position,
   dataType,
@@ -48,20 +70,28 @@ const table = (tables: Map<string, TableSnapshot>, name: string): TableSnapshot 
   return t;
 };
 const namesOfKind = (tables: Map<string, TableSnapshot>, kind: TableSnapshot['kind']) =>
-  [...tables.values()].filter((t) => t.kind === kind).map((t) => t.name).sort();
+  [...tables.values()]
+    .filter((t) => t.kind === kind)
+    .map((t) => t.name)
+    .sort();
 
 type Fk = { table: string } & ForeignKeySnapshot;
 const allForeignKeys = (tables: Map<string, TableSnapshot>): Fk[] =>
-  [...tables.values()].flatMap((t) => t.foreignKeys.map((fk) => ({ table: t.name, ...fk }))).sort((a, b) => (a.name < b.name ? -1 : 1));
+  [...tables.values()]
+    .flatMap((t) => t.foreignKeys.map((fk) => ({ table: t.name, ...fk })))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
 const splitCols = (s: string) => s.split(',').map((c) => c.trim().replace(/`/g, ''));
 
 /** Every FOREIGN KEY clause of the Sakila dump, per CREATE TABLE. */
 function sakilaForeignKeysFromDump(): Fk[] {
   const out: Fk[] = [];
-  for (const block of dump('sakila-mysql/sakila-schema.sql').split(/CREATE TABLE /).slice(1)) {
+  for (const block of dump('sakila-mysql/sakila-schema.sql')
+    .split(/CREATE TABLE /)
+    .slice(1)) {
     const tableName = /^`?(\w+)`?/.exec(block)![1]!;
     const body = block.slice(0, block.indexOf(')ENGINE'));
-    const re = /CONSTRAINT `?(\w+)`? FOREIGN KEY \(([^)]+)\) REFERENCES `?(\w+)`? \(([^)]+)\) ON DELETE (RESTRICT|CASCADE|SET NULL|NO ACTION) ON UPDATE (RESTRICT|CASCADE|SET NULL|NO ACTION)/g;
+    const re =
+      /CONSTRAINT `?(\w+)`? FOREIGN KEY \(([^)]+)\) REFERENCES `?(\w+)`? \(([^)]+)\) ON DELETE (RESTRICT|CASCADE|SET NULL|NO ACTION) ON UPDATE (RESTRICT|CASCADE|SET NULL|NO ACTION)/g;
     for (const m of body.matchAll(re)) {
       out.push({
         table: tableName,
@@ -114,11 +144,31 @@ describe('schema discovery of Sakila on MariaDB', () => {
 
   it('finds exactly the 16 tables and 7 views of the dump', () => {
     expect(namesOfKind(tables, 'table')).toEqual([
-      'actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'film_text',
-      'inventory', 'language', 'payment', 'rental', 'staff', 'store',
+      'actor',
+      'address',
+      'category',
+      'city',
+      'country',
+      'customer',
+      'film',
+      'film_actor',
+      'film_category',
+      'film_text',
+      'inventory',
+      'language',
+      'payment',
+      'rental',
+      'staff',
+      'store',
     ]);
     expect(namesOfKind(tables, 'view')).toEqual([
-      'actor_info', 'customer_list', 'film_list', 'nicer_but_slower_film_list', 'sales_by_film_category', 'sales_by_store', 'staff_list',
+      'actor_info',
+      'customer_list',
+      'film_list',
+      'nicer_but_slower_film_list',
+      'sales_by_film_category',
+      'sales_by_store',
+      'staff_list',
     ]);
     expect(tables.size).toBe(23);
   });
@@ -162,7 +212,9 @@ describe('schema discovery of Sakila on MariaDB', () => {
       col('last_update', 7, 'timestamp', true, 'current_timestamp()'),
     ]);
     // BOOLEAN NOT NULL DEFAULT TRUE is stored as tinyint(1) with default 1.
-    expect(table(tables, 'staff').columns.find((c) => c.name === 'active')).toEqual(col('active', 8, 'tinyint(1)', false, '1'));
+    expect(table(tables, 'staff').columns.find((c) => c.name === 'active')).toEqual(
+      col('active', 8, 'tinyint(1)', false, '1'),
+    );
   });
 
   it('reads address as MariaDB created it: the GEOMETRY column of the dump is not there', async () => {
@@ -188,12 +240,26 @@ describe('schema discovery of Sakila on MariaDB', () => {
   });
 
   it('reads every primary key of the dump', () => {
-    const pks = Object.fromEntries([...tables.values()].filter((t) => t.kind === 'table').map((t) => [t.name, t.primaryKey]));
+    const pks = Object.fromEntries(
+      [...tables.values()].filter((t) => t.kind === 'table').map((t) => [t.name, t.primaryKey]),
+    );
     expect(pks).toEqual({
-      actor: ['actor_id'], address: ['address_id'], category: ['category_id'], city: ['city_id'], country: ['country_id'],
-      customer: ['customer_id'], film: ['film_id'], film_actor: ['actor_id', 'film_id'], film_category: ['film_id', 'category_id'],
-      film_text: ['film_id'], inventory: ['inventory_id'], language: ['language_id'], payment: ['payment_id'], rental: ['rental_id'],
-      staff: ['staff_id'], store: ['store_id'],
+      actor: ['actor_id'],
+      address: ['address_id'],
+      category: ['category_id'],
+      city: ['city_id'],
+      country: ['country_id'],
+      customer: ['customer_id'],
+      film: ['film_id'],
+      film_actor: ['actor_id', 'film_id'],
+      film_category: ['film_id', 'category_id'],
+      film_text: ['film_id'],
+      inventory: ['inventory_id'],
+      language: ['language_id'],
+      payment: ['payment_id'],
+      rental: ['rental_id'],
+      staff: ['staff_id'],
+      store: ['store_id'],
     });
     for (const v of namesOfKind(tables, 'view')) expect(table(tables, v).primaryKey).toBeNull();
   });
@@ -203,26 +269,44 @@ describe('schema discovery of Sakila on MariaDB', () => {
     expect(expected).toHaveLength(22);
     expect(allForeignKeys(tables)).toEqual(expected);
     expect(table(tables, 'payment').foreignKeys.find((f) => f.name === 'fk_payment_rental')).toEqual({
-      name: 'fk_payment_rental', columns: ['rental_id'], referencedSchema: 'sakila', referencedTable: 'rental', referencedColumns: ['rental_id'],
-      onUpdate: 'CASCADE', onDelete: 'SET NULL',
+      name: 'fk_payment_rental',
+      columns: ['rental_id'],
+      referencedSchema: 'sakila',
+      referencedTable: 'rental',
+      referencedColumns: ['rental_id'],
+      onUpdate: 'CASCADE',
+      onDelete: 'SET NULL',
     });
   });
 
-  it('reads the indexes: the dump\'s keys plus the two InnoDB adds for unindexed foreign keys', () => {
+  it("reads the indexes: the dump's keys plus the two InnoDB adds for unindexed foreign keys", () => {
     const indexes = [...tables.values()].flatMap((t) => t.indexes.map((i) => `${t.name}.${i.name}`));
     // 40 key lines in the dump, minus the SPATIAL key MariaDB skipped, plus InnoDB's own indexes
     // for fk_film_category_category and fk_payment_rental (no index started with their column).
     expect(indexes).toHaveLength(41);
-    expect(indexes).toEqual(expect.arrayContaining(['film_category.fk_film_category_category', 'payment.fk_payment_rental']));
+    expect(indexes).toEqual(
+      expect.arrayContaining(['film_category.fk_film_category_category', 'payment.fk_payment_rental']),
+    );
     const rental = table(tables, 'rental').indexes;
     expect(rental.find((i) => i.name === 'rental_date')).toEqual({
-      name: 'rental_date', columns: ['rental_date', 'inventory_id', 'customer_id'], unique: true, primary: false, method: 'BTREE',
+      name: 'rental_date',
+      columns: ['rental_date', 'inventory_id', 'customer_id'],
+      unique: true,
+      primary: false,
+      method: 'BTREE',
     });
     expect(table(tables, 'film_text').indexes.find((i) => i.name === 'idx_title_description')).toEqual({
-      name: 'idx_title_description', columns: ['title', 'description'], unique: false, primary: false, method: 'FULLTEXT',
+      name: 'idx_title_description',
+      columns: ['title', 'description'],
+      unique: false,
+      primary: false,
+      method: 'FULLTEXT',
     });
     expect(table(tables, 'store').indexes.find((i) => i.name === 'idx_unique_manager')?.unique).toBe(true);
-    expect(table(tables, 'inventory').indexes.find((i) => i.name === 'idx_store_id_film_id')?.columns).toEqual(['store_id', 'film_id']);
+    expect(table(tables, 'inventory').indexes.find((i) => i.name === 'idx_store_id_film_id')?.columns).toEqual([
+      'store_id',
+      'film_id',
+    ]);
   });
 
   it('gives a row estimate for every table and none for views', () => {
@@ -279,16 +363,47 @@ describe('schema discovery of Pagila on PostgreSQL', () => {
   });
 
   it('finds exactly the tables, the partitioned payment with its 7 partitions, the views and the materialized view', () => {
-    const partitions = ['payment_p2022_01', 'payment_p2022_02', 'payment_p2022_03', 'payment_p2022_04', 'payment_p2022_05', 'payment_p2022_06', 'payment_p2022_07'];
+    const partitions = [
+      'payment_p2022_01',
+      'payment_p2022_02',
+      'payment_p2022_03',
+      'payment_p2022_04',
+      'payment_p2022_05',
+      'payment_p2022_06',
+      'payment_p2022_07',
+    ];
     expect(namesOfKind(tables, 'table')).toEqual([
-      'actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'inventory', 'language',
-      ...partitions, 'rental', 'staff', 'store',
+      'actor',
+      'address',
+      'category',
+      'city',
+      'country',
+      'customer',
+      'film',
+      'film_actor',
+      'film_category',
+      'inventory',
+      'language',
+      ...partitions,
+      'rental',
+      'staff',
+      'store',
     ]);
     expect(namesOfKind(tables, 'partitioned-table')).toEqual(['payment']);
-    expect(namesOfKind(tables, 'view')).toEqual(['actor_info', 'customer_list', 'film_list', 'nicer_but_slower_film_list', 'sales_by_film_category', 'sales_by_store', 'staff_list']);
+    expect(namesOfKind(tables, 'view')).toEqual([
+      'actor_info',
+      'customer_list',
+      'film_list',
+      'nicer_but_slower_film_list',
+      'sales_by_film_category',
+      'sales_by_store',
+      'staff_list',
+    ]);
     expect(namesOfKind(tables, 'materialized-view')).toEqual(['rental_by_category']);
     expect(tables.size).toBe(30);
-    expect([...tables.values()].filter((t) => t.partitionOf).map((t) => [t.name, t.partitionOf])).toEqual(partitions.map((p) => [p, 'payment']));
+    expect([...tables.values()].filter((t) => t.partitionOf).map((t) => [t.name, t.partitionOf])).toEqual(
+      partitions.map((p) => [p, 'payment']),
+    );
   });
 
   it('reads film with its domain, enum, array, tsvector and defaults as pg_dump spells them', () => {
@@ -330,15 +445,43 @@ describe('schema discovery of Pagila on PostgreSQL', () => {
       col('staff_id', 6, 'integer', false, null),
       col('last_update', 7, 'timestamp with time zone', false, 'now()'),
     ]);
-    expect(table(tables, 'language').columns.map((c) => c.dataType)).toEqual(['integer', 'character(20)', 'timestamp with time zone']);
-    expect(table(tables, 'staff_list').columns.map((c) => c.name)).toEqual(['id', 'name', 'address', 'zip code', 'phone', 'city', 'country', 'sid']);
+    expect(table(tables, 'language').columns.map((c) => c.dataType)).toEqual([
+      'integer',
+      'character(20)',
+      'timestamp with time zone',
+    ]);
+    expect(table(tables, 'staff_list').columns.map((c) => c.name)).toEqual([
+      'id',
+      'name',
+      'address',
+      'zip code',
+      'phone',
+      'city',
+      'country',
+      'sid',
+    ]);
   });
 
   it('reads every primary key, the partitioned one included', () => {
     const pks = Object.fromEntries([...tables.values()].filter((t) => t.primaryKey).map((t) => [t.name, t.primaryKey]));
     const single = (t: string) => [t, [`${t}_id`]];
     expect(pks).toEqual({
-      ...Object.fromEntries(['actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'inventory', 'language', 'rental', 'staff', 'store'].map(single)),
+      ...Object.fromEntries(
+        [
+          'actor',
+          'address',
+          'category',
+          'city',
+          'country',
+          'customer',
+          'film',
+          'inventory',
+          'language',
+          'rental',
+          'staff',
+          'store',
+        ].map(single),
+      ),
       film_actor: ['actor_id', 'film_id'],
       film_category: ['film_id', 'category_id'],
       payment: ['payment_date', 'payment_id'],
@@ -351,26 +494,47 @@ describe('schema discovery of Pagila on PostgreSQL', () => {
     expect(expected).toHaveLength(36);
     expect(allForeignKeys(tables)).toEqual(expected);
     expect(table(tables, 'film').foreignKeys.find((f) => f.name === 'film_original_language_id_fkey')).toEqual({
-      name: 'film_original_language_id_fkey', columns: ['original_language_id'], referencedSchema: 'public', referencedTable: 'language',
-      referencedColumns: ['language_id'], onUpdate: 'CASCADE', onDelete: 'RESTRICT',
+      name: 'film_original_language_id_fkey',
+      columns: ['original_language_id'],
+      referencedSchema: 'public',
+      referencedTable: 'language',
+      referencedColumns: ['language_id'],
+      onUpdate: 'CASCADE',
+      onDelete: 'RESTRICT',
     });
-    expect(table(tables, 'staff').foreignKeys.find((f) => f.name === 'staff_store_id_fkey')?.onDelete).toBe('NO ACTION');
+    expect(table(tables, 'staff').foreignKeys.find((f) => f.name === 'staff_store_id_fkey')?.onDelete).toBe(
+      'NO ACTION',
+    );
   });
 
-  it('reads the indexes: every CREATE INDEX of the dump, every primary key index, and the partitions\' own', () => {
+  it("reads the indexes: every CREATE INDEX of the dump, every primary key index, and the partitions' own", () => {
     const sql = dump('pagila-postgres/pagila-schema.sql');
-    const created = [...sql.matchAll(/^CREATE (UNIQUE )?INDEX (\w+) ON public\.(\w+) USING (\w+) \(([^)]+)\);$/gm)].map((m) => ({
-      table: m[3]!, name: m[2]!, unique: Boolean(m[1]), method: m[4]!, columns: splitCols(m[5]!),
-    }));
+    const created = [...sql.matchAll(/^CREATE (UNIQUE )?INDEX (\w+) ON public\.(\w+) USING (\w+) \(([^)]+)\);$/gm)].map(
+      (m) => ({
+        table: m[3]!,
+        name: m[2]!,
+        unique: Boolean(m[1]),
+        method: m[4]!,
+        columns: splitCols(m[5]!),
+      }),
+    );
     expect(created).toHaveLength(34);
     for (const ix of created) {
-      expect(table(tables, ix.table).indexes.find((i) => i.name === ix.name)).toEqual({ name: ix.name, columns: ix.columns, unique: ix.unique, primary: false, method: ix.method });
+      expect(table(tables, ix.table).indexes.find((i) => i.name === ix.name)).toEqual({
+        name: ix.name,
+        columns: ix.columns,
+        unique: ix.unique,
+        primary: false,
+        method: ix.method,
+      });
     }
     const all = [...tables.values()].flatMap((t) => t.indexes);
     // 34 created + 15 primary keys in the dump (14 ADD CONSTRAINT, payment's inline) + 7 partition primary keys.
     expect(all).toHaveLength(56);
     expect(all.filter((i) => i.primary)).toHaveLength(22);
-    expect(table(tables, 'payment').indexes).toEqual([{ name: 'payment_pkey', columns: ['payment_date', 'payment_id'], unique: true, primary: true, method: 'btree' }]);
+    expect(table(tables, 'payment').indexes).toEqual([
+      { name: 'payment_pkey', columns: ['payment_date', 'payment_id'], unique: true, primary: true, method: 'btree' },
+    ]);
     expect(table(tables, 'payment_p2022_07').indexes.map((i) => i.name)).toEqual(['payment_p2022_07_pkey']);
   });
 
@@ -378,7 +542,9 @@ describe('schema discovery of Pagila on PostgreSQL', () => {
     expect(table(tables, 'film').rowEstimate).toBe(1000);
     expect(table(tables, 'rental').rowEstimate).toBe(16044);
     expect(table(tables, 'payment').rowEstimate).toBe(16049);
-    const partitionSum = [...tables.values()].filter((t) => t.partitionOf === 'payment').reduce((n, t) => n + (t.rowEstimate ?? NaN), 0);
+    const partitionSum = [...tables.values()]
+      .filter((t) => t.partitionOf === 'payment')
+      .reduce((n, t) => n + (t.rowEstimate ?? NaN), 0);
     expect(partitionSum).toBe(16049);
     for (const t of tables.values()) {
       if (t.kind === 'view') expect(t.rowEstimate).toBeNull();
@@ -448,7 +614,13 @@ describe('schema diff over real DDL', () => {
         col('region_code', 5, 'text', true, null),
         col('region_id', 6, 'smallint', true, null),
       ]);
-      expect(customer.indexes.find((i) => i.name === 'customer_email_lower')).toEqual({ name: 'customer_email_lower', columns: ['lower(email)'], unique: true, primary: false, method: 'btree' });
+      expect(customer.indexes.find((i) => i.name === 'customer_email_lower')).toEqual({
+        name: 'customer_email_lower',
+        columns: ['lower(email)'],
+        unique: true,
+        primary: false,
+        method: 'btree',
+      });
       const invoice = table(sales, 'invoice');
       expect(invoice.columns.map((x) => [x.name, x.dataType, x.default])).toEqual([
         ['customer_id', 'bigint', null],
@@ -457,17 +629,39 @@ describe('schema diff over real DDL', () => {
         ['state', 'sales.state', "'open'::sales.state"],
       ]);
       expect(invoice.indexes.find((i) => i.name === 'invoice_open')).toEqual({
-        name: 'invoice_open', columns: ['customer_id'], unique: false, primary: false, method: 'btree', include: ['total'], predicate: "state = 'open'::sales.state",
+        name: 'invoice_open',
+        columns: ['customer_id'],
+        unique: false,
+        primary: false,
+        method: 'btree',
+        include: ['total'],
+        predicate: "state = 'open'::sales.state",
       });
       expect(invoice.foreignKeys).toEqual([
-        { name: 'invoice_customer_id_fkey', columns: ['customer_id'], referencedSchema: 'sales', referencedTable: 'customer', referencedColumns: ['id'], onUpdate: 'NO ACTION', onDelete: 'CASCADE' },
+        {
+          name: 'invoice_customer_id_fkey',
+          columns: ['customer_id'],
+          referencedSchema: 'sales',
+          referencedTable: 'customer',
+          referencedColumns: ['id'],
+          onUpdate: 'NO ACTION',
+          onDelete: 'CASCADE',
+        },
       ]);
       expect(table(sales, 'open_invoice').kind).toBe('view');
       // A foreign key into a schema left out of the discovery still names its referenced columns.
       const salesOnly = await discoverSchema(postgres(name), { schemas: ['sales', 'pg_catalog'] });
       expect(salesOnly.schemas.map((s) => s.name)).toEqual(['sales']);
       expect(table(tablesOf(salesOnly, 'sales'), 'customer').foreignKeys).toEqual([
-        { name: 'customer_region_code_region_id_fkey', columns: ['region_code', 'region_id'], referencedSchema: 'public', referencedTable: 'region', referencedColumns: ['code', 'id'], onUpdate: 'SET NULL', onDelete: 'NO ACTION' },
+        {
+          name: 'customer_region_code_region_id_fkey',
+          columns: ['region_code', 'region_id'],
+          referencedSchema: 'public',
+          referencedTable: 'region',
+          referencedColumns: ['code', 'id'],
+          onUpdate: 'SET NULL',
+          onDelete: 'NO ACTION',
+        },
       ]);
       expect(table(sales, 'customer').foreignKeys).toEqual(table(tablesOf(salesOnly, 'sales'), 'customer').foreignKeys);
 
@@ -478,8 +672,19 @@ describe('schema diff over real DDL', () => {
       `);
       const after = await discoverSchema(postgres(name));
       expect(diffSnapshots(before, after)).toEqual([
-        { change: 'column-added', schema: 'sales', table: 'customer', column: 'phone', definition: col('phone', 7, 'character varying(32)', false, "'none'::character varying") },
-        { change: 'index-removed', schema: 'sales', table: 'customer', index: { name: 'customer_name', columns: ['name'], unique: false, primary: false, method: 'btree' } },
+        {
+          change: 'column-added',
+          schema: 'sales',
+          table: 'customer',
+          column: 'phone',
+          definition: col('phone', 7, 'character varying(32)', false, "'none'::character varying"),
+        },
+        {
+          change: 'index-removed',
+          schema: 'sales',
+          table: 'customer',
+          index: { name: 'customer_name', columns: ['name'], unique: false, primary: false, method: 'btree' },
+        },
         { change: 'table-added', schema: 'sales', table: 'refund', kind: 'table' },
       ]);
       expect(diffSnapshots(after, after)).toEqual([]);
@@ -510,7 +715,9 @@ describe('schema diff over real DDL', () => {
           KEY shop_kind (kind),
           SPATIAL KEY shop_location (location)
         ) ENGINE=InnoDB COMMENT='the shops'`);
-      await conn.query(`CREATE TABLE ${name}.sale (shop_id int unsigned NOT NULL, n int NOT NULL, PRIMARY KEY (shop_id, n), CONSTRAINT sale_shop FOREIGN KEY (shop_id) REFERENCES ${name}.shop (id) ON DELETE CASCADE)`);
+      await conn.query(
+        `CREATE TABLE ${name}.sale (shop_id int unsigned NOT NULL, n int NOT NULL, PRIMARY KEY (shop_id, n), CONSTRAINT sale_shop FOREIGN KEY (shop_id) REFERENCES ${name}.shop (id) ON DELETE CASCADE)`,
+      );
       const before = await discoverSchema(mariadb(name));
       const shop = table(tablesOf(before, name), 'shop');
       expect(shop.comment).toBe('the shops');
@@ -531,7 +738,15 @@ describe('schema diff over real DDL', () => {
         { name: 'shop_name_prefix', columns: ['name(10)'], unique: false, primary: false, method: 'BTREE' },
       ]);
       expect(table(tablesOf(before, name), 'sale').foreignKeys).toEqual([
-        { name: 'sale_shop', columns: ['shop_id'], referencedSchema: name, referencedTable: 'shop', referencedColumns: ['id'], onUpdate: 'RESTRICT', onDelete: 'CASCADE' },
+        {
+          name: 'sale_shop',
+          columns: ['shop_id'],
+          referencedSchema: name,
+          referencedTable: 'shop',
+          referencedColumns: ['id'],
+          onUpdate: 'RESTRICT',
+          onDelete: 'CASCADE',
+        },
       ]);
 
       await conn.query(`ALTER TABLE ${name}.shop ADD COLUMN opened date NULL DEFAULT '2020-01-01'`);
@@ -540,8 +755,19 @@ describe('schema diff over real DDL', () => {
       const after = await discoverSchema(mariadb(name));
       expect(diffSnapshots(before, after)).toEqual([
         { change: 'table-added', schema: name, table: 'refund', kind: 'table' },
-        { change: 'column-added', schema: name, table: 'shop', column: 'opened', definition: col('opened', 9, 'date', true, "'2020-01-01'") },
-        { change: 'index-removed', schema: name, table: 'shop', index: { name: 'shop_kind', columns: ['kind'], unique: false, primary: false, method: 'BTREE' } },
+        {
+          change: 'column-added',
+          schema: name,
+          table: 'shop',
+          column: 'opened',
+          definition: col('opened', 9, 'date', true, "'2020-01-01'"),
+        },
+        {
+          change: 'index-removed',
+          schema: name,
+          table: 'shop',
+          index: { name: 'shop_kind', columns: ['kind'], unique: false, primary: false, method: 'BTREE' },
+        },
       ]);
     } finally {
       await conn.query(`DROP DATABASE IF EXISTS ${name}`);
@@ -551,7 +777,13 @@ describe('schema diff over real DDL', () => {
 });
 
 describe('the schema.discover agent operation', () => {
-  const config = (overrides: { port?: number } = {}) => ({ ...services.mariadb, dialect: 'mysql' as const, database: 'sakila', statementTimeoutMs: 30_000, ...overrides });
+  const config = (overrides: { port?: number } = {}) => ({
+    ...services.mariadb,
+    dialect: 'mysql' as const,
+    database: 'sakila',
+    statementTimeoutMs: 30_000,
+    ...overrides,
+  });
   const databases = siteDatabases({ sakila: config() });
   const handler = createSchemaDiscover(databases.get);
   afterAll(() => databases.close());
@@ -563,22 +795,37 @@ describe('the schema.discover agent operation', () => {
   });
 
   it('refuses an unknown database and bad input with non-retryable errors', async () => {
-    await expect(handler({ database: 'nope' }, ctx)).rejects.toMatchObject({ type: AgentErrorType.unknownDatabase, retryable: false });
+    await expect(handler({ database: 'nope' }, ctx)).rejects.toMatchObject({
+      type: AgentErrorType.unknownDatabase,
+      retryable: false,
+    });
     await expect(handler({ db: 'sakila' }, ctx)).rejects.toBeInstanceOf(OperationError);
-    await expect(handler({ db: 'sakila' }, ctx)).rejects.toMatchObject({ type: AgentErrorType.badInput, retryable: false });
+    await expect(handler({ db: 'sakila' }, ctx)).rejects.toMatchObject({
+      type: AgentErrorType.badInput,
+      retryable: false,
+    });
   });
 
   it('reports an unreachable database as retryable', async () => {
     const unreachable = siteDatabases({ x: config({ port: 1 }) });
     const down = createSchemaDiscover(unreachable.get);
-    await expect(down({ database: 'x' }, ctx)).rejects.toMatchObject({ type: AgentErrorType.databaseUnavailable, retryable: true });
+    await expect(down({ database: 'x' }, ctx)).rejects.toMatchObject({
+      type: AgentErrorType.databaseUnavailable,
+      retryable: true,
+    });
     await unreachable.close();
   });
 });
 
 describe('SQL Server type spelling (no SQL Server runs here: only this pure part is tested)', () => {
-  const t = (type_name: string, max_length: number, precision = 0, scale = 0, is_user_defined = false, type_schema = 'sys') =>
-    mssqlTypeName({ type_name, max_length, precision, scale, is_user_defined, type_schema });
+  const t = (
+    type_name: string,
+    max_length: number,
+    precision = 0,
+    scale = 0,
+    is_user_defined = false,
+    type_schema = 'sys',
+  ) => mssqlTypeName({ type_name, max_length, precision, scale, is_user_defined, type_schema });
 
   it('spells lengths, max, precision and scale as T-SQL DDL does', () => {
     expect(t('nvarchar', 100)).toBe('nvarchar(50)'); // max_length counts bytes: two per character

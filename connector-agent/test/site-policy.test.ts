@@ -66,8 +66,12 @@ describe('site policy file', () => {
   it('refuses a broken file with a message naming it, never falling back to allow', () => {
     expect(() => loadSitePolicy(write('bad.json', '{ not json'))).toThrow(SitePolicyError);
     expect(() => loadSitePolicy(write('bad.json', '{ not json'))).toThrow(/bad\.json is not valid JSON/);
-    expect(() => loadSitePolicy(write('bad2.json', { writableTables: [{ database: 'dw' }] }))).toThrow(/bad2\.json is invalid: writableTables\.0\.table/);
+    expect(() => loadSitePolicy(write('bad2.json', { writableTables: [{ database: 'dw' }] }))).toThrow(
+      /bad2\.json is invalid: writableTables\.0\.table/,
+    );
     expect(() => loadSitePolicy(write('bad3.json', { writable: [] }))).toThrow(/bad3\.json is invalid/);
-    expect(() => loadSitePolicy(write('bad4.json', { columns: [{ database: 'a', table: 'b', column: 'c', action: 'encrypt' }] }))).toThrow(/columns\.0\.action/);
+    expect(() =>
+      loadSitePolicy(write('bad4.json', { columns: [{ database: 'a', table: 'b', column: 'c', action: 'encrypt' }] })),
+    ).toThrow(/columns\.0\.action/);
   });
 });

@@ -14,13 +14,17 @@ interface CorpusEntry {
 }
 
 const DIALECTS: Dialect[] = ['postgres', 'mysql', 'mssql'];
-const corpus = (dialect: Dialect): CorpusEntry[] => JSON.parse(readFileSync(join(__dirname, 'sql-corpus', `${dialect}.json`), 'utf8'));
-const label = (e: CorpusEntry) => `${e.allowed ? 'allows' : 'refuses'} ${JSON.stringify(e.sql)}${e.why ? ` (${e.why})` : ''}`;
+const corpus = (dialect: Dialect): CorpusEntry[] =>
+  JSON.parse(readFileSync(join(__dirname, 'sql-corpus', `${dialect}.json`), 'utf8'));
+const label = (e: CorpusEntry) =>
+  `${e.allowed ? 'allows' : 'refuses'} ${JSON.stringify(e.sql)}${e.why ? ` (${e.why})` : ''}`;
 
 describe.each(DIALECTS)('read-only SQL guard, %s corpus', (dialect) => {
   test.each(corpus(dialect).map((e) => [label(e), e] as const))('%s', async (_name, entry) => {
     const verdict = await checkReadOnlySql(entry.sql, dialect);
-    expect(verdict).toEqual(entry.allowed ? { allowed: true } : { allowed: false, reason: expect.stringMatching(/^\S.{20,}\.$/s) });
+    expect(verdict).toEqual(
+      entry.allowed ? { allowed: true } : { allowed: false, reason: expect.stringMatching(/^\S.{20,}\.$/s) },
+    );
   });
 });
 
@@ -38,7 +42,10 @@ describe('read-only SQL guard', () => {
     // PostgreSQL: -- always starts a comment. MySQL: --1 is minus minus one, so a DROP follows.
     const dashes = 'SELECT 1 --1; DROP TABLE orders';
     expect(await checkReadOnlySql(dashes, 'postgres')).toEqual({ allowed: true });
-    expect(await checkReadOnlySql(dashes, 'mysql')).toEqual({ allowed: false, reason: expect.stringMatching(/2 MySQL\/MariaDB statements/) });
+    expect(await checkReadOnlySql(dashes, 'mysql')).toEqual({
+      allowed: false,
+      reason: expect.stringMatching(/2 MySQL\/MariaDB statements/),
+    });
     // MySQL: # starts a comment. PostgreSQL: # is an operator, and the DROP is a second statement.
     const hash = 'SELECT 1 # ; DROP TABLE orders';
     expect(await checkReadOnlySql(hash, 'mysql')).toEqual({ allowed: true });
@@ -47,7 +54,10 @@ describe('read-only SQL guard', () => {
     const nested = 'SELECT 1 /* /* */ ; DROP TABLE orders; /* */ */';
     expect(await checkReadOnlySql(nested, 'mssql')).toEqual({ allowed: true });
     expect(await checkReadOnlySql(nested, 'postgres')).toEqual({ allowed: true });
-    expect(await checkReadOnlySql(nested, 'mysql')).toEqual({ allowed: false, reason: expect.stringMatching(/3 MySQL\/MariaDB statements/) });
+    expect(await checkReadOnlySql(nested, 'mysql')).toEqual({
+      allowed: false,
+      reason: expect.stringMatching(/3 MySQL\/MariaDB statements/),
+    });
     // A backslash ends nothing in T-SQL; in MySQL it escapes the quote.
     expect(await checkReadOnlySql("SELECT 'C:\\' AS path", 'mssql')).toEqual({ allowed: true });
     expect((await checkReadOnlySql("SELECT 'C:\\' AS path", 'mysql')).allowed).toBe(false);
@@ -59,7 +69,9 @@ describe('read-only SQL guard', () => {
       return verdict.allowed ? '(allowed)' : verdict.reason;
     };
     expect(await reason('SELECT pg_sleep(10)', 'postgres')).toMatch(/pg_sleep\(\)/);
-    expect(await reason('WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d', 'postgres')).toMatch(/DELETE.*WITH clause/);
+    expect(await reason('WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d', 'postgres')).toMatch(
+      /DELETE.*WITH clause/,
+    );
     expect(await reason('SELECT * FROM t FOR UPDATE', 'postgres')).toMatch(/FOR UPDATE/);
     expect(await reason('SELECT * INTO x FROM t', 'postgres')).toMatch(/SELECT INTO/);
     expect(await reason('EXPLAIN ANALYZE SELECT 1', 'postgres')).toMatch(/EXPLAIN ANALYZE executes/);
@@ -81,24 +93,42 @@ describe('MySQL parameters', () => {
   };
 
   it('binds values as literals that read the same under every sql_mode, so the guard can check the final text', async () => {
-    const sql = bind("SELECT '?' AS q, name FROM customers WHERE name = ? AND id > ? AND active = ? AND note IS ? # ?", ["O'Brien", -1, true, null]);
-    expect(sql).toBe("SELECT '?' AS q, name FROM customers WHERE name =  'O''Brien'  AND id >  -1  AND active =  TRUE  AND note IS  NULL  # ?");
+    const sql = bind(
+      "SELECT '?' AS q, name FROM customers WHERE name = ? AND id > ? AND active = ? AND note IS ? # ?",
+      ["O'Brien", -1, true, null],
+    );
+    expect(sql).toBe(
+      "SELECT '?' AS q, name FROM customers WHERE name =  'O''Brien'  AND id >  -1  AND active =  TRUE  AND note IS  NULL  # ?",
+    );
     expect(await checkReadOnlySql(sql, 'mysql')).toEqual({ allowed: true });
     // mysql2's own escaping (a backslash before the quote) is what a NO_BACKSLASH_ESCAPES server misreads.
-    expect((await checkReadOnlySql(mysql2Format('SELECT name FROM customers WHERE name = ?', ["O'Brien"]), 'mysql')).allowed).toBe(false);
+    expect(
+      (await checkReadOnlySql(mysql2Format('SELECT name FROM customers WHERE name = ?', ["O'Brien"]), 'mysql')).allowed,
+    ).toBe(false);
   });
 
   it('sends strings with a backslash as hex, so a crafted value cannot end its string on any server', async () => {
     const sql = bind('SELECT id FROM customers WHERE name = ?', ["x\\' OR SLEEP(5) OR '"]);
-    expect(sql).toBe(`SELECT id FROM customers WHERE name =  CONVERT(X'${Buffer.from("x\\' OR SLEEP(5) OR '").toString('hex')}' USING utf8mb4) `);
+    expect(sql).toBe(
+      `SELECT id FROM customers WHERE name =  CONVERT(X'${Buffer.from("x\\' OR SLEEP(5) OR '").toString('hex')}' USING utf8mb4) `,
+    );
     expect(await checkReadOnlySql(sql, 'mysql')).toEqual({ allowed: true });
     expect(bind('SELECT 1 - ?', [-1])).toBe('SELECT 1 -  -1 ');
   });
 
   it('refuses a placeholder count that does not match the parameters', () => {
-    expect(bindMysqlParameters('SELECT ? + ?', [1])).toEqual({ ok: false, reason: expect.stringMatching(/2 \? placeholder\(s\) but 1 parameter/) });
-    expect(bindMysqlParameters("SELECT '?'", [1])).toEqual({ ok: false, reason: expect.stringMatching(/0 \? placeholder/) });
-    expect(bindMysqlParameters('SELECT ?', [Number.NaN])).toEqual({ ok: false, reason: expect.stringMatching(/not a finite number/) });
+    expect(bindMysqlParameters('SELECT ? + ?', [1])).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/2 \? placeholder\(s\) but 1 parameter/),
+    });
+    expect(bindMysqlParameters("SELECT '?'", [1])).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/0 \? placeholder/),
+    });
+    expect(bindMysqlParameters('SELECT ?', [Number.NaN])).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/not a finite number/),
+    });
     expect(bindMysqlParameters('SELECT ?', [])).toEqual({ ok: true, sql: 'SELECT ?' });
   });
 });
@@ -106,26 +136,47 @@ describe('MySQL parameters', () => {
 async function cli(argv: string[], stdin: (string | Buffer)[]) {
   let out = '';
   let err = '';
-  const sink = (append: (s: string) => void) => new Writable({ write: (chunk: Buffer, _enc, done) => (append(chunk.toString('utf8')), done()) });
-  const code = await runCli(argv, { stdin: Readable.from(stdin), stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)), env: {} });
+  const sink = (append: (s: string) => void) =>
+    new Writable({ write: (chunk: Buffer, _enc, done) => (append(chunk.toString('utf8')), done()) });
+  const code = await runCli(argv, {
+    stdin: Readable.from(stdin),
+    stdout: sink((s) => (out += s)),
+    stderr: sink((s) => (err += s)),
+    env: {},
+  });
   return { code, out, err };
 }
 
 describe('mini-connector sql check', () => {
   it('prints allowed and exits 0 for a read', async () => {
-    expect(await cli(['sql', 'check', '--dialect', 'postgres'], ['SELECT "update" FROM customers\n'])).toEqual({ code: 0, out: 'allowed\n', err: '' });
-    expect(await cli(['sql', 'check', '--dialect=mssql'], [Buffer.from('SELECT [delete] '), Buffer.from('FROM t')])).toEqual({ code: 0, out: 'allowed\n', err: '' });
+    expect(await cli(['sql', 'check', '--dialect', 'postgres'], ['SELECT "update" FROM customers\n'])).toEqual({
+      code: 0,
+      out: 'allowed\n',
+      err: '',
+    });
+    expect(
+      await cli(['sql', 'check', '--dialect=mssql'], [Buffer.from('SELECT [delete] '), Buffer.from('FROM t')]),
+    ).toEqual({ code: 0, out: 'allowed\n', err: '' });
   });
 
   it('prints the reason to stderr and exits 1 for a refused text, reading all of stdin', async () => {
     const res = await cli(['sql', 'check', '--dialect', 'mysql'], ['SELECT 1', '; DROP TABLE orders']);
-    expect(res).toEqual({ code: 1, out: '', err: expect.stringMatching(/^The text holds 2 MySQL\/MariaDB statements.*\n$/) });
+    expect(res).toEqual({
+      code: 1,
+      out: '',
+      err: expect.stringMatching(/^The text holds 2 MySQL\/MariaDB statements.*\n$/),
+    });
     const sleep = await cli(['sql', 'check', '--dialect', 'postgres'], ['SELECT pg_sleep(10)']);
     expect(sleep).toEqual({ code: 1, out: '', err: expect.stringMatching(/pg_sleep/) });
   });
 
   it('exits 2 with the usage on bad usage', async () => {
-    for (const argv of [['sql', 'check'], ['sql', 'check', '--dialect', 'oracle'], ['sql', 'check', '--dialect', 'mysql', 'extra'], ['sql', 'check', '--dialect']]) {
+    for (const argv of [
+      ['sql', 'check'],
+      ['sql', 'check', '--dialect', 'oracle'],
+      ['sql', 'check', '--dialect', 'mysql', 'extra'],
+      ['sql', 'check', '--dialect'],
+    ]) {
       const res = await cli(argv, ['SELECT 1']);
       expect(res.code).toBe(2);
       expect(res.out).toBe('');
@@ -135,6 +186,10 @@ describe('mini-connector sql check', () => {
 
   it('is listed in the top-level usage and answers --help', async () => {
     expect((await cli(['--help'], [])).out).toMatch(/sql check\s+check one SQL text/);
-    expect(await cli(['sql', 'check', '--help'], [])).toEqual({ code: 0, out: expect.stringMatching(/^usage: mini-connector sql check/), err: '' });
+    expect(await cli(['sql', 'check', '--help'], [])).toEqual({
+      code: 0,
+      out: expect.stringMatching(/^usage: mini-connector sql check/),
+      err: '',
+    });
   });
 });

@@ -50,19 +50,35 @@ describe.each<[Dialect, string]>([
       drop = db.drop;
       const pg = new PgClient({ connectionString: db.url });
       await pg.connect();
-      await pg.query('CREATE TABLE enc (id int PRIMARY KEY, big bigint, amount numeric(65,30), doc jsonb, small bigint)');
-      await pg.query(`INSERT INTO enc VALUES (1, 9007199254740993, '${DECIMAL}', '{"n": 12345678901234567890, "f": 0.5}', 42)`);
+      await pg.query(
+        'CREATE TABLE enc (id int PRIMARY KEY, big bigint, amount numeric(65,30), doc jsonb, small bigint)',
+      );
+      await pg.query(
+        `INSERT INTO enc VALUES (1, 9007199254740993, '${DECIMAL}', '{"n": 12345678901234567890, "f": 0.5}', 42)`,
+      );
       await pg.end();
       const url = new URL(db.url);
       databases = siteDatabases({
-        enc: { dialect, host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: db.name, statementTimeoutMs: 30_000 },
+        enc: {
+          dialect,
+          host: url.hostname,
+          port: Number(url.port),
+          user: decodeURIComponent(url.username),
+          password: decodeURIComponent(url.password),
+          database: db.name,
+          statementTimeoutMs: 30_000,
+        },
       });
     } else {
       const name = `vsc_enc_${randomBytes(4).toString('hex')}`;
       const my = await createConnection(services.mariadb);
       await my.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
-      await my.query(`CREATE TABLE ${name}.enc (id int PRIMARY KEY, big bigint, amount decimal(65,30), doc json, small bigint)`);
-      await my.query(`INSERT INTO ${name}.enc VALUES (1, 9007199254740993, '${DECIMAL}', '{"n": 12345678901234567890, "f": 0.5}', 42)`);
+      await my.query(
+        `CREATE TABLE ${name}.enc (id int PRIMARY KEY, big bigint, amount decimal(65,30), doc json, small bigint)`,
+      );
+      await my.query(
+        `INSERT INTO ${name}.enc VALUES (1, 9007199254740993, '${DECIMAL}', '{"n": 12345678901234567890, "f": 0.5}', 42)`,
+      );
       await my.end();
       drop = async () => {
         const c = await createConnection(services.mariadb);
@@ -80,16 +96,31 @@ describe.each<[Dialect, string]>([
 
   it('sql.query: 64-bit integers past 2^53 and decimals as exact strings, big JSON numbers as their text', async () => {
     const query = createSqlQuery(databases.get);
-    const out = (await query({ database: 'enc', sql: 'SELECT id, big, amount, doc, small FROM enc' }, ctx)) as { rows: unknown[][] };
+    const out = (await query({ database: 'enc', sql: 'SELECT id, big, amount, doc, small FROM enc' }, ctx)) as {
+      rows: unknown[][];
+    };
     expect(out.rows).toEqual([EXPECTED]);
   });
 
   it('data.extract: the chunk that leaves the site holds the very same values', async () => {
     const buffer = chunksInMemory();
     const objectId = `enc-${randomBytes(6).toString('hex')}`;
-    const grant: BufferGrant = { objectId, token: randomBytes(16).toString('hex'), scope: 'write', expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    const grant: BufferGrant = {
+      objectId,
+      token: randomBytes(16).toString('hex'),
+      scope: 'write',
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    };
     const extract = createDataExtract({ database: databases.get, policy: () => DEFAULT_SITE_POLICY }, buffer);
-    await extract({ database: 'enc', source: { table: { name: 'enc' }, columns: ['id', 'big', 'amount', 'doc', 'small'] }, objectId, buffer: grant }, ctx);
+    await extract(
+      {
+        database: 'enc',
+        source: { table: { name: 'enc' }, columns: ['id', 'big', 'amount', 'doc', 'small'] },
+        objectId,
+        buffer: grant,
+      },
+      ctx,
+    );
     expect(buffer.chunks).toHaveLength(1);
     expect(await decodeChunk(buffer.chunks[0]!)).toEqual([EXPECTED]);
   });

@@ -38,7 +38,7 @@ describe('local credential vault', () => {
     expect(openVault({ dir, machineId: 'machine-a' }).names()).toEqual(['database.erp.password']);
   });
 
-  it('uses this machine\'s id by default', () => {
+  it("uses this machine's id by default", () => {
     const dir = fresh();
     openVault({ dir }).set('x', SECRET);
     expect(openVault({ dir, machineId: machineId() }).get('x')).toBe(SECRET);
@@ -102,7 +102,10 @@ describe('local credential vault', () => {
     writeFileSync(join(dir, VAULT_FILE), original);
     expect(openVault({ dir, machineId: 'machine-a' }).get('db')).toBe(SECRET);
     expect(() => {
-      writeFileSync(join(dir, VAULT_FILE), original.replace(/"data": "([0-9a-f])/, (_m, c: string) => `"data": "${c === 'a' ? 'b' : 'a'}`));
+      writeFileSync(
+        join(dir, VAULT_FILE),
+        original.replace(/"data": "([0-9a-f])/, (_m, c: string) => `"data": "${c === 'a' ? 'b' : 'a'}`),
+      );
       openVault({ dir, machineId: 'machine-a' });
     }).toThrow(/failed its integrity check/);
   });
@@ -146,7 +149,16 @@ describe('resolving vault references in agent.json', () => {
   const raw = () => ({
     gatewayUrl: 'wss://g.example.com/v1/agent/connect',
     apiKey: { vault: 'apiKey' },
-    databases: { erp: { dialect: 'mysql', host: 'db', port: 3306, user: 'reader', password: { vault: 'database.erp.password' }, database: 'erp' } },
+    databases: {
+      erp: {
+        dialect: 'mysql',
+        host: 'db',
+        port: 3306,
+        user: 'reader',
+        password: { vault: 'database.erp.password' },
+        database: 'erp',
+      },
+    },
   });
 
   it('replaces every reference by the stored value and leaves the input untouched', () => {
@@ -155,7 +167,10 @@ describe('resolving vault references in agent.json', () => {
     vault.set('database.erp.password', SECRET);
     const input = raw();
     expect(hasVaultReferences(input)).toBe(true);
-    const resolved = resolveSecrets(input, vault) as ReturnType<typeof raw> & { apiKey: string; databases: { erp: { password: string } } };
+    const resolved = resolveSecrets(input, vault) as ReturnType<typeof raw> & {
+      apiKey: string;
+      databases: { erp: { password: string } };
+    };
     expect(resolved.apiKey).toBe('vmc_value');
     expect(resolved.databases.erp.password).toBe(SECRET);
     expect(resolved.databases.erp.port).toBe(3306);
@@ -174,7 +189,9 @@ describe('resolving vault references in agent.json', () => {
     }
     expect(error).toBeInstanceOf(VaultError);
     expect((error as VaultError).code).toBe('missing-secret');
-    expect((error as Error).message).toMatch(/databases\.erp\.password refers to the vault secret "database\.erp\.password"/);
+    expect((error as Error).message).toMatch(
+      /databases\.erp\.password refers to the vault secret "database\.erp\.password"/,
+    );
     expect((error as Error).message).not.toContain(SECRET);
   });
 

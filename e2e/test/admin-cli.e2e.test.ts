@@ -11,13 +11,21 @@ describe('./vsc tenant|connector|key|audit against a real gateway', () => {
   const run = async (...argv: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await admin(argv, target, (s) => out.push(s), (s) => err.push(s));
+    const code = await admin(
+      argv,
+      target,
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     return { code, out: out.join(''), err: err.join('') };
   };
 
   beforeAll(async () => {
     platform = await startPlatform();
-    target = { gatewayUrl: platform.gatewayWsUrl.replace(/^ws/, 'http').replace('/v1/agent/connect', ''), adminToken: platform.adminToken };
+    target = {
+      gatewayUrl: platform.gatewayWsUrl.replace(/^ws/, 'http').replace('/v1/agent/connect', ''),
+      adminToken: platform.adminToken,
+    };
   });
   afterAll(async () => {
     await platform?.close();
@@ -35,7 +43,10 @@ describe('./vsc tenant|connector|key|audit against a real gateway', () => {
     expect(listed[0]?.apiKey).toBeUndefined();
     const issued = JSON.parse((await run('key', 'issue', tenant, connector.id)).out) as { apiKey: string };
     expect(issued.apiKey).not.toBe(connector.apiKey);
-    expect(JSON.parse((await run('key', 'revoke', tenant, connector.id)).out)).toEqual({ revoked: 2, disconnected: false });
+    expect(JSON.parse((await run('key', 'revoke', tenant, connector.id)).out)).toEqual({
+      revoked: 2,
+      disconnected: false,
+    });
     expect(JSON.parse((await run('audit', 'verify', tenant, connector.id)).out)).toMatchObject({ ok: true, count: 0 });
   });
 
@@ -52,6 +63,8 @@ describe('./vsc tenant|connector|key|audit against a real gateway', () => {
       });
     });
     target = { gatewayUrl: `http://127.0.0.1:${closedPort}`, adminToken: 'x' };
-    expect((await run('connector', 'list', 'x')).err).toBe(`cannot reach the gateway at http://127.0.0.1:${closedPort}: ECONNREFUSED\n`);
+    expect((await run('connector', 'list', 'x')).err).toBe(
+      `cannot reach the gateway at http://127.0.0.1:${closedPort}: ECONNREFUSED\n`,
+    );
   });
 });

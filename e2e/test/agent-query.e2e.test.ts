@@ -28,7 +28,9 @@ describe('agent query through gateway, WebSocket and Temporal (real services)', 
     reader = await sakilaReader();
     tenantId = tenant();
     expect((await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Acme' })).status).toBe(201);
-    const created = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'hq' });
+    const created = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+      name: 'hq',
+    });
     expect(created.status).toBe(201);
     connector = created.body;
   });
@@ -41,18 +43,36 @@ describe('agent query through gateway, WebSocket and Temporal (real services)', 
     const agent = platform.startAgent({ apiKey: connector.apiKey, databases: sakila() });
     await agent.welcomed;
     const sql = 'SELECT film_id, title, rental_rate, release_year, last_update FROM film ORDER BY film_id LIMIT 25';
-    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: connector.id, database: 'sakila', sql });
+    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, {
+      connectorId: connector.id,
+      database: 'sakila',
+      sql,
+    });
     expect(res.status).toBe(200);
 
-    const direct = await createConnection({ ...services.mariadb, database: 'sakila', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+    const direct = await createConnection({
+      ...services.mariadb,
+      database: 'sakila',
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+    });
     await direct.query("SET time_zone = '+00:00'");
     const [rows] = (await direct.query({ sql, rowsAsArray: true })) as unknown as [unknown[][]];
     await direct.end();
     // The agent's one encoding (connector-agent README): a TIMESTAMP is an instant, written in UTC with a Z.
     const utc = (t: string) => `${t.slice(0, 10)}T${t.slice(11)}Z`;
-    expect(res.body.result?.rows).toEqual(rows.map(([id, title, rate, year, updated]) => [id, title, rate, year, utc(updated as string)]));
+    expect(res.body.result?.rows).toEqual(
+      rows.map(([id, title, rate, year, updated]) => [id, title, rate, year, utc(updated as string)]),
+    );
     expect(res.body.result?.rowCount).toBe(25);
-    expect(res.body.result?.columns.map((c) => c.name)).toEqual(['film_id', 'title', 'rental_rate', 'release_year', 'last_update']);
+    expect(res.body.result?.columns.map((c) => c.name)).toEqual([
+      'film_id',
+      'title',
+      'rental_rate',
+      'release_year',
+      'last_update',
+    ]);
 
     // The run is visible to operators with its search attributes, and its activity ran on the connector's queue.
     const handle = platform.temporal.workflow.getHandle(res.body.workflowId);
@@ -61,7 +81,9 @@ describe('agent query through gateway, WebSocket and Temporal (real services)', 
     expect(description.typedSearchAttributes.get(SearchAttribute.ConnectorId)).toBe(connector.id);
     expect(description.typedSearchAttributes.get(SearchAttribute.DefinitionId)).toBe('builtin.agent-query');
     const history = await handle.fetchHistory();
-    const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes;
+    const scheduled = history.events?.find(
+      (e) => e.activityTaskScheduledEventAttributes,
+    )?.activityTaskScheduledEventAttributes;
     expect(scheduled?.taskQueue?.name).toBe(`connector.${connector.id}`);
     expect(scheduled?.activityType?.name).toBe('sqlQuery');
   });
@@ -69,7 +91,11 @@ describe('agent query through gateway, WebSocket and Temporal (real services)', 
   it('keeps tenants apart: another tenant cannot see or use this connector', async () => {
     const other = tenant();
     await platform.api('POST', '/v1/tenants', { id: other, name: 'Other' });
-    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${other}/queries`, { connectorId: connector.id, database: 'sakila', sql: 'SELECT 1' });
+    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${other}/queries`, {
+      connectorId: connector.id,
+      database: 'sakila',
+      sql: 'SELECT 1',
+    });
     expect(res.status).toBe(404);
     const list = await platform.api<unknown[]>('GET', `/v1/tenants/${other}/connectors`);
     expect(list.body).toEqual([]);
@@ -84,18 +110,28 @@ describe('agent query through gateway, WebSocket and Temporal (real services)', 
     expect(res.status).toBe(422);
     expect(res.body.error?.message).toMatch(/no_such_table/);
     const history = await platform.temporal.workflow.getHandle(res.body.error?.workflowId ?? '').fetchHistory();
-    const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt);
+    const attempts = history.events
+      ?.filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt);
     expect(attempts).toEqual([1]);
   });
 
   it('names a database the agent does not have', async () => {
-    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: connector.id, database: 'erp', sql: 'SELECT 1' });
+    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, {
+      connectorId: connector.id,
+      database: 'erp',
+      sql: 'SELECT 1',
+    });
     expect(res.status).toBe(422);
     expect(res.body.error?.message).toBe('no database named erp is configured on this agent');
   });
 
   it('rejects a bad request body with a message naming the field', async () => {
-    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: 'not-a-uuid', database: 'sakila', sql: 'SELECT 1' });
+    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, {
+      connectorId: 'not-a-uuid',
+      database: 'sakila',
+      sql: 'SELECT 1',
+    });
     expect(res.status).toBe(400);
     expect(res.body.error?.message).toMatch(/connectorId/);
     const noAuth = await platform.api('GET', `/v1/tenants/${tenantId}/connectors`, undefined, 'wrong-token');
@@ -138,7 +174,9 @@ describe('offline agents, keys and frames (real services)', () => {
       return d.raw.pendingActivities?.[0] ? d : undefined;
     });
     expect(pending.status.name).toBe('RUNNING');
-    expect(pending.raw.pendingActivities?.[0]?.state).toBe(temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED);
+    expect(pending.raw.pendingActivities?.[0]?.state).toBe(
+      temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+    );
     const agent = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
     await agent.welcomed;
     const result = (await handle.result()) as { rows: unknown[][] };
@@ -169,13 +207,31 @@ describe('offline agents, keys and frames (real services)', () => {
     const first = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
     await first.welcomed;
     const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
-      const ws = new WebSocket(platform.gatewayWsUrl, { headers: { authorization: `Bearer ${c.apiKey}`, [MACHINE_ID_HEADER]: machineId() } });
-      ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocolVersion: 1, agentVersion: 't', machineId: 'm2', capabilities: [], concurrency: 1, databases: [] })));
+      const ws = new WebSocket(platform.gatewayWsUrl, {
+        headers: { authorization: `Bearer ${c.apiKey}`, [MACHINE_ID_HEADER]: machineId() },
+      });
+      ws.on('open', () =>
+        ws.send(
+          JSON.stringify({
+            type: 'hello',
+            protocolVersion: 1,
+            agentVersion: 't',
+            machineId: 'm2',
+            capabilities: [],
+            concurrency: 1,
+            databases: [],
+          }),
+        ),
+      );
       ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     });
     expect(closed.code).toBe(CloseCode.duplicateConnection);
     expect(closed.reason).toMatch(/already connected/);
-    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: c.id, database: 'sakila', sql: 'SELECT 42 AS answer' });
+    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, {
+      connectorId: c.id,
+      database: 'sakila',
+      sql: 'SELECT 42 AS answer',
+    });
     expect(res.body.result?.rows).toEqual([[42]]);
   });
 
@@ -183,7 +239,10 @@ describe('offline agents, keys and frames (real services)', () => {
     const c = await newConnector('revoked');
     const agent = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
     await agent.welcomed;
-    const res = await platform.api<{ revoked: number; disconnected: boolean }>('POST', `/v1/tenants/${tenantId}/connectors/${c.id}/revoke`);
+    const res = await platform.api<{ revoked: number; disconnected: boolean }>(
+      'POST',
+      `/v1/tenants/${tenantId}/connectors/${c.id}/revoke`,
+    );
     expect(res.body).toEqual({ revoked: 1, disconnected: true });
     await expect(agent.agent.done).resolves.toMatchObject({ code: 'key-revoked' });
     expect(platform.gateway.hub.isOnline(c.id)).toBe(false);
@@ -195,8 +254,14 @@ describe('offline agents, keys and frames (real services)', () => {
     await first.welcomed;
     await first.close();
     const elsewhere = platform.startAgent({ apiKey: c.apiKey, machineId: 'a-cloned-vm-somewhere' });
-    await expect(elsewhere.agent.done).resolves.toMatchObject({ code: 'key-bound-elsewhere', message: expect.stringMatching(/bound to the machine that first used it/) });
-    const refusals = await platform.api<{ machineId: string; reason: string }[]>('GET', `/v1/tenants/${tenantId}/connectors/${c.id}/refusals`);
+    await expect(elsewhere.agent.done).resolves.toMatchObject({
+      code: 'key-bound-elsewhere',
+      message: expect.stringMatching(/bound to the machine that first used it/),
+    });
+    const refusals = await platform.api<{ machineId: string; reason: string }[]>(
+      'GET',
+      `/v1/tenants/${tenantId}/connectors/${c.id}/refusals`,
+    );
     expect(refusals.body).toHaveLength(1);
     expect(refusals.body[0]?.reason).toBe('key bound to another machine');
     // The original machine still connects.
@@ -206,17 +271,34 @@ describe('offline agents, keys and frames (real services)', () => {
 
   it('answers malformed, unknown and oversized frames with a protocol error and keeps serving', async () => {
     const c = await newConnector('garbage');
-    const ws = new WebSocket(platform.gatewayWsUrl, { headers: { authorization: `Bearer ${c.apiKey}`, [MACHINE_ID_HEADER]: machineId() } });
+    const ws = new WebSocket(platform.gatewayWsUrl, {
+      headers: { authorization: `Bearer ${c.apiKey}`, [MACHINE_ID_HEADER]: machineId() },
+    });
     const frames: { type: string; code?: string }[] = [];
     ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
     await new Promise((r) => ws.once('open', r));
     ws.send('{not json');
     ws.send(JSON.stringify({ type: 'launch-missiles' }));
     ws.send(JSON.stringify({ type: 'ping', nonce: 'x'.repeat(2_000_000) }));
-    ws.send(JSON.stringify({ type: 'hello', protocolVersion: 1, agentVersion: 't', machineId: 'm', capabilities: ['sql.query'], concurrency: 1, databases: [] }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        protocolVersion: 1,
+        agentVersion: 't',
+        machineId: 'm',
+        capabilities: ['sql.query'],
+        concurrency: 1,
+        databases: [],
+      }),
+    );
     const deadline = Date.now() + 10_000;
-    while (!frames.some((f) => f.type === 'welcome') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(frames.filter((f) => f.type === 'protocol-error').map((f) => f.code)).toEqual(['malformed-json', 'invalid-frame', 'frame-too-large']);
+    while (!frames.some((f) => f.type === 'welcome') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(frames.filter((f) => f.type === 'protocol-error').map((f) => f.code)).toEqual([
+      'malformed-json',
+      'invalid-frame',
+      'frame-too-large',
+    ]);
     expect(frames.some((f) => f.type === 'welcome')).toBe(true);
     ws.close();
   });

@@ -26,7 +26,9 @@ describe('bad input at the gateway and on the site (real services)', () => {
     await agent.welcomed;
 
     const big = await newConnector('big');
-    const ws = new WebSocket(platform.gatewayWsUrl, { headers: { authorization: `Bearer ${big.apiKey}`, [MACHINE_ID_HEADER]: machineId() } });
+    const ws = new WebSocket(platform.gatewayWsUrl, {
+      headers: { authorization: `Bearer ${big.apiKey}`, [MACHINE_ID_HEADER]: machineId() },
+    });
     await new Promise((r) => ws.once('open', r));
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.on('error', () => undefined);
@@ -35,17 +37,36 @@ describe('bad input at the gateway and on the site (real services)', () => {
 
     const health = await platform.gateway.app.inject({ method: 'GET', url: '/healthz' });
     expect(health.json()).toMatchObject({ status: 'ok' });
-    const res = await platform.api<{ result?: { rows: unknown[][] } }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: healthy.id, database: 'sakila', sql: 'SELECT 1 AS one' });
+    const res = await platform.api<{ result?: { rows: unknown[][] } }>('POST', `/v1/tenants/${tenantId}/queries`, {
+      connectorId: healthy.id,
+      database: 'sakila',
+      sql: 'SELECT 1 AS one',
+    });
     expect(res.body.result?.rows).toEqual([[1]]);
   });
 
   it('fails retryably with DatabaseUnavailable when the site database is down', async () => {
     const c = await newConnector('db-down');
-    const agent = platform.startAgent({ apiKey: c.apiKey, databases: { erp: { dialect: 'postgres', host: '127.0.0.1', port: 1, user: 'u', password: 'p', database: 'erp' } } });
+    const agent = platform.startAgent({
+      apiKey: c.apiKey,
+      databases: {
+        erp: { dialect: 'postgres', host: '127.0.0.1', port: 1, user: 'u', password: 'p', database: 'erp' },
+      },
+    });
     await agent.welcomed;
-    const started = await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: c.id, database: 'erp', sql: 'SELECT 1', wait: false });
+    const started = await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/queries`, {
+      connectorId: c.id,
+      database: 'erp',
+      sql: 'SELECT 1',
+      wait: false,
+    });
     const handle = platform.temporal.workflow.getHandle(started.body.workflowId);
-    let lastFailure: { message?: string | null; applicationFailureInfo?: { type?: string | null; nonRetryable?: boolean | null } | null } | undefined;
+    let lastFailure:
+      | {
+          message?: string | null;
+          applicationFailureInfo?: { type?: string | null; nonRetryable?: boolean | null } | null;
+        }
+      | undefined;
     const deadline = Date.now() + 30_000;
     while (!lastFailure && Date.now() < deadline) {
       const d = await handle.describe();
@@ -56,14 +77,27 @@ describe('bad input at the gateway and on the site (real services)', () => {
     expect(lastFailure?.applicationFailureInfo?.nonRetryable).toBeFalsy();
     // Stored encrypted: the raw text is a placeholder; the codec endpoint (what operators use) reads it.
     expect(lastFailure?.message).toBe('Encoded failure');
-    const encoded = (lastFailure as { encodedAttributes?: { metadata?: Record<string, Uint8Array>; data?: Uint8Array } }).encodedAttributes!;
+    const encoded = (
+      lastFailure as { encodedAttributes?: { metadata?: Record<string, Uint8Array>; data?: Uint8Array } }
+    ).encodedAttributes!;
     const decoded = await platform.gateway.app.inject({
       method: 'POST',
       url: '/v1/codec/decode',
       headers: { authorization: `Bearer ${platform.adminToken}` },
-      payload: { payloads: [{ metadata: Object.fromEntries(Object.entries(encoded.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(encoded.data!).toString('base64') }] },
+      payload: {
+        payloads: [
+          {
+            metadata: Object.fromEntries(
+              Object.entries(encoded.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+            ),
+            data: Buffer.from(encoded.data!).toString('base64'),
+          },
+        ],
+      },
     });
-    const attributes = JSON.parse(Buffer.from((decoded.json() as { payloads: { data: string }[] }).payloads[0]!.data, 'base64').toString('utf8')) as { message: string };
+    const attributes = JSON.parse(
+      Buffer.from((decoded.json() as { payloads: { data: string }[] }).payloads[0]!.data, 'base64').toString('utf8'),
+    ) as { message: string };
     expect(attributes.message).toMatch(/cannot connect to PostgreSQL at 127\.0\.0\.1:1: ECONNREFUSED/);
     await handle.terminate('test done');
   });

@@ -11,19 +11,31 @@ describe('buffer purge: a Temporal Schedule runs the purge on a cloud worker (re
     platform = await startPlatform();
   });
   afterAll(async () => {
-    await platform?.temporal.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    await platform?.temporal.schedule
+      .getHandle(scheduleId)
+      .delete()
+      .catch(() => undefined);
     await platform?.close();
   });
 
   it('is created once, kept current, and deletes expired objects only', async () => {
-    const options = { scheduleId, workflowTaskQueue: platform.workflowTaskQueue, cloudTaskQueue: platform.cloudTaskQueue, everyMinutes: 60 };
+    const options = {
+      scheduleId,
+      workflowTaskQueue: platform.workflowTaskQueue,
+      cloudTaskQueue: platform.cloudTaskQueue,
+      everyMinutes: 60,
+    };
     expect(await ensureBufferPurgeSchedule(platform.temporal, options)).toBe('created');
     expect(await ensureBufferPurgeSchedule(platform.temporal, { ...options, everyMinutes: 30 })).toBe('updated');
     const handle = platform.temporal.schedule.getHandle(scheduleId);
     // Another deployment's keys (a retired key): the schedule cannot be read, so it is made again.
     const { Client } = await import('@temporalio/client');
     const { newPayloadKeySpec, vansalesDataConverter } = await import('@vansales/temporal-config');
-    const foreign = new Client({ connection: platform.temporal.connection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(newPayloadKeySpec('old')) });
+    const foreign = new Client({
+      connection: platform.temporal.connection,
+      namespace: services.temporalNamespace,
+      dataConverter: vansalesDataConverter(newPayloadKeySpec('old')),
+    });
     expect(await ensureBufferPurgeSchedule(foreign, { ...options, everyMinutes: 45 })).toBe('recreated');
     expect(await ensureBufferPurgeSchedule(platform.temporal, { ...options, everyMinutes: 30 })).toBe('recreated');
     const described = await handle.describe();

@@ -2,7 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { BufferErrorCode, issueBufferToken, newObjectId, TENANT_ID_PATTERN as BUFFER_TENANT_ID_PATTERN } from '@vansales/buffer';
+import {
+  BufferErrorCode,
+  issueBufferToken,
+  newObjectId,
+  TENANT_ID_PATTERN as BUFFER_TENANT_ID_PATTERN,
+} from '@vansales/buffer';
 import { bufferPaths, TENANT_ID_PATTERN, type BufferGrant } from '@vansales/protocol';
 import { BUFFER_HTTP_STATUS } from '@vansales/gateway';
 import { extractStepWorkflow } from '@vansales/workflows';
@@ -25,7 +30,13 @@ describe('buffer routes', () => {
     issued.push(g.token);
     return g;
   };
-  const inject = (method: 'GET' | 'PUT' | 'POST', url: string, token: string | undefined, body?: Buffer | object, headers: Record<string, string> = {}) =>
+  const inject = (
+    method: 'GET' | 'PUT' | 'POST',
+    url: string,
+    token: string | undefined,
+    body?: Buffer | object,
+    headers: Record<string, string> = {},
+  ) =>
     platform.gateway.app.inject({
       method,
       url,
@@ -36,9 +47,14 @@ describe('buffer routes', () => {
         ...headers,
       },
     });
-  const put = (g: BufferGrant, index: number, bytes: Buffer, rows: number, token = g.token) => inject('PUT', `${bufferPaths.object(g.objectId)}/chunks/${index}`, token, bytes, { 'x-vsc-rows': String(rows) });
-  const commit = (g: BufferGrant, body: object, token = g.token) => inject('POST', `${bufferPaths.object(g.objectId)}/commit`, token, body);
-  const errorOf = (res: { statusCode: number; json: () => unknown }) => ({ status: res.statusCode, ...(res.json() as { error: { code: string; message: string; reason?: string } }).error });
+  const put = (g: BufferGrant, index: number, bytes: Buffer, rows: number, token = g.token) =>
+    inject('PUT', `${bufferPaths.object(g.objectId)}/chunks/${index}`, token, bytes, { 'x-vsc-rows': String(rows) });
+  const commit = (g: BufferGrant, body: object, token = g.token) =>
+    inject('POST', `${bufferPaths.object(g.objectId)}/commit`, token, body);
+  const errorOf = (res: { statusCode: number; json: () => unknown }) => ({
+    status: res.statusCode,
+    ...(res.json() as { error: { code: string; message: string; reason?: string } }).error,
+  });
 
   /** A committed object of two chunks, written through the routes. */
   async function written(tenantId = T) {
@@ -51,7 +67,12 @@ describe('buffer routes', () => {
 
   it('grants object-scoped access with a path under the gateway', () => {
     const g = grant('write');
-    expect(g).toEqual({ objectId: g.objectId, scope: 'write', token: expect.stringMatching(/^vbt_/), expiresAt: expect.any(String) });
+    expect(g).toEqual({
+      objectId: g.objectId,
+      scope: 'write',
+      token: expect.stringMatching(/^vbt_/),
+      expiresAt: expect.any(String),
+    });
     expect(bufferPaths.chunk(g.objectId, 3)).toBe(`/v1/buffer/objects/${g.objectId}/chunks/3`);
     expect(Date.parse(g.expiresAt)).toBeGreaterThan(Date.now());
     expect(() => grant('read')).toThrow(/objectId/);
@@ -67,7 +88,12 @@ describe('buffer routes', () => {
     await put(w, 1, randomBytes(10), 99);
     await put(w, 1, chunks[1]!, 1);
     await put(w, 2, chunks[2]!, 0);
-    const body = { schema: { columns: [{ name: 'id', type: 'int' }] }, chunkCount: 3, rowCount: 8, meta: { cursor: { column: 'id', max: 8 } } };
+    const body = {
+      schema: { columns: [{ name: 'id', type: 'int' }] },
+      chunkCount: 3,
+      rowCount: 8,
+      meta: { cursor: { column: 'id', max: 8 } },
+    };
     const committed = await commit(w, body);
     expect(committed.statusCode).toBe(200);
     expect(committed.json()).toMatchObject({ objectId: w.objectId, rowCount: 8, chunkCount: 3, bytes: 300_001 });
@@ -92,67 +118,155 @@ describe('buffer routes', () => {
       expect(res.headers['content-type']).toBe('application/octet-stream');
       expect(res.rawPayload.equals(chunks[i]!)).toBe(true);
     }
-    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/3`, r.token))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/3`, r.token))).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
 
-    expect(errorOf(await commit(w, { ...body, rowCount: 9 }))).toMatchObject({ status: 409, code: 'ALREADY_COMMITTED' });
+    expect(errorOf(await commit(w, { ...body, rowCount: 9 }))).toMatchObject({
+      status: 409,
+      code: 'ALREADY_COMMITTED',
+    });
     expect(errorOf(await put(w, 0, chunks[0]!, 7))).toMatchObject({ status: 409, code: 'ALREADY_COMMITTED' });
   });
 
   it('refuses missing, malformed, forged and expired tokens with 401', async () => {
     const { r } = await written();
     const url = `${bufferPaths.object(r.objectId)}/manifest`;
-    expect(errorOf(await inject('GET', url, undefined))).toMatchObject({ status: 401, code: 'UNAUTHORIZED', reason: 'missing' });
+    expect(errorOf(await inject('GET', url, undefined))).toMatchObject({
+      status: 401,
+      code: 'UNAUTHORIZED',
+      reason: 'missing',
+    });
     // Never from the query string (which the request log shows: that is why).
-    const inQuery = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, objectId: r.objectId, scope: 'read' }).token;
-    expect(errorOf(await inject('GET', `${url}?token=${inQuery}`, undefined))).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+    const inQuery = platform.gateway.grantBufferAccess({
+      tenantId: T,
+      connectorId: CONNECTOR,
+      objectId: r.objectId,
+      scope: 'read',
+    }).token;
+    expect(errorOf(await inject('GET', `${url}?token=${inQuery}`, undefined))).toMatchObject({
+      status: 401,
+      code: 'UNAUTHORIZED',
+    });
     // ...and the request log keeps the path without the query string.
     expect(platform.logs.lines.some((l) => l.includes(`${url}?[redacted]`))).toBe(true);
     expect(platform.logs.lines.some((l) => l.includes(inQuery))).toBe(false);
     expect(errorOf(await inject('GET', url, 'vbt_nonsense'))).toMatchObject({ status: 401, reason: 'malformed' });
     expect(errorOf(await inject('GET', url, platform.adminToken))).toMatchObject({ status: 401, reason: 'malformed' });
-    const forged = issueBufferToken(randomBytes(32), { tenantId: T, connectorId: CONNECTOR, objectId: r.objectId, scope: 'read', ttlSeconds: 60 });
+    const forged = issueBufferToken(randomBytes(32), {
+      tenantId: T,
+      connectorId: CONNECTOR,
+      objectId: r.objectId,
+      scope: 'read',
+      ttlSeconds: 60,
+    });
     expect(errorOf(await inject('GET', url, forged))).toMatchObject({ status: 401, reason: 'signature' });
-    const expired = issueBufferToken(platform.bufferTokenSecret, { tenantId: T, connectorId: CONNECTOR, objectId: r.objectId, scope: 'read', ttlSeconds: 60 }, Date.now() - 120_000);
+    const expired = issueBufferToken(
+      platform.bufferTokenSecret,
+      { tenantId: T, connectorId: CONNECTOR, objectId: r.objectId, scope: 'read', ttlSeconds: 60 },
+      Date.now() - 120_000,
+    );
     expect(errorOf(await inject('GET', url, expired))).toMatchObject({ status: 401, reason: 'expired' });
     // A token issued with the configured secret outside this gateway instance (another node) works.
-    const own = issueBufferToken(platform.bufferTokenSecret, { tenantId: T, connectorId: CONNECTOR, objectId: r.objectId, scope: 'read', ttlSeconds: 60 });
+    const own = issueBufferToken(platform.bufferTokenSecret, {
+      tenantId: T,
+      connectorId: CONNECTOR,
+      objectId: r.objectId,
+      scope: 'read',
+      ttlSeconds: 60,
+    });
     expect((await inject('GET', url, own)).statusCode).toBe(200);
   });
 
   it('refuses a token for another object or scope with 403, and never reaches another tenant', async () => {
     const { w, r } = await written();
     const other = grant('read', newObjectId());
-    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/manifest`, other.token))).toMatchObject({ status: 403, code: 'FORBIDDEN', reason: 'object' });
-    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/0`, w.token))).toMatchObject({ status: 403, code: 'FORBIDDEN', reason: 'scope' });
+    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/manifest`, other.token))).toMatchObject({
+      status: 403,
+      code: 'FORBIDDEN',
+      reason: 'object',
+    });
+    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/0`, w.token))).toMatchObject({
+      status: 403,
+      code: 'FORBIDDEN',
+      reason: 'scope',
+    });
     expect(errorOf(await put(r, 5, Buffer.from('x'), 1, r.token))).toMatchObject({ status: 403, reason: 'scope' });
-    expect(errorOf(await commit(r, { schema: {}, chunkCount: 0, rowCount: 0 }))).toMatchObject({ status: 403, reason: 'scope' });
+    expect(errorOf(await commit(r, { schema: {}, chunkCount: 0, rowCount: 0 }))).toMatchObject({
+      status: 403,
+      reason: 'scope',
+    });
     // Another tenant's token naming this object id: it does not exist for them.
     const intruder = grant('read', r.objectId, 'globex');
-    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/manifest`, intruder.token))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
-    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/0`, intruder.token))).toMatchObject({ status: 404 });
+    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/manifest`, intruder.token))).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
+    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/0`, intruder.token))).toMatchObject({
+      status: 404,
+    });
     // …even when its files are copied into their folder in the store.
-    cpSync(join(platform.bufferDir, 'buffer', T, r.objectId), join(platform.bufferDir, 'buffer', 'globex', r.objectId), { recursive: true });
-    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/manifest`, intruder.token))).toMatchObject({ status: 403, code: 'WRONG_TENANT' });
+    cpSync(
+      join(platform.bufferDir, 'buffer', T, r.objectId),
+      join(platform.bufferDir, 'buffer', 'globex', r.objectId),
+      { recursive: true },
+    );
+    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/manifest`, intruder.token))).toMatchObject({
+      status: 403,
+      code: 'WRONG_TENANT',
+    });
     const intruderWrite = grant('write', r.objectId, 'globex');
-    expect(errorOf(await put(intruderWrite, 0, Buffer.from('x'), 1))).toMatchObject({ status: 403, code: 'WRONG_TENANT' });
+    expect(errorOf(await put(intruderWrite, 0, Buffer.from('x'), 1))).toMatchObject({
+      status: 403,
+      code: 'WRONG_TENANT',
+    });
   });
 
   it('answers bad requests, size limits and unfinished objects', async () => {
     const w = grant('write');
-    expect(errorOf(await inject('PUT', `${bufferPaths.object(w.objectId)}/chunks/0`, w.token, Buffer.from('x')))).toMatchObject({ status: 400 }); // no x-vsc-rows
+    expect(
+      errorOf(await inject('PUT', `${bufferPaths.object(w.objectId)}/chunks/0`, w.token, Buffer.from('x'))),
+    ).toMatchObject({ status: 400 }); // no x-vsc-rows
     expect(errorOf(await put(w, 0, Buffer.from('x'), -1))).toMatchObject({ status: 400 });
-    expect(errorOf(await inject('PUT', `${bufferPaths.object(w.objectId)}/chunks/0`, w.token, { not: 'bytes' }, { 'x-vsc-rows': '1' }))).toMatchObject({ status: 400, code: 'BAD_INPUT' });
-    expect((await inject('PUT', `${bufferPaths.object(w.objectId)}/chunks/0`, w.token, Buffer.from('x'), { 'x-vsc-rows': '1', 'content-type': 'application/x-parquet' })).statusCode).toBe(415);
+    expect(
+      errorOf(
+        await inject(
+          'PUT',
+          `${bufferPaths.object(w.objectId)}/chunks/0`,
+          w.token,
+          { not: 'bytes' },
+          { 'x-vsc-rows': '1' },
+        ),
+      ),
+    ).toMatchObject({ status: 400, code: 'BAD_INPUT' });
+    expect(
+      (
+        await inject('PUT', `${bufferPaths.object(w.objectId)}/chunks/0`, w.token, Buffer.from('x'), {
+          'x-vsc-rows': '1',
+          'content-type': 'application/x-parquet',
+        })
+      ).statusCode,
+    ).toBe(415);
     expect(errorOf(await put(w, 100_000, Buffer.from('x'), 1))).toMatchObject({ status: 400 });
     const big = await put(w, 0, Buffer.alloc(platform.gateway.buffer.maxChunkBytes + 1), 1);
     expect(errorOf(big)).toMatchObject({ status: 413, code: 'TOO_LARGE' });
     await put(w, 0, Buffer.alloc(platform.gateway.buffer.maxChunkBytes), 1);
-    expect(errorOf(await commit(w, { schema: {}, chunkCount: 2, rowCount: 1 }))).toMatchObject({ status: 400, code: 'BAD_INPUT' });
+    expect(errorOf(await commit(w, { schema: {}, chunkCount: 2, rowCount: 1 }))).toMatchObject({
+      status: 400,
+      code: 'BAD_INPUT',
+    });
     expect(errorOf(await commit(w, { chunkCount: 1, rowCount: 1 }))).toMatchObject({ status: 400 });
     const r = grant('read', w.objectId);
-    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/manifest`, r.token))).toMatchObject({ status: 409, code: 'NOT_COMMITTED' });
+    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/manifest`, r.token))).toMatchObject({
+      status: 409,
+      code: 'NOT_COMMITTED',
+    });
     const none = grant('read', newObjectId());
-    expect(errorOf(await inject('GET', `${bufferPaths.object(none.objectId)}/manifest`, none.token))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect(errorOf(await inject('GET', `${bufferPaths.object(none.objectId)}/manifest`, none.token))).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
   });
 
   it('answers 422 for tampered or truncated chunks and 410 for expired objects', async () => {
@@ -161,16 +275,24 @@ describe('buffer routes', () => {
     const c0 = readFileSync(file(0));
     c0[c0.length - 30]! ^= 1;
     writeFileSync(file(0), c0);
-    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/0`, r.token))).toMatchObject({ status: 422, code: 'TAMPERED' });
+    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/0`, r.token))).toMatchObject({
+      status: 422,
+      code: 'TAMPERED',
+    });
     writeFileSync(file(1), readFileSync(file(1)).subarray(0, 1000));
-    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/1`, r.token))).toMatchObject({ status: 422, code: 'TRUNCATED' });
+    expect(errorOf(await inject('GET', `${bufferPaths.object(r.objectId)}/chunks/1`, r.token))).toMatchObject({
+      status: 422,
+      code: 'TRUNCATED',
+    });
 
     const objectId = newObjectId();
     await platform.gateway.buffer.createObject(T, { objectId, ttlSeconds: 1 });
     await untilExpired(platform.gateway.buffer, T, objectId);
     const w = grant('write', objectId);
     expect(errorOf(await put(w, 0, Buffer.from('late'), 1))).toMatchObject({ status: 410, code: 'EXPIRED' });
-    expect(errorOf(await inject('GET', `${bufferPaths.object(w.objectId)}/manifest`, grant('read', objectId).token))).toMatchObject({ status: 410 });
+    expect(
+      errorOf(await inject('GET', `${bufferPaths.object(w.objectId)}/manifest`, grant('read', objectId).token)),
+    ).toMatchObject({ status: 410 });
   });
 
   it('maps every buffer error code to a status', () => {
@@ -180,9 +302,15 @@ describe('buffer routes', () => {
   });
 
   it('documents the routes in the OpenAPI document', async () => {
-    const doc = (await platform.gateway.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
+    const doc = (await platform.gateway.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, unknown>;
+    };
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/buffer/objects/{objectId}/chunks/{index}', '/v1/buffer/objects/{objectId}/commit', '/v1/buffer/objects/{objectId}/manifest']),
+      expect.arrayContaining([
+        '/v1/buffer/objects/{objectId}/chunks/{index}',
+        '/v1/buffer/objects/{objectId}/commit',
+        '/v1/buffer/objects/{objectId}/manifest',
+      ]),
     );
   });
 
@@ -194,7 +322,11 @@ describe('buffer routes', () => {
     for (let i = 0; i < chunks.length; i++) {
       const res = await fetch(`${base}${bufferPaths.object(w.objectId)}/chunks/${i}`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${w.token}`, 'content-type': 'application/octet-stream', 'x-vsc-rows': '1000' },
+        headers: {
+          authorization: `Bearer ${w.token}`,
+          'content-type': 'application/octet-stream',
+          'x-vsc-rows': '1000',
+        },
         body: chunks[i]!,
       });
       expect(res.status).toBe(200);
@@ -207,9 +339,15 @@ describe('buffer routes', () => {
     });
     expect(committed.status).toBe(200);
     const r = grant('read', w.objectId);
-    const manifest = (await (await fetch(`${base}${bufferPaths.object(r.objectId)}/manifest`, { headers: { authorization: `Bearer ${r.token}` } })).json()) as { chunks: { sha256: string }[] };
+    const manifest = (await (
+      await fetch(`${base}${bufferPaths.object(r.objectId)}/manifest`, {
+        headers: { authorization: `Bearer ${r.token}` },
+      })
+    ).json()) as { chunks: { sha256: string }[] };
     for (let i = 0; i < chunks.length; i++) {
-      const res = await fetch(`${base}${bufferPaths.object(r.objectId)}/chunks/${i}`, { headers: { authorization: `Bearer ${r.token}` } });
+      const res = await fetch(`${base}${bufferPaths.object(r.objectId)}/chunks/${i}`, {
+        headers: { authorization: `Bearer ${r.token}` },
+      });
       expect(res.status).toBe(200);
       const bytes = Buffer.from(await res.arrayBuffer());
       expect(sha(bytes)).toBe(manifest.chunks[i]!.sha256);
@@ -220,7 +358,11 @@ describe('buffer routes', () => {
   it('logs no token sent in the Authorization header', async () => {
     const g = grant('write');
     await put(g, 0, Buffer.from('x'), 1, g.token);
-    await platform.gateway.app.inject({ method: 'GET', url: `${bufferPaths.object(g.objectId)}/manifest`, headers: { authorization: `Bearer ${g.token}` } });
+    await platform.gateway.app.inject({
+      method: 'GET',
+      url: `${bufferPaths.object(g.objectId)}/manifest`,
+      headers: { authorization: `Bearer ${g.token}` },
+    });
     const logged = platform.logs.lines.join('\n');
     expect(logged).toContain(bufferPaths.object(g.objectId));
     for (const token of issued) expect(logged).not.toContain(token.split('.')[0]);
@@ -243,9 +385,20 @@ describe('buffer routes on an S3 store', () => {
   });
   afterAll(async () => {
     await platform?.close();
-    const s3 = new S3Client({ endpoint: services.minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: services.minio });
+    const s3 = new S3Client({
+      endpoint: services.minio.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: services.minio,
+    });
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-    if (listed.Contents?.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: listed.Contents.map((o) => ({ Key: o.Key! })) } }));
+    if (listed.Contents?.length)
+      await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: listed.Contents.map((o) => ({ Key: o.Key! })) },
+        }),
+      );
     await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
     s3.destroy();
   });
@@ -257,11 +410,30 @@ describe('buffer routes on an S3 store', () => {
     const w = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, scope: 'write' });
     const chunk = randomBytes(5 * 1024 * 1024);
     const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-    expect((await fetch(`${base}${bufferPaths.object(w.objectId)}/chunks/0`, { method: 'PUT', headers: { ...auth(w.token), 'content-type': 'application/octet-stream', 'x-vsc-rows': '5' }, body: chunk })).status).toBe(200);
     expect(
-      (await fetch(`${base}${bufferPaths.object(w.objectId)}/commit`, { method: 'POST', headers: { ...auth(w.token), 'content-type': 'application/json' }, body: JSON.stringify({ schema: {}, chunkCount: 1, rowCount: 5 }) })).status,
+      (
+        await fetch(`${base}${bufferPaths.object(w.objectId)}/chunks/0`, {
+          method: 'PUT',
+          headers: { ...auth(w.token), 'content-type': 'application/octet-stream', 'x-vsc-rows': '5' },
+          body: chunk,
+        })
+      ).status,
     ).toBe(200);
-    const r = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, objectId: w.objectId, scope: 'read' });
+    expect(
+      (
+        await fetch(`${base}${bufferPaths.object(w.objectId)}/commit`, {
+          method: 'POST',
+          headers: { ...auth(w.token), 'content-type': 'application/json' },
+          body: JSON.stringify({ schema: {}, chunkCount: 1, rowCount: 5 }),
+        })
+      ).status,
+    ).toBe(200);
+    const r = platform.gateway.grantBufferAccess({
+      tenantId: T,
+      connectorId: CONNECTOR,
+      objectId: w.objectId,
+      scope: 'read',
+    });
     const res = await fetch(`${base}${bufferPaths.object(r.objectId)}/chunks/0`, { headers: auth(r.token) });
     expect(Buffer.from(await res.arrayBuffer()).equals(chunk)).toBe(true);
   });
@@ -282,23 +454,53 @@ describe('buffer routes under load', () => {
     // A slow upload: half the body now, the rest after the second request was turned away.
     let finish!: () => void;
     const first = new Promise<number>((resolve, reject) => {
-      const req = request(`${base}${bufferPaths.object(grant.objectId)}/chunks/0`, { method: 'PUT', headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length), 'x-vsc-rows': '1' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = request(
+        `${base}${bufferPaths.object(grant.objectId)}/chunks/0`,
+        {
+          method: 'PUT',
+          headers: {
+            authorization: `Bearer ${grant.token}`,
+            'content-type': 'application/octet-stream',
+            'content-length': String(body.length),
+            'x-vsc-rows': '1',
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.write(body.subarray(0, body.length / 2));
       finish = () => req.end(body.subarray(body.length / 2));
     });
     await new Promise((r) => setTimeout(r, 300));
-    const busy = await platform.gateway.app.inject({ method: 'PUT', url: `${bufferPaths.object(grant.objectId)}/chunks/1`, payload: body, headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/octet-stream', 'x-vsc-rows': '1' } });
+    const busy = await platform.gateway.app.inject({
+      method: 'PUT',
+      url: `${bufferPaths.object(grant.objectId)}/chunks/1`,
+      payload: body,
+      headers: {
+        authorization: `Bearer ${grant.token}`,
+        'content-type': 'application/octet-stream',
+        'x-vsc-rows': '1',
+      },
+    });
     expect(busy.statusCode).toBe(503);
     expect(busy.headers['retry-after']).toBe('1');
     expect(busy.json().error.message).toMatch(/try again/);
     finish();
     expect(await first).toBe(200);
     // The slot is free again.
-    const again = await platform.gateway.app.inject({ method: 'PUT', url: `${bufferPaths.object(grant.objectId)}/chunks/1`, payload: body, headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/octet-stream', 'x-vsc-rows': '1' } });
+    const again = await platform.gateway.app.inject({
+      method: 'PUT',
+      url: `${bufferPaths.object(grant.objectId)}/chunks/1`,
+      payload: body,
+      headers: {
+        authorization: `Bearer ${grant.token}`,
+        'content-type': 'application/octet-stream',
+        'x-vsc-rows': '1',
+      },
+    });
     expect(again.statusCode).toBe(200);
   });
 
@@ -306,7 +508,9 @@ describe('buffer routes under load', () => {
     const { request } = await import('node:http');
     const tenantId = `ld${randomBytes(3).toString('hex')}`;
     await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Load' });
-    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'busy' })).body;
+    const c = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'busy' })
+    ).body;
     const reader = await sakilaReader();
     const agent = platform.startAgent({ apiKey: c.apiKey, databases: { sakila: sakilaDatabase(reader) } });
     await agent.welcomed;
@@ -315,10 +519,22 @@ describe('buffer routes under load', () => {
     const base = platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/agent\/connect$/, '');
     const body = randomBytes(64 * 1024);
     const holder = new Promise<number>((resolve, reject) => {
-      const req = request(`${base}${bufferPaths.object(grant.objectId)}/chunks/0`, { method: 'PUT', headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length), 'x-vsc-rows': '1' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = request(
+        `${base}${bufferPaths.object(grant.objectId)}/chunks/0`,
+        {
+          method: 'PUT',
+          headers: {
+            authorization: `Bearer ${grant.token}`,
+            'content-type': 'application/octet-stream',
+            'content-length': String(body.length),
+            'x-vsc-rows': '1',
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.write(body.subarray(0, 10));
       setTimeout(() => req.end(body.subarray(10)), 1500);
@@ -330,13 +546,21 @@ describe('buffer routes under load', () => {
     const out = (await platform.temporal.workflow.execute(extractStepWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId,
-      args: [{ tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'language' } }],
+      args: [
+        {
+          tenantId,
+          source: { placement: 'connector', connectorId: c.id, database: 'sakila' },
+          table: { name: 'language' },
+        },
+      ],
     })) as { rowCount: number };
     expect(out.rowCount).toBe(6);
     expect(await holder).toBe(200);
     // One attempt: the agent waited out the 503s itself.
     const history = await platform.temporal.workflow.getHandle(workflowId).fetchHistory();
-    const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a): a is number => typeof a === 'number');
+    const attempts = (history.events ?? [])
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt)
+      .filter((a): a is number => typeof a === 'number');
     expect(attempts).toEqual([1]);
     // ...and it did meet them: the gateway turned its upload away at least once.
     expect(busyAnswers()).toBeGreaterThan(busyBefore);

@@ -37,7 +37,11 @@ describe('credentials stay on site; every operation is audited on both sides (re
     platform = await startPlatform();
     tenantId = `t-${randomBytes(4).toString('hex')}`;
     await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Vault' });
-    const created = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'vaulted' })).body;
+    const created = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+        name: 'vaulted',
+      })
+    ).body;
     connectorId = created.id;
     apiKey = created.apiKey;
 
@@ -49,8 +53,16 @@ describe('credentials stay on site; every operation is audited on both sides (re
     err.on('data', (d) => errText.push(String(d)));
     const code = await runCli(
       [
-        'init', '--non-interactive', '--dir', dir, '--gateway-url', platform.gatewayWsUrl, '--api-key-env', 'SITE_KEY',
-        '--database', `name=sakila,dialect=mysql,host=127.0.0.1,port=${services.mariadb.port},user=${user},database=sakila,password-env=SITE_DB_PW`,
+        'init',
+        '--non-interactive',
+        '--dir',
+        dir,
+        '--gateway-url',
+        platform.gatewayWsUrl,
+        '--api-key-env',
+        'SITE_KEY',
+        '--database',
+        `name=sakila,dialect=mysql,host=127.0.0.1,port=${services.mariadb.port},user=${user},database=sakila,password-env=SITE_DB_PW`,
       ],
       { stdin: new PassThrough(), stdout: out, stderr: err, env: { SITE_KEY: apiKey, SITE_DB_PW: password } },
     );
@@ -77,37 +89,61 @@ describe('credentials stay on site; every operation is audited on both sides (re
     await agent.welcomed;
 
     const ask = async (body: object) => {
-      const res = await platform.api<{ workflowId?: string; result?: unknown; error?: { workflowId?: string } }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId, ...body });
+      const res = await platform.api<{ workflowId?: string; result?: unknown; error?: { workflowId?: string } }>(
+        'POST',
+        `/v1/tenants/${tenantId}/queries`,
+        { connectorId, ...body },
+      );
       workflowIds.push((res.body.workflowId ?? res.body.error?.workflowId)!);
       return res;
     };
-    expect((await ask({ database: 'sakila', sql: 'SELECT title FROM film WHERE film_id = ?', params: [1] })).body.result).toMatchObject({ rows: [['ACADEMY DINOSAUR']] });
-    expect((await ask({ database: 'sakila', sql: 'SELECT title FROM film WHERE title = ?', params: ['param-secret-xyz'] })).status).toBe(200);
+    expect(
+      (await ask({ database: 'sakila', sql: 'SELECT title FROM film WHERE film_id = ?', params: [1] })).body.result,
+    ).toMatchObject({ rows: [['ACADEMY DINOSAUR']] });
+    expect(
+      (await ask({ database: 'sakila', sql: 'SELECT title FROM film WHERE title = ?', params: ['param-secret-xyz'] }))
+        .status,
+    ).toBe(200);
     expect((await ask({ database: 'sakila', sql: 'SELECT nope FROM film' })).status).toBe(422);
     // Let the discovery the gateway starts on connect finish, so the chain holds it too.
     for (let i = 0; i < 200; i++) {
-      const v = await platform.api<unknown[]>('GET', `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/sakila/versions`);
+      const v = await platform.api<unknown[]>(
+        'GET',
+        `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/sakila/versions`,
+      );
       if (v.body.length) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     await agent.close();
 
-    const lines = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const local = await verifyAuditFile(join(dir, 'audit.jsonl'));
     expect(local).toMatchObject({ ok: true, count: lines.length });
     // The schema discovery the gateway runs on connect is an operation too.
-    expect(lines.filter((l) => l.operation === 'schema.discover').map((l) => [l.outcome, l.statement])).toEqual([['ok', undefined]]);
+    expect(lines.filter((l) => l.operation === 'schema.discover').map((l) => [l.outcome, l.statement])).toEqual([
+      ['ok', undefined],
+    ]);
     const queries = lines.filter((l) => l.operation === 'sql.query');
     expect(queries.map((l) => [l.operation, l.outcome, l.errorType, l.rows, l.tenantId, l.connectorId])).toEqual([
       ['sql.query', 'ok', undefined, 1, tenantId, connectorId],
       ['sql.query', 'ok', undefined, 0, tenantId, connectorId],
       ['sql.query', 'failed', 'SqlError', undefined, tenantId, connectorId],
     ]);
-    expect(queries[1].statement).toMatchObject({ text: 'SELECT title FROM film WHERE title = ?', paramCount: 1, paramTypes: ['string'] });
+    expect(queries[1].statement).toMatchObject({
+      text: 'SELECT title FROM film WHERE title = ?',
+      paramCount: 1,
+      paramTypes: ['string'],
+    });
     expect(queries.map((l) => l.actor.workflowId)).toEqual(workflowIds);
     expect(readFileSync(join(dir, 'audit.jsonl'), 'utf8')).not.toContain('param-secret-xyz');
 
-    const remote = await platform.api<{ ok: boolean; count: number }>('GET', `/v1/tenants/${tenantId}/connectors/${connectorId}/audit/verify`);
+    const remote = await platform.api<{ ok: boolean; count: number }>(
+      'GET',
+      `/v1/tenants/${tenantId}/connectors/${connectorId}/audit/verify`,
+    );
     expect(remote.body).toMatchObject({ ok: true, count: lines.length });
     const other = await platform.api('GET', `/v1/tenants/other-tenant/connectors/${connectorId}/audit/verify`);
     expect(other.status).toBe(404);
@@ -127,7 +163,9 @@ describe('credentials stay on site; every operation is audited on both sides (re
     expect(platform.frames.length).toBeGreaterThan(3);
     const frames = platform.frames.join('\n');
     const logs = platform.logs.lines.join('\n');
-    const histories = await Promise.all(workflowIds.map((id) => platform.temporal.workflow.getHandle(id).fetchHistory()));
+    const histories = await Promise.all(
+      workflowIds.map((id) => platform.temporal.workflow.getHandle(id).fetchHistory()),
+    );
     const text = historyText(histories);
     // Temporal stores our payloads encrypted: not even the statement is readable in a history.
     expect(text).toContain(Buffer.from('binary/encrypted').toString('base64')); // metadata values stay base64 here
@@ -140,12 +178,26 @@ describe('credentials stay on site; every operation is audited on both sides (re
       method: 'POST',
       url: '/v1/codec/decode',
       headers: { authorization: `Bearer ${platform.adminToken}` },
-      payload: { payloads: started.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(p.data!).toString('base64') })) },
+      payload: {
+        payloads: started.map((p) => ({
+          metadata: Object.fromEntries(
+            Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')]),
+          ),
+          data: Buffer.from(p.data!).toString('base64'),
+        })),
+      },
     });
-    const plain = Buffer.from((decoded.json() as { payloads: { data: string }[] }).payloads[0]!.data, 'base64').toString('utf8');
+    const plain = Buffer.from(
+      (decoded.json() as { payloads: { data: string }[] }).payloads[0]!.data,
+      'base64',
+    ).toString('utf8');
     expect(plain).toContain('SELECT title FROM film WHERE film_id = ?');
     expect(plain).not.toContain(password);
-    const refused = await platform.gateway.app.inject({ method: 'POST', url: '/v1/codec/decode', payload: { payloads: [] } });
+    const refused = await platform.gateway.app.inject({
+      method: 'POST',
+      url: '/v1/codec/decode',
+      payload: { payloads: [] },
+    });
     expect(refused.statusCode).toBe(401);
     for (const [name, haystack] of Object.entries({ frames, logs, histories: text })) {
       expect({ name, password: haystack.includes(password) }).toEqual({ name, password: false });

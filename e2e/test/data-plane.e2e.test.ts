@@ -7,15 +7,63 @@ import type { Workflow } from '@temporalio/common';
 import { createConnection } from 'mysql2/promise';
 import { openDataConnection, tableChecksum, type DataConnection, type DataConnectionConfig } from '@vansales/dataflow';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
-import { dataSyncWorkflow, extractStepWorkflow, loadStepWorkflow, type DataSyncInput, type ExtractStepInput, type LoadStepInput, type SyncState } from '@vansales/workflows';
+import {
+  dataSyncWorkflow,
+  extractStepWorkflow,
+  loadStepWorkflow,
+  type DataSyncInput,
+  type ExtractStepInput,
+  type LoadStepInput,
+  type SyncState,
+} from '@vansales/workflows';
 import { sakilaReader, services, startPlatform, type Platform } from './support/harness';
 
-const SAKILA_TABLES = ['actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'film_text', 'inventory', 'language', 'payment', 'rental', 'staff', 'store'];
-const PAGILA_TABLES = ['actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'inventory', 'language', 'payment', 'rental', 'staff', 'store'];
+const SAKILA_TABLES = [
+  'actor',
+  'address',
+  'category',
+  'city',
+  'country',
+  'customer',
+  'film',
+  'film_actor',
+  'film_category',
+  'film_text',
+  'inventory',
+  'language',
+  'payment',
+  'rental',
+  'staff',
+  'store',
+];
+const PAGILA_TABLES = [
+  'actor',
+  'address',
+  'category',
+  'city',
+  'country',
+  'customer',
+  'film',
+  'film_actor',
+  'film_category',
+  'inventory',
+  'language',
+  'payment',
+  'rental',
+  'staff',
+  'store',
+];
 
 function pgConfig(url: string, database: string): DataConnectionConfig {
   const u = new URL(url);
-  return { dialect: 'postgres', host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database };
+  return {
+    dialect: 'postgres',
+    host: u.hostname,
+    port: Number(u.port),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database,
+  };
 }
 const mariaConfig = (database: string): DataConnectionConfig => ({ dialect: 'mysql', ...services.mariadb, database });
 
@@ -31,8 +79,16 @@ function failureText(err: unknown): string {
 }
 
 /** Row-for-row equality: counts and checksums of normalised values, table by table. */
-async function compareTables(source: DataConnection, destination: DataConnection, tables: string[], destName: (t: string) => string = (t) => t) {
-  const result: Record<string, { source: { rows: number; sha256: string }; destination: { rows: number; sha256: string } }> = {};
+async function compareTables(
+  source: DataConnection,
+  destination: DataConnection,
+  tables: string[],
+  destName: (t: string) => string = (t) => t,
+) {
+  const result: Record<
+    string,
+    { source: { rows: number; sha256: string }; destination: { rows: number; sha256: string } }
+  > = {};
   for (const t of tables) {
     const described = (await source.describeTable({ name: t }))!;
     const destDescribed = (await destination.describeTable({ name: destName(t) }))!;
@@ -40,7 +96,12 @@ async function compareTables(source: DataConnection, destination: DataConnection
     const keys = described.primaryKey;
     result[t] = {
       source: await tableChecksum(source, { name: t }, described.columns, keys),
-      destination: await tableChecksum(destination, { name: destName(t) }, destDescribed.columns.filter((c) => described.columns.some((s) => s.name === c.name)), keys),
+      destination: await tableChecksum(
+        destination,
+        { name: destName(t) },
+        destDescribed.columns.filter((c) => described.columns.some((s) => s.name === c.name)),
+        keys,
+      ),
     };
   }
   return result;
@@ -53,14 +114,19 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
   const dropMaria: string[] = [];
   const dropPg: (() => Promise<void>)[] = [];
 
-  const connector = async (name: string, tenant = tenantId) => (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenant}/connectors`, { name })).body;
+  const connector = async (name: string, tenant = tenantId) =>
+    (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenant}/connectors`, { name })).body;
   const policy = (name: string, body: unknown) => {
     const path = join(dir, `${name}.json`);
     writeFileSync(path, JSON.stringify(body));
     return path;
   };
   const run = <W extends Workflow>(workflow: W, input: Parameters<W>[0]) =>
-    platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId: `${workflow.name}-${randomBytes(4).toString('hex')}`, args: [input] } as unknown as WorkflowStartOptions<W>);
+    platform.temporal.workflow.execute(workflow, {
+      taskQueue: platform.workflowTaskQueue,
+      workflowId: `${workflow.name}-${randomBytes(4).toString('hex')}`,
+      args: [input],
+    } as unknown as WorkflowStartOptions<W>);
   const mariaDatabase = async () => {
     const name = `vsc_dp_${randomBytes(4).toString('hex')}`;
     const conn = await createConnection(services.mariadb);
@@ -93,8 +159,15 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     const site = await connector('sakila-site');
     const dw = await connector('pg-warehouse');
     const pg = await pgDatabase();
-    const a = platform.startAgent({ apiKey: site.apiKey, databases: { sakila: { dialect: 'mysql', ...services.mariadb, ...reader, database: 'sakila' } } });
-    const b = platform.startAgent({ apiKey: dw.apiKey, databases: { dw: { ...pgConfig(pg.url, pg.name) } }, policyFile: policy('dw-policy', { writableTables: [{ database: 'dw', table: '*' }] }) });
+    const a = platform.startAgent({
+      apiKey: site.apiKey,
+      databases: { sakila: { dialect: 'mysql', ...services.mariadb, ...reader, database: 'sakila' } },
+    });
+    const b = platform.startAgent({
+      apiKey: dw.apiKey,
+      databases: { dw: { ...pgConfig(pg.url, pg.name) } },
+      policyFile: policy('dw-policy', { writableTables: [{ database: 'dw', table: '*' }] }),
+    });
     await Promise.all([a.welcomed, b.welcomed]);
 
     const input: DataSyncInput = {
@@ -164,7 +237,11 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     const target = await mariaDatabase();
     const policyPath = policy('strict-policy', { writableTables: [{ database: 'mart', table: 'allowed_only' }] });
     const reader = await sakilaReader();
-    const agent = platform.startAgent({ apiKey: site.apiKey, databases: { sakila: { ...mariaConfig('sakila'), ...reader }, mart: mariaConfig(target) }, policyFile: policyPath });
+    const agent = platform.startAgent({
+      apiKey: site.apiKey,
+      databases: { sakila: { ...mariaConfig('sakila'), ...reader }, mart: mariaConfig(target) },
+      policyFile: policyPath,
+    });
     await agent.welcomed;
     const extracted = await run(extractStepWorkflow, {
       tenantId,
@@ -208,7 +285,11 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       }),
     });
     await agent.welcomed;
-    const extracted = await run(extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: site.id, database: 'sakila' }, table: { name: 'customer' } } satisfies ExtractStepInput);
+    const extracted = await run(extractStepWorkflow, {
+      tenantId,
+      source: { placement: 'connector', connectorId: site.id, database: 'sakila' },
+      table: { name: 'customer' },
+    } satisfies ExtractStepInput);
     // The buffer holds no plaintext email (it is encrypted at rest anyway; the mask applies before upload).
     const loaded = await run(loadStepWorkflow, {
       tenantId,
@@ -223,7 +304,11 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       const described = (await dw.describeTable({ name: 'customer' }))!;
       expect(described.columns.map((c) => c.name)).not.toContain('address_id');
       const rows: unknown[][] = [];
-      for await (const batch of dw.readRows({ kind: 'query', sql: 'SELECT email, last_name, first_name FROM customer ORDER BY customer_id' }, { batchSize: 1000 })) rows.push(...batch);
+      for await (const batch of dw.readRows(
+        { kind: 'query', sql: 'SELECT email, last_name, first_name FROM customer ORDER BY customer_id' },
+        { batchSize: 1000 },
+      ))
+        rows.push(...batch);
       expect(rows).toHaveLength(599);
       expect(rows.every((r) => r[0] === '****')).toBe(true);
       expect(rows.every((r) => typeof r[1] === 'string' && /^[0-9a-f]{64}$/.test(r[1] as string))).toBe(true);
@@ -232,17 +317,30 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       await dw.close();
     }
     // A query extract cannot dodge the masks.
-    const refused = await run(extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: site.id, database: 'sakila' }, sql: 'SELECT email FROM customer' } satisfies ExtractStepInput).catch((e: unknown) => e);
+    const refused = await run(extractStepWorkflow, {
+      tenantId,
+      source: { placement: 'connector', connectorId: site.id, database: 'sakila' },
+      sql: 'SELECT email FROM customer',
+    } satisfies ExtractStepInput).catch((e: unknown) => e);
     expect(failureText(refused)).toContain('PolicyRefused');
   });
 
-  it('refuses another tenant\'s buffer object and a tampered one, with clear errors', async () => {
+  it("refuses another tenant's buffer object and a tampered one, with clear errors", async () => {
     const site = await connector('owner-site');
     const pg = await pgDatabase();
     const reader = await sakilaReader();
-    const ownerAgent = platform.startAgent({ apiKey: site.apiKey, databases: { sakila: { ...mariaConfig('sakila'), ...reader }, dw: pgConfig(pg.url, pg.name) }, policyFile: policy('owner-policy', { writableTables: [{ database: 'dw', table: '*' }] }) });
+    const ownerAgent = platform.startAgent({
+      apiKey: site.apiKey,
+      databases: { sakila: { ...mariaConfig('sakila'), ...reader }, dw: pgConfig(pg.url, pg.name) },
+      policyFile: policy('owner-policy', { writableTables: [{ database: 'dw', table: '*' }] }),
+    });
     await ownerAgent.welcomed;
-    const extracted = await run(extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: site.id, database: 'sakila' }, table: { name: 'film' }, chunkRows: 300 } satisfies ExtractStepInput);
+    const extracted = await run(extractStepWorkflow, {
+      tenantId,
+      source: { placement: 'connector', connectorId: site.id, database: 'sakila' },
+      table: { name: 'film' },
+      chunkRows: 300,
+    } satisfies ExtractStepInput);
     expect(extracted.chunkCount).toBe(4);
 
     // Another tenant, with its own connector and a permissive policy, names the object.
@@ -250,7 +348,11 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     await platform.api('POST', '/v1/tenants', { id: other, name: 'Other' });
     const intruder = await connector('intruder', other);
     const pg2 = await pgDatabase();
-    const intruderAgent = platform.startAgent({ apiKey: intruder.apiKey, databases: { dw: pgConfig(pg2.url, pg2.name) }, policyFile: policy('intruder-policy', { writableTables: [{ database: 'dw', table: '*' }] }) });
+    const intruderAgent = platform.startAgent({
+      apiKey: intruder.apiKey,
+      databases: { dw: pgConfig(pg2.url, pg2.name) },
+      policyFile: policy('intruder-policy', { writableTables: [{ database: 'dw', table: '*' }] }),
+    });
     await intruderAgent.welcomed;
     const stolen = await run(loadStepWorkflow, {
       tenantId: other,
@@ -311,7 +413,13 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
       chunkRows: 100,
     } satisfies ExtractStepInput);
     expect(extracted.chunkCount).toBe(10);
-    const load: LoadStepInput = { tenantId, destination: { placement: 'connector', connectorId: site.id, database: 'dw' }, table: { name: 'film_short' }, keyColumns: ['film_id'], objectId: extracted.objectId };
+    const load: LoadStepInput = {
+      tenantId,
+      destination: { placement: 'connector', connectorId: site.id, database: 'dw' },
+      table: { name: 'film_short' },
+      keyColumns: ['film_id'],
+      objectId: extracted.objectId,
+    };
     const failed = await run(loadStepWorkflow, load).catch((e: unknown) => e);
     const text = failureText(failed);
     expect(text).toContain('WriteFailed');
@@ -325,7 +433,9 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     await admin.query('ALTER TABLE film_short ALTER COLUMN title TYPE varchar(64)');
     const loaded = await run(loadStepWorkflow, load);
     expect(loaded.rowCount).toBe(1000);
-    expect(Number((await admin.query('SELECT count(*) AS n, count(DISTINCT film_id) AS d FROM film_short')).rows[0].d)).toBe(1000);
+    expect(
+      Number((await admin.query('SELECT count(*) AS n, count(DISTINCT film_id) AS d FROM film_short')).rows[0].d),
+    ).toBe(1000);
     expect(Number((await admin.query('SELECT count(*) AS n FROM film_short')).rows[0].n)).toBe(1000);
     await admin.end();
   });
@@ -362,10 +472,16 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     const agent = platform.startAgent({
       apiKey: site.apiKey,
       databases: { sakila: { ...mariaConfig('sakila'), ...reader } },
-      policyFile: policy('guarded-policy', { columns: [{ database: 'sakila', table: 'customer', column: 'email', action: 'mask' }] }),
+      policyFile: policy('guarded-policy', {
+        columns: [{ database: 'sakila', table: 'customer', column: 'email', action: 'mask' }],
+      }),
     });
     await agent.welcomed;
-    const res = await platform.api<{ error: { message: string } }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: site.id, database: 'sakila', sql: 'SELECT email FROM customer LIMIT 1' });
+    const res = await platform.api<{ error: { message: string } }>('POST', `/v1/tenants/${tenantId}/queries`, {
+      connectorId: site.id,
+      database: 'sakila',
+      sql: 'SELECT email FROM customer LIMIT 1',
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(res.body)).toContain('PolicyRefused');
   });
@@ -389,7 +505,9 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     });
     expect(started.status).toBe(202);
     const id = started.body.workflowId;
-    const status = async () => (await platform.api<{ status: string; state: SyncState | null }>('GET', `/v1/tenants/${tenantId}/syncs/${id}`)).body;
+    const status = async () =>
+      (await platform.api<{ status: string; state: SyncState | null }>('GET', `/v1/tenants/${tenantId}/syncs/${id}`))
+        .body;
     let s = await status();
     for (let i = 0; i < 200 && (s.state?.runsDone ?? 0) < 1; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -415,7 +533,10 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     });
     expect(foreign.status).toBe(404);
     // Bad bodies get a clear 400.
-    const bad = await platform.api<{ error: { message: string } }>('POST', `/v1/tenants/${tenantId}/syncs`, { source: { placement: 'moon' }, tables: [] });
+    const bad = await platform.api<{ error: { message: string } }>('POST', `/v1/tenants/${tenantId}/syncs`, {
+      source: { placement: 'moon' },
+      tables: [],
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/source|tables|destination/);
   });
@@ -429,13 +550,21 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     try {
       const described = (await pagila.describeTable({ schema: 'public', name: 'actor' }))!;
       await src.createTable({ name: 'actor' }, described.columns, described.primaryKey);
-      for await (const batch of pagila.readRows({ kind: 'table', table: { schema: 'public', name: 'actor' }, orderBy: ['actor_id'] }, { batchSize: 1000 })) {
+      for await (const batch of pagila.readRows(
+        { kind: 'table', table: { schema: 'public', name: 'actor' }, orderBy: ['actor_id'] },
+        { batchSize: 1000 },
+      )) {
         await src.writeRows({ name: 'actor' }, described.columns, batch, { mode: 'insert', keyColumns: ['actor_id'] });
       }
     } finally {
       await Promise.all([pagila.close(), src.close()]);
     }
-    platform.setCloudDatabases({ [tenantId]: { lake: pgConfig(cloudSource.url, cloudSource.name), dw: pgConfig(cloudTarget.url, cloudTarget.name) } });
+    platform.setCloudDatabases({
+      [tenantId]: {
+        lake: pgConfig(cloudSource.url, cloudSource.name),
+        dw: pgConfig(cloudTarget.url, cloudTarget.name),
+      },
+    });
     const state = await run(dataSyncWorkflow, {
       tenantId,
       source: { placement: 'cloud', database: 'lake' },
@@ -457,7 +586,17 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     const chained = await platform.temporal.workflow.start(dataSyncWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId: `chain-${randomBytes(4).toString('hex')}`,
-      args: [{ tenantId, source: { placement: 'cloud', database: 'lake' }, destination: { placement: 'cloud', database: 'dw' }, tables: [{ source: { name: 'actor' }, destination: { name: 'actor_chain' }, cursorColumn: 'last_update' }], cloudTaskQueue: platform.cloudTaskQueue, maxRuns: 3, runsPerExecution: 1 } satisfies DataSyncInput],
+      args: [
+        {
+          tenantId,
+          source: { placement: 'cloud', database: 'lake' },
+          destination: { placement: 'cloud', database: 'dw' },
+          tables: [{ source: { name: 'actor' }, destination: { name: 'actor_chain' }, cursorColumn: 'last_update' }],
+          cloudTaskQueue: platform.cloudTaskQueue,
+          maxRuns: 3,
+          runsPerExecution: 1,
+        } satisfies DataSyncInput,
+      ],
     });
     const chainState = (await chained.result()) as SyncState;
     expect(chainState.runsDone).toBe(3);
@@ -468,7 +607,12 @@ describe('data plane through agents, gateway buffer and cloud workers (real serv
     expect(latest.runId).not.toBe(chained.firstExecutionRunId);
 
     // Another tenant cannot name this tenant's cloud databases.
-    const err = await run(extractStepWorkflow, { tenantId: 'someoneelse', source: { placement: 'cloud', database: 'lake' }, table: { name: 'actor' }, cloudTaskQueue: platform.cloudTaskQueue } satisfies ExtractStepInput).catch((e: unknown) => e);
+    const err = await run(extractStepWorkflow, {
+      tenantId: 'someoneelse',
+      source: { placement: 'cloud', database: 'lake' },
+      table: { name: 'actor' },
+      cloudTaskQueue: platform.cloudTaskQueue,
+    } satisfies ExtractStepInput).catch((e: unknown) => e);
     expect(failureText(err)).toContain('UnknownDatabase');
   });
 });

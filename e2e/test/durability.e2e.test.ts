@@ -15,7 +15,14 @@ describe('durability through Temporal (real services)', () => {
   const newConnector = async (name: string) =>
     (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name })).body;
   const startQuery = async (connectorId: string) =>
-    (await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId, database: 'any', sql: 'SELECT 1', wait: false })).body.workflowId;
+    (
+      await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/queries`, {
+        connectorId,
+        database: 'any',
+        sql: 'SELECT 1',
+        wait: false,
+      })
+    ).body.workflowId;
 
   beforeAll(async () => {
     platform = await startPlatform();
@@ -31,7 +38,10 @@ describe('durability through Temporal (real services)', () => {
     const seen: { attempt: number; resumeFrom: unknown; aborted?: boolean }[] = [];
     const first = platform.startCustomAgent(c.apiKey, {
       'sql.query': async (_input, ctx: OperationContext) => {
-        const entry: { attempt: number; resumeFrom: unknown; aborted?: boolean } = { attempt: ctx.attempt, resumeFrom: ctx.resumeFrom };
+        const entry: { attempt: number; resumeFrom: unknown; aborted?: boolean } = {
+          attempt: ctx.attempt,
+          resumeFrom: ctx.resumeFrom,
+        };
         seen.push(entry);
         ctx.progress({ rowsDone: 500, cursor: 'id>500' });
         await new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
@@ -44,7 +54,10 @@ describe('durability through Temporal (real services)', () => {
     await until('the first attempt to start', () => seen.length === 1);
     // Once Temporal holds the heartbeat (the resume point), cut the agent off.
     const handle = platform.temporal.workflow.getHandle(workflowId);
-    await until('the heartbeat to reach Temporal', async () => ((await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.length ?? 0) > 0);
+    await until(
+      'the heartbeat to reach Temporal',
+      async () => ((await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.length ?? 0) > 0,
+    );
     await first.agent.stop();
 
     const second = platform.startCustomAgent(c.apiKey, {
@@ -64,7 +77,9 @@ describe('durability through Temporal (real services)', () => {
     expect(failed).toBeUndefined(); // a retried attempt is not a failed event in history; the retry shows as attempt 2
     const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes);
     expect(started?.[0]?.activityTaskStartedEventAttributes?.attempt).toBe(2);
-    expect(started?.[0]?.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type).toBe('AgentDisconnected');
+    expect(started?.[0]?.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type).toBe(
+      'AgentDisconnected',
+    );
   });
 
   it('carries a Temporal cancellation to the agent, which stops the work', async () => {

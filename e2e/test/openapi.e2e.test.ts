@@ -29,7 +29,14 @@ const UNDOCUMENTED = new Set(['GET /v1/agent/connect']);
 const BODYLESS_SUCCESS = new Set(['204', '101']);
 
 /** Sample values that satisfy each path parameter, so a request reaches its route. */
-const SAMPLE: Record<string, string> = { tenantId: 'acme', connectorId: randomUUID(), database: 'erp', workflowId: `sync-${randomUUID()}`, objectId: 'object-0001', index: '0' };
+const SAMPLE: Record<string, string> = {
+  tenantId: 'acme',
+  connectorId: randomUUID(),
+  database: 'erp',
+  workflowId: `sync-${randomUUID()}`,
+  objectId: 'object-0001',
+  index: '0',
+};
 
 describe('every gateway route is in /openapi.json, complete enough to generate a client from (real services)', () => {
   let platform: Platform;
@@ -48,7 +55,8 @@ describe('every gateway route is in /openapi.json, complete enough to generate a
   });
   afterAll(async () => platform?.close());
 
-  const operationOf = (route: { method: string; url: string }) => doc.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
+  const operationOf = (route: { method: string; url: string }) =>
+    doc.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
 
   it('documents each registered route with an operationId, its parameters, body and responses, and its security', () => {
     // Sanity: the walk saw the routes (a hook that saw nothing would pass everything).
@@ -64,22 +72,31 @@ describe('every gateway route is in /openapi.json, complete enough to generate a
       }
       if (!op.operationId) problems.push(`${name}: no operationId`);
       for (const param of route.url.match(/:(\w+)/g) ?? []) {
-        if (!op.parameters?.some((p) => p.in === 'path' && p.name === param.slice(1))) problems.push(`${name}: path parameter ${param} undocumented`);
+        if (!op.parameters?.some((p) => p.in === 'path' && p.name === param.slice(1)))
+          problems.push(`${name}: path parameter ${param} undocumented`);
       }
-      if (op.requestBody && !Object.values(op.requestBody.content).every((c) => c.schema && Object.keys(c.schema).length > 0)) problems.push(`${name}: request body without a schema`);
+      if (
+        op.requestBody &&
+        !Object.values(op.requestBody.content).every((c) => c.schema && Object.keys(c.schema).length > 0)
+      )
+        problems.push(`${name}: request body without a schema`);
       const responses = Object.entries(op.responses ?? {});
       const successes = responses.filter(([status]) => /^[12]\d\d$/.test(status));
       if (successes.length === 0) problems.push(`${name}: no success response declared`);
       for (const [status, response] of successes) {
         if (BODYLESS_SUCCESS.has(status)) continue;
         const schemas = Object.values(response.content ?? {}).map((c) => c.schema);
-        if (schemas.length === 0 || schemas.some((s) => !s || Object.keys(s).length === 0)) problems.push(`${name}: response ${status} without a schema`);
+        if (schemas.length === 0 || schemas.some((s) => !s || Object.keys(s).length === 0))
+          problems.push(`${name}: response ${status} without a schema`);
       }
       if (!op.security) problems.push(`${name}: no security declared`);
-      else if (op.security.length === 0 && !PUBLIC.has(name)) problems.push(`${name}: public, but not on the list of public routes`);
+      else if (op.security.length === 0 && !PUBLIC.has(name))
+        problems.push(`${name}: public, but not on the list of public routes`);
       else if (op.security.length > 0) {
-        for (const status of ['400', '401']) if (!op.responses?.[status]) problems.push(`${name}: error response ${status} undocumented`);
-        for (const scheme of op.security.flatMap((s) => Object.keys(s))) if (!doc.components?.securitySchemes?.[scheme]) problems.push(`${name}: unknown security scheme ${scheme}`);
+        for (const status of ['400', '401'])
+          if (!op.responses?.[status]) problems.push(`${name}: error response ${status} undocumented`);
+        for (const scheme of op.security.flatMap((s) => Object.keys(s)))
+          if (!doc.components?.securitySchemes?.[scheme]) problems.push(`${name}: unknown security scheme ${scheme}`);
       }
     }
     expect(problems).toEqual([]);
@@ -93,9 +110,16 @@ describe('every gateway route is in /openapi.json, complete enough to generate a
   it('enforces what it documents: a route that declares a credential refuses a call without one, a public one answers', async () => {
     for (const route of routes) {
       const url = route.url.replace(/:(\w+)/g, (_m, param: string) => SAMPLE[param] ?? 'x');
-      const res = await platform.gateway.app.inject({ method: route.method as 'GET', url, headers: { 'x-vsc-rows': '1' } });
+      const res = await platform.gateway.app.inject({
+        method: route.method as 'GET',
+        url,
+        headers: { 'x-vsc-rows': '1' },
+      });
       const expected = PUBLIC.has(`${route.method} ${route.url}`) ? 'answers' : 'refuses';
-      expect({ route: `${route.method} ${route.url}`, outcome: res.statusCode === 401 ? 'refuses' : 'answers' }).toEqual({ route: `${route.method} ${route.url}`, outcome: expected });
+      expect({
+        route: `${route.method} ${route.url}`,
+        outcome: res.statusCode === 401 ? 'refuses' : 'answers',
+      }).toEqual({ route: `${route.method} ${route.url}`, outcome: expected });
     }
   });
 
@@ -110,7 +134,12 @@ describe('every gateway route is in /openapi.json, complete enough to generate a
     try {
       // The generator's own command line, as a console or SDK build would run it.
       writeFileSync(join(dir, 'openapi.json'), JSON.stringify(doc));
-      await promisify(execFile)(process.execPath, [join(dirname(require.resolve('openapi-typescript/package.json')), 'bin/cli.js'), join(dir, 'openapi.json'), '--output', join(dir, 'gateway-api.ts')]);
+      await promisify(execFile)(process.execPath, [
+        join(dirname(require.resolve('openapi-typescript/package.json')), 'bin/cli.js'),
+        join(dir, 'openapi.json'),
+        '--output',
+        join(dir, 'gateway-api.ts'),
+      ]);
       const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId!));
       writeFileSync(
         join(dir, 'client.ts'),
@@ -128,8 +157,17 @@ describe('every gateway route is in /openapi.json, complete enough to generate a
           "export const wrong: CreateConnector['responses'][201]['content']['application/json'] = { id: 1, tenantId: 't', name: 'hq', apiKey: 'k' };",
         ].join('\n'),
       );
-      const program = ts.createProgram([join(dir, 'client.ts')], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true });
-      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      const program = ts.createProgram([join(dir, 'client.ts')], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        moduleResolution: ts.ModuleResolutionKind.Bundler,
+        skipLibCheck: true,
+      });
+      const diagnostics = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
       expect(diagnostics).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

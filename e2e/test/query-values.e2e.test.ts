@@ -52,14 +52,34 @@ describe('values survive the trip through the agent unchanged (real PostgreSQL a
     platform = await startPlatform();
     tenantId = `t-${randomBytes(4).toString('hex')}`;
     await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Types' });
-    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'types' })).body;
+    const c = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+        name: 'types',
+      })
+    ).body;
     connectorId = c.id;
     const { user, password } = pgUser();
     const agent = platform.startAgent({
       apiKey: c.apiKey,
       databases: {
-        pg: { dialect: 'postgres', host: '127.0.0.1', port: Number(new URL(services.postgresUrl()).port), user, password, database: pgDb, statementTimeoutMs: 2000 },
-        my: { dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, user: services.mariadb.user, password: services.mariadb.password, database: myDb, statementTimeoutMs: 2000 },
+        pg: {
+          dialect: 'postgres',
+          host: '127.0.0.1',
+          port: Number(new URL(services.postgresUrl()).port),
+          user,
+          password,
+          database: pgDb,
+          statementTimeoutMs: 2000,
+        },
+        my: {
+          dialect: 'mysql',
+          host: services.mariadb.host,
+          port: services.mariadb.port,
+          user: services.mariadb.user,
+          password: services.mariadb.password,
+          database: myDb,
+          statementTimeoutMs: 2000,
+        },
       },
     });
     await agent.welcomed;
@@ -139,12 +159,22 @@ describe('values survive the trip through the agent unchanged (real PostgreSQL a
     expect(again.body.result?.rows[0]?.map(String)).toEqual(['200000']);
   });
 
-  it.each(['pg', 'my'])('%s: a statement past its timeout fails with the database error', async (db) => {
-    const platformDb = db === 'pg' ? 'pg' : 'my';
-    // A deliberately slow cross join instead of a sleep function (sleep functions are refused by the guard).
-    const sql = 'SELECT COUNT(*) FROM many a, many b, many c';
-    const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId, database: platformDb, sql });
-    expect(res.status).toBe(422);
-    expect(res.body.error?.message).toMatch(db === 'pg' ? /statement timeout/ : /max_statement_time|interrupted|exceeded/i);
-  }, 90_000);
+  it.each(['pg', 'my'])(
+    '%s: a statement past its timeout fails with the database error',
+    async (db) => {
+      const platformDb = db === 'pg' ? 'pg' : 'my';
+      // A deliberately slow cross join instead of a sleep function (sleep functions are refused by the guard).
+      const sql = 'SELECT COUNT(*) FROM many a, many b, many c';
+      const res = await platform.api<QueryResponse>('POST', `/v1/tenants/${tenantId}/queries`, {
+        connectorId,
+        database: platformDb,
+        sql,
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.error?.message).toMatch(
+        db === 'pg' ? /statement timeout/ : /max_statement_time|interrupted|exceeded/i,
+      );
+    },
+    90_000,
+  );
 });

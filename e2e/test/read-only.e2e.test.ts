@@ -27,7 +27,9 @@ interface QueryResponse {
 
 const corpusDir = join(__dirname, '..', '..', 'connector-agent', 'test', 'sql-corpus');
 const refused = (dialect: Dialect) =>
-  (JSON.parse(readFileSync(join(corpusDir, `${dialect}.json`), 'utf8')) as CorpusEntry[]).filter((e) => !e.allowed).map((e) => e.sql);
+  (JSON.parse(readFileSync(join(corpusDir, `${dialect}.json`), 'utf8')) as CorpusEntry[])
+    .filter((e) => !e.allowed)
+    .map((e) => e.sql);
 
 // Files the refused statements would create if they ran (COPY TO, lo_export, INTO OUTFILE/DUMPFILE).
 const PROOF_FILES = [
@@ -41,7 +43,12 @@ const PROOF_FILES = [
 
 const pgAdmin = () => {
   const url = new URL(services.postgresUrl());
-  return { host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  };
 };
 
 async function pgSnapshot(db: PgClient): Promise<Record<string, unknown>> {
@@ -51,26 +58,39 @@ async function pgSnapshot(db: PgClient): Promise<Record<string, unknown>> {
   const checksums: Record<string, unknown> = {};
   for (const t of tables.filter((t) => t.table_type === 'BASE TABLE')) {
     const name = `"${t.table_schema}"."${t.table_name}"`;
-    checksums[name] = (await rows(`SELECT count(*) AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS md5 FROM ${name} x`))[0];
+    checksums[name] = (
+      await rows(
+        `SELECT count(*) AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS md5 FROM ${name} x`,
+      )
+    )[0];
   }
   return {
     tables,
     checksums,
     sequence: await rows('SELECT last_value, is_called FROM order_seq'),
-    functions: await rows(`SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' ORDER BY 1`),
-    roles: await rows('SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls FROM pg_roles ORDER BY 1'),
+    functions: await rows(
+      `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' ORDER BY 1`,
+    ),
+    roles: await rows(
+      'SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls FROM pg_roles ORDER BY 1',
+    ),
     roleSettings: await rows('SELECT setdatabase, setrole, setconfig FROM pg_db_role_setting ORDER BY 1, 2'),
     fileSettings: await rows('SELECT sourcefile, name, setting FROM pg_file_settings ORDER BY 1, 2, 3'),
     largeObjects: await rows('SELECT count(*) AS n FROM pg_largeobject_metadata'),
     // Locks taken in this database only: other test files (migrations) take advisory locks of their own at the same time.
-    advisoryLocks: await rows(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`),
+    advisoryLocks: await rows(
+      `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    ),
     preparedTransactions: await rows('SELECT count(*) AS n FROM pg_prepared_xacts'),
   };
 }
 
 async function mariaSnapshot(db: Connection, name: string): Promise<Record<string, unknown>> {
   const rows = async (sql: string, values: unknown[] = []) => (await db.query<RowDataPacket[]>(sql, values))[0];
-  const tables = await rows('SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = ? ORDER BY 1', [name]);
+  const tables = await rows(
+    'SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = ? ORDER BY 1',
+    [name],
+  );
   const checksums: Record<string, unknown> = {};
   for (const t of tables.filter((t) => t.type === 'BASE TABLE')) {
     checksums[t.name] = await rows(`CHECKSUM TABLE \`${name}\`.\`${t.name}\` EXTENDED`);
@@ -79,9 +99,13 @@ async function mariaSnapshot(db: Connection, name: string): Promise<Record<strin
     tables,
     checksums,
     sequence: await rows(`SELECT * FROM \`${name}\`.order_seq`),
-    routines: await rows('SELECT routine_name FROM information_schema.routines WHERE routine_schema = ? ORDER BY 1', [name]),
+    routines: await rows('SELECT routine_name FROM information_schema.routines WHERE routine_schema = ? ORDER BY 1', [
+      name,
+    ]),
     // Other test files add and drop their own reader accounts meanwhile; the accounts here are the server's own.
-    accounts: await rows(`SELECT User, Host, Priv FROM mysql.global_priv WHERE User IN ('root', 'mariadb.sys', 'intruder') ORDER BY 1, 2`),
+    accounts: await rows(
+      `SELECT User, Host, Priv FROM mysql.global_priv WHERE User IN ('root', 'mariadb.sys', 'intruder') ORDER BY 1, 2`,
+    ),
     databaseGrants: await rows('SELECT * FROM mysql.db WHERE Db = ? ORDER BY User, Host', [name]),
     globals: await rows('SHOW GLOBAL VARIABLES'),
     namedLock: await rows(`SELECT IS_USED_LOCK('vsc') AS holder`),
@@ -110,13 +134,19 @@ describe('read-only guard on real PostgreSQL and MariaDB, as superuser, through 
     await admin.end();
     pg = new PgClient({ connectionString: services.postgresUrl(pgDb) });
     await pg.connect();
-    await pg.query(`CREATE TABLE customers (id int PRIMARY KEY, name text, "update" text, email text, balance numeric(12,2), data jsonb, created_at timestamptz)`);
+    await pg.query(
+      `CREATE TABLE customers (id int PRIMARY KEY, name text, "update" text, email text, balance numeric(12,2), data jsonb, created_at timestamptz)`,
+    );
     await pg.query(`INSERT INTO customers VALUES
       (1, 'Ada', 'u1', 'ada@example.com', 10.50, '{"city":"Paris","tags":["a","b"]}', '2024-01-02 03:04:05+00'),
       (2, 'O''Brien', NULL, NULL, -3.25, '{"city":"Cork"}', '2024-02-03 04:05:06+00'),
       (3, 'Zoë', 'u3', 'zoe@example.com', 0, '{}', '2024-03-04 05:06:07+00')`);
-    await pg.query('CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers, amount numeric(12,2), status text, ordered_at date)');
-    await pg.query(`INSERT INTO orders VALUES (1, 1, 12.00, 'open', '2024-01-10'), (2, 1, 5.50, 'paid', '2024-02-11'), (3, 2, 99.99, 'open', '2024-03-12'), (4, 3, 1.00, 'paid', '2024-03-13')`);
+    await pg.query(
+      'CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers, amount numeric(12,2), status text, ordered_at date)',
+    );
+    await pg.query(
+      `INSERT INTO orders VALUES (1, 1, 12.00, 'open', '2024-01-10'), (2, 1, 5.50, 'paid', '2024-02-11'), (3, 2, 99.99, 'open', '2024-03-12'), (4, 3, 1.00, 'paid', '2024-03-13')`,
+    );
     await pg.query('CREATE SEQUENCE order_seq START 10');
     // Makes dblink_exec real, so a guard that let it through would show (when contrib is installed).
     await pg.query('CREATE EXTENSION IF NOT EXISTS dblink').catch(() => undefined);
@@ -128,24 +158,48 @@ describe('read-only guard on real PostgreSQL and MariaDB, as superuser, through 
     my = await createConnection({ ...services.mariadb, multipleStatements: false });
     await my.query(`CREATE DATABASE ${myDb} CHARACTER SET utf8mb4`);
     await my.query(`USE ${myDb}`);
-    await my.query('CREATE TABLE customers (id int PRIMARY KEY, name varchar(100), `update` varchar(20), email varchar(100), balance decimal(12,2), data json, created_at datetime)');
+    await my.query(
+      'CREATE TABLE customers (id int PRIMARY KEY, name varchar(100), `update` varchar(20), email varchar(100), balance decimal(12,2), data json, created_at datetime)',
+    );
     await my.query(`INSERT INTO customers VALUES (1, 'Ada', 'u1', 'ada@example.com', 10.50, '{"city":"Paris","tags":["a","b"]}', '2024-01-02 03:04:05'),
       (2, 'O''Brien', NULL, NULL, -3.25, '{"city":"Cork"}', '2024-02-03 04:05:06'), (3, 'Zoë', 'u3', 'zoe@example.com', 0, '{}', '2024-03-04 05:06:07')`);
-    await my.query('CREATE TABLE orders (id int PRIMARY KEY, customer_id int, amount decimal(12,2), status varchar(10), ordered_at date)');
-    await my.query(`INSERT INTO orders VALUES (1, 1, 12.00, 'open', '2024-01-10'), (2, 1, 5.50, 'paid', '2024-02-11'), (3, 2, 99.99, 'open', '2024-03-12'), (4, 3, 1.00, 'paid', '2024-03-13')`);
+    await my.query(
+      'CREATE TABLE orders (id int PRIMARY KEY, customer_id int, amount decimal(12,2), status varchar(10), ordered_at date)',
+    );
+    await my.query(
+      `INSERT INTO orders VALUES (1, 1, 12.00, 'open', '2024-01-10'), (2, 1, 5.50, 'paid', '2024-02-11'), (3, 2, 99.99, 'open', '2024-03-12'), (4, 3, 1.00, 'paid', '2024-03-13')`,
+    );
     await my.query('CREATE SEQUENCE order_seq START WITH 10');
 
     platform = await startPlatform();
     tenantId = `t-${suffix}`;
     await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Guard' });
-    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'guarded' })).body;
+    const c = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+        name: 'guarded',
+      })
+    ).body;
     connectorId = c.id;
     const superuser = pgAdmin();
     const agent = platform.startAgent({
       apiKey: c.apiKey,
       databases: {
-        pg: { dialect: 'postgres', host: superuser.host, port: superuser.port, user: superuser.user, password: superuser.password, database: pgDb },
-        maria: { dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, user: services.mariadb.user, password: services.mariadb.password, database: myDb },
+        pg: {
+          dialect: 'postgres',
+          host: superuser.host,
+          port: superuser.port,
+          user: superuser.user,
+          password: superuser.password,
+          database: pgDb,
+        },
+        maria: {
+          dialect: 'mysql',
+          host: services.mariadb.host,
+          port: services.mariadb.port,
+          user: services.mariadb.user,
+          password: services.mariadb.password,
+          database: myDb,
+        },
       },
     });
     await agent.welcomed;
@@ -173,7 +227,11 @@ describe('read-only guard on real PostgreSQL and MariaDB, as superuser, through 
       while (next < texts.length) {
         const i = next++;
         const res = await query(database, texts[i]!);
-        out[i] = { ...res.body, error: res.body.error ?? (res.status === 200 ? undefined : { code: String(res.status), message: 'no error body' }) };
+        out[i] = {
+          ...res.body,
+          error:
+            res.body.error ?? (res.status === 200 ? undefined : { code: String(res.status), message: 'no error body' }),
+        };
       }
     };
     await Promise.all(Array.from({ length: 6 }, worker));
@@ -213,11 +271,16 @@ describe('read-only guard on real PostgreSQL and MariaDB, as superuser, through 
 
     expect(await pgSnapshot(pg)).toEqual(before);
     expect((await sentinel.query('SELECT pg_backend_pid() AS pid')).rows[0].pid).toBe(sentinelPid);
-    for (let i = 0; i < 4; i++) expect((await query('pg', sessionProbe)).body.result?.rows).toEqual(allowedBefore.body.result?.rows);
+    for (let i = 0; i < 4; i++)
+      expect((await query('pg', sessionProbe)).body.result?.rows).toEqual(allowedBefore.body.result?.rows);
     for (const f of PROOF_FILES) expect(existsSync(f)).toBe(false);
 
     // The same path still answers reads, tricky ones included (a column named update, a keyword in a string).
-    const read = await query('pg', `SELECT "update", 'DROP TABLE orders' AS txt FROM customers /* DELETE */ WHERE id = $1`, [1]);
+    const read = await query(
+      'pg',
+      `SELECT "update", 'DROP TABLE orders' AS txt FROM customers /* DELETE */ WHERE id = $1`,
+      [1],
+    );
     expect(read.body.result?.rows).toEqual([['u1', 'DROP TABLE orders']]);
 
     // The snapshot notices a change, so its equality above means something.
@@ -226,7 +289,8 @@ describe('read-only guard on real PostgreSQL and MariaDB, as superuser, through 
   });
 
   it('refuses every refused MySQL/MariaDB corpus statement, and the database is unchanged', async () => {
-    const sessionProbe = 'SELECT @stolen AS stolen, @x AS x, @@session.sql_mode AS mode, @@session.autocommit AS autocommit';
+    const sessionProbe =
+      'SELECT @stolen AS stolen, @x AS x, @@session.sql_mode AS mode, @@session.autocommit AS autocommit';
     const allowedBefore = await query('maria', sessionProbe);
     expect(allowedBefore.body.result?.rows).toHaveLength(1);
     const before = await mariaSnapshot(my, myDb);
@@ -234,11 +298,16 @@ describe('read-only guard on real PostgreSQL and MariaDB, as superuser, through 
     await expectRefusedThroughAgent('mysql', 'maria');
 
     expect(await mariaSnapshot(my, myDb)).toEqual(before);
-    for (let i = 0; i < 4; i++) expect((await query('maria', sessionProbe)).body.result?.rows).toEqual(allowedBefore.body.result?.rows);
+    for (let i = 0; i < 4; i++)
+      expect((await query('maria', sessionProbe)).body.result?.rows).toEqual(allowedBefore.body.result?.rows);
     for (const f of PROOF_FILES) expect(existsSync(f)).toBe(false);
 
     // Parameters are put into the text by the driver; the guard checks that text, and reads still work.
-    const read = await query('maria', "SELECT `update`, 'DROP TABLE orders' AS txt FROM customers # DELETE\nWHERE name = ?", ["O'Brien"]);
+    const read = await query(
+      'maria',
+      "SELECT `update`, 'DROP TABLE orders' AS txt FROM customers # DELETE\nWHERE name = ?",
+      ["O'Brien"],
+    );
     expect(read.body.result?.rows).toEqual([[null, 'DROP TABLE orders']]);
     // A value crafted to end its string on a NO_BACKSLASH_ESCAPES server comes back as the same value.
     const crafted = "x\\' OR SLEEP(5) OR 'é\n";

@@ -10,7 +10,10 @@ describe('schema discovery through the agent, stored as versions (real services)
   const scratch = `vsc_sd_${randomBytes(4).toString('hex')}`;
 
   const versions = (database: string) =>
-    platform.api<{ version: number }[]>('GET', `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/${database}/versions`);
+    platform.api<{ version: number }[]>(
+      'GET',
+      `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/${database}/versions`,
+    );
 
   beforeAll(async () => {
     const conn = await createConnection(services.mariadb);
@@ -20,10 +23,18 @@ describe('schema discovery through the agent, stored as versions (real services)
     platform = await startPlatform();
     tenantId = `t-${randomBytes(4).toString('hex')}`;
     await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Schemas' });
-    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'erp' })).body;
+    const c = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'erp' })
+    ).body;
     connectorId = c.id;
     const reader = await sakilaReader();
-    const root = { dialect: 'mysql' as const, host: services.mariadb.host, port: services.mariadb.port, user: services.mariadb.user, password: services.mariadb.password };
+    const root = {
+      dialect: 'mysql' as const,
+      host: services.mariadb.host,
+      port: services.mariadb.port,
+      user: services.mariadb.user,
+      password: services.mariadb.password,
+    };
     const agent = platform.startAgent({
       apiKey: c.apiKey,
       databases: { sakila: { ...root, ...reader, database: 'sakila' }, scratch: { ...root, database: scratch } },
@@ -56,16 +67,25 @@ describe('schema discovery through the agent, stored as versions (real services)
   });
 
   it('records a new version only when the structure changed, with the diff between versions', async () => {
-    const again = await platform.api<{ version: number; changed: boolean }>('POST', `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/scratch/discover`);
+    const again = await platform.api<{ version: number; changed: boolean }>(
+      'POST',
+      `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/scratch/discover`,
+    );
     expect(again.body).toMatchObject({ version: 1, changed: false });
 
     const conn = await createConnection(services.mariadb);
     await conn.query(`ALTER TABLE ${scratch}.orders ADD COLUMN placed_at datetime NULL`);
     await conn.end();
-    const changed = await platform.api<{ version: number; changed: boolean }>('POST', `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/scratch/discover`);
+    const changed = await platform.api<{ version: number; changed: boolean }>(
+      'POST',
+      `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/scratch/discover`,
+    );
     expect(changed.body).toMatchObject({ version: 2, changed: true });
 
-    const diff = await platform.api<{ kind: string; table?: string; column?: string }[]>('GET', `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/scratch/diff?from=1&to=2`);
+    const diff = await platform.api<{ kind: string; table?: string; column?: string }[]>(
+      'GET',
+      `/v1/tenants/${tenantId}/connectors/${connectorId}/schemas/scratch/diff?from=1&to=2`,
+    );
     expect(diff.status).toBe(200);
     expect(JSON.stringify(diff.body)).toMatch(/placed_at/);
     expect(diff.body).toHaveLength(1);
@@ -85,16 +105,35 @@ describe('schema discovery through the agent, stored as versions (real services)
     await pg.end();
     try {
       const url = new URL(services.postgresUrl());
-      const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'wide' })).body;
+      const c = (
+        await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+          name: 'wide',
+        })
+      ).body;
       const agent = platform.startAgent({
         apiKey: c.apiKey,
-        databases: { wide: { dialect: 'postgres', host: '127.0.0.1', port: Number(url.port), user: 'postgres', password: decodeURIComponent(url.password), database: name } },
+        databases: {
+          wide: {
+            dialect: 'postgres',
+            host: '127.0.0.1',
+            port: Number(url.port),
+            user: 'postgres',
+            password: decodeURIComponent(url.password),
+            database: name,
+          },
+        },
       });
       await agent.welcomed;
-      const res = await platform.api<{ workflowId: string; version: number; tables: number }>('POST', `/v1/tenants/${tenantId}/connectors/${c.id}/schemas/wide/discover`);
+      const res = await platform.api<{ workflowId: string; version: number; tables: number }>(
+        'POST',
+        `/v1/tenants/${tenantId}/connectors/${c.id}/schemas/wide/discover`,
+      );
       expect(res.status).toBe(200);
       expect(res.body.tables).toBe(4000);
-      const stored = await platform.api<{ snapshot: { schemas: { tables: unknown[] }[] } }>('GET', `/v1/tenants/${tenantId}/connectors/${c.id}/schemas/wide?version=${res.body.version}`);
+      const stored = await platform.api<{ snapshot: { schemas: { tables: unknown[] }[] } }>(
+        'GET',
+        `/v1/tenants/${tenantId}/connectors/${c.id}/schemas/wide?version=${res.body.version}`,
+      );
       const json = JSON.stringify(stored.body.snapshot);
       expect(stored.body.snapshot.schemas.flatMap((s) => s.tables)).toHaveLength(4000);
       expect(Buffer.byteLength(json)).toBeGreaterThan(2 * 1024 * 1024); // more than a frame or a Temporal payload holds
@@ -111,7 +150,10 @@ describe('schema discovery through the agent, stored as versions (real services)
 
   it('keeps snapshots to their tenant', async () => {
     await platform.api('POST', '/v1/tenants', { id: 'other-schemas', name: 'Other' });
-    const res = await platform.api('GET', `/v1/tenants/other-schemas/connectors/${connectorId}/schemas/sakila/versions`);
+    const res = await platform.api(
+      'GET',
+      `/v1/tenants/other-schemas/connectors/${connectorId}/schemas/sakila/versions`,
+    );
     expect(res.status).toBe(404);
   });
 });

@@ -8,7 +8,13 @@ import { Client, type Connection } from '@temporalio/client';
 import { createConnection } from 'mysql2/promise';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
-import { dataSyncWorkflow, runSyncNowSignal, syncStateQuery, type DataSyncInput, type SyncState } from '@vansales/workflows';
+import {
+  dataSyncWorkflow,
+  runSyncNowSignal,
+  syncStateQuery,
+  type DataSyncInput,
+  type SyncState,
+} from '@vansales/workflows';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { services } from './support/harness';
 
@@ -48,7 +54,9 @@ function countFiles(dir: string, match: RegExp): number {
 }
 
 /** The highest attempt each activity type reached in a workflow's history. */
-async function lastAttempts(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }): Promise<Record<string, number>> {
+async function lastAttempts(handle: {
+  fetchHistory(): Promise<{ events?: unknown[] | null }>;
+}): Promise<Record<string, number>> {
   const history = await handle.fetchHistory();
   const scheduled = new Map<string, string>();
   const attempts: Record<string, number> = {};
@@ -92,7 +100,10 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
   let connection: Connection;
 
   const start = (name: string, script: string, args: string[] = []) => {
-    const child = spawn(process.execPath, [join(repoRoot, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(repoRoot, script), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (d: Buffer) => logs.push(`[${name}] ${d.toString()}`));
     child.stderr!.on('data', (d: Buffer) => logs.push(`[${name}] ${d.toString()}`));
     children.add(child);
@@ -109,30 +120,57 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
     let exited: number | null | undefined;
     child.once('exit', (code) => (exited = code));
     try {
-      await until('the gateway to listen', async () => {
-        if (exited !== undefined) throw new Error(`the gateway exited with ${exited}`);
-        try {
-          return (await fetch(`${gatewayUrl}/healthz`)).ok || undefined;
-        } catch {
-          return undefined;
-        }
-      }, 60_000);
+      await until(
+        'the gateway to listen',
+        async () => {
+          if (exited !== undefined) throw new Error(`the gateway exited with ${exited}`);
+          try {
+            return (await fetch(`${gatewayUrl}/healthz`)).ok || undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        60_000,
+      );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; its last output:\n${logs.filter((l) => l.startsWith('[gateway]')).slice(-20).join('')}`);
+      throw new Error(
+        `${(err as Error).message}; its last output:\n${logs
+          .filter((l) => l.startsWith('[gateway]'))
+          .slice(-20)
+          .join('')}`,
+      );
     }
     return child;
   };
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${gatewayUrl}${path}`, { method, headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(`${gatewayUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
   const mariadb = () => createConnection({ ...services.mariadb, database: sourceDb });
   const source = (): Promise<DataConnection> =>
-    openDataConnection({ dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, user: services.mariadb.user, password: services.mariadb.password, database: sourceDb });
+    openDataConnection({
+      dialect: 'mysql',
+      host: services.mariadb.host,
+      port: services.mariadb.port,
+      user: services.mariadb.user,
+      password: services.mariadb.password,
+      database: sourceDb,
+    });
   const destination = (): Promise<DataConnection> => {
     const url = new URL(warehouse.url);
-    return openDataConnection({ dialect: 'postgres', host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: warehouse.name });
+    return openDataConnection({
+      dialect: 'postgres',
+      host: url.hostname,
+      port: Number(url.port),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: warehouse.name,
+    });
   };
   const sameData = async () => {
     const [src, dst] = await Promise.all([source(), destination()]);
@@ -166,7 +204,18 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
     const tenantId = `crash${randomBytes(3).toString('hex')}`;
     writeFileSync(
       join(dir, 'cloud-databases.json'),
-      JSON.stringify({ [tenantId]: { warehouse: { dialect: 'postgres', host: wh.hostname, port: Number(wh.port), user: decodeURIComponent(wh.username), password: decodeURIComponent(wh.password), database: warehouse.name } } }),
+      JSON.stringify({
+        [tenantId]: {
+          warehouse: {
+            dialect: 'postgres',
+            host: wh.hostname,
+            port: Number(wh.port),
+            user: decodeURIComponent(wh.username),
+            password: decodeURIComponent(wh.password),
+            database: warehouse.name,
+          },
+        },
+      }),
       { mode: 0o600 },
     );
     env = {
@@ -190,7 +239,11 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
     };
     env.TENANT = tenantId;
     connection = await connectTemporalClient({ address: services.temporalAddress });
-    temporal = new Client({ connection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(env.VSC_PAYLOAD_KEYS as string) });
+    temporal = new Client({
+      connection,
+      namespace: services.temporalNamespace,
+      dataConverter: vansalesDataConverter(env.VSC_PAYLOAD_KEYS as string),
+    });
   }, 300_000);
 
   afterAll(async () => {
@@ -209,7 +262,9 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
     let worker = start('cloud-worker', 'cloud-worker/dist/main.js');
     const tenantId = env.TENANT!;
     await api('POST', '/v1/tenants', { id: tenantId, name: 'Crash' });
-    const connector = await api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'erp' });
+    const connector = await api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+      name: 'erp',
+    });
     const agentConfig = join(dir, 'agent.json');
     writeFileSync(
       agentConfig,
@@ -218,7 +273,16 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
         apiKey: connector.apiKey,
         reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
         logLevel: 'warn',
-        databases: { erp: { dialect: 'mysql', host: services.mariadb.host, port: services.mariadb.port, user: services.mariadb.user, password: services.mariadb.password, database: sourceDb } },
+        databases: {
+          erp: {
+            dialect: 'mysql',
+            host: services.mariadb.host,
+            port: services.mariadb.port,
+            user: services.mariadb.user,
+            password: services.mariadb.password,
+            database: sourceDb,
+          },
+        },
       }),
       { mode: 0o600 },
     );
@@ -236,7 +300,11 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       // Lost tasks (a killed gateway or worker) are noticed this soon.
       heartbeatTimeoutSeconds: 8,
     };
-    const handle = await temporal.workflow.start(dataSyncWorkflow, { taskQueue: env.VSC_WORKFLOW_TASK_QUEUE as string, workflowId: `crash-${randomBytes(4).toString('hex')}`, args: [input] });
+    const handle = await temporal.workflow.start(dataSyncWorkflow, {
+      taskQueue: env.VSC_WORKFLOW_TASK_QUEUE as string,
+      workflowId: `crash-${randomBytes(4).toString('hex')}`,
+      args: [input],
+    });
     const chunks = () => countFiles(join(bufferDir), /chunk/);
     const total = Math.ceil(ROWS / 25_000);
 
@@ -247,24 +315,36 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
 
     // 2. The gateway dies while the extract goes on (after the restarted agent stored more).
     const before = chunks();
-    await until('the extract to continue after the agent restart', () => chunks() >= Math.min(total - 1, before + 2) || undefined);
+    await until(
+      'the extract to continue after the agent restart',
+      () => chunks() >= Math.min(total - 1, before + 2) || undefined,
+    );
     await kill(gateway);
     gateway = await startGateway();
 
     // 3. The cloud worker dies while it loads.
     const dst = await destination();
     try {
-      await until('the load to be under way', async () => ((await dst.tableExists({ name: 'orders' })) && (await dst.countRows({ name: 'orders' })) > 0) || undefined, 600_000);
+      await until(
+        'the load to be under way',
+        async () =>
+          ((await dst.tableExists({ name: 'orders' })) && (await dst.countRows({ name: 'orders' })) > 0) || undefined,
+        600_000,
+      );
     } finally {
       await dst.close();
     }
     await kill(worker);
     worker = start('cloud-worker', 'cloud-worker/dist/main.js');
 
-    const afterFull = await until('the full load to finish', async () => {
-      const s = await handle.query(syncStateQuery).catch(() => undefined);
-      return s && s.runsDone >= 1 ? s : undefined;
-    }, 900_000);
+    const afterFull = await until(
+      'the full load to finish',
+      async () => {
+        const s = await handle.query(syncStateQuery).catch(() => undefined);
+        return s && s.runsDone >= 1 ? s : undefined;
+      },
+      900_000,
+    );
     expect(afterFull.tables.orders!.rowsCopied).toBeGreaterThanOrEqual(ROWS);
     // The kills really hit running tasks: the extract was retried twice (agent gone, gateway gone)
     // and the cloud load once (worker gone).
@@ -277,8 +357,12 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
 
     // 4. Changes on the site: updates move rows past the cursor, inserts add new ones.
     const conn = await mariadb();
-    await conn.query(`UPDATE orders SET amount = amount + 1, note = 'changed', updated_at = TIMESTAMP('2030-01-01') + INTERVAL id MICROSECOND WHERE id % 1000 = 0`);
-    await conn.query(`INSERT INTO orders SELECT ${ROWS} + seq, seq, 1.5, 'new', DATE('2030-02-01'), TIMESTAMP('2030-02-01') + INTERVAL seq SECOND FROM seq_1_to_500`);
+    await conn.query(
+      `UPDATE orders SET amount = amount + 1, note = 'changed', updated_at = TIMESTAMP('2030-01-01') + INTERVAL id MICROSECOND WHERE id % 1000 = 0`,
+    );
+    await conn.query(
+      `INSERT INTO orders SELECT ${ROWS} + seq, seq, 1.5, 'new', DATE('2030-02-01'), TIMESTAMP('2030-02-01') + INTERVAL seq SECOND FROM seq_1_to_500`,
+    );
     await conn.end();
     await handle.signal(runSyncNowSignal);
     const final = (await handle.result()) as SyncState;

@@ -27,7 +27,12 @@ describe('request and connection timeouts (real services)', () => {
   const T = `t-${randomBytes(3).toString('hex')}`;
 
   beforeAll(async () => {
-    platform = await startPlatform({ gateway: { VSC_GATEWAY_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), VSC_GATEWAY_CONNECTION_TIMEOUT_MS: String(CONNECTION_TIMEOUT_MS) } });
+    platform = await startPlatform({
+      gateway: {
+        VSC_GATEWAY_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+        VSC_GATEWAY_CONNECTION_TIMEOUT_MS: String(CONNECTION_TIMEOUT_MS),
+      },
+    });
     port = Number(new URL(platform.gatewayWsUrl).port);
   });
   afterAll(async () => platform?.close());
@@ -50,7 +55,9 @@ describe('request and connection timeouts (real services)', () => {
     );
     const { answer, ms } = await closed;
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'REQUEST_TIMEOUT' } });
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: { code: 'REQUEST_TIMEOUT' },
+    });
     expect(ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
     expect(ms).toBeLessThan(CONNECTION_TIMEOUT_MS);
   });
@@ -59,13 +66,16 @@ describe('request and connection timeouts (real services)', () => {
     const socket = connect(port, '127.0.0.1');
     const { answer, ms } = await untilClosed(socket, REQUEST_TIMEOUT_MS * 4);
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time' } });
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: { code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time' },
+    });
     expect(ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
   });
 
   it('closes a socket that stays silent longer than the idle limit, even while its answer is awaited', async () => {
     await platform.api('POST', '/v1/tenants', { id: T, name: 'Timeouts' });
-    const offline = (await platform.api<{ id: string }>('POST', `/v1/tenants/${T}/connectors`, { name: 'offline' })).body;
+    const offline = (await platform.api<{ id: string }>('POST', `/v1/tenants/${T}/connectors`, { name: 'offline' }))
+      .body;
     const started = Date.now();
     // A synchronous query for an agent that is not there: nothing moves on the socket meanwhile.
     const outcome = await fetch(`http://127.0.0.1:${port}/v1/tenants/${T}/queries`, {
@@ -89,13 +99,19 @@ describe('request and connection timeouts (real services)', () => {
     const chunk = randomBytes(1024 * 1024);
     const res = await fetch(`http://127.0.0.1:${port}${bufferPaths.chunk(w.objectId, 0)}`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${w.token}`, 'content-type': 'application/octet-stream', [BufferHeader.rows]: '1' },
+      headers: {
+        authorization: `Bearer ${w.token}`,
+        'content-type': 'application/octet-stream',
+        [BufferHeader.rows]: '1',
+      },
       body: chunk,
     });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { bytes: number }).bytes).toBe(chunk.length);
 
-    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${T}/connectors`, { name: 'idle' })).body;
+    const c = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${T}/connectors`, { name: 'idle' })
+    ).body;
     const agent = platform.startCustomAgent(c.apiKey, {});
     await agent.welcomed;
     // The condition here is time itself: an agent socket outlives three idle limits.

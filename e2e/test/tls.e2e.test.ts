@@ -16,10 +16,29 @@ function selfSignedCert(): { certFile: string; keyFile: string } {
   const dir = mkdtempSync(join(tmpdir(), 'vsc-tls-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
   return { certFile, keyFile };
 }
 
@@ -40,7 +59,9 @@ describe('agent over WSS (real TLS, real services)', () => {
 
   it('serves the agent endpoint over wss:// and runs a query through it', async () => {
     expect(platform.gatewayWsUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\//);
-    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'tls' })).body;
+    const c = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'tls' })
+    ).body;
     const reader = await sakilaReader();
     const agent = platform.startAgent({
       apiKey: c.apiKey,
@@ -58,7 +79,11 @@ describe('agent over WSS (real TLS, real services)', () => {
   });
 
   it('moves rows through the buffer over HTTPS with the same trusted CA (extract, then load)', async () => {
-    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'tls-data' })).body;
+    const c = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+        name: 'tls-data',
+      })
+    ).body;
     const reader = await sakilaReader();
     const pg = await throwawayPostgresDatabase('vsc_tls');
     const u = new URL(pg.url);
@@ -70,16 +95,38 @@ describe('agent over WSS (real TLS, real services)', () => {
       policyFile: join(dir, 'policy.json'),
       databases: {
         sakila: sakilaDatabase(reader),
-        dw: { dialect: 'postgres', host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: pg.name },
+        dw: {
+          dialect: 'postgres',
+          host: u.hostname,
+          port: Number(u.port),
+          user: decodeURIComponent(u.username),
+          password: decodeURIComponent(u.password),
+          database: pg.name,
+        },
       },
     });
     await agent.welcomed;
     try {
       const run = <W extends Workflow>(workflow: W, input: Parameters<W>[0]) =>
-        platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId: `${workflow.name}-${randomBytes(4).toString('hex')}`, args: [input] } as unknown as WorkflowStartOptions<W>);
-      const extracted = (await run(extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'film' }, chunkRows: 250 })) as { objectId: string; chunkCount: number };
+        platform.temporal.workflow.execute(workflow, {
+          taskQueue: platform.workflowTaskQueue,
+          workflowId: `${workflow.name}-${randomBytes(4).toString('hex')}`,
+          args: [input],
+        } as unknown as WorkflowStartOptions<W>);
+      const extracted = (await run(extractStepWorkflow, {
+        tenantId,
+        source: { placement: 'connector', connectorId: c.id, database: 'sakila' },
+        table: { name: 'film' },
+        chunkRows: 250,
+      })) as { objectId: string; chunkCount: number };
       expect(extracted.chunkCount).toBe(4);
-      const loaded = (await run(loadStepWorkflow, { tenantId, destination: { placement: 'connector', connectorId: c.id, database: 'dw' }, table: { name: 'film' }, keyColumns: ['film_id'], objectId: extracted.objectId })) as { rowCount: number };
+      const loaded = (await run(loadStepWorkflow, {
+        tenantId,
+        destination: { placement: 'connector', connectorId: c.id, database: 'dw' },
+        table: { name: 'film' },
+        keyColumns: ['film_id'],
+        objectId: extracted.objectId,
+      })) as { rowCount: number };
       expect(loaded.rowCount).toBe(1000);
     } finally {
       await agent.close();
@@ -88,16 +135,25 @@ describe('agent over WSS (real TLS, real services)', () => {
   });
 
   it('does not connect to a gateway whose certificate it cannot verify, says why, and keeps retrying', async () => {
-    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'untrusted' })).body;
+    const c = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+        name: 'untrusted',
+      })
+    ).body;
     const agent = platform.startAgent({ apiKey: c.apiKey });
     const deadline = Date.now() + 10_000;
-    while (!agent.logLines().some((l) => /reconnecting/.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(agent.logLines().join('\n')).toMatch(/cannot reach the gateway at wss:\/\/127\.0\.0\.1:\d+\/v1\/agent\/connect: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|self.signed)/i);
+    while (!agent.logLines().some((l) => /reconnecting/.test(l)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(agent.logLines().join('\n')).toMatch(
+      /cannot reach the gateway at wss:\/\/127\.0\.0\.1:\d+\/v1\/agent\/connect: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|self.signed)/i,
+    );
     expect(platform.gateway.hub.isOnline(c.id)).toBe(false);
     await agent.close();
   });
 
   it('refuses plain ws:// to another machine before dialling', () => {
-    expect(() => parseAgentConfig({ gatewayUrl: 'ws://gateway.example.com/v1/agent/connect', apiKey: generateApiKey('acme') })).toThrow(/must use wss:\/\//);
+    expect(() =>
+      parseAgentConfig({ gatewayUrl: 'ws://gateway.example.com/v1/agent/connect', apiKey: generateApiKey('acme') }),
+    ).toThrow(/must use wss:\/\//);
   });
 });

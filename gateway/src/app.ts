@@ -81,7 +81,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     clientErrorHandler,
     ...(timeouts ? { requestTimeout: timeouts.requestMs, connectionTimeout: timeouts.connectionMs } : {}),
-    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const, ...serverOptions } } : { http: serverOptions }),
+    ...(deps.tls
+      ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const, ...serverOptions } }
+      : { http: serverOptions }),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -112,7 +114,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(agentSocketRoute, { hub: deps.hub, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });
   if (deps.payloadCodec) {
     await app.register(codecServicePlugin, { codec: deps.payloadCodec });
-    await app.register(codecRoutes, { requiresAuth: deps.codecRequiresAuth !== false, corsOrigin: deps.codecCorsOrigin });
+    await app.register(codecRoutes, {
+      requiresAuth: deps.codecRequiresAuth !== false,
+      corsOrigin: deps.codecCorsOrigin,
+    });
   }
   if (deps.buffer) {
     await app.register(bufferServicePlugin, { buffer: deps.buffer.dataBuffer });

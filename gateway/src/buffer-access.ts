@@ -31,7 +31,16 @@ export function createBufferAccess(options: { tokenSecret: Buffer; now?: () => n
     if (!objectId) throw new Error('a read grant needs the objectId to read');
     const ttlSeconds = Math.min(request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS);
     const issuedAt = now();
-    const token = issueBufferToken(options.tokenSecret, { tenantId: request.tenantId, connectorId: request.connectorId, objectId, scope: request.scope, ttlSeconds }, issuedAt);
-    return { objectId, scope: request.scope, token, expiresAt: new Date(Math.floor(issuedAt / 1000) * 1000 + ttlSeconds * 1000).toISOString() };
+    const token = issueBufferToken(
+      options.tokenSecret,
+      { tenantId: request.tenantId, connectorId: request.connectorId, objectId, scope: request.scope, ttlSeconds },
+      issuedAt,
+    );
+    return {
+      objectId,
+      scope: request.scope,
+      token,
+      expiresAt: new Date(Math.floor(issuedAt / 1000) * 1000 + ttlSeconds * 1000).toISOString(),
+    };
   };
 }

@@ -49,7 +49,12 @@ export const GatewayConfig = z
     /** Task queue of cloud activities (the buffer purge runs there). */
     VSC_CLOUD_TASK_QUEUE: z.string().min(1).max(255).default('cloud'),
     /** Minutes between runs of the Temporal Schedule that purges expired buffer objects; 0 leaves the schedule alone. */
-    VSC_BUFFER_PURGE_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(60),
+    VSC_BUFFER_PURGE_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60)
+      .default(60),
     /** pino level. */
     VSC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

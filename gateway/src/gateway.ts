@@ -3,7 +3,14 @@ import { connectTemporalClient, vansalesDataConverter } from '@vansales/temporal
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
-import { createAuditRepository, createRepositories, createSchemaRegistry, metadataTarget, openMetadataDb, type MetadataDb } from '@vansales/metadata';
+import {
+  createAuditRepository,
+  createRepositories,
+  createSchemaRegistry,
+  metadataTarget,
+  openMetadataDb,
+  type MetadataDb,
+} from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
 import type { GatewayConfig } from './config';
 import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
@@ -45,7 +52,17 @@ export interface Gateway {
 }
 
 /** Wires the gateway's dependencies from its config; used by main.ts and by tests alike. */
-export async function createGateway(config: GatewayConfig, logger: Logger, options: { maxFrameBytes?: number; frameTap?: (raw: string) => void; purgeSchedule?: boolean; onRoute?: AppDeps['onRoute']; activityInterceptors?: ActivityInterceptorsFactory[] } = {}): Promise<Gateway> {
+export async function createGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  options: {
+    maxFrameBytes?: number;
+    frameTap?: (raw: string) => void;
+    purgeSchedule?: boolean;
+    onRoute?: AppDeps['onRoute'];
+    activityInterceptors?: ActivityInterceptorsFactory[];
+  } = {},
+): Promise<Gateway> {
   const db = await openMetadataDb(metadataTarget(config));
   const buffer = await openDataBuffer(config);
   const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
@@ -61,7 +78,10 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
   // The hub needs the schema service (discovery on connect) and the services need the hub: the
   // service is bound once the app is built, before it listens, so before any agent can connect.
   const late: { schemas?: SchemaService } = {};
-  const discoverOnline = discoverOnConnect((tenantId, connectorId, database) => late.schemas!.discover(tenantId, connectorId, database), logger);
+  const discoverOnline = discoverOnConnect(
+    (tenantId, connectorId, database) => late.schemas!.discover(tenantId, connectorId, database),
+    logger,
+  );
   const hub = new AgentHub({
     temporal: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -84,9 +104,21 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     // Every gateway node makes sure the one schedule exists and is current; Temporal keeps one per id.
     // A schedule problem must not keep the gateway down: the S3 lifecycle rule and the next
     // node's start still cover expiry.
-    await ensureBufferPurgeSchedule(temporal, { workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE, cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE, everyMinutes: config.VSC_BUFFER_PURGE_MINUTES }).then(
-      (outcome) => logger.info({ schedule: BUFFER_PURGE_SCHEDULE_ID, outcome, everyMinutes: config.VSC_BUFFER_PURGE_MINUTES }, 'buffer purge schedule in place'),
-      (err: unknown) => logger.error({ schedule: BUFFER_PURGE_SCHEDULE_ID, err: (err as Error).message }, 'could not set up the buffer purge schedule'),
+    await ensureBufferPurgeSchedule(temporal, {
+      workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE,
+      cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE,
+      everyMinutes: config.VSC_BUFFER_PURGE_MINUTES,
+    }).then(
+      (outcome) =>
+        logger.info(
+          { schedule: BUFFER_PURGE_SCHEDULE_ID, outcome, everyMinutes: config.VSC_BUFFER_PURGE_MINUTES },
+          'buffer purge schedule in place',
+        ),
+      (err: unknown) =>
+        logger.error(
+          { schedule: BUFFER_PURGE_SCHEDULE_ID, err: (err as Error).message },
+          'could not set up the buffer purge schedule',
+        ),
     );
   }
   const app = await buildApp({
@@ -106,11 +138,28 @@ export async function createGateway(config: GatewayConfig, logger: Logger, optio
     payloadCodec: codec,
     codecRequiresAuth: config.VSC_CODEC_AUTH === 'admin-token',
     codecCorsOrigin: config.VSC_CODEC_CORS_ORIGIN,
-    buffer: { dataBuffer: buffer, tokenSecret: bufferTokenSecret, maxInFlightChunks: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS },
-    timeouts: { requestMs: config.VSC_GATEWAY_REQUEST_TIMEOUT_MS, connectionMs: config.VSC_GATEWAY_CONNECTION_TIMEOUT_MS },
-    tls: config.VSC_TLS_CERT_FILE && config.VSC_TLS_KEY_FILE ? { cert: readFileSync(config.VSC_TLS_CERT_FILE), key: readFileSync(config.VSC_TLS_KEY_FILE) } : undefined,
+    buffer: {
+      dataBuffer: buffer,
+      tokenSecret: bufferTokenSecret,
+      maxInFlightChunks: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS,
+    },
+    timeouts: {
+      requestMs: config.VSC_GATEWAY_REQUEST_TIMEOUT_MS,
+      connectionMs: config.VSC_GATEWAY_CONNECTION_TIMEOUT_MS,
+    },
+    tls:
+      config.VSC_TLS_CERT_FILE && config.VSC_TLS_KEY_FILE
+        ? { cert: readFileSync(config.VSC_TLS_CERT_FILE), key: readFileSync(config.VSC_TLS_KEY_FILE) }
+        : undefined,
   });
-  const services: GatewayServices = { tenants: app.tenants, connectors: app.connectors, keys: app.keys, schemas: app.schemas, queries: app.queries, syncs: app.syncs };
+  const services: GatewayServices = {
+    tenants: app.tenants,
+    connectors: app.connectors,
+    keys: app.keys,
+    schemas: app.schemas,
+    queries: app.queries,
+    syncs: app.syncs,
+  };
   late.schemas = app.schemas;
   let closed = false;
   return {

@@ -33,5 +33,8 @@ export const GATEWAY_SERIALIZERS = {
 };
 
 export function createLogger(level: string, name: string, destination?: pino.DestinationStream): Logger {
-  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: GATEWAY_SERIALIZERS }, destination) as unknown as Logger;
+  return pino(
+    { name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: GATEWAY_SERIALIZERS },
+    destination,
+  ) as unknown as Logger;
 }

@@ -25,7 +25,11 @@ class SdkLogger extends DefaultLogger {
 }
 
 async function main(): Promise<void> {
-  const args = parseCommand(process.argv.slice(2), { usage: USAGE, version: `vsc-gateway ${packageJson.version}` }, process);
+  const args = parseCommand(
+    process.argv.slice(2),
+    { usage: USAGE, version: `vsc-gateway ${packageJson.version}` },
+    process,
+  );
   if (!args.ok) process.exit(args.exitCode);
   let config;
   try {
@@ -49,7 +53,10 @@ async function main(): Promise<void> {
     await gateway.app.listen({ host: config.VSC_GATEWAY_HOST, port: config.VSC_GATEWAY_PORT });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const message = code === 'EADDRINUSE' ? `port ${config.VSC_GATEWAY_PORT} on ${config.VSC_GATEWAY_HOST} is already in use; set VSC_GATEWAY_PORT to another port` : String(err);
+    const message =
+      code === 'EADDRINUSE'
+        ? `port ${config.VSC_GATEWAY_PORT} on ${config.VSC_GATEWAY_HOST} is already in use; set VSC_GATEWAY_PORT to another port`
+        : String(err);
     logger.fatal(message);
     await gateway.close();
     process.exit(1);

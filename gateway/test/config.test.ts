@@ -12,11 +12,21 @@ describe('gateway configuration', () => {
 
   it('applies documented defaults', () => {
     const c = loadGatewayConfig(base);
-    expect(c).toMatchObject({ VSC_GATEWAY_HOST: '127.0.0.1', VSC_GATEWAY_PORT: 8700, TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'vansales', VSC_AGENT_HEARTBEAT_MS: 30_000 });
+    expect(c).toMatchObject({
+      VSC_GATEWAY_HOST: '127.0.0.1',
+      VSC_GATEWAY_PORT: 8700,
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_NAMESPACE: 'vansales',
+      VSC_AGENT_HEARTBEAT_MS: 30_000,
+    });
     // One poll per agent Worker: above one, the SDK's poller autoscaler costs a 100 ms timer per idle agent.
     expect(c.VSC_AGENT_MAX_POLLERS).toBe(1);
     expect(c.DATABASE_URL).toBeUndefined();
-    expect(c).toMatchObject({ VSC_BUFFER_STORE: 'local', VSC_BUFFER_DIR: join(tmpdir(), 'vsc-gateway-buffer'), VSC_BUFFER_TTL_SECONDS: 86_400 });
+    expect(c).toMatchObject({
+      VSC_BUFFER_STORE: 'local',
+      VSC_BUFFER_DIR: join(tmpdir(), 'vsc-gateway-buffer'),
+      VSC_BUFFER_TTL_SECONDS: 86_400,
+    });
     expect(c).toMatchObject({ VSC_GATEWAY_REQUEST_TIMEOUT_MS: 300_000, VSC_GATEWAY_CONNECTION_TIMEOUT_MS: 3_660_000 });
   });
 
@@ -24,18 +34,30 @@ describe('gateway configuration', () => {
     const c = loadGatewayConfig(base);
     expect((32 * 1024 * 1024) / (c.VSC_GATEWAY_REQUEST_TIMEOUT_MS / 1000)).toBeLessThan(120 * 1024); // bytes/s it needs
     expect(c.VSC_GATEWAY_CONNECTION_TIMEOUT_MS).toBeGreaterThan(3600 * 1000);
-    expect(() => loadGatewayConfig({ ...base, VSC_GATEWAY_REQUEST_TIMEOUT_MS: '10' })).toThrow(/VSC_GATEWAY_REQUEST_TIMEOUT_MS/);
+    expect(() => loadGatewayConfig({ ...base, VSC_GATEWAY_REQUEST_TIMEOUT_MS: '10' })).toThrow(
+      /VSC_GATEWAY_REQUEST_TIMEOUT_MS/,
+    );
   });
 
   it('refuses a bad setting by name', () => {
     expect(() => loadGatewayConfig({ ...base, VSC_GATEWAY_PORT: 'eighty' })).toThrow(/VSC_GATEWAY_PORT/);
-    expect(() => loadGatewayConfig({ ...base, TEMPORAL_ADDRESS: 'http://x' })).toThrow(/TEMPORAL_ADDRESS: expected host:port/);
+    expect(() => loadGatewayConfig({ ...base, TEMPORAL_ADDRESS: 'http://x' })).toThrow(
+      /TEMPORAL_ADDRESS: expected host:port/,
+    );
     expect(() => loadGatewayConfig({ ...base, DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
-    expect(() => loadGatewayConfig({ ...base, VSC_ADMIN_TOKEN: 'short' })).toThrow(/VSC_ADMIN_TOKEN: must be at least 32 characters/);
-    expect(() => loadGatewayConfig({ ...base, VSC_PAYLOAD_KEYS: 'k1:c2hvcnQ=' })).toThrow(/VSC_PAYLOAD_KEYS: key k1 is 5 bytes; AES-256 needs 32/);
+    expect(() => loadGatewayConfig({ ...base, VSC_ADMIN_TOKEN: 'short' })).toThrow(
+      /VSC_ADMIN_TOKEN: must be at least 32 characters/,
+    );
+    expect(() => loadGatewayConfig({ ...base, VSC_PAYLOAD_KEYS: 'k1:c2hvcnQ=' })).toThrow(
+      /VSC_PAYLOAD_KEYS: key k1 is 5 bytes; AES-256 needs 32/,
+    );
     expect(() => loadGatewayConfig({ VSC_ADMIN_TOKEN: 'x'.repeat(40) })).toThrow(/VSC_PAYLOAD_KEYS/);
     expect(() => loadGatewayConfig({ ...base, VSC_BUFFER_KEYS: undefined })).toThrow(/VSC_BUFFER_KEYS/);
-    expect(() => loadGatewayConfig({ ...base, VSC_BUFFER_TOKEN_SECRET: 'c2hvcnQ=' })).toThrow(/VSC_BUFFER_TOKEN_SECRET: the token secret is 5 bytes/);
-    expect(() => loadGatewayConfig({ ...base, VSC_BUFFER_STORE: 's3' })).toThrow(/VSC_BUFFER_S3_BUCKET: required when VSC_BUFFER_STORE is s3/);
+    expect(() => loadGatewayConfig({ ...base, VSC_BUFFER_TOKEN_SECRET: 'c2hvcnQ=' })).toThrow(
+      /VSC_BUFFER_TOKEN_SECRET: the token secret is 5 bytes/,
+    );
+    expect(() => loadGatewayConfig({ ...base, VSC_BUFFER_STORE: 's3' })).toThrow(
+      /VSC_BUFFER_S3_BUCKET: required when VSC_BUFFER_STORE is s3/,
+    );
   });
 });

@@ -1,4 +1,10 @@
-import { answerHelpOrVersion, parseCommand, runSubCommand, type CommandOutput, type SubCommand } from '@vansales/protocol';
+import {
+  answerHelpOrVersion,
+  parseCommand,
+  runSubCommand,
+  type CommandOutput,
+  type SubCommand,
+} from '@vansales/protocol';
 import help from '../cli-help.json';
 import packageJson from '../package.json';
 import { InfraError } from './errors';
@@ -18,7 +24,11 @@ function usageOf(words: string): string {
 /** A command that hands its arguments on (to jest, a benchmark, the admin router): only --help/--version are ours. */
 function passing(words: string, run: (args: string[]) => Promise<number>): SubCommand<CommandOutput> {
   const summary = help.commands.find((c) => c.words === words)?.summary ?? '';
-  return { words: [words], summary, run: async (args) => answerHelpOrVersion(args, { usage: usageOf(words), version: VERSION }, io) ?? run(args) };
+  return {
+    words: [words],
+    summary,
+    run: async (args) => answerHelpOrVersion(args, { usage: usageOf(words), version: VERSION }, io) ?? run(args),
+  };
 }
 
 const COMMANDS: SubCommand<CommandOutput>[] = [
@@ -46,7 +56,14 @@ const COMMANDS: SubCommand<CommandOutput>[] = [
     },
   },
   ...['tenant', 'connector', 'key', 'audit'].map((noun) =>
-    passing(noun, (args) => admin([noun, ...args], defaultAdminTarget(), (s) => process.stdout.write(s), (s) => process.stderr.write(s))),
+    passing(noun, (args) =>
+      admin(
+        [noun, ...args],
+        defaultAdminTarget(),
+        (s) => process.stdout.write(s),
+        (s) => process.stderr.write(s),
+      ),
+    ),
   ),
   passing('bench', (args) => bench(args[0], args.slice(1))),
 ];
@@ -55,7 +72,11 @@ void runSubCommand(process.argv.slice(2), { name: './vsc', version: VERSION, com
   (code) => process.exit(code),
   (err) => {
     // Known failures get their message only; anything else its stack, since it is a bug of ours.
-    process.stderr.write(err instanceof InfraError ? `vsc: ${err.message}\n` : `vsc: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      err instanceof InfraError
+        ? `vsc: ${err.message}\n`
+        : `vsc: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -16,7 +16,9 @@ async function sakilaComplete(ctx: ServiceContext): Promise<boolean> {
   const conn = await createConnection(mariadbRoot(ctx));
   try {
     for (const [table, count] of Object.entries(SAKILA_COUNTS)) {
-      const [rows] = (await conn.query(`SELECT COUNT(*) AS n FROM sakila.${table}`).catch(() => [[{ n: -1 }]])) as unknown as [{ n: number }[]];
+      const [rows] = (await conn
+        .query(`SELECT COUNT(*) AS n FROM sakila.${table}`)
+        .catch(() => [[{ n: -1 }]])) as unknown as [{ n: number }[]];
       if (Number(rows[0]?.n) !== count) return false;
     }
     return true;
@@ -27,14 +29,21 @@ async function sakilaComplete(ctx: ServiceContext): Promise<boolean> {
 
 function runSqlFile(ctx: ServiceContext, file: string): void {
   const root = mariadbRoot(ctx);
-  const result = spawnSync('mariadb', ['-h', root.host, '-P', String(root.port), '-u', root.user, '--default-character-set=utf8mb4'], {
-    input: readFileSync(file),
-    // The password by environment, never on the command line.
-    env: { ...process.env, MYSQL_PWD: root.password },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const result = spawnSync(
+    'mariadb',
+    ['-h', root.host, '-P', String(root.port), '-u', root.user, '--default-character-set=utf8mb4'],
+    {
+      input: readFileSync(file),
+      // The password by environment, never on the command line.
+      env: { ...process.env, MYSQL_PWD: root.password },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (result.status !== 0) {
-    throw new InfraError(InfraErrorCode.serviceFailed, `loading ${file} failed: ${result.stderr.toString().trim().split('\n').slice(-3).join('\n')}`);
+    throw new InfraError(
+      InfraErrorCode.serviceFailed,
+      `loading ${file} failed: ${result.stderr.toString().trim().split('\n').slice(-3).join('\n')}`,
+    );
   }
 }
 
@@ -47,7 +56,8 @@ export async function ensureSakila(ctx: ServiceContext): Promise<'loaded' | 'pre
   ctx.log('loading Sakila into MariaDB (first run only)');
   runSqlFile(ctx, join(dir, 'sakila-schema.sql'));
   runSqlFile(ctx, join(dir, 'sakila-data.sql'));
-  if (!(await sakilaComplete(ctx))) throw new InfraError(InfraErrorCode.serviceFailed, 'Sakila loaded but its row counts do not match');
+  if (!(await sakilaComplete(ctx)))
+    throw new InfraError(InfraErrorCode.serviceFailed, 'Sakila loaded but its row counts do not match');
   return 'loaded';
 }
 
@@ -71,7 +81,12 @@ export async function ensureFallbackDemo(ctx: ServiceContext): Promise<void> {
  * A least-privilege account for the demo agent: SELECT on the demo schema only.
  * The password is generated per state folder and written only into the agent's 0600 config.
  */
-export async function ensureReadOnlyUser(ctx: ServiceContext, user: string, password: string, schema: string): Promise<void> {
+export async function ensureReadOnlyUser(
+  ctx: ServiceContext,
+  user: string,
+  password: string,
+  schema: string,
+): Promise<void> {
   const conn = await createConnection(mariadbRoot(ctx));
   try {
     const pw = conn.escape(password);
@@ -95,7 +110,9 @@ async function pagilaComplete(ctx: ServiceContext): Promise<boolean> {
   }
   try {
     for (const [table, count] of Object.entries(PAGILA_COUNTS)) {
-      const res = await client.query(`SELECT COUNT(*)::int AS n FROM public.${table}`).catch(() => ({ rows: [{ n: -1 }] }));
+      const res = await client
+        .query(`SELECT COUNT(*)::int AS n FROM public.${table}`)
+        .catch(() => ({ rows: [{ n: -1 }] }));
       if (res.rows[0]?.n !== count) return false;
     }
     return true;
@@ -105,13 +122,35 @@ async function pagilaComplete(ctx: ServiceContext): Promise<boolean> {
 }
 
 function runPsql(ctx: ServiceContext, database: string, file: string): void {
-  const result = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(ctx.ports.postgres), '-U', 'postgres', '-d', database, '-f', file], {
-    // The password by environment, never on the command line.
-    env: { ...process.env, PGPASSWORD: ctx.secrets.postgresPassword },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const result = spawnSync(
+    'psql',
+    [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(ctx.ports.postgres),
+      '-U',
+      'postgres',
+      '-d',
+      database,
+      '-f',
+      file,
+    ],
+    {
+      // The password by environment, never on the command line.
+      env: { ...process.env, PGPASSWORD: ctx.secrets.postgresPassword },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (result.status !== 0) {
-    throw new InfraError(InfraErrorCode.serviceFailed, `loading ${file} failed: ${result.stderr.toString().trim().split('\n').slice(-3).join('\n')}`);
+    throw new InfraError(
+      InfraErrorCode.serviceFailed,
+      `loading ${file} failed: ${result.stderr.toString().trim().split('\n').slice(-3).join('\n')}`,
+    );
   }
 }
 
@@ -132,6 +171,7 @@ export async function ensurePagila(ctx: ServiceContext): Promise<'loaded' | 'pre
   }
   runPsql(ctx, 'pagila', join(dir, 'pagila-schema.sql'));
   runPsql(ctx, 'pagila', join(dir, 'pagila-data.sql'));
-  if (!(await pagilaComplete(ctx))) throw new InfraError(InfraErrorCode.serviceFailed, 'Pagila loaded but its row counts do not match');
+  if (!(await pagilaComplete(ctx)))
+    throw new InfraError(InfraErrorCode.serviceFailed, 'Pagila loaded but its row counts do not match');
   return 'loaded';
 }

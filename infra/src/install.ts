@@ -53,7 +53,9 @@ export function goBinary(): string | undefined {
 
 /** True when a Go-built tool is already cached or can be built here. */
 export function canProvideGoBinary(spec: GoBinary): boolean {
-  return !!process.env[spec.overrideEnv] || existsSync(join(binCacheDir(), `${spec.name}-${spec.version}`)) || !!goBinary();
+  return (
+    !!process.env[spec.overrideEnv] || existsSync(join(binCacheDir(), `${spec.name}-${spec.version}`)) || !!goBinary()
+  );
 }
 
 export interface GoBinary {
@@ -99,7 +101,10 @@ export function ensureGoBinary(spec: GoBinary, log: Logger): string {
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
     rmSync(gobin, { recursive: true, force: true });
-    throw new InfraError(InfraErrorCode.installFailed, `go install ${spec.module}@${spec.version} failed:\n${stderr.split('\n').slice(-10).join('\n')}`);
+    throw new InfraError(
+      InfraErrorCode.installFailed,
+      `go install ${spec.module}@${spec.version} failed:\n${stderr.split('\n').slice(-10).join('\n')}`,
+    );
   }
   renameSync(join(gobin, spec.name), target);
   rmSync(gobin, { recursive: true, force: true });

@@ -15,11 +15,18 @@ export function stateDir(profile: Profile): string {
 
 /** Built binaries (Temporal CLI, MinIO) are shared by every clone on the machine. */
 export function binCacheDir(): string {
-  return process.env.VSC_BIN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vansales-connect', 'bin');
+  return (
+    process.env.VSC_BIN_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vansales-connect', 'bin')
+  );
 }
 
 /** The public test data sets, kept beside the repository (never edited). */
 export function sharedDataDir(): string | undefined {
-  const candidates = [process.env.VSC_SHARED_DATA, join(repoRoot, '..', 'shared', 'data'), join(repoRoot, 'shared', 'data')];
+  const candidates = [
+    process.env.VSC_SHARED_DATA,
+    join(repoRoot, '..', 'shared', 'data'),
+    join(repoRoot, 'shared', 'data'),
+  ];
   return candidates.find((c): c is string => !!c && existsSync(join(c, 'README.md')));
 }

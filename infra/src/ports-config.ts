@@ -43,7 +43,10 @@ export function portsFor(profile: Profile, env: NodeJS.ProcessEnv = process.env)
   if (rawOffset !== undefined && rawOffset !== '') {
     const offset = z.coerce.number().int().min(0).max(20000).safeParse(rawOffset);
     if (!offset.success) {
-      throw new InfraError(InfraErrorCode.badConfig, `VSC_PORT_OFFSET=${rawOffset} is not a whole number from 0 to 20000`);
+      throw new InfraError(
+        InfraErrorCode.badConfig,
+        `VSC_PORT_OFFSET=${rawOffset} is not a whole number from 0 to 20000`,
+      );
     }
     for (const key of Object.keys(out) as (keyof PortMap)[]) out[key] += offset.data;
   }

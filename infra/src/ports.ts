@@ -32,7 +32,13 @@ export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 500): P
   });
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 200, giveUp: () => boolean = () => false): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 200,
+  giveUp: () => boolean = () => false,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline && !giveUp()) {
@@ -44,5 +50,8 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
-  throw new InfraError(InfraErrorCode.serviceFailed, `${what} did not become ready within ${Math.round(timeoutMs / 1000)} s${detail}`);
+  throw new InfraError(
+    InfraErrorCode.serviceFailed,
+    `${what} did not become ready within ${Math.round(timeoutMs / 1000)} s${detail}`,
+  );
 }

@@ -31,10 +31,15 @@ export function loadOrCreateSecrets(dir: string): Secrets {
   if (existsSync(file)) {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>;
     // A secret added in a later version is generated; the existing ones (data folders use them) stay.
-    const added = { payloadKeys: newPayloadKeySpec('k1'), bufferKeys: newPayloadKeySpec('k1'), bufferTokenSecret: randomBytes(32).toString('base64') };
+    const added = {
+      payloadKeys: newPayloadKeySpec('k1'),
+      bufferKeys: newPayloadKeySpec('k1'),
+      bufferTokenSecret: randomBytes(32).toString('base64'),
+    };
     const parsed = Secrets.safeParse({ ...added, ...stored });
     if (parsed.success) {
-      if (Object.keys(added).some((k) => !(k in stored))) writeFileSync(file, JSON.stringify(parsed.data, null, 2), { mode: 0o600 });
+      if (Object.keys(added).some((k) => !(k in stored)))
+        writeFileSync(file, JSON.stringify(parsed.data, null, 2), { mode: 0o600 });
       return parsed.data;
     }
   }

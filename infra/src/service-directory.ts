@@ -17,7 +17,11 @@ export function writeServiceDirectory(ctx: ServiceContext): void {
     postgres: { url: postgresUrl(ctx, '') },
     mariadb: mariadbRoot(ctx),
     redis: { url: redisUrl(ctx) },
-    minio: { endpoint: minioEndpoint(ctx), accessKeyId: ctx.secrets.minioAccessKey, secretAccessKey: ctx.secrets.minioSecretKey },
+    minio: {
+      endpoint: minioEndpoint(ctx),
+      accessKeyId: ctx.secrets.minioAccessKey,
+      secretAccessKey: ctx.secrets.minioSecretKey,
+    },
   };
   writeFileSync(join(ctx.stateDir, SERVICE_DIRECTORY_FILE), JSON.stringify(directory, null, 2), { mode: 0o600 });
 }

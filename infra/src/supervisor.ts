@@ -95,7 +95,16 @@ export class Supervisor {
     });
     diedWhileStarting.catch(() => undefined);
     try {
-      await Promise.race([waitFor(spec.name, () => spec.ready(this.ctx), spec.readyTimeoutMs, 200, () => died !== undefined), diedWhileStarting]);
+      await Promise.race([
+        waitFor(
+          spec.name,
+          () => spec.ready(this.ctx),
+          spec.readyTimeoutMs,
+          200,
+          () => died !== undefined,
+        ),
+        diedWhileStarting,
+      ]);
       await spec.afterReady?.(this.ctx);
     } catch (err) {
       const tail = tailFile(logPath);
@@ -145,7 +154,10 @@ async function killGroup(pid: number, timeoutMs: number, exited?: Promise<unknow
   };
   signal('SIGTERM');
   const gone = exited ?? waitUntilDead(pid, timeoutMs);
-  const timedOut = await Promise.race([gone.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())]);
+  const timedOut = await Promise.race([
+    gone.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref()),
+  ]);
   if (timedOut) {
     signal('SIGKILL');
     await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);

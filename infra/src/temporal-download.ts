@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const s = Settings.parse(JSON.parse(process.env.VSC_TEMPORAL_DOWNLOAD_SETTINGS ?? '{}'));
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
-      executable: s.executablePath ? { type: 'existing-path', path: s.executablePath } : { type: 'cached-download', downloadDir: s.downloadDir, version: 'default' },
+      executable: s.executablePath
+        ? { type: 'existing-path', path: s.executablePath }
+        : { type: 'cached-download', downloadDir: s.downloadDir, version: 'default' },
       ip: s.ip,
       port: s.port,
       ui: true,
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
 }
 
 void main().catch((err) => {
-  process.stderr.write(`could not download or start the Temporal dev server: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `could not download or start the Temporal dev server: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

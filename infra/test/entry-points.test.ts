@@ -7,17 +7,24 @@ import { repoRoot } from '../src/paths';
 function entries(): { name: string; file: string; version: string }[] {
   const workspace = readFileSync(join(repoRoot, 'pnpm-workspace.yaml'), 'utf8');
   const patterns = [...workspace.matchAll(/^\s*-\s*['"]?([^'"\s]+)['"]?\s*$/gm)].map((m) => m[1]!);
-  const dirs = patterns.flatMap((p) => (p.endsWith('/*') ? readdirSync(join(repoRoot, p.slice(0, -2))).map((d) => join(p.slice(0, -2), d)) : [p]));
+  const dirs = patterns.flatMap((p) =>
+    p.endsWith('/*') ? readdirSync(join(repoRoot, p.slice(0, -2))).map((d) => join(p.slice(0, -2), d)) : [p],
+  );
   return dirs.flatMap((dir) => {
     const manifest = join(repoRoot, dir, 'package.json');
     if (!existsSync(manifest)) return [];
     const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string; bin?: Record<string, string> };
-    return Object.entries(pkg.bin ?? {}).map(([name, file]) => ({ name, file: join(repoRoot, dir, file), version: pkg.version }));
+    return Object.entries(pkg.bin ?? {}).map(([name, file]) => ({
+      name,
+      file: join(repoRoot, dir, file),
+      version: pkg.version,
+    }));
   });
 }
 
 // No configuration at all: an entry that tried to start would fail on it, not answer with exit 0.
-const run = (file: string, args: string[]) => spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+const run = (file: string, args: string[]) =>
+  spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
 
 describe('command-line entries', () => {
   const all = entries();
@@ -26,21 +33,30 @@ describe('command-line entries', () => {
     expect(all.map((e) => e.name).sort()).toEqual(['mini-connector', 'vsc', 'vsc-cloud-worker', 'vsc-gateway']);
   });
 
-  it.each(all.map((e) => [e.name, e] as const))('%s answers --help and --version with exit 0 and starts nothing', (name, entry) => {
-    const help = run(entry.file, ['--help']);
-    expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(help.stdout).toMatch(/^usage: /);
-    for (const flag of ['--version', '-V']) {
-      const version = run(entry.file, [flag]);
-      expect({ status: version.status, stdout: version.stdout }).toEqual({ status: 0, stdout: `${name} ${entry.version}\n` });
-    }
-  });
+  it.each(all.map((e) => [e.name, e] as const))(
+    '%s answers --help and --version with exit 0 and starts nothing',
+    (name, entry) => {
+      const help = run(entry.file, ['--help']);
+      expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(help.stdout).toMatch(/^usage: /);
+      for (const flag of ['--version', '-V']) {
+        const version = run(entry.file, [flag]);
+        expect({ status: version.status, stdout: version.stdout }).toEqual({
+          status: 0,
+          stdout: `${name} ${entry.version}\n`,
+        });
+      }
+    },
+  );
 
-  it.each(all.map((e) => [e.name, e] as const))('%s refuses an unknown option with its usage and exit 2', (_name, entry) => {
-    const result = run(entry.file, ['--no-such-option']);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/no-such-option[\s\S]*usage: /);
-  });
+  it.each(all.map((e) => [e.name, e] as const))(
+    '%s refuses an unknown option with its usage and exit 2',
+    (_name, entry) => {
+      const result = run(entry.file, ['--no-such-option']);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/no-such-option[\s\S]*usage: /);
+    },
+  );
 
   it('every sub-command of vsc and mini-connector answers --help without running', () => {
     const byName = Object.fromEntries(all.map((e) => [e.name, e.file]));
@@ -60,10 +76,21 @@ describe('command-line entries', () => {
   it('the fresh-clone help of ./vsc (before any build) says what the built CLI says', () => {
     const vsc = all.find((e) => e.name === 'vsc')!;
     const fallback = join(repoRoot, 'infra', 'bin', 'vsc-help.js');
-    for (const args of [['--help'], ['--version'], ['up', '--help'], ['test', '-h'], ['bench', '--help'], ['key', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['--version'],
+      ['up', '--help'],
+      ['test', '-h'],
+      ['bench', '--help'],
+      ['key', '--help'],
+    ]) {
       const built = run(vsc.file, args);
       const early = run(fallback, args);
-      expect({ args, status: early.status, stdout: early.stdout }).toEqual({ args, status: built.status, stdout: built.stdout });
+      expect({ args, status: early.status, stdout: early.stdout }).toEqual({
+        args,
+        status: built.status,
+        stdout: built.stdout,
+      });
     }
   });
 });

@@ -1,7 +1,14 @@
 import { Client as PgClient } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
-import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
+import {
+  S3Client,
+  CreateBucketCommand,
+  PutObjectCommand,
+  GetObjectCommand,
+  DeleteObjectCommand,
+  DeleteBucketCommand,
+} from '@aws-sdk/client-s3';
 import { connectTemporalClient } from '@vansales/temporal-config';
 import { testServices } from '@vansales/test-kit';
 
@@ -20,7 +27,9 @@ describe('backing services started by the test runner', () => {
 
   it('MariaDB holds the complete Sakila data set', async () => {
     const conn = await createConnection({ ...services.mariadb, database: 'sakila' });
-    const [rows] = await conn.query('SELECT (SELECT COUNT(*) FROM film) AS film, (SELECT COUNT(*) FROM rental) AS rental, (SELECT COUNT(*) FROM payment) AS payment, VERSION() AS version');
+    const [rows] = await conn.query(
+      'SELECT (SELECT COUNT(*) FROM film) AS film, (SELECT COUNT(*) FROM rental) AS rental, (SELECT COUNT(*) FROM payment) AS payment, VERSION() AS version',
+    );
     await conn.end();
     expect(rows).toEqual([expect.objectContaining({ film: 1000, rental: 16044, payment: 16049 })]);
     expect((rows as { version: string }[])[0]!.version).toMatch(/MariaDB/);
@@ -29,7 +38,9 @@ describe('backing services started by the test runner', () => {
   it('PostgreSQL holds the complete Pagila data set', async () => {
     const client = new PgClient({ connectionString: services.postgresUrl('pagila') });
     await client.connect();
-    const { rows } = await client.query('SELECT (SELECT COUNT(*) FROM film)::int AS film, (SELECT COUNT(*) FROM rental)::int AS rental, (SELECT COUNT(*) FROM payment)::int AS payment');
+    const { rows } = await client.query(
+      'SELECT (SELECT COUNT(*) FROM film)::int AS film, (SELECT COUNT(*) FROM rental)::int AS rental, (SELECT COUNT(*) FROM payment)::int AS payment',
+    );
     await client.end();
     expect(rows).toEqual([{ film: 1000, rental: 16044, payment: 16049 }]);
   });
@@ -40,7 +51,12 @@ describe('backing services started by the test runner', () => {
     await redis.set('vsc:test', 'v', 'EX', 10);
     expect(await redis.get('vsc:test')).toBe('v');
     redis.disconnect();
-    const anon = new Redis(services.redisUrl.replace(/\/\/:[^@]+@/, '//'), { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const anon = new Redis(services.redisUrl.replace(/\/\/:[^@]+@/, '//'), {
+      lazyConnect: true,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     anon.on('error', () => undefined);
     await anon.connect();
     await expect(anon.get('vsc:test')).rejects.toThrow(/NOAUTH/);
@@ -48,7 +64,12 @@ describe('backing services started by the test runner', () => {
   });
 
   it('MinIO stores and returns an object over the S3 API', async () => {
-    const s3 = new S3Client({ endpoint: services.minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: services.minio });
+    const s3 = new S3Client({
+      endpoint: services.minio.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: services.minio,
+    });
     const Bucket = `vsc-test-${Date.now()}`;
     await s3.send(new CreateBucketCommand({ Bucket }));
     await s3.send(new PutObjectCommand({ Bucket, Key: 'a.txt', Body: 'hello buffer' }));
@@ -64,6 +85,8 @@ describe('backing services started by the test runner', () => {
     const sa = await connection.operatorService.listSearchAttributes({ namespace: services.temporalNamespace });
     await connection.close();
     expect(ns.namespaceInfo?.name).toBe('vansales');
-    expect(Object.keys(sa.customAttributes ?? {})).toEqual(expect.arrayContaining(['TenantId', 'ConnectorId', 'DefinitionId']));
+    expect(Object.keys(sa.customAttributes ?? {})).toEqual(
+      expect.arrayContaining(['TenantId', 'ConnectorId', 'DefinitionId']),
+    );
   });
 });

@@ -3,7 +3,15 @@ import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync, mkdi
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, assertPortFree, isPortOpen, InfraError, Supervisor, type ServiceContext, type ServiceSpec } from '@vansales/infra';
+import {
+  acquireLock,
+  assertPortFree,
+  isPortOpen,
+  InfraError,
+  Supervisor,
+  type ServiceContext,
+  type ServiceSpec,
+} from '@vansales/infra';
 
 function listen(port = 0): Promise<Server> {
   return new Promise((resolve) => {
@@ -42,7 +50,13 @@ async function groupMembersAfter(pgid: number, ms: number): Promise<number[]> {
 }
 
 function ctxFor(dir: string): ServiceContext {
-  return { profile: 'test', stateDir: dir, ports: {} as ServiceContext['ports'], secrets: {} as ServiceContext['secrets'], log: () => undefined };
+  return {
+    profile: 'test',
+    stateDir: dir,
+    ports: {} as ServiceContext['ports'],
+    secrets: {} as ServiceContext['secrets'],
+    log: () => undefined,
+  };
 }
 
 /** A tiny real server process: listens on a port, and starts a grandchild that must die with it. */
@@ -65,7 +79,9 @@ describe('supervisor', () => {
   it('names the port and its owner when a port is taken', async () => {
     const server = await listen();
     const port = portOf(server);
-    await expect(assertPortFree(port, 'temporal')).rejects.toThrow(new RegExp(`port ${port} on 127.0.0.1 \\(wanted by temporal\\) is already in use`));
+    await expect(assertPortFree(port, 'temporal')).rejects.toThrow(
+      new RegExp(`port ${port} on 127.0.0.1 \\(wanted by temporal\\) is already in use`),
+    );
     server.close();
     await expect(assertPortFree(port, 'temporal')).resolves.toBeUndefined();
   });
@@ -76,7 +92,9 @@ describe('supervisor', () => {
     writeFileSync(join(dir, 'supervisor.pid'), String(child.pid));
     try {
       expect(() => acquireLock(dir, 'vsc up')).toThrow(InfraError);
-      expect(() => acquireLock(dir, 'vsc up')).toThrow(new RegExp(`another copy of vsc up is already running \\(pid ${child.pid}\\)`));
+      expect(() => acquireLock(dir, 'vsc up')).toThrow(
+        new RegExp(`another copy of vsc up is already running \\(pid ${child.pid}\\)`),
+      );
     } finally {
       child.kill();
     }
@@ -116,10 +134,15 @@ describe('supervisor', () => {
       name: 'broken',
       ports: () => [],
       readyTimeoutMs: 10_000,
-      launch: () => ({ command: process.execPath, args: ['-e', 'console.error("cannot open data folder"); process.exit(3)'] }),
+      launch: () => ({
+        command: process.execPath,
+        args: ['-e', 'console.error("cannot open data folder"); process.exit(3)'],
+      }),
       ready: async () => false,
     };
-    await expect(supervisor.start(failing)).rejects.toThrow(/broken exited with code 3 while starting[\s\S]*cannot open data folder/);
+    await expect(supervisor.start(failing)).rejects.toThrow(
+      /broken exited with code 3 while starting[\s\S]*cannot open data folder/,
+    );
     await supervisor.stopAll();
   });
 

@@ -25,9 +25,23 @@ describe('Temporal through @temporalio/testing (the route for machines without G
 
   it('starts the dev server with our ports and db file, and stops on SIGTERM', async () => {
     expect(cli).toBeDefined();
-    const [port, uiPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [port, uiPort, httpPort, metricsPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const dir = mkdtempSync(join(tmpdir(), 'vsc-tdl-'));
-    const settings = { ip: '127.0.0.1', port, uiPort, httpPort, metricsPort, dbFilename: join(dir, 'temporal.db'), downloadDir: dir, executablePath: join(binDir, cli!) };
+    const settings = {
+      ip: '127.0.0.1',
+      port,
+      uiPort,
+      httpPort,
+      metricsPort,
+      dbFilename: join(dir, 'temporal.db'),
+      downloadDir: dir,
+      executablePath: join(binDir, cli!),
+    };
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra', 'src', 'temporal-download.ts')], {
       cwd: root,
       env: { ...process.env, VSC_TEMPORAL_DOWNLOAD_SETTINGS: JSON.stringify(settings) },

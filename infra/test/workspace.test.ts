@@ -7,7 +7,9 @@ const packages = workspace.workspacePackages();
 
 describe('the workspace package list is written once (pnpm-workspace.yaml)', () => {
   it('tsconfig.base.json paths are the ones generated from it (node infra/workspace.js tsconfig-paths)', () => {
-    const config = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: unknown } };
+    const config = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as {
+      compilerOptions: { paths: unknown };
+    };
     expect(config.compilerOptions.paths).toEqual(workspace.tsconfigPaths());
   });
 
@@ -48,7 +50,10 @@ describe('each package.json lists exactly what its sources import (node infra/wo
 describe('workspace packages depend on each other without a cycle', () => {
   it('has no cycle through dependencies or devDependencies', () => {
     const byName = new Map(packages.map((p) => [p.name, p.manifest]));
-    const edges = (name: string) => Object.keys({ ...byName.get(name)?.dependencies, ...byName.get(name)?.devDependencies }).filter((d) => byName.has(d));
+    const edges = (name: string) =>
+      Object.keys({ ...byName.get(name)?.dependencies, ...byName.get(name)?.devDependencies }).filter((d) =>
+        byName.has(d),
+      );
     const cycles = new Set<string>();
     const visit = (name: string, path: string[]) => {
       if (path.includes(name)) {

@@ -1,6 +1,11 @@
 import type { Interceptor, InterceptorOptions, NextCall } from '@grpc/grpc-js';
 import { InterceptingCall, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
-import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import {
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type ConnectionOptions,
+} from '@temporalio/client';
 
 /**
  * Opens a Temporal client connection whose close() is final.
@@ -15,7 +20,10 @@ export async function connectTemporalClient(options: ConnectionOptions): Promise
   let closed = false;
   const connection = await Connection.connect({
     ...options,
-    interceptors: [...(options.interceptors ?? [makeGrpcRetryInterceptor(defaultGrpcRetryOptions())]), refuseCallsAfter(() => closed)],
+    interceptors: [
+      ...(options.interceptors ?? [makeGrpcRetryInterceptor(defaultGrpcRetryOptions())]),
+      refuseCallsAfter(() => closed),
+    ],
   });
   const close = connection.close.bind(connection);
   connection.close = async () => {
@@ -27,7 +35,8 @@ export async function connectTemporalClient(options: ConnectionOptions): Promise
 
 /** The innermost interceptor: once `isClosed()`, hands back a call that ends at once with CANCELLED. */
 function refuseCallsAfter(isClosed: () => boolean): Interceptor {
-  return (options: InterceptorOptions, nextCall: NextCall) => new InterceptingCall(isClosed() ? cancelledCall() : nextCall(options));
+  return (options: InterceptorOptions, nextCall: NextCall) =>
+    new InterceptingCall(isClosed() ? cancelledCall() : nextCall(options));
 }
 
 // grpc-js exports these shapes only through its functions' types.
@@ -40,7 +49,11 @@ function cancelledCall(): InterceptingCallInterface {
       // Asynchronously, like a real call: the caller finishes sending before it hears the status.
       setImmediate(() => {
         try {
-          listener?.onReceiveStatus?.({ code: GrpcStatus.CANCELLED, details: 'the Temporal connection was closed', metadata: new Metadata() });
+          listener?.onReceiveStatus?.({
+            code: GrpcStatus.CANCELLED,
+            details: 'the Temporal connection was closed',
+            metadata: new Metadata(),
+          });
         } catch {
           // The SDK's retry interceptor (1.24) hands a final status on through the message callback
           // of the first attempt, which it only has when that attempt received a message: a call

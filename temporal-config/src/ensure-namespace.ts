@@ -18,7 +18,11 @@ export interface EnsureResult {
  * Creates the namespace and the custom search attributes when missing; safe to call at every start
  * and against any Temporal cluster the operator points us at.
  */
-export async function ensureNamespace(connection: Connection, namespace: string, retentionDays = 3): Promise<EnsureResult> {
+export async function ensureNamespace(
+  connection: Connection,
+  namespace: string,
+  retentionDays = 3,
+): Promise<EnsureResult> {
   let namespaceCreated = false;
   try {
     await connection.workflowService.registerNamespace({
@@ -35,7 +39,8 @@ export async function ensureNamespace(connection: Connection, namespace: string,
   const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !have.has(name));
   if (missing.length > 0) {
     const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
-    for (const name of missing) searchAttributes[name] = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    for (const name of missing)
+      searchAttributes[name] = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
     try {
       await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
     } catch (err) {
@@ -57,7 +62,8 @@ async function waitUntilVisible(connection: Connection, namespace: string, attri
     } catch (err) {
       if (Date.now() > deadline) throw err;
     }
-    if (Date.now() > deadline) throw new Error(`namespace ${namespace} or its search attributes did not become visible within 30 s`);
+    if (Date.now() > deadline)
+      throw new Error(`namespace ${namespace} or its search attributes did not become visible within 30 s`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

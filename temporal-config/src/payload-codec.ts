@@ -18,11 +18,16 @@ export class PayloadKeyError extends Error {
 export function parsePayloadKeys(spec: string): { currentKeyId: string; keys: Map<string, Buffer> } {
   const keys = new Map<string, Buffer>();
   let currentKeyId: string | undefined;
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [id, material] = part.split(':');
-    if (!id || !material || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new PayloadKeyError('each key is <id>:<base64>, with an id of letters, digits, . _ -');
+    if (!id || !material || !/^[A-Za-z0-9._-]{1,64}$/.test(id))
+      throw new PayloadKeyError('each key is <id>:<base64>, with an id of letters, digits, . _ -');
     const key = Buffer.from(material, 'base64');
-    if (key.length !== 32) throw new PayloadKeyError(`key ${id} is ${key.length} bytes; AES-256 needs 32 (base64 of 32 random bytes)`);
+    if (key.length !== 32)
+      throw new PayloadKeyError(`key ${id} is ${key.length} bytes; AES-256 needs 32 (base64 of 32 random bytes)`);
     keys.set(id, key);
     currentKeyId ??= id;
   }
@@ -58,7 +63,10 @@ export class EncryptionCodec implements PayloadCodec {
       cipher.setAAD(text.encode(this.currentKeyId));
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
       const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { encoding: text.encode(ENCRYPTED_ENCODING), [KEY_ID_FIELD]: text.encode(this.currentKeyId) }, data };
+      return {
+        metadata: { encoding: text.encode(ENCRYPTED_ENCODING), [KEY_ID_FIELD]: text.encode(this.currentKeyId) },
+        data,
+      };
     });
   }
 
@@ -69,7 +77,10 @@ export class EncryptionCodec implements PayloadCodec {
       const keyIdBytes = payload.metadata?.[KEY_ID_FIELD];
       const keyId = keyIdBytes ? untext.decode(keyIdBytes) : '';
       const key = this.keys.get(keyId);
-      if (!key) throw new PayloadKeyError(`payload encrypted with key ${JSON.stringify(keyId)}, which is not configured in VSC_PAYLOAD_KEYS`);
+      if (!key)
+        throw new PayloadKeyError(
+          `payload encrypted with key ${JSON.stringify(keyId)}, which is not configured in VSC_PAYLOAD_KEYS`,
+        );
       const data = Buffer.from(payload.data ?? new Uint8Array());
       if (data.length < 28) throw new PayloadKeyError('encrypted payload is truncated');
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
@@ -92,6 +103,9 @@ export function failureConverterPath(): string {
 }
 
 /** The data converter every client and worker uses: encrypted payloads, encrypted failure text. */
-export function vansalesDataConverter(payloadKeys: string): { payloadCodecs: PayloadCodec[]; failureConverterPath: string } {
+export function vansalesDataConverter(payloadKeys: string): {
+  payloadCodecs: PayloadCodec[];
+  failureConverterPath: string;
+} {
   return { payloadCodecs: [EncryptionCodec.fromSpec(payloadKeys)], failureConverterPath: failureConverterPath() };
 }

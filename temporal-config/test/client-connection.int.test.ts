@@ -5,7 +5,10 @@ import { testServices } from '@vansales/test-kit';
 /** Runs the scenario in its own process: the bug it guards against is an uncaught exception. */
 function closeWhileRetryPending(mode: 'plain' | 'guarded') {
   const script = join(__dirname, 'support', 'close-after-retry.ts');
-  return spawnSync(process.execPath, ['--import', 'tsx', script, testServices().temporalAddress, mode], { encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', script, testServices().temporalAddress, mode], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 describe('a Temporal client connection closed while a retry is pending', () => {

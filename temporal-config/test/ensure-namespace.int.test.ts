@@ -9,11 +9,16 @@ describe('ensureNamespace on the real Temporal dev server', () => {
     const namespace = `vsc-test-${randomBytes(4).toString('hex')}`;
     try {
       const first = await ensureNamespace(connection, namespace);
-      expect(first).toEqual({ namespaceCreated: true, searchAttributesAdded: ['TenantId', 'ConnectorId', 'DefinitionId'] });
+      expect(first).toEqual({
+        namespaceCreated: true,
+        searchAttributesAdded: ['TenantId', 'ConnectorId', 'DefinitionId'],
+      });
       const second = await ensureNamespace(connection, namespace);
       expect(second).toEqual({ namespaceCreated: false, searchAttributesAdded: [] });
       const listed = await connection.operatorService.listSearchAttributes({ namespace });
-      expect(Object.keys(listed.customAttributes ?? {})).toEqual(expect.arrayContaining(['TenantId', 'ConnectorId', 'DefinitionId']));
+      expect(Object.keys(listed.customAttributes ?? {})).toEqual(
+        expect.arrayContaining(['TenantId', 'ConnectorId', 'DefinitionId']),
+      );
     } finally {
       await connection.close();
     }

@@ -13,7 +13,10 @@ describe('payload encryption codec', () => {
     expect(text(encrypted!.metadata!['encryption-key-id'])).toBe('k1');
     expect(text(encrypted!.data)).not.toContain('payroll');
     const [decrypted] = await codec.decode([encrypted!]);
-    expect(defaultPayloadConverter.fromPayload(decrypted!)).toEqual({ sql: 'SELECT secret FROM payroll', rows: [[1, 'Ann']] });
+    expect(defaultPayloadConverter.fromPayload(decrypted!)).toEqual({
+      sql: 'SELECT secret FROM payroll',
+      rows: [[1, 'Ann']],
+    });
   });
 
   it('refuses a tampered payload and one encrypted with a key it does not have', async () => {
@@ -30,7 +33,10 @@ describe('payload encryption codec', () => {
     const [old] = await EncryptionCodec.fromSpec(oldSpec).encode([payload]);
     const rotated = EncryptionCodec.fromSpec(`${newPayloadKeySpec('k2')},${oldSpec}`);
     expect(text((await rotated.encode([payload]))[0]!.metadata!['encryption-key-id'])).toBe('k2');
-    expect(defaultPayloadConverter.fromPayload((await rotated.decode([old!]))[0]!)).toEqual({ sql: 'SELECT secret FROM payroll', rows: [[1, 'Ann']] });
+    expect(defaultPayloadConverter.fromPayload((await rotated.decode([old!]))[0]!)).toEqual({
+      sql: 'SELECT secret FROM payroll',
+      rows: [[1, 'Ann']],
+    });
   });
 
   it('passes plain payloads through decode, so histories from before encryption still replay', async () => {

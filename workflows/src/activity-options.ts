@@ -36,8 +36,16 @@ export function schemaDiscoveryOptions(connectorId: string): ActivityOptions {
 }
 
 /** Ping round trips: short, a few attempts; an agent may wait a while to come online. */
-export function pingOptions(taskQueue: string, scheduleToStartTimeout?: ActivityOptions['scheduleToStartTimeout']): ActivityOptions {
-  return { taskQueue, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 }, ...(scheduleToStartTimeout ? { scheduleToStartTimeout } : {}) };
+export function pingOptions(
+  taskQueue: string,
+  scheduleToStartTimeout?: ActivityOptions['scheduleToStartTimeout'],
+): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 3 },
+    ...(scheduleToStartTimeout ? { scheduleToStartTimeout } : {}),
+  };
 }
 
 /**
@@ -45,7 +53,10 @@ export function pingOptions(taskQueue: string, scheduleToStartTimeout?: Activity
  * how soon a lost worker (a gateway that died with the task) is noticed; minutes by default, as
  * a short one turns every slow chunk into a retry.
  */
-export function dataOptions(taskQueue: string, options: { maxOfflineSeconds?: number; heartbeatTimeoutSeconds?: number } = {}): ActivityOptions {
+export function dataOptions(
+  taskQueue: string,
+  options: { maxOfflineSeconds?: number; heartbeatTimeoutSeconds?: number } = {},
+): ActivityOptions {
   return {
     taskQueue,
     scheduleToStartTimeout: `${options.maxOfflineSeconds ?? 3600} seconds`,

@@ -5,7 +5,6 @@ import { connectorTaskQueue } from '@vansales/protocol/task-queues';
 import { dataOptions } from './activity-options';
 import type { SyncEndpoint } from './data-sync-workflow';
 
-
 export interface ExtractStepInput {
   tenantId: string;
   source: SyncEndpoint;
@@ -39,26 +38,53 @@ export interface LoadStepInput {
  * step, another workflow, or a transform takes. The object expires with the buffer's TTL.
  */
 export async function extractStepWorkflow(input: ExtractStepInput): Promise<DataExtractOutputT> {
-  if (!input.table === !input.sql) throw ApplicationFailure.nonRetryable('give exactly one of table and sql', 'BadInput');
+  if (!input.table === !input.sql)
+    throw ApplicationFailure.nonRetryable('give exactly one of table and sql', 'BadInput');
   const objectId = uuid4().replace(/-/g, '');
-  const options = { maxOfflineSeconds: input.maxOfflineSeconds, heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds };
-  const common = { keyColumns: input.keyColumns, incremental: input.incremental, chunkRows: input.chunkRows ?? 50_000, objectId };
+  const options = {
+    maxOfflineSeconds: input.maxOfflineSeconds,
+    heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds,
+  };
+  const common = {
+    keyColumns: input.keyColumns,
+    incremental: input.incremental,
+    chunkRows: input.chunkRows ?? 50_000,
+    objectId,
+  };
   if (input.source.placement === 'connector') {
     const agent = proxyActivities<AgentActivities>(dataOptions(connectorTaskQueue(input.source.connectorId), options));
-    const source = input.table ? { table: input.table, ...(input.columns ? { columns: input.columns } : {}) } : { sql: input.sql! };
+    const source = input.table
+      ? { table: input.table, ...(input.columns ? { columns: input.columns } : {}) }
+      : { sql: input.sql! };
     return agent.dataExtract({ database: input.source.database, source, ...common });
   }
   if (!input.table) throw ApplicationFailure.nonRetryable('cloud extracts read tables; give table', 'BadInput');
   const cloud = proxyActivities<CloudActivities>(dataOptions(input.cloudTaskQueue ?? 'cloud', options));
-  return cloud.cloudExtract({ tenantId: input.tenantId, database: input.source.database, table: input.table, columns: input.columns, ...common });
+  return cloud.cloudExtract({
+    tenantId: input.tenantId,
+    database: input.source.database,
+    table: input.table,
+    columns: input.columns,
+    ...common,
+  });
 }
 
 /** One load of a buffer object into a table (upsert by key). */
 export async function loadStepWorkflow(input: LoadStepInput): Promise<DataLoadOutputT> {
-  const options = { maxOfflineSeconds: input.maxOfflineSeconds, heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds };
-  const common = { table: input.table, keyColumns: input.keyColumns, objectId: input.objectId, createIfMissing: input.createIfMissing ?? true };
+  const options = {
+    maxOfflineSeconds: input.maxOfflineSeconds,
+    heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds,
+  };
+  const common = {
+    table: input.table,
+    keyColumns: input.keyColumns,
+    objectId: input.objectId,
+    createIfMissing: input.createIfMissing ?? true,
+  };
   if (input.destination.placement === 'connector') {
-    const agent = proxyActivities<AgentActivities>(dataOptions(connectorTaskQueue(input.destination.connectorId), options));
+    const agent = proxyActivities<AgentActivities>(
+      dataOptions(connectorTaskQueue(input.destination.connectorId), options),
+    );
     return agent.dataLoad({ database: input.destination.database, ...common });
   }
   const cloud = proxyActivities<CloudActivities>(dataOptions(input.cloudTaskQueue ?? 'cloud', options));

@@ -1,15 +1,25 @@
-import { ActivityFailure, ApplicationFailure, condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, TimeoutFailure, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  TimeoutFailure,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { AgentActivities, CloudActivities } from '@vansales/activities';
 import type { DataExtractOutputT, TableRef } from '@vansales/protocol';
 import { connectorTaskQueue } from '@vansales/protocol/task-queues';
 import { dataOptions } from './activity-options';
 import { WorkflowErrorType } from './agent-query-workflow';
 
-
 /** Where a database is: on a site (reached through its connector) or reachable from the cloud. */
 export type SyncEndpoint =
-  | { placement: 'connector'; connectorId: string; database: string }
-  | { placement: 'cloud'; database: string };
+  { placement: 'connector'; connectorId: string; database: string } | { placement: 'cloud'; database: string };
 
 export interface SyncTable {
   source: TableRef;
@@ -80,28 +90,58 @@ export async function dataSyncWorkflow(input: DataSyncInput): Promise<SyncState>
 
   const maxRuns = input.maxRuns ?? 1;
   const perExecution = input.runsPerExecution ?? 50;
-  const options = { maxOfflineSeconds: input.maxOfflineSeconds, heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds };
+  const options = {
+    maxOfflineSeconds: input.maxOfflineSeconds,
+    heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds,
+  };
   const cloudQueue = input.cloudTaskQueue ?? 'cloud';
-  const agentAt = (connectorId: string) => proxyActivities<AgentActivities>(dataOptions(connectorTaskQueue(connectorId), options));
+  const agentAt = (connectorId: string) =>
+    proxyActivities<AgentActivities>(dataOptions(connectorTaskQueue(connectorId), options));
   const cloud = proxyActivities<CloudActivities>(dataOptions(cloudQueue, options));
-  const sameSite = input.source.placement === 'connector' && input.destination.placement === 'connector' && input.source.connectorId === input.destination.connectorId;
+  const sameSite =
+    input.source.placement === 'connector' &&
+    input.destination.placement === 'connector' &&
+    input.source.connectorId === input.destination.connectorId;
 
   const extract = async (t: SyncTable, after: unknown): Promise<DataExtractOutputT> => {
     // Deterministic in the workflow, so a retried extract writes the same object.
     const objectId = uuid4().replace(/-/g, '');
-    const incremental = t.cursorColumn ? { column: t.cursorColumn, ...(after !== undefined ? { after } : {}) } : undefined;
+    const incremental = t.cursorColumn
+      ? { column: t.cursorColumn, ...(after !== undefined ? { after } : {}) }
+      : undefined;
     const common = { keyColumns: t.keyColumns, incremental, chunkRows: input.chunkRows ?? 50_000, objectId };
     return input.source.placement === 'connector'
-      ? agentAt(input.source.connectorId).dataExtract({ database: input.source.database, source: { table: t.source, ...(t.columns ? { columns: t.columns } : {}) }, ...common })
-      : cloud.cloudExtract({ tenantId: input.tenantId, database: input.source.database, table: t.source, columns: t.columns, ...common });
+      ? agentAt(input.source.connectorId).dataExtract({
+          database: input.source.database,
+          source: { table: t.source, ...(t.columns ? { columns: t.columns } : {}) },
+          ...common,
+        })
+      : cloud.cloudExtract({
+          tenantId: input.tenantId,
+          database: input.source.database,
+          table: t.source,
+          columns: t.columns,
+          ...common,
+        });
   };
 
   const load = async (t: SyncTable, extracted: DataExtractOutputT) => {
     const table = t.destination ?? { name: t.source.name };
     const keyColumns = extracted.keyColumns;
     return input.destination.placement === 'connector'
-      ? agentAt(input.destination.connectorId).dataLoad({ database: input.destination.database, table, keyColumns, objectId: extracted.objectId })
-      : cloud.cloudLoad({ tenantId: input.tenantId, database: input.destination.database, table, keyColumns, objectId: extracted.objectId });
+      ? agentAt(input.destination.connectorId).dataLoad({
+          database: input.destination.database,
+          table,
+          keyColumns,
+          objectId: extracted.objectId,
+        })
+      : cloud.cloudLoad({
+          tenantId: input.tenantId,
+          database: input.destination.database,
+          table,
+          keyColumns,
+          objectId: extracted.objectId,
+        });
   };
 
   const syncTable = async (t: SyncTable) => {
@@ -113,7 +153,9 @@ export async function dataSyncWorkflow(input: DataSyncInput): Promise<SyncState>
         source: { database: input.source.database, table: t.source, ...(t.columns ? { columns: t.columns } : {}) },
         destination: { database: input.destination.database, table: t.destination ?? { name: t.source.name } },
         keyColumns: t.keyColumns,
-        incremental: t.cursorColumn ? { column: t.cursorColumn, ...(st.cursor !== undefined ? { after: st.cursor } : {}) } : undefined,
+        incremental: t.cursorColumn
+          ? { column: t.cursorColumn, ...(st.cursor !== undefined ? { after: st.cursor } : {}) }
+          : undefined,
         mode: 'upsert',
       });
       rows = out.rowCount;
@@ -149,7 +191,11 @@ export async function dataSyncWorkflow(input: DataSyncInput): Promise<SyncState>
 }
 
 function offlineAsFailure(err: unknown, input: DataSyncInput): unknown {
-  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START') {
+  if (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === 'SCHEDULE_TO_START'
+  ) {
     return ApplicationFailure.nonRetryable(
       `a connector of this sync stayed offline longer than ${input.maxOfflineSeconds ?? 3600} s; start the mini connector on that site and run the sync again`,
       WorkflowErrorType.connectorOffline,

@@ -1,7 +1,26 @@
-export { agentQueryWorkflow, WorkflowErrorType, type AgentQueryInput, type AgentQueryOutput } from './agent-query-workflow';
+export {
+  agentQueryWorkflow,
+  WorkflowErrorType,
+  type AgentQueryInput,
+  type AgentQueryOutput,
+} from './agent-query-workflow';
 export { pingWorkflow, type PingInput, type PingPlacement } from './ping-workflow';
 export { schemaDiscoveryWorkflow, type SchemaDiscoveryInput } from './schema-discovery-workflow';
-export { dataSyncWorkflow, syncStateQuery, runSyncNowSignal, type DataSyncInput, type SyncEndpoint, type SyncTable, type SyncState, type TableState } from './data-sync-workflow';
+export {
+  dataSyncWorkflow,
+  syncStateQuery,
+  runSyncNowSignal,
+  type DataSyncInput,
+  type SyncEndpoint,
+  type SyncTable,
+  type SyncState,
+  type TableState,
+} from './data-sync-workflow';
 export { bufferPurgeWorkflow } from './buffer-purge-workflow';
 export { dataTransferWorkflow, type DataTransferWorkflowInput } from './data-transfer-workflow';
-export { extractStepWorkflow, loadStepWorkflow, type ExtractStepInput, type LoadStepInput } from './buffer-step-workflows';
+export {
+  extractStepWorkflow,
+  loadStepWorkflow,
+  type ExtractStepInput,
+  type LoadStepInput,
+} from './buffer-step-workflows';

@@ -20,7 +20,8 @@ export interface PingInput {
 export async function pingWorkflow(input: PingInput): Promise<{ answered: number; from: string[] }> {
   const ping =
     input.placement.kind === 'connector'
-      ? proxyActivities<AgentActivities>(pingOptions(connectorTaskQueue(input.placement.connectorId), '5 minutes')).agentPing
+      ? proxyActivities<AgentActivities>(pingOptions(connectorTaskQueue(input.placement.connectorId), '5 minutes'))
+          .agentPing
       : proxyActivities<CloudActivities>(pingOptions(input.placement.taskQueue)).cloudPing;
   const from = new Set<string>();
   let answered = 0;

@@ -15,7 +15,9 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 describe('replaying recorded histories of every published workflow', () => {
   it('has a history for each published workflow', () => {
     const types = files.map((f) => {
-      const history = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }[] };
+      const history = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+        events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }[];
+      };
       return history.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
     });
     // Every workflow the package exports, so a new one cannot ship without a recorded history.
@@ -29,6 +31,8 @@ describe('replaying recorded histories of every published workflow', () => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
     const codePath = process.env.VSC_TEST_WORKFLOW_BUNDLE;
     expect(codePath).toBeTruthy();
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: codePath! } }, history, file)).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: { codePath: codePath! } }, history, file),
+    ).resolves.toBeUndefined();
   });
 });

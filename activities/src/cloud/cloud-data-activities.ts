@@ -2,7 +2,18 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentErrorType, type DataExtractOutputT, type DataLoadOutputT, type TableRef } from '@vansales/protocol';
 import { BufferError, type DataBuffer } from '@vansales/buffer';
-import { ALLOW_ALL, DataflowError, extractTable, failureTypeOf, loadObject, openDataConnection, resumeState, type DataConnection, type ExtractPosition, type LoadProgress } from '@vansales/dataflow';
+import {
+  ALLOW_ALL,
+  DataflowError,
+  extractTable,
+  failureTypeOf,
+  loadObject,
+  openDataConnection,
+  resumeState,
+  type DataConnection,
+  type ExtractPosition,
+  type LoadProgress,
+} from '@vansales/dataflow';
 import type { CloudDatabases } from './cloud-databases';
 
 export interface CloudExtractInput {
@@ -41,8 +52,14 @@ export interface CloudDataActivities {
 /** The same failure types as the agent's (one table, dataflow's), so workflows and retry policies treat both alike. */
 function failure(err: unknown): Error {
   if (err instanceof ApplicationFailure) return err;
-  if (err instanceof BufferError) return ApplicationFailure.create({ type: AgentErrorType.bufferRefused, message: err.message, nonRetryable: true });
-  if (err instanceof DataflowError) return ApplicationFailure.create({ type: failureTypeOf(err.code), message: err.message, nonRetryable: !err.retryable });
+  if (err instanceof BufferError)
+    return ApplicationFailure.create({ type: AgentErrorType.bufferRefused, message: err.message, nonRetryable: true });
+  if (err instanceof DataflowError)
+    return ApplicationFailure.create({
+      type: failureTypeOf(err.code),
+      message: err.message,
+      nonRetryable: !err.retryable,
+    });
   // Anything else (network, a restarting database) is worth Temporal's retry.
   return err instanceof Error ? err : new Error(String(err));
 }
@@ -52,10 +69,18 @@ function failure(err: unknown): Error {
  * cloud reach, chunks go straight to the store, and the policy allows everything the tenant is
  * entitled to (the lookup below is that entitlement).
  */
-export function createCloudDataActivities(deps: { buffer: DataBuffer; databases: CloudDatabases }): CloudDataActivities {
+export function createCloudDataActivities(deps: {
+  buffer: DataBuffer;
+  databases: CloudDatabases;
+}): CloudDataActivities {
   const open = async (tenantId: string, database: string): Promise<DataConnection> => {
     const config = deps.databases.lookup(tenantId, database);
-    if (!config) throw ApplicationFailure.create({ type: AgentErrorType.unknownDatabase, message: `tenant ${tenantId} has no cloud database named ${database}`, nonRetryable: true });
+    if (!config)
+      throw ApplicationFailure.create({
+        type: AgentErrorType.unknownDatabase,
+        message: `tenant ${tenantId} has no cloud database named ${database}`,
+        nonRetryable: true,
+      });
     return openDataConnection(config);
   };
 
@@ -74,12 +99,16 @@ export function createCloudDataActivities(deps: { buffer: DataBuffer; databases:
             incremental: input.incremental,
             chunkRows: input.chunkRows ?? 50_000,
             policy: ALLOW_ALL,
-            resume: resumeState<ExtractPosition & { objectId: string }>(ctx.info.heartbeatDetails, (r) => r.objectId === input.objectId),
+            resume: resumeState<ExtractPosition & { objectId: string }>(
+              ctx.info.heartbeatDetails,
+              (r) => r.objectId === input.objectId,
+            ),
             signal: ctx.cancellationSignal,
           },
           {
             begin: async () => void (await deps.buffer.createObject(input.tenantId, { objectId: input.objectId })),
-            put: async (index, bytes, rows) => void (await deps.buffer.writeChunk(input.tenantId, input.objectId, index, bytes, rows)),
+            put: async (index, bytes, rows) =>
+              void (await deps.buffer.writeChunk(input.tenantId, input.objectId, index, bytes, rows)),
             commit: async (manifest) => void (await deps.buffer.commit(input.tenantId, input.objectId, manifest)),
           },
           (position) => ctx.heartbeat({ objectId: input.objectId, ...position }),
@@ -104,7 +133,10 @@ export function createCloudDataActivities(deps: { buffer: DataBuffer; databases:
             createIfMissing: input.createIfMissing !== false,
             policy: ALLOW_ALL,
             objectId: input.objectId,
-            resume: resumeState<LoadProgress & { objectId: string }>(ctx.info.heartbeatDetails, (r) => r.objectId === input.objectId),
+            resume: resumeState<LoadProgress & { objectId: string }>(
+              ctx.info.heartbeatDetails,
+              (r) => r.objectId === input.objectId,
+            ),
             signal: ctx.cancellationSignal,
           },
           {

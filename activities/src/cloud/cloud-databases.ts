@@ -40,13 +40,17 @@ export function loadCloudDatabases(path: string | undefined): CloudDatabases {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new CloudDatabasesError(`cannot read cloud databases file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new CloudDatabasesError(
+      `cannot read cloud databases file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const parsed = CloudDatabasesFile.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     // The path names the setting; values are never echoed (they hold passwords).
-    throw new CloudDatabasesError(`cloud databases file ${path} is invalid at ${issue?.path.join('.') ?? '(root)'}: ${issue?.message ?? ''}`);
+    throw new CloudDatabasesError(
+      `cloud databases file ${path} is invalid at ${issue?.path.join('.') ?? '(root)'}: ${issue?.message ?? ''}`,
+    );
   }
   return cloudDatabasesFrom(parsed.data);
 }

@@ -1,7 +1,15 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { AuditRecord, ChainVerifier, hashRecord, linkRecord, type AuditChainHead, type AuditRecordFields, type ChainVerification } from '@vansales/protocol';
+import {
+  AuditRecord,
+  ChainVerifier,
+  hashRecord,
+  linkRecord,
+  type AuditChainHead,
+  type AuditRecordFields,
+  type ChainVerification,
+} from '@vansales/protocol';
 
 export const AuditLogErrorCode = {
   /** The file could not be opened, read or written; the message names the system error. */
@@ -55,7 +63,10 @@ async function lastLine(handle: FileHandle, size: number, path: string): Promise
   const tail = Buffer.alloc(1);
   await handle.read(tail, 0, 1, size - 1);
   if (tail[0] !== 0x0a) {
-    throw new AuditLogError(AuditLogErrorCode.corruptTail, `audit log ${path} does not end with a newline: its last record was cut off; check it with: mini-connector audit verify ${path}`);
+    throw new AuditLogError(
+      AuditLogErrorCode.corruptTail,
+      `audit log ${path} does not end with a newline: its last record was cut off; check it with: mini-connector audit verify ${path}`,
+    );
   }
   const chunks: Buffer[] = [];
   let end = size - 1;
@@ -84,7 +95,10 @@ function recordFromLine(line: string, path: string): AuditRecord {
     // reported below
   }
   if (!record) {
-    throw new AuditLogError(AuditLogErrorCode.corruptTail, `the last line of audit log ${path} is not a valid audit record; check it with: mini-connector audit verify ${path}`);
+    throw new AuditLogError(
+      AuditLogErrorCode.corruptTail,
+      `the last line of audit log ${path} is not a valid audit record; check it with: mini-connector audit verify ${path}`,
+    );
   }
   return record;
 }
@@ -124,7 +138,10 @@ export async function openAuditLog(options: OpenAuditLogOptions): Promise<AuditL
       record = linkRecord(head, { ...entry, at: entry.at ?? now().toISOString() });
     } catch (err) {
       const issue = (err as { issues?: { path: PropertyKey[]; message: string }[] }).issues?.[0];
-      throw new AuditLogError(AuditLogErrorCode.invalidRecord, `invalid audit record: ${issue ? `${issue.path.join('.')}: ${issue.message}` : String(err)}`);
+      throw new AuditLogError(
+        AuditLogErrorCode.invalidRecord,
+        `invalid audit record: ${issue ? `${issue.path.join('.')}: ${issue.message}` : String(err)}`,
+      );
     }
     try {
       // One write per record: with O_APPEND the line lands whole at the end of the file.

@@ -1,6 +1,14 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AgentErrorType, BUFFER_CHUNK_CONTENT_TYPE, BufferHeader, BufferManifest, bufferPaths, type BufferCommitBody, type BufferGrant } from '@vansales/protocol';
+import {
+  AgentErrorType,
+  BUFFER_CHUNK_CONTENT_TYPE,
+  BufferHeader,
+  BufferManifest,
+  bufferPaths,
+  type BufferCommitBody,
+  type BufferGrant,
+} from '@vansales/protocol';
 import { OperationError } from '../operations/operation';
 
 export interface BufferClient {
@@ -38,7 +46,11 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
         url,
         {
           method,
-          headers: { authorization: `Bearer ${grant.token}`, ...(body ? { 'content-length': String(body.length) } : {}), ...headers },
+          headers: {
+            authorization: `Bearer ${grant.token}`,
+            ...(body ? { 'content-length': String(body.length) } : {}),
+            ...headers,
+          },
           ...(secure && options.ca ? { ca: options.ca } : {}),
           signal,
         },
@@ -49,7 +61,13 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
             size += d.length;
             if (size > MAX_RESPONSE_BYTES) {
               res.destroy();
-              reject(new OperationError(AgentErrorType.bufferRefused, `buffer answer larger than ${MAX_RESPONSE_BYTES} bytes`, false));
+              reject(
+                new OperationError(
+                  AgentErrorType.bufferRefused,
+                  `buffer answer larger than ${MAX_RESPONSE_BYTES} bytes`,
+                  false,
+                ),
+              );
               return;
             }
             parts.push(d);
@@ -63,7 +81,9 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
           });
         },
       );
-      req.on('error', (err) => reject(signal?.aborted ? new OperationError(AgentErrorType.cancelled, 'cancelled', false) : unavailable(err)));
+      req.on('error', (err) =>
+        reject(signal?.aborted ? new OperationError(AgentErrorType.cancelled, 'cancelled', false) : unavailable(err)),
+      );
       req.end(body);
     });
 
@@ -73,7 +93,8 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
       try {
         return await attempt();
       } catch (err) {
-        if (!(err instanceof BusyGateway) || tries >= BUSY_RETRIES || signal?.aborted) throw err instanceof BusyGateway ? err.failure : err;
+        if (!(err instanceof BusyGateway) || tries >= BUSY_RETRIES || signal?.aborted)
+          throw err instanceof BusyGateway ? err.failure : err;
         await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** tries) * (0.5 + Math.random() / 2)));
       }
     }
@@ -82,16 +103,37 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
 
   return {
     async putChunk(grant, index, bytes, rows, signal) {
-      await send(grant, 'PUT', bufferPaths.chunk(grant.objectId, index), bytes, { 'content-type': BUFFER_CHUNK_CONTENT_TYPE, [BufferHeader.rows]: String(rows) }, signal);
+      await send(
+        grant,
+        'PUT',
+        bufferPaths.chunk(grant.objectId, index),
+        bytes,
+        { 'content-type': BUFFER_CHUNK_CONTENT_TYPE, [BufferHeader.rows]: String(rows) },
+        signal,
+      );
     },
     async commit(grant, body, signal) {
-      await send(grant, 'POST', bufferPaths.commit(grant.objectId), Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json' }, signal);
+      await send(
+        grant,
+        'POST',
+        bufferPaths.commit(grant.objectId),
+        Buffer.from(JSON.stringify(body)),
+        { 'content-type': 'application/json' },
+        signal,
+      );
     },
     async manifest(grant, signal) {
-      const raw = (await send(grant, 'GET', bufferPaths.manifest(grant.objectId), undefined, {}, signal)).toString('utf8');
+      const raw = (await send(grant, 'GET', bufferPaths.manifest(grant.objectId), undefined, {}, signal)).toString(
+        'utf8',
+      );
       // What another site wrote is untrusted input: the manifest is checked before a chunk is read.
       const parsed = BufferManifest.safeParse(parseJson(raw));
-      if (!parsed.success) throw new OperationError(AgentErrorType.bufferRefused, `the buffer answered a malformed manifest: ${parsed.error.issues[0]?.message}`, false);
+      if (!parsed.success)
+        throw new OperationError(
+          AgentErrorType.bufferRefused,
+          `the buffer answered a malformed manifest: ${parsed.error.issues[0]?.message}`,
+          false,
+        );
       return parsed.data;
     },
     getChunk(grant, index, signal) {
@@ -118,7 +160,11 @@ class BusyGateway extends Error {
 }
 
 function unavailable(err: Error): OperationError {
-  return new OperationError(AgentErrorType.bufferUnavailable, `buffer unreachable: ${(err as NodeJS.ErrnoException).code ?? err.message}`, true);
+  return new OperationError(
+    AgentErrorType.bufferUnavailable,
+    `buffer unreachable: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+    true,
+  );
 }
 
 /**
@@ -135,5 +181,9 @@ function refusal(status: number, body: Buffer): OperationError {
     // not JSON: keep the text
   }
   const retryable = status >= 500 || status === 401 || status === 408 || status === 429;
-  return new OperationError(retryable ? AgentErrorType.bufferUnavailable : AgentErrorType.bufferRefused, `buffer answered ${status}: ${message}`, retryable);
+  return new OperationError(
+    retryable ? AgentErrorType.bufferUnavailable : AgentErrorType.bufferRefused,
+    `buffer answered ${status}: ${message}`,
+    retryable,
+  );
 }

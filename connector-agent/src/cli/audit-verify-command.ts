@@ -10,7 +10,7 @@ const USAGE = `usage: mini-connector audit verify <file>
 
 export const auditVerifyCommand: CliCommand = {
   words: ['audit', 'verify'],
-  summary: 'check an audit log file\'s hash chain and name its first broken link',
+  summary: "check an audit log file's hash chain and name its first broken link",
   async run(args, io) {
     const parsed = parseCommand(args, { usage: USAGE, version: VERSION_LINE, positionals: { min: 1, max: 1 } }, io);
     if (!parsed.ok) return parsed.exitCode;

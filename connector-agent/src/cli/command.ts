@@ -21,7 +21,10 @@ export const CONFIG_OPTION = { config: { type: 'string' } } as const;
  * The agent configuration named by --config (or VSC_AGENT_CONFIG), or undefined after telling the
  * user what is wrong on stderr.
  */
-export function configFromArgs(configFlag: string | undefined, io: CliIo): { path: string; config: AgentConfig } | undefined {
+export function configFromArgs(
+  configFlag: string | undefined,
+  io: CliIo,
+): { path: string; config: AgentConfig } | undefined {
   const path = configFlag ?? io.env.VSC_AGENT_CONFIG;
   if (!path) {
     io.stderr.write('no configuration: pass --config <path> or set VSC_AGENT_CONFIG\n');

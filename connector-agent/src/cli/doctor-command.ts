@@ -33,8 +33,15 @@ export const doctorCommand: CliCommand = {
           continue;
         }
         worst = Math.max(worst, 1);
-        io.stdout.write(`WARN  ${where}: this login can write:\n${report.findings.map((f) => `        - ${f}`).join('\n')}\n`);
-        io.stdout.write(`      The agent refuses writes itself, but a read-only login is the last line. Recommended:\n${report.recommendation.split('\n').map((l) => `        ${l}`).join('\n')}\n`);
+        io.stdout.write(
+          `WARN  ${where}: this login can write:\n${report.findings.map((f) => `        - ${f}`).join('\n')}\n`,
+        );
+        io.stdout.write(
+          `      The agent refuses writes itself, but a read-only login is the last line. Recommended:\n${report.recommendation
+            .split('\n')
+            .map((l) => `        ${l}`)
+            .join('\n')}\n`,
+        );
       } catch (err) {
         worst = 2;
         // The driver's own code (ECONNREFUSED, 28P01...) says more to a site's admin than ours.

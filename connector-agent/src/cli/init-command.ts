@@ -84,7 +84,10 @@ function createPrompter(io: CliIo): Prompter {
   rl.on('SIGINT', () => rl.close());
   return {
     async ask(question, options = {}) {
-      const label = options.default !== undefined && options.default !== '' ? `${question} [${options.default}]: ` : `${question}: `;
+      const label =
+        options.default !== undefined && options.default !== ''
+          ? `${question} [${options.default}]: `
+          : `${question}: `;
       if (options.secret) {
         rl.setPrompt('');
         io.stdout.write(label);
@@ -108,7 +111,12 @@ function createPrompter(io: CliIo): Prompter {
 }
 
 /** Asks until `check` accepts the answer (it returns a reason to refuse). */
-async function askValid(p: Prompter, question: string, check: (answer: string) => string | undefined, options: { default?: string; secret?: boolean } = {}): Promise<string> {
+async function askValid(
+  p: Prompter,
+  question: string,
+  check: (answer: string) => string | undefined,
+  options: { default?: string; secret?: boolean } = {},
+): Promise<string> {
   for (;;) {
     const answer = await p.ask(question, options);
     const problem = check(answer);
@@ -121,13 +129,24 @@ const required = (what: string) => (a: string) => (a === '' ? `${what} is requir
 
 async function askDatabase(p: Prompter, taken: Set<string>): Promise<DatabaseAnswers> {
   const name = await askValid(p, 'Database name (how workflows refer to it)', (a) =>
-    !DATABASE_NAME.test(a) ? 'use letters, digits, _ . - (at most 128)' : taken.has(a) ? `a database named ${a} is already configured` : undefined,
+    !DATABASE_NAME.test(a)
+      ? 'use letters, digits, _ . - (at most 128)'
+      : taken.has(a)
+        ? `a database named ${a} is already configured`
+        : undefined,
   );
-  const dialect = (await askValid(p, `Dialect (${DIALECTS.join('|')})`, (a) => ((DIALECTS as readonly string[]).includes(a) ? undefined : `one of ${DIALECTS.join(', ')}`))) as Dialect;
+  const dialect = (await askValid(p, `Dialect (${DIALECTS.join('|')})`, (a) =>
+    (DIALECTS as readonly string[]).includes(a) ? undefined : `one of ${DIALECTS.join(', ')}`,
+  )) as Dialect;
   const host = await askValid(p, 'Host', required('host'), { default: '127.0.0.1' });
-  const port = await askValid(p, 'Port', (a) => (/^\d{1,5}$/.test(a) && Number(a) >= 1 && Number(a) <= 65535 ? undefined : 'a port number, 1 to 65535'), {
-    default: String(DEFAULT_PORT[dialect]),
-  });
+  const port = await askValid(
+    p,
+    'Port',
+    (a) => (/^\d{1,5}$/.test(a) && Number(a) >= 1 && Number(a) <= 65535 ? undefined : 'a port number, 1 to 65535'),
+    {
+      default: String(DEFAULT_PORT[dialect]),
+    },
+  );
   const user = await askValid(p, 'User (a read-only user is recommended)', required('user'));
   const password = await p.ask('Password', { secret: true });
   const database = await askValid(p, 'Database (schema/catalog name on the server)', required('database'));
@@ -137,8 +156,13 @@ async function askDatabase(p: Prompter, taken: Set<string>): Promise<DatabaseAns
 async function interactive(io: CliIo, flags: Flags): Promise<Answers | undefined> {
   const p = createPrompter(io);
   try {
-    p.say('Setting up this mini connector. Secrets are kept in an encrypted vault on this machine, never in agent.json.');
-    const dir = resolve(flags.dir ?? (await askValid(p, 'Folder for agent.json and the vault', required('folder'), { default: process.cwd() })));
+    p.say(
+      'Setting up this mini connector. Secrets are kept in an encrypted vault on this machine, never in agent.json.',
+    );
+    const dir = resolve(
+      flags.dir ??
+        (await askValid(p, 'Folder for agent.json and the vault', required('folder'), { default: process.cwd() })),
+    );
     let force = flags.force;
     if (!force && existsSync(join(dir, 'agent.json'))) {
       const answer = await p.ask(`${join(dir, 'agent.json')} exists; replace it? (y/N)`, { default: 'n' });
@@ -189,22 +213,38 @@ interface Flags {
   databases: DatabaseSpec[];
 }
 
-const NO_SECRETS_IN_ARGV = 'is not accepted on the command line, where every user can read it (ps); use an environment variable or stdin';
-const SPEC_KEYS = new Set(['name', 'dialect', 'host', 'port', 'user', 'database', 'password-env', 'password-stdin', 'statement-timeout-ms']);
+const NO_SECRETS_IN_ARGV =
+  'is not accepted on the command line, where every user can read it (ps); use an environment variable or stdin';
+const SPEC_KEYS = new Set([
+  'name',
+  'dialect',
+  'host',
+  'port',
+  'user',
+  'database',
+  'password-env',
+  'password-stdin',
+  'statement-timeout-ms',
+]);
 
 function parseDatabaseSpec(spec: string): DatabaseSpec {
   const fields = new Map<string, string>();
   for (const part of spec.split(',')) {
     const eq = part.indexOf('=');
     const key = (eq < 0 ? part : part.slice(0, eq)).trim();
-    if (key === 'password') throw new InitError(`--database password=… ${NO_SECRETS_IN_ARGV} (password-env=VAR or password-stdin)`);
-    if (!SPEC_KEYS.has(key)) throw new InitError(`--database: unknown setting "${key}" (known: ${[...SPEC_KEYS].join(', ')})`);
+    if (key === 'password')
+      throw new InitError(`--database password=… ${NO_SECRETS_IN_ARGV} (password-env=VAR or password-stdin)`);
+    if (!SPEC_KEYS.has(key))
+      throw new InitError(`--database: unknown setting "${key}" (known: ${[...SPEC_KEYS].join(', ')})`);
     if (fields.has(key)) throw new InitError(`--database: ${key} given twice`);
     fields.set(key, eq < 0 ? '' : part.slice(eq + 1).trim());
   }
   const env = fields.get('password-env');
   const stdin = fields.has('password-stdin');
-  if ((env !== undefined) === stdin) throw new InitError(`--database ${fields.get('name') ?? spec.split(',')[0]}: give exactly one of password-env=VAR or password-stdin`);
+  if ((env !== undefined) === stdin)
+    throw new InitError(
+      `--database ${fields.get('name') ?? spec.split(',')[0]}: give exactly one of password-env=VAR or password-stdin`,
+    );
   if (env === '') throw new InitError('--database: password-env needs the name of an environment variable');
   return { fields, passwordFrom: env !== undefined ? { env } : { stdin: true } };
 }
@@ -233,7 +273,8 @@ const INIT_OPTIONS = {
 
 function flagsFrom(values: ParsedValues<typeof INIT_OPTIONS>): Flags {
   for (const secret of ['api-key', 'password'] as const) {
-    if (values[secret] !== undefined) throw new InitError(`--${secret} ${NO_SECRETS_IN_ARGV} (--api-key-env VAR or --api-key-stdin)`);
+    if (values[secret] !== undefined)
+      throw new InitError(`--${secret} ${NO_SECRETS_IN_ARGV} (--api-key-env VAR or --api-key-stdin)`);
   }
   return {
     nonInteractive: values['non-interactive'] ?? false,
@@ -267,7 +308,8 @@ function stdinSecrets(io: CliIo) {
 async function nonInteractive(io: CliIo, flags: Flags): Promise<Answers> {
   if (!flags.dir) throw new InitError('--dir <folder> is required with --non-interactive');
   if (!flags.gatewayUrl) throw new InitError('--gateway-url <url> is required with --non-interactive');
-  if ((flags.apiKeyEnv === undefined) === !flags.apiKeyStdin) throw new InitError('give exactly one of --api-key-env <VAR> or --api-key-stdin');
+  if ((flags.apiKeyEnv === undefined) === !flags.apiKeyStdin)
+    throw new InitError('give exactly one of --api-key-env <VAR> or --api-key-stdin');
   if (flags.databases.length === 0) throw new InitError('at least one --database name=…,dialect=…,… is required');
   const urlProblem = checkGatewayUrl(flags.gatewayUrl);
   if (urlProblem) throw new InitError(`--gateway-url: ${urlProblem}`);
@@ -279,7 +321,9 @@ async function nonInteractive(io: CliIo, flags: Flags): Promise<Answers> {
   };
   const stdin = stdinSecrets(io);
   try {
-    const apiKey = (flags.apiKeyEnv !== undefined ? fromEnv(flags.apiKeyEnv, 'the API key') : await stdin.next('API key')).trim();
+    const apiKey = (
+      flags.apiKeyEnv !== undefined ? fromEnv(flags.apiKeyEnv, 'the API key') : await stdin.next('API key')
+    ).trim();
     const check = checkApiKey(apiKey);
     if (!check.ok) throw new InitError(`API key: ${check.reason}`);
 
@@ -292,13 +336,19 @@ async function nonInteractive(io: CliIo, flags: Flags): Promise<Answers> {
       if (taken.has(name)) throw new InitError(`--database: ${name} given twice`);
       taken.add(name);
       const dialect = f.get('dialect') ?? '';
-      if (!(DIALECTS as readonly string[]).includes(dialect)) throw new InitError(`--database ${name}: dialect must be one of ${DIALECTS.join(', ')}`);
+      if (!(DIALECTS as readonly string[]).includes(dialect))
+        throw new InitError(`--database ${name}: dialect must be one of ${DIALECTS.join(', ')}`);
       const port = f.get('port') ?? String(DEFAULT_PORT[dialect as Dialect]);
       if (!/^\d{1,5}$/.test(port)) throw new InitError(`--database ${name}: port must be a number`);
       const timeout = f.get('statement-timeout-ms');
-      if (timeout !== undefined && !/^\d+$/.test(timeout)) throw new InitError(`--database ${name}: statement-timeout-ms must be a number`);
-      for (const key of ['user', 'database']) if (!f.get(key)) throw new InitError(`--database ${name}: ${key}=… is required`);
-      const password = 'env' in spec.passwordFrom ? fromEnv(spec.passwordFrom.env, `password of database ${name}`) : await stdin.next(`password of database ${name}`);
+      if (timeout !== undefined && !/^\d+$/.test(timeout))
+        throw new InitError(`--database ${name}: statement-timeout-ms must be a number`);
+      for (const key of ['user', 'database'])
+        if (!f.get(key)) throw new InitError(`--database ${name}: ${key}=… is required`);
+      const password =
+        'env' in spec.passwordFrom
+          ? fromEnv(spec.passwordFrom.env, `password of database ${name}`)
+          : await stdin.next(`password of database ${name}`);
       databases.push({
         name,
         dialect,
@@ -340,7 +390,9 @@ function write(answers: Answers, io: CliIo): void {
   const onDisk = {
     gatewayUrl: answers.gatewayUrl,
     apiKey: { vault: API_KEY_SECRET },
-    databases: Object.fromEntries(answers.databases.map((d) => [d.name, database(d, { vault: databasePasswordSecret(d.name) })])),
+    databases: Object.fromEntries(
+      answers.databases.map((d) => [d.name, database(d, { vault: databasePasswordSecret(d.name) })]),
+    ),
   };
   if (!answers.force && existsSync(configPath)) throw new InitError(`${configPath} exists; pass --force to replace it`);
 

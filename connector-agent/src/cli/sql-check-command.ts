@@ -12,7 +12,11 @@ export const sqlCheckCommand: CliCommand = {
   words: ['sql', 'check'],
   summary: 'check one SQL text from stdin against the read-only guard',
   async run(args, io) {
-    const parsed = parseCommand(args, { usage: USAGE, version: VERSION_LINE, options: { dialect: { type: 'string' } } }, io);
+    const parsed = parseCommand(
+      args,
+      { usage: USAGE, version: VERSION_LINE, options: { dialect: { type: 'string' } } },
+      io,
+    );
     if (!parsed.ok) return parsed.exitCode;
     const dialect = parsed.values.dialect;
     if (dialect === undefined || !(DIALECTS as readonly string[]).includes(dialect)) {

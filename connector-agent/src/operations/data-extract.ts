@@ -19,7 +19,11 @@ export function createDataExtract(deps: DataDeps, buffer: BufferClient): Operati
     const input = parseOrRefuse(DataExtractInput, raw, 'data.extract');
     const grant = input.buffer;
     if (!grant || grant.scope !== 'write' || grant.objectId !== input.objectId) {
-      throw new OperationError(AgentErrorType.badInput, 'data.extract needs a write grant for its object from the gateway', false);
+      throw new OperationError(
+        AgentErrorType.badInput,
+        'data.extract needs a write grant for its object from the gateway',
+        false,
+      );
     }
     const policy = policyOf(deps);
     const conn = await openConfigured(deps, input.database);
@@ -27,7 +31,8 @@ export function createDataExtract(deps: DataDeps, buffer: BufferClient): Operati
       put: (index, bytes, rows) => buffer.putChunk(grant, index, bytes, rows, ctx.signal),
       commit: (manifest) => buffer.commit(grant, manifest, ctx.signal),
     };
-    const onChunk = (position: ExtractPosition) => ctx.progress({ objectId: input.objectId, ...position } satisfies ExtractProgress);
+    const onChunk = (position: ExtractPosition) =>
+      ctx.progress({ objectId: input.objectId, ...position } satisfies ExtractProgress);
     try {
       const common = { database: input.database, chunkRows: input.chunkRows, policy, signal: ctx.signal };
       const result =
@@ -40,12 +45,20 @@ export function createDataExtract(deps: DataDeps, buffer: BufferClient): Operati
                 columns: input.source.columns,
                 keyColumns: input.keyColumns,
                 incremental: input.incremental,
-                resume: resumeState<ExtractProgress>(ctx.resumeFrom, (r) => r.objectId === input.objectId && typeof r.chunksDone === 'number'),
+                resume: resumeState<ExtractProgress>(
+                  ctx.resumeFrom,
+                  (r) => r.objectId === input.objectId && typeof r.chunksDone === 'number',
+                ),
               },
               sink,
               onChunk,
             )
-          : await extractQuery(conn, { ...common, sql: input.source.sql, keyColumns: input.keyColumns, checkSql: refuseUnlessReadOnly }, sink, onChunk);
+          : await extractQuery(
+              conn,
+              { ...common, sql: input.source.sql, keyColumns: input.keyColumns, checkSql: refuseUnlessReadOnly },
+              sink,
+              onChunk,
+            );
       return { objectId: input.objectId, ...result } satisfies DataExtractOutputT;
     } catch (err) {
       throw toOperationError(err);

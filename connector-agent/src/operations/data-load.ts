@@ -18,7 +18,11 @@ export function createDataLoad(deps: DataDeps, buffer: BufferClient): OperationH
     const input = parseOrRefuse(DataLoadInput, raw, 'data.load');
     const grant = input.buffer;
     if (!grant || grant.scope !== 'read' || grant.objectId !== input.objectId) {
-      throw new OperationError(AgentErrorType.badInput, 'data.load needs a read grant for its object from the gateway', false);
+      throw new OperationError(
+        AgentErrorType.badInput,
+        'data.load needs a read grant for its object from the gateway',
+        false,
+      );
     }
     try {
       const result = await loadObject(
@@ -30,7 +34,10 @@ export function createDataLoad(deps: DataDeps, buffer: BufferClient): OperationH
           createIfMissing: input.createIfMissing,
           policy: policyOf(deps),
           objectId: input.objectId,
-          resume: resumeState<LoadProgress>(ctx.resumeFrom, (r) => r.objectId === input.objectId && typeof r.chunksDone === 'number'),
+          resume: resumeState<LoadProgress>(
+            ctx.resumeFrom,
+            (r) => r.objectId === input.objectId && typeof r.chunksDone === 'number',
+          ),
           signal: ctx.signal,
         },
         {

@@ -11,11 +11,23 @@ export interface DataDeps {
   policy(): SitePolicy;
 }
 
-export function parseOrRefuse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, raw: unknown, operation: string): T {
+export function parseOrRefuse<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
+  raw: unknown,
+  operation: string,
+): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new OperationError(AgentErrorType.badInput, `invalid ${operation} input: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown'}`, false);
+    throw new OperationError(
+      AgentErrorType.badInput,
+      `invalid ${operation} input: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown'}`,
+      false,
+    );
   }
   return parsed.data;
 }
@@ -31,7 +43,12 @@ export function policyOf(deps: DataDeps): SitePolicy {
 
 export async function openConfigured(deps: DataDeps, name: string): Promise<DataConnection> {
   const db = deps.database(name);
-  if (!db) throw new OperationError(AgentErrorType.unknownDatabase, `no database named ${name} is configured on this agent`, false);
+  if (!db)
+    throw new OperationError(
+      AgentErrorType.unknownDatabase,
+      `no database named ${name} is configured on this agent`,
+      false,
+    );
   try {
     return await db.rows();
   } catch (err) {
@@ -40,12 +57,19 @@ export async function openConfigured(deps: DataDeps, name: string): Promise<Data
 }
 
 /** Every failure an operation ends with, in the protocol's types; driver errors arrive normalised by dataflow (one table). */
-export function toOperationError(err: unknown, fallback: typeof AgentErrorType[keyof typeof AgentErrorType] = AgentErrorType.sqlError): OperationError {
+export function toOperationError(
+  err: unknown,
+  fallback: (typeof AgentErrorType)[keyof typeof AgentErrorType] = AgentErrorType.sqlError,
+): OperationError {
   if (err instanceof OperationError) return err;
   if (err instanceof DataflowError) {
     return new OperationError(failureTypeOf(err.code), err.message, err.retryable);
   }
   const e = err as { message?: string; code?: string; name?: string };
   if (e.name === 'AbortError') return new OperationError(AgentErrorType.cancelled, 'cancelled', false);
-  return new OperationError(fallback, `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`, fallback === AgentErrorType.databaseUnavailable);
+  return new OperationError(
+    fallback,
+    `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`,
+    fallback === AgentErrorType.databaseUnavailable,
+  );
 }

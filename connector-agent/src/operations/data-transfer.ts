@@ -29,7 +29,10 @@ export function createDataTransfer(deps: DataDeps): OperationHandler {
           batchRows: input.batchRows,
           createIfMissing: input.createIfMissing,
           policy: policyOf(deps),
-          resume: resumeState<TransferProgress>(ctx.resumeFrom, (r) => r.runKey === runKey && typeof r.rowsDone === 'number'),
+          resume: resumeState<TransferProgress>(
+            ctx.resumeFrom,
+            (r) => r.runKey === runKey && typeof r.rowsDone === 'number',
+          ),
           signal: ctx.signal,
         },
         (position) => ctx.progress({ runKey, ...position } satisfies TransferProgress),

@@ -8,7 +8,12 @@ export function createSchemaDiscover(databases: (name: string) => SiteDatabase |
   return async (raw, ctx) => {
     const input = parseOrRefuse(SchemaDiscoverInput, raw, 'schema.discover');
     const db = databases(input.database);
-    if (!db) throw new OperationError(AgentErrorType.unknownDatabase, `no database named ${input.database} is configured on this agent`, false);
+    if (!db)
+      throw new OperationError(
+        AgentErrorType.unknownDatabase,
+        `no database named ${input.database} is configured on this agent`,
+        false,
+      );
     try {
       return await db.catalog({ schemas: input.schemas, signal: ctx.signal });
     } catch (err) {

@@ -6,7 +6,10 @@ import type { SitePolicy } from '../policy/site-policy';
 import { parseOrRefuse, toOperationError } from './data-support';
 
 /** Runs one read-only query on a configured database and returns at most maxRows rows. */
-export function createSqlQuery(databases: (name: string) => SiteDatabase | undefined, policy?: () => SitePolicy): OperationHandler {
+export function createSqlQuery(
+  databases: (name: string) => SiteDatabase | undefined,
+  policy?: () => SitePolicy,
+): OperationHandler {
   return async (raw, ctx) => {
     const input = parseOrRefuse(SqlQueryInput, raw, 'sql.query');
     // A free-form result cannot be traced to its columns reliably (aliases, expressions, views),
@@ -20,7 +23,12 @@ export function createSqlQuery(databases: (name: string) => SiteDatabase | undef
       );
     }
     const db = databases(input.database);
-    if (!db) throw new OperationError(AgentErrorType.unknownDatabase, `no database named ${input.database} is configured on this agent`, false);
+    if (!db)
+      throw new OperationError(
+        AgentErrorType.unknownDatabase,
+        `no database named ${input.database} is configured on this agent`,
+        false,
+      );
     let { sql, params } = input;
     if (db.dialect === 'mysql') {
       // MySQL parameters become part of the text on the client; bind them here, as literals that read

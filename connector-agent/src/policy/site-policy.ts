@@ -9,11 +9,7 @@ import type { DataPolicy } from '@vansales/dataflow';
  * typed loads may write to (default: none), and which columns are dropped, masked or hashed before
  * any row leaves the site.
  */
-const TablePattern = z
-  .string()
-  .min(1)
-  .max(300)
-  .describe('"table", "schema.table", "schema.*" or "*"');
+const TablePattern = z.string().min(1).max(300).describe('"table", "schema.table", "schema.*" or "*"');
 
 export const SitePolicyFile = z
   .object({
@@ -57,18 +53,24 @@ export function sitePolicy(file: SitePolicyFile, source: string): SitePolicy {
     source,
     canWrite: (database, table) => file.writableTables.some((w) => w.database === database && matches(w.table, table)),
     hasColumnRules: (database) => file.columns.some((c) => c.database === database),
-    columnAction: (database, table, column) => file.columns.find((c) => c.database === database && c.column === column && matches(c.table, table))?.action,
+    columnAction: (database, table, column) =>
+      file.columns.find((c) => c.database === database && c.column === column && matches(c.table, table))?.action,
     protect(action, value) {
       if (value === null || value === undefined) return null;
       if (action === 'mask') return '****';
       const text = typeof value === 'string' ? value : JSON.stringify(value);
-      return file.hashSalt ? createHmac('sha256', file.hashSalt).update(text).digest('hex') : createHash('sha256').update(text).digest('hex');
+      return file.hashSalt
+        ? createHmac('sha256', file.hashSalt).update(text).digest('hex')
+        : createHash('sha256').update(text).digest('hex');
     },
   };
 }
 
 /** No file: nothing is writable and nothing is masked, the least a site can grant. */
-export const DEFAULT_SITE_POLICY = sitePolicy(SitePolicyFile.parse({}), 'the default site policy (no policy file: no table is writable)');
+export const DEFAULT_SITE_POLICY = sitePolicy(
+  SitePolicyFile.parse({}),
+  'the default site policy (no policy file: no table is writable)',
+);
 
 /**
  * Reads the policy file each time it is asked for, so a site's edit applies to the next task
@@ -80,8 +82,11 @@ export function loadSitePolicy(path: string | undefined): SitePolicy {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return sitePolicy(SitePolicyFile.parse({}), `the site policy ${path} (missing: no table is writable)`);
-    throw new SitePolicyError(`cannot read the site policy ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return sitePolicy(SitePolicyFile.parse({}), `the site policy ${path} (missing: no table is writable)`);
+    throw new SitePolicyError(
+      `cannot read the site policy ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   let raw: unknown;
   try {

@@ -34,7 +34,11 @@ export function openMssqlDatabase(name: string, db: DatabaseConfig): SiteDatabas
       } catch (err) {
         connected = undefined;
         const e = err as { code?: string; message?: string };
-        throw new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `cannot connect to SQL Server at ${db.host}:${db.port}: ${e.code ?? e.message}`, { cause: err });
+        throw new DataflowError(
+          DataflowErrorCode.CONNECTION_FAILED,
+          `cannot connect to SQL Server at ${db.host}:${db.port}: ${e.code ?? e.message}`,
+          { cause: err },
+        );
       }
     })());
   return {
@@ -74,7 +78,9 @@ export function openMssqlDatabase(name: string, db: DatabaseConfig): SiteDatabas
           }
           rows.push(columns.map((c) => mssqlValue(row[c.name])));
         });
-        request.on('error', (err: Error) => finish(normaliseError(err, DataflowErrorCode.READ_FAILED, 'the query failed')));
+        request.on('error', (err: Error) =>
+          finish(normaliseError(err, DataflowErrorCode.READ_FAILED, 'the query failed')),
+        );
         request.on('done', () => finish());
         void request.query(text);
       });
@@ -82,7 +88,10 @@ export function openMssqlDatabase(name: string, db: DatabaseConfig): SiteDatabas
     catalog: async (options) => (await import('./catalog/discover-mssql')).discoverMssql(db, options),
     privileges: async () => MSSQL_PRIVILEGES,
     rows: async () => {
-      throw new DataflowError(DataflowErrorCode.UNSUPPORTED_DIALECT, 'SQL Server is not supported yet for reading or writing rows (its type mapping and DDL are: mapColumns, createTableSql)');
+      throw new DataflowError(
+        DataflowErrorCode.UNSUPPORTED_DIALECT,
+        'SQL Server is not supported yet for reading or writing rows (its type mapping and DDL are: mapColumns, createTableSql)',
+      );
     },
     close: async () => {
       const pool = connected;

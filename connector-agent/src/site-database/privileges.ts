@@ -9,12 +9,43 @@ export interface PrivilegeReport {
   recommendation: string;
 }
 
-const WRITE_PRIVILEGES = ['ALL PRIVILEGES', 'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'ALTER', 'INDEX', 'REFERENCES', 'CREATE VIEW', 'CREATE ROUTINE', 'ALTER ROUTINE', 'EXECUTE', 'TRIGGER', 'EVENT', 'LOCK TABLES', 'FILE', 'SUPER', 'PROCESS', 'RELOAD', 'SHUTDOWN', 'GRANT OPTION', 'CREATE USER', 'CREATE TEMPORARY TABLES'];
+const WRITE_PRIVILEGES = [
+  'ALL PRIVILEGES',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'CREATE',
+  'DROP',
+  'ALTER',
+  'INDEX',
+  'REFERENCES',
+  'CREATE VIEW',
+  'CREATE ROUTINE',
+  'ALTER ROUTINE',
+  'EXECUTE',
+  'TRIGGER',
+  'EVENT',
+  'LOCK TABLES',
+  'FILE',
+  'SUPER',
+  'PROCESS',
+  'RELOAD',
+  'SHUTDOWN',
+  'GRANT OPTION',
+  'CREATE USER',
+  'CREATE TEMPORARY TABLES',
+];
 
 /** PostgreSQL: role attributes, then table, schema and database privileges of the login. */
 export async function postgresPrivileges(query: CatalogQuery, database: string): Promise<PrivilegeReport> {
   const findings: string[] = [];
-  const role = await query<{ rolsuper: boolean; rolcreaterole: boolean; rolcreatedb: boolean; rolreplication: boolean; rolbypassrls: boolean }>(
+  const role = await query<{
+    rolsuper: boolean;
+    rolcreaterole: boolean;
+    rolcreatedb: boolean;
+    rolreplication: boolean;
+    rolbypassrls: boolean;
+  }>(
     'SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = current_user',
   );
   const r = role[0];
@@ -77,5 +108,6 @@ export async function mysqlPrivileges(query: CatalogQuery, database: string): Pr
 export const MSSQL_PRIVILEGES: PrivilegeReport = {
   canWrite: true,
   findings: ['not checked: SQL Server privilege inspection is not implemented yet; assume the login can write'],
-  recommendation: "CREATE LOGIN vansales_reader WITH PASSWORD = '<choose one>'; CREATE USER vansales_reader FOR LOGIN vansales_reader; ALTER ROLE db_datareader ADD MEMBER vansales_reader;",
+  recommendation:
+    "CREATE LOGIN vansales_reader WITH PASSWORD = '<choose one>'; CREATE USER vansales_reader FOR LOGIN vansales_reader; ALTER ROLE db_datareader ADD MEMBER vansales_reader;",
 };

@@ -1,4 +1,10 @@
-import { openDataConnection, type BoundedQueryOptions, type BoundedQueryResult, type DataConnection, type DataConnectionConfig } from '@vansales/dataflow';
+import {
+  openDataConnection,
+  type BoundedQueryOptions,
+  type BoundedQueryResult,
+  type DataConnection,
+  type DataConnectionConfig,
+} from '@vansales/dataflow';
 import type { Dialect, SchemaSnapshot } from '@vansales/protocol';
 import type { DatabaseConfig } from '../config';
 import type { DiscoverOptions } from './catalog/assemble';
@@ -31,7 +37,15 @@ export interface SiteDatabase {
 }
 
 export function dataConnectionConfig(db: DatabaseConfig): DataConnectionConfig {
-  return { dialect: db.dialect, host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, statementTimeoutMs: db.statementTimeoutMs };
+  return {
+    dialect: db.dialect,
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    database: db.database,
+    statementTimeoutMs: db.statementTimeoutMs,
+  };
 }
 
 /**
@@ -56,7 +70,9 @@ export function openSiteDatabase(name: string, db: DatabaseConfig): SiteDatabase
     },
     privileges: async () => {
       const conn = await connection();
-      return conn.inspect((query) => (db.dialect === 'postgres' ? postgresPrivileges(query, db.database) : mysqlPrivileges(query, db.database)));
+      return conn.inspect((query) =>
+        db.dialect === 'postgres' ? postgresPrivileges(query, db.database) : mysqlPrivileges(query, db.database),
+      );
     },
     rows: () => openDataConnection(dataConnectionConfig(db)),
     close: async () => {
@@ -95,7 +111,10 @@ export type DiscoveryTarget = Omit<DatabaseConfig, 'statementTimeoutMs'> & { sta
 
 /** Opens the database, reads its catalog snapshot, closes it. */
 export async function discoverSchema(target: DiscoveryTarget, options: DiscoverOptions = {}): Promise<SchemaSnapshot> {
-  const site = openSiteDatabase(target.database, { ...target, statementTimeoutMs: target.statementTimeoutMs ?? 30_000 });
+  const site = openSiteDatabase(target.database, {
+    ...target,
+    statementTimeoutMs: target.statementTimeoutMs ?? 30_000,
+  });
   try {
     return await site.catalog(options);
   } finally {

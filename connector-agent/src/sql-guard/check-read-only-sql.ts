@@ -4,7 +4,6 @@ import { checkMysql } from './mysql-guard';
 import { checkPostgres } from './postgres-guard';
 import { SqlRefusal } from './sql-refusal';
 
-
 export type SqlCheckResult = { allowed: true } | { allowed: false; reason: string };
 
 /**
@@ -19,11 +18,18 @@ export async function checkReadOnlySql(sql: string, dialect: Dialect): Promise<S
     if (dialect === 'postgres') await checkPostgres(sql);
     else if (dialect === 'mysql') checkMysql(sql);
     else if (dialect === 'mssql') checkMssql(sql);
-    else return { allowed: false, reason: `Unknown SQL dialect ${JSON.stringify(dialect)}; use one of ${DIALECTS.join(', ')}.` };
+    else
+      return {
+        allowed: false,
+        reason: `Unknown SQL dialect ${JSON.stringify(dialect)}; use one of ${DIALECTS.join(', ')}.`,
+      };
     return { allowed: true };
   } catch (err) {
     if (err instanceof SqlRefusal) return { allowed: false, reason: err.message };
     // A parser crash (for example a stack overflow on a very deep expression) must not let a text through.
-    return { allowed: false, reason: `The SQL guard could not finish checking this text (${err instanceof Error ? err.message : String(err)}), so it is refused; simplify the query.` };
+    return {
+      allowed: false,
+      reason: `The SQL guard could not finish checking this text (${err instanceof Error ? err.message : String(err)}), so it is refused; simplify the query.`,
+    };
   }
 }

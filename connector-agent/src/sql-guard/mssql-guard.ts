@@ -14,31 +14,109 @@ const TOKEN_RULES: TokenRules = {
   dialect: DIALECT,
   firstWords: new Set(['SELECT', 'WITH']),
   deniedWords: new Map([
-    ...['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'TRUNCATE', 'WRITETEXT', 'UPDATETEXT', 'BULK'].map((w) => [w, 'it writes data'] as const),
+    ...['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'TRUNCATE', 'WRITETEXT', 'UPDATETEXT', 'BULK'].map(
+      (w) => [w, 'it writes data'] as const,
+    ),
     ['INTO', 'SELECT ... INTO creates a table'],
     ...['CREATE', 'DROP', 'ALTER'].map((w) => [w, 'it is DDL'] as const),
     ...['EXEC', 'EXECUTE'].map((w) => [w, 'it runs procedures (sp_*, xp_*) or dynamic SQL'] as const),
-    ...['GRANT', 'REVOKE', 'DENY', 'SETUSER', 'REVERT'].map((w) => [w, 'it changes privileges or the security context'] as const),
-    ...['BACKUP', 'RESTORE', 'DBCC', 'KILL', 'SHUTDOWN', 'RECONFIGURE', 'CHECKPOINT', 'DUMP', 'LOAD'].map((w) => [w, 'it administers the server'] as const),
+    ...['GRANT', 'REVOKE', 'DENY', 'SETUSER', 'REVERT'].map(
+      (w) => [w, 'it changes privileges or the security context'] as const,
+    ),
+    ...['BACKUP', 'RESTORE', 'DBCC', 'KILL', 'SHUTDOWN', 'RECONFIGURE', 'CHECKPOINT', 'DUMP', 'LOAD'].map(
+      (w) => [w, 'it administers the server'] as const,
+    ),
     ['WAITFOR', 'it makes the server wait'],
-    ...['OPENROWSET', 'OPENQUERY', 'OPENDATASOURCE', 'OPENXML'].map((w) => [w, 'it reaches other servers, files or documents'] as const),
+    ...['OPENROWSET', 'OPENQUERY', 'OPENDATASOURCE', 'OPENXML'].map(
+      (w) => [w, 'it reaches other servers, files or documents'] as const,
+    ),
     ...['SET', 'DECLARE', 'USE'].map((w) => [w, 'it changes session state'] as const),
-    ...['BEGIN', 'COMMIT', 'ROLLBACK', 'SAVE', 'TRAN', 'TRANSACTION'].map((w) => [w, 'transaction control would end or change the read-only transaction'] as const),
-    ...['PRINT', 'RAISERROR', 'GOTO', 'WHILE', 'IF', 'RETURN', 'BREAK', 'CONTINUE', 'PROCEDURE', 'PROC', 'FUNCTION', 'TRIGGER'].map(
-      (w) => [w, 'procedural T-SQL is not a read'] as const,
+    ...['BEGIN', 'COMMIT', 'ROLLBACK', 'SAVE', 'TRAN', 'TRANSACTION'].map(
+      (w) => [w, 'transaction control would end or change the read-only transaction'] as const,
     ),
-    ...['OPEN', 'CLOSE', 'DEALLOCATE', 'CURSOR', 'READTEXT'].map((w) => [w, 'cursors keep state in the session'] as const),
-    ...['HOLDLOCK', 'UPDLOCK', 'XLOCK', 'TABLOCK', 'TABLOCKX', 'PAGLOCK', 'ROWLOCK', 'SERIALIZABLE', 'REPEATABLEREAD', 'READCOMMITTEDLOCK'].map(
-      (w) => [w, LOCK_HINT] as const,
+    ...[
+      'PRINT',
+      'RAISERROR',
+      'GOTO',
+      'WHILE',
+      'IF',
+      'RETURN',
+      'BREAK',
+      'CONTINUE',
+      'PROCEDURE',
+      'PROC',
+      'FUNCTION',
+      'TRIGGER',
+    ].map((w) => [w, 'procedural T-SQL is not a read'] as const),
+    ...['OPEN', 'CLOSE', 'DEALLOCATE', 'CURSOR', 'READTEXT'].map(
+      (w) => [w, 'cursors keep state in the session'] as const,
     ),
+    ...[
+      'HOLDLOCK',
+      'UPDLOCK',
+      'XLOCK',
+      'TABLOCK',
+      'TABLOCKX',
+      'PAGLOCK',
+      'ROWLOCK',
+      'SERIALIZABLE',
+      'REPEATABLEREAD',
+      'READCOMMITTEDLOCK',
+    ].map((w) => [w, LOCK_HINT] as const),
   ]),
   deniedPairs: new Map([['NEXT VALUE', 'NEXT VALUE FOR advances a sequence']]),
   deniedAfterDot: new Map([['MODIFY', 'the xml modify() method changes data']]),
   syntaxWords: new Set([
-    'IN', 'EXISTS', 'AS', 'VALUES', 'OVER', 'ON', 'AND', 'OR', 'NOT', 'WHERE', 'SELECT', 'FROM', 'JOIN', 'APPLY', 'HAVING', 'WHEN', 'THEN',
-    'ELSE', 'CASE', 'LIKE', 'BETWEEN', 'ALL', 'ANY', 'SOME', 'DISTINCT', 'UNION', 'INTERSECT', 'EXCEPT', 'BY', 'TOP', 'WITH', 'OPTION',
-    'PIVOT', 'UNPIVOT', 'FOR', 'GROUP', 'TABLESAMPLE', 'INDEX', 'FORCESEEK', 'NEXT', 'FETCH', 'OFFSET', 'PERCENT', 'IS', 'ESCAPE',
-    'XMLNAMESPACES', 'PATH', 'ROOT', 'RAW', 'AUTO',
+    'IN',
+    'EXISTS',
+    'AS',
+    'VALUES',
+    'OVER',
+    'ON',
+    'AND',
+    'OR',
+    'NOT',
+    'WHERE',
+    'SELECT',
+    'FROM',
+    'JOIN',
+    'APPLY',
+    'HAVING',
+    'WHEN',
+    'THEN',
+    'ELSE',
+    'CASE',
+    'LIKE',
+    'BETWEEN',
+    'ALL',
+    'ANY',
+    'SOME',
+    'DISTINCT',
+    'UNION',
+    'INTERSECT',
+    'EXCEPT',
+    'BY',
+    'TOP',
+    'WITH',
+    'OPTION',
+    'PIVOT',
+    'UNPIVOT',
+    'FOR',
+    'GROUP',
+    'TABLESAMPLE',
+    'INDEX',
+    'FORCESEEK',
+    'NEXT',
+    'FETCH',
+    'OFFSET',
+    'PERCENT',
+    'IS',
+    'ESCAPE',
+    'XMLNAMESPACES',
+    'PATH',
+    'ROOT',
+    'RAW',
+    'AUTO',
   ]),
   functions: MSSQL_READ_FUNCTIONS,
   methods: MSSQL_READ_METHODS,
@@ -56,7 +134,17 @@ const AST_RULES: AstRules = {
   // node-sql-parser represents EXISTS (subquery) as a call named EXISTS.
   functions: new Set([...MSSQL_READ_FUNCTIONS, 'EXISTS']),
   methods: MSSQL_READ_METHODS,
-  tableHints: new Set(['NOLOCK', 'READUNCOMMITTED', 'READCOMMITTED', 'SNAPSHOT', 'READPAST', 'NOEXPAND', 'INDEX', 'FORCESEEK', 'FORCESCAN']),
+  tableHints: new Set([
+    'NOLOCK',
+    'READUNCOMMITTED',
+    'READCOMMITTED',
+    'SNAPSHOT',
+    'READPAST',
+    'NOEXPAND',
+    'INDEX',
+    'FORCESEEK',
+    'FORCESCAN',
+  ]),
 };
 
 let parser: TransactsqlParser | undefined;
@@ -73,7 +161,9 @@ export function checkMssql(sql: string): void {
   try {
     parsed = parser.parse(parserText(sql, tokens), { database: 'transactsql' });
   } catch (err) {
-    refuse(`The agent's T-SQL parser does not accept this text (${(err as Error).message.split('\n')[0]!.slice(0, 200)}); only SQL it can check completely is allowed, so rewrite it as a plainer SELECT.`);
+    refuse(
+      `The agent's T-SQL parser does not accept this text (${(err as Error).message.split('\n')[0]!.slice(0, 200)}); only SQL it can check completely is allowed, so rewrite it as a plainer SELECT.`,
+    );
   }
   checkParserAst(parsed, AST_RULES);
 }
@@ -88,8 +178,15 @@ function refuseUnterminatedStatements(tokens: SqlToken[]): void {
   tokens.forEach((token, i) => {
     if (isPunctuation(token, '(')) depth++;
     else if (isPunctuation(token, ')')) depth--;
-    else if (depth === 0 && isWord(token, 'SELECT') && selects++ > 0 && !isWord(tokens[i - 1], 'UNION', 'ALL', 'EXCEPT', 'INTERSECT')) {
-      refuse('The text holds a second T-SQL statement (T-SQL needs no semicolon between statements); send exactly one read statement per query.');
+    else if (
+      depth === 0 &&
+      isWord(token, 'SELECT') &&
+      selects++ > 0 &&
+      !isWord(tokens[i - 1], 'UNION', 'ALL', 'EXCEPT', 'INTERSECT')
+    ) {
+      refuse(
+        'The text holds a second T-SQL statement (T-SQL needs no semicolon between statements); send exactly one read statement per query.',
+      );
     }
   });
 }

@@ -1,5 +1,16 @@
 import type { LexedSql } from './sql-token';
-import { blockComment, lineComment, namesAndNumbers, operatorOrRefuse, quoted, scanSql, single, variable, wordCharacters, type SqlLexTable } from './sql-scanner';
+import {
+  blockComment,
+  lineComment,
+  namesAndNumbers,
+  operatorOrRefuse,
+  quoted,
+  scanSql,
+  single,
+  variable,
+  wordCharacters,
+  type SqlLexTable,
+} from './sql-scanner';
 
 // T-SQL names may hold letters, digits, _, @, #, $ and characters beyond ASCII (#temp, ##global, @var).
 const isWordChar = wordCharacters(/[A-Za-z0-9_@#$]/);
@@ -11,7 +22,16 @@ const MSSQL: SqlLexTable = {
   spaces: ' \t\n\r\f',
   openers: {
     '-': [{ when: (s) => s.peek(1) === '-', scan: lineComment }],
-    '/': [{ when: (s) => s.peek(1) === '*', scan: blockComment({ nested: true, unclosed: 'The SQL text has a /* comment that is never closed with */ (T-SQL comments nest, so every /* needs its own */).' }) }],
+    '/': [
+      {
+        when: (s) => s.peek(1) === '*',
+        scan: blockComment({
+          nested: true,
+          unclosed:
+            'The SQL text has a /* comment that is never closed with */ (T-SQL comments nest, so every /* needs its own */).',
+        }),
+      },
+    ],
     "'": [{ scan: quoted('string', { unclosed }) }],
     '"': [{ scan: quoted('quoted-name', { unclosed }) }],
     '[': [{ scan: quoted('quoted-name', { close: ']', unclosed }) }],

@@ -47,9 +47,50 @@ const TOKEN_RULES: TokenRules = {
   ]),
   deniedAfterDot: new Map([['NEXTVAL', "in MariaDB's Oracle mode sequence.NEXTVAL advances a sequence"]]),
   syntaxWords: new Set([
-    'IN', 'EXISTS', 'AS', 'VALUES', 'ROW', 'USING', 'OVER', 'ON', 'AND', 'OR', 'NOT', 'XOR', 'WHERE', 'SELECT', 'FROM', 'JOIN', 'HAVING',
-    'WHEN', 'THEN', 'ELSE', 'CASE', 'LIKE', 'REGEXP', 'RLIKE', 'BETWEEN', 'ALL', 'ANY', 'SOME', 'DISTINCT', 'LATERAL', 'DIV', 'UNION',
-    'INTERSECT', 'EXCEPT', 'BY', 'INDEX', 'KEY', 'PARTITION', 'FOR', 'OF', 'IS', 'WITH', 'RECURSIVE', 'STRAIGHT_JOIN',
+    'IN',
+    'EXISTS',
+    'AS',
+    'VALUES',
+    'ROW',
+    'USING',
+    'OVER',
+    'ON',
+    'AND',
+    'OR',
+    'NOT',
+    'XOR',
+    'WHERE',
+    'SELECT',
+    'FROM',
+    'JOIN',
+    'HAVING',
+    'WHEN',
+    'THEN',
+    'ELSE',
+    'CASE',
+    'LIKE',
+    'REGEXP',
+    'RLIKE',
+    'BETWEEN',
+    'ALL',
+    'ANY',
+    'SOME',
+    'DISTINCT',
+    'LATERAL',
+    'DIV',
+    'UNION',
+    'INTERSECT',
+    'EXCEPT',
+    'BY',
+    'INDEX',
+    'KEY',
+    'PARTITION',
+    'FOR',
+    'OF',
+    'IS',
+    'WITH',
+    'RECURSIVE',
+    'STRAIGHT_JOIN',
   ]),
   functions: MYSQL_READ_FUNCTIONS,
   methods: new Set(),
@@ -84,7 +125,23 @@ const AST_RULES: AstRules = {
 };
 
 // What SHOW may list: schema objects and settings, nothing that runs anything.
-const SHOW_OBJECTS = new Set(['TABLES', 'COLUMNS', 'FIELDS', 'INDEX', 'INDEXES', 'KEYS', 'DATABASES', 'SCHEMAS', 'VARIABLES', 'STATUS', 'COLLATION', 'CHARSET', 'ENGINES', 'WARNINGS', 'ERRORS']);
+const SHOW_OBJECTS = new Set([
+  'TABLES',
+  'COLUMNS',
+  'FIELDS',
+  'INDEX',
+  'INDEXES',
+  'KEYS',
+  'DATABASES',
+  'SCHEMAS',
+  'VARIABLES',
+  'STATUS',
+  'COLLATION',
+  'CHARSET',
+  'ENGINES',
+  'WARNINGS',
+  'ERRORS',
+]);
 
 /** Refuses (throws SqlRefusal) unless `sql` is one MySQL/MariaDB read statement without side effects. */
 export function checkMysql(sql: string): void {
@@ -137,16 +194,23 @@ function checkShow(tokens: SqlToken[]): void {
   const object = tokens[i]?.text.toUpperCase() ?? '';
   const next = tokens[i + 1]?.text.toUpperCase() ?? '';
   const allowed =
-    SHOW_OBJECTS.has(object) || (object === 'CREATE' && (next === 'TABLE' || next === 'VIEW')) || (object === 'TABLE' && next === 'STATUS') || (object === 'CHARACTER' && next === 'SET');
-  if (!allowed) refuse(`SHOW ${object} is not on the agent's list; SHOW is allowed for TABLES, COLUMNS, INDEX, DATABASES, CREATE TABLE/VIEW, TABLE STATUS, VARIABLES, STATUS, COLLATION, CHARACTER SET, ENGINES, WARNINGS and ERRORS.`);
+    SHOW_OBJECTS.has(object) ||
+    (object === 'CREATE' && (next === 'TABLE' || next === 'VIEW')) ||
+    (object === 'TABLE' && next === 'STATUS') ||
+    (object === 'CHARACTER' && next === 'SET');
+  if (!allowed)
+    refuse(
+      `SHOW ${object} is not on the agent's list; SHOW is allowed for TABLES, COLUMNS, INDEX, DATABASES, CREATE TABLE/VIEW, TABLE STATUS, VARIABLES, STATUS, COLLATION, CHARACTER SET, ENGINES, WARNINGS and ERRORS.`,
+    );
 }
 
 // node-sql-parser ships one grammar per dialect; MariaDB and MySQL differ in places, so try both.
 let grammars: { database: string; parser: MariadbParser | MysqlParser }[] | undefined;
-const loadGrammars = () => (grammars ??= [
-  { database: 'mariadb', parser: new MariadbParser() },
-  { database: 'mysql', parser: new MysqlParser() },
-]);
+const loadGrammars = () =>
+  (grammars ??= [
+    { database: 'mariadb', parser: new MariadbParser() },
+    { database: 'mysql', parser: new MysqlParser() },
+  ]);
 
 /** Every grammar that accepts the text must find it safe; a text neither grammar accepts is refused. */
 function parseWithEitherGrammar(text: string): { ast: unknown; tableList: string[] }[] {
@@ -160,7 +224,9 @@ function parseWithEitherGrammar(text: string): { ast: unknown; tableList: string
     }
   }
   if (results.length === 0) {
-    refuse(`The agent's ${DIALECT} parser does not accept this text (${firstError}); only SQL it can check completely is allowed, so rewrite it as a plainer SELECT.`);
+    refuse(
+      `The agent's ${DIALECT} parser does not accept this text (${firstError}); only SQL it can check completely is allowed, so rewrite it as a plainer SELECT.`,
+    );
   }
   return results;
 }

@@ -38,7 +38,8 @@ const isWordChar = wordCharacters(/[A-Za-z0-9_$]/);
 
 // `-- ` starts a comment only when the dashes are followed by whitespace, a control character or the
 // end of the text; `--x` is two minus signs.
-const startsDashComment = (s: SqlScanner) => s.peek(1) === '-' && (s.pos + 2 >= s.sql.length || s.sql.charCodeAt(s.pos + 2) <= 0x20);
+const startsDashComment = (s: SqlScanner) =>
+  s.peek(1) === '-' && (s.pos + 2 >= s.sql.length || s.sql.charCodeAt(s.pos + 2) <= 0x20);
 
 // The server runs the content of `/*! ... */` and `/*M! ... */`, and reads `/*+ ... */` as optimizer hints.
 const commentKind = (s: SqlScanner): SqlComment['kind'] => {
@@ -55,7 +56,16 @@ const mysqlTable = (mode: MysqlLexMode): SqlLexTable => {
     openers: {
       '#': [{ scan: lineComment }],
       '-': [{ when: startsDashComment, scan: lineComment }],
-      '/': [{ when: (s) => s.peek(1) === '*', scan: blockComment({ nested: false, unclosed: 'The SQL text has a /* comment that is never closed with */.', kind: commentKind }) }],
+      '/': [
+        {
+          when: (s) => s.peek(1) === '*',
+          scan: blockComment({
+            nested: false,
+            unclosed: 'The SQL text has a /* comment that is never closed with */.',
+            kind: commentKind,
+          }),
+        },
+      ],
       "'": [{ scan: string }],
       '"': [{ scan: mode.ansiQuotes ? name : string }],
       '`': [{ scan: name }],

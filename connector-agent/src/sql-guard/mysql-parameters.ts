@@ -10,7 +10,10 @@ export type SqlParameter = string | number | boolean | null;
  * literal that reads the same under every sql_mode, so the guard can check the exact text the server
  * will run: quotes are doubled, and strings holding a backslash or control character go as hex.
  */
-export function bindMysqlParameters(sql: string, params: readonly SqlParameter[]): { ok: true; sql: string } | { ok: false; reason: string } {
+export function bindMysqlParameters(
+  sql: string,
+  params: readonly SqlParameter[],
+): { ok: true; sql: string } | { ok: false; reason: string } {
   try {
     return { ok: true, sql: bind(sql, params) };
   } catch (err) {
@@ -21,9 +24,13 @@ export function bindMysqlParameters(sql: string, params: readonly SqlParameter[]
 
 function bind(sql: string, params: readonly SqlParameter[]): string {
   if (params.length === 0) return sql;
-  const placeholders = lexMysql(sql, { backslashEscapes: true, ansiQuotes: false }).tokens.filter((t) => t.kind === 'placeholder');
+  const placeholders = lexMysql(sql, { backslashEscapes: true, ansiQuotes: false }).tokens.filter(
+    (t) => t.kind === 'placeholder',
+  );
   if (placeholders.length !== params.length) {
-    refuse(`The query has ${placeholders.length} ? placeholder(s) but ${params.length} parameter(s) were given; pass exactly one parameter per ?.`);
+    refuse(
+      `The query has ${placeholders.length} ? placeholder(s) but ${params.length} parameter(s) were given; pass exactly one parameter per ?.`,
+    );
   }
   let out = '';
   let at = 0;

@@ -28,12 +28,16 @@ export async function checkPostgres(sql: string): Promise<void> {
     tree = parseSync(sql) as typeof tree;
   } catch (err) {
     if (sql.trim() === '') refuse('The text holds no SQL statement; send one SELECT.');
-    refuse(`The text does not parse as PostgreSQL (${(err as Error).message}); only valid SQL can be checked, so it is refused.`);
+    refuse(
+      `The text does not parse as PostgreSQL (${(err as Error).message}); only valid SQL can be checked, so it is refused.`,
+    );
   }
   const statements = tree.stmts ?? [];
   if (statements.length === 0) refuse('The text holds no SQL statement; send one SELECT.');
   if (statements.length > 1) {
-    refuse(`The text holds ${statements.length} statements; send exactly one read statement per query (anything after the first could write).`);
+    refuse(
+      `The text holds ${statements.length} statements; send exactly one read statement per query (anything after the first could write).`,
+    );
   }
   checkStatement(statements[0]!.stmt ?? {});
 }
@@ -69,7 +73,8 @@ const STATEMENT_REASONS: Record<string, string> = {
   CopyStmt: 'COPY reads or writes files and can run programs on the server',
   DoStmt: 'DO runs procedural code',
   CallStmt: 'CALL runs a procedure',
-  TransactionStmt: 'transaction control (BEGIN, COMMIT, ROLLBACK, SET TRANSACTION ...) would end or change the read-only transaction',
+  TransactionStmt:
+    'transaction control (BEGIN, COMMIT, ROLLBACK, SET TRANSACTION ...) would end or change the read-only transaction',
   VariableSetStmt: 'SET and RESET change session settings (including read-only mode and roles)',
   CreateTableAsStmt: 'CREATE TABLE AS / SELECT INTO creates a table',
   PrepareStmt: 'PREPARE stores a statement that could later write',
@@ -92,27 +97,51 @@ function checkStatement(stmt: AstNode): void {
   if (kind === 'VariableShowStmt') return;
   if (kind === 'ExplainStmt') return checkExplain(node);
   const why = STATEMENT_REASONS[kind] ?? `${describeStatement(kind)} is not a read`;
-  refuse(`Only a single read statement (SELECT, WITH ... SELECT, VALUES, TABLE, EXPLAIN without ANALYZE, SHOW) is allowed: ${why}.`);
+  refuse(
+    `Only a single read statement (SELECT, WITH ... SELECT, VALUES, TABLE, EXPLAIN without ANALYZE, SHOW) is allowed: ${why}.`,
+  );
 }
 
-const describeStatement = (kind: string) => kind.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase() + ' statement';
+const describeStatement = (kind: string) =>
+  kind
+    .replace(/Stmt$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase() + ' statement';
 
 // EXPLAIN options that only change what the plan shows; ANALYZE (which runs the statement) is handled apart.
-const EXPLAIN_OPTIONS = new Set(['verbose', 'costs', 'settings', 'generic_plan', 'buffers', 'wal', 'timing', 'summary', 'memory', 'serialize', 'format']);
+const EXPLAIN_OPTIONS = new Set([
+  'verbose',
+  'costs',
+  'settings',
+  'generic_plan',
+  'buffers',
+  'wal',
+  'timing',
+  'summary',
+  'memory',
+  'serialize',
+  'format',
+]);
 
 function checkExplain(node: AstNode): void {
   for (const option of (node.options as AstNode[] | undefined) ?? []) {
     const def = option.DefElem as { defname?: string; arg?: AstNode } | undefined;
     const name = def?.defname ?? '';
     if (name === 'analyze') {
-      const value = String(((def?.arg?.String as AstNode | undefined)?.sval as string | undefined) ?? 'true').toLowerCase();
-      if (!['false', 'off', '0'].includes(value)) refuse('EXPLAIN ANALYZE executes the statement it explains; use EXPLAIN without ANALYZE.');
+      const value = String(
+        ((def?.arg?.String as AstNode | undefined)?.sval as string | undefined) ?? 'true',
+      ).toLowerCase();
+      if (!['false', 'off', '0'].includes(value))
+        refuse('EXPLAIN ANALYZE executes the statement it explains; use EXPLAIN without ANALYZE.');
     } else if (!EXPLAIN_OPTIONS.has(name)) {
-      refuse(`EXPLAIN option ${name.toUpperCase()} is not allowed; use VERBOSE, COSTS, SETTINGS, BUFFERS, SUMMARY or FORMAT.`);
+      refuse(
+        `EXPLAIN option ${name.toUpperCase()} is not allowed; use VERBOSE, COSTS, SETTINGS, BUFFERS, SUMMARY or FORMAT.`,
+      );
     }
   }
   const query = (node.query as AstNode | undefined) ?? {};
-  if (!('SelectStmt' in query)) refuse('EXPLAIN is allowed only for a SELECT; explaining a write is refused like the write itself.');
+  if (!('SelectStmt' in query))
+    refuse('EXPLAIN is allowed only for a SELECT; explaining a write is refused like the write itself.');
   walk(query.SelectStmt as AstNode, 'SelectStmt');
 }
 
@@ -140,7 +169,9 @@ function walk(value: unknown, key: string): void {
     const refused = REFUSED_KEYS[k];
     if (refused) refuse(`Refused: ${refused}.`);
     if (!POSTGRES_AST_KEYS.has(k)) {
-      refuse(`The query uses a PostgreSQL construct (${k}) that is not on the agent's list of read-only constructs; rewrite it as a plain SELECT.`);
+      refuse(
+        `The query uses a PostgreSQL construct (${k}) that is not on the agent's list of read-only constructs; rewrite it as a plain SELECT.`,
+      );
     }
     if (k === 'FuncCall') checkFunction(v as AstNode);
     if (k === 'A_Expr') checkOperator((v as AstNode).name);
@@ -151,28 +182,36 @@ function walk(value: unknown, key: string): void {
   }
 }
 
-const names = (list: unknown): string[] => ((list as AstNode[] | undefined) ?? []).map((n) => String((n.String as AstNode | undefined)?.sval ?? ''));
+const names = (list: unknown): string[] =>
+  ((list as AstNode[] | undefined) ?? []).map((n) => String((n.String as AstNode | undefined)?.sval ?? ''));
 
 function checkFunction(call: AstNode): void {
   const parts = names(call.funcname);
   const qualified = parts.join('.');
   if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'pg_catalog')) {
-    refuse(`Function ${qualified} is schema-qualified outside pg_catalog: user-defined and extension functions can write or have side effects, so only built-in read functions are allowed.`);
+    refuse(
+      `Function ${qualified} is schema-qualified outside pg_catalog: user-defined and extension functions can write or have side effects, so only built-in read functions are allowed.`,
+    );
   }
   const name = parts[parts.length - 1] ?? '';
   if (!POSTGRES_READ_FUNCTIONS.has(name)) {
-    refuse(`Function ${name}() is not on the agent's list of read-only PostgreSQL functions (it may write, wait, lock, signal, touch files or be user-defined); remove it from the query.`);
+    refuse(
+      `Function ${name}() is not on the agent's list of read-only PostgreSQL functions (it may write, wait, lock, signal, touch files or be user-defined); remove it from the query.`,
+    );
   }
 }
 
 function checkOperator(operatorName: unknown): void {
   const parts = names(operatorName);
   if (parts.length > 1 && parts[0] !== 'pg_catalog') {
-    refuse(`Operator ${parts.join('.')} is schema-qualified outside pg_catalog; user-defined operators run user-defined functions, so they are refused.`);
+    refuse(
+      `Operator ${parts.join('.')} is schema-qualified outside pg_catalog; user-defined operators run user-defined functions, so they are refused.`,
+    );
   }
 }
 
 function checkTableSample(sample: AstNode): void {
   const method = names(sample.method).join('.').toLowerCase();
-  if (method !== 'system' && method !== 'bernoulli') refuse(`TABLESAMPLE method ${method} is not built in; use SYSTEM or BERNOULLI.`);
+  if (method !== 'system' && method !== 'bernoulli')
+    refuse(`TABLESAMPLE method ${method} is not built in; use SYSTEM or BERNOULLI.`);
 }

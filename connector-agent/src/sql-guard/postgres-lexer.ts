@@ -1,6 +1,19 @@
 import { refuse } from './sql-refusal';
 import type { LexedSql } from './sql-token';
-import { blockComment, isDigit, lineComment, quoted, scanQuoted, scanSql, single, SPACES, unclosedQuote, wordCharacters, type Scan, type SqlLexTable } from './sql-scanner';
+import {
+  blockComment,
+  isDigit,
+  lineComment,
+  quoted,
+  scanQuoted,
+  scanSql,
+  single,
+  SPACES,
+  unclosedQuote,
+  wordCharacters,
+  type Scan,
+  type SqlLexTable,
+} from './sql-scanner';
 
 const isIdentStart = wordCharacters(/[A-Za-z_]/);
 const isIdentChar = wordCharacters(/[A-Za-z0-9_$]/);
@@ -12,7 +25,8 @@ const placeholder: Scan = (s) => s.token('placeholder', s.runEnd(s.pos + 1, isDi
 const dollarQuoted: Scan = (s) => {
   const i = s.pos;
   const tagEnd = s.runEnd(i + 1, (c) => isIdentChar(c) && c !== '$');
-  if (s.sql[tagEnd] !== '$' || (tagEnd > i + 1 && !isIdentStart(s.sql[i + 1]!))) refuse(`The SQL text has a stray $ at position ${i}.`);
+  if (s.sql[tagEnd] !== '$' || (tagEnd > i + 1 && !isIdentStart(s.sql[i + 1]!)))
+    refuse(`The SQL text has a stray $ at position ${i}.`);
   const delimiter = s.sql.slice(i, tagEnd + 1);
   const close = s.sql.indexOf(delimiter, tagEnd + 1);
   if (close < 0) refuse(`The SQL text has a dollar-quoted string opened with ${delimiter} that is never closed.`);
@@ -21,7 +35,11 @@ const dollarQuoted: Scan = (s) => {
 
 // A digit-led run of name characters and single dots is one number (1.5, 1e5, 0x1F); only the token
 // boundaries matter here, and a `..` ends the run.
-const number: Scan = (s) => s.token('number', s.runEnd(s.pos, (c, at) => isIdentChar(c) || (c === '.' && s.sql[at + 1] !== '.')));
+const number: Scan = (s) =>
+  s.token(
+    'number',
+    s.runEnd(s.pos, (c, at) => isIdentChar(c) || (c === '.' && s.sql[at + 1] !== '.')),
+  );
 
 /** A word, or a string whose prefix is the word just read (E'...', B'...', X'...', N'...', U&'...', U&"..."). */
 const wordOrPrefixedString =
@@ -31,7 +49,12 @@ const wordOrPrefixedString =
     const word = s.sql.slice(s.pos, end).toUpperCase();
     if (s.sql[end] === "'" && (word === 'E' || word === 'B' || word === 'X' || word === 'N')) {
       // E'...' always takes backslash escapes; B'', X'' take none; N'' is a plain string.
-      scanQuoted(s, 'string', { backslashEscapes: word === 'E' || (word === 'N' && !standardConformingStrings), unclosed: unclosedQuote }, end - s.pos);
+      scanQuoted(
+        s,
+        'string',
+        { backslashEscapes: word === 'E' || (word === 'N' && !standardConformingStrings), unclosed: unclosedQuote },
+        end - s.pos,
+      );
     } else if (word === 'U' && s.sql[end] === '&' && (s.sql[end + 1] === "'" || s.sql[end + 1] === '"')) {
       // U&'...' and U&"..." escape with \XXXX but never escape their quote that way.
       scanQuoted(s, s.sql[end + 1] === "'" ? 'string' : 'quoted-name', { unclosed: unclosedQuote }, end + 1 - s.pos);
@@ -47,12 +70,16 @@ const postgresTable = (standardConformingStrings: boolean): SqlLexTable => ({
     '/': [
       {
         when: (s) => s.peek(1) === '*',
-        scan: blockComment({ nested: true, unclosed: 'The SQL text has a /* comment that is never closed with */ (PostgreSQL comments nest, so every /* needs its own */).' }),
+        scan: blockComment({
+          nested: true,
+          unclosed:
+            'The SQL text has a /* comment that is never closed with */ (PostgreSQL comments nest, so every /* needs its own */).',
+        }),
       },
     ],
     "'": [{ scan: quoted('string', { backslashEscapes: !standardConformingStrings, unclosed: unclosedQuote }) }],
     '"': [{ scan: quoted('quoted-name', { unclosed: unclosedQuote }) }],
-    '$': [{ when: (s) => isDigit(s.peek(1)), scan: placeholder }, { scan: dollarQuoted }],
+    $: [{ when: (s) => isDigit(s.peek(1)), scan: placeholder }, { scan: dollarQuoted }],
     '.': [{ when: (s) => isDigit(s.peek(1)), scan: number }],
   },
   number,

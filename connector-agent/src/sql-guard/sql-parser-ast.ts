@@ -14,9 +14,42 @@ export interface AstRules {
 
 // node-sql-parser's statement types other than select: none of them may appear anywhere in a read.
 const WRITE_TYPES = new Set([
-  'insert', 'replace', 'update', 'delete', 'merge', 'create', 'drop', 'alter', 'truncate', 'rename', 'use', 'set', 'lock', 'unlock',
-  'call', 'grant', 'revoke', 'transaction', 'load_data', 'exec', 'execute', 'declare', 'if', 'go', 'proc', 'raise', 'deallocate',
-  'prepare', 'assign', 'into', 'kill', 'flush', 'analyze', 'optimize', 'attach', 'comment',
+  'insert',
+  'replace',
+  'update',
+  'delete',
+  'merge',
+  'create',
+  'drop',
+  'alter',
+  'truncate',
+  'rename',
+  'use',
+  'set',
+  'lock',
+  'unlock',
+  'call',
+  'grant',
+  'revoke',
+  'transaction',
+  'load_data',
+  'exec',
+  'execute',
+  'declare',
+  'if',
+  'go',
+  'proc',
+  'raise',
+  'deallocate',
+  'prepare',
+  'assign',
+  'into',
+  'kill',
+  'flush',
+  'analyze',
+  'optimize',
+  'attach',
+  'comment',
 ]);
 
 /**
@@ -26,14 +59,24 @@ const WRITE_TYPES = new Set([
  */
 export function checkParserAst(parsed: { ast: unknown; tableList: string[] }, rules: AstRules): void {
   const statements = Array.isArray(parsed.ast) ? parsed.ast : [parsed.ast];
-  if (statements.length !== 1) refuse(`The text holds ${statements.length} ${rules.dialect} statements; send exactly one read statement per query.`);
+  if (statements.length !== 1)
+    refuse(
+      `The text holds ${statements.length} ${rules.dialect} statements; send exactly one read statement per query.`,
+    );
   const statement = statements[0] as Node;
   const type = String(statement.type ?? '');
-  if (!rules.statementTypes.has(type)) refuse(`${type.toUpperCase() || 'This'} statements are not reads; only ${[...rules.statementTypes].join(', ').toUpperCase()} are allowed.`);
-  if (type === 'explain' && (statement.expr as Node | undefined)?.type !== 'select') refuse('EXPLAIN is allowed only for a SELECT.');
+  if (!rules.statementTypes.has(type))
+    refuse(
+      `${type.toUpperCase() || 'This'} statements are not reads; only ${[...rules.statementTypes].join(', ').toUpperCase()} are allowed.`,
+    );
+  if (type === 'explain' && (statement.expr as Node | undefined)?.type !== 'select')
+    refuse('EXPLAIN is allowed only for a SELECT.');
   for (const entry of parsed.tableList) {
     const [operation] = entry.split('::');
-    if (operation !== 'select' && operation !== 'show') refuse(`The statement would ${operation?.toUpperCase()} a table (${entry.split('::').slice(1).join('.')}); only reads are allowed.`);
+    if (operation !== 'select' && operation !== 'show')
+      refuse(
+        `The statement would ${operation?.toUpperCase()} a table (${entry.split('::').slice(1).join('.')}); only reads are allowed.`,
+      );
   }
   walk(statement, rules);
 }
@@ -46,11 +89,16 @@ function walk(value: unknown, rules: AstRules): void {
   if (value === null || typeof value !== 'object') return;
   const node = value as Node;
   const type = typeof node.type === 'string' ? node.type.toLowerCase() : '';
-  if (WRITE_TYPES.has(type)) refuse(`The statement contains ${type === 'assign' ? 'a variable assignment' : type === 'into' ? 'an INTO clause' : `a ${type.toUpperCase()}`}, which is not a read.`);
+  if (WRITE_TYPES.has(type))
+    refuse(
+      `The statement contains ${type === 'assign' ? 'a variable assignment' : type === 'into' ? 'an INTO clause' : `a ${type.toUpperCase()}`}, which is not a read.`,
+    );
   if (type === 'select') checkSelect(node, rules);
   if (type === 'function') checkFunction(node, rules);
   if (type === 'aggr_func' && typeof node.name === 'string' && !rules.functions.has(node.name.toUpperCase())) {
-    refuse(`${node.name}() is not on the agent's list of read-only ${rules.dialect} functions; remove it from the query.`);
+    refuse(
+      `${node.name}() is not on the agent's list of read-only ${rules.dialect} functions; remove it from the query.`,
+    );
   }
   for (const child of Object.values(node)) walk(child, rules);
 }
@@ -60,15 +108,22 @@ function checkSelect(select: Node, rules: AstRules): void {
   if (into && (into.keyword || into.expr || into.type)) {
     refuse('SELECT ... INTO writes a file, a table or variables; select the rows without INTO.');
   }
-  if (select.locking_read) refuse(`${String(select.locking_read).toUpperCase()} locks rows; remove the locking clause.`);
+  if (select.locking_read)
+    refuse(`${String(select.locking_read).toUpperCase()} locks rows; remove the locking clause.`);
   const forClause = select.for as Node | null | undefined;
-  if (forClause && !/^for (xml|json|browse)/i.test(String(forClause.type ?? ''))) refuse(`A FOR ${String(forClause.type ?? '')} clause is not a read; only FOR XML and FOR JSON are allowed.`);
+  if (forClause && !/^for (xml|json|browse)/i.test(String(forClause.type ?? '')))
+    refuse(`A FOR ${String(forClause.type ?? '')} clause is not a read; only FOR XML and FOR JSON are allowed.`);
   for (const from of (select.from as Node[] | null | undefined) ?? []) {
     const hints = ((from.table_hint as Node | null | undefined)?.expr as Node[] | undefined) ?? [];
     for (const hint of hints) {
       // NOLOCK and friends come as literal strings; INDEX(...) and FORCESEEK(...) under their own keyword.
-      const name = String(hint.keyword === 'literal_string' ? (hint.expr as Node | undefined)?.value : hint.keyword).toUpperCase();
-      if (!rules.tableHints.has(name)) refuse(`Table hint ${name || '(unknown)'} takes or holds locks; only ${[...rules.tableHints].join(', ')} are allowed.`);
+      const name = String(
+        hint.keyword === 'literal_string' ? (hint.expr as Node | undefined)?.value : hint.keyword,
+      ).toUpperCase();
+      if (!rules.tableHints.has(name))
+        refuse(
+          `Table hint ${name || '(unknown)'} takes or holds locks; only ${[...rules.tableHints].join(', ')} are allowed.`,
+        );
     }
   }
 }
@@ -79,7 +134,10 @@ function checkFunction(call: Node, rules: AstRules): void {
   const last = parts[parts.length - 1] ?? '';
   if (name?.schema || parts.length > 1) {
     if (rules.methods.has(last)) return;
-    refuse(`A qualified call (${[name?.schema?.value, ...parts].filter(Boolean).join('.')}) runs a stored or user-defined function; only built-in ${rules.dialect} functions are allowed.`);
+    refuse(
+      `A qualified call (${[name?.schema?.value, ...parts].filter(Boolean).join('.')}) runs a stored or user-defined function; only built-in ${rules.dialect} functions are allowed.`,
+    );
   }
-  if (!rules.functions.has(last)) refuse(`${last}() is not on the agent's list of read-only ${rules.dialect} functions; remove it from the query.`);
+  if (!rules.functions.has(last))
+    refuse(`${last}() is not on the agent's list of read-only ${rules.dialect} functions; remove it from the query.`);
 }

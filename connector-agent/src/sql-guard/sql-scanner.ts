@@ -122,7 +122,9 @@ export const numberOrWord =
  * number and word entries come from that one test: a digit-led run goes to numberOrWord, any other
  * run of name characters is a word.
  */
-export const namesAndNumbers = (isWordChar: (c: string) => boolean): Pick<SqlLexTable, 'number' | 'isWordStart' | 'word'> => ({
+export const namesAndNumbers = (
+  isWordChar: (c: string) => boolean,
+): Pick<SqlLexTable, 'number' | 'isWordStart' | 'word'> => ({
   number: numberOrWord(isWordChar),
   isWordStart: isWordChar,
   word: word(isWordChar),
@@ -195,7 +197,8 @@ export interface QuoteRule {
 }
 
 /** The refusal PostgreSQL and MySQL give for a quoted run that is never closed. */
-export const unclosedQuote = (quote: string, at: number) => `The SQL text has a ${quote} quote at position ${at} that is never closed.`;
+export const unclosedQuote = (quote: string, at: number) =>
+  `The SQL text has a ${quote} quote at position ${at} that is never closed.`;
 
 /**
  * Scans the quoted run whose opening quote is `offset` characters after the cursor, emitting one token
@@ -234,6 +237,9 @@ export const operatorOrRefuse =
   (operators: string, language: string): Scan =>
   (s) => {
     const c = s.peek();
-    if (!operators.includes(c)) refuse(`The SQL text contains the character ${JSON.stringify(c)} at position ${s.pos}, which ${language} does not use outside strings.`);
+    if (!operators.includes(c))
+      refuse(
+        `The SQL text contains the character ${JSON.stringify(c)} at position ${s.pos}, which ${language} does not use outside strings.`,
+      );
     s.token('operator', s.pos + 1);
   };

@@ -37,7 +37,8 @@ export interface LexedSql {
 export const isWord = (t: SqlToken | undefined, ...words: string[]): boolean =>
   t?.kind === 'word' && (words.length === 0 || words.includes(t.text.toUpperCase()));
 
-export const isPunctuation = (t: SqlToken | undefined, text: string): boolean => t?.kind === 'punctuation' && t.text === text;
+export const isPunctuation = (t: SqlToken | undefined, text: string): boolean =>
+  t?.kind === 'punctuation' && t.text === text;
 
 /** Index of the `)` closing the `(` at `open`, or -1 when it is never closed. */
 export function closingParen(tokens: SqlToken[], open: number): number {

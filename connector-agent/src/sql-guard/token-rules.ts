@@ -35,7 +35,9 @@ export function singleStatement(lexed: LexedSql, dialect: string): SqlToken[] {
   const nonEmpty = statements.filter((s) => s.length > 0);
   if (nonEmpty.length === 0) refuse('The text holds no SQL statement; send one SELECT.');
   if (nonEmpty.length > 1) {
-    refuse(`The text holds ${nonEmpty.length} ${dialect} statements; send exactly one read statement per query (anything after the first could write).`);
+    refuse(
+      `The text holds ${nonEmpty.length} ${dialect} statements; send exactly one read statement per query (anything after the first could write).`,
+    );
   }
   return nonEmpty[0]!;
 }
@@ -45,7 +47,9 @@ const unquote = (t: SqlToken) => (t.kind === 'word' ? t.text : t.text.slice(1, -
 export function checkTokens(tokens: SqlToken[], rules: TokenRules): void {
   const first = tokens[0]!;
   if (!isPunctuation(first, '(') && !(first.kind === 'word' && rules.firstWords.has(first.text.toUpperCase()))) {
-    refuse(`The statement starts with ${first.text}; only ${[...rules.firstWords].join(', ')} (read statements) are allowed.`);
+    refuse(
+      `The statement starts with ${first.text}; only ${[...rules.firstWords].join(', ')} (read statements) are allowed.`,
+    );
   }
   tokens.forEach((token, i) => {
     const previous = tokens[i - 1];
@@ -62,11 +66,15 @@ export function checkTokens(tokens: SqlToken[], rules: TokenRules): void {
       const pair = next?.kind === 'word' ? rules.deniedPairs.get(`${word} ${next.text.toUpperCase()}`) : undefined;
       if (pair) refuse(`${word} ${next!.text.toUpperCase()} is not allowed in a read-only query: ${pair}.`);
     } else if (token.kind === 'word' && rules.deniedAfterDot.has(token.text.toUpperCase())) {
-      refuse(`.${token.text} is not allowed in a read-only query: ${rules.deniedAfterDot.get(token.text.toUpperCase())}.`);
+      refuse(
+        `.${token.text} is not allowed in a read-only query: ${rules.deniedAfterDot.get(token.text.toUpperCase())}.`,
+      );
     } else if (calls && afterDot && (token.kind === 'word' || token.kind === 'quoted-name')) {
       const method = unquote(token);
       if (!rules.methods.has(method)) {
-        refuse(`${tokens[i - 2]?.text ?? ''}.${token.text}(...) calls a stored or user-defined function; these can write, so only built-in ${rules.dialect} functions are allowed.`);
+        refuse(
+          `${tokens[i - 2]?.text ?? ''}.${token.text}(...) calls a stored or user-defined function; these can write, so only built-in ${rules.dialect} functions are allowed.`,
+        );
       }
     } else if (calls && (token.kind === 'quoted-name' || (token.kind === 'string' && token.text.startsWith('"')))) {
       // A quoted name followed by "(" still calls that function (MySQL resolves `sleep`(1) to SLEEP).
@@ -85,7 +93,12 @@ function checkCall(tokens: SqlToken[], i: number, rules: TokenRules): void {
   // `AS name (a, b)` names the columns of a derived table, and `WITH name (a, b) AS (...)` those of a CTE.
   if (isWord(previous, 'AS')) return;
   const close = closingParen(tokens, i + 1);
-  if ((isWord(previous, 'WITH', 'RECURSIVE') || isPunctuation(previous, ',')) && isWord(tokens[close + 1], 'AS') && isPunctuation(tokens[close + 2], '(')) return;
+  if (
+    (isWord(previous, 'WITH', 'RECURSIVE') || isPunctuation(previous, ',')) &&
+    isWord(tokens[close + 1], 'AS') &&
+    isPunctuation(tokens[close + 2], '(')
+  )
+    return;
   if (rules.functions.has(name)) return;
   const why = rules.functionReasons.get(name);
   refuse(

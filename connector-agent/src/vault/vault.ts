@@ -1,5 +1,23 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { machineId as localMachineId } from '../machine-id';
@@ -103,7 +121,9 @@ function machineFingerprint(machineId: string): string {
 }
 
 function deriveKey(secret: Buffer, machineId: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, Buffer.from(`${FORMAT}/salt\0${machineId}`), `${FORMAT} v${VERSION} aes-256-gcm`, 32));
+  return Buffer.from(
+    hkdfSync('sha256', secret, Buffer.from(`${FORMAT}/salt\0${machineId}`), `${FORMAT} v${VERSION} aes-256-gcm`, 32),
+  );
 }
 
 function keyCheckOf(key: Buffer): string {
@@ -159,18 +179,31 @@ function readKey(dir: string, create: boolean): Buffer | undefined {
       key = readFileSync(path);
     }
   }
-  if (key.length !== 32) throw new VaultError(VaultErrorCode.keyInvalid, `vault key ${path} is ${key.length} bytes, expected 32: it is not a vault key`);
+  if (key.length !== 32)
+    throw new VaultError(
+      VaultErrorCode.keyInvalid,
+      `vault key ${path} is ${key.length} bytes, expected 32: it is not a vault key`,
+    );
   // POSIX modes mean nothing on Windows, where the folder's ACL protects the key.
   if (process.platform !== 'win32') {
     const mode = statSync(path).mode & 0o777;
     if (mode & 0o077) {
-      throw new VaultError(VaultErrorCode.keyPermissions, `vault key ${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${path}`);
+      throw new VaultError(
+        VaultErrorCode.keyPermissions,
+        `vault key ${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${path}`,
+      );
     }
   }
   return key;
 }
 
-function unseal(path: string, text: string, secret: Buffer | undefined, machineId: string, dir: string): Map<string, string> {
+function unseal(
+  path: string,
+  text: string,
+  secret: Buffer | undefined,
+  machineId: string,
+  dir: string,
+): Map<string, string> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -179,16 +212,25 @@ function unseal(path: string, text: string, secret: Buffer | undefined, machineI
   }
   const version = (json as { version?: unknown } | null)?.version;
   if ((json as { format?: unknown } | null)?.format === FORMAT && typeof version === 'number' && version !== VERSION) {
-    throw new VaultError(VaultErrorCode.unsupportedVersion, `vault ${path} has format version ${version}; this agent reads version ${VERSION}`);
+    throw new VaultError(
+      VaultErrorCode.unsupportedVersion,
+      `vault ${path} has format version ${version}; this agent reads version ${VERSION}`,
+    );
   }
   const parsed = Envelope.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new VaultError(VaultErrorCode.corrupt, `vault ${path} is not a vault file (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'bad header'})`);
+    throw new VaultError(
+      VaultErrorCode.corrupt,
+      `vault ${path} is not a vault file (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'bad header'})`,
+    );
   }
   const e = parsed.data;
   if (!secret) {
-    throw new VaultError(VaultErrorCode.keyMissing, `vault ${path} exists but its key ${join(dir, VAULT_KEY_FILE)} does not; the vault cannot be opened without it`);
+    throw new VaultError(
+      VaultErrorCode.keyMissing,
+      `vault ${path} exists but its key ${join(dir, VAULT_KEY_FILE)} does not; the vault cannot be opened without it`,
+    );
   }
   if (!sameHex(e.machine, machineFingerprint(machineId))) {
     throw new VaultError(
@@ -198,7 +240,10 @@ function unseal(path: string, text: string, secret: Buffer | undefined, machineI
   }
   const key = deriveKey(secret, machineId);
   if (!sameHex(e.keyCheck, keyCheckOf(key))) {
-    throw new VaultError(VaultErrorCode.wrongKey, `vault ${path} was sealed with another key than ${join(dir, VAULT_KEY_FILE)}`);
+    throw new VaultError(
+      VaultErrorCode.wrongKey,
+      `vault ${path} was sealed with another key than ${join(dir, VAULT_KEY_FILE)}`,
+    );
   }
   let plain: Buffer;
   try {
@@ -207,7 +252,10 @@ function unseal(path: string, text: string, secret: Buffer | undefined, machineI
     decipher.setAuthTag(Buffer.from(e.tag, 'hex'));
     plain = Buffer.concat([decipher.update(Buffer.from(e.data, 'hex')), decipher.final()]);
   } catch {
-    throw new VaultError(VaultErrorCode.tampered, `vault ${path} failed its integrity check (authentication tag mismatch): the file was modified or damaged`);
+    throw new VaultError(
+      VaultErrorCode.tampered,
+      `vault ${path} failed its integrity check (authentication tag mismatch): the file was modified or damaged`,
+    );
   }
   const content = Plaintext.safeParse(JSON.parse(plain.toString('utf8')));
   if (!content.success) throw new VaultError(VaultErrorCode.corrupt, `vault ${path} decrypted to an unexpected shape`);
@@ -215,19 +263,38 @@ function unseal(path: string, text: string, secret: Buffer | undefined, machineI
 }
 
 function seal(secrets: Map<string, string>, key: Buffer, machineId: string): string {
-  const header = { format: FORMAT, version: VERSION, cipher: 'aes-256-gcm', kdf: 'hkdf-sha256', machine: machineFingerprint(machineId), keyCheck: keyCheckOf(key) } as const;
+  const header = {
+    format: FORMAT,
+    version: VERSION,
+    cipher: 'aes-256-gcm',
+    kdf: 'hkdf-sha256',
+    machine: machineFingerprint(machineId),
+    keyCheck: keyCheckOf(key),
+  } as const;
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad(header));
-  const plain = Buffer.from(JSON.stringify({ secrets: Object.fromEntries([...secrets].sort(([a], [b]) => (a < b ? -1 : 1))) }), 'utf8');
+  const plain = Buffer.from(
+    JSON.stringify({ secrets: Object.fromEntries([...secrets].sort(([a], [b]) => (a < b ? -1 : 1))) }),
+    'utf8',
+  );
   const data = Buffer.concat([cipher.update(plain), cipher.final()]);
   plain.fill(0);
-  const envelope: Envelope = { ...header, iv: iv.toString('hex'), tag: cipher.getAuthTag().toString('hex'), data: data.toString('hex') };
+  const envelope: Envelope = {
+    ...header,
+    iv: iv.toString('hex'),
+    tag: cipher.getAuthTag().toString('hex'),
+    data: data.toString('hex'),
+  };
   return `${JSON.stringify(envelope, null, 2)}\n`;
 }
 
 function checkName(name: string): void {
-  if (!SECRET_NAME.test(name)) throw new VaultError(VaultErrorCode.badName, `secret name ${JSON.stringify(name.slice(0, 64))} is not valid: use letters, digits, _ . - (at most 200)`);
+  if (!SECRET_NAME.test(name))
+    throw new VaultError(
+      VaultErrorCode.badName,
+      `secret name ${JSON.stringify(name.slice(0, 64))} is not valid: use letters, digits, _ . - (at most 200)`,
+    );
 }
 
 /**

@@ -11,7 +11,14 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices, throwawayPostgresDatabase } from '@vansales/test-kit';
 import { createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
 import type { DataConnectionConfig } from '@vansales/dataflow';
-import { Agent, createAgent, parseAgentConfig, type AgentConfigInput, type AuditLog, type OperationTable } from '@vansales/connector-agent';
+import {
+  Agent,
+  createAgent,
+  parseAgentConfig,
+  type AgentConfigInput,
+  type AuditLog,
+  type OperationTable,
+} from '@vansales/connector-agent';
 import { createGateway, createLogger, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
 import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 import { newBufferKeySpec } from '@vansales/buffer';
@@ -30,13 +37,29 @@ export class LogCapture {
     });
     // The gateway logs through its own logger config (redaction, serializers), as in production.
     if (name === 'gateway') return createLogger('debug', name, sink) as unknown as pino.Logger;
-    return pino({ name, level: 'debug', redact: { paths: ['password', '*.password', 'apiKey', '*.apiKey', 'req.headers.authorization'], censor: '[redacted]' } }, sink);
+    return pino(
+      {
+        name,
+        level: 'debug',
+        redact: {
+          paths: ['password', '*.password', 'apiKey', '*.apiKey', 'req.headers.authorization'],
+          censor: '[redacted]',
+        },
+      },
+      sink,
+    );
   }
 }
 
 /** The agent's database entry for Sakila on the test MariaDB, with the given login. */
 export function sakilaDatabase(login: { user: string; password: string }) {
-  return { dialect: 'mysql' as const, host: services.mariadb.host, port: services.mariadb.port, ...login, database: 'sakila' };
+  return {
+    dialect: 'mysql' as const,
+    host: services.mariadb.host,
+    port: services.mariadb.port,
+    ...login,
+    database: 'sakila',
+  };
 }
 
 /** A read-only MariaDB account on Sakila, as a site would give the agent. */
@@ -63,8 +86,16 @@ export interface Platform {
   bufferTokenSecret: Buffer;
   /** Every text frame any agent sent to the gateway. */
   frames: string[];
-  api<T = unknown>(method: 'GET' | 'POST', url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
-  startAgent(overrides: Partial<AgentConfigInput> & { apiKey: string }, options?: { audit?: AuditLog }): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
+  api<T = unknown>(
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: T }>;
+  startAgent(
+    overrides: Partial<AgentConfigInput> & { apiKey: string },
+    options?: { audit?: AuditLog },
+  ): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
   /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
   startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };
   /** VSC_PAYLOAD_KEYS of this platform (histories are encrypted with them). */
@@ -116,7 +147,10 @@ export async function startPlatform(
     ...options.gateway,
   };
   const frames: string[] = [];
-  const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, { frameTap: (raw) => frames.push(raw), onRoute: options.onRoute });
+  const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, {
+    frameTap: (raw) => frames.push(raw),
+    onRoute: options.onRoute,
+  });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const gatewayWsUrl = `${address.replace('http', 'ws')}/v1/agent/connect`;
 
@@ -129,7 +163,11 @@ export async function startPlatform(
   });
   const workerRun = Promise.all([worker.run(), activityWorker.run()]);
   const clientConnection = await connectTemporalClient({ address: services.temporalAddress });
-  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter: vansalesDataConverter(payloadKeys) });
+  const temporal = new Client({
+    connection: clientConnection,
+    namespace: services.temporalNamespace,
+    dataConverter: vansalesDataConverter(payloadKeys),
+  });
   const agents: ReturnType<typeof createAgent>[] = [];
 
   return {
@@ -148,11 +186,20 @@ export async function startPlatform(
     bufferTokenSecret,
     frames,
     async api(method, url, body, token = adminToken) {
-      const res = await gateway.app.inject({ method, url, payload: body as object | undefined, headers: { authorization: `Bearer ${token}` } });
+      const res = await gateway.app.inject({
+        method,
+        url,
+        payload: body as object | undefined,
+        headers: { authorization: `Bearer ${token}` },
+      });
       return { status: res.statusCode, body: res.json() };
     },
     startAgent(overrides, options = {}) {
-      const config = parseAgentConfig({ gatewayUrl: gatewayWsUrl, reconnect: { initialDelayMs: 50, maxDelayMs: 500 }, ...overrides });
+      const config = parseAgentConfig({
+        gatewayUrl: gatewayWsUrl,
+        reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+        ...overrides,
+      });
       const own = new LogCapture();
       const handle = createAgent(config, own.logger('agent'), options);
       agents.push(handle);
@@ -164,7 +211,11 @@ export async function startPlatform(
       return { ...handle, welcomed, logLines };
     },
     startCustomAgent(apiKey, operations) {
-      const config = parseAgentConfig({ gatewayUrl: gatewayWsUrl, apiKey, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
+      const config = parseAgentConfig({
+        gatewayUrl: gatewayWsUrl,
+        apiKey,
+        reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+      });
       const agent = new Agent({ config, operations, log: logs.logger('agent') });
       agents.push({ agent, close: () => agent.stop() });
       const welcomed = new Promise<void>((resolve) => (agent.onWelcome = () => resolve()));
@@ -186,7 +237,11 @@ export async function startPlatform(
 }
 
 /** Polls `check` until it gives a value other than undefined/false; fails naming `what` after `ms`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 30_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();

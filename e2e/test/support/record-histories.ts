@@ -10,13 +10,25 @@ import { randomBytes } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Payload, Workflow } from '@temporalio/common';
 import type { WorkflowStartOptions } from '@temporalio/client';
-import { bufferPurgeWorkflow, dataSyncWorkflow, dataTransferWorkflow, extractStepWorkflow, loadStepWorkflow, pingWorkflow } from '@vansales/workflows';
+import {
+  bufferPurgeWorkflow,
+  dataSyncWorkflow,
+  dataTransferWorkflow,
+  extractStepWorkflow,
+  loadStepWorkflow,
+  pingWorkflow,
+} from '@vansales/workflows';
 import { ENCRYPTED_ENCODING, EncryptionCodec } from '@vansales/temporal-config';
 import { startPlatform, sakilaDatabase, sakilaReader } from './harness';
 
 function isPayload(v: unknown): boolean {
   const m = (v as { metadata?: Record<string, Uint8Array> } | null)?.metadata;
-  return !!m && typeof m === 'object' && m.encoding instanceof Uint8Array && Buffer.from(m.encoding).toString() === ENCRYPTED_ENCODING;
+  return (
+    !!m &&
+    typeof m === 'object' &&
+    m.encoding instanceof Uint8Array &&
+    Buffer.from(m.encoding).toString() === ENCRYPTED_ENCODING
+  );
 }
 
 async function main(): Promise<void> {
@@ -49,23 +61,38 @@ async function main(): Promise<void> {
   try {
     const tenantId = `rec-${randomBytes(3).toString('hex')}`;
     await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Recorder' });
-    const c = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'site' })).body;
+    const c = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'site' })
+    ).body;
     const reader = await sakilaReader();
     const agent = platform.startAgent({ apiKey: c.apiKey, databases: { sakila: sakilaDatabase(reader) } });
     await agent.welcomed;
 
-    const ok = await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: c.id, database: 'sakila', sql: 'SELECT film_id, title FROM film ORDER BY film_id LIMIT 3' });
+    const ok = await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/queries`, {
+      connectorId: c.id,
+      database: 'sakila',
+      sql: 'SELECT film_id, title FROM film ORDER BY film_id LIMIT 3',
+    });
     await save('agent-query-ok', ok.body.workflowId);
-    const failed = await platform.api<{ error: { workflowId: string } }>('POST', `/v1/tenants/${tenantId}/queries`, { connectorId: c.id, database: 'sakila', sql: 'SELECT nope FROM film' });
+    const failed = await platform.api<{ error: { workflowId: string } }>('POST', `/v1/tenants/${tenantId}/queries`, {
+      connectorId: c.id,
+      database: 'sakila',
+      sql: 'SELECT nope FROM film',
+    });
     await save('agent-query-sql-error', failed.body.error.workflowId);
     const offline = await platform.api<{ error: { workflowId: string } }>('POST', `/v1/tenants/${tenantId}/queries`, {
-      connectorId: (await platform.api<{ id: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'offline' })).body.id,
+      connectorId: (
+        await platform.api<{ id: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'offline' })
+      ).body.id,
       database: 'sakila',
       sql: 'SELECT 1',
       maxOfflineSeconds: 1,
     });
     await save('agent-query-connector-offline', offline.body.error.workflowId);
-    const discovered = await platform.api<{ workflowId: string }>('POST', `/v1/tenants/${tenantId}/connectors/${c.id}/schemas/sakila/discover`);
+    const discovered = await platform.api<{ workflowId: string }>(
+      'POST',
+      `/v1/tenants/${tenantId}/connectors/${c.id}/schemas/sakila/discover`,
+    );
     await save('schema-discovery', discovered.body.workflowId);
     const pingId = `ping-${randomBytes(4).toString('hex')}`;
     await platform.temporal.workflow.execute(pingWorkflow, {
@@ -80,17 +107,36 @@ async function main(): Promise<void> {
     const { throwawayPostgresDatabase } = await import('@vansales/test-kit');
     const dw = await throwawayPostgresDatabase('vsc_rec');
     const u = new URL(dw.url);
-    const dwConfig = { dialect: 'postgres' as const, host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: dw.name };
+    const dwConfig = {
+      dialect: 'postgres' as const,
+      host: u.hostname,
+      port: Number(u.port),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database: dw.name,
+    };
     const { mkdtempSync, writeFileSync: write } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-rec-')), 'policy.json');
     write(policyFile, JSON.stringify({ writableTables: [{ database: 'dw', table: '*' }] }));
-    const c2 = (await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'warehouse' })).body;
-    const both = platform.startAgent({ apiKey: c2.apiKey, databases: { sakila: sakilaDatabase(reader), dw: dwConfig }, policyFile });
+    const c2 = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+        name: 'warehouse',
+      })
+    ).body;
+    const both = platform.startAgent({
+      apiKey: c2.apiKey,
+      databases: { sakila: sakilaDatabase(reader), dw: dwConfig },
+      policyFile,
+    });
     await both.welcomed;
     const run = async <W extends Workflow>(name: string, workflow: W, input: Parameters<W>[0]) => {
       const workflowId = `${name}-${randomBytes(4).toString('hex')}`;
-      const result = await platform.temporal.workflow.execute(workflow, { taskQueue: platform.workflowTaskQueue, workflowId, args: [input] } as unknown as WorkflowStartOptions<W>);
+      const result = await platform.temporal.workflow.execute(workflow, {
+        taskQueue: platform.workflowTaskQueue,
+        workflowId,
+        args: [input],
+      } as unknown as WorkflowStartOptions<W>);
       await save(name, workflowId);
       return result;
     };
@@ -107,12 +153,26 @@ async function main(): Promise<void> {
       destination: { placement: 'connector', connectorId: c2.id, database: 'dw' },
       tables: [{ source: { name: 'language' }, destination: { name: 'language_copy' } }],
     });
-    const extracted = (await run('extract-step', extractStepWorkflow, { tenantId, source: { placement: 'connector', connectorId: c.id, database: 'sakila' }, table: { name: 'country' } })) as { objectId: string };
-    await run('load-step', loadStepWorkflow, { tenantId, destination: { placement: 'connector', connectorId: c2.id, database: 'dw' }, table: { name: 'country' }, keyColumns: ['country_id'], objectId: extracted.objectId });
+    const extracted = (await run('extract-step', extractStepWorkflow, {
+      tenantId,
+      source: { placement: 'connector', connectorId: c.id, database: 'sakila' },
+      table: { name: 'country' },
+    })) as { objectId: string };
+    await run('load-step', loadStepWorkflow, {
+      tenantId,
+      destination: { placement: 'connector', connectorId: c2.id, database: 'dw' },
+      table: { name: 'country' },
+      keyColumns: ['country_id'],
+      objectId: extracted.objectId,
+    });
     await run('data-transfer', dataTransferWorkflow, {
       tenantId,
       connectorId: c2.id,
-      transfer: { source: { database: 'sakila', table: { name: 'city' } }, destination: { database: 'dw', table: { name: 'city' } }, mode: 'append' },
+      transfer: {
+        source: { database: 'sakila', table: { name: 'city' } },
+        destination: { database: 'dw', table: { name: 'city' } },
+        mode: 'append',
+      },
     });
     await run('buffer-purge', bufferPurgeWorkflow, { cloudTaskQueue: platform.cloudTaskQueue });
     await dw.drop();

@@ -64,12 +64,16 @@ export class AgentConnection {
     this.closedPromise = new Promise((resolve) => {
       socket.on('close', (code, reason) => {
         this.closed = true;
-        this.failAll(`the agent disconnected (code ${code}) while the task ran; Temporal retries it when the agent is back`);
+        this.failAll(
+          `the agent disconnected (code ${code}) while the task ran; Temporal retries it when the agent is back`,
+        );
         resolve({ code, reason: reason.toString() });
       });
     });
     socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    socket.on('error', (err) => this.log.warn({ err: err.message, connectorId: identity.connectorId }, 'agent socket error'));
+    socket.on('error', (err) =>
+      this.log.warn({ err: err.message, connectorId: identity.connectorId }, 'agent socket error'),
+    );
   }
 
   get isOpen(): boolean {
@@ -101,7 +105,9 @@ export class AgentConnection {
   /** Sends one task and settles with the agent's result or failure. */
   runTask(operation: AgentCapability, input: unknown, context: TaskContext, hooks: TaskHooks = {}): Promise<unknown> {
     if (this.closed) {
-      return Promise.reject(ApplicationFailure.retryable('the agent is not connected', AgentErrorType.agentDisconnected));
+      return Promise.reject(
+        ApplicationFailure.retryable('the agent is not connected', AgentErrorType.agentDisconnected),
+      );
     }
     const taskId = randomUUID();
     return new Promise((resolve, reject) => {
@@ -166,16 +172,29 @@ export class AgentConnection {
         if (!p) return this.protocolError('unknown-task', `no running task ${frame.taskId}`);
         if (frame.outputGzip === undefined) return p.resolve(frame.output);
         try {
-          p.resolve(JSON.parse(gunzipSync(Buffer.from(frame.outputGzip, 'base64'), { maxOutputLength: MAX_RESULT_BYTES }).toString('utf8')));
+          p.resolve(
+            JSON.parse(
+              gunzipSync(Buffer.from(frame.outputGzip, 'base64'), { maxOutputLength: MAX_RESULT_BYTES }).toString(
+                'utf8',
+              ),
+            ),
+          );
         } catch (err) {
-          p.reject(ApplicationFailure.nonRetryable(`the agent's compressed result could not be read: ${(err as Error).message}`, AgentErrorType.badInput));
+          p.reject(
+            ApplicationFailure.nonRetryable(
+              `the agent's compressed result could not be read: ${(err as Error).message}`,
+              AgentErrorType.badInput,
+            ),
+          );
         }
         return;
       }
       case 'failure': {
         const p = this.settle(frame.taskId);
         if (!p) return this.protocolError('unknown-task', `no running task ${frame.taskId}`);
-        p.reject(ApplicationFailure.create({ type: frame.errorType, message: frame.message, nonRetryable: !frame.retryable }));
+        p.reject(
+          ApplicationFailure.create({ type: frame.errorType, message: frame.message, nonRetryable: !frame.retryable }),
+        );
         return;
       }
       case 'heartbeat': {
@@ -190,7 +209,10 @@ export class AgentConnection {
       case 'pong':
         return;
       case 'protocol-error':
-        this.log.warn({ connectorId: this.identity.connectorId, code: frame.code }, `agent reported a protocol error: ${frame.message}`);
+        this.log.warn(
+          { connectorId: this.identity.connectorId, code: frame.code },
+          `agent reported a protocol error: ${frame.message}`,
+        );
         return;
     }
   }

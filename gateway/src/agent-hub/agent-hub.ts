@@ -59,7 +59,10 @@ export class AgentHub {
     if (this.closing) return connection.close(CloseCode.goingAway, 'gateway is shutting down');
     if (this.sessions.has(connectorId)) {
       log.warn('refused a second connection for a connector that is already connected');
-      return connection.close(CloseCode.duplicateConnection, 'this connector is already connected from another agent instance');
+      return connection.close(
+        CloseCode.duplicateConnection,
+        'this connector is already connected from another agent instance',
+      );
     }
 
     let hello: HelloFrame;
@@ -70,11 +73,17 @@ export class AgentHub {
       return connection.close(CloseCode.helloTimeout, 'expected a hello frame first');
     }
     if (hello.protocolVersion !== PROTOCOL_VERSION) {
-      return connection.close(CloseCode.protocolVersion, `protocol version ${hello.protocolVersion} is not supported; this gateway speaks ${PROTOCOL_VERSION}`);
+      return connection.close(
+        CloseCode.protocolVersion,
+        `protocol version ${hello.protocolVersion} is not supported; this gateway speaks ${PROTOCOL_VERSION}`,
+      );
     }
     // Check again: another connection may have completed its handshake meanwhile.
     if (this.sessions.has(connectorId)) {
-      return connection.close(CloseCode.duplicateConnection, 'this connector is already connected from another agent instance');
+      return connection.close(
+        CloseCode.duplicateConnection,
+        'this connector is already connected from another agent instance',
+      );
     }
 
     const taskQueue = connectorTaskQueue(connectorId);
@@ -83,13 +92,24 @@ export class AgentHub {
       namespace: this.opts.namespace,
       taskQueue,
       dataConverter: this.opts.dataConverter,
-      activities: createProxyActivities(connection, this.opts.audit, (err) => log.error({ err: String(err) }, 'could not write an audit record'), this.opts.transformResult, this.opts.prepareTask),
+      activities: createProxyActivities(
+        connection,
+        this.opts.audit,
+        (err) => log.error({ err: String(err) }, 'could not write an audit record'),
+        this.opts.transformResult,
+        this.opts.prepareTask,
+      ),
       // One long poll per idle agent is what lets one namespace serve thousands of agents. Poller
       // autoscaling (opt-in) lets a busy agent's Worker hold a few, but the SDK (1.24) checks each
       // autoscaling Worker every 100 ms, idle or not: that timer was most of a gateway's idle CPU.
       activityTaskPollerBehavior:
         Math.min(this.opts.maxPollersPerAgent, hello.concurrency) > 1
-          ? { type: 'autoscaling', minimum: 1, initial: 1, maximum: Math.min(this.opts.maxPollersPerAgent, hello.concurrency) }
+          ? {
+              type: 'autoscaling',
+              minimum: 1,
+              initial: 1,
+              maximum: Math.min(this.opts.maxPollersPerAgent, hello.concurrency),
+            }
           : { type: 'simple-maximum', maximum: 1 },
       maxConcurrentActivityTaskExecutions: hello.concurrency,
       ...(this.opts.activityInterceptors ? { interceptors: { activity: this.opts.activityInterceptors } } : {}),
@@ -110,7 +130,9 @@ export class AgentHub {
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
     });
     log.info({ taskQueue, agentVersion: hello.agentVersion, databases: hello.databases }, 'agent connected');
-    void Promise.resolve(this.opts.onOnline?.({ tenantId, connectorId }, hello)).catch((err) => log.warn({ err: String(err) }, 'onOnline hook failed'));
+    void Promise.resolve(this.opts.onOnline?.({ tenantId, connectorId }, hello)).catch((err) =>
+      log.warn({ err: String(err) }, 'onOnline hook failed'),
+    );
 
     session.running.catch((err) => log.error({ err: String(err) }, 'connector worker stopped with an error'));
     const { code } = await connection.closedPromise;
@@ -138,7 +160,11 @@ export class AgentHub {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.sessions.entries()].map(([id, s]) => this.disconnect(id, CloseCode.goingAway, 'gateway is shutting down').then(() => s.running)));
+    await Promise.all(
+      [...this.sessions.entries()].map(([id, s]) =>
+        this.disconnect(id, CloseCode.goingAway, 'gateway is shutting down').then(() => s.running),
+      ),
+    );
     // Workers of agents that left just before still shut down: the Temporal connection outlives them.
     await Promise.all([...this.stopping]);
   }

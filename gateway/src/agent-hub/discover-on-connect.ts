@@ -12,7 +12,9 @@ export function discoverOnConnect(discover: DiscoverSchema, log: Logger) {
   return ({ tenantId, connectorId }: { tenantId: string; connectorId: string }, hello: HelloFrame): void => {
     if (!hello.capabilities.includes('schema.discover')) return;
     for (const database of hello.databases) {
-      discover(tenantId, connectorId, database).catch((err: unknown) => log.warn({ connectorId, database, err: (err as Error).message }, 'schema discovery on connect failed'));
+      discover(tenantId, connectorId, database).catch((err: unknown) =>
+        log.warn({ connectorId, database, err: (err as Error).message }, 'schema discovery on connect failed'),
+      );
     }
   };
 }

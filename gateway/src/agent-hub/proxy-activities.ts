@@ -16,13 +16,22 @@ export type AuditSink = (entry: ReturnType<typeof auditEntryFor>) => Promise<unk
  * Turns an agent's output into what the activity returns, at the gateway: e.g. a schema snapshot
  * is stored in the registry and only its reference goes back into Temporal history.
  */
-export type ResultTransform = (identity: { tenantId: string; connectorId: string }, operation: AgentCapability, input: unknown, output: unknown) => Promise<unknown>;
+export type ResultTransform = (
+  identity: { tenantId: string; connectorId: string },
+  operation: AgentCapability,
+  input: unknown,
+  output: unknown,
+) => Promise<unknown>;
 
 /**
  * Turns an activity's input into the task the agent receives, at the gateway: e.g. data operations
  * get a short-lived buffer grant, which therefore never enters Temporal history.
  */
-export type TaskPreparer = (identity: { tenantId: string; connectorId: string }, operation: AgentCapability, input: unknown) => Promise<unknown>;
+export type TaskPreparer = (
+  identity: { tenantId: string; connectorId: string },
+  operation: AgentCapability,
+  input: unknown,
+) => Promise<unknown>;
 
 export function createProxyActivities(
   connection: AgentConnection,
@@ -46,18 +55,38 @@ export function createProxyActivities(
       const record = (result: Pick<TaskOutcome, 'output' | 'errorType'>) => {
         if (!audit) return;
         const { tenantId, connectorId } = connection.identity;
-        audit(auditEntryFor({ tenantId, connectorId, operation, input, actor, durationMs: Date.now() - started, ...result })).catch((err) => onAuditError?.(err));
+        audit(
+          auditEntryFor({
+            tenantId,
+            connectorId,
+            operation,
+            input,
+            actor,
+            durationMs: Date.now() - started,
+            ...result,
+          }),
+        ).catch((err) => onAuditError?.(err));
       };
       try {
         const task = prepare ? await prepare(connection.identity, operation, input) : input;
-        const output = await connection.runTask(operation, task, { ...actor, resumeFrom: info.heartbeatDetails }, {
-          signal: ctx.cancellationSignal,
-          onProgress: (details) => ctx.heartbeat(details),
-        });
+        const output = await connection.runTask(
+          operation,
+          task,
+          { ...actor, resumeFrom: info.heartbeatDetails },
+          {
+            signal: ctx.cancellationSignal,
+            onProgress: (details) => ctx.heartbeat(details),
+          },
+        );
         record({ output });
         return transform ? await transform(connection.identity, operation, input, output) : output;
       } catch (err) {
-        const errorType = err instanceof ApplicationFailure ? (err.type ?? AgentErrorType.internal) : ctx.cancellationSignal.aborted ? AgentErrorType.cancelled : AgentErrorType.internal;
+        const errorType =
+          err instanceof ApplicationFailure
+            ? (err.type ?? AgentErrorType.internal)
+            : ctx.cancellationSignal.aborted
+              ? AgentErrorType.cancelled
+              : AgentErrorType.internal;
         record({ errorType });
         throw err;
       }

@@ -14,6 +14,10 @@ export function recordDiscoveredSchema(schemaRegistry: SchemaRegistry): ResultTr
     const snapshot = SchemaSnapshot.parse(output);
     const database = (input as { database: string }).database;
     const recorded = await schemaRegistry.recordSnapshot(tenantId, connectorId, database, snapshot);
-    return { database, ...recorded, tables: snapshot.schemas.reduce((n, s) => n + s.tables.length, 0) } satisfies SchemaRecorded;
+    return {
+      database,
+      ...recorded,
+      tables: snapshot.schemas.reduce((n, s) => n + s.tables.length, 0),
+    } satisfies SchemaRecorded;
   };
 }

@@ -1,7 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest, RouteOptions } from 'fastify';
-import { assertTokenCovers, BufferError, BufferErrorCode, verifyBufferToken, type BufferTokenClaims, type BufferTokenScope } from '@vansales/buffer';
+import {
+  assertTokenCovers,
+  BufferError,
+  BufferErrorCode,
+  verifyBufferToken,
+  type BufferTokenClaims,
+  type BufferTokenScope,
+} from '@vansales/buffer';
 import { MACHINE_ID_HEADER } from '@vansales/protocol';
 import type { AgentIdentity } from '../agent-hub/agent-connection';
 import { GatewayError, GatewayErrorCode } from '../errors';
@@ -17,7 +24,11 @@ import { GatewayError, GatewayErrorCode } from '../errors';
 export type RouteAuth = 'public' | 'admin' | { buffer: BufferTokenScope } | 'agent-key';
 
 /** What the auth hook proved about the caller. */
-export type Principal = { kind: 'anonymous' } | { kind: 'admin' } | { kind: 'buffer'; claims: BufferTokenClaims } | { kind: 'agent'; identity: AgentIdentity };
+export type Principal =
+  | { kind: 'anonymous' }
+  | { kind: 'admin' }
+  | { kind: 'buffer'; claims: BufferTokenClaims }
+  | { kind: 'agent'; identity: AgentIdentity };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,9 +49,21 @@ declare module 'fastify' {
 export const SecurityScheme = { adminToken: 'adminToken', bufferToken: 'bufferToken', agentKey: 'agentKey' } as const;
 
 export const SECURITY_SCHEMES = {
-  [SecurityScheme.adminToken]: { type: 'http', scheme: 'bearer', description: 'The control-plane token (VSC_ADMIN_TOKEN).' },
-  [SecurityScheme.bufferToken]: { type: 'http', scheme: 'bearer', description: 'An object- and scope-bound buffer token from a grant (vbt_…).' },
-  [SecurityScheme.agentKey]: { type: 'http', scheme: 'bearer', description: `An agent API key (vmc_…), with the ${MACHINE_ID_HEADER} header.` },
+  [SecurityScheme.adminToken]: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The control-plane token (VSC_ADMIN_TOKEN).',
+  },
+  [SecurityScheme.bufferToken]: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An object- and scope-bound buffer token from a grant (vbt_…).',
+  },
+  [SecurityScheme.agentKey]: {
+    type: 'http',
+    scheme: 'bearer',
+    description: `An agent API key (vmc_…), with the ${MACHINE_ID_HEADER} header.`,
+  },
 } as const;
 
 function securityOf(auth: RouteAuth): Record<string, string[]>[] {
@@ -90,7 +113,10 @@ export const authPlugin = fp<AuthOptions>(
 
     app.addHook('onRoute', (route: RouteOptions) => {
       const auth = route.config?.auth;
-      if (!auth) throw new Error(`route ${route.method} ${route.url} declares no config.auth (public, admin, buffer or agent-key)`);
+      if (!auth)
+        throw new Error(
+          `route ${route.method} ${route.url} declares no config.auth (public, admin, buffer or agent-key)`,
+        );
       route.schema = { ...route.schema, security: securityOf(auth) };
     });
 
@@ -103,23 +129,36 @@ export const authPlugin = fp<AuthOptions>(
       }
       if (auth === 'admin') {
         const token = bearerToken(req.headers.authorization);
-        if (!token || !secretsEqual(token, adminToken)) throw new GatewayError(GatewayErrorCode.unauthorized, 'this endpoint needs Authorization: Bearer <admin token>');
+        if (!token || !secretsEqual(token, adminToken))
+          throw new GatewayError(
+            GatewayErrorCode.unauthorized,
+            'this endpoint needs Authorization: Bearer <admin token>',
+          );
         req.principal = { kind: 'admin' };
         return;
       }
       if (auth === 'agent-key') {
         const key = bearerToken(req.headers.authorization);
-        if (!key) throw new GatewayError(GatewayErrorCode.unauthorized, 'missing Authorization: Bearer <agent API key> header');
+        if (!key)
+          throw new GatewayError(GatewayErrorCode.unauthorized, 'missing Authorization: Bearer <agent API key> header');
         const machineId = req.headers[MACHINE_ID_HEADER];
         if (typeof machineId !== 'string' || !/^[A-Za-z0-9._-]{8,128}$/.test(machineId)) {
-          throw new GatewayError(GatewayErrorCode.badRequest, `missing or malformed ${MACHINE_ID_HEADER} header (8-128 letters, digits, . _ -)`);
+          throw new GatewayError(
+            GatewayErrorCode.badRequest,
+            `missing or malformed ${MACHINE_ID_HEADER} header (8-128 letters, digits, . _ -)`,
+          );
         }
         req.principal = { kind: 'agent', identity: await app.keys.authenticateAgent(key, machineId) };
         return;
       }
       if (auth && typeof auth === 'object') {
         const token = bearerToken(req.headers.authorization);
-        if (!token) throw new BufferError(BufferErrorCode.unauthorized, 'this endpoint needs Authorization: Bearer <buffer token>', { reason: 'missing' });
+        if (!token)
+          throw new BufferError(
+            BufferErrorCode.unauthorized,
+            'this endpoint needs Authorization: Bearer <buffer token>',
+            { reason: 'missing' },
+          );
         if (!bufferTokenSecret) throw new GatewayError(GatewayErrorCode.unavailable, 'this gateway serves no buffer');
         const claims = verifyBufferToken(bufferTokenSecret, token);
         assertTokenCovers(claims, (req.params as { objectId?: string }).objectId ?? '', auth.buffer);

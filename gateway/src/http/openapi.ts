@@ -14,7 +14,8 @@ export const openapiPlugin = fp(
         info: {
           title: 'Vansales Connect gateway',
           version,
-          description: 'Control plane (admin token), buffer (buffer tokens) and the agent WebSocket. Errors: { error: { code, message } }.',
+          description:
+            'Control plane (admin token), buffer (buffer tokens) and the agent WebSocket. Errors: { error: { code, message } }.',
         },
         components: { securitySchemes: SECURITY_SCHEMES },
       },

@@ -24,7 +24,12 @@ export const requestDeadlinePlugin = fp<{ requestTimeoutMs: number }>(
         reply.header('connection', 'close');
         // The rest of the body is not wanted: the socket goes once the answer is out.
         reply.raw.once('finish', () => req.raw.socket?.destroy());
-        void reply.code(408).send({ error: { code: GatewayErrorCode.requestTimeout, message: `the request did not arrive whole within ${requestTimeoutMs} ms` } });
+        void reply.code(408).send({
+          error: {
+            code: GatewayErrorCode.requestTimeout,
+            message: `the request did not arrive whole within ${requestTimeoutMs} ms`,
+          },
+        });
       }, requestTimeoutMs);
     });
     const settle = async (req: { [kDeadline]?: NodeJS.Timeout }) => clearTimeout(req[kDeadline]);

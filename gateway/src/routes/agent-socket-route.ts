@@ -11,7 +11,11 @@ import { errorResponses } from './schemas';
  * (never the URL) and is checked by the auth hook before the upgrade, so a bad key gets a plain
  * HTTP 401/403.
  */
-const agentSocketRoute: FastifyPluginAsyncZod<{ hub: AgentHub; maxFrameBytes?: number; frameTap?: (raw: string) => void }> = async (app, { hub, maxFrameBytes, frameTap }) => {
+const agentSocketRoute: FastifyPluginAsyncZod<{
+  hub: AgentHub;
+  maxFrameBytes?: number;
+  frameTap?: (raw: string) => void;
+}> = async (app, { hub, maxFrameBytes, frameTap }) => {
   app.get(
     '/v1/agent/connect',
     {
@@ -36,4 +40,9 @@ const agentSocketRoute: FastifyPluginAsyncZod<{ hub: AgentHub; maxFrameBytes?: n
   );
 };
 
-export default fp(agentSocketRoute, { name: 'agent-socket-route', fastify: '5.x', encapsulate: true, dependencies: ['auth'] });
+export default fp(agentSocketRoute, {
+  name: 'agent-socket-route',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth'],
+});

@@ -3,13 +3,29 @@ import type { FastifyError } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BufferError, BufferErrorCode, MAX_CHUNKS, MAX_DESCRIPTION_BYTES, OBJECT_ID_PATTERN } from '@vansales/buffer';
-import { BUFFER_CHUNK_CONTENT_TYPE, BUFFER_ROUTES_PREFIX, BufferChunkInfo, BufferCommitBody, BufferCommitted, BufferHeader, BufferManifest } from '@vansales/protocol';
+import {
+  BUFFER_CHUNK_CONTENT_TYPE,
+  BUFFER_ROUTES_PREFIX,
+  BufferChunkInfo,
+  BufferCommitBody,
+  BufferCommitted,
+  BufferHeader,
+  BufferManifest,
+} from '@vansales/protocol';
 import { tenantOf } from '../http/auth';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { Binary, errorResponses } from './schemas';
 
-const ObjectParams = z.object({ objectId: z.string().regex(OBJECT_ID_PATTERN, 'object ids are 8-128 letters, digits, _ or -') });
-const ChunkParams = ObjectParams.extend({ index: z.coerce.number().int().min(0).max(MAX_CHUNKS - 1) });
+const ObjectParams = z.object({
+  objectId: z.string().regex(OBJECT_ID_PATTERN, 'object ids are 8-128 letters, digits, _ or -'),
+});
+const ChunkParams = ObjectParams.extend({
+  index: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_CHUNKS - 1),
+});
 const errors = errorResponses(403, 404, 409, 410, 413, 415, 422);
 
 /**
@@ -20,7 +36,11 @@ const errors = errorResponses(403, 404, 409, 410, 413, 415, 422);
  */
 const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = async (app, { maxInFlightChunks = 16 }) => {
   const buffer = app.bufferService;
-  app.addContentTypeParser(BUFFER_CHUNK_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: buffer.maxChunkBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    BUFFER_CHUNK_CONTENT_TYPE,
+    { parseAs: 'buffer', bodyLimit: buffer.maxChunkBytes },
+    (_req, body, done) => done(null, body),
+  );
 
   // Each chunk request holds up to two chunks in memory; this bounds how many run at once, so a
   // crowd of agents cannot push the gateway past its memory. The agent waits and tries again.
@@ -29,7 +49,10 @@ const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = asyn
     if (!req.routeOptions.url?.endsWith('/chunks/:index')) return;
     if (chunksInFlight >= maxInFlightChunks) {
       reply.header('retry-after', '1');
-      throw new GatewayError(GatewayErrorCode.unavailable, `the gateway is moving ${chunksInFlight} chunks already; try again in a moment`);
+      throw new GatewayError(
+        GatewayErrorCode.unavailable,
+        `the gateway is moving ${chunksInFlight} chunks already; try again in a moment`,
+      );
     }
     chunksInFlight += 1;
     let released = false;
@@ -42,7 +65,9 @@ const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = asyn
   // Fastify's own "body too large" becomes the buffer's TOO_LARGE; everything goes on to the app's handler.
   app.setErrorHandler((err: FastifyError) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      throw new BufferError(BufferErrorCode.tooLarge, `a chunk is at most ${buffer.maxChunkBytes} bytes; split it`, { max: buffer.maxChunkBytes });
+      throw new BufferError(BufferErrorCode.tooLarge, `a chunk is at most ${buffer.maxChunkBytes} bytes; split it`, {
+        max: buffer.maxChunkBytes,
+      });
     }
     throw err;
   });
@@ -73,7 +98,8 @@ const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = asyn
     async (req) => {
       const { objectId, index } = req.params;
       const body = req.body;
-      if (!Buffer.isBuffer(body)) throw new BufferError(BufferErrorCode.badInput, `send the chunk as Content-Type: ${BUFFER_CHUNK_CONTENT_TYPE}`);
+      if (!Buffer.isBuffer(body))
+        throw new BufferError(BufferErrorCode.badInput, `send the chunk as Content-Type: ${BUFFER_CHUNK_CONTENT_TYPE}`);
       return buffer.writeChunk(tenantOf(req), objectId, index, body, req.headers[BufferHeader.rows]);
     },
   );
@@ -120,7 +146,10 @@ const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = asyn
         description: 'One chunk of a committed object: the verified plaintext bytes.',
         params: ChunkParams,
         // Raw bytes, which fastify sends as they are (a Buffer is never serialised).
-        response: { 200: { description: 'the chunk', content: { [BUFFER_CHUNK_CONTENT_TYPE]: { schema: Binary } } }, ...errors },
+        response: {
+          200: { description: 'the chunk', content: { [BUFFER_CHUNK_CONTENT_TYPE]: { schema: Binary } } },
+          ...errors,
+        },
       },
     },
     async (req, reply) => {
@@ -130,4 +159,9 @@ const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = asyn
   );
 };
 
-export default fp(bufferRoutes, { name: 'buffer-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', 'buffer-service'] });
+export default fp(bufferRoutes, {
+  name: 'buffer-routes',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth', 'buffer-service'],
+});

@@ -11,7 +11,10 @@ const Payloads = z.object({ payloads: z.array(JsonPayload).max(10_000) });
  * The codec endpoint the Temporal Web UI (and `temporal --codec-endpoint`) calls to show encrypted
  * payloads to operators. Protected by the admin token unless configured for a loopback dev setup.
  */
-const codecRoutes: FastifyPluginAsyncZod<{ requiresAuth: boolean; corsOrigin?: string }> = async (app, { requiresAuth, corsOrigin }) => {
+const codecRoutes: FastifyPluginAsyncZod<{ requiresAuth: boolean; corsOrigin?: string }> = async (
+  app,
+  { requiresAuth, corsOrigin },
+) => {
   if (corsOrigin) {
     // On every answer, refusals included, so the Web UI can read why it was refused.
     app.addHook('onSend', async (_req, reply, payload) => {
@@ -25,7 +28,14 @@ const codecRoutes: FastifyPluginAsyncZod<{ requiresAuth: boolean; corsOrigin?: s
     // A browser's preflight carries no credentials: it is answered to anyone.
     app.options(
       `/v1/codec/${op}`,
-      { config: { auth: 'public' }, schema: { operationId: `${op}PayloadsPreflight`, tags: ['codec'], response: { 204: z.null().describe('CORS preflight answered') } } },
+      {
+        config: { auth: 'public' },
+        schema: {
+          operationId: `${op}PayloadsPreflight`,
+          tags: ['codec'],
+          response: { 204: z.null().describe('CORS preflight answered') },
+        },
+      },
       async (_req, reply) => reply.code(204).send(null),
     );
     app.post(
@@ -45,4 +55,9 @@ const codecRoutes: FastifyPluginAsyncZod<{ requiresAuth: boolean; corsOrigin?: s
   }
 };
 
-export default fp(codecRoutes, { name: 'codec-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', 'codec-service'] });
+export default fp(codecRoutes, {
+  name: 'codec-routes',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth', 'codec-service'],
+});

@@ -28,7 +28,10 @@ const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
         description: 'Creates a connector (one site) and its first API key.',
         params: TenantParams,
         body: z.object({ name: z.string().min(1).max(200) }),
-        response: { 201: Connector.extend({ apiKey: z.string().describe('shown once; store it in the agent vault') }), ...errorResponses(404, 409) },
+        response: {
+          201: Connector.extend({ apiKey: z.string().describe('shown once; store it in the agent vault') }),
+          ...errorResponses(404, 409),
+        },
       },
     },
     async (req, reply) => reply.code(201).send(await app.connectors.create(req.params.tenantId, req.body.name)),
@@ -58,7 +61,10 @@ const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['connectors'],
         description: "Connections refused because the connector's key was used from another machine.",
         params: ConnectorParams,
-        response: { 200: z.array(z.object({ machineId: z.string(), reason: z.string(), at: z.date() })), ...errorResponses(404) },
+        response: {
+          200: z.array(z.object({ machineId: z.string(), reason: z.string(), at: z.date() })),
+          ...errorResponses(404),
+        },
       },
     },
     async (req) => app.connectors.refusals(req.params.tenantId, req.params.connectorId),
@@ -80,4 +86,9 @@ const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 };
 
-export default fp(connectorRoutes, { name: 'connector-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', 'connector-service'] });
+export default fp(connectorRoutes, {
+  name: 'connector-routes',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth', 'connector-service'],
+});

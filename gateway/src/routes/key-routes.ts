@@ -16,7 +16,8 @@ const keyRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: z.object({ apiKey: z.string() }), ...errorResponses(404) },
       },
     },
-    async (req, reply) => reply.code(201).send({ apiKey: await app.keys.issue(req.params.tenantId, req.params.connectorId) }),
+    async (req, reply) =>
+      reply.code(201).send({ apiKey: await app.keys.issue(req.params.tenantId, req.params.connectorId) }),
   );
 
   app.post(
@@ -26,7 +27,7 @@ const keyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         operationId: 'revokeKeys',
         tags: ['keys'],
-        description: "Revokes every key of the connector; its agent is disconnected at once.",
+        description: 'Revokes every key of the connector; its agent is disconnected at once.',
         params: ConnectorParams,
         response: { 200: z.object({ revoked: z.number(), disconnected: z.boolean() }), ...errorResponses(404) },
       },
@@ -35,4 +36,9 @@ const keyRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 };
 
-export default fp(keyRoutes, { name: 'key-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', 'key-service'] });
+export default fp(keyRoutes, {
+  name: 'key-routes',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth', 'key-service'],
+});

@@ -4,10 +4,19 @@ import { z } from 'zod';
 import { SchemaSnapshot } from '@vansales/protocol';
 import { callerGone, ConnectorParams, errorResponses } from './schemas';
 
-const SchemaParams = ConnectorParams.extend({ database: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'a database name configured on the agent') });
+const SchemaParams = ConnectorParams.extend({
+  database: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'a database name configured on the agent'),
+});
 const SnapshotVersion = z.object({ version: z.number(), hash: z.string(), createdAt: z.date() });
 /** One difference between two versions (see SchemaChange in @vansales/protocol): its kind, where, and from/to or the definition. */
-const SchemaChange = z.object({ change: z.string(), schema: z.string().optional(), table: z.string().optional(), column: z.string().optional() }).loose();
+const SchemaChange = z
+  .object({
+    change: z.string(),
+    schema: z.string().optional(),
+    table: z.string().optional(),
+    column: z.string().optional(),
+  })
+  .loose();
 
 const schemaRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
@@ -20,19 +29,31 @@ const schemaRoutes: FastifyPluginAsyncZod = async (app) => {
         description: 'Discovers the database through its agent and records a new version when the structure changed.',
         params: SchemaParams,
         response: {
-          200: z.object({ workflowId: z.string(), database: z.string(), version: z.number(), changed: z.boolean(), tables: z.number() }),
+          200: z.object({
+            workflowId: z.string(),
+            database: z.string(),
+            version: z.number(),
+            changed: z.boolean(),
+            tables: z.number(),
+          }),
           ...errorResponses(404, 422),
         },
       },
     },
-    async (req, reply) => app.schemas.discover(req.params.tenantId, req.params.connectorId, req.params.database, callerGone(reply)),
+    async (req, reply) =>
+      app.schemas.discover(req.params.tenantId, req.params.connectorId, req.params.database, callerGone(reply)),
   );
 
   app.get(
     '/v1/tenants/:tenantId/connectors/:connectorId/schemas/:database/versions',
     {
       config: { auth: 'admin' },
-      schema: { operationId: 'listSchemaVersions', tags: ['schemas'], params: SchemaParams, response: { 200: z.array(SnapshotVersion), ...errorResponses(404) } },
+      schema: {
+        operationId: 'listSchemaVersions',
+        tags: ['schemas'],
+        params: SchemaParams,
+        response: { 200: z.array(SnapshotVersion), ...errorResponses(404) },
+      },
     },
     async (req) => app.schemas.versions(req.params.tenantId, req.params.connectorId, req.params.database),
   );
@@ -50,7 +71,8 @@ const schemaRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: SnapshotVersion.extend({ snapshot: SchemaSnapshot }), ...errorResponses(404) },
       },
     },
-    async (req) => app.schemas.snapshot(req.params.tenantId, req.params.connectorId, req.params.database, req.query.version),
+    async (req) =>
+      app.schemas.snapshot(req.params.tenantId, req.params.connectorId, req.params.database, req.query.version),
   );
 
   app.get(
@@ -65,8 +87,14 @@ const schemaRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.array(SchemaChange), ...errorResponses(404) },
       },
     },
-    async (req) => app.schemas.diff(req.params.tenantId, req.params.connectorId, req.params.database, req.query.from, req.query.to),
+    async (req) =>
+      app.schemas.diff(req.params.tenantId, req.params.connectorId, req.params.database, req.query.from, req.query.to),
   );
 };
 
-export default fp(schemaRoutes, { name: 'schema-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', 'schema-service'] });
+export default fp(schemaRoutes, {
+  name: 'schema-routes',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth', 'schema-service'],
+});

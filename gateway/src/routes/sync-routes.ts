@@ -8,12 +8,18 @@ const Endpoint = z.discriminatedUnion('placement', [
   z.object({ placement: z.literal('connector'), connectorId: z.string().uuid(), database: z.string().min(1).max(128) }),
   z.object({ placement: z.literal('cloud'), database: z.string().min(1).max(128) }),
 ]);
-const SyncParams = TenantParams.extend({ workflowId: z.string().regex(/^sync-[0-9a-f-]{36}$/, 'sync ids look like sync-<uuid>') });
+const SyncParams = TenantParams.extend({
+  workflowId: z.string().regex(/^sync-[0-9a-f-]{36}$/, 'sync ids look like sync-<uuid>'),
+});
 const SyncState = z.object({
   runsDone: z.number(),
   tables: z.record(
     z.string(),
-    z.object({ cursor: z.unknown().optional().describe('highest cursor value copied so far'), rowsCopied: z.number(), lastRunRows: z.number() }),
+    z.object({
+      cursor: z.unknown().optional().describe('highest cursor value copied so far'),
+      rowsCopied: z.number(),
+      lastRunRows: z.number(),
+    }),
   ),
 });
 
@@ -42,10 +48,20 @@ const syncRoutes: FastifyPluginAsyncZod = async (app) => {
             )
             .min(1)
             .max(500),
-          intervalSeconds: z.number().int().min(1).max(30 * 24 * 3600).optional(),
+          intervalSeconds: z
+            .number()
+            .int()
+            .min(1)
+            .max(30 * 24 * 3600)
+            .optional(),
           maxRuns: z.number().int().min(0).max(1_000_000).optional(),
           chunkRows: z.number().int().min(1).max(1_000_000).optional(),
-          maxOfflineSeconds: z.number().int().min(1).max(30 * 24 * 3600).optional(),
+          maxOfflineSeconds: z
+            .number()
+            .int()
+            .min(1)
+            .max(30 * 24 * 3600)
+            .optional(),
         }),
         response: { 202: z.object({ workflowId: z.string(), runId: z.string() }), ...errorResponses(404) },
       },
@@ -62,7 +78,14 @@ const syncRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['syncs'],
         description: "A sync's status, cursors and row counts.",
         params: SyncParams,
-        response: { 200: z.object({ workflowId: z.string(), status: z.string().describe('Temporal execution status, e.g. RUNNING, COMPLETED'), state: SyncState.nullable() }), ...errorResponses(404) },
+        response: {
+          200: z.object({
+            workflowId: z.string(),
+            status: z.string().describe('Temporal execution status, e.g. RUNNING, COMPLETED'),
+            state: SyncState.nullable(),
+          }),
+          ...errorResponses(404),
+        },
       },
     },
     async (req) => app.syncs.status(req.params.tenantId, req.params.workflowId),
@@ -84,4 +107,9 @@ const syncRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 };
 
-export default fp(syncRoutes, { name: 'sync-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', 'sync-service'] });
+export default fp(syncRoutes, {
+  name: 'sync-routes',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth', 'sync-service'],
+});

@@ -5,7 +5,10 @@ import type { Connection } from '@temporalio/client';
 import type { AgentHub } from '../agent-hub/agent-hub';
 
 /** Health and the API description: public, for load balancers and client generators. */
-const systemRoutes: FastifyPluginAsyncZod<{ temporalConnection: Connection; hub: AgentHub }> = async (app, { temporalConnection, hub }) => {
+const systemRoutes: FastifyPluginAsyncZod<{ temporalConnection: Connection; hub: AgentHub }> = async (
+  app,
+  { temporalConnection, hub },
+) => {
   app.get(
     '/healthz',
     {
@@ -14,7 +17,13 @@ const systemRoutes: FastifyPluginAsyncZod<{ temporalConnection: Connection; hub:
         operationId: 'getHealth',
         tags: ['system'],
         description: 'Whether this gateway reaches Temporal, and how many agents it holds.',
-        response: { 200: z.object({ status: z.enum(['ok', 'degraded']), temporal: z.enum(['ok', 'unreachable']), agentsConnected: z.number() }) },
+        response: {
+          200: z.object({
+            status: z.enum(['ok', 'degraded']),
+            temporal: z.enum(['ok', 'unreachable']),
+            agentsConnected: z.number(),
+          }),
+        },
       },
     },
     async () => {
@@ -24,7 +33,11 @@ const systemRoutes: FastifyPluginAsyncZod<{ temporalConnection: Connection; hub:
       } catch {
         temporal = 'unreachable';
       }
-      return { status: temporal === 'ok' ? ('ok' as const) : ('degraded' as const), temporal, agentsConnected: hub.size };
+      return {
+        status: temporal === 'ok' ? ('ok' as const) : ('degraded' as const),
+        temporal,
+        agentsConnected: hub.size,
+      };
     },
   );
 
@@ -43,4 +56,9 @@ const systemRoutes: FastifyPluginAsyncZod<{ temporalConnection: Connection; hub:
   );
 };
 
-export default fp(systemRoutes, { name: 'system-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', '@fastify/swagger'] });
+export default fp(systemRoutes, {
+  name: 'system-routes',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth', '@fastify/swagger'],
+});

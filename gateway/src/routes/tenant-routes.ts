@@ -22,4 +22,9 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 };
 
-export default fp(tenantRoutes, { name: 'tenant-routes', fastify: '5.x', encapsulate: true, dependencies: ['auth', 'tenant-service'] });
+export default fp(tenantRoutes, {
+  name: 'tenant-routes',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth', 'tenant-service'],
+});

@@ -60,4 +60,7 @@ declare module 'fastify' {
   }
 }
 
-export const bufferServicePlugin = fp<{ buffer: DataBuffer }>(async (app, deps) => void app.decorate('bufferService', createBufferService(deps)), { name: 'buffer-service', fastify: '5.x' });
+export const bufferServicePlugin = fp<{ buffer: DataBuffer }>(
+  async (app, deps) => void app.decorate('bufferService', createBufferService(deps)),
+  { name: 'buffer-service', fastify: '5.x' },
+);

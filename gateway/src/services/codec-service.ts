@@ -13,7 +13,9 @@ const fromJson = (p: JsonPayload): Payload => ({
   data: Buffer.from(p.data, 'base64'),
 });
 const toJson = (p: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
@@ -40,4 +42,7 @@ declare module 'fastify' {
   }
 }
 
-export const codecServicePlugin = fp<{ codec: PayloadCodec }>(async (app, deps) => void app.decorate('codec', createCodecService(deps)), { name: 'codec-service', fastify: '5.x' });
+export const codecServicePlugin = fp<{ codec: PayloadCodec }>(
+  async (app, deps) => void app.decorate('codec', createCodecService(deps)),
+  { name: 'codec-service', fastify: '5.x' },
+);

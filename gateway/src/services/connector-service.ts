@@ -7,7 +7,13 @@ import type { KeyService } from './key-service';
 import type { TenantService } from './tenant-service';
 import { requireConnector } from './ownership';
 
-export function createConnectorService(deps: { repos: Repositories; hub: AgentHub; auditRepo: AuditRepository; tenants: TenantService; keys: KeyService }) {
+export function createConnectorService(deps: {
+  repos: Repositories;
+  hub: AgentHub;
+  auditRepo: AuditRepository;
+  tenants: TenantService;
+  keys: KeyService;
+}) {
   const { repos, hub, auditRepo, tenants, keys } = deps;
   return {
     /** Creates a connector and its first key; the key is returned here and never again. */
@@ -48,6 +54,7 @@ declare module 'fastify' {
 }
 
 export const connectorServicePlugin = fp<{ repos: Repositories; hub: AgentHub; auditRepo: AuditRepository }>(
-  async (app, deps) => void app.decorate('connectors', createConnectorService({ ...deps, tenants: app.tenants, keys: app.keys })),
+  async (app, deps) =>
+    void app.decorate('connectors', createConnectorService({ ...deps, tenants: app.tenants, keys: app.keys })),
   { name: 'connector-service', fastify: '5.x', dependencies: ['tenant-service', 'key-service'] },
 );

@@ -24,7 +24,11 @@ export function createKeyService(deps: { repos: Repositories; hub: AgentHub }) {
     async revoke(tenantId: string, connectorId: string) {
       await requireConnector(repos, tenantId, connectorId);
       const revoked = await repos.revokeAgentKeys(tenantId, connectorId);
-      const disconnected = await hub.disconnect(connectorId, CloseCode.keyRevoked, 'the API key of this connector was revoked');
+      const disconnected = await hub.disconnect(
+        connectorId,
+        CloseCode.keyRevoked,
+        'the API key of this connector was revoked',
+      );
       return { revoked, disconnected };
     },
 
@@ -39,7 +43,10 @@ export function createKeyService(deps: { repos: Repositories; hub: AgentHub }) {
       if (!stored || !hashesEqual(stored.hash, hashApiKey(rawKey)) || stored.tenantId !== check.key.tenantId) {
         throw new GatewayError(GatewayErrorCode.unauthorized, 'unknown API key');
       }
-      if (stored.revokedAt) throw new GatewayError(GatewayErrorCode.forbidden, 'this API key was revoked; ask for a new key', { reason: 'key-revoked' });
+      if (stored.revokedAt)
+        throw new GatewayError(GatewayErrorCode.forbidden, 'this API key was revoked; ask for a new key', {
+          reason: 'key-revoked',
+        });
       const boundTo = stored.boundMachineId ?? (await repos.bindAgentKey(check.key.lookup, machineId));
       if (boundTo !== machineId) {
         await repos.recordConnectionRefusal({
@@ -67,4 +74,7 @@ declare module 'fastify' {
   }
 }
 
-export const keyServicePlugin = fp<{ repos: Repositories; hub: AgentHub }>(async (app, deps) => void app.decorate('keys', createKeyService(deps)), { name: 'key-service', fastify: '5.x' });
+export const keyServicePlugin = fp<{ repos: Repositories; hub: AgentHub }>(
+  async (app, deps) => void app.decorate('keys', createKeyService(deps)),
+  { name: 'key-service', fastify: '5.x' },
+);

@@ -4,6 +4,7 @@ import { GatewayError, GatewayErrorCode } from '../errors';
 /** The connector, if it is this tenant's; the same 404 for "not yours" and "does not exist", so ids cannot be probed. */
 export async function requireConnector(repos: Repositories, tenantId: string, connectorId: string) {
   const connector = await repos.getConnector(tenantId, connectorId);
-  if (!connector) throw new GatewayError(GatewayErrorCode.notFound, `connector ${connectorId} not found in tenant ${tenantId}`);
+  if (!connector)
+    throw new GatewayError(GatewayErrorCode.notFound, `connector ${connectorId} not found in tenant ${tenantId}`);
   return connector;
 }

@@ -12,7 +12,10 @@ export function createQueryService(deps: { repos: Repositories; workflowRuns: Wo
     /** Starts the agent query workflow; with wait, returns its result (until `signal` aborts the wait). */
     async start(tenantId: string, input: Omit<AgentQueryInput, 'tenantId'>, wait: boolean, signal?: AbortSignal) {
       await requireConnector(repos, tenantId, input.connectorId);
-      const handle = await workflowRuns.start(agentQueryWorkflow, `query-${randomUUID()}`, 'builtin.agent-query', { ...input, tenantId } satisfies AgentQueryInput);
+      const handle = await workflowRuns.start(agentQueryWorkflow, `query-${randomUUID()}`, 'builtin.agent-query', {
+        ...input,
+        tenantId,
+      } satisfies AgentQueryInput);
       const started = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
       if (!wait) return started;
       return { ...started, result: await workflowRuns.result<AgentQueryOutput>(handle, signal) };
@@ -27,8 +30,11 @@ declare module 'fastify' {
   }
 }
 
-export const queryServicePlugin = fp<{ repos: Repositories }>(async (app, deps) => void app.decorate('queries', createQueryService({ ...deps, workflowRuns: app.workflowRuns })), {
-  name: 'query-service',
-  fastify: '5.x',
-  dependencies: ['workflow-runs'],
-});
+export const queryServicePlugin = fp<{ repos: Repositories }>(
+  async (app, deps) => void app.decorate('queries', createQueryService({ ...deps, workflowRuns: app.workflowRuns })),
+  {
+    name: 'query-service',
+    fastify: '5.x',
+    dependencies: ['workflow-runs'],
+  },
+);

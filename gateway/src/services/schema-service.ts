@@ -8,7 +8,11 @@ import type { WorkflowRuns } from './workflow-runs';
 import { requireConnector } from './ownership';
 
 /** The schema registry of each site database: discovery through the agent, versions, snapshots, diffs. */
-export function createSchemaService(deps: { repos: Repositories; schemaRegistry: SchemaRegistry; workflowRuns: WorkflowRuns }) {
+export function createSchemaService(deps: {
+  repos: Repositories;
+  schemaRegistry: SchemaRegistry;
+  workflowRuns: WorkflowRuns;
+}) {
   const { repos, schemaRegistry, workflowRuns } = deps;
   return {
     /**
@@ -17,11 +21,16 @@ export function createSchemaService(deps: { repos: Repositories; schemaRegistry:
      */
     async discover(tenantId: string, connectorId: string, database: string, signal?: AbortSignal) {
       await requireConnector(repos, tenantId, connectorId);
-      const handle = await workflowRuns.start(schemaDiscoveryWorkflow, `schema-${connectorId}-${database}-${randomUUID()}`, 'builtin.schema-discovery', {
-        tenantId,
-        connectorId,
-        database,
-      } satisfies SchemaDiscoveryInput);
+      const handle = await workflowRuns.start(
+        schemaDiscoveryWorkflow,
+        `schema-${connectorId}-${database}-${randomUUID()}`,
+        'builtin.schema-discovery',
+        {
+          tenantId,
+          connectorId,
+          database,
+        } satisfies SchemaDiscoveryInput,
+      );
       return { workflowId: handle.workflowId, ...(await workflowRuns.result<SchemaRecorded>(handle, signal)) };
     },
 
@@ -33,7 +42,11 @@ export function createSchemaService(deps: { repos: Repositories; schemaRegistry:
     async snapshot(tenantId: string, connectorId: string, database: string, version?: number) {
       await requireConnector(repos, tenantId, connectorId);
       const stored = await schemaRegistry.getSnapshot(tenantId, connectorId, database, version);
-      if (!stored) throw new GatewayError(GatewayErrorCode.notFound, `no schema snapshot of ${database}${version ? ` version ${version}` : ''} for connector ${connectorId}`);
+      if (!stored)
+        throw new GatewayError(
+          GatewayErrorCode.notFound,
+          `no schema snapshot of ${database}${version ? ` version ${version}` : ''} for connector ${connectorId}`,
+        );
       return stored;
     },
 

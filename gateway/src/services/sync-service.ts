@@ -1,27 +1,48 @@
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { Repositories } from '@vansales/metadata';
-import { dataSyncWorkflow, runSyncNowSignal, syncStateQuery, type DataSyncInput, type SyncState } from '@vansales/workflows';
+import {
+  dataSyncWorkflow,
+  runSyncNowSignal,
+  syncStateQuery,
+  type DataSyncInput,
+  type SyncState,
+} from '@vansales/workflows';
 import type { WorkflowRuns } from './workflow-runs';
 import { requireConnector } from './ownership';
 
 /** Data syncs: started here, then run by the data sync workflow; status and "run now" for their own tenant only. */
 export function createSyncService(deps: { repos: Repositories; workflowRuns: WorkflowRuns; cloudTaskQueue?: string }) {
   const { repos, workflowRuns } = deps;
-  const own = (tenantId: string, workflowId: string) => workflowRuns.owned(tenantId, workflowId, dataSyncWorkflow, 'sync');
+  const own = (tenantId: string, workflowId: string) =>
+    workflowRuns.owned(tenantId, workflowId, dataSyncWorkflow, 'sync');
   return {
     /** Starts a data sync; every connector it names must belong to the tenant. */
     async start(tenantId: string, input: Omit<DataSyncInput, 'tenantId' | 'state' | 'cloudTaskQueue'>) {
-      for (const end of [input.source, input.destination]) if (end.placement === 'connector') await requireConnector(repos, tenantId, end.connectorId);
-      const connectorId = input.source.placement === 'connector' ? input.source.connectorId : input.destination.placement === 'connector' ? input.destination.connectorId : 'cloud';
-      const handle = await workflowRuns.start(dataSyncWorkflow, `sync-${randomUUID()}`, 'builtin.data-sync', { ...input, tenantId, connectorId, cloudTaskQueue: deps.cloudTaskQueue });
+      for (const end of [input.source, input.destination])
+        if (end.placement === 'connector') await requireConnector(repos, tenantId, end.connectorId);
+      const connectorId =
+        input.source.placement === 'connector'
+          ? input.source.connectorId
+          : input.destination.placement === 'connector'
+            ? input.destination.connectorId
+            : 'cloud';
+      const handle = await workflowRuns.start(dataSyncWorkflow, `sync-${randomUUID()}`, 'builtin.data-sync', {
+        ...input,
+        tenantId,
+        connectorId,
+        cloudTaskQueue: deps.cloudTaskQueue,
+      });
       return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
     },
 
     /** A sync's status and state (cursors, rows). */
     async status(tenantId: string, workflowId: string) {
       const { handle, description } = await own(tenantId, workflowId);
-      const state = description.status.name === 'RUNNING' ? await handle.query(syncStateQuery) : ((await workflowRuns.result<SyncState>(handle).catch(() => undefined)) ?? null);
+      const state =
+        description.status.name === 'RUNNING'
+          ? await handle.query(syncStateQuery)
+          : ((await workflowRuns.result<SyncState>(handle).catch(() => undefined)) ?? null);
       return { workflowId, status: description.status.name, state };
     },
 

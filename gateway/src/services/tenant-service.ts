@@ -25,4 +25,7 @@ declare module 'fastify' {
   }
 }
 
-export const tenantServicePlugin = fp<{ repos: Repositories }>(async (app, deps) => void app.decorate('tenants', createTenantService(deps)), { name: 'tenant-service', fastify: '5.x' });
+export const tenantServicePlugin = fp<{ repos: Repositories }>(
+  async (app, deps) => void app.decorate('tenants', createTenantService(deps)),
+  { name: 'tenant-service', fastify: '5.x' },
+);

@@ -9,7 +9,12 @@ export function createWorkflowRuns(deps: { temporal: Client; workflowTaskQueue: 
   const { temporal, workflowTaskQueue, closing } = deps;
   return {
     /** Every built-in workflow starts on the workflow queue, tagged with its tenant, connector and definition. */
-    start<W extends Workflow>(workflow: W, workflowId: string, definitionId: string, input: Parameters<W>[0] & { tenantId: string; connectorId: string }) {
+    start<W extends Workflow>(
+      workflow: W,
+      workflowId: string,
+      definitionId: string,
+      input: Parameters<W>[0] & { tenantId: string; connectorId: string },
+    ) {
       return temporal.workflow.start(workflow, {
         taskQueue: workflowTaskQueue,
         workflowId,
@@ -31,11 +36,16 @@ export function createWorkflowRuns(deps: { temporal: Client; workflowTaskQueue: 
     async result<T>(handle: WorkflowHandle, signal?: AbortSignal): Promise<T> {
       const signals = [signal, closing].filter((s): s is AbortSignal => !!s);
       try {
-        return (await (signals.length ? temporal.withAbortSignal(AbortSignal.any(signals), () => handle.result()) : handle.result())) as T;
+        return (await (signals.length
+          ? temporal.withAbortSignal(AbortSignal.any(signals), () => handle.result())
+          : handle.result())) as T;
       } catch (err) {
         if (err instanceof WorkflowFailedError) {
           const cause = rootCause(err);
-          throw new GatewayError(GatewayErrorCode.workflowFailed, cause.message, { workflowId: handle.workflowId, type: cause.type });
+          throw new GatewayError(GatewayErrorCode.workflowFailed, cause.message, {
+            workflowId: handle.workflowId,
+            type: cause.type,
+          });
         }
         throw err;
       }
@@ -46,7 +56,8 @@ export function createWorkflowRuns(deps: { temporal: Client; workflowTaskQueue: 
       const handle = temporal.workflow.getHandle(workflowId);
       const description = await handle.describe().catch(() => undefined);
       const owner = description?.typedSearchAttributes.get(SearchAttribute.TenantId);
-      if (!description || description.type !== workflow.name || owner !== tenantId) throw new GatewayError(GatewayErrorCode.notFound, `${what} ${workflowId} not found in tenant ${tenantId}`);
+      if (!description || description.type !== workflow.name || owner !== tenantId)
+        throw new GatewayError(GatewayErrorCode.notFound, `${what} ${workflowId} not found in tenant ${tenantId}`);
       return { handle, description };
     },
   };
@@ -73,7 +84,10 @@ function rootCause(err: Error): { message: string; type?: string } {
   let current: Error | undefined = err;
   let last: { message: string; type?: string } = { message: err.message };
   while (current) {
-    last = { message: current.message, type: current instanceof ApplicationFailure ? (current.type ?? undefined) : last.type };
+    last = {
+      message: current.message,
+      type: current instanceof ApplicationFailure ? (current.type ?? undefined) : last.type,
+    };
     current = (current as { cause?: Error }).cause;
   }
   return last;

@@ -13,20 +13,28 @@ export function defaultAdminTarget(env: NodeJS.ProcessEnv = process.env): AdminT
   const gatewayUrl = env.VSC_GATEWAY_URL ?? `http://127.0.0.1:${portsFor('dev', env).gateway}`;
   let adminToken = env.VSC_ADMIN_TOKEN;
   const secrets = join(stateDir('dev'), 'secrets.json');
-  if (!adminToken && existsSync(secrets)) adminToken = (JSON.parse(readFileSync(secrets, 'utf8')) as { adminToken?: string }).adminToken;
+  if (!adminToken && existsSync(secrets))
+    adminToken = (JSON.parse(readFileSync(secrets, 'utf8')) as { adminToken?: string }).adminToken;
   if (!adminToken) throw new Error(`no admin token: set VSC_ADMIN_TOKEN, or run ./vsc up first (it writes ${secrets})`);
   return { gatewayUrl: gatewayUrl.replace(/\/$/, ''), adminToken };
 }
 
 /** One call of the gateway's REST API with the admin token; an unreachable gateway is named. */
-export async function gatewayRequest<T>(target: AdminTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function gatewayRequest<T>(
+  target: AdminTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${target.gatewayUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${target.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   }).catch((e: Error) => {
     const cause = e.cause as { code?: string; message?: string; errors?: { code?: string }[] } | undefined;
-    throw new Error(`cannot reach the gateway at ${target.gatewayUrl}: ${cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? e.message}`);
+    throw new Error(
+      `cannot reach the gateway at ${target.gatewayUrl}: ${cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? e.message}`,
+    );
   });
   return { status: res.status, body: (await res.json().catch(() => ({}))) as T };
 }
@@ -41,7 +49,12 @@ const USAGE = `usage:
 `;
 
 /** Control-plane commands over the gateway's REST API; output goes to `out`, one JSON document. */
-export async function admin(argv: string[], target: AdminTarget, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+export async function admin(
+  argv: string[],
+  target: AdminTarget,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
   const [noun, verb, a, b] = argv;
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
     const res = await gatewayRequest<{ error?: { message?: string } }>(target, method, path, body);
@@ -72,7 +85,10 @@ export async function admin(argv: string[], target: AdminTarget, out: (s: string
         return await call('POST', `/v1/tenants/${encodeURIComponent(a)}/connectors/${encodeURIComponent(b)}/revoke`);
       case 'audit verify':
         if (!a || !b) break;
-        return await call('GET', `/v1/tenants/${encodeURIComponent(a)}/connectors/${encodeURIComponent(b)}/audit/verify`);
+        return await call(
+          'GET',
+          `/v1/tenants/${encodeURIComponent(a)}/connectors/${encodeURIComponent(b)}/audit/verify`,
+        );
     }
   } catch (e) {
     err(`${(e as Error).message}\n`);

@@ -16,10 +16,20 @@ import { ensurePagila, ensureSakila } from '../demo-data';
 import { repoRoot } from '../paths';
 import { writeServiceDirectory } from '../service-directory';
 
-export const TEST_SERVICES: ServiceSpec[] = [temporalService, postgresService, mariadbService, redisService, minioService];
+export const TEST_SERVICES: ServiceSpec[] = [
+  temporalService,
+  postgresService,
+  mariadbService,
+  redisService,
+  minioService,
+];
 
 /** Installs what is missing and starts every backing service of a profile; returns the supervisor. */
-export async function startServices(ctx: ServiceContext, supervisor: Supervisor, services: ServiceSpec[]): Promise<void> {
+export async function startServices(
+  ctx: ServiceContext,
+  supervisor: Supervisor,
+  services: ServiceSpec[],
+): Promise<void> {
   for (const s of services) await s.install?.(ctx);
   for (const s of services) for (const p of s.ports(ctx)) await assertPortFree(p, s.name);
   const t0 = Date.now();
@@ -37,10 +47,16 @@ export async function reclaimOrphans(ctx: ServiceContext, supervisor: Supervisor
 /** Static checks that gate the suite: strict TypeScript over every package, the lint rules and the format. */
 function staticChecks(ctx: ServiceContext): string[] {
   const checks: [string, string[]][] = [
-    ['typecheck', [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.json'), '--noEmit']],
+    [
+      'typecheck',
+      [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.json'), '--noEmit'],
+    ],
     ['lint', [join(repoRoot, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--max-warnings=0', repoRoot]],
     // One layout for every source (120 columns); `pnpm format` rewrites what this finds.
-    ['format', [join(repoRoot, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level=warn', repoRoot]],
+    [
+      'format',
+      [join(repoRoot, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level=warn', repoRoot],
+    ],
   ];
   const failed: string[] = [];
   for (const [name, args] of checks) {
@@ -93,15 +109,26 @@ export async function test(args: string[]): Promise<number> {
     await reclaimOrphans(ctx, supervisor);
     await startServices(ctx, supervisor, TEST_SERVICES);
     const [sakila, pagila] = await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
-    if (sakila === 'missing-data' || pagila === 'missing-data') ctx.log('shared/data not found beside the clone: tests that need Sakila or Pagila will fail');
+    if (sakila === 'missing-data' || pagila === 'missing-data')
+      ctx.log('shared/data not found beside the clone: tests that need Sakila or Pagila will fail');
     if (!unit) return await runJest(jestArgs, { VSC_TEST_SERVICES: '1' });
     const rest = await runJestCounted(['--selectProjects', 'integration', 'e2e', 'soak'], { VSC_TEST_SERVICES: '1' });
-    const total = { passed: unit.counts.passed + rest.counts.passed, failed: unit.counts.failed + rest.counts.failed, skipped: unit.counts.skipped + rest.counts.skipped };
-    ctx.log(`all tiers: unit ${unit.counts.passed} passed, ${unit.counts.failed} failed; integration, e2e and soak ${rest.counts.passed} passed, ${rest.counts.failed} failed`);
-    process.stdout.write(`\n${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}\n`);
+    const total = {
+      passed: unit.counts.passed + rest.counts.passed,
+      failed: unit.counts.failed + rest.counts.failed,
+      skipped: unit.counts.skipped + rest.counts.skipped,
+    };
+    ctx.log(
+      `all tiers: unit ${unit.counts.passed} passed, ${unit.counts.failed} failed; integration, e2e and soak ${rest.counts.passed} passed, ${rest.counts.failed} failed`,
+    );
+    process.stdout.write(
+      `\n${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}\n`,
+    );
     return unit.code || rest.code;
   } catch (err) {
-    process.stderr.write(`\nvsc test failed before the tests ran: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `\nvsc test failed before the tests ran: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     process.stdout.write('0 passed, 1 failed\n');
     return 1;
   } finally {
@@ -116,12 +143,17 @@ interface TestCounts {
 }
 
 /** One jest run whose counts come back through the summary reporter; a run that wrote none counts as one failure. */
-async function runJestCounted(jestArgs: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; counts: TestCounts }> {
+async function runJestCounted(
+  jestArgs: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; counts: TestCounts }> {
   const dir = mkdtempSync(join(tmpdir(), 'vsc-test-counts-'));
   const file = join(dir, 'counts.json');
   try {
     const code = await runJest(jestArgs, { ...env, VSC_TEST_COUNTS_FILE: file });
-    const counts = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TestCounts) : { passed: 0, failed: 1, skipped: 0 };
+    const counts = existsSync(file)
+      ? (JSON.parse(readFileSync(file, 'utf8')) as TestCounts)
+      : { passed: 0, failed: 1, skipped: 0 };
     return { code, counts };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -133,7 +165,13 @@ function runJest(jestArgs: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const child = spawn(
       process.execPath,
       // PGlite loads its file system layer by dynamic import, which jest's CommonJS runtime needs this flag for.
-      ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', ...jestArgs],
+      [
+        '--experimental-vm-modules',
+        '--disable-warning=ExperimentalWarning',
+        join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'),
+        '--ci',
+        ...jestArgs,
+      ],
       { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } },
     );
     child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
@@ -169,7 +207,9 @@ export async function services(profile: 'dev' | 'test'): Promise<number> {
 
 /** `vsc bench <name> [args]`: the test services up, one benchmark script (bench/<name>.ts), services down. */
 export async function bench(name: string | undefined, args: string[]): Promise<number> {
-  const scripts = readdirSync(join(repoRoot, 'bench')).filter((f) => f.endsWith('.ts') && f !== 'support.ts').map((f) => f.replace(/\.ts$/, ''));
+  const scripts = readdirSync(join(repoRoot, 'bench'))
+    .filter((f) => f.endsWith('.ts') && f !== 'support.ts')
+    .map((f) => f.replace(/\.ts$/, ''));
   if (!name || !scripts.includes(name)) {
     process.stderr.write(`usage: ./vsc bench <${scripts.join('|')}> [args]\n`);
     return 2;
@@ -184,7 +224,11 @@ export async function bench(name: string | undefined, args: string[]): Promise<n
     return await new Promise<number>((resolve) => {
       // VSC_BENCH_NODE_ARGS: node flags for the benchmark process only (e.g. --cpu-prof, which NODE_OPTIONS refuses).
       const nodeArgs = (process.env.VSC_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-      const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'bench', `${name}.ts`), ...args], { cwd: join(repoRoot, 'bench'), stdio: 'inherit' });
+      const child = spawn(
+        process.execPath,
+        [...nodeArgs, '--import', 'tsx', join(repoRoot, 'bench', `${name}.ts`), ...args],
+        { cwd: join(repoRoot, 'bench'), stdio: 'inherit' },
+      );
       child.on('exit', (c) => resolve(c ?? 1));
     });
   } finally {

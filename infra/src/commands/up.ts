@@ -32,10 +32,16 @@ async function ensureDemoAgentConfig(ctx: ServiceContext): Promise<{ configPath:
   if (connector && existsSync(configPath)) return { configPath, connectorId: connector.id };
   if (connector) {
     // The config was lost: issue a fresh key for the existing connector.
-    const key = await api<{ apiKey: string }>(ctx, 'POST', `/v1/tenants/${DEMO_TENANT}/connectors/${connector.id}/keys`);
+    const key = await api<{ apiKey: string }>(
+      ctx,
+      'POST',
+      `/v1/tenants/${DEMO_TENANT}/connectors/${connector.id}/keys`,
+    );
     connector = { id: connector.id, apiKey: key.body.apiKey };
   } else {
-    const created = await api<{ id: string; apiKey: string }>(ctx, 'POST', `/v1/tenants/${DEMO_TENANT}/connectors`, { name: DEMO_CONNECTOR });
+    const created = await api<{ id: string; apiKey: string }>(ctx, 'POST', `/v1/tenants/${DEMO_TENANT}/connectors`, {
+      name: DEMO_CONNECTOR,
+    });
     if (created.status !== 201) throw new Error(`could not create the demo connector: ${JSON.stringify(created.body)}`);
     connector = created.body;
   }
@@ -46,7 +52,14 @@ async function ensureDemoAgentConfig(ctx: ServiceContext): Promise<{ configPath:
     apiKey: connector.apiKey,
     concurrency: 4,
     databases: {
-      sakila: { dialect: 'mysql', host: '127.0.0.1', port: ctx.ports.mariadb, user: 'demo_reader', password: readerPassword, database: 'sakila' },
+      sakila: {
+        dialect: 'mysql',
+        host: '127.0.0.1',
+        port: ctx.ports.mariadb,
+        user: 'demo_reader',
+        password: readerPassword,
+        database: 'sakila',
+      },
     },
   };
   writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
@@ -105,10 +118,16 @@ export async function up(): Promise<number> {
       ctx,
       'POST',
       `/v1/tenants/${DEMO_TENANT}/queries`,
-      { connectorId, database: 'sakila', sql: 'SELECT film_id, title, release_year FROM film ORDER BY film_id LIMIT 3' },
+      {
+        connectorId,
+        database: 'sakila',
+        sql: 'SELECT film_id, title, release_year FROM film ORDER BY film_id LIMIT 3',
+      },
     );
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const rows = query.body.result?.rows.map((r) => `      ${JSON.stringify(r)}`).join('\n') ?? `      (query failed: ${query.body.error?.message})`;
+    const rows =
+      query.body.result?.rows.map((r) => `      ${JSON.stringify(r)}`).join('\n') ??
+      `      (query failed: ${query.body.error?.message})`;
     process.stdout.write(`
 Vansales Connect is up (${seconds} s). Ctrl-C stops everything.
 
@@ -136,4 +155,3 @@ ${rows}
     return 1;
   }
 }
-

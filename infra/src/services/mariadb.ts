@@ -56,7 +56,10 @@ export const mariadbService: ServiceSpec = {
       );
     } catch (err) {
       const out = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
-      throw new InfraError(InfraErrorCode.serviceFailed, `mariadb-install-db failed: ${out.trim().split('\n').slice(-5).join('\n')}`);
+      throw new InfraError(
+        InfraErrorCode.serviceFailed,
+        `mariadb-install-db failed: ${out.trim().split('\n').slice(-5).join('\n')}`,
+      );
     }
   },
   launch(ctx) {
@@ -114,7 +117,11 @@ export const mariadbService: ServiceSpec = {
 /** Root over TCP with the password, else over the socket (password-less on a fresh data folder). */
 async function connectAsRoot(ctx: ServiceContext): Promise<Connection | undefined> {
   const root = mariadbRoot(ctx);
-  const attempts = [root, { socketPath: mariadbSocket(ctx), user: 'root' }, { socketPath: mariadbSocket(ctx), user: 'root', password: root.password }];
+  const attempts = [
+    root,
+    { socketPath: mariadbSocket(ctx), user: 'root' },
+    { socketPath: mariadbSocket(ctx), user: 'root', password: root.password },
+  ];
   for (const opts of attempts) {
     try {
       return await createConnection({ ...opts, connectTimeout: 1000 });

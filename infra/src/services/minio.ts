@@ -25,12 +25,18 @@ export const minioService: ServiceSpec = {
       args: [
         'server',
         join(ctx.stateDir, 'minio'),
-        '--address', `127.0.0.1:${ctx.ports.minio}`,
-        '--console-address', `127.0.0.1:${ctx.ports.minioConsole}`,
+        '--address',
+        `127.0.0.1:${ctx.ports.minio}`,
+        '--console-address',
+        `127.0.0.1:${ctx.ports.minioConsole}`,
         '--quiet',
       ],
       // Credentials by environment, never on the command line.
-      env: { MINIO_ROOT_USER: ctx.secrets.minioAccessKey, MINIO_ROOT_PASSWORD: ctx.secrets.minioSecretKey, MINIO_UPDATE: 'off' },
+      env: {
+        MINIO_ROOT_USER: ctx.secrets.minioAccessKey,
+        MINIO_ROOT_PASSWORD: ctx.secrets.minioSecretKey,
+        MINIO_UPDATE: 'off',
+      },
     };
   },
   async ready(ctx) {

@@ -4,12 +4,22 @@ import type { ServiceContext, ServiceSpec } from '../service';
 import { temporalAddress, TEMPORAL_NAMESPACE } from './temporal';
 
 /** Our own processes, started from their builds (dist/) like any other service. */
-function nodeProcess(name: string, script: string, env: (ctx: ServiceContext) => Record<string, string>, extra: Partial<ServiceSpec> & Pick<ServiceSpec, 'ready' | 'ports'>): ServiceSpec {
+function nodeProcess(
+  name: string,
+  script: string,
+  env: (ctx: ServiceContext) => Record<string, string>,
+  extra: Partial<ServiceSpec> & Pick<ServiceSpec, 'ready' | 'ports'>,
+): ServiceSpec {
   return {
     name,
     readyTimeoutMs: 60_000,
     stopTimeoutMs: 10_000,
-    launch: (ctx) => ({ command: process.execPath, args: ['--enable-source-maps', join(repoRoot, script)], env: env(ctx), cwd: repoRoot }),
+    launch: (ctx) => ({
+      command: process.execPath,
+      args: ['--enable-source-maps', join(repoRoot, script)],
+      env: env(ctx),
+      cwd: repoRoot,
+    }),
     ...extra,
   };
 }
@@ -20,7 +30,11 @@ export function gatewayUrl(ctx: Pick<ServiceContext, 'ports'>): string {
 
 /** The buffer, shared by the gateway and the cloud worker: one local folder in the state folder, this profile's keys. */
 function bufferEnv(ctx: ServiceContext): Record<string, string> {
-  return { VSC_BUFFER_DIR: join(ctx.stateDir, 'buffer'), VSC_BUFFER_KEYS: ctx.secrets.bufferKeys, VSC_BUFFER_TOKEN_SECRET: ctx.secrets.bufferTokenSecret };
+  return {
+    VSC_BUFFER_DIR: join(ctx.stateDir, 'buffer'),
+    VSC_BUFFER_KEYS: ctx.secrets.bufferKeys,
+    VSC_BUFFER_TOKEN_SECRET: ctx.secrets.bufferTokenSecret,
+  };
 }
 
 export const gatewayProcess = nodeProcess(
@@ -52,7 +66,12 @@ export const gatewayProcess = nodeProcess(
 export const cloudWorkerProcess = nodeProcess(
   'cloud-worker',
   'cloud-worker/dist/main.js',
-  (ctx) => ({ TEMPORAL_ADDRESS: temporalAddress(ctx), TEMPORAL_NAMESPACE, VSC_PAYLOAD_KEYS: ctx.secrets.payloadKeys, ...bufferEnv(ctx) }),
+  (ctx) => ({
+    TEMPORAL_ADDRESS: temporalAddress(ctx),
+    TEMPORAL_NAMESPACE,
+    VSC_PAYLOAD_KEYS: ctx.secrets.payloadKeys,
+    ...bufferEnv(ctx),
+  }),
   {
     ports: () => [],
     readyTimeoutMs: 120_000,
@@ -74,10 +93,17 @@ export const cloudWorkerProcess = nodeProcess(
   },
 );
 
-export function agentProcess(configPath: string, connectorOnline: (ctx: ServiceContext) => Promise<boolean>): ServiceSpec {
+export function agentProcess(
+  configPath: string,
+  connectorOnline: (ctx: ServiceContext) => Promise<boolean>,
+): ServiceSpec {
   return nodeProcess('agent', 'connector-agent/dist/main.js', () => ({}), {
     ports: () => [],
-    launch: () => ({ command: process.execPath, args: ['--enable-source-maps', join(repoRoot, 'connector-agent/dist/main.js'), 'run', '--config', configPath], cwd: repoRoot }),
+    launch: () => ({
+      command: process.execPath,
+      args: ['--enable-source-maps', join(repoRoot, 'connector-agent/dist/main.js'), 'run', '--config', configPath],
+      cwd: repoRoot,
+    }),
     ready: connectorOnline,
   });
 }

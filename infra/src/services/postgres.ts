@@ -9,9 +9,17 @@ import { dropTo, privateDir } from './system-user';
 
 function binDir(): string {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   const version = versions.find((v) => existsSync(join(root, v, 'bin', 'postgres')));
-  if (!version) throw new InfraError(InfraErrorCode.installFailed, 'PostgreSQL server binaries not found under /usr/lib/postgresql');
+  if (!version)
+    throw new InfraError(
+      InfraErrorCode.installFailed,
+      'PostgreSQL server binaries not found under /usr/lib/postgresql',
+    );
   return join(root, version, 'bin');
 }
 
@@ -39,26 +47,46 @@ export const postgresService: ServiceSpec = {
     try {
       execFileSync(
         join(binDir(), 'initdb'),
-        ['-D', data, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'],
+        [
+          '-D',
+          data,
+          '-U',
+          'postgres',
+          `--pwfile=${pwfile}`,
+          '--auth-local=scram-sha-256',
+          '--auth-host=scram-sha-256',
+          '-E',
+          'UTF8',
+          '--locale=C',
+        ],
         { stdio: 'pipe', uid: owner?.uid, gid: owner?.gid },
       );
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
-      throw new InfraError(InfraErrorCode.serviceFailed, `initdb failed: ${stderr.trim().split('\n').slice(-5).join('\n')}`);
+      throw new InfraError(
+        InfraErrorCode.serviceFailed,
+        `initdb failed: ${stderr.trim().split('\n').slice(-5).join('\n')}`,
+      );
     } finally {
       rmSync(pwfile, { force: true });
     }
   },
   launch(ctx) {
-    const fast = ctx.profile === 'test' ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : [];
+    const fast =
+      ctx.profile === 'test' ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : [];
     return {
       command: join(binDir(), 'postgres'),
       args: [
-        '-D', join(ctx.stateDir, 'postgres'),
-        '-p', String(ctx.ports.postgres),
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', `unix_socket_directories=${join(ctx.stateDir, 'postgres-run')}`,
-        '-c', 'max_connections=200',
+        '-D',
+        join(ctx.stateDir, 'postgres'),
+        '-p',
+        String(ctx.ports.postgres),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${join(ctx.stateDir, 'postgres-run')}`,
+        '-c',
+        'max_connections=200',
         ...fast,
       ],
       user: dropTo('postgres'),

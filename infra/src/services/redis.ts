@@ -22,7 +22,15 @@ export const redisService: ServiceSpec = {
     // The password goes in a 0600 config file, not on the command line where `ps` would show it.
     writeFileSync(
       join(dir, 'redis.conf'),
-      [`port ${ctx.ports.redis}`, 'bind 127.0.0.1', `dir ${dir}`, `requirepass ${ctx.secrets.redisPassword}`, 'save 60 1000', 'appendonly no', 'daemonize no'].join('\n') + '\n',
+      [
+        `port ${ctx.ports.redis}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `requirepass ${ctx.secrets.redisPassword}`,
+        'save 60 1000',
+        'appendonly no',
+        'daemonize no',
+      ].join('\n') + '\n',
       { mode: 0o600 },
     );
   },

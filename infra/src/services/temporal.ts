@@ -56,33 +56,46 @@ export const temporalService: ServiceSpec = {
     return {
       command: binary ?? ensureGoBinary(TEMPORAL_CLI, ctx.log),
       args: [
-        'server', 'start-dev',
+        'server',
+        'start-dev',
         // A db file keeps workflow state across restarts.
-        '--db-filename', join(ctx.stateDir, 'temporal', 'temporal.db'),
-        '--ip', '127.0.0.1',
-        '--port', String(ctx.ports.temporal),
-        '--ui-port', String(ctx.ports.temporalUi),
-        '--http-port', String(ctx.ports.temporalHttp),
-        '--metrics-port', String(ctx.ports.temporalMetrics),
-        '--log-level', 'warn',
+        '--db-filename',
+        join(ctx.stateDir, 'temporal', 'temporal.db'),
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(ctx.ports.temporal),
+        '--ui-port',
+        String(ctx.ports.temporalUi),
+        '--http-port',
+        String(ctx.ports.temporalHttp),
+        '--metrics-port',
+        String(ctx.ports.temporalMetrics),
+        '--log-level',
+        'warn',
         // SQLite's default (rollback journal, synchronous=FULL) syncs the disk several times per
         // transaction, and Temporal commits one on every state change: about 20 ms per step of a
         // workflow (activity scheduled, started, completed, workflow task) on a VM disk, ~100 ms
         // between two activities. A write-ahead log synced at checkpoints still survives a crash of
         // the server process (only an OS crash can lose the last commits), which is what a
         // single-machine install needs; a production cluster brings its own database.
-        '--sqlite-pragma', 'journal_mode=wal',
-        '--sqlite-pragma', 'synchronous=normal',
+        '--sqlite-pragma',
+        'journal_mode=wal',
+        '--sqlite-pragma',
+        'synchronous=normal',
         // History reads its transfer queue (activity and workflow tasks on their way to matching) at
         // most 20 times a second per shard by default, and the dev server has one shard: each hop of
         // an activity cycle waited up to 50 ms for that read, a flat ~100 ms between two activities
         // of a workflow whatever the worker did. Reads happen on notification, so this costs nothing idle.
-        '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000',
+        '--dynamic-config-value',
+        'history.transferProcessorMaxPollRPS=1000',
         // One partition per task queue: a connector queue has one poller (its agent's Worker), and
         // with the default four partitions a task written to a partition the poller is not on waits
         // for forwarding (2 s stalls at p99, a quarter of the throughput of a cloud queue).
-        '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-        '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+        '--dynamic-config-value',
+        'matching.numTaskqueueReadPartitions=1',
+        '--dynamic-config-value',
+        'matching.numTaskqueueWritePartitions=1',
         // In the dev profile the gateway decodes encrypted payloads for the Web UI.
         ...(ctx.profile === 'dev' ? ['--ui-codec-endpoint', `http://127.0.0.1:${ctx.ports.gateway}/v1/codec`] : []),
       ],
@@ -97,6 +110,7 @@ export const temporalService: ServiceSpec = {
   async afterReady(ctx) {
     const result = await withConnection(ctx, (c) => ensureNamespace(c, TEMPORAL_NAMESPACE));
     if (result.namespaceCreated) ctx.log(`temporal: created namespace ${TEMPORAL_NAMESPACE}`);
-    if (result.searchAttributesAdded.length) ctx.log(`temporal: added search attributes ${result.searchAttributesAdded.join(', ')}`);
+    if (result.searchAttributesAdded.length)
+      ctx.log(`temporal: added search attributes ${result.searchAttributesAdded.join(', ')}`);
   },
 };

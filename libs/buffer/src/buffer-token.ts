@@ -40,11 +40,15 @@ const Payload = z.object({
 
 /** The secret as configured: base64 of at least 32 random bytes. Errors never echo it. */
 export function parseTokenSecret(value: string): Buffer {
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value.trim())) throw new BufferError(BufferErrorCode.badInput, 'the token secret must be base64 (of at least 32 random bytes)');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value.trim()))
+    throw new BufferError(BufferErrorCode.badInput, 'the token secret must be base64 (of at least 32 random bytes)');
   // Node's base64 decoder takes the URL-safe alphabet too.
   const secret = Buffer.from(value.trim(), 'base64');
   if (secret.length < MIN_TOKEN_SECRET_BYTES) {
-    throw new BufferError(BufferErrorCode.badInput, `the token secret is ${secret.length} bytes; it must be base64 of at least ${MIN_TOKEN_SECRET_BYTES} random bytes`);
+    throw new BufferError(
+      BufferErrorCode.badInput,
+      `the token secret is ${secret.length} bytes; it must be base64 of at least ${MIN_TOKEN_SECRET_BYTES} random bytes`,
+    );
   }
   return secret;
 }
@@ -56,17 +60,37 @@ export function issueBufferToken(
   grant: { tenantId: string; connectorId: string; objectId: string; scope: BufferTokenScope; ttlSeconds: number },
   now: number = Date.now(),
 ): string {
-  if (secret.length < MIN_TOKEN_SECRET_BYTES) throw new BufferError(BufferErrorCode.badInput, `the token secret must be at least ${MIN_TOKEN_SECRET_BYTES} bytes`);
+  if (secret.length < MIN_TOKEN_SECRET_BYTES)
+    throw new BufferError(
+      BufferErrorCode.badInput,
+      `the token secret must be at least ${MIN_TOKEN_SECRET_BYTES} bytes`,
+    );
   if (!Number.isSafeInteger(grant.ttlSeconds) || grant.ttlSeconds < 1 || grant.ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
-    throw new BufferError(BufferErrorCode.badInput, `ttlSeconds must be a whole number from 1 to ${MAX_TOKEN_TTL_SECONDS}`);
+    throw new BufferError(
+      BufferErrorCode.badInput,
+      `ttlSeconds must be a whole number from 1 to ${MAX_TOKEN_TTL_SECONDS}`,
+    );
   }
-  const payload = Payload.safeParse({ v: 1, t: grant.tenantId, c: grant.connectorId, o: grant.objectId, s: grant.scope, exp: Math.floor(now / 1000) + grant.ttlSeconds, n: randomBytes(8).toString('base64url') });
-  if (!payload.success) throw new BufferError(BufferErrorCode.badInput, 'a buffer token needs a valid tenant id, connector id, object id and scope');
+  const payload = Payload.safeParse({
+    v: 1,
+    t: grant.tenantId,
+    c: grant.connectorId,
+    o: grant.objectId,
+    s: grant.scope,
+    exp: Math.floor(now / 1000) + grant.ttlSeconds,
+    n: randomBytes(8).toString('base64url'),
+  });
+  if (!payload.success)
+    throw new BufferError(
+      BufferErrorCode.badInput,
+      'a buffer token needs a valid tenant id, connector id, object id and scope',
+    );
   const body = `${PREFIX}${Buffer.from(JSON.stringify(payload.data)).toString('base64url')}`;
   return `${body}.${mac(secret, body).toString('base64url')}`;
 }
 
-const refused = (reason: 'malformed' | 'signature' | 'expired', message: string) => new BufferError(BufferErrorCode.unauthorized, message, { reason });
+const refused = (reason: 'malformed' | 'signature' | 'expired', message: string) =>
+  new BufferError(BufferErrorCode.unauthorized, message, { reason });
 
 /** The claims of a token this secret signed and that has not expired; else UNAUTHORIZED with a reason. */
 export function verifyBufferToken(secret: Buffer, token: string, now: number = Date.now()): BufferTokenClaims {
@@ -77,7 +101,10 @@ export function verifyBufferToken(secret: Buffer, token: string, now: number = D
   const expected = mac(secret, body);
   // The signature is checked before anything in the token is parsed or believed.
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw refused('signature', 'the buffer token was not issued by this platform (bad signature); ask the gateway for a new one');
+    throw refused(
+      'signature',
+      'the buffer token was not issued by this platform (bad signature); ask the gateway for a new one',
+    );
   }
   let parsed;
   try {
@@ -85,15 +112,24 @@ export function verifyBufferToken(secret: Buffer, token: string, now: number = D
   } catch {
     parsed = undefined;
   }
-  if (!parsed?.success) throw refused('malformed', 'the buffer token is signed but unreadable; ask the gateway for a new one');
+  if (!parsed?.success)
+    throw refused('malformed', 'the buffer token is signed but unreadable; ask the gateway for a new one');
   const p = parsed.data;
   const expiresAt = p.exp * 1000;
-  if (expiresAt <= now) throw refused('expired', `the buffer token expired at ${new Date(expiresAt).toISOString()}; ask the gateway for a new one`);
+  if (expiresAt <= now)
+    throw refused(
+      'expired',
+      `the buffer token expired at ${new Date(expiresAt).toISOString()}; ask the gateway for a new one`,
+    );
   return { tenantId: p.t, connectorId: p.c, objectId: p.o, scope: p.s, expiresAt };
 }
 
 /** Checks a verified token opens this object for this operation; FORBIDDEN otherwise. */
 export function assertTokenCovers(claims: BufferTokenClaims, objectId: string, scope: BufferTokenScope): void {
-  if (claims.objectId !== objectId) throw new BufferError(BufferErrorCode.forbidden, 'this buffer token is for another object', { reason: 'object' });
-  if (claims.scope !== scope) throw new BufferError(BufferErrorCode.forbidden, `this buffer token allows ${claims.scope}, not ${scope}`, { reason: 'scope' });
+  if (claims.objectId !== objectId)
+    throw new BufferError(BufferErrorCode.forbidden, 'this buffer token is for another object', { reason: 'object' });
+  if (claims.scope !== scope)
+    throw new BufferError(BufferErrorCode.forbidden, `this buffer token allows ${claims.scope}, not ${scope}`, {
+      reason: 'scope',
+    });
 }

@@ -30,7 +30,10 @@ export const BufferSettings = z.object({
   /** Folder of the local store. No default here: the embedding process supplies one. */
   VSC_BUFFER_DIR: z.string().min(1).optional(),
   /** S3 endpoint for MinIO and other S3-compatible stores; unset for AWS. */
-  VSC_BUFFER_S3_ENDPOINT: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http(s):// URL').optional(),
+  VSC_BUFFER_S3_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http(s):// URL')
+    .optional(),
   /** S3 region. */
   VSC_BUFFER_S3_REGION: z.string().min(1).default('us-east-1'),
   /** Bucket (created when missing, with a lifecycle rule expiring buffer/ after the TTL). Required with s3. */
@@ -49,17 +52,32 @@ export const BufferSettings = z.object({
   /** HMAC secret of buffer access tokens, base64 of at least 32 bytes; the same on every gateway node. Required. */
   VSC_BUFFER_TOKEN_SECRET: secretSetting(parseTokenSecret),
   /** Lifetime of a buffer object in seconds (default 24 h); also the most a writer may ask for. */
-  VSC_BUFFER_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * DAY).default(DAY),
+  VSC_BUFFER_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * DAY)
+    .default(DAY),
 });
 export type BufferSettings = z.infer<typeof BufferSettings>;
 
 /** The rules that span settings, for BufferConfig and for configs that embed BufferSettings. */
-export function refineBufferSettings(c: Pick<BufferSettings, 'VSC_BUFFER_STORE' | 'VSC_BUFFER_S3_BUCKET' | 'VSC_BUFFER_S3_ACCESS_KEY_ID' | 'VSC_BUFFER_S3_SECRET_ACCESS_KEY'>, ctx: z.RefinementCtx): void {
+export function refineBufferSettings(
+  c: Pick<
+    BufferSettings,
+    'VSC_BUFFER_STORE' | 'VSC_BUFFER_S3_BUCKET' | 'VSC_BUFFER_S3_ACCESS_KEY_ID' | 'VSC_BUFFER_S3_SECRET_ACCESS_KEY'
+  >,
+  ctx: z.RefinementCtx,
+): void {
   if (c.VSC_BUFFER_STORE === 's3' && !c.VSC_BUFFER_S3_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['VSC_BUFFER_S3_BUCKET'], message: 'required when VSC_BUFFER_STORE is s3' });
   }
   if (!!c.VSC_BUFFER_S3_ACCESS_KEY_ID !== !!c.VSC_BUFFER_S3_SECRET_ACCESS_KEY) {
-    ctx.addIssue({ code: 'custom', path: ['VSC_BUFFER_S3_ACCESS_KEY_ID'], message: 'set both VSC_BUFFER_S3_ACCESS_KEY_ID and VSC_BUFFER_S3_SECRET_ACCESS_KEY, or neither' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['VSC_BUFFER_S3_ACCESS_KEY_ID'],
+      message: 'set both VSC_BUFFER_S3_ACCESS_KEY_ID and VSC_BUFFER_S3_SECRET_ACCESS_KEY, or neither',
+    });
   }
 }
 
@@ -80,7 +98,10 @@ export function loadBufferConfig(env: NodeJS.ProcessEnv = process.env): BufferCo
  * lifecycle rule installed (whole days, at least the objects' lifetime). `defaultDir` is the local
  * folder when VSC_BUFFER_DIR is unset.
  */
-export async function openDataBuffer(config: BufferSettings, options: { defaultDir?: string; now?: () => number } = {}): Promise<DataBuffer> {
+export async function openDataBuffer(
+  config: BufferSettings,
+  options: { defaultDir?: string; now?: () => number } = {},
+): Promise<DataBuffer> {
   const keyring = BufferKeyring.fromSpec(config.VSC_BUFFER_KEYS);
   const ttl = config.VSC_BUFFER_TTL_SECONDS;
   if (config.VSC_BUFFER_STORE === 's3') {

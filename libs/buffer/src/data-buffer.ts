@@ -3,8 +3,24 @@ import { BufferError, BufferErrorCode } from './buffer-error';
 import { assertObjectId, assertTenantId, newObjectId } from './ids';
 import type { BufferKeyring } from './keyring';
 import { canonicalJson } from './internal/canonical-json';
-import { CHUNK_PREAMBLE_BYTES, openSealedChunk, decodeChunkMeta, sealChunk, storedChunkSize } from './internal/chunk-format';
-import { BUFFER_PREFIX, chunkIndexOf, chunkKey, headerKey, manifestKey, MAX_CHUNKS, objectPrefix, objectPrefixOf, schemaKey } from './internal/layout';
+import {
+  CHUNK_PREAMBLE_BYTES,
+  openSealedChunk,
+  decodeChunkMeta,
+  sealChunk,
+  storedChunkSize,
+} from './internal/chunk-format';
+import {
+  BUFFER_PREFIX,
+  chunkIndexOf,
+  chunkKey,
+  headerKey,
+  manifestKey,
+  MAX_CHUNKS,
+  objectPrefix,
+  objectPrefixOf,
+  schemaKey,
+} from './internal/layout';
 import { openSchema, sealSchema } from './internal/schema-format';
 import { openManifest, sealManifest, type BufferManifest, type ChunkInfo } from './internal/manifest-format';
 import { createHeader, headerExpiry, openHeader, type OpenedHeader } from './internal/object-header';
@@ -87,7 +103,10 @@ export class DataBuffer {
    * going through hundreds of chunks does not unwrap and decrypt the same manifest for each. Both
    * files are still read and compared every time, so a change in the store is never missed.
    */
-  private readonly opened = new Map<string, { headerBytes: Buffer; manifestBytes: Buffer; header: OpenedHeader; manifest: BufferManifest }>();
+  private readonly opened = new Map<
+    string,
+    { headerBytes: Buffer; manifestBytes: Buffer; header: OpenedHeader; manifest: BufferManifest }
+  >();
 
   constructor(options: DataBufferOptions) {
     this.store = options.store;
@@ -96,20 +115,27 @@ export class DataBuffer {
     this.maxTtlSeconds = options.maxTtlSeconds ?? this.defaultTtlSeconds;
     this.maxChunkBytes = Math.min(options.maxChunkBytes ?? MAX_CHUNK_BYTES, MAX_CHUNK_BYTES);
     this.now = options.now ?? Date.now;
-    if (!(this.defaultTtlSeconds > 0 && this.defaultTtlSeconds <= this.maxTtlSeconds)) throw new Error('defaultTtlSeconds must be positive and at most maxTtlSeconds');
+    if (!(this.defaultTtlSeconds > 0 && this.defaultTtlSeconds <= this.maxTtlSeconds))
+      throw new Error('defaultTtlSeconds must be positive and at most maxTtlSeconds');
   }
 
   /**
    * Creates an object (a new id unless one is given). Idempotent for a retried writer: an
    * uncommitted object of that id is reused with its key and expiry, so chunks can be rewritten.
    */
-  async createObject(tenantId: string, options: { objectId?: string; ttlSeconds?: number } = {}): Promise<BufferObjectInfo> {
+  async createObject(
+    tenantId: string,
+    options: { objectId?: string; ttlSeconds?: number } = {},
+  ): Promise<BufferObjectInfo> {
     assertTenantId(tenantId);
     const objectId = options.objectId ?? newObjectId();
     assertObjectId(objectId);
     const ttl = options.ttlSeconds ?? this.defaultTtlSeconds;
     if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > this.maxTtlSeconds) {
-      throw new BufferError(BufferErrorCode.badInput, `ttlSeconds must be a whole number from 1 to ${this.maxTtlSeconds}`);
+      throw new BufferError(
+        BufferErrorCode.badInput,
+        `ttlSeconds must be a whole number from 1 to ${this.maxTtlSeconds}`,
+      );
     }
     const now = this.now();
     const fresh = createHeader(this.keyring, tenantId, objectId, now, now + ttl * 1000);
@@ -132,21 +158,41 @@ export class DataBuffer {
     const description = this.description('schema', schema);
     const header = await this.openLive(tenantId, objectId);
     if (await this.store.head(manifestKey(tenantId, objectId))) throw this.committed(objectId);
-    if (await this.store.putIfAbsent(schemaKey(tenantId, objectId), sealSchema(header.dataKey, header.bytes, description))) return;
+    if (
+      await this.store.putIfAbsent(schemaKey(tenantId, objectId), sealSchema(header.dataKey, header.bytes, description))
+    )
+      return;
     const existing = await this.store.get(schemaKey(tenantId, objectId));
-    if (!existing || canonicalJson(openSchema(header.dataKey, header.bytes, objectId, existing)) !== canonicalJson(description)) {
-      throw new BufferError(BufferErrorCode.badInput, `buffer object ${objectId} already has another published schema; create a new object`, { objectId });
+    if (
+      !existing ||
+      canonicalJson(openSchema(header.dataKey, header.bytes, objectId, existing)) !== canonicalJson(description)
+    ) {
+      throw new BufferError(
+        BufferErrorCode.badInput,
+        `buffer object ${objectId} already has another published schema; create a new object`,
+        { objectId },
+      );
     }
   }
 
   /** Stores chunk `index` (overwriting an earlier write of it) of an uncommitted object. */
-  async writeChunk(tenantId: string, objectId: string, index: number, bytes: Uint8Array, rows: number): Promise<ChunkInfo> {
+  async writeChunk(
+    tenantId: string,
+    objectId: string,
+    index: number,
+    bytes: Uint8Array,
+    rows: number,
+  ): Promise<ChunkInfo> {
     assertTenantId(tenantId);
     assertObjectId(objectId);
     this.assertIndex(index);
     if (!isNonNegativeInt(rows)) throw new BufferError(BufferErrorCode.badInput, 'rows must be a whole number ≥ 0');
     if (bytes.length > this.maxChunkBytes) {
-      throw new BufferError(BufferErrorCode.tooLarge, `chunk ${index} is ${bytes.length} bytes; chunks are at most ${this.maxChunkBytes} bytes, split it`, { max: this.maxChunkBytes });
+      throw new BufferError(
+        BufferErrorCode.tooLarge,
+        `chunk ${index} is ${bytes.length} bytes; chunks are at most ${this.maxChunkBytes} bytes, split it`,
+        { max: this.maxChunkBytes },
+      );
     }
     const header = await this.openLive(tenantId, objectId);
     if (await this.store.head(manifestKey(tenantId, objectId))) throw this.committed(objectId);
@@ -163,18 +209,33 @@ export class DataBuffer {
   async commit(tenantId: string, objectId: string, input: CommitInput): Promise<BufferManifest> {
     assertTenantId(tenantId);
     assertObjectId(objectId);
-    if (!isNonNegativeInt(input.chunkCount) || input.chunkCount > MAX_CHUNKS) throw new BufferError(BufferErrorCode.badInput, `chunkCount must be a whole number from 0 to ${MAX_CHUNKS}`);
-    if (!isNonNegativeInt(input.rowCount)) throw new BufferError(BufferErrorCode.badInput, 'rowCount must be a whole number ≥ 0');
+    if (!isNonNegativeInt(input.chunkCount) || input.chunkCount > MAX_CHUNKS)
+      throw new BufferError(BufferErrorCode.badInput, `chunkCount must be a whole number from 0 to ${MAX_CHUNKS}`);
+    if (!isNonNegativeInt(input.rowCount))
+      throw new BufferError(BufferErrorCode.badInput, 'rowCount must be a whole number ≥ 0');
     const schema = this.description('schema', input.schema);
     const meta = input.meta === undefined ? undefined : this.description('meta', input.meta);
 
     const header = await this.openLive(tenantId, objectId);
     const existing = await this.store.get(manifestKey(tenantId, objectId));
-    if (existing) return this.sameCommit(openManifest(header.dataKey, header.bytes, tenantId, objectId, existing), input, schema, meta);
+    if (existing)
+      return this.sameCommit(
+        openManifest(header.dataKey, header.bytes, tenantId, objectId, existing),
+        input,
+        schema,
+        meta,
+      );
 
     const published = await this.store.get(schemaKey(tenantId, objectId));
-    if (published && canonicalJson(openSchema(header.dataKey, header.bytes, objectId, published)) !== canonicalJson(schema)) {
-      throw new BufferError(BufferErrorCode.badInput, `the commit's schema of buffer object ${objectId} is not the one its writer published; commit with the published schema`, { objectId });
+    if (
+      published &&
+      canonicalJson(openSchema(header.dataKey, header.bytes, objectId, published)) !== canonicalJson(schema)
+    ) {
+      throw new BufferError(
+        BufferErrorCode.badInput,
+        `the commit's schema of buffer object ${objectId} is not the one its writer published; commit with the published schema`,
+        { objectId },
+      );
     }
 
     const sizes = new Map<number, number>();
@@ -187,29 +248,49 @@ export class DataBuffer {
     }
     for (let i = 0; i < input.chunkCount; i++) {
       if (!sizes.has(i)) {
-        throw new BufferError(BufferErrorCode.badInput, `chunk ${i} of buffer object ${objectId} was never written (the commit says ${input.chunkCount} chunks); write it, then commit`, {
-          objectId,
-          missingChunk: i,
-        });
+        throw new BufferError(
+          BufferErrorCode.badInput,
+          `chunk ${i} of buffer object ${objectId} was never written (the commit says ${input.chunkCount} chunks); write it, then commit`,
+          {
+            objectId,
+            missingChunk: i,
+          },
+        );
       }
     }
     const chunks: ChunkInfo[] = new Array(input.chunkCount);
     await forEachLimit([...sizes.keys()], COMMIT_READ_CONCURRENCY, async (index) => {
       const position = { tenantId, objectId, index };
-      const preamble = await this.store.get(chunkKey(tenantId, objectId, index), { offset: 0, length: CHUNK_PREAMBLE_BYTES });
-      if (!preamble) throw new BufferError(BufferErrorCode.badInput, `chunk ${index} of buffer object ${objectId} disappeared during the commit; write it again`, { objectId, missingChunk: index });
+      const preamble = await this.store.get(chunkKey(tenantId, objectId, index), {
+        offset: 0,
+        length: CHUNK_PREAMBLE_BYTES,
+      });
+      if (!preamble)
+        throw new BufferError(
+          BufferErrorCode.badInput,
+          `chunk ${index} of buffer object ${objectId} disappeared during the commit; write it again`,
+          { objectId, missingChunk: index },
+        );
       const chunkMeta = decodeChunkMeta(header.dataKey, position, preamble);
       if (sizes.get(index) !== storedChunkSize(chunkMeta.bytes)) {
-        throw new BufferError(BufferErrorCode.truncated, `chunk ${index} of buffer object ${objectId} is not the size it was written with; write it again`, { objectId, index });
+        throw new BufferError(
+          BufferErrorCode.truncated,
+          `chunk ${index} of buffer object ${objectId} is not the size it was written with; write it again`,
+          { objectId, index },
+        );
       }
       chunks[index] = { index, ...chunkMeta };
     });
     const rows = chunks.reduce((n, c) => n + c.rows, 0);
     if (rows !== input.rowCount) {
-      throw new BufferError(BufferErrorCode.badInput, `the ${input.chunkCount} chunks of buffer object ${objectId} hold ${rows} rows, the commit says ${input.rowCount}`, {
-        objectId,
-        chunkRows: rows,
-      });
+      throw new BufferError(
+        BufferErrorCode.badInput,
+        `the ${input.chunkCount} chunks of buffer object ${objectId} hold ${rows} rows, the commit says ${input.rowCount}`,
+        {
+          objectId,
+          chunkRows: rows,
+        },
+      );
     }
     if (extra.length > 0) await this.store.deleteMany(extra);
 
@@ -224,7 +305,13 @@ export class DataBuffer {
       expiresAt: new Date(header.expiresAtMs).toISOString(),
       ...(meta === undefined ? {} : { meta }),
     };
-    if (await this.store.putIfAbsent(manifestKey(tenantId, objectId), sealManifest(header.dataKey, header.bytes, manifest))) return manifest;
+    if (
+      await this.store.putIfAbsent(
+        manifestKey(tenantId, objectId),
+        sealManifest(header.dataKey, header.bytes, manifest),
+      )
+    )
+      return manifest;
     // Another writer committed between our check and our write.
     const raced = await this.store.get(manifestKey(tenantId, objectId));
     if (!raced) throw new Error(`the manifest of buffer object ${objectId} vanished during the commit`);
@@ -246,10 +333,19 @@ export class DataBuffer {
     const { header, manifest } = await this.openCommitted(tenantId, objectId);
     const expected = manifest.chunks[index];
     if (!expected) {
-      throw new BufferError(BufferErrorCode.notFound, `buffer object ${objectId} has ${manifest.chunks.length} chunks; there is no chunk ${index}`, { objectId, index });
+      throw new BufferError(
+        BufferErrorCode.notFound,
+        `buffer object ${objectId} has ${manifest.chunks.length} chunks; there is no chunk ${index}`,
+        { objectId, index },
+      );
     }
     const file = await this.store.get(chunkKey(tenantId, objectId, index));
-    if (!file) throw new BufferError(BufferErrorCode.truncated, `chunk ${index} of buffer object ${objectId} is missing from the store; write the object again`, { objectId, index });
+    if (!file)
+      throw new BufferError(
+        BufferErrorCode.truncated,
+        `chunk ${index} of buffer object ${objectId} is missing from the store; write the object again`,
+        { objectId, index },
+      );
     return openSealedChunk(header.dataKey, { tenantId, objectId, index }, file, expected);
   }
 
@@ -262,7 +358,13 @@ export class DataBuffer {
     assertObjectId(objectId);
     if (options.fromChunk !== undefined) this.assertIndex(options.fromChunk);
     return new ObjectFollower(
-      { store: this.store, tenantId, objectId, openLive: () => this.openLive(tenantId, objectId), assertLive: (header) => this.assertLive(header) },
+      {
+        store: this.store,
+        tenantId,
+        objectId,
+        openLive: () => this.openLive(tenantId, objectId),
+        assertLive: (header) => this.assertLive(header),
+      },
       options,
     );
   }
@@ -326,7 +428,8 @@ export class DataBuffer {
     const manifest = ordered.filter((e) => rank(e.key) === 0);
     const middle = ordered.filter((e) => rank(e.key) === 1);
     const header = ordered.filter((e) => rank(e.key) === 2);
-    for (const part of [manifest, middle, header]) if (part.length > 0) await this.store.deleteMany(part.map((e) => e.key));
+    for (const part of [manifest, middle, header])
+      if (part.length > 0) await this.store.deleteMany(part.map((e) => e.key));
     return entries.reduce((n, e) => n + e.size, 0);
   }
 
@@ -341,14 +444,24 @@ export class DataBuffer {
 
   private assertLive(header: OpenedHeader): void {
     if (header.expiresAtMs <= this.now()) {
-      throw new BufferError(BufferErrorCode.expired, `buffer object ${header.objectId} expired at ${new Date(header.expiresAtMs).toISOString()}; produce the data again`, {
-        objectId: header.objectId,
-      });
+      throw new BufferError(
+        BufferErrorCode.expired,
+        `buffer object ${header.objectId} expired at ${new Date(header.expiresAtMs).toISOString()}; produce the data again`,
+        {
+          objectId: header.objectId,
+        },
+      );
     }
   }
 
-  private async openCommitted(tenantId: string, objectId: string): Promise<{ header: OpenedHeader; manifest: BufferManifest }> {
-    const [headerBytes, manifestBytes] = await Promise.all([this.store.get(headerKey(tenantId, objectId)), this.store.get(manifestKey(tenantId, objectId))]);
+  private async openCommitted(
+    tenantId: string,
+    objectId: string,
+  ): Promise<{ header: OpenedHeader; manifest: BufferManifest }> {
+    const [headerBytes, manifestBytes] = await Promise.all([
+      this.store.get(headerKey(tenantId, objectId)),
+      this.store.get(manifestKey(tenantId, objectId)),
+    ]);
     if (!headerBytes) throw this.notFound(objectId);
     const cacheKey = `${tenantId}/${objectId}`;
     const hit = this.opened.get(cacheKey);
@@ -358,7 +471,12 @@ export class DataBuffer {
     }
     const header = openHeader(this.keyring, tenantId, objectId, headerBytes);
     this.assertLive(header);
-    if (!manifestBytes) throw new BufferError(BufferErrorCode.notCommitted, `buffer object ${objectId} is not committed yet; its writer has not finished`, { objectId });
+    if (!manifestBytes)
+      throw new BufferError(
+        BufferErrorCode.notCommitted,
+        `buffer object ${objectId} is not committed yet; its writer has not finished`,
+        { objectId },
+      );
     const manifest = openManifest(header.dataKey, header.bytes, tenantId, objectId, manifestBytes);
     if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.delete(this.opened.keys().next().value!);
     this.opened.set(cacheKey, { headerBytes, manifestBytes, header, manifest });
@@ -384,12 +502,14 @@ export class DataBuffer {
       json = undefined;
     }
     if (json === undefined) throw new BufferError(BufferErrorCode.badInput, `${name} must be a JSON value`);
-    if (Buffer.byteLength(json) > MAX_DESCRIPTION_BYTES) throw new BufferError(BufferErrorCode.tooLarge, `${name} is over ${MAX_DESCRIPTION_BYTES} bytes as JSON`);
+    if (Buffer.byteLength(json) > MAX_DESCRIPTION_BYTES)
+      throw new BufferError(BufferErrorCode.tooLarge, `${name} is over ${MAX_DESCRIPTION_BYTES} bytes as JSON`);
     return JSON.parse(json) as unknown;
   }
 
   private assertIndex(index: number): void {
-    if (!isNonNegativeInt(index) || index >= MAX_CHUNKS) throw new BufferError(BufferErrorCode.badInput, `chunk index must be a whole number from 0 to ${MAX_CHUNKS - 1}`);
+    if (!isNonNegativeInt(index) || index >= MAX_CHUNKS)
+      throw new BufferError(BufferErrorCode.badInput, `chunk index must be a whole number from 0 to ${MAX_CHUNKS - 1}`);
   }
 
   private info(header: OpenedHeader, created: boolean): BufferObjectInfo {
@@ -403,10 +523,18 @@ export class DataBuffer {
   }
 
   private notFound(objectId: string): BufferError {
-    return new BufferError(BufferErrorCode.notFound, `no buffer object ${objectId} for this tenant (never created, deleted, or purged)`, { objectId });
+    return new BufferError(
+      BufferErrorCode.notFound,
+      `no buffer object ${objectId} for this tenant (never created, deleted, or purged)`,
+      { objectId },
+    );
   }
 
   private committed(objectId: string): BufferError {
-    return new BufferError(BufferErrorCode.alreadyCommitted, `buffer object ${objectId} is already committed; it cannot be written or committed differently, create a new object`, { objectId });
+    return new BufferError(
+      BufferErrorCode.alreadyCommitted,
+      `buffer object ${objectId} is already committed; it cannot be written or committed differently, create a new object`,
+      { objectId },
+    );
   }
 }

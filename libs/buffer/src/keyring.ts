@@ -12,14 +12,26 @@ const TENANT_INFO = 'vsc-buffer-tenant:';
 export function parseBufferKeys(spec: string): { currentKeyId: string; keys: Map<string, Buffer> } {
   const keys = new Map<string, Buffer>();
   let currentKeyId: string | undefined;
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const colon = part.indexOf(':');
     const id = colon > 0 ? part.slice(0, colon) : '';
     const material = colon > 0 ? part.slice(colon + 1) : '';
-    if (!KEY_ID.test(id) || !material) throw new BufferError(BufferErrorCode.badInput, 'each key is <id>:<base64 of 32 bytes>, with an id of letters, digits, . _ -');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(material)) throw new BufferError(BufferErrorCode.badInput, `key ${id} is not base64`);
+    if (!KEY_ID.test(id) || !material)
+      throw new BufferError(
+        BufferErrorCode.badInput,
+        'each key is <id>:<base64 of 32 bytes>, with an id of letters, digits, . _ -',
+      );
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(material))
+      throw new BufferError(BufferErrorCode.badInput, `key ${id} is not base64`);
     const key = Buffer.from(material, 'base64');
-    if (key.length !== 32) throw new BufferError(BufferErrorCode.badInput, `key ${id} is ${key.length} bytes; it must be base64 of 32 random bytes`);
+    if (key.length !== 32)
+      throw new BufferError(
+        BufferErrorCode.badInput,
+        `key ${id} is ${key.length} bytes; it must be base64 of 32 random bytes`,
+      );
     if (keys.has(id)) throw new BufferError(BufferErrorCode.badInput, `key id ${id} is given twice`);
     keys.set(id, key);
     currentKeyId ??= id;
@@ -44,7 +56,8 @@ export class BufferKeyring {
     readonly currentKeyId: string,
     private readonly masterKeys: ReadonlyMap<string, Buffer>,
   ) {
-    if (!masterKeys.has(currentKeyId)) throw new BufferError(BufferErrorCode.badInput, `current key ${currentKeyId} is not among the keys`);
+    if (!masterKeys.has(currentKeyId))
+      throw new BufferError(BufferErrorCode.badInput, `current key ${currentKeyId} is not among the keys`);
   }
 
   static fromSpec(spec: string): BufferKeyring {

@@ -14,7 +14,9 @@ function prepareRoot(root: string): void {
   const st = lstatSync(root);
   const uid = process.getuid?.();
   if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
-    throw new Error(`the buffer folder ${root} is not a folder owned by this user; remove it or choose another (VSC_BUFFER_DIR)`);
+    throw new Error(
+      `the buffer folder ${root} is not a folder owned by this user; remove it or choose another (VSC_BUFFER_DIR)`,
+    );
   }
   if ((st.mode & 0o077) !== 0) chmodSync(root, 0o700);
 }

@@ -125,7 +125,9 @@ export class ObjectFollower implements AsyncIterable<FollowedChunk> {
       const manifestBytes = await store.get(manifestKey(tenantId, objectId));
       const value = manifestBytes
         ? openManifest(header.dataKey, header.bytes, tenantId, objectId, manifestBytes).schema
-        : await store.get(schemaKey(tenantId, objectId)).then((bytes) => (bytes ? openSchema(header.dataKey, header.bytes, objectId, bytes) : undefined));
+        : await store
+            .get(schemaKey(tenantId, objectId))
+            .then((bytes) => (bytes ? openSchema(header.dataKey, header.bytes, objectId, bytes) : undefined));
       if (value !== undefined) {
         this.promisedSchema = { value };
         return value;
@@ -164,19 +166,37 @@ export class ObjectFollower implements AsyncIterable<FollowedChunk> {
     }
   }
 
-  private async *sealed(header: OpenedHeader, manifestBytes: Buffer, read: ChunkMeta[], from: number): AsyncGenerator<FollowedChunk, void, undefined> {
+  private async *sealed(
+    header: OpenedHeader,
+    manifestBytes: Buffer,
+    read: ChunkMeta[],
+    from: number,
+  ): AsyncGenerator<FollowedChunk, void, undefined> {
     const { store, tenantId, objectId } = this.ctx;
     const headerNow = await store.get(headerKey(tenantId, objectId));
     if (!headerNow || !headerNow.equals(header.bytes)) {
-      throw new BufferError(BufferErrorCode.tampered, `the header of buffer object ${objectId} changed while it was being read; write the object again`, { objectId });
+      throw new BufferError(
+        BufferErrorCode.tampered,
+        `the header of buffer object ${objectId} changed while it was being read; write the object again`,
+        { objectId },
+      );
     }
     const manifest = openManifest(header.dataKey, header.bytes, tenantId, objectId, manifestBytes);
     if (this.promisedSchema && canonicalJson(this.promisedSchema.value) !== canonicalJson(manifest.schema)) {
-      throw new BufferError(BufferErrorCode.tampered, `the manifest of buffer object ${objectId} does not repeat the schema its writer published; write the object again`, { objectId });
+      throw new BufferError(
+        BufferErrorCode.tampered,
+        `the manifest of buffer object ${objectId} does not repeat the schema its writer published; write the object again`,
+        { objectId },
+      );
     }
     read.forEach((meta, index) => {
       const recorded = manifest.chunks[index];
-      if (!recorded || recorded.rows !== meta.rows || recorded.bytes !== meta.bytes || recorded.sha256 !== meta.sha256) {
+      if (
+        !recorded ||
+        recorded.rows !== meta.rows ||
+        recorded.bytes !== meta.bytes ||
+        recorded.sha256 !== meta.sha256
+      ) {
         throw new BufferError(
           BufferErrorCode.tampered,
           `chunk ${index} of buffer object ${objectId} is not the chunk the manifest recorded (written again after it was read); read the object again`,
@@ -187,9 +207,18 @@ export class ObjectFollower implements AsyncIterable<FollowedChunk> {
     for (let index = from; index < manifest.chunks.length; index++) {
       this.options.signal?.throwIfAborted();
       const file = await store.get(chunkKey(tenantId, objectId, index));
-      if (!file) throw new BufferError(BufferErrorCode.truncated, `chunk ${index} of buffer object ${objectId} is missing from the store; write the object again`, { objectId, index });
+      if (!file)
+        throw new BufferError(
+          BufferErrorCode.truncated,
+          `chunk ${index} of buffer object ${objectId} is missing from the store; write the object again`,
+          { objectId, index },
+        );
       const expected = manifest.chunks[index]!;
-      yield { index, rows: expected.rows, bytes: openSealedChunk(header.dataKey, { tenantId, objectId, index }, file, expected) };
+      yield {
+        index,
+        rows: expected.rows,
+        bytes: openSealedChunk(header.dataKey, { tenantId, objectId, index }, file, expected),
+      };
     }
     this.manifest = manifest;
   }

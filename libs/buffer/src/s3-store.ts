@@ -67,19 +67,31 @@ async function readBody(body: Readable, length: number | undefined): Promise<Buf
 }
 
 export function createS3Store(options: S3StoreOptions): S3BlobStore {
-  if (!!options.accessKeyId !== !!options.secretAccessKey) throw new Error('give both accessKeyId and secretAccessKey, or neither');
+  if (!!options.accessKeyId !== !!options.secretAccessKey)
+    throw new Error('give both accessKeyId and secretAccessKey, or neither');
   const client = new S3Client({
     region: options.region,
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle ?? false,
-    credentials: options.accessKeyId && options.secretAccessKey ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } : undefined,
+    credentials:
+      options.accessKeyId && options.secretAccessKey
+        ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
+        : undefined,
   });
   const Bucket = options.bucket;
   const check = (key: string) => (assertBlobKey(key), key);
 
   async function put(key: string, data: Buffer, ifAbsent: boolean): Promise<boolean> {
     try {
-      await client.send(new PutObjectCommand({ Bucket, Key: check(key), Body: data, ContentLength: data.length, ...(ifAbsent ? { IfNoneMatch: '*' } : {}) }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: check(key),
+          Body: data,
+          ContentLength: data.length,
+          ...(ifAbsent ? { IfNoneMatch: '*' } : {}),
+        }),
+      );
       return true;
     } catch (err) {
       // 412: the key exists; 409: another conditional write to it is in flight and will win.
@@ -101,7 +113,13 @@ export function createS3Store(options: S3StoreOptions): S3BlobStore {
     async get(key, range) {
       if (range && range.length === 0) return Buffer.alloc(0);
       try {
-        const res = await client.send(new GetObjectCommand({ Bucket, Key: check(key), ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}) }));
+        const res = await client.send(
+          new GetObjectCommand({
+            Bucket,
+            Key: check(key),
+            ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
+          }),
+        );
         return await readBody(res.Body as Readable, res.ContentLength);
       } catch (err) {
         if (statusOf(err) === 404 || nameOf(err) === 'NoSuchKey') return undefined;
@@ -141,7 +159,8 @@ export function createS3Store(options: S3StoreOptions): S3BlobStore {
         const batch = keys.slice(i, i + 1000).map((Key) => ({ Key: check(Key) }));
         const res = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch, Quiet: true } }));
         const failed = res.Errors?.[0];
-        if (failed) throw new Error(`S3 refused to delete ${failed.Key}: ${failed.Code ?? ''} ${failed.Message ?? ''}`.trim());
+        if (failed)
+          throw new Error(`S3 refused to delete ${failed.Key}: ${failed.Code ?? ''} ${failed.Message ?? ''}`.trim());
       }
     },
 
@@ -171,9 +190,18 @@ export function createS3Store(options: S3StoreOptions): S3BlobStore {
         AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
       };
       const existing = rules.find((r) => r.ID === LIFECYCLE_RULE_ID);
-      if (existing && existing.Status === 'Enabled' && existing.Filter?.Prefix === prefix && existing.Expiration?.Days === expireAfterDays) return;
+      if (
+        existing &&
+        existing.Status === 'Enabled' &&
+        existing.Filter?.Prefix === prefix &&
+        existing.Expiration?.Days === expireAfterDays
+      )
+        return;
       await client.send(
-        new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [...rules.filter((r) => r.ID !== LIFECYCLE_RULE_ID), ours] } }),
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket,
+          LifecycleConfiguration: { Rules: [...rules.filter((r) => r.ID !== LIFECYCLE_RULE_ID), ours] },
+        }),
       );
     },
 

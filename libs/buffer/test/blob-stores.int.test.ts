@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
-import { BUFFER_PREFIX, LIFECYCLE_RULE_ID, createLocalFolderStore, createS3Store, type BlobStore } from '@vansales/buffer';
+import {
+  BUFFER_PREFIX,
+  LIFECYCLE_RULE_ID,
+  createLocalFolderStore,
+  createS3Store,
+  type BlobStore,
+} from '@vansales/buffer';
 import { localStore, minio, minioClient, s3Store, storeKinds, type StoreUnderTest } from './support/stores';
 
 const keysOf = async (store: BlobStore, prefix: string) => {
@@ -145,11 +151,23 @@ describe('S3 store on MinIO: bucket and lifecycle rule', () => {
       await client.send(
         new PutBucketLifecycleConfigurationCommand({
           Bucket: s.bucket,
-          LifecycleConfiguration: { Rules: [...Rules, { ID: 'someone-elses', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 30 } }] },
+          LifecycleConfiguration: {
+            Rules: [
+              ...Rules,
+              { ID: 'someone-elses', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 30 } },
+            ],
+          },
         }),
       );
       // A second node starting with a longer TTL: the same bucket, the rule follows.
-      const again = createS3Store({ endpoint: minio.endpoint, region: 'us-east-1', bucket: s.bucket, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, forcePathStyle: true });
+      const again = createS3Store({
+        endpoint: minio.endpoint,
+        region: 'us-east-1',
+        bucket: s.bucket,
+        accessKeyId: minio.accessKeyId,
+        secretAccessKey: minio.secretAccessKey,
+        forcePathStyle: true,
+      });
       await again.ensureBucket({ prefix: BUFFER_PREFIX, expireAfterDays: 2 });
       await again.close();
       const after = (await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: s.bucket }))).Rules ?? [];

@@ -12,7 +12,11 @@ const base = { VSC_BUFFER_KEYS: keys, VSC_BUFFER_TOKEN_SECRET: tokenSecret };
 
 describe('buffer configuration', () => {
   it('applies documented defaults', () => {
-    expect(loadBufferConfig(base)).toMatchObject({ VSC_BUFFER_STORE: 'local', VSC_BUFFER_S3_REGION: 'us-east-1', VSC_BUFFER_TTL_SECONDS: 86_400 });
+    expect(loadBufferConfig(base)).toMatchObject({
+      VSC_BUFFER_STORE: 'local',
+      VSC_BUFFER_S3_REGION: 'us-east-1',
+      VSC_BUFFER_TTL_SECONDS: 86_400,
+    });
   });
 
   it('refuses a bad setting by name, never echoing secrets', () => {
@@ -21,11 +25,17 @@ describe('buffer configuration', () => {
       [{ VSC_BUFFER_KEYS: shortKey }, /VSC_BUFFER_KEYS: key k1 is 16 bytes; it must be base64 of 32 random bytes/],
       [{ VSC_BUFFER_KEYS: 'k1' }, /VSC_BUFFER_KEYS: each key is <id>:<base64 of 32 bytes>/],
       [{ VSC_BUFFER_KEYS: `${keys},${keys}` }, /VSC_BUFFER_KEYS: key id k1 is given twice/],
-      [{ VSC_BUFFER_TOKEN_SECRET: randomBytes(20).toString('base64') }, /VSC_BUFFER_TOKEN_SECRET: the token secret is 20 bytes/],
+      [
+        { VSC_BUFFER_TOKEN_SECRET: randomBytes(20).toString('base64') },
+        /VSC_BUFFER_TOKEN_SECRET: the token secret is 20 bytes/,
+      ],
       [{ VSC_BUFFER_STORE: 'ftp' }, /VSC_BUFFER_STORE/],
       [{ VSC_BUFFER_STORE: 's3' }, /VSC_BUFFER_S3_BUCKET: required when VSC_BUFFER_STORE is s3/],
       [{ VSC_BUFFER_S3_BUCKET: 'Bad_Bucket' }, /VSC_BUFFER_S3_BUCKET: expected an S3 bucket name/],
-      [{ VSC_BUFFER_S3_ACCESS_KEY_ID: 'AKIAEXAMPLE' }, /set both VSC_BUFFER_S3_ACCESS_KEY_ID and VSC_BUFFER_S3_SECRET_ACCESS_KEY/],
+      [
+        { VSC_BUFFER_S3_ACCESS_KEY_ID: 'AKIAEXAMPLE' },
+        /set both VSC_BUFFER_S3_ACCESS_KEY_ID and VSC_BUFFER_S3_SECRET_ACCESS_KEY/,
+      ],
       [{ VSC_BUFFER_TTL_SECONDS: 'a day' }, /VSC_BUFFER_TTL_SECONDS/],
       [{ VSC_BUFFER_S3_ENDPOINT: 'minio:9000' }, /VSC_BUFFER_S3_ENDPOINT/],
     ];

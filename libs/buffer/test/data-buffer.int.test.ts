@@ -11,7 +11,8 @@ const keys = newBufferKeySpec('k1');
 /** Gzip'd NDJSON, as the data layer hands it over (the buffer does not care). */
 function ndjsonChunk(from: number, rows: number): Buffer {
   const lines: string[] = [];
-  for (let i = from; i < from + rows; i++) lines.push(JSON.stringify({ id: i, name: `customer ${i}`, pad: randomBytes(8).toString('hex') }));
+  for (let i = from; i < from + rows; i++)
+    lines.push(JSON.stringify({ id: i, name: `customer ${i}`, pad: randomBytes(8).toString('hex') }));
   return gzipSync(lines.join('\n') + '\n');
 }
 
@@ -25,7 +26,8 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
   let s: StoreUnderTest;
   let clock: number;
   let buffer: DataBuffer;
-  const make = (spec = keys, options: { maxChunkBytes?: number } = {}) => new DataBuffer({ store: s.store, keyring: BufferKeyring.fromSpec(spec), now: () => clock, ...options });
+  const make = (spec = keys, options: { maxChunkBytes?: number } = {}) =>
+    new DataBuffer({ store: s.store, keyring: BufferKeyring.fromSpec(spec), now: () => clock, ...options });
 
   beforeEach(async () => {
     s = await open();
@@ -40,7 +42,12 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
     const chunks = [ndjsonChunk(0, 10), Buffer.alloc(0), ndjsonChunk(10, 25)];
     const rows = [10, 0, 25];
     for (let i = 0; i < chunks.length; i++) await buffer.writeChunk(tenantId, id, i, chunks[i]!, rows[i]!);
-    const manifest = await buffer.commit(tenantId, id, { schema: { columns: [{ name: 'id', type: 'int' }] }, chunkCount: 3, rowCount: 35, meta: { source: 'customers' } });
+    const manifest = await buffer.commit(tenantId, id, {
+      schema: { columns: [{ name: 'id', type: 'int' }] },
+      chunkCount: 3,
+      rowCount: 35,
+      meta: { source: 'customers' },
+    });
     return { id, chunks, manifest };
   }
   const pathOf = (id: string, file: string, tenantId = T) => `buffer/${tenantId}/${id}/${file}`;
@@ -48,12 +55,29 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
 
   it('round-trips a multi-chunk object with its manifest', async () => {
     const { id, chunks, manifest } = await committed();
-    expect(manifest).toMatchObject({ tenantId: T, objectId: id, rowCount: 35, schema: { columns: [{ name: 'id', type: 'int' }] }, meta: { source: 'customers' } });
+    expect(manifest).toMatchObject({
+      tenantId: T,
+      objectId: id,
+      rowCount: 35,
+      schema: { columns: [{ name: 'id', type: 'int' }] },
+      meta: { source: 'customers' },
+    });
     expect(manifest.expiresAt).toBe('2030-01-02T00:00:00.000Z');
     expect(await buffer.readManifest(T, id)).toEqual(manifest);
-    expect(manifest.chunks).toEqual(chunks.map((c, index) => ({ index, rows: [10, 0, 25][index], bytes: c.length, sha256: createHash('sha256').update(c).digest('hex') })));
+    expect(manifest.chunks).toEqual(
+      chunks.map((c, index) => ({
+        index,
+        rows: [10, 0, 25][index],
+        bytes: c.length,
+        sha256: createHash('sha256').update(c).digest('hex'),
+      })),
+    );
     for (let i = 0; i < 3; i++) expect((await buffer.readChunk(T, id, i)).equals(chunks[i]!)).toBe(true);
-    expect(gunzipSync(await buffer.readChunk(T, id, 2)).toString().split('\n')[0]).toContain('"id":10');
+    expect(
+      gunzipSync(await buffer.readChunk(T, id, 2))
+        .toString()
+        .split('\n')[0],
+    ).toContain('"id":10');
     await expectCode(buffer.readChunk(T, id, 3), BufferErrorCode.notFound);
   });
 
@@ -89,8 +113,14 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
 
     clock += 1000;
     expect(await buffer.commit(T, 'retried-object-1', { ...commit, meta: { a: 2, b: 1 } })).toEqual(manifest);
-    await expectCode(buffer.commit(T, 'retried-object-1', { ...commit, rowCount: 6 }), BufferErrorCode.alreadyCommitted);
-    await expectCode(buffer.writeChunk(T, 'retried-object-1', 0, Buffer.from('late'), 1), BufferErrorCode.alreadyCommitted);
+    await expectCode(
+      buffer.commit(T, 'retried-object-1', { ...commit, rowCount: 6 }),
+      BufferErrorCode.alreadyCommitted,
+    );
+    await expectCode(
+      buffer.writeChunk(T, 'retried-object-1', 0, Buffer.from('late'), 1),
+      BufferErrorCode.alreadyCommitted,
+    );
     await expectCode(buffer.createObject(T, { objectId: 'retried-object-1' }), BufferErrorCode.alreadyCommitted);
   });
 
@@ -98,16 +128,25 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
     const { objectId } = await buffer.createObject(T);
     await buffer.writeChunk(T, objectId, 0, Buffer.from('a'), 1);
     await buffer.writeChunk(T, objectId, 2, Buffer.from('c'), 1);
-    const missing = await expectCode(buffer.commit(T, objectId, { schema: {}, chunkCount: 3, rowCount: 3 }), BufferErrorCode.badInput);
+    const missing = await expectCode(
+      buffer.commit(T, objectId, { schema: {}, chunkCount: 3, rowCount: 3 }),
+      BufferErrorCode.badInput,
+    );
     expect(missing.message).toMatch(/chunk 1 .* was never written/);
     await buffer.writeChunk(T, objectId, 1, Buffer.from('b'), 1);
-    const rows = await expectCode(buffer.commit(T, objectId, { schema: {}, chunkCount: 3, rowCount: 4 }), BufferErrorCode.badInput);
+    const rows = await expectCode(
+      buffer.commit(T, objectId, { schema: {}, chunkCount: 3, rowCount: 4 }),
+      BufferErrorCode.badInput,
+    );
     expect(rows.message).toMatch(/hold 3 rows, the commit says 4/);
     await expectCode(buffer.readManifest(T, objectId), BufferErrorCode.notCommitted);
     await expectCode(buffer.readChunk(T, objectId, 0), BufferErrorCode.notCommitted);
     await expectCode(buffer.readManifest(T, 'never-created'), BufferErrorCode.notFound);
     await expectCode(buffer.writeChunk(T, 'never-created', 0, Buffer.from('x'), 1), BufferErrorCode.notFound);
-    await expectCode(buffer.commit(T, objectId, { schema: undefined, chunkCount: 3, rowCount: 3 }), BufferErrorCode.badInput);
+    await expectCode(
+      buffer.commit(T, objectId, { schema: undefined, chunkCount: 3, rowCount: 3 }),
+      BufferErrorCode.badInput,
+    );
     expect((await buffer.commit(T, objectId, { schema: {}, chunkCount: 3, rowCount: 3 })).rowCount).toBe(3);
   });
 
@@ -116,27 +155,33 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
     const { objectId } = await small.createObject(T);
     await expectCode(small.writeChunk(T, objectId, 0, Buffer.alloc(1025), 1), BufferErrorCode.tooLarge);
     await small.writeChunk(T, objectId, 0, Buffer.alloc(1024), 1);
-    for (const bad of ['../../etc', 'short', 'a/b/c/d/e/f', 'has space!']) await expectCode(buffer.createObject(T, { objectId: bad }), BufferErrorCode.badInput);
+    for (const bad of ['../../etc', 'short', 'a/b/c/d/e/f', 'has space!'])
+      await expectCode(buffer.createObject(T, { objectId: bad }), BufferErrorCode.badInput);
     for (const bad of ['Acme', '../x', 'a', '']) await expectCode(buffer.createObject(bad), BufferErrorCode.badInput);
     await expectCode(buffer.writeChunk(T, objectId, -1, Buffer.from('x'), 1), BufferErrorCode.badInput);
     await expectCode(buffer.writeChunk(T, objectId, 1.5, Buffer.from('x'), 1), BufferErrorCode.badInput);
     await expectCode(buffer.writeChunk(T, objectId, 0, Buffer.from('x'), -3), BufferErrorCode.badInput);
     await expectCode(buffer.createObject(T, { ttlSeconds: 86_401 }), BufferErrorCode.badInput);
-    await expectCode(buffer.commit(T, objectId, { schema: 'x'.repeat(1024 * 1024 + 1), chunkCount: 1, rowCount: 1 }), BufferErrorCode.tooLarge);
+    await expectCode(
+      buffer.commit(T, objectId, { schema: 'x'.repeat(1024 * 1024 + 1), chunkCount: 1, rowCount: 1 }),
+      BufferErrorCode.tooLarge,
+    );
   });
 
   describe('tampering in the store is detected', () => {
     it('a flipped byte in a chunk body or its sealed meta', async () => {
       const { id } = await committed();
-      await mutate(pathOf(id, 'chunk-000002.bin'), (b) => (b[b.length - 40]! ^= 1, b));
+      await mutate(pathOf(id, 'chunk-000002.bin'), (b) => ((b[b.length - 40]! ^= 1), b));
       await expectCode(buffer.readChunk(T, id, 2), BufferErrorCode.tampered);
-      await mutate(pathOf(id, 'chunk-000000.bin'), (b) => (b[10]! ^= 1, b));
+      await mutate(pathOf(id, 'chunk-000000.bin'), (b) => ((b[10]! ^= 1), b));
       await expectCode(buffer.readChunk(T, id, 0), BufferErrorCode.tampered);
     });
 
     it("an edited expiry in the header (the manifest's associated data)", async () => {
       const { id } = await committed();
-      await mutate(pathOf(id, 'header.json'), (b) => Buffer.from(b.toString().replace('2030-01-02T00:00:00.000Z', '2031-01-02T00:00:00.000Z')));
+      await mutate(pathOf(id, 'header.json'), (b) =>
+        Buffer.from(b.toString().replace('2030-01-02T00:00:00.000Z', '2031-01-02T00:00:00.000Z')),
+      );
       await expectCode(buffer.readManifest(T, id), BufferErrorCode.tampered);
       await expectCode(buffer.readChunk(T, id, 0), BufferErrorCode.tampered);
     });
@@ -147,9 +192,15 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
       const file = JSON.parse(original.toString()) as { v: 1; sealed: string };
       const sealed = Buffer.from(file.sealed, 'base64');
       sealed[40]! ^= 1;
-      await s.store.put(pathOf(id, 'manifest.json'), Buffer.from(JSON.stringify({ ...file, sealed: sealed.toString('base64') })));
+      await s.store.put(
+        pathOf(id, 'manifest.json'),
+        Buffer.from(JSON.stringify({ ...file, sealed: sealed.toString('base64') })),
+      );
       await expectCode(buffer.readManifest(T, id), BufferErrorCode.tampered);
-      await s.store.put(pathOf(id, 'manifest.json'), Buffer.from(JSON.stringify({ v: 1, rowCount: 1_000_000, chunks: [] })));
+      await s.store.put(
+        pathOf(id, 'manifest.json'),
+        Buffer.from(JSON.stringify({ v: 1, rowCount: 1_000_000, chunks: [] })),
+      );
       await expectCode(buffer.readManifest(T, id), BufferErrorCode.tampered);
       // Another object's manifest, replayed here.
       const other = await committed();
@@ -190,7 +241,7 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
       await expectCode(buffer.readChunk(T, id, 0), BufferErrorCode.tampered);
     });
 
-    it("a header copied from another object of the same tenant", async () => {
+    it('a header copied from another object of the same tenant', async () => {
       const { id } = await committed();
       const other = await committed();
       await s.store.put(pathOf(id, 'header.json'), (await s.store.get(pathOf(other.id, 'header.json')))!);
@@ -213,11 +264,14 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
 
     it('refuse an object copied into their folder in the store', async () => {
       const { id } = await committed(T);
-      for (const key of await rawKeys(s.store, `buffer/${T}/${id}/`)) await s.store.put(key.replace(`/${T}/`, `/${OTHER}/`), (await s.store.get(key))!);
+      for (const key of await rawKeys(s.store, `buffer/${T}/${id}/`))
+        await s.store.put(key.replace(`/${T}/`, `/${OTHER}/`), (await s.store.get(key))!);
       await expectCode(buffer.readManifest(OTHER, id), BufferErrorCode.wrongTenant);
       await expectCode(buffer.readChunk(OTHER, id, 0), BufferErrorCode.wrongTenant);
       // …and with the owner rewritten too: the other tenant's key cannot unwrap it.
-      await mutate(pathOf(id, 'header.json', OTHER), (b) => Buffer.from(b.toString().replace(`"tenantId":"${T}"`, `"tenantId":"${OTHER}"`)));
+      await mutate(pathOf(id, 'header.json', OTHER), (b) =>
+        Buffer.from(b.toString().replace(`"tenantId":"${T}"`, `"tenantId":"${OTHER}"`)),
+      );
       await expectCode(buffer.readManifest(OTHER, id), BufferErrorCode.tampered);
     });
   });
@@ -230,7 +284,11 @@ describe.each(storeKinds)('data buffer on %s', (_name, open) => {
       clock += 7200 * 1000;
       const live = await committed(OTHER);
 
-      expect(await buffer.purgeExpired()).toEqual({ objectsDeleted: 1, bytesFreed: expect.any(Number), objectsFailed: 0 });
+      expect(await buffer.purgeExpired()).toEqual({
+        objectsDeleted: 1,
+        bytesFreed: expect.any(Number),
+        objectsFailed: 0,
+      });
       await expectCode(buffer.writeChunk(T, unfinished.objectId, 0, Buffer.from('x'), 1), BufferErrorCode.notFound);
 
       clock = Date.parse(done.manifest.expiresAt);

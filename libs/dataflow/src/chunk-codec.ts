@@ -18,7 +18,8 @@ export async function encodeChunk(rows: unknown[][]): Promise<Buffer> {
   const parts: string[] = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
-    if (!Array.isArray(row)) throw new DataflowError(DataflowErrorCode.BAD_VALUE, `row ${i + 1} is not an array`, { row: i });
+    if (!Array.isArray(row))
+      throw new DataflowError(DataflowErrorCode.BAD_VALUE, `row ${i + 1} is not an array`, { row: i });
     parts[i] = JSON.stringify(row);
   }
   return gzipAsync(parts.length ? `${parts.join('\n')}\n` : '', { level: constants.Z_BEST_SPEED });
@@ -41,7 +42,9 @@ export async function decodeChunk(bytes: Buffer, options: DecodeChunkOptions = {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new DataflowError(DataflowErrorCode.CHUNK_TOO_LARGE, `chunk expands to more than ${maxBytes} bytes`, { cause: err });
+      throw new DataflowError(DataflowErrorCode.CHUNK_TOO_LARGE, `chunk expands to more than ${maxBytes} bytes`, {
+        cause: err,
+      });
     }
     throw new DataflowError(DataflowErrorCode.BAD_CHUNK, `not a chunk: ${(err as Error).message}`, { cause: err });
   }
@@ -57,9 +60,16 @@ export async function decodeChunk(bytes: Buffer, options: DecodeChunkOptions = {
       try {
         row = JSON.parse(text.toString('utf8', start, end));
       } catch (err) {
-        throw new DataflowError(DataflowErrorCode.BAD_CHUNK, `chunk line ${line} is not JSON: ${(err as Error).message}`, { row: line - 1, cause: err });
+        throw new DataflowError(
+          DataflowErrorCode.BAD_CHUNK,
+          `chunk line ${line} is not JSON: ${(err as Error).message}`,
+          { row: line - 1, cause: err },
+        );
       }
-      if (!Array.isArray(row)) throw new DataflowError(DataflowErrorCode.BAD_CHUNK, `chunk line ${line} is not a row array`, { row: line - 1 });
+      if (!Array.isArray(row))
+        throw new DataflowError(DataflowErrorCode.BAD_CHUNK, `chunk line ${line} is not a row array`, {
+          row: line - 1,
+        });
       rows.push(row);
     }
     start = end + 1;

@@ -13,7 +13,10 @@ export async function openDataConnection(config: DataConnectionConfig): Promise<
   const parsed = DataConnectionConfig.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `invalid connection config: ${issue ? `${issue.path.join('.') || 'config'}: ${issue.message}` : parsed.error.message}`);
+    throw new DataflowError(
+      DataflowErrorCode.BAD_REQUEST,
+      `invalid connection config: ${issue ? `${issue.path.join('.') || 'config'}: ${issue.message}` : parsed.error.message}`,
+    );
   }
   const c = parsed.data;
   const common = {
@@ -31,6 +34,9 @@ export async function openDataConnection(config: DataConnectionConfig): Promise<
     case 'mysql':
       return openMysqlConnection({ ...common, tinyint1: c.mysqlTinyint1 ?? 'boolean' });
     case 'mssql':
-      throw new DataflowError(DataflowErrorCode.UNSUPPORTED_DIALECT, 'SQL Server is not supported yet for reading or writing rows (its type mapping and DDL are: mapColumns, createTableSql)');
+      throw new DataflowError(
+        DataflowErrorCode.UNSUPPORTED_DIALECT,
+        'SQL Server is not supported yet for reading or writing rows (its type mapping and DDL are: mapColumns, createTableSql)',
+      );
   }
 }

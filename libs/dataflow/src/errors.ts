@@ -74,26 +74,59 @@ export function isDataflowError(err: unknown): err is DataflowError {
  */
 const CONNECTION_CODES = new Set([
   // Node sockets and DNS (every driver)
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EPIPE',
   // PostgreSQL: admin shutdown, crash, cannot connect now, connection exceptions, bad login, no such database
-  '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '28P01', '28000', '3D000',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+  '28P01',
+  '28000',
+  '3D000',
   // MySQL/MariaDB: lost connection, too many connections, shutting down, bad login, no such database
-  'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
   // SQL Server (tedious through mssql): socket, closed, login, timeout, instance lookup, no connection
-  'ESOCKET', 'ECONNCLOSED', 'ELOGIN', 'ETIMEOUT', 'EINSTLOOKUP', 'ENOCONN',
+  'ESOCKET',
+  'ECONNCLOSED',
+  'ELOGIN',
+  'ETIMEOUT',
+  'EINSTLOOKUP',
+  'ENOCONN',
 ]);
 
 /** True when the driver error means the connection, not the statement, failed. */
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return /Connection terminated|connection is closed|Client has encountered a connection error/i.test(String((err as Error)?.message ?? ''));
+  if (typeof code !== 'string')
+    return /Connection terminated|connection is closed|Client has encountered a connection error/i.test(
+      String((err as Error)?.message ?? ''),
+    );
   return CONNECTION_CODES.has(code);
 }
 
 /** Wraps anything thrown by a driver, keeping DataflowErrors as they are. */
-export function normaliseError(err: unknown, fallback: DataflowErrorCode, context: string, details: DataflowErrorDetails = {}): DataflowError {
+export function normaliseError(
+  err: unknown,
+  fallback: DataflowErrorCode,
+  context: string,
+  details: DataflowErrorDetails = {},
+): DataflowError {
   if (err instanceof DataflowError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (isConnectionError(err)) return new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `${context}: ${message}`, { ...details, cause: err });
+  if (isConnectionError(err))
+    return new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `${context}: ${message}`, { ...details, cause: err });
   return new DataflowError(fallback, `${context}: ${message}`, { ...details, cause: err });
 }

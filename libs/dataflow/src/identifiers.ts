@@ -13,13 +13,22 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  * instead of being passed on.
  */
 export function checkIdentifier(name: unknown, dialect: Dialect, what = 'identifier'): string {
-  if (typeof name !== 'string' || name.length === 0) throw new DataflowError(DataflowErrorCode.BAD_IDENTIFIER, `${what} must be a non-empty string`);
-  if (CONTROL.test(name)) throw new DataflowError(DataflowErrorCode.BAD_IDENTIFIER, `${what} ${JSON.stringify(name)} contains a control character`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new DataflowError(DataflowErrorCode.BAD_IDENTIFIER, `${what} must be a non-empty string`);
+  if (CONTROL.test(name))
+    throw new DataflowError(
+      DataflowErrorCode.BAD_IDENTIFIER,
+      `${what} ${JSON.stringify(name)} contains a control character`,
+    );
   if (name.length > MAX_CHARS[dialect] || Buffer.byteLength(name) > MAX_BYTES[dialect]) {
-    throw new DataflowError(DataflowErrorCode.BAD_IDENTIFIER, `${what} ${JSON.stringify(name)} is longer than ${dialect} allows (${MAX_CHARS[dialect]})`);
+    throw new DataflowError(
+      DataflowErrorCode.BAD_IDENTIFIER,
+      `${what} ${JSON.stringify(name)} is longer than ${dialect} allows (${MAX_CHARS[dialect]})`,
+    );
   }
   // MySQL strips trailing spaces from names, so `a ` would address table `a`.
-  if (dialect === 'mysql' && / $/.test(name)) throw new DataflowError(DataflowErrorCode.BAD_IDENTIFIER, `${what} ${JSON.stringify(name)} ends with a space`);
+  if (dialect === 'mysql' && / $/.test(name))
+    throw new DataflowError(DataflowErrorCode.BAD_IDENTIFIER, `${what} ${JSON.stringify(name)} ends with a space`);
   return name;
 }
 
@@ -36,12 +45,15 @@ export function quoteIdent(name: string, dialect: Dialect): string {
 }
 
 export function quoteTable(table: TableRef, dialect: Dialect): string {
-  return table.schema === undefined ? quoteIdent(table.name, dialect) : `${quoteIdent(table.schema, dialect)}.${quoteIdent(table.name, dialect)}`;
+  return table.schema === undefined
+    ? quoteIdent(table.name, dialect)
+    : `${quoteIdent(table.schema, dialect)}.${quoteIdent(table.name, dialect)}`;
 }
 
 /** A string literal for DDL (enum labels, CHECK lists): standard SQL doubling, plus backslashes for MySQL's default mode. */
 export function quoteLiteral(value: string, dialect: Dialect): string {
-  if (value.includes('\u0000')) throw new DataflowError(DataflowErrorCode.BAD_VALUE, `literal ${JSON.stringify(value)} contains a NUL character`);
+  if (value.includes('\u0000'))
+    throw new DataflowError(DataflowErrorCode.BAD_VALUE, `literal ${JSON.stringify(value)} contains a NUL character`);
   const doubled = value.replace(/'/g, "''");
   if (dialect === 'mysql') return `'${doubled.replace(/\\/g, '\\\\')}'`;
   if (dialect === 'mssql') return `N'${doubled}'`;

@@ -25,7 +25,15 @@ export { comparableValue, type BinaryValue } from './values/canonical-values';
 // The one data pipeline: the agent's operations and the cloud activities are adapters over it
 // (where rows come from, where chunks go, which policy applies).
 export { type ExtractPosition } from './pipeline/chunked-extract';
-export { extractTable, extractQuery, type ExtractedSchema, type ExtractResult, type ExtractTableRequest, type ExtractQueryRequest, type ObjectSink } from './pipeline/extract';
+export {
+  extractTable,
+  extractQuery,
+  type ExtractedSchema,
+  type ExtractResult,
+  type ExtractTableRequest,
+  type ExtractQueryRequest,
+  type ObjectSink,
+} from './pipeline/extract';
 export { prepareDestination, assertWritable, type Destination, type DestinationRequest } from './pipeline/destination';
 export { loadObject, type LoadObjectRequest, type LoadProgress, type StoredObject } from './pipeline/load-object';
 export { transfer, type TransferPosition, type TransferRequest } from './pipeline/transfer';

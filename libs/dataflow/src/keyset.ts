@@ -28,11 +28,19 @@ export interface ResolvedTableSource {
 }
 
 /** Checks a table source against the table's columns; every name must exist. */
-export function resolveTableSource(source: Extract<ReadSource, { kind: 'table' }>, all: ColumnSpec[], label: string): ResolvedTableSource {
+export function resolveTableSource(
+  source: Extract<ReadSource, { kind: 'table' }>,
+  all: ColumnSpec[],
+  label: string,
+): ResolvedTableSource {
   const byName = new Map(all.map((c) => [c.name, c]));
   const find = (name: string, what: string) => {
     const c = byName.get(name);
-    if (!c) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `${what} ${name} is not a column of ${label}`, { table: label, column: name });
+    if (!c)
+      throw new DataflowError(DataflowErrorCode.NOT_FOUND, `${what} ${name} is not a column of ${label}`, {
+        table: label,
+        column: name,
+      });
     return c;
   };
   const columns = source.columns ? source.columns.map((n) => find(n, 'column')) : all;
@@ -40,22 +48,42 @@ export function resolveTableSource(source: Extract<ReadSource, { kind: 'table' }
   let incremental: ResolvedTableSource['incremental'];
   if (source.incremental) {
     const column = find(source.incremental.column, 'incremental column');
-    incremental = { column, ...(source.incremental.after !== undefined ? { after: source.incremental.after } : {}), ...(source.incremental.upTo !== undefined ? { upTo: source.incremental.upTo } : {}) };
+    incremental = {
+      column,
+      ...(source.incremental.after !== undefined ? { after: source.incremental.after } : {}),
+      ...(source.incremental.upTo !== undefined ? { upTo: source.incremental.upTo } : {}),
+    };
     order = [column, ...order.filter((c) => c.name !== column.name)];
   }
   if (source.after !== undefined) {
     if (source.after.length !== order.length) {
-      throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `keyset 'after' has ${source.after.length} values but the order has ${order.length} columns (${order.map((c) => c.name).join(', ')})`, { table: label });
+      throw new DataflowError(
+        DataflowErrorCode.BAD_REQUEST,
+        `keyset 'after' has ${source.after.length} values but the order has ${order.length} columns (${order.map((c) => c.name).join(', ')})`,
+        { table: label },
+      );
     }
-    if (source.after.some((v) => v === null || v === undefined)) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `keyset 'after' cannot contain NULL`, { table: label });
+    if (source.after.some((v) => v === null || v === undefined))
+      throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `keyset 'after' cannot contain NULL`, { table: label });
   }
-  return { columns, order, ...(source.after !== undefined ? { after: source.after } : {}), ...(incremental ? { incremental } : {}) };
+  return {
+    columns,
+    order,
+    ...(source.after !== undefined ? { after: source.after } : {}),
+    ...(incremental ? { incremental } : {}),
+  };
 }
 
 /** Upserts need key columns, all of them among the written columns. */
 export function checkWriteKeys(names: string[], keys: string[], label: string): void {
-  if (keys.length === 0) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `upsert into ${label} needs key columns`, { table: label });
+  if (keys.length === 0)
+    throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `upsert into ${label} needs key columns`, { table: label });
   for (const k of keys) {
-    if (!names.includes(k)) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `key column ${k} is not among the written columns of ${label}`, { table: label, column: k });
+    if (!names.includes(k))
+      throw new DataflowError(
+        DataflowErrorCode.BAD_REQUEST,
+        `key column ${k} is not among the written columns of ${label}`,
+        { table: label, column: k },
+      );
   }
 }

@@ -24,7 +24,10 @@ describe.each(['postgres', 'mysql'] as const)('%s: the bounded read-only query',
     await drop?.();
   });
 
-  const many = dialect === 'postgres' ? 'SELECT g AS n FROM generate_series(1, 5000) g ORDER BY g' : 'SELECT rental_id AS n FROM rental ORDER BY rental_id';
+  const many =
+    dialect === 'postgres'
+      ? 'SELECT g AS n FROM generate_series(1, 5000) g ORDER BY g'
+      : 'SELECT rental_id AS n FROM rental ORDER BY rental_id';
 
   it('returns at most maxRows rows and says it truncated', async () => {
     const out = await conn.query(many, [], { maxRows: 10 });
@@ -37,19 +40,29 @@ describe.each(['postgres', 'mysql'] as const)('%s: the bounded read-only query',
   });
 
   it('never runs a second statement in the text', async () => {
-    await expect(conn.query('SELECT 1; SELECT 2', [], { maxRows: 10 })).rejects.toMatchObject({ code: DataflowErrorCode.READ_FAILED });
+    await expect(conn.query('SELECT 1; SELECT 2', [], { maxRows: 10 })).rejects.toMatchObject({
+      code: DataflowErrorCode.READ_FAILED,
+    });
   });
 
   it('runs in a READ ONLY transaction, catalog inspection included', async () => {
-    const write = dialect === 'postgres' ? 'CREATE TABLE vsc_should_not_exist (id int)' : 'CREATE TEMPORARY TABLE vsc_should_not_exist (id int)';
+    const write =
+      dialect === 'postgres'
+        ? 'CREATE TABLE vsc_should_not_exist (id int)'
+        : 'CREATE TEMPORARY TABLE vsc_should_not_exist (id int)';
     const insert = dialect === 'postgres' ? write : 'INSERT INTO rental (rental_id) VALUES (-1)';
-    await expect(conn.query(insert, [], { maxRows: 10 })).rejects.toMatchObject({ code: DataflowErrorCode.READ_FAILED });
+    await expect(conn.query(insert, [], { maxRows: 10 })).rejects.toMatchObject({
+      code: DataflowErrorCode.READ_FAILED,
+    });
     await expect(conn.inspect((q) => q(write))).rejects.toMatchObject({ code: DataflowErrorCode.READ_FAILED });
     expect(await conn.tableExists({ name: 'vsc_should_not_exist' })).toBe(false);
   });
 
   it('cancels the statement on the server when aborted while it runs, and before it starts', async () => {
-    const slow = dialect === 'postgres' ? 'SELECT count(*) FROM generate_series(1, 1000000000)' : 'SELECT COUNT(*) FROM rental a, rental b, rental c';
+    const slow =
+      dialect === 'postgres'
+        ? 'SELECT count(*) FROM generate_series(1, 1000000000)'
+        : 'SELECT COUNT(*) FROM rental a, rental b, rental c';
     const watch =
       dialect === 'postgres'
         ? "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query = $1"
@@ -63,7 +76,9 @@ describe.each(['postgres', 'mysql'] as const)('%s: the bounded read-only query',
     await expect(running).rejects.toMatchObject({ code: DataflowErrorCode.CANCELLED });
     // Stopped on the server, not only abandoned by the client.
     while (await runningOnServer()) await new Promise((r) => setImmediate(r));
-    await expect(conn.query(slow, [], { maxRows: 10, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: DataflowErrorCode.CANCELLED });
+    await expect(conn.query(slow, [], { maxRows: 10, signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: DataflowErrorCode.CANCELLED,
+    });
     expect((await conn.query('SELECT 2 AS two', [], { maxRows: 10 })).rows).toEqual([[2]]);
   });
 });

@@ -4,8 +4,38 @@ import { DataflowErrorCode, decodeChunk, encodeChunk } from '@vansales/dataflow'
 describe('chunk codec', () => {
   it('round-trips canonical rows', async () => {
     const rows = [
-      [1, '9223372036854775807', '12.50', 1.5, 'NaN', true, 'héllo 😀\n\t"q"', { $binary: 'AAEC/w==' }, '2024-01-01', '10:00:00.5', '2024-01-01T00:00:00Z', { a: [1, null] }, ['x', 'y'], null],
-      [2, -1, '0', 0, 'Infinity', false, '', { $binary: '' }, '9999-12-31', '00:00:00', '1970-01-01 00:00:00', [], [], null],
+      [
+        1,
+        '9223372036854775807',
+        '12.50',
+        1.5,
+        'NaN',
+        true,
+        'héllo 😀\n\t"q"',
+        { $binary: 'AAEC/w==' },
+        '2024-01-01',
+        '10:00:00.5',
+        '2024-01-01T00:00:00Z',
+        { a: [1, null] },
+        ['x', 'y'],
+        null,
+      ],
+      [
+        2,
+        -1,
+        '0',
+        0,
+        'Infinity',
+        false,
+        '',
+        { $binary: '' },
+        '9999-12-31',
+        '00:00:00',
+        '1970-01-01 00:00:00',
+        [],
+        [],
+        null,
+      ],
     ];
     const bytes = await encodeChunk(rows);
     expect(bytes[0]).toBe(0x1f);
@@ -14,7 +44,10 @@ describe('chunk codec', () => {
   });
 
   it('decodes chunks written at any gzip level (objects of earlier writers stay readable)', async () => {
-    const rows = [[1, 'a'], [2, null]];
+    const rows = [
+      [1, 'a'],
+      [2, null],
+    ];
     for (const level of [1, 6, 9]) expect(await decodeChunk(gzipSync('[1,"a"]\n[2,null]\n', { level }))).toEqual(rows);
   });
 
@@ -26,11 +59,16 @@ describe('chunk codec', () => {
   });
 
   it('refuses garbage with a clear error', async () => {
-    await expect(decodeChunk(Buffer.from('not gzip at all, just some text'))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
+    await expect(decodeChunk(Buffer.from('not gzip at all, just some text'))).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_CHUNK,
+    });
     await expect(decodeChunk(Buffer.alloc(0))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
     const truncated = (await encodeChunk([[1, 2, 3]])).subarray(0, 20);
     await expect(decodeChunk(truncated)).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
-    await expect(decodeChunk(gzipSync('[1,2]\n{"not":"a row"}\n'))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK, message: expect.stringContaining('line 2') });
+    await expect(decodeChunk(gzipSync('[1,2]\n{"not":"a row"}\n'))).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_CHUNK,
+      message: expect.stringContaining('line 2'),
+    });
     await expect(decodeChunk(gzipSync('[1,2]\n[3,\n'))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
   });
 
@@ -40,6 +78,8 @@ describe('chunk codec', () => {
     const bomb = Buffer.concat(Array.from({ length: 20 }, () => member));
     expect(bomb.length).toBeLessThan(1024 * 1024);
     await expect(decodeChunk(bomb)).rejects.toMatchObject({ code: DataflowErrorCode.CHUNK_TOO_LARGE });
-    await expect(decodeChunk(member, { maxBytes: 1024 * 1024 })).rejects.toMatchObject({ code: DataflowErrorCode.CHUNK_TOO_LARGE });
+    await expect(decodeChunk(member, { maxBytes: 1024 * 1024 })).rejects.toMatchObject({
+      code: DataflowErrorCode.CHUNK_TOO_LARGE,
+    });
   });
 });

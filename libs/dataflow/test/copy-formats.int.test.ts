@@ -11,21 +11,136 @@ const COLUMNS = `id int PRIMARY KEY, b boolean, i2 smallint, i4 integer, i8 bigi
   u uuid, j json, jb jsonb, m mood, dom posint`;
 
 const ROWS: unknown[][] = [
-  [1, true, -32768, -2147483648, '-9223372036854775808', 1.2345678, 0.1, '0', '12.5',
-    '', 'ab', 'ab', { $binary: '' }, '1000-01-01', '00:00:00', '12:34:56.5', '1000-01-01 00:00:00', '2000-01-01 00:00:00.7', '1970-01-01T00:00:00Z',
-    'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', { a: [1, 'x'] }, { nested: { ü: '😀' }, n: 1.25 }, 'sad', 1],
-  [2, false, 32767, 2147483647, '9223372036854775807', 3.4028235e38, 1.7976931348623157e308, '-123456789012345678901234567890.123456789012345678901', '-0.0001',
-    'tab\there\nnew \\ line 😀 日本', 'héllo', 'abcde', { $binary: Buffer.from([0, 1, 0, 255]).toString('base64') }, '9999-12-31', '23:59:59.999999', '24:00:00', '9999-12-31 23:59:59.999999', '1999-12-31 23:59:59', '2022-03-04T05:06:07.000001Z',
-    'ffffffff-ffff-ffff-ffff-ffffffffffff', 'a string', [true, null, 2], 'happy', 2147483647],
-  [3, null, 0, 0, 0, 'NaN', 'Infinity', 'NaN', '0.00005',
-    'x', null, null, null, '0044-03-15 BC', null, null, '0044-03-15 10:00:00.25 BC', '1969-12-31 23:59:59.999999', '-infinity',
-    null, 1.5, null, null, null],
-  [4, true, -1, -1, -1, '-Infinity', -0.5, 'Infinity', '99999999.9999',
-    'y', 'z', 'z', { $binary: 'AA==' }, 'infinity', '10:00:00.1234565', '10:00:00.5', 'infinity', '2024-02-29 12:00:00', '2022-01-01T12:00:00+02:00',
-    '00000000-0000-0000-0000-000000000000', [], {}, 'ok', 42],
-  [5, false, 1, 1, 9007199254740993n.toString(), 0, -1e-300, '1e21', '0.5',
-    'w'.repeat(100_000), 'v', 'v', { $binary: Buffer.alloc(70_000, 7).toString('base64') }, '2000-01-01', '00:00:00.000001', '00:00:00', '200000-06-15 12:00:00.5', '1900-02-28 23:00:00', '2262-04-11T23:47:16.854775Z',
-    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', { big: 12345678901234 }, 'str', "it's", 7],
+  [
+    1,
+    true,
+    -32768,
+    -2147483648,
+    '-9223372036854775808',
+    1.2345678,
+    0.1,
+    '0',
+    '12.5',
+    '',
+    'ab',
+    'ab',
+    { $binary: '' },
+    '1000-01-01',
+    '00:00:00',
+    '12:34:56.5',
+    '1000-01-01 00:00:00',
+    '2000-01-01 00:00:00.7',
+    '1970-01-01T00:00:00Z',
+    'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11',
+    { a: [1, 'x'] },
+    { nested: { ü: '😀' }, n: 1.25 },
+    'sad',
+    1,
+  ],
+  [
+    2,
+    false,
+    32767,
+    2147483647,
+    '9223372036854775807',
+    3.4028235e38,
+    1.7976931348623157e308,
+    '-123456789012345678901234567890.123456789012345678901',
+    '-0.0001',
+    'tab\there\nnew \\ line 😀 日本',
+    'héllo',
+    'abcde',
+    { $binary: Buffer.from([0, 1, 0, 255]).toString('base64') },
+    '9999-12-31',
+    '23:59:59.999999',
+    '24:00:00',
+    '9999-12-31 23:59:59.999999',
+    '1999-12-31 23:59:59',
+    '2022-03-04T05:06:07.000001Z',
+    'ffffffff-ffff-ffff-ffff-ffffffffffff',
+    'a string',
+    [true, null, 2],
+    'happy',
+    2147483647,
+  ],
+  [
+    3,
+    null,
+    0,
+    0,
+    0,
+    'NaN',
+    'Infinity',
+    'NaN',
+    '0.00005',
+    'x',
+    null,
+    null,
+    null,
+    '0044-03-15 BC',
+    null,
+    null,
+    '0044-03-15 10:00:00.25 BC',
+    '1969-12-31 23:59:59.999999',
+    '-infinity',
+    null,
+    1.5,
+    null,
+    null,
+    null,
+  ],
+  [
+    4,
+    true,
+    -1,
+    -1,
+    -1,
+    '-Infinity',
+    -0.5,
+    'Infinity',
+    '99999999.9999',
+    'y',
+    'z',
+    'z',
+    { $binary: 'AA==' },
+    'infinity',
+    '10:00:00.1234565',
+    '10:00:00.5',
+    'infinity',
+    '2024-02-29 12:00:00',
+    '2022-01-01T12:00:00+02:00',
+    '00000000-0000-0000-0000-000000000000',
+    [],
+    {},
+    'ok',
+    42,
+  ],
+  [
+    5,
+    false,
+    1,
+    1,
+    9007199254740993n.toString(),
+    0,
+    -1e-300,
+    '1e21',
+    '0.5',
+    'w'.repeat(100_000),
+    'v',
+    'v',
+    { $binary: Buffer.alloc(70_000, 7).toString('base64') },
+    '2000-01-01',
+    '00:00:00.000001',
+    '00:00:00',
+    '200000-06-15 12:00:00.5',
+    '1900-02-28 23:00:00',
+    '2262-04-11T23:47:16.854775Z',
+    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+    { big: 12345678901234 },
+    'str',
+    "it's",
+    7,
+  ],
 ];
 
 describe('COPY binary and text formats give the same rows', () => {
@@ -34,7 +149,13 @@ describe('COPY binary and text formats give the same rows', () => {
 
   beforeAll(async () => {
     db = await throwawayPostgres();
-    const client = new Client({ host: db.config.host, port: db.config.port, user: db.config.user, password: db.config.password, database: db.name });
+    const client = new Client({
+      host: db.config.host,
+      port: db.config.port,
+      user: db.config.user,
+      password: db.config.password,
+      database: db.name,
+    });
     await client.connect();
     await client.query("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'it''s')");
     await client.query('CREATE DOMAIN posint AS integer CHECK (VALUE > 0)');
@@ -57,7 +178,12 @@ describe('COPY binary and text formats give the same rows', () => {
       await pg.deleteAfter({ name: 'as_text' }, ['id'], []);
     }
     await pg.writeRows({ name: 'as_binary' }, binaryCols, ROWS, { mode, keyColumns: ['id'] });
-    await pg.writeRows({ name: 'as_text' }, textCols, ROWS.map((r) => [...r, 'P1D']), { mode, keyColumns: ['id'] });
+    await pg.writeRows(
+      { name: 'as_text' },
+      textCols,
+      ROWS.map((r) => [...r, 'P1D']),
+      { mode, keyColumns: ['id'] },
+    );
     const viaBinary = await readAll(pg, { name: 'as_binary' }, ['id']);
     const viaText = (await readAll(pg, { name: 'as_text' }, ['id'])).map((r) => r.slice(0, -1));
     expect(viaBinary).toEqual(viaText);
@@ -90,18 +216,42 @@ describe('COPY binary and text formats give the same rows', () => {
       row[cols.findIndex((c) => c.name === name)] = value;
       return pg.writeRows({ name: 'as_binary' }, cols, [row], { mode: 'insert', keyColumns: [] });
     };
-    await expect(withValue('dt', '2023-02-29')).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'dt' });
-    await expect(withValue('ts', 'yesterday')).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'ts' });
+    await expect(withValue('dt', '2023-02-29')).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_VALUE,
+      column: 'dt',
+    });
+    await expect(withValue('ts', 'yesterday')).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_VALUE,
+      column: 'ts',
+    });
     await expect(withValue('i2', 40000)).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'i2' });
-    await expect(withValue('i8', '9223372036854775808')).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'i8' });
+    await expect(withValue('i8', '9223372036854775808')).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_VALUE,
+      column: 'i8',
+    });
     await expect(withValue('r', 1e39)).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'r' });
     await expect(withValue('n', '12abc')).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'n' });
-    await expect(withValue('n4', '123456789.5')).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'n4' });
-    await expect(withValue('vc', 'longer than ten')).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'vc' });
-    await expect(withValue('t', 'nul \u0000 inside')).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 't' });
+    await expect(withValue('n4', '123456789.5')).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_VALUE,
+      column: 'n4',
+    });
+    await expect(withValue('vc', 'longer than ten')).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_VALUE,
+      column: 'vc',
+    });
+    await expect(withValue('t', 'nul \u0000 inside')).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_VALUE,
+      column: 't',
+    });
     await expect(withValue('m', 'angry')).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'm' });
-    await expect(withValue('dom', -1)).rejects.toMatchObject({ code: DataflowErrorCode.WRITE_FAILED, table: 'as_binary' });
-    await expect(withValue('u', 'not-a-uuid')).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, column: 'u' });
+    await expect(withValue('dom', -1)).rejects.toMatchObject({
+      code: DataflowErrorCode.WRITE_FAILED,
+      table: 'as_binary',
+    });
+    await expect(withValue('u', 'not-a-uuid')).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_VALUE,
+      column: 'u',
+    });
     expect(await pg.countRows({ name: 'as_binary' })).toBe(ROWS.length);
   });
 });

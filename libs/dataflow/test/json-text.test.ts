@@ -8,7 +8,9 @@ describe('parseJsonText', () => {
   });
 
   it('keeps the text of numbers a double would round, whatever their place', () => {
-    expect(parseJsonText('{"id": 12345678901234567890, "n": [9007199254740993, 0.1000000000000000000001, 1e400]}')).toEqual({
+    expect(
+      parseJsonText('{"id": 12345678901234567890, "n": [9007199254740993, 0.1000000000000000000001, 1e400]}'),
+    ).toEqual({
       id: '12345678901234567890',
       n: ['9007199254740993', '0.1000000000000000000001', '1e400'],
     });
@@ -16,7 +18,10 @@ describe('parseJsonText', () => {
   });
 
   it('leaves digits inside strings alone, escaped quotes included', () => {
-    expect(parseJsonText('{"s":"a\\" 12345678901234567890 \\"","t":1}')).toEqual({ s: 'a" 12345678901234567890 "', t: 1 });
+    expect(parseJsonText('{"s":"a\\" 12345678901234567890 \\"","t":1}')).toEqual({
+      s: 'a" 12345678901234567890 "',
+      t: 1,
+    });
     expect(parseJsonText('{"s":"a\\\\","n":12345678901234567890}')).toEqual({ s: 'a\\', n: '12345678901234567890' });
   });
 

@@ -1,5 +1,13 @@
 import { type ColumnSpec, type DataConnection, DataflowErrorCode, mapColumns, tableChecksum } from '@vansales/dataflow';
-import { comparable, copyTable, mariadbAdmin, open, readAll, throwawayMariadbDatabase, throwawayPostgres } from './support/databases';
+import {
+  comparable,
+  copyTable,
+  mariadbAdmin,
+  open,
+  readAll,
+  throwawayMariadbDatabase,
+  throwawayPostgres,
+} from './support/databases';
 
 /**
  * MariaDB table with one column per MySQL type family and edge values -> PostgreSQL -> MariaDB,
@@ -134,12 +142,22 @@ describe('MySQL type families -> PostgreSQL -> MySQL', () => {
     expect(cell(original, 2, 'ts')).toBe('2038-01-19T03:14:07Z');
     expect(cell(original, 2, 'ts3')).toBe('2022-06-01T12:00:00.5Z');
     expect(cell(original, 2, 'bt')).toBe('1111111111');
-    expect(cell(original, 2, 'j')).toEqual({ nested: { a: [1, 2, { b: null }], ü: 'ünïcödé 😀' }, n: 1.5, t: true, s: 'q"uote' });
+    expect(cell(original, 2, 'j')).toEqual({
+      nested: { a: [1, 2, { b: null }], ü: 'ünïcödé 😀' },
+      n: 1.5,
+      t: true,
+      s: 'q"uote',
+    });
     expect(cell(original, 2, 's')).toEqual(['a', 'c']);
     expect(cell(original, 1, 's')).toEqual([]);
     expect(cell(original, 2, 'u')).toBe('ffffffff-ffff-ffff-ffff-ffffffffffff');
     expect(cell(original, 4, 'c')).toBe('pad');
-    expect(original.find((r) => r[0] === 3)!.slice(1).every((v) => v === null)).toBe(true);
+    expect(
+      original
+        .find((r) => r[0] === 3)!
+        .slice(1)
+        .every((v) => v === null),
+    ).toBe(true);
   });
 
   it('copies to PostgreSQL and back with equal values', async () => {
@@ -148,14 +166,52 @@ describe('MySQL type families -> PostgreSQL -> MySQL', () => {
     const pgDescribed = (await pg.describeTable({ name: 'types_my' }))!;
     const pgTypes = Object.fromEntries(pgDescribed.columns.map((c) => [c.name, c.nativeType]));
     expect(pgTypes).toMatchObject({
-      u8: 'smallint', u16: 'integer', u32: 'bigint', u64: 'numeric(20,0)', b: 'boolean', d_big: 'numeric(65,30)', f: 'real', dbl: 'double precision',
-      c: 'character(10)', lt: 'text', bl: 'bytea', tm6: 'time(6) without time zone', ts: 'timestamp(0) with time zone', dtm6: 'timestamp(6) without time zone',
-      y: 'smallint', bt: 'bit(10)', j: 'jsonb', e: 'types_my_e', s: 'text[]', u: 'uuid', ip: 'inet',
+      u8: 'smallint',
+      u16: 'integer',
+      u32: 'bigint',
+      u64: 'numeric(20,0)',
+      b: 'boolean',
+      d_big: 'numeric(65,30)',
+      f: 'real',
+      dbl: 'double precision',
+      c: 'character(10)',
+      lt: 'text',
+      bl: 'bytea',
+      tm6: 'time(6) without time zone',
+      ts: 'timestamp(0) with time zone',
+      dtm6: 'timestamp(6) without time zone',
+      y: 'smallint',
+      bt: 'bit(10)',
+      j: 'jsonb',
+      e: 'types_my_e',
+      s: 'text[]',
+      u: 'uuid',
+      ip: 'inet',
     });
     const inPg = await readAll(pg, { name: 'types_my' }, ['id']);
     expect(comparable(inPg, pgDescribed.columns)).toEqual(comparable(original, columns));
     // Same family, same canonical value: no normalisation needed.
-    for (const name of ['i64', 'u32', 'b', 'd_big', 'f', 'dbl', 'vc', 't', 'bin', 'tm6', 'dtm6', 'ts', 'ts3', 'bt', 'j', 's', 'u', 'e', 'c']) {
+    for (const name of [
+      'i64',
+      'u32',
+      'b',
+      'd_big',
+      'f',
+      'dbl',
+      'vc',
+      't',
+      'bin',
+      'tm6',
+      'dtm6',
+      'ts',
+      'ts3',
+      'bt',
+      'j',
+      's',
+      'u',
+      'e',
+      'c',
+    ]) {
       expect(inPg.map((r) => r[col(name)])).toEqual(original.map((r) => r[col(name)]));
     }
 
@@ -195,13 +251,23 @@ describe('MySQL type families -> PostgreSQL -> MySQL', () => {
     const mapped = mapColumns(columns, 'postgres', 'site.db.types_my');
     await pg.createTable({ name: 'enum_label' }, mapped, ['id']);
     const described = (await pg.describeTable({ name: 'enum_label' }))!;
-    expect(described.columns.find((c) => c.name === 'e')).toMatchObject({ nativeType: 'enum_label_e', type: { kind: 'enum', name: 'enum_label_e' } });
+    expect(described.columns.find((c) => c.name === 'e')).toMatchObject({
+      nativeType: 'enum_label_e',
+      type: { kind: 'enum', name: 'enum_label_e' },
+    });
     expect(described.primaryKey).toEqual(['id']);
   });
 
   it('keeps 1 as 1 and refuses 2 in a tinyint(1) read as boolean', async () => {
-    await mariadbAdmin(['CREATE TABLE flags (id INT PRIMARY KEY, f TINYINT(1))', 'INSERT INTO flags VALUES (1, 1), (2, 2)'], my.name);
-    await expect(readAll(src, { name: 'flags' }, ['id'])).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE, table: 'flags', column: 'f' });
+    await mariadbAdmin(
+      ['CREATE TABLE flags (id INT PRIMARY KEY, f TINYINT(1))', 'INSERT INTO flags VALUES (1, 1), (2, 2)'],
+      my.name,
+    );
+    await expect(readAll(src, { name: 'flags' }, ['id'])).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_VALUE,
+      table: 'flags',
+      column: 'f',
+    });
     const asInteger = await open({ ...my.config, mysqlTinyint1: 'integer' });
     try {
       expect(await readAll(asInteger, { name: 'flags' }, ['id'])).toEqual([

@@ -1,4 +1,13 @@
-import { ALLOW_ALL, DataflowErrorCode, decodeChunk, extractTable, loadObject, type DataConnection, type DataPolicy, type ObjectSink } from '@vansales/dataflow';
+import {
+  ALLOW_ALL,
+  DataflowErrorCode,
+  decodeChunk,
+  extractTable,
+  loadObject,
+  type DataConnection,
+  type DataPolicy,
+  type ObjectSink,
+} from '@vansales/dataflow';
 import { open, throwawayPostgres } from './support/databases';
 
 /*
@@ -34,14 +43,26 @@ describe('the pipeline applies the policy it is given', () => {
   beforeAll(async () => {
     db = await throwawayPostgres();
     conn = await open(db.config);
-    await conn.createTable({ name: 't' }, [
-      { name: 'id', type: { kind: 'integer', bits: 32 }, nullable: false, nativeType: 'integer' },
-      { name: 'email', type: { kind: 'text' }, nullable: true, nativeType: 'text' },
-      { name: 'secret', type: { kind: 'text' }, nullable: true, nativeType: 'text' },
-      { name: 'city', type: { kind: 'text' }, nullable: true, nativeType: 'text' },
-    ], ['id']);
+    await conn.createTable(
+      { name: 't' },
+      [
+        { name: 'id', type: { kind: 'integer', bits: 32 }, nullable: false, nativeType: 'integer' },
+        { name: 'email', type: { kind: 'text' }, nullable: true, nativeType: 'text' },
+        { name: 'secret', type: { kind: 'text' }, nullable: true, nativeType: 'text' },
+        { name: 'city', type: { kind: 'text' }, nullable: true, nativeType: 'text' },
+      ],
+      ['id'],
+    );
     const columns = (await conn.describeTable({ name: 't' }))!.columns;
-    await conn.writeRows({ name: 't' }, columns, [[1, 'a@example.com', 's1', 'Oslo'], [2, 'b@example.com', 's2', 'Rome']], { mode: 'insert', keyColumns: ['id'] });
+    await conn.writeRows(
+      { name: 't' },
+      columns,
+      [
+        [1, 'a@example.com', 's1', 'Oslo'],
+        [2, 'b@example.com', 's2', 'Rome'],
+      ],
+      { mode: 'insert', keyColumns: ['id'] },
+    );
   });
   afterAll(async () => {
     await conn?.close();
@@ -52,15 +73,32 @@ describe('the pipeline applies the policy it is given', () => {
 
   it('never reads dropped columns and rewrites masked ones before a chunk is stored', async () => {
     const sink = memorySink();
-    const out = await extractTable(conn, { ...request, policy: policy({ email: 'mask', secret: 'drop' }) }, sink, () => undefined);
+    const out = await extractTable(
+      conn,
+      { ...request, policy: policy({ email: 'mask', secret: 'drop' }) },
+      sink,
+      () => undefined,
+    );
     expect(out).toMatchObject({ rowCount: 2, chunkCount: 1, keyColumns: ['id'] });
-    expect(await decodeChunk(sink.chunks[0]!)).toEqual([[1, '****', 'Oslo'], [2, '****', 'Rome']]);
-    expect((sink.manifest as { schema: { columns: { name: string; nativeType: string }[] } }).schema.columns.map((c) => `${c.name}:${c.nativeType}`)).toEqual(['id:integer', 'email:masked text', 'city:text']);
+    expect(await decodeChunk(sink.chunks[0]!)).toEqual([
+      [1, '****', 'Oslo'],
+      [2, '****', 'Rome'],
+    ]);
+    expect(
+      (sink.manifest as { schema: { columns: { name: string; nativeType: string }[] } }).schema.columns.map(
+        (c) => `${c.name}:${c.nativeType}`,
+      ),
+    ).toEqual(['id:integer', 'email:masked text', 'city:text']);
   });
 
   it('checks the key the read plan adds, not only the columns asked for', async () => {
     const sink = memorySink();
-    const refused = extractTable(conn, { ...request, columns: ['city'], policy: policy({ id: 'hash' }) }, sink, () => undefined);
+    const refused = extractTable(
+      conn,
+      { ...request, columns: ['city'], policy: policy({ id: 'hash' }) },
+      sink,
+      () => undefined,
+    );
     await expect(refused).rejects.toMatchObject({ code: DataflowErrorCode.POLICY_REFUSED, column: 'id' });
     expect(sink.chunks).toEqual([]);
   });
@@ -68,7 +106,10 @@ describe('the pipeline applies the policy it is given', () => {
   it('lets the cloud (ALLOW_ALL) read every column', async () => {
     const sink = memorySink();
     await extractTable(conn, { ...request, policy: ALLOW_ALL }, sink, () => undefined);
-    expect(await decodeChunk(sink.chunks[0]!)).toEqual([[1, 'a@example.com', 's1', 'Oslo'], [2, 'b@example.com', 's2', 'Rome']]);
+    expect(await decodeChunk(sink.chunks[0]!)).toEqual([
+      [1, 'a@example.com', 's1', 'Oslo'],
+      [2, 'b@example.com', 's2', 'Rome'],
+    ]);
   });
 
   it('refuses a load into a table the policy does not list before fetching or opening anything', async () => {
@@ -78,7 +119,14 @@ describe('the pipeline applies the policy it is given', () => {
         touched++;
         return conn;
       },
-      { database: 'db', table: { name: 't' }, keyColumns: ['id'], createIfMissing: true, policy: policy({}), objectId: 'object-1' },
+      {
+        database: 'db',
+        table: { name: 't' },
+        keyColumns: ['id'],
+        createIfMissing: true,
+        policy: policy({}),
+        objectId: 'object-1',
+      },
       {
         manifest: async () => {
           touched++;
@@ -88,7 +136,10 @@ describe('the pipeline applies the policy it is given', () => {
       },
       () => undefined,
     );
-    await expect(load).rejects.toMatchObject({ code: DataflowErrorCode.POLICY_REFUSED, message: expect.stringMatching(/writing to db\.t is refused by the test policy/) });
+    await expect(load).rejects.toMatchObject({
+      code: DataflowErrorCode.POLICY_REFUSED,
+      message: expect.stringMatching(/writing to db\.t is refused by the test policy/),
+    });
     expect(touched).toBe(0);
   });
 });

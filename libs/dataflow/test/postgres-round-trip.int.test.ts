@@ -52,7 +52,8 @@ describe('PostgreSQL type families -> MySQL -> PostgreSQL', () => {
   let mysql: DataConnection;
   let columns: ColumnSpec[];
   let original: unknown[][];
-  const url = () => `postgres://${pgdb.config.user}:${encodeURIComponent(pgdb.config.password)}@${pgdb.config.host}:${pgdb.config.port}/${pgdb.name}`;
+  const url = () =>
+    `postgres://${pgdb.config.user}:${encodeURIComponent(pgdb.config.password)}@${pgdb.config.host}:${pgdb.config.port}/${pgdb.name}`;
 
   beforeAll(async () => {
     pgdb = await throwawayPostgres();
@@ -85,7 +86,10 @@ describe('PostgreSQL type families -> MySQL -> PostgreSQL', () => {
     expect(types.m).toEqual({ kind: 'enum', values: ['sad', 'ok', 'happy', "it's"], name: 'mood' });
     expect(types.dom).toEqual({ kind: 'integer', bits: 32 });
     expect(types.arr_ts).toEqual({ kind: 'array', element: { kind: 'timestamp', withTimeZone: true } });
-    expect(types.arr_m).toEqual({ kind: 'array', element: { kind: 'enum', values: ['sad', 'ok', 'happy', "it's"], name: 'mood' } });
+    expect(types.arr_m).toEqual({
+      kind: 'array',
+      element: { kind: 'enum', values: ['sad', 'ok', 'happy', "it's"], name: 'mood' },
+    });
     expect(types.vbits).toEqual({ kind: 'bit', length: 16, varying: true });
     expect(types.tsv).toEqual({ kind: 'other', dialect: 'postgres', name: 'tsvector' });
     expect(types.cash).toEqual({ kind: 'decimal' });
@@ -119,8 +123,23 @@ describe('PostgreSQL type families -> MySQL -> PostgreSQL', () => {
     const myDescribed = (await mysql.describeTable({ name: 'types_pg' }))!;
     const myTypes = Object.fromEntries(myDescribed.columns.map((c) => [c.name, c.nativeType]));
     expect(myTypes).toMatchObject({
-      i64: 'bigint(20)', num_free: 'decimal(65,30)', b: 'tinyint(1)', t: 'longtext', vc: 'varchar(20)', ch: 'char(5)', by: 'longblob', ttz: 'varchar(32)',
-      tstz: 'datetime(6)', iv: 'varchar(100)', j: 'json', u: 'char(36)', m: "enum('sad','ok','happy','it''s')", arr_i: 'json', bits: 'bit(8)', vbits: 'varchar(16)', ip: 'varchar(43)',
+      i64: 'bigint(20)',
+      num_free: 'decimal(65,30)',
+      b: 'tinyint(1)',
+      t: 'longtext',
+      vc: 'varchar(20)',
+      ch: 'char(5)',
+      by: 'longblob',
+      ttz: 'varchar(32)',
+      tstz: 'datetime(6)',
+      iv: 'varchar(100)',
+      j: 'json',
+      u: 'char(36)',
+      m: "enum('sad','ok','happy','it''s')",
+      arr_i: 'json',
+      bits: 'bit(8)',
+      vbits: 'varchar(16)',
+      ip: 'varchar(43)',
     });
     const inMy = await readAll(mysql, { name: 'types_pg' }, ['id']);
     expect(comparable(inMy, myDescribed.columns)).toEqual(comparable(original, columns));
@@ -128,7 +147,9 @@ describe('PostgreSQL type families -> MySQL -> PostgreSQL', () => {
     const back = await copyTable(mysql, pg, { name: 'types_pg' }, { name: 'types_back' });
     expect(back.rows).toBe(3);
     const backDescribed = (await pg.describeTable({ name: 'types_back' }))!;
-    expect(comparable(await readAll(pg, { name: 'types_back' }, ['id']), backDescribed.columns)).toEqual(comparable(original, columns));
+    expect(comparable(await readAll(pg, { name: 'types_back' }, ['id']), backDescribed.columns)).toEqual(
+      comparable(original, columns),
+    );
 
     const a = await tableChecksum(pg, { name: 'types_pg' }, columns, ['id']);
     expect(await tableChecksum(mysql, { name: 'types_pg' }, columns, ['id'])).toEqual(a);
@@ -142,7 +163,16 @@ describe('PostgreSQL type families -> MySQL -> PostgreSQL', () => {
     ]);
     await copyTable(pg, pg, { name: 'specials' }, { name: 'specials_copy' });
     const described = (await pg.describeTable({ name: 'specials_copy' }))!;
-    expect(described.columns.map((c) => c.nativeType)).toEqual(['integer', 'real', 'double precision', 'numeric', 'date', 'timestamp with time zone', 'mood', 'inet']);
+    expect(described.columns.map((c) => c.nativeType)).toEqual([
+      'integer',
+      'real',
+      'double precision',
+      'numeric',
+      'date',
+      'timestamp with time zone',
+      'mood',
+      'inet',
+    ]);
     const rows = await readAll(pg, { name: 'specials_copy' }, ['id']);
     expect(rows).toEqual([
       [1, 'NaN', 'Infinity', 'NaN', 'infinity', '-infinity', 'ok', '::1'],
@@ -152,7 +182,9 @@ describe('PostgreSQL type families -> MySQL -> PostgreSQL', () => {
     // MySQL has no room for NaN: the error names table and column.
     await mysql.createTable({ name: 'specials' }, described.columns, ['id']);
     const myCols = (await mysql.describeTable({ name: 'specials' }))!.columns;
-    await expect(mysql.writeRows({ name: 'specials' }, myCols, rows, { mode: 'insert', keyColumns: [] })).rejects.toMatchObject({
+    await expect(
+      mysql.writeRows({ name: 'specials' }, myCols, rows, { mode: 'insert', keyColumns: [] }),
+    ).rejects.toMatchObject({
       code: DataflowErrorCode.BAD_VALUE,
       table: 'specials',
       column: 'r',
@@ -166,7 +198,12 @@ describe('PostgreSQL type families -> MySQL -> PostgreSQL', () => {
     await pg.writeRows({ name: 'upserted' }, columns, original, { mode: 'upsert', keyColumns: ['id'] });
     await pg.writeRows({ name: 'upserted' }, columns, update, { mode: 'upsert', keyColumns: ['id'] });
     // A batch that repeats a key: the last row wins.
-    await pg.writeRows({ name: 'upserted' }, columns, [update[0]!, update[0]!.map((v, i) => (columns[i]!.name === 'vc' ? 'last' : v))], { mode: 'upsert', keyColumns: ['id'] });
+    await pg.writeRows(
+      { name: 'upserted' },
+      columns,
+      [update[0]!, update[0]!.map((v, i) => (columns[i]!.name === 'vc' ? 'last' : v))],
+      { mode: 'upsert', keyColumns: ['id'] },
+    );
     const rows = await readAll(pg, { name: 'upserted' }, ['id']);
     expect(rows.map((r) => r[col('vc')])).toEqual(['last', 'v2', 'v3']);
     expect(rows.map((r) => r[col('arr_ts')])).toEqual(original.map((r) => r[col('arr_ts')]));

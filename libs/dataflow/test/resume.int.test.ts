@@ -1,5 +1,12 @@
 import { type DataConnection, DataflowErrorCode, mapColumns, tableChecksum } from '@vansales/dataflow';
-import { mariadbAdmin, mariadbConfig, open, readAll, throwawayMariadbDatabase, throwawayPostgres } from './support/databases';
+import {
+  mariadbAdmin,
+  mariadbConfig,
+  open,
+  readAll,
+  throwawayMariadbDatabase,
+  throwawayPostgres,
+} from './support/databases';
 
 /**
  * An append transfer that stops mid-way: its last recorded keyset position is behind what was
@@ -46,11 +53,16 @@ describe('deleteAfter + keyset resume', () => {
     const deleted = await target.deleteAfter({ name }, key, recorded!);
     expect(deleted).toBe(2 * 700);
     // Second run resumes after the recorded key.
-    for await (const batch of sakila.readRows({ kind: 'table', table: { name }, orderBy: key, after: recorded! }, { batchSize: 700 })) {
+    for await (const batch of sakila.readRows(
+      { kind: 'table', table: { name }, orderBy: key, after: recorded! },
+      { batchSize: 700 },
+    )) {
       await target.writeRows({ name }, columns, batch, { mode: 'insert', keyColumns: key });
     }
     expect(await target.countRows({ name })).toBe(await sakila.countRows({ name }));
-    expect(await tableChecksum(target, { name }, described.columns, key)).toEqual(await tableChecksum(sakila, { name }, described.columns, key));
+    expect(await tableChecksum(target, { name }, described.columns, key)).toEqual(
+      await tableChecksum(sakila, { name }, described.columns, key),
+    );
   }
 
   it('resumes a single-key table into PostgreSQL', () => interruptedCopy(pg, 'rental', ['rental_id']));
@@ -58,7 +70,11 @@ describe('deleteAfter + keyset resume', () => {
   it('resumes a composite-key table into MariaDB', () => interruptedCopy(mysql, 'film_actor', ['actor_id', 'film_id']));
 
   it('deleteAfter with no key empties the table', async () => {
-    await pg.createTable({ name: 'few' }, [{ name: 'id', type: { kind: 'integer', bits: 32 }, nullable: false, nativeType: 'int' }], ['id']);
+    await pg.createTable(
+      { name: 'few' },
+      [{ name: 'id', type: { kind: 'integer', bits: 32 }, nullable: false, nativeType: 'int' }],
+      ['id'],
+    );
     const cols = (await pg.describeTable({ name: 'few' }))!.columns;
     await pg.writeRows({ name: 'few' }, cols, [[1], [2], [3]], { mode: 'insert', keyColumns: [] });
     expect(await pg.deleteAfter({ name: 'few' }, ['id'], [])).toBe(3);
@@ -79,10 +95,27 @@ describe('deleteAfter + keyset resume', () => {
       return out.map((r) => r[0]);
     };
     const table = { name: 'events' };
-    expect(await read({ kind: 'table', table, orderBy: ['id'], incremental: { column: 'updated_at', after: '2024-01-01 12:00:00', upTo: '2024-01-03 00:00:00.5' } })).toEqual([2, 3, 4]);
+    expect(
+      await read({
+        kind: 'table',
+        table,
+        orderBy: ['id'],
+        incremental: { column: 'updated_at', after: '2024-01-01 12:00:00', upTo: '2024-01-03 00:00:00.5' },
+      }),
+    ).toEqual([2, 3, 4]);
     // Resume inside a run of equal cursor values: after = [cursor, key].
-    expect(await read({ kind: 'table', table, orderBy: ['id'], incremental: { column: 'updated_at', after: '2024-01-01 12:00:00' }, after: ['2024-01-02 00:00:00', 2] })).toEqual([3, 4, 5]);
-    expect(await read({ kind: 'table', table, orderBy: ['id'], incremental: { column: 'updated_at' } })).toEqual([1, 6, 2, 3, 4, 5]);
+    expect(
+      await read({
+        kind: 'table',
+        table,
+        orderBy: ['id'],
+        incremental: { column: 'updated_at', after: '2024-01-01 12:00:00' },
+        after: ['2024-01-02 00:00:00', 2],
+      }),
+    ).toEqual([3, 4, 5]);
+    expect(await read({ kind: 'table', table, orderBy: ['id'], incremental: { column: 'updated_at' } })).toEqual([
+      1, 6, 2, 3, 4, 5,
+    ]);
 
     // The same in PostgreSQL, through a copy.
     await pg.createTable(table, (await mysql.describeTable(table))!.columns, ['id']);
@@ -93,22 +126,46 @@ describe('deleteAfter + keyset resume', () => {
       for await (const b of pg.readRows(source, { batchSize: 2 })) out.push(...b);
       return out.map((r) => r[0]);
     };
-    expect(await pgRead({ kind: 'table', table, orderBy: ['id'], incremental: { column: 'updated_at', after: '2024-01-01 12:00:00', upTo: '2024-01-03 00:00:00.5' } })).toEqual([2, 3, 4]);
-    expect(await pgRead({ kind: 'table', table, orderBy: ['id'], incremental: { column: 'updated_at', after: '2024-01-01 12:00:00' }, after: ['2024-01-02 00:00:00', 2] })).toEqual([3, 4, 5]);
+    expect(
+      await pgRead({
+        kind: 'table',
+        table,
+        orderBy: ['id'],
+        incremental: { column: 'updated_at', after: '2024-01-01 12:00:00', upTo: '2024-01-03 00:00:00.5' },
+      }),
+    ).toEqual([2, 3, 4]);
+    expect(
+      await pgRead({
+        kind: 'table',
+        table,
+        orderBy: ['id'],
+        incremental: { column: 'updated_at', after: '2024-01-01 12:00:00' },
+        after: ['2024-01-02 00:00:00', 2],
+      }),
+    ).toEqual([3, 4, 5]);
   });
 
   it('refuses a keyset whose width does not match the order', async () => {
-    const it = sakila.readRows({ kind: 'table', table: { name: 'film_actor' }, orderBy: ['actor_id', 'film_id'], after: [1] }, { batchSize: 10 });
+    const it = sakila.readRows(
+      { kind: 'table', table: { name: 'film_actor' }, orderBy: ['actor_id', 'film_id'], after: [1] },
+      { batchSize: 10 },
+    );
     await expect(it[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: DataflowErrorCode.BAD_REQUEST });
   });
 
   it('stops early without leaking the connection, and honours an abort signal', async () => {
     for (let i = 0; i < 6; i++) {
-      for await (const batch of sakila.readRows({ kind: 'table', table: { name: 'rental' }, orderBy: ['rental_id'] }, { batchSize: 100 })) {
+      for await (const batch of sakila.readRows(
+        { kind: 'table', table: { name: 'rental' }, orderBy: ['rental_id'] },
+        { batchSize: 100 },
+      )) {
         expect(batch).toHaveLength(100);
         break;
       }
-      for await (const batch of pg.readRows({ kind: 'table', table: { name: 'rental' }, orderBy: ['rental_id'] }, { batchSize: 100 })) {
+      for await (const batch of pg.readRows(
+        { kind: 'table', table: { name: 'rental' }, orderBy: ['rental_id'] },
+        { batchSize: 100 },
+      )) {
         expect(batch).toHaveLength(100);
         break;
       }
@@ -116,7 +173,10 @@ describe('deleteAfter + keyset resume', () => {
     const controller = new AbortController();
     const read = async () => {
       let n = 0;
-      for await (const batch of sakila.readRows({ kind: 'table', table: { name: 'rental' }, orderBy: ['rental_id'] }, { batchSize: 100, signal: controller.signal })) {
+      for await (const batch of sakila.readRows(
+        { kind: 'table', table: { name: 'rental' }, orderBy: ['rental_id'] },
+        { batchSize: 100, signal: controller.signal },
+      )) {
         n += batch.length;
         if (n === 300) controller.abort();
       }

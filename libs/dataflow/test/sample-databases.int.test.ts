@@ -1,8 +1,30 @@
 import { type DataConnection, tableChecksum } from '@vansales/dataflow';
-import { copyTable, mariadbConfig, open, postgresConfig, throwawayMariadbDatabase, throwawayPostgres } from './support/databases';
+import {
+  copyTable,
+  mariadbConfig,
+  open,
+  postgresConfig,
+  throwawayMariadbDatabase,
+  throwawayPostgres,
+} from './support/databases';
 
 const SAKILA_TABLES = [
-  'actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'film_text', 'inventory', 'language', 'payment', 'rental', 'staff', 'store',
+  'actor',
+  'address',
+  'category',
+  'city',
+  'country',
+  'customer',
+  'film',
+  'film_actor',
+  'film_category',
+  'film_text',
+  'inventory',
+  'language',
+  'payment',
+  'rental',
+  'staff',
+  'store',
 ];
 
 describe('Sakila (MariaDB) -> PostgreSQL', () => {
@@ -55,9 +77,21 @@ describe('Pagila (PostgreSQL) -> MariaDB', () => {
 
   it('marks the partitioned payment table and its partitions', async () => {
     const tables = await pagila.listTables();
-    expect(tables.find((t) => t.name === 'payment')).toEqual({ schema: 'public', name: 'payment', kind: 'partitioned-table' });
+    expect(tables.find((t) => t.name === 'payment')).toEqual({
+      schema: 'public',
+      name: 'payment',
+      kind: 'partitioned-table',
+    });
     const partitions = tables.filter((t) => t.kind === 'partition');
-    expect(partitions.map((t) => t.name)).toEqual(['payment_p2022_01', 'payment_p2022_02', 'payment_p2022_03', 'payment_p2022_04', 'payment_p2022_05', 'payment_p2022_06', 'payment_p2022_07']);
+    expect(partitions.map((t) => t.name)).toEqual([
+      'payment_p2022_01',
+      'payment_p2022_02',
+      'payment_p2022_03',
+      'payment_p2022_04',
+      'payment_p2022_05',
+      'payment_p2022_06',
+      'payment_p2022_07',
+    ]);
     expect(partitions.every((t) => t.partitionOf?.name === 'payment')).toBe(true);
   });
 
@@ -65,10 +99,30 @@ describe('Pagila (PostgreSQL) -> MariaDB', () => {
     // Reading the parent returns every partition's rows: copying the partitions too would copy them twice.
     const tables = (await pagila.listTables()).filter((t) => t.kind !== 'partition');
     expect(tables.map((t) => t.name)).toEqual([
-      'actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'inventory', 'language', 'payment', 'rental', 'staff', 'store',
+      'actor',
+      'address',
+      'category',
+      'city',
+      'country',
+      'customer',
+      'film',
+      'film_actor',
+      'film_category',
+      'inventory',
+      'language',
+      'payment',
+      'rental',
+      'staff',
+      'store',
     ]);
     for (const t of tables) {
-      const { columns, primaryKey, rows } = await copyTable(pagila, my, { name: t.name }, { name: t.name }, { batchSize: 5000 });
+      const { columns, primaryKey, rows } = await copyTable(
+        pagila,
+        my,
+        { name: t.name },
+        { name: t.name },
+        { batchSize: 5000 },
+      );
       const count = await pagila.countRows({ name: t.name });
       expect({ table: t.name, rows }).toEqual({ table: t.name, rows: count });
       expect(await my.countRows({ name: t.name })).toBe(count);

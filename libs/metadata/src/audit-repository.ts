@@ -1,5 +1,12 @@
 import { sql } from 'kysely';
-import { ChainVerifier, linkRecord, type AuditChainHead, type AuditRecord, type AuditRecordFields, type ChainVerification } from '@vansales/protocol';
+import {
+  ChainVerifier,
+  linkRecord,
+  type AuditChainHead,
+  type AuditRecord,
+  type AuditRecordFields,
+  type ChainVerification,
+} from '@vansales/protocol';
 import type { MetadataDb } from './open-database';
 
 /** Fields of one audited operation; `at` defaults to now. The repository adds seq and the hashes. */
@@ -21,7 +28,11 @@ const AUDIT_LOCK_SPACE = 0x617564; // 'aud'
  * audit_events (UPDATE, DELETE and TRUNCATE are refused by a trigger). Reads are tenant-scoped.
  */
 export function createAuditRepository(db: MetadataDb) {
-  const list = async (tenantId: string, connectorId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<StoredAuditEvent[]> => {
+  const list = async (
+    tenantId: string,
+    connectorId: string,
+    options: { afterSeq?: number; limit?: number } = {},
+  ): Promise<StoredAuditEvent[]> => {
     const rows = await db
       .selectFrom('audit_events')
       .select(['seq', 'prev_hash', 'hash', 'record'])
@@ -42,7 +53,9 @@ export function createAuditRepository(db: MetadataDb) {
      */
     async append(input: AuditEventInput): Promise<AuditRecord> {
       return db.transaction().execute(async (trx) => {
-        await sql`SELECT pg_advisory_xact_lock(${sql.lit(AUDIT_LOCK_SPACE)}, hashtext(${input.connectorId}))`.execute(trx);
+        await sql`SELECT pg_advisory_xact_lock(${sql.lit(AUDIT_LOCK_SPACE)}, hashtext(${input.connectorId}))`.execute(
+          trx,
+        );
         const last = await trx
           .selectFrom('audit_events')
           .select(['seq', 'hash'])
@@ -50,7 +63,10 @@ export function createAuditRepository(db: MetadataDb) {
           .orderBy('seq', 'desc')
           .limit(1)
           .executeTakeFirst();
-        const record = linkRecord(last ? { seq: Number(last.seq), hash: last.hash } : null, { ...input, at: input.at ?? new Date().toISOString() });
+        const record = linkRecord(last ? { seq: Number(last.seq), hash: last.hash } : null, {
+          ...input,
+          at: input.at ?? new Date().toISOString(),
+        });
         await trx
           .insertInto('audit_events')
           .values({
@@ -86,7 +102,11 @@ export function createAuditRepository(db: MetadataDb) {
      * Verifies the connector's whole chain, page by page, and names the first broken link; a row whose
      * seq or hash columns disagree with its record is a break too.
      */
-    async verify(tenantId: string, connectorId: string, options: { pageSize?: number } = {}): Promise<ChainVerification> {
+    async verify(
+      tenantId: string,
+      connectorId: string,
+      options: { pageSize?: number } = {},
+    ): Promise<ChainVerification> {
       const verifier = new ChainVerifier();
       const pageSize = options.pageSize ?? 1000;
       let afterSeq = 0;

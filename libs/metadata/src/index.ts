@@ -2,5 +2,17 @@ export type { Database } from './schema';
 export { openMetadataDb, migrateToLatest, metadataTarget, type MetadataDb, type MetadataTarget } from './open-database';
 export { createRepositories, type Repositories, type TenantRow, type ConnectorRow } from './repositories';
 export { MetadataConfig } from './config';
-export { createSchemaRegistry, snapshotHash, SchemaRegistryError, type SchemaRegistry, type SnapshotVersion, type StoredSnapshot } from './schema-registry';
-export { createAuditRepository, type AuditRepository, type AuditEventInput, type StoredAuditEvent } from './audit-repository';
+export {
+  createSchemaRegistry,
+  snapshotHash,
+  SchemaRegistryError,
+  type SchemaRegistry,
+  type SnapshotVersion,
+  type StoredSnapshot,
+} from './schema-registry';
+export {
+  createAuditRepository,
+  type AuditRepository,
+  type AuditEventInput,
+  type StoredAuditEvent,
+} from './audit-repository';

@@ -14,7 +14,9 @@ export type MetadataTarget = { kind: 'postgres'; url: string } | { kind: 'pglite
 export async function openMetadataDb(target: MetadataTarget): Promise<MetadataDb> {
   let db: MetadataDb;
   if (target.kind === 'postgres') {
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: target.url, max: 10 }) }) });
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new Pool({ connectionString: target.url, max: 10 }) }),
+    });
   } else {
     if (target.dir) mkdirSync(target.dir, { recursive: true });
     const pglite = target.dir ? new PGlite(target.dir) : new PGlite();
@@ -36,5 +38,7 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
 }
 
 export function metadataTarget(config: { DATABASE_URL?: string; VSC_METADATA_DIR?: string }): MetadataTarget {
-  return config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dir: config.VSC_METADATA_DIR };
+  return config.DATABASE_URL
+    ? { kind: 'postgres', url: config.DATABASE_URL }
+    : { kind: 'pglite', dir: config.VSC_METADATA_DIR };
 }

@@ -8,14 +8,15 @@ import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kyse
  */
 export function pglitePool(db: PGlite): PostgresPool {
   let queue: Promise<void> = Promise.resolve();
-  const client = (release: () => void): PostgresPoolClient => ({
-    async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
-      const result = await db.query<R>(sql, parameters as unknown[]);
-      const command = (sql.trim().split(/\s+/)[0] ?? 'SELECT').toUpperCase() as PostgresQueryResult<R>['command'];
-      return { command, rowCount: result.affectedRows ?? result.rows.length, rows: result.rows };
-    },
-    release,
-  }) as PostgresPoolClient;
+  const client = (release: () => void): PostgresPoolClient =>
+    ({
+      async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
+        const result = await db.query<R>(sql, parameters as unknown[]);
+        const command = (sql.trim().split(/\s+/)[0] ?? 'SELECT').toUpperCase() as PostgresQueryResult<R>['command'];
+        return { command, rowCount: result.affectedRows ?? result.rows.length, rows: result.rows };
+      },
+      release,
+    }) as PostgresPoolClient;
   return {
     connect: () =>
       new Promise<PostgresPoolClient>((resolve) => {

@@ -14,8 +14,16 @@ export interface ConnectorRow {
 export function createRepositories(db: MetadataDb) {
   return {
     async upsertTenant(t: TenantRow): Promise<TenantRow> {
-      await db.insertInto('tenants').values(t).onConflict((oc) => oc.column('id').doNothing()).execute();
-      const row = await db.selectFrom('tenants').select(['id', 'name']).where('id', '=', t.id).executeTakeFirstOrThrow();
+      await db
+        .insertInto('tenants')
+        .values(t)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      const row = await db
+        .selectFrom('tenants')
+        .select(['id', 'name'])
+        .where('id', '=', t.id)
+        .executeTakeFirstOrThrow();
       return row;
     },
 
@@ -49,7 +57,12 @@ export function createRepositories(db: MetadataDb) {
     },
 
     async listConnectors(tenantId: string): Promise<ConnectorRow[]> {
-      const rows = await db.selectFrom('connectors').select(['id', 'tenant_id', 'name']).where('tenant_id', '=', tenantId).orderBy('name').execute();
+      const rows = await db
+        .selectFrom('connectors')
+        .select(['id', 'tenant_id', 'name'])
+        .where('tenant_id', '=', tenantId)
+        .orderBy('name')
+        .execute();
       return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, name: r.name }));
     },
 
@@ -58,7 +71,10 @@ export function createRepositories(db: MetadataDb) {
     },
 
     async insertAgentKey(k: { connectorId: string; tenantId: string; lookup: string; hash: Buffer }): Promise<void> {
-      await db.insertInto('agent_keys').values({ connector_id: k.connectorId, tenant_id: k.tenantId, lookup: k.lookup, hash: k.hash }).execute();
+      await db
+        .insertInto('agent_keys')
+        .values({ connector_id: k.connectorId, tenant_id: k.tenantId, lookup: k.lookup, hash: k.hash })
+        .execute();
     },
 
     async findAgentKey(lookup: string) {
@@ -68,7 +84,13 @@ export function createRepositories(db: MetadataDb) {
         .where('lookup', '=', lookup)
         .executeTakeFirst();
       return (
-        row && { connectorId: row.connector_id, tenantId: row.tenant_id, hash: Buffer.from(row.hash), revokedAt: row.revoked_at, boundMachineId: row.bound_machine_id }
+        row && {
+          connectorId: row.connector_id,
+          tenantId: row.tenant_id,
+          hash: Buffer.from(row.hash),
+          revokedAt: row.revoked_at,
+          boundMachineId: row.bound_machine_id,
+        }
       );
     },
 
@@ -77,15 +99,36 @@ export function createRepositories(db: MetadataDb) {
      * The conditional update makes two first connections race safely: one machine wins.
      */
     async bindAgentKey(lookup: string, machineId: string): Promise<string | null> {
-      await db.updateTable('agent_keys').set({ bound_machine_id: machineId, bound_at: new Date() }).where('lookup', '=', lookup).where('bound_machine_id', 'is', null).execute();
-      const row = await db.selectFrom('agent_keys').select('bound_machine_id').where('lookup', '=', lookup).executeTakeFirst();
+      await db
+        .updateTable('agent_keys')
+        .set({ bound_machine_id: machineId, bound_at: new Date() })
+        .where('lookup', '=', lookup)
+        .where('bound_machine_id', 'is', null)
+        .execute();
+      const row = await db
+        .selectFrom('agent_keys')
+        .select('bound_machine_id')
+        .where('lookup', '=', lookup)
+        .executeTakeFirst();
       return row?.bound_machine_id ?? null;
     },
 
-    async recordConnectionRefusal(r: { tenantId: string; connectorId: string; keyLookup: string; machineId: string; reason: string }): Promise<void> {
+    async recordConnectionRefusal(r: {
+      tenantId: string;
+      connectorId: string;
+      keyLookup: string;
+      machineId: string;
+      reason: string;
+    }): Promise<void> {
       await db
         .insertInto('agent_connection_refusals')
-        .values({ tenant_id: r.tenantId, connector_id: r.connectorId, key_lookup: r.keyLookup, machine_id: r.machineId.slice(0, 128), reason: r.reason })
+        .values({
+          tenant_id: r.tenantId,
+          connector_id: r.connectorId,
+          key_lookup: r.keyLookup,
+          machine_id: r.machineId.slice(0, 128),
+          reason: r.reason,
+        })
         .execute();
     },
 

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { diffSnapshots, SchemaSnapshot, sortSnapshot, stableJson, structuralSnapshot, type SchemaChange } from '@vansales/protocol';
+import {
+  diffSnapshots,
+  SchemaSnapshot,
+  sortSnapshot,
+  stableJson,
+  structuralSnapshot,
+  type SchemaChange,
+} from '@vansales/protocol';
 import type { MetadataDb } from './open-database';
 
 export interface SnapshotVersion {
@@ -26,7 +33,9 @@ export class SchemaRegistryError extends Error {
  * (they move with the data, and a new row count is not a new schema).
  */
 export function snapshotHash(snapshot: SchemaSnapshot): string {
-  return createHash('sha256').update(stableJson(structuralSnapshot(sortSnapshot(snapshot)))).digest('hex');
+  return createHash('sha256')
+    .update(stableJson(structuralSnapshot(sortSnapshot(snapshot))))
+    .digest('hex');
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -47,7 +56,12 @@ export function createSchemaRegistry(db: MetadataDb) {
       .orderBy('version', 'desc')
       .limit(1);
 
-  async function getSnapshot(tenantId: string, connectorId: string, database: string, version?: number): Promise<StoredSnapshot | undefined> {
+  async function getSnapshot(
+    tenantId: string,
+    connectorId: string,
+    database: string,
+    version?: number,
+  ): Promise<StoredSnapshot | undefined> {
     let q = db
       .selectFrom('schema_snapshots')
       .select(['version', 'hash', 'created_at', 'snapshot'])
@@ -56,7 +70,14 @@ export function createSchemaRegistry(db: MetadataDb) {
       .where('database_name', '=', database);
     q = version === undefined ? q.orderBy('version', 'desc').limit(1) : q.where('version', '=', version);
     const row = await q.executeTakeFirst();
-    return row && { version: row.version, hash: row.hash, createdAt: row.created_at, snapshot: SchemaSnapshot.parse(row.snapshot) };
+    return (
+      row && {
+        version: row.version,
+        hash: row.hash,
+        createdAt: row.created_at,
+        snapshot: SchemaSnapshot.parse(row.snapshot),
+      }
+    );
   }
 
   return {
@@ -64,11 +85,22 @@ export function createSchemaRegistry(db: MetadataDb) {
      * Stores the snapshot as the next version unless its structure equals the latest version's.
      * Returns the version that now describes the database and whether it is new.
      */
-    async recordSnapshot(tenantId: string, connectorId: string, database: string, snapshot: SchemaSnapshot): Promise<{ version: number; changed: boolean }> {
+    async recordSnapshot(
+      tenantId: string,
+      connectorId: string,
+      database: string,
+      snapshot: SchemaSnapshot,
+    ): Promise<{ version: number; changed: boolean }> {
       const sorted = sortSnapshot(SchemaSnapshot.parse(snapshot));
       const hash = snapshotHash(sorted);
-      const owner = await db.selectFrom('connectors').select('id').where('id', '=', connectorId).where('tenant_id', '=', tenantId).executeTakeFirst();
-      if (!owner) throw new SchemaRegistryError('unknown-connector', `tenant ${tenantId} has no connector ${connectorId}`);
+      const owner = await db
+        .selectFrom('connectors')
+        .select('id')
+        .where('id', '=', connectorId)
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst();
+      if (!owner)
+        throw new SchemaRegistryError('unknown-connector', `tenant ${tenantId} has no connector ${connectorId}`);
       for (let attempt = 1; ; attempt++) {
         try {
           return await db.transaction().execute(async (trx) => {
@@ -85,7 +117,14 @@ export function createSchemaRegistry(db: MetadataDb) {
             const version = (last?.version ?? 0) + 1;
             await trx
               .insertInto('schema_snapshots')
-              .values({ tenant_id: tenantId, connector_id: connectorId, database_name: database, version, snapshot: JSON.stringify(sorted), hash })
+              .values({
+                tenant_id: tenantId,
+                connector_id: connectorId,
+                database_name: database,
+                version,
+                snapshot: JSON.stringify(sorted),
+                hash,
+              })
               .execute();
             return { version, changed: true };
           });
@@ -118,10 +157,24 @@ export function createSchemaRegistry(db: MetadataDb) {
     },
 
     /** What changed from version `from` to version `to` (either order). */
-    async diffVersions(tenantId: string, connectorId: string, database: string, from: number, to: number): Promise<SchemaChange[]> {
-      const [a, b] = await Promise.all([getSnapshot(tenantId, connectorId, database, from), getSnapshot(tenantId, connectorId, database, to)]);
-      if (!a) throw new SchemaRegistryError('unknown-version', `no version ${from} of ${database} on connector ${connectorId}`);
-      if (!b) throw new SchemaRegistryError('unknown-version', `no version ${to} of ${database} on connector ${connectorId}`);
+    async diffVersions(
+      tenantId: string,
+      connectorId: string,
+      database: string,
+      from: number,
+      to: number,
+    ): Promise<SchemaChange[]> {
+      const [a, b] = await Promise.all([
+        getSnapshot(tenantId, connectorId, database, from),
+        getSnapshot(tenantId, connectorId, database, to),
+      ]);
+      if (!a)
+        throw new SchemaRegistryError(
+          'unknown-version',
+          `no version ${from} of ${database} on connector ${connectorId}`,
+        );
+      if (!b)
+        throw new SchemaRegistryError('unknown-version', `no version ${to} of ${database} on connector ${connectorId}`);
       return diffSnapshots(a.snapshot, b.snapshot);
     },
   };

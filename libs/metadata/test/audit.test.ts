@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { AUDIT_GENESIS_HASH, hashRecord, sanitizeStatement, verifyChain, type AuditRecord } from '@vansales/protocol';
-import { createAuditRepository, migrateToLatest, openMetadataDb, type AuditEventInput, type MetadataDb } from '@vansales/metadata';
+import {
+  createAuditRepository,
+  migrateToLatest,
+  openMetadataDb,
+  type AuditEventInput,
+  type MetadataDb,
+} from '@vansales/metadata';
 
 const SECRET_PARAM = 'p-value-90210-secret';
 
@@ -12,7 +18,11 @@ const event = (connectorId: string, n: number, tenantId = 'acme'): AuditEventInp
   connectorId,
   actor: { workflowId: `wf-${n}`, runId: 'run', activityId: String(n), attempt: 1 },
   operation: 'sql.query',
-  statement: sanitizeStatement({ sql: 'SELECT * FROM payment WHERE customer_id = $1', params: [SECRET_PARAM], database: 'erp' }),
+  statement: sanitizeStatement({
+    sql: 'SELECT * FROM payment WHERE customer_id = $1',
+    params: [SECRET_PARAM],
+    database: 'erp',
+  }),
   outcome: 'ok',
   rows: n,
   bytes: n * 100,
@@ -32,7 +42,16 @@ describe('audit events on embedded PGlite', () => {
   it('creates the audit_events table by migration', async () => {
     const tables = await db.introspection.getTables();
     const audit = tables.find((t) => t.name === 'audit_events');
-    expect(audit?.columns.map((c) => c.name).sort()).toEqual(['connector_id', 'created_at', 'hash', 'id', 'prev_hash', 'record', 'seq', 'tenant_id']);
+    expect(audit?.columns.map((c) => c.name).sort()).toEqual([
+      'connector_id',
+      'created_at',
+      'hash',
+      'id',
+      'prev_hash',
+      'record',
+      'seq',
+      'tenant_id',
+    ]);
     expect(await migrateToLatest(db)).toEqual([]);
   });
 
@@ -78,11 +97,19 @@ describe('audit events on embedded PGlite', () => {
   it('refuses UPDATE, DELETE and TRUNCATE of audit events', async () => {
     const audit = createAuditRepository(db);
     await audit.append(event('conn-u', 1));
-    await expect(db.updateTable('audit_events').set({ tenant_id: 'evil' } as never).where('connector_id', '=', 'conn-u').execute()).rejects.toThrow(
-      /audit_events is append-only: UPDATE refused/,
+    await expect(
+      db
+        .updateTable('audit_events')
+        .set({ tenant_id: 'evil' } as never)
+        .where('connector_id', '=', 'conn-u')
+        .execute(),
+    ).rejects.toThrow(/audit_events is append-only: UPDATE refused/);
+    await expect(db.deleteFrom('audit_events').where('connector_id', '=', 'conn-u').execute()).rejects.toThrow(
+      /audit_events is append-only: DELETE refused/,
     );
-    await expect(db.deleteFrom('audit_events').where('connector_id', '=', 'conn-u').execute()).rejects.toThrow(/audit_events is append-only: DELETE refused/);
-    await expect(sql`TRUNCATE audit_events`.execute(db)).rejects.toThrow(/audit_events is append-only: TRUNCATE refused/);
+    await expect(sql`TRUNCATE audit_events`.execute(db)).rejects.toThrow(
+      /audit_events is append-only: TRUNCATE refused/,
+    );
     expect(await audit.list('acme', 'conn-u')).toHaveLength(1);
   });
 
@@ -105,7 +132,9 @@ describe('audit events on embedded PGlite', () => {
 
     it('names an edited record', async () => {
       await chainOf('conn-x1', 5);
-      await tamper(sql`UPDATE audit_events SET record = jsonb_set(record, '{rows}', '0') WHERE connector_id = 'conn-x1' AND seq = 3`);
+      await tamper(
+        sql`UPDATE audit_events SET record = jsonb_set(record, '{rows}', '0') WHERE connector_id = 'conn-x1' AND seq = 3`,
+      );
       const result = await createAuditRepository(db).verify('acme', 'conn-x1');
       expect(result).toMatchObject({ ok: false, brokenAt: 3, index: 2, reason: 'hash-mismatch', count: 2 });
     });
@@ -117,19 +146,31 @@ describe('audit events on embedded PGlite', () => {
       await tamper(
         sql`UPDATE audit_events SET record = ${JSON.stringify(forged)}::jsonb, hash = ${forged.hash} WHERE connector_id = 'conn-x2' AND seq = 2`,
       );
-      expect(await createAuditRepository(db).verify('acme', 'conn-x2')).toMatchObject({ ok: false, brokenAt: 3, reason: 'prev-hash-mismatch' });
+      expect(await createAuditRepository(db).verify('acme', 'conn-x2')).toMatchObject({
+        ok: false,
+        brokenAt: 3,
+        reason: 'prev-hash-mismatch',
+      });
     });
 
     it('names the gap left by a deleted record', async () => {
       await chainOf('conn-x3', 5);
       await tamper(sql`DELETE FROM audit_events WHERE connector_id = 'conn-x3' AND seq = 4`);
-      expect(await createAuditRepository(db).verify('acme', 'conn-x3')).toMatchObject({ ok: false, brokenAt: 5, reason: 'seq-gap' });
+      expect(await createAuditRepository(db).verify('acme', 'conn-x3')).toMatchObject({
+        ok: false,
+        brokenAt: 5,
+        reason: 'seq-gap',
+      });
     });
 
     it('names a row whose hash column was changed apart from its record', async () => {
       await chainOf('conn-x4', 3);
       await tamper(sql`UPDATE audit_events SET hash = ${'f'.repeat(64)} WHERE connector_id = 'conn-x4' AND seq = 2`);
-      expect(await createAuditRepository(db).verify('acme', 'conn-x4')).toMatchObject({ ok: false, brokenAt: 2, reason: 'invalid-record' });
+      expect(await createAuditRepository(db).verify('acme', 'conn-x4')).toMatchObject({
+        ok: false,
+        brokenAt: 2,
+        reason: 'invalid-record',
+      });
     });
   });
 });

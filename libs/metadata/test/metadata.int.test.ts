@@ -2,9 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRepositories, migrateToLatest, openMetadataDb, type MetadataDb, type MetadataTarget } from '@vansales/metadata';
+import {
+  createRepositories,
+  migrateToLatest,
+  openMetadataDb,
+  type MetadataDb,
+  type MetadataTarget,
+} from '@vansales/metadata';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
-
 
 async function freshPostgres(): Promise<{ target: MetadataTarget; drop: () => Promise<void> }> {
   const db = await throwawayPostgresDatabase('vsc_m');
@@ -13,7 +18,13 @@ async function freshPostgres(): Promise<{ target: MetadataTarget; drop: () => Pr
 
 describe.each([
   ['PostgreSQL', freshPostgres],
-  ['embedded PGlite', async () => ({ target: { kind: 'pglite', dir: mkdtempSync(join(tmpdir(), 'vsc-pglite-')) } as MetadataTarget, drop: async () => undefined })],
+  [
+    'embedded PGlite',
+    async () => ({
+      target: { kind: 'pglite', dir: mkdtempSync(join(tmpdir(), 'vsc-pglite-')) } as MetadataTarget,
+      drop: async () => undefined,
+    }),
+  ],
 ])('metadata store on %s', (_name, make) => {
   let db: MetadataDb;
   let drop: () => Promise<void>;
@@ -71,7 +82,10 @@ describe.each([
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         db.transaction().execute(async (trx) => {
-          await trx.insertInto('connectors').values({ id: randomUUID(), tenant_id: 'delta', name: `c${i}` }).execute();
+          await trx
+            .insertInto('connectors')
+            .values({ id: randomUUID(), tenant_id: 'delta', name: `c${i}` })
+            .execute();
         }),
       ),
     );

@@ -1,4 +1,3 @@
-
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +36,11 @@ const actor: TableSnapshot = {
   indexes: [],
   rowEstimate: 200,
 };
-const snapshot = (tables: TableSnapshot[]): SchemaSnapshot => ({ dialect: 'postgres', database: 'shop', schemas: [{ name: 'public', tables }] });
+const snapshot = (tables: TableSnapshot[]): SchemaSnapshot => ({
+  dialect: 'postgres',
+  database: 'shop',
+  schemas: [{ name: 'public', tables }],
+});
 
 type Store = { target: MetadataTarget; drop: () => Promise<void> };
 
@@ -81,11 +84,24 @@ describe.each([
     // The same structure again: no new version.
     expect(await registry.recordSnapshot('alpha', 'c-alpha', 'shop', v1)).toEqual({ version: 1, changed: false });
     // Only row estimates moved: data, not structure.
-    expect(await registry.recordSnapshot('alpha', 'c-alpha', 'shop', snapshot([film(false, 5000), { ...actor, rowEstimate: 1 }]))).toEqual({ version: 1, changed: false });
+    expect(
+      await registry.recordSnapshot(
+        'alpha',
+        'c-alpha',
+        'shop',
+        snapshot([film(false, 5000), { ...actor, rowEstimate: 1 }]),
+      ),
+    ).toEqual({ version: 1, changed: false });
     // Same structure listed in another order: sorted before hashing.
-    expect(await registry.recordSnapshot('alpha', 'c-alpha', 'shop', snapshot([actor, film()]))).toEqual({ version: 1, changed: false });
+    expect(await registry.recordSnapshot('alpha', 'c-alpha', 'shop', snapshot([actor, film()]))).toEqual({
+      version: 1,
+      changed: false,
+    });
     // A column added: version 2.
-    expect(await registry.recordSnapshot('alpha', 'c-alpha', 'shop', snapshot([film(true), actor]))).toEqual({ version: 2, changed: true });
+    expect(await registry.recordSnapshot('alpha', 'c-alpha', 'shop', snapshot([film(true), actor]))).toEqual({
+      version: 2,
+      changed: true,
+    });
     // Back to the first structure: a new version 3, not a return to 1 (history stays linear).
     expect(await registry.recordSnapshot('alpha', 'c-alpha', 'shop', v1)).toEqual({ version: 3, changed: true });
 
@@ -109,21 +125,41 @@ describe.each([
   });
 
   it('numbers versions per connector and database', async () => {
-    expect(await registry.recordSnapshot('alpha', 'c-alpha', 'warehouse', snapshot([actor]))).toEqual({ version: 1, changed: true });
-    expect(await registry.recordSnapshot('beta', 'c-beta', 'shop', snapshot([film(), actor]))).toEqual({ version: 1, changed: true });
+    expect(await registry.recordSnapshot('alpha', 'c-alpha', 'warehouse', snapshot([actor]))).toEqual({
+      version: 1,
+      changed: true,
+    });
+    expect(await registry.recordSnapshot('beta', 'c-beta', 'shop', snapshot([film(), actor]))).toEqual({
+      version: 1,
+      changed: true,
+    });
     expect((await registry.listVersions('alpha', 'c-alpha', 'shop')).map((v) => v.version)).toEqual([1, 2, 3]);
   });
 
   it('diffs two versions either way', async () => {
     const forward = await registry.diffVersions('alpha', 'c-alpha', 'shop', 1, 2);
     expect(forward).toEqual([
-      { change: 'column-added', schema: 'public', table: 'film', column: 'rating', definition: { name: 'rating', position: 3, dataType: 'text', nullable: true, default: "'G'" } },
+      {
+        change: 'column-added',
+        schema: 'public',
+        table: 'film',
+        column: 'rating',
+        definition: { name: 'rating', position: 3, dataType: 'text', nullable: true, default: "'G'" },
+      },
     ]);
     expect(await registry.diffVersions('alpha', 'c-alpha', 'shop', 2, 3)).toEqual([
-      { change: 'column-removed', schema: 'public', table: 'film', column: 'rating', definition: { name: 'rating', position: 3, dataType: 'text', nullable: true, default: "'G'" } },
+      {
+        change: 'column-removed',
+        schema: 'public',
+        table: 'film',
+        column: 'rating',
+        definition: { name: 'rating', position: 3, dataType: 'text', nullable: true, default: "'G'" },
+      },
     ]);
     expect(await registry.diffVersions('alpha', 'c-alpha', 'shop', 1, 3)).toEqual([]);
-    await expect(registry.diffVersions('alpha', 'c-alpha', 'shop', 1, 42)).rejects.toMatchObject({ code: 'unknown-version' });
+    await expect(registry.diffVersions('alpha', 'c-alpha', 'shop', 1, 42)).rejects.toMatchObject({
+      code: 'unknown-version',
+    });
   });
 
   it('scopes every read and write to the tenant', async () => {
@@ -133,7 +169,9 @@ describe.each([
     expect(await registry.listVersions('beta', 'c-alpha', 'shop')).toEqual([]);
     expect(await registry.latestVersion('beta', 'c-alpha', 'shop')).toBeUndefined();
     await expect(registry.diffVersions('beta', 'c-alpha', 'shop', 1, 2)).rejects.toBeInstanceOf(SchemaRegistryError);
-    await expect(registry.recordSnapshot('beta', 'c-alpha', 'shop', snapshot([actor]))).rejects.toMatchObject({ code: 'unknown-connector' });
+    await expect(registry.recordSnapshot('beta', 'c-alpha', 'shop', snapshot([actor]))).rejects.toMatchObject({
+      code: 'unknown-connector',
+    });
     // ...and alpha's history is untouched by the attempt.
     expect((await registry.listVersions('alpha', 'c-alpha', 'shop')).map((v) => v.version)).toEqual([1, 2, 3]);
     // beta's own connector holds its own history.

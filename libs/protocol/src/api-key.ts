@@ -63,7 +63,10 @@ export function checkApiKey(key: string): ApiKeyCheck {
   const [, tenantId, random, checksum] = match as unknown as [string, string, string, string];
   const body = trimmed.slice(0, trimmed.length - CHECKSUM_LENGTH - 1);
   if (checksumOf(body) !== checksum) {
-    return { ok: false, reason: 'checksum mismatch: the key was mistyped or truncated; copy it again from where it was issued' };
+    return {
+      ok: false,
+      reason: 'checksum mismatch: the key was mistyped or truncated; copy it again from where it was issued',
+    };
   }
   return { ok: true, key: { tenantId, lookup: random.slice(0, LOOKUP_LENGTH) } };
 }

@@ -93,7 +93,11 @@ function paramType(value: unknown): AuditParamType {
  * The audit form of a statement: its text (cut to AUDIT_STATEMENT_MAX_CHARS, NUL characters replaced
  * so PostgreSQL jsonb accepts it), and the count and types of its parameters, never their values.
  */
-export function sanitizeStatement(input: { sql: string; params?: readonly unknown[]; database?: string }): AuditStatement {
+export function sanitizeStatement(input: {
+  sql: string;
+  params?: readonly unknown[];
+  database?: string;
+}): AuditStatement {
   const params = input.params ?? [];
   const truncated = input.sql.length > AUDIT_STATEMENT_MAX_CHARS;
   return {
@@ -221,10 +225,18 @@ export class ChainVerifier {
     }
     const record = parsed.data;
     if (hashRecord(record) !== record.hash) {
-      return this.fail(record.seq, ChainBreakReason.hashMismatch, `record seq ${record.seq} does not match its hash: its content was changed`);
+      return this.fail(
+        record.seq,
+        ChainBreakReason.hashMismatch,
+        `record seq ${record.seq} does not match its hash: its content was changed`,
+      );
     }
     if (record.seq !== this.expectedSeq) {
-      return this.fail(record.seq, ChainBreakReason.seqGap, `expected seq ${this.expectedSeq}, found ${record.seq}: a record was removed, repeated or moved`);
+      return this.fail(
+        record.seq,
+        ChainBreakReason.seqGap,
+        `expected seq ${this.expectedSeq}, found ${record.seq}: a record was removed, repeated or moved`,
+      );
     }
     const expectedPrev = this.head ? this.head.hash : AUDIT_GENESIS_HASH;
     if (record.prevHash !== expectedPrev) {

@@ -32,7 +32,13 @@ export function auditEntryFor(task: TaskOutcome): Omit<AuditRecordFields, 'at'> 
       : undefined;
   const output = task.output as { rowCount?: unknown } | undefined;
   const outcome =
-    task.errorType === undefined ? 'ok' : task.errorType === AgentErrorType.sqlRefused ? 'refused' : task.errorType === AgentErrorType.cancelled ? 'cancelled' : 'failed';
+    task.errorType === undefined
+      ? 'ok'
+      : task.errorType === AgentErrorType.sqlRefused
+        ? 'refused'
+        : task.errorType === AgentErrorType.cancelled
+          ? 'cancelled'
+          : 'failed';
   return {
     tenantId: task.tenantId,
     connectorId: task.connectorId,
@@ -51,7 +57,8 @@ interface TableLike {
   schema?: unknown;
   name?: unknown;
 }
-const tableText = (t: TableLike | undefined) => (t && typeof t.name === 'string' ? `${typeof t.schema === 'string' ? `${t.schema}.` : ''}${t.name}` : '?');
+const tableText = (t: TableLike | undefined) =>
+  t && typeof t.name === 'string' ? `${typeof t.schema === 'string' ? `${t.schema}.` : ''}${t.name}` : '?';
 
 /**
  * What a data operation did, in one line for the audit trail (its SQL when it ran a query):

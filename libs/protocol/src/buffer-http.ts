@@ -6,7 +6,9 @@ import { z } from 'zod';
  */
 
 export const BUFFER_OBJECT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
-export const BufferObjectId = z.string().regex(BUFFER_OBJECT_ID_PATTERN, 'buffer object ids are 8-128 letters, digits, _ or -');
+export const BufferObjectId = z
+  .string()
+  .regex(BUFFER_OBJECT_ID_PATTERN, 'buffer object ids are 8-128 letters, digits, _ or -');
 
 /** Where every buffer object's routes live on the gateway. */
 export const BUFFER_ROUTES_PREFIX = '/v1/buffer/objects';

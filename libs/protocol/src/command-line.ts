@@ -36,7 +36,11 @@ const HELP_FLAGS = new Set(['--help', '-h']);
 const VERSION_FLAGS = new Set(['--version', '-V']);
 
 /** Parses `args` against `spec`; --help and --version win over everything else on the line. */
-export function parseCommand<O extends Options>(args: readonly string[], spec: CommandSpec<O>, io: CommandOutput): ParsedCommand<O> {
+export function parseCommand<O extends Options>(
+  args: readonly string[],
+  spec: CommandSpec<O>,
+  io: CommandOutput,
+): ParsedCommand<O> {
   const early = answerHelpOrVersion(args, spec, io);
   if (early !== undefined) return { ok: false, exitCode: early };
   let parsed;
@@ -60,7 +64,11 @@ export function parseCommand<O extends Options>(args: readonly string[], spec: C
  * For commands that hand their arguments on untouched (`vsc test` to jest): only --help and
  * --version before a `--` are ours. Returns the exit code when it answered, undefined otherwise.
  */
-export function answerHelpOrVersion(args: readonly string[], spec: Pick<CommandSpec<Options>, 'usage' | 'version'>, io: CommandOutput): number | undefined {
+export function answerHelpOrVersion(
+  args: readonly string[],
+  spec: Pick<CommandSpec<Options>, 'usage' | 'version'>,
+  io: CommandOutput,
+): number | undefined {
   const end = args.indexOf('--');
   const ours = end < 0 ? args : args.slice(0, end);
   if (ours.some((a) => HELP_FLAGS.has(a))) {
@@ -106,7 +114,9 @@ export async function runSubCommand<Io extends CommandOutput>(
   if (first === 'help' || HELP_FLAGS.has(first) || VERSION_FLAGS.has(first)) {
     return answerHelpOrVersion(first === 'help' ? ['--help'] : [first], { usage, version: program.version }, io) ?? 0;
   }
-  const command = [...program.commands].sort((a, b) => b.words.length - a.words.length).find((c) => c.words.every((w, i) => argv[i] === w));
+  const command = [...program.commands]
+    .sort((a, b) => b.words.length - a.words.length)
+    .find((c) => c.words.every((w, i) => argv[i] === w));
   if (!command) {
     io.stderr.write(`unknown command: ${argv.join(' ')}\n\n${usage}`);
     return 2;

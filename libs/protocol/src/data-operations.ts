@@ -7,7 +7,6 @@ import { BufferGrant, BufferObjectId } from './buffer-http';
  * these: they go through the buffer (claim-check) or stay on site. Validated on both sides.
  */
 
-
 const Incremental = z.object({
   /** A column that grows with every insert or update (updated_at, a sequence id). */
   column: identifier,

@@ -15,7 +15,14 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 const id = z.string().min(1).max(128);
 const jsonValue: z.ZodType<unknown> = z.unknown();
 
-export const AgentCapability = z.enum(['sql.query', 'schema.discover', 'agent.ping', 'data.extract', 'data.load', 'data.transfer']);
+export const AgentCapability = z.enum([
+  'sql.query',
+  'schema.discover',
+  'agent.ping',
+  'data.extract',
+  'data.load',
+  'data.transfer',
+]);
 export type AgentCapability = z.infer<typeof AgentCapability>;
 
 export const HelloFrame = z.object({
@@ -61,7 +68,10 @@ export const ResultFrame = z
     /** A large output as gzip-compressed JSON in base64, instead of `output`. */
     outputGzip: z.string().max(MAX_FRAME_BYTES).optional(),
   })
-  .refine((f) => (f.output === undefined) !== (f.outputGzip === undefined), 'a result carries exactly one of output and outputGzip');
+  .refine(
+    (f) => (f.output === undefined) !== (f.outputGzip === undefined),
+    'a result carries exactly one of output and outputGzip',
+  );
 
 /** Outputs whose JSON is larger than this travel compressed. */
 export const COMPRESS_RESULT_OVER_BYTES = 256 * 1024;

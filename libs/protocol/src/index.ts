@@ -2,14 +2,99 @@ export * from './frames';
 export { parseFrame, type ParseResult } from './parse-frame';
 export { CloseCode } from './close-codes';
 export { connectorTaskQueue } from './task-queues';
-export { SqlQueryInput, SqlQueryOutput, type SqlQueryInputT, type SqlQueryOutputT, SchemaDiscoverInput, SchemaDiscoverOutput, type SchemaDiscoverInputT, type SchemaDiscoverOutputT } from './operations';
-export { SchemaSnapshot, NamespaceSnapshot, TableSnapshot, ColumnSnapshot, ForeignKeySnapshot, IndexSnapshot, TableKind, ReferentialAction, sortSnapshot, structuralSnapshot, stableJson, compareNames } from './schema-snapshot';
+export {
+  SqlQueryInput,
+  SqlQueryOutput,
+  type SqlQueryInputT,
+  type SqlQueryOutputT,
+  SchemaDiscoverInput,
+  SchemaDiscoverOutput,
+  type SchemaDiscoverInputT,
+  type SchemaDiscoverOutputT,
+} from './operations';
+export {
+  SchemaSnapshot,
+  NamespaceSnapshot,
+  TableSnapshot,
+  ColumnSnapshot,
+  ForeignKeySnapshot,
+  IndexSnapshot,
+  TableKind,
+  ReferentialAction,
+  sortSnapshot,
+  structuralSnapshot,
+  stableJson,
+  compareNames,
+} from './schema-snapshot';
 export { diffSnapshots, type SchemaChange, type SchemaChangeKind } from './schema-diff';
-export { generateApiKey, checkApiKey, hashApiKey, hashesEqual, describeApiKey, TENANT_ID_PATTERN, type ParsedApiKey, type ApiKeyCheck } from './api-key';
+export {
+  generateApiKey,
+  checkApiKey,
+  hashApiKey,
+  hashesEqual,
+  describeApiKey,
+  TENANT_ID_PATTERN,
+  type ParsedApiKey,
+  type ApiKeyCheck,
+} from './api-key';
 export { AgentErrorType, NON_RETRYABLE_AGENT_ERRORS } from './agent-errors';
-export { AuditRecord, AuditActor, AuditStatement, AuditOutcome, AuditParamType, AUDIT_GENESIS_HASH, AUDIT_STATEMENT_MAX_CHARS, sanitizeStatement, canonicalJson, hashRecord, linkRecord, verifyChain, ChainVerifier, ChainBreakReason, type AuditRecordFields, type AuditChainHead, type ChainVerification } from './audit-chain';
+export {
+  AuditRecord,
+  AuditActor,
+  AuditStatement,
+  AuditOutcome,
+  AuditParamType,
+  AUDIT_GENESIS_HASH,
+  AUDIT_STATEMENT_MAX_CHARS,
+  sanitizeStatement,
+  canonicalJson,
+  hashRecord,
+  linkRecord,
+  verifyChain,
+  ChainVerifier,
+  ChainBreakReason,
+  type AuditRecordFields,
+  type AuditChainHead,
+  type ChainVerification,
+} from './audit-chain';
 export { auditEntryFor, type TaskOutcome } from './audit-entry';
-export { ExtractSource, DataExtractInput, DataExtractOutput, DataLoadInput, DataLoadOutput, DataTransferInput, DataTransferOutput, type DataExtractInputT, type DataExtractOutputT, type DataLoadInputT, type DataLoadOutputT, type DataTransferInputT, type DataTransferOutputT } from './data-operations';
-export { BUFFER_ROUTES_PREFIX, BUFFER_CHUNK_CONTENT_TYPE, BufferHeader, bufferPaths, BufferObjectId, BUFFER_OBJECT_ID_PATTERN, BufferGrant, BufferCommitBody, BufferChunkInfo, BufferCommitted, BufferManifest } from './buffer-http';
+export {
+  ExtractSource,
+  DataExtractInput,
+  DataExtractOutput,
+  DataLoadInput,
+  DataLoadOutput,
+  DataTransferInput,
+  DataTransferOutput,
+  type DataExtractInputT,
+  type DataExtractOutputT,
+  type DataLoadInputT,
+  type DataLoadOutputT,
+  type DataTransferInputT,
+  type DataTransferOutputT,
+} from './data-operations';
+export {
+  BUFFER_ROUTES_PREFIX,
+  BUFFER_CHUNK_CONTENT_TYPE,
+  BufferHeader,
+  bufferPaths,
+  BufferObjectId,
+  BUFFER_OBJECT_ID_PATTERN,
+  BufferGrant,
+  BufferCommitBody,
+  BufferChunkInfo,
+  BufferCommitted,
+  BufferManifest,
+} from './buffer-http';
 export { Dialect, DIALECTS, SqlIdentifier, TableRef, tableLabel, tableLabelOf } from './database-names';
-export { parseCommand, answerHelpOrVersion, runSubCommand, subCommandUsage, type CommandSpec, type CommandOutput, type ParsedCommand, type ParsedValues, type SubCommand } from './command-line';
+export {
+  parseCommand,
+  answerHelpOrVersion,
+  runSubCommand,
+  subCommandUsage,
+  type CommandSpec,
+  type CommandOutput,
+  type ParsedCommand,
+  type ParsedValues,
+  type SubCommand,
+} from './command-line';

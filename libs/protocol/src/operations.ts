@@ -6,7 +6,10 @@ export const SqlQueryInput = z.object({
   /** Name of a database configured on the agent; credentials never leave the site. */
   database: z.string().min(1).max(128),
   sql: z.string().min(1).max(100_000),
-  params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).max(1000).default([]),
+  params: z
+    .array(z.union([z.string(), z.number(), z.boolean(), z.null()]))
+    .max(1000)
+    .default([]),
   maxRows: z.number().int().min(1).max(100_000).default(1000),
 });
 export type SqlQueryInputT = z.input<typeof SqlQueryInput>;

@@ -2,8 +2,7 @@ import type { z } from 'zod';
 import { MAX_FRAME_BYTES } from './frames';
 
 export type ParseResult<T> =
-  | { ok: true; frame: T }
-  | { ok: false; code: 'frame-too-large' | 'malformed-json' | 'invalid-frame'; message: string };
+  { ok: true; frame: T } | { ok: false; code: 'frame-too-large' | 'malformed-json' | 'invalid-frame'; message: string };
 
 /**
  * Parses one text frame against a schema. Never throws: a bad frame is answered

@@ -24,8 +24,16 @@ export type SchemaChange =
   | (AtColumn & { change: 'column-type-changed'; from: string; to: string })
   | (AtColumn & { change: 'column-nullability-changed'; from: boolean; to: boolean })
   | (AtColumn & { change: 'column-default-changed' | 'column-comment-changed'; from: string | null; to: string | null })
-  | (AtColumn & { change: 'column-generated-changed'; from: ColumnSnapshot['generated'] | null; to: ColumnSnapshot['generated'] | null })
-  | (AtColumn & { change: 'column-identity-changed'; from: ColumnSnapshot['identity'] | null; to: ColumnSnapshot['identity'] | null })
+  | (AtColumn & {
+      change: 'column-generated-changed';
+      from: ColumnSnapshot['generated'] | null;
+      to: ColumnSnapshot['generated'] | null;
+    })
+  | (AtColumn & {
+      change: 'column-identity-changed';
+      from: ColumnSnapshot['identity'] | null;
+      to: ColumnSnapshot['identity'] | null;
+    })
   | (At & { change: 'columns-reordered'; from: string[]; to: string[] })
   | (At & { change: 'primary-key-changed'; from: string[] | null; to: string[] | null })
   | (At & { change: 'foreign-key-added' | 'foreign-key-removed'; foreignKey: ForeignKeySnapshot })
@@ -74,8 +82,10 @@ export function diffSnapshots(a: SchemaSnapshot, b: SchemaSnapshot): SchemaChang
 
 function diffTable(at: At, a: TableSnapshot, b: TableSnapshot, out: SchemaChange[]): void {
   if (a.kind !== b.kind) out.push({ ...at, change: 'table-kind-changed', from: a.kind, to: b.kind });
-  if ((a.comment ?? null) !== (b.comment ?? null)) out.push({ ...at, change: 'table-comment-changed', from: a.comment ?? null, to: b.comment ?? null });
-  if ((a.partitionOf ?? null) !== (b.partitionOf ?? null)) out.push({ ...at, change: 'partition-of-changed', from: a.partitionOf ?? null, to: b.partitionOf ?? null });
+  if ((a.comment ?? null) !== (b.comment ?? null))
+    out.push({ ...at, change: 'table-comment-changed', from: a.comment ?? null, to: b.comment ?? null });
+  if ((a.partitionOf ?? null) !== (b.partitionOf ?? null))
+    out.push({ ...at, change: 'partition-of-changed', from: a.partitionOf ?? null, to: b.partitionOf ?? null });
 
   const colsA = byName(a.columns);
   const colsB = byName(b.columns);
@@ -89,19 +99,32 @@ function diffTable(at: At, a: TableSnapshot, b: TableSnapshot, out: SchemaChange
       out.push({ ...c, change: 'column-added', definition: cb });
       continue;
     }
-    if (ca.dataType !== cb.dataType) out.push({ ...c, change: 'column-type-changed', from: ca.dataType, to: cb.dataType });
-    if (ca.nullable !== cb.nullable) out.push({ ...c, change: 'column-nullability-changed', from: ca.nullable, to: cb.nullable });
-    if (ca.default !== cb.default) out.push({ ...c, change: 'column-default-changed', from: ca.default, to: cb.default });
-    if ((ca.comment ?? null) !== (cb.comment ?? null)) out.push({ ...c, change: 'column-comment-changed', from: ca.comment ?? null, to: cb.comment ?? null });
-    if (!same(ca.generated ?? null, cb.generated ?? null)) out.push({ ...c, change: 'column-generated-changed', from: ca.generated ?? null, to: cb.generated ?? null });
-    if ((ca.identity ?? null) !== (cb.identity ?? null)) out.push({ ...c, change: 'column-identity-changed', from: ca.identity ?? null, to: cb.identity ?? null });
+    if (ca.dataType !== cb.dataType)
+      out.push({ ...c, change: 'column-type-changed', from: ca.dataType, to: cb.dataType });
+    if (ca.nullable !== cb.nullable)
+      out.push({ ...c, change: 'column-nullability-changed', from: ca.nullable, to: cb.nullable });
+    if (ca.default !== cb.default)
+      out.push({ ...c, change: 'column-default-changed', from: ca.default, to: cb.default });
+    if ((ca.comment ?? null) !== (cb.comment ?? null))
+      out.push({ ...c, change: 'column-comment-changed', from: ca.comment ?? null, to: cb.comment ?? null });
+    if (!same(ca.generated ?? null, cb.generated ?? null))
+      out.push({ ...c, change: 'column-generated-changed', from: ca.generated ?? null, to: cb.generated ?? null });
+    if ((ca.identity ?? null) !== (cb.identity ?? null))
+      out.push({ ...c, change: 'column-identity-changed', from: ca.identity ?? null, to: cb.identity ?? null });
   }
   // Adding or dropping a column shifts positions; only a change in the order of the columns both sides have is a reorder.
-  const orderA = [...a.columns].sort((x, y) => x.position - y.position).map((c) => c.name).filter((n) => colsB.has(n));
-  const orderB = [...b.columns].sort((x, y) => x.position - y.position).map((c) => c.name).filter((n) => colsA.has(n));
+  const orderA = [...a.columns]
+    .sort((x, y) => x.position - y.position)
+    .map((c) => c.name)
+    .filter((n) => colsB.has(n));
+  const orderB = [...b.columns]
+    .sort((x, y) => x.position - y.position)
+    .map((c) => c.name)
+    .filter((n) => colsA.has(n));
   if (!same(orderA, orderB)) out.push({ ...at, change: 'columns-reordered', from: orderA, to: orderB });
 
-  if (!same(a.primaryKey, b.primaryKey)) out.push({ ...at, change: 'primary-key-changed', from: a.primaryKey, to: b.primaryKey });
+  if (!same(a.primaryKey, b.primaryKey))
+    out.push({ ...at, change: 'primary-key-changed', from: a.primaryKey, to: b.primaryKey });
 
   const fksA = byName(a.foreignKeys);
   const fksB = byName(b.foreignKeys);

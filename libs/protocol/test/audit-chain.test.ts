@@ -36,7 +36,10 @@ function chain(length: number) {
 
 describe('audit statement sanitising', () => {
   it('keeps the text, the count and types of parameters, never their values', () => {
-    const s = sanitizeStatement({ sql: 'SELECT * FROM t WHERE a = ? AND b = ? AND c = ? AND d = ?', params: ['hunter2-secret', 987654321, null, true] });
+    const s = sanitizeStatement({
+      sql: 'SELECT * FROM t WHERE a = ? AND b = ? AND c = ? AND d = ?',
+      params: ['hunter2-secret', 987654321, null, true],
+    });
     expect(s).toMatchObject({ paramCount: 4, paramTypes: ['string', 'number', 'null', 'boolean'], truncated: false });
     expect(JSON.stringify(s)).not.toContain('hunter2-secret');
     expect(JSON.stringify(s)).not.toContain('987654321');
@@ -54,7 +57,9 @@ describe('audit statement sanitising', () => {
 
 describe('canonical JSON', () => {
   it('orders keys at every level and drops undefined members', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[2,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[2,{"y":2,"z":1}]},"b":1}',
+    );
     expect(canonicalJson({ b: 1, a: 2 })).toBe(canonicalJson({ a: 2, b: 1 }));
   });
 });
@@ -103,22 +108,44 @@ describe('audit hash chain', () => {
 
   it('names a gap where a record was removed, and a repeated record', () => {
     const records = chain(5);
-    expect(verifyChain([...records.slice(0, 2), ...records.slice(3)])).toMatchObject({ ok: false, brokenAt: 4, index: 2, reason: 'seq-gap' });
-    expect(verifyChain([records[0], records[1], records[1], records[2]])).toMatchObject({ ok: false, brokenAt: 2, index: 2, reason: 'seq-gap' });
+    expect(verifyChain([...records.slice(0, 2), ...records.slice(3)])).toMatchObject({
+      ok: false,
+      brokenAt: 4,
+      index: 2,
+      reason: 'seq-gap',
+    });
+    expect(verifyChain([records[0], records[1], records[1], records[2]])).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      index: 2,
+      reason: 'seq-gap',
+    });
   });
 
   it('names an unparsable line and a line that is not a record', () => {
     const lines = chain(3).map((r) => JSON.stringify(r));
-    expect(verifyChain([lines[0], '{"seq": 2, "trunc', lines[2]])).toMatchObject({ ok: false, brokenAt: 2, index: 1, reason: 'unparsable' });
+    expect(verifyChain([lines[0], '{"seq": 2, "trunc', lines[2]])).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      index: 1,
+      reason: 'unparsable',
+    });
     const extra = JSON.stringify({ ...JSON.parse(lines[1]!), note: 'added' });
-    expect(verifyChain([lines[0], extra, lines[2]])).toMatchObject({ ok: false, brokenAt: 2, reason: 'invalid-record' });
+    expect(verifyChain([lines[0], extra, lines[2]])).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      reason: 'invalid-record',
+    });
   });
 
   it('refuses a first record that does not start from genesis, unless anchored', () => {
     const records = chain(4);
     expect(verifyChain(records.slice(2))).toMatchObject({ ok: false, brokenAt: 3, reason: 'seq-gap' });
     expect(verifyChain(records.slice(2), { seq: 2, hash: records[1]!.hash })).toMatchObject({ ok: true, count: 2 });
-    expect(verifyChain(records.slice(2), { seq: 2, hash: records[0]!.hash })).toMatchObject({ ok: false, reason: 'prev-hash-mismatch' });
+    expect(verifyChain(records.slice(2), { seq: 2, hash: records[0]!.hash })).toMatchObject({
+      ok: false,
+      reason: 'prev-hash-mismatch',
+    });
   });
 
   it('stays broken after the first break when streamed', () => {

@@ -8,7 +8,12 @@ describe('the buffer HTTP contract', () => {
   });
 
   it('checks a grant and a commit body at the boundary', () => {
-    const grant = { objectId: 'object-0001', token: 'vbt_'.padEnd(40, 'x'), scope: 'read', expiresAt: '2030-01-01T00:00:00.000Z' };
+    const grant = {
+      objectId: 'object-0001',
+      token: 'vbt_'.padEnd(40, 'x'),
+      scope: 'read',
+      expiresAt: '2030-01-01T00:00:00.000Z',
+    };
     expect(BufferGrant.parse(grant)).toEqual(grant);
     expect(BufferGrant.safeParse({ ...grant, objectId: '../../etc' }).success).toBe(false);
     expect(BufferGrant.safeParse({ ...grant, scope: 'admin' }).success).toBe(false);

@@ -6,8 +6,14 @@ class SummaryReporter {
   onRunComplete(_contexts, results) {
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const skipped = results.numPendingTests + results.numTodoTests;
-    process.stdout.write(`\n${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
-    if (process.env.VSC_TEST_COUNTS_FILE) writeFileSync(process.env.VSC_TEST_COUNTS_FILE, JSON.stringify({ passed: results.numPassedTests, failed, skipped }));
+    process.stdout.write(
+      `\n${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`,
+    );
+    if (process.env.VSC_TEST_COUNTS_FILE)
+      writeFileSync(
+        process.env.VSC_TEST_COUNTS_FILE,
+        JSON.stringify({ passed: results.numPassedTests, failed, skipped }),
+      );
   }
 }
 module.exports = SummaryReporter;

@@ -31,7 +31,11 @@ export interface TestServices {
 
 /** The public test data sets, kept beside the repository (never edited). */
 function sharedDataDir(): string | undefined {
-  const candidates = [process.env.VSC_SHARED_DATA, join(repoRoot, '..', 'shared', 'data'), join(repoRoot, 'shared', 'data')];
+  const candidates = [
+    process.env.VSC_SHARED_DATA,
+    join(repoRoot, '..', 'shared', 'data'),
+    join(repoRoot, 'shared', 'data'),
+  ];
   return candidates.find((c): c is string => !!c && existsSync(join(c, 'README.md')));
 }
 
@@ -42,13 +46,19 @@ function sharedDataDir(): string | undefined {
 export function testServices(): TestServices {
   // ./vsc runs the unit tier before any service starts; a unit test reaching for one is in the wrong tier.
   if (process.env.VSC_TEST_TIER === 'unit') {
-    throw new Error('a unit test (*.test.ts) asked for the test services: name the file *.int.test.ts (integration tier) instead');
+    throw new Error(
+      'a unit test (*.test.ts) asked for the test services: name the file *.int.test.ts (integration tier) instead',
+    );
   }
   const stateDir = join(process.env.VSC_STATE_DIR ?? join(repoRoot, '.vsc'), 'test');
   const file = join(stateDir, 'services.json');
-  if (!existsSync(file)) throw new Error(`${file} not found: start the test services first (./vsc test, or ./vsc services test)`);
+  if (!existsSync(file))
+    throw new Error(`${file} not found: start the test services first (./vsc test, or ./vsc services test)`);
   const parsed = ServiceDirectory.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file} is not a service directory: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `${file} is not a service directory: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const d = parsed.data;
   return {
     temporalAddress: d.temporal.address,
@@ -63,7 +73,9 @@ export function testServices(): TestServices {
 }
 
 /** A throwaway PostgreSQL database on the test server, for one test file or benchmark run. */
-export async function throwawayPostgresDatabase(prefix = 'vsc_t'): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+export async function throwawayPostgresDatabase(
+  prefix = 'vsc_t',
+): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
   const { Client } = await import('pg');
   const services = testServices();
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;

@@ -7,7 +7,10 @@ import { connectTemporalClient } from '../../src/client-connection';
 
 async function main(): Promise<void> {
   const [address, mode] = process.argv.slice(2) as [string, 'plain' | 'guarded'];
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.slice(address.lastIndexOf(':') + 1)),
+  ];
   // A proxy we can cut: calls through it fail with UNAVAILABLE, which the SDK retries.
   let cut = false;
   const sockets = new Set<Socket>();

@@ -31,7 +31,12 @@ export interface RawTable {
  * Groups tables by schema, fills a partitioned table's row estimate from its partitions
  * (the parent's own statistic is missing or stale until someone analyses the parent), sorts.
  */
-export function assembleSnapshot(dialect: Dialect, database: string, schemaNames: string[], tables: RawTable[]): SchemaSnapshot {
+export function assembleSnapshot(
+  dialect: Dialect,
+  database: string,
+  schemaNames: string[],
+  tables: RawTable[],
+): SchemaSnapshot {
   const bySchema = new Map<string, TableSnapshot[]>(schemaNames.map((s) => [s, []]));
   const byQualified = new Map<string, TableSnapshot>();
   for (const { schema, table } of tables) {

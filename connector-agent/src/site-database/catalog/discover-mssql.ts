@@ -1,5 +1,12 @@
 import { ConnectionPool, ISOLATION_LEVEL, NVarChar, Request, Transaction } from 'mssql';
-import type { ColumnSnapshot, IndexSnapshot, ReferentialAction, SchemaSnapshot, TableKind, TableSnapshot } from '@vansales/protocol';
+import type {
+  ColumnSnapshot,
+  IndexSnapshot,
+  ReferentialAction,
+  SchemaSnapshot,
+  TableKind,
+  TableSnapshot,
+} from '@vansales/protocol';
 import { DataflowError, DataflowErrorCode, normaliseError } from '@vansales/dataflow';
 import { assembleSnapshot, type DiscoverOptions, type MssqlTarget, type RawTable } from './assemble';
 import { mssqlTypeName, type MssqlColumnType } from './mssql-type-name';
@@ -9,7 +16,6 @@ import { mssqlTypeName, type MssqlColumnType } from './mssql-type-name';
  * NOT RUN AGAINST A SERVER YET: no SQL Server can run on the development machines. Written from
  * the catalog views' documentation and typechecked; test it against a real server before relying on it.
  */
-
 
 /**
  * Schemas in scope. Default: every schema but sys and INFORMATION_SCHEMA; guest and the fixed
@@ -150,7 +156,11 @@ export async function discoverMssql(db: MssqlTarget, options: DiscoverOptions = 
   try {
     await pool.connect();
   } catch (err) {
-    throw new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `cannot connect to SQL Server at ${db.host}:${db.port}: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err });
+    throw new DataflowError(
+      DataflowErrorCode.CONNECTION_FAILED,
+      `cannot connect to SQL Server at ${db.host}:${db.port}: ${(err as { code?: string }).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
   const onAbort = () => void pool.close().catch(() => undefined);
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -176,7 +186,8 @@ export async function discoverMssql(db: MssqlTarget, options: DiscoverOptions = 
       await tx.rollback().catch(() => undefined);
     }
   } catch (err) {
-    if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'schema discovery was cancelled', { cause: err });
+    if (options.signal?.aborted)
+      throw new DataflowError(DataflowErrorCode.CANCELLED, 'schema discovery was cancelled', { cause: err });
     throw normaliseError(err, DataflowErrorCode.READ_FAILED, 'SQL Server schema discovery failed');
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -195,7 +206,15 @@ function buildSnapshot(
   const tables = new Map<number, RawTable>();
   for (const o of objects) {
     const view = o.type.trim() === 'V';
-    const kind: TableKind = view ? (o.indexed_view ? 'materialized-view' : 'view') : o.is_external ? 'foreign-table' : o.partitioned ? 'partitioned-table' : 'table';
+    const kind: TableKind = view
+      ? o.indexed_view
+        ? 'materialized-view'
+        : 'view'
+      : o.is_external
+        ? 'foreign-table'
+        : o.partitioned
+          ? 'partitioned-table'
+          : 'table';
     const table: TableSnapshot = {
       name: o.name,
       kind,
@@ -227,14 +246,19 @@ function buildSnapshot(
         nullable: c.is_nullable,
         default: c.default_definition,
         ...(c.comment !== null ? { comment: c.comment } : {}),
-        ...(c.computed_definition !== null ? { generated: { expression: c.computed_definition, stored: c.is_persisted } } : {}),
+        ...(c.computed_definition !== null
+          ? { generated: { expression: c.computed_definition, stored: c.is_persisted } }
+          : {}),
         ...(c.is_identity ? { identity: 'always' as const } : {}),
       };
       t.table.columns.push(column);
     });
   }
 
-  const indexes = new Map<string, { table: RawTable; row: IndexRow; keys: [number, string][]; included: [number, string][] }>();
+  const indexes = new Map<
+    string,
+    { table: RawTable; row: IndexRow; keys: [number, string][]; included: [number, string][] }
+  >();
   for (const r of indexRows) {
     const t = tables.get(r.id);
     if (!t) continue;
@@ -286,5 +310,10 @@ function buildSnapshot(
       onDelete: action(first.on_delete),
     });
   }
-  return assembleSnapshot('mssql', database, schemas.map((s) => s.name), [...tables.values()]);
+  return assembleSnapshot(
+    'mssql',
+    database,
+    schemas.map((s) => s.name),
+    [...tables.values()],
+  );
 }

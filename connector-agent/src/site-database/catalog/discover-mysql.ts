@@ -1,36 +1,75 @@
 import type { CatalogQuery, DataConnection } from '@vansales/dataflow';
-import type { ColumnSnapshot, IndexSnapshot, ReferentialAction, SchemaSnapshot, TableKind, TableSnapshot } from '@vansales/protocol';
+import type {
+  ColumnSnapshot,
+  IndexSnapshot,
+  ReferentialAction,
+  SchemaSnapshot,
+  TableKind,
+  TableSnapshot,
+} from '@vansales/protocol';
 import { assembleSnapshot, type DiscoverOptions, type RawTable } from './assemble';
 
 /** Never discovered, even when asked for. */
 const SYSTEM_SCHEMAS = new Set(['mysql', 'performance_schema', 'sys', 'information_schema']);
 const ACTIONS = new Set<string>(['NO ACTION', 'RESTRICT', 'CASCADE', 'SET NULL', 'SET DEFAULT']);
 /** Types whose literal defaults MySQL prints bare and MariaDB prints bare too. */
-const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real', 'year', 'bit', 'bool', 'boolean']);
+const NUMERIC_TYPES = new Set([
+  'tinyint',
+  'smallint',
+  'mediumint',
+  'int',
+  'integer',
+  'bigint',
+  'decimal',
+  'numeric',
+  'float',
+  'double',
+  'real',
+  'year',
+  'bit',
+  'bool',
+  'boolean',
+]);
 
 type Row = Record<string, unknown>;
 
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+const str = (v: unknown): string | null =>
+  v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
 
 /**
  * information_schema, one statement per kind of object over every table of the schemas at once
  * (joins between information_schema tables are left to this code: MariaDB materialises each one
  * and would compare every row with every row). One connection, one READ ONLY transaction.
  */
-export async function discoverMysql(conn: DataConnection, database: string, options: DiscoverOptions = {}): Promise<SchemaSnapshot> {
+export async function discoverMysql(
+  conn: DataConnection,
+  database: string,
+  options: DiscoverOptions = {},
+): Promise<SchemaSnapshot> {
   const wanted = [...new Set(options.schemas ?? [database])].filter((s) => !SYSTEM_SCHEMAS.has(s.toLowerCase()));
-  return conn.inspect(async (query) => {
-    // MySQL 8 caches TABLE_ROWS for a day by default; MariaDB has no such setting.
-    await query('SET SESSION information_schema_stats_expiry = 0').catch(() => undefined);
-    const [head] = await query<Row>('SELECT VERSION() AS version');
-    const mariadb = /mariadb/i.test(str(head?.version) ?? '');
-    return wanted.length === 0 ? assembleSnapshot('mysql', database, [], []) : read(query, database, wanted, mariadb);
-  }, { signal: options.signal });
+  return conn.inspect(
+    async (query) => {
+      // MySQL 8 caches TABLE_ROWS for a day by default; MariaDB has no such setting.
+      await query('SET SESSION information_schema_stats_expiry = 0').catch(() => undefined);
+      const [head] = await query<Row>('SELECT VERSION() AS version');
+      const mariadb = /mariadb/i.test(str(head?.version) ?? '');
+      return wanted.length === 0 ? assembleSnapshot('mysql', database, [], []) : read(query, database, wanted, mariadb);
+    },
+    { signal: options.signal },
+  );
 }
 
-async function read(query: CatalogQuery, database: string, schemas: string[], mariadb: boolean): Promise<SchemaSnapshot> {
+async function read(
+  query: CatalogQuery,
+  database: string,
+  schemas: string[],
+  mariadb: boolean,
+): Promise<SchemaSnapshot> {
   const p = [schemas];
-  const schemaRows = await query<Row>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)', p);
+  const schemaRows = await query<Row>(
+    'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)',
+    p,
+  );
   const tableRows = await query<Row>(
     `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, TABLE_TYPE AS type, TABLE_ROWS AS est, TABLE_COMMENT AS comment, CREATE_OPTIONS AS opts
        FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'VIEW')`,
@@ -106,7 +145,17 @@ async function read(query: CatalogQuery, database: string, schemas: string[], ma
     let entry = indexes.get(id);
     if (!entry) {
       const primary = name === 'PRIMARY';
-      entry = { table: t, index: { name, columns: [], unique: Number(r.NON_UNIQUE) === 0, primary, method: str(r.INDEX_TYPE) ?? undefined }, parts: [] };
+      entry = {
+        table: t,
+        index: {
+          name,
+          columns: [],
+          unique: Number(r.NON_UNIQUE) === 0,
+          primary,
+          method: str(r.INDEX_TYPE) ?? undefined,
+        },
+        parts: [],
+      };
       indexes.set(id, entry);
     }
     const column = str(r.COLUMN_NAME);
@@ -123,7 +172,10 @@ async function read(query: CatalogQuery, database: string, schemas: string[], ma
   }
 
   const rules = new Map(fkRuleRows.map((r) => [`${key(r.s, r.t)}\u0000${str(r.name)}`, r]));
-  const fks = new Map<string, { table: RawTable; name: string; rs: string; rt: string; parts: [number, string, string][] }>();
+  const fks = new Map<
+    string,
+    { table: RawTable; name: string; rs: string; rt: string; parts: [number, string, string][] }
+  >();
   for (const r of fkColumnRows) {
     const t = tables.get(key(r.s, r.t));
     if (!t) continue;
@@ -153,7 +205,12 @@ async function read(query: CatalogQuery, database: string, schemas: string[], ma
   for (const { table } of tables.values()) {
     table.columns.sort((a, b) => a.position - b.position).forEach((c, i) => (c.position = i + 1));
   }
-  return assembleSnapshot('mysql', database, schemaRows.map((r) => str(r.name)!), [...tables.values()]);
+  return assembleSnapshot(
+    'mysql',
+    database,
+    schemaRows.map((r) => str(r.name)!),
+    [...tables.values()],
+  );
 }
 
 function action(v: unknown): ReferentialAction {
@@ -169,6 +226,11 @@ function action(v: unknown): ReferentialAction {
 function normaliseDefault(def: string | null, baseType: string, extra: string, mariadb: boolean): string | null {
   if (def === null) return null;
   if (mariadb) return def === 'NULL' ? null : def;
-  if (extra.includes('default_generated') || NUMERIC_TYPES.has(baseType.toLowerCase()) || /^CURRENT_TIMESTAMP/i.test(def)) return def;
+  if (
+    extra.includes('default_generated') ||
+    NUMERIC_TYPES.has(baseType.toLowerCase()) ||
+    /^CURRENT_TIMESTAMP/i.test(def)
+  )
+    return def;
   return `'${def.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }

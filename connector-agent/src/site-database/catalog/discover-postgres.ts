@@ -2,9 +2,20 @@ import type { DataConnection } from '@vansales/dataflow';
 import type { ColumnSnapshot, ReferentialAction, SchemaSnapshot, TableKind, TableSnapshot } from '@vansales/protocol';
 import { assembleSnapshot, type DiscoverOptions, type RawTable } from './assemble';
 
-
-const KINDS: Record<string, TableKind> = { r: 'table', v: 'view', m: 'materialized-view', p: 'partitioned-table', f: 'foreign-table' };
-const ACTIONS: Record<string, ReferentialAction> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
+const KINDS: Record<string, TableKind> = {
+  r: 'table',
+  v: 'view',
+  m: 'materialized-view',
+  p: 'partitioned-table',
+  f: 'foreign-table',
+};
+const ACTIONS: Record<string, ReferentialAction> = {
+  a: 'NO ACTION',
+  r: 'RESTRICT',
+  c: 'CASCADE',
+  n: 'SET NULL',
+  d: 'SET DEFAULT',
+};
 
 /**
  * Schemas in scope: the ones asked for ($1, or null for all), never PostgreSQL's own (pg_catalog,
@@ -63,7 +74,9 @@ const queries = (v: number) => ({
        ${
          // A foreign key to a partitioned table is mirrored, for each partition it references, by an
          // internal constraint on the same referencing table; those are bookkeeping, not keys.
-         v >= 110000 ? 'AND NOT EXISTS (SELECT 1 FROM pg_constraint pcon WHERE pcon.oid = con.conparentid AND pcon.conrelid = con.conrelid)' : ''
+         v >= 110000
+           ? 'AND NOT EXISTS (SELECT 1 FROM pg_constraint pcon WHERE pcon.oid = con.conparentid AND pcon.conrelid = con.conrelid)'
+           : ''
        }`,
   indexes: `
     SELECT i.indrelid::text AS oid, ic.relname AS name, i.indisunique AS unique, i.indisprimary AS primary,
@@ -149,25 +162,32 @@ interface CatalogRows {
  * whatever the data connection's session prefers for row values.
  */
 export async function discoverPostgres(conn: DataConnection, options: DiscoverOptions = {}): Promise<SchemaSnapshot> {
-  return conn.inspect(async (query) => {
-    await query('SET LOCAL search_path = pg_catalog');
-    await query('SET LOCAL IntervalStyle = postgres');
-    const [head] = await query<{ database: string; version: number }>("SELECT current_database() AS database, current_setting('server_version_num')::int AS version");
-    const { database, version } = head!;
-    const q = queries(version);
-    // Sequential on purpose: one connection, one transaction, one consistent catalog view.
-    const schemas = await query<{ oid: string; name: string }>(SCHEMAS, [options.schemas ?? null]);
-    const scope = [schemas.map((s) => s.oid)];
-    const relations = await query<RelationRow>(q.relations, scope);
-    const columns = await query<ColumnRow>(q.columns, scope);
-    const comments = await query<CommentRow>(q.comments, scope);
-    const constraints = await query<ConstraintRow>(q.constraints, scope);
-    const indexes = await query<IndexRow>(q.indexes, scope);
-    const inScope = new Set(relations.map((r) => r.oid));
-    const outside = [...new Set(constraints.filter((k) => k.type === 'f' && !inScope.has(k.ref_oid)).map((k) => k.ref_oid))];
-    const foreignColumns = outside.length ? await query<NameRow>(q.foreignColumns, [outside]) : [];
-    return buildSnapshot({ database, schemas, relations, columns, comments, constraints, indexes, foreignColumns });
-  }, { signal: options.signal });
+  return conn.inspect(
+    async (query) => {
+      await query('SET LOCAL search_path = pg_catalog');
+      await query('SET LOCAL IntervalStyle = postgres');
+      const [head] = await query<{ database: string; version: number }>(
+        "SELECT current_database() AS database, current_setting('server_version_num')::int AS version",
+      );
+      const { database, version } = head!;
+      const q = queries(version);
+      // Sequential on purpose: one connection, one transaction, one consistent catalog view.
+      const schemas = await query<{ oid: string; name: string }>(SCHEMAS, [options.schemas ?? null]);
+      const scope = [schemas.map((s) => s.oid)];
+      const relations = await query<RelationRow>(q.relations, scope);
+      const columns = await query<ColumnRow>(q.columns, scope);
+      const comments = await query<CommentRow>(q.comments, scope);
+      const constraints = await query<ConstraintRow>(q.constraints, scope);
+      const indexes = await query<IndexRow>(q.indexes, scope);
+      const inScope = new Set(relations.map((r) => r.oid));
+      const outside = [
+        ...new Set(constraints.filter((k) => k.type === 'f' && !inScope.has(k.ref_oid)).map((k) => k.ref_oid)),
+      ];
+      const foreignColumns = outside.length ? await query<NameRow>(q.foreignColumns, [outside]) : [];
+      return buildSnapshot({ database, schemas, relations, columns, comments, constraints, indexes, foreignColumns });
+    },
+    { signal: options.signal },
+  );
 }
 
 function buildSnapshot(rows: CatalogRows): SchemaSnapshot {
@@ -179,7 +199,8 @@ function buildSnapshot(rows: CatalogRows): SchemaSnapshot {
   };
   rows.columns.forEach(nameOf);
   rows.foreignColumns.forEach(nameOf);
-  const columnNames = (oid: string, nums: number[] | null) => (nums ?? []).map((n) => names.get(oid)?.get(n) ?? String(n));
+  const columnNames = (oid: string, nums: number[] | null) =>
+    (nums ?? []).map((n) => names.get(oid)?.get(n) ?? String(n));
   const comments = new Map(rows.comments.map((c) => [`${c.oid}:${c.num}`, c.text]));
 
   const tables = new Map<string, RawTable>();
@@ -190,7 +211,9 @@ function buildSnapshot(rows: CatalogRows): SchemaSnapshot {
       name: r.name,
       kind,
       ...(comment !== undefined ? { comment } : {}),
-      ...(r.parent_name !== null ? { partitionOf: r.parent_schema === r.schema ? r.parent_name : `${r.parent_schema}.${r.parent_name}` } : {}),
+      ...(r.parent_name !== null
+        ? { partitionOf: r.parent_schema === r.schema ? r.parent_name : `${r.parent_schema}.${r.parent_name}` }
+        : {}),
       columns: [],
       primaryKey: null,
       foreignKeys: [],
@@ -222,7 +245,11 @@ function buildSnapshot(rows: CatalogRows): SchemaSnapshot {
         default: c.generated ? null : c.expr,
         ...(comment !== undefined ? { comment } : {}),
         ...(c.generated ? { generated: { expression: c.expr ?? '', stored: c.generated === 's' } } : {}),
-        ...(c.identity === 'a' ? { identity: 'always' as const } : c.identity === 'd' ? { identity: 'by-default' as const } : {}),
+        ...(c.identity === 'a'
+          ? { identity: 'always' as const }
+          : c.identity === 'd'
+            ? { identity: 'by-default' as const }
+            : {}),
       };
     });
   }
@@ -259,5 +286,10 @@ function buildSnapshot(rows: CatalogRows): SchemaSnapshot {
       ...(i.predicate !== null ? { predicate: i.predicate } : {}),
     });
   }
-  return assembleSnapshot('postgres', rows.database, rows.schemas.map((s) => s.name), [...tables.values()]);
+  return assembleSnapshot(
+    'postgres',
+    rows.database,
+    rows.schemas.map((s) => s.name),
+    [...tables.values()],
+  );
 }

@@ -25,9 +25,15 @@ export interface ChunkMeta {
   sha256: string;
 }
 
-const aad = (kind: 'chunk-meta' | 'chunk', p: ChunkPosition) => Buffer.from(`vsc-buffer/1 ${kind}\n${p.tenantId}\n${p.objectId}\n${p.index}`);
+const aad = (kind: 'chunk-meta' | 'chunk', p: ChunkPosition) =>
+  Buffer.from(`vsc-buffer/1 ${kind}\n${p.tenantId}\n${p.objectId}\n${p.index}`);
 
-export function sealChunk(dataKey: Buffer, position: ChunkPosition, plaintext: Uint8Array, rows: number): { file: Buffer; meta: ChunkMeta } {
+export function sealChunk(
+  dataKey: Buffer,
+  position: ChunkPosition,
+  plaintext: Uint8Array,
+  rows: number,
+): { file: Buffer; meta: ChunkMeta } {
   const sha = createHash('sha256').update(plaintext).digest();
   const metaPlain = Buffer.alloc(META_PLAIN);
   metaPlain.writeBigUInt64BE(BigInt(rows), 0);
@@ -41,12 +47,20 @@ export function sealChunk(dataKey: Buffer, position: ChunkPosition, plaintext: U
 }
 
 const tampered = (p: ChunkPosition, why: string) =>
-  new BufferError(BufferErrorCode.tampered, `chunk ${p.index} of buffer object ${p.objectId} ${why}; the stored bytes were changed, write the object again`, {
-    objectId: p.objectId,
-    index: p.index,
-  });
+  new BufferError(
+    BufferErrorCode.tampered,
+    `chunk ${p.index} of buffer object ${p.objectId} ${why}; the stored bytes were changed, write the object again`,
+    {
+      objectId: p.objectId,
+      index: p.index,
+    },
+  );
 const truncated = (p: ChunkPosition, why: string) =>
-  new BufferError(BufferErrorCode.truncated, `chunk ${p.index} of buffer object ${p.objectId} ${why}; write the object again`, { objectId: p.objectId, index: p.index });
+  new BufferError(
+    BufferErrorCode.truncated,
+    `chunk ${p.index} of buffer object ${p.objectId} ${why}; write the object again`,
+    { objectId: p.objectId, index: p.index },
+  );
 
 /** Opens the meta in a chunk's first CHUNK_PREAMBLE_BYTES. */
 export function decodeChunkMeta(dataKey: Buffer, position: ChunkPosition, preamble: Buffer): ChunkMeta {
@@ -73,6 +87,7 @@ export function openSealedChunk(dataKey: Buffer, position: ChunkPosition, file: 
   if (file.length > want) throw tampered(position, `is ${file.length} bytes in the store, ${want} expected`);
   const plain = open(dataKey, file.subarray(CHUNK_PREAMBLE_BYTES), aad('chunk', position));
   if (!plain) throw tampered(position, 'failed its integrity check');
-  if (createHash('sha256').update(plain).digest('hex') !== expected.sha256) throw tampered(position, 'does not match its recorded SHA-256');
+  if (createHash('sha256').update(plain).digest('hex') !== expected.sha256)
+    throw tampered(position, 'does not match its recorded SHA-256');
   return plain;
 }

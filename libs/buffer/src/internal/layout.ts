@@ -14,7 +14,8 @@ export const headerKey = (tenantId: string, objectId: string) => `${objectPrefix
 export const manifestKey = (tenantId: string, objectId: string) => `${objectPrefix(tenantId, objectId)}manifest.json`;
 /** Written before the chunks when the writer publishes its schema early (for readers that follow the object). */
 export const schemaKey = (tenantId: string, objectId: string) => `${objectPrefix(tenantId, objectId)}schema.json`;
-export const chunkKey = (tenantId: string, objectId: string, index: number) => `${objectPrefix(tenantId, objectId)}chunk-${String(index).padStart(6, '0')}.bin`;
+export const chunkKey = (tenantId: string, objectId: string, index: number) =>
+  `${objectPrefix(tenantId, objectId)}chunk-${String(index).padStart(6, '0')}.bin`;
 
 /** The chunk index a key names, or undefined for any other file of the object. */
 export function chunkIndexOf(key: string): number | undefined {

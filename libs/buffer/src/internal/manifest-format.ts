@@ -53,9 +53,19 @@ export function sealManifest(dataKey: Buffer, headerBytes: Buffer, manifest: Buf
   return Buffer.from(JSON.stringify({ v: 1, sealed: sealed.toString('base64') }));
 }
 
-export function openManifest(dataKey: Buffer, headerBytes: Buffer, tenantId: string, objectId: string, bytes: Buffer): BufferManifest {
+export function openManifest(
+  dataKey: Buffer,
+  headerBytes: Buffer,
+  tenantId: string,
+  objectId: string,
+  bytes: Buffer,
+): BufferManifest {
   const tampered = () =>
-    new BufferError(BufferErrorCode.tampered, `the manifest of buffer object ${objectId} failed its integrity check (changed in the store); write the object again`, { objectId });
+    new BufferError(
+      BufferErrorCode.tampered,
+      `the manifest of buffer object ${objectId} failed its integrity check (changed in the store); write the object again`,
+      { objectId },
+    );
   let sealed: Buffer;
   try {
     const file = ManifestFile.safeParse(JSON.parse(bytes.toString('utf8')));
@@ -67,7 +77,13 @@ export function openManifest(dataKey: Buffer, headerBytes: Buffer, tenantId: str
   const plain = open(dataKey, sealed, aad(headerBytes));
   if (!plain) throw tampered();
   const body = ManifestBody.safeParse(JSON.parse(plain.toString('utf8')));
-  if (!body.success || body.data.tenantId !== tenantId || body.data.objectId !== objectId || body.data.chunks.some((c, i) => c.index !== i)) throw tampered();
+  if (
+    !body.success ||
+    body.data.tenantId !== tenantId ||
+    body.data.objectId !== objectId ||
+    body.data.chunks.some((c, i) => c.index !== i)
+  )
+    throw tampered();
   const { v: _v, ...manifest } = body.data;
   return manifest;
 }

@@ -31,19 +31,39 @@ export interface OpenedHeader {
   bytes: Buffer;
 }
 
-const wrapAad = (h: Omit<HeaderFile, 'wrappedKey'>) => Buffer.from(`vsc-buffer/1 header\n${JSON.stringify([h.v, h.tenantId, h.objectId, h.createdAt, h.expiresAt, h.keyId])}`);
+const wrapAad = (h: Omit<HeaderFile, 'wrappedKey'>) =>
+  Buffer.from(
+    `vsc-buffer/1 header\n${JSON.stringify([h.v, h.tenantId, h.objectId, h.createdAt, h.expiresAt, h.keyId])}`,
+  );
 
-export function createHeader(keyring: BufferKeyring, tenantId: string, objectId: string, createdAtMs: number, expiresAtMs: number): OpenedHeader {
+export function createHeader(
+  keyring: BufferKeyring,
+  tenantId: string,
+  objectId: string,
+  createdAtMs: number,
+  expiresAtMs: number,
+): OpenedHeader {
   const dataKey = randomBytes(32);
   const keyId = keyring.currentKeyId;
-  const fields = { v: 1 as const, tenantId, objectId, createdAt: new Date(createdAtMs).toISOString(), expiresAt: new Date(expiresAtMs).toISOString(), keyId };
+  const fields = {
+    v: 1 as const,
+    tenantId,
+    objectId,
+    createdAt: new Date(createdAtMs).toISOString(),
+    expiresAt: new Date(expiresAtMs).toISOString(),
+    keyId,
+  };
   const wrappedKey = seal(keyring.tenantKey(keyId, tenantId)!, dataKey, wrapAad(fields)).toString('base64');
   const bytes = Buffer.from(JSON.stringify({ ...fields, wrappedKey } satisfies HeaderFile));
   return { tenantId, objectId, createdAtMs, expiresAtMs, keyId, dataKey, bytes };
 }
 
 const tampered = (objectId: string) =>
-  new BufferError(BufferErrorCode.tampered, `the header of buffer object ${objectId} failed its integrity check (changed in the store, or copied from another object); it cannot be read, write it again`, { objectId });
+  new BufferError(
+    BufferErrorCode.tampered,
+    `the header of buffer object ${objectId} failed its integrity check (changed in the store, or copied from another object); it cannot be read, write it again`,
+    { objectId },
+  );
 
 /** Expiry as stored, unauthenticated: only the purge uses it (a wrong value only purges early or late). */
 export function headerExpiry(bytes: Buffer): number | undefined {
@@ -67,7 +87,9 @@ export function openHeader(keyring: BufferKeyring, tenantId: string, objectId: s
     throw tampered(objectId);
   }
   if (file.tenantId !== tenantId) {
-    throw new BufferError(BufferErrorCode.wrongTenant, `buffer object ${objectId} belongs to another tenant`, { objectId });
+    throw new BufferError(BufferErrorCode.wrongTenant, `buffer object ${objectId} belongs to another tenant`, {
+      objectId,
+    });
   }
   if (file.objectId !== objectId) throw tampered(objectId);
   const tenantKey = keyring.tenantKey(file.keyId, tenantId);
@@ -82,6 +104,7 @@ export function openHeader(keyring: BufferKeyring, tenantId: string, objectId: s
   const dataKey = open(tenantKey, Buffer.from(wrappedKey, 'base64'), wrapAad(fields));
   const createdAtMs = Date.parse(file.createdAt);
   const expiresAtMs = Date.parse(file.expiresAt);
-  if (!dataKey || dataKey.length !== 32 || !Number.isFinite(createdAtMs) || !Number.isFinite(expiresAtMs)) throw tampered(objectId);
+  if (!dataKey || dataKey.length !== 32 || !Number.isFinite(createdAtMs) || !Number.isFinite(expiresAtMs))
+    throw tampered(objectId);
   return { tenantId, objectId, createdAtMs, expiresAtMs, keyId: file.keyId, dataKey, bytes };
 }

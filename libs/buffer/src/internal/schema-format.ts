@@ -17,7 +17,11 @@ export function openSchema(dataKey: Buffer, headerBytes: Buffer, objectId: strin
   const plain = open(dataKey, bytes, aad(headerBytes));
   const body = plain ? (JSON.parse(plain.toString('utf8')) as { v?: unknown; schema?: unknown }) : undefined;
   if (!body || body.v !== 1) {
-    throw new BufferError(BufferErrorCode.tampered, `the published schema of buffer object ${objectId} failed its integrity check (changed in the store); write the object again`, { objectId });
+    throw new BufferError(
+      BufferErrorCode.tampered,
+      `the published schema of buffer object ${objectId} failed its integrity check (changed in the store); write the object again`,
+      { objectId },
+    );
   }
   return body.schema;
 }

@@ -23,19 +23,38 @@ export interface MapColumnsOptions {
  * the target column holds. Throws UNMAPPABLE_TYPE naming table and column for a type the target
  * cannot represent. Mapping a target's own columns again returns them unchanged.
  */
-export function mapColumns(columns: ColumnSpec[], target: Dialect, table: string, options: MapColumnsOptions = {}): ColumnSpec[] {
+export function mapColumns(
+  columns: ColumnSpec[],
+  target: Dialect,
+  table: string,
+  options: MapColumnsOptions = {},
+): ColumnSpec[] {
   const keys = new Set(options.keyColumns ?? []);
   for (const k of keys) {
-    if (!columns.some((c) => c.name === k)) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `key column ${k} is not a column of ${table}`, { table, column: k });
+    if (!columns.some((c) => c.name === k))
+      throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `key column ${k} is not a column of ${table}`, {
+        table,
+        column: k,
+      });
   }
   const forceLob = new Set<string>();
   const mapOne = (c: ColumnSpec): MappedType => {
-    const ctx: MappingContext = { table, column: c.name, key: keys.has(c.name), keyCount: keys.size, forceLob: forceLob.has(c.name) };
+    const ctx: MappingContext = {
+      table,
+      column: c.name,
+      key: keys.has(c.name),
+      keyCount: keys.size,
+      forceLob: forceLob.has(c.name),
+    };
     try {
       return MAPPERS[target](c.type, ctx);
     } catch (err) {
       if (err instanceof TypeNotMappable) {
-        throw new DataflowError(DataflowErrorCode.UNMAPPABLE_TYPE, `cannot map column ${table}.${c.name} (${c.nativeType}) to ${target}: ${err.reason}`, { table, column: c.name });
+        throw new DataflowError(
+          DataflowErrorCode.UNMAPPABLE_TYPE,
+          `cannot map column ${table}.${c.name} (${c.nativeType}) to ${target}: ${err.reason}`,
+          { table, column: c.name },
+        );
       }
       throw err;
     }
@@ -56,7 +75,12 @@ export function mapColumns(columns: ColumnSpec[], target: Dialect, table: string
       mapped = columns.map(mapOne);
     }
   }
-  return columns.map((c, i) => ({ name: c.name, type: mapped[i]!.type, nullable: c.nullable && !keys.has(c.name), nativeType: mapped[i]!.ddl }));
+  return columns.map((c, i) => ({
+    name: c.name,
+    type: mapped[i]!.type,
+    nullable: c.nullable && !keys.has(c.name),
+    nativeType: mapped[i]!.ddl,
+  }));
 }
 
 /**
@@ -65,12 +89,14 @@ export function mapColumns(columns: ColumnSpec[], target: Dialect, table: string
  * are created by the PostgreSQL connection before this runs.
  */
 export function createTableSql(dialect: Dialect, table: TableRef, columns: ColumnSpec[], primaryKey: string[]): string {
-  if (columns.length === 0) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `table ${table.name} needs at least one column`);
+  if (columns.length === 0)
+    throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `table ${table.name} needs at least one column`);
   const q = (name: string) => quoteIdent(name, dialect);
   const lines = columns.map((c) => {
     let type = c.nativeType;
     if (dialect === 'postgres' && c.type.kind === 'enum') type = enumRef(table, type);
-    if (dialect === 'postgres' && c.type.kind === 'array' && c.type.element.kind === 'enum') type = `${enumRef(table, c.nativeType.replace(/\[\]$/, ''))}[]`;
+    if (dialect === 'postgres' && c.type.kind === 'array' && c.type.element.kind === 'enum')
+      type = `${enumRef(table, c.nativeType.replace(/\[\]$/, ''))}[]`;
     let line = `${q(c.name)} ${type}${c.nullable ? (dialect === 'mysql' ? ' NULL' : '') : ' NOT NULL'}`;
     if (dialect === 'postgres' && c.type.kind === 'set') {
       line += ` CHECK (${q(c.name)} <@ ARRAY[${c.type.values.map((v) => quoteLiteral(v, 'postgres')).join(', ')}]::text[])`;
@@ -81,7 +107,12 @@ export function createTableSql(dialect: Dialect, table: TableRef, columns: Colum
     return line;
   });
   for (const k of primaryKey) {
-    if (!columns.some((c) => c.name === k)) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `primary key column ${k} is not a column of ${table.name}`, { table: table.name, column: k });
+    if (!columns.some((c) => c.name === k))
+      throw new DataflowError(
+        DataflowErrorCode.BAD_REQUEST,
+        `primary key column ${k} is not a column of ${table.name}`,
+        { table: table.name, column: k },
+      );
   }
   if (primaryKey.length) lines.push(`PRIMARY KEY (${primaryKey.map(q).join(', ')})`);
   const suffix = dialect === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '';

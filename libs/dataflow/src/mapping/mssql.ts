@@ -11,29 +11,47 @@ import { type MappedType, type MappingContext, TypeNotMappable } from './unmappa
 const KEY_BYTES = 900;
 
 export function mssqlDdlType(type: CanonicalType, ctx: MappingContext): MappedType {
-  const keyLimit = (bytesPerUnit: number) => Math.max(1, Math.floor(KEY_BYTES / Math.max(1, ctx.keyCount) / bytesPerUnit));
+  const keyLimit = (bytesPerUnit: number) =>
+    Math.max(1, Math.floor(KEY_BYTES / Math.max(1, ctx.keyCount) / bytesPerUnit));
   switch (type.kind) {
     case 'integer':
       switch (type.bits) {
         // SQL Server's tinyint is unsigned (0-255).
         case 8:
-          return type.unsigned ? { ddl: 'tinyint', type: { kind: 'integer', bits: 8, unsigned: true } } : { ddl: 'smallint', type: { kind: 'integer', bits: 16 } };
+          return type.unsigned
+            ? { ddl: 'tinyint', type: { kind: 'integer', bits: 8, unsigned: true } }
+            : { ddl: 'smallint', type: { kind: 'integer', bits: 16 } };
         case 16:
-          return type.unsigned ? { ddl: 'int', type: { kind: 'integer', bits: 32 } } : { ddl: 'smallint', type: { kind: 'integer', bits: 16 } };
+          return type.unsigned
+            ? { ddl: 'int', type: { kind: 'integer', bits: 32 } }
+            : { ddl: 'smallint', type: { kind: 'integer', bits: 16 } };
         case 24:
           return { ddl: 'int', type: { kind: 'integer', bits: 32 } };
         case 32:
-          return type.unsigned ? { ddl: 'bigint', type: { kind: 'integer', bits: 64 } } : { ddl: 'int', type: { kind: 'integer', bits: 32 } };
+          return type.unsigned
+            ? { ddl: 'bigint', type: { kind: 'integer', bits: 64 } }
+            : { ddl: 'int', type: { kind: 'integer', bits: 32 } };
         case 64:
-          return type.unsigned ? { ddl: 'decimal(20,0)', type: { kind: 'decimal', precision: 20, scale: 0 } } : { ddl: 'bigint', type: { kind: 'integer', bits: 64 } };
+          return type.unsigned
+            ? { ddl: 'decimal(20,0)', type: { kind: 'decimal', precision: 20, scale: 0 } }
+            : { ddl: 'bigint', type: { kind: 'integer', bits: 64 } };
       }
       break;
     case 'decimal': {
       // Unbounded numeric: 38 digits, 10 after the point; a value that does not fit fails on write.
-      if (type.precision === undefined) return { ddl: 'decimal(38,10)', type: { kind: 'decimal', precision: 38, scale: 10 } };
+      if (type.precision === undefined)
+        return { ddl: 'decimal(38,10)', type: { kind: 'decimal', precision: 38, scale: 10 } };
       const scale = type.scale ?? 0;
-      if (type.precision > 38 || scale < 0 || scale > type.precision) throw new TypeNotMappable(type, 'mssql', `numeric(${type.precision},${scale}) does not fit SQL Server decimal (at most 38 digits)`);
-      return { ddl: `decimal(${type.precision},${scale})`, type: { kind: 'decimal', precision: type.precision, scale } };
+      if (type.precision > 38 || scale < 0 || scale > type.precision)
+        throw new TypeNotMappable(
+          type,
+          'mssql',
+          `numeric(${type.precision},${scale}) does not fit SQL Server decimal (at most 38 digits)`,
+        );
+      return {
+        ddl: `decimal(${type.precision},${scale})`,
+        type: { kind: 'decimal', precision: type.precision, scale },
+      };
     }
     case 'float':
       return type.bits === 32 ? { ddl: 'real', type } : { ddl: 'float(53)', type: { kind: 'float', bits: 64 } };
@@ -49,7 +67,10 @@ export function mssqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
         return { ddl: `${v}(${n})`, type: { kind: 'text', maxLength: n, ...cs } };
       }
       const n = type.maxLength;
-      if (n !== undefined && n <= (max as number)) return type.fixed ? { ddl: `${c}(${n})`, type: { kind: 'text', maxLength: n, fixed: true, ...cs } } : { ddl: `${v}(${n})`, type: { kind: 'text', maxLength: n, ...cs } };
+      if (n !== undefined && n <= (max as number))
+        return type.fixed
+          ? { ddl: `${c}(${n})`, type: { kind: 'text', maxLength: n, fixed: true, ...cs } }
+          : { ddl: `${v}(${n})`, type: { kind: 'text', maxLength: n, ...cs } };
       return { ddl: `${v}(max)`, type: { kind: 'text', ...cs } };
     }
     case 'binary': {
@@ -58,7 +79,10 @@ export function mssqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
         return { ddl: `varbinary(${n})`, type: { kind: 'binary', maxLength: n } };
       }
       const n = type.maxLength;
-      if (n !== undefined && n <= 8000) return type.fixed ? { ddl: `binary(${n})`, type: { kind: 'binary', maxLength: n, fixed: true } } : { ddl: `varbinary(${n})`, type: { kind: 'binary', maxLength: n } };
+      if (n !== undefined && n <= 8000)
+        return type.fixed
+          ? { ddl: `binary(${n})`, type: { kind: 'binary', maxLength: n, fixed: true } }
+          : { ddl: `varbinary(${n})`, type: { kind: 'binary', maxLength: n } };
       return { ddl: 'varbinary(max)', type: { kind: 'binary' } };
     }
     case 'date':
@@ -70,7 +94,9 @@ export function mssqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
     }
     case 'timestamp': {
       const p = Math.min(type.precision ?? 6, 7);
-      return type.withTimeZone ? { ddl: `datetimeoffset(${p})`, type: { kind: 'timestamp', precision: p, withTimeZone: true } } : { ddl: `datetime2(${p})`, type: { kind: 'timestamp', precision: p, withTimeZone: false } };
+      return type.withTimeZone
+        ? { ddl: `datetimeoffset(${p})`, type: { kind: 'timestamp', precision: p, withTimeZone: true } }
+        : { ddl: `datetime2(${p})`, type: { kind: 'timestamp', precision: p, withTimeZone: false } };
     }
     case 'interval':
       return { ddl: 'varchar(100)', type: { kind: 'text', maxLength: 100, charset: 'ascii' } };

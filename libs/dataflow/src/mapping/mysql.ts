@@ -20,7 +20,17 @@ export interface MysqlTypeOptions {
   json: boolean;
 }
 
-const SPATIAL = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
+const SPATIAL = new Set([
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'geomcollection',
+]);
 
 /** Values of enum('a','it''s') / set(...) as COLUMN_TYPE prints them. */
 export function parseMysqlEnumValues(columnType: string): string[] {
@@ -170,7 +180,9 @@ export function mysqlFieldCanonicalType(field: MysqlField, options: Pick<MysqlTy
   const precision = Math.min(field.decimals, 6);
   switch (field.columnType) {
     case 1:
-      return length === 1 && !unsigned.unsigned && options.tinyint1 === 'boolean' ? { kind: 'boolean' } : { kind: 'integer', bits: 8, ...unsigned };
+      return length === 1 && !unsigned.unsigned && options.tinyint1 === 'boolean'
+        ? { kind: 'boolean' }
+        : { kind: 'integer', bits: 8, ...unsigned };
     case 2:
       return { kind: 'integer', bits: 16, ...unsigned };
     case 9:
@@ -213,16 +225,38 @@ export function mysqlFieldCanonicalType(field: MysqlField, options: Pick<MysqlTy
       // Strings and blobs; ENUM/SET values are not in result metadata, so they read as text.
       if ((flags & (FLAG_ENUM | FLAG_SET)) !== 0) return { kind: 'text' };
       const blob = field.columnType !== undefined && field.columnType >= 249 && field.columnType <= 252;
-      if (binary) return blob ? { kind: 'binary' } : { kind: 'binary', maxLength: Math.max(1, length), ...(field.columnType === 254 ? { fixed: true } : {}) };
+      if (binary)
+        return blob
+          ? { kind: 'binary' }
+          : { kind: 'binary', maxLength: Math.max(1, length), ...(field.columnType === 254 ? { fixed: true } : {}) };
       if (blob) return { kind: 'text' };
       // columnLength is in bytes of the connection charset (utf8mb4: 4 per character).
       const chars = Math.max(1, Math.floor(length / 4));
-      return field.columnType === 254 ? { kind: 'text', maxLength: chars, fixed: true } : { kind: 'text', maxLength: chars };
+      return field.columnType === 254
+        ? { kind: 'text', maxLength: chars, fixed: true }
+        : { kind: 'text', maxLength: chars };
     }
   }
 }
 
-const BYTES_PER_CHAR: Record<string, number> = { utf8mb4: 4, utf8mb3: 3, utf8: 3, latin1: 1, ascii: 1, binary: 1, ucs2: 2, utf16: 4, utf16le: 4, utf32: 4, cp1250: 1, cp1251: 1, cp1252: 1, latin2: 1, greek: 1, hebrew: 1 };
+const BYTES_PER_CHAR: Record<string, number> = {
+  utf8mb4: 4,
+  utf8mb3: 3,
+  utf8: 3,
+  latin1: 1,
+  ascii: 1,
+  binary: 1,
+  ucs2: 2,
+  utf16: 4,
+  utf16le: 4,
+  utf32: 4,
+  cp1250: 1,
+  cp1251: 1,
+  cp1252: 1,
+  latin2: 1,
+  greek: 1,
+  hebrew: 1,
+};
 export function mysqlBytesPerChar(charset: string | undefined): number {
   return (charset && BYTES_PER_CHAR[charset.toLowerCase()]) || 4;
 }
@@ -242,7 +276,11 @@ function textFamily(bytes: number, binary: boolean): string {
  * collation: PostgreSQL compares text case- and accent-sensitively, so 'a' and 'A' stay two
  * distinct keys and equality means what it meant at the source.
  */
-function textCharset(type: { charset?: string; collation?: string }): { charset: string; collation: string; clause: string } {
+function textCharset(type: { charset?: string; collation?: string }): {
+  charset: string;
+  collation: string;
+  clause: string;
+} {
   const charset = type.charset ?? 'utf8mb4';
   const collation = type.charset ? (type.collation ?? '') : 'utf8mb4_bin';
   return { charset, collation, clause: ` CHARACTER SET ${charset}${collation ? ` COLLATE ${collation}` : ''}` };
@@ -266,21 +304,33 @@ function textDdl(type: Extract<CanonicalType, { kind: 'text' }>, ctx: MappingCon
       : { ddl: `VARCHAR(${n})${cs.clause}`, type: { kind: 'text', maxLength: n, ...meta } };
   }
   const n = type.maxLength;
-  if (n !== undefined && type.fixed && n <= 255) return { ddl: `CHAR(${n})${cs.clause}`, type: { kind: 'text', maxLength: n, fixed: true, ...meta } };
-  if (n !== undefined && !ctx.forceLob && n * bpc <= MYSQL_ROW_BYTES - 2) return { ddl: `VARCHAR(${n})${cs.clause}`, type: { kind: 'text', maxLength: n, ...meta } };
+  if (n !== undefined && type.fixed && n <= 255)
+    return { ddl: `CHAR(${n})${cs.clause}`, type: { kind: 'text', maxLength: n, fixed: true, ...meta } };
+  if (n !== undefined && !ctx.forceLob && n * bpc <= MYSQL_ROW_BYTES - 2)
+    return { ddl: `VARCHAR(${n})${cs.clause}`, type: { kind: 'text', maxLength: n, ...meta } };
   // The bound stays in the type (TEXT holds more, but the data came bounded): mapping again gives the same DDL.
-  return { ddl: `${textFamily(n === undefined ? Infinity : n * bpc, false)}${cs.clause}`, type: { kind: 'text', ...(n !== undefined ? { maxLength: n } : {}), ...meta } };
+  return {
+    ddl: `${textFamily(n === undefined ? Infinity : n * bpc, false)}${cs.clause}`,
+    type: { kind: 'text', ...(n !== undefined ? { maxLength: n } : {}), ...meta },
+  };
 }
 
 function binaryDdl(type: Extract<CanonicalType, { kind: 'binary' }>, ctx: MappingContext): MappedType {
   if (ctx.key) {
     const n = Math.min(type.maxLength ?? Number.MAX_SAFE_INTEGER, keyChars(ctx, 1));
-    return type.fixed && type.maxLength !== undefined && n <= 255 ? { ddl: `BINARY(${n})`, type: { kind: 'binary', maxLength: n, fixed: true } } : { ddl: `VARBINARY(${n})`, type: { kind: 'binary', maxLength: n } };
+    return type.fixed && type.maxLength !== undefined && n <= 255
+      ? { ddl: `BINARY(${n})`, type: { kind: 'binary', maxLength: n, fixed: true } }
+      : { ddl: `VARBINARY(${n})`, type: { kind: 'binary', maxLength: n } };
   }
   const n = type.maxLength;
-  if (n !== undefined && type.fixed && n <= 255) return { ddl: `BINARY(${n})`, type: { kind: 'binary', maxLength: n, fixed: true } };
-  if (n !== undefined && !ctx.forceLob && n <= MYSQL_ROW_BYTES - 2) return { ddl: `VARBINARY(${n})`, type: { kind: 'binary', maxLength: n } };
-  return { ddl: textFamily(n ?? Infinity, true), type: { kind: 'binary', ...(n !== undefined ? { maxLength: n } : {}) } };
+  if (n !== undefined && type.fixed && n <= 255)
+    return { ddl: `BINARY(${n})`, type: { kind: 'binary', maxLength: n, fixed: true } };
+  if (n !== undefined && !ctx.forceLob && n <= MYSQL_ROW_BYTES - 2)
+    return { ddl: `VARBINARY(${n})`, type: { kind: 'binary', maxLength: n } };
+  return {
+    ddl: textFamily(n ?? Infinity, true),
+    type: { kind: 'binary', ...(n !== undefined ? { maxLength: n } : {}) },
+  };
 }
 
 const NETWORK_LENGTH: Record<string, number> = { inet: 43, cidr: 43, macaddr: 17, macaddr8: 23 };
@@ -290,14 +340,26 @@ export function mysqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
   switch (type.kind) {
     case 'integer': {
       const name = { 8: 'TINYINT', 16: 'SMALLINT', 24: 'MEDIUMINT', 32: 'INT', 64: 'BIGINT' }[type.bits];
-      return { ddl: type.unsigned ? `${name} UNSIGNED` : name, type: { kind: 'integer', bits: type.bits, ...(type.unsigned ? { unsigned: true } : {}) } };
+      return {
+        ddl: type.unsigned ? `${name} UNSIGNED` : name,
+        type: { kind: 'integer', bits: type.bits, ...(type.unsigned ? { unsigned: true } : {}) },
+      };
     }
     case 'decimal': {
       // PostgreSQL's unbounded numeric: the widest MySQL decimal; a value that does not fit fails on write.
-      if (type.precision === undefined) return { ddl: 'DECIMAL(65,30)', type: { kind: 'decimal', precision: 65, scale: 30 } };
+      if (type.precision === undefined)
+        return { ddl: 'DECIMAL(65,30)', type: { kind: 'decimal', precision: 65, scale: 30 } };
       const scale = type.scale ?? 0;
-      if (type.precision > 65 || scale > 30 || scale < 0) throw new TypeNotMappable(type, 'mysql', `numeric(${type.precision},${scale}) does not fit MySQL DECIMAL (at most 65 digits, 30 after the point)`);
-      return { ddl: `DECIMAL(${type.precision},${scale})`, type: { kind: 'decimal', precision: type.precision, scale } };
+      if (type.precision > 65 || scale > 30 || scale < 0)
+        throw new TypeNotMappable(
+          type,
+          'mysql',
+          `numeric(${type.precision},${scale}) does not fit MySQL DECIMAL (at most 65 digits, 30 after the point)`,
+        );
+      return {
+        ddl: `DECIMAL(${type.precision},${scale})`,
+        type: { kind: 'decimal', precision: type.precision, scale },
+      };
     }
     case 'float':
       return type.bits === 32 ? { ddl: 'FLOAT', type } : { ddl: 'DOUBLE', type: { kind: 'float', bits: 64 } };
@@ -312,7 +374,10 @@ export function mysqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
     case 'time':
       // No time-with-offset type: the text form keeps the offset.
       if (type.withTimeZone) return textDdl({ kind: 'text', maxLength: 32 }, ctx);
-      return { ddl: `TIME(${Math.min(type.precision ?? 6, 6)})`, type: { kind: 'time', precision: Math.min(type.precision ?? 6, 6) } };
+      return {
+        ddl: `TIME(${Math.min(type.precision ?? 6, 6)})`,
+        type: { kind: 'time', precision: Math.min(type.precision ?? 6, 6) },
+      };
     case 'timestamp': {
       // DATETIME, not TIMESTAMP, even with a time zone: TIMESTAMP stops in 2038. Sessions run in
       // UTC, so the column holds the UTC wall clock of the instant.
@@ -324,22 +389,46 @@ export function mysqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
     case 'json':
       return { ddl: 'JSON', type: { kind: 'json' } };
     case 'enum':
-      if (type.values.length === 0 || type.values.length > 65_535) throw new TypeNotMappable(type, 'mysql', `MySQL ENUM needs 1 to 65535 values, this one has ${type.values.length}`);
+      if (type.values.length === 0 || type.values.length > 65_535)
+        throw new TypeNotMappable(
+          type,
+          'mysql',
+          `MySQL ENUM needs 1 to 65535 values, this one has ${type.values.length}`,
+        );
       // Binary collation: PostgreSQL labels 'a' and 'A' are two values.
-      return { ddl: `ENUM(${type.values.map((v) => quoteLiteral(v, 'mysql')).join(',')}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`, type: { kind: 'enum', values: type.values } };
+      return {
+        ddl: `ENUM(${type.values.map((v) => quoteLiteral(v, 'mysql')).join(',')}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+        type: { kind: 'enum', values: type.values },
+      };
     case 'set':
-      if (type.values.length > 64 || type.values.some((v) => v.includes(','))) return { ddl: 'JSON', type: { kind: 'json' } };
-      return { ddl: `SET(${type.values.map((v) => quoteLiteral(v, 'mysql')).join(',')}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`, type: { kind: 'set', values: type.values } };
+      if (type.values.length > 64 || type.values.some((v) => v.includes(',')))
+        return { ddl: 'JSON', type: { kind: 'json' } };
+      return {
+        ddl: `SET(${type.values.map((v) => quoteLiteral(v, 'mysql')).join(',')}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+        type: { kind: 'set', values: type.values },
+      };
     case 'uuid':
       // CHAR(36) rather than MariaDB's UUID type so the same DDL runs on MySQL.
-      return { ddl: 'CHAR(36) CHARACTER SET ascii COLLATE ascii_bin', type: { kind: 'text', maxLength: 36, fixed: true, charset: 'ascii', collation: 'ascii_bin' } };
+      return {
+        ddl: 'CHAR(36) CHARACTER SET ascii COLLATE ascii_bin',
+        type: { kind: 'text', maxLength: 36, fixed: true, charset: 'ascii', collation: 'ascii_bin' },
+      };
     case 'array':
       return { ddl: 'JSON', type: { kind: 'json' } };
     case 'year':
       return { ddl: 'YEAR', type };
     case 'bit':
-      if (!type.varying && type.length !== undefined && type.length <= 64) return { ddl: `BIT(${type.length})`, type: { kind: 'bit', length: type.length } };
-      return textDdl({ kind: 'text', charset: 'ascii', collation: 'ascii_bin', ...(type.length !== undefined ? { maxLength: type.length } : {}) }, ctx);
+      if (!type.varying && type.length !== undefined && type.length <= 64)
+        return { ddl: `BIT(${type.length})`, type: { kind: 'bit', length: type.length } };
+      return textDdl(
+        {
+          kind: 'text',
+          charset: 'ascii',
+          collation: 'ascii_bin',
+          ...(type.length !== undefined ? { maxLength: type.length } : {}),
+        },
+        ctx,
+      );
     case 'other': {
       if (type.dialect === 'mysql') return { ddl: type.name.toUpperCase(), type };
       const n = NETWORK_LENGTH[type.name];
@@ -353,7 +442,8 @@ export function mysqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
 /** Bytes a mapped column takes of the 65535-byte row limit (TEXT/BLOB count a 12-byte pointer). */
 export function mysqlRowBytes(mapped: MappedType): number {
   const t = mapped.type;
-  if (t.kind === 'text' && t.maxLength !== undefined && /^(VAR)?CHAR\(/.test(mapped.ddl)) return t.maxLength * mysqlBytesPerChar(t.charset) + 2;
+  if (t.kind === 'text' && t.maxLength !== undefined && /^(VAR)?CHAR\(/.test(mapped.ddl))
+    return t.maxLength * mysqlBytesPerChar(t.charset) + 2;
   if (t.kind === 'binary' && t.maxLength !== undefined && /^(VAR)?BINARY\(/.test(mapped.ddl)) return t.maxLength + 2;
   return 12;
 }

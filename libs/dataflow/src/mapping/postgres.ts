@@ -19,8 +19,27 @@ export interface PgTypeInfo {
 
 /** Built-in types whose text form is lossless but that have no canonical family. */
 const TEXT_FORM_TYPES = new Set([
-  'inet', 'cidr', 'macaddr', 'macaddr8', 'xml', 'tsvector', 'tsquery', 'point', 'line', 'lseg', 'box', 'path', 'polygon', 'circle',
-  'pg_lsn', 'txid_snapshot', 'pg_snapshot', 'regclass', 'regproc', 'regtype', 'aclitem',
+  'inet',
+  'cidr',
+  'macaddr',
+  'macaddr8',
+  'xml',
+  'tsvector',
+  'tsquery',
+  'point',
+  'line',
+  'lseg',
+  'box',
+  'path',
+  'polygon',
+  'circle',
+  'pg_lsn',
+  'txid_snapshot',
+  'pg_snapshot',
+  'regclass',
+  'regproc',
+  'regtype',
+  'aclitem',
 ]);
 
 /**
@@ -39,9 +58,11 @@ export function pgCanonicalType(oid: number, typmod: number, types: ReadonlyMap<
     return { kind: 'array', element };
   }
   if (t.typtype === 'r' || t.typtype === 'm') return { kind: 'other', dialect: 'postgres', name: t.formatted };
-  if (t.typtype !== 'b' && !(t.typtype === 'p' && t.name === 'unknown')) return { kind: 'unsupported', dialect: 'postgres', name: t.formatted };
+  if (t.typtype !== 'b' && !(t.typtype === 'p' && t.name === 'unknown'))
+    return { kind: 'unsupported', dialect: 'postgres', name: t.formatted };
   // Extension types live outside pg_catalog; only citext is known to be plain text.
-  if (t.schema !== 'pg_catalog') return t.name === 'citext' ? { kind: 'text' } : { kind: 'unsupported', dialect: 'postgres', name: t.formatted };
+  if (t.schema !== 'pg_catalog')
+    return t.name === 'citext' ? { kind: 'text' } : { kind: 'unsupported', dialect: 'postgres', name: t.formatted };
   const mod = typmod >= 0 ? typmod : undefined;
   switch (t.name) {
     case 'int2':
@@ -87,11 +108,17 @@ export function pgCanonicalType(oid: number, typmod: number, types: ReadonlyMap<
     case 'time':
       return mod === undefined ? { kind: 'time' } : { kind: 'time', precision: mod };
     case 'timetz':
-      return mod === undefined ? { kind: 'time', withTimeZone: true } : { kind: 'time', precision: mod, withTimeZone: true };
+      return mod === undefined
+        ? { kind: 'time', withTimeZone: true }
+        : { kind: 'time', precision: mod, withTimeZone: true };
     case 'timestamp':
-      return mod === undefined ? { kind: 'timestamp', withTimeZone: false } : { kind: 'timestamp', precision: mod, withTimeZone: false };
+      return mod === undefined
+        ? { kind: 'timestamp', withTimeZone: false }
+        : { kind: 'timestamp', precision: mod, withTimeZone: false };
     case 'timestamptz':
-      return mod === undefined ? { kind: 'timestamp', withTimeZone: true } : { kind: 'timestamp', precision: mod, withTimeZone: true };
+      return mod === undefined
+        ? { kind: 'timestamp', withTimeZone: true }
+        : { kind: 'timestamp', precision: mod, withTimeZone: true };
     case 'interval':
       return { kind: 'interval' };
     case 'json':
@@ -105,7 +132,9 @@ export function pgCanonicalType(oid: number, typmod: number, types: ReadonlyMap<
     case 'varbit':
       return mod === undefined ? { kind: 'bit', varying: true } : { kind: 'bit', length: mod, varying: true };
     default:
-      return TEXT_FORM_TYPES.has(t.name) ? { kind: 'other', dialect: 'postgres', name: t.formatted } : { kind: 'unsupported', dialect: 'postgres', name: t.formatted };
+      return TEXT_FORM_TYPES.has(t.name)
+        ? { kind: 'other', dialect: 'postgres', name: t.formatted }
+        : { kind: 'unsupported', dialect: 'postgres', name: t.formatted };
   }
 }
 
@@ -117,7 +146,12 @@ const PG_MAX_VARCHAR = 10_485_760;
 export function pgEnumTypeName(table: string, column: string): string {
   const name = `${table}_${column}`;
   // Identifiers longer than 63 bytes would be truncated by the server (and could collide).
-  return Buffer.byteLength(name) <= 63 ? name : Buffer.from(name).subarray(0, 63).toString('utf8').replace(/\uFFFD+$/, '');
+  return Buffer.byteLength(name) <= 63
+    ? name
+    : Buffer.from(name)
+        .subarray(0, 63)
+        .toString('utf8')
+        .replace(/\uFFFD+$/, '');
 }
 
 /** PostgreSQL DDL for a canonical type (see README for the table). */
@@ -128,21 +162,31 @@ export function pgDdlType(type: CanonicalType, ctx: MappingContext): MappedType 
         case 8:
           return { ddl: 'smallint', type: { kind: 'integer', bits: 16 } };
         case 16:
-          return type.unsigned ? { ddl: 'integer', type: { kind: 'integer', bits: 32 } } : { ddl: 'smallint', type: { kind: 'integer', bits: 16 } };
+          return type.unsigned
+            ? { ddl: 'integer', type: { kind: 'integer', bits: 32 } }
+            : { ddl: 'smallint', type: { kind: 'integer', bits: 16 } };
         case 24:
           return { ddl: 'integer', type: { kind: 'integer', bits: 32 } };
         case 32:
-          return type.unsigned ? { ddl: 'bigint', type: { kind: 'integer', bits: 64 } } : { ddl: 'integer', type: { kind: 'integer', bits: 32 } };
+          return type.unsigned
+            ? { ddl: 'bigint', type: { kind: 'integer', bits: 64 } }
+            : { ddl: 'integer', type: { kind: 'integer', bits: 32 } };
         case 64:
           // No unsigned 64-bit type: numeric(20,0) holds 18446744073709551615.
-          return type.unsigned ? { ddl: 'numeric(20,0)', type: { kind: 'decimal', precision: 20, scale: 0 } } : { ddl: 'bigint', type: { kind: 'integer', bits: 64 } };
+          return type.unsigned
+            ? { ddl: 'numeric(20,0)', type: { kind: 'decimal', precision: 20, scale: 0 } }
+            : { ddl: 'bigint', type: { kind: 'integer', bits: 64 } };
       }
       break;
     case 'decimal': {
       if (type.precision === undefined) return { ddl: 'numeric', type: { kind: 'decimal' } };
-      if (type.precision > 1000) throw new TypeNotMappable(type, 'postgres', `numeric precision ${type.precision} is over 1000`);
+      if (type.precision > 1000)
+        throw new TypeNotMappable(type, 'postgres', `numeric precision ${type.precision} is over 1000`);
       const scale = type.scale ?? 0;
-      return { ddl: `numeric(${type.precision},${scale})`, type: { kind: 'decimal', precision: type.precision, scale } };
+      return {
+        ddl: `numeric(${type.precision},${scale})`,
+        type: { kind: 'decimal', precision: type.precision, scale },
+      };
     }
     case 'float':
       return type.bits === 32 ? { ddl: 'real', type } : { ddl: 'double precision', type: { kind: 'float', bits: 64 } };
@@ -151,7 +195,9 @@ export function pgDdlType(type: CanonicalType, ctx: MappingContext): MappedType 
     case 'text': {
       const n = type.maxLength;
       if (n !== undefined && n <= PG_MAX_VARCHAR) {
-        return type.fixed ? { ddl: `character(${n})`, type: { kind: 'text', maxLength: n, fixed: true } } : { ddl: `character varying(${n})`, type: { kind: 'text', maxLength: n } };
+        return type.fixed
+          ? { ddl: `character(${n})`, type: { kind: 'text', maxLength: n, fixed: true } }
+          : { ddl: `character varying(${n})`, type: { kind: 'text', maxLength: n } };
       }
       return { ddl: 'text', type: { kind: 'text' } };
     }
@@ -162,18 +208,30 @@ export function pgDdlType(type: CanonicalType, ctx: MappingContext): MappedType 
     case 'time': {
       const p = type.precision === undefined ? undefined : Math.min(type.precision, 6);
       const tz = type.withTimeZone ? 'with' : 'without';
-      return { ddl: p === undefined ? `time ${tz} time zone` : `time(${p}) ${tz} time zone`, type: { kind: 'time', ...(p === undefined ? {} : { precision: p }), ...(type.withTimeZone ? { withTimeZone: true } : {}) } };
+      return {
+        ddl: p === undefined ? `time ${tz} time zone` : `time(${p}) ${tz} time zone`,
+        type: {
+          kind: 'time',
+          ...(p === undefined ? {} : { precision: p }),
+          ...(type.withTimeZone ? { withTimeZone: true } : {}),
+        },
+      };
     }
     case 'timestamp': {
       const p = type.precision === undefined ? undefined : Math.min(type.precision, 6);
       const tz = type.withTimeZone ? 'with' : 'without';
-      return { ddl: p === undefined ? `timestamp ${tz} time zone` : `timestamp(${p}) ${tz} time zone`, type: { kind: 'timestamp', ...(p === undefined ? {} : { precision: p }), withTimeZone: type.withTimeZone } };
+      return {
+        ddl: p === undefined ? `timestamp ${tz} time zone` : `timestamp(${p}) ${tz} time zone`,
+        type: { kind: 'timestamp', ...(p === undefined ? {} : { precision: p }), withTimeZone: type.withTimeZone },
+      };
     }
     case 'interval':
       return { ddl: 'interval', type };
     case 'json':
       // MySQL's JSON is stored normalised; jsonb is the like-for-like choice. Only PostgreSQL json stays json.
-      return type.binary === false ? { ddl: 'json', type: { kind: 'json', binary: false } } : { ddl: 'jsonb', type: { kind: 'json', binary: true } };
+      return type.binary === false
+        ? { ddl: 'json', type: { kind: 'json', binary: false } }
+        : { ddl: 'jsonb', type: { kind: 'json', binary: true } };
     case 'enum':
       // A real enum type (not text + CHECK): it sorts by declaration order, as MySQL's ENUM does,
       // so keyset order and checksums agree across the two. A PostgreSQL source's type keeps its
@@ -187,14 +245,16 @@ export function pgDdlType(type: CanonicalType, ctx: MappingContext): MappedType 
       return { ddl: 'uuid', type };
     case 'array': {
       const element = type.element;
-      if (element.kind === 'array' || element.kind === 'set') throw new TypeNotMappable(type, 'postgres', 'arrays of arrays are not a PostgreSQL type');
+      if (element.kind === 'array' || element.kind === 'set')
+        throw new TypeNotMappable(type, 'postgres', 'arrays of arrays are not a PostgreSQL type');
       const inner = pgDdlType(element, { ...ctx, key: false });
       return { ddl: `${inner.ddl}[]`, type: { kind: 'array', element: inner.type } };
     }
     case 'year':
       return { ddl: 'smallint', type: { kind: 'integer', bits: 16 } };
     case 'bit':
-      if (type.varying) return type.length === undefined ? { ddl: 'bit varying', type } : { ddl: `bit varying(${type.length})`, type };
+      if (type.varying)
+        return type.length === undefined ? { ddl: 'bit varying', type } : { ddl: `bit varying(${type.length})`, type };
       return { ddl: `bit(${type.length ?? 1})`, type: { kind: 'bit', length: type.length ?? 1 } };
     case 'other': {
       if (type.dialect === 'postgres') return { ddl: type.name, type };

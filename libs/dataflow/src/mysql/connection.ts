@@ -5,7 +5,13 @@ import { checkWriteKeys, keysetAfter } from '../keyset';
 import { createTableSql, mapColumns } from '../mapping/map-columns';
 import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
-import type { BoundedQueryOptions, BoundedQueryResult, CatalogQuery, DataConnection, TableDescription } from '../types/data-connection';
+import type {
+  BoundedQueryOptions,
+  BoundedQueryResult,
+  CatalogQuery,
+  DataConnection,
+  TableDescription,
+} from '../types/data-connection';
 import { queryMysql } from './query';
 import { describeQuery, describeMysqlTable, listMysqlTables, serverInfo, mysqlTableExists } from './catalog';
 import { mysqlLiteral } from './literals';
@@ -40,7 +46,11 @@ class MysqlConnection implements DataConnection {
     private readonly maxAllowedPacket: number,
   ) {}
 
-  private async withConn<T>(what: string, table: string | undefined, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+  private async withConn<T>(
+    what: string,
+    table: string | undefined,
+    fn: (conn: PoolConnection) => Promise<T>,
+  ): Promise<T> {
     const conn = await connectMysql(this.pool, this.settings);
     let broken = false;
     try {
@@ -60,13 +70,20 @@ class MysqlConnection implements DataConnection {
     let d = this.described.get(key);
     if (!d) {
       d = await this.describeTable(table);
-      if (!d) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabel(table)} does not exist`, { table: tableLabel(table) });
+      if (!d)
+        throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabel(table)} does not exist`, {
+          table: tableLabel(table),
+        });
       this.described.set(key, d);
     }
     const cols = d.columns;
     return names.map((n) => {
       const c = cols.find((x) => x.name === n);
-      if (!c) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `column ${n} is not a column of ${tableLabel(table)}`, { table: tableLabel(table), column: n });
+      if (!c)
+        throw new DataflowError(DataflowErrorCode.NOT_FOUND, `column ${n} is not a column of ${tableLabel(table)}`, {
+          table: tableLabel(table),
+          column: n,
+        });
       return c.type;
     });
   }
@@ -78,7 +95,9 @@ class MysqlConnection implements DataConnection {
 
   async describeTable(table: TableRef) {
     quoteTable(table, 'mysql');
-    return this.withConn(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describeMysqlTable(c, table, this.settings));
+    return this.withConn(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) =>
+      describeMysqlTable(c, table, this.settings),
+    );
   }
 
   async describeQuery(sql: string): Promise<ColumnSpec[]> {
@@ -109,13 +128,21 @@ class MysqlConnection implements DataConnection {
       try {
         await c.query(sql);
       } catch (err) {
-        throw new DataflowError(DataflowErrorCode.DDL_FAILED, `cannot create ${label}: ${(err as Error).message}`, { table: label, cause: err });
+        throw new DataflowError(DataflowErrorCode.DDL_FAILED, `cannot create ${label}: ${(err as Error).message}`, {
+          table: label,
+          cause: err,
+        });
       }
     });
     this.described.delete(JSON.stringify([table.schema ?? null, table.name]));
   }
 
-  async writeRows(table: TableRef, columns: ColumnSpec[], rows: unknown[][], options: Parameters<DataConnection['writeRows']>[3]) {
+  async writeRows(
+    table: TableRef,
+    columns: ColumnSpec[],
+    rows: unknown[][],
+    options: Parameters<DataConnection['writeRows']>[3],
+  ) {
     const label = tableLabel(table);
     quoteTable(table, 'mysql');
     const names = columns.map((c) => c.name);
@@ -126,12 +153,25 @@ class MysqlConnection implements DataConnection {
 
   async deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number> {
     const label = tableLabel(table);
-    if (after.length !== 0 && after.length !== keyColumns.length) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `'after' has ${after.length} values for ${keyColumns.length} key columns`, { table: label });
+    if (after.length !== 0 && after.length !== keyColumns.length)
+      throw new DataflowError(
+        DataflowErrorCode.BAD_REQUEST,
+        `'after' has ${after.length} values for ${keyColumns.length} key columns`,
+        { table: label },
+      );
     const types = await this.columnTypes(table, keyColumns);
     const literals = after.map((v, i) => mysqlLiteral(types[i]!)(v));
-    const where = after.length ? ` WHERE ${keysetAfter('mysql', keyColumns.map((k) => quoteIdent(k, 'mysql')), literals)}` : '';
+    const where = after.length
+      ? ` WHERE ${keysetAfter(
+          'mysql',
+          keyColumns.map((k) => quoteIdent(k, 'mysql')),
+          literals,
+        )}`
+      : '';
     return this.withConn(`cannot delete from ${label}`, label, async (c) => {
-      const [result] = (await c.query(`DELETE FROM ${quoteTable(table, 'mysql')}${where}`)) as unknown as [{ affectedRows: number }];
+      const [result] = (await c.query(`DELETE FROM ${quoteTable(table, 'mysql')}${where}`)) as unknown as [
+        { affectedRows: number },
+      ];
       return result.affectedRows;
     });
   }
@@ -140,7 +180,9 @@ class MysqlConnection implements DataConnection {
     const label = tableLabel(table);
     quoteTable(table, this.dialect);
     return this.withConn(`cannot count ${label}`, label, async (c) => {
-      const [rows] = (await c.query(`SELECT COUNT(*) AS n FROM ${quoteTable(table, 'mysql')}`)) as unknown as [{ n: number | string }[]];
+      const [rows] = (await c.query(`SELECT COUNT(*) AS n FROM ${quoteTable(table, 'mysql')}`)) as unknown as [
+        { n: number | string }[],
+      ];
       return Number(rows[0]!.n);
     });
   }

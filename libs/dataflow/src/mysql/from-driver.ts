@@ -32,14 +32,18 @@ export function mysqlFromDriver(type: CanonicalType): FromDriver | undefined {
         if (v === 1 || v === '1') return true;
         if (v === 0 || v === '0') return false;
         // tinyint(1) holding 2 is a small integer, not a boolean: refuse instead of squashing it.
-        throw new BadValue(`${describeValue(v)} in a tinyint(1) column is not a boolean; open the connection with mysqlTinyint1: 'integer' to read it as a number`);
+        throw new BadValue(
+          `${describeValue(v)} in a tinyint(1) column is not a boolean; open the connection with mysqlTinyint1: 'integer' to read it as a number`,
+        );
       };
     case 'integer':
       // mysql2 gives a number, or a decimal string for BIGINTs past 2^53.
       return type.bits === 64 ? (v) => (typeof v === 'string' ? integerValue(v) : v) : undefined;
     case 'float':
       // FLOAT is selected as DOUBLE (exact) and narrowed to its shortest float32 form.
-      return type.bits === 32 ? (v) => (typeof v === 'number' ? float32Value(v) : v) : (v) => (typeof v === 'number' ? floatValue(v) : v);
+      return type.bits === 32
+        ? (v) => (typeof v === 'number' ? float32Value(v) : v)
+        : (v) => (typeof v === 'number' ? floatValue(v) : v);
     case 'binary':
       return (v) => (Buffer.isBuffer(v) ? { $binary: v.toString('base64') } : v);
     case 'date':
@@ -57,7 +61,8 @@ export function mysqlFromDriver(type: CanonicalType): FromDriver | undefined {
       }
       return (v) => (typeof v !== 'string' ? v : isZeroDate(v) ? null : type.precision ? trimFraction(v) : v);
     case 'json':
-      return (v) => (typeof v === 'string' ? parseJsonText(v) : Buffer.isBuffer(v) ? parseJsonText(v.toString('utf8')) : v);
+      return (v) =>
+        typeof v === 'string' ? parseJsonText(v) : Buffer.isBuffer(v) ? parseJsonText(v.toString('utf8')) : v;
     case 'set':
       return (v) => (typeof v === 'string' ? (v === '' ? [] : v.split(',')) : v);
     case 'bit':

@@ -15,7 +15,14 @@ export type ToLiteral = (v: unknown) => string;
 const SPECIAL = /[\u0000\n\r\u001a'\\]/;
 // eslint-disable-next-line no-control-regex
 const SPECIAL_ALL = /[\u0000\n\r\u001a'\\]/g;
-const ESCAPES: Record<string, string> = { '\u0000': '\\0', '\n': '\\n', '\r': '\\r', '\u001a': '\\Z', "'": "\\'", '\\': '\\\\' };
+const ESCAPES: Record<string, string> = {
+  '\u0000': '\\0',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\u001a': '\\Z',
+  "'": "\\'",
+  '\\': '\\\\',
+};
 
 export function quoteString(s: string): string {
   return SPECIAL.test(s) ? `'${s.replace(SPECIAL_ALL, (c) => ESCAPES[c]!)}'` : `'${s}'`;

@@ -61,7 +61,11 @@ export async function connectMysql(pool: Pool, s: MysqlSettings): Promise<PoolCo
     conn = await pool.getConnection();
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
-    throw new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `cannot connect to MySQL/MariaDB at ${s.host}:${s.port}: ${code || (err as Error).message}`, { cause: err });
+    throw new DataflowError(
+      DataflowErrorCode.CONNECTION_FAILED,
+      `cannot connect to MySQL/MariaDB at ${s.host}:${s.port}: ${code || (err as Error).message}`,
+      { cause: err },
+    );
   }
   const raw = conn.connection as unknown as object;
   if (!prepared.has(raw)) {
@@ -69,7 +73,11 @@ export async function connectMysql(pool: Pool, s: MysqlSettings): Promise<PoolCo
       await prepareSession(conn, s);
     } catch (err) {
       conn.destroy();
-      throw new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `cannot set up the MySQL/MariaDB session: ${(err as Error).message}`, { cause: err });
+      throw new DataflowError(
+        DataflowErrorCode.CONNECTION_FAILED,
+        `cannot set up the MySQL/MariaDB session: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     prepared.add(raw);
   }

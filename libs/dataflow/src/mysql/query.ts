@@ -20,7 +20,13 @@ interface StreamedQuery {
  * rows have come. Parameters must already be bound into the text (the caller's guard checks
  * exactly what runs). Values are made canonical exactly as readRows makes them.
  */
-export async function queryMysql(pool: Pool, settings: MysqlSettings, sql: string, params: unknown[], options: BoundedQueryOptions): Promise<BoundedQueryResult> {
+export async function queryMysql(
+  pool: Pool,
+  settings: MysqlSettings,
+  sql: string,
+  params: unknown[],
+  options: BoundedQueryOptions,
+): Promise<BoundedQueryResult> {
   const { maxRows, signal } = options;
   if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled');
   const conn = await connectMysql(pool, settings);
@@ -41,7 +47,13 @@ export async function queryMysql(pool: Pool, settings: MysqlSettings, sql: strin
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
-        else resolve({ columns: columns.map((c) => ({ name: c.name, type: c.nativeType })), rows, rowCount: rows.length, truncated });
+        else
+          resolve({
+            columns: columns.map((c) => ({ name: c.name, type: c.nativeType })),
+            rows,
+            rowCount: rows.length,
+            truncated,
+          });
       };
       const stop = () => {
         destroy = true;
@@ -55,7 +67,11 @@ export async function queryMysql(pool: Pool, settings: MysqlSettings, sql: strin
       // Aborted while the transaction was being opened: the listener above came too late to hear it.
       if (signal?.aborted) return onAbort();
       // The callback-style connection streams rows one by one instead of buffering the result.
-      const query = (conn.connection as unknown as { query(o: object): StreamedQuery }).query({ sql, values: params, rowsAsArray: true });
+      const query = (conn.connection as unknown as { query(o: object): StreamedQuery }).query({
+        sql,
+        values: params,
+        rowsAsArray: true,
+      });
       query
         .on('fields', (fields) => {
           columns = fields.map((f) => fieldColumn(f as unknown as Parameters<typeof fieldColumn>[0], settings));
@@ -79,7 +95,13 @@ export async function queryMysql(pool: Pool, settings: MysqlSettings, sql: strin
               stop();
               const column = columns[i]!.name;
               const message = err instanceof BadValue || err instanceof SyntaxError ? err.message : String(err);
-              finish(new DataflowError(DataflowErrorCode.BAD_VALUE, `cannot read query.${column} (row ${rows.length + 1}): ${message}`, { column, row: rows.length, cause: err }));
+              finish(
+                new DataflowError(
+                  DataflowErrorCode.BAD_VALUE,
+                  `cannot read query.${column} (row ${rows.length + 1}): ${message}`,
+                  { column, row: rows.length, cause: err },
+                ),
+              );
               return;
             }
           }

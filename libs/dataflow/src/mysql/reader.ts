@@ -41,31 +41,51 @@ function orderExpr(c: ColumnSpec, options: ReadOptions): string {
   return options.binaryOrder && c.type.kind === 'text' ? `CAST(CONVERT(${q} USING utf8mb4) AS BINARY)` : q;
 }
 
-async function planTable(conn: PoolConnection, settings: MysqlSettings, source: Extract<ReadSource, { kind: 'table' }>, options: ReadOptions): Promise<Plan> {
+async function planTable(
+  conn: PoolConnection,
+  settings: MysqlSettings,
+  source: Extract<ReadSource, { kind: 'table' }>,
+  options: ReadOptions,
+): Promise<Plan> {
   const label = tableLabel(source.table);
   const described = await describeMysqlTable(conn, source.table, settings);
-  if (!described) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${label} does not exist`, { table: label });
+  if (!described)
+    throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${label} does not exist`, { table: label });
   const plan = resolveTableSource(source, described.columns, label);
   const q = (n: string) => quoteIdent(n, 'mysql');
   const literal = (c: ColumnSpec, v: unknown) => {
     try {
       return mysqlLiteral(c.type)(v);
     } catch (err) {
-      throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `keyset value for ${label}.${c.name}: ${(err as Error).message}`, { table: label, column: c.name });
+      throw new DataflowError(
+        DataflowErrorCode.BAD_REQUEST,
+        `keyset value for ${label}.${c.name}: ${(err as Error).message}`,
+        { table: label, column: c.name },
+      );
     }
   };
   // MySQL prints FLOAT with 6 significant digits; as DOUBLE it is exact.
-  const select = plan.columns.map((c) => (c.type.kind === 'float' && c.type.bits === 32 ? `(${q(c.name)} + 0e0) AS ${q(c.name)}` : q(c.name)));
+  const select = plan.columns.map((c) =>
+    c.type.kind === 'float' && c.type.bits === 32 ? `(${q(c.name)} + 0e0) AS ${q(c.name)}` : q(c.name),
+  );
   const where: string[] = [];
   if (plan.incremental) {
     const inc = plan.incremental;
-    if (inc.after !== undefined && inc.after !== null) where.push(`${q(inc.column.name)} > ${literal(inc.column, inc.after)}`);
+    if (inc.after !== undefined && inc.after !== null)
+      where.push(`${q(inc.column.name)} > ${literal(inc.column, inc.after)}`);
     else where.push(`${q(inc.column.name)} IS NOT NULL`);
-    if (inc.upTo !== undefined && inc.upTo !== null) where.push(`${q(inc.column.name)} <= ${literal(inc.column, inc.upTo)}`);
+    if (inc.upTo !== undefined && inc.upTo !== null)
+      where.push(`${q(inc.column.name)} <= ${literal(inc.column, inc.upTo)}`);
   }
   if (plan.after) {
     const after = plan.after;
-    where.push(keysetAfter('mysql', plan.order.map((c) => orderExpr(c, options)), plan.order.map((c, i) => literal(c, after[i]))));
+    where.push(
+      keysetAfter(
+        'mysql',
+        plan.order.map((c) => orderExpr(c, options)),
+        plan.order.map((c, i) => literal(c, after[i])),
+      ),
+    );
   }
   const order = plan.order.map((c) => orderExpr(c, options));
   const sql = `SELECT ${select.join(', ')} FROM ${quoteTable(source.table, 'mysql')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}`;
@@ -74,7 +94,13 @@ async function planTable(conn: PoolConnection, settings: MysqlSettings, source: 
 
 function queryValues(params: unknown[] | undefined): unknown[] | undefined {
   if (!params) return undefined;
-  return params.map((v) => (isBinaryValue(v) ? Buffer.from(v.$binary, 'base64') : v !== null && typeof v === 'object' && !Buffer.isBuffer(v) ? JSON.stringify(v) : v));
+  return params.map((v) =>
+    isBinaryValue(v)
+      ? Buffer.from(v.$binary, 'base64')
+      : v !== null && typeof v === 'object' && !Buffer.isBuffer(v)
+        ? JSON.stringify(v)
+        : v,
+  );
 }
 
 /**
@@ -82,7 +108,12 @@ function queryValues(params: unknown[] | undefined): unknown[] | undefined {
  * canonical as they arrive and handed over in batches; when QUEUED_BATCHES wait unread the
  * socket is paused (TCP backpressure reaches the server), and resumed as the caller catches up.
  */
-export async function* readMysql(pool: Pool, settings: MysqlSettings, source: ReadSource, options: ReadOptions): AsyncGenerator<unknown[][], void, undefined> {
+export async function* readMysql(
+  pool: Pool,
+  settings: MysqlSettings,
+  source: ReadSource,
+  options: ReadOptions,
+): AsyncGenerator<unknown[][], void, undefined> {
   const batchSize = Math.max(1, Math.floor(options.batchSize));
   const signal = options.signal;
   if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled');
@@ -115,7 +146,10 @@ export async function* readMysql(pool: Pool, settings: MysqlSettings, source: Re
     if (settings.statementTimeoutMs) await setStatementTimeout(conn, 0);
     await conn.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-    const plan: Plan = source.kind === 'table' ? await planTable(conn, settings, source, options) : { sql: source.sql.replace(/;\s*$/, ''), values: queryValues(source.params), label };
+    const plan: Plan =
+      source.kind === 'table'
+        ? await planTable(conn, settings, source, options)
+        : { sql: source.sql.replace(/;\s*$/, ''), values: queryValues(source.params), label };
     let columns = plan.columns;
     let conv: (FromDriver | undefined)[] = columns ? columns.map((c) => mysqlFromDriver(c.type)) : [];
     let active: number[] = [];
@@ -148,12 +182,16 @@ export async function* readMysql(pool: Pool, settings: MysqlSettings, source: Re
           } catch (err) {
             const column = columns![i]!.name;
             const row1 = offset + batch.length + 1;
-            failure = new DataflowError(DataflowErrorCode.BAD_VALUE, `cannot read ${label}.${column} (row ${row1}): ${err instanceof BadValue || err instanceof SyntaxError ? err.message : String(err)}`, {
-              table: label,
-              column,
-              row: row1 - 1,
-              cause: err,
-            });
+            failure = new DataflowError(
+              DataflowErrorCode.BAD_VALUE,
+              `cannot read ${label}.${column} (row ${row1}): ${err instanceof BadValue || err instanceof SyntaxError ? err.message : String(err)}`,
+              {
+                table: label,
+                column,
+                row: row1 - 1,
+                cause: err,
+              },
+            );
             drop();
             notify();
             return;
@@ -199,7 +237,8 @@ export async function* readMysql(pool: Pool, settings: MysqlSettings, source: Re
     if (settings.statementTimeoutMs) await setStatementTimeout(conn, settings.statementTimeoutMs);
     finished = true;
   } catch (err) {
-    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled', { table: label });
+    if (signal?.aborted)
+      throw new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled', { table: label });
     throw normaliseError(err, DataflowErrorCode.READ_FAILED, `cannot read ${label}`, { table: label });
   } finally {
     signal?.removeEventListener('abort', onAbort);

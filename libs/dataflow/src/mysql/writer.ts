@@ -21,18 +21,26 @@ const VALUE_ERRNOS = new Set([1048, 1264, 1265, 1292, 1366, 1367, 1406, 1411, 31
 function mysqlWriteError(err: unknown, label: string, firstRow: number): DataflowError {
   if (err instanceof DataflowError) return err;
   const e = err as { errno?: number; sqlMessage?: string; message?: string; code?: string };
-  if (typeof e?.errno !== 'number') return normaliseError(err, DataflowErrorCode.WRITE_FAILED, `cannot write ${label}`, { table: label });
+  if (typeof e?.errno !== 'number')
+    return normaliseError(err, DataflowErrorCode.WRITE_FAILED, `cannot write ${label}`, { table: label });
   const message = e.sqlMessage ?? e.message ?? String(err);
-  const m = /column [`']?(?:[^`']*[`']\.[`'])*([^`']+)[`']? at row (\d+)/i.exec(message) ?? /Column '([^']+)' cannot be null/i.exec(message) ?? /CONSTRAINT `([^`]+)` failed/i.exec(message);
+  const m =
+    /column [`']?(?:[^`']*[`']\.[`'])*([^`']+)[`']? at row (\d+)/i.exec(message) ??
+    /Column '([^']+)' cannot be null/i.exec(message) ??
+    /CONSTRAINT `([^`]+)` failed/i.exec(message);
   const column = m?.[1];
   const row = m?.[2] !== undefined ? firstRow + Number(m[2]) - 1 : undefined;
   const where = `${label}${column ? `.${column}` : ''}${row !== undefined ? ` (row ${row + 1})` : ''}`;
-  return new DataflowError(VALUE_ERRNOS.has(e.errno) ? DataflowErrorCode.BAD_VALUE : DataflowErrorCode.WRITE_FAILED, `cannot write ${where}: ${message}`, {
-    table: label,
-    ...(column ? { column } : {}),
-    ...(row !== undefined ? { row } : {}),
-    cause: err,
-  });
+  return new DataflowError(
+    VALUE_ERRNOS.has(e.errno) ? DataflowErrorCode.BAD_VALUE : DataflowErrorCode.WRITE_FAILED,
+    `cannot write ${where}: ${message}`,
+    {
+      table: label,
+      ...(column ? { column } : {}),
+      ...(row !== undefined ? { row } : {}),
+      cause: err,
+    },
+  );
 }
 
 /**
@@ -51,7 +59,8 @@ export async function writeMysql(
 ): Promise<{ written: number }> {
   const label = tableLabel(table);
   if (rows.length === 0) return { written: 0 };
-  if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+  if (options.signal?.aborted)
+    throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
   const q = (n: string) => quoteIdent(n, 'mysql');
   const head = `INSERT INTO ${quoteTable(table, 'mysql')} (${names.map(q).join(', ')}) VALUES `;
   let tail = '';
@@ -61,7 +70,10 @@ export async function writeMysql(
     const updates = rest.length ? rest : [q(options.keyColumns[0]!)];
     tail = ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${c} = VALUES(${c})`).join(', ')}`;
   }
-  const budget = Math.max(64 * 1024, Math.min(TARGET_STATEMENT_CHARS, Math.floor(maxAllowedPacket / 4)) - head.length - tail.length);
+  const budget = Math.max(
+    64 * 1024,
+    Math.min(TARGET_STATEMENT_CHARS, Math.floor(maxAllowedPacket / 4)) - head.length - tail.length,
+  );
   const encoders = types.map(mysqlLiteral);
   const n = encoders.length;
   const conn = await connectMysql(pool, settings);
@@ -76,7 +88,8 @@ export async function writeMysql(
     let values = '';
     for (; r < rows.length; r++) {
       const row = rows[r];
-      if (!Array.isArray(row) || row.length !== n) throw new BadValue(`row has ${Array.isArray(row) ? row.length : 'no'} values, expected ${n}`);
+      if (!Array.isArray(row) || row.length !== n)
+        throw new BadValue(`row has ${Array.isArray(row) ? row.length : 'no'} values, expected ${n}`);
       let tuple = '(';
       for (i = 0; i < n; i++) {
         const v = row[i];
@@ -85,7 +98,8 @@ export async function writeMysql(
       }
       tuple += ')';
       if (values && values.length + tuple.length > budget) {
-        if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+        if (options.signal?.aborted)
+          throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
         await conn.query(head + values + tail);
         values = '';
         first = r;
@@ -99,9 +113,14 @@ export async function writeMysql(
   } catch (err) {
     if (err instanceof BadValue) {
       const column = Array.isArray(rows[r]) && rows[r]!.length === n ? names[i] : undefined;
-      throw new DataflowError(DataflowErrorCode.BAD_VALUE, `cannot write ${label}${column ? `.${column}` : ''} (row ${r + 1}): ${err.message}`, { table: label, ...(column ? { column } : {}), row: r, cause: err });
+      throw new DataflowError(
+        DataflowErrorCode.BAD_VALUE,
+        `cannot write ${label}${column ? `.${column}` : ''} (row ${r + 1}): ${err.message}`,
+        { table: label, ...(column ? { column } : {}), row: r, cause: err },
+      );
     }
-    if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+    if (options.signal?.aborted)
+      throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
     const e = mysqlWriteError(err, label, first);
     if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
     throw e;

@@ -33,7 +33,12 @@ export interface ChunkedExtractPlan {
  * a resumable keyset position, and with a cursor first in that order it also holds the highest
  * cursor so far. `onChunk` is told after each chunk is stored (it becomes a heartbeat).
  */
-export async function chunkedExtract(conn: DataConnection, plan: ChunkedExtractPlan, sink: ChunkSink, onChunk: (position: ExtractPosition) => void): Promise<ExtractPosition> {
+export async function chunkedExtract(
+  conn: DataConnection,
+  plan: ChunkedExtractPlan,
+  sink: ChunkSink,
+  onChunk: (position: ExtractPosition) => void,
+): Promise<ExtractPosition> {
   const position: ExtractPosition = { ...plan.start };
   let pending: unknown[][] = [];
   let nextIndex = position.chunksDone;
@@ -59,7 +64,10 @@ export async function chunkedExtract(conn: DataConnection, plan: ChunkedExtractP
     })();
     inFlight.catch(() => undefined);
   };
-  for await (const batch of conn.readRows(plan.source, { batchSize: Math.min(plan.chunkRows, 10_000), signal: plan.signal })) {
+  for await (const batch of conn.readRows(plan.source, {
+    batchSize: Math.min(plan.chunkRows, 10_000),
+    signal: plan.signal,
+  })) {
     for (const row of batch) {
       if (plan.cursorIndex >= 0 && row[plan.cursorIndex] !== null) position.cursorMax = row[plan.cursorIndex];
       pending.push(row);

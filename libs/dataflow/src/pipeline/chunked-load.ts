@@ -24,7 +24,12 @@ export interface ChunkedLoadPlan {
  * Upserts stored chunks into a table, one transaction per chunk, from `startChunk` on. Repeating
  * a chunk is harmless (upsert by key), so a retry may resume at the last chunk reported done.
  */
-export async function chunkedLoad(conn: DataConnection, plan: ChunkedLoadPlan, chunks: ChunkSource, onChunk: (done: { chunksDone: number; rowsDone: number }) => void): Promise<{ rowsDone: number }> {
+export async function chunkedLoad(
+  conn: DataConnection,
+  plan: ChunkedLoadPlan,
+  chunks: ChunkSource,
+  onChunk: (done: { chunksDone: number; rowsDone: number }) => void,
+): Promise<{ rowsDone: number }> {
   let rowsDone = plan.startRows;
   // The next chunk is fetched while the current one is written: the store and the database work at once.
   let next: Promise<Buffer> | undefined = plan.startChunk < chunks.count ? chunks.get(plan.startChunk) : undefined;
@@ -38,7 +43,11 @@ export async function chunkedLoad(conn: DataConnection, plan: ChunkedLoadPlan, c
     } catch (err) {
       throw plan.onBadChunk ? plan.onBadChunk(index, err as Error) : err;
     }
-    await conn.writeRows(plan.table, plan.columns, rows, { mode: 'upsert', keyColumns: plan.keyColumns, signal: plan.signal });
+    await conn.writeRows(plan.table, plan.columns, rows, {
+      mode: 'upsert',
+      keyColumns: plan.keyColumns,
+      signal: plan.signal,
+    });
     rowsDone += rows.length;
     onChunk({ chunksDone: index + 1, rowsDone });
   }

@@ -45,16 +45,29 @@ export async function prepareDestination(conn: DataConnection, request: Destinat
   assertWritable(request.policy, database, table);
   const target = tableLabelOf(database, table);
   if (!(await conn.tableExists(table))) {
-    if (!request.createIfMissing) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${target} does not exist and createIfMissing is false`, { table: tableLabel(table) });
+    if (!request.createIfMissing)
+      throw new DataflowError(
+        DataflowErrorCode.NOT_FOUND,
+        `table ${target} does not exist and createIfMissing is false`,
+        { table: tableLabel(table) },
+      );
     const columns = mapColumns(request.columns, conn.dialect, target);
     await conn.createTable(table, columns, request.keyColumns);
     return { columns, created: true };
   }
   const existing = await conn.describeTable(table);
-  if (!existing) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${target} does not exist`, { table: tableLabel(table) });
+  if (!existing)
+    throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${target} does not exist`, {
+      table: tableLabel(table),
+    });
   const columns = request.columns.map((c) => {
     const there = existing.columns.find((e) => e.name === c.name);
-    if (!there) throw new DataflowError(DataflowErrorCode.WRITE_FAILED, `table ${target} has no column ${c.name}${request.origin ? ` (${request.origin} has it)` : ''}`, { table: tableLabel(table), column: c.name });
+    if (!there)
+      throw new DataflowError(
+        DataflowErrorCode.WRITE_FAILED,
+        `table ${target} has no column ${c.name}${request.origin ? ` (${request.origin} has it)` : ''}`,
+        { table: tableLabel(table), column: c.name },
+      );
     return there;
   });
   return { columns, created: false };

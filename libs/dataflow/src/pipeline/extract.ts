@@ -18,7 +18,12 @@ export interface ExtractedSchema {
 export interface ObjectSink extends ChunkSink {
   /** Called once the read is planned, before the first chunk (a store that needs the object created first). */
   begin?(): Promise<void>;
-  commit(manifest: { schema: ExtractedSchema; chunkCount: number; rowCount: number; meta: Record<string, unknown> }): Promise<void>;
+  commit(manifest: {
+    schema: ExtractedSchema;
+    chunkCount: number;
+    rowCount: number;
+    meta: Record<string, unknown>;
+  }): Promise<void>;
 }
 
 export interface ExtractResult {
@@ -61,14 +66,31 @@ export interface ExtractQueryRequest extends ExtractCommon {
  * rewritten before a chunk leaves and become text in the object's schema. The policy is checked
  * against the final read plan: a key or cursor column it protects refuses the extract.
  */
-export async function extractTable(conn: DataConnection, request: ExtractTableRequest, sink: ObjectSink, onChunk: (position: ExtractPosition) => void): Promise<ExtractResult> {
+export async function extractTable(
+  conn: DataConnection,
+  request: ExtractTableRequest,
+  sink: ObjectSink,
+  onChunk: (position: ExtractPosition) => void,
+): Promise<ExtractResult> {
   const { database, table, policy } = request;
   const sourceName = tableLabel(table);
   const described = await conn.describeTable(table);
-  if (!described) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabelOf(database, table)} does not exist`, { table: sourceName });
-  const wanted = (request.columns ?? described.columns.map((c) => c.name)).filter((name) => policy.columnAction(database, table, name) !== 'drop');
+  if (!described)
+    throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabelOf(database, table)} does not exist`, {
+      table: sourceName,
+    });
+  const wanted = (request.columns ?? described.columns.map((c) => c.name)).filter(
+    (name) => policy.columnAction(database, table, name) !== 'drop',
+  );
   const resume = request.resume;
-  const plan = planTableRead({ table, described, columns: wanted, keyColumns: request.keyColumns, incremental: request.incremental, after: resume?.after });
+  const plan = planTableRead({
+    table,
+    described,
+    columns: wanted,
+    keyColumns: request.keyColumns,
+    incremental: request.incremental,
+    after: resume?.after,
+  });
   // Keys and cursor are added to the read by the plan: check them there, not in what was asked for.
   const needed = new Set([...plan.keyColumns, ...(request.incremental ? [request.incremental.column] : [])]);
   for (const name of needed) {
@@ -82,10 +104,35 @@ export async function extractTable(conn: DataConnection, request: ExtractTableRe
     }
   }
   const { columns, protect } = protectColumns(policy, database, table, plan.columns);
-  const start: ExtractPosition = resume ? { chunksDone: resume.chunksDone ?? 0, rowsDone: resume.rowsDone ?? 0, after: resume.after, cursorMax: resume.cursorMax } : { chunksDone: 0, rowsDone: 0 };
+  const start: ExtractPosition = resume
+    ? {
+        chunksDone: resume.chunksDone ?? 0,
+        rowsDone: resume.rowsDone ?? 0,
+        after: resume.after,
+        cursorMax: resume.cursorMax,
+      }
+    : { chunksDone: 0, rowsDone: 0 };
   await sink.begin?.();
-  const end = await chunkedExtract(conn, { source: plan.source, orderIndexes: plan.orderIndexes, cursorIndex: plan.cursorIndex, chunkRows: request.chunkRows, start, protect, signal: request.signal }, sink, onChunk);
-  return commitExtract(sink, end, { columns, keyColumns: plan.keyColumns, dialect: conn.dialect, source: sourceName }, request.incremental);
+  const end = await chunkedExtract(
+    conn,
+    {
+      source: plan.source,
+      orderIndexes: plan.orderIndexes,
+      cursorIndex: plan.cursorIndex,
+      chunkRows: request.chunkRows,
+      start,
+      protect,
+      signal: request.signal,
+    },
+    sink,
+    onChunk,
+  );
+  return commitExtract(
+    sink,
+    end,
+    { columns, keyColumns: plan.keyColumns, dialect: conn.dialect, source: sourceName },
+    request.incremental,
+  );
 }
 
 /**
@@ -93,32 +140,79 @@ export async function extractTable(conn: DataConnection, request: ExtractTableRe
  * rewrites its chunks. Refused on a database whose columns the policy protects, since a result
  * column cannot be traced to its table reliably (aliases, expressions, views).
  */
-export async function extractQuery(conn: DataConnection, request: ExtractQueryRequest, sink: ObjectSink, onChunk: (position: ExtractPosition) => void): Promise<ExtractResult> {
+export async function extractQuery(
+  conn: DataConnection,
+  request: ExtractQueryRequest,
+  sink: ObjectSink,
+  onChunk: (position: ExtractPosition) => void,
+): Promise<ExtractResult> {
   if (request.policy.hasColumnRules(request.database)) {
-    throw new DataflowError(DataflowErrorCode.POLICY_REFUSED, `${request.policy.source} drops or masks columns in ${request.database}; extract by table (not by SQL) so the policy can apply`);
+    throw new DataflowError(
+      DataflowErrorCode.POLICY_REFUSED,
+      `${request.policy.source} drops or masks columns in ${request.database}; extract by table (not by SQL) so the policy can apply`,
+    );
   }
   await request.checkSql(request.sql, conn.dialect);
   const columns = await conn.describeQuery(request.sql);
   const source: ReadSource = { kind: 'query', sql: request.sql };
   await sink.begin?.();
-  const end = await chunkedExtract(conn, { source, orderIndexes: [], cursorIndex: -1, chunkRows: request.chunkRows, start: { chunksDone: 0, rowsDone: 0 }, signal: request.signal }, sink, onChunk);
-  return commitExtract(sink, end, { columns, keyColumns: request.keyColumns ?? [], dialect: conn.dialect, source: 'query' });
+  const end = await chunkedExtract(
+    conn,
+    {
+      source,
+      orderIndexes: [],
+      cursorIndex: -1,
+      chunkRows: request.chunkRows,
+      start: { chunksDone: 0, rowsDone: 0 },
+      signal: request.signal,
+    },
+    sink,
+    onChunk,
+  );
+  return commitExtract(sink, end, {
+    columns,
+    keyColumns: request.keyColumns ?? [],
+    dialect: conn.dialect,
+    source: 'query',
+  });
 }
 
-async function commitExtract(sink: ObjectSink, end: ExtractPosition, schema: ExtractedSchema, incremental?: { column: string; after?: unknown }): Promise<ExtractResult> {
-  const cursor = incremental ? { column: incremental.column, max: end.cursorMax ?? incremental.after ?? null } : undefined;
+async function commitExtract(
+  sink: ObjectSink,
+  end: ExtractPosition,
+  schema: ExtractedSchema,
+  incremental?: { column: string; after?: unknown },
+): Promise<ExtractResult> {
+  const cursor = incremental
+    ? { column: incremental.column, max: end.cursorMax ?? incremental.after ?? null }
+    : undefined;
   await sink.commit({ schema, chunkCount: end.chunksDone, rowCount: end.rowsDone, meta: cursor ? { cursor } : {} });
-  return { rowCount: end.rowsDone, chunkCount: end.chunksDone, keyColumns: schema.keyColumns, ...(cursor ? { cursor } : {}) };
+  return {
+    rowCount: end.rowsDone,
+    chunkCount: end.chunksDone,
+    keyColumns: schema.keyColumns,
+    ...(cursor ? { cursor } : {}),
+  };
 }
 
 /** Masked and hashed columns become text in the object's schema; their values are rewritten per row. */
-function protectColumns(policy: DataPolicy, database: string, table: TableRef, planned: ColumnSpec[]): { columns: ColumnSpec[]; protect?: (row: unknown[]) => void } {
+function protectColumns(
+  policy: DataPolicy,
+  database: string,
+  table: TableRef,
+  planned: ColumnSpec[],
+): { columns: ColumnSpec[]; protect?: (row: unknown[]) => void } {
   const rules: [number, 'mask' | 'hash'][] = [];
   const columns = planned.map((column, i) => {
     const action = policy.columnAction(database, table, column.name);
     if (action !== 'mask' && action !== 'hash') return column;
     rules.push([i, action]);
-    return { name: column.name, type: { kind: 'text' }, nullable: column.nullable, nativeType: `${action}ed ${column.nativeType}` } as ColumnSpec;
+    return {
+      name: column.name,
+      type: { kind: 'text' },
+      nullable: column.nullable,
+      nativeType: `${action}ed ${column.nativeType}`,
+    } as ColumnSpec;
   });
   if (rules.length === 0) return { columns };
   return {

@@ -10,7 +10,14 @@ import { assertWritable, prepareDestination } from './destination';
 /** The schema part of a manifest, checked before a single row is written (another site wrote it: untrusted). */
 const ObjectSchema = z.object({
   columns: z
-    .array(z.object({ name: z.string().min(1).max(128), type: CanonicalType, nullable: z.boolean(), nativeType: z.string() }))
+    .array(
+      z.object({
+        name: z.string().min(1).max(128),
+        type: CanonicalType,
+        nullable: z.boolean(),
+        nativeType: z.string(),
+      }),
+    )
     .min(1)
     .max(4096),
   keyColumns: z.array(z.string()),
@@ -57,16 +64,28 @@ export async function loadObject(
   assertWritable(request.policy, request.database, request.table);
   const manifest = await object.manifest();
   const parsed = ObjectSchema.safeParse(manifest.schema);
-  if (!parsed.success) throw new DataflowError(DataflowErrorCode.BAD_OBJECT, `buffer object ${objectId} has no usable schema: ${parsed.error.issues[0]?.message ?? ''}`);
+  if (!parsed.success)
+    throw new DataflowError(
+      DataflowErrorCode.BAD_OBJECT,
+      `buffer object ${objectId} has no usable schema: ${parsed.error.issues[0]?.message ?? ''}`,
+    );
   const schema = parsed.data as { columns: ColumnSpec[]; keyColumns: string[] };
   for (const k of request.keyColumns) {
     if (!schema.columns.some((c) => c.name === k)) {
-      throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `key column ${k} is not in buffer object ${objectId} (columns: ${schema.columns.map((c) => c.name).join(', ')})`, { column: k });
+      throw new DataflowError(
+        DataflowErrorCode.BAD_REQUEST,
+        `key column ${k} is not in buffer object ${objectId} (columns: ${schema.columns.map((c) => c.name).join(', ')})`,
+        { column: k },
+      );
     }
   }
   const conn = await open();
   try {
-    const destination = await prepareDestination(conn, { ...request, columns: schema.columns, origin: 'the buffer object' });
+    const destination = await prepareDestination(conn, {
+      ...request,
+      columns: schema.columns,
+      origin: 'the buffer object',
+    });
     const created = destination.created || (request.resume?.created ?? false);
     await chunkedLoad(
       conn,
@@ -77,7 +96,12 @@ export async function loadObject(
         startChunk: request.resume?.chunksDone ?? 0,
         startRows: request.resume?.rowsDone ?? 0,
         signal: request.signal,
-        onBadChunk: (index, err) => new DataflowError(DataflowErrorCode.BAD_CHUNK, `chunk ${index} of buffer object ${objectId} is unreadable: ${err.message}`, { cause: err }),
+        onBadChunk: (index, err) =>
+          new DataflowError(
+            DataflowErrorCode.BAD_CHUNK,
+            `chunk ${index} of buffer object ${objectId} is unreadable: ${err.message}`,
+            { cause: err },
+          ),
       },
       { count: manifest.chunkCount, get: (index) => object.chunk(index) },
       (done) => onChunk({ ...done, created }),

@@ -32,10 +32,19 @@ export function planTableRead(request: TableReadRequest): TableReadPlan {
   const { table, described, incremental } = request;
   const where = table.schema ? `${table.schema}.${table.name}` : table.name;
   const keyColumns = request.keyColumns ?? described.primaryKey;
-  if (keyColumns.length === 0) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `table ${where} has no primary key: name keyColumns so rows are read in a resumable order and upserted`, { table: where });
+  if (keyColumns.length === 0)
+    throw new DataflowError(
+      DataflowErrorCode.BAD_REQUEST,
+      `table ${where} has no primary key: name keyColumns so rows are read in a resumable order and upserted`,
+      { table: where },
+    );
   const find = (name: string) => {
     const column = described.columns.find((c) => c.name === name);
-    if (!column) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `table ${where} has no column ${name}`, { table: where, column: name });
+    if (!column)
+      throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `table ${where} has no column ${name}`, {
+        table: where,
+        column: name,
+      });
     return column;
   };
   const columns = (request.columns ?? described.columns.map((c) => c.name)).map(find);
@@ -51,7 +60,14 @@ export function planTableRead(request: TableReadRequest): TableReadPlan {
     columns: columns.map((c) => c.name),
     orderBy,
     ...(request.after ? { after: request.after } : {}),
-    ...(incremental ? { incremental: { column: incremental.column, ...(incremental.after !== undefined && incremental.after !== null ? { after: incremental.after } : {}) } } : {}),
+    ...(incremental
+      ? {
+          incremental: {
+            column: incremental.column,
+            ...(incremental.after !== undefined && incremental.after !== null ? { after: incremental.after } : {}),
+          },
+        }
+      : {}),
   };
   return {
     columns,

@@ -48,7 +48,10 @@ export async function transfer(
   const { source: from, destination: to, resume } = request;
   assertWritable(request.policy, to.database, to.table);
   if (request.mode === 'append' && request.incremental) {
-    throw new DataflowError(DataflowErrorCode.BAD_REQUEST, 'append mode is for a full copy into a table it fills; incremental transfers upsert');
+    throw new DataflowError(
+      DataflowErrorCode.BAD_REQUEST,
+      'append mode is for a full copy into a table it fills; incremental transfers upsert',
+    );
   }
   const src = await open(from.database);
   let dst: DataConnection;
@@ -61,11 +64,29 @@ export async function transfer(
   const target = tableLabelOf(to.database, to.table);
   try {
     const described = await src.describeTable(from.table);
-    if (!described) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabelOf(from.database, from.table)} does not exist`);
-    const plan = planTableRead({ table: from.table, described, columns: from.columns, keyColumns: request.keyColumns, incremental: request.incremental, after: resume?.after });
+    if (!described)
+      throw new DataflowError(
+        DataflowErrorCode.NOT_FOUND,
+        `table ${tableLabelOf(from.database, from.table)} does not exist`,
+      );
+    const plan = planTableRead({
+      table: from.table,
+      described,
+      columns: from.columns,
+      keyColumns: request.keyColumns,
+      incremental: request.incremental,
+      after: resume?.after,
+    });
     const { keyColumns, orderIndexes, cursorIndex } = plan;
 
-    const destination = await prepareDestination(dst, { database: to.database, table: to.table, columns: plan.columns, keyColumns, createIfMissing: request.createIfMissing, policy: request.policy });
+    const destination = await prepareDestination(dst, {
+      database: to.database,
+      table: to.table,
+      columns: plan.columns,
+      keyColumns,
+      createIfMissing: request.createIfMissing,
+      policy: request.policy,
+    });
     const created = destination.created || (resume?.created ?? false);
     let owned = destination.created || (resume?.owned ?? false);
     if (!destination.created && request.mode === 'append') {
@@ -73,7 +94,11 @@ export async function transfer(
         await dst.deleteAfter(to.table, keyColumns, resume?.after ?? []);
       } else {
         const n = await dst.countRows(to.table);
-        if (n > 0) throw new DataflowError(DataflowErrorCode.WRITE_FAILED, `append mode fills an empty table; ${target} has ${n} rows (use mode upsert to merge)`);
+        if (n > 0)
+          throw new DataflowError(
+            DataflowErrorCode.WRITE_FAILED,
+            `append mode fills an empty table; ${target} has ${n} rows (use mode upsert to merge)`,
+          );
         owned = true;
       }
     }
@@ -82,7 +107,8 @@ export async function transfer(
 
     let rowsDone = resume?.rowsDone ?? 0;
     let cursorMax: unknown = resume?.cursorMax;
-    const batches = src.readRows(plan.source, { batchSize: request.batchRows, signal: request.signal })[Symbol.asyncIterator]();
+    const rowBatches = src.readRows(plan.source, { batchSize: request.batchRows, signal: request.signal });
+    const batches = rowBatches[Symbol.asyncIterator]();
     // Read ahead one batch while the previous one is written: the two databases work at once.
     let next = batches.next();
     for (;;) {
@@ -91,13 +117,19 @@ export async function transfer(
       next = batches.next();
       next.catch(() => undefined);
       if (rows.length === 0) continue;
-      await dst.writeRows(to.table, destination.columns, rows, { mode: request.mode === 'append' ? 'insert' : 'upsert', keyColumns, signal: request.signal });
+      await dst.writeRows(to.table, destination.columns, rows, {
+        mode: request.mode === 'append' ? 'insert' : 'upsert',
+        keyColumns,
+        signal: request.signal,
+      });
       const last = rows[rows.length - 1]!;
       if (cursorIndex >= 0 && last[cursorIndex] !== null) cursorMax = last[cursorIndex];
       rowsDone += rows.length;
       onProgress({ rowsDone, after: orderIndexes.map((i) => last[i]), cursorMax, created, owned });
     }
-    const cursor = request.incremental ? { column: request.incremental.column, max: cursorMax ?? request.incremental.after ?? null } : undefined;
+    const cursor = request.incremental
+      ? { column: request.incremental.column, max: cursorMax ?? request.incremental.after ?? null }
+      : undefined;
     return { rowCount: rowsDone, created, keyColumns, ...(cursor ? { cursor } : {}) };
   } finally {
     await Promise.all([src.close().catch(() => undefined), dst.close().catch(() => undefined)]);

@@ -37,7 +37,18 @@ export async function loadTypes(client: ClientBase, oids: number[]): Promise<Map
   return new Map(
     rows.map((r) => [
       r.oid,
-      { oid: r.oid, name: r.name, schema: r.schema, typtype: r.typtype, baseType: r.base_type, baseTypmod: r.base_typmod, element: r.element, category: r.category, formatted: r.formatted, labels: r.labels },
+      {
+        oid: r.oid,
+        name: r.name,
+        schema: r.schema,
+        typtype: r.typtype,
+        baseType: r.base_type,
+        baseTypmod: r.base_typmod,
+        element: r.element,
+        category: r.category,
+        formatted: r.formatted,
+        labels: r.labels,
+      },
     ]),
   );
 }
@@ -73,15 +84,27 @@ function baseTypeName(oid: number, types: ReadonlyMap<number, PgTypeInfo>): stri
   return t.schema === 'pg_catalog' ? t.name : 'other';
 }
 
-export async function describeTableWithBases(client: ClientBase, table: TableRef): Promise<{ description: TableDescription; bases: string[] } | undefined> {
+export async function describeTableWithBases(
+  client: ClientBase,
+  table: TableRef,
+): Promise<{ description: TableDescription; bases: string[] } | undefined> {
   const oid = await relationOid(client, table);
   if (oid === undefined) return undefined;
-  const { rows } = await client.query<{ name: string; type: number; typmod: number; notnull: boolean; formatted: string }>(
+  const { rows } = await client.query<{
+    name: string;
+    type: number;
+    typmod: number;
+    notnull: boolean;
+    formatted: string;
+  }>(
     `SELECT a.attname AS name, a.atttypid::int AS type, a.atttypmod AS typmod, a.attnotnull AS notnull, format_type(a.atttypid, a.atttypmod) AS formatted
        FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [oid],
   );
-  const types = await loadTypes(client, rows.map((r) => r.type));
+  const types = await loadTypes(
+    client,
+    rows.map((r) => r.type),
+  );
   const pk = await client.query<{ name: string }>(
     `SELECT a.attname AS name FROM pg_constraint con
        CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
@@ -91,7 +114,12 @@ export async function describeTableWithBases(client: ClientBase, table: TableRef
   );
   return {
     description: {
-      columns: rows.map((r) => ({ name: r.name, type: pgCanonicalType(r.type, r.typmod, types), nullable: !r.notnull, nativeType: r.formatted })),
+      columns: rows.map((r) => ({
+        name: r.name,
+        type: pgCanonicalType(r.type, r.typmod, types),
+        nullable: !r.notnull,
+        nativeType: r.formatted,
+      })),
       primaryKey: pk.rows.map((r) => r.name),
     },
     bases: rows.map((r) => baseTypeName(r.type, types)),
@@ -100,12 +128,20 @@ export async function describeTableWithBases(client: ClientBase, table: TableRef
 
 /** Result columns from a RowDescription; nullability from the source column when there is one. */
 export async function describeFields(client: ClientBase, fields: FieldDef[]): Promise<ColumnSpec[]> {
-  const types = await loadTypes(client, fields.map((f) => f.dataTypeID));
+  const types = await loadTypes(
+    client,
+    fields.map((f) => f.dataTypeID),
+  );
   const info = await client.query<{ formatted: string; notnull: boolean | null }>(
     `SELECT format_type(f.type, f.typmod) AS formatted,
             (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = f.rel AND a.attnum = f.num) AS notnull
        FROM unnest($1::oid[], $2::int[], $3::oid[], $4::int[]) WITH ORDINALITY AS f(type, typmod, rel, num, ord) ORDER BY f.ord`,
-    [fields.map((f) => f.dataTypeID), fields.map((f) => f.dataTypeModifier), fields.map((f) => f.tableID || 0), fields.map((f) => f.columnID || 0)],
+    [
+      fields.map((f) => f.dataTypeID),
+      fields.map((f) => f.dataTypeModifier),
+      fields.map((f) => f.tableID || 0),
+      fields.map((f) => f.columnID || 0),
+    ],
   );
   return fields.map((f, i) => ({
     name: f.name,
@@ -116,7 +152,14 @@ export async function describeFields(client: ClientBase, fields: FieldDef[]): Pr
 }
 
 export async function listPgTables(client: ClientBase, schema: string | undefined): Promise<TableInfo[]> {
-  const { rows } = await client.query<{ schema: string; name: string; relkind: string; ispartition: boolean; parent_schema: string | null; parent_name: string | null }>(
+  const { rows } = await client.query<{
+    schema: string;
+    name: string;
+    relkind: string;
+    ispartition: boolean;
+    parent_schema: string | null;
+    parent_name: string | null;
+  }>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind, c.relispartition AS ispartition,
             pn.nspname AS parent_schema, pc.relname AS parent_name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -131,12 +174,18 @@ export async function listPgTables(client: ClientBase, schema: string | undefine
     schema: r.schema,
     name: r.name,
     kind: r.ispartition ? 'partition' : r.relkind === 'p' ? 'partitioned-table' : 'table',
-    ...(r.ispartition && r.parent_name ? { partitionOf: { schema: r.parent_schema ?? r.schema, name: r.parent_name } } : {}),
+    ...(r.ispartition && r.parent_name
+      ? { partitionOf: { schema: r.parent_schema ?? r.schema, name: r.parent_name } }
+      : {}),
   }));
 }
 
 /** Labels of an existing enum type, or undefined. */
-export async function enumLabels(client: ClientBase, schema: string | undefined, name: string): Promise<string[] | undefined> {
+export async function enumLabels(
+  client: ClientBase,
+  schema: string | undefined,
+  name: string,
+): Promise<string[] | undefined> {
   const { rows } = await client.query<{ labels: string[] | null; typtype: string }>(
     `SELECT t.typtype::text AS typtype, ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS labels
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = $2 AND n.nspname = coalesce($1, current_schema())`,

@@ -5,9 +5,22 @@ import { checkWriteKeys, keysetAfter } from '../keyset';
 import { createTableSql, mapColumns } from '../mapping/map-columns';
 import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
-import type { BoundedQueryOptions, BoundedQueryResult, CatalogQuery, DataConnection, TableDescription } from '../types/data-connection';
+import type {
+  BoundedQueryOptions,
+  BoundedQueryResult,
+  CatalogQuery,
+  DataConnection,
+  TableDescription,
+} from '../types/data-connection';
 import { queryPostgres } from './query';
-import { describeFields, describePgTable, describeTableWithBases, enumLabels, listPgTables, pgTableExists } from './catalog';
+import {
+  describeFields,
+  describePgTable,
+  describeTableWithBases,
+  enumLabels,
+  listPgTables,
+  pgTableExists,
+} from './catalog';
 import { pgToText } from './copy-text';
 import { cancelBackend, connectPg, createPgPool, type PgSettings } from './pool';
 import { readPostgres } from './reader';
@@ -34,7 +47,11 @@ class PostgresConnection implements DataConnection {
     private readonly settings: PgSettings,
   ) {}
 
-  private async withClient<T>(what: string, table: string | undefined, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  private async withClient<T>(
+    what: string,
+    table: string | undefined,
+    fn: (client: PoolClient) => Promise<T>,
+  ): Promise<T> {
     const client = await connectPg(this.pool, this.settings);
     let broken = false;
     try {
@@ -53,8 +70,13 @@ class PostgresConnection implements DataConnection {
     let d = this.described.get(key);
     if (!d) {
       quoteTable(table, 'postgres');
-      d = await this.withClient(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) => describeTableWithBases(c, table));
-      if (!d) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabel(table)} does not exist`, { table: tableLabel(table) });
+      d = await this.withClient(`cannot describe ${tableLabel(table)}`, tableLabel(table), (c) =>
+        describeTableWithBases(c, table),
+      );
+      if (!d)
+        throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabel(table)} does not exist`, {
+          table: tableLabel(table),
+        });
       this.described.set(key, d);
     }
     return d;
@@ -67,7 +89,11 @@ class PostgresConnection implements DataConnection {
     const bases: string[] = [];
     for (const n of names) {
       const i = d.description.columns.findIndex((x) => x.name === n);
-      if (i < 0) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `column ${n} is not a column of ${tableLabel(table)}`, { table: tableLabel(table), column: n });
+      if (i < 0)
+        throw new DataflowError(DataflowErrorCode.NOT_FOUND, `column ${n} is not a column of ${tableLabel(table)}`, {
+          table: tableLabel(table),
+          column: n,
+        });
       types.push(d.description.columns[i]!.type);
       bases.push(d.bases[i]!);
     }
@@ -88,7 +114,11 @@ class PostgresConnection implements DataConnection {
       await c.query('BEGIN READ ONLY');
       try {
         // Extended protocol: a second statement in the text cannot run.
-        await c.query({ text: `DECLARE vsc_describe NO SCROLL CURSOR FOR ${sql.replace(/;\s*$/, '')}`, values: params ?? [], queryMode: 'extended' } as QueryConfig);
+        await c.query({
+          text: `DECLARE vsc_describe NO SCROLL CURSOR FOR ${sql.replace(/;\s*$/, '')}`,
+          values: params ?? [],
+          queryMode: 'extended',
+        } as QueryConfig);
         const result = await c.query({ text: 'FETCH FORWARD 0 FROM vsc_describe', rowMode: 'array' });
         return await describeFields(c, result.fields);
       } finally {
@@ -116,20 +146,32 @@ class PostgresConnection implements DataConnection {
         for (const col of mapped) {
           const t = col.type.kind === 'array' ? col.type.element : col.type;
           // The mapped DDL type is the enum type's name (see pgDdlType).
-          if (t.kind === 'enum') await this.ensureEnum(c, table, col.nativeType.replace(/\[\]$/, ''), t.values, col.name);
+          if (t.kind === 'enum')
+            await this.ensureEnum(c, table, col.nativeType.replace(/\[\]$/, ''), t.values, col.name);
         }
         await c.query(sql);
         await c.query('COMMIT');
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
-        throw err instanceof DataflowError ? err : new DataflowError(DataflowErrorCode.DDL_FAILED, `cannot create ${label}: ${(err as Error).message}`, { table: label, cause: err });
+        throw err instanceof DataflowError
+          ? err
+          : new DataflowError(DataflowErrorCode.DDL_FAILED, `cannot create ${label}: ${(err as Error).message}`, {
+              table: label,
+              cause: err,
+            });
       }
     });
     this.described.delete(JSON.stringify([table.schema ?? null, table.name]));
   }
 
   /** Reuses an enum type with the same labels, creates a missing one, refuses a different one. */
-  private async ensureEnum(c: PoolClient, table: TableRef, name: string, values: string[], column: string): Promise<void> {
+  private async ensureEnum(
+    c: PoolClient,
+    table: TableRef,
+    name: string,
+    values: string[],
+    column: string,
+  ): Promise<void> {
     const existing = await enumLabels(c, table.schema, name);
     const ref = quoteTable({ ...(table.schema !== undefined ? { schema: table.schema } : {}), name }, 'postgres');
     if (existing === undefined) {
@@ -138,11 +180,20 @@ class PostgresConnection implements DataConnection {
     }
     if (existing.length !== values.length || existing.some((v, i) => v !== values[i])) {
       const label = tableLabel(table);
-      throw new DataflowError(DataflowErrorCode.DDL_FAILED, `type ${name} for ${label}.${column} exists with other labels (${existing.join(', ')})`, { table: label, column });
+      throw new DataflowError(
+        DataflowErrorCode.DDL_FAILED,
+        `type ${name} for ${label}.${column} exists with other labels (${existing.join(', ')})`,
+        { table: label, column },
+      );
     }
   }
 
-  async writeRows(table: TableRef, columns: ColumnSpec[], rows: unknown[][], options: Parameters<DataConnection['writeRows']>[3]) {
+  async writeRows(
+    table: TableRef,
+    columns: ColumnSpec[],
+    rows: unknown[][],
+    options: Parameters<DataConnection['writeRows']>[3],
+  ) {
     const label = tableLabel(table);
     quoteTable(table, 'postgres');
     const names = columns.map((c) => c.name);
@@ -153,10 +204,21 @@ class PostgresConnection implements DataConnection {
 
   async deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number> {
     const label = tableLabel(table);
-    if (after.length !== 0 && after.length !== keyColumns.length) throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `'after' has ${after.length} values for ${keyColumns.length} key columns`, { table: label });
+    if (after.length !== 0 && after.length !== keyColumns.length)
+      throw new DataflowError(
+        DataflowErrorCode.BAD_REQUEST,
+        `'after' has ${after.length} values for ${keyColumns.length} key columns`,
+        { table: label },
+      );
     const { types } = await this.columnTypes(table, keyColumns);
     const params = after.map((v, i) => pgToText(types[i]!)(v));
-    const where = after.length ? ` WHERE ${keysetAfter('postgres', keyColumns.map((k) => quoteIdent(k, 'postgres')), params.map((_, i) => `$${i + 1}`))}` : '';
+    const where = after.length
+      ? ` WHERE ${keysetAfter(
+          'postgres',
+          keyColumns.map((k) => quoteIdent(k, 'postgres')),
+          params.map((_, i) => `$${i + 1}`),
+        )}`
+      : '';
     return this.withClient(`cannot delete from ${label}`, label, async (c) => {
       const r = await c.query(`DELETE FROM ${quoteTable(table, 'postgres')}${where}`, params);
       return r.rowCount ?? 0;
@@ -187,13 +249,15 @@ class PostgresConnection implements DataConnection {
     let broken = false;
     try {
       await client.query('BEGIN READ ONLY');
-      if (this.settings.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.settings.statementTimeoutMs)}`);
+      if (this.settings.statementTimeoutMs)
+        await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.settings.statementTimeoutMs)}`);
       // Extended protocol: one statement per round trip, whatever the text holds.
       // (pg reads queryMode; its type definitions do not list it yet.)
       return await fn(async <R>(sql: string, params?: unknown[]) => {
         // Checked before every statement: a cancel sent between two statements stops neither.
         if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
-        return (await client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig)).rows as R[];
+        return (await client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig))
+          .rows as R[];
       });
     } catch (err) {
       if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled', { cause: err });

@@ -8,13 +8,35 @@ import { isBinaryValue, normaliseDecimal } from '../values/canonical-values';
  * column type (arrays, intervals, inet, bit strings, time with time zone...) makes the writer
  * use the text format for the whole table, so every type keeps one well-tested path.
  */
-export const BINARY_BASE_TYPES = new Set(['bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'varchar', 'bpchar', 'enum', 'bytea', 'date', 'time', 'timestamp', 'timestamptz', 'uuid', 'json', 'jsonb']);
+export const BINARY_BASE_TYPES = new Set([
+  'bool',
+  'int2',
+  'int4',
+  'int8',
+  'float4',
+  'float8',
+  'numeric',
+  'text',
+  'varchar',
+  'bpchar',
+  'enum',
+  'bytea',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'uuid',
+  'json',
+  'jsonb',
+]);
 
 /** PostgreSQL's epoch (2000-01-01) in days and seconds after 1970-01-01. */
 const PG_EPOCH_DAYS = 10_957;
 const TWO_32 = 4_294_967_296;
 
-export const COPY_BINARY_HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+export const COPY_BINARY_HEADER = Buffer.from([
+  0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+]);
 export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 
 /** A growing buffer the row encoders write into; `take()` hands the filled part to the stream. */
@@ -165,7 +187,8 @@ const float4: BinaryEncoder = (w, v) => {
   const n = floatNumber(v);
   // As float4in: a finite value that overflows or underflows single precision is an error, not inf/0.
   const f = Math.fround(n);
-  if (Number.isFinite(n) && (!Number.isFinite(f) || (f === 0 && n !== 0))) throw new BadValue(`${n} is out of range for a real`);
+  if (Number.isFinite(n) && (!Number.isFinite(f) || (f === 0 && n !== 0)))
+    throw new BadValue(`${n} is out of range for a real`);
   w.ensure(8);
   w.buf.writeInt32BE(4, w.pos);
   w.buf.writeFloatBE(n, w.pos + 4);
@@ -206,7 +229,16 @@ let numericDigits = new Int16Array(64);
  */
 const numeric: BinaryEncoder = (w, v) => {
   let s: string;
-  if (typeof v === 'number') s = Number.isFinite(v) ? (Number.isInteger(v) && Math.abs(v) < 1e21 ? String(v) : normaliseDecimal(v)) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  if (typeof v === 'number')
+    s = Number.isFinite(v)
+      ? Number.isInteger(v) && Math.abs(v) < 1e21
+        ? String(v)
+        : normaliseDecimal(v)
+      : Number.isNaN(v)
+        ? 'NaN'
+        : v > 0
+          ? 'Infinity'
+          : '-Infinity';
   else if (typeof v === 'string') s = v;
   else if (typeof v === 'boolean') s = v ? '1' : '0';
   else throw new BadValue(`${describeValue(v)} is not a decimal number`);
@@ -382,9 +414,14 @@ function parseDateTime(v: unknown, withTime: boolean): void {
   const year = digitsAt(s, 0, dash);
   const month = digitsAt(s, dash + 1, 2);
   const day = digitsAt(s, dash + 4, 2);
-  if (dash < 4 || year < 0 || s.charCodeAt(dash + 3) !== 45 || month < 1 || month > 12 || day < 1) throw new BadValue(`${describeValue(v)} is not a date`);
+  if (dash < 4 || year < 0 || s.charCodeAt(dash + 3) !== 45 || month < 1 || month > 12 || day < 1)
+    throw new BadValue(`${describeValue(v)} is not a date`);
   const y = bc ? 1 - year : year;
-  if (day > 28 && day > (month === 2 ? ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28) : MONTH_DAYS[month - 1]!)) throw new BadValue(`${describeValue(v)} is not a date`);
+  if (
+    day > 28 &&
+    day > (month === 2 ? ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28) : MONTH_DAYS[month - 1]!)
+  )
+    throw new BadValue(`${describeValue(v)} is not a date`);
   parsedDays = civilDays(y, month, day) - PG_EPOCH_DAYS;
   const i = dash + 6;
   if (i === s.length) {
@@ -394,7 +431,8 @@ function parseDateTime(v: unknown, withTime: boolean): void {
     return;
   }
   const sep = s.charCodeAt(i);
-  if (!withTime || (sep !== 32 && sep !== 84)) throw new BadValue(`${describeValue(v)} is not a ${withTime ? 'timestamp' : 'date'}`);
+  if (!withTime || (sep !== 32 && sep !== 84))
+    throw new BadValue(`${describeValue(v)} is not a ${withTime ? 'timestamp' : 'date'}`);
   parseTime(s, i + 1, v);
 }
 
@@ -402,7 +440,17 @@ function parseTime(s: string, i: number, original: unknown): void {
   const h = digitsAt(s, i, 2);
   const mi = digitsAt(s, i + 3, 2);
   const sec = digitsAt(s, i + 6, 2);
-  if (h < 0 || mi < 0 || sec < 0 || s.charCodeAt(i + 2) !== 58 || s.charCodeAt(i + 5) !== 58 || h > 24 || mi > 59 || sec > 59 || (h === 24 && (mi > 0 || sec > 0))) {
+  if (
+    h < 0 ||
+    mi < 0 ||
+    sec < 0 ||
+    s.charCodeAt(i + 2) !== 58 ||
+    s.charCodeAt(i + 5) !== 58 ||
+    h > 24 ||
+    mi > 59 ||
+    sec > 59 ||
+    (h === 24 && (mi > 0 || sec > 0))
+  ) {
     throw new BadValue(`${describeValue(original)} is not a time`);
   }
   let k = i + 8;
@@ -471,7 +519,8 @@ function timestamp(withTimeZone: boolean): BinaryEncoder {
 const time: BinaryEncoder = (w, v) => {
   if (typeof v !== 'string') throw new BadValue(`${describeValue(v)} is not a time string`);
   parseTime(v, 0, v);
-  if (parsedOffset !== 0 || /[Z+-]/.test(v)) throw new BadValue(`${describeValue(v)} has a time zone offset; the column is time without time zone`);
+  if (parsedOffset !== 0 || /[Z+-]/.test(v))
+    throw new BadValue(`${describeValue(v)} has a time zone offset; the column is time without time zone`);
   w.int64Field(parsedSeconds * 1_000_000 + parsedMicros);
 };
 

@@ -10,7 +10,12 @@ import { formatPgArray } from '../values/pg-array';
  */
 export type ToText = (v: unknown) => string;
 
-const INT_RANGE: Record<number, [number, number]> = { 8: [-32768, 32767], 16: [-32768, 32767], 24: [-2147483648, 2147483647], 32: [-2147483648, 2147483647] };
+const INT_RANGE: Record<number, [number, number]> = {
+  8: [-32768, 32767],
+  16: [-32768, 32767],
+  24: [-2147483648, 2147483647],
+  32: [-2147483648, 2147483647],
+};
 const INT_TEXT = /^[+-]?\d+$/;
 const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INT64_MIN = -(2n ** 63n);
@@ -21,7 +26,8 @@ function integerToText(bits: number): ToText {
   return (v) => {
     if (typeof v === 'number') {
       if (!Number.isInteger(v)) throw new BadValue(`${describeValue(v)} is not an integer`);
-      if (range && (v < range[0] || v > range[1])) throw new BadValue(`${v} is out of range for a ${bits === 8 || bits === 16 ? 'smallint' : 'integer'}`);
+      if (range && (v < range[0] || v > range[1]))
+        throw new BadValue(`${v} is out of range for a ${bits === 8 || bits === 16 ? 'smallint' : 'integer'}`);
       return String(v);
     }
     if (typeof v === 'string' && INT_TEXT.test(v)) {
@@ -46,7 +52,8 @@ function decimalToText(v: unknown): string {
 }
 
 function floatToText(v: unknown): string {
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  if (typeof v === 'number')
+    return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
   if (typeof v === 'string' && (DECIMAL_TEXT.test(v) || v === 'NaN' || v === 'Infinity' || v === '-Infinity')) return v;
   throw new BadValue(`${describeValue(v)} is not a floating-point number`);
 }

@@ -9,13 +9,22 @@ export type PgSettings = ServerSettings;
  * objects, no time zone shift, no float or bigint rounding by a driver parser. Set per query,
  * so the catalog queries keep the driver's parsers.
  */
-export const RAW_TYPES: CustomTypesConfig = { getTypeParser: () => (value: string) => value } as unknown as CustomTypesConfig;
+export const RAW_TYPES: CustomTypesConfig = {
+  getTypeParser: () => (value: string) => value,
+} as unknown as CustomTypesConfig;
 
 /**
  * Session settings travel in the startup packet (no extra round trip): UTC so timestamptz prints
  * as UTC, ISO dates, ISO 8601 intervals, shortest-exact floats, hex bytea.
  */
-const SESSION_OPTIONS = ['TimeZone=UTC', 'DateStyle=ISO,YMD', 'IntervalStyle=iso_8601', 'extra_float_digits=3', 'bytea_output=hex', 'standard_conforming_strings=on']
+const SESSION_OPTIONS = [
+  'TimeZone=UTC',
+  'DateStyle=ISO,YMD',
+  'IntervalStyle=iso_8601',
+  'extra_float_digits=3',
+  'bytea_output=hex',
+  'standard_conforming_strings=on',
+]
   .map((o) => `-c ${o}`)
   .join(' ');
 
@@ -49,7 +58,11 @@ export async function connectPg(pool: Pool, s: PgSettings): Promise<PoolClient> 
     }
     return client;
   } catch (err) {
-    throw new DataflowError(DataflowErrorCode.CONNECTION_FAILED, `cannot connect to PostgreSQL at ${s.host}:${s.port}: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err });
+    throw new DataflowError(
+      DataflowErrorCode.CONNECTION_FAILED,
+      `cannot connect to PostgreSQL at ${s.host}:${s.port}: ${(err as { code?: string }).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 

@@ -11,7 +11,11 @@ const FETCH_BATCH = 500;
 
 function readBatch(cursor: Cursor, n: number): Promise<{ rows: unknown[][]; fields: FieldDef[] }> {
   return new Promise((resolve, reject) =>
-    cursor.read(n, (err, rows, result) => (err ? reject(err) : resolve({ rows: rows as unknown as unknown[][], fields: (result?.fields ?? []) as FieldDef[] }))),
+    cursor.read(n, (err, rows, result) =>
+      err
+        ? reject(err)
+        : resolve({ rows: rows as unknown as unknown[][], fields: (result?.fields ?? []) as FieldDef[] }),
+    ),
   );
 }
 
@@ -21,7 +25,13 @@ function readBatch(cursor: Cursor, n: number): Promise<{ rows: unknown[][]; fiel
  * transaction under the session's statement timeout; at most maxRows + 1 rows are ever fetched.
  * Values are made canonical exactly as readRows makes them.
  */
-export async function queryPostgres(pool: Pool, settings: PgSettings, sql: string, params: unknown[], options: BoundedQueryOptions): Promise<BoundedQueryResult> {
+export async function queryPostgres(
+  pool: Pool,
+  settings: PgSettings,
+  sql: string,
+  params: unknown[],
+  options: BoundedQueryOptions,
+): Promise<BoundedQueryResult> {
   const { maxRows, signal } = options;
   if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled');
   const client = await connectPg(pool, settings);
@@ -33,7 +43,8 @@ export async function queryPostgres(pool: Pool, settings: PgSettings, sql: strin
   let broken = false;
   try {
     await client.query('BEGIN READ ONLY');
-    if (settings.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.statementTimeoutMs)}`);
+    if (settings.statementTimeoutMs)
+      await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.statementTimeoutMs)}`);
     // A cancel sent before the statement starts would cancel nothing.
     if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled');
     const cursor = client.query(new Cursor(sql, queryParams(params), { rowMode: 'array', types: RAW_TYPES }));
@@ -56,9 +67,15 @@ export async function queryPostgres(pool: Pool, settings: PgSettings, sql: strin
     // The portal is closed: the catalog can be asked about the result's types on this connection.
     const columns = await describeFields(client, fields);
     convertRows(rows, columns, converters(columns), 'query', 0);
-    return { columns: columns.map((c) => ({ name: c.name, type: c.nativeType })), rows, rowCount: rows.length, truncated };
+    return {
+      columns: columns.map((c) => ({ name: c.name, type: c.nativeType })),
+      rows,
+      rowCount: rows.length,
+      truncated,
+    };
   } catch (err) {
-    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled', { cause: err });
+    if (signal?.aborted)
+      throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled', { cause: err });
     const e = normaliseError(err, DataflowErrorCode.READ_FAILED, 'the query failed');
     if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
     throw e;

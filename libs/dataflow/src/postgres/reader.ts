@@ -23,10 +23,15 @@ interface Plan {
 }
 
 /** SELECT ... WHERE keyset/incremental ORDER BY key, with the keyset values as parameters. */
-async function planTable(client: PoolClient, source: Extract<ReadSource, { kind: 'table' }>, options: ReadOptions): Promise<Plan> {
+async function planTable(
+  client: PoolClient,
+  source: Extract<ReadSource, { kind: 'table' }>,
+  options: ReadOptions,
+): Promise<Plan> {
   const label = tableLabel(source.table);
   const described = await describePgTable(client, source.table);
-  if (!described) throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${label} does not exist`, { table: label });
+  if (!described)
+    throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${label} does not exist`, { table: label });
   const plan = resolveTableSource(source, described.columns, label);
   const q = (n: string) => quoteIdent(n, 'postgres');
   const params: unknown[] = [];
@@ -35,19 +40,31 @@ async function planTable(client: PoolClient, source: Extract<ReadSource, { kind:
     return `$${params.length}`;
   };
   // money prints per lc_monetary ('$1,234.50'); its numeric form is exact and portable.
-  const select = plan.columns.map((c) => (/^money$/.test(c.nativeType) ? `${q(c.name)}::numeric AS ${q(c.name)}` : q(c.name)));
+  const select = plan.columns.map((c) =>
+    /^money$/.test(c.nativeType) ? `${q(c.name)}::numeric AS ${q(c.name)}` : q(c.name),
+  );
   const where: string[] = [];
   if (plan.incremental) {
     const inc = plan.incremental;
-    if (inc.after !== undefined && inc.after !== null) where.push(`${q(inc.column.name)} > ${param(inc.column, inc.after)}`);
+    if (inc.after !== undefined && inc.after !== null)
+      where.push(`${q(inc.column.name)} > ${param(inc.column, inc.after)}`);
     else where.push(`${q(inc.column.name)} IS NOT NULL`);
-    if (inc.upTo !== undefined && inc.upTo !== null) where.push(`${q(inc.column.name)} <= ${param(inc.column, inc.upTo)}`);
+    if (inc.upTo !== undefined && inc.upTo !== null)
+      where.push(`${q(inc.column.name)} <= ${param(inc.column, inc.upTo)}`);
   }
   if (plan.after) {
     const after = plan.after;
-    where.push(keysetAfter('postgres', plan.order.map((c) => orderExpr(c, options)), plan.order.map((c, i) => param(c, after[i]))));
+    where.push(
+      keysetAfter(
+        'postgres',
+        plan.order.map((c) => orderExpr(c, options)),
+        plan.order.map((c, i) => param(c, after[i])),
+      ),
+    );
   }
-  const order = plan.order.map((c) => `${orderExpr(c, options)}${options.binaryOrder && c.nullable ? ' NULLS FIRST' : ''}`);
+  const order = plan.order.map(
+    (c) => `${orderExpr(c, options)}${options.binaryOrder && c.nullable ? ' NULLS FIRST' : ''}`,
+  );
   const sql = `SELECT ${select.join(', ')} FROM ${quoteTable(source.table, 'postgres')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}`;
   return { sql, params, columns: plan.columns, label };
 }
@@ -59,7 +76,13 @@ function orderExpr(c: ColumnSpec, options: ReadOptions): string {
 }
 
 export function queryParams(params: unknown[] | undefined): unknown[] {
-  return (params ?? []).map((v) => (isBinaryValue(v) ? Buffer.from(v.$binary, 'base64') : v !== null && typeof v === 'object' && !Buffer.isBuffer(v) ? JSON.stringify(v) : v));
+  return (params ?? []).map((v) =>
+    isBinaryValue(v)
+      ? Buffer.from(v.$binary, 'base64')
+      : v !== null && typeof v === 'object' && !Buffer.isBuffer(v)
+        ? JSON.stringify(v)
+        : v,
+  );
 }
 
 export function converters(columns: ColumnSpec[]): (FromText | undefined)[] {
@@ -67,7 +90,13 @@ export function converters(columns: ColumnSpec[]): (FromText | undefined)[] {
 }
 
 /** Makes a batch of raw rows canonical in place. */
-export function convertRows(rows: unknown[][], columns: ColumnSpec[], conv: (FromText | undefined)[], label: string, offset: number): void {
+export function convertRows(
+  rows: unknown[][],
+  columns: ColumnSpec[],
+  conv: (FromText | undefined)[],
+  label: string,
+  offset: number,
+): void {
   const active: number[] = [];
   conv.forEach((f, i) => f && active.push(i));
   if (active.length === 0) return;
@@ -80,12 +109,16 @@ export function convertRows(rows: unknown[][], columns: ColumnSpec[], conv: (Fro
         row[i] = conv[i]!(v as string);
       } catch (err) {
         const column = columns[i]!.name;
-        throw new DataflowError(DataflowErrorCode.BAD_VALUE, `cannot read ${label}.${column} (row ${offset + r + 1}): ${err instanceof BadValue || err instanceof SyntaxError ? err.message : String(err)}`, {
-          table: label,
-          column,
-          row: offset + r,
-          cause: err,
-        });
+        throw new DataflowError(
+          DataflowErrorCode.BAD_VALUE,
+          `cannot read ${label}.${column} (row ${offset + r + 1}): ${err instanceof BadValue || err instanceof SyntaxError ? err.message : String(err)}`,
+          {
+            table: label,
+            column,
+            row: offset + r,
+            cause: err,
+          },
+        );
       }
     }
   }
@@ -96,7 +129,12 @@ export function convertRows(rows: unknown[][], columns: ColumnSpec[], conv: (Fro
  * read, memory bounded by the batch size. The next FETCH is sent before the current batch is
  * handed over, so the server works while the caller writes.
  */
-export async function* readPostgres(pool: Pool, settings: PgSettings, source: ReadSource, options: ReadOptions): AsyncGenerator<unknown[][], void, undefined> {
+export async function* readPostgres(
+  pool: Pool,
+  settings: PgSettings,
+  source: ReadSource,
+  options: ReadOptions,
+): AsyncGenerator<unknown[][], void, undefined> {
   const batchSize = Math.max(1, Math.floor(options.batchSize));
   const signal = options.signal;
   if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled');
@@ -120,17 +158,29 @@ export async function* readPostgres(pool: Pool, settings: PgSettings, source: Re
   signal?.addEventListener('abort', onAbort, { once: true });
   const label = source.kind === 'table' ? tableLabel(source.table) : 'query';
   const fetch = () => {
-    const p = client.query<unknown[]>({ text: `FETCH FORWARD ${batchSize} FROM ${CURSOR}`, rowMode: 'array', types: RAW_TYPES });
+    const p = client.query<unknown[]>({
+      text: `FETCH FORWARD ${batchSize} FROM ${CURSOR}`,
+      rowMode: 'array',
+      types: RAW_TYPES,
+    });
     p.catch(() => undefined);
     return p;
   };
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     open = true;
-    if (settings.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.statementTimeoutMs)}`);
-    const plan: Plan = source.kind === 'table' ? await planTable(client, source, options) : { sql: source.sql.replace(/;\s*$/, ''), params: queryParams(source.params), label };
+    if (settings.statementTimeoutMs)
+      await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.statementTimeoutMs)}`);
+    const plan: Plan =
+      source.kind === 'table'
+        ? await planTable(client, source, options)
+        : { sql: source.sql.replace(/;\s*$/, ''), params: queryParams(source.params), label };
     // Extended protocol even without parameters: a second statement in a query's text cannot run.
-    await client.query({ text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${plan.sql}`, values: plan.params, queryMode: 'extended' } as QueryConfig);
+    await client.query({
+      text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${plan.sql}`,
+      values: plan.params,
+      queryMode: 'extended',
+    } as QueryConfig);
     let columns = plan.columns;
     let conv = columns ? converters(columns) : undefined;
     let offset = 0;
@@ -153,7 +203,8 @@ export async function* readPostgres(pool: Pool, settings: PgSettings, source: Re
     await client.query('COMMIT');
     open = false;
   } catch (err) {
-    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled', { table: label });
+    if (signal?.aborted)
+      throw new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled', { table: label });
     const e = normaliseError(err, DataflowErrorCode.READ_FAILED, `cannot read ${label}`, { table: label });
     if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
     throw e;

@@ -34,16 +34,21 @@ function copyErrorLocation(err: PgErrorFields): { column?: string; row?: number 
 function pgWriteError(err: unknown, label: string, rowOffset: number): DataflowError {
   if (err instanceof DataflowError) return err;
   const e = err as PgErrorFields;
-  if (typeof e?.code !== 'string' || /^(08|57)/.test(e.code)) return normaliseError(err, DataflowErrorCode.WRITE_FAILED, `cannot write ${label}`, { table: label });
+  if (typeof e?.code !== 'string' || /^(08|57)/.test(e.code))
+    return normaliseError(err, DataflowErrorCode.WRITE_FAILED, `cannot write ${label}`, { table: label });
   const loc = copyErrorLocation(e);
   const valueError = e.code.startsWith('22') || e.code === '23502';
   const where = `${label}${loc.column ? `.${loc.column}` : ''}${loc.row !== undefined ? ` (row ${rowOffset + loc.row + 1})` : ''}`;
-  return new DataflowError(valueError ? DataflowErrorCode.BAD_VALUE : DataflowErrorCode.WRITE_FAILED, `cannot write ${where}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, {
-    table: label,
-    ...(loc.column ? { column: loc.column } : {}),
-    ...(loc.row !== undefined ? { row: rowOffset + loc.row } : {}),
-    cause: err,
-  });
+  return new DataflowError(
+    valueError ? DataflowErrorCode.BAD_VALUE : DataflowErrorCode.WRITE_FAILED,
+    `cannot write ${where}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`,
+    {
+      table: label,
+      ...(loc.column ? { column: loc.column } : {}),
+      ...(loc.row !== undefined ? { row: rowOffset + loc.row } : {}),
+      cause: err,
+    },
+  );
 }
 
 /** Where an encoder stopped, so a BadValue can name the row and column. */
@@ -70,7 +75,8 @@ async function streamCopy(
   finished.catch(() => undefined);
   const at: Cursor = { row: 0, column: 0 };
   const push = async (chunk: string | Buffer) => {
-    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+    if (signal?.aborted)
+      throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
     if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), finished]);
   };
   try {
@@ -87,19 +93,24 @@ async function streamCopy(
     if (err instanceof BadValue) {
       const row = rows[at.row];
       const column = Array.isArray(row) && row.length === names.length ? names[at.column] : undefined;
-      throw new DataflowError(DataflowErrorCode.BAD_VALUE, `cannot write ${label}${column ? `.${column}` : ''} (row ${at.row + 1}): ${err.message}`, {
-        table: label,
-        ...(column ? { column } : {}),
-        row: at.row,
-        cause: err,
-      });
+      throw new DataflowError(
+        DataflowErrorCode.BAD_VALUE,
+        `cannot write ${label}${column ? `.${column}` : ''} (row ${at.row + 1}): ${err.message}`,
+        {
+          table: label,
+          ...(column ? { column } : {}),
+          row: at.row,
+          cause: err,
+        },
+      );
     }
     throw err;
   }
 }
 
 function checkRow(row: unknown, n: number): asserts row is unknown[] {
-  if (!Array.isArray(row) || row.length !== n) throw new BadValue(`row has ${Array.isArray(row) ? row.length : 'no'} values, expected ${n}`);
+  if (!Array.isArray(row) || row.length !== n)
+    throw new BadValue(`row has ${Array.isArray(row) ? row.length : 'no'} values, expected ${n}`);
 }
 
 /** COPY text format: CHUNK_CHARS of tab-separated, escaped fields at a time. */
@@ -156,11 +167,24 @@ function binaryRows(encoders: BinaryEncoder[], rows: unknown[][]) {
  * The COPY for these columns: binary when every target column's base type has a binary encoder
  * (the common case: numbers, text, dates, json, uuid, enums), text otherwise.
  */
-function copyPlan(target: string, cols: string, types: CanonicalType[], bases: string[], names: string[], rows: unknown[][]) {
+function copyPlan(
+  target: string,
+  cols: string,
+  types: CanonicalType[],
+  bases: string[],
+  names: string[],
+  rows: unknown[][],
+) {
   if (bases.every((b) => BINARY_BASE_TYPES.has(b))) {
-    return { sql: `COPY ${target} (${cols}) FROM STDIN (FORMAT binary)`, produce: binaryRows(bases.map(binaryEncoder), rows) as Parameters<typeof streamCopy>[5] };
+    return {
+      sql: `COPY ${target} (${cols}) FROM STDIN (FORMAT binary)`,
+      produce: binaryRows(bases.map(binaryEncoder), rows) as Parameters<typeof streamCopy>[5],
+    };
   }
-  return { sql: `COPY ${target} (${cols}) FROM STDIN`, produce: textRows(types.map(copyEncoder), rows) as Parameters<typeof streamCopy>[5] };
+  return {
+    sql: `COPY ${target} (${cols}) FROM STDIN`,
+    produce: textRows(types.map(copyEncoder), rows) as Parameters<typeof streamCopy>[5],
+  };
 }
 
 /**
@@ -180,7 +204,8 @@ export async function writePostgres(
 ): Promise<{ written: number }> {
   const label = tableLabel(table);
   if (rows.length === 0) return { written: 0 };
-  if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+  if (options.signal?.aborted)
+    throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
   const q = (n: string) => quoteIdent(n, 'postgres');
   const cols = names.map(q).join(', ');
   const client = await connectPg(pool, settings);
@@ -203,7 +228,9 @@ export async function writePostgres(
     await client.query('BEGIN');
     try {
       // Same column types as the target (domains and enums included), no constraints.
-      await client.query(`CREATE TEMPORARY TABLE ${stage} ON COMMIT DROP AS SELECT ${cols} FROM ${quoteTable(table, 'postgres')} WITH NO DATA`);
+      await client.query(
+        `CREATE TEMPORARY TABLE ${stage} ON COMMIT DROP AS SELECT ${cols} FROM ${quoteTable(table, 'postgres')} WITH NO DATA`,
+      );
       const plan = copyPlan(stage, cols, types, bases, names, rows);
       await streamCopy(client, plan.sql, names, rows, label, plan.produce, options.signal);
       const action = rest.length ? `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
@@ -217,7 +244,8 @@ export async function writePostgres(
     }
     return { written: rows.length };
   } catch (err) {
-    if (options.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+    if (options.signal?.aborted)
+      throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
     const e = pgWriteError(err, label, 0);
     if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
     throw e;

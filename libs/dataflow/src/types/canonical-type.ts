@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { Dialect } from '@vansales/protocol';
 
-
 /**
  * Dialect-neutral column types. Plain JSON so they travel in buffer manifests; each dialect's
  * mapping module turns native types into these and these into DDL (see README for the table).

@@ -132,7 +132,12 @@ export interface DataConnection {
    * One transaction per call. Values are canonical; they are encoded for the target table's own
    * column types (described once per table and cached), `columns` names them in row order.
    */
-  writeRows(table: TableRef, columns: ColumnSpec[], rows: unknown[][], options: WriteOptions): Promise<{ written: number }>;
+  writeRows(
+    table: TableRef,
+    columns: ColumnSpec[],
+    rows: unknown[][],
+    options: WriteOptions,
+  ): Promise<{ written: number }>;
   /** Deletes rows whose key is greater than `after` (keyset order); `after` empty deletes every row. */
   deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number>;
   countRows(table: TableRef): Promise<number>;

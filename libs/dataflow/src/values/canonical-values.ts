@@ -66,7 +66,8 @@ export function normaliseDecimal(value: string | number): string {
     value = String(value);
   }
   let s = value.trim();
-  if (s === 'NaN' || /^[+-]?Infinity$/i.test(s) || /^[+-]?inf$/i.test(s)) return s.replace(/^\+/, '').replace(/^(-?)inf(inity)?$/i, '$1Infinity');
+  if (s === 'NaN' || /^[+-]?Infinity$/i.test(s) || /^[+-]?inf$/i.test(s))
+    return s.replace(/^\+/, '').replace(/^(-?)inf(inity)?$/i, '$1Infinity');
   let sign = '';
   if (s[0] === '-' || s[0] === '+') {
     sign = s[0] === '-' ? '-' : '';

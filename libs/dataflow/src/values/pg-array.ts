@@ -12,7 +12,10 @@ export function parsePgArray(text: string, convert: (element: string) => unknown
     i = text.indexOf('=') + 1;
   }
   const fail = (): never => {
-    throw new DataflowError(DataflowErrorCode.BAD_VALUE, `malformed array literal ${JSON.stringify(text.slice(0, 80))}`);
+    throw new DataflowError(
+      DataflowErrorCode.BAD_VALUE,
+      `malformed array literal ${JSON.stringify(text.slice(0, 80))}`,
+    );
   };
   const parse = (): unknown[] => {
     if (text[i] !== '{') fail();
@@ -63,7 +66,11 @@ export function parsePgArray(text: string, convert: (element: string) => unknown
  * The array literal for a canonical array. Nested JS arrays are extra dimensions, except when
  * the element itself is a JSON value (`flatElements`), where an array is one element.
  */
-export function formatPgArray(values: readonly unknown[], element: (v: unknown) => string, flatElements = false): string {
+export function formatPgArray(
+  values: readonly unknown[],
+  element: (v: unknown) => string,
+  flatElements = false,
+): string {
   let out = '{';
   for (let k = 0; k < values.length; k++) {
     if (k) out += ',';

@@ -30,7 +30,12 @@ export function mariadbConfig(database: string): DataConnectionConfig {
 
 /** Root SQL on the MariaDB test server (test fixtures only; the library never runs raw SQL from callers). */
 export async function mariadbAdmin(sql: string | string[], database?: string): Promise<unknown[]> {
-  const conn = await createConnection({ ...testServices().mariadb, ...(database ? { database } : {}), multipleStatements: false, dateStrings: true });
+  const conn = await createConnection({
+    ...testServices().mariadb,
+    ...(database ? { database } : {}),
+    multipleStatements: false,
+    dateStrings: true,
+  });
   try {
     const out: unknown[] = [];
     await conn.query("SET SESSION time_zone = '+00:00'");
@@ -41,13 +46,25 @@ export async function mariadbAdmin(sql: string | string[], database?: string): P
   }
 }
 
-export async function throwawayMariadbDatabase(): Promise<{ name: string; config: DataConnectionConfig; drop: () => Promise<void> }> {
+export async function throwawayMariadbDatabase(): Promise<{
+  name: string;
+  config: DataConnectionConfig;
+  drop: () => Promise<void>;
+}> {
   const name = `vsc_t_${randomBytes(5).toString('hex')}`;
   await mariadbAdmin(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  return { name, config: mariadbConfig(name), drop: async () => void (await mariadbAdmin(`DROP DATABASE IF EXISTS \`${name}\``)) };
+  return {
+    name,
+    config: mariadbConfig(name),
+    drop: async () => void (await mariadbAdmin(`DROP DATABASE IF EXISTS \`${name}\``)),
+  };
 }
 
-export async function throwawayPostgres(): Promise<{ name: string; config: DataConnectionConfig; drop: () => Promise<void> }> {
+export async function throwawayPostgres(): Promise<{
+  name: string;
+  config: DataConnectionConfig;
+  drop: () => Promise<void>;
+}> {
   const db = await throwawayPostgresDatabase('vsc_t');
   return { name: db.name, config: postgresConfig(db.name), drop: db.drop };
 }
@@ -57,9 +74,18 @@ export async function open(config: DataConnectionConfig): Promise<DataConnection
 }
 
 /** Every row of a table in key order, canonical values. */
-export async function readAll(conn: DataConnection, table: TableRef, orderBy: string[], columns?: string[]): Promise<unknown[][]> {
+export async function readAll(
+  conn: DataConnection,
+  table: TableRef,
+  orderBy: string[],
+  columns?: string[],
+): Promise<unknown[][]> {
   const out: unknown[][] = [];
-  for await (const batch of conn.readRows({ kind: 'table', table, orderBy, ...(columns ? { columns } : {}) }, { batchSize: 1000 })) out.push(...batch);
+  for await (const batch of conn.readRows(
+    { kind: 'table', table, orderBy, ...(columns ? { columns } : {}) },
+    { batchSize: 1000 },
+  ))
+    out.push(...batch);
   return out;
 }
 
@@ -78,14 +104,22 @@ export async function copyTable(
 ): Promise<{ columns: ColumnSpec[]; targetColumns: ColumnSpec[]; primaryKey: string[]; rows: number }> {
   const described = await source.describeTable(from);
   if (!described) throw new Error(`no table ${from.name}`);
-  const columns = options.columns ? described.columns.filter((c) => options.columns!.includes(c.name)) : described.columns;
+  const columns = options.columns
+    ? described.columns.filter((c) => options.columns!.includes(c.name))
+    : described.columns;
   const primaryKey = described.primaryKey;
   const orderBy = options.orderBy ?? (primaryKey.length ? primaryKey : columns.map((c) => c.name));
   const targetColumns = mapColumns(columns, target.dialect, to.name, { keyColumns: primaryKey });
   if (!(await target.tableExists(to))) await target.createTable(to, columns, primaryKey);
   let rows = 0;
-  for await (const batch of source.readRows({ kind: 'table', table: from, columns: columns.map((c) => c.name), orderBy }, { batchSize: options.batchSize ?? 2000 })) {
-    const { written } = await target.writeRows(to, targetColumns, batch, { mode: options.mode ?? 'insert', keyColumns: primaryKey });
+  for await (const batch of source.readRows(
+    { kind: 'table', table: from, columns: columns.map((c) => c.name), orderBy },
+    { batchSize: options.batchSize ?? 2000 },
+  )) {
+    const { written } = await target.writeRows(to, targetColumns, batch, {
+      mode: options.mode ?? 'insert',
+      keyColumns: primaryKey,
+    });
     rows += written;
   }
   return { columns, targetColumns, primaryKey, rows };

@@ -15,7 +15,9 @@ const TABLE = `transfer_${ROWS}`;
 
 async function ensureSource(): Promise<void> {
   await mariadbAdmin(`CREATE DATABASE IF NOT EXISTS ${DATABASE}`);
-  const [existing] = (await mariadbAdmin(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${DATABASE}' AND TABLE_NAME = '${TABLE}'`)) as [{ n: number }[]];
+  const [existing] = (await mariadbAdmin(
+    `SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${DATABASE}' AND TABLE_NAME = '${TABLE}'`,
+  )) as [{ n: number }[]];
   if (Number(existing[0]?.n) > 0) {
     const [count] = (await mariadbAdmin(`SELECT COUNT(*) AS n FROM ${TABLE}`, DATABASE)) as [{ n: number }[]];
     if (Number(count[0]?.n) === ROWS) return;
@@ -55,12 +57,26 @@ async function main(): Promise<void> {
     await pg.createTable({ name: TABLE }, described.columns, described.primaryKey);
     const started = process.hrtime.bigint();
     let rows = 0;
-    for await (const batch of source.readRows({ kind: 'table', table: { name: TABLE }, orderBy: described.primaryKey }, { batchSize: BATCH })) {
-      rows += (await pg.writeRows({ name: TABLE }, columns, batch, { mode: 'insert', keyColumns: described.primaryKey })).written;
+    for await (const batch of source.readRows(
+      { kind: 'table', table: { name: TABLE }, orderBy: described.primaryKey },
+      { batchSize: BATCH },
+    )) {
+      rows += (
+        await pg.writeRows({ name: TABLE }, columns, batch, { mode: 'insert', keyColumns: described.primaryKey })
+      ).written;
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (rows !== ROWS || (await pg.countRows({ name: TABLE })) !== ROWS) throw new Error(`copied ${rows} rows, expected ${ROWS}`);
-    console.log(JSON.stringify({ rows, columns: columns.length, batchSize: BATCH, seconds: Number(seconds.toFixed(3)), rowsPerSecond: Math.round(rows / seconds) }));
+    if (rows !== ROWS || (await pg.countRows({ name: TABLE })) !== ROWS)
+      throw new Error(`copied ${rows} rows, expected ${ROWS}`);
+    console.log(
+      JSON.stringify({
+        rows,
+        columns: columns.length,
+        batchSize: BATCH,
+        seconds: Number(seconds.toFixed(3)),
+        rowsPerSecond: Math.round(rows / seconds),
+      }),
+    );
   } finally {
     await source.close();
     await pg.close();

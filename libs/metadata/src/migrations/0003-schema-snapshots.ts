@@ -15,7 +15,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('schema_snapshots_version', ['connector_id', 'database_name', 'version'])
     .execute();
-  await db.schema.createIndex('schema_snapshots_tenant').on('schema_snapshots').columns(['tenant_id', 'connector_id', 'database_name']).execute();
+  await db.schema
+    .createIndex('schema_snapshots_tenant')
+    .on('schema_snapshots')
+    .columns(['tenant_id', 'connector_id', 'database_name'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

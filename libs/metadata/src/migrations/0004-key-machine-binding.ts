@@ -14,7 +14,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('reason', 'text', (c) => c.notNull())
     .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('agent_connection_refusals_connector').on('agent_connection_refusals').columns(['tenant_id', 'connector_id']).execute();
+  await db.schema
+    .createIndex('agent_connection_refusals_connector')
+    .on('agent_connection_refusals')
+    .columns(['tenant_id', 'connector_id'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

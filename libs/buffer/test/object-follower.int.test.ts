@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { BufferError, BufferErrorCode, BufferKeyring, DataBuffer, newBufferKeySpec, type FollowedChunk, type FollowOptions } from '@vansales/buffer';
+import {
+  BufferError,
+  BufferErrorCode,
+  BufferKeyring,
+  DataBuffer,
+  newBufferKeySpec,
+  type FollowedChunk,
+  type FollowOptions,
+} from '@vansales/buffer';
 import { storeKinds, type StoreUnderTest } from './support/stores';
 import { expectCode } from './support/expect-code';
 
@@ -22,7 +30,11 @@ describe.each(storeKinds)('following an object being written, on %s', (_name, op
   beforeEach(async () => {
     s = await open();
     clock = Date.parse('2030-01-01T00:00:00Z');
-    buffer = new DataBuffer({ store: s.store, keyring: BufferKeyring.fromSpec(newBufferKeySpec('k1')), now: () => clock });
+    buffer = new DataBuffer({
+      store: s.store,
+      keyring: BufferKeyring.fromSpec(newBufferKeySpec('k1')),
+      now: () => clock,
+    });
   });
   afterEach(async () => s.cleanup());
 
@@ -116,7 +128,10 @@ describe.each(storeKinds)('following an object being written, on %s', (_name, op
     await expectCode(buffer.publishSchema(T, objectId, { columns: [] }), BufferErrorCode.badInput);
     await buffer.writeChunk(T, objectId, 0, Buffer.from('rows'), 2);
     expect(chunk(await f.next())?.rows).toBe(2);
-    await expectCode(buffer.commit(T, objectId, { schema: { columns: [] }, chunkCount: 1, rowCount: 2 }), BufferErrorCode.badInput);
+    await expectCode(
+      buffer.commit(T, objectId, { schema: { columns: [] }, chunkCount: 1, rowCount: 2 }),
+      BufferErrorCode.badInput,
+    );
     const manifest = await buffer.commit(T, objectId, { schema: columns, chunkCount: 1, rowCount: 2 });
     expect((await f.next()).done).toBe(true);
     expect(f.follower.manifest).toEqual(manifest);
@@ -197,7 +212,10 @@ describe.each(storeKinds)('following an object being written, on %s', (_name, op
       await buffer.writeChunk(T, objectId, 0, Buffer.from('x'), 1);
       const f = follow(objectId);
       await f.next();
-      await s.store.put(pathOf(objectId, 'manifest.json'), Buffer.from(JSON.stringify({ v: 1, sealed: Buffer.from('forged').toString('base64') })));
+      await s.store.put(
+        pathOf(objectId, 'manifest.json'),
+        Buffer.from(JSON.stringify({ v: 1, sealed: Buffer.from('forged').toString('base64') })),
+      );
       await expectCode(f.next(), BufferErrorCode.tampered);
 
       const other = await buffer.createObject(T);
@@ -206,7 +224,10 @@ describe.each(storeKinds)('following an object being written, on %s', (_name, op
       await g.next();
       const header = (await s.store.get(pathOf(other.objectId, 'header.json')))!;
       await buffer.commit(T, other.objectId, { schema: {}, chunkCount: 1, rowCount: 1 });
-      await s.store.put(pathOf(other.objectId, 'header.json'), Buffer.from(header.toString().replace('"v":1', '"v":1 ')));
+      await s.store.put(
+        pathOf(other.objectId, 'header.json'),
+        Buffer.from(header.toString().replace('"v":1', '"v":1 ')),
+      );
       await expectCode(g.next(), BufferErrorCode.tampered);
     });
   });

@@ -11,7 +11,15 @@ import {
 import { bufferPaths, TENANT_ID_PATTERN, type BufferGrant } from '@vansales/protocol';
 import { BUFFER_HTTP_STATUS } from '@vansales/gateway';
 import { extractStepWorkflow } from '@vansales/workflows';
-import { sakilaDatabase, sakilaReader, services, startPlatform, untilExpired, type Platform } from './support/harness';
+import {
+  sakilaDatabase,
+  sakilaReader,
+  services,
+  startPlatform,
+  until,
+  untilExpired,
+  type Platform,
+} from './support/harness';
 
 const T = 'acme';
 const CONNECTOR = '0b7f6c1e-5d2a-4a8e-9c3b-2f1e0d9c8b7a';
@@ -445,6 +453,10 @@ describe('buffer routes under load', () => {
     platform = await startPlatform({ buffer: { VSC_BUFFER_MAX_INFLIGHT_CHUNKS: '1' } });
   });
   afterAll(async () => platform?.close());
+  const untilArrived = (path: string) =>
+    until(`the gateway to receive ${path}`, () =>
+      platform.logs.lines.some((l) => l.includes('incoming request') && l.includes(path)),
+    );
 
   it('serves at most VSC_BUFFER_MAX_INFLIGHT_CHUNKS chunk requests at once and answers the rest 503 with Retry-After', async () => {
     const { request } = await import('node:http');
@@ -474,7 +486,9 @@ describe('buffer routes under load', () => {
       req.write(body.subarray(0, body.length / 2));
       finish = () => req.end(body.subarray(body.length / 2));
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // Fastify logs a request as it arrives, just before the hook that takes the slot; probing with
+    // requests instead would race the slow upload for the slot.
+    await untilArrived(`${bufferPaths.object(grant.objectId)}/chunks/0`);
     const busy = await platform.gateway.app.inject({
       method: 'PUT',
       url: `${bufferPaths.object(grant.objectId)}/chunks/1`,
@@ -514,10 +528,11 @@ describe('buffer routes under load', () => {
     const reader = await sakilaReader();
     const agent = platform.startAgent({ apiKey: c.apiKey, databases: { sakila: sakilaDatabase(reader) } });
     await agent.welcomed;
-    // Another upload holds the only slot for a second and a half.
+    // Another upload holds the only slot until the agent has been turned away at least once.
     const grant = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, scope: 'write' });
     const base = platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/agent\/connect$/, '');
     const body = randomBytes(64 * 1024);
+    let release!: () => void;
     const holder = new Promise<number>((resolve, reject) => {
       const req = request(
         `${base}${bufferPaths.object(grant.objectId)}/chunks/0`,
@@ -537,13 +552,13 @@ describe('buffer routes under load', () => {
       );
       req.on('error', reject);
       req.write(body.subarray(0, 10));
-      setTimeout(() => req.end(body.subarray(10)), 1500);
+      release = () => req.end(body.subarray(10));
     });
-    await new Promise((r) => setTimeout(r, 200));
     const busyAnswers = () => platform.logs.lines.filter((l) => l.includes('"statusCode":503')).length;
+    await untilArrived(`${bufferPaths.object(grant.objectId)}/chunks/0`);
     const busyBefore = busyAnswers();
     const workflowId = `busy-${randomBytes(4).toString('hex')}`;
-    const out = (await platform.temporal.workflow.execute(extractStepWorkflow, {
+    const running = platform.temporal.workflow.execute(extractStepWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId,
       args: [
@@ -553,7 +568,10 @@ describe('buffer routes under load', () => {
           table: { name: 'language' },
         },
       ],
-    })) as { rowCount: number };
+    });
+    await until('the agent to be turned away', () => busyAnswers() > busyBefore, 60_000);
+    release();
+    const out = (await running) as { rowCount: number };
     expect(out.rowCount).toBe(6);
     expect(await holder).toBe(200);
     // One attempt: the agent waited out the 503s itself.

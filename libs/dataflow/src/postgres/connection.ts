@@ -1,4 +1,5 @@
 import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { withReadOnlySession } from './read-only-session';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteLiteral, quoteTable } from '../identifiers';
 import { checkWriteKeys, keysetAfter } from '../keyset';
@@ -22,7 +23,7 @@ import {
   pgTableExists,
 } from './catalog';
 import { pgToText } from './copy-text';
-import { cancelBackend, connectPg, createPgPool, type PgSettings } from './pool';
+import { connectPg, createPgPool, type PgSettings } from './pool';
 import { readPostgres } from './reader';
 import { writePostgres } from './writer';
 
@@ -238,40 +239,22 @@ class PostgresConnection implements DataConnection {
     return queryPostgres(this.pool, this.settings, sql, params, options);
   }
 
-  async inspect<T>(fn: (query: CatalogQuery) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
-    const { signal } = options;
-    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
-    const client = await connectPg(this.pool, this.settings);
-    const pid = (client as unknown as { processID: number }).processID;
-    let settled = false;
-    const onAbort = () => cancelBackend(this.pool, pid, () => settled);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let broken = false;
-    try {
-      await client.query('BEGIN READ ONLY');
-      if (this.settings.statementTimeoutMs)
-        await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.settings.statementTimeoutMs)}`);
-      // Extended protocol: one statement per round trip, whatever the text holds.
-      // (pg reads queryMode; its type definitions do not list it yet.)
-      return await fn(async <R>(sql: string, params?: unknown[]) => {
-        // Checked before every statement: a cancel sent between two statements stops neither.
-        if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
-        return (await client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig))
-          .rows as R[];
-      });
-    } catch (err) {
-      if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled', { cause: err });
-      const e = normaliseError(err, DataflowErrorCode.READ_FAILED, 'cannot read the catalog');
-      if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
-      throw e;
-    } finally {
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      // A cancel still in flight must not hit the next statement of a reused connection.
-      if (signal?.aborted) broken = true;
-      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
-      client.release(broken ? new Error('discarded') : undefined);
-    }
+  inspect<T>(fn: (query: CatalogQuery) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const messages = { cancelledMessage: 'cancelled', failureMessage: 'cannot read the catalog' };
+    return withReadOnlySession(
+      this.pool,
+      this.settings,
+      { signal: options.signal, ...messages },
+      (client, assertNotAborted) =>
+        // Extended protocol: one statement per round trip, whatever the text holds.
+        // (pg reads queryMode; its type definitions do not list it yet.)
+        fn(async <R>(sql: string, params?: unknown[]) => {
+          // Checked before every statement: a cancel sent between two statements stops neither.
+          assertNotAborted();
+          return (await client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as QueryConfig))
+            .rows as R[];
+        }),
+    );
   }
 
   async close(): Promise<void> {

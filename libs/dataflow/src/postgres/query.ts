@@ -1,9 +1,9 @@
 import type { FieldDef, Pool } from 'pg';
 import Cursor from 'pg-cursor';
-import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import type { BoundedQueryOptions, BoundedQueryResult } from '../types/data-connection';
 import { describeFields } from './catalog';
-import { cancelBackend, connectPg, type PgSettings, RAW_TYPES } from './pool';
+import { type PgSettings, RAW_TYPES } from './pool';
+import { withReadOnlySession } from './read-only-session';
 import { convertRows, converters, queryParams } from './reader';
 
 /** Rows fetched per round trip from the portal. */
@@ -33,20 +33,8 @@ export async function queryPostgres(
   options: BoundedQueryOptions,
 ): Promise<BoundedQueryResult> {
   const { maxRows, signal } = options;
-  if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled');
-  const client = await connectPg(pool, settings);
-  const pid = (client as unknown as { processID: number }).processID;
-  // The server's own cancel, from another connection: the statement stops, this one stays usable.
-  let settled = false;
-  const onAbort = () => cancelBackend(pool, pid, () => settled);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  let broken = false;
-  try {
-    await client.query('BEGIN READ ONLY');
-    if (settings.statementTimeoutMs)
-      await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.statementTimeoutMs)}`);
-    // A cancel sent before the statement starts would cancel nothing.
-    if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled');
+  const messages = { cancelledMessage: 'the query was cancelled', failureMessage: 'the query failed' };
+  return withReadOnlySession(pool, settings, { signal, ...messages }, async (client) => {
     const cursor = client.query(new Cursor(sql, queryParams(params), { rowMode: 'array', types: RAW_TYPES }));
     const rows: unknown[][] = [];
     let fields: FieldDef[] = [];
@@ -73,18 +61,5 @@ export async function queryPostgres(
       rowCount: rows.length,
       truncated,
     };
-  } catch (err) {
-    if (signal?.aborted)
-      throw new DataflowError(DataflowErrorCode.CANCELLED, 'the query was cancelled', { cause: err });
-    const e = normaliseError(err, DataflowErrorCode.READ_FAILED, 'the query failed');
-    if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
-    throw e;
-  } finally {
-    settled = true;
-    signal?.removeEventListener('abort', onAbort);
-    // A cancel still in flight must not hit the next statement of a reused connection.
-    if (signal?.aborted) broken = true;
-    if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
-    client.release(broken ? new Error('discarded') : undefined);
-  }
+  });
 }

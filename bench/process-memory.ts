@@ -65,6 +65,13 @@ const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolea
 /** `BENCH_MEMLOG=1`: each process logs `process.memoryUsage()` (heap vs RSS) to stderr every second. */
 const MEMLOG = !!process.env.BENCH_MEMLOG;
 const verbose = !!process.env.BENCH_VERBOSE;
+/**
+ * `--cloud-worker split`: two cloud worker processes, one for workflows and one for cloud activities
+ * (VSC_CLOUD_WORKER_ROLE), so the one that moves rows does not hold the workflow bundle.
+ */
+const CLOUD_WORKER = option('cloud-worker') ?? 'one';
+if (CLOUD_WORKER !== 'one' && CLOUD_WORKER !== 'split')
+  throw new Error(`--cloud-worker takes one or split, not ${CLOUD_WORKER}`);
 
 const log = (msg: string) => process.stderr.write(`[bench ${BENCH}] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +82,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------------------------------------
 // The three processes.
 
-type ProcessName = 'gateway' | 'cloud-worker' | 'agent';
+type ProcessName = 'gateway' | 'cloud-worker' | 'cloud-workflows' | 'cloud-activities' | 'agent';
 
 interface Platform {
   procs: Map<ProcessName, ChildProcess>;
@@ -125,10 +132,10 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
 
   const procs = new Map<ProcessName, ChildProcess>();
   const output: string[] = [];
-  const start = (name: ProcessName, script: string, argv: string[] = []) => {
+  const start = (name: ProcessName, script: string, argv: string[] = [], extraEnv: Record<string, string> = {}) => {
     const nodeArgs = [...NODE_ARGS, ...(MEMLOG ? ['--require', memlog] : [])];
     const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, script), ...argv], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (d: Buffer) => {
@@ -169,7 +176,10 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
       () => false,
     );
   });
-  start('cloud-worker', 'cloud-worker/dist/main.js');
+  if (CLOUD_WORKER === 'split') {
+    start('cloud-workflows', 'cloud-worker/dist/main.js', [], { VSC_CLOUD_WORKER_ROLE: 'workflows' });
+    start('cloud-activities', 'cloud-worker/dist/main.js', [], { VSC_CLOUD_WORKER_ROLE: 'activities' });
+  } else start('cloud-worker', 'cloud-worker/dist/main.js');
 
   // Tenant and connector through the REST API, as an operator makes them.
   const api = async <T>(path: string, body: unknown): Promise<T> => {
@@ -233,7 +243,10 @@ async function startPlatform(work: string, dbs: { warehouse: string; dst: string
     return list.some((c) => c.id === connector.id && c.online);
   });
   log(
-    `platform up: gateway ${gatewayUrl} (pid ${procs.get('gateway')!.pid}), cloud worker pid ${procs.get('cloud-worker')!.pid}, agent pid ${procs.get('agent')!.pid}, tenant ${tenantId}`,
+    `platform up: gateway ${gatewayUrl} (pid ${procs.get('gateway')!.pid}), cloud worker pids ${[...procs]
+      .filter(([n]) => n.startsWith('cloud'))
+      .map(([n, c]) => `${n} ${c.pid}`)
+      .join(', ')}, agent pid ${procs.get('agent')!.pid}, tenant ${tenantId}`,
   );
 
   return {

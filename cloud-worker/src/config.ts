@@ -8,6 +8,12 @@ export const CloudWorkerConfig = TemporalConfig.extend({
   VSC_CLOUD_TASK_QUEUE: z.string().min(1).max(255).default('cloud'),
   /** JSON file of the databases the cloud reaches directly, per tenant (0600; see cloud/cloud-databases.ts). */
   VSC_CLOUD_DATABASES_FILE: z.string().min(1).optional(),
+  /**
+   * What this process polls: `all` (workflows and cloud activities), `workflows`, or `activities`.
+   * An activities-only process never loads the workflow bundle (about 300 MB), so the processes
+   * that move rows stay small; run a `workflows` one beside it.
+   */
+  VSC_CLOUD_WORKER_ROLE: z.enum(['all', 'workflows', 'activities']).default('all'),
   /** How many workflow tasks run at once. */
   VSC_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(1).max(1000).default(100),
 });

@@ -27,18 +27,25 @@ async function main(): Promise<void> {
   }
   Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  let deps;
-  try {
-    deps = await cloudDepsFromEnv(config);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
+  const role = config.VSC_CLOUD_WORKER_ROLE;
+  const workers = [];
+  if (role !== 'activities') workers.push(await createCloudWorker(config, connection));
+  if (role !== 'workflows') {
+    let deps;
+    try {
+      deps = await cloudDepsFromEnv(config);
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    workers.push(await createCloudActivityWorker(config, connection, deps));
   }
-  const workers = [
-    await createCloudWorker(config, connection),
-    await createCloudActivityWorker(config, connection, deps),
+  const polling = { all: 'workflows and cloud activities', workflows: 'workflows', activities: 'cloud activities' }[
+    role
   ];
-  process.stdout.write(`cloud worker polling ${config.TEMPORAL_ADDRESS} namespace ${config.TEMPORAL_NAMESPACE}\n`);
+  process.stdout.write(
+    `cloud worker polling ${config.TEMPORAL_ADDRESS} namespace ${config.TEMPORAL_NAMESPACE} for ${polling}\n`,
+  );
   // Worker.run installs its own SIGINT/SIGTERM handling and drains before it resolves.
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();

@@ -4,6 +4,8 @@ export interface WorkspacePackage {
   name: string;
   manifest: {
     name: string;
+    version: string;
+    bin?: Record<string, string>;
     scripts?: Record<string, string>;
     exports?: Record<string, string>;
     dependencies?: Record<string, string>;

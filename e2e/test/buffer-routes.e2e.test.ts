@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -459,33 +460,16 @@ describe('buffer routes under load', () => {
     );
 
   it('serves at most VSC_BUFFER_MAX_INFLIGHT_CHUNKS chunk requests at once and answers the rest 503 with Retry-After', async () => {
-    const { request } = await import('node:http');
     const grant = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, scope: 'write' });
     const base = platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/agent\/connect$/, '');
     const body = randomBytes(256 * 1024);
     // A slow upload: half the body now, the rest after the second request was turned away.
-    let finish!: () => void;
-    const first = new Promise<number>((resolve, reject) => {
-      const req = request(
-        `${base}${bufferPaths.object(grant.objectId)}/chunks/0`,
-        {
-          method: 'PUT',
-          headers: {
-            authorization: `Bearer ${grant.token}`,
-            'content-type': 'application/octet-stream',
-            'content-length': String(body.length),
-            'x-vsc-rows': '1',
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.write(body.subarray(0, body.length / 2));
-      finish = () => req.end(body.subarray(body.length / 2));
-    });
+    const first = slowUpload(
+      `${base}${bufferPaths.object(grant.objectId)}/chunks/0`,
+      grant.token,
+      body,
+      body.length / 2,
+    );
     // Fastify logs a request as it arrives, just before the hook that takes the slot; probing with
     // requests instead would race the slow upload for the slot.
     await untilArrived(`${bufferPaths.object(grant.objectId)}/chunks/0`);
@@ -502,8 +486,8 @@ describe('buffer routes under load', () => {
     expect(busy.statusCode).toBe(503);
     expect(busy.headers['retry-after']).toBe('1');
     expect(busy.json().error.message).toMatch(/try again/);
-    finish();
-    expect(await first).toBe(200);
+    first.finish();
+    expect(await first.status).toBe(200);
     // The slot is free again.
     const again = await platform.gateway.app.inject({
       method: 'PUT',
@@ -519,7 +503,6 @@ describe('buffer routes under load', () => {
   });
 
   it('makes the agent wait for a free slot instead of failing its task', async () => {
-    const { request } = await import('node:http');
     const tenantId = `ld${randomBytes(3).toString('hex')}`;
     await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Load' });
     const c = (
@@ -532,28 +515,7 @@ describe('buffer routes under load', () => {
     const grant = platform.gateway.grantBufferAccess({ tenantId: T, connectorId: CONNECTOR, scope: 'write' });
     const base = platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/agent\/connect$/, '');
     const body = randomBytes(64 * 1024);
-    let release!: () => void;
-    const holder = new Promise<number>((resolve, reject) => {
-      const req = request(
-        `${base}${bufferPaths.object(grant.objectId)}/chunks/0`,
-        {
-          method: 'PUT',
-          headers: {
-            authorization: `Bearer ${grant.token}`,
-            'content-type': 'application/octet-stream',
-            'content-length': String(body.length),
-            'x-vsc-rows': '1',
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.write(body.subarray(0, 10));
-      release = () => req.end(body.subarray(10));
-    });
+    const holder = slowUpload(`${base}${bufferPaths.object(grant.objectId)}/chunks/0`, grant.token, body, 10);
     const busyAnswers = () => platform.logs.lines.filter((l) => l.includes('"statusCode":503')).length;
     await untilArrived(`${bufferPaths.object(grant.objectId)}/chunks/0`);
     const busyBefore = busyAnswers();
@@ -570,10 +532,10 @@ describe('buffer routes under load', () => {
       ],
     });
     await until('the agent to be turned away', () => busyAnswers() > busyBefore, 60_000);
-    release();
+    holder.finish();
     const out = (await running) as { rowCount: number };
     expect(out.rowCount).toBe(6);
-    expect(await holder).toBe(200);
+    expect(await holder.status).toBe(200);
     // One attempt: the agent waited out the 503s itself.
     const history = await platform.temporal.workflow.getHandle(workflowId).fetchHistory();
     const attempts = (history.events ?? [])
@@ -584,3 +546,30 @@ describe('buffer routes under load', () => {
     expect(busyAnswers()).toBeGreaterThan(busyBefore);
   });
 });
+
+/** A chunk upload over real HTTP that sends its first `sentFirst` bytes now and the rest on finish(). */
+function slowUpload(url: string, token: string, body: Buffer, sentFirst: number) {
+  let finish!: () => void;
+  const status = new Promise<number>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/octet-stream',
+          'content-length': String(body.length),
+          'x-vsc-rows': '1',
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.write(body.subarray(0, sentFirst));
+    finish = () => req.end(body.subarray(sentFirst));
+  });
+  return { status, finish };
+}

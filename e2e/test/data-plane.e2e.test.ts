@@ -6,7 +6,7 @@ import { WorkflowFailedError, type WorkflowStartOptions } from '@temporalio/clie
 import type { Workflow } from '@temporalio/common';
 import { createConnection } from 'mysql2/promise';
 import { openDataConnection, tableChecksum, type DataConnection, type DataConnectionConfig } from '@vansales/dataflow';
-import { throwawayPostgresDatabase } from '@vansales/test-kit';
+import { PAGILA_TABLES, SAKILA_TABLES, throwawayPostgresDatabase } from '@vansales/test-kit';
 import {
   dataSyncWorkflow,
   extractStepWorkflow,
@@ -17,42 +17,6 @@ import {
   type SyncState,
 } from '@vansales/workflows';
 import { sakilaReader, services, startPlatform, type Platform } from './support/harness';
-
-const SAKILA_TABLES = [
-  'actor',
-  'address',
-  'category',
-  'city',
-  'country',
-  'customer',
-  'film',
-  'film_actor',
-  'film_category',
-  'film_text',
-  'inventory',
-  'language',
-  'payment',
-  'rental',
-  'staff',
-  'store',
-];
-const PAGILA_TABLES = [
-  'actor',
-  'address',
-  'category',
-  'city',
-  'country',
-  'customer',
-  'film',
-  'film_actor',
-  'film_category',
-  'inventory',
-  'language',
-  'payment',
-  'rental',
-  'staff',
-  'store',
-];
 
 function pgConfig(url: string, database: string): DataConnectionConfig {
   const u = new URL(url);

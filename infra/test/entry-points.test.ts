@@ -1,25 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../src/paths';
+import * as workspace from '../workspace';
 
 /** Every built command-line entry of the workspace: each package.json "bin" (./vsc builds them first). */
 function entries(): { name: string; file: string; version: string }[] {
-  const workspace = readFileSync(join(repoRoot, 'pnpm-workspace.yaml'), 'utf8');
-  const patterns = [...workspace.matchAll(/^\s*-\s*['"]?([^'"\s]+)['"]?\s*$/gm)].map((m) => m[1]!);
-  const dirs = patterns.flatMap((p) =>
-    p.endsWith('/*') ? readdirSync(join(repoRoot, p.slice(0, -2))).map((d) => join(p.slice(0, -2), d)) : [p],
-  );
-  return dirs.flatMap((dir) => {
-    const manifest = join(repoRoot, dir, 'package.json');
-    if (!existsSync(manifest)) return [];
-    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string; bin?: Record<string, string> };
-    return Object.entries(pkg.bin ?? {}).map(([name, file]) => ({
+  return workspace.workspacePackages().flatMap(({ dir, manifest }) =>
+    Object.entries(manifest.bin ?? {}).map(([name, file]) => ({
       name,
       file: join(repoRoot, dir, file),
-      version: pkg.version,
-    }));
-  });
+      version: manifest.version,
+    })),
+  );
 }
 
 // No configuration at all: an entry that tried to start would fail on it, not answer with exit 0.

@@ -1,4 +1,5 @@
 import { type DataConnection, tableChecksum } from '@vansales/dataflow';
+import { SAKILA_TABLES } from '@vansales/test-kit';
 import {
   copyTable,
   mariadbConfig,
@@ -7,25 +8,6 @@ import {
   throwawayMariadbDatabase,
   throwawayPostgres,
 } from './support/databases';
-
-const SAKILA_TABLES = [
-  'actor',
-  'address',
-  'category',
-  'city',
-  'country',
-  'customer',
-  'film',
-  'film_actor',
-  'film_category',
-  'film_text',
-  'inventory',
-  'language',
-  'payment',
-  'rental',
-  'staff',
-  'store',
-];
 
 describe('Sakila (MariaDB) -> PostgreSQL', () => {
   let target: Awaited<ReturnType<typeof throwawayPostgres>>;

@@ -1,1 +1,2 @@
 export { testServices, throwawayPostgresDatabase, type TestServices, type MariadbAccess } from './test-env';
+export { SAKILA_TABLES, PAGILA_TABLES } from './sample-databases';

@@ -37,7 +37,10 @@ export function createAgent(
       redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' },
     });
   const databases = siteDatabases(config.databases);
-  const data: DataDeps = { database: (name) => databases.get(name), policy: () => loadSitePolicy(config.policyFile) };
+  const data: DataDeps = {
+    database: (name) => databases.get(name),
+    policy: () => loadSitePolicy(config.policyFile, config.databases),
+  };
   const buffer = createBufferClient({
     gatewayUrl: config.gatewayUrl,
     ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
@@ -48,7 +51,7 @@ export function createAgent(
     audit: options.audit,
     operations: {
       'sql.query': createSqlQuery(data.database, () => policyOf(data)),
-      'schema.discover': createSchemaDiscover(data.database),
+      'schema.discover': createSchemaDiscover(data.database, () => policyOf(data)),
       'agent.ping': async () => ({ from: AGENT_VERSION }),
       'data.extract': createDataExtract(data, buffer),
       'data.load': createDataLoad(data, buffer),

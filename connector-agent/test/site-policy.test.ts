@@ -28,13 +28,19 @@ describe('site policy file', () => {
         ],
       }),
     );
-    expect(policy.canWrite('dw', { schema: 'public', name: 'customer' })).toBe(true);
-    expect(policy.canWrite('dw', { schema: 'public', name: 'rental' })).toBe(false);
-    expect(policy.canWrite('dw', { name: 'customer' })).toBe(false);
-    expect(policy.canWrite('dw', { schema: 'staging', name: 'anything' })).toBe(true);
-    expect(policy.canWrite('erp', { name: 'orders' })).toBe(true);
-    expect(policy.canWrite('erp', { schema: 'x', name: 'orders' })).toBe(true);
-    expect(policy.canWrite('other', { name: 'orders' })).toBe(false);
+    // Resolved names, as the pipeline passes them (the schema the server resolves, its case rules).
+    const pg = { defaultSchema: 'public', caseInsensitive: false };
+    expect(policy.canWrite('dw', { schema: 'public', name: 'customer' }, pg)).toBe(true);
+    expect(policy.canWrite('dw', { schema: 'public', name: 'rental' }, pg)).toBe(false);
+    expect(policy.canWrite('dw', { schema: 'public', name: 'Customer' }, pg)).toBe(false);
+    expect(policy.canWrite('dw', { schema: 'staging', name: 'anything' }, pg)).toBe(true);
+    expect(policy.canWrite('erp', { schema: 'public', name: 'orders' }, pg)).toBe(true);
+    // A schema-less grant is the default schema's table only, not finance.orders.
+    expect(policy.canWrite('erp', { schema: 'finance', name: 'orders' }, pg)).toBe(false);
+    expect(
+      policy.canWrite('erp', { schema: 'shop', name: 'ORDERS' }, { defaultSchema: 'shop', caseInsensitive: true }),
+    ).toBe(true);
+    expect(policy.canWrite('other', { schema: 'public', name: 'orders' }, pg)).toBe(false);
   });
 
   it('drops, masks and hashes columns; hashing is keyed by the salt', () => {
@@ -48,10 +54,10 @@ describe('site policy file', () => {
         hashSalt: 'a-site-secret-of-some-length',
       }),
     );
-    expect(policy.columnAction('erp', { name: 'customer' }, 'email')).toBe('mask');
-    expect(policy.columnAction('erp', { name: 'customer' }, 'ssn')).toBe('drop');
-    expect(policy.columnAction('erp', { name: 'address' }, 'phone')).toBe('hash');
-    expect(policy.columnAction('erp', { name: 'customer' }, 'first_name')).toBeUndefined();
+    expect(policy.columnRule('erp', { name: 'customer' }, 'email')?.action).toBe('mask');
+    expect(policy.columnRule('erp', { name: 'customer' }, 'ssn')?.action).toBe('drop');
+    expect(policy.columnRule('erp', { name: 'address' }, 'phone')?.action).toBe('hash');
+    expect(policy.columnRule('erp', { name: 'customer' }, 'first_name')).toBeUndefined();
     expect(policy.hasColumnRules('erp')).toBe(true);
     expect(policy.hasColumnRules('dw')).toBe(false);
     expect(policy.protect('mask', 'a@b.c')).toBe('****');
@@ -61,6 +67,39 @@ describe('site policy file', () => {
     expect(policy.protect('hash', '555-1234')).toBe(h);
     const unsalted = loadSitePolicy(write('p3.json', { columns: [] }));
     expect(unsalted.protect('hash', '555-1234')).not.toBe(h);
+  });
+
+  it('matches rules as the server resolves names: schema, case, and every alias of the same server database', () => {
+    const locations = {
+      erp: { dialect: 'postgres', host: 'localhost', port: 5432, database: 'erp' },
+      erp2: { dialect: 'postgres', host: '127.0.0.1', port: 5432, database: 'erp' },
+      other: { dialect: 'postgres', host: '127.0.0.1', port: 5432, database: 'other' },
+      shop: { dialect: 'mysql', host: 'db1', port: 3306, database: 'shop' },
+      mart: { dialect: 'mysql', host: 'DB1', port: 3306, database: 'mart' },
+    };
+    const policy = loadSitePolicy(
+      write('p5.json', {
+        columns: [
+          { database: 'erp', table: 'public.customer', column: 'email', action: 'mask' },
+          { database: 'erp', table: 'employee', column: 'Salary', action: 'drop' },
+          { database: 'shop', table: 'customer', column: 'email', action: 'hash' },
+        ],
+      }),
+      locations,
+    );
+    expect(policy.columnRule('erp', { schema: 'public', name: 'customer' }, 'email')?.action).toBe('mask');
+    // The schema-less employee rule protects every schema's employee table on PostgreSQL.
+    expect(policy.columnRule('erp', { schema: 'hr', name: 'employee' }, 'salary')?.action).toBe('drop');
+    // Another alias of the same server database carries the same rules; another database does not.
+    expect(policy.columnRule('erp2', { schema: 'public', name: 'customer' }, 'email')?.action).toBe('mask');
+    expect(policy.hasColumnRules('erp2')).toBe(true);
+    expect(policy.columnRule('other', { schema: 'public', name: 'customer' }, 'email')).toBeUndefined();
+    // MySQL: the rule's table is shop.customer, reached from any alias of the server, in any case.
+    expect(policy.columnRule('shop', { schema: 'shop', name: 'CUSTOMER' }, 'EMAIL')?.action).toBe('hash');
+    expect(policy.columnRule('mart', { schema: 'shop', name: 'customer' }, 'email')?.action).toBe('hash');
+    expect(policy.columnRule('mart', { schema: 'mart', name: 'customer' }, 'email')).toBeUndefined();
+    expect(policy.hasColumnRules('mart')).toBe(true);
+    expect(policy.tableRules('shop', { schema: 'shop', name: 'customer' })).toHaveLength(1);
   });
 
   it('refuses a broken file with a message naming it, never falling back to allow', () => {

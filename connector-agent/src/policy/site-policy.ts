@@ -39,22 +39,90 @@ export class SitePolicyError extends Error {
 /** The site's rules as the data pipeline applies them on every path (dataflow's DataPolicy). */
 export type SitePolicy = DataPolicy;
 
-function matches(pattern: string, table: TableRef): boolean {
-  if (pattern === '*') return true;
-  const dot = pattern.indexOf('.');
-  if (dot < 0) return pattern === table.name;
-  const schema = pattern.slice(0, dot);
-  const name = pattern.slice(dot + 1);
-  return schema === (table.schema ?? '') && (name === '*' || name === table.name);
+/** Where a configured database lives: two aliases of the same server database share their rules. */
+export interface DatabaseLocation {
+  dialect: string;
+  host: string;
+  port: number;
+  database: string;
 }
 
-export function sitePolicy(file: SitePolicyFile, source: string): SitePolicy {
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/**
+ * What the server behind an alias is: PostgreSQL rules hold for one database of a server; a
+ * MySQL server is one namespace (`db.table` reaches any database from any alias), so its
+ * rules hold for the server and the rule's schema comes from its alias's database.
+ */
+function identityOf(location: DatabaseLocation): string {
+  const host = LOOPBACK.has(location.host.toLowerCase()) ? 'loopback' : location.host.toLowerCase();
+  return location.dialect === 'postgres'
+    ? `postgres|${host}|${location.port}|${location.database}`
+    : `${location.dialect}|${host}|${location.port}`;
+}
+
+const same = (a: string, b: string, caseInsensitive: boolean) =>
+  caseInsensitive ? a.toLowerCase() === b.toLowerCase() : a === b;
+
+/**
+ * Whether a `table` pattern covers a table. `schemaless` is what a pattern without a schema means:
+ * a schema name, or undefined for any schema (a protective column rule on a PostgreSQL alias).
+ */
+function patternCovers(
+  pattern: string,
+  table: TableRef,
+  schemaless: string | undefined,
+  caseInsensitive: boolean,
+): boolean {
+  if (pattern === '*') return true;
+  const dot = pattern.indexOf('.');
+  const schema = dot < 0 ? schemaless : pattern.slice(0, dot);
+  const name = dot < 0 ? pattern : pattern.slice(dot + 1);
+  // A table without a schema comes from a caller that did not resolve it (a pre-check): any schema.
+  if (schema !== undefined && table.schema !== undefined && !same(schema, table.schema, caseInsensitive)) return false;
+  return name === '*' || same(name, table.name, caseInsensitive);
+}
+
+/**
+ * The site policy over the agent's configured databases (`locations`, from its config): column
+ * rules of one alias hold for every alias of the same server database, names are compared as the
+ * server resolves them (default schema, case) and column names without case (MySQL ignores it;
+ * for a rule, matching too much is safe).
+ */
+export function sitePolicy(
+  file: SitePolicyFile,
+  source: string,
+  locations: Record<string, DatabaseLocation> = {},
+): SitePolicy {
+  const located = (name: string) => (Object.hasOwn(locations, name) ? locations[name] : undefined);
+  const identity = (name: string) => {
+    const location = located(name);
+    return location ? identityOf(location) : `alias|${name}`;
+  };
+  const sameServerDatabase = (ruleDatabase: string, database: string) =>
+    ruleDatabase === database || identity(ruleDatabase) === identity(database);
+  /** A rule's schema-less pattern on MySQL means its alias's database; on PostgreSQL any schema. */
+  const ruleSchema = (ruleDatabase: string) => {
+    const location = located(ruleDatabase);
+    return location && location.dialect !== 'postgres' ? location.database : undefined;
+  };
+  const rulesOn = (database: string, table: TableRef) =>
+    file.columns.filter(
+      (c) => sameServerDatabase(c.database, database) && patternCovers(c.table, table, ruleSchema(c.database), true),
+    );
   return {
     source,
-    canWrite: (database, table) => file.writableTables.some((w) => w.database === database && matches(w.table, table)),
-    hasColumnRules: (database) => file.columns.some((c) => c.database === database),
-    columnAction: (database, table, column) =>
-      file.columns.find((c) => c.database === database && c.column === column && matches(c.table, table))?.action,
+    canWrite: (database, table, names) =>
+      file.writableTables.some(
+        (w) =>
+          w.database === database &&
+          // A grant is exact: `customer` allows the default schema's customer only.
+          patternCovers(w.table, table, names?.defaultSchema, names?.caseInsensitive ?? false),
+      ),
+    hasColumnRules: (database) => file.columns.some((c) => sameServerDatabase(c.database, database)),
+    columnRule: (database, table, column) =>
+      rulesOn(database, table).find((c) => c.column.toLowerCase() === column.toLowerCase()),
+    tableRules: (database, table) => rulesOn(database, table),
     protect(action, value) {
       if (value === null || value === undefined) return null;
       if (action === 'mask') return '****';
@@ -76,14 +144,14 @@ export const DEFAULT_SITE_POLICY = sitePolicy(
  * Reads the policy file each time it is asked for, so a site's edit applies to the next task
  * without a restart. A broken file refuses everything it governs rather than falling back.
  */
-export function loadSitePolicy(path: string | undefined): SitePolicy {
+export function loadSitePolicy(path: string | undefined, locations: Record<string, DatabaseLocation> = {}): SitePolicy {
   if (!path) return DEFAULT_SITE_POLICY;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      return sitePolicy(SitePolicyFile.parse({}), `the site policy ${path} (missing: no table is writable)`);
+      return sitePolicy(SitePolicyFile.parse({}), `the site policy ${path} (missing: no table is writable)`, locations);
     throw new SitePolicyError(
       `cannot read the site policy ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
@@ -99,5 +167,5 @@ export function loadSitePolicy(path: string | undefined): SitePolicy {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new SitePolicyError(`the site policy ${path} is invalid: ${lines.join('; ')}`);
   }
-  return sitePolicy(parsed.data, `the site policy ${path}`);
+  return sitePolicy(parsed.data, `the site policy ${path}`, locations);
 }

@@ -37,6 +37,14 @@ export {
 export { prepareDestination, assertWritable, type Destination, type DestinationRequest } from './pipeline/destination';
 export { loadObject, type LoadObjectRequest, type LoadProgress, type StoredObject } from './pipeline/load-object';
 export { transfer, type TransferPosition, type TransferRequest } from './pipeline/transfer';
-export { ALLOW_ALL, type ColumnAction, type DataPolicy } from './pipeline/data-policy';
+export {
+  ALLOW_ALL,
+  describeRule,
+  type ColumnAction,
+  type ColumnRule,
+  type DataPolicy,
+  type NameRules,
+} from './pipeline/data-policy';
+export { resolveTable, type ResolvedTable } from './pipeline/resolve-table';
 export { failureTypeOf } from './pipeline/failure-types';
 export { resumeState } from './pipeline/resume';

@@ -21,7 +21,12 @@ function policy(rules: Record<string, 'drop' | 'mask' | 'hash'>, writable = fals
   return {
     source: 'the test policy',
     canWrite: () => writable,
-    columnAction: (database, _table, column) => (database === 'db' ? rules[column] : undefined),
+    columnRule: (database, _table, column) =>
+      database === 'db' && rules[column] ? { database, table: 't', column, action: rules[column] } : undefined,
+    tableRules: (database) =>
+      database === 'db'
+        ? Object.entries(rules).map(([column, action]) => ({ database, table: 't', column, action }))
+        : [],
     hasColumnRules: (database) => database === 'db' && Object.keys(rules).length > 0,
     protect: (action) => (action === 'mask' ? '****' : 'hashed'),
   };

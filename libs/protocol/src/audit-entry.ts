@@ -21,7 +21,8 @@ export interface TaskOutcome {
  */
 export function auditEntryFor(task: TaskOutcome): Omit<AuditRecordFields, 'at'> {
   const input = (task.input ?? {}) as { sql?: unknown; params?: unknown; database?: unknown };
-  const text = typeof input.sql === 'string' ? input.sql : describeDataOperation(task.operation, task.input);
+  const text =
+    typeof input.sql === 'string' ? input.sql : describeDataOperation(task.operation, task.input, task.output);
   const statement =
     text !== undefined
       ? sanitizeStatement({
@@ -64,9 +65,9 @@ const tableText = (t: TableLike | undefined) =>
  * What a data operation did, in one line for the audit trail (its SQL when it ran a query):
  * which table, which way, by which key and cursor. Never values, never the buffer grant.
  */
-function describeDataOperation(operation: AgentCapability, raw: unknown): string | undefined {
+function describeDataOperation(operation: AgentCapability, raw: unknown, result: unknown): string | undefined {
   const input = (raw ?? {}) as {
-    source?: { sql?: unknown; table?: TableLike; database?: unknown };
+    source?: { sql?: unknown; table?: TableLike; database?: unknown; columns?: unknown };
     destination?: { table?: TableLike; database?: unknown };
     table?: TableLike;
     keyColumns?: unknown;
@@ -77,9 +78,16 @@ function describeDataOperation(operation: AgentCapability, raw: unknown): string
   const keys = Array.isArray(input.keyColumns) ? ` by ${input.keyColumns.join(', ')}` : '';
   const cursor = typeof input.incremental?.column === 'string' ? ` past cursor ${input.incremental.column}` : '';
   switch (operation) {
-    case 'data.extract':
+    case 'data.extract': {
       if (typeof input.source?.sql === 'string') return input.source.sql;
-      return `extract ${tableText(input.source?.table)}${cursor} to buffer object ${String(input.objectId)}`;
+      // What the read used (the agent's plan: the policy's drops applied, keys and cursor added),
+      // or, when it was refused before reading, what was asked for.
+      const output = (result ?? {}) as { columns?: unknown; keyColumns?: unknown };
+      const names = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined);
+      const columns = names(output.columns) ?? names(input.source?.columns);
+      const usedKeys = names(output.columns) ? names(output.keyColumns) : names(input.keyColumns);
+      return `extract ${tableText(input.source?.table)}${columns ? ` columns ${columns.join(', ')}` : ''}${usedKeys ? ` by key ${usedKeys.join(', ')}` : ''}${cursor} to buffer object ${String(input.objectId)}`;
+    }
     case 'data.load':
       return `load buffer object ${String(input.objectId)} into ${tableText(input.table)} (upsert${keys})`;
     case 'data.transfer':

@@ -41,6 +41,8 @@ export const DataExtractOutput = z.object({
   keyColumns: z.array(z.string()),
   /** The highest cursor value extracted; the next incremental run starts after it. */
   cursor: z.object({ column: z.string(), max: z.unknown() }).optional(),
+  /** The columns the object holds, as the site's policy let them out (a table extract; for the audit record). */
+  columns: z.array(z.string()).optional(),
 });
 export type DataExtractOutputT = z.infer<typeof DataExtractOutput>;
 

@@ -26,6 +26,27 @@ describe('audit entries of data operations', () => {
     expect(extract.rows).toBe(599);
     expect(JSON.stringify(extract)).not.toContain('vbt_secret_token_value');
     expect(JSON.stringify(extract)).not.toContain('2024-01-01');
+    // With the agent's plan in the result, the record names the columns, keys and cursor it used.
+    const planned = auditEntryFor({
+      ...base,
+      operation: 'data.extract',
+      input: {
+        database: 'erp',
+        source: { table: { name: 'customer' } },
+        incremental: { column: 'updated_at' },
+        objectId: 'o1',
+      },
+      output: {
+        objectId: 'o1',
+        rowCount: 2,
+        chunkCount: 1,
+        keyColumns: ['id'],
+        columns: ['id', 'email', 'updated_at'],
+      },
+    });
+    expect(planned.statement?.text).toBe(
+      'extract customer columns id, email, updated_at by key id past cursor updated_at to buffer object o1',
+    );
 
     const query = auditEntryFor({
       ...base,

@@ -3,7 +3,8 @@ import { DataflowError, DataflowErrorCode } from '../errors';
 import { mapColumns } from '../mapping/map-columns';
 import type { ColumnSpec } from '../types/canonical-type';
 import type { DataConnection } from '../types/data-connection';
-import type { DataPolicy } from './data-policy';
+import type { DataPolicy, NameRules } from './data-policy';
+import { resolveTable } from './resolve-table';
 
 export interface DestinationRequest {
   /** The configured name of the database (policy rules and messages name it). */
@@ -25,9 +26,12 @@ export interface Destination {
   created: boolean;
 }
 
-/** Writes go only to tables the policy lists; checked before anything is fetched or opened. */
-export function assertWritable(policy: DataPolicy, database: string, table: TableRef): void {
-  if (!policy.canWrite(database, table)) {
+/**
+ * Writes go only to tables the policy lists. Without `names` a pre-check before anything is
+ * fetched or opened; prepareDestination checks again on the name the server resolves.
+ */
+export function assertWritable(policy: DataPolicy, database: string, table: TableRef, names?: NameRules): void {
+  if (!policy.canWrite(database, table, names)) {
     throw new DataflowError(
       DataflowErrorCode.POLICY_REFUSED,
       `writing to ${tableLabelOf(database, table)} is refused by ${policy.source}: add {"database": "${database}", "table": "${tableLabel(table)}"} to its writableTables to allow loads into it`,
@@ -43,6 +47,9 @@ export function assertWritable(policy: DataPolicy, database: string, table: Tabl
 export async function prepareDestination(conn: DataConnection, request: DestinationRequest): Promise<Destination> {
   const { database, table } = request;
   assertWritable(request.policy, database, table);
+  // `customer` is written where the server puts it (search_path, the connection's database, case).
+  const resolved = await resolveTable(conn, table);
+  assertWritable(request.policy, database, resolved.table, resolved.names);
   const target = tableLabelOf(database, table);
   if (!(await conn.tableExists(table))) {
     if (!request.createIfMissing)

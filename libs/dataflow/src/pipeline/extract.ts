@@ -5,6 +5,7 @@ import type { DataConnection, ReadSource } from '../types/data-connection';
 import { chunkedExtract, type ChunkSink, type ExtractPosition } from './chunked-extract';
 import type { DataPolicy } from './data-policy';
 import { planTableRead } from './table-read-plan';
+import { resolveReadable, ruleRefusal } from './read-policy';
 
 /** The schema an extract stores in the object's manifest; loads read it back. */
 export interface ExtractedSchema {
@@ -32,6 +33,8 @@ export interface ExtractResult {
   keyColumns: string[];
   /** The highest cursor value extracted; the next incremental run starts after it. */
   cursor?: { column: string; max: unknown };
+  /** The columns the object holds (for the site's audit record; a table extract only). */
+  columns?: string[];
 }
 
 interface ExtractCommon {
@@ -72,15 +75,23 @@ export async function extractTable(
   sink: ObjectSink,
   onChunk: (position: ExtractPosition) => void,
 ): Promise<ExtractResult> {
-  const { database, table, policy } = request;
-  const sourceName = tableLabel(table);
+  const { database, policy } = request;
+  const sourceName = tableLabel(request.table);
+  // Rules are matched against the table the server will read (schema, case, a view's tables),
+  // and the read names it exactly so, never the spelling the cloud sent.
+  const resolved = await resolveReadable(conn, policy, database, request.table, request.signal);
+  const table = resolved.table;
   const described = await conn.describeTable(table);
   if (!described)
-    throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabelOf(database, table)} does not exist`, {
-      table: sourceName,
-    });
+    throw new DataflowError(
+      DataflowErrorCode.NOT_FOUND,
+      `table ${tableLabelOf(database, request.table)} does not exist`,
+      {
+        table: sourceName,
+      },
+    );
   const wanted = (request.columns ?? described.columns.map((c) => c.name)).filter(
-    (name) => policy.columnAction(database, table, name) !== 'drop',
+    (name) => policy.columnRule(database, table, name)?.action !== 'drop',
   );
   const resume = request.resume;
   const plan = planTableRead({
@@ -91,18 +102,9 @@ export async function extractTable(
     incremental: request.incremental,
     after: resume?.after,
   });
-  // Keys and cursor are added to the read by the plan: check them there, not in what was asked for.
-  const needed = new Set([...plan.keyColumns, ...(request.incremental ? [request.incremental.column] : [])]);
-  for (const name of needed) {
-    const action = policy.columnAction(database, table, name);
-    if (action) {
-      throw new DataflowError(
-        DataflowErrorCode.POLICY_REFUSED,
-        `${policy.source} ${action === 'drop' ? 'drops' : `${action}es`} column ${name} of ${sourceName}, which this extract needs as its key or cursor; choose other keyColumns`,
-        { table: sourceName, column: name },
-      );
-    }
-  }
+  // The plan adds keys and cursor to the read, and their values leave the site in heartbeats
+  // (`after`), results and manifests (`cursor.max`) before any mask: a protected one refuses.
+  assertPositionsUnprotected(policy, database, table, plan.keyColumns, request.incremental?.column);
   const { columns, protect } = protectColumns(policy, database, table, plan.columns);
   const start: ExtractPosition = resume
     ? {
@@ -132,7 +134,7 @@ export async function extractTable(
     end,
     { columns, keyColumns: plan.keyColumns, dialect: conn.dialect, source: sourceName },
     request.incremental,
-  );
+  ).then((result) => ({ ...result, columns: columns.map((c) => c.name) }));
 }
 
 /**
@@ -195,6 +197,33 @@ async function commitExtract(
   };
 }
 
+/**
+ * Keys and cursor values leave the site as positions (heartbeats, results, the manifest's cursor),
+ * read before any mask applies: no rule may cover them, whatever the rule.
+ */
+export function assertPositionsUnprotected(
+  policy: DataPolicy,
+  database: string,
+  table: TableRef,
+  keyColumns: string[],
+  cursorColumn: string | undefined,
+): void {
+  for (const [name, role] of [
+    ...keyColumns.map((k) => [k, 'key'] as const),
+    ...(cursorColumn ? [[cursorColumn, 'cursor'] as const] : []),
+  ]) {
+    const rule = policy.columnRule(database, table, name);
+    if (rule)
+      throw ruleRefusal(
+        policy,
+        rule,
+        table,
+        `and this read needs it as its ${role} (its values would leave the site as resume positions)`,
+        role === 'key' ? 'choose other keyColumns' : 'choose another cursorColumn',
+      );
+  }
+}
+
 /** Masked and hashed columns become text in the object's schema; their values are rewritten per row. */
 function protectColumns(
   policy: DataPolicy,
@@ -204,7 +233,7 @@ function protectColumns(
 ): { columns: ColumnSpec[]; protect?: (row: unknown[]) => void } {
   const rules: [number, 'mask' | 'hash'][] = [];
   const columns = planned.map((column, i) => {
-    const action = policy.columnAction(database, table, column.name);
+    const action = policy.columnRule(database, table, column.name)?.action;
     if (action !== 'mask' && action !== 'hash') return column;
     rules.push([i, action]);
     return {

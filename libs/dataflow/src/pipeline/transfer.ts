@@ -1,9 +1,12 @@
-import { tableLabelOf, type TableRef } from '@vansales/protocol';
+import { tableLabel, tableLabelOf, type TableRef } from '@vansales/protocol';
 import { DataflowError, DataflowErrorCode } from '../errors';
 import type { DataConnection } from '../types/data-connection';
 import type { DataPolicy } from './data-policy';
 import { assertWritable, prepareDestination } from './destination';
 import { planTableRead } from './table-read-plan';
+import { assertPositionsUnprotected } from './extract';
+import { resolveReadable, ruleRefusal } from './read-policy';
+import { resolveTable } from './resolve-table';
 
 /** What a transfer reports as it goes; a retry of the same run resumes from it. */
 export interface TransferPosition {
@@ -37,8 +40,10 @@ export interface TransferRequest {
  * Copies a table from one database to another, streamed: the next batch is read while the last
  * one is written through the destination's bulk path. `append` writes with COPY / multi-row
  * INSERT and, on a retry, first deletes whatever a lost batch wrote past the last reported key;
- * `upsert` merges by key and can simply repeat. Nothing else sees the rows (on an agent they
- * never leave the site), so column rules do not apply; the destination must be writable.
+ * `upsert` merges by key and can simply repeat. The rows stay on the site, but the destination
+ * may be read by anyone the site lets read it: dropped columns are not read, a masked or hashed
+ * one is copied only into a table whose rules protect it the same way, keys and cursor (reported
+ * as positions) must be unprotected, and the destination must be writable.
  */
 export async function transfer(
   open: (database: string) => Promise<DataConnection>,
@@ -63,20 +68,48 @@ export async function transfer(
   }
   const target = tableLabelOf(to.database, to.table);
   try {
-    const described = await src.describeTable(from.table);
+    // Both names resolved as the servers will (schema, case, a view's tables) before any rule is matched.
+    const source = await resolveReadable(src, request.policy, from.database, from.table, request.signal);
+    const described = await src.describeTable(source.table);
     if (!described)
       throw new DataflowError(
         DataflowErrorCode.NOT_FOUND,
         `table ${tableLabelOf(from.database, from.table)} does not exist`,
       );
+    const wanted = (from.columns ?? described.columns.map((c) => c.name)).filter(
+      (name) => request.policy.columnRule(from.database, source.table, name)?.action !== 'drop',
+    );
     const plan = planTableRead({
-      table: from.table,
+      table: source.table,
       described,
-      columns: from.columns,
+      columns: wanted,
       keyColumns: request.keyColumns,
       incremental: request.incremental,
       after: resume?.after,
     });
+    // Positions leave the site in heartbeats and the result, as for an extract.
+    assertPositionsUnprotected(
+      request.policy,
+      from.database,
+      source.table,
+      plan.keyColumns,
+      request.incremental?.column,
+    );
+    // A masked or hashed column lands raw only where the destination's rules protect it the same way.
+    const landing = await resolveTable(dst, to.table, request.signal);
+    for (const column of plan.columns) {
+      const rule = request.policy.columnRule(from.database, source.table, column.name);
+      if (!rule) continue;
+      const there = request.policy.columnRule(to.database, landing.table, column.name);
+      if (there?.action !== rule.action)
+        throw ruleRefusal(
+          request.policy,
+          rule,
+          source.table,
+          `and ${tableLabelOf(to.database, landing.table)} has no rule that ${rule.action}es it too (a transfer would land the raw values there)`,
+          `leave ${column.name} out of the transfer's columns, or add the same rule for ${to.database} "${tableLabel(landing.table)}" to the site policy`,
+        );
+    }
     const { keyColumns, orderIndexes, cursorIndex } = plan;
 
     const destination = await prepareDestination(dst, {

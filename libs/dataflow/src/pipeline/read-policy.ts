@@ -1,0 +1,53 @@
+import { tableLabel, tableLabelOf, type TableRef } from '@vansales/protocol';
+import { DataflowError, DataflowErrorCode } from '../errors';
+import type { DataConnection } from '../types/data-connection';
+import { describeRule, type ColumnRule, type DataPolicy } from './data-policy';
+import { resolveTable, type ResolvedTable } from './resolve-table';
+
+/** A refusal that names the rule (database, table pattern, column, action, policy source) and what to do. */
+export function ruleRefusal(
+  policy: DataPolicy,
+  rule: ColumnRule,
+  table: TableRef,
+  why: string,
+  hint: string,
+): DataflowError {
+  return new DataflowError(
+    DataflowErrorCode.POLICY_REFUSED,
+    `${describeRule(policy, rule)} protects column ${rule.column} of ${tableLabel(table)}, ${why}; ${hint}`,
+    { table: tableLabel(table), column: rule.column },
+  );
+}
+
+/**
+ * Resolves a table to read as the server will, and refuses a view that reads around a rule: a
+ * view's own rules apply to it like a table's, but a view without any rule over a table that has
+ * some would hand out the protected columns under another name.
+ */
+export async function resolveReadable(
+  conn: DataConnection,
+  policy: DataPolicy,
+  database: string,
+  table: TableRef,
+  signal?: AbortSignal,
+): Promise<ResolvedTable & { table: TableRef & { schema: string } }> {
+  const resolved = await resolveTable(conn, table, signal);
+  if (!resolved.exists)
+    throw new DataflowError(DataflowErrorCode.NOT_FOUND, `table ${tableLabelOf(database, table)} does not exist`, {
+      table: tableLabel(table),
+    });
+  if (resolved.kind === 'view' && policy.tableRules(database, resolved.table).length === 0) {
+    for (const base of resolved.bases) {
+      const [rule] = policy.tableRules(database, base);
+      if (rule)
+        throw ruleRefusal(
+          policy,
+          rule,
+          base,
+          `and view ${tableLabel(resolved.table)} reads ${tableLabel(base)}`,
+          'read the table itself (the rule then applies) or give the view its own rules in the site policy',
+        );
+    }
+  }
+  return resolved;
+}

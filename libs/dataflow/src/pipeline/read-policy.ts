@@ -37,6 +37,15 @@ export async function resolveReadable(
       table: tableLabel(table),
     });
   if (resolved.kind === 'view' && policy.tableRules(database, resolved.table).length === 0) {
+    if (!resolved.bases) {
+      if (policy.hasColumnRules(database))
+        throw new DataflowError(
+          DataflowErrorCode.POLICY_REFUSED,
+          `${policy.source} protects columns of ${database}, and the tables behind view ${tableLabel(resolved.table)} cannot be read from the catalog (the login lacks SHOW VIEW): grant it, read the tables themselves, or give the view its own rules`,
+          { table: tableLabel(resolved.table) },
+        );
+      return resolved;
+    }
     for (const base of resolved.bases) {
       const [rule] = policy.tableRules(database, base);
       if (rule)

@@ -9,8 +9,11 @@ export interface ResolvedTable {
   table: { schema: string; name: string };
   exists: boolean;
   kind: 'table' | 'view';
-  /** For a view: every table and view it reads, followed down through views. */
-  bases: { schema: string; name: string }[];
+  /**
+   * For a view: every table and view it reads, followed down through views; undefined when the
+   * catalog does not show the definition to this login (MySQL without SHOW VIEW).
+   */
+  bases?: { schema: string; name: string }[];
   names: NameRules;
 }
 
@@ -116,12 +119,17 @@ async function resolveMysql(query: CatalogQuery, table: TableRef): Promise<Resol
       bases: [],
       names,
     };
-  const bases: { schema: string; name: string }[] = [];
+  let bases: { schema: string; name: string }[] | undefined = [];
   if (found.type === 'VIEW') {
     const seen = new Set<string>([`${found.schema}.${found.name}`]);
     const pending = [found];
     for (let view = pending.pop(); view && seen.size < 256; view = pending.pop()) {
-      for (const [schema, name] of qualifiedNames(view.definition ?? '')) {
+      // The server shows a definition only to a login with SHOW VIEW: unknown, not empty.
+      if (!view.definition) {
+        bases = undefined;
+        break;
+      }
+      for (const [schema, name] of qualifiedNames(view.definition)) {
         const base = await find(schema, name);
         if (!base || seen.has(`${base.schema}.${base.name}`)) continue;
         seen.add(`${base.schema}.${base.name}`);

@@ -5,7 +5,7 @@ import type { DataConnection, ReadSource } from '../types/data-connection';
 import { chunkedExtract, type ChunkSink, type ExtractPosition } from './chunked-extract';
 import type { DataPolicy } from './data-policy';
 import { planTableRead } from './table-read-plan';
-import { resolveReadable, ruleRefusal } from './read-policy';
+import { assertPositionsUnprotected, resolveReadable } from './read-policy';
 
 /** The schema an extract stores in the object's manifest; loads read it back. */
 export interface ExtractedSchema {
@@ -195,33 +195,6 @@ async function commitExtract(
     keyColumns: schema.keyColumns,
     ...(cursor ? { cursor } : {}),
   };
-}
-
-/**
- * Keys and cursor values leave the site as positions (heartbeats, results, the manifest's cursor),
- * read before any mask applies: no rule may cover them, whatever the rule.
- */
-export function assertPositionsUnprotected(
-  policy: DataPolicy,
-  database: string,
-  table: TableRef,
-  keyColumns: string[],
-  cursorColumn: string | undefined,
-): void {
-  for (const [name, role] of [
-    ...keyColumns.map((k) => [k, 'key'] as const),
-    ...(cursorColumn ? [[cursorColumn, 'cursor'] as const] : []),
-  ]) {
-    const rule = policy.columnRule(database, table, name);
-    if (rule)
-      throw ruleRefusal(
-        policy,
-        rule,
-        table,
-        `and this read needs it as its ${role} (its values would leave the site as resume positions)`,
-        role === 'key' ? 'choose other keyColumns' : 'choose another cursorColumn',
-      );
-  }
 }
 
 /** Masked and hashed columns become text in the object's schema; their values are rewritten per row. */

@@ -60,3 +60,30 @@ export async function resolveReadable(
   }
   return resolved;
 }
+
+/**
+ * Keys and cursor values leave the site as positions (heartbeats, results, the manifest's cursor),
+ * read before any mask applies: no rule may cover them, whatever the rule.
+ */
+export function assertPositionsUnprotected(
+  policy: DataPolicy,
+  database: string,
+  table: TableRef,
+  keyColumns: string[],
+  cursorColumn: string | undefined,
+): void {
+  for (const [name, role] of [
+    ...keyColumns.map((k) => [k, 'key'] as const),
+    ...(cursorColumn ? [[cursorColumn, 'cursor'] as const] : []),
+  ]) {
+    const rule = policy.columnRule(database, table, name);
+    if (rule)
+      throw ruleRefusal(
+        policy,
+        rule,
+        table,
+        `and this read needs it as its ${role} (its values would leave the site as resume positions)`,
+        role === 'key' ? 'choose other keyColumns' : 'choose another cursorColumn',
+      );
+  }
+}

@@ -4,8 +4,7 @@ import type { DataConnection } from '../types/data-connection';
 import type { DataPolicy } from './data-policy';
 import { assertWritable, prepareDestination } from './destination';
 import { planTableRead } from './table-read-plan';
-import { assertPositionsUnprotected } from './extract';
-import { resolveReadable, ruleRefusal } from './read-policy';
+import { assertPositionsUnprotected, resolveReadable, ruleRefusal } from './read-policy';
 import { resolveTable } from './resolve-table';
 
 /** What a transfer reports as it goes; a retry of the same run resumes from it. */

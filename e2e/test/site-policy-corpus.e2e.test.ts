@@ -63,6 +63,7 @@ const PHONE_HASH = rule('sakila', 'address', 'phone', 'hash');
 const PG_EMAIL_MASK = rule('pagila', 'public.customer', 'email', 'mask');
 const PG_PASSWORD_DROP = rule('pagila', 'public.staff', 'password', 'drop');
 const PG_PHONE_HASH = rule('pagila', 'public.address', 'phone', 'hash');
+const PG_AMOUNT_HASH = rule('pagila', 'public.payment', 'amount', 'hash');
 /** customer_list and staff_list read customer or staff and address: whichever rule the view meets first. */
 const SAKILA_VIEW =
   /rule \{"database": "sakila", "table": "(customer|address|staff)", .* and view sakila\.(customer|staff)_list reads/;
@@ -280,6 +281,29 @@ const CASES: [string, Case][] = [
     },
   ],
   ['PostgreSQL: other case', { via: 'rest', database: 'pagila', table: t({ name: 'Customer' }), expect: 'fails' }],
+  [
+    'PostgreSQL: a partition of a protected table',
+    { via: 'rest', database: 'pagila', table: t({ name: 'payment_p2022_01' }), expect: PG_AMOUNT_HASH },
+  ],
+  [
+    'PostgreSQL: the partitioned table itself (hashed)',
+    {
+      via: 'rest',
+      database: 'pagila',
+      table: t({ name: 'payment' }, { columns: ['payment_id', 'payment_date', 'amount'] }),
+      expect: 'ok',
+    },
+  ],
+  [
+    'PostgreSQL: a partition transferred',
+    {
+      via: 'sync',
+      database: 'pagila',
+      table: t({ schema: 'public', name: 'payment_p2022_02' }, { destination: { name: 'pay' } }),
+      target: 'mart',
+      expect: PG_AMOUNT_HASH,
+    },
+  ],
   // Transfers on the site: a protected column lands only where it is protected the same way.
   [
     'transfer of a masked column',
@@ -540,6 +564,7 @@ describe('the site policy holds against hostile requests (REST and workflow inpu
           { database: 'pagila', table: 'public.customer', column: 'email', action: 'mask' },
           { database: 'pagila', table: 'public.staff', column: 'password', action: 'drop' },
           { database: 'pagila', table: 'public.address', column: 'phone', action: 'hash' },
+          { database: 'pagila', table: 'public.payment', column: 'amount', action: 'hash' },
         ],
         hashSalt: 'a-salt-this-site-keeps-to-itself',
       }),

@@ -23,6 +23,9 @@ describe('resolveTable names a table as the server resolves it', () => {
         'CREATE TABLE finance.customer (id int PRIMARY KEY, salary int)',
         'CREATE VIEW app.v1 AS SELECT id, salary FROM finance.customer',
         'CREATE VIEW app.v2 AS SELECT id FROM app.v1',
+        'CREATE TABLE app.p (id int, amount int) PARTITION BY RANGE (id)',
+        'CREATE TABLE app.p1 PARTITION OF app.p FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (id)',
+        'CREATE TABLE app.p1a PARTITION OF app.p1 FOR VALUES FROM (0) TO (5)',
         `ALTER DATABASE ${db.name} SET search_path = app, public`,
       ])
         await admin.query(sql);
@@ -60,6 +63,18 @@ describe('resolveTable names a table as the server resolves it', () => {
           { schema: 'finance', name: 'customer' },
         ]),
       );
+    });
+
+    it('lists the tables a partition belongs to, up to the root', async () => {
+      const p1a = await resolveTable(conn, { name: 'p1a' });
+      expect(p1a.kind).toBe('table');
+      expect(p1a.parents).toEqual(
+        expect.arrayContaining([
+          { schema: 'app', name: 'p1' },
+          { schema: 'app', name: 'p' },
+        ]),
+      );
+      expect((await resolveTable(conn, { name: 'customer' })).parents).toEqual([]);
     });
   });
 

@@ -58,6 +58,19 @@ export async function resolveReadable(
         );
     }
   }
+  // A partition holds its parent's rows: every rule of the parent must hold on it too.
+  for (const parent of resolved.parents) {
+    for (const rule of policy.tableRules(database, parent)) {
+      if (policy.columnRule(database, resolved.table, rule.column)?.action !== rule.action)
+        throw ruleRefusal(
+          policy,
+          rule,
+          parent,
+          `and ${tableLabel(resolved.table)} is a partition (or child) of ${tableLabel(parent)} holding its rows`,
+          `read ${tableLabel(parent)} itself (the rule then applies) or give the partition the same rule`,
+        );
+    }
+  }
   return resolved;
 }
 

@@ -14,6 +14,11 @@ export interface ResolvedTable {
    * catalog does not show the definition to this login (MySQL without SHOW VIEW).
    */
   bases?: { schema: string; name: string }[];
+  /**
+   * PostgreSQL partitions and inheritance children: the tables (up to the root) whose rows these
+   * are, so a rule on `payment` is not read around through `payment_p2022_01`.
+   */
+  parents: { schema: string; name: string }[];
   names: NameRules;
 }
 
@@ -57,6 +62,7 @@ async function resolvePostgres(query: CatalogQuery, table: TableRef): Promise<Re
       exists: false,
       kind: 'table',
       bases: [],
+      parents: [],
       names,
     };
   const isView = found.kind === 'v' || found.kind === 'm';
@@ -78,11 +84,23 @@ async function resolvePostgres(query: CatalogQuery, table: TableRef): Promise<Re
         [found.oid],
       )
     : [];
+  const parents = isView
+    ? []
+    : await query<{ schema: string; name: string }>(
+        `WITH RECURSIVE up(oid, depth) AS (
+           SELECT i.inhparent, 1 FROM pg_inherits i WHERE i.inhrelid = $1::int8::oid
+           UNION
+           SELECT i.inhparent, up.depth + 1 FROM up JOIN pg_inherits i ON i.inhrelid = up.oid WHERE up.depth < 16)
+         SELECT DISTINCT n.nspname AS schema, c.relname AS name
+           FROM up JOIN pg_class c ON c.oid = up.oid JOIN pg_namespace n ON n.oid = c.relnamespace`,
+        [found.oid],
+      );
   return {
     table: { schema: found.schema, name: found.name },
     exists: true,
     kind: isView ? 'view' : 'table',
     bases,
+    parents,
     names,
   };
 }
@@ -117,6 +135,7 @@ async function resolveMysql(query: CatalogQuery, table: TableRef): Promise<Resol
       exists: false,
       kind: 'table',
       bases: [],
+      parents: [],
       names,
     };
   let bases: { schema: string; name: string }[] | undefined = [];
@@ -143,6 +162,8 @@ async function resolveMysql(query: CatalogQuery, table: TableRef): Promise<Resol
     exists: true,
     kind: found.type === 'VIEW' ? 'view' : 'table',
     bases,
+    // A MySQL partition is not a table of its own.
+    parents: [],
     names,
   };
 }

@@ -1,4 +1,4 @@
-import type { TableRef } from '@vansales/protocol';
+import { tableLabel, type TableRef } from '@vansales/protocol';
 import { DataflowError, DataflowErrorCode } from '../errors';
 import type { DataConnection } from '../types/data-connection';
 import { chunkedLoad } from './chunked-load';
@@ -79,6 +79,19 @@ export async function loadObject(
             `chunk ${index} of buffer object ${objectId} is unreadable: ${err.message}`,
             { cause: err },
           ),
+        declared: {
+          columns: schema.columns,
+          refuse: (index, problem) =>
+            new DataflowError(
+              DataflowErrorCode.BAD_VALUE,
+              `chunk ${index} of buffer object ${objectId} contradicts its manifest at row ${problem.row + 1}${problem.column === undefined ? '' : `, column ${problem.column}`}: the row ${problem.column === undefined ? '' : 'value '}${problem.message}; nothing of that chunk was written`,
+              {
+                table: tableLabel(request.table),
+                row: problem.row,
+                ...(problem.column === undefined ? {} : { column: problem.column }),
+              },
+            ),
+        },
       },
       { count: manifest.chunkCount, get: (index) => object.chunk(index) },
       (done) => onChunk({ ...done, created }),

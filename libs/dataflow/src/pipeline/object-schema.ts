@@ -109,7 +109,11 @@ function canonicalType(depth: number): z.ZodType<CanonicalType> {
     z.strictObject({ kind: z.literal('uuid') }),
     z.strictObject({ kind: z.literal('array'), element }),
     z.strictObject({ kind: z.literal('year') }),
-    z.strictObject({ kind: z.literal('bit'), length: int.positive().max(83_886_080).optional(), varying: z.boolean().optional() }),
+    z.strictObject({
+      kind: z.literal('bit'),
+      length: int.positive().max(83_886_080).optional(),
+      varying: z.boolean().optional(),
+    }),
     otherType('other'),
     otherType('unsupported'),
   ]) as unknown as z.ZodType<CanonicalType>;
@@ -144,7 +148,11 @@ export const ObjectSchema = z
     const seen = new Set<string>();
     schema.columns.forEach((c, i) => {
       if (seen.has(c.name))
-        ctx.addIssue({ code: 'custom', path: ['columns', i, 'name'], message: `${JSON.stringify(c.name)} appears twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['columns', i, 'name'],
+          message: `${JSON.stringify(c.name)} appears twice`,
+        });
       seen.add(c.name);
     });
     schema.keyColumns.forEach((k, i) => {
@@ -165,7 +173,8 @@ function where(path: PropertyKey[], input: unknown): string {
   if (path[0] === 'columns' && typeof path[1] === 'number') {
     const columns = (input as { columns?: unknown[] } | undefined)?.columns;
     const raw = Array.isArray(columns) ? (columns[path[1]] as { name?: unknown } | undefined)?.name : undefined;
-    const label = typeof raw === 'string' ? ` (${JSON.stringify(raw.length > 64 ? `${raw.slice(0, 61)}...` : raw)})` : '';
+    const label =
+      typeof raw === 'string' ? ` (${JSON.stringify(raw.length > 64 ? `${raw.slice(0, 61)}...` : raw)})` : '';
     const field = path.slice(2).join('.');
     return `column ${path[1] + 1}${label}${field ? ` ${field}` : ''}`;
   }

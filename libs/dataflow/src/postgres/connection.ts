@@ -23,7 +23,7 @@ import {
   pgTableExists,
 } from './catalog';
 import { pgToText } from './copy-text';
-import { connectPg, createPgPool, type PgSettings } from './pool';
+import { connectPg, createPgPool, runOne, type PgSettings } from './pool';
 import { readPostgres } from './reader';
 import { writePostgres } from './writer';
 
@@ -142,6 +142,7 @@ class PostgresConnection implements DataConnection {
     const mapped = mapColumns(columns, 'postgres', table.name, { keyColumns: primaryKey });
     const sql = createTableSql('postgres', table, mapped, primaryKey);
     await this.withClient(`cannot create ${label}`, label, async (c) => {
+      await assertTypesExist(c, label, mapped);
       await c.query('BEGIN');
       try {
         for (const col of mapped) {
@@ -150,7 +151,7 @@ class PostgresConnection implements DataConnection {
           if (t.kind === 'enum')
             await this.ensureEnum(c, table, col.nativeType.replace(/\[\]$/, ''), t.values, col.name);
         }
-        await c.query(sql);
+        await runOne(c, sql);
         await c.query('COMMIT');
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
@@ -176,7 +177,7 @@ class PostgresConnection implements DataConnection {
     const existing = await enumLabels(c, table.schema, name);
     const ref = quoteTable({ ...(table.schema !== undefined ? { schema: table.schema } : {}), name }, 'postgres');
     if (existing === undefined) {
-      await c.query(`CREATE TYPE ${ref} AS ENUM (${values.map((v) => quoteLiteral(v, 'postgres')).join(', ')})`);
+      await runOne(c, `CREATE TYPE ${ref} AS ENUM (${values.map((v) => quoteLiteral(v, 'postgres')).join(', ')})`);
       return;
     }
     if (existing.length !== values.length || existing.some((v, i) => v !== values[i])) {
@@ -221,7 +222,7 @@ class PostgresConnection implements DataConnection {
         )}`
       : '';
     return this.withClient(`cannot delete from ${label}`, label, async (c) => {
-      const r = await c.query(`DELETE FROM ${quoteTable(table, 'postgres')}${where}`, params);
+      const r = await runOne(c, `DELETE FROM ${quoteTable(table, 'postgres')}${where}`, params);
       return r.rowCount ?? 0;
     });
   }
@@ -259,5 +260,23 @@ class PostgresConnection implements DataConnection {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+}
+
+/**
+ * A native type name (the `other` family: ranges, inet, xml...) must name a type this server has:
+ * resolved through pg_type by to_regtype, as a parameter, before it is written into any DDL.
+ */
+async function assertTypesExist(c: PoolClient, label: string, columns: ColumnSpec[]): Promise<void> {
+  for (const col of columns) {
+    const t = col.type.kind === 'array' ? col.type.element : col.type;
+    if (t.kind !== 'other' || t.dialect !== 'postgres') continue;
+    const r = await runOne(c, 'SELECT to_regtype($1)::text AS t', [t.name]);
+    if ((r.rows[0] as { t: string | null } | undefined)?.t == null)
+      throw new DataflowError(
+        DataflowErrorCode.UNMAPPABLE_TYPE,
+        `cannot create ${label}: column ${col.name} has type ${JSON.stringify(t.name)}, which this PostgreSQL server does not have`,
+        { table: label, column: col.name },
+      );
   }
 }

@@ -1,6 +1,6 @@
 import type { CanonicalType } from '../types/canonical-type';
 import { type MappedType, type MappingContext, TypeNotMappable } from './unmappable';
-import { otherTypeNameProblem } from './type-names';
+import { otherTypeNameProblem, showName } from './type-names';
 
 /**
  * SQL Server: DDL names only for now (no server can run here, so there is no reader or writer;
@@ -121,7 +121,7 @@ export function mssqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
     case 'other':
       if (type.dialect === 'mssql') {
         const problem = otherTypeNameProblem('mssql', type.name);
-        if (problem) throw new TypeNotMappable(type, 'mssql', `type name ${JSON.stringify(type.name)} ${problem}`);
+        if (problem) throw new TypeNotMappable(type, 'mssql', `type name ${showName(type.name)} ${problem}`);
         return { ddl: type.name, type };
       }
       if (type.name === 'xml') return { ddl: 'xml', type: { kind: 'other', dialect: 'mssql', name: 'xml' } };

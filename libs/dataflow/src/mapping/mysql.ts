@@ -1,6 +1,6 @@
 import type { CanonicalType } from '../types/canonical-type';
 import { quoteLiteral } from '../identifiers';
-import { mysqlCharsetNameProblem, otherTypeNameProblem } from './type-names';
+import { mysqlCharsetNameProblem, otherTypeNameProblem, showName } from './type-names';
 import { type MappedType, type MappingContext, TypeNotMappable } from './unmappable';
 
 /** One row of information_schema.COLUMNS (names lower-cased by the query). */
@@ -290,7 +290,7 @@ function textCharset(type: Extract<CanonicalType, { kind: 'text' }>): {
     ['collation', collation],
   ] as const) {
     const problem = name === '' ? undefined : mysqlCharsetNameProblem(name);
-    if (problem) throw new TypeNotMappable(type, 'mysql', `${what} ${JSON.stringify(name)} ${problem}`);
+    if (problem) throw new TypeNotMappable(type, 'mysql', `${what} ${showName(name)} ${problem}`);
   }
   return { charset, collation, clause: ` CHARACTER SET ${charset}${collation ? ` COLLATE ${collation}` : ''}` };
 }
@@ -441,7 +441,7 @@ export function mysqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
     case 'other': {
       if (type.dialect === 'mysql') {
         const problem = otherTypeNameProblem('mysql', type.name);
-        if (problem) throw new TypeNotMappable(type, 'mysql', `type name ${JSON.stringify(type.name)} ${problem}`);
+        if (problem) throw new TypeNotMappable(type, 'mysql', `type name ${showName(type.name)} ${problem}`);
         return { ddl: type.name.toUpperCase(), type };
       }
       const n = NETWORK_LENGTH[type.name];

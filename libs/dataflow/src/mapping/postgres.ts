@@ -1,5 +1,5 @@
 import type { CanonicalType } from '../types/canonical-type';
-import { otherTypeNameProblem } from './type-names';
+import { otherTypeNameProblem, showName } from './type-names';
 import { type MappedType, type MappingContext, TypeNotMappable } from './unmappable';
 
 /** One pg_type row, as catalog.ts loads them (the column's type and everything it refers to). */
@@ -261,7 +261,7 @@ export function pgDdlType(type: CanonicalType, ctx: MappingContext): MappedType 
       if (type.dialect === 'postgres') {
         // The name becomes DDL text (it cannot be quoted: it may carry a schema and a typmod).
         const problem = otherTypeNameProblem('postgres', type.name);
-        if (problem) throw new TypeNotMappable(type, 'postgres', `type name ${JSON.stringify(type.name)} ${problem}`);
+        if (problem) throw new TypeNotMappable(type, 'postgres', `type name ${showName(type.name)} ${problem}`);
         return { ddl: type.name, type };
       }
       const network = NETWORK_FROM_MYSQL[type.name.toLowerCase()];

@@ -47,3 +47,9 @@ export function otherTypeNameProblem(dialect: Dialect, name: string): string | u
 export function mysqlCharsetNameProblem(name: string): string | undefined {
   return MYSQL_CHARSET_NAME.test(name) ? undefined : 'is not a MySQL charset or collation name (letters, digits, _)';
 }
+
+/** A name from elsewhere as a message shows it: quoted, escaped, and cut (a 100 KB name must not make a 100 KB error). */
+export function showName(name: string): string {
+  const q = JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
+  return name.length > 60 ? `${q} (${name.length} characters)` : q;
+}

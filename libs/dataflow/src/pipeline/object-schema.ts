@@ -1,7 +1,7 @@
 import { Dialect } from '@vansales/protocol';
 import { z } from 'zod';
 import { DataflowError, DataflowErrorCode } from '../errors';
-import { MAX_TYPE_NAME_LENGTH, mysqlCharsetNameProblem, otherTypeNameProblem } from '../mapping/type-names';
+import { MAX_TYPE_NAME_LENGTH, mysqlCharsetNameProblem, otherTypeNameProblem, showName } from '../mapping/type-names';
 import type { CanonicalType, ColumnSpec } from '../types/canonical-type';
 
 /*
@@ -42,7 +42,7 @@ const charsetName = z
   .max(64)
   .superRefine((s, ctx) => {
     const problem = mysqlCharsetNameProblem(s);
-    if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} ${problem}` });
+    if (problem) ctx.addIssue({ code: 'custom', message: `${showName(s)} ${problem}` });
   });
 const label = z
   .string()
@@ -64,7 +64,7 @@ function otherType(kind: 'other' | 'unsupported') {
           : CONTROL.test(t.name)
             ? 'contains a control character'
             : undefined;
-      if (problem) ctx.addIssue({ code: 'custom', path: ['name'], message: `${JSON.stringify(t.name)} ${problem}` });
+      if (problem) ctx.addIssue({ code: 'custom', path: ['name'], message: `${showName(t.name)} ${problem}` });
     });
 }
 
@@ -151,13 +151,13 @@ export const ObjectSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['columns', i, 'name'],
-          message: `${JSON.stringify(c.name)} appears twice`,
+          message: `${showName(c.name)} appears twice`,
         });
       seen.add(c.name);
     });
     schema.keyColumns.forEach((k, i) => {
       if (!seen.has(k))
-        ctx.addIssue({ code: 'custom', path: ['keyColumns', i], message: `${JSON.stringify(k)} is not a column` });
+        ctx.addIssue({ code: 'custom', path: ['keyColumns', i], message: `${showName(k)} is not a column` });
     });
   });
 
@@ -173,8 +173,7 @@ function where(path: PropertyKey[], input: unknown): string {
   if (path[0] === 'columns' && typeof path[1] === 'number') {
     const columns = (input as { columns?: unknown[] } | undefined)?.columns;
     const raw = Array.isArray(columns) ? (columns[path[1]] as { name?: unknown } | undefined)?.name : undefined;
-    const label =
-      typeof raw === 'string' ? ` (${JSON.stringify(raw.length > 64 ? `${raw.slice(0, 61)}...` : raw)})` : '';
+    const label = typeof raw === 'string' ? ` (${showName(raw)})` : '';
     const field = path.slice(2).join('.');
     return `column ${path[1] + 1}${label}${field ? ` ${field}` : ''}`;
   }

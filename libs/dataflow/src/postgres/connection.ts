@@ -4,6 +4,7 @@ import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteLiteral, quoteTable } from '../identifiers';
 import { checkWriteKeys, keysetAfter } from '../keyset';
 import { createTableSql, mapColumns } from '../mapping/map-columns';
+import { showName } from '../mapping/type-names';
 import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
 import type {
@@ -275,7 +276,7 @@ async function assertTypesExist(c: PoolClient, label: string, columns: ColumnSpe
     if ((r.rows[0] as { t: string | null } | undefined)?.t == null)
       throw new DataflowError(
         DataflowErrorCode.UNMAPPABLE_TYPE,
-        `cannot create ${label}: column ${col.name} has type ${JSON.stringify(t.name)}, which this PostgreSQL server does not have`,
+        `cannot create ${label}: column ${col.name} has type ${showName(t.name)}, which this PostgreSQL server does not have`,
         { table: label, column: col.name },
       );
   }

@@ -37,14 +37,11 @@ function tooLong(s: string, max: number): boolean {
   return false;
 }
 
-function labels(values: string[], what: string): (v: unknown) => string | undefined {
+function labels(values: string[], kind: 'enum' | 'set'): (v: unknown) => string | undefined {
   const allowed = new Set(values);
-  return (v) =>
-    typeof v !== 'string'
-      ? `is not ${what} label`
-      : allowed.size && !allowed.has(v)
-        ? `is not one of the ${what}'s labels`
-        : undefined;
+  const notLabel = `is not a label of the ${kind}`;
+  const notOne = `is not one of the ${kind}'s labels`;
+  return (v) => (typeof v !== 'string' ? notLabel : allowed.size && !allowed.has(v) ? notOne : undefined);
 }
 
 function checkFor(type: CanonicalType): Check | undefined {
@@ -77,9 +74,9 @@ function checkFor(type: CanonicalType): Check | undefined {
     case 'other':
       return string('a string');
     case 'enum':
-      return labels(type.values, 'an enum');
+      return labels(type.values, 'enum');
     case 'set': {
-      const member = labels(type.values, 'a set');
+      const member = labels(type.values, 'set');
       return (v) => {
         if (!Array.isArray(v)) return 'is not a set (an array of labels)';
         for (const m of v) {

@@ -140,6 +140,28 @@ describe.each([
     },
   );
 
+  it.each([
+    ['a type this server does not have', 'public.no_such_type'],
+    ["a table's row type", 'public.payroll'],
+  ])('refuses an other type that is %s before any DDL, naming the column', async (_case, name) => {
+    const schema = {
+      columns: [
+        column('id', { kind: 'integer', bits: 32 }, false),
+        column('during', { kind: 'other', dialect: 'postgres', name }),
+      ],
+      keyColumns: ['id'],
+    };
+    const load = loadObject(opened, request('unknown-type'), storedObject(schema), () => undefined);
+    if (target.dialect === 'postgres')
+      await expect(load).rejects.toMatchObject({
+        code: DataflowErrorCode.UNMAPPABLE_TYPE,
+        column: 'during',
+        message: expect.stringContaining('is not a base or range type of this PostgreSQL server'),
+      });
+    else await expect(load).resolves.toBeDefined(); // MySQL stores PostgreSQL-only types as text
+    if (target.dialect === 'postgres') await intact();
+  });
+
   /** A clean two-column manifest and chunks of the given rows. */
   const schema = {
     columns: [

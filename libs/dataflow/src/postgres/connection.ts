@@ -265,18 +265,24 @@ class PostgresConnection implements DataConnection {
 }
 
 /**
- * A native type name (the `other` family: ranges, inet, xml...) must name a type this server has:
- * resolved through pg_type by to_regtype, as a parameter, before it is written into any DDL.
+ * A native type name (the `other` family: ranges, inet, xml...) must name a type this server has,
+ * and of a kind pgCanonicalType maps to `other` (base, range, multirange): resolved through pg_type
+ * by to_regtype, as a parameter, before it is written into any DDL. A table's row type (composite)
+ * resolves too, and is refused here.
  */
 async function assertTypesExist(c: PoolClient, label: string, columns: ColumnSpec[]): Promise<void> {
   for (const col of columns) {
     const t = col.type.kind === 'array' ? col.type.element : col.type;
     if (t.kind !== 'other' || t.dialect !== 'postgres') continue;
-    const r = await runOne(c, 'SELECT to_regtype($1)::text AS t', [t.name]);
-    if ((r.rows[0] as { t: string | null } | undefined)?.t == null)
+    const r = await runOne(
+      c,
+      "SELECT typtype FROM pg_catalog.pg_type WHERE oid = to_regtype($1) AND typtype IN ('b', 'r', 'm')",
+      [t.name],
+    );
+    if (r.rows.length === 0)
       throw new DataflowError(
         DataflowErrorCode.UNMAPPABLE_TYPE,
-        `cannot create ${label}: column ${col.name} has type ${showName(t.name)}, which this PostgreSQL server does not have`,
+        `cannot create ${label}: column ${col.name} has type ${showName(t.name)}, which is not a base or range type of this PostgreSQL server`,
         { table: label, column: col.name },
       );
   }

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
-import { decodeChunk, encodeChunk } from '@vansales/dataflow';
+import { decodeChunk, encodeChunk, rowChecker, type ColumnSpec } from '@vansales/dataflow';
 import { cliOption, emit, round } from './support';
 
 const ROWS = Number(cliOption('rows') ?? 50_000);
@@ -34,6 +34,22 @@ function rows(n: number): unknown[][] {
   return out;
 }
 
+/** The manifest an extract of those rows declares (MariaDB types as mysqlCanonicalType gives them). */
+const DECLARED: ColumnSpec[] = (
+  [
+    ['id', { kind: 'integer', bits: 64 }, false],
+    ['a', { kind: 'integer', bits: 32 }, true],
+    ['b', { kind: 'integer', bits: 64 }, true],
+    ['amount', { kind: 'decimal', precision: 12, scale: 2 }, true],
+    ['ratio', { kind: 'float', bits: 64 }, true],
+    ['code', { kind: 'text', maxLength: 12, charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' }, true],
+    ['note', { kind: 'text', maxLength: 200, charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' }, true],
+    ['at', { kind: 'timestamp', precision: 0, withTimeZone: false }, true],
+    ['day', { kind: 'date' }, true],
+    ['flag', { kind: 'boolean' }, true],
+  ] as const
+).map(([name, type, nullable]) => ({ name, type: type as ColumnSpec['type'], nullable, nativeType: '' }));
+
 async function ms(fn: () => unknown): Promise<number> {
   await fn();
   const t0 = performance.now();
@@ -52,6 +68,17 @@ async function main(): Promise<void> {
     bytes: ours.length,
     encodeMs: round(await ms(() => encodeChunk(chunk))),
     decodeMs: round(await ms(() => decodeChunk(ours))),
+  });
+  // What a load adds per chunk since loads stopped trusting the manifest (issue 9): every value
+  // checked against its declared type before the chunk reaches a writer.
+  const check = rowChecker(DECLARED);
+  const decoded = await decodeChunk(ours);
+  if (check(decoded)) throw new Error(`the check refuses the bench rows: ${JSON.stringify(check(decoded))}`);
+  emit({
+    bench: 'chunk-codec',
+    codec: 'manifest value check (rowChecker), load side',
+    rows: ROWS,
+    checkMs: round(await ms(() => check(decoded))),
   });
   emit({
     bench: 'chunk-codec',

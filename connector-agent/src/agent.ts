@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AgentErrorType,
   CloseCode,
+  FailureFrame,
   GatewayFrame,
   MACHINE_ID_HEADER,
   MAX_FRAME_BYTES,
@@ -263,7 +264,7 @@ export class Agent {
               retryable: true,
             };
       log.warn({ errorType: failure.errorType, ms: Date.now() - started }, `task failed: ${failure.message}`);
-      this.send({ type: 'failure', taskId: task.taskId, ...failure });
+      this.send(failureFrame(task.taskId, failure));
       this.record(task, started, { errorType: failure.errorType });
     } finally {
       this.running.delete(task.taskId);
@@ -307,6 +308,23 @@ function unreadableTaskId(raw: Buffer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A failure frame whatever the error says: the gateway refuses a frame whose message passes the
+ * protocol's limit, and the task would then wait for its timeout and be retried instead of failing
+ * with the message (a 100 KB name echoed in an error did that). Long messages are cut, marked so.
+ */
+export function failureFrame(
+  taskId: string,
+  failure: { errorType: string; message: string; retryable: boolean },
+): AgentFrame {
+  const max = FailureFrame.shape.message.maxLength ?? 8192;
+  const message =
+    failure.message.length <= max
+      ? failure.message
+      : `${failure.message.slice(0, max - 40)}... (${failure.message.length} characters, cut)`;
+  return { type: 'failure', taskId, ...failure, message };
 }
 
 /**

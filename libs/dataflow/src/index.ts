@@ -20,6 +20,8 @@ export { mapColumns, createTableSql, type MapColumnsOptions } from './mapping/ma
 export { mssqlCanonicalType } from './mapping/mssql';
 export { checkIdentifier, quoteIdent, quoteTable } from './identifiers';
 export { encodeChunk, decodeChunk, DEFAULT_MAX_CHUNK_BYTES, type DecodeChunkOptions } from './chunk-codec';
+export { parseObjectSchema, ObjectSchema } from './pipeline/object-schema';
+export { rowChecker, type RowProblem } from './values/check-values';
 export { tableChecksum } from './checksum';
 export { comparableValue, type BinaryValue } from './values/canonical-values';
 // The one data pipeline: the agent's operations and the cloud activities are adapters over it

@@ -1,2 +1,3 @@
 export { testServices, throwawayPostgresDatabase, type TestServices, type MariadbAccess } from './test-env';
 export { SAKILA_TABLES, PAGILA_TABLES } from './sample-databases';
+export { hostileManifests, DROP_PAYROLL_TYPE, type HostileCase } from './hostile-manifests';

@@ -52,7 +52,7 @@ export function mapColumns(
       if (err instanceof TypeNotMappable) {
         throw new DataflowError(
           DataflowErrorCode.UNMAPPABLE_TYPE,
-          `cannot map column ${table}.${c.name} (${c.nativeType}) to ${target}: ${err.reason}`,
+          `cannot map column ${table}.${c.name} (${c.nativeType.length > 80 ? `${c.nativeType.slice(0, 77)}...` : c.nativeType}) to ${target}: ${err.reason}`,
           { table, column: c.name },
         );
       }

@@ -1,5 +1,6 @@
 import type { CanonicalType } from '../types/canonical-type';
 import { type MappedType, type MappingContext, TypeNotMappable } from './unmappable';
+import { otherTypeNameProblem, showName } from './type-names';
 
 /**
  * SQL Server: DDL names only for now (no server can run here, so there is no reader or writer;
@@ -118,7 +119,11 @@ export function mssqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
         ? { ddl: `varchar(${type.length})`, type: { kind: 'text', maxLength: type.length, charset: 'ascii' } }
         : { ddl: 'varchar(max)', type: { kind: 'text', charset: 'ascii' } };
     case 'other':
-      if (type.dialect === 'mssql') return { ddl: type.name, type };
+      if (type.dialect === 'mssql') {
+        const problem = otherTypeNameProblem('mssql', type.name);
+        if (problem) throw new TypeNotMappable(type, 'mssql', `type name ${showName(type.name)} ${problem}`);
+        return { ddl: type.name, type };
+      }
       if (type.name === 'xml') return { ddl: 'xml', type: { kind: 'other', dialect: 'mssql', name: 'xml' } };
       return { ddl: 'nvarchar(max)', type: { kind: 'text' } };
     case 'unsupported':

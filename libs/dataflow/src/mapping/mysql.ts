@@ -1,5 +1,6 @@
 import type { CanonicalType } from '../types/canonical-type';
 import { quoteLiteral } from '../identifiers';
+import { mysqlCharsetNameProblem, otherTypeNameProblem, showName } from './type-names';
 import { type MappedType, type MappingContext, TypeNotMappable } from './unmappable';
 
 /** One row of information_schema.COLUMNS (names lower-cased by the query). */
@@ -276,13 +277,21 @@ function textFamily(bytes: number, binary: boolean): string {
  * collation: PostgreSQL compares text case- and accent-sensitively, so 'a' and 'A' stay two
  * distinct keys and equality means what it meant at the source.
  */
-function textCharset(type: { charset?: string; collation?: string }): {
+function textCharset(type: Extract<CanonicalType, { kind: 'text' }>): {
   charset: string;
   collation: string;
   clause: string;
 } {
   const charset = type.charset ?? 'utf8mb4';
   const collation = type.charset ? (type.collation ?? '') : 'utf8mb4_bin';
+  // Both become DDL text (CHARACTER SET x COLLATE y): only plain names, whoever wrote the type.
+  for (const [what, name] of [
+    ['charset', charset],
+    ['collation', collation],
+  ] as const) {
+    const problem = name === '' ? undefined : mysqlCharsetNameProblem(name);
+    if (problem) throw new TypeNotMappable(type, 'mysql', `${what} ${showName(name)} ${problem}`);
+  }
   return { charset, collation, clause: ` CHARACTER SET ${charset}${collation ? ` COLLATE ${collation}` : ''}` };
 }
 
@@ -430,7 +439,11 @@ export function mysqlDdlType(type: CanonicalType, ctx: MappingContext): MappedTy
         ctx,
       );
     case 'other': {
-      if (type.dialect === 'mysql') return { ddl: type.name.toUpperCase(), type };
+      if (type.dialect === 'mysql') {
+        const problem = otherTypeNameProblem('mysql', type.name);
+        if (problem) throw new TypeNotMappable(type, 'mysql', `type name ${showName(type.name)} ${problem}`);
+        return { ddl: type.name.toUpperCase(), type };
+      }
       const n = NETWORK_LENGTH[type.name];
       return textDdl(n ? { kind: 'text', maxLength: n } : { kind: 'text' }, ctx);
     }

@@ -1,4 +1,5 @@
 import type { CanonicalType } from '../types/canonical-type';
+import { otherTypeNameProblem, showName } from './type-names';
 import { type MappedType, type MappingContext, TypeNotMappable } from './unmappable';
 
 /** One pg_type row, as catalog.ts loads them (the column's type and everything it refers to). */
@@ -257,7 +258,12 @@ export function pgDdlType(type: CanonicalType, ctx: MappingContext): MappedType 
         return type.length === undefined ? { ddl: 'bit varying', type } : { ddl: `bit varying(${type.length})`, type };
       return { ddl: `bit(${type.length ?? 1})`, type: { kind: 'bit', length: type.length ?? 1 } };
     case 'other': {
-      if (type.dialect === 'postgres') return { ddl: type.name, type };
+      if (type.dialect === 'postgres') {
+        // The name becomes DDL text (it cannot be quoted: it may carry a schema and a typmod).
+        const problem = otherTypeNameProblem('postgres', type.name);
+        if (problem) throw new TypeNotMappable(type, 'postgres', `type name ${showName(type.name)} ${problem}`);
+        return { ddl: type.name, type };
+      }
       const network = NETWORK_FROM_MYSQL[type.name.toLowerCase()];
       if (network) return { ddl: network, type: { kind: 'other', dialect: 'postgres', name: network } };
       return { ddl: 'text', type: { kind: 'text' } };

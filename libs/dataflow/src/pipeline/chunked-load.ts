@@ -2,6 +2,7 @@ import type { ColumnSpec } from '../types/canonical-type';
 import { type TableRef } from '@vansales/protocol';
 import type { DataConnection } from '../types/data-connection';
 import { decodeChunk } from '../chunk-codec';
+import { rowChecker, type RowProblem } from '../values/check-values';
 
 export interface ChunkSource {
   count: number;
@@ -18,6 +19,11 @@ export interface ChunkedLoadPlan {
   signal?: AbortSignal;
   /** Turns an unreadable chunk into the caller's error. */
   onBadChunk?: (index: number, err: Error) => Error;
+  /**
+   * The columns the chunks' writer declared (a manifest): every value is checked against them
+   * before its chunk is written, and `refuse` makes the error for the first one that contradicts them.
+   */
+  declared?: { columns: ColumnSpec[]; refuse: (index: number, problem: RowProblem) => Error };
 }
 
 /**
@@ -31,6 +37,7 @@ export async function chunkedLoad(
   onChunk: (done: { chunksDone: number; rowsDone: number }) => void,
 ): Promise<{ rowsDone: number }> {
   let rowsDone = plan.startRows;
+  const check = plan.declared && rowChecker(plan.declared.columns);
   // The next chunk is fetched while the current one is written: the store and the database work at once.
   let next: Promise<Buffer> | undefined = plan.startChunk < chunks.count ? chunks.get(plan.startChunk) : undefined;
   for (let index = plan.startChunk; index < chunks.count; index++) {
@@ -43,6 +50,9 @@ export async function chunkedLoad(
     } catch (err) {
       throw plan.onBadChunk ? plan.onBadChunk(index, err as Error) : err;
     }
+    // The whole chunk before any of it: a refused chunk writes nothing.
+    const problem = check?.(rows);
+    if (problem) throw plan.declared!.refuse(index, problem);
     await conn.writeRows(plan.table, plan.columns, rows, {
       mode: 'upsert',
       keyColumns: plan.keyColumns,

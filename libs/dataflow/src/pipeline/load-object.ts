@@ -1,27 +1,10 @@
-import type { TableRef } from '@vansales/protocol';
-import { z } from 'zod';
+import { tableLabel, type TableRef } from '@vansales/protocol';
 import { DataflowError, DataflowErrorCode } from '../errors';
-import { CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import type { DataConnection } from '../types/data-connection';
 import { chunkedLoad } from './chunked-load';
 import type { DataPolicy } from './data-policy';
 import { assertWritable, prepareDestination } from './destination';
-
-/** The schema part of a manifest, checked before a single row is written (another site wrote it: untrusted). */
-const ObjectSchema = z.object({
-  columns: z
-    .array(
-      z.object({
-        name: z.string().min(1).max(128),
-        type: CanonicalType,
-        nullable: z.boolean(),
-        nativeType: z.string(),
-      }),
-    )
-    .min(1)
-    .max(4096),
-  keyColumns: z.array(z.string()),
-});
+import { parseObjectSchema } from './object-schema';
 
 /** A committed buffer object, wherever it is stored. */
 export interface StoredObject {
@@ -63,13 +46,7 @@ export async function loadObject(
   const { objectId } = request;
   assertWritable(request.policy, request.database, request.table);
   const manifest = await object.manifest();
-  const parsed = ObjectSchema.safeParse(manifest.schema);
-  if (!parsed.success)
-    throw new DataflowError(
-      DataflowErrorCode.BAD_OBJECT,
-      `buffer object ${objectId} has no usable schema: ${parsed.error.issues[0]?.message ?? ''}`,
-    );
-  const schema = parsed.data as { columns: ColumnSpec[]; keyColumns: string[] };
+  const schema = parseObjectSchema(manifest.schema, objectId);
   for (const k of request.keyColumns) {
     if (!schema.columns.some((c) => c.name === k)) {
       throw new DataflowError(
@@ -102,6 +79,19 @@ export async function loadObject(
             `chunk ${index} of buffer object ${objectId} is unreadable: ${err.message}`,
             { cause: err },
           ),
+        declared: {
+          columns: schema.columns,
+          refuse: (index, problem) =>
+            new DataflowError(
+              DataflowErrorCode.BAD_VALUE,
+              `chunk ${index} of buffer object ${objectId} contradicts its manifest at row ${problem.row + 1}${problem.column === undefined ? '' : `, column ${problem.column}`}: the row ${problem.column === undefined ? '' : 'value '}${problem.message}; nothing of that chunk was written`,
+              {
+                table: tableLabel(request.table),
+                row: problem.row,
+                ...(problem.column === undefined ? {} : { column: problem.column }),
+              },
+            ),
+        },
       },
       { count: manifest.chunkCount, get: (index) => object.chunk(index) },
       (done) => onChunk({ ...done, created }),

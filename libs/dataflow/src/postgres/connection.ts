@@ -4,6 +4,7 @@ import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteLiteral, quoteTable } from '../identifiers';
 import { checkWriteKeys, keysetAfter } from '../keyset';
 import { createTableSql, mapColumns } from '../mapping/map-columns';
+import { showName } from '../mapping/type-names';
 import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
 import type {
@@ -23,7 +24,7 @@ import {
   pgTableExists,
 } from './catalog';
 import { pgToText } from './copy-text';
-import { connectPg, createPgPool, type PgSettings } from './pool';
+import { connectPg, createPgPool, runOne, type PgSettings } from './pool';
 import { readPostgres } from './reader';
 import { writePostgres } from './writer';
 
@@ -142,6 +143,7 @@ class PostgresConnection implements DataConnection {
     const mapped = mapColumns(columns, 'postgres', table.name, { keyColumns: primaryKey });
     const sql = createTableSql('postgres', table, mapped, primaryKey);
     await this.withClient(`cannot create ${label}`, label, async (c) => {
+      await assertTypesExist(c, label, mapped);
       await c.query('BEGIN');
       try {
         for (const col of mapped) {
@@ -150,7 +152,7 @@ class PostgresConnection implements DataConnection {
           if (t.kind === 'enum')
             await this.ensureEnum(c, table, col.nativeType.replace(/\[\]$/, ''), t.values, col.name);
         }
-        await c.query(sql);
+        await runOne(c, sql);
         await c.query('COMMIT');
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
@@ -176,7 +178,7 @@ class PostgresConnection implements DataConnection {
     const existing = await enumLabels(c, table.schema, name);
     const ref = quoteTable({ ...(table.schema !== undefined ? { schema: table.schema } : {}), name }, 'postgres');
     if (existing === undefined) {
-      await c.query(`CREATE TYPE ${ref} AS ENUM (${values.map((v) => quoteLiteral(v, 'postgres')).join(', ')})`);
+      await runOne(c, `CREATE TYPE ${ref} AS ENUM (${values.map((v) => quoteLiteral(v, 'postgres')).join(', ')})`);
       return;
     }
     if (existing.length !== values.length || existing.some((v, i) => v !== values[i])) {
@@ -221,7 +223,7 @@ class PostgresConnection implements DataConnection {
         )}`
       : '';
     return this.withClient(`cannot delete from ${label}`, label, async (c) => {
-      const r = await c.query(`DELETE FROM ${quoteTable(table, 'postgres')}${where}`, params);
+      const r = await runOne(c, `DELETE FROM ${quoteTable(table, 'postgres')}${where}`, params);
       return r.rowCount ?? 0;
     });
   }
@@ -259,5 +261,29 @@ class PostgresConnection implements DataConnection {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+}
+
+/**
+ * A native type name (the `other` family: ranges, inet, xml...) must name a type this server has,
+ * and of a kind pgCanonicalType maps to `other` (base, range, multirange): resolved through pg_type
+ * by to_regtype, as a parameter, before it is written into any DDL. A table's row type (composite)
+ * resolves too, and is refused here.
+ */
+async function assertTypesExist(c: PoolClient, label: string, columns: ColumnSpec[]): Promise<void> {
+  for (const col of columns) {
+    const t = col.type.kind === 'array' ? col.type.element : col.type;
+    if (t.kind !== 'other' || t.dialect !== 'postgres') continue;
+    const r = await runOne(
+      c,
+      "SELECT typtype FROM pg_catalog.pg_type WHERE oid = to_regtype($1) AND typtype IN ('b', 'r', 'm')",
+      [t.name],
+    );
+    if (r.rows.length === 0)
+      throw new DataflowError(
+        DataflowErrorCode.UNMAPPABLE_TYPE,
+        `cannot create ${label}: column ${col.name} has type ${showName(t.name)}, which is not a base or range type of this PostgreSQL server`,
+        { table: label, column: col.name },
+      );
   }
 }

@@ -1,4 +1,4 @@
-import { Pool, type PoolClient, type CustomTypesConfig } from 'pg';
+import { Pool, type PoolClient, type CustomTypesConfig, type QueryConfig, type QueryResult } from 'pg';
 import { DataflowError, DataflowErrorCode } from '../errors';
 import type { ServerSettings } from '../types/data-connection';
 
@@ -78,4 +78,15 @@ export function cancelBackend(pool: Pool, pid: number, done: () => boolean): voi
     setTimeout(attempt, 250).unref();
   };
   attempt();
+}
+
+/**
+ * Runs `sql` as exactly one statement: the extended protocol (Parse/Bind/Execute) refuses a text
+ * holding two ("cannot insert multiple commands into a prepared statement"), whereas the simple
+ * protocol pg uses for a query without values runs all of them. Every statement built from names
+ * that came from elsewhere (DDL from a manifest, upserts, deletes) goes through here.
+ */
+export function runOne(client: Pick<PoolClient, 'query'>, sql: string, values: unknown[] = []): Promise<QueryResult> {
+  // pg reads queryMode; its type definitions do not list it yet.
+  return client.query({ text: sql, values, queryMode: 'extended' } as QueryConfig);
 }

@@ -9,7 +9,7 @@ import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { BINARY_BASE_TYPES, type BinaryEncoder, BinaryWriter, binaryEncoder, COPY_BINARY_HEADER } from './copy-binary';
 import { copyEncoder, type ToText } from './copy-text';
-import { connectPg, type PgSettings } from './pool';
+import { connectPg, runOne, type PgSettings } from './pool';
 
 /** COPY data is sent in pieces of about this many characters (text) or bytes (binary); the stream's buffer holds a few. */
 const CHUNK_CHARS = 256 * 1024;
@@ -228,13 +228,15 @@ export async function writePostgres(
     await client.query('BEGIN');
     try {
       // Same column types as the target (domains and enums included), no constraints.
-      await client.query(
+      await runOne(
+        client,
         `CREATE TEMPORARY TABLE ${stage} ON COMMIT DROP AS SELECT ${cols} FROM ${quoteTable(table, 'postgres')} WITH NO DATA`,
       );
       const plan = copyPlan(stage, cols, types, bases, names, rows);
       await streamCopy(client, plan.sql, names, rows, label, plan.produce, options.signal);
       const action = rest.length ? `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
-      await client.query(
+      await runOne(
+        client,
         `INSERT INTO ${quoteTable(table, 'postgres')} (${cols}) SELECT DISTINCT ON (${keys.join(', ')}) ${cols} FROM ${stage} ORDER BY ${keys.join(', ')}, ctid DESC ON CONFLICT (${keys.join(', ')}) ${action}`,
       );
       await client.query('COMMIT');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { createConnection } from 'mysql2/promise';
-import { openDataConnection, tableChecksum, type DataConnection, type DataConnectionConfig } from '@vansales/dataflow';
+import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { PAGILA_TABLES, SAKILA_TABLES, throwawayPostgresDatabase } from '@vansales/test-kit';
 import {
   dataSyncWorkflow,
@@ -16,31 +16,15 @@ import {
   type LoadStepInput,
   type SyncState,
 } from '@vansales/workflows';
-import { sakilaReader, services, startPlatform, type Platform } from './support/harness';
-
-function pgConfig(url: string, database: string): DataConnectionConfig {
-  const u = new URL(url);
-  return {
-    dialect: 'postgres',
-    host: u.hostname,
-    port: Number(u.port),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    database,
-  };
-}
-const mariaConfig = (database: string): DataConnectionConfig => ({ dialect: 'mysql', ...services.mariadb, database });
-
-function failureText(err: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = err;
-  while (e && typeof e === 'object') {
-    const x = e as { message?: string; type?: string; cause?: unknown };
-    parts.push(`${x.type ?? ''} ${x.message ?? ''}`);
-    e = x.cause;
-  }
-  return parts.join(' | ');
-}
+import {
+  sakilaReader,
+  services,
+  startPlatform,
+  type Platform,
+  pgConfig,
+  mariaConfig,
+  failureText,
+} from './support/harness';
 
 /** Row-for-row equality: counts and checksums of normalised values, table by table. */
 async function compareTables(

@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { encodeChunk, type DataConnectionConfig } from '@vansales/dataflow';
 import { hostileManifests, throwawayPostgresDatabase } from '@vansales/test-kit';
 import { loadStepWorkflow, type LoadStepInput } from '@vansales/workflows';
-import { services, startPlatform, type Platform } from './support/harness';
+import { services, startPlatform, type Platform, failureText } from './support/harness';
 
 /*
  * Issue 9, item 2: a buffer manifest is written by whichever agent extracted the object, so the
@@ -17,17 +17,6 @@ import { services, startPlatform, type Platform } from './support/harness';
  * into the gateway's buffer here, as a hostile extracting agent would, and loaded through the real
  * load step (agent: dataLoad over the gateway; cloud: cloudLoad) into PostgreSQL and MariaDB.
  */
-
-function failureText(err: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = err;
-  while (e && typeof e === 'object') {
-    const x = e as { message?: string; type?: string; cause?: unknown };
-    parts.push(`${x.type ?? ''} ${x.message ?? ''}`);
-    e = x.cause;
-  }
-  return parts.join(' | ');
-}
 
 describe('loads refuse what another site wrote (agent and cloud, PostgreSQL and MariaDB)', () => {
   let platform: Platform;

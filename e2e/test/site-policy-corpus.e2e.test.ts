@@ -6,7 +6,7 @@ import type { WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { createConnection } from 'mysql2/promise';
 import { Client } from 'pg';
-import { decodeChunk, openDataConnection, type DataConnectionConfig } from '@vansales/dataflow';
+import { decodeChunk, openDataConnection } from '@vansales/dataflow';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { EncryptionCodec } from '@vansales/temporal-config';
 import {
@@ -17,7 +17,15 @@ import {
   type SyncEndpoint,
   type SyncTable,
 } from '@vansales/workflows';
-import { sakilaReader, services, startPlatform, type Platform } from './support/harness';
+import {
+  sakilaReader,
+  services,
+  startPlatform,
+  type Platform,
+  pgConfig,
+  mariaConfig,
+  failureText,
+} from './support/harness';
 
 /*
  * Hostile requests against a site whose policy drops, masks and hashes columns of Sakila
@@ -28,30 +36,6 @@ import { sakilaReader, services, startPlatform, type Platform } from './support/
  * buffer objects, decoded workflow histories and results, REST answers and destination tables.
  * One case is one line of CASES.
  */
-
-function pgConfig(url: string, database: string): DataConnectionConfig {
-  const u = new URL(url);
-  return {
-    dialect: 'postgres',
-    host: u.hostname,
-    port: Number(u.port),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    database,
-  };
-}
-const mariaConfig = (database: string): DataConnectionConfig => ({ dialect: 'mysql', ...services.mariadb, database });
-
-function failureText(err: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = err;
-  while (e && typeof e === 'object') {
-    const x = e as { message?: string; type?: string; cause?: unknown };
-    parts.push(`${x.type ?? ''} ${x.message ?? ''}`);
-    e = x.cause;
-  }
-  return parts.join(' | ');
-}
 
 /** A refusal must name the rule: its database, table pattern, column and action (and the policy file). */
 const rule = (database: string, table: string, column: string, action: string) =>

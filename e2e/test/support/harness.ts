@@ -265,3 +265,35 @@ export function untilExpired(buffer: Gateway['buffer'], tenantId: string, object
     ),
   );
 }
+
+/** A dataflow connection to one database of the test PostgreSQL named by `url`. */
+export function pgConfig(url: string, database: string): DataConnectionConfig {
+  const u = new URL(url);
+  return {
+    dialect: 'postgres',
+    host: u.hostname,
+    port: Number(u.port),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database,
+  };
+}
+
+/** A dataflow connection to one database of the test MariaDB. */
+export const mariaConfig = (database: string): DataConnectionConfig => ({
+  dialect: 'mysql',
+  ...services.mariadb,
+  database,
+});
+
+/** A Temporal failure and its causes as one line, for matching refusal messages. */
+export function failureText(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  while (e && typeof e === 'object') {
+    const x = e as { message?: string; type?: string; cause?: unknown };
+    parts.push(`${x.type ?? ''} ${x.message ?? ''}`);
+    e = x.cause;
+  }
+  return parts.join(' | ');
+}

@@ -143,6 +143,17 @@ export async function createGateway(
       tokenSecret: bufferTokenSecret,
       maxInFlightChunks: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS,
     },
+    agentAuth: {
+      publicHosts: config.VSC_GATEWAY_PUBLIC_HOSTS,
+      keys: {
+        enrolWindowMs: Math.round(config.VSC_AGENT_ENROL_HOURS * 3_600_000),
+        challengeTtlMs: config.VSC_AGENT_CHALLENGE_TTL_MS,
+      },
+      throttle: {
+        failuresPerWindow: config.VSC_AUTH_FAILURES_PER_WINDOW,
+        windowMs: config.VSC_AUTH_THROTTLE_WINDOW_MS,
+      },
+    },
     timeouts: {
       requestMs: config.VSC_GATEWAY_REQUEST_TIMEOUT_MS,
       connectionMs: config.VSC_GATEWAY_CONNECTION_TIMEOUT_MS,

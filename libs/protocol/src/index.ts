@@ -98,3 +98,22 @@ export {
   type ParsedValues,
   type SubCommand,
 } from './command-line';
+export {
+  AGENT_CHALLENGE_PATH,
+  AGENT_ENROL_PATH,
+  AgentProofHeader,
+  ProofPurpose,
+  AgentChallenge,
+  AgentEnrolment,
+  proofMessage,
+  gatewayAudience,
+  generateAgentKeyPair,
+  publicKeyOf,
+  signProof,
+  verifyProof,
+  publicKeyFingerprint,
+  signBytes,
+  verifyBytes,
+  type ProofInput,
+  type AgentKeyPair,
+} from './agent-proof';

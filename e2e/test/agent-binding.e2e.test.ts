@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import {
   AGENT_CHALLENGE_PATH,
@@ -11,8 +15,7 @@ import {
   publicKeyOf,
   signProof,
 } from '@vansales/protocol';
-import { createAuditRepository } from '@vansales/metadata';
-import { createGatewayAuth } from '@vansales/connector-agent';
+import { createGatewayAuth, runCli } from '@vansales/connector-agent';
 import { startPlatform, until, type Platform } from './support/harness';
 
 const tenant = () => `t-${randomBytes(4).toString('hex')}`;
@@ -241,7 +244,13 @@ describe('machine binding by key-pair proof (real gateway, real agents)', () => 
     const third = platform.startAgent({ apiKey: c.apiKey, machineId: 'third-machine' });
     await third.welcomed;
 
-    const events = await createAuditRepository(platform.gateway.db).list(tenantId, c.id);
+    // Key events have their own chain beside the agent operations' (which mirrors the agent's log).
+    const events = await platform.gateway.db
+      .selectFrom('audit_events')
+      .select('record')
+      .where('connector_id', '=', `${c.id}/keys`)
+      .orderBy('seq')
+      .execute();
     expect(events.map((e) => (e.record as { operation: string }).operation)).toEqual([
       'agent.enrol',
       'key.rebind-to-key',
@@ -274,6 +283,44 @@ describe('machine binding by key-pair proof (real gateway, real agents)', () => 
       status: 403,
       message: expect.stringMatching(/already enrolled by another machine.*revoke the key: someone else holds it/),
     });
+  });
+
+  it('init makes the key pair and enrols it in one command; an init on a second machine is refused, loudly', async () => {
+    const c = await newConnector('init');
+    const init = async (dir: string) => {
+      let out = '';
+      let err = '';
+      const io = {
+        stdin: new PassThrough(),
+        stdout: new Writable({ write: (d: Buffer, _e, done) => ((out += d.toString()), done()) }),
+        stderr: new Writable({ write: (d: Buffer, _e, done) => ((err += d.toString()), done()) }),
+        env: { VSC_KEY: c.apiKey, DB_PW: 'x' },
+      };
+      const code = await runCli(
+        [
+          'init',
+          '--non-interactive',
+          '--dir',
+          dir,
+          '--gateway-url',
+          platform.gatewayWsUrl,
+          '--api-key-env',
+          'VSC_KEY',
+          '--database',
+          'name=erp,dialect=postgres,user=reader,database=erp,password-env=DB_PW',
+        ],
+        io,
+      );
+      return { code, out, err };
+    };
+    const first = await init(mkdtempSync(join(tmpdir(), 'vsc-init-a-')));
+    expect(first).toMatchObject({ code: 0, out: expect.stringMatching(/enrolled ed25519:\w+ with the gateway/) });
+    expect((await challengeFor(platform, c.apiKey)).enrolled).toBe(true);
+    // The same key on a second machine (its own vault, so its own key pair).
+    const second = await init(mkdtempSync(join(tmpdir(), 'vsc-init-b-')));
+    expect(second.code).toBe(3);
+    expect(second.err).toMatch(/already enrolled by another machine/);
+    expect(second.out + second.err).not.toContain(c.apiKey);
   });
 
   it('keeps unknown keys out without telling whether they exist', async () => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { TemporalConfig } from '@vansales/temporal-config';
 import { MetadataConfig } from '@vansales/metadata';
 import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
+import { publicKeyOf } from '@vansales/protocol';
 
 /** Gateway settings, parsed once at start; a bad one stops the process naming it. */
 export const GatewayConfig = z
@@ -86,7 +87,21 @@ export const GatewayConfig = z
      * chain rewritten in the database cannot be recomputed. ./vsc generates one per profile. Unset:
      * no checkpoints (verify says the chain is unkeyed).
      */
-    VSC_AUDIT_SIGNING_KEY: z.string().min(40).optional(),
+    VSC_AUDIT_SIGNING_KEY: z
+      .string()
+      .min(40)
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        const pem = v.includes('-----BEGIN') ? v : Buffer.from(v, 'base64').toString('utf8');
+        try {
+          publicKeyOf(pem);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be an Ed25519 private key, PKCS#8 PEM (or its base64)' });
+          return z.NEVER;
+        }
+        return pem;
+      }),
     /** pino level. */
     VSC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

@@ -73,7 +73,9 @@ export async function createGateway(
   const codec = dataConverter.payloadCodecs[0]!;
   const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const repos = createRepositories(db);
-  const auditRepo = createAuditRepository(db);
+  const auditRepo = createAuditRepository(db, {
+    signingKey: config.VSC_AUDIT_SIGNING_KEY ? { privateKeyPem: config.VSC_AUDIT_SIGNING_KEY } : undefined,
+  });
   const schemaRegistry = createSchemaRegistry(db);
   // The hub needs the schema service (discovery on connect) and the services need the hub: the
   // service is bound once the app is built, before it listens, so before any agent can connect.

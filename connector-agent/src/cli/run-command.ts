@@ -40,7 +40,7 @@ export const runCommand: CliCommand = {
     const auditPath = config.auditLogPath ?? join(dirname(path), 'audit.jsonl');
     let audit;
     try {
-      audit = await openAuditLog({ path: auditPath });
+      audit = await openAuditLog({ path: auditPath, signWith: config.identityKey });
     } catch (err) {
       io.stderr.write(`cannot open the audit log ${auditPath}: ${(err as Error).message}\n`);
       return 2;

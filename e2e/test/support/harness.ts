@@ -155,6 +155,7 @@ export async function startPlatform(
     VSC_BUFFER_DIR: bufferDir,
     VSC_BUFFER_KEYS: newBufferKeySpec('test'),
     VSC_BUFFER_TOKEN_SECRET: bufferTokenSecret.toString('base64'),
+    VSC_AUDIT_SIGNING_KEY: generateAgentKeyPair().privateKeyPem,
     ...options.buffer,
     ...options.gateway,
   };

@@ -48,6 +48,12 @@ export const AgentAuthRefusal = {
   challengeMismatch: 'challenge-mismatch',
 } as const;
 
+/**
+ * Key events (enrolments, re-binds) go to a chain of their own beside the connector's chain of agent
+ * operations, which must stay comparable record for record with the agent's own log.
+ */
+export const keyEventsChain = (connectorId: string) => `${connectorId}/keys`;
+
 const operatorActor = (activityId: string) => ({
   workflowId: 'operator',
   runId: 'control-plane',
@@ -117,7 +123,7 @@ export function createKeyService(deps: {
   const audit = async (key: { tenantId: string; connectorId: string }, operation: string, actorId: string) => {
     await auditRepo?.append({
       tenantId: key.tenantId,
-      connectorId: key.connectorId,
+      connectorId: keyEventsChain(key.connectorId),
       actor: operation.startsWith('key.') ? operatorActor(actorId) : agentActor(actorId),
       operation,
       outcome: 'ok',

@@ -82,6 +82,19 @@ export interface AuditEventsTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+/** The gateway's signature over (connector chain, seq, hash), made with VSC_AUDIT_SIGNING_KEY. */
+export interface AuditCheckpointsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  connector_id: string;
+  seq: ColumnType<string | number, number, never>;
+  hash: string;
+  signature: string;
+  /** Fingerprint of the signing key. */
+  key_id: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -89,5 +102,6 @@ export interface Database {
   agent_connection_refusals: AgentConnectionRefusalsTable;
   agent_challenges: AgentChallengesTable;
   audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
   schema_snapshots: SchemaSnapshotsTable;
 }

@@ -117,3 +117,11 @@ export {
   type ProofInput,
   type AgentKeyPair,
 } from './agent-proof';
+export {
+  AuditCheckpoint,
+  AuditCheckpointScope,
+  checkpointMessage,
+  signCheckpoint,
+  verifyCheckpoints,
+  type CheckpointSubject,
+} from './audit-checkpoint';

@@ -22,9 +22,33 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('agent_challenges_key').on('agent_challenges').columns(['key_lookup']).execute();
+
+  await db.schema
+    .createTable('audit_checkpoints')
+    .addColumn('id', 'serial', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('connector_id', 'text', (c) => c.notNull())
+    .addColumn('seq', 'bigint', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .addColumn('signature', 'text', (c) => c.notNull())
+    .addColumn('key_id', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+  await db.schema
+    .createIndex('audit_checkpoints_connector_seq')
+    .on('audit_checkpoints')
+    .columns(['connector_id', 'seq'])
+    .execute();
+  await sql`
+    CREATE TRIGGER audit_checkpoints_no_update_delete BEFORE UPDATE OR DELETE ON audit_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()`.execute(db);
+  await sql`
+    CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('audit_checkpoints').execute();
   await db.schema.dropTable('agent_challenges').execute();
   await db.schema.alterTable('agent_keys').dropColumn('enrol_until').execute();
   await db.schema.alterTable('agent_keys').dropColumn('enrolled_at').execute();

@@ -204,13 +204,13 @@ export async function openAuditLog(options: OpenAuditLogOptions): Promise<AuditL
   };
 }
 
-async function* linesOf(path: string): AsyncGenerator<string> {
+async function* linesOf(path: string, what: string): AsyncGenerator<string> {
   const stream = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   try {
     for await (const line of lines) yield line;
   } catch (err) {
-    throw ioError(err, `read ${path}`);
+    throw ioError(err, `read ${what} ${path}`);
   } finally {
     lines.close();
     stream.destroy();
@@ -228,7 +228,7 @@ export async function verifyAuditFile(path: string, options: { publicKey?: strin
   if (options.publicKey) {
     let n = 0;
     try {
-      for await (const line of linesOf(headsPathOf(path))) {
+      for await (const line of linesOf(headsPathOf(path), 'the signed heads')) {
         n++;
         const parsed = AuditCheckpoint.safeParse(
           (() => {
@@ -257,7 +257,7 @@ export async function verifyAuditFile(path: string, options: { publicKey?: strin
   const verifier = new ChainVerifier();
   // Only what a checkpoint needs is kept: the hash and chain of the records that have one.
   const signedRecords = new Map<number, { hash: string; tenantId: string; connectorId: string }>();
-  for await (const line of linesOf(path)) {
+  for await (const line of linesOf(path, 'audit log')) {
     if (verifier.push(line)) break;
     if (checkpoints.size > 0) {
       const record = JSON.parse(line) as AuditRecord;

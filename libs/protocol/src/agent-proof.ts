@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -11,6 +19,24 @@ import { z } from 'zod';
  * connector, the challenge and (when enrolling) the public key itself, so a signature cannot be
  * reused for another connector, another gateway, another purpose, or twice.
  */
+
+/**
+ * Parsed keys by their text: parsing a PEM costs more than the Ed25519 signature itself, and the same
+ * few keys (the agent's, the gateway's audit key, enrolled public keys) sign and verify again and again.
+ */
+const parsedKeys = new Map<string, KeyObject>();
+function parsedKey(text: string, parse: (text: string) => KeyObject): KeyObject {
+  let key = parsedKeys.get(text);
+  if (!key) {
+    key = parse(text);
+    if (parsedKeys.size >= 256) parsedKeys.delete(parsedKeys.keys().next().value as string);
+    parsedKeys.set(text, key);
+  }
+  return key;
+}
+const privateKey = (pem: string) => parsedKey(pem, (t) => createPrivateKey(t));
+const publicKey = (spkiBase64url: string) =>
+  parsedKey(spkiBase64url, (t) => createPublicKey({ key: Buffer.from(t, 'base64url'), format: 'der', type: 'spki' }));
 
 export const AGENT_CHALLENGE_PATH = '/v1/agent/challenge';
 export const AGENT_ENROL_PATH = '/v1/agent/enrol';
@@ -101,13 +127,13 @@ export function publicKeyOf(privateKeyPem: string): string {
 }
 
 export function signProof(privateKeyPem: string, input: ProofInput): string {
-  return sign(null, proofMessage(input), createPrivateKey(privateKeyPem)).toString('base64url');
+  return sign(null, proofMessage(input), privateKey(privateKeyPem)).toString('base64url');
 }
 
 /** False for a bad signature, a malformed key or signature: never throws on caller input. */
-export function verifyProof(publicKey: string, signature: string, input: ProofInput): boolean {
+export function verifyProof(spki: string, signature: string, input: ProofInput): boolean {
   try {
-    const key = createPublicKey({ key: Buffer.from(publicKey, 'base64url'), format: 'der', type: 'spki' });
+    const key = publicKey(spki);
     if (key.asymmetricKeyType !== 'ed25519') return false;
     return verify(null, proofMessage(input), key, Buffer.from(signature, 'base64url'));
   } catch {
@@ -122,12 +148,13 @@ export function publicKeyFingerprint(publicKey: string): string {
 
 /** Signs arbitrary bytes (audit chain heads) with the agent's key; base64url. */
 export function signBytes(privateKeyPem: string, bytes: Buffer): string {
-  return sign(null, bytes, createPrivateKey(privateKeyPem)).toString('base64url');
+  return sign(null, bytes, privateKey(privateKeyPem)).toString('base64url');
 }
 
-export function verifyBytes(publicKey: string, signature: string, bytes: Buffer): boolean {
+export function verifyBytes(spki: string, signature: string, bytes: Buffer): boolean {
   try {
-    const key = createPublicKey({ key: Buffer.from(publicKey, 'base64url'), format: 'der', type: 'spki' });
+    const key = publicKey(spki);
+    if (key.asymmetricKeyType !== 'ed25519') return false;
     return verify(null, bytes, key, Buffer.from(signature, 'base64url'));
   } catch {
     return false;

@@ -12,6 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type ActivityIntercep
 import { bundleWorkflows } from '@vansales/cloud-worker';
 import { pingWorkflow } from '@vansales/workflows';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
+import { generateAgentKeyPair } from '@vansales/protocol';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
 import { vansalesDataConverter } from '@vansales/temporal-config';
 import { services, emit, freshDatabase, percentile, platformEnv, round } from './support';
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
       gatewayUrl: `${address.replace('http', 'ws')}/v1/agent/connect`,
       apiKey: connector.apiKey,
       concurrency: CONCURRENCY,
+      identityKey: generateAgentKeyPair().privateKeyPem,
     }),
     log: process.env.BENCH_VERBOSE ? pino({ level: 'debug' }, process.stderr) : silent,
     operations: { 'agent.ping': async () => (agentStamps.push(performance.now()), { from: 'agent' }) },

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { newBufferKeySpec } from '@vansales/buffer';
 import { newPayloadKeySpec } from '@vansales/temporal-config';
+import { createGatewayAuth } from '@vansales/connector-agent';
+import { generateAgentKeyPair } from '@vansales/protocol';
 import {
   services,
   emit,
@@ -72,11 +74,15 @@ async function main(): Promise<void> {
       connectors.push(await api('POST', '/v1/tenants/bench/connectors', { name: `site-${i}` }));
 
     const t0 = Date.now();
-    const connect = (c: { id: string; apiKey: string }) =>
-      new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/agent/connect`, {
-          headers: { authorization: `Bearer ${c.apiKey}`, 'x-vsc-machine-id': `m-${c.id}` },
-        });
+    const connect = async (c: { id: string; apiKey: string }) => {
+      // Each simulated agent proves its own key pair, as a real one does (challenge, enrolment).
+      const headers = await createGatewayAuth({
+        gatewayUrl: `ws://127.0.0.1:${port}/v1/agent/connect`,
+        apiKey: c.apiKey,
+        identityKey: generateAgentKeyPair().privateKeyPem,
+      }).connectHeaders();
+      return new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/agent/connect`, { headers });
         sockets.push(ws);
         ws.on('open', () =>
           ws.send(
@@ -106,6 +112,7 @@ async function main(): Promise<void> {
         });
         ws.on('error', reject);
       });
+    };
     for (let i = 0; i < connectors.length; i += CONNECT_CONCURRENCY)
       await Promise.all(connectors.slice(i, i + CONNECT_CONCURRENCY).map(connect));
     await waitFor(

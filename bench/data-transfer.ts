@@ -34,6 +34,7 @@ import {
   loadCloudWorkerConfig,
 } from '@vansales/cloud-worker';
 import { createAgent, parseAgentConfig } from '@vansales/connector-agent';
+import { generateAgentKeyPair } from '@vansales/protocol';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
 import { ensureAptPackages } from '@vansales/infra';
@@ -386,6 +387,7 @@ async function startPlatform(
   const agentConfig = parseAgentConfig({
     gatewayUrl: `${address.replace('http', 'ws')}/v1/agent/connect`,
     apiKey: connector.apiKey,
+    identityKey: generateAgentKeyPair().privateKeyPem,
     policyFile,
     auditLogPath: join(dir, 'audit.jsonl'),
     logLevel: verbose ? 'debug' : 'warn',

@@ -7,7 +7,6 @@ import {
   CloseCode,
   FailureFrame,
   GatewayFrame,
-  MACHINE_ID_HEADER,
   MAX_FRAME_BYTES,
   COMPRESS_RESULT_OVER_BYTES,
   parseFrame,
@@ -22,6 +21,7 @@ import type { AgentConfig } from './config';
 import { OperationError, type OperationTable } from './operations/operation';
 import { machineId } from './machine-id';
 import { backoffDelay } from './backoff';
+import { createGatewayAuth, GatewayAuthError, type GatewayAuth } from './gateway-auth';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -54,10 +54,20 @@ export class Agent {
 
   private readonly ca?: Buffer;
   private identity?: { tenantId: string; connectorId: string };
+  private readonly auth?: GatewayAuth;
 
   constructor(private readonly opts: AgentOptions) {
     this.done = new Promise((resolve) => (this.stopResolve = resolve));
     if (opts.config.tlsCaFile) this.ca = readFileSync(opts.config.tlsCaFile);
+    const { config } = opts;
+    if (config.identityKey)
+      this.auth = createGatewayAuth({
+        gatewayUrl: config.gatewayUrl,
+        apiKey: config.apiKey,
+        identityKey: config.identityKey,
+        ca: this.ca,
+        machineLabel: machineId(config.machineId),
+      });
   }
 
   start(): void {
@@ -78,11 +88,58 @@ export class Agent {
     this.stopResolve?.(reason);
   }
 
+  /** The gateway refused the key for good: stop, saying why. */
+  private refused(status: number, message: string, reason: string | undefined): void {
+    this.opts.log.error(
+      { status, reason },
+      `the gateway refused this agent's API key: ${message}. Not retrying with this key.`,
+    );
+    this.finish({
+      code:
+        reason === 'machine-mismatch' || reason === 'key-bound-elsewhere'
+          ? 'key-bound-elsewhere'
+          : status === 403
+            ? 'key-revoked'
+            : 'key-rejected',
+      message,
+    });
+  }
+
+  /** Proves the key pair (a fresh signed challenge), then dials; a refused key stops, anything else retries. */
   private connect(): void {
+    if (this.stopped) return;
+    const { log } = this.opts;
+    if (!this.auth) {
+      log.error('this agent has no key pair (identityKey): run mini-connector run or init, which create one');
+      return this.finish({ code: 'key-rejected', message: 'the agent has no key pair to prove its key with' });
+    }
+    this.auth.connectHeaders().then(
+      (headers) => this.dial(headers),
+      (err: unknown) => {
+        if (this.stopped) return;
+        // A challenge that expired or was taken on the way is not a refusal of the key: ask again.
+        if (
+          err instanceof GatewayAuthError &&
+          (err.status === 401 || err.status === 403) &&
+          err.reason !== 'challenge-unknown'
+        )
+          return this.refused(err.status, err.message, err.reason);
+        // Not an answer from a gateway (down, unreachable, or not speaking HTTP): the same words as for the socket.
+        const detail =
+          err instanceof GatewayAuthError
+            ? `the gateway answered the challenge request with HTTP ${err.status}: ${err.message}`
+            : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+        log.warn(`cannot reach the gateway at ${this.opts.config.gatewayUrl}: ${detail}`);
+        this.scheduleReconnect();
+      },
+    );
+  }
+
+  private dial(headers: Record<string, string>): void {
     if (this.stopped) return;
     const { config, log } = this.opts;
     const socket = new WebSocket(config.gatewayUrl, {
-      headers: { authorization: `Bearer ${config.apiKey}`, [MACHINE_ID_HEADER]: machineId(config.machineId) },
+      headers,
       handshakeTimeout: 15_000,
       ca: this.ca,
       maxPayload: 4 * 1024 * 1024,
@@ -103,20 +160,8 @@ export class Agent {
         } catch {
           // not our gateway, or not JSON
         }
-        if (res.statusCode === 401 || res.statusCode === 403) {
-          log.error(
-            { status: res.statusCode },
-            `the gateway refused this agent's API key: ${message}. Not retrying with this key.`,
-          );
-          this.finish({
-            code:
-              reason === 'machine-mismatch'
-                ? 'key-bound-elsewhere'
-                : res.statusCode === 403
-                  ? 'key-revoked'
-                  : 'key-rejected',
-            message,
-          });
+        if ((res.statusCode === 401 || res.statusCode === 403) && reason !== 'challenge-unknown') {
+          this.refused(res.statusCode, message, reason);
         } else {
           log.warn({ status: res.statusCode }, `the gateway answered the connection with ${message}`);
           this.scheduleReconnect();

@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { hasVaultReferences, openVault, resolveSecrets, VaultError } from './vault';
+import { hasVaultReferences, openVault, resolveSecrets, VAULT_FILE, VaultError } from './vault';
+import { IDENTITY_KEY_SECRET } from './gateway-auth';
+
+const vaultExists = (dir: string) => existsSync(join(dir, VAULT_FILE));
 import { z } from 'zod';
 import { checkApiKey, Dialect } from '@vansales/protocol';
 
@@ -38,7 +41,12 @@ export const AgentConfig = z.object({
     const check = checkApiKey(k);
     if (!check.ok) ctx.addIssue({ code: 'custom', message: check.reason });
   }),
-  /** Overrides /etc/machine-id (the identity a key is bound to). */
+  /**
+   * The agent's Ed25519 private key (PKCS#8 PEM): the key is bound to its public half, and every
+   * connection proves it. Kept in the vault (`agentIdentityKey`); init and run create it when missing.
+   */
+  identityKey: z.string().min(1).max(4096).optional(),
+  /** Overrides /etc/machine-id (an informational label; keys bound before key pairs were bound to it). */
   machineId: z.string().min(1).max(128).optional(),
   /** How many tasks run at once. */
   concurrency: z.number().int().min(1).max(256).default(4),
@@ -92,10 +100,16 @@ export function loadAgentConfig(path: string): AgentConfig {
   } catch (err) {
     throw new AgentConfigError(`agent configuration ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  // Secrets written by `mini-connector init` are references into the vault beside the file.
-  if (hasVaultReferences(raw)) {
+  // Secrets written by `mini-connector init` are references into the vault beside the file; the
+  // agent's private key is in that vault whether or not agent.json names it.
+  const dir = dirname(path);
+  const keyInVault = (raw as { identityKey?: unknown } | null)?.identityKey === undefined && vaultExists(dir);
+  if (keyInVault || hasVaultReferences(raw)) {
     try {
-      raw = resolveSecrets(raw, openVault({ dir: dirname(path) }));
+      const vault = openVault({ dir });
+      raw = resolveSecrets(raw, vault);
+      const identityKey = keyInVault ? vault.get(IDENTITY_KEY_SECRET) : undefined;
+      if (identityKey) raw = { ...(raw as object), identityKey };
     } catch (err) {
       if (err instanceof VaultError) throw new AgentConfigError(`${path}: ${err.message}`);
       throw err;

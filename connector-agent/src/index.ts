@@ -15,3 +15,10 @@ export { loadSitePolicy, SitePolicyFile, type SitePolicy } from './policy/site-p
 export { runCli } from './main';
 export { machineId } from './machine-id';
 export { discoverSchema, type DiscoveryTarget } from './site-database/site-database';
+export {
+  createGatewayAuth,
+  ensureIdentityKey,
+  GatewayAuthError,
+  IDENTITY_KEY_SECRET,
+  type GatewayAuth,
+} from './gateway-auth';

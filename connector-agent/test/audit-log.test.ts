@@ -2,7 +2,17 @@ import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { AUDIT_GENESIS_HASH, hashRecord, sanitizeStatement, verifyChain } from '@vansales/protocol';
+import {
+  AUDIT_GENESIS_HASH,
+  generateAgentKeyPair,
+  hashRecord,
+  linkRecord,
+  sanitizeStatement,
+  signCheckpoint,
+  verifyChain,
+  type AuditChainHead,
+  type AuditRecord,
+} from '@vansales/protocol';
 import { AuditLogError, openAuditLog, verifyAuditFile, type AuditEntry } from '../src/audit/audit-log';
 import { runCli } from '../src/main';
 
@@ -195,5 +205,98 @@ describe('mini-connector audit verify', () => {
   it('verifies files through the same function the command uses', async () => {
     const path = await writeLog(3);
     expect(await verifyAuditFile(path)).toMatchObject({ ok: true, count: 3 });
+  });
+});
+
+describe('a keyed agent audit log: the agent signs each head with its key pair', () => {
+  const pair = generateAgentKeyPair();
+
+  async function keyedLog(n: number): Promise<string> {
+    const path = freshFile();
+    const log = await openAuditLog({ path, signWith: pair.privateKeyPem });
+    for (let i = 1; i <= n; i++) await log.append(entry(i));
+    await log.close();
+    return path;
+  }
+
+  it('verifies with the public key, and tells when the signed heads were not checked', async () => {
+    const path = await keyedLog(3);
+    expect(await verifyAuditFile(path, { publicKey: pair.publicKey })).toMatchObject({
+      ok: true,
+      count: 3,
+      keyed: { signedThrough: 3 },
+    });
+    const plain = cli();
+    expect(await runCli(['audit', 'verify', path], plain.io)).toBe(0);
+    expect(plain.out()).toMatch(/chain intact.*signed heads not checked \(pass --public-key\)/);
+    const keyed = cli();
+    expect(await runCli(['audit', 'verify', path, '--public-key', pair.publicKey], keyed.io)).toBe(0);
+    expect(keyed.out()).toMatch(/signed by the agent's key through seq 3/);
+  });
+
+  it('fails a chain rewritten and re-hashed from a record on, which the hash chain alone accepts', async () => {
+    const path = await keyedLog(5);
+    const records = lines(path).map((l) => JSON.parse(l) as AuditRecord);
+    let prev: AuditChainHead | null = null;
+    const rewritten = records.map((r) => {
+      const { seq: _s, prevHash: _p, hash: _h, ...fields } = r;
+      const next = linkRecord(prev, r.seq === 2 ? { ...fields, outcome: 'refused', errorType: 'Hidden' } : fields);
+      prev = { seq: next.seq, hash: next.hash };
+      return next;
+    });
+    writeFileSync(path, rewritten.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    // The finding: the hash chain verifies.
+    expect(await verifyAuditFile(path)).toMatchObject({ ok: true, count: 5 });
+    expect(await verifyAuditFile(path, { publicKey: pair.publicKey })).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      reason: 'checkpoint-mismatch',
+    });
+    const c = cli();
+    expect(await runCli(['audit', 'verify', path, '--public-key', pair.publicKey], c.io)).toBe(1);
+    expect(c.out()).toMatch(/chain broken at record seq 2 .*checkpoint-mismatch/);
+  });
+
+  it('fails heads re-signed with another key, records added unsigned, and a cut tail', async () => {
+    const resigned = await keyedLog(2);
+    const other = generateAgentKeyPair();
+    writeFileSync(
+      `${resigned}.heads`,
+      lines(resigned)
+        .map((l) => JSON.parse(l) as AuditRecord)
+        .map(
+          (r) =>
+            `${JSON.stringify(signCheckpoint(other.privateKeyPem, { scope: 'agent', tenantId: 'acme', connectorId: 'c-1' }, r))}\n`,
+        )
+        .join(''),
+    );
+    expect(await verifyAuditFile(resigned, { publicKey: pair.publicKey })).toMatchObject({
+      ok: false,
+      reason: 'checkpoint-signature',
+    });
+
+    const appended = await keyedLog(2);
+    const log = await openAuditLog({ path: appended });
+    await log.append(entry(3));
+    await log.close();
+    expect(await verifyAuditFile(appended, { publicKey: pair.publicKey })).toMatchObject({
+      ok: false,
+      brokenAt: 3,
+      reason: 'unsigned-head',
+    });
+
+    const cut = await keyedLog(3);
+    writeFileSync(
+      cut,
+      lines(cut)
+        .slice(0, 2)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
+    expect(await verifyAuditFile(cut, { publicKey: pair.publicKey })).toMatchObject({
+      ok: false,
+      brokenAt: 3,
+      reason: 'checkpoint-mismatch',
+    });
   });
 });

@@ -1,8 +1,9 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { WebSocketServer } from 'ws';
-import { generateApiKey } from '@vansales/protocol';
+import { AGENT_CHALLENGE_PATH, generateAgentKeyPair, generateApiKey } from '@vansales/protocol';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 
 function capture(): { log: pino.Logger; lines: string[] } {
@@ -35,6 +36,7 @@ const agentFor = (port: number, log: pino.Logger) =>
       gatewayUrl: `ws://127.0.0.1:${port}/v1/agent/connect`,
       apiKey: generateApiKey('acme'),
       reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+      identityKey: generateAgentKeyPair().privateKeyPem,
     }),
     operations: {},
     log,
@@ -71,8 +73,22 @@ describe('the agent facing a gateway that is down or answers garbage', () => {
   });
 
   it('answers garbage frames from a WebSocket peer with protocol errors, and fails an unreadable task at once', async () => {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    const port = await listen(wss);
+    // A peer that hands out a challenge (any will do: it checks no proof) and then speaks garbage.
+    const http = createHttpServer((req, res) => {
+      if (req.method !== 'POST' || req.url !== AGENT_CHALLENGE_PATH) return res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          challengeId: 'c'.repeat(24),
+          nonce: 'n'.repeat(43),
+          tenantId: 'acme',
+          connectorId: 'some-connector',
+          expiresAt: new Date(Date.now() + 60_000).toISOString(),
+          enrolled: true,
+        }),
+      );
+    });
+    const port = await listen(http);
+    const wss = new WebSocketServer({ server: http });
     const received: { type: string; code?: string; taskId?: string; errorType?: string }[] = [];
     wss.on('connection', (ws) => {
       ws.on('message', (d) => received.push(JSON.parse(d.toString())));
@@ -95,5 +111,6 @@ describe('the agent facing a gateway that is down or answers garbage', () => {
     expect(received.find((f) => f.type === 'failure')).toMatchObject({ taskId: 't-1', errorType: 'BadInput' });
     await agent.stop();
     wss.close();
+    http.close();
   });
 });

@@ -273,7 +273,7 @@ describe('mini-connector init --non-interactive', () => {
       ),
     ).toBe(0);
     expect(loadResolved(dir).databases.other?.password).toBe(PASSWORD_2);
-    expect(openVault({ dir }).names()).toEqual(['apiKey', 'database.other.password']);
+    expect(openVault({ dir }).names()).toEqual(['agentIdentityKey', 'apiKey', 'database.other.password']);
   });
 
   it("stops with the vault's reason when the folder holds a vault from another machine", async () => {

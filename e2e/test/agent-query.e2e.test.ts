@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { createConnection } from 'mysql2/promise';
-import { CloseCode, generateApiKey, MACHINE_ID_HEADER } from '@vansales/protocol';
-import { machineId } from '@vansales/connector-agent';
+import { CloseCode, generateApiKey } from '@vansales/protocol';
 import { SearchAttribute } from '@vansales/temporal-config';
 import { temporal } from '@temporalio/proto';
 import { startPlatform, sakilaDatabase, sakilaReader, services, until, type Platform } from './support/harness';
@@ -206,10 +205,9 @@ describe('offline agents, keys and frames (real services)', () => {
     const c = await newConnector('dup');
     const first = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
     await first.welcomed;
+    const headers = await platform.agentHeaders(c.apiKey);
     const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
-      const ws = new WebSocket(platform.gatewayWsUrl, {
-        headers: { authorization: `Bearer ${c.apiKey}`, [MACHINE_ID_HEADER]: machineId() },
-      });
+      const ws = new WebSocket(platform.gatewayWsUrl, { headers });
       ws.on('open', () =>
         ws.send(
           JSON.stringify({
@@ -248,7 +246,7 @@ describe('offline agents, keys and frames (real services)', () => {
     expect(platform.gateway.hub.isOnline(c.id)).toBe(false);
   });
 
-  it('binds a key to the first machine that uses it, refuses and records it from another', async () => {
+  it('binds a key to the key pair of the machine that enrolled it, refuses and records it from another', async () => {
     const c = await newConnector('bound');
     const first = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
     await first.welcomed;
@@ -256,14 +254,14 @@ describe('offline agents, keys and frames (real services)', () => {
     const elsewhere = platform.startAgent({ apiKey: c.apiKey, machineId: 'a-cloned-vm-somewhere' });
     await expect(elsewhere.agent.done).resolves.toMatchObject({
       code: 'key-bound-elsewhere',
-      message: expect.stringMatching(/bound to the machine that first used it/),
+      message: expect.stringMatching(/bound to the key pair of the machine that enrolled it/),
     });
     const refusals = await platform.api<{ machineId: string; reason: string }[]>(
       'GET',
       `/v1/tenants/${tenantId}/connectors/${c.id}/refusals`,
     );
     expect(refusals.body).toHaveLength(1);
-    expect(refusals.body[0]?.reason).toBe('key bound to another machine');
+    expect(refusals.body[0]?.reason).toBe('proof not signed by the enrolled key pair');
     // The original machine still connects.
     const again = platform.startAgent({ apiKey: c.apiKey, databases: sakila() });
     await again.welcomed;
@@ -272,7 +270,7 @@ describe('offline agents, keys and frames (real services)', () => {
   it('answers malformed, unknown and oversized frames with a protocol error and keeps serving', async () => {
     const c = await newConnector('garbage');
     const ws = new WebSocket(platform.gatewayWsUrl, {
-      headers: { authorization: `Bearer ${c.apiKey}`, [MACHINE_ID_HEADER]: machineId() },
+      headers: await platform.agentHeaders(c.apiKey),
     });
     const frames: { type: string; code?: string }[] = [];
     ws.on('message', (d) => frames.push(JSON.parse(d.toString())));

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { MACHINE_ID_HEADER } from '@vansales/protocol';
-import { machineId } from '@vansales/connector-agent';
 import { startPlatform, sakilaDatabase, sakilaReader, type Platform } from './support/harness';
 
 describe('bad input at the gateway and on the site (real services)', () => {
@@ -27,7 +25,7 @@ describe('bad input at the gateway and on the site (real services)', () => {
 
     const big = await newConnector('big');
     const ws = new WebSocket(platform.gatewayWsUrl, {
-      headers: { authorization: `Bearer ${big.apiKey}`, [MACHINE_ID_HEADER]: machineId() },
+      headers: await platform.agentHeaders(big.apiKey),
     });
     await new Promise((r) => ws.once('open', r));
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));

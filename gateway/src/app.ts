@@ -31,6 +31,9 @@ import syncRoutes from './routes/sync-routes';
 import bufferRoutes from './routes/buffer-routes';
 import codecRoutes from './routes/codec-routes';
 import agentSocketRoute from './routes/agent-socket-route';
+import agentEnrolRoutes from './routes/agent-enrol-routes';
+import type { KeyServiceSettings } from './services/key-service';
+import type { AuthThrottleSettings } from './http/auth-throttle';
 
 export interface AppDeps {
   logger: Logger;
@@ -58,6 +61,8 @@ export interface AppDeps {
   buffer?: { dataBuffer: DataBuffer; tokenSecret: Buffer; maxInFlightChunks?: number };
   /** Sees every route as it is registered (the test that every route is documented walks them). */
   onRoute?: (route: RouteOptions) => void;
+  /** How agents prove their key pair and how failures are throttled (VSC_GATEWAY_PUBLIC_HOSTS, VSC_AGENT_*, VSC_AUTH_*). */
+  agentAuth?: { publicHosts?: readonly string[]; keys?: KeyServiceSettings; throttle?: AuthThrottleSettings };
   /** See VSC_GATEWAY_REQUEST_TIMEOUT_MS and VSC_GATEWAY_CONNECTION_TIMEOUT_MS in config.ts. */
   timeouts?: { requestMs: number; connectionMs: number };
 }
@@ -94,8 +99,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before auth: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
   await app.register(websocket, { options: { maxPayload: (deps.maxFrameBytes ?? MAX_FRAME_BYTES) * 2 } });
   await app.register(tenantServicePlugin, { repos: deps.repos });
-  await app.register(keyServicePlugin, { repos: deps.repos, hub: deps.hub });
-  await app.register(authPlugin, { adminToken: deps.adminToken, bufferTokenSecret: deps.buffer?.tokenSecret });
+  await app.register(keyServicePlugin, {
+    repos: deps.repos,
+    hub: deps.hub,
+    auditRepo: deps.auditRepo,
+    settings: deps.agentAuth?.keys,
+  });
+  await app.register(authPlugin, {
+    adminToken: deps.adminToken,
+    bufferTokenSecret: deps.buffer?.tokenSecret,
+    publicHosts: deps.agentAuth?.publicHosts,
+    throttle: deps.agentAuth?.throttle,
+  });
   await app.register(openapiPlugin, { version: '0.1.0' });
 
   await app.register(workflowRunsPlugin, { temporal: deps.temporal, workflowTaskQueue: deps.workflowTaskQueue });
@@ -111,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(schemaRoutes);
   await app.register(queryRoutes);
   await app.register(syncRoutes);
+  await app.register(agentEnrolRoutes);
   await app.register(agentSocketRoute, { hub: deps.hub, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });
   if (deps.payloadCodec) {
     await app.register(codecServicePlugin, { codec: deps.payloadCodec });

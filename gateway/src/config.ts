@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { TemporalConfig } from '@vansales/temporal-config';
 import { MetadataConfig } from '@vansales/metadata';
 import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
+import { publicKeyOf } from '@vansales/protocol';
 
 /** Gateway settings, parsed once at start; a bad one stops the process naming it. */
 export const GatewayConfig = z
@@ -55,6 +56,52 @@ export const GatewayConfig = z
       .min(0)
       .max(24 * 60)
       .default(60),
+    /**
+     * host[:port] names agents dial this gateway by (comma-separated), e.g. gw.example.com. An agent signs
+     * the name it dialled into each connection proof; a proof for another name is refused, so a proof
+     * captured by another gateway (staging, a lookalike) is worthless here. Unset: the request's Host.
+     */
+    VSC_GATEWAY_PUBLIC_HOSTS: z
+      .string()
+      .optional()
+      .transform((v) =>
+        v
+          ?.split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+    /** How long a new (or re-bound) key may enrol its agent's key pair, in hours (`init` does it). */
+    VSC_AGENT_ENROL_HOURS: z.coerce
+      .number()
+      .min(0.001)
+      .max(24 * 90)
+      .default(24),
+    /** Lifetime of a connection challenge, in ms: the agent signs and dials at once. */
+    VSC_AGENT_CHALLENGE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+    /** Failed authentications a source address, or an API key prefix, may make per window before 429. */
+    VSC_AUTH_FAILURES_PER_WINDOW: z.coerce.number().int().min(1).max(100_000).default(10),
+    /** The throttle window, in ms: failures older than this are forgotten. */
+    VSC_AUTH_THROTTLE_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).default(300_000),
+    /**
+     * Ed25519 private key (PKCS#8 PEM, or its base64) that signs checkpoints of the audit chains, so a
+     * chain rewritten in the database cannot be recomputed. ./vsc generates one per profile. Unset:
+     * no checkpoints (verify says the chain is unkeyed).
+     */
+    VSC_AUDIT_SIGNING_KEY: z
+      .string()
+      .min(40)
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        const pem = v.includes('-----BEGIN') ? v : Buffer.from(v, 'base64').toString('utf8');
+        try {
+          publicKeyOf(pem);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be an Ed25519 private key, PKCS#8 PEM (or its base64)' });
+          return z.NEVER;
+        }
+        return pem;
+      }),
     /** pino level. */
     VSC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

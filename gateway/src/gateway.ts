@@ -73,7 +73,9 @@ export async function createGateway(
   const codec = dataConverter.payloadCodecs[0]!;
   const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const repos = createRepositories(db);
-  const auditRepo = createAuditRepository(db);
+  const auditRepo = createAuditRepository(db, {
+    signingKey: config.VSC_AUDIT_SIGNING_KEY ? { privateKeyPem: config.VSC_AUDIT_SIGNING_KEY } : undefined,
+  });
   const schemaRegistry = createSchemaRegistry(db);
   // The hub needs the schema service (discovery on connect) and the services need the hub: the
   // service is bound once the app is built, before it listens, so before any agent can connect.
@@ -142,6 +144,17 @@ export async function createGateway(
       dataBuffer: buffer,
       tokenSecret: bufferTokenSecret,
       maxInFlightChunks: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS,
+    },
+    agentAuth: {
+      publicHosts: config.VSC_GATEWAY_PUBLIC_HOSTS,
+      keys: {
+        enrolWindowMs: Math.round(config.VSC_AGENT_ENROL_HOURS * 3_600_000),
+        challengeTtlMs: config.VSC_AGENT_CHALLENGE_TTL_MS,
+      },
+      throttle: {
+        failuresPerWindow: config.VSC_AUTH_FAILURES_PER_WINDOW,
+        windowMs: config.VSC_AUTH_THROTTLE_WINDOW_MS,
+      },
     },
     timeouts: {
       requestMs: config.VSC_GATEWAY_REQUEST_TIMEOUT_MS,

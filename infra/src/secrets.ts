@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -21,10 +21,16 @@ const Secrets = z.object({
   bufferKeys: z.string().min(10),
   /** VSC_BUFFER_TOKEN_SECRET: signs the agents' buffer access tokens. */
   bufferTokenSecret: z.string().min(40),
+  /** VSC_AUDIT_SIGNING_KEY: the gateway's Ed25519 key (PKCS#8 PEM, base64) that signs audit checkpoints. */
+  auditSigningKey: z.string().min(40),
 });
 export type Secrets = z.infer<typeof Secrets>;
 
 const token = (bytes: number) => randomBytes(bytes).toString('base64url');
+const ed25519Key = () =>
+  Buffer.from(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()).toString(
+    'base64',
+  );
 
 export function loadOrCreateSecrets(dir: string): Secrets {
   const file = join(dir, 'secrets.json');
@@ -35,6 +41,7 @@ export function loadOrCreateSecrets(dir: string): Secrets {
       payloadKeys: newPayloadKeySpec('k1'),
       bufferKeys: newPayloadKeySpec('k1'),
       bufferTokenSecret: randomBytes(32).toString('base64'),
+      auditSigningKey: ed25519Key(),
     };
     const parsed = Secrets.safeParse({ ...added, ...stored });
     if (parsed.success) {
@@ -54,6 +61,7 @@ export function loadOrCreateSecrets(dir: string): Secrets {
     // Same format as the payload keys: <id>:<base64 of 32 bytes>.
     bufferKeys: newPayloadKeySpec('k1'),
     bufferTokenSecret: randomBytes(32).toString('base64'),
+    auditSigningKey: ed25519Key(),
   };
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });

@@ -2,8 +2,13 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
+  AuditCheckpoint,
+  AuditCheckpointScope,
   AuditRecord,
+  ChainBreakReason,
   ChainVerifier,
+  signCheckpoint,
+  verifyCheckpoints,
   hashRecord,
   linkRecord,
   type AuditChainHead,
@@ -49,8 +54,16 @@ export interface OpenAuditLogOptions {
   path: string;
   /** fsync after every record: survives a power cut, costs a disk flush per operation. */
   fsync?: boolean;
+  /**
+   * The agent's private key (PKCS#8 PEM): each record's head is signed into `<path>.heads`, so a
+   * rewritten and re-hashed chain no longer matches, and verify with the public key says so.
+   */
+  signWith?: string;
   now?: () => Date;
 }
+
+/** Where the signed heads of an audit log go: one JSON line {seq, hash, signature} per record. */
+export const headsPathOf = (path: string) => `${path}.heads`;
 
 function ioError(err: unknown, what: string): AuditLogError {
   const e = err as NodeJS.ErrnoException;
@@ -128,6 +141,16 @@ export async function openAuditLog(options: OpenAuditLogOptions): Promise<AuditL
     throw err instanceof AuditLogError ? err : ioError(err, `read audit log ${path}`);
   }
 
+  let heads: FileHandle | undefined;
+  if (options.signWith) {
+    try {
+      heads = await open(headsPathOf(path), 'a', 0o600);
+    } catch (err) {
+      await handle.close();
+      throw ioError(err, `open the signed heads ${headsPathOf(path)}`);
+    }
+  }
+
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
@@ -147,6 +170,15 @@ export async function openAuditLog(options: OpenAuditLogOptions): Promise<AuditL
       // One write per record: with O_APPEND the line lands whole at the end of the file.
       await handle.appendFile(`${JSON.stringify(record)}\n`, 'utf8');
       if (options.fsync) await handle.datasync();
+      if (heads && options.signWith) {
+        const checkpoint = signCheckpoint(
+          options.signWith,
+          { scope: AuditCheckpointScope.agent, tenantId: record.tenantId, connectorId: record.connectorId },
+          { seq: record.seq, hash: record.hash },
+        );
+        await heads.appendFile(`${JSON.stringify(checkpoint)}\n`, 'utf8');
+        if (options.fsync) await heads.datasync();
+      }
     } catch (err) {
       throw ioError(err, `append to audit log ${path}`);
     }
@@ -167,24 +199,91 @@ export async function openAuditLog(options: OpenAuditLogOptions): Promise<AuditL
       closed = true;
       await queue;
       await handle.close();
+      await heads?.close();
     },
   };
 }
 
-/** Streams a JSONL audit file through the chain verifier; names the first broken link. */
-export async function verifyAuditFile(path: string): Promise<ChainVerification> {
-  const verifier = new ChainVerifier();
+async function* linesOf(path: string, what: string): AsyncGenerator<string> {
   const stream = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   try {
-    for await (const line of lines) {
-      if (verifier.push(line)) break;
-    }
+    for await (const line of lines) yield line;
   } catch (err) {
-    throw ioError(err, `read audit log ${path}`);
+    throw ioError(err, `read ${what} ${path}`);
   } finally {
     lines.close();
     stream.destroy();
   }
-  return verifier.result();
+}
+
+/**
+ * Streams a JSONL audit file through the chain verifier; names the first broken link. With the
+ * agent's public key (the one the gateway has enrolled), also checks the signed heads beside it:
+ * a chain rewritten and re-hashed by someone without the private key fails.
+ */
+export async function verifyAuditFile(path: string, options: { publicKey?: string } = {}): Promise<ChainVerification> {
+  type Signed = AuditCheckpoint & { line: number };
+  const checkpoints = new Map<number, Signed>();
+  if (options.publicKey) {
+    let n = 0;
+    try {
+      for await (const line of linesOf(headsPathOf(path), 'the signed heads')) {
+        n++;
+        const parsed = AuditCheckpoint.safeParse(
+          (() => {
+            try {
+              return JSON.parse(line);
+            } catch {
+              return undefined;
+            }
+          })(),
+        );
+        if (!parsed.success)
+          return {
+            ok: false,
+            brokenAt: 0,
+            index: n - 1,
+            reason: ChainBreakReason.checkpointSignature,
+            message: `line ${n} of ${headsPathOf(path)} is not a signed head`,
+            count: 0,
+          };
+        checkpoints.set(parsed.data.seq, { ...parsed.data, line: n });
+      }
+    } catch (err) {
+      if ((err as AuditLogError).message?.includes('ENOENT') !== true) throw err;
+    }
+  }
+  const verifier = new ChainVerifier();
+  // Only what a checkpoint needs is kept: the hash and chain of the records that have one.
+  const signedRecords = new Map<number, { hash: string; tenantId: string; connectorId: string }>();
+  for await (const line of linesOf(path, 'audit log')) {
+    if (verifier.push(line)) break;
+    if (checkpoints.size > 0) {
+      const record = JSON.parse(line) as AuditRecord;
+      if (checkpoints.has(record.seq))
+        signedRecords.set(record.seq, {
+          hash: record.hash,
+          tenantId: record.tenantId,
+          connectorId: record.connectorId,
+        });
+    }
+  }
+  const chain = verifier.result();
+  if (!chain.ok || !options.publicKey) return chain;
+  return verifyCheckpoints({
+    chain,
+    publicKey: options.publicKey,
+    hashAt: (seq) => signedRecords.get(seq)?.hash,
+    checkpoints: [...checkpoints.values()].map((cp) => {
+      const r = signedRecords.get(cp.seq);
+      return {
+        seq: cp.seq,
+        hash: cp.hash,
+        signature: cp.signature,
+        // A checkpoint past the chain's end names no chain: its hash check reports the cut.
+        subject: { scope: AuditCheckpointScope.agent, tenantId: r?.tenantId ?? '', connectorId: r?.connectorId ?? '' },
+      };
+    }),
+  });
 }

@@ -2,10 +2,19 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { checkApiKey, DIALECTS, parseCommand, type Dialect, type ParsedValues } from '@vansales/protocol';
+import {
+  checkApiKey,
+  DIALECTS,
+  parseCommand,
+  publicKeyFingerprint,
+  type Dialect,
+  type ParsedValues,
+} from '@vansales/protocol';
 import { AgentConfig, AgentConfigError, parseAgentConfig } from '../config';
 import { VAULT_FILE, VaultError, openVault, writeFileAtomic } from '../vault/vault';
 import { VERSION_LINE, type CliCommand, type CliIo } from './command';
+import { createGatewayAuth, ensureIdentityKey, GatewayAuthError, IDENTITY_KEY_SECRET } from '../gateway-auth';
+import { machineId } from '../machine-id';
 
 /**
  * `mini-connector init`: asks for the gateway, the API key and the site's databases, stores the
@@ -20,6 +29,11 @@ import { VERSION_LINE, type CliCommand, type CliIo } from './command';
  *
  * `--api-key-stdin` and a database's `password-stdin` read one line of stdin each: the API key
  * first, then the databases' passwords in the order given. `--force` replaces an existing agent.json.
+ *
+ * Init also makes the agent's key pair (kept in the vault; an existing one is kept) and enrols its
+ * public key with the gateway in the same step, so the API key works from this machine only. A
+ * gateway out of reach is not an error: `run` enrols on its first connection. A refusal (the key is
+ * already enrolled by another machine) is: exit 3, saying what the operator should do.
  */
 
 const DEFAULT_PORT: Record<Dialect, number> = { postgres: 5432, mysql: 3306, mssql: 1433 };
@@ -256,6 +270,8 @@ const INIT_USAGE = `usage: mini-connector init [--dir <folder>] [--force]
 
   Sets up agent.json and the local credential vault. Interactive unless --non-interactive; secrets then
   come only from environment variables or stdin, never from the command line (which ps shows to all).
+  Makes this machine's key pair (kept in the vault) and enrols it with the gateway, so the API key works
+  from this machine only; exit 3 when the gateway refuses (the key is enrolled by another machine).
 `;
 
 const INIT_OPTIONS = {
@@ -368,8 +384,11 @@ async function nonInteractive(io: CliIo, flags: Flags): Promise<Answers> {
 
 // ---- writing -------------------------------------------------------------------------------
 
-/** Validates everything first, then fills the vault, then writes agent.json: a refusal writes nothing. */
-function write(answers: Answers, io: CliIo): void {
+/**
+ * Validates everything first, then fills the vault, then writes agent.json: a refusal writes nothing.
+ * Returns the agent's private key (made now, or kept from an earlier init on this machine).
+ */
+function write(answers: Answers, io: CliIo): string {
   const configPath = join(answers.dir, 'agent.json');
   const database = (d: DatabaseAnswers, password: unknown) => ({
     dialect: d.dialect,
@@ -399,7 +418,8 @@ function write(answers: Answers, io: CliIo): void {
   const vault = openVault({ dir: answers.dir });
   mkdirSync(answers.dir, { recursive: true, mode: 0o700 });
   vault.set(API_KEY_SECRET, answers.apiKey);
-  const kept = new Set([API_KEY_SECRET]);
+  const identity = ensureIdentityKey(vault);
+  const kept = new Set([API_KEY_SECRET, IDENTITY_KEY_SECRET]);
   for (const d of answers.databases) {
     vault.set(databasePasswordSecret(d.name), d.password);
     kept.add(databasePasswordSecret(d.name));
@@ -412,6 +432,39 @@ function write(answers: Answers, io: CliIo): void {
     `wrote ${configPath} (no secrets in it) and ${kept.size} secrets to the vault ${join(answers.dir, VAULT_FILE)}\n` +
       `start the agent with: mini-connector run --config ${configPath}\n`,
   );
+  return identity.privateKeyPem;
+}
+
+/** Enrols this machine's public key with the gateway; 0 when enrolled or deferred, 3 when refused. */
+async function enrol(answers: Answers, identityKey: string, io: CliIo): Promise<number> {
+  const auth = createGatewayAuth({
+    gatewayUrl: answers.gatewayUrl,
+    apiKey: answers.apiKey,
+    identityKey,
+    machineLabel: machineId(),
+  });
+  const fingerprint = publicKeyFingerprint(auth.publicKey);
+  io.stdout.write(`this machine's public key: ${auth.publicKey} (${fingerprint})\n`);
+  try {
+    const result = await auth.enrol();
+    io.stdout.write(
+      result.enrolled
+        ? `enrolled ${fingerprint} with the gateway: the API key now works from this machine only\n`
+        : `${fingerprint} was already enrolled for this API key\n`,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof GatewayAuthError && (err.status === 401 || err.status === 403)) {
+      io.stderr.write(`the gateway refused to enrol this machine: ${err.message}\n`);
+      return 3;
+    }
+    const detail =
+      err instanceof GatewayAuthError ? `HTTP ${err.status}` : ((err as NodeJS.ErrnoException).code ?? String(err));
+    io.stdout.write(
+      `could not reach the gateway to enrol this machine's key pair (${detail}); the agent enrols it when it first connects\n`,
+    );
+    return 0;
+  }
 }
 
 export const initCommand: CliCommand = {
@@ -424,8 +477,8 @@ export const initCommand: CliCommand = {
       const flags = flagsFrom(parsed.values);
       const answers = flags.nonInteractive ? await nonInteractive(io, flags) : await interactive(io, flags);
       if (!answers) return 1;
-      write(answers, io);
-      return 0;
+      const identityKey = write(answers, io);
+      return await enrol(answers, identityKey, io);
     } catch (err) {
       if (err instanceof InitError || err instanceof AgentConfigError) {
         io.stderr.write(`${err.message}\n`);

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openAuditLog } from '../audit/audit-log';
+import { ensureIdentityKey } from '../gateway-auth';
+import { openVault, VaultError } from '../vault';
 import { createAgent } from '../create-agent';
 import { parseCommand } from '@vansales/protocol';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
@@ -17,6 +20,19 @@ export const runCommand: CliCommand = {
   async run(args, io) {
     const parsed = parseCommand(args, { usage: USAGE, version: VERSION_LINE, options: CONFIG_OPTION }, io);
     if (!parsed.ok) return parsed.exitCode;
+    // An agent set up before key pairs existed gets one now; it enrols on its next connection, if
+    // the gateway still lets its key enrol (the key is not bound to another key pair).
+    const configPath = parsed.values.config ?? io.env.VSC_AGENT_CONFIG;
+    if (configPath && existsSync(configPath)) {
+      try {
+        if (ensureIdentityKey(openVault({ dir: dirname(configPath) })).created)
+          io.stdout.write(`made this agent's key pair (kept in the vault beside ${configPath})\n`);
+      } catch (err) {
+        if (!(err instanceof VaultError)) throw err;
+        io.stderr.write(`cannot keep this agent's key pair in its vault: ${err.message}\n`);
+        return 2;
+      }
+    }
     const loaded = configFromArgs(parsed.values.config, io);
     if (!loaded) return 2;
     const { path, config } = loaded;
@@ -24,7 +40,7 @@ export const runCommand: CliCommand = {
     const auditPath = config.auditLogPath ?? join(dirname(path), 'audit.jsonl');
     let audit;
     try {
-      audit = await openAuditLog({ path: auditPath });
+      audit = await openAuditLog({ path: auditPath, signWith: config.identityKey });
     } catch (err) {
       io.stderr.write(`cannot open the audit log ${auditPath}: ${(err as Error).message}\n`);
       return 2;

@@ -14,6 +14,7 @@ import type { DataConnectionConfig } from '@vansales/dataflow';
 import {
   Agent,
   createAgent,
+  createGatewayAuth,
   parseAgentConfig,
   type AgentConfigInput,
   type AuditLog,
@@ -22,6 +23,7 @@ import {
 import { createGateway, createLogger, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
 import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
 import { newBufferKeySpec } from '@vansales/buffer';
+import { generateAgentKeyPair } from '@vansales/protocol';
 
 export const services = testServices();
 
@@ -98,6 +100,16 @@ export interface Platform {
   ): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
   /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
   startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };
+  /**
+   * The key pair (private PEM) of a simulated machine: one per `machine` name, the same for every
+   * agent started with that `machineId` (an agent restarted on its machine keeps its vault).
+   */
+  machineKey(machine?: string): string;
+  /**
+   * Headers that open a raw WebSocket as the agent of `machine` would: a fresh challenge signed by
+   * that machine's key (enrolling it first when the key has none yet).
+   */
+  agentHeaders(apiKey: string, machine?: string): Promise<Record<string, string>>;
   /** VSC_PAYLOAD_KEYS of this platform (histories are encrypted with them). */
   payloadKeys: string;
   /** Task queue of this platform's cloud activities (extract, load, purge for cloud databases). */
@@ -143,6 +155,7 @@ export async function startPlatform(
     VSC_BUFFER_DIR: bufferDir,
     VSC_BUFFER_KEYS: newBufferKeySpec('test'),
     VSC_BUFFER_TOKEN_SECRET: bufferTokenSecret.toString('base64'),
+    VSC_AUDIT_SIGNING_KEY: generateAgentKeyPair().privateKeyPem,
     ...options.buffer,
     ...options.gateway,
   };
@@ -169,8 +182,17 @@ export async function startPlatform(
     dataConverter: vansalesDataConverter(payloadKeys),
   });
   const agents: ReturnType<typeof createAgent>[] = [];
+  const machineKeys = new Map<string, string>();
+  const machineKey = (machine = 'this-machine') => {
+    let key = machineKeys.get(machine);
+    if (!key) machineKeys.set(machine, (key = generateAgentKeyPair().privateKeyPem));
+    return key;
+  };
 
   return {
+    machineKey,
+    agentHeaders: (apiKey, machine) =>
+      createGatewayAuth({ gatewayUrl: gatewayWsUrl, apiKey, identityKey: machineKey(machine) }).connectHeaders(),
     gateway,
     gatewayWsUrl,
     adminToken,
@@ -198,6 +220,7 @@ export async function startPlatform(
       const config = parseAgentConfig({
         gatewayUrl: gatewayWsUrl,
         reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+        identityKey: machineKey(overrides.machineId),
         ...overrides,
       });
       const own = new LogCapture();
@@ -215,6 +238,7 @@ export async function startPlatform(
         gatewayUrl: gatewayWsUrl,
         apiKey,
         reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+        identityKey: machineKey(),
       });
       const agent = new Agent({ config, operations, log: logs.logger('agent') });
       agents.push({ agent, close: () => agent.stop() });

@@ -9,9 +9,11 @@ import {
   type BufferTokenClaims,
   type BufferTokenScope,
 } from '@vansales/buffer';
-import { MACHINE_ID_HEADER } from '@vansales/protocol';
+import { AgentProofHeader, checkApiKey, MACHINE_ID_HEADER } from '@vansales/protocol';
 import type { AgentIdentity } from '../agent-hub/agent-connection';
 import { GatewayError, GatewayErrorCode } from '../errors';
+import type { ProofContext } from '../services/key-service';
+import { createAuthThrottle, type AuthThrottle, type AuthThrottleSettings } from './auth-throttle';
 
 /**
  * Who may call a route, declared by the route itself (`config: { auth }`). A route that declares
@@ -19,16 +21,20 @@ import { GatewayError, GatewayErrorCode } from '../errors';
  * - `public`: anyone (health, the OpenAPI document, CORS preflights).
  * - `admin`: the control-plane bearer token (operators, console, CLI).
  * - `{ buffer: scope }`: a buffer token for the `:objectId` of the path, with that scope.
- * - `agent-key`: an agent's API key, plus its machine id header (the WebSocket upgrade).
+ * - `agent-key`: an agent's API key and a signature by its enrolled key pair over a fresh challenge
+ *   (the WebSocket upgrade).
+ * - `agent-key-unproven`: an agent's API key alone, for the steps before a proof (asking for a
+ *   challenge, enrolling); the route's handler resolves the key. Failures count towards the throttle.
  */
-export type RouteAuth = 'public' | 'admin' | { buffer: BufferTokenScope } | 'agent-key';
+export type RouteAuth = 'public' | 'admin' | { buffer: BufferTokenScope } | 'agent-key' | 'agent-key-unproven';
 
 /** What the auth hook proved about the caller. */
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'admin' }
   | { kind: 'buffer'; claims: BufferTokenClaims }
-  | { kind: 'agent'; identity: AgentIdentity };
+  | { kind: 'agent'; identity: AgentIdentity }
+  | { kind: 'agent-key'; apiKey: string };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -62,14 +68,14 @@ export const SECURITY_SCHEMES = {
   [SecurityScheme.agentKey]: {
     type: 'http',
     scheme: 'bearer',
-    description: `An agent API key (vmc_…), with the ${MACHINE_ID_HEADER} header.`,
+    description: `An agent API key (vmc_…); on the WebSocket also the ${AgentProofHeader.challenge} and ${AgentProofHeader.proof} headers (a signature by the agent's enrolled key pair).`,
   },
 } as const;
 
 function securityOf(auth: RouteAuth): Record<string, string[]>[] {
   if (auth === 'public') return [];
   if (auth === 'admin') return [{ [SecurityScheme.adminToken]: [] }];
-  if (auth === 'agent-key') return [{ [SecurityScheme.agentKey]: [] }];
+  if (auth === 'agent-key' || auth === 'agent-key-unproven') return [{ [SecurityScheme.agentKey]: [] }];
   return [{ [SecurityScheme.bufferToken]: [] }];
 }
 
@@ -87,6 +93,37 @@ export interface AuthOptions {
   adminToken: string;
   /** Secret of the buffer tokens; without it no buffer route can be authorised. */
   bufferTokenSecret?: Buffer;
+  /** Names agents dial this gateway by (VSC_GATEWAY_PUBLIC_HOSTS); unset: the request's Host. */
+  publicHosts?: readonly string[];
+  /** Failed agent authentications allowed per source and per key prefix (VSC_AUTH_*). */
+  throttle?: AuthThrottleSettings;
+}
+
+export const DEFAULT_AUTH_THROTTLE: AuthThrottleSettings = { failuresPerWindow: 10, windowMs: 300_000 };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Failed agent authentications: counts, and the 429 gate. */
+    authThrottle: AuthThrottle;
+    /**
+     * Runs an agent-key check for `req`: answers 429 when its source or key prefix failed too often,
+     * and counts and logs a 401/403 it throws.
+     */
+    guardAgentAuth<T>(req: FastifyRequest, apiKey: string | undefined, check: () => Promise<T>): Promise<T>;
+    /** What a proof from this request must be bound to. */
+    proofContext(req: FastifyRequest): ProofContext;
+  }
+}
+
+/** The informational machine label an agent sends, if well-formed (never trusted for access). */
+function machineLabelOf(req: FastifyRequest): string | undefined {
+  const label = req.headers[MACHINE_ID_HEADER];
+  return typeof label === 'string' && /^[A-Za-z0-9._-]{8,128}$/.test(label) ? label : undefined;
+}
+
+function headerOf(req: FastifyRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' && value.length <= 256 ? value : undefined;
 }
 
 /**
@@ -95,7 +132,52 @@ export interface AuthOptions {
  * `security` is written from the same declaration, so the document cannot disagree with it.
  */
 export const authPlugin = fp<AuthOptions>(
-  async (app, { adminToken, bufferTokenSecret }) => {
+  async (app, { adminToken, bufferTokenSecret, publicHosts, throttle }) => {
+    const authThrottle = createAuthThrottle(throttle ?? DEFAULT_AUTH_THROTTLE);
+    app.decorate('authThrottle', authThrottle);
+    app.decorate('proofContext', (req: FastifyRequest): ProofContext => {
+      const host = req.headers.host?.toLowerCase();
+      return {
+        audiences: publicHosts && publicHosts.length > 0 ? publicHosts : host ? [host] : [],
+        machineLabel: machineLabelOf(req),
+      };
+    });
+    app.decorate(
+      'guardAgentAuth',
+      async <T>(req: FastifyRequest, apiKey: string | undefined, check: () => Promise<T>): Promise<T> => {
+        const parsed = apiKey ? checkApiKey(apiKey) : undefined;
+        // The key's lookup id is not secret (it is in every log label); a malformed key shares one bucket.
+        const prefix = parsed?.ok ? parsed.key.lookup : '(malformed)';
+        const subjects = [`source:${req.ip}`, `key:${prefix}`];
+        const waitMs = authThrottle.retryAfterMs(subjects);
+        if (waitMs > 0)
+          throw new GatewayError(
+            GatewayErrorCode.tooManyRequests,
+            `too many failed authentications from this address or with this key; try again in ${Math.ceil(waitMs / 1000)} s`,
+            { retryAfterSeconds: Math.ceil(waitMs / 1000) },
+          );
+        try {
+          return await check();
+        } catch (err) {
+          if (
+            err instanceof GatewayError &&
+            (err.code === GatewayErrorCode.unauthorized || err.code === GatewayErrorCode.forbidden)
+          ) {
+            authThrottle.recordFailure(subjects);
+            req.log.warn(
+              {
+                source: req.ip,
+                keyPrefix: prefix,
+                reason: err.details?.reason ?? err.code,
+                route: req.routeOptions.url,
+              },
+              'agent authentication failed',
+            );
+          }
+          throw err;
+        }
+      },
+    );
     // Set by the hook below on every routed request; null only on unknown routes.
     app.decorateRequest('principal', null as never);
     app.decorateRequest('tenantId', {
@@ -137,18 +219,27 @@ export const authPlugin = fp<AuthOptions>(
         req.principal = { kind: 'admin' };
         return;
       }
-      if (auth === 'agent-key') {
+      if (auth === 'agent-key' || auth === 'agent-key-unproven') {
         const key = bearerToken(req.headers.authorization);
-        if (!key)
-          throw new GatewayError(GatewayErrorCode.unauthorized, 'missing Authorization: Bearer <agent API key> header');
-        const machineId = req.headers[MACHINE_ID_HEADER];
-        if (typeof machineId !== 'string' || !/^[A-Za-z0-9._-]{8,128}$/.test(machineId)) {
-          throw new GatewayError(
-            GatewayErrorCode.badRequest,
-            `missing or malformed ${MACHINE_ID_HEADER} header (8-128 letters, digits, . _ -)`,
-          );
-        }
-        req.principal = { kind: 'agent', identity: await app.keys.authenticateAgent(key, machineId) };
+        await app.guardAgentAuth(req, key, async () => {
+          if (!key)
+            throw new GatewayError(
+              GatewayErrorCode.unauthorized,
+              'missing Authorization: Bearer <agent API key> header',
+            );
+          if (auth === 'agent-key-unproven') {
+            req.principal = { kind: 'agent-key', apiKey: key };
+            return;
+          }
+          const proof = {
+            challengeId: headerOf(req, AgentProofHeader.challenge),
+            signature: headerOf(req, AgentProofHeader.proof),
+          };
+          req.principal = {
+            kind: 'agent',
+            identity: await app.keys.authenticateAgent(key, proof, app.proofContext(req)),
+          };
+        });
         return;
       }
       if (auth && typeof auth === 'object') {

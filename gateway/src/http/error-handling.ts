@@ -16,6 +16,8 @@ export const errorHandlingPlugin = fp(
   async (app) => {
     app.setErrorHandler((err: FastifyError | GatewayError, req, reply) => {
       if (err instanceof GatewayError) {
+        const retryAfter = err.details?.retryAfterSeconds;
+        if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
         return reply
           .code(HTTP_STATUS[err.code])
           .send({ error: { code: err.code, message: err.message, ...err.details } });

@@ -1,15 +1,15 @@
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { MACHINE_ID_HEADER } from '@vansales/protocol';
+import { AGENT_CHALLENGE_PATH, AgentProofHeader } from '@vansales/protocol';
 import { AgentConnection } from '../agent-hub/agent-connection';
 import type { AgentHub } from '../agent-hub/agent-hub';
 import { errorResponses } from './schemas';
 
 /**
  * The agents' WebSocket endpoint. The key comes in the upgrade request's Authorization header
- * (never the URL) and is checked by the auth hook before the upgrade, so a bad key gets a plain
- * HTTP 401/403.
+ * (never the URL) with a signature by the agent's enrolled key pair over a fresh challenge; both are
+ * checked by the auth hook before the upgrade, so a bad key or proof gets a plain HTTP 401/403.
  */
 const agentSocketRoute: FastifyPluginAsyncZod<{
   hub: AgentHub;
@@ -24,8 +24,8 @@ const agentSocketRoute: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'connectAgent',
         tags: ['agents'],
-        description: `The agent's WebSocket (protocol frames in @vansales/protocol). Needs the ${MACHINE_ID_HEADER} header besides the key.`,
-        response: { 101: z.null().describe('switching to the WebSocket protocol'), ...errorResponses(403) },
+        description: `The agent's WebSocket (protocol frames in @vansales/protocol). Besides the key, needs the ${AgentProofHeader.challenge} header (a challenge from POST ${AGENT_CHALLENGE_PATH}) and ${AgentProofHeader.proof} (its signature by the agent's enrolled key pair).`,
+        response: { 101: z.null().describe('switching to the WebSocket protocol'), ...errorResponses(403, 429) },
       },
     },
     (socket, req) => {

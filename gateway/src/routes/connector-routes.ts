@@ -6,7 +6,15 @@ import { Connector, ConnectorParams, errorResponses, TenantParams } from './sche
 
 const ChainHead = z.object({ seq: z.number(), hash: z.string() });
 const ChainVerification = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), count: z.number(), head: ChainHead.nullable() }),
+  z.object({
+    ok: z.literal(true),
+    count: z.number(),
+    head: ChainHead.nullable(),
+    keyed: z
+      .object({ signedThrough: z.number() })
+      .optional()
+      .describe("present when the gateway's signed checkpoints were checked (VSC_AUDIT_SIGNING_KEY)"),
+  }),
   z.object({
     ok: z.literal(false),
     brokenAt: z.number().describe('seq of the first broken link'),

@@ -34,6 +34,38 @@ const keyRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => app.keys.revoke(req.params.tenantId, req.params.connectorId),
   );
+
+  app.post(
+    '/v1/tenants/:tenantId/connectors/:connectorId/rebind',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'rebindKeys',
+        tags: ['keys'],
+        description:
+          "Moves the connector's keys to another machine: they forget the enrolled key pair and take the given public key (from `mini-connector init` on the new machine), or without one may enrol again for the enrolment window. The connected agent is dropped; the act is audited.",
+        params: ConnectorParams,
+        body: z
+          .object({
+            publicKey: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]{40,128}$/, 'an Ed25519 public key, SPKI DER in base64url')
+              .optional(),
+          })
+          .default({}),
+        response: {
+          200: z.object({
+            rebound: z.number(),
+            disconnected: z.boolean(),
+            publicKey: z.string().optional(),
+            enrolUntil: z.string().optional(),
+          }),
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (req) => app.keys.rebind(req.params.tenantId, req.params.connectorId, req.body ?? {}),
+  );
 };
 
 export default fp(keyRoutes, {

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { AuditRepository, Repositories } from '@vansales/metadata';
 import type { AgentHub } from '../agent-hub/agent-hub';
 import { GatewayError, GatewayErrorCode } from '../errors';
-import type { KeyService } from './key-service';
+import { keyEventsChain, type KeyService } from './key-service';
 import type { TenantService } from './tenant-service';
 import { requireConnector } from './ownership';
 
@@ -38,9 +38,14 @@ export function createConnectorService(deps: {
       return repos.listConnectionRefusals(tenantId, connectorId);
     },
 
-    /** Checks the gateway's audit chain of one connector; names the first broken link. */
+    /**
+     * Checks the gateway's audit chain of one connector and names the first broken link; its key
+     * events (enrolments, re-binds) are checked too, and a break there is reported as such.
+     */
     async verifyAudit(tenantId: string, connectorId: string) {
       await requireConnector(repos, tenantId, connectorId);
+      const keyEvents = await auditRepo.verify(tenantId, keyEventsChain(connectorId));
+      if (!keyEvents.ok) return { ...keyEvents, message: `key events chain: ${keyEvents.message}` };
       return auditRepo.verify(tenantId, connectorId);
     },
   };

@@ -1,14 +1,136 @@
+import { randomBytes } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { checkApiKey, CloseCode, describeApiKey, generateApiKey, hashApiKey, hashesEqual } from '@vansales/protocol';
-import type { Repositories } from '@vansales/metadata';
+import {
+  checkApiKey,
+  CloseCode,
+  describeApiKey,
+  generateApiKey,
+  hashApiKey,
+  hashesEqual,
+  ProofPurpose,
+  publicKeyFingerprint,
+  verifyProof,
+  type AgentChallenge,
+  type AgentEnrolment,
+} from '@vansales/protocol';
+import type { AuditRepository, Repositories } from '@vansales/metadata';
 import type { AgentHub } from '../agent-hub/agent-hub';
 import type { AgentIdentity } from '../agent-hub/agent-connection';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { requireConnector } from './ownership';
 
-/** Agent API keys: issued once, stored as hashes, bound to the first machine that uses them, revoked at once. */
-export function createKeyService(deps: { repos: Repositories; hub: AgentHub }) {
-  const { repos, hub } = deps;
+export interface KeyServiceSettings {
+  /** How long a new or re-bound key may enrol a key pair, in ms. */
+  enrolWindowMs: number;
+  /** Lifetime of a challenge, in ms. */
+  challengeTtlMs: number;
+}
+
+export const DEFAULT_KEY_SETTINGS: KeyServiceSettings = { enrolWindowMs: 24 * 3_600_000, challengeTtlMs: 60_000 };
+
+/** What the caller of a proof-bearing request looks like, besides its key. */
+export interface ProofContext {
+  /** The names this gateway answers to (VSC_GATEWAY_PUBLIC_HOSTS, else the request's Host). */
+  audiences: readonly string[];
+  /** The agent's informational machine label (x-vsc-machine-id), for refusal rows. */
+  machineLabel?: string;
+}
+
+/** Why an agent's key was refused, in the error's `reason` (the agent decides to retry or stop on it). */
+export const AgentAuthRefusal = {
+  keyRevoked: 'key-revoked',
+  notEnrolled: 'not-enrolled',
+  enrolmentClosed: 'enrolment-closed',
+  boundElsewhere: 'key-bound-elsewhere',
+  machineMismatch: 'machine-mismatch',
+  proofMissing: 'proof-missing',
+  challengeUnknown: 'challenge-unknown',
+  challengeMismatch: 'challenge-mismatch',
+} as const;
+
+/**
+ * Key events (enrolments, re-binds) go to a chain of their own beside the connector's chain of agent
+ * operations, which must stay comparable record for record with the agent's own log.
+ */
+export const keyEventsChain = (connectorId: string) => `${connectorId}/keys`;
+
+const operatorActor = (activityId: string) => ({
+  workflowId: 'operator',
+  runId: 'control-plane',
+  activityId,
+  attempt: 1,
+});
+const agentActor = (activityId: string) => ({ workflowId: 'agent', runId: 'control-plane', activityId, attempt: 1 });
+
+/**
+ * Agent API keys: issued once, stored as hashes, revoked at once, and bound to the key pair the agent
+ * enrols at `init`: every connection then signs a fresh challenge, so a copied key alone is worthless.
+ */
+export function createKeyService(deps: {
+  repos: Repositories;
+  hub: AgentHub;
+  auditRepo?: AuditRepository;
+  settings?: KeyServiceSettings;
+}) {
+  const { repos, hub, auditRepo } = deps;
+  const settings = deps.settings ?? DEFAULT_KEY_SETTINGS;
+
+  /** Resolves a key to its row, or explains why not (without echoing the key). */
+  const resolve = async (rawKey: string) => {
+    const check = checkApiKey(rawKey);
+    if (!check.ok) throw new GatewayError(GatewayErrorCode.unauthorized, check.reason);
+    const stored = await repos.findAgentKey(check.key.lookup);
+    if (!stored || !hashesEqual(stored.hash, hashApiKey(rawKey)) || stored.tenantId !== check.key.tenantId) {
+      throw new GatewayError(GatewayErrorCode.unauthorized, 'unknown API key');
+    }
+    if (stored.revokedAt)
+      throw new GatewayError(GatewayErrorCode.forbidden, 'this API key was revoked; ask for a new key', {
+        reason: AgentAuthRefusal.keyRevoked,
+      });
+    return { ...stored, lookup: check.key.lookup, label: describeApiKey(check.key) };
+  };
+  type ResolvedKey = Awaited<ReturnType<typeof resolve>>;
+
+  const refuse = async (key: ResolvedKey, ctx: ProofContext, reason: string) =>
+    repos.recordConnectionRefusal({
+      tenantId: key.tenantId,
+      connectorId: key.connectorId,
+      keyLookup: key.lookup,
+      machineId: ctx.machineLabel ?? '(none)',
+      reason,
+    });
+
+  /** Takes the challenge (single use) and checks it was issued to this key. */
+  const takeChallenge = async (key: ResolvedKey, challengeId: string) => {
+    const challenge = await repos.takeAgentChallenge(challengeId);
+    if (!challenge)
+      throw new GatewayError(
+        GatewayErrorCode.unauthorized,
+        'unknown, used or expired challenge: ask for a new one (each connection signs a fresh challenge)',
+        { reason: AgentAuthRefusal.challengeUnknown },
+      );
+    if (
+      challenge.keyLookup !== key.lookup ||
+      challenge.connectorId !== key.connectorId ||
+      challenge.tenantId !== key.tenantId
+    )
+      throw new GatewayError(GatewayErrorCode.forbidden, 'this challenge was issued to another key', {
+        reason: AgentAuthRefusal.challengeMismatch,
+      });
+    return challenge;
+  };
+
+  const audit = async (key: { tenantId: string; connectorId: string }, operation: string, actorId: string) => {
+    await auditRepo?.append({
+      tenantId: key.tenantId,
+      connectorId: keyEventsChain(key.connectorId),
+      actor: operation.startsWith('key.') ? operatorActor(actorId) : agentActor(actorId),
+      operation,
+      outcome: 'ok',
+      durationMs: 0,
+    });
+  };
+
   return {
     /** A new key for the connector; it is returned here and never again. */
     async issue(tenantId: string, connectorId: string): Promise<string> {
@@ -16,7 +138,13 @@ export function createKeyService(deps: { repos: Repositories; hub: AgentHub }) {
       const apiKey = generateApiKey(tenantId);
       const parsed = checkApiKey(apiKey);
       if (!parsed.ok) throw new Error('generated key failed its own check');
-      await repos.insertAgentKey({ connectorId, tenantId, lookup: parsed.key.lookup, hash: hashApiKey(apiKey) });
+      await repos.insertAgentKey({
+        connectorId,
+        tenantId,
+        lookup: parsed.key.lookup,
+        hash: hashApiKey(apiKey),
+        enrolUntil: new Date(Date.now() + settings.enrolWindowMs),
+      });
       return apiKey;
     },
 
@@ -33,36 +161,165 @@ export function createKeyService(deps: { repos: Repositories; hub: AgentHub }) {
     },
 
     /**
-     * Resolves an agent's key to its connector, or explains why not (without echoing the key).
-     * The first machine to use a key owns it; the same key from another machine is refused and recorded.
+     * The operator's move of a connector to a new machine: its keys forget their key pair and either
+     * take the given public key at once (nothing to race), or may enrol again for the enrolment window.
+     * The connected agent, if any, is dropped; the act is recorded in the connector's audit chain.
      */
-    async authenticateAgent(rawKey: string, machineId: string): Promise<AgentIdentity> {
-      const check = checkApiKey(rawKey);
-      if (!check.ok) throw new GatewayError(GatewayErrorCode.unauthorized, check.reason);
-      const stored = await repos.findAgentKey(check.key.lookup);
-      if (!stored || !hashesEqual(stored.hash, hashApiKey(rawKey)) || stored.tenantId !== check.key.tenantId) {
-        throw new GatewayError(GatewayErrorCode.unauthorized, 'unknown API key');
+    async rebind(tenantId: string, connectorId: string, to: { publicKey?: string }) {
+      await requireConnector(repos, tenantId, connectorId);
+      const enrolUntil = new Date(Date.now() + settings.enrolWindowMs);
+      const rebound = await repos.rebindAgentKeys(
+        tenantId,
+        connectorId,
+        to.publicKey ? { publicKey: to.publicKey } : { enrolUntil },
+      );
+      if (rebound === 0)
+        throw new GatewayError(GatewayErrorCode.notFound, 'this connector has no live key to re-bind; issue one');
+      const disconnected = await hub.disconnect(
+        connectorId,
+        CloseCode.keyRevoked,
+        'an operator re-bound the key of this connector to another machine',
+      );
+      await audit({ tenantId, connectorId }, to.publicKey ? 'key.rebind-to-key' : 'key.rebind-open', 'key.rebind');
+      return {
+        rebound,
+        disconnected,
+        ...(to.publicKey
+          ? { publicKey: publicKeyFingerprint(to.publicKey) }
+          : { enrolUntil: enrolUntil.toISOString() }),
+      };
+    },
+
+    /** A fresh single-use challenge for the key's agent to sign (kept in the store: any node checks it). */
+    async challenge(rawKey: string): Promise<AgentChallenge> {
+      const key = await resolve(rawKey);
+      const challengeId = randomBytes(18).toString('base64url');
+      const nonce = randomBytes(32).toString('base64url');
+      const expiresAt = new Date(Date.now() + settings.challengeTtlMs);
+      await repos.insertAgentChallenge({
+        id: challengeId,
+        keyLookup: key.lookup,
+        tenantId: key.tenantId,
+        connectorId: key.connectorId,
+        nonce,
+        expiresAt,
+      });
+      return {
+        challengeId,
+        nonce,
+        tenantId: key.tenantId,
+        connectorId: key.connectorId,
+        expiresAt: expiresAt.toISOString(),
+        enrolled: key.publicKey !== null,
+      };
+    },
+
+    /**
+     * Enrols the agent's public key: once per key, within its enrolment window, with a signature by
+     * that key over a fresh challenge. A key bound to a machine id by the previous release enrols
+     * only from that machine. Enrolling the key already enrolled is a no-op (init run twice).
+     */
+    async enrol(rawKey: string, body: AgentEnrolment, ctx: ProofContext) {
+      const key = await resolve(rawKey);
+      const challenge = await takeChallenge(key, body.challengeId);
+      const signed = ctx.audiences.some((audience) =>
+        verifyProof(body.publicKey, body.signature, {
+          purpose: ProofPurpose.enrol,
+          audience,
+          tenantId: key.tenantId,
+          connectorId: key.connectorId,
+          challengeId: body.challengeId,
+          nonce: challenge.nonce,
+          publicKey: body.publicKey,
+        }),
+      );
+      if (!signed)
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          "the enrolment is not signed by the key it enrols, for this gateway's name and this challenge",
+          { reason: AgentAuthRefusal.challengeMismatch },
+        );
+      const fingerprint = publicKeyFingerprint(body.publicKey);
+      if (key.publicKey === body.publicKey)
+        return { tenantId: key.tenantId, connectorId: key.connectorId, publicKey: fingerprint, enrolled: false };
+      if (key.publicKey !== null) {
+        await refuse(key, ctx, 'enrolment with a key already enrolled by another key pair');
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          'this API key is already enrolled by another machine. If this machine replaces it, an operator re-binds the key (./vsc key rebind); if not, revoke the key: someone else holds it',
+          { reason: AgentAuthRefusal.boundElsewhere },
+        );
       }
-      if (stored.revokedAt)
-        throw new GatewayError(GatewayErrorCode.forbidden, 'this API key was revoked; ask for a new key', {
-          reason: 'key-revoked',
-        });
-      const boundTo = stored.boundMachineId ?? (await repos.bindAgentKey(check.key.lookup, machineId));
-      if (boundTo !== machineId) {
-        await repos.recordConnectionRefusal({
-          tenantId: stored.tenantId,
-          connectorId: stored.connectorId,
-          keyLookup: check.key.lookup,
-          machineId,
-          reason: 'key bound to another machine',
-        });
+      if (key.boundMachineId !== null && key.boundMachineId !== ctx.machineLabel) {
+        await refuse(key, ctx, 'enrolment from another machine than the one the key was bound to');
         throw new GatewayError(
           GatewayErrorCode.forbidden,
           'this API key is bound to the machine that first used it; issue a new key for this machine (each agent instance needs its own key)',
-          { reason: 'machine-mismatch' },
+          { reason: AgentAuthRefusal.machineMismatch },
         );
       }
-      return { tenantId: stored.tenantId, connectorId: stored.connectorId, keyLabel: describeApiKey(check.key) };
+      if (!(await repos.enrolAgentKey(key.lookup, body.publicKey))) {
+        const now = await repos.findAgentKey(key.lookup);
+        if (now?.publicKey === body.publicKey)
+          return { tenantId: key.tenantId, connectorId: key.connectorId, publicKey: fingerprint, enrolled: false };
+        await refuse(key, ctx, 'enrolment after the enrolment window or after another enrolment');
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          now?.publicKey
+            ? 'this API key was just enrolled by another machine; if that was not yours, revoke the key'
+            : 'the enrolment window of this API key has closed; an operator re-opens it (./vsc key rebind) or issues a new key',
+          { reason: now?.publicKey ? AgentAuthRefusal.boundElsewhere : AgentAuthRefusal.enrolmentClosed },
+        );
+      }
+      await audit(key, 'agent.enrol', 'agent.enrol');
+      return { tenantId: key.tenantId, connectorId: key.connectorId, publicKey: fingerprint, enrolled: true };
+    },
+
+    /**
+     * Resolves an agent's key to its connector when the request proves the enrolled private key by a
+     * signature over a challenge this gateway issued to this key; explains why not otherwise.
+     */
+    async authenticateAgent(
+      rawKey: string,
+      proof: { challengeId?: string; signature?: string },
+      ctx: ProofContext,
+    ): Promise<AgentIdentity> {
+      const key = await resolve(rawKey);
+      if (key.publicKey === null) {
+        await refuse(key, ctx, 'connection with a key that has no enrolled key pair');
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          "this API key has no enrolled key pair: run mini-connector init (or run) on the agent's machine, which enrols it",
+          { reason: AgentAuthRefusal.notEnrolled },
+        );
+      }
+      if (!proof.challengeId || !proof.signature)
+        throw new GatewayError(
+          GatewayErrorCode.unauthorized,
+          'this connection carries no proof of the agent key pair (x-vsc-challenge and x-vsc-proof headers); upgrade the agent',
+          { reason: AgentAuthRefusal.proofMissing },
+        );
+      const challenge = await takeChallenge(key, proof.challengeId);
+      const publicKey = key.publicKey;
+      const valid = ctx.audiences.some((audience) =>
+        verifyProof(publicKey, proof.signature!, {
+          purpose: ProofPurpose.connect,
+          audience,
+          tenantId: key.tenantId,
+          connectorId: key.connectorId,
+          challengeId: proof.challengeId!,
+          nonce: challenge.nonce,
+        }),
+      );
+      if (!valid) {
+        await refuse(key, ctx, 'proof not signed by the enrolled key pair');
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          'this API key is bound to the key pair of the machine that enrolled it, and this connection does not prove it; issue a new key for this machine (each agent instance needs its own key), or an operator re-binds it',
+          { reason: AgentAuthRefusal.boundElsewhere },
+        );
+      }
+      return { tenantId: key.tenantId, connectorId: key.connectorId, keyLabel: key.label };
     },
   };
 }
@@ -74,7 +331,9 @@ declare module 'fastify' {
   }
 }
 
-export const keyServicePlugin = fp<{ repos: Repositories; hub: AgentHub }>(
-  async (app, deps) => void app.decorate('keys', createKeyService(deps)),
-  { name: 'key-service', fastify: '5.x' },
-);
+export const keyServicePlugin = fp<{
+  repos: Repositories;
+  hub: AgentHub;
+  auditRepo?: AuditRepository;
+  settings?: KeyServiceSettings;
+}>(async (app, deps) => void app.decorate('keys', createKeyService(deps)), { name: 'key-service', fastify: '5.x' });

@@ -45,6 +45,9 @@ const USAGE = `usage:
   ./vsc connector list <tenant-id>
   ./vsc key issue <tenant-id> <connector-id>      a new key for a new machine (shown once)
   ./vsc key revoke <tenant-id> <connector-id>     revokes every key; a connected agent is dropped at once
+  ./vsc key rebind <tenant-id> <connector-id> [<public-key>]
+                                                  moves the key to another machine (audited): to the public
+                                                  key its init printed, or re-opens enrolment for a while
   ./vsc audit verify <tenant-id> <connector-id>   checks the gateway's audit chain of a connector
 `;
 
@@ -55,7 +58,7 @@ export async function admin(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
-  const [noun, verb, a, b] = argv;
+  const [noun, verb, a, b, c] = argv;
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
     const res = await gatewayRequest<{ error?: { message?: string } }>(target, method, path, body);
     if (res.status >= 400) {
@@ -83,6 +86,13 @@ export async function admin(
       case 'key revoke':
         if (!a || !b) break;
         return await call('POST', `/v1/tenants/${encodeURIComponent(a)}/connectors/${encodeURIComponent(b)}/revoke`);
+      case 'key rebind':
+        if (!a || !b) break;
+        return await call(
+          'POST',
+          `/v1/tenants/${encodeURIComponent(a)}/connectors/${encodeURIComponent(b)}/rebind`,
+          c ? { publicKey: c } : {},
+        );
       case 'audit verify':
         if (!a || !b) break;
         return await call(

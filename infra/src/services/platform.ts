@@ -42,6 +42,7 @@ export const gatewayProcess = nodeProcess(
   'gateway/dist/main.js',
   (ctx) => ({
     VSC_GATEWAY_HOST: '127.0.0.1',
+    VSC_AUDIT_SIGNING_KEY: ctx.secrets.auditSigningKey,
     VSC_GATEWAY_PORT: String(ctx.ports.gateway),
     VSC_ADMIN_TOKEN: ctx.secrets.adminToken,
     TEMPORAL_ADDRESS: temporalAddress(ctx),

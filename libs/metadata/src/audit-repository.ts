@@ -1,7 +1,12 @@
 import { sql } from 'kysely';
 import {
+  AuditCheckpointScope,
   ChainVerifier,
   linkRecord,
+  publicKeyFingerprint,
+  publicKeyOf,
+  signCheckpoint,
+  verifyCheckpoints,
   type AuditChainHead,
   type AuditRecord,
   type AuditRecordFields,
@@ -23,11 +28,24 @@ export interface StoredAuditEvent {
 /** First argument of pg_advisory_xact_lock(int, int): keeps audit locks apart from any other. */
 const AUDIT_LOCK_SPACE = 0x617564; // 'aud'
 
+/** The gateway's audit key (Ed25519, PKCS#8 PEM): signs a checkpoint of each chain head it writes. */
+export interface AuditSigningKey {
+  privateKeyPem: string;
+}
+
 /**
  * The gateway's copy of every agent operation: one append-only hash chain per connector, in
  * audit_events (UPDATE, DELETE and TRUNCATE are refused by a trigger). Reads are tenant-scoped.
+ * With a signing key, every append also stores a signed checkpoint of the new head in the same
+ * transaction, and verify checks them: whoever can write the database but not read the gateway's
+ * secrets cannot rewrite a chain and re-hash it unnoticed.
  */
-export function createAuditRepository(db: MetadataDb) {
+export function createAuditRepository(db: MetadataDb, options: { signingKey?: AuditSigningKey } = {}) {
+  const signer = options.signingKey && {
+    privateKeyPem: options.signingKey.privateKeyPem,
+    publicKey: publicKeyOf(options.signingKey.privateKeyPem),
+  };
+  const keyId = signer && publicKeyFingerprint(signer.publicKey);
   const list = async (
     tenantId: string,
     connectorId: string,
@@ -43,6 +61,37 @@ export function createAuditRepository(db: MetadataDb) {
       .limit(options.limit ?? 1000)
       .execute();
     return rows.map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, record: r.record }));
+  };
+
+  /** The chain as a hash chain, page by page; a row whose columns disagree with its record is a break too. */
+  const verifyHashChain = async (
+    tenantId: string,
+    connectorId: string,
+    pageSize: number,
+  ): Promise<ChainVerification> => {
+    const verifier = new ChainVerifier();
+    let afterSeq = 0;
+    let index = 0;
+    for (;;) {
+      const page = await list(tenantId, connectorId, { afterSeq, limit: pageSize });
+      for (const event of page) {
+        if (verifier.push(event.record)) return verifier.result();
+        const r = event.record as AuditRecord;
+        if (event.seq !== r.seq || event.hash !== r.hash || event.prevHash !== r.prevHash) {
+          return {
+            ok: false,
+            brokenAt: r.seq,
+            index,
+            reason: 'invalid-record',
+            message: `the seq/hash columns of audit event seq ${r.seq} disagree with its record`,
+            count: index,
+          };
+        }
+        index++;
+        afterSeq = event.seq;
+      }
+      if (page.length < pageSize) return verifier.result();
+    }
   };
 
   return {
@@ -78,6 +127,25 @@ export function createAuditRepository(db: MetadataDb) {
             hash: record.hash,
           })
           .execute();
+        if (signer && keyId) {
+          const subject = {
+            scope: AuditCheckpointScope.gateway,
+            tenantId: record.tenantId,
+            connectorId: record.connectorId,
+          };
+          const cp = signCheckpoint(signer.privateKeyPem, subject, { seq: record.seq, hash: record.hash });
+          await trx
+            .insertInto('audit_checkpoints')
+            .values({
+              tenant_id: record.tenantId,
+              connector_id: record.connectorId,
+              seq: cp.seq,
+              hash: cp.hash,
+              signature: cp.signature,
+              key_id: keyId,
+            })
+            .execute();
+        }
         return record;
       });
     },
@@ -107,30 +175,32 @@ export function createAuditRepository(db: MetadataDb) {
       connectorId: string,
       options: { pageSize?: number } = {},
     ): Promise<ChainVerification> {
-      const verifier = new ChainVerifier();
-      const pageSize = options.pageSize ?? 1000;
-      let afterSeq = 0;
-      let index = 0;
-      for (;;) {
-        const page = await list(tenantId, connectorId, { afterSeq, limit: pageSize });
-        for (const event of page) {
-          if (verifier.push(event.record)) return verifier.result();
-          const r = event.record as AuditRecord;
-          if (event.seq !== r.seq || event.hash !== r.hash || event.prevHash !== r.prevHash) {
-            return {
-              ok: false,
-              brokenAt: r.seq,
-              index,
-              reason: 'invalid-record',
-              message: `the seq/hash columns of audit event seq ${r.seq} disagree with its record`,
-              count: index,
-            };
-          }
-          index++;
-          afterSeq = event.seq;
-        }
-        if (page.length < pageSize) return verifier.result();
-      }
+      const chain = await verifyHashChain(tenantId, connectorId, options.pageSize ?? 1000);
+      if (!chain.ok || !signer) return chain;
+      // Each checkpoint beside the hash the chain holds at its seq (null: the chain has no such record).
+      const rows = await db
+        .selectFrom('audit_checkpoints as c')
+        .leftJoin('audit_events as e', (join) =>
+          join.onRef('e.connector_id', '=', 'c.connector_id').onRef('e.seq', '=', 'c.seq'),
+        )
+        .select(['c.seq', 'c.hash', 'c.signature', 'e.hash as chainHash', 'e.tenant_id as chainTenant'])
+        .where('c.tenant_id', '=', tenantId)
+        .where('c.connector_id', '=', connectorId)
+        .orderBy('c.seq')
+        .execute();
+      const chainHashes = new Map<number, string>();
+      for (const r of rows) if (r.chainHash && r.chainTenant === tenantId) chainHashes.set(Number(r.seq), r.chainHash);
+      return verifyCheckpoints({
+        chain,
+        publicKey: signer.publicKey,
+        hashAt: (seq) => chainHashes.get(seq),
+        checkpoints: rows.map((r) => ({
+          seq: Number(r.seq),
+          hash: r.hash,
+          signature: r.signature,
+          subject: { scope: AuditCheckpointScope.gateway, tenantId, connectorId },
+        })),
+      });
     },
   };
 }

@@ -1,4 +1,8 @@
+import { sql } from 'kysely';
 import type { MetadataDb } from './open-database';
+
+/** Refusal rows kept per connector (the newest). */
+export const REFUSALS_KEPT = 50;
 
 export interface TenantRow {
   id: string;
@@ -70,17 +74,30 @@ export function createRepositories(db: MetadataDb) {
       await db.updateTable('connectors').set({ last_seen_at: new Date() }).where('id', '=', id).execute();
     },
 
-    async insertAgentKey(k: { connectorId: string; tenantId: string; lookup: string; hash: Buffer }): Promise<void> {
+    async insertAgentKey(k: {
+      connectorId: string;
+      tenantId: string;
+      lookup: string;
+      hash: Buffer;
+      /** Until when the key may enrol its agent's public key. */
+      enrolUntil: Date;
+    }): Promise<void> {
       await db
         .insertInto('agent_keys')
-        .values({ connector_id: k.connectorId, tenant_id: k.tenantId, lookup: k.lookup, hash: k.hash })
+        .values({
+          connector_id: k.connectorId,
+          tenant_id: k.tenantId,
+          lookup: k.lookup,
+          hash: k.hash,
+          enrol_until: k.enrolUntil,
+        })
         .execute();
     },
 
     async findAgentKey(lookup: string) {
       const row = await db
         .selectFrom('agent_keys')
-        .select(['connector_id', 'tenant_id', 'hash', 'revoked_at', 'bound_machine_id'])
+        .select(['connector_id', 'tenant_id', 'hash', 'revoked_at', 'bound_machine_id', 'public_key', 'enrol_until'])
         .where('lookup', '=', lookup)
         .executeTakeFirst();
       return (
@@ -90,8 +107,103 @@ export function createRepositories(db: MetadataDb) {
           hash: Buffer.from(row.hash),
           revokedAt: row.revoked_at,
           boundMachineId: row.bound_machine_id,
+          publicKey: row.public_key,
+          enrolUntil: row.enrol_until,
         }
       );
+    },
+
+    /**
+     * Enrols the public key if the key has none and may still enrol; true when this call enrolled it.
+     * The conditional update makes two enrolments race safely: one key pair wins.
+     */
+    async enrolAgentKey(lookup: string, publicKey: string, now = new Date()): Promise<boolean> {
+      const result = await db
+        .updateTable('agent_keys')
+        .set({ public_key: publicKey, enrolled_at: now, enrol_until: null })
+        .where('lookup', '=', lookup)
+        .where('public_key', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('enrol_until', '>', now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /**
+     * An operator's re-binding of the connector's live keys: either to a given public key at once, or
+     * back to "may enrol" until `enrolUntil` (the next agent to enrol wins). Returns the keys changed.
+     */
+    async rebindAgentKeys(
+      tenantId: string,
+      connectorId: string,
+      to: { publicKey: string } | { enrolUntil: Date },
+    ): Promise<number> {
+      const result = await db
+        .updateTable('agent_keys')
+        .set(
+          'publicKey' in to
+            ? { public_key: to.publicKey, enrolled_at: new Date(), enrol_until: null, bound_machine_id: null }
+            : { public_key: null, enrolled_at: null, enrol_until: to.enrolUntil, bound_machine_id: null },
+        )
+        .where('tenant_id', '=', tenantId)
+        .where('connector_id', '=', connectorId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    /**
+     * Stores a challenge for the key and drops expired ones, and all but the newest `keep` of this
+     * key, so an agent (or a thief with its key) cannot fill the table.
+     */
+    async insertAgentChallenge(
+      c: { id: string; keyLookup: string; tenantId: string; connectorId: string; nonce: string; expiresAt: Date },
+      keep = 8,
+    ): Promise<void> {
+      await db.deleteFrom('agent_challenges').where('expires_at', '<', new Date()).execute();
+      await db
+        .insertInto('agent_challenges')
+        .values({
+          id: c.id,
+          key_lookup: c.keyLookup,
+          tenant_id: c.tenantId,
+          connector_id: c.connectorId,
+          nonce: c.nonce,
+          expires_at: c.expiresAt,
+        })
+        .execute();
+      const stale = await db
+        .selectFrom('agent_challenges')
+        .select('id')
+        .where('key_lookup', '=', c.keyLookup)
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .offset(keep)
+        .limit(1000)
+        .execute();
+      if (stale.length > 0)
+        await db
+          .deleteFrom('agent_challenges')
+          .where(
+            'id',
+            'in',
+            stale.map((r) => r.id),
+          )
+          .execute();
+    },
+
+    /**
+     * Takes a challenge out of the store (single use, whatever the outcome of its check); undefined
+     * when it does not exist, was used, or expired.
+     */
+    async takeAgentChallenge(id: string, now = new Date()) {
+      const row = await db
+        .deleteFrom('agent_challenges')
+        .where('id', '=', id)
+        .returning(['key_lookup', 'tenant_id', 'connector_id', 'nonce', 'expires_at'])
+        .executeTakeFirst();
+      if (!row || row.expires_at <= now) return undefined;
+      return { keyLookup: row.key_lookup, tenantId: row.tenant_id, connectorId: row.connector_id, nonce: row.nonce };
     },
 
     /**
@@ -130,6 +242,11 @@ export function createRepositories(db: MetadataDb) {
           reason: r.reason,
         })
         .execute();
+      // Bounded: the newest REFUSALS_KEPT per connector are enough to see who tries; a flood of
+      // refusals must not grow the table without end (the throttle counts the rest).
+      await sql`DELETE FROM agent_connection_refusals WHERE tenant_id = ${r.tenantId} AND connector_id = ${r.connectorId}
+        AND id NOT IN (SELECT id FROM agent_connection_refusals WHERE tenant_id = ${r.tenantId}
+          AND connector_id = ${r.connectorId} ORDER BY id DESC LIMIT ${REFUSALS_KEPT})`.execute(db);
     },
 
     async listConnectionRefusals(tenantId: string, connectorId: string) {

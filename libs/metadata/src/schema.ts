@@ -28,6 +28,21 @@ export interface AgentKeysTable {
   /** Hash of the machine id of the first agent that used the key. */
   bound_machine_id: ColumnType<string | null, string | null | undefined, string | null>;
   bound_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The enrolled Ed25519 public key (SPKI DER, base64url): every connection proves its private half. */
+  public_key: ColumnType<string | null, string | null | undefined, string | null>;
+  enrolled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Until when a key without a public key may enrol one (null: it may not). */
+  enrol_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface AgentChallengesTable {
+  id: string;
+  key_lookup: string;
+  tenant_id: string;
+  connector_id: string;
+  nonce: string;
+  expires_at: Date;
+  created_at: ColumnType<Date, never, never>;
 }
 
 export interface AgentConnectionRefusalsTable {
@@ -67,11 +82,26 @@ export interface AuditEventsTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+/** The gateway's signature over (connector chain, seq, hash), made with VSC_AUDIT_SIGNING_KEY. */
+export interface AuditCheckpointsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  connector_id: string;
+  seq: ColumnType<string | number, number, never>;
+  hash: string;
+  signature: string;
+  /** Fingerprint of the signing key. */
+  key_id: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
   agent_keys: AgentKeysTable;
   agent_connection_refusals: AgentConnectionRefusalsTable;
+  agent_challenges: AgentChallengesTable;
   audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
   schema_snapshots: SchemaSnapshotsTable;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createRepositories,
+  REFUSALS_KEPT,
   migrateToLatest,
   openMetadataDb,
   type MetadataDb,
@@ -68,12 +69,80 @@ describe.each([
     const id = randomUUID();
     await repos.createConnector({ id, tenantId: 'gamma', name: 'site' });
     const hash = randomBytes(32);
-    await repos.insertAgentKey({ connectorId: id, tenantId: 'gamma', lookup: 'LOOKUP123456', hash });
+    await repos.insertAgentKey({
+      connectorId: id,
+      tenantId: 'gamma',
+      lookup: 'LOOKUP123456',
+      hash,
+      enrolUntil: new Date(Date.now() + 60_000),
+    });
     const found = await repos.findAgentKey('LOOKUP123456');
     expect(found).toMatchObject({ connectorId: id, tenantId: 'gamma', revokedAt: null });
     expect(found?.hash.equals(hash)).toBe(true);
     expect(await repos.revokeAgentKeys('gamma', id)).toBe(1);
     expect((await repos.findAgentKey('LOOKUP123456'))?.revokedAt).toBeInstanceOf(Date);
+  });
+
+  it('enrols one public key per key, within its window, and re-binds on request', async () => {
+    const repos = createRepositories(db);
+    await repos.upsertTenant({ id: 'kappa', name: 'Kappa' });
+    const id = randomUUID();
+    await repos.createConnector({ id, tenantId: 'kappa', name: 'site' });
+    const key = (lookup: string, enrolUntil: Date) =>
+      repos.insertAgentKey({ connectorId: id, tenantId: 'kappa', lookup, hash: randomBytes(32), enrolUntil });
+    await key('ENROLOPEN001', new Date(Date.now() + 60_000));
+    await key('ENROLSHUT001', new Date(Date.now() - 1));
+    // Two enrolments race: exactly one key pair wins.
+    const wins = await Promise.all(['pk-a', 'pk-b'].map((pk) => repos.enrolAgentKey('ENROLOPEN001', pk)));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const winner = (await repos.findAgentKey('ENROLOPEN001'))?.publicKey;
+    expect(['pk-a', 'pk-b']).toContain(winner);
+    expect(await repos.enrolAgentKey('ENROLSHUT001', 'pk-c')).toBe(false);
+    expect((await repos.findAgentKey('ENROLSHUT001'))?.publicKey).toBeNull();
+    expect(await repos.rebindAgentKeys('kappa', id, { publicKey: 'pk-new' })).toBe(2);
+    expect((await repos.findAgentKey('ENROLOPEN001'))?.publicKey).toBe('pk-new');
+  });
+
+  it('hands out each challenge once, never after it expired, and keeps few per key', async () => {
+    const repos = createRepositories(db);
+    const challenge = (id: string, expiresAt: Date) =>
+      repos.insertAgentChallenge(
+        { id, keyLookup: 'CHALLENGE001', tenantId: 't', connectorId: 'c', nonce: `n-${id}`, expiresAt },
+        3,
+      );
+    const later = new Date(Date.now() + 60_000);
+    await challenge('once', later);
+    expect(await repos.takeAgentChallenge('once')).toEqual({
+      keyLookup: 'CHALLENGE001',
+      tenantId: 't',
+      connectorId: 'c',
+      nonce: 'n-once',
+    });
+    expect(await repos.takeAgentChallenge('once')).toBeUndefined();
+    await challenge('expired', new Date(Date.now() - 1));
+    expect(await repos.takeAgentChallenge('expired')).toBeUndefined();
+    for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) await challenge(id, later);
+    const left = await db
+      .selectFrom('agent_challenges')
+      .select('id')
+      .where('key_lookup', '=', 'CHALLENGE001')
+      .execute();
+    expect(left).toHaveLength(3);
+  });
+
+  it('keeps a bounded number of refusal rows per connector', async () => {
+    const repos = createRepositories(db);
+    for (let i = 0; i < REFUSALS_KEPT + 20; i++)
+      await repos.recordConnectionRefusal({
+        tenantId: 'lambda',
+        connectorId: 'flooded',
+        keyLookup: 'L',
+        machineId: `m-${i}`,
+        reason: 'test',
+      });
+    const rows = await repos.listConnectionRefusals('lambda', 'flooded');
+    expect(rows).toHaveLength(REFUSALS_KEPT);
+    expect(rows.at(-1)?.machineId).toBe(`m-${REFUSALS_KEPT + 19}`);
   });
 
   it('runs transactions one at a time on a single connection without interleaving', async () => {

@@ -160,11 +160,23 @@ export const ChainBreakReason = {
   seqGap: 'seq-gap',
   /** prevHash is not the previous record's hash: the previous record was replaced, or one removed. */
   prevHashMismatch: 'prev-hash-mismatch',
+  /** A signed checkpoint names another hash for this seq: the chain was rewritten (and re-hashed). */
+  checkpointMismatch: 'checkpoint-mismatch',
+  /** A checkpoint that the chain's key did not sign: forged or from another key. */
+  checkpointSignature: 'checkpoint-signature',
+  /** Records after the last signed checkpoint: appended (or rewritten) by someone without the key. */
+  unsignedHead: 'unsigned-head',
 } as const;
 export type ChainBreakReason = (typeof ChainBreakReason)[keyof typeof ChainBreakReason];
 
 export type ChainVerification =
-  | { ok: true; count: number; head: AuditChainHead | null }
+  | {
+      ok: true;
+      count: number;
+      head: AuditChainHead | null;
+      /** Whether signed checkpoints were checked (a keyed chain), and the last seq one covers. */
+      keyed?: { signedThrough: number };
+    }
   | {
       ok: false;
       /** seq of the first broken link (the seq expected there when the record has none to read). */

@@ -6,7 +6,11 @@ import { z } from 'zod';
  */
 export const PROTOCOL_VERSION = 1 as const;
 
-/** Upgrade-request header carrying the agent's machine id (a hash; the key is bound to it). */
+/**
+ * Upgrade-request header carrying the agent's machine id (a hash). Informational only: the key is
+ * bound to the agent's key pair (agent-proof.ts); the id is checked once, when a key bound by the old
+ * scheme enrols its first key pair.
+ */
 export const MACHINE_ID_HEADER = 'x-vsc-machine-id';
 
 /** Frames larger than this are refused before parsing (bytes of UTF-8 text). */

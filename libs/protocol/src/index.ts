@@ -98,3 +98,30 @@ export {
   type ParsedValues,
   type SubCommand,
 } from './command-line';
+export {
+  AGENT_CHALLENGE_PATH,
+  AGENT_ENROL_PATH,
+  AgentProofHeader,
+  ProofPurpose,
+  AgentChallenge,
+  AgentEnrolment,
+  proofMessage,
+  gatewayAudience,
+  generateAgentKeyPair,
+  publicKeyOf,
+  signProof,
+  verifyProof,
+  publicKeyFingerprint,
+  signBytes,
+  verifyBytes,
+  type ProofInput,
+  type AgentKeyPair,
+} from './agent-proof';
+export {
+  AuditCheckpoint,
+  AuditCheckpointScope,
+  checkpointMessage,
+  signCheckpoint,
+  verifyCheckpoints,
+  type CheckpointSubject,
+} from './audit-checkpoint';

@@ -24,7 +24,8 @@ export function createKeyService(deps: { repos: Repositories; hub: AgentHub }) {
     async revoke(tenantId: string, connectorId: string) {
       await requireConnector(repos, tenantId, connectorId);
       const revoked = await repos.revokeAgentKeys(tenantId, connectorId);
-      const disconnected = await hub.disconnect(
+      // Every gateway node cuts the connector's session and pending handshakes; `disconnected` says whether this one held it.
+      const disconnected = await hub.revoke(
         connectorId,
         CloseCode.keyRevoked,
         'the API key of this connector was revoked',
@@ -62,7 +63,12 @@ export function createKeyService(deps: { repos: Repositories; hub: AgentHub }) {
           { reason: 'machine-mismatch' },
         );
       }
-      return { tenantId: stored.tenantId, connectorId: stored.connectorId, keyLabel: describeApiKey(check.key) };
+      return {
+        tenantId: stored.tenantId,
+        connectorId: stored.connectorId,
+        keyLabel: describeApiKey(check.key),
+        keyLookup: check.key.lookup,
+      };
     },
   };
 }

@@ -143,7 +143,6 @@ export async function redisSessionCluster(options: RedisSessionClusterOptions): 
   const { leaseMs, log } = options;
   const nodeId = options.nodeId ?? newNodeId();
   const redisOptions = {
-    lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
@@ -151,8 +150,15 @@ export async function redisSessionCluster(options: RedisSessionClusterOptions): 
     // Keep trying for ever, at most a second apart, so the node accepts sessions soon after Redis is back.
     retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
   };
+  // Commands fail at once while Redis is away (no queue): that is what refuses new sessions.
   const client = new Redis(options.url, redisOptions);
-  const subscriber = new Redis(options.url, { ...redisOptions, enableOfflineQueue: true, commandTimeout: undefined });
+  // The subscription waits for Redis instead, and is renewed by ioredis after every reconnect.
+  const subscriber = new Redis(options.url, {
+    ...redisOptions,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    commandTimeout: undefined,
+  });
   let lastError: string | undefined;
   const onError = (which: string) => (err: Error) => {
     // ioredis repeats the same error on every retry: log the change, not each attempt.
@@ -180,17 +186,19 @@ export async function redisSessionCluster(options: RedisSessionClusterOptions): 
     if (parsed.data.from === nodeId) return;
     for (const h of handlers) h(parsed.data);
   });
-  try {
-    await client.connect();
-    await subscriber.connect();
-    await subscriber.subscribe(REVOCATIONS);
-  } catch (err) {
-    // Start anyway: the node serves the REST API, reports not ready and refuses agents until Redis is back.
-    log.error(
-      { err: (err as Error).message },
-      'Redis is not reachable at start; agent sessions are refused until it is',
-    );
-  }
+  void subscriber
+    .subscribe(REVOCATIONS)
+    .catch((err: Error) => log.error({ err: err.message }, 'could not subscribe to revocations'));
+  // Give Redis a moment at start, so the first agents are not refused for nothing; then start anyway:
+  // the node serves the REST API, reports not ready and refuses agent sessions until Redis answers.
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 3000);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  if (!ready) log.error('Redis is not reachable at start; agent sessions are refused until it is');
 
   const unavailable = (err: unknown) => new ClusterUnavailableError((err as Error).message ?? String(err));
   const key = (connectorId: string) => `${LEASE_PREFIX}${connectorId}`;

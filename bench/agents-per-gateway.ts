@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     VSC_BUFFER_KEYS: newBufferKeySpec('bench'),
     VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
     DATABASE_URL: db.url,
+    VSC_REDIS_URL: services.redisUrl,
     VSC_LOG_LEVEL: 'warn',
   });
   const worker = startProcess('cloud-worker/dist/main.js', temporalEnv);

@@ -110,6 +110,8 @@ export function platformEnv(suffix: string, metadataUrl: string) {
     VSC_WORKFLOW_TASK_QUEUE: `workflows-bench-${suffix}`,
     VSC_CLOUD_TASK_QUEUE: `cloud-bench-${suffix}`,
     DATABASE_URL: metadataUrl,
+    // The gateway as in production: sessions leased in Redis.
+    VSC_REDIS_URL: services.redisUrl,
     VSC_PAYLOAD_KEYS: newPayloadKeySpec('bench'),
     VSC_BUFFER_KEYS: newBufferKeySpec('bench'),
     VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),

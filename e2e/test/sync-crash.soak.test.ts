@@ -226,6 +226,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       VSC_WORKFLOW_TASK_QUEUE: `workflows-${randomBytes(4).toString('hex')}`,
       VSC_CLOUD_TASK_QUEUE: `cloud-${randomBytes(4).toString('hex')}`,
       DATABASE_URL: metadataDb.url,
+      VSC_REDIS_URL: services.redisUrl,
       VSC_PAYLOAD_KEYS: newPayloadKeySpec('crash'),
       VSC_BUFFER_STORE: 'local',
       VSC_BUFFER_DIR: bufferDir,

@@ -8,6 +8,7 @@ import type { DataBuffer } from '@vansales/buffer';
 import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
 import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
+import type { ReadinessCheck } from './readiness';
 import { authPlugin } from './http/auth';
 import { clientErrorHandler, errorHandlingPlugin } from './http/error-handling';
 import { requestDeadlinePlugin } from './http/request-deadline';
@@ -49,6 +50,8 @@ export interface AppDeps {
   auditRepo: AuditRepository;
   schemaRegistry: SchemaRegistry;
   maxFrameBytes?: number;
+  /** Probes behind GET /readyz (no route without it). */
+  readiness?: ReadinessCheck;
   /** PEM certificate and key; without them the gateway speaks plain HTTP (loopback, or behind a TLS proxy). */
   tls?: { cert: Buffer; key: Buffer };
   /** Sees every text frame agents send (tracing). */
@@ -119,7 +122,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(queryServicePlugin, { repos: deps.repos });
   await app.register(syncServicePlugin, { repos: deps.repos, cloudTaskQueue: deps.cloudTaskQueue });
 
-  await app.register(systemRoutes, { temporalConnection: deps.temporalConnection, hub: deps.hub });
+  await app.register(systemRoutes, {
+    temporalConnection: deps.temporalConnection,
+    hub: deps.hub,
+    readiness: deps.readiness,
+  });
   await app.register(tenantRoutes);
   await app.register(connectorRoutes);
   await app.register(keyRoutes);
@@ -137,7 +144,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   if (deps.buffer) {
     await app.register(bufferServicePlugin, { buffer: deps.buffer.dataBuffer });
-    await app.register(bufferRoutes, { maxInFlightChunks: deps.buffer.maxInFlightChunks });
+    await app.register(bufferRoutes, {
+      maxInFlightChunks: deps.buffer.maxInFlightChunks,
+      sessionAlive: (connectorId, sessionId) => deps.hub.sessionAlive(connectorId, sessionId),
+    });
   }
   return app;
 }

@@ -7,6 +7,8 @@ export interface BufferGrantRequest {
   /** The object to read, or to write; a write grant without one gets a fresh id. */
   objectId?: string;
   scope: BufferTokenScope;
+  /** The agent session the grant is for: the token stops working when that session ends. */
+  sessionId?: string;
   /** Lifetime of the token; default one hour. */
   ttlSeconds?: number;
 }
@@ -33,7 +35,14 @@ export function createBufferAccess(options: { tokenSecret: Buffer; now?: () => n
     const issuedAt = now();
     const token = issueBufferToken(
       options.tokenSecret,
-      { tenantId: request.tenantId, connectorId: request.connectorId, objectId, scope: request.scope, ttlSeconds },
+      {
+        tenantId: request.tenantId,
+        connectorId: request.connectorId,
+        objectId,
+        scope: request.scope,
+        ttlSeconds,
+        sessionId: request.sessionId,
+      },
       issuedAt,
     );
     return {

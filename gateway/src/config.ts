@@ -28,6 +28,30 @@ export const GatewayConfig = z
     VSC_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters'),
     /** How often agents send a heartbeat, in ms (told to each agent in its welcome). */
     VSC_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** Heartbeat intervals an agent may miss before the gateway drops its session as dead. */
+    VSC_AGENT_MISSED_HEARTBEATS: z.coerce.number().int().min(2).max(20).default(3),
+    /**
+     * \`redis\` (the default): gateway nodes share one session per connector and revocations through
+     * Redis (VSC_REDIS_URL), and accept no agent session while Redis is unreachable. \`off\`: one node
+     * alone, sessions known to this process only; for development, never behind a load balancer.
+     */
+    VSC_GATEWAY_CLUSTER: z.enum(['redis', 'off']).default('redis'),
+    /** redis://[:password@]host:port/db of the cluster store (required unless VSC_GATEWAY_CLUSTER=off). */
+    VSC_REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    /** This node's name in the cluster (leases, logs). Default: host name, process id and a random suffix. */
+    VSC_GATEWAY_NODE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, . _ - (at most 100)')
+      .optional(),
+    /**
+     * Lifetime of a session's cluster lease in ms, renewed every third of it. It bounds how long a node
+     * whose Redis is unreachable keeps serving its sessions (then it cuts them), and how long a crashed
+     * node's connectors stay taken.
+     */
+    VSC_SESSION_LEASE_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
     /** How long a connecting agent has to say hello, in ms. */
     VSC_AGENT_HELLO_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     /**
@@ -114,6 +138,11 @@ export const GatewayConfig = z
     VSC_BUFFER_DIR: z.string().min(1).default(join(tmpdir(), 'vsc-gateway-buffer')),
   })
   .superRefine(refineBufferSettings)
+  .refine((c) => c.VSC_GATEWAY_CLUSTER === 'off' || !!c.VSC_REDIS_URL, {
+    message:
+      'set VSC_REDIS_URL (redis://…) so gateway nodes share one session per connector, or VSC_GATEWAY_CLUSTER=off for a single development node',
+    path: ['VSC_REDIS_URL'],
+  })
   .refine((c) => !!c.VSC_TLS_CERT_FILE === !!c.VSC_TLS_KEY_FILE, {
     message: 'set both VSC_TLS_CERT_FILE and VSC_TLS_KEY_FILE, or neither',
     path: ['VSC_TLS_CERT_FILE'],

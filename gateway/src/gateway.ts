@@ -16,6 +16,8 @@ import type { GatewayConfig } from './config';
 import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
 import { buildApp, type AppDeps } from './app';
 import { AgentHub } from './agent-hub/agent-hub';
+import { localSessionCluster, redisSessionCluster, type SessionCluster } from './agent-hub/session-cluster';
+import { readinessChecks } from './readiness';
 import { bufferGrantPreparer } from './agent-hub/buffer-grants';
 import { discoverOnConnect } from './agent-hub/discover-on-connect';
 import { recordDiscoveredSchema } from './agent-hub/record-discovered-schema';
@@ -45,6 +47,8 @@ export interface Gateway {
   db: MetadataDb;
   /** The encrypted temporary buffer (claim-check objects between activities). */
   buffer: DataBuffer;
+  /** Leases and revocations shared with the other gateway nodes. */
+  cluster: SessionCluster;
   /** A token that lets one agent read or write one buffer object through this gateway. */
   grantBufferAccess: GrantBufferAccess;
   /** Stops accepting, disconnects agents, stops their Workers, closes connections. */
@@ -84,9 +88,26 @@ export async function createGateway(
     (tenantId, connectorId, database) => late.schemas!.discover(tenantId, connectorId, database),
     logger,
   );
+  const cluster =
+    config.VSC_GATEWAY_CLUSTER === 'off'
+      ? localSessionCluster(config.VSC_GATEWAY_NODE_ID)
+      : await redisSessionCluster({
+          url: config.VSC_REDIS_URL!,
+          nodeId: config.VSC_GATEWAY_NODE_ID,
+          leaseMs: config.VSC_SESSION_LEASE_MS,
+          log: logger,
+        });
+  logger.info({ cluster: cluster.mode, nodeId: cluster.nodeId }, 'gateway cluster mode');
   const hub = new AgentHub({
     temporal: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
+    cluster,
+    // The key may have been revoked between the upgrade and hello (or on another node meanwhile).
+    keyStillValid: async ({ keyLookup, connectorId }) => {
+      const key = await repos.findAgentKey(keyLookup);
+      return !!key && !key.revokedAt && key.connectorId === connectorId;
+    },
+    missedHeartbeats: config.VSC_AGENT_MISSED_HEARTBEATS,
     heartbeatIntervalMs: config.VSC_AGENT_HEARTBEAT_MS,
     helloTimeoutMs: config.VSC_AGENT_HELLO_TIMEOUT_MS,
     maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
@@ -134,6 +155,7 @@ export async function createGateway(
     repos,
     auditRepo,
     schemaRegistry,
+    readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
     maxFrameBytes: options.maxFrameBytes,
     frameTap: options.frameTap,
     onRoute: options.onRoute,
@@ -181,11 +203,13 @@ export async function createGateway(
     services,
     db,
     buffer,
+    cluster,
     grantBufferAccess,
     async close() {
       if (closed) return;
       closed = true;
       await hub.close();
+      await cluster.close();
       await app.close();
       await nativeConnection.close();
       await temporalConnection.close();

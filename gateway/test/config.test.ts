@@ -8,6 +8,7 @@ describe('gateway configuration', () => {
     VSC_PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
     VSC_BUFFER_KEYS: `b1:${Buffer.alloc(32, 8).toString('base64')}`,
     VSC_BUFFER_TOKEN_SECRET: Buffer.alloc(32, 9).toString('base64'),
+    VSC_REDIS_URL: 'redis://127.0.0.1:6379/0',
   };
 
   it('applies documented defaults', () => {
@@ -58,6 +59,25 @@ describe('gateway configuration', () => {
     );
     expect(() => loadGatewayConfig({ ...base, VSC_BUFFER_STORE: 's3' })).toThrow(
       /VSC_BUFFER_S3_BUCKET: required when VSC_BUFFER_STORE is s3/,
+    );
+  });
+
+  it('runs as a Redis cluster by default, and alone only when told so', () => {
+    const c = loadGatewayConfig(base);
+    expect(c).toMatchObject({
+      VSC_GATEWAY_CLUSTER: 'redis',
+      VSC_SESSION_LEASE_MS: 15_000,
+      VSC_AGENT_MISSED_HEARTBEATS: 3,
+    });
+    // No Redis and no explicit single-node mode: the gateway does not start, and says what to set.
+    expect(() => loadGatewayConfig({ ...base, VSC_REDIS_URL: undefined })).toThrow(
+      /VSC_REDIS_URL: set VSC_REDIS_URL .* or VSC_GATEWAY_CLUSTER=off/,
+    );
+    expect(
+      loadGatewayConfig({ ...base, VSC_REDIS_URL: undefined, VSC_GATEWAY_CLUSTER: 'off' }).VSC_GATEWAY_CLUSTER,
+    ).toBe('off');
+    expect(() => loadGatewayConfig({ ...base, VSC_REDIS_URL: 'http://x:6379' })).toThrow(
+      /VSC_REDIS_URL: must be a redis/,
     );
   });
 });

@@ -148,6 +148,7 @@ export async function startPlatform(
     VSC_WORKFLOW_TASK_QUEUE: workflowTaskQueue,
     VSC_CLOUD_TASK_QUEUE: cloudTaskQueue,
     DATABASE_URL: db.url,
+    VSC_REDIS_URL: services.redisUrl,
     VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE,
     VSC_PAYLOAD_KEYS: payloadKeys,
     VSC_TLS_CERT_FILE: options.tls?.certFile,

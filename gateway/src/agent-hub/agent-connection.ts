@@ -19,6 +19,8 @@ export interface AgentIdentity {
   connectorId: string;
   /** Safe label of the key (tenant and lookup id), for logs. */
   keyLabel: string;
+  /** Lookup id of the key (not secret): the hub checks the key again after hello. */
+  keyLookup: string;
 }
 
 export interface TaskContext {
@@ -51,6 +53,10 @@ export class AgentConnection {
   private readonly pending = new Map<string, Pending>();
   private helloWaiter?: (hello: HelloFrame) => void;
   private closed = false;
+  /** This session's id: the cluster lease and the buffer grants of its tasks name it. */
+  readonly sessionId = randomUUID();
+  /** When the agent last sent anything (ms): the hub drops a session silent for several heartbeat intervals. */
+  lastSeenAt = Date.now();
   readonly closedPromise: Promise<{ code: number; reason: string }>;
 
   constructor(
@@ -152,6 +158,7 @@ export class AgentConnection {
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
+    this.lastSeenAt = Date.now();
     if (isBinary) return this.protocolError('binary-frame', 'binary frames are not part of protocol v1');
     this.tap?.(data.toString('utf8'));
     const parsed = parseFrame(AgentFrame, data, this.maxFrameBytes);

@@ -28,7 +28,8 @@ export type ResultTransform = (
  * get a short-lived buffer grant, which therefore never enters Temporal history.
  */
 export type TaskPreparer = (
-  identity: { tenantId: string; connectorId: string },
+  /** sessionId: the agent session the task leaves on (a buffer grant dies with it). */
+  identity: { tenantId: string; connectorId: string; sessionId: string },
   operation: AgentCapability,
   input: unknown,
 ) => Promise<unknown>;
@@ -68,7 +69,9 @@ export function createProxyActivities(
         ).catch((err) => onAuditError?.(err));
       };
       try {
-        const task = prepare ? await prepare(connection.identity, operation, input) : input;
+        const task = prepare
+          ? await prepare({ ...connection.identity, sessionId: connection.sessionId }, operation, input)
+          : input;
         const output = await connection.runTask(
           operation,
           task,

@@ -34,8 +34,34 @@ const errors = errorResponses(403, 404, 409, 410, 413, 415, 422);
  * before a chunk body is read. Chunks are raw application/octet-stream bodies. The contract
  * (paths, headers, bodies) is `buffer-http` in @vansales/protocol, which the agent's client uses too.
  */
-const bufferRoutes: FastifyPluginAsyncZod<{ maxInFlightChunks?: number }> = async (app, { maxInFlightChunks = 16 }) => {
+const bufferRoutes: FastifyPluginAsyncZod<{
+  maxInFlightChunks?: number;
+  /** Whether an agent session is still live on some gateway node (grants die with their session). */
+  sessionAlive?: (connectorId: string, sessionId: string) => Promise<boolean>;
+}> = async (app, { maxInFlightChunks = 16, sessionAlive }) => {
   const buffer = app.bufferService;
+
+  // After the auth hook (registered on the root): a grant made for an agent session is refused once
+  // that session has ended (disconnect, revoke, lost lease), on whichever node the request lands.
+  app.addHook('onRequest', async (req) => {
+    const principal = req.principal;
+    if (principal?.kind !== 'buffer' || !principal.claims.sessionId || !sessionAlive) return;
+    let alive: boolean;
+    try {
+      alive = await sessionAlive(principal.claims.connectorId, principal.claims.sessionId);
+    } catch {
+      throw new GatewayError(
+        GatewayErrorCode.unavailable,
+        'the gateway cannot check that the agent session of this grant is still live (Redis unreachable); try again shortly',
+      );
+    }
+    if (!alive)
+      throw new BufferError(
+        BufferErrorCode.unauthorized,
+        'this buffer grant belonged to an agent session that has ended; the task is retried with a new grant',
+        { reason: 'session-ended' },
+      );
+  });
   app.addContentTypeParser(
     BUFFER_CHUNK_CONTENT_TYPE,
     { parseAs: 'buffer', bodyLimit: buffer.maxChunkBytes },

@@ -3,12 +3,27 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Connection } from '@temporalio/client';
 import type { AgentHub } from '../agent-hub/agent-hub';
+import { READINESS_DEPENDENCIES, type ReadinessCheck } from '../readiness';
 
-/** Health and the API description: public, for load balancers and client generators. */
-const systemRoutes: FastifyPluginAsyncZod<{ temporalConnection: Connection; hub: AgentHub }> = async (
-  app,
-  { temporalConnection, hub },
-) => {
+const DependencyState = z.object({
+  ok: z.boolean(),
+  message: z.string().describe('what was found, or why the dependency is not usable'),
+});
+const Readiness = z.object({
+  ready: z.boolean(),
+  dependencies: z.object(
+    Object.fromEntries(READINESS_DEPENDENCIES.map((d) => [d, DependencyState])) as {
+      [K in (typeof READINESS_DEPENDENCIES)[number]]: typeof DependencyState;
+    },
+  ),
+});
+
+/** Health, readiness and the API description: public, for load balancers and client generators. */
+const systemRoutes: FastifyPluginAsyncZod<{
+  temporalConnection: Connection;
+  hub: AgentHub;
+  readiness?: ReadinessCheck;
+}> = async (app, { temporalConnection, hub, readiness }) => {
   app.get(
     '/healthz',
     {
@@ -40,6 +55,26 @@ const systemRoutes: FastifyPluginAsyncZod<{ temporalConnection: Connection; hub:
       };
     },
   );
+
+  if (readiness)
+    app.get(
+      '/readyz',
+      {
+        config: { auth: 'public' },
+        schema: {
+          operationId: 'getReadiness',
+          tags: ['system'],
+          description:
+            'Whether this gateway node can serve: Temporal, the metadata store, Redis (the cluster store: without it no new agent session is accepted) and the buffer store, each with ok and a message. 503 when any is not ok. /healthz stays the cheap liveness answer.',
+          response: { 200: Readiness, 503: Readiness },
+        },
+      },
+      async (_req, reply) => {
+        const dependencies = await readiness();
+        const ready = Object.values(dependencies).every((d) => d.ok);
+        return reply.code(ready ? 200 : 503).send({ ready, dependencies });
+      },
+    );
 
   app.get(
     '/openapi.json',

@@ -29,7 +29,8 @@ export function createConnectorService(deps: {
 
     async list(tenantId: string) {
       const connectors = await repos.listConnectors(tenantId);
-      return connectors.map((c) => ({ ...c, online: hub.isOnline(c.id) }));
+      const online = await hub.onlineAnywhere(connectors.map((c) => c.id));
+      return connectors.map((c) => ({ ...c, online: online.has(c.id) }));
     },
 
     /** Machines that tried a key bound to another machine. */

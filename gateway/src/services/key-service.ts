@@ -152,7 +152,8 @@ export function createKeyService(deps: {
     async revoke(tenantId: string, connectorId: string) {
       await requireConnector(repos, tenantId, connectorId);
       const revoked = await repos.revokeAgentKeys(tenantId, connectorId);
-      const disconnected = await hub.disconnect(
+      // Every gateway node cuts the connector's session and pending handshakes; `disconnected` says whether this one held it.
+      const disconnected = await hub.revoke(
         connectorId,
         CloseCode.keyRevoked,
         'the API key of this connector was revoked',
@@ -319,7 +320,7 @@ export function createKeyService(deps: {
           { reason: AgentAuthRefusal.boundElsewhere },
         );
       }
-      return { tenantId: key.tenantId, connectorId: key.connectorId, keyLabel: key.label };
+      return { tenantId: key.tenantId, connectorId: key.connectorId, keyLabel: key.label, keyLookup: key.lookup };
     },
   };
 }

@@ -7,6 +7,7 @@ import { Supervisor } from '../supervisor';
 import type { ServiceContext, ServiceSpec } from '../service';
 import { temporalService, TEMPORAL_NAMESPACE } from '../services/temporal';
 import { mariadbService } from '../services/mariadb';
+import { redisService } from '../services/redis';
 import { agentProcess, cloudWorkerProcess, gatewayProcess, gatewayUrl } from '../services/platform';
 import { reclaimOrphans } from './test';
 import { gatewayRequest } from './admin';
@@ -92,7 +93,7 @@ export async function up(): Promise<number> {
 
   try {
     await reclaimOrphans(ctx, supervisor);
-    const infra: ServiceSpec[] = [temporalService, mariadbService];
+    const infra: ServiceSpec[] = [temporalService, mariadbService, redisService];
     for (const s of infra) await s.install?.(ctx);
     // Port checks for everything first, so a taken port fails before anything starts.
     const { assertPortFree } = await import('../ports');

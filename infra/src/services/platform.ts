@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../paths';
 import type { ServiceContext, ServiceSpec } from '../service';
 import { temporalAddress, TEMPORAL_NAMESPACE } from './temporal';
+import { redisUrl } from './redis';
 
 /** Our own processes, started from their builds (dist/) like any other service. */
 function nodeProcess(
@@ -50,6 +51,8 @@ export const gatewayProcess = nodeProcess(
     // Embedded default: PGlite in the state folder, owned by the gateway alone.
     VSC_METADATA_DIR: join(ctx.stateDir, 'metadata'),
     VSC_PAYLOAD_KEYS: ctx.secrets.payloadKeys,
+    // One node, but as in production: its agent sessions are leased in Redis (VSC_GATEWAY_CLUSTER=redis).
+    VSC_REDIS_URL: redisUrl(ctx),
     ...bufferEnv(ctx),
     // Loopback dev: the Temporal Web UI decodes payloads through the gateway without a token.
     VSC_CODEC_AUTH: 'none',

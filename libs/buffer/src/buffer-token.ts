@@ -19,6 +19,8 @@ export interface BufferTokenClaims {
   scope: BufferTokenScope;
   /** ms since the epoch. */
   expiresAt: number;
+  /** The agent session the token was granted to, when it was: the gateway refuses it once that session ends. */
+  sessionId?: string;
 }
 
 export const MIN_TOKEN_SECRET_BYTES = 32;
@@ -36,6 +38,11 @@ const Payload = z.object({
   exp: z.number().int().positive(),
   /** Random: no two grants give the same token (so one in a log names one grant). */
   n: z.string().regex(/^[A-Za-z0-9_-]{11}$/),
+  /** Agent session id (optional: tokens issued outside a session have none). */
+  sid: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{8,64}$/)
+    .optional(),
 });
 
 /** The secret as configured: base64 of at least 32 random bytes. Errors never echo it. */
@@ -57,7 +64,14 @@ const mac = (secret: Buffer, body: string) => createHmac('sha256', secret).updat
 
 export function issueBufferToken(
   secret: Buffer,
-  grant: { tenantId: string; connectorId: string; objectId: string; scope: BufferTokenScope; ttlSeconds: number },
+  grant: {
+    tenantId: string;
+    connectorId: string;
+    objectId: string;
+    scope: BufferTokenScope;
+    ttlSeconds: number;
+    sessionId?: string;
+  },
   now: number = Date.now(),
 ): string {
   if (secret.length < MIN_TOKEN_SECRET_BYTES)
@@ -79,6 +93,7 @@ export function issueBufferToken(
     s: grant.scope,
     exp: Math.floor(now / 1000) + grant.ttlSeconds,
     n: randomBytes(8).toString('base64url'),
+    ...(grant.sessionId ? { sid: grant.sessionId } : {}),
   });
   if (!payload.success)
     throw new BufferError(
@@ -121,7 +136,14 @@ export function verifyBufferToken(secret: Buffer, token: string, now: number = D
       'expired',
       `the buffer token expired at ${new Date(expiresAt).toISOString()}; ask the gateway for a new one`,
     );
-  return { tenantId: p.t, connectorId: p.c, objectId: p.o, scope: p.s, expiresAt };
+  return {
+    tenantId: p.t,
+    connectorId: p.c,
+    objectId: p.o,
+    scope: p.s,
+    expiresAt,
+    ...(p.sid ? { sessionId: p.sid } : {}),
+  };
 }
 
 /** Checks a verified token opens this object for this operation; FORBIDDEN otherwise. */

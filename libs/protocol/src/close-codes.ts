@@ -7,5 +7,11 @@ export const CloseCode = {
   duplicateConnection: 4409,
   protocolVersion: 4426,
   helloTimeout: 4408,
+  /** The session's cluster lease was lost (revoked, taken over, or unrenewable while Redis was away): reconnect. */
+  sessionLost: 4410,
+  /** The agent missed several heartbeat intervals: the gateway treats the socket as dead. */
+  heartbeatMissed: 4411,
+  /** The gateway cannot reach the cluster store (Redis), so it accepts no new session: retry later. */
+  clusterUnavailable: 4503,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

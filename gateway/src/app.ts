@@ -8,6 +8,7 @@ import type { DataBuffer } from '@vansales/buffer';
 import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
 import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
+import type { AgentConnectionLimits } from './agent-hub/agent-connection';
 import { authPlugin } from './http/auth';
 import { clientErrorHandler, errorHandlingPlugin } from './http/error-handling';
 import { requestDeadlinePlugin } from './http/request-deadline';
@@ -46,6 +47,8 @@ export interface AppDeps {
   auditRepo: AuditRepository;
   schemaRegistry: SchemaRegistry;
   maxFrameBytes?: number;
+  /** What one agent connection may cost (result size, protocol errors); see AgentConnectionLimits. */
+  agentLimits?: Partial<AgentConnectionLimits>;
   /** PEM certificate and key; without them the gateway speaks plain HTTP (loopback, or behind a TLS proxy). */
   tls?: { cert: Buffer; key: Buffer };
   /** Sees every text frame agents send (tracing). */
@@ -111,7 +114,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(schemaRoutes);
   await app.register(queryRoutes);
   await app.register(syncRoutes);
-  await app.register(agentSocketRoute, { hub: deps.hub, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });
+  await app.register(agentSocketRoute, {
+    hub: deps.hub,
+    maxFrameBytes: deps.maxFrameBytes,
+    frameTap: deps.frameTap,
+    limits: deps.agentLimits,
+  });
   if (deps.payloadCodec) {
     await app.register(codecServicePlugin, { codec: deps.payloadCodec });
     await app.register(codecRoutes, {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { TemporalConfig } from '@vansales/temporal-config';
 import { MetadataConfig } from '@vansales/metadata';
 import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
+import { MAX_RESULT_BYTES } from '@vansales/protocol';
 
 /** Gateway settings, parsed once at start; a bad one stops the process naming it. */
 export const GatewayConfig = z
@@ -36,6 +37,23 @@ export const GatewayConfig = z
      * tasks a second to an agent when its queue has one partition.
      */
     VSC_AGENT_MAX_POLLERS: z.coerce.number().int().min(1).max(32).default(1),
+    /**
+     * Most tasks one agent runs at once. An agent's hello says how many it wants (up to 1,024); it
+     * gets the smaller of the two, so no agent decides how much of the gateway it takes.
+     */
+    VSC_AGENT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+    /**
+     * Largest agent result once decompressed, in bytes (a schema snapshot is the largest); a result
+     * that expands past it (a gzip bomb) is refused, decompressed off the event loop.
+     */
+    VSC_AGENT_MAX_RESULT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(MAX_RESULT_BYTES)
+      .default(16 * 1024 * 1024),
+    /** Bad frames an agent may send within 10 s (each answered and logged, within bounds); one more closes its socket. */
+    VSC_AGENT_MAX_PROTOCOL_ERRORS: z.coerce.number().int().min(1).max(10_000).default(20),
     /** Who may use the payload codec endpoint (/v1/codec): the admin token, or anyone (loopback dev only). */
     VSC_CODEC_AUTH: z.enum(['admin-token', 'none']).default('admin-token'),
     /** Origin of the Temporal Web UI allowed to call the codec endpoint from the browser. */

@@ -88,6 +88,7 @@ export async function createGateway(
     heartbeatIntervalMs: config.VSC_AGENT_HEARTBEAT_MS,
     helloTimeoutMs: config.VSC_AGENT_HELLO_TIMEOUT_MS,
     maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
+    maxConcurrencyPerAgent: config.VSC_AGENT_MAX_CONCURRENCY,
     dataConverter,
     log: logger,
     activityInterceptors: options.activityInterceptors,
@@ -133,6 +134,10 @@ export async function createGateway(
     auditRepo,
     schemaRegistry,
     maxFrameBytes: options.maxFrameBytes,
+    agentLimits: {
+      maxResultBytes: config.VSC_AGENT_MAX_RESULT_BYTES,
+      maxProtocolErrors: config.VSC_AGENT_MAX_PROTOCOL_ERRORS,
+    },
     frameTap: options.frameTap,
     onRoute: options.onRoute,
     payloadCodec: codec,

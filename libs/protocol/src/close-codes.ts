@@ -7,5 +7,7 @@ export const CloseCode = {
   duplicateConnection: 4409,
   protocolVersion: 4426,
   helloTimeout: 4408,
+  /** Too many bad frames (or pings) within a window: the agent is misbehaving or hostile. */
+  tooManyProtocolErrors: 4429,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

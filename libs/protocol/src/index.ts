@@ -14,6 +14,7 @@ export {
 } from './operations';
 export {
   SchemaSnapshot,
+  SNAPSHOT_LIMITS,
   NamespaceSnapshot,
   TableSnapshot,
   ColumnSnapshot,

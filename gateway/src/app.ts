@@ -5,7 +5,7 @@ import type { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { MAX_FRAME_BYTES } from '@vansales/protocol';
 import type { DataBuffer } from '@vansales/buffer';
-import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
+import type { AuditRepository, BufferLimits, BufferUsage, Repositories, SchemaRegistry } from '@vansales/metadata';
 import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { AgentConnectionLimits } from './agent-hub/agent-connection';
@@ -58,11 +58,19 @@ export interface AppDeps {
   codecRequiresAuth?: boolean;
   codecCorsOrigin?: string;
   /** The data buffer and the secret of its access tokens: serves /v1/buffer/objects/… to agents. */
-  buffer?: { dataBuffer: DataBuffer; tokenSecret: Buffer; maxInFlightChunks?: number };
+  buffer?: {
+    dataBuffer: DataBuffer;
+    tokenSecret: Buffer;
+    maxInFlightChunks?: number;
+    maxInFlightChunksPerTenant?: number;
+    /** Byte accounting of the quotas (the metadata store); without it there are no byte quotas. */
+    usage?: BufferUsage;
+    limits?: (tenantId: string) => BufferLimits;
+  };
   /** Sees every route as it is registered (the test that every route is documented walks them). */
   onRoute?: (route: RouteOptions) => void;
   /** See VSC_GATEWAY_REQUEST_TIMEOUT_MS and VSC_GATEWAY_CONNECTION_TIMEOUT_MS in config.ts. */
-  timeouts?: { requestMs: number; connectionMs: number };
+  timeouts?: { requestMs: number; connectionMs: number; bodyIdleMs?: number; headersMs?: number };
 }
 
 /**
@@ -93,7 +101,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
 
   await app.register(errorHandlingPlugin);
-  if (timeouts) await app.register(requestDeadlinePlugin, { requestTimeoutMs: timeouts.requestMs });
+  if (timeouts) {
+    // Node's own limit on the request line and headers; the body's limits are the deadline plugin's.
+    if (timeouts.headersMs) app.server.headersTimeout = Math.min(timeouts.headersMs, timeouts.requestMs);
+    await app.register(requestDeadlinePlugin, {
+      requestTimeoutMs: timeouts.requestMs,
+      bodyIdleTimeoutMs: timeouts.bodyIdleMs,
+    });
+  }
   // Before auth: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
   await app.register(websocket, { options: { maxPayload: (deps.maxFrameBytes ?? MAX_FRAME_BYTES) * 2 } });
   await app.register(tenantServicePlugin, { repos: deps.repos });
@@ -128,8 +143,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   if (deps.buffer) {
-    await app.register(bufferServicePlugin, { buffer: deps.buffer.dataBuffer });
-    await app.register(bufferRoutes, { maxInFlightChunks: deps.buffer.maxInFlightChunks });
+    await app.register(bufferServicePlugin, {
+      buffer: deps.buffer.dataBuffer,
+      usage: deps.buffer.usage,
+      limits: deps.buffer.limits,
+    });
+    await app.register(bufferRoutes, {
+      maxInFlightChunks: deps.buffer.maxInFlightChunks,
+      maxInFlightChunksPerTenant: deps.buffer.maxInFlightChunksPerTenant,
+    });
   }
   return app;
 }

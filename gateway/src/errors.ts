@@ -11,6 +11,8 @@ export const GatewayErrorCode = {
   notFound: 'NOT_FOUND',
   conflict: 'CONFLICT',
   requestTimeout: 'REQUEST_TIMEOUT',
+  /** A tenant's buffer quota is used up; it frees as its objects expire (Retry-After says when). */
+  quotaExceeded: 'QUOTA_EXCEEDED',
   workflowFailed: 'WORKFLOW_FAILED',
   unavailable: 'UNAVAILABLE',
   internal: 'INTERNAL',
@@ -24,6 +26,7 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   REQUEST_TIMEOUT: 408,
+  QUOTA_EXCEEDED: 429,
   WORKFLOW_FAILED: 422,
   UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -16,6 +16,9 @@ export const errorHandlingPlugin = fp(
   async (app) => {
     app.setErrorHandler((err: FastifyError | GatewayError, req, reply) => {
       if (err instanceof GatewayError) {
+        // A quota answer says when to come back (429 with Retry-After, RFC 9110).
+        const retryAfter = err.details?.retryAfterSeconds;
+        if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
         return reply
           .code(HTTP_STATUS[err.code])
           .send({ error: { code: err.code, message: err.message, ...err.details } });

@@ -15,7 +15,7 @@ export const ErrorBody = z.object({
     .loose(),
 });
 
-type Status = 400 | 401 | 403 | 404 | 408 | 409 | 410 | 413 | 415 | 422 | 500 | 503;
+type Status = 400 | 401 | 403 | 404 | 408 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 503;
 
 /** Error responses of a route: always 400 (validation), 401, 408 (request too slow), 500 and 503, plus the ones named. */
 export function errorResponses(...statuses: Status[]): Partial<Record<Status, typeof ErrorBody>> {

@@ -67,6 +67,15 @@ export interface AuditEventsTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+export interface BufferUsageTable {
+  tenant_id: string;
+  object_id: string;
+  chunk_index: number;
+  /** bigint: pg returns it as a string, PGlite as a number. */
+  bytes: ColumnType<string | number, number, number>;
+  expires_at: ColumnType<Date, Date, Date>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -74,4 +83,5 @@ export interface Database {
   agent_connection_refusals: AgentConnectionRefusalsTable;
   audit_events: AuditEventsTable;
   schema_snapshots: SchemaSnapshotsTable;
+  buffer_usage: BufferUsageTable;
 }

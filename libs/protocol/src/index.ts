@@ -99,3 +99,4 @@ export {
   type ParsedValues,
   type SubCommand,
 } from './command-line';
+export { ensurePrivateDir, checkPrivateFile, PrivatePathError } from './private-files';

@@ -3,6 +3,7 @@ import * as m0001 from './0001-tenants-connectors';
 import * as m0002 from './0002-audit-events';
 import * as m0003 from './0003-schema-snapshots';
 import * as m0004 from './0004-key-machine-binding';
+import * as m0005 from './0005-buffer-usage';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -13,6 +14,7 @@ const ALL: Record<string, Migration> = {
   '0002-audit-events': m0002,
   '0003-schema-snapshots': m0003,
   '0004-key-machine-binding': m0004,
+  '0005-buffer-usage': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,3 +1,4 @@
+import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IN_MEMORY_METADATA } from '@vansales/metadata';
 import { checkPrivateFile, ensurePrivateDir } from '@vansales/protocol';
@@ -16,7 +17,14 @@ export function checkPrivateState(config: GatewayConfig): void {
     (embeddedMetadata && config.VSC_METADATA_DIR === join(state, 'metadata')) ||
     (localBuffer && config.VSC_BUFFER_DIR === join(state, 'buffer'));
   if (usesState) ensurePrivateDir(state, 'the gateway state folder (VSC_GATEWAY_STATE_DIR)');
-  if (embeddedMetadata) ensurePrivateDir(config.VSC_METADATA_DIR, 'the metadata folder (VSC_METADATA_DIR)');
+  if (embeddedMetadata) {
+    // PGlite leaves its folder 0750 (initdb's mode): a store this gateway made before it tightened
+    // the folder after opening is ours to fix, not the operator's.
+    const st = statSync(config.VSC_METADATA_DIR, { throwIfNoEntry: false });
+    if (st?.isDirectory() && (st.mode & 0o777) === 0o750 && st.uid === process.getuid?.())
+      chmodSync(config.VSC_METADATA_DIR, 0o700);
+    ensurePrivateDir(config.VSC_METADATA_DIR, 'the metadata folder (VSC_METADATA_DIR)');
+  }
   if (localBuffer) ensurePrivateDir(config.VSC_BUFFER_DIR, 'the buffer folder (VSC_BUFFER_DIR)');
   if (config.VSC_TLS_KEY_FILE) checkPrivateFile(config.VSC_TLS_KEY_FILE, 'the TLS private key (VSC_TLS_KEY_FILE)');
 }

@@ -60,6 +60,15 @@ describe('state folders 0700 and secrets 0600, checked at start', () => {
     expect(() => checkPrivateState(c)).toThrow(/VSC_GATEWAY_STATE_DIR.*mode 0750.*chmod 700/);
   });
 
+  it("tightens a metadata folder PGlite itself left 0750 (an earlier version's store), and only that", () => {
+    const state = join(work, 'state');
+    mkdirSync(join(state, 'metadata'), { recursive: true, mode: 0o700 });
+    chmodSync(state, 0o700);
+    chmodSync(join(state, 'metadata'), 0o750);
+    checkPrivateState(loadGatewayConfig({ ...base, VSC_GATEWAY_STATE_DIR: state }));
+    expect(mode(join(state, 'metadata'))).toBe(0o700);
+  });
+
   it('refuses a TLS private key other users can read', () => {
     const key = join(work, 'key.pem');
     writeFileSync(key, 'not really a key', { mode: 0o644 });

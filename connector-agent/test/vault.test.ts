@@ -118,6 +118,11 @@ describe('local credential vault', () => {
     chmodSync(join(dir, VAULT_KEY_FILE), 0o644);
     expect(codeOf(() => openVault({ dir, machineId: 'machine-a' }))).toBe('key-permissions');
     chmodSync(join(dir, VAULT_KEY_FILE), 0o600);
+    // The sealed vault too: a copy readable by others is refused, naming the chmod.
+    chmodSync(join(dir, VAULT_FILE), 0o644);
+    expect(codeOf(() => openVault({ dir, machineId: 'machine-a' }))).toBe('key-permissions');
+    expect(() => openVault({ dir, machineId: 'machine-a' })).toThrow(`run: chmod 600 ${join(dir, VAULT_FILE)}`);
+    chmodSync(join(dir, VAULT_FILE), 0o600);
 
     writeFileSync(join(dir, VAULT_KEY_FILE), Buffer.alloc(32, 7), { mode: 0o600 });
     expect(codeOf(() => openVault({ dir, machineId: 'machine-a' }))).toBe('wrong-key');

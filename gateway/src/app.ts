@@ -5,10 +5,11 @@ import type { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { MAX_FRAME_BYTES } from '@vansales/protocol';
 import type { DataBuffer } from '@vansales/buffer';
-import type { AuditRepository, Repositories, SchemaRegistry } from '@vansales/metadata';
+import type { AuditRepository, BufferLimits, BufferUsage, Repositories, SchemaRegistry } from '@vansales/metadata';
 import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { ReadinessCheck } from './readiness';
+import type { AgentConnectionLimits } from './agent-hub/agent-connection';
 import { authPlugin } from './http/auth';
 import { clientErrorHandler, errorHandlingPlugin } from './http/error-handling';
 import { requestDeadlinePlugin } from './http/request-deadline';
@@ -52,6 +53,8 @@ export interface AppDeps {
   maxFrameBytes?: number;
   /** Probes behind GET /readyz (no route without it). */
   readiness?: ReadinessCheck;
+  /** What one agent connection may cost (result size, protocol errors); see AgentConnectionLimits. */
+  agentLimits?: Partial<AgentConnectionLimits>;
   /** PEM certificate and key; without them the gateway speaks plain HTTP (loopback, or behind a TLS proxy). */
   tls?: { cert: Buffer; key: Buffer };
   /** Sees every text frame agents send (tracing). */
@@ -61,13 +64,21 @@ export interface AppDeps {
   codecRequiresAuth?: boolean;
   codecCorsOrigin?: string;
   /** The data buffer and the secret of its access tokens: serves /v1/buffer/objects/… to agents. */
-  buffer?: { dataBuffer: DataBuffer; tokenSecret: Buffer; maxInFlightChunks?: number };
+  buffer?: {
+    dataBuffer: DataBuffer;
+    tokenSecret: Buffer;
+    maxInFlightChunks?: number;
+    maxInFlightChunksPerTenant?: number;
+    /** Byte accounting of the quotas (the metadata store); without it there are no byte quotas. */
+    usage?: BufferUsage;
+    limits?: (tenantId: string) => BufferLimits;
+  };
   /** Sees every route as it is registered (the test that every route is documented walks them). */
   onRoute?: (route: RouteOptions) => void;
   /** How agents prove their key pair and how failures are throttled (VSC_GATEWAY_PUBLIC_HOSTS, VSC_AGENT_*, VSC_AUTH_*). */
   agentAuth?: { publicHosts?: readonly string[]; keys?: KeyServiceSettings; throttle?: AuthThrottleSettings };
   /** See VSC_GATEWAY_REQUEST_TIMEOUT_MS and VSC_GATEWAY_CONNECTION_TIMEOUT_MS in config.ts. */
-  timeouts?: { requestMs: number; connectionMs: number };
+  timeouts?: { requestMs: number; connectionMs: number; bodyIdleMs?: number; headersMs?: number };
 }
 
 /**
@@ -98,7 +109,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
 
   await app.register(errorHandlingPlugin);
-  if (timeouts) await app.register(requestDeadlinePlugin, { requestTimeoutMs: timeouts.requestMs });
+  if (timeouts) {
+    // Node's own limit on the request line and headers; the body's limits are the deadline plugin's.
+    if (timeouts.headersMs) app.server.headersTimeout = Math.min(timeouts.headersMs, timeouts.requestMs);
+    await app.register(requestDeadlinePlugin, {
+      requestTimeoutMs: timeouts.requestMs,
+      bodyIdleTimeoutMs: timeouts.bodyIdleMs,
+    });
+  }
   // Before auth: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
   await app.register(websocket, { options: { maxPayload: (deps.maxFrameBytes ?? MAX_FRAME_BYTES) * 2 } });
   await app.register(tenantServicePlugin, { repos: deps.repos });
@@ -134,7 +152,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(queryRoutes);
   await app.register(syncRoutes);
   await app.register(agentEnrolRoutes);
-  await app.register(agentSocketRoute, { hub: deps.hub, maxFrameBytes: deps.maxFrameBytes, frameTap: deps.frameTap });
+  await app.register(agentSocketRoute, {
+    hub: deps.hub,
+    maxFrameBytes: deps.maxFrameBytes,
+    frameTap: deps.frameTap,
+    limits: deps.agentLimits,
+  });
   if (deps.payloadCodec) {
     await app.register(codecServicePlugin, { codec: deps.payloadCodec });
     await app.register(codecRoutes, {
@@ -143,9 +166,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   if (deps.buffer) {
-    await app.register(bufferServicePlugin, { buffer: deps.buffer.dataBuffer });
+    await app.register(bufferServicePlugin, {
+      buffer: deps.buffer.dataBuffer,
+      usage: deps.buffer.usage,
+      limits: deps.buffer.limits,
+    });
     await app.register(bufferRoutes, {
       maxInFlightChunks: deps.buffer.maxInFlightChunks,
+      maxInFlightChunksPerTenant: deps.buffer.maxInFlightChunksPerTenant,
       sessionAlive: (connectorId, sessionId) => deps.hub.sessionAlive(connectorId, sessionId),
     });
   }

@@ -1,10 +1,10 @@
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TemporalConfig } from '@vansales/temporal-config';
 import { MetadataConfig } from '@vansales/metadata';
 import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
-import { publicKeyOf } from '@vansales/protocol';
+import { MAX_RESULT_BYTES, publicKeyOf } from '@vansales/protocol';
 
 /** Gateway settings, parsed once at start; a bad one stops the process naming it. */
 export const GatewayConfig = z
@@ -61,6 +61,23 @@ export const GatewayConfig = z
      * tasks a second to an agent when its queue has one partition.
      */
     VSC_AGENT_MAX_POLLERS: z.coerce.number().int().min(1).max(32).default(1),
+    /**
+     * Most tasks one agent runs at once. An agent's hello says how many it wants (up to 1,024); it
+     * gets the smaller of the two, so no agent decides how much of the gateway it takes.
+     */
+    VSC_AGENT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+    /**
+     * Largest agent result once decompressed, in bytes (a schema snapshot is the largest); a result
+     * that expands past it (a gzip bomb) is refused, decompressed off the event loop.
+     */
+    VSC_AGENT_MAX_RESULT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(MAX_RESULT_BYTES)
+      .default(16 * 1024 * 1024),
+    /** Bad frames an agent may send within 10 s (each answered and logged, within bounds); one more closes its socket. */
+    VSC_AGENT_MAX_PROTOCOL_ERRORS: z.coerce.number().int().min(1).max(10_000).default(20),
     /** Who may use the payload codec endpoint (/v1/codec): the admin token, or anyone (loopback dev only). */
     VSC_CODEC_AUTH: z.enum(['admin-token', 'none']).default('admin-token'),
     /** Origin of the Temporal Web UI allowed to call the codec endpoint from the browser. */
@@ -71,6 +88,53 @@ export const GatewayConfig = z
     VSC_TLS_KEY_FILE: z.string().min(1).optional(),
     /** Most buffer chunk uploads and downloads this gateway serves at once (each holds up to ~2 chunks in memory). */
     VSC_BUFFER_MAX_INFLIGHT_CHUNKS: z.coerce.number().int().min(1).max(1024).default(16),
+    /**
+     * Most chunk requests one tenant may have in flight at once (at most VSC_BUFFER_MAX_INFLIGHT_CHUNKS):
+     * one tenant's slow or stalled uploads cannot take every slot from the others.
+     */
+    VSC_BUFFER_MAX_INFLIGHT_CHUNKS_PER_TENANT: z.coerce.number().int().min(1).max(1024).default(8),
+    /** Most bytes one buffer object may hold, all chunks together (413 past it). Default 16 GiB. */
+    VSC_BUFFER_MAX_OBJECT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(16 * 1024 ** 3),
+    /**
+     * Most bytes one tenant may hold in unexpired buffer objects (429 past it, with Retry-After
+     * until its oldest object expires). Counted in the metadata store. Default 100 GiB.
+     */
+    VSC_BUFFER_TENANT_QUOTA_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(100 * 1024 ** 3),
+    /** Per-tenant quotas over the default, as JSON: {"acme": 536870912000}. */
+    VSC_BUFFER_TENANT_QUOTAS: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (!text) return {};
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected JSON: {"<tenant>": <bytes>, ...}' });
+          return z.NEVER;
+        }
+        const parsed = z.record(z.string(), z.number().int().min(0)).safeParse(value);
+        if (!parsed.success) {
+          ctx.addIssue({ code: 'custom', message: 'expected {"<tenant>": <bytes>, ...} with whole byte counts' });
+          return z.NEVER;
+        }
+        return parsed.data;
+      }),
+    /**
+     * A request body that sends nothing for this long is cut with 408, in ms: a stalled upload
+     * gives its chunk slot back long before VSC_GATEWAY_REQUEST_TIMEOUT_MS.
+     */
+    VSC_GATEWAY_BODY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
+    /** Most time a client may take to send the request line and headers, in ms. */
+    VSC_GATEWAY_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
     /** Task queue of cloud activities (the buffer purge runs there). */
     VSC_CLOUD_TASK_QUEUE: z.string().min(1).max(255).default('cloud'),
     /** Minutes between runs of the Temporal Schedule that purges expired buffer objects; 0 leaves the schedule alone. */
@@ -134,8 +198,14 @@ export const GatewayConfig = z
   // VSC_BUFFER_KEYS and VSC_BUFFER_TOKEN_SECRET are required, like VSC_PAYLOAD_KEYS: ./vsc generates them per profile.
   .extend(BufferSettings.shape)
   .extend({
-    /** Folder of the local buffer store (VSC_BUFFER_STORE=local). Default: vsc-gateway-buffer in the OS temporary folder. */
-    VSC_BUFFER_DIR: z.string().min(1).default(join(tmpdir(), 'vsc-gateway-buffer')),
+    /**
+     * The gateway's own folder (created 0700, refused if open to others): the embedded metadata
+     * store and the local buffer live under it unless placed elsewhere. Default:
+     * $XDG_STATE_HOME/vansales-connect/gateway, else ~/.local/state/vansales-connect/gateway.
+     */
+    VSC_GATEWAY_STATE_DIR: z.string().min(1).optional(),
+    /** Folder of the local buffer store (VSC_BUFFER_STORE=local). Default: <state>/buffer (never the shared /tmp). */
+    VSC_BUFFER_DIR: z.string().min(1).optional(),
   })
   .superRefine(refineBufferSettings)
   .refine((c) => c.VSC_GATEWAY_CLUSTER === 'off' || !!c.VSC_REDIS_URL, {
@@ -147,7 +217,18 @@ export const GatewayConfig = z
     message: 'set both VSC_TLS_CERT_FILE and VSC_TLS_KEY_FILE, or neither',
     path: ['VSC_TLS_CERT_FILE'],
   });
-export type GatewayConfig = z.infer<typeof GatewayConfig>;
+/** The settings with the folders resolved: every default that lives under the state folder is filled in. */
+export type GatewayConfig = z.infer<typeof GatewayConfig> & {
+  VSC_GATEWAY_STATE_DIR: string;
+  VSC_BUFFER_DIR: string;
+  /** A folder, or `:memory:` (asked for explicitly: everything is lost when the process ends). */
+  VSC_METADATA_DIR: string;
+};
+
+/** Where state goes when nothing says otherwise: the XDG state folder, like other daemons run by a user. */
+export function defaultGatewayStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'vansales-connect', 'gateway');
+}
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const parsed = GatewayConfig.safeParse(env);
@@ -155,5 +236,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  const state = parsed.data.VSC_GATEWAY_STATE_DIR ?? defaultGatewayStateDir(env);
+  // Keys, bindings, revocations and the audit chain must survive a restart: the embedded store is
+  // persistent unless `:memory:` is asked for by name.
+  return {
+    ...parsed.data,
+    VSC_GATEWAY_STATE_DIR: state,
+    VSC_BUFFER_DIR: parsed.data.VSC_BUFFER_DIR ?? join(state, 'buffer'),
+    VSC_METADATA_DIR: parsed.data.VSC_METADATA_DIR ?? join(state, 'metadata'),
+  };
 }

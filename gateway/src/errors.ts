@@ -12,6 +12,8 @@ export const GatewayErrorCode = {
   conflict: 'CONFLICT',
   requestTimeout: 'REQUEST_TIMEOUT',
   tooManyRequests: 'TOO_MANY_REQUESTS',
+  /** A tenant's buffer quota is used up; it frees as its objects expire (Retry-After says when). */
+  quotaExceeded: 'QUOTA_EXCEEDED',
   workflowFailed: 'WORKFLOW_FAILED',
   unavailable: 'UNAVAILABLE',
   internal: 'INTERNAL',
@@ -26,6 +28,7 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   CONFLICT: 409,
   REQUEST_TIMEOUT: 408,
   TOO_MANY_REQUESTS: 429,
+  QUOTA_EXCEEDED: 429,
   WORKFLOW_FAILED: 422,
   UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -5,6 +5,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import {
   createAuditRepository,
+  createBufferUsage,
   createRepositories,
   createSchemaRegistry,
   metadataTarget,
@@ -13,6 +14,7 @@ import {
 } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
 import type { GatewayConfig } from './config';
+import { checkPrivateState } from './private-state';
 import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
 import { buildApp, type AppDeps } from './app';
 import { AgentHub } from './agent-hub/agent-hub';
@@ -67,6 +69,7 @@ export async function createGateway(
     activityInterceptors?: ActivityInterceptorsFactory[];
   } = {},
 ): Promise<Gateway> {
+  checkPrivateState(config);
   const db = await openMetadataDb(metadataTarget(config));
   const buffer = await openDataBuffer(config);
   const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
@@ -111,6 +114,7 @@ export async function createGateway(
     heartbeatIntervalMs: config.VSC_AGENT_HEARTBEAT_MS,
     helloTimeoutMs: config.VSC_AGENT_HELLO_TIMEOUT_MS,
     maxPollersPerAgent: config.VSC_AGENT_MAX_POLLERS,
+    maxConcurrencyPerAgent: config.VSC_AGENT_MAX_CONCURRENCY,
     dataConverter,
     log: logger,
     activityInterceptors: options.activityInterceptors,
@@ -157,6 +161,10 @@ export async function createGateway(
     schemaRegistry,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
     maxFrameBytes: options.maxFrameBytes,
+    agentLimits: {
+      maxResultBytes: config.VSC_AGENT_MAX_RESULT_BYTES,
+      maxProtocolErrors: config.VSC_AGENT_MAX_PROTOCOL_ERRORS,
+    },
     frameTap: options.frameTap,
     onRoute: options.onRoute,
     payloadCodec: codec,
@@ -166,6 +174,12 @@ export async function createGateway(
       dataBuffer: buffer,
       tokenSecret: bufferTokenSecret,
       maxInFlightChunks: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS,
+      maxInFlightChunksPerTenant: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS_PER_TENANT,
+      usage: createBufferUsage(db),
+      limits: (tenantId: string) => ({
+        maxObjectBytes: config.VSC_BUFFER_MAX_OBJECT_BYTES,
+        tenantQuotaBytes: config.VSC_BUFFER_TENANT_QUOTAS[tenantId] ?? config.VSC_BUFFER_TENANT_QUOTA_BYTES,
+      }),
     },
     agentAuth: {
       publicHosts: config.VSC_GATEWAY_PUBLIC_HOSTS,
@@ -181,6 +195,8 @@ export async function createGateway(
     timeouts: {
       requestMs: config.VSC_GATEWAY_REQUEST_TIMEOUT_MS,
       connectionMs: config.VSC_GATEWAY_CONNECTION_TIMEOUT_MS,
+      bodyIdleMs: config.VSC_GATEWAY_BODY_IDLE_TIMEOUT_MS,
+      headersMs: config.VSC_GATEWAY_HEADERS_TIMEOUT_MS,
     },
     tls:
       config.VSC_TLS_CERT_FILE && config.VSC_TLS_KEY_FILE

@@ -1,4 +1,4 @@
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadGatewayConfig } from '@vansales/gateway';
 
@@ -12,7 +12,7 @@ describe('gateway configuration', () => {
   };
 
   it('applies documented defaults', () => {
-    const c = loadGatewayConfig(base);
+    const c = loadGatewayConfig({ ...base, XDG_STATE_HOME: undefined });
     expect(c).toMatchObject({
       VSC_GATEWAY_HOST: '127.0.0.1',
       VSC_GATEWAY_PORT: 8700,
@@ -25,7 +25,7 @@ describe('gateway configuration', () => {
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c).toMatchObject({
       VSC_BUFFER_STORE: 'local',
-      VSC_BUFFER_DIR: join(tmpdir(), 'vsc-gateway-buffer'),
+      VSC_BUFFER_DIR: join(homedir(), '.local', 'state', 'vansales-connect', 'gateway', 'buffer'),
       VSC_BUFFER_TTL_SECONDS: 86_400,
     });
     expect(c).toMatchObject({ VSC_GATEWAY_REQUEST_TIMEOUT_MS: 300_000, VSC_GATEWAY_CONNECTION_TIMEOUT_MS: 3_660_000 });

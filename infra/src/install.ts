@@ -8,7 +8,8 @@ export type Logger = (line: string) => void;
 
 export function which(binary: string): string | undefined {
   if (binary.startsWith('/')) return existsSync(binary) ? binary : undefined;
-  const result = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
+  // The name is an argument of the script, never part of its text: nothing in it is run by the shell.
+  const result = spawnSync('sh', ['-c', 'command -v -- "$1"', 'sh', binary], { encoding: 'utf8' });
   const found = result.stdout.trim();
   return result.status === 0 && found ? found : undefined;
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { newPayloadKeySpec } from '@vansales/temporal-config';
+import { checkSecretFile } from './private-state';
 
 /**
  * Service passwords for one profile, generated once and kept in a 0600 file in the state
@@ -35,6 +36,7 @@ const ed25519Key = () =>
 export function loadOrCreateSecrets(dir: string): Secrets {
   const file = join(dir, 'secrets.json');
   if (existsSync(file)) {
+    checkSecretFile(file, 'the service passwords file');
     const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>;
     // A secret added in a later version is generated; the existing ones (data folders use them) stay.
     const added = {
@@ -63,7 +65,7 @@ export function loadOrCreateSecrets(dir: string): Secrets {
     bufferTokenSecret: randomBytes(32).toString('base64'),
     auditSigningKey: ed25519Key(),
   };
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertPortFree, waitFor } from './ports';
 import { isAlive } from './lock';
 import { InfraError, InfraErrorCode } from './errors';
 import type { ServiceContext, ServiceSpec } from './service';
+import { privateStateDir } from './private-state';
 
 interface Running {
   spec: ServiceSpec;
@@ -59,8 +60,9 @@ export class Supervisor {
     for (const port of spec.ports(this.ctx)) await assertPortFree(port, spec.name);
     await spec.prepare?.(this.ctx);
     const launch = spec.launch(this.ctx);
-    mkdirSync(join(this.ctx.stateDir, 'logs'), { recursive: true });
-    mkdirSync(this.pidDir(), { recursive: true });
+    // Logs can hold what a service printed about its data: for this user only.
+    privateStateDir(join(this.ctx.stateDir, 'logs'));
+    privateStateDir(this.pidDir());
     const logPath = this.logFile(spec.name);
     const fd = openSync(logPath, 'a');
     const child = spawn(launch.command, launch.args, {

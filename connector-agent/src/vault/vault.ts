@@ -314,6 +314,16 @@ export function openVault(options: OpenVaultOptions): Vault {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    // The sealed vault, like its key, is for the agent's user only (written 0600): refused if wider.
+    if (text !== undefined && process.platform !== 'win32') {
+      const mode = statSync(path).mode & 0o777;
+      if (mode & 0o077) {
+        throw new VaultError(
+          VaultErrorCode.keyPermissions,
+          `vault ${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${path}`,
+        );
+      }
+    }
     const secret = readKey(dir, false);
     secrets = text === undefined ? new Map() : unseal(path, text, secret, id, dir);
     key = secret && deriveKey(secret, id);

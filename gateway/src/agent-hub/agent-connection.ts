@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import type { WebSocket } from 'ws';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   AgentErrorType,
   AgentFrame,
+  CloseCode,
   MAX_FRAME_BYTES,
   MAX_RESULT_BYTES,
   parseFrame,
@@ -38,6 +40,59 @@ export interface TaskHooks {
   onProgress?: (details: unknown) => void;
 }
 
+// Async: zlib works on the thread pool, so a result that expands to megabytes (or a bomb that would
+// expand to gigabytes, stopped at maxOutputLength) never stalls the event loop other agents share.
+const gunzipAsync = promisify(gunzip);
+
+/** What one agent connection may cost the gateway; the gateway decides, never the agent. */
+export interface AgentConnectionLimits {
+  /** Largest text frame parsed; a larger one gets a protocol error (the socket's own cap is twice this). */
+  maxFrameBytes: number;
+  /** Largest result once decompressed (a schema snapshot is the largest one); more is refused. */
+  maxResultBytes: number;
+  /** Bad frames (and pings past the ping budget) allowed per window; one more closes the socket. */
+  maxProtocolErrors: number;
+  /** Pings answered per window; an agent pings once per heartbeat interval. */
+  maxPings: number;
+  /** Protocol errors logged one by one per window; the rest are counted in one summary line. */
+  maxLoggedErrors: number;
+  windowMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: AgentConnectionLimits = {
+  maxFrameBytes: MAX_FRAME_BYTES,
+  maxResultBytes: 16 * 1024 * 1024,
+  maxProtocolErrors: 20,
+  maxPings: 20,
+  maxLoggedErrors: 5,
+  windowMs: 10_000,
+};
+
+/** Counts events in fixed windows: enough to bound a flood without remembering each event. */
+class WindowCounter {
+  private start = 0;
+  count = 0;
+  /** Events of the window that ended, reported once (then zero). */
+  private previous = 0;
+  constructor(private readonly windowMs: number) {}
+  /** Counts one event; returns how many the current window holds now. */
+  hit(now = Date.now()): number {
+    if (now - this.start >= this.windowMs) {
+      this.previous = this.count;
+      this.start = now;
+      this.count = 0;
+    }
+    this.count += 1;
+    return this.count;
+  }
+  /** The count of the window before the current one, once. */
+  takePrevious(): number {
+    const n = this.previous;
+    this.previous = 0;
+    return n;
+  }
+}
+
 interface Pending {
   resolve: (output: unknown) => void;
   reject: (err: Error) => void;
@@ -46,8 +101,9 @@ interface Pending {
 
 /**
  * One agent's WebSocket after authentication: validates every frame, forwards tasks and matches
- * results, progress and failures to them. A bad frame gets a protocol-error frame and a log line;
- * it never ends the connection or the process.
+ * results, progress and failures to them. A bad frame gets a protocol-error frame and a log line,
+ * within limits: past `maxProtocolErrors` bad frames in a window the socket is closed, and past
+ * `maxLoggedErrors` the log gets one summary line per window, so a flood costs bounded work and log.
  */
 export class AgentConnection {
   private readonly pending = new Map<string, Pending>();
@@ -57,16 +113,24 @@ export class AgentConnection {
   readonly sessionId = randomUUID();
   /** When the agent last sent anything (ms): the hub drops a session silent for several heartbeat intervals. */
   lastSeenAt = Date.now();
+  private readonly limits: AgentConnectionLimits;
+  private readonly errors: WindowCounter;
+  private readonly pings: WindowCounter;
   readonly closedPromise: Promise<{ code: number; reason: string }>;
 
   constructor(
     private readonly socket: WebSocket,
     readonly identity: AgentIdentity,
     private readonly log: Logger,
-    private readonly maxFrameBytes = MAX_FRAME_BYTES,
+    maxFrameBytes = MAX_FRAME_BYTES,
     /** Sees every text frame the agent sends, before parsing (tracing, and the leak tests). */
     private readonly tap?: (raw: string) => void,
+    limits: Partial<AgentConnectionLimits> = {},
   ) {
+    this.limits = { ...DEFAULT_CONNECTION_LIMITS, maxFrameBytes, ...limits };
+    this.limits.maxResultBytes = Math.min(this.limits.maxResultBytes, MAX_RESULT_BYTES);
+    this.errors = new WindowCounter(this.limits.windowMs);
+    this.pings = new WindowCounter(this.limits.windowMs);
     this.closedPromise = new Promise((resolve) => {
       socket.on('close', (code, reason) => {
         this.closed = true;
@@ -153,15 +217,34 @@ export class AgentConnection {
   }
 
   private protocolError(code: string, message: string): void {
-    this.log.warn({ connectorId: this.identity.connectorId, code }, `protocol error from agent: ${message}`);
+    if (this.closed) return;
+    const { maxProtocolErrors, maxLoggedErrors, windowMs } = this.limits;
+    const count = this.errors.hit();
+    const connectorId = this.identity.connectorId;
+    const suppressed = this.errors.takePrevious() - maxLoggedErrors;
+    if (suppressed > 0) this.log.warn({ connectorId, suppressed }, 'further protocol errors from agent not logged');
+    if (count > maxProtocolErrors) {
+      this.log.warn(
+        { connectorId, code, limit: maxProtocolErrors, windowMs },
+        'closing the agent connection: too many protocol errors',
+      );
+      this.closed = true;
+      this.socket.close(
+        CloseCode.tooManyProtocolErrors,
+        `more than ${maxProtocolErrors} protocol errors within ${windowMs} ms`,
+      );
+      return;
+    }
+    if (count <= maxLoggedErrors) this.log.warn({ connectorId, code }, `protocol error from agent: ${message}`);
     this.send({ type: 'protocol-error', code, message });
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
     this.lastSeenAt = Date.now();
     if (isBinary) return this.protocolError('binary-frame', 'binary frames are not part of protocol v1');
     this.tap?.(data.toString('utf8'));
-    const parsed = parseFrame(AgentFrame, data, this.maxFrameBytes);
+    const parsed = parseFrame(AgentFrame, data, this.limits.maxFrameBytes);
     if (!parsed.ok) return this.protocolError(parsed.code, parsed.message);
     const frame = parsed.frame;
     switch (frame.type) {
@@ -178,22 +261,7 @@ export class AgentConnection {
         const p = this.settle(frame.taskId);
         if (!p) return this.protocolError('unknown-task', `no running task ${frame.taskId}`);
         if (frame.outputGzip === undefined) return p.resolve(frame.output);
-        try {
-          p.resolve(
-            JSON.parse(
-              gunzipSync(Buffer.from(frame.outputGzip, 'base64'), { maxOutputLength: MAX_RESULT_BYTES }).toString(
-                'utf8',
-              ),
-            ),
-          );
-        } catch (err) {
-          p.reject(
-            ApplicationFailure.nonRetryable(
-              `the agent's compressed result could not be read: ${(err as Error).message}`,
-              AgentErrorType.badInput,
-            ),
-          );
-        }
+        void this.readCompressed(frame.outputGzip).then(p.resolve, p.reject);
         return;
       }
       case 'failure': {
@@ -211,6 +279,12 @@ export class AgentConnection {
         return;
       }
       case 'ping':
+        if (this.pings.hit() > this.limits.maxPings) {
+          return this.protocolError(
+            'too-many-pings',
+            `at most ${this.limits.maxPings} pings per ${this.limits.windowMs} ms`,
+          );
+        }
         this.send({ type: 'pong', nonce: frame.nonce });
         return;
       case 'pong':
@@ -221,6 +295,32 @@ export class AgentConnection {
           `agent reported a protocol error: ${frame.message}`,
         );
         return;
+    }
+  }
+
+  /** A compressed result, decompressed off the event loop and refused past the result cap. */
+  private async readCompressed(outputGzip: string): Promise<unknown> {
+    const max = this.limits.maxResultBytes;
+    let text: string;
+    try {
+      text = (await gunzipAsync(Buffer.from(outputGzip, 'base64'), { maxOutputLength: max })).toString('utf8');
+    } catch (err) {
+      const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+      this.log.warn(
+        { connectorId: this.identity.connectorId, limit: max, tooLarge },
+        'refused a compressed result from the agent',
+      );
+      throw ApplicationFailure.nonRetryable(
+        tooLarge
+          ? `the agent's result expands to more than ${max} bytes, the gateway's limit (VSC_AGENT_MAX_RESULT_BYTES); ask for less (fewer schemas, fewer rows)`
+          : `the agent's compressed result could not be read: ${(err as Error).message}`,
+        AgentErrorType.badInput,
+      );
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw ApplicationFailure.nonRetryable("the agent's compressed result is not JSON", AgentErrorType.badInput);
     }
   }
 }

@@ -42,6 +42,8 @@ export interface AgentHubOptions {
   dataConverter: { payloadCodecs: PayloadCodec[]; failureConverterPath: string };
   /** Upper bound of concurrent polls per busy agent (1 = always exactly one). */
   maxPollersPerAgent: number;
+  /** Most tasks one agent runs at once, whatever concurrency its hello asks for. */
+  maxConcurrencyPerAgent?: number;
   log: Logger;
   onOnline?: (identity: { tenantId: string; connectorId: string }, hello: HelloFrame) => void | Promise<void>;
   /** The gateway's copy of every agent operation. */
@@ -204,7 +206,7 @@ export class AgentHub {
               maximum: Math.min(this.opts.maxPollersPerAgent, hello.concurrency),
             }
           : { type: 'simple-maximum', maximum: 1 },
-      maxConcurrentActivityTaskExecutions: hello.concurrency,
+      maxConcurrentActivityTaskExecutions: Math.min(hello.concurrency, this.opts.maxConcurrencyPerAgent ?? 16),
       ...(this.opts.activityInterceptors ? { interceptors: { activity: this.opts.activityInterceptors } } : {}),
       shutdownGraceTime: '2 seconds',
       // Heartbeats here are real agent progress, not a timer, so pass them on promptly: that is

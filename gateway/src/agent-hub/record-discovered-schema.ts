@@ -1,4 +1,5 @@
-import { SchemaSnapshot } from '@vansales/protocol';
+import { ApplicationFailure } from '@temporalio/common';
+import { AgentErrorType, SchemaSnapshot } from '@vansales/protocol';
 import type { SchemaRegistry } from '@vansales/metadata';
 import type { SchemaRecorded } from '@vansales/activities';
 import type { ResultTransform } from './proxy-activities';
@@ -11,7 +12,16 @@ import type { ResultTransform } from './proxy-activities';
 export function recordDiscoveredSchema(schemaRegistry: SchemaRegistry): ResultTransform {
   return async ({ tenantId, connectorId }, operation, input, output) => {
     if (operation !== 'schema.discover') return output;
-    const snapshot = SchemaSnapshot.parse(output);
+    // Bounded (SNAPSHOT_LIMITS): a snapshot past them is refused whole, and retrying cannot help.
+    const parsed = SchemaSnapshot.safeParse(output);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw ApplicationFailure.nonRetryable(
+        `the agent's schema snapshot was refused at ${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}`,
+        AgentErrorType.badInput,
+      );
+    }
+    const snapshot = parsed.data;
     const database = (input as { database: string }).database;
     const recorded = await schemaRegistry.recordSnapshot(tenantId, connectorId, database, snapshot);
     return {

@@ -16,6 +16,7 @@ export const errorHandlingPlugin = fp(
   async (app) => {
     app.setErrorHandler((err: FastifyError | GatewayError, req, reply) => {
       if (err instanceof GatewayError) {
+        // A throttle or quota answer says when to come back (429 with Retry-After, RFC 9110).
         const retryAfter = err.details?.retryAfterSeconds;
         if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
         return reply

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AGENT_CHALLENGE_PATH, AgentProofHeader } from '@vansales/protocol';
-import { AgentConnection } from '../agent-hub/agent-connection';
+import { AgentConnection, type AgentConnectionLimits } from '../agent-hub/agent-connection';
 import type { AgentHub } from '../agent-hub/agent-hub';
 import { errorResponses } from './schemas';
 
@@ -15,7 +15,8 @@ const agentSocketRoute: FastifyPluginAsyncZod<{
   hub: AgentHub;
   maxFrameBytes?: number;
   frameTap?: (raw: string) => void;
-}> = async (app, { hub, maxFrameBytes, frameTap }) => {
+  limits?: Partial<AgentConnectionLimits>;
+}> = async (app, { hub, maxFrameBytes, frameTap, limits }) => {
   app.get(
     '/v1/agent/connect',
     {
@@ -31,7 +32,7 @@ const agentSocketRoute: FastifyPluginAsyncZod<{
     (socket, req) => {
       const principal = req.principal;
       if (principal?.kind !== 'agent') return socket.close(4401, 'unauthenticated');
-      const connection = new AgentConnection(socket, principal.identity, req.log, maxFrameBytes, frameTap);
+      const connection = new AgentConnection(socket, principal.identity, req.log, maxFrameBytes, frameTap, limits);
       void hub.serve(connection).catch((err) => {
         req.log.error({ err: String(err) }, 'agent session failed');
         connection.close(1011, 'gateway error');

@@ -26,7 +26,7 @@ const ChunkParams = ObjectParams.extend({
     .min(0)
     .max(MAX_CHUNKS - 1),
 });
-const errors = errorResponses(403, 404, 409, 410, 413, 415, 422);
+const errors = errorResponses(403, 404, 409, 410, 413, 415, 422, 429);
 
 /**
  * The buffer over HTTP, for agents: each request carries `Authorization: Bearer <buffer token>`
@@ -36,9 +36,10 @@ const errors = errorResponses(403, 404, 409, 410, 413, 415, 422);
  */
 const bufferRoutes: FastifyPluginAsyncZod<{
   maxInFlightChunks?: number;
+  maxInFlightChunksPerTenant?: number;
   /** Whether an agent session is still live on some gateway node (grants die with their session). */
   sessionAlive?: (connectorId: string, sessionId: string) => Promise<boolean>;
-}> = async (app, { maxInFlightChunks = 16, sessionAlive }) => {
+}> = async (app, { maxInFlightChunks = 16, maxInFlightChunksPerTenant = maxInFlightChunks, sessionAlive }) => {
   const buffer = app.bufferService;
 
   // After the auth hook (registered on the root): a grant made for an agent session is refused once
@@ -69,22 +70,34 @@ const bufferRoutes: FastifyPluginAsyncZod<{
   );
 
   // Each chunk request holds up to two chunks in memory; this bounds how many run at once, so a
-  // crowd of agents cannot push the gateway past its memory. The agent waits and tries again.
+  // crowd of agents cannot push the gateway past its memory, and how many one tenant holds, so one
+  // tenant's slow uploads cannot starve the others. The agent waits and tries again.
   let chunksInFlight = 0;
+  const perTenant = new Map<string, number>();
   app.addHook('onRequest', async (req, reply) => {
     if (!req.routeOptions.url?.endsWith('/chunks/:index')) return;
-    if (chunksInFlight >= maxInFlightChunks) {
+    // The auth hook ran first: the token named the tenant.
+    const tenantId = tenantOf(req);
+    const tenantInFlight = perTenant.get(tenantId) ?? 0;
+    if (chunksInFlight >= maxInFlightChunks || tenantInFlight >= maxInFlightChunksPerTenant) {
       reply.header('retry-after', '1');
       throw new GatewayError(
         GatewayErrorCode.unavailable,
-        `the gateway is moving ${chunksInFlight} chunks already; try again in a moment`,
+        chunksInFlight >= maxInFlightChunks
+          ? `the gateway is moving ${chunksInFlight} chunks already; try again in a moment`
+          : `this tenant is moving ${tenantInFlight} chunks already; try again in a moment`,
       );
     }
     chunksInFlight += 1;
+    perTenant.set(tenantId, tenantInFlight + 1);
     let released = false;
     reply.raw.once('close', () => {
-      if (!released) chunksInFlight -= 1;
+      if (released) return;
       released = true;
+      chunksInFlight -= 1;
+      const left = (perTenant.get(tenantId) ?? 1) - 1;
+      if (left > 0) perTenant.set(tenantId, left);
+      else perTenant.delete(tenantId);
     });
   });
 

@@ -1,16 +1,60 @@
 import fp from 'fastify-plugin';
 import { BufferError, BufferErrorCode, type DataBuffer } from '@vansales/buffer';
+import type { BufferLimits, BufferUsage } from '@vansales/metadata';
+import { GatewayError, GatewayErrorCode } from '../errors';
 import type { BufferCommitBody, BufferCommitted, BufferManifest } from '@vansales/protocol';
 
+const GiB = 1024 ** 3;
+const size = (bytes: number) =>
+  bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+
+export interface BufferServiceDeps {
+  buffer: DataBuffer;
+  /** Byte accounting (the metadata store); without it no byte quota is enforced. */
+  usage?: BufferUsage;
+  limits?: (tenantId: string) => BufferLimits;
+  now?: () => number;
+}
+
 /** The buffer as agents use it through the gateway: objects appear with their first chunk. */
-export function createBufferService(deps: { buffer: DataBuffer }) {
-  const { buffer } = deps;
+export function createBufferService(deps: BufferServiceDeps) {
+  const { buffer, usage, limits } = deps;
+  const now = deps.now ?? Date.now;
+
+  /**
+   * Counts the chunk against the object's and the tenant's byte limits before it is stored. The
+   * count is durable and shared by gateway nodes; an object's bytes count until it expires (its
+   * expiry is at most the buffer's longest lifetime from now).
+   */
+  async function reserve(tenantId: string, objectId: string, index: number, bytes: number): Promise<void> {
+    if (!usage || !limits) return;
+    const expiresAt = new Date(now() + buffer.maxTtlSeconds * 1000);
+    const check = await usage.reserveChunk(tenantId, objectId, index, bytes, expiresAt, limits(tenantId));
+    if (check.ok) return;
+    if (check.limit === 'object') {
+      throw new BufferError(
+        BufferErrorCode.tooLarge,
+        `buffer object ${objectId} would hold ${size(check.usedBytes + bytes)}; an object holds at most ${size(check.maxBytes)} (VSC_BUFFER_MAX_OBJECT_BYTES): split the data into several objects`,
+        { max: check.maxBytes, used: check.usedBytes },
+      );
+    }
+    const retryAfterSeconds = check.freesAt
+      ? Math.max(1, Math.ceil((check.freesAt.getTime() - now()) / 1000))
+      : buffer.maxTtlSeconds;
+    throw new GatewayError(
+      GatewayErrorCode.quotaExceeded,
+      `tenant ${tenantId} holds ${size(check.usedBytes)} in the buffer; its quota is ${size(check.maxBytes)}. Space frees as objects expire (the first in ${retryAfterSeconds} s); ask an operator for a larger quota (VSC_BUFFER_TENANT_QUOTAS)`,
+      { quotaBytes: check.maxBytes, usedBytes: check.usedBytes, retryAfterSeconds },
+    );
+  }
+
   return {
     /** The largest chunk a request may carry. */
     maxChunkBytes: buffer.maxChunkBytes,
 
     /** Writes (or rewrites) one chunk of an uncommitted object; creates the object on first use. */
     async writeChunk(tenantId: string, objectId: string, index: number, body: Buffer, rows: number) {
+      await reserve(tenantId, objectId, index, body.length);
       try {
         return await buffer.writeChunk(tenantId, objectId, index, body, rows);
       } catch (err) {
@@ -60,7 +104,7 @@ declare module 'fastify' {
   }
 }
 
-export const bufferServicePlugin = fp<{ buffer: DataBuffer }>(
+export const bufferServicePlugin = fp<BufferServiceDeps>(
   async (app, deps) => void app.decorate('bufferService', createBufferService(deps)),
   { name: 'buffer-service', fastify: '5.x' },
 );

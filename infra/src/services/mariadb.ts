@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { ensureAptPackages } from '../install';
@@ -9,6 +9,30 @@ import { dropTo, privateDir } from './system-user';
 
 export function mariadbSocket(ctx: Pick<ServiceContext, 'stateDir'>): string {
   return join(ctx.stateDir, 'mariadb-run', 'mariadb.sock');
+}
+
+/** SQL run by mariadbd itself before it listens, on the first start of a fresh data folder. */
+function initFile(ctx: Pick<ServiceContext, 'stateDir'>): string {
+  return join(ctx.stateDir, 'mariadb-run', 'init.sql');
+}
+
+/** A string literal of MariaDB's SQL: backslashes and quotes escaped. */
+const sqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * The statements that give root its password and a loopback TCP account. In an init file they run
+ * before the server accepts a single connection: a fresh server never listens with a password-less
+ * root, even for the moment between its start and our first login.
+ */
+export function rootPasswordSql(password: string): string {
+  const pw = sqlString(password);
+  return [
+    `CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ${pw};`,
+    `ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY ${pw};`,
+    `GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;`,
+    `ALTER USER 'root'@'localhost' IDENTIFIED BY ${pw};`,
+    '',
+  ].join('\n');
 }
 
 export interface MariadbAccess {
@@ -61,6 +85,9 @@ export const mariadbService: ServiceSpec = {
         `mariadb-install-db failed: ${out.trim().split('\n').slice(-5).join('\n')}`,
       );
     }
+    // The password file lives in the 0700 run folder of the server's user, only until the first start is over.
+    writeFileSync(initFile(ctx), rootPasswordSql(mariadbRoot(ctx).password), { mode: 0o600 });
+    if (owner) chownSync(initFile(ctx), owner.uid, owner.gid);
   },
   launch(ctx) {
     const owner = dropTo('mysql');
@@ -79,6 +106,7 @@ export const mariadbService: ServiceSpec = {
         '--collation-server=utf8mb4_unicode_ci',
         '--max-allowed-packet=256M',
         ...(owner ? ['--user=mysql'] : []),
+        ...(existsSync(initFile(ctx)) ? [`--init-file=${initFile(ctx)}`] : []),
         ...fast,
       ],
     };
@@ -90,13 +118,14 @@ export const mariadbService: ServiceSpec = {
     return true;
   },
   async afterReady(ctx) {
+    rmSync(initFile(ctx), { force: true });
     const root = mariadbRoot(ctx);
     try {
       const conn = await createConnection(root);
       await conn.end();
       return;
     } catch {
-      // first start: give root a password and a loopback TCP account
+      // a data folder made before the init file: give root a password and a loopback TCP account
     }
     const conn = await connectAsRoot(ctx);
     if (!conn) throw new InfraError(InfraErrorCode.serviceFailed, 'cannot log in to MariaDB as root to set it up');

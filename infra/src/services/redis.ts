@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { ensureAptPackages } from '../install';
 import type { ServiceContext, ServiceSpec } from '../service';
-import { privateDir } from './system-user';
+import { dropTo, privateDir } from './system-user';
 
 export function redisUrl(ctx: Pick<ServiceContext, 'ports' | 'secrets'>): string {
   return `redis://:${encodeURIComponent(ctx.secrets.redisPassword)}@127.0.0.1:${ctx.ports.redis}/0`;
@@ -17,8 +17,10 @@ export const redisService: ServiceSpec = {
     ensureAptPackages([{ probe: 'redis-server', pkg: 'redis-server' }], ctx.log);
   },
   prepare(ctx) {
+    // As root, Redis runs as Debian's `redis` user, in a folder only that user can open.
+    const owner = dropTo('redis');
     const dir = join(ctx.stateDir, 'redis');
-    privateDir(dir);
+    privateDir(dir, owner);
     // The password goes in a 0600 config file, not on the command line where `ps` would show it.
     writeFileSync(
       join(dir, 'redis.conf'),
@@ -33,9 +35,10 @@ export const redisService: ServiceSpec = {
       ].join('\n') + '\n',
       { mode: 0o600 },
     );
+    if (owner) chownSync(join(dir, 'redis.conf'), owner.uid, owner.gid);
   },
   launch(ctx) {
-    return { command: 'redis-server', args: [join(ctx.stateDir, 'redis', 'redis.conf')] };
+    return { command: 'redis-server', args: [join(ctx.stateDir, 'redis', 'redis.conf')], user: dropTo('redis') };
   },
   async ready(ctx) {
     const client = new Redis(redisUrl(ctx), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

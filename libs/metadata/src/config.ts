@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * DATABASE_URL: a PostgreSQL URL for the metadata store. When absent, an embedded PGlite database
- * lives in VSC_METADATA_DIR (one process only: the gateway owns it).
+ * lives in VSC_METADATA_DIR (one process only: the gateway owns it), or in memory when that is
+ * `:memory:` (tests; everything is lost when the process ends, so it is never a default).
  */
 export const MetadataConfig = z.object({
   DATABASE_URL: z

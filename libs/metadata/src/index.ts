@@ -1,5 +1,12 @@
 export type { Database } from './schema';
-export { openMetadataDb, migrateToLatest, metadataTarget, type MetadataDb, type MetadataTarget } from './open-database';
+export {
+  openMetadataDb,
+  migrateToLatest,
+  metadataTarget,
+  IN_MEMORY_METADATA,
+  type MetadataDb,
+  type MetadataTarget,
+} from './open-database';
 export {
   createRepositories,
   REFUSALS_KEPT,
@@ -22,3 +29,4 @@ export {
   type AuditEventInput,
   type StoredAuditEvent,
 } from './audit-repository';
+export { createBufferUsage, type BufferUsage, type BufferLimits, type BufferUsageCheck } from './buffer-usage';

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import { Pool } from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -18,9 +18,13 @@ export async function openMetadataDb(target: MetadataTarget): Promise<MetadataDb
       dialect: new PostgresDialect({ pool: new Pool({ connectionString: target.url, max: 10 }) }),
     });
   } else {
-    if (target.dir) mkdirSync(target.dir, { recursive: true });
+    // Keys, bindings and the audit chain: for this user only.
+    if (target.dir) mkdirSync(target.dir, { recursive: true, mode: 0o700 });
     const pglite = target.dir ? new PGlite(target.dir) : new PGlite();
     await pglite.waitReady;
+    // PGlite leaves its data folder 0750 (initdb's group-read mode); the gateway refuses to start
+    // on a folder open to others, so it goes back to the owner-only mode PostgreSQL also accepts.
+    if (target.dir) chmodSync(target.dir, 0o700);
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }) });
   }
   await migrateToLatest(db);
@@ -37,8 +41,21 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/** The value of VSC_METADATA_DIR that asks for an in-memory store. */
+export const IN_MEMORY_METADATA = ':memory:';
+
+/**
+ * PostgreSQL when DATABASE_URL is set, else PGlite in VSC_METADATA_DIR. An in-memory store only
+ * when asked for by name (`:memory:`): a store that forgets keys and revocations on restart is
+ * never what an unset setting should mean.
+ */
 export function metadataTarget(config: { DATABASE_URL?: string; VSC_METADATA_DIR?: string }): MetadataTarget {
-  return config.DATABASE_URL
-    ? { kind: 'postgres', url: config.DATABASE_URL }
+  if (config.DATABASE_URL) return { kind: 'postgres', url: config.DATABASE_URL };
+  if (!config.VSC_METADATA_DIR)
+    throw new Error(
+      `VSC_METADATA_DIR: set a folder for the embedded metadata store (or ${IN_MEMORY_METADATA} for one that is lost on exit), or DATABASE_URL`,
+    );
+  return config.VSC_METADATA_DIR === IN_MEMORY_METADATA
+    ? { kind: 'pglite' }
     : { kind: 'pglite', dir: config.VSC_METADATA_DIR };
 }

@@ -95,6 +95,15 @@ export interface AuditCheckpointsTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+export interface BufferUsageTable {
+  tenant_id: string;
+  object_id: string;
+  chunk_index: number;
+  /** bigint: pg returns it as a string, PGlite as a number. */
+  bytes: ColumnType<string | number, number, number>;
+  expires_at: ColumnType<Date, Date, Date>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -104,4 +113,5 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   schema_snapshots: SchemaSnapshotsTable;
+  buffer_usage: BufferUsageTable;
 }

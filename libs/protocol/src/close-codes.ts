@@ -13,5 +13,7 @@ export const CloseCode = {
   heartbeatMissed: 4411,
   /** The gateway cannot reach the cluster store (Redis), so it accepts no new session: retry later. */
   clusterUnavailable: 4503,
+  /** Too many bad frames (or pings) within a window: the agent is misbehaving or hostile. */
+  tooManyProtocolErrors: 4429,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

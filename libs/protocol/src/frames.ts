@@ -79,7 +79,7 @@ export const ResultFrame = z
 
 /** Outputs whose JSON is larger than this travel compressed. */
 export const COMPRESS_RESULT_OVER_BYTES = 256 * 1024;
-/** A compressed output may not expand past this (a zip bomb is refused). */
+/** A compressed output may never expand past this (a zip bomb is refused); the gateway's own cap may be lower. */
 export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 
 export const FailureFrame = z.object({

@@ -14,6 +14,7 @@ export {
 } from './operations';
 export {
   SchemaSnapshot,
+  SNAPSHOT_LIMITS,
   NamespaceSnapshot,
   TableSnapshot,
   ColumnSnapshot,
@@ -125,3 +126,4 @@ export {
   verifyCheckpoints,
   type CheckpointSubject,
 } from './audit-checkpoint';
+export { ensurePrivateDir, checkPrivateFile, PrivatePathError } from './private-files';

@@ -4,6 +4,7 @@ import * as m0002 from './0002-audit-events';
 import * as m0003 from './0003-schema-snapshots';
 import * as m0004 from './0004-key-machine-binding';
 import * as m0005 from './0005-agent-key-pairs';
+import * as m0006 from './0006-buffer-usage';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -15,6 +16,7 @@ const ALL: Record<string, Migration> = {
   '0003-schema-snapshots': m0003,
   '0004-key-machine-binding': m0004,
   '0005-agent-key-pairs': m0005,
+  '0006-buffer-usage': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {

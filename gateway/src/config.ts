@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { TemporalConfig } from '@vansales/temporal-config';
+import { refineTemporalConnection, TemporalConfig, withTemporalProfile } from '@vansales/temporal-config';
 import { MetadataConfig } from '@vansales/metadata';
 import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
 
@@ -67,6 +67,7 @@ export const GatewayConfig = z
     VSC_BUFFER_DIR: z.string().min(1).default(join(tmpdir(), 'vsc-gateway-buffer')),
   })
   .superRefine(refineBufferSettings)
+  .superRefine(refineTemporalConnection)
   .refine((c) => !!c.VSC_TLS_CERT_FILE === !!c.VSC_TLS_KEY_FILE, {
     message: 'set both VSC_TLS_CERT_FILE and VSC_TLS_KEY_FILE, or neither',
     path: ['VSC_TLS_CERT_FILE'],
@@ -74,7 +75,7 @@ export const GatewayConfig = z
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const parsed = GatewayConfig.safeParse(env);
+  const parsed = GatewayConfig.safeParse(withTemporalProfile(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { connectTemporalClient, vansalesDataConverter } from '@vansales/temporal-config';
+import {
+  connectTemporalClient,
+  payloadCompatibility,
+  temporalConnectionOptions,
+  vansalesDataConverter,
+} from '@vansales/temporal-config';
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
@@ -67,9 +72,11 @@ export async function createGateway(
   const buffer = await openDataBuffer(config);
   const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
   const grantBufferAccess = createBufferAccess({ tokenSecret: bufferTokenSecret });
-  const temporalConnection = await connectTemporalClient({ address: config.TEMPORAL_ADDRESS });
-  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const dataConverter = vansalesDataConverter(config.VSC_PAYLOAD_KEYS);
+  // The client (REST routes) and the agents' Workers reach Temporal the same way: TLS, mTLS, API key.
+  const temporalOptions = temporalConnectionOptions(config);
+  const temporalConnection = await connectTemporalClient(temporalOptions);
+  const nativeConnection = await NativeConnection.connect(temporalOptions);
+  const dataConverter = vansalesDataConverter(config.VSC_PAYLOAD_KEYS, payloadCompatibility(config));
   const codec = dataConverter.payloadCodecs[0]!;
   const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const repos = createRepositories(db);

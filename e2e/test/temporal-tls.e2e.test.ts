@@ -9,6 +9,7 @@ import { ensureLocalGoBinary, TEMPORAL_TLS_SERVER } from '@vansales/infra';
 import {
   connectTemporalClient,
   ensureNamespace,
+  SEARCH_ATTRIBUTE_NAMES,
   TemporalConnectionEnv,
   temporalConnectionOptions,
 } from '@vansales/temporal-config';
@@ -73,6 +74,9 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Every server this file started, stopped at the end even when a start failed half way. */
+const started: ChildProcess[] = [];
+
 interface TlsServer {
   address: string;
   process: ChildProcess;
@@ -85,6 +89,7 @@ async function startTlsServer(pki: Pki, options: { mtls: boolean; apiKey?: strin
   const port = await freePort();
   const args = [
     ...['-port', String(port), '-http-port', String(await freePort()), '-namespace', NAMESPACE],
+    ...['-keyword-attributes', SEARCH_ATTRIBUTE_NAMES.join(',')],
     ...['-tls-cert', pki.serverCert, '-tls-key', pki.serverKey, '-tls-ca', pki.ca, '-server-name', SERVER_NAME],
     ...(options.mtls
       ? ['-client-ca', pki.ca, '-worker-cert', pki.serverCert, '-worker-key', pki.serverKey]
@@ -97,6 +102,7 @@ async function startTlsServer(pki: Pki, options: { mtls: boolean; apiKey?: strin
   const output: string[] = [];
   child.stdout.on('data', (d) => output.push(String(d)));
   child.stderr.on('data', (d) => output.push(String(d)));
+  started.push(child);
   const server = { address: `127.0.0.1:${port}`, process: child, output };
   const goodEnv = {
     TEMPORAL_ADDRESS: server.address,
@@ -107,23 +113,27 @@ async function startTlsServer(pki: Pki, options: { mtls: boolean; apiKey?: strin
       : {}),
     ...(options.apiKey ? { TEMPORAL_API_KEY: options.apiKey } : {}),
   };
+  let lastError = '';
   await until(
-    `the TLS Temporal server on ${server.address} (output: ${output.join('').slice(-500)})`,
+    `the TLS Temporal server on ${server.address}`,
     async () => {
       if (child.exitCode !== null) throw new Error(`TLS server exited: ${output.join('').slice(-2000)}`);
-      const c = await connect(goodEnv).catch(() => undefined);
-      if (!c) return false;
+      let c: Connection | undefined;
       try {
+        c = await connect(goodEnv);
         await ensureNamespace(c, NAMESPACE);
         return true;
-      } catch {
+      } catch (err) {
+        lastError = (err as Error).message;
         return false;
       } finally {
-        await c.close();
+        await c?.close();
       }
     },
     90_000,
-  );
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; last error: ${lastError}; server said: ${output.join('').slice(-1000)}`);
+  });
   return server;
 }
 
@@ -163,8 +173,7 @@ describe('Temporal over TLS and mTLS (a real Temporal server with a TLS frontend
     ]);
   }, 600_000);
   afterAll(() => {
-    mtls?.process.kill();
-    tls?.process.kill();
+    for (const child of started) child.kill();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

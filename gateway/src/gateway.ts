@@ -17,7 +17,7 @@ import {
   type MetadataDb,
 } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
-import type { GatewayConfig } from './config';
+import { codecAllowedHosts, type GatewayConfig } from './config';
 import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
 import { buildApp, type AppDeps } from './app';
 import { AgentHub } from './agent-hub/agent-hub';
@@ -145,6 +145,7 @@ export async function createGateway(
     payloadCodec: codec,
     codecRequiresAuth: config.VSC_CODEC_AUTH === 'admin-token',
     codecCorsOrigin: config.VSC_CODEC_CORS_ORIGIN,
+    codecAllowedHosts: codecAllowedHosts(config),
     buffer: {
       dataBuffer: buffer,
       tokenSecret: bufferTokenSecret,

@@ -152,14 +152,14 @@ func main() {
 	server.Stop()
 }
 
-// requireAPIKey refuses calls without `authorization: Bearer <key>`, as Temporal Cloud does. The
-// server's own components (system worker, the frontend's calls to itself) are Go clients with no
-// key: calls that name the Go SDK or no client at all pass, so what is checked is that the clients
-// under test (TypeScript) send the key. A test server's rule, not an access control.
+// requireAPIKey refuses calls of TypeScript SDK clients (what is under test: client-name
+// temporal-typescript, sent by Connection and NativeConnection alike) without
+// `authorization: Bearer <key>`, as Temporal Cloud does. The server's own components call the
+// frontend without a key and pass. A test server's rule, not an access control.
 func requireAPIKey(apiKey string) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		md, _ := metadata.FromIncomingContext(ctx)
-		if names := md.Get("client-name"); len(names) == 0 || names[0] == "temporal-go" {
+		if names := md.Get("client-name"); len(names) == 0 || names[0] != "temporal-typescript" {
 			return handler(ctx, req)
 		}
 		for _, v := range md.Get("authorization") {

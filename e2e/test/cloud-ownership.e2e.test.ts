@@ -4,7 +4,7 @@ import type { Workflow } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import type { DataConnectionConfig } from '@vansales/dataflow';
-import { loadStepWorkflow, type LoadStepInput } from '@vansales/workflows';
+import { extractStepWorkflow, loadStepWorkflow, type ExtractStepInput, type LoadStepInput } from '@vansales/workflows';
 import { startPlatform, until, type Platform } from './support/harness';
 
 function pgConfig(url: string, database: string): DataConnectionConfig {
@@ -85,14 +85,12 @@ describe('tenant boundaries in cloud activities and in Temporal payloads (real s
   it("refuses another tenant's cloud database", async () => {
     platform.setCloudDatabases({ [owner]: { dw: target } });
     const err = await (
-      await start(loadStepWorkflow, `own-${randomBytes(4).toString('hex')}`, {
+      await start(extractStepWorkflow, `own-${randomBytes(4).toString('hex')}`, {
         tenantId: intruder,
-        destination: { placement: 'cloud', database: 'dw' },
-        table: { name: 'stolen' },
-        keyColumns: ['id'],
-        objectId: 'a'.repeat(32),
+        source: { placement: 'cloud', database: 'dw' },
+        table: { name: 'anything' },
         cloudTaskQueue: platform.cloudTaskQueue,
-      } satisfies LoadStepInput)
+      } satisfies ExtractStepInput)
     )
       .result()
       .catch((e: unknown) => e);

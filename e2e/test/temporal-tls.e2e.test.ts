@@ -148,10 +148,13 @@ async function describes(env: Record<string, string>): Promise<true | string> {
   let c: Connection | undefined;
   try {
     c = await connect(env);
-    await c.workflowService.describeNamespace({ namespace: NAMESPACE });
+    await c.workflowService.listWorkflowExecutions({ namespace: NAMESPACE, pageSize: 1 });
     return true;
   } catch (err) {
-    return (err as Error).message;
+    // Connection.connect wraps the refusal of its first call; the server's words are in the cause.
+    const messages: string[] = [];
+    for (let e: unknown = err; e instanceof Error; e = e.cause) messages.push(e.message);
+    return messages.join(' <- ');
   } finally {
     await c?.close();
   }

@@ -1,5 +1,5 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { vansalesDataConverter } from '@vansales/temporal-config';
+import { payloadCompatibility, vansalesDataConverter } from '@vansales/temporal-config';
 import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
 import { loadBufferConfig, openDataBuffer } from '@vansales/buffer';
@@ -15,7 +15,7 @@ export async function createCloudWorker(config: CloudWorkerConfig, connection: N
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.VSC_WORKFLOW_TASK_QUEUE,
-    dataConverter: vansalesDataConverter(config.VSC_PAYLOAD_KEYS),
+    dataConverter: vansalesDataConverter(config.VSC_PAYLOAD_KEYS, payloadCompatibility(config)),
     ...workflowSource,
     maxConcurrentWorkflowTaskExecutions: config.VSC_MAX_WORKFLOW_TASKS,
   });
@@ -43,7 +43,7 @@ export async function createCloudActivityWorker(
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.VSC_CLOUD_TASK_QUEUE,
-    dataConverter: vansalesDataConverter(config.VSC_PAYLOAD_KEYS),
+    dataConverter: vansalesDataConverter(config.VSC_PAYLOAD_KEYS, payloadCompatibility(config)),
     activities: createCloudActivities(deps),
   });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TemporalConfig } from '@vansales/temporal-config';
+import { refineTemporalConnection, TemporalConfig, withTemporalProfile } from '@vansales/temporal-config';
 
 export const CloudWorkerConfig = TemporalConfig.extend({
   /** Prebuilt workflow bundle (made by the build); without it the worker bundles workflows at start. */
@@ -16,11 +16,11 @@ export const CloudWorkerConfig = TemporalConfig.extend({
   VSC_CLOUD_WORKER_ROLE: z.enum(['all', 'workflows', 'activities']).default('all'),
   /** How many workflow tasks run at once. */
   VSC_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(1).max(1000).default(100),
-});
+}).superRefine(refineTemporalConnection);
 export type CloudWorkerConfig = z.infer<typeof CloudWorkerConfig>;
 
 export function loadCloudWorkerConfig(env: NodeJS.ProcessEnv = process.env): CloudWorkerConfig {
-  const parsed = CloudWorkerConfig.safeParse(env);
+  const parsed = CloudWorkerConfig.safeParse(withTemporalProfile(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid cloud worker configuration:\n${lines.join('\n')}`);

@@ -1,5 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { parseCommand } from '@vansales/protocol';
+import { describeTemporalConnection, temporalConnectionOptions } from '@vansales/temporal-config';
 import packageJson from '../package.json';
 import { CloudWorkerConfig, loadCloudWorkerConfig } from './config';
 import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker } from './cloud-worker';
@@ -25,8 +26,15 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
+  let connectionOptions;
+  try {
+    connectionOptions = temporalConnectionOptions(config);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
   Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(connectionOptions);
   const role = config.VSC_CLOUD_WORKER_ROLE;
   const workers = [];
   if (role !== 'activities') workers.push(await createCloudWorker(config, connection));
@@ -43,9 +51,7 @@ async function main(): Promise<void> {
   const polling = { all: 'workflows and cloud activities', workflows: 'workflows', activities: 'cloud activities' }[
     role
   ];
-  process.stdout.write(
-    `cloud worker polling ${config.TEMPORAL_ADDRESS} namespace ${config.TEMPORAL_NAMESPACE} for ${polling}\n`,
-  );
+  process.stdout.write(`cloud worker polling ${describeTemporalConnection(config)} for ${polling}\n`);
   // Worker.run installs its own SIGINT/SIGTERM handling and drains before it resolves.
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();

@@ -22,13 +22,7 @@ interface Document {
 }
 
 /** Public on purpose: everything else must declare (and enforce) a credential. */
-const PUBLIC = new Set([
-  'GET /healthz',
-  'GET /readyz',
-  'GET /openapi.json',
-  'OPTIONS /v1/codec/encode',
-  'OPTIONS /v1/codec/decode',
-]);
+const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'OPTIONS /v1/codec/decode']);
 /** Not an HTTP API: @fastify/websocket hides it from the document (its frames are @vansales/protocol's). */
 const UNDOCUMENTED = new Set(['GET /v1/agent/connect']);
 /** Routes whose answer has no body (a CORS preflight, a WebSocket upgrade). */
@@ -65,8 +59,9 @@ describe('every gateway route is in /openapi.json, complete enough to generate a
     doc.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
 
   it('documents each registered route with an operationId, its parameters, body and responses, and its security', () => {
-    // Sanity: the walk saw the routes (a hook that saw nothing would pass everything).
-    expect(routes.length).toBeGreaterThanOrEqual(25);
+    // Sanity: the walk saw the routes (a hook that saw nothing would pass everything). 24 since the
+    // codec's encode route (POST and its preflight) went: it was an encryption oracle.
+    expect(routes.length).toBeGreaterThanOrEqual(24);
     const problems: string[] = [];
     for (const route of routes) {
       const name = `${route.method} ${route.url}`;

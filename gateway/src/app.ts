@@ -59,10 +59,12 @@ export interface AppDeps {
   tls?: { cert: Buffer; key: Buffer };
   /** Sees every text frame agents send (tracing). */
   frameTap?: (raw: string) => void;
-  /** The payload codec, served at /v1/codec/{encode,decode} for the Temporal Web UI and CLI. */
+  /** The payload codec, served at /v1/codec/decode for the Temporal Web UI and CLI. */
   payloadCodec?: PayloadCodec;
   codecRequiresAuth?: boolean;
   codecCorsOrigin?: string;
+  /** Host names the codec endpoint answers to; undefined: any. */
+  codecAllowedHosts?: string[];
   /** The data buffer and the secret of its access tokens: serves /v1/buffer/objects/… to agents. */
   buffer?: {
     dataBuffer: DataBuffer;
@@ -163,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(codecRoutes, {
       requiresAuth: deps.codecRequiresAuth !== false,
       corsOrigin: deps.codecCorsOrigin,
+      allowedHosts: deps.codecAllowedHosts,
     });
   }
   if (deps.buffer) {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { TemporalConfig } from '@vansales/temporal-config';
+import { refineTemporalConnection, TemporalConfig, withTemporalProfile } from '@vansales/temporal-config';
 import { MetadataConfig } from '@vansales/metadata';
 import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
 import { MAX_RESULT_BYTES, publicKeyOf } from '@vansales/protocol';
@@ -78,8 +78,25 @@ export const GatewayConfig = z
       .default(16 * 1024 * 1024),
     /** Bad frames an agent may send within 10 s (each answered and logged, within bounds); one more closes its socket. */
     VSC_AGENT_MAX_PROTOCOL_ERRORS: z.coerce.number().int().min(1).max(10_000).default(20),
-    /** Who may use the payload codec endpoint (/v1/codec): the admin token, or anyone (loopback dev only). */
+    /**
+     * Who may use the payload codec endpoint (/v1/codec/decode): the admin token, or anyone. `none`
+     * only with VSC_GATEWAY_HOST on loopback (a dev machine), and then only for loopback callers
+     * naming a loopback Host (so a web page cannot reach it by DNS rebinding).
+     */
     VSC_CODEC_AUTH: z.enum(['admin-token', 'none']).default('admin-token'),
+    /**
+     * Host names (comma-separated, no ports) the codec endpoint answers to; any other Host header
+     * gets 403. Default: with VSC_CODEC_AUTH=none, 127.0.0.1, localhost and ::1; otherwise any.
+     */
+    VSC_CODEC_ALLOWED_HOSTS: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .optional(),
     /** Origin of the Temporal Web UI allowed to call the codec endpoint from the browser. */
     VSC_CODEC_CORS_ORIGIN: z.string().url().optional(),
     /** PEM certificate chain: with VSC_TLS_KEY_FILE, the gateway serves HTTPS and WSS. */
@@ -213,6 +230,12 @@ export const GatewayConfig = z
       'set VSC_REDIS_URL (redis://…) so gateway nodes share one session per connector, or VSC_GATEWAY_CLUSTER=off for a single development node',
     path: ['VSC_REDIS_URL'],
   })
+  .superRefine(refineTemporalConnection)
+  .refine((c) => c.VSC_CODEC_AUTH !== 'none' || isLoopbackHost(c.VSC_GATEWAY_HOST), {
+    message:
+      'VSC_CODEC_AUTH=none lets anyone who reaches the gateway decrypt every Temporal payload: only allowed when VSC_GATEWAY_HOST is a loopback address (127.0.0.1, ::1, localhost)',
+    path: ['VSC_CODEC_AUTH'],
+  })
   .refine((c) => !!c.VSC_TLS_CERT_FILE === !!c.VSC_TLS_KEY_FILE, {
     message: 'set both VSC_TLS_CERT_FILE and VSC_TLS_KEY_FILE, or neither',
     path: ['VSC_TLS_CERT_FILE'],
@@ -230,8 +253,21 @@ export function defaultGatewayStateDir(env: NodeJS.ProcessEnv = process.env): st
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'vansales-connect', 'gateway');
 }
 
+/** Loopback names and addresses, as a listen host or a Host header's name. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** The Host names the codec endpoint answers to (undefined: any). */
+export function codecAllowedHosts(config: GatewayConfig): string[] | undefined {
+  return (
+    config.VSC_CODEC_ALLOWED_HOSTS ?? (config.VSC_CODEC_AUTH === 'none' ? ['127.0.0.1', 'localhost', '::1'] : undefined)
+  );
+}
+
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const parsed = GatewayConfig.safeParse(env);
+  const parsed = GatewayConfig.safeParse(withTemporalProfile(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { connectTemporalClient, vansalesDataConverter } from '@vansales/temporal-config';
+import {
+  connectTemporalClient,
+  payloadCompatibility,
+  temporalConnectionOptions,
+  vansalesDataConverter,
+} from '@vansales/temporal-config';
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
@@ -13,7 +18,7 @@ import {
   type MetadataDb,
 } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
-import type { GatewayConfig } from './config';
+import { codecAllowedHosts, type GatewayConfig } from './config';
 import { checkPrivateState } from './private-state';
 import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
 import { buildApp, type AppDeps } from './app';
@@ -74,9 +79,11 @@ export async function createGateway(
   const buffer = await openDataBuffer(config);
   const bufferTokenSecret = parseTokenSecret(config.VSC_BUFFER_TOKEN_SECRET);
   const grantBufferAccess = createBufferAccess({ tokenSecret: bufferTokenSecret });
-  const temporalConnection = await connectTemporalClient({ address: config.TEMPORAL_ADDRESS });
-  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const dataConverter = vansalesDataConverter(config.VSC_PAYLOAD_KEYS);
+  // The client (REST routes) and the agents' Workers reach Temporal the same way: TLS, mTLS, API key.
+  const temporalOptions = temporalConnectionOptions(config);
+  const temporalConnection = await connectTemporalClient(temporalOptions);
+  const nativeConnection = await NativeConnection.connect(temporalOptions);
+  const dataConverter = vansalesDataConverter(config.VSC_PAYLOAD_KEYS, payloadCompatibility(config));
   const codec = dataConverter.payloadCodecs[0]!;
   const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const repos = createRepositories(db);
@@ -170,6 +177,7 @@ export async function createGateway(
     payloadCodec: codec,
     codecRequiresAuth: config.VSC_CODEC_AUTH === 'admin-token',
     codecCorsOrigin: config.VSC_CODEC_CORS_ORIGIN,
+    codecAllowedHosts: codecAllowedHosts(config),
     buffer: {
       dataBuffer: buffer,
       tokenSecret: bufferTokenSecret,

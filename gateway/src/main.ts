@@ -1,5 +1,6 @@
 import { Runtime, DefaultLogger, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { parseCommand } from '@vansales/protocol';
+import { describeTemporalConnection } from '@vansales/temporal-config';
 import packageJson from '../package.json';
 import { GatewayConfig, loadGatewayConfig } from './config';
 import { createLogger } from './logger';
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   // No per-worker heartbeat thread: thousands of per-connector Workers share one runtime.
   Runtime.install({ logger: new SdkLogger('WARN'), workerHeartbeatInterval: 0 });
   const gateway = await createGateway(config, logger, { purgeSchedule: config.VSC_BUFFER_PURGE_MINUTES > 0 });
+  // Where and how (TLS, mTLS, API key), never the key or a certificate.
+  logger.info({ temporal: describeTemporalConnection(config) }, 'connected to Temporal');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'gateway stopping');
     await gateway.close();

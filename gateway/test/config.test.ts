@@ -40,6 +40,44 @@ describe('gateway configuration', () => {
     );
   });
 
+  it('allows an unauthenticated codec endpoint only on a loopback listener', () => {
+    expect(() => loadGatewayConfig({ ...base, VSC_CODEC_AUTH: 'none', VSC_GATEWAY_HOST: '0.0.0.0' })).toThrow(
+      /VSC_CODEC_AUTH: VSC_CODEC_AUTH=none .* only allowed when VSC_GATEWAY_HOST is a loopback address/,
+    );
+    expect(() => loadGatewayConfig({ ...base, VSC_CODEC_AUTH: 'none', VSC_GATEWAY_HOST: '10.0.0.5' })).toThrow(
+      /VSC_CODEC_AUTH/,
+    );
+    expect(loadGatewayConfig({ ...base, VSC_CODEC_AUTH: 'none' }).VSC_CODEC_AUTH).toBe('none');
+    expect(loadGatewayConfig({ ...base, VSC_CODEC_AUTH: 'none', VSC_GATEWAY_HOST: '::1' }).VSC_CODEC_AUTH).toBe('none');
+  });
+
+  it('takes Temporal connection settings by the SDK names and refuses contradictions by name', () => {
+    const c = loadGatewayConfig({
+      ...base,
+      TEMPORAL_ADDRESS: 'ns.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_API_KEY: 'secret-api-key',
+    });
+    expect(c.TEMPORAL_API_KEY).toBe('secret-api-key');
+    expect(() => loadGatewayConfig({ ...base, TEMPORAL_TLS_CLIENT_CERT_PATH: '/x/cert.pem' })).toThrow(
+      /TEMPORAL_TLS_CLIENT_KEY_PATH: mTLS needs both a client certificate and its key/,
+    );
+    expect(() =>
+      loadGatewayConfig({ ...base, TEMPORAL_TLS: 'false', TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/x/ca.pem' }),
+    ).toThrow(/TEMPORAL_TLS: TEMPORAL_TLS=false contradicts TEMPORAL_TLS_SERVER_CA_CERT_PATH/);
+    expect(() =>
+      loadGatewayConfig({
+        ...base,
+        TEMPORAL_ADDRESS: 'temporal.example.com:7233',
+        TEMPORAL_TLS: 'false',
+        TEMPORAL_API_KEY: 'k',
+      }),
+    ).toThrow(/would send the key in clear text/);
+    expect(() => loadGatewayConfig({ ...base, TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' })).toThrow(
+      /TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: not supported/,
+    );
+    expect(() => loadGatewayConfig({ ...base, TEMPORAL_TLS: 'yes' })).toThrow(/TEMPORAL_TLS/);
+  });
+
   it('refuses a bad setting by name', () => {
     expect(() => loadGatewayConfig({ ...base, VSC_GATEWAY_PORT: 'eighty' })).toThrow(/VSC_GATEWAY_PORT/);
     expect(() => loadGatewayConfig({ ...base, TEMPORAL_ADDRESS: 'http://x' })).toThrow(

@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { binCacheDir } from './paths';
+import { binCacheDir, repoRoot } from './paths';
 import { InfraError, InfraErrorCode } from './errors';
 
 export type Logger = (line: string) => void;
@@ -127,4 +128,67 @@ export const MINIO: GoBinary = {
   // MinIO release tags are not semver; pin the commit as Go's pseudo-version.
   version: 'v0.0.0-20260212201848-7aac2a2c5b7c',
   overrideEnv: 'VSC_MINIO_BIN',
+};
+
+/** A Go program kept in this repository (infra/go/<name>), built like the tools above. */
+export interface LocalGoBinary {
+  name: string;
+  /** Environment variable that may point at an existing binary instead. */
+  overrideEnv: string;
+}
+
+/**
+ * Returns the path of a Go program of infra/go/, building it once per machine into the binary
+ * cache. The cached name carries a hash of its sources, so an edit rebuilds and a stale build is
+ * never reused. The program pins the same modules as a tool we already build (its go.mod and
+ * go.sum are copies), so on a machine that built that tool this is mostly a link.
+ */
+export function ensureLocalGoBinary(spec: LocalGoBinary, log: Logger): string {
+  const override = process.env[spec.overrideEnv];
+  if (override) {
+    if (!existsSync(override))
+      throw new InfraError(InfraErrorCode.badConfig, `${spec.overrideEnv}=${override} does not exist`);
+    return override;
+  }
+  const source = join(repoRoot, 'infra', 'go', spec.name);
+  const hash = createHash('sha256');
+  for (const file of readdirSync(source).sort()) hash.update(file).update(readFileSync(join(source, file)));
+  const dir = binCacheDir();
+  const target = join(dir, `${spec.name}-${hash.digest('hex').slice(0, 12)}`);
+  if (existsSync(target)) return target;
+  const go = goBinary();
+  if (!go)
+    throw new InfraError(
+      InfraErrorCode.installFailed,
+      `${spec.name} is not built yet and Go is not installed. Install Go (https://go.dev/dl) or set ${spec.overrideEnv} to an existing ${spec.name} binary.`,
+    );
+  mkdirSync(dir, { recursive: true });
+  const output = `${target}.build-${process.pid}`;
+  log(`building ${spec.name} with go build (first run on this machine, a few minutes)`);
+  const started = Date.now();
+  try {
+    // -mod=mod: go.mod lists the whole module graph of the tool it was copied from, not a tidy one.
+    execFileSync(go, ['build', '-mod=mod', '-o', output, '.'], {
+      cwd: source,
+      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
+    rmSync(output, { force: true });
+    throw new InfraError(
+      InfraErrorCode.installFailed,
+      `go build of infra/go/${spec.name} failed:\n${stderr.split('\n').slice(-10).join('\n')}`,
+    );
+  }
+  renameSync(output, target);
+  log(`built ${spec.name} in ${Math.round((Date.now() - started) / 1000)} s -> ${target}`);
+  return target;
+}
+
+/** An embedded Temporal server whose frontend speaks TLS/mTLS: what tests of secured connections use. */
+export const TEMPORAL_TLS_SERVER: LocalGoBinary = {
+  name: 'temporal-tls-server',
+  overrideEnv: 'VSC_TEMPORAL_TLS_SERVER_BIN',
 };

@@ -1,6 +1,6 @@
 export { SearchAttribute, SEARCH_ATTRIBUTE_NAMES } from './search-attributes';
 export { ensureNamespace, type EnsureResult } from './ensure-namespace';
-export { TemporalConfig } from './config';
+export { TemporalConfig, payloadCompatibility } from './config';
 export {
   EncryptionCodec,
   vansalesDataConverter,
@@ -9,5 +9,16 @@ export {
   newPayloadKeySpec,
   PayloadKeyError,
   ENCRYPTED_ENCODING,
+  type PayloadCompatibility,
 } from './payload-codec';
 export { connectTemporalClient } from './client-connection';
+export {
+  TemporalConnectionEnv,
+  TemporalConnectionError,
+  temporalConnectionOptions,
+  temporalConnectionIssues,
+  refineTemporalConnection,
+  withTemporalProfile,
+  describeTemporalConnection,
+  type TemporalConnectionOptions,
+} from './connection-settings';

@@ -30,7 +30,14 @@ export class CloudDatabasesError extends Error {
 
 export function cloudDatabasesFrom(entries: z.input<typeof CloudDatabasesFile>): CloudDatabases {
   const parsed = CloudDatabasesFile.parse(entries);
-  return { lookup: (tenantId, name) => parsed[tenantId]?.[name] };
+  // Own entries only: tenant and database names come from workflow input, and a plain object
+  // answers `__proto__`, `constructor` or `toString` with something that is not a database.
+  return {
+    lookup: (tenantId, name) => {
+      const databases = Object.hasOwn(parsed, tenantId) ? parsed[tenantId] : undefined;
+      return databases && Object.hasOwn(databases, name) ? databases[name] : undefined;
+    },
+  };
 }
 
 /** Read once at start; a worker restarts to pick up a changed file. */

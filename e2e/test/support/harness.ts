@@ -21,7 +21,12 @@ import {
   type OperationTable,
 } from '@vansales/connector-agent';
 import { createGateway, createLogger, loadGatewayConfig, type Gateway, type Logger } from '@vansales/gateway';
-import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
+import {
+  connectTemporalClient,
+  newPayloadKeySpec,
+  temporalConnectionOptions,
+  vansalesDataConverter,
+} from '@vansales/temporal-config';
 import { newBufferKeySpec } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
 
@@ -127,6 +132,8 @@ export async function startPlatform(
     buffer?: Record<string, string>;
     /** Other gateway settings (VSC_GATEWAY_*), over the defaults. */
     gateway?: Record<string, string>;
+    /** TEMPORAL_* settings over the test services' (a TLS server, say), for every process of the platform. */
+    temporal?: Record<string, string>;
     /** Sees every route the gateway registers. */
     onRoute?: (route: RouteOptions) => void;
   } = {},
@@ -159,6 +166,7 @@ export async function startPlatform(
     VSC_AUDIT_SIGNING_KEY: generateAgentKeyPair().privateKeyPem,
     ...options.buffer,
     ...options.gateway,
+    ...options.temporal,
   };
   const frames: string[] = [];
   const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, {
@@ -168,18 +176,19 @@ export async function startPlatform(
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const gatewayWsUrl = `${address.replace('http', 'ws')}/v1/agent/connect`;
 
-  const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
-  const worker: Worker = await createCloudWorker(loadCloudWorkerConfig(env), nativeConnection);
+  const cloudConfig = loadCloudWorkerConfig(env);
+  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(cloudConfig));
+  const worker: Worker = await createCloudWorker(cloudConfig, nativeConnection);
   // The cloud activities share the gateway's buffer (same store and keys, as in production).
   const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
     buffer: gateway.buffer,
     databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
   });
   const workerRun = Promise.all([worker.run(), activityWorker.run()]);
-  const clientConnection = await connectTemporalClient({ address: services.temporalAddress });
+  const clientConnection = await connectTemporalClient(temporalConnectionOptions(cloudConfig));
   const temporal = new Client({
     connection: clientConnection,
-    namespace: services.temporalNamespace,
+    namespace: cloudConfig.TEMPORAL_NAMESPACE,
     dataConverter: vansalesDataConverter(payloadKeys),
   });
   const agents: ReturnType<typeof createAgent>[] = [];

@@ -19,20 +19,18 @@ const toJson = (p: Payload): JsonPayload => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-/** The payload codec over JSON, for the Temporal Web UI and CLI (`--codec-endpoint`). */
+/** The payload codec's decode over JSON, for the Temporal Web UI and CLI (`--codec-endpoint`). */
 export function createCodecService(deps: { codec: PayloadCodec }) {
-  const run = async (op: 'encode' | 'decode', payloads: JsonPayload[]) => {
+  // Decode only, and without a serialization context: an operator inspects payloads of any workflow.
+  const run = async (payloads: JsonPayload[]) => {
     try {
-      return { payloads: (await deps.codec[op](payloads.map(fromJson))).map(toJson) };
+      return { payloads: (await deps.codec.decode(payloads.map(fromJson))).map(toJson) };
     } catch (err) {
       // A payload this codec cannot read is the caller's input, not a gateway fault.
       throw new GatewayError(GatewayErrorCode.badRequest, (err as Error).message);
     }
   };
-  return {
-    encode: (payloads: JsonPayload[]) => run('encode', payloads),
-    decode: (payloads: JsonPayload[]) => run('decode', payloads),
-  };
+  return { decode: run };
 }
 export type CodecService = ReturnType<typeof createCodecService>;
 

@@ -92,6 +92,7 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
   const bucket = `vsc-crash-${randomBytes(3).toString('hex')}`;
   let ctx: ServiceContext;
   let supervisor: Supervisor;
+  let pgSupervisor: Supervisor;
   let s3: S3Client;
   const children = new Set<ChildProcess>();
   const logs: string[] = [];
@@ -204,8 +205,9 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
   /** A crash of one backing service: SIGKILL, then the same service started again on its data folder. */
   const crash = async (name: 'temporal' | 'minio' | 'postgres') => {
     const spec = { temporal: temporalService, minio: minioService, postgres: postgresService }[name];
-    await supervisor.kill(name);
-    await supervisor.start(spec);
+    const owner = name === 'postgres' ? pgSupervisor : supervisor;
+    await owner.kill(name);
+    await owner.start(spec);
   };
   const sameData = async () => {
     const [src, dst] = await Promise.all([source(), destination()]);
@@ -242,8 +244,16 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
       log: () => undefined,
     };
     supervisor = new Supervisor(ctx);
+    // PostgreSQL as a cloud database runs: the test profile's speed-ups include synchronous_commit=off,
+    // which acknowledges a commit before its WAL is written, so a killed server loses rows it had
+    // confirmed (a whole loaded chunk, seen here). The dev profile's settings are durable.
+    pgSupervisor = new Supervisor({ ...ctx, profile: 'dev' });
     for (const spec of [temporalService, postgresService, minioService]) await spec.install?.(ctx);
-    await Promise.all([temporalService, postgresService, minioService].map((spec) => supervisor.start(spec)));
+    await Promise.all([
+      supervisor.start(temporalService),
+      supervisor.start(minioService),
+      pgSupervisor.start(postgresService),
+    ]);
     const admin = new PgClient({ connectionString: postgresUrl(ctx) });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${warehouseName}`);
@@ -327,7 +337,7 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
     await conn.query(`DROP DATABASE IF EXISTS ${sourceDb}`);
     await conn.end();
     s3?.destroy();
-    await supervisor?.stopAll({ parallel: true });
+    await Promise.all([supervisor?.stopAll({ parallel: true }), pgSupervisor?.stopAll()]);
     rmSync(dir, { recursive: true, force: true });
   });
 

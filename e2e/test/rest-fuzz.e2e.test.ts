@@ -13,11 +13,13 @@ import { sakilaDatabase, sakilaReader, startPlatform, type Platform } from './su
  *
  * Bounded for CI by a fixed number of examples per operation and a fixed seed. A deeper run (more
  * examples, the stateful phase) is the same file with settings:
- *   VSC_REST_FUZZ_EXAMPLES=300 VSC_REST_FUZZ_PHASES=examples,coverage,fuzzing,stateful ./vsc test rest-fuzz
+ *   VSC_REST_FUZZ_EXAMPLES=300 VSC_REST_FUZZ_PHASES=examples,coverage,fuzzing,stateful VSC_REST_FUZZ_TIMEOUT_MS=3600000 ./vsc test rest-fuzz
  */
 const EXAMPLES = Number(process.env.VSC_REST_FUZZ_EXAMPLES ?? 10);
 const SEED = Number(process.env.VSC_REST_FUZZ_SEED ?? 20260902);
 const PHASES = process.env.VSC_REST_FUZZ_PHASES ?? 'examples,coverage,fuzzing';
+/** Jest's limit for the fuzz run: a deeper run sets a larger one. */
+const RUN_TIMEOUT_MS = Number(process.env.VSC_REST_FUZZ_TIMEOUT_MS ?? 900_000);
 /** What schemathesis checks on every answer: no 5xx, documented status, documented content type and body shape. */
 const CHECKS = [
   'not_a_server_error',
@@ -225,44 +227,50 @@ describe('REST API fuzzed from /openapi.json by schemathesis (real gateway, real
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('answers every generated request without a 5xx, with a documented status and the documented body', async () => {
-    const started = Date.now();
-    const run: RunResult = { code: 0, output: '', requests: [] };
-    for (const pass of passes) {
-      const one = await runSchemathesis(bin, dir, baseUrl, pass);
-      // Each pass must finish (its summary names the seed) rather than stop on a configuration error.
-      if (!one.output.includes(`Seed: ${SEED}`))
-        throw new Error(`schemathesis (${pass.name}) did not finish (exit ${one.code}):\n${one.output.slice(-20_000)}`);
-      run.output += one.output;
-      run.requests.push(...one.requests);
-    }
-    const operations = new Set(run.requests.map((r) => r.operation.replace(/\/[^/]*$/, '/…')));
-    const byStatus: Record<string, number> = {};
-    for (const r of run.requests) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-    const summary = run.output.split('\n').filter((l) => /passed|failed|Test cases|Operations|errored/i.test(l));
-    process.stdout.write(
-      `rest fuzz: ${run.requests.length} requests, statuses ${JSON.stringify(byStatus)}, ${Math.round((Date.now() - started) / 1000)} s\n${summary.join('\n')}\n`,
-    );
-    const failures = reportSection(run.output, 'FAILURES');
-    const errors = reportSection(run.output, 'ERRORS').filter(
-      (e) => !(WAITS_FOR_AGENT.has(e.operation) && /Read timed out/.test(e.text)),
-    );
-    if (failures.length || errors.length)
-      throw new Error(
-        `schemathesis found ${failures.length} failing and ${errors.length} erroring operations:\n${[
-          ...failures,
-          ...errors,
-        ]
-          .map((f) => `${f.operation}\n${f.text}`)
-          .join('\n')
-          .slice(0, 20_000)}`,
+  it(
+    'answers every generated request without a 5xx, with a documented status and the documented body',
+    async () => {
+      const started = Date.now();
+      const run: RunResult = { code: 0, output: '', requests: [] };
+      for (const pass of passes) {
+        const one = await runSchemathesis(bin, dir, baseUrl, pass);
+        // Each pass must finish (its summary names the seed) rather than stop on a configuration error.
+        if (!one.output.includes(`Seed: ${SEED}`))
+          throw new Error(
+            `schemathesis (${pass.name}) did not finish (exit ${one.code}):\n${one.output.slice(-20_000)}`,
+          );
+        run.output += one.output;
+        run.requests.push(...one.requests);
+      }
+      const operations = new Set(run.requests.map((r) => r.operation.replace(/\/[^/]*$/, '/…')));
+      const byStatus: Record<string, number> = {};
+      for (const r of run.requests) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+      const summary = run.output.split('\n').filter((l) => /passed|failed|Test cases|Operations|errored/i.test(l));
+      process.stdout.write(
+        `rest fuzz: ${run.requests.length} requests, statuses ${JSON.stringify(byStatus)}, ${Math.round((Date.now() - started) / 1000)} s\n${summary.join('\n')}\n`,
       );
-    // The run really exercised the API: authenticated routes answered 2xx at least sometimes.
-    expect(run.requests.length).toBeGreaterThan(200);
-    expect(operations.size).toBeGreaterThan(5);
-    expect(Object.keys(byStatus).some((s) => s.startsWith('2'))).toBe(true);
-    expect(Object.keys(byStatus).filter((s) => s.startsWith('5'))).toEqual([]);
-  }, 900_000);
+      const failures = reportSection(run.output, 'FAILURES');
+      const errors = reportSection(run.output, 'ERRORS').filter(
+        (e) => !(WAITS_FOR_AGENT.has(e.operation) && /Read timed out/.test(e.text)),
+      );
+      if (failures.length || errors.length)
+        throw new Error(
+          `schemathesis found ${failures.length} failing and ${errors.length} erroring operations:\n${[
+            ...failures,
+            ...errors,
+          ]
+            .map((f) => `${f.operation}\n${f.text}`)
+            .join('\n')
+            .slice(0, 20_000)}`,
+        );
+      // The run really exercised the API: authenticated routes answered 2xx at least sometimes.
+      expect(run.requests.length).toBeGreaterThan(200);
+      expect(operations.size).toBeGreaterThan(5);
+      expect(Object.keys(byStatus).some((s) => s.startsWith('2'))).toBe(true);
+      expect(Object.keys(byStatus).filter((s) => s.startsWith('5'))).toEqual([]);
+    },
+    RUN_TIMEOUT_MS,
+  );
 
   it('refuses a schema version past PostgreSQL integer with a 400 naming the range (was a 500)', async () => {
     // A real connector: for an unknown one the answer is a 404 before any version is looked up.

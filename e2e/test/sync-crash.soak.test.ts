@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Client, type Connection } from '@temporalio/client';
+import { Client as PgClient } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import { connectTemporalClient, newPayloadKeySpec, vansalesDataConverter } from '@vansales/temporal-config';
@@ -15,14 +17,29 @@ import {
   type DataSyncInput,
   type SyncState,
 } from '@vansales/workflows';
-import { throwawayPostgresDatabase } from '@vansales/test-kit';
+import {
+  loadOrCreateSecrets,
+  minioEndpoint,
+  minioService,
+  postgresService,
+  postgresUrl,
+  Supervisor,
+  temporalAddress,
+  temporalService,
+  TEMPORAL_NAMESPACE,
+  type ServiceContext,
+} from '@vansales/infra';
 import { services } from './support/harness';
 
 /**
  * The issue's crash test: a 1M-row incremental sync from a site's MariaDB to a cloud PostgreSQL,
- * with the agent, the gateway and the cloud worker each killed (SIGKILL, real processes) while
- * rows are moving. The workflow must finish and the destination must equal the source exactly,
- * after the full load and after an incremental run.
+ * with the agent, the gateway, the cloud worker, the Temporal server, the buffer's object store
+ * (MinIO) and the cloud PostgreSQL each killed (SIGKILL, real processes) while rows are moving, and
+ * started again. The workflow must finish and the destination must equal the source exactly, after
+ * the full load and after an incremental run.
+ *
+ * Temporal, PostgreSQL and MinIO are this test's own instances (infra's service definitions and
+ * supervisor, on free ports and a temporary folder), so killing them touches no other test.
  */
 const ROWS = Number(process.env.VSC_CRASH_ROWS ?? 1_000_000);
 const repoRoot = join(__dirname, '..', '..');
@@ -35,22 +52,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-function countFiles(dir: string, match: RegExp): number {
-  let n = 0;
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) n += countFiles(p, match);
-    else if (match.test(e)) n += 1;
-  }
-  return n;
 }
 
 /** The highest attempt each activity type reached in a workflow's history. */
@@ -86,15 +87,19 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
-describe(`sync converges when agent, gateway and cloud worker are killed mid-run (${ROWS} rows, real processes)`, () => {
+describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and PostgreSQL are killed mid-run (${ROWS} rows, real processes)`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'vsc-crash-'));
-  const bufferDir = join(dir, 'buffer');
+  const bucket = `vsc-crash-${randomBytes(3).toString('hex')}`;
+  let ctx: ServiceContext;
+  let supervisor: Supervisor;
+  let pgSupervisor: Supervisor;
+  let s3: S3Client;
   const children = new Set<ChildProcess>();
   const logs: string[] = [];
   let env: Record<string, string>;
   let gatewayUrl: string;
-  let metadataDb: Awaited<ReturnType<typeof throwawayPostgresDatabase>>;
-  let warehouse: Awaited<ReturnType<typeof throwawayPostgresDatabase>>;
+  let warehouseUrl: URL;
+  const warehouseName = 'vsc_crash_dw';
   const sourceDb = `vsc_crash_${randomBytes(4).toString('hex')}`;
   let temporal: Client;
   let connection: Connection;
@@ -161,16 +166,48 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       password: services.mariadb.password,
       database: sourceDb,
     });
-  const destination = (): Promise<DataConnection> => {
-    const url = new URL(warehouse.url);
-    return openDataConnection({
+  const destination = (): Promise<DataConnection> =>
+    openDataConnection({
       dialect: 'postgres',
-      host: url.hostname,
-      port: Number(url.port),
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-      database: warehouse.name,
+      host: warehouseUrl.hostname,
+      port: Number(warehouseUrl.port),
+      user: decodeURIComponent(warehouseUrl.username),
+      password: decodeURIComponent(warehouseUrl.password),
+      database: warehouseName,
     });
+  /** Rows in the destination table, or undefined while it is missing or PostgreSQL is down. */
+  const destinationRows = async (): Promise<number | undefined> => {
+    const dst = await destination().catch(() => undefined);
+    if (!dst) return undefined;
+    try {
+      return (await dst.tableExists({ name: 'orders' })) ? await dst.countRows({ name: 'orders' }) : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      await dst.close().catch(() => undefined);
+    }
+  };
+  /** Chunks stored in the buffer (MinIO), or undefined while MinIO is down. */
+  const chunks = async (): Promise<number | undefined> => {
+    let n = 0;
+    let token: string | undefined;
+    try {
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+        n += (page.Contents ?? []).filter((o) => /chunk/.test(o.Key ?? '')).length;
+        token = page.NextContinuationToken;
+      } while (token);
+      return n;
+    } catch {
+      return undefined;
+    }
+  };
+  /** A crash of one backing service: SIGKILL, then the same service started again on its data folder. */
+  const crash = async (name: 'temporal' | 'minio' | 'postgres') => {
+    const spec = { temporal: temporalService, minio: minioService, postgres: postgresService }[name];
+    const owner = name === 'postgres' ? pgSupervisor : supervisor;
+    await owner.kill(name);
+    await owner.start(spec);
   };
   const sameData = async () => {
     const [src, dst] = await Promise.all([source(), destination()]);
@@ -185,8 +222,51 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
   };
 
   beforeAll(async () => {
-    metadataDb = await throwawayPostgresDatabase('vsc_crash_meta');
-    warehouse = await throwawayPostgresDatabase('vsc_crash_dw');
+    // The private services' folder must be reachable by the postgres account (infra drops to it as root).
+    chmodSync(dir, 0o755);
+    const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+    ctx = {
+      profile: 'test',
+      stateDir: dir,
+      ports: {
+        temporal: ports[0]!,
+        temporalUi: ports[1]!,
+        temporalHttp: ports[2]!,
+        temporalMetrics: ports[3]!,
+        postgres: ports[4]!,
+        minio: ports[5]!,
+        minioConsole: ports[6]!,
+        mariadb: services.mariadb.port,
+        redis: 0,
+        gateway: 0,
+      },
+      secrets: loadOrCreateSecrets(dir),
+      log: () => undefined,
+    };
+    supervisor = new Supervisor(ctx);
+    // PostgreSQL as a cloud database runs: the test profile's speed-ups include synchronous_commit=off,
+    // which acknowledges a commit before its WAL is written, so a killed server loses rows it had
+    // confirmed (a whole loaded chunk, seen here). The dev profile's settings are durable.
+    pgSupervisor = new Supervisor({ ...ctx, profile: 'dev' });
+    for (const spec of [temporalService, postgresService, minioService]) await spec.install?.(ctx);
+    await Promise.all([
+      supervisor.start(temporalService),
+      supervisor.start(minioService),
+      pgSupervisor.start(postgresService),
+    ]);
+    const admin = new PgClient({ connectionString: postgresUrl(ctx) });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${warehouseName}`);
+    await admin.query('CREATE DATABASE vsc_crash_meta');
+    await admin.end();
+    warehouseUrl = new URL(postgresUrl(ctx, warehouseName));
+    s3 = new S3Client({
+      endpoint: minioEndpoint(ctx),
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: ctx.secrets.minioAccessKey, secretAccessKey: ctx.secrets.minioSecretKey },
+    });
+
     const conn = await createConnection({ ...services.mariadb, multipleStatements: false });
     await conn.query(`CREATE DATABASE ${sourceDb}`);
     await conn.query(
@@ -200,7 +280,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
 
     const port = await freePort();
     gatewayUrl = `http://127.0.0.1:${port}`;
-    const wh = new URL(warehouse.url);
+    const wh = warehouseUrl;
     const tenantId = `crash${randomBytes(3).toString('hex')}`;
     writeFileSync(
       join(dir, 'cloud-databases.json'),
@@ -212,7 +292,7 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
             port: Number(wh.port),
             user: decodeURIComponent(wh.username),
             password: decodeURIComponent(wh.password),
-            database: warehouse.name,
+            database: warehouseName,
           },
         },
       }),
@@ -221,15 +301,19 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
     env = {
       VSC_GATEWAY_PORT: String(port),
       VSC_ADMIN_TOKEN: randomBytes(32).toString('base64url'),
-      TEMPORAL_ADDRESS: services.temporalAddress,
-      TEMPORAL_NAMESPACE: services.temporalNamespace,
+      TEMPORAL_ADDRESS: temporalAddress(ctx),
+      TEMPORAL_NAMESPACE: TEMPORAL_NAMESPACE,
       VSC_WORKFLOW_TASK_QUEUE: `workflows-${randomBytes(4).toString('hex')}`,
       VSC_CLOUD_TASK_QUEUE: `cloud-${randomBytes(4).toString('hex')}`,
-      DATABASE_URL: metadataDb.url,
+      DATABASE_URL: postgresUrl(ctx, 'vsc_crash_meta'),
       VSC_REDIS_URL: services.redisUrl,
       VSC_PAYLOAD_KEYS: newPayloadKeySpec('crash'),
-      VSC_BUFFER_STORE: 'local',
-      VSC_BUFFER_DIR: bufferDir,
+      VSC_BUFFER_STORE: 's3',
+      VSC_BUFFER_S3_ENDPOINT: minioEndpoint(ctx),
+      VSC_BUFFER_S3_BUCKET: bucket,
+      VSC_BUFFER_S3_ACCESS_KEY_ID: ctx.secrets.minioAccessKey,
+      VSC_BUFFER_S3_SECRET_ACCESS_KEY: ctx.secrets.minioSecretKey,
+      VSC_BUFFER_S3_FORCE_PATH_STYLE: 'true',
       VSC_BUFFER_KEYS: `b1:${randomBytes(32).toString('base64')}`,
       VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
       VSC_CLOUD_DATABASES_FILE: join(dir, 'cloud-databases.json'),
@@ -239,10 +323,10 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       ...(process.env.VSC_TEST_WORKFLOW_BUNDLE ? { VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE } : {}),
     };
     env.TENANT = tenantId;
-    connection = await connectTemporalClient({ address: services.temporalAddress });
+    connection = await connectTemporalClient({ address: temporalAddress(ctx) });
     temporal = new Client({
       connection,
-      namespace: services.temporalNamespace,
+      namespace: TEMPORAL_NAMESPACE,
       dataConverter: vansalesDataConverter(env.VSC_PAYLOAD_KEYS as string),
     });
   }, 300_000);
@@ -253,8 +337,8 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
     const conn = await createConnection(services.mariadb);
     await conn.query(`DROP DATABASE IF EXISTS ${sourceDb}`);
     await conn.end();
-    await warehouse?.drop();
-    await metadataDb?.drop();
+    s3?.destroy();
+    await Promise.all([supervisor?.stopAll({ parallel: true }), pgSupervisor?.stopAll()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -306,37 +390,55 @@ describe(`sync converges when agent, gateway and cloud worker are killed mid-run
       workflowId: `crash-${randomBytes(4).toString('hex')}`,
       args: [input],
     });
-    const chunks = () => countFiles(join(bufferDir), /chunk/);
     const total = Math.ceil(ROWS / 25_000);
+    const chunksAtLeast = (n: number) => async () => ((await chunks()) ?? 0) >= n || undefined;
+    /** Waits until the extract stored `more` chunks past what the buffer holds now (never past the last one). */
+    const moreChunks = async (what: string, more: number) => {
+      const before = (await until('MinIO to answer', chunks)) as number;
+      await until(what, chunksAtLeast(Math.min(total - 1, before + more)));
+    };
+    const crashes: Record<string, number> = {};
+    const timed = async (name: string, fn: () => Promise<unknown>) => {
+      const t0 = Date.now();
+      await fn();
+      crashes[name] = Date.now() - t0;
+    };
 
     // 1. The agent dies while it extracts.
-    await until('the extract to be under way', () => chunks() >= Math.max(2, Math.floor(total / 5)) || undefined);
+    await until('the extract to be under way', chunksAtLeast(Math.max(2, Math.floor(total / 5))));
     await kill(agent);
     agent = start('agent', 'connector-agent/dist/main.js', ['run', '--config', agentConfig]);
 
     // 2. The gateway dies while the extract goes on (after the restarted agent stored more).
-    const before = chunks();
-    await until(
-      'the extract to continue after the agent restart',
-      () => chunks() >= Math.min(total - 1, before + 2) || undefined,
-    );
+    await moreChunks('the extract to continue after the agent restart', 2);
     await kill(gateway);
     gateway = await startGateway();
 
-    // 3. The cloud worker dies while it loads.
-    const dst = await destination();
-    try {
-      await until(
-        'the load to be under way',
-        async () =>
-          ((await dst.tableExists({ name: 'orders' })) && (await dst.countRows({ name: 'orders' })) > 0) || undefined,
-        600_000,
-      );
-    } finally {
-      await dst.close();
-    }
+    // 3. The buffer's object store (MinIO) dies while chunks are being written to it.
+    await moreChunks('the extract to continue after the gateway restart', 1);
+    await timed('minio', () => crash('minio'));
+
+    // 4. The Temporal server dies while activities run and heartbeat; its db file keeps the workflow.
+    await moreChunks('the extract to continue after the MinIO restart', 1);
+    await timed('temporal', () => crash('temporal'));
+
+    // 5. The cloud worker dies while it loads.
+    await until('the load to be under way', async () => ((await destinationRows()) ?? 0) > 0 || undefined, 900_000);
     await kill(worker);
     worker = start('cloud-worker', 'cloud-worker/dist/main.js');
+
+    // 6. The cloud PostgreSQL (destination and metadata store) dies while rows are loaded into it.
+    const loaded = (await until('PostgreSQL to answer', destinationRows)) as number;
+    await until(
+      'the load to continue after the worker restart',
+      async () => {
+        const rows = await destinationRows();
+        return (rows !== undefined && rows > loaded) || rows === ROWS || undefined;
+      },
+      900_000,
+    );
+    await timed('postgres', () => crash('postgres'));
+    process.stdout.write(`crash test: restart of each killed service (ms) ${JSON.stringify(crashes)}\n`);
 
     const afterFull = await until(
       'the full load to finish',

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import websocket from '@fastify/websocket';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Client, Connection } from '@temporalio/client';
@@ -120,7 +120,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   // Before auth: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
-  await app.register(websocket, { options: { maxPayload: (deps.maxFrameBytes ?? MAX_FRAME_BYTES) * 2 } });
+  await app.register(websocket, {
+    options: { maxPayload: (deps.maxFrameBytes ?? MAX_FRAME_BYTES) * 2 },
+    errorHandler: agentSocketError,
+  });
   await app.register(tenantServicePlugin, { repos: deps.repos });
   await app.register(keyServicePlugin, {
     repos: deps.repos,
@@ -181,4 +184,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   return app;
+}
+
+/**
+ * Errors on an agent's socket. A frame the peer got wrong (ws's `WS_ERR_*`: not UTF-8, past the
+ * size limit, a bad opcode) is the peer's fault: ws already closes with the matching code (1007,
+ * 1009, 1002), so it is a warning without a stack. The plugin's default logged each at error level
+ * with a stack trace, so any key holder could fill the error log (found by the frame fuzzer).
+ */
+function agentSocketError(error: Error & { code?: string }, socket: { terminate(): void }, req: FastifyRequest): void {
+  if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) {
+    req.log.warn({ code: error.code }, `agent socket closed on a bad frame: ${error.message}`);
+    return;
+  }
+  req.log.error({ err: error }, 'agent socket failed');
+  socket.terminate();
 }

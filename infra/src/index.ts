@@ -6,3 +6,9 @@ export { ensureAptPackages, ensureLocalGoBinary, TEMPORAL_TLS_SERVER } from './i
 export { InfraError, InfraErrorCode } from './errors';
 export type { ServiceSpec, ServiceContext } from './service';
 export { admin, defaultAdminTarget, type AdminTarget } from './commands/admin';
+export { ensurePythonTool, pythonToolDir, SCHEMATHESIS, type PythonTool } from './python-tools';
+export { loadOrCreateSecrets, type Secrets } from './secrets';
+export type { PortMap } from './service';
+export { temporalService, temporalAddress, TEMPORAL_NAMESPACE } from './services/temporal';
+export { postgresService, postgresUrl } from './services/postgres';
+export { minioService, minioEndpoint } from './services/minio';

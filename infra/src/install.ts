@@ -23,8 +23,10 @@ let aptUpdated = false;
  * Installs Debian packages whose probe binary is missing. Runs only when something is missing,
  * so a warm start costs one `command -v` per package.
  */
-export function ensureAptPackages(wanted: { probe: string; pkg: string }[], log: Logger): void {
-  const missing = wanted.filter((w) => !which(w.probe)).map((w) => w.pkg);
+export function ensureAptPackages(wanted: { probe: string | (() => boolean); pkg: string }[], log: Logger): void {
+  // A probe is a binary the package installs, or a check for packages without one (python3-venv).
+  const present = (probe: string | (() => boolean)) => (typeof probe === 'string' ? !!which(probe) : probe());
+  const missing = wanted.filter((w) => !present(w.probe)).map((w) => w.pkg);
   if (missing.length === 0) return;
   const unique = [...new Set(missing)];
   if (!isRoot()) {

@@ -116,6 +116,26 @@ export class Supervisor {
   }
 
   /**
+   * Kills one running service with SIGKILL (its whole process group) and waits until it is gone: a
+   * crash, not a stop, for the fault tests. `start(spec)` brings it back on the same data folder.
+   */
+  async kill(name: string): Promise<void> {
+    const index = this.running.findIndex((r) => r.spec.name === name);
+    const entry = this.running[index];
+    if (!entry) throw new InfraError(InfraErrorCode.badConfig, `${name} is not running under this supervisor`);
+    entry.stopping = true;
+    if (entry.child.pid && entry.child.exitCode === null && entry.child.signalCode === null) {
+      try {
+        process.kill(-entry.child.pid, 'SIGKILL');
+      } catch {
+        entry.child.kill('SIGKILL');
+      }
+    }
+    await entry.exited;
+    this.running.splice(index, 1);
+  }
+
+  /**
    * Stops every started child and resolves when all have exited: last started first, or all at
    * once for independent services.
    */

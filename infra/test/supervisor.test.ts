@@ -127,6 +127,28 @@ describe('supervisor', () => {
     expect(await groupMembersAfter(pid, 3000)).toEqual([]);
   });
 
+  it('kills one service with its process group (a crash for fault tests) and starts it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsc-sup-'));
+    const probe = await listen();
+    const port = portOf(probe);
+    probe.close();
+    const supervisor = new Supervisor(ctxFor(dir));
+    let unexpected = 0;
+    supervisor.onUnexpectedExit = () => (unexpected += 1);
+    await supervisor.start(echoService(port));
+    const pid = Number(readFileSync(join(dir, 'pids', 'echo.pid'), 'utf8').split('\n')[0]);
+    await supervisor.kill('echo');
+    expect(alive(pid)).toBe(false);
+    expect(await groupMembersAfter(pid, 3000)).toEqual([]);
+    expect(await isPortOpen(port)).toBe(false);
+    await supervisor.start(echoService(port));
+    expect(await isPortOpen(port)).toBe(true);
+    await supervisor.stopAll();
+    // A kill asked for is not an unexpected exit.
+    expect(unexpected).toBe(0);
+    await expect(supervisor.kill('echo')).rejects.toThrow(/echo is not running/);
+  });
+
   it('reports a service that exits while starting, with the end of its log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vsc-sup-'));
     const supervisor = new Supervisor(ctxFor(dir));

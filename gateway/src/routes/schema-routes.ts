@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SchemaSnapshot } from '@vansales/protocol';
-import { callerGone, ConnectorParams, errorResponses } from './schemas';
+import { callerGone, ConnectorParams, errorResponses, SchemaVersionNumber } from './schemas';
 
 const SchemaParams = ConnectorParams.extend({
   database: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'a database name configured on the agent'),
@@ -67,7 +67,7 @@ const schemaRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['schemas'],
         description: 'A recorded snapshot of the database structure: the latest, or the version asked for.',
         params: SchemaParams,
-        querystring: z.object({ version: z.coerce.number().int().positive().optional() }),
+        querystring: z.object({ version: SchemaVersionNumber.optional() }),
         response: { 200: SnapshotVersion.extend({ snapshot: SchemaSnapshot }), ...errorResponses(404) },
       },
     },
@@ -83,7 +83,7 @@ const schemaRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'diffSchemaVersions',
         tags: ['schemas'],
         params: SchemaParams,
-        querystring: z.object({ from: z.coerce.number().int().positive(), to: z.coerce.number().int().positive() }),
+        querystring: z.object({ from: SchemaVersionNumber, to: SchemaVersionNumber }),
         response: { 200: z.array(SchemaChange), ...errorResponses(404) },
       },
     },

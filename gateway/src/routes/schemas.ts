@@ -24,6 +24,16 @@ export function errorResponses(...statuses: Status[]): Partial<Record<Status, ty
   return out;
 }
 
+/**
+ * A schema version number from a query string. Versions are stored as PostgreSQL `integer`: a
+ * larger number cannot name a version, and reaching the database with it failed with a 500.
+ */
+export const SchemaVersionNumber = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(2_147_483_647, 'schema versions are whole numbers from 1 to 2147483647');
+
 export const TenantId = z.string().regex(TENANT_ID_PATTERN, 'tenant ids are lowercase slugs of 2-40 characters');
 export const TenantParams = z.object({ tenantId: TenantId });
 export const ConnectorParams = TenantParams.extend({ connectorId: z.string().uuid() });

@@ -98,9 +98,9 @@ const syncRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         operationId: 'runSyncNow',
         tags: ['syncs'],
-        description: 'Starts the next run now.',
+        description: 'Starts the next run now; 409 when the sync has finished (it takes no more runs).',
         params: SyncParams,
-        response: { 200: z.object({ workflowId: z.string(), signalled: z.boolean() }), ...errorResponses(404) },
+        response: { 200: z.object({ workflowId: z.string(), signalled: z.boolean() }), ...errorResponses(404, 409) },
       },
     },
     async (req) => app.syncs.runNow(req.params.tenantId, req.params.workflowId),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
-import type { Repositories, SchemaRegistry } from '@vansales/metadata';
+import { SchemaRegistryError, type Repositories, type SchemaRegistry } from '@vansales/metadata';
 import type { SchemaRecorded } from '@vansales/activities';
 import { schemaDiscoveryWorkflow, type SchemaDiscoveryInput } from '@vansales/workflows';
 import { GatewayError, GatewayErrorCode } from '../errors';
@@ -52,7 +52,14 @@ export function createSchemaService(deps: {
 
     async diff(tenantId: string, connectorId: string, database: string, from: number, to: number) {
       await requireConnector(repos, tenantId, connectorId);
-      return schemaRegistry.diffVersions(tenantId, connectorId, database, from, to);
+      try {
+        return await schemaRegistry.diffVersions(tenantId, connectorId, database, from, to);
+      } catch (err) {
+        // The registry's "no such version" is the caller's 404, as for a snapshot (it was a 500).
+        if (err instanceof SchemaRegistryError && err.code === 'unknown-version')
+          throw new GatewayError(GatewayErrorCode.notFound, err.message);
+        throw err;
+      }
     },
   };
 }

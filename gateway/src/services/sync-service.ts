@@ -8,6 +8,8 @@ import {
   type DataSyncInput,
   type SyncState,
 } from '@vansales/workflows';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { GatewayError, GatewayErrorCode } from '../errors';
 import type { WorkflowRuns } from './workflow-runs';
 import { requireConnector } from './ownership';
 
@@ -48,8 +50,22 @@ export function createSyncService(deps: { repos: Repositories; workflowRuns: Wor
 
     /** Starts a sync's next run now instead of at the end of its interval. */
     async runNow(tenantId: string, workflowId: string) {
-      const { handle } = await own(tenantId, workflowId);
-      await handle.signal(runSyncNowSignal);
+      const { handle, description } = await own(tenantId, workflowId);
+      // A finished sync takes no signal (Temporal refuses it with NotFound, which was a 500 here).
+      const finished = () =>
+        new GatewayError(
+          GatewayErrorCode.conflict,
+          `sync ${workflowId} is no longer running (${description.status.name}); start a new sync instead`,
+          { status: description.status.name },
+        );
+      if (description.status.name !== 'RUNNING') throw finished();
+      try {
+        await handle.signal(runSyncNowSignal);
+      } catch (err) {
+        // It ended between the look-up and the signal.
+        if (err instanceof WorkflowNotFoundError) throw finished();
+        throw err;
+      }
       return { workflowId, signalled: true };
     },
   };

@@ -694,7 +694,8 @@ describe('the site policy holds against hostile requests (REST and workflow inpu
       }
     }
     // Workflow histories, every payload decoded with the platform's keys.
-    const codec = EncryptionCodec.fromSpec(platform.payloadKeys);
+    // Search attributes are plain payloads (Temporal indexes them; no codec sees them): read them as they are.
+    const codec = EncryptionCodec.fromSpec(platform.payloadKeys, { acceptPlaintext: true });
     for (const id of workflowIds) {
       const history = await platform.temporal.workflow.getHandle(id).fetchHistory();
       const payloads: { metadata?: Record<string, Uint8Array>; data?: Uint8Array }[] = [];

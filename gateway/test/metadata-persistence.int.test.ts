@@ -22,6 +22,7 @@ describe('a gateway started without VSC_METADATA_DIR (real Temporal)', () => {
     TEMPORAL_ADDRESS: services.temporalAddress,
     TEMPORAL_NAMESPACE: services.temporalNamespace,
     XDG_STATE_HOME: join(work, 'xdg'),
+    VSC_GATEWAY_CLUSTER: 'off',
   });
   const start = async () => createGateway(loadGatewayConfig(env()), createLogger('silent', 'gateway'));
   const api = async (method: 'GET' | 'POST', url: string, payload?: unknown) =>

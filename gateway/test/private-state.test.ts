@@ -10,6 +10,7 @@ const base = {
   VSC_PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
   VSC_BUFFER_KEYS: `b1:${Buffer.alloc(32, 8).toString('base64')}`,
   VSC_BUFFER_TOKEN_SECRET: Buffer.alloc(32, 9).toString('base64'),
+  VSC_GATEWAY_CLUSTER: 'off',
 };
 const mode = (path: string) => statSync(path).mode & 0o777;
 

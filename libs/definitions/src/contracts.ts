@@ -1,0 +1,160 @@
+import type { DatasetRef, DefinitionDocument, Placement, StepId, StepOutput, Trigger, TransformOp } from './model';
+
+/**
+ * The contracts between the parts of issue 10, fixed first so they can be built side by side: the
+ * interpreter workflow's name, input, queries and signals (the REST API and the triggers start and
+ * watch it), the step activities it calls (transforms, HTTP), and the store the REST API and the
+ * triggers read definitions from.
+ */
+
+/** Registered name of the interpreter workflow (workflows/src/definition-workflow.ts). */
+export const DEFINITION_WORKFLOW = 'definitionWorkflow' as const;
+
+/** Custom search attributes every run carries (registered on the namespace by ./vsc services and up). */
+export const DefinitionSearchAttribute = {
+  tenantId: 'VscTenantId',
+  definitionId: 'VscDefinitionId',
+  definitionVersion: 'VscDefinitionVersion',
+  /** Every connector the run's steps touch (KeywordList), so the Web UI lists runs per connector. */
+  connectorIds: 'VscConnectorIds',
+} as const;
+
+/** A run's workflow id: tenant and definition first, so listing by prefix stays within one tenant. */
+export function definitionRunWorkflowId(tenantId: string, definitionId: string, runKey: string): string {
+  return `def-${tenantId}-${definitionId}-${runKey}`;
+}
+
+export interface DefinitionRunInput {
+  tenantId: string;
+  definitionId: string;
+  /** The pinned version: a run never changes version, even when a newer one is published. */
+  version: number;
+  hash: string;
+  document: DefinitionDocument;
+  /** The run's input (bounded JSON: a webhook body is a dataset reference, not inline). */
+  input?: unknown;
+  trigger: { kind: Trigger['kind'] | 'retry' | 'rerun'; id?: string };
+  /** Retry from a step: outputs of the steps that succeeded in the failed run, reused as they are. */
+  reuse?: Record<StepId, StepOutput>;
+}
+
+export type StepState = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'compensated';
+
+export interface StepRunStatus {
+  state: StepState;
+  startedAt?: string;
+  finishedAt?: string;
+  attempts?: number;
+  placement?: Placement;
+  /** The router's explanation of where the step ran. */
+  route?: string;
+  output?: StepOutput;
+  error?: string;
+}
+
+export interface DefinitionRunStatus {
+  state: 'running' | 'paused' | 'stopping' | 'completed' | 'failed' | 'stopped';
+  version: number;
+  steps: Record<StepId, StepRunStatus>;
+}
+
+/** Query of a run's per-step status and timing. */
+export const RUN_STATUS_QUERY = 'runStatus' as const;
+/** Signal approving (or rejecting) a `wait-for-signal` step. */
+export const APPROVAL_SIGNAL = 'approval' as const;
+export interface ApprovalSignal {
+  stepId: StepId;
+  approved: boolean;
+  by: string;
+  comment?: string;
+}
+/** Signal of a control flag change reaching a running run: pause waits at the next step boundary, stop ends there. */
+export const CONTROL_SIGNAL = 'control' as const;
+export interface ControlSignal {
+  action: 'pause' | 'resume' | 'stop';
+  scope: 'definition' | 'connector' | 'tenant';
+  by: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Step activities (cloud task queue; the agent's twins run on connector queues). Inputs carry the
+// tenant: cloud activities re-check that every object they read belongs to it.
+// ---------------------------------------------------------------------------------------------------
+export interface TransformDatasetInput {
+  tenantId: string;
+  transform: TransformOp;
+  /** One dataset; a join takes two (left, right). */
+  inputs: { left: DatasetRef; right?: DatasetRef };
+  /** Buffer object id to write (the workflow chooses it, so a retried activity overwrites the same object). */
+  outputObjectId: string;
+}
+
+export interface MergeDatasetsInput {
+  tenantId: string;
+  inputs: DatasetRef[];
+  dedupeKey?: string[];
+  outputObjectId: string;
+}
+
+export interface SplitDatasetInput {
+  tenantId: string;
+  input: DatasetRef;
+  /** Records per part (1 for for-each over records). */
+  size: number;
+  /** Prefix of the part objects' ids (part i is `${prefix}${i}`). */
+  outputPrefix: string;
+}
+
+export interface HttpReadInput {
+  tenantId: string;
+  step: StepId;
+  /** The source step's `http` settings. */
+  request: NonNullable<Extract<DefinitionDocument['steps'][number], { kind: 'source' }>['http']>;
+  runInput?: unknown;
+  outputObjectId: string;
+}
+
+export interface HttpWriteInput {
+  tenantId: string;
+  step: StepId;
+  request: NonNullable<Extract<DefinitionDocument['steps'][number], { kind: 'destination' }>['http']>;
+  input: DatasetRef;
+}
+
+export interface HttpWriteOutput {
+  requests: number;
+  records: number;
+  /** Requests answered 429/5xx and retried (Retry-After honoured). */
+  retried: number;
+}
+
+/** Cloud-side step activities of the interpreter (workflows import this type only). */
+export interface DefinitionCloudActivities {
+  transformDataset(input: TransformDatasetInput): Promise<DatasetRef>;
+  mergeDatasets(input: MergeDatasetsInput): Promise<DatasetRef>;
+  splitDataset(input: SplitDatasetInput): Promise<DatasetRef[]>;
+  /** A JSONata condition over the run's input and step values (JSONata has $now and $random: not in workflow code). */
+  evaluateCondition(input: { expression: string; context: unknown }): Promise<boolean>;
+  httpRead(input: HttpReadInput): Promise<DatasetRef>;
+  httpWrite(input: HttpWriteInput): Promise<HttpWriteOutput>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The definition store (metadata store; REST and triggers read it).
+// ---------------------------------------------------------------------------------------------------
+export interface DefinitionVersion {
+  tenantId: string;
+  definitionId: string;
+  version: number;
+  /** sha256 of the canonical JSON of the document (hash.ts). */
+  hash: string;
+  document: DefinitionDocument;
+  createdAt: string;
+  publishedAt?: string;
+}
+
+export interface DefinitionStore {
+  /** The published version of a definition, or undefined (none published, archived, or another tenant's). */
+  published(tenantId: string, definitionId: string): Promise<DefinitionVersion | undefined>;
+  version(tenantId: string, definitionId: string, version: number): Promise<DefinitionVersion | undefined>;
+}

@@ -1,0 +1,3 @@
+export * from './model';
+export * from './contracts';
+export { routeStep, type RoutingContext } from './routing';

@@ -10,14 +10,12 @@ import type { DatasetRef, DefinitionDocument, Placement, StepId, StepOutput, Tri
 /** Registered name of the interpreter workflow (workflows/src/definition-workflow.ts). */
 export const DEFINITION_WORKFLOW = 'definitionWorkflow' as const;
 
-/** Custom search attributes every run carries (registered on the namespace by ./vsc services and up). */
-export const DefinitionSearchAttribute = {
-  tenantId: 'VscTenantId',
-  definitionId: 'VscDefinitionId',
-  definitionVersion: 'VscDefinitionVersion',
-  /** Every connector the run's steps touch (KeywordList), so the Web UI lists runs per connector. */
-  connectorIds: 'VscConnectorIds',
-} as const;
+/**
+ * Search attributes: runs carry temporal-config's `SearchAttribute` keys (TenantId, DefinitionId, and
+ * ConnectorId when they touch one connector); the interpreter adds DefinitionVersion (INT) and
+ * ConnectorIds (KEYWORD_LIST, every connector the run's steps touch) there, so the Web UI lists runs
+ * by definition and by connector.
+ */
 
 /** A run's workflow id: tenant and definition first, so listing by prefix stays within one tenant. */
 export function definitionRunWorkflowId(tenantId: string, definitionId: string, runKey: string): string {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
-import { bufferPaths, BufferHeader, MACHINE_ID_HEADER, PROTOCOL_VERSION } from '@vansales/protocol';
+import { bufferPaths, BufferHeader, PROTOCOL_VERSION } from '@vansales/protocol';
 import { machineId } from '@vansales/connector-agent';
 import { startPlatform, until, type Platform } from './support/harness';
 
@@ -142,9 +142,7 @@ describe('the gateway under abuse (real services)', () => {
         name: 'greedy',
       })
     ).body;
-    const ws = new WebSocket(platform.gatewayWsUrl, {
-      headers: { authorization: `Bearer ${c.apiKey}`, [MACHINE_ID_HEADER]: machineId() },
-    });
+    const ws = new WebSocket(platform.gatewayWsUrl, { headers: await platform.agentHeaders(c.apiKey) });
     ws.on('error', () => undefined);
     let inFlight = 0;
     let maxInFlight = 0;

@@ -117,7 +117,7 @@ async function startTlsServer(pki: Pki, options: { mtls: boolean; apiKey?: strin
   await until(
     `the TLS Temporal server on ${server.address}`,
     async () => {
-      if (child.exitCode !== null) throw new Error(`TLS server exited: ${output.join('').slice(-2000)}`);
+      if (child.exitCode !== null) throw new Error(`TLS server exited: ${output.join('').slice(0, 3000)}`);
       let c: Connection | undefined;
       try {
         c = await connect(goodEnv);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { PROTOCOL_VERSION } from '@vansales/protocol';
 import { startPlatform, sakilaDatabase, sakilaReader, type Platform } from './support/harness';
 
 describe('bad input at the gateway and on the site (real services)', () => {
@@ -30,6 +31,25 @@ describe('bad input at the gateway and on the site (real services)', () => {
     await new Promise((r) => ws.once('open', r));
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.on('error', () => undefined);
+    // A welcomed session first: sent before its hello, 100 MB can take longer than the hello timeout
+    // on a loaded machine, and the socket would close for that instead.
+    const welcomed = new Promise<void>((resolve) =>
+      ws.on('message', (d: Buffer) => {
+        if ((JSON.parse(d.toString()) as { type: string }).type === 'welcome') resolve();
+      }),
+    );
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        protocolVersion: PROTOCOL_VERSION,
+        agentVersion: 'big',
+        machineId: 'big',
+        capabilities: ['agent.ping'],
+        concurrency: 1,
+        databases: [],
+      }),
+    );
+    await welcomed;
     ws.send(Buffer.alloc(100 * 1024 * 1024, 0x61).toString());
     expect(await closed).toBe(1009); // "message too big", from the server
 

@@ -222,7 +222,7 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
   };
 
   beforeAll(async () => {
-    // The private services' folder must be reachable by the postgres account (infra drops to it as root).
+    // The private services' folder must be reachable by the accounts infra drops to as root (postgres, vsc-services).
     chmodSync(dir, 0o755);
     const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
     ctx = {

@@ -52,8 +52,17 @@ describe('the gateway cluster store on Redis', () => {
     const lost: string[] = [];
     const lease = (await a.acquire(connectorId, 'kept'))!;
     lease.onLost = (reason) => lost.push(reason);
-    const firstTtl = await redis.pttl(`vsc:gw:lease:${connectorId}`);
-    await until('a renewal', async () => (await redis.pttl(`vsc:gw:lease:${connectorId}`)) > firstTtl);
+    // A renewal shows as the key's remaining time going up between two reads (it only goes down
+    // otherwise). Comparing with the first read alone needed a read within a millisecond of a renewal.
+    let previous = await redis.pttl(`vsc:gw:lease:${connectorId}`);
+    const start = Date.now();
+    await until('two renewals, past the lease lifetime', async () => {
+      const ttl = await redis.pttl(`vsc:gw:lease:${connectorId}`);
+      expect(ttl).toBeGreaterThan(0);
+      const renewed = ttl > previous;
+      previous = ttl;
+      return renewed && Date.now() - start > 1000;
+    });
     expect(lost).toEqual([]);
     await lease.release();
   });

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Client as PgClient } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
@@ -88,5 +90,27 @@ describe('backing services started by the test runner', () => {
     expect(Object.keys(sa.customAttributes ?? {})).toEqual(
       expect.arrayContaining(['TenantId', 'ConnectorId', 'DefinitionId']),
     );
+  });
+
+  // Issue 9, item 6: a hole in one service must not be root on the machine. Only meaningful when
+  // the runner is root (otherwise every service already runs as the runner's user).
+  (process.getuid?.() === 0 ? it : it.skip)('runs no backing service as root', () => {
+    const ports = {
+      temporal: Number(services.temporalAddress.split(':').pop()),
+      postgres: Number(new URL(services.postgresUrl()).port),
+      mariadb: services.mariadb.port,
+      redis: Number(new URL(services.redisUrl).port),
+      minio: Number(new URL(services.minio.endpoint).port),
+    };
+    const owners = Object.fromEntries(
+      Object.entries(ports).map(([name, port]) => {
+        const line = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+        const pid = /pid=(\d+)/.exec(line)?.[1];
+        expect(pid).toBeDefined();
+        const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+        return [name, uid];
+      }),
+    );
+    for (const [name, uid] of Object.entries(owners)) expect({ name, root: uid === 0 }).toEqual({ name, root: false });
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ensureGoBinary, MINIO } from '../install';
 import type { ServiceContext, ServiceSpec } from '../service';
-import { privateDir } from './system-user';
+import { ownedTree, reachableBinary, serviceAccount } from './system-user';
 
 let binary: string | undefined;
 
@@ -17,14 +17,20 @@ export const minioService: ServiceSpec = {
     binary = ensureGoBinary(MINIO, ctx.log);
   },
   prepare(ctx) {
-    privateDir(join(ctx.stateDir, 'minio'));
+    // As root, MinIO runs as the services' own account, in a folder only it can open.
+    ownedTree(join(ctx.stateDir, 'minio'), serviceAccount());
   },
   launch(ctx) {
+    const owner = serviceAccount();
     return {
-      command: binary ?? ensureGoBinary(MINIO, ctx.log),
+      command: reachableBinary(binary ?? ensureGoBinary(MINIO, ctx.log), ctx.stateDir, owner),
+      user: owner,
       args: [
         'server',
         join(ctx.stateDir, 'minio'),
+        // Not ~/.minio/certs: the account has no home.
+        '--certs-dir',
+        join(ctx.stateDir, 'minio', '.certs'),
         '--address',
         `127.0.0.1:${ctx.ports.minio}`,
         '--console-address',
@@ -36,6 +42,7 @@ export const minioService: ServiceSpec = {
         MINIO_ROOT_USER: ctx.secrets.minioAccessKey,
         MINIO_ROOT_PASSWORD: ctx.secrets.minioSecretKey,
         MINIO_UPDATE: 'off',
+        ...(owner ? { HOME: join(ctx.stateDir, 'minio') } : {}),
       },
     };
   },

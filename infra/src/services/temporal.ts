@@ -3,8 +3,8 @@ import { type Connection } from '@temporalio/client';
 import { connectTemporalClient, ensureNamespace } from '@vansales/temporal-config';
 import { canProvideGoBinary, ensureGoBinary, TEMPORAL_CLI } from '../install';
 import { binCacheDir, repoRoot } from '../paths';
-import type { ServiceContext, ServiceSpec } from '../service';
-import { privateDir } from './system-user';
+import type { LaunchSpec, ServiceContext, ServiceSpec } from '../service';
+import { ownedTree, reachableBinary, serviceAccount } from './system-user';
 
 export const TEMPORAL_NAMESPACE = 'vansales';
 
@@ -33,9 +33,10 @@ export const temporalService: ServiceSpec = {
     else ctx.log('Go is not installed: the Temporal dev server will be downloaded by @temporalio/testing');
   },
   prepare(ctx) {
-    privateDir(join(ctx.stateDir, 'temporal'));
+    // As root, the dev server runs as the services' own account (not root), in a folder only it can open.
+    ownedTree(join(ctx.stateDir, 'temporal'), serviceAccount());
   },
-  launch(ctx) {
+  launch(ctx): LaunchSpec {
     if (!binary && !canProvideGoBinary(TEMPORAL_CLI)) {
       return {
         command: process.execPath,
@@ -53,8 +54,12 @@ export const temporalService: ServiceSpec = {
         },
       };
     }
+    const owner = serviceAccount();
     return {
-      command: binary ?? ensureGoBinary(TEMPORAL_CLI, ctx.log),
+      command: reachableBinary(binary ?? ensureGoBinary(TEMPORAL_CLI, ctx.log), ctx.stateDir, owner),
+      user: owner,
+      // Root's home is closed to the account; the CLI looks for its config file under HOME.
+      env: owner ? { HOME: join(ctx.stateDir, 'temporal') } : {},
       args: [
         'server',
         'start-dev',

@@ -49,7 +49,8 @@ function boundedContext(context: unknown, what: string): void {
     });
 }
 
-async function evaluate(expression: string, context: unknown): Promise<unknown> {
+/** A JSONata expression over a bounded JSON context; parse and evaluation errors are the author's to fix. */
+export async function evaluateJsonata(expression: string, context: unknown): Promise<unknown> {
   boundedContext(context, 'the expression context');
   let compiled: ReturnType<typeof jsonata>;
   try {
@@ -73,7 +74,7 @@ async function evaluate(expression: string, context: unknown): Promise<unknown> 
 }
 
 /** JSONata's truthiness: an empty sequence (undefined, []) is false. */
-function truthy(value: unknown): boolean {
+export function truthy(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(truthy);
   return !!value;
 }
@@ -220,11 +221,11 @@ export function createDefinitionActivities(deps: DefinitionActivityDeps): Defini
     },
 
     async evaluateCondition(input) {
-      return truthy(await evaluate(input.expression, input.context));
+      return truthy(await evaluateJsonata(input.expression, input.context));
     },
 
     async evaluateExpression(input) {
-      const value = await evaluate(input.expression, input.context);
+      const value = await evaluateJsonata(input.expression, input.context);
       if (jsonBytes(value) > MAX_STEP_VALUE_BYTES)
         throw ApplicationFailure.create({
           type: DefinitionRunErrorType.valueTooLarge,

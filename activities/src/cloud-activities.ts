@@ -3,9 +3,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PingOutput } from './agent-activities';
 import { createCloudDataActivities, type CloudDataActivities } from './cloud/cloud-data-activities';
 import type { CloudDatabases } from './cloud/cloud-databases';
+import { createDefinitionActivities, type DefinitionActivities } from './cloud/definition-activities';
+import type { DefinitionStore } from '@vansales/definitions';
 
 /** Activities that run on cloud workers (task queue `cloud`). Workflows import this type only. */
-export interface CloudActivities extends CloudDataActivities {
+export interface CloudActivities extends CloudDataActivities, DefinitionActivities {
   /** Does nothing: the cloud-side twin of agentPing, for health checks and as the benchmark's peer. */
   cloudPing(): Promise<PingOutput>;
 }
@@ -13,6 +15,8 @@ export interface CloudActivities extends CloudDataActivities {
 export interface CloudDeps {
   buffer?: DataBuffer;
   databases?: CloudDatabases;
+  /** Definitions and their versions (the metadata store), read by the interpreter's call steps. */
+  definitions?: DefinitionStore;
 }
 
 /** Cloud activities over their dependencies; without a buffer the data activities say what is missing. */
@@ -26,8 +30,25 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
   const data: CloudDataActivities = deps.buffer
     ? createCloudDataActivities({ buffer: deps.buffer, databases: deps.databases ?? { lookup: () => undefined } })
     : { cloudExtract: missing, cloudLoad: missing, purgeExpiredBuffer: missing };
+  const noStore = async (): Promise<never> => {
+    throw ApplicationFailure.nonRetryable('this cloud worker has no definition store configured', 'StoreUnavailable');
+  };
+  // The interpreter's step activities: each part of the interpreter adds its own beside these.
+  const definitions: DefinitionActivities = deps.buffer
+    ? createDefinitionActivities({
+        buffer: deps.buffer,
+        store: deps.definitions ?? { published: noStore, version: noStore },
+      })
+    : {
+        mergeDatasets: missing,
+        splitDataset: missing,
+        evaluateCondition: missing,
+        evaluateExpression: missing,
+        loadDefinitionVersion: missing,
+      };
   return {
     ...data,
+    ...definitions,
     async cloudPing() {
       return { from: 'cloud' };
     },

@@ -1,3 +1,9 @@
 // The cloud activity implementations, apart from the contracts (index.ts): only the cloud worker imports these.
 export { type CloudDeps, createCloudActivities } from './cloud-activities';
 export { loadCloudDatabases, cloudDatabasesFrom, type CloudDatabases } from './cloud/cloud-databases';
+export {
+  createDefinitionActivities,
+  MAX_SPLIT_PARTS,
+  MAX_DEDUPE_KEYS,
+  type DefinitionActivityDeps,
+} from './cloud/definition-activities';

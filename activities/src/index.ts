@@ -7,3 +7,4 @@ export type {
   PurgeOutput,
 } from './cloud/cloud-data-activities';
 export { type PingOutput, type SchemaRecorded } from './agent-activities';
+export type { DefinitionActivities } from './cloud/definition-activities';

@@ -5,6 +5,10 @@ export const SearchAttribute = {
   TenantId: defineSearchAttributeKey('TenantId', 'KEYWORD'),
   ConnectorId: defineSearchAttributeKey('ConnectorId', 'KEYWORD'),
   DefinitionId: defineSearchAttributeKey('DefinitionId', 'KEYWORD'),
+  /** The pinned version of a definition run. */
+  DefinitionVersion: defineSearchAttributeKey('DefinitionVersion', 'INT'),
+  /** Every connector a definition run's steps touch (a run may touch several sites). */
+  ConnectorIds: defineSearchAttributeKey('ConnectorIds', 'KEYWORD_LIST'),
 } as const;
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.keys(SearchAttribute) as (keyof typeof SearchAttribute)[];

@@ -24,3 +24,13 @@ export {
   type ExtractStepInput,
   type LoadStepInput,
 } from './buffer-step-workflows';
+export {
+  definitionWorkflow,
+  runStatusQuery,
+  approvalSignal,
+  controlSignal,
+  type DefinitionWorkflowInput,
+  type DefinitionRunResult,
+} from './definition-workflow';
+export { exampleSiteToCloudWorkflow, type ExampleSiteToCloudInput } from './example-site-to-cloud-workflow';
+export { site, cloud, type SiteOptions, type LoadTarget } from './helpers';

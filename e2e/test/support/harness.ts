@@ -29,6 +29,7 @@ import {
 } from '@vansales/temporal-config';
 import { newBufferKeySpec } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
+import type { DefinitionStore } from '@vansales/definitions';
 
 export const services = testServices();
 
@@ -136,6 +137,8 @@ export async function startPlatform(
     temporal?: Record<string, string>;
     /** Sees every route the gateway registers. */
     onRoute?: (route: RouteOptions) => void;
+    /** The definition store the cloud activities read (call steps); tests pass an in-memory one. */
+    definitions?: DefinitionStore;
   } = {},
 ): Promise<Platform> {
   const logs = new LogCapture();
@@ -183,6 +186,7 @@ export async function startPlatform(
   const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
     buffer: gateway.buffer,
     databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
+    definitions: options.definitions,
   });
   const workerRun = Promise.all([worker.run(), activityWorker.run()]);
   const clientConnection = await connectTemporalClient(temporalConnectionOptions(cloudConfig));

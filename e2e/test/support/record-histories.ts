@@ -4,11 +4,9 @@
  *   node --import tsx e2e/test/support/record-histories.ts
  * A change that breaks replay of an old history must not ship without versioning (patched()).
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { Payload, Workflow } from '@temporalio/common';
+import type { Workflow } from '@temporalio/common';
 import type { WorkflowStartOptions } from '@temporalio/client';
 import {
   bufferPurgeWorkflow,
@@ -18,45 +16,14 @@ import {
   loadStepWorkflow,
   pingWorkflow,
 } from '@vansales/workflows';
-import { ENCRYPTED_ENCODING, EncryptionCodec } from '@vansales/temporal-config';
 import { startPlatform, sakilaDatabase, sakilaReader } from './harness';
-
-function isPayload(v: unknown): boolean {
-  const m = (v as { metadata?: Record<string, Uint8Array> } | null)?.metadata;
-  return (
-    !!m &&
-    typeof m === 'object' &&
-    m.encoding instanceof Uint8Array &&
-    Buffer.from(m.encoding).toString() === ENCRYPTED_ENCODING
-  );
-}
+import { saveHistory } from './history-recorder';
 
 async function main(): Promise<void> {
   const platform = await startPlatform();
-  const out = join(__dirname, '..', '..', '..', 'workflows', 'test', 'histories');
-  // Histories are stored decrypted: the platform's payload keys are thrown away after this run,
-  // and the replayer must see the payloads the workflow code saw.
-  const codec = EncryptionCodec.fromSpec(platform.payloadKeys);
-  const decodeAll = async (node: unknown): Promise<void> => {
-    if (!node || typeof node !== 'object') return;
-    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          if (isPayload(value[i])) value[i] = (await codec.decode([value[i] as Payload]))[0];
-          else await decodeAll(value[i]);
-        }
-      } else if (isPayload(value)) {
-        (node as Record<string, unknown>)[key] = (await codec.decode([value as Payload]))[0];
-      } else {
-        await decodeAll(value);
-      }
-    }
-  };
   const save = async (name: string, workflowId: string) => {
-    const history = await platform.temporal.workflow.getHandle(workflowId).fetchHistory();
-    await decodeAll(history);
-    writeFileSync(join(out, `${name}.json`), `${historyToJSON(history)}\n`);
-    process.stdout.write(`recorded ${name} (${history.events?.length} events)\n`);
+    const events = await saveHistory(platform, name, workflowId);
+    process.stdout.write(`recorded ${name} (${events} events)\n`);
   };
   try {
     const tenantId = `rec-${randomBytes(3).toString('hex')}`;

@@ -34,6 +34,8 @@ export interface DefinitionRunInput {
   trigger: { kind: Trigger['kind'] | 'retry' | 'rerun'; id?: string };
   /** Retry from a step: outputs of the steps that succeeded in the failed run, reused as they are. */
   reuse?: Record<StepId, StepOutput>;
+  /** The cloud activities' task queue (VSC_CLOUD_TASK_QUEUE of the cloud workers; default `cloud`). */
+  cloudTaskQueue?: string;
 }
 
 export type StepState = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'compensated';
@@ -155,4 +157,54 @@ export interface DefinitionStore {
   /** The published version of a definition, or undefined (none published, archived, or another tenant's). */
   published(tenantId: string, definitionId: string): Promise<DefinitionVersion | undefined>;
   version(tenantId: string, definitionId: string, version: number): Promise<DefinitionVersion | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Added by the interpreter (i10-interp): its own cloud activities and its failure types.
+// ---------------------------------------------------------------------------------------------------
+/** Step values (a load summary, a branch decision, a JSONata result) are small JSON: bigger ones are refused. */
+export const MAX_STEP_VALUE_BYTES = 64 * 1024;
+
+/** Failure types of the interpreter and its own activities (one registry for this boundary). */
+export const DefinitionRunErrorType = {
+  /** The document asks for something the interpreter cannot do (e.g. a query on a cloud database). */
+  unsupportedStep: 'DefinitionUnsupportedStep',
+  /** A step's value, a condition's context or an expression's result is larger than MAX_STEP_VALUE_BYTES. */
+  valueTooLarge: 'DefinitionValueTooLarge',
+  /** A JSONata expression does not parse or fails to evaluate. */
+  badExpression: 'DefinitionBadExpression',
+  /** A called definition (or version) does not exist for this tenant. */
+  definitionNotFound: 'DefinitionNotFound',
+  /** A buffer object named in a step is not this tenant's (or is gone). */
+  datasetRefused: 'DefinitionDatasetRefused',
+  /** A dataset is split into more parts than a for-each takes. */
+  tooManyParts: 'DefinitionTooManyParts',
+  /** A wait-for-signal step was rejected, or timed out with onTimeout=fail. */
+  notApproved: 'DefinitionNotApproved',
+  /** A step failed and the run failed with it (the cause names the step's own failure). */
+  stepFailed: 'DefinitionStepFailed',
+} as const;
+export type DefinitionRunErrorType = (typeof DefinitionRunErrorType)[keyof typeof DefinitionRunErrorType];
+
+export interface LoadDefinitionVersionInput {
+  tenantId: string;
+  definitionId: string;
+  /** A pinned version; without it the published one. */
+  version?: number;
+}
+
+export interface EvaluateExpressionInput {
+  /** A JSONata expression. */
+  expression: string;
+  /** The run's input and step values (bounded JSON). */
+  context: unknown;
+}
+
+/**
+ * The interpreter's own cloud activities beside the contract's step activities: reading a child's
+ * definition (call steps) and evaluating a JSONata expression to a value (wait-until, call input).
+ */
+export interface DefinitionInterpreterActivities {
+  loadDefinitionVersion(input: LoadDefinitionVersionInput): Promise<DefinitionVersion>;
+  evaluateExpression(input: EvaluateExpressionInput): Promise<unknown>;
 }

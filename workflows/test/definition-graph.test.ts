@@ -1,0 +1,72 @@
+import { DefinitionDocument, type DefinitionDocumentInput } from '@vansales/definitions';
+import { buildGraph, nearestPeer } from '../src/definition/graph';
+import { durationMs } from '../src/definition-workflow';
+
+const doc = (d: Omit<DefinitionDocumentInput, 'format' | 'name'>) =>
+  DefinitionDocument.parse({ format: 'vansales.definition/v1', name: 't', ...d });
+const siteDb = (database: string, connectorId = 'c1') => ({ kind: 'site-db' as const, connectorId, database });
+
+describe('the walkable graph of a definition', () => {
+  it('fuses a site-db -> site-db pair on one connector with nothing between into one transfer', () => {
+    const g = buildGraph(
+      doc({
+        steps: [
+          { id: 'a', kind: 'source', db: { endpoint: siteDb('erp'), table: { name: 't' } } },
+          { id: 'b', kind: 'destination', db: { endpoint: siteDb('dw'), table: { name: 't' }, keyColumns: ['id'] } },
+        ],
+        edges: [{ from: 'a', to: 'b' }],
+      }).steps,
+      [{ from: 'a', to: 'b' }],
+    );
+    expect(g.fusedWith.get('a')).toBe('b');
+    expect(g.fusedInto.get('b')).toBe('a');
+  });
+
+  it('does not fuse across connectors, through a transform, or a query source', () => {
+    const d = doc({
+      steps: [
+        { id: 'a', kind: 'source', db: { endpoint: siteDb('erp'), table: { name: 't' } } },
+        {
+          id: 'b',
+          kind: 'destination',
+          db: { endpoint: siteDb('dw', 'c2'), table: { name: 't' }, keyColumns: ['id'] },
+        },
+        { id: 'q', kind: 'source', db: { endpoint: siteDb('erp'), sql: 'SELECT 1 AS id' } },
+        { id: 'x', kind: 'transform', transform: { op: 'sort', by: [{ field: 'id' }] } },
+        { id: 'd', kind: 'destination', db: { endpoint: siteDb('dw'), table: { name: 'u' }, keyColumns: ['id'] } },
+      ],
+      edges: [
+        { from: 'a', to: 'b' },
+        { from: 'q', to: 'x' },
+        { from: 'x', to: 'd' },
+      ],
+    });
+    const g = buildGraph(d.steps, d.edges);
+    expect(g.fusedWith.size).toBe(0);
+    // The router sees the transform between q and d, and that it is heavy.
+    expect(nearestPeer(g, 'q', 'down')).toEqual({
+      endpoint: siteDb('dw'),
+      transform: { heavy: true, placement: 'auto' },
+    });
+  });
+
+  it('keeps compensation steps out of the walk', () => {
+    const d = doc({
+      steps: [
+        { id: 'a', kind: 'parallel', onError: { compensate: 'undo' } },
+        { id: 'undo', kind: 'parallel' },
+      ],
+      edges: [{ from: 'undo', to: 'a' }],
+    });
+    const g = buildGraph(d.steps, d.edges);
+    expect(g.order).toEqual(['a']);
+    expect(g.edges).toEqual([]);
+    expect([...g.compensations]).toEqual(['undo']);
+  });
+
+  it('reads the model durations', () => {
+    expect([durationMs('250ms'), durationMs('30s'), durationMs('5m'), durationMs('2h'), durationMs('1d')]).toEqual([
+      250, 30_000, 300_000, 7_200_000, 86_400_000,
+    ]);
+  });
+});

@@ -3,9 +3,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PingOutput } from './agent-activities';
 import { createCloudDataActivities, type CloudDataActivities } from './cloud/cloud-data-activities';
 import type { CloudDatabases } from './cloud/cloud-databases';
+import type { CloudCredentials } from './cloud/cloud-credentials';
+import type { EgressSettings } from './cloud/egress-guard';
+import { createHttpActivities, type HttpActivities } from './cloud/http-activities';
 
 /** Activities that run on cloud workers (task queue `cloud`). Workflows import this type only. */
-export interface CloudActivities extends CloudDataActivities {
+export interface CloudActivities extends CloudDataActivities, HttpActivities {
   /** Does nothing: the cloud-side twin of agentPing, for health checks and as the benchmark's peer. */
   cloudPing(): Promise<PingOutput>;
 }
@@ -13,7 +16,17 @@ export interface CloudActivities extends CloudDataActivities {
 export interface CloudDeps {
   buffer?: DataBuffer;
   databases?: CloudDatabases;
+  /** Named API credentials of HTTP steps (VSC_CLOUD_CREDENTIALS_FILE). */
+  credentials?: CloudCredentials;
+  /** Where HTTP steps may go (VSC_CLOUD_HTTP_*); default: public addresses only. */
+  egress?: EgressSettings;
 }
+
+export const DEFAULT_EGRESS: EgressSettings = {
+  allowPrivate: false,
+  timeoutMs: 30_000,
+  maxResponseBytes: 32 * 1024 * 1024,
+};
 
 /** Cloud activities over their dependencies; without a buffer the data activities say what is missing. */
 export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
@@ -26,8 +39,16 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
   const data: CloudDataActivities = deps.buffer
     ? createCloudDataActivities({ buffer: deps.buffer, databases: deps.databases ?? { lookup: () => undefined } })
     : { cloudExtract: missing, cloudLoad: missing, purgeExpiredBuffer: missing };
+  const http: HttpActivities = deps.buffer
+    ? createHttpActivities({
+        buffer: deps.buffer,
+        credentials: deps.credentials ?? { headers: () => undefined },
+        egress: deps.egress ?? DEFAULT_EGRESS,
+      })
+    : { httpRead: missing, httpWrite: missing };
   return {
     ...data,
+    ...http,
     async cloudPing() {
       return { from: 'cloud' };
     },

@@ -6,6 +6,7 @@ export {
 } from './agent-query-workflow';
 export { pingWorkflow, type PingInput, type PingPlacement } from './ping-workflow';
 export { schemaDiscoveryWorkflow, type SchemaDiscoveryInput } from './schema-discovery-workflow';
+export { sitePolicyWorkflow, type SitePolicyInput } from './site-policy-workflow';
 export {
   dataSyncWorkflow,
   syncStateQuery,

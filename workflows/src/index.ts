@@ -25,3 +25,9 @@ export {
   type ExtractStepInput,
   type LoadStepInput,
 } from './buffer-step-workflows';
+export {
+  httpReadStepWorkflow,
+  httpWriteStepWorkflow,
+  type HttpReadStepInput,
+  type HttpWriteStepInput,
+} from './http-step-workflows';

@@ -38,6 +38,11 @@ export interface Fault {
   retryAfter?: string;
   /** How many matching requests get the fault (default 1). */
   times?: number;
+  /**
+   * A write is applied (and its idempotency key kept) before the fault answers: the answer is lost
+   * after the work was done, the case idempotency keys exist for.
+   */
+  afterApply?: boolean;
 }
 
 export interface Contact {
@@ -197,7 +202,7 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     if (path === '/openapi.json') return send(200, openapi(basePath, options.auth));
     if (!entry.authorized) return send(401, { error: 'unauthorized' });
     const fault = faults.find((f) => f.left > 0 && path.startsWith(f.path) && (!f.method || f.method === req.method));
-    if (fault) {
+    if (fault && !fault.afterApply) {
       fault.left--;
       if (fault.retryAfter !== undefined) entry.retryAfter = fault.retryAfter;
       return send(
@@ -235,6 +240,10 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       created.push(...(records as Record<string, unknown>[]));
       const answer = { created: records.length };
       if (key) seenKeys.set(key, { status: 201, body: JSON.stringify(answer) });
+      if (fault?.afterApply) {
+        fault.left--;
+        return send(fault.status, { error: 'injected after the write was applied' });
+      }
       return send(201, answer);
     }
     if (path === '/orders' && req.method === 'GET') {

@@ -48,6 +48,8 @@ export function retryAfterMs(
   const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!text) return undefined;
   if (/^\d{1,10}$/.test(text)) return Math.min(Number(text) * 1000, capMs);
+  // An HTTP-date names its day and month (`Wed, 21 Oct 2015 07:28:00 GMT`); Date.parse reads `-1` as a year.
+  if (!/^[A-Za-z]{3},? /.test(text)) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.min(Math.max(0, at - now), capMs);
@@ -103,9 +105,12 @@ export async function sendWithRetry(
   }
 }
 
-/** The error a final answer ends a step with: status and path only (a query string may hold a token). */
+/**
+ * The error a final answer ends a step with: status and path only (a query string may hold a token,
+ * and a site API's host is the site's business: an agent's error travels to the cloud).
+ */
 export function statusError(response: HttpResponse, what: string): DataflowError {
-  const where = `${response.url.origin}${response.url.pathname}`;
+  const where = response.url.pathname;
   if (retryableStatus(response.status))
     return new DataflowError(
       DataflowErrorCode.HTTP_UNAVAILABLE,
@@ -122,7 +127,7 @@ export function jsonBody(response: HttpResponse, what: string): unknown {
   } catch {
     throw new DataflowError(
       DataflowErrorCode.HTTP_FAILED,
-      `${what}: ${response.url.origin}${response.url.pathname} answered ${response.status} with a body that is not JSON`,
+      `${what}: ${response.url.pathname} answered ${response.status} with a body that is not JSON`,
     );
   }
 }

@@ -28,7 +28,10 @@ export interface HttpReadPosition {
   pagesDone: number;
   chunksDone: number;
   rowsDone: number;
-  /** The next page's URL (absent: no more pages). */
+  /**
+   * The next page's path and query, without the origin (absent: no more pages). Progress becomes
+   * heartbeat details in workflow history; a site API's host never leaves the site.
+   */
   next?: string;
   columns?: ColumnSpec[];
 }
@@ -111,7 +114,11 @@ export async function readHttp(
   let chunks = resumed?.chunksDone ?? 0;
   let rows = resumed?.rowsDone ?? 0;
   let columns = resumed?.columns;
-  let url: URL | undefined = resumed ? (resumed.next ? new URL(resumed.next) : undefined) : firstUrl(request);
+  let url: URL | undefined = resumed
+    ? resumed.next
+      ? new URL(resumed.next.replace(/^\/*/, '/'), request.url.origin)
+      : undefined
+    : firstUrl(request);
   await deps.sink.begin?.();
   while (url && pages < request.maxPages) {
     if (deps.signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'cancelled');
@@ -136,7 +143,13 @@ export async function readHttp(
     }
     pages++;
     url = await nextPage(request, response, body, records.length, url, cursor);
-    onPage({ pagesDone: pages, chunksDone: chunks, rowsDone: rows, next: url?.href, columns });
+    onPage({
+      pagesDone: pages,
+      chunksDone: chunks,
+      rowsDone: rows,
+      next: url && `${url.pathname}${url.search}`,
+      columns,
+    });
   }
   const schema = {
     columns: columns ?? EMPTY_COLUMNS,

@@ -44,12 +44,12 @@ export function createHttpTransport(options: TransportOptions): HttpSend {
       try {
         next = new URL(location, current.url);
       } catch {
-        throw new DataflowError(DataflowErrorCode.HTTP_FAILED, `a redirect from ${current.url.origin} names no URL`);
+        throw new DataflowError(DataflowErrorCode.HTTP_FAILED, `a redirect from ${current.url.pathname} names no URL`);
       }
       if (next.origin !== current.url.origin)
         throw new DataflowError(
           DataflowErrorCode.HTTP_REFUSED,
-          `${current.url.origin}${current.url.pathname} redirects to another host (${next.origin}); cross-host redirects are refused`,
+          `${current.url.pathname} redirects to another host; cross-host redirects are refused`,
         );
       current =
         response.status === 303 || ((response.status === 301 || response.status === 302) && current.method !== 'GET')
@@ -81,7 +81,8 @@ function exchange(
       req.destroy();
       reject(err);
     };
-    const where = `${url.origin}${url.pathname}`;
+    // The path only: a site API's host stays on the site, even in an error that travels to the cloud.
+    const where = url.pathname;
     const req = (secure ? httpsRequest : httpRequest)(
       {
         protocol: url.protocol,

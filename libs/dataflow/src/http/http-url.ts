@@ -40,7 +40,8 @@ export function confineTo(base: URL, url: URL, prefixes: readonly string[]): URL
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw refused(`only http and https are allowed, not ${url.protocol}`);
   if (url.origin !== base.origin)
-    throw refused(`${url.origin} is not the endpoint's host ${base.origin}; an HTTP step never leaves its API`);
+    // The base's host is not named: on a site it is the site's business, and this error reaches the cloud.
+    throw refused(`${url.origin} is not the endpoint's host; an HTTP step never leaves its API`);
   if (url.username || url.password) throw refused('a URL with user info is refused; name a credential instead');
   if (
     !prefixes.some(

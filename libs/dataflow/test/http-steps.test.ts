@@ -1,5 +1,8 @@
 import {
   type DataflowError,
+  encodeChunk,
+  readHttp,
+  writeHttp,
   inferColumns,
   nextLink,
   recordsToRows,
@@ -159,5 +162,74 @@ describe('paging and records', () => {
       /record 101 has the field "extra"/,
     );
     expect(() => recordsToRows([{ id: 'x', name: 'b' }], columns)).toThrow(/a string in "id"/);
+  });
+});
+
+describe('resuming a retried attempt', () => {
+  const ok = (url: URL, body: unknown, headers: Record<string, string> = {}): HttpResponse => ({
+    status: 200,
+    headers,
+    body: Buffer.from(JSON.stringify(body)),
+    url,
+  });
+  const noRetry = { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 };
+
+  it('a write starts after the records an earlier attempt reported done, in the same batches', async () => {
+    const records = Array.from({ length: 7 }, (_, i) => ({ id: i + 1, name: `r${i + 1}` }));
+    const columns = inferColumns(records);
+    const chunks = [
+      await encodeChunk(recordsToRows(records.slice(0, 4), columns)),
+      await encodeChunk(recordsToRows(records.slice(4), columns)),
+    ];
+    const sent: { key?: string; body: unknown }[] = [];
+    const result = await writeHttp(
+      { method: 'POST', url: new URL('http://api.test/x'), batchSize: 2, idempotencyKey: 'id' },
+      {
+        send: async (request) => {
+          sent.push({ key: request.headers['idempotency-key'], body: JSON.parse(request.body!.toString()) });
+          return ok(request.url, {});
+        },
+        retry: noRetry,
+        resume: { recordsDone: 4, requests: 2, retried: 1 },
+        source: {
+          objectId: 'obj12345',
+          manifest: async () => ({ schema: { columns, keyColumns: [] }, chunkCount: 2, rowCount: 7 }),
+          chunk: async (i) => chunks[i]!,
+        },
+      },
+      () => undefined,
+    );
+    expect(sent.map((s) => (s.body as { id: number }[]).map((r) => r.id))).toEqual([[5, 6], [7]]);
+    expect(sent[1]!.key).toBe('7');
+    expect(result).toEqual({ requests: 4, records: 7, retried: 1 });
+  });
+
+  it('a read goes on from the next page an earlier attempt reported, on the endpoint origin', async () => {
+    const asked: string[] = [];
+    const put: number[] = [];
+    const columns = inferColumns([{ id: 1 }]);
+    const result = await readHttp(
+      {
+        method: 'GET',
+        url: new URL('http://api.test/v1/contacts'),
+        records: 'data',
+        pagination: { kind: 'cursor', next: 'next', param: 'cursor' },
+        maxPages: 10,
+      },
+      {
+        send: async (request) => {
+          asked.push(request.url.href);
+          const cursor = request.url.searchParams.get('cursor');
+          return ok(request.url, { data: [{ id: cursor === 'c2' ? 3 : 4 }], next: cursor === 'c2' ? 'c3' : null });
+        },
+        retry: noRetry,
+        resume: { pagesDone: 2, chunksDone: 2, rowsDone: 2, next: '/v1/contacts?cursor=c2', columns },
+        sink: { put: async (index) => void put.push(index), commit: async () => undefined },
+      },
+      () => undefined,
+    );
+    expect(asked).toEqual(['http://api.test/v1/contacts?cursor=c2', 'http://api.test/v1/contacts?cursor=c3']);
+    expect(put).toEqual([2, 3]);
+    expect(result).toMatchObject({ rowCount: 4, chunkCount: 4, pages: 4, truncated: false });
   });
 });

@@ -6,6 +6,11 @@ import type {
   DataLoadOutputT,
   DataTransferInputT,
   DataTransferOutputT,
+  PolicyDescribeOutputT,
+  SiteHttpReadInputT,
+  SiteHttpReadOutputT,
+  SiteHttpWriteInputT,
+  SiteHttpWriteOutputT,
   SchemaDiscoverInputT,
   SqlQueryInputT,
   SqlQueryOutputT,
@@ -35,6 +40,15 @@ export interface AgentActivities {
   dataLoad(input: Omit<DataLoadInputT, 'buffer'>): Promise<DataLoadOutputT>;
   /** One database of the site into another, streamed; nothing leaves the site. */
   dataTransfer(input: DataTransferInputT): Promise<DataTransferOutputT>;
+  /**
+   * Pages of one of the site's own APIs (named in its policy file) into the buffer object `objectId`;
+   * the agent attaches the API's credential, the gateway the object-scoped grant. Nothing else leaves the site.
+   */
+  siteHttpRead(input: Omit<SiteHttpReadInputT, 'buffer'>): Promise<SiteHttpReadOutputT>;
+  /** A buffer object to one of the site's own APIs, per record or batch; a retry resumes after what was accepted. */
+  siteHttpWrite(input: Omit<SiteHttpWriteInputT, 'buffer'>): Promise<SiteHttpWriteOutputT>;
+  /** The writable tables and API names of the site's policy (names only): validation's `destinationWritable`. */
+  sitePolicyDescribe(): Promise<PolicyDescribeOutputT>;
 }
 
 export interface SchemaRecorded {
@@ -58,4 +72,7 @@ export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCap
   dataExtract: 'data.extract',
   dataLoad: 'data.load',
   dataTransfer: 'data.transfer',
+  siteHttpRead: 'http.read',
+  siteHttpWrite: 'http.write',
+  sitePolicyDescribe: 'policy.describe',
 };

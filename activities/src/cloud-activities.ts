@@ -5,9 +5,12 @@ import { createCloudDataActivities, type CloudDataActivities } from './cloud/clo
 import type { CloudDatabases } from './cloud/cloud-databases';
 import { createDefinitionActivities, type DefinitionActivities } from './cloud/definition-activities';
 import type { DefinitionStore } from '@vansales/definitions';
+import type { CloudCredentials } from './cloud/cloud-credentials';
+import type { EgressSettings } from './cloud/egress-guard';
+import { createHttpActivities, type HttpActivities } from './cloud/http-activities';
 
 /** Activities that run on cloud workers (task queue `cloud`). Workflows import this type only. */
-export interface CloudActivities extends CloudDataActivities, DefinitionActivities {
+export interface CloudActivities extends CloudDataActivities, DefinitionActivities, HttpActivities {
   /** Does nothing: the cloud-side twin of agentPing, for health checks and as the benchmark's peer. */
   cloudPing(): Promise<PingOutput>;
 }
@@ -17,7 +20,17 @@ export interface CloudDeps {
   databases?: CloudDatabases;
   /** Definitions and their versions (the metadata store), read by the interpreter's call steps. */
   definitions?: DefinitionStore;
+  /** Named API credentials of HTTP steps (VSC_CLOUD_CREDENTIALS_FILE). */
+  credentials?: CloudCredentials;
+  /** Where HTTP steps may go (VSC_CLOUD_HTTP_*); default: public addresses only. */
+  egress?: EgressSettings;
 }
+
+export const DEFAULT_EGRESS: EgressSettings = {
+  allowPrivate: false,
+  timeoutMs: 30_000,
+  maxResponseBytes: 32 * 1024 * 1024,
+};
 
 /** Cloud activities over their dependencies; without a buffer the data activities say what is missing. */
 export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
@@ -30,6 +43,13 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
   const data: CloudDataActivities = deps.buffer
     ? createCloudDataActivities({ buffer: deps.buffer, databases: deps.databases ?? { lookup: () => undefined } })
     : { cloudExtract: missing, cloudLoad: missing, purgeExpiredBuffer: missing };
+  const http: HttpActivities = deps.buffer
+    ? createHttpActivities({
+        buffer: deps.buffer,
+        credentials: deps.credentials ?? { headers: () => undefined },
+        egress: deps.egress ?? DEFAULT_EGRESS,
+      })
+    : { httpRead: missing, httpWrite: missing };
   const noStore = async (): Promise<never> => {
     throw ApplicationFailure.nonRetryable('this cloud worker has no definition store configured', 'StoreUnavailable');
   };
@@ -49,6 +69,7 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
   return {
     ...data,
     ...definitions,
+    ...http,
     async cloudPing() {
       return { from: 'cloud' };
     },

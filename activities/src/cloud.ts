@@ -1,5 +1,13 @@
 // The cloud activity implementations, apart from the contracts (index.ts): only the cloud worker imports these.
-export { type CloudDeps, createCloudActivities } from './cloud-activities';
+export { type CloudDeps, createCloudActivities, DEFAULT_EGRESS } from './cloud-activities';
+export {
+  loadCloudCredentials,
+  cloudCredentialsFrom,
+  CloudCredentialsError,
+  type CloudCredentials,
+} from './cloud/cloud-credentials';
+export { createHttpActivities, type HttpActivities, type HttpActivityDeps } from './cloud/http-activities';
+export { addressProblem, type EgressSettings } from './cloud/egress-guard';
 export { loadCloudDatabases, cloudDatabasesFrom, type CloudDatabases } from './cloud/cloud-databases';
 export {
   createDefinitionActivities,

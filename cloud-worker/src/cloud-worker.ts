@@ -4,7 +4,7 @@ import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
 import { loadBufferConfig, openDataBuffer } from '@vansales/buffer';
 import { createCloudActivities, type CloudDeps } from '@vansales/activities/cloud';
-import { loadCloudDatabases } from '@vansales/activities/cloud';
+import { loadCloudCredentials, loadCloudDatabases } from '@vansales/activities/cloud';
 
 /** The cloud worker: workflow tasks on the `workflows` queue (cloud activities join in later issues). */
 export async function createCloudWorker(config: CloudWorkerConfig, connection: NativeConnection): Promise<Worker> {
@@ -23,14 +23,23 @@ export async function createCloudWorker(config: CloudWorkerConfig, connection: N
 
 /**
  * The cloud worker's dependencies from its environment: the buffer (when VSC_BUFFER_KEYS is set;
- * the same settings as the gateway's) and the cloud databases file.
+ * the same settings as the gateway's), the cloud databases and credentials files, the HTTP egress settings.
  */
 export async function cloudDepsFromEnv(
   config: CloudWorkerConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CloudDeps> {
   const buffer = env.VSC_BUFFER_KEYS ? await openDataBuffer(loadBufferConfig(env)) : undefined;
-  return { buffer, databases: loadCloudDatabases(config.VSC_CLOUD_DATABASES_FILE) };
+  return {
+    buffer,
+    databases: loadCloudDatabases(config.VSC_CLOUD_DATABASES_FILE),
+    credentials: loadCloudCredentials(config.VSC_CLOUD_CREDENTIALS_FILE),
+    egress: {
+      allowPrivate: config.VSC_CLOUD_HTTP_ALLOW_PRIVATE,
+      timeoutMs: config.VSC_CLOUD_HTTP_TIMEOUT_MS,
+      maxResponseBytes: config.VSC_CLOUD_HTTP_MAX_RESPONSE_BYTES,
+    },
+  };
 }
 
 /** The cloud worker's activity side: cloud activities on VSC_CLOUD_TASK_QUEUE. */

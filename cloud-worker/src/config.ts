@@ -8,6 +8,22 @@ export const CloudWorkerConfig = TemporalConfig.extend({
   VSC_CLOUD_TASK_QUEUE: z.string().min(1).max(255).default('cloud'),
   /** JSON file of the databases the cloud reaches directly, per tenant (0600; see cloud/cloud-databases.ts). */
   VSC_CLOUD_DATABASES_FILE: z.string().min(1).optional(),
+  /** JSON file of the API credentials HTTP steps name, per tenant (0600; see cloud/cloud-credentials.ts). */
+  VSC_CLOUD_CREDENTIALS_FILE: z.string().min(1).optional(),
+  /** Lets HTTP steps call private and loopback addresses (tests and dev only); default off: public APIs only. */
+  VSC_CLOUD_HTTP_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** Longest one HTTP exchange of a step may take (ms). Default 30 s. */
+  VSC_CLOUD_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** Largest API answer an HTTP step reads (bytes). Default 32 MiB. */
+  VSC_CLOUD_HTTP_MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(32 * 1024 * 1024),
   /**
    * What this process polls: `all` (workflows and cloud activities), `workflows`, or `activities`.
    * An activities-only process never loads the workflow bundle (about 300 MB), so the processes

@@ -10,7 +10,9 @@ import { createDataExtract } from './operations/data-extract';
 import { createDataLoad } from './operations/data-load';
 import { createDataTransfer } from './operations/data-transfer';
 import { createBufferClient } from './buffer/buffer-client';
-import { loadSitePolicy } from './policy/site-policy';
+import { loadSitePolicy, readSitePolicyFile } from './policy/site-policy';
+import { createSiteHttpRead, createSiteHttpWrite, type SiteHttpDeps } from './operations/site-http';
+import { createPolicyDescribe } from './operations/policy-describe';
 import { policyOf, type DataDeps } from './operations/data-support';
 
 export const AGENT_REDACT_PATHS = [
@@ -27,7 +29,11 @@ export const AGENT_REDACT_PATHS = [
 export function createAgent(
   config: AgentConfig,
   log?: pino.Logger,
-  options: { audit?: AuditLog } = {},
+  options: {
+    audit?: AuditLog;
+    /** The agent's vault by name (credentials of the site's APIs); without it no API credential resolves. */
+    secrets?: (name: string) => string | undefined;
+  } = {},
 ): { agent: Agent; close: () => Promise<void> } {
   const logger =
     log ??
@@ -40,6 +46,10 @@ export function createAgent(
   const data: DataDeps = {
     database: (name) => databases.get(name),
     policy: () => loadSitePolicy(config.policyFile, config.databases),
+  };
+  const http: SiteHttpDeps = {
+    policyFile: () => readSitePolicyFile(config.policyFile).file,
+    secret: options.secrets ?? (() => undefined),
   };
   const buffer = createBufferClient({
     gatewayUrl: config.gatewayUrl,
@@ -56,6 +66,9 @@ export function createAgent(
       'data.extract': createDataExtract(data, buffer),
       'data.load': createDataLoad(data, buffer),
       'data.transfer': createDataTransfer(data),
+      'http.read': createSiteHttpRead(http, buffer),
+      'http.write': createSiteHttpWrite(http, buffer),
+      'policy.describe': createPolicyDescribe(http.policyFile),
     },
   });
   return {

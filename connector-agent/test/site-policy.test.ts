@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SITE_POLICY, loadSitePolicy, SitePolicyError } from '../src/policy/site-policy';
+import { DEFAULT_SITE_POLICY, loadSitePolicy, readSitePolicyFile, SitePolicyError } from '../src/policy/site-policy';
 
 describe('site policy file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vsc-policy-'));
@@ -112,5 +112,32 @@ describe('site policy file', () => {
     expect(() =>
       loadSitePolicy(write('bad4.json', { columns: [{ database: 'a', table: 'b', column: 'c', action: 'encrypt' }] })),
     ).toThrow(/columns\.0\.action/);
+  });
+});
+
+describe("site policy APIs (the site's own APIs HTTP steps may call)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vsc-policy-apis-'));
+  const write = (body: unknown) => {
+    const path = join(dir, `p-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify(body));
+    return path;
+  };
+
+  it('defaults to no API; an API defaults to GET on its whole base', () => {
+    expect(readSitePolicyFile(write({})).file.apis).toEqual({});
+    const { file } = readSitePolicyFile(write({ apis: { erp: { baseUrl: 'http://10.0.0.5:8080/api/' } } }));
+    expect(file.apis.erp).toMatchObject({ methods: ['GET'], paths: ['/'] });
+  });
+
+  it.each([
+    [{ erp: { baseUrl: 'ftp://10.0.0.5/' } }, /http:\/\/ or https:\/\//],
+    [{ erp: { baseUrl: 'http://user:pw@10.0.0.5/' } }, /user info/],
+    [{ erp: { baseUrl: 'http://10.0.0.5/', paths: ['orders'] } }, /starting with \//],
+    [{ erp: { baseUrl: 'http://10.0.0.5/', methods: ['DELETE'] } }, /methods/],
+    [{ erp: { baseUrl: 'http://10.0.0.5/', credential: { kind: 'bearer', token: 'inline' } } }, /credential/],
+    [{ erp: { baseUrl: 'http://10.0.0.5/', credential: { kind: 'header', name: 'Host', vault: 'x' } } }, /credential/],
+  ])('refuses %j, naming the setting', (apis, message) => {
+    expect(() => readSitePolicyFile(write({ apis }))).toThrow(SitePolicyError);
+    expect(() => readSitePolicyFile(write({ apis }))).toThrow(message);
   });
 });

@@ -19,6 +19,7 @@ import { tenantServicePlugin } from './services/tenant-service';
 import { keyServicePlugin } from './services/key-service';
 import { connectorServicePlugin } from './services/connector-service';
 import { schemaServicePlugin } from './services/schema-service';
+import { sitePolicyServicePlugin } from './services/site-policy-service';
 import { queryServicePlugin } from './services/query-service';
 import { syncServicePlugin } from './services/sync-service';
 import { bufferServicePlugin } from './services/buffer-service';
@@ -142,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(workflowRunsPlugin, { temporal: deps.temporal, workflowTaskQueue: deps.workflowTaskQueue });
   await app.register(connectorServicePlugin, { repos: deps.repos, hub: deps.hub, auditRepo: deps.auditRepo });
   await app.register(schemaServicePlugin, { repos: deps.repos, schemaRegistry: deps.schemaRegistry });
+  await app.register(sitePolicyServicePlugin, { repos: deps.repos });
   await app.register(queryServicePlugin, { repos: deps.repos });
   await app.register(syncServicePlugin, { repos: deps.repos, cloudTaskQueue: deps.cloudTaskQueue });
 

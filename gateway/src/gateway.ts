@@ -33,6 +33,7 @@ import type { TenantService } from './services/tenant-service';
 import type { ConnectorService } from './services/connector-service';
 import type { KeyService } from './services/key-service';
 import type { SchemaService } from './services/schema-service';
+import type { SitePolicyService } from './services/site-policy-service';
 import type { QueryService } from './services/query-service';
 import type { SyncService } from './services/sync-service';
 import type { Logger } from './logger';
@@ -43,6 +44,8 @@ export interface GatewayServices {
   connectors: ConnectorService;
   keys: KeyService;
   schemas: SchemaService;
+  /** A site policy's writable tables and API names (definition validation's destinationWritable). */
+  sitePolicies: SitePolicyService;
   queries: QueryService;
   syncs: SyncService;
 }
@@ -216,6 +219,7 @@ export async function createGateway(
     connectors: app.connectors,
     keys: app.keys,
     schemas: app.schemas,
+    sitePolicies: app.sitePolicies,
     queries: app.queries,
     syncs: app.syncs,
   };

@@ -35,6 +35,19 @@ export function schemaDiscoveryOptions(connectorId: string): ActivityOptions {
   };
 }
 
+/**
+ * The site policy's description: one small read of a file on the site. Validation waits for it, so
+ * an offline agent fails it within a minute (the caller says the site is offline) instead of hanging.
+ */
+export function sitePolicyOptions(connectorId: string): ActivityOptions {
+  return {
+    taskQueue: connectorTaskQueue(connectorId),
+    scheduleToStartTimeout: '1 minute',
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_AGENT_ERRORS] },
+  };
+}
+
 /** Ping round trips: short, a few attempts; an agent may wait a while to come online. */
 export function pingOptions(
   taskQueue: string,

@@ -6,6 +6,7 @@ export {
 } from './agent-query-workflow';
 export { pingWorkflow, type PingInput, type PingPlacement } from './ping-workflow';
 export { schemaDiscoveryWorkflow, type SchemaDiscoveryInput } from './schema-discovery-workflow';
+export { sitePolicyWorkflow, type SitePolicyInput } from './site-policy-workflow';
 export {
   dataSyncWorkflow,
   syncStateQuery,
@@ -34,3 +35,9 @@ export {
 } from './definition-workflow';
 export { exampleSiteToCloudWorkflow, type ExampleSiteToCloudInput } from './example-site-to-cloud-workflow';
 export { site, cloud, type SiteOptions, type LoadTarget } from './helpers';
+export {
+  httpReadStepWorkflow,
+  httpWriteStepWorkflow,
+  type HttpReadStepInput,
+  type HttpWriteStepInput,
+} from './http-step-workflows';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openAuditLog } from '../audit/audit-log';
 import { ensureIdentityKey } from '../gateway-auth';
-import { openVault, VaultError } from '../vault';
+import { openVault, VAULT_FILE, VaultError } from '../vault';
 import { createAgent } from '../create-agent';
 import { parseCommand } from '@vansales/protocol';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
@@ -45,7 +45,11 @@ export const runCommand: CliCommand = {
       io.stderr.write(`cannot open the audit log ${auditPath}: ${(err as Error).message}\n`);
       return 2;
     }
-    const { agent, close } = createAgent(config, undefined, { audit });
+    // Opened per lookup, so a secret stored after start applies to the next task (API credentials).
+    const vaultDir = dirname(path);
+    const secrets = (name: string) =>
+      existsSync(join(vaultDir, VAULT_FILE)) ? openVault({ dir: vaultDir }).get(name) : undefined;
+    const { agent, close } = createAgent(config, undefined, { audit, secrets });
     const stop = () => void close();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -11,6 +11,66 @@ import type { DataPolicy } from '@vansales/dataflow';
  */
 const TablePattern = z.string().min(1).max(300).describe('"table", "schema.table", "schema.*" or "*"');
 
+const HeaderName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'a header name (letters, digits, -)')
+  .refine(
+    (n) => !['host', 'content-length', 'transfer-encoding', 'connection', 'idempotency-key'].includes(n.toLowerCase()),
+    'a header the request sets itself',
+  );
+/** The name of a secret in the agent's vault (stored with `mini-connector init` or the vault tools). */
+const VaultName = z.string().min(1).max(200);
+
+/**
+ * A user's own API on the site network, by name: definitions say `{ kind: 'site-api', api: name }`
+ * and a path; only the agent knows where it is and how to log in, and it calls nothing else.
+ */
+export const SiteApiEntry = z
+  .object({
+    /** http(s) URL on the site network (private addresses are fine: only this agent calls it). */
+    baseUrl: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL')
+      .refine((u) => !new URL(u).username && !new URL(u).password, 'must not carry user info; use credential'),
+    /** Attached by the agent from its vault; never sent to the gateway. */
+    credential: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('bearer'), vault: VaultName }).strict(),
+        z
+          .object({
+            kind: z.literal('basic'),
+            username: z
+              .string()
+              .max(512)
+              .regex(/^[^:\r\n]*$/),
+            vault: VaultName,
+          })
+          .strict(),
+        z.object({ kind: z.literal('header'), name: HeaderName, vault: VaultName }).strict(),
+      ])
+      .optional(),
+    /** Methods the cloud may ask for (default GET only: read-only unless the site says otherwise). */
+    methods: z
+      .array(z.enum(['GET', 'POST', 'PUT', 'PATCH']))
+      .min(1)
+      .default(['GET']),
+    /** Path prefixes under baseUrl a step may call (default: all of it). */
+    paths: z
+      .array(z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'a path starting with /, without ? # or \\'))
+      .min(1)
+      .default(['/']),
+    timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    maxResponseBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(32 * 1024 * 1024),
+  })
+  .strict();
+export type SiteApiEntry = z.infer<typeof SiteApiEntry>;
+
 export const SitePolicyFile = z
   .object({
     version: z.literal(1).default(1),
@@ -28,6 +88,10 @@ export const SitePolicyFile = z
       .default([]),
     /** Key for `hash`; without it the hash is unkeyed (guessable for small value sets). */
     hashSalt: z.string().min(16).optional(),
+    /** The site's own APIs HTTP steps may call through this agent, by name (default: none). */
+    apis: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, 'an API name: letters, digits, _ - $'), SiteApiEntry)
+      .default({}),
   })
   .strict();
 export type SitePolicyFile = z.infer<typeof SitePolicyFile>;
@@ -141,17 +205,18 @@ export const DEFAULT_SITE_POLICY = sitePolicy(
 );
 
 /**
- * Reads the policy file each time it is asked for, so a site's edit applies to the next task
- * without a restart. A broken file refuses everything it governs rather than falling back.
+ * The site's policy file as written (the default when there is none); a broken file throws
+ * SitePolicyError, which refuses everything it governs rather than falling back.
  */
-export function loadSitePolicy(path: string | undefined, locations: Record<string, DatabaseLocation> = {}): SitePolicy {
-  if (!path) return DEFAULT_SITE_POLICY;
+export function readSitePolicyFile(path: string | undefined): { file: SitePolicyFile; source: string } {
+  if (!path)
+    return { file: SitePolicyFile.parse({}), source: 'the default site policy (no policy file: no table is writable)' };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      return sitePolicy(SitePolicyFile.parse({}), `the site policy ${path} (missing: no table is writable)`, locations);
+      return { file: SitePolicyFile.parse({}), source: `the site policy ${path} (missing: no table is writable)` };
     throw new SitePolicyError(
       `cannot read the site policy ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
@@ -167,5 +232,15 @@ export function loadSitePolicy(path: string | undefined, locations: Record<strin
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new SitePolicyError(`the site policy ${path} is invalid: ${lines.join('; ')}`);
   }
-  return sitePolicy(parsed.data, `the site policy ${path}`, locations);
+  return { file: parsed.data, source: `the site policy ${path}` };
+}
+
+/**
+ * Reads the policy file each time it is asked for, so a site's edit applies to the next task
+ * without a restart. A broken file refuses everything it governs rather than falling back.
+ */
+export function loadSitePolicy(path: string | undefined, locations: Record<string, DatabaseLocation> = {}): SitePolicy {
+  if (!path) return DEFAULT_SITE_POLICY;
+  const { file, source } = readSitePolicyFile(path);
+  return sitePolicy(file, source, locations);
 }

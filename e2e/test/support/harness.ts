@@ -10,6 +10,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices, throwawayPostgresDatabase } from '@vansales/test-kit';
 import { createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
+import { cloudCredentialsFrom, DEFAULT_EGRESS } from '@vansales/activities/cloud';
 import type { DataConnectionConfig } from '@vansales/dataflow';
 import {
   Agent,
@@ -102,7 +103,7 @@ export interface Platform {
   ): Promise<{ status: number; body: T }>;
   startAgent(
     overrides: Partial<AgentConfigInput> & { apiKey: string },
-    options?: { audit?: AuditLog },
+    options?: { audit?: AuditLog; secrets?: (name: string) => string | undefined },
   ): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
   /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
   startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };
@@ -122,6 +123,8 @@ export interface Platform {
   cloudTaskQueue: string;
   /** Which databases the cloud worker reaches, per tenant (what VSC_CLOUD_DATABASES_FILE says in production). */
   setCloudDatabases(databases: Record<string, Record<string, DataConnectionConfig>>): void;
+  /** The API credentials HTTP steps name, per tenant (what VSC_CLOUD_CREDENTIALS_FILE says in production). */
+  setCloudCredentials(credentials: Parameters<typeof cloudCredentialsFrom>[0]): void;
   close(): Promise<void>;
 }
 
@@ -148,6 +151,7 @@ export async function startPlatform(
   const workflowTaskQueue = `workflows-${randomBytes(4).toString('hex')}`;
   const cloudTaskQueue = `cloud-${randomBytes(4).toString('hex')}`;
   let cloudDatabases: Record<string, Record<string, DataConnectionConfig>> = {};
+  let cloudCredentials = cloudCredentialsFrom({});
   const bufferDir = mkdtempSync(join(tmpdir(), 'vsc-gw-buffer-'));
   const bufferTokenSecret = randomBytes(32);
   const env = {
@@ -187,6 +191,9 @@ export async function startPlatform(
     buffer: gateway.buffer,
     databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
     definitions: options.definitions,
+    credentials: { headers: (tenantId, name) => cloudCredentials.headers(tenantId, name) },
+    // The stand-in APIs listen on loopback; production keeps the default (public addresses only).
+    egress: { ...DEFAULT_EGRESS, allowPrivate: true },
   });
   const workerRun = Promise.all([worker.run(), activityWorker.run()]);
   const clientConnection = await connectTemporalClient(temporalConnectionOptions(cloudConfig));
@@ -216,6 +223,9 @@ export async function startPlatform(
     cloudTaskQueue,
     setCloudDatabases(databases) {
       cloudDatabases = databases;
+    },
+    setCloudCredentials(credentials) {
+      cloudCredentials = cloudCredentialsFrom(credentials);
     },
     logs,
     bufferDir,

@@ -3,7 +3,12 @@ import type { GrantBufferAccess } from '../buffer-access';
 import type { TaskPreparer } from './proxy-activities';
 
 /** Which buffer access each data operation needs for its `objectId`. */
-const SCOPES: Partial<Record<AgentCapability, 'read' | 'write'>> = { 'data.extract': 'write', 'data.load': 'read' };
+const SCOPES: Partial<Record<AgentCapability, 'read' | 'write'>> = {
+  'data.extract': 'write',
+  'data.load': 'read',
+  'http.read': 'write',
+  'http.write': 'read',
+};
 
 /**
  * Adds an object-scoped buffer grant to extract and load tasks as they leave for the agent. The

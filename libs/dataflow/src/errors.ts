@@ -31,11 +31,19 @@ export const DataflowErrorCode = {
   POLICY_REFUSED: 'POLICY_REFUSED',
   /** A buffer object whose manifest cannot be loaded (no usable schema, key columns it lacks). */
   BAD_OBJECT: 'BAD_OBJECT',
+  /** An HTTP step named a URL its side may not call (egress guard in the cloud, the site's APIs on an agent). */
+  HTTP_REFUSED: 'HTTP_REFUSED',
+  /** The API answered a final error (4xx, or an answer that is not what the step expects). */
+  HTTP_FAILED: 'HTTP_FAILED',
+  /** The API could not be reached, timed out, or kept answering 429/5xx; a later attempt may succeed. */
+  HTTP_UNAVAILABLE: 'HTTP_UNAVAILABLE',
+  /** A JSONata expression of the step does not compile or fails on the data. */
+  BAD_EXPRESSION: 'BAD_EXPRESSION',
 } as const;
 export type DataflowErrorCode = (typeof DataflowErrorCode)[keyof typeof DataflowErrorCode];
 
 /** Codes where a retry of the same call can succeed; everything else needs a change first. */
-const RETRYABLE = new Set<DataflowErrorCode>([DataflowErrorCode.CONNECTION_FAILED]);
+const RETRYABLE = new Set<DataflowErrorCode>([DataflowErrorCode.CONNECTION_FAILED, DataflowErrorCode.HTTP_UNAVAILABLE]);
 
 export interface DataflowErrorDetails {
   table?: string;

@@ -50,3 +50,33 @@ export {
 export { resolveTable, type ResolvedTable } from './pipeline/resolve-table';
 export { failureTypeOf } from './pipeline/failure-types';
 export { resumeState } from './pipeline/resume';
+// HTTP steps (issue 10): one read loop and one write loop, shared by the cloud activities and the
+// agent's site-API operations; each side brings its transport (egress guard, site policy).
+export {
+  retryAfterMs,
+  sendWithRetry,
+  DEFAULT_RETRY,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpSend,
+  type RetryOptions,
+} from './http/http-exchange';
+export {
+  readHttp,
+  nextLink,
+  type HttpPagination,
+  type HttpReadPosition,
+  type HttpReadRequest,
+  type HttpReadResult,
+  type HttpReadSink,
+} from './http/http-read';
+export {
+  writeHttp,
+  type HttpWritePosition,
+  type HttpWriteRequest,
+  type HttpWriteResult,
+  type HttpWriteSource,
+} from './http/http-write';
+export { createHttpTransport, type TransportOptions } from './http/http-transport';
+export { urlUnder, confineTo } from './http/http-url';
+export { inferColumns, recordsToRows, rowsToRecords } from './http/http-records';

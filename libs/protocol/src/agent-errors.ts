@@ -29,6 +29,12 @@ export const AgentErrorType = {
   bufferUnavailable: 'BufferUnavailable',
   /** The destination refused a write (constraint, range); the message names table and column where known. */
   writeFailed: 'WriteFailed',
+  /** An HTTP step named a URL this side may not call: outside the site's APIs, or a private address from the cloud. */
+  egressRefused: 'EgressRefused',
+  /** An API answered a final error (4xx) or something the step cannot read; the message names the status and URL path. */
+  httpFailed: 'HttpFailed',
+  /** An API could not be reached, timed out, or kept answering 429/5xx; a retry may succeed. */
+  httpUnavailable: 'HttpUnavailable',
   /** Anything else; message says what. */
   internal: 'AgentInternal',
 } as const;
@@ -45,4 +51,6 @@ export const NON_RETRYABLE_AGENT_ERRORS: readonly AgentErrorType[] = [
   AgentErrorType.unmappableType,
   AgentErrorType.bufferRefused,
   AgentErrorType.writeFailed,
+  AgentErrorType.egressRefused,
+  AgentErrorType.httpFailed,
 ];

@@ -92,6 +92,15 @@ function describeDataOperation(operation: AgentCapability, raw: unknown, result:
       return `load buffer object ${String(input.objectId)} into ${tableText(input.table)} (upsert${keys})`;
     case 'data.transfer':
       return `transfer ${String(input.source?.database)}.${tableText(input.source?.table)} to ${String(input.destination?.database)}.${tableText(input.destination?.table)} (${String(input.mode ?? 'upsert')}${keys}${cursor})`;
+    case 'http.read':
+    case 'http.write': {
+      // The API's name and the path asked for (the site resolves them); never a query value or a body.
+      const http = (raw ?? {}) as { api?: unknown; method?: unknown; path?: unknown };
+      const path = typeof http.path === 'string' ? http.path.split('?')[0]!.slice(0, 500) : '?';
+      return operation === 'http.read'
+        ? `http ${String(http.method ?? 'GET')} ${String(http.api)} ${path} to buffer object ${String(input.objectId)}`
+        : `http ${String(http.method ?? 'POST')} ${String(http.api)} ${path} from buffer object ${String(input.objectId)}`;
+    }
     default:
       return undefined;
   }

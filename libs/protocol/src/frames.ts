@@ -26,6 +26,9 @@ export const AgentCapability = z.enum([
   'data.extract',
   'data.load',
   'data.transfer',
+  'http.read',
+  'http.write',
+  'policy.describe',
 ]);
 export type AgentCapability = z.infer<typeof AgentCapability>;
 

@@ -75,6 +75,20 @@ export {
   type DataTransferOutputT,
 } from './data-operations';
 export {
+  SiteHttpReadInput,
+  SiteHttpReadOutput,
+  SiteHttpWriteInput,
+  SiteHttpWriteOutput,
+  PolicyDescribeInput,
+  PolicyDescribeOutput,
+  describedWritable,
+  type SiteHttpReadInputT,
+  type SiteHttpReadOutputT,
+  type SiteHttpWriteInputT,
+  type SiteHttpWriteOutputT,
+  type PolicyDescribeOutputT,
+} from './http-operations';
+export {
   BUFFER_ROUTES_PREFIX,
   BUFFER_CHUNK_CONTENT_TYPE,
   BufferHeader,

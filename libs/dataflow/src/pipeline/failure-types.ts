@@ -21,6 +21,10 @@ const FAILURE_TYPES: Record<DataflowErrorCode, AgentErrorType> = {
   NOT_FOUND: AgentErrorType.sqlError,
   READ_FAILED: AgentErrorType.sqlError,
   UNSUPPORTED_DIALECT: AgentErrorType.sqlError,
+  HTTP_REFUSED: AgentErrorType.egressRefused,
+  HTTP_FAILED: AgentErrorType.httpFailed,
+  HTTP_UNAVAILABLE: AgentErrorType.httpUnavailable,
+  BAD_EXPRESSION: AgentErrorType.badInput,
 };
 
 export function failureTypeOf(code: DataflowErrorCode): AgentErrorType {

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { BufferGrant, BufferObjectId } from './buffer-http';
+import type { TableRef } from './database-names';
+
+/**
+ * The agent's HTTP operations against the site's own APIs (issue 10: a definition's `site-api`
+ * endpoint), and the description of the site policy that validation reads. A task names an API of
+ * the site's policy file and a path under it, never a URL: where the API is and how to log in stay
+ * on the site. Records go to (or come from) the buffer; validated on both sides.
+ */
+const ApiName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, 'an API name of the site policy');
+const Expression = z.string().min(1).max(2000);
+const Path = z.string().max(2000);
+
+export const SiteHttpReadInput = z.object({
+  api: ApiName,
+  method: z.enum(['GET', 'POST']).default('GET'),
+  path: Path,
+  query: z.record(z.string().max(128), z.string().max(2000)).optional(),
+  records: Expression.optional(),
+  pagination: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('cursor'), next: Expression, param: z.string().max(128) }),
+      z.object({ kind: z.literal('link-header') }),
+      z.object({ kind: z.literal('page'), param: z.string().max(128), start: z.number().int().default(1) }),
+    ])
+    .optional(),
+  maxPages: z.number().int().min(1).max(100_000).default(1000),
+  /** Chosen by the workflow, so a retried read writes the same object. */
+  objectId: BufferObjectId,
+  buffer: BufferGrant.optional(),
+});
+export type SiteHttpReadInputT = z.input<typeof SiteHttpReadInput>;
+
+export const SiteHttpReadOutput = z.object({
+  objectId: BufferObjectId,
+  rowCount: z.number().int().nonnegative(),
+  chunkCount: z.number().int().nonnegative(),
+  pages: z.number().int().nonnegative(),
+  columns: z.array(z.string()),
+  truncated: z.boolean(),
+});
+export type SiteHttpReadOutputT = z.infer<typeof SiteHttpReadOutput>;
+
+export const SiteHttpWriteInput = z.object({
+  api: ApiName,
+  method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+  path: Path,
+  batchSize: z.number().int().min(1).max(10_000).default(1),
+  body: Expression.optional(),
+  idempotencyKey: z.string().max(128).optional(),
+  /** The dataset to send. */
+  objectId: BufferObjectId,
+  buffer: BufferGrant.optional(),
+});
+export type SiteHttpWriteInputT = z.input<typeof SiteHttpWriteInput>;
+
+export const SiteHttpWriteOutput = z.object({
+  requests: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  retried: z.number().int().nonnegative(),
+});
+export type SiteHttpWriteOutputT = z.infer<typeof SiteHttpWriteOutput>;
+
+export const PolicyDescribeInput = z.object({}).strict();
+/** What the site's policy lets the cloud do, by name only: no URL, no credential, no column rule. */
+export const PolicyDescribeOutput = z.object({
+  writableTables: z.array(z.object({ database: z.string(), table: z.string() })).max(10_000),
+  apis: z
+    .array(
+      z.object({
+        name: z.string(),
+        methods: z.array(z.enum(['GET', 'POST', 'PUT', 'PATCH'])),
+        paths: z.array(z.string()),
+      }),
+    )
+    .max(1000),
+});
+export type PolicyDescribeOutputT = z.infer<typeof PolicyDescribeOutput>;
+
+/**
+ * Whether a described policy lets a load write `table` of `database` (the same pattern rules as
+ * the agent's: `table`, `schema.table`, `schema.*`, `*`; a table without schema matches any schema).
+ * For validation's early answer only: the agent checks again, on the table the server resolves.
+ */
+export function describedWritable(described: PolicyDescribeOutputT, database: string, table: TableRef): boolean {
+  return described.writableTables.some((w) => {
+    if (w.database !== database) return false;
+    if (w.table === '*') return true;
+    const dot = w.table.indexOf('.');
+    const schema = dot < 0 ? undefined : w.table.slice(0, dot);
+    const name = dot < 0 ? w.table : w.table.slice(dot + 1);
+    if (schema !== undefined && table.schema !== undefined && schema !== table.schema) return false;
+    return name === '*' || name === table.name;
+  });
+}

@@ -23,6 +23,7 @@ import { queryServicePlugin } from './services/query-service';
 import { syncServicePlugin } from './services/sync-service';
 import { bufferServicePlugin } from './services/buffer-service';
 import { codecServicePlugin } from './services/codec-service';
+import { webhookServicePlugin, type WebhookServiceDeps } from './services/webhook-service';
 import systemRoutes from './routes/system-routes';
 import tenantRoutes from './routes/tenant-routes';
 import connectorRoutes from './routes/connector-routes';
@@ -34,6 +35,7 @@ import bufferRoutes from './routes/buffer-routes';
 import codecRoutes from './routes/codec-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
+import webhookRoutes from './routes/webhook-routes';
 import type { KeyServiceSettings } from './services/key-service';
 import type { AuthThrottleSettings } from './http/auth-throttle';
 
@@ -79,6 +81,14 @@ export interface AppDeps {
   onRoute?: (route: RouteOptions) => void;
   /** How agents prove their key pair and how failures are throttled (VSC_GATEWAY_PUBLIC_HOSTS, VSC_AGENT_*, VSC_AUTH_*). */
   agentAuth?: { publicHosts?: readonly string[]; keys?: KeyServiceSettings; throttle?: AuthThrottleSettings };
+  /**
+   * Webhook triggers (POST /v1/hooks/:hookId and the routes that manage them); needs `buffer`.
+   * VSC_WEBHOOK_* in config.ts.
+   */
+  webhooks?: Pick<
+    WebhookServiceDeps,
+    'repo' | 'box' | 'definitions' | 'runAllowed' | 'toleranceSeconds' | 'startTimeoutMs' | 'now'
+  > & { maxBodyBytes: number };
   /** See VSC_GATEWAY_REQUEST_TIMEOUT_MS and VSC_GATEWAY_CONNECTION_TIMEOUT_MS in config.ts. */
   timeouts?: { requestMs: number; connectionMs: number; bodyIdleMs?: number; headersMs?: number };
 }
@@ -182,6 +192,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       maxInFlightChunksPerTenant: deps.buffer.maxInFlightChunksPerTenant,
       sessionAlive: (connectorId, sessionId) => deps.hub.sessionAlive(connectorId, sessionId),
     });
+    if (deps.webhooks) {
+      const { maxBodyBytes, ...webhooks } = deps.webhooks;
+      await app.register(webhookServicePlugin, {
+        ...webhooks,
+        temporal: deps.temporal,
+        workflowTaskQueue: deps.workflowTaskQueue,
+        buffer: deps.buffer.dataBuffer,
+      });
+      await app.register(webhookRoutes, { maxBodyBytes });
+    }
   }
   return app;
 }

@@ -14,6 +14,10 @@ export const GatewayErrorCode = {
   tooManyRequests: 'TOO_MANY_REQUESTS',
   /** A tenant's buffer quota is used up; it frees as its objects expire (Retry-After says when). */
   quotaExceeded: 'QUOTA_EXCEEDED',
+  /** A body of a content type the route does not take. */
+  unsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A control flag (pause, stop) refuses new runs; the message names the flag and who set it. */
+  locked: 'LOCKED',
   workflowFailed: 'WORKFLOW_FAILED',
   unavailable: 'UNAVAILABLE',
   internal: 'INTERNAL',
@@ -29,6 +33,8 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   REQUEST_TIMEOUT: 408,
   TOO_MANY_REQUESTS: 429,
   QUOTA_EXCEEDED: 429,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  LOCKED: 423,
   WORKFLOW_FAILED: 422,
   UNAVAILABLE: 503,
   INTERNAL: 500,

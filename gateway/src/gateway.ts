@@ -8,9 +8,11 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { DefinitionStore } from '@vansales/definitions';
 import {
   createAuditRepository,
   createBufferUsage,
+  createWebhookRepository,
   createRepositories,
   createSchemaRegistry,
   metadataTarget,
@@ -36,6 +38,8 @@ import type { SchemaService } from './services/schema-service';
 import type { QueryService } from './services/query-service';
 import type { SyncService } from './services/sync-service';
 import type { Logger } from './logger';
+import { createSecretBox } from './webhooks/secret-box';
+import type { RunGate, WebhookService } from './services/webhook-service';
 
 /** The control-plane operations behind the REST routes, for in-process callers (benchmarks, tools). */
 export interface GatewayServices {
@@ -45,7 +49,17 @@ export interface GatewayServices {
   schemas: SchemaService;
   queries: QueryService;
   syncs: SyncService;
+  webhooks: WebhookService;
 }
+
+/**
+ * i10-model: the metadata store's definitions replace this. Until then no definition is published,
+ * so a hook can be neither created nor delivered to (409 naming the missing published version).
+ */
+const noDefinitions: DefinitionStore = {
+  published: async () => undefined,
+  version: async () => undefined,
+};
 
 export interface Gateway {
   app: FastifyInstance;
@@ -72,6 +86,10 @@ export async function createGateway(
     purgeSchedule?: boolean;
     onRoute?: AppDeps['onRoute'];
     activityInterceptors?: ActivityInterceptorsFactory[];
+    /** Where webhook deliveries read published definitions from. */
+    definitions?: DefinitionStore;
+    /** Control flags on new runs (i10-api's checkRunAllowed). */
+    runAllowed?: RunGate;
   } = {},
 ): Promise<Gateway> {
   checkPrivateState(config);
@@ -189,6 +207,16 @@ export async function createGateway(
         tenantQuotaBytes: config.VSC_BUFFER_TENANT_QUOTAS[tenantId] ?? config.VSC_BUFFER_TENANT_QUOTA_BYTES,
       }),
     },
+    webhooks: {
+      repo: createWebhookRepository(db),
+      box: createSecretBox(config.VSC_BUFFER_KEYS),
+      definitions: options.definitions ?? noDefinitions,
+      // i10-api: checkRunAllowed goes here.
+      runAllowed: options.runAllowed,
+      maxBodyBytes: config.VSC_WEBHOOK_MAX_BODY_BYTES,
+      toleranceSeconds: config.VSC_WEBHOOK_TOLERANCE_SECONDS,
+      startTimeoutMs: config.VSC_WEBHOOK_START_TIMEOUT_MS,
+    },
     agentAuth: {
       publicHosts: config.VSC_GATEWAY_PUBLIC_HOSTS,
       keys: {
@@ -218,6 +246,7 @@ export async function createGateway(
     schemas: app.schemas,
     queries: app.queries,
     syncs: app.syncs,
+    webhooks: app.webhooks,
   };
   late.schemas = app.schemas;
   let closed = false;

@@ -104,6 +104,24 @@ export interface BufferUsageTable {
   expires_at: ColumnType<Date, Date, Date>;
 }
 
+export interface WebhooksTable {
+  hook_id: string;
+  tenant_id: string;
+  definition_id: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface WebhookSecretsTable {
+  secret_id: string;
+  hook_id: string;
+  key_id: string;
+  /** AES-256-GCM sealed secret (the gateway seals and opens it; the store never sees it in clear). */
+  sealed: Buffer;
+  created_at: ColumnType<Date, never, never>;
+  /** Null while current; a retired secret stays valid until then. */
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -114,4 +132,6 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   schema_snapshots: SchemaSnapshotsTable;
   buffer_usage: BufferUsageTable;
+  webhooks: WebhooksTable;
+  webhook_secrets: WebhookSecretsTable;
 }

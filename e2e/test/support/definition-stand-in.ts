@@ -1,3 +1,4 @@
+import { workflowInfo } from '@temporalio/workflow';
 import type { DefinitionRunInput } from '@vansales/definitions';
 
 /**
@@ -7,6 +8,7 @@ import type { DefinitionRunInput } from '@vansales/definitions';
  */
 export async function definitionWorkflow(input: DefinitionRunInput) {
   return {
+    workflowId: workflowInfo().workflowId,
     tenantId: input.tenantId,
     definitionId: input.definitionId,
     version: input.version,

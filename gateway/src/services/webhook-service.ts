@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { BufferError, BufferErrorCode, type DataBuffer } from '@vansales/buffer';
-import { encodeChunk } from '@vansales/dataflow';
+// The codec alone: the package's index would bring every database driver into the gateway.
+import { encodeChunk } from '@vansales/dataflow/chunk-codec';
 import {
   DEFINITION_WORKFLOW,
   definitionRunWorkflowId,

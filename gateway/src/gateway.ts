@@ -11,6 +11,7 @@ import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/
 import {
   createAuditRepository,
   createBufferUsage,
+  createDefinitionRepository,
   createRepositories,
   createSchemaRegistry,
   metadataTarget,
@@ -91,6 +92,7 @@ export async function createGateway(
     signingKey: config.VSC_AUDIT_SIGNING_KEY ? { privateKeyPem: config.VSC_AUDIT_SIGNING_KEY } : undefined,
   });
   const schemaRegistry = createSchemaRegistry(db);
+  const definitions = createDefinitionRepository(db);
   // The hub needs the schema service (discovery on connect) and the services need the hub: the
   // service is bound once the app is built, before it listens, so before any agent can connect.
   const late: { schemas?: SchemaService } = {};
@@ -166,6 +168,7 @@ export async function createGateway(
     repos,
     auditRepo,
     schemaRegistry,
+    definitions,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
     maxFrameBytes: options.maxFrameBytes,
     agentLimits: {

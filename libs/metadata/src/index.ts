@@ -30,3 +30,11 @@ export {
   type StoredAuditEvent,
 } from './audit-repository';
 export { createBufferUsage, type BufferUsage, type BufferLimits, type BufferUsageCheck } from './buffer-usage';
+export {
+  createDefinitionRepository,
+  createDefinitionStore,
+  DefinitionRepositoryError,
+  type DefinitionRepository,
+  type DefinitionSummary,
+  type DefinitionVersionSummary,
+} from './definition-repository';

@@ -14,3 +14,17 @@ export function definitionJsonSchema(): Record<string, unknown> {
     title: 'Vansales Connect integration definition (vansales.definition/v1)',
   };
 }
+
+/** The committed file's text: generated, do not edit (`pnpm --filter @vansales/definitions generate`). */
+export function definitionJsonSchemaFile(): string {
+  const schema = definitionJsonSchema();
+  return `${JSON.stringify(
+    {
+      $comment:
+        'Generated from libs/definitions/src/model.ts, do not edit: pnpm --filter @vansales/definitions generate',
+      ...schema,
+    },
+    null,
+    2,
+  )}\n`;
+}

@@ -446,11 +446,15 @@ function checkGraph(
     call: "a child run's result, not a dataset",
     'for-each': "a for-each's summary, not a dataset",
   };
+  // A compensating step is reached through `onError.compensate`, not an edge: it gets the input of the step it undoes.
+  const compensators = new Set(
+    [...byId.values()].map(({ step }) => (isObj(step.onError) ? str(step.onError.compensate) : undefined)),
+  );
   for (const [id, { kind, path }] of byId) {
     if (!kind || !NEEDS_DATASET.has(kind)) continue;
     const ins = incoming.get(id)!;
     if (ins.length === 0) {
-      if (!isBody)
+      if (!isBody && !compensators.has(id))
         add({
           stepId: id,
           path,

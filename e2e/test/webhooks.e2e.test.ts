@@ -3,17 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { newBufferKeySpec } from '@vansales/buffer';
 import { decodeChunk } from '@vansales/dataflow';
-import {
-  DEFINITION_FORMAT,
-  DefinitionDocument,
-  type DefinitionStore,
-  type DefinitionVersion,
-  type Trigger,
-} from '@vansales/definitions';
+import { DEFINITION_FORMAT, type Trigger } from '@vansales/definitions';
 import { createGateway, loadGatewayConfig, type Gateway, type Logger, type RunGate } from '@vansales/gateway';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import {
@@ -33,36 +27,6 @@ import { LogCapture, services, until } from './support/harness';
  */
 
 type WebhookTrigger = Extract<Trigger, { kind: 'webhook' }>;
-
-/** Published definitions, as i10-model's store will serve them (tenant-scoped). */
-class MemoryDefinitions implements DefinitionStore {
-  readonly rows = new Map<string, DefinitionVersion>();
-  publish(tenantId: string, definitionId: string, trigger: WebhookTrigger | undefined, version = 1) {
-    const document = DefinitionDocument.parse({
-      format: DEFINITION_FORMAT,
-      name: definitionId,
-      triggers: trigger ? [trigger] : [{ kind: 'manual' }],
-      steps: [{ id: 'pause', kind: 'wait', duration: '1s' }],
-      edges: [],
-    });
-    this.rows.set(`${tenantId}/${definitionId}`, {
-      tenantId,
-      definitionId,
-      version,
-      hash: randomBytes(32).toString('hex'),
-      document,
-      createdAt: new Date().toISOString(),
-      publishedAt: new Date().toISOString(),
-    });
-  }
-  async published(tenantId: string, definitionId: string) {
-    return this.rows.get(`${tenantId}/${definitionId}`);
-  }
-  async version(tenantId: string, definitionId: string, version: number) {
-    const v = this.rows.get(`${tenantId}/${definitionId}`);
-    return v?.version === version ? v : undefined;
-  }
-}
 
 /** A TCP proxy to Temporal that can stop forwarding: connections are then held, never answered. */
 function temporalProxy(target: { host: string; port: number }) {
@@ -113,7 +77,6 @@ function standardHeaders(secret: string, id: string, body: string, timestamp = M
 
 describe('webhook triggers (real gateway nodes, Temporal, metadata store and buffer)', () => {
   const logs = new LogCapture();
-  const definitions = new MemoryDefinitions();
   const refused = new Set<string>();
   const runAllowed: RunGate = async (tenantId, definitionId) =>
     refused.has(`${tenantId}/${definitionId}`)
@@ -149,15 +112,41 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     const res = await node.app.inject({ method: 'POST', url: path, headers, payload: body });
     return { status: res.statusCode, body: res.json() as Record<string, unknown> & { error?: { message: string } } };
   };
-  const createHook = async (tenantId: string, definitionId: string, secret?: string) => {
-    const res = await api(
-      nodeA,
-      'POST',
-      `/v1/tenants/${tenantId}/definitions/${definitionId}/webhook`,
-      secret ? { secret } : {},
-    );
-    expect(res.status).toBe(201);
-    return res.body as { hookId: string; path: string; secret: string; secretId: string };
+  /** Creates or adds a version through the definitions REST API, publishes it, returns the publish answer. */
+  const publish = async (tenantId: string, definitionId: string, trigger: WebhookTrigger | undefined) => {
+    const base = `/v1/tenants/${tenantId}/definitions`;
+    const document = {
+      format: DEFINITION_FORMAT,
+      name: definitionId,
+      triggers: trigger ? [trigger] : [{ kind: 'manual' }],
+      steps: [{ id: 'pause', kind: 'wait', duration: '1s' }],
+      edges: [],
+    };
+    const created = await api(nodeA, 'POST', base, { id: definitionId, document });
+    const res =
+      created.status === 201 ? created : await api(nodeA, 'POST', `${base}/${definitionId}/versions`, { document });
+    expect([200, 201]).toContain(res.status);
+    const version = (res.body.version as { version: number }).version;
+    const published = await api(nodeA, 'POST', `${base}/${definitionId}/publish`, { version });
+    expect(published.status).toBe(200);
+    return published.body as { webhook?: { hookId: string; path: string; secret: string; secretId: string } };
+  };
+  /** Publishing with a webhook trigger makes the hook and shows its secret (once); `secret` then sets the sender's own. */
+  const createHook = async (
+    tenantId: string,
+    definitionId: string,
+    scheme: WebhookTrigger['scheme'],
+    secret?: string,
+  ) => {
+    const { webhook } = await publish(tenantId, definitionId, { kind: 'webhook', scheme });
+    expect(webhook?.secret).toMatch(/^whsec_/);
+    if (!secret) return webhook!;
+    const rotated = await api(nodeA, 'POST', `/v1/tenants/${tenantId}/definitions/${definitionId}/webhook/rotate`, {
+      secret,
+      previousValidSeconds: 0,
+    });
+    expect(rotated.status).toBe(200);
+    return { ...webhook!, secret: rotated.body.secret as string };
   };
   const runResult = (workflowId: string) =>
     temporal.workflow.getHandle(workflowId).result() as Promise<{
@@ -187,10 +176,9 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
       VSC_WEBHOOK_START_TIMEOUT_MS: '1500',
     };
     const logger = logs.logger('gateway') as unknown as Logger;
-    nodeA = await createGateway(loadGatewayConfig(env), logger, { definitions, runAllowed });
+    nodeA = await createGateway(loadGatewayConfig(env), logger, { runAllowed });
     // The second node shares the metadata store and the buffer; its Temporal goes through the proxy.
     nodeB = await createGateway(loadGatewayConfig({ ...env, TEMPORAL_ADDRESS: await proxy.listen() }), logger, {
-      definitions,
       runAllowed,
     });
     const options = temporalConnectionOptions(loadGatewayConfig(env));
@@ -214,8 +202,6 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     workerRun = worker.run();
     for (const id of [tenantA, tenantB])
       expect((await api(nodeA, 'POST', '/v1/tenants', { id, name: id })).status).toBe(201);
-    for (const tenant of [tenantA, tenantB])
-      definitions.publish(tenant, 'orders', { kind: 'webhook', scheme: 'standard-webhooks' });
   }, 180_000);
 
   afterAll(async () => {
@@ -231,7 +217,7 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
   });
 
   it('starts one run per delivery id, answering only after Temporal accepted it; a redelivery on another node gets 200', async () => {
-    const hook = await createHook(tenantA, 'orders');
+    const hook = await createHook(tenantA, 'orders', 'standard-webhooks');
     expect(hook.hookId).toMatch(/^wh_[A-Za-z0-9_-]{32}$/);
     expect(hook.path).toBe(`/v1/hooks/${hook.hookId}`);
     expect(hook.secret).toMatch(/^whsec_/);
@@ -284,8 +270,7 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
   });
 
   it('sends no 2xx while Temporal is unreachable, and starts the run once it is back', async () => {
-    definitions.publish(tenantA, 'blocked', { kind: 'webhook', scheme: 'standard-webhooks' });
-    const hook = await createHook(tenantA, 'blocked');
+    const hook = await createHook(tenantA, 'blocked', 'standard-webhooks');
     const body = '{"n":1}';
     proxy.block();
     try {
@@ -306,7 +291,7 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     const hookA = (await api(nodeA, 'GET', `/v1/tenants/${tenantA}/definitions/orders/webhook`)).body as {
       path: string;
     };
-    const hookB = await createHook(tenantB, 'orders');
+    const hookB = await createHook(tenantB, 'orders', 'standard-webhooks');
     expect(hookB.path).not.toBe(hookA.path);
     const body = '{"tenant":"b"}';
     const res = await deliver(nodeA, hookB.path, standardHeaders(hookB.secret, 'msg_b', body), body);
@@ -316,14 +301,13 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     // B's secret does not open A's hook, nor A's secret B's.
     expect((await deliver(nodeA, hookA.path, standardHeaders(hookB.secret, 'msg_x', body), body)).status).toBe(401);
     // A tenant cannot make a hook for a definition it does not have, even one another tenant has.
-    definitions.publish(tenantB, 'b-only', { kind: 'webhook', scheme: 'standard-webhooks' });
+    await publish(tenantB, 'b-only', { kind: 'webhook', scheme: 'standard-webhooks' });
     expect((await api(nodeA, 'POST', `/v1/tenants/${tenantA}/definitions/b-only/webhook`, {})).status).toBe(409);
     expect((await api(nodeA, 'GET', `/v1/tenants/${tenantA}/definitions/b-only/webhook`)).status).toBe(404);
   });
 
   it('rotates with two live secrets, the previous until its expiry', async () => {
-    definitions.publish(tenantA, 'rotating', { kind: 'webhook', scheme: 'standard-webhooks' });
-    const hook = await createHook(tenantA, 'rotating');
+    const hook = await createHook(tenantA, 'rotating', 'standard-webhooks');
     const rotate = async (previousValidSeconds: number) => {
       const res = await api(nodeA, 'POST', `/v1/tenants/${tenantA}/definitions/rotating/webhook/rotate`, {
         previousValidSeconds,
@@ -351,10 +335,8 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
   });
 
   it('verifies Stripe and GitHub deliveries with the secret the sender uses', async () => {
-    definitions.publish(tenantA, 'stripe-events', { kind: 'webhook', scheme: 'stripe' });
-    definitions.publish(tenantA, 'gh-push', { kind: 'webhook', scheme: 'github' });
     const stripeSecret = `whsec_${randomBytes(24).toString('hex')}`;
-    const stripe = await createHook(tenantA, 'stripe-events', stripeSecret);
+    const stripe = await createHook(tenantA, 'stripe-events', 'stripe', stripeSecret);
     expect(stripe.secret).toBe(stripeSecret);
     const event = '{"id":"evt_1","object":"event","type":"invoice.paid"}';
     const t = Math.floor(Date.now() / 1000);
@@ -368,7 +350,7 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     expect(ok.status).toBe(202);
     expect((await runResult(ok.body.workflowId as string)).trigger.id).toBe('evt_1');
 
-    const gh = await createHook(tenantA, 'gh-push');
+    const gh = await createHook(tenantA, 'gh-push', 'github');
     const push = '{"ref":"refs/heads/main"}';
     const sig = `sha256=${createHmac('sha256', gh.secret).update(push).digest('hex')}`;
     const headers = {
@@ -384,8 +366,7 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
   });
 
   it('refuses with a status and a message the sender can act on, starting nothing', async () => {
-    definitions.publish(tenantA, 'strict', { kind: 'webhook', scheme: 'standard-webhooks' });
-    const hook = await createHook(tenantA, 'strict');
+    const hook = await createHook(tenantA, 'strict', 'standard-webhooks');
     const body = '{"a":1}';
     const cases: [string, Promise<{ status: number; body: { error?: { message: string } } }>, number, RegExp][] = [
       [
@@ -452,9 +433,13 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     refused.delete(`${tenantA}/strict`);
     expect(paused.status).toBe(423);
     expect(paused.body.error?.message).toMatch(/paused .*ops@example.com/);
-    // An archived definition (nothing published) takes no delivery.
-    definitions.rows.delete(`${tenantA}/strict`);
+    // A published version without a webhook trigger, then an archived definition, take no delivery.
+    await publish(tenantA, 'strict', undefined);
     expect((await deliver(nodeA, hook.path, standardHeaders(hook.secret, 'm9', body), body)).status).toBe(409);
+    expect((await api(nodeA, 'POST', `/v1/tenants/${tenantA}/definitions/strict/archive`)).status).toBe(200);
+    const archived = await deliver(nodeA, hook.path, standardHeaders(hook.secret, 'm10', body), body);
+    expect(archived.status).toBe(409);
+    expect(archived.body.error?.message).toMatch(/no published version/);
     // None of these started a run.
     const started = [];
     for await (const w of temporal.workflow.list({
@@ -462,18 +447,19 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     }))
       started.push(w.workflowId);
     expect(started).toEqual([]);
-    // A deleted hook's address answers 404.
-    definitions.publish(tenantA, 'strict', { kind: 'webhook', scheme: 'standard-webhooks' });
+    // A deleted hook's address answers 404; POST …/webhook makes a new one at another address, once.
     expect((await api(nodeA, 'DELETE', `/v1/tenants/${tenantA}/definitions/strict/webhook`)).status).toBe(204);
-    expect((await deliver(nodeA, hook.path, standardHeaders(hook.secret, 'm10', body), body)).status).toBe(404);
-    await expect(temporal.workflow.getHandle(`def-${tenantA}-strict-none`).describe()).rejects.toBeInstanceOf(
-      WorkflowNotFoundError,
-    );
+    expect((await deliver(nodeA, hook.path, standardHeaders(hook.secret, 'm11', body), body)).status).toBe(404);
+    await publish(tenantA, 'again', { kind: 'webhook', scheme: 'standard-webhooks' });
+    expect((await api(nodeA, 'DELETE', `/v1/tenants/${tenantA}/definitions/again/webhook`)).status).toBe(204);
+    const remade = await api(nodeA, 'POST', `/v1/tenants/${tenantA}/definitions/again/webhook`, {});
+    expect(remade.status).toBe(201);
+    expect(remade.body.secret).toMatch(/^whsec_/);
+    expect((await api(nodeA, 'POST', `/v1/tenants/${tenantA}/definitions/again/webhook`, {})).status).toBe(409);
   });
 
   it('logs no secret and no body', async () => {
-    definitions.publish(tenantA, 'quiet', { kind: 'webhook', scheme: 'standard-webhooks' });
-    const hook = await createHook(tenantA, 'quiet');
+    const hook = await createHook(tenantA, 'quiet', 'standard-webhooks');
     const marker = `body-marker-${randomBytes(6).toString('hex')}`;
     const body = JSON.stringify({ marker });
     expect((await deliver(nodeA, hook.path, standardHeaders(hook.secret, 'mq', body), body)).status).toBe(202);

@@ -5,7 +5,14 @@ import type { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { MAX_FRAME_BYTES } from '@vansales/protocol';
 import type { DataBuffer } from '@vansales/buffer';
-import type { AuditRepository, BufferLimits, BufferUsage, Repositories, SchemaRegistry } from '@vansales/metadata';
+import type {
+  AuditRepository,
+  BufferLimits,
+  BufferUsage,
+  DefinitionRepository,
+  Repositories,
+  SchemaRegistry,
+} from '@vansales/metadata';
 import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { ReadinessCheck } from './readiness';
@@ -24,6 +31,7 @@ import { syncServicePlugin } from './services/sync-service';
 import { bufferServicePlugin } from './services/buffer-service';
 import { codecServicePlugin } from './services/codec-service';
 import { webhookServicePlugin, type WebhookServiceDeps } from './services/webhook-service';
+import { definitionServicePlugin, type DestinationWritable } from './services/definition-service';
 import systemRoutes from './routes/system-routes';
 import tenantRoutes from './routes/tenant-routes';
 import connectorRoutes from './routes/connector-routes';
@@ -33,6 +41,7 @@ import queryRoutes from './routes/query-routes';
 import syncRoutes from './routes/sync-routes';
 import bufferRoutes from './routes/buffer-routes';
 import codecRoutes from './routes/codec-routes';
+import definitionRoutes from './routes/definition-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
 import webhookRoutes from './routes/webhook-routes';
@@ -52,6 +61,10 @@ export interface AppDeps {
   repos: Repositories;
   auditRepo: AuditRepository;
   schemaRegistry: SchemaRegistry;
+  /** Definitions and their versions (issue 10). */
+  definitions: DefinitionRepository;
+  /** Asks a site whether its policy lets a destination table be written (checked when definitions are saved). */
+  destinationWritable?: DestinationWritable;
   maxFrameBytes?: number;
   /** Probes behind GET /readyz (no route without it). */
   readiness?: ReadinessCheck;
@@ -154,6 +167,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(schemaServicePlugin, { repos: deps.repos, schemaRegistry: deps.schemaRegistry });
   await app.register(queryServicePlugin, { repos: deps.repos });
   await app.register(syncServicePlugin, { repos: deps.repos, cloudTaskQueue: deps.cloudTaskQueue });
+  await app.register(definitionServicePlugin, {
+    repos: deps.repos,
+    definitions: deps.definitions,
+    destinationWritable: deps.destinationWritable,
+  });
 
   await app.register(systemRoutes, {
     temporalConnection: deps.temporalConnection,
@@ -166,6 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(schemaRoutes);
   await app.register(queryRoutes);
   await app.register(syncRoutes);
+  await app.register(definitionRoutes);
   await app.register(agentEnrolRoutes);
   await app.register(agentSocketRoute, {
     hub: deps.hub,

@@ -19,6 +19,8 @@ export const GatewayErrorCode = {
   /** A control flag (pause, stop) refuses new runs; the message names the flag and who set it. */
   locked: 'LOCKED',
   workflowFailed: 'WORKFLOW_FAILED',
+  /** A definition document that does not validate; `issues` lists every problem (step id, path, code, message). */
+  invalidDefinition: 'INVALID_DEFINITION',
   unavailable: 'UNAVAILABLE',
   internal: 'INTERNAL',
 } as const;
@@ -36,6 +38,7 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   LOCKED: 423,
   WORKFLOW_FAILED: 422,
+  INVALID_DEFINITION: 422,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -13,6 +13,8 @@ import {
   createAuditRepository,
   createBufferUsage,
   createWebhookRepository,
+  createDefinitionRepository,
+  createDefinitionStore,
   createRepositories,
   createSchemaRegistry,
   metadataTarget,
@@ -52,15 +54,6 @@ export interface GatewayServices {
   webhooks: WebhookService;
 }
 
-/**
- * i10-model: the metadata store's definitions replace this. Until then no definition is published,
- * so a hook can be neither created nor delivered to (409 naming the missing published version).
- */
-const noDefinitions: DefinitionStore = {
-  published: async () => undefined,
-  version: async () => undefined,
-};
-
 export interface Gateway {
   app: FastifyInstance;
   hub: AgentHub;
@@ -86,7 +79,7 @@ export async function createGateway(
     purgeSchedule?: boolean;
     onRoute?: AppDeps['onRoute'];
     activityInterceptors?: ActivityInterceptorsFactory[];
-    /** Where webhook deliveries read published definitions from. */
+    /** Where webhook deliveries read published definitions from (default: the metadata store's). */
     definitions?: DefinitionStore;
     /** Control flags on new runs (i10-api's checkRunAllowed). */
     runAllowed?: RunGate;
@@ -109,6 +102,7 @@ export async function createGateway(
     signingKey: config.VSC_AUDIT_SIGNING_KEY ? { privateKeyPem: config.VSC_AUDIT_SIGNING_KEY } : undefined,
   });
   const schemaRegistry = createSchemaRegistry(db);
+  const definitions = createDefinitionRepository(db);
   // The hub needs the schema service (discovery on connect) and the services need the hub: the
   // service is bound once the app is built, before it listens, so before any agent can connect.
   const late: { schemas?: SchemaService } = {};
@@ -184,6 +178,7 @@ export async function createGateway(
     repos,
     auditRepo,
     schemaRegistry,
+    definitions,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
     maxFrameBytes: options.maxFrameBytes,
     agentLimits: {
@@ -210,7 +205,7 @@ export async function createGateway(
     webhooks: {
       repo: createWebhookRepository(db),
       box: createSecretBox(config.VSC_BUFFER_KEYS),
-      definitions: options.definitions ?? noDefinitions,
+      definitions: options.definitions ?? createDefinitionStore(definitions),
       // i10-api: checkRunAllowed goes here.
       runAllowed: options.runAllowed,
       maxBodyBytes: config.VSC_WEBHOOK_MAX_BODY_BYTES,

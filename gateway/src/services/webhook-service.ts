@@ -192,11 +192,12 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     },
 
     /**
-     * For the publish path (i10-model): a definition published with a webhook trigger and no hook
-     * yet gets one; its secret is returned once, for the publish answer. Undefined otherwise.
+     * For the publish route: a definition published with a webhook trigger and no hook yet gets one;
+     * its secret is returned once, in the publish answer. Undefined otherwise.
      */
-    async ensureForPublished(version: DefinitionVersion) {
-      if (!version.document.triggers.some((t) => t.kind === 'webhook')) return undefined;
+    async ensureForDefinition(tenantId: string, definitionId: string) {
+      const version = await definitions.published(tenantId, definitionId);
+      if (!version?.document.triggers.some((t) => t.kind === 'webhook')) return undefined;
       if (await repo.forDefinition(version.tenantId, version.definitionId)) return undefined;
       return this.create(version.tenantId, version.definitionId).catch((err: unknown) => {
         // Another node published at the same moment and made it.

@@ -36,3 +36,11 @@ export {
   type WebhookRow,
   type WebhookSecretRow,
 } from './webhook-repository';
+export {
+  createDefinitionRepository,
+  createDefinitionStore,
+  DefinitionRepositoryError,
+  type DefinitionRepository,
+  type DefinitionSummary,
+  type DefinitionVersionSummary,
+} from './definition-repository';

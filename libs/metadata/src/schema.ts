@@ -122,6 +122,30 @@ export interface WebhookSecretsTable {
   expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+export interface DefinitionsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  status: ColumnType<'active' | 'archived', 'active' | 'archived' | undefined, 'active' | 'archived'>;
+  published_version: ColumnType<number | null, number | null | undefined, number | null>;
+  published_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** Immutable: a trigger refuses UPDATE (see migration 0007). */
+export interface DefinitionVersionsTable {
+  tenant_id: string;
+  definition_id: string;
+  version: number;
+  hash: string;
+  /** A DefinitionDocument (@vansales/definitions), parsed; written as JSON text, read back parsed. */
+  document: ColumnType<unknown, string, never>;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -134,4 +158,6 @@ export interface Database {
   buffer_usage: BufferUsageTable;
   webhooks: WebhooksTable;
   webhook_secrets: WebhookSecretsTable;
+  definitions: DefinitionsTable;
+  definition_versions: DefinitionVersionsTable;
 }

@@ -11,7 +11,6 @@ import {
   DefinitionDocument,
   definitionRunWorkflowId,
   type DefinitionRunInput,
-  type DefinitionStore,
   type DefinitionVersion,
 } from '@vansales/definitions';
 import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
@@ -61,18 +60,30 @@ function publishedVersion(): DefinitionVersion {
   };
 }
 
-/** The gateway process: the real gateway, with a one-definition store standing in for i10-model's. */
+/** The gateway process: the real gateway; the definition is created and published through its REST API. */
 async function serveGateway(): Promise<void> {
-  const version = publishedVersion();
-  const definitions: DefinitionStore = {
-    published: async (t, d) => (t === TENANT && d === DEFINITION ? version : undefined),
-    version: async (t, d, v) => (t === TENANT && d === DEFINITION && v === 1 ? version : undefined),
-  };
   const silent = pino({ level: 'warn' }) as unknown as Logger;
-  const gateway = await createGateway(loadGatewayConfig(process.env), silent, { definitions });
+  const gateway = await createGateway(loadGatewayConfig(process.env), silent);
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-  await gateway.services.tenants.create({ id: TENANT, name: 'bench' });
-  const hook = await gateway.services.webhooks.create(TENANT, DEFINITION);
+  const admin = async (url: string, payload: object) => {
+    const res = await gateway.app.inject({
+      method: 'POST',
+      url,
+      payload,
+      headers: { authorization: `Bearer ${process.env.VSC_ADMIN_TOKEN}` },
+    });
+    if (res.statusCode >= 300) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+    return res.json() as Record<string, unknown>;
+  };
+  await admin('/v1/tenants', { id: TENANT, name: 'bench' });
+  const created = await admin(`/v1/tenants/${TENANT}/definitions`, {
+    id: DEFINITION,
+    document: publishedVersion().document,
+  });
+  const published = await admin(`/v1/tenants/${TENANT}/definitions/${DEFINITION}/publish`, {
+    version: (created.version as { version: number }).version,
+  });
+  const hook = published.webhook as { path: string; secret: string };
   process.stdout.write(`${JSON.stringify({ address, path: hook.path, secret: hook.secret })}\n`);
   process.once('SIGTERM', () => void gateway.close().then(() => process.exit(0)));
 }

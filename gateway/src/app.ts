@@ -5,7 +5,14 @@ import type { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { MAX_FRAME_BYTES } from '@vansales/protocol';
 import type { DataBuffer } from '@vansales/buffer';
-import type { AuditRepository, BufferLimits, BufferUsage, Repositories, SchemaRegistry } from '@vansales/metadata';
+import type {
+  AuditRepository,
+  BufferLimits,
+  BufferUsage,
+  DefinitionRepository,
+  Repositories,
+  SchemaRegistry,
+} from '@vansales/metadata';
 import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { ReadinessCheck } from './readiness';
@@ -24,6 +31,8 @@ import { queryServicePlugin } from './services/query-service';
 import { syncServicePlugin } from './services/sync-service';
 import { bufferServicePlugin } from './services/buffer-service';
 import { codecServicePlugin } from './services/codec-service';
+import { webhookServicePlugin, type WebhookServiceDeps } from './services/webhook-service';
+import { definitionServicePlugin, type DestinationWritable } from './services/definition-service';
 import systemRoutes from './routes/system-routes';
 import tenantRoutes from './routes/tenant-routes';
 import connectorRoutes from './routes/connector-routes';
@@ -33,8 +42,10 @@ import queryRoutes from './routes/query-routes';
 import syncRoutes from './routes/sync-routes';
 import bufferRoutes from './routes/buffer-routes';
 import codecRoutes from './routes/codec-routes';
+import definitionRoutes from './routes/definition-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
+import webhookRoutes from './routes/webhook-routes';
 import type { KeyServiceSettings } from './services/key-service';
 import type { AuthThrottleSettings } from './http/auth-throttle';
 
@@ -51,6 +62,10 @@ export interface AppDeps {
   repos: Repositories;
   auditRepo: AuditRepository;
   schemaRegistry: SchemaRegistry;
+  /** Definitions and their versions (issue 10). */
+  definitions: DefinitionRepository;
+  /** Asks a site whether its policy lets a destination table be written (checked when definitions are saved). */
+  destinationWritable?: DestinationWritable;
   maxFrameBytes?: number;
   /** Probes behind GET /readyz (no route without it). */
   readiness?: ReadinessCheck;
@@ -80,6 +95,14 @@ export interface AppDeps {
   onRoute?: (route: RouteOptions) => void;
   /** How agents prove their key pair and how failures are throttled (VSC_GATEWAY_PUBLIC_HOSTS, VSC_AGENT_*, VSC_AUTH_*). */
   agentAuth?: { publicHosts?: readonly string[]; keys?: KeyServiceSettings; throttle?: AuthThrottleSettings };
+  /**
+   * Webhook triggers (POST /v1/hooks/:hookId and the routes that manage them); needs `buffer`.
+   * VSC_WEBHOOK_* in config.ts.
+   */
+  webhooks?: Pick<
+    WebhookServiceDeps,
+    'repo' | 'box' | 'definitions' | 'runAllowed' | 'toleranceSeconds' | 'startTimeoutMs' | 'now'
+  > & { maxBodyBytes: number };
   /** See VSC_GATEWAY_REQUEST_TIMEOUT_MS and VSC_GATEWAY_CONNECTION_TIMEOUT_MS in config.ts. */
   timeouts?: { requestMs: number; connectionMs: number; bodyIdleMs?: number; headersMs?: number };
 }
@@ -146,6 +169,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sitePolicyServicePlugin, { repos: deps.repos });
   await app.register(queryServicePlugin, { repos: deps.repos });
   await app.register(syncServicePlugin, { repos: deps.repos, cloudTaskQueue: deps.cloudTaskQueue });
+  await app.register(definitionServicePlugin, {
+    repos: deps.repos,
+    definitions: deps.definitions,
+    destinationWritable: deps.destinationWritable,
+  });
 
   await app.register(systemRoutes, {
     temporalConnection: deps.temporalConnection,
@@ -158,6 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(schemaRoutes);
   await app.register(queryRoutes);
   await app.register(syncRoutes);
+  await app.register(definitionRoutes);
   await app.register(agentEnrolRoutes);
   await app.register(agentSocketRoute, {
     hub: deps.hub,
@@ -184,6 +213,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       maxInFlightChunksPerTenant: deps.buffer.maxInFlightChunksPerTenant,
       sessionAlive: (connectorId, sessionId) => deps.hub.sessionAlive(connectorId, sessionId),
     });
+    if (deps.webhooks) {
+      const { maxBodyBytes, ...webhooks } = deps.webhooks;
+      await app.register(webhookServicePlugin, {
+        ...webhooks,
+        temporal: deps.temporal,
+        workflowTaskQueue: deps.workflowTaskQueue,
+        buffer: deps.buffer.dataBuffer,
+      });
+      await app.register(webhookRoutes, { maxBodyBytes });
+    }
   }
   return app;
 }

@@ -207,6 +207,20 @@ export const GatewayConfig = z
         }
         return pem;
       }),
+    /** Largest webhook delivery body in bytes (413 past it). Default 1 MiB; GitHub sends at most 25 MiB. */
+    VSC_WEBHOOK_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(25 * 1024 * 1024)
+      .default(1024 * 1024),
+    /** Most seconds between a delivery's signed timestamp and the gateway's clock, either way (Standard Webhooks: 300). */
+    VSC_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+    /**
+     * Longest wait, in ms, for Temporal to accept a delivery's run; then 503 and the sender delivers
+     * again (deduplicated by delivery id). Keep it under the senders' own timeouts (GitHub: 10 s).
+     */
+    VSC_WEBHOOK_START_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
     /** pino level. */
     VSC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

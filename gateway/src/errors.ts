@@ -14,7 +14,13 @@ export const GatewayErrorCode = {
   tooManyRequests: 'TOO_MANY_REQUESTS',
   /** A tenant's buffer quota is used up; it frees as its objects expire (Retry-After says when). */
   quotaExceeded: 'QUOTA_EXCEEDED',
+  /** A body of a content type the route does not take. */
+  unsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A control flag (pause, stop) refuses new runs; the message names the flag and who set it. */
+  locked: 'LOCKED',
   workflowFailed: 'WORKFLOW_FAILED',
+  /** A definition document that does not validate; `issues` lists every problem (step id, path, code, message). */
+  invalidDefinition: 'INVALID_DEFINITION',
   unavailable: 'UNAVAILABLE',
   internal: 'INTERNAL',
 } as const;
@@ -29,7 +35,10 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   REQUEST_TIMEOUT: 408,
   TOO_MANY_REQUESTS: 429,
   QUOTA_EXCEEDED: 429,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  LOCKED: 423,
   WORKFLOW_FAILED: 422,
+  INVALID_DEFINITION: 422,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

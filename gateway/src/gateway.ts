@@ -8,9 +8,13 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { DefinitionStore } from '@vansales/definitions';
 import {
   createAuditRepository,
   createBufferUsage,
+  createWebhookRepository,
+  createDefinitionRepository,
+  createDefinitionStore,
   createRepositories,
   createSchemaRegistry,
   metadataTarget,
@@ -37,6 +41,8 @@ import type { SitePolicyService } from './services/site-policy-service';
 import type { QueryService } from './services/query-service';
 import type { SyncService } from './services/sync-service';
 import type { Logger } from './logger';
+import { createSecretBox } from './webhooks/secret-box';
+import type { RunGate, WebhookService } from './services/webhook-service';
 
 /** The control-plane operations behind the REST routes, for in-process callers (benchmarks, tools). */
 export interface GatewayServices {
@@ -48,6 +54,7 @@ export interface GatewayServices {
   sitePolicies: SitePolicyService;
   queries: QueryService;
   syncs: SyncService;
+  webhooks: WebhookService;
 }
 
 export interface Gateway {
@@ -75,6 +82,10 @@ export async function createGateway(
     purgeSchedule?: boolean;
     onRoute?: AppDeps['onRoute'];
     activityInterceptors?: ActivityInterceptorsFactory[];
+    /** Where webhook deliveries read published definitions from (default: the metadata store's). */
+    definitions?: DefinitionStore;
+    /** Control flags on new runs (i10-api's checkRunAllowed). */
+    runAllowed?: RunGate;
   } = {},
 ): Promise<Gateway> {
   checkPrivateState(config);
@@ -94,6 +105,7 @@ export async function createGateway(
     signingKey: config.VSC_AUDIT_SIGNING_KEY ? { privateKeyPem: config.VSC_AUDIT_SIGNING_KEY } : undefined,
   });
   const schemaRegistry = createSchemaRegistry(db);
+  const definitions = createDefinitionRepository(db);
   // The hub needs the schema service (discovery on connect) and the services need the hub: the
   // service is bound once the app is built, before it listens, so before any agent can connect.
   const late: { schemas?: SchemaService } = {};
@@ -169,6 +181,7 @@ export async function createGateway(
     repos,
     auditRepo,
     schemaRegistry,
+    definitions,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
     maxFrameBytes: options.maxFrameBytes,
     agentLimits: {
@@ -191,6 +204,16 @@ export async function createGateway(
         maxObjectBytes: config.VSC_BUFFER_MAX_OBJECT_BYTES,
         tenantQuotaBytes: config.VSC_BUFFER_TENANT_QUOTAS[tenantId] ?? config.VSC_BUFFER_TENANT_QUOTA_BYTES,
       }),
+    },
+    webhooks: {
+      repo: createWebhookRepository(db),
+      box: createSecretBox(config.VSC_BUFFER_KEYS),
+      definitions: options.definitions ?? createDefinitionStore(definitions),
+      // i10-api: checkRunAllowed goes here.
+      runAllowed: options.runAllowed,
+      maxBodyBytes: config.VSC_WEBHOOK_MAX_BODY_BYTES,
+      toleranceSeconds: config.VSC_WEBHOOK_TOLERANCE_SECONDS,
+      startTimeoutMs: config.VSC_WEBHOOK_START_TIMEOUT_MS,
     },
     agentAuth: {
       publicHosts: config.VSC_GATEWAY_PUBLIC_HOSTS,
@@ -222,6 +245,7 @@ export async function createGateway(
     sitePolicies: app.sitePolicies,
     queries: app.queries,
     syncs: app.syncs,
+    webhooks: app.webhooks,
   };
   late.schemas = app.schemas;
   let closed = false;

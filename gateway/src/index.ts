@@ -4,3 +4,4 @@ export { createLogger, REDACT_PATHS, type Logger } from './logger';
 export { GatewayError, GatewayErrorCode, HTTP_STATUS, BUFFER_HTTP_STATUS } from './errors';
 export { createBufferAccess, type BufferGrantRequest, type GrantBufferAccess } from './buffer-access';
 export { ensureBufferPurgeSchedule, BUFFER_PURGE_SCHEDULE_ID } from './buffer-purge-schedule';
+export type { RunGate, WebhookService } from './services/webhook-service';

@@ -30,3 +30,17 @@ export {
   type StoredAuditEvent,
 } from './audit-repository';
 export { createBufferUsage, type BufferUsage, type BufferLimits, type BufferUsageCheck } from './buffer-usage';
+export {
+  createWebhookRepository,
+  type WebhookRepository,
+  type WebhookRow,
+  type WebhookSecretRow,
+} from './webhook-repository';
+export {
+  createDefinitionRepository,
+  createDefinitionStore,
+  DefinitionRepositoryError,
+  type DefinitionRepository,
+  type DefinitionSummary,
+  type DefinitionVersionSummary,
+} from './definition-repository';

@@ -104,6 +104,48 @@ export interface BufferUsageTable {
   expires_at: ColumnType<Date, Date, Date>;
 }
 
+export interface WebhooksTable {
+  hook_id: string;
+  tenant_id: string;
+  definition_id: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface WebhookSecretsTable {
+  secret_id: string;
+  hook_id: string;
+  key_id: string;
+  /** AES-256-GCM sealed secret (the gateway seals and opens it; the store never sees it in clear). */
+  sealed: Buffer;
+  created_at: ColumnType<Date, never, never>;
+  /** Null while current; a retired secret stays valid until then. */
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface DefinitionsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  status: ColumnType<'active' | 'archived', 'active' | 'archived' | undefined, 'active' | 'archived'>;
+  published_version: ColumnType<number | null, number | null | undefined, number | null>;
+  published_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** Immutable: a trigger refuses UPDATE (see migration 0007). */
+export interface DefinitionVersionsTable {
+  tenant_id: string;
+  definition_id: string;
+  version: number;
+  hash: string;
+  /** A DefinitionDocument (@vansales/definitions), parsed; written as JSON text, read back parsed. */
+  document: ColumnType<unknown, string, never>;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -114,4 +156,8 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   schema_snapshots: SchemaSnapshotsTable;
   buffer_usage: BufferUsageTable;
+  webhooks: WebhooksTable;
+  webhook_secrets: WebhookSecretsTable;
+  definitions: DefinitionsTable;
+  definition_versions: DefinitionVersionsTable;
 }

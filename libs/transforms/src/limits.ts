@@ -27,13 +27,16 @@ export const TransformLimits = z.object({
     .default(64 * 1024 * 1024),
   /** Time one batch of records may spend in a script, in ms. Default 5,000. */
   scriptTimeoutMs: z.number().int().min(10).max(600_000).default(5_000),
-  /** Stack of the QuickJS runtime in bytes (deep recursion stops here). Default 512 KiB. */
+  /**
+   * Stack of the QuickJS runtime in bytes (deep recursion stops here). Default 256 KiB: below what
+   * the host's own stack holds of QuickJS frames, so QuickJS stops the recursion, not the host.
+   */
   scriptStackBytes: z
     .number()
     .int()
     .min(64 * 1024)
-    .max(16 * 1024 * 1024)
-    .default(512 * 1024),
+    .max(1024 * 1024)
+    .default(256 * 1024),
   /** Records sent into the script VM per call (one JSON round trip per batch, not per record). Default 2,000. */
   scriptBatchRecords: z.number().int().min(1).max(100_000).default(2_000),
 });

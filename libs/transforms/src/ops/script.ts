@@ -1,13 +1,32 @@
+import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import {
-  getQuickJS,
+  newQuickJSWASMModuleFromVariant,
   shouldInterruptAfterDeadline,
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSRuntime,
-} from 'quickjs-emscripten';
+  type QuickJSSyncVariant,
+  type QuickJSWASMModule,
+} from 'quickjs-emscripten-core';
 import { TransformError, TransformErrorCode } from '../errors';
 import type { TransformRecord } from '../expression';
 import type { TransformLimits } from '../limits';
+
+/**
+ * The release build of QuickJS (sync, its .wasm beside it), loaded once per process. Its module
+ * loader is required rather than imported: the package's own variant uses a dynamic import(),
+ * which CommonJS hosts such as jest's module loader refuse.
+ */
+const variant: QuickJSSyncVariant = {
+  ...(releaseSync as QuickJSSyncVariant),
+  importModuleLoader: async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loader = require('@jitl/quickjs-wasmfile-release-sync/emscripten-module') as { default?: unknown };
+    return (loader.default ?? loader) as Awaited<ReturnType<QuickJSSyncVariant['importModuleLoader']>>;
+  },
+};
+let quickjs: Promise<QuickJSWASMModule> | undefined;
+const getQuickJS = () => (quickjs ??= newQuickJSWASMModuleFromVariant(variant));
 
 /**
  * The `script` op: user JavaScript in QuickJS compiled to WebAssembly. The VM has only the
@@ -64,7 +83,19 @@ export class ScriptSandbox {
     if (this.disposed) throw new TransformError(TransformErrorCode.scriptFailed, 'script: the sandbox was stopped');
     this.runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + this.limits.scriptTimeoutMs));
     const arg = this.vm.newString(JSON.stringify(records));
-    const result = this.vm.callFunction(this.run, this.vm.undefined, arg);
+    let result: ReturnType<QuickJSContext['callFunction']>;
+    try {
+      result = this.vm.callFunction(this.run, this.vm.undefined, arg);
+    } catch (err) {
+      // The host's own stack ran out inside the WebAssembly (deep recursion past QuickJS's check):
+      // this VM and the module it lives in are not trusted again; the next sandbox loads a fresh one.
+      this.disposed = true;
+      quickjs = undefined;
+      throw new TransformError(
+        TransformErrorCode.scriptMemory,
+        `script: records ${first}-${first + records.length - 1} went past the sandbox's stack: ${(err as Error).message}`,
+      );
+    }
     arg.dispose();
     if (result.error) {
       const dumped = this.vm.dump(result.error);
@@ -77,7 +108,12 @@ export class ScriptSandbox {
           TransformErrorCode.scriptTimeout,
           `script: ${where} ran longer than ${this.limits.scriptTimeoutMs} ms; it was stopped`,
         );
-      if (/out of memory|memory/i.test(message) || /stack overflow/i.test(message))
+      if (/stack overflow/i.test(message))
+        throw new TransformError(
+          TransformErrorCode.scriptMemory,
+          `script: ${where} went past the sandbox's stack limit (${this.limits.scriptStackBytes} bytes): ${message}`,
+        );
+      if (/out of memory/i.test(message))
         throw new TransformError(
           TransformErrorCode.scriptMemory,
           `script: ${where} went past the sandbox's memory limit (${this.limits.scriptMemoryBytes} bytes): ${message}`,

@@ -114,7 +114,11 @@ export async function* runTransform(
  * The output's field names when they follow from the op and its inputs' fields; undefined for a
  * script (its records say). A join has the left's fields, then the right's that the left lacks.
  */
-export function outputFields(op: TransformOp, left: readonly string[], right: readonly string[] = []): string[] | undefined {
+export function outputFields(
+  op: TransformOp,
+  left: readonly string[],
+  right: readonly string[] = [],
+): string[] | undefined {
   switch (op.op) {
     case 'map':
       return Object.keys(op.fields);

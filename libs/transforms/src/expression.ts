@@ -31,7 +31,11 @@ function parse(source: string, what: string): jsonata.Expression {
   }
 }
 
-export function compileExpression(source: string, options: ExpressionOptions = {}, what = 'expression'): TransformExpression {
+export function compileExpression(
+  source: string,
+  options: ExpressionOptions = {},
+  what = 'expression',
+): TransformExpression {
   const expr = parse(source, what);
   const fast = options.compile === false ? undefined : compileAst(expr.ast());
   return {
@@ -68,7 +72,7 @@ function truthy(v: unknown): boolean {
 }
 
 /** JSONata wraps one-item results; a batch of one record comes back as the item itself. */
-const asArray = (v: unknown, n: number): unknown[] => (n === 1 && !Array.isArray(v) ? [v] : (v as unknown[]) ?? []);
+const asArray = (v: unknown, n: number): unknown[] => (n === 1 && !Array.isArray(v) ? [v] : ((v as unknown[]) ?? []));
 
 /**
  * A mapping (`map` op): each output record has the mapped fields (a field whose value is undefined

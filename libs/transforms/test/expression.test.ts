@@ -1,5 +1,5 @@
 import jsonata from 'jsonata';
-import { compileExpression, createMapper, createPredicate, TransformError } from '@vansales/transforms';
+import { compileExpression, createMapper, createPredicate, type TransformError } from '@vansales/transforms';
 import { sampleRecords } from './support';
 
 /** Expressions the compiler takes (paths, literals, comparisons, and/or, arithmetic, &, unary minus, conditions). */
@@ -81,10 +81,17 @@ describe('the expression compiler', () => {
         const want = plain(await reference(expr, record));
         const got = plain(await ours(source, record));
         if (JSON.stringify(want) !== JSON.stringify(got))
-          mismatches.push(`${source} on ${JSON.stringify(record)}: JSONata ${JSON.stringify(want)}, ours ${JSON.stringify(got)}`);
+          mismatches.push(
+            `${source} on ${JSON.stringify(record)}: JSONata ${JSON.stringify(want)}, ours ${JSON.stringify(got)}`,
+          );
         // The closure itself: when it answers (not a fallback), it answers what JSONata does.
         const fast = compiled.fast?.(record);
-        if (compiled.fast && typeof fast !== 'symbol' && 'value' in want && JSON.stringify(plain({ value: fast })) !== JSON.stringify(want))
+        if (
+          compiled.fast &&
+          typeof fast !== 'symbol' &&
+          'value' in want &&
+          JSON.stringify(plain({ value: fast })) !== JSON.stringify(want)
+        )
           mismatches.push(`${source} closure on ${JSON.stringify(record)}: ${JSON.stringify(fast)}`);
       }
     }
@@ -93,7 +100,13 @@ describe('the expression compiler', () => {
 
   it('maps a batch like per-record evaluation of each field, compiled or not', async () => {
     const records = sampleRecords(500, 7).filter((r) => typeof r.name === 'string' && typeof r.qty === 'number');
-    const fields = { id: 'id', label: '$uppercase(name)', total: 'qty * 2', where: 'city & "!"', count: '$count(nested.a)' };
+    const fields = {
+      id: 'id',
+      label: '$uppercase(name)',
+      total: 'qty * 2',
+      where: 'city & "!"',
+      count: '$count(nested.a)',
+    };
     const want = [];
     const exprs = Object.entries(fields).map(([k, e]) => [k, jsonata(e)] as const);
     for (const r of records) {

@@ -17,7 +17,9 @@ describe('the script sandbox (QuickJS in WebAssembly)', () => {
 
   it('stops an infinite loop at the time limit, and the host goes on', async () => {
     const started = Date.now();
-    await expect(run('function transform(r) { for (;;) {} }', [{ a: 1 }], { scriptTimeoutMs: 200 })).rejects.toMatchObject({
+    await expect(
+      run('function transform(r) { for (;;) {} }', [{ a: 1 }], { scriptTimeoutMs: 200 }),
+    ).rejects.toMatchObject({
       code: 'SCRIPT_TIMEOUT',
     });
     // Generous bound: proves it was stopped, not that it was fast.
@@ -63,7 +65,22 @@ describe('the script sandbox (QuickJS in WebAssembly)', () => {
       ctor: expect.stringMatching(/^(threw|undefined)$/),
     });
     // Only the language's own lower-case globals (functions like parseInt, and globalThis itself).
-    const allowed = ['decodeURI', 'decodeURIComponent', 'encodeURI', 'encodeURIComponent', 'escape', 'eval', 'globalThis', 'isFinite', 'isNaN', 'parseFloat', 'parseInt', 'unescape', 'queueMicrotask', 'undefined'];
+    const allowed = [
+      'decodeURI',
+      'decodeURIComponent',
+      'encodeURI',
+      'encodeURIComponent',
+      'escape',
+      'eval',
+      'globalThis',
+      'isFinite',
+      'isNaN',
+      'parseFloat',
+      'parseInt',
+      'unescape',
+      'queueMicrotask',
+      'undefined',
+    ];
     expect((probe!.globals as string[]).filter((g) => !allowed.includes(g))).toEqual([]);
   });
 

@@ -75,7 +75,8 @@ function compilePath(node: Node): Compiled | undefined {
     for (let i = 0; i <= last; i++) {
       if (!isObject(v) || Array.isArray(v)) return Array.isArray(v) ? FALLBACK : undefined;
       // Inherited names (constructor, __proto__) are JSONata's business, not a record's field.
-      if (!has.call(v, names[i]!)) return (v as Record<string, unknown>)[names[i]!] === undefined ? undefined : FALLBACK;
+      if (!has.call(v, names[i]!))
+        return (v as Record<string, unknown>)[names[i]!] === undefined ? undefined : FALLBACK;
       v = (v as Record<string, unknown>)[names[i]!];
       if (v === undefined) return undefined;
     }
@@ -118,7 +119,10 @@ function comparison(op: string, l: Compiled, r: Compiled): Compiled {
     if (b === FALLBACK) return FALLBACK;
     const ta = typeof a;
     const tb = typeof b;
-    if ((ta !== 'undefined' && ta !== 'string' && ta !== 'number') || (tb !== 'undefined' && tb !== 'string' && tb !== 'number'))
+    if (
+      (ta !== 'undefined' && ta !== 'string' && ta !== 'number') ||
+      (tb !== 'undefined' && tb !== 'string' && tb !== 'number')
+    )
       return FALLBACK;
     if (a === undefined || b === undefined) return undefined;
     if (ta !== tb) return FALLBACK;

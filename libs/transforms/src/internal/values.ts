@@ -76,7 +76,10 @@ export function joinKeyOf(record: TransformRecord, fields: readonly string[]): s
 }
 
 /** Records grouped into batches of `size`. */
-export async function* rebatch(records: AsyncIterable<TransformRecord>, size: number): AsyncGenerator<TransformRecord[]> {
+export async function* rebatch(
+  records: AsyncIterable<TransformRecord>,
+  size: number,
+): AsyncGenerator<TransformRecord[]> {
   let batch: TransformRecord[] = [];
   for await (const r of records) {
     batch.push(r);

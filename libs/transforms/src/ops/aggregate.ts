@@ -79,7 +79,10 @@ export function aggregate(
         return [(a as [number])[0] + (b as [number])[0]];
       case 'sum':
       case 'avg':
-        return [(a as [number, number])[0] + (b as [number, number])[0], (a as [number, number])[1] + (b as [number, number])[1]];
+        return [
+          (a as [number, number])[0] + (b as [number, number])[0],
+          (a as [number, number])[1] + (b as [number, number])[1],
+        ];
       case 'min':
       case 'max': {
         const x = (a as [unknown])[0];
@@ -122,7 +125,8 @@ export function aggregate(
             out[m.name] = (acc as [number, number])[1] === 0 ? null : acc[0];
             break;
           case 'avg':
-            out[m.name] = (acc as [number, number])[1] === 0 ? null : (acc as [number, number])[0] / (acc as [number, number])[1];
+            out[m.name] =
+              (acc as [number, number])[1] === 0 ? null : (acc as [number, number])[0] / (acc as [number, number])[1];
             break;
           case 'min':
           case 'max':
@@ -140,6 +144,21 @@ export function aggregate(
   const run = keyedReduce(input, reducer, limits, spill);
   return (async function* () {
     yield* run;
-    if (seen === 0 && op.groupBy.length === 0) yield [reducer.finish([0, [], measures.map((m) => (m.fn === 'count' ? [0] : m.fn === 'sum' || m.fn === 'avg' ? [0, 0] : m.fn === 'first' || m.fn === 'last' ? [0, null] : [undefined]))])];
+    if (seen === 0 && op.groupBy.length === 0)
+      yield [
+        reducer.finish([
+          0,
+          [],
+          measures.map((m) =>
+            m.fn === 'count'
+              ? [0]
+              : m.fn === 'sum' || m.fn === 'avg'
+                ? [0, 0]
+                : m.fn === 'first' || m.fn === 'last'
+                  ? [0, null]
+                  : [undefined],
+          ),
+        ]),
+      ];
   })();
 }

@@ -16,7 +16,8 @@ const refuse = (): never => {
 };
 
 function toDate(v: unknown): Date {
-  const d = typeof v === 'number' ? new Date(v) : typeof v === 'string' ? new Date(v.trim().replace(' ', 'T')) : refuse();
+  const d =
+    typeof v === 'number' ? new Date(v) : typeof v === 'string' ? new Date(v.trim().replace(' ', 'T')) : refuse();
   if (Number.isNaN(d.getTime())) refuse();
   return d;
 }

@@ -20,9 +20,6 @@ export interface TransformExpression {
   evaluate(record: TransformRecord): Promise<unknown>;
 }
 
-/** A variable name no user expression is expected to bind (the batch wrapper's record). */
-const RECORD_VAR = '$__vscRecord';
-
 function parse(source: string, what: string): jsonata.Expression {
   try {
     return jsonata(source);
@@ -58,8 +55,6 @@ export function compileExpression(
 }
 
 /** `$$` is the record when evaluated alone but the batch inside the batch wrapper: such expressions go one by one. */
-const usesRoot = (source: string) => source.includes('$$');
-
 /** JSONata's $boolean, as filters read a condition's result. */
 function truthy(v: unknown): boolean {
   if (v === undefined || v === null) return false;
@@ -71,28 +66,22 @@ function truthy(v: unknown): boolean {
   return false;
 }
 
-/** JSONata wraps one-item results; a batch of one record comes back as the item itself. */
-const asArray = (v: unknown, n: number): unknown[] => (n === 1 && !Array.isArray(v) ? [v] : ((v as unknown[]) ?? []));
-
 /**
  * A mapping (`map` op): each output record has the mapped fields (a field whose value is undefined
- * is left out). Compiled fields run as closures; the others run as ONE JSONata evaluation per batch
- * (`$map` over the batch), which costs a fraction of one evaluation per record per field.
+ * is left out). Compiled fields run as closures; the others run as ONE JSONata object expression
+ * per record, not one evaluation per field. (Evaluating `$map` over a whole batch measured slower
+ * than this: JSONata's cost is in evaluating, not in the call.)
  */
 export function createMapper(fields: Record<string, string>, options: ExpressionOptions = {}) {
   const entries = Object.entries(fields).map(([name, source]) => ({
     name,
     expr: compileExpression(source, options, `field ${name}`),
   }));
-  const slow = entries.filter((e) => !e.expr.fast && !usesRoot(e.expr.source));
-  const batch =
+  const slow = entries.filter((e) => !e.expr.fast);
+  // The fields JSONata evaluates, as one object expression: one evaluation per record, not one per field.
+  const combined =
     slow.length > 0
-      ? parse(
-          `$map($, function(${RECORD_VAR}){ ${RECORD_VAR}.{ ${slow
-            .map((e, i) => `"f${i}": (${e.expr.source})`)
-            .join(', ')} } })`,
-          'mapping',
-        )
+      ? parse(`{ ${slow.map((e, i) => `"f${i}": (${e.expr.source})`).join(', ')} }`, 'mapping')
       : undefined;
 
   const one = async (e: (typeof entries)[number], record: TransformRecord, n: number) => {
@@ -112,28 +101,33 @@ export function createMapper(fields: Record<string, string>, options: Expression
     /** `first`: the 1-based number of the batch's first record, for messages. */
     async mapBatch(records: TransformRecord[], first = 1): Promise<TransformRecord[]> {
       const out: TransformRecord[] = new Array(records.length);
-      let slowValues: unknown[] | undefined;
-      if (batch && records.length > 0) {
-        try {
-          slowValues = asArray(await batch.evaluate(records), records.length);
-        } catch {
-          slowValues = undefined; // one record is at fault: the per-record pass below names it
-        }
-      }
+      const names = entries.map((e) => e.name);
+      const fns = entries.map((e) => e.expr.fast);
+      const slowKeys = entries.map((e) => (e.expr.fast ? undefined : `f${slow.indexOf(e)}`));
       for (let i = 0; i < records.length; i++) {
         const record = records[i]!;
         const o: TransformRecord = {};
-        for (const e of entries) {
-          let v: unknown;
-          if (e.expr.fast) {
-            v = e.expr.fast(record);
-            if (v === FALLBACK) v = await one(e, record, first + i);
-          } else if (slowValues && !usesRoot(e.expr.source)) {
-            v = (slowValues[i] as TransformRecord | undefined)?.[`f${slow.indexOf(e)}`];
-          } else {
-            v = await one(e, record, first + i);
+        let slowValues: TransformRecord | undefined;
+        if (combined) {
+          try {
+            slowValues = (await combined.evaluate(record)) as TransformRecord;
+          } catch {
+            slowValues = undefined; // the field at fault is found and named field by field below
           }
-          if (v !== undefined) o[e.name] = v;
+        }
+        for (let k = 0; k < names.length; k++) {
+          const fast = fns[k];
+          const slowKey = slowKeys[k];
+          let v: unknown;
+          if (fast) {
+            v = fast(record);
+            if (v === FALLBACK) v = await one(entries[k]!, record, first + i);
+          } else if (slowValues && slowKey !== undefined) {
+            v = slowValues[slowKey];
+          } else {
+            v = await one(entries[k]!, record, first + i);
+          }
+          if (v !== undefined) o[names[k]!] = v;
         }
         out[i] = o;
       }
@@ -145,10 +139,6 @@ export function createMapper(fields: Record<string, string>, options: Expression
 /** A filter (`filter` op): keeps the records whose condition is true (JSONata's boolean of the result). */
 export function createPredicate(where: string, options: ExpressionOptions = {}) {
   const expr = compileExpression(where, options, 'filter');
-  const batch =
-    !expr.fast && !usesRoot(where)
-      ? parse(`$map($, function(${RECORD_VAR}){ ${RECORD_VAR}.(${where}) ? true : false })`, 'filter')
-      : undefined;
   const one = async (record: TransformRecord, n: number) => {
     try {
       return truthy(await expr.jsonata.evaluate(record));
@@ -170,16 +160,7 @@ export function createPredicate(where: string, options: ExpressionOptions = {}) 
         }
         return out;
       }
-      let keep: unknown[] | undefined;
-      if (batch && records.length > 0) {
-        try {
-          keep = asArray(await batch.evaluate(records), records.length);
-        } catch {
-          keep = undefined;
-        }
-      }
-      for (let i = 0; i < records.length; i++)
-        if (keep ? keep[i] === true : await one(records[i]!, first + i)) out.push(records[i]!);
+      for (let i = 0; i < records.length; i++) if (await one(records[i]!, first + i)) out.push(records[i]!);
       return out;
     },
   };

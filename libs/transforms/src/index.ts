@@ -1,4 +1,4 @@
-// Public surface of @vansales/transforms. Everything under internal/ and ops/ is internal.
+// Public surface of @vansales/transforms. Everything else under internal/ and ops/ is internal.
 export { runTransform, outputFields, type Batches, type TransformInputs, type RunTransformOptions } from './engine';
 export {
   compileExpression,
@@ -12,3 +12,4 @@ export { TransformLimits, parseTransformLimits, type TransformLimitsInput } from
 export { TransformError, TransformErrorCode, isTransformError, type TransformErrorDetails } from './errors';
 export { coerceValue, type CoerceType } from './ops/coerce';
 export { type JoinSide } from './ops/join';
+export { SpillArea, SpillFile } from './internal/spill';

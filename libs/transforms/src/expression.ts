@@ -54,7 +54,6 @@ export function compileExpression(
   };
 }
 
-/** `$$` is the record when evaluated alone but the batch inside the batch wrapper: such expressions go one by one. */
 /** JSONata's $boolean, as filters read a condition's result. */
 function truthy(v: unknown): boolean {
   if (v === undefined || v === null) return false;

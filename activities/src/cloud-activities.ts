@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PingOutput } from './agent-activities';
 import { createCloudDataActivities, type CloudDataActivities } from './cloud/cloud-data-activities';
 import type { CloudDatabases } from './cloud/cloud-databases';
+import { createTransformActivities, type TransformActivities } from './cloud/transform-activities';
 import { createDefinitionActivities, type DefinitionActivities } from './cloud/definition-activities';
 import type { DefinitionStore } from '@vansales/definitions';
 import type { CloudCredentials } from './cloud/cloud-credentials';
@@ -10,7 +11,8 @@ import type { EgressSettings } from './cloud/egress-guard';
 import { createHttpActivities, type HttpActivities } from './cloud/http-activities';
 
 /** Activities that run on cloud workers (task queue `cloud`). Workflows import this type only. */
-export interface CloudActivities extends CloudDataActivities, DefinitionActivities, HttpActivities {
+export interface CloudActivities
+  extends CloudDataActivities, DefinitionActivities, HttpActivities, TransformActivities {
   /** Does nothing: the cloud-side twin of agentPing, for health checks and as the benchmark's peer. */
   cloudPing(): Promise<PingOutput>;
 }
@@ -43,6 +45,10 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
   const data: CloudDataActivities = deps.buffer
     ? createCloudDataActivities({ buffer: deps.buffer, databases: deps.databases ?? { lookup: () => undefined } })
     : { cloudExtract: missing, cloudLoad: missing, purgeExpiredBuffer: missing };
+  // Definition step activities (issue 10): each part adds its own spread here.
+  const transforms: TransformActivities = deps.buffer
+    ? createTransformActivities({ buffer: deps.buffer })
+    : { transformDataset: missing };
   const http: HttpActivities = deps.buffer
     ? createHttpActivities({
         buffer: deps.buffer,
@@ -70,6 +76,7 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
     ...data,
     ...definitions,
     ...http,
+    ...transforms,
     async cloudPing() {
       return { from: 'cloud' };
     },

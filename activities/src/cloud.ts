@@ -15,3 +15,8 @@ export {
   MAX_DEDUPE_KEYS,
   type DefinitionActivityDeps,
 } from './cloud/definition-activities';
+export {
+  createTransformActivities,
+  TransformFailureType,
+  type TransformActivities,
+} from './cloud/transform-activities';

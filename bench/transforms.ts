@@ -1,0 +1,222 @@
+/**
+ * The transform engine on generated records (no services): records/s for a 6-field mapping, a
+ * filter and a group-by through our engine (compiled path, JSONata path) and through bare `jsonata`
+ * (one evaluation per record, the peer), in the same run, with ratios; then peak RSS of a 1M-row
+ * join and a 1M-row aggregate, each in a child process of its own (VmHWM from /proc).
+ * records_per_cpu_s divides by the CPU time the process used, so a busy machine reads per core.
+ *
+ *   node --import tsx transforms.ts [--rows 1000000] [--peer-rows 100000]
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import jsonata from 'jsonata';
+import type { TransformOp } from '@vansales/definitions';
+import { runTransform, type Batches, type TransformRecord } from '@vansales/transforms';
+
+// support.ts reads the test services' directory when imported; this benchmark needs none, so it
+// has its own three helpers (same output: one JSON line per figure).
+const emit = (record: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(record)}\n`);
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+function cliOption(name: string, args = process.argv.slice(2)): string | undefined {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  return args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
+}
+
+const ROWS = Number(cliOption('rows') ?? 1_000_000);
+if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 100_000_000)
+  throw new Error('--rows must be a whole number from 1 to 100000000');
+/** Bare JSONata is slow enough that 1M records take minutes: it is measured on its own count (records/s does not depend on it). */
+const PEER_ROWS = Math.min(ROWS, Number(cliOption('peer-rows') ?? 100_000));
+const BATCH = 5_000;
+
+const CITIES = ['Porto', 'Lisboa', 'Faro', 'Braga', 'Coimbra', 'Aveiro', 'Évora', 'Setúbal'];
+function record(i: number): TransformRecord {
+  return {
+    id: i,
+    customer: (i * 7919) % 100_000,
+    qty: i % 9,
+    price: ((i * 37) % 10_000) / 100,
+    city: CITIES[i % CITIES.length],
+    active: i % 3 !== 0,
+    name: `item ${i}`,
+  };
+}
+async function* generated(n: number, offset = 0): Batches {
+  for (let i = 0; i < n; i += BATCH) {
+    const batch: TransformRecord[] = [];
+    for (let k = i; k < Math.min(n, i + BATCH); k++) batch.push(record(k + offset));
+    yield batch;
+  }
+}
+
+const MAPPING = {
+  id: 'id',
+  customer: 'customer',
+  total: 'qty * price',
+  label: 'city & " / " & name',
+  big: 'qty * price > 400',
+  discounted: 'price - price * 0.1',
+};
+/** The same mapping with two fields JSONata alone can say (functions): our engine compiles four, JSONata runs two per batch. */
+const MIXED = { ...MAPPING, label: '$uppercase(city) & " / " & name', discounted: '$round(price * 0.9, 2)' };
+const WHERE = 'qty > 2 and active and city != "Faro"';
+
+async function timed(fn: () => Promise<number>) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const records = await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  return {
+    records,
+    seconds: round(seconds, 3),
+    records_per_s: Math.round(records / seconds),
+    records_per_cpu_s: Math.round(records / cpuSeconds),
+  };
+}
+
+async function ours(op: TransformOp, compile: boolean, n = ROWS): Promise<number> {
+  let out = 0;
+  for await (const b of runTransform(op, { left: generated(n) }, { compile })) out += b.length;
+  return n + 0 * out;
+}
+
+/** The peer: bare jsonata, one evaluate per record, as an application would call it. */
+async function bare(source: string, n = PEER_ROWS): Promise<number> {
+  const expr = jsonata(source);
+  for await (const batch of generated(n)) for (const r of batch) await expr.evaluate(r);
+  return n;
+}
+
+function vmHwmMb(): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
+}
+
+/** Child mode: one 1M-row join or aggregate, then its peak RSS. */
+async function rssCase(name: string): Promise<void> {
+  const t = await timed(async () => {
+    let out = 0;
+    const op: TransformOp =
+      name === 'join'
+        ? { op: 'join', kind: 'inner', leftKey: ['customer'], rightKey: ['customer'] }
+        : {
+            op: 'aggregate',
+            groupBy: ['customer', 'city'],
+            measures: {
+              n: { fn: 'count' },
+              total: { fn: 'sum', field: 'price' },
+              top: { fn: 'max', field: 'price' },
+              avg: { fn: 'avg', field: 'qty' },
+            },
+          };
+    const inputs =
+      name === 'join'
+        ? // Both sides 1M rows, keys 1:1 on the right side: the build side cannot fit, so it is a grace hash join.
+          {
+            left: generated(ROWS),
+            right: (async function* () {
+              for await (const b of generated(ROWS))
+                yield b.map((r) => ({ customer: r.id, segment: `s${(r.id as number) % 17}` }));
+            })(),
+          }
+        : { left: generated(ROWS) };
+    for await (const b of runTransform(op, inputs)) out += b.length;
+    emit({ case: name, output_records: out });
+    return ROWS;
+  });
+  process.stdout.write(`${JSON.stringify({ ...t, peak_rss_mb: round(vmHwmMb(), 1) })}\n`);
+}
+
+async function main(): Promise<void> {
+  const rssCaseName = cliOption('case');
+  if (rssCaseName) return rssCase(rssCaseName);
+
+  const objectOf = (fields: Record<string, string>) =>
+    `{ ${Object.entries(fields)
+      .map(([k, e]) => `"${k}": ${e}`)
+      .join(', ')} }`;
+  const mapObject = objectOf(MAPPING);
+  const floor = await timed(async () => {
+    let n = 0;
+    for await (const b of generated(ROWS)) n += b.length;
+    return n;
+  });
+  emit({ bench: 'transforms', case: 'floor: generating the records alone (in every figure below)', ...floor });
+  const cases: { name: string; op: TransformOp; peer: string }[] = [
+    { name: '6-field mapping', op: { op: 'map', fields: MAPPING }, peer: mapObject },
+    { name: '6-field mapping, 2 fields with functions', op: { op: 'map', fields: MIXED }, peer: objectOf(MIXED) },
+    { name: 'filter', op: { op: 'filter', where: WHERE }, peer: WHERE },
+  ];
+  for (const c of cases) {
+    const compiled = await timed(() => ours(c.op, true));
+    const viaJsonata = await timed(() => ours(c.op, false));
+    const peer = await timed(() => bare(c.peer));
+    emit({
+      bench: 'transforms',
+      case: c.name,
+      path: 'ours, compiled (JSONata for what does not compile)',
+      ...compiled,
+    });
+    emit({ bench: 'transforms', case: c.name, path: 'ours, JSONata only (compile off)', ...viaJsonata });
+    emit({ bench: 'transforms', case: c.name, path: 'bare jsonata, evaluate per record', ...peer });
+    emit({
+      bench: 'transforms',
+      case: c.name,
+      ratio_compiled_vs_bare: round(compiled.records_per_cpu_s / peer.records_per_cpu_s, 1),
+      ratio_jsonata_path_vs_bare: round(viaJsonata.records_per_cpu_s / peer.records_per_cpu_s, 2),
+      targets: 'JSONata path >= 40,000 records/s per core; compiled >= 1,000,000 records/s',
+    });
+  }
+
+  // Group-by: our aggregate op against JSONata's own grouping over the same records in one array.
+  const groupOp: TransformOp = {
+    op: 'aggregate',
+    groupBy: ['city'],
+    measures: { n: { fn: 'count' }, total: { fn: 'sum', field: 'price' } },
+  };
+  const grouped = await timed(() => ours(groupOp, true));
+  const peerGroup = await timed(async () => {
+    const all: TransformRecord[] = [];
+    for await (const b of generated(PEER_ROWS)) all.push(...b);
+    await jsonata('$ { city: { "n": $count($), "total": $sum(price) } }').evaluate(all);
+    return PEER_ROWS;
+  });
+  emit({ bench: 'transforms', case: 'group-by', path: 'ours (aggregate op)', ...grouped });
+  emit({ bench: 'transforms', case: 'group-by', path: 'bare jsonata group expression over one array', ...peerGroup });
+  emit({
+    bench: 'transforms',
+    case: 'group-by',
+    ratio_vs_bare: round(grouped.records_per_cpu_s / peerGroup.records_per_cpu_s, 1),
+  });
+
+  for (const name of ['join', 'aggregate']) {
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, __filename, '--case', name, '--rows', String(ROWS)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      },
+    );
+    if (child.status !== 0) throw new Error(`the ${name} case failed: ${child.stderr}`);
+    const lines = child.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    emit({
+      bench: 'transforms',
+      case: `${ROWS} rows ${name}, peak RSS`,
+      ...lines[0],
+      ...lines[1],
+      target: '<= 300 MB',
+    });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,247 @@
+/**
+ * A small compiler from JSONata's AST (`jsonata(expr).ast()`) to JavaScript closures, for the subset
+ * that covers most mappings and filters: field paths, literals, comparisons, and/or, arithmetic,
+ * string concatenation (`&`), unary minus, conditionals and parentheses. No code is generated as
+ * text (no eval): each node becomes a closure over its children.
+ *
+ * A compiled function returns FALLBACK whenever a record takes it outside the subset's exact
+ * semantics (an array on a path, an object in a comparison, a value JSONata would reject with an
+ * error, a result JSONata would refuse): the engine then evaluates that record with JSONata, so
+ * the two paths always give the same answer (the differential test checks it).
+ */
+export const FALLBACK: unique symbol = Symbol('fallback to JSONata');
+export type Compiled = (record: unknown) => unknown;
+
+interface Node {
+  type: string;
+  value?: unknown;
+  [key: string]: unknown;
+}
+
+const has = Object.prototype.hasOwnProperty;
+/** AST keys that carry meaning the compiler does not model (predicates, grouping, focus, ...). */
+const onlyKeys = (node: Node, allowed: string[]) => Object.keys(node).every((k) => allowed.includes(k));
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
+}
+
+/** JSONata's $boolean for the values the subset handles; FALLBACK for arrays and objects. */
+function boolize(v: unknown): boolean | typeof FALLBACK {
+  switch (typeof v) {
+    case 'undefined':
+      return false;
+    case 'boolean':
+      return v;
+    case 'string':
+      return v.length > 0;
+    case 'number':
+      return v !== 0;
+    default:
+      return v === null ? false : FALLBACK;
+  }
+}
+
+/** JSONata's $string for primitives (numbers at 15 significant digits, as JSONata prints them). */
+function stringify(v: unknown): string | typeof FALLBACK {
+  switch (typeof v) {
+    case 'undefined':
+      return '';
+    case 'string':
+      return v;
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(v)) return FALLBACK;
+      return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(15)));
+    default:
+      return v === null ? 'null' : FALLBACK;
+  }
+}
+
+function compilePath(node: Node): Compiled | undefined {
+  if (!onlyKeys(node, ['type', 'steps', 'position'])) return undefined;
+  const steps = node.steps as Node[];
+  if (!Array.isArray(steps) || steps.length === 0) return undefined;
+  const names: string[] = [];
+  for (const step of steps) {
+    if (step.type !== 'name' || typeof step.value !== 'string' || !onlyKeys(step, ['type', 'value', 'position']))
+      return undefined;
+    names.push(step.value);
+  }
+  const last = names.length - 1;
+  return (record) => {
+    let v: unknown = record;
+    for (let i = 0; i <= last; i++) {
+      if (!isObject(v) || Array.isArray(v)) return Array.isArray(v) ? FALLBACK : undefined;
+      // Inherited names (constructor, __proto__) are JSONata's business, not a record's field.
+      if (!has.call(v, names[i]!))
+        return (v as Record<string, unknown>)[names[i]!] === undefined ? undefined : FALLBACK;
+      v = (v as Record<string, unknown>)[names[i]!];
+      if (v === undefined) return undefined;
+    }
+    // JSONata flattens arrays and unwraps singletons: not the subset.
+    return Array.isArray(v) ? FALLBACK : v;
+  };
+}
+
+function arithmetic(op: string, l: Compiled, r: Compiled): Compiled | undefined {
+  const apply =
+    op === '+'
+      ? (a: number, b: number) => a + b
+      : op === '-'
+        ? (a: number, b: number) => a - b
+        : op === '*'
+          ? (a: number, b: number) => a * b
+          : op === '/'
+            ? (a: number, b: number) => a / b
+            : op === '%'
+              ? (a: number, b: number) => a % b
+              : undefined;
+  if (!apply) return undefined;
+  return (record) => {
+    const a = l(record);
+    if (a === FALLBACK) return FALLBACK;
+    const b = r(record);
+    if (b === FALLBACK) return FALLBACK;
+    if ((a !== undefined && typeof a !== 'number') || (b !== undefined && typeof b !== 'number')) return FALLBACK;
+    if (a === undefined || b === undefined) return undefined;
+    const out = apply(a, b);
+    return Number.isFinite(out) ? out : FALLBACK;
+  };
+}
+
+function comparison(op: string, l: Compiled, r: Compiled): Compiled {
+  return (record) => {
+    const a = l(record);
+    if (a === FALLBACK) return FALLBACK;
+    const b = r(record);
+    if (b === FALLBACK) return FALLBACK;
+    const ta = typeof a;
+    const tb = typeof b;
+    if (
+      (ta !== 'undefined' && ta !== 'string' && ta !== 'number') ||
+      (tb !== 'undefined' && tb !== 'string' && tb !== 'number')
+    )
+      return FALLBACK;
+    if (a === undefined || b === undefined) return undefined;
+    if (ta !== tb) return FALLBACK;
+    const x = a as number;
+    const y = b as number;
+    return op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : x >= y;
+  };
+}
+
+function equality(negate: boolean, l: Compiled, r: Compiled): Compiled {
+  return (record) => {
+    const a = l(record);
+    if (a === FALLBACK) return FALLBACK;
+    const b = r(record);
+    if (b === FALLBACK) return FALLBACK;
+    if (a === undefined || b === undefined) return false;
+    if (isObject(a) || isObject(b)) return FALLBACK; // deep equality: JSONata's
+    return negate ? a !== b : a === b;
+  };
+}
+
+function compileNode(node: Node): Compiled | undefined {
+  switch (node.type) {
+    case 'string':
+    case 'number':
+    case 'value': {
+      if (!onlyKeys(node, ['type', 'value', 'position'])) return undefined;
+      const value = node.value;
+      if (typeof value === 'number' && !Number.isFinite(value)) return undefined;
+      return () => value;
+    }
+    case 'path':
+      return compilePath(node);
+    case 'block': {
+      const exprs = node.expressions as Node[];
+      if (!onlyKeys(node, ['type', 'expressions', 'position']) || !Array.isArray(exprs) || exprs.length !== 1)
+        return undefined;
+      return compileNode(exprs[0]!);
+    }
+    case 'unary': {
+      if (node.value !== '-' || !onlyKeys(node, ['type', 'value', 'expression', 'position'])) return undefined;
+      const inner = compileNode(node.expression as Node);
+      if (!inner) return undefined;
+      return (record) => {
+        const v = inner(record);
+        if (v === undefined || v === FALLBACK) return v;
+        return typeof v === 'number' ? -v : FALLBACK;
+      };
+    }
+    case 'condition': {
+      if (!onlyKeys(node, ['type', 'condition', 'then', 'else', 'position'])) return undefined;
+      const cond = compileNode(node.condition as Node);
+      const then = compileNode(node.then as Node);
+      const otherwise = node.else === undefined ? () => undefined : compileNode(node.else as Node);
+      if (!cond || !then || !otherwise) return undefined;
+      return (record) => {
+        const c = cond(record);
+        if (c === FALLBACK) return FALLBACK;
+        const b = boolize(c);
+        if (b === FALLBACK) return FALLBACK;
+        return b ? then(record) : otherwise(record);
+      };
+    }
+    case 'binary': {
+      if (!onlyKeys(node, ['type', 'value', 'lhs', 'rhs', 'position'])) return undefined;
+      const op = node.value as string;
+      const l = compileNode(node.lhs as Node);
+      const r = compileNode(node.rhs as Node);
+      if (!l || !r) return undefined;
+      switch (op) {
+        case '+':
+        case '-':
+        case '*':
+        case '/':
+        case '%':
+          return arithmetic(op, l, r);
+        case '=':
+        case '!=':
+          return equality(op === '!=', l, r);
+        case '<':
+        case '<=':
+        case '>':
+        case '>=':
+          return comparison(op, l, r);
+        case '&':
+          return (record) => {
+            const a = l(record);
+            if (a === FALLBACK) return FALLBACK;
+            const b = r(record);
+            if (b === FALLBACK) return FALLBACK;
+            const sa = stringify(a);
+            const sb = stringify(b);
+            return sa === FALLBACK || sb === FALLBACK ? FALLBACK : sa + sb;
+          };
+        case 'and':
+        case 'or': {
+          const isAnd = op === 'and';
+          return (record) => {
+            const a = l(record);
+            if (a === FALLBACK) return FALLBACK;
+            const ba = boolize(a);
+            if (ba === FALLBACK) return FALLBACK;
+            if (isAnd ? !ba : ba) return ba;
+            const b = r(record);
+            if (b === FALLBACK) return FALLBACK;
+            return boolize(b);
+          };
+        }
+        default:
+          return undefined;
+      }
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The compiled form of a JSONata AST, or undefined when the expression is outside the subset. */
+export function compileAst(ast: unknown): Compiled | undefined {
+  if (!isObject(ast)) return undefined;
+  return compileNode(ast as Node);
+}

@@ -1,0 +1,161 @@
+import jsonata from 'jsonata';
+import { compileExpression, createMapper, createPredicate, type TransformError } from '@vansales/transforms';
+import { sampleRecords } from './support';
+
+/** Expressions the compiler takes (paths, literals, comparisons, and/or, arithmetic, &, unary minus, conditions). */
+const COMPILABLE = [
+  'id',
+  'nested.a',
+  'nested.b',
+  'missing.field',
+  '42',
+  '"text"',
+  'true',
+  'null',
+  'qty * price',
+  'qty + 1',
+  'qty - price / 2',
+  'qty % 3',
+  '-qty',
+  '(qty + 1) * 2',
+  'qty > 2',
+  'qty <= 2',
+  'name < "b"',
+  'name >= "B"',
+  'qty = 3',
+  'name != "ana"',
+  'city = null',
+  'nested = null',
+  'qty > 2 and active',
+  'qty > 2 or name',
+  'active and city',
+  'name & "-" & city',
+  'name & qty',
+  'price & ""',
+  'qty ? "yes" : "no"',
+  'qty > 1 ? qty * 2 : name',
+  'active ? id',
+];
+
+/** Expressions outside the subset: evaluated by JSONata. */
+const NOT_COMPILABLE = ['$uppercase(name)', 'nested.a[0]', '$sum(qty)', 'name in ["ana", "Bob"]', '$$.id', '[qty]'];
+
+type Outcome = { value: unknown } | { error: string };
+
+async function reference(expr: jsonata.Expression, record: unknown): Promise<Outcome> {
+  try {
+    return { value: await expr.evaluate(record) };
+  } catch (err) {
+    return { error: String((err as { code?: string }).code) };
+  }
+}
+
+async function ours(source: string, record: Record<string, unknown>): Promise<Outcome> {
+  try {
+    return { value: await compileExpression(source).evaluate(record) };
+  } catch (err) {
+    const cause = (err as TransformError).details?.cause as { code?: string } | undefined;
+    return { error: String(cause?.code) };
+  }
+}
+
+/** JSONata marks sequences with extra properties; compare plain JSON. */
+const plain = (o: Outcome) => JSON.parse(JSON.stringify(o, (_k, v: unknown) => (v === undefined ? '(undefined)' : v)));
+
+describe('the expression compiler', () => {
+  it.each(COMPILABLE)('compiles %s', (source) => {
+    expect(compileExpression(source).compiled).toBe(true);
+  });
+
+  it.each(NOT_COMPILABLE)('leaves %s to JSONata', (source) => {
+    expect(compileExpression(source).compiled).toBe(false);
+  });
+
+  it('gives what JSONata gives on every record (differential)', async () => {
+    const records = sampleRecords(800);
+    const mismatches: string[] = [];
+    for (const source of [...COMPILABLE, ...NOT_COMPILABLE]) {
+      const expr = jsonata(source);
+      const compiled = compileExpression(source);
+      for (const record of records) {
+        const want = plain(await reference(expr, record));
+        const got = plain(await ours(source, record));
+        if (JSON.stringify(want) !== JSON.stringify(got))
+          mismatches.push(
+            `${source} on ${JSON.stringify(record)}: JSONata ${JSON.stringify(want)}, ours ${JSON.stringify(got)}`,
+          );
+        // The closure itself: when it answers (not a fallback), it answers what JSONata does.
+        const fast = compiled.fast?.(record);
+        if (
+          compiled.fast &&
+          typeof fast !== 'symbol' &&
+          'value' in want &&
+          JSON.stringify(plain({ value: fast })) !== JSON.stringify(want)
+        )
+          mismatches.push(`${source} closure on ${JSON.stringify(record)}: ${JSON.stringify(fast)}`);
+      }
+    }
+    expect(mismatches.slice(0, 5)).toEqual([]);
+  });
+
+  it('maps a batch like per-record evaluation of each field, compiled or not', async () => {
+    const records = sampleRecords(500, 7).filter((r) => typeof r.name === 'string' && typeof r.qty === 'number');
+    const fields = {
+      id: 'id',
+      label: '$uppercase(name)',
+      total: 'qty * 2',
+      where: 'city & "!"',
+      count: '$count(nested.a)',
+    };
+    const want = [];
+    const exprs = Object.entries(fields).map(([k, e]) => [k, jsonata(e)] as const);
+    for (const r of records) {
+      const o: Record<string, unknown> = {};
+      for (const [k, e] of exprs) {
+        const v: unknown = await e.evaluate(r);
+        if (v !== undefined) o[k] = v;
+      }
+      want.push(o);
+    }
+    for (const compile of [true, false]) {
+      const mapper = createMapper(fields, { compile });
+      expect(JSON.parse(JSON.stringify(await mapper.mapBatch(records)))).toEqual(JSON.parse(JSON.stringify(want)));
+    }
+  });
+
+  it('filters a batch like per-record evaluation, compiled or not', async () => {
+    const records = sampleRecords(500, 9);
+    const boolean = jsonata('$boolean($)');
+    for (const where of ['qty > 2 and active', '$contains(city, "o")', 'city', 'nested']) {
+      const expr = jsonata(where);
+      const evaluable = [];
+      const want = [];
+      for (const r of records) {
+        let v: unknown;
+        try {
+          v = await expr.evaluate(r);
+        } catch {
+          continue; // a record JSONata refuses: the error test below covers those
+        }
+        evaluable.push(r);
+        if (v !== undefined && (await boolean.evaluate(v))) want.push(r.id);
+      }
+      for (const compile of [true, false]) {
+        const kept = await createPredicate(where, { compile }).filterBatch(evaluable);
+        expect(kept.map((r) => r.id)).toEqual(want);
+      }
+    }
+  });
+
+  it('names the record and field a JSONata error comes from', async () => {
+    const mapper = createMapper({ total: '$uppercase(qty)' });
+    await expect(mapper.mapBatch([{ qty: 'a' }, { qty: 3 }], 11)).rejects.toMatchObject({
+      code: 'BAD_RECORD',
+      details: { record: 12, field: 'total' },
+    });
+  });
+
+  it('refuses an expression that does not parse, naming the field', () => {
+    expect(() => createMapper({ total: 'qty +' })).toThrow(/field total/);
+  });
+});

@@ -1,9 +1,20 @@
 import { type Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
-import { SEARCH_ATTRIBUTE_NAMES } from './search-attributes';
+import { SEARCH_ATTRIBUTE_NAMES, SearchAttribute } from './search-attributes';
 
 const ALREADY_EXISTS = 6; // gRPC status code
+
+const { IndexedValueType } = temporal.api.enums.v1;
+/** The server's index type of each kind of key (a keyword list or an integer is not a keyword). */
+const INDEXED_TYPE: Record<
+  (typeof SearchAttribute)[keyof typeof SearchAttribute]['type'],
+  temporal.api.enums.v1.IndexedValueType
+> = {
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+};
 
 function isAlreadyExists(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === ALREADY_EXISTS;
@@ -39,8 +50,7 @@ export async function ensureNamespace(
   const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !have.has(name));
   if (missing.length > 0) {
     const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
-    for (const name of missing)
-      searchAttributes[name] = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    for (const name of missing) searchAttributes[name] = INDEXED_TYPE[SearchAttribute[name].type];
     try {
       await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
     } catch (err) {

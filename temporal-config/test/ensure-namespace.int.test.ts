@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { ensureNamespace } from '@vansales/temporal-config';
 import { testServices } from '@vansales/test-kit';
 
@@ -11,14 +12,16 @@ describe('ensureNamespace on the real Temporal dev server', () => {
       const first = await ensureNamespace(connection, namespace);
       expect(first).toEqual({
         namespaceCreated: true,
-        searchAttributesAdded: ['TenantId', 'ConnectorId', 'DefinitionId'],
+        searchAttributesAdded: ['TenantId', 'ConnectorId', 'DefinitionId', 'DefinitionVersion', 'ConnectorIds'],
       });
       const second = await ensureNamespace(connection, namespace);
       expect(second).toEqual({ namespaceCreated: false, searchAttributesAdded: [] });
       const listed = await connection.operatorService.listSearchAttributes({ namespace });
-      expect(Object.keys(listed.customAttributes ?? {})).toEqual(
-        expect.arrayContaining(['TenantId', 'ConnectorId', 'DefinitionId']),
-      );
+      expect(listed.customAttributes).toMatchObject({
+        TenantId: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        DefinitionVersion: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+        ConnectorIds: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+      });
     } finally {
       await connection.close();
     }

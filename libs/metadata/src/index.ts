@@ -30,3 +30,13 @@ export {
   type StoredAuditEvent,
 } from './audit-repository';
 export { createBufferUsage, type BufferUsage, type BufferLimits, type BufferUsageCheck } from './buffer-usage';
+export {
+  createDefinitionRunRepository,
+  createControlFlagRepository,
+  type DefinitionRunRepository,
+  type DefinitionRunRow,
+  type ControlFlagRepository,
+  type ControlFlagRow,
+  type ControlFlagScope,
+  type ControlFlagState,
+} from './definition-runs';

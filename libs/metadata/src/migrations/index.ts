@@ -5,6 +5,7 @@ import * as m0003 from './0003-schema-snapshots';
 import * as m0004 from './0004-key-machine-binding';
 import * as m0005 from './0005-agent-key-pairs';
 import * as m0006 from './0006-buffer-usage';
+import * as m0008 from './0008-definition-runs';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -17,6 +18,7 @@ const ALL: Record<string, Migration> = {
   '0004-key-machine-binding': m0004,
   '0005-agent-key-pairs': m0005,
   '0006-buffer-usage': m0006,
+  '0008-definition-runs': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {

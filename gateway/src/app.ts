@@ -5,7 +5,16 @@ import type { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { MAX_FRAME_BYTES } from '@vansales/protocol';
 import type { DataBuffer } from '@vansales/buffer';
-import type { AuditRepository, BufferLimits, BufferUsage, Repositories, SchemaRegistry } from '@vansales/metadata';
+import type {
+  AuditRepository,
+  BufferLimits,
+  BufferUsage,
+  ControlFlagRepository,
+  DefinitionRunRepository,
+  Repositories,
+  SchemaRegistry,
+} from '@vansales/metadata';
+import type { DefinitionStore } from '@vansales/definitions';
 import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { ReadinessCheck } from './readiness';
@@ -23,6 +32,9 @@ import { queryServicePlugin } from './services/query-service';
 import { syncServicePlugin } from './services/sync-service';
 import { bufferServicePlugin } from './services/buffer-service';
 import { codecServicePlugin } from './services/codec-service';
+import { controlFlagServicePlugin } from './services/control-flags';
+import { definitionRunServicePlugin } from './services/definition-runs';
+import { createDefinitionSchedules, definitionSchedulesPlugin } from './services/definition-schedules';
 import systemRoutes from './routes/system-routes';
 import tenantRoutes from './routes/tenant-routes';
 import connectorRoutes from './routes/connector-routes';
@@ -32,6 +44,8 @@ import queryRoutes from './routes/query-routes';
 import syncRoutes from './routes/sync-routes';
 import bufferRoutes from './routes/buffer-routes';
 import codecRoutes from './routes/codec-routes';
+import definitionRunRoutes from './routes/definition-run-routes';
+import controlFlagRoutes from './routes/control-flag-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
 import type { KeyServiceSettings } from './services/key-service';
@@ -49,6 +63,8 @@ export interface AppDeps {
   cloudTaskQueue?: string;
   repos: Repositories;
   auditRepo: AuditRepository;
+  /** Runs of definitions, control flags and schedules (issue 10); the store is the definitions' (i10-model). */
+  definitions: { runs: DefinitionRunRepository; flags: ControlFlagRepository; store?: DefinitionStore };
   schemaRegistry: SchemaRegistry;
   maxFrameBytes?: number;
   /** Probes behind GET /readyz (no route without it). */
@@ -144,6 +160,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(schemaServicePlugin, { repos: deps.repos, schemaRegistry: deps.schemaRegistry });
   await app.register(queryServicePlugin, { repos: deps.repos });
   await app.register(syncServicePlugin, { repos: deps.repos, cloudTaskQueue: deps.cloudTaskQueue });
+  const schedules = createDefinitionSchedules({
+    temporal: deps.temporal,
+    workflowTaskQueue: deps.workflowTaskQueue,
+    flags: deps.definitions.flags,
+  });
+  await app.register(definitionSchedulesPlugin, { schedules });
+  await app.register(controlFlagServicePlugin, {
+    flags: deps.definitions.flags,
+    auditRepo: deps.auditRepo,
+    repos: deps.repos,
+    temporal: deps.temporal,
+    store: deps.definitions.store,
+    followers: [schedules],
+  });
+  await app.register(definitionRunServicePlugin, {
+    temporal: deps.temporal,
+    workflowTaskQueue: deps.workflowTaskQueue,
+    runs: deps.definitions.runs,
+    store: deps.definitions.store,
+  });
 
   await app.register(systemRoutes, {
     temporalConnection: deps.temporalConnection,
@@ -156,6 +192,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(schemaRoutes);
   await app.register(queryRoutes);
   await app.register(syncRoutes);
+  await app.register(definitionRunRoutes);
+  await app.register(controlFlagRoutes);
   await app.register(agentEnrolRoutes);
   await app.register(agentSocketRoute, {
     hub: deps.hub,

@@ -11,6 +11,8 @@ import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/
 import {
   createAuditRepository,
   createBufferUsage,
+  createControlFlagRepository,
+  createDefinitionRunRepository,
   createRepositories,
   createSchemaRegistry,
   metadataTarget,
@@ -35,6 +37,10 @@ import type { KeyService } from './services/key-service';
 import type { SchemaService } from './services/schema-service';
 import type { QueryService } from './services/query-service';
 import type { SyncService } from './services/sync-service';
+import type { DefinitionStore } from '@vansales/definitions';
+import type { ControlFlagService } from './services/control-flags';
+import type { DefinitionRunService } from './services/definition-runs';
+import type { DefinitionSchedules } from './services/definition-schedules';
 import type { Logger } from './logger';
 
 /** The control-plane operations behind the REST routes, for in-process callers (benchmarks, tools). */
@@ -45,6 +51,12 @@ export interface GatewayServices {
   schemas: SchemaService;
   queries: QueryService;
   syncs: SyncService;
+  /** Runs of definitions (REST start, retry, re-run, approve, cancel). */
+  definitionRuns: DefinitionRunService;
+  /** Control flags; `checkRunAllowed` is what every trigger calls before it starts a run. */
+  controlFlags: ControlFlagService;
+  /** Schedules of published definitions: call `published(version)` on publish and `archived(...)` on archive. */
+  definitionSchedules: DefinitionSchedules;
 }
 
 export interface Gateway {
@@ -72,6 +84,8 @@ export async function createGateway(
     purgeSchedule?: boolean;
     onRoute?: AppDeps['onRoute'];
     activityInterceptors?: ActivityInterceptorsFactory[];
+    /** Where runs read definitions from (the metadata store's, once it exists; tests give their own). */
+    definitionStore?: DefinitionStore;
   } = {},
 ): Promise<Gateway> {
   checkPrivateState(config);
@@ -165,6 +179,11 @@ export async function createGateway(
     cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE,
     repos,
     auditRepo,
+    definitions: {
+      runs: createDefinitionRunRepository(db),
+      flags: createControlFlagRepository(db),
+      store: options.definitionStore,
+    },
     schemaRegistry,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
     maxFrameBytes: options.maxFrameBytes,
@@ -218,6 +237,9 @@ export async function createGateway(
     schemas: app.schemas,
     queries: app.queries,
     syncs: app.syncs,
+    definitionRuns: app.definitionRuns,
+    controlFlags: app.controlFlags,
+    definitionSchedules: app.definitionSchedules,
   };
   late.schemas = app.schemas;
   let closed = false;

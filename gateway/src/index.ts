@@ -4,3 +4,12 @@ export { createLogger, REDACT_PATHS, type Logger } from './logger';
 export { GatewayError, GatewayErrorCode, HTTP_STATUS, BUFFER_HTTP_STATUS } from './errors';
 export { createBufferAccess, type BufferGrantRequest, type GrantBufferAccess } from './buffer-access';
 export { ensureBufferPurgeSchedule, BUFFER_PURGE_SCHEDULE_ID } from './buffer-purge-schedule';
+export {
+  checkRunAllowed,
+  flagsApplying,
+  describeFlag,
+  type RunTarget,
+  type ControlFlagService,
+} from './services/control-flags';
+export type { DefinitionRunService } from './services/definition-runs';
+export { definitionScheduleId, OVERLAP_POLICY, type DefinitionSchedules } from './services/definition-schedules';

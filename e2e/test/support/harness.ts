@@ -29,6 +29,7 @@ import {
 } from '@vansales/temporal-config';
 import { newBufferKeySpec } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
+import type { DefinitionStore } from '@vansales/definitions';
 
 export const services = testServices();
 
@@ -136,6 +137,13 @@ export async function startPlatform(
     temporal?: Record<string, string>;
     /** Sees every route the gateway registers. */
     onRoute?: (route: RouteOptions) => void;
+    /**
+     * false: no cloud worker polls the workflow queue, so a test's own worker (a stand-in workflow)
+     * gets every workflow task there.
+     */
+    workflowWorker?: boolean;
+    /** Where the gateway's definition runs read definitions from. */
+    definitionStore?: DefinitionStore;
   } = {},
 ): Promise<Platform> {
   const logs = new LogCapture();
@@ -172,19 +180,21 @@ export async function startPlatform(
   const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, {
     frameTap: (raw) => frames.push(raw),
     onRoute: options.onRoute,
+    definitionStore: options.definitionStore,
   });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const gatewayWsUrl = `${address.replace('http', 'ws')}/v1/agent/connect`;
 
   const cloudConfig = loadCloudWorkerConfig(env);
   const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(cloudConfig));
-  const worker: Worker = await createCloudWorker(cloudConfig, nativeConnection);
+  const worker: Worker | undefined =
+    options.workflowWorker === false ? undefined : await createCloudWorker(cloudConfig, nativeConnection);
   // The cloud activities share the gateway's buffer (same store and keys, as in production).
   const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
     buffer: gateway.buffer,
     databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
   });
-  const workerRun = Promise.all([worker.run(), activityWorker.run()]);
+  const workerRun = Promise.all([worker?.run(), activityWorker.run()]);
   const clientConnection = await connectTemporalClient(temporalConnectionOptions(cloudConfig));
   const temporal = new Client({
     connection: clientConnection,
@@ -259,7 +269,7 @@ export async function startPlatform(
     async close() {
       await Promise.all(agents.map((a) => a.close()));
       await gateway.close();
-      worker.shutdown();
+      worker?.shutdown();
       activityWorker.shutdown();
       await workerRun;
       await nativeConnection.close();

@@ -50,7 +50,9 @@ const RunSummary = z.object({
   runId: z.string(),
   definitionId: z.string(),
   version: z.number().nullable(),
-  status: z.string().describe('Temporal execution status: running, completed, failed, canceled, terminated, timed_out'),
+  status: z
+    .string()
+    .describe('Temporal execution status: running, completed, failed, cancelled, terminated, timed_out'),
   trigger: z.string().nullable().describe('manual, api, retry, rerun; null for runs a schedule or webhook started'),
   startedBy: z.string().nullable(),
   startedAt: z.string(),

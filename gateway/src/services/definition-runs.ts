@@ -28,7 +28,7 @@ import { GatewayError, GatewayErrorCode } from '../errors';
 import type { ControlFlagService } from './control-flags';
 
 /** Temporal execution statuses as the REST API names them (the `status` filter of the list). */
-export const RUN_STATUSES = ['running', 'completed', 'failed', 'canceled', 'terminated', 'timed_out'] as const;
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
 export type RunExecutionStatus = (typeof RUN_STATUSES)[number] | 'continued_as_new' | 'unknown';
 const executionStatus = (d: Pick<WorkflowExecutionDescription, 'status'>): RunExecutionStatus =>
   (d.status.name.toLowerCase() as RunExecutionStatus) ?? 'unknown';
@@ -436,7 +436,7 @@ function temporalStatusName(status: string): string {
     running: 'Running',
     completed: 'Completed',
     failed: 'Failed',
-    canceled: 'Canceled',
+    cancelled: 'Canceled',
     terminated: 'Terminated',
     timed_out: 'TimedOut',
   };

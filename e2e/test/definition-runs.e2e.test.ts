@@ -1,12 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import {
-  DEFINITION_FORMAT,
-  DefinitionDocument,
-  type DefinitionDocumentInput,
-  type DefinitionStore,
-  type DefinitionVersion,
-} from '@vansales/definitions';
+import { DEFINITION_FORMAT, type DefinitionDocumentInput } from '@vansales/definitions';
 import { temporalConnectionOptions, vansalesDataConverter } from '@vansales/temporal-config';
 import { services, startPlatform, until, type Platform } from './support/harness';
 
@@ -14,51 +8,8 @@ import { services, startPlatform, until, type Platform } from './support/harness
  * Runs, control flags and schedules of definitions through REST, on the real Temporal dev server.
  * The interpreter is another branch's (i10-interp): a STAND-IN registered under its name
  * (support/stand-in-definition-workflow.ts) honours the contract: input, status query, control and
- * approval signals. So does the definition store (i10-model): an in-memory one below.
+ * approval signals. Definitions are created, published and archived through their own REST routes.
  */
-
-/** A stand-in DefinitionStore: versions per tenant and definition, the highest published one current. */
-function memoryStore() {
-  const versions = new Map<string, DefinitionVersion[]>();
-  const archived = new Map<string, string>();
-  const key = (t: string, d: string) => `${t}/${d}`;
-  const store: DefinitionStore & {
-    publish(t: string, d: string, doc: DefinitionDocumentInput): DefinitionVersion;
-    archive(t: string, d: string): void;
-  } = {
-    async published(t, d) {
-      if (archived.has(key(t, d))) return undefined;
-      return versions.get(key(t, d))?.at(-1);
-    },
-    async version(t, d, v) {
-      return versions.get(key(t, d))?.find((x) => x.version === v);
-    },
-    async archived(t, d) {
-      const at = archived.get(key(t, d));
-      return at ? { at, by: 'admin' } : undefined;
-    },
-    publish(t, d, doc) {
-      const list = versions.get(key(t, d)) ?? [];
-      const document = DefinitionDocument.parse(doc);
-      const version: DefinitionVersion = {
-        tenantId: t,
-        definitionId: d,
-        version: list.length + 1,
-        hash: createHash('sha256').update(JSON.stringify(document)).digest('hex'),
-        document,
-        createdAt: new Date().toISOString(),
-        publishedAt: new Date().toISOString(),
-      };
-      versions.set(key(t, d), [...list, version]);
-      archived.delete(key(t, d));
-      return version;
-    },
-    archive(t, d) {
-      archived.set(key(t, d), new Date().toISOString());
-    },
-  };
-  return store;
-}
 
 /** Three steps in a chain: an approval, then two sources (cloud reads the stand-in does not run). */
 const chain = (extra: Partial<DefinitionDocumentInput> = {}, connectorId?: string): DefinitionDocumentInput => ({
@@ -68,9 +19,13 @@ const chain = (extra: Partial<DefinitionDocumentInput> = {}, connectorId?: strin
   steps: [
     { id: 'a', kind: 'wait-for-signal' },
     connectorId
-      ? { id: 'b', kind: 'source', db: { endpoint: { kind: 'site-db', connectorId, database: 'erp' } } }
-      : { id: 'b', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'erp' } } },
-    { id: 'c', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'dw' } } },
+      ? {
+          id: 'b',
+          kind: 'source',
+          db: { endpoint: { kind: 'site-db', connectorId, database: 'erp' }, table: { name: 'orders' } },
+        }
+      : { id: 'b', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'erp' }, table: { name: 'orders' } } },
+    { id: 'c', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'dw' }, table: { name: 'orders' } } },
   ],
   edges: [
     { from: 'a', to: 'b' },
@@ -81,9 +36,9 @@ const chain = (extra: Partial<DefinitionDocumentInput> = {}, connectorId?: strin
 const straight = (): DefinitionDocumentInput => ({
   ...chain(),
   steps: [
-    { id: 'a', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'erp' } } },
-    { id: 'b', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'erp' } } },
-    { id: 'c', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'dw' } } },
+    { id: 'a', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'erp' }, table: { name: 'orders' } } },
+    { id: 'b', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'erp' }, table: { name: 'orders' } } },
+    { id: 'c', kind: 'source', db: { endpoint: { kind: 'cloud-db', database: 'dw' }, table: { name: 'orders' } } },
   ],
 });
 
@@ -103,7 +58,6 @@ describe('definition runs, control flags and schedules through REST', () => {
   let worker: Worker;
   let workerRun: Promise<void>;
   let connection: NativeConnection;
-  const store = memoryStore();
   const tenant = `ta-${randomBytes(3).toString('hex')}`;
   const other = `tb-${randomBytes(3).toString('hex')}`;
 
@@ -121,6 +75,27 @@ describe('definition runs, control flags and schedules through REST', () => {
     });
     return { status: res.statusCode, body: res.json() as T };
   };
+  /** Creates the definition (or a new version of it) and publishes that version. */
+  const publish = async (t: string, d: string, document: DefinitionDocumentInput) => {
+    const created = await call<{ version: { version: number } }>('POST', `/v1/tenants/${t}/definitions`, {
+      id: d,
+      document,
+    });
+    if (created.status !== 201 && created.status !== 409) throw new Error(JSON.stringify(created.body));
+    const version =
+      created.status === 201
+        ? created.body.version.version
+        : (
+            await call<{ version: { version: number } }>('POST', `/v1/tenants/${t}/definitions/${d}/versions`, {
+              document,
+            })
+          ).body.version.version;
+    const published = await call('POST', `/v1/tenants/${t}/definitions/${d}/publish`, { version });
+    expect(published.status).toBe(200);
+    return version;
+  };
+  const archive = async (t: string, d: string) =>
+    expect((await call('POST', `/v1/tenants/${t}/definitions/${d}/archive`)).status).toBe(200);
   const runs = (t: string, d: string) => `/v1/tenants/${t}/definitions/${d}/runs`;
   const getRun = (t: string, d: string, id: string) => call<Run>('GET', `${runs(t, d)}/${id}`);
   const untilRun = (t: string, d: string, id: string, what: string, ok: (r: Run) => boolean) =>
@@ -131,7 +106,7 @@ describe('definition runs, control flags and schedules through REST', () => {
     });
 
   beforeAll(async () => {
-    platform = await startPlatform({ workflowWorker: false, definitionStore: store });
+    platform = await startPlatform({ workflowWorker: false });
     connection = await NativeConnection.connect(
       temporalConnectionOptions({ TEMPORAL_ADDRESS: services.temporalAddress } as never),
     );
@@ -155,7 +130,7 @@ describe('definition runs, control flags and schedules through REST', () => {
   });
 
   it('starts once per Idempotency-Key (also when two requests race), reads steps, approves, lists', async () => {
-    store.publish(tenant, 'orders', chain());
+    await publish(tenant, 'orders', chain());
     const key = { 'idempotency-key': `order-${randomBytes(4).toString('hex')}`, 'x-actor': 'alice' };
     const [first, second] = await Promise.all([
       call<{ runId: string; created: boolean }>('POST', runs(tenant, 'orders'), { input: { n: 1 } }, key),
@@ -195,7 +170,7 @@ describe('definition runs, control flags and schedules through REST', () => {
   });
 
   it('retries a failed run from a step reusing the outputs before it; re-runs with the same input', async () => {
-    store.publish(tenant, 'sync', straight());
+    await publish(tenant, 'sync', straight());
     const started = await call<{ runId: string }>('POST', runs(tenant, 'sync'), { input: { failAt: 'b' } });
     expect(started.status).toBe(201);
     const failed = await untilRun(tenant, 'sync', started.body.runId, 'fails at b', (r) => r.status === 'failed');
@@ -228,7 +203,7 @@ describe('definition runs, control flags and schedules through REST', () => {
   });
 
   it('pauses running runs at the next step boundary, refuses new ones naming the flag, resumes; audits each change', async () => {
-    store.publish(tenant, 'paused-def', chain());
+    await publish(tenant, 'paused-def', chain());
     const started = await call<{ runId: string }>('POST', runs(tenant, 'paused-def'), {});
     const id = started.body.runId;
     await untilRun(tenant, 'paused-def', id, 'waits', (r) => r.run?.steps.a?.state === 'waiting');
@@ -246,7 +221,7 @@ describe('definition runs, control flags and schedules through REST', () => {
       /pause of definition paused-def set by admin:bob at \d{4}-\d{2}-\d{2}T.*\(ERP maintenance\)/,
     );
     // Other definitions of the tenant still run.
-    store.publish(tenant, 'free', straight());
+    await publish(tenant, 'free', straight());
     expect((await call('POST', runs(tenant, 'free'), {})).status).toBe(201);
 
     await call('POST', `${runs(tenant, 'paused-def')}/${id}/approve`, { stepId: 'a', approved: true });
@@ -277,7 +252,7 @@ describe('definition runs, control flags and schedules through REST', () => {
   it('an emergency stop of a connector ends its runs at the next boundary; a tenant stop refuses every run', async () => {
     const connector = await call<{ id: string }>('POST', `/v1/tenants/${tenant}/connectors`, { name: 'hq' });
     expect(connector.status).toBe(201);
-    store.publish(tenant, 'site-def', chain({}, connector.body.id));
+    await publish(tenant, 'site-def', chain({}, connector.body.id));
     const started = await call<{ runId: string }>('POST', runs(tenant, 'site-def'), {});
     const id = started.body.runId;
     await untilRun(tenant, 'site-def', id, 'waits', (r) => r.run?.steps.a?.state === 'waiting');
@@ -317,7 +292,7 @@ describe('definition runs, control flags and schedules through REST', () => {
   });
 
   it('cancels a run; an archived definition refuses new runs with 409; a missing one is 404', async () => {
-    store.publish(tenant, 'to-archive', chain());
+    await publish(tenant, 'to-archive', chain());
     const started = await call<{ runId: string }>('POST', runs(tenant, 'to-archive'), { trigger: 'api' });
     const cancel = await call('POST', `${runs(tenant, 'to-archive')}/${started.body.runId}/cancel`);
     expect(cancel.status).toBe(202);
@@ -325,7 +300,7 @@ describe('definition runs, control flags and schedules through REST', () => {
     const listed = await call<Run[]>('GET', `${runs(tenant, 'to-archive')}?status=cancelled`);
     expect(listed.body.map((r) => r.runId)).toEqual([started.body.runId]);
     expect((await call('POST', `${runs(tenant, 'to-archive')}/${started.body.runId}/cancel`)).status).toBe(409);
-    store.archive(tenant, 'to-archive');
+    await archive(tenant, 'to-archive');
     const archived = await call<{ error: { message: string } }>('POST', runs(tenant, 'to-archive'), {});
     expect(archived.status).toBe(409);
     expect(archived.body.error.message).toMatch(/was archived at .* and takes no new runs/);
@@ -333,7 +308,7 @@ describe('definition runs, control flags and schedules through REST', () => {
   });
 
   it("keeps tenants apart: tenant B cannot start, read, cancel, approve, retry or flag tenant A's runs", async () => {
-    store.publish(tenant, 'private', chain());
+    await publish(tenant, 'private', chain());
     const started = await call<{ runId: string }>('POST', runs(tenant, 'private'), {});
     const id = started.body.runId;
     await untilRun(tenant, 'private', id, 'waits', (r) => r.run?.steps.a?.state === 'waiting');
@@ -386,12 +361,12 @@ describe('definition runs, control flags and schedules through REST', () => {
   });
 
   it('turns schedule triggers into Temporal Schedules that fire, pause with a flag, and go on archive', async () => {
-    const version = store.publish(tenant, 'nightly', {
+    // Publishing makes the schedule trigger a Temporal Schedule.
+    await publish(tenant, 'nightly', {
       ...straight(),
       triggers: [{ kind: 'schedule', every: '1s', catchupWindow: '1m', overlap: 'skip' }],
     });
-    const ids = await platform.gateway.services.definitionSchedules.published(version);
-    expect(ids).toEqual([`defsched-${tenant}-nightly-0`]);
+    const ids = [`defsched-${tenant}-nightly-0`];
     const listed = await call<
       { scheduleId: string; paused: boolean; overlap: string; catchupWindowMs: number; nextRunTimes: string[] }[]
     >('GET', `/v1/tenants/${tenant}/definitions/nightly/schedules`);
@@ -435,7 +410,7 @@ describe('definition runs, control flags and schedules through REST', () => {
       404,
     );
 
-    await platform.gateway.services.definitionSchedules.archived(tenant, 'nightly');
+    await archive(tenant, 'nightly');
     expect((await call('GET', `/v1/tenants/${tenant}/definitions/nightly/schedules`)).body).toEqual([]);
   });
 });

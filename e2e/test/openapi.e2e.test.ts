@@ -22,7 +22,14 @@ interface Document {
 }
 
 /** Public on purpose: everything else must declare (and enforce) a credential. */
-const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'OPTIONS /v1/codec/decode']);
+const PUBLIC = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'GET /openapi.json',
+  'OPTIONS /v1/codec/decode',
+  // The JSON Schema of definition documents: a public format, fetched by editors through $schema.
+  'GET /v1/definitions/schema.json',
+]);
 /** Not an HTTP API: @fastify/websocket hides it from the document (its frames are @vansales/protocol's). */
 const UNDOCUMENTED = new Set(['GET /v1/agent/connect']);
 /** Routes whose answer has no body (a CORS preflight, a WebSocket upgrade). */

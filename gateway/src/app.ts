@@ -12,6 +12,7 @@ import type {
   ControlFlagRepository,
   DefinitionRunRepository,
   Repositories,
+  DefinitionRepository,
   SchemaRegistry,
 } from '@vansales/metadata';
 import type { DefinitionStore } from '@vansales/definitions';
@@ -35,6 +36,7 @@ import { codecServicePlugin } from './services/codec-service';
 import { controlFlagServicePlugin } from './services/control-flags';
 import { definitionRunServicePlugin } from './services/definition-runs';
 import { createDefinitionSchedules, definitionSchedulesPlugin } from './services/definition-schedules';
+import { definitionServicePlugin, type DestinationWritable } from './services/definition-service';
 import systemRoutes from './routes/system-routes';
 import tenantRoutes from './routes/tenant-routes';
 import connectorRoutes from './routes/connector-routes';
@@ -46,6 +48,7 @@ import bufferRoutes from './routes/buffer-routes';
 import codecRoutes from './routes/codec-routes';
 import definitionRunRoutes from './routes/definition-run-routes';
 import controlFlagRoutes from './routes/control-flag-routes';
+import definitionRoutes from './routes/definition-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
 import type { KeyServiceSettings } from './services/key-service';
@@ -64,8 +67,12 @@ export interface AppDeps {
   repos: Repositories;
   auditRepo: AuditRepository;
   /** Runs of definitions, control flags and schedules (issue 10); the store is the definitions' (i10-model). */
-  definitions: { runs: DefinitionRunRepository; flags: ControlFlagRepository; store?: DefinitionStore };
+  definitionRuns: { runs: DefinitionRunRepository; flags: ControlFlagRepository; store?: DefinitionStore };
   schemaRegistry: SchemaRegistry;
+  /** Definitions and their versions (issue 10). */
+  definitions: DefinitionRepository;
+  /** Asks a site whether its policy lets a destination table be written (checked when definitions are saved). */
+  destinationWritable?: DestinationWritable;
   maxFrameBytes?: number;
   /** Probes behind GET /readyz (no route without it). */
   readiness?: ReadinessCheck;
@@ -163,22 +170,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const schedules = createDefinitionSchedules({
     temporal: deps.temporal,
     workflowTaskQueue: deps.workflowTaskQueue,
-    flags: deps.definitions.flags,
+    flags: deps.definitionRuns.flags,
   });
   await app.register(definitionSchedulesPlugin, { schedules });
   await app.register(controlFlagServicePlugin, {
-    flags: deps.definitions.flags,
+    flags: deps.definitionRuns.flags,
     auditRepo: deps.auditRepo,
     repos: deps.repos,
     temporal: deps.temporal,
-    store: deps.definitions.store,
+    store: deps.definitionRuns.store,
     followers: [schedules],
   });
   await app.register(definitionRunServicePlugin, {
     temporal: deps.temporal,
     workflowTaskQueue: deps.workflowTaskQueue,
-    runs: deps.definitions.runs,
-    store: deps.definitions.store,
+    runs: deps.definitionRuns.runs,
+    store: deps.definitionRuns.store,
+  });
+  await app.register(definitionServicePlugin, {
+    repos: deps.repos,
+    definitions: deps.definitions,
+    destinationWritable: deps.destinationWritable,
+    // A publish makes the version's schedule triggers Temporal Schedules; an archive removes them.
+    lifecycle: schedules,
   });
 
   await app.register(systemRoutes, {
@@ -194,6 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(syncRoutes);
   await app.register(definitionRunRoutes);
   await app.register(controlFlagRoutes);
+  await app.register(definitionRoutes);
   await app.register(agentEnrolRoutes);
   await app.register(agentSocketRoute, {
     hub: deps.hub,

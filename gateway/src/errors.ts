@@ -15,6 +15,8 @@ export const GatewayErrorCode = {
   /** A tenant's buffer quota is used up; it frees as its objects expire (Retry-After says when). */
   quotaExceeded: 'QUOTA_EXCEEDED',
   workflowFailed: 'WORKFLOW_FAILED',
+  /** A definition document that does not validate; `issues` lists every problem (step id, path, code, message). */
+  invalidDefinition: 'INVALID_DEFINITION',
   unavailable: 'UNAVAILABLE',
   internal: 'INTERNAL',
 } as const;
@@ -30,6 +32,7 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   TOO_MANY_REQUESTS: 429,
   QUOTA_EXCEEDED: 429,
   WORKFLOW_FAILED: 422,
+  INVALID_DEFINITION: 422,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

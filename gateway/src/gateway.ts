@@ -13,6 +13,8 @@ import {
   createBufferUsage,
   createControlFlagRepository,
   createDefinitionRunRepository,
+  createDefinitionRepository,
+  createDefinitionStore,
   createRepositories,
   createSchemaRegistry,
   metadataTarget,
@@ -84,7 +86,7 @@ export async function createGateway(
     purgeSchedule?: boolean;
     onRoute?: AppDeps['onRoute'];
     activityInterceptors?: ActivityInterceptorsFactory[];
-    /** Where runs read definitions from (the metadata store's, once it exists; tests give their own). */
+    /** Where runs read definitions from; default: the metadata store's definitions. */
     definitionStore?: DefinitionStore;
   } = {},
 ): Promise<Gateway> {
@@ -105,6 +107,7 @@ export async function createGateway(
     signingKey: config.VSC_AUDIT_SIGNING_KEY ? { privateKeyPem: config.VSC_AUDIT_SIGNING_KEY } : undefined,
   });
   const schemaRegistry = createSchemaRegistry(db);
+  const definitions = createDefinitionRepository(db);
   // The hub needs the schema service (discovery on connect) and the services need the hub: the
   // service is bound once the app is built, before it listens, so before any agent can connect.
   const late: { schemas?: SchemaService } = {};
@@ -179,12 +182,13 @@ export async function createGateway(
     cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE,
     repos,
     auditRepo,
-    definitions: {
+    definitionRuns: {
       runs: createDefinitionRunRepository(db),
       flags: createControlFlagRepository(db),
-      store: options.definitionStore,
+      store: options.definitionStore ?? createDefinitionStore(definitions),
     },
     schemaRegistry,
+    definitions,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
     maxFrameBytes: options.maxFrameBytes,
     agentLimits: {

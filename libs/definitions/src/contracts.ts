@@ -154,6 +154,9 @@ export interface DefinitionVersion {
   hash: string;
   document: DefinitionDocument;
   createdAt: string;
+  /** Who saved it (the REST caller's identity). */
+  createdBy?: string;
+  /** Set when this version is the definition's published one. */
   publishedAt?: string;
 }
 

@@ -362,4 +362,6 @@ export interface RouteDecision {
   bufferHops: number;
   /** One sentence for the run's details, e.g. "site DB to cloud DB: site -> buffer -> cloud". */
   reason: string;
+  /** Where the transform between source and destination runs, when there is one. */
+  transformPlacement?: Placement;
 }

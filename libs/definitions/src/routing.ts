@@ -1,4 +1,4 @@
-import type { Endpoint, RouteDecision } from './model';
+import type { Endpoint, Placement, RouteDecision } from './model';
 
 /**
  * Item 5: where a move of data runs, as one pure function of its source, destination, the site
@@ -12,6 +12,11 @@ import type { Endpoint, RouteDecision } from './model';
  * | site API      | cloud service | site -> buffer -> cloud                                |
  * | cloud service | site API      | cloud -> buffer -> site                                |
  * | internet API  | cloud service | cloud only                                             |
+ *
+ * And its factors, in order: rows the site's policy protects never leave the site untransformed
+ * (their transform runs there); a heavy transform runs in the cloud unless that policy forbids it;
+ * otherwise data stays on the site when it can; and among the rest, the route with the fewest
+ * buffer hops (a hop: data written to the buffer by one place and read by another).
  */
 export interface RoutingContext {
   source: Endpoint;
@@ -24,34 +29,57 @@ export interface RoutingContext {
 
 const siteOf = (e: Endpoint): string | undefined =>
   e.kind === 'site-db' || e.kind === 'site-api' ? e.connectorId : undefined;
+const LABEL = { 'site-db': 'site DB', 'site-api': 'site API', 'cloud-db': 'cloud DB', http: 'cloud API' } as const;
+
+/** Where the transform runs, and why (a clause of the reason). */
+function transformSite(ctx: RoutingContext, from?: string, to?: string): { at: Placement; why: string } | undefined {
+  const t = ctx.transform;
+  if (!t) return undefined;
+  const site = from ?? to;
+  if (!site) return { at: { kind: 'cloud' }, why: 'the transform runs in the cloud (no site is involved)' };
+  // Policy-protected rows come from the source site: they are transformed there, whatever was asked.
+  if (from && ctx.policyProtected)
+    return {
+      at: { kind: 'site', connectorId: from },
+      why: `the transform runs on the site: its policy protects rows read${t.placement === 'cloud' || t.heavy ? ', so it does not run in the cloud' : ''}`,
+    };
+  if (t.placement === 'cloud') return { at: { kind: 'cloud' }, why: 'the transform is placed in the cloud' };
+  if (t.placement === 'site')
+    return { at: { kind: 'site', connectorId: site }, why: 'the transform is placed on the site' };
+  if (t.heavy) return { at: { kind: 'cloud' }, why: 'the transform is heavy, so it runs in the cloud' };
+  if (!from) return { at: { kind: 'cloud' }, why: 'the data starts in the cloud, so the transform runs there' };
+  return {
+    at: { kind: 'site', connectorId: site },
+    why: 'the transform is light, so it runs on the site and data stays there',
+  };
+}
 
 export function routeStep(ctx: RoutingContext): RouteDecision {
   const from = siteOf(ctx.source);
   const to = siteOf(ctx.destination);
-  const label = (e: Endpoint) =>
-    ({ 'site-db': 'site DB', 'site-api': 'site API', 'cloud-db': 'cloud DB', http: 'cloud API' })[e.kind];
-  const pair = `${label(ctx.source)} to ${label(ctx.destination)}`;
-  if (from && to && from === to) {
-    const cloudTransform = ctx.transform?.placement === 'cloud' && !ctx.policyProtected;
-    if (!cloudTransform)
-      return {
-        placement: { kind: 'site-transfer', connectorId: from },
-        bufferHops: 0,
-        reason: `${pair} on one site: one transfer on the site, nothing crosses the socket`,
-      };
-    return {
-      placement: { kind: 'cloud' },
-      bufferHops: 2,
-      reason: `${pair} on one site with a transform placed in the cloud: site -> buffer -> cloud transform -> buffer -> site`,
-    };
+  const pair = `${LABEL[ctx.source.kind]} to ${LABEL[ctx.destination.kind]}`;
+  const transform = transformSite(ctx, from, to);
+  const inCloud = transform?.at.kind === 'cloud';
+  const tail = transform ? `; ${transform.why}` : '';
+  const decide = (placement: Placement, bufferHops: number, route: string): RouteDecision => ({
+    placement,
+    bufferHops,
+    reason: `${pair}: ${route}${tail}`,
+    ...(transform ? { transformPlacement: transform.at } : {}),
+  });
+
+  if (from && to) {
+    if (inCloud) return decide({ kind: 'cloud' }, 2, 'site -> buffer -> cloud transform -> buffer -> site');
+    if (from === to)
+      return decide(
+        { kind: 'site-transfer', connectorId: from },
+        0,
+        'one transfer on the site, nothing crosses the socket',
+      );
+    // Two sites: the destination's agent reads the object the source's agent wrote; the cloud only relays it.
+    return decide({ kind: 'site', connectorId: from }, 1, 'site -> buffer -> other site');
   }
-  if (from)
-    return {
-      placement: { kind: 'site', connectorId: from },
-      bufferHops: to ? 2 : 1,
-      reason: `${pair}: site -> buffer -> ${to ? 'cloud -> buffer -> site' : 'cloud'}`,
-    };
-  if (to)
-    return { placement: { kind: 'site', connectorId: to }, bufferHops: 1, reason: `${pair}: cloud -> buffer -> site` };
-  return { placement: { kind: 'cloud' }, bufferHops: 0, reason: `${pair}: cloud only` };
+  if (from) return decide({ kind: 'site', connectorId: from }, 1, 'site -> buffer -> cloud');
+  if (to) return decide({ kind: 'site', connectorId: to }, 1, 'cloud -> buffer -> site');
+  return decide({ kind: 'cloud' }, 0, 'cloud only');
 }

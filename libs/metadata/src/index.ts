@@ -40,3 +40,11 @@ export {
   type ControlFlagScope,
   type ControlFlagState,
 } from './definition-runs';
+export {
+  createDefinitionRepository,
+  createDefinitionStore,
+  DefinitionRepositoryError,
+  type DefinitionRepository,
+  type DefinitionSummary,
+  type DefinitionVersionSummary,
+} from './definition-repository';

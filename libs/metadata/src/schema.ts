@@ -131,6 +131,30 @@ export interface ControlFlagsTable {
   set_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+export interface DefinitionsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  status: ColumnType<'active' | 'archived', 'active' | 'archived' | undefined, 'active' | 'archived'>;
+  published_version: ColumnType<number | null, number | null | undefined, number | null>;
+  published_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** Immutable: a trigger refuses UPDATE (see migration 0007). */
+export interface DefinitionVersionsTable {
+  tenant_id: string;
+  definition_id: string;
+  version: number;
+  hash: string;
+  /** A DefinitionDocument (@vansales/definitions), parsed; written as JSON text, read back parsed. */
+  document: ColumnType<unknown, string, never>;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -143,4 +167,6 @@ export interface Database {
   buffer_usage: BufferUsageTable;
   definition_runs: DefinitionRunsTable;
   control_flags: ControlFlagsTable;
+  definitions: DefinitionsTable;
+  definition_versions: DefinitionVersionsTable;
 }

@@ -5,6 +5,7 @@ import * as m0003 from './0003-schema-snapshots';
 import * as m0004 from './0004-key-machine-binding';
 import * as m0005 from './0005-agent-key-pairs';
 import * as m0006 from './0006-buffer-usage';
+import * as m0007 from './0007-definitions';
 import * as m0008 from './0008-definition-runs';
 
 /**
@@ -18,6 +19,7 @@ const ALL: Record<string, Migration> = {
   '0004-key-machine-binding': m0004,
   '0005-agent-key-pairs': m0005,
   '0006-buffer-usage': m0006,
+  '0007-definitions': m0007,
   '0008-definition-runs': m0008,
 };
 

@@ -1,0 +1,195 @@
+import { startPlatform, type Platform } from './support/harness';
+
+/** Definitions through REST (issue 10 item 1): validate, create, version, diff, publish, archive, tenant isolation. */
+type Issue = { stepId?: string; path: string; code: string; message: string; severity: string };
+
+const films = (connectorId: string, table = 'film') => ({
+  format: 'vansales.definition/v1',
+  name: `${table}s to the warehouse`,
+  steps: [
+    {
+      id: 'extract',
+      kind: 'source',
+      db: { endpoint: { kind: 'site-db', connectorId, database: 'sakila' }, table: { name: table } },
+    },
+    {
+      id: 'load',
+      kind: 'destination',
+      db: { endpoint: { kind: 'cloud-db', database: 'warehouse' }, table: { name: table }, keyColumns: ['id'] },
+    },
+  ],
+  edges: [{ from: 'extract', to: 'load' }],
+});
+
+/** Five problems at once: a bad field, a dangling edge, a cycle, a then-edge from a non-branch, an unknown connector. */
+const broken = {
+  format: 'vansales.definition/v1',
+  name: 'broken',
+  steps: [
+    {
+      id: 'extract',
+      kind: 'source',
+      db: { endpoint: { kind: 'site-db', connectorId: 'no-such-connector', database: 'x' }, table: { name: 't' } },
+    },
+    { id: 'a', kind: 'transform', transform: { op: 'filter', where: 'true' } },
+    { id: 'b', kind: 'transform', transform: { op: 'filter', where: 'true' } },
+    { id: 'load', kind: 'destination', db: { endpoint: { kind: 'cloud-db', database: 'w' }, table: { name: 't' } } },
+  ],
+  edges: [
+    { from: 'extract', to: 'a', when: 'then' },
+    { from: 'a', to: 'b' },
+    { from: 'b', to: 'a' },
+    { from: 'b', to: 'nowhere' },
+    { from: 'a', to: 'load' },
+  ],
+};
+
+describe('definitions REST (real services)', () => {
+  let platform: Platform;
+  let connectorA: string;
+  const A = '/v1/tenants/def-a/definitions';
+  const B = '/v1/tenants/def-b/definitions';
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    for (const id of ['def-a', 'def-b'])
+      expect((await platform.api('POST', '/v1/tenants', { id, name: id })).status).toBe(201);
+    const created = await platform.api<{ id: string }>('POST', '/v1/tenants/def-a/connectors', { name: 'hq' });
+    connectorA = created.body.id;
+  });
+  afterAll(async () => platform?.close());
+
+  it('validates without saving, reporting every issue with its step and path', async () => {
+    const res = await platform.api<{ ok: boolean; issues: Issue[] }>('POST', `${A}/validate`, { document: broken });
+    expect(res.status).toBe(200);
+    expect(res.body.ok).toBe(false);
+    const codes = new Set(res.body.issues.map((i) => i.code));
+    for (const code of ['invalid-field', 'dangling-edge', 'cycle', 'branch-edge-not-from-branch', 'unknown-connector'])
+      expect(codes).toContain(code);
+    expect(res.body.issues).toContainEqual(
+      expect.objectContaining({ stepId: 'load', path: 'steps[3].db.keyColumns', code: 'invalid-field' }),
+    );
+    expect(res.body.issues).toContainEqual(
+      expect.objectContaining({
+        stepId: 'extract',
+        path: 'steps[0].db.endpoint.connectorId',
+        code: 'unknown-connector',
+      }),
+    );
+    expect((await platform.api<unknown[]>('GET', A)).body).toEqual([]);
+  });
+
+  it('refuses to create an invalid definition with 422 and all its issues', async () => {
+    const res = await platform.api<{ error: { code: string; issues: Issue[] } }>('POST', A, {
+      id: 'broken',
+      document: broken,
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('INVALID_DEFINITION');
+    expect(res.body.error.issues.length).toBeGreaterThanOrEqual(5);
+    expect((await platform.api('GET', `${A}/broken`)).status).toBe(404);
+  });
+
+  it('creates, versions (same content, same version), diffs, publishes and archives', async () => {
+    const created = await platform.api<{
+      definition: { latestVersion: number };
+      version: { version: number; hash: string };
+    }>('POST', A, { id: 'films', document: films(connectorA) });
+    expect(created.status).toBe(201);
+    expect(created.body.version).toMatchObject({ version: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((await platform.api('POST', A, { id: 'films', document: films(connectorA) })).status).toBe(409);
+
+    // The same content, keys in another order: the existing version, 200 not 201.
+    const { steps, edges, format, name } = films(connectorA);
+    const same = await platform.api<{ created: boolean; version: { version: number } }>('POST', `${A}/films/versions`, {
+      document: { edges, steps, name, format },
+    });
+    expect(same).toMatchObject({ status: 200, body: { created: false, version: { version: 1 } } });
+    const v2 = await platform.api<{ created: boolean; version: { version: number } }>('POST', `${A}/films/versions`, {
+      document: films(connectorA, 'actor'),
+    });
+    expect(v2).toMatchObject({ status: 201, body: { created: true, version: { version: 2 } } });
+    const invalid = await platform.api<{ error: { code: string } }>('POST', `${A}/films/versions`, {
+      document: broken,
+    });
+    expect(invalid).toMatchObject({ status: 422, body: { error: { code: 'INVALID_DEFINITION' } } });
+
+    const versions = await platform.api<{ version: number }[]>('GET', `${A}/films/versions`);
+    expect(versions.body.map((v) => v.version)).toEqual([1, 2]);
+    const v1 = await platform.api<{ document: { triggers: unknown[] } }>('GET', `${A}/films/versions/1`);
+    expect(v1.status).toBe(200);
+    expect(v1.body.document.triggers).toEqual([{ kind: 'manual' }]);
+    expect((await platform.api('GET', `${A}/films/versions/3`)).status).toBe(404);
+
+    const diff = await platform.api<{ steps: { changed: { stepId: string; paths: string[] }[] }; name: unknown }>(
+      'GET',
+      `${A}/films/diff?from=1&to=2`,
+    );
+    expect(diff.status).toBe(200);
+    expect(diff.body.steps.changed).toEqual([
+      { stepId: 'extract', kind: 'source', paths: ['db.table.name'] },
+      { stepId: 'load', kind: 'destination', paths: ['db.table.name'] },
+    ]);
+    expect(diff.body.name).toEqual({ from: 'films to the warehouse', to: 'actors to the warehouse' });
+
+    expect((await platform.api('POST', `${A}/films/publish`, { version: 7 })).status).toBe(404);
+    const published = await platform.api<{ publishedVersion: number }>('POST', `${A}/films/publish`, { version: 2 });
+    expect(published).toMatchObject({ status: 200, body: { publishedVersion: 2 } });
+    const list = await platform.api<{ id: string; publishedVersion: number; latestVersion: number }[]>('GET', A);
+    expect(list.body).toEqual([expect.objectContaining({ id: 'films', publishedVersion: 2, latestVersion: 2 })]);
+
+    const archived = await platform.api<{ status: string }>('POST', `${A}/films/archive`);
+    expect(archived).toMatchObject({ status: 200, body: { status: 'archived' } });
+    expect((await platform.api('POST', `${A}/films/publish`, { version: 1 })).status).toBe(409);
+  });
+
+  it("answers tenant B's every attempt on tenant A's definition as it answers a missing one: 404", async () => {
+    await platform.api('POST', A, { id: 'secret', document: films(connectorA) });
+    const attempts: [method: 'GET' | 'POST', path: string, body?: unknown][] = [
+      ['GET', ''],
+      ['GET', '/versions'],
+      ['GET', '/versions/1'],
+      ['GET', '/diff?from=1&to=1'],
+      ['POST', '/versions', { document: films(connectorA, 'x') }],
+      ['POST', '/publish', { version: 1 }],
+      ['POST', '/archive'],
+    ];
+    for (const [method, path, body] of attempts) {
+      const theirs = await platform.api<{ error: { code: string; message: string } }>(
+        method,
+        `${B}/secret${path}`,
+        body,
+      );
+      const missing = await platform.api<{ error: { code: string; message: string } }>(
+        method,
+        `${B}/nothing${path}`,
+        body,
+      );
+      expect({ path, status: theirs.status, code: theirs.body.error?.code }).toEqual({
+        path,
+        status: 404,
+        code: 'NOT_FOUND',
+      });
+      expect(theirs.body.error.message.replace('secret', 'nothing')).toBe(missing.body.error.message);
+    }
+    expect((await platform.api('GET', B)).body).toEqual([]);
+    // A's definition is untouched by the attempts.
+    expect((await platform.api('GET', `${A}/secret`)).body).toMatchObject({ status: 'active', latestVersion: 1 });
+    // B cannot call A's definition from its own either.
+    const call = {
+      format: 'vansales.definition/v1',
+      name: 'calls A',
+      steps: [{ id: 'child', kind: 'call', definitionId: 'secret' }],
+      edges: [],
+    };
+    const validated = await platform.api<{ ok: boolean; issues: Issue[] }>('POST', `${B}/validate`, { document: call });
+    expect(validated.body.issues.map((i) => i.code)).toEqual(['unknown-definition']);
+    expect((await platform.api<{ ok: boolean }>('POST', `${A}/validate`, { document: call })).body.ok).toBe(true);
+  });
+
+  it('serves the JSON Schema of documents without a credential', async () => {
+    const res = await platform.gateway.app.inject({ method: 'GET', url: '/v1/definitions/schema.json' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ type: 'object', required: expect.arrayContaining(['format', 'name', 'steps']) });
+  });
+});

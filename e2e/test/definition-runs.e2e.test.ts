@@ -349,6 +349,8 @@ describe('definition runs, control flags and schedules through REST', () => {
         })
       ).status,
     ).toBe(400);
+    const nobody = { scope: 'tenant', targetId: 'no-such-tenant', state: 'stopped', reason: 'x' };
+    expect((await call('POST', '/v1/tenants/no-such-tenant/flags', nobody)).status).toBe(404);
     await call('POST', `${runs(tenant, 'private')}/${id}/approve`, { stepId: 'a', approved: true });
     await untilRun(
       tenant,

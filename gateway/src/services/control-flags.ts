@@ -105,6 +105,9 @@ export function createControlFlagService(deps: {
   const followers = deps.followers ?? [];
 
   const requireTarget = async (tenantId: string, scope: ControlFlagScope, targetId: string) => {
+    // A flag of a tenant that does not exist would sit in the table and the audit for nobody.
+    if (!(await repos.getTenant(tenantId)))
+      throw new GatewayError(GatewayErrorCode.notFound, `tenant ${tenantId} not found`);
     if (scope === 'tenant') {
       if (targetId !== tenantId)
         throw new GatewayError(

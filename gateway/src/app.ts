@@ -9,10 +9,13 @@ import type {
   AuditRepository,
   BufferLimits,
   BufferUsage,
-  DefinitionRepository,
+  ControlFlagRepository,
+  DefinitionRunRepository,
   Repositories,
+  DefinitionRepository,
   SchemaRegistry,
 } from '@vansales/metadata';
+import type { DefinitionStore } from '@vansales/definitions';
 import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { ReadinessCheck } from './readiness';
@@ -32,6 +35,9 @@ import { syncServicePlugin } from './services/sync-service';
 import { bufferServicePlugin } from './services/buffer-service';
 import { codecServicePlugin } from './services/codec-service';
 import { webhookServicePlugin, type WebhookServiceDeps } from './services/webhook-service';
+import { controlFlagServicePlugin } from './services/control-flags';
+import { definitionRunServicePlugin } from './services/definition-runs';
+import { createDefinitionSchedules, definitionSchedulesPlugin } from './services/definition-schedules';
 import { definitionServicePlugin, type DestinationWritable } from './services/definition-service';
 import systemRoutes from './routes/system-routes';
 import tenantRoutes from './routes/tenant-routes';
@@ -42,6 +48,8 @@ import queryRoutes from './routes/query-routes';
 import syncRoutes from './routes/sync-routes';
 import bufferRoutes from './routes/buffer-routes';
 import codecRoutes from './routes/codec-routes';
+import definitionRunRoutes from './routes/definition-run-routes';
+import controlFlagRoutes from './routes/control-flag-routes';
 import definitionRoutes from './routes/definition-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
@@ -61,6 +69,8 @@ export interface AppDeps {
   cloudTaskQueue?: string;
   repos: Repositories;
   auditRepo: AuditRepository;
+  /** Runs of definitions, control flags and schedules (issue 10); the store is the definitions' (i10-model). */
+  definitionRuns: { runs: DefinitionRunRepository; flags: ControlFlagRepository; store?: DefinitionStore };
   schemaRegistry: SchemaRegistry;
   /** Definitions and their versions (issue 10). */
   definitions: DefinitionRepository;
@@ -169,10 +179,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sitePolicyServicePlugin, { repos: deps.repos });
   await app.register(queryServicePlugin, { repos: deps.repos });
   await app.register(syncServicePlugin, { repos: deps.repos, cloudTaskQueue: deps.cloudTaskQueue });
+  const schedules = createDefinitionSchedules({
+    temporal: deps.temporal,
+    workflowTaskQueue: deps.workflowTaskQueue,
+    flags: deps.definitionRuns.flags,
+  });
+  await app.register(definitionSchedulesPlugin, { schedules });
+  await app.register(controlFlagServicePlugin, {
+    flags: deps.definitionRuns.flags,
+    auditRepo: deps.auditRepo,
+    repos: deps.repos,
+    temporal: deps.temporal,
+    store: deps.definitionRuns.store,
+    followers: [schedules],
+  });
+  await app.register(definitionRunServicePlugin, {
+    temporal: deps.temporal,
+    workflowTaskQueue: deps.workflowTaskQueue,
+    runs: deps.definitionRuns.runs,
+    store: deps.definitionRuns.store,
+  });
   await app.register(definitionServicePlugin, {
     repos: deps.repos,
     definitions: deps.definitions,
     destinationWritable: deps.destinationWritable,
+    // A publish makes the version's schedule triggers Temporal Schedules; an archive removes them.
+    lifecycle: schedules,
   });
 
   await app.register(systemRoutes, {
@@ -186,6 +218,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(schemaRoutes);
   await app.register(queryRoutes);
   await app.register(syncRoutes);
+  await app.register(definitionRunRoutes);
+  await app.register(controlFlagRoutes);
   await app.register(definitionRoutes);
   await app.register(agentEnrolRoutes);
   await app.register(agentSocketRoute, {

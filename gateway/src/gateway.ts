@@ -8,11 +8,12 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { DefinitionStore } from '@vansales/definitions';
 import {
   createAuditRepository,
   createBufferUsage,
   createWebhookRepository,
+  createControlFlagRepository,
+  createDefinitionRunRepository,
   createDefinitionRepository,
   createDefinitionStore,
   createRepositories,
@@ -40,6 +41,11 @@ import type { SchemaService } from './services/schema-service';
 import type { SitePolicyService } from './services/site-policy-service';
 import type { QueryService } from './services/query-service';
 import type { SyncService } from './services/sync-service';
+import { connectorIdsOf, type DefinitionStore } from '@vansales/definitions';
+import { checkRunAllowed, type ControlFlagService } from './services/control-flags';
+import { GatewayError } from './errors';
+import type { DefinitionRunService } from './services/definition-runs';
+import type { DefinitionSchedules } from './services/definition-schedules';
 import type { Logger } from './logger';
 import { createSecretBox } from './webhooks/secret-box';
 import type { RunGate, WebhookService } from './services/webhook-service';
@@ -55,6 +61,12 @@ export interface GatewayServices {
   queries: QueryService;
   syncs: SyncService;
   webhooks: WebhookService;
+  /** Runs of definitions (REST start, retry, re-run, approve, cancel). */
+  definitionRuns: DefinitionRunService;
+  /** Control flags; `checkRunAllowed` is what every trigger calls before it starts a run. */
+  controlFlags: ControlFlagService;
+  /** Schedules of published definitions: call `published(version)` on publish and `archived(...)` on archive. */
+  definitionSchedules: DefinitionSchedules;
 }
 
 export interface Gateway {
@@ -86,6 +98,8 @@ export async function createGateway(
     definitions?: DefinitionStore;
     /** Control flags on new runs (i10-api's checkRunAllowed). */
     runAllowed?: RunGate;
+    /** Where runs read definitions from; default: the metadata store's definitions. */
+    definitionStore?: DefinitionStore;
   } = {},
 ): Promise<Gateway> {
   checkPrivateState(config);
@@ -170,6 +184,23 @@ export async function createGateway(
         ),
     );
   }
+  const flagRepo = createControlFlagRepository(db);
+  const definitionStore = options.definitionStore ?? options.definitions ?? createDefinitionStore(definitions);
+  // Webhook deliveries pass the same control flags as every other trigger (checkRunAllowed).
+  const webhookGate: RunGate = async (tenantId, definitionId) => {
+    const published = await definitionStore.published(tenantId, definitionId);
+    try {
+      await checkRunAllowed(flagRepo, {
+        tenantId,
+        definitionId,
+        connectorIds: published ? connectorIdsOf(published.document) : [],
+      });
+      return { allowed: true };
+    } catch (err) {
+      if (err instanceof GatewayError) return { allowed: false, message: err.message };
+      throw err;
+    }
+  };
   const app = await buildApp({
     logger,
     adminToken: config.VSC_ADMIN_TOKEN,
@@ -180,6 +211,11 @@ export async function createGateway(
     cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE,
     repos,
     auditRepo,
+    definitionRuns: {
+      runs: createDefinitionRunRepository(db),
+      flags: flagRepo,
+      store: definitionStore,
+    },
     schemaRegistry,
     definitions,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
@@ -208,9 +244,8 @@ export async function createGateway(
     webhooks: {
       repo: createWebhookRepository(db),
       box: createSecretBox(config.VSC_BUFFER_KEYS),
-      definitions: options.definitions ?? createDefinitionStore(definitions),
-      // i10-api: checkRunAllowed goes here.
-      runAllowed: options.runAllowed,
+      definitions: definitionStore,
+      runAllowed: options.runAllowed ?? webhookGate,
       maxBodyBytes: config.VSC_WEBHOOK_MAX_BODY_BYTES,
       toleranceSeconds: config.VSC_WEBHOOK_TOLERANCE_SECONDS,
       startTimeoutMs: config.VSC_WEBHOOK_START_TIMEOUT_MS,
@@ -246,6 +281,9 @@ export async function createGateway(
     queries: app.queries,
     syncs: app.syncs,
     webhooks: app.webhooks,
+    definitionRuns: app.definitionRuns,
+    controlFlags: app.controlFlags,
+    definitionSchedules: app.definitionSchedules,
   };
   late.schemas = app.schemas;
   let closed = false;

@@ -5,3 +5,12 @@ export { GatewayError, GatewayErrorCode, HTTP_STATUS, BUFFER_HTTP_STATUS } from 
 export { createBufferAccess, type BufferGrantRequest, type GrantBufferAccess } from './buffer-access';
 export { ensureBufferPurgeSchedule, BUFFER_PURGE_SCHEDULE_ID } from './buffer-purge-schedule';
 export type { RunGate, WebhookService } from './services/webhook-service';
+export {
+  checkRunAllowed,
+  flagsApplying,
+  describeFlag,
+  type RunTarget,
+  type ControlFlagService,
+} from './services/control-flags';
+export type { DefinitionRunService } from './services/definition-runs';
+export { definitionScheduleId, OVERLAP_POLICY, type DefinitionSchedules } from './services/definition-schedules';

@@ -5,14 +5,15 @@ import { SEARCH_ATTRIBUTE_NAMES, SearchAttribute } from './search-attributes';
 
 const ALREADY_EXISTS = 6; // gRPC status code
 
-/** The server's index type of each kind of key temporal-config defines. */
+const { IndexedValueType } = temporal.api.enums.v1;
+/** The server's index type of each kind of key (a keyword list or an integer is not a keyword). */
 const INDEXED_TYPE: Record<
   (typeof SearchAttribute)[keyof typeof SearchAttribute]['type'],
   temporal.api.enums.v1.IndexedValueType
 > = {
-  KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
 };
 
 function isAlreadyExists(err: unknown): boolean {

@@ -5,9 +5,9 @@ export const SearchAttribute = {
   TenantId: defineSearchAttributeKey('TenantId', 'KEYWORD'),
   ConnectorId: defineSearchAttributeKey('ConnectorId', 'KEYWORD'),
   DefinitionId: defineSearchAttributeKey('DefinitionId', 'KEYWORD'),
-  /** The pinned version of a definition run. */
+  /** A definition run's pinned version (issue 10). */
   DefinitionVersion: defineSearchAttributeKey('DefinitionVersion', 'INT'),
-  /** Every connector a definition run's steps touch (a run may touch several sites). */
+  /** Every connector a definition run's steps touch, so control flags and the Web UI find runs by connector. */
   ConnectorIds: defineSearchAttributeKey('ConnectorIds', 'KEYWORD_LIST'),
 } as const;
 

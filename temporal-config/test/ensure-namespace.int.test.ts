@@ -17,16 +17,11 @@ describe('ensureNamespace on the real Temporal dev server', () => {
       const second = await ensureNamespace(connection, namespace);
       expect(second).toEqual({ namespaceCreated: false, searchAttributesAdded: [] });
       const listed = await connection.operatorService.listSearchAttributes({ namespace });
-      expect(Object.keys(listed.customAttributes ?? {})).toEqual(
-        expect.arrayContaining(['TenantId', 'ConnectorId', 'DefinitionId', 'DefinitionVersion', 'ConnectorIds']),
-      );
-      // Typed as the workflows set them: an INT and a KEYWORD_LIST, not keywords.
-      expect(listed.customAttributes?.DefinitionVersion).toBe(
-        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-      );
-      expect(listed.customAttributes?.ConnectorIds).toBe(
-        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-      );
+      expect(listed.customAttributes).toMatchObject({
+        TenantId: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        DefinitionVersion: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+        ConnectorIds: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+      });
     } finally {
       await connection.close();
     }

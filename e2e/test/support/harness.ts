@@ -31,6 +31,7 @@ import {
 import { newBufferKeySpec } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
 import type { DefinitionStore } from '@vansales/definitions';
+import { createDefinitionRepository, createDefinitionStore } from '@vansales/metadata';
 
 export const services = testServices();
 
@@ -142,6 +143,13 @@ export async function startPlatform(
     onRoute?: (route: RouteOptions) => void;
     /** The definition store the cloud activities read (call steps); tests pass an in-memory one. */
     definitions?: DefinitionStore;
+    /**
+     * false: no cloud worker polls the workflow queue, so a test's own worker (a stand-in workflow)
+     * gets every workflow task there.
+     */
+    workflowWorker?: boolean;
+    /** Where the gateway's definition runs read definitions from. */
+    definitionStore?: DefinitionStore;
   } = {},
 ): Promise<Platform> {
   const logs = new LogCapture();
@@ -179,23 +187,26 @@ export async function startPlatform(
   const gateway = await createGateway(loadGatewayConfig(env), logs.logger('gateway') as unknown as Logger, {
     frameTap: (raw) => frames.push(raw),
     onRoute: options.onRoute,
+    definitionStore: options.definitionStore,
   });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const gatewayWsUrl = `${address.replace('http', 'ws')}/v1/agent/connect`;
 
   const cloudConfig = loadCloudWorkerConfig(env);
   const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(cloudConfig));
-  const worker: Worker = await createCloudWorker(cloudConfig, nativeConnection);
+  const worker: Worker | undefined =
+    options.workflowWorker === false ? undefined : await createCloudWorker(cloudConfig, nativeConnection);
   // The cloud activities share the gateway's buffer (same store and keys, as in production).
   const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
     buffer: gateway.buffer,
     databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
-    definitions: options.definitions,
+    // The cloud worker reads definitions (call steps) from the same metadata store as the gateway.
+    definitions: options.definitions ?? createDefinitionStore(createDefinitionRepository(gateway.db)),
     credentials: { headers: (tenantId, name) => cloudCredentials.headers(tenantId, name) },
     // The stand-in APIs listen on loopback; production keeps the default (public addresses only).
     egress: { ...DEFAULT_EGRESS, allowPrivate: true },
   });
-  const workerRun = Promise.all([worker.run(), activityWorker.run()]);
+  const workerRun = Promise.all([worker?.run(), activityWorker.run()]);
   const clientConnection = await connectTemporalClient(temporalConnectionOptions(cloudConfig));
   const temporal = new Client({
     connection: clientConnection,
@@ -273,7 +284,7 @@ export async function startPlatform(
     async close() {
       await Promise.all(agents.map((a) => a.close()));
       await gateway.close();
-      worker.shutdown();
+      worker?.shutdown();
       activityWorker.shutdown();
       await workerRun;
       await nativeConnection.close();

@@ -4,6 +4,7 @@ import {
   definitionJsonSchema,
   diffDefinitions,
   validateDefinition,
+  type DefinitionVersion,
   type ValidationContext,
   type ValidationIssue,
 } from '@vansales/definitions';
@@ -43,10 +44,17 @@ function refuse(issues: ValidationIssue[]): never {
 }
 
 /** Definitions: validation, immutable versions, diffs, publishing and archiving, all tenant-scoped. */
+/** What follows a definition's publication and archival (its schedule triggers: definition-schedules.ts). */
+export interface DefinitionLifecycle {
+  published(version: DefinitionVersion): Promise<unknown>;
+  archived(tenantId: string, definitionId: string): Promise<unknown>;
+}
+
 export function createDefinitionService(deps: {
   repos: Repositories;
   definitions: DefinitionRepository;
   destinationWritable?: DestinationWritable;
+  lifecycle?: DefinitionLifecycle;
 }) {
   const { repos, definitions, destinationWritable } = deps;
   const contextFor = (tenantId: string): ValidationContext => ({
@@ -135,19 +143,25 @@ export function createDefinitionService(deps: {
     async publish(tenantId: string, id: string, v: number) {
       const stored = await version(tenantId, id, v);
       await validated(tenantId, stored.document);
+      let published;
       try {
-        return await definitions.publish(tenantId, id, v);
+        published = await definitions.publish(tenantId, id, v);
       } catch (err) {
         translate(err, tenantId, id);
       }
+      await deps.lifecycle?.published(stored);
+      return published;
     },
 
     async archive(tenantId: string, id: string) {
+      let archived;
       try {
-        return await definitions.archive(tenantId, id);
+        archived = await definitions.archive(tenantId, id);
       } catch (err) {
         translate(err, tenantId, id);
       }
+      await deps.lifecycle?.archived(tenantId, id);
+      return archived;
     },
 
     schema: definitionJsonSchema,
@@ -165,6 +179,7 @@ export const definitionServicePlugin = fp<{
   repos: Repositories;
   definitions: DefinitionRepository;
   destinationWritable?: DestinationWritable;
+  lifecycle?: DefinitionLifecycle;
 }>(async (app, deps) => void app.decorate('definitions', createDefinitionService(deps)), {
   name: 'definition-service',
   fastify: '5.x',

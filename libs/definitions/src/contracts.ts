@@ -58,6 +58,12 @@ export interface DefinitionRunStatus {
   steps: Record<StepId, StepRunStatus>;
 }
 
+/**
+ * What the interpreter returns when a run ends (completed, or stopped by a control flag): its last
+ * status, so the REST API reads a finished run's steps from the result instead of replaying it.
+ */
+export type DefinitionRunResult = DefinitionRunStatus;
+
 /** Query of a run's per-step status and timing. */
 export const RUN_STATUS_QUERY = 'runStatus' as const;
 /** Signal approving (or rejecting) a `wait-for-signal` step. */
@@ -160,6 +166,12 @@ export interface DefinitionStore {
   /** The published version of a definition, or undefined (none published, archived, or another tenant's). */
   published(tenantId: string, definitionId: string): Promise<DefinitionVersion | undefined>;
   version(tenantId: string, definitionId: string, version: number): Promise<DefinitionVersion | undefined>;
+  /**
+   * When the definition was archived (archived definitions take no new runs: the REST API answers
+   * 409 instead of 404); undefined when it is not archived or not this tenant's. Optional: a store
+   * without it cannot tell archived from missing.
+   */
+  archived?(tenantId: string, definitionId: string): Promise<{ at: string; by?: string } | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------------

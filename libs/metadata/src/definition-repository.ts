@@ -282,5 +282,10 @@ export function createDefinitionStore(repo: DefinitionRepository): DefinitionSto
       return repo.getVersion(tenantId, definitionId, definition.publishedVersion);
     },
     version: (tenantId, definitionId, version) => repo.getVersion(tenantId, definitionId, version),
+    // Archiving is the definition's last change (an archived one takes no new version): updated_at is when.
+    async archived(tenantId, definitionId) {
+      const definition = await repo.getDefinition(tenantId, definitionId);
+      return definition?.status === 'archived' ? { at: definition.updatedAt } : undefined;
+    },
   };
 }

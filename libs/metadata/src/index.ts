@@ -37,6 +37,16 @@ export {
   type WebhookSecretRow,
 } from './webhook-repository';
 export {
+  createDefinitionRunRepository,
+  createControlFlagRepository,
+  type DefinitionRunRepository,
+  type DefinitionRunRow,
+  type ControlFlagRepository,
+  type ControlFlagRow,
+  type ControlFlagScope,
+  type ControlFlagState,
+} from './definition-runs';
+export {
   createDefinitionRepository,
   createDefinitionStore,
   DefinitionRepositoryError,

@@ -122,6 +122,33 @@ export interface WebhookSecretsTable {
   expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+export interface DefinitionRunsTable {
+  tenant_id: string;
+  definition_id: string;
+  version: number;
+  /** The Temporal workflow id (definitionRunWorkflowId). */
+  workflow_id: string;
+  run_key: string;
+  trigger_kind: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  started_by: string;
+  created_at: ColumnType<Date, never, never>;
+  /** Last status read from Temporal (a cache: Temporal is the truth). */
+  status: ColumnType<string, string | undefined, string>;
+  status_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface ControlFlagsTable {
+  tenant_id: string;
+  scope: 'definition' | 'connector' | 'tenant';
+  target_id: string;
+  state: 'paused' | 'stopped';
+  set_by: string;
+  reason: string;
+  set_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface DefinitionsTable {
   tenant_id: string;
   id: string;
@@ -156,6 +183,8 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   schema_snapshots: SchemaSnapshotsTable;
   buffer_usage: BufferUsageTable;
+  definition_runs: DefinitionRunsTable;
+  control_flags: ControlFlagsTable;
   webhooks: WebhooksTable;
   webhook_secrets: WebhookSecretsTable;
   definitions: DefinitionsTable;

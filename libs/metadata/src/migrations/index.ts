@@ -6,6 +6,7 @@ import * as m0004 from './0004-key-machine-binding';
 import * as m0005 from './0005-agent-key-pairs';
 import * as m0006 from './0006-buffer-usage';
 import * as m0007 from './0007-definitions';
+import * as m0008 from './0008-definition-runs';
 import * as m0009 from './0009-webhooks';
 
 /**
@@ -20,6 +21,7 @@ const ALL: Record<string, Migration> = {
   '0005-agent-key-pairs': m0005,
   '0006-buffer-usage': m0006,
   '0007-definitions': m0007,
+  '0008-definition-runs': m0008,
   '0009-webhooks': m0009,
 };
 

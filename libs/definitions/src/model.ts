@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SqlIdentifier, TableRef } from '@vansales/protocol';
+import { BUFFER_OBJECT_ID_PATTERN, SqlIdentifier, TableRef } from '@vansales/protocol';
 
 /**
  * The definition document (issue 10): an integration as data. A person draws it in the console or a
@@ -335,7 +335,8 @@ export type DefinitionDocumentInput = z.input<typeof DefinitionDocument>;
 // ---------------------------------------------------------------------------------------------------
 /** A dataset: a buffer object (claim check). Rows never enter workflow history. */
 export const DatasetRef = z.object({
-  objectId: z.string().regex(/^[A-Za-z0-9]{8,64}$/),
+  /** The buffer's own id alphabet (BUFFER_OBJECT_ID_PATTERN): a dataset is any buffer object. */
+  objectId: z.string().regex(BUFFER_OBJECT_ID_PATTERN),
   rows: z.number().int().min(0),
   columns: z.array(z.string().max(128)).max(4096).optional(),
   /** Where the object was written: a connector's site or the cloud (the buffer is shared; this guides routing). */

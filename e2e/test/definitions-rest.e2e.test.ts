@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { publishDefinition, PublishError } from '@vansales/definitions/builder';
 import { startPlatform, type Platform } from './support/harness';
 
 /** Definitions through REST (issue 10 item 1): validate, create, version, diff, publish, archive, tenant isolation. */
@@ -191,5 +195,65 @@ describe('definitions REST (real services)', () => {
     const res = await platform.gateway.app.inject({ method: 'GET', url: '/v1/definitions/schema.json' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ type: 'object', required: expect.arrayContaining(['format', 'name', 'steps']) });
+  });
+
+  describe('code-first publishing', () => {
+    const gatewayUrl = () => platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/agent\/connect$/, '');
+
+    it('runs the package example against the gateway: creates and publishes, then changes nothing when run again', async () => {
+      const run = () =>
+        promisify(execFile)(
+          join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'),
+          [join(__dirname, '..', '..', 'libs', 'definitions', 'examples', 'orders-to-warehouse.ts')],
+          {
+            env: {
+              ...process.env,
+              VSC_GATEWAY_URL: gatewayUrl(),
+              VSC_ADMIN_TOKEN: platform.adminToken,
+              VSC_TENANT: 'def-a',
+              VSC_CONNECTOR: connectorA,
+            },
+          },
+        );
+      const first = JSON.parse((await run()).stdout) as { version: number; created: boolean; published: boolean };
+      expect(first).toMatchObject({ definitionId: 'orders-to-warehouse', version: 1, created: true, published: true });
+      const second = JSON.parse((await run()).stdout) as { version: number; created: boolean };
+      expect(second).toMatchObject({ version: 1, created: false, published: true });
+      const stored = await platform.api<{ publishedVersion: number }>('GET', `${A}/orders-to-warehouse`);
+      expect(stored.body).toMatchObject({ publishedVersion: 1, latestVersion: 1, name: 'orders to the warehouse' });
+    });
+
+    it('publishes a new version, and refuses an invalid one with every issue, keeping the token out of errors', async () => {
+      const base = {
+        gatewayUrl: gatewayUrl(),
+        adminToken: platform.adminToken,
+        tenantId: 'def-a',
+        definitionId: 'coded',
+      };
+      expect(await publishDefinition({ ...base, document: films(connectorA) as never })).toMatchObject({
+        version: 1,
+        created: true,
+      });
+      expect(await publishDefinition({ ...base, document: films(connectorA, 'actor') as never })).toMatchObject({
+        version: 2,
+        created: true,
+        published: true,
+      });
+      expect((await platform.api('GET', `${A}/coded`)).body).toMatchObject({ publishedVersion: 2 });
+
+      const refused = await publishDefinition({ ...base, document: broken as never }).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(PublishError);
+      expect(refused).toMatchObject({ status: 422, code: 'INVALID_DEFINITION' });
+      expect((refused as PublishError).issues.length).toBeGreaterThanOrEqual(5);
+
+      const wrongToken = await publishDefinition({
+        ...base,
+        adminToken: 'not-the-token-1234',
+        document: films(connectorA) as never,
+      }).catch((err: unknown) => err);
+      expect(wrongToken).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+      expect(String((wrongToken as Error).message)).not.toContain('not-the-token-1234');
+      expect(String((refused as Error).message)).not.toContain(platform.adminToken);
+    });
   });
 });

@@ -251,6 +251,9 @@ function checkGraph(
   add: Add,
   refs: Refs,
 ): void {
+  // Past the schema's limits (reported by zod) the graph is not walked: a hostile document of tens
+  // of thousands of chained steps would otherwise cost deep recursion for nothing.
+  if (steps.length > (isBody ? 200 : 500) || edges.length > (isBody ? 1000 : 5000)) return;
   const byId = new Map<string, { step: Obj; path: string; kind?: string }>();
   steps.forEach((s, i) => {
     if (!isObj(s)) return;

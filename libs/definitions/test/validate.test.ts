@@ -479,4 +479,14 @@ describe('validateDefinition', () => {
     expect(brief(issuesOf('nope'))).toEqual([{ code: 'invalid-field', path: '', stepId: undefined }]);
     expect(issuesOf({ format: 'vansales.definition/v1' }).map((i) => i.path)).toEqual(['name', 'steps', 'edges']);
   });
+
+  it('does not walk a graph past the schema limits (a hostile chain of 40,000 steps)', () => {
+    const steps = Array.from({ length: 40_000 }, (_, i) => ({ id: `s${i}`, kind: 'wait', duration: '1s' }));
+    const edges = steps.slice(1).map((s, i) => ({ from: `s${i}`, to: s.id }));
+    const issues = issuesOf(doc({ steps, edges }));
+    expect(brief(issues)).toEqual([
+      { code: 'invalid-field', path: 'steps', stepId: undefined },
+      { code: 'invalid-field', path: 'edges', stepId: undefined },
+    ]);
+  });
 });

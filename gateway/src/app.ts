@@ -202,7 +202,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(definitionServicePlugin, {
     repos: deps.repos,
     definitions: deps.definitions,
-    destinationWritable: deps.destinationWritable,
+    // Asks the site's agent (policy.describe) unless a caller supplies the answer; an agent that does
+    // not answer within 5 s makes it a warning ('unknown'), not an error: the agent checks every load anyway.
+    destinationWritable:
+      deps.destinationWritable ??
+      (async (tenantId, connectorId, database, table) => {
+        try {
+          const ok = await app.sitePolicies.destinationWritable(
+            tenantId,
+            connectorId,
+            database,
+            table,
+            AbortSignal.timeout(5_000),
+          );
+          return ok ? 'yes' : 'no';
+        } catch {
+          return 'unknown';
+        }
+      }),
     // A publish makes the version's schedule triggers Temporal Schedules; an archive removes them.
     lifecycle: schedules,
   });

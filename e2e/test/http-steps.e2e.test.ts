@@ -14,7 +14,7 @@ import {
 } from '@vansales/workflows';
 import { failureText, startPlatform, type Platform } from './support/harness';
 import { startStandin, type Standin } from './support/saas-standin';
-import { saveHistory } from './support/history-file';
+import { saveHistory } from './support/history-recorder';
 
 /**
  * HTTP source and destination steps end to end: the cloud reading and writing a stand-in SaaS

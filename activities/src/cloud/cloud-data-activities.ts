@@ -1,12 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentErrorType, type DataExtractOutputT, type DataLoadOutputT, type TableRef } from '@vansales/protocol';
-import { BufferError, type DataBuffer } from '@vansales/buffer';
+import { activityFailure } from './activity-failure';
+import type { DataBuffer } from '@vansales/buffer';
 import {
   ALLOW_ALL,
-  DataflowError,
   extractTable,
-  failureTypeOf,
   loadObject,
   openDataConnection,
   resumeState,
@@ -47,21 +46,6 @@ export interface CloudDataActivities {
   cloudExtract(input: CloudExtractInput): Promise<DataExtractOutputT>;
   cloudLoad(input: CloudLoadInput): Promise<DataLoadOutputT>;
   purgeExpiredBuffer(): Promise<PurgeOutput>;
-}
-
-/** The same failure types as the agent's (one table, dataflow's), so workflows and retry policies treat both alike. */
-function failure(err: unknown): Error {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof BufferError)
-    return ApplicationFailure.create({ type: AgentErrorType.bufferRefused, message: err.message, nonRetryable: true });
-  if (err instanceof DataflowError)
-    return ApplicationFailure.create({
-      type: failureTypeOf(err.code),
-      message: err.message,
-      nonRetryable: !err.retryable,
-    });
-  // Anything else (network, a restarting database) is worth Temporal's retry.
-  return err instanceof Error ? err : new Error(String(err));
 }
 
 /**
@@ -115,7 +99,7 @@ export function createCloudDataActivities(deps: {
         );
         return { objectId: input.objectId, ...result };
       } catch (err) {
-        throw failure(err);
+        throw activityFailure(err);
       } finally {
         await conn.close().catch(() => undefined);
       }
@@ -149,7 +133,7 @@ export function createCloudDataActivities(deps: {
           (done) => ctx.heartbeat({ objectId: input.objectId, ...done }),
         );
       } catch (err) {
-        throw failure(err);
+        throw activityFailure(err);
       }
     },
 

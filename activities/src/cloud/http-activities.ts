@@ -1,13 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentErrorType } from '@vansales/protocol';
-import { BufferError, type DataBuffer } from '@vansales/buffer';
+import { activityFailure } from './activity-failure';
+import type { DataBuffer } from '@vansales/buffer';
 import {
   createHttpTransport,
   confineTo,
-  DataflowError,
   DEFAULT_RETRY,
-  failureTypeOf,
   readHttp,
   resumeState,
   urlUnder,
@@ -33,19 +32,6 @@ export interface HttpActivityDeps {
 
 const badInput = (message: string) =>
   ApplicationFailure.create({ type: AgentErrorType.badInput, message, nonRetryable: true });
-
-function failure(err: unknown): Error {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof BufferError)
-    return ApplicationFailure.create({ type: AgentErrorType.bufferRefused, message: err.message, nonRetryable: true });
-  if (err instanceof DataflowError)
-    return ApplicationFailure.create({
-      type: failureTypeOf(err.code),
-      message: err.message,
-      nonRetryable: !err.retryable,
-    });
-  return err instanceof Error ? err : new Error(String(err));
-}
 
 /**
  * The cloud's HTTP source and destination steps: an API on the internet, reached through the egress
@@ -134,7 +120,7 @@ export function createHttpActivities(deps: HttpActivityDeps): HttpActivities {
         );
         return { objectId: input.outputObjectId, rows: result.rowCount, columns: result.columns, writtenBy: 'cloud' };
       } catch (err) {
-        throw failure(err);
+        throw activityFailure(err);
       }
     },
 
@@ -173,7 +159,7 @@ export function createHttpActivities(deps: HttpActivityDeps): HttpActivities {
           (position) => ctx.heartbeat({ objectId, step: input.step, ...position }),
         );
       } catch (err) {
-        throw failure(err);
+        throw activityFailure(err);
       }
     },
   };

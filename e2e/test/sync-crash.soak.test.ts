@@ -77,9 +77,13 @@ async function lastAttempts(handle: {
   return attempts;
 }
 
+/** Children (agent, gateway, cloud worker) that exited without this test killing them. */
+const unexpectedExits: string[] = [];
+
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 240_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
+    if (unexpectedExits.length) throw new Error(`${unexpectedExits.join('; ')} while waiting for ${what}`);
     const v = await probe();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -96,6 +100,7 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
   let s3: S3Client;
   const children = new Set<ChildProcess>();
   const logs: string[] = [];
+  const killed = new WeakSet<ChildProcess>();
   let env: Record<string, string>;
   let gatewayUrl: string;
   let warehouseUrl: URL;
@@ -112,10 +117,15 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
     child.stdout!.on('data', (d: Buffer) => logs.push(`[${name}] ${d.toString()}`));
     child.stderr!.on('data', (d: Buffer) => logs.push(`[${name}] ${d.toString()}`));
     children.add(child);
-    child.on('exit', () => children.delete(child));
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      // Only this test kills its children: any other exit is a crash the test must name at once.
+      if (!killed.has(child)) unexpectedExits.push(`${name} exited on its own (code ${code}, signal ${signal})`);
+    });
     return child;
   };
   const kill = async (child: ChildProcess) => {
+    killed.add(child);
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
@@ -317,7 +327,7 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
       VSC_BUFFER_KEYS: `b1:${randomBytes(32).toString('base64')}`,
       VSC_BUFFER_TOKEN_SECRET: randomBytes(32).toString('base64'),
       VSC_CLOUD_DATABASES_FILE: join(dir, 'cloud-databases.json'),
-      VSC_LOG_LEVEL: 'warn',
+      VSC_LOG_LEVEL: process.env.VSC_SOAK_LOG_LEVEL ?? 'warn',
       // The namespace's one purge schedule is not this test's to change.
       VSC_BUFFER_PURGE_MINUTES: '0',
       ...(process.env.VSC_TEST_WORKFLOW_BUNDLE ? { VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE } : {}),
@@ -342,138 +352,195 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('finishes the full load and an incremental run with the destination equal to the source', async () => {
-    let gateway = await startGateway();
-    let worker = start('cloud-worker', 'cloud-worker/dist/main.js');
-    const tenantId = env.TENANT!;
-    await api('POST', '/v1/tenants', { id: tenantId, name: 'Crash' });
-    const connector = await api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
-      name: 'erp',
-    });
-    const agentConfig = join(dir, 'agent.json');
-    writeFileSync(
-      agentConfig,
-      JSON.stringify({
-        gatewayUrl: `${gatewayUrl.replace('http', 'ws')}/v1/agent/connect`,
-        apiKey: connector.apiKey,
-        reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
-        logLevel: 'warn',
-        databases: {
-          erp: {
-            dialect: 'mysql',
-            host: services.mariadb.host,
-            port: services.mariadb.port,
-            user: services.mariadb.user,
-            password: services.mariadb.password,
-            database: sourceDb,
+  /** A failure carries what the children last printed: a soak that fails once must say why. */
+  const withLogs = (body: () => Promise<void>) => async () => {
+    try {
+      await body();
+    } catch (err) {
+      (err as Error).message +=
+        `\n--- last output of the agent, gateway and cloud worker ---\n${logs.slice(-80).join('')}`;
+      throw err;
+    }
+  };
+  /** The workflow's pending activities (type, state, attempt, last failure), for a wait that timed out. */
+  const pendingActivities = async (handle: { describe(): Promise<{ raw: unknown }> }) => {
+    const raw = (await handle.describe().catch(() => undefined))?.raw as
+      | {
+          pendingActivities?: {
+            activityType?: { name?: string };
+            state?: unknown;
+            attempt?: number;
+            lastFailure?: { message?: string };
+          }[];
+        }
+      | undefined;
+    return JSON.stringify(
+      (raw?.pendingActivities ?? []).map((a) => ({
+        type: a.activityType?.name,
+        state: a.state,
+        attempt: a.attempt,
+        lastFailure: a.lastFailure?.message,
+      })),
+    );
+  };
+  /** Waits for `run` like `until` (a crashed child or the deadline ends it), naming the pending activities. */
+  const settled = async <T>(
+    what: string,
+    handle: Parameters<typeof pendingActivities>[0],
+    run: Promise<T>,
+    ms: number,
+  ) => {
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    run.then(
+      (value) => (outcome = { ok: true, value }),
+      (error: unknown) => (outcome = { ok: false, error }),
+    );
+    try {
+      await until(what, () => outcome, ms);
+    } catch (err) {
+      (err as Error).message += `; pending activities: ${await pendingActivities(handle)}`;
+      throw err;
+    }
+    if (!outcome!.ok) throw outcome!.error;
+    return outcome!.value;
+  };
+
+  it(
+    'finishes the full load and an incremental run with the destination equal to the source',
+    withLogs(async () => {
+      let gateway = await startGateway();
+      let worker = start('cloud-worker', 'cloud-worker/dist/main.js');
+      const tenantId = env.TENANT!;
+      await api('POST', '/v1/tenants', { id: tenantId, name: 'Crash' });
+      const connector = await api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+        name: 'erp',
+      });
+      const agentConfig = join(dir, 'agent.json');
+      writeFileSync(
+        agentConfig,
+        JSON.stringify({
+          gatewayUrl: `${gatewayUrl.replace('http', 'ws')}/v1/agent/connect`,
+          apiKey: connector.apiKey,
+          reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
+          logLevel: process.env.VSC_SOAK_LOG_LEVEL ?? 'warn',
+          databases: {
+            erp: {
+              dialect: 'mysql',
+              host: services.mariadb.host,
+              port: services.mariadb.port,
+              user: services.mariadb.user,
+              password: services.mariadb.password,
+              database: sourceDb,
+            },
           },
+        }),
+        { mode: 0o600 },
+      );
+      let agent = start('agent', 'connector-agent/dist/main.js', ['run', '--config', agentConfig]);
+
+      const input: DataSyncInput = {
+        tenantId,
+        source: { placement: 'connector', connectorId: connector.id, database: 'erp' },
+        destination: { placement: 'cloud', database: 'warehouse' },
+        tables: [{ source: { name: 'orders' }, cursorColumn: 'updated_at' }],
+        intervalSeconds: 3600,
+        maxRuns: 2,
+        chunkRows: 25_000,
+        cloudTaskQueue: env.VSC_CLOUD_TASK_QUEUE,
+        // Lost tasks (a killed gateway or worker) are noticed this soon.
+        heartbeatTimeoutSeconds: 8,
+      };
+      const handle = await temporal.workflow.start(dataSyncWorkflow, {
+        taskQueue: env.VSC_WORKFLOW_TASK_QUEUE as string,
+        workflowId: `crash-${randomBytes(4).toString('hex')}`,
+        args: [input],
+      });
+      const total = Math.ceil(ROWS / 25_000);
+      const chunksAtLeast = (n: number) => async () => ((await chunks()) ?? 0) >= n || undefined;
+      /** Waits until the extract stored `more` chunks past what the buffer holds now (never past the last one). */
+      const moreChunks = async (what: string, more: number) => {
+        const before = (await until('MinIO to answer', chunks)) as number;
+        await until(what, chunksAtLeast(Math.min(total - 1, before + more)));
+      };
+      const crashes: Record<string, number> = {};
+      const timed = async (name: string, fn: () => Promise<unknown>) => {
+        const t0 = Date.now();
+        await fn();
+        crashes[name] = Date.now() - t0;
+      };
+
+      // 1. The agent dies while it extracts.
+      await until('the extract to be under way', chunksAtLeast(Math.max(2, Math.floor(total / 5))));
+      await kill(agent);
+      agent = start('agent', 'connector-agent/dist/main.js', ['run', '--config', agentConfig]);
+
+      // 2. The gateway dies while the extract goes on (after the restarted agent stored more).
+      await moreChunks('the extract to continue after the agent restart', 2);
+      await kill(gateway);
+      gateway = await startGateway();
+
+      // 3. The buffer's object store (MinIO) dies while chunks are being written to it.
+      await moreChunks('the extract to continue after the gateway restart', 1);
+      await timed('minio', () => crash('minio'));
+
+      // 4. The Temporal server dies while activities run and heartbeat; its db file keeps the workflow.
+      await moreChunks('the extract to continue after the MinIO restart', 1);
+      await timed('temporal', () => crash('temporal'));
+
+      // 5. The cloud worker dies while it loads.
+      await until('the load to be under way', async () => ((await destinationRows()) ?? 0) > 0 || undefined, 900_000);
+      await kill(worker);
+      worker = start('cloud-worker', 'cloud-worker/dist/main.js');
+
+      // 6. The cloud PostgreSQL (destination and metadata store) dies while rows are loaded into it.
+      const loaded = (await until('PostgreSQL to answer', destinationRows)) as number;
+      await until(
+        'the load to continue after the worker restart',
+        async () => {
+          const rows = await destinationRows();
+          return (rows !== undefined && rows > loaded) || rows === ROWS || undefined;
         },
-      }),
-      { mode: 0o600 },
-    );
-    let agent = start('agent', 'connector-agent/dist/main.js', ['run', '--config', agentConfig]);
+        900_000,
+      );
+      await timed('postgres', () => crash('postgres'));
+      process.stdout.write(`crash test: restart of each killed service (ms) ${JSON.stringify(crashes)}\n`);
 
-    const input: DataSyncInput = {
-      tenantId,
-      source: { placement: 'connector', connectorId: connector.id, database: 'erp' },
-      destination: { placement: 'cloud', database: 'warehouse' },
-      tables: [{ source: { name: 'orders' }, cursorColumn: 'updated_at' }],
-      intervalSeconds: 3600,
-      maxRuns: 2,
-      chunkRows: 25_000,
-      cloudTaskQueue: env.VSC_CLOUD_TASK_QUEUE,
-      // Lost tasks (a killed gateway or worker) are noticed this soon.
-      heartbeatTimeoutSeconds: 8,
-    };
-    const handle = await temporal.workflow.start(dataSyncWorkflow, {
-      taskQueue: env.VSC_WORKFLOW_TASK_QUEUE as string,
-      workflowId: `crash-${randomBytes(4).toString('hex')}`,
-      args: [input],
-    });
-    const total = Math.ceil(ROWS / 25_000);
-    const chunksAtLeast = (n: number) => async () => ((await chunks()) ?? 0) >= n || undefined;
-    /** Waits until the extract stored `more` chunks past what the buffer holds now (never past the last one). */
-    const moreChunks = async (what: string, more: number) => {
-      const before = (await until('MinIO to answer', chunks)) as number;
-      await until(what, chunksAtLeast(Math.min(total - 1, before + more)));
-    };
-    const crashes: Record<string, number> = {};
-    const timed = async (name: string, fn: () => Promise<unknown>) => {
-      const t0 = Date.now();
-      await fn();
-      crashes[name] = Date.now() - t0;
-    };
+      const afterFull = await until(
+        'the full load to finish',
+        async () => {
+          const s = await handle.query(syncStateQuery).catch(() => undefined);
+          return s && s.runsDone >= 1 ? s : undefined;
+        },
+        900_000,
+      );
+      expect(afterFull.tables.orders!.rowsCopied).toBeGreaterThanOrEqual(ROWS);
+      // The kills really hit running tasks: the extract was retried twice (agent gone, gateway gone)
+      // and the cloud load once (worker gone).
+      const attempts = await lastAttempts(handle);
+      expect(attempts.dataExtract).toBeGreaterThanOrEqual(3);
+      expect(attempts.cloudLoad).toBeGreaterThanOrEqual(2);
+      const full = await sameData();
+      expect(full.b.rows).toBe(ROWS);
+      expect(full.b).toEqual(full.a);
 
-    // 1. The agent dies while it extracts.
-    await until('the extract to be under way', chunksAtLeast(Math.max(2, Math.floor(total / 5))));
-    await kill(agent);
-    agent = start('agent', 'connector-agent/dist/main.js', ['run', '--config', agentConfig]);
-
-    // 2. The gateway dies while the extract goes on (after the restarted agent stored more).
-    await moreChunks('the extract to continue after the agent restart', 2);
-    await kill(gateway);
-    gateway = await startGateway();
-
-    // 3. The buffer's object store (MinIO) dies while chunks are being written to it.
-    await moreChunks('the extract to continue after the gateway restart', 1);
-    await timed('minio', () => crash('minio'));
-
-    // 4. The Temporal server dies while activities run and heartbeat; its db file keeps the workflow.
-    await moreChunks('the extract to continue after the MinIO restart', 1);
-    await timed('temporal', () => crash('temporal'));
-
-    // 5. The cloud worker dies while it loads.
-    await until('the load to be under way', async () => ((await destinationRows()) ?? 0) > 0 || undefined, 900_000);
-    await kill(worker);
-    worker = start('cloud-worker', 'cloud-worker/dist/main.js');
-
-    // 6. The cloud PostgreSQL (destination and metadata store) dies while rows are loaded into it.
-    const loaded = (await until('PostgreSQL to answer', destinationRows)) as number;
-    await until(
-      'the load to continue after the worker restart',
-      async () => {
-        const rows = await destinationRows();
-        return (rows !== undefined && rows > loaded) || rows === ROWS || undefined;
-      },
-      900_000,
-    );
-    await timed('postgres', () => crash('postgres'));
-    process.stdout.write(`crash test: restart of each killed service (ms) ${JSON.stringify(crashes)}\n`);
-
-    const afterFull = await until(
-      'the full load to finish',
-      async () => {
-        const s = await handle.query(syncStateQuery).catch(() => undefined);
-        return s && s.runsDone >= 1 ? s : undefined;
-      },
-      900_000,
-    );
-    expect(afterFull.tables.orders!.rowsCopied).toBeGreaterThanOrEqual(ROWS);
-    // The kills really hit running tasks: the extract was retried twice (agent gone, gateway gone)
-    // and the cloud load once (worker gone).
-    const attempts = await lastAttempts(handle);
-    expect(attempts.dataExtract).toBeGreaterThanOrEqual(3);
-    expect(attempts.cloudLoad).toBeGreaterThanOrEqual(2);
-    const full = await sameData();
-    expect(full.b.rows).toBe(ROWS);
-    expect(full.b).toEqual(full.a);
-
-    // 4. Changes on the site: updates move rows past the cursor, inserts add new ones.
-    const conn = await mariadb();
-    await conn.query(
-      `UPDATE orders SET amount = amount + 1, note = 'changed', updated_at = TIMESTAMP('2030-01-01') + INTERVAL id MICROSECOND WHERE id % 1000 = 0`,
-    );
-    await conn.query(
-      `INSERT INTO orders SELECT ${ROWS} + seq, seq, 1.5, 'new', DATE('2030-02-01'), TIMESTAMP('2030-02-01') + INTERVAL seq SECOND FROM seq_1_to_500`,
-    );
-    await conn.end();
-    await handle.signal(runSyncNowSignal);
-    const final = (await handle.result()) as SyncState;
-    expect(final.runsDone).toBe(2);
-    // The incremental run moved only the changed and new rows.
-    expect(final.tables.orders!.lastRunRows).toBe(Math.floor(ROWS / 1000) + 500);
-    const incremental = await sameData();
-    expect(incremental.b.rows).toBe(ROWS + 500);
-    expect(incremental.b).toEqual(incremental.a);
-  }, 1_500_000);
+      // 4. Changes on the site: updates move rows past the cursor, inserts add new ones.
+      const conn = await mariadb();
+      await conn.query(
+        `UPDATE orders SET amount = amount + 1, note = 'changed', updated_at = TIMESTAMP('2030-01-01') + INTERVAL id MICROSECOND WHERE id % 1000 = 0`,
+      );
+      await conn.query(
+        `INSERT INTO orders SELECT ${ROWS} + seq, seq, 1.5, 'new', DATE('2030-02-01'), TIMESTAMP('2030-02-01') + INTERVAL seq SECOND FROM seq_1_to_500`,
+      );
+      await conn.end();
+      await handle.signal(runSyncNowSignal);
+      const final = (await settled('the incremental run to finish', handle, handle.result(), 600_000)) as SyncState;
+      expect(final.runsDone).toBe(2);
+      // The incremental run moved only the changed and new rows.
+      expect(final.tables.orders!.lastRunRows).toBe(Math.floor(ROWS / 1000) + 500);
+      const incremental = await sameData();
+      expect(incremental.b.rows).toBe(ROWS + 500);
+      expect(incremental.b).toEqual(incremental.a);
+    }),
+    1_500_000,
+  );
 });

@@ -132,6 +132,9 @@ export class Supervisor {
       }
     }
     await entry.exited;
+    // The leader's exit is not the group's: a PostgreSQL backend still tearing down keeps the
+    // shared memory block, and a restart on the same folder then refuses to start.
+    if (entry.child.pid) await waitUntilGroupGone(entry.child.pid, 10_000);
     this.running.splice(index, 1);
   }
 
@@ -186,6 +189,35 @@ async function killGroup(pid: number, timeoutMs: number, exited?: Promise<unknow
   }
   // Children of the service itself (its own process group) must not outlive it.
   signal('SIGKILL');
+  await waitUntilGroupGone(pid, 5_000);
+}
+
+/** Live (not zombie) members of a process group, read from /proc (Linux); none where /proc is absent. */
+function groupMembers(pgid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command (which may hold spaces and parentheses): state, ppid, pgrp, ...
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') members.push(Number(entry));
+    } catch {
+      // the process left while we read
+    }
+  }
+  return members;
+}
+
+async function waitUntilGroupGone(pgid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && groupMembers(pgid).length > 0) await new Promise((r) => setTimeout(r, 50));
 }
 
 async function waitUntilDead(pid: number, timeoutMs: number): Promise<void> {

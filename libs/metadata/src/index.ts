@@ -4,6 +4,7 @@ export {
   migrateToLatest,
   metadataTarget,
   IN_MEMORY_METADATA,
+  METADATA_APPLICATION_NAME,
   type MetadataDb,
   type MetadataTarget,
 } from './open-database';

@@ -8,15 +8,21 @@ import { pglitePool } from './pglite-pool';
 
 export type MetadataDb = Kysely<Database>;
 
+/** How the metadata store's connections name themselves in pg_stat_activity. */
+export const METADATA_APPLICATION_NAME = 'vansales-metadata';
+
 export type MetadataTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dir?: string };
 
 /** Opens the metadata store and brings its schema to the latest migration. */
 export async function openMetadataDb(target: MetadataTarget): Promise<MetadataDb> {
   let db: MetadataDb;
   if (target.kind === 'postgres') {
-    db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new Pool({ connectionString: target.url, max: 10 }) }),
-    });
+    const pool = new Pool({ connectionString: target.url, max: 10, application_name: METADATA_APPLICATION_NAME });
+    // When PostgreSQL restarts, the pool emits each idle client's error: with no listener Node
+    // throws it, and a gateway that only sat idle would die. The pool has already dropped that
+    // client; the next query connects again (and fails clearly while the server is still down).
+    pool.on('error', () => undefined);
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     // Keys, bindings and the audit chain: for this user only.
     if (target.dir) mkdirSync(target.dir, { recursive: true, mode: 0o700 });

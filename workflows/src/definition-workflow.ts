@@ -455,6 +455,9 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
 
       case 'for-each':
         return runForEach(step, inputs, walk);
+
+      case 'sync':
+        throw unsupported(step.id, 'sync steps are not run yet');
     }
   }
 

@@ -80,3 +80,18 @@ export {
 export { createHttpTransport, type TransportOptions } from './http/http-transport';
 export { urlUnder, confineTo } from './http/http-url';
 export { inferColumns, recordsToRows, rowsToRecords } from './http/http-records';
+// Bi-directional sync (issue 10, pattern 3.4.3): key-range checksums computed by each database,
+// reads of the differing ranges only, and the per-key merge decision.
+export { type KeyRange, type SyncReadPlan, type SyncTableRequest, planSyncRead } from './sync/sync-read-plan';
+export { rangeChecksums, type RangeChecksum, type TableChecksumBounds } from './sync/range-checksum';
+export { extractRanges, type RangeExtractRequest } from './sync/range-extract';
+export {
+  compareStamps,
+  decideKey,
+  keyText,
+  rowHash,
+  type ConflictPolicy,
+  type RowVersion,
+  type SyncAction,
+  type SyncSide,
+} from './sync/sync-decision';

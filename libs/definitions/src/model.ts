@@ -229,6 +229,43 @@ export const CallStep = z.object({
   input: Expression.optional(),
 });
 
+/** One side of a bi-directional sync: a table of a site database (through its connector) or of a cloud database. */
+const SyncTable = z.object({
+  endpoint: z.discriminatedUnion('kind', [SiteDatabase, CloudDatabase]),
+  table: TableRef,
+});
+/**
+ * How a row changed on both sides since the last sync is settled: the later value of a timestamp
+ * column on either side wins (ties go to `left`), or one side always wins.
+ */
+export const SyncConflictPolicy = z.discriminatedUnion('policy', [
+  z.object({ policy: z.literal('last-writer-wins'), column: SqlIdentifier }),
+  z.object({ policy: z.literal('prefer'), side: z.enum(['left', 'right']) }),
+]);
+export type SyncConflictPolicy = z.infer<typeof SyncConflictPolicy>;
+/**
+ * Bi-directional sync of two tables (pattern 3.4.3): differences are found by key-range checksums
+ * computed in each database (only ranges whose checksums differ are read), each differing row is
+ * copied to the side that did not change it, a row changed on both sides follows `conflict`, and
+ * the rows both sides agreed on are remembered so a copied change is never echoed back. The first
+ * key column must be an integer (key ranges are bisected on it).
+ */
+export const SyncStep = z.object({
+  ...stepBase,
+  kind: z.literal('sync'),
+  left: SyncTable,
+  right: SyncTable,
+  keyColumns: z.array(SqlIdentifier).min(1).max(32),
+  /** The columns compared and copied (keys included or not); default: every column of `left`. */
+  columns: z.array(SqlIdentifier).min(1).max(4096).optional(),
+  conflict: SyncConflictPolicy,
+  /** Propagate a delete on one side to the other (when the other side did not change the row). */
+  deletes: z.boolean().default(true),
+  /** Ranges of at most this many rows are read rather than split further. */
+  leafRows: z.number().int().min(1).max(100_000).default(256),
+});
+export type SyncStep = z.infer<typeof SyncStep>;
+
 /** The step kinds a `for-each` body may contain (no nested for-each: keeps histories bounded). */
 const BodyStep = z.discriminatedUnion('kind', [
   SourceStep,
@@ -240,6 +277,7 @@ const BodyStep = z.discriminatedUnion('kind', [
   WaitStep,
   WaitForSignalStep,
   CallStep,
+  SyncStep,
 ]);
 
 export const Edge = z.object({
@@ -274,6 +312,7 @@ export const Step = z.discriminatedUnion('kind', [
   WaitStep,
   WaitForSignalStep,
   CallStep,
+  SyncStep,
 ]);
 export type Step = z.infer<typeof Step>;
 export type StepKind = Step['kind'];

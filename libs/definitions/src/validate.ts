@@ -51,6 +51,8 @@ export const ValidationIssueCode = {
   multipleWebhooks: 'multiple-webhooks',
   /** `onError.compensate` names no step of the definition (or the step itself). */
   unknownCompensateStep: 'unknown-compensate-step',
+  /** A sync's last-writer-wins column is not among the columns it compares. */
+  syncConflictColumn: 'sync-conflict-column',
   /** A merge step with one input (it merges nothing): a warning. */
   mergeSingleInput: 'merge-single-input',
   unknownConnector: 'unknown-connector',
@@ -436,7 +438,7 @@ function checkGraph(
     const kind = byId.get(id)!.kind;
     let f: Flow;
     if (kind === 'source' || kind === 'transform' || kind === 'merge') f = { type: 'dataset', origin: id };
-    else if (kind === 'destination' || kind === 'call' || kind === 'for-each')
+    else if (kind === 'destination' || kind === 'call' || kind === 'for-each' || kind === 'sync')
       f = { type: 'value', origin: id, originKind: kind };
     else if (kind && PASSES_THROUGH.has(kind)) f = inflow(id, busy);
     else f = { type: 'unknown' };
@@ -448,6 +450,7 @@ function checkGraph(
     destination: 'the summary a destination outputs (what it wrote), not a dataset',
     call: "a child run's result, not a dataset",
     'for-each': "a for-each's summary, not a dataset",
+    sync: "a sync's summary (rows copied and deleted each way), not a dataset",
   };
   // A compensating step is reached through `onError.compensate`, not an edge: it gets the input of the step it undoes.
   const compensators = new Set(
@@ -551,6 +554,47 @@ function checkStepFields(
         table: { ...(str(table.schema) ? { schema: table.schema as string } : {}), name: table.name as string },
         path: `${path}.db.table`,
         stepId: id,
+      });
+  }
+  if (kind === 'sync') {
+    for (const side of ['left', 'right'] as const) {
+      const end = s[side];
+      if (!isObj(end)) continue;
+      endpointRef(end.endpoint, `${path}.${side}.endpoint`);
+      // A sync writes both sides: a site side must be writable under the site's policy.
+      const e = end.endpoint;
+      const table = end.table;
+      if (
+        isObj(e) &&
+        e.kind === 'site-db' &&
+        str(e.connectorId) &&
+        str(e.database) &&
+        isObj(table) &&
+        str(table.name) &&
+        id
+      )
+        refs.destinations.push({
+          connectorId: e.connectorId as string,
+          database: e.database as string,
+          table: { ...(str(table.schema) ? { schema: table.schema as string } : {}), name: table.name as string },
+          path: `${path}.${side}.table`,
+          stepId: id,
+        });
+    }
+    const columns = arr(s.columns).filter((c): c is string => typeof c === 'string');
+    const conflict = s.conflict;
+    if (
+      columns.length > 0 &&
+      isObj(conflict) &&
+      conflict.policy === 'last-writer-wins' &&
+      str(conflict.column) &&
+      !columns.includes(conflict.column as string)
+    )
+      add({
+        stepId,
+        path: `${path}.conflict.column`,
+        code: ValidationIssueCode.syncConflictColumn,
+        message: `${label} settles conflicts by ${String(conflict.column)}, which is not one of its columns: add it to columns (its value must be compared and copied)`,
       });
   }
   if (kind === 'wait' && (s.duration !== undefined) === (s.until !== undefined))

@@ -36,6 +36,9 @@ export async function openMysqlConnection(settings: MysqlSettings): Promise<Data
   return new MysqlConnection(pool, settings, info.maxAllowedPacket);
 }
 
+/** Keys per DELETE statement (one statement per round trip, bind parameters well below the limits). */
+const DELETE_BATCH = 1000;
+
 class MysqlConnection implements DataConnection {
   readonly dialect = 'mysql' as const;
   private readonly described = new Map<string, TableDescription>();
@@ -173,6 +176,35 @@ class MysqlConnection implements DataConnection {
         { affectedRows: number },
       ];
       return result.affectedRows;
+    });
+  }
+
+  async deleteKeys(table: TableRef, keyColumns: string[], keys: unknown[][]): Promise<number> {
+    const label = tableLabel(table);
+    if (keys.length === 0) return 0;
+    const types = await this.columnTypes(table, keyColumns);
+    const literals = types.map((t) => mysqlLiteral(t));
+    const columns = keyColumns.map((k) => quoteIdent(k, 'mysql')).join(', ');
+    return this.withConn(`cannot delete from ${label}`, label, async (c) => {
+      await c.query('START TRANSACTION');
+      try {
+        let deleted = 0;
+        for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+          const tuples = keys
+            .slice(i, i + DELETE_BATCH)
+            .map((key) => `(${key.map((v, j) => literals[j]!(v)).join(', ')})`)
+            .join(', ');
+          const [result] = (await c.query(
+            `DELETE FROM ${quoteTable(table, 'mysql')} WHERE (${columns}) IN (${tuples})`,
+          )) as unknown as [{ affectedRows: number }];
+          deleted += result.affectedRows;
+        }
+        await c.query('COMMIT');
+        return deleted;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
     });
   }
 

@@ -39,6 +39,9 @@ export async function openPostgresConnection(settings: PgSettings): Promise<Data
   return new PostgresConnection(pool, settings);
 }
 
+/** Keys per DELETE statement (one statement per round trip, bind parameters well below the limits). */
+const DELETE_BATCH = 1000;
+
 class PostgresConnection implements DataConnection {
   readonly dialect = 'postgres' as const;
   /** Target tables' descriptions for writes (encoders follow the real column types). */
@@ -225,6 +228,38 @@ class PostgresConnection implements DataConnection {
     return this.withClient(`cannot delete from ${label}`, label, async (c) => {
       const r = await runOne(c, `DELETE FROM ${quoteTable(table, 'postgres')}${where}`, params);
       return r.rowCount ?? 0;
+    });
+  }
+
+  async deleteKeys(table: TableRef, keyColumns: string[], keys: unknown[][]): Promise<number> {
+    const label = tableLabel(table);
+    if (keys.length === 0) return 0;
+    const { types } = await this.columnTypes(table, keyColumns);
+    const toText = types.map((t) => pgToText(t));
+    const columns = keyColumns.map((k) => quoteIdent(k, 'postgres')).join(', ');
+    return this.withClient(`cannot delete from ${label}`, label, async (c) => {
+      await c.query('BEGIN');
+      try {
+        let deleted = 0;
+        for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+          const batch = keys.slice(i, i + DELETE_BATCH);
+          const params: unknown[] = [];
+          const tuples = batch
+            .map((key) => `(${key.map((v, j) => (params.push(toText[j]!(v)), `$${params.length}`)).join(', ')})`)
+            .join(', ');
+          const r = await runOne(
+            c,
+            `DELETE FROM ${quoteTable(table, 'postgres')} WHERE (${columns}) IN (${tuples})`,
+            params,
+          );
+          deleted += r.rowCount ?? 0;
+        }
+        await c.query('COMMIT');
+        return deleted;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
     });
   }
 

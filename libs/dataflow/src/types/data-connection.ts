@@ -140,6 +140,12 @@ export interface DataConnection {
   ): Promise<{ written: number }>;
   /** Deletes rows whose key is greater than `after` (keyset order); `after` empty deletes every row. */
   deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number>;
+  /**
+   * Deletes the rows with exactly these keys (canonical values, one array per row, in keyColumns
+   * order), in one transaction; returns how many were deleted. Deleting a missing key is not an
+   * error, so a retried delete gives the same table.
+   */
+  deleteKeys(table: TableRef, keyColumns: string[], keys: unknown[][]): Promise<number>;
   countRows(table: TableRef): Promise<number>;
   /**
    * One read-only statement from a caller who checked it (the agent's SQL guard): a READ ONLY

@@ -14,6 +14,12 @@ import type {
   SchemaDiscoverInputT,
   SqlQueryInputT,
   SqlQueryOutputT,
+  SyncChecksumInputT,
+  SyncChecksumOutputT,
+  SyncDeleteInputT,
+  SyncDeleteOutputT,
+  SyncExtractInputT,
+  SyncExtractOutputT,
 } from '@vansales/protocol';
 
 /**
@@ -49,6 +55,12 @@ export interface AgentActivities {
   siteHttpWrite(input: Omit<SiteHttpWriteInputT, 'buffer'>): Promise<SiteHttpWriteOutputT>;
   /** The writable tables and API names of the site's policy (names only): validation's `destinationWritable`. */
   sitePolicyDescribe(): Promise<PolicyDescribeOutputT>;
+  /** Bi-directional sync: count and checksum per key range, computed by the site's database (read-only, numbers only). */
+  siteSyncChecksum(input: SyncChecksumInputT): Promise<SyncChecksumOutputT>;
+  /** Bi-directional sync: the rows of the differing key ranges into the buffer object `objectId`. */
+  siteSyncExtract(input: Omit<SyncExtractInputT, 'buffer'>): Promise<SyncExtractOutputT>;
+  /** Bi-directional sync: deletes the keys of a buffer object from a table the site's policy lets be written. */
+  siteSyncDelete(input: Omit<SyncDeleteInputT, 'buffer'>): Promise<SyncDeleteOutputT>;
 }
 
 export interface SchemaRecorded {
@@ -75,4 +87,7 @@ export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCap
   siteHttpRead: 'http.read',
   siteHttpWrite: 'http.write',
   sitePolicyDescribe: 'policy.describe',
+  siteSyncChecksum: 'sync.checksum',
+  siteSyncExtract: 'sync.extract',
+  siteSyncDelete: 'sync.delete',
 };

@@ -5,14 +5,15 @@ import { createCloudDataActivities, type CloudDataActivities } from './cloud/clo
 import type { CloudDatabases } from './cloud/cloud-databases';
 import { createTransformActivities, type TransformActivities } from './cloud/transform-activities';
 import { createDefinitionActivities, type DefinitionActivities } from './cloud/definition-activities';
-import type { DefinitionStore } from '@vansales/definitions';
+import type { DefinitionStore, SyncStateStore } from '@vansales/definitions';
 import type { CloudCredentials } from './cloud/cloud-credentials';
 import type { EgressSettings } from './cloud/egress-guard';
 import { createHttpActivities, type HttpActivities } from './cloud/http-activities';
+import { createSyncActivities, type SyncActivities } from './cloud/sync-activities';
 
 /** Activities that run on cloud workers (task queue `cloud`). Workflows import this type only. */
 export interface CloudActivities
-  extends CloudDataActivities, DefinitionActivities, HttpActivities, TransformActivities {
+  extends CloudDataActivities, DefinitionActivities, HttpActivities, TransformActivities, SyncActivities {
   /** Does nothing: the cloud-side twin of agentPing, for health checks and as the benchmark's peer. */
   cloudPing(): Promise<PingOutput>;
 }
@@ -22,10 +23,24 @@ export interface CloudDeps {
   databases?: CloudDatabases;
   /** Definitions and their versions (the metadata store), read by the interpreter's call steps. */
   definitions?: DefinitionStore;
+  /** What sync steps remember between runs (the metadata store's sync_state). */
+  syncState?: SyncStateStore;
   /** Named API credentials of HTTP steps (VSC_CLOUD_CREDENTIALS_FILE). */
   credentials?: CloudCredentials;
   /** Where HTTP steps may go (VSC_CLOUD_HTTP_*); default: public addresses only. */
   egress?: EgressSettings;
+}
+
+/** A buffer that answers every call with what is missing (a cloud worker without VSC_BUFFER_*). */
+function missingBuffer(): DataBuffer {
+  return new Proxy({} as DataBuffer, {
+    get: () => async () => {
+      throw ApplicationFailure.nonRetryable(
+        'this cloud worker has no buffer configured (VSC_BUFFER_*)',
+        'BufferUnavailable',
+      );
+    },
+  });
 }
 
 export const DEFAULT_EGRESS: EgressSettings = {
@@ -72,8 +87,20 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
         evaluateExpression: missing,
         loadDefinitionVersion: missing,
       };
+  const noSyncState = async (): Promise<never> => {
+    throw ApplicationFailure.nonRetryable(
+      'this cloud worker has no sync state store configured (DATABASE_URL of the metadata store)',
+      'StoreUnavailable',
+    );
+  };
+  const sync: SyncActivities = createSyncActivities({
+    buffer: deps.buffer ?? missingBuffer(),
+    databases: deps.databases ?? { lookup: () => undefined },
+    state: deps.syncState ?? { count: noSyncState, get: noSyncState, apply: noSyncState },
+  });
   return {
     ...data,
+    ...sync,
     ...definitions,
     ...http,
     ...transforms,

@@ -13,6 +13,7 @@ import { createBufferClient } from './buffer/buffer-client';
 import { loadSitePolicy, readSitePolicyFile } from './policy/site-policy';
 import { createSiteHttpRead, createSiteHttpWrite, type SiteHttpDeps } from './operations/site-http';
 import { createPolicyDescribe } from './operations/policy-describe';
+import { createSyncChecksum, createSyncDelete, createSyncExtract } from './operations/site-sync';
 import { policyOf, type DataDeps } from './operations/data-support';
 
 export const AGENT_REDACT_PATHS = [
@@ -69,6 +70,9 @@ export function createAgent(
       'http.read': createSiteHttpRead(http, buffer),
       'http.write': createSiteHttpWrite(http, buffer),
       'policy.describe': createPolicyDescribe(http.policyFile),
+      'sync.checksum': createSyncChecksum(data),
+      'sync.extract': createSyncExtract(data, buffer),
+      'sync.delete': createSyncDelete(data, buffer),
     },
   });
   return {

@@ -37,6 +37,7 @@ import { SearchAttribute } from '@vansales/temporal-config/search-attributes';
 import { buildGraph, endpointOf, nearestPeer, type Graph, type GraphStep } from './definition/graph';
 import { describeFailure, GraphRun, Interrupted, type Outcome, type StepInputs } from './definition/graph-run';
 import { cloudDataOptions, interpreterOptions, siteDataOptions, withPolicy } from './definition/step-options';
+import { runSync, type SyncSideOps } from './definition/sync-run';
 
 export const runStatusQuery = defineQuery<DefinitionRunStatus>(RUN_STATUS_QUERY);
 export const approvalSignal = defineSignal<[ApprovalSignal]>(APPROVAL_SIGNAL);
@@ -457,8 +458,52 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
         return runForEach(step, inputs, walk);
 
       case 'sync':
-        throw unsupported(step.id, 'sync steps are not run yet');
+        return runSyncStep(step, walk);
     }
+  }
+
+  async function runSyncStep(step: Extract<GraphStep, { kind: 'sync' }>, walk: GraphRun): Promise<StepOutput> {
+    const policy = step.onError;
+    const side = (end: typeof step.left): SyncSideOps => {
+      const base = {
+        table: end.table,
+        keyColumns: step.keyColumns,
+        ...(step.columns ? { columns: step.columns } : {}),
+      };
+      const keyed = { table: end.table, keyColumns: step.keyColumns };
+      const database = end.endpoint.database;
+      if (end.endpoint.kind === 'site-db') {
+        const site = agent(end.endpoint.connectorId, policy);
+        return {
+          checksum: (ranges) => site.siteSyncChecksum({ database, ...base, ...(ranges ? { ranges } : {}) }),
+          extract: (ranges, objectId) => site.siteSyncExtract({ database, ...base, ranges, objectId }),
+          upsert: (objectId) => site.dataLoad({ database, ...keyed, objectId, createIfMissing: false }),
+          remove: (objectId) => site.siteSyncDelete({ database, ...keyed, objectId }),
+        };
+      }
+      const c = cloud(cloudDataOptions(cloudQueue, policy));
+      const tenantId = input.tenantId;
+      return {
+        checksum: (ranges) => c.cloudSyncChecksum({ tenantId, database, ...base, ...(ranges ? { ranges } : {}) }),
+        extract: (ranges, objectId) => c.cloudSyncExtract({ tenantId, database, ...base, ranges, objectId }),
+        upsert: (objectId) => c.cloudLoad({ tenantId, database, ...keyed, objectId, createIfMissing: false }),
+        remove: (objectId) => c.cloudSyncDelete({ tenantId, database, ...keyed, objectId }),
+      };
+    };
+    record(
+      walk,
+      step.id,
+      { kind: 'cloud' },
+      'sync: each side checksums its key ranges where it lives; the differing rows meet in the cloud (buffer), each side applies its changes',
+    );
+    const summary = await runSync(step, {
+      left: side(step.left),
+      right: side(step.right),
+      cloud: cloud(withPolicy(interpreterOptions(cloudQueue), policy)),
+      scope: { tenantId: input.tenantId, definitionId: input.definitionId, stepId: stepKey(walk, step.id) },
+      newObjectId,
+    });
+    return { value: summary };
   }
 
   async function runForEach(

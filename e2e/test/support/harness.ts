@@ -31,7 +31,7 @@ import {
 import { newBufferKeySpec } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
 import type { DefinitionStore } from '@vansales/definitions';
-import { createDefinitionRepository, createDefinitionStore } from '@vansales/metadata';
+import { createDefinitionRepository, createDefinitionStore, createSyncStateRepository } from '@vansales/metadata';
 
 export const services = testServices();
 
@@ -202,6 +202,8 @@ export async function startPlatform(
     databases: { lookup: (tenantId, name) => cloudDatabases[tenantId]?.[name] },
     // The cloud worker reads definitions (call steps) from the same metadata store as the gateway.
     definitions: options.definitions ?? createDefinitionStore(createDefinitionRepository(gateway.db)),
+    // Sync steps remember what both sides agreed on in the same metadata store.
+    syncState: createSyncStateRepository(gateway.db),
     credentials: { headers: (tenantId, name) => cloudCredentials.headers(tenantId, name) },
     // The stand-in APIs listen on loopback; production keeps the default (public addresses only).
     egress: { ...DEFAULT_EGRESS, allowPrivate: true },

@@ -8,6 +8,8 @@ const SCOPES: Partial<Record<AgentCapability, 'read' | 'write'>> = {
   'data.load': 'read',
   'http.read': 'write',
   'http.write': 'read',
+  'sync.extract': 'write',
+  'sync.delete': 'read',
 };
 
 /**

@@ -85,6 +85,7 @@ export { inferColumns, recordsToRows, rowsToRecords } from './http/http-records'
 export { type KeyRange, type SyncReadPlan, type SyncTableRequest, planSyncRead } from './sync/sync-read-plan';
 export { rangeChecksums, type RangeChecksum, type TableChecksumBounds } from './sync/range-checksum';
 export { extractRanges, type RangeExtractRequest } from './sync/range-extract';
+export { deleteObjectKeys, type DeleteKeysRequest } from './sync/delete-keys';
 export {
   compareStamps,
   decideKey,

@@ -223,3 +223,22 @@ export interface DefinitionInterpreterActivities {
   loadDefinitionVersion(input: LoadDefinitionVersionInput): Promise<DefinitionVersion>;
   evaluateExpression(input: EvaluateExpressionInput): Promise<unknown>;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Bi-directional sync (pattern 3.4.3): what both sides agreed on at the last sync, per row key.
+// ---------------------------------------------------------------------------------------------------
+export interface SyncStateScope {
+  tenantId: string;
+  definitionId: string;
+  stepId: StepId;
+}
+
+/** The rows both sides of a sync step held after its last successful run (key -> row hash), in the metadata store. */
+export interface SyncStateStore {
+  /** How many keys the step remembers (0: it never completed, the next run is a first sync). */
+  count(scope: SyncStateScope): Promise<number>;
+  /** The remembered hashes of these keys (absent keys are unknown). */
+  get(scope: SyncStateScope, keys: string[]): Promise<Map<string, string>>;
+  /** Records what both sides now hold, in one transaction; applying the same change twice is harmless. */
+  apply(scope: SyncStateScope, put: [key: string, hash: string][], remove: string[]): Promise<void>;
+}

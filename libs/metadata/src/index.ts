@@ -55,3 +55,4 @@ export {
   type DefinitionSummary,
   type DefinitionVersionSummary,
 } from './definition-repository';
+export { createSyncStateRepository } from './sync-state-repository';

@@ -173,6 +173,16 @@ export interface DefinitionVersionsTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+export interface SyncStateTable {
+  tenant_id: string;
+  definition_id: string;
+  step_id: string;
+  /** The row's key columns as JSON of their comparable values. */
+  row_key: string;
+  /** The hash of the row both sides held after the last successful sync. */
+  row_hash: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -189,4 +199,5 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   definitions: DefinitionsTable;
   definition_versions: DefinitionVersionsTable;
+  sync_state: SyncStateTable;
 }

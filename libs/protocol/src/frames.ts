@@ -29,6 +29,9 @@ export const AgentCapability = z.enum([
   'http.read',
   'http.write',
   'policy.describe',
+  'sync.checksum',
+  'sync.extract',
+  'sync.delete',
 ]);
 export type AgentCapability = z.infer<typeof AgentCapability>;
 

@@ -141,3 +141,19 @@ export {
   type CheckpointSubject,
 } from './audit-checkpoint';
 export { ensurePrivateDir, checkPrivateFile, PrivatePathError } from './private-files';
+export {
+  KeyRange,
+  MAX_SYNC_RANGES,
+  SyncChecksumInput,
+  SyncChecksumOutput,
+  SyncExtractInput,
+  SyncExtractOutput,
+  SyncDeleteInput,
+  SyncDeleteOutput,
+  type SyncChecksumInputT,
+  type SyncChecksumOutputT,
+  type SyncExtractInputT,
+  type SyncExtractOutputT,
+  type SyncDeleteInputT,
+  type SyncDeleteOutputT,
+} from './sync-operations';

@@ -152,7 +152,10 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
     });
     const status: DefinitionRunStatus = await handle.result();
     if (record && history) await saveHistory(platform, history, handle.workflowId);
-    return status.steps.sync!.output!.value as SyncSummary;
+    const summary = status.steps.sync!.output!.value as SyncSummary;
+    // The figures of the report: what each run read and moved.
+    process.stdout.write(`sync ${definitionId}: ${JSON.stringify(summary)}\n`);
+    return summary;
   };
 
   const COLUMNS = ['customer_id', 'store_id', 'first_name', 'last_name', 'email', 'active', 'balance', 'updated_at'];

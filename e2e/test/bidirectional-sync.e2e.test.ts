@@ -255,8 +255,14 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
     await pg.query(
       `UPDATE customer SET last_name = 'CloudLoses', updated_at = '2026-05-01 00:00:00' WHERE customer_id = 60`,
     );
+    // A change on the other side only is no conflict: it reaches the preferred side, not reverted by it.
+    await pg.query(`UPDATE customer SET email = 'only-cloud@example.com' WHERE customer_id = 70`);
     const second = await run('bd-prefer', doc);
-    expect(second).toMatchObject({ copied: { toLeft: 0, toRight: 1 }, conflicts: 1 });
+    expect(second).toMatchObject({ copied: { toLeft: 1, toRight: 1 }, conflicts: 1 });
+    const [row70] = (await maria.query('SELECT email FROM customer WHERE customer_id = 70')) as unknown as [
+      { email: string }[],
+    ];
+    expect(row70[0]!.email).toBe('only-cloud@example.com');
     expect((await pg.query('SELECT last_name FROM customer WHERE customer_id = 60')).rows[0].last_name).toBe(
       'SiteWins',
     );

@@ -255,7 +255,7 @@ export function createSyncActivities(deps: SyncActivityDeps): SyncActivities {
         const r = R.get(key);
         const agreed = state.get(key);
         const action = decideKey(l?.version, r?.version, agreed, input.conflict, input.deletes);
-        if (action.why.startsWith('changed on both')) conflicts++;
+        if (action.kind === 'copy' && action.conflict) conflicts++;
         if (action.kind === 'copy')
           (action.from === 'left' ? toRight : toLeft).push((action.from === 'left' ? l : r)!.row);
         if (action.kind === 'delete')

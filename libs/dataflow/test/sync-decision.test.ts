@@ -173,6 +173,8 @@ describe('decideKey (the per-key merge of a bi-directional sync)', () => {
       ...('on' in action ? { on: action.on } : {}),
     }).toEqual(expected);
     expect(action.why.length).toBeGreaterThan(0);
+    // Only a row changed on both sides (or unknown to the state on both) counts as a conflict.
+    expect(action.kind === 'copy' && action.conflict === true).toBe(/conflict|first sync, differ/.test(_name));
   });
 
   it('never copies a row back to the side it came from once the state has it (no echo)', () => {

@@ -19,7 +19,7 @@ export interface RowVersion {
  */
 export type SyncAction =
   | { kind: 'none'; agreed: string | undefined; why: string }
-  | { kind: 'copy'; from: SyncSide; agreed: string; why: string }
+  | { kind: 'copy'; from: SyncSide; agreed: string; why: string; conflict?: true }
   | { kind: 'delete'; on: SyncSide; agreed: undefined; why: string };
 
 const other = (side: SyncSide): SyncSide => (side === 'left' ? 'right' : 'left');
@@ -66,7 +66,7 @@ export function decideKey(
       conflict.policy === 'prefer'
         ? `changed on both sides: ${winner} is preferred`
         : `changed on both sides: ${winner} wrote last (${conflict.column})`;
-    return { kind: 'copy', from: winner, agreed: (winner === 'left' ? left : right).hash, why };
+    return { kind: 'copy', from: winner, agreed: (winner === 'left' ? left : right).hash, why, conflict: true };
   }
   const [present, side] = left ? ([left, 'left'] as const) : ([right!, 'right'] as const);
   const gone = other(side);

@@ -64,6 +64,9 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
       `CREATE TABLE payroll (staff_id INT PRIMARY KEY, name VARCHAR(45) NOT NULL, salary DECIMAL(10,2) NOT NULL)`,
     );
     await maria.query(`INSERT INTO payroll VALUES (1, 'Mike', 5000.00), (2, 'Jon', 4000.00)`);
+    // Not among the site policy's writable tables.
+    await maria.query(`CREATE TABLE region (region_id INT PRIMARY KEY, name VARCHAR(45) NOT NULL)`);
+    await maria.query(`INSERT INTO region VALUES (1, 'North'), (2, 'South'), (3, 'East')`);
 
     cloud = await throwawayPostgresDatabase('vsc_bd');
     pg = new Client({ connectionString: cloud.url });
@@ -75,6 +78,7 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
     await pg.query(
       `CREATE TABLE payroll (staff_id integer PRIMARY KEY, name varchar(45) NOT NULL, salary numeric(10,2) NOT NULL)`,
     );
+    await pg.query(`CREATE TABLE region (region_id integer PRIMARY KEY, name varchar(45) NOT NULL)`);
     platform.setCloudDatabases({ [tenantId]: { cloud: pgConfig(cloud.url, cloud.name) } });
 
     const c = (
@@ -124,7 +128,7 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
           kind: 'sync',
           left: { endpoint: { kind: 'site-db', connectorId: siteId, database: 'erp' }, table: { name: table } },
           right: { endpoint: { kind: 'cloud-db', database: 'cloud' }, table: { name: table } },
-          keyColumns: [table === 'customer' ? 'customer_id' : 'staff_id'],
+          keyColumns: [{ customer: 'customer_id', payroll: 'staff_id', region: 'region_id' }[table]!],
           ...(columns ? { columns } : {}),
           conflict,
           deletes: true,
@@ -268,6 +272,20 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
     );
     await bothEqual();
   }, 300_000);
+
+  it('deletes on the site only from a table its policy lets be written', async () => {
+    const doc = syncDoc({ policy: 'prefer', side: 'right' }, 'region');
+    // The first sync copies the site's regions to the cloud (writing the cloud side only).
+    expect(await run('bd-region', doc)).toMatchObject({ copied: { toLeft: 0, toRight: 3 } });
+    await pg.query('DELETE FROM region WHERE region_id = 2');
+    const err = await run('bd-region', doc).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(failureText(err)).toMatch(
+      /writing to erp\.region is refused by .*add \{"database": "erp", "table": "region"\}/,
+    );
+    const [rows] = (await maria.query('SELECT count(*) AS n FROM region')) as unknown as [{ n: number }[]];
+    expect(Number(rows[0]!.n)).toBe(3);
+  }, 120_000);
 
   it('refuses to checksum a column the site policy protects, before any row or checksum leaves the site', async () => {
     const err = await run(

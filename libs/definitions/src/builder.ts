@@ -11,6 +11,7 @@ import {
   type ForEachStep,
   type MergeStep,
   type SourceStep,
+  type SyncStep,
   type TransformOp,
   type TransformStep,
   type Trigger,
@@ -158,6 +159,11 @@ export class StepChain {
   /** Runs another definition of the tenant as a child run. */
   call(id: string, definitionId: string, settings: Omit<Settings<typeof CallStep>, 'definitionId'> = {}): this {
     return this.add({ id, kind: 'call', definitionId, ...settings } as StepInput);
+  }
+
+  /** Syncs two tables both ways (pattern 3.4.3); the chain continues from it (it outputs a summary, not a dataset). */
+  sync(id: string, settings: Settings<typeof SyncStep>): this {
+    return this.add({ id, kind: 'sync', ...settings } as StepInput);
   }
 
   /** Runs `body` once per batch or record of the incoming dataset; the body's first steps receive it. */

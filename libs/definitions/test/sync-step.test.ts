@@ -1,4 +1,5 @@
-import { validateDefinition } from '@vansales/definitions';
+import { DefinitionDocument, validateDefinition } from '@vansales/definitions';
+import { cloudDb, defineIntegration, siteDb } from '@vansales/definitions/builder';
 
 /** The sync step (pattern 3.4.3) as validation sees it. */
 const doc = (sync: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -91,5 +92,19 @@ describe('sync step validation', () => {
       ),
     );
     expect(result.issues.map((i) => i.code)).toContain('type-mismatch');
+  });
+});
+
+describe('the code-first builder', () => {
+  it('builds the same sync step as the drawn document', () => {
+    const built = defineIntegration('both ways')
+      .sync('sync', {
+        left: { endpoint: siteDb('hq', 'erp'), table: { name: 'customer' } },
+        right: { endpoint: cloudDb('warehouse'), table: { name: 'customer' } },
+        keyColumns: ['customer_id'],
+        conflict: { policy: 'last-writer-wins', column: 'updated_at' },
+      })
+      .build();
+    expect(built.steps).toEqual(DefinitionDocument.parse(doc({})).steps);
   });
 });

@@ -8,7 +8,7 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { openDataConnection, tableChecksum, type ColumnSpec, type DataConnection } from '@vansales/dataflow';
 import { DefinitionDocument, definitionRunWorkflowId, type DefinitionRunStatus } from '@vansales/definitions';
-import { definitionWorkflow } from '@vansales/workflows';
+import { definitionWorkflow, type SyncRunSummary } from '@vansales/workflows';
 import { failureText, mariaConfig, pgConfig, services, startPlatform, type Platform } from './support/harness';
 import { saveHistory } from './support/history-recorder';
 
@@ -18,16 +18,6 @@ import { saveHistory } from './support/history-recorder';
  */
 const record = process.env.VSC_RECORD_HISTORIES === '1';
 const ROWS = 3000;
-
-interface SyncSummary {
-  firstSync: boolean;
-  checksums: number;
-  rangesRead: number;
-  rowsRead: { left: number; right: number };
-  copied: { toLeft: number; toRight: number };
-  deleted: { left: number; right: number };
-  conflicts: number;
-}
 
 describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)', () => {
   let platform: Platform;
@@ -156,7 +146,7 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
     });
     const status: DefinitionRunStatus = await handle.result();
     if (record && history) await saveHistory(platform, history, handle.workflowId);
-    const summary = status.steps.sync!.output!.value as SyncSummary;
+    const summary = status.steps.sync!.output!.value as SyncRunSummary;
     // The figures of the report: what each run read and moved.
     process.stdout.write(`sync ${definitionId}: ${JSON.stringify(summary)}\n`);
     return summary;

@@ -33,6 +33,7 @@ export {
   type DefinitionWorkflowInput,
   type DefinitionRunResult,
 } from './definition-workflow';
+export { type SyncRunSummary } from './definition/sync-run';
 export { exampleSiteToCloudWorkflow, type ExampleSiteToCloudInput } from './example-site-to-cloud-workflow';
 export { site, cloud, type SiteOptions, type LoadTarget } from './helpers';
 export {

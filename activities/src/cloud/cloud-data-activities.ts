@@ -1,19 +1,17 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { AgentErrorType, type DataExtractOutputT, type DataLoadOutputT, type TableRef } from '@vansales/protocol';
+import { type DataExtractOutputT, type DataLoadOutputT, type TableRef } from '@vansales/protocol';
 import { activityFailure } from './activity-failure';
 import type { DataBuffer } from '@vansales/buffer';
 import {
   ALLOW_ALL,
   extractTable,
   loadObject,
-  openDataConnection,
   resumeState,
   type DataConnection,
   type ExtractPosition,
   type LoadProgress,
 } from '@vansales/dataflow';
-import type { CloudDatabases } from './cloud-databases';
+import { openCloudDatabase, type CloudDatabases } from './cloud-databases';
 
 export interface CloudExtractInput {
   tenantId: string;
@@ -57,16 +55,8 @@ export function createCloudDataActivities(deps: {
   buffer: DataBuffer;
   databases: CloudDatabases;
 }): CloudDataActivities {
-  const open = async (tenantId: string, database: string): Promise<DataConnection> => {
-    const config = deps.databases.lookup(tenantId, database);
-    if (!config)
-      throw ApplicationFailure.create({
-        type: AgentErrorType.unknownDatabase,
-        message: `tenant ${tenantId} has no cloud database named ${database}`,
-        nonRetryable: true,
-      });
-    return openDataConnection(config);
-  };
+  const open = (tenantId: string, database: string): Promise<DataConnection> =>
+    openCloudDatabase(deps.databases, tenantId, database);
 
   return {
     async cloudExtract(input) {

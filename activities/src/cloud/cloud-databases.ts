@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { DataConnectionConfig } from '@vansales/dataflow';
-import { Dialect } from '@vansales/protocol';
+import { ApplicationFailure } from '@temporalio/common';
+import { openDataConnection, type DataConnection, type DataConnectionConfig } from '@vansales/dataflow';
+import { AgentErrorType, Dialect } from '@vansales/protocol';
 
 /**
  * Databases the cloud reaches directly (a managed PostgreSQL, a cloud MySQL), per tenant. Kept in a
@@ -60,4 +61,20 @@ export function loadCloudDatabases(path: string | undefined): CloudDatabases {
     );
   }
   return cloudDatabasesFrom(parsed.data);
+}
+
+/** Opens a database of this tenant that the cloud reaches; any other name is the caller's to fix. */
+export async function openCloudDatabase(
+  databases: CloudDatabases,
+  tenantId: string,
+  database: string,
+): Promise<DataConnection> {
+  const config = databases.lookup(tenantId, database);
+  if (!config)
+    throw ApplicationFailure.create({
+      type: AgentErrorType.unknownDatabase,
+      message: `tenant ${tenantId} has no cloud database named ${database}`,
+      nonRetryable: true,
+    });
+  return openDataConnection(config);
 }

@@ -9,7 +9,6 @@ import {
   encodeChunk,
   extractRanges,
   keyText,
-  openDataConnection,
   parseObjectSchema,
   rangeChecksums,
   rowHash,
@@ -22,14 +21,13 @@ import {
 } from '@vansales/dataflow';
 import { DefinitionRunErrorType, type SyncStateScope, type SyncStateStore } from '@vansales/definitions';
 import {
-  AgentErrorType,
   type SyncChecksumOutputT,
   type SyncDeleteOutputT,
   type SyncExtractOutputT,
   type TableRef,
 } from '@vansales/protocol';
 import { activityFailure } from './activity-failure';
-import type { CloudDatabases } from './cloud-databases';
+import { openCloudDatabase, type CloudDatabases } from './cloud-databases';
 
 interface CloudSyncTable {
   tenantId: string;
@@ -117,18 +115,8 @@ const refused = (message: string) =>
  * record after, as buffer objects: rows never pass through workflow history.
  */
 export function createSyncActivities(deps: SyncActivityDeps): SyncActivities {
-  const open = async (tenantId: string, database: string): Promise<DataConnection> => {
-    const config = deps.databases.lookup(tenantId, database);
-    if (!config)
-      throw ApplicationFailure.create({
-        type: AgentErrorType.unknownDatabase,
-        message: `tenant ${tenantId} has no cloud database named ${database}`,
-        nonRetryable: true,
-      });
-    return openDataConnection(config);
-  };
   const withConn = async <T>(tenantId: string, database: string, fn: (conn: DataConnection) => Promise<T>) => {
-    const conn = await open(tenantId, database);
+    const conn = await openCloudDatabase(deps.databases, tenantId, database);
     try {
       return await fn(conn);
     } catch (err) {

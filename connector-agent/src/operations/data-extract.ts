@@ -3,7 +3,7 @@ import { extractQuery, extractTable, resumeState, type ExtractPosition, type Obj
 import type { BufferClient } from '../buffer/buffer-client';
 import { checkReadOnlySql } from '../sql-guard';
 import { OperationError, type OperationHandler } from './operation';
-import { openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
+import { grantOf, openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
 
 /** What an extract reports as it goes; a retry of the same object resumes from it. */
 interface ExtractProgress extends ExtractPosition {
@@ -17,14 +17,7 @@ interface ExtractProgress extends ExtractPosition {
 export function createDataExtract(deps: DataDeps, buffer: BufferClient): OperationHandler {
   return async (raw, ctx) => {
     const input = parseOrRefuse(DataExtractInput, raw, 'data.extract');
-    const grant = input.buffer;
-    if (!grant || grant.scope !== 'write' || grant.objectId !== input.objectId) {
-      throw new OperationError(
-        AgentErrorType.badInput,
-        'data.extract needs a write grant for its object from the gateway',
-        false,
-      );
-    }
+    const grant = grantOf(input, 'write', 'data.extract');
     const policy = policyOf(deps);
     const conn = await openConfigured(deps, input.database);
     const sink: ObjectSink = {

@@ -1,4 +1,4 @@
-import { AgentErrorType } from '@vansales/protocol';
+import { AgentErrorType, type BufferGrant } from '@vansales/protocol';
 import { DataflowError, failureTypeOf, type DataConnection } from '@vansales/dataflow';
 import type { SiteDatabase } from '../site-database/site-database';
 import { SitePolicyError, type SitePolicy } from '../policy/site-policy';
@@ -72,4 +72,23 @@ export function toOperationError(
     `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`,
     fallback === AgentErrorType.databaseUnavailable,
   );
+}
+
+/**
+ * The object-scoped buffer grant the gateway added to a task: it must exist, have the scope the
+ * operation needs and name the task's own object (a workflow cannot bring a grant of its own).
+ */
+export function grantOf(
+  input: { buffer?: BufferGrant; objectId: string },
+  scope: BufferGrant['scope'],
+  operation: string,
+): BufferGrant {
+  const grant = input.buffer;
+  if (!grant || grant.scope !== scope || grant.objectId !== input.objectId)
+    throw new OperationError(
+      AgentErrorType.badInput,
+      `${operation} needs a ${scope} grant for its object from the gateway`,
+      false,
+    );
+  return grant;
 }

@@ -9,8 +9,8 @@ import {
 } from '@vansales/protocol';
 import { deleteObjectKeys, extractRanges, rangeChecksums, type ObjectSink } from '@vansales/dataflow';
 import type { BufferClient } from '../buffer/buffer-client';
-import { OperationError, type OperationHandler } from './operation';
-import { openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
+import type { OperationHandler } from './operation';
+import { grantOf, openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
 
 /**
  * The site's side of a bi-directional sync (pattern 3.4.3). `sync.checksum` is read-only and sends
@@ -38,13 +38,7 @@ export function createSyncChecksum(deps: DataDeps): OperationHandler {
 export function createSyncExtract(deps: DataDeps, buffer: BufferClient): OperationHandler {
   return async (raw, ctx) => {
     const input = parseOrRefuse(SyncExtractInput, raw, 'sync.extract');
-    const grant = input.buffer;
-    if (!grant || grant.scope !== 'write' || grant.objectId !== input.objectId)
-      throw new OperationError(
-        AgentErrorType.badInput,
-        'sync.extract needs a write grant for its object from the gateway',
-        false,
-      );
+    const grant = grantOf(input, 'write', 'sync.extract');
     const policy = policyOf(deps);
     const conn = await openConfigured(deps, input.database);
     const sink: ObjectSink = {
@@ -67,13 +61,7 @@ export function createSyncExtract(deps: DataDeps, buffer: BufferClient): Operati
 export function createSyncDelete(deps: DataDeps, buffer: BufferClient): OperationHandler {
   return async (raw, ctx) => {
     const input = parseOrRefuse(SyncDeleteInput, raw, 'sync.delete');
-    const grant = input.buffer;
-    if (!grant || grant.scope !== 'read' || grant.objectId !== input.objectId)
-      throw new OperationError(
-        AgentErrorType.badInput,
-        'sync.delete needs a read grant for its object from the gateway',
-        false,
-      );
+    const grant = grantOf(input, 'read', 'sync.delete');
     const policy = policyOf(deps);
     const conn = await openConfigured(deps, input.database);
     try {

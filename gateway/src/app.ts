@@ -67,6 +67,8 @@ export interface AppDeps {
   workflowTaskQueue: string;
   /** Where cloud activities run (syncs that touch cloud databases). */
   cloudTaskQueue?: string;
+  /** Where the gateways serve the interpreter's control activities (definitions, cursors). */
+  controlTaskQueue?: string;
   repos: Repositories;
   auditRepo: AuditRepository;
   /** Runs of definitions, control flags and schedules (issue 10); the store is the definitions' (i10-model). */
@@ -179,9 +181,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sitePolicyServicePlugin, { repos: deps.repos });
   await app.register(queryServicePlugin, { repos: deps.repos });
   await app.register(syncServicePlugin, { repos: deps.repos, cloudTaskQueue: deps.cloudTaskQueue });
+  const runQueues = { cloudTaskQueue: deps.cloudTaskQueue, controlTaskQueue: deps.controlTaskQueue };
   const schedules = createDefinitionSchedules({
     temporal: deps.temporal,
     workflowTaskQueue: deps.workflowTaskQueue,
+    runQueues,
     flags: deps.definitionRuns.flags,
   });
   await app.register(definitionSchedulesPlugin, { schedules });
@@ -196,6 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(definitionRunServicePlugin, {
     temporal: deps.temporal,
     workflowTaskQueue: deps.workflowTaskQueue,
+    runQueues,
     runs: deps.definitionRuns.runs,
     store: deps.definitionRuns.store,
   });
@@ -270,6 +275,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ...webhooks,
         temporal: deps.temporal,
         workflowTaskQueue: deps.workflowTaskQueue,
+        runQueues,
         buffer: deps.buffer.dataBuffer,
       });
       await app.register(webhookRoutes, { maxBodyBytes });

@@ -18,6 +18,7 @@ import {
   createDefinitionStore,
   createRepositories,
   createSchemaRegistry,
+  createSourceCursorRepository,
   metadataTarget,
   openMetadataDb,
   type MetadataDb,
@@ -49,6 +50,8 @@ import type { DefinitionSchedules } from './services/definition-schedules';
 import type { Logger } from './logger';
 import { createSecretBox } from './webhooks/secret-box';
 import type { RunGate, WebhookService } from './services/webhook-service';
+import { startControlWorker } from './control-worker';
+import { createDefinitionControlActivities } from '@vansales/activities/control';
 
 /** The control-plane operations behind the REST routes, for in-process callers (benchmarks, tools). */
 export interface GatewayServices {
@@ -209,6 +212,7 @@ export async function createGateway(
     temporal,
     workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE,
     cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE,
+    controlTaskQueue: config.VSC_CONTROL_TASK_QUEUE,
     repos,
     auditRepo,
     definitionRuns: {
@@ -286,6 +290,17 @@ export async function createGateway(
     definitionSchedules: app.definitionSchedules,
   };
   late.schemas = app.schemas;
+  const controlWorker = startControlWorker({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.VSC_CONTROL_TASK_QUEUE,
+    dataConverter,
+    activities: createDefinitionControlActivities({
+      store: definitionStore,
+      cursors: createSourceCursorRepository(db),
+    }),
+    log: logger,
+  });
   let closed = false;
   return {
     app,
@@ -299,6 +314,7 @@ export async function createGateway(
       if (closed) return;
       closed = true;
       await hub.close();
+      await controlWorker.stop();
       await cluster.close();
       await app.close();
       await nativeConnection.close();

@@ -17,6 +17,7 @@ import type {
   ControlSignal,
   DatasetRef,
   DefinitionCloudActivities,
+  DefinitionControlActivities,
   DefinitionRunInput,
   DefinitionRunStatus,
   Placement,
@@ -33,6 +34,7 @@ import {
   RUN_STATUS_QUERY,
 } from '@vansales/definitions/contracts';
 import { routeStep } from '@vansales/definitions/routing';
+import { incrementalSourceKey } from '@vansales/definitions/source-cursor';
 import { SearchAttribute } from '@vansales/temporal-config/search-attributes';
 import { buildGraph, endpointOf, nearestPeer, type Graph, type GraphStep } from './definition/graph';
 import { describeFailure, GraphRun, Interrupted, type Outcome, type StepInputs } from './definition/graph-run';
@@ -125,6 +127,20 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     proxyActivities<CloudActivities & DefinitionCloudActivities>(options);
   const agent = (connectorId: string, policy: GraphStep['onError']) =>
     proxyActivities<AgentActivities>(siteDataOptions(connectorId, policy));
+  // Runs started without a control queue (before it existed, or by hand) keep what they did then:
+  // definitions from the cloud queue, and no cursors kept between runs.
+  const control = input.controlTaskQueue
+    ? proxyActivities<DefinitionControlActivities>(interpreterOptions(input.controlTaskQueue))
+    : undefined;
+  /** Top-level incremental sources, whose cursors are kept between runs. */
+  const cursorSources = input.document.steps.flatMap((s) => {
+    const sourceKey = s.kind === 'source' ? incrementalSourceKey(s) : undefined;
+    return sourceKey ? [{ stepId: s.id, sourceKey }] : [];
+  });
+  let cursorsRead: Record<StepId, unknown> = {};
+  /** The cursor a top-level incremental source starts after (absent: from the beginning). */
+  const cursorAfter = (walk: GraphRun, id: StepId) =>
+    stepKey(walk, id) === id && cursorsRead[id] !== undefined ? { after: cursorsRead[id] } : {};
   const newObjectId = () => uuid4().replace(/-/g, '');
   const stepKey = (walk: GraphRun, id: StepId) => walk.key(id);
   const statusOf = (key: string): StepRunStatus => (status.steps[key] ??= { state: 'pending' });
@@ -191,18 +207,24 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
             },
             destination: { database: destination.db.endpoint.database, table: destination.db.table },
             keyColumns: destination.db.keyColumns,
-            ...(step.db.incremental ? { incremental: { column: step.db.incremental.column } } : {}),
+            ...(step.db.incremental
+              ? { incremental: { column: step.db.incremental.column, ...cursorAfter(walk, step.id) } }
+              : {}),
             mode: 'upsert',
             createIfMissing: destination.db.createIfMissing ?? false,
           });
-          return { value: { rowCount: out.rowCount, created: out.created, transfer: true } };
+          return {
+            value: { rowCount: out.rowCount, created: out.created, transfer: true, ...cursorValue(out.cursor) },
+          };
         }
         if (step.db) {
           const objectId = newObjectId();
           const db = step.db;
           const common = {
             keyColumns: db.keyColumns,
-            ...(db.incremental ? { incremental: { column: db.incremental.column } } : {}),
+            ...(db.incremental
+              ? { incremental: { column: db.incremental.column, ...cursorAfter(walk, step.id) } }
+              : {}),
             chunkRows: 50_000,
             objectId,
           };
@@ -223,6 +245,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
                 ...(out.columns ? { columns: out.columns } : {}),
                 writtenBy: { connectorId: db.endpoint.connectorId },
               },
+              ...(db.incremental ? { value: cursorValue(out.cursor) } : {}),
             };
           }
           if (!db.table)
@@ -246,6 +269,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
               ...(out.columns ? { columns: out.columns } : {}),
               writtenBy: 'cloud',
             },
+            ...(db.incremental ? { value: cursorValue(out.cursor) } : {}),
           };
         }
         if (step.http) {
@@ -425,7 +449,12 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       }
 
       case 'call': {
-        const child = await cloud(withPolicy(interpreterOptions(cloudQueue), policy)).loadDefinitionVersion({
+        const loader = control
+          ? proxyActivities<DefinitionControlActivities>(
+              withPolicy(interpreterOptions(input.controlTaskQueue!), policy),
+            )
+          : cloud(withPolicy(interpreterOptions(cloudQueue), policy));
+        const child = await loader.loadDefinitionVersion({
           tenantId: input.tenantId,
           definitionId: step.definitionId,
           ...(step.version !== undefined ? { version: step.version } : {}),
@@ -447,6 +476,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
               input: childInput,
               trigger: { kind: 'api', id: workflowInfo().workflowId },
               cloudTaskQueue: cloudQueue,
+              ...(input.controlTaskQueue ? { controlTaskQueue: input.controlTaskQueue } : {}),
             },
           ],
         });
@@ -541,6 +571,14 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
         top.settle(id, { kind: 'error' });
     }
 
+  // Saved only when a run completes, so a run reading them again after continue-as-new gets the same.
+  if (control && cursorSources.length > 0)
+    cursorsRead = await control.readSourceCursors({
+      tenantId: input.tenantId,
+      definitionId: input.definitionId,
+      sources: cursorSources,
+    });
+
   try {
     await top.run();
   } catch (err) {
@@ -569,8 +607,29 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       },
     });
   }
+  if (!stopRequested && control) await saveCursors(control);
   status.state = stopRequested ? 'stopped' : 'completed';
   return status;
+
+  /**
+   * Keeps the cursor each incremental source reached (ran here, carried, or reused from an earlier
+   * run) for the next run. Only a completed run saves: a failed one is read again from where the
+   * last completed run ended (loads upsert by key, so reading rows twice loses nothing).
+   */
+  async function saveCursors(activities: DefinitionControlActivities): Promise<void> {
+    const reached = cursorSources.flatMap((source) => {
+      const done = settled.find((s) => s.id === source.stepId)?.outcome;
+      const value = done?.kind === 'ok' ? (done.output.value as { cursor?: unknown } | undefined)?.cursor : undefined;
+      return value === undefined || value === null ? [] : [{ ...source, value }];
+    });
+    if (reached.length === 0) return;
+    await activities.saveSourceCursors({
+      tenantId: input.tenantId,
+      definitionId: input.definitionId,
+      runId: workflowInfo().workflowId,
+      cursors: reached,
+    });
+  }
 
   /** Runs the compensation steps of completed steps, latest first; each once, failures recorded. */
   async function compensate(g: Graph, walk: GraphRun): Promise<void> {
@@ -596,6 +655,11 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       st.finishedAt = new Date().toISOString();
     }
   }
+}
+
+/** A source's value when it read incrementally: the highest cursor it copied (none when it copied nothing). */
+function cursorValue(cursor: { max: unknown } | undefined): { cursor?: unknown } {
+  return cursor && cursor.max !== null && cursor.max !== undefined ? { cursor: cursor.max } : {};
 }
 
 function unsupported(stepId: StepId, what: string): ApplicationFailure {

@@ -141,7 +141,11 @@ export async function startPlatform(
     temporal?: Record<string, string>;
     /** Sees every route the gateway registers. */
     onRoute?: (route: RouteOptions) => void;
-    /** The definition store the cloud activities read (call steps); tests pass an in-memory one. */
+    /**
+     * The definition store the cloud activities read, for call steps of runs started without a control
+     * queue (tests that start the interpreter directly pass an in-memory one); runs the gateway starts
+     * read definitions through its control activities instead.
+     */
     definitions?: DefinitionStore;
     /**
      * false: no cloud worker polls the workflow queue, so a test's own worker (a stand-in workflow)
@@ -169,6 +173,8 @@ export async function startPlatform(
     TEMPORAL_NAMESPACE: services.temporalNamespace,
     VSC_WORKFLOW_TASK_QUEUE: workflowTaskQueue,
     VSC_CLOUD_TASK_QUEUE: cloudTaskQueue,
+    // Each platform its own control queue, as its own cloud queue: another test's gateway must not answer.
+    VSC_CONTROL_TASK_QUEUE: `control-${randomBytes(4).toString('hex')}`,
     DATABASE_URL: db.url,
     VSC_REDIS_URL: services.redisUrl,
     VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE,

@@ -20,6 +20,7 @@ import {
 import { SearchAttribute } from '@vansales/temporal-config';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { controlFor, describeFlag, type FlagFollower } from './control-flags';
+import type { RunQueues } from './run-queues';
 
 type ScheduleTrigger = Extract<Trigger, { kind: 'schedule' }>;
 
@@ -68,6 +69,7 @@ export function createDefinitionSchedules(deps: {
   temporal: Client;
   workflowTaskQueue: string;
   flags: Pick<ControlFlagRepository, 'list'>;
+  runQueues?: RunQueues;
 }) {
   const { temporal, workflowTaskQueue, flags } = deps;
 
@@ -137,6 +139,7 @@ export function createDefinitionSchedules(deps: {
           hash: version.hash,
           document,
           trigger: { kind: 'schedule', id: scheduleId },
+          ...deps.runQueues,
         };
         const searchAttributes = [
           { key: SearchAttribute.TenantId, value: tenantId },

@@ -26,6 +26,7 @@ import {
   type Headers,
 } from '../webhooks/signatures';
 import type { BufferService } from './buffer-service';
+import type { RunQueues } from './run-queues';
 
 type WebhookTrigger = Extract<Trigger, { kind: 'webhook' }>;
 
@@ -41,6 +42,7 @@ export interface WebhookServiceDeps {
   definitions: DefinitionStore;
   temporal: Client;
   workflowTaskQueue: string;
+  runQueues?: RunQueues;
   buffer: DataBuffer;
   /** Writes through the buffer service, so a webhook body counts against the tenant's buffer quota. */
   bufferService: Pick<BufferService, 'writeChunk' | 'commit'>;
@@ -324,6 +326,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         document: version.document,
         input: { webhook: { hookId, deliveryId, receivedAt: new Date().toISOString(), headers, body } },
         trigger: { kind: 'webhook', id: deliveryId },
+        ...deps.runQueues,
       };
       const started = await startRun(input, workflowId);
       return {

@@ -36,6 +36,12 @@ export interface DefinitionRunInput {
   reuse?: Record<StepId, StepOutput>;
   /** The cloud activities' task queue (VSC_CLOUD_TASK_QUEUE of the cloud workers; default `cloud`). */
   cloudTaskQueue?: string;
+  /**
+   * The control activities' task queue (VSC_CONTROL_TASK_QUEUE; served by the gateways, which own the
+   * metadata store): called definitions and incremental cursors. Without it (runs started before it
+   * existed, or by hand) call steps read definitions on the cloud queue and cursors are not kept.
+   */
+  controlTaskQueue?: string;
 }
 
 export type StepState = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'compensated';
@@ -222,4 +228,51 @@ export interface EvaluateExpressionInput {
 export interface DefinitionInterpreterActivities {
   loadDefinitionVersion(input: LoadDefinitionVersionInput): Promise<DefinitionVersion>;
   evaluateExpression(input: EvaluateExpressionInput): Promise<unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Control activities: served by the gateways (they own the metadata store), on VSC_CONTROL_TASK_QUEUE.
+// ---------------------------------------------------------------------------------------------------
+/**
+ * An incremental source as its cursor is kept: the step id, and what it reads (`sourceKey`: the
+ * endpoint, table or query and cursor column). A new version that reads something else under the
+ * same step id starts from the beginning instead of from a cursor that means nothing there.
+ */
+export interface SourceCursorRef {
+  stepId: StepId;
+  sourceKey: string;
+}
+
+export interface ReadSourceCursorsInput {
+  tenantId: string;
+  definitionId: string;
+  sources: SourceCursorRef[];
+}
+
+export interface SaveSourceCursorsInput {
+  tenantId: string;
+  definitionId: string;
+  /** The run that reached these cursors (its workflow id), kept beside them for the record. */
+  runId: string;
+  cursors: (SourceCursorRef & { value: unknown })[];
+}
+
+/** The interpreter's control activities (workflows import this type only). */
+export interface DefinitionControlActivities {
+  loadDefinitionVersion(input: LoadDefinitionVersionInput): Promise<DefinitionVersion>;
+  /** The last cursor each source reached in a completed run (absent: none yet, or another source then). */
+  readSourceCursors(input: ReadSourceCursorsInput): Promise<Record<StepId, unknown>>;
+  /** Called once a run completed: its sources' cursors become the next run's starting points. */
+  saveSourceCursors(input: SaveSourceCursorsInput): Promise<void>;
+}
+
+/** Where the cursors of incremental sources are kept between runs (the metadata store). */
+export interface SourceCursorStore {
+  read(tenantId: string, definitionId: string, sources: SourceCursorRef[]): Promise<Record<StepId, unknown>>;
+  save(
+    tenantId: string,
+    definitionId: string,
+    runId: string,
+    cursors: SaveSourceCursorsInput['cursors'],
+  ): Promise<void>;
 }

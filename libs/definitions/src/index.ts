@@ -16,3 +16,4 @@ export { canonicalJson } from './canonical-json';
 export { diffDefinitions, changedPaths, type DefinitionDiff, type StepChange } from './diff';
 export { definitionJsonSchema } from './json-schema';
 export { cronProblem } from './cron';
+export { incrementalSourceKey } from './source-cursor';

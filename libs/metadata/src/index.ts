@@ -55,3 +55,4 @@ export {
   type DefinitionSummary,
   type DefinitionVersionSummary,
 } from './definition-repository';
+export { createSourceCursorRepository } from './source-cursors';

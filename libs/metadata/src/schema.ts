@@ -173,6 +173,17 @@ export interface DefinitionVersionsTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+export interface SourceCursorsTable {
+  tenant_id: string;
+  definition_id: string;
+  step_id: string;
+  source_key: string;
+  /** JSON; written as JSON text, read back parsed. */
+  value: ColumnType<unknown, string, string>;
+  run_id: string;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -189,4 +200,5 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   definitions: DefinitionsTable;
   definition_versions: DefinitionVersionsTable;
+  source_cursors: SourceCursorsTable;
 }

@@ -1,0 +1,7 @@
+// The control activity implementations (they need the metadata store): only the gateway imports these.
+export {
+  createDefinitionControlActivities,
+  loadDefinitionVersionFrom,
+  MAX_CURSOR_BYTES,
+  type DefinitionControlDeps,
+} from './control/definition-control-activities';

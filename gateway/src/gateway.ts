@@ -190,14 +190,14 @@ export async function createGateway(
   const flagRepo = createControlFlagRepository(db);
   const definitionStore = options.definitionStore ?? options.definitions ?? createDefinitionStore(definitions);
   // Webhook deliveries pass the same control flags as every other trigger (checkRunAllowed).
-  const webhookGate: RunGate = async (tenantId, definitionId) => {
-    const published = await definitionStore.published(tenantId, definitionId);
+  const webhookGate: RunGate = async (tenantId, definitionId, connectorIds) => {
+    let ids = connectorIds;
+    if (!ids) {
+      const published = await definitionStore.published(tenantId, definitionId);
+      ids = published ? connectorIdsOf(published.document) : [];
+    }
     try {
-      await checkRunAllowed(flagRepo, {
-        tenantId,
-        definitionId,
-        connectorIds: published ? connectorIdsOf(published.document) : [],
-      });
+      await checkRunAllowed(flagRepo, { tenantId, definitionId, connectorIds: ids });
       return { allowed: true };
     } catch (err) {
       if (err instanceof GatewayError) return { allowed: false, message: err.message };

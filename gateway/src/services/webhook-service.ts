@@ -5,6 +5,7 @@ import { BufferError, BufferErrorCode, type DataBuffer } from '@vansales/buffer'
 // The codec alone: the package's index would bring every database driver into the gateway.
 import { encodeChunk } from '@vansales/dataflow/chunk-codec';
 import {
+  connectorIdsOf,
   DEFINITION_WORKFLOW,
   definitionRunWorkflowId,
   type DatasetRef,
@@ -34,6 +35,8 @@ type WebhookTrigger = Extract<Trigger, { kind: 'webhook' }>;
 export type RunGate = (
   tenantId: string,
   definitionId: string,
+  /** The connectors of the version about to run, when the caller has read it (else the gate reads it). */
+  connectorIds?: string[],
 ) => Promise<{ allowed: true } | { allowed: false; message: string; flag?: string; setBy?: string }>;
 
 export interface WebhookServiceDeps {
@@ -289,7 +292,10 @@ export function createWebhookService(deps: WebhookServiceDeps) {
               : `the delivery has no ${trigger.scheme === 'github' ? 'X-GitHub-Delivery' : 'webhook-id'} header`,
         );
       // i10-api: control flags (pause/stop per definition, connector, tenant) refuse new runs here.
-      const gate = deps.runAllowed ? await deps.runAllowed(tenantId, definitionId) : { allowed: true as const };
+      // The published version read above names the connectors: the gate need not read it again.
+      const gate = deps.runAllowed
+        ? await deps.runAllowed(tenantId, definitionId, connectorIdsOf(version.document))
+        : { allowed: true as const };
       if (!gate.allowed)
         throw new GatewayError(GatewayErrorCode.locked, gate.message, { flag: gate.flag, setBy: gate.setBy });
       const value = bodyValue(request.contentType, request.body);

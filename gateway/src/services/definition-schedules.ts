@@ -76,7 +76,12 @@ export function createDefinitionSchedules(deps: {
   /** The schedules of one tenant (optionally one definition), read from their own search attributes. */
   async function schedulesOf(tenantId: string, definitionId?: string) {
     const found: { scheduleId: string; definitionId: string; connectorIds: string[] }[] = [];
-    for await (const s of temporal.schedule.list()) {
+    // Visibility filters by the schedules' own search attributes (ids are checked by the routes'
+    // schemas before they get here); the checks below stay, as the query is only an index.
+    const query = [`TenantId = '${tenantId}'`, ...(definitionId ? [`DefinitionId = '${definitionId}'`] : [])].join(
+      ' AND ',
+    );
+    for await (const s of temporal.schedule.list({ query })) {
       const attrs = s.typedSearchAttributes;
       if (!attrs || attrs.get(SearchAttribute.TenantId) !== tenantId) continue;
       const def = attrs.get(SearchAttribute.DefinitionId);

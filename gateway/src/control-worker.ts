@@ -19,13 +19,15 @@ export interface ControlWorkerOptions {
  */
 export function startControlWorker(options: ControlWorkerOptions): { stop(): Promise<void> } {
   let stopped = false;
-  let worker: Worker | undefined;
-  let wake: (() => void) | undefined;
+  let stop!: () => void;
+  // runUntil this: a Worker created while the gateway was closing still starts and drains at once,
+  // so none keeps a reference to the connection the gateway closes next.
+  const stopping = new Promise<void>((resolve) => (stop = resolve));
   const loop = (async () => {
     let delayMs = 500;
     while (!stopped) {
       try {
-        worker = await Worker.create({
+        const worker = await Worker.create({
           connection: options.connection,
           namespace: options.namespace,
           taskQueue: options.taskQueue,
@@ -33,9 +35,8 @@ export function startControlWorker(options: ControlWorkerOptions): { stop(): Pro
           activities: options.activities,
           maxConcurrentActivityTaskExecutions: 20,
         });
-        if (stopped) break;
         delayMs = 500;
-        await worker.run();
+        await worker.runUntil(stopping);
       } catch (err) {
         if (stopped) break;
         options.log.error(
@@ -43,20 +44,15 @@ export function startControlWorker(options: ControlWorkerOptions): { stop(): Pro
           'the control worker stopped; starting it again',
         );
       }
-      worker = undefined;
       if (stopped) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, delayMs).unref();
-      });
+      await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, delayMs).unref())]);
       delayMs = Math.min(delayMs * 2, 30_000);
     }
   })();
   return {
     async stop() {
       stopped = true;
-      wake?.();
-      if (worker?.getState() === 'RUNNING') worker.shutdown();
+      stop();
       await loop;
     },
   };

@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineSignal,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -37,6 +38,8 @@ import { SearchAttribute } from '@vansales/temporal-config/search-attributes';
 import { buildGraph, endpointOf, nearestPeer, type Graph, type GraphStep } from './definition/graph';
 import { describeFailure, GraphRun, Interrupted, type Outcome, type StepInputs } from './definition/graph-run';
 import { cloudDataOptions, interpreterOptions, siteDataOptions, withPolicy } from './definition/step-options';
+import { DefinitionPatch } from './definition/patches';
+import { onSiteApi, readSiteApi, writeSiteApi } from './site-api-calls';
 
 export const runStatusQuery = defineQuery<DefinitionRunStatus>(RUN_STATUS_QUERY);
 export const approvalSignal = defineSignal<[ApprovalSignal]>(APPROVAL_SIGNAL);
@@ -249,9 +252,12 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           };
         }
         if (step.http) {
-          const e = step.http.endpoint;
+          const http = step.http;
+          const e = http.endpoint;
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
           record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
+          if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
+            return { dataset: await readSiteApi(agent(http.endpoint.connectorId, policy), http, newObjectId()) };
           const options = onSite ? siteDataOptions(onSite, policy) : cloudDataOptions(cloudQueue, policy);
           const dataset = await proxyActivities<DefinitionCloudActivities>(options).httpRead({
             tenantId: input.tenantId,
@@ -314,9 +320,12 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           return { dataset, value: out };
         }
         if (step.http) {
-          const e = step.http.endpoint;
+          const http = step.http;
+          const e = http.endpoint;
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
           record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
+          if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
+            return { dataset, value: await writeSiteApi(agent(http.endpoint.connectorId, policy), http, dataset) };
           const options = onSite ? siteDataOptions(onSite, policy) : cloudDataOptions(cloudQueue, policy);
           const out = await proxyActivities<DefinitionCloudActivities>(options).httpWrite({
             tenantId: input.tenantId,

@@ -1,0 +1,218 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { createConnection } from 'mysql2/promise';
+import { openDataConnection, type DataConnection } from '@vansales/dataflow';
+import {
+  DefinitionDocument,
+  definitionRunWorkflowId,
+  type DefinitionDocumentInput,
+  type DefinitionRunStatus,
+} from '@vansales/definitions';
+import { definitionWorkflow } from '@vansales/workflows';
+import { pgConfig, sakilaDatabase, sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
+import { startStandin, type Standin } from './support/saas-standin';
+import { saveHistory } from './support/history-recorder';
+import { throwawayPostgresDatabase } from '@vansales/test-kit';
+
+/**
+ * Issue 10's patterns with a user's own API on the site network (a `site-api` endpoint): the agent
+ * calls it with the vault's credential and the policy's base URL; the cloud never sees either.
+ * Real gateway, agent, cloud worker, Temporal, MariaDB (the site's ERP database), PostgreSQL (a site
+ * database and the cloud warehouse); local HTTP servers stand in for the site API and the SaaS.
+ * VSC_RECORD_HISTORIES=1 keeps each pattern's run as a recorded history for the replay test.
+ */
+jest.setTimeout(240_000);
+
+const record = process.env.VSC_RECORD_HISTORIES === '1';
+const SITE_KEY = `site-${randomBytes(12).toString('hex')}`;
+const SAAS_TOKEN = `saas-${randomBytes(12).toString('hex')}`;
+
+let platform: Platform;
+let tenantId: string;
+let connectorId: string;
+let site: Standin;
+let saas: Standin;
+let warehouseDb: { name: string; url: string; drop: () => Promise<void> };
+let siteDb: { name: string; url: string; drop: () => Promise<void> };
+let warehouse: DataConnection;
+
+const doc = (d: Omit<DefinitionDocumentInput, 'format'>) =>
+  DefinitionDocument.parse({ format: 'vansales.definition/v1', ...d });
+
+/** Starts a run of `document` straight on Temporal, as the REST API does. */
+const start = (definitionId: string, document: DefinitionDocument) =>
+  platform.temporal.workflow.start(definitionWorkflow, {
+    taskQueue: platform.workflowTaskQueue,
+    workflowId: definitionRunWorkflowId(tenantId, definitionId, randomBytes(4).toString('hex')),
+    args: [
+      {
+        tenantId,
+        definitionId,
+        version: 1,
+        hash: 'h',
+        document,
+        trigger: { kind: 'manual' },
+        cloudTaskQueue: platform.cloudTaskQueue,
+      },
+    ],
+  });
+
+/** The activities a run scheduled, in order (what ran where, straight from its history). */
+const activities = async (handle: WorkflowHandle) =>
+  ((await handle.fetchHistory()).events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .filter((n): n is string => !!n);
+
+const save = async (name: string, workflowId: string) => {
+  if (record) await saveHistory(platform, name, workflowId);
+};
+
+const checksum = (records: unknown[]) => createHash('sha256').update(JSON.stringify(records)).digest('hex');
+
+/** Every file under the gateway's buffer folder (objects, chunks, manifests), for "nothing was written". */
+function bufferFiles(dir = platform.bufferDir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? bufferFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+const sqlOf = (url: string) => async (text: string) => {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+};
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  site = await startStandin({
+    basePath: '/erp/api',
+    auth: { kind: 'header', name: 'x-api-key', value: SITE_KEY },
+    contacts: 120,
+  });
+  // The SaaS has 50 contacts, so its 250 orders fall 5 to each of contacts 1..50.
+  saas = await startStandin({ auth: { kind: 'bearer', token: SAAS_TOKEN }, contacts: 50, orders: 250 });
+  tenantId = `psa${randomBytes(3).toString('hex')}`;
+  expect((await platform.api('POST', '/v1/tenants', { id: tenantId, name: 'Site API patterns' })).status).toBe(201);
+  warehouseDb = await throwawayPostgresDatabase('vsc_psa_dw');
+  siteDb = await throwawayPostgresDatabase('vsc_psa_site');
+  platform.setCloudDatabases({
+    [tenantId]: { dw: pgConfig(warehouseDb.url, warehouseDb.name), sakila: { dialect: 'mysql', ...services.mariadb, database: 'sakila' } },
+  });
+  platform.setCloudCredentials({ [tenantId]: { crm: { kind: 'bearer', token: SAAS_TOKEN } } });
+  warehouse = await openDataConnection(pgConfig(warehouseDb.url, warehouseDb.name));
+  const connector = (
+    await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'site' })
+  ).body;
+  connectorId = connector.id;
+  const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-psa-')), 'policy.json');
+  writeFileSync(
+    policyFile,
+    JSON.stringify({
+      writableTables: [{ database: 'local', table: '*' }],
+      apis: {
+        erp: {
+          baseUrl: site.baseUrl,
+          credential: { kind: 'header', name: 'x-api-key', vault: 'api.erp.key' },
+          methods: ['GET', 'POST'],
+          paths: ['/contacts'],
+        },
+      },
+    }),
+  );
+  const agent = platform.startAgent(
+    {
+      apiKey: connector.apiKey,
+      policyFile,
+      databases: { sakila: sakilaDatabase(await sakilaReader()), local: pgConfig(siteDb.url, siteDb.name) },
+    },
+    { secrets: (name) => (name === 'api.erp.key' ? SITE_KEY : undefined) },
+  );
+  await agent.welcomed;
+}, 120_000);
+
+afterAll(async () => {
+  await warehouse?.close();
+  await platform?.close();
+  await site?.close();
+  await saas?.close();
+  await warehouseDb?.drop();
+  await siteDb?.drop();
+});
+
+const siteApi = () => ({ kind: 'site-api' as const, connectorId, api: 'erp' });
+
+it('a site-api source and destination run through the agent (its http.read / http.write), not a cloud activity', async () => {
+  const handle = await start(
+    'site-api-steps',
+    doc({
+      name: 'site API both ways',
+      steps: [
+        {
+          id: 'contacts',
+          kind: 'source',
+          http: { endpoint: siteApi(), path: '/contacts', query: { limit: '50' }, records: 'data', pagination: { kind: 'link-header' } },
+        },
+        {
+          id: 'keep',
+          kind: 'destination',
+          db: { endpoint: { kind: 'cloud-db', database: 'dw' }, table: { name: 'site_contacts' }, keyColumns: ['id'], createIfMissing: true },
+        },
+        {
+          id: 'categories',
+          kind: 'source',
+          db: { endpoint: { kind: 'cloud-db', database: 'sakila' }, table: { name: 'category' } },
+        },
+        {
+          id: 'post',
+          kind: 'destination',
+          http: { endpoint: siteApi(), path: '/contacts', batchSize: 5, idempotencyKey: 'category_id' },
+        },
+      ],
+      edges: [
+        { from: 'contacts', to: 'keep' },
+        { from: 'categories', to: 'post' },
+      ],
+    }),
+  );
+  const created = site.created.length;
+  const result: DefinitionRunStatus = await Promise.race([
+    handle.result(),
+    // Before the fix the step waited for an activity nobody serves: say so instead of hanging.
+    until<never>(
+      'the site-api steps to fail or finish',
+      async () => {
+        const s = await handle.query<DefinitionRunStatus>('runStatus');
+        const stuck = Object.values(s.steps).find((st) => (st.attempts ?? 0) > 0 && st.state === 'running');
+        const history = await activities(handle);
+        if (history.includes('httpRead') || history.includes('httpWrite'))
+          throw new Error(`a site-api step was scheduled as a cloud activity: ${history.join(', ')} (${stuck?.state})`);
+        return false as const;
+      },
+      200_000,
+    ),
+  ]);
+  expect(result.state).toBe('completed');
+  expect(result.steps.contacts).toMatchObject({ placement: { kind: 'site', connectorId } });
+  expect(result.steps.contacts!.output!.dataset).toMatchObject({ rows: 120, writtenBy: { connectorId } });
+  expect(result.steps.post!.output!.value).toEqual({ requests: 4, records: 16, retried: 0 });
+  expect(await activities(handle)).toEqual(expect.arrayContaining(['siteHttpRead', 'siteHttpWrite']));
+  expect(await warehouse.countRows({ name: 'site_contacts' })).toBe(120);
+  const names = (await sqlOf(warehouseDb.url)('SELECT id, name, email FROM site_contacts ORDER BY id')).map(
+    (r) => ({ ...r, id: Number(r.id) }),
+  );
+  expect(checksum(names)).toBe(checksum(site.contacts.map(({ id, name, email }) => ({ id, name, email }))));
+  expect(site.created.length - created).toBe(16);
+  // The API key stayed on the site.
+  expect(platform.frames.some((f) => f.includes(SITE_KEY))).toBe(false);
+  await save('definition-site-api-steps', handle.workflowId);
+});

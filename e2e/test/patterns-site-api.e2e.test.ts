@@ -1,7 +1,5 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -14,7 +12,15 @@ import {
   type DefinitionRunStatus,
 } from '@vansales/definitions';
 import { definitionWorkflow } from '@vansales/workflows';
-import { pgConfig, sakilaDatabase, sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
+import {
+  pgConfig,
+  sakilaDatabase,
+  sakilaReader,
+  services,
+  startPlatform,
+  until,
+  type Platform,
+} from './support/harness';
 import { startStandin, type Standin } from './support/saas-standin';
 import { saveHistory } from './support/history-recorder';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
@@ -106,7 +112,10 @@ beforeAll(async () => {
   warehouseDb = await throwawayPostgresDatabase('vsc_psa_dw');
   siteDb = await throwawayPostgresDatabase('vsc_psa_site');
   platform.setCloudDatabases({
-    [tenantId]: { dw: pgConfig(warehouseDb.url, warehouseDb.name), sakila: { dialect: 'mysql', ...services.mariadb, database: 'sakila' } },
+    [tenantId]: {
+      dw: pgConfig(warehouseDb.url, warehouseDb.name),
+      sakila: { dialect: 'mysql', ...services.mariadb, database: 'sakila' },
+    },
   });
   platform.setCloudCredentials({ [tenantId]: { crm: { kind: 'bearer', token: SAAS_TOKEN } } });
   warehouse = await openDataConnection(pgConfig(warehouseDb.url, warehouseDb.name));
@@ -160,12 +169,23 @@ it('a site-api source and destination run through the agent (its http.read / htt
         {
           id: 'contacts',
           kind: 'source',
-          http: { endpoint: siteApi(), path: '/contacts', query: { limit: '50' }, records: 'data', pagination: { kind: 'link-header' } },
+          http: {
+            endpoint: siteApi(),
+            path: '/contacts',
+            query: { limit: '50' },
+            records: 'data',
+            pagination: { kind: 'link-header' },
+          },
         },
         {
           id: 'keep',
           kind: 'destination',
-          db: { endpoint: { kind: 'cloud-db', database: 'dw' }, table: { name: 'site_contacts' }, keyColumns: ['id'], createIfMissing: true },
+          db: {
+            endpoint: { kind: 'cloud-db', database: 'dw' },
+            table: { name: 'site_contacts' },
+            keyColumns: ['id'],
+            createIfMissing: true,
+          },
         },
         {
           id: 'categories',
@@ -207,12 +227,160 @@ it('a site-api source and destination run through the agent (its http.read / htt
   expect(result.steps.post!.output!.value).toEqual({ requests: 4, records: 16, retried: 0 });
   expect(await activities(handle)).toEqual(expect.arrayContaining(['siteHttpRead', 'siteHttpWrite']));
   expect(await warehouse.countRows({ name: 'site_contacts' })).toBe(120);
-  const names = (await sqlOf(warehouseDb.url)('SELECT id, name, email FROM site_contacts ORDER BY id')).map(
-    (r) => ({ ...r, id: Number(r.id) }),
-  );
+  const names = (await sqlOf(warehouseDb.url)('SELECT id, name, email FROM site_contacts ORDER BY id')).map((r) => ({
+    ...r,
+    id: Number(r.id),
+  }));
   expect(checksum(names)).toBe(checksum(site.contacts.map(({ id, name, email }) => ({ id, name, email }))));
   expect(site.created.length - created).toBe(16);
   // The API key stayed on the site.
   expect(platform.frames.some((f) => f.includes(SITE_KEY))).toBe(false);
   await save('definition-site-api-steps', handle.workflowId);
+});
+
+it('3.1.2 site DB -> site API: one task on the site posts every row; no buffer object, no row over the socket', async () => {
+  const conn = await createConnection({ ...services.mariadb, database: 'sakila', dateStrings: true });
+  const [actors] = await conn.query('SELECT actor_id, first_name, last_name, last_update FROM actor ORDER BY actor_id');
+  await conn.end();
+  const expected = actors as Record<string, unknown>[];
+  const filesBefore = bufferFiles();
+  const framesBefore = platform.frames.length;
+  const createdBefore = site.created.length;
+  const handle = await start(
+    'actors-to-site-api',
+    doc({
+      name: 'ERP actors to the site API',
+      steps: [
+        {
+          id: 'actors',
+          kind: 'source',
+          db: { endpoint: { kind: 'site-db', connectorId, database: 'sakila' }, table: { name: 'actor' } },
+        },
+        {
+          id: 'post',
+          kind: 'destination',
+          http: { endpoint: siteApi(), path: '/contacts', batchSize: 50, idempotencyKey: 'actor_id' },
+        },
+      ],
+      edges: [{ from: 'actors', to: 'post' }],
+    }),
+  );
+  const result = await handle.result();
+  expect(result.state).toBe('completed');
+  for (const id of ['actors', 'post'])
+    expect(result.steps[id]).toMatchObject({ state: 'completed', placement: { kind: 'site-transfer', connectorId } });
+  expect(result.steps.post!.route).toMatch(/^site DB to site API: the site only/);
+  expect(result.steps.post!.output!.value).toMatchObject({ rowCount: 200, records: 200, requests: 4, transfer: true });
+  // One agent task did it all: no extract into the buffer, no write from it.
+  expect(await activities(handle)).toEqual(['siteTableToApi']);
+  expect(bufferFiles()).toEqual(filesBefore);
+  const posted = site.created.slice(createdBefore);
+  const normalised = posted.map((r) => ({ ...r, last_update: String(r.last_update).replace('T', ' ').slice(0, 19) }));
+  expect(normalised).toHaveLength(200);
+  expect(checksum(normalised)).toBe(checksum(expected));
+  // No row crossed the socket: no frame since the run started carries an actor's name.
+  const frames = platform.frames.slice(framesBefore).join('\n');
+  expect(frames).not.toContain(String(expected[0]!.last_name));
+  expect(frames).not.toContain(String(expected[199]!.last_name));
+  await save('definition-site-db-to-site-api', handle.workflowId);
+});
+
+it('3.3.3 site API -> cloud join/aggregate -> internet API: the posted totals match an independent computation', async () => {
+  // The SaaS's orders, read by the test itself (not through the platform) for the expected totals.
+  const orders: { id: number; contactId: number; total: number }[] = [];
+  for (let page = 1; ; page++) {
+    const res = await fetch(`${saas.baseUrl}/orders?page=${page}`, {
+      headers: { authorization: `Bearer ${SAAS_TOKEN}` },
+    });
+    const body = (await res.json()) as { orders: typeof orders };
+    if (body.orders.length === 0) break;
+    orders.push(...body.orders);
+  }
+  const activeOf = new Map(site.contacts.map((c) => [c.id, c.active]));
+  const expected = new Map<boolean, { orders: number; revenue: number }>();
+  for (const o of orders) {
+    const active = activeOf.get(o.contactId);
+    if (active === undefined) continue;
+    const t = expected.get(active) ?? { orders: 0, revenue: 0 };
+    t.orders++;
+    t.revenue += o.total;
+    expected.set(active, t);
+  }
+  expect(expected.size).toBe(2);
+
+  const createdBefore = saas.created.length;
+  const filesBefore = bufferFiles().length;
+  const handle = await start(
+    'site-contacts-revenue',
+    doc({
+      name: 'revenue by active site contacts',
+      steps: [
+        {
+          id: 'contacts',
+          kind: 'source',
+          http: {
+            endpoint: siteApi(),
+            path: '/contacts',
+            query: { limit: '50' },
+            records: 'data',
+            pagination: { kind: 'link-header' },
+          },
+        },
+        {
+          id: 'orders',
+          kind: 'source',
+          http: {
+            endpoint: { kind: 'http', baseUrl: saas.baseUrl, credential: 'crm' },
+            path: '/orders',
+            records: 'orders',
+            pagination: { kind: 'page', param: 'page' },
+          },
+        },
+        { id: 'joined', kind: 'transform', transform: { op: 'join', leftKey: ['id'], rightKey: ['contactId'] } },
+        {
+          id: 'totals',
+          kind: 'transform',
+          transform: {
+            op: 'aggregate',
+            groupBy: ['active'],
+            measures: { orders: { fn: 'count' }, revenue: { fn: 'sum', field: 'total' } },
+          },
+        },
+        {
+          id: 'post',
+          kind: 'destination',
+          http: {
+            endpoint: { kind: 'http', baseUrl: saas.baseUrl, credential: 'crm' },
+            path: '/contacts',
+            batchSize: 10,
+          },
+        },
+      ],
+      edges: [
+        { from: 'contacts', to: 'joined', port: 'left' },
+        { from: 'orders', to: 'joined', port: 'right' },
+        { from: 'joined', to: 'totals' },
+        { from: 'totals', to: 'post' },
+      ],
+    }),
+  );
+  const result = await handle.result();
+  expect(result.state).toBe('completed');
+  expect(result.steps.contacts).toMatchObject({ placement: { kind: 'site', connectorId } });
+  expect(result.steps.contacts!.route).toContain('site API to cloud API: site -> buffer -> cloud');
+  for (const id of ['orders', 'joined', 'totals', 'post'])
+    expect(result.steps[id]!.placement).toEqual({ kind: 'cloud' });
+  expect(await activities(handle)).toEqual(
+    expect.arrayContaining(['siteHttpRead', 'httpRead', 'transformDataset', 'httpWrite']),
+  );
+  // This route does go through the buffer (site -> buffer -> cloud): the listing 3.1.2 relies on sees it.
+  expect(bufferFiles().length).toBeGreaterThan(filesBefore);
+  const posted = saas.created.slice(createdBefore) as { active: boolean; orders: number; revenue: number }[];
+  expect(posted).toHaveLength(2);
+  for (const p of posted) {
+    const want = expected.get(p.active)!;
+    expect(Number(p.orders)).toBe(want.orders);
+    expect(Number(p.revenue)).toBeCloseTo(want.revenue, 6);
+  }
+  await save('definition-site-api-aggregate', handle.workflowId);
 });

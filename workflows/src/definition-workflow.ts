@@ -124,6 +124,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     ]);
   }
 
+  const fuseOptions = { fuseSiteApi: () => patched(DefinitionPatch.siteDbToSiteApi) };
   const cloud = (options = interpreterOptions(cloudQueue)) =>
     proxyActivities<CloudActivities & DefinitionCloudActivities>(options);
   const agent = (connectorId: string, policy: GraphStep['onError']) =>
@@ -183,9 +184,26 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
         const fusedWith = walk.graph.fusedWith.get(step.id);
         if (fusedWith && step.db?.table && step.db.endpoint.kind === 'site-db') {
           const destination = walk.graph.steps.get(fusedWith)!;
-          if (destination.kind !== 'destination' || !destination.db) throw new Error('unreachable: fused pair');
+          if (destination.kind !== 'destination') throw new Error('unreachable: fused pair');
           const placement: Placement = { kind: 'site-transfer', connectorId: step.db.endpoint.connectorId };
           record(walk, step.id, placement, decision.reason);
+          if (destination.http && onSiteApi(destination.http)) {
+            // The table's rows go from the site's database to the site's API in one agent task.
+            const { endpoint, ...request } = destination.http;
+            const out = await agent(step.db.endpoint.connectorId, policy).siteTableToApi({
+              source: {
+                database: step.db.endpoint.database,
+                table: step.db.table,
+                ...(step.db.columns ? { columns: step.db.columns } : {}),
+                ...(step.db.keyColumns ? { keyColumns: step.db.keyColumns } : {}),
+                ...(step.db.incremental ? { incremental: { column: step.db.incremental.column } } : {}),
+              },
+              api: endpoint.api,
+              ...request,
+            });
+            return { value: { ...out, transfer: true } };
+          }
+          if (!destination.db) throw new Error('unreachable: fused pair');
           const out = await agent(step.db.endpoint.connectorId, policy).dataTransfer({
             source: {
               database: step.db.endpoint.database,
@@ -485,7 +503,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       });
       progress = forEach[key] = { parts, done: 0, rows: 0 };
     }
-    const body = buildGraph(step.body.steps, step.body.edges);
+    const body = buildGraph(step.body.steps, step.body.edges, fuseOptions);
     const concurrency = step.concurrency ?? 4;
     let next = progress.done;
     let running = 0;
@@ -524,7 +542,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
   }
 
   // The walk of the document.
-  const graph: Graph = buildGraph(input.document.steps, input.document.edges);
+  const graph: Graph = buildGraph(input.document.steps, input.document.edges, fuseOptions);
   const top = new GraphRun(
     {
       ...host,

@@ -1,5 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -383,4 +385,173 @@ it('3.3.3 site API -> cloud join/aggregate -> internet API: the posted totals ma
     expect(Number(p.revenue)).toBeCloseTo(want.revenue, 6);
   }
   await save('definition-site-api-aggregate', handle.workflowId);
+});
+
+/**
+ * The site's own API as an ERP integration point: the ERP posts its order events here, and this
+ * server forwards each one to the definition's webhook, signed with the Standard Webhooks scheme
+ * (HMAC-SHA256 over id.timestamp.body, the ERP's event id as the delivery id). It answers the ERP
+ * with the gateway's answer, so a retried ERP delivery is a redelivery to the gateway.
+ */
+async function startSiteWebhookRelay(target: () => { url: string; secret: string }) {
+  const forwarded: { eventId: string; status: number; answer: Record<string, unknown> }[] = [];
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => {
+      void (async () => {
+        const event = JSON.parse(Buffer.concat(parts).toString('utf8')) as { id: string; order: unknown };
+        const { url, secret } = target();
+        const body = JSON.stringify(event.order);
+        const timestamp = Math.floor(Date.now() / 1000);
+        const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+        const signature = createHmac('sha256', key).update(`${event.id}.${timestamp}.${body}`).digest('base64');
+        const answer = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': event.id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': `v1,${signature}`,
+          },
+          body,
+        });
+        const json = (await answer.json()) as Record<string, unknown>;
+        forwarded.push({ eventId: event.id, status: answer.status, answer: json });
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(json));
+      })().catch((err: unknown) => {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: String(err) }));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/erp/webhooks/orders`,
+    forwarded,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+it('3.4.4 event-driven: the site API relays a signed ERP order webhook; the run distributes it to the site DB and the warehouse, once', async () => {
+  const definitionId = 'erp-order-events';
+  const base = `/v1/tenants/${tenantId}/definitions`;
+  const document = {
+    format: 'vansales.definition/v1',
+    name: 'ERP order events',
+    triggers: [{ kind: 'webhook', scheme: 'standard-webhooks' }],
+    steps: [
+      {
+        id: 'lines',
+        kind: 'transform',
+        // The delivery's body is one record ({ body: <the order> }): one row per order line.
+        transform: {
+          op: 'script',
+          source:
+            'function transform(r) { const o = r.body; return o.lines.map((l, i) => ({ order_id: o.orderId, line_no: i + 1, customer: o.customer, sku: l.sku, qty: l.qty, price: l.price })); }',
+        },
+      },
+      {
+        id: 'to-site',
+        kind: 'destination',
+        db: {
+          endpoint: { kind: 'site-db', connectorId, database: 'local' },
+          table: { name: 'order_lines' },
+          keyColumns: ['order_id', 'line_no'],
+          createIfMissing: true,
+        },
+      },
+      {
+        id: 'to-warehouse',
+        kind: 'destination',
+        db: {
+          endpoint: { kind: 'cloud-db', database: 'dw' },
+          table: { name: 'order_lines' },
+          keyColumns: ['order_id', 'line_no'],
+          createIfMissing: true,
+        },
+      },
+    ],
+    edges: [
+      { from: 'lines', to: 'to-site' },
+      { from: 'lines', to: 'to-warehouse' },
+    ],
+  };
+  const created = await platform.api<{ version: { version: number } }>('POST', base, { id: definitionId, document });
+  expect(created.status).toBe(201);
+  const published = await platform.api<{ webhook: { path: string; secret: string } }>(
+    'POST',
+    `${base}/${definitionId}/publish`,
+    { version: created.body.version.version },
+  );
+  expect(published.status).toBe(200);
+  const gatewayUrl = platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/agent\/connect$/, '');
+  const relay = await startSiteWebhookRelay(() => ({
+    url: `${gatewayUrl}${published.body.webhook.path}`,
+    secret: published.body.webhook.secret,
+  }));
+  try {
+    const order = {
+      orderId: 70_001,
+      customer: 'Hardware Store Ltd',
+      lines: [
+        { sku: 'HX-100', qty: 3, price: 12.5 },
+        { sku: 'HX-200', qty: 1, price: 99.9 },
+        { sku: 'HX-300', qty: 12, price: 0.75 },
+      ],
+    };
+    const erpPost = () =>
+      fetch(relay.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'evt_70001', type: 'order.created', order }),
+      }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { workflowId: string; duplicate: boolean },
+      }));
+    const first = await erpPost();
+    expect(first.status).toBe(202);
+    const handle = platform.temporal.workflow.getHandle<typeof definitionWorkflow>(first.body.workflowId);
+    const result = await handle.result();
+    expect(result.state).toBe('completed');
+    expect(result.steps['to-site']).toMatchObject({ state: 'completed', placement: { kind: 'site', connectorId } });
+    expect(result.steps['to-site']!.route).toContain('cloud -> buffer -> site');
+    expect(result.steps['to-warehouse']).toMatchObject({ state: 'completed', placement: { kind: 'cloud' } });
+
+    const want = order.lines.map((l, i) => ({
+      order_id: order.orderId,
+      line_no: i + 1,
+      customer: order.customer,
+      sku: l.sku,
+      qty: l.qty,
+      price: l.price,
+    }));
+    const rowsOf = async (url: string) =>
+      (
+        await sqlOf(url)(
+          'SELECT order_id, line_no, customer, sku, qty, price FROM order_lines ORDER BY order_id, line_no',
+        )
+      ).map((r) => ({
+        ...r,
+        order_id: Number(r.order_id),
+        line_no: Number(r.line_no),
+        qty: Number(r.qty),
+        price: Number(r.price),
+      }));
+    expect(await rowsOf(siteDb.url)).toEqual(want);
+    expect(await rowsOf(warehouseDb.url)).toEqual(want);
+
+    // The ERP delivers the same event again: the gateway finds the run it started, and starts none
+    // (a second run under the same workflow id would be the one describe() answers).
+    const firstRun = (await handle.describe()).runId;
+    const again = await erpPost();
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ workflowId: first.body.workflowId, duplicate: true });
+    expect((await handle.describe()).runId).toBe(firstRun);
+    expect(relay.forwarded.map((f) => f.status)).toEqual([202, 200]);
+    await save('definition-webhook-order', first.body.workflowId);
+  } finally {
+    await relay.close();
+  }
 });

@@ -543,6 +543,8 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
 
   // The walk of the document.
   const graph: Graph = buildGraph(input.document.steps, input.document.edges, fuseOptions);
+  // A webhook run's entry steps read the delivery's body (before the patch they read nothing).
+  const delivered = deliveredBody(input.input);
   const top = new GraphRun(
     {
       ...host,
@@ -550,6 +552,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     },
     graph,
     '',
+    delivered && patched(DefinitionPatch.webhookBodyEntry) ? delivered : undefined,
   );
   // Steps settled before: carried across continue-as-new, or reused from an earlier run (retry from a step).
   for (const s of settled) top.settle(s.id, s.outcome);
@@ -623,6 +626,23 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       st.finishedAt = new Date().toISOString();
     }
   }
+}
+
+/**
+ * The body of the delivery that started a webhook run: the gateway's buffer reference in the run's
+ * input (`input.webhook.body`). The cloud steps that read it check again that it is this tenant's.
+ */
+function deliveredBody(runInput: unknown): DatasetRef | undefined {
+  const body = (runInput as { webhook?: { body?: Partial<DatasetRef> } } | undefined)?.webhook?.body;
+  if (!body || typeof body !== 'object') return undefined;
+  if (typeof body.objectId !== 'string' || typeof body.rows !== 'number' || body.writtenBy !== 'cloud')
+    return undefined;
+  return {
+    objectId: body.objectId,
+    rows: body.rows,
+    ...(body.columns ? { columns: body.columns } : {}),
+    writtenBy: 'cloud',
+  };
 }
 
 function unsupported(stepId: StepId, what: string): ApplicationFailure {

@@ -47,6 +47,8 @@ export type StartTrigger = 'manual' | 'api';
 export function createDefinitionRunService(deps: {
   temporal: Client;
   workflowTaskQueue: string;
+  /** VSC_CLOUD_TASK_QUEUE: where the run's cloud steps go (without it the interpreter assumes `cloud`). */
+  cloudTaskQueue?: string;
   runs: DefinitionRunRepository;
   controlFlags: ControlFlagService;
   store?: DefinitionStore;
@@ -123,7 +125,12 @@ export function createDefinitionRunService(deps: {
       ? `k${createHash('sha256').update(`${tenantId}\u0000${definitionId}\u0000${key}`).digest('hex').slice(0, 32)}`
       : randomUUID().replaceAll('-', '');
     const workflowId = definitionRunWorkflowId(tenantId, definitionId, runKey);
-    const runInput: DefinitionRunInput = { ...input, tenantId, definitionId };
+    const runInput: DefinitionRunInput = {
+      ...input,
+      tenantId,
+      definitionId,
+      ...(deps.cloudTaskQueue ? { cloudTaskQueue: deps.cloudTaskQueue } : {}),
+    };
     try {
       await temporal.workflow.start(DEFINITION_WORKFLOW, {
         taskQueue: workflowTaskQueue,
@@ -454,6 +461,7 @@ declare module 'fastify' {
 export const definitionRunServicePlugin = fp<{
   temporal: Client;
   workflowTaskQueue: string;
+  cloudTaskQueue?: string;
   runs: DefinitionRunRepository;
   store?: DefinitionStore;
 }>(

@@ -130,6 +130,10 @@ beforeAll(async () => {
     policyFile,
     JSON.stringify({
       writableTables: [{ database: 'local', table: '*' }],
+      columns: [
+        { database: 'sakila', table: 'staff', column: 'password', action: 'drop' },
+        { database: 'sakila', table: 'staff', column: 'email', action: 'mask' },
+      ],
       apis: {
         erp: {
           baseUrl: site.baseUrl,
@@ -285,6 +289,38 @@ it('3.1.2 site DB -> site API: one task on the site posts every row; no buffer o
   expect(frames).not.toContain(String(expected[0]!.last_name));
   expect(frames).not.toContain(String(expected[199]!.last_name));
   await save('definition-site-db-to-site-api', handle.workflowId);
+});
+
+it('3.1.2 site DB -> site API: the site policy applies on the way (dropped and masked columns never reach the API)', async () => {
+  const createdBefore = site.created.length;
+  const handle = await start(
+    'staff-to-site-api',
+    doc({
+      name: 'ERP staff to the site API',
+      steps: [
+        {
+          id: 'staff',
+          kind: 'source',
+          db: {
+            endpoint: { kind: 'site-db', connectorId, database: 'sakila' },
+            table: { name: 'staff' },
+            columns: ['staff_id', 'first_name', 'email', 'password'],
+          },
+        },
+        { id: 'post', kind: 'destination', http: { endpoint: siteApi(), path: '/contacts', batchSize: 10 } },
+      ],
+      edges: [{ from: 'staff', to: 'post' }],
+    }),
+  );
+  const result = await handle.result();
+  expect(result.state).toBe('completed');
+  expect(await activities(handle)).toEqual(['siteTableToApi']);
+  const posted = site.created.slice(createdBefore);
+  expect(posted.length).toBeGreaterThan(0);
+  for (const r of posted) {
+    expect(Object.keys(r).sort()).toEqual(['email', 'first_name', 'staff_id']);
+    expect(r.email).toBe('****');
+  }
 });
 
 it('3.3.3 site API -> cloud join/aggregate -> internet API: the posted totals match an independent computation', async () => {

@@ -165,6 +165,18 @@ afterAll(async () => {
 });
 
 const siteApi = () => ({ kind: 'site-api' as const, connectorId, api: 'erp' });
+/** A source step reading the site API's contacts page by page (Link header), through the agent. */
+const readSiteContacts = () => ({
+  id: 'contacts',
+  kind: 'source' as const,
+  http: {
+    endpoint: siteApi(),
+    path: '/contacts',
+    query: { limit: '50' },
+    records: 'data',
+    pagination: { kind: 'link-header' as const },
+  },
+});
 
 it('a site-api source and destination run through the agent (its http.read / http.write), not a cloud activity', async () => {
   const handle = await start(
@@ -172,17 +184,7 @@ it('a site-api source and destination run through the agent (its http.read / htt
     doc({
       name: 'site API both ways',
       steps: [
-        {
-          id: 'contacts',
-          kind: 'source',
-          http: {
-            endpoint: siteApi(),
-            path: '/contacts',
-            query: { limit: '50' },
-            records: 'data',
-            pagination: { kind: 'link-header' },
-          },
-        },
+        readSiteContacts(),
         {
           id: 'keep',
           kind: 'destination',
@@ -353,17 +355,7 @@ it('3.3.3 site API -> cloud join/aggregate -> internet API: the posted totals ma
     doc({
       name: 'revenue by active site contacts',
       steps: [
-        {
-          id: 'contacts',
-          kind: 'source',
-          http: {
-            endpoint: siteApi(),
-            path: '/contacts',
-            query: { limit: '50' },
-            records: 'data',
-            pagination: { kind: 'link-header' },
-          },
-        },
+        readSiteContacts(),
         {
           id: 'orders',
           kind: 'source',

@@ -26,6 +26,7 @@ import {
   type HttpReadPosition,
   type HttpSend,
   type HttpWritePosition,
+  type HttpWriteRequest,
   type RetryOptions,
 } from '@vansales/dataflow';
 import type { BufferClient } from '../buffer/buffer-client';
@@ -109,6 +110,18 @@ function siteApi(
   return { url, send, headers };
 }
 
+/** The write loop's request from a task's fields (http.write and http.write-table), its URL resolved by siteApi. */
+const writeRequest = (
+  input: Pick<HttpWriteRequest, 'method' | 'batchSize' | 'body' | 'idempotencyKey'>,
+  url: URL,
+): HttpWriteRequest => ({
+  method: input.method,
+  url,
+  batchSize: input.batchSize,
+  body: input.body,
+  idempotencyKey: input.idempotencyKey,
+});
+
 /** `http.read`: pages of a site API into the buffer object the gateway granted. */
 export function createSiteHttpRead(deps: SiteHttpDeps, buffer: BufferClient): OperationHandler {
   return async (raw, ctx) => {
@@ -168,13 +181,7 @@ export function createSiteHttpWrite(deps: SiteHttpDeps, buffer: BufferClient): O
     const { url, send, headers } = siteApi(deps, input.api, input.method, input.path);
     try {
       const result = await writeHttp(
-        {
-          method: input.method,
-          url,
-          batchSize: input.batchSize,
-          body: input.body,
-          idempotencyKey: input.idempotencyKey,
-        },
+        writeRequest(input, url),
         {
           send,
           retry: deps.retry ?? DEFAULT_RETRY,
@@ -257,13 +264,7 @@ export function createSiteTableWrite(data: DataDeps, http: SiteHttpDeps): Operat
         (position) => ctx.progress({ runKey, ...sent, rowsRead: position.rowsDone } satisfies TableWriteProgress),
       );
       const result = await writeHttp(
-        {
-          method: input.method,
-          url,
-          batchSize: input.batchSize,
-          body: input.body,
-          idempotencyKey: input.idempotencyKey,
-        },
+        writeRequest(input, url),
         {
           send,
           retry: http.retry ?? DEFAULT_RETRY,

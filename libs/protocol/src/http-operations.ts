@@ -42,13 +42,18 @@ export const SiteHttpReadOutput = z.object({
 });
 export type SiteHttpReadOutputT = z.infer<typeof SiteHttpReadOutput>;
 
-export const SiteHttpWriteInput = z.object({
+/** How records are sent to a site API (http.write and http.write-table alike). */
+const HttpWriteFields = {
   api: ApiName,
   method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
   path: Path,
   batchSize: z.number().int().min(1).max(10_000).default(1),
   body: Expression.optional(),
   idempotencyKey: z.string().max(128).optional(),
+};
+
+export const SiteHttpWriteInput = z.object({
+  ...HttpWriteFields,
   /** The dataset to send. */
   objectId: BufferObjectId,
   buffer: BufferGrant.optional(),
@@ -77,12 +82,7 @@ export const SiteTableWriteInput = z.object({
     keyColumns: z.array(SqlIdentifier).min(1).max(32).optional(),
     incremental: z.object({ column: SqlIdentifier, after: z.unknown().optional() }).optional(),
   }),
-  api: ApiName,
-  method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
-  path: Path,
-  batchSize: z.number().int().min(1).max(10_000).default(1),
-  body: Expression.optional(),
-  idempotencyKey: z.string().max(128).optional(),
+  ...HttpWriteFields,
   /** Rows read per round trip to the database. */
   chunkRows: z.number().int().min(1).max(1_000_000).default(10_000),
 });

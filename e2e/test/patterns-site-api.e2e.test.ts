@@ -458,7 +458,11 @@ async function startSiteWebhookRelay(target: () => { url: string; secret: string
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/erp/webhooks/orders`,
     forwarded,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

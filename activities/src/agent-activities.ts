@@ -11,6 +11,8 @@ import type {
   SiteHttpReadOutputT,
   SiteHttpWriteInputT,
   SiteHttpWriteOutputT,
+  SiteTableWriteInputT,
+  SiteTableWriteOutputT,
   SchemaDiscoverInputT,
   SqlQueryInputT,
   SqlQueryOutputT,
@@ -47,6 +49,11 @@ export interface AgentActivities {
   siteHttpRead(input: Omit<SiteHttpReadInputT, 'buffer'>): Promise<SiteHttpReadOutputT>;
   /** A buffer object to one of the site's own APIs, per record or batch; a retry resumes after what was accepted. */
   siteHttpWrite(input: Omit<SiteHttpWriteInputT, 'buffer'>): Promise<SiteHttpWriteOutputT>;
+  /**
+   * A table of a site database to one of the site's APIs, in one task on the site: the rows never
+   * cross the socket nor land in the buffer (a definition's site-db source fused with its site-api destination).
+   */
+  siteTableToApi(input: SiteTableWriteInputT): Promise<SiteTableWriteOutputT>;
   /** The writable tables and API names of the site's policy (names only): validation's `destinationWritable`. */
   sitePolicyDescribe(): Promise<PolicyDescribeOutputT>;
 }
@@ -74,5 +81,6 @@ export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCap
   dataTransfer: 'data.transfer',
   siteHttpRead: 'http.read',
   siteHttpWrite: 'http.write',
+  siteTableToApi: 'http.write-table',
   sitePolicyDescribe: 'policy.describe',
 };

@@ -11,7 +11,12 @@ import { createDataLoad } from './operations/data-load';
 import { createDataTransfer } from './operations/data-transfer';
 import { createBufferClient } from './buffer/buffer-client';
 import { loadSitePolicy, readSitePolicyFile } from './policy/site-policy';
-import { createSiteHttpRead, createSiteHttpWrite, type SiteHttpDeps } from './operations/site-http';
+import {
+  createSiteHttpRead,
+  createSiteHttpWrite,
+  createSiteTableWrite,
+  type SiteHttpDeps,
+} from './operations/site-http';
 import { createPolicyDescribe } from './operations/policy-describe';
 import { policyOf, type DataDeps } from './operations/data-support';
 
@@ -68,6 +73,7 @@ export function createAgent(
       'data.transfer': createDataTransfer(data),
       'http.read': createSiteHttpRead(http, buffer),
       'http.write': createSiteHttpWrite(http, buffer),
+      'http.write-table': createSiteTableWrite(data, http),
       'policy.describe': createPolicyDescribe(http.policyFile),
     },
   });

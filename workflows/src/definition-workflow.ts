@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineSignal,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -39,6 +40,8 @@ import { SearchAttribute } from '@vansales/temporal-config/search-attributes';
 import { buildGraph, endpointOf, nearestPeer, type Graph, type GraphStep } from './definition/graph';
 import { describeFailure, GraphRun, Interrupted, type Outcome, type StepInputs } from './definition/graph-run';
 import { cloudDataOptions, interpreterOptions, siteDataOptions, withPolicy } from './definition/step-options';
+import { DefinitionPatch } from './definition/patches';
+import { onSiteApi, readSiteApi, writeSiteApi } from './site-api-calls';
 
 export const runStatusQuery = defineQuery<DefinitionRunStatus>(RUN_STATUS_QUERY);
 export const approvalSignal = defineSignal<[ApprovalSignal]>(APPROVAL_SIGNAL);
@@ -123,6 +126,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     ]);
   }
 
+  const fuseOptions = { fuseSiteApi: () => patched(DefinitionPatch.siteDbToSiteApi) };
   const cloud = (options = interpreterOptions(cloudQueue)) =>
     proxyActivities<CloudActivities & DefinitionCloudActivities>(options);
   const agent = (connectorId: string, policy: GraphStep['onError']) =>
@@ -196,9 +200,26 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
         const fusedWith = walk.graph.fusedWith.get(step.id);
         if (fusedWith && step.db?.table && step.db.endpoint.kind === 'site-db') {
           const destination = walk.graph.steps.get(fusedWith)!;
-          if (destination.kind !== 'destination' || !destination.db) throw new Error('unreachable: fused pair');
+          if (destination.kind !== 'destination') throw new Error('unreachable: fused pair');
           const placement: Placement = { kind: 'site-transfer', connectorId: step.db.endpoint.connectorId };
           record(walk, step.id, placement, decision.reason);
+          if (destination.http && onSiteApi(destination.http)) {
+            // The table's rows go from the site's database to the site's API in one agent task.
+            const { endpoint, ...request } = destination.http;
+            const out = await agent(step.db.endpoint.connectorId, policy).siteTableToApi({
+              source: {
+                database: step.db.endpoint.database,
+                table: step.db.table,
+                ...(step.db.columns ? { columns: step.db.columns } : {}),
+                ...(step.db.keyColumns ? { keyColumns: step.db.keyColumns } : {}),
+                ...(step.db.incremental ? { incremental: { column: step.db.incremental.column } } : {}),
+              },
+              api: endpoint.api,
+              ...request,
+            });
+            return { value: { ...out, transfer: true } };
+          }
+          if (!destination.db) throw new Error('unreachable: fused pair');
           const out = await agent(step.db.endpoint.connectorId, policy).dataTransfer({
             source: {
               database: step.db.endpoint.database,
@@ -273,9 +294,12 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           };
         }
         if (step.http) {
-          const e = step.http.endpoint;
+          const http = step.http;
+          const e = http.endpoint;
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
           record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
+          if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
+            return { dataset: await readSiteApi(agent(http.endpoint.connectorId, policy), http, newObjectId()) };
           const options = onSite ? siteDataOptions(onSite, policy) : cloudDataOptions(cloudQueue, policy);
           const dataset = await proxyActivities<DefinitionCloudActivities>(options).httpRead({
             tenantId: input.tenantId,
@@ -338,9 +362,12 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           return { dataset, value: out };
         }
         if (step.http) {
-          const e = step.http.endpoint;
+          const http = step.http;
+          const e = http.endpoint;
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
           record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
+          if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
+            return { dataset, value: await writeSiteApi(agent(http.endpoint.connectorId, policy), http, dataset) };
           const options = onSite ? siteDataOptions(onSite, policy) : cloudDataOptions(cloudQueue, policy);
           const out = await proxyActivities<DefinitionCloudActivities>(options).httpWrite({
             tenantId: input.tenantId,
@@ -506,7 +533,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       });
       progress = forEach[key] = { parts, done: 0, rows: 0 };
     }
-    const body = buildGraph(step.body.steps, step.body.edges);
+    const body = buildGraph(step.body.steps, step.body.edges, fuseOptions);
     const concurrency = step.concurrency ?? 4;
     let next = progress.done;
     let running = 0;
@@ -545,7 +572,9 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
   }
 
   // The walk of the document.
-  const graph: Graph = buildGraph(input.document.steps, input.document.edges);
+  const graph: Graph = buildGraph(input.document.steps, input.document.edges, fuseOptions);
+  // A webhook run's entry steps read the delivery's body (before the patch they read nothing).
+  const delivered = deliveredBody(input.input);
   const top = new GraphRun(
     {
       ...host,
@@ -553,6 +582,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     },
     graph,
     '',
+    delivered && patched(DefinitionPatch.webhookBodyEntry) ? delivered : undefined,
   );
   // Steps settled before: carried across continue-as-new, or reused from an earlier run (retry from a step).
   for (const s of settled) top.settle(s.id, s.outcome);
@@ -660,6 +690,23 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
 /** A source's value when it read incrementally: the highest cursor it copied (none when it copied nothing). */
 function cursorValue(cursor: { max: unknown } | undefined): { cursor?: unknown } {
   return cursor && cursor.max !== null && cursor.max !== undefined ? { cursor: cursor.max } : {};
+}
+
+/**
+ * The body of the delivery that started a webhook run: the gateway's buffer reference in the run's
+ * input (`input.webhook.body`). The cloud steps that read it check again that it is this tenant's.
+ */
+function deliveredBody(runInput: unknown): DatasetRef | undefined {
+  const body = (runInput as { webhook?: { body?: Partial<DatasetRef> } } | undefined)?.webhook?.body;
+  if (!body || typeof body !== 'object') return undefined;
+  if (typeof body.objectId !== 'string' || typeof body.rows !== 'number' || body.writtenBy !== 'cloud')
+    return undefined;
+  return {
+    objectId: body.objectId,
+    rows: body.rows,
+    ...(body.columns ? { columns: body.columns } : {}),
+    writtenBy: 'cloud',
+  };
 }
 
 function unsupported(stepId: StepId, what: string): ApplicationFailure {

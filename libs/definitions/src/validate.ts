@@ -231,7 +231,9 @@ function structuralIssues(raw: unknown): { issues: ValidationIssue[]; refs: Refs
     });
   collectIds(arr(raw.steps), '');
 
-  checkGraph(arr(raw.steps), arr(raw.edges), '', false, allIds, add, refs);
+  // A webhook run's entry steps read the delivery's body (a one-record dataset, column `body`).
+  const hooked = arr(raw.triggers).some((t) => isObj(t) && t.kind === 'webhook');
+  checkGraph(arr(raw.steps), arr(raw.edges), '', false, allIds, add, refs, hooked ? WEBHOOK_ENTRY : undefined);
   checkTriggers(arr(raw.triggers), add, refs);
   return { issues, refs };
 }
@@ -242,6 +244,10 @@ type Flow = { type: 'dataset' | 'value' | 'none' | 'unknown'; origin?: string; o
 const NEEDS_DATASET = new Set(['destination', 'transform', 'merge', 'for-each']);
 const PASSES_THROUGH = new Set(['branch', 'parallel', 'wait', 'wait-for-signal']);
 
+/** What the entry steps (no input edge) of a graph read: a for-each body its batch, a webhook run its delivery. */
+const BATCH_ENTRY = '(the batch)';
+const WEBHOOK_ENTRY = '(the webhook delivery)';
+
 function checkGraph(
   steps: unknown[],
   edges: unknown[],
@@ -250,6 +256,7 @@ function checkGraph(
   allIds: Map<string, string>,
   add: Add,
   refs: Refs,
+  entry: string | undefined = isBody ? BATCH_ENTRY : undefined,
 ): void {
   // Past the schema's limits (reported by zod) the graph is not walked: a hostile document of tens
   // of thousands of chained steps would otherwise cost deep recursion for nothing.
@@ -419,7 +426,7 @@ function checkGraph(
   const memo = new Map<string, Flow>();
   const inflow = (id: string, busy: Set<string>): Flow => {
     const ins = incoming.get(id)!;
-    if (ins.length === 0) return isBody ? { type: 'dataset', origin: '(the batch)' } : { type: 'none', origin: id };
+    if (ins.length === 0) return entry ? { type: 'dataset', origin: entry } : { type: 'none', origin: id };
     let result: Flow | undefined;
     for (const e of ins) {
       const f: Flow = e.when === 'error' ? { type: 'unknown' } : outflow(e.from, busy);
@@ -457,7 +464,7 @@ function checkGraph(
     if (!kind || !NEEDS_DATASET.has(kind)) continue;
     const ins = incoming.get(id)!;
     if (ins.length === 0) {
-      if (!isBody && !compensators.has(id))
+      if (!entry && !compensators.has(id))
         add({
           stepId: id,
           path,

@@ -357,6 +357,18 @@ describe('validateDefinition', () => {
     );
   });
 
+  it("lets a webhook definition's entry steps read the delivery's body; without the trigger they have no input", () => {
+    const steps = [map('lines'), load('load')];
+    const edges = [e('lines', 'load')];
+    const hooked = validateDefinitionStructure(
+      doc({ triggers: [{ kind: 'webhook', scheme: 'standard-webhooks' }], steps, edges }),
+    );
+    expect(brief(hooked.issues)).toEqual([]);
+    expect(brief(issuesOf(doc({ steps, edges })))).toEqual([
+      { code: 'missing-input', path: 'steps[0]', stepId: 'lines' },
+    ]);
+  });
+
   it('warns about a merge of one input, and accepts the document', () => {
     const result = validateDefinitionStructure(
       doc({

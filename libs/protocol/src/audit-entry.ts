@@ -101,6 +101,14 @@ function describeDataOperation(operation: AgentCapability, raw: unknown, result:
         ? `http ${String(http.method ?? 'GET')} ${String(http.api)} ${path} to buffer object ${String(input.objectId)}`
         : `http ${String(http.method ?? 'POST')} ${String(http.api)} ${path} from buffer object ${String(input.objectId)}`;
     }
+    case 'http.write-table': {
+      // The table read and the API written, never a value: the rows themselves stayed on the site.
+      const http = (raw ?? {}) as { api?: unknown; method?: unknown; path?: unknown };
+      const path = typeof http.path === 'string' ? http.path.split('?')[0]!.slice(0, 500) : '?';
+      const column = (input.source as { incremental?: { column?: unknown } } | undefined)?.incremental?.column;
+      const since = typeof column === 'string' ? ` past cursor ${column}` : '';
+      return `http ${String(http.method ?? 'POST')} ${String(http.api)} ${path} from ${String(input.source?.database)}.${tableText(input.source?.table)}${since}`;
+    }
     default:
       return undefined;
   }

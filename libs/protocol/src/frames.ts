@@ -28,6 +28,7 @@ export const AgentCapability = z.enum([
   'data.transfer',
   'http.read',
   'http.write',
+  'http.write-table',
   'policy.describe',
 ]);
 export type AgentCapability = z.infer<typeof AgentCapability>;

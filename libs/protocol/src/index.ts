@@ -79,6 +79,8 @@ export {
   SiteHttpReadOutput,
   SiteHttpWriteInput,
   SiteHttpWriteOutput,
+  SiteTableWriteInput,
+  SiteTableWriteOutput,
   PolicyDescribeInput,
   PolicyDescribeOutput,
   describedWritable,
@@ -86,6 +88,8 @@ export {
   type SiteHttpReadOutputT,
   type SiteHttpWriteInputT,
   type SiteHttpWriteOutputT,
+  type SiteTableWriteInputT,
+  type SiteTableWriteOutputT,
   type PolicyDescribeOutputT,
 } from './http-operations';
 export {

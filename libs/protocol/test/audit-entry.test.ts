@@ -8,6 +8,29 @@ const base = {
 };
 
 describe('audit entries of data operations', () => {
+  it('records a table sent to a site API (http.write-table): table, cursor column and API, no value', () => {
+    const sent = auditEntryFor({
+      ...base,
+      operation: 'http.write-table',
+      input: {
+        source: {
+          database: 'erp',
+          table: { schema: 'sales', name: 'orders' },
+          incremental: { column: 'updated_at', after: '2031-05-06' },
+        },
+        api: 'warehouse',
+        method: 'PUT',
+        path: '/orders?token=abc',
+        body: '{ "secret": "value-in-expression" }',
+      },
+      output: { rowCount: 12, requests: 12, records: 12, retried: 0 },
+    });
+    expect(sent.statement?.text).toBe('http PUT warehouse /orders from erp.sales.orders past cursor updated_at');
+    expect(sent.rows).toBe(12);
+    for (const hidden of ['2031-05-06', 'token=abc', 'value-in-expression'])
+      expect(JSON.stringify(sent)).not.toContain(hidden);
+  });
+
   it('records what an extract, a load and a transfer did, without values or grants', () => {
     const extract = auditEntryFor({
       ...base,

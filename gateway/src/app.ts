@@ -182,6 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const schedules = createDefinitionSchedules({
     temporal: deps.temporal,
     workflowTaskQueue: deps.workflowTaskQueue,
+    cloudTaskQueue: deps.cloudTaskQueue,
     flags: deps.definitionRuns.flags,
   });
   await app.register(definitionSchedulesPlugin, { schedules });
@@ -198,6 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     workflowTaskQueue: deps.workflowTaskQueue,
     runs: deps.definitionRuns.runs,
     store: deps.definitionRuns.store,
+    cloudTaskQueue: deps.cloudTaskQueue,
   });
   await app.register(definitionServicePlugin, {
     repos: deps.repos,
@@ -270,6 +272,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ...webhooks,
         temporal: deps.temporal,
         workflowTaskQueue: deps.workflowTaskQueue,
+        cloudTaskQueue: deps.cloudTaskQueue,
         buffer: deps.buffer.dataBuffer,
       });
       await app.register(webhookRoutes, { maxBodyBytes });

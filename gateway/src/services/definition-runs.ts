@@ -50,6 +50,8 @@ export function createDefinitionRunService(deps: {
   runs: DefinitionRunRepository;
   controlFlags: ControlFlagService;
   store?: DefinitionStore;
+  /** VSC_CLOUD_TASK_QUEUE: the run's cloud steps go there (without it the interpreter's default, `cloud`). */
+  cloudTaskQueue?: string;
 }) {
   const { temporal, workflowTaskQueue, runs, controlFlags } = deps;
 
@@ -123,7 +125,12 @@ export function createDefinitionRunService(deps: {
       ? `k${createHash('sha256').update(`${tenantId}\u0000${definitionId}\u0000${key}`).digest('hex').slice(0, 32)}`
       : randomUUID().replaceAll('-', '');
     const workflowId = definitionRunWorkflowId(tenantId, definitionId, runKey);
-    const runInput: DefinitionRunInput = { ...input, tenantId, definitionId };
+    const runInput: DefinitionRunInput = {
+      ...input,
+      tenantId,
+      definitionId,
+      ...(deps.cloudTaskQueue ? { cloudTaskQueue: deps.cloudTaskQueue } : {}),
+    };
     try {
       await temporal.workflow.start(DEFINITION_WORKFLOW, {
         taskQueue: workflowTaskQueue,
@@ -456,6 +463,7 @@ export const definitionRunServicePlugin = fp<{
   workflowTaskQueue: string;
   runs: DefinitionRunRepository;
   store?: DefinitionStore;
+  cloudTaskQueue?: string;
 }>(
   async (app, deps) =>
     void app.decorate('definitionRuns', createDefinitionRunService({ ...deps, controlFlags: app.controlFlags })),

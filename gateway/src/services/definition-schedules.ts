@@ -67,6 +67,8 @@ export function scheduleSpecOf(trigger: ScheduleTrigger): ScheduleSpec {
 export function createDefinitionSchedules(deps: {
   temporal: Client;
   workflowTaskQueue: string;
+  /** VSC_CLOUD_TASK_QUEUE, passed to every run the schedules start. */
+  cloudTaskQueue?: string;
   flags: Pick<ControlFlagRepository, 'list'>;
 }) {
   const { temporal, workflowTaskQueue, flags } = deps;
@@ -137,6 +139,7 @@ export function createDefinitionSchedules(deps: {
           hash: version.hash,
           document,
           trigger: { kind: 'schedule', id: scheduleId },
+          ...(deps.cloudTaskQueue ? { cloudTaskQueue: deps.cloudTaskQueue } : {}),
         };
         const searchAttributes = [
           { key: SearchAttribute.TenantId, value: tenantId },

@@ -41,6 +41,8 @@ export interface WebhookServiceDeps {
   definitions: DefinitionStore;
   temporal: Client;
   workflowTaskQueue: string;
+  /** VSC_CLOUD_TASK_QUEUE, passed to every run a delivery starts. */
+  cloudTaskQueue?: string;
   buffer: DataBuffer;
   /** Writes through the buffer service, so a webhook body counts against the tenant's buffer quota. */
   bufferService: Pick<BufferService, 'writeChunk' | 'commit'>;
@@ -324,6 +326,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         document: version.document,
         input: { webhook: { hookId, deliveryId, receivedAt: new Date().toISOString(), headers, body } },
         trigger: { kind: 'webhook', id: deliveryId },
+        ...(deps.cloudTaskQueue ? { cloudTaskQueue: deps.cloudTaskQueue } : {}),
       };
       const started = await startRun(input, workflowId);
       return {

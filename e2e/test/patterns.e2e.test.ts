@@ -65,7 +65,14 @@ beforeAll(async () => {
   ).body;
   siteId = c.id;
   const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-pat-')), 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ writableTables: [{ database: 'local', table: '*' }] }));
+  writeFileSync(
+    policyFile,
+    JSON.stringify({
+      writableTables: [{ database: 'local', table: '*' }],
+      // Phone numbers are masked before any row leaves the site.
+      columns: [{ database: 'sakila', table: 'address', column: 'phone', action: 'mask' }],
+    }),
+  );
   const agent = platform.startAgent({
     apiKey: c.apiKey,
     databases: { sakila: sakilaDatabase(await sakilaReader()), local: pgConfig(sitePg.url, sitePg.name) },
@@ -347,7 +354,9 @@ test('3.3.1 site DB -> buffer -> cloud transform -> warehouse', async () => {
       'customer_id',
     );
   expect(sha(cents(got))).toBe(sha(cents(expected)));
+  // The site was asked what its policy protects (nothing in payment), then rows moved.
   expect((await activityAttempts(platform, view.runId)).map((a) => a.type)).toEqual([
+    'sitePolicyDescribe',
     'dataExtract',
     'transformDataset',
     'cloudLoad',
@@ -524,4 +533,57 @@ test('3.4.2 fan-in: site DB + two SaaS, merged, deduplicated, loaded to the ware
   const got = await pgRows(dw.url, 'SELECT email, name FROM people');
   expect(sha(canonical(got, 'email'))).toBe(sha(canonical(expected, 'email')));
   await keep('pattern-3-4-2-fan-in', view);
+});
+
+test("3.3.1 with rows the site's policy protects: their transform stays on the site, nothing is read for the cloud", async () => {
+  const addresses = (columns?: string[]) => ({
+    name: 'addresses into the warehouse',
+    steps: [
+      {
+        id: 'addresses',
+        kind: 'source' as const,
+        db: { endpoint: site('sakila'), table: { name: 'address' }, ...(columns ? { columns } : {}) },
+      },
+      {
+        id: 'tidy',
+        kind: 'transform' as const,
+        transform: { op: 'map' as const, fields: { address_id: 'address_id', line: '$uppercase(address)' } },
+      },
+      {
+        id: 'warehouse',
+        kind: 'destination' as const,
+        db: {
+          endpoint: cloudDb('dw'),
+          table: { name: 'address_lines' },
+          keyColumns: ['address_id'],
+          createIfMissing: true,
+        },
+      },
+    ],
+    edges: [
+      { from: 'addresses', to: 'tidy' },
+      { from: 'tidy', to: 'warehouse' },
+    ],
+  });
+  // Every column read, phone among them: the router keeps the transform on the site, which agents cannot run yet.
+  const refused = await publishAndRun(platform, tenantId, 'p331-protected', addresses());
+  expect(refused.status).toBe('failed');
+  const step = refused.run!.steps.addresses!;
+  expect(step).toMatchObject({ state: 'failed', placement: { kind: 'site', connectorId: siteId } });
+  expect(step.route).toContain('the transform runs on the site: its policy protects rows read');
+  expect(step.error).toContain("the site's policy protects phone of sakila.address");
+  expect((await activityAttempts(platform, refused.runId)).map((a) => a.type)).toEqual(['sitePolicyDescribe']);
+  expect(await warehouse.tableExists({ name: 'address_lines' })).toBe(false);
+
+  // Only unprotected columns read: the transform runs in the cloud as before.
+  const view = await publishAndRun(
+    platform,
+    tenantId,
+    'p331-protected',
+    addresses(['address_id', 'address', 'district']),
+  );
+  const run = completed(view);
+  expect(run.steps.tidy!.placement).toEqual({ kind: 'cloud' });
+  expect(await warehouse.countRows({ name: 'address_lines' })).toBe(603);
+  await keep('pattern-3-3-1-policy-protected', refused);
 });

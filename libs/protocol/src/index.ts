@@ -88,6 +88,7 @@ export {
   type SiteHttpWriteOutputT,
   type PolicyDescribeOutputT,
 } from './http-operations';
+export { describedTableMatches, describedProtectedColumns } from './described-policy';
 export {
   BUFFER_ROUTES_PREFIX,
   BUFFER_CHUNK_CONTENT_TYPE,

@@ -20,9 +20,10 @@ const COLUMNS: ColumnSpec[] = [
 
 const PARTS = 8;
 
-async function race(conn: DataConnection, table: string) {
+/** One prepareDestination per connection, all at once, on a table none of them has. */
+async function race(conns: DataConnection[], table: string) {
   return Promise.allSettled(
-    Array.from({ length: PARTS }, () =>
+    conns.map((conn) =>
       prepareDestination(conn, {
         database: 'db',
         table: { name: table },
@@ -51,22 +52,7 @@ describe('createIfMissing under concurrency: one load creates the table, the oth
     // Each load has its own connection (own pool), as concurrent activities do.
     const conns = await Promise.all(Array.from({ length: PARTS }, () => open(db.config)));
     try {
-      for (let round = 0; round < 3; round++) {
-        const table = `race_${round}`;
-        const outcomes = await Promise.allSettled(
-          conns.map((conn) =>
-            prepareDestination(conn, {
-              database: 'db',
-              table: { name: table },
-              columns: COLUMNS,
-              keyColumns: ['id'],
-              createIfMissing: true,
-              policy: ALLOW_ALL,
-            }),
-          ),
-        );
-        expectOneCreator(outcomes);
-      }
+      for (let round = 0; round < 3; round++) expectOneCreator(await race(conns, `race_${round}`));
     } finally {
       await Promise.all(conns.map((c) => c.close()));
       await db.drop();
@@ -77,7 +63,13 @@ describe('createIfMissing under concurrency: one load creates the table, the oth
     const db = await throwawayMariadbDatabase();
     const conn = await open(db.config);
     try {
-      for (let round = 0; round < 3; round++) expectOneCreator(await race(conn, `race_${round}`));
+      for (let round = 0; round < 3; round++)
+        expectOneCreator(
+          await race(
+            Array.from({ length: PARTS }, () => conn),
+            `race_${round}`,
+          ),
+        );
     } finally {
       await conn.close();
       await db.drop();

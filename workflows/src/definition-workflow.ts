@@ -36,6 +36,8 @@ import {
 } from '@vansales/definitions/contracts';
 import { routeStep } from '@vansales/definitions/routing';
 import { incrementalSourceKey } from '@vansales/definitions/source-cursor';
+import { describedProtectedColumns } from '@vansales/protocol/described-policy';
+import type { PolicyDescribeOutputT } from '@vansales/protocol';
 import { SearchAttribute } from '@vansales/temporal-config/search-attributes';
 import { buildGraph, endpointOf, nearestPeer, type Graph, type GraphStep } from './definition/graph';
 import { describeFailure, GraphRun, Interrupted, type Outcome, type StepInputs } from './definition/graph-run';
@@ -70,6 +72,13 @@ export interface DefinitionWorkflowInput extends DefinitionRunInput {
 }
 
 const DEFAULT_HISTORY_EVENTS_LIMIT = 20_000;
+
+/**
+ * Runs from before it routed without the site's policy (`policyProtected: false` for every step):
+ * they replay without asking the site. New runs ask (policy.describe) before a site source whose
+ * rows a transform reads, so rows the policy protects are not sent to a transform in the cloud.
+ */
+export const SITE_POLICY_ROUTING_PATCH = 'definition-route-site-policy';
 
 function jsonSize(value: unknown): number {
   if (value === undefined) return 0;
@@ -146,6 +155,17 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
   const cursorAfter = (walk: GraphRun, id: StepId) =>
     stepKey(walk, id) === id && cursorsRead[id] !== undefined ? { after: cursorsRead[id] } : {};
   const newObjectId = () => uuid4().replace(/-/g, '');
+  /** Each site's policy as its agent describes it, asked once per run (per execution) and connector. */
+  const sitePolicies = new Map<string, Promise<PolicyDescribeOutputT>>();
+  const sitePolicy = (connectorId: string, policy: GraphStep['onError']) => {
+    let described = sitePolicies.get(connectorId);
+    if (!described) {
+      // The data step's options: an agent offline for a while is waited for, as its extract would be.
+      described = agent(connectorId, policy).sitePolicyDescribe();
+      sitePolicies.set(connectorId, described);
+    }
+    return described;
+  };
   const stepKey = (walk: GraphRun, id: StepId) => walk.key(id);
   const statusOf = (key: string): StepRunStatus => (status.steps[key] ??= { state: 'pending' });
   const record = (walk: GraphRun, id: StepId, placement: Placement, route: string) => {
@@ -191,12 +211,38 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       case 'source': {
         const endpoint = endpointOf(step)!;
         const peer = nearestPeer(walk.graph, step.id, 'down');
+        // The columns of this read the site's policy masks or hashes, when a transform reads its rows.
+        let protectedRead: string[] = [];
+        const siteRead = step.db?.endpoint.kind === 'site-db' ? { ...step.db, endpoint: step.db.endpoint } : undefined;
+        if (peer.transform && siteRead && patched(SITE_POLICY_ROUTING_PATCH)) {
+          const described = await sitePolicy(siteRead.endpoint.connectorId, policy);
+          protectedRead = describedProtectedColumns(
+            described,
+            siteRead.endpoint.database,
+            siteRead.table,
+            siteRead.columns,
+          );
+        }
         const decision = routeStep({
           source: endpoint,
           destination: peer.endpoint ?? { kind: 'cloud-db', database: 'buffer' },
           transform: peer.transform,
-          policyProtected: false,
+          policyProtected: protectedRead.length > 0,
         });
+        if (protectedRead.length > 0 && siteRead) {
+          // The router keeps the transform of these rows on the site, and agents run no transforms
+          // yet: refused before anything is read, rather than sending the rows to a cloud transform.
+          const db = siteRead;
+          record(walk, step.id, { kind: 'site', connectorId: db.endpoint.connectorId }, decision.reason);
+          const what = db.table
+            ? `${db.endpoint.database}.${db.table.schema ? `${db.table.schema}.` : ''}${db.table.name}`
+            : `database ${db.endpoint.database}`;
+          throw ApplicationFailure.create({
+            type: DefinitionRunErrorType.unsupportedStep,
+            message: `step ${step.id}: the site's policy protects ${protectedRead.join(', ')} of ${what}, and a transform after this step reads those rows: such rows are transformed on the site only, which this site's agent cannot do; read only columns the policy does not protect (give columns), or load the rows on the site and transform them there`,
+            nonRetryable: true,
+          });
+        }
         const fusedWith = walk.graph.fusedWith.get(step.id);
         if (fusedWith && step.db?.table && step.db.endpoint.kind === 'site-db') {
           const destination = walk.graph.steps.get(fusedWith)!;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BufferGrant, BufferObjectId } from './buffer-http';
 import { SqlIdentifier, TableRef } from './database-names';
+import { describedTableMatches } from './described-policy';
 
 /**
  * The agent's HTTP operations against the site's own APIs (issue 10: a definition's `site-api`
@@ -96,7 +97,11 @@ export const SiteTableWriteOutput = SiteHttpWriteOutput.extend({
 export type SiteTableWriteOutputT = z.infer<typeof SiteTableWriteOutput>;
 
 export const PolicyDescribeInput = z.object({}).strict();
-/** What the site's policy lets the cloud do, by name only: no URL, no credential, no column rule. */
+/**
+ * What the site's policy lets the cloud do, by name only: no URL, no credential. Which columns it
+ * masks or hashes (names, no values, no salt) is told so the router keeps transforms of those rows
+ * on the site; absent from agents that predate it, and when the policy protects no column.
+ */
 export const PolicyDescribeOutput = z.object({
   writableTables: z.array(z.object({ database: z.string(), table: z.string() })).max(10_000),
   apis: z
@@ -108,6 +113,17 @@ export const PolicyDescribeOutput = z.object({
       }),
     )
     .max(1000),
+  protectedColumns: z
+    .array(
+      z.object({
+        database: z.string(),
+        table: z.string(),
+        column: z.string(),
+        action: z.enum(['drop', 'mask', 'hash']),
+      }),
+    )
+    .max(10_000)
+    .optional(),
 });
 export type PolicyDescribeOutputT = z.infer<typeof PolicyDescribeOutput>;
 
@@ -117,13 +133,5 @@ export type PolicyDescribeOutputT = z.infer<typeof PolicyDescribeOutput>;
  * For validation's early answer only: the agent checks again, on the table the server resolves.
  */
 export function describedWritable(described: PolicyDescribeOutputT, database: string, table: TableRef): boolean {
-  return described.writableTables.some((w) => {
-    if (w.database !== database) return false;
-    if (w.table === '*') return true;
-    const dot = w.table.indexOf('.');
-    const schema = dot < 0 ? undefined : w.table.slice(0, dot);
-    const name = dot < 0 ? w.table : w.table.slice(dot + 1);
-    if (schema !== undefined && table.schema !== undefined && schema !== table.schema) return false;
-    return name === '*' || name === table.name;
-  });
+  return described.writableTables.some((w) => w.database === database && describedTableMatches(w.table, table));
 }

@@ -92,6 +92,7 @@ export {
   type SiteTableWriteOutputT,
   type PolicyDescribeOutputT,
 } from './http-operations';
+export { describedTableMatches, describedProtectedColumns } from './described-policy';
 export {
   BUFFER_ROUTES_PREFIX,
   BUFFER_CHUNK_CONTENT_TYPE,

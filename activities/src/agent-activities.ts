@@ -14,6 +14,8 @@ import type {
   SchemaDiscoverInputT,
   SqlQueryInputT,
   SqlQueryOutputT,
+  TableWatchInputT,
+  TableWatchOutputT,
 } from '@vansales/protocol';
 
 /**
@@ -49,6 +51,11 @@ export interface AgentActivities {
   siteHttpWrite(input: Omit<SiteHttpWriteInputT, 'buffer'>): Promise<SiteHttpWriteOutputT>;
   /** The writable tables and API names of the site's policy (names only): validation's `destinationWritable`. */
   sitePolicyDescribe(): Promise<PolicyDescribeOutputT>;
+  /**
+   * The site-event trigger's read: waits up to `waitMs` for rows past `after` in a table of the site
+   * (a PostgreSQL NOTIFY wakes it early), then extracts the next bounded batch into `objectId`.
+   */
+  tableWatch(input: Omit<TableWatchInputT, 'buffer'>): Promise<TableWatchOutputT>;
 }
 
 export interface SchemaRecorded {
@@ -75,4 +82,5 @@ export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCap
   siteHttpRead: 'http.read',
   siteHttpWrite: 'http.write',
   sitePolicyDescribe: 'policy.describe',
+  tableWatch: 'table.watch',
 };

@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineSignal,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -33,6 +34,7 @@ import {
   RUN_STATUS_QUERY,
 } from '@vansales/definitions/contracts';
 import { routeStep } from '@vansales/definitions/routing';
+import { readsWatchedTable } from '@vansales/definitions/site-event';
 import { SearchAttribute } from '@vansales/temporal-config/search-attributes';
 import { buildGraph, endpointOf, nearestPeer, type Graph, type GraphStep } from './definition/graph';
 import { describeFailure, GraphRun, Interrupted, type Outcome, type StepInputs } from './definition/graph-run';
@@ -65,6 +67,8 @@ export interface DefinitionWorkflowInput extends DefinitionRunInput {
 }
 
 const DEFAULT_HISTORY_EVENTS_LIMIT = 20_000;
+/** Site-event runs (added after runs were recorded): the watched table's source step takes the batch. */
+const SITE_EVENT_BATCH_PATCH = 'site-event-batch';
 
 function jsonSize(value: unknown): number {
   if (value === undefined) return 0;
@@ -165,6 +169,13 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     runStep: (step: GraphStep, inputs: StepInputs, walk: GraphRun) => runStep(step, inputs, walk),
   };
 
+  /** A site-event run's source step of the watched table: it takes the batch instead of reading the table. */
+  const takesBatch = (step: GraphStep): boolean =>
+    step.kind === 'source' &&
+    !!input.siteEvent &&
+    readsWatchedTable(step.db, input.siteEvent) &&
+    patched(SITE_EVENT_BATCH_PATCH);
+
   async function runStep(step: GraphStep, inputs: StepInputs, walk: GraphRun): Promise<StepOutput> {
     const policy = step.onError;
     switch (step.kind) {
@@ -177,6 +188,16 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           transform: peer.transform,
           policyProtected: false,
         });
+        if (takesBatch(step)) {
+          const batch = input.siteEvent!;
+          record(
+            walk,
+            step.id,
+            { kind: 'site', connectorId: batch.connectorId },
+            `${decision.reason}; its rows are the site-event batch the agent wrote`,
+          );
+          return { dataset: batch.dataset, value: { siteEvent: { from: batch.from ?? null, to: batch.to } } };
+        }
         const fusedWith = walk.graph.fusedWith.get(step.id);
         if (fusedWith && step.db?.table && step.db.endpoint.kind === 'site-db') {
           const destination = walk.graph.steps.get(fusedWith)!;
@@ -281,7 +302,9 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           policyProtected: false,
         });
         const fusedFrom = walk.graph.fusedInto.get(step.id);
-        if (fusedFrom) {
+        const fusedSource = fusedFrom ? walk.graph.steps.get(fusedFrom) : undefined;
+        // A batch source ran no transfer: its destination loads the batch like any dataset.
+        if (fusedFrom && !(fusedSource && takesBatch(fusedSource))) {
           // The transfer of the pair ran as the source step: nothing more to do here.
           const connectorId = (endpoint as { connectorId: string }).connectorId;
           record(walk, step.id, { kind: 'site-transfer', connectorId }, decision.reason);

@@ -29,6 +29,7 @@ export const AgentCapability = z.enum([
   'http.read',
   'http.write',
   'policy.describe',
+  'table.watch',
 ]);
 export type AgentCapability = z.infer<typeof AgentCapability>;
 

@@ -6,6 +6,7 @@ import { createConnection } from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import {
+  DefinitionDocument,
   DEFINITION_FORMAT,
   siteEventWatcherId,
   type DefinitionDocumentInput,
@@ -13,7 +14,8 @@ import {
   type SiteEventWatcherStatus,
 } from '@vansales/definitions';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
-import { watcherStatusQuery } from '@vansales/workflows';
+import { SearchAttribute } from '@vansales/temporal-config';
+import { siteEventWatcherWorkflow, watcherStatusQuery } from '@vansales/workflows';
 import { mariaConfig, pgConfig, services, startPlatform, until, type Platform } from './support/harness';
 import { saveHistory } from './support/history-recorder';
 
@@ -271,6 +273,45 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
     expect(await sameRows(siteMaria, 'orders', 'orders_copy', ['id'])).toBe(160);
   });
 
+  it('keeps its position across a new version: the next rows run on the new version, none again', async () => {
+    const v2 = copyOnEvent(
+      { cursorColumn: 'updated_at', keyColumns: ['id'], poll: '1s', batchRows: 40 },
+      { database: 'shop', table: 'orders', keyColumns: ['id'] },
+      'orders_copy',
+    );
+    const added = await call<{ version: { version: number } }>(
+      'POST',
+      `/v1/tenants/${tenantId}/definitions/orders-mariadb/versions`,
+      { document: { ...v2, name: 'orders on event, v2' } },
+    );
+    expect(added.status).toBe(201);
+    const published = await call('POST', `/v1/tenants/${tenantId}/definitions/orders-mariadb/publish`, {
+      version: added.body.version.version,
+    });
+    expect(published.status).toBe(200);
+    await until('the watcher to take the new version', async () => (await status('orders-mariadb')).version === 2);
+    expect(await status('orders-mariadb')).toMatchObject({ batches: 6, rows: 160 });
+    await insertOrders(161, 5);
+    const runs = await runsSettled('orders-mariadb', 7);
+    expect(runs.reduce((sum, r) => sum + r.rows, 0)).toBe(165);
+    expect(await sameRows(siteMaria, 'orders', 'orders_copy', ['id'])).toBe(165);
+    const last = await platform.temporal.workflow.getHandle((await status('orders-mariadb')).lastRunId!).describe();
+    expect(last.typedSearchAttributes.get(SearchAttribute.DefinitionVersion)).toBe(2);
+    // The REST API lists the watcher with its state.
+    const listed = await call<{ watcherId: string; state: string; rows: number }[]>(
+      'GET',
+      `/v1/tenants/${tenantId}/definitions/orders-mariadb/watchers`,
+    );
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual([
+      expect.objectContaining({
+        watcherId: siteEventWatcherId(tenantId, 'orders-mariadb', 0),
+        state: 'watching',
+        rows: 165,
+      }),
+    ]);
+  });
+
   it('wakes on a PostgreSQL NOTIFY while the poll interval is ten minutes', async () => {
     await publish(
       'events-pg',
@@ -297,6 +338,38 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
     } finally {
       await events.close();
     }
+  });
+
+  it('never runs a batch twice: a watcher that reads the same range again starts no second run', async () => {
+    // A second watcher of the same trigger from the start (as after a lost position) reads the same batch.
+    const version = (
+      await call<{ version: number; hash: string; document: DefinitionDocumentInput }>(
+        'GET',
+        `/v1/tenants/${tenantId}/definitions/events-pg/versions/1`,
+      )
+    ).body;
+    const again = await platform.temporal.workflow.start(siteEventWatcherWorkflow, {
+      taskQueue: platform.workflowTaskQueue,
+      workflowId: `${siteEventWatcherId(tenantId, 'events-pg', 0)}-again`,
+      args: [
+        {
+          tenantId,
+          definitionId: 'events-pg',
+          version: version.version,
+          hash: version.hash,
+          document: DefinitionDocument.parse(version.document),
+          trigger: 0,
+          cloudTaskQueue: platform.cloudTaskQueue,
+        },
+      ],
+    });
+    const st = await until('the second watcher to pass the batch', async () => {
+      const s = await again.query(watcherStatusQuery);
+      return s.batches === 1 ? s : undefined;
+    });
+    expect(st.lastRunId).toBe((await status('events-pg')).lastRunId);
+    expect(await runsOf('events-pg')).toHaveLength(1);
+    await again.terminate('test done');
   });
 
   it('refuses to watch by a column the site protects, naming the rule (and starts no run)', async () => {
@@ -327,7 +400,12 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
       expect(archived.status).toBe(200);
       await until(`the watcher of ${id} to end`, async () => (await watcher(id).describe()).status.name !== 'RUNNING');
     }
-    if (record) await saveHistory(platform, 'site-event-watcher', watcher('orders-mariadb').workflowId);
-    expect(await runsOf('orders-mariadb')).toHaveLength(6);
+    if (record) {
+      // The watcher's first run: batches, the agent's restart, a pause and its release, a new version.
+      const id = watcher('orders-mariadb').workflowId;
+      for await (const run of platform.temporal.workflow.list({ query: `WorkflowId = '${id}'` }))
+        if (run.status.name === 'CONTINUED_AS_NEW') await saveHistory(platform, 'site-event-watcher', id, run.runId);
+    }
+    expect(await runsOf('orders-mariadb')).toHaveLength(7);
   });
 });

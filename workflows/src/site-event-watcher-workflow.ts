@@ -37,17 +37,13 @@ import {
 import { SearchAttribute } from '@vansales/temporal-config/search-attributes';
 import { connectorTaskQueue } from '@vansales/protocol/task-queues';
 import { NON_RETRYABLE_AGENT_ERRORS } from '@vansales/protocol/agent-errors';
+import { durationMs } from './definition-workflow';
 
 export const watcherStatusQuery = defineQuery<SiteEventWatcherStatus>(WATCHER_STATUS_QUERY);
 export const watcherPublishSignal = defineSignal<[SiteEventWatcherPublish]>(WATCHER_PUBLISH_SIGNAL);
 const watcherControlSignal = defineSignal<[ControlSignal]>(CONTROL_SIGNAL);
 
 const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const durationMs = (d: string) => {
-  const m = /^(\d{1,6})(ms|s|m|h|d)$/.exec(d);
-  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : 30_000;
-};
 
 /**
  * One watch on the trigger's connector queue. It waits on the site for up to the poll interval, so

@@ -1,8 +1,16 @@
-import { AgentErrorType, TableWatchInput, type TableWatchOutputT } from '@vansales/protocol';
-import { watchTable, type ObjectSink } from '@vansales/dataflow';
+import { TableWatchInput, type TableWatchOutputT } from '@vansales/protocol';
+import { watchTable } from '@vansales/dataflow';
 import type { BufferClient } from '../buffer/buffer-client';
-import { OperationError, type OperationHandler } from './operation';
-import { openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
+import type { OperationHandler } from './operation';
+import {
+  bufferSink,
+  grantOf,
+  openConfigured,
+  parseOrRefuse,
+  policyOf,
+  toOperationError,
+  type DataDeps,
+} from './data-support';
 
 /**
  * The site-event trigger's read: waits for rows past a position in a table of this site (a
@@ -12,19 +20,10 @@ import { openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDep
 export function createTableWatch(deps: DataDeps, buffer: BufferClient): OperationHandler {
   return async (raw, ctx) => {
     const input = parseOrRefuse(TableWatchInput, raw, 'table.watch');
-    const grant = input.buffer;
-    if (!grant || grant.scope !== 'write' || grant.objectId !== input.objectId)
-      throw new OperationError(
-        AgentErrorType.badInput,
-        'table.watch needs a write grant for its object from the gateway',
-        false,
-      );
+    const grant = grantOf(input, 'write', 'table.watch');
     const policy = policyOf(deps);
     const conn = await openConfigured(deps, input.database);
-    const sink: ObjectSink = {
-      put: (index, bytes, rows) => buffer.putChunk(grant, index, bytes, rows, ctx.signal),
-      commit: (manifest) => buffer.commit(grant, manifest, ctx.signal),
-    };
+    const sink = bufferSink(buffer, grant, ctx.signal);
     try {
       const result = await watchTable(
         conn,

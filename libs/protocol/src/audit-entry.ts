@@ -91,7 +91,8 @@ function describeDataOperation(operation: AgentCapability, raw: unknown, result:
     case 'table.watch': {
       // Names, never values: the position (`after`) holds cursor and key values of the site's rows.
       const watch = (raw ?? {}) as { table?: TableLike; cursorColumn?: unknown; notifyChannel?: unknown };
-      const rows = typeof (result as { rowCount?: unknown } | undefined)?.rowCount === 'number';
+      const rowCount = (result as { rowCount?: unknown } | undefined)?.rowCount;
+      const rows = typeof rowCount === 'number' && rowCount > 0;
       return `watch ${tableText(watch.table)} past cursor ${String(watch.cursorColumn)}${keys}${typeof watch.notifyChannel === 'string' ? ` (listening on ${watch.notifyChannel})` : ''}${rows ? ` to buffer object ${String(input.objectId)}` : ''}`;
     }
     case 'data.load':

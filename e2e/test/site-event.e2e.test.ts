@@ -321,11 +321,14 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
         'events_copy',
       ),
     );
-    // The agent's watch is waiting on LISTEN (its session's last statement), found in the server's own view.
-    await until('the agent to LISTEN on events_new', async () => {
-      const r = await pg(`SELECT 1 FROM pg_stat_activity WHERE query = 'LISTEN "events_new"'`);
-      return (r.rowCount ?? 0) > 0;
+    // The agent's watch found nothing and waits (its heartbeat says so), listening: its session's
+    // last statement in the server's own view.
+    await until('the watch to wait', async () => {
+      const [pending] = (await watcher('events-pg').describe()).raw.pendingActivities ?? [];
+      return (pending?.heartbeatDetails?.payloads?.length ?? 0) > 0;
     });
+    const listening = await pg(`SELECT 1 FROM pg_stat_activity WHERE query = 'LISTEN "events_new"'`);
+    expect(listening.rowCount).toBe(1);
     await pg(
       `BEGIN; INSERT INTO events SELECT g, '2026-01-01T00:00:00Z'::timestamptz + (g / 2) * interval '1 second', 'k' || g FROM generate_series(1, 7) g; NOTIFY events_new; COMMIT`,
     );

@@ -38,6 +38,8 @@ export function createTableWatch(deps: DataDeps, buffer: BufferClient): Operatio
           ...(input.notifyChannel ? { notifyChannel: input.notifyChannel } : {}),
           policy,
           signal: ctx.signal,
+          // A real change of state (nothing new: waiting on the site), so the watch's heartbeat says so.
+          onWaiting: () => ctx.progress({ objectId: input.objectId, waiting: true }),
         },
         sink,
         // Progress is the chunks stored so far; a retry starts the batch again (same object id).

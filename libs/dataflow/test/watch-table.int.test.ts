@@ -154,6 +154,8 @@ describe.each([
   if (dialect === 'postgres')
     it('ends a long wait at a NOTIFY and returns the rows committed with it', async () => {
       const { after } = await drain(conn, 100);
+      let waiting!: () => void;
+      const waits = new Promise<void>((resolve) => (waiting = resolve));
       const watching = watchTable(
         conn,
         {
@@ -166,25 +168,22 @@ describe.each([
           waitMs: 3_600_000,
           notifyChannel: 'ev_new',
           policy: ALLOW_ALL,
+          onWaiting: waiting,
         },
         memorySink(),
         () => undefined,
       );
-      // Once the watch listens (its session's statement, in the server's own view), a row and a NOTIFY arrive.
-      for (;;) {
-        const c = new Client({ ...db.config });
-        await c.connect();
-        const r = await c.query(`SELECT 1 FROM pg_stat_activity WHERE query = 'LISTEN "ev_new"'`);
-        if ((r.rowCount ?? 0) > 0) {
-          await c.query(`BEGIN`);
-          await c.query(`INSERT INTO ev VALUES (26, '2026-01-01 00:00:09', 'late')`);
-          await c.query(`NOTIFY ev_new`);
-          await c.query(`COMMIT`);
-          await c.end();
-          break;
-        }
+      // Once the watch found nothing and waits (listening), a row and a NOTIFY arrive in one transaction.
+      await waits;
+      const c = new Client({ ...db.config });
+      await c.connect();
+      try {
+        await c.query(`BEGIN`);
+        await c.query(`INSERT INTO ev VALUES (26, '2026-01-01 00:00:09', 'late')`);
+        await c.query(`NOTIFY ev_new`);
+        await c.query(`COMMIT`);
+      } finally {
         await c.end();
-        await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await expect(watching).resolves.toMatchObject({ rowCount: 1, woke: 'notify', last: [expect.any(String), 26] });
     });

@@ -21,6 +21,8 @@ export interface WatchTableRequest {
   notifyChannel?: string;
   policy: DataPolicy;
   signal?: AbortSignal;
+  /** Told when the table had nothing new and the wait begins (listening already, when a channel is set). */
+  onWaiting?: () => void;
 }
 
 /** The batch (rowCount 0 and nothing written when no row came within the wait), and what woke the watch. */
@@ -77,6 +79,7 @@ export async function watchTable(
     };
     let woke: 'rows' | 'notify' | 'poll' = 'rows';
     if (!(await anyNew())) {
+      request.onWaiting?.();
       const waited = listener
         ? await listener.wait(request.waitMs, request.signal)
         : await pause(request.waitMs, request.signal);

@@ -273,6 +273,32 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
     expect(await sameRows(siteMaria, 'orders', 'orders_copy', ['id'])).toBe(160);
   });
 
+  it("holds through an emergency stop of the site's connector, then resumes from where it was", async () => {
+    const flag = await call('POST', `/v1/tenants/${tenantId}/flags`, {
+      scope: 'connector',
+      targetId: connectorId,
+      state: 'stopped',
+      reason: 'incident',
+    });
+    expect(flag.status).toBe(200);
+    await until('the watcher to stop', async () => (await status('orders-mariadb')).state === 'stopped');
+    await until(
+      'the stopped watcher to have no watch pending',
+      async () => ((await watcher('orders-mariadb').describe()).raw.pendingActivities ?? []).length === 0,
+    );
+    await insertOrders(161, 5);
+    expect((await watcher('orders-mariadb').describe()).status.name).toBe('RUNNING');
+    expect(await runsOf('orders-mariadb')).toHaveLength(6);
+    const cleared = await call('DELETE', `/v1/tenants/${tenantId}/flags`, {
+      scope: 'connector',
+      targetId: connectorId,
+    });
+    expect(cleared.status).toBe(200);
+    const runs = await runsSettled('orders-mariadb', 7);
+    expect(runs.reduce((sum, r) => sum + r.rows, 0)).toBe(165);
+    expect(await sameRows(siteMaria, 'orders', 'orders_copy', ['id'])).toBe(165);
+  });
+
   it('keeps its position across a new version: the next rows run on the new version, none again', async () => {
     const v2 = copyOnEvent(
       { cursorColumn: 'updated_at', keyColumns: ['id'], poll: '1s', batchRows: 40 },
@@ -290,11 +316,11 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
     });
     expect(published.status).toBe(200);
     await until('the watcher to take the new version', async () => (await status('orders-mariadb')).version === 2);
-    expect(await status('orders-mariadb')).toMatchObject({ batches: 6, rows: 160 });
-    await insertOrders(161, 5);
-    const runs = await runsSettled('orders-mariadb', 7);
-    expect(runs.reduce((sum, r) => sum + r.rows, 0)).toBe(165);
-    expect(await sameRows(siteMaria, 'orders', 'orders_copy', ['id'])).toBe(165);
+    expect(await status('orders-mariadb')).toMatchObject({ batches: 7, rows: 165 });
+    await insertOrders(166, 5);
+    const runs = await runsSettled('orders-mariadb', 8);
+    expect(runs.reduce((sum, r) => sum + r.rows, 0)).toBe(170);
+    expect(await sameRows(siteMaria, 'orders', 'orders_copy', ['id'])).toBe(170);
     const last = await platform.temporal.workflow.getHandle((await status('orders-mariadb')).lastRunId!).describe();
     expect(last.typedSearchAttributes.get(SearchAttribute.DefinitionVersion)).toBe(2);
     // The REST API lists the watcher with its state.
@@ -307,7 +333,7 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
       expect.objectContaining({
         watcherId: siteEventWatcherId(tenantId, 'orders-mariadb', 0),
         state: 'watching',
-        rows: 165,
+        rows: 170,
       }),
     ]);
   });
@@ -409,6 +435,6 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
       for await (const run of platform.temporal.workflow.list({ query: `WorkflowId = '${id}'` }))
         if (run.status.name === 'CONTINUED_AS_NEW') await saveHistory(platform, 'site-event-watcher', id, run.runId);
     }
-    expect(await runsOf('orders-mariadb')).toHaveLength(7);
+    expect(await runsOf('orders-mariadb')).toHaveLength(8);
   });
 });

@@ -16,6 +16,8 @@ import type {
   SchemaDiscoverInputT,
   SqlQueryInputT,
   SqlQueryOutputT,
+  TableWatchInputT,
+  TableWatchOutputT,
 } from '@vansales/protocol';
 
 /**
@@ -56,6 +58,11 @@ export interface AgentActivities {
   siteTableToApi(input: SiteTableWriteInputT): Promise<SiteTableWriteOutputT>;
   /** The writable tables and API names of the site's policy (names only): validation's `destinationWritable`. */
   sitePolicyDescribe(): Promise<PolicyDescribeOutputT>;
+  /**
+   * The site-event trigger's read: waits up to `waitMs` for rows past `after` in a table of the site
+   * (a PostgreSQL NOTIFY wakes it early), then extracts the next bounded batch into `objectId`.
+   */
+  tableWatch(input: Omit<TableWatchInputT, 'buffer'>): Promise<TableWatchOutputT>;
 }
 
 export interface SchemaRecorded {
@@ -83,4 +90,5 @@ export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCap
   siteHttpWrite: 'http.write',
   siteTableToApi: 'http.write-table',
   sitePolicyDescribe: 'policy.describe',
+  tableWatch: 'table.watch',
 };

@@ -7,6 +7,7 @@ import { siteDatabases } from './site-database/site-database';
 import { createSqlQuery } from './operations/sql-query';
 import { createSchemaDiscover } from './operations/schema-discover';
 import { createDataExtract } from './operations/data-extract';
+import { createTableWatch } from './operations/table-watch';
 import { createDataLoad } from './operations/data-load';
 import { createDataTransfer } from './operations/data-transfer';
 import { createBufferClient } from './buffer/buffer-client';
@@ -75,6 +76,7 @@ export function createAgent(
       'http.write': createSiteHttpWrite(http, buffer),
       'http.write-table': createSiteTableWrite(data, http),
       'policy.describe': createPolicyDescribe(http.policyFile),
+      'table.watch': createTableWatch(data, buffer),
     },
   });
   return {

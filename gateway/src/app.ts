@@ -38,6 +38,7 @@ import { webhookServicePlugin, type WebhookServiceDeps } from './services/webhoo
 import { controlFlagServicePlugin } from './services/control-flags';
 import { definitionRunServicePlugin } from './services/definition-runs';
 import { createDefinitionSchedules, definitionSchedulesPlugin } from './services/definition-schedules';
+import { createSiteEventWatchers, siteEventWatchersPlugin } from './services/site-event-watchers';
 import { definitionServicePlugin, type DestinationWritable } from './services/definition-service';
 import systemRoutes from './routes/system-routes';
 import tenantRoutes from './routes/tenant-routes';
@@ -189,13 +190,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     flags: deps.definitionRuns.flags,
   });
   await app.register(definitionSchedulesPlugin, { schedules });
+  const watchers = createSiteEventWatchers({
+    temporal: deps.temporal,
+    workflowTaskQueue: deps.workflowTaskQueue,
+    runQueues,
+    flags: deps.definitionRuns.flags,
+  });
+  await app.register(siteEventWatchersPlugin, { watchers });
   await app.register(controlFlagServicePlugin, {
     flags: deps.definitionRuns.flags,
     auditRepo: deps.auditRepo,
     repos: deps.repos,
     temporal: deps.temporal,
     store: deps.definitionRuns.store,
-    followers: [schedules],
+    followers: [schedules, watchers],
   });
   await app.register(definitionRunServicePlugin, {
     temporal: deps.temporal,
@@ -225,8 +233,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           return 'unknown';
         }
       }),
-    // A publish makes the version's schedule triggers Temporal Schedules; an archive removes them.
-    lifecycle: schedules,
+    // A publish makes the version's schedule triggers Temporal Schedules and its site-event triggers
+    // watchers; an archive removes both.
+    lifecycle: {
+      published: async (version) => [await schedules.published(version), await watchers.published(version)],
+      archived: async (tenantId, definitionId) => {
+        await schedules.archived(tenantId, definitionId);
+        await watchers.archived(tenantId, definitionId);
+      },
+    },
   });
 
   await app.register(systemRoutes, {

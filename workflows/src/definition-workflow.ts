@@ -38,6 +38,7 @@ import { routeStep } from '@vansales/definitions/routing';
 import { incrementalSourceKey } from '@vansales/definitions/source-cursor';
 import { describedProtectedColumns } from '@vansales/protocol/described-policy';
 import type { PolicyDescribeOutputT } from '@vansales/protocol';
+import { readsWatchedTable } from '@vansales/definitions/site-event';
 import { SearchAttribute } from '@vansales/temporal-config/search-attributes';
 import { buildGraph, endpointOf, nearestPeer, type Graph, type GraphStep } from './definition/graph';
 import { describeFailure, GraphRun, Interrupted, type Outcome, type StepInputs } from './definition/graph-run';
@@ -72,6 +73,8 @@ export interface DefinitionWorkflowInput extends DefinitionRunInput {
 }
 
 const DEFAULT_HISTORY_EVENTS_LIMIT = 20_000;
+/** Site-event runs (added after runs were recorded): the watched table's source step takes the batch. */
+const SITE_EVENT_BATCH_PATCH = 'site-event-batch';
 
 /**
  * Runs from before it routed without the site's policy (`policyProtected: false` for every step):
@@ -135,7 +138,11 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     ]);
   }
 
-  const fuseOptions = { fuseSiteApi: () => patched(DefinitionPatch.siteDbToSiteApi) };
+  const fuseOptions = {
+    fuseSiteApi: () => patched(DefinitionPatch.siteDbToSiteApi),
+    // Defined below; called only when the graph is built, after it.
+    keepApart: (s: GraphStep) => takesBatch(s),
+  };
   const cloud = (options = interpreterOptions(cloudQueue)) =>
     proxyActivities<CloudActivities & DefinitionCloudActivities>(options);
   const agent = (connectorId: string, policy: GraphStep['onError']) =>
@@ -205,6 +212,13 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     runStep: (step: GraphStep, inputs: StepInputs, walk: GraphRun) => runStep(step, inputs, walk),
   };
 
+  /** A site-event run's source step of the watched table: it takes the batch instead of reading the table. */
+  const takesBatch = (step: GraphStep): boolean =>
+    step.kind === 'source' &&
+    !!input.siteEvent &&
+    readsWatchedTable(step.db, input.siteEvent) &&
+    patched(SITE_EVENT_BATCH_PATCH);
+
   async function runStep(step: GraphStep, inputs: StepInputs, walk: GraphRun): Promise<StepOutput> {
     const policy = step.onError;
     switch (step.kind) {
@@ -242,6 +256,16 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
             message: `step ${step.id}: the site's policy protects ${protectedRead.join(', ')} of ${what}, and a transform after this step reads those rows: such rows are transformed on the site only, which this site's agent cannot do; read only columns the policy does not protect (give columns), or load the rows on the site and transform them there`,
             nonRetryable: true,
           });
+        }
+        if (takesBatch(step)) {
+          const batch = input.siteEvent!;
+          record(
+            walk,
+            step.id,
+            { kind: 'site', connectorId: batch.connectorId },
+            `${decision.reason}; its rows are the site-event batch the agent wrote`,
+          );
+          return { dataset: batch.dataset, value: { siteEvent: { from: batch.from ?? null, to: batch.to } } };
         }
         const fusedWith = walk.graph.fusedWith.get(step.id);
         if (fusedWith && step.db?.table && step.db.endpoint.kind === 'site-db') {
@@ -375,7 +399,9 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           policyProtected: false,
         });
         const fusedFrom = walk.graph.fusedInto.get(step.id);
-        if (fusedFrom) {
+        const fusedSource = fusedFrom ? walk.graph.steps.get(fusedFrom) : undefined;
+        // A batch source ran no transfer: its destination loads the batch like any dataset.
+        if (fusedFrom && !(fusedSource && takesBatch(fusedSource))) {
           // The transfer of the pair ran as the source step: nothing more to do here.
           const connectorId = (endpoint as { connectorId: string }).connectorId;
           record(walk, step.id, { kind: 'site-transfer', connectorId }, decision.reason);

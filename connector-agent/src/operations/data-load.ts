@@ -1,8 +1,8 @@
 import { DataLoadInput, AgentErrorType, type DataLoadOutputT } from '@vansales/protocol';
 import { loadObject, resumeState, type LoadProgress as PipelineLoadProgress } from '@vansales/dataflow';
 import type { BufferClient } from '../buffer/buffer-client';
-import { OperationError, type OperationHandler } from './operation';
-import { openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
+import type { OperationHandler } from './operation';
+import { grantOf, openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
 
 interface LoadProgress extends PipelineLoadProgress {
   objectId: string;
@@ -16,14 +16,7 @@ interface LoadProgress extends PipelineLoadProgress {
 export function createDataLoad(deps: DataDeps, buffer: BufferClient): OperationHandler {
   return async (raw, ctx) => {
     const input = parseOrRefuse(DataLoadInput, raw, 'data.load');
-    const grant = input.buffer;
-    if (!grant || grant.scope !== 'read' || grant.objectId !== input.objectId) {
-      throw new OperationError(
-        AgentErrorType.badInput,
-        'data.load needs a read grant for its object from the gateway',
-        false,
-      );
-    }
+    const grant = grantOf(input, 'read', 'data.load');
     try {
       const result = await loadObject(
         () => openConfigured(deps, input.database),

@@ -1,5 +1,6 @@
-import { AgentErrorType } from '@vansales/protocol';
-import { DataflowError, failureTypeOf, type DataConnection } from '@vansales/dataflow';
+import { AgentErrorType, type BufferGrant } from '@vansales/protocol';
+import { DataflowError, failureTypeOf, type DataConnection, type ObjectSink } from '@vansales/dataflow';
+import type { BufferClient } from '../buffer/buffer-client';
 import type { SiteDatabase } from '../site-database/site-database';
 import { SitePolicyError, type SitePolicy } from '../policy/site-policy';
 import { OperationError } from './operation';
@@ -72,4 +73,31 @@ export function toOperationError(
     `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`,
     fallback === AgentErrorType.databaseUnavailable,
   );
+}
+
+/**
+ * The object-scoped buffer grant the gateway added to a task, checked against the object the task
+ * names and the access it needs: a task without one (or with another object's) is refused.
+ */
+export function grantOf(
+  input: { buffer?: BufferGrant; objectId: string },
+  scope: BufferGrant['scope'],
+  operation: string,
+): BufferGrant {
+  const grant = input.buffer;
+  if (!grant || grant.scope !== scope || grant.objectId !== input.objectId)
+    throw new OperationError(
+      AgentErrorType.badInput,
+      `${operation} needs a ${scope} grant for its object from the gateway`,
+      false,
+    );
+  return grant;
+}
+
+/** Where an extract's chunks and manifest go: the buffer, through the gateway, with the task's grant. */
+export function bufferSink(buffer: BufferClient, grant: BufferGrant, signal: AbortSignal): ObjectSink {
+  return {
+    put: (index, bytes, rows) => buffer.putChunk(grant, index, bytes, rows, signal),
+    commit: (manifest) => buffer.commit(grant, manifest, signal),
+  };
 }

@@ -32,7 +32,7 @@ import {
 import type { BufferClient } from '../buffer/buffer-client';
 import { SitePolicyError, type SitePolicyFile } from '../policy/site-policy';
 import { OperationError, type OperationHandler } from './operation';
-import { openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
+import { grantOf, openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
 
 /** What the HTTP operations need: the site's policy file as written, and the agent's vault. */
 export interface SiteHttpDeps {
@@ -126,13 +126,7 @@ const writeRequest = (
 export function createSiteHttpRead(deps: SiteHttpDeps, buffer: BufferClient): OperationHandler {
   return async (raw, ctx) => {
     const input = parseOrRefuse(SiteHttpReadInput, raw, 'http.read');
-    const grant = input.buffer;
-    if (!grant || grant.scope !== 'write' || grant.objectId !== input.objectId)
-      throw new OperationError(
-        AgentErrorType.badInput,
-        'http.read needs a write grant for its object from the gateway',
-        false,
-      );
+    const grant = grantOf(input, 'write', 'http.read');
     const { url, send, headers } = siteApi(deps, input.api, input.method, input.path);
     try {
       const result = await readHttp(
@@ -171,13 +165,7 @@ export function createSiteHttpRead(deps: SiteHttpDeps, buffer: BufferClient): Op
 export function createSiteHttpWrite(deps: SiteHttpDeps, buffer: BufferClient): OperationHandler {
   return async (raw, ctx) => {
     const input = parseOrRefuse(SiteHttpWriteInput, raw, 'http.write');
-    const grant = input.buffer;
-    if (!grant || grant.scope !== 'read' || grant.objectId !== input.objectId)
-      throw new OperationError(
-        AgentErrorType.badInput,
-        'http.write needs a read grant for its object from the gateway',
-        false,
-      );
+    const grant = grantOf(input, 'read', 'http.write');
     const { url, send, headers } = siteApi(deps, input.api, input.method, input.path);
     try {
       const result = await writeHttp(

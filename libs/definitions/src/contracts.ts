@@ -1,4 +1,5 @@
 import type { DatasetRef, DefinitionDocument, Placement, StepId, StepOutput, Trigger, TransformOp } from './model';
+import type { SiteEventBatch } from './site-event';
 
 /**
  * The contracts between the parts of issue 10, fixed first so they can be built side by side: the
@@ -42,6 +43,8 @@ export interface DefinitionRunInput {
    * existed, or by hand) call steps read definitions on the cloud queue and cursors are not kept.
    */
   controlTaskQueue?: string;
+  /** A site-event run's batch: the source step of the watched table reads its dataset instead of the table. */
+  siteEvent?: SiteEventBatch;
 }
 
 export type StepState = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'compensated';

@@ -1,5 +1,6 @@
 export * from './model';
 export * from './contracts';
+export * from './site-event';
 export { routeStep, type RoutingContext } from './routing';
 export { connectorIdsOf } from './connectors';
 export {

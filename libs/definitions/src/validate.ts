@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { cronProblem } from './cron';
 import { DefinitionDocument } from './model';
+import { readsWatchedTable } from './site-event';
 
 /**
  * Validation of a definition document (issue 10 item 1): the schema (zod), the graph, and, through
@@ -60,6 +61,8 @@ export const ValidationIssueCode = {
   destinationNotWritable: 'destination-not-writable',
   /** The site could not be asked (its agent is offline): a warning, checked again when the run loads. */
   destinationWritableUnknown: 'destination-writable-unknown',
+  /** A site-event trigger whose table no source step reads, so its runs never see the batch: a warning. */
+  siteEventUnread: 'site-event-unread',
 } as const;
 export type ValidationIssueCode = (typeof ValidationIssueCode)[keyof typeof ValidationIssueCode];
 
@@ -234,7 +237,7 @@ function structuralIssues(raw: unknown): { issues: ValidationIssue[]; refs: Refs
   // A webhook run's entry steps read the delivery's body (a one-record dataset, column `body`).
   const hooked = arr(raw.triggers).some((t) => isObj(t) && t.kind === 'webhook');
   checkGraph(arr(raw.steps), arr(raw.edges), '', false, allIds, add, refs, hooked ? WEBHOOK_ENTRY : undefined);
-  checkTriggers(arr(raw.triggers), add, refs);
+  checkTriggers(arr(raw.triggers), arr(raw.steps), add, refs);
   return { issues, refs };
 }
 
@@ -582,7 +585,7 @@ function checkStepFields(
     });
 }
 
-function checkTriggers(triggers: unknown[], add: Add, refs: Refs): void {
+function checkTriggers(triggers: unknown[], steps: unknown[], add: Add, refs: Refs): void {
   let webhooks = 0;
   triggers.forEach((t, i) => {
     if (!isObj(t)) return;
@@ -611,6 +614,29 @@ function checkTriggers(triggers: unknown[], add: Add, refs: Refs): void {
       });
     if (t.kind === 'site-event' && str(t.connectorId))
       refs.connectors.push({ connectorId: t.connectorId as string, path: `${path}.connectorId` });
+    if (t.kind === 'site-event' && isObj(t.table) && str(t.table.name)) {
+      const watched = {
+        connectorId: str(t.connectorId) ?? '',
+        database: str(t.database) ?? '',
+        table: t.table as { name: string; schema?: string },
+      };
+      // The interpreter hands the batch to the source step that reads the watched table (site-event.ts).
+      const read = steps.some(
+        (s) =>
+          isObj(s) &&
+          s.kind === 'source' &&
+          isObj(s.db) &&
+          isObj(s.db.endpoint) &&
+          readsWatchedTable(s.db as Parameters<typeof readsWatchedTable>[0], watched),
+      );
+      if (!read)
+        add({
+          path,
+          code: ValidationIssueCode.siteEventUnread,
+          severity: 'warning',
+          message: `site-event trigger on ${watched.database}.${watched.table.schema ? `${watched.table.schema}.` : ''}${watched.table.name}: no source step reads that table on connector ${watched.connectorId}, so its runs never see the new rows; add a source step with that site-db endpoint and table`,
+        });
+    }
   });
 }
 

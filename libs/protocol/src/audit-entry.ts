@@ -88,6 +88,13 @@ function describeDataOperation(operation: AgentCapability, raw: unknown, result:
       const usedKeys = names(output.columns) ? names(output.keyColumns) : names(input.keyColumns);
       return `extract ${tableText(input.source?.table)}${columns ? ` columns ${columns.join(', ')}` : ''}${usedKeys ? ` by key ${usedKeys.join(', ')}` : ''}${cursor} to buffer object ${String(input.objectId)}`;
     }
+    case 'table.watch': {
+      // Names, never values: the position (`after`) holds cursor and key values of the site's rows.
+      const watch = (raw ?? {}) as { table?: TableLike; cursorColumn?: unknown; notifyChannel?: unknown };
+      const rowCount = (result as { rowCount?: unknown } | undefined)?.rowCount;
+      const rows = typeof rowCount === 'number' && rowCount > 0;
+      return `watch ${tableText(watch.table)} past cursor ${String(watch.cursorColumn)}${keys}${typeof watch.notifyChannel === 'string' ? ` (listening on ${watch.notifyChannel})` : ''}${rows ? ` to buffer object ${String(input.objectId)}` : ''}`;
+    }
     case 'data.load':
       return `load buffer object ${String(input.objectId)} into ${tableText(input.table)} (upsert${keys})`;
     case 'data.transfer':

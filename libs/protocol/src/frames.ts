@@ -30,6 +30,7 @@ export const AgentCapability = z.enum([
   'http.write',
   'http.write-table',
   'policy.describe',
+  'table.watch',
 ]);
 export type AgentCapability = z.infer<typeof AgentCapability>;
 

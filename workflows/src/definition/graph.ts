@@ -30,6 +30,11 @@ export interface BuildOptions {
    * started before they fused replay unfused.
    */
   fuseSiteApi?: () => boolean;
+  /**
+   * Sources that must run as steps of their own: a site-event run's watched source takes its rows
+   * from the batch (already in the buffer), so its destination has to load that dataset.
+   */
+  keepApart?: (source: GraphStep) => boolean;
 }
 
 export function buildGraph(steps: readonly GraphStep[], edges: readonly Edge[], options: BuildOptions = {}): Graph {
@@ -57,6 +62,7 @@ export function buildGraph(steps: readonly GraphStep[], edges: readonly Edge[], 
     if (to?.kind !== 'site-db' && to?.kind !== 'site-api') continue;
     if (to.connectorId !== s.db.endpoint.connectorId) continue;
     if (to.kind === 'site-api' && !options.fuseSiteApi?.()) continue;
+    if (options.keepApart?.(s)) continue;
     fusedInto.set(d.id, s.id);
     fusedWith.set(s.id, d.id);
   }

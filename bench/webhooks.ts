@@ -114,7 +114,10 @@ function child(
   role: string,
   env: Record<string, string>,
 ): { proc: ChildProcess; first: Promise<Record<string, string>> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', __filename, '--role', role], {
+  // VSC_BENCH_CPU_PROF=<folder>: the gateway writes a V8 CPU profile there (read it with cpu-profile-summary.ts).
+  const profile = role === 'gateway' && process.env.VSC_BENCH_CPU_PROF;
+  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+  const proc = spawn(process.execPath, [...flags, '--import', 'tsx', __filename, '--role', role], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

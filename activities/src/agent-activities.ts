@@ -11,6 +11,8 @@ import type {
   SiteHttpReadOutputT,
   SiteHttpWriteInputT,
   SiteHttpWriteOutputT,
+  SiteTableWriteInputT,
+  SiteTableWriteOutputT,
   SchemaDiscoverInputT,
   SqlQueryInputT,
   SqlQueryOutputT,
@@ -20,6 +22,8 @@ import type {
   SyncDeleteOutputT,
   SyncExtractInputT,
   SyncExtractOutputT,
+  TableWatchInputT,
+  TableWatchOutputT,
 } from '@vansales/protocol';
 
 /**
@@ -53,6 +57,11 @@ export interface AgentActivities {
   siteHttpRead(input: Omit<SiteHttpReadInputT, 'buffer'>): Promise<SiteHttpReadOutputT>;
   /** A buffer object to one of the site's own APIs, per record or batch; a retry resumes after what was accepted. */
   siteHttpWrite(input: Omit<SiteHttpWriteInputT, 'buffer'>): Promise<SiteHttpWriteOutputT>;
+  /**
+   * A table of a site database to one of the site's APIs, in one task on the site: the rows never
+   * cross the socket nor land in the buffer (a definition's site-db source fused with its site-api destination).
+   */
+  siteTableToApi(input: SiteTableWriteInputT): Promise<SiteTableWriteOutputT>;
   /** The writable tables and API names of the site's policy (names only): validation's `destinationWritable`. */
   sitePolicyDescribe(): Promise<PolicyDescribeOutputT>;
   /** Bi-directional sync: count and checksum per key range, computed by the site's database (read-only, numbers only). */
@@ -61,6 +70,11 @@ export interface AgentActivities {
   siteSyncExtract(input: Omit<SyncExtractInputT, 'buffer'>): Promise<SyncExtractOutputT>;
   /** Bi-directional sync: deletes the keys of a buffer object from a table the site's policy lets be written. */
   siteSyncDelete(input: Omit<SyncDeleteInputT, 'buffer'>): Promise<SyncDeleteOutputT>;
+  /**
+   * The site-event trigger's read: waits up to `waitMs` for rows past `after` in a table of the site
+   * (a PostgreSQL NOTIFY wakes it early), then extracts the next bounded batch into `objectId`.
+   */
+  tableWatch(input: Omit<TableWatchInputT, 'buffer'>): Promise<TableWatchOutputT>;
 }
 
 export interface SchemaRecorded {
@@ -86,8 +100,10 @@ export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCap
   dataTransfer: 'data.transfer',
   siteHttpRead: 'http.read',
   siteHttpWrite: 'http.write',
+  siteTableToApi: 'http.write-table',
   sitePolicyDescribe: 'policy.describe',
   siteSyncChecksum: 'sync.checksum',
   siteSyncExtract: 'sync.extract',
   siteSyncDelete: 'sync.delete',
+  tableWatch: 'table.watch',
 };

@@ -89,7 +89,7 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
       };
   const noSyncState = async (): Promise<never> => {
     throw ApplicationFailure.nonRetryable(
-      'this cloud worker has no sync state store configured (DATABASE_URL of the metadata store)',
+      "this cloud worker keeps no sync state: sync plans run on the gateways' control queue, so start the run through the gateway (its runs carry controlTaskQueue)",
       'StoreUnavailable',
     );
   };

@@ -7,11 +7,17 @@ import { siteDatabases } from './site-database/site-database';
 import { createSqlQuery } from './operations/sql-query';
 import { createSchemaDiscover } from './operations/schema-discover';
 import { createDataExtract } from './operations/data-extract';
+import { createTableWatch } from './operations/table-watch';
 import { createDataLoad } from './operations/data-load';
 import { createDataTransfer } from './operations/data-transfer';
 import { createBufferClient } from './buffer/buffer-client';
 import { loadSitePolicy, readSitePolicyFile } from './policy/site-policy';
-import { createSiteHttpRead, createSiteHttpWrite, type SiteHttpDeps } from './operations/site-http';
+import {
+  createSiteHttpRead,
+  createSiteHttpWrite,
+  createSiteTableWrite,
+  type SiteHttpDeps,
+} from './operations/site-http';
 import { createPolicyDescribe } from './operations/policy-describe';
 import { createSyncChecksum, createSyncDelete, createSyncExtract } from './operations/site-sync';
 import { policyOf, type DataDeps } from './operations/data-support';
@@ -69,10 +75,12 @@ export function createAgent(
       'data.transfer': createDataTransfer(data),
       'http.read': createSiteHttpRead(http, buffer),
       'http.write': createSiteHttpWrite(http, buffer),
+      'http.write-table': createSiteTableWrite(data, http),
       'policy.describe': createPolicyDescribe(http.policyFile),
       'sync.checksum': createSyncChecksum(data),
       'sync.extract': createSyncExtract(data, buffer),
       'sync.delete': createSyncDelete(data, buffer),
+      'table.watch': createTableWatch(data, buffer),
     },
   });
   return {

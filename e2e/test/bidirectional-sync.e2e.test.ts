@@ -141,6 +141,8 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
           document,
           trigger: { kind: 'manual' },
           cloudTaskQueue: platform.cloudTaskQueue,
+          // The plan and the sync state are the gateway's (the harness's cloud worker has no state store).
+          controlTaskQueue: platform.controlTaskQueue,
         },
       ],
     });

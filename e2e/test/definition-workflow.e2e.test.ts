@@ -363,10 +363,7 @@ describe('definitionWorkflow: the interpreter on real services', () => {
   });
 
   it('runs a for-each body per batch, and continues as new in a long loop carrying what is done', async () => {
-    // Made first: two parts loading at once would both try to create it (dataflow's CREATE TABLE is not race-safe).
-    await sql(
-      'CREATE TABLE actor_batches (actor_id integer PRIMARY KEY, first_name varchar(45), last_name varchar(45), last_update timestamp)',
-    );
+    // Not made first: two parts loading at once both find it missing, and one creates it for both.
     const handle = await start(
       'batches',
       doc({
@@ -392,6 +389,7 @@ describe('definitionWorkflow: the interpreter on real services', () => {
                     endpoint: { kind: 'cloud-db', database: 'dw' },
                     table: { name: 'actor_batches' },
                     keyColumns: ['actor_id'],
+                    createIfMissing: true,
                   },
                 },
               ],

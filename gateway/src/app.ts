@@ -38,6 +38,7 @@ import { webhookServicePlugin, type WebhookServiceDeps } from './services/webhoo
 import { controlFlagServicePlugin } from './services/control-flags';
 import { definitionRunServicePlugin } from './services/definition-runs';
 import { createDefinitionSchedules, definitionSchedulesPlugin } from './services/definition-schedules';
+import { createSiteEventWatchers, siteEventWatchersPlugin } from './services/site-event-watchers';
 import { definitionServicePlugin, type DestinationWritable } from './services/definition-service';
 import systemRoutes from './routes/system-routes';
 import tenantRoutes from './routes/tenant-routes';
@@ -67,6 +68,8 @@ export interface AppDeps {
   workflowTaskQueue: string;
   /** Where cloud activities run (syncs that touch cloud databases). */
   cloudTaskQueue?: string;
+  /** Where the gateways serve the interpreter's control activities (definitions, cursors). */
+  controlTaskQueue?: string;
   repos: Repositories;
   auditRepo: AuditRepository;
   /** Runs of definitions, control flags and schedules (issue 10); the store is the definitions' (i10-model). */
@@ -179,23 +182,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sitePolicyServicePlugin, { repos: deps.repos });
   await app.register(queryServicePlugin, { repos: deps.repos });
   await app.register(syncServicePlugin, { repos: deps.repos, cloudTaskQueue: deps.cloudTaskQueue });
+  const runQueues = { cloudTaskQueue: deps.cloudTaskQueue, controlTaskQueue: deps.controlTaskQueue };
   const schedules = createDefinitionSchedules({
     temporal: deps.temporal,
     workflowTaskQueue: deps.workflowTaskQueue,
+    runQueues,
     flags: deps.definitionRuns.flags,
   });
   await app.register(definitionSchedulesPlugin, { schedules });
+  const watchers = createSiteEventWatchers({
+    temporal: deps.temporal,
+    workflowTaskQueue: deps.workflowTaskQueue,
+    runQueues,
+    flags: deps.definitionRuns.flags,
+  });
+  await app.register(siteEventWatchersPlugin, { watchers });
   await app.register(controlFlagServicePlugin, {
     flags: deps.definitionRuns.flags,
     auditRepo: deps.auditRepo,
     repos: deps.repos,
     temporal: deps.temporal,
     store: deps.definitionRuns.store,
-    followers: [schedules],
+    followers: [schedules, watchers],
   });
   await app.register(definitionRunServicePlugin, {
     temporal: deps.temporal,
     workflowTaskQueue: deps.workflowTaskQueue,
+    runQueues,
     runs: deps.definitionRuns.runs,
     store: deps.definitionRuns.store,
   });
@@ -220,8 +233,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           return 'unknown';
         }
       }),
-    // A publish makes the version's schedule triggers Temporal Schedules; an archive removes them.
-    lifecycle: schedules,
+    // A publish makes the version's schedule triggers Temporal Schedules and its site-event triggers
+    // watchers; an archive removes both.
+    lifecycle: {
+      published: async (version) => [await schedules.published(version), await watchers.published(version)],
+      archived: async (tenantId, definitionId) => {
+        await schedules.archived(tenantId, definitionId);
+        await watchers.archived(tenantId, definitionId);
+      },
+    },
   });
 
   await app.register(systemRoutes, {
@@ -270,6 +290,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ...webhooks,
         temporal: deps.temporal,
         workflowTaskQueue: deps.workflowTaskQueue,
+        runQueues,
         buffer: deps.buffer.dataBuffer,
       });
       await app.register(webhookRoutes, { maxBodyBytes });

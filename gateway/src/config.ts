@@ -154,6 +154,11 @@ export const GatewayConfig = z
     VSC_GATEWAY_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
     /** Task queue of cloud activities (the buffer purge runs there). */
     VSC_CLOUD_TASK_QUEUE: z.string().min(1).max(255).default('cloud'),
+    /**
+     * Task queue of the control activities every gateway serves (they need the metadata store it
+     * owns): the definitions call steps run, and the cursors incremental sources reached.
+     */
+    VSC_CONTROL_TASK_QUEUE: z.string().min(1).max(255).default('control'),
     /** Minutes between runs of the Temporal Schedule that purges expired buffer objects; 0 leaves the schedule alone. */
     VSC_BUFFER_PURGE_MINUTES: z.coerce
       .number()

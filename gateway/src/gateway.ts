@@ -18,6 +18,8 @@ import {
   createDefinitionStore,
   createRepositories,
   createSchemaRegistry,
+  createSourceCursorRepository,
+  createSyncStateRepository,
   metadataTarget,
   openMetadataDb,
   type MetadataDb,
@@ -49,6 +51,8 @@ import type { DefinitionSchedules } from './services/definition-schedules';
 import type { Logger } from './logger';
 import { createSecretBox } from './webhooks/secret-box';
 import type { RunGate, WebhookService } from './services/webhook-service';
+import { startControlWorker } from './control-worker';
+import { createDefinitionControlActivities, createSyncStateActivities } from '@vansales/activities/control';
 
 /** The control-plane operations behind the REST routes, for in-process callers (benchmarks, tools). */
 export interface GatewayServices {
@@ -187,14 +191,14 @@ export async function createGateway(
   const flagRepo = createControlFlagRepository(db);
   const definitionStore = options.definitionStore ?? options.definitions ?? createDefinitionStore(definitions);
   // Webhook deliveries pass the same control flags as every other trigger (checkRunAllowed).
-  const webhookGate: RunGate = async (tenantId, definitionId) => {
-    const published = await definitionStore.published(tenantId, definitionId);
+  const webhookGate: RunGate = async (tenantId, definitionId, connectorIds) => {
+    let ids = connectorIds;
+    if (!ids) {
+      const published = await definitionStore.published(tenantId, definitionId);
+      ids = published ? connectorIdsOf(published.document) : [];
+    }
     try {
-      await checkRunAllowed(flagRepo, {
-        tenantId,
-        definitionId,
-        connectorIds: published ? connectorIdsOf(published.document) : [],
-      });
+      await checkRunAllowed(flagRepo, { tenantId, definitionId, connectorIds: ids });
       return { allowed: true };
     } catch (err) {
       if (err instanceof GatewayError) return { allowed: false, message: err.message };
@@ -209,6 +213,7 @@ export async function createGateway(
     temporal,
     workflowTaskQueue: config.VSC_WORKFLOW_TASK_QUEUE,
     cloudTaskQueue: config.VSC_CLOUD_TASK_QUEUE,
+    controlTaskQueue: config.VSC_CONTROL_TASK_QUEUE,
     repos,
     auditRepo,
     definitionRuns: {
@@ -286,6 +291,18 @@ export async function createGateway(
     definitionSchedules: app.definitionSchedules,
   };
   late.schemas = app.schemas;
+  const controlWorker = startControlWorker({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.VSC_CONTROL_TASK_QUEUE,
+    dataConverter,
+    activities: {
+      ...createDefinitionControlActivities({ store: definitionStore, cursors: createSourceCursorRepository(db) }),
+      // A sync step's plan and state: the buffer and the metadata store are both here.
+      ...createSyncStateActivities({ buffer, state: createSyncStateRepository(db) }),
+    },
+    log: logger,
+  });
   let closed = false;
   return {
     app,
@@ -299,6 +316,7 @@ export async function createGateway(
       if (closed) return;
       closed = true;
       await hub.close();
+      await controlWorker.stop();
       await cluster.close();
       await app.close();
       await nativeConnection.close();

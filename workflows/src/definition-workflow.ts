@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineSignal,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -17,6 +18,7 @@ import type {
   ControlSignal,
   DatasetRef,
   DefinitionCloudActivities,
+  DefinitionControlActivities,
   DefinitionRunInput,
   DefinitionRunStatus,
   Placement,
@@ -33,11 +35,17 @@ import {
   RUN_STATUS_QUERY,
 } from '@vansales/definitions/contracts';
 import { routeStep } from '@vansales/definitions/routing';
+import { incrementalSourceKey } from '@vansales/definitions/source-cursor';
+import { describedProtectedColumns } from '@vansales/protocol/described-policy';
+import type { PolicyDescribeOutputT } from '@vansales/protocol';
+import { readsWatchedTable } from '@vansales/definitions/site-event';
 import { SearchAttribute } from '@vansales/temporal-config/search-attributes';
 import { buildGraph, endpointOf, nearestPeer, type Graph, type GraphStep } from './definition/graph';
 import { describeFailure, GraphRun, Interrupted, type Outcome, type StepInputs } from './definition/graph-run';
 import { cloudDataOptions, interpreterOptions, siteDataOptions, withPolicy } from './definition/step-options';
 import { runSync, type SyncSideOps } from './definition/sync-run';
+import { DefinitionPatch } from './definition/patches';
+import { onSiteApi, readSiteApi, writeSiteApi } from './site-api-calls';
 
 export const runStatusQuery = defineQuery<DefinitionRunStatus>(RUN_STATUS_QUERY);
 export const approvalSignal = defineSignal<[ApprovalSignal]>(APPROVAL_SIGNAL);
@@ -66,6 +74,15 @@ export interface DefinitionWorkflowInput extends DefinitionRunInput {
 }
 
 const DEFAULT_HISTORY_EVENTS_LIMIT = 20_000;
+/** Site-event runs (added after runs were recorded): the watched table's source step takes the batch. */
+const SITE_EVENT_BATCH_PATCH = 'site-event-batch';
+
+/**
+ * Runs from before it routed without the site's policy (`policyProtected: false` for every step):
+ * they replay without asking the site. New runs ask (policy.describe) before a site source whose
+ * rows a transform reads, so rows the policy protects are not sent to a transform in the cloud.
+ */
+export const SITE_POLICY_ROUTING_PATCH = 'definition-route-site-policy';
 
 function jsonSize(value: unknown): number {
   if (value === undefined) return 0;
@@ -122,11 +139,41 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     ]);
   }
 
+  const fuseOptions = {
+    fuseSiteApi: () => patched(DefinitionPatch.siteDbToSiteApi),
+    // Defined below; called only when the graph is built, after it.
+    keepApart: (s: GraphStep) => takesBatch(s),
+  };
   const cloud = (options = interpreterOptions(cloudQueue)) =>
     proxyActivities<CloudActivities & DefinitionCloudActivities>(options);
   const agent = (connectorId: string, policy: GraphStep['onError']) =>
     proxyActivities<AgentActivities>(siteDataOptions(connectorId, policy));
+  // Runs started without a control queue (before it existed, or by hand) keep what they did then:
+  // definitions from the cloud queue, and no cursors kept between runs.
+  const control = input.controlTaskQueue
+    ? proxyActivities<DefinitionControlActivities>(interpreterOptions(input.controlTaskQueue))
+    : undefined;
+  /** Top-level incremental sources, whose cursors are kept between runs. */
+  const cursorSources = input.document.steps.flatMap((s) => {
+    const sourceKey = s.kind === 'source' ? incrementalSourceKey(s) : undefined;
+    return sourceKey ? [{ stepId: s.id, sourceKey }] : [];
+  });
+  let cursorsRead: Record<StepId, unknown> = {};
+  /** The cursor a top-level incremental source starts after (absent: from the beginning). */
+  const cursorAfter = (walk: GraphRun, id: StepId) =>
+    stepKey(walk, id) === id && cursorsRead[id] !== undefined ? { after: cursorsRead[id] } : {};
   const newObjectId = () => uuid4().replace(/-/g, '');
+  /** Each site's policy as its agent describes it, asked once per run (per execution) and connector. */
+  const sitePolicies = new Map<string, Promise<PolicyDescribeOutputT>>();
+  const sitePolicy = (connectorId: string, policy: GraphStep['onError']) => {
+    let described = sitePolicies.get(connectorId);
+    if (!described) {
+      // The data step's options: an agent offline for a while is waited for, as its extract would be.
+      described = agent(connectorId, policy).sitePolicyDescribe();
+      sitePolicies.set(connectorId, described);
+    }
+    return described;
+  };
   const stepKey = (walk: GraphRun, id: StepId) => walk.key(id);
   const statusOf = (key: string): StepRunStatus => (status.steps[key] ??= { state: 'pending' });
   const record = (walk: GraphRun, id: StepId, placement: Placement, route: string) => {
@@ -166,24 +213,84 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     runStep: (step: GraphStep, inputs: StepInputs, walk: GraphRun) => runStep(step, inputs, walk),
   };
 
+  /** A site-event run's source step of the watched table: it takes the batch instead of reading the table. */
+  const takesBatch = (step: GraphStep): boolean =>
+    step.kind === 'source' &&
+    !!input.siteEvent &&
+    readsWatchedTable(step.db, input.siteEvent) &&
+    patched(SITE_EVENT_BATCH_PATCH);
+
   async function runStep(step: GraphStep, inputs: StepInputs, walk: GraphRun): Promise<StepOutput> {
     const policy = step.onError;
     switch (step.kind) {
       case 'source': {
         const endpoint = endpointOf(step)!;
         const peer = nearestPeer(walk.graph, step.id, 'down');
+        // The columns of this read the site's policy masks or hashes, when a transform reads its rows.
+        let protectedRead: string[] = [];
+        const siteRead = step.db?.endpoint.kind === 'site-db' ? { ...step.db, endpoint: step.db.endpoint } : undefined;
+        if (peer.transform && siteRead && patched(SITE_POLICY_ROUTING_PATCH)) {
+          const described = await sitePolicy(siteRead.endpoint.connectorId, policy);
+          protectedRead = describedProtectedColumns(
+            described,
+            siteRead.endpoint.database,
+            siteRead.table,
+            siteRead.columns,
+          );
+        }
         const decision = routeStep({
           source: endpoint,
           destination: peer.endpoint ?? { kind: 'cloud-db', database: 'buffer' },
           transform: peer.transform,
-          policyProtected: false,
+          policyProtected: protectedRead.length > 0,
         });
+        if (protectedRead.length > 0 && siteRead) {
+          // The router keeps the transform of these rows on the site, and agents run no transforms
+          // yet: refused before anything is read, rather than sending the rows to a cloud transform.
+          const db = siteRead;
+          record(walk, step.id, { kind: 'site', connectorId: db.endpoint.connectorId }, decision.reason);
+          const what = db.table
+            ? `${db.endpoint.database}.${db.table.schema ? `${db.table.schema}.` : ''}${db.table.name}`
+            : `database ${db.endpoint.database}`;
+          throw ApplicationFailure.create({
+            type: DefinitionRunErrorType.unsupportedStep,
+            message: `step ${step.id}: the site's policy protects ${protectedRead.join(', ')} of ${what}, and a transform after this step reads those rows: such rows are transformed on the site only, which this site's agent cannot do; read only columns the policy does not protect (give columns), or load the rows on the site and transform them there`,
+            nonRetryable: true,
+          });
+        }
+        if (takesBatch(step)) {
+          const batch = input.siteEvent!;
+          record(
+            walk,
+            step.id,
+            { kind: 'site', connectorId: batch.connectorId },
+            `${decision.reason}; its rows are the site-event batch the agent wrote`,
+          );
+          return { dataset: batch.dataset, value: { siteEvent: { from: batch.from ?? null, to: batch.to } } };
+        }
         const fusedWith = walk.graph.fusedWith.get(step.id);
         if (fusedWith && step.db?.table && step.db.endpoint.kind === 'site-db') {
           const destination = walk.graph.steps.get(fusedWith)!;
-          if (destination.kind !== 'destination' || !destination.db) throw new Error('unreachable: fused pair');
+          if (destination.kind !== 'destination') throw new Error('unreachable: fused pair');
           const placement: Placement = { kind: 'site-transfer', connectorId: step.db.endpoint.connectorId };
           record(walk, step.id, placement, decision.reason);
+          if (destination.http && onSiteApi(destination.http)) {
+            // The table's rows go from the site's database to the site's API in one agent task.
+            const { endpoint, ...request } = destination.http;
+            const out = await agent(step.db.endpoint.connectorId, policy).siteTableToApi({
+              source: {
+                database: step.db.endpoint.database,
+                table: step.db.table,
+                ...(step.db.columns ? { columns: step.db.columns } : {}),
+                ...(step.db.keyColumns ? { keyColumns: step.db.keyColumns } : {}),
+                ...(step.db.incremental ? { incremental: { column: step.db.incremental.column } } : {}),
+              },
+              api: endpoint.api,
+              ...request,
+            });
+            return { value: { ...out, transfer: true } };
+          }
+          if (!destination.db) throw new Error('unreachable: fused pair');
           const out = await agent(step.db.endpoint.connectorId, policy).dataTransfer({
             source: {
               database: step.db.endpoint.database,
@@ -192,18 +299,24 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
             },
             destination: { database: destination.db.endpoint.database, table: destination.db.table },
             keyColumns: destination.db.keyColumns,
-            ...(step.db.incremental ? { incremental: { column: step.db.incremental.column } } : {}),
+            ...(step.db.incremental
+              ? { incremental: { column: step.db.incremental.column, ...cursorAfter(walk, step.id) } }
+              : {}),
             mode: 'upsert',
             createIfMissing: destination.db.createIfMissing ?? false,
           });
-          return { value: { rowCount: out.rowCount, created: out.created, transfer: true } };
+          return {
+            value: { rowCount: out.rowCount, created: out.created, transfer: true, ...cursorValue(out.cursor) },
+          };
         }
         if (step.db) {
           const objectId = newObjectId();
           const db = step.db;
           const common = {
             keyColumns: db.keyColumns,
-            ...(db.incremental ? { incremental: { column: db.incremental.column } } : {}),
+            ...(db.incremental
+              ? { incremental: { column: db.incremental.column, ...cursorAfter(walk, step.id) } }
+              : {}),
             chunkRows: 50_000,
             objectId,
           };
@@ -224,6 +337,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
                 ...(out.columns ? { columns: out.columns } : {}),
                 writtenBy: { connectorId: db.endpoint.connectorId },
               },
+              ...(db.incremental ? { value: cursorValue(out.cursor) } : {}),
             };
           }
           if (!db.table)
@@ -247,12 +361,16 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
               ...(out.columns ? { columns: out.columns } : {}),
               writtenBy: 'cloud',
             },
+            ...(db.incremental ? { value: cursorValue(out.cursor) } : {}),
           };
         }
         if (step.http) {
-          const e = step.http.endpoint;
+          const http = step.http;
+          const e = http.endpoint;
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
           record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
+          if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
+            return { dataset: await readSiteApi(agent(http.endpoint.connectorId, policy), http, newObjectId()) };
           const options = onSite ? siteDataOptions(onSite, policy) : cloudDataOptions(cloudQueue, policy);
           const dataset = await proxyActivities<DefinitionCloudActivities>(options).httpRead({
             tenantId: input.tenantId,
@@ -282,7 +400,9 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           policyProtected: false,
         });
         const fusedFrom = walk.graph.fusedInto.get(step.id);
-        if (fusedFrom) {
+        const fusedSource = fusedFrom ? walk.graph.steps.get(fusedFrom) : undefined;
+        // A batch source ran no transfer: its destination loads the batch like any dataset.
+        if (fusedFrom && !(fusedSource && takesBatch(fusedSource))) {
           // The transfer of the pair ran as the source step: nothing more to do here.
           const connectorId = (endpoint as { connectorId: string }).connectorId;
           record(walk, step.id, { kind: 'site-transfer', connectorId }, decision.reason);
@@ -315,9 +435,12 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           return { dataset, value: out };
         }
         if (step.http) {
-          const e = step.http.endpoint;
+          const http = step.http;
+          const e = http.endpoint;
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
           record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
+          if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
+            return { dataset, value: await writeSiteApi(agent(http.endpoint.connectorId, policy), http, dataset) };
           const options = onSite ? siteDataOptions(onSite, policy) : cloudDataOptions(cloudQueue, policy);
           const out = await proxyActivities<DefinitionCloudActivities>(options).httpWrite({
             tenantId: input.tenantId,
@@ -426,7 +549,12 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       }
 
       case 'call': {
-        const child = await cloud(withPolicy(interpreterOptions(cloudQueue), policy)).loadDefinitionVersion({
+        const loader = control
+          ? proxyActivities<DefinitionControlActivities>(
+              withPolicy(interpreterOptions(input.controlTaskQueue!), policy),
+            )
+          : cloud(withPolicy(interpreterOptions(cloudQueue), policy));
+        const child = await loader.loadDefinitionVersion({
           tenantId: input.tenantId,
           definitionId: step.definitionId,
           ...(step.version !== undefined ? { version: step.version } : {}),
@@ -448,6 +576,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
               input: childInput,
               trigger: { kind: 'api', id: workflowInfo().workflowId },
               cloudTaskQueue: cloudQueue,
+              ...(input.controlTaskQueue ? { controlTaskQueue: input.controlTaskQueue } : {}),
             },
           ],
         });
@@ -499,7 +628,10 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     const summary = await runSync(step, {
       left: side(step.left),
       right: side(step.right),
-      cloud: cloud(withPolicy(interpreterOptions(cloudQueue), policy)),
+      // The plan and its state live where the metadata store is: the gateways' control queue.
+      cloud: input.controlTaskQueue
+        ? proxyActivities<CloudActivities>(withPolicy(interpreterOptions(input.controlTaskQueue), policy))
+        : cloud(withPolicy(interpreterOptions(cloudQueue), policy)),
       scope: { tenantId: input.tenantId, definitionId: input.definitionId, stepId: stepKey(walk, step.id) },
       newObjectId,
     });
@@ -524,7 +656,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       });
       progress = forEach[key] = { parts, done: 0, rows: 0 };
     }
-    const body = buildGraph(step.body.steps, step.body.edges);
+    const body = buildGraph(step.body.steps, step.body.edges, fuseOptions);
     const concurrency = step.concurrency ?? 4;
     let next = progress.done;
     let running = 0;
@@ -563,7 +695,9 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
   }
 
   // The walk of the document.
-  const graph: Graph = buildGraph(input.document.steps, input.document.edges);
+  const graph: Graph = buildGraph(input.document.steps, input.document.edges, fuseOptions);
+  // A webhook run's entry steps read the delivery's body (before the patch they read nothing).
+  const delivered = deliveredBody(input.input);
   const top = new GraphRun(
     {
       ...host,
@@ -571,6 +705,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     },
     graph,
     '',
+    delivered && patched(DefinitionPatch.webhookBodyEntry) ? delivered : undefined,
   );
   // Steps settled before: carried across continue-as-new, or reused from an earlier run (retry from a step).
   for (const s of settled) top.settle(s.id, s.outcome);
@@ -588,6 +723,14 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       else if (st.state === 'failed' && graph.steps.get(id)!.onError?.continueOnError)
         top.settle(id, { kind: 'error' });
     }
+
+  // Saved only when a run completes, so a run reading them again after continue-as-new gets the same.
+  if (control && cursorSources.length > 0)
+    cursorsRead = await control.readSourceCursors({
+      tenantId: input.tenantId,
+      definitionId: input.definitionId,
+      sources: cursorSources,
+    });
 
   try {
     await top.run();
@@ -617,8 +760,29 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       },
     });
   }
+  if (!stopRequested && control) await saveCursors(control);
   status.state = stopRequested ? 'stopped' : 'completed';
   return status;
+
+  /**
+   * Keeps the cursor each incremental source reached (ran here, carried, or reused from an earlier
+   * run) for the next run. Only a completed run saves: a failed one is read again from where the
+   * last completed run ended (loads upsert by key, so reading rows twice loses nothing).
+   */
+  async function saveCursors(activities: DefinitionControlActivities): Promise<void> {
+    const reached = cursorSources.flatMap((source) => {
+      const done = settled.find((s) => s.id === source.stepId)?.outcome;
+      const value = done?.kind === 'ok' ? (done.output.value as { cursor?: unknown } | undefined)?.cursor : undefined;
+      return value === undefined || value === null ? [] : [{ ...source, value }];
+    });
+    if (reached.length === 0) return;
+    await activities.saveSourceCursors({
+      tenantId: input.tenantId,
+      definitionId: input.definitionId,
+      runId: workflowInfo().workflowId,
+      cursors: reached,
+    });
+  }
 
   /** Runs the compensation steps of completed steps, latest first; each once, failures recorded. */
   async function compensate(g: Graph, walk: GraphRun): Promise<void> {
@@ -644,6 +808,28 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       st.finishedAt = new Date().toISOString();
     }
   }
+}
+
+/** A source's value when it read incrementally: the highest cursor it copied (none when it copied nothing). */
+function cursorValue(cursor: { max: unknown } | undefined): { cursor?: unknown } {
+  return cursor && cursor.max !== null && cursor.max !== undefined ? { cursor: cursor.max } : {};
+}
+
+/**
+ * The body of the delivery that started a webhook run: the gateway's buffer reference in the run's
+ * input (`input.webhook.body`). The cloud steps that read it check again that it is this tenant's.
+ */
+function deliveredBody(runInput: unknown): DatasetRef | undefined {
+  const body = (runInput as { webhook?: { body?: Partial<DatasetRef> } } | undefined)?.webhook?.body;
+  if (!body || typeof body !== 'object') return undefined;
+  if (typeof body.objectId !== 'string' || typeof body.rows !== 'number' || body.writtenBy !== 'cloud')
+    return undefined;
+  return {
+    objectId: body.objectId,
+    rows: body.rows,
+    ...(body.columns ? { columns: body.columns } : {}),
+    writtenBy: 'cloud',
+  };
 }
 
 function unsupported(stepId: StepId, what: string): ApplicationFailure {

@@ -2,6 +2,7 @@ import { proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { AgentActivities, CloudActivities } from '@vansales/activities';
 import { connectorTaskQueue } from '@vansales/protocol/task-queues';
 import { dataOptions } from './activity-options';
+import { onSiteApi, readSiteApi, writeSiteApi } from './site-api-calls';
 
 type CloudHttpRead = Parameters<CloudActivities['httpRead']>[0];
 type CloudHttpWrite = Parameters<CloudActivities['httpWrite']>[0];
@@ -39,13 +40,12 @@ const options = (input: StepPlacement) => ({
  */
 export async function httpReadStepWorkflow(input: HttpReadStepInput): Promise<DatasetRef> {
   const objectId = uuid4().replace(/-/g, '');
-  const { endpoint, ...request } = input.request;
-  if (endpoint.kind === 'site-api') {
+  const request = input.request;
+  if (onSiteApi(request)) {
     const agent = proxyActivities<AgentActivities>(
-      dataOptions(connectorTaskQueue(endpoint.connectorId), options(input)),
+      dataOptions(connectorTaskQueue(request.endpoint.connectorId), options(input)),
     );
-    const read = await agent.siteHttpRead({ api: endpoint.api, ...request, objectId });
-    return { objectId, rows: read.rowCount, columns: read.columns, writtenBy: { connectorId: endpoint.connectorId } };
+    return readSiteApi(agent, request, objectId);
   }
   const cloud = proxyActivities<CloudActivities>(dataOptions(input.cloudTaskQueue ?? 'cloud', options(input)));
   return cloud.httpRead({
@@ -60,12 +60,12 @@ export async function httpReadStepWorkflow(input: HttpReadStepInput): Promise<Da
 export async function httpWriteStepWorkflow(
   input: HttpWriteStepInput,
 ): Promise<Awaited<ReturnType<CloudActivities['httpWrite']>>> {
-  const { endpoint, ...request } = input.request;
-  if (endpoint.kind === 'site-api') {
+  const request = input.request;
+  if (onSiteApi(request)) {
     const agent = proxyActivities<AgentActivities>(
-      dataOptions(connectorTaskQueue(endpoint.connectorId), options(input)),
+      dataOptions(connectorTaskQueue(request.endpoint.connectorId), options(input)),
     );
-    return agent.siteHttpWrite({ api: endpoint.api, ...request, objectId: input.input.objectId });
+    return writeSiteApi(agent, request, input.input);
   }
   const cloud = proxyActivities<CloudActivities>(dataOptions(input.cloudTaskQueue ?? 'cloud', options(input)));
   return cloud.httpWrite({ tenantId: input.tenantId, step: 'http-write', request: input.request, input: input.input });

@@ -42,3 +42,4 @@ export {
   type HttpReadStepInput,
   type HttpWriteStepInput,
 } from './http-step-workflows';
+export { siteEventWatcherWorkflow, watcherStatusQuery, watcherPublishSignal } from './site-event-watcher-workflow';

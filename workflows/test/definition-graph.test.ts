@@ -22,6 +22,31 @@ describe('the walkable graph of a definition', () => {
     expect(g.fusedInto.get('b')).toBe('a');
   });
 
+  it('fuses a site-db table source and a site-api destination of one site only where the patch says so', () => {
+    const siteApi = (connectorId = 'c1') => ({ kind: 'site-api' as const, connectorId, api: 'erp' });
+    const d = doc({
+      steps: [
+        { id: 'a', kind: 'source', db: { endpoint: siteDb('erp'), table: { name: 't' } } },
+        { id: 'b', kind: 'destination', http: { endpoint: siteApi(), path: '/orders' } },
+        { id: 'c', kind: 'source', db: { endpoint: siteDb('erp'), table: { name: 'u' } } },
+        { id: 'd', kind: 'destination', http: { endpoint: siteApi('c2'), path: '/orders' } },
+      ],
+      edges: [
+        { from: 'a', to: 'b' },
+        { from: 'c', to: 'd' },
+      ],
+    });
+    const asked: string[] = [];
+    const fused = buildGraph(d.steps, d.edges, { fuseSiteApi: () => (asked.push('patch'), true) });
+    expect([...fused.fusedWith]).toEqual([['a', 'b']]);
+    expect(fused.fusedInto.get('b')).toBe('a');
+    // Asked only for the candidate pair (same site), not for the pair across sites.
+    expect(asked).toEqual(['patch']);
+    // Runs started before the patch (or a caller without it) keep the two steps apart.
+    expect(buildGraph(d.steps, d.edges, { fuseSiteApi: () => false }).fusedWith.size).toBe(0);
+    expect(buildGraph(d.steps, d.edges).fusedWith.size).toBe(0);
+  });
+
   it('does not fuse across connectors, through a transform, or a query source', () => {
     const d = doc({
       steps: [

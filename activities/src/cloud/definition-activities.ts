@@ -12,6 +12,7 @@ import {
   type DefinitionInterpreterActivities,
   type DefinitionStore,
 } from '@vansales/definitions';
+import { loadDefinitionVersionFrom } from '../control/definition-control-activities';
 
 /** The interpreter's dataset and expression activities (the contract's merge/split/condition, plus its own). */
 export type DefinitionActivities = Pick<
@@ -236,21 +237,7 @@ export function createDefinitionActivities(deps: DefinitionActivityDeps): Defini
       return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown);
     },
 
-    async loadDefinitionVersion(input) {
-      const found =
-        input.version === undefined
-          ? await deps.store.published(input.tenantId, input.definitionId)
-          : await deps.store.version(input.tenantId, input.definitionId, input.version);
-      if (!found || found.tenantId !== input.tenantId)
-        throw ApplicationFailure.create({
-          type: DefinitionRunErrorType.definitionNotFound,
-          message:
-            input.version === undefined
-              ? `definition ${input.definitionId} has no published version for this tenant; publish it first`
-              : `definition ${input.definitionId} has no version ${input.version} for this tenant`,
-          nonRetryable: true,
-        });
-      return found;
-    },
+    // Runs started with a control queue read definitions there (the gateway's store); older ones here.
+    loadDefinitionVersion: (input) => loadDefinitionVersionFrom(deps.store, input),
   };
 }

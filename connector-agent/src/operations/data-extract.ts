@@ -1,9 +1,17 @@
 import { AgentErrorType, DataExtractInput, type DataExtractOutputT } from '@vansales/protocol';
-import { extractQuery, extractTable, resumeState, type ExtractPosition, type ObjectSink } from '@vansales/dataflow';
+import { extractQuery, extractTable, resumeState, type ExtractPosition } from '@vansales/dataflow';
 import type { BufferClient } from '../buffer/buffer-client';
 import { checkReadOnlySql } from '../sql-guard';
 import { OperationError, type OperationHandler } from './operation';
-import { grantOf, openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
+import {
+  bufferSink,
+  grantOf,
+  openConfigured,
+  parseOrRefuse,
+  policyOf,
+  toOperationError,
+  type DataDeps,
+} from './data-support';
 
 /** What an extract reports as it goes; a retry of the same object resumes from it. */
 interface ExtractProgress extends ExtractPosition {
@@ -20,10 +28,7 @@ export function createDataExtract(deps: DataDeps, buffer: BufferClient): Operati
     const grant = grantOf(input, 'write', 'data.extract');
     const policy = policyOf(deps);
     const conn = await openConfigured(deps, input.database);
-    const sink: ObjectSink = {
-      put: (index, bytes, rows) => buffer.putChunk(grant, index, bytes, rows, ctx.signal),
-      commit: (manifest) => buffer.commit(grant, manifest, ctx.signal),
-    };
+    const sink = bufferSink(buffer, grant, ctx.signal);
     const onChunk = (position: ExtractPosition) =>
       ctx.progress({ objectId: input.objectId, ...position } satisfies ExtractProgress);
     try {

@@ -1,5 +1,6 @@
 import { AgentErrorType, type BufferGrant } from '@vansales/protocol';
-import { DataflowError, failureTypeOf, type DataConnection } from '@vansales/dataflow';
+import { DataflowError, failureTypeOf, type DataConnection, type ObjectSink } from '@vansales/dataflow';
+import type { BufferClient } from '../buffer/buffer-client';
 import type { SiteDatabase } from '../site-database/site-database';
 import { SitePolicyError, type SitePolicy } from '../policy/site-policy';
 import { OperationError } from './operation';
@@ -75,8 +76,8 @@ export function toOperationError(
 }
 
 /**
- * The object-scoped buffer grant the gateway added to a task: it must exist, have the scope the
- * operation needs and name the task's own object (a workflow cannot bring a grant of its own).
+ * The object-scoped buffer grant the gateway added to a task, checked against the object the task
+ * names and the access it needs: a task without one (or with another object's) is refused.
  */
 export function grantOf(
   input: { buffer?: BufferGrant; objectId: string },
@@ -91,4 +92,12 @@ export function grantOf(
       false,
     );
   return grant;
+}
+
+/** Where an extract's chunks and manifest go: the buffer, through the gateway, with the task's grant. */
+export function bufferSink(buffer: BufferClient, grant: BufferGrant, signal: AbortSignal): ObjectSink {
+  return {
+    put: (index, bytes, rows) => buffer.putChunk(grant, index, bytes, rows, signal),
+    commit: (manifest) => buffer.commit(grant, manifest, signal),
+  };
 }

@@ -5,8 +5,9 @@ import { parseOrRefuse } from './data-support';
 
 /**
  * `policy.describe`: what the site's policy lets the cloud do, by name only (writable tables, API
- * names with their methods and path prefixes): validation answers "destination not writable" from
- * it before a run starts. No base URL, no credential, no column rule leaves the site.
+ * names with their methods and path prefixes, the columns it masks, hashes or drops): validation
+ * answers "destination not writable" from it, the router keeps transforms of protected rows on the
+ * site. No base URL, no credential, no salt leaves the site.
  */
 export function createPolicyDescribe(policyFile: () => SitePolicyFile): OperationHandler {
   return async (raw) => {
@@ -21,6 +22,17 @@ export function createPolicyDescribe(policyFile: () => SitePolicyFile): Operatio
     return {
       writableTables: file.writableTables.map((w) => ({ database: w.database, table: w.table })),
       apis: Object.entries(file.apis).map(([name, api]) => ({ name, methods: api.methods, paths: api.paths })),
+      // Names and actions only (no salt): the interpreter keeps transforms of these rows on the site.
+      ...(file.columns.length
+        ? {
+            protectedColumns: file.columns.map((c) => ({
+              database: c.database,
+              table: c.table,
+              column: c.column,
+              action: c.action,
+            })),
+          }
+        : {}),
     } satisfies PolicyDescribeOutputT;
   };
 }

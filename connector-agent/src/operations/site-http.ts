@@ -1,11 +1,16 @@
 import { lookup } from 'node:dns/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AgentErrorType,
   SiteHttpReadInput,
   SiteHttpWriteInput,
+  SiteTableWriteInput,
   type SiteHttpReadOutputT,
   type SiteHttpWriteOutputT,
+  type SiteTableWriteOutputT,
 } from '@vansales/protocol';
 import {
   confineTo,
@@ -13,6 +18,7 @@ import {
   DataflowError,
   DataflowErrorCode,
   DEFAULT_RETRY,
+  extractTable,
   readHttp,
   resumeState,
   urlUnder,
@@ -20,12 +26,13 @@ import {
   type HttpReadPosition,
   type HttpSend,
   type HttpWritePosition,
+  type HttpWriteRequest,
   type RetryOptions,
 } from '@vansales/dataflow';
 import type { BufferClient } from '../buffer/buffer-client';
 import { SitePolicyError, type SitePolicyFile } from '../policy/site-policy';
 import { OperationError, type OperationHandler } from './operation';
-import { grantOf, parseOrRefuse, toOperationError } from './data-support';
+import { grantOf, openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
 
 /** What the HTTP operations need: the site's policy file as written, and the agent's vault. */
 export interface SiteHttpDeps {
@@ -103,6 +110,18 @@ function siteApi(
   return { url, send, headers };
 }
 
+/** The write loop's request from a task's fields (http.write and http.write-table), its URL resolved by siteApi. */
+const writeRequest = (
+  input: Pick<HttpWriteRequest, 'method' | 'batchSize' | 'body' | 'idempotencyKey'>,
+  url: URL,
+): HttpWriteRequest => ({
+  method: input.method,
+  url,
+  batchSize: input.batchSize,
+  body: input.body,
+  idempotencyKey: input.idempotencyKey,
+});
+
 /** `http.read`: pages of a site API into the buffer object the gateway granted. */
 export function createSiteHttpRead(deps: SiteHttpDeps, buffer: BufferClient): OperationHandler {
   return async (raw, ctx) => {
@@ -150,13 +169,7 @@ export function createSiteHttpWrite(deps: SiteHttpDeps, buffer: BufferClient): O
     const { url, send, headers } = siteApi(deps, input.api, input.method, input.path);
     try {
       const result = await writeHttp(
-        {
-          method: input.method,
-          url,
-          batchSize: input.batchSize,
-          body: input.body,
-          idempotencyKey: input.idempotencyKey,
-        },
+        writeRequest(input, url),
         {
           send,
           retry: deps.retry ?? DEFAULT_RETRY,
@@ -180,6 +193,92 @@ export function createSiteHttpWrite(deps: SiteHttpDeps, buffer: BufferClient): O
       return result satisfies SiteHttpWriteOutputT;
     } catch (err) {
       throw toOperationError(err);
+    }
+  };
+}
+
+/** What `http.write-table` reports: where the sending stands (a retry resumes there) and, while reading, rows read. */
+interface TableWriteProgress extends Partial<HttpWritePosition> {
+  runKey: string;
+  rowsRead?: number;
+}
+
+/**
+ * `http.write-table`: a table of a site database to a site API, in one task (pattern 3.1.2). The
+ * read is data.extract's (extractTable: the policy's drops and masks on the final read plan, keyset
+ * order) and the sending http.write's (writeHttp: the policy's API, the vault's credential, 429/5xx
+ * retries); between them the chunks are spooled to a private temporary folder on the site, so
+ * memory stays bounded and no row leaves the site before the API gets it. A retry reads again (the
+ * same keyset order) and sends only the records after those the API already accepted.
+ */
+export function createSiteTableWrite(data: DataDeps, http: SiteHttpDeps): OperationHandler {
+  return async (raw, ctx) => {
+    const input = parseOrRefuse(SiteTableWriteInput, raw, 'http.write-table');
+    const { source } = input;
+    // A retry of another table, API or cursor position must not resume from this one's progress.
+    const runKey = JSON.stringify([source, input.api, input.method, input.path, input.batchSize]);
+    const resume = resumeState<TableWriteProgress>(
+      ctx.resumeFrom,
+      (r) => r.runKey === runKey && typeof r.recordsDone === 'number',
+    );
+    const sent = resume
+      ? { recordsDone: resume.recordsDone, requests: resume.requests, retried: resume.retried }
+      : { recordsDone: 0, requests: 0, retried: 0 };
+    const { url, send, headers } = siteApi(http, input.api, input.method, input.path);
+    const policy = policyOf(data);
+    const conn = await openConfigured(data, source.database);
+    let spool: string | undefined;
+    const chunkFile = (index: number) => join(spool!, `${index}.chunk`);
+    try {
+      spool = await mkdtemp(join(tmpdir(), 'vsc-table-to-api-'));
+      let manifest: { schema: unknown; chunkCount: number; rowCount: number } | undefined;
+      const extracted = await extractTable(
+        conn,
+        {
+          database: source.database,
+          table: source.table,
+          columns: source.columns,
+          keyColumns: source.keyColumns,
+          incremental: source.incremental,
+          chunkRows: input.chunkRows,
+          policy,
+          signal: ctx.signal,
+        },
+        {
+          put: (index, bytes) => writeFile(chunkFile(index), bytes, { mode: 0o600 }),
+          commit: async (m) => void (manifest = { schema: m.schema, chunkCount: m.chunkCount, rowCount: m.rowCount }),
+        },
+        // Heartbeats while reading keep what was sent, so a retry that fails again still resumes there.
+        (position) => ctx.progress({ runKey, ...sent, rowsRead: position.rowsDone } satisfies TableWriteProgress),
+      );
+      const result = await writeHttp(
+        writeRequest(input, url),
+        {
+          send,
+          retry: http.retry ?? DEFAULT_RETRY,
+          headers,
+          signal: ctx.signal,
+          resume: resume ? sent : undefined,
+          source: {
+            objectId: 'site-table',
+            manifest: async () => manifest!,
+            chunk: (index) => readFile(chunkFile(index)),
+          },
+        },
+        (position) => ctx.progress({ runKey, ...position } satisfies TableWriteProgress),
+      );
+      return {
+        ...result,
+        rowCount: extracted.rowCount,
+        ...(extracted.cursor ? { cursor: extracted.cursor } : {}),
+      } satisfies SiteTableWriteOutputT;
+    } catch (err) {
+      throw toOperationError(err);
+    } finally {
+      await Promise.all([
+        conn.close().catch(() => undefined),
+        spool ? rm(spool, { recursive: true, force: true }) : undefined,
+      ]);
     }
   };
 }

@@ -124,6 +124,7 @@ export async function startGatewayCluster(options: {
     TEMPORAL_NAMESPACE: services.temporalNamespace,
     VSC_WORKFLOW_TASK_QUEUE: `workflows-${randomBytes(4).toString('hex')}`,
     VSC_CLOUD_TASK_QUEUE: `cloud-${randomBytes(4).toString('hex')}`,
+    VSC_CONTROL_TASK_QUEUE: `control-${randomBytes(4).toString('hex')}`,
     DATABASE_URL: db.url,
     VSC_REDIS_URL: options.redisUrl,
     VSC_PAYLOAD_KEYS: newPayloadKeySpec('cluster'),

@@ -31,7 +31,7 @@ import {
 import { newBufferKeySpec } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
 import type { DefinitionStore } from '@vansales/definitions';
-import { createDefinitionRepository, createDefinitionStore, createSyncStateRepository } from '@vansales/metadata';
+import { createDefinitionRepository, createDefinitionStore } from '@vansales/metadata';
 
 export const services = testServices();
 
@@ -122,6 +122,8 @@ export interface Platform {
   payloadKeys: string;
   /** Task queue of this platform's cloud activities (extract, load, purge for cloud databases). */
   cloudTaskQueue: string;
+  /** VSC_CONTROL_TASK_QUEUE of this platform's gateway (its control activities: definitions, cursors, sync state). */
+  controlTaskQueue: string;
   /** Which databases the cloud worker reaches, per tenant (what VSC_CLOUD_DATABASES_FILE says in production). */
   setCloudDatabases(databases: Record<string, Record<string, DataConnectionConfig>>): void;
   /** The API credentials HTTP steps name, per tenant (what VSC_CLOUD_CREDENTIALS_FILE says in production). */
@@ -141,7 +143,11 @@ export async function startPlatform(
     temporal?: Record<string, string>;
     /** Sees every route the gateway registers. */
     onRoute?: (route: RouteOptions) => void;
-    /** The definition store the cloud activities read (call steps); tests pass an in-memory one. */
+    /**
+     * The definition store the cloud activities read, for call steps of runs started without a control
+     * queue (tests that start the interpreter directly pass an in-memory one); runs the gateway starts
+     * read definitions through its control activities instead.
+     */
     definitions?: DefinitionStore;
     /**
      * false: no cloud worker polls the workflow queue, so a test's own worker (a stand-in workflow)
@@ -158,6 +164,7 @@ export async function startPlatform(
   const payloadKeys = newPayloadKeySpec('test');
   const workflowTaskQueue = `workflows-${randomBytes(4).toString('hex')}`;
   const cloudTaskQueue = `cloud-${randomBytes(4).toString('hex')}`;
+  const controlTaskQueue = `control-${randomBytes(4).toString('hex')}`;
   let cloudDatabases: Record<string, Record<string, DataConnectionConfig>> = {};
   let cloudCredentials = cloudCredentialsFrom({});
   const bufferDir = mkdtempSync(join(tmpdir(), 'vsc-gw-buffer-'));
@@ -169,6 +176,8 @@ export async function startPlatform(
     TEMPORAL_NAMESPACE: services.temporalNamespace,
     VSC_WORKFLOW_TASK_QUEUE: workflowTaskQueue,
     VSC_CLOUD_TASK_QUEUE: cloudTaskQueue,
+    // Each platform its own control queue, as its own cloud queue: another test's gateway must not answer.
+    VSC_CONTROL_TASK_QUEUE: controlTaskQueue,
     DATABASE_URL: db.url,
     VSC_REDIS_URL: services.redisUrl,
     VSC_WORKFLOW_BUNDLE: process.env.VSC_TEST_WORKFLOW_BUNDLE,
@@ -203,7 +212,6 @@ export async function startPlatform(
     // The cloud worker reads definitions (call steps) from the same metadata store as the gateway.
     definitions: options.definitions ?? createDefinitionStore(createDefinitionRepository(gateway.db)),
     // Sync steps remember what both sides agreed on in the same metadata store.
-    syncState: createSyncStateRepository(gateway.db),
     credentials: { headers: (tenantId, name) => cloudCredentials.headers(tenantId, name) },
     // The stand-in APIs listen on loopback; production keeps the default (public addresses only).
     egress: { ...DEFAULT_EGRESS, allowPrivate: true },
@@ -234,6 +242,7 @@ export async function startPlatform(
     workflowTaskQueue,
     payloadKeys,
     cloudTaskQueue,
+    controlTaskQueue,
     setCloudDatabases(databases) {
       cloudDatabases = databases;
     },

@@ -5,6 +5,7 @@ import type { TaskPreparer } from './proxy-activities';
 /** Which buffer access each data operation needs for its `objectId`. */
 const SCOPES: Partial<Record<AgentCapability, 'read' | 'write'>> = {
   'data.extract': 'write',
+  'table.watch': 'write',
   'data.load': 'read',
   'http.read': 'write',
   'http.write': 'read',

@@ -263,6 +263,37 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req) => app.definitionSchedules.list(req.params.tenantId, req.params.definitionId),
   );
 
+  app.get(
+    `${base}/watchers`,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listDefinitionWatchers',
+        tags: ['triggers'],
+        description:
+          "The watchers of the published version's site-event triggers: state (watching, or held by a control flag), the last delivered row's position, batches and rows delivered, the last run started, and the last refusal from the site.",
+        params: DefinitionParams,
+        response: {
+          200: z.array(
+            z.object({
+              watcherId: z.string(),
+              state: z.enum(['watching', 'paused', 'stopped']),
+              version: z.number(),
+              position: z.array(z.unknown()).optional(),
+              batches: z.number(),
+              rows: z.number(),
+              lastRunId: z.string().optional(),
+              lastWoke: z.enum(['rows', 'notify', 'poll']).optional(),
+              error: z.string().optional(),
+            }),
+          ),
+          ...errorResponses(),
+        },
+      },
+    },
+    async (req) => app.siteEventWatchers.list(req.params.tenantId, req.params.definitionId),
+  );
+
   for (const action of ['pause', 'resume'] as const)
     app.post(
       `${base}/schedules/:scheduleId/${action}`,
@@ -290,5 +321,5 @@ export default fp(definitionRunRoutes, {
   name: 'definition-run-routes',
   fastify: '5.x',
   encapsulate: true,
-  dependencies: ['auth', 'definition-run-service', 'definition-schedules'],
+  dependencies: ['auth', 'definition-run-service', 'definition-schedules', 'site-event-watchers'],
 });

@@ -26,6 +26,7 @@ import {
 import { SearchAttribute } from '@vansales/temporal-config';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import type { ControlFlagService } from './control-flags';
+import type { RunQueues } from './run-queues';
 
 /** Temporal execution statuses as the REST API names them (the `status` filter of the list). */
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
@@ -50,6 +51,7 @@ export function createDefinitionRunService(deps: {
   runs: DefinitionRunRepository;
   controlFlags: ControlFlagService;
   store?: DefinitionStore;
+  runQueues?: RunQueues;
 }) {
   const { temporal, workflowTaskQueue, runs, controlFlags } = deps;
 
@@ -123,7 +125,8 @@ export function createDefinitionRunService(deps: {
       ? `k${createHash('sha256').update(`${tenantId}\u0000${definitionId}\u0000${key}`).digest('hex').slice(0, 32)}`
       : randomUUID().replaceAll('-', '');
     const workflowId = definitionRunWorkflowId(tenantId, definitionId, runKey);
-    const runInput: DefinitionRunInput = { ...input, tenantId, definitionId };
+    // Queues as configured now: a retried or re-run run goes where this gateway's workers are.
+    const runInput: DefinitionRunInput = { ...input, ...deps.runQueues, tenantId, definitionId };
     try {
       await temporal.workflow.start(DEFINITION_WORKFLOW, {
         taskQueue: workflowTaskQueue,
@@ -456,6 +459,7 @@ export const definitionRunServicePlugin = fp<{
   workflowTaskQueue: string;
   runs: DefinitionRunRepository;
   store?: DefinitionStore;
+  runQueues?: RunQueues;
 }>(
   async (app, deps) =>
     void app.decorate('definitionRuns', createDefinitionRunService({ ...deps, controlFlags: app.controlFlags })),

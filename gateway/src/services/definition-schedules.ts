@@ -20,6 +20,7 @@ import {
 import { SearchAttribute } from '@vansales/temporal-config';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { controlFor, describeFlag, type FlagFollower } from './control-flags';
+import type { RunQueues } from './run-queues';
 
 type ScheduleTrigger = Extract<Trigger, { kind: 'schedule' }>;
 
@@ -68,13 +69,19 @@ export function createDefinitionSchedules(deps: {
   temporal: Client;
   workflowTaskQueue: string;
   flags: Pick<ControlFlagRepository, 'list'>;
+  runQueues?: RunQueues;
 }) {
   const { temporal, workflowTaskQueue, flags } = deps;
 
   /** The schedules of one tenant (optionally one definition), read from their own search attributes. */
   async function schedulesOf(tenantId: string, definitionId?: string) {
     const found: { scheduleId: string; definitionId: string; connectorIds: string[] }[] = [];
-    for await (const s of temporal.schedule.list()) {
+    // Visibility filters by the schedules' own search attributes (ids are checked by the routes'
+    // schemas before they get here); the checks below stay, as the query is only an index.
+    const query = [`TenantId = '${tenantId}'`, ...(definitionId ? [`DefinitionId = '${definitionId}'`] : [])].join(
+      ' AND ',
+    );
+    for await (const s of temporal.schedule.list({ query })) {
       const attrs = s.typedSearchAttributes;
       if (!attrs || attrs.get(SearchAttribute.TenantId) !== tenantId) continue;
       const def = attrs.get(SearchAttribute.DefinitionId);
@@ -137,6 +144,7 @@ export function createDefinitionSchedules(deps: {
           hash: version.hash,
           document,
           trigger: { kind: 'schedule', id: scheduleId },
+          ...deps.runQueues,
         };
         const searchAttributes = [
           { key: SearchAttribute.TenantId, value: tenantId },

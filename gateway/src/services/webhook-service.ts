@@ -5,6 +5,7 @@ import { BufferError, BufferErrorCode, type DataBuffer } from '@vansales/buffer'
 // The codec alone: the package's index would bring every database driver into the gateway.
 import { encodeChunk } from '@vansales/dataflow/chunk-codec';
 import {
+  connectorIdsOf,
   DEFINITION_WORKFLOW,
   definitionRunWorkflowId,
   type DatasetRef,
@@ -26,6 +27,7 @@ import {
   type Headers,
 } from '../webhooks/signatures';
 import type { BufferService } from './buffer-service';
+import type { RunQueues } from './run-queues';
 
 type WebhookTrigger = Extract<Trigger, { kind: 'webhook' }>;
 
@@ -33,6 +35,8 @@ type WebhookTrigger = Extract<Trigger, { kind: 'webhook' }>;
 export type RunGate = (
   tenantId: string,
   definitionId: string,
+  /** The connectors of the version about to run, when the caller has read it (else the gate reads it). */
+  connectorIds?: string[],
 ) => Promise<{ allowed: true } | { allowed: false; message: string; flag?: string; setBy?: string }>;
 
 export interface WebhookServiceDeps {
@@ -41,6 +45,7 @@ export interface WebhookServiceDeps {
   definitions: DefinitionStore;
   temporal: Client;
   workflowTaskQueue: string;
+  runQueues?: RunQueues;
   buffer: DataBuffer;
   /** Writes through the buffer service, so a webhook body counts against the tenant's buffer quota. */
   bufferService: Pick<BufferService, 'writeChunk' | 'commit'>;
@@ -287,7 +292,10 @@ export function createWebhookService(deps: WebhookServiceDeps) {
               : `the delivery has no ${trigger.scheme === 'github' ? 'X-GitHub-Delivery' : 'webhook-id'} header`,
         );
       // i10-api: control flags (pause/stop per definition, connector, tenant) refuse new runs here.
-      const gate = deps.runAllowed ? await deps.runAllowed(tenantId, definitionId) : { allowed: true as const };
+      // The published version read above names the connectors: the gate need not read it again.
+      const gate = deps.runAllowed
+        ? await deps.runAllowed(tenantId, definitionId, connectorIdsOf(version.document))
+        : { allowed: true as const };
       if (!gate.allowed)
         throw new GatewayError(GatewayErrorCode.locked, gate.message, { flag: gate.flag, setBy: gate.setBy });
       const value = bodyValue(request.contentType, request.body);
@@ -324,6 +332,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         document: version.document,
         input: { webhook: { hookId, deliveryId, receivedAt: new Date().toISOString(), headers, body } },
         trigger: { kind: 'webhook', id: deliveryId },
+        ...deps.runQueues,
       };
       const started = await startRun(input, workflowId);
       return {

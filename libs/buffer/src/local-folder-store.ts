@@ -153,7 +153,10 @@ export function createLocalFolderStore(dir: string): BlobStore {
 
     list(prefix) {
       if (prefix !== '') assertBlobKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
-      return walk(root, prefix);
+      // Start in the deepest folder the prefix names: listing one object must not read every other
+      // object's folder of its tenant (a commit lists its object; that walk grew with the tenant).
+      const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+      return walk(folder ? pathOf(folder.slice(0, -1)) : root, prefix);
     },
 
     delete: remove,

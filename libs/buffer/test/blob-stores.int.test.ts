@@ -59,6 +59,9 @@ describe.each(storeKinds)('blob store: %s', (_name, open) => {
     const folders = keys.map((k) => k.split('/')[1]);
     expect(folders.filter((f, i) => i > 0 && f !== folders[i - 1]).length).toBe(2); // three runs, one per folder
     expect(await keysOf(s.store, 'l/a/')).toEqual(['l/a/1', 'l/a/2']);
+    // A prefix that ends inside a name matches every folder starting with it, as S3 does.
+    expect([...(await keysOf(s.store, 'l/a'))].sort()).toEqual(['l/a-x/1', 'l/a/1', 'l/a/2']);
+    expect(await keysOf(s.store, 'l/b/1')).toEqual(['l/b/1']);
     expect(await keysOf(s.store, 'nothing/')).toEqual([]);
     await s.store.deleteMany(keys);
     expect(await keysOf(s.store, 'l/')).toEqual([]);

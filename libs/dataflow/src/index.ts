@@ -8,6 +8,7 @@ export {
   type CatalogQuery,
   type DataConnection,
   type KeysetIncremental,
+  type NotificationListener,
   type ReadOptions,
   type ReadSource,
   type TableDescription,
@@ -48,6 +49,7 @@ export {
   type NameRules,
 } from './pipeline/data-policy';
 export { resolveTable, type ResolvedTable } from './pipeline/resolve-table';
+export { watchTable, type WatchResult, type WatchTableRequest } from './pipeline/watch';
 export { failureTypeOf } from './pipeline/failure-types';
 export { resumeState } from './pipeline/resume';
 // HTTP steps (issue 10): one read loop and one write loop, shared by the cloud activities and the

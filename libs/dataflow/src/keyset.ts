@@ -18,6 +18,14 @@ export function keysetAfter(dialect: Dialect, columns: string[], values: string[
   return `(${parts.join(' OR ')})`;
 }
 
+/** ` LIMIT n` for a bounded read; a limit that is not a positive safe integer is refused, never written into SQL. */
+export function limitClause(limit: number | undefined): string {
+  if (limit === undefined) return '';
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `a read limit must be a positive integer, not ${limit}`);
+  return ` LIMIT ${limit}`;
+}
+
 export interface ResolvedTableSource {
   /** Columns returned, in order. */
   columns: ColumnSpec[];

@@ -1,4 +1,5 @@
 import type { DatasetRef, DefinitionDocument, Placement, StepId, StepOutput, Trigger, TransformOp } from './model';
+import type { SiteEventBatch } from './site-event';
 
 /**
  * The contracts between the parts of issue 10, fixed first so they can be built side by side: the
@@ -36,6 +37,14 @@ export interface DefinitionRunInput {
   reuse?: Record<StepId, StepOutput>;
   /** The cloud activities' task queue (VSC_CLOUD_TASK_QUEUE of the cloud workers; default `cloud`). */
   cloudTaskQueue?: string;
+  /**
+   * The control activities' task queue (VSC_CONTROL_TASK_QUEUE; served by the gateways, which own the
+   * metadata store): called definitions and incremental cursors. Without it (runs started before it
+   * existed, or by hand) call steps read definitions on the cloud queue and cursors are not kept.
+   */
+  controlTaskQueue?: string;
+  /** A site-event run's batch: the source step of the watched table reads its dataset instead of the table. */
+  siteEvent?: SiteEventBatch;
 }
 
 export type StepState = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'compensated';
@@ -241,4 +250,51 @@ export interface SyncStateStore {
   get(scope: SyncStateScope, keys: string[]): Promise<Map<string, string>>;
   /** Records what both sides now hold, in one transaction; applying the same change twice is harmless. */
   apply(scope: SyncStateScope, put: [key: string, hash: string][], remove: string[]): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Control activities: served by the gateways (they own the metadata store), on VSC_CONTROL_TASK_QUEUE.
+// ---------------------------------------------------------------------------------------------------
+/**
+ * An incremental source as its cursor is kept: the step id, and what it reads (`sourceKey`: the
+ * endpoint, table or query and cursor column). A new version that reads something else under the
+ * same step id starts from the beginning instead of from a cursor that means nothing there.
+ */
+export interface SourceCursorRef {
+  stepId: StepId;
+  sourceKey: string;
+}
+
+export interface ReadSourceCursorsInput {
+  tenantId: string;
+  definitionId: string;
+  sources: SourceCursorRef[];
+}
+
+export interface SaveSourceCursorsInput {
+  tenantId: string;
+  definitionId: string;
+  /** The run that reached these cursors (its workflow id), kept beside them for the record. */
+  runId: string;
+  cursors: (SourceCursorRef & { value: unknown })[];
+}
+
+/** The interpreter's control activities (workflows import this type only). */
+export interface DefinitionControlActivities {
+  loadDefinitionVersion(input: LoadDefinitionVersionInput): Promise<DefinitionVersion>;
+  /** The last cursor each source reached in a completed run (absent: none yet, or another source then). */
+  readSourceCursors(input: ReadSourceCursorsInput): Promise<Record<StepId, unknown>>;
+  /** Called once a run completed: its sources' cursors become the next run's starting points. */
+  saveSourceCursors(input: SaveSourceCursorsInput): Promise<void>;
+}
+
+/** Where the cursors of incremental sources are kept between runs (the metadata store). */
+export interface SourceCursorStore {
+  read(tenantId: string, definitionId: string, sources: SourceCursorRef[]): Promise<Record<StepId, unknown>>;
+  save(
+    tenantId: string,
+    definitionId: string,
+    runId: string,
+    cursors: SaveSourceCursorsInput['cursors'],
+  ): Promise<void>;
 }

@@ -1,5 +1,6 @@
 export * from './model';
 export * from './contracts';
+export * from './site-event';
 export { routeStep, type RoutingContext } from './routing';
 export { connectorIdsOf } from './connectors';
 export {
@@ -16,3 +17,4 @@ export { canonicalJson } from './canonical-json';
 export { diffDefinitions, changedPaths, type DefinitionDiff, type StepChange } from './diff';
 export { definitionJsonSchema } from './json-schema';
 export { cronProblem } from './cron';
+export { incrementalSourceKey } from './source-cursor';

@@ -90,7 +90,10 @@ const DbRead = z.object({
   sql: z.string().min(1).max(100_000).optional(),
   columns: z.array(SqlIdentifier).min(1).max(4096).optional(),
   keyColumns: z.array(SqlIdentifier).min(1).max(32).optional(),
-  /** Incremental read by cursor column; the last value is kept per definition between runs. */
+  /**
+   * Incremental read by cursor column: each run reads rows past the highest value the last completed
+   * run copied (kept per definition and step by the gateway; a step that reads another table starts afresh).
+   */
   incremental: z.object({ column: SqlIdentifier }).optional(),
 });
 const HttpRead = z.object({

@@ -74,7 +74,7 @@ export function routeStep(ctx: RoutingContext): RouteDecision {
       return decide(
         { kind: 'site-transfer', connectorId: from },
         0,
-        'one transfer on the site, nothing crosses the socket',
+        'the site only: one transfer on the site, nothing crosses the socket or lands in the buffer',
       );
     // Two sites: the destination's agent reads the object the source's agent wrote; the cloud only relays it.
     return decide({ kind: 'site', connectorId: from }, 1, 'site -> buffer -> other site');

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { cronProblem } from './cron';
 import { DefinitionDocument } from './model';
+import { readsWatchedTable } from './site-event';
 
 /**
  * Validation of a definition document (issue 10 item 1): the schema (zod), the graph, and, through
@@ -62,6 +63,8 @@ export const ValidationIssueCode = {
   destinationNotWritable: 'destination-not-writable',
   /** The site could not be asked (its agent is offline): a warning, checked again when the run loads. */
   destinationWritableUnknown: 'destination-writable-unknown',
+  /** A site-event trigger whose table no source step reads, so its runs never see the batch: a warning. */
+  siteEventUnread: 'site-event-unread',
 } as const;
 export type ValidationIssueCode = (typeof ValidationIssueCode)[keyof typeof ValidationIssueCode];
 
@@ -233,8 +236,10 @@ function structuralIssues(raw: unknown): { issues: ValidationIssue[]; refs: Refs
     });
   collectIds(arr(raw.steps), '');
 
-  checkGraph(arr(raw.steps), arr(raw.edges), '', false, allIds, add, refs);
-  checkTriggers(arr(raw.triggers), add, refs);
+  // A webhook run's entry steps read the delivery's body (a one-record dataset, column `body`).
+  const hooked = arr(raw.triggers).some((t) => isObj(t) && t.kind === 'webhook');
+  checkGraph(arr(raw.steps), arr(raw.edges), '', false, allIds, add, refs, hooked ? WEBHOOK_ENTRY : undefined);
+  checkTriggers(arr(raw.triggers), arr(raw.steps), add, refs);
   return { issues, refs };
 }
 
@@ -244,6 +249,10 @@ type Flow = { type: 'dataset' | 'value' | 'none' | 'unknown'; origin?: string; o
 const NEEDS_DATASET = new Set(['destination', 'transform', 'merge', 'for-each']);
 const PASSES_THROUGH = new Set(['branch', 'parallel', 'wait', 'wait-for-signal']);
 
+/** What the entry steps (no input edge) of a graph read: a for-each body its batch, a webhook run its delivery. */
+const BATCH_ENTRY = '(the batch)';
+const WEBHOOK_ENTRY = '(the webhook delivery)';
+
 function checkGraph(
   steps: unknown[],
   edges: unknown[],
@@ -252,6 +261,7 @@ function checkGraph(
   allIds: Map<string, string>,
   add: Add,
   refs: Refs,
+  entry: string | undefined = isBody ? BATCH_ENTRY : undefined,
 ): void {
   // Past the schema's limits (reported by zod) the graph is not walked: a hostile document of tens
   // of thousands of chained steps would otherwise cost deep recursion for nothing.
@@ -421,7 +431,7 @@ function checkGraph(
   const memo = new Map<string, Flow>();
   const inflow = (id: string, busy: Set<string>): Flow => {
     const ins = incoming.get(id)!;
-    if (ins.length === 0) return isBody ? { type: 'dataset', origin: '(the batch)' } : { type: 'none', origin: id };
+    if (ins.length === 0) return entry ? { type: 'dataset', origin: entry } : { type: 'none', origin: id };
     let result: Flow | undefined;
     for (const e of ins) {
       const f: Flow = e.when === 'error' ? { type: 'unknown' } : outflow(e.from, busy);
@@ -460,7 +470,7 @@ function checkGraph(
     if (!kind || !NEEDS_DATASET.has(kind)) continue;
     const ins = incoming.get(id)!;
     if (ins.length === 0) {
-      if (!isBody && !compensators.has(id))
+      if (!entry && !compensators.has(id))
         add({
           stepId: id,
           path,
@@ -619,7 +629,7 @@ function checkStepFields(
     });
 }
 
-function checkTriggers(triggers: unknown[], add: Add, refs: Refs): void {
+function checkTriggers(triggers: unknown[], steps: unknown[], add: Add, refs: Refs): void {
   let webhooks = 0;
   triggers.forEach((t, i) => {
     if (!isObj(t)) return;
@@ -648,6 +658,29 @@ function checkTriggers(triggers: unknown[], add: Add, refs: Refs): void {
       });
     if (t.kind === 'site-event' && str(t.connectorId))
       refs.connectors.push({ connectorId: t.connectorId as string, path: `${path}.connectorId` });
+    if (t.kind === 'site-event' && isObj(t.table) && str(t.table.name)) {
+      const watched = {
+        connectorId: str(t.connectorId) ?? '',
+        database: str(t.database) ?? '',
+        table: t.table as { name: string; schema?: string },
+      };
+      // The interpreter hands the batch to the source step that reads the watched table (site-event.ts).
+      const read = steps.some(
+        (s) =>
+          isObj(s) &&
+          s.kind === 'source' &&
+          isObj(s.db) &&
+          isObj(s.db.endpoint) &&
+          readsWatchedTable(s.db as Parameters<typeof readsWatchedTable>[0], watched),
+      );
+      if (!read)
+        add({
+          path,
+          code: ValidationIssueCode.siteEventUnread,
+          severity: 'warning',
+          message: `site-event trigger on ${watched.database}.${watched.table.schema ? `${watched.table.schema}.` : ''}${watched.table.name}: no source step reads that table on connector ${watched.connectorId}, so its runs never see the new rows; add a source step with that site-db endpoint and table`,
+        });
+    }
   });
 }
 

@@ -357,6 +357,18 @@ describe('validateDefinition', () => {
     );
   });
 
+  it("lets a webhook definition's entry steps read the delivery's body; without the trigger they have no input", () => {
+    const steps = [map('lines'), load('load')];
+    const edges = [e('lines', 'load')];
+    const hooked = validateDefinitionStructure(
+      doc({ triggers: [{ kind: 'webhook', scheme: 'standard-webhooks' }], steps, edges }),
+    );
+    expect(brief(hooked.issues)).toEqual([]);
+    expect(brief(issuesOf(doc({ steps, edges })))).toEqual([
+      { code: 'missing-input', path: 'steps[0]', stepId: 'lines' },
+    ]);
+  });
+
   it('warns about a merge of one input, and accepts the document', () => {
     const result = validateDefinitionStructure(
       doc({
@@ -448,13 +460,37 @@ describe('validateDefinition', () => {
       });
       expect(result.ok).toBe(false);
       expect(result.issues.map((i) => [i.code, i.path, i.stepId, i.severity])).toEqual([
+        // No step reads the watched erp.orders on connector gone.
+        ['site-event-unread', 'triggers[0]', undefined, 'warning'],
         ['unknown-connector', 'triggers[0].connectorId', undefined, 'error'],
         ['unknown-definition', 'steps[3].definitionId', 'child', 'error'],
         ['destination-not-writable', 'steps[1].db.table', 'to-orders', 'error'],
         ['destination-writable-unknown', 'steps[2].db.table', 'to-offline', 'warning'],
       ]);
       expect(asked).toEqual(['hq/sakila/public.orders', 'branch/erp/.film']);
-      expect(result.issues[2]!.message).toMatch(/policy does not list as writable/);
+      expect(result.issues[3]!.message).toMatch(/policy does not list as writable/);
+    });
+
+    it('warns when no source step reads the table a site-event trigger watches (the batch would go unused)', () => {
+      const trigger = {
+        kind: 'site-event',
+        connectorId: 'hq',
+        database: 'sakila',
+        table: { name: 'film' },
+        cursorColumn: 'last_update',
+        keyColumns: ['film_id'],
+      };
+      const reading = (table: string) =>
+        doc({
+          triggers: [trigger],
+          steps: [source('extract', { db: { endpoint: siteDb(), table: { name: table } } }), load('load')],
+          edges: [e('extract', 'load')],
+        });
+      expect(issuesOf(reading('film'))).toEqual([]);
+      const unread = issuesOf(reading('actor'));
+      expect(brief(unread)).toEqual([{ code: 'site-event-unread', path: 'triggers[0]', stepId: undefined }]);
+      expect(unread[0]!.severity).toBe('warning');
+      expect(unread[0]!.message).toMatch(/no source step reads that table on connector hq/);
     });
 
     it('accepts a document with only warnings, and returns them', async () => {

@@ -56,3 +56,4 @@ export {
   type DefinitionVersionSummary,
 } from './definition-repository';
 export { createSyncStateRepository } from './sync-state-repository';
+export { createSourceCursorRepository } from './source-cursors';

@@ -183,6 +183,17 @@ export interface SyncStateTable {
   row_hash: string;
 }
 
+export interface SourceCursorsTable {
+  tenant_id: string;
+  definition_id: string;
+  step_id: string;
+  source_key: string;
+  /** JSON; written as JSON text, read back parsed. */
+  value: ColumnType<unknown, string, string>;
+  run_id: string;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -200,4 +211,5 @@ export interface Database {
   definitions: DefinitionsTable;
   definition_versions: DefinitionVersionsTable;
   sync_state: SyncStateTable;
+  source_cursors: SourceCursorsTable;
 }

@@ -88,6 +88,13 @@ function describeDataOperation(operation: AgentCapability, raw: unknown, result:
       const usedKeys = names(output.columns) ? names(output.keyColumns) : names(input.keyColumns);
       return `extract ${tableText(input.source?.table)}${columns ? ` columns ${columns.join(', ')}` : ''}${usedKeys ? ` by key ${usedKeys.join(', ')}` : ''}${cursor} to buffer object ${String(input.objectId)}`;
     }
+    case 'table.watch': {
+      // Names, never values: the position (`after`) holds cursor and key values of the site's rows.
+      const watch = (raw ?? {}) as { table?: TableLike; cursorColumn?: unknown; notifyChannel?: unknown };
+      const rowCount = (result as { rowCount?: unknown } | undefined)?.rowCount;
+      const rows = typeof rowCount === 'number' && rowCount > 0;
+      return `watch ${tableText(watch.table)} past cursor ${String(watch.cursorColumn)}${keys}${typeof watch.notifyChannel === 'string' ? ` (listening on ${watch.notifyChannel})` : ''}${rows ? ` to buffer object ${String(input.objectId)}` : ''}`;
+    }
     case 'data.load':
       return `load buffer object ${String(input.objectId)} into ${tableText(input.table)} (upsert${keys})`;
     case 'data.transfer':
@@ -100,6 +107,14 @@ function describeDataOperation(operation: AgentCapability, raw: unknown, result:
       return operation === 'http.read'
         ? `http ${String(http.method ?? 'GET')} ${String(http.api)} ${path} to buffer object ${String(input.objectId)}`
         : `http ${String(http.method ?? 'POST')} ${String(http.api)} ${path} from buffer object ${String(input.objectId)}`;
+    }
+    case 'http.write-table': {
+      // The table read and the API written, never a value: the rows themselves stayed on the site.
+      const http = (raw ?? {}) as { api?: unknown; method?: unknown; path?: unknown };
+      const path = typeof http.path === 'string' ? http.path.split('?')[0]!.slice(0, 500) : '?';
+      const column = (input.source as { incremental?: { column?: unknown } } | undefined)?.incremental?.column;
+      const since = typeof column === 'string' ? ` past cursor ${column}` : '';
+      return `http ${String(http.method ?? 'POST')} ${String(http.api)} ${path} from ${String(input.source?.database)}.${tableText(input.source?.table)}${since}`;
     }
     default:
       return undefined;

@@ -88,3 +88,41 @@ export const DataTransferOutput = z.object({
   cursor: z.object({ column: z.string(), max: z.unknown() }).optional(),
 });
 export type DataTransferOutputT = z.infer<typeof DataTransferOutput>;
+
+/**
+ * table.watch: the site-event trigger's read (issue 10 item 4). Waits up to `waitMs` for rows past
+ * `after` (a PostgreSQL NOTIFY on `notifyChannel` wakes it early; otherwise the wait ends and the
+ * table is read again), then extracts at most `batchRows` of them into the buffer object `objectId`,
+ * ordered by the cursor column then the key columns so that rows sharing a cursor value are neither
+ * lost nor read twice. Nothing is written when no row is new.
+ */
+export const TableWatchInput = z.object({
+  database: identifier,
+  table: TableRef,
+  cursorColumn: identifier,
+  keyColumns: z.array(identifier).min(1).max(32),
+  /** The position of the last row already delivered: [cursor, ...key columns other than the cursor]. */
+  after: z.array(z.unknown()).min(1).max(33).optional(),
+  batchRows: z.number().int().min(1).max(1_000_000),
+  /** How long to wait for a new row before answering with none (the trigger's poll interval). */
+  waitMs: z.number().int().min(0).max(86_400_000),
+  notifyChannel: identifier.optional(),
+  objectId: BufferObjectId,
+  buffer: BufferGrant.optional(),
+});
+export type TableWatchInputT = z.input<typeof TableWatchInput>;
+
+export const TableWatchOutput = z.object({
+  /** 0: nothing new within the wait (and no object was written). */
+  rowCount: z.number().int().nonnegative(),
+  objectId: BufferObjectId,
+  chunkCount: z.number().int().nonnegative(),
+  keyColumns: z.array(z.string()),
+  /** The columns the object holds, as the site's policy let them out. */
+  columns: z.array(z.string()).optional(),
+  /** The batch's last row position (the next watch's `after`); absent when no row is new. */
+  last: z.array(z.unknown()).optional(),
+  /** What woke the watch: rows already there, a NOTIFY, or the end of the wait. */
+  woke: z.enum(['rows', 'notify', 'poll']),
+});
+export type TableWatchOutputT = z.infer<typeof TableWatchOutput>;

@@ -28,10 +28,12 @@ export const AgentCapability = z.enum([
   'data.transfer',
   'http.read',
   'http.write',
+  'http.write-table',
   'policy.describe',
   'sync.checksum',
   'sync.extract',
   'sync.delete',
+  'table.watch',
 ]);
 export type AgentCapability = z.infer<typeof AgentCapability>;
 

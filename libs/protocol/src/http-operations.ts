@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BufferGrant, BufferObjectId } from './buffer-http';
-import type { TableRef } from './database-names';
+import { SqlIdentifier, TableRef } from './database-names';
+import { describedTableMatches } from './described-policy';
 
 /**
  * The agent's HTTP operations against the site's own APIs (issue 10: a definition's `site-api`
@@ -42,13 +43,18 @@ export const SiteHttpReadOutput = z.object({
 });
 export type SiteHttpReadOutputT = z.infer<typeof SiteHttpReadOutput>;
 
-export const SiteHttpWriteInput = z.object({
+/** How records are sent to a site API (http.write and http.write-table alike). */
+const HttpWriteFields = {
   api: ApiName,
   method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
   path: Path,
   batchSize: z.number().int().min(1).max(10_000).default(1),
   body: Expression.optional(),
   idempotencyKey: z.string().max(128).optional(),
+};
+
+export const SiteHttpWriteInput = z.object({
+  ...HttpWriteFields,
   /** The dataset to send. */
   objectId: BufferObjectId,
   buffer: BufferGrant.optional(),
@@ -62,8 +68,40 @@ export const SiteHttpWriteOutput = z.object({
 });
 export type SiteHttpWriteOutputT = z.infer<typeof SiteHttpWriteOutput>;
 
+/**
+ * `http.write-table`: a table of one of the site's databases to one of its APIs, as ONE task on the
+ * site (issue 10 pattern 3.1.2). The agent reads the table as `data.extract` does (its policy's
+ * drops and masks, keyset order) and sends the records as `http.write` does (the policy's API, the
+ * vault's credential): no row crosses the socket or lands in the buffer, so there is no object id.
+ */
+export const SiteTableWriteInput = z.object({
+  source: z.object({
+    database: SqlIdentifier,
+    table: TableRef,
+    columns: z.array(SqlIdentifier).min(1).max(4096).optional(),
+    /** Keyset order of the read (default: the table's primary key); a retry resumes after what the API accepted. */
+    keyColumns: z.array(SqlIdentifier).min(1).max(32).optional(),
+    incremental: z.object({ column: SqlIdentifier, after: z.unknown().optional() }).optional(),
+  }),
+  ...HttpWriteFields,
+  /** Rows read per round trip to the database. */
+  chunkRows: z.number().int().min(1).max(1_000_000).default(10_000),
+});
+export type SiteTableWriteInputT = z.input<typeof SiteTableWriteInput>;
+
+export const SiteTableWriteOutput = SiteHttpWriteOutput.extend({
+  /** Rows read from the table (every one was sent). */
+  rowCount: z.number().int().nonnegative(),
+  cursor: z.object({ column: z.string(), max: z.unknown() }).optional(),
+});
+export type SiteTableWriteOutputT = z.infer<typeof SiteTableWriteOutput>;
+
 export const PolicyDescribeInput = z.object({}).strict();
-/** What the site's policy lets the cloud do, by name only: no URL, no credential, no column rule. */
+/**
+ * What the site's policy lets the cloud do, by name only: no URL, no credential. Which columns it
+ * masks or hashes (names, no values, no salt) is told so the router keeps transforms of those rows
+ * on the site; absent from agents that predate it, and when the policy protects no column.
+ */
 export const PolicyDescribeOutput = z.object({
   writableTables: z.array(z.object({ database: z.string(), table: z.string() })).max(10_000),
   apis: z
@@ -75,6 +113,17 @@ export const PolicyDescribeOutput = z.object({
       }),
     )
     .max(1000),
+  protectedColumns: z
+    .array(
+      z.object({
+        database: z.string(),
+        table: z.string(),
+        column: z.string(),
+        action: z.enum(['drop', 'mask', 'hash']),
+      }),
+    )
+    .max(10_000)
+    .optional(),
 });
 export type PolicyDescribeOutputT = z.infer<typeof PolicyDescribeOutput>;
 
@@ -84,13 +133,5 @@ export type PolicyDescribeOutputT = z.infer<typeof PolicyDescribeOutput>;
  * For validation's early answer only: the agent checks again, on the table the server resolves.
  */
 export function describedWritable(described: PolicyDescribeOutputT, database: string, table: TableRef): boolean {
-  return described.writableTables.some((w) => {
-    if (w.database !== database) return false;
-    if (w.table === '*') return true;
-    const dot = w.table.indexOf('.');
-    const schema = dot < 0 ? undefined : w.table.slice(0, dot);
-    const name = dot < 0 ? w.table : w.table.slice(dot + 1);
-    if (schema !== undefined && table.schema !== undefined && schema !== table.schema) return false;
-    return name === '*' || name === table.name;
-  });
+  return described.writableTables.some((w) => w.database === database && describedTableMatches(w.table, table));
 }

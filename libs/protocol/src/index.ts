@@ -68,6 +68,10 @@ export {
   DataTransferInput,
   DataTransferOutput,
   type DataExtractInputT,
+  TableWatchInput,
+  TableWatchOutput,
+  type TableWatchInputT,
+  type TableWatchOutputT,
   type DataExtractOutputT,
   type DataLoadInputT,
   type DataLoadOutputT,
@@ -79,6 +83,8 @@ export {
   SiteHttpReadOutput,
   SiteHttpWriteInput,
   SiteHttpWriteOutput,
+  SiteTableWriteInput,
+  SiteTableWriteOutput,
   PolicyDescribeInput,
   PolicyDescribeOutput,
   describedWritable,
@@ -86,8 +92,11 @@ export {
   type SiteHttpReadOutputT,
   type SiteHttpWriteInputT,
   type SiteHttpWriteOutputT,
+  type SiteTableWriteInputT,
+  type SiteTableWriteOutputT,
   type PolicyDescribeOutputT,
 } from './http-operations';
+export { describedTableMatches, describedProtectedColumns } from './described-policy';
 export {
   BUFFER_ROUTES_PREFIX,
   BUFFER_CHUNK_CONTENT_TYPE,

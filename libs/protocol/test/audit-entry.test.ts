@@ -8,6 +8,29 @@ const base = {
 };
 
 describe('audit entries of data operations', () => {
+  it('records a table sent to a site API (http.write-table): table, cursor column and API, no value', () => {
+    const sent = auditEntryFor({
+      ...base,
+      operation: 'http.write-table',
+      input: {
+        source: {
+          database: 'erp',
+          table: { schema: 'sales', name: 'orders' },
+          incremental: { column: 'updated_at', after: '2031-05-06' },
+        },
+        api: 'warehouse',
+        method: 'PUT',
+        path: '/orders?token=abc',
+        body: '{ "secret": "value-in-expression" }',
+      },
+      output: { rowCount: 12, requests: 12, records: 12, retried: 0 },
+    });
+    expect(sent.statement?.text).toBe('http PUT warehouse /orders from erp.sales.orders past cursor updated_at');
+    expect(sent.rows).toBe(12);
+    for (const hidden of ['2031-05-06', 'token=abc', 'value-in-expression'])
+      expect(JSON.stringify(sent)).not.toContain(hidden);
+  });
+
   it('records what an extract, a load and a transfer did, without values or grants', () => {
     const extract = auditEntryFor({
       ...base,
@@ -83,5 +106,46 @@ describe('audit entries of data operations', () => {
     });
     expect(transfer.statement?.text).toBe('transfer erp.film to dw.film (append)');
     expect(transfer.rows).toBe(1000);
+  });
+
+  it('records a table watch by names only: never the position (cursor and key values of the site rows)', () => {
+    const input = {
+      database: 'shop',
+      table: { name: 'orders' },
+      cursorColumn: 'updated_at',
+      keyColumns: ['id'],
+      after: ['2026-01-01 00:00:07.000', 4242],
+      batchRows: 40,
+      waitMs: 1000,
+      notifyChannel: 'orders_new',
+      objectId: 'obj12345',
+      buffer: { token: 'vbt_secret_token_value' },
+    };
+    const batch = auditEntryFor({
+      ...base,
+      operation: 'table.watch',
+      input,
+      output: {
+        rowCount: 40,
+        objectId: 'obj12345',
+        chunkCount: 1,
+        keyColumns: ['id'],
+        last: ['2026-01-01 00:00:09.000', 4282],
+        woke: 'notify',
+      },
+    });
+    expect(batch.statement?.text).toBe(
+      'watch orders past cursor updated_at by id (listening on orders_new) to buffer object obj12345',
+    );
+    expect(batch.rows).toBe(40);
+    for (const secret of ['vbt_secret_token_value', '4242', '4282', '00:00:07', '00:00:09'])
+      expect(JSON.stringify(batch)).not.toContain(secret);
+    const none = auditEntryFor({
+      ...base,
+      operation: 'table.watch',
+      input,
+      output: { rowCount: 0, objectId: 'obj12345', chunkCount: 0, keyColumns: ['id'], woke: 'poll' },
+    });
+    expect(none.statement?.text).toBe('watch orders past cursor updated_at by id (listening on orders_new)');
   });
 });

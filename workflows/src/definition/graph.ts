@@ -5,8 +5,8 @@ export type GraphStep = Step;
 
 /**
  * The walkable form of a (validated) document or for-each body: edges by step, the compensation
- * steps set apart (they run only when the run fails), and the site-db -> site-db pairs that run as
- * one transfer on the site.
+ * steps set apart (they run only when the run fails), and the pairs that run as one task on the
+ * site: a site-db table read into a site-db table (one transfer) or into a site API of the same site.
  */
 export interface Graph {
   steps: Map<StepId, GraphStep>;
@@ -17,13 +17,27 @@ export interface Graph {
   outgoing: Map<StepId, number[]>;
   /** Steps named as some step's `onError.compensate`: not part of the normal walk. */
   compensations: Set<StepId>;
-  /** destination id -> source id of a pair that runs as ONE dataTransfer on the site. */
+  /** destination id -> source id of a pair that runs as ONE task on the site (dataTransfer, siteTableToApi). */
   fusedInto: Map<StepId, StepId>;
   /** source id -> destination id of the same pairs. */
   fusedWith: Map<StepId, StepId>;
 }
 
-export function buildGraph(steps: readonly GraphStep[], edges: readonly Edge[]): Graph {
+export interface BuildOptions {
+  /**
+   * Whether a site-db table source and a site-api destination of the same site fuse too. Asked
+   * only when the graph has such a pair: the interpreter answers with a Temporal patch, so runs
+   * started before they fused replay unfused.
+   */
+  fuseSiteApi?: () => boolean;
+  /**
+   * Sources that must run as steps of their own: a site-event run's watched source takes its rows
+   * from the batch (already in the buffer), so its destination has to load that dataset.
+   */
+  keepApart?: (source: GraphStep) => boolean;
+}
+
+export function buildGraph(steps: readonly GraphStep[], edges: readonly Edge[], options: BuildOptions = {}): Graph {
   const compensations = new Set<StepId>();
   for (const s of steps) if (s.onError?.compensate) compensations.add(s.onError.compensate);
   const walked = steps.filter((s) => !compensations.has(s.id));
@@ -43,8 +57,12 @@ export function buildGraph(steps: readonly GraphStep[], edges: readonly Edge[]):
       continue;
     const edge = kept[out[0]!]!;
     const d = map.get(edge.to)!;
-    if (edge.when || d.kind !== 'destination' || !d.db || d.db.endpoint.kind !== 'site-db') continue;
-    if (incoming.get(d.id)!.length !== 1 || d.db.endpoint.connectorId !== s.db.endpoint.connectorId) continue;
+    if (edge.when || d.kind !== 'destination' || incoming.get(d.id)!.length !== 1) continue;
+    const to = d.db?.endpoint ?? d.http?.endpoint;
+    if (to?.kind !== 'site-db' && to?.kind !== 'site-api') continue;
+    if (to.connectorId !== s.db.endpoint.connectorId) continue;
+    if (to.kind === 'site-api' && !options.fuseSiteApi?.()) continue;
+    if (options.keepApart?.(s)) continue;
     fusedInto.set(d.id, s.id);
     fusedWith.set(s.id, d.id);
   }

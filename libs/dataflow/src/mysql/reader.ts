@@ -1,7 +1,7 @@
 import type { FieldPacket, Pool, PoolConnection } from 'mysql2/promise';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
-import { keysetAfter, resolveTableSource } from '../keyset';
+import { keysetAfter, limitClause, resolveTableSource } from '../keyset';
 import { type ColumnSpec } from '../types/canonical-type';
 import { tableLabel } from '@vansales/protocol';
 import type { ReadOptions, ReadSource } from '../types/data-connection';
@@ -88,7 +88,7 @@ async function planTable(
     );
   }
   const order = plan.order.map((c) => orderExpr(c, options));
-  const sql = `SELECT ${select.join(', ')} FROM ${quoteTable(source.table, 'mysql')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}`;
+  const sql = `SELECT ${select.join(', ')} FROM ${quoteTable(source.table, 'mysql')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limitClause(source.limit)}`;
   return { sql, columns: plan.columns, label };
 }
 

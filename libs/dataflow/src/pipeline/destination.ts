@@ -59,8 +59,14 @@ export async function prepareDestination(conn: DataConnection, request: Destinat
         { table: tableLabel(table) },
       );
     const columns = mapColumns(request.columns, conn.dialect, target);
-    await conn.createTable(table, columns, request.keyColumns);
-    return { columns, created: true };
+    try {
+      await conn.createTable(table, columns, request.keyColumns);
+      return { columns, created: true };
+    } catch (err) {
+      // Concurrent loads (a for-each's parts) race to create the same table: the loser uses the
+      // winner's table, matched below like any existing one. Any other DDL failure stands.
+      if (!(await conn.tableExists(table).catch(() => false))) throw err;
+    }
   }
   const existing = await conn.describeTable(table);
   if (!existing)

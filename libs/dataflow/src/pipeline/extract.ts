@@ -35,6 +35,8 @@ export interface ExtractResult {
   cursor?: { column: string; max: unknown };
   /** The columns the object holds (for the site's audit record; a table extract only). */
   columns?: string[];
+  /** Order values of the last row extracted (a table extract): where a following read starts. */
+  last?: unknown[];
 }
 
 interface ExtractCommon {
@@ -54,6 +56,8 @@ export interface ExtractTableRequest extends ExtractCommon {
   incremental?: { column: string; after?: unknown };
   /** Where a retry of the same object resumes. */
   resume?: Partial<ExtractPosition>;
+  /** At most this many rows (the first ones past the start in key order): one bounded batch. */
+  maxRows?: number;
 }
 
 export interface ExtractQueryRequest extends ExtractCommon {
@@ -102,6 +106,10 @@ export async function extractTable(
     incremental: request.incremental,
     after: resume?.after,
   });
+  // A resumed bounded batch reads only what the batch still lacks.
+  const limit = request.maxRows !== undefined ? request.maxRows - (resume?.rowsDone ?? 0) : undefined;
+  if (limit !== undefined && limit < 1)
+    throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `maxRows ${request.maxRows} leaves nothing to read`);
   // The plan adds keys and cursor to the read, and their values leave the site in heartbeats
   // (`after`), results and manifests (`cursor.max`) before any mask: a protected one refuses.
   assertPositionsUnprotected(policy, database, table, plan.keyColumns, request.incremental?.column);
@@ -118,7 +126,7 @@ export async function extractTable(
   const end = await chunkedExtract(
     conn,
     {
-      source: plan.source,
+      source: limit !== undefined ? { ...plan.source, limit } : plan.source,
       orderIndexes: plan.orderIndexes,
       cursorIndex: plan.cursorIndex,
       chunkRows: request.chunkRows,
@@ -134,7 +142,11 @@ export async function extractTable(
     end,
     { columns, keyColumns: plan.keyColumns, dialect: conn.dialect, source: sourceName },
     request.incremental,
-  ).then((result) => ({ ...result, columns: columns.map((c) => c.name) }));
+  ).then((result) => ({
+    ...result,
+    columns: columns.map((c) => c.name),
+    ...(end.after ? { last: end.after } : {}),
+  }));
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
   BoundedQueryResult,
   CatalogQuery,
   DataConnection,
+  NotificationListener,
   TableDescription,
 } from '../types/data-connection';
 import { queryPostgres } from './query';
@@ -25,6 +26,7 @@ import {
 } from './catalog';
 import { pgToText } from './copy-text';
 import { connectPg, createPgPool, runOne, type PgSettings } from './pool';
+import { listenPostgres } from './listen';
 import { readPostgres } from './reader';
 import { writePostgres } from './writer';
 
@@ -292,6 +294,10 @@ class PostgresConnection implements DataConnection {
             .rows as R[];
         }),
     );
+  }
+
+  listen(channel: string): Promise<NotificationListener> {
+    return listenPostgres(this.pool, this.settings, channel);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { FieldDef, Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
-import { keysetAfter, resolveTableSource } from '../keyset';
+import { keysetAfter, limitClause, resolveTableSource } from '../keyset';
 import { type ColumnSpec } from '../types/canonical-type';
 import { tableLabel } from '@vansales/protocol';
 import type { ReadOptions, ReadSource } from '../types/data-connection';
@@ -65,7 +65,7 @@ async function planTable(
   const order = plan.order.map(
     (c) => `${orderExpr(c, options)}${options.binaryOrder && c.nullable ? ' NULLS FIRST' : ''}`,
   );
-  const sql = `SELECT ${select.join(', ')} FROM ${quoteTable(source.table, 'postgres')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}`;
+  const sql = `SELECT ${select.join(', ')} FROM ${quoteTable(source.table, 'postgres')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limitClause(source.limit)}`;
   return { sql, params, columns: plan.columns, label };
 }
 

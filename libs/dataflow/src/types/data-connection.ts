@@ -59,6 +59,8 @@ export type ReadSource =
        */
       after?: unknown[];
       incremental?: KeysetIncremental;
+      /** At most this many rows (the first ones in order): a bounded batch, not a whole table. */
+      limit?: number;
     }
   | { kind: 'query'; sql: string /* already checked read-only by the caller */; params?: unknown[] };
 
@@ -157,5 +159,17 @@ export interface DataConnection {
    * transaction under the statement timeout; aborting cancels the running statement.
    */
   inspect<T>(fn: (query: CatalogQuery) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
+  /**
+   * LISTENs on a channel on a connection of its own (PostgreSQL only; absent elsewhere): a NOTIFY
+   * there wakes `wait`. Notifications that arrive before `wait` is called are kept, so a caller
+   * that listens first and reads after misses none.
+   */
+  listen?(channel: string): Promise<NotificationListener>;
+  close(): Promise<void>;
+}
+
+export interface NotificationListener {
+  /** Resolves 'notify' at the first notification since the last wait (or one already pending), else 'timeout' after `ms`. */
+  wait(ms: number, signal?: AbortSignal): Promise<'notify' | 'timeout'>;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import * as m0007 from './0007-definitions';
 import * as m0008 from './0008-definition-runs';
 import * as m0009 from './0009-webhooks';
 import * as m0010 from './0010-sync-state';
+import * as m0011 from './0011-source-cursors';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -25,6 +26,7 @@ const ALL: Record<string, Migration> = {
   '0008-definition-runs': m0008,
   '0009-webhooks': m0009,
   '0010-sync-state': m0010,
+  '0011-source-cursors': m0011,
 };
 
 export const migrationProvider: MigrationProvider = {

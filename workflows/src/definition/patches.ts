@@ -1,0 +1,16 @@
+/**
+ * Temporal patch ids of the interpreter's behaviour changes: a run started before a change replays
+ * the old way (`patched()` is false in its history), new runs take the new one. Kept forever: the
+ * recorded histories in workflows/test/histories hold runs of both sides.
+ */
+export const DefinitionPatch = {
+  /**
+   * `site-api` sources and destinations call the agent's `http.read` / `http.write`. Before, they
+   * scheduled the cloud's httpRead/httpWrite on the connector queue, which no worker serves.
+   */
+  siteApiAgentOps: 'site-api-agent-ops',
+  /** A site-db table source and a site-api destination on one connector run as ONE agent task. */
+  siteDbToSiteApi: 'site-db-to-site-api',
+  /** A webhook run's entry steps (no incoming edge) read the delivery's body dataset. */
+  webhookBodyEntry: 'webhook-body-entry',
+} as const;

@@ -28,6 +28,7 @@ export function createDataExtract(deps: DataDeps, buffer: BufferClient): Operati
     const policy = policyOf(deps);
     const conn = await openConfigured(deps, input.database);
     const sink: ObjectSink = {
+      publishSchema: (schema) => buffer.publishSchema(grant, schema, ctx.signal),
       put: (index, bytes, rows) => buffer.putChunk(grant, index, bytes, rows, ctx.signal),
       commit: (manifest) => buffer.commit(grant, manifest, ctx.signal),
     };

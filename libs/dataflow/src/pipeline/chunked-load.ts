@@ -9,6 +9,9 @@ export interface ChunkSource {
   get(index: number): Promise<Buffer>;
 }
 
+/** Chunks in index order as they become readable (a followed object), from the plan's `startChunk` on. */
+export type ChunkStream = AsyncIterable<{ index: number; bytes: Buffer }>;
+
 export interface ChunkedLoadPlan {
   table: TableRef;
   /** The destination's columns, in the order of the values in each stored row. */
@@ -33,17 +36,14 @@ export interface ChunkedLoadPlan {
 export async function chunkedLoad(
   conn: DataConnection,
   plan: ChunkedLoadPlan,
-  chunks: ChunkSource,
+  chunks: ChunkSource | ChunkStream,
   onChunk: (done: { chunksDone: number; rowsDone: number }) => void,
 ): Promise<{ rowsDone: number }> {
   let rowsDone = plan.startRows;
   const check = plan.declared && rowChecker(plan.declared.columns);
-  // The next chunk is fetched while the current one is written: the store and the database work at once.
-  let next: Promise<Buffer> | undefined = plan.startChunk < chunks.count ? chunks.get(plan.startChunk) : undefined;
-  for (let index = plan.startChunk; index < chunks.count; index++) {
-    const bytes = await next!;
-    next = index + 1 < chunks.count ? chunks.get(index + 1) : undefined;
-    next?.catch(() => undefined);
+  for await (const { index, bytes } of readAhead(
+    Symbol.asyncIterator in chunks ? chunks : storedChunks(chunks, plan.startChunk),
+  )) {
     let rows: unknown[][];
     try {
       rows = await decodeChunk(bytes);
@@ -62,4 +62,29 @@ export async function chunkedLoad(
     onChunk({ chunksDone: index + 1, rowsDone });
   }
   return { rowsDone };
+}
+
+async function* storedChunks(chunks: ChunkSource, from: number): ChunkStream {
+  for (let index = from; index < chunks.count; index++) yield { index, bytes: await chunks.get(index) };
+}
+
+/**
+ * The next chunk is fetched while the current one is written: the store and the database work at
+ * once. At most one chunk waits ahead; a failed fetch surfaces when its chunk's turn comes.
+ */
+async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+  const it = source[Symbol.asyncIterator]();
+  let next = it.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = it.next();
+      next.catch(() => undefined);
+      yield current.value;
+    }
+  } finally {
+    // Stops the source (a follower's polling) when the load ends early; its pending fetch is dropped.
+    void it.return?.()?.catch(() => undefined);
+  }
 }

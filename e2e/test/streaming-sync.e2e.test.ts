@@ -15,6 +15,7 @@ import {
   until,
   type Platform,
 } from './support/harness';
+import { saveHistory } from './support/history-recorder';
 
 /** What the gateway saw when an extract asked to commit its object. */
 interface CommitSeen {
@@ -57,10 +58,14 @@ describe('site -> cloud sync streams through the buffer (extract and load overla
     );
     commits.push({ objectId, destinationRows, manifestExisted });
   };
-  const run = <W extends Workflow>(workflow: W, input: Parameters<W>[0]) =>
+  const run = <W extends Workflow>(
+    workflow: W,
+    input: Parameters<W>[0],
+    workflowId = `stream-${randomBytes(4).toString('hex')}`,
+  ) =>
     platform.temporal.workflow.execute(workflow, {
       taskQueue: platform.workflowTaskQueue,
-      workflowId: `stream-${randomBytes(4).toString('hex')}`,
+      workflowId,
       args: [input],
     } as unknown as WorkflowStartOptions<W>);
 
@@ -106,15 +111,23 @@ describe('site -> cloud sync streams through the buffer (extract and load overla
     const connectorId = await siteAgent();
     await warehouse();
     watchedTable = 'rental';
-    const state = await run(dataSyncWorkflow, {
-      tenantId,
-      source: { placement: 'connector', connectorId, database: 'sakila' },
-      destination: { placement: 'cloud', database: 'dw' },
-      tables: [{ source: { name: 'rental' } }],
-      chunkRows: 2000,
-      cloudTaskQueue: platform.cloudTaskQueue,
-    } satisfies DataSyncInput);
+    const workflowId = `stream-${randomBytes(4).toString('hex')}`;
+    const state = await run(
+      dataSyncWorkflow,
+      {
+        tenantId,
+        source: { placement: 'connector', connectorId, database: 'sakila' },
+        destination: { placement: 'cloud', database: 'dw' },
+        tables: [{ source: { name: 'rental' } }],
+        chunkRows: 2000,
+        cloudTaskQueue: platform.cloudTaskQueue,
+      } satisfies DataSyncInput,
+      workflowId,
+    );
     expect(state.tables.rental!.rowsCopied).toBe(16044);
+    // VSC_RECORD_HISTORIES=1 keeps this run as the replay test's history of the overlapping sync.
+    if (process.env.VSC_RECORD_HISTORIES === '1')
+      await saveHistory(platform, 'data-sync-site-to-cloud-overlap', workflowId);
 
     // The commit is the extract's last step: the load had already written rows, and no manifest existed.
     expect(commits).toHaveLength(1);

@@ -4,7 +4,8 @@
  *   node --import tsx e2e/test/support/record-histories.ts
  * A change that breaks replay of an old history must not ship without versioning (patched()).
  * The HTTP step and site policy workflows need the stand-in SaaS and a site API: their histories
- * come from `VSC_RECORD_HISTORIES=1 ./vsc test http-steps` (e2e/test/http-steps.e2e.test.ts).
+ * come from `VSC_RECORD_HISTORIES=1 ./vsc test http-steps` (e2e/test/http-steps.e2e.test.ts), and the
+ * site -> cloud sync whose extract and load overlap from `VSC_RECORD_HISTORIES=1 ./vsc test streaming-sync`.
  */
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';

@@ -20,6 +20,12 @@ export interface ChunkedLoadPlan {
   startChunk: number;
   startRows: number;
   signal?: AbortSignal;
+  /**
+   * The table was created empty by this load: chunks go in with a plain insert (PostgreSQL: one
+   * COPY, no staging table, no conflict check) until one meets a key already there (a chunk loaded
+   * again, or rewritten by a retried extract); that chunk and the rest are upserted.
+   */
+  freshTable?: boolean;
   /** Turns an unreadable chunk into the caller's error. */
   onBadChunk?: (index: number, err: Error) => Error;
   /**
@@ -40,6 +46,7 @@ export async function chunkedLoad(
   onChunk: (done: { chunksDone: number; rowsDone: number }) => void,
 ): Promise<{ rowsDone: number }> {
   let rowsDone = plan.startRows;
+  let insertFirst = plan.freshTable === true;
   const check = plan.declared && rowChecker(plan.declared.columns);
   for await (const { index, bytes } of readAhead(
     Symbol.asyncIterator in chunks ? chunks : storedChunks(chunks, plan.startChunk),
@@ -53,15 +60,28 @@ export async function chunkedLoad(
     // The whole chunk before any of it: a refused chunk writes nothing.
     const problem = check?.(rows);
     if (problem) throw plan.declared!.refuse(index, problem);
-    await conn.writeRows(plan.table, plan.columns, rows, {
-      mode: 'upsert',
-      keyColumns: plan.keyColumns,
-      signal: plan.signal,
-    });
+    const write = (mode: 'insert' | 'upsert') =>
+      conn.writeRows(plan.table, plan.columns, rows, { mode, keyColumns: plan.keyColumns, signal: plan.signal });
+    if (insertFirst) {
+      // An insert is one statement: a key conflict writes nothing of the chunk, so upserting it after is exact.
+      await write('insert').catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err;
+        insertFirst = false;
+        return write('upsert');
+      });
+    } else {
+      await write('upsert');
+    }
     rowsDone += rows.length;
     onChunk({ chunksDone: index + 1, rowsDone });
   }
   return { rowsDone };
+}
+
+/** A unique violation of the destination's key (PostgreSQL 23505, MySQL/MariaDB 1062). */
+function isDuplicateKey(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown; errno?: unknown } } | undefined)?.cause;
+  return cause?.code === '23505' || cause?.errno === 1062;
 }
 
 async function* storedChunks(chunks: ChunkSource, from: number): ChunkStream {

@@ -98,6 +98,8 @@ export async function loadObject(
       columns: destination.columns,
       keyColumns,
       signal: request.signal,
+      // Created empty by this attempt: nothing to conflict with until a chunk comes again.
+      freshTable: destination.created,
       onBadChunk: (index, err) =>
         new DataflowError(
           DataflowErrorCode.BAD_CHUNK,

@@ -26,6 +26,7 @@ function chunksInMemory(): BufferClient & { chunks: Buffer[] } {
   const chunks: Buffer[] = [];
   return {
     chunks,
+    publishSchema: async () => undefined,
     putChunk: async (_grant, index, bytes) => void (chunks[index] = bytes),
     commit: async () => undefined,
     manifest: async () => {

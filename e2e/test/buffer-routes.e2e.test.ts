@@ -310,6 +310,36 @@ describe('buffer routes', () => {
     expect(BUFFER_TENANT_ID_PATTERN.source).toBe(TENANT_ID_PATTERN.source);
   });
 
+  it('publishes the schema before the first chunk with a write grant for that object only', async () => {
+    const schema = { columns: ['id'], keyColumns: ['id'] };
+    const publish = (g: BufferGrant, body: object, path = bufferPaths.schema(g.objectId)) =>
+      inject('PUT', path, g.token, body);
+    const w = grant('write');
+    // The object is created by its schema, which a follower reads before any chunk exists.
+    expect((await publish(w, { schema })).statusCode).toBe(204);
+    expect((await publish(w, { schema })).statusCode).toBe(204); // a retried extract publishes it again
+    const follower = platform.gateway.buffer.followObject(T, w.objectId);
+    expect(await follower.schema()).toEqual(schema);
+    expect(errorOf(await publish(w, { schema: { columns: ['other'] } }))).toMatchObject({
+      status: 400,
+      code: 'BAD_INPUT',
+    });
+    expect(errorOf(await publish(w, {}))).toMatchObject({ status: 400 });
+    // A read grant of the object, or a write grant of another object, cannot publish it.
+    expect(errorOf(await publish(grant('read', w.objectId), { schema }))).toMatchObject({
+      status: 403,
+      reason: 'scope',
+    });
+    expect(errorOf(await publish(grant('write'), { schema }, bufferPaths.schema(w.objectId)))).toMatchObject({
+      status: 403,
+      reason: 'object',
+    });
+    // Once committed, the schema is the manifest's.
+    expect((await put(w, 0, randomBytes(100), 1)).statusCode).toBe(200);
+    expect((await commit(w, { schema, chunkCount: 1, rowCount: 1 })).statusCode).toBe(200);
+    expect(errorOf(await publish(w, { schema }))).toMatchObject({ status: 409, code: 'ALREADY_COMMITTED' });
+  });
+
   it('documents the routes in the OpenAPI document', async () => {
     const doc = (await platform.gateway.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
       paths: Record<string, unknown>;
@@ -319,6 +349,7 @@ describe('buffer routes', () => {
         '/v1/buffer/objects/{objectId}/chunks/{index}',
         '/v1/buffer/objects/{objectId}/commit',
         '/v1/buffer/objects/{objectId}/manifest',
+        '/v1/buffer/objects/{objectId}/schema',
       ]),
     );
   });

@@ -1,10 +1,12 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -68,6 +70,12 @@ export const syncStateQuery = defineQuery<SyncState>('syncState');
 /** Starts the next run now instead of at the end of the interval. */
 export const runSyncNowSignal = defineSignal('runSyncNow');
 
+/**
+ * Marks runs that start a full copy's load together with its extract (the load follows the buffer
+ * object while the extract writes it). Runs recorded before it keep extract-then-load on replay.
+ */
+export const OVERLAP_EXTRACT_AND_LOAD_PATCH = 'data-sync-overlap-extract-and-load';
+
 function tableKey(t: SyncTable): string {
   return t.source.schema ? `${t.source.schema}.${t.source.name}` : t.source.name;
 }
@@ -103,9 +111,10 @@ export async function dataSyncWorkflow(input: DataSyncInput): Promise<SyncState>
     input.destination.placement === 'connector' &&
     input.source.connectorId === input.destination.connectorId;
 
-  const extract = async (t: SyncTable, after: unknown): Promise<DataExtractOutputT> => {
-    // Deterministic in the workflow, so a retried extract writes the same object.
-    const objectId = uuid4().replace(/-/g, '');
+  // Deterministic in the workflow, so a retried extract writes the same object.
+  const newObjectId = () => uuid4().replace(/-/g, '');
+
+  const extract = async (t: SyncTable, after: unknown, objectId = newObjectId()): Promise<DataExtractOutputT> => {
     const incremental = t.cursorColumn
       ? { column: t.cursorColumn, ...(after !== undefined ? { after } : {}) }
       : undefined;
@@ -144,6 +153,45 @@ export async function dataSyncWorkflow(input: DataSyncInput): Promise<SyncState>
         });
   };
 
+  /** A load started with its extract, following the object (its key columns come with the published schema). */
+  const followingLoad = async (t: SyncTable, objectId: string) => {
+    const table = t.destination ?? { name: t.source.name };
+    if (input.destination.placement === 'connector') throw new Error('a site load does not follow an object yet');
+    return cloud.cloudLoad({
+      tenantId: input.tenantId,
+      database: input.destination.database,
+      table,
+      ...(t.keyColumns ? { keyColumns: t.keyColumns } : {}),
+      objectId,
+      follow: true,
+    });
+  };
+
+  /**
+   * Extract and load at once: the load follows the object chunk by chunk and ends when the
+   * manifest seals it. A failed extract (after its retries) cancels the load; a failed load lets
+   * the extract finish first (its object stays in the buffer until it expires), then fails the run.
+   */
+  const extractWhileLoading = async (t: SyncTable, after: unknown): Promise<DataExtractOutputT> => {
+    const objectId = newObjectId();
+    const loadScope = new CancellationScope();
+    const loading = loadScope.run(() => followingLoad(t, objectId));
+    loading.catch(() => undefined);
+    let extracted: DataExtractOutputT;
+    try {
+      extracted = await extract(t, after, objectId);
+    } catch (err) {
+      loadScope.cancel();
+      throw err;
+    }
+    await loading;
+    return extracted;
+  };
+
+  /** Only a full copy overlaps; an incremental run is small and skips its load when nothing changed. */
+  const overlaps = (st: TableState) =>
+    st.cursor === undefined && input.destination.placement === 'cloud' && patched(OVERLAP_EXTRACT_AND_LOAD_PATCH);
+
   const syncTable = async (t: SyncTable) => {
     const st = state.tables[tableKey(t)]!;
     let rows: number;
@@ -160,6 +208,10 @@ export async function dataSyncWorkflow(input: DataSyncInput): Promise<SyncState>
       });
       rows = out.rowCount;
       cursor = out.cursor;
+    } else if (overlaps(st)) {
+      const extracted = await extractWhileLoading(t, st.cursor);
+      rows = extracted.rowCount;
+      cursor = extracted.cursor;
     } else {
       const extracted = await extract(t, st.cursor);
       if (extracted.rowCount > 0) await load(t, extracted);

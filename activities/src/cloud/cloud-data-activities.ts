@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { type DataExtractOutputT, type DataLoadOutputT, type TableRef } from '@vansales/protocol';
 import { activityFailure } from './activity-failure';
-import type { DataBuffer } from '@vansales/buffer';
+import { BufferError, BufferErrorCode, type BufferManifest, type DataBuffer } from '@vansales/buffer';
 import {
   ALLOW_ALL,
   extractTable,
@@ -9,6 +9,7 @@ import {
   resumeState,
   type DataConnection,
   type ExtractPosition,
+  type FollowedObject,
   type LoadProgress,
 } from '@vansales/dataflow';
 import { openCloudDatabase, type CloudDatabases } from './cloud-databases';
@@ -29,10 +30,19 @@ export interface CloudLoadInput {
   tenantId: string;
   database: string;
   table: TableRef;
-  keyColumns: string[];
+  /** Default: the key columns the extract published with the object's schema. */
+  keyColumns?: string[];
   objectId: string;
   createIfMissing?: boolean;
+  /**
+   * Load while the extract still writes the object (started with it, not after it): chunks are
+   * loaded as they are stored and the manifest seals them. Without it the object must be committed.
+   */
+  follow?: boolean;
 }
+
+/** How long a following load waits for its extract to create the object (an offline agent's extract waits too). */
+const FOLLOW_CREATE_TIMEOUT_MS = 60 * 60 * 1000;
 
 export interface PurgeOutput {
   objectsDeleted: number;
@@ -81,6 +91,7 @@ export function createCloudDataActivities(deps: {
           },
           {
             begin: async () => void (await deps.buffer.createObject(input.tenantId, { objectId: input.objectId })),
+            publishSchema: (schema) => deps.buffer.publishSchema(input.tenantId, input.objectId, schema),
             put: async (index, bytes, rows) =>
               void (await deps.buffer.writeChunk(input.tenantId, input.objectId, index, bytes, rows)),
             commit: async (manifest) => void (await deps.buffer.commit(input.tenantId, input.objectId, manifest)),
@@ -97,6 +108,28 @@ export function createCloudDataActivities(deps: {
 
     async cloudLoad(input) {
       const ctx = Context.current();
+      let progress: LoadProgress | undefined;
+      const followed = (): FollowedObject => {
+        let sealed: BufferManifest | undefined;
+        // Heartbeats go on while the extract has nothing new stored, so a slow extract is not a hung load.
+        const onWait = () => ctx.heartbeat({ objectId: input.objectId, ...progress });
+        const reading = deps.buffer.followObject(input.tenantId, input.objectId, {
+          signal: ctx.cancellationSignal,
+          // The extract may wait for its agent as long as the sync lets a site be offline; the
+          // workflow cancels this load when the extract fails.
+          createTimeoutMs: FOLLOW_CREATE_TIMEOUT_MS,
+          onWait,
+        });
+        return {
+          schema: () => reading.schema(),
+          async *chunks() {
+            for await (const chunk of reading) yield chunk;
+            sealed = reading.manifest;
+          },
+          sealed: () => ({ chunkCount: sealed!.chunks.length, rowCount: sealed!.rowCount }),
+          changedUnderFollower: (err) => err instanceof BufferError && err.code === BufferErrorCode.tampered,
+        };
+      };
       try {
         return await loadObject(
           () => open(input.tenantId, input.database),
@@ -120,7 +153,11 @@ export function createCloudDataActivities(deps: {
             },
             chunk: (index) => deps.buffer.readChunk(input.tenantId, input.objectId, index),
           },
-          (done) => ctx.heartbeat({ objectId: input.objectId, ...done }),
+          (done) => {
+            progress = done;
+            ctx.heartbeat({ objectId: input.objectId, ...done });
+          },
+          input.follow ? followed() : undefined,
         );
       } catch (err) {
         throw activityFailure(err);

@@ -13,6 +13,8 @@ import { OperationError } from '../operations/operation';
 
 export interface BufferClient {
   putChunk(grant: BufferGrant, index: number, bytes: Buffer, rows: number, signal?: AbortSignal): Promise<void>;
+  /** Before the first chunk: the schema a following load prepares its destination from. */
+  publishSchema(grant: BufferGrant, schema: unknown, signal?: AbortSignal): Promise<void>;
   commit(grant: BufferGrant, body: BufferCommitBody, signal?: AbortSignal): Promise<void>;
   manifest(grant: BufferGrant, signal?: AbortSignal): Promise<BufferManifest>;
   getChunk(grant: BufferGrant, index: number, signal?: AbortSignal): Promise<Buffer>;
@@ -109,6 +111,16 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
         bufferPaths.chunk(grant.objectId, index),
         bytes,
         { 'content-type': BUFFER_CHUNK_CONTENT_TYPE, [BufferHeader.rows]: String(rows) },
+        signal,
+      );
+    },
+    async publishSchema(grant, schema, signal) {
+      await send(
+        grant,
+        'PUT',
+        bufferPaths.schema(grant.objectId),
+        Buffer.from(JSON.stringify({ schema })),
+        { 'content-type': 'application/json' },
         signal,
       );
     },

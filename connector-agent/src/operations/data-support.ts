@@ -97,6 +97,8 @@ export function grantOf(
 /** Where an extract's chunks and manifest go: the buffer, through the gateway, with the task's grant. */
 export function bufferSink(buffer: BufferClient, grant: BufferGrant, signal: AbortSignal): ObjectSink {
   return {
+    // Before the first chunk: a load that follows the object prepares its table from it.
+    publishSchema: (schema) => buffer.publishSchema(grant, schema, signal),
     put: (index, bytes, rows) => buffer.putChunk(grant, index, bytes, rows, signal),
     commit: (manifest) => buffer.commit(grant, manifest, signal),
   };

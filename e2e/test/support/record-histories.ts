@@ -5,7 +5,8 @@
  * A change that breaks replay of an old history must not ship without versioning (patched()).
  * The HTTP step and site policy workflows need the stand-in SaaS and a site API: their histories
  * come from `VSC_RECORD_HISTORIES=1 ./vsc test http-steps` (e2e/test/http-steps.e2e.test.ts), the
- * interpreter's site-API pattern runs from `VSC_RECORD_HISTORIES=1 ./vsc test patterns-site-api`.
+ * interpreter's site-API pattern runs from `VSC_RECORD_HISTORIES=1 ./vsc test patterns-site-api`, and the
+ * site -> cloud sync whose extract and load overlap from `VSC_RECORD_HISTORIES=1 ./vsc test streaming-sync`.
  */
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';

@@ -11,6 +11,7 @@ import {
   BufferCommitted,
   BufferHeader,
   BufferManifest,
+  BufferSchemaBody,
 } from '@vansales/protocol';
 import { tenantOf } from '../http/auth';
 import { GatewayError, GatewayErrorCode } from '../errors';
@@ -140,6 +141,27 @@ const bufferRoutes: FastifyPluginAsyncZod<{
       if (!Buffer.isBuffer(body))
         throw new BufferError(BufferErrorCode.badInput, `send the chunk as Content-Type: ${BUFFER_CHUNK_CONTENT_TYPE}`);
       return buffer.writeChunk(tenantOf(req), objectId, index, body, req.headers[BufferHeader.rows]);
+    },
+  );
+
+  app.put(
+    `${BUFFER_ROUTES_PREFIX}/:objectId/schema`,
+    {
+      bodyLimit: MAX_DESCRIPTION_BYTES + 64 * 1024,
+      config: { auth: { buffer: 'write' } },
+      schema: {
+        operationId: 'publishBufferSchema',
+        tags: ['buffer'],
+        description:
+          "Publishes the rows' schema before the first chunk, so a load can follow the object while it is written; the commit must repeat it. Creates the object on first use; publishing the same schema again is harmless.",
+        params: ObjectParams,
+        body: BufferSchemaBody,
+        response: { 204: z.null().describe('published'), ...errors },
+      },
+    },
+    async (req, reply) => {
+      await buffer.publishSchema(tenantOf(req), req.params.objectId, req.body.schema);
+      return reply.code(204).send(null);
     },
   );
 

@@ -65,6 +65,17 @@ export function createBufferService(deps: BufferServiceDeps) {
       }
     },
 
+    /** Publishes the rows' schema before the first chunk, for followers; creates the object on first use. */
+    async publishSchema(tenantId: string, objectId: string, schema: unknown): Promise<void> {
+      try {
+        await buffer.publishSchema(tenantId, objectId, schema);
+      } catch (err) {
+        if (!(err instanceof BufferError && err.code === BufferErrorCode.notFound)) throw err;
+        await buffer.createObject(tenantId, { objectId });
+        await buffer.publishSchema(tenantId, objectId, schema);
+      }
+    },
+
     /** Seals the object; repeating the same commit is harmless. */
     async commit(tenantId: string, objectId: string, body: BufferCommitBody): Promise<BufferCommitted> {
       if (body.chunkCount === 0) {

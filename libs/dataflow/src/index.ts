@@ -38,7 +38,13 @@ export {
   type ObjectSink,
 } from './pipeline/extract';
 export { prepareDestination, assertWritable, type Destination, type DestinationRequest } from './pipeline/destination';
-export { loadObject, type LoadObjectRequest, type LoadProgress, type StoredObject } from './pipeline/load-object';
+export {
+  loadObject,
+  type FollowedObject,
+  type LoadObjectRequest,
+  type LoadProgress,
+  type StoredObject,
+} from './pipeline/load-object';
 export { transfer, type TransferPosition, type TransferRequest } from './pipeline/transfer';
 export {
   ALLOW_ALL,

@@ -27,6 +27,7 @@ export const bufferPaths = {
   object: (objectId: string) => `${BUFFER_ROUTES_PREFIX}/${encodeURIComponent(objectId)}`,
   chunk: (objectId: string, index: number) => `${bufferPaths.object(objectId)}/chunks/${index}`,
   commit: (objectId: string) => `${bufferPaths.object(objectId)}/commit`,
+  schema: (objectId: string) => `${bufferPaths.object(objectId)}/schema`,
   manifest: (objectId: string) => `${bufferPaths.object(objectId)}/manifest`,
 };
 
@@ -52,6 +53,13 @@ export const BufferCommitBody = z.object({
   meta: z.unknown().optional(),
 });
 export type BufferCommitBody = z.infer<typeof BufferCommitBody>;
+
+/**
+ * Body of `PUT …/:objectId/schema`: the rows' schema, published by the writer before its first
+ * chunk so a reader following the object can prepare its destination; the commit repeats it.
+ */
+export const BufferSchemaBody = z.object({ schema: z.unknown().refine((v) => v !== undefined, 'required') });
+export type BufferSchemaBody = z.infer<typeof BufferSchemaBody>;
 
 /** One stored chunk, as the gateway reports it. */
 export const BufferChunkInfo = z.object({ index: z.number(), rows: z.number(), bytes: z.number(), sha256: z.string() });

@@ -106,6 +106,7 @@ export {
   BUFFER_OBJECT_ID_PATTERN,
   BufferGrant,
   BufferCommitBody,
+  BufferSchemaBody,
   BufferChunkInfo,
   BufferCommitted,
   BufferManifest,

@@ -9,6 +9,9 @@ export interface ChunkSource {
   get(index: number): Promise<Buffer>;
 }
 
+/** Chunks in index order as they become readable (a followed object), from the plan's `startChunk` on. */
+export type ChunkStream = AsyncIterable<{ index: number; bytes: Buffer }>;
+
 export interface ChunkedLoadPlan {
   table: TableRef;
   /** The destination's columns, in the order of the values in each stored row. */
@@ -17,6 +20,12 @@ export interface ChunkedLoadPlan {
   startChunk: number;
   startRows: number;
   signal?: AbortSignal;
+  /**
+   * The table was created empty by this load: chunks go in with a plain insert (PostgreSQL: one
+   * COPY, no staging table, no conflict check) until one meets a key already there (a chunk loaded
+   * again, or rewritten by a retried extract); that chunk and the rest are upserted.
+   */
+  freshTable?: boolean;
   /** Turns an unreadable chunk into the caller's error. */
   onBadChunk?: (index: number, err: Error) => Error;
   /**
@@ -33,17 +42,15 @@ export interface ChunkedLoadPlan {
 export async function chunkedLoad(
   conn: DataConnection,
   plan: ChunkedLoadPlan,
-  chunks: ChunkSource,
+  chunks: ChunkSource | ChunkStream,
   onChunk: (done: { chunksDone: number; rowsDone: number }) => void,
 ): Promise<{ rowsDone: number }> {
   let rowsDone = plan.startRows;
+  let insertFirst = plan.freshTable === true;
   const check = plan.declared && rowChecker(plan.declared.columns);
-  // The next chunk is fetched while the current one is written: the store and the database work at once.
-  let next: Promise<Buffer> | undefined = plan.startChunk < chunks.count ? chunks.get(plan.startChunk) : undefined;
-  for (let index = plan.startChunk; index < chunks.count; index++) {
-    const bytes = await next!;
-    next = index + 1 < chunks.count ? chunks.get(index + 1) : undefined;
-    next?.catch(() => undefined);
+  for await (const { index, bytes } of readAhead(
+    Symbol.asyncIterator in chunks ? chunks : storedChunks(chunks, plan.startChunk),
+  )) {
     let rows: unknown[][];
     try {
       rows = await decodeChunk(bytes);
@@ -53,13 +60,51 @@ export async function chunkedLoad(
     // The whole chunk before any of it: a refused chunk writes nothing.
     const problem = check?.(rows);
     if (problem) throw plan.declared!.refuse(index, problem);
-    await conn.writeRows(plan.table, plan.columns, rows, {
-      mode: 'upsert',
-      keyColumns: plan.keyColumns,
-      signal: plan.signal,
-    });
+    const write = (mode: 'insert' | 'upsert') =>
+      conn.writeRows(plan.table, plan.columns, rows, { mode, keyColumns: plan.keyColumns, signal: plan.signal });
+    if (insertFirst) {
+      // An insert is one statement: a key conflict writes nothing of the chunk, so upserting it after is exact.
+      await write('insert').catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err;
+        insertFirst = false;
+        return write('upsert');
+      });
+    } else {
+      await write('upsert');
+    }
     rowsDone += rows.length;
     onChunk({ chunksDone: index + 1, rowsDone });
   }
   return { rowsDone };
+}
+
+/** A unique violation of the destination's key (PostgreSQL 23505, MySQL/MariaDB 1062). */
+function isDuplicateKey(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown; errno?: unknown } } | undefined)?.cause;
+  return cause?.code === '23505' || cause?.errno === 1062;
+}
+
+async function* storedChunks(chunks: ChunkSource, from: number): ChunkStream {
+  for (let index = from; index < chunks.count; index++) yield { index, bytes: await chunks.get(index) };
+}
+
+/**
+ * The next chunk is fetched while the current one is written: the store and the database work at
+ * once. At most one chunk waits ahead; a failed fetch surfaces when its chunk's turn comes.
+ */
+async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+  const it = source[Symbol.asyncIterator]();
+  let next = it.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = it.next();
+      next.catch(() => undefined);
+      yield current.value;
+    }
+  } finally {
+    // Stops the source (a follower's polling) when the load ends early; its pending fetch is dropped.
+    void it.return?.()?.catch(() => undefined);
+  }
 }

@@ -19,6 +19,11 @@ export interface ExtractedSchema {
 export interface ObjectSink extends ChunkSink {
   /** Called once the read is planned, before the first chunk (a store that needs the object created first). */
   begin?(): Promise<void>;
+  /**
+   * Called after `begin`, before the first chunk, with the schema the commit will repeat: a load
+   * that follows the object prepares its destination from it while the chunks are still coming.
+   */
+  publishSchema?(schema: ExtractedSchema): Promise<void>;
   commit(manifest: {
     schema: ExtractedSchema;
     chunkCount: number;
@@ -122,7 +127,9 @@ export async function extractTable(
         cursorMax: resume.cursorMax,
       }
     : { chunksDone: 0, rowsDone: 0 };
+  const schema: ExtractedSchema = { columns, keyColumns: plan.keyColumns, dialect: conn.dialect, source: sourceName };
   await sink.begin?.();
+  await sink.publishSchema?.(schema);
   const end = await chunkedExtract(
     conn,
     {
@@ -137,12 +144,7 @@ export async function extractTable(
     sink,
     onChunk,
   );
-  return commitExtract(
-    sink,
-    end,
-    { columns, keyColumns: plan.keyColumns, dialect: conn.dialect, source: sourceName },
-    request.incremental,
-  ).then((result) => ({
+  return commitExtract(sink, end, schema, request.incremental).then((result) => ({
     ...result,
     columns: columns.map((c) => c.name),
     ...(end.after ? { last: end.after } : {}),
@@ -169,7 +171,14 @@ export async function extractQuery(
   await request.checkSql(request.sql, conn.dialect);
   const columns = await conn.describeQuery(request.sql);
   const source: ReadSource = { kind: 'query', sql: request.sql };
+  const schema: ExtractedSchema = {
+    columns,
+    keyColumns: request.keyColumns ?? [],
+    dialect: conn.dialect,
+    source: 'query',
+  };
   await sink.begin?.();
+  await sink.publishSchema?.(schema);
   const end = await chunkedExtract(
     conn,
     {
@@ -183,12 +192,7 @@ export async function extractQuery(
     sink,
     onChunk,
   );
-  return commitExtract(sink, end, {
-    columns,
-    keyColumns: request.keyColumns ?? [],
-    dialect: conn.dialect,
-    source: 'query',
-  });
+  return commitExtract(sink, end, schema);
 }
 
 async function commitExtract(

@@ -12,7 +12,7 @@ import {
   type ConflictPolicy,
   type ObjectSchema,
   type RowVersion,
-} from '@vansales/dataflow';
+} from '@vansales/dataflow/sync-plan';
 import { DefinitionRunErrorType, type SyncStateScope, type SyncStateStore } from '@vansales/definitions';
 
 /** The buffer objects a plan writes (ids chosen by the workflow, so a retried plan writes the same ones). */

@@ -4,6 +4,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTE_NAMES, SearchAttribute } from './search-attributes';
 
 const ALREADY_EXISTS = 6; // gRPC status code
+const NOT_FOUND = 5; // gRPC status code
 
 const { IndexedValueType } = temporal.api.enums.v1;
 /** The server's index type of each kind of key (a keyword list or an integer is not a keyword). */
@@ -18,6 +19,24 @@ const INDEXED_TYPE: Record<
 
 function isAlreadyExists(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === ALREADY_EXISTS;
+}
+
+/**
+ * Calls `fn` until it stops answering NOT_FOUND for the namespace: a namespace just registered is
+ * not served by the operator service until the server's namespace cache refreshes (a CI run once
+ * failed on exactly that, "Namespace vansales is not found", right after registering it).
+ */
+async function whileNamespaceUnknown<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      const notFound = typeof err === 'object' && err !== null && (err as { code?: number }).code === NOT_FOUND;
+      if (!notFound || Date.now() > deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 export interface EnsureResult {
@@ -45,14 +64,16 @@ export async function ensureNamespace(
     if (!isAlreadyExists(err)) throw err;
   }
 
-  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const existing = await whileNamespaceUnknown(() => connection.operatorService.listSearchAttributes({ namespace }));
   const have = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !have.has(name));
   if (missing.length > 0) {
     const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
     for (const name of missing) searchAttributes[name] = INDEXED_TYPE[SearchAttribute[name].type];
     try {
-      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+      await whileNamespaceUnknown(() =>
+        connection.operatorService.addSearchAttributes({ namespace, searchAttributes }),
+      );
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }

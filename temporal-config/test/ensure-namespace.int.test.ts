@@ -26,4 +26,21 @@ describe('ensureNamespace on the real Temporal dev server', () => {
       await connection.close();
     }
   });
+
+  it('creates several fresh namespaces at once, each with its search attributes (no NOT_FOUND race)', async () => {
+    const connection = await Connection.connect({ address: testServices().temporalAddress });
+    try {
+      const names = Array.from({ length: 3 }, () => `vsc-test-${randomBytes(4).toString('hex')}`);
+      const results = await Promise.all(names.map((n) => ensureNamespace(connection, n)));
+      expect(results.every((r) => r.namespaceCreated)).toBe(true);
+      for (const namespace of names) {
+        const listed = await connection.operatorService.listSearchAttributes({ namespace });
+        expect(Object.keys(listed.customAttributes ?? {})).toEqual(
+          expect.arrayContaining(['TenantId', 'ConnectorIds']),
+        );
+      }
+    } finally {
+      await connection.close();
+    }
+  });
 });

@@ -13,3 +13,10 @@ export { TransformError, TransformErrorCode, isTransformError, type TransformErr
 export { coerceValue, type CoerceType } from './ops/coerce';
 export { type JoinSide } from './ops/join';
 export { SpillArea, SpillFile } from './internal/spill';
+export {
+  transformObjects,
+  type ObjectReader,
+  type ObjectWriter,
+  type TransformProgress,
+  type TransformObjectOptions,
+} from './transform-object';

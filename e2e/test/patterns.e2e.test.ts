@@ -535,7 +535,7 @@ test('3.4.2 fan-in: site DB + two SaaS, merged, deduplicated, loaded to the ware
   await keep('pattern-3-4-2-fan-in', view);
 });
 
-test("3.3.1 with rows the site's policy protects: their transform stays on the site, nothing is read for the cloud", async () => {
+test("3.3.1 with rows the site's policy protects: their transform runs on the site, as the agent's data.transform", async () => {
   const addresses = (columns?: string[]) => ({
     name: 'addresses into the warehouse',
     steps: [

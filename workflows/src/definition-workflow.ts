@@ -272,6 +272,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
             { kind: 'site', connectorId: batch.connectorId },
             `${decision.reason}; its rows are the site-event batch the agent wrote`,
           );
+          if (keepOnSite) siteOnlyObjects.add(batch.dataset.objectId);
           return { dataset: batch.dataset, value: { siteEvent: { from: batch.from ?? null, to: batch.to } } };
         }
         const fusedWith = walk.graph.fusedWith.get(step.id);
@@ -492,6 +493,8 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
             inputs: { left: inputs.left.objectId, ...(inputs.right ? { right: inputs.right.objectId } : {}) },
             outputObjectId,
           });
+          // What is made of protected rows stays as protected: a further transform of it runs here too.
+          if (protectedInput) siteOnlyObjects.add(out.objectId);
           return {
             dataset: {
               objectId: out.objectId,

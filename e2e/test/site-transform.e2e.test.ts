@@ -175,3 +175,52 @@ test("a transform of rows the site's policy protects runs on the site, and its r
   }
   if (process.env.VSC_RECORD_HISTORIES === '1') await saveHistory(platform, 'definition-site-transform', view.runId);
 });
+
+test("placement 'site' runs the transform on the agent too, and a bad transform fails there with the cloud's failure type", async () => {
+  const doc = (where: string) => ({
+    name: 'big payments into the warehouse',
+    steps: [
+      {
+        id: 'payments',
+        kind: 'source' as const,
+        db: {
+          endpoint: { kind: 'site-db' as const, connectorId: siteId, database: 'sakila' },
+          table: { name: 'payment' },
+          columns: ['payment_id', 'customer_id', 'amount'],
+        },
+      },
+      {
+        id: 'big',
+        kind: 'transform' as const,
+        placement: 'site' as const,
+        transform: { op: 'filter' as const, where },
+      },
+      {
+        id: 'warehouse',
+        kind: 'destination' as const,
+        db: {
+          endpoint: { kind: 'cloud-db' as const, database: 'dw' },
+          table: { name: 'big_payments' },
+          keyColumns: ['payment_id'],
+          createIfMissing: true,
+        },
+      },
+    ],
+    edges: [
+      { from: 'payments', to: 'big' },
+      { from: 'big', to: 'warehouse' },
+    ],
+  });
+  const view = await publishAndRun(platform, tenantId, 'site-transform-placed', doc('$number(amount) >= 9'));
+  expect({ status: view.status, state: view.run?.state }).toEqual({ status: 'completed', state: 'completed' });
+  expect(view.run!.steps.big).toMatchObject({ placement: { kind: 'site', connectorId: siteId } });
+  expect(view.run!.steps.big!.route).toContain('transform placed on the site');
+  const [{ n }] = (await rows('SELECT COUNT(*) AS n FROM payment WHERE amount >= 9')) as [{ n: unknown }];
+  expect(Number(n)).toBeGreaterThan(0);
+  expect(Number((await warehouseRows('SELECT COUNT(*) AS n FROM big_payments'))[0]!.n)).toBe(Number(n));
+
+  const bad = await publishAndRun(platform, tenantId, 'site-transform-placed', doc('$number(amount) >= ('));
+  expect(bad.status).toBe('failed');
+  expect(bad.run!.steps.big).toMatchObject({ state: 'failed', placement: { kind: 'site', connectorId: siteId } });
+  expect(bad.run!.steps.big!.error).toContain('TransformInvalid');
+});

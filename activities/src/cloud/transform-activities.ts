@@ -11,7 +11,8 @@ import {
 } from '@vansales/definitions';
 import {
   TransformError,
-  TransformErrorCode,
+  TransformFailureType,
+  transformFailureType,
   parseTransformLimits,
   transformObjects,
   type ObjectReader,
@@ -19,15 +20,8 @@ import {
 } from '@vansales/transforms';
 import { z } from 'zod';
 
-/** Failure types of the transform activity (one table): what a definition's retry policy can name. */
-export const TransformFailureType = {
-  /** The transform itself is wrong (an expression that does not parse, a script without transform()). */
-  badTransform: 'TransformInvalid',
-  /** A record the transform cannot process (named by number and field in the message). */
-  badRecord: 'TransformBadRecord',
-  /** The script went past its time or memory limit. */
-  scriptLimit: 'TransformScriptLimit',
-} as const;
+/** Failure types of the transform activity (one table, shared with the agent's data.transform). */
+export { TransformFailureType };
 
 export type TransformActivities = Pick<DefinitionCloudActivities, 'transformDataset'>;
 
@@ -46,15 +40,8 @@ const Input = z.object({
 
 function failure(err: unknown): Error {
   if (err instanceof ApplicationFailure) return err;
-  if (err instanceof TransformError) {
-    const type =
-      err.code === TransformErrorCode.badRecord
-        ? TransformFailureType.badRecord
-        : err.code === TransformErrorCode.scriptTimeout || err.code === TransformErrorCode.scriptMemory
-          ? TransformFailureType.scriptLimit
-          : TransformFailureType.badTransform;
-    return ApplicationFailure.create({ type, message: err.message, nonRetryable: true });
-  }
+  if (err instanceof TransformError)
+    return ApplicationFailure.create({ type: transformFailureType(err), message: err.message, nonRetryable: true });
   if (err instanceof BufferError)
     return ApplicationFailure.create({ type: AgentErrorType.bufferRefused, message: err.message, nonRetryable: true });
   if (err instanceof DataflowError)

@@ -3,7 +3,7 @@ import { parseObjectSchema } from '@vansales/dataflow';
 import { TransformOp } from '@vansales/definitions';
 import {
   TransformError,
-  TransformErrorCode,
+  transformFailureType,
   parseTransformLimits,
   transformObjects,
   type ObjectReader,
@@ -12,17 +12,6 @@ import {
 import type { BufferClient } from '../buffer/buffer-client';
 import { OperationError, type OperationHandler } from './operation';
 import { grantOf, parseOrRefuse, toOperationError } from './data-support';
-
-/** A transform failure in the protocol's types (the names the cloud's transformDataset fails with). */
-function transformFailure(err: TransformError): OperationError {
-  const type =
-    err.code === TransformErrorCode.badRecord
-      ? AgentErrorType.transformBadRecord
-      : err.code === TransformErrorCode.scriptTimeout || err.code === TransformErrorCode.scriptMemory
-        ? AgentErrorType.transformScriptLimit
-        : AgentErrorType.transformInvalid;
-  return new OperationError(type, err.message, false);
-}
 
 /**
  * data.transform: a definition's transform of rows the site's policy protects, run on the site (the
@@ -68,7 +57,8 @@ export function createDataTransform(buffer: BufferClient, limitsInput: Transform
       );
       return { objectId: input.outputObjectId, rows: out.rows, columns: out.columns } satisfies DataTransformOutputT;
     } catch (err) {
-      if (err instanceof TransformError) throw transformFailure(err);
+      // The protocol's types of the same names (AgentErrorType.transform*) as the cloud's failures.
+      if (err instanceof TransformError) throw new OperationError(transformFailureType(err), err.message, false);
       throw toOperationError(err, AgentErrorType.internal);
     }
   };

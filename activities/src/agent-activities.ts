@@ -6,6 +6,8 @@ import type {
   DataLoadOutputT,
   DataTransferInputT,
   DataTransferOutputT,
+  DataTransformInputT,
+  DataTransformOutputT,
   PolicyDescribeOutputT,
   SiteHttpReadInputT,
   SiteHttpReadOutputT,
@@ -50,6 +52,13 @@ export interface AgentActivities {
   dataLoad(input: Omit<DataLoadInputT, 'buffer'>): Promise<DataLoadOutputT>;
   /** One database of the site into another, streamed; nothing leaves the site. */
   dataTransfer(input: DataTransferInputT): Promise<DataTransferOutputT>;
+  /**
+   * A definition's transform over buffer objects, run on the site (rows its policy protects stay
+   * there): the gateway adds a read grant per input object and a write grant for the output.
+   */
+  dataTransform(
+    input: Omit<DataTransformInputT, 'leftBuffer' | 'rightBuffer' | 'outputBuffer'>,
+  ): Promise<DataTransformOutputT>;
   /**
    * Pages of one of the site's own APIs (named in its policy file) into the buffer object `objectId`;
    * the agent attaches the API's credential, the gateway the object-scoped grant. Nothing else leaves the site.
@@ -98,6 +107,7 @@ export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCap
   dataExtract: 'data.extract',
   dataLoad: 'data.load',
   dataTransfer: 'data.transfer',
+  dataTransform: 'data.transform',
   siteHttpRead: 'http.read',
   siteHttpWrite: 'http.write',
   siteTableToApi: 'http.write-table',

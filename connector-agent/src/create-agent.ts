@@ -9,6 +9,7 @@ import { createSchemaDiscover } from './operations/schema-discover';
 import { createDataExtract } from './operations/data-extract';
 import { createTableWatch } from './operations/table-watch';
 import { createDataLoad } from './operations/data-load';
+import { createDataTransform } from './operations/data-transform';
 import { createDataTransfer } from './operations/data-transfer';
 import { createBufferClient } from './buffer/buffer-client';
 import { loadSitePolicy, readSitePolicyFile } from './policy/site-policy';
@@ -73,6 +74,7 @@ export function createAgent(
       'data.extract': createDataExtract(data, buffer),
       'data.load': createDataLoad(data, buffer),
       'data.transfer': createDataTransfer(data),
+      'data.transform': createDataTransform(buffer),
       'http.read': createSiteHttpRead(http, buffer),
       'http.write': createSiteHttpWrite(http, buffer),
       'http.write-table': createSiteTableWrite(data, http),

@@ -535,7 +535,7 @@ test('3.4.2 fan-in: site DB + two SaaS, merged, deduplicated, loaded to the ware
   await keep('pattern-3-4-2-fan-in', view);
 });
 
-test("3.3.1 with rows the site's policy protects: their transform stays on the site, nothing is read for the cloud", async () => {
+test("3.3.1 with rows the site's policy protects: their transform runs on the site, as the agent's data.transform", async () => {
   const addresses = (columns?: string[]) => ({
     name: 'addresses into the warehouse',
     steps: [
@@ -565,15 +565,20 @@ test("3.3.1 with rows the site's policy protects: their transform stays on the s
       { from: 'tidy', to: 'warehouse' },
     ],
   });
-  // Every column read, phone among them: the router keeps the transform on the site, which agents cannot run yet.
-  const refused = await publishAndRun(platform, tenantId, 'p331-protected', addresses());
-  expect(refused.status).toBe('failed');
-  const step = refused.run!.steps.addresses!;
-  expect(step).toMatchObject({ state: 'failed', placement: { kind: 'site', connectorId: siteId } });
+  // Every column read, phone among them: the router keeps the transform on the site, and the agent runs it.
+  const onSite = await publishAndRun(platform, tenantId, 'p331-protected', addresses());
+  const kept = completed(onSite);
+  const step = kept.steps.addresses!;
+  expect(step).toMatchObject({ state: 'completed', placement: { kind: 'site', connectorId: siteId } });
   expect(step.route).toContain('the transform runs on the site: its policy protects rows read');
-  expect(step.error).toContain("the site's policy protects phone of sakila.address");
-  expect((await activityAttempts(platform, refused.runId)).map((a) => a.type)).toEqual(['sitePolicyDescribe']);
-  expect(await warehouse.tableExists({ name: 'address_lines' })).toBe(false);
+  expect(kept.steps.tidy!.placement).toEqual({ kind: 'site', connectorId: siteId });
+  expect((await activityAttempts(platform, onSite.runId)).map((a) => a.type)).toEqual([
+    'sitePolicyDescribe',
+    'dataExtract',
+    'dataTransform',
+    'cloudLoad',
+  ]);
+  expect(await warehouse.countRows({ name: 'address_lines' })).toBe(603);
 
   // Only unprotected columns read: the transform runs in the cloud as before.
   const view = await publishAndRun(
@@ -585,5 +590,6 @@ test("3.3.1 with rows the site's policy protects: their transform stays on the s
   const run = completed(view);
   expect(run.steps.tidy!.placement).toEqual({ kind: 'cloud' });
   expect(await warehouse.countRows({ name: 'address_lines' })).toBe(603);
-  await keep('pattern-3-3-1-policy-protected', refused);
+  // (pattern-3-3-1-policy-protected, recorded before agents ran transforms, keeps the refusal's replay.)
+  await keep('pattern-3-3-1-policy-protected-on-site', onSite);
 });

@@ -174,6 +174,11 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     }
     return described;
   };
+  /**
+   * Objects read from a site whose rows its policy protects: a transform of them runs on that site.
+   * Not carried over continue-as-new (a transform reads its input in the same execution as its source).
+   */
+  const siteOnlyObjects = new Set<string>();
   const stepKey = (walk: GraphRun, id: StepId) => walk.key(id);
   const statusOf = (key: string): StepRunStatus => (status.steps[key] ??= { state: 'pending' });
   const record = (walk: GraphRun, id: StepId, placement: Placement, route: string) => {
@@ -244,9 +249,10 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           transform: peer.transform,
           policyProtected: protectedRead.length > 0,
         });
-        if (protectedRead.length > 0 && siteRead) {
-          // The router keeps the transform of these rows on the site, and agents run no transforms
-          // yet: refused before anything is read, rather than sending the rows to a cloud transform.
+        // The router keeps the transform of these rows on the site. Runs from before agents ran
+        // transforms refused them here, before anything was read.
+        const keepOnSite = protectedRead.length > 0 && !!siteRead && patched(DefinitionPatch.siteTransform);
+        if (protectedRead.length > 0 && siteRead && !keepOnSite) {
           const db = siteRead;
           record(walk, step.id, { kind: 'site', connectorId: db.endpoint.connectorId }, decision.reason);
           const what = db.table
@@ -266,6 +272,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
             { kind: 'site', connectorId: batch.connectorId },
             `${decision.reason}; its rows are the site-event batch the agent wrote`,
           );
+          if (keepOnSite) siteOnlyObjects.add(batch.dataset.objectId);
           return { dataset: batch.dataset, value: { siteEvent: { from: batch.from ?? null, to: batch.to } } };
         }
         const fusedWith = walk.graph.fusedWith.get(step.id);
@@ -330,6 +337,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
               source,
               ...common,
             });
+            if (keepOnSite) siteOnlyObjects.add(out.objectId);
             return {
               dataset: {
                 objectId: out.objectId,
@@ -456,7 +464,46 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       case 'transform': {
         if (!inputs.left) throw unsupported(step.id, 'a transform needs an input dataset');
         const writer = inputs.left.writtenBy;
+        const datasets = [inputs.left, ...(inputs.right ? [inputs.right] : [])];
+        const protectedInput = datasets.some((d) => siteOnlyObjects.has(d.objectId));
+        const sites = [...new Set(datasets.flatMap((d) => (d.writtenBy === 'cloud' ? [] : [d.writtenBy.connectorId])))];
         // Forced to the site: the connector that wrote the input runs it (the agent's twin of transformDataset).
+        if (
+          (step.placement === 'site' || protectedInput) &&
+          sites.length > 0 &&
+          patched(DefinitionPatch.siteTransform)
+        ) {
+          if (sites.length > 1)
+            throw unsupported(
+              step.id,
+              `its inputs were written by two sites (${sites.join(', ')}), and it must run on a site: a transform runs on one site only`,
+            );
+          const onSite = sites[0]!;
+          record(
+            walk,
+            step.id,
+            { kind: 'site', connectorId: onSite },
+            protectedInput
+              ? "transform on the site: the site's policy protects rows of its input, so they are transformed where they were read"
+              : 'transform placed on the site: it runs where its input was written',
+          );
+          const outputObjectId = newObjectId();
+          const out = await agent(onSite, policy).dataTransform({
+            transform: step.transform,
+            inputs: { left: inputs.left.objectId, ...(inputs.right ? { right: inputs.right.objectId } : {}) },
+            outputObjectId,
+          });
+          // What is made of protected rows stays as protected: a further transform of it runs here too.
+          if (protectedInput) siteOnlyObjects.add(out.objectId);
+          return {
+            dataset: {
+              objectId: out.objectId,
+              rows: out.rows,
+              columns: out.columns,
+              writtenBy: { connectorId: onSite },
+            },
+          };
+        }
         const onSite = step.placement === 'site' && writer !== 'cloud' ? writer.connectorId : undefined;
         if (step.placement === 'site' && !onSite)
           throw unsupported(step.id, 'placement site needs an input written on a site');

@@ -2,15 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentErrorType } from '@vansales/protocol';
 import { BufferError, OBJECT_ID_PATTERN, type DataBuffer } from '@vansales/buffer';
-import {
-  DataflowError,
-  decodeChunk,
-  encodeChunk,
-  failureTypeOf,
-  parseObjectSchema,
-  type ColumnSpec,
-  type ObjectSchema,
-} from '@vansales/dataflow';
+import { DataflowError, failureTypeOf, parseObjectSchema } from '@vansales/dataflow';
 import {
   DatasetRef,
   TransformOp,
@@ -19,29 +11,17 @@ import {
 } from '@vansales/definitions';
 import {
   TransformError,
-  TransformErrorCode,
-  compileExpression,
-  outputFields,
+  TransformFailureType,
+  transformFailureType,
   parseTransformLimits,
-  runTransform,
-  SpillArea,
-  type Batches,
+  transformObjects,
+  type ObjectReader,
   type TransformLimitsInput,
-  type TransformRecord,
 } from '@vansales/transforms';
 import { z } from 'zod';
 
-/** Failure types of the transform activity (one table): what a definition's retry policy can name. */
-export const TransformFailureType = {
-  /** The transform itself is wrong (an expression that does not parse, a script without transform()). */
-  badTransform: 'TransformInvalid',
-  /** A record the transform cannot process (named by number and field in the message). */
-  badRecord: 'TransformBadRecord',
-  /** The script went past its time or memory limit. */
-  scriptLimit: 'TransformScriptLimit',
-} as const;
-
-const ROWS_PER_CHUNK = 50_000;
+/** Failure types of the transform activity (one table, shared with the agent's data.transform). */
+export { TransformFailureType };
 
 export type TransformActivities = Pick<DefinitionCloudActivities, 'transformDataset'>;
 
@@ -60,15 +40,8 @@ const Input = z.object({
 
 function failure(err: unknown): Error {
   if (err instanceof ApplicationFailure) return err;
-  if (err instanceof TransformError) {
-    const type =
-      err.code === TransformErrorCode.badRecord
-        ? TransformFailureType.badRecord
-        : err.code === TransformErrorCode.scriptTimeout || err.code === TransformErrorCode.scriptMemory
-          ? TransformFailureType.scriptLimit
-          : TransformFailureType.badTransform;
-    return ApplicationFailure.create({ type, message: err.message, nonRetryable: true });
-  }
+  if (err instanceof TransformError)
+    return ApplicationFailure.create({ type: transformFailureType(err), message: err.message, nonRetryable: true });
   if (err instanceof BufferError)
     return ApplicationFailure.create({ type: AgentErrorType.bufferRefused, message: err.message, nonRetryable: true });
   if (err instanceof DataflowError)
@@ -78,58 +51,6 @@ function failure(err: unknown): Error {
       nonRetryable: !err.retryable,
     });
   return err instanceof Error ? err : new Error(String(err));
-}
-
-const TYPE_OF_COERCE: Record<string, ColumnSpec['type']> = {
-  string: { kind: 'text' },
-  integer: { kind: 'integer', bits: 64 },
-  number: { kind: 'float', bits: 64 },
-  boolean: { kind: 'boolean' },
-  date: { kind: 'date' },
-  timestamp: { kind: 'timestamp', withTimeZone: true },
-  json: { kind: 'json', binary: true },
-};
-
-/** What values a column of unknown type held: its type is the narrowest that takes them all. */
-class SeenKinds {
-  private kinds = new Map<string, Set<string>>();
-  add(name: string, v: unknown): void {
-    if (v === null || v === undefined) return;
-    const kind =
-      typeof v === 'number'
-        ? Number.isSafeInteger(v)
-          ? 'integer'
-          : 'float'
-        : typeof v === 'object'
-          ? 'json'
-          : typeof v;
-    let set = this.kinds.get(name);
-    if (!set) this.kinds.set(name, (set = new Set()));
-    set.add(kind);
-  }
-  type(name: string): ColumnSpec['type'] {
-    const set = this.kinds.get(name) ?? new Set(['string']);
-    if (set.size === 1 && set.has('string')) return { kind: 'text' };
-    if (set.size === 1 && set.has('boolean')) return { kind: 'boolean' };
-    if ([...set].every((k) => k === 'integer')) return { kind: 'integer', bits: 64 };
-    if ([...set].every((k) => k === 'integer' || k === 'float')) return { kind: 'float', bits: 64 };
-    return { kind: 'json', binary: true };
-  }
-}
-
-/** A plain field name when the expression is just that field (its column's type carries over). */
-function fieldOf(expression: string): string | undefined {
-  try {
-    const ast = compileExpression(expression, { compile: false }).jsonata.ast() as {
-      type?: string;
-      steps?: { type?: string; value?: unknown }[];
-    };
-    if (ast.type === 'path' && ast.steps?.length === 1 && ast.steps[0]!.type === 'name')
-      return String(ast.steps[0]!.value);
-  } catch {
-    // the transform run reports a bad expression
-  }
-  return undefined;
 }
 
 /**
@@ -160,7 +81,6 @@ export function createTransformActivities(deps: {
   return {
     async transformDataset(raw: TransformDatasetInput) {
       const ctx = Context.current();
-      let spill: SpillArea | undefined;
       try {
         const parsed = Input.safeParse(raw);
         if (!parsed.success) {
@@ -188,177 +108,30 @@ export function createTransformActivities(deps: {
 
         const left = await open(tenantId, input.inputs.left);
         const right = input.inputs.right ? await open(tenantId, input.inputs.right) : undefined;
-        if (op.op === 'join' && !right)
-          throw ApplicationFailure.create({
-            type: TransformFailureType.badTransform,
-            message: 'a join needs two inputs: connect a dataset to its right port',
-            nonRetryable: true,
-          });
-
-        let rowsIn = 0;
-        const read = async function* (
-          ref: DatasetRef,
-          opened: { manifest: { chunks: unknown[] }; schema: ObjectSchema },
-        ): Batches {
-          const names = opened.schema.columns.map((c) => c.name);
-          for (let i = 0; i < opened.manifest.chunks.length; i++) {
-            const rows = await decodeChunk(await deps.buffer.readChunk(tenantId, ref.objectId, i));
-            const batch: TransformRecord[] = new Array(rows.length);
-            for (let r = 0; r < rows.length; r++) {
-              const row = rows[r]!;
-              // No prototype: a column named __proto__ (manifests are untrusted) stays a plain field.
-              const record = Object.create(null) as TransformRecord;
-              for (let c = 0; c < names.length; c++) record[names[c]!] = row[c] ?? null;
-              batch[r] = record;
-            }
-            rowsIn += rows.length;
-            yield batch;
-          }
-        };
-
-        const inputColumns = new Map<string, ColumnSpec>();
-        for (const c of [...left.schema.columns, ...(right?.schema.columns ?? [])])
-          if (!inputColumns.has(c.name)) inputColumns.set(c.name, c);
-        const numericFields = [...inputColumns.values()]
-          .filter((c) => c.type.kind === 'decimal' || (c.type.kind === 'integer' && c.type.bits === 64))
-          .map((c) => c.name);
-
-        const output = runTransform(
+        const reader = (ref: { objectId: string }, opened: Awaited<ReturnType<typeof open>>): ObjectReader => ({
+          schema: opened.schema,
+          rowCount: opened.manifest.rowCount,
+          chunkCount: opened.manifest.chunks.length,
+          chunk: (i) => deps.buffer.readChunk(tenantId, ref.objectId, i),
+        });
+        const out = await transformObjects(
           op,
-          { left: read(input.inputs.left, left), right: right && read(input.inputs.right!, right) },
           {
-            limits,
-            numericFields,
-            buildSide: right && right.manifest.rowCount > left.manifest.rowCount ? 'left' : 'right',
+            left: reader(input.inputs.left, left),
+            ...(right ? { right: reader(input.inputs.right!, right) } : {}),
           },
+          {
+            open: () => deps.buffer.createObject(tenantId, { objectId: input.outputObjectId }).then(() => undefined),
+            chunk: (index, bytes, rows) =>
+              deps.buffer.writeChunk(tenantId, input.outputObjectId, index, bytes, rows).then(() => undefined),
+            commit: (body) => deps.buffer.commit(tenantId, input.outputObjectId, body).then(() => undefined),
+          },
+          { limits, progress: (p) => ctx.heartbeat({ objectId: input.outputObjectId, ...p }) },
         );
-
-        // A script's fields are known only from its records: they go to a spill file first.
-        let fields = outputFields(
-          op,
-          left.schema.columns.map((c) => c.name),
-          right?.schema.columns.map((c) => c.name),
-        );
-        let records: Batches = output;
-        if (!fields) {
-          spill = await SpillArea.open(limits.spillDir);
-          const file = spill.file();
-          const seen = new Set<string>();
-          for await (const batch of output)
-            for (const r of batch) {
-              for (const k of Object.keys(r)) seen.add(k);
-              await file.write(r);
-            }
-          await file.end();
-          fields = [...seen];
-          records = (async function* () {
-            let batch: TransformRecord[] = [];
-            for await (const r of file.read<TransformRecord>()) {
-              batch.push(r);
-              if (batch.length >= limits.batchRecords) {
-                yield batch;
-                batch = [];
-              }
-            }
-            if (batch.length) yield batch;
-          })();
-        }
-        if (fields.length === 0)
-          throw ApplicationFailure.create({
-            type: TransformFailureType.badTransform,
-            message: 'the transform gives records without any field',
-            nonRetryable: true,
-          });
-
-        await deps.buffer.createObject(tenantId, { objectId: input.outputObjectId });
-        const seen = new SeenKinds();
-        let pending: unknown[][] = [];
-        let chunks = 0;
-        let rowsOut = 0;
-        const flush = async () => {
-          if (pending.length === 0) return;
-          const rows = pending;
-          pending = [];
-          await deps.buffer.writeChunk(tenantId, input.outputObjectId, chunks++, await encodeChunk(rows), rows.length);
-          rowsOut += rows.length;
-          ctx.heartbeat({ objectId: input.outputObjectId, rowsIn, rowsOut, chunks });
-        };
-        const width = fields.length;
-        for await (const batch of records) {
-          for (const r of batch) {
-            const row = new Array<unknown>(width);
-            for (let c = 0; c < width; c++) {
-              const v = r[fields[c]!];
-              row[c] = v === undefined ? null : v;
-              seen.add(fields[c]!, v);
-            }
-            pending.push(row);
-          }
-          if (pending.length >= ROWS_PER_CHUNK) await flush();
-          ctx.heartbeat({ objectId: input.outputObjectId, rowsIn, rowsOut, chunks });
-        }
-        await flush();
-
-        const schema = outputSchema(op, fields, inputColumns, left.schema, seen);
-        await deps.buffer.commit(tenantId, input.outputObjectId, { schema, chunkCount: chunks, rowCount: rowsOut });
-        return { objectId: input.outputObjectId, rows: rowsOut, columns: fields, writtenBy: 'cloud' as const };
+        return { objectId: input.outputObjectId, rows: out.rows, columns: out.columns, writtenBy: 'cloud' as const };
       } catch (err) {
         throw failure(err);
-      } finally {
-        await spill?.close();
       }
     },
   };
-
-  function outputSchema(
-    op: TransformOp,
-    fields: string[],
-    inputColumns: Map<string, ColumnSpec>,
-    leftSchema: ObjectSchema,
-    seen: SeenKinds,
-  ): ObjectSchema {
-    const carried = (name: string, from = name): ColumnSpec | undefined => {
-      const c = inputColumns.get(from);
-      return c ? { ...c, name, nullable: true } : undefined;
-    };
-    const inferred = (name: string): ColumnSpec => ({ name, type: seen.type(name), nullable: true, nativeType: '' });
-    const columns = fields.map((name): ColumnSpec => {
-      switch (op.op) {
-        case 'map': {
-          const from = fieldOf(op.fields[name]!);
-          const c = from ? carried(name, from) : undefined;
-          return c && seen.type(name).kind !== 'json' ? c : inferred(name);
-        }
-        case 'coerce':
-          return op.types[name]
-            ? { name, type: TYPE_OF_COERCE[op.types[name]!]!, nullable: true, nativeType: '' }
-            : (carried(name) ?? inferred(name));
-        case 'aggregate': {
-          const m = op.measures[name];
-          if (!m) return carried(name) ?? inferred(name);
-          if (m.fn === 'count') return { name, type: { kind: 'integer', bits: 64 }, nullable: false, nativeType: '' };
-          if (m.fn === 'sum' || m.fn === 'avg')
-            return { name, type: { kind: 'float', bits: 64 }, nullable: true, nativeType: '' };
-          return (m.field && carried(name, m.field)) || inferred(name);
-        }
-        case 'script':
-          return inferred(name);
-        default:
-          return carried(name) ?? inferred(name);
-      }
-    });
-    const keyColumns =
-      op.op === 'aggregate'
-        ? op.groupBy
-        : op.op === 'dedupe'
-          ? op.key
-          : op.op === 'filter' || op.op === 'sort' || op.op === 'coerce'
-            ? leftSchema.keyColumns
-            : [];
-    return {
-      columns,
-      keyColumns: keyColumns.filter((k) => fields.includes(k)),
-      ...(leftSchema.dialect ? { dialect: leftSchema.dialect } : {}),
-    };
-  }
 }

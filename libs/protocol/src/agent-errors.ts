@@ -35,6 +35,13 @@ export const AgentErrorType = {
   httpFailed: 'HttpFailed',
   /** An API could not be reached, timed out, or kept answering 429/5xx; a retry may succeed. */
   httpUnavailable: 'HttpUnavailable',
+  /**
+   * data.transform: the transform is wrong, a record cannot be processed, a script went past its
+   * limits. The same names as the cloud's transformDataset failures, so a retry policy names either.
+   */
+  transformInvalid: 'TransformInvalid',
+  transformBadRecord: 'TransformBadRecord',
+  transformScriptLimit: 'TransformScriptLimit',
   /** Anything else; message says what. */
   internal: 'AgentInternal',
 } as const;
@@ -53,4 +60,7 @@ export const NON_RETRYABLE_AGENT_ERRORS: readonly AgentErrorType[] = [
   AgentErrorType.writeFailed,
   AgentErrorType.egressRefused,
   AgentErrorType.httpFailed,
+  AgentErrorType.transformInvalid,
+  AgentErrorType.transformBadRecord,
+  AgentErrorType.transformScriptLimit,
 ];

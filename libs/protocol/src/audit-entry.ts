@@ -99,6 +99,19 @@ function describeDataOperation(operation: AgentCapability, raw: unknown, result:
       return `load buffer object ${String(input.objectId)} into ${tableText(input.table)} (upsert${keys})`;
     case 'data.transfer':
       return `transfer ${String(input.source?.database)}.${tableText(input.source?.table)} to ${String(input.destination?.database)}.${tableText(input.destination?.table)} (${String(input.mode ?? 'upsert')}${keys}${cursor})`;
+    case 'data.transform': {
+      // The op's kind and the objects, never a value nor the script or expressions (their size only).
+      const tx = (raw ?? {}) as {
+        transform?: unknown;
+        inputs?: { left?: unknown; right?: unknown };
+        outputObjectId?: unknown;
+      };
+      const op = (tx.transform ?? {}) as { op?: unknown };
+      const kind = typeof op.op === 'string' ? op.op.slice(0, 32) : '?';
+      const size = Buffer.byteLength(JSON.stringify(tx.transform ?? null) ?? '');
+      const right = typeof tx.inputs?.right === 'string' ? ` and ${tx.inputs.right}` : '';
+      return `transform (${kind}, ${size} bytes) buffer object ${String(tx.inputs?.left)}${right} to buffer object ${String(tx.outputObjectId)}`;
+    }
     case 'http.read':
     case 'http.write': {
       // The API's name and the path asked for (the site resolves them); never a query value or a body.

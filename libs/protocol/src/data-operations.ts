@@ -126,3 +126,31 @@ export const TableWatchOutput = z.object({
   woke: z.enum(['rows', 'notify', 'poll']),
 });
 export type TableWatchOutputT = z.infer<typeof TableWatchOutput>;
+
+/**
+ * data.transform: a definition's transform of rows the site's policy protects runs on the site
+ * (issue 10 items 3 and 5). The agent reads the input object(s) and writes the output object
+ * through the gateway's buffer routes, with one grant per object that the gateway adds on the way
+ * (`leftBuffer`, `rightBuffer`: read; `outputBuffer`: write). The op is the definitions model's
+ * TransformOp: this package cannot import it (definitions imports protocol), so it is checked in
+ * full by the agent, which runs the engine of @vansales/transforms; here only its shape and size.
+ */
+export const DataTransformInput = z.object({
+  transform: z
+    .looseObject({ op: z.string().min(1).max(32) })
+    .refine((v) => JSON.stringify(v).length <= 1_000_000, 'a transform of at most 1 MB'),
+  inputs: z.object({ left: BufferObjectId, right: BufferObjectId.optional() }),
+  /** Chosen by the workflow, so a retried transform writes the same object. */
+  outputObjectId: BufferObjectId,
+  leftBuffer: BufferGrant.optional(),
+  rightBuffer: BufferGrant.optional(),
+  outputBuffer: BufferGrant.optional(),
+});
+export type DataTransformInputT = z.input<typeof DataTransformInput>;
+
+export const DataTransformOutput = z.object({
+  objectId: BufferObjectId,
+  rows: z.number().int().nonnegative(),
+  columns: z.array(z.string()),
+});
+export type DataTransformOutputT = z.infer<typeof DataTransformOutput>;

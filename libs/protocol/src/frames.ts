@@ -26,6 +26,7 @@ export const AgentCapability = z.enum([
   'data.extract',
   'data.load',
   'data.transfer',
+  'data.transform',
   'http.read',
   'http.write',
   'http.write-table',

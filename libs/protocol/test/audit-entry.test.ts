@@ -31,6 +31,27 @@ describe('audit entries of data operations', () => {
       expect(JSON.stringify(sent)).not.toContain(hidden);
   });
 
+  it('records a site transform (data.transform) by op kind, size and objects: never the script nor a grant', () => {
+    const transform = { op: 'script', source: 'function transform(r) { return r.secret_value_in_script; }' };
+    const entry = auditEntryFor({
+      ...base,
+      operation: 'data.transform',
+      input: {
+        transform,
+        inputs: { left: 'leftobj1', right: 'rightobj1' },
+        outputObjectId: 'outobj01',
+        leftBuffer: { token: 'vbt_left_token_value' },
+        outputBuffer: { token: 'vbt_output_token_value' },
+      },
+      output: { objectId: 'outobj01', rows: 3, columns: ['a'] },
+    });
+    expect(entry.statement?.text).toBe(
+      `transform (script, ${JSON.stringify(transform).length} bytes) buffer object leftobj1 and rightobj1 to buffer object outobj01`,
+    );
+    for (const hidden of ['secret_value_in_script', 'vbt_left_token_value', 'vbt_output_token_value'])
+      expect(JSON.stringify(entry)).not.toContain(hidden);
+  });
+
   it('records what an extract, a load and a transfer did, without values or grants', () => {
     const extract = auditEntryFor({
       ...base,

@@ -47,3 +47,26 @@ export function jsonataMessage(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * The failure types a transform step ends with, wherever it ran (the cloud's transformDataset, the
+ * agent's data.transform): what a definition's retry policy can name. None is retryable.
+ */
+export const TransformFailureType = {
+  /** The transform itself is wrong (an expression that does not parse, a script without transform()). */
+  badTransform: 'TransformInvalid',
+  /** A record the transform cannot process (named by number and field in the message). */
+  badRecord: 'TransformBadRecord',
+  /** The script went past its time or memory limit. */
+  scriptLimit: 'TransformScriptLimit',
+} as const;
+export type TransformFailureType = (typeof TransformFailureType)[keyof typeof TransformFailureType];
+
+/** The failure type of an engine error. */
+export function transformFailureType(err: TransformError): TransformFailureType {
+  return err.code === TransformErrorCode.badRecord
+    ? TransformFailureType.badRecord
+    : err.code === TransformErrorCode.scriptTimeout || err.code === TransformErrorCode.scriptMemory
+      ? TransformFailureType.scriptLimit
+      : TransformFailureType.badTransform;
+}

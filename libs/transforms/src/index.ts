@@ -9,7 +9,21 @@ export {
   type TransformRecord,
 } from './expression';
 export { TransformLimits, parseTransformLimits, type TransformLimitsInput } from './limits';
-export { TransformError, TransformErrorCode, isTransformError, type TransformErrorDetails } from './errors';
+export {
+  TransformError,
+  TransformErrorCode,
+  TransformFailureType,
+  transformFailureType,
+  isTransformError,
+  type TransformErrorDetails,
+} from './errors';
 export { coerceValue, type CoerceType } from './ops/coerce';
 export { type JoinSide } from './ops/join';
 export { SpillArea, SpillFile } from './internal/spill';
+export {
+  transformObjects,
+  type ObjectReader,
+  type ObjectWriter,
+  type TransformProgress,
+  type TransformObjectOptions,
+} from './transform-object';

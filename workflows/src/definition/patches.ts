@@ -13,4 +13,11 @@ export const DefinitionPatch = {
   siteDbToSiteApi: 'site-db-to-site-api',
   /** A webhook run's entry steps (no incoming edge) read the delivery's body dataset. */
   webhookBodyEntry: 'webhook-body-entry',
+  /**
+   * A transform that must stay on the site (rows the site's policy protects, or `placement: 'site'`)
+   * runs as the agent's `data.transform` on the connector queue of the site that wrote its input.
+   * Before, protected rows were refused at their source step, and `placement: 'site'` scheduled the
+   * cloud's transformDataset on the connector queue, which no worker serves.
+   */
+  siteTransform: 'site-transform-agent-op',
 } as const;

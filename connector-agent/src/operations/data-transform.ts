@@ -1,0 +1,65 @@
+import { AgentErrorType, DataTransformInput, type BufferGrant, type DataTransformOutputT } from '@vansales/protocol';
+import { parseObjectSchema } from '@vansales/dataflow';
+import { TransformOp } from '@vansales/definitions';
+import {
+  TransformError,
+  transformFailureType,
+  parseTransformLimits,
+  transformObjects,
+  type ObjectReader,
+  type TransformLimitsInput,
+} from '@vansales/transforms';
+import type { BufferClient } from '../buffer/buffer-client';
+import { OperationError, type OperationHandler } from './operation';
+import { grantOf, parseOrRefuse, toOperationError } from './data-support';
+
+/**
+ * data.transform: a definition's transform of rows the site's policy protects, run on the site (the
+ * agent's twin of the cloud's transformDataset, with the same engine and output). The input
+ * object(s) come from the buffer and the output goes to it through the gateway, each with its own
+ * object-scoped grant; the rows in between stay in this process.
+ */
+export function createDataTransform(buffer: BufferClient, limitsInput: TransformLimitsInput = {}): OperationHandler {
+  const limits = parseTransformLimits(limitsInput);
+  return async (raw, ctx) => {
+    const input = parseOrRefuse(DataTransformInput, raw, 'data.transform');
+    const op = parseOrRefuse(TransformOp, input.transform, 'data.transform');
+    const leftGrant = grantOf({ objectId: input.inputs.left, buffer: input.leftBuffer }, 'read', 'data.transform');
+    const rightGrant =
+      input.inputs.right !== undefined
+        ? grantOf({ objectId: input.inputs.right, buffer: input.rightBuffer }, 'read', 'data.transform')
+        : undefined;
+    const outputGrant = grantOf(
+      { objectId: input.outputObjectId, buffer: input.outputBuffer },
+      'write',
+      'data.transform',
+    );
+    const open = async (grant: BufferGrant): Promise<ObjectReader> => {
+      const manifest = await buffer.manifest(grant, ctx.signal);
+      return {
+        schema: parseObjectSchema(manifest.schema, grant.objectId),
+        rowCount: manifest.rowCount,
+        chunkCount: manifest.chunks.length,
+        chunk: (index) => buffer.getChunk(grant, index, ctx.signal),
+      };
+    };
+    try {
+      const left = await open(leftGrant);
+      const right = rightGrant ? await open(rightGrant) : undefined;
+      const out = await transformObjects(
+        op,
+        { left, ...(right ? { right } : {}) },
+        {
+          chunk: (index, bytes, rows) => buffer.putChunk(outputGrant, index, bytes, rows, ctx.signal),
+          commit: (body) => buffer.commit(outputGrant, body, ctx.signal),
+        },
+        { limits, progress: (p) => ctx.progress({ objectId: input.outputObjectId, ...p }) },
+      );
+      return { objectId: input.outputObjectId, rows: out.rows, columns: out.columns } satisfies DataTransformOutputT;
+    } catch (err) {
+      // The protocol's types of the same names (AgentErrorType.transform*) as the cloud's failures.
+      if (err instanceof TransformError) throw new OperationError(transformFailureType(err), err.message, false);
+      throw toOperationError(err, AgentErrorType.internal);
+    }
+  };
+}

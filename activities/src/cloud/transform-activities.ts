@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentErrorType } from '@vansales/protocol';
-import { BufferError, OBJECT_ID_PATTERN, type DataBuffer } from '@vansales/buffer';
-import { DataflowError, failureTypeOf, parseObjectSchema } from '@vansales/dataflow';
+import { OBJECT_ID_PATTERN, type DataBuffer } from '@vansales/buffer';
+import { parseObjectSchema } from '@vansales/dataflow';
 import {
   DatasetRef,
   TransformOp,
@@ -19,6 +19,7 @@ import {
   type TransformLimitsInput,
 } from '@vansales/transforms';
 import { z } from 'zod';
+import { activityFailure } from './activity-failure';
 
 /** Failure types of the transform activity (one table, shared with the agent's data.transform). */
 export { TransformFailureType };
@@ -39,18 +40,10 @@ const Input = z.object({
 });
 
 function failure(err: unknown): Error {
-  if (err instanceof ApplicationFailure) return err;
   if (err instanceof TransformError)
     return ApplicationFailure.create({ type: transformFailureType(err), message: err.message, nonRetryable: true });
-  if (err instanceof BufferError)
-    return ApplicationFailure.create({ type: AgentErrorType.bufferRefused, message: err.message, nonRetryable: true });
-  if (err instanceof DataflowError)
-    return ApplicationFailure.create({
-      type: failureTypeOf(err.code),
-      message: err.message,
-      nonRetryable: !err.retryable,
-    });
-  return err instanceof Error ? err : new Error(String(err));
+  // Buffer and dataflow errors map as every cloud activity's do.
+  return activityFailure(err);
 }
 
 /**

@@ -1,3 +1,9 @@
-export { testServices, throwawayPostgresDatabase, type TestServices, type MariadbAccess } from './test-env';
+export {
+  testServices,
+  throwawayPostgresDatabase,
+  sharedDataDir,
+  type TestServices,
+  type MariadbAccess,
+} from './test-env';
 export { SAKILA_TABLES, PAGILA_TABLES } from './sample-databases';
 export { hostileManifests, DROP_PAYROLL_TYPE, type HostileCase } from './hostile-manifests';

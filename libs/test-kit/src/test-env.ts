@@ -30,7 +30,7 @@ export interface TestServices {
 }
 
 /** The public test data sets, kept beside the repository (never edited). */
-function sharedDataDir(): string | undefined {
+export function sharedDataDir(): string | undefined {
   const candidates = [
     process.env.VSC_SHARED_DATA,
     join(repoRoot, '..', 'shared', 'data'),

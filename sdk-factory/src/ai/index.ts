@@ -5,6 +5,8 @@ export { AiError, AiErrorCode } from './ai-errors';
 export { createModelClient, type ModelClient } from './model-client';
 export {
   draftSpecFromDocs,
+  validateDraft,
+  type DraftValidation,
   extractDocument,
   DRAFT_SPEC_SYSTEM,
   type DraftSpec,

@@ -5,6 +5,7 @@ import {
   AiErrorCode,
   createModelClient,
   draftSpecFromDocs,
+  validateDraft,
   operationFields,
   suggestMapping,
   type ModelClient,
@@ -27,14 +28,28 @@ beforeAll(async () => {
 afterAll(async () => server?.close());
 
 describe('draft specification from prose', () => {
-  it('returns the model’s document for review, validated by the injected validator', async () => {
-    const draft = await draftSpecFromDocs(
-      { docs, format: 'markdown' },
-      { model, validate: parseJson, maxInputChars: 100_000 },
-    );
+  it('returns the model’s document for review, validated as an upload is, with its manifest', async () => {
+    const draft = await draftSpecFromDocs({ docs, format: 'markdown' }, { model, maxInputChars: 100_000 });
     expect(draft.needsReview).toBe(true);
-    expect(draft.validation.openapi).toBe('3.1.0');
-    expect(Object.keys(draft.validation.paths)).toEqual(['/api/customers/active', '/api/sales/summary']);
+    if (!draft.validation.ok) throw new Error(draft.validation.message);
+    const ops = draft.validation.manifest.operations;
+    expect(ops.map((o) => o.key)).toEqual(['listActiveCustomers', 'getSalesSummary']);
+    expect(ops[0]?.parameters.map((p) => p.name)).toEqual(['store_id', 'limit', 'cursor']);
+    expect(draft.validation.manifest.securitySchemes).toEqual({
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+    });
+  });
+
+  it('shows an invalid draft’s problems by pointer instead of using it', async () => {
+    const verdict = await validateDraft(
+      JSON.stringify({
+        openapi: '3.1.0',
+        info: { title: 'x', version: '1' },
+        paths: { '/a/{id}': { get: { responses: { '200': { description: 'ok' } } } } },
+      }),
+    );
+    expect(verdict.ok).toBe(false);
+    expect(verdict.problems.map((p) => p.pointer)).toEqual(['/paths/~1a~1{id}/get/parameters']);
   });
 
   it('never sends the credentials the documentation shows, and says what it removed', async () => {

@@ -10,6 +10,7 @@ import * as m0008 from './0008-definition-runs';
 import * as m0009 from './0009-webhooks';
 import * as m0010 from './0010-sync-state';
 import * as m0011 from './0011-source-cursors';
+import * as m0013 from './0013-api-artifacts';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -27,6 +28,9 @@ const ALL: Record<string, Migration> = {
   '0009-webhooks': m0009,
   '0010-sync-state': m0010,
   '0011-source-cursors': m0011,
+  // 0012 is another issue-11 branch's: merge it before a database has run 0013 (kysely refuses a
+  // migration that sorts before one already run).
+  '0013-api-artifacts': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {

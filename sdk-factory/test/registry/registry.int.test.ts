@@ -291,6 +291,26 @@ describe.each([
     expect(await registry.loadSpec('alpha', 'petstore', 2)).toEqual(petstoreEdits.endpointRemoved(petstore));
   });
 
+  it('numbers versions without gaps or doubles when registrations race', async () => {
+    const specs = [1, 2, 3, 4].map((n) => ({ ...petstore, info: { ...petstore.info, version: `1.${n}.0` } }));
+    const results = await Promise.all([...specs, specs[0]!].map((spec) => register('alpha', spec, 'race')));
+    // Each new spec its own number, whichever order they land in; the repeated spec the same as its first.
+    expect(
+      results
+        .slice(0, 4)
+        .map((r) => r.version.version)
+        .sort(),
+    ).toEqual([1, 2, 3, 4]);
+    expect(results[4]!.version.version).toBe(results[0]!.version.version);
+    expect(results.filter((r) => r.created)).toHaveLength(4);
+    expect((await registry.listVersions('alpha', 'race')).map((v) => v.apiVersion).sort()).toEqual([
+      '1.1.0',
+      '1.2.0',
+      '1.3.0',
+      '1.4.0',
+    ]);
+  });
+
   it('keeps versions immutable', async () => {
     await expect(
       sql`update api_versions set created_by = 'mallory' where tenant_id = 'alpha'`.execute(db),

@@ -132,6 +132,30 @@ export const MINIO: GoBinary = {
   overrideEnv: 'VSC_MINIO_BIN',
 };
 
+/**
+ * The OpenAPI breaking-change checker the SDK factory's registry runs (issue 11). Its cached name is
+ * the default path the registry looks at (sdk-factory/src/registry/config.ts: oasdiffBinaryPath).
+ */
+export const OASDIFF: GoBinary = {
+  name: 'oasdiff',
+  module: 'github.com/oasdiff/oasdiff',
+  version: 'v1.39.0',
+  overrideEnv: 'VSC_OASDIFF_BIN',
+};
+
+/**
+ * Tools the tests run besides the services (oasdiff), built once per machine when Go can. Their paths
+ * go into the environment of the tests (VSC_OASDIFF_BIN). Without Go and without a cached build this
+ * only says so: the tests that need the tool then fail with the registry's own instructions.
+ */
+export function ensureTestTools(log: Logger): void {
+  if (!canProvideGoBinary(OASDIFF)) {
+    log('Go is not installed and oasdiff is not built: the SDK factory registry tests that compare versions will fail');
+    return;
+  }
+  process.env[OASDIFF.overrideEnv] = ensureGoBinary(OASDIFF, log);
+}
+
 /** A Go program kept in this repository (infra/go/<name>), built like the tools above. */
 export interface LocalGoBinary {
   name: string;

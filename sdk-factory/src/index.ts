@@ -2,3 +2,4 @@
 // so that a reader of manifests does not load the parsers, the generator or the sandbox.
 export * from './manifest';
 export * from './ingest';
+export * from './registry';

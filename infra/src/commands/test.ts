@@ -15,6 +15,7 @@ import { minioService } from '../services/minio';
 import { ensurePagila, ensureSakila } from '../demo-data';
 import { repoRoot } from '../paths';
 import { writeServiceDirectory } from '../service-directory';
+import { ensureTestTools } from '../install';
 
 export const TEST_SERVICES: ServiceSpec[] = [
   temporalService,
@@ -108,6 +109,7 @@ export async function test(args: string[]): Promise<number> {
     }
     await reclaimOrphans(ctx, supervisor);
     await startServices(ctx, supervisor, TEST_SERVICES);
+    ensureTestTools(ctx.log);
     const [sakila, pagila] = await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
     if (sakila === 'missing-data' || pagila === 'missing-data')
       ctx.log('shared/data not found beside the clone: tests that need Sakila or Pagila will fail');
@@ -194,6 +196,7 @@ export async function services(profile: 'dev' | 'test'): Promise<number> {
     await reclaimOrphans(ctx, supervisor);
     supervisor.onUnexpectedExit = (name) => ctx.log(`${name} exited; see ${supervisor.logFile(name)}`);
     await startServices(ctx, supervisor, TEST_SERVICES);
+    ensureTestTools(ctx.log);
     await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
     ctx.log('running; Ctrl-C stops them');
     await new Promise(() => undefined);
@@ -220,6 +223,7 @@ export async function bench(name: string | undefined, args: string[]): Promise<n
   try {
     await reclaimOrphans(ctx, supervisor);
     await startServices(ctx, supervisor, TEST_SERVICES);
+    ensureTestTools(ctx.log);
     await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
     return await new Promise<number>((resolve) => {
       // VSC_BENCH_NODE_ARGS: node flags for the benchmark process only (e.g. --cpu-prof, which NODE_OPTIONS refuses).

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BlobStore } from './blob-store';
 import { parseTokenSecret } from './buffer-token';
 import { DataBuffer } from './data-buffer';
 import { BUFFER_PREFIX } from './internal/layout';
@@ -94,15 +95,15 @@ export function loadBufferConfig(env: NodeJS.ProcessEnv = process.env): BufferCo
 }
 
 /**
- * Opens the buffer a config describes. For S3 the bucket is created when missing and its
- * lifecycle rule installed (whole days, at least the objects' lifetime). `defaultDir` is the local
- * folder when VSC_BUFFER_DIR is unset.
+ * Opens the store a config describes: an S3 bucket (created when missing, with the lifecycle rule
+ * that expires `buffer/` after the objects' lifetime; nothing else in the bucket expires) or a local
+ * folder (`defaultDir` when VSC_BUFFER_DIR is unset). The buffer and other users of the same store
+ * (the SDK factory's artifact registry, under `artifacts/`) open it through here.
  */
-export async function openDataBuffer(
+export async function openBufferStore(
   config: BufferSettings,
-  options: { defaultDir?: string; now?: () => number } = {},
-): Promise<DataBuffer> {
-  const keyring = BufferKeyring.fromSpec(config.VSC_BUFFER_KEYS);
+  options: { defaultDir?: string } = {},
+): Promise<BlobStore> {
   const ttl = config.VSC_BUFFER_TTL_SECONDS;
   if (config.VSC_BUFFER_STORE === 's3') {
     if (!config.VSC_BUFFER_S3_BUCKET) throw new Error('VSC_BUFFER_S3_BUCKET: required when VSC_BUFFER_STORE is s3');
@@ -120,9 +121,22 @@ export async function openDataBuffer(
       await store.close();
       throw err;
     }
-    return new DataBuffer({ store, keyring, defaultTtlSeconds: ttl, now: options.now });
+    return store;
   }
   const dir = config.VSC_BUFFER_DIR ?? options.defaultDir;
   if (!dir) throw new Error('VSC_BUFFER_DIR: required when VSC_BUFFER_STORE is local');
-  return new DataBuffer({ store: createLocalFolderStore(dir), keyring, defaultTtlSeconds: ttl, now: options.now });
+  return createLocalFolderStore(dir);
+}
+
+/**
+ * Opens the buffer a config describes (its store through openBufferStore). `defaultDir` is the local
+ * folder when VSC_BUFFER_DIR is unset.
+ */
+export async function openDataBuffer(
+  config: BufferSettings,
+  options: { defaultDir?: string; now?: () => number } = {},
+): Promise<DataBuffer> {
+  const keyring = BufferKeyring.fromSpec(config.VSC_BUFFER_KEYS);
+  const store = await openBufferStore(config, options);
+  return new DataBuffer({ store, keyring, defaultTtlSeconds: config.VSC_BUFFER_TTL_SECONDS, now: options.now });
 }

@@ -25,6 +25,13 @@ export {
   MAX_TOKEN_TTL_SECONDS,
   type BufferTokenClaims,
 } from './buffer-token';
-export { BufferSettings, BufferConfig, refineBufferSettings, loadBufferConfig, openDataBuffer } from './config';
+export {
+  BufferSettings,
+  BufferConfig,
+  refineBufferSettings,
+  loadBufferConfig,
+  openDataBuffer,
+  openBufferStore,
+} from './config';
 export { newObjectId, OBJECT_ID_PATTERN, TENANT_ID_PATTERN } from './ids';
 export { BUFFER_PREFIX, MAX_CHUNKS } from './internal/layout';

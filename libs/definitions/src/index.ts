@@ -3,6 +3,7 @@ export * from './contracts';
 export * from './site-event';
 export { routeStep, type RoutingContext } from './routing';
 export { connectorIdsOf } from './connectors';
+export { apiOperationUses, stepsUsingOperations, type ApiOperationUse } from './api-operations';
 export {
   validateDefinition,
   validateDefinitionStructure,

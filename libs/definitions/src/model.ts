@@ -96,8 +96,25 @@ const DbRead = z.object({
    */
   incremental: z.object({ column: SqlIdentifier }).optional(),
 });
+/** An API id of the SDK factory's registry (the same alphabet as a definition id). */
+export const ApiId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an API id is lower-case letters, digits and -');
+/**
+ * The API operation an HTTP step calls (issue 11): an operation of an API registered with the SDK
+ * factory, pinned to one version so a new version of the API (perhaps breaking) never changes what
+ * an existing definition calls. `key` is the operation manifest's stable key (the operationId, else
+ * `METHOD /path`).
+ */
+export const ApiOperationRef = z.object({
+  apiId: ApiId,
+  version: z.number().int().min(1).max(1_000_000),
+  key: z.string().min(1).max(512),
+});
+export type ApiOperationRef = z.infer<typeof ApiOperationRef>;
+
 const HttpRead = z.object({
   endpoint: z.discriminatedUnion('kind', [SiteApi, CloudApi]),
+  /** The registered API operation this request is (optional: a plain request names none). */
+  operation: ApiOperationRef.optional(),
   method: z.enum(['GET', 'POST']).default('GET'),
   path: z.string().max(MAX_TEXT),
   query: z.record(z.string().max(128), z.string().max(MAX_TEXT)).optional(),
@@ -128,6 +145,8 @@ const DbWrite = z.object({
 });
 const HttpWrite = z.object({
   endpoint: z.discriminatedUnion('kind', [SiteApi, CloudApi]),
+  /** The registered API operation this request is (optional: a plain request names none). */
+  operation: ApiOperationRef.optional(),
   method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
   path: z.string().max(MAX_TEXT),
   /** Records per request (1: one request per record; the body is the record, or the batch as an array). */

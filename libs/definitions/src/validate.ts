@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { cronProblem } from './cron';
-import { DefinitionDocument } from './model';
+import { DefinitionDocument, type ApiOperationRef } from './model';
 import { readsWatchedTable } from './site-event';
 
 /**
@@ -57,6 +57,8 @@ export const ValidationIssueCode = {
   /** A merge step with one input (it merges nothing): a warning. */
   mergeSingleInput: 'merge-single-input',
   unknownConnector: 'unknown-connector',
+  /** An HTTP step's `operation` names an API, version or operation key the registry does not have. */
+  unknownApiOperation: 'unknown-api-operation',
   /** A call step names a definition this tenant does not have. */
   unknownDefinition: 'unknown-definition',
   /** A site database destination the site's policy does not list as writable. */
@@ -82,6 +84,18 @@ export interface ValidationIssue {
 /** What only the platform knows, injected (the gateway wires its stores; tests pass plain functions). */
 export interface ValidationContext {
   connectorExists?(connectorId: string): Promise<boolean> | boolean;
+  /**
+   * For HTTP steps that name a registered API operation: does this tenant's registry have that API,
+   * that version of it, and that operation key in the version's manifest.
+   */
+  apiOperation?(
+    ref: ApiOperationRef,
+  ):
+    | Promise<'ok' | 'unknown-api' | 'unknown-version' | 'unknown-operation'>
+    | 'ok'
+    | 'unknown-api'
+    | 'unknown-version'
+    | 'unknown-operation';
   /** For call steps: does this tenant have that definition. */
   definitionExists?(definitionId: string): Promise<boolean> | boolean;
   /**
@@ -198,6 +212,7 @@ function unionOptions(path: readonly PropertyKey[]): string | undefined {
 interface Refs {
   connectors: { connectorId: string; path: string; stepId?: string }[];
   definitions: { definitionId: string; path: string; stepId: string }[];
+  apiOperations: { ref: ApiOperationRef; path: string; stepId?: string }[];
   destinations: {
     connectorId: string;
     database: string;
@@ -209,7 +224,7 @@ interface Refs {
 
 function structuralIssues(raw: unknown): { issues: ValidationIssue[]; refs: Refs } {
   const issues = zodIssues(raw);
-  const refs: Refs = { connectors: [], definitions: [], destinations: [] };
+  const refs: Refs = { connectors: [], definitions: [], destinations: [], apiOperations: [] };
   if (!isObj(raw)) return { issues, refs };
   const add = (issue: Omit<ValidationIssue, 'severity'> & { severity?: ValidationIssue['severity'] }) =>
     issues.push({ severity: 'error', ...issue });
@@ -534,6 +549,16 @@ function checkStepFields(
       });
     if (isObj(s.db)) endpointRef(s.db.endpoint, `${path}.db.endpoint`);
     if (isObj(s.http)) endpointRef(s.http.endpoint, `${path}.http.endpoint`);
+    // Checked against the registry only when the schema accepted it (the zod issues already name a bad one).
+    if (isObj(s.http) && isObj(s.http.operation)) {
+      const op = s.http.operation;
+      if (typeof op.apiId === 'string' && Number.isInteger(op.version) && typeof op.key === 'string')
+        refs.apiOperations.push({
+          ref: { apiId: op.apiId, version: op.version as number, key: op.key },
+          path: `${path}.http.operation`,
+          stepId,
+        });
+    }
   }
   if (kind === 'source' && isObj(s.db)) {
     const hasTable = s.db.table !== undefined;
@@ -708,6 +733,30 @@ async function contextIssues(refs: Refs, ctx: ValidationContext): Promise<Valida
           severity: 'error',
         });
       }
+  if (ctx.apiOperation) {
+    const lookup = ctx.apiOperation.bind(ctx);
+    const answers = new Map<string, Promise<'ok' | 'unknown-api' | 'unknown-version' | 'unknown-operation'>>();
+    for (const { ref, path, stepId } of refs.apiOperations) {
+      const cacheKey = JSON.stringify([ref.apiId, ref.version, ref.key]);
+      let answer = answers.get(cacheKey);
+      if (!answer) answers.set(cacheKey, (answer = Promise.resolve(lookup(ref))));
+      const found = await answer;
+      if (found === 'ok') continue;
+      const what =
+        found === 'unknown-api'
+          ? `API ${quote(ref.apiId)}, which this tenant has not registered: register its specification first`
+          : found === 'unknown-version'
+            ? `version ${ref.version} of API ${quote(ref.apiId)}, which does not exist: pin one of its registered versions`
+            : `operation ${quote(ref.key)}, which version ${ref.version} of API ${quote(ref.apiId)} does not have: pick one of that version's operations`;
+      issues.push({
+        stepId,
+        path,
+        code: ValidationIssueCode.unknownApiOperation,
+        message: `step ${quote(stepId ?? path)} calls ${what}`,
+        severity: 'error',
+      });
+    }
+  }
   if (ctx.definitionExists) {
     const exists = once(ctx.definitionExists.bind(ctx));
     for (const ref of refs.definitions)

@@ -57,3 +57,12 @@ export {
 } from './definition-repository';
 export { createSyncStateRepository } from './sync-state-repository';
 export { createSourceCursorRepository } from './source-cursors';
+export {
+  createApiArtifactRepository,
+  type ApiArtifactRepository,
+  type ApiArtifactKind,
+  type ApiRow,
+  type ApiArtifactRow,
+  type ApiVersionRow,
+  type NewApiVersion,
+} from './api-artifact-repository';

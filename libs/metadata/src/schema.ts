@@ -194,6 +194,49 @@ export interface SourceCursorsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+export interface ApisTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+/** Content-addressed per tenant; the blob itself lives in the buffer's store under `artifacts/`. */
+export interface ApiArtifactsTable {
+  tenant_id: string;
+  sha256: string;
+  kind: 'spec' | 'manifest' | 'bundle';
+  /** bigint: read back as a string by node-postgres. */
+  size: ColumnType<string | number, number, never>;
+  key_id: string;
+  signature: string;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+/** Immutable: a trigger refuses UPDATE (see migration 0012). */
+export interface ApiVersionsTable {
+  tenant_id: string;
+  api_id: string;
+  version: number;
+  spec_hash: string;
+  manifest_hash: string;
+  source_format: string;
+  api_version: string;
+  operation_count: number;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface ApiVersionArtifactsTable {
+  tenant_id: string;
+  api_id: string;
+  version: number;
+  role: string;
+  sha256: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -212,4 +255,8 @@ export interface Database {
   definition_versions: DefinitionVersionsTable;
   sync_state: SyncStateTable;
   source_cursors: SourceCursorsTable;
+  apis: ApisTable;
+  api_artifacts: ApiArtifactsTable;
+  api_versions: ApiVersionsTable;
+  api_version_artifacts: ApiVersionArtifactsTable;
 }

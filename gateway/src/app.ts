@@ -55,6 +55,8 @@ import definitionRoutes from './routes/definition-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
 import webhookRoutes from './routes/webhook-routes';
+import apiRoutes from './routes/api-routes';
+import { apiServicePlugin, type ApiServiceDeps } from './services/api-service';
 import type { KeyServiceSettings } from './services/key-service';
 import type { AuthThrottleSettings } from './http/auth-throttle';
 
@@ -116,6 +118,8 @@ export interface AppDeps {
     WebhookServiceDeps,
     'repo' | 'box' | 'definitions' | 'runAllowed' | 'toleranceSeconds' | 'startTimeoutMs' | 'now'
   > & { maxBodyBytes: number };
+  /** API connectors (issue 11): the SDK factory's artifact registry and the definitions it checks upgrades against. */
+  apis?: ApiServiceDeps;
   /** See VSC_GATEWAY_REQUEST_TIMEOUT_MS and VSC_GATEWAY_CONNECTION_TIMEOUT_MS in config.ts. */
   timeouts?: { requestMs: number; connectionMs: number; bodyIdleMs?: number; headersMs?: number };
 }
@@ -259,6 +263,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(controlFlagRoutes);
   await app.register(definitionRoutes);
   await app.register(agentEnrolRoutes);
+  if (deps.apis) {
+    await app.register(apiServicePlugin, deps.apis);
+    await app.register(apiRoutes);
+  }
   await app.register(agentSocketRoute, {
     hub: deps.hub,
     maxFrameBytes: deps.maxFrameBytes,

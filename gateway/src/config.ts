@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { refineTemporalConnection, TemporalConfig, withTemporalProfile } from '@vansales/temporal-config';
 import { MetadataConfig } from '@vansales/metadata';
 import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
+import { RegistrySettings } from '@vansales/sdk-factory/registry';
 import { MAX_RESULT_BYTES, publicKeyOf } from '@vansales/protocol';
 
 /** Gateway settings, parsed once at start; a bad one stops the process naming it. */
@@ -233,6 +234,8 @@ export const GatewayConfig = z
   .extend(MetadataConfig.shape)
   // VSC_BUFFER_KEYS and VSC_BUFFER_TOKEN_SECRET are required, like VSC_PAYLOAD_KEYS: ./vsc generates them per profile.
   .extend(BufferSettings.shape)
+  // VSC_REGISTRY_SIGNING_KEY_FILE (default <state>/registry-signing-key.pem), VSC_REGISTRY_TRUSTED_KEYS, VSC_OASDIFF_BIN.
+  .extend(RegistrySettings.shape)
   .extend({
     /**
      * The gateway's own folder (created 0700, refused if open to others): the embedded metadata

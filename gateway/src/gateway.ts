@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import {
   connectTemporalClient,
@@ -25,6 +26,7 @@ import {
   type MetadataDb,
 } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
+import { openArtifactRegistry } from '@vansales/sdk-factory/registry';
 import { codecAllowedHosts, type GatewayConfig } from './config';
 import { checkPrivateState } from './private-state';
 import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
@@ -245,6 +247,16 @@ export async function createGateway(
         maxObjectBytes: config.VSC_BUFFER_MAX_OBJECT_BYTES,
         tenantQuotaBytes: config.VSC_BUFFER_TENANT_QUOTAS[tenantId] ?? config.VSC_BUFFER_TENANT_QUOTA_BYTES,
       }),
+    },
+    apis: {
+      // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
+      registry: openArtifactRegistry({
+        config,
+        store: buffer.store,
+        db,
+        defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
+      }),
+      definitions,
     },
     webhooks: {
       repo: createWebhookRepository(db),

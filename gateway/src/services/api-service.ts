@@ -1,0 +1,148 @@
+import fp from 'fastify-plugin';
+import { ingestSpec, IngestError } from '@vansales/sdk-factory/ingest';
+import {
+  findAffectedDefinitions,
+  isRegistryError,
+  RegistryErrorCode,
+  upgradeImpact,
+  type ArtifactRegistry,
+  type DefinitionSource,
+} from '@vansales/sdk-factory/registry';
+import { GatewayError, GatewayErrorCode } from '../errors';
+
+/**
+ * API connectors (issue 11): a tenant registers an API's specification, the SDK factory validates it
+ * and makes its manifest, the registry keeps it as a signed, numbered version; a new version is
+ * compared with the one before it (oasdiff) and the answer names the definition steps that use an
+ * operation that broke. Definitions stay on the version they pin.
+ */
+export interface ApiServiceDeps {
+  registry: ArtifactRegistry;
+  definitions: DefinitionSource;
+}
+
+export interface SpecUpload {
+  text: string;
+  contentType?: string;
+  /** Where the text came from, for relative server URLs; nothing is fetched from it here. */
+  sourceUrl?: string;
+}
+
+/** The registry's and ingestion's refusals, as the gateway's contract. */
+function toGatewayError(err: unknown): unknown {
+  if (err instanceof IngestError) {
+    // Every refusal of a document is the caller's to fix; `specError` says which (SPEC_INVALID, SPEC_LIMIT_EXCEEDED, …).
+    return new GatewayError(GatewayErrorCode.badRequest, err.message, { specError: err.code, problems: err.problems });
+  }
+  if (isRegistryError(err)) {
+    switch (err.code) {
+      case RegistryErrorCode.notFound:
+        return new GatewayError(GatewayErrorCode.notFound, err.message);
+      case RegistryErrorCode.badInput:
+        return new GatewayError(GatewayErrorCode.badRequest, err.message);
+      case RegistryErrorCode.oasdiffUnavailable:
+        return new GatewayError(GatewayErrorCode.unavailable, 'comparing versions is not available on this gateway');
+      default:
+        // Tampered or unverifiable artifacts, a failed oasdiff run: an operator's matter, never the caller's details.
+        return new GatewayError(GatewayErrorCode.internal, 'the artifact registry could not answer');
+    }
+  }
+  return err;
+}
+
+async function mapped<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toGatewayError(err);
+  }
+}
+
+export function createApiService(deps: ApiServiceDeps) {
+  const { registry } = deps;
+  return {
+    /** Validates a specification and registers it as the API's next version (the same text again answers the existing one). */
+    register: (tenantId: string, apiId: string, input: { spec: SpecUpload; name?: string }, actor: string) =>
+      mapped(async () => {
+        const { manifest, document, problems } = await ingestSpec(input.spec);
+        const { version, created } = await registry.registerVersion(tenantId, {
+          apiId,
+          name: input.name,
+          spec: document,
+          manifest,
+          createdBy: actor,
+        });
+        let breaking;
+        if (created && version.version > 1) {
+          const report = await registry.compare(tenantId, apiId, version.version - 1, version.version);
+          const affected = await findAffectedDefinitions(deps.definitions, tenantId, apiId, report.affectedOperations);
+          breaking = { ...report, definitions: affected };
+        }
+        return {
+          apiId,
+          version: version.version,
+          created,
+          apiVersion: version.apiVersion,
+          sourceFormat: version.sourceFormat,
+          operationCount: version.operationCount,
+          warnings: problems,
+          changesFromPrevious: breaking,
+        };
+      }),
+
+    list: (tenantId: string) => mapped(() => registry.listApis(tenantId)),
+
+    versions: (tenantId: string, apiId: string) =>
+      mapped(async () => {
+        const versions = await registry.listVersions(tenantId, apiId);
+        if (!versions.length)
+          throw new GatewayError(GatewayErrorCode.notFound, `no API ${apiId}: register its specification first`);
+        return versions;
+      }),
+
+    /** The step palette: each operation of one version, verified before it is read. */
+    operations: (tenantId: string, apiId: string, version: number) =>
+      mapped(async () => {
+        const manifest = await registry.loadManifest(tenantId, apiId, version);
+        return {
+          apiId,
+          version,
+          title: manifest.title,
+          servers: manifest.servers,
+          securitySchemes: manifest.securitySchemes,
+          operations: manifest.operations.map((o) => ({
+            key: o.key,
+            method: o.method,
+            path: o.path,
+            summary: o.summary,
+            deprecated: o.deprecated,
+            parameters: o.parameters.map((p) => ({ name: p.name, in: p.in, required: p.required })),
+            hasBody: o.requestBody !== undefined,
+            pagination: o.pagination?.kind,
+          })),
+        };
+      }),
+
+    /** What moving the tenant's definitions to `toVersion` means: the steps that must change, those that can be re-pinned. */
+    upgradeImpact: (tenantId: string, apiId: string, toVersion: number) =>
+      mapped(() => upgradeImpact(registry, deps.definitions, tenantId, apiId, toVersion)),
+
+    compare: (tenantId: string, apiId: string, from: number, to: number) =>
+      mapped(() => registry.compare(tenantId, apiId, from, to)),
+  };
+}
+export type ApiService = ReturnType<typeof createApiService>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apis: ApiService;
+  }
+}
+
+export const apiServicePlugin = fp<ApiServiceDeps>(
+  async (app, deps) => void app.decorate('apis', createApiService(deps)),
+  {
+    name: 'api-service',
+    fastify: '5.x',
+  },
+);

@@ -68,6 +68,9 @@ function parseYaml(text: string, limits: IngestLimits): unknown {
   } catch (err) {
     throw unparsableYaml(err);
   }
+  // The yaml parser catches its own stack overflow on absurd nesting and reports it as a syntax error.
+  if (doc.errors.some((e) => /call stack/i.test(e.message)))
+    throw limitError('maxDepth', 'the YAML is nested too deeply to read: refused');
   if (doc.errors.length > 0)
     throw new IngestError(
       IngestErrorCode.unparsable,

@@ -145,6 +145,19 @@ describe('validation names every problem by pointer', () => {
     expect(e.problems[0]!.message).toMatch(/bundle the specification into one document/);
   });
 
+  it('Swagger 2.0: external references are refused before the converter could follow them', async () => {
+    const e = await refused({
+      swagger: '2.0',
+      info: { title: 'T', version: '1' },
+      paths: {
+        '/a': {
+          get: { responses: { '200': { description: 'ok', schema: { $ref: 'http://127.0.0.1:9/pet.json#/Pet' } } } },
+        },
+      },
+    });
+    expect(errors(e)).toEqual([{ code: ProblemCode.externalRef, pointer: '/paths/~1a/get/responses/200/schema/$ref' }]);
+  });
+
   it('a reference to a reference that leads back to itself is named', async () => {
     const e = await refused(
       base(

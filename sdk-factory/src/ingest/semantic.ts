@@ -195,7 +195,7 @@ export function referenceProblems(document: Obj): SpecProblem[] {
     for (let p = place; p; p = p.parent) tokens.push(p.key);
     return pointer(...tokens.reverse());
   };
-  /** References already seen to resolve: GitHub's 40,000 references name about 3,000 places. */
+  /** References already seen to resolve: GitHub's 10,460 references name 1,764 places. */
   const resolving = new Set<string>();
   const stack: [unknown, Place | undefined, string | undefined][] = [[document, undefined, undefined]];
   while (stack.length > 0) {

@@ -23,7 +23,7 @@ describe('ingestSpec on GitHub REST description', () => {
     result = await ingestSpec({ text, contentType: 'application/json' }, GENEROUS);
     const ms = Math.round(performance.now() - t0);
     process.stdout.write(
-      `github ingest: ${Math.round(text.length / 1e6)} MB, ${result.manifest.operations.length} operations in ${ms} ms; process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`,
+      `github ingest: ${Math.round(text.length / 1e6)} MB, ${result.manifest.operations.length} operations in ${ms} ms; jest worker peak RSS (all the tests it ran) ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`,
     );
   }, 320_000);
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson, writeCanonicalJson } from './canonical-json';
 import { DefinitionDocument } from './model';
 
-export { canonicalJson };
+export { canonicalJson, writeCanonicalJson };
 
 /**
  * The content hash of a definition version: sha256 (hex) of the canonical JSON of the PARSED

@@ -26,7 +26,7 @@ export const IngestLimits = z.object({
   /**
    * JSON values the manifest may hold. References to named schemas stay references, but parameters,
    * responses and request bodies are inlined: this bounds a document whose references multiply.
-   * Default 5,000,000 (GitHub's manifest holds about a tenth of that).
+   * Default 5,000,000.
    */
   maxManifestNodes: z.number().int().min(1000).max(100_000_000).default(5_000_000),
   /** Wall time of the whole ingestion in ms, checked between and inside its phases. Default 30 s. */

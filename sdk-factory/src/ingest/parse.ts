@@ -41,18 +41,24 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const position = /position (\d+)/.exec(message);
-    const where = position ? ` at ${lineAndColumn(text, Number(position[1]))}` : '';
-    throw new IngestError(IngestErrorCode.unparsable, `the specification is not valid JSON${where}: ${message}`, {
-      cause: err,
-    });
+    throw new IngestError(
+      IngestErrorCode.unparsable,
+      `the specification is not valid JSON${whereJsonFails(text)}: ${message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
-function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
+/** Node's JSON.parse does not always say where: the YAML parser (JSON is YAML) finds the line and column. */
+function whereJsonFails(text: string): string {
+  try {
+    const pos = parseDocument(text, { prettyErrors: true }).errors[0]?.linePos?.[0];
+    return pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+  } catch {
+    return '';
+  }
 }
 
 function parseYaml(text: string, limits: IngestLimits): unknown {
@@ -62,6 +68,9 @@ function parseYaml(text: string, limits: IngestLimits): unknown {
   } catch (err) {
     throw unparsableYaml(err);
   }
+  // The yaml parser catches its own stack overflow on absurd nesting and reports it as a syntax error.
+  if (doc.errors.some((e) => /call stack/i.test(e.message)))
+    throw limitError('maxDepth', 'the YAML is nested too deeply to read: refused');
   if (doc.errors.length > 0)
     throw new IngestError(
       IngestErrorCode.unparsable,

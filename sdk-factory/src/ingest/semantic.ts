@@ -184,21 +184,39 @@ export function referenceProblems(document: Obj): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const add = (severity: SpecProblem['severity'], code: SpecProblem['code'], at: string, message: string) =>
     problems.push({ severity, code, pointer: at, message });
-  const stack: [unknown, string, string | undefined][] = [[document, '', undefined]];
+  // Pointers are built only for the places that have a problem: the walk visits every value of a
+  // 13 MB document, and building a string for each was most of its time.
+  interface Place {
+    parent: Place | undefined;
+    key: string;
+  }
+  const pointerOf = (place: Place | undefined): string => {
+    const tokens: string[] = [];
+    for (let p = place; p; p = p.parent) tokens.push(p.key);
+    return pointer(...tokens.reverse());
+  };
+  /** References already seen to resolve: GitHub's 10,460 references name 1,764 places. */
+  const resolving = new Set<string>();
+  const stack: [unknown, Place | undefined, string | undefined][] = [[document, undefined, undefined]];
   while (stack.length > 0) {
-    const [node, at, parentKey] = stack.pop()!;
+    const [node, place, parentKey] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
     if (Array.isArray(node)) {
-      node.forEach((v, i) => stack.push([v, `${at}/${i}`, undefined]));
+      node.forEach((v, i) => {
+        if (v !== null && typeof v === 'object') stack.push([v, { parent: place, key: String(i) }, undefined]);
+      });
       continue;
     }
     const obj = node as Obj;
     // Under `properties` a key named `$ref` is a property name, not a reference.
-    if (typeof obj.$ref === 'string' && parentKey !== 'properties') checkRef(document, obj.$ref, `${at}/$ref`, add);
-    for (const [key, value] of Object.entries(obj)) {
+    if (typeof obj.$ref === 'string' && parentKey !== 'properties' && !resolving.has(obj.$ref))
+      if (checkRef(document, obj.$ref, () => `${pointerOf(place)}/$ref`, add)) resolving.add(obj.$ref);
+    for (const key in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+      const value = obj[key];
       if (value === null || typeof value !== 'object') continue;
       if (parentKey !== 'properties' && (DATA_KEYS.has(key) || key.startsWith('x-'))) continue;
-      stack.push([value, childPointer(at, key), key]);
+      stack.push([value, { parent: place, key }, key]);
     }
   }
   return problems;
@@ -207,18 +225,18 @@ export function referenceProblems(document: Obj): SpecProblem[] {
 function checkRef(
   document: Obj,
   ref: string,
-  at: string,
+  where: () => string,
   add: (s: SpecProblem['severity'], c: SpecProblem['code'], at: string, m: string) => void,
-): void {
+): boolean {
   const tokens = refTokens(ref);
   if (!tokens) {
     add(
       'error',
       ProblemCode.externalRef,
-      at,
+      where(),
       `\`${ref}\` points outside this document: references to other files or URLs are not supported; bundle the specification into one document (for example with \`redocly bundle\`)`,
     );
-    return;
+    return false;
   }
   const seen = new Set<string>([ref]);
   let current = ref;
@@ -228,24 +246,24 @@ function checkRef(
       add(
         'error',
         ProblemCode.unresolvedRef,
-        at,
+        where(),
         current === ref
           ? `\`${ref}\` does not resolve: nothing is declared at ${ref.slice(1) || '/'}; correct the name or add the definition`
           : `\`${ref}\` leads to \`${current}\`, which does not resolve`,
       );
-      return;
+      return false;
     }
-    if (!isObj(value) || typeof value.$ref !== 'string') return;
+    if (!isObj(value) || typeof value.$ref !== 'string') return true;
     const next = value.$ref;
-    if (!refTokens(next)) return; // named where it stands
+    if (!refTokens(next)) return true; // named where it stands
     if (seen.has(next)) {
       add(
         'error',
         ProblemCode.circularRef,
-        at,
+        where(),
         `\`${ref}\` is a reference to a reference that leads back to itself (${[...seen, next].join(' -> ')}): point it at a definition`,
       );
-      return;
+      return false;
     }
     seen.add(next);
     current = next;

@@ -7,6 +7,8 @@ import { ingestSpec, type IngestResult } from '../../src/ingest';
  * real document. Time and peak RSS are printed, not asserted (the bench measures them on a quiet
  * process: `./vsc bench sdk-factory`).
  */
+/** This test is about completeness, not time: a CI machine running every suite at once must not trip the 30 s default. */
+const GENEROUS = { timeoutMs: 300_000 };
 const file = require.resolve('@octokit/openapi/generated/api.github.com.json');
 
 describe('ingestSpec on GitHub REST description', () => {
@@ -18,12 +20,12 @@ describe('ingestSpec on GitHub REST description', () => {
     text = readFileSync(file, 'utf8');
     raw = JSON.parse(text);
     const t0 = performance.now();
-    result = await ingestSpec({ text, contentType: 'application/json' });
+    result = await ingestSpec({ text, contentType: 'application/json' }, GENEROUS);
     const ms = Math.round(performance.now() - t0);
     process.stdout.write(
-      `github ingest: ${Math.round(text.length / 1e6)} MB, ${result.manifest.operations.length} operations in ${ms} ms; process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`,
+      `github ingest: ${Math.round(text.length / 1e6)} MB, ${result.manifest.operations.length} operations in ${ms} ms; jest worker peak RSS (all the tests it ran) ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`,
     );
-  }, 120_000);
+  }, 320_000);
 
   it('has every operation of the document, keyed by its operationId', () => {
     const expected = Object.entries(raw.paths).flatMap(([path, item]) =>
@@ -59,8 +61,8 @@ describe('ingestSpec on GitHub REST description', () => {
   });
 
   it('is deterministic: the same text gives the same manifest', async () => {
-    const again = await ingestSpec({ text });
+    const again = await ingestSpec({ text }, GENEROUS);
     expect(again.manifest.specHash).toBe(result.manifest.specHash);
     expect(JSON.stringify(again.manifest)).toBe(JSON.stringify(result.manifest));
-  }, 120_000);
+  }, 320_000);
 });

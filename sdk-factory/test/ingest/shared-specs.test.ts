@@ -186,3 +186,23 @@ describe('ingestSpec over every shared specification', () => {
     expect(edited.manifest.specHash).not.toBe(fromYaml.manifest.specHash);
   });
 });
+
+describe('specHash', () => {
+  it('is sha256 over the canonical JSON of the document, fed in pieces', async () => {
+    const { canonicalJson } = await import('@vansales/definitions/hash');
+    const { createHash } = await import('node:crypto');
+    const { specHash } = await import('../../src/ingest');
+    for (const file of ['petstore-3.0.yaml', 'v2.0-json-petstore.json']) {
+      const { manifest, document } = await ingest(file);
+      const whole = createHash('sha256').update(canonicalJson(document), 'utf8').digest('hex');
+      expect(manifest.specHash).toBe(whole);
+      expect(specHash(document)).toBe(whole);
+    }
+    // Larger than one piece: a document whose canonical text is well over 64 KiB.
+    const big = {
+      openapi: '3.0.3',
+      paths: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`/p${i}`, { 'x-ü': 'é'.repeat(i % 50) }])),
+    };
+    expect(specHash(big)).toBe(createHash('sha256').update(canonicalJson(big), 'utf8').digest('hex'));
+  });
+});

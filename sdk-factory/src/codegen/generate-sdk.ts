@@ -21,6 +21,8 @@ export interface GeneratedOperation {
   readonly pagesName?: string;
   /** Path of the operation's module in `files`. */
   readonly file: string;
+  /** The operation's `OperationSpec` as a JavaScript literal: what its module and its bundle hand the runtime. */
+  readonly specLiteral: string;
 }
 
 export interface GeneratedSources {
@@ -159,7 +161,7 @@ function operationModule(
   names: { functionName: string; typeBase: string; pagesName?: string },
   schemas: SchemaTypes,
   docs: boolean,
-): string {
+): { source: string; specLiteral: string } {
   const context = schemas.context('$S.', docs);
   const parameters = operation.parameters.filter((parameter) => !ignored(parameter));
   const groups: Array<[string, Operation['parameters']]> = [
@@ -224,6 +226,7 @@ function operationModule(
     ),
     ...(operation.pagination === undefined ? {} : { pagination: operation.pagination }),
   };
+  const specLiteral = literal(spec);
   const inputArg = `input: ${inputName}${inputRequired ? '' : ' = {}'}`;
   const doc = docs
     ? docComment([
@@ -237,7 +240,7 @@ function operationModule(
   const lines = [
     `import type * as $S from '../schemas';\n`,
     `import * as $rt from '../runtime';\n\n`,
-    `const $spec: $rt.OperationSpec = ${literal(spec)};\n\n`,
+    `const $spec: $rt.OperationSpec = ${specLiteral};\n\n`,
     `export type ${inputName} = {\n${inputMembers.join('')}};\n\n`,
     `export type ${resultName} = ${union(resultTypes.length > 0 ? resultTypes : ['$rt.ApiResponse<number, unknown>'])};\n\n`,
     `export type ${errorName} = $rt.ApiError<${union(errorTypes.length > 0 ? errorTypes : ['$rt.ApiResponse'])}>;\n\n`,
@@ -252,7 +255,7 @@ function operationModule(
       `  return $rt.pages(client, $spec, input, options) as AsyncGenerator<$rt.Page<${resultName}>, void, undefined>;\n}\n`,
     );
   }
-  return lines.join('');
+  return { source: lines.join(''), specLiteral };
 }
 
 /**
@@ -311,9 +314,16 @@ export function generateSources(manifest: OperationManifest, options: GenerateOp
     if (pagesName !== undefined) namer.reserve(pagesName);
     const typeBase = functionName.charAt(0).toUpperCase() + functionName.slice(1);
     const file = `operations/${functionName}.ts`;
-    files[file] = `${header}${operationModule(operation, { functionName, typeBase, pagesName }, schemas, docs)}`;
+    const { source, specLiteral } = operationModule(operation, { functionName, typeBase, pagesName }, schemas, docs);
+    files[file] = `${header}${source}`;
     index.push(`export * from './operations/${functionName}';\n`);
-    operations.push({ key: operation.key, functionName, file, ...(pagesName === undefined ? {} : { pagesName }) });
+    operations.push({
+      key: operation.key,
+      functionName,
+      file,
+      specLiteral,
+      ...(pagesName === undefined ? {} : { pagesName }),
+    });
   }
   files[SCHEMAS_FILE] = schemaLines.join('');
   files['index.ts'] = index.join('');

@@ -4,7 +4,7 @@ import type { OperationManifest } from '../manifest';
 import { bundleOperations } from './bundle';
 import { type GenerateOptions, type GeneratedOperation, generateSources } from './generate-sdk';
 
-export { BUNDLE_GLOBAL, bundleOperations, type OperationBundle } from './bundle';
+export { BUNDLE_GLOBAL, bundleOperations, runtimeBundle, type OperationBundle } from './bundle';
 export { docComment, propertyKey, stringLiteral } from './emit-text';
 export {
   type GenerateOptions,

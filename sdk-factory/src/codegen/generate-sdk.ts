@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { JsonSchemaValue, Operation, OperationManifest, OperationResponse } from '../manifest';
 import { docComment, stringLiteral } from './emit-text';
 import { Namer, camelCase, pascalCase } from './identifiers';
-import { type TypeContext, schemaType, union } from './schema-types';
+import { MAX_SCHEMA_DEPTH, type TypeContext, schemaType, union } from './schema-types';
 
 export interface GenerateOptions {
   /** JSDoc from the spec's summaries and descriptions (default true). */
@@ -68,12 +68,9 @@ function referencedName(ref: string, names: ReadonlyMap<string, string>): string
 }
 
 /** References a named schema reaches without passing a property or an item: the edges of alias cycles. */
-function directReferences(
-  schema: JsonSchemaValue | unknown,
-  names: ReadonlyMap<string, string>,
-  into: Set<string>,
-): void {
-  if (!isObject(schema)) return;
+function directReferences(schema: unknown, names: ReadonlyMap<string, string>, into: Set<string>, depth = 0): void {
+  // Past the depth schemaType emits, a reference becomes `unknown` anyway and cannot close a cycle.
+  if (!isObject(schema) || depth > MAX_SCHEMA_DEPTH) return;
   const ref = schema['$ref'];
   if (typeof ref === 'string') {
     const name = referencedName(ref, names);
@@ -82,7 +79,7 @@ function directReferences(
   }
   for (const keyword of ['allOf', 'oneOf', 'anyOf']) {
     const list = schema[keyword];
-    if (Array.isArray(list)) for (const sub of list) directReferences(sub, names, into);
+    if (Array.isArray(list)) for (const sub of list) directReferences(sub, names, into, depth + 1);
   }
 }
 
@@ -156,6 +153,21 @@ function ignored(parameter: Operation['parameters'][number]): boolean {
   return parameter.in === 'header' && /^(accept|content-type|authorization)$/i.test(parameter.name);
 }
 
+/**
+ * One parameter per name and location, the last declared winning (operation-level after path-level);
+ * header names compared case-insensitively, as HTTP does. A duplicate would be a duplicate property.
+ */
+function distinct(parameters: Operation['parameters']): Operation['parameters'] {
+  const byKey = new Map<string, Operation['parameters'][number]>();
+  for (const parameter of parameters) {
+    const name = parameter.in === 'header' ? parameter.name.toLowerCase() : parameter.name;
+    const key = `${parameter.in}\u0000${name}`;
+    byKey.delete(key);
+    byKey.set(key, parameter);
+  }
+  return [...byKey.values()];
+}
+
 function operationModule(
   operation: Operation,
   names: { functionName: string; typeBase: string; pagesName?: string },
@@ -163,7 +175,7 @@ function operationModule(
   docs: boolean,
 ): { source: string; specLiteral: string } {
   const context = schemas.context('$S.', docs);
-  const parameters = operation.parameters.filter((parameter) => !ignored(parameter));
+  const parameters = distinct(operation.parameters.filter((parameter) => !ignored(parameter)));
   const groups: Array<[string, Operation['parameters']]> = [
     ['path', parameters.filter((parameter) => parameter.in === 'path')],
     ['query', parameters.filter((parameter) => parameter.in === 'query')],

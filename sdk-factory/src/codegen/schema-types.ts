@@ -4,7 +4,7 @@
 import { docComment, propertyKey, stringLiteral } from './emit-text';
 
 /** Deeper inline schemas become `unknown`: bounded output for a spec of any shape. */
-const MAX_DEPTH = 48;
+export const MAX_SCHEMA_DEPTH = 48;
 
 type SchemaObject = { readonly [keyword: string]: unknown };
 
@@ -56,7 +56,7 @@ export function literalType(value: unknown): string {
 export function schemaType(schema: unknown, context: TypeContext, depth = 0, direct = true): string {
   if (schema === undefined || schema === true) return 'unknown';
   if (schema === false) return 'never';
-  if (!isObject(schema) || depth > MAX_DEPTH) return 'unknown';
+  if (!isObject(schema) || depth > MAX_SCHEMA_DEPTH) return 'unknown';
   const core = coreType(schema, context, depth, direct);
   return schema['nullable'] === true ? union([core, 'null']) : core;
 }
@@ -120,7 +120,7 @@ function arrayType(schema: SchemaObject, context: TypeContext, depth: number): s
   if (tuple !== undefined) {
     const rest = Array.isArray(items) ? schema['additionalItems'] : items;
     const restType = rest === false ? '' : `...${group(nested(rest))}[]`;
-    return `[${[...tuple.map((item) => `${nested(item)}?`), restType].filter((part) => part !== '').join(', ')}]`;
+    return `[${[...tuple.map((item) => `(${nested(item)})?`), restType].filter((part) => part !== '').join(', ')}]`;
   }
   return `${group(nested(items))}[]`;
 }

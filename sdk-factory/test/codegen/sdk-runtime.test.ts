@@ -211,6 +211,18 @@ describe('requests', () => {
     expect(seen[0]?.security).toEqual([[{ scheme: 'key', scopes: [] }]]);
   });
 
+  it('refuses a header name that is no HTTP token, and keeps `__proto__` a plain header', async () => {
+    const seen: HttpRequest[] = [];
+    const { client: sdk } = client({ seen });
+    const spec = (name: string) => get('/echo', { params: [{ name, in: 'header', required: true }] });
+    await expect(call(sdk, spec('X-A: 1\r\nX-Evil'), { headers: { 'X-A: 1\r\nX-Evil': 'v' } })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
+    await call(sdk, spec('__proto__'), { headers: { ['__proto__']: 'v' } });
+    expect(Object.getPrototypeOf(seen[0]?.headers)).toBe(Object.prototype);
+    expect(Object.keys(seen[0]?.headers ?? {})).toEqual(['__proto__']);
+  });
+
   it('refuses a missing required parameter and a header value with a line break', async () => {
     const { client: sdk } = client();
     const spec = get('/{id}', {

@@ -236,6 +236,15 @@ export function buildRequest(
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   let path = spec.path;
+  // A header name must be an HTTP token and a value must not break the line: neither a spec's parameter
+  // names nor a caller's values may smuggle another header in. defineProperty: a name such as
+  // `__proto__` is stored as a header, never as the object's prototype.
+  const setHeader = (name: string, value: string): void => {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      throw invalid(`${spec.key}: ${JSON.stringify(name)} is not a valid HTTP header name`);
+    if (/[\r\n\0]/.test(value)) throw invalid(`${spec.key}: the header '${name}' holds a line break`);
+    Object.defineProperty(headers, name.toLowerCase(), { value, enumerable: true, writable: true, configurable: true });
+  };
   for (const param of spec.params) {
     const value = own(input[groupOf(param.in)], param.name);
     if (value === undefined || value === null) {
@@ -248,22 +257,20 @@ export function buildRequest(
     } else if (param.in === 'query') {
       query.push(...serializeQuery(param.name, value, param.style ?? 'form', param.explode ?? true));
     } else if (param.in === 'header') {
-      const headerValue = serializeSimple(value, param.explode ?? false, (part) => part);
-      if (/[\r\n\0]/.test(headerValue)) throw invalid(`${spec.key}: the header '${param.name}' holds a line break`);
-      headers[param.name.toLowerCase()] = headerValue;
+      setHeader(
+        param.name,
+        serializeSimple(value, param.explode ?? false, (part) => part),
+      );
     } else {
       cookies.push(`${enc(param.name)}=${enc(text(value))}`);
     }
   }
-  if (cookies.length > 0) headers['cookie'] = cookies.join('; ');
-  for (const [name, value] of entries(options.headers) ?? []) {
-    if (/[\r\n\0]/.test(text(value))) throw invalid(`${spec.key}: the header '${name}' holds a line break`);
-    headers[name.toLowerCase()] = text(value);
-  }
+  if (cookies.length > 0) setHeader('cookie', cookies.join('; '));
+  for (const [name, value] of entries(options.headers) ?? []) setHeader(name, text(value));
   let body: string | undefined;
   if (spec.body !== undefined && input.body !== undefined) {
     body = serializeBody(spec.body.contentType, input.body);
-    headers['content-type'] = spec.body.contentType;
+    setHeader('content-type', spec.body.contentType);
   } else if (spec.body?.required === true) {
     throw invalid(`${spec.key}: a request body is required`);
   }

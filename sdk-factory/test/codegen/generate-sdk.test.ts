@@ -126,6 +126,13 @@ describe('generateSdk', () => {
     expect(typeCheckSdk(files).errors).toEqual([]);
   });
 
+  it('is deterministic: the same manifest gives the same files, byte for byte (artifacts are content-addressed)', async () => {
+    const first = await generateSdk(manifest, { bundle: true });
+    const second = await generateSdk(manifestOf(PET_OPERATIONS, PET_SCHEMAS), { bundle: true });
+    expect(Object.keys(second.files)).toEqual(Object.keys(first.files));
+    expect(second).toEqual(first);
+  });
+
   it('compiles an API with no operations and no schemas', () => {
     expect(typeCheckSdk(generateSources(manifestOf([])).files).errors).toEqual([]);
   });

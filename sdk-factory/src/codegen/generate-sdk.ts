@@ -115,6 +115,16 @@ class SchemaTypes {
     return seen;
   }
 
+  /** A schema with its references followed (a bounded number of hops: reference chains may loop). */
+  resolve(schema: unknown): unknown {
+    let current = schema;
+    for (let hops = 0; hops < 16 && isObject(current) && typeof current['$ref'] === 'string'; hops += 1) {
+      const name = referencedName(current['$ref'], this.identifiers);
+      current = name === undefined ? undefined : this.schemas[name];
+    }
+    return current;
+  }
+
   context(prefix: string, docs: boolean, owner?: string): TypeContext {
     return {
       docs,
@@ -151,6 +161,41 @@ function isSuccess(status: string): boolean {
 /** Parameters OpenAPI says to ignore: the transport and the host own these headers. */
 function ignored(parameter: Operation['parameters'][number]): boolean {
   return parameter.in === 'header' && /^(accept|content-type|authorization)$/i.test(parameter.name);
+}
+
+/**
+ * The type of a page's items: the array at the pagination's `items` pointer (or the body itself) in each
+ * JSON success response, followed through properties and named schemas; `unknown` where it cannot be told.
+ */
+function itemType(
+  operation: Operation,
+  responses: readonly OperationResponse[],
+  schemas: SchemaTypes,
+  context: TypeContext,
+): string {
+  const pointer = operation.pagination?.items ?? '';
+  const tokens = pointer
+    .replace(/^#/, '')
+    .split('/')
+    .slice(1)
+    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const types = responses.flatMap((response) =>
+    response.content
+      .filter((media) => isJson(media.contentType))
+      .map((media) => {
+        let schema: unknown = schemas.resolve(media.schema);
+        for (const token of tokens) {
+          const properties = isObject(schema) ? schema['properties'] : undefined;
+          schema =
+            isObject(properties) && Object.prototype.hasOwnProperty.call(properties, token)
+              ? schemas.resolve(properties[token])
+              : undefined;
+        }
+        const items = isObject(schema) ? schema['items'] : undefined;
+        return items === undefined || Array.isArray(items) ? 'unknown' : schemaType(items, context, 1, false);
+      }),
+  );
+  return types.length === 0 ? 'unknown' : union(types);
 }
 
 /**
@@ -261,10 +306,11 @@ function operationModule(
     `  return $rt.call(client, $spec, input, options) as Promise<${resultName}>;\n}\n`,
   ];
   if (pagesName !== undefined) {
+    const pageType = `$rt.Page<${resultName}, ${itemType(operation, successes.length > 0 ? successes : fallback, schemas, context)}>`;
     lines.push(
       `\n/** Every page of ${functionName}, following the API's pagination; each page carries its \`items\`. */\n`,
-      `export function ${pagesName}(client: $rt.Client, ${inputArg}, options?: $rt.PageOptions): AsyncGenerator<$rt.Page<${resultName}>, void, undefined> {\n`,
-      `  return $rt.pages(client, $spec, input, options) as AsyncGenerator<$rt.Page<${resultName}>, void, undefined>;\n}\n`,
+      `export function ${pagesName}(client: $rt.Client, ${inputArg}, options?: $rt.PageOptions): AsyncGenerator<${pageType}, void, undefined> {\n`,
+      `  return $rt.pages(client, $spec, input, options) as AsyncGenerator<${pageType}, void, undefined>;\n}\n`,
     );
   }
   return { source: lines.join(''), specLiteral };

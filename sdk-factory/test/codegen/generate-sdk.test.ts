@@ -2,7 +2,7 @@
 // `@ts-expect-error` lines fails to compile if a type is looser than it should be (the directive is then
 // unused), and every operation is bundled into a small sandbox script.
 import { BUNDLE_GLOBAL, generateSdk, generateSources, typeCheckSdk } from '../../src/codegen';
-import { PET_OPERATIONS, PET_SCHEMAS, json, manifestOf, operation } from './support/manifests';
+import { PET_OPERATIONS, PET_SCHEMAS, json, manifestOf, operation, parameter } from './support/manifests';
 
 const USAGE = `
 import { createClient, getPet, listPetsPages, createPet, delete_, getStoresStoreIdInventory, putNote, shapes,
@@ -51,7 +51,7 @@ export async function use(): Promise<void> {
   const mixed = (await shapes(client)).body[0];
   for await (const page of listPetsPages(client, { query: { limit: 10 } })) {
     const pets: Schemas.Pet[] = page.body;
-    const items: unknown[] = page.items;
+    const items: Schemas.Pet[] = page.items;
   }
   try {
     await getPet(client, { path: { petId: 2 } });
@@ -146,6 +146,26 @@ describe('generateSdk', () => {
       expect(bundle).not.toMatch(/\brequire\(|\bimport\b|process\.|Buffer/);
       expect(Buffer.byteLength(bundle)).toBeLessThanOrEqual(12 * 1024);
     }
+  });
+
+  it("types a page's items through the pagination pointer, properties and named schemas", () => {
+    const paged = manifestOf(
+      [
+        operation('get', '/tags', {
+          operationId: 'listTags',
+          parameters: [parameter('cursor', 'query', { type: 'string' })],
+          responses: [{ status: '200', content: json({ $ref: '#/schemas/TagPage' }) }],
+          pagination: { kind: 'cursor', param: 'cursor', next: '/meta/next', items: '/data' },
+        }),
+      ],
+      {
+        TagPage: { type: 'object', properties: { data: { $ref: '#/schemas/Tags' }, meta: { type: 'object' } } },
+        Tags: { type: 'array', items: { $ref: '#/schemas/Tag' } },
+        Tag: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+      },
+    );
+    const usage = `import { listTagsPages, createClient } from './index';\ndeclare const c: ReturnType<typeof createClient>;\nexport async function u(): Promise<string[]> {\n  const names: string[] = [];\n  for await (const page of listTagsPages(c)) for (const tag of page.items) names.push(tag.name);\n  return names;\n}\n`;
+    expect(typeCheckSdk({ ...generateSources(paged).files, 'usage.ts': usage }).errors).toEqual([]);
   });
 
   it('types a request body and responses by content type', () => {

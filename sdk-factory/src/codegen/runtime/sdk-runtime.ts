@@ -432,7 +432,8 @@ export function nextLink(header: string | undefined): string | undefined {
   return undefined;
 }
 
-export type Page<R> = R & { readonly items: unknown[] };
+/** One page: the response, and the items the pagination's `items` pointer (or an array body) holds. */
+export type Page<R, Item = unknown> = R & { readonly items: Item[] };
 
 export interface PageOptions extends CallOptions {
   /** Stops after this many pages (default 10,000): a server that never ends cannot loop forever. */

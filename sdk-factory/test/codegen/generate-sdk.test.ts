@@ -133,6 +133,12 @@ describe('generateSdk', () => {
     expect(second).toEqual(first);
   });
 
+  it('leaves the spec prose out when asked (docs: false), and still compiles', () => {
+    const { files } = generateSources(manifest, { docs: false });
+    expect(files['schemas.ts']).not.toContain("The pet's name");
+    expect(typeCheckSdk({ ...files, 'usage.ts': USAGE }).errors).toEqual([]);
+  });
+
   it('compiles an API with no operations and no schemas', () => {
     expect(typeCheckSdk(generateSources(manifestOf([])).files).errors).toEqual([]);
   });

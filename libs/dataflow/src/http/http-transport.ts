@@ -105,6 +105,16 @@ function exchange(
       (res: IncomingMessage) => {
         const parts: Buffer[] = [];
         let size = 0;
+        // A declared length past the cap fails before the first byte is read.
+        if (Number(res.headers['content-length'] ?? 0) > options.maxResponseBytes) {
+          fail(
+            new DataflowError(
+              DataflowErrorCode.HTTP_FAILED,
+              `${where} answered more than ${options.maxResponseBytes} bytes; page the request or raise the limit`,
+            ),
+          );
+          return;
+        }
         res.on('data', (d: Buffer) => {
           size += d.length;
           if (size > options.maxResponseBytes) {

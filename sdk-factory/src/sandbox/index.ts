@@ -1,0 +1,4 @@
+export { createSandbox, type LoadedBundle, type RunOperationRequest, type Sandbox } from './sandbox';
+export { SandboxError, SandboxErrorCode } from './errors';
+export { parseSandboxLimits, SandboxLimits, type SandboxLimitsInput } from './limits';
+export * from './egress';

@@ -1,0 +1,50 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EgressResolver } from '../../src/sandbox';
+import { SandboxError } from '../../src/sandbox';
+
+/** A real local HTTP server standing in for a tenant's API; it records what reached it. */
+export async function startApi(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<{
+  port: number;
+  seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[];
+  close: () => Promise<void>;
+}> {
+  const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
+  const server: Server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => {
+      const body = Buffer.concat(parts).toString();
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      handler(req, res, body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A hosts map in place of DNS (there is no public DNS here). */
+export const hostsResolver =
+  (map: Record<string, string>): EgressResolver =>
+  async (hostname) => {
+    const address = map[hostname];
+    if (!address) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+    return [{ address, family: address.includes(':') ? 6 : 4 }];
+  };
+
+/** The failure's code and message, or 'ok: <result>' when the call succeeded. */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    return `ok: ${JSON.stringify(await p)}`;
+  } catch (err) {
+    if (err instanceof SandboxError) return `${err.code}: ${err.message}`;
+    return `NOT A SANDBOX ERROR: ${String(err)}`;
+  }
+}

@@ -25,7 +25,10 @@ const RUNNER = `(function (hostHttp, done, fail) {
       throw new TypeError('the bundle exports no operation ' + stringify(key));
     const op = exported[key];
     const ctx = Object.freeze({ http: http });
-    Promise.resolve().then(function () { return op(parse(inputText), ctx); }).then(function (v) {
+    // Called synchronously (not from a promise job): a limit hit in the synchronous part unwinds
+    // straight to the host, instead of through promise reactions that allocate on a full heap.
+    const first = op(parse(inputText), ctx);
+    Promise.resolve(first).then(function (v) {
       const text = stringify(v === undefined ? null : v);
       if (typeof text !== 'string') throw new TypeError('the operation returned a value JSON cannot hold');
       done(text);
@@ -272,7 +275,9 @@ class LoadedVm implements LoadedBundle {
           `operation ${operation} returned ${resultText.length} characters of JSON, more than the limit of ${this.limits.maxResultChars}`,
         );
       return JSON.parse(resultText) as unknown;
-    } catch (err) {
+    } catch (thrown) {
+      // The first limit the call hit names the failure (a request flood interrupted later is a flood).
+      const err = call.failed ?? thrown;
       // A call that failed leaves its VM in an unknown state (a half-run job, a full heap): not reused.
       if (err instanceof SandboxError && err.code !== SandboxErrorCode.operationFailed) this.broken = true;
       if (err instanceof SandboxError) throw err;
@@ -382,7 +387,8 @@ class LoadedVm implements LoadedBundle {
 
   private limitError(message: string, code: SandboxErrorCode, phase: 'load' | 'run'): SandboxError {
     const where = phase === 'load' ? 'loading the bundle' : 'the operation';
-    switch (vmLimitHit(message)) {
+    // Past the deadline, a failure is the time limit, whatever reading the error gave (a getter interrupted).
+    switch (vmLimitHit(message) ?? (Date.now() > this.deadline ? 'time' : undefined)) {
       case 'time':
         return new SandboxError(
           SandboxErrorCode.timeout,
@@ -422,7 +428,9 @@ class LoadedVm implements LoadedBundle {
       this.vm.dispose();
       this.runtime.dispose();
     } catch {
-      // A VM stopped mid-allocation may not free cleanly; its memory goes with the WebAssembly instance.
+      // A VM stopped mid-allocation may not free cleanly (QuickJS aborts on objects still listed): the
+      // module that aborted is not used again; its memory goes with the WebAssembly instance.
+      forgetQuickJS();
     }
   }
 }

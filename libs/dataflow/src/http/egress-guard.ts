@@ -1,4 +1,6 @@
 import { lookup } from 'node:dns/promises';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import { DataflowError, DataflowErrorCode } from '../errors';
@@ -186,6 +188,9 @@ export function guardedTransport(options: GuardedTransportOptions): HttpSend {
     { resolver: options.resolver, allowIpLiterals: !cloud },
   );
   const pinned = new Map<string, Promise<LookupAddress>>();
+  // Its own keep-alive pools: a socket is reused only by requests this transport pinned and checked
+  // (node's global agent would hand a socket of another transport, or a stale one, to this one).
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   return createHttpTransport({
     check: (url) => {
       egress.check(url);
@@ -206,5 +211,6 @@ export function guardedTransport(options: GuardedTransportOptions): HttpSend {
     maxResponseBytes: options.maxResponseBytes,
     maxRedirects: options.maxRedirects,
     ca: options.ca,
+    agentFor: (url) => (url.protocol === 'https:' ? agents.https : agents.http),
   });
 }

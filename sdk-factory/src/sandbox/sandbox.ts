@@ -20,19 +20,23 @@ const RUNNER = `(function (hostHttp, done, fail) {
   'use strict';
   const parse = JSON.parse, stringify = JSON.stringify, own = Object.prototype.hasOwnProperty;
   const http = function (request) { return hostHttp(stringify(request)).then(parse); };
+  const ctx = Object.freeze({ http: http });
+  const result = function (v) {
+    const text = stringify(v === undefined ? null : v);
+    if (typeof text !== 'string') throw new TypeError('the operation returned a value JSON cannot hold');
+    return text;
+  };
   return function (exported, key, inputText) {
     if (exported === null || typeof exported !== 'object' || !own.call(exported, key) || typeof exported[key] !== 'function')
       throw new TypeError('the bundle exports no operation ' + stringify(key));
     const op = exported[key];
-    const ctx = Object.freeze({ http: http });
     // Called synchronously (not from a promise job): a limit hit in the synchronous part unwinds
     // straight to the host, instead of through promise reactions that allocate on a full heap.
     const first = op(parse(inputText), ctx);
-    Promise.resolve(first).then(function (v) {
-      const text = stringify(v === undefined ? null : v);
-      if (typeof text !== 'string') throw new TypeError('the operation returned a value JSON cannot hold');
-      done(text);
-    }).then(undefined, function (e) { fail(e); });
+    // A plain value (not a thenable) finishes here, without promise jobs (the warm synchronous path).
+    if (first === null || (typeof first !== 'object' && typeof first !== 'function') || typeof first.then !== 'function')
+      return void done(result(first));
+    Promise.resolve(first).then(function (v) { done(result(v)); }).then(undefined, function (e) { fail(e); });
   };
 })`;
 
@@ -99,8 +103,11 @@ export function createSandbox(limits: SandboxLimitsInput = {}): Sandbox {
  */
 interface Call {
   done: (text: string) => void;
+  /** The result, when the runner reported it (synchronously, for an operation that awaits no HTTP). */
+  text?: string;
   http: HostHttp;
-  abort: AbortController;
+  /** Made on the first request (a call without HTTP does not pay for it). */
+  abort?: AbortController;
   requests: number;
   inFlight: number;
   waiting: (() => void)[];
@@ -113,7 +120,7 @@ class LoadedVm implements LoadedBundle {
   private disposed = false;
   private broken = false;
   private call: Call | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private tail: Promise<void> | undefined;
   private deadline = 0;
 
   private constructor(
@@ -195,8 +202,18 @@ class LoadedVm implements LoadedBundle {
 
   run(operation: string, input: unknown, http: HostHttp): Promise<unknown> {
     // One call at a time: a call's state (its deadline, its HTTP) is the VM's.
-    const result = this.queue.then(() => this.runNow(operation, input, http));
-    this.queue = result.catch(() => undefined);
+    const previous = this.tail;
+    const result = previous
+      ? previous.then(() => this.runNow(operation, input, http))
+      : this.runNow(operation, input, http);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tail = tail;
+    void tail.then(() => {
+      if (this.tail === tail) this.tail = undefined;
+    });
     return result;
   }
 
@@ -227,9 +244,11 @@ class LoadedVm implements LoadedBundle {
     // Settled by the runner or a limit; a call that throws before awaiting it must not leave it unhandled.
     ended.catch(() => undefined);
     const call: Call = {
-      done: (text) => finish(text),
+      done: (text) => {
+        call.text ??= text;
+        finish(text);
+      },
       http,
-      abort: new AbortController(),
       requests: 0,
       inFlight: 0,
       waiting: [],
@@ -256,19 +275,24 @@ class LoadedVm implements LoadedBundle {
       }
       this.unwrap(started, SandboxErrorCode.operationFailed, 'run').dispose();
       this.pump();
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new SandboxError(
-                SandboxErrorCode.timeout,
-                `operation ${operation} ran longer than ${this.limits.timeoutMs} ms (HTTP waits included); it was stopped`,
+      // Settled already (no HTTP awaited): no timer, no race. Otherwise wait for the end or the deadline.
+      if (call.failed) throw call.failed;
+      let resultText = call.text;
+      if (resultText === undefined) {
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new SandboxError(
+                  SandboxErrorCode.timeout,
+                  `operation ${operation} ran longer than ${this.limits.timeoutMs} ms (HTTP waits included); it was stopped`,
+                ),
               ),
-            ),
-          Math.max(0, this.deadline - Date.now()),
-        );
-      });
-      const resultText = await Promise.race([ended, timeout]);
+            Math.max(0, this.deadline - Date.now()),
+          );
+        });
+        resultText = await Promise.race([ended, timeout]);
+      }
       if (resultText.length > this.limits.maxResultChars)
         throw new SandboxError(
           SandboxErrorCode.badResult,
@@ -284,7 +308,8 @@ class LoadedVm implements LoadedBundle {
       throw new SandboxError(SandboxErrorCode.operationFailed, `operation ${operation}: ${(err as Error).message}`);
     } finally {
       clearTimeout(timer);
-      call.abort.abort();
+      call.abort?.abort();
+      call.waiting.length = 0;
       for (const deferred of call.open) deferred.dispose();
       call.open.clear();
       this.call = undefined;
@@ -334,7 +359,7 @@ class LoadedVm implements LoadedBundle {
     const start = () => {
       call.inFlight++;
       call
-        .http(request, call.abort.signal)
+        .http(request, (call.abort ??= new AbortController()).signal)
         .then(
           (response) =>
             settle(() => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHostHttp, createSandbox, type CredentialProvider, type HostHttp } from '../../src/sandbox';
 import { hostsResolver, outcome, startApi } from './support';
 
@@ -12,6 +14,17 @@ describe('the operation sandbox', () => {
         return res.end(JSON.stringify({ items: [{ id: 1, name: 'Ada' }], got: body ? JSON.parse(body) : null }));
       }
       if (req.url === '/hang') return; // never answers
+      if (req.url?.startsWith('/v2/customers/active')) {
+        res.setHeader('content-type', 'application/json');
+        const page2 = req.url.includes('cursor=p2');
+        return res.end(
+          JSON.stringify({ items: page2 ? [{ id: 3 }] : [{ id: 1 }, { id: 2 }], next: page2 ? null : 'p2' }),
+        );
+      }
+      if (req.url === '/v2/customers/7') {
+        res.setHeader('content-type', 'application/json');
+        return res.end(JSON.stringify({ id: 7, name: 'Grace', status: 'retired' }));
+      }
       res.writeHead(404).end();
     });
   });
@@ -146,6 +159,35 @@ describe('the operation sandbox', () => {
     } finally {
       loaded.dispose();
     }
+  });
+
+  it('runs the representative bundle: a paged list, and a schema check that fails as a step failure', async () => {
+    const source = readFileSync(join(__dirname, 'fixtures', 'representative-bundle.js'), 'utf8');
+    const sandbox = createSandbox();
+    const baseUrl = `${base()}/v2`;
+    expect(
+      await sandbox.runOperation({
+        bundle: source,
+        operation: 'listActiveCustomers',
+        input: { baseUrl },
+        http: http(),
+      }),
+    ).toEqual({ items: [{ id: 1 }, { id: 2 }, { id: 3 }], next: null });
+    expect(
+      await outcome(
+        sandbox.runOperation({
+          bundle: source,
+          operation: 'getCustomer',
+          input: { baseUrl, customerId: 7 },
+          http: http(),
+        }),
+      ),
+    ).toBe('SANDBOX_OPERATION_FAILED: ApiError: getCustomer answered 200');
+    expect(
+      await outcome(
+        sandbox.runOperation({ bundle: source, operation: 'getCustomer', input: { baseUrl }, http: http() }),
+      ),
+    ).toBe('SANDBOX_OPERATION_FAILED: TypeError: getCustomer: the parameter customerId is required');
   });
 
   it('gives each runOperation a fresh context: nothing of one call reaches the next', async () => {

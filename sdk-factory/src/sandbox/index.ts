@@ -2,3 +2,4 @@ export { createSandbox, type LoadedBundle, type RunOperationRequest, type Sandbo
 export { SandboxError, SandboxErrorCode } from './errors';
 export { parseSandboxLimits, SandboxLimits, type SandboxLimitsInput } from './limits';
 export * from './egress';
+export { runPluginOperation, type PluginOperationRequest } from './extism';

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EgressResolver } from '../../src/sandbox';
@@ -46,5 +50,30 @@ export async function outcome(p: Promise<unknown>): Promise<string> {
   } catch (err) {
     if (err instanceof SandboxError) return `${err.code}: ${err.message}`;
     return `NOT A SANDBOX ERROR: ${String(err)}`;
+  }
+}
+
+/**
+ * Builds an AssemblyScript plugin with the registry's compiler (npm: assemblyscript): the source is
+ * copied to a temporary index.ts (asc wants a .ts entry) and compiled with the stub runtime and no
+ * abort import, so the module imports the Extism kernel and the host function only.
+ */
+export function buildAssemblyScriptPlugin(source: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'vsc-as-'));
+  try {
+    copyFileSync(source, join(dir, 'index.ts'));
+    const asc = join(dirname(require.resolve('assemblyscript/package.json')), 'bin', 'asc.js');
+    const out = join(dir, 'plugin.wasm');
+    const run = spawnSync(
+      process.execPath,
+      [asc, join(dir, 'index.ts'), '--outFile', out, '--runtime', 'stub', '--use', 'abort=', '-O2'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (run.status !== 0) throw new Error(`asc failed: ${run.stderr || run.stdout}`);
+    return new Uint8Array(readFileSync(out));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

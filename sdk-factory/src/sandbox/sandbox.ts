@@ -195,8 +195,10 @@ class LoadedVm implements LoadedBundle {
       (self as { operations: readonly string[] }).operations = Array.isArray(names) ? names.map(String) : [];
       return self;
     } catch (err) {
+      // Anything but a SandboxError here came from the WebAssembly itself (the host's stack ran out).
+      const failure = err instanceof SandboxError ? err : self.hostStackOverflow(err);
       self.dispose();
-      throw err;
+      throw failure;
     }
   }
 

@@ -15,14 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { createSandbox, type HostHttp } from '@vansales/sdk-factory/sandbox';
 import { getQuickJS } from '@vansales/transforms/quickjs';
 
-// support.ts reads the test services' directory when imported; this benchmark needs none.
-const emit = (record: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(record)}\n`);
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
-function cliOption(name: string, args = process.argv.slice(2)): string | undefined {
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
-}
+import { cliOption, emit, round } from './standalone';
 
 const ITERATIONS = Number(cliOption('iterations') ?? 2_000);
 if (!Number.isInteger(ITERATIONS) || ITERATIONS < 10 || ITERATIONS > 1_000_000)

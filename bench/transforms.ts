@@ -14,15 +14,7 @@ import jsonata from 'jsonata';
 import type { TransformOp } from '@vansales/definitions';
 import { runTransform, type Batches, type TransformRecord } from '@vansales/transforms';
 
-// support.ts reads the test services' directory when imported; this benchmark needs none, so it
-// has its own three helpers (same output: one JSON line per figure).
-const emit = (record: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(record)}\n`);
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
-function cliOption(name: string, args = process.argv.slice(2)): string | undefined {
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
-}
+import { cliOption, emit, round } from './standalone';
 
 const ROWS = Number(cliOption('rows') ?? 1_000_000);
 if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 100_000_000)

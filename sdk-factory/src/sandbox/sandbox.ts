@@ -415,7 +415,12 @@ class LoadedVm implements LoadedBundle {
   private limitError(message: string, code: SandboxErrorCode, phase: 'load' | 'run'): SandboxError {
     const where = phase === 'load' ? 'loading the bundle' : 'the operation';
     // Past the deadline, a failure is the time limit, whatever reading the error gave (a getter interrupted).
-    switch (vmLimitHit(message) ?? (Date.now() > this.deadline ? 'time' : undefined)) {
+    // An exception with no value (null) on a full heap: QuickJS could not even allocate the error.
+    const hit =
+      vmLimitHit(message) ??
+      (Date.now() > this.deadline ? 'time' : undefined) ??
+      (/^(null|undefined)$/.test(message) && this.nearMemoryLimit() ? 'memory' : undefined);
+    switch (hit) {
       case 'time':
         return new SandboxError(
           SandboxErrorCode.timeout,
@@ -434,6 +439,12 @@ class LoadedVm implements LoadedBundle {
       default:
         return new SandboxError(code, phase === 'load' ? `the bundle failed to load: ${message}` : message);
     }
+  }
+
+  /** Whether the runtime's allocations are within 64 KiB of its limit (QuickJS's own memory report). */
+  private nearMemoryLimit(): boolean {
+    const line = /memory allocated\s+\d+\s+(\d+)/.exec(this.runtime.dumpMemoryUsage());
+    return line !== null && Number(line[1]) >= this.limits.memoryBytes - 64 * 1024;
   }
 
   /** The host's own stack ran out inside the WebAssembly: this VM and its module are not trusted again. */

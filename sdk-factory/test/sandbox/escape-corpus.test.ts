@@ -1,5 +1,5 @@
-import { createHostHttp, createSandbox, SandboxErrorCode, type HostHttp } from '../../src/sandbox';
-import { hostsResolver, outcome, startApi } from './support';
+import { createSandbox, SandboxErrorCode, type HostHttp } from '../../src/sandbox';
+import { outcome, startApi, testHostHttp } from './support';
 
 /**
  * Published escapes of integration platforms' code sandboxes, replayed against the operation
@@ -192,15 +192,7 @@ describe('the sandbox escape corpus', () => {
     delete host.__vscHostCanary;
     await api.close();
   });
-  const http = (): HostHttp =>
-    createHostHttp({
-      side: 'cloud',
-      allow: [{ host: 'api.example', ports: [api.port] }],
-      allowPrivate: true,
-      resolver: hostsResolver({ 'api.example': '127.0.0.1' }),
-      timeoutMs: 5_000,
-      maxResponseBytes: 64 * 1024,
-    });
+  const http = (): HostHttp => testHostHttp(api.port);
 
   it.each(corpus)('%s: no escape, a clear step failure', async (_name, body, expected) => {
     const input = JSON.parse(

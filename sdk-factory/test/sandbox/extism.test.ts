@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { createHostHttp, runPluginOperation, type HostHttp } from '../../src/sandbox';
-import { buildAssemblyScriptPlugin, hostsResolver, outcome, startApi } from './support';
+import { runPluginOperation, type HostHttp } from '../../src/sandbox';
+import { buildAssemblyScriptPlugin, outcome, startApi, testHostHttp } from './support';
 
 const SECRET = 'plugin-secret-456';
 
@@ -15,13 +15,7 @@ describe('Extism plugin operations', () => {
   afterAll(() => api?.close());
 
   const http = (): HostHttp =>
-    createHostHttp({
-      side: 'cloud',
-      allow: [{ host: 'api.example', ports: [api.port] }],
-      allowPrivate: true,
-      resolver: hostsResolver({ 'api.example': '127.0.0.1' }),
-      timeoutMs: 5_000,
-      maxResponseBytes: 64 * 1024,
+    testHostHttp(api.port, {
       credentials: {
         provider: { credentialsFor: async () => ({ headers: { 'x-api-key': SECRET } }) },
         schemes: ['key'],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EgressResolver } from '../../src/sandbox';
+import { createHostHttp, type EgressResolver, type HostHttp, type HostHttpOptions } from '../../src/sandbox';
 import { SandboxError } from '../../src/sandbox';
 
 /** A real local HTTP server standing in for a tenant's API; it records what reached it. */
@@ -76,4 +76,20 @@ export function buildAssemblyScriptPlugin(source: string): Uint8Array {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The guarded host HTTP of the tests: the cloud side, `api.example` on the local server's port
+ * (127.0.0.1 through a hosts map stands in for its public address, hence allowPrivate).
+ */
+export function testHostHttp(port: number, options: Partial<HostHttpOptions> = {}): HostHttp {
+  return createHostHttp({
+    side: 'cloud',
+    allow: [{ host: 'api.example', ports: [port] }],
+    allowPrivate: true,
+    resolver: hostsResolver({ 'api.example': '127.0.0.1' }),
+    timeoutMs: 5_000,
+    maxResponseBytes: 64 * 1024,
+    ...options,
+  });
 }

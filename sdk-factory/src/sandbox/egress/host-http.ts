@@ -1,8 +1,7 @@
 import {
   checkAllowlist,
   guardedTransport,
-  type EgressResolver,
-  type EgressRule,
+  type GuardedTransportOptions,
   type HttpRequest,
 } from '@vansales/dataflow/egress';
 import { z } from 'zod';
@@ -49,19 +48,13 @@ export interface CredentialProvider {
   credentialsFor(schemeName: string, request: CredentialRequest): Promise<CredentialAttachment | undefined>;
 }
 
-export interface HostHttpOptions {
-  /** cloud: an internet API from a cloud worker; site: the user's own API from the agent. */
-  side: 'cloud' | 'site';
-  /** Hosts and ports this tenant's API may reach. */
-  allow: readonly EgressRule[];
-  /** Cloud side, tests and dev only. */
-  allowPrivate?: boolean;
-  resolver?: EgressResolver;
-  timeoutMs: number;
-  maxResponseBytes: number;
+/**
+ * The guard's own options (side: cloud for an internet API from a cloud worker, site for the user's
+ * own API from the agent; the allowlist; resolver, timeout, caps, redirects), plus the request cap
+ * and the credentials of the operation's security requirement (one alternative, all attached).
+ */
+export interface HostHttpOptions extends GuardedTransportOptions {
   maxRequestBytes?: number;
-  maxRedirects?: number;
-  /** The scheme names of the operation's security requirement (one alternative, all attached) and their provider. */
   credentials?: { provider: CredentialProvider; schemes: readonly string[] };
 }
 
@@ -75,15 +68,8 @@ const HOST_OWNED = new Set(['host', 'content-length', 'transfer-encoding', 'conn
  * per call: its DNS pins live as long as it does.
  */
 export function createHostHttp(options: HostHttpOptions): HostHttp {
-  const send = guardedTransport({
-    side: options.side,
-    allow: options.allow,
-    allowPrivate: options.allowPrivate,
-    resolver: options.resolver,
-    timeoutMs: options.timeoutMs,
-    maxResponseBytes: options.maxResponseBytes,
-    maxRedirects: options.maxRedirects,
-  });
+  const { credentials: _credentials, maxRequestBytes: _max, ...guard } = options;
+  const send = guardedTransport(guard);
   const maxRequestBytes = options.maxRequestBytes ?? 8 * 1024 * 1024;
   return async (request, signal) => {
     let url: URL;

@@ -7,7 +7,7 @@ import { createTransformActivities, type TransformActivities } from './cloud/tra
 import { createDefinitionActivities, type DefinitionActivities } from './cloud/definition-activities';
 import type { DefinitionStore, SyncStateStore } from '@vansales/definitions';
 import type { CloudCredentials } from './cloud/cloud-credentials';
-import type { EgressSettings } from './cloud/egress-guard';
+import type { EgressSettings } from '@vansales/dataflow';
 import { createHttpActivities, type HttpActivities } from './cloud/http-activities';
 import { createSyncActivities, type SyncActivities } from './cloud/sync-activities';
 

@@ -7,7 +7,7 @@ export {
   type CloudCredentials,
 } from './cloud/cloud-credentials';
 export { createHttpActivities, type HttpActivities, type HttpActivityDeps } from './cloud/http-activities';
-export { addressProblem, type EgressSettings } from './cloud/egress-guard';
+export { addressProblem, type EgressSettings } from '@vansales/dataflow';
 export { loadCloudDatabases, cloudDatabasesFrom, type CloudDatabases } from './cloud/cloud-databases';
 export {
   createDefinitionActivities,

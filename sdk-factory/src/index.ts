@@ -3,3 +3,4 @@
 export * from './manifest';
 export * from './ingest';
 export * from './registry';
+export * from './sandbox';

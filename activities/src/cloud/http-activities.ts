@@ -11,6 +11,8 @@ import {
   resumeState,
   urlUnder,
   writeHttp,
+  cloudEgress,
+  type EgressSettings,
   type HttpReadPosition,
   type HttpSend,
   type HttpWritePosition,
@@ -18,7 +20,6 @@ import {
 } from '@vansales/dataflow';
 import type { DatasetRef, DefinitionCloudActivities, HttpReadInput, HttpWriteInput } from '@vansales/definitions';
 import type { CloudCredentials } from './cloud-credentials';
-import { cloudEgress, type EgressSettings } from './egress-guard';
 
 export type HttpActivities = Pick<DefinitionCloudActivities, 'httpRead' | 'httpWrite'>;
 

@@ -86,6 +86,18 @@ export {
   type HttpWriteSource,
 } from './http/http-write';
 export { createHttpTransport, type TransportOptions } from './http/http-transport';
+export {
+  addressProblem,
+  checkAllowlist,
+  cloudEgress,
+  guardedTransport,
+  systemResolver,
+  type CloudEgressOptions,
+  type EgressResolver,
+  type EgressRule,
+  type EgressSettings,
+  type GuardedTransportOptions,
+} from './http/egress-guard';
 export { urlUnder, confineTo } from './http/http-url';
 export { inferColumns, recordsToRows, rowsToRecords } from './http/http-records';
 // Bi-directional sync (issue 10, pattern 3.4.3): key-range checksums computed by each database,

@@ -5,7 +5,7 @@ import { DataflowError, DataflowErrorCode } from '../errors';
  * agent's site-API transport). Bodies are whole buffers: each side caps their size.
  */
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: URL;
   headers: Record<string, string>;
   body?: Buffer;

@@ -1,5 +1,5 @@
 import type { LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { DataflowError, DataflowErrorCode } from '../errors';
 import type { HttpRequest, HttpResponse, HttpSend } from './http-exchange';
@@ -16,6 +16,11 @@ export interface TransportOptions {
   maxRedirects?: number;
   /** Extra CA certificates (a site's own CA for its internal APIs). */
   ca?: Buffer;
+  /**
+   * Connection pool (default: node's global agent). A guarded transport passes its own, so a socket
+   * pinned to one transport's checked address is never reused by another transport.
+   */
+  agentFor?: (url: URL) => Agent;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -101,10 +106,21 @@ function exchange(
           ? { servername: url.hostname.replace(/^\[|\]$/g, ''), ...(options.ca ? { ca: options.ca } : {}) }
           : {}),
         signal,
+        ...(options.agentFor ? { agent: options.agentFor(url) } : {}),
       },
       (res: IncomingMessage) => {
         const parts: Buffer[] = [];
         let size = 0;
+        // A declared length past the cap fails before the first byte is read.
+        if (Number(res.headers['content-length'] ?? 0) > options.maxResponseBytes) {
+          fail(
+            new DataflowError(
+              DataflowErrorCode.HTTP_FAILED,
+              `${where} answered more than ${options.maxResponseBytes} bytes; page the request or raise the limit`,
+            ),
+          );
+          return;
+        }
         res.on('data', (d: Buffer) => {
           size += d.length;
           if (size > options.maxResponseBytes) {

@@ -1,32 +1,13 @@
-import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import {
-  newQuickJSWASMModuleFromVariant,
   shouldInterruptAfterDeadline,
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSRuntime,
-  type QuickJSSyncVariant,
-  type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 import { TransformError, TransformErrorCode } from '../errors';
 import type { TransformRecord } from '../expression';
 import type { TransformLimits } from '../limits';
-
-/**
- * The release build of QuickJS (sync, its .wasm beside it), loaded once per process. Its module
- * loader is required rather than imported: the package's own variant uses a dynamic import(),
- * which CommonJS hosts such as jest's module loader refuse.
- */
-const variant: QuickJSSyncVariant = {
-  ...(releaseSync as QuickJSSyncVariant),
-  importModuleLoader: async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loader = require('@jitl/quickjs-wasmfile-release-sync/emscripten-module') as { default?: unknown };
-    return (loader.default ?? loader) as Awaited<ReturnType<QuickJSSyncVariant['importModuleLoader']>>;
-  },
-};
-let quickjs: Promise<QuickJSWASMModule> | undefined;
-const getQuickJS = () => (quickjs ??= newQuickJSWASMModuleFromVariant(variant));
+import { describeVmError as describe, forgetQuickJS, getQuickJS, vmLimitHit } from '../quickjs';
 
 /**
  * The `script` op: user JavaScript in QuickJS compiled to WebAssembly. The VM has only the
@@ -90,7 +71,7 @@ export class ScriptSandbox {
       // The host's own stack ran out inside the WebAssembly (deep recursion past QuickJS's check):
       // this VM and the module it lives in are not trusted again; the next sandbox loads a fresh one.
       this.disposed = true;
-      quickjs = undefined;
+      forgetQuickJS();
       throw new TransformError(
         TransformErrorCode.scriptMemory,
         `script: records ${first}-${first + records.length - 1} went past the sandbox's stack: ${(err as Error).message}`,
@@ -103,17 +84,18 @@ export class ScriptSandbox {
       const message = describe(dumped);
       this.dispose();
       const where = `records ${first}-${first + records.length - 1}`;
-      if (/interrupted/i.test(message))
+      const hit = vmLimitHit(message);
+      if (hit === 'time')
         throw new TransformError(
           TransformErrorCode.scriptTimeout,
           `script: ${where} ran longer than ${this.limits.scriptTimeoutMs} ms; it was stopped`,
         );
-      if (/stack overflow/i.test(message))
+      if (hit === 'stack')
         throw new TransformError(
           TransformErrorCode.scriptMemory,
           `script: ${where} went past the sandbox's stack limit (${this.limits.scriptStackBytes} bytes): ${message}`,
         );
-      if (/out of memory/i.test(message))
+      if (hit === 'memory')
         throw new TransformError(
           TransformErrorCode.scriptMemory,
           `script: ${where} went past the sandbox's memory limit (${this.limits.scriptMemoryBytes} bytes): ${message}`,
@@ -145,12 +127,4 @@ export class ScriptSandbox {
       // A VM stopped mid-allocation may not free cleanly; its memory goes with the WebAssembly instance.
     }
   }
-}
-
-function describe(dumped: unknown): string {
-  if (dumped && typeof dumped === 'object') {
-    const e = dumped as { name?: unknown; message?: unknown };
-    if (typeof e.message === 'string') return `${typeof e.name === 'string' ? `${e.name}: ` : ''}${e.message}`;
-  }
-  return String(dumped).slice(0, 500);
 }

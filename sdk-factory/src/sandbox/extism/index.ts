@@ -1,0 +1,1 @@
+export { runPluginOperation, type PluginOperationRequest } from './plugin-operation';

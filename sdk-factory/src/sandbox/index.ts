@@ -1,0 +1,5 @@
+export { createSandbox, type LoadedBundle, type RunOperationRequest, type Sandbox } from './sandbox';
+export { SandboxError, SandboxErrorCode } from './errors';
+export { parseSandboxLimits, SandboxLimits, type SandboxLimitsInput } from './limits';
+export * from './egress';
+export { runPluginOperation, type PluginOperationRequest } from './extism';

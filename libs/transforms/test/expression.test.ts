@@ -167,6 +167,10 @@ describe('the expression compiler', () => {
       total: 'qty * 2',
       where: 'city & "!"',
       count: '$count(nested.a)',
+      // Fields only JSONata evaluates, inlined into one object expression (no parentheses).
+      initial: '$substring(name, 0, 1) & "."',
+      piped: 'name ~> $lowercase',
+      lambda: 'function($v) { $v * 2 }(qty)',
     };
     const want = [];
     const exprs = Object.entries(fields).map(([k, e]) => [k, jsonata(e)] as const);

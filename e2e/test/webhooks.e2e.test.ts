@@ -152,6 +152,7 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     temporal.workflow.getHandle(workflowId).result() as Promise<{
       tenantId: string;
       definitionId: string;
+      version: number;
       trigger: { kind: string; id: string };
       input: { webhook: { deliveryId: string; body: { objectId: string } } };
     }>;
@@ -257,9 +258,11 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     for await (const w of temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(w.runId);
     expect(runs).toEqual([first.body.runId]);
 
-    // Two nodes at once with a new delivery id: one run between them.
+    // Eight identical deliveries at once, on both nodes, with a new delivery id: one run between them.
     const both = await Promise.all(
-      [nodeA, nodeB].map((n) => deliver(n, hook.path, standardHeaders(hook.secret, 'msg_both', body), body)),
+      [nodeA, nodeB, nodeA, nodeB, nodeA, nodeB, nodeA, nodeB].map((n) =>
+        deliver(n, hook.path, standardHeaders(hook.secret, 'msg_both', body), body),
+      ),
     );
     for (const r of both) expect([200, 202]).toContain(r.status);
     expect(new Set(both.map((r) => r.body.workflowId)).size).toBe(1);
@@ -306,6 +309,32 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
     expect((await api(nodeA, 'GET', `/v1/tenants/${tenantA}/definitions/b-only/webhook`)).status).toBe(404);
   });
 
+  it('runs the version published last, also when another node published it', async () => {
+    const hook = await createHook(tenantA, 'republished', 'standard-webhooks');
+    const body = '{}';
+    const send = (node: Gateway) =>
+      deliver(node, hook.path, standardHeaders(hook.secret, `msg_${randomBytes(4).toString('hex')}`, body), body);
+    const first = await send(nodeB);
+    expect(first.status).toBe(202);
+    expect((await runResult(first.body.workflowId as string)).version).toBe(1);
+    // nodeA publishes version 2; nodeB (which has read version 1 for a delivery) runs version 2 next.
+    await publish(tenantA, 'republished', { kind: 'webhook', scheme: 'standard-webhooks', deliveryIdHeader: 'x-id' });
+    const refused = await send(nodeB);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.message).toMatch(/x-id/);
+    const second = await deliver(
+      nodeB,
+      hook.path,
+      { ...standardHeaders(hook.secret, 'msg_v2', body), 'x-id': 'delivery-2' },
+      body,
+    );
+    expect(second.status).toBe(202);
+    expect((await runResult(second.body.workflowId as string)).version).toBe(2);
+    // And back to a version without a webhook trigger: refused at once.
+    await publish(tenantA, 'republished', undefined);
+    expect((await send(nodeB)).status).toBe(409);
+  });
+
   it('rotates with two live secrets, the previous until its expiry', async () => {
     const hook = await createHook(tenantA, 'rotating', 'standard-webhooks');
     const rotate = async (previousValidSeconds: number) => {
@@ -316,8 +345,10 @@ describe('webhook triggers (real gateway nodes, Temporal, metadata store and buf
       return res.body as { secret: string; previousExpiresAt: string };
     };
     const body = '{}';
+    // Rotations go to nodeA, deliveries to nodeB: a rotation applies on every node at once.
     const send = (secret: string) =>
-      deliver(nodeA, hook.path, standardHeaders(secret, `msg_${randomBytes(4).toString('hex')}`, body), body);
+      deliver(nodeB, hook.path, standardHeaders(secret, `msg_${randomBytes(4).toString('hex')}`, body), body);
+    expect((await send(hook.secret)).status).toBe(202);
     const second = await rotate(3600);
     expect((await send(hook.secret)).status).toBe(202);
     expect((await send(second.secret)).status).toBe(202);

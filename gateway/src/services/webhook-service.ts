@@ -101,6 +101,9 @@ const EVENT_HEADERS = ['x-github-event', 'x-github-hook-id', 'webhook-id', 'cont
 
 const hookPath = (hookId: string) => `/v1/hooks/${hookId}`;
 
+/** Parsed definition versions a gateway node keeps for deliveries (each is immutable). */
+const VERSION_CACHE_SIZE = 500;
+
 /**
  * Webhook triggers: a hook per definition at POST /v1/hooks/<random id>, its signing secrets
  * (sealed at rest, two live during a rotation), and deliveries: verified on the raw body, the body
@@ -113,23 +116,49 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   const tolerance = deps.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const startTimeoutMs = deps.startTimeoutMs ?? 10_000;
 
-  async function publishedWithTrigger(
-    tenantId: string,
-    definitionId: string,
-  ): Promise<{ version: DefinitionVersion; trigger: WebhookTrigger }> {
-    const version = await definitions.published(tenantId, definitionId);
-    if (!version)
-      throw new GatewayError(
-        GatewayErrorCode.conflict,
-        `definition ${definitionId} of tenant ${tenantId} has no published version; publish one with a webhook trigger`,
-      );
+  const notPublished = (tenantId: string, definitionId: string) =>
+    new GatewayError(
+      GatewayErrorCode.conflict,
+      `definition ${definitionId} of tenant ${tenantId} has no published version; publish one with a webhook trigger`,
+    );
+
+  /**
+   * Versions are immutable and content-hashed: a document read once is kept by (version, hash), so
+   * a delivery reads (and parses) it only the first time. Which version is published is read fresh
+   * on every delivery (findForDelivery), so a publish on any node applies at once; no invalidation.
+   */
+  const versions = new Map<string, DefinitionVersion>();
+  async function versionOf(tenantId: string, definitionId: string, published: { version: number; hash: string }) {
+    const key = `${tenantId}\0${definitionId}\0${published.version}`;
+    const cached = versions.get(key);
+    if (cached?.hash === published.hash) return cached;
+    const read = await definitions.version(tenantId, definitionId, published.version);
+    if (!read) throw notPublished(tenantId, definitionId);
+    if (read.hash === published.hash) {
+      if (versions.size >= VERSION_CACHE_SIZE) versions.delete(versions.keys().next().value!);
+      versions.set(key, read);
+    }
+    return read;
+  }
+
+  function webhookTrigger(version: DefinitionVersion): WebhookTrigger {
+    const { definitionId } = version;
     const trigger = version.document.triggers.find((t): t is WebhookTrigger => t.kind === 'webhook');
     if (!trigger)
       throw new GatewayError(
         GatewayErrorCode.conflict,
         `the published version ${version.version} of definition ${definitionId} has no webhook trigger; add one ({"kind":"webhook","scheme":"standard-webhooks"}) and publish`,
       );
-    return { version, trigger };
+    return trigger;
+  }
+
+  async function publishedWithTrigger(
+    tenantId: string,
+    definitionId: string,
+  ): Promise<{ version: DefinitionVersion; trigger: WebhookTrigger }> {
+    const version = await definitions.published(tenantId, definitionId);
+    if (!version) throw notPublished(tenantId, definitionId);
+    return { version, trigger: webhookTrigger(version) };
   }
 
   function chosenSecret(trigger: WebhookTrigger, given?: string): string {
@@ -262,10 +291,13 @@ export function createWebhookService(deps: WebhookServiceDeps) {
      * new delivery, 200 for one seen before. Every refusal says what to fix; none echoes the body.
      */
     async deliver(hookId: string, request: { headers: Headers; body: Buffer; contentType: string }) {
-      const hook = await repo.find(hookId);
+      // One statement for the hook, its live secrets and which version is published (was 4).
+      const hook = await repo.findForDelivery(hookId);
       if (!hook) throw new GatewayError(GatewayErrorCode.notFound, 'no webhook at this address');
       const { tenantId, definitionId } = hook;
-      const { version, trigger } = await publishedWithTrigger(tenantId, definitionId);
+      if (!hook.published) throw notPublished(tenantId, definitionId);
+      const version = await versionOf(tenantId, definitionId, hook.published);
+      const trigger = webhookTrigger(version);
       const secrets = hook.secrets.map((s) => box.open(tenantId, hookId, s.secretId, s.keyId, s.sealed));
       const verified = verifyDelivery({
         scheme: trigger.scheme,

@@ -75,6 +75,76 @@ export function createWebhookRepository(db: MetadataDb, now: () => number = Date
       return row ? { ...hookOf(row), secrets: await live(hookId) } : undefined;
     },
 
+    /**
+     * What a delivery needs, in ONE statement (a delivery's latency is its round trips): the hook,
+     * its live secrets (newest first), and the number and content hash of its definition's published
+     * version (undefined when none is published or the definition is archived). Read fresh on every
+     * delivery, so a rotation or a publish on any gateway node applies to the next delivery; the
+     * caller may cache the version's document by (version, hash), which never changes.
+     */
+    async findForDelivery(hookId: string): Promise<
+      | (WebhookRow & {
+          secrets: WebhookSecretRow[];
+          published?: { version: number; hash: string };
+        })
+      | undefined
+    > {
+      const rows = await db
+        .selectFrom('webhooks as w')
+        .leftJoin('definitions as d', (j) =>
+          j.onRef('d.tenant_id', '=', 'w.tenant_id').onRef('d.id', '=', 'w.definition_id'),
+        )
+        .leftJoin('definition_versions as v', (j) =>
+          j
+            .onRef('v.tenant_id', '=', 'd.tenant_id')
+            .onRef('v.definition_id', '=', 'd.id')
+            .onRef('v.version', '=', 'd.published_version'),
+        )
+        .leftJoin('webhook_secrets as s', (j) =>
+          j
+            .onRef('s.hook_id', '=', 'w.hook_id')
+            .on((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', new Date(now()))])),
+        )
+        .select([
+          'w.hook_id',
+          'w.tenant_id',
+          'w.definition_id',
+          'w.created_at',
+          'd.status',
+          'd.published_version',
+          'v.hash as published_hash',
+          's.secret_id',
+          's.key_id',
+          's.sealed',
+          's.created_at as secret_created_at',
+          's.expires_at',
+        ])
+        .where('w.hook_id', '=', hookId)
+        .orderBy('s.created_at', 'desc')
+        .orderBy('s.secret_id')
+        .execute();
+      const first = rows[0];
+      if (!first) return undefined;
+      const secrets = rows.flatMap((r): WebhookSecretRow[] =>
+        r.secret_id && r.key_id && r.sealed && r.secret_created_at
+          ? [
+              {
+                secretId: r.secret_id,
+                keyId: r.key_id,
+                sealed: Buffer.from(r.sealed),
+                createdAt: new Date(r.secret_created_at),
+                expiresAt: r.expires_at ? new Date(r.expires_at) : undefined,
+              },
+            ]
+          : [],
+      );
+      const published =
+        first.status === 'active' && first.published_version !== null && first.published_hash
+          ? { version: first.published_version, hash: first.published_hash }
+          : undefined;
+      return { ...hookOf(first), secrets, ...(published ? { published } : {}) };
+    },
+
     /** The hook of a tenant's definition, with its live secrets. */
     async forDefinition(
       tenantId: string,

@@ -12,6 +12,17 @@ export const TransformLimits = z.object({
    * dedupe and aggregate tables, a join's build side. Default 150,000.
    */
   memoryRecords: z.number().int().min(1).max(10_000_000).default(150_000),
+  /**
+   * Estimated bytes of records a join holds in its hash table before it spills (checked with
+   * memoryRecords; whichever comes first), so that wide rows spill as soon as many narrow ones
+   * would. Default 48 MiB.
+   */
+  memoryBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(16 * 1024 * 1024 * 1024)
+    .default(48 * 1024 * 1024),
   /** Hash partitions of a spilled dedupe, aggregate or join (grace hash join). Default 32. */
   spillPartitions: z.number().int().min(2).max(1024).default(32),
   /** Folder under which each transform makes its own 0700 spill folder (removed after). Default: the OS temp folder. */

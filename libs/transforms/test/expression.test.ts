@@ -35,10 +35,71 @@ const COMPILABLE = [
   'qty ? "yes" : "no"',
   'qty > 1 ? qty * 2 : name',
   'active ? id',
+  // Simple built-in functions.
+  '$uppercase(name)',
+  '$lowercase(city)',
+  '$length(name)',
+  '$trim(name)',
+  '$string(qty)',
+  '$string(price)',
+  '$string(active)',
+  '$string(city)',
+  '$number(name)',
+  '$number(qty)',
+  '$number(active)',
+  '$abs(qty)',
+  '$floor(price)',
+  '$ceil(price)',
+  '$round(price)',
+  '$round(price, 2)',
+  '$round(price * 0.9, 2)',
+  '$round(qty, -1)',
+  '$boolean(city)',
+  '$not(active)',
+  '$exists(price)',
+  '$uppercase(city) & " / " & name',
+  '$number(name) * 2',
+  '$length($trim(name)) > 2',
 ];
 
 /** Expressions outside the subset: evaluated by JSONata. */
-const NOT_COMPILABLE = ['$uppercase(name)', 'nested.a[0]', '$sum(qty)', 'name in ["ana", "Bob"]', '$$.id', '[qty]'];
+const NOT_COMPILABLE = [
+  '$substring(name, 1)',
+  '$uppercase()',
+  '$round(price, qty)',
+  '$round(price, 1.5)',
+  '$string(qty, true)',
+  'nested.a[0]',
+  '$sum(qty)',
+  'name in ["ana", "Bob"]',
+  '$$.id',
+  '[qty]',
+];
+
+/**
+ * Values where JSONata's own rules are easy to get wrong: numbers as strings (decimal, exponent,
+ * hex, padded, empty), unicode (astral characters, combining marks, ß whose uppercase is longer),
+ * whitespace runs, halves for the half-to-even rounding, negative zero, huge and tiny numbers.
+ */
+function edgeRecords() {
+  const names = ['12', '1.5', '-0', '1e3', '1E-2', '0x1F', '0b101', ' 3', '3 ', '', '.5', '5.', '1e400', '007'];
+  const text = ['straße', 'ǆ', '😀x', 'e\u0301', '  a \t\n b  ', 'Ωmega', '\u00a0nbsp', 'İ'];
+  const numbers = [0.5, 1.5, 2.5, -2.5, 0.125, 1.005, 2.675, -0, 1e21, 1e-7, 123456789.125, Number.MAX_SAFE_INTEGER];
+  const out: Record<string, unknown>[] = [];
+  let id = 10_000;
+  for (const name of [...names, ...text])
+    for (const price of numbers)
+      out.push({
+        id: id++,
+        name,
+        city: text[id % text.length],
+        price,
+        qty: numbers[id % numbers.length],
+        active: name,
+      });
+  out.push({ id: id++ }, { id: id++, name: null, city: null, price: null, qty: null, active: null });
+  return out;
+}
 
 type Outcome = { value: unknown } | { error: string };
 
@@ -72,7 +133,7 @@ describe('the expression compiler', () => {
   });
 
   it('gives what JSONata gives on every record (differential)', async () => {
-    const records = sampleRecords(800);
+    const records = [...sampleRecords(800), ...edgeRecords()];
     const mismatches: string[] = [];
     for (const source of [...COMPILABLE, ...NOT_COMPILABLE]) {
       const expr = jsonata(source);
@@ -106,6 +167,10 @@ describe('the expression compiler', () => {
       total: 'qty * 2',
       where: 'city & "!"',
       count: '$count(nested.a)',
+      // Fields only JSONata evaluates, inlined into one object expression (no parentheses).
+      initial: '$substring(name, 0, 1) & "."',
+      piped: 'name ~> $lowercase',
+      lambda: 'function($v) { $v * 2 }(qty)',
     };
     const want = [];
     const exprs = Object.entries(fields).map(([k, e]) => [k, jsonata(e)] as const);

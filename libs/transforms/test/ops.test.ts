@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransformOp } from '@vansales/definitions';
-import { runTransform, type TransformRecord } from '@vansales/transforms';
+import { runTransform, type TransformLimitsInput, type TransformRecord } from '@vansales/transforms';
 import { batchesOf, collect } from './support';
 
 let spillDir: string;
@@ -19,7 +20,7 @@ const run = (
   op: TransformOp,
   left: TransformRecord[],
   right?: TransformRecord[],
-  limits = MEMORY(),
+  limits: TransformLimitsInput = MEMORY(),
   buildSide?: 'left' | 'right',
 ) =>
   collect(
@@ -159,6 +160,41 @@ describe('ops, in memory and spilled', () => {
       customers,
     );
     expect(joined).toEqual({ customer: 5, name: 'left wins', tier: 2 });
+    expect(readdirSync(spillDir)).toEqual([]);
+  });
+
+  it('join: a build side of wide rows past memoryBytes spills (before memoryRecords) and gives the same rows', async () => {
+    // 300 rows of ~40 KB each (~12 MB) against a 1 MiB budget: far below memoryRecords' 150,000 rows.
+    const wide = customers.map((c, i) => ({ ...c, blob: `${'é'.repeat(20_000)}${i}` }));
+    const right = [...wide, ...wide.map((c) => ({ ...c, customer: c.customer + 1000 }))].slice(0, 300);
+    const op: TransformOp = { op: 'join', kind: 'left', leftKey: ['customer'], rightKey: ['customer'] };
+    const digest = (rows: TransformRecord[]) =>
+      createHash('sha256')
+        .update(
+          rows
+            .map((r) => JSON.stringify(r))
+            .sort()
+            .join('\n'),
+        )
+        .digest('hex');
+    const inMemory = await run(op, orders, right, { ...MEMORY(), memoryBytes: 1024 * 1024 * 1024 });
+
+    let spilled = false;
+    const out: TransformRecord[] = [];
+    const gen = runTransform(
+      op,
+      { left: batchesOf(orders, 100), right: batchesOf(right, 100) },
+      { limits: { spillDir, memoryBytes: 1024 * 1024, spillPartitions: 4 } },
+    );
+    for await (const batch of gen) {
+      // The spill folder lives while the join runs.
+      spilled ||= readdirSync(spillDir).length > 0;
+      out.push(...batch);
+    }
+    expect(spilled).toBe(true);
+    expect(out).toHaveLength(orders.length);
+    expect(out.length).toBe(inMemory.length);
+    expect(digest(out)).toBe(digest(inMemory));
     expect(readdirSync(spillDir)).toEqual([]);
   });
 

@@ -1,8 +1,9 @@
 /**
  * A small compiler from JSONata's AST (`jsonata(expr).ast()`) to JavaScript closures, for the subset
  * that covers most mappings and filters: field paths, literals, comparisons, and/or, arithmetic,
- * string concatenation (`&`), unary minus, conditionals and parentheses. No code is generated as
- * text (no eval): each node becomes a closure over its children.
+ * string concatenation (`&`), unary minus, conditionals, parentheses, and calls of the simple
+ * built-in functions in FUNCTIONS below. No code is generated as text (no eval): each node becomes
+ * a closure over its children.
  *
  * A compiled function returns FALLBACK whenever a record takes it outside the subset's exact
  * semantics (an array on a path, an object in a comparison, a value JSONata would reject with an
@@ -144,8 +145,121 @@ function equality(negate: boolean, l: Compiled, r: Compiled): Compiled {
   };
 }
 
+/** JSONata 2.2's $round: half to even, the decimal shift done on the number's text (copied, so results agree). */
+function roundHalfEven(arg: number, precision: number): number {
+  let x = arg;
+  if (precision) {
+    const value = x.toString().split('e');
+    x = +(value[0] + 'e' + (value[1] ? +value[1] + precision : precision));
+  }
+  let result = Math.round(x);
+  if (Math.abs(result - x) === 0.5 && Math.abs(result % 2) === 1) result = result - 1;
+  if (precision) {
+    const value = result.toString().split('e');
+    result = +(value[0] + 'e' + (value[1] ? +value[1] - precision : -precision));
+  }
+  return Object.is(result, -0) ? 0 : result;
+}
+
+/** JSONata's $number on a string: decimal notation only (hex, octal and binary texts go to JSONata). */
+const DECIMAL_TEXT = /^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$/;
+
+/**
+ * The built-in functions the subset calls, each as JSONata 2.2 defines it for the argument types
+ * it takes here (every other type returns FALLBACK: JSONata then gives its answer or its error).
+ * Every function gives undefined for an undefined argument, as JSONata's do.
+ */
+const FUNCTIONS: Record<string, (v: unknown) => unknown> = {
+  uppercase: (v) => (typeof v === 'string' ? v.toUpperCase() : FALLBACK),
+  lowercase: (v) => (typeof v === 'string' ? v.toLowerCase() : FALLBACK),
+  // Code points, not UTF-16 units.
+  length: (v) => (typeof v === 'string' ? [...v].length : FALLBACK),
+  trim: (v) => {
+    if (typeof v !== 'string') return FALLBACK;
+    let out = v.replace(/[ \t\n\r]+/gm, ' ');
+    if (out.charAt(0) === ' ') out = out.substring(1);
+    if (out.charAt(out.length - 1) === ' ') out = out.substring(0, out.length - 1);
+    return out;
+  },
+  string: (v) => stringify(v),
+  number: (v) => {
+    if (typeof v === 'number') return v;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    if (typeof v === 'string' && DECIMAL_TEXT.test(v)) {
+      const n = parseFloat(v);
+      return Number.isFinite(n) ? n : FALLBACK;
+    }
+    return FALLBACK;
+  },
+  abs: (v) => (typeof v === 'number' ? Math.abs(v) : FALLBACK),
+  floor: (v) => (typeof v === 'number' ? Math.floor(v) : FALLBACK),
+  ceil: (v) => (typeof v === 'number' ? Math.ceil(v) : FALLBACK),
+  round: (v) => (typeof v === 'number' ? roundHalfEven(v, 0) : FALLBACK),
+  boolean: (v) => boolize(v),
+  not: (v) => {
+    const b = boolize(v);
+    return b === FALLBACK ? FALLBACK : !b;
+  },
+};
+
+/** `$name(arg)` (and `$round(arg, <integer literal>)`, `$exists(arg)`) over a compiled argument. */
+function compileCall(node: Node): Compiled | undefined {
+  // `name` is set (to the function's name) only on a partial application's placeholder calls.
+  if (
+    node.value !== '(' ||
+    node.name !== undefined ||
+    !onlyKeys(node, ['type', 'name', 'value', 'position', 'arguments', 'procedure'])
+  )
+    return undefined;
+  const procedure = node.procedure as Node | undefined;
+  const args = node.arguments as Node[] | undefined;
+  if (
+    !procedure ||
+    procedure.type !== 'variable' ||
+    typeof procedure.value !== 'string' ||
+    !onlyKeys(procedure, ['type', 'value', 'position']) ||
+    !Array.isArray(args)
+  )
+    return undefined;
+  const name = procedure.value;
+  if (name === 'round' && args.length === 2) {
+    const p = args[1]!;
+    // Only a literal whole precision: anything else is JSONata's to check.
+    if (p.type !== 'number' || !onlyKeys(p, ['type', 'value', 'position'])) return undefined;
+    const precision = p.value as number;
+    if (!Number.isInteger(precision) || Math.abs(precision) > 20) return undefined;
+    const arg = compileNode(args[0]!);
+    if (!arg) return undefined;
+    return (record) => {
+      const v = arg(record);
+      if (v === undefined || v === FALLBACK) return v;
+      if (typeof v !== 'number') return FALLBACK;
+      const out = roundHalfEven(v, precision);
+      return Number.isFinite(out) ? out : FALLBACK;
+    };
+  }
+  if (args.length !== 1) return undefined;
+  const arg = compileNode(args[0]!);
+  if (!arg) return undefined;
+  if (name === 'exists')
+    return (record) => {
+      const v = arg(record);
+      return v === FALLBACK ? FALLBACK : v !== undefined;
+    };
+  if (!has.call(FUNCTIONS, name)) return undefined;
+  const fn = FUNCTIONS[name]!;
+  return (record) => {
+    const v = arg(record);
+    if (v === undefined || v === FALLBACK) return v;
+    const out = fn(v);
+    return typeof out === 'number' && !Number.isFinite(out) ? FALLBACK : out;
+  };
+}
+
 function compileNode(node: Node): Compiled | undefined {
   switch (node.type) {
+    case 'function':
+      return compileCall(node);
     case 'string':
     case 'number':
     case 'value': {

@@ -94,3 +94,25 @@ export async function* rebatch(
 export function* slices<T>(items: T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
+
+/**
+ * What a record costs in the heap, roughly and on the high side (strings counted as two bytes a
+ * character, plus object and hash-table overheads): enough to bound a join's table by bytes, cheap
+ * enough to call once per held record.
+ */
+export function approxBytes(v: unknown, depth = 0): number {
+  switch (typeof v) {
+    case 'string':
+      return 16 + v.length * 2;
+    case 'object': {
+      if (v === null) return 8;
+      if (depth > 8) return 256;
+      let n = 32;
+      if (Array.isArray(v)) for (const x of v) n += 8 + approxBytes(x, depth + 1);
+      else for (const k in v) n += 16 + k.length + approxBytes((v as Record<string, unknown>)[k], depth + 1);
+      return n;
+    }
+    default:
+      return 16;
+  }
+}

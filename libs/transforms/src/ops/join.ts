@@ -2,7 +2,7 @@ import type { TransformOp } from '@vansales/definitions';
 import type { TransformRecord } from '../expression';
 import type { TransformLimits } from '../limits';
 import { partitionOf, type LazySpill, type SpillFile } from '../internal/spill';
-import { joinKeyOf, type Batches } from '../internal/values';
+import { approxBytes, joinKeyOf, type Batches } from '../internal/values';
 
 type JoinOp = Extract<TransformOp, { op: 'join' }>;
 export type JoinSide = 'left' | 'right';
@@ -14,8 +14,8 @@ interface Entry {
 
 /**
  * Hash join on keys (null never matches). The build side (default: the side the caller knows is
- * smaller) is held in a hash table; when it has more than `memoryRecords` records, both sides are
- * partitioned to spill files by the key's hash and joined partition by partition (grace hash join).
+ * smaller) is held in a hash table; when it has more than `memoryRecords` records or `memoryBytes`
+ * (estimated), both sides are partitioned to spill files by the key's hash and joined partition by partition (grace hash join).
  * A joined record has the right record's fields, then the left's (the left wins on a name in both).
  */
 export async function* joinRecords(
@@ -51,6 +51,9 @@ export async function* joinRecords(
   // Build.
   let table = new Map<string, Entry[]>();
   let held = 0;
+  let heldBytes = 0;
+  /** Per held record besides the record itself: its table entry, the key text and the map's slot. */
+  const ENTRY_BYTES = 96;
   const unkeyed: TransformRecord[] = [];
   let buildParts: SpillFile[] | undefined;
   let unkeyedFile: SpillFile | undefined;
@@ -65,6 +68,7 @@ export async function* joinRecords(
     unkeyed.length = 0;
     table = new Map();
     held = 0;
+    heldBytes = 0;
   };
   for await (const batch of build) {
     for (const r of batch) {
@@ -73,6 +77,7 @@ export async function* joinRecords(
         if (keepUnmatchedBuild) {
           unkeyed.push(r);
           held++;
+          heldBytes += approxBytes(r);
         }
         continue;
       }
@@ -80,6 +85,9 @@ export async function* joinRecords(
       if (entries) entries.push({ r, m: false });
       else table.set(key, [{ r, m: false }]);
       held++;
+      heldBytes += ENTRY_BYTES + key.length * 2 + approxBytes(r);
+      // Within a batch too: one chunk of wide rows can be larger than the whole budget.
+      if (heldBytes >= limits.memoryBytes) await spillBuild();
     }
     if (held >= limits.memoryRecords) await spillBuild();
   }

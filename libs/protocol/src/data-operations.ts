@@ -131,9 +131,10 @@ export type TableWatchOutputT = z.infer<typeof TableWatchOutput>;
  * data.transform: a definition's transform of rows the site's policy protects runs on the site
  * (issue 10 items 3 and 5). The agent reads the input object(s) and writes the output object
  * through the gateway's buffer routes, with one grant per object that the gateway adds on the way
- * (`leftBuffer`, `rightBuffer`: read; `outputBuffer`: write). The op is the definitions model's
- * TransformOp: this package cannot import it (definitions imports protocol), so it is checked in
- * full by the agent, which runs the engine of @vansales/transforms; here only its shape and size.
+ * (`leftBuffer`, `rightBuffer`: read; `outputBuffer`: write; `outputReadBuffer`: read). The op is
+ * the definitions model's TransformOp: this package cannot import it (definitions imports
+ * protocol), so it is checked in full by the agent, which runs the engine of @vansales/transforms;
+ * here only its shape and size.
  */
 export const DataTransformInput = z.object({
   transform: z
@@ -145,6 +146,12 @@ export const DataTransformInput = z.object({
   leftBuffer: BufferGrant.optional(),
   rightBuffer: BufferGrant.optional(),
   outputBuffer: BufferGrant.optional(),
+  /**
+   * A read grant of the output object: a retry whose earlier attempt committed it (its answer was
+   * lost) returns the committed object instead of writing it again, as the cloud's transformDataset
+   * does. Absent from gateways before it: the retry then fails as before.
+   */
+  outputReadBuffer: BufferGrant.optional(),
 });
 export type DataTransformInputT = z.input<typeof DataTransformInput>;
 

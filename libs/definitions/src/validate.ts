@@ -65,6 +65,8 @@ export const ValidationIssueCode = {
   destinationWritableUnknown: 'destination-writable-unknown',
   /** A site-event trigger whose table no source step reads, so its runs never see the batch: a warning. */
   siteEventUnread: 'site-event-unread',
+  /** An incremental source inside a for-each body: its cursor cannot be kept between runs. */
+  incrementalInBody: 'incremental-in-for-each',
 } as const;
 export type ValidationIssueCode = (typeof ValidationIssueCode)[keyof typeof ValidationIssueCode];
 
@@ -273,6 +275,16 @@ function checkGraph(
     const path = `${prefix}steps[${i}]`;
     if (id !== undefined && !byId.has(id)) byId.set(id, { step: s, path, kind: str(s.kind) });
     checkStepFields(s, id, path, allIds, add, refs);
+    // A body runs once per part, each a reader of its own: one kept cursor cannot be the position
+    // of them all (the highest skips rows a slower part has not read, the lowest reads rows again),
+    // and the read does not depend on the part, so every part would read the same rows.
+    if (isBody && s.kind === 'source' && isObj(s.db) && s.db.incremental !== undefined)
+      add({
+        stepId: id,
+        path: `${path}.db.incremental`,
+        code: ValidationIssueCode.incrementalInBody,
+        message: `source ${quote(id ?? path)} reads incrementally inside a for-each body, where its cursor cannot be kept between runs (every part reads the same rows, each from its own position); read incrementally in a source before the for-each and let the for-each iterate over its rows`,
+      });
     if (s.kind === 'for-each' && isObj(s.body))
       checkGraph(arr(s.body.steps), arr(s.body.edges), `${path}.body.`, true, allIds, add, refs);
   });

@@ -104,6 +104,59 @@ describe.each([
     expect(sizes).toEqual([4, 4, 4, 4, 4, 4, 1]);
   });
 
+  it('anchors at the last row without reading a batch: the position a full drain ends at', async () => {
+    const anchor = async () => {
+      const sink = memorySink();
+      const out = await watchTable(
+        conn,
+        {
+          database: 'db',
+          table: { name: 'ev' },
+          cursorColumn: 'at',
+          keyColumns: ['id'],
+          batchRows: 10,
+          waitMs: 0,
+          policy: ALLOW_ALL,
+          anchor: true,
+        },
+        sink,
+        () => undefined,
+      );
+      expect({ rows: out.rowCount, chunks: sink.chunks.length, committed: sink.committed }).toEqual({
+        rows: 0,
+        chunks: 0,
+        committed: false,
+      });
+      return out.last;
+    };
+    const last = await anchor();
+    // The same values readRows gives (the next watch compares them as its `after`).
+    expect(last).toEqual((await drain(conn, 100)).after);
+    await sql(`INSERT INTO ev (id, at, kind) VALUES (26, '2026-01-01 00:00:09', 'k26')`);
+    try {
+      const sink = memorySink();
+      const out = await watchTable(
+        conn,
+        {
+          database: 'db',
+          table: { name: 'ev' },
+          cursorColumn: 'at',
+          keyColumns: ['id'],
+          after: last!,
+          batchRows: 10,
+          waitMs: 0,
+          policy: ALLOW_ALL,
+        },
+        sink,
+        () => undefined,
+      );
+      expect(out.rowCount).toBe(1);
+      expect(Number((await decodeChunk(sink.chunks[0]!))[0]![0])).toBe(26);
+    } finally {
+      await sql(`DELETE FROM ev WHERE id = 26`);
+    }
+  });
+
   it('refuses a cursor column the policy protects, naming the rule, before reading', async () => {
     const sink = memorySink();
     await expect(

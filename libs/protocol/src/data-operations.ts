@@ -107,6 +107,12 @@ export const TableWatchInput = z.object({
   /** How long to wait for a new row before answering with none (the trigger's poll interval). */
   waitMs: z.number().int().min(0).max(86_400_000),
   notifyChannel: identifier.optional(),
+  /**
+   * Answer the table's last row position at once (`last`; absent when the table is empty), reading
+   * and writing no row: where a trigger that starts "now" begins. An agent from before it ignores
+   * it and answers a batch.
+   */
+  anchor: z.boolean().optional(),
   objectId: BufferObjectId,
   buffer: BufferGrant.optional(),
 });
@@ -120,7 +126,7 @@ export const TableWatchOutput = z.object({
   keyColumns: z.array(z.string()),
   /** The columns the object holds, as the site's policy let them out. */
   columns: z.array(z.string()).optional(),
-  /** The batch's last row position (the next watch's `after`); absent when no row is new. */
+  /** The batch's last row position (the next watch's `after`); absent when no row is new. An anchor: the table's last row. */
   last: z.array(z.unknown()).optional(),
   /** What woke the watch: rows already there, a NOTIFY, or the end of the wait. */
   woke: z.enum(['rows', 'notify', 'poll']),

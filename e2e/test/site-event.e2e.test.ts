@@ -195,6 +195,13 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
       120_000,
     );
 
+  /** Until the watcher's pending watch waits on the site for new rows (its heartbeat says so). */
+  const watchWaits = (definitionId: string) =>
+    until(`the watch of ${definitionId} to wait`, async () => {
+      const [pending] = (await watcher(definitionId).describe()).raw.pendingActivities ?? [];
+      return (pending?.heartbeatDetails?.payloads?.length ?? 0) > 0;
+    });
+
   const sameRows = async (site: DataConnection, table: string, copied: string, key: string[]) => {
     const described = (await site.describeTable({ name: table }))!;
     const wanted = described.columns.filter((c) => c.name !== 'secret');
@@ -359,10 +366,7 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
     );
     // The agent's watch found nothing and waits (its heartbeat says so), listening: its session's
     // last statement in the server's own view.
-    await until('the watch to wait', async () => {
-      const [pending] = (await watcher('events-pg').describe()).raw.pendingActivities ?? [];
-      return (pending?.heartbeatDetails?.payloads?.length ?? 0) > 0;
-    });
+    await watchWaits('events-pg');
     const listening = await pg(`SELECT 1 FROM pg_stat_activity WHERE query = 'LISTEN "events_new"'`);
     expect(listening.rowCount).toBe(1);
     await pg(
@@ -428,13 +432,6 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
     expect(st.batches).toBe(0);
     expect(await runsOf('orders-secret')).toHaveLength(0);
   });
-
-  /** Until the watcher's pending watch waits on the site for new rows (its heartbeat says so). */
-  const watchWaits = (definitionId: string) =>
-    until(`the watch of ${definitionId} to wait`, async () => {
-      const [pending] = (await watcher(definitionId).describe()).raw.pendingActivities ?? [];
-      return (pending?.heartbeatDetails?.payloads?.length ?? 0) > 0;
-    });
 
   /** `n` rows of (id, at) from `from`, one second apart. */
   const insertTimed = (table: string, from: number, n: number) =>

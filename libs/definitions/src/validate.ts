@@ -67,6 +67,8 @@ export const ValidationIssueCode = {
   siteEventUnread: 'site-event-unread',
   /** An incremental source inside a for-each body: its cursor cannot be kept between runs. */
   incrementalInBody: 'incremental-in-for-each',
+  /** A sync whose first key column is not an integer on a side whose schema is known: key ranges split on integers. */
+  syncKeyNotInteger: 'sync-key-not-integer',
 } as const;
 export type ValidationIssueCode = (typeof ValidationIssueCode)[keyof typeof ValidationIssueCode];
 
@@ -95,6 +97,16 @@ export interface ValidationContext {
     database: string,
     table: { schema?: string; name: string },
   ): Promise<'yes' | 'no' | 'unknown'> | 'yes' | 'no' | 'unknown';
+  /**
+   * A site database column's type as the site's latest discovered schema spells it (`varchar(50)`,
+   * `bigint`), or undefined when unknown (never discovered, no such table). Optional.
+   */
+  columnType?(
+    connectorId: string,
+    database: string,
+    table: { schema?: string; name: string },
+    column: string,
+  ): Promise<string | undefined> | string | undefined;
 }
 
 export type ValidationResult =
@@ -207,11 +219,20 @@ interface Refs {
     path: string;
     stepId: string;
   }[];
+  /** The first key column of each site side of a sync step. */
+  syncKeys: {
+    connectorId: string;
+    database: string;
+    table: { schema?: string; name: string };
+    column: string;
+    path: string;
+    stepId: string;
+  }[];
 }
 
 function structuralIssues(raw: unknown): { issues: ValidationIssue[]; refs: Refs } {
   const issues = zodIssues(raw);
-  const refs: Refs = { connectors: [], definitions: [], destinations: [] };
+  const refs: Refs = { connectors: [], definitions: [], destinations: [], syncKeys: [] };
   if (!isObj(raw)) return { issues, refs };
   const add = (issue: Omit<ValidationIssue, 'severity'> & { severity?: ValidationIssue['severity'] }) =>
     issues.push({ severity: 'error', ...issue });
@@ -547,6 +568,27 @@ function checkStepFields(
     if (isObj(s.db)) endpointRef(s.db.endpoint, `${path}.db.endpoint`);
     if (isObj(s.http)) endpointRef(s.http.endpoint, `${path}.http.endpoint`);
   }
+  if (kind === 'sync' && stepId) {
+    const column = str(arr(s.keyColumns)[0]);
+    for (const side of ['left', 'right'] as const) {
+      const end = s[side];
+      if (!column || !isObj(end) || !isObj(end.endpoint) || end.endpoint.kind !== 'site-db' || !isObj(end.table))
+        continue;
+      const connectorId = str(end.endpoint.connectorId);
+      const database = str(end.endpoint.database);
+      const name = str(end.table.name);
+      const schema = str(end.table.schema);
+      if (connectorId && database && name)
+        refs.syncKeys.push({
+          connectorId,
+          database,
+          table: { name, ...(schema ? { schema } : {}) },
+          column,
+          path: `${path}.keyColumns[0]`,
+          stepId,
+        });
+    }
+  }
   if (kind === 'source' && isObj(s.db)) {
     const hasTable = s.db.table !== undefined;
     const hasSql = s.db.sql !== undefined;
@@ -762,5 +804,28 @@ async function contextIssues(refs: Refs, ctx: ValidationContext): Promise<Valida
         });
     }
   }
+  if (ctx.columnType) {
+    const columnType = ctx.columnType.bind(ctx);
+    for (const ref of refs.syncKeys) {
+      if (missingConnectors.has(ref.connectorId)) continue;
+      // Unknown (never discovered, or the registry unreachable): the sync's first read refuses it then.
+      const type = await Promise.resolve(columnType(ref.connectorId, ref.database, ref.table, ref.column)).catch(
+        () => undefined,
+      );
+      if (type === undefined || INTEGER_TYPE.test(type.trim())) continue;
+      const table = ref.table.schema ? `${ref.table.schema}.${ref.table.name}` : ref.table.name;
+      issues.push({
+        stepId: ref.stepId,
+        path: ref.path,
+        code: ValidationIssueCode.syncKeyNotInteger,
+        message: `sync ${quote(ref.stepId)}: its first key column ${ref.column} is ${type} in ${ref.database}.${table} on connector ${quote(ref.connectorId)}, but a sync splits key ranges on an integer first key column (text keys are not supported); put an integer key column first in keyColumns`,
+        severity: 'error',
+      });
+    }
+  }
   return issues;
 }
+
+/** Integer column types as PostgreSQL, MySQL/MariaDB and SQL Server name them (with a display width, unsigned). */
+const INTEGER_TYPE =
+  /^(?:(?:tiny|small|medium|big)?int(?:eger)?|int[248]|(?:small|big)?serial|serial[248])(?:\s*\(\d+\))?(?:\s+unsigned)?(?:\s+zerofill)?$/i;

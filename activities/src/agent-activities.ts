@@ -54,10 +54,11 @@ export interface AgentActivities {
   dataTransfer(input: DataTransferInputT): Promise<DataTransferOutputT>;
   /**
    * A definition's transform over buffer objects, run on the site (rows its policy protects stay
-   * there): the gateway adds a read grant per input object and a write grant for the output.
+   * there): the gateway adds a read grant per input object, and a write and a read grant for the
+   * output (a retry reads back what an attempt whose answer was lost committed).
    */
   dataTransform(
-    input: Omit<DataTransformInputT, 'leftBuffer' | 'rightBuffer' | 'outputBuffer'>,
+    input: Omit<DataTransformInputT, 'leftBuffer' | 'rightBuffer' | 'outputBuffer' | 'outputReadBuffer'>,
   ): Promise<DataTransformOutputT>;
   /**
    * Pages of one of the site's own APIs (named in its policy file) into the buffer object `objectId`;

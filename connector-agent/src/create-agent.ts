@@ -22,6 +22,7 @@ import {
 import { createPolicyDescribe } from './operations/policy-describe';
 import { createSyncChecksum, createSyncDelete, createSyncExtract } from './operations/site-sync';
 import { policyOf, type DataDeps } from './operations/data-support';
+import type { OperationTable } from './operations/operation';
 
 export const AGENT_REDACT_PATHS = [
   'password',
@@ -41,6 +42,11 @@ export function createAgent(
     audit?: AuditLog;
     /** The agent's vault by name (credentials of the site's APIs); without it no API credential resolves. */
     secrets?: (name: string) => string | undefined;
+    /**
+     * Wraps the operation table (an embedder's extension point; the fault tests use it to lose an
+     * answer after the operation did its work, as a dropped socket would).
+     */
+    operations?: (table: OperationTable) => OperationTable;
   } = {},
 ): { agent: Agent; close: () => Promise<void> } {
   const logger =
@@ -63,27 +69,28 @@ export function createAgent(
     gatewayUrl: config.gatewayUrl,
     ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
   });
+  const operations: OperationTable = {
+    'sql.query': createSqlQuery(data.database, () => policyOf(data)),
+    'schema.discover': createSchemaDiscover(data.database, () => policyOf(data)),
+    'agent.ping': async () => ({ from: AGENT_VERSION }),
+    'data.extract': createDataExtract(data, buffer),
+    'data.load': createDataLoad(data, buffer),
+    'data.transfer': createDataTransfer(data),
+    'data.transform': createDataTransform(buffer),
+    'http.read': createSiteHttpRead(http, buffer),
+    'http.write': createSiteHttpWrite(http, buffer),
+    'http.write-table': createSiteTableWrite(data, http),
+    'policy.describe': createPolicyDescribe(http.policyFile),
+    'sync.checksum': createSyncChecksum(data),
+    'sync.extract': createSyncExtract(data, buffer),
+    'sync.delete': createSyncDelete(data, buffer),
+    'table.watch': createTableWatch(data, buffer),
+  };
   const agent = new Agent({
     config,
     log: logger,
     audit: options.audit,
-    operations: {
-      'sql.query': createSqlQuery(data.database, () => policyOf(data)),
-      'schema.discover': createSchemaDiscover(data.database, () => policyOf(data)),
-      'agent.ping': async () => ({ from: AGENT_VERSION }),
-      'data.extract': createDataExtract(data, buffer),
-      'data.load': createDataLoad(data, buffer),
-      'data.transfer': createDataTransfer(data),
-      'data.transform': createDataTransform(buffer),
-      'http.read': createSiteHttpRead(http, buffer),
-      'http.write': createSiteHttpWrite(http, buffer),
-      'http.write-table': createSiteTableWrite(data, http),
-      'policy.describe': createPolicyDescribe(http.policyFile),
-      'sync.checksum': createSyncChecksum(data),
-      'sync.extract': createSyncExtract(data, buffer),
-      'sync.delete': createSyncDelete(data, buffer),
-      'table.watch': createTableWatch(data, buffer),
-    },
+    operations: options.operations ? options.operations(operations) : operations,
   });
   return {
     agent,

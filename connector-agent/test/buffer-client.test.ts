@@ -65,4 +65,25 @@ describe("the agent's buffer client speaks the protocol's buffer contract", () =
       await gw.close();
     }
   });
+
+  it('reads a committed manifest back as absent while the object is not there or not committed, and fails on other refusals', async () => {
+    const answers = [
+      { status: 404, body: JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no buffer object' } }) },
+      { status: 409, body: JSON.stringify({ error: { code: 'NOT_COMMITTED', message: 'not committed yet' } }) },
+      { status: 403, body: JSON.stringify({ error: { code: 'FORBIDDEN', message: 'another object' } }) },
+    ];
+    const gw = await standIn(() => answers.shift()!);
+    try {
+      const read = { ...grant, scope: 'read' as const };
+      expect(await gw.client.committedManifest(read)).toBeUndefined();
+      expect(await gw.client.committedManifest(read)).toBeUndefined();
+      await expect(gw.client.committedManifest(read)).rejects.toMatchObject({
+        type: AgentErrorType.bufferRefused,
+        code: 'FORBIDDEN',
+        message: expect.stringContaining('buffer answered 403'),
+      });
+    } finally {
+      await gw.close();
+    }
+  });
 });

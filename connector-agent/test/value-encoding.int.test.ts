@@ -32,6 +32,7 @@ function chunksInMemory(): BufferClient & { chunks: Buffer[] } {
     manifest: async () => {
       throw new Error('not a load');
     },
+    committedManifest: async () => undefined,
     getChunk: async () => {
       throw new Error('not a load');
     },

@@ -9,7 +9,7 @@ import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { openDataConnection, tableChecksum, type ColumnSpec, type DataConnection } from '@vansales/dataflow';
 import { DefinitionDocument, definitionRunWorkflowId, type DefinitionRunStatus } from '@vansales/definitions';
 import { definitionWorkflow, type SyncRunSummary } from '@vansales/workflows';
-import { failureText, mariaConfig, pgConfig, services, startPlatform, type Platform } from './support/harness';
+import { failureText, mariaConfig, pgConfig, services, startPlatform, until, type Platform } from './support/harness';
 import { saveHistory } from './support/history-recorder';
 
 /**
@@ -288,4 +288,31 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
     expect(failureText(err)).toMatch(/protects column salary of .*payroll.*leave it out of the sync step's columns/);
     expect((await pg.query('SELECT count(*)::int AS n FROM payroll')).rows[0].n).toBe(0);
   }, 120_000);
+
+  it("refuses at validation a sync whose first key column is text in the site's discovered schema, naming the step", async () => {
+    const keyed = (keyColumns: string[]) => {
+      const document = syncDoc(LWW);
+      return { ...document, steps: [{ ...document.steps[0]!, keyColumns }] };
+    };
+    const validate = (keyColumns: string[]) =>
+      platform.api<{ ok: boolean; issues: { code: string; path: string; stepId?: string; message: string }[] }>(
+        'POST',
+        `/v1/tenants/${tenantId}/definitions/validate`,
+        { document: keyed(keyColumns) },
+      );
+    // The agent's databases are discovered when it connects: once erp's schema is recorded, the type is known.
+    const refused = await until('the text key to be refused', async () => {
+      const res = await validate(['email', 'customer_id']);
+      return res.body.ok ? undefined : res.body;
+    });
+    expect(refused.issues).toEqual([
+      expect.objectContaining({
+        code: 'sync-key-not-integer',
+        path: 'steps[0].keyColumns[0]',
+        stepId: 'sync',
+        message: expect.stringMatching(/sync "sync": its first key column email is varchar\(50\) in erp.customer/),
+      }),
+    ]);
+    expect((await validate(['customer_id'])).body).toEqual({ ok: true, issues: [] });
+  });
 });

@@ -195,6 +195,13 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
       120_000,
     );
 
+  /** Until the watcher's pending watch waits on the site for new rows (its heartbeat says so). */
+  const watchWaits = (definitionId: string) =>
+    until(`the watch of ${definitionId} to wait`, async () => {
+      const [pending] = (await watcher(definitionId).describe()).raw.pendingActivities ?? [];
+      return (pending?.heartbeatDetails?.payloads?.length ?? 0) > 0;
+    });
+
   const sameRows = async (site: DataConnection, table: string, copied: string, key: string[]) => {
     const described = (await site.describeTable({ name: table }))!;
     const wanted = described.columns.filter((c) => c.name !== 'secret');
@@ -224,7 +231,7 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
     await publish(
       'orders-mariadb',
       copyOnEvent(
-        { cursorColumn: 'updated_at', keyColumns: ['id'], poll: '1s', batchRows: 40 },
+        { cursorColumn: 'updated_at', keyColumns: ['id'], poll: '1s', batchRows: 40, start: 'beginning' },
         { database: 'shop', table: 'orders', keyColumns: ['id'] },
         'orders_copy',
       ),
@@ -304,7 +311,7 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
 
   it('keeps its position across a new version: the next rows run on the new version, none again', async () => {
     const v2 = copyOnEvent(
-      { cursorColumn: 'updated_at', keyColumns: ['id'], poll: '1s', batchRows: 40 },
+      { cursorColumn: 'updated_at', keyColumns: ['id'], poll: '1s', batchRows: 40, start: 'beginning' },
       { database: 'shop', table: 'orders', keyColumns: ['id'] },
       'orders_copy',
     );
@@ -345,17 +352,21 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
     await publish(
       'events-pg',
       copyOnEvent(
-        { cursorColumn: 'at', keyColumns: ['id'], poll: '10m', notifyChannel: 'events_new', batchRows: 1000 },
+        {
+          cursorColumn: 'at',
+          keyColumns: ['id'],
+          poll: '10m',
+          notifyChannel: 'events_new',
+          batchRows: 1000,
+          start: 'beginning',
+        },
         { database: 'events', table: 'events', keyColumns: ['id'] },
         'events_copy',
       ),
     );
     // The agent's watch found nothing and waits (its heartbeat says so), listening: its session's
     // last statement in the server's own view.
-    await until('the watch to wait', async () => {
-      const [pending] = (await watcher('events-pg').describe()).raw.pendingActivities ?? [];
-      return (pending?.heartbeatDetails?.payloads?.length ?? 0) > 0;
-    });
+    await watchWaits('events-pg');
     const listening = await pg(`SELECT 1 FROM pg_stat_activity WHERE query = 'LISTEN "events_new"'`);
     expect(listening.rowCount).toBe(1);
     await pg(
@@ -422,12 +433,65 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
     expect(await runsOf('orders-secret')).toHaveLength(0);
   });
 
+  /** `n` rows of (id, at) from `from`, one second apart. */
+  const insertTimed = (table: string, from: number, n: number) =>
+    maria(`INSERT INTO ${table} (id, at) VALUES ?`, [
+      Array.from({ length: n }, (_, i) => [
+        from + i,
+        new Date(Date.UTC(2026, 1, 1, 0, 0, from + i)).toISOString().replace('T', ' ').slice(0, 23),
+      ]),
+    ]);
+
+  it('a new trigger starts from now by default: rows already in the table are not delivered, later ones are', async () => {
+    await maria(`CREATE TABLE arrivals (id INT PRIMARY KEY, at DATETIME(3) NOT NULL)`);
+    await insertTimed('arrivals', 1, 20);
+    await publish(
+      'arrivals-now',
+      copyOnEvent(
+        { cursorColumn: 'at', keyColumns: ['id'], poll: '1s', batchRows: 100 },
+        { database: 'shop', table: 'arrivals', keyColumns: ['id'] },
+        'arrivals_copy',
+      ),
+    );
+    await watchWaits('arrivals-now');
+    await insertTimed('arrivals', 21, 5);
+    const runs = await runsSettled('arrivals-now', 1);
+    expect(runs[0]).toMatchObject({ state: 'completed', rows: 5 });
+    expect(await warehouse.countRows({ name: 'arrivals_copy' })).toBe(5);
+    expect(await status('arrivals-now')).toMatchObject({ batches: 1, rows: 5 });
+  });
+
+  it('runs the batches of one trigger in turn: a run starts once the previous one ended', async () => {
+    await maria(`CREATE TABLE tickets (id INT PRIMARY KEY, at DATETIME(3) NOT NULL)`);
+    await insertTimed('tickets', 1, 30);
+    const doc = copyOnEvent(
+      { cursorColumn: 'at', keyColumns: ['id'], poll: '1s', batchRows: 10, start: 'beginning' },
+      { database: 'shop', table: 'tickets', keyColumns: ['id'] },
+      'tickets_copy',
+    );
+    // Each run lingers after its load: were runs allowed to overlap, the next batches would start meanwhile.
+    doc.steps.push({ id: 'linger', kind: 'wait', duration: '2s' });
+    doc.edges.push({ from: 'load', to: 'linger' });
+    await publish('tickets-in-turn', doc);
+    const runs = await runsSettled('tickets-in-turn', 3);
+    expect(runs.map((r) => r.rows)).toEqual([10, 10, 10]);
+    const spans = await Promise.all(
+      runs.map(async (r) => {
+        const d = await platform.temporal.workflow.getHandle(r.id).describe();
+        return { start: d.startTime.getTime(), end: d.closeTime!.getTime() };
+      }),
+    );
+    spans.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end);
+    expect(await sameRows(siteMaria, 'tickets', 'tickets_copy', ['id'])).toBe(30);
+  });
+
   it('ends the watchers of an archived definition; runs already started stay', async () => {
     if (record) {
       const [run] = await runsOf('events-pg');
       await saveHistory(platform, 'definition-site-event-run', run!.id);
     }
-    for (const id of ['orders-mariadb', 'events-pg', 'orders-secret']) {
+    for (const id of ['orders-mariadb', 'events-pg', 'orders-secret', 'arrivals-now', 'tickets-in-turn']) {
       const archived = await call('POST', `/v1/tenants/${tenantId}/definitions/${id}/archive`);
       expect(archived.status).toBe(200);
       await until(`the watcher of ${id} to end`, async () => (await watcher(id).describe()).status.name !== 'RUNNING');
@@ -436,14 +500,17 @@ describe('site-event trigger: the agent watches a table and starts a run per bat
       // The watcher's first run: batches, the agent's restart, a pause and its release, a new version.
       const id = watcher('orders-mariadb').workflowId;
       for await (const run of platform.temporal.workflow.list({ query: `WorkflowId = '${id}'` }))
-        if (run.status.name === 'CONTINUED_AS_NEW') await saveHistory(platform, 'site-event-watcher', id, run.runId);
+        if (run.status.name === 'CONTINUED_AS_NEW')
+          await saveHistory(platform, 'site-event-watcher-in-turn', id, run.runId);
+      // A watcher that started from now (its anchor), delivered a batch, and was ended by the archive.
+      await saveHistory(platform, 'site-event-watcher-start-now', watcher('arrivals-now').workflowId);
     }
     expect(await runsOf('orders-mariadb')).toHaveLength(8);
   });
 
   it('copies each batch to a database of the same site (a pair that would otherwise fuse into one transfer)', async () => {
     const doc = copyOnEvent(
-      { cursorColumn: 'updated_at', keyColumns: ['id'], poll: '1s', batchRows: 1000 },
+      { cursorColumn: 'updated_at', keyColumns: ['id'], poll: '1s', batchRows: 1000, start: 'beginning' },
       { database: 'shop', table: 'orders', keyColumns: ['id'] },
       'unused',
     );

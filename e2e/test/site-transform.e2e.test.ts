@@ -7,9 +7,13 @@ import { createConnection } from 'mysql2/promise';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { issueBufferToken } from '@vansales/buffer';
 import { decodeChunk } from '@vansales/dataflow';
-import { BufferManifest, bufferPaths, connectorTaskQueue } from '@vansales/protocol';
+import { AgentErrorType, BufferManifest, bufferPaths, connectorTaskQueue } from '@vansales/protocol';
+import { OperationError } from '@vansales/connector-agent';
+import { DefinitionDocument, type DefinitionDocumentInput } from '@vansales/definitions';
+import { definitionRunWorkflowId } from '@vansales/definitions/contracts';
+import { definitionWorkflow } from '@vansales/workflows';
 import { pgConfig, sakilaDatabase, sakilaReader, services, startPlatform, type Platform } from './support/harness';
-import { publishAndRun } from './support/definition-rest';
+import { activityAttempts, publishAndRun } from './support/definition-rest';
 import { saveHistory } from './support/history-recorder';
 
 /**
@@ -25,6 +29,10 @@ let platform: Platform;
 let tenantId: string;
 let siteId: string;
 let dw: { name: string; url: string; drop: () => Promise<void> };
+/** Every answer the agent's data.transform gave, lost or not. */
+const transformAnswers: unknown[] = [];
+/** Set by a test: the next data.transform does its work, then its answer is lost (as a dropped socket loses it). */
+let loseNextTransformAnswer = false;
 
 beforeAll(async () => {
   platform = await startPlatform();
@@ -41,11 +49,31 @@ beforeAll(async () => {
     policyFile,
     JSON.stringify({ columns: [{ database: 'sakila', table: 'address', column: 'phone', action: 'mask' }] }),
   );
-  const agent = platform.startAgent({
-    apiKey: c.apiKey,
-    databases: { sakila: sakilaDatabase(await sakilaReader()) },
-    policyFile,
-  });
+  const agent = platform.startAgent(
+    {
+      apiKey: c.apiKey,
+      databases: { sakila: sakilaDatabase(await sakilaReader()) },
+      policyFile,
+    },
+    {
+      operations: (table) => ({
+        ...table,
+        'data.transform': async (raw, ctx) => {
+          const answer = await table['data.transform']!(raw, ctx);
+          transformAnswers.push(answer);
+          if (loseNextTransformAnswer) {
+            loseNextTransformAnswer = false;
+            throw new OperationError(
+              AgentErrorType.agentDisconnected,
+              'the answer was lost on the way back (test)',
+              true,
+            );
+          }
+          return answer;
+        },
+      }),
+    },
+  );
   await agent.welcomed;
 }, 180_000);
 
@@ -223,4 +251,139 @@ test("placement 'site' runs the transform on the agent too, and a bad transform 
   expect(bad.status).toBe('failed');
   expect(bad.run!.steps.big).toMatchObject({ state: 'failed', placement: { kind: 'site', connectorId: siteId } });
   expect(bad.run!.steps.big!.error).toContain('TransformInvalid');
+});
+
+/** The payments with an amount of 9 or more, filtered on the site and loaded into `into` in the warehouse. */
+const bigPayments = (into: string): Omit<DefinitionDocumentInput, 'format'> => ({
+  name: 'big payments into the warehouse',
+  steps: [
+    {
+      id: 'payments',
+      kind: 'source',
+      db: {
+        endpoint: { kind: 'site-db', connectorId: siteId, database: 'sakila' },
+        table: { name: 'payment' },
+        columns: ['payment_id', 'customer_id', 'amount'],
+      },
+    },
+    { id: 'big', kind: 'transform', placement: 'site', transform: { op: 'filter', where: '$number(amount) >= 9' } },
+    {
+      id: 'warehouse',
+      kind: 'destination',
+      db: {
+        endpoint: { kind: 'cloud-db', database: 'dw' },
+        table: { name: into },
+        keyColumns: ['payment_id'],
+        createIfMissing: true,
+      },
+    },
+  ],
+  edges: [
+    { from: 'payments', to: 'big' },
+    { from: 'big', to: 'warehouse' },
+  ],
+});
+
+test('a site transform whose answer was lost after its commit is retried: the retry returns the committed object', async () => {
+  const before = transformAnswers.length;
+  loseNextTransformAnswer = true;
+  const view = await publishAndRun(platform, tenantId, 'site-transform-lost-answer', bigPayments('big_payments_retry'));
+  expect({ status: view.status, state: view.run?.state, error: view.run?.steps.big?.error }).toEqual({
+    status: 'completed',
+    state: 'completed',
+    error: undefined,
+  });
+  // Two attempts on the agent: the first committed and lost its answer, the second read the object back.
+  const answers = transformAnswers.slice(before) as { objectId: string; rows: number; columns: string[] }[];
+  expect(answers).toHaveLength(2);
+  expect(answers[1]).toEqual(answers[0]);
+  const out = view.run!.steps.big!.output!.dataset!;
+  expect(out).toMatchObject({ objectId: answers[0]!.objectId, rows: answers[0]!.rows });
+  const [{ n }] = (await rows('SELECT COUNT(*) AS n FROM payment WHERE amount >= 9')) as [{ n: unknown }];
+  expect(out.rows).toBe(Number(n));
+  // The committed object holds the rows its answer says (written once: the buffer refuses a second write).
+  expect(await objectRows(out.objectId)).toHaveLength(Number(n));
+  expect(Number((await warehouseRows('SELECT COUNT(*) AS n FROM big_payments_retry'))[0]!.n)).toBe(Number(n));
+  expect(await activityAttempts(platform, view.runId)).toContainEqual({ type: 'dataTransform', attempt: 2 });
+});
+
+test('a transform of protected rows after a continue-as-new still runs on the site (the site-only objects are carried)', async () => {
+  const document = DefinitionDocument.parse({
+    format: 'vansales.definition/v1',
+    name: 'addresses per district after a long loop',
+    steps: [
+      {
+        id: 'addresses',
+        kind: 'source',
+        db: { endpoint: { kind: 'site-db', connectorId: siteId, database: 'sakila' }, table: { name: 'address' } },
+      },
+      // A loop long enough to continue as new: the transform after it runs in a later execution.
+      {
+        id: 'each',
+        kind: 'for-each',
+        over: 'batches',
+        batchSize: 100,
+        concurrency: 1,
+        body: { steps: [{ id: 'nap', kind: 'wait', duration: '10ms' }], edges: [] },
+      },
+      {
+        id: 'per-district',
+        kind: 'transform',
+        transform: { op: 'aggregate', groupBy: ['district'], measures: { addresses: { fn: 'count' } } },
+      },
+      {
+        id: 'warehouse',
+        kind: 'destination',
+        db: {
+          endpoint: { kind: 'cloud-db', database: 'dw' },
+          table: { name: 'district_addresses_long' },
+          keyColumns: ['district'],
+          createIfMissing: true,
+        },
+      },
+    ],
+    edges: [
+      { from: 'addresses', to: 'each' },
+      { from: 'each', to: 'per-district' },
+      { from: 'per-district', to: 'warehouse' },
+    ],
+  } satisfies DefinitionDocumentInput);
+  const handle = await platform.temporal.workflow.start(definitionWorkflow, {
+    taskQueue: platform.workflowTaskQueue,
+    workflowId: definitionRunWorkflowId(tenantId, 'site-transform-long', randomBytes(4).toString('hex')),
+    args: [
+      {
+        tenantId,
+        definitionId: 'site-transform-long',
+        version: 1,
+        hash: 'h',
+        document,
+        trigger: { kind: 'manual' },
+        cloudTaskQueue: platform.cloudTaskQueue,
+        historyEventsLimit: 30,
+      },
+    ],
+  });
+  const firstRunId = handle.firstExecutionRunId;
+  const result = await handle.result();
+  expect(result.state).toBe('completed');
+  const first = await platform.temporal.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+  expect(first.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  // The transform ran in a later execution, on the site's queue; no execution scheduled the cloud's transform.
+  expect(result.steps['per-district']).toMatchObject({ placement: { kind: 'site', connectorId: siteId } });
+  const scheduled: { type?: string | null; queue?: string | null }[] = [];
+  for await (const run of platform.temporal.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+    const history = await platform.temporal.workflow.getHandle(handle.workflowId, run.runId).fetchHistory();
+    for (const e of history.events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a) scheduled.push({ type: a.activityType?.name, queue: a.taskQueue?.name });
+    }
+  }
+  expect(scheduled.map((s) => s.type)).not.toContain('transformDataset');
+  expect(scheduled.find((s) => s.type === 'dataTransform')?.queue).toBe(connectorTaskQueue(siteId));
+  const expected = await rows('SELECT district, COUNT(*) AS addresses FROM address GROUP BY district');
+  const got = await warehouseRows('SELECT district, addresses FROM district_addresses_long');
+  expect(got.length).toBe(expected.length);
+  if (process.env.VSC_RECORD_HISTORIES === '1')
+    await saveHistory(platform, 'definition-site-transform-carried', handle.workflowId, firstRunId);
 });

@@ -237,6 +237,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           return 'unknown';
         }
       }),
+    // From the schema registry (discovered when the agent connects): a sync's first key column type.
+    columnType: async (tenantId, connectorId, database, table, column) => {
+      const stored = await deps.schemaRegistry.getSnapshot(tenantId, connectorId, database);
+      if (!stored) return undefined;
+      const found = stored.snapshot.schemas.flatMap((ns) =>
+        (table.schema === undefined || ns.name === table.schema ? ns.tables : [])
+          .filter((t) => t.name === table.name)
+          .map((t) => ({ ns: ns.name, t })),
+      );
+      // Without a schema the name must say one table (or the default one: PostgreSQL's public).
+      const one = found.length === 1 ? found[0] : found.find((f) => f.ns === 'public');
+      return one?.t.columns.find((c) => c.name === column)?.dataType;
+    },
     // A publish makes the version's schedule triggers Temporal Schedules and its site-event triggers
     // watchers; an archive removes both.
     lifecycle: {

@@ -37,6 +37,12 @@ describe('buffer grants the gateway adds to agent tasks', () => {
     expect(opens(output, 'leftobj1', 'read')).toBe(false);
     expect(opens(output, 'outobj01', 'read')).toBe(false);
     expect(verifyBufferToken(secret, output.token)).toMatchObject({ tenantId: 'acme', connectorId: 'c1' });
+    // A retry reads back what an earlier attempt committed: a read grant of the output, and of nothing else.
+    const readBack = prepared.outputReadBuffer!;
+    expect(readBack.scope).toBe('read');
+    expect(opens(readBack, 'outobj01', 'read')).toBe(true);
+    expect(opens(readBack, 'outobj01', 'write')).toBe(false);
+    expect(opens(readBack, 'leftobj1', 'read')).toBe(false);
   });
 
   it('replaces or drops grants a workflow put in the input itself', async () => {
@@ -47,8 +53,10 @@ describe('buffer grants the gateway adds to agent tasks', () => {
       outputObjectId: 'outobj01',
       leftBuffer: forged,
       rightBuffer: forged,
+      outputReadBuffer: forged,
     })) as Record<string, unknown>;
     expect(prepared.leftBuffer).not.toEqual(forged);
+    expect(prepared.outputReadBuffer).not.toEqual(forged);
     expect(prepared).not.toHaveProperty('rightBuffer');
   });
 

@@ -64,6 +64,11 @@ export interface CarriedRun {
   approvals: Record<StepId, ApprovalSignal>;
   paused: boolean;
   stopRequested: boolean;
+  /**
+   * Objects of rows a site's policy protects (and what transforms made of them): a transform of
+   * them runs on that site. Absent in executions continued before it was carried.
+   */
+  siteOnly?: string[];
 }
 
 export interface DefinitionWorkflowInput extends DefinitionRunInput {
@@ -176,9 +181,9 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
   };
   /**
    * Objects read from a site whose rows its policy protects: a transform of them runs on that site.
-   * Not carried over continue-as-new (a transform reads its input in the same execution as its source).
+   * Carried over continue-as-new: a transform after a long for-each reads a source settled before.
    */
-  const siteOnlyObjects = new Set<string>();
+  const siteOnlyObjects = new Set<string>(carried?.siteOnly ?? []);
   const stepKey = (walk: GraphRun, id: StepId) => walk.key(id);
   const statusOf = (key: string): StepRunStatus => (status.steps[key] ??= { state: 'pending' });
   const record = (walk: GraphRun, id: StepId, placement: Placement, route: string) => {
@@ -804,6 +809,10 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
         approvals: Object.fromEntries(approvals),
         paused,
         stopRequested,
+        // Before the patch the next execution forgot them, and sent such a transform to the cloud.
+        ...(siteOnlyObjects.size > 0 && patched(DefinitionPatch.carrySiteOnly)
+          ? { siteOnly: [...siteOnlyObjects] }
+          : {}),
       },
     });
   }

@@ -9,6 +9,7 @@ import {
   defineSignal,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -17,8 +18,9 @@ import {
   workflowInfo,
   WorkflowIdReusePolicy,
   type ActivityOptions,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type Workflow } from '@temporalio/common';
 import type { AgentActivities } from '@vansales/activities';
 import type { TableWatchOutputT } from '@vansales/protocol';
 import type { ControlSignal, DefinitionRunInput } from '@vansales/definitions';
@@ -44,6 +46,18 @@ export const watcherPublishSignal = defineSignal<[SiteEventWatcherPublish]>(WATC
 const watcherControlSignal = defineSignal<[ControlSignal]>(CONTROL_SIGNAL);
 
 const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
+
+/**
+ * Patch ids of the watcher's behaviour changes (watchers recorded before them replay without):
+ * - start-now: a trigger with `start: 'now'` first asks the agent for the table's last row
+ *   (table.watch `anchor`) and starts after it, instead of delivering the rows already there;
+ * - runs-in-turn: with `overlap: 'wait'` (and in documents from before the option) the watcher
+ *   waits for a batch's run to end before it reads the next batch, so runs never overlap.
+ */
+export const SiteEventWatcherPatch = {
+  startNow: 'site-event-start-now',
+  runsInTurn: 'site-event-runs-in-turn',
+} as const;
 
 /**
  * One watch on the trigger's connector queue. It waits on the site for up to the poll interval, so
@@ -96,6 +110,8 @@ export async function siteEventWatcherWorkflow(input: SiteEventWatcherInput): Pr
       nonRetryable: true,
     });
   let control = input.control;
+  /** Whether the start position was taken (start 'now'); carried, so a watcher never takes it twice. */
+  let anchored = input.anchored ?? false;
   let republished: SiteEventWatcherPublish | undefined;
   let watchScope: CancellationScope | undefined;
   const status: SiteEventWatcherStatus = {
@@ -129,6 +145,7 @@ export async function siteEventWatcherWorkflow(input: SiteEventWatcherInput): Pr
     ...input,
     control,
     ...(status.position ? { position: status.position } : {}),
+    ...(anchored ? { anchored } : {}),
     batches: status.batches,
     rows: status.rows,
   });
@@ -143,12 +160,16 @@ export async function siteEventWatcherWorkflow(input: SiteEventWatcherInput): Pr
       return continueAsNew<typeof siteEventWatcherWorkflow>({
         ...next,
         position: keep ? status.position : undefined,
+        // A trigger that now reads another table (or order) takes its start position again.
+        anchored: keep ? anchored : false,
       });
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit)
       return continueAsNew<typeof siteEventWatcherWorkflow>(carry());
 
     const objectId = uuid4().replace(/-/g, '');
+    // Documents from before the option have no `start`: their watchers start at the beginning, as they did.
+    const anchor = !anchored && !status.position && trigger.start === 'now' && patched(SiteEventWatcherPatch.startNow);
     let batch: TableWatchOutputT | undefined;
     try {
       batch = await CancellationScope.cancellable(async () => {
@@ -162,6 +183,7 @@ export async function siteEventWatcherWorkflow(input: SiteEventWatcherInput): Pr
           batchRows: trigger.batchRows,
           waitMs: durationMs(trigger.poll),
           ...(trigger.notifyChannel ? { notifyChannel: trigger.notifyChannel } : {}),
+          ...(anchor ? { anchor: true } : {}),
           objectId,
         });
       });
@@ -177,6 +199,15 @@ export async function siteEventWatcherWorkflow(input: SiteEventWatcherInput): Pr
       watchScope = undefined;
     }
     delete status.error;
+    if (anchor) {
+      anchored = true;
+      // The table's last row (none: it is empty, and every row to come is new). An agent from
+      // before anchors answered a batch instead: it runs like any batch (the old start).
+      if (batch.rowCount === 0) {
+        if (batch.last) status.position = batch.last;
+        continue;
+      }
+    }
     // A flag or a new version that arrived during the watch: the batch is dropped, read again later.
     if (batch.rowCount === 0 || !batch.last || control || republished) continue;
 
@@ -210,9 +241,10 @@ export async function siteEventWatcherWorkflow(input: SiteEventWatcherInput): Pr
         to: batch.last,
       },
     };
+    let run: ChildWorkflowHandle<Workflow> | undefined;
     try {
       // Runs outlive the watcher's continue-as-new and its end (archive): they are abandoned, not owned.
-      await startChild(DEFINITION_WORKFLOW, {
+      run = await startChild(DEFINITION_WORKFLOW, {
         workflowId: runId,
         args: [runInput],
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -227,5 +259,13 @@ export async function siteEventWatcherWorkflow(input: SiteEventWatcherInput): Pr
     status.rows += batch.rowCount;
     status.lastRunId = runId;
     status.lastWoke = batch.woke;
+    // Runs in turn: the next batch is read once this run ended (whatever its end: a failed run is
+    // the run's to retry, and its rows stay delivered). The watcher does not continue as new
+    // meanwhile, so the run it waits for is always its own child.
+    if (run && trigger.overlap !== 'allow' && patched(SiteEventWatcherPatch.runsInTurn)) {
+      status.running = runId;
+      await run.result().catch(() => undefined);
+      delete status.running;
+    }
   }
 }

@@ -17,6 +17,8 @@ export interface BufferClient {
   publishSchema(grant: BufferGrant, schema: unknown, signal?: AbortSignal): Promise<void>;
   commit(grant: BufferGrant, body: BufferCommitBody, signal?: AbortSignal): Promise<void>;
   manifest(grant: BufferGrant, signal?: AbortSignal): Promise<BufferManifest>;
+  /** The manifest of a committed object, or undefined when the object is not committed (or not there) yet. */
+  committedManifest(grant: BufferGrant, signal?: AbortSignal): Promise<BufferManifest | undefined>;
   getChunk(grant: BufferGrant, index: number, signal?: AbortSignal): Promise<Buffer>;
 }
 
@@ -103,7 +105,7 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
   };
   const send = (...args: Parameters<typeof call>) => withRetry(() => call(...args), args[5]);
 
-  return {
+  const client: BufferClient = {
     async putChunk(grant, index, bytes, rows, signal) {
       await send(
         grant,
@@ -148,10 +150,19 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
         );
       return parsed.data;
     },
+    async committedManifest(grant, signal) {
+      try {
+        return await client.manifest(grant, signal);
+      } catch (err) {
+        if (err instanceof BufferRefusal && NOT_YET.has(err.code ?? '')) return undefined;
+        throw err;
+      }
+    },
     getChunk(grant, index, signal) {
       return send(grant, 'GET', bufferPaths.chunk(grant.objectId, index), undefined, {}, signal);
     },
   };
+  return client;
 }
 
 const BUSY_RETRIES = 6;
@@ -161,6 +172,21 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return undefined;
+  }
+}
+
+/** The buffer's answers for an object that has no manifest yet: nothing committed to read back. */
+const NOT_YET = new Set(['NOT_FOUND', 'NOT_COMMITTED']);
+
+/** A 4xx/5xx answer of the buffer routes, with the buffer's error code (the gateway's `error.code`). */
+export class BufferRefusal extends OperationError {
+  constructor(
+    type: OperationError['type'],
+    message: string,
+    retryable: boolean,
+    readonly code: string | undefined,
+  ) {
+    super(type, message, retryable);
   }
 }
 
@@ -183,19 +209,22 @@ function unavailable(err: Error): OperationError {
  * 4xx answers are final for this object (tampered, expired, another tenant's), except an expired
  * or unknown token and throttling: a retried attempt gets a fresh grant from the gateway.
  */
-function refusal(status: number, body: Buffer): OperationError {
+function refusal(status: number, body: Buffer): BufferRefusal {
   let message = body.toString('utf8').slice(0, 2000);
+  let code: string | undefined;
   try {
     // The gateway answers { error: { code, message } }.
     const parsed = JSON.parse(message) as { error?: { code?: string; message?: string } };
-    if (parsed.error?.message) message = `${parsed.error.code ? `${parsed.error.code}: ` : ''}${parsed.error.message}`;
+    if (typeof parsed.error?.code === 'string') code = parsed.error.code;
+    if (parsed.error?.message) message = `${code ? `${code}: ` : ''}${parsed.error.message}`;
   } catch {
     // not JSON: keep the text
   }
   const retryable = status >= 500 || status === 401 || status === 408 || status === 429;
-  return new OperationError(
+  return new BufferRefusal(
     retryable ? AgentErrorType.bufferUnavailable : AgentErrorType.bufferRefused,
     `buffer answered ${status}: ${message}`,
     retryable,
+    code,
   );
 }

@@ -9,7 +9,7 @@ import {
   type ObjectReader,
   type TransformLimitsInput,
 } from '@vansales/transforms';
-import type { BufferClient } from '../buffer/buffer-client';
+import { BufferRefusal, type BufferClient } from '../buffer/buffer-client';
 import { OperationError, type OperationHandler } from './operation';
 import { grantOf, parseOrRefuse, toOperationError } from './data-support';
 
@@ -43,7 +43,23 @@ export function createDataTransform(buffer: BufferClient, limitsInput: Transform
         chunk: (index) => buffer.getChunk(grant, index, ctx.signal),
       };
     };
+    const outputReadGrant =
+      input.outputReadBuffer !== undefined
+        ? grantOf({ objectId: input.outputObjectId, buffer: input.outputReadBuffer }, 'read', 'data.transform')
+        : undefined;
+    /** The output an earlier attempt committed (its answer lost on the way back), as that attempt answered it. */
+    const committed = async (): Promise<DataTransformOutputT | undefined> => {
+      if (!outputReadGrant) return undefined;
+      const manifest = await buffer.committedManifest(outputReadGrant, ctx.signal);
+      if (!manifest) return undefined;
+      const schema = parseObjectSchema(manifest.schema, input.outputObjectId);
+      return { objectId: input.outputObjectId, rows: manifest.rowCount, columns: schema.columns.map((c) => c.name) };
+    };
     try {
+      // A retry after a commit whose answer was lost: the object is the answer (the buffer refuses
+      // to write a committed object again), as the cloud's transformDataset does.
+      const done = await committed();
+      if (done) return done;
       const left = await open(leftGrant);
       const right = rightGrant ? await open(rightGrant) : undefined;
       const out = await transformObjects(
@@ -57,6 +73,11 @@ export function createDataTransform(buffer: BufferClient, limitsInput: Transform
       );
       return { objectId: input.outputObjectId, rows: out.rows, columns: out.columns } satisfies DataTransformOutputT;
     } catch (err) {
+      // Another attempt committed it meanwhile (the first one still running when this retry began).
+      if (err instanceof BufferRefusal && err.code === 'ALREADY_COMMITTED') {
+        const done = await committed().catch(() => undefined);
+        if (done) return done;
+      }
       // The protocol's types of the same names (AgentErrorType.transform*) as the cloud's failures.
       if (err instanceof TransformError) throw new OperationError(transformFailureType(err), err.message, false);
       throw toOperationError(err, AgentErrorType.internal);

@@ -36,6 +36,7 @@ export function createTableWatch(deps: DataDeps, buffer: BufferClient): Operatio
           batchRows: input.batchRows,
           waitMs: input.waitMs,
           ...(input.notifyChannel ? { notifyChannel: input.notifyChannel } : {}),
+          ...(input.anchor ? { anchor: true } : {}),
           policy,
           signal: ctx.signal,
           // A real change of state (nothing new: waiting on the site), so the watch's heartbeat says so.
@@ -51,7 +52,7 @@ export function createTableWatch(deps: DataDeps, buffer: BufferClient): Operatio
         chunkCount: result.chunkCount,
         keyColumns: result.keyColumns,
         ...(result.columns ? { columns: result.columns } : {}),
-        ...(result.last && result.rowCount > 0 ? { last: result.last } : {}),
+        ...(result.last && (result.rowCount > 0 || input.anchor) ? { last: result.last } : {}),
         woke: result.woke,
       } satisfies TableWatchOutputT;
     } catch (err) {

@@ -104,7 +104,12 @@ export interface Platform {
   ): Promise<{ status: number; body: T }>;
   startAgent(
     overrides: Partial<AgentConfigInput> & { apiKey: string },
-    options?: { audit?: AuditLog; secrets?: (name: string) => string | undefined },
+    options?: {
+      audit?: AuditLog;
+      secrets?: (name: string) => string | undefined;
+      /** Wraps the agent's operations (fault injection: an answer lost after the work was done). */
+      operations?: (table: OperationTable) => OperationTable;
+    },
   ): ReturnType<typeof createAgent> & { welcomed: Promise<void>; logLines: () => string[] };
   /** An agent whose operations the test supplies (the agent's extension point), on the real socket. */
   startCustomAgent(apiKey: string, operations: OperationTable): { agent: Agent; welcomed: Promise<void> };

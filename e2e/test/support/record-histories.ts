@@ -7,6 +7,10 @@
  * come from `VSC_RECORD_HISTORIES=1 ./vsc test http-steps` (e2e/test/http-steps.e2e.test.ts), the
  * interpreter's site-API pattern runs from `VSC_RECORD_HISTORIES=1 ./vsc test patterns-site-api`, and the
  * site -> cloud sync whose extract and load overlap from `VSC_RECORD_HISTORIES=1 ./vsc test streaming-sync`.
+ * Site transforms (`definition-site-transform*`: on the agent, and after a continue-as-new) come from
+ * `VSC_RECORD_HISTORIES=1 ./vsc test site-transform`; the site-event watcher (`site-event-watcher-in-turn`,
+ * `site-event-watcher-start-now`) and a batch's run from `VSC_RECORD_HISTORIES=1 ./vsc test site-event`
+ * (each run rewrites the files of its test: keep an older history that covers an older path).
  */
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';

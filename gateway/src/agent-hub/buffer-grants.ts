@@ -26,6 +26,8 @@ export const OBJECT_ACCESS: Partial<Record<AgentCapability, readonly ObjectAcces
     { field: ['inputs', 'left'], scope: 'read', grant: 'leftBuffer' },
     { field: ['inputs', 'right'], scope: 'read', grant: 'rightBuffer' },
     { field: ['outputObjectId'], scope: 'write', grant: 'outputBuffer' },
+    // A retry reads back what an earlier attempt committed (its answer lost on the way).
+    { field: ['outputObjectId'], scope: 'read', grant: 'outputReadBuffer' },
   ],
 };
 

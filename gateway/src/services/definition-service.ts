@@ -21,6 +21,15 @@ export type DestinationWritable = (
   table: { schema?: string; name: string },
 ) => Promise<'yes' | 'no' | 'unknown'>;
 
+/** A site column's type as its latest discovered schema spells it, or undefined when unknown (validation's columnType). */
+export type SiteColumnType = (
+  tenantId: string,
+  connectorId: string,
+  database: string,
+  table: { schema?: string; name: string },
+  column: string,
+) => Promise<string | undefined>;
+
 const notFound = (tenantId: string, id: string) =>
   new GatewayError(GatewayErrorCode.notFound, `definition ${id} not found in tenant ${tenantId}`);
 
@@ -54,9 +63,10 @@ export function createDefinitionService(deps: {
   repos: Repositories;
   definitions: DefinitionRepository;
   destinationWritable?: DestinationWritable;
+  columnType?: SiteColumnType;
   lifecycle?: DefinitionLifecycle;
 }) {
-  const { repos, definitions, destinationWritable } = deps;
+  const { repos, definitions, destinationWritable, columnType } = deps;
   const contextFor = (tenantId: string): ValidationContext => ({
     connectorExists: async (connectorId) => !!(await repos.getConnector(tenantId, connectorId)),
     definitionExists: async (definitionId) => !!(await definitions.getDefinition(tenantId, definitionId)),
@@ -64,6 +74,12 @@ export function createDefinitionService(deps: {
       ? {
           destinationWritable: (connectorId, database, table) =>
             destinationWritable(tenantId, connectorId, database, table),
+        }
+      : {}),
+    ...(columnType
+      ? {
+          columnType: (connectorId, database, table, column) =>
+            columnType(tenantId, connectorId, database, table, column),
         }
       : {}),
   });
@@ -179,6 +195,7 @@ export const definitionServicePlugin = fp<{
   repos: Repositories;
   definitions: DefinitionRepository;
   destinationWritable?: DestinationWritable;
+  columnType?: SiteColumnType;
   lifecycle?: DefinitionLifecycle;
 }>(async (app, deps) => void app.decorate('definitions', createDefinitionService(deps)), {
   name: 'definition-service',

@@ -7,6 +7,7 @@ import {
   type DataConnection,
   type DataPolicy,
   type ObjectSink,
+  type WatchTableRequest,
 } from '@vansales/dataflow';
 import { mariadbAdmin, open, throwawayMariadbDatabase, throwawayPostgres } from './support/databases';
 
@@ -34,28 +35,34 @@ const masking = (column: string): DataPolicy => ({
   hasColumnRules: () => true,
 });
 
+/** One watch of table `ev` by (at, id), without waiting, into a sink of its own. */
+async function watchEv(conn: DataConnection, request: Partial<WatchTableRequest>) {
+  const sink = memorySink();
+  const out = await watchTable(
+    conn,
+    {
+      database: 'db',
+      table: { name: 'ev' },
+      cursorColumn: 'at',
+      keyColumns: ['id'],
+      batchRows: 10,
+      waitMs: 0,
+      policy: ALLOW_ALL,
+      ...request,
+    },
+    sink,
+    () => undefined,
+  );
+  return { out, sink };
+}
+
 /** Reads batches of `batchRows` from the start until one comes back empty; the ids in delivery order. */
 async function drain(conn: DataConnection, batchRows: number) {
   const ids: number[] = [];
   const sizes: number[] = [];
   let after: unknown[] | undefined;
   for (;;) {
-    const sink = memorySink();
-    const out = await watchTable(
-      conn,
-      {
-        database: 'db',
-        table: { name: 'ev' },
-        cursorColumn: 'at',
-        keyColumns: ['id'],
-        ...(after ? { after } : {}),
-        batchRows,
-        waitMs: 0,
-        policy: ALLOW_ALL,
-      },
-      sink,
-      () => undefined,
-    );
+    const { out, sink } = await watchEv(conn, { ...(after ? { after } : {}), batchRows });
     if (out.rowCount === 0) {
       expect(sink.committed).toBe(false);
       return { ids, sizes, after };
@@ -104,6 +111,26 @@ describe.each([
     expect(sizes).toEqual([4, 4, 4, 4, 4, 4, 1]);
   });
 
+  it('anchors at the last row without reading a batch: the position a full drain ends at', async () => {
+    const anchored = await watchEv(conn, { anchor: true });
+    const { out, sink } = anchored;
+    expect({ rows: out.rowCount, chunks: sink.chunks.length, committed: sink.committed }).toEqual({
+      rows: 0,
+      chunks: 0,
+      committed: false,
+    });
+    // The same values readRows gives (the next watch compares them as its `after`).
+    expect(out.last).toEqual((await drain(conn, 100)).after);
+    await sql(`INSERT INTO ev (id, at, kind) VALUES (26, '2026-01-01 00:00:09', 'k26')`);
+    try {
+      const next = await watchEv(conn, { after: out.last! });
+      expect(next.out.rowCount).toBe(1);
+      expect(Number((await decodeChunk(next.sink.chunks[0]!))[0]![0])).toBe(26);
+    } finally {
+      await sql(`DELETE FROM ev WHERE id = 26`);
+    }
+  });
+
   it('refuses a cursor column the policy protects, naming the rule, before reading', async () => {
     const sink = memorySink();
     await expect(
@@ -132,23 +159,10 @@ describe.each([
 
   if (dialect === 'mariadb')
     it('refuses a notifyChannel: LISTEN is PostgreSQL only', async () => {
-      await expect(
-        watchTable(
-          conn,
-          {
-            database: 'db',
-            table: { name: 'ev' },
-            cursorColumn: 'at',
-            keyColumns: ['id'],
-            batchRows: 10,
-            waitMs: 0,
-            notifyChannel: 'ev_new',
-            policy: ALLOW_ALL,
-          },
-          memorySink(),
-          () => undefined,
-        ),
-      ).rejects.toMatchObject({ code: DataflowErrorCode.BAD_REQUEST, message: expect.stringContaining('PostgreSQL') });
+      await expect(watchEv(conn, { notifyChannel: 'ev_new' })).rejects.toMatchObject({
+        code: DataflowErrorCode.BAD_REQUEST,
+        message: expect.stringContaining('PostgreSQL'),
+      });
     });
 
   if (dialect === 'postgres')

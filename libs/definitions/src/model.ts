@@ -372,6 +372,19 @@ export const Trigger = z.discriminatedUnion('kind', [
     /** PostgreSQL LISTEN channel that wakes the poll early, where the site configured a NOTIFY. */
     notifyChannel: SqlIdentifier.optional(),
     batchRows: z.number().int().min(1).max(1_000_000).default(10_000),
+    /**
+     * Where a new watcher starts. 'now' (the default: a trigger on new rows fires for rows written
+     * after it was published, as a user expects of an event) takes the table's last row as the
+     * position before its first watch; 'beginning' first delivers every row the table already holds.
+     * Documents from before this option have none, and their watchers keep starting at the beginning.
+     */
+    start: z.enum(['now', 'beginning']).default('now'),
+    /**
+     * Runs of this trigger: 'wait' (the default) starts a batch's run only once the run of the
+     * previous batch ended, so runs apply batches in order; 'allow' starts each run at once (runs
+     * may overlap, as before this option).
+     */
+    overlap: z.enum(['wait', 'allow']).default('wait'),
   }),
 ]);
 export type Trigger = z.infer<typeof Trigger>;

@@ -58,6 +58,8 @@ export interface SiteEventWatcherInput {
   control?: 'pause' | 'stop';
   /** Carried across continue-as-new: the last delivered row's position and what was delivered. */
   position?: unknown[];
+  /** Carried: the start position of a trigger that starts 'now' was taken (position may still be absent: an empty table). */
+  anchored?: boolean;
   batches?: number;
   rows?: number;
   /** Continue as new once history reaches this many events (default: when Temporal suggests it, or 10,000). */
@@ -82,6 +84,8 @@ export interface SiteEventWatcherStatus {
   batches: number;
   rows: number;
   lastRunId?: string;
+  /** The run the watcher waits for before it reads the next batch (a trigger whose runs go in turn). */
+  running?: string;
   /** What woke the last watch that found rows: rows already there, a NOTIFY, or the poll interval. */
   lastWoke?: 'rows' | 'notify' | 'poll';
   /** The last non-retryable failure of the watch (a policy refusal, a missing table), until one succeeds. */

@@ -67,6 +67,10 @@ export const ValidationIssueCode = {
   destinationWritableUnknown: 'destination-writable-unknown',
   /** A site-event trigger whose table no source step reads, so its runs never see the batch: a warning. */
   siteEventUnread: 'site-event-unread',
+  /** An incremental source inside a for-each body: its cursor cannot be kept between runs. */
+  incrementalInBody: 'incremental-in-for-each',
+  /** A sync whose first key column is not an integer on a side whose schema is known: key ranges split on integers. */
+  syncKeyNotInteger: 'sync-key-not-integer',
 } as const;
 export type ValidationIssueCode = (typeof ValidationIssueCode)[keyof typeof ValidationIssueCode];
 
@@ -107,6 +111,16 @@ export interface ValidationContext {
     database: string,
     table: { schema?: string; name: string },
   ): Promise<'yes' | 'no' | 'unknown'> | 'yes' | 'no' | 'unknown';
+  /**
+   * A site database column's type as the site's latest discovered schema spells it (`varchar(50)`,
+   * `bigint`), or undefined when unknown (never discovered, no such table). Optional.
+   */
+  columnType?(
+    connectorId: string,
+    database: string,
+    table: { schema?: string; name: string },
+    column: string,
+  ): Promise<string | undefined> | string | undefined;
 }
 
 export type ValidationResult =
@@ -220,11 +234,24 @@ interface Refs {
     path: string;
     stepId: string;
   }[];
+  /** The first key column of each site side of a sync step. */
+  syncKeys: {
+    connectorId: string;
+    database: string;
+    table: { schema?: string; name: string };
+    column: string;
+    path: string;
+    stepId: string;
+  }[];
 }
 
 function structuralIssues(raw: unknown): { issues: ValidationIssue[]; refs: Refs } {
   const issues = zodIssues(raw);
+<<<<<<< HEAD
   const refs: Refs = { connectors: [], definitions: [], destinations: [], apiOperations: [] };
+=======
+  const refs: Refs = { connectors: [], definitions: [], destinations: [], syncKeys: [] };
+>>>>>>> i12-tx10
   if (!isObj(raw)) return { issues, refs };
   const add = (issue: Omit<ValidationIssue, 'severity'> & { severity?: ValidationIssue['severity'] }) =>
     issues.push({ severity: 'error', ...issue });
@@ -288,6 +315,16 @@ function checkGraph(
     const path = `${prefix}steps[${i}]`;
     if (id !== undefined && !byId.has(id)) byId.set(id, { step: s, path, kind: str(s.kind) });
     checkStepFields(s, id, path, allIds, add, refs);
+    // A body runs once per part, each a reader of its own: one kept cursor cannot be the position
+    // of them all (the highest skips rows a slower part has not read, the lowest reads rows again),
+    // and the read does not depend on the part, so every part would read the same rows.
+    if (isBody && s.kind === 'source' && isObj(s.db) && s.db.incremental !== undefined)
+      add({
+        stepId: id,
+        path: `${path}.db.incremental`,
+        code: ValidationIssueCode.incrementalInBody,
+        message: `source ${quote(id ?? path)} reads incrementally inside a for-each body, where its cursor cannot be kept between runs (every part reads the same rows, each from its own position); read incrementally in a source before the for-each and let the for-each iterate over its rows`,
+      });
     if (s.kind === 'for-each' && isObj(s.body))
       checkGraph(arr(s.body.steps), arr(s.body.edges), `${path}.body.`, true, allIds, add, refs);
   });
@@ -560,6 +597,27 @@ function checkStepFields(
         });
     }
   }
+  if (kind === 'sync' && stepId) {
+    const column = str(arr(s.keyColumns)[0]);
+    for (const side of ['left', 'right'] as const) {
+      const end = s[side];
+      if (!column || !isObj(end) || !isObj(end.endpoint) || end.endpoint.kind !== 'site-db' || !isObj(end.table))
+        continue;
+      const connectorId = str(end.endpoint.connectorId);
+      const database = str(end.endpoint.database);
+      const name = str(end.table.name);
+      const schema = str(end.table.schema);
+      if (connectorId && database && name)
+        refs.syncKeys.push({
+          connectorId,
+          database,
+          table: { name, ...(schema ? { schema } : {}) },
+          column,
+          path: `${path}.keyColumns[0]`,
+          stepId,
+        });
+    }
+  }
   if (kind === 'source' && isObj(s.db)) {
     const hasTable = s.db.table !== undefined;
     const hasSql = s.db.sql !== undefined;
@@ -799,5 +857,28 @@ async function contextIssues(refs: Refs, ctx: ValidationContext): Promise<Valida
         });
     }
   }
+  if (ctx.columnType) {
+    const columnType = ctx.columnType.bind(ctx);
+    for (const ref of refs.syncKeys) {
+      if (missingConnectors.has(ref.connectorId)) continue;
+      // Unknown (never discovered, or the registry unreachable): the sync's first read refuses it then.
+      const type = await Promise.resolve(columnType(ref.connectorId, ref.database, ref.table, ref.column)).catch(
+        () => undefined,
+      );
+      if (type === undefined || INTEGER_TYPE.test(type.trim())) continue;
+      const table = ref.table.schema ? `${ref.table.schema}.${ref.table.name}` : ref.table.name;
+      issues.push({
+        stepId: ref.stepId,
+        path: ref.path,
+        code: ValidationIssueCode.syncKeyNotInteger,
+        message: `sync ${quote(ref.stepId)}: its first key column ${ref.column} is ${type} in ${ref.database}.${table} on connector ${quote(ref.connectorId)}, but a sync splits key ranges on an integer first key column (text keys are not supported); put an integer key column first in keyColumns`,
+        severity: 'error',
+      });
+    }
+  }
   return issues;
 }
+
+/** Integer column types as PostgreSQL, MySQL/MariaDB and SQL Server name them (with a display width, unsigned). */
+const INTEGER_TYPE =
+  /^(?:(?:tiny|small|medium|big)?int(?:eger)?|int[248]|(?:small|big)?serial|serial[248])(?:\s*\(\d+\))?(?:\s+unsigned)?(?:\s+zerofill)?$/i;

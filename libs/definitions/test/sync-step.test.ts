@@ -57,6 +57,33 @@ describe('sync step validation', () => {
     ]);
   });
 
+  it("refuses a text first key column where the site's discovered schema knows its type, naming the step", async () => {
+    const types: Record<string, string> = { customer_id: 'int(10) unsigned', code: 'varchar(20)', id: 'BIGINT' };
+    const asked: string[] = [];
+    const context = {
+      columnType: (connectorId: string, database: string, table: { name: string }, column: string) => {
+        asked.push(`${connectorId}/${database}/${table.name}/${column}`);
+        return types[column];
+      },
+    };
+    expect((await validateDefinition(doc({}), context)).ok).toBe(true);
+    expect(asked).toEqual(['hq/erp/customer/customer_id']);
+    const text = await validateDefinition(doc({ keyColumns: ['code', 'customer_id'] }), context);
+    expect(text.ok).toBe(false);
+    expect(text.issues).toEqual([
+      expect.objectContaining({
+        code: 'sync-key-not-integer',
+        path: 'steps[0].keyColumns[0]',
+        stepId: 'sync',
+        message: expect.stringMatching(
+          /sync "sync": its first key column code is varchar\(20\) in erp.customer on connector "hq".*text keys are not supported.*put an integer key column first/,
+        ),
+      }),
+    ]);
+    // Unknown (never discovered) is left to the sync's first read, which refuses it then.
+    expect((await validateDefinition(doc({ keyColumns: ['email'] }), context)).ok).toBe(true);
+  });
+
   it('asks the site whether it lets the sync write its side, and checks the connector exists', async () => {
     const asked: string[] = [];
     const result = await validateDefinition(doc({}), {

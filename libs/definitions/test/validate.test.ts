@@ -348,6 +348,32 @@ describe('validateDefinition', () => {
     ]);
   });
 
+  it('refuses an incremental source inside a for-each body, saying where to read incrementally instead', () => {
+    const incremental = { db: { endpoint: siteDb(), table: { name: 'film' }, incremental: { column: 'last_update' } } };
+    const issues = issuesOf(
+      doc({
+        steps: [
+          source('stores'),
+          {
+            id: 'each',
+            kind: 'for-each',
+            over: 'batches',
+            body: { steps: [source('films', incremental), load('load')], edges: [e('films', 'load')] },
+          },
+        ],
+        edges: [e('stores', 'each')],
+      }),
+    );
+    expect(brief(issues)).toEqual([
+      { code: 'incremental-in-for-each', path: 'steps[1].body.steps[0].db.incremental', stepId: 'films' },
+    ]);
+    expect(issues[0]!.message).toContain('read incrementally in a source before the for-each');
+    // At the top level the same source is fine: its cursor is kept between runs.
+    expect(issuesOf(doc({ steps: [source('films', incremental), load('load')], edges: [e('films', 'load')] }))).toEqual(
+      [],
+    );
+  });
+
   it('explains a type mismatch with what the step gets and what to do', () => {
     const [issue] = issuesOf(
       doc({ steps: [source('extract'), load('load'), map('more')], edges: [e('extract', 'load'), e('load', 'more')] }),

@@ -107,6 +107,12 @@ export const TableWatchInput = z.object({
   /** How long to wait for a new row before answering with none (the trigger's poll interval). */
   waitMs: z.number().int().min(0).max(86_400_000),
   notifyChannel: identifier.optional(),
+  /**
+   * Answer the table's last row position at once (`last`; absent when the table is empty), reading
+   * and writing no row: where a trigger that starts "now" begins. An agent from before it ignores
+   * it and answers a batch.
+   */
+  anchor: z.boolean().optional(),
   objectId: BufferObjectId,
   buffer: BufferGrant.optional(),
 });
@@ -120,7 +126,7 @@ export const TableWatchOutput = z.object({
   keyColumns: z.array(z.string()),
   /** The columns the object holds, as the site's policy let them out. */
   columns: z.array(z.string()).optional(),
-  /** The batch's last row position (the next watch's `after`); absent when no row is new. */
+  /** The batch's last row position (the next watch's `after`); absent when no row is new. An anchor: the table's last row. */
   last: z.array(z.unknown()).optional(),
   /** What woke the watch: rows already there, a NOTIFY, or the end of the wait. */
   woke: z.enum(['rows', 'notify', 'poll']),
@@ -131,9 +137,10 @@ export type TableWatchOutputT = z.infer<typeof TableWatchOutput>;
  * data.transform: a definition's transform of rows the site's policy protects runs on the site
  * (issue 10 items 3 and 5). The agent reads the input object(s) and writes the output object
  * through the gateway's buffer routes, with one grant per object that the gateway adds on the way
- * (`leftBuffer`, `rightBuffer`: read; `outputBuffer`: write). The op is the definitions model's
- * TransformOp: this package cannot import it (definitions imports protocol), so it is checked in
- * full by the agent, which runs the engine of @vansales/transforms; here only its shape and size.
+ * (`leftBuffer`, `rightBuffer`: read; `outputBuffer`: write; `outputReadBuffer`: read). The op is
+ * the definitions model's TransformOp: this package cannot import it (definitions imports
+ * protocol), so it is checked in full by the agent, which runs the engine of @vansales/transforms;
+ * here only its shape and size.
  */
 export const DataTransformInput = z.object({
   transform: z
@@ -145,6 +152,12 @@ export const DataTransformInput = z.object({
   leftBuffer: BufferGrant.optional(),
   rightBuffer: BufferGrant.optional(),
   outputBuffer: BufferGrant.optional(),
+  /**
+   * A read grant of the output object: a retry whose earlier attempt committed it (its answer was
+   * lost) returns the committed object instead of writing it again, as the cloud's transformDataset
+   * does. Absent from gateways before it: the retry then fails as before.
+   */
+  outputReadBuffer: BufferGrant.optional(),
 });
 export type DataTransformInputT = z.input<typeof DataTransformInput>;
 

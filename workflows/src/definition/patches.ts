@@ -20,4 +20,10 @@ export const DefinitionPatch = {
    * cloud's transformDataset on the connector queue, which no worker serves.
    */
   siteTransform: 'site-transform-agent-op',
+  /**
+   * The objects that must stay on their site are carried across continue-as-new. Before, the next
+   * execution forgot them: a transform of a protected source settled before the continue-as-new
+   * (e.g. after a long for-each) ran in the cloud's transformDataset.
+   */
+  carrySiteOnly: 'definition-carry-site-only',
 } as const;

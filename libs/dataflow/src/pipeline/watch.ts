@@ -5,6 +5,7 @@ import type { DataConnection, NotificationListener } from '../types/data-connect
 import type { ExtractPosition } from './chunked-extract';
 import type { DataPolicy } from './data-policy';
 import { extractTable, type ExtractResult, type ObjectSink } from './extract';
+import { quoteIdent, quoteTable } from '../identifiers';
 import { assertPositionsUnprotected, resolveReadable } from './read-policy';
 
 export interface WatchTableRequest {
@@ -23,6 +24,8 @@ export interface WatchTableRequest {
   signal?: AbortSignal;
   /** Told when the table had nothing new and the wait begins (listening already, when a channel is set). */
   onWaiting?: () => void;
+  /** Only the table's last row position (`last`), at once: no row is extracted, nothing waits. */
+  anchor?: boolean;
 }
 
 /** The batch (rowCount 0 and nothing written when no row came within the wait), and what woke the watch. */
@@ -50,6 +53,10 @@ export async function watchTable(
       DataflowErrorCode.BAD_REQUEST,
       `a watch position of ${tableLabelOf(database, request.table)} has ${orderBy.length + 1} values (${[cursorColumn, ...orderBy].join(', ')}), not ${request.after.length}`,
     );
+  if (request.anchor) {
+    const last = await lastPosition(conn, resolved.table, [cursorColumn, ...orderBy], request.signal);
+    return { rowCount: 0, chunkCount: 0, keyColumns: request.keyColumns, ...(last ? { last } : {}), woke: 'rows' };
+  }
   if (request.notifyChannel && !conn.listen)
     throw new DataflowError(
       DataflowErrorCode.BAD_REQUEST,
@@ -107,6 +114,25 @@ export async function watchTable(
   } finally {
     await listener?.close();
   }
+}
+
+/**
+ * The order values of the table's last row in the watch's order (cursor, then keys; rows without a
+ * cursor value are never delivered, so they are not the end either), or undefined when it has none.
+ */
+async function lastPosition(
+  conn: DataConnection,
+  table: TableRef,
+  order: string[],
+  signal: AbortSignal | undefined,
+): Promise<unknown[] | undefined> {
+  const d = conn.dialect;
+  const cols = order.map((c) => quoteIdent(c, d));
+  const by = cols.map((c) => `${c} DESC`).join(', ');
+  const from = `FROM ${quoteTable(table, d)} WHERE ${cols[0]} IS NOT NULL ORDER BY ${by}`;
+  const sql = d === 'mssql' ? `SELECT TOP 1 ${cols.join(', ')} ${from}` : `SELECT ${cols.join(', ')} ${from} LIMIT 1`;
+  const result = await conn.query(sql, [], { maxRows: 1, ...(signal ? { signal } : {}) });
+  return result.rows[0];
 }
 
 async function pause(ms: number, signal?: AbortSignal): Promise<'timeout'> {

@@ -247,11 +247,7 @@ interface Refs {
 
 function structuralIssues(raw: unknown): { issues: ValidationIssue[]; refs: Refs } {
   const issues = zodIssues(raw);
-<<<<<<< HEAD
-  const refs: Refs = { connectors: [], definitions: [], destinations: [], apiOperations: [] };
-=======
-  const refs: Refs = { connectors: [], definitions: [], destinations: [], syncKeys: [] };
->>>>>>> i12-tx10
+  const refs: Refs = { connectors: [], definitions: [], destinations: [], apiOperations: [], syncKeys: [] };
   if (!isObj(raw)) return { issues, refs };
   const add = (issue: Omit<ValidationIssue, 'severity'> & { severity?: ValidationIssue['severity'] }) =>
     issues.push({ severity: 'error', ...issue });

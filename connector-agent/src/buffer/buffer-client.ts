@@ -3,7 +3,11 @@ import { request as httpsRequest } from 'node:https';
 import {
   AgentErrorType,
   BUFFER_CHUNK_CONTENT_TYPE,
+  BUFFER_FOLLOW_CONTENT_TYPE,
   BufferHeader,
+  FollowStreamError,
+  readFollowFrames,
+  type FollowFrame,
   BufferManifest,
   bufferPaths,
   type BufferCommitBody,
@@ -18,6 +22,15 @@ export interface BufferClient {
   commit(grant: BufferGrant, body: BufferCommitBody, signal?: AbortSignal): Promise<void>;
   manifest(grant: BufferGrant, signal?: AbortSignal): Promise<BufferManifest>;
   getChunk(grant: BufferGrant, index: number, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * Follows the object while its writer stores it (`GET …/follow`): the frames as they arrive,
+   * validated. Refusals before the stream starts reject like the other calls; a failure the gateway
+   * reports inside the stream is an `error` frame, for the caller to map.
+   */
+  follow(
+    grant: BufferGrant,
+    options: { createTimeoutSeconds: number; signal?: AbortSignal },
+  ): AsyncIterable<{ frame: FollowFrame; body?: Buffer }>;
 }
 
 /** Largest answer the agent accepts from the buffer endpoints (a chunk is far smaller). */
@@ -89,6 +102,33 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
       req.end(body);
     });
 
+  /** Opens the follow answer; resolves with its body stream once the status is a success. */
+  const openFollow = (grant: BufferGrant, createTimeoutSeconds: number, signal: AbortSignal | undefined) =>
+    new Promise<IncomingMessage>((resolve, reject) => {
+      const url = new URL(`${bufferPaths.follow(grant.objectId)}?createTimeoutSeconds=${createTimeoutSeconds}`, origin);
+      const req = (secure ? httpsRequest : httpRequest)(
+        url,
+        {
+          method: 'GET',
+          headers: { authorization: `Bearer ${grant.token}`, accept: BUFFER_FOLLOW_CONTENT_TYPE },
+          ...(secure && options.ca ? { ca: options.ca } : {}),
+          signal,
+        },
+        (res: IncomingMessage) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve(res);
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('error', (err) => reject(unavailable(err)));
+          res.on('end', () => reject(refusal(status, Buffer.concat(parts).subarray(0, 64 * 1024))));
+        },
+      );
+      req.on('error', (err) =>
+        reject(signal?.aborted ? new OperationError(AgentErrorType.cancelled, 'cancelled', false) : unavailable(err)),
+      );
+      req.end();
+    });
+
   // A busy gateway answers 503 with Retry-After; waiting a little beats failing the whole task.
   const withRetry = async <T>(attempt: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
     for (let tries = 0; ; tries++) {
@@ -151,6 +191,19 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
     getChunk(grant, index, signal) {
       return send(grant, 'GET', bufferPaths.chunk(grant.objectId, index), undefined, {}, signal);
     },
+    async *follow(grant, { createTimeoutSeconds, signal }) {
+      const res = await openFollow(grant, createTimeoutSeconds, signal);
+      try {
+        yield* readFollowFrames(res);
+      } catch (err) {
+        if (signal?.aborted) throw new OperationError(AgentErrorType.cancelled, 'cancelled', false);
+        if (err instanceof FollowStreamError)
+          throw new OperationError(AgentErrorType.bufferUnavailable, `buffer follow broke off: ${err.message}`, true);
+        throw unavailable(err as Error);
+      } finally {
+        res.destroy();
+      }
+    },
   };
 }
 
@@ -192,6 +245,15 @@ function refusal(status: number, body: Buffer): OperationError {
   } catch {
     // not JSON: keep the text
   }
+  return bufferFailure(status, message);
+}
+
+/** A failure the gateway reported inside a follow answer, as the same failure on another route would be. */
+export function followFailure(frame: Extract<FollowFrame, { t: 'error' }>): OperationError {
+  return bufferFailure(frame.status, `${frame.code}: ${frame.message}`);
+}
+
+function bufferFailure(status: number, message: string): OperationError {
   const retryable = status >= 500 || status === 401 || status === 408 || status === 429;
   return new OperationError(
     retryable ? AgentErrorType.bufferUnavailable : AgentErrorType.bufferRefused,

@@ -330,7 +330,8 @@ function followStream(
         );
       }
     } finally {
-      out.end();
+      // A follower that went away destroyed the stream: nothing more to end.
+      if (!out.destroyed) out.end();
     }
   })();
   return out;

@@ -102,9 +102,14 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
       req.end(body);
     });
 
-  /** Opens the follow answer; resolves with its body stream once the status is a success. */
+  /**
+   * Opens the follow answer; resolves with its body stream once the status is a success. The signal
+   * is wired by hand: Node's own `signal` option destroys a request whose answer already arrived with
+   * an AbortError emitted on a socket nothing listens to any more (a load that ends aborts its signal).
+   */
   const openFollow = (grant: BufferGrant, createTimeoutSeconds: number, signal: AbortSignal | undefined) =>
     new Promise<IncomingMessage>((resolve, reject) => {
+      if (signal?.aborted) return reject(new OperationError(AgentErrorType.cancelled, 'cancelled', false));
       const url = new URL(`${bufferPaths.follow(grant.objectId)}?createTimeoutSeconds=${createTimeoutSeconds}`, origin);
       const req = (secure ? httpsRequest : httpRequest)(
         url,
@@ -112,20 +117,25 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
           method: 'GET',
           headers: { authorization: `Bearer ${grant.token}`, accept: BUFFER_FOLLOW_CONTENT_TYPE },
           ...(secure && options.ca ? { ca: options.ca } : {}),
-          signal,
         },
         (res: IncomingMessage) => {
+          res.once('close', () => signal?.removeEventListener('abort', onAbort));
+          // The frames' reader sees a broken stream through its iteration.
+          res.on('error', () => undefined);
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return resolve(res);
           const parts: Buffer[] = [];
           res.on('data', (d: Buffer) => parts.push(d));
-          res.on('error', (err) => reject(unavailable(err)));
           res.on('end', () => reject(refusal(status, Buffer.concat(parts).subarray(0, 64 * 1024))));
         },
       );
-      req.on('error', (err) =>
-        reject(signal?.aborted ? new OperationError(AgentErrorType.cancelled, 'cancelled', false) : unavailable(err)),
-      );
+      // Without an error: one given to destroy() lands on the socket, which has no listener once the answer is in.
+      const onAbort = () => req.destroy();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(signal?.aborted ? new OperationError(AgentErrorType.cancelled, 'cancelled', false) : unavailable(err));
+      });
       req.end();
     });
 

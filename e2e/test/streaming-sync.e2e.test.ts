@@ -226,27 +226,29 @@ describe('site -> cloud sync streams through the buffer (extract and load overla
     expect(manifest.rowCount).toBe(16049);
   });
 
-  it('a failed extract cancels its following load instead of leaving it waiting for the object', async () => {
-    const connectorId = await siteAgent();
-    await warehouse();
-    const workflowId = `stream-missing-${randomBytes(4).toString('hex')}`;
+  /** A sync whose extract fails: the run fails with the extract's error, and its following load was cancelled. */
+  const expectExtractFailureCancelsLoad = async (input: DataSyncInput) => {
     const handle = await platform.temporal.workflow.start(dataSyncWorkflow, {
       taskQueue: platform.workflowTaskQueue,
-      workflowId,
-      args: [
-        {
-          tenantId,
-          source: { placement: 'connector', connectorId, database: 'sakila' },
-          destination: { placement: 'cloud', database: 'dw' },
-          tables: [{ source: { name: 'no_such_table' } }],
-          cloudTaskQueue: platform.cloudTaskQueue,
-        } satisfies DataSyncInput,
-      ],
+      workflowId: `stream-missing-${randomBytes(4).toString('hex')}`,
+      args: [input],
     });
     const err = await handle.result().catch((e: unknown) => e);
     expect(failureText(err)).toMatch(/no_such_table.*does not exist/);
     const { events } = await handle.fetchHistory();
     expect(events?.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
+  };
+
+  it('a failed extract cancels its following load instead of leaving it waiting for the object', async () => {
+    const connectorId = await siteAgent();
+    await warehouse();
+    await expectExtractFailureCancelsLoad({
+      tenantId,
+      source: { placement: 'connector', connectorId, database: 'sakila' },
+      destination: { placement: 'cloud', database: 'dw' },
+      tables: [{ source: { name: 'no_such_table' } }],
+      cloudTaskQueue: platform.cloudTaskQueue,
+    });
   });
 
   describe('cloud -> site (the agent loads through the gateway while the cloud extract writes)', () => {
@@ -319,23 +321,13 @@ describe('site -> cloud sync streams through the buffer (extract and load overla
     it("a failed cloud extract cancels the agent's following load instead of leaving it waiting", async () => {
       const connectorId = await siteAgent({ mart: await mart() });
       platform.setCloudDatabases({ [tenantId]: { pagila: pagila() } });
-      const handle = await platform.temporal.workflow.start(dataSyncWorkflow, {
-        taskQueue: platform.workflowTaskQueue,
-        workflowId: `stream-c2s-missing-${randomBytes(4).toString('hex')}`,
-        args: [
-          {
-            tenantId,
-            source: { placement: 'cloud', database: 'pagila' },
-            destination: { placement: 'connector', connectorId, database: 'mart' },
-            tables: [{ source: { schema: 'public', name: 'no_such_table' }, destination: { name: 'x' } }],
-            cloudTaskQueue: platform.cloudTaskQueue,
-          } satisfies DataSyncInput,
-        ],
+      await expectExtractFailureCancelsLoad({
+        tenantId,
+        source: { placement: 'cloud', database: 'pagila' },
+        destination: { placement: 'connector', connectorId, database: 'mart' },
+        tables: [{ source: { schema: 'public', name: 'no_such_table' }, destination: { name: 'x' } }],
+        cloudTaskQueue: platform.cloudTaskQueue,
       });
-      const err = await handle.result().catch((e: unknown) => e);
-      expect(failureText(err)).toMatch(/no_such_table.*does not exist/);
-      const { events } = await handle.fetchHistory();
-      expect(events?.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
     });
 
     it('reloads every committed row when a retried extract rewrites a chunk the agent already loaded', async () => {

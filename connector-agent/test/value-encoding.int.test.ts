@@ -36,6 +36,9 @@ function chunksInMemory(): BufferClient & { chunks: Buffer[] } {
     getChunk: async () => {
       throw new Error('not a load');
     },
+    follow: () => {
+      throw new Error('not a load');
+    },
   };
 }
 

@@ -9,7 +9,13 @@ import {
   newObjectId,
   TENANT_ID_PATTERN as BUFFER_TENANT_ID_PATTERN,
 } from '@vansales/buffer';
-import { bufferPaths, TENANT_ID_PATTERN, type BufferGrant } from '@vansales/protocol';
+import {
+  bufferPaths,
+  readFollowFrames,
+  TENANT_ID_PATTERN,
+  type BufferGrant,
+  type FollowFrame,
+} from '@vansales/protocol';
 import { BUFFER_HTTP_STATUS } from '@vansales/gateway';
 import { extractStepWorkflow } from '@vansales/workflows';
 import {
@@ -340,6 +346,74 @@ describe('buffer routes', () => {
     expect(errorOf(await publish(w, { schema }))).toMatchObject({ status: 409, code: 'ALREADY_COMMITTED' });
   });
 
+  /** Opens `GET …/follow` over real HTTP (a stream inject cannot give) and reads its frames as they come. */
+  const follow = async (objectId: string, token: string) => {
+    const address = platform.gateway.app.server.address() as { port: number };
+    const res = await fetch(`http://127.0.0.1:${address.port}${bufferPaths.follow(objectId)}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (res.status !== 200)
+      return { status: res.status, error: ((await res.json()) as { error: { reason?: string } }).error };
+    const body = res.body!;
+    async function* bytes() {
+      for await (const part of body) yield Buffer.from(part);
+    }
+    return { status: 200, frames: readFollowFrames(bytes())[Symbol.asyncIterator]() };
+  };
+  const nextFrame = async (frames: AsyncIterator<{ frame: FollowFrame; body?: Buffer }> | undefined) => {
+    const step = await frames!.next();
+    return step.done ? undefined : step.value;
+  };
+
+  it('follows an object while it is written, with a read grant for that object only', async () => {
+    const schema = { columns: ['id'], keyColumns: ['id'] };
+    const w = grant('write');
+    expect((await inject('PUT', bufferPaths.schema(w.objectId), w.token, { schema })).statusCode).toBe(204);
+    const chunks = [randomBytes(70_000), randomBytes(30_000)];
+    expect((await put(w, 0, chunks[0]!, 7)).statusCode).toBe(200);
+
+    // A grant for another object never follows this one, whatever its scope; a write grant does not either.
+    const other = grant('write');
+    expect(await follow(w.objectId, grant('read', other.objectId).token)).toMatchObject({
+      status: 403,
+      error: { reason: 'object' },
+    });
+    expect(await follow(w.objectId, w.token)).toMatchObject({ status: 403, error: { reason: 'scope' } });
+    // The same object id in another tenant is another object: nothing to follow there.
+    const elsewhere = await follow(w.objectId, grant('read', w.objectId, 'other-tenant').token);
+    expect(await nextFrame(elsewhere.frames)).toMatchObject({ frame: { t: 'error', code: 'NOT_FOUND', status: 404 } });
+
+    const followed = await follow(w.objectId, grant('read', w.objectId).token);
+    expect(await nextFrame(followed.frames)).toEqual({ frame: { t: 'schema', schema } });
+    const first = await nextFrame(followed.frames);
+    expect(first?.frame).toEqual({ t: 'chunk', index: 0, rows: 7, bytes: chunks[0]!.length });
+    expect(first?.body?.equals(chunks[0]!)).toBe(true);
+    // Chunk 0 reached the reader before the object was committed: the manifest is not there yet.
+    await expect(platform.gateway.buffer.readManifest(T, w.objectId)).rejects.toMatchObject({
+      code: BufferErrorCode.notCommitted,
+    });
+    expect((await put(w, 1, chunks[1]!, 3)).statusCode).toBe(200);
+    expect((await commit(w, { schema, chunkCount: 2, rowCount: 10 })).statusCode).toBe(200);
+    const second = await nextFrame(followed.frames);
+    expect(second?.body?.equals(chunks[1]!)).toBe(true);
+    expect(await nextFrame(followed.frames)).toEqual({ frame: { t: 'sealed', chunkCount: 2, rowCount: 10 } });
+    expect(await nextFrame(followed.frames)).toBeUndefined();
+  });
+
+  it('tells a follower TAMPERED when a chunk it was sent is written again before the commit', async () => {
+    const schema = { columns: ['id'], keyColumns: ['id'] };
+    const w = grant('write');
+    expect((await inject('PUT', bufferPaths.schema(w.objectId), w.token, { schema })).statusCode).toBe(204);
+    expect((await put(w, 0, randomBytes(1000), 1)).statusCode).toBe(200);
+    const followed = await follow(w.objectId, grant('read', w.objectId).token);
+    expect((await nextFrame(followed.frames))?.frame.t).toBe('schema');
+    expect((await nextFrame(followed.frames))?.frame).toMatchObject({ t: 'chunk', index: 0 });
+    // A retried writer rewrites chunk 0 (other rows) and commits.
+    expect((await put(w, 0, randomBytes(900), 2)).statusCode).toBe(200);
+    expect((await commit(w, { schema, chunkCount: 1, rowCount: 2 })).statusCode).toBe(200);
+    expect(await nextFrame(followed.frames)).toMatchObject({ frame: { t: 'error', code: 'TAMPERED', status: 422 } });
+  });
+
   it('documents the routes in the OpenAPI document', async () => {
     const doc = (await platform.gateway.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
       paths: Record<string, unknown>;
@@ -350,6 +424,7 @@ describe('buffer routes', () => {
         '/v1/buffer/objects/{objectId}/commit',
         '/v1/buffer/objects/{objectId}/manifest',
         '/v1/buffer/objects/{objectId}/schema',
+        '/v1/buffer/objects/{objectId}/follow',
       ]),
     );
   });

@@ -28,6 +28,8 @@ export interface LoadStepInput {
   /** A buffer object an extract step returned. */
   objectId: string;
   createIfMissing?: boolean;
+  /** Start before the object is committed: the load follows it as its extract writes it. */
+  follow?: boolean;
   cloudTaskQueue?: string;
   maxOfflineSeconds?: number;
   heartbeatTimeoutSeconds?: number;
@@ -80,6 +82,8 @@ export async function loadStepWorkflow(input: LoadStepInput): Promise<DataLoadOu
     keyColumns: input.keyColumns,
     objectId: input.objectId,
     createIfMissing: input.createIfMissing ?? true,
+    // Only when asked, so the activity input of a load recorded before the option is unchanged.
+    ...(input.follow ? { follow: true } : {}),
   };
   if (input.destination.placement === 'connector') {
     const agent = proxyActivities<AgentActivities>(

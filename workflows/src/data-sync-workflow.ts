@@ -75,6 +75,11 @@ export const runSyncNowSignal = defineSignal('runSyncNow');
  * object while the extract writes it). Runs recorded before it keep extract-then-load on replay.
  */
 export const OVERLAP_EXTRACT_AND_LOAD_PATCH = 'data-sync-overlap-extract-and-load';
+/**
+ * The same overlap into a site database: the agent's load follows the object through the gateway
+ * (`GET …/follow`) while the extract writes it. Runs recorded before it load after the extract on replay.
+ */
+export const OVERLAP_SITE_LOAD_PATCH = 'data-sync-overlap-site-load';
 
 function tableKey(t: SyncTable): string {
   return t.source.schema ? `${t.source.schema}.${t.source.name}` : t.source.name;
@@ -156,7 +161,15 @@ export async function dataSyncWorkflow(input: DataSyncInput): Promise<SyncState>
   /** A load started with its extract, following the object (its key columns come with the published schema). */
   const followingLoad = async (t: SyncTable, objectId: string) => {
     const table = t.destination ?? { name: t.source.name };
-    if (input.destination.placement === 'connector') throw new Error('a site load does not follow an object yet');
+    if (input.destination.placement === 'connector') {
+      return agentAt(input.destination.connectorId).dataLoad({
+        database: input.destination.database,
+        table,
+        ...(t.keyColumns ? { keyColumns: t.keyColumns } : {}),
+        objectId,
+        follow: true,
+      });
+    }
     return cloud.cloudLoad({
       tenantId: input.tenantId,
       database: input.destination.database,
@@ -190,7 +203,10 @@ export async function dataSyncWorkflow(input: DataSyncInput): Promise<SyncState>
 
   /** Only a full copy overlaps; an incremental run is small and skips its load when nothing changed. */
   const overlaps = (st: TableState) =>
-    st.cursor === undefined && input.destination.placement === 'cloud' && patched(OVERLAP_EXTRACT_AND_LOAD_PATCH);
+    st.cursor === undefined &&
+    (input.destination.placement === 'cloud'
+      ? patched(OVERLAP_EXTRACT_AND_LOAD_PATCH)
+      : patched(OVERLAP_SITE_LOAD_PATCH));
 
   const syncTable = async (t: SyncTable) => {
     const st = state.tables[tableKey(t)]!;

@@ -3,7 +3,11 @@ import { request as httpsRequest } from 'node:https';
 import {
   AgentErrorType,
   BUFFER_CHUNK_CONTENT_TYPE,
+  BUFFER_FOLLOW_CONTENT_TYPE,
   BufferHeader,
+  FollowStreamError,
+  readFollowFrames,
+  type FollowFrame,
   BufferManifest,
   bufferPaths,
   type BufferCommitBody,
@@ -20,6 +24,15 @@ export interface BufferClient {
   /** The manifest of a committed object, or undefined when the object is not committed (or not there) yet. */
   committedManifest(grant: BufferGrant, signal?: AbortSignal): Promise<BufferManifest | undefined>;
   getChunk(grant: BufferGrant, index: number, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * Follows the object while its writer stores it (`GET …/follow`): the frames as they arrive,
+   * validated. Refusals before the stream starts reject like the other calls; a failure the gateway
+   * reports inside the stream is an `error` frame, for the caller to map.
+   */
+  follow(
+    grant: BufferGrant,
+    options: { createTimeoutSeconds: number; signal?: AbortSignal },
+  ): AsyncIterable<{ frame: FollowFrame; body?: Buffer }>;
 }
 
 /** Largest answer the agent accepts from the buffer endpoints (a chunk is far smaller). */
@@ -89,6 +102,43 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
         reject(signal?.aborted ? new OperationError(AgentErrorType.cancelled, 'cancelled', false) : unavailable(err)),
       );
       req.end(body);
+    });
+
+  /**
+   * Opens the follow answer; resolves with its body stream once the status is a success. The signal
+   * is wired by hand: Node's own `signal` option destroys a request whose answer already arrived with
+   * an AbortError emitted on a socket nothing listens to any more (a load that ends aborts its signal).
+   */
+  const openFollow = (grant: BufferGrant, createTimeoutSeconds: number, signal: AbortSignal | undefined) =>
+    new Promise<IncomingMessage>((resolve, reject) => {
+      if (signal?.aborted) return reject(new OperationError(AgentErrorType.cancelled, 'cancelled', false));
+      const url = new URL(`${bufferPaths.follow(grant.objectId)}?createTimeoutSeconds=${createTimeoutSeconds}`, origin);
+      const req = (secure ? httpsRequest : httpRequest)(
+        url,
+        {
+          method: 'GET',
+          headers: { authorization: `Bearer ${grant.token}`, accept: BUFFER_FOLLOW_CONTENT_TYPE },
+          ...(secure && options.ca ? { ca: options.ca } : {}),
+        },
+        (res: IncomingMessage) => {
+          res.once('close', () => signal?.removeEventListener('abort', onAbort));
+          // The frames' reader sees a broken stream through its iteration.
+          res.on('error', () => undefined);
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve(res);
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => reject(refusal(status, Buffer.concat(parts).subarray(0, 64 * 1024))));
+        },
+      );
+      // Without an error: one given to destroy() lands on the socket, which has no listener once the answer is in.
+      const onAbort = () => req.destroy();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(signal?.aborted ? new OperationError(AgentErrorType.cancelled, 'cancelled', false) : unavailable(err));
+      });
+      req.end();
     });
 
   // A busy gateway answers 503 with Retry-After; waiting a little beats failing the whole task.
@@ -161,6 +211,19 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
     getChunk(grant, index, signal) {
       return send(grant, 'GET', bufferPaths.chunk(grant.objectId, index), undefined, {}, signal);
     },
+    async *follow(grant, { createTimeoutSeconds, signal }) {
+      const res = await openFollow(grant, createTimeoutSeconds, signal);
+      try {
+        yield* readFollowFrames(res);
+      } catch (err) {
+        if (signal?.aborted) throw new OperationError(AgentErrorType.cancelled, 'cancelled', false);
+        if (err instanceof FollowStreamError)
+          throw new OperationError(AgentErrorType.bufferUnavailable, `buffer follow broke off: ${err.message}`, true);
+        throw unavailable(err as Error);
+      } finally {
+        res.destroy();
+      }
+    },
   };
   return client;
 }
@@ -220,6 +283,15 @@ function refusal(status: number, body: Buffer): BufferRefusal {
   } catch {
     // not JSON: keep the text
   }
+  return bufferFailure(status, message);
+}
+
+/** A failure the gateway reported inside a follow answer, as the same failure on another route would be. */
+export function followFailure(frame: Extract<FollowFrame, { t: 'error' }>): OperationError {
+  return bufferFailure(frame.status, `${frame.code}: ${frame.message}`);
+}
+
+function bufferFailure(status: number, message: string): OperationError {
   const retryable = status >= 500 || status === 401 || status === 408 || status === 429;
   return new BufferRefusal(
     retryable ? AgentErrorType.bufferUnavailable : AgentErrorType.bufferRefused,

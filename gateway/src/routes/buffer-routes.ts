@@ -1,5 +1,7 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import fp from 'fastify-plugin';
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BufferError, BufferErrorCode, MAX_CHUNKS, MAX_DESCRIPTION_BYTES, OBJECT_ID_PATTERN } from '@vansales/buffer';
@@ -12,9 +14,14 @@ import {
   BufferHeader,
   BufferManifest,
   BufferSchemaBody,
+  BUFFER_FOLLOW_CONTENT_TYPE,
+  BufferFollowQuery,
+  encodeFollowFrame,
+  type FollowFrame,
 } from '@vansales/protocol';
 import { tenantOf } from '../http/auth';
-import { GatewayError, GatewayErrorCode } from '../errors';
+import { BUFFER_HTTP_STATUS, GatewayError, GatewayErrorCode } from '../errors';
+import type { BufferService } from '../services/buffer-service';
 import { Binary, errorResponses } from './schemas';
 
 const ObjectParams = z.object({
@@ -198,6 +205,35 @@ const bufferRoutes: FastifyPluginAsyncZod<{
   );
 
   app.get(
+    `${BUFFER_ROUTES_PREFIX}/:objectId/follow`,
+    {
+      config: { auth: { buffer: 'read' } },
+      schema: {
+        operationId: 'followBufferObject',
+        tags: ['buffer'],
+        description:
+          'Streams an object while its writer still stores it: the published schema, then each chunk as it is stored (verified), then `sealed` once the manifest matched every chunk sent, as length-prefixed frames (`FollowFrame` in @vansales/protocol). Waits up to createTimeoutSeconds for the object to be created.',
+        params: ObjectParams,
+        querystring: BufferFollowQuery,
+        response: {
+          200: { description: 'the frames', content: { [BUFFER_FOLLOW_CONTENT_TYPE]: { schema: Binary } } },
+          ...errors,
+        },
+      },
+    },
+    async (req, reply) => {
+      const stream = followStream(
+        req,
+        buffer,
+        req.params.objectId,
+        req.query.createTimeoutSeconds * 1000,
+        sessionAlive,
+      );
+      return reply.type(BUFFER_FOLLOW_CONTENT_TYPE).header('cache-control', 'no-store').send(stream);
+    },
+  );
+
+  app.get(
     `${BUFFER_ROUTES_PREFIX}/:objectId/chunks/:index`,
     {
       config: { auth: { buffer: 'read' } },
@@ -219,6 +255,87 @@ const bufferRoutes: FastifyPluginAsyncZod<{
     },
   );
 };
+
+/** A follow answer that has sent nothing for this long sends a `wait` frame (proxies cut silent answers). */
+const FOLLOW_KEEPALIVE_MS = 5_000;
+/** How often a long follow checks again that the grant's agent session is still live. */
+const FOLLOW_SESSION_CHECK_MS = 10_000;
+
+/**
+ * The frames of one follow answer (see `FollowFrame` in @vansales/protocol), written to a stream
+ * that waits for the agent to take each chunk before the next is read: at most one chunk is held.
+ * Failures after the answer started are an `error` frame in the buffer's error shape.
+ */
+function followStream(
+  req: FastifyRequest,
+  buffer: BufferService,
+  objectId: string,
+  createTimeoutMs: number,
+  sessionAlive?: (connectorId: string, sessionId: string) => Promise<boolean>,
+): PassThrough {
+  const tenantId = tenantOf(req);
+  const claims = req.principal?.kind === 'buffer' ? req.principal.claims : undefined;
+  const out = new PassThrough({ highWaterMark: 64 * 1024 });
+  const abort = new AbortController();
+  out.once('close', () => abort.abort(new Error('the follower went away')));
+  let lastWrite = Date.now();
+  const write = async (frame: FollowFrame, body?: Buffer) => {
+    lastWrite = Date.now();
+    for (const part of encodeFollowFrame(frame, body))
+      if (!out.write(part)) await once(out, 'drain', { signal: abort.signal });
+  };
+  let lastSessionCheck = Date.now();
+  const assertSessionLive = async () => {
+    if (!sessionAlive || !claims?.sessionId || Date.now() - lastSessionCheck < FOLLOW_SESSION_CHECK_MS) return;
+    lastSessionCheck = Date.now();
+    if (!(await sessionAlive(claims.connectorId, claims.sessionId)))
+      throw new BufferError(
+        BufferErrorCode.unauthorized,
+        'this buffer grant belonged to an agent session that has ended; the task is retried with a new grant',
+        { reason: 'session-ended' },
+      );
+  };
+  const follower = buffer.follow(tenantId, objectId, {
+    signal: abort.signal,
+    createTimeoutMs,
+    onWait: () => {
+      // A tiny frame; the stream's own buffer takes it whatever the agent's pace.
+      if (Date.now() - lastWrite >= FOLLOW_KEEPALIVE_MS && !out.destroyed) {
+        lastWrite = Date.now();
+        for (const part of encodeFollowFrame({ t: 'wait' })) out.write(part);
+      }
+    },
+  });
+  void (async () => {
+    try {
+      await write({ t: 'schema', schema: await follower.schema() });
+      for await (const chunk of follower) {
+        await assertSessionLive();
+        await write({ t: 'chunk', index: chunk.index, rows: chunk.rows, bytes: chunk.bytes.length }, chunk.bytes);
+      }
+      const manifest = follower.manifest!;
+      await write({ t: 'sealed', chunkCount: manifest.chunks.length, rowCount: manifest.rowCount });
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      if (err instanceof BufferError) {
+        const status = BUFFER_HTTP_STATUS[err.code];
+        if (status >= 500) req.log.error({ code: err.code, err: err.message }, 'buffer failure while following');
+        const message = status >= 500 ? 'internal error; see the gateway log' : err.message;
+        out.write(Buffer.concat(encodeFollowFrame({ t: 'error', code: err.code, message, status })));
+      } else {
+        req.log.error({ err }, 'failure while following a buffer object');
+        const message = 'internal error; see the gateway log';
+        out.write(
+          Buffer.concat(encodeFollowFrame({ t: 'error', code: GatewayErrorCode.internal, message, status: 500 })),
+        );
+      }
+    } finally {
+      // A follower that went away destroyed the stream: nothing more to end.
+      if (!out.destroyed) out.end();
+    }
+  })();
+  return out;
+}
 
 export default fp(bufferRoutes, {
   name: 'buffer-routes',

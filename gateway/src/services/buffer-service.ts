@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { BufferError, BufferErrorCode, type DataBuffer } from '@vansales/buffer';
+import { BufferError, BufferErrorCode, type DataBuffer, type FollowOptions } from '@vansales/buffer';
 import type { BufferLimits, BufferUsage } from '@vansales/metadata';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import type { BufferCommitBody, BufferCommitted, BufferManifest } from '@vansales/protocol';
@@ -104,6 +104,11 @@ export function createBufferService(deps: BufferServiceDeps) {
     /** One chunk's verified plaintext. */
     readChunk(tenantId: string, objectId: string, index: number) {
       return buffer.readChunk(tenantId, objectId, index);
+    },
+
+    /** Reads the object while its writer stores it (the buffer's followObject and its checks). */
+    follow(tenantId: string, objectId: string, options: FollowOptions) {
+      return buffer.followObject(tenantId, objectId, options);
     },
   };
 }

@@ -247,6 +247,46 @@ describe('MySQL type families -> PostgreSQL -> MySQL', () => {
     expect(myRows.map((r) => r[col('t')])).toEqual(original.map((r) => r[col('t')]));
   });
 
+  it('inserts into a fresh table by LOAD DATA LOCAL INFILE with every value equal, and by INSERT when the server refuses it', async () => {
+    // Binary and bit values need an expression (X'..', b'..'): such rows go by INSERT, tested above.
+    const keep = columns.flatMap((c, i) => (c.type.kind === 'binary' || c.type.kind === 'bit' ? [] : [i]));
+    const plainColumns = keep.map((i) => columns[i]!);
+    const plainRows = original.map((r) => keep.map((i) => r[i]));
+    // Decimals past double precision, 64-bit integers, '' next to NULL, dates, JSON, quotes and backslashes.
+    const expected = await tableChecksum(src, { name: 'types_my' }, plainColumns, ['id']);
+    const loadStatements = async () =>
+      Number(((await mariadbAdmin("SHOW GLOBAL STATUS LIKE 'Com_load'"))[0] as { Value: string }[])[0]!.Value);
+
+    await src.createTable({ name: 'loaded' }, plainColumns, ['id']);
+    const before = await loadStatements();
+    await src.writeRows({ name: 'loaded' }, plainColumns, plainRows, { mode: 'insert', keyColumns: ['id'] });
+    expect(await loadStatements()).toBeGreaterThan(before);
+    expect(await tableChecksum(src, { name: 'loaded' }, plainColumns, ['id'])).toEqual(expected);
+
+    // LOCAL turns a duplicate key or a clipped value into a warning: such a load is rolled back and the
+    // INSERT statements fail as they always did (a duplicate key is what switches a load to upserts).
+    const insert = (rows: unknown[][]) =>
+      src.writeRows({ name: 'loaded' }, plainColumns, rows, { mode: 'insert', keyColumns: ['id'] });
+    await expect(insert(plainRows)).rejects.toMatchObject({ cause: { errno: 1062 } });
+    const vc = plainColumns.findIndex((c) => c.name === 'vc');
+    const tooLong = plainRows.map((r) => r.map((v, i) => (i === 0 ? Number(v) + 100 : i === vc ? 'x'.repeat(101) : v)));
+    await expect(insert(tooLong)).rejects.toMatchObject({ code: DataflowErrorCode.BAD_VALUE });
+    expect(await tableChecksum(src, { name: 'loaded' }, plainColumns, ['id'])).toEqual(expected);
+
+    // A server with local_infile off: the same rows go by INSERT statements, equal all the same.
+    await mariadbAdmin('SET GLOBAL local_infile = 0');
+    const refused = await open(my.config);
+    try {
+      await refused.createTable({ name: 'inserted' }, plainColumns, ['id']);
+      await refused.writeRows({ name: 'inserted' }, plainColumns, plainRows, { mode: 'insert', keyColumns: ['id'] });
+      await refused.writeRows({ name: 'inserted' }, plainColumns, [], { mode: 'insert', keyColumns: ['id'] });
+      expect(await tableChecksum(refused, { name: 'inserted' }, plainColumns, ['id'])).toEqual(expected);
+    } finally {
+      await mariadbAdmin('SET GLOBAL local_infile = 1');
+      await refused.close();
+    }
+  });
+
   it('names a PostgreSQL enum type after the table it creates, whatever label mapColumns had', async () => {
     const mapped = mapColumns(columns, 'postgres', 'site.db.types_my');
     await pg.createTable({ name: 'enum_label' }, mapped, ['id']);

@@ -46,16 +46,29 @@ export const DataExtractOutput = z.object({
 });
 export type DataExtractOutputT = z.infer<typeof DataExtractOutput>;
 
-export const DataLoadInput = z.object({
-  database: identifier,
-  table: TableRef,
-  /** Rows with the same key are updated, so a load can run twice without duplicates. */
-  keyColumns: z.array(identifier).min(1).max(32),
-  objectId: BufferObjectId,
-  /** Create the table from the object's schema (through the type mapping) when it is missing. */
-  createIfMissing: z.boolean().default(true),
-  buffer: BufferGrant.optional(),
-});
+export const DataLoadInput = z
+  .object({
+    database: identifier,
+    table: TableRef,
+    /**
+     * Rows with the same key are updated, so a load can run twice without duplicates. Required, except
+     * for a following load, which takes the key columns its extract published with the schema.
+     */
+    keyColumns: z.array(identifier).min(1).max(32).optional(),
+    objectId: BufferObjectId,
+    /** Create the table from the object's schema (through the type mapping) when it is missing. */
+    createIfMissing: z.boolean().default(true),
+    /**
+     * Load while the extract still writes the object (started with it, not after it): chunks are
+     * loaded as the gateway stores them and the manifest seals them. Without it the object must be committed.
+     */
+    follow: z.boolean().optional(),
+    buffer: BufferGrant.optional(),
+  })
+  .refine((input) => input.follow === true || input.keyColumns !== undefined, {
+    message: 'keyColumns are required unless the load follows its extract (follow: true)',
+    path: ['keyColumns'],
+  });
 export type DataLoadInputT = z.input<typeof DataLoadInput>;
 
 export const DataLoadOutput = z.object({

@@ -114,6 +114,13 @@ export {
   BufferChunkInfo,
   BufferCommitted,
   BufferManifest,
+  BUFFER_FOLLOW_CONTENT_TYPE,
+  BufferFollowQuery,
+  MAX_FOLLOW_CHUNK_BYTES,
+  FollowFrame,
+  encodeFollowFrame,
+  FollowStreamError,
+  readFollowFrames,
 } from './buffer-http';
 export { Dialect, DIALECTS, SqlIdentifier, TableRef, tableLabel, tableLabelOf } from './database-names';
 export {

@@ -1,4 +1,23 @@
-import { BUFFER_ROUTES_PREFIX, BufferCommitBody, BufferGrant, bufferPaths } from '@vansales/protocol';
+import {
+  BUFFER_ROUTES_PREFIX,
+  BufferCommitBody,
+  BufferGrant,
+  bufferPaths,
+  encodeFollowFrame,
+  FollowStreamError,
+  readFollowFrames,
+  type FollowFrame,
+} from '@vansales/protocol';
+
+async function* pieces(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+const collect = async (source: AsyncIterable<Buffer>) => {
+  const out: { frame: FollowFrame; body?: string }[] = [];
+  for await (const { frame, body } of readFollowFrames(source))
+    out.push(body ? { frame, body: body.toString() } : { frame });
+  return out;
+};
 
 describe('the buffer HTTP contract', () => {
   it('names every route of an object under the prefix', () => {
@@ -19,5 +38,30 @@ describe('the buffer HTTP contract', () => {
     expect(BufferGrant.safeParse({ ...grant, scope: 'admin' }).success).toBe(false);
     expect(BufferCommitBody.safeParse({ chunkCount: 1, rowCount: 2 }).success).toBe(false); // schema is required
     expect(BufferCommitBody.safeParse({ schema: {}, chunkCount: -1, rowCount: 2 }).success).toBe(false);
+  });
+
+  it('reads follow frames whatever the pieces the socket hands over, and refuses a cut or forged stream', async () => {
+    const wire = Buffer.concat([
+      ...encodeFollowFrame({ t: 'schema', schema: { columns: [] } }),
+      ...encodeFollowFrame({ t: 'chunk', index: 0, rows: 2, bytes: 5 }, Buffer.from('hello')),
+      ...encodeFollowFrame({ t: 'wait' }),
+      ...encodeFollowFrame({ t: 'chunk', index: 1, rows: 0, bytes: 0 }, Buffer.alloc(0)),
+      ...encodeFollowFrame({ t: 'sealed', chunkCount: 2, rowCount: 2 }),
+    ]);
+    const expected = [
+      { frame: { t: 'schema', schema: { columns: [] } } },
+      { frame: { t: 'chunk', index: 0, rows: 2, bytes: 5 }, body: 'hello' },
+      { frame: { t: 'wait' } },
+      { frame: { t: 'chunk', index: 1, rows: 0, bytes: 0 }, body: '' },
+      { frame: { t: 'sealed', chunkCount: 2, rowCount: 2 } },
+    ];
+    for (const size of [1, 3, 7, wire.length]) expect(await collect(pieces(wire, size))).toEqual(expected);
+
+    await expect(collect(pieces(wire.subarray(0, wire.length - 2), 4))).rejects.toBeInstanceOf(FollowStreamError);
+    const forged = Buffer.concat(encodeFollowFrame({ t: 'chunk', index: -1, rows: 0, bytes: 0 } as never));
+    await expect(collect(pieces(forged, 64))).rejects.toThrow(/malformed follow frame/);
+    const huge = Buffer.alloc(8);
+    huge.writeUInt32BE(0xffffffff);
+    await expect(collect(pieces(huge, 8))).rejects.toThrow(/follow frame of/);
   });
 });

@@ -283,15 +283,15 @@ function refusal(status: number, body: Buffer): BufferRefusal {
   } catch {
     // not JSON: keep the text
   }
-  return bufferFailure(status, message);
+  return bufferFailure(status, message, code);
 }
 
 /** A failure the gateway reported inside a follow answer, as the same failure on another route would be. */
-export function followFailure(frame: Extract<FollowFrame, { t: 'error' }>): OperationError {
-  return bufferFailure(frame.status, `${frame.code}: ${frame.message}`);
+export function followFailure(frame: Extract<FollowFrame, { t: 'error' }>): BufferRefusal {
+  return bufferFailure(frame.status, `${frame.code}: ${frame.message}`, frame.code);
 }
 
-function bufferFailure(status: number, message: string): OperationError {
+function bufferFailure(status: number, message: string, code: string | undefined): BufferRefusal {
   const retryable = status >= 500 || status === 401 || status === 408 || status === 429;
   return new BufferRefusal(
     retryable ? AgentErrorType.bufferUnavailable : AgentErrorType.bufferRefused,

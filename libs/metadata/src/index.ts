@@ -57,3 +57,9 @@ export {
 } from './definition-repository';
 export { createSyncStateRepository } from './sync-state-repository';
 export { createSourceCursorRepository } from './source-cursors';
+export {
+  createCredentialRepository,
+  type CredentialRepository,
+  type SealedCredentialRow,
+  type CredentialSummaryRow,
+} from './credential-repository';

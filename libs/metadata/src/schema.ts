@@ -194,6 +194,22 @@ export interface SourceCursorsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** Envelope-encrypted named secrets of a tenant (0012); the store never sees them in clear. */
+export interface CredentialsTable {
+  tenant_id: string;
+  name: string;
+  kind: string;
+  key_id: string;
+  wrapped_key: Buffer;
+  sealed: Buffer;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  failure: ColumnType<string | null, string | null | undefined, string | null>;
+  failed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -212,4 +228,5 @@ export interface Database {
   definition_versions: DefinitionVersionsTable;
   sync_state: SyncStateTable;
   source_cursors: SourceCursorsTable;
+  credentials: CredentialsTable;
 }

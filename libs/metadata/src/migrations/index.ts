@@ -10,6 +10,7 @@ import * as m0008 from './0008-definition-runs';
 import * as m0009 from './0009-webhooks';
 import * as m0010 from './0010-sync-state';
 import * as m0011 from './0011-source-cursors';
+import * as m0012 from './0012-credentials';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -27,6 +28,7 @@ const ALL: Record<string, Migration> = {
   '0009-webhooks': m0009,
   '0010-sync-state': m0010,
   '0011-source-cursors': m0011,
+  '0012-credentials': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {

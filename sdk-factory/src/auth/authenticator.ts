@@ -340,6 +340,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       scheme: string;
       redirectUri: string;
       scopes?: string[];
+      /** More authorization request parameters (`prompt=consent` for an OpenID provider's offline_access). */
+      extraParameters?: Record<string, string>;
     }): Promise<{ authorizationUrl: string; state: string; expiresAt: Date }> {
       const flow = await oauthScheme(input.tenantId, input.apiRef, input.scheme);
       const name = credentialName(input.apiRef, input.scheme);
@@ -359,6 +361,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         { expiresAt },
       );
       const url = new URL(client.authorizationUrl ?? flow.authorizationUrl);
+      // Extras first: the flow's own parameters (state, PKCE, client) are set after and cannot be overridden.
+      for (const [k, v] of Object.entries(input.extraParameters ?? {})) url.searchParams.set(k, v);
       url.searchParams.set('response_type', 'code');
       url.searchParams.set('client_id', client.clientId);
       url.searchParams.set('redirect_uri', input.redirectUri);

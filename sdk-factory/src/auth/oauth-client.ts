@@ -16,6 +16,14 @@ const TokenResponse = z.object({
 });
 const ErrorResponse = z.object({ error: z.string().regex(/^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/) });
 
+const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/** The system error code (ECONNREFUSED…) or the error's message: fetch hides the cause under "fetch failed". */
+function causeOf(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
+}
+
 /** RFC 7636: a 43-character verifier and its S256 challenge. */
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
@@ -57,19 +65,23 @@ export async function requestToken(options: {
     if (client.tokenEndpointAuth === 'client_secret_post' && client.clientSecret !== undefined)
       body.set('client_secret', client.clientSecret);
   }
+  const send = () =>
+    options.fetch(url, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(30_000) });
   let res: Response;
   try {
-    res = await options.fetch(url, {
-      method: 'POST',
-      headers,
-      body,
-      redirect: 'error',
-      signal: AbortSignal.timeout(30_000),
-    });
+    try {
+      res = await send();
+    } catch (err) {
+      // A pooled keep-alive connection the server had already closed fails before any answer. Only a
+      // client-credentials request is sent again: a code or a rotating refresh token may have been
+      // used up by a request whose answer was lost, and sending it twice would read as a refusal.
+      if (options.grant.grant_type !== 'client_credentials' || !STALE_CONNECTION.has(causeOf(err))) throw err;
+      res = await send();
+    }
   } catch (err) {
     throw new AuthError(
       AuthErrorCode.tokenEndpointUnavailable,
-      `token endpoint ${url.host} could not be reached (${(err as Error).name})`,
+      `token endpoint ${url.host} could not be reached (${causeOf(err)})`,
       true,
     );
   }

@@ -61,7 +61,9 @@ export async function authorizeInBrowser(authorizationUrl: string, redirectUri: 
   for (let hop = 0; hop < 20; hop++) {
     const headers: Record<string, string> = { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') };
     if (body) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(url, { method: body ? 'POST' : 'GET', body, headers, redirect: 'manual' });
+    const init: RequestInit = { method: body ? 'POST' : 'GET', body, headers, redirect: 'manual' };
+    // A keep-alive socket the provider closed while this process was busy fails before any answer: once more.
+    const res = await fetch(url, init).catch(() => fetch(url, init));
     for (const cookie of res.headers.getSetCookie()) {
       const pair = cookie.split(';')[0]!;
       const eq = pair.indexOf('=');

@@ -48,6 +48,13 @@ const summaryOf = (r: Omit<Row, 'key_id' | 'wrapped_key' | 'sealed'>): Credentia
   failedAt: r.failed_at ? new Date(r.failed_at) : undefined,
 });
 
+const sealedOf = (r: Row): SealedCredentialRow => ({
+  ...summaryOf(r),
+  keyId: r.key_id,
+  wrappedKey: Buffer.from(r.wrapped_key),
+  sealed: Buffer.from(r.sealed),
+});
+
 /**
  * Rows of the cloud credential store (0012). Every query names the tenant: there is no lookup by
  * name alone, so one tenant's name never reaches another's row. Expired rows (pending
@@ -60,15 +67,9 @@ export function createCredentialRepository(db: MetadataDb, now: () => number = D
 
   return {
     /** Inserts or replaces (version + 1, failure cleared). */
-    async put(row: {
-      tenantId: string;
-      name: string;
-      kind: string;
-      keyId: string;
-      wrappedKey: Buffer;
-      sealed: Buffer;
-      expiresAt?: Date;
-    }): Promise<number> {
+    async put(
+      row: Pick<SealedCredentialRow, 'tenantId' | 'name' | 'kind' | 'keyId' | 'wrappedKey' | 'sealed' | 'expiresAt'>,
+    ): Promise<number> {
       const at = new Date(now());
       const res = await db
         .insertInto('credentials')
@@ -103,14 +104,7 @@ export function createCredentialRepository(db: MetadataDb, now: () => number = D
     async get(tenantId: string, name: string): Promise<SealedCredentialRow | undefined> {
       const r = (await base(tenantId).selectAll().where('name', '=', name).where(live()).executeTakeFirst()) as
         Row | undefined;
-      return r
-        ? {
-            ...summaryOf(r),
-            keyId: r.key_id,
-            wrappedKey: Buffer.from(r.wrapped_key),
-            sealed: Buffer.from(r.sealed),
-          }
-        : undefined;
+      return r ? sealedOf(r) : undefined;
     },
 
     /** Names (with kind, dates, failure) of a tenant's live credentials, optionally under a prefix. */
@@ -152,9 +146,7 @@ export function createCredentialRepository(db: MetadataDb, now: () => number = D
         .where(live())
         .returningAll()
         .executeTakeFirst()) as Row | undefined;
-      return r
-        ? { ...summaryOf(r), keyId: r.key_id, wrappedKey: Buffer.from(r.wrapped_key), sealed: Buffer.from(r.sealed) }
-        : undefined;
+      return r ? sealedOf(r) : undefined;
     },
 
     /** Replaces the wrapped data key only (master key rotation): the sealed secret and its version stay. */
@@ -179,12 +171,7 @@ export function createCredentialRepository(db: MetadataDb, now: () => number = D
         .orderBy('name')
         .limit(limit)
         .execute()) as Row[];
-      return rows.map((r) => ({
-        ...summaryOf(r),
-        keyId: r.key_id,
-        wrappedKey: Buffer.from(r.wrapped_key),
-        sealed: Buffer.from(r.sealed),
-      }));
+      return rows.map(sealedOf);
     },
 
     /** Records why a credential could not be used (shown to its owner) without changing it. */

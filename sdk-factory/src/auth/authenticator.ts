@@ -440,3 +440,40 @@ export function withCredentials(
   if (cookies.length > 0) merged.cookie = [merged.cookie, ...cookies].filter(Boolean).join('; ');
   return { url: target, headers: merged };
 }
+
+/**
+ * The sandbox's `CredentialProvider` (sdk-factory/src/sandbox, i12-sandbox: asked per scheme name,
+ * `{ headers?, query? }` or undefined when the tenant has none) over this authenticator, bound to one
+ * tenant, API and operation. Declared structurally so neither part imports the other's folder.
+ * Cookies become a `cookie` header; a missing credential is undefined (the sandbox names the
+ * scheme); every other failure (refused refresh, insecure transport) is thrown as it is.
+ */
+export function schemeCredentialProvider(
+  authenticator: Pick<Authenticator, 'credentialsFor'>,
+  bound: { tenantId: string; apiRef: string; requirement?: Record<string, string[]> },
+): {
+  credentialsFor(
+    schemeName: string,
+    request: { method: string; url: URL },
+  ): Promise<{ headers?: Record<string, string>; query?: Record<string, string> } | undefined>;
+} {
+  return {
+    async credentialsFor(schemeName, request) {
+      const scopes =
+        bound.requirement && Object.hasOwn(bound.requirement, schemeName) ? bound.requirement[schemeName]! : [];
+      try {
+        const out = await authenticator.credentialsFor({
+          tenantId: bound.tenantId,
+          apiRef: bound.apiRef,
+          requirements: [{ [schemeName]: scopes }],
+          url: request.url,
+        });
+        const { headers } = withCredentials(request.url, {}, out);
+        return { headers, query: out.query };
+      } catch (err) {
+        if (err instanceof AuthError && err.code === AuthErrorCode.missingCredential) return undefined;
+        throw err;
+      }
+    },
+  };
+}

@@ -8,6 +8,7 @@ export { createMetadataCredentialStore, type CredentialStore, type CredentialSum
 export {
   createAuthenticator,
   credentialName,
+  schemeCredentialProvider,
   tokenName,
   withCredentials,
   type Authenticator,

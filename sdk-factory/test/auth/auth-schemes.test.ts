@@ -5,6 +5,7 @@ import {
   createAuthenticator,
   isLoopback,
   namedCredentialHeaders,
+  schemeCredentialProvider,
   withCredentials,
 } from '@vansales/sdk-factory/auth';
 import { credentialStoreFixture } from './support/store';
@@ -120,6 +121,24 @@ describe('auth schemes applied from the credential store', () => {
       authorization: `Basic ${Buffer.from(`ann:${PASSWORD}`).toString('base64')}`,
     });
     expect(await named.headers('globex', 'shop.headerKey')).toBeUndefined();
+  });
+
+  it('serves the sandbox’s host HTTP function per scheme name, bound to one tenant and API', async () => {
+    const acme = schemeCredentialProvider(auth, { tenantId: 'acme', apiRef: 'shop' });
+    const url = new URL('https://shop.example.test/v1/orders');
+    expect(await acme.credentialsFor('queryKey', { method: 'GET', url })).toEqual({
+      headers: {},
+      query: { api_key: KEY },
+    });
+    expect(await acme.credentialsFor('cookieKey', { method: 'GET', url })).toEqual({
+      headers: { cookie: 'session=a%20b%3Bc' },
+      query: {},
+    });
+    const globex = schemeCredentialProvider(auth, { tenantId: 'globex', apiRef: 'shop' });
+    expect(await globex.credentialsFor('headerKey', { method: 'GET', url })).toBeUndefined();
+    await expect(
+      acme.credentialsFor('basic', { method: 'GET', url: new URL('http://shop.example.test/') }),
+    ).rejects.toMatchObject({ code: AuthErrorCode.insecureTransport });
   });
 
   it('knows loopback', () => {

@@ -36,8 +36,14 @@ export type CloudCredential = z.infer<typeof CloudCredential>;
 const CredentialsFile = z.record(z.string().min(1), z.record(z.string().min(1).max(128), CloudCredential));
 
 export interface CloudCredentials {
-  /** The headers that carry the named credential of this tenant, or undefined when it has none of that name. */
-  headers(tenantId: string, name: string): Record<string, string> | undefined;
+  /**
+   * The headers that carry the named credential of this tenant, or undefined when it has none of that
+   * name. Async for stores that read a database (sdk-factory/auth's `namedCredentialHeaders`).
+   */
+  headers(
+    tenantId: string,
+    name: string,
+  ): Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
 }
 
 export class CloudCredentialsError extends Error {

@@ -44,11 +44,11 @@ export function createHttpActivities(deps: HttpActivityDeps): HttpActivities {
   const retry = deps.retry ?? DEFAULT_RETRY;
 
   /** The endpoint's base, its transport (every URL confined to it) and the credential's headers. */
-  const prepare = (
+  const prepare = async (
     tenantId: string,
     endpoint: HttpReadInput['request']['endpoint'],
     path: string,
-  ): { url: URL; send: HttpSend; headers: Record<string, string> } => {
+  ): Promise<{ url: URL; send: HttpSend; headers: Record<string, string> }> => {
     if (endpoint.kind !== 'http')
       throw badInput(
         `a ${endpoint.kind} endpoint is called by the agent of connector ${endpoint.connectorId}, not by the cloud`,
@@ -73,11 +73,11 @@ export function createHttpActivities(deps: HttpActivityDeps): HttpActivities {
     });
     let headers: Record<string, string> = {};
     if (endpoint.credential) {
-      const found = deps.credentials.headers(tenantId, endpoint.credential);
+      const found = await deps.credentials.headers(tenantId, endpoint.credential);
       if (!found)
         throw ApplicationFailure.create({
           type: AgentErrorType.badInput,
-          message: `tenant ${tenantId} has no cloud credential named ${endpoint.credential} (VSC_CLOUD_CREDENTIALS_FILE)`,
+          message: `tenant ${tenantId} has no cloud credential named ${endpoint.credential} (VSC_CLOUD_CREDENTIALS_FILE or the credential store)`,
           nonRetryable: true,
         });
       headers = found;
@@ -89,7 +89,7 @@ export function createHttpActivities(deps: HttpActivityDeps): HttpActivities {
     async httpRead(input: HttpReadInput): Promise<DatasetRef> {
       const ctx = Context.current();
       try {
-        const { url, send, headers } = prepare(input.tenantId, input.request.endpoint, input.request.path);
+        const { url, send, headers } = await prepare(input.tenantId, input.request.endpoint, input.request.path);
         const result = await readHttp(
           {
             method: input.request.method,
@@ -128,7 +128,7 @@ export function createHttpActivities(deps: HttpActivityDeps): HttpActivities {
     async httpWrite(input: HttpWriteInput) {
       const ctx = Context.current();
       try {
-        const { url, send, headers } = prepare(input.tenantId, input.request.endpoint, input.request.path);
+        const { url, send, headers } = await prepare(input.tenantId, input.request.endpoint, input.request.path);
         const objectId = input.input.objectId;
         return await writeHttp(
           {

@@ -66,3 +66,9 @@ export {
   type ApiVersionRow,
   type NewApiVersion,
 } from './api-artifact-repository';
+export {
+  createCredentialRepository,
+  type CredentialRepository,
+  type SealedCredentialRow,
+  type CredentialSummaryRow,
+} from './credential-repository';

@@ -237,6 +237,22 @@ export interface ApiVersionArtifactsTable {
   sha256: string;
 }
 
+/** Envelope-encrypted named secrets of a tenant (0013); the store never sees them in clear. */
+export interface CredentialsTable {
+  tenant_id: string;
+  name: string;
+  kind: string;
+  key_id: string;
+  wrapped_key: Buffer;
+  sealed: Buffer;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  failure: ColumnType<string | null, string | null | undefined, string | null>;
+  failed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -259,4 +275,5 @@ export interface Database {
   api_artifacts: ApiArtifactsTable;
   api_versions: ApiVersionsTable;
   api_version_artifacts: ApiVersionArtifactsTable;
+  credentials: CredentialsTable;
 }

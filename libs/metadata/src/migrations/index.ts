@@ -11,6 +11,7 @@ import * as m0009 from './0009-webhooks';
 import * as m0010 from './0010-sync-state';
 import * as m0011 from './0011-source-cursors';
 import * as m0012 from './0012-api-artifacts';
+import * as m0013 from './0013-credentials';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -29,6 +30,7 @@ const ALL: Record<string, Migration> = {
   '0010-sync-state': m0010,
   '0011-source-cursors': m0011,
   '0012-api-artifacts': m0012,
+  '0013-credentials': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -142,6 +142,38 @@ describe('API connectors (REST, real services)', () => {
     expect(versions.body.map((v) => v.version)).toEqual([1, 2]);
   });
 
+  it('refuses a definition step that names an operation the registry does not have', async () => {
+    const step = (key: string, version: number) => ({
+      id: 'pull',
+      kind: 'source',
+      http: {
+        endpoint: { kind: 'http', baseUrl: erp.url },
+        path: '/api/customers/active',
+        operation: { apiId: 'sakila-erp', version, key },
+      },
+    });
+    const save = (id: string, key: string, version: number, tenant = A) =>
+      platform.api<{ error: { code: string; issues: { stepId: string; code: string; message: string }[] } }>(
+        'POST',
+        `${tenant}/definitions`,
+        { id, document: { format: DEFINITION_FORMAT, name: id, steps: [step(key, version)], edges: [] } },
+      );
+    const unknownKey = await save('erp-bad-key', 'deleteEverything', 1);
+    expect(unknownKey.status).toBe(422);
+    expect(unknownKey.body.error.issues).toEqual([
+      expect.objectContaining({
+        stepId: 'pull',
+        code: 'unknown-api-operation',
+        message: expect.stringContaining('deleteEverything'),
+      }),
+    ]);
+    const unknownVersion = await save('erp-bad-version', 'listActiveCustomers', 99);
+    expect(unknownVersion.body.error.issues[0]?.message).toContain('version 99');
+    // Another tenant's API is not this tenant's.
+    const otherTenant = await save('erp-other', 'listActiveCustomers', 1, B);
+    expect(otherTenant.body.error.issues[0]?.message).toContain('has not registered');
+  });
+
   it('keeps tenants apart', async () => {
     expect((await platform.api('GET', `${B}/apis/sakila-erp/versions`)).status).toBe(404);
     expect((await platform.api('GET', `${B}/apis/sakila-erp/versions/1/operations`)).status).toBe(404);

@@ -219,6 +219,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(definitionServicePlugin, {
     repos: deps.repos,
     definitions: deps.definitions,
+    // A step naming a registered API operation is checked against the registry (issue 11).
+    ...(deps.apis ? { apiOperation: deps.apis.registry.operationStatus } : {}),
     // Asks the site's agent (policy.describe) unless a caller supplies the answer; an agent that does
     // not answer within 5 s makes it a warning ('unknown'), not an error: the agent checks every load anyway.
     destinationWritable:

@@ -4,6 +4,7 @@ import {
   definitionJsonSchema,
   diffDefinitions,
   validateDefinition,
+  type ApiOperationRef,
   type DefinitionVersion,
   type ValidationContext,
   type ValidationIssue,
@@ -59,17 +60,25 @@ export interface DefinitionLifecycle {
   archived(tenantId: string, definitionId: string): Promise<unknown>;
 }
 
+/** Whether a tenant's registry has the API operation a step names (the SDK factory's artifact registry answers). */
+export type ApiOperationLookup = (
+  tenantId: string,
+  ref: ApiOperationRef,
+) => Promise<'ok' | 'unknown-api' | 'unknown-version' | 'unknown-operation'>;
+
 export function createDefinitionService(deps: {
   repos: Repositories;
   definitions: DefinitionRepository;
   destinationWritable?: DestinationWritable;
   columnType?: SiteColumnType;
   lifecycle?: DefinitionLifecycle;
+  apiOperation?: ApiOperationLookup;
 }) {
-  const { repos, definitions, destinationWritable, columnType } = deps;
+  const { repos, definitions, destinationWritable, columnType, apiOperation } = deps;
   const contextFor = (tenantId: string): ValidationContext => ({
     connectorExists: async (connectorId) => !!(await repos.getConnector(tenantId, connectorId)),
     definitionExists: async (definitionId) => !!(await definitions.getDefinition(tenantId, definitionId)),
+    ...(apiOperation ? { apiOperation: (ref) => apiOperation(tenantId, ref) } : {}),
     ...(destinationWritable
       ? {
           destinationWritable: (connectorId, database, table) =>
@@ -197,6 +206,7 @@ export const definitionServicePlugin = fp<{
   destinationWritable?: DestinationWritable;
   columnType?: SiteColumnType;
   lifecycle?: DefinitionLifecycle;
+  apiOperation?: ApiOperationLookup;
 }>(async (app, deps) => void app.decorate('definitions', createDefinitionService(deps)), {
   name: 'definition-service',
   fastify: '5.x',

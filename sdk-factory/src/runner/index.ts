@@ -1,0 +1,8 @@
+// Running one API operation as a definition step does (issue 11 items 2 and 3): the generated bundle in
+// the sandbox, behind the egress guard, with host-attached credentials. Entry `@vansales/sdk-factory/runner`.
+export {
+  runApiOperation,
+  type ApiOperationCall,
+  type ApiOperationHost,
+  type ApiOperationResult,
+} from './run-api-operation';

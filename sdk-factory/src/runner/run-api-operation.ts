@@ -1,0 +1,95 @@
+import type { OperationManifest } from '../manifest';
+import { BUNDLE_GLOBAL } from '../codegen/bundle';
+import { stringLiteral } from '../codegen/emit-text';
+import { createHostHttp, type CredentialProvider, type HostHttpOptions } from '../sandbox/egress';
+import { SandboxError, SandboxErrorCode } from '../sandbox/errors';
+import type { Sandbox } from '../sandbox/sandbox';
+
+/**
+ * One API operation run the way a definition step runs it, on a site's agent or a cloud worker alike:
+ * the generated operation bundle (codegen) inside the QuickJS sandbox, its only way out the host's
+ * guarded HTTP (allowlist, pinned DNS, size caps) with credentials attached by the host for the
+ * operation's security scheme. The bundle sees neither the credentials nor the network.
+ */
+export interface ApiOperationCall {
+  manifest: OperationManifest;
+  /** The manifest's stable key of the operation to run. */
+  operationKey: string;
+  /** That operation's bundle from `bundleOperations` (verified by the registry before it gets here). */
+  bundle: string;
+  /** The SDK's OperationInput: `{ path?, query?, headers?, cookies?, body? }`. */
+  input: unknown;
+  /** Absolute base URL of the API (where it is reachable from here); default: the operation's or the document's first server. */
+  serverUrl?: string;
+}
+
+export interface ApiOperationHost {
+  sandbox: Sandbox;
+  /** The egress rules of the side this runs on (cloud or site), without credentials. */
+  egress: Omit<HostHttpOptions, 'credentials'>;
+  /** Where the credentials for the operation's security schemes come from (the tenant's store, the agent's vault). */
+  credentials?: CredentialProvider;
+}
+
+export interface ApiOperationResult {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+function baseUrlOf(call: ApiOperationCall, servers: { url: string }[]): string {
+  const url = call.serverUrl ?? servers[0]?.url;
+  if (!url || !/^https?:\/\//i.test(url))
+    throw new SandboxError(
+      SandboxErrorCode.badInput,
+      `the API declares no absolute server URL${url ? ` (it says ${JSON.stringify(url)})` : ''}: give the base URL where it is reachable`,
+    );
+  return url.replace(/\/+$/, '');
+}
+
+/**
+ * The adapter between the two contracts: the sandbox calls `module.exports[key](input, ctx)`, the
+ * bundle defines `vscOperation.call(host, input)`. Inside the VM the SDK makes one attempt per call:
+ * the VM has no clock to back off with, so retries (429/5xx, Retry-After) are the step's retry policy's,
+ * and the sandbox's deadline bounds the call. Only literals made by JSON-escaping reach this source.
+ */
+function adapted(bundle: string, key: string, baseUrl: string): string {
+  return `${bundle}
+;module.exports[${stringLiteral(key)}] = function (input, ctx) {
+  var base = ${stringLiteral(baseUrl)};
+  var noTimers = { setTimeout: function () { return 0; }, clearTimeout: function () {} };
+  var transport = function (r) {
+    var url = /^https?:\\/\\//i.test(r.url) ? r.url : base + r.url;
+    return ctx.http({ method: r.method, url: url, headers: r.headers, body: r.body });
+  };
+  return ${BUNDLE_GLOBAL}.call({ transport: transport, timers: noTimers, retry: { maxAttempts: 1 } }, input);
+};`;
+}
+
+export async function runApiOperation(call: ApiOperationCall, host: ApiOperationHost): Promise<ApiOperationResult> {
+  const operation = call.manifest.operations.find((o) => o.key === call.operationKey);
+  if (!operation)
+    throw new SandboxError(
+      SandboxErrorCode.unknownOperation,
+      `the API has no operation ${JSON.stringify(call.operationKey)}`,
+    );
+  const baseUrl = baseUrlOf(call, operation.servers ?? call.manifest.servers);
+  // The first alternative of the operation's security; the schemes come from the manifest, never from the VM.
+  const schemes = Object.keys(operation.security[0] ?? {});
+  if (schemes.length && !host.credentials)
+    throw new SandboxError(
+      SandboxErrorCode.badInput,
+      `operation ${call.operationKey} needs credentials for ${schemes.join(' and ')}: configure them for this API`,
+    );
+  const http = createHostHttp({
+    ...host.egress,
+    ...(schemes.length && host.credentials ? { credentials: { provider: host.credentials, schemes } } : {}),
+  });
+  const result = await host.sandbox.runOperation({
+    bundle: adapted(call.bundle, call.operationKey, baseUrl),
+    operation: call.operationKey,
+    input: call.input,
+    http,
+  });
+  return result as ApiOperationResult;
+}

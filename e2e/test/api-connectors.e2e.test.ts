@@ -36,7 +36,8 @@ describe('API connectors (REST, real services)', () => {
     platform.api<Registered>('POST', `${tenant}/apis/${apiId}/versions`, { name: 'Sakila ERP', spec: { text } });
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    // The stand-in API listens on loopback: the gateway may fetch from private addresses in this test only.
+    platform = await startPlatform({ gateway: { VSC_SPEC_FETCH_ALLOW_PRIVATE: 'true' } });
     for (const id of ['apis-a', 'apis-b'])
       expect((await platform.api('POST', '/v1/tenants', { id, name: id })).status).toBe(201);
     erp = await startSakilaUserApi({
@@ -172,6 +173,33 @@ describe('API connectors (REST, real services)', () => {
     // Another tenant's API is not this tenant's.
     const otherTenant = await save('erp-other', 'listActiveCustomers', 1, B);
     expect(otherTenant.body.error.issues[0]?.message).toContain('has not registered');
+  });
+
+  it('fetches a specification by URL through the egress guard', async () => {
+    const port = new URL(erp.url).port;
+    erp.setVersion(1);
+    try {
+      const byUrl = await platform.api<Registered>('POST', `${A}/apis/erp-by-url/versions`, {
+        spec: { url: `http://localhost:${port}/openapi.json` },
+      });
+      expect(byUrl.status).toBe(200);
+      expect(byUrl.body).toMatchObject({ version: 1, created: true, operationCount: 2 });
+      expect(erp.log.at(-1)).toMatchObject({ method: 'GET', path: '/openapi.json', status: 200 });
+    } finally {
+      erp.setVersion(2);
+    }
+    const refused = async (url: string) =>
+      platform.api<{ error: { message: string } }>('POST', `${A}/apis/erp-refused/versions`, { spec: { url } });
+    // An IP literal, the cloud metadata address, credentials in the URL, a missing document: each a 400 that says why.
+    const literal = await refused(`http://127.0.0.1:${port}/openapi.json`);
+    expect(literal.status).toBe(400);
+    expect(literal.body.error.message).toMatch(/^could not fetch the specification: /);
+    expect((await refused('http://169.254.169.254/latest/meta-data')).status).toBe(400);
+    expect((await refused(`http://user:pw@localhost:${port}/openapi.json`)).body.error.message).toContain(
+      'must not carry credentials',
+    );
+    expect((await refused(`http://localhost:${port}/nope.json`)).body.error.message).toContain('HTTP 401');
+    expect((await platform.api('GET', `${A}/apis/erp-refused/versions`)).status).toBe(404);
   });
 
   it('keeps tenants apart', async () => {

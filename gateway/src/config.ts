@@ -243,6 +243,14 @@ export const GatewayConfig = z
      * $XDG_STATE_HOME/vansales-connect/gateway, else ~/.local/state/vansales-connect/gateway.
      */
     VSC_GATEWAY_STATE_DIR: z.string().min(1).optional(),
+    /**
+     * Specifications fetched by URL may come from private and loopback addresses: tests and development
+     * only (a tenant could otherwise make the gateway read its own network).
+     */
+    VSC_SPEC_FETCH_ALLOW_PRIVATE: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     /** Folder of the local buffer store (VSC_BUFFER_STORE=local). Default: <state>/buffer (never the shared /tmp). */
     VSC_BUFFER_DIR: z.string().min(1).optional(),
   })

@@ -27,6 +27,7 @@ import {
 } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
 import { openArtifactRegistry } from '@vansales/sdk-factory/registry';
+import { createSpecFetch } from './services/spec-fetch';
 import { codecAllowedHosts, type GatewayConfig } from './config';
 import { checkPrivateState } from './private-state';
 import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
@@ -257,6 +258,11 @@ export async function createGateway(
         defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
       }),
       definitions,
+      fetchSpec: createSpecFetch({
+        allowPrivate: config.VSC_SPEC_FETCH_ALLOW_PRIVATE,
+        maxBytes: 32 * 1024 * 1024,
+        timeoutMs: 30_000,
+      }),
     },
     webhooks: {
       repo: createWebhookRepository(db),

@@ -64,15 +64,20 @@ const apiRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'registerApiVersion',
         tags: ['apis'],
         description:
-          "Registers an API's specification (OpenAPI 3.0/3.1 or Swagger 2.0, JSON or YAML, as text) as its next version: validated (every problem by JSON pointer), its operation manifest made, stored signed. The same text again answers the existing version (`created: false`). A new version is compared with the previous one and names the definition steps that call an operation that broke; definitions stay on the version they pin.",
+          "Registers an API's specification (OpenAPI 3.0/3.1 or Swagger 2.0, JSON or YAML; its text, or an internet URL fetched through the egress guard) as its next version: validated (every problem by JSON pointer), its operation manifest made, stored signed. The same text again answers the existing version (`created: false`). A new version is compared with the previous one and names the definition steps that call an operation that broke; definitions stay on the version they pin.",
         params: ApiParams,
         body: z.object({
           name: z.string().min(1).max(200).optional(),
-          spec: z.object({
-            text: z.string().min(1).max(MAX_SPEC_BYTES),
-            contentType: z.string().max(200).optional(),
-            sourceUrl: z.string().url().max(2000).optional(),
-          }),
+          spec: z.union([
+            z.object({
+              text: z.string().min(1).max(MAX_SPEC_BYTES),
+              contentType: z.string().max(200).optional(),
+              sourceUrl: z.string().url().max(2000).optional(),
+            }),
+            z
+              .object({ url: z.string().url().max(2000) })
+              .describe('an internet URL the gateway fetches through its egress guard (no private addresses)'),
+          ]),
         }),
         response: {
           200: z.object({

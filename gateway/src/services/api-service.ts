@@ -9,6 +9,7 @@ import {
   type DefinitionSource,
 } from '@vansales/sdk-factory/registry';
 import { GatewayError, GatewayErrorCode } from '../errors';
+import type { SpecFetch } from './spec-fetch';
 
 /**
  * API connectors (issue 11): a tenant registers an API's specification, the SDK factory validates it
@@ -19,6 +20,8 @@ import { GatewayError, GatewayErrorCode } from '../errors';
 export interface ApiServiceDeps {
   registry: ArtifactRegistry;
   definitions: DefinitionSource;
+  /** Fetches a specification from an internet URL through the egress guard (spec-fetch.ts). */
+  fetchSpec?: SpecFetch;
 }
 
 export interface SpecUpload {
@@ -62,9 +65,23 @@ export function createApiService(deps: ApiServiceDeps) {
   const { registry } = deps;
   return {
     /** Validates a specification and registers it as the API's next version (the same text again answers the existing one). */
-    register: (tenantId: string, apiId: string, input: { spec: SpecUpload; name?: string }, actor: string) =>
+    register: (
+      tenantId: string,
+      apiId: string,
+      input: { spec: SpecUpload | { url: string }; name?: string },
+      actor: string,
+    ) =>
       mapped(async () => {
-        const { manifest, document, problems } = await ingestSpec(input.spec);
+        let spec: SpecUpload;
+        if ('url' in input.spec) {
+          if (!deps.fetchSpec)
+            throw new GatewayError(
+              GatewayErrorCode.badRequest,
+              'this gateway does not fetch specifications: upload the text',
+            );
+          spec = await deps.fetchSpec(input.spec.url);
+        } else spec = input.spec;
+        const { manifest, document, problems } = await ingestSpec(spec);
         const { version, created } = await registry.registerVersion(tenantId, {
           apiId,
           name: input.name,

@@ -10,6 +10,7 @@ import { mariadbService } from '../services/mariadb';
 import { redisService } from '../services/redis';
 import { agentProcess, cloudWorkerProcess, gatewayProcess, gatewayUrl } from '../services/platform';
 import { reclaimOrphans } from './test';
+import { ensureTestTools } from '../install';
 import { gatewayRequest } from './admin';
 import { ensureFallbackDemo, ensureReadOnlyUser, ensureSakila } from '../demo-data';
 
@@ -95,6 +96,8 @@ export async function up(): Promise<number> {
     await reclaimOrphans(ctx, supervisor);
     const infra: ServiceSpec[] = [temporalService, mariadbService, redisService];
     for (const s of infra) await s.install?.(ctx);
+    // oasdiff, which the gateway runs to compare API versions (the SDK factory's breaking changes).
+    ensureTestTools(ctx.log);
     // Port checks for everything first, so a taken port fails before anything starts.
     const { assertPortFree } = await import('../ports');
     for (const s of [...infra, gatewayProcess]) for (const p of s.ports(ctx)) await assertPortFree(p, s.name);

@@ -7,10 +7,11 @@ import { Client } from 'pg';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { openDataConnection, tableChecksum, type ColumnSpec, type DataConnection } from '@vansales/dataflow';
-import { DefinitionDocument, definitionRunWorkflowId, type DefinitionRunStatus } from '@vansales/definitions';
-import { definitionWorkflow, type SyncRunSummary } from '@vansales/workflows';
+import { DefinitionDocument, type DefinitionRunStatus } from '@vansales/definitions';
+import type { SyncRunSummary } from '@vansales/workflows';
 import { failureText, mariaConfig, pgConfig, services, startPlatform, until, type Platform } from './support/harness';
 import { saveHistory } from './support/history-recorder';
+import { startDefinitionDirect } from './support/definition-direct';
 
 /**
  * Pattern 3.4.3: bi-directional sync between a site MariaDB (through its agent) and a cloud
@@ -129,22 +130,9 @@ describe('bi-directional sync: site MariaDB <-> cloud PostgreSQL (pattern 3.4.3)
     });
 
   const run = async (definitionId: string, document: DefinitionDocument, history?: string) => {
-    const handle = await platform.temporal.workflow.start(definitionWorkflow, {
-      taskQueue: platform.workflowTaskQueue,
-      workflowId: definitionRunWorkflowId(tenantId, definitionId, randomBytes(4).toString('hex')),
-      args: [
-        {
-          tenantId,
-          definitionId,
-          version: 1,
-          hash: 'h',
-          document,
-          trigger: { kind: 'manual' },
-          cloudTaskQueue: platform.cloudTaskQueue,
-          // The plan and the sync state are the gateway's (the harness's cloud worker has no state store).
-          controlTaskQueue: platform.controlTaskQueue,
-        },
-      ],
+    const handle = await startDefinitionDirect(platform, tenantId, definitionId, document, {
+      // The plan and the sync state are the gateway's (the harness's cloud worker has no state store).
+      controlTaskQueue: platform.controlTaskQueue,
     });
     const status: DefinitionRunStatus = await handle.result();
     if (record && history) await saveHistory(platform, history, handle.workflowId);

@@ -9,7 +9,6 @@ import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
 import {
   DefinitionDocument,
-  definitionRunWorkflowId,
   type DefinitionDocumentInput,
   type DefinitionRunStatus,
   type DefinitionStore,
@@ -19,7 +18,7 @@ import {
 import {
   approvalSignal,
   controlSignal,
-  definitionWorkflow,
+  type definitionWorkflow,
   exampleSiteToCloudWorkflow,
   runStatusQuery,
   type DefinitionWorkflowInput,
@@ -35,6 +34,7 @@ import {
   type Platform,
 } from './support/harness';
 import { saveHistory } from './support/history-recorder';
+import { scheduledActivities, startDefinitionDirect } from './support/definition-direct';
 
 /** Definition runs of every pattern the interpreter walks, on real Temporal, agent, buffer and databases. */
 const record = process.env.VSC_RECORD_HISTORIES === '1';
@@ -106,31 +106,10 @@ describe('definitionWorkflow: the interpreter on real services', () => {
     document: DefinitionDocument,
     more: Partial<DefinitionWorkflowInput> = {},
   ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof definitionWorkflow>> => {
-    const tenant = more.tenantId ?? tenantId;
-    return platform.temporal.workflow.start(definitionWorkflow, {
-      taskQueue: platform.workflowTaskQueue,
-      workflowId: definitionRunWorkflowId(tenant, definitionId, randomBytes(4).toString('hex')),
-      args: [
-        {
-          tenantId: tenant,
-          definitionId,
-          version: 1,
-          hash: 'h',
-          document,
-          trigger: { kind: 'manual' },
-          cloudTaskQueue: platform.cloudTaskQueue,
-          ...more,
-        },
-      ],
-    });
+    return startDefinitionDirect(platform, tenantId, definitionId, document, more);
   };
 
-  const activities = async (handle: WorkflowHandle, runId?: string) => {
-    const history = await platform.temporal.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-    return (history.events ?? [])
-      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-      .filter((n): n is string => !!n);
-  };
+  const activities = (handle: WorkflowHandle, runId?: string) => scheduledActivities(platform, handle, runId);
 
   const save = async (name: string, handle: WorkflowHandle, runId?: string) => {
     if (record) await saveHistory(platform, name, handle.workflowId, runId);

@@ -7,13 +7,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createConnection } from 'mysql2/promise';
 import { openDataConnection, type DataConnection } from '@vansales/dataflow';
-import {
-  DefinitionDocument,
-  definitionRunWorkflowId,
-  type DefinitionDocumentInput,
-  type DefinitionRunStatus,
-} from '@vansales/definitions';
-import { definitionWorkflow } from '@vansales/workflows';
+import { DefinitionDocument, type DefinitionDocumentInput, type DefinitionRunStatus } from '@vansales/definitions';
 import {
   pgConfig,
   sakilaDatabase,
@@ -25,6 +19,8 @@ import {
 } from './support/harness';
 import { startStandin, type Standin } from './support/saas-standin';
 import { saveHistory } from './support/history-recorder';
+import { scheduledActivities, startDefinitionDirect } from './support/definition-direct';
+import type { definitionWorkflow } from '@vansales/workflows';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 
 /**
@@ -52,29 +48,10 @@ let warehouse: DataConnection;
 const doc = (d: Omit<DefinitionDocumentInput, 'format'>) =>
   DefinitionDocument.parse({ format: 'vansales.definition/v1', ...d });
 
-/** Starts a run of `document` straight on Temporal, as the REST API does. */
 const start = (definitionId: string, document: DefinitionDocument) =>
-  platform.temporal.workflow.start(definitionWorkflow, {
-    taskQueue: platform.workflowTaskQueue,
-    workflowId: definitionRunWorkflowId(tenantId, definitionId, randomBytes(4).toString('hex')),
-    args: [
-      {
-        tenantId,
-        definitionId,
-        version: 1,
-        hash: 'h',
-        document,
-        trigger: { kind: 'manual' },
-        cloudTaskQueue: platform.cloudTaskQueue,
-      },
-    ],
-  });
+  startDefinitionDirect(platform, tenantId, definitionId, document);
 
-/** The activities a run scheduled, in order (what ran where, straight from its history). */
-const activities = async (handle: WorkflowHandle) =>
-  ((await handle.fetchHistory()).events ?? [])
-    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-    .filter((n): n is string => !!n);
+const activities = (handle: WorkflowHandle) => scheduledActivities(platform, handle);
 
 const save = async (name: string, workflowId: string) => {
   if (record) await saveHistory(platform, name, workflowId);

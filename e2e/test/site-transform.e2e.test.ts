@@ -10,9 +10,8 @@ import { decodeChunk } from '@vansales/dataflow';
 import { AgentErrorType, BufferManifest, bufferPaths, connectorTaskQueue } from '@vansales/protocol';
 import { OperationError } from '@vansales/connector-agent';
 import { DefinitionDocument, type DefinitionDocumentInput } from '@vansales/definitions';
-import { definitionRunWorkflowId } from '@vansales/definitions/contracts';
-import { definitionWorkflow } from '@vansales/workflows';
 import { pgConfig, sakilaDatabase, sakilaReader, services, startPlatform, type Platform } from './support/harness';
+import { startDefinitionDirect } from './support/definition-direct';
 import { activityAttempts, publishAndRun } from './support/definition-rest';
 import { saveHistory } from './support/history-recorder';
 
@@ -348,21 +347,8 @@ test('a transform of protected rows after a continue-as-new still runs on the si
       { from: 'per-district', to: 'warehouse' },
     ],
   } satisfies DefinitionDocumentInput);
-  const handle = await platform.temporal.workflow.start(definitionWorkflow, {
-    taskQueue: platform.workflowTaskQueue,
-    workflowId: definitionRunWorkflowId(tenantId, 'site-transform-long', randomBytes(4).toString('hex')),
-    args: [
-      {
-        tenantId,
-        definitionId: 'site-transform-long',
-        version: 1,
-        hash: 'h',
-        document,
-        trigger: { kind: 'manual' },
-        cloudTaskQueue: platform.cloudTaskQueue,
-        historyEventsLimit: 30,
-      },
-    ],
+  const handle = await startDefinitionDirect(platform, tenantId, 'site-transform-long', document, {
+    historyEventsLimit: 30,
   });
   const firstRunId = handle.firstExecutionRunId;
   const result = await handle.result();

@@ -147,16 +147,11 @@ export function operationFields(
   schema = resolve(manifest, schema);
   if (isObject(schema) && schema.type === 'array') schema = resolve(manifest, schema.items as JsonSchemaValue);
   else if (isObject(schema) && isObject(schema.properties)) {
-    const arrays = Object.values(schema.properties).filter(
-      (p) =>
-        isObject(resolve(manifest, p as JsonSchemaValue)) &&
-        (resolve(manifest, p as JsonSchemaValue) as Record<string, unknown>).type === 'array',
-    );
-    if (arrays.length === 1)
-      schema = resolve(
-        manifest,
-        (resolve(manifest, arrays[0] as JsonSchemaValue) as Record<string, unknown>).items as JsonSchemaValue,
-      );
+    // An envelope such as `{ data: [...], next_cursor }`: the records are the items of its only array.
+    const arrays = Object.values(schema.properties)
+      .map((p) => resolve(manifest, p as JsonSchemaValue))
+      .filter((p): p is Record<string, unknown> => isObject(p) && p.type === 'array');
+    if (arrays.length === 1) schema = resolve(manifest, arrays[0]!.items as JsonSchemaValue);
   }
   if (!isObject(schema) || !isObject(schema.properties)) return [];
   const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);

@@ -124,6 +124,10 @@ export class Supervisor {
     const entry = this.running[index];
     if (!entry) throw new InfraError(InfraErrorCode.badConfig, `${name} is not running under this supervisor`);
     entry.stopping = true;
+    // Every descendant, not only the process group: PostgreSQL's backends call setsid() and leave the
+    // postmaster's group, and one still tearing down keeps the shared memory block, so a restart on the
+    // same folder refuses to start ("pre-existing shared memory block is still in use").
+    const family = entry.child.pid ? [entry.child.pid, ...descendantsOf(entry.child.pid)] : [];
     if (entry.child.pid && entry.child.exitCode === null && entry.child.signalCode === null) {
       try {
         process.kill(-entry.child.pid, 'SIGKILL');
@@ -131,10 +135,16 @@ export class Supervisor {
         entry.child.kill('SIGKILL');
       }
     }
+    for (const pid of family.slice(1)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     await entry.exited;
-    // The leader's exit is not the group's: a PostgreSQL backend still tearing down keeps the
-    // shared memory block, and a restart on the same folder then refuses to start.
     if (entry.child.pid) await waitUntilGroupGone(entry.child.pid, 10_000);
+    await waitUntilAllGone(family.slice(1), 10_000);
     this.running.splice(index, 1);
   }
 
@@ -213,6 +223,51 @@ function groupMembers(pgid: number): number[] {
     }
   }
   return members;
+}
+
+/** Every process below `pid` in the parent tree, read from /proc (Linux); none where /proc is absent. */
+function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process left while we read
+    }
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+/** Whether a process still runs (a zombie has released its memory and files: it counts as gone). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilAllGone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && pids.some(running)) await new Promise((r) => setTimeout(r, 50));
 }
 
 async function waitUntilGroupGone(pgid: number, timeoutMs: number): Promise<void> {

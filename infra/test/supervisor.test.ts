@@ -127,6 +127,37 @@ describe('supervisor', () => {
     expect(await groupMembersAfter(pid, 3000)).toEqual([]);
   });
 
+  it('kills a child that left the process group, as PostgreSQL backends do (setsid)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsc-sup-'));
+    const pidFile = join(dir, 'detached.pid');
+    const script = `
+      const { spawn } = require('node:child_process');
+      const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+      require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(c.pid));
+      setInterval(() => {}, 1000);
+    `;
+    const supervisor = new Supervisor(ctxFor(dir));
+    await supervisor.start({
+      name: 'detacher',
+      ports: () => [],
+      readyTimeoutMs: 10_000,
+      launch: () => ({ command: process.execPath, args: ['-e', script] }),
+      ready: async () => existsSync(pidFile),
+    });
+    const detached = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(detached)).toBe(true);
+    await supervisor.kill('detacher');
+    const stat = () => {
+      try {
+        return readFileSync(`/proc/${detached}/stat`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    // Gone, or a zombie waiting for its reaper (its memory and files released).
+    expect(stat() === '' || / Z /.test(stat())).toBe(true);
+  });
+
   it('kills one service with its process group (a crash for fault tests) and starts it again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vsc-sup-'));
     const probe = await listen();

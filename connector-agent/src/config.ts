@@ -63,6 +63,27 @@ export const AgentConfig = z.object({
   policyFile: z.string().min(1).optional(),
   /** The site's append-only audit chain (JSON lines). Default: audit.jsonl beside the config file. */
   auditLogPath: z.string().min(1).optional(),
+  /** SDK artifacts (issue 11): fetched from the gateway by content hash, verified, cached. */
+  apiArtifacts: z
+    .object({
+      /** Verified artifacts by hash (0600 files in a 0700 folder) and the pinned registry keys. Default: api-artifacts/ beside the config file. */
+      cacheDir: z.string().min(1).optional(),
+      /**
+       * The registry public keys this agent trusts (base64 of each Ed25519 key's SPKI DER). Unset: the
+       * gateway's keys are learned the first time an artifact is needed and pinned in cacheDir; any
+       * other key is refused afterwards.
+       */
+      trustedRegistryKeys: z
+        .array(
+          z
+            .string()
+            .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 of an Ed25519 public key (SPKI DER)')
+            .max(200),
+        )
+        .max(32)
+        .optional(),
+    })
+    .default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   databases: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig)
@@ -116,5 +137,12 @@ export function loadAgentConfig(path: string): AgentConfig {
     }
   }
   const config = parseAgentConfig(raw, path);
-  return { ...config, policyFile: config.policyFile ?? join(dirname(path), 'policy.json') };
+  return {
+    ...config,
+    policyFile: config.policyFile ?? join(dirname(path), 'policy.json'),
+    apiArtifacts: {
+      ...config.apiArtifacts,
+      cacheDir: config.apiArtifacts.cacheDir ?? join(dirname(path), 'api-artifacts'),
+    },
+  };
 }

@@ -133,6 +133,24 @@ export function createGatewayAuth(options: GatewayAuthOptions) {
     })) as { connectorId: string; publicKey: string; enrolled: boolean };
   };
 
+  async function proven(): Promise<{ headers: Record<string, string>; tenantId: string; connectorId: string }> {
+    let c = await challenge();
+    if (!c.enrolled) {
+      await enrol();
+      c = await challenge();
+    }
+    return {
+      tenantId: c.tenantId,
+      connectorId: c.connectorId,
+      headers: {
+        authorization: `Bearer ${options.apiKey}`,
+        [AgentProofHeader.challenge]: c.challengeId,
+        [AgentProofHeader.proof]: sign(c, ProofPurpose.connect),
+        ...(options.machineLabel ? { [MACHINE_ID_HEADER]: options.machineLabel } : {}),
+      },
+    };
+  }
+
   return {
     publicKey,
     /** Enrols this agent's public key (idempotent for the key already enrolled). */
@@ -142,19 +160,15 @@ export function createGatewayAuth(options: GatewayAuthOptions) {
      * when the gateway has no key pair for the key yet (the first run after `init` could not reach
      * the gateway, or an agent upgraded from before key pairs).
      */
-    async connectHeaders(): Promise<Record<string, string>> {
-      let c = await challenge();
-      if (!c.enrolled) {
-        await enrol();
-        c = await challenge();
-      }
-      return {
-        authorization: `Bearer ${options.apiKey}`,
-        [AgentProofHeader.challenge]: c.challengeId,
-        [AgentProofHeader.proof]: sign(c, ProofPurpose.connect),
-        ...(options.machineLabel ? { [MACHINE_ID_HEADER]: options.machineLabel } : {}),
-      };
-    },
+    connectHeaders: async (): Promise<Record<string, string>> => (await proven()).headers,
+    /**
+     * The same proof for the agent's other authenticated HTTP calls (artifacts), with the tenant and
+     * connector the gateway resolved the key to.
+     */
+    proven,
+    /** The gateway's origin (http or https) for the agent's HTTP calls; `ca` is what TLS trusts. */
+    origin,
+    ca: options.ca,
   };
 }
 export type GatewayAuth = ReturnType<typeof createGatewayAuth>;

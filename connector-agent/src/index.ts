@@ -22,3 +22,12 @@ export {
   IDENTITY_KEY_SECRET,
   type GatewayAuth,
 } from './gateway-auth';
+export {
+  createApiArtifactClient,
+  ApiArtifactError,
+  ApiArtifactErrorCode,
+  isApiArtifactError,
+  type ApiArtifactClient,
+  type ApiArtifactClientOptions,
+  type ApiArtifactKind,
+} from './api-artifacts';

@@ -54,6 +54,7 @@ import controlFlagRoutes from './routes/control-flag-routes';
 import definitionRoutes from './routes/definition-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
+import agentArtifactRoutes from './routes/agent-artifact-routes';
 import webhookRoutes from './routes/webhook-routes';
 import apiRoutes from './routes/api-routes';
 import { apiServicePlugin, type ApiServiceDeps } from './services/api-service';
@@ -281,6 +282,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.apis) {
     await app.register(apiServicePlugin, deps.apis);
     await app.register(apiRoutes);
+    await app.register(agentArtifactRoutes);
   }
   await app.register(agentSocketRoute, {
     hub: deps.hub,

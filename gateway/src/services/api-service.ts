@@ -146,6 +146,20 @@ export function createApiService(deps: ApiServiceDeps) {
 
     compare: (tenantId: string, apiId: string, from: number, to: number) =>
       mapped(() => registry.compare(tenantId, apiId, from, to)),
+
+    /**
+     * One artifact of the agent's tenant, record and bytes as stored: the agent verifies both against
+     * the keys it pinned. Another tenant's hash is as absent as one never registered.
+     */
+    agentArtifact: (tenantId: string, sha256: string) =>
+      mapped(async () => {
+        const found = await registry.storedArtifact(tenantId, sha256);
+        if (!found) throw new GatewayError(GatewayErrorCode.notFound, `no artifact ${sha256} in this agent's tenant`);
+        return found;
+      }),
+
+    /** The registry's public keys, which agents pin the first time they ask. */
+    registryKeys: () => ({ keys: registry.publicKeys() }),
   };
 }
 export type ApiService = ReturnType<typeof createApiService>;

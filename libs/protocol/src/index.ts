@@ -122,6 +122,18 @@ export {
   FollowStreamError,
   readFollowFrames,
 } from './buffer-http';
+export {
+  API_ARTIFACT_ROUTES_PREFIX,
+  API_ARTIFACT_CONTENT_TYPE,
+  API_ARTIFACT_SHA256_PATTERN,
+  ApiArtifactHeader,
+  ApiArtifactRecordHeaders,
+  ApiArtifactRecordKind,
+  ApiArtifactSha256,
+  apiArtifactPath,
+  REGISTRY_KEYS_PATH,
+  RegistryPublicKeys,
+} from './api-artifacts';
 export { Dialect, DIALECTS, SqlIdentifier, TableRef, tableLabel, tableLabelOf } from './database-names';
 export {
   parseCommand,

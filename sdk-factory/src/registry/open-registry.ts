@@ -32,6 +32,7 @@ export function openArtifactRegistry(options: {
     repo: createApiArtifactRepository(options.db),
     signer,
     verifier: artifactVerifier([signer.publicKey, ...trusted]),
+    publicKeys: [signer.publicKey, ...trusted],
     oasdiff: oasdiffRunner(oasdiffBinaryPath(options.config)),
   });
 }

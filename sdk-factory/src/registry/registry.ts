@@ -1,11 +1,12 @@
+import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '@vansales/buffer';
 import { canonicalJson } from '@vansales/definitions/hash';
 import type { ApiArtifactKind, ApiArtifactRepository, ApiArtifactRow, ApiVersionRow } from '@vansales/metadata';
 import { OperationManifest, type HttpMethod } from '../manifest';
-import { artifactBlobs, sha256Hex } from './artifact-store';
+import { artifactBlobs, artifactKey, sha256Hex } from './artifact-store';
 import type { OasdiffChange, OasdiffRunner } from './oasdiff';
 import { RegistryError, RegistryErrorCode } from './registry-error';
-import type { ArtifactSigner, ArtifactVerifier } from './signing';
+import { publicKeyId, type ArtifactSigner, type ArtifactVerifier } from './signing';
 
 const API_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const BUNDLE_NAME = /^[A-Za-z0-9._-]{1,128}$/;
@@ -51,6 +52,8 @@ export interface ArtifactRegistryDeps {
   verifier: ArtifactVerifier;
   /** Needed only for compare(). */
   oasdiff?: OasdiffRunner;
+  /** The public keys the registry trusts (its signer's and any configured): what agents pin. Default: the signer's. */
+  publicKeys?: readonly KeyObject[];
 }
 
 const levelName = (level: number): BreakingChange['level'] => (level >= 3 ? 'error' : level === 2 ? 'warning' : 'info');
@@ -140,9 +143,32 @@ export function createArtifactRegistry(deps: ArtifactRegistryDeps) {
     return parsed.data;
   }
 
+  /**
+   * An artifact's record and its bytes exactly as stored, NOT verified: for a consumer that verifies
+   * both itself against keys it pinned (the agent), so that a changed store or record is caught where
+   * the artifact is used. Undefined when the tenant has no such artifact (or its blob is gone).
+   */
+  async function storedArtifact(
+    tenantId: string,
+    sha256: string,
+  ): Promise<{ record: ApiArtifactRow; bytes: Buffer } | undefined> {
+    const record = await deps.repo.getArtifact(tenantId, sha256);
+    if (!record) return undefined;
+    const bytes = await deps.store.get(artifactKey(tenantId, sha256));
+    return bytes ? { record, bytes } : undefined;
+  }
+
+  const publicKeys = (deps.publicKeys ?? [deps.signer.publicKey]).map((key) => ({
+    keyId: publicKeyId(key),
+    publicKey: key.export({ type: 'spki', format: 'der' }).toString('base64'),
+  }));
+
   return {
     putArtifact,
     readArtifact,
+    storedArtifact,
+    /** The keys this registry signs and verifies with (`keyId`, base64 SPKI DER): what an agent pins. */
+    publicKeys: () => publicKeys,
     loadSpec,
     loadManifest,
 

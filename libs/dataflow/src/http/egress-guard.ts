@@ -118,10 +118,11 @@ export function cloudEgress(
           );
         }
       }
-      // Every answer is checked, not just the one used: a name that also points inside is refused.
+      // Every answer is checked, not just the one used: a name that also points inside is refused. The
+      // address is not named: which address an internal name has is the network's, not the caller's to learn.
       for (const a of addresses) {
         const problem = addressProblem(a.address, settings.allowPrivate);
-        if (problem) throw refused(`${host} resolves to ${a.address}, which ${problem}`);
+        if (problem) throw refused(`${host} resolves to an address that ${problem}`);
       }
       const first = addresses[0];
       if (!first) throw new DataflowError(DataflowErrorCode.HTTP_UNAVAILABLE, `${host} has no address`);

@@ -79,7 +79,8 @@ export async function draftSpecFromDocs<R = DraftValidation>(
   const user = [
     title ? `The API is called ${JSON.stringify(title.text)}.` : '',
     '<documentation>',
-    safe.replaceAll('</documentation>', '</ documentation>'),
+    // A closing tag inside the documentation, in any case or spacing, would end it early for the model.
+    safe.replace(/<\s*\/\s*documentation\s*>/gi, '[/documentation]'),
     '</documentation>',
   ]
     .filter(Boolean)

@@ -217,8 +217,10 @@ export function referenceProblems(document: Obj): SpecProblem[] {
       continue;
     }
     const obj = node as Obj;
-    // Under `properties` a key named `$ref` is a property name, not a reference.
-    if (typeof obj.$ref === 'string' && parentKey !== 'properties' && !resolving.has(obj.$ref))
+    // A string `$ref` is a reference wherever it stands: under `properties` a key named `$ref` is a property
+    // name, but its value is then a schema (an object), never a string; and a component may be named
+    // `properties` (`/components/schemas/properties`), so the parent's key cannot decide.
+    if (typeof obj.$ref === 'string' && !resolving.has(obj.$ref))
       if (checkRef(document, obj.$ref, () => `${pointerOf(place)}/$ref`, add)) resolving.add(obj.$ref);
     if (parentKey === EXAMPLE_OBJECT) continue;
     for (const key in obj) {

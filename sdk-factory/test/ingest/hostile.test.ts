@@ -271,6 +271,15 @@ describe('references hidden in examples', () => {
     ]);
   });
 
+  it('an external $ref in a component named `properties` is refused', async () => {
+    const paths = { '/a': { get: { responses: ok } } };
+    const components = { schemas: { properties: { $ref: metadata } }, responses: { properties: { $ref: metadata } } };
+    expect((await refusedAt({ paths, components }))?.sort()).toEqual([
+      '/components/responses/properties/$ref',
+      '/components/schemas/properties/$ref',
+    ]);
+  });
+
   it("an example's value stays data: a `$ref` inside it is not a reference", async () => {
     const paths = {
       '/a': {

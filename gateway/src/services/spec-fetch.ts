@@ -45,7 +45,9 @@ export function createSpecFetch(settings: SpecFetchSettings): SpecFetch {
       response = await send({
         method: 'GET',
         url,
-        headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5' },
+        // One document, one connection: nothing reuses it, and a host that keeps an idle connection open
+        // must not hold one of the gateway's sockets per registration.
+        headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5', connection: 'close' },
       });
     } catch (err) {
       // The guard's message says which rule refused (a private address, a redirect elsewhere, the size cap).

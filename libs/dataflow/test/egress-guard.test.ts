@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import {
   addressProblem,
@@ -147,9 +147,10 @@ describe('the guarded transport (allowlist, pinning, redirects, size caps)', () 
 
   it('refuses a name that resolves to loopback on the cloud side; the site side calls its private host', async () => {
     const cloud = transport({ allowPrivate: false });
-    expect(await failure(cloud(get(`http://api.example:${port}/ok`)))).toMatch(
-      /HTTP_REFUSED: api.example resolves to 127.0.0.1, which is a private or loopback address/,
-    );
+    const refusal = await failure(cloud(get(`http://api.example:${port}/ok`)));
+    expect(refusal).toMatch(/HTTP_REFUSED: api.example resolves to an address that is a private or loopback address/);
+    // The caller learns the rule, not the address an internal name has.
+    expect(refusal).not.toContain('127.0.0.1');
     const mapped = transport({ allowPrivate: false, resolver: hosts({ 'api.example': ['::ffff:7f00:1'] }) });
     expect(await failure(mapped(get(`http://api.example:${port}/ok`)))).toMatch(/private or loopback/);
     const site = transport({ side: 'site', allowPrivate: false });
@@ -193,6 +194,35 @@ describe('the guarded transport (allowlist, pinning, redirects, size caps)', () 
     );
     expect(await streamedClosedEarly).toBe(true);
     expect(await failure(send(get(`http://api.example:${port}/declared-huge`)))).toMatch(/more than 65536 bytes/);
+  });
+
+  it("closes an idle pooled connection: a host that never closes one cannot hold the caller's sockets", async () => {
+    // A transport lives for one operation run and nothing closes it after: its keep-alive pool must not
+    // keep a socket for as long as the (tenant-chosen) host likes.
+    const open = new Set<Socket>();
+    // `/slow` answers after longer than the idle limit: an active request is not idle.
+    const holding = createServer((req, res) =>
+      req.url === '/slow' ? setTimeout(() => res.end('{}'), 300) : res.end('{}'),
+    );
+    holding.keepAliveTimeout = 0;
+    holding.on('connection', (socket) => {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    });
+    await new Promise<void>((resolve) => holding.listen(0, '127.0.0.1', resolve));
+    try {
+      const held = (holding.address() as AddressInfo).port;
+      const send = transport({ allow: [{ host: 'api.example', ports: [held] }], idleSocketMs: 50 });
+      expect((await send(get(`http://api.example:${held}/a`))).status).toBe(200);
+      expect((await send(get(`http://api.example:${held}/b`))).status).toBe(200);
+      expect((await send(get(`http://api.example:${held}/slow`))).status).toBe(200);
+      // Polled, not timed.
+      for (let tries = 0; open.size > 0 && tries < 300; tries++) await new Promise((r) => setTimeout(r, 10));
+      expect(open.size).toBe(0);
+    } finally {
+      for (const socket of open) socket.destroy();
+      await new Promise((resolve) => holding.close(resolve));
+    }
   });
 
   it('matches allowlist wildcards on subdomains only, with default ports by scheme', () => {

@@ -68,11 +68,19 @@ export async function draftSpecFromDocs<R = DraftValidation>(
       AiErrorCode.INPUT_TOO_LARGE,
       `the documentation is ${text.length} characters; at most ${deps.maxInputChars} go in one request: send one part of the API at a time`,
     );
+  // The title is the user's text too, and goes in the same message: redacted with the documentation.
   const { text: safe, redactions } = redactSecrets(text);
+  const title = input.title ? redactSecrets(input.title) : undefined;
+  for (const r of title?.redactions ?? []) {
+    const same = redactions.find((x) => x.rule === r.rule);
+    if (same) same.count += r.count;
+    else redactions.push(r);
+  }
   const user = [
-    input.title ? `The API is called ${JSON.stringify(input.title)}.` : '',
+    title ? `The API is called ${JSON.stringify(title.text)}.` : '',
     '<documentation>',
-    safe.replaceAll('</documentation>', '</ documentation>'),
+    // A closing tag inside the documentation, in any case or spacing, would end it early for the model.
+    safe.replace(/<\s*\/\s*documentation\s*>/gi, '[/documentation]'),
     '</documentation>',
   ]
     .filter(Boolean)

@@ -5,12 +5,17 @@
  * example value, a false negative leaks a secret.
  */
 const RULES: { name: string; pattern: RegExp; keep?: number }[] = [
-  // Authorization headers in examples: keep the scheme word, drop the value.
+  // Authorization headers in examples: keep the scheme word (any: Bearer, SSWS, ApiKey, …), drop the
+  // value; a header with the bare key and no scheme word too.
   {
     name: 'authorization',
-    pattern: /\b(authorization\s*[:=]\s*["']?(?:bearer|basic|token|digest)\s+)[^\s"'<>]{4,}/gi,
+    pattern: /\b(authorization\s*[:=]\s*["']?(?:[A-Za-z][\w-]*\s+)?)[^\s"'<>]{4,}/gi,
     keep: 1,
   },
+  // Cookie headers: every value a session.
+  { name: 'cookie', pattern: /\b((?:set-)?cookie\s*:\s*)[^\r\n"']+/gi, keep: 1 },
+  // curl's Basic credentials: keep the user, drop the password.
+  { name: 'curl-user', pattern: /((?:^|\s)(?:-u|--user)(?:\s+|=)["']?[^\s:"']+:)[^\s"']+/g, keep: 1 },
   { name: 'bearer', pattern: /\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, keep: 1 },
   // key=value pairs whose key names a secret (query strings, JSON, headers, env lines).
   {
@@ -27,6 +32,7 @@ const RULES: { name: string; pattern: RegExp; keep?: number }[] = [
   { name: 'slack-token', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g },
   { name: 'prefixed-key', pattern: /\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{10,}\b/g },
   { name: 'anthropic-key', pattern: /\bsk-ant-[A-Za-z0-9_-]{10,}\b/g },
+  { name: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
   { name: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g },
   { name: 'private-key-block', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g },
 ];

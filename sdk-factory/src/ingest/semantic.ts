@@ -8,6 +8,8 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 
 /** Keys whose values are data, not specification: a `$ref` inside an example is not a reference. */
 const DATA_KEYS = new Set(['example', 'examples', 'enum', 'default', 'const']);
+/** What the reference walk gives as the parent key of an `examples` map's entry: no key of a document can be it. */
+const EXAMPLE_OBJECT = Symbol('example object');
 
 /**
  * What the official schema cannot say about an OpenAPI 3.x document (normalized: a Swagger 2.0
@@ -197,7 +199,14 @@ export function referenceProblems(document: Obj): SpecProblem[] {
   };
   /** References already seen to resolve: GitHub's 10,460 references name 1,764 places. */
   const resolving = new Set<string>();
-  const stack: [unknown, Place | undefined, string | undefined][] = [[document, undefined, undefined]];
+  // In OpenAPI 3.x an `examples` map (of a parameter, a header, a media type, `components`) holds Example
+  // Objects, and each may be a `$ref` that tools follow (oasdiff's loader reads files and URLs): its
+  // entries are checked like any reference; only their `value` is data. (Swagger 2.0's `examples` are
+  // values by media type, and a schema's `examples` is an array of values.)
+  const exampleMaps = typeof document.openapi === 'string';
+  const stack: [unknown, Place | undefined, string | typeof EXAMPLE_OBJECT | undefined][] = [
+    [document, undefined, undefined],
+  ];
   while (stack.length > 0) {
     const [node, place, parentKey] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
@@ -208,13 +217,23 @@ export function referenceProblems(document: Obj): SpecProblem[] {
       continue;
     }
     const obj = node as Obj;
-    // Under `properties` a key named `$ref` is a property name, not a reference.
-    if (typeof obj.$ref === 'string' && parentKey !== 'properties' && !resolving.has(obj.$ref))
+    // A string `$ref` is a reference wherever it stands: under `properties` a key named `$ref` is a property
+    // name, but its value is then a schema (an object), never a string; and a component may be named
+    // `properties` (`/components/schemas/properties`), so the parent's key cannot decide.
+    if (typeof obj.$ref === 'string' && !resolving.has(obj.$ref))
       if (checkRef(document, obj.$ref, () => `${pointerOf(place)}/$ref`, add)) resolving.add(obj.$ref);
+    if (parentKey === EXAMPLE_OBJECT) continue;
     for (const key in obj) {
       if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
       const value = obj[key];
       if (value === null || typeof value !== 'object') continue;
+      if (parentKey !== 'properties' && key === 'examples' && exampleMaps && !Array.isArray(value)) {
+        const examples = { parent: place, key };
+        for (const name in value)
+          if (Object.prototype.hasOwnProperty.call(value, name))
+            stack.push([(value as Obj)[name], { parent: examples, key: name }, EXAMPLE_OBJECT]);
+        continue;
+      }
       if (parentKey !== 'properties' && (DATA_KEYS.has(key) || key.startsWith('x-'))) continue;
       stack.push([value, { parent: place, key }, key]);
     }

@@ -45,7 +45,7 @@ const MAX_OUTPUT = 64 * 1024 * 1024;
 /**
  * Runs the pinned oasdiff binary on two OpenAPI 3.x documents (Swagger 2.0 is converted before it gets
  * here). The documents go to a private temporary folder as JSON; oasdiff reads them there and nothing
- * is fetched (their `$ref`s were resolved on ingestion, and oasdiff gets no URL).
+ * else: external references are refused (`--allow-external-refs=false`), and oasdiff gets no URL.
  */
 export function oasdiffRunner(binary: string): OasdiffRunner {
   const run = (args: string[]) =>
@@ -117,6 +117,10 @@ export function oasdiffRunner(binary: string): OasdiffRunner {
           'json',
           '--severity-levels',
           severityPath,
+          // oasdiff follows `$ref`s to files and URLs by default: a tenant's document must not make the
+          // factory read its disk or call its network (ingestion refuses such references; this holds for
+          // any document that reaches the registry).
+          '--allow-external-refs=false',
         ]);
         let parsed: unknown;
         try {

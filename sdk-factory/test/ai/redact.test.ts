@@ -19,6 +19,20 @@ describe('redactSecrets', () => {
     expect(out.redactions.length).toBeGreaterThan(0);
   });
 
+  // Credentials as API documentation really shows them, in forms the first rules missed.
+  it.each([
+    ['curl -u admin:S3cretPassw0rd https://erp.example.com/api', 'S3cretPassw0rd', 'curl -u admin:REDACTED'],
+    ["curl --user 'admin:S3cretPassw0rd' https://erp", 'S3cretPassw0rd', "curl --user 'admin:REDACTED"],
+    ['Authorization: SSWS 00QCjAl4MlV-WPXM3NmcDg', '00QCjAl4MlV-WPXM3NmcDg', 'Authorization: SSWS REDACTED'],
+    ['-H "Authorization: 7f3c9a1b2d4e5f60a1b2"', '7f3c9a1b2d4e5f60a1b2', 'Authorization: REDACTED'],
+    ['Cookie: sessionid=8f14e45fceea167a; csrftoken=c4ca4238a0b9', '8f14e45fceea167a', 'Cookie: REDACTED'],
+    ['GET /geocode?key=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY', 'AIzaSyD-9tSrke72PouQMnMX', '?key=REDACTED'],
+  ])('takes the secret out of %j too', (text, secret, shape) => {
+    const out = redactSecrets(text);
+    expect(out.text).not.toContain(secret);
+    expect(out.text).toContain(shape);
+  });
+
   it('keeps the shape of the call and ordinary text', () => {
     const text = 'GET /api/customers/active?limit=100 returns a page; the key goes in X-Api-Key.';
     expect(redactSecrets(text)).toEqual({ text, redactions: [] });

@@ -238,6 +238,38 @@ describe('requests', () => {
   });
 });
 
+describe('path parameters from data', () => {
+  // A value a definition passes (a record's id) is data an attacker may have written: `..` in a path
+  // segment is a dot segment every URL parser resolves, so `/echo/{id}` with `..` would call `/` (another
+  // endpoint of the API, with the operation's method and credentials). Encoding cannot help: WHATWG URL
+  // takes `%2e%2e` for `..` too.
+  it.each([
+    ['/echo/{a}', { a: '..' }],
+    ['/echo/{a}', { a: '.' }],
+    ['/echo/{a}{b}/x', { a: '.', b: '.' }],
+  ])('refuses a dot segment made of parameters (%s, %j) before any request', async (path, values) => {
+    const { client: sdk } = client({ maxAttempts: 1 });
+    const params = Object.keys(values).map((name) => ({ name, in: 'path' as const, required: true }));
+    await expect(call(sdk, get(path, { params }), { path: values })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
+    expect([...hits.keys()]).toEqual([]);
+  });
+
+  it('keeps dots that are not a whole segment, and encodes what looks like an encoded dot', async () => {
+    const seen: HttpRequest[] = [];
+    const { client: sdk } = client({ seen, maxAttempts: 1 });
+    const spec = get('/echo/{id}/{file}.json', {
+      params: [
+        { name: 'id', in: 'path', required: true },
+        { name: 'file', in: 'path', required: true },
+      ],
+    });
+    await call(sdk, spec, { path: { id: '%2e%2e', file: '..' } }).catch(() => undefined);
+    expect(seen.map((r) => r.url)).toEqual(['/echo/%252e%252e/...json']);
+  });
+});
+
 describe('helpers', () => {
   it('reads Retry-After in seconds and as an HTTP-date', () => {
     expect(retryAfterMs('7', FIXED_NOW)).toBe(7_000);

@@ -228,3 +228,78 @@ describe('hostile specifications', () => {
     expect((await outcome('{}', { maxBytes: -1 })).refused?.code).toBe(IngestErrorCode.badLimits);
   });
 });
+
+/**
+ * References an attacker hides where a reader might take them for data. A `$ref` in an Example Object
+ * (`examples` of a parameter, a media type or `components`) is a reference to OpenAPI tools: oasdiff's
+ * loader follows it when it compares versions, so an external one would make the factory read a file or
+ * call a URL of the attacker's choosing (its own network: SSRF). It must be refused like any other.
+ */
+describe('references hidden in examples', () => {
+  const metadata = 'http://169.254.169.254/latest/meta-data/iam/security-credentials/';
+  const refusedAt = async (doc: Record<string, unknown>) => {
+    const { refused } = await outcome(JSON.stringify({ openapi: '3.0.3', info, ...doc }));
+    return refused?.problems.filter((p) => p.code === ProblemCode.externalRef).map((p) => p.pointer);
+  };
+
+  it('an external $ref in components.examples is refused', async () => {
+    const paths = { '/a': { get: { responses: ok } } };
+    expect(await refusedAt({ paths, components: { examples: { leak: { $ref: metadata } } } })).toEqual([
+      '/components/examples/leak/$ref',
+    ]);
+  });
+
+  it("an external $ref in a parameter's or a media type's examples is refused", async () => {
+    const paths = {
+      '/a': {
+        get: {
+          parameters: [
+            { name: 'q', in: 'query', schema: { type: 'string' }, examples: { one: { $ref: '/etc/passwd' } } },
+          ],
+          responses: {
+            '200': {
+              description: 'ok',
+              content: { 'application/json': { examples: { two: { $ref: `${metadata}#/x` } } } },
+            },
+          },
+        },
+      },
+    };
+    expect((await refusedAt({ paths }))?.sort()).toEqual([
+      '/paths/~1a/get/parameters/0/examples/one/$ref',
+      '/paths/~1a/get/responses/200/content/application~1json/examples/two/$ref',
+    ]);
+  });
+
+  it('an external $ref in a component named `properties` is refused', async () => {
+    const paths = { '/a': { get: { responses: ok } } };
+    const components = { schemas: { properties: { $ref: metadata } }, responses: { properties: { $ref: metadata } } };
+    expect((await refusedAt({ paths, components }))?.sort()).toEqual([
+      '/components/responses/properties/$ref',
+      '/components/schemas/properties/$ref',
+    ]);
+  });
+
+  it("an example's value stays data: a `$ref` inside it is not a reference", async () => {
+    const paths = {
+      '/a': {
+        get: {
+          responses: {
+            '200': {
+              description: 'ok',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', examples: [{ $ref: 'https://example.com/x' }] },
+                  examples: { local: { $ref: '#/components/examples/shown' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    };
+    const components = { examples: { shown: { value: { $ref: 'https://example.com/data-only' } } } };
+    const { accepted } = await outcome(JSON.stringify({ openapi: '3.1.0', info, paths, components }));
+    expect(accepted?.manifest.operations).toHaveLength(1);
+  });
+});

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalFolderStore } from '@vansales/buffer';
@@ -117,6 +119,35 @@ describe('breaking changes between API versions (oasdiff on real documents)', ()
   it("compares only the tenant's own versions", async () => {
     const err = await registry.compare('beta', 'removed', 1, 2).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: RegistryErrorCode.notFound });
+  });
+
+  it('never lets oasdiff follow a reference out of the documents (no URL a tenant names is fetched)', async () => {
+    // The registry takes any OpenAPI 3 document (ingestion refuses external references, but the registry
+    // must not rely on every caller ingesting): oasdiff's loader follows `$ref`s to URLs and files by
+    // default, which would make the factory call its own network for a tenant.
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"value":"fetched"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const withRef = (doc: Record<string, unknown>, ref: string) => ({
+        ...doc,
+        components: { ...(doc.components as object), examples: { leak: { $ref: ref } } },
+      });
+      const v1 = await register('external-ref', withRef(petstore, `http://127.0.0.1:${port}/base`));
+      const v2 = await register(
+        'external-ref',
+        withRef(petstoreEdits.endpointRemoved(petstore), `http://127.0.0.1:${port}/revision`),
+      );
+      const err = await registry.compare('alpha', 'external-ref', v1, v2).catch((e: unknown) => e);
+      expect(hits).toEqual([]);
+      expect(err).toMatchObject({ code: RegistryErrorCode.oasdiffFailed });
+    } finally {
+      server.close();
+    }
   });
 
   describe('definitions that call the API', () => {

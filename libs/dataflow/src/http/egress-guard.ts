@@ -118,10 +118,11 @@ export function cloudEgress(
           );
         }
       }
-      // Every answer is checked, not just the one used: a name that also points inside is refused.
+      // Every answer is checked, not just the one used: a name that also points inside is refused. The
+      // address is not named: which address an internal name has is the network's, not the caller's to learn.
       for (const a of addresses) {
         const problem = addressProblem(a.address, settings.allowPrivate);
-        if (problem) throw refused(`${host} resolves to ${a.address}, which ${problem}`);
+        if (problem) throw refused(`${host} resolves to an address that ${problem}`);
       }
       const first = addresses[0];
       if (!first) throw new DataflowError(DataflowErrorCode.HTTP_UNAVAILABLE, `${host} has no address`);
@@ -173,6 +174,12 @@ export interface GuardedTransportOptions {
   /** Same-host redirects followed (default 5; 0 follows none). Redirects to another host are always refused. */
   maxRedirects?: number;
   ca?: Buffer;
+  /**
+   * How long a pooled connection may sit idle before it is closed (default 5,000 ms). Nothing closes a
+   * transport when its run ends, so without this a host that never closes idle connections (the host
+   * is a tenant's choice) would hold the caller's sockets for as long as it likes.
+   */
+  idleSocketMs?: number;
 }
 
 /**
@@ -190,7 +197,9 @@ export function guardedTransport(options: GuardedTransportOptions): HttpSend {
   const pinned = new Map<string, Promise<LookupAddress>>();
   // Its own keep-alive pools: a socket is reused only by requests this transport pinned and checked
   // (node's global agent would hand a socket of another transport, or a stale one, to this one).
-  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  // `timeout` closes a socket that idles in the pool (node destroys only free sockets on it).
+  const pool = { keepAlive: true, timeout: options.idleSocketMs ?? 5_000 };
+  const agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
   return createHttpTransport({
     check: (url) => {
       egress.check(url);

@@ -265,6 +265,12 @@ export function buildRequest(
       cookies.push(`${enc(param.name)}=${enc(text(value))}`);
     }
   }
+  // A path parameter's value is data (a record's id): `.` or `..` as a whole segment is a dot segment that
+  // every URL parser resolves, sending the call to another endpoint (`/users/..` is `/`). No encoding
+  // avoids it (WHATWG URL reads `%2e%2e` as `..` too), so it is refused.
+  const dotSegment = (p: string): boolean => p.split('/').some((segment) => segment === '.' || segment === '..');
+  if (path !== spec.path && dotSegment(path) && !dotSegment(spec.path))
+    throw invalid(`${spec.key}: a path parameter makes a '.' or '..' segment of the path`);
   if (cookies.length > 0) setHeader('cookie', cookies.join('; '));
   for (const [name, value] of entries(options.headers) ?? []) setHeader(name, text(value));
   let body: string | undefined;

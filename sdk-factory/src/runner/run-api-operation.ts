@@ -83,7 +83,9 @@ export async function runApiOperation(call: ApiOperationCall, host: ApiOperation
     );
   const http = createHostHttp({
     ...host.egress,
-    ...(schemes.length && host.credentials ? { credentials: { provider: host.credentials, schemes } } : {}),
+    ...(schemes.length && host.credentials
+      ? { credentials: { provider: host.credentials, schemes, origin: baseUrl } }
+      : {}),
   });
   const result = await host.sandbox.runOperation({
     bundle: adapted(call.bundle, call.operationKey, baseUrl),

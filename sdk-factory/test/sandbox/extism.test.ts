@@ -19,6 +19,7 @@ describe('Extism plugin operations', () => {
       credentials: {
         provider: { credentialsFor: async () => ({ headers: { 'x-api-key': SECRET } }) },
         schemes: ['key'],
+        origin: `http://api.example:${api.port}`,
       },
     });
 

@@ -42,7 +42,7 @@ describe('the operation sandbox', () => {
       resolver: hostsResolver({ 'api.example': '127.0.0.1' }),
       timeoutMs: 5_000,
       maxResponseBytes: 1024 * 1024,
-      credentials: { provider, schemes: ['bearerAuth'] },
+      credentials: { provider, schemes: ['bearerAuth'], origin: `http://api.example:${api.port}` },
       ...over,
     });
   const base = () => `http://api.example:${api.port}`;
@@ -67,6 +67,28 @@ describe('the operation sandbox', () => {
     const last = api.seen.at(-1)!;
     expect(last.headers.authorization).toBe(`Bearer ${SECRET}`);
     expect(last.url).toBe('/customers?active=true');
+  });
+
+  it("attaches the credential only on the API's own origin, not on another host the allowlist names", async () => {
+    // A pagination link or redirect target on another allowed host (a CDN, a *.example rule) must not get the token.
+    const asked: string[] = [];
+    const counting: CredentialProvider = {
+      credentialsFor: async (scheme, request) => {
+        asked.push(request.url.host);
+        return provider.credentialsFor(scheme, request);
+      },
+    };
+    const send = http({
+      allow: [{ host: '*.example', ports: [api.port] }],
+      resolver: hostsResolver({ 'api.example': '127.0.0.1', 'cdn.example': '127.0.0.1' }),
+      credentials: { provider: counting, schemes: ['bearerAuth'], origin: `http://api.example:${api.port}/v1` },
+    });
+    const signal = new AbortController().signal;
+    await send({ method: 'GET', url: `http://cdn.example:${api.port}/customers/7`, headers: {} }, signal);
+    expect(api.seen.at(-1)!.headers.authorization).toBeUndefined();
+    await send({ method: 'GET', url: `http://api.example:${api.port}/customers/7`, headers: {} }, signal);
+    expect(api.seen.at(-1)!.headers.authorization).toBe(`Bearer ${SECRET}`);
+    expect(asked).toEqual([`api.example:${api.port}`]);
   });
 
   it('never shows the credential to sandboxed code: the bundle searching for it finds nothing', async () => {

@@ -55,7 +55,24 @@ export interface CredentialProvider {
  */
 export interface HostHttpOptions extends GuardedTransportOptions {
   maxRequestBytes?: number;
-  credentials?: { provider: CredentialProvider; schemes: readonly string[] };
+  /**
+   * `origin` is the API's own origin (scheme, host, port of its base URL): credentials go to it only.
+   * The allowlist may name more (a `*.example` rule, a CDN that serves the next page, plain http on
+   * the same host), and a token sent there would leave the API it was issued for.
+   */
+  credentials?: { provider: CredentialProvider; schemes: readonly string[]; origin: string };
+}
+
+function originOf(base: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new Error(`the credentials' origin ${JSON.stringify(base.slice(0, 200))} is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`the credentials' origin must be an http(s) URL, not ${url.protocol}`);
+  return url.origin;
 }
 
 /** Headers the sandbox may not set: the transport owns framing, the host owns identity. */
@@ -71,6 +88,7 @@ export function createHostHttp(options: HostHttpOptions): HostHttp {
   const { credentials: _credentials, maxRequestBytes: _max, ...guard } = options;
   const send = guardedTransport(guard);
   const maxRequestBytes = options.maxRequestBytes ?? 8 * 1024 * 1024;
+  const credentialOrigin = options.credentials && originOf(options.credentials.origin);
   return async (request, signal) => {
     let url: URL;
     try {
@@ -85,7 +103,9 @@ export function createHostHttp(options: HostHttpOptions): HostHttp {
       const lower = name.toLowerCase();
       if (!HOST_OWNED.has(lower)) headers[lower] = value;
     }
-    for (const scheme of options.credentials?.schemes ?? []) {
+    // Another origin (a pagination link, an http: URL of an https: API) gets the request without them.
+    const schemes = options.credentials && url.origin === credentialOrigin ? options.credentials.schemes : [];
+    for (const scheme of schemes) {
       const attached = await options.credentials!.provider.credentialsFor(scheme, { method: request.method, url });
       if (!attached) throw new Error(`no credential is configured for the security scheme ${JSON.stringify(scheme)}`);
       for (const [name, value] of Object.entries(attached.headers ?? {})) headers[name.toLowerCase()] = value;

@@ -191,6 +191,8 @@ function compileSequenceCall(name: string, args: Node[]): Compiled | undefined {
   return undefined;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** `$substring(str, start[, length])` on code points, `$contains(str, text)`: JSONata 2.2's, for text and whole numbers. */
 function compileStringCall(name: string, args: Node[]): Compiled | undefined {
   if (name === 'substring' && (args.length === 2 || args.length === 3)) {
@@ -206,15 +208,18 @@ function compileStringCall(name: string, args: Node[]): Compiled | undefined {
       if (!Number.isInteger(from) || (length && !Number.isInteger(len))) return FALLBACK;
       if (s === undefined) return undefined;
       if (typeof s !== 'string') return FALLBACK;
-      const chars = [...s];
+      // Without surrogates a UTF-16 unit is a code point: no array of characters needed.
+      const chars: string | string[] = SURROGATE.test(s) ? [...s] : s;
       let b = from as number;
       if (chars.length + b < 0) b = 0;
+      const slice = (x: number, y?: number) =>
+        typeof chars === 'string' ? chars.slice(x, y) : chars.slice(x, y).join('');
       if (length) {
         const n = len as number;
         if (n <= 0) return '';
-        return chars.slice(b, b >= 0 ? b + n : chars.length + b + n).join('');
+        return slice(b, b >= 0 ? b + n : chars.length + b + n);
       }
-      return chars.slice(b).join('');
+      return slice(b);
     };
   }
   if (name === 'contains' && args.length === 2) {

@@ -6,6 +6,13 @@ import { defineConfig, type Options } from 'tsup';
  * Temporal SDK. `@vansales/workflows` stays external too unless a process compiles it in: Temporal's
  * bundler finds its source at run time by require.resolve.
  */
+/**
+ * The transform engine's worker thread (libs/transforms/src/worker): a process that runs transforms
+ * (cloud worker, agent) builds it as its own entry, beside its main, where the engine looks for it.
+ * The path is from the process's package folder, where tsup runs.
+ */
+export const TRANSFORM_WORKER_ENTRY = { 'transform-worker': '../libs/transforms/src/worker/transform-worker.ts' };
+
 export function processBuild(entry: Record<string, string>, options: { compileWorkflows?: boolean } = {}) {
   const config: Options = {
     entry,

@@ -8,11 +8,24 @@
  *   node --import tsx transforms.ts [--rows 1000000] [--peer-rows 100000]
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import jsonata from 'jsonata';
 import type { TransformOp } from '@vansales/definitions';
-import { runTransform, type Batches, type TransformRecord } from '@vansales/transforms';
+import { encodeChunk, type ColumnSpec } from '@vansales/dataflow';
+import {
+  createMapper,
+  parseTransformLimits,
+  runTransform,
+  transformObjects,
+  transformObjectsInWorker,
+  type Batches,
+  type ObjectReader,
+  type TransformRecord,
+} from '@vansales/transforms';
 import { cliOption, emit, round } from './common/json-lines';
 
 const ROWS = Number(cliOption('rows') ?? 1_000_000);
@@ -34,10 +47,27 @@ function record(i: number): TransformRecord {
     name: `item ${i}`,
   };
 }
-async function* generated(n: number, offset = 0): Batches {
+/** An order as an API or a document store gives it: a nested customer, lines, tags. */
+function order(i: number): TransformRecord {
+  const lines = [];
+  for (let l = 0; l < 1 + (i % 4); l++)
+    lines.push({ sku: `SKU-${(i + l) % 500}`, qty: 1 + ((i + l) % 5), amount: (((i + l) * 37) % 10_000) / 100 });
+  return {
+    id: i,
+    country: ['PT', 'ES', 'FR', 'DE'][i % 4],
+    status: i % 7 === 0 ? 'cancelled' : 'open',
+    customer: {
+      name: `customer ${(i * 7919) % 100_000}`,
+      address: { city: ` ${CITIES[i % CITIES.length]} `, zip: `${1000 + (i % 8999)}-00${i % 10}` },
+    },
+    lines,
+    tags: i % 3 === 0 ? ['b2b', 'priority'] : ['b2c'],
+  };
+}
+async function* generated(n: number, offset = 0, make: (i: number) => TransformRecord = record): Batches {
   for (let i = 0; i < n; i += BATCH) {
     const batch: TransformRecord[] = [];
-    for (let k = i; k < Math.min(n, i + BATCH); k++) batch.push(record(k + offset));
+    for (let k = i; k < Math.min(n, i + BATCH); k++) batch.push(make(k + offset));
     yield batch;
   }
 }
@@ -53,6 +83,19 @@ const MAPPING = {
 /** The same mapping with two fields JSONata alone can say (functions): our engine compiles four, JSONata runs two per batch. */
 const MIXED = { ...MAPPING, label: '$uppercase(city) & " / " & name', discounted: '$round(price * 0.9, 2)' };
 const WHERE = 'qty > 2 and active and city != "Faro"';
+/**
+ * A 6-field mapping of orders as a workflow author writes it in JSONata (not simplified for us):
+ * nested paths, sums and counts over lines, substrings, `in`, conditionals, an object constructor.
+ */
+const REALISTIC = {
+  ref: '"SO-" & $string(id)',
+  customer: '$uppercase($substring(customer.name, 0, 1)) & $substring(customer.name, 1)',
+  total: '$round($sum(lines.amount), 2)',
+  items: '$count(lines)',
+  shipping:
+    'status = "cancelled" ? "none" : (country in ["PT", "ES"] and $sum(lines.amount) > 100 ? "express" : "standard")',
+  shipTo: '{ "city": $trim(customer.address.city), "zip": customer.address.zip, "tags": $join(tags, ",") }',
+};
 
 async function timed(fn: () => Promise<number>) {
   const cpu0 = process.cpuUsage();
@@ -69,16 +112,16 @@ async function timed(fn: () => Promise<number>) {
   };
 }
 
-async function ours(op: TransformOp, compile: boolean, n = ROWS): Promise<number> {
+async function ours(op: TransformOp, compile: boolean, make = record, n = ROWS): Promise<number> {
   let out = 0;
-  for await (const b of runTransform(op, { left: generated(n) }, { compile })) out += b.length;
+  for await (const b of runTransform(op, { left: generated(n, 0, make) }, { compile })) out += b.length;
   return n + 0 * out;
 }
 
 /** The peer: bare jsonata, one evaluate per record, as an application would call it. */
-async function bare(source: string, n = PEER_ROWS): Promise<number> {
+async function bare(source: string, make = record, n = PEER_ROWS): Promise<number> {
   const expr = jsonata(source);
-  for await (const batch of generated(n)) for (const r of batch) await expr.evaluate(r);
+  for await (const batch of generated(n, 0, make)) for (const r of batch) await expr.evaluate(r);
   return n;
 }
 
@@ -86,36 +129,81 @@ function vmHwmMb(): number {
   return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
 }
 
-/** Child mode: one 1M-row join or aggregate, then its peak RSS. */
-async function rssCase(name: string): Promise<void> {
+const RSS_OPS: Record<string, TransformOp> = {
+  join: { op: 'join', kind: 'inner', leftKey: ['customer'], rightKey: ['customer'] },
+  aggregate: {
+    op: 'aggregate',
+    groupBy: ['customer', 'city'],
+    measures: {
+      n: { fn: 'count' },
+      total: { fn: 'sum', field: 'price' },
+      top: { fn: 'max', field: 'price' },
+      avg: { fn: 'avg', field: 'qty' },
+    },
+  },
+};
+
+const column = (name: string, type: ColumnSpec['type']): ColumnSpec => ({ name, type, nullable: true, nativeType: '' });
+const LEFT_COLUMNS = [
+  column('id', { kind: 'integer', bits: 32 }),
+  column('customer', { kind: 'integer', bits: 32 }),
+  column('qty', { kind: 'integer', bits: 32 }),
+  column('price', { kind: 'float', bits: 64 }),
+  column('city', { kind: 'text' }),
+  column('active', { kind: 'boolean' }),
+  column('name', { kind: 'text' }),
+];
+const RIGHT_COLUMNS = [column('customer', { kind: 'integer', bits: 32 }), column('segment', { kind: 'text' })];
+const CHUNK_ROWS = 50_000;
+
+/** Writes a side's chunks as files (the local folder store's shape), once, before the measured children run. */
+async function writeChunks(dir: string, columns: ColumnSpec[], right: boolean): Promise<void> {
+  const names = columns.map((c) => c.name);
+  for (let index = 0; index * CHUNK_ROWS < ROWS; index++) {
+    const rows: unknown[][] = [];
+    for (let i = index * CHUNK_ROWS; i < Math.min(ROWS, (index + 1) * CHUNK_ROWS); i++) {
+      const r = record(i);
+      const o: TransformRecord = right ? { customer: r.id, segment: `s${i % 17}` } : r;
+      rows.push(names.map((n) => o[n]));
+    }
+    writeFileSync(join(dir, `${index}.chunk`), await encodeChunk(rows));
+  }
+}
+
+/** An object whose chunks are the files writeChunks wrote, read when the transform asks for each. */
+function chunkFiles(dir: string, columns: ColumnSpec[]): ObjectReader {
+  return {
+    schema: { columns, keyColumns: [] },
+    rowCount: ROWS,
+    chunkCount: Math.ceil(ROWS / CHUNK_ROWS),
+    chunk: (index) => readFile(join(dir, `${index}.chunk`)),
+  };
+}
+
+/**
+ * Child mode: one 1M-row join or aggregate over chunk files, then the process's peak RSS. `bare`:
+ * transformObjects in this thread with Node's default heap (the library alone); `worker`: as the
+ * cloud activity and the agent run it, in a worker thread with the default limits.
+ */
+async function rssCase(name: string, how: string, dir: string): Promise<void> {
+  const op = RSS_OPS[name];
+  if (!op) throw new Error(`no case ${name}`);
+  const inputs = {
+    left: chunkFiles(join(dir, 'left'), LEFT_COLUMNS),
+    ...(name === 'join' ? { right: chunkFiles(join(dir, 'right'), RIGHT_COLUMNS) } : {}),
+  };
+  const discard = { chunk: async () => undefined, commit: async () => undefined };
   const t = await timed(async () => {
-    let out = 0;
-    const op: TransformOp =
-      name === 'join'
-        ? { op: 'join', kind: 'inner', leftKey: ['customer'], rightKey: ['customer'] }
-        : {
-            op: 'aggregate',
-            groupBy: ['customer', 'city'],
-            measures: {
-              n: { fn: 'count' },
-              total: { fn: 'sum', field: 'price' },
-              top: { fn: 'max', field: 'price' },
-              avg: { fn: 'avg', field: 'qty' },
-            },
-          };
-    const inputs =
-      name === 'join'
-        ? // Both sides 1M rows, keys 1:1 on the right side: the build side cannot fit, so it is a grace hash join.
-          {
-            left: generated(ROWS),
-            right: (async function* () {
-              for await (const b of generated(ROWS))
-                yield b.map((r) => ({ customer: r.id, segment: `s${(r.id as number) % 17}` }));
-            })(),
-          }
-        : { left: generated(ROWS) };
-    for await (const b of runTransform(op, inputs)) out += b.length;
-    emit({ case: name, output_records: out });
+    const limits = parseTransformLimits({
+      spillDir: dir,
+      ...(cliOption('heap-mb') ? { workerHeapMb: Number(cliOption('heap-mb')) } : {}),
+      ...(cliOption('young-mb') ? { workerYoungMb: Number(cliOption('young-mb')) } : {}),
+    });
+    const result =
+      how === 'worker'
+        ? await transformObjectsInWorker(op, inputs, discard, { limits })
+        : await transformObjects(op, inputs, discard, { limits });
+    emit({ case: name, output_records: result.rows });
     return ROWS;
   });
   process.stdout.write(`${JSON.stringify({ ...t, peak_rss_mb: round(vmHwmMb(), 1) })}\n`);
@@ -123,7 +211,8 @@ async function rssCase(name: string): Promise<void> {
 
 async function main(): Promise<void> {
   const rssCaseName = cliOption('case');
-  if (rssCaseName) return rssCase(rssCaseName);
+  if (rssCaseName) return rssCase(rssCaseName, cliOption('how') ?? 'bare', cliOption('dir')!);
+  if (cliOption('only') === 'rss') return rssCases();
 
   const objectOf = (fields: Record<string, string>) =>
     `{ ${Object.entries(fields)
@@ -136,15 +225,29 @@ async function main(): Promise<void> {
     return n;
   });
   emit({ bench: 'transforms', case: 'floor: generating the records alone (in every figure below)', ...floor });
-  const cases: { name: string; op: TransformOp; peer: string }[] = [
+  const cases: { name: string; op: TransformOp; peer: string; make?: (i: number) => TransformRecord }[] = [
+    {
+      name: '6-field mapping of nested orders, as written in JSONata',
+      op: { op: 'map', fields: REALISTIC },
+      peer: objectOf(REALISTIC),
+      make: order,
+    },
     { name: '6-field mapping', op: { op: 'map', fields: MAPPING }, peer: mapObject },
     { name: '6-field mapping, 2 fields with functions', op: { op: 'map', fields: MIXED }, peer: objectOf(MIXED) },
     { name: 'filter', op: { op: 'filter', where: WHERE }, peer: WHERE },
   ];
   for (const c of cases) {
-    const compiled = await timed(() => ours(c.op, true));
-    const viaJsonata = await timed(() => ours(c.op, false));
-    const peer = await timed(() => bare(c.peer));
+    const compiled = await timed(() => ours(c.op, true, c.make));
+    const viaJsonata = await timed(() => ours(c.op, false, c.make));
+    const peer = await timed(() => bare(c.peer, c.make));
+    const fields = c.op.op === 'map' ? createMapper(c.op.fields).fields : [];
+    if (c.op.op === 'map')
+      emit({
+        bench: 'transforms',
+        case: c.name,
+        fields_compiled: fields.filter((f) => f.compiled).map((f) => f.name),
+        fields_by_jsonata: fields.filter((f) => !f.compiled).map((f) => f.name),
+      });
     emit({
       bench: 'transforms',
       case: c.name,
@@ -183,27 +286,42 @@ async function main(): Promise<void> {
     ratio_vs_bare: round(grouped.records_per_cpu_s / peerGroup.records_per_cpu_s, 1),
   });
 
-  for (const name of ['join', 'aggregate']) {
-    const child = spawnSync(
-      process.execPath,
-      [...process.execArgv, __filename, '--case', name, '--rows', String(ROWS)],
-      {
-        encoding: 'utf8',
-        maxBuffer: 1 << 20,
-      },
-    );
-    if (child.status !== 0) throw new Error(`the ${name} case failed: ${child.stderr}`);
-    const lines = child.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    emit({
-      bench: 'transforms',
-      case: `${ROWS} rows ${name}, peak RSS`,
-      ...lines[0],
-      ...lines[1],
-      target: '<= 300 MB',
-    });
+  await rssCases();
+}
+
+async function rssCases(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vsc-bench-transforms-'));
+  try {
+    mkdirSync(join(dir, 'left'));
+    mkdirSync(join(dir, 'right'));
+    await writeChunks(join(dir, 'left'), LEFT_COLUMNS, false);
+    await writeChunks(join(dir, 'right'), RIGHT_COLUMNS, true);
+    for (const name of ['join', 'aggregate'])
+      for (const how of ['bare', 'worker']) {
+        const child = spawnSync(
+          process.execPath,
+          [...process.execArgv, __filename, '--case', name, '--how', how, '--rows', String(ROWS), '--dir', dir],
+          { encoding: 'utf8', maxBuffer: 1 << 20 },
+        );
+        if (child.status !== 0) throw new Error(`the ${name} case (${how}) failed: ${child.stderr}`);
+        const lines = child.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        emit({
+          bench: 'transforms',
+          case: `${ROWS} rows ${name} over buffer chunks, peak RSS of the process`,
+          path:
+            how === 'worker'
+              ? 'ours: a worker thread with the default limits (as the cloud worker and the agent run it)'
+              : "bare library in the process's own thread, Node's default heap",
+          ...lines[0],
+          ...lines[1],
+          target: '<= 300 MB',
+        });
+      }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,3 +1,3 @@
-import { processBuild } from '../tsup.process';
+import { processBuild, TRANSFORM_WORKER_ENTRY } from '../tsup.process';
 
-export default processBuild({ main: 'src/main.ts' });
+export default processBuild({ main: 'src/main.ts', ...TRANSFORM_WORKER_ENTRY });

@@ -8,6 +8,7 @@ import { createDefinitionActivities, type DefinitionActivities } from './cloud/d
 import type { DefinitionStore, SyncStateStore } from '@vansales/definitions';
 import type { CloudCredentials } from './cloud/cloud-credentials';
 import type { EgressSettings } from '@vansales/dataflow';
+import type { TransformLimitsInput } from '@vansales/transforms';
 import { createHttpActivities, type HttpActivities } from './cloud/http-activities';
 import { createSyncActivities, type SyncActivities } from './cloud/sync-activities';
 
@@ -29,6 +30,8 @@ export interface CloudDeps {
   credentials?: CloudCredentials;
   /** Where HTTP steps may go (VSC_CLOUD_HTTP_*); default: public addresses only. */
   egress?: EgressSettings;
+  /** Limits of transform steps (the worker thread's heap, spilling); default: the transforms' defaults. */
+  transformLimits?: TransformLimitsInput;
 }
 
 /** A buffer that answers every call with what is missing (a cloud worker without VSC_BUFFER_*). */
@@ -62,7 +65,7 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
     : { cloudExtract: missing, cloudLoad: missing, purgeExpiredBuffer: missing };
   // Definition step activities (issue 10): each part adds its own spread here.
   const transforms: TransformActivities = deps.buffer
-    ? createTransformActivities({ buffer: deps.buffer })
+    ? createTransformActivities({ buffer: deps.buffer, limits: deps.transformLimits ?? {} })
     : { transformDataset: missing };
   const http: HttpActivities = deps.buffer
     ? createHttpActivities({

@@ -18,6 +18,7 @@ import {
 import { decodeChunk, encodeChunk, parseObjectSchema, type ColumnSpec } from '@vansales/dataflow';
 import type { DatasetRef, TransformOp } from '@vansales/definitions';
 import { createTransformActivities } from '@vansales/activities/cloud';
+import type { TransformLimitsInput } from '@vansales/transforms';
 import { testServices } from '@vansales/test-kit';
 
 const minio = testServices().minio;
@@ -130,18 +131,19 @@ describe.each([
   let left: DatasetRef;
   let right: DatasetRef;
   const tenantId = 'acme';
-  const activities = () =>
-    createTransformActivities({ buffer, limits: { memoryRecords: 500, spillPartitions: 4, spillDir } });
+  const activities = (more: TransformLimitsInput = {}) =>
+    createTransformActivities({ buffer, limits: { memoryRecords: 500, spillPartitions: 4, spillDir, ...more } });
   const run = async (
     transform: TransformOp,
     inputs: { left: DatasetRef; right?: DatasetRef },
     outputObjectId = newObjectId(),
     tenant = tenantId,
+    limits: TransformLimitsInput = {},
   ) => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const ref = (await env.run(activities().transformDataset, {
+    const ref = (await env.run(activities(limits).transformDataset, {
       tenantId: tenant,
       transform,
       inputs,
@@ -230,6 +232,26 @@ describe.each([
     const again = await run({ op: 'filter', where: 'city = "Lisboa"' }, { left }, outputObjectId);
     expect(again.ref).toEqual(first.ref);
     expect(first.ref.rows).toBe(orders.filter((o) => o[3] === 'Lisboa').length);
+  });
+
+  it('fails a transform past its heap as TransformMemoryLimit, leaves no spill files, and its retry works', async () => {
+    const outputObjectId = newObjectId();
+    // A 5M-item range per record: far past a 16 MB heap.
+    const err = await run(
+      { op: 'map', fields: { id: 'id', n: '$count([1..5000000])' } },
+      { left },
+      outputObjectId,
+      tenantId,
+      { workerHeapMb: 16, workerYoungMb: 2 },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'TransformMemoryLimit', nonRetryable: true });
+    expect((err as Error).message).toMatch(/memory limit \(a heap of 16 MB\).*workerHeapMb/);
+    expect(readdirSync(spillDir)).toEqual([]);
+    // The step retried (by the run's retry from this step, with a heap that fits) writes the same object.
+    const retried = await run({ op: 'map', fields: { id: 'id', n: '$count([1..50])' } }, { left }, outputObjectId);
+    expect(retried.ref).toMatchObject({ objectId: outputObjectId, rows: 2500 });
+    expect((await readObject(buffer, tenantId, outputObjectId)).records[0]).toEqual({ id: 0, n: 50 });
   });
 
   it("refuses another tenant's object", async () => {

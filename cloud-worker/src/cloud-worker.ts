@@ -23,7 +23,8 @@ export async function createCloudWorker(config: CloudWorkerConfig, connection: N
 
 /**
  * The cloud worker's dependencies from its environment: the buffer (when VSC_BUFFER_KEYS is set;
- * the same settings as the gateway's), the cloud databases and credentials files, the HTTP egress settings.
+ * the same settings as the gateway's), the cloud databases and credentials files, the HTTP egress
+ * settings, the transform steps' heap (VSC_TRANSFORM_*).
  */
 export async function cloudDepsFromEnv(
   config: CloudWorkerConfig,
@@ -38,6 +39,10 @@ export async function cloudDepsFromEnv(
       allowPrivate: config.VSC_CLOUD_HTTP_ALLOW_PRIVATE,
       timeoutMs: config.VSC_CLOUD_HTTP_TIMEOUT_MS,
       maxResponseBytes: config.VSC_CLOUD_HTTP_MAX_RESPONSE_BYTES,
+    },
+    transformLimits: {
+      ...(config.VSC_TRANSFORM_HEAP_MB !== undefined ? { workerHeapMb: config.VSC_TRANSFORM_HEAP_MB } : {}),
+      ...(config.VSC_TRANSFORM_YOUNG_MB !== undefined ? { workerYoungMb: config.VSC_TRANSFORM_YOUNG_MB } : {}),
     },
   };
 }

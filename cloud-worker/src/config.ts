@@ -25,6 +25,13 @@ export const CloudWorkerConfig = TemporalConfig.extend({
     .max(1024 * 1024 * 1024)
     .default(32 * 1024 * 1024),
   /**
+   * Old-generation heap of each transform step's worker thread (MB). Default 128 (see
+   * @vansales/transforms' workerHeapMb): a transform past it fails as TransformMemoryLimit.
+   */
+  VSC_TRANSFORM_HEAP_MB: z.coerce.number().int().min(16).max(16_384).optional(),
+  /** Young-generation heap of each transform step's worker thread (MB). Default 16. */
+  VSC_TRANSFORM_YOUNG_MB: z.coerce.number().int().min(1).max(1024).optional(),
+  /**
    * What this process polls: `all` (workflows and cloud activities), `workflows`, or `activities`.
    * An activities-only process never loads the workflow bundle (about 300 MB), so the processes
    * that move rows stay small; run a `workflows` one beside it.

@@ -84,6 +84,12 @@ export const AgentConfig = z.object({
         .optional(),
     })
     .default({}),
+  /**
+   * Heap of each data.transform's worker thread, in MB (old and young generation). Default 128 and
+   * 16 (see @vansales/transforms' workerHeapMb): a transform past it fails as TransformMemoryLimit.
+   */
+  transformHeapMb: z.number().int().min(16).max(16_384).optional(),
+  transformYoungMb: z.number().int().min(1).max(1024).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   databases: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig)

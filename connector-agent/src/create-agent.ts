@@ -76,7 +76,10 @@ export function createAgent(
     'data.extract': createDataExtract(data, buffer),
     'data.load': createDataLoad(data, buffer),
     'data.transfer': createDataTransfer(data),
-    'data.transform': createDataTransform(buffer),
+    'data.transform': createDataTransform(buffer, {
+      ...(config.transformHeapMb !== undefined ? { workerHeapMb: config.transformHeapMb } : {}),
+      ...(config.transformYoungMb !== undefined ? { workerYoungMb: config.transformYoungMb } : {}),
+    }),
     'http.read': createSiteHttpRead(http, buffer),
     'http.write': createSiteHttpWrite(http, buffer),
     'http.write-table': createSiteTableWrite(data, http),

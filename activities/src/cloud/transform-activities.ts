@@ -14,7 +14,7 @@ import {
   TransformFailureType,
   transformFailureType,
   parseTransformLimits,
-  transformObjects,
+  transformObjectsInWorker,
   type ObjectReader,
   type TransformLimitsInput,
 } from '@vansales/transforms';
@@ -48,7 +48,8 @@ function failure(err: unknown): Error {
 
 /**
  * The cloud's transform step: reads the input buffer object(s) chunk by chunk, runs the transform
- * engine over them (bounded memory, spilling to the worker's temp folder), writes the output object
+ * engine over them in a worker thread with a capped heap (bounded memory, spilling to the worker's
+ * temp folder; a transform past its heap fails as TransformMemoryLimit while this process carries on), writes the output object
  * under the id the workflow chose (a retry rewrites the same object; once committed, a retry
  * returns it), and returns its reference. Objects are read under the input's tenant only, and the
  * manifest must say that tenant: another tenant's object id is refused, never read.
@@ -107,7 +108,7 @@ export function createTransformActivities(deps: {
           chunkCount: opened.manifest.chunks.length,
           chunk: (i) => deps.buffer.readChunk(tenantId, ref.objectId, i),
         });
-        const out = await transformObjects(
+        const out = await transformObjectsInWorker(
           op,
           {
             left: reader(input.inputs.left, left),
@@ -119,7 +120,12 @@ export function createTransformActivities(deps: {
               deps.buffer.writeChunk(tenantId, input.outputObjectId, index, bytes, rows).then(() => undefined),
             commit: (body) => deps.buffer.commit(tenantId, input.outputObjectId, body).then(() => undefined),
           },
-          { limits, progress: (p) => ctx.heartbeat({ objectId: input.outputObjectId, ...p }) },
+          {
+            limits,
+            progress: (p) => ctx.heartbeat({ objectId: input.outputObjectId, ...p }),
+            // Cancelling the step (delivered with a heartbeat) terminates the transform's worker.
+            signal: ctx.cancellationSignal,
+          },
         );
         return { objectId: input.outputObjectId, rows: out.rows, columns: out.columns, writtenBy: 'cloud' as const };
       } catch (err) {

@@ -5,7 +5,7 @@ import {
   TransformError,
   transformFailureType,
   parseTransformLimits,
-  transformObjects,
+  transformObjectsInWorker,
   type ObjectReader,
   type TransformLimitsInput,
 } from '@vansales/transforms';
@@ -62,14 +62,16 @@ export function createDataTransform(buffer: BufferClient, limitsInput: Transform
       if (done) return done;
       const left = await open(leftGrant);
       const right = rightGrant ? await open(rightGrant) : undefined;
-      const out = await transformObjects(
+      const out = await transformObjectsInWorker(
         op,
         { left, ...(right ? { right } : {}) },
         {
           chunk: (index, bytes, rows) => buffer.putChunk(outputGrant, index, bytes, rows, ctx.signal),
           commit: (body) => buffer.commit(outputGrant, body, ctx.signal),
         },
-        { limits, progress: (p) => ctx.progress({ objectId: input.outputObjectId, ...p }) },
+        // A worker thread with a capped heap (the agent keeps serving whatever the transform does); a
+        // cancelled operation terminates it.
+        { limits, progress: (p) => ctx.progress({ objectId: input.outputObjectId, ...p }), signal: ctx.signal },
       );
       return { objectId: input.outputObjectId, rows: out.rows, columns: out.columns } satisfies DataTransformOutputT;
     } catch (err) {

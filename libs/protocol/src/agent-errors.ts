@@ -42,6 +42,7 @@ export const AgentErrorType = {
   transformInvalid: 'TransformInvalid',
   transformBadRecord: 'TransformBadRecord',
   transformScriptLimit: 'TransformScriptLimit',
+  transformMemoryLimit: 'TransformMemoryLimit',
   /** Anything else; message says what. */
   internal: 'AgentInternal',
 } as const;
@@ -63,4 +64,5 @@ export const NON_RETRYABLE_AGENT_ERRORS: readonly AgentErrorType[] = [
   AgentErrorType.transformInvalid,
   AgentErrorType.transformBadRecord,
   AgentErrorType.transformScriptLimit,
+  AgentErrorType.transformMemoryLimit,
 ];

@@ -10,6 +10,8 @@ export const TransformErrorCode = {
   scriptMemory: 'SCRIPT_MEMORY',
   /** The script threw, or returned something that is not records. */
   scriptFailed: 'SCRIPT_FAILED',
+  /** The transform's worker thread went past its heap (workerHeapMb): it was stopped, the host carries on. */
+  memoryLimit: 'MEMORY_LIMIT',
   /** Bad settings (limits) or an op the engine does not know. */
   badInput: 'BAD_INPUT',
 } as const;
@@ -59,11 +61,14 @@ export const TransformFailureType = {
   badRecord: 'TransformBadRecord',
   /** The script went past its time or memory limit. */
   scriptLimit: 'TransformScriptLimit',
+  /** The transform went past its memory (its worker thread's heap): the message names the settings to change. */
+  memoryLimit: 'TransformMemoryLimit',
 } as const;
 export type TransformFailureType = (typeof TransformFailureType)[keyof typeof TransformFailureType];
 
 /** The failure type of an engine error. */
 export function transformFailureType(err: TransformError): TransformFailureType {
+  if (err.code === TransformErrorCode.memoryLimit) return TransformFailureType.memoryLimit;
   return err.code === TransformErrorCode.badRecord
     ? TransformFailureType.badRecord
     : err.code === TransformErrorCode.scriptTimeout || err.code === TransformErrorCode.scriptMemory

@@ -27,3 +27,4 @@ export {
   type TransformProgress,
   type TransformObjectOptions,
 } from './transform-object';
+export { transformObjectsInWorker, type TransformInWorkerOptions } from './worker/run-in-worker';

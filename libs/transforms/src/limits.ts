@@ -50,6 +50,14 @@ export const TransformLimits = z.object({
     .default(256 * 1024),
   /** Records sent into the script VM per call (one JSON round trip per batch, not per record). Default 2,000. */
   scriptBatchRecords: z.number().int().min(1).max(100_000).default(2_000),
+  /**
+   * Old-generation heap of a transform's worker thread, in MB (its resourceLimits): past it the
+   * worker is stopped and the step fails with TransformMemoryLimit. Default 128: with the young
+   * generation and the host's own, a 1M x 1M join stays within 300 MB of the process's RSS.
+   */
+  workerHeapMb: z.number().int().min(16).max(16_384).default(128),
+  /** Young-generation heap of a transform's worker thread, in MB. Default 16. */
+  workerYoungMb: z.number().int().min(1).max(1024).default(16),
 });
 export type TransformLimits = z.infer<typeof TransformLimits>;
 export type TransformLimitsInput = z.input<typeof TransformLimits>;

@@ -60,20 +60,64 @@ const COMPILABLE = [
   '$uppercase(city) & " / " & name',
   '$number(name) * 2',
   '$length($trim(name)) > 2',
+  // Sequences over arrays: sums, counts, joins, array constructors, `in`.
+  '$sum(qty)',
+  '$count(qty)',
+  '$sum(nested.a)',
+  '$count(nested.a)',
+  '$count(lines)',
+  '$sum(lines.amount)',
+  '$round($sum(lines.amount), 2)',
+  '$count(lines.sku)',
+  '$join(tags, ",")',
+  '$join(lines.sku, "; ")',
+  '$join(name, ", ")',
+  '$join(nested.b)',
+  '$join([name, city], "/")',
+  '$join(tags, qty)',
+  '$sum([qty, price])',
+  '[qty]',
+  '[name, city, qty]',
+  '[]',
+  'name in ["ana", "Bob"]',
+  'qty in [1, 2, 3, 10.5]',
+  'qty in qty',
+  'city in []',
+  'name in tags',
+  // Substrings (code points) and contains.
+  '$substring(name, 1)',
+  '$substring(name, 0, 2)',
+  '$substring(name, -2)',
+  '$substring(name, -3, 2)',
+  '$substring(name, 1, 0)',
+  '$substring(name, -20, 3)',
+  '$substring(name, qty)',
+  '$substring(name, 0, qty)',
+  '$uppercase($substring(name, 0, 1)) & $substring(name, 1)',
+  '$contains(name, "a")',
+  '$contains(city, name)',
+  '$contains(name, "")',
+  // Object constructors (literal keys), nested.
+  '{ "a": name, "b": { "c": qty, "d": missing } }',
+  '{ "__proto__": name, "n": $count(lines) }',
+  '{ "total": $sum(lines.amount), "tags": $join(tags, ","), "first": $substring(name, 0, 1) }',
+  'qty > 2 ? { "big": qty } : [name]',
 ];
 
 /** Expressions outside the subset: evaluated by JSONata. */
 const NOT_COMPILABLE = [
-  '$substring(name, 1)',
+  '$substring(name)',
+  '$contains(name, /a/)',
+  '{ name: qty }',
+  '{ "a": 1, "a": 2 }',
+  'lines[amount > 1].amount',
+  'tags[0]',
   '$uppercase()',
   '$round(price, qty)',
   '$round(price, 1.5)',
   '$string(qty, true)',
   'nested.a[0]',
-  '$sum(qty)',
-  'name in ["ana", "Bob"]',
   '$$.id',
-  '[qty]',
 ];
 
 /**
@@ -98,6 +142,36 @@ function edgeRecords() {
         active: name,
       });
   out.push({ id: id++ }, { id: id++, name: null, city: null, price: null, qty: null, active: null });
+  // Arrays where sequences meet: lines of objects (numbers, text, nulls, nested arrays, missing
+  // fields), tags of text (mixed, nested, empty, one), singletons.
+  const lines = [
+    [
+      { sku: 'a', amount: 1.5 },
+      { sku: 'b', amount: 2 },
+    ],
+    [{ sku: 'a', amount: 0.1 }, { sku: 'b', amount: 0.2 }, { amount: 0.3 }],
+    [{ sku: 'x', amount: '3' }],
+    [{ sku: 'y', amount: null }],
+    [{ sku: ['p', 'q'], amount: [1, 2] }],
+    [{ amount: [[1], 2] }],
+    [[{ amount: 1 }]],
+    [],
+    [{}],
+    { sku: 'solo', amount: 7 },
+    [5, 'text', null, { amount: 4 }],
+    'not lines',
+    null,
+  ];
+  const tags = [['x', 'y'], [], ['solo'], ['a', 1], [['n']], 'one', null, [null], ['ß', '😀']];
+  for (let i = 0; i < lines.length * tags.length; i++)
+    out.push({
+      id: id++,
+      name: names[i % names.length],
+      city: text[i % text.length],
+      qty: i % 4,
+      lines: lines[i % lines.length],
+      tags: tags[Math.floor(i / lines.length)],
+    });
   return out;
 }
 
@@ -168,7 +242,7 @@ describe('the expression compiler', () => {
       where: 'city & "!"',
       count: '$count(nested.a)',
       // Fields only JSONata evaluates, inlined into one object expression (no parentheses).
-      initial: '$substring(name, 0, 1) & "."',
+      initial: '$replace(name, "a", "A") & "."',
       piped: 'name ~> $lowercase',
       lambda: 'function($v) { $v * 2 }(qty)',
     };

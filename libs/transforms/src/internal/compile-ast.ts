@@ -86,6 +86,158 @@ function compilePath(node: Node): Compiled | undefined {
   };
 }
 
+/**
+ * A path as JSONata reads it when arrays are on the way (`lines.amount`): the flat sequence of the
+ * values it selects, or undefined when it selects none ([] for a field that is an empty array). Only the plain case is modelled: arrays of
+ * values or objects one level deep at any step; an array inside an array (JSONata's flattening
+ * rules differ by position) and inherited names are FALLBACK.
+ */
+function compileSequencePath(node: Node): ((record: unknown) => unknown[] | undefined | typeof FALLBACK) | undefined {
+  if (node.type !== 'path' || !onlyKeys(node, ['type', 'steps', 'position'])) return undefined;
+  const steps = node.steps as Node[];
+  if (!Array.isArray(steps) || steps.length === 0) return undefined;
+  const names: string[] = [];
+  for (const step of steps) {
+    if (step.type !== 'name' || typeof step.value !== 'string' || !onlyKeys(step, ['type', 'value', 'position']))
+      return undefined;
+    names.push(step.value);
+  }
+  return (record) => {
+    let items: unknown[] = [record];
+    // JSONata keeps a step's result as is when one item gave it and it is an array: an empty array
+    // at the end of the path is then [] (`$join(tags)` of `tags: []` is ""), not "nothing".
+    let whole = false;
+    for (const name of names) {
+      const next: unknown[] = [];
+      let defined = 0;
+      let array = false;
+      for (const item of items) {
+        if (!isObject(item)) continue; // a value has no fields: nothing selected
+        if (Array.isArray(item)) return FALLBACK;
+        if (!has.call(item, name)) {
+          if ((item as Record<string, unknown>)[name] !== undefined) return FALLBACK;
+          continue;
+        }
+        const v = (item as Record<string, unknown>)[name];
+        if (v === undefined) continue;
+        defined++;
+        if (Array.isArray(v)) {
+          array = true;
+          for (const e of v) {
+            if (Array.isArray(e)) return FALLBACK;
+            next.push(e);
+          }
+        } else {
+          array = false;
+          next.push(v);
+        }
+      }
+      whole = defined === 1 && array;
+      items = next;
+    }
+    return items.length === 0 ? (whole ? [] : undefined) : items;
+  };
+}
+
+/** An argument a function reads as an array (`<a...>`): a path's sequence, or any compiled value as one. */
+function compileSequenceArg(node: Node): ((record: unknown) => unknown[] | undefined | typeof FALLBACK) | undefined {
+  const path = compileSequencePath(node);
+  if (path) return path;
+  const value = compileNode(node);
+  if (!value) return undefined;
+  return (record) => {
+    const v = value(record);
+    if (v === FALLBACK || v === undefined) return v;
+    if (!Array.isArray(v)) return [v];
+    return v.some((e) => Array.isArray(e)) ? FALLBACK : v;
+  };
+}
+
+/** `$sum`, `$count`, `$join` over a sequence argument, as JSONata 2.2 defines them for the types taken here. */
+function compileSequenceCall(name: string, args: Node[]): Compiled | undefined {
+  if ((name === 'sum' || name === 'count') && args.length === 1) {
+    const seq = compileSequenceArg(args[0]!);
+    if (!seq) return undefined;
+    if (name === 'count')
+      return (record) => {
+        const items = seq(record);
+        return items === FALLBACK ? FALLBACK : items === undefined ? 0 : items.length;
+      };
+    return (record) => {
+      const items = seq(record);
+      if (items === FALLBACK || items === undefined) return items;
+      let total = 0;
+      for (const n of items) {
+        if (typeof n !== 'number') return FALLBACK; // JSONata's type error
+        total += n;
+      }
+      return Number.isFinite(total) ? total : FALLBACK;
+    };
+  }
+  if (name === 'join' && (args.length === 1 || args.length === 2)) {
+    const seq = compileSequenceArg(args[0]!);
+    const separator = args.length === 2 ? compileNode(args[1]!) : () => '';
+    if (!seq || !separator) return undefined;
+    return (record) => {
+      const items = seq(record);
+      if (items === FALLBACK) return FALLBACK;
+      const sep = separator(record);
+      if (typeof sep !== 'string') return FALLBACK; // undefined or not text: JSONata's to judge
+      if (items === undefined) return undefined;
+      for (const s of items) if (typeof s !== 'string') return FALLBACK;
+      return items.join(sep);
+    };
+  }
+  return undefined;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** `$substring(str, start[, length])` on code points, `$contains(str, text)`: JSONata 2.2's, for text and whole numbers. */
+function compileStringCall(name: string, args: Node[]): Compiled | undefined {
+  if (name === 'substring' && (args.length === 2 || args.length === 3)) {
+    const compiled = args.map((a) => compileNode(a));
+    if (compiled.some((c) => !c)) return undefined;
+    const [str, start, length] = compiled as Compiled[];
+    return (record) => {
+      const s = str!(record);
+      if (s === FALLBACK) return FALLBACK;
+      const from = start!(record);
+      const len = length ? length(record) : undefined;
+      if (from === FALLBACK || len === FALLBACK) return FALLBACK;
+      if (!Number.isInteger(from) || (length && !Number.isInteger(len))) return FALLBACK;
+      if (s === undefined) return undefined;
+      if (typeof s !== 'string') return FALLBACK;
+      // Without surrogates a UTF-16 unit is a code point: no array of characters needed.
+      const chars: string | string[] = SURROGATE.test(s) ? [...s] : s;
+      let b = from as number;
+      if (chars.length + b < 0) b = 0;
+      const slice = (x: number, y?: number) =>
+        typeof chars === 'string' ? chars.slice(x, y) : chars.slice(x, y).join('');
+      if (length) {
+        const n = len as number;
+        if (n <= 0) return '';
+        return slice(b, b >= 0 ? b + n : chars.length + b + n);
+      }
+      return slice(b);
+    };
+  }
+  if (name === 'contains' && args.length === 2) {
+    const str = compileNode(args[0]!);
+    const token = compileNode(args[1]!);
+    if (!str || !token) return undefined;
+    return (record) => {
+      const s = str(record);
+      if (s === FALLBACK) return FALLBACK;
+      const t = token(record);
+      if (t === FALLBACK) return FALLBACK;
+      if (s === undefined || t === undefined) return s === undefined && typeof t !== 'string' ? FALLBACK : undefined;
+      return typeof s === 'string' && typeof t === 'string' ? s.includes(t) : FALLBACK;
+    };
+  }
+  return undefined;
+}
+
 function arithmetic(op: string, l: Compiled, r: Compiled): Compiled | undefined {
   const apply =
     op === '+'
@@ -222,6 +374,10 @@ function compileCall(node: Node): Compiled | undefined {
   )
     return undefined;
   const name = procedure.value;
+  const sequenceCall = compileSequenceCall(name, args);
+  if (sequenceCall) return sequenceCall;
+  const stringCall = compileStringCall(name, args);
+  if (stringCall) return stringCall;
   if (name === 'round' && args.length === 2) {
     const p = args[1]!;
     // Only a literal whole precision: anything else is JSONata's to check.
@@ -256,6 +412,57 @@ function compileCall(node: Node): Compiled | undefined {
   };
 }
 
+/** `[a, b, ...]` of values that are not arrays (an undefined item is left out, as JSONata does). */
+function compileArray(node: Node): Compiled | undefined {
+  const exprs = node.expressions as Node[];
+  if (!onlyKeys(node, ['type', 'value', 'expressions', 'position', 'consarray']) || !Array.isArray(exprs))
+    return undefined;
+  const items = exprs.map((e) => compileNode(e));
+  if (items.some((i) => !i)) return undefined;
+  const fns = items as Compiled[];
+  return (record) => {
+    const out: unknown[] = [];
+    for (const fn of fns) {
+      const v = fn(record);
+      if (v === FALLBACK || Array.isArray(v)) return FALLBACK; // JSONata's flattening rules
+      if (v !== undefined) out.push(v);
+    }
+    return out;
+  };
+}
+
+/**
+ * `{ "key": value, ... }` with literal keys (an undefined value leaves its key out). No prototype,
+ * as JSONata makes them: `__proto__` is a plain key.
+ */
+function compileObject(node: Node): Compiled | undefined {
+  const pairs = node.lhs as Node[][];
+  if (!onlyKeys(node, ['type', 'value', 'lhs', 'position']) || !Array.isArray(pairs)) return undefined;
+  const keys: string[] = [];
+  const values: Compiled[] = [];
+  for (const pair of pairs) {
+    if (!Array.isArray(pair) || pair.length !== 2) return undefined;
+    const [k, v] = pair as [Node, Node];
+    if (k.type !== 'string' || typeof k.value !== 'string' || !onlyKeys(k, ['type', 'value', 'position']))
+      return undefined;
+    // A repeated key is JSONata's error (D1009); its own flags are refused (D1013).
+    if (keys.includes(k.value) || k.value === '_jsonata_lambda' || k.value === '_jsonata_function') return undefined;
+    const value = compileNode(v);
+    if (!value) return undefined;
+    keys.push(k.value);
+    values.push(value);
+  }
+  return (record) => {
+    const out = Object.create(null) as Record<string, unknown>;
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i]!(record);
+      if (v === FALLBACK) return FALLBACK;
+      if (v !== undefined) out[keys[i]!] = v;
+    }
+    return out;
+  };
+}
+
 function compileNode(node: Node): Compiled | undefined {
   switch (node.type) {
     case 'function':
@@ -277,6 +484,8 @@ function compileNode(node: Node): Compiled | undefined {
       return compileNode(exprs[0]!);
     }
     case 'unary': {
+      if (node.value === '[') return compileArray(node);
+      if (node.value === '{') return compileObject(node);
       if (node.value !== '-' || !onlyKeys(node, ['type', 'value', 'expression', 'position'])) return undefined;
       const inner = compileNode(node.expression as Node);
       if (!inner) return undefined;
@@ -330,6 +539,16 @@ function compileNode(node: Node): Compiled | undefined {
             const sa = stringify(a);
             const sb = stringify(b);
             return sa === FALLBACK || sb === FALLBACK ? FALLBACK : sa + sb;
+          };
+        case 'in':
+          return (record) => {
+            const a = l(record);
+            if (a === FALLBACK) return FALLBACK;
+            const b = r(record);
+            if (b === FALLBACK) return FALLBACK;
+            if (a === undefined || b === undefined) return false;
+            if (isObject(a)) return FALLBACK; // a sequence on the left: JSONata's
+            return Array.isArray(b) ? b.some((e) => e === a) : b === a;
           };
         case 'and':
         case 'or': {

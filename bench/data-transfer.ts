@@ -70,11 +70,22 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value:
   return { seconds: (performance.now() - t0) / 1000, value };
 }
 
+/**
+ * `--cloud-worker split`: a workflows-only and an activities-only cloud worker (VSC_CLOUD_WORKER_ROLE)
+ * instead of one process for both, so the one that moves rows does not hold the workflow runtime.
+ */
+const CLOUD_WORKER = option('cloud-worker') ?? 'one';
+if (CLOUD_WORKER !== 'one' && CLOUD_WORKER !== 'split')
+  throw new Error(`--cloud-worker takes one or split, not ${CLOUD_WORKER}`);
 /** Node flags of the three processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
+/** Each process's highest RSS over the paths run (MB), for the summary against the 300 MB target. */
+const peaks: Record<string, number> = {};
+
 /** Per process: its RSS before the step and its peak while the step ran, in MB. */
 function rssFigures(rss: Map<ProcessName, RssSample>) {
+  for (const [name, s] of rss) peaks[name] = round(Math.max(peaks[name] ?? 0, s.peak), 1);
   const of = (pick: (s: RssSample) => number) =>
     Object.fromEntries([...rss].map(([name, s]) => [name, round(pick(s), 1)]));
   return { rssBeforeMbByProcess: of((s) => s.idle), rssPeakMbByProcess: of((s) => s.peak) };
@@ -308,6 +319,7 @@ function startPlatform(
       warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) },
       lake: { dialect: 'postgres', ...pgAccess(databases.lake) },
     },
+    cloudWorker: CLOUD_WORKER,
     nodeArgs: NODE_ARGS,
     memlog: !!process.env.BENCH_MEMLOG,
     verbose,
@@ -575,6 +587,11 @@ async function main(): Promise<void> {
         cloudToSiteVsCopyFloor: '>= 0.35',
         siteToCloudVsCopyFloor: '>= 0.35',
       },
+      peakRssMbByProcess: peaks,
+      memoryTargetMb: 300,
+      withinMemoryTarget: Object.values(peaks).every((mb) => mb <= 300),
+      ...(CLOUD_WORKER === 'split' ? { cloudWorker: 'split' } : {}),
+      ...(NODE_ARGS.length ? { nodeArgs: NODE_ARGS.join(' ') } : {}),
       // The machine may be shared (CI, other services): its load says how far to trust the figures.
       host: {
         cpus: availableParallelism(),

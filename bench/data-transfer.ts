@@ -319,7 +319,7 @@ function startPlatform(
       warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) },
       lake: { dialect: 'postgres', ...pgAccess(databases.lake) },
     },
-    cloudWorker: CLOUD_WORKER,
+    cloudWorker: CLOUD_WORKER as 'one' | 'split',
     nodeArgs: NODE_ARGS,
     memlog: !!process.env.BENCH_MEMLOG,
     verbose,

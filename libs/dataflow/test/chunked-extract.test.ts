@@ -32,7 +32,7 @@ function source(total: number) {
 }
 
 const plan = (chunkRows: number) => ({
-  source: { kind: 'table' as const, table: { name: 't' } },
+  source: { kind: 'table' as const, table: { name: 't' }, orderBy: ['id'] },
   orderIndexes: [0],
   cursorIndex: -1,
   chunkRows,

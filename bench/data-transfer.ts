@@ -1,14 +1,16 @@
 /**
  * Data-plane benchmark: one generated table (1,000,000 rows, 10 columns) from the test MariaDB to
  * PostgreSQL, three ways in the same run:
- *   - vsc-agent: our path, a `dataTransferWorkflow` through an in-process gateway and a real agent
- *     (both databases on the agent's site; rows never leave it);
+ *   - vsc-agent: our path, a `dataTransferWorkflow` through the gateway and a real agent (both
+ *     databases on the agent's site; rows never leave it);
  *   - pgloader: the usual open-source tool for exactly this move (the peer);
  *   - psql-copy: `\copy` of the same rows from a CSV file into a pre-created table (the floor: the
  *     least any loader into PostgreSQL can cost).
  * Then the cloud-to-site direction: a `dataSyncWorkflow` whose cloud worker extracts the rows from
  * a PostgreSQL database the cloud reaches into the buffer and whose agent loads them into a site
- * MariaDB, timed per step from the workflow history.
+ * MariaDB, timed per step from the workflow history, and site-to-cloud the other way.
+ * The gateway, the cloud worker and the agent are separate processes, as in production
+ * (common/platform-processes.ts); the peak RSS of each is printed per path.
  * Prints one JSON line per figure on stdout; progress goes to stderr. No assertion on time: the
  * figures are the result. It does exit non-zero when a destination does not hold the source's rows.
  * How to run: see bench/README.md.
@@ -21,25 +23,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pino from 'pino';
 import { Client as PgClient } from 'pg';
 import { createConnection as createCallbackConnection } from 'mysql2';
-import { Client, Connection, type DataConverter, type ProtoFailure, type WorkflowHandle } from '@temporalio/client';
+import { type DataConverter, type ProtoFailure, type WorkflowHandle } from '@temporalio/client';
 import { dataSyncWorkflow, dataTransferWorkflow } from '@vansales/workflows';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import {
-  cloudDepsFromEnv,
-  createCloudActivityWorker,
-  createCloudWorker,
-  loadCloudWorkerConfig,
-} from '@vansales/cloud-worker';
-import { createAgent, parseAgentConfig } from '@vansales/connector-agent';
-import { generateAgentKeyPair } from '@vansales/protocol';
 import { openDataConnection, tableChecksum, type DataConnection } from '@vansales/dataflow';
-import { createGateway, loadGatewayConfig, type Logger } from '@vansales/gateway';
 import { ensureAptPackages } from '@vansales/infra';
-import { vansalesDataConverter } from '@vansales/temporal-config';
-import { emit, freshDatabase, platformEnv, round, rssMb, services, cliOption, rowsOption } from './support';
+import { emit, freshDatabase, round, services, cliOption, rowsOption } from './support';
 import {
   checkTally,
   ensureGeneratedTable,
@@ -49,6 +39,13 @@ import {
   pgTally,
   type Tally,
 } from './generated-table';
+import {
+  sampledRss,
+  startPlatformProcesses,
+  type ProcessName,
+  type ProcessPlatform as Platform,
+  type RssSample,
+} from './common/platform-processes';
 
 const BENCH = 'data-transfer';
 const SOURCE_DATABASE = 'vsc_bench';
@@ -73,22 +70,25 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value:
   return { seconds: (performance.now() - t0) / 1000, value };
 }
 
-const peakRssMb = () => round(process.resourceUsage().maxRSS / 1024, 1);
-
 /**
- * Highest resident memory of this process while `fn` runs, sampled from /proc every 100 ms. The
- * process's lifetime peak also holds the start-up (the cloud worker bundles workflows with
- * webpack), so this is the figure that belongs to moving the rows.
+ * `--cloud-worker split`: a workflows-only and an activities-only cloud worker (VSC_CLOUD_WORKER_ROLE)
+ * instead of one process for both, so the one that moves rows does not hold the workflow runtime.
  */
-async function rssWhile<T>(fn: () => Promise<T>): Promise<{ value: T; rssPeakMb: number }> {
-  let peak = rssMb(process.pid);
-  const timer = setInterval(() => (peak = Math.max(peak, rssMb(process.pid))), 100);
-  try {
-    const value = await fn();
-    return { value, rssPeakMb: round(Math.max(peak, rssMb(process.pid)), 1) };
-  } finally {
-    clearInterval(timer);
-  }
+const CLOUD_WORKER = option('cloud-worker') ?? 'one';
+if (CLOUD_WORKER !== 'one' && CLOUD_WORKER !== 'split')
+  throw new Error(`--cloud-worker takes one or split, not ${CLOUD_WORKER}`);
+/** Node flags of the three processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
+/** Each process's highest RSS over the paths run (MB), for the summary against the 300 MB target. */
+const peaks: Record<string, number> = {};
+
+/** Per process: its RSS before the step and its peak while the step ran, in MB. */
+function rssFigures(rss: Map<ProcessName, RssSample>) {
+  for (const [name, s] of rss) peaks[name] = round(Math.max(peaks[name] ?? 0, s.peak), 1);
+  const of = (pick: (s: RssSample) => number) =>
+    Object.fromEntries([...rss].map(([name, s]) => [name, round(pick(s), 1)]));
+  return { rssBeforeMbByProcess: of((s) => s.idle), rssPeakMbByProcess: of((s) => s.peak) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,128 +299,32 @@ async function runCopyFloor(work: string, want: Tally): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Our paths: gateway, cloud worker and agent in this process, on the test services.
+// Our paths: gateway, cloud worker and agent as processes of their own, on the test services.
 
-interface Platform {
-  tenantId: string;
-  connectorId: string;
-  workflowTaskQueue: string;
-  cloudTaskQueue: string;
-  temporal: Client;
-  dataConverter: DataConverter;
-  close(): Promise<void>;
-}
-
-async function startPlatform(
+function startPlatform(
   work: string,
   databases: { dst: string; load: string; warehouse: string; lake: string },
 ): Promise<Platform> {
-  const suffix = randomBytes(3).toString('hex');
-  const tenantId = `bench-${suffix}`;
-  const metadata = await freshDatabase('vsc_bench_meta');
-  const dir = mkdtempSync(join(work, 'platform-'));
-  // The cloud reaches the warehouse directly (cloud-to-site extracts from it); the file is the
-  // operator's, 0600, as in production.
-  const cloudDatabasesFile = join(dir, 'cloud-databases.json');
-  writeFileSync(
-    cloudDatabasesFile,
-    JSON.stringify({
-      [tenantId]: {
-        warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) },
-        lake: { dialect: 'postgres', ...pgAccess(databases.lake) },
-      },
-    }),
-    { mode: 0o600 },
-  );
-  const env = {
-    ...platformEnv(suffix, metadata.url),
-    // The buffer both the gateway (agents' uploads and downloads) and the cloud worker use.
-    VSC_BUFFER_STORE: 'local',
-    VSC_BUFFER_DIR: join(dir, 'buffer'),
-    VSC_CLOUD_DATABASES_FILE: cloudDatabasesFile,
-    VSC_LOG_LEVEL: verbose ? 'debug' : 'warn',
-  };
-
-  const logger = pino({ level: verbose ? 'debug' : 'warn' }, process.stderr);
-  const gateway = await createGateway(loadGatewayConfig(env), logger as unknown as Logger);
-  const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-  const native = await NativeConnection.connect({ address: services.temporalAddress });
-  const workerConfig = loadCloudWorkerConfig(env);
-  // The cloud worker opens the same buffer as the gateway (same settings), as its main.ts does.
-  const cloudDeps = await cloudDepsFromEnv(workerConfig, env);
-  const workers: Worker[] = [
-    await createCloudWorker(workerConfig, native),
-    await createCloudActivityWorker(workerConfig, native, cloudDeps),
-  ];
-  const running = workers.map((w) => w.run());
-  const clientConnection = await Connection.connect({ address: services.temporalAddress });
-  const dataConverter = vansalesDataConverter(env.VSC_PAYLOAD_KEYS);
-  const temporal = new Client({ connection: clientConnection, namespace: services.temporalNamespace, dataConverter });
-
-  // Tenant and connector through the REST API, as an operator makes them.
-  const api = async <T>(path: string, body: unknown): Promise<T> => {
-    const res = await fetch(`${address}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${env.VSC_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
-  await api('/v1/tenants', { id: tenantId, name: 'Bench' });
-  const connector = await api<{ id: string; apiKey: string }>(`/v1/tenants/${tenantId}/connectors`, {
-    name: `site-${suffix}`,
-  });
-
-  // The site's own policy: loads may write to the two destination databases, nothing else.
-  const policyFile = join(dir, 'policy.json');
-  writeFileSync(
-    policyFile,
-    JSON.stringify({
-      writableTables: [
-        { database: 'dst', table: '*' },
-        { database: 'load', table: '*' },
-      ],
-    }),
-    { mode: 0o600 },
-  );
-  const agentConfig = parseAgentConfig({
-    gatewayUrl: `${address.replace('http', 'ws')}/v1/agent/connect`,
-    apiKey: connector.apiKey,
-    identityKey: generateAgentKeyPair().privateKeyPem,
-    policyFile,
-    auditLogPath: join(dir, 'audit.jsonl'),
-    logLevel: verbose ? 'debug' : 'warn',
-    databases: {
+  return startPlatformProcesses(work, {
+    label: 'vsc_bench_meta',
+    agentDatabases: {
       src: { dialect: 'mysql', ...services.mariadb, database: SOURCE_DATABASE },
       dst: { dialect: 'postgres', ...pgAccess(databases.dst) },
       load: { dialect: 'mysql', ...services.mariadb, database: databases.load },
     },
-  });
-  const agent = createAgent(agentConfig, pino({ level: verbose ? 'debug' : 'warn' }, process.stderr));
-  const welcomed = new Promise<void>((resolve) => (agent.agent.onWelcome = () => resolve()));
-  agent.agent.start();
-  await welcomed;
-  log(`platform up: gateway ${address}, tenant ${tenantId}, connector ${connector.id}`);
-
-  return {
-    tenantId,
-    connectorId: connector.id,
-    workflowTaskQueue: env.VSC_WORKFLOW_TASK_QUEUE,
-    cloudTaskQueue: env.VSC_CLOUD_TASK_QUEUE,
-    temporal,
-    dataConverter,
-    async close() {
-      await agent.close();
-      await gateway.close();
-      for (const w of workers) w.shutdown();
-      await Promise.all(running);
-      await cloudDeps.buffer?.close();
-      await native.close();
-      await clientConnection.close();
-      await metadata.drop();
+    // The site's own policy: loads may write to the two destination databases, nothing else.
+    writable: ['dst', 'load'],
+    // The cloud reaches the warehouse (cloud-to-site extracts from it) and the lake directly.
+    cloudDatabases: {
+      warehouse: { dialect: 'postgres', ...pgAccess(databases.warehouse) },
+      lake: { dialect: 'postgres', ...pgAccess(databases.lake) },
     },
-  };
+    cloudWorker: CLOUD_WORKER as 'one' | 'split',
+    nodeArgs: NODE_ARGS,
+    memlog: !!process.env.BENCH_MEMLOG,
+    verbose,
+    log,
+  });
 }
 
 /** Failure text of a pending activity; messages are encrypted by our codec, so decoded here. */
@@ -483,11 +387,10 @@ async function resultWatched(platform: Platform, handle: WorkflowHandle, label: 
 
 async function runOurs(platform: Platform, dst: string, want: Tally): Promise<number> {
   log(`vsc-agent: dataTransferWorkflow ${SOURCE_DATABASE}.${TABLE} -> ${dst}.${TABLE}`);
-  const rssBefore = round(rssMb(process.pid), 1);
   const {
     value: { seconds, value },
-    rssPeakMb,
-  } = await rssWhile(() =>
+    rss,
+  } = await sampledRss(platform, () =>
     timed(async () => {
       const handle = await platform.temporal.workflow.start(dataTransferWorkflow, {
         taskQueue: platform.workflowTaskQueue,
@@ -507,8 +410,6 @@ async function runOurs(platform: Platform, dst: string, want: Tally): Promise<nu
       return resultWatched(platform, handle, 'vsc-agent');
     }),
   );
-  // Before verifying: the checksum's reads are no part of the path's footprint.
-  const processPeak = peakRssMb();
   const out = value as { rowCount: number };
   const got = await pgTally(dst, TABLE);
   checkTally('vsc-agent', got, want);
@@ -528,9 +429,7 @@ async function runOurs(platform: Platform, dst: string, want: Tally): Promise<nu
     rowsPerSecond: Math.round(got.rows / seconds),
     verified: 'count+sum(id)+tableChecksum',
     checksum,
-    rssBeforeMb: rssBefore,
-    rssPeakMb,
-    processPeakRssMb: processPeak,
+    ...rssFigures(rss),
   });
   return seconds;
 }
@@ -572,12 +471,11 @@ async function runThroughBuffer(platform: Platform, path: BufferPath, target: st
       ? `cloud-to-site: dataSyncWorkflow warehouse.${TABLE} (cloud) -> load.${TABLE} (site)`
       : `site-to-cloud: dataSyncWorkflow src.${TABLE} (site) -> lake.${TABLE} (cloud)`,
   );
-  const rssBefore = round(rssMb(process.pid), 1);
   const site = { placement: 'connector' as const, connectorId: platform.connectorId };
   const {
     value: { seconds, value: handle },
-    rssPeakMb,
-  } = await rssWhile(() =>
+    rss,
+  } = await sampledRss(platform, () =>
     timed(async () => {
       const h = await platform.temporal.workflow.start(dataSyncWorkflow, {
         taskQueue: platform.workflowTaskQueue,
@@ -597,7 +495,6 @@ async function runThroughBuffer(platform: Platform, path: BufferPath, target: st
       return h;
     }),
   );
-  const processPeak = peakRssMb();
   const got = toSite ? await mariadbTally(target, TABLE) : await pgTally(target, TABLE);
   checkTally(path, got, want);
   const checksum = await sameChecksum(
@@ -626,9 +523,7 @@ async function runThroughBuffer(platform: Platform, path: BufferPath, target: st
     loadRowsPerSecond: Math.round(got.rows / loadSeconds),
     verified: 'count+sum(id)+tableChecksum',
     checksum,
-    rssBeforeMb: rssBefore,
-    rssPeakMb,
-    processPeakRssMb: processPeak,
+    ...rssFigures(rss),
   });
   return seconds;
 }
@@ -636,7 +531,6 @@ async function runThroughBuffer(platform: Platform, path: BufferPath, target: st
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
   const load1m = loadavg()[0]!;
   const work = mkdtempSync(join(tmpdir(), 'vsc-bench-transfer-'));
   const cleanups: (() => Promise<void>)[] = [];
@@ -693,6 +587,11 @@ async function main(): Promise<void> {
         cloudToSiteVsCopyFloor: '>= 0.35',
         siteToCloudVsCopyFloor: '>= 0.35',
       },
+      peakRssMbByProcess: peaks,
+      memoryTargetMb: 300,
+      withinMemoryTarget: Object.values(peaks).every((mb) => mb <= 300),
+      ...(CLOUD_WORKER === 'split' ? { cloudWorker: 'split' } : {}),
+      ...(NODE_ARGS.length ? { nodeArgs: NODE_ARGS.join(' ') } : {}),
       // The machine may be shared (CI, other services): its load says how far to trust the figures.
       host: {
         cpus: availableParallelism(),

@@ -1,8 +1,8 @@
+import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { constants, gunzip, gzip } from 'node:zlib';
+import { constants, createGzip, gunzip, type Gzip } from 'node:zlib';
 import { DataflowError, DataflowErrorCode } from './errors';
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** Decompressed bytes a chunk may expand to unless the caller says otherwise (a zip bomb stops here). */
@@ -15,14 +15,63 @@ export const DEFAULT_MAX_CHUNK_BYTES = 256 * 1024 * 1024;
  * written at any level decode.
  */
 export async function encodeChunk(rows: unknown[][]): Promise<Buffer> {
-  const parts: string[] = new Array<string>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    if (!Array.isArray(row))
-      throw new DataflowError(DataflowErrorCode.BAD_VALUE, `row ${i + 1} is not an array`, { row: i });
-    parts[i] = JSON.stringify(row);
+  const encoder = new ChunkEncoder();
+  try {
+    await encoder.add(rows);
+    return await encoder.finish();
+  } finally {
+    encoder.destroy();
   }
-  return gzipAsync(parts.length ? `${parts.join('\n')}\n` : '', { level: constants.Z_BEST_SPEED });
+}
+
+/**
+ * One chunk encoded as its rows arrive (the same bytes format as `encodeChunk`): each batch's JSON
+ * lines go into the gzip stream at once, so a chunk being made holds its compressed bytes and the
+ * batch being added, not all its rows (50,000 rows as JavaScript arrays are tens of MB, their chunk
+ * about 3 MB), and the compressor works on libuv's thread pool while the next batch is read. `add`
+ * resolves once the compressor has taken the batch's text in (backpressure: at most one batch of
+ * text waits for it).
+ */
+export class ChunkEncoder {
+  private readonly gzip: Gzip = createGzip({ level: constants.Z_BEST_SPEED });
+  private readonly out: Buffer[] = [];
+  private readonly ended: Promise<void>;
+  /** Rows added so far. */
+  rows = 0;
+
+  constructor() {
+    this.gzip.on('data', (bytes: Buffer) => this.out.push(bytes));
+    this.ended = once(this.gzip, 'end').then(() => undefined);
+    this.ended.catch(() => undefined);
+  }
+
+  async add(rows: unknown[][]): Promise<void> {
+    if (rows.length === 0) return;
+    const parts: string[] = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      if (!Array.isArray(row))
+        throw new DataflowError(DataflowErrorCode.BAD_VALUE, `row ${this.rows + i + 1} is not an array`, {
+          row: this.rows + i,
+        });
+      parts[i] = JSON.stringify(row);
+    }
+    this.rows += rows.length;
+    parts.push('');
+    if (!this.gzip.write(parts.join('\n'))) await once(this.gzip, 'drain');
+  }
+
+  /** The chunk's bytes; the encoder takes nothing more. */
+  async finish(): Promise<Buffer> {
+    this.gzip.end();
+    await this.ended;
+    return Buffer.concat(this.out);
+  }
+
+  /** Frees the compressor (an extract that failed or was cancelled midway). */
+  destroy(): void {
+    this.gzip.destroy();
+  }
 }
 
 export interface DecodeChunkOptions {

@@ -20,7 +20,13 @@ export { DataflowError, DataflowErrorCode, isDataflowError, normaliseError, type
 export { mapColumns, createTableSql, type MapColumnsOptions } from './mapping/map-columns';
 export { mssqlCanonicalType } from './mapping/mssql';
 export { checkIdentifier, quoteIdent, quoteTable } from './identifiers';
-export { encodeChunk, decodeChunk, DEFAULT_MAX_CHUNK_BYTES, type DecodeChunkOptions } from './chunk-codec';
+export {
+  ChunkEncoder,
+  encodeChunk,
+  decodeChunk,
+  DEFAULT_MAX_CHUNK_BYTES,
+  type DecodeChunkOptions,
+} from './chunk-codec';
 export { parseObjectSchema, ObjectSchema } from './pipeline/object-schema';
 export { rowChecker, type RowProblem } from './values/check-values';
 export { tableChecksum } from './checksum';

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { build, type Plugin } from 'esbuild';
 
@@ -49,6 +50,27 @@ const npmExternal: Plugin = {
   },
 };
 
+/**
+ * A module of this repository that reads a file beside itself (`__dirname`: the generator's runtime
+ * source) keeps reading it from its own folder, not from wherever the compiled script runs.
+ */
+const ownPaths: Plugin = {
+  name: 'own-paths',
+  setup(builder) {
+    builder.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+      const source = await readFile(args.path, 'utf8');
+      if (!/\b__(dirname|filename)\b/.test(source)) return undefined;
+      return {
+        loader: 'ts',
+        contents: source
+          .replace(/\b__dirname\b/g, JSON.stringify(dirname(args.path)))
+          .replace(/\b__filename\b/g, JSON.stringify(args.path)),
+      };
+    });
+  },
+};
+
 function compile(file: string): Promise<string> {
   let script = compiled.get(file);
   if (!script) {
@@ -59,7 +81,7 @@ function compile(file: string): Promise<string> {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
-      plugins: [npmExternal],
+      plugins: [npmExternal, ownPaths],
       logLevel: 'silent',
       sourcemap: 'inline',
       sourcesContent: false,

@@ -5,14 +5,16 @@
  * runOperation of a one-line bundle; the peer: new runtime + context + eval + dispose), and loading
  * one operation's bundle (the hand-written ~12 KB representative bundle; the peer: evalCode of the
  * same source in a fresh context), plus one host HTTP round trip through the promise bridge (a
- * stub HostHttp: the bridge's cost, not the network's). Medians and p95 in microseconds.
+ * stub HostHttp: the bridge's cost, not the network's). The sandbox runs its VMs in a worker thread; the
+ * warm call is also measured with the same VM on the calling thread, to show what crossing costs.
+ * Medians and p95 in microseconds.
  *
  *   node --import tsx sandbox.ts [--iterations 2000]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createSandbox, type HostHttp } from '@vansales/sdk-factory/sandbox';
+import { createInThreadSandbox, createSandbox, type HostHttp } from '@vansales/sdk-factory/sandbox';
 import { getQuickJS } from '@vansales/transforms/quickjs';
 
 import { cliOption, emit, round } from './common/json-lines';
@@ -82,6 +84,13 @@ async function main(): Promise<void> {
     arg.dispose();
   });
   report('warm_call', warm, bareWarm, 25);
+  // The same VM on the calling thread (not used for operations: a slow built-in would hold the thread):
+  // what crossing to the sandbox's worker thread costs per call.
+  const inThread = await createInThreadSandbox().load(`exports.echo = (input) => ({ id: input.id, ok: true });`);
+  const warmInThread = await time(ITERATIONS * 5, () => inThread.run('echo', { id: 1 }, noHttp));
+  inThread.dispose();
+  emit({ figure: 'warm_call', path: 'sandbox-in-thread (not used)', ...warmInThread });
+  emit({ figure: 'warm_call', worker_thread_cost_us: round(warm.median_us - warmInThread.median_us) });
 
   // 1b. A warm call that makes one host HTTP request (the deferred-promise bridge) and checks the answer.
   const http = await time(ITERATIONS, () => loaded.run('getCustomer', INPUT, stubHttp));
@@ -123,6 +132,7 @@ async function main(): Promise<void> {
     sandbox.runOperation({ bundle: BUNDLE, operation: 'getCustomer', input: INPUT, http: stubHttp }),
   );
   emit({ figure: 'run_operation_fresh_with_http', path: 'sandbox', ...whole });
+  await sandbox.close();
 }
 
 void main().catch((err: unknown) => {

@@ -7,3 +7,4 @@ export {
 } from './test-env';
 export { SAKILA_TABLES, PAGILA_TABLES } from './sample-databases';
 export { hostileManifests, DROP_PAYROLL_TYPE, type HostileCase } from './hostile-manifests';
+export { minioClient, throwawayMinioBucket, type MinioBucketConfig, type ThrowawayMinioBucket } from './minio-bucket';

@@ -1,4 +1,5 @@
 export { createSandbox, type LoadedBundle, type RunOperationRequest, type Sandbox } from './sandbox';
+export { createInThreadSandbox } from './vm';
 export { SandboxError, SandboxErrorCode } from './errors';
 export { parseSandboxLimits, SandboxLimits, type SandboxLimitsInput } from './limits';
 export * from './egress';

@@ -1,44 +1,10 @@
-import { describeVmError, forgetQuickJS, getQuickJS, vmLimitHit } from '@vansales/transforms/quickjs';
-import type {
-  QuickJSContext,
-  QuickJSDeferredPromise,
-  QuickJSHandle,
-  QuickJSRuntime,
-  VmCallResult,
-} from 'quickjs-emscripten-core';
-import { SandboxError, SandboxErrorCode } from './errors';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../worker-thread/module-worker';
 import { SandboxHttpRequest, type HostHttp } from './egress/host-http';
+import { SandboxError, SandboxErrorCode } from './errors';
 import { parseSandboxLimits, type SandboxLimits, type SandboxLimitsInput } from './limits';
-
-/**
- * The one program the sandbox evaluates before any bundle code: it takes the host's HTTP function
- * and returns the runner. What it captures (JSON, the host function) is captured before the bundle
- * runs; a bundle that tampers with built-ins afterwards only harms its own VM, since everything
- * crossing to the host is a string the host parses itself.
- */
-const RUNNER = `(function (hostHttp, done, fail) {
-  'use strict';
-  const parse = JSON.parse, stringify = JSON.stringify, own = Object.prototype.hasOwnProperty;
-  const http = function (request) { return hostHttp(stringify(request)).then(parse); };
-  const ctx = Object.freeze({ http: http });
-  const result = function (v) {
-    const text = stringify(v === undefined ? null : v);
-    if (typeof text !== 'string') throw new TypeError('the operation returned a value JSON cannot hold');
-    return text;
-  };
-  return function (exported, key, inputText) {
-    if (exported === null || typeof exported !== 'object' || !own.call(exported, key) || typeof exported[key] !== 'function')
-      throw new TypeError('the bundle exports no operation ' + stringify(key));
-    const op = exported[key];
-    // Called synchronously (not from a promise job): a limit hit in the synchronous part unwinds
-    // straight to the host, instead of through promise reactions that allocate on a full heap.
-    const first = op(parse(inputText), ctx);
-    // A plain value (not a thenable) finishes here, without promise jobs (the warm synchronous path).
-    if (first === null || (typeof first !== 'object' && typeof first !== 'function') || typeof first.then !== 'function')
-      return void done(result(first));
-    Promise.resolve(first).then(function (v) { done(result(v)); }).then(undefined, function (e) { fail(e); });
-  };
-})`;
+import { inputJson } from './vm';
+import type { FromVmWorker, ToVmWorker, VmWorkerData } from './worker-protocol';
 
 export interface RunOperationRequest {
   /** The operation bundle: JavaScript (a CommonJS-style script assigning `module.exports[operationKey]`). */
@@ -72,155 +38,317 @@ export interface Sandbox {
    * tenant's one bundle (a step's pages or records), never across tenants.
    */
   load(bundle: string): Promise<LoadedBundle>;
+  /** Stops the worker thread (calls in flight fail); the next call starts another. */
+  close(): Promise<void>;
 }
+
+/**
+ * How long the host waits past a call's deadline before it asks the worker whether its thread still
+ * answers, and how long it waits for that answer before terminating the thread. The VM's interrupt
+ * handler stops a call at its deadline itself, and a thread that answers enforces its calls' deadlines
+ * (a call queued behind a slow load is not cut short); a thread that does not answer is held by a
+ * built-in that runs long between two interrupt checks (a `'x'.repeat` of millions, a sparse fill).
+ */
+const TERMINATE_GRACE_MS = 1000;
 
 /**
  * The operation sandbox: QuickJS compiled to WebAssembly with memory, stack and time limits and no
- * ambient authority. The VM has the language's built-ins only (no require, process, timers, fetch or
- * host object); JSON goes in and out as text; HTTP is one host function returning a promise (a
- * deferred promise bridged from the host, pumped with executePendingJobs), which the bundle reaches
- * as `ctx.http(request)` in `module.exports[key](input, ctx)`.
+ * ambient authority, in a worker thread of its own (one per sandbox, started on first use, `unref`'d
+ * while idle) that the host terminates when a call overruns its deadline: QuickJS counts operations,
+ * not time, so a slow built-in would otherwise hold the calling thread for tens of seconds. The VM has
+ * the language's built-ins only (no require, process, timers, fetch or host object); JSON goes in and
+ * out as text; HTTP is one function, `ctx.http(request)` in `module.exports[key](input, ctx)`, whose
+ * requests cross to this thread and run through the host's `HostHttp` (egress guard, credentials): the
+ * worker never holds a credential. A worker terminated or out of memory fails its calls in flight
+ * (each a SandboxError) and is replaced on the next call; bundles loaded in it must be loaded again.
  */
 export function createSandbox(limits: SandboxLimitsInput = {}): Sandbox {
   const parsed = parseSandboxLimits(limits);
+  const host = new VmWorkerHost(parsed);
   return {
     limits: parsed,
     async runOperation(request) {
-      const loaded = await LoadedVm.load(request.bundle, parsed);
-      try {
-        return await loaded.run(request.operation, request.input, request.http);
-      } finally {
-        loaded.dispose();
-      }
+      const bundle = checkedBundle(request.bundle);
+      const done = await host.call(
+        { t: 'once', bundle, operation: request.operation, input: inputJson(request.input) },
+        request.http,
+      );
+      return JSON.parse(done.result!) as unknown;
     },
-    load: (bundle) => LoadedVm.load(bundle, parsed),
+    async load(bundle) {
+      const generation = host.generation();
+      const loaded = await host.call({ t: 'load', bundle: checkedBundle(bundle) }, undefined, generation);
+      return new WorkerBundle(host, generation, loaded.id, loaded.operations ?? []);
+    },
+    close: () => host.close(),
   };
 }
 
-/**
- * The state of one call: its HTTP host, requests made, deferred promises open, and its end (the
- * runner reports the result or the error through host functions, so no VM handle outlives the call).
- */
-interface Call {
-  done: (text: string) => void;
-  /** The result, when the runner reported it (synchronously, for an operation that awaits no HTTP). */
-  text?: string;
-  http: HostHttp;
-  /** Made on the first request (a call without HTTP does not pay for it). */
-  abort?: AbortController;
-  requests: number;
-  inFlight: number;
-  waiting: (() => void)[];
-  open: Set<QuickJSDeferredPromise>;
-  failed?: SandboxError;
-  onFailure: (err: SandboxError) => void;
+function checkedBundle(bundle: unknown): string {
+  if (typeof bundle !== 'string' || bundle.length === 0)
+    throw new SandboxError(SandboxErrorCode.badBundle, 'the operation bundle is empty');
+  return bundle;
 }
 
-class LoadedVm implements LoadedBundle {
-  private disposed = false;
-  private broken = false;
-  private call: Call | undefined;
-  private tail: Promise<void> | undefined;
-  private deadline = 0;
+type Done = Extract<FromVmWorker, { t: 'done'; ok: true }>;
+type CallMessage =
+  Extract<ToVmWorker, { id: number }> extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
-  private constructor(
-    private readonly runtime: QuickJSRuntime,
-    private readonly vm: QuickJSContext,
-    private readonly limits: SandboxLimits,
-    private runner: QuickJSHandle | undefined,
-    private exported: QuickJSHandle | undefined,
+interface PendingCall {
+  resolve: (done: Done) => void;
+  reject: (err: SandboxError) => void;
+  http: HostHttp | undefined;
+  timer: NodeJS.Timeout;
+  /** The host-side requests of the call, aborted when it ends. */
+  requests: Map<number, AbortController>;
+}
+
+/** One worker thread and the calls in flight in it; once dead (terminated, crashed), never used again. */
+interface Generation {
+  worker: Promise<Worker>;
+  pending: Map<number, PendingCall>;
+  dead?: SandboxError;
+  /** The last ping sent, and whether its pong came back. */
+  ping: { n: number; answered: boolean };
+}
+
+class VmWorkerHost {
+  private current: Generation | undefined;
+  private nextId = 0;
+
+  constructor(private readonly limits: SandboxLimits) {}
+
+  /** The live worker, started when there is none (or the last one died). */
+  generation(): Generation {
+    if (this.current && !this.current.dead) return this.current;
+    const generation: Generation = {
+      pending: new Map(),
+      ping: { n: 0, answered: true },
+      worker: startModuleWorker({
+        entry: 'sandbox/vm-worker.ts',
+        name: 'vsc-sandbox',
+        workerData: { limits: this.limits } satisfies VmWorkerData,
+        resourceLimits: {
+          // The VMs' heaps are WebAssembly memory (capped by QuickJS itself); the thread's own heap holds
+          // inputs and results as text (UTF-16: two bytes a character, a few copies on the way).
+          maxOldGenerationSizeMb: 96 + Math.ceil((this.limits.maxResultChars * 6) / 2 ** 20),
+          maxYoungGenerationSizeMb: 16,
+          stackSizeMb: 4,
+        },
+      }).then(
+        // Usable once it has loaded QuickJS: a call's deadline does not include the thread's start.
+        (worker) =>
+          new Promise<Worker>((resolve, reject) => {
+            worker.unref();
+            const failed = (err: Error) => {
+              void worker.terminate();
+              reject(err);
+            };
+            worker.once('error', failed);
+            worker.once('message', () => {
+              worker.off('error', failed);
+              resolve(worker);
+            });
+          }),
+      ),
+    };
+    generation.worker.then(
+      (worker) => {
+        worker.unref();
+        if (generation.dead) {
+          void worker.terminate();
+          return;
+        }
+        worker.on('message', (message: FromVmWorker) => this.onMessage(generation, worker, message));
+        worker.on('error', (err: Error & { code?: string }) =>
+          this.kill(
+            generation,
+            new SandboxError(
+              SandboxErrorCode.resources,
+              err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+                ? "the sandbox's worker thread ran out of memory; it was stopped"
+                : `the sandbox's worker thread failed: ${err.message}`,
+            ),
+          ),
+        );
+        worker.on('exit', (code) =>
+          this.kill(
+            generation,
+            new SandboxError(SandboxErrorCode.resources, `the sandbox's worker thread stopped (exit code ${code})`),
+          ),
+        );
+      },
+      (err: Error) =>
+        this.kill(
+          generation,
+          new SandboxError(SandboxErrorCode.resources, `the sandbox's worker thread did not start: ${err.message}`),
+        ),
+    );
+    this.current = generation;
+    return generation;
+  }
+
+  async call(
+    message: CallMessage,
+    http: HostHttp | undefined,
+    generation = this.generation(),
+  ): Promise<Done & { id: number }> {
+    const worker = await generation.worker;
+    if (generation.dead) throw generation.dead;
+    const id = ++this.nextId;
+    return new Promise<Done & { id: number }>((resolve, reject) => {
+      const timer = setTimeout(() => this.overran(generation, id), this.limits.timeoutMs + TERMINATE_GRACE_MS);
+      generation.pending.set(id, {
+        resolve: (done) => resolve({ ...done, id }),
+        reject,
+        http,
+        timer,
+        requests: new Map(),
+      });
+      // Referenced while a call is in flight, so a process that awaits it stays up.
+      if (generation.pending.size === 1) worker.ref();
+      worker.postMessage({ ...message, id } as ToVmWorker);
+    });
+  }
+
+  post(generation: Generation, message: ToVmWorker): void {
+    if (generation.dead) return;
+    void generation.worker.then((worker) => generation.dead || worker.postMessage(message));
+  }
+
+  private onMessage(generation: Generation, worker: Worker, message: FromVmWorker): void {
+    if (message.t === 'ready') return;
+    if (message.t === 'pong') {
+      if (message.n === generation.ping.n) generation.ping.answered = true;
+      return;
+    }
+    const pending = generation.pending.get(message.id);
+    if (!pending) return;
+    if (message.t === 'done') {
+      generation.pending.delete(message.id);
+      this.settle(pending);
+      if (generation.pending.size === 0) worker.unref();
+      if (message.ok) pending.resolve(message);
+      else pending.reject(new SandboxError(message.code, message.message));
+      return;
+    }
+    this.onHttp(generation, worker, pending, message);
+  }
+
+  /** One request of a call, made here by the host's HostHttp (guard, pinning, credentials); the worker gets the answer. */
+  private onHttp(
+    generation: Generation,
+    worker: Worker,
+    pending: PendingCall,
+    message: Extract<FromVmWorker, { t: 'http' }>,
+  ): void {
+    const answer = (reply: ToVmWorker) => {
+      pending.requests.delete(message.req);
+      if (!generation.dead) worker.postMessage(reply);
+    };
+    // The worker validated the request already; the host does not take its word for it.
+    const request = SandboxHttpRequest.safeParse(message.request);
+    if (!pending.http || !request.success) {
+      answer({ t: 'http', req: message.req, ok: false, message: 'bad HTTP request' });
+      return;
+    }
+    const abort = new AbortController();
+    pending.requests.set(message.req, abort);
+    pending.http(request.data, abort.signal).then(
+      (response) => answer({ t: 'http', req: message.req, ok: true, response }),
+      (err: unknown) => {
+        const e = err as { code?: unknown; message?: unknown };
+        answer({
+          t: 'http',
+          req: message.req,
+          ok: false,
+          message: typeof e?.message === 'string' ? e.message : 'the request failed',
+          ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+        });
+      },
+    );
+  }
+
+  private settle(pending: PendingCall): void {
+    clearTimeout(pending.timer);
+    for (const abort of pending.requests.values()) abort.abort();
+    pending.requests.clear();
+  }
+
+  /**
+   * A call not reported by its deadline (and the grace): the thread is asked whether it answers; one
+   * that answers enforces the deadline itself (the call's timer is armed again), one that does not is
+   * held by its VM and is terminated.
+   */
+  private overran(generation: Generation, id: number): void {
+    const pending = generation.pending.get(id);
+    if (!pending || generation.dead) return;
+    const ping = generation.ping.answered ? { n: generation.ping.n + 1, answered: false } : generation.ping;
+    if (ping !== generation.ping) {
+      generation.ping = ping;
+      this.post(generation, { t: 'ping', n: ping.n });
+    }
+    pending.timer = setTimeout(() => {
+      if (generation.pending.get(id) !== pending || generation.dead) return;
+      if (ping.answered) return this.overran(generation, id);
+      generation.pending.delete(id);
+      this.settle(pending);
+      pending.reject(
+        new SandboxError(
+          SandboxErrorCode.timeout,
+          `the operation ran longer than ${this.limits.timeoutMs} ms; it was stopped (its worker thread was terminated)`,
+        ),
+      );
+      this.kill(
+        generation,
+        new SandboxError(
+          SandboxErrorCode.resources,
+          "the sandbox's worker thread was terminated: another operation in it ran past its deadline; run this one again",
+        ),
+      );
+    }, TERMINATE_GRACE_MS);
+  }
+
+  /** Ends a generation: its calls in flight fail with `reason`, its thread is terminated. */
+  private kill(generation: Generation, reason: SandboxError): void {
+    if (generation.dead) return;
+    generation.dead = reason;
+    for (const pending of generation.pending.values()) {
+      this.settle(pending);
+      pending.reject(reason);
+    }
+    generation.pending.clear();
+    generation.worker.then(
+      (worker) => void worker.terminate(),
+      () => undefined,
+    );
+  }
+
+  async close(): Promise<void> {
+    const generation = this.current;
+    this.current = undefined;
+    if (!generation) return;
+    this.kill(generation, new SandboxError(SandboxErrorCode.resources, 'the sandbox was closed'));
+    await generation.worker.then(
+      (worker) => worker.terminate(),
+      () => undefined,
+    );
+  }
+}
+
+/** A bundle loaded in the sandbox's worker; dead with its worker. */
+class WorkerBundle implements LoadedBundle {
+  private disposed = false;
+
+  constructor(
+    private readonly host: VmWorkerHost,
+    private readonly generation: Generation,
+    private readonly vm: number,
     readonly operations: readonly string[],
   ) {}
 
-  static async load(bundle: string, limits: SandboxLimits): Promise<LoadedVm> {
-    if (typeof bundle !== 'string' || bundle.length === 0)
-      throw new SandboxError(SandboxErrorCode.badBundle, 'the operation bundle is empty');
-    const quickjs = await getQuickJS();
-    const runtime = quickjs.newRuntime();
-    runtime.setMemoryLimit(limits.memoryBytes);
-    runtime.setMaxStackSize(limits.stackBytes);
-    const vm = runtime.newContext();
-    const self = new LoadedVm(runtime, vm, limits, undefined, undefined, []);
-    runtime.setInterruptHandler(() => Date.now() > self.deadline);
-    self.deadline = Date.now() + limits.timeoutMs;
-    try {
-      const host = vm.newFunction('http', (text) => self.onHttp(text));
-      const done = vm.newFunction('done', (text) => {
-        if (vm.typeof(text) === 'string') self.call?.done(vm.getString(text));
-      });
-      const fail = vm.newFunction('fail', (error) => {
-        const message = describeVmError(vm.dump(error)).slice(0, 2000);
-        self.call?.onFailure(self.limitError(message, SandboxErrorCode.operationFailed, 'run'));
-      });
-      const runnerFactory = self.unwrap(vm.evalCode(RUNNER, 'sandbox-runner.js'), SandboxErrorCode.badBundle, 'load');
-      self.runner = self.unwrap(
-        vm.callFunction(runnerFactory, vm.undefined, host, done, fail),
-        SandboxErrorCode.badBundle,
-        'load',
-      );
-      runnerFactory.dispose();
-      host.dispose();
-      done.dispose();
-      fail.dispose();
-      // The bundle as a function of (module, exports) on its first line, so its own lines keep their numbers.
-      const wrapper = self.unwrap(
-        vm.evalCode(`(function (module, exports) {${bundle}\n})`, 'operation-bundle.js'),
-        SandboxErrorCode.badBundle,
-        'load',
-      );
-      const module = vm.newObject();
-      const exports = vm.newObject();
-      vm.setProp(module, 'exports', exports);
-      const loaded = vm.callFunction(wrapper, vm.undefined, module, exports);
-      wrapper.dispose();
-      exports.dispose();
-      self.exported = vm.getProp(module, 'exports');
-      module.dispose();
-      self.unwrap(loaded, SandboxErrorCode.badBundle, 'load').dispose();
-      const keys = self.unwrap(
-        vm.evalCode(
-          `(function (e) { return JSON.stringify(e !== null && typeof e === 'object' ? Object.keys(e).filter(function (k) { return typeof e[k] === 'function'; }) : []); })`,
-        ),
-        SandboxErrorCode.badBundle,
-        'load',
-      );
-      const listed = self.unwrap(
-        vm.callFunction(keys, vm.undefined, self.exported),
-        SandboxErrorCode.badBundle,
-        'load',
-      );
-      keys.dispose();
-      const names = vm.typeof(listed) === 'string' ? (JSON.parse(vm.getString(listed)) as unknown) : [];
-      listed.dispose();
-      (self as { operations: readonly string[] }).operations = Array.isArray(names) ? names.map(String) : [];
-      return self;
-    } catch (err) {
-      // Anything but a SandboxError here came from the WebAssembly itself (the host's stack ran out).
-      const failure = err instanceof SandboxError ? err : self.hostStackOverflow(err);
-      self.dispose();
-      throw failure;
-    }
-  }
-
-  run(operation: string, input: unknown, http: HostHttp): Promise<unknown> {
-    // One call at a time: a call's state (its deadline, its HTTP) is the VM's.
-    const previous = this.tail;
-    const result = previous
-      ? previous.then(() => this.runNow(operation, input, http))
-      : this.runNow(operation, input, http);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tail = tail;
-    void tail.then(() => {
-      if (this.tail === tail) this.tail = undefined;
-    });
-    return result;
-  }
-
-  private async runNow(operation: string, input: unknown, http: HostHttp): Promise<unknown> {
-    if (this.disposed || this.broken)
+  async run(operation: string, input: unknown, http: HostHttp): Promise<unknown> {
+    if (this.disposed || this.generation.dead)
       throw new SandboxError(
         SandboxErrorCode.resources,
         'the sandbox was stopped by an earlier failure; load the bundle again',
@@ -230,252 +358,17 @@ class LoadedVm implements LoadedBundle {
         SandboxErrorCode.unknownOperation,
         `the bundle has no operation ${JSON.stringify(operation)} (it has ${this.operations.length ? this.operations.join(', ') : 'none'})`,
       );
-    let inputText: string | undefined;
-    try {
-      inputText = JSON.stringify(input === undefined ? null : input);
-    } catch (err) {
-      throw new SandboxError(SandboxErrorCode.badInput, `the operation input is not JSON: ${(err as Error).message}`);
-    }
-    const vm = this.vm;
-    let finish!: (text: string) => void;
-    let rejectFailure!: (err: SandboxError) => void;
-    const ended = new Promise<string>((resolve, reject) => {
-      finish = resolve;
-      rejectFailure = reject;
-    });
-    // Settled by the runner or a limit; a call that throws before awaiting it must not leave it unhandled.
-    ended.catch(() => undefined);
-    const call: Call = {
-      done: (text) => {
-        call.text ??= text;
-        finish(text);
-      },
+    const done = await this.host.call(
+      { t: 'run', vm: this.vm, operation, input: inputJson(input) },
       http,
-      requests: 0,
-      inFlight: 0,
-      waiting: [],
-      open: new Set(),
-      onFailure: (err) => {
-        call.failed ??= err;
-        rejectFailure(call.failed);
-      },
-    };
-    this.call = call;
-    this.deadline = Date.now() + this.limits.timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const key = vm.newString(operation);
-      const text = vm.newString(inputText);
-      let started: VmCallResult<QuickJSHandle>;
-      try {
-        started = vm.callFunction(this.runner!, vm.undefined, this.exported!, key, text);
-      } catch (err) {
-        throw this.hostStackOverflow(err);
-      } finally {
-        key.dispose();
-        text.dispose();
-      }
-      this.unwrap(started, SandboxErrorCode.operationFailed, 'run').dispose();
-      this.pump();
-      // Settled already (no HTTP awaited): no timer, no race. Otherwise wait for the end or the deadline.
-      if (call.failed) throw call.failed;
-      let resultText = call.text;
-      if (resultText === undefined) {
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new SandboxError(
-                  SandboxErrorCode.timeout,
-                  `operation ${operation} ran longer than ${this.limits.timeoutMs} ms (HTTP waits included); it was stopped`,
-                ),
-              ),
-            Math.max(0, this.deadline - Date.now()),
-          );
-        });
-        resultText = await Promise.race([ended, timeout]);
-      }
-      if (resultText.length > this.limits.maxResultChars)
-        throw new SandboxError(
-          SandboxErrorCode.badResult,
-          `operation ${operation} returned ${resultText.length} characters of JSON, more than the limit of ${this.limits.maxResultChars}`,
-        );
-      return JSON.parse(resultText) as unknown;
-    } catch (thrown) {
-      // The first limit the call hit names the failure (a request flood interrupted later is a flood).
-      const err = call.failed ?? thrown;
-      // A call that failed leaves its VM in an unknown state (a half-run job, a full heap): not reused.
-      if (err instanceof SandboxError && err.code !== SandboxErrorCode.operationFailed) this.broken = true;
-      if (err instanceof SandboxError) throw err;
-      throw new SandboxError(SandboxErrorCode.operationFailed, `operation ${operation}: ${(err as Error).message}`);
-    } finally {
-      clearTimeout(timer);
-      call.abort?.abort();
-      call.waiting.length = 0;
-      for (const deferred of call.open) deferred.dispose();
-      call.open.clear();
-      this.call = undefined;
-    }
-  }
-
-  /** The host function behind `ctx.http`: validates the request, counts it, and returns a promise handle. */
-  private onHttp(textHandle: QuickJSHandle): QuickJSHandle {
-    const vm = this.vm;
-    const call = this.call;
-    const deferred = vm.newPromise();
-    const reject = (message: string) => {
-      const error = vm.newError({ name: 'HttpError', message });
-      deferred.reject(error);
-      error.dispose();
-    };
-    if (!call) {
-      reject('http is only available while an operation runs');
-      return deferred.handle;
-    }
-    if (++call.requests > this.limits.maxHttpRequests) {
-      const message = `the operation made more than ${this.limits.maxHttpRequests} HTTP requests`;
-      call.onFailure(new SandboxError(SandboxErrorCode.httpLimit, message));
-      reject(message);
-      return deferred.handle;
-    }
-    let request: SandboxHttpRequest;
-    try {
-      if (vm.typeof(textHandle) !== 'string') throw new Error('the request is not JSON');
-      const parsed = SandboxHttpRequest.safeParse(JSON.parse(vm.getString(textHandle)));
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new Error(`request ${issue.path.join('.') || '(request)'}: ${issue.message}`);
-      }
-      request = parsed.data;
-    } catch (err) {
-      reject(`bad HTTP request: ${(err as Error).message}`);
-      return deferred.handle;
-    }
-    call.open.add(deferred);
-    const settle = (fn: () => void) => {
-      if (this.call !== call || this.disposed) return;
-      call.open.delete(deferred);
-      fn();
-      this.pump();
-    };
-    const start = () => {
-      call.inFlight++;
-      call
-        .http(request, (call.abort ??= new AbortController()).signal)
-        .then(
-          (response) =>
-            settle(() => {
-              const handle = vm.newString(JSON.stringify(response));
-              deferred.resolve(handle);
-              handle.dispose();
-            }),
-          (err: unknown) => settle(() => reject(safeMessage(err))),
-        )
-        .finally(() => {
-          call.inFlight--;
-          call.waiting.shift()?.();
-        });
-    };
-    if (call.inFlight < this.limits.maxConcurrentHttp) start();
-    else call.waiting.push(start);
-    return deferred.handle;
-  }
-
-  /** Runs the VM's pending jobs (promise reactions); an interrupt or a full heap there fails the call. */
-  private pump(): void {
-    if (this.disposed || !this.call) return;
-    let result: ReturnType<QuickJSRuntime['executePendingJobs']>;
-    try {
-      result = this.runtime.executePendingJobs();
-    } catch (err) {
-      this.call.onFailure(this.hostStackOverflow(err));
-      return;
-    }
-    if (result.error) {
-      const ctx = result.error.context;
-      const dumped = ctx.dump(result.error);
-      result.error.dispose();
-      this.call.onFailure(this.limitError(describeVmError(dumped), SandboxErrorCode.operationFailed, 'run'));
-    }
-  }
-
-  private unwrap(
-    result: VmCallResult<QuickJSHandle> | { error?: QuickJSHandle; value?: QuickJSHandle },
-    code: SandboxErrorCode,
-    phase: 'load' | 'run',
-  ): QuickJSHandle {
-    if (result.error) {
-      const dumped = this.vm.dump(result.error);
-      result.error.dispose();
-      throw this.limitError(describeVmError(dumped), code, phase);
-    }
-    return result.value!;
-  }
-
-  private limitError(message: string, code: SandboxErrorCode, phase: 'load' | 'run'): SandboxError {
-    const where = phase === 'load' ? 'loading the bundle' : 'the operation';
-    // Past the deadline, a failure is the time limit, whatever reading the error gave (a getter interrupted).
-    // An exception with no value (null) on a full heap: QuickJS could not even allocate the error.
-    const hit =
-      vmLimitHit(message) ??
-      (Date.now() > this.deadline ? 'time' : undefined) ??
-      (/^(null|undefined)$/.test(message) && this.nearMemoryLimit() ? 'memory' : undefined);
-    switch (hit) {
-      case 'time':
-        return new SandboxError(
-          SandboxErrorCode.timeout,
-          `${where} ran longer than ${this.limits.timeoutMs} ms; it was stopped`,
-        );
-      case 'stack':
-        return new SandboxError(
-          SandboxErrorCode.resources,
-          `${where} went past the sandbox's stack limit (${this.limits.stackBytes} bytes): ${message}`,
-        );
-      case 'memory':
-        return new SandboxError(
-          SandboxErrorCode.resources,
-          `${where} went past the sandbox's memory limit (${this.limits.memoryBytes} bytes)`,
-        );
-      default:
-        return new SandboxError(code, phase === 'load' ? `the bundle failed to load: ${message}` : message);
-    }
-  }
-
-  /** Whether the runtime's allocations are within 64 KiB of its limit (QuickJS's own memory report). */
-  private nearMemoryLimit(): boolean {
-    const line = /memory allocated\s+\d+\s+(\d+)/.exec(this.runtime.dumpMemoryUsage());
-    return line !== null && Number(line[1]) >= this.limits.memoryBytes - 64 * 1024;
-  }
-
-  /** The host's own stack ran out inside the WebAssembly: this VM and its module are not trusted again. */
-  private hostStackOverflow(err: unknown): SandboxError {
-    this.broken = true;
-    forgetQuickJS();
-    return new SandboxError(
-      SandboxErrorCode.resources,
-      `the operation went past the sandbox's stack: ${(err as Error)?.message ?? String(err)}`,
+      this.generation,
     );
+    return JSON.parse(done.result!) as unknown;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    try {
-      this.runner?.dispose();
-      this.exported?.dispose();
-      this.vm.dispose();
-      this.runtime.dispose();
-    } catch {
-      // A VM stopped mid-allocation may not free cleanly (QuickJS aborts on objects still listed): the
-      // module that aborted is not used again; its memory goes with the WebAssembly instance.
-      forgetQuickJS();
-    }
+    this.host.post(this.generation, { t: 'dispose', vm: this.vm });
   }
-}
-
-/** What the VM learns of a failed request: the message only (DataflowError messages name no header or credential). */
-function safeMessage(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  const message = typeof e?.message === 'string' ? e.message : 'the request failed';
-  return typeof e?.code === 'string' ? `${e.code}: ${message}` : message;
 }

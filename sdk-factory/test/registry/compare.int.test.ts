@@ -55,8 +55,8 @@ describe('breaking changes between API versions (oasdiff on real documents)', ()
   });
 
   const register = async (apiId: string, spec: Record<string, unknown>) =>
-    (await registry.registerVersion('alpha', { apiId, spec, manifest: manifestOf(spec), createdBy: 'ana' })).version
-      .version;
+    (await registry.registerVersion('alpha', { apiId, spec, manifest: await manifestOf(spec), createdBy: 'ana' }))
+      .version.version;
 
   it('flags a removed endpoint as breaking, on the operation that was removed', async () => {
     const v1 = await register('removed', petstore);

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteBucketCommand, GetBucketLifecycleConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import { sql } from 'kysely';
 import {
   BUFFER_PREFIX,
@@ -14,7 +14,7 @@ import {
   type BlobStore,
 } from '@vansales/buffer';
 import { createApiArtifactRepository, createRepositories, openMetadataDb, type MetadataDb } from '@vansales/metadata';
-import { testServices, throwawayPostgresDatabase } from '@vansales/test-kit';
+import { minioClient, testServices, throwawayMinioBucket, throwawayPostgresDatabase } from '@vansales/test-kit';
 import {
   ARTIFACT_PREFIX,
   artifactKey,
@@ -52,35 +52,16 @@ function localStore(): StoreUnderTest {
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }
-const minioClient = () =>
-  new S3Client({
-    endpoint: services.minio.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: services.minio.accessKeyId, secretAccessKey: services.minio.secretAccessKey },
-  });
 async function minioStore(): Promise<StoreUnderTest & { bucket: string }> {
-  const bucket = `vsc-registry-test-${Math.random().toString(16).slice(2, 12)}`;
-  const store = createS3Store({
-    endpoint: services.minio.endpoint,
-    region: 'us-east-1',
-    bucket,
-    accessKeyId: services.minio.accessKeyId,
-    secretAccessKey: services.minio.secretAccessKey,
-    forcePathStyle: true,
-  });
+  const minioBucket = throwawayMinioBucket('vsc-registry-test');
+  const store = createS3Store(minioBucket.config);
   // As openBufferStore opens it: the buffer's lifecycle rule installed.
   await store.ensureBucket({ prefix: BUFFER_PREFIX, expireAfterDays: 1 });
   return {
-    bucket,
+    bucket: minioBucket.bucket,
     store,
     async cleanup() {
-      const keys: string[] = [];
-      for await (const e of store.list('')) keys.push(e.key);
-      await store.deleteMany(keys);
-      const client = minioClient();
-      await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-      client.destroy();
+      await minioBucket.drop();
       await store.close();
     },
   };
@@ -119,8 +100,8 @@ describe.each([
     rmSync(keyDir, { recursive: true, force: true });
   });
 
-  const register = (tenantId: string, spec: unknown, apiId = 'petstore') =>
-    registry.registerVersion(tenantId, { apiId, spec, manifest: manifestOf(spec as never), createdBy: 'ana' });
+  const register = async (tenantId: string, spec: unknown, apiId = 'petstore') =>
+    registry.registerVersion(tenantId, { apiId, spec, manifest: await manifestOf(spec as never), createdBy: 'ana' });
 
   it('makes a new version for a new spec, and answers the same version for the same spec', async () => {
     const first = await register('alpha', petstore);
@@ -149,7 +130,7 @@ describe.each([
       registry.registerVersion('alpha', {
         apiId: 'uspto',
         spec: uspto,
-        manifest: manifestOf(petstore),
+        manifest: await manifestOf(petstore),
         createdBy: 'ana',
       }),
       RegistryErrorCode.badInput,
@@ -160,7 +141,7 @@ describe.each([
       registry.registerVersion('alpha', {
         apiId: 'old',
         spec: swagger,
-        manifest: manifestOf(petstore),
+        manifest: await manifestOf(petstore),
         createdBy: 'ana',
       }),
       RegistryErrorCode.badInput,

@@ -129,7 +129,9 @@ const corpus: [name: string, body: string, expected: RegExp][] = [
   [
     'a memory bomb',
     `exports.op = () => { const keep = []; for (;;) keep.push(new ArrayBuffer(1 << 20), [1, 2, 3, 4]); };`,
-    /^SANDBOX_RESOURCES: the operation went past the sandbox's memory limit/,
+    // QuickJS reaches its memory limit here only after seconds (measured: 10 s on the calling thread
+    // with an 8 MiB heap); the worker thread is terminated at the deadline first.
+    /^SANDBOX_(RESOURCES: the operation went past the sandbox's memory limit|TIMEOUT: the operation ran longer than 1000 ms)/,
   ],
   [
     'a string doubling bomb',
@@ -187,10 +189,18 @@ describe('the sandbox escape corpus', () => {
   beforeAll(async () => {
     api = await startApi((req, res) => res.end(JSON.stringify({ ok: true })));
     host.__vscHostCanary = 'untouched';
+    // The sandbox's worker thread started and its HTTP path run once, so no attempt pays for a cold start.
+    await sandbox.runOperation({
+      bundle: `exports.op = async (input, ctx) => (await ctx.http({ method: 'GET', url: input.base + '/ok' })).status;`,
+      operation: 'op',
+      input: { base: `http://api.example:${api.port}` },
+      http: testHostHttp(api.port),
+    });
   });
   afterAll(async () => {
     delete host.__vscHostCanary;
     await api.close();
+    await sandbox.close();
   });
   const http = (): HostHttp => testHostHttp(api.port);
 
@@ -229,5 +239,57 @@ describe('the sandbox escape corpus', () => {
     expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
     expect(Object.prototype.hasOwnProperty.call(result, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+});
+
+/**
+ * Built-ins that run long between two of QuickJS's interrupt checks (it counts operations, not time):
+ * on the calling thread each held the host for 10 s to over a minute (measured before the sandbox
+ * moved to a worker thread). Now the host's timers keep running while they do, and each ends as a step
+ * failure at the deadline, the worker thread terminated and replaced for the next call.
+ */
+const slowBuiltIns: [name: string, body: string][] = [
+  [
+    'a loop of long String.prototype.repeat',
+    `exports.op = () => { let n = 0; for (;;) n += 'x'.repeat(1 << 21).length; };`,
+  ],
+  [
+    'a loop of lastIndexOf over a long string',
+    `exports.op = () => { const s = 'a'.repeat(1 << 22); for (;;) s.lastIndexOf('ab'); };`,
+  ],
+  [
+    'a memory bomb of ArrayBuffers',
+    `exports.op = () => { const keep = []; for (;;) keep.push(new ArrayBuffer(1 << 20), [1]); };`,
+  ],
+];
+
+describe('slow built-ins in the sandbox', () => {
+  const sandbox = createSandbox({ timeoutMs: 1000, memoryBytes: 8 * 1024 * 1024 });
+  const noHttp: HostHttp = () => Promise.reject(new Error('no HTTP here'));
+  beforeAll(async () => {
+    await sandbox.runOperation({ bundle: 'exports.op = () => 1;', operation: 'op', input: {}, http: noHttp });
+  });
+  afterAll(() => sandbox.close());
+
+  it.each(slowBuiltIns)('%s: a clear step failure, and the host keeps running meanwhile', async (_name, body) => {
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    try {
+      const result = await outcome(sandbox.runOperation({ bundle: body, operation: 'op', input: {}, http: noHttp }));
+      expect(result).toMatch(/^SANDBOX_(TIMEOUT|RESOURCES): /);
+      // On the calling thread no timer could run until the built-in returned: not one tick.
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      clearInterval(ticker);
+    }
+    // The next call gets a working sandbox (a new worker thread when the last one was terminated).
+    expect(
+      await sandbox.runOperation({
+        bundle: 'exports.op = (i) => i.n + 1;',
+        operation: 'op',
+        input: { n: 1 },
+        http: noHttp,
+      }),
+    ).toBe(2);
   });
 });

@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { testServices } from '@vansales/test-kit';
+import { minioClient, testServices, throwawayMinioBucket } from '@vansales/test-kit';
 import {
   BUFFER_PREFIX,
   createLocalFolderStore,
@@ -28,37 +26,18 @@ export function localStore(): StoreUnderTest & { dir: string } {
   };
 }
 
-export function minioClient(): S3Client {
-  return new S3Client({
-    endpoint: minio.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
-  });
-}
+export { minioClient };
 
 /** A bucket of its own on the test MinIO, emptied and removed by cleanup. */
 export async function s3Store(): Promise<StoreUnderTest & { store: S3BlobStore; bucket: string }> {
-  const bucket = `vsc-buffer-test-${randomBytes(5).toString('hex')}`;
-  const store = createS3Store({
-    endpoint: minio.endpoint,
-    region: 'us-east-1',
-    bucket,
-    accessKeyId: minio.accessKeyId,
-    secretAccessKey: minio.secretAccessKey,
-    forcePathStyle: true,
-  });
+  const minioBucket = throwawayMinioBucket('vsc-buffer-test');
+  const store = createS3Store(minioBucket.config);
   await store.ensureBucket({ prefix: BUFFER_PREFIX, expireAfterDays: 1 });
   return {
-    bucket,
+    bucket: minioBucket.bucket,
     store,
     async cleanup() {
-      const keys: string[] = [];
-      for await (const entry of store.list('')) keys.push(entry.key);
-      await store.deleteMany(keys);
-      const client = minioClient();
-      await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-      client.destroy();
+      await minioBucket.drop();
       await store.close();
     },
   };

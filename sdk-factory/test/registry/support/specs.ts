@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { HTTP_METHODS, operationKey, type OperationManifest } from '../../../src/manifest';
-import { specHash } from '../../../src/ingest';
+import type { OperationManifest } from '../../../src/manifest';
+import { ingestSpec } from '../../../src/ingest';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -12,47 +12,9 @@ export function sharedSpec(name: string, sharedData: string | undefined): Doc {
   return parse(readFileSync(join(sharedData, 'openapi', name), 'utf8')) as Doc;
 }
 
-/**
- * A minimal manifest of a 3.x document: what the ingest part makes in full (parameters resolved,
- * schemas rewritten). The registry reads only keys, methods, paths and the spec hash, so a stand-in
- * is enough here until ingestSpec lands on main.
- */
-export function manifestOf(doc: Doc): OperationManifest {
-  const operations: OperationManifest['operations'] = [];
-  for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Doc>)) {
-    for (const method of HTTP_METHODS) {
-      const op = item[method] as Doc | undefined;
-      if (!op) continue;
-      operations.push({
-        key: operationKey(method, path, op.operationId as string | undefined),
-        ...(op.operationId ? { operationId: op.operationId as string } : {}),
-        method,
-        path,
-        tags: (op.tags as string[] | undefined) ?? [],
-        deprecated: !!op.deprecated,
-        parameters: ((op.parameters ?? []) as Doc[]).map((p) => ({
-          name: p.name as string,
-          in: p.in as 'query',
-          required: !!p.required,
-          schema: (p.schema as Doc | undefined) ?? {},
-          sensitive: false,
-        })),
-        responses: Object.keys((op.responses ?? {}) as Doc).map((status) => ({ status, content: [] })),
-        security: [],
-      });
-    }
-  }
-  return {
-    manifestVersion: 1,
-    sourceFormat: String(doc.openapi),
-    title: String(doc.info?.title ?? 'API'),
-    apiVersion: String(doc.info?.version ?? '0'),
-    servers: [],
-    securitySchemes: {},
-    schemas: {},
-    operations,
-    specHash: specHash(doc),
-  };
+/** The manifest of a 3.x document, as registration makes it: ingestSpec's (its specHash is the document's). */
+export async function manifestOf(doc: Doc): Promise<OperationManifest> {
+  return (await ingestSpec({ text: JSON.stringify(doc) })).manifest;
 }
 
 /** Edits of the petstore (expanded) document, one change each. */

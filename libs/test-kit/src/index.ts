@@ -7,3 +7,5 @@ export {
 } from './test-env';
 export { SAKILA_TABLES, PAGILA_TABLES } from './sample-databases';
 export { hostileManifests, DROP_PAYROLL_TYPE, type HostileCase } from './hostile-manifests';
+export { startOidcProvider, authorizeInBrowser, type OidcClient, type RunningProvider } from './oidc-provider';
+export { makeTestPki } from './test-pki';

@@ -40,7 +40,7 @@ export async function cloudDepsFromEnv(
   return {
     buffer,
     databases: loadCloudDatabases(config.VSC_CLOUD_DATABASES_FILE),
-    credentials: await cloudCredentialsOf(config),
+    credentials: (await cloudCredentialsOf(config)).credentials,
     egress: {
       allowPrivate: config.VSC_CLOUD_HTTP_ALLOW_PRIVATE,
       timeoutMs: config.VSC_CLOUD_HTTP_TIMEOUT_MS,
@@ -52,14 +52,18 @@ export async function cloudDepsFromEnv(
 /**
  * Where HTTP steps' named credentials come from: the cloud credential store (the metadata store's
  * PostgreSQL, opened with the master keys) when configured, then the 0600 file as the fallback.
+ * `close` ends the store's connection pool (a process keeps it for its lifetime).
  */
-export async function cloudCredentialsOf(config: CloudWorkerConfig): Promise<CloudCredentials> {
+export async function cloudCredentialsOf(
+  config: CloudWorkerConfig,
+): Promise<{ credentials: CloudCredentials; close(): Promise<void> }> {
   const file = loadCloudCredentials(config.VSC_CLOUD_CREDENTIALS_FILE);
-  if (!config.DATABASE_URL || !(config.VSC_CREDENTIALS_KEYS || config.VSC_CREDENTIALS_KEYS_FILE)) return file;
+  if (!config.DATABASE_URL || !(config.VSC_CREDENTIALS_KEYS || config.VSC_CREDENTIALS_KEYS_FILE))
+    return { credentials: file, close: async () => {} };
   const wrapper = localKeyWrapper(config);
   const db = await openMetadataDb({ kind: 'postgres', url: config.DATABASE_URL });
   const store = createMetadataCredentialStore({ repository: createCredentialRepository(db), wrapper });
-  return firstCredentials(namedCredentialHeaders(store), file);
+  return { credentials: firstCredentials(namedCredentialHeaders(store), file), close: () => db.destroy() };
 }
 
 /** The cloud worker's activity side: cloud activities on VSC_CLOUD_TASK_QUEUE. */

@@ -217,6 +217,7 @@ export async function startPlatform(
   const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(cloudConfig));
   const worker: Worker | undefined =
     options.workflowWorker === false ? undefined : await createCloudWorker(cloudConfig, nativeConnection);
+  const storeCredentials = await cloudCredentialsOf(cloudConfig);
   // The cloud activities share the gateway's buffer (same store and keys, as in production).
   const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
     buffer: gateway.buffer,
@@ -225,7 +226,7 @@ export async function startPlatform(
     definitions: options.definitions ?? createDefinitionStore(createDefinitionRepository(gateway.db)),
     // Sync steps remember what both sides agreed on in the same metadata store.
     // The credential store first (credentials made through REST), then what the test set as the file.
-    credentials: firstCredentials(await cloudCredentialsOf(cloudConfig), {
+    credentials: firstCredentials(storeCredentials.credentials, {
       headers: (tenantId, name) => cloudCredentials.headers(tenantId, name),
     }),
     // The stand-in APIs listen on loopback; production keeps the default (public addresses only).
@@ -316,6 +317,7 @@ export async function startPlatform(
       await workerRun;
       await nativeConnection.close();
       await clientConnection.close();
+      await storeCredentials.close();
       await db.drop();
       rmSync(bufferDir, { recursive: true, force: true });
     },

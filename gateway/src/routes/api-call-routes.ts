@@ -5,6 +5,16 @@ import { ApiCallCursorError, type ApiCallRepository } from '@vansales/metadata';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { errorResponses, TenantParams } from './schemas';
 
+/**
+ * A filter's text: no control characters. PostgreSQL refuses a NUL in text, and the REST fuzzer
+ * turned one into a 500; it is the caller's mistake, so a 400 naming the field.
+ */
+const FilterText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !/\p{Cc}/u.test(v), 'no control characters');
+
 const ApiCall = z.object({
   id: z.string(),
   at: z.string(),
@@ -38,12 +48,12 @@ const apiCallRoutes: FastifyPluginAsyncZod<{ calls: ApiCallRepository }> = async
           "The tenant's audited API operation calls, newest first: who (definition, run, step), what (API, version, operation), where (cloud or a site's connector), status, sizes and duration. Never parameters or bodies. `next` continues the listing.",
         params: TenantParams,
         querystring: z.object({
-          apiId: z.string().max(100).optional(),
-          operationKey: z.string().max(300).optional(),
-          definitionId: z.string().max(200).optional(),
-          runId: z.string().max(300).optional(),
+          apiId: FilterText(100).optional(),
+          operationKey: FilterText(300).optional(),
+          definitionId: FilterText(200).optional(),
+          runId: FilterText(300).optional(),
           side: z.enum(['cloud', 'site']).optional(),
-          connectorId: z.string().max(100).optional(),
+          connectorId: FilterText(100).optional(),
           failed: z
             .enum(['true', 'false'])
             .optional()

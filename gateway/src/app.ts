@@ -149,6 +149,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 1024 * 1024,
+    // Path parameters are checked by each route's schema (a 400 naming the field); the router's own
+    // 100-character limit answered an undocumented 414 first (a credential name may have 200, encoded 600).
+    routerOptions: { maxParamLength: 1024 },
     clientErrorHandler,
     ...(timeouts ? { requestTimeout: timeouts.requestMs, connectionTimeout: timeouts.connectionMs } : {}),
     ...(deps.tls

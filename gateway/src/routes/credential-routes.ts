@@ -5,8 +5,7 @@ import { CredentialName, OwnerCredential } from '@vansales/sdk-factory/auth';
 import { errorResponses, TenantParams } from './schemas';
 import { actorOf } from './definition-run-routes';
 
-// In a path, a name is at most 100 characters (the router's parameter limit; longer ones answered 414, found by the REST fuzzer).
-const CredentialParams = TenantParams.extend({ name: CredentialName.max(100) });
+const CredentialParams = TenantParams.extend({ name: CredentialName });
 const ApiSchemeParams = TenantParams.extend({
   apiId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an API id: lower-case letters, digits and -, at most 63'),
   scheme: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "a security scheme's name as the API declares it"),

@@ -117,7 +117,6 @@ export function createCredentialService(deps: CredentialServiceDeps) {
   // A listing still answers when one credential does not open (a removed master key): that one shows no fields.
   const opened = (tenantId: string, name: string) => store.get(tenantId, name).catch(() => undefined);
 
-
   function ownerName(name: string): string {
     if (isPlatformCredentialName(name))
       throw new GatewayError(

@@ -5,6 +5,7 @@ export {
   cloudCredentialsFrom,
   CloudCredentialsError,
   type CloudCredentials,
+  firstCredentials,
 } from './cloud/cloud-credentials';
 export { createHttpActivities, type HttpActivities, type HttpActivityDeps } from './cloud/http-activities';
 export { addressProblem, type EgressSettings } from '@vansales/dataflow';

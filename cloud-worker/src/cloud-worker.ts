@@ -4,7 +4,14 @@ import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
 import { loadBufferConfig, openDataBuffer } from '@vansales/buffer';
 import { createCloudActivities, type CloudDeps } from '@vansales/activities/cloud';
-import { loadCloudCredentials, loadCloudDatabases } from '@vansales/activities/cloud';
+import {
+  firstCredentials,
+  loadCloudCredentials,
+  loadCloudDatabases,
+  type CloudCredentials,
+} from '@vansales/activities/cloud';
+import { createCredentialRepository, openMetadataDb } from '@vansales/metadata';
+import { createMetadataCredentialStore, localKeyWrapper, namedCredentialHeaders } from '@vansales/sdk-factory/auth';
 
 /** The cloud worker: workflow tasks on the `workflows` queue (cloud activities join in later issues). */
 export async function createCloudWorker(config: CloudWorkerConfig, connection: NativeConnection): Promise<Worker> {
@@ -34,7 +41,7 @@ export async function cloudDepsFromEnv(
   return {
     buffer,
     databases: loadCloudDatabases(config.VSC_CLOUD_DATABASES_FILE),
-    credentials: loadCloudCredentials(config.VSC_CLOUD_CREDENTIALS_FILE),
+    credentials: (await cloudCredentialsOf(config)).credentials,
     egress: {
       allowPrivate: config.VSC_CLOUD_HTTP_ALLOW_PRIVATE,
       timeoutMs: config.VSC_CLOUD_HTTP_TIMEOUT_MS,
@@ -45,6 +52,23 @@ export async function cloudDepsFromEnv(
       ...(config.VSC_TRANSFORM_YOUNG_MB !== undefined ? { workerYoungMb: config.VSC_TRANSFORM_YOUNG_MB } : {}),
     },
   };
+}
+
+/**
+ * Where HTTP steps' named credentials come from: the cloud credential store (the metadata store's
+ * PostgreSQL, opened with the master keys) when configured, then the 0600 file as the fallback.
+ * `close` ends the store's connection pool (a process keeps it for its lifetime).
+ */
+export async function cloudCredentialsOf(
+  config: CloudWorkerConfig,
+): Promise<{ credentials: CloudCredentials; close(): Promise<void> }> {
+  const file = loadCloudCredentials(config.VSC_CLOUD_CREDENTIALS_FILE);
+  if (!config.DATABASE_URL || !(config.VSC_CREDENTIALS_KEYS || config.VSC_CREDENTIALS_KEYS_FILE))
+    return { credentials: file, close: async () => {} };
+  const wrapper = localKeyWrapper(config);
+  const db = await openMetadataDb({ kind: 'postgres', url: config.DATABASE_URL });
+  const store = createMetadataCredentialStore({ repository: createCredentialRepository(db), wrapper });
+  return { credentials: firstCredentials(namedCredentialHeaders(store), file), close: () => db.destroy() };
 }
 
 /** The cloud worker's activity side: cloud activities on VSC_CLOUD_TASK_QUEUE. */

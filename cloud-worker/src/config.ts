@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { refineTemporalConnection, TemporalConfig, withTemporalProfile } from '@vansales/temporal-config';
+import { AuthSettings } from '@vansales/sdk-factory/auth';
 
 export const CloudWorkerConfig = TemporalConfig.extend({
   /** Prebuilt workflow bundle (made by the build); without it the worker bundles workflows at start. */
@@ -8,8 +9,21 @@ export const CloudWorkerConfig = TemporalConfig.extend({
   VSC_CLOUD_TASK_QUEUE: z.string().min(1).max(255).default('cloud'),
   /** JSON file of the databases the cloud reaches directly, per tenant (0600; see cloud/cloud-databases.ts). */
   VSC_CLOUD_DATABASES_FILE: z.string().min(1).optional(),
-  /** JSON file of the API credentials HTTP steps name, per tenant (0600; see cloud/cloud-credentials.ts). */
+  /**
+   * JSON file of the API credentials HTTP steps name, per tenant (0600; see cloud/cloud-credentials.ts).
+   * The fallback: with DATABASE_URL and VSC_CREDENTIALS_KEYS(_FILE) the credential store is asked
+   * first (credentials created through the gateway's REST), then this file.
+   */
   VSC_CLOUD_CREDENTIALS_FILE: z.string().min(1).optional(),
+  /**
+   * The metadata store's PostgreSQL (the gateway's DATABASE_URL): where the cloud credential store
+   * lives. Without it (or without VSC_CREDENTIALS_KEYS / VSC_CREDENTIALS_KEYS_FILE) only the file is read.
+   */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .optional(),
+  ...AuthSettings.pick({ VSC_CREDENTIALS_KEYS: true, VSC_CREDENTIALS_KEYS_FILE: true }).shape,
   /** Lets HTTP steps call private and loopback addresses (tests and dev only); default off: public APIs only. */
   VSC_CLOUD_HTTP_ALLOW_PRIVATE: z
     .enum(['true', 'false', '1', '0'])
@@ -39,7 +53,17 @@ export const CloudWorkerConfig = TemporalConfig.extend({
   VSC_CLOUD_WORKER_ROLE: z.enum(['all', 'workflows', 'activities']).default('all'),
   /** How many workflow tasks run at once. */
   VSC_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(1).max(1000).default(100),
-}).superRefine(refineTemporalConnection);
+})
+  .superRefine(refineTemporalConnection)
+  .refine((c) => !(c.VSC_CREDENTIALS_KEYS && c.VSC_CREDENTIALS_KEYS_FILE), {
+    message: 'set VSC_CREDENTIALS_KEYS or VSC_CREDENTIALS_KEYS_FILE, not both',
+    path: ['VSC_CREDENTIALS_KEYS'],
+  })
+  .refine((c) => !(c.VSC_CREDENTIALS_KEYS || c.VSC_CREDENTIALS_KEYS_FILE) || !!c.DATABASE_URL, {
+    message:
+      "the credential store lives in the metadata store: set DATABASE_URL (the gateway's) with the credential keys",
+    path: ['DATABASE_URL'],
+  });
 export type CloudWorkerConfig = z.infer<typeof CloudWorkerConfig>;
 
 export function loadCloudWorkerConfig(env: NodeJS.ProcessEnv = process.env): CloudWorkerConfig {

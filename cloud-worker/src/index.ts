@@ -1,3 +1,3 @@
-export { createCloudWorker, createCloudActivityWorker, cloudDepsFromEnv } from './cloud-worker';
+export { createCloudWorker, createCloudActivityWorker, cloudDepsFromEnv, cloudCredentialsOf } from './cloud-worker';
 export { CloudWorkerConfig, loadCloudWorkerConfig } from './config';
 export { bundleWorkflows, workflowsPath } from './workflow-bundle';

@@ -95,7 +95,12 @@ beforeAll(async () => {
     { secrets: (name) => (name === 'api.erp.key' ? SITE_KEY : undefined) },
   );
   await agent.welcomed;
-  platform.setCloudCredentials({ [tenantId]: { crm: { kind: 'bearer', token: SAAS_TOKEN } } });
+  // Created through REST into the cloud credential store, which the cloud worker reads (not the file).
+  const put = await platform.api('PUT', `/v1/tenants/${tenantId}/credentials/crm`, {
+    credential: { kind: 'bearer', token: SAAS_TOKEN },
+  });
+  expect(put.status).toBe(200);
+  expect(JSON.stringify(put.body)).not.toContain(SAAS_TOKEN);
 });
 
 afterAll(async () => {

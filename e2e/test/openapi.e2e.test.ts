@@ -32,6 +32,9 @@ const PUBLIC = new Set([
   // Webhook deliveries: senders (Stripe, GitHub, …) send no credential of ours; the body's signature
   // under the hook's secret is what authenticates them (401 without it).
   'POST /v1/hooks/:hookId',
+  // OAuth providers send the owner's browser back without a credential of ours: the one-use,
+  // tenant-bound, expiring state is the authority (400 without a live one).
+  'GET /v1/oauth/callback',
 ]);
 /** Not an HTTP API: @fastify/websocket hides it from the document (its frames are @vansales/protocol's). */
 const UNDOCUMENTED = new Set(['GET /v1/agent/connect']);

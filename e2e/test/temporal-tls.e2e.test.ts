@@ -1,6 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import {
   TemporalConnectionEnv,
   temporalConnectionOptions,
 } from '@vansales/temporal-config';
+import { makeTestPki } from '@vansales/test-kit';
 import { startPlatform, sakilaDatabase, sakilaReader, until } from './support/harness';
 
 const NAMESPACE = 'vansales';
@@ -20,48 +21,7 @@ const NAMESPACE = 'vansales';
 // proves TEMPORAL_TLS_SERVER_NAME reaches the handshake.
 const SERVER_NAME = 'temporal.vsc.test';
 
-/** A throwaway PKI made with the system's openssl: a CA, the frontend's certificate, a client's, and a stranger CA. */
-function makePki(dir: string) {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const makeCa = (name: string) =>
-    ssl(
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
-      ...['-subj', `/CN=${name}`, '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`)],
-    );
-  const issue = (name: string, caName: string, ext: string) => {
-    ssl(
-      ...['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`],
-      ...['-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.csr`)],
-    );
-    ssl(
-      ...['x509', '-req', '-in', join(dir, `${name}.csr`), '-days', '1', '-copy_extensions', 'none'],
-      ...['-CA', join(dir, `${caName}.pem`), '-CAkey', join(dir, `${caName}.key`), '-CAcreateserial'],
-      ...['-extfile', writeExt(name, ext), '-out', join(dir, `${name}.pem`)],
-    );
-  };
-  const writeExt = (name: string, ext: string) => {
-    const file = join(dir, `${name}.ext`);
-    writeFileSync(file, ext);
-    return file;
-  };
-  makeCa('ca');
-  makeCa('stranger-ca');
-  issue('server', 'ca', `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth,clientAuth\n`);
-  issue('client', 'ca', 'extendedKeyUsage=clientAuth\n');
-  issue('stranger-client', 'stranger-ca', 'extendedKeyUsage=clientAuth\n');
-  const f = (name: string) => join(dir, name);
-  return {
-    ca: f('ca.pem'),
-    strangerCa: f('stranger-ca.pem'),
-    serverCert: f('server.pem'),
-    serverKey: f('server.key'),
-    clientCert: f('client.pem'),
-    clientKey: f('client.key'),
-    strangerCert: f('stranger-client.pem'),
-    strangerKey: f('stranger-client.key'),
-  };
-}
-type Pki = ReturnType<typeof makePki>;
+type Pki = ReturnType<typeof makeTestPki>;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -169,7 +129,7 @@ describe('Temporal over TLS and mTLS (a real Temporal server with a TLS frontend
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vsc-temporal-tls-'));
-    pki = makePki(dir);
+    pki = makeTestPki(dir, `DNS:${SERVER_NAME}`);
     [mtls, tls] = await Promise.all([
       startTlsServer(pki, { mtls: true }),
       startTlsServer(pki, { mtls: false, apiKey }),

@@ -58,6 +58,10 @@ import agentArtifactRoutes from './routes/agent-artifact-routes';
 import webhookRoutes from './routes/webhook-routes';
 import apiRoutes from './routes/api-routes';
 import { apiServicePlugin, type ApiServiceDeps } from './services/api-service';
+import { credentialServicePlugin, type CredentialServiceDeps } from './services/credential-service';
+import credentialRoutes from './routes/credential-routes';
+import apiCallRoutes from './routes/api-call-routes';
+import type { ApiCallRepository } from '@vansales/metadata';
 import type { KeyServiceSettings } from './services/key-service';
 import type { AuthThrottleSettings } from './http/auth-throttle';
 
@@ -121,6 +125,10 @@ export interface AppDeps {
   > & { maxBodyBytes: number };
   /** API connectors (issue 11): the SDK factory's artifact registry and the definitions it checks upgrades against. */
   apis?: ApiServiceDeps;
+  /** The cloud credential store and OAuth authorizations through REST (needs VSC_CREDENTIALS_KEYS or its file). */
+  credentials?: Omit<CredentialServiceDeps, 'log'>;
+  /** The API call audit (GET /v1/tenants/:t/api-calls). */
+  apiCalls?: ApiCallRepository;
   /** See VSC_GATEWAY_REQUEST_TIMEOUT_MS and VSC_GATEWAY_CONNECTION_TIMEOUT_MS in config.ts. */
   timeouts?: { requestMs: number; connectionMs: number; bodyIdleMs?: number; headersMs?: number };
 }
@@ -142,6 +150,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 1024 * 1024,
+    // Path parameters are checked by each route's schema (a 400 naming the field); the router's own
+    // 100-character limit answered an undocumented 414 first (a credential name may have 200, encoded 600).
+    routerOptions: { maxParamLength: 1024 },
     clientErrorHandler,
     ...(timeouts ? { requestTimeout: timeouts.requestMs, connectionTimeout: timeouts.connectionMs } : {}),
     ...(deps.tls
@@ -284,6 +295,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(apiRoutes);
     await app.register(agentArtifactRoutes);
   }
+  if (deps.credentials) {
+    await app.register(credentialServicePlugin, { ...deps.credentials, log: deps.logger });
+    await app.register(credentialRoutes);
+  }
+  if (deps.apiCalls) await app.register(apiCallRoutes, { calls: deps.apiCalls });
   await app.register(agentSocketRoute, {
     hub: deps.hub,
     maxFrameBytes: deps.maxFrameBytes,

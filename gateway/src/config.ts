@@ -5,6 +5,7 @@ import { refineTemporalConnection, TemporalConfig, withTemporalProfile } from '@
 import { MetadataConfig } from '@vansales/metadata';
 import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
 import { RegistrySettings } from '@vansales/sdk-factory/registry';
+import { AuthSettings } from '@vansales/sdk-factory/auth';
 import { MAX_RESULT_BYTES, publicKeyOf } from '@vansales/protocol';
 
 /** Gateway settings, parsed once at start; a bad one stops the process naming it. */
@@ -236,7 +237,15 @@ export const GatewayConfig = z
   .extend(BufferSettings.shape)
   // VSC_REGISTRY_SIGNING_KEY_FILE (default <state>/registry-signing-key.pem), VSC_REGISTRY_TRUSTED_KEYS, VSC_OASDIFF_BIN.
   .extend(RegistrySettings.shape)
+  // VSC_CREDENTIALS_KEYS or VSC_CREDENTIALS_KEYS_FILE (without either, no credential routes), VSC_OAUTH_*.
+  .extend(AuthSettings.shape)
   .extend({
+    /**
+     * The address OAuth providers redirect owners back to (this gateway's GET /v1/oauth/callback as
+     * the internet reaches it, registered with each provider). Default: the origin of the request
+     * that started the authorization.
+     */
+    VSC_OAUTH_REDIRECT_URL: z.url().optional(),
     /**
      * The gateway's own folder (created 0700, refused if open to others): the embedded metadata
      * store and the local buffer live under it unless placed elsewhere. Default:

@@ -10,7 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import {
+  createApiCallRepository,
   createAuditRepository,
+  createCredentialRepository,
   createBufferUsage,
   createWebhookRepository,
   createControlFlagRepository,
@@ -26,7 +28,8 @@ import {
   type MetadataDb,
 } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
-import { openArtifactRegistry } from '@vansales/sdk-factory/registry';
+import { openArtifactRegistry, type ArtifactRegistry } from '@vansales/sdk-factory/registry';
+import { createAuthenticator, createMetadataCredentialStore, localKeyWrapper } from '@vansales/sdk-factory/auth';
 import { createSpecFetch } from './services/spec-fetch';
 import { codecAllowedHosts, type GatewayConfig } from './config';
 import { checkPrivateState } from './private-state';
@@ -208,8 +211,17 @@ export async function createGateway(
       throw err;
     }
   };
+  // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
+  const registry = openArtifactRegistry({
+    config,
+    store: buffer.store,
+    db,
+    defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
+  });
   const app = await buildApp({
     logger,
+    credentials: credentialsFrom(config, db, registry),
+    apiCalls: createApiCallRepository(db),
     adminToken: config.VSC_ADMIN_TOKEN,
     hub,
     temporalConnection,
@@ -250,13 +262,7 @@ export async function createGateway(
       }),
     },
     apis: {
-      // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
-      registry: openArtifactRegistry({
-        config,
-        store: buffer.store,
-        db,
-        defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
-      }),
+      registry,
       definitions,
       fetchSpec: createSpecFetch({
         allowPrivate: config.VSC_SPEC_FETCH_ALLOW_PRIVATE,
@@ -343,4 +349,28 @@ export async function createGateway(
       await buffer.close();
     },
   };
+}
+
+/**
+ * The cloud credential store and its auth schemes, when VSC_CREDENTIALS_KEYS (or its file) is set:
+ * without master keys there is nothing to seal secrets with, so no credential routes. The security
+ * schemes of an API are its latest registered version's (a credential serves every version).
+ */
+function credentialsFrom(config: GatewayConfig, db: MetadataDb, registry: ArtifactRegistry): AppDeps['credentials'] {
+  if (!config.VSC_CREDENTIALS_KEYS && !config.VSC_CREDENTIALS_KEYS_FILE) return undefined;
+  const store = createMetadataCredentialStore({
+    repository: createCredentialRepository(db),
+    wrapper: localKeyWrapper(config),
+  });
+  const authenticator = createAuthenticator({
+    store,
+    schemesOf: async (tenantId, apiRef) => {
+      const versions = await registry.listVersions(tenantId, apiRef);
+      const latest = versions[versions.length - 1];
+      return latest ? (await registry.loadManifest(tenantId, apiRef, latest.version)).securitySchemes : undefined;
+    },
+    refreshSkewMs: config.VSC_OAUTH_REFRESH_SKEW_SECONDS * 1000,
+    authorizationTtlMs: config.VSC_OAUTH_AUTHORIZATION_TTL_SECONDS * 1000,
+  });
+  return { store, authenticator, redirectUrl: config.VSC_OAUTH_REDIRECT_URL };
 }

@@ -24,6 +24,8 @@ const Secrets = z.object({
   bufferTokenSecret: z.string().min(40),
   /** VSC_AUDIT_SIGNING_KEY: the gateway's Ed25519 key (PKCS#8 PEM, base64) that signs audit checkpoints. */
   auditSigningKey: z.string().min(40),
+  /** VSC_CREDENTIALS_KEYS: master keys of the cloud credential store (the gateway's credential REST). */
+  credentialsKeys: z.string().min(10),
 });
 export type Secrets = z.infer<typeof Secrets>;
 
@@ -44,6 +46,7 @@ export function loadOrCreateSecrets(dir: string): Secrets {
       bufferKeys: newPayloadKeySpec('k1'),
       bufferTokenSecret: randomBytes(32).toString('base64'),
       auditSigningKey: ed25519Key(),
+      credentialsKeys: newPayloadKeySpec('k1'),
     };
     const parsed = Secrets.safeParse({ ...added, ...stored });
     if (parsed.success) {
@@ -64,6 +67,7 @@ export function loadOrCreateSecrets(dir: string): Secrets {
     bufferKeys: newPayloadKeySpec('k1'),
     bufferTokenSecret: randomBytes(32).toString('base64'),
     auditSigningKey: ed25519Key(),
+    credentialsKeys: newPayloadKeySpec('k1'),
   };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });

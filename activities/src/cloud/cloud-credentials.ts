@@ -75,6 +75,22 @@ export function cloudCredentialsFrom(entries: z.input<typeof CredentialsFile>): 
   };
 }
 
+/**
+ * Asks each source in turn and answers with the first that has the name: the cloud worker puts the
+ * credential store first and the VSC_CLOUD_CREDENTIALS_FILE after it (the documented fallback).
+ */
+export function firstCredentials(...sources: CloudCredentials[]): CloudCredentials {
+  return {
+    async headers(tenantId, name) {
+      for (const source of sources) {
+        const found = await source.headers(tenantId, name);
+        if (found) return found;
+      }
+      return undefined;
+    },
+  };
+}
+
 /** Read once at start (a worker restarts to pick up a changed file); the file must be 0600. */
 export function loadCloudCredentials(path: string | undefined): CloudCredentials {
   if (!path) return { headers: () => undefined };

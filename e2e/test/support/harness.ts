@@ -9,8 +9,13 @@ import { createConnection } from 'mysql2/promise';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices, throwawayPostgresDatabase } from '@vansales/test-kit';
-import { createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
-import { cloudCredentialsFrom, DEFAULT_EGRESS } from '@vansales/activities/cloud';
+import {
+  cloudCredentialsOf,
+  createCloudActivityWorker,
+  createCloudWorker,
+  loadCloudWorkerConfig,
+} from '@vansales/cloud-worker';
+import { cloudCredentialsFrom, DEFAULT_EGRESS, firstCredentials } from '@vansales/activities/cloud';
 import type { DataConnectionConfig } from '@vansales/dataflow';
 import {
   Agent,
@@ -97,7 +102,7 @@ export interface Platform {
   /** Every text frame any agent sent to the gateway. */
   frames: string[];
   api<T = unknown>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     url: string,
     body?: unknown,
     token?: string,
@@ -193,6 +198,8 @@ export async function startPlatform(
     VSC_BUFFER_KEYS: newBufferKeySpec('test'),
     VSC_BUFFER_TOKEN_SECRET: bufferTokenSecret.toString('base64'),
     VSC_AUDIT_SIGNING_KEY: generateAgentKeyPair().privateKeyPem,
+    // The cloud credential store's master key, shared by the gateway (REST) and the cloud worker (HTTP steps).
+    VSC_CREDENTIALS_KEYS: newBufferKeySpec('creds'),
     ...options.buffer,
     ...options.gateway,
     ...options.temporal,
@@ -210,6 +217,7 @@ export async function startPlatform(
   const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(cloudConfig));
   const worker: Worker | undefined =
     options.workflowWorker === false ? undefined : await createCloudWorker(cloudConfig, nativeConnection);
+  const storeCredentials = await cloudCredentialsOf(cloudConfig);
   // The cloud activities share the gateway's buffer (same store and keys, as in production).
   const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
     buffer: gateway.buffer,
@@ -217,7 +225,10 @@ export async function startPlatform(
     // The cloud worker reads definitions (call steps) from the same metadata store as the gateway.
     definitions: options.definitions ?? createDefinitionStore(createDefinitionRepository(gateway.db)),
     // Sync steps remember what both sides agreed on in the same metadata store.
-    credentials: { headers: (tenantId, name) => cloudCredentials.headers(tenantId, name) },
+    // The credential store first (credentials made through REST), then what the test set as the file.
+    credentials: firstCredentials(storeCredentials.credentials, {
+      headers: (tenantId, name) => cloudCredentials.headers(tenantId, name),
+    }),
     // The stand-in APIs listen on loopback; production keeps the default (public addresses only).
     egress: { ...DEFAULT_EGRESS, allowPrivate: true },
   });
@@ -265,7 +276,8 @@ export async function startPlatform(
         payload: body as object | undefined,
         headers: { authorization: `Bearer ${token}` },
       });
-      return { status: res.statusCode, body: res.json() };
+      // A 204 has no body to parse.
+      return { status: res.statusCode, body: res.body ? res.json() : (undefined as never) };
     },
     startAgent(overrides, options = {}) {
       const config = parseAgentConfig({
@@ -305,6 +317,7 @@ export async function startPlatform(
       await workerRun;
       await nativeConnection.close();
       await clientConnection.close();
+      await storeCredentials.close();
       await db.drop();
       rmSync(bufferDir, { recursive: true, force: true });
     },

@@ -44,6 +44,8 @@ export const gatewayProcess = nodeProcess(
   (ctx) => ({
     VSC_GATEWAY_HOST: '127.0.0.1',
     VSC_AUDIT_SIGNING_KEY: ctx.secrets.auditSigningKey,
+    // The credential REST; the cloud worker cannot reach the embedded store, so it reads VSC_CLOUD_CREDENTIALS_FILE.
+    VSC_CREDENTIALS_KEYS: ctx.secrets.credentialsKeys,
     VSC_GATEWAY_PORT: String(ctx.ports.gateway),
     VSC_ADMIN_TOKEN: ctx.secrets.adminToken,
     TEMPORAL_ADDRESS: temporalAddress(ctx),

@@ -16,6 +16,8 @@ export interface SealedCredentialRow {
   expiresAt?: Date;
   failure?: string;
   failedAt?: Date;
+  /** When it was last attached to a request (to the minute). */
+  lastUsedAt?: Date;
 }
 
 /** What a listing shows: names, kinds, dates and failures, never the sealed bytes. */
@@ -34,6 +36,7 @@ type Row = {
   expires_at: Date | null;
   failure: string | null;
   failed_at: Date | null;
+  last_used_at: Date | null;
 };
 
 const summaryOf = (r: Omit<Row, 'key_id' | 'wrapped_key' | 'sealed'>): CredentialSummaryRow => ({
@@ -46,6 +49,7 @@ const summaryOf = (r: Omit<Row, 'key_id' | 'wrapped_key' | 'sealed'>): Credentia
   expiresAt: r.expires_at ? new Date(r.expires_at) : undefined,
   failure: r.failure ?? undefined,
   failedAt: r.failed_at ? new Date(r.failed_at) : undefined,
+  lastUsedAt: r.last_used_at ? new Date(r.last_used_at) : undefined,
 });
 
 const sealedOf = (r: Row): SealedCredentialRow => ({
@@ -120,6 +124,7 @@ export function createCredentialRepository(db: MetadataDb, now: () => number = D
           'expires_at',
           'failure',
           'failed_at',
+          'last_used_at',
         ])
         .where(live());
       // starts_with, not LIKE: a name may hold % or _.
@@ -172,6 +177,21 @@ export function createCredentialRepository(db: MetadataDb, now: () => number = D
         .limit(limit)
         .execute()) as Row[];
       return rows.map(sealedOf);
+    },
+
+    /**
+     * Notes that a credential was attached to a request. At most one write a minute per credential:
+     * a busy API must not turn every call into an UPDATE.
+     */
+    async markUsed(tenantId: string, name: string): Promise<void> {
+      const at = new Date(now());
+      await db
+        .updateTable('credentials')
+        .set({ last_used_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('name', '=', name)
+        .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(now() - 60_000))]))
+        .execute();
     },
 
     /** Records why a credential could not be used (shown to its owner) without changing it. */

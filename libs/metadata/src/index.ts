@@ -72,3 +72,11 @@ export {
   type SealedCredentialRow,
   type CredentialSummaryRow,
 } from './credential-repository';
+export {
+  ApiCallRecord,
+  ApiCallCursorError,
+  createApiCallRepository,
+  type ApiCallFilter,
+  type ApiCallRepository,
+  type StoredApiCall,
+} from './api-call-repository';

@@ -251,6 +251,27 @@ export interface CredentialsTable {
   expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   failure: ColumnType<string | null, string | null | undefined, string | null>;
   failed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When the secret was last attached to a request (0015; updated at most once a minute). */
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** One audited API operation call (0015): never parameters or bodies (there is no column for them). */
+export interface ApiCallsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  definition_id: string | null;
+  run_id: string | null;
+  step_id: string | null;
+  api_id: string;
+  version: number;
+  operation_key: string;
+  side: string;
+  connector_id: string | null;
+  status: number;
+  request_bytes: ColumnType<string, number, number>;
+  response_bytes: ColumnType<string, number, number>;
+  duration_ms: number;
+  at: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface Database {
@@ -276,4 +297,5 @@ export interface Database {
   api_versions: ApiVersionsTable;
   api_version_artifacts: ApiVersionArtifactsTable;
   credentials: CredentialsTable;
+  api_calls: ApiCallsTable;
 }

@@ -11,6 +11,8 @@ export interface OutgoingCredentials {
   headers: Record<string, string>;
   query: Record<string, string>;
   cookies: Record<string, string>;
+  /** A `mutualTLS` scheme's client certificate, for the host's HTTPS transport to present. */
+  clientCertificate?: { cert: string; key: string; passphrase?: string; ca?: string };
 }
 
 export interface CredentialRequest {
@@ -66,6 +68,23 @@ export function tokenName(credential: string, scopes: readonly string[] = []): s
 }
 const pendingName = (state: string) => `oauth-pending.${state}`;
 
+/**
+ * A state carries its tenant before the random part (`<tenant>_<random>`; tenant ids have no `_`), so
+ * one callback address serves every tenant: the browser that comes back holds no platform token.
+ * Knowing the tenant only says where to look: the pending flow is still found by the whole state.
+ */
+export function tenantOfState(state: string): string | undefined {
+  const m = /^([a-z0-9][a-z0-9-]{1,39})_[A-Za-z0-9_-]{32,}$/.exec(state);
+  return m?.[1];
+}
+
+/** Reserved store names: the platform's own rows (tokens, pending flows), never an owner's credential. */
+export function isPlatformCredentialName(name: string): boolean {
+  return name.startsWith('oauth-pending.') || /\.token(\.[0-9a-f]{16})?$/.test(name);
+}
+
+const MAX_DISCOVERY_BYTES = 256 * 1024;
+
 const empty = (): OutgoingCredentials => ({ headers: {}, query: {}, cookies: {} });
 
 /**
@@ -81,6 +100,68 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   const doFetch = deps.fetch ?? fetch;
   const { store } = deps;
   const inFlight = new Map<string, Promise<OAuthToken>>();
+  // Discovery documents per URL for this process (they change rarely; a restart reads them again).
+  const discovered = new Map<string, Promise<Extract<SecurityScheme, { type: 'oauth2' }>>>();
+
+  /**
+   * An openIdConnect scheme is OAuth 2.0 whose endpoints come from the provider's discovery document
+   * (OpenID Connect Discovery 1.0): read once, over HTTPS (or loopback), its endpoints held to the same.
+   */
+  function discover(schemeName: string, url: string): Promise<Extract<SecurityScheme, { type: 'oauth2' }>> {
+    let found = discovered.get(url);
+    if (!found) {
+      found = (async () => {
+        requireSecureTransport(url, `the OpenID Connect discovery document of scheme ${schemeName}`);
+        let doc: unknown;
+        try {
+          const res = await doFetch(url, { headers: { accept: 'application/json' }, redirect: 'error' });
+          const text = await res.text();
+          if (!res.ok) throw new Error(`answered ${res.status}`);
+          if (text.length > MAX_DISCOVERY_BYTES) throw new Error(`is larger than ${MAX_DISCOVERY_BYTES} bytes`);
+          doc = JSON.parse(text);
+        } catch (err) {
+          throw new AuthError(
+            AuthErrorCode.tokenEndpointUnavailable,
+            `the OpenID Connect discovery document of scheme ${schemeName} (${new URL(url).host}) could not be read: ${(err as Error).message.slice(0, 200)}`,
+            true,
+          );
+        }
+        const d = doc as Record<string, unknown>;
+        const endpoint = (key: string) => {
+          const value = d[key];
+          if (typeof value !== 'string' || !URL.canParse(value))
+            throw new AuthError(
+              AuthErrorCode.badInput,
+              `the OpenID Connect discovery document of scheme ${schemeName} has no ${key}`,
+            );
+          requireSecureTransport(value, `the ${key} of scheme ${schemeName}`);
+          return value;
+        };
+        const scopes = Array.isArray(d.scopes_supported)
+          ? Object.fromEntries(d.scopes_supported.filter((x) => typeof x === 'string').map((x: string) => [x, '']))
+          : {};
+        return {
+          type: 'oauth2' as const,
+          flows: {
+            authorizationCode: {
+              authorizationUrl: endpoint('authorization_endpoint'),
+              tokenUrl: endpoint('token_endpoint'),
+              scopes,
+            },
+          },
+        };
+      })();
+      discovered.set(url, found);
+      // A failure is not remembered: the next request reads again.
+      found.catch(() => discovered.delete(url));
+    }
+    return found;
+  }
+
+  /** The scheme as attached: openIdConnect becomes the OAuth 2.0 scheme its discovery document describes. */
+  async function effectiveScheme(schemeName: string, scheme: SecurityScheme): Promise<SecurityScheme> {
+    return scheme.type === 'openIdConnect' ? discover(schemeName, scheme.openIdConnectUrl) : scheme;
+  }
 
   // Not a type guard: a stale token is still an OAuthToken (its refresh token is what renews it).
   const freshToken = (t: Credential | undefined): OAuthToken | undefined =>
@@ -236,6 +317,18 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     out: OutgoingCredentials,
     request: CredentialRequest,
     schemeName: string,
+    declared: SecurityScheme,
+    scopes: string[],
+  ): Promise<void> {
+    await attach(out, request, schemeName, await effectiveScheme(schemeName, declared), scopes);
+    // What the owner sees as "last used" (at most one write a minute per credential).
+    await store.markUsed(request.tenantId, credentialName(request.apiRef, schemeName));
+  }
+
+  async function attach(
+    out: OutgoingCredentials,
+    request: CredentialRequest,
+    schemeName: string,
     scheme: SecurityScheme,
     scopes: string[],
   ): Promise<void> {
@@ -279,12 +372,25 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         out.headers.authorization = `${token.tokenType.toLowerCase() === 'bearer' ? 'Bearer' : token.tokenType} ${token.accessToken}`;
         return;
       }
+      case 'mutualTLS': {
+        // A client certificate means nothing over plain HTTP: refused rather than silently absent.
+        if (new URL(request.url).protocol !== 'https:')
+          throw new AuthError(
+            AuthErrorCode.insecureTransport,
+            `scheme ${schemeName} (mutualTLS) needs an https URL, not ${new URL(request.url).protocol}`,
+          );
+        const c = (await need(tenantId, name, ['mtls'], schemeName)) as Extract<Credential, { kind: 'mtls' }>;
+        out.clientCertificate = {
+          cert: c.certificate,
+          key: c.privateKey,
+          ...(c.passphrase ? { passphrase: c.passphrase } : {}),
+          ...(c.ca ? { ca: c.ca } : {}),
+        };
+        return;
+      }
       case 'openIdConnect':
-      case 'mutualTLS':
-        throw new AuthError(
-          AuthErrorCode.unsupportedScheme,
-          `scheme ${schemeName}: ${scheme.type} is not supported yet`,
-        );
+        // effectiveScheme made it oauth2 before here; kept for the exhaustive switch.
+        throw new AuthError(AuthErrorCode.unsupportedScheme, `scheme ${schemeName}: discovery did not run`);
     }
   }
 
@@ -318,11 +424,12 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   }
 
   async function oauthScheme(tenantId: string, apiRef: string, schemeName: string) {
-    const scheme = (await schemes(tenantId, apiRef))[schemeName];
+    const declared = (await schemes(tenantId, apiRef))[schemeName];
+    const scheme = declared && (await effectiveScheme(schemeName, declared));
     if (scheme?.type !== 'oauth2' || !scheme.flows.authorizationCode)
       throw new AuthError(
         AuthErrorCode.badInput,
-        `API ${apiRef} declares no OAuth 2.0 authorization code scheme ${schemeName}`,
+        `API ${apiRef} declares no OAuth 2.0 authorization code (or OpenID Connect) scheme ${schemeName}`,
       );
     return scheme.flows.authorizationCode;
   }
@@ -342,7 +449,9 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       scopes?: string[];
       /** More authorization request parameters (`prompt=consent` for an OpenID provider's offline_access). */
       extraParameters?: Record<string, string>;
-    }): Promise<{ authorizationUrl: string; state: string; expiresAt: Date }> {
+      /** Who started it (kept with the pending flow; told back by the callback). */
+      startedBy?: string;
+    }): Promise<{ authorizationUrl: string; state: string; expiresAt: Date; credential: string }> {
       const flow = await oauthScheme(input.tenantId, input.apiRef, input.scheme);
       const name = credentialName(input.apiRef, input.scheme);
       const client = (await need(input.tenantId, name, ['oauth2-client'], input.scheme)) as Extract<
@@ -350,14 +459,21 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         { kind: 'oauth2-client' }
       >;
       const { verifier, challenge } = pkcePair();
-      const state = randomState();
+      const state = `${input.tenantId}_${randomState()}`;
       const expiresAt = new Date(now() + (deps.authorizationTtlMs ?? 600_000));
       const tokenUrl = client.tokenUrl ?? flow.tokenUrl;
       requireSecureTransport(tokenUrl, 'an OAuth client secret (token endpoint)');
       await store.put(
         input.tenantId,
         pendingName(state),
-        { kind: 'oauth2-pending', credential: name, tokenUrl, redirectUri: input.redirectUri, codeVerifier: verifier },
+        {
+          kind: 'oauth2-pending',
+          credential: name,
+          tokenUrl,
+          redirectUri: input.redirectUri,
+          codeVerifier: verifier,
+          startedBy: input.startedBy,
+        },
         { expiresAt },
       );
       const url = new URL(client.authorizationUrl ?? flow.authorizationUrl);
@@ -371,7 +487,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       url.searchParams.set('state', state);
       url.searchParams.set('code_challenge', challenge);
       url.searchParams.set('code_challenge_method', 'S256');
-      return { authorizationUrl: url.toString(), state, expiresAt };
+      return { authorizationUrl: url.toString(), state, expiresAt, credential: name };
     },
 
     /**
@@ -382,7 +498,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       tenantId: string;
       state: string;
       code: string;
-    }): Promise<{ credential: string; expiresAt?: Date; scope?: string }> {
+    }): Promise<{ credential: string; expiresAt?: Date; scope?: string; startedBy?: string }> {
       if (!/^[A-Za-z0-9_-]{16,128}$/.test(input.state))
         throw new AuthError(
           AuthErrorCode.unknownAuthorization,
@@ -421,7 +537,30 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         credential: pending.credential,
         expiresAt: token.expiresAt !== undefined ? new Date(token.expiresAt) : undefined,
         scope: token.scope,
+        startedBy: pending.startedBy,
       };
+    },
+
+    /**
+     * The redirect came back with an error (the owner declined, the provider refused): the pending
+     * flow is used up and the refusal recorded on the credential, for its owner.
+     */
+    async failAuthorization(input: {
+      tenantId: string;
+      state: string;
+      error: string;
+    }): Promise<{ credential: string } | undefined> {
+      if (!/^[A-Za-z0-9_-]{16,128}$/.test(input.state)) return undefined;
+      const pending = await store.take(input.tenantId, pendingName(input.state));
+      if (pending?.kind !== 'oauth2-pending') return undefined;
+      // The provider's error code only (RFC 6749 4.1.2.1: ASCII); never its description.
+      const code = /^[\x20-\x7e]{1,64}$/.test(input.error) ? input.error : 'unknown_error';
+      await store.recordFailure(
+        input.tenantId,
+        pending.credential,
+        `the authorization was refused (${code}); start it again`,
+      );
+      return { credential: pending.credential };
     },
   };
 }
@@ -455,7 +594,14 @@ export function schemeCredentialProvider(
   credentialsFor(
     schemeName: string,
     request: { method: string; url: URL },
-  ): Promise<{ headers?: Record<string, string>; query?: Record<string, string> } | undefined>;
+  ): Promise<
+    | {
+        headers?: Record<string, string>;
+        query?: Record<string, string>;
+        clientCertificate?: OutgoingCredentials['clientCertificate'];
+      }
+    | undefined
+  >;
 } {
   return {
     async credentialsFor(schemeName, request) {
@@ -469,7 +615,8 @@ export function schemeCredentialProvider(
           url: request.url,
         });
         const { headers } = withCredentials(request.url, {}, out);
-        return { headers, query: out.query };
+        const certificate = out.clientCertificate ? { clientCertificate: out.clientCertificate } : {};
+        return { headers, query: out.query, ...certificate };
       } catch (err) {
         if (err instanceof AuthError && err.code === AuthErrorCode.missingCredential) return undefined;
         throw err;

@@ -12,6 +12,8 @@ export interface CredentialSummary {
   updatedAt: Date;
   /** The last failure to use it (a refused OAuth refresh), until a new value replaces it. */
   failure?: { message: string; at: Date };
+  /** When it was last attached to a request (to the minute). */
+  lastUsedAt?: Date;
 }
 
 /**
@@ -29,6 +31,8 @@ export interface CredentialStore {
   list(tenantId: string, prefix?: string): Promise<CredentialSummary[]>;
   /** Records why a credential could not be used, for its owner (listing shows it until a new value). */
   recordFailure(tenantId: string, name: string, message: string): Promise<void>;
+  /** Notes that the credential was attached to a request (what its owner sees as last used). */
+  markUsed(tenantId: string, name: string): Promise<void>;
   /** Rewraps every data key under the wrapper's current master key; returns how many were rewrapped. */
   rotateMasterKey(): Promise<number>;
 }
@@ -52,6 +56,7 @@ const summaryOf = (r: CredentialSummaryRow): CredentialSummary => ({
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
   failure: r.failure ? { message: r.failure, at: r.failedAt ?? r.updatedAt } : undefined,
+  lastUsedAt: r.lastUsedAt,
 });
 
 /**
@@ -138,6 +143,9 @@ export function createMetadataCredentialStore(deps: {
     },
     async recordFailure(tenantId, name, message) {
       await repository.recordFailure(tenantId, name, message);
+    },
+    async markUsed(tenantId, name) {
+      await repository.markUsed(tenantId, name);
     },
     async rotateMasterKey() {
       let count = 0;

@@ -1,3 +1,4 @@
+import type { Credential } from './credential';
 import type { CredentialStore } from './credential-store';
 
 /**
@@ -9,18 +10,24 @@ export function namedCredentialHeaders(store: CredentialStore) {
   return {
     async headers(tenantId: string, name: string): Promise<Record<string, string> | undefined> {
       const c = await store.get(tenantId, name);
-      switch (c?.kind) {
-        case 'bearer':
-          return { authorization: `Bearer ${c.token}` };
-        case 'basic':
-          return { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}` };
-        case 'header':
-          return { [c.name.toLowerCase()]: c.value };
-        case 'oauth2-token':
-          return { authorization: `Bearer ${c.accessToken}` };
-        default:
-          return undefined;
-      }
+      const headers = headersOf(c);
+      if (headers) await store.markUsed(tenantId, name);
+      return headers;
     },
   };
+}
+
+function headersOf(c: Credential | undefined): Record<string, string> | undefined {
+  switch (c?.kind) {
+    case 'bearer':
+      return { authorization: `Bearer ${c.token}` };
+    case 'basic':
+      return { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}` };
+    case 'header':
+      return { [c.name.toLowerCase()]: c.value };
+    case 'oauth2-token':
+      return { authorization: `Bearer ${c.accessToken}` };
+    default:
+      return undefined;
+  }
 }

@@ -20,6 +20,7 @@ const schemes: Record<string, SecurityScheme> = {
   basic: { type: 'http', scheme: 'Basic' },
   jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
   mtls: { type: 'mutualTLS' },
+  digest: { type: 'http', scheme: 'Digest' },
 };
 
 describe('auth schemes applied from the credential store', () => {
@@ -104,8 +105,12 @@ describe('auth schemes applied from the credential store', () => {
       code: AuthErrorCode.badInput,
     });
     await expect(auth.credentialsFor(req([{ nope: [] }]))).rejects.toMatchObject({ code: AuthErrorCode.badInput });
-    await expect(auth.credentialsFor(req([{ mtls: [] }]))).rejects.toMatchObject({
+    await expect(auth.credentialsFor(req([{ digest: [] }]))).rejects.toMatchObject({
       code: AuthErrorCode.unsupportedScheme,
+    });
+    // mutualTLS is attached now (tls-client-certificate.test.ts); without its credential it is missing.
+    await expect(auth.credentialsFor(req([{ mtls: [] }]))).rejects.toMatchObject({
+      code: AuthErrorCode.missingCredential,
     });
     // A credential of the wrong kind is an error to fix, not a reason to try another alternative.
     await f.store.put('globex', 'shop.basic', { kind: 'bearer', token: 't' });

@@ -1,6 +1,6 @@
 import type { SecurityScheme } from '@vansales/sdk-factory/manifest';
 import { AuthError, AuthErrorCode, createAuthenticator, type AuthEvent } from '@vansales/sdk-factory/auth';
-import { authorizeInBrowser, startOidcProvider, type RunningProvider } from './support/oidc-provider';
+import { authorizeInBrowser, startOidcProvider, type RunningProvider } from '@vansales/test-kit';
 import { credentialStoreFixture } from './support/store';
 
 // Against a real OpenID Connect provider (oidc-provider, its own process): client credentials,

@@ -7,7 +7,7 @@ import { DataflowError, DataflowErrorCode } from '../errors';
 import { createHttpTransport } from './http-transport';
 import type { HttpSend } from './http-exchange';
 
-export type { HttpRequest, HttpResponse, HttpSend } from './http-exchange';
+export type { ClientCertificate, HttpRequest, HttpResponse, HttpSend } from './http-exchange';
 
 /**
  * Where the platform may send HTTP on a tenant's behalf. One guard for every caller: the cloud's

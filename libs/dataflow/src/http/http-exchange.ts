@@ -9,6 +9,21 @@ export interface HttpRequest {
   url: URL;
   headers: Record<string, string>;
   body?: Buffer;
+  /**
+   * A client certificate to present (a `mutualTLS` security scheme), attached by the host with the
+   * other credentials; HTTPS only. Node's agents pool sockets by certificate, so none is shared.
+   */
+  clientCertificate?: ClientCertificate;
+}
+
+export interface ClientCertificate {
+  /** PEM chain. */
+  cert: string;
+  /** PEM private key. */
+  key: string;
+  passphrase?: string;
+  /** CA certificates (PEM) the server must chain to, when not a public CA. */
+  ca?: string;
 }
 
 export interface HttpResponse {

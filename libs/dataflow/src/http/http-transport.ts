@@ -25,6 +25,18 @@ export interface TransportOptions {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** The CA and, for a mutualTLS credential, the client certificate of an HTTPS request. */
+function tlsOptions(request: HttpRequest, options: TransportOptions) {
+  const client = request.clientCertificate;
+  const ca = client?.ca ?? options.ca;
+  return {
+    ...(ca ? { ca } : {}),
+    ...(client
+      ? { cert: client.cert, key: client.key, ...(client.passphrase ? { passphrase: client.passphrase } : {}) }
+      : {}),
+  };
+}
+
 /**
  * HTTP over node:http(s) with the address pinned: the name is resolved once by `resolve` (which
  * is where the cloud refuses private ranges) and the socket connects to that address, so a second
@@ -58,7 +70,12 @@ export function createHttpTransport(options: TransportOptions): HttpSend {
         );
       current =
         response.status === 303 || ((response.status === 301 || response.status === 302) && current.method !== 'GET')
-          ? { method: 'GET', url: next, headers: withoutBody(current.headers) }
+          ? {
+              method: 'GET',
+              url: next,
+              headers: withoutBody(current.headers),
+              clientCertificate: current.clientCertificate,
+            }
           : { ...current, url: next };
     }
   };
@@ -102,9 +119,7 @@ function exchange(
         // The checked address, whatever a second resolution would say (no DNS rebinding).
         lookup: ((_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) =>
           opts?.all ? cb(null, [address]) : cb(null, address.address, address.family)) as never,
-        ...(secure
-          ? { servername: url.hostname.replace(/^\[|\]$/g, ''), ...(options.ca ? { ca: options.ca } : {}) }
-          : {}),
+        ...(secure ? { servername: url.hostname.replace(/^\[|\]$/g, ''), ...tlsOptions(request, options) } : {}),
         signal,
         ...(options.agentFor ? { agent: options.agentFor(url) } : {}),
       },

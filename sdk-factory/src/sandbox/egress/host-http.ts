@@ -1,6 +1,7 @@
 import {
   checkAllowlist,
   guardedTransport,
+  type ClientCertificate,
   type GuardedTransportOptions,
   type HttpRequest,
 } from '@vansales/dataflow/egress';
@@ -37,6 +38,8 @@ export interface CredentialRequest {
 export interface CredentialAttachment {
   headers?: Record<string, string>;
   query?: Record<string, string>;
+  /** A client certificate the HTTPS transport presents (a `mutualTLS` scheme). */
+  clientCertificate?: ClientCertificate;
 }
 
 /**
@@ -99,6 +102,7 @@ export function createHostHttp(options: HostHttpOptions): HostHttp {
     // The allowlist before the credential store is asked: a refused host never causes a lookup.
     checkAllowlist(options.allow, url);
     const headers: Record<string, string> = {};
+    let clientCertificate: ClientCertificate | undefined;
     for (const [name, value] of Object.entries(request.headers)) {
       const lower = name.toLowerCase();
       if (!HOST_OWNED.has(lower)) headers[lower] = value;
@@ -110,11 +114,12 @@ export function createHostHttp(options: HostHttpOptions): HostHttp {
       if (!attached) throw new Error(`no credential is configured for the security scheme ${JSON.stringify(scheme)}`);
       for (const [name, value] of Object.entries(attached.headers ?? {})) headers[name.toLowerCase()] = value;
       for (const [name, value] of Object.entries(attached.query ?? {})) url.searchParams.set(name, value);
+      if (attached.clientCertificate) clientCertificate = attached.clientCertificate;
     }
     const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
     if (body && body.length > maxRequestBytes)
       throw new Error(`the request body has ${body.length} bytes, more than the limit of ${maxRequestBytes}`);
-    const outgoing: HttpRequest = { method: request.method, url, headers, body };
+    const outgoing: HttpRequest = { method: request.method, url, headers, body, clientCertificate };
     const response = await send(outgoing, signal);
     const flat: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers))

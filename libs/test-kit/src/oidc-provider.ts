@@ -17,7 +17,7 @@ export interface RunningProvider {
   stop(): Promise<void>;
 }
 
-/** Starts oidc-provider (support/oidc-server.mjs) on a random loopback port and reads its discovery document. */
+/** Starts oidc-provider (oidc-server.mjs beside this file) on a random loopback port and reads its discovery document. */
 export async function startOidcProvider(clients: OidcClient[]): Promise<RunningProvider> {
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'oidc-server.mjs'), JSON.stringify(clients)], {
     stdio: ['ignore', 'pipe', 'pipe'],

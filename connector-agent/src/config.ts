@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hasVaultReferences, openVault, resolveSecrets, VAULT_FILE, VaultError } from './vault';
 import { IDENTITY_KEY_SECRET } from './gateway-auth';
+import { API_ARTIFACT_CACHE_DIR } from './api-artifacts/cache-dir';
 
 const vaultExists = (dir: string) => existsSync(join(dir, VAULT_FILE));
 import { z } from 'zod';
@@ -142,7 +143,7 @@ export function loadAgentConfig(path: string): AgentConfig {
     policyFile: config.policyFile ?? join(dirname(path), 'policy.json'),
     apiArtifacts: {
       ...config.apiArtifacts,
-      cacheDir: config.apiArtifacts.cacheDir ?? join(dirname(path), 'api-artifacts'),
+      cacheDir: config.apiArtifacts.cacheDir ?? join(dirname(path), API_ARTIFACT_CACHE_DIR),
     },
   };
 }

@@ -85,6 +85,22 @@ export const AgentConfig = z.object({
         .optional(),
     })
     .default({}),
+  /** API specifications the gateway asks this agent to fetch (api.fetch-spec), besides the URLs under the site policy's APIs. */
+  specFetch: z
+    .object({
+      /** URL prefixes (http or https) on the site network the agent may GET a specification from. */
+      allowedUrlPrefixes: z
+        .array(
+          z
+            .string()
+            .url()
+            .max(2000)
+            .refine((u) => /^https?:\/\//i.test(u), 'an http:// or https:// URL'),
+        )
+        .max(256)
+        .default([]),
+    })
+    .default({ allowedUrlPrefixes: [] }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   databases: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig)

@@ -20,6 +20,7 @@ import {
   type SiteHttpDeps,
 } from './operations/site-http';
 import { createPolicyDescribe } from './operations/policy-describe';
+import { createApiFetchSpec } from './operations/api-fetch-spec';
 import { createSyncChecksum, createSyncDelete, createSyncExtract } from './operations/site-sync';
 import { policyOf, type DataDeps } from './operations/data-support';
 import type { OperationTable } from './operations/operation';
@@ -78,6 +79,10 @@ export function createAgent(
     'data.transfer': createDataTransfer(data),
     'data.transform': createDataTransform(buffer),
     'http.read': createSiteHttpRead(http, buffer),
+    'api.fetch-spec': createApiFetchSpec({
+      policyFile: http.policyFile,
+      allowedUrlPrefixes: config.specFetch.allowedUrlPrefixes,
+    }),
     'http.write': createSiteHttpWrite(http, buffer),
     'http.write-table': createSiteTableWrite(data, http),
     'policy.describe': createPolicyDescribe(http.policyFile),

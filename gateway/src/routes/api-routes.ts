@@ -75,8 +75,17 @@ const apiRoutes: FastifyPluginAsyncZod = async (app) => {
               sourceUrl: z.string().url().max(2000).optional(),
             }),
             z
-              .object({ url: z.string().url().max(2000) })
-              .describe('an internet URL the gateway fetches through its egress guard (no private addresses)'),
+              .object({
+                url: z.string().url().max(2000),
+                connectorId: z
+                  .string()
+                  .uuid()
+                  .optional()
+                  .describe("the site whose agent fetches the URL on its network, under the site's rules"),
+              })
+              .describe(
+                'a URL: without connectorId an internet URL the gateway fetches through its egress guard (no private addresses); with it, a URL on that site network its agent fetches',
+              ),
           ]),
         }),
         response: {

@@ -22,7 +22,12 @@ export interface ApiServiceDeps {
   definitions: DefinitionSource;
   /** Fetches a specification from an internet URL through the egress guard (spec-fetch.ts). */
   fetchSpec?: SpecFetch;
+  /** Asks a site's agent for a specification on the site's network (api.fetch-spec); set by the app. */
+  fetchSiteSpec?: SiteSpecFetch;
 }
+
+/** A specification at a URL on a site's network, fetched by that site's agent. */
+export type SiteSpecFetch = (tenantId: string, connectorId: string, url: string) => Promise<SpecUpload>;
 
 export interface SpecUpload {
   text: string;
@@ -68,12 +73,17 @@ export function createApiService(deps: ApiServiceDeps) {
     register: (
       tenantId: string,
       apiId: string,
-      input: { spec: SpecUpload | { url: string }; name?: string },
+      input: { spec: SpecUpload | { url: string; connectorId?: string }; name?: string },
       actor: string,
     ) =>
       mapped(async () => {
         let spec: SpecUpload;
-        if ('url' in input.spec) {
+        if ('url' in input.spec && input.spec.connectorId) {
+          // A URL on a site's network: only that site's agent can reach it, under the site's rules.
+          if (!deps.fetchSiteSpec)
+            throw new GatewayError(GatewayErrorCode.badRequest, 'this gateway cannot ask agents for specifications');
+          spec = await deps.fetchSiteSpec(tenantId, input.spec.connectorId, input.spec.url);
+        } else if ('url' in input.spec) {
           if (!deps.fetchSpec)
             throw new GatewayError(
               GatewayErrorCode.badRequest,

@@ -68,6 +68,44 @@ describe('specifications fetched by the site agent (REST, real agent)', () => {
     expect(direct.status).toBe(400);
   });
 
+  it('refreshes from the recorded source: the same document keeps the version, a changed one makes the next, flagged', async () => {
+    const versions = await platform.api<{ version: number; source?: { url: string; connectorId?: string } }[]>(
+      'GET',
+      `${A}/apis/sakila-erp/versions`,
+    );
+    expect(versions.body[0]?.source).toEqual({ url: `${erp.url}/openapi.json`, connectorId });
+
+    const same = await platform.api('POST', `${A}/apis/sakila-erp/refresh`);
+    expect(same).toMatchObject({ status: 200, body: { version: 1, created: false } });
+
+    erp.setVersion(2);
+    try {
+      const changed = await platform.api<{
+        version: number;
+        created: boolean;
+        changesFromPrevious?: { breaking: boolean; affectedOperations: string[] };
+      }>('POST', `${A}/apis/sakila-erp/refresh`);
+      expect(changed).toMatchObject({ status: 200, body: { version: 2, created: true } });
+      expect(changed.body.changesFromPrevious).toMatchObject({
+        breaking: true,
+        affectedOperations: ['getSalesSummary', 'listActiveCustomers'],
+      });
+      // The new version keeps the same source: the next refresh asks the same agent again.
+      const again = await platform.api('POST', `${A}/apis/sakila-erp/refresh`);
+      expect(again).toMatchObject({ status: 200, body: { version: 2, created: false } });
+    } finally {
+      erp.setVersion(1);
+    }
+
+    // A version uploaded as text has nothing to fetch again; an unknown API is a 404.
+    const text = await (await fetch(`${erp.url}/openapi.json`)).text();
+    expect((await platform.api('POST', `${A}/apis/uploaded/versions`, { spec: { text } })).status).toBe(200);
+    const uploaded = await platform.api<{ error: { message: string } }>('POST', `${A}/apis/uploaded/refresh`);
+    expect(uploaded.status).toBe(409);
+    expect(uploaded.body.error.message).toMatch(/uploaded as text/);
+    expect((await platform.api('POST', `${A}/apis/nothing-here/refresh`)).status).toBe(404);
+  });
+
   it('refuses what the site does not allow, and another tenant’s connector', async () => {
     const outside = await platform.api<{ error: { message: string } }>('POST', `${A}/apis/outside/versions`, {
       spec: { url: `${erp.url}/private/openapi.json`, connectorId },

@@ -68,7 +68,7 @@ async function mapped<T>(work: () => Promise<T>): Promise<T> {
 
 export function createApiService(deps: ApiServiceDeps) {
   const { registry } = deps;
-  return {
+  const service = {
     /** Validates a specification and registers it as the API's next version (the same text again answers the existing one). */
     register: (
       tenantId: string,
@@ -78,6 +78,11 @@ export function createApiService(deps: ApiServiceDeps) {
     ) =>
       mapped(async () => {
         let spec: SpecUpload;
+        // A fetched spec keeps where it came from: "refresh" fetches it again from there.
+        const source =
+          'url' in input.spec
+            ? { url: input.spec.url, ...(input.spec.connectorId ? { connectorId: input.spec.connectorId } : {}) }
+            : undefined;
         if ('url' in input.spec && input.spec.connectorId) {
           // A URL on a site's network: only that site's agent can reach it, under the site's rules.
           if (!deps.fetchSiteSpec)
@@ -98,6 +103,7 @@ export function createApiService(deps: ApiServiceDeps) {
           spec: document,
           manifest,
           createdBy: actor,
+          ...(source ? { source } : {}),
         });
         let breaking;
         if (created && version.version > 1) {
@@ -170,7 +176,25 @@ export function createApiService(deps: ApiServiceDeps) {
 
     /** The registry's public keys, which agents pin the first time they ask. */
     registryKeys: () => ({ keys: registry.publicKeys() }),
+
+    /**
+     * Fetches the latest version's specification again from where it came from (the internet URL, or
+     * the site URL through that site's agent) and registers it: a new version only when the spec
+     * changed, answered (with the breaking-change report) as register answers.
+     */
+    refresh: async (tenantId: string, apiId: string, actor: string) => {
+      const latest = await mapped(() => registry.latestVersion(tenantId, apiId));
+      if (!latest)
+        throw new GatewayError(GatewayErrorCode.notFound, `no API ${apiId}: register its specification first`);
+      if (!latest.source)
+        throw new GatewayError(
+          GatewayErrorCode.conflict,
+          `version ${latest.version} of ${apiId} was uploaded as text, so there is nothing to fetch again: register its specification from a URL (with connectorId for a site URL), or upload the new text`,
+        );
+      return service.register(tenantId, apiId, { spec: latest.source }, actor);
+    },
   };
+  return service;
 }
 export type ApiService = ReturnType<typeof createApiService>;
 

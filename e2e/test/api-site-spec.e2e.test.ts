@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiSpecFetchWorkflow } from '@vansales/workflows';
 import { sakilaReader, services, startPlatform, type Platform } from './support/harness';
+import { saveHistory } from './support/history-recorder';
 import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
 
 /**
@@ -104,6 +107,18 @@ describe('specifications fetched by the site agent (REST, real agent)', () => {
     expect(uploaded.status).toBe(409);
     expect(uploaded.body.error.message).toMatch(/uploaded as text/);
     expect((await platform.api('POST', `${A}/apis/nothing-here/refresh`)).status).toBe(404);
+  });
+
+  it('runs the fetch as a workflow on the connector queue (VSC_RECORD_HISTORIES=1 records it for the replay test)', async () => {
+    const workflowId = `api-spec-fetch-${randomBytes(4).toString('hex')}`;
+    const fetched = await platform.temporal.workflow.execute(apiSpecFetchWorkflow, {
+      taskQueue: platform.workflowTaskQueue,
+      workflowId,
+      args: [{ tenantId: 'site-spec-a', connectorId, url: `${erp.url}/openapi.json` }],
+    });
+    expect(fetched).toMatchObject({ allowedBy: 'erp', sourceUrl: `${erp.url}/openapi.json` });
+    expect(JSON.parse(fetched.text)).toMatchObject({ openapi: expect.stringMatching(/^3\./) });
+    if (process.env.VSC_RECORD_HISTORIES === '1') await saveHistory(platform, 'api-spec-fetch', workflowId);
   });
 
   it('refuses what the site does not allow, and another tenant’s connector', async () => {

@@ -1,10 +1,9 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { AgentErrorType, ApiFetchSpecInput, MAX_SITE_SPEC_BYTES, type ApiFetchSpecOutputT } from '@vansales/protocol';
-import { confineTo, createHttpTransport, DataflowError, DataflowErrorCode } from '@vansales/dataflow';
+import { confineTo, createHttpTransport } from '@vansales/dataflow';
 import { SitePolicyError, type SitePolicyFile } from '../policy/site-policy';
 import { OperationError, type OperationHandler } from './operation';
 import { parseOrRefuse, toOperationError } from './data-support';
+import { resolveOnSite } from './site-resolve';
 
 export interface ApiFetchSpecDeps {
   /** Read for every task, so an edit of the site's file applies at once. */
@@ -68,19 +67,7 @@ export function createApiFetchSpec(deps: ApiFetchSpecDeps): OperationHandler {
     const rule = ruleFor(deps, url);
     const send = createHttpTransport({
       check: (u) => void confineTo(rule.base, u, rule.prefixes),
-      // The site network is where these APIs live: private addresses are the point here.
-      resolve: async (hostname) => {
-        const host = hostname.replace(/^\[|\]$/g, '');
-        if (isIP(host)) return { address: host, family: isIP(host) };
-        try {
-          return await lookup(host);
-        } catch (err) {
-          throw new DataflowError(
-            DataflowErrorCode.HTTP_UNAVAILABLE,
-            `${host} could not be resolved (${(err as NodeJS.ErrnoException).code ?? 'DNS error'})`,
-          );
-        }
-      },
+      resolve: resolveOnSite,
       timeoutMs: rule.timeoutMs,
       maxResponseBytes: MAX_SITE_SPEC_BYTES,
     });

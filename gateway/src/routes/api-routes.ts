@@ -58,6 +58,14 @@ const Version = z.object({
     .describe('where the specification was fetched from (what refresh fetches again); absent for an uploaded text'),
 });
 
+/** A definition version whose steps an API change touches. */
+const DefinitionRef = z.object({
+  definitionId: z.string(),
+  version: z.number(),
+  latest: z.boolean(),
+  published: z.boolean(),
+});
+
 /** What registering (or refreshing) answers. */
 const Registered = z.object({
   apiId: z.string(),
@@ -68,15 +76,7 @@ const Registered = z.object({
   operationCount: z.number(),
   warnings: z.array(Problem),
   changesFromPrevious: Report.extend({
-    definitions: z.array(
-      z.object({
-        definitionId: z.string(),
-        version: z.number(),
-        latest: z.boolean(),
-        published: z.boolean(),
-        steps: z.array(AffectedStep),
-      }),
-    ),
+    definitions: z.array(DefinitionRef.extend({ steps: z.array(AffectedStep) })),
   }).optional(),
 });
 
@@ -226,11 +226,7 @@ const apiRoutes: FastifyPluginAsyncZod = async (app) => {
             apiId: z.string(),
             toVersion: z.number(),
             definitions: z.array(
-              z.object({
-                definitionId: z.string(),
-                version: z.number(),
-                latest: z.boolean(),
-                published: z.boolean(),
+              DefinitionRef.extend({
                 mustChange: z.array(AffectedStep),
                 canUpgrade: z.array(AffectedStep),
               }),

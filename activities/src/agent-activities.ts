@@ -1,5 +1,7 @@
 import type {
   AgentCapability,
+  ApiFetchSpecInputT,
+  ApiFetchSpecOutputT,
   DataExtractInputT,
   DataExtractOutputT,
   DataLoadInputT,
@@ -85,6 +87,8 @@ export interface AgentActivities {
    * (a PostgreSQL NOTIFY wakes it early), then extracts the next bounded batch into `objectId`.
    */
   tableWatch(input: Omit<TableWatchInputT, 'buffer'>): Promise<TableWatchOutputT>;
+  /** An API specification at a URL on the site's network, fetched by the agent under its own rules (issue 11 item 1). */
+  apiFetchSpec(input: ApiFetchSpecInputT): Promise<ApiFetchSpecOutputT>;
 }
 
 export interface SchemaRecorded {
@@ -117,4 +121,5 @@ export const AGENT_ACTIVITY_OPERATIONS: { [K in keyof AgentActivities]: AgentCap
   siteSyncExtract: 'sync.extract',
   siteSyncDelete: 'sync.delete',
   tableWatch: 'table.watch',
+  apiFetchSpec: 'api.fetch-spec',
 };

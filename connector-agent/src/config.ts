@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hasVaultReferences, openVault, resolveSecrets, VAULT_FILE, VaultError } from './vault';
 import { IDENTITY_KEY_SECRET } from './gateway-auth';
+import { API_ARTIFACT_CACHE_DIR } from './api-artifacts/cache-dir';
 
 const vaultExists = (dir: string) => existsSync(join(dir, VAULT_FILE));
 import { z } from 'zod';
@@ -90,6 +91,22 @@ export const AgentConfig = z.object({
    */
   transformHeapMb: z.number().int().min(16).max(16_384).optional(),
   transformYoungMb: z.number().int().min(1).max(1024).optional(),
+  /** API specifications the gateway asks this agent to fetch (api.fetch-spec), besides the URLs under the site policy's APIs. */
+  specFetch: z
+    .object({
+      /** URL prefixes (http or https) on the site network the agent may GET a specification from. */
+      allowedUrlPrefixes: z
+        .array(
+          z
+            .string()
+            .url()
+            .max(2000)
+            .refine((u) => /^https?:\/\//i.test(u), 'an http:// or https:// URL'),
+        )
+        .max(256)
+        .default([]),
+    })
+    .default({ allowedUrlPrefixes: [] }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   databases: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig)
@@ -148,7 +165,7 @@ export function loadAgentConfig(path: string): AgentConfig {
     policyFile: config.policyFile ?? join(dirname(path), 'policy.json'),
     apiArtifacts: {
       ...config.apiArtifacts,
-      cacheDir: config.apiArtifacts.cacheDir ?? join(dirname(path), 'api-artifacts'),
+      cacheDir: config.apiArtifacts.cacheDir ?? join(dirname(path), API_ARTIFACT_CACHE_DIR),
     },
   };
 }

@@ -20,6 +20,7 @@ import {
   type SiteHttpDeps,
 } from './operations/site-http';
 import { createPolicyDescribe } from './operations/policy-describe';
+import { createApiFetchSpec } from './operations/api-fetch-spec';
 import { createSyncChecksum, createSyncDelete, createSyncExtract } from './operations/site-sync';
 import { policyOf, type DataDeps } from './operations/data-support';
 import type { OperationTable } from './operations/operation';
@@ -81,6 +82,10 @@ export function createAgent(
       ...(config.transformYoungMb !== undefined ? { workerYoungMb: config.transformYoungMb } : {}),
     }),
     'http.read': createSiteHttpRead(http, buffer),
+    'api.fetch-spec': createApiFetchSpec({
+      policyFile: http.policyFile,
+      allowedUrlPrefixes: config.specFetch.allowedUrlPrefixes,
+    }),
     'http.write': createSiteHttpWrite(http, buffer),
     'http.write-table': createSiteTableWrite(data, http),
     'policy.describe': createPolicyDescribe(http.policyFile),

@@ -315,6 +315,8 @@ describe('machine binding by key-pair proof (real gateway, real agents)', () => 
     };
     const first = await init(mkdtempSync(join(tmpdir(), 'vsc-init-a-')));
     expect(first).toMatchObject({ code: 0, out: expect.stringMatching(/enrolled ed25519:\w+ with the gateway/) });
+    // At enrolment init pins the keys the gateway's SDK registry signs with (trust on first use).
+    expect(first.out).toMatch(/trusting the gateway's SDK registry keys [0-9a-f]{16} \(pinned in .*api-artifacts\)/);
     expect((await challengeFor(platform, c.apiKey)).enrolled).toBe(true);
     // The same key on a second machine (its own vault, so its own key pair).
     const second = await init(mkdtempSync(join(tmpdir(), 'vsc-init-b-')));

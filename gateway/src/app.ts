@@ -55,6 +55,7 @@ import definitionRoutes from './routes/definition-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
 import agentArtifactRoutes from './routes/agent-artifact-routes';
+import { createSiteSpecFetch } from './services/site-spec-fetch';
 import webhookRoutes from './routes/webhook-routes';
 import apiRoutes from './routes/api-routes';
 import { apiServicePlugin, type ApiServiceDeps } from './services/api-service';
@@ -291,7 +292,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(definitionRoutes);
   await app.register(agentEnrolRoutes);
   if (deps.apis) {
-    await app.register(apiServicePlugin, deps.apis);
+    await app.register(apiServicePlugin, {
+      ...deps.apis,
+      fetchSiteSpec:
+        deps.apis.fetchSiteSpec ?? createSiteSpecFetch({ repos: deps.repos, workflowRuns: app.workflowRuns }),
+    });
     await app.register(apiRoutes);
     await app.register(agentArtifactRoutes);
   }

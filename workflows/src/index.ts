@@ -7,6 +7,7 @@ export {
 export { pingWorkflow, type PingInput, type PingPlacement } from './ping-workflow';
 export { schemaDiscoveryWorkflow, type SchemaDiscoveryInput } from './schema-discovery-workflow';
 export { sitePolicyWorkflow, type SitePolicyInput } from './site-policy-workflow';
+export { apiSpecFetchWorkflow, type ApiSpecFetchInput } from './api-spec-fetch-workflow';
 export {
   dataSyncWorkflow,
   syncStateQuery,

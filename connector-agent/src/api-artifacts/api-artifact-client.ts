@@ -50,6 +50,11 @@ export interface ApiArtifactClient {
    * (verified again), else from the gateway (then cached).
    */
   fetch(sha256: string, kind: ApiArtifactKind): Promise<Buffer>;
+  /**
+   * The registry keys this agent trusts, learned from the gateway and pinned now when neither
+   * configured nor pinned yet (`init` calls it right after enrolment); their key ids.
+   */
+  pinRegistryKeys(): Promise<string[]>;
 }
 
 const PIN_FILE = 'registry-keys.json';
@@ -384,6 +389,7 @@ export function createApiArtifactClient(options: ApiArtifactClientOptions): ApiA
   }
 
   return {
+    pinRegistryKeys: async () => (await loadTrust()).keys.map(publicKeyId),
     async fetch(sha256, kind) {
       if (typeof sha256 !== 'string' || !API_ARTIFACT_SHA256_PATTERN.test(sha256))
         throw new ApiArtifactError(

@@ -6,3 +6,4 @@ export {
   type ApiArtifactKind,
 } from './api-artifact-client';
 export { ApiArtifactError, ApiArtifactErrorCode, isApiArtifactError } from './api-artifact-error';
+export { API_ARTIFACT_CACHE_DIR } from './cache-dir';

@@ -13,7 +13,14 @@ import {
 import { AgentConfig, AgentConfigError, parseAgentConfig } from '../config';
 import { VAULT_FILE, VaultError, openVault, writeFileAtomic } from '../vault/vault';
 import { VERSION_LINE, type CliCommand, type CliIo } from './command';
-import { createGatewayAuth, ensureIdentityKey, GatewayAuthError, IDENTITY_KEY_SECRET } from '../gateway-auth';
+import {
+  createGatewayAuth,
+  ensureIdentityKey,
+  GatewayAuthError,
+  IDENTITY_KEY_SECRET,
+  type GatewayAuth,
+} from '../gateway-auth';
+import { API_ARTIFACT_CACHE_DIR, createApiArtifactClient } from '../api-artifacts';
 import { machineId } from '../machine-id';
 
 /**
@@ -435,6 +442,23 @@ function write(answers: Answers, io: CliIo): string {
   return identity.privateKeyPem;
 }
 
+/**
+ * Pins the keys the gateway's SDK registry signs with, beside the config (trust on first use, at
+ * enrolment): artifacts signed by another key are refused from then on. A gateway that cannot say
+ * yet leaves it to the first artifact the agent fetches.
+ */
+async function pinRegistryKeys(answers: Answers, auth: GatewayAuth, io: CliIo): Promise<void> {
+  try {
+    const cacheDir = join(answers.dir, API_ARTIFACT_CACHE_DIR);
+    const ids = await createApiArtifactClient({ auth, cacheDir }).pinRegistryKeys();
+    io.stdout.write(`trusting the gateway's SDK registry keys ${ids.join(', ')} (pinned in ${cacheDir})\n`);
+  } catch (err) {
+    io.stdout.write(
+      `could not pin the gateway's SDK registry keys (${(err as Error).message}); the agent pins them when it first fetches an artifact\n`,
+    );
+  }
+}
+
 /** Enrols this machine's public key with the gateway; 0 when enrolled or deferred, 3 when refused. */
 async function enrol(answers: Answers, identityKey: string, io: CliIo): Promise<number> {
   const auth = createGatewayAuth({
@@ -452,6 +476,7 @@ async function enrol(answers: Answers, identityKey: string, io: CliIo): Promise<
         ? `enrolled ${fingerprint} with the gateway: the API key now works from this machine only\n`
         : `${fingerprint} was already enrolled for this API key\n`,
     );
+    await pinRegistryKeys(answers, auth, io);
     return 0;
   } catch (err) {
     if (err instanceof GatewayAuthError && (err.status === 401 || err.status === 403)) {

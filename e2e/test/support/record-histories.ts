@@ -10,7 +10,8 @@
  * Site transforms (`definition-site-transform*`: on the agent, and after a continue-as-new) come from
  * `VSC_RECORD_HISTORIES=1 ./vsc test site-transform`; the site-event watcher (`site-event-watcher-in-turn`,
  * `site-event-watcher-start-now`) and a batch's run from `VSC_RECORD_HISTORIES=1 ./vsc test site-event`
- * (each run rewrites the files of its test: keep an older history that covers an older path).
+ * (each run rewrites the files of its test: keep an older history that covers an older path). The agent's
+ * specification fetch (`api-spec-fetch`) comes from `VSC_RECORD_HISTORIES=1 ./vsc test api-site-spec`.
  */
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';

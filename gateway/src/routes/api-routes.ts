@@ -52,6 +52,32 @@ const Version = z.object({
   operationCount: z.number(),
   createdBy: z.string(),
   createdAt: z.string(),
+  source: z
+    .object({ url: z.string(), connectorId: z.string().optional() })
+    .optional()
+    .describe('where the specification was fetched from (what refresh fetches again); absent for an uploaded text'),
+});
+
+/** A definition version whose steps an API change touches. */
+const DefinitionRef = z.object({
+  definitionId: z.string(),
+  version: z.number(),
+  latest: z.boolean(),
+  published: z.boolean(),
+});
+
+/** What registering (or refreshing) answers. */
+const Registered = z.object({
+  apiId: z.string(),
+  version: z.number(),
+  created: z.boolean(),
+  apiVersion: z.string(),
+  sourceFormat: z.string(),
+  operationCount: z.number(),
+  warnings: z.array(Problem),
+  changesFromPrevious: Report.extend({
+    definitions: z.array(DefinitionRef.extend({ steps: z.array(AffectedStep) })),
+  }).optional(),
 });
 
 const apiRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -75,36 +101,39 @@ const apiRoutes: FastifyPluginAsyncZod = async (app) => {
               sourceUrl: z.string().url().max(2000).optional(),
             }),
             z
-              .object({ url: z.string().url().max(2000) })
-              .describe('an internet URL the gateway fetches through its egress guard (no private addresses)'),
+              .object({
+                url: z.string().url().max(2000),
+                connectorId: z
+                  .string()
+                  .uuid()
+                  .optional()
+                  .describe("the site whose agent fetches the URL on its network, under the site's rules"),
+              })
+              .describe(
+                'a URL: without connectorId an internet URL the gateway fetches through its egress guard (no private addresses); with it, a URL on that site network its agent fetches',
+              ),
           ]),
         }),
-        response: {
-          200: z.object({
-            apiId: z.string(),
-            version: z.number(),
-            created: z.boolean(),
-            apiVersion: z.string(),
-            sourceFormat: z.string(),
-            operationCount: z.number(),
-            warnings: z.array(Problem),
-            changesFromPrevious: Report.extend({
-              definitions: z.array(
-                z.object({
-                  definitionId: z.string(),
-                  version: z.number(),
-                  latest: z.boolean(),
-                  published: z.boolean(),
-                  steps: z.array(AffectedStep),
-                }),
-              ),
-            }).optional(),
-          }),
-          ...errorResponses(),
-        },
+        response: { 200: Registered, ...errorResponses(404, 422) },
       },
     },
     async (req) => app.apis.register(req.params.tenantId, req.params.apiId, req.body, actorOf(req)),
+  );
+
+  app.post(
+    '/v1/tenants/:tenantId/apis/:apiId/refresh',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'refreshApi',
+        tags: ['apis'],
+        description:
+          "Fetches the latest version's specification again from the URL it was registered from (a site URL through that site's agent) and registers it: a new version only when the specification changed (`created`), with the changes from the previous version and the definition steps they affect, as registering answers. 409 for a version uploaded as text.",
+        params: ApiParams,
+        response: { 200: Registered, ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (req) => app.apis.refresh(req.params.tenantId, req.params.apiId, actorOf(req)),
   );
 
   app.get(
@@ -197,11 +226,7 @@ const apiRoutes: FastifyPluginAsyncZod = async (app) => {
             apiId: z.string(),
             toVersion: z.number(),
             definitions: z.array(
-              z.object({
-                definitionId: z.string(),
-                version: z.number(),
-                latest: z.boolean(),
-                published: z.boolean(),
+              DefinitionRef.extend({
                 mustChange: z.array(AffectedStep),
                 canUpgrade: z.array(AffectedStep),
               }),

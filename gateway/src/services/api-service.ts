@@ -22,7 +22,12 @@ export interface ApiServiceDeps {
   definitions: DefinitionSource;
   /** Fetches a specification from an internet URL through the egress guard (spec-fetch.ts). */
   fetchSpec?: SpecFetch;
+  /** Asks a site's agent for a specification on the site's network (api.fetch-spec); set by the app. */
+  fetchSiteSpec?: SiteSpecFetch;
 }
+
+/** A specification at a URL on a site's network, fetched by that site's agent. */
+export type SiteSpecFetch = (tenantId: string, connectorId: string, url: string) => Promise<SpecUpload>;
 
 export interface SpecUpload {
   text: string;
@@ -63,17 +68,27 @@ async function mapped<T>(work: () => Promise<T>): Promise<T> {
 
 export function createApiService(deps: ApiServiceDeps) {
   const { registry } = deps;
-  return {
+  const service = {
     /** Validates a specification and registers it as the API's next version (the same text again answers the existing one). */
     register: (
       tenantId: string,
       apiId: string,
-      input: { spec: SpecUpload | { url: string }; name?: string },
+      input: { spec: SpecUpload | { url: string; connectorId?: string }; name?: string },
       actor: string,
     ) =>
       mapped(async () => {
         let spec: SpecUpload;
-        if ('url' in input.spec) {
+        // A fetched spec keeps where it came from: "refresh" fetches it again from there.
+        const source =
+          'url' in input.spec
+            ? { url: input.spec.url, ...(input.spec.connectorId ? { connectorId: input.spec.connectorId } : {}) }
+            : undefined;
+        if ('url' in input.spec && input.spec.connectorId) {
+          // A URL on a site's network: only that site's agent can reach it, under the site's rules.
+          if (!deps.fetchSiteSpec)
+            throw new GatewayError(GatewayErrorCode.badRequest, 'this gateway cannot ask agents for specifications');
+          spec = await deps.fetchSiteSpec(tenantId, input.spec.connectorId, input.spec.url);
+        } else if ('url' in input.spec) {
           if (!deps.fetchSpec)
             throw new GatewayError(
               GatewayErrorCode.badRequest,
@@ -88,6 +103,7 @@ export function createApiService(deps: ApiServiceDeps) {
           spec: document,
           manifest,
           createdBy: actor,
+          ...(source ? { source } : {}),
         });
         let breaking;
         if (created && version.version > 1) {
@@ -160,7 +176,25 @@ export function createApiService(deps: ApiServiceDeps) {
 
     /** The registry's public keys, which agents pin the first time they ask. */
     registryKeys: () => ({ keys: registry.publicKeys() }),
+
+    /**
+     * Fetches the latest version's specification again from where it came from (the internet URL, or
+     * the site URL through that site's agent) and registers it: a new version only when the spec
+     * changed, answered (with the breaking-change report) as register answers.
+     */
+    refresh: async (tenantId: string, apiId: string, actor: string) => {
+      const latest = await mapped(() => registry.latestVersion(tenantId, apiId));
+      if (!latest)
+        throw new GatewayError(GatewayErrorCode.notFound, `no API ${apiId}: register its specification first`);
+      if (!latest.source)
+        throw new GatewayError(
+          GatewayErrorCode.conflict,
+          `version ${latest.version} of ${apiId} was uploaded as text, so there is nothing to fetch again: register its specification from a URL (with connectorId for a site URL), or upload the new text`,
+        );
+      return service.register(tenantId, apiId, { spec: latest.source }, actor);
+    },
   };
+  return service;
 }
 export type ApiService = ReturnType<typeof createApiService>;
 

@@ -33,7 +33,18 @@ export interface ApiVersionRow {
   createdAt: string;
   /** role (`spec`, `manifest`, `bundle:<name>`) → sha256 */
   artifacts: Record<string, string>;
+  /** Where the spec was fetched from (what "refresh" fetches again); absent for an uploaded text. */
+  source?: ApiVersionSource;
 }
+export interface ApiVersionSource {
+  url: string;
+  /** The site whose agent fetched it (a URL on that site's network); absent: an internet URL the cloud fetched. */
+  connectorId?: string;
+}
+const sourceOf = (r: { source_url: string | null; source_connector_id: string | null }) =>
+  r.source_url
+    ? { source: { url: r.source_url, ...(r.source_connector_id ? { connectorId: r.source_connector_id } : {}) } }
+    : {};
 export interface NewApiVersion {
   specHash: string;
   manifestHash: string;
@@ -41,6 +52,7 @@ export interface NewApiVersion {
   apiVersion: string;
   operationCount: number;
   createdBy: string;
+  source?: ApiVersionSource;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -114,6 +126,7 @@ export function createApiArtifactRepository(db: MetadataDb) {
       createdBy: r.created_by,
       createdAt: iso(r.created_at),
       artifacts: Object.fromEntries(links.map((l) => [l.role, l.sha256])),
+      ...sourceOf(r),
     };
   }
 
@@ -200,6 +213,8 @@ export function createApiArtifactRepository(db: MetadataDb) {
                 api_version: v.apiVersion,
                 operation_count: v.operationCount,
                 created_by: v.createdBy,
+                source_url: v.source?.url ?? null,
+                source_connector_id: v.source?.connectorId ?? null,
               })
               .execute();
             await trx
@@ -251,6 +266,7 @@ export function createApiArtifactRepository(db: MetadataDb) {
         operationCount: r.operation_count,
         createdBy: r.created_by,
         createdAt: iso(r.created_at),
+        ...sourceOf(r),
       }));
     },
 

@@ -64,6 +64,7 @@ export {
   type ApiRow,
   type ApiArtifactRow,
   type ApiVersionRow,
+  type ApiVersionSource,
   type NewApiVersion,
 } from './api-artifact-repository';
 export {

@@ -227,6 +227,10 @@ export interface ApiVersionsTable {
   operation_count: number;
   created_by: string;
   created_at: ColumnType<Date, never, never>;
+  /** Migration 0014: where the spec was fetched from (null: uploaded as text). */
+  source_url: string | null;
+  /** Migration 0014: the connector whose agent fetched a site URL (null: the cloud fetched it). */
+  source_connector_id: string | null;
 }
 
 export interface ApiVersionArtifactsTable {

@@ -129,6 +129,11 @@ function describeDataOperation(operation: AgentCapability, raw: unknown, result:
       const since = typeof column === 'string' ? ` past cursor ${column}` : '';
       return `http ${String(http.method ?? 'POST')} ${String(http.api)} ${path} from ${String(input.source?.database)}.${tableText(input.source?.table)}${since}`;
     }
+    case 'api.fetch-spec': {
+      // The URL without its query (a query may carry a value the site did not mean to log).
+      const url = typeof (raw as { url?: unknown } | undefined)?.url === 'string' ? (raw as { url: string }).url : '?';
+      return `fetch API specification ${url.split(/[?#]/)[0]!.slice(0, 500)}`;
+    }
     default:
       return undefined;
   }

@@ -35,6 +35,7 @@ export const AgentCapability = z.enum([
   'sync.extract',
   'sync.delete',
   'table.watch',
+  'api.fetch-spec',
 ]);
 export type AgentCapability = z.infer<typeof AgentCapability>;
 

@@ -123,6 +123,13 @@ export {
   readFollowFrames,
 } from './buffer-http';
 export {
+  MAX_SITE_SPEC_BYTES,
+  ApiFetchSpecInput,
+  ApiFetchSpecOutput,
+  type ApiFetchSpecInputT,
+  type ApiFetchSpecOutputT,
+} from './spec-fetch-operation';
+export {
   API_ARTIFACT_ROUTES_PREFIX,
   API_ARTIFACT_CONTENT_TYPE,
   API_ARTIFACT_SHA256_PATTERN,

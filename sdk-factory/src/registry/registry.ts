@@ -1,7 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '@vansales/buffer';
 import { canonicalJson } from '@vansales/definitions/hash';
-import type { ApiArtifactKind, ApiArtifactRepository, ApiArtifactRow, ApiVersionRow } from '@vansales/metadata';
+import type {
+  ApiArtifactKind,
+  ApiArtifactRepository,
+  ApiArtifactRow,
+  ApiVersionRow,
+  ApiVersionSource,
+} from '@vansales/metadata';
 import { OperationManifest, type HttpMethod } from '../manifest';
 import { artifactBlobs, artifactKey, sha256Hex } from './artifact-store';
 import type { OasdiffChange, OasdiffRunner } from './oasdiff';
@@ -20,6 +26,8 @@ export interface RegisterVersionInput {
   /** The manifest made from that document: its `specHash` must be the document's hash (see specHash). */
   manifest: unknown;
   createdBy: string;
+  /** Where the spec was fetched from, recorded with a new version (what "refresh" fetches again). */
+  source?: ApiVersionSource;
 }
 
 /** One change between two versions, with the manifest operation it affects. */
@@ -228,6 +236,7 @@ export function createArtifactRegistry(deps: ArtifactRegistryDeps) {
         apiVersion: manifest.apiVersion,
         operationCount: manifest.operations.length,
         createdBy: input.createdBy,
+        ...(input.source ? { source: input.source } : {}),
       });
     },
 

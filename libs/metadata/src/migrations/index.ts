@@ -12,6 +12,7 @@ import * as m0010 from './0010-sync-state';
 import * as m0011 from './0011-source-cursors';
 import * as m0012 from './0012-api-artifacts';
 import * as m0013 from './0013-credentials';
+import * as m0014 from './0014-api-version-sources';
 import * as m0015 from './0015-api-call-audit';
 
 /**
@@ -32,6 +33,7 @@ const ALL: Record<string, Migration> = {
   '0011-source-cursors': m0011,
   '0012-api-artifacts': m0012,
   '0013-credentials': m0013,
+  '0014-api-version-sources': m0014,
   '0015-api-call-audit': m0015,
 };
 

@@ -61,7 +61,11 @@ describe('mutualTLS through the host transport', () => {
       allow: [{ host: '127.0.0.1', ports: [port] }],
       timeoutMs: 10_000,
       maxResponseBytes: 1 << 20,
-      credentials: { provider: schemeCredentialProvider(auth, { tenantId, apiRef: 'bank' }), schemes: ['mtls'], origin: `https://127.0.0.1:${port}` },
+      credentials: {
+        provider: schemeCredentialProvider(auth, { tenantId, apiRef: 'bank' }),
+        schemes: ['mtls'],
+        origin: `https://127.0.0.1:${port}`,
+      },
     });
     return http({ method: 'GET', url, headers: {} }, new AbortController().signal);
   };

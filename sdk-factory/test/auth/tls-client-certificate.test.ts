@@ -64,7 +64,7 @@ describe('mutualTLS through the host transport', () => {
       credentials: {
         provider: schemeCredentialProvider(auth, { tenantId, apiRef: 'bank' }),
         schemes: ['mtls'],
-        origin: `https://127.0.0.1:${port}`,
+        origin: new URL(url).origin,
       },
     });
     return http({ method: 'GET', url, headers: {} }, new AbortController().signal);

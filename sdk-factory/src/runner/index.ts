@@ -6,3 +6,5 @@ export {
   type ApiOperationHost,
   type ApiOperationResult,
 } from './run-api-operation';
+export { exchangeApiOperation, type ApiOperationExchange } from './run-api-operation';
+export { operationTransport, type OperationCallFacts, type OperationTransportOptions } from './operation-transport';

@@ -8,7 +8,7 @@ import { createDefinitionActivities, type DefinitionActivities } from './cloud/d
 import type { DefinitionStore, SyncStateStore } from '@vansales/definitions';
 import type { CloudCredentials } from './cloud/cloud-credentials';
 import type { EgressSettings } from '@vansales/dataflow';
-import { createHttpActivities, type HttpActivities } from './cloud/http-activities';
+import { createHttpActivities, type ApiOperationDeps, type HttpActivities } from './cloud/http-activities';
 import { createSyncActivities, type SyncActivities } from './cloud/sync-activities';
 
 /** Activities that run on cloud workers (task queue `cloud`). Workflows import this type only. */
@@ -29,6 +29,8 @@ export interface CloudDeps {
   credentials?: CloudCredentials;
   /** Where HTTP steps may go (VSC_CLOUD_HTTP_*); default: public addresses only. */
   egress?: EgressSettings;
+  /** HTTP steps that call a registered API operation: the SDK factory's registry and the tenants' credential store. */
+  apiOperations?: ApiOperationDeps;
 }
 
 /** A buffer that answers every call with what is missing (a cloud worker without VSC_BUFFER_*). */
@@ -69,6 +71,7 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
         buffer: deps.buffer,
         credentials: deps.credentials ?? { headers: () => undefined },
         egress: deps.egress ?? DEFAULT_EGRESS,
+        ...(deps.apiOperations ? { apiOperations: deps.apiOperations } : {}),
       })
     : { httpRead: missing, httpWrite: missing };
   const noStore = async (): Promise<never> => {

@@ -1,5 +1,5 @@
 import type { OperationManifest } from '../manifest';
-import { BUNDLE_GLOBAL } from '../codegen/bundle';
+import { BUNDLE_GLOBAL } from '../codegen/bundle-global';
 import { stringLiteral } from '../codegen/emit-text';
 import { createHostHttp, type CredentialProvider, type HostHttp, type HostHttpOptions } from '../sandbox/egress';
 import { SandboxError, SandboxErrorCode } from '../sandbox/errors';

@@ -26,7 +26,7 @@ import {
   type MetadataDb,
 } from '@vansales/metadata';
 import { openDataBuffer, parseTokenSecret, type DataBuffer } from '@vansales/buffer';
-import { openArtifactRegistry } from '@vansales/sdk-factory/registry';
+import { openArtifactRegistry, type ArtifactRegistry } from '@vansales/sdk-factory/registry';
 import { createSpecFetch } from './services/spec-fetch';
 import { codecAllowedHosts, type GatewayConfig } from './config';
 import { checkPrivateState } from './private-state';
@@ -87,6 +87,8 @@ export interface Gateway {
   cluster: SessionCluster;
   /** A token that lets one agent read or write one buffer object through this gateway. */
   grantBufferAccess: GrantBufferAccess;
+  /** The SDK factory's artifact registry (API versions, manifests, operation bundles), signed by this gateway. */
+  apiRegistry: ArtifactRegistry;
   /** Stops accepting, disconnects agents, stops their Workers, closes connections. */
   close(): Promise<void>;
 }
@@ -208,6 +210,13 @@ export async function createGateway(
       throw err;
     }
   };
+  // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
+  const apiRegistry = openArtifactRegistry({
+    config,
+    store: buffer.store,
+    db,
+    defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
+  });
   const app = await buildApp({
     logger,
     adminToken: config.VSC_ADMIN_TOKEN,
@@ -250,13 +259,7 @@ export async function createGateway(
       }),
     },
     apis: {
-      // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
-      registry: openArtifactRegistry({
-        config,
-        store: buffer.store,
-        db,
-        defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
-      }),
+      registry: apiRegistry,
       definitions,
       fetchSpec: createSpecFetch({
         allowPrivate: config.VSC_SPEC_FETCH_ALLOW_PRIVATE,
@@ -330,6 +333,7 @@ export async function createGateway(
     buffer,
     cluster,
     grantBufferAccess,
+    apiRegistry,
     async close() {
       if (closed) return;
       closed = true;

@@ -26,12 +26,7 @@ import type {
   HttpWriteInput,
 } from '@vansales/definitions';
 import { createAuthenticator, schemeCredentialProvider, type CredentialStore } from '@vansales/sdk-factory/auth';
-import {
-  isRegistryError,
-  loadOperation,
-  RegistryErrorCode,
-  type ArtifactRegistry,
-} from '@vansales/sdk-factory/registry';
+import type { OperationManifest } from '@vansales/sdk-factory/manifest';
 import { createSandbox, operationTransport, type Sandbox } from '@vansales/sdk-factory/runner';
 import type { EgressResolver } from '@vansales/sdk-factory/sandbox';
 import type { CloudCredentials } from './cloud-credentials';
@@ -67,8 +62,11 @@ export interface ApiCallRecord {
 }
 
 export interface ApiOperationDeps {
-  /** The SDK factory's registry: manifests and bundles are read from it verified. */
-  registry: ArtifactRegistry;
+  /**
+   * The pinned operation's manifest and bundle, verified (the registry's `loadOperation`). Refusals are
+   * the registry's errors: NOT_FOUND and BAD_INPUT end the step; a failed verification too, never run.
+   */
+  load(tenantId: string, ref: ApiOperationRef): Promise<{ manifest: OperationManifest; bundle: string }>;
   /** The tenants' credentials for the operations' security schemes (`<apiId>.<scheme>`). */
   credentials?: CredentialStore;
   /** One sandbox per worker (default: made here with the sandbox's default limits). */
@@ -77,6 +75,15 @@ export interface ApiOperationDeps {
   onCall?: (record: ApiCallRecord) => void;
   /** DNS for the egress guard (tests map names to loopback); default the system's. */
   resolver?: EgressResolver;
+}
+
+/** The registry's refusals by their codes (its error class stays on the registry's side of the injection). */
+function registryRefusal(err: unknown): 'not-found' | 'unverified' | undefined {
+  if (!(err instanceof Error) || err.name !== 'RegistryError') return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'NOT_FOUND' || code === 'BAD_INPUT') return 'not-found';
+  if (code === 'TAMPERED' || code === 'BAD_SIGNATURE' || code === 'UNTRUSTED_KEY') return 'unverified';
+  return undefined;
 }
 
 const badInput = (message: string) =>
@@ -105,15 +112,15 @@ export function createHttpActivities(deps: HttpActivityDeps): HttpActivities {
       );
     let loaded;
     try {
-      loaded = await loadOperation(ops.registry, tenantId, ref);
+      loaded = await ops.load(tenantId, ref);
     } catch (err) {
-      if (isRegistryError(err, RegistryErrorCode.notFound) || isRegistryError(err, RegistryErrorCode.badInput))
-        throw badInput(`step ${step}: ${err.message}`);
+      const refusal = registryRefusal(err);
+      if (refusal === 'not-found') throw badInput(`step ${step}: ${(err as Error).message}`);
       // Tampered, unsigned or untrusted artifacts: never run, and retrying does not mend them.
-      if (isRegistryError(err))
+      if (refusal === 'unverified')
         throw ApplicationFailure.create({
           type: AgentErrorType.badInput,
-          message: `step ${step}: the artifacts of ${ref.apiId} v${ref.version} did not verify (${err.code}); register the API again`,
+          message: `step ${step}: the artifacts of ${ref.apiId} v${ref.version} did not verify (${(err as { code: string }).code}); register the API again`,
           nonRetryable: true,
         });
       throw err;

@@ -10,7 +10,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices, throwawayPostgresDatabase } from '@vansales/test-kit';
 import { createCloudActivityWorker, createCloudWorker, loadCloudWorkerConfig } from '@vansales/cloud-worker';
-import { cloudCredentialsFrom, DEFAULT_EGRESS } from '@vansales/activities/cloud';
+import { cloudCredentialsFrom, DEFAULT_EGRESS, type ApiCallRecord } from '@vansales/activities/cloud';
 import type { DataConnectionConfig } from '@vansales/dataflow';
 import {
   Agent,
@@ -28,10 +28,12 @@ import {
   temporalConnectionOptions,
   vansalesDataConverter,
 } from '@vansales/temporal-config';
-import { newBufferKeySpec } from '@vansales/buffer';
+import { newBufferKeySpec, parseBufferKeys } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
 import type { DefinitionStore } from '@vansales/definitions';
-import { createDefinitionRepository, createDefinitionStore } from '@vansales/metadata';
+import { createCredentialRepository, createDefinitionRepository, createDefinitionStore } from '@vansales/metadata';
+import { createLocalKeyWrapper, createMetadataCredentialStore, type CredentialStore } from '@vansales/sdk-factory/auth';
+import { loadOperation } from '@vansales/sdk-factory/registry';
 
 export const services = testServices();
 
@@ -133,6 +135,10 @@ export interface Platform {
   setCloudDatabases(databases: Record<string, Record<string, DataConnectionConfig>>): void;
   /** The API credentials HTTP steps name, per tenant (what VSC_CLOUD_CREDENTIALS_FILE says in production). */
   setCloudCredentials(credentials: Parameters<typeof cloudCredentialsFrom>[0]): void;
+  /** The tenants' credentials for API operations' security schemes (`<apiId>.<scheme>`), in the metadata store. */
+  credentialStore: CredentialStore;
+  /** Every API operation call the cloud activities made (the audit's `onCall`). */
+  apiCalls: ApiCallRecord[];
   close(): Promise<void>;
 }
 
@@ -210,6 +216,12 @@ export async function startPlatform(
   const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(cloudConfig));
   const worker: Worker | undefined =
     options.workflowWorker === false ? undefined : await createCloudWorker(cloudConfig, nativeConnection);
+  // Credentials sealed under keys of their own (a KMS in production), in the gateway's metadata store.
+  const credentialStore = createMetadataCredentialStore({
+    repository: createCredentialRepository(gateway.db),
+    wrapper: createLocalKeyWrapper(parseBufferKeys(newBufferKeySpec('credentials'))),
+  });
+  const apiCalls: ApiCallRecord[] = [];
   // The cloud activities share the gateway's buffer (same store and keys, as in production).
   const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
     buffer: gateway.buffer,
@@ -220,6 +232,12 @@ export async function startPlatform(
     credentials: { headers: (tenantId, name) => cloudCredentials.headers(tenantId, name) },
     // The stand-in APIs listen on loopback; production keeps the default (public addresses only).
     egress: { ...DEFAULT_EGRESS, allowPrivate: true },
+    // API operation steps read the gateway's registry (verified) and the tenants' credential store.
+    apiOperations: {
+      load: (tenantId, ref) => loadOperation(gateway.apiRegistry, tenantId, ref),
+      credentials: credentialStore,
+      onCall: (call) => void apiCalls.push(call),
+    },
   });
   const workerRun = Promise.all([worker?.run(), activityWorker.run()]);
   const clientConnection = await connectTemporalClient(temporalConnectionOptions(cloudConfig));
@@ -251,6 +269,8 @@ export async function startPlatform(
     setCloudDatabases(databases) {
       cloudDatabases = databases;
     },
+    credentialStore,
+    apiCalls,
     setCloudCredentials(credentials) {
       cloudCredentials = cloudCredentialsFrom(credentials);
     },

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { Client } from 'pg';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
@@ -49,7 +52,15 @@ describe('definition steps that call a registered API operation (cloud)', () => 
     await dw?.drop();
   });
 
-  const pull = (version: number, table: string, query: Record<string, string>): DefinitionDocumentInput => ({
+  const pull = (
+    version: number,
+    table: string,
+    query: Record<string, string>,
+    endpoint: { kind: 'http'; baseUrl: string } | { kind: 'site-api'; connectorId: string; api: string } = {
+      kind: 'http',
+      baseUrl: apiUrl,
+    },
+  ): DefinitionDocumentInput => ({
     format: 'vansales.definition/v1',
     name: `ERP customers v${version}`,
     steps: [
@@ -57,7 +68,7 @@ describe('definition steps that call a registered API operation (cloud)', () => 
         id: 'pull',
         kind: 'source',
         http: {
-          endpoint: { kind: 'http', baseUrl: apiUrl },
+          endpoint,
           operation: { apiId: 'sakila-erp', version, key: 'listActiveCustomers' },
           path: '/api/customers/active',
           query,
@@ -152,5 +163,54 @@ describe('definition steps that call a registered API operation (cloud)', () => 
     expect(v2.state).toBe('failed');
     expect(v2.failure).toMatch(/step pull: operation listActiveCustomers .*store_id/);
     expect(erp.log.length).toBe(served);
+  });
+
+  it('runs the same operation on a site’s agent: artifacts by hash, verified, the vault’s key attached there', async () => {
+    erp.setVersion(1);
+    const connector = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, { name: 'site' })
+    ).body;
+    const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-ops-')), 'policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        apis: {
+          erp: {
+            baseUrl: erp.url,
+            credential: { kind: 'header', name: 'x-api-key', vault: 'api.erp.key' },
+            methods: ['GET'],
+            paths: ['/api/customers'],
+          },
+        },
+      }),
+    );
+    const fetched: string[] = [];
+    const agent = platform.startAgent(
+      { apiKey: connector.apiKey, policyFile },
+      {
+        secrets: (name) => (name === 'api.erp.key' ? API_KEY : undefined),
+        // Stands in for the agent's artifact client (by hash, verified) until it is merged.
+        artifacts: {
+          fetch: async (sha256, kind) => {
+            fetched.push(kind);
+            return platform.gateway.apiRegistry.readArtifact(TENANT, sha256, kind);
+          },
+        },
+      },
+    );
+    await agent.welcomed;
+    const served = erp.log.length;
+    const result = await run(
+      'erp-site',
+      pull(1, 'erp_site', { limit: '200' }, { kind: 'site-api', connectorId: connector.id, api: 'erp' }),
+    );
+    expect(result).toEqual({ state: 'completed', failure: '' });
+    await expectSame('erp_site');
+    expect(fetched.sort()).toEqual(['bundle', 'manifest']);
+    expect(erp.log.slice(served).every((p) => p.authorized && p.status === 200)).toBe(true);
+    // The key stayed on the site: not in the frames the gateway saw, nor in any log.
+    expect(platform.frames.join('\n')).not.toContain(API_KEY);
+    expect(JSON.stringify(platform.logs.lines)).not.toContain(API_KEY);
+    await agent.close();
   });
 });

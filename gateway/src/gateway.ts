@@ -36,6 +36,7 @@ import { AgentHub } from './agent-hub/agent-hub';
 import { localSessionCluster, redisSessionCluster, type SessionCluster } from './agent-hub/session-cluster';
 import { readinessChecks } from './readiness';
 import { bufferGrantPreparer } from './agent-hub/buffer-grants';
+import { apiOperationPreparer, composePreparers } from './agent-hub/api-operation-artifacts';
 import { discoverOnConnect } from './agent-hub/discover-on-connect';
 import { recordDiscoveredSchema } from './agent-hub/record-discovered-schema';
 import { BUFFER_PURGE_SCHEDULE_ID, ensureBufferPurgeSchedule } from './buffer-purge-schedule';
@@ -146,6 +147,13 @@ export async function createGateway(
           log: logger,
         });
   logger.info({ cluster: cluster.mode, nodeId: cluster.nodeId }, 'gateway cluster mode');
+  // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
+  const apiRegistry = openArtifactRegistry({
+    config,
+    store: buffer.store,
+    db,
+    defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
+  });
   const hub = new AgentHub({
     temporal: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -169,7 +177,8 @@ export async function createGateway(
     },
     audit: (entry) => auditRepo.append(entry),
     // Extract and load tasks get their object-scoped buffer grant here, outside Temporal history.
-    prepareTask: bufferGrantPreparer(grantBufferAccess),
+    // A site step's API operation gets its artifacts' hashes here, from the tenant's registry.
+    prepareTask: composePreparers(bufferGrantPreparer(grantBufferAccess), apiOperationPreparer(apiRegistry)),
     transformResult: recordDiscoveredSchema(schemaRegistry),
   });
   if (options.purgeSchedule) {
@@ -210,13 +219,6 @@ export async function createGateway(
       throw err;
     }
   };
-  // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
-  const apiRegistry = openArtifactRegistry({
-    config,
-    store: buffer.store,
-    db,
-    defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
-  });
   const app = await buildApp({
     logger,
     adminToken: config.VSC_ADMIN_TOKEN,

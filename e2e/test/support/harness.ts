@@ -109,6 +109,8 @@ export interface Platform {
     options?: {
       audit?: AuditLog;
       secrets?: (name: string) => string | undefined;
+      /** The SDK factory's artifacts by hash (the agent's artifact client). */
+      artifacts?: { fetch(sha256: string, kind: 'manifest' | 'bundle'): Promise<Buffer> };
       /** Wraps the agent's operations (fault injection: an answer lost after the work was done). */
       operations?: (table: OperationTable) => OperationTable;
     },

@@ -10,6 +10,7 @@ import type { CloudCredentials } from './cloud/cloud-credentials';
 import type { EgressSettings } from '@vansales/dataflow';
 import type { TransformLimitsInput } from '@vansales/transforms';
 import { createHttpActivities, type HttpActivities } from './cloud/http-activities';
+import { createHttpActivities, type ApiOperationDeps, type HttpActivities } from './cloud/http-activities';
 import { createSyncActivities, type SyncActivities } from './cloud/sync-activities';
 
 /** Activities that run on cloud workers (task queue `cloud`). Workflows import this type only. */
@@ -32,6 +33,8 @@ export interface CloudDeps {
   egress?: EgressSettings;
   /** Limits of transform steps (the worker thread's heap, spilling); default: the transforms' defaults. */
   transformLimits?: TransformLimitsInput;
+  /** HTTP steps that call a registered API operation: the SDK factory's registry and the tenants' credential store. */
+  apiOperations?: ApiOperationDeps;
 }
 
 /** A buffer that answers every call with what is missing (a cloud worker without VSC_BUFFER_*). */
@@ -72,6 +75,7 @@ export function createCloudActivities(deps: CloudDeps = {}): CloudActivities {
         buffer: deps.buffer,
         credentials: deps.credentials ?? { headers: () => undefined },
         egress: deps.egress ?? DEFAULT_EGRESS,
+        ...(deps.apiOperations ? { apiOperations: deps.apiOperations } : {}),
       })
     : { httpRead: missing, httpWrite: missing };
   const noStore = async (): Promise<never> => {

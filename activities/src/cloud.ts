@@ -7,7 +7,13 @@ export {
   type CloudCredentials,
   firstCredentials,
 } from './cloud/cloud-credentials';
-export { createHttpActivities, type HttpActivities, type HttpActivityDeps } from './cloud/http-activities';
+export {
+  createHttpActivities,
+  type ApiCallRecord,
+  type ApiOperationDeps,
+  type HttpActivities,
+  type HttpActivityDeps,
+} from './cloud/http-activities';
 export { addressProblem, type EgressSettings } from '@vansales/dataflow';
 export { loadCloudDatabases, cloudDatabasesFrom, type CloudDatabases } from './cloud/cloud-databases';
 export {

@@ -43,6 +43,8 @@ export function createAgent(
     audit?: AuditLog;
     /** The agent's vault by name (credentials of the site's APIs); without it no API credential resolves. */
     secrets?: (name: string) => string | undefined;
+    /** The SDK factory's artifacts by hash, verified (the artifact client), for steps that call an API operation. */
+    artifacts?: SiteHttpDeps['artifacts'];
     /**
      * Wraps the operation table (an embedder's extension point; the fault tests use it to lose an
      * answer after the operation did its work, as a dropped socket would).
@@ -65,6 +67,7 @@ export function createAgent(
   const http: SiteHttpDeps = {
     policyFile: () => readSitePolicyFile(config.policyFile).file,
     secret: options.secrets ?? (() => undefined),
+    ...(options.artifacts ? { artifacts: options.artifacts } : {}),
   };
   const buffer = createBufferClient({
     gatewayUrl: config.gatewayUrl,

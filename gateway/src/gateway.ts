@@ -39,6 +39,7 @@ import { AgentHub } from './agent-hub/agent-hub';
 import { localSessionCluster, redisSessionCluster, type SessionCluster } from './agent-hub/session-cluster';
 import { readinessChecks } from './readiness';
 import { bufferGrantPreparer } from './agent-hub/buffer-grants';
+import { apiOperationPreparer, composePreparers } from './agent-hub/api-operation-artifacts';
 import { discoverOnConnect } from './agent-hub/discover-on-connect';
 import { recordDiscoveredSchema } from './agent-hub/record-discovered-schema';
 import { BUFFER_PURGE_SCHEDULE_ID, ensureBufferPurgeSchedule } from './buffer-purge-schedule';
@@ -90,6 +91,8 @@ export interface Gateway {
   cluster: SessionCluster;
   /** A token that lets one agent read or write one buffer object through this gateway. */
   grantBufferAccess: GrantBufferAccess;
+  /** The SDK factory's artifact registry (API versions, manifests, operation bundles), signed by this gateway. */
+  apiRegistry: ArtifactRegistry;
   /** Stops accepting, disconnects agents, stops their Workers, closes connections. */
   close(): Promise<void>;
 }
@@ -147,6 +150,13 @@ export async function createGateway(
           log: logger,
         });
   logger.info({ cluster: cluster.mode, nodeId: cluster.nodeId }, 'gateway cluster mode');
+  // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
+  const apiRegistry = openArtifactRegistry({
+    config,
+    store: buffer.store,
+    db,
+    defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
+  });
   const hub = new AgentHub({
     temporal: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -170,7 +180,8 @@ export async function createGateway(
     },
     audit: (entry) => auditRepo.append(entry),
     // Extract and load tasks get their object-scoped buffer grant here, outside Temporal history.
-    prepareTask: bufferGrantPreparer(grantBufferAccess),
+    // A site step's API operation gets its artifacts' hashes here, from the tenant's registry.
+    prepareTask: composePreparers(bufferGrantPreparer(grantBufferAccess), apiOperationPreparer(apiRegistry)),
     transformResult: recordDiscoveredSchema(schemaRegistry),
   });
   if (options.purgeSchedule) {
@@ -211,16 +222,9 @@ export async function createGateway(
       throw err;
     }
   };
-  // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
-  const registry = openArtifactRegistry({
-    config,
-    store: buffer.store,
-    db,
-    defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
-  });
   const app = await buildApp({
     logger,
-    credentials: credentialsFrom(config, db, registry),
+    credentials: credentialsFrom(config, db, apiRegistry),
     apiCalls: createApiCallRepository(db),
     adminToken: config.VSC_ADMIN_TOKEN,
     hub,
@@ -262,7 +266,7 @@ export async function createGateway(
       }),
     },
     apis: {
-      registry,
+      registry: apiRegistry,
       definitions,
       fetchSpec: createSpecFetch({
         allowPrivate: config.VSC_SPEC_FETCH_ALLOW_PRIVATE,
@@ -336,6 +340,7 @@ export async function createGateway(
     buffer,
     cluster,
     grantBufferAccess,
+    apiRegistry,
     async close() {
       if (closed) return;
       closed = true;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -5,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AgentErrorType,
+  type SiteApiOperationT,
   SiteHttpReadInput,
   SiteHttpWriteInput,
   SiteTableWriteInput,
@@ -29,6 +31,8 @@ import {
   type HttpWriteRequest,
   type RetryOptions,
 } from '@vansales/dataflow';
+import { OperationManifest } from '@vansales/sdk-factory/manifest';
+import { createSandbox, operationTransport, type Sandbox } from '@vansales/sdk-factory/runner';
 import type { BufferClient } from '../buffer/buffer-client';
 import { SitePolicyError, type SitePolicyFile } from '../policy/site-policy';
 import { OperationError, type OperationHandler } from './operation';
@@ -42,6 +46,13 @@ export interface SiteHttpDeps {
   secret(name: string): string | undefined;
   /** In-attempt retries of 429/5xx (tests shorten the waits). */
   retry?: RetryOptions;
+  /**
+   * The SDK factory's artifacts by hash (the agent's artifact client: verified, cached on disk), for
+   * steps that call a registered API operation; without it such a step is refused.
+   */
+  artifacts?: { fetch(sha256: string, kind: 'manifest' | 'bundle'): Promise<Buffer> };
+  /** The sandbox operations run in (default: one made on first use). */
+  sandbox?: Sandbox;
 }
 
 const refused = (message: string) => new OperationError(AgentErrorType.policyRefused, message, false);
@@ -51,12 +62,13 @@ const refused = (message: string) => new OperationError(AgentErrorType.policyRef
  * API's base URL and confined to its allowed paths, a transport that checks every later URL (cursor,
  * Link header, redirect) the same way, and the credential's headers from the vault.
  */
-function siteApi(
+async function siteApi(
   deps: SiteHttpDeps,
   name: string,
   method: string,
   path: string,
-): { url: URL; send: HttpSend; headers: Record<string, string> } {
+  operation?: SiteApiOperationT,
+): Promise<{ url: URL; send: HttpSend; headers: Record<string, string> }> {
   let file: SitePolicyFile;
   try {
     file = deps.policyFile();
@@ -107,7 +119,86 @@ function siteApi(
       headers.authorization = `Basic ${Buffer.from(`${api.credential.username}:${secret}`).toString('base64')}`;
     else headers[api.credential.name.toLowerCase()] = secret;
   }
+  if (operation) {
+    // The policy's checks above stand (the API, its methods, its paths); the operation's run adds its own.
+    const run = await operationSend(deps, operation, api.baseUrl, headers, api);
+    return {
+      url,
+      send: (request, signal) => (confineTo(base, request.url, prefixes), run(request, signal)),
+      headers: {},
+    };
+  }
   return { url, send, headers };
+}
+
+/** The artifacts of a pinned operation, fetched by hash and checked against it (whatever the cache did). */
+async function operationArtifacts(deps: SiteHttpDeps, operation: SiteApiOperationT) {
+  const { manifestSha256, bundleSha256 } = operation;
+  if (!deps.artifacts)
+    throw refused(
+      `operation ${operation.key} of API ${operation.apiId} cannot run on this agent: it has no artifact client`,
+    );
+  if (!manifestSha256 || !bundleSha256)
+    throw refused(`operation ${operation.key} came without its artifacts' hashes (the gateway names them)`);
+  const [manifestBytes, bundleBytes] = await Promise.all([
+    deps.artifacts.fetch(manifestSha256, 'manifest'),
+    deps.artifacts.fetch(bundleSha256, 'bundle'),
+  ]);
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  if (sha(manifestBytes) !== manifestSha256 || sha(bundleBytes) !== bundleSha256)
+    throw refused(`the artifacts of ${operation.apiId} v${operation.version} do not match their hashes`);
+  let manifest: OperationManifest;
+  try {
+    manifest = OperationManifest.parse(JSON.parse(manifestBytes.toString('utf8')));
+  } catch {
+    throw refused(`the manifest of ${operation.apiId} v${operation.version} is not one this agent reads`);
+  }
+  return { manifest, bundle: bundleBytes.toString('utf8') };
+}
+
+let sharedSandbox: Sandbox | undefined;
+
+/**
+ * A site step that names an API operation: each request runs through the operation's bundle in the
+ * sandbox, against the policy's API only (its host and port; no redirects, so the policy's paths
+ * hold), with the vault's credential attached by the host for the operation's security scheme.
+ */
+async function operationSend(
+  deps: SiteHttpDeps,
+  operation: SiteApiOperationT,
+  baseUrl: string,
+  credentialHeaders: Record<string, string>,
+  api: { timeoutMs: number; maxResponseBytes: number },
+): Promise<HttpSend> {
+  const { manifest, bundle } = await operationArtifacts(deps, operation);
+  const base = new URL(baseUrl);
+  const port = base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80;
+  const hasCredential = Object.keys(credentialHeaders).length > 0;
+  try {
+    return operationTransport(
+      {
+        manifest,
+        operationKey: operation.key,
+        bundle,
+        serverUrl: baseUrl,
+        stepId: `${operation.apiId}.${operation.key}`,
+      },
+      {
+        sandbox: deps.sandbox ?? (sharedSandbox ??= createSandbox()),
+        egress: {
+          side: 'site',
+          allow: [{ host: base.hostname.replace(/^\[|\]$/g, ''), ports: [port] }],
+          timeoutMs: api.timeoutMs,
+          maxResponseBytes: api.maxResponseBytes,
+          maxRedirects: 0,
+        },
+        // The site's one credential for this API (the policy's vault secret), whatever the scheme's name.
+        ...(hasCredential ? { credentials: { credentialsFor: async () => ({ headers: credentialHeaders }) } } : {}),
+      },
+    );
+  } catch (err) {
+    throw toOperationError(err);
+  }
 }
 
 /** The write loop's request from a task's fields (http.write and http.write-table), its URL resolved by siteApi. */
@@ -127,7 +218,7 @@ export function createSiteHttpRead(deps: SiteHttpDeps, buffer: BufferClient): Op
   return async (raw, ctx) => {
     const input = parseOrRefuse(SiteHttpReadInput, raw, 'http.read');
     const grant = grantOf(input, 'write', 'http.read');
-    const { url, send, headers } = siteApi(deps, input.api, input.method, input.path);
+    const { url, send, headers } = await siteApi(deps, input.api, input.method, input.path, input.operation);
     try {
       const result = await readHttp(
         {
@@ -166,7 +257,7 @@ export function createSiteHttpWrite(deps: SiteHttpDeps, buffer: BufferClient): O
   return async (raw, ctx) => {
     const input = parseOrRefuse(SiteHttpWriteInput, raw, 'http.write');
     const grant = grantOf(input, 'read', 'http.write');
-    const { url, send, headers } = siteApi(deps, input.api, input.method, input.path);
+    const { url, send, headers } = await siteApi(deps, input.api, input.method, input.path, input.operation);
     try {
       const result = await writeHttp(
         writeRequest(input, url),
@@ -224,7 +315,7 @@ export function createSiteTableWrite(data: DataDeps, http: SiteHttpDeps): Operat
     const sent = resume
       ? { recordsDone: resume.recordsDone, requests: resume.requests, retried: resume.retried }
       : { recordsDone: 0, requests: 0, retried: 0 };
-    const { url, send, headers } = siteApi(http, input.api, input.method, input.path);
+    const { url, send, headers } = await siteApi(http, input.api, input.method, input.path, input.operation);
     const policy = policyOf(data);
     const conn = await openConfigured(data, source.database);
     let spool: string | undefined;

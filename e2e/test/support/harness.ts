@@ -15,7 +15,7 @@ import {
   createCloudWorker,
   loadCloudWorkerConfig,
 } from '@vansales/cloud-worker';
-import { cloudCredentialsFrom, DEFAULT_EGRESS, firstCredentials } from '@vansales/activities/cloud';
+import { cloudCredentialsFrom, DEFAULT_EGRESS, firstCredentials, type ApiCallRecord } from '@vansales/activities/cloud';
 import type { DataConnectionConfig } from '@vansales/dataflow';
 import {
   Agent,
@@ -33,10 +33,12 @@ import {
   temporalConnectionOptions,
   vansalesDataConverter,
 } from '@vansales/temporal-config';
-import { newBufferKeySpec } from '@vansales/buffer';
+import { newBufferKeySpec, parseBufferKeys } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
 import type { DefinitionStore } from '@vansales/definitions';
-import { createDefinitionRepository, createDefinitionStore } from '@vansales/metadata';
+import { createCredentialRepository, createDefinitionRepository, createDefinitionStore } from '@vansales/metadata';
+import { createMetadataCredentialStore, localKeyWrapper, type CredentialStore } from '@vansales/sdk-factory/auth';
+import { loadOperation } from '@vansales/sdk-factory/registry';
 
 export const services = testServices();
 
@@ -112,6 +114,8 @@ export interface Platform {
     options?: {
       audit?: AuditLog;
       secrets?: (name: string) => string | undefined;
+      /** The SDK factory's artifacts by hash (the agent's artifact client). */
+      artifacts?: { fetch(sha256: string, kind: 'manifest' | 'bundle'): Promise<Buffer> };
       /** Wraps the agent's operations (fault injection: an answer lost after the work was done). */
       operations?: (table: OperationTable) => OperationTable;
     },
@@ -138,6 +142,10 @@ export interface Platform {
   setCloudDatabases(databases: Record<string, Record<string, DataConnectionConfig>>): void;
   /** The API credentials HTTP steps name, per tenant (what VSC_CLOUD_CREDENTIALS_FILE says in production). */
   setCloudCredentials(credentials: Parameters<typeof cloudCredentialsFrom>[0]): void;
+  /** The tenants' credentials for API operations' security schemes (`<apiId>.<scheme>`), in the metadata store. */
+  credentialStore: CredentialStore;
+  /** Every API operation call the cloud activities made (the audit's `onCall`). */
+  apiCalls: ApiCallRecord[];
   close(): Promise<void>;
 }
 
@@ -218,6 +226,12 @@ export async function startPlatform(
   const worker: Worker | undefined =
     options.workflowWorker === false ? undefined : await createCloudWorker(cloudConfig, nativeConnection);
   const storeCredentials = await cloudCredentialsOf(cloudConfig);
+  // The store the gateway's REST writes to (same metadata store, same VSC_CREDENTIALS_KEYS).
+  const credentialStore = createMetadataCredentialStore({
+    repository: createCredentialRepository(gateway.db),
+    wrapper: localKeyWrapper(cloudConfig),
+  });
+  const apiCalls: ApiCallRecord[] = [];
   // The cloud activities share the gateway's buffer (same store and keys, as in production).
   const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
     buffer: gateway.buffer,
@@ -231,6 +245,12 @@ export async function startPlatform(
     }),
     // The stand-in APIs listen on loopback; production keeps the default (public addresses only).
     egress: { ...DEFAULT_EGRESS, allowPrivate: true },
+    // API operation steps read the gateway's registry (verified) and the tenants' credential store.
+    apiOperations: {
+      load: (tenantId, ref) => loadOperation(gateway.apiRegistry, tenantId, ref),
+      credentials: credentialStore,
+      onCall: (call) => void apiCalls.push(call),
+    },
   });
   const workerRun = Promise.all([worker?.run(), activityWorker.run()]);
   const clientConnection = await connectTemporalClient(temporalConnectionOptions(cloudConfig));
@@ -262,6 +282,8 @@ export async function startPlatform(
     setCloudDatabases(databases) {
       cloudDatabases = databases;
     },
+    credentialStore,
+    apiCalls,
     setCloudCredentials(credentials) {
       cloudCredentials = cloudCredentialsFrom(credentials);
     },

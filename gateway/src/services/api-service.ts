@@ -1,6 +1,9 @@
 import fp from 'fastify-plugin';
+import { buildOperationBundles } from '@vansales/sdk-factory/codegen';
 import { ingestSpec, IngestError } from '@vansales/sdk-factory/ingest';
 import {
+  attachOperationBundles,
+  hasOperationBundles,
   findAffectedDefinitions,
   isRegistryError,
   RegistryErrorCode,
@@ -105,6 +108,13 @@ export function createApiService(deps: ApiServiceDeps) {
           createdBy: actor,
           ...(source ? { source } : {}),
         });
+        // The sandbox-ready SDK (one bundle per operation) that definition steps run; a version
+        // registered before bundles were built gets them when its specification is registered again.
+        const keys = manifest.operations.map((o) => o.key);
+        if (created || !hasOperationBundles(version, keys)) {
+          const bundles = await buildOperationBundles(manifest);
+          await attachOperationBundles(registry, tenantId, apiId, version.version, bundles, actor);
+        }
         let breaking;
         if (created && version.version > 1) {
           const report = await registry.compare(tenantId, apiId, version.version - 1, version.version);

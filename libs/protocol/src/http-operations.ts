@@ -13,8 +13,25 @@ const ApiName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, 'an API name
 const Expression = z.string().min(1).max(2000);
 const Path = z.string().max(2000);
 
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
+/**
+ * The registered API operation a site step calls (issue 11): pinned by the definition, its artifacts
+ * named by hash by the gateway as the task leaves (never by the workflow). The agent fetches both by
+ * hash, verifies them and runs the operation's bundle in its sandbox against the policy's API.
+ */
+export const SiteApiOperation = z.object({
+  apiId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an API id'),
+  version: z.number().int().min(1).max(1_000_000),
+  key: z.string().min(1).max(512),
+  /** Set by the gateway as the task leaves (a workflow's own value is replaced); the agent refuses a task without them. */
+  manifestSha256: Sha256.optional(),
+  bundleSha256: Sha256.optional(),
+});
+export type SiteApiOperationT = z.infer<typeof SiteApiOperation>;
+
 export const SiteHttpReadInput = z.object({
   api: ApiName,
+  operation: SiteApiOperation.optional(),
   method: z.enum(['GET', 'POST']).default('GET'),
   path: Path,
   query: z.record(z.string().max(128), z.string().max(2000)).optional(),
@@ -46,6 +63,7 @@ export type SiteHttpReadOutputT = z.infer<typeof SiteHttpReadOutput>;
 /** How records are sent to a site API (http.write and http.write-table alike). */
 const HttpWriteFields = {
   api: ApiName,
+  operation: SiteApiOperation.optional(),
   method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
   path: Path,
   batchSize: z.number().int().min(1).max(10_000).default(1),

@@ -92,6 +92,8 @@ export {
   PolicyDescribeInput,
   PolicyDescribeOutput,
   describedWritable,
+  SiteApiOperation,
+  type SiteApiOperationT,
   type SiteHttpReadInputT,
   type SiteHttpReadOutputT,
   type SiteHttpWriteInputT,

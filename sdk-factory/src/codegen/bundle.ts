@@ -7,12 +7,9 @@ import { build } from 'esbuild';
 import { stringLiteral } from './emit-text';
 import { type GeneratedSources, sdkRuntimeSource } from './generate-sdk';
 
-/**
- * The global a bundle defines: `var vscOperation = { key, call(host, input?, options?), pages?(…) }`,
- * where `host` is the runtime's ClientOptions (the host's transport, and timers when the sandbox has
- * none), `call` resolves with `{ status, headers, body }` and `pages` is an async iterator of pages.
- */
-export const BUNDLE_GLOBAL = 'vscOperation';
+import { BUNDLE_GLOBAL } from './bundle-global';
+
+export { BUNDLE_GLOBAL };
 
 let runtimeScript: Promise<string> | undefined;
 

@@ -1,8 +1,8 @@
 // The SDK generator: one manifest in, TypeScript source out, one module per operation (so a bundle
 // carries only its operation) plus the named schemas' types, the runtime and an index. Spec text reaches
 // the source only through emit-text (string literals, property keys, escaped comments) and identifiers.ts.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { JsonSchemaValue, Operation, OperationManifest, OperationResponse } from '../manifest';
 import { docComment, stringLiteral } from './emit-text';
 import { Namer, camelCase, pascalCase } from './identifiers';
@@ -36,9 +36,17 @@ const SCHEMAS_FILE = 'schemas.ts';
 const TYPE_SUFFIXES = ['Input', 'Result', 'Error'] as const;
 
 let runtimeSource: string | undefined;
+
+function runtimePath(): string {
+  const beside = join(__dirname, 'runtime', 'sdk-runtime.ts');
+  if (existsSync(beside)) return beside;
+  // Compiled into a process's bundle (the gateway's tsup build), __dirname is the bundle's folder: the
+  // runtime is read from the package's source, which the process resolves like any dependency.
+  return join(dirname(require.resolve('@vansales/sdk-factory')), 'codegen', 'runtime', 'sdk-runtime.ts');
+}
 /** The runtime's source, copied into every SDK so that the SDK compiles and bundles on its own. */
 export function sdkRuntimeSource(): string {
-  runtimeSource ??= readFileSync(join(__dirname, 'runtime', 'sdk-runtime.ts'), 'utf8');
+  runtimeSource ??= readFileSync(runtimePath(), 'utf8');
   return runtimeSource;
 }
 

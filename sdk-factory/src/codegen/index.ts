@@ -1,7 +1,7 @@
 // The SDK generator (issue 11, item 2): a manifest in, a strictly typed TypeScript SDK and one
 // sandbox-ready script per operation out.
 import type { OperationManifest } from '../manifest';
-import { bundleOperations } from './bundle';
+import { bundleOperations, type OperationBundle } from './bundle';
 import { type GenerateOptions, type GeneratedOperation, generateSources } from './generate-sdk';
 
 export { BUNDLE_GLOBAL, bundleOperations, runtimeBundle, type OperationBundle } from './bundle';
@@ -36,4 +36,12 @@ export async function generateSdk(
     files: sources.files,
     operations: sources.operations.map((operation, index) => ({ ...operation, bundle: bundles[index]?.bundle })),
   };
+}
+
+/**
+ * The sandbox-ready SDK of a manifest: one script per operation (`bundleOperations`), keyed by the
+ * operation's key. Pure in, data out, so that it can run off the gateway's event loop unchanged.
+ */
+export async function buildOperationBundles(manifest: OperationManifest): Promise<OperationBundle[]> {
+  return bundleOperations(generateSources(manifest, { docs: false }));
 }

@@ -32,3 +32,11 @@ export {
   type UpgradeImpact,
 } from './upgrade-impact';
 export { openArtifactRegistry } from './open-registry';
+export { operationBundleName } from './bundle-name';
+export {
+  attachOperationBundles,
+  hasOperationBundles,
+  loadOperation,
+  operationArtifactHashes,
+  type OperationRef,
+} from './operation-bundles';

@@ -6,3 +6,7 @@ export {
   type ApiOperationHost,
   type ApiOperationResult,
 } from './run-api-operation';
+export { exchangeApiOperation, type ApiOperationExchange } from './run-api-operation';
+export { operationTransport, type OperationCallFacts, type OperationTransportOptions } from './operation-transport';
+// The sandbox itself without the Extism part (the sandbox entry's), for a worker that runs bundles only.
+export { createSandbox, type Sandbox } from '../sandbox/sandbox';

@@ -1,0 +1,216 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { Client } from 'pg';
+import { throwawayPostgresDatabase } from '@vansales/test-kit';
+import { DefinitionDocument, type DefinitionDocumentInput } from '@vansales/definitions';
+import { failureText, pgConfig, sakilaReader, services, startPlatform, type Platform } from './support/harness';
+import { startDefinitionDirect } from './support/definition-direct';
+import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
+
+/**
+ * Issue 11 item 3, cloud side: a definition step that names an operation of a registered API runs it
+ * through the operation's generated bundle in the sandbox (manifest and bundle read verified from the
+ * registry, the API key attached by the host from the tenant's credential store), paged by the step,
+ * into a cloud PostgreSQL; the run pinned to version 1 keeps working after version 2 is registered.
+ */
+const TENANT = 'ops-a';
+const API_KEY = 'erp-key-0123456789';
+const columns = 'customer_id, store_id, first_name, last_name, email';
+const digest = (rows: unknown[]) => createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+
+describe('definition steps that call a registered API operation (cloud)', () => {
+  let platform: Platform;
+  let erp: SakilaUserApi;
+  let dw: { name: string; url: string; drop: () => Promise<void> };
+  let apiUrl: string;
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    expect((await platform.api('POST', '/v1/tenants', { id: TENANT, name: TENANT })).status).toBe(201);
+    erp = await startSakilaUserApi({ database: { ...services.mariadb, ...(await sakilaReader()) }, apiKey: API_KEY });
+    // The cloud side names hosts, never IP literals: the stand-in API is "localhost" (allowed private in tests only).
+    apiUrl = `http://localhost:${new URL(erp.url).port}`;
+    dw = await throwawayPostgresDatabase('vsc_opsdw');
+    platform.setCloudDatabases({ [TENANT]: { dw: pgConfig(dw.url, dw.name) } });
+    const spec = await (await fetch(`${erp.url}/openapi.json`)).text();
+    const registered = await platform.api<{ version: number }>(
+      'POST',
+      `/v1/tenants/${TENANT}/apis/sakila-erp/versions`,
+      {
+        spec: { text: spec },
+      },
+    );
+    expect(registered.body).toMatchObject({ version: 1 });
+    await platform.credentialStore.put(TENANT, 'sakila-erp.apiKey', { kind: 'apiKey', value: API_KEY });
+  });
+  afterAll(async () => {
+    await erp?.close();
+    await platform?.close();
+    await dw?.drop();
+  });
+
+  const pull = (
+    version: number,
+    table: string,
+    query: Record<string, string>,
+    endpoint: { kind: 'http'; baseUrl: string } | { kind: 'site-api'; connectorId: string; api: string } = {
+      kind: 'http',
+      baseUrl: apiUrl,
+    },
+  ): DefinitionDocumentInput => ({
+    format: 'vansales.definition/v1',
+    name: `ERP customers v${version}`,
+    steps: [
+      {
+        id: 'pull',
+        kind: 'source',
+        http: {
+          endpoint,
+          operation: { apiId: 'sakila-erp', version, key: 'listActiveCustomers' },
+          path: '/api/customers/active',
+          query,
+          records: 'data',
+          pagination: { kind: 'cursor', next: 'next_cursor', param: 'cursor' },
+        },
+        onError: { retry: { maximumAttempts: 2, initialInterval: '1s' } },
+      },
+      {
+        id: 'load',
+        kind: 'destination',
+        db: {
+          endpoint: { kind: 'cloud-db', database: 'dw' },
+          table: { name: table },
+          keyColumns: ['customer_id'],
+          createIfMissing: true,
+        },
+      },
+    ],
+    edges: [{ from: 'pull', to: 'load' }],
+  });
+  /** The run's end: its status when it completed, else the failure's text (each cause's type and message). */
+  const run = async (id: string, document: DefinitionDocumentInput) => {
+    const handle = await startDefinitionDirect(platform, TENANT, id, DefinitionDocument.parse(document));
+    return handle.result().then(
+      (status) => ({ state: status.state, failure: '' }),
+      (err: unknown) => ({ state: 'failed', failure: failureText(err) }),
+    );
+  };
+
+  async function expectSame(table: string, storeId?: number) {
+    const reader = await createConnection({ ...services.mariadb, ...(await sakilaReader()), database: 'sakila' });
+    const [source] = await reader.query<RowDataPacket[]>(
+      `SELECT ${columns} FROM customer WHERE active = 1 ${storeId ? `AND store_id = ${storeId}` : ''} ORDER BY customer_id`,
+    );
+    await reader.end();
+    const pg = new Client({ connectionString: dw.url });
+    await pg.connect();
+    const copied = (await pg.query(`SELECT ${columns} FROM ${table} ORDER BY customer_id`)).rows;
+    await pg.end();
+    const plain = (rows: Record<string, unknown>[]) =>
+      rows.map((r) => columns.split(', ').map((c) => (r[c] === null ? null : String(r[c]))));
+    expect(copied.length).toBe(source.length);
+    expect(copied.length).toBeGreaterThan(100);
+    expect(digest(plain(copied))).toBe(digest(plain(source)));
+  }
+
+  it('pulls every page of listActiveCustomers through the sandbox into PostgreSQL: counts and checksums match', async () => {
+    const served = erp.log.length;
+    const calls = platform.apiCalls.length;
+    const result = await run('erp-all', pull(1, 'erp_customers', { limit: '200' }));
+    expect(result).toEqual({ state: 'completed', failure: '' });
+    await expectSame('erp_customers');
+    // Every page reached the API with the key the host attached (the VM never had it).
+    const pages = erp.log.slice(served);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(
+      pages.every((p) => p.authorized && p.status === 200 && p.path.startsWith('/api/customers/active?limit=200')),
+    ).toBe(true);
+    // Each call told to the audit: which operation, where, status and sizes, never parameters or bodies.
+    const audited = platform.apiCalls.slice(calls);
+    expect(audited).toHaveLength(pages.length);
+    expect(audited[0]).toEqual({
+      tenantId: TENANT,
+      runId: expect.any(String),
+      stepId: 'pull',
+      apiId: 'sakila-erp',
+      version: 1,
+      operationKey: 'listActiveCustomers',
+      side: 'cloud',
+      status: 200,
+      requestBytes: 0,
+      responseBytes: expect.any(Number),
+      durationMs: expect.any(Number),
+    });
+    expect(JSON.stringify(platform.logs.lines)).not.toContain(API_KEY);
+  });
+
+  it('keeps a run pinned to version 1 working after version 2 is registered; a v2 pin gets v2’s rules', async () => {
+    erp.setVersion(2);
+    const spec = await (await fetch(`${erp.url}/openapi.json`)).text();
+    const second = await platform.api<{ version: number }>('POST', `/v1/tenants/${TENANT}/apis/sakila-erp/versions`, {
+      spec: { text: spec },
+    });
+    expect(second.body).toMatchObject({ version: 2 });
+    const pinned = await run('erp-store-1', pull(1, 'erp_store_1', { limit: '200', store_id: '1' }));
+    expect(pinned).toEqual({ state: 'completed', failure: '' });
+    await expectSame('erp_store_1', 1);
+    // Version 2 made store_id required: its bundle's checks refuse the same step without it, before any request.
+    const served = erp.log.length;
+    const v2 = await run('erp-v2-no-store', pull(2, 'erp_v2', { limit: '200' }));
+    expect(v2.state).toBe('failed');
+    expect(v2.failure).toMatch(/step pull: operation listActiveCustomers .*store_id/);
+    expect(erp.log.length).toBe(served);
+  });
+
+  it('runs the same operation on a site’s agent: artifacts by hash, verified, the vault’s key attached there', async () => {
+    erp.setVersion(1);
+    const connector = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, { name: 'site' })
+    ).body;
+    const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-ops-')), 'policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        apis: {
+          erp: {
+            baseUrl: erp.url,
+            credential: { kind: 'header', name: 'x-api-key', vault: 'api.erp.key' },
+            methods: ['GET'],
+            paths: ['/api/customers'],
+          },
+        },
+      }),
+    );
+    const fetched: string[] = [];
+    const agent = platform.startAgent(
+      { apiKey: connector.apiKey, policyFile },
+      {
+        secrets: (name) => (name === 'api.erp.key' ? API_KEY : undefined),
+        // Stands in for the agent's artifact client (by hash, verified) until it is merged.
+        artifacts: {
+          fetch: async (sha256, kind) => {
+            fetched.push(kind);
+            return platform.gateway.apiRegistry.readArtifact(TENANT, sha256, kind);
+          },
+        },
+      },
+    );
+    await agent.welcomed;
+    const served = erp.log.length;
+    const result = await run(
+      'erp-site',
+      pull(1, 'erp_site', { limit: '200' }, { kind: 'site-api', connectorId: connector.id, api: 'erp' }),
+    );
+    expect(result).toEqual({ state: 'completed', failure: '' });
+    await expectSame('erp_site');
+    expect(fetched.sort()).toEqual(['bundle', 'manifest']);
+    expect(erp.log.slice(served).every((p) => p.authorized && p.status === 200)).toBe(true);
+    // The key stayed on the site: not in the frames the gateway saw, nor in any log.
+    expect(platform.frames.join('\n')).not.toContain(API_KEY);
+    expect(JSON.stringify(platform.logs.lines)).not.toContain(API_KEY);
+    await agent.close();
+  });
+});

@@ -9,7 +9,6 @@ import type { DefinitionStore, SyncStateStore } from '@vansales/definitions';
 import type { CloudCredentials } from './cloud/cloud-credentials';
 import type { EgressSettings } from '@vansales/dataflow';
 import type { TransformLimitsInput } from '@vansales/transforms';
-import { createHttpActivities, type HttpActivities } from './cloud/http-activities';
 import { createHttpActivities, type ApiOperationDeps, type HttpActivities } from './cloud/http-activities';
 import { createSyncActivities, type SyncActivities } from './cloud/sync-activities';
 

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
-import { buildOperationBundles } from '@vansales/sdk-factory/codegen';
-import { ingestSpec, IngestError } from '@vansales/sdk-factory/ingest';
+import { buildApi } from '@vansales/sdk-factory/build';
+import { IngestError } from '@vansales/sdk-factory/ingest';
 import {
   attachOperationBundles,
   hasOperationBundles,
@@ -99,7 +99,9 @@ export function createApiService(deps: ApiServiceDeps) {
             );
           spec = await deps.fetchSpec(input.spec.url);
         } else spec = input.spec;
-        const { manifest, document, problems } = await ingestSpec(spec);
+        // Validation, the manifest and the per-operation bundles in a worker thread with its own time and
+        // memory bounds: a 13 MB specification takes seconds of CPU that the agents' sockets must not wait for.
+        const { manifest, document, problems, bundles } = await buildApi(spec);
         const { version, created } = await registry.registerVersion(tenantId, {
           apiId,
           name: input.name,
@@ -112,7 +114,6 @@ export function createApiService(deps: ApiServiceDeps) {
         // registered before bundles were built gets them when its specification is registered again.
         const keys = manifest.operations.map((o) => o.key);
         if (created || !hasOperationBundles(version, keys)) {
-          const bundles = await buildOperationBundles(manifest);
           await attachOperationBundles(registry, tenantId, apiId, version.version, bundles, actor);
         }
         let breaking;

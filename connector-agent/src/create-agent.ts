@@ -23,6 +23,9 @@ import { createPolicyDescribe } from './operations/policy-describe';
 import { createApiFetchSpec } from './operations/api-fetch-spec';
 import { createSyncChecksum, createSyncDelete, createSyncExtract } from './operations/site-sync';
 import { policyOf, type DataDeps } from './operations/data-support';
+import { createApiArtifactClient, type ApiArtifactClient } from './api-artifacts';
+import { createGatewayAuth } from './gateway-auth';
+import { machineId } from './machine-id';
 import type { OperationTable } from './operations/operation';
 
 export const AGENT_REDACT_PATHS = [
@@ -35,6 +38,33 @@ export const AGENT_REDACT_PATHS = [
   'headers.authorization',
 ];
 
+/**
+ * The agent's artifact client (SDK bundles by hash, verified against the pinned registry keys), made
+ * on the first step that calls an API operation: an agent that never runs one never touches its folder.
+ */
+function artifactClientOf(config: AgentConfig, fallbackDir?: string): SiteHttpDeps['artifacts'] {
+  const cacheDir = config.apiArtifacts.cacheDir ?? fallbackDir;
+  const identityKey = config.identityKey;
+  if (!cacheDir || !identityKey) return undefined;
+  let client: ApiArtifactClient | undefined;
+  return {
+    fetch: (sha256, kind) => {
+      client ??= createApiArtifactClient({
+        auth: createGatewayAuth({
+          gatewayUrl: config.gatewayUrl,
+          apiKey: config.apiKey,
+          identityKey,
+          ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
+          machineLabel: machineId(config.machineId),
+        }),
+        cacheDir,
+        ...(config.apiArtifacts.trustedRegistryKeys ? { trustedKeys: config.apiArtifacts.trustedRegistryKeys } : {}),
+      });
+      return client.fetch(sha256, kind);
+    },
+  };
+}
+
 /** Wires an agent from its config: site databases opened lazily, operations, logger. */
 export function createAgent(
   config: AgentConfig,
@@ -45,6 +75,11 @@ export function createAgent(
     secrets?: (name: string) => string | undefined;
     /** The SDK factory's artifacts by hash, verified (the artifact client), for steps that call an API operation. */
     artifacts?: SiteHttpDeps['artifacts'];
+    /**
+     * Without `artifacts`: the folder of the agent's own artifact client (verified, cached; the
+     * registry keys pinned there), unless the config names one (`apiArtifacts.cacheDir`).
+     */
+    artifactCacheDir?: string;
     /**
      * Wraps the operation table (an embedder's extension point; the fault tests use it to lose an
      * answer after the operation did its work, as a dropped socket would).
@@ -64,10 +99,11 @@ export function createAgent(
     database: (name) => databases.get(name),
     policy: () => loadSitePolicy(config.policyFile, config.databases),
   };
+  const artifacts = options.artifacts ?? artifactClientOf(config, options.artifactCacheDir);
   const http: SiteHttpDeps = {
     policyFile: () => readSitePolicyFile(config.policyFile).file,
     secret: options.secrets ?? (() => undefined),
-    ...(options.artifacts ? { artifacts: options.artifacts } : {}),
+    ...(artifacts ? { artifacts } : {}),
   };
   const buffer = createBufferClient({
     gatewayUrl: config.gatewayUrl,

@@ -6,6 +6,7 @@ import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { Client } from 'pg';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { DefinitionDocument, type DefinitionDocumentInput } from '@vansales/definitions';
+import { createApiArtifactClient, createGatewayAuth } from '@vansales/connector-agent';
 import { failureText, pgConfig, sakilaReader, services, startPlatform, type Platform } from './support/harness';
 import { startDefinitionDirect } from './support/definition-direct';
 import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
@@ -185,15 +186,23 @@ describe('definition steps that call a registered API operation (cloud)', () => 
       }),
     );
     const fetched: string[] = [];
+    const artifactClient = createApiArtifactClient({
+      auth: createGatewayAuth({
+        gatewayUrl: platform.gatewayWsUrl,
+        apiKey: connector.apiKey,
+        identityKey: platform.machineKey(),
+      }),
+      cacheDir: join(mkdtempSync(join(tmpdir(), 'vsc-ops-artifacts-')), 'cache'),
+    });
     const agent = platform.startAgent(
       { apiKey: connector.apiKey, policyFile },
       {
         secrets: (name) => (name === 'api.erp.key' ? API_KEY : undefined),
-        // Stands in for the agent's artifact client (by hash, verified) until it is merged.
+        // The agent's own artifact client (by hash from the gateway, verified under the pinned keys), watched.
         artifacts: {
           fetch: async (sha256, kind) => {
             fetched.push(kind);
-            return platform.gateway.apiRegistry.readArtifact(TENANT, sha256, kind);
+            return artifactClient.fetch(sha256, kind);
           },
         },
       },
@@ -206,7 +215,7 @@ describe('definition steps that call a registered API operation (cloud)', () => 
     );
     expect(result).toEqual({ state: 'completed', failure: '' });
     await expectSame('erp_site');
-    expect(fetched.sort()).toEqual(['bundle', 'manifest']);
+    expect(fetched.sort()).toEqual(['bundle:listActiveCustomers', 'manifest']);
     expect(erp.log.slice(served).every((p) => p.authorized && p.status === 200)).toBe(true);
     // The key stayed on the site: not in the frames the gateway saw, nor in any log.
     expect(platform.frames.join('\n')).not.toContain(API_KEY);

@@ -4,6 +4,7 @@ import { openAuditLog } from '../audit/audit-log';
 import { ensureIdentityKey } from '../gateway-auth';
 import { openVault, VAULT_FILE, VaultError } from '../vault';
 import { createAgent } from '../create-agent';
+import { API_ARTIFACT_CACHE_DIR } from '../api-artifacts';
 import { parseCommand } from '@vansales/protocol';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
 
@@ -49,7 +50,8 @@ export const runCommand: CliCommand = {
     const vaultDir = dirname(path);
     const secrets = (name: string) =>
       existsSync(join(vaultDir, VAULT_FILE)) ? openVault({ dir: vaultDir }).get(name) : undefined;
-    const { agent, close } = createAgent(config, undefined, { audit, secrets });
+    const artifactCacheDir = join(dirname(path), API_ARTIFACT_CACHE_DIR);
+    const { agent, close } = createAgent(config, undefined, { audit, secrets, artifactCacheDir });
     const stop = () => void close();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

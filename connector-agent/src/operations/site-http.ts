@@ -33,6 +33,7 @@ import {
 } from '@vansales/dataflow';
 import { OperationManifest } from '@vansales/sdk-factory/manifest';
 import { createSandbox, operationTransport, type Sandbox } from '@vansales/sdk-factory/runner';
+import { operationBundleName } from '@vansales/sdk-factory/signing';
 import type { BufferClient } from '../buffer/buffer-client';
 import { SitePolicyError, type SitePolicyFile } from '../policy/site-policy';
 import { OperationError, type OperationHandler } from './operation';
@@ -50,7 +51,7 @@ export interface SiteHttpDeps {
    * The SDK factory's artifacts by hash (the agent's artifact client: verified, cached on disk), for
    * steps that call a registered API operation; without it such a step is refused.
    */
-  artifacts?: { fetch(sha256: string, kind: 'manifest' | 'bundle'): Promise<Buffer> };
+  artifacts?: { fetch(sha256: string, kind: 'manifest' | `bundle:${string}`): Promise<Buffer> };
   /** The sandbox operations run in (default: one made on first use). */
   sandbox?: Sandbox;
 }
@@ -142,7 +143,7 @@ async function operationArtifacts(deps: SiteHttpDeps, operation: SiteApiOperatio
     throw refused(`operation ${operation.key} came without its artifacts' hashes (the gateway names them)`);
   const [manifestBytes, bundleBytes] = await Promise.all([
     deps.artifacts.fetch(manifestSha256, 'manifest'),
-    deps.artifacts.fetch(bundleSha256, 'bundle'),
+    deps.artifacts.fetch(bundleSha256, `bundle:${operationBundleName(operation.key)}`),
   ]);
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   if (sha(manifestBytes) !== manifestSha256 || sha(bundleBytes) !== bundleSha256)

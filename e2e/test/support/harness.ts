@@ -115,7 +115,7 @@ export interface Platform {
       audit?: AuditLog;
       secrets?: (name: string) => string | undefined;
       /** The SDK factory's artifacts by hash (the agent's artifact client). */
-      artifacts?: { fetch(sha256: string, kind: 'manifest' | 'bundle'): Promise<Buffer> };
+      artifacts?: { fetch(sha256: string, kind: 'manifest' | `bundle:${string}`): Promise<Buffer> };
       /** Wraps the agent's operations (fault injection: an answer lost after the work was done). */
       operations?: (table: OperationTable) => OperationTable;
     },

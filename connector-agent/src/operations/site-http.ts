@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,8 +15,6 @@ import {
 import {
   confineTo,
   createHttpTransport,
-  DataflowError,
-  DataflowErrorCode,
   DEFAULT_RETRY,
   extractTable,
   readHttp,
@@ -37,6 +33,7 @@ import { operationBundleName } from '@vansales/sdk-factory/signing';
 import type { BufferClient } from '../buffer/buffer-client';
 import { SitePolicyError, type SitePolicyFile } from '../policy/site-policy';
 import { OperationError, type OperationHandler } from './operation';
+import { resolveOnSite } from './site-resolve';
 import { grantOf, openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
 
 /** What the HTTP operations need: the site's policy file as written, and the agent's vault. */
@@ -93,18 +90,7 @@ async function siteApi(
   const send = createHttpTransport({
     check: (u) => void confineTo(base, u, prefixes),
     // The site network is where these APIs live: private addresses are the point here.
-    resolve: async (hostname) => {
-      const host = hostname.replace(/^\[|\]$/g, '');
-      if (isIP(host)) return { address: host, family: isIP(host) };
-      try {
-        return await lookup(host);
-      } catch (err) {
-        throw new DataflowError(
-          DataflowErrorCode.HTTP_UNAVAILABLE,
-          `${host} could not be resolved (${(err as NodeJS.ErrnoException).code ?? 'DNS error'})`,
-        );
-      }
-    },
+    resolve: resolveOnSite,
     timeoutMs: api.timeoutMs,
     maxResponseBytes: api.maxResponseBytes,
   });

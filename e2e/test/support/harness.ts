@@ -33,7 +33,7 @@ import {
   temporalConnectionOptions,
   vansalesDataConverter,
 } from '@vansales/temporal-config';
-import { newBufferKeySpec, parseBufferKeys } from '@vansales/buffer';
+import { newBufferKeySpec } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
 import type { DefinitionStore } from '@vansales/definitions';
 import { createCredentialRepository, createDefinitionRepository, createDefinitionStore } from '@vansales/metadata';

@@ -274,7 +274,9 @@ describe('operationTransport: HTTP steps through the operation bundle', () => {
       ),
     );
     expect(refused).toMatchObject({ code: 'HTTP_REFUSED', retryable: false });
-    expect(refused.message).toMatch(/10\.0\.0\.7/);
+    // Refused for its private address, without naming it (a tenant learns nothing of the cloud's DNS).
+    expect(refused.message).toMatch(/inside\.example resolves to an address that is a private/);
+    expect(refused.message).not.toMatch(/10\.0\.0\.7/);
     expect(api.seen.length).toBe(seen);
   });
 

@@ -2,15 +2,16 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { payloadCompatibility, vansalesDataConverter } from '@vansales/temporal-config';
 import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
-import { loadBufferConfig, openDataBuffer } from '@vansales/buffer';
-import { createCloudActivities, type CloudDeps } from '@vansales/activities/cloud';
+import { loadBufferConfig, openDataBuffer, type DataBuffer } from '@vansales/buffer';
+import { createCloudActivities, type ApiOperationDeps, type CloudDeps } from '@vansales/activities/cloud';
 import {
   firstCredentials,
   loadCloudCredentials,
   loadCloudDatabases,
   type CloudCredentials,
 } from '@vansales/activities/cloud';
-import { createCredentialRepository, openMetadataDb } from '@vansales/metadata';
+import { createApiCallRepository, createCredentialRepository, openMetadataDb } from '@vansales/metadata';
+import { loadOperation, openArtifactReader } from '@vansales/sdk-factory/registry';
 import { createMetadataCredentialStore, localKeyWrapper, namedCredentialHeaders } from '@vansales/sdk-factory/auth';
 
 /** The cloud worker: workflow tasks on the `workflows` queue (cloud activities join in later issues). */
@@ -38,10 +39,12 @@ export async function cloudDepsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CloudDeps> {
   const buffer = env.VSC_BUFFER_KEYS ? await openDataBuffer(loadBufferConfig(env)) : undefined;
+  const apiOperations = buffer ? await apiOperationsOf(config, buffer) : undefined;
   return {
     buffer,
     databases: loadCloudDatabases(config.VSC_CLOUD_DATABASES_FILE),
     credentials: (await cloudCredentialsOf(config)).credentials,
+    ...(apiOperations ? { apiOperations } : {}),
     egress: {
       allowPrivate: config.VSC_CLOUD_HTTP_ALLOW_PRIVATE,
       timeoutMs: config.VSC_CLOUD_HTTP_TIMEOUT_MS,
@@ -69,6 +72,36 @@ export async function cloudCredentialsOf(
   const db = await openMetadataDb({ kind: 'postgres', url: config.DATABASE_URL });
   const store = createMetadataCredentialStore({ repository: createCredentialRepository(db), wrapper });
   return { credentials: firstCredentials(namedCredentialHeaders(store), file), close: () => db.destroy() };
+}
+
+/**
+ * HTTP steps that name an API operation (issue 11): the artifacts from the gateway's registry (the
+ * metadata store's records, the buffer's store's bytes), verified under VSC_REGISTRY_TRUSTED_KEYS;
+ * the operations' credentials from the credential store; every call into the audit (api_calls). Without
+ * DATABASE_URL and the keys such a step is refused with a message naming them.
+ */
+export async function apiOperationsOf(
+  config: CloudWorkerConfig,
+  buffer: DataBuffer,
+  log: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+): Promise<ApiOperationDeps | undefined> {
+  if (!config.DATABASE_URL || !config.VSC_REGISTRY_TRUSTED_KEYS) return undefined;
+  const db = await openMetadataDb({ kind: 'postgres', url: config.DATABASE_URL });
+  const registry = openArtifactReader({ trustedKeys: config.VSC_REGISTRY_TRUSTED_KEYS, store: buffer.store, db });
+  const audit = createApiCallRepository(db);
+  const credentials =
+    config.VSC_CREDENTIALS_KEYS || config.VSC_CREDENTIALS_KEYS_FILE
+      ? createMetadataCredentialStore({ repository: createCredentialRepository(db), wrapper: localKeyWrapper(config) })
+      : undefined;
+  return {
+    load: (tenantId, ref) => loadOperation(registry, tenantId, ref),
+    ...(credentials ? { credentials } : {}),
+    // The audit must never fail a step: a record that cannot be written is said, the call stands.
+    onCall: (record) =>
+      void audit
+        .recordApiCall({ ...record, durationMs: Math.round(record.durationMs) })
+        .catch((err: Error) => log(`api call audit not written: ${err.message}`)),
+  };
 }
 
 /** The cloud worker's activity side: cloud activities on VSC_CLOUD_TASK_QUEUE. */

@@ -24,6 +24,12 @@ export const CloudWorkerConfig = TemporalConfig.extend({
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
     .optional(),
   ...AuthSettings.pick({ VSC_CREDENTIALS_KEYS: true, VSC_CREDENTIALS_KEYS_FILE: true }).shape,
+  /**
+   * The SDK registry's public keys this worker trusts (base64 SPKI DER, comma-separated; the gateway's
+   * `GET /v1/agent/registry-keys`). With DATABASE_URL and the buffer, HTTP steps that name an API
+   * operation run here: the artifacts are read from the gateway's registry and verified under these keys.
+   */
+  VSC_REGISTRY_TRUSTED_KEYS: z.string().min(1).max(20_000).optional(),
   /** Lets HTTP steps call private and loopback addresses (tests and dev only); default off: public APIs only. */
   VSC_CLOUD_HTTP_ALLOW_PRIVATE: z
     .enum(['true', 'false', '1', '0'])
@@ -58,6 +64,10 @@ export const CloudWorkerConfig = TemporalConfig.extend({
   .refine((c) => !(c.VSC_CREDENTIALS_KEYS && c.VSC_CREDENTIALS_KEYS_FILE), {
     message: 'set VSC_CREDENTIALS_KEYS or VSC_CREDENTIALS_KEYS_FILE, not both',
     path: ['VSC_CREDENTIALS_KEYS'],
+  })
+  .refine((c) => !c.VSC_REGISTRY_TRUSTED_KEYS || !!c.DATABASE_URL, {
+    message: "the SDK registry's records live in the metadata store: set DATABASE_URL (the gateway's) with the keys",
+    path: ['DATABASE_URL'],
   })
   .refine((c) => !(c.VSC_CREDENTIALS_KEYS || c.VSC_CREDENTIALS_KEYS_FILE) || !!c.DATABASE_URL, {
     message:

@@ -31,7 +31,7 @@ export {
   type AffectedStep,
   type UpgradeImpact,
 } from './upgrade-impact';
-export { openArtifactRegistry } from './open-registry';
+export { openArtifactReader, openArtifactRegistry } from './open-registry';
 export { operationBundleName } from './bundle-name';
 export {
   attachOperationBundles,

@@ -75,8 +75,11 @@ describe('credentials stay on site; every operation is audited on both sides (re
   });
 
   it('writes no secret in clear into the site folder', () => {
-    for (const file of readdirSync(dir)) {
-      const content = readFileSync(join(dir, file));
+    // Every file, the artifact cache's folder (api-artifacts/, made by init) included.
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(files.map((e) => e.name)).toContain('agent.json');
+    for (const file of files) {
+      const content = readFileSync(join(file.parentPath, file.name));
       expect(content.includes(password)).toBe(false);
       expect(content.includes(apiKey)).toBe(false);
     }

@@ -20,6 +20,7 @@ import {
   upgradeImpact,
   type ArtifactRegistry,
 } from '../../src/registry';
+import { specHash } from '../../src/ingest';
 import { manifestOf, petstoreEdits, sharedSpec } from './support/specs';
 
 // The oasdiff that ./vsc test builds (pinned, cached per machine) and passes as VSC_OASDIFF_BIN.
@@ -137,11 +138,16 @@ describe('breaking changes between API versions (oasdiff on real documents)', ()
         ...doc,
         components: { ...(doc.components as object), examples: { leak: { $ref: ref } } },
       });
-      const v1 = await register('external-ref', withRef(petstore, `http://127.0.0.1:${port}/base`));
-      const v2 = await register(
-        'external-ref',
-        withRef(petstoreEdits.endpointRemoved(petstore), `http://127.0.0.1:${port}/revision`),
-      );
+      // Ingestion refuses these documents, so each is registered with its clean twin's manifest
+      // (re-hashed), as a caller that skipped ingestion would.
+      const registerRaw = async (clean: Record<string, unknown>, ref: string) => {
+        const spec = withRef(clean, ref);
+        const manifest = { ...(await manifestOf(clean)), specHash: specHash(spec) };
+        return (await registry.registerVersion('alpha', { apiId: 'external-ref', spec, manifest, createdBy: 'ana' }))
+          .version.version;
+      };
+      const v1 = await registerRaw(petstore, `http://127.0.0.1:${port}/base`);
+      const v2 = await registerRaw(petstoreEdits.endpointRemoved(petstore), `http://127.0.0.1:${port}/revision`);
       const err = await registry.compare('alpha', 'external-ref', v1, v2).catch((e: unknown) => e);
       expect(hits).toEqual([]);
       expect(err).toMatchObject({ code: RegistryErrorCode.oasdiffFailed });

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
-import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
+import { DataflowError, DataflowErrorCode, isConnectionError, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
 import { type CanonicalType } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
@@ -19,10 +19,11 @@ const TARGET_STATEMENT_CHARS = 4 * 1024 * 1024;
 /** Errors about one value (MySQL names the column and row); the rest are about the write. */
 const VALUE_ERRNOS = new Set([1048, 1264, 1265, 1292, 1366, 1367, 1406, 1411, 3140, 4025, 1690]);
 
-function mysqlWriteError(err: unknown, label: string, firstRow: number): DataflowError {
+export function mysqlWriteError(err: unknown, label: string, firstRow: number): DataflowError {
   if (err instanceof DataflowError) return err;
   const e = err as { errno?: number; sqlMessage?: string; message?: string; code?: string };
-  if (typeof e?.errno !== 'number')
+  // Node's socket errors carry a numeric errno too (ECONNRESET is -104): the connection failed, not the write.
+  if (typeof e?.errno !== 'number' || isConnectionError(err))
     return normaliseError(err, DataflowErrorCode.WRITE_FAILED, `cannot write ${label}`, { table: label });
   const message = e.sqlMessage ?? e.message ?? String(err);
   const m =

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
+import { DataflowError, DataflowErrorCode, isConnectionError, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
 import { type CanonicalType } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
@@ -31,10 +31,12 @@ function copyErrorLocation(err: PgErrorFields): { column?: string; row?: number 
 }
 
 /** Class 22 (data exception) and 23502 (NOT NULL) are about a value; the rest about the write. */
-function pgWriteError(err: unknown, label: string, rowOffset: number): DataflowError {
+export function pgWriteError(err: unknown, label: string, rowOffset: number): DataflowError {
   if (err instanceof DataflowError) return err;
   const e = err as PgErrorFields;
-  if (typeof e?.code !== 'string' || /^(08|57)/.test(e.code))
+  // A socket's code (ECONNRESET when the server dies mid-COPY) is a string too, but no SQLSTATE: the
+  // connection failed, so the step retries (it ended a sync's run as a failed write before).
+  if (typeof e?.code !== 'string' || /^(08|57)/.test(e.code) || isConnectionError(err))
     return normaliseError(err, DataflowErrorCode.WRITE_FAILED, `cannot write ${label}`, { table: label });
   const loc = copyErrorLocation(e);
   const valueError = e.code.startsWith('22') || e.code === '23502';

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { newObjectId, type DataBuffer } from '@vansales/buffer';
+import { isBufferError, newObjectId, type DataBuffer } from '@vansales/buffer';
 import type { Repositories } from '@vansales/metadata';
 import { ApiFetchSpecOutput, DEFAULT_SITE_SPEC_MAX_BYTES, type SiteSpecObjectT } from '@vansales/protocol';
 import { apiSpecFetchWorkflow, type ApiSpecFetchInput } from '@vansales/workflows';
@@ -59,8 +59,8 @@ export function createSiteSpecFetch(deps: SiteSpecFetchDeps): SiteSpecFetch {
   };
 }
 
-/** The text of the buffer object the agent named: the one this fetch asked for, within the size bound, its hash checked. */
-async function readSpecObject(
+/** The text of the buffer object the agent named: the one this fetch asked for, within the size bound, its hash checked (exported for its test). */
+export async function readSpecObject(
   buffer: DataBuffer | undefined,
   tenantId: string,
   objectId: string | undefined,
@@ -75,9 +75,9 @@ async function readSpecObject(
   if (object.bytes > maxBytes)
     throw new GatewayError(
       GatewayErrorCode.badRequest,
-      `the specification is ${object.bytes} bytes; this gateway registers at most ${maxBytes}: upload a smaller document`,
+      `the specification is ${object.bytes} bytes; this gateway registers at most ${maxBytes} bytes`,
     );
-  const manifest = await buffer.readManifest(tenantId, objectId);
+  const manifest = await fromBuffer(() => buffer.readManifest(tenantId, objectId));
   const stored = manifest.chunks.reduce((n, c) => n + c.bytes, 0);
   if (stored !== object.bytes)
     throw new GatewayError(
@@ -86,7 +86,8 @@ async function readSpecObject(
     );
   // Bounded: at most maxBytes were checked above, read one chunk at a time.
   const parts: Buffer[] = [];
-  for (const chunk of manifest.chunks) parts.push(await buffer.readChunk(tenantId, objectId, chunk.index));
+  for (const chunk of manifest.chunks)
+    parts.push(await fromBuffer(() => buffer.readChunk(tenantId, objectId, chunk.index)));
   const body = Buffer.concat(parts);
   if (createHash('sha256').update(body).digest('hex') !== object.sha256)
     throw new GatewayError(
@@ -94,4 +95,17 @@ async function readSpecObject(
       'the specification in the buffer is not the one the agent fetched (hash)',
     );
   return body.toString('utf8');
+}
+
+/** A buffer refusal (object gone, tampered, another tenant's) as the gateway's 422 naming it; the rest as is. */
+async function fromBuffer<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!isBufferError(err)) throw err;
+    throw new GatewayError(
+      GatewayErrorCode.workflowFailed,
+      `the specification's buffer object could not be read: ${err.message}`,
+    );
+  }
 }

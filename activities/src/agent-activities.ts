@@ -88,7 +88,7 @@ export interface AgentActivities {
    */
   tableWatch(input: Omit<TableWatchInputT, 'buffer'>): Promise<TableWatchOutputT>;
   /** An API specification at a URL on the site's network, fetched by the agent under its own rules (issue 11 item 1). */
-  apiFetchSpec(input: ApiFetchSpecInputT): Promise<ApiFetchSpecOutputT>;
+  apiFetchSpec(input: Omit<ApiFetchSpecInputT, 'buffer'>): Promise<ApiFetchSpecOutputT>;
 }
 
 export interface SchemaRecorded {

@@ -6,7 +6,7 @@ import { API_ARTIFACT_CACHE_DIR } from './api-artifacts/cache-dir';
 
 const vaultExists = (dir: string) => existsSync(join(dir, VAULT_FILE));
 import { z } from 'zod';
-import { checkApiKey, Dialect } from '@vansales/protocol';
+import { checkApiKey, DEFAULT_SITE_SPEC_MAX_BYTES, Dialect, SITE_SPEC_MAX_BYTES_CEILING } from '@vansales/protocol';
 
 const DatabaseConfig = z.object({
   dialect: Dialect,
@@ -105,8 +105,13 @@ export const AgentConfig = z.object({
         )
         .max(256)
         .default([]),
+      /**
+       * Largest specification fetched, in bytes (default 32 MiB, at most 256 MiB): up to 512 KiB it rides
+       * the answer, above it the buffer. The site policy file's `specFetch.maxBytes` overrides it.
+       */
+      maxBytes: z.number().int().min(1024).max(SITE_SPEC_MAX_BYTES_CEILING).default(DEFAULT_SITE_SPEC_MAX_BYTES),
     })
-    .default({ allowedUrlPrefixes: [] }),
+    .default({ allowedUrlPrefixes: [], maxBytes: DEFAULT_SITE_SPEC_MAX_BYTES }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   databases: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig)

@@ -121,10 +121,14 @@ export function createAgent(
       ...(config.transformYoungMb !== undefined ? { workerYoungMb: config.transformYoungMb } : {}),
     }),
     'http.read': createSiteHttpRead(http, buffer),
-    'api.fetch-spec': createApiFetchSpec({
-      policyFile: http.policyFile,
-      allowedUrlPrefixes: config.specFetch.allowedUrlPrefixes,
-    }),
+    'api.fetch-spec': createApiFetchSpec(
+      {
+        policyFile: http.policyFile,
+        allowedUrlPrefixes: config.specFetch.allowedUrlPrefixes,
+        maxBytes: config.specFetch.maxBytes,
+      },
+      buffer,
+    ),
     'http.write': createSiteHttpWrite(http, buffer),
     'http.write-table': createSiteTableWrite(data, http),
     'policy.describe': createPolicyDescribe(http.policyFile),

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_SITE_SPEC_BYTES } from '@vansales/protocol';
+import { MAX_INLINE_SITE_SPEC_BYTES } from '@vansales/protocol';
 import { SitePolicyFile } from '../src/policy/site-policy';
 import { createApiFetchSpec } from '../src/operations/api-fetch-spec';
 import type { OperationContext } from '../src/operations/operation';
@@ -32,7 +32,8 @@ describe('api.fetch-spec: the agent fetches a specification under its site’s r
         res.setHeader('location', base.replace('127.0.0.1', 'localhost') + '/openapi.json');
         return res.end();
       }
-      if (req.url === '/huge') return res.end('x'.repeat(MAX_SITE_SPEC_BYTES + 1));
+      if (req.url === '/huge') return res.end('x'.repeat(HUGE));
+      if (req.url === '/large') return res.end('x'.repeat(MAX_INLINE_SITE_SPEC_BYTES + 1));
       res.statusCode = 404;
       res.end('{}');
     });
@@ -42,8 +43,17 @@ describe('api.fetch-spec: the agent fetches a specification under its site’s r
   afterAll(async () => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const ctx: OperationContext = { signal: new AbortController().signal, progress: () => undefined, attempt: 1 };
-  const handler = (apis: unknown, allowedUrlPrefixes: string[] = []) =>
-    createApiFetchSpec({ policyFile: () => SitePolicyFile.parse({ apis }), allowedUrlPrefixes });
+  const HUGE = 64 * 1024 + 1;
+  const handler = (
+    apis: unknown,
+    allowedUrlPrefixes: string[] = [],
+    more: { specFetch?: unknown; maxBytes?: number } = {},
+  ) =>
+    createApiFetchSpec({
+      policyFile: () => SitePolicyFile.parse({ apis, ...(more.specFetch ? { specFetch: more.specFetch } : {}) }),
+      allowedUrlPrefixes,
+      ...(more.maxBytes ? { maxBytes: more.maxBytes } : {}),
+    });
   const failure = async (p: Promise<unknown>) =>
     (await p.then(
       () => undefined,
@@ -83,9 +93,6 @@ describe('api.fetch-spec: the agent fetches a specification under its site’s r
       type: 'EgressRefused',
       message: expect.stringMatching(/another host/),
     });
-    expect(await failure(handler({ erp: { baseUrl: base } })({ url: `${base}/huge` }, ctx))).toMatchObject({
-      message: expect.stringMatching(/bytes|large|limit/i),
-    });
     expect(await failure(handler({ erp: { baseUrl: base } })({ url: `${base}/missing` }, ctx))).toMatchObject({
       type: 'HttpFailed',
       message: expect.stringMatching(/answered 404/),
@@ -93,5 +100,37 @@ describe('api.fetch-spec: the agent fetches a specification under its site’s r
     expect(
       await failure(handler({ erp: { baseUrl: base } })({ url: 'http://user:pw@127.0.0.1/openapi.json' }, ctx)),
     ).toMatchObject({ type: 'BadInput' });
+  });
+
+  it('refuses a specification over the cap, naming the cap and the setting that sets it', async () => {
+    const url = `${base}/huge`;
+    expect(await failure(handler({ erp: { baseUrl: base } }, [], { maxBytes: 64 * 1024 })({ url }, ctx))).toEqual(
+      expect.objectContaining({
+        type: 'HttpFailed',
+        message: `the specification at ${url} is larger than 0.1 MiB (65536 bytes), the cap set by specFetch.maxBytes of the agent's config: the site raises it there, or uploads the specification as text`,
+      }),
+    );
+    // The site policy's own setting overrides the config's, and is the one named.
+    const policyCapped = handler({ erp: { baseUrl: base } }, [], {
+      maxBytes: 1024 * 1024,
+      specFetch: { maxBytes: 32 * 1024 },
+    });
+    expect(await failure(policyCapped({ url }, ctx))).toMatchObject({
+      message: expect.stringMatching(
+        /larger than .*\(32768 bytes\), the cap set by specFetch.maxBytes of the site policy file/,
+      ),
+    });
+    expect(
+      await handler({ erp: { baseUrl: base } }, [], { specFetch: { maxBytes: 1024 * 1024 } })({ url }, ctx),
+    ).toMatchObject({
+      text: 'x'.repeat(HUGE),
+    });
+  });
+
+  it('refuses a specification too large to answer inline when the task names no buffer object', async () => {
+    expect(await failure(handler({ erp: { baseUrl: base } })({ url: `${base}/large` }, ctx))).toMatchObject({
+      type: 'BadInput',
+      message: expect.stringMatching(/more than the 524288 an answer carries, and the task names no buffer object/),
+    });
   });
 });

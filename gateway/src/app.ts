@@ -295,7 +295,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(apiServicePlugin, {
       ...deps.apis,
       fetchSiteSpec:
-        deps.apis.fetchSiteSpec ?? createSiteSpecFetch({ repos: deps.repos, workflowRuns: app.workflowRuns }),
+        deps.apis.fetchSiteSpec ??
+        createSiteSpecFetch({
+          repos: deps.repos,
+          workflowRuns: app.workflowRuns,
+          ...(deps.buffer ? { buffer: deps.buffer.dataBuffer } : {}),
+        }),
     });
     await app.register(apiRoutes);
     await app.register(agentArtifactRoutes);

@@ -7,6 +7,8 @@ export interface ApiSpecFetchInput {
   tenantId: string;
   connectorId: string;
   url: string;
+  /** The tenant's buffer object a specification too large for the answer goes into (the gateway reads and deletes it). */
+  objectId?: string;
 }
 
 /**
@@ -14,6 +16,10 @@ export interface ApiSpecFetchInput {
  * the gateway registers what it answers. Short, like the policy question: a user waits on it.
  */
 export async function apiSpecFetchWorkflow(input: ApiSpecFetchInput): Promise<ApiFetchSpecOutputT> {
-  const { apiFetchSpec } = proxyActivities<AgentActivities>(sitePolicyOptions(input.connectorId));
-  return apiFetchSpec({ url: input.url });
+  // A large specification is fetched and then written to the buffer: more than the policy question's 30 s.
+  const { apiFetchSpec } = proxyActivities<AgentActivities>({
+    ...sitePolicyOptions(input.connectorId),
+    startToCloseTimeout: '2 minutes',
+  });
+  return apiFetchSpec({ url: input.url, ...(input.objectId ? { objectId: input.objectId } : {}) });
 }

@@ -31,9 +31,9 @@ import { OperationManifest } from '@vansales/sdk-factory/manifest';
 import { createSandbox, operationTransport, type Sandbox } from '@vansales/sdk-factory/runner';
 import { operationBundleName } from '@vansales/sdk-factory/signing';
 import type { BufferClient } from '../buffer/buffer-client';
-import { SitePolicyError, type SitePolicyFile } from '../policy/site-policy';
+import type { SitePolicyFile } from '../policy/site-policy';
 import { OperationError, type OperationHandler } from './operation';
-import { resolveOnSite } from './site-resolve';
+import { apiScope, readPolicyFileOrRefuse, resolveOnSite } from './site-resolve';
 import { grantOf, openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
 
 /** What the HTTP operations need: the site's policy file as written, and the agent's vault. */
@@ -67,20 +67,12 @@ async function siteApi(
   path: string,
   operation?: SiteApiOperationT,
 ): Promise<{ url: URL; send: HttpSend; headers: Record<string, string> }> {
-  let file: SitePolicyFile;
-  try {
-    file = deps.policyFile();
-  } catch (err) {
-    if (err instanceof SitePolicyError) throw refused(err.message);
-    throw err;
-  }
+  const file = readPolicyFileOrRefuse(deps.policyFile, AgentErrorType.policyRefused);
   const api = Object.hasOwn(file.apis, name) ? file.apis[name] : undefined;
   if (!api) throw refused(`the site policy has no API named ${name}; the site lists its APIs under "apis"`);
   if (!(api.methods as string[]).includes(method))
     throw refused(`the site policy allows ${api.methods.join(', ')} on API ${name}, not ${method}`);
-  const base = new URL(api.baseUrl);
-  const root = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
-  const prefixes = api.paths.map((p) => `${root}${p.replace(/^\/+/, '')}`);
+  const { base, prefixes } = apiScope(api);
   let url: URL;
   try {
     url = confineTo(base, urlUnder(base, path), prefixes);

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { TableRef } from '@vansales/protocol';
+import { SITE_SPEC_MAX_BYTES_CEILING, type TableRef } from '@vansales/protocol';
 import type { DataPolicy } from '@vansales/dataflow';
 
 /**
@@ -92,6 +92,14 @@ export const SitePolicyFile = z
     apis: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, 'an API name: letters, digits, _ - $'), SiteApiEntry)
       .default({}),
+    /**
+     * API specifications the gateway asks this agent to fetch (api.fetch-spec): `maxBytes` caps their
+     * size, over the agent config's `specFetch.maxBytes` (default 32 MiB, at most 256 MiB).
+     */
+    specFetch: z
+      .object({ maxBytes: z.number().int().min(1024).max(SITE_SPEC_MAX_BYTES_CEILING).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type SitePolicyFile = z.infer<typeof SitePolicyFile>;

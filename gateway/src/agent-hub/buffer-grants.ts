@@ -22,6 +22,8 @@ export const OBJECT_ACCESS: Partial<Record<AgentCapability, readonly ObjectAcces
   'http.write': one('read'),
   'sync.extract': one('write'),
   'sync.delete': one('read'),
+  // A specification too large for the answer goes into the object the gateway named (claim-check).
+  'api.fetch-spec': one('write'),
   'data.transform': [
     { field: ['inputs', 'left'], scope: 'read', grant: 'leftBuffer' },
     { field: ['inputs', 'right'], scope: 'read', grant: 'rightBuffer' },

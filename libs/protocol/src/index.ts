@@ -125,11 +125,16 @@ export {
   readFollowFrames,
 } from './buffer-http';
 export {
-  MAX_SITE_SPEC_BYTES,
+  MAX_INLINE_SITE_SPEC_BYTES,
+  DEFAULT_SITE_SPEC_MAX_BYTES,
+  SITE_SPEC_MAX_BYTES_CEILING,
+  SITE_SPEC_CHUNK_BYTES,
   ApiFetchSpecInput,
   ApiFetchSpecOutput,
+  SiteSpecObject,
   type ApiFetchSpecInputT,
   type ApiFetchSpecOutputT,
+  type SiteSpecObjectT,
 } from './spec-fetch-operation';
 export {
   API_ARTIFACT_ROUTES_PREFIX,

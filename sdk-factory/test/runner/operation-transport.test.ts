@@ -3,8 +3,8 @@ import { buildOperationBundles } from '../../src/codegen';
 import { ingestSpec } from '../../src/ingest';
 import type { OperationManifest } from '../../src/manifest';
 import { operationTransport, type ApiOperationHost, type OperationCallFacts } from '../../src/runner';
-import { createSandbox, type CredentialProvider } from '../../src/sandbox';
-import { hostsResolver, startApi } from '../sandbox/support';
+import type { CredentialProvider } from '../../src/sandbox';
+import { startApi, testOperationHost } from '../sandbox/support';
 
 // A definition's HTTP step that names an operation: the HTTP steps' own machinery (pages, records,
 // batches, Idempotency-Key, retries) over a transport that runs each request through the operation's
@@ -83,18 +83,7 @@ beforeAll(async () => {
     }
     return json(200, { url: req.url });
   });
-  host = {
-    sandbox: createSandbox({ timeoutMs: 10_000 }),
-    egress: {
-      side: 'cloud',
-      allow: [{ host: 'erp.example', ports: [api.port] }],
-      allowPrivate: true, // 127.0.0.1 stands in for the API's public address
-      resolver: hostsResolver({ 'erp.example': '127.0.0.1', 'inside.example': '10.0.0.7' }),
-      timeoutMs: 5_000,
-      maxResponseBytes: 1024 * 1024,
-    },
-    credentials: provider,
-  };
+  host = testOperationHost(api.port, provider, { 'inside.example': '10.0.0.7' });
 });
 afterAll(async () => api?.close());
 

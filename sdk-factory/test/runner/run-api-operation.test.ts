@@ -1,9 +1,9 @@
 import { generateSdk } from '../../src/codegen';
 import { ingestSpec } from '../../src/ingest';
 import { runApiOperation, type ApiOperationHost } from '../../src/runner';
-import { createSandbox, type CredentialProvider } from '../../src/sandbox';
+import type { CredentialProvider } from '../../src/sandbox';
 import type { OperationManifest } from '../../src/manifest';
-import { hostsResolver, outcome, startApi } from '../sandbox/support';
+import { outcome, startApi, testOperationHost } from '../sandbox/support';
 
 // An operation generated from a specification runs in the sandbox against a real local server: the
 // same path a definition step takes on an agent or a cloud worker.
@@ -50,18 +50,7 @@ beforeAll(async () => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ url: req.url, sawKey: req.headers['x-api-key'] === SECRET }));
   });
-  host = {
-    sandbox: createSandbox({ timeoutMs: 10_000 }),
-    egress: {
-      side: 'cloud',
-      allow: [{ host: 'erp.example', ports: [api.port] }],
-      allowPrivate: true, // 127.0.0.1 stands in for the API's public address
-      resolver: hostsResolver({ 'erp.example': '127.0.0.1', 'other.example': '127.0.0.1' }),
-      timeoutMs: 5_000,
-      maxResponseBytes: 1024 * 1024,
-    },
-    credentials: provider,
-  };
+  host = testOperationHost(api.port, provider, { 'other.example': '127.0.0.1' });
 });
 afterAll(async () => api?.close());
 

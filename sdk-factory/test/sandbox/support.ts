@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHostHttp, type EgressResolver, type HostHttp, type HostHttpOptions } from '../../src/sandbox';
-import { SandboxError } from '../../src/sandbox';
+import { createSandbox, SandboxError, type CredentialProvider } from '../../src/sandbox';
+import type { ApiOperationHost } from '../../src/runner';
 
 /** A real local HTTP server standing in for a tenant's API; it records what reached it. */
 export async function startApi(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<{
@@ -92,4 +93,28 @@ export function testHostHttp(port: number, options: Partial<HostHttpOptions> = {
     maxResponseBytes: 64 * 1024,
     ...options,
   });
+}
+
+/**
+ * The host the runner's tests run an API operation with: a sandbox, the cloud side's egress to
+ * `erp.example` on the local server's port (127.0.0.1 through a hosts map stands in for the API's
+ * public address, hence allowPrivate), `moreHosts` resolvable but not allowed, and the credentials.
+ */
+export function testOperationHost(
+  port: number,
+  credentials: CredentialProvider,
+  moreHosts: Record<string, string> = {},
+): ApiOperationHost {
+  return {
+    sandbox: createSandbox({ timeoutMs: 10_000 }),
+    egress: {
+      side: 'cloud',
+      allow: [{ host: 'erp.example', ports: [port] }],
+      allowPrivate: true,
+      resolver: hostsResolver({ 'erp.example': '127.0.0.1', ...moreHosts }),
+      timeoutMs: 5_000,
+      maxResponseBytes: 1024 * 1024,
+    },
+    credentials,
+  };
 }

@@ -60,7 +60,11 @@ function stringify(v: unknown): string | typeof FALLBACK {
   }
 }
 
-function compilePath(node: Node): Compiled | undefined {
+/**
+ * The names of a path made of plain names only (`a.b.c`), or undefined for any other path (a
+ * predicate, a wildcard, a function step, grouping or focus): the only paths the compiler models.
+ */
+function plainPathNames(node: Node): string[] | undefined {
   if (!onlyKeys(node, ['type', 'steps', 'position'])) return undefined;
   const steps = node.steps as Node[];
   if (!Array.isArray(steps) || steps.length === 0) return undefined;
@@ -70,6 +74,12 @@ function compilePath(node: Node): Compiled | undefined {
       return undefined;
     names.push(step.value);
   }
+  return names;
+}
+
+function compilePath(node: Node): Compiled | undefined {
+  const names = plainPathNames(node);
+  if (!names) return undefined;
   const last = names.length - 1;
   return (record) => {
     let v: unknown = record;
@@ -93,15 +103,8 @@ function compilePath(node: Node): Compiled | undefined {
  * rules differ by position) and inherited names are FALLBACK.
  */
 function compileSequencePath(node: Node): ((record: unknown) => unknown[] | undefined | typeof FALLBACK) | undefined {
-  if (node.type !== 'path' || !onlyKeys(node, ['type', 'steps', 'position'])) return undefined;
-  const steps = node.steps as Node[];
-  if (!Array.isArray(steps) || steps.length === 0) return undefined;
-  const names: string[] = [];
-  for (const step of steps) {
-    if (step.type !== 'name' || typeof step.value !== 'string' || !onlyKeys(step, ['type', 'value', 'position']))
-      return undefined;
-    names.push(step.value);
-  }
+  const names = node.type === 'path' ? plainPathNames(node) : undefined;
+  if (!names) return undefined;
   return (record) => {
     let items: unknown[] = [record];
     // JSONata keeps a step's result as is when one item gave it and it is an array: an empty array

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../worker-thread/module-worker';
+import { startWorkerEntry } from '@vansales/transforms/worker-entry';
 import { SandboxHttpRequest, type HostHttp } from './egress/host-http';
 import { SandboxError, SandboxErrorCode } from './errors';
 import { parseSandboxLimits, type SandboxLimits, type SandboxLimitsInput } from './limits';
@@ -124,33 +124,37 @@ class VmWorkerHost {
     const generation: Generation = {
       pending: new Map(),
       ping: { n: 0, answered: true },
-      worker: startModuleWorker({
-        entry: 'sandbox/vm-worker.ts',
-        name: 'vsc-sandbox',
-        workerData: { limits: this.limits } satisfies VmWorkerData,
-        resourceLimits: {
-          // The VMs' heaps are WebAssembly memory (capped by QuickJS itself); the thread's own heap holds
-          // inputs and results as text (UTF-16: two bytes a character, a few copies on the way).
-          maxOldGenerationSizeMb: 96 + Math.ceil((this.limits.maxResultChars * 6) / 2 ** 20),
-          maxYoungGenerationSizeMb: 16,
-          stackSizeMb: 4,
-        },
-      }).then(
-        // Usable once it has loaded QuickJS: a call's deadline does not include the thread's start.
-        (worker) =>
-          new Promise<Worker>((resolve, reject) => {
-            worker.unref();
-            const failed = (err: Error) => {
-              void worker.terminate();
-              reject(err);
-            };
-            worker.once('error', failed);
-            worker.once('message', () => {
-              worker.off('error', failed);
-              resolve(worker);
-            });
+      // dist/vm-worker.js beside a process bundle's main (tsup.process.ts), else vm-worker.ts through tsx.
+      worker: Promise.resolve()
+        .then(() =>
+          startWorkerEntry(__dirname, 'vm-worker', {
+            name: 'vsc-sandbox',
+            workerData: { limits: this.limits } satisfies VmWorkerData,
+            resourceLimits: {
+              // The VMs' heaps are WebAssembly memory (capped by QuickJS itself); the thread's own heap holds
+              // inputs and results as text (UTF-16: two bytes a character, a few copies on the way).
+              maxOldGenerationSizeMb: 96 + Math.ceil((this.limits.maxResultChars * 6) / 2 ** 20),
+              maxYoungGenerationSizeMb: 16,
+              stackSizeMb: 4,
+            },
           }),
-      ),
+        )
+        .then(
+          // Usable once it has loaded QuickJS: a call's deadline does not include the thread's start.
+          (worker) =>
+            new Promise<Worker>((resolve, reject) => {
+              worker.unref();
+              const failed = (err: Error) => {
+                void worker.terminate();
+                reject(err);
+              };
+              worker.once('error', failed);
+              worker.once('message', () => {
+                worker.off('error', failed);
+                resolve(worker);
+              });
+            }),
+        ),
     };
     generation.worker.then(
       (worker) => {

@@ -1,5 +1,5 @@
-// The worker thread of one sandbox (started by sandbox.ts through startModuleWorker): its QuickJS VMs
-// run here, so a slow built-in holds this thread, never the host's, and the host can terminate it at
+// The worker thread of one sandbox (started by sandbox.ts; a process bundle builds it as
+// dist/vm-worker.js, see tsup.process.ts): its QuickJS VMs run here, so a slow built-in holds this thread, never the host's, and the host can terminate it at
 // the deadline. HTTP is proxied to the host, which owns the egress guard and the credentials: nothing
 // secret is ever in this thread.
 import { parentPort, workerData } from 'node:worker_threads';

@@ -43,6 +43,14 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+export interface SandboxOptions {
+  /**
+   * Warm calls of loaded bundles through the shared-memory call channel (call-channel.ts). Default
+   * true; false sends every call by postMessage (the benchmark compares the two).
+   */
+  callChannel?: boolean;
+}
+
 /**
  * How long the host waits past a call's deadline before it asks the worker whether its thread still
  * answers, and how long it waits for that answer before terminating the thread. The VM's interrupt
@@ -63,9 +71,9 @@ const TERMINATE_GRACE_MS = 1000;
  * worker never holds a credential. A worker terminated or out of memory fails its calls in flight
  * (each a SandboxError) and is replaced on the next call; bundles loaded in it must be loaded again.
  */
-export function createSandbox(limits: SandboxLimitsInput = {}): Sandbox {
+export function createSandbox(limits: SandboxLimitsInput = {}, options: SandboxOptions = {}): Sandbox {
   const parsed = parseSandboxLimits(limits);
-  const host = new VmWorkerHost(parsed);
+  const host = new VmWorkerHost(parsed, options.callChannel ?? true);
   return {
     limits: parsed,
     async runOperation(request) {
@@ -119,7 +127,10 @@ class VmWorkerHost {
   private current: Generation | undefined;
   private nextId = 0;
 
-  constructor(private readonly limits: SandboxLimits) {}
+  constructor(
+    private readonly limits: SandboxLimits,
+    private readonly useChannel: boolean,
+  ) {}
 
   /** The live worker, started when there is none (or the last one died). */
   generation(): Generation {
@@ -218,6 +229,7 @@ class VmWorkerHost {
       if (generation.pending.size === 1) worker.ref();
       const byChannel =
         message.t === 'run' &&
+        this.useChannel &&
         generation.channel.call(id, message.vm, message.operation, message.input, (answer) =>
           this.onChannel(generation, worker, id, answer),
         );

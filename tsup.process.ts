@@ -7,11 +7,16 @@ import { defineConfig, type Options } from 'tsup';
  * bundler finds its source at run time by require.resolve.
  */
 /**
- * The transform engine's worker thread (libs/transforms/src/worker): a process that runs transforms
- * (cloud worker, agent) builds it as its own entry, beside its main, where the engine looks for it.
- * The path is from the process's package folder, where tsup runs.
+ * Worker threads on this repository's own modules (libs/transforms/src/worker/worker-entry.ts): a
+ * process that starts one builds its module as an entry of its own, beside its main, where the code
+ * that starts it looks (`dist/<name>.js`). Nothing is compiled at run time. The paths are from the
+ * process's package folder, where tsup runs. The transform engine's (cloud worker, agent):
  */
 export const TRANSFORM_WORKER_ENTRY = { 'transform-worker': '../libs/transforms/src/worker/transform-worker.ts' };
+/** The operation sandbox's worker thread (sdk-factory/src/sandbox/vm-worker.ts): a process that runs API operations. */
+export const SANDBOX_WORKER_ENTRY = { 'vm-worker': '../sdk-factory/src/sandbox/vm-worker.ts' };
+/** buildApi's worker thread (sdk-factory/src/build/build-worker.ts): the gateway, which registers APIs. */
+export const API_BUILD_WORKER_ENTRY = { 'build-worker': '../sdk-factory/src/build/build-worker.ts' };
 
 export function processBuild(entry: Record<string, string>, options: { compileWorkflows?: boolean } = {}) {
   const config: Options = {

@@ -112,6 +112,27 @@ function readdirSafe(path) {
 }
 
 /**
+ * The worker-thread entries a process builds beside its main (its tsup.config.ts names constants of
+ * tsup.process.ts, `{ 'vm-worker': '../sdk-factory/src/sandbox/vm-worker.ts' }`): code of other
+ * packages that runs in its process, so their npm imports are its run-time dependencies too.
+ */
+function workerEntries(dir) {
+  let config;
+  let shared;
+  try {
+    config = readFileSync(join(root, dir, 'tsup.config.ts'), 'utf8');
+    shared = readFileSync(join(root, 'tsup.process.ts'), 'utf8');
+  } catch {
+    return [];
+  }
+  const files = [];
+  for (const [, name, body] of shared.matchAll(/export const (\w+_ENTRY) = (\{[^}]*\})/g))
+    if (new RegExp(`\\b${name}\\b`).test(config))
+      for (const [, path] of body.matchAll(/:\s*'([^']+)'/g)) files.push(join(root, dir, path));
+  return files;
+}
+
+/**
  * Does each package.json list exactly what the package imports? A package that builds (tsup, which
  * compiles workspace packages in and leaves npm packages outside) also needs, at run time, every npm
  * package that the workspace code it compiles in imports: those count as imported by it too.
@@ -148,7 +169,8 @@ function dependencyReport() {
         .filter(Boolean),
     );
     if (manifest.scripts?.build)
-      for (const p of bundled(files.filter((f) => f.startsWith(join(root, dir, 'src'))))) imported.add(p);
+      for (const p of bundled([...files.filter((f) => f.startsWith(join(root, dir, 'src'))), ...workerEntries(dir)]))
+        imported.add(p);
     imported.delete(name);
     const declared = new Set(
       ['dependencies', 'devDependencies', 'peerDependencies'].flatMap((k) => Object.keys(manifest[k] ?? {})),

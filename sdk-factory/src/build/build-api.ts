@@ -1,10 +1,10 @@
+import { startWorkerEntry } from '@vansales/transforms/worker-entry';
 import { z } from 'zod';
 import type { OperationBundle } from '../codegen/bundle';
 import { IngestError, IngestErrorCode, type SpecProblem } from '../ingest/errors';
 import type { SpecInput } from '../ingest/ingest';
 import type { IngestLimitsInput } from '../ingest/limits';
 import type { OperationManifest } from '../manifest';
-import { startModuleWorker } from '../worker-thread/module-worker';
 import type { BuildWorkerAnswer, BuildWorkerData } from './build-protocol';
 
 /** What one build produced: what `ingestSpec` gives, the SDK's sources and one sandbox bundle per operation. */
@@ -59,8 +59,8 @@ export async function buildApi(spec: SpecInput | string, options: BuildOptions =
   if (typeof input?.text !== 'string')
     throw new IngestError(IngestErrorCode.unparsable, 'the specification must be given as text');
   const started = Date.now();
-  const worker = await startModuleWorker({
-    entry: 'build/build-worker.ts',
+  // dist/build-worker.js beside a process bundle's main (tsup.process.ts), else build-worker.ts through tsx.
+  const worker = startWorkerEntry(__dirname, 'build-worker', {
     name: 'vsc-api-build',
     workerData: { spec: input, typeCheck, ...(ingestLimits ? { ingestLimits } : {}) } satisfies BuildWorkerData,
     resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 32 },

@@ -1,5 +1,5 @@
-// The build's worker thread (started by build-api.ts through startModuleWorker): ingestion, SDK
-// generation, per-operation bundles and the optional strict compile run here, so a 13 MB specification
+// The build's worker thread (started by build-api.ts; the gateway's bundle builds it as
+// dist/build-worker.js): ingestion, SDK generation, per-operation bundles and the optional strict compile run here, so a 13 MB specification
 // never holds the host's event loop, and a hostile one meets this thread's memory cap and deadline.
 import { parentPort, workerData } from 'node:worker_threads';
 import { bundleOperations } from '../codegen/bundle';

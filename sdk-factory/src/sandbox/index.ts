@@ -1,4 +1,10 @@
-export { createSandbox, type LoadedBundle, type RunOperationRequest, type Sandbox } from './sandbox';
+export {
+  createSandbox,
+  type LoadedBundle,
+  type RunOperationRequest,
+  type Sandbox,
+  type SandboxOptions,
+} from './sandbox';
 export { createInThreadSandbox } from './vm';
 export { SandboxError, SandboxErrorCode } from './errors';
 export { parseSandboxLimits, SandboxLimits, type SandboxLimitsInput } from './limits';

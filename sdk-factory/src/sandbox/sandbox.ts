@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../worker-thread/module-worker';
+import { startWorkerEntry } from '@vansales/transforms/worker-entry';
+import { HostCallChannel, type ChannelAnswer } from './call-channel';
 import { SandboxHttpRequest, type HostHttp } from './egress/host-http';
 import { SandboxError, SandboxErrorCode } from './errors';
 import { parseSandboxLimits, type SandboxLimits, type SandboxLimitsInput } from './limits';
@@ -42,6 +43,14 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+export interface SandboxOptions {
+  /**
+   * Warm calls of loaded bundles through the shared-memory call channel (call-channel.ts). Default
+   * true; false sends every call by postMessage (the benchmark compares the two).
+   */
+  callChannel?: boolean;
+}
+
 /**
  * How long the host waits past a call's deadline before it asks the worker whether its thread still
  * answers, and how long it waits for that answer before terminating the thread. The VM's interrupt
@@ -62,9 +71,9 @@ const TERMINATE_GRACE_MS = 1000;
  * worker never holds a credential. A worker terminated or out of memory fails its calls in flight
  * (each a SandboxError) and is replaced on the next call; bundles loaded in it must be loaded again.
  */
-export function createSandbox(limits: SandboxLimitsInput = {}): Sandbox {
+export function createSandbox(limits: SandboxLimitsInput = {}, options: SandboxOptions = {}): Sandbox {
   const parsed = parseSandboxLimits(limits);
-  const host = new VmWorkerHost(parsed);
+  const host = new VmWorkerHost(parsed, options.callChannel ?? true);
   return {
     limits: parsed,
     async runOperation(request) {
@@ -106,6 +115,8 @@ interface PendingCall {
 /** One worker thread and the calls in flight in it; once dead (terminated, crashed), never used again. */
 interface Generation {
   worker: Promise<Worker>;
+  /** Warm calls of loaded bundles, in shared memory (call-channel.ts); the rest goes by postMessage. */
+  channel: HostCallChannel;
   pending: Map<number, PendingCall>;
   dead?: SandboxError;
   /** The last ping sent, and whether its pong came back. */
@@ -116,41 +127,50 @@ class VmWorkerHost {
   private current: Generation | undefined;
   private nextId = 0;
 
-  constructor(private readonly limits: SandboxLimits) {}
+  constructor(
+    private readonly limits: SandboxLimits,
+    private readonly useChannel: boolean,
+  ) {}
 
   /** The live worker, started when there is none (or the last one died). */
   generation(): Generation {
     if (this.current && !this.current.dead) return this.current;
+    const channel = new HostCallChannel();
     const generation: Generation = {
+      channel,
       pending: new Map(),
       ping: { n: 0, answered: true },
-      worker: startModuleWorker({
-        entry: 'sandbox/vm-worker.ts',
-        name: 'vsc-sandbox',
-        workerData: { limits: this.limits } satisfies VmWorkerData,
-        resourceLimits: {
-          // The VMs' heaps are WebAssembly memory (capped by QuickJS itself); the thread's own heap holds
-          // inputs and results as text (UTF-16: two bytes a character, a few copies on the way).
-          maxOldGenerationSizeMb: 96 + Math.ceil((this.limits.maxResultChars * 6) / 2 ** 20),
-          maxYoungGenerationSizeMb: 16,
-          stackSizeMb: 4,
-        },
-      }).then(
-        // Usable once it has loaded QuickJS: a call's deadline does not include the thread's start.
-        (worker) =>
-          new Promise<Worker>((resolve, reject) => {
-            worker.unref();
-            const failed = (err: Error) => {
-              void worker.terminate();
-              reject(err);
-            };
-            worker.once('error', failed);
-            worker.once('message', () => {
-              worker.off('error', failed);
-              resolve(worker);
-            });
+      // dist/vm-worker.js beside a process bundle's main (tsup.process.ts), else vm-worker.ts through tsx.
+      worker: Promise.resolve()
+        .then(() =>
+          startWorkerEntry(__dirname, 'vm-worker', {
+            name: 'vsc-sandbox',
+            workerData: { limits: this.limits, channel: channel.buffer } satisfies VmWorkerData,
+            resourceLimits: {
+              // The VMs' heaps are WebAssembly memory (capped by QuickJS itself); the thread's own heap holds
+              // inputs and results as text (UTF-16: two bytes a character, a few copies on the way).
+              maxOldGenerationSizeMb: 96 + Math.ceil((this.limits.maxResultChars * 6) / 2 ** 20),
+              maxYoungGenerationSizeMb: 16,
+              stackSizeMb: 4,
+            },
           }),
-      ),
+        )
+        .then(
+          // Usable once it has loaded QuickJS: a call's deadline does not include the thread's start.
+          (worker) =>
+            new Promise<Worker>((resolve, reject) => {
+              worker.unref();
+              const failed = (err: Error) => {
+                void worker.terminate();
+                reject(err);
+              };
+              worker.once('error', failed);
+              worker.once('message', () => {
+                worker.off('error', failed);
+                resolve(worker);
+              });
+            }),
+        ),
     };
     generation.worker.then(
       (worker) => {
@@ -207,7 +227,13 @@ class VmWorkerHost {
       });
       // Referenced while a call is in flight, so a process that awaits it stays up.
       if (generation.pending.size === 1) worker.ref();
-      worker.postMessage({ ...message, id } as ToVmWorker);
+      const byChannel =
+        message.t === 'run' &&
+        this.useChannel &&
+        generation.channel.call(id, message.vm, message.operation, message.input, (answer) =>
+          this.onChannel(generation, worker, id, answer),
+        );
+      if (!byChannel) worker.postMessage({ ...message, id } as ToVmWorker);
     });
   }
 
@@ -233,6 +259,12 @@ class VmWorkerHost {
       return;
     }
     this.onHttp(generation, worker, pending, message);
+  }
+
+  /** A call's end from the call channel; one too big for it comes by postMessage (onMessage). */
+  private onChannel(generation: Generation, worker: Worker, id: number, answer: ChannelAnswer): void {
+    if ('byPort' in answer || generation.dead) return;
+    this.onMessage(generation, worker, { t: 'done', id, ...answer });
   }
 
   /** One request of a call, made here by the host's HostHttp (guard, pinning, credentials); the worker gets the answer. */
@@ -313,6 +345,7 @@ class VmWorkerHost {
   private kill(generation: Generation, reason: SandboxError): void {
     if (generation.dead) return;
     generation.dead = reason;
+    generation.channel.close();
     for (const pending of generation.pending.values()) {
       this.settle(pending);
       pending.reject(reason);
@@ -339,6 +372,12 @@ class VmWorkerHost {
 /** A bundle loaded in the sandbox's worker; dead with its worker. */
 class WorkerBundle implements LoadedBundle {
   private disposed = false;
+  /**
+   * The bundle's last call: the next is sent when it has ended. Calls travel two ways (the call
+   * channel, postMessage when it is taken), so the worker's arrival order is not the call order;
+   * one call in flight per bundle keeps them in order (and a call's deadline starts when it is sent).
+   */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly host: VmWorkerHost,
@@ -358,17 +397,17 @@ class WorkerBundle implements LoadedBundle {
         SandboxErrorCode.unknownOperation,
         `the bundle has no operation ${JSON.stringify(operation)} (it has ${this.operations.length ? this.operations.join(', ') : 'none'})`,
       );
-    const done = await this.host.call(
-      { t: 'run', vm: this.vm, operation, input: inputJson(input) },
-      http,
-      this.generation,
-    );
+    const message = { t: 'run', vm: this.vm, operation, input: inputJson(input) } as const;
+    const call = this.tail.then(() => this.host.call(message, http, this.generation));
+    this.tail = call.catch(() => undefined);
+    const done = await call;
     return JSON.parse(done.result!) as unknown;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.host.post(this.generation, { t: 'dispose', vm: this.vm });
+    // After the calls made before it.
+    void this.tail.then(() => this.host.post(this.generation, { t: 'dispose', vm: this.vm }));
   }
 }

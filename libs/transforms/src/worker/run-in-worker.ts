@@ -1,28 +1,10 @@
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { TransformOp } from '@vansales/definitions';
 import { TransformError, TransformErrorCode } from '../errors';
 import type { ObjectReader, ObjectWriter, TransformObjectOptions } from '../transform-object';
 import type { FromWorker, ToWorker, WireError, WorkerStart } from './messages';
-
-/**
- * The worker's script: beside the running file when a process bundle built it there
- * (dist/transform-worker.js, see tsup.process.ts), else this package's source run through tsx
- * (jest, the benchmark, `node --import tsx`).
- */
-function workerScript(): { script: string; eval: boolean } {
-  const built = join(__dirname, 'transform-worker.js');
-  if (existsSync(built)) return { script: built, eval: false };
-  // From source: tsx's require hook first (found from this folder up, as the repository's root has it).
-  const source = join(__dirname, 'transform-worker.ts');
-  const paths = JSON.stringify([__dirname]);
-  return {
-    script: `require(require.resolve('tsx/cjs', { paths: ${paths} })); require(${JSON.stringify(source)});`,
-    eval: true,
-  };
-}
+import { startWorkerEntry } from './worker-entry';
 
 export interface TransformInWorkerOptions extends TransformObjectOptions {
   /** Aborting terminates the worker at once; the promise rejects with the signal's reason. */
@@ -82,9 +64,8 @@ function run(
     left: info(inputs.left),
     ...(inputs.right ? { right: info(inputs.right) } : {}),
   };
-  const { script, eval: isCode } = workerScript();
-  const worker = new Worker(script, {
-    eval: isCode,
+  // dist/transform-worker.js beside a process bundle's main (tsup.process.ts), else the source through tsx.
+  const worker = startWorkerEntry(__dirname, 'transform-worker', {
     workerData: start,
     resourceLimits: { maxOldGenerationSizeMb: limits.workerHeapMb, maxYoungGenerationSizeMb: limits.workerYoungMb },
   });

@@ -1,0 +1,139 @@
+import {
+  CHANNEL_PAYLOAD_BYTES,
+  HostCallChannel,
+  WorkerCallChannel,
+  type CallEnd,
+  type ChannelAnswer,
+  type ChannelRequest,
+} from '../../src/sandbox/call-channel';
+import { createSandbox, type HostHttp } from '../../src/sandbox';
+import { outcome } from './support';
+
+/** Both ends of one channel in this thread (each waits with Atomics.waitAsync, so one thread serves both). */
+function pair(handle: (r: ChannelRequest) => Promise<CallEnd>) {
+  const host = new HostCallChannel();
+  const byPort: { id: number; end: CallEnd }[] = [];
+  new WorkerCallChannel(host.buffer, handle, (id, end) => byPort.push({ id, end })).start();
+  const call = (id: number, vm: number, operation: string, input: string) =>
+    new Promise<ChannelAnswer | 'refused'>((resolve) => {
+      if (!host.call(id, vm, operation, input, resolve)) resolve('refused');
+    });
+  return { host, byPort, call };
+}
+
+describe('the sandbox call channel (shared memory between host and worker thread)', () => {
+  it('carries a call and its end, results and failures, in UTF-8 both ways', async () => {
+    const { call } = pair(async (r) =>
+      r.operation === 'fail'
+        ? { ok: false, code: 'SANDBOX_OPERATION_FAILED', message: `no ${r.input}` }
+        : { ok: true, result: JSON.stringify({ id: r.id, vm: r.vm, op: r.operation, input: JSON.parse(r.input) }) },
+    );
+    expect(await call(7, 3, 'größe', '{"name":"Zoë ☃ 😀"}')).toEqual({
+      ok: true,
+      result: JSON.stringify({ id: 7, vm: 3, op: 'größe', input: { name: 'Zoë ☃ 😀' } }),
+    });
+    expect(await call(8, 3, 'fail', 'é')).toEqual({ ok: false, code: 'SANDBOX_OPERATION_FAILED', message: 'no é' });
+  });
+
+  it('refuses what it cannot carry unchanged (the caller sends it by postMessage), and a second call while busy', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { host, call } = pair(async () => {
+      await held;
+      return { ok: true, result: '1' };
+    });
+    const noop = () => undefined;
+    expect(host.call(1, 1, 'op', 'x'.repeat(CHANNEL_PAYLOAD_BYTES), noop)).toBe(false);
+    // Three bytes a character in UTF-8: a third of the room in characters does not fit.
+    expect(host.call(1, 1, 'op', '€'.repeat(CHANNEL_PAYLOAD_BYTES / 3), noop)).toBe(false);
+    expect(host.call(1, 1, 'op', '"\ud800"', noop)).toBe(false);
+    const first = call(2, 1, 'op', '{}');
+    expect(host.call(3, 1, 'op', '{}', noop)).toBe(false);
+    release();
+    expect(await first).toEqual({ ok: true, result: '1' });
+    expect(await call(4, 1, 'op', '{}')).toEqual({ ok: true, result: '1' });
+  });
+
+  it('hands a result too big for the buffer to postMessage and says so', async () => {
+    const big = JSON.stringify('y'.repeat(CHANNEL_PAYLOAD_BYTES));
+    const { byPort, call } = pair(async () => ({ ok: true, result: big }));
+    expect(await call(5, 1, 'op', '{}')).toEqual({ byPort: true });
+    expect(byPort).toEqual([{ id: 5, end: { ok: true, result: big } }]);
+  });
+
+  it('after close, a call waiting for its end is let go without an answer', async () => {
+    const { host } = pair(() => new Promise<never>(() => undefined));
+    const answers: ChannelAnswer[] = [];
+    expect(host.call(1, 1, 'op', '{}', (a) => answers.push(a))).toBe(true);
+    host.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answers).toEqual([]);
+    expect(host.call(2, 1, 'op', '{}', (a) => answers.push(a))).toBe(false);
+  });
+});
+
+describe('warm calls through the channel and past it', () => {
+  const noHttp: HostHttp = async () => {
+    throw new Error('no HTTP here');
+  };
+
+  it('keeps each bundle in order and right whichever way a call goes (channel, postMessage, too big for the channel)', async () => {
+    const sandbox = createSandbox({ timeoutMs: 20_000 });
+    const source = `let calls = 0;
+      exports.echo = (input) => ({ calls: ++calls, input });
+      exports.big = (input) => 'z'.repeat(input.n);`;
+    const [a, b] = await Promise.all([sandbox.load(source), sandbox.load(source)]);
+    try {
+      const bigInput = { s: 'ü'.repeat(CHANNEL_PAYLOAD_BYTES) };
+      // Both bundles at once: one call takes the channel, the others go by postMessage.
+      const results = await Promise.all([
+        a.run('echo', { n: 1 }, noHttp),
+        b.run('echo', { n: 1 }, noHttp),
+        a.run('echo', bigInput, noHttp),
+        b.run('echo', { n: 2 }, noHttp),
+        a.run('echo', { n: 3 }, noHttp),
+      ]);
+      expect(results).toEqual([
+        { calls: 1, input: { n: 1 } },
+        { calls: 1, input: { n: 1 } },
+        { calls: 2, input: bigInput },
+        { calls: 2, input: { n: 2 } },
+        { calls: 3, input: { n: 3 } },
+      ]);
+      expect(await a.run('big', { n: CHANNEL_PAYLOAD_BYTES * 2 }, noHttp)).toBe('z'.repeat(CHANNEL_PAYLOAD_BYTES * 2));
+      expect(await a.run('echo', { n: 4 }, noHttp)).toEqual({ calls: 4, input: { n: 4 } });
+      expect(await outcome(a.run('nope', {}, noHttp))).toMatch(/^SANDBOX_UNKNOWN_OPERATION/);
+    } finally {
+      a.dispose();
+      b.dispose();
+      await sandbox.close();
+    }
+  });
+
+  it("a warm call that makes requests gets each answered by the host's HostHttp", async () => {
+    const sandbox = createSandbox({ timeoutMs: 20_000 });
+    const seen: string[] = [];
+    const http: HostHttp = async (request) => {
+      seen.push(request.url);
+      return { status: 200, headers: {}, body: JSON.stringify({ url: request.url }) };
+    };
+    const loaded = await sandbox.load(
+      `exports.two = async (input, ctx) => {
+        const a = await ctx.http({ method: 'GET', url: input.base + '/a' });
+        const b = await ctx.http({ method: 'GET', url: input.base + '/b' });
+        return [JSON.parse(a.body).url, JSON.parse(b.body).url];
+      };`,
+    );
+    try {
+      for (let i = 0; i < 3; i++)
+        expect(await loaded.run('two', { base: `https://api.example.com/${i}` }, http)).toEqual([
+          `https://api.example.com/${i}/a`,
+          `https://api.example.com/${i}/b`,
+        ]);
+      expect(seen).toHaveLength(6);
+    } finally {
+      loaded.dispose();
+      await sandbox.close();
+    }
+  });
+});

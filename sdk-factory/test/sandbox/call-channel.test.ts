@@ -78,7 +78,7 @@ describe('warm calls through the channel and past it', () => {
   };
 
   it('keeps each bundle in order and right whichever way a call goes (channel, postMessage, too big for the channel)', async () => {
-    const sandbox = createSandbox({ timeoutMs: 20_000 });
+    const sandbox = createSandbox({ timeoutMs: 20_000 }, { callChannel: true });
     const source = `let calls = 0;
       exports.echo = (input) => ({ calls: ++calls, input });
       exports.big = (input) => 'z'.repeat(input.n);`;
@@ -111,7 +111,7 @@ describe('warm calls through the channel and past it', () => {
   });
 
   it("a warm call that makes requests gets each answered by the host's HostHttp", async () => {
-    const sandbox = createSandbox({ timeoutMs: 20_000 });
+    const sandbox = createSandbox({ timeoutMs: 20_000 }, { callChannel: true });
     const seen: string[] = [];
     const http: HostHttp = async (request) => {
       seen.push(request.url);

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -16,6 +15,7 @@ import {
   type ServiceContext,
 } from '@vansales/infra';
 import { pgConfig, sakilaReader, services } from './support/harness';
+import { freePort } from './support/gateway-cluster';
 import { publishAndRun, type PlatformApi } from './support/definition-rest';
 import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
 
@@ -30,16 +30,6 @@ import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-ap
 const TENANT = 'up-ops';
 const API_KEY = `erp-${randomBytes(12).toString('hex')}`;
 const columns = 'customer_id, store_id, first_name, last_name, email';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A context like `up`'s, but on the running test services, a free gateway port and a temporary state folder. */
 async function testProfileContext(stateDir: string): Promise<ServiceContext> {

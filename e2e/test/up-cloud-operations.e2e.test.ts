@@ -14,7 +14,7 @@ import {
   type MetadataStore,
   type ServiceContext,
 } from '@vansales/infra';
-import { pgConfig, sakilaReader, services } from './support/harness';
+import { pgConfig, sakilaReader, services, until } from './support/harness';
 import { freePort } from './support/gateway-cluster';
 import { publishAndRun, type PlatformApi } from './support/definition-rest';
 import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
@@ -213,12 +213,19 @@ describe('./vsc up: cloud API operation steps on the shared PostgreSQL metadata 
     expect(pages.every((p) => p.authorized && p.status === 200)).toBe(true);
 
     // The worker's audit rows, in the PostgreSQL the gateway lists them from.
-    const calls = await rest.api<{ calls: Record<string, unknown>[] }>(
-      'GET',
-      `/v1/tenants/${TENANT}/api-calls?runId=${encodeURIComponent(run.runId)}`,
+    // The audit is written beside the step (a failed write never fails a call): wait for the rows. The
+    // tenant is this test's own, in this test's own metadata database: every row is this run's.
+    const calls = await until(
+      'the api_calls rows of the run',
+      async () => {
+        const listed = await rest.api<{ calls: Record<string, unknown>[] }>('GET', `/v1/tenants/${TENANT}/api-calls`);
+        expect(listed.status).toBe(200);
+        return listed.body.calls.length >= pages.length ? listed : undefined;
+      },
+      60_000,
     );
-    expect(calls.status).toBe(200);
     expect(calls.body.calls).toHaveLength(pages.length);
+    expect(new Set(calls.body.calls.map((c) => c.runId)).size).toBe(1);
     expect(calls.body.calls[0]).toMatchObject({
       apiId: 'sakila-erp',
       version: 1,

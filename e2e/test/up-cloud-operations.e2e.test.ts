@@ -188,8 +188,10 @@ describe('./vsc up: cloud API operation steps on the shared PostgreSQL metadata 
       ],
       edges: [{ from: 'pull', to: 'load' }],
     });
-    expect({ status: run.status, failure: JSON.stringify(run.run).slice(0, 2000) }).toMatchObject({
+    // A failed run shows its steps' failures in the diff.
+    expect({ status: run.status, run: run.status === 'completed' ? undefined : run.run }).toEqual({
       status: 'completed',
+      run: undefined,
     });
 
     // The rows: every active customer of the ERP, as the API served them.

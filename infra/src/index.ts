@@ -12,3 +12,5 @@ export type { PortMap } from './service';
 export { temporalService, temporalAddress, TEMPORAL_NAMESPACE } from './services/temporal';
 export { postgresService, postgresUrl } from './services/postgres';
 export { minioService, minioEndpoint } from './services/minio';
+export { platformProcesses, registryPublicKey, type PlatformOptions } from './services/platform';
+export { metadataUrl, UP_METADATA_STORE, CLOUD_WORKER_GRANTS, type MetadataStore } from './services/metadata-store';

@@ -26,6 +26,15 @@ const Secrets = z.object({
   auditSigningKey: z.string().min(40),
   /** VSC_CREDENTIALS_KEYS: master keys of the cloud credential store (the gateway's credential REST). */
   credentialsKeys: z.string().min(10),
+  /** The gateway's login to the metadata store's PostgreSQL (`./vsc up`): owner of its database. */
+  metadataGatewayPassword: z.string().min(16),
+  /** The cloud worker's login to the metadata store: only the tables its API operation steps read and write. */
+  metadataWorkerPassword: z.string().min(16),
+  /**
+   * The gateway's SDK registry signing key (Ed25519, PKCS#8 PEM, base64): written to a 0600 file for
+   * VSC_REGISTRY_SIGNING_KEY_FILE; the cloud worker gets only its public key (VSC_REGISTRY_TRUSTED_KEYS).
+   */
+  registrySigningKey: z.string().min(40),
 });
 export type Secrets = z.infer<typeof Secrets>;
 
@@ -35,19 +44,26 @@ const ed25519Key = () =>
     'base64',
   );
 
+/** The secrets added after the first version: generated for a new profile and for an older secrets file alike. */
+const laterSecrets = () => ({
+  payloadKeys: newPayloadKeySpec('k1'),
+  // Same format as the payload keys: <id>:<base64 of 32 bytes>.
+  bufferKeys: newPayloadKeySpec('k1'),
+  bufferTokenSecret: randomBytes(32).toString('base64'),
+  auditSigningKey: ed25519Key(),
+  credentialsKeys: newPayloadKeySpec('k1'),
+  metadataGatewayPassword: token(18),
+  metadataWorkerPassword: token(18),
+  registrySigningKey: ed25519Key(),
+});
+
 export function loadOrCreateSecrets(dir: string): Secrets {
   const file = join(dir, 'secrets.json');
   if (existsSync(file)) {
     checkSecretFile(file, 'the service passwords file');
     const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>;
     // A secret added in a later version is generated; the existing ones (data folders use them) stay.
-    const added = {
-      payloadKeys: newPayloadKeySpec('k1'),
-      bufferKeys: newPayloadKeySpec('k1'),
-      bufferTokenSecret: randomBytes(32).toString('base64'),
-      auditSigningKey: ed25519Key(),
-      credentialsKeys: newPayloadKeySpec('k1'),
-    };
+    const added = laterSecrets();
     const parsed = Secrets.safeParse({ ...added, ...stored });
     if (parsed.success) {
       if (Object.keys(added).some((k) => !(k in stored)))
@@ -62,12 +78,7 @@ export function loadOrCreateSecrets(dir: string): Secrets {
     minioAccessKey: `vsc${token(6)}`,
     minioSecretKey: token(24),
     adminToken: token(32),
-    payloadKeys: newPayloadKeySpec('k1'),
-    // Same format as the payload keys: <id>:<base64 of 32 bytes>.
-    bufferKeys: newPayloadKeySpec('k1'),
-    bufferTokenSecret: randomBytes(32).toString('base64'),
-    auditSigningKey: ed25519Key(),
-    credentialsKeys: newPayloadKeySpec('k1'),
+    ...laterSecrets(),
   };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });

@@ -1,6 +1,9 @@
 import { DEFINITION_FORMAT, type DefinitionDocumentInput, type DefinitionRunStatus } from '@vansales/definitions';
 import { until, type Platform } from './harness';
 
+/** All these helpers need of a platform: its REST (the in-process harness, or a gateway process reached by HTTP). */
+export type PlatformApi = Pick<Platform, 'api'>;
+
 /**
  * A workflow author's path through REST: save a definition (or a new version of it), publish it,
  * start a run and watch it to its end, as the console or a code-first user would.
@@ -13,7 +16,7 @@ export interface RunView {
 
 /** Saves `document` as definition `definitionId` (a new version when it exists) and publishes it. */
 export async function publishDefinition(
-  platform: Platform,
+  platform: PlatformApi,
   tenantId: string,
   definitionId: string,
   document: Omit<DefinitionDocumentInput, 'format'>,
@@ -33,7 +36,7 @@ export async function publishDefinition(
 
 /** Starts a run of the published version; answers its run id (the workflow id). */
 export async function startDefinitionRun(
-  platform: Platform,
+  platform: PlatformApi,
   tenantId: string,
   definitionId: string,
   input?: unknown,
@@ -50,7 +53,7 @@ export async function startDefinitionRun(
 
 /** Polls GET .../runs/:runId until the run is no longer running; answers its last view. */
 export async function untilRunEnds(
-  platform: Platform,
+  platform: PlatformApi,
   tenantId: string,
   definitionId: string,
   runId: string,
@@ -72,7 +75,7 @@ export async function untilRunEnds(
 
 /** Publishes, starts and waits: the run's final view. */
 export async function publishAndRun(
-  platform: Platform,
+  platform: PlatformApi,
   tenantId: string,
   definitionId: string,
   document: Omit<DefinitionDocumentInput, 'format'>,

@@ -8,6 +8,7 @@ import type { ServiceContext, ServiceSpec } from '../service';
 import { temporalService, TEMPORAL_NAMESPACE } from '../services/temporal';
 import { mariadbService } from '../services/mariadb';
 import { redisService } from '../services/redis';
+import { postgresService } from '../services/postgres';
 import { agentProcess, cloudWorkerProcess, gatewayProcess, gatewayUrl } from '../services/platform';
 import { reclaimOrphans } from './test';
 import { ensureTestTools } from '../install';
@@ -68,6 +69,18 @@ async function ensureDemoAgentConfig(ctx: ServiceContext): Promise<{ configPath:
   return { configPath, connectorId: connector.id };
 }
 
+/**
+ * Earlier versions kept the gateway's metadata in PGlite under the state folder, which the cloud worker
+ * could not open. It is left as it was (nothing is deleted); the demo tenant is made again in PostgreSQL.
+ */
+function noteRetiredEmbeddedStore(ctx: ServiceContext): void {
+  const old = join(ctx.stateDir, 'metadata');
+  if (existsSync(old))
+    ctx.log(
+      `metadata now lives in PostgreSQL; the earlier embedded store ${old} is no longer read (delete it when done)`,
+    );
+}
+
 /** `vsc up`: the whole platform on this machine, in the foreground, until Ctrl-C. */
 export async function up(): Promise<number> {
   const ctx = serviceContext('dev', (l) => process.stdout.write(`[vsc] ${l}\n`));
@@ -94,7 +107,8 @@ export async function up(): Promise<number> {
 
   try {
     await reclaimOrphans(ctx, supervisor);
-    const infra: ServiceSpec[] = [temporalService, mariadbService, redisService];
+    // PostgreSQL holds the metadata store the gateway and the cloud worker share (services/metadata-store.ts).
+    const infra: ServiceSpec[] = [temporalService, postgresService, mariadbService, redisService];
     for (const s of infra) await s.install?.(ctx);
     // oasdiff, which the gateway runs to compare API versions (the SDK factory's breaking changes).
     ensureTestTools(ctx.log);
@@ -105,6 +119,7 @@ export async function up(): Promise<number> {
     await Promise.all(infra.map((s) => supervisor.start(s).then(() => ctx.log(`${s.name} ready`))));
     const demo = await ensureSakila(ctx);
     if (demo === 'missing-data') await ensureFallbackDemo(ctx);
+    noteRetiredEmbeddedStore(ctx);
     await supervisor.start(gatewayProcess);
     ctx.log('gateway ready');
     await supervisor.start(cloudWorkerProcess);

@@ -1,0 +1,86 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOrCreateSecrets, platformProcesses, registryPublicKey, type ServiceContext } from '@vansales/infra';
+
+/** What `./vsc up` hands the gateway and the cloud worker: one metadata store on PostgreSQL, two logins. */
+describe('the platform processes of ./vsc up', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vsc-platform-env-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const ctx: ServiceContext = {
+    profile: 'dev',
+    stateDir: dir,
+    ports: {
+      temporal: 7233,
+      temporalUi: 8233,
+      temporalHttp: 7243,
+      temporalMetrics: 7253,
+      postgres: 15432,
+      mariadb: 13306,
+      redis: 16379,
+      minio: 19000,
+      minioConsole: 19001,
+      gateway: 8700,
+    },
+    secrets: loadOrCreateSecrets(dir),
+    log: () => undefined,
+  };
+  const { gateway, cloudWorker } = platformProcesses();
+  const gw = gateway.launch(ctx);
+  const cw = cloudWorker.launch(ctx);
+
+  it('gives both the same PostgreSQL database, each through its own login; no embedded store', () => {
+    const gwUrl = new URL(gw.env!.DATABASE_URL!);
+    const cwUrl = new URL(cw.env!.DATABASE_URL!);
+    expect([gwUrl.host, gwUrl.pathname]).toEqual(['127.0.0.1:15432', '/vsc_metadata']);
+    expect([cwUrl.host, cwUrl.pathname]).toEqual(['127.0.0.1:15432', '/vsc_metadata']);
+    expect([gwUrl.username, decodeURIComponent(gwUrl.password)]).toEqual([
+      'vsc_gateway',
+      ctx.secrets.metadataGatewayPassword,
+    ]);
+    expect([cwUrl.username, decodeURIComponent(cwUrl.password)]).toEqual([
+      'vsc_cloud_worker',
+      ctx.secrets.metadataWorkerPassword,
+    ]);
+    expect(gw.env!.VSC_METADATA_DIR).toBeUndefined();
+  });
+
+  it("gives the worker the registry key's public half (the gateway's file holds the private one) and the credential keys", () => {
+    expect(gw.env!.VSC_REGISTRY_SIGNING_KEY_FILE).toBe(join(dir, 'registry-signing-key.pem'));
+    // Base64 SPKI DER, comma-separated: the format of VSC_REGISTRY_TRUSTED_KEYS.
+    const trusted = cw
+      .env!.VSC_REGISTRY_TRUSTED_KEYS!.split(',')
+      .map((k) => createPublicKey({ key: Buffer.from(k, 'base64'), format: 'der', type: 'spki' }));
+    const fromSecret = createPublicKey(
+      createPrivateKey(Buffer.from(ctx.secrets.registrySigningKey, 'base64').toString('utf8')),
+    );
+    expect(trusted.map((k) => k.equals(fromSecret))).toEqual([true]);
+    expect(cw.env!.VSC_REGISTRY_TRUSTED_KEYS).toBe(registryPublicKey(ctx));
+    expect(cw.env!.VSC_CREDENTIALS_KEYS).toBe(gw.env!.VSC_CREDENTIALS_KEYS);
+    expect(cw.env!.VSC_CREDENTIALS_KEYS).toBe(ctx.secrets.credentialsKeys);
+    // The worker holds no signing key: it can verify artifacts, never make one.
+    expect(Object.keys(cw.env!)).not.toContain('VSC_REGISTRY_SIGNING_KEY_FILE');
+  });
+
+  it('puts no secret on a command line', () => {
+    const argv = [...gw.args, ...cw.args].join(' ');
+    for (const value of Object.values(ctx.secrets)) expect(argv.includes(value)).toBe(false);
+  });
+
+  it('adds the new secrets to a secrets file of an earlier version, keeping the ones it had', () => {
+    const old = mkdtempSync(join(tmpdir(), 'vsc-old-secrets-'));
+    try {
+      const { metadataGatewayPassword, metadataWorkerPassword, registrySigningKey, ...earlier } =
+        loadOrCreateSecrets(old);
+      expect([metadataGatewayPassword, metadataWorkerPassword, registrySigningKey].every(Boolean)).toBe(true);
+      writeFileSync(join(old, 'secrets.json'), JSON.stringify(earlier), { mode: 0o600 });
+      const upgraded = loadOrCreateSecrets(old);
+      expect(upgraded).toMatchObject(earlier);
+      expect(upgraded.metadataWorkerPassword).not.toBe(upgraded.metadataGatewayPassword);
+      expect(JSON.parse(readFileSync(join(old, 'secrets.json'), 'utf8'))).toEqual(upgraded);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
+  });
+});

@@ -94,7 +94,10 @@ describe('OAuth renewal across processes', () => {
         return otherStore.exclusive!(tenantId, name, fn);
       },
     };
-    const a = authenticator(f.store, 'a', () => gate);
+    // Bounded, so a store without the lock (B never asks) fails on the count instead of hanging.
+    const a = authenticator(f.store, 'a', () =>
+      Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]),
+    );
     const b = authenticator(watchedOther, 'b');
 
     await f.store.put('acme', 'crm.user', { kind: 'oauth2-client', clientId: 'web', clientSecret: WEB_SECRET });

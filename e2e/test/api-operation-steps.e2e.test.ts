@@ -6,7 +6,7 @@ import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { Client } from 'pg';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { DefinitionDocument, type DefinitionDocumentInput } from '@vansales/definitions';
-import { createApiArtifactClient, createGatewayAuth } from '@vansales/connector-agent';
+import { createApiArtifactClient, createGatewayAuth, type OperationTable } from '@vansales/connector-agent';
 import { failureText, pgConfig, sakilaReader, services, startPlatform, type Platform } from './support/harness';
 import { startDefinitionDirect } from './support/definition-direct';
 import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
@@ -108,6 +108,53 @@ describe('definition steps that call a registered API operation (cloud)', () => 
     ],
     edges: [{ from: 'pull', to: 'load' }],
   });
+  /**
+   * A connector of the tenant and its agent: the policy's API `erp` (the stand-in, its key from the
+   * vault), the agent's own artifact client (by hash from the gateway, verified under the pinned
+   * keys), watched; `operations` wraps the agent's operations.
+   */
+  const siteAgent = async (name: string, operations?: (table: OperationTable) => OperationTable) => {
+    const connector = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, { name })
+    ).body;
+    const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-ops-')), 'policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        apis: {
+          erp: {
+            baseUrl: erp.url,
+            credential: { kind: 'header', name: 'x-api-key', vault: 'api.erp.key' },
+            methods: ['GET'],
+            paths: ['/api/customers'],
+          },
+        },
+      }),
+    );
+    const fetched: string[] = [];
+    const artifactClient = createApiArtifactClient({
+      auth: createGatewayAuth({
+        gatewayUrl: platform.gatewayWsUrl,
+        apiKey: connector.apiKey,
+        identityKey: platform.machineKey(),
+      }),
+      cacheDir: join(mkdtempSync(join(tmpdir(), 'vsc-ops-artifacts-')), 'cache'),
+    });
+    const agent = platform.startAgent(
+      { apiKey: connector.apiKey, policyFile },
+      {
+        secrets: (secret) => (secret === 'api.erp.key' ? API_KEY : undefined),
+        artifacts: {
+          fetch: async (sha256, kind) => {
+            fetched.push(kind);
+            return artifactClient.fetch(sha256, kind);
+          },
+        },
+        ...(operations ? { operations } : {}),
+      },
+    );
+    return { connector, agent, fetched };
+  };
   /** A site connector's audited calls, through the REST API (every page). */
   const siteCalls = async (connectorId: string): Promise<AuditedCall[]> => {
     const all: AuditedCall[] = [];
@@ -200,45 +247,7 @@ describe('definition steps that call a registered API operation (cloud)', () => 
 
   it('runs the same operation on a site’s agent: artifacts by hash, verified, the vault’s key attached there', async () => {
     erp.setVersion(1);
-    const connector = (
-      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, { name: 'site' })
-    ).body;
-    const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-ops-')), 'policy.json');
-    writeFileSync(
-      policyFile,
-      JSON.stringify({
-        apis: {
-          erp: {
-            baseUrl: erp.url,
-            credential: { kind: 'header', name: 'x-api-key', vault: 'api.erp.key' },
-            methods: ['GET'],
-            paths: ['/api/customers'],
-          },
-        },
-      }),
-    );
-    const fetched: string[] = [];
-    const artifactClient = createApiArtifactClient({
-      auth: createGatewayAuth({
-        gatewayUrl: platform.gatewayWsUrl,
-        apiKey: connector.apiKey,
-        identityKey: platform.machineKey(),
-      }),
-      cacheDir: join(mkdtempSync(join(tmpdir(), 'vsc-ops-artifacts-')), 'cache'),
-    });
-    const agent = platform.startAgent(
-      { apiKey: connector.apiKey, policyFile },
-      {
-        secrets: (name) => (name === 'api.erp.key' ? API_KEY : undefined),
-        // The agent's own artifact client (by hash from the gateway, verified under the pinned keys), watched.
-        artifacts: {
-          fetch: async (sha256, kind) => {
-            fetched.push(kind);
-            return artifactClient.fetch(sha256, kind);
-          },
-        },
-      },
-    );
+    const { connector, agent, fetched } = await siteAgent('site');
     await agent.welcomed;
     const served = erp.log.length;
     const handle = await startDefinitionDirect(
@@ -290,57 +299,23 @@ describe('definition steps that call a registered API operation (cloud)', () => 
 
   it('audits a site’s calls as its session’s: a tenant, connector or operation the agent claims is ignored', async () => {
     expect((await platform.api('POST', '/v1/tenants', { id: OTHER, name: OTHER })).status).toBe(201);
-    const connector = (
-      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, {
-        name: 'forging-site',
-      })
-    ).body;
-    const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-ops-')), 'policy.json');
-    writeFileSync(
-      policyFile,
-      JSON.stringify({
-        apis: {
-          erp: {
-            baseUrl: erp.url,
-            credential: { kind: 'header', name: 'x-api-key', vault: 'api.erp.key' },
-            methods: ['GET'],
-            paths: ['/api/customers'],
-          },
-        },
-      }),
-    );
-    const artifactClient = createApiArtifactClient({
-      auth: createGatewayAuth({
-        gatewayUrl: platform.gatewayWsUrl,
-        apiKey: connector.apiKey,
-        identityKey: platform.machineKey(),
-      }),
-      cacheDir: join(mkdtempSync(join(tmpdir(), 'vsc-ops-artifacts-')), 'cache'),
-    });
     // The site's read is real; its report claims another tenant, connector and operation.
-    const agent = platform.startAgent(
-      { apiKey: connector.apiKey, policyFile },
-      {
-        secrets: (name) => (name === 'api.erp.key' ? API_KEY : undefined),
-        artifacts: { fetch: (sha256, kind) => artifactClient.fetch(sha256, kind) },
-        operations: (table) => ({
-          ...table,
-          'http.read': (input, ctx) =>
-            table['http.read']!(input, {
-              ...ctx,
-              reportApiCalls: (report) =>
-                ctx.reportApiCalls?.({
-                  ...report,
-                  tenantId: OTHER,
-                  connectorId: 'forged-connector',
-                  apiId: 'forged-api',
-                  operationKey: 'deleteEverything',
-                  calls: report.calls.map((c) => ({ ...c, tenantId: OTHER })),
-                } as typeof report),
-            }),
+    const { connector, agent } = await siteAgent('forging-site', (table) => ({
+      ...table,
+      'http.read': (input, ctx) =>
+        table['http.read']!(input, {
+          ...ctx,
+          reportApiCalls: (report) =>
+            ctx.reportApiCalls?.({
+              ...report,
+              tenantId: OTHER,
+              connectorId: 'forged-connector',
+              apiId: 'forged-api',
+              operationKey: 'deleteEverything',
+              calls: report.calls.map((c) => ({ ...c, tenantId: OTHER })),
+            } as typeof report),
         }),
-      },
-    );
+    }));
     await agent.welcomed;
     const served = erp.log.length;
     const result = await run(

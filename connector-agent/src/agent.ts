@@ -13,6 +13,7 @@ import {
   PROTOCOL_VERSION,
   type AgentCapability,
   type AgentFrame,
+  type SiteApiCallsT,
   type TaskFrame,
   auditEntryFor,
 } from '@vansales/protocol';
@@ -287,15 +288,18 @@ export class Agent {
     const controller = new AbortController();
     this.running.set(task.taskId, controller);
     const started = Date.now();
+    // The calls of a site step's API operation, sent beside the answer for the gateway's call audit.
+    let apiCalls: SiteApiCallsT | undefined;
     try {
       const output = await handler(task.input, {
         signal: controller.signal,
         progress: (details) => this.send({ type: 'heartbeat', taskId: task.taskId, details }),
         attempt: task.context.attempt,
         resumeFrom: task.context.resumeFrom,
+        reportApiCalls: (report) => void (apiCalls = report),
       });
       if (controller.signal.aborted) return this.record(task, started, { errorType: AgentErrorType.cancelled });
-      this.send(resultFrame(task.taskId, output));
+      this.send(resultFrame(task.taskId, output, apiCalls));
       log.info({ ms: Date.now() - started }, 'task done');
       this.record(task, started, { output });
     } catch (err) {
@@ -309,7 +313,7 @@ export class Agent {
               retryable: true,
             };
       log.warn({ errorType: failure.errorType, ms: Date.now() - started }, `task failed: ${failure.message}`);
-      this.send(failureFrame(task.taskId, failure));
+      this.send(failureFrame(task.taskId, failure, apiCalls));
       this.record(task, started, { errorType: failure.errorType });
     } finally {
       this.running.delete(task.taskId);
@@ -363,31 +367,38 @@ function unreadableTaskId(raw: Buffer): string | undefined {
 export function failureFrame(
   taskId: string,
   failure: { errorType: string; message: string; retryable: boolean },
+  apiCalls?: SiteApiCallsT,
 ): AgentFrame {
   const max = FailureFrame.shape.message.maxLength ?? 8192;
   const message =
     failure.message.length <= max
       ? failure.message
       : `${failure.message.slice(0, max - 40)}... (${failure.message.length} characters, cut)`;
-  return { type: 'failure', taskId, ...failure, message };
+  return { type: 'failure', taskId, ...failure, message, ...(apiCalls ? { apiCalls } : {}) };
 }
 
 /**
  * The result frame of an output: as JSON, or gzip-compressed when large (schemas of thousands of
  * tables). An output that does not fit even compressed fails the task with a clear message.
  */
-function resultFrame(taskId: string, output: unknown): AgentFrame {
+function resultFrame(taskId: string, output: unknown, apiCalls?: SiteApiCallsT): AgentFrame {
+  const calls = apiCalls ? { apiCalls } : {};
   const json = JSON.stringify(output ?? null);
-  if (Buffer.byteLength(json) <= COMPRESS_RESULT_OVER_BYTES) return { type: 'result', taskId, output: output ?? null };
+  if (Buffer.byteLength(json) <= COMPRESS_RESULT_OVER_BYTES)
+    return { type: 'result', taskId, output: output ?? null, ...calls };
   const outputGzip = gzipSync(json).toString('base64');
-  if (outputGzip.length > MAX_FRAME_BYTES - 1024) {
-    return {
-      type: 'failure',
+  // The call report rides in the same frame (bounded: MAX_SITE_API_CALL_RECORDS records).
+  const room = MAX_FRAME_BYTES - 1024 - (apiCalls ? Buffer.byteLength(JSON.stringify(apiCalls)) : 0);
+  if (outputGzip.length > room) {
+    return failureFrame(
       taskId,
-      errorType: AgentErrorType.badInput,
-      message: `the result (${Buffer.byteLength(json)} bytes as JSON, ${outputGzip.length} compressed) does not fit in one frame; ask for less at a time`,
-      retryable: false,
-    };
+      {
+        errorType: AgentErrorType.badInput,
+        message: `the result (${Buffer.byteLength(json)} bytes as JSON, ${outputGzip.length} compressed) does not fit in one frame; ask for less at a time`,
+        retryable: false,
+      },
+      apiCalls,
+    );
   }
-  return { type: 'result', taskId, outputGzip };
+  return { type: 'result', taskId, outputGzip, ...calls };
 }

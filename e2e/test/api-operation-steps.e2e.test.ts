@@ -6,7 +6,7 @@ import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { Client } from 'pg';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { DefinitionDocument, type DefinitionDocumentInput } from '@vansales/definitions';
-import { createApiArtifactClient, createGatewayAuth } from '@vansales/connector-agent';
+import { createApiArtifactClient, createGatewayAuth, type OperationTable } from '@vansales/connector-agent';
 import { failureText, pgConfig, sakilaReader, services, startPlatform, type Platform } from './support/harness';
 import { startDefinitionDirect } from './support/definition-direct';
 import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
@@ -20,6 +20,23 @@ import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-ap
 const TENANT = 'ops-a';
 const API_KEY = 'erp-key-0123456789';
 const columns = 'customer_id, store_id, first_name, last_name, email';
+const OTHER = 'ops-b';
+interface AuditedCall {
+  id: string;
+  at: string;
+  runId?: string;
+  stepId?: string;
+  apiId: string;
+  version: number;
+  operationKey: string;
+  side: string;
+  connectorId?: string;
+  status: number;
+  requestBytes: number;
+  responseBytes: number;
+  durationMs: number;
+}
+type Page = { calls: AuditedCall[]; next?: string };
 const digest = (rows: unknown[]) => createHash('sha256').update(JSON.stringify(rows)).digest('hex');
 
 describe('definition steps that call a registered API operation (cloud)', () => {
@@ -91,6 +108,68 @@ describe('definition steps that call a registered API operation (cloud)', () => 
     ],
     edges: [{ from: 'pull', to: 'load' }],
   });
+  /**
+   * A connector of the tenant and its agent: the policy's API `erp` (the stand-in, its key from the
+   * vault), the agent's own artifact client (by hash from the gateway, verified under the pinned
+   * keys), watched; `operations` wraps the agent's operations.
+   */
+  const siteAgent = async (name: string, operations?: (table: OperationTable) => OperationTable) => {
+    const connector = (
+      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, { name })
+    ).body;
+    const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-ops-')), 'policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        apis: {
+          erp: {
+            baseUrl: erp.url,
+            credential: { kind: 'header', name: 'x-api-key', vault: 'api.erp.key' },
+            methods: ['GET'],
+            paths: ['/api/customers'],
+          },
+        },
+      }),
+    );
+    const fetched: string[] = [];
+    const artifactClient = createApiArtifactClient({
+      auth: createGatewayAuth({
+        gatewayUrl: platform.gatewayWsUrl,
+        apiKey: connector.apiKey,
+        identityKey: platform.machineKey(),
+      }),
+      cacheDir: join(mkdtempSync(join(tmpdir(), 'vsc-ops-artifacts-')), 'cache'),
+    });
+    const agent = platform.startAgent(
+      { apiKey: connector.apiKey, policyFile },
+      {
+        secrets: (secret) => (secret === 'api.erp.key' ? API_KEY : undefined),
+        artifacts: {
+          fetch: async (sha256, kind) => {
+            fetched.push(kind);
+            return artifactClient.fetch(sha256, kind);
+          },
+        },
+        ...(operations ? { operations } : {}),
+      },
+    );
+    return { connector, agent, fetched };
+  };
+  /** A site connector's audited calls, through the REST API (every page). */
+  const siteCalls = async (connectorId: string): Promise<AuditedCall[]> => {
+    const all: AuditedCall[] = [];
+    let cursor = '';
+    do {
+      const page = await platform.api<Page>(
+        'GET',
+        `/v1/tenants/${TENANT}/api-calls?side=site&connectorId=${connectorId}&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      all.push(...page.body.calls);
+      cursor = page.body.next ?? '';
+    } while (cursor);
+    return all;
+  };
   /** The run's end: its status when it completed, else the failure's text (each cause's type and message). */
   const run = async (id: string, document: DefinitionDocumentInput) => {
     const handle = await startDefinitionDirect(platform, TENANT, id, DefinitionDocument.parse(document));
@@ -168,58 +247,93 @@ describe('definition steps that call a registered API operation (cloud)', () => 
 
   it('runs the same operation on a site’s agent: artifacts by hash, verified, the vault’s key attached there', async () => {
     erp.setVersion(1);
-    const connector = (
-      await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, { name: 'site' })
-    ).body;
-    const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-ops-')), 'policy.json');
-    writeFileSync(
-      policyFile,
-      JSON.stringify({
-        apis: {
-          erp: {
-            baseUrl: erp.url,
-            credential: { kind: 'header', name: 'x-api-key', vault: 'api.erp.key' },
-            methods: ['GET'],
-            paths: ['/api/customers'],
-          },
-        },
-      }),
-    );
-    const fetched: string[] = [];
-    const artifactClient = createApiArtifactClient({
-      auth: createGatewayAuth({
-        gatewayUrl: platform.gatewayWsUrl,
-        apiKey: connector.apiKey,
-        identityKey: platform.machineKey(),
-      }),
-      cacheDir: join(mkdtempSync(join(tmpdir(), 'vsc-ops-artifacts-')), 'cache'),
-    });
-    const agent = platform.startAgent(
-      { apiKey: connector.apiKey, policyFile },
-      {
-        secrets: (name) => (name === 'api.erp.key' ? API_KEY : undefined),
-        // The agent's own artifact client (by hash from the gateway, verified under the pinned keys), watched.
-        artifacts: {
-          fetch: async (sha256, kind) => {
-            fetched.push(kind);
-            return artifactClient.fetch(sha256, kind);
-          },
-        },
-      },
-    );
+    const { connector, agent, fetched } = await siteAgent('site');
     await agent.welcomed;
     const served = erp.log.length;
-    const result = await run(
+    const handle = await startDefinitionDirect(
+      platform,
+      TENANT,
       'erp-site',
-      pull(1, 'erp_site', { limit: '200' }, { kind: 'site-api', connectorId: connector.id, api: 'erp' }),
+      DefinitionDocument.parse(
+        pull(1, 'erp_site', { limit: '200' }, { kind: 'site-api', connectorId: connector.id, api: 'erp' }),
+      ),
     );
-    expect(result).toEqual({ state: 'completed', failure: '' });
+    expect((await handle.result()).state).toBe('completed');
     await expectSame('erp_site');
     expect(fetched.sort()).toEqual(['bundle:listActiveCustomers', 'manifest']);
-    expect(erp.log.slice(served).every((p) => p.authorized && p.status === 200)).toBe(true);
+    const pages = erp.log.slice(served);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.every((p) => p.authorized && p.status === 200)).toBe(true);
     // The key stayed on the site: not in the frames the gateway saw, nor in any log.
     expect(platform.frames.join('\n')).not.toContain(API_KEY);
     expect(JSON.stringify(platform.logs.lines)).not.toContain(API_KEY);
+
+    // Every call the agent made is in the call audit, written by the gateway from the agent's report.
+    const audited = await siteCalls(connector.id);
+    expect(audited).toHaveLength(pages.length);
+    for (const call of audited) {
+      expect(call).toEqual({
+        id: expect.any(String),
+        at: expect.any(String),
+        runId: handle.workflowId,
+        stepId: 'pull',
+        apiId: 'sakila-erp',
+        version: 1,
+        operationKey: 'listActiveCustomers',
+        side: 'site',
+        connectorId: connector.id,
+        status: 200,
+        requestBytes: 0,
+        responseBytes: expect.any(Number),
+        durationMs: expect.any(Number),
+      });
+      expect(call.responseBytes).toBeGreaterThan(100);
+    }
+    // Never a parameter: the pages carried limit and cursor, and the rows (every field checked above
+    // is metadata: who, what, where, measures) hold neither their names nor a URL nor the key.
+    expect(pages.slice(1).every((p) => /[?&]cursor=/.test(p.path))).toBe(true);
+    const text = JSON.stringify(audited);
+    for (const v of ['cursor', 'limit', '?', '/api/', API_KEY]) expect(text).not.toContain(v);
+    await agent.close();
+  });
+
+  it('audits a site’s calls as its session’s: a tenant, connector or operation the agent claims is ignored', async () => {
+    expect((await platform.api('POST', '/v1/tenants', { id: OTHER, name: OTHER })).status).toBe(201);
+    // The site's read is real; its report claims another tenant, connector and operation.
+    const { connector, agent } = await siteAgent('forging-site', (table) => ({
+      ...table,
+      'http.read': (input, ctx) =>
+        table['http.read']!(input, {
+          ...ctx,
+          reportApiCalls: (report) =>
+            ctx.reportApiCalls?.({
+              ...report,
+              tenantId: OTHER,
+              connectorId: 'forged-connector',
+              apiId: 'forged-api',
+              operationKey: 'deleteEverything',
+              calls: report.calls.map((c) => ({ ...c, tenantId: OTHER })),
+            } as typeof report),
+        }),
+    }));
+    await agent.welcomed;
+    const served = erp.log.length;
+    const result = await run(
+      'erp-forged',
+      pull(1, 'erp_forged', { limit: '200' }, { kind: 'site-api', connectorId: connector.id, api: 'erp' }),
+    );
+    expect(result).toEqual({ state: 'completed', failure: '' });
+    const pages = erp.log.length - served;
+    // The frames did carry the claims; the rows are the session's and the task's.
+    expect(platform.frames.some((f) => f.includes('forged-connector'))).toBe(true);
+    const audited = await siteCalls(connector.id);
+    expect(audited).toHaveLength(pages);
+    expect(new Set(audited.map((c) => `${c.connectorId} ${c.apiId} ${c.operationKey}`))).toEqual(
+      new Set([`${connector.id} sakila-erp listActiveCustomers`]),
+    );
+    expect((await platform.api<Page>('GET', `/v1/tenants/${OTHER}/api-calls`)).body.calls).toEqual([]);
+    const forged = await platform.api<Page>('GET', `/v1/tenants/${TENANT}/api-calls?connectorId=forged-connector`);
+    expect(forged.body.calls).toEqual([]);
     await agent.close();
   });
 });

@@ -42,6 +42,7 @@ import { bufferGrantPreparer } from './agent-hub/buffer-grants';
 import { apiOperationPreparer, composePreparers } from './agent-hub/api-operation-artifacts';
 import { discoverOnConnect } from './agent-hub/discover-on-connect';
 import { recordDiscoveredSchema } from './agent-hub/record-discovered-schema';
+import { recordSiteApiCalls } from './agent-hub/record-site-api-calls';
 import { BUFFER_PURGE_SCHEDULE_ID, ensureBufferPurgeSchedule } from './buffer-purge-schedule';
 import type { TenantService } from './services/tenant-service';
 import type { ConnectorService } from './services/connector-service';
@@ -133,6 +134,8 @@ export async function createGateway(
   });
   const schemaRegistry = createSchemaRegistry(db);
   const definitions = createDefinitionRepository(db);
+  const apiCalls = createApiCallRepository(db);
+  const definitionRunRepo = createDefinitionRunRepository(db);
   // The hub needs the schema service (discovery on connect) and the services need the hub: the
   // service is bound once the app is built, before it listens, so before any agent can connect.
   const late: { schemas?: SchemaService } = {};
@@ -183,6 +186,8 @@ export async function createGateway(
     // A site step's API operation gets its artifacts' hashes here, from the tenant's registry.
     prepareTask: composePreparers(bufferGrantPreparer(grantBufferAccess), apiOperationPreparer(apiRegistry)),
     transformResult: recordDiscoveredSchema(schemaRegistry),
+    // A site step's API operation calls (reported beside the agent's answer) into the call audit.
+    recordApiCalls: recordSiteApiCalls({ calls: apiCalls, runs: definitionRunRepo, log: logger }),
   });
   if (options.purgeSchedule) {
     // Every gateway node makes sure the one schedule exists and is current; Temporal keeps one per id.
@@ -225,7 +230,7 @@ export async function createGateway(
   const app = await buildApp({
     logger,
     credentials: credentialsFrom(config, db, apiRegistry),
-    apiCalls: createApiCallRepository(db),
+    apiCalls,
     adminToken: config.VSC_ADMIN_TOKEN,
     hub,
     temporalConnection,
@@ -236,7 +241,7 @@ export async function createGateway(
     repos,
     auditRepo,
     definitionRuns: {
-      runs: createDefinitionRunRepository(db),
+      runs: definitionRunRepo,
       flags: flagRepo,
       store: definitionStore,
     },

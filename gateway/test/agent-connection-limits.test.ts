@@ -173,3 +173,39 @@ describe('agent connection limits', () => {
     expect(pair.received.filter((f) => f.type === 'protocol-error' && f.code === 'too-many-pings')).toHaveLength(5);
   });
 });
+
+describe('call reports beside answers', () => {
+  it('hands the apiCalls of a result and of a failure to the task before it settles, even one that does not parse', async () => {
+    const { log } = capture();
+    const pair = await connect(log);
+    const reports: unknown[] = [];
+    const start = async () => {
+      const before = pair.received.filter((f) => f.type === 'task').length;
+      const task = pair.gateway.runTask('http.read', { api: 'erp' }, context, {
+        onApiCalls: (r) => reports.push(r),
+      });
+      await until('the task frame', () => pair.received.filter((f) => f.type === 'task').length > before);
+      return { task, taskId: pair.received.filter((f) => f.type === 'task').at(-1)!.taskId as string };
+    };
+    const ok = await start();
+    pair.agent.send(
+      JSON.stringify({ type: 'result', taskId: ok.taskId, output: { rowCount: 1 }, apiCalls: { count: 1 } }),
+    );
+    expect(await ok.task).toEqual({ rowCount: 1 });
+    const failed = await start();
+    pair.agent.send(
+      JSON.stringify({
+        type: 'failure',
+        taskId: failed.taskId,
+        errorType: 'HttpUnavailable',
+        message: 'HTTP 503',
+        retryable: true,
+        apiCalls: 'not a report',
+      }),
+    );
+    await expect(failed.task).rejects.toMatchObject({ type: 'HttpUnavailable', message: 'HTTP 503' });
+    // Unparsed here: the call audit decides, and a bad report never makes the answer unreadable.
+    expect(reports).toEqual([{ count: 1 }, 'not a report']);
+    pair.agent.close();
+  });
+});

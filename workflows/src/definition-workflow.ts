@@ -299,6 +299,8 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
               },
               api: endpoint.api,
               ...request,
+              // The API calls are the destination step's.
+              step: destination.id,
             });
             return { value: { ...out, transfer: true } };
           }
@@ -383,7 +385,9 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
           record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
           if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
-            return { dataset: await readSiteApi(agent(http.endpoint.connectorId, policy), http, newObjectId()) };
+            return {
+              dataset: await readSiteApi(agent(http.endpoint.connectorId, policy), http, newObjectId(), step.id),
+            };
           const options = onSite ? siteDataOptions(onSite, policy) : cloudDataOptions(cloudQueue, policy);
           const dataset = await proxyActivities<DefinitionCloudActivities>(options).httpRead({
             tenantId: input.tenantId,
@@ -453,7 +457,10 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
           record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
           if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
-            return { dataset, value: await writeSiteApi(agent(http.endpoint.connectorId, policy), http, dataset) };
+            return {
+              dataset,
+              value: await writeSiteApi(agent(http.endpoint.connectorId, policy), http, dataset, step.id),
+            };
           const options = onSite ? siteDataOptions(onSite, policy) : cloudDataOptions(cloudQueue, policy);
           const out = await proxyActivities<DefinitionCloudActivities>(options).httpWrite({
             tenantId: input.tenantId,

@@ -45,7 +45,7 @@ export async function httpReadStepWorkflow(input: HttpReadStepInput): Promise<Da
     const agent = proxyActivities<AgentActivities>(
       dataOptions(connectorTaskQueue(request.endpoint.connectorId), options(input)),
     );
-    return readSiteApi(agent, request, objectId);
+    return readSiteApi(agent, request, objectId, 'http-read');
   }
   const cloud = proxyActivities<CloudActivities>(dataOptions(input.cloudTaskQueue ?? 'cloud', options(input)));
   return cloud.httpRead({
@@ -65,7 +65,7 @@ export async function httpWriteStepWorkflow(
     const agent = proxyActivities<AgentActivities>(
       dataOptions(connectorTaskQueue(request.endpoint.connectorId), options(input)),
     );
-    return writeSiteApi(agent, request, input.input);
+    return writeSiteApi(agent, request, input.input, 'http-write');
   }
   const cloud = proxyActivities<CloudActivities>(dataOptions(input.cloudTaskQueue ?? 'cloud', options(input)));
   return cloud.httpWrite({ tenantId: input.tenantId, step: 'http-write', request: input.request, input: input.input });

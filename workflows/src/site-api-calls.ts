@@ -15,9 +15,11 @@ export async function readSiteApi(
   agent: Pick<AgentActivities, 'siteHttpRead'>,
   request: CloudHttpRead & { endpoint: SiteApi },
   objectId: string,
+  /** The step, named in the call audit of an API operation (replay-safe: activity inputs are not compared). */
+  step: string,
 ): Promise<DatasetRef> {
   const { endpoint, ...rest } = request;
-  const read = await agent.siteHttpRead({ api: endpoint.api, ...rest, objectId });
+  const read = await agent.siteHttpRead({ api: endpoint.api, ...rest, objectId, step });
   return { objectId, rows: read.rowCount, columns: read.columns, writtenBy: { connectorId: endpoint.connectorId } };
 }
 
@@ -26,9 +28,10 @@ export function writeSiteApi(
   agent: Pick<AgentActivities, 'siteHttpWrite'>,
   request: CloudHttpWrite & { endpoint: SiteApi },
   input: DatasetRef,
+  step: string,
 ): ReturnType<AgentActivities['siteHttpWrite']> {
   const { endpoint, ...rest } = request;
-  return agent.siteHttpWrite({ api: endpoint.api, ...rest, objectId: input.objectId });
+  return agent.siteHttpWrite({ api: endpoint.api, ...rest, objectId: input.objectId, step });
 }
 
 /** Narrows a step's `http` settings to a site API's. */

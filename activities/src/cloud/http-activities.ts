@@ -29,6 +29,7 @@ import { createAuthenticator, schemeCredentialProvider, type CredentialStore } f
 import type { OperationManifest } from '@vansales/sdk-factory/manifest';
 import { createSandbox, operationTransport, type Sandbox } from '@vansales/sdk-factory/runner';
 import type { EgressResolver } from '@vansales/sdk-factory/sandbox';
+import type { ApiCallRecord } from '@vansales/metadata';
 import type { CloudCredentials } from './cloud-credentials';
 
 export type HttpActivities = Pick<DefinitionCloudActivities, 'httpRead' | 'httpWrite'>;
@@ -43,23 +44,8 @@ export interface HttpActivityDeps {
   apiOperations?: ApiOperationDeps;
 }
 
-/** One call of an API operation, for the audit: sizes and status, never parameters or bodies. */
-export interface ApiCallRecord {
-  tenantId: string;
-  definitionId?: string;
-  runId?: string;
-  stepId?: string;
-  apiId: string;
-  version: number;
-  operationKey: string;
-  side: 'cloud' | 'site';
-  connectorId?: string;
-  /** The answer's status; 0 when none came (refused, unreachable, timed out). */
-  status: number;
-  requestBytes: number;
-  responseBytes: number;
-  durationMs: number;
-}
+/** One call of an API operation, for the audit (the metadata store's one shape of it). */
+export type { ApiCallRecord };
 
 export interface ApiOperationDeps {
   /**
@@ -146,7 +132,8 @@ export function createHttpActivities(deps: HttpActivityDeps): HttpActivities {
         onCall: (facts) =>
           ops.onCall?.({
             tenantId,
-            ...(info.workflowExecution ? { runId: info.workflowExecution.runId } : {}),
+            // The run as the REST API names it (the workflow id, which continue-as-new keeps), as site calls are.
+            ...(info.workflowExecution ? { runId: info.workflowExecution.workflowId } : {}),
             stepId: step,
             apiId: ref.apiId,
             version: ref.version,

@@ -1,4 +1,4 @@
-import type { AgentCapability, AgentErrorType } from '@vansales/protocol';
+import type { AgentCapability, AgentErrorType, SiteApiCallsT } from '@vansales/protocol';
 
 export interface OperationContext {
   /** Aborted when the task is cancelled or the link to the gateway drops. */
@@ -9,6 +9,11 @@ export interface OperationContext {
   attempt: number;
   /** The last progress the previous attempt reported, when this is a retry. */
   resumeFrom?: unknown;
+  /**
+   * The calls a site step made through an API operation: sent beside the answer (result or failure)
+   * for the gateway's call audit. The last report of the task wins.
+   */
+  reportApiCalls?(report: SiteApiCallsT): void;
 }
 
 export type OperationHandler = (input: unknown, ctx: OperationContext) => Promise<unknown>;

@@ -28,11 +28,12 @@ import {
   type RetryOptions,
 } from '@vansales/dataflow';
 import { OperationManifest } from '@vansales/sdk-factory/manifest';
-import { createSandbox, operationTransport, type Sandbox } from '@vansales/sdk-factory/runner';
+import { createSandbox, operationTransport, type OperationCallFacts, type Sandbox } from '@vansales/sdk-factory/runner';
 import { operationBundleName } from '@vansales/sdk-factory/signing';
 import type { BufferClient } from '../buffer/buffer-client';
 import type { SitePolicyFile } from '../policy/site-policy';
-import { OperationError, type OperationHandler } from './operation';
+import { OperationError, type OperationContext, type OperationHandler } from './operation';
+import { createApiCallLog } from './api-call-log';
 import { apiScope, readPolicyFileOrRefuse, resolveOnSite } from './site-resolve';
 import { grantOf, openConfigured, parseOrRefuse, policyOf, toOperationError, type DataDeps } from './data-support';
 
@@ -66,6 +67,7 @@ async function siteApi(
   method: string,
   path: string,
   operation?: SiteApiOperationT,
+  onCall?: (facts: OperationCallFacts) => void,
 ): Promise<{ url: URL; send: HttpSend; headers: Record<string, string> }> {
   const file = readPolicyFileOrRefuse(deps.policyFile, AgentErrorType.policyRefused);
   const api = Object.hasOwn(file.apis, name) ? file.apis[name] : undefined;
@@ -100,7 +102,7 @@ async function siteApi(
   }
   if (operation) {
     // The policy's checks above stand (the API, its methods, its paths); the operation's run adds its own.
-    const run = await operationSend(deps, operation, api.baseUrl, headers, api);
+    const run = await operationSend(deps, operation, api.baseUrl, headers, api, onCall);
     return {
       url,
       send: (request, signal) => (confineTo(base, request.url, prefixes), run(request, signal)),
@@ -148,6 +150,7 @@ async function operationSend(
   baseUrl: string,
   credentialHeaders: Record<string, string>,
   api: { timeoutMs: number; maxResponseBytes: number },
+  onCall?: (facts: OperationCallFacts) => void,
 ): Promise<HttpSend> {
   const { manifest, bundle } = await operationArtifacts(deps, operation);
   const base = new URL(baseUrl);
@@ -161,6 +164,7 @@ async function operationSend(
         bundle,
         serverUrl: baseUrl,
         stepId: `${operation.apiId}.${operation.key}`,
+        ...(onCall ? { onCall } : {}),
       },
       {
         sandbox: deps.sandbox ?? (sharedSandbox ??= createSandbox()),
@@ -177,6 +181,24 @@ async function operationSend(
     );
   } catch (err) {
     throw toOperationError(err);
+  }
+}
+
+/**
+ * A site step's body with the calls of its API operation (when it names one) logged, the log handed
+ * to the agent whatever the outcome: a failed step's calls are audited too.
+ */
+async function withCallLog<T>(
+  operation: SiteApiOperationT | undefined,
+  method: string,
+  ctx: OperationContext,
+  body: (onCall?: (facts: OperationCallFacts) => void) => Promise<T>,
+): Promise<T> {
+  const log = operation ? createApiCallLog(operation, method, ctx.attempt) : undefined;
+  try {
+    return await body(log?.onCall);
+  } finally {
+    if (log) ctx.reportApiCalls?.(log.report());
   }
 }
 
@@ -197,37 +219,39 @@ export function createSiteHttpRead(deps: SiteHttpDeps, buffer: BufferClient): Op
   return async (raw, ctx) => {
     const input = parseOrRefuse(SiteHttpReadInput, raw, 'http.read');
     const grant = grantOf(input, 'write', 'http.read');
-    const { url, send, headers } = await siteApi(deps, input.api, input.method, input.path, input.operation);
-    try {
-      const result = await readHttp(
-        {
-          method: input.method,
-          url,
-          query: input.query,
-          records: input.records,
-          pagination: input.pagination,
-          maxPages: input.maxPages,
-        },
-        {
-          send,
-          retry: deps.retry ?? DEFAULT_RETRY,
-          headers,
-          signal: ctx.signal,
-          resume: resumeState<HttpReadPosition & { objectId: string }>(
-            ctx.resumeFrom,
-            (r) => r.objectId === input.objectId,
-          ),
-          sink: {
-            put: (index, bytes, rows) => buffer.putChunk(grant, index, bytes, rows, ctx.signal),
-            commit: (manifest) => buffer.commit(grant, manifest, ctx.signal),
+    return withCallLog(input.operation, input.method, ctx, async (onCall) => {
+      const { url, send, headers } = await siteApi(deps, input.api, input.method, input.path, input.operation, onCall);
+      try {
+        const result = await readHttp(
+          {
+            method: input.method,
+            url,
+            query: input.query,
+            records: input.records,
+            pagination: input.pagination,
+            maxPages: input.maxPages,
           },
-        },
-        (position) => ctx.progress({ objectId: input.objectId, ...position }),
-      );
-      return { objectId: input.objectId, ...result } satisfies SiteHttpReadOutputT;
-    } catch (err) {
-      throw toOperationError(err);
-    }
+          {
+            send,
+            retry: deps.retry ?? DEFAULT_RETRY,
+            headers,
+            signal: ctx.signal,
+            resume: resumeState<HttpReadPosition & { objectId: string }>(
+              ctx.resumeFrom,
+              (r) => r.objectId === input.objectId,
+            ),
+            sink: {
+              put: (index, bytes, rows) => buffer.putChunk(grant, index, bytes, rows, ctx.signal),
+              commit: (manifest) => buffer.commit(grant, manifest, ctx.signal),
+            },
+          },
+          (position) => ctx.progress({ objectId: input.objectId, ...position }),
+        );
+        return { objectId: input.objectId, ...result } satisfies SiteHttpReadOutputT;
+      } catch (err) {
+        throw toOperationError(err);
+      }
+    });
   };
 }
 
@@ -236,34 +260,36 @@ export function createSiteHttpWrite(deps: SiteHttpDeps, buffer: BufferClient): O
   return async (raw, ctx) => {
     const input = parseOrRefuse(SiteHttpWriteInput, raw, 'http.write');
     const grant = grantOf(input, 'read', 'http.write');
-    const { url, send, headers } = await siteApi(deps, input.api, input.method, input.path, input.operation);
-    try {
-      const result = await writeHttp(
-        writeRequest(input, url),
-        {
-          send,
-          retry: deps.retry ?? DEFAULT_RETRY,
-          headers,
-          signal: ctx.signal,
-          resume: resumeState<HttpWritePosition & { objectId: string }>(
-            ctx.resumeFrom,
-            (r) => r.objectId === input.objectId,
-          ),
-          source: {
-            objectId: input.objectId,
-            manifest: async () => {
-              const m = await buffer.manifest(grant, ctx.signal);
-              return { schema: m.schema, chunkCount: m.chunks.length, rowCount: m.rowCount };
+    return withCallLog(input.operation, input.method, ctx, async (onCall) => {
+      const { url, send, headers } = await siteApi(deps, input.api, input.method, input.path, input.operation, onCall);
+      try {
+        const result = await writeHttp(
+          writeRequest(input, url),
+          {
+            send,
+            retry: deps.retry ?? DEFAULT_RETRY,
+            headers,
+            signal: ctx.signal,
+            resume: resumeState<HttpWritePosition & { objectId: string }>(
+              ctx.resumeFrom,
+              (r) => r.objectId === input.objectId,
+            ),
+            source: {
+              objectId: input.objectId,
+              manifest: async () => {
+                const m = await buffer.manifest(grant, ctx.signal);
+                return { schema: m.schema, chunkCount: m.chunks.length, rowCount: m.rowCount };
+              },
+              chunk: (index) => buffer.getChunk(grant, index, ctx.signal),
             },
-            chunk: (index) => buffer.getChunk(grant, index, ctx.signal),
           },
-        },
-        (position) => ctx.progress({ objectId: input.objectId, ...position }),
-      );
-      return result satisfies SiteHttpWriteOutputT;
-    } catch (err) {
-      throw toOperationError(err);
-    }
+          (position) => ctx.progress({ objectId: input.objectId, ...position }),
+        );
+        return result satisfies SiteHttpWriteOutputT;
+      } catch (err) {
+        throw toOperationError(err);
+      }
+    });
   };
 }
 
@@ -294,61 +320,63 @@ export function createSiteTableWrite(data: DataDeps, http: SiteHttpDeps): Operat
     const sent = resume
       ? { recordsDone: resume.recordsDone, requests: resume.requests, retried: resume.retried }
       : { recordsDone: 0, requests: 0, retried: 0 };
-    const { url, send, headers } = await siteApi(http, input.api, input.method, input.path, input.operation);
-    const policy = policyOf(data);
-    const conn = await openConfigured(data, source.database);
-    let spool: string | undefined;
-    const chunkFile = (index: number) => join(spool!, `${index}.chunk`);
-    try {
-      spool = await mkdtemp(join(tmpdir(), 'vsc-table-to-api-'));
-      let manifest: { schema: unknown; chunkCount: number; rowCount: number } | undefined;
-      const extracted = await extractTable(
-        conn,
-        {
-          database: source.database,
-          table: source.table,
-          columns: source.columns,
-          keyColumns: source.keyColumns,
-          incremental: source.incremental,
-          chunkRows: input.chunkRows,
-          policy,
-          signal: ctx.signal,
-        },
-        {
-          put: (index, bytes) => writeFile(chunkFile(index), bytes, { mode: 0o600 }),
-          commit: async (m) => void (manifest = { schema: m.schema, chunkCount: m.chunkCount, rowCount: m.rowCount }),
-        },
-        // Heartbeats while reading keep what was sent, so a retry that fails again still resumes there.
-        (position) => ctx.progress({ runKey, ...sent, rowsRead: position.rowsDone } satisfies TableWriteProgress),
-      );
-      const result = await writeHttp(
-        writeRequest(input, url),
-        {
-          send,
-          retry: http.retry ?? DEFAULT_RETRY,
-          headers,
-          signal: ctx.signal,
-          resume: resume ? sent : undefined,
-          source: {
-            objectId: 'site-table',
-            manifest: async () => manifest!,
-            chunk: (index) => readFile(chunkFile(index)),
+    return withCallLog(input.operation, input.method, ctx, async (onCall) => {
+      const { url, send, headers } = await siteApi(http, input.api, input.method, input.path, input.operation, onCall);
+      const policy = policyOf(data);
+      const conn = await openConfigured(data, source.database);
+      let spool: string | undefined;
+      const chunkFile = (index: number) => join(spool!, `${index}.chunk`);
+      try {
+        spool = await mkdtemp(join(tmpdir(), 'vsc-table-to-api-'));
+        let manifest: { schema: unknown; chunkCount: number; rowCount: number } | undefined;
+        const extracted = await extractTable(
+          conn,
+          {
+            database: source.database,
+            table: source.table,
+            columns: source.columns,
+            keyColumns: source.keyColumns,
+            incremental: source.incremental,
+            chunkRows: input.chunkRows,
+            policy,
+            signal: ctx.signal,
           },
-        },
-        (position) => ctx.progress({ runKey, ...position } satisfies TableWriteProgress),
-      );
-      return {
-        ...result,
-        rowCount: extracted.rowCount,
-        ...(extracted.cursor ? { cursor: extracted.cursor } : {}),
-      } satisfies SiteTableWriteOutputT;
-    } catch (err) {
-      throw toOperationError(err);
-    } finally {
-      await Promise.all([
-        conn.close().catch(() => undefined),
-        spool ? rm(spool, { recursive: true, force: true }) : undefined,
-      ]);
-    }
+          {
+            put: (index, bytes) => writeFile(chunkFile(index), bytes, { mode: 0o600 }),
+            commit: async (m) => void (manifest = { schema: m.schema, chunkCount: m.chunkCount, rowCount: m.rowCount }),
+          },
+          // Heartbeats while reading keep what was sent, so a retry that fails again still resumes there.
+          (position) => ctx.progress({ runKey, ...sent, rowsRead: position.rowsDone } satisfies TableWriteProgress),
+        );
+        const result = await writeHttp(
+          writeRequest(input, url),
+          {
+            send,
+            retry: http.retry ?? DEFAULT_RETRY,
+            headers,
+            signal: ctx.signal,
+            resume: resume ? sent : undefined,
+            source: {
+              objectId: 'site-table',
+              manifest: async () => manifest!,
+              chunk: (index) => readFile(chunkFile(index)),
+            },
+          },
+          (position) => ctx.progress({ runKey, ...position } satisfies TableWriteProgress),
+        );
+        return {
+          ...result,
+          rowCount: extracted.rowCount,
+          ...(extracted.cursor ? { cursor: extracted.cursor } : {}),
+        } satisfies SiteTableWriteOutputT;
+      } catch (err) {
+        throw toOperationError(err);
+      } finally {
+        await Promise.all([
+          conn.close().catch(() => undefined),
+          spool ? rm(spool, { recursive: true, force: true }) : undefined,
+        ]);
+      }
+    });
   };
 }

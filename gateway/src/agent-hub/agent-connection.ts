@@ -38,6 +38,8 @@ export interface TaskHooks {
   signal?: AbortSignal;
   /** Called with each progress report of the agent. */
   onProgress?: (details: unknown) => void;
+  /** Called with the call report beside the answer (unparsed: the call audit validates it), before it settles. */
+  onApiCalls?: (report: unknown) => void;
 }
 
 // Async: zlib works on the thread pool, so a result that expands to megabytes (or a bomb that would
@@ -97,6 +99,7 @@ interface Pending {
   resolve: (output: unknown) => void;
   reject: (err: Error) => void;
   onProgress?: (details: unknown) => void;
+  onApiCalls?: (report: unknown) => void;
 }
 
 /**
@@ -197,6 +200,7 @@ export class AgentConnection {
           reject(e);
         },
         onProgress: hooks.onProgress,
+        onApiCalls: hooks.onApiCalls,
       });
       // JSON has no undefined: an activity without arguments sends null.
       this.send({ type: 'task', taskId, operation, input: input ?? null, context });
@@ -260,6 +264,7 @@ export class AgentConnection {
       case 'result': {
         const p = this.settle(frame.taskId);
         if (!p) return this.protocolError('unknown-task', `no running task ${frame.taskId}`);
+        if (frame.apiCalls !== undefined) p.onApiCalls?.(frame.apiCalls);
         if (frame.outputGzip === undefined) return p.resolve(frame.output);
         void this.readCompressed(frame.outputGzip).then(p.resolve, p.reject);
         return;
@@ -267,6 +272,7 @@ export class AgentConnection {
       case 'failure': {
         const p = this.settle(frame.taskId);
         if (!p) return this.protocolError('unknown-task', `no running task ${frame.taskId}`);
+        if (frame.apiCalls !== undefined) p.onApiCalls?.(frame.apiCalls);
         p.reject(
           ApplicationFailure.create({ type: frame.errorType, message: frame.message, nonRetryable: !frame.retryable }),
         );

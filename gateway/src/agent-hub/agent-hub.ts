@@ -4,7 +4,13 @@ import { CloseCode, connectorTaskQueue, PROTOCOL_VERSION, type HelloFrame } from
 import type { Logger } from '../logger';
 import type { AgentConnection, AgentIdentity } from './agent-connection';
 import { ClusterUnavailableError, type SessionCluster, type SessionLease } from './session-cluster';
-import { createProxyActivities, type AuditSink, type ResultTransform, type TaskPreparer } from './proxy-activities';
+import {
+  createProxyActivities,
+  type ApiCallRecorder,
+  type AuditSink,
+  type ResultTransform,
+  type TaskPreparer,
+} from './proxy-activities';
 
 /**
  * One connector's slot on this node, reserved synchronously after hello (before any await), so two
@@ -50,6 +56,8 @@ export interface AgentHubOptions {
   audit?: AuditSink;
   transformResult?: ResultTransform;
   prepareTask?: TaskPreparer;
+  /** The call audit of site steps' API operations (the reports beside agents' answers). */
+  recordApiCalls?: ApiCallRecorder;
   /** Around every task of every connector Worker (the activity-overhead benchmark times the hop with one). */
   activityInterceptors?: ActivityInterceptorsFactory[];
 }
@@ -193,6 +201,7 @@ export class AgentHub {
         (err) => log.error({ err: String(err) }, 'could not write an audit record'),
         this.opts.transformResult,
         this.opts.prepareTask,
+        this.opts.recordApiCalls,
       ),
       // One long poll per idle agent is what lets one namespace serve thousands of agents. Poller
       // autoscaling (opt-in) lets a busy agent's Worker hold a few, but the SDK (1.24) checks each

@@ -4,7 +4,7 @@ import { isRegistryError, operationArtifactHashes, type ArtifactRegistry } from 
 import type { TaskPreparer } from './proxy-activities';
 
 /** The site HTTP operations whose task may name a registered API operation. */
-const OPERATION_TASKS = new Set(['http.read', 'http.write', 'http.write-table']);
+export const OPERATION_TASKS = new Set<string>(['http.read', 'http.write', 'http.write-table']);
 
 /**
  * A site step that names an API operation (`operation: { apiId, version, key }`) leaves for the agent

@@ -34,12 +34,26 @@ export type TaskPreparer = (
   input: unknown,
 ) => Promise<unknown>;
 
+/**
+ * Told the call report an agent sent beside a task's answer (a site step's API operation calls),
+ * with the session's identity, the task as it left and the activity that ran it. The activity
+ * waits for it before it completes (the audit is written when the step is), so it must not reject.
+ */
+export type ApiCallRecorder = (
+  identity: { tenantId: string; connectorId: string },
+  operation: AgentCapability,
+  task: unknown,
+  actor: TaskOutcome['actor'],
+  report: unknown,
+) => Promise<void>;
+
 export function createProxyActivities(
   connection: AgentConnection,
   audit?: AuditSink,
   onAuditError?: (err: unknown) => void,
   transform?: ResultTransform,
   prepare?: TaskPreparer,
+  recordCalls?: ApiCallRecorder,
 ): AgentActivities {
   const activities: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [name, operation] of Object.entries(AGENT_ACTIVITY_OPERATIONS)) {
@@ -53,6 +67,7 @@ export function createProxyActivities(
         attempt: info.attempt,
       };
       const started = Date.now();
+      let recorded: Promise<void> | undefined;
       const record = (result: Pick<TaskOutcome, 'output' | 'errorType'>) => {
         if (!audit) return;
         const { tenantId, connectorId } = connection.identity;
@@ -79,6 +94,18 @@ export function createProxyActivities(
           {
             signal: ctx.cancellationSignal,
             onProgress: (details) => ctx.heartbeat(details),
+            ...(recordCalls
+              ? {
+                  onApiCalls: (report: unknown) =>
+                    void (recorded = recordCalls(
+                      { tenantId: connection.identity.tenantId, connectorId: connection.identity.connectorId },
+                      operation,
+                      task,
+                      actor,
+                      report,
+                    )),
+                }
+              : {}),
           },
         );
         record({ output });
@@ -92,6 +119,8 @@ export function createProxyActivities(
               : AgentErrorType.internal;
         record({ errorType });
         throw err;
+      } finally {
+        await recorded;
       }
     };
   }

@@ -55,30 +55,39 @@ export class ApiCallCursorError extends Error {
 
 /** The call audit: appended by whoever runs an operation, listed per tenant, newest first. */
 export function createApiCallRepository(db: MetadataDb) {
+  const row = (input: ApiCallRecord) => {
+    const r = ApiCallRecord.parse(input);
+    return {
+      tenant_id: r.tenantId,
+      definition_id: r.definitionId ?? null,
+      run_id: r.runId ?? null,
+      step_id: r.stepId ?? null,
+      api_id: r.apiId,
+      version: r.version,
+      operation_key: r.operationKey,
+      side: r.side,
+      connector_id: r.connectorId ?? null,
+      status: r.status,
+      request_bytes: r.requestBytes,
+      response_bytes: r.responseBytes,
+      duration_ms: r.durationMs,
+      // Set here, to the millisecond: the page cursor carries milliseconds (now() has microseconds).
+      at: r.at ?? new Date(),
+    };
+  };
   return {
     /** Throws a ZodError naming the field when the record is not one (nothing else is stored). */
     async recordApiCall(input: ApiCallRecord): Promise<void> {
-      const r = ApiCallRecord.parse(input);
-      await db
-        .insertInto('api_calls')
-        .values({
-          tenant_id: r.tenantId,
-          definition_id: r.definitionId ?? null,
-          run_id: r.runId ?? null,
-          step_id: r.stepId ?? null,
-          api_id: r.apiId,
-          version: r.version,
-          operation_key: r.operationKey,
-          side: r.side,
-          connector_id: r.connectorId ?? null,
-          status: r.status,
-          request_bytes: r.requestBytes,
-          response_bytes: r.responseBytes,
-          duration_ms: r.durationMs,
-          // Set here, to the millisecond: the page cursor carries milliseconds (now() has microseconds).
-          at: r.at ?? new Date(),
-        })
-        .execute();
+      await db.insertInto('api_calls').values(row(input)).execute();
+    },
+
+    /**
+     * Several calls in one statement (a site step's report: up to hundreds at once). All or none:
+     * one record that is not one throws its ZodError before anything is stored.
+     */
+    async recordApiCalls(inputs: readonly ApiCallRecord[]): Promise<void> {
+      if (inputs.length === 0) return;
+      await db.insertInto('api_calls').values(inputs.map(row)).execute();
     },
 
     /** One page of a tenant's calls, newest first; `next` continues after its last row. */

@@ -59,12 +59,68 @@ const sealedOf = (r: Row): SealedCredentialRow => ({
   sealed: Buffer.from(r.sealed),
 });
 
+/** First argument of pg_advisory_xact_lock(int, int): keeps credential locks apart from any other. */
+const CREDENTIAL_LOCK_SPACE = 0x637264; // 'crd'
+
+/** How long a process waits for another one's renewal of the same credential before giving up. */
+export const CREDENTIAL_LOCK_TIMEOUT_MS = 30_000;
+
+/** Raised when another process held a credential's lock past the wait (`withLock`): trying again may succeed. */
+export class CredentialLockTimeoutError extends Error {
+  override name = 'CredentialLockTimeoutError';
+}
+
 /**
  * Rows of the cloud credential store (0013). Every query names the tenant: there is no lookup by
  * name alone, so one tenant's name never reaches another's row. Expired rows (pending
  * authorizations) read as absent.
  */
 export function createCredentialRepository(db: MetadataDb, now: () => number = Date.now) {
+  return {
+    ...credentialRows(db, now),
+
+    /**
+     * Runs `fn` holding a lock on (tenant, name) that every process on this database honours (a
+     * transaction-scoped PostgreSQL advisory lock, so a process that dies lets go), with rows whose
+     * reads and writes go through the lock's own connection (PGlite has only that one). It is a lock,
+     * not a unit of work: what `fn` wrote before it threw is kept, and its error is thrown on.
+     * Waits at most `timeoutMs`, then throws CredentialLockTimeoutError.
+     */
+    async withLock<T>(
+      tenantId: string,
+      name: string,
+      fn: (rows: CredentialRows) => Promise<T>,
+      timeoutMs = CREDENTIAL_LOCK_TIMEOUT_MS,
+    ): Promise<T> {
+      const outcome = await db.transaction().execute(async (trx) => {
+        await sql`SELECT set_config('lock_timeout', ${`${Math.max(1, Math.round(timeoutMs))}ms`}, true)`.execute(trx);
+        try {
+          await sql`SELECT pg_advisory_xact_lock(${sql.lit(CREDENTIAL_LOCK_SPACE)}, hashtext(${`${tenantId}/${name}`}))`.execute(
+            trx,
+          );
+        } catch (err) {
+          // 55P03 lock_not_available: lock_timeout ran out while another process held it.
+          if ((err as { code?: unknown }).code === '55P03')
+            throw new CredentialLockTimeoutError(
+              `credential ${name} of tenant ${tenantId} stayed locked by another process for ${timeoutMs} ms`,
+            );
+          throw err;
+        }
+        await sql`SELECT set_config('lock_timeout', '0', true)`.execute(trx);
+        try {
+          return { ok: true as const, value: await fn(credentialRows(trx, now)) };
+        } catch (error) {
+          return { ok: false as const, error };
+        }
+      });
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value;
+    },
+  };
+}
+
+/** The row operations of the store, on the pool or on one locked connection. */
+function credentialRows(db: MetadataDb, now: () => number) {
   const live = () => (eb: ExpressionBuilder<Database, 'credentials'>) =>
     eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date(now()))]);
   const base = (tenantId: string) => db.selectFrom('credentials').where('tenant_id', '=', tenantId);
@@ -205,4 +261,5 @@ export function createCredentialRepository(db: MetadataDb, now: () => number = D
     },
   };
 }
+export type CredentialRows = ReturnType<typeof credentialRows>;
 export type CredentialRepository = ReturnType<typeof createCredentialRepository>;

@@ -69,7 +69,10 @@ export {
 } from './api-artifact-repository';
 export {
   createCredentialRepository,
+  CredentialLockTimeoutError,
+  CREDENTIAL_LOCK_TIMEOUT_MS,
   type CredentialRepository,
+  type CredentialRows,
   type SealedCredentialRow,
   type CredentialSummaryRow,
 } from './credential-repository';

@@ -74,6 +74,13 @@ export const TaskFrame = z.object({
   }),
 });
 
+/**
+ * The calls a site step made through an API operation (http-operations' SiteApiCalls), beside the
+ * answer rather than in it. Parsed by the gateway's call audit, not here: a malformed report must
+ * not make the frame unreadable, which would leave the task waiting for its timeout.
+ */
+const ApiCallsField = jsonValue.optional();
+
 export const ResultFrame = z
   .object({
     type: z.literal('result'),
@@ -81,6 +88,7 @@ export const ResultFrame = z
     output: jsonValue.optional(),
     /** A large output as gzip-compressed JSON in base64, instead of `output`. */
     outputGzip: z.string().max(MAX_FRAME_BYTES).optional(),
+    apiCalls: ApiCallsField,
   })
   .refine(
     (f) => (f.output === undefined) !== (f.outputGzip === undefined),
@@ -98,6 +106,7 @@ export const FailureFrame = z.object({
   errorType: z.string().min(1).max(128),
   message: z.string().max(8192),
   retryable: z.boolean(),
+  apiCalls: ApiCallsField,
 });
 
 export const ProgressFrame = z.object({

@@ -29,9 +29,54 @@ export const SiteApiOperation = z.object({
 });
 export type SiteApiOperationT = z.infer<typeof SiteApiOperation>;
 
+/** Most call records one task's answer carries; past them calls are counted, not listed (a 100k-page read stays one small frame). */
+export const MAX_SITE_API_CALL_RECORDS = 500;
+
+/** One call of a site step's API operation, as the agent measured it: no parameter, header, body or URL. */
+export const SiteApiCall = z.object({
+  /** The answer's HTTP status; 0 when none came (refused, unreachable, timed out). */
+  status: z.number().int().min(0).max(999),
+  requestBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  responseBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  durationMs: z.number().int().min(0).max(2_147_483_647),
+  /** When it started (ms since the epoch, the site's clock). */
+  at: z.number().int().min(0).max(8_640_000_000_000_000),
+});
+export type SiteApiCallT = z.infer<typeof SiteApiCall>;
+
+/**
+ * The calls one attempt of a site step made through its API operation (issue 11: every call
+ * audited), sent beside the answer (the result or failure frame's `apiCalls`, never in the output,
+ * so it stays out of Temporal history). A summary of all of them, and at most
+ * MAX_SITE_API_CALL_RECORDS records (failures kept before successes), with the count of the others.
+ * Who ran it (tenant, connector) is the gateway's session, never a field here.
+ */
+export const SiteApiCalls = z.object({
+  apiId: SiteApiOperation.shape.apiId,
+  version: SiteApiOperation.shape.version,
+  operationKey: SiteApiOperation.shape.key,
+  method: z.string().min(1).max(16),
+  /** The Temporal attempt of the task these calls belong to. */
+  attempt: z.number().int().min(1).max(2_147_483_647),
+  count: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Calls without an answer or answered 400 or more. */
+  failed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  requestBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  responseBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  durationMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  calls: z.array(SiteApiCall).max(MAX_SITE_API_CALL_RECORDS),
+  /** Calls counted above but not listed. */
+  dropped: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type SiteApiCallsT = z.infer<typeof SiteApiCalls>;
+
+/** The definition step a site task runs, for the call audit (set by the workflow; absent from older runs). */
+const StepName = z.string().min(1).max(200);
+
 export const SiteHttpReadInput = z.object({
   api: ApiName,
   operation: SiteApiOperation.optional(),
+  step: StepName.optional(),
   method: z.enum(['GET', 'POST']).default('GET'),
   path: Path,
   query: z.record(z.string().max(128), z.string().max(2000)).optional(),
@@ -64,6 +109,7 @@ export type SiteHttpReadOutputT = z.infer<typeof SiteHttpReadOutput>;
 const HttpWriteFields = {
   api: ApiName,
   operation: SiteApiOperation.optional(),
+  step: StepName.optional(),
   method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
   path: Path,
   batchSize: z.number().int().min(1).max(10_000).default(1),

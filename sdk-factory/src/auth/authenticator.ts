@@ -222,88 +222,101 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         Credential,
         { kind: 'oauth2-client' }
       >;
-      // Read again inside the flight: another process may have refreshed meanwhile.
-      const current = await store.get(tenantId, cacheName);
-      const stillFresh = freshToken(current);
-      if (stillFresh) return stillFresh;
-      let token: OAuthToken;
-      let grant: 'client_credentials' | 'refresh_token';
-      if (current?.kind === 'oauth2-token' && current.refreshToken) {
-        const tokenUrl =
-          client.tokenUrl ??
-          flows.authorizationCode?.refreshUrl ??
-          flows.authorizationCode?.tokenUrl ??
-          flows.clientCredentials?.tokenUrl;
-        if (!tokenUrl)
-          throw new AuthError(
-            AuthErrorCode.badInput,
-            `scheme ${schemeName} of credential ${name} declares no token URL`,
-          );
-        grant = 'refresh_token';
-        try {
-          token = await requestToken({
-            tokenUrl,
-            client,
-            grant: { grant_type: 'refresh_token', refresh_token: current.refreshToken },
-            now: now(),
-            fetch: doFetch,
-            previousRefreshToken: current.refreshToken,
-          });
-        } catch (err) {
-          if (err instanceof AuthError && err.code === AuthErrorCode.reauthorizationRequired) {
-            const message = `the refresh of ${name} was refused (${err.message}); authorize again`;
-            await store.recordFailure(tenantId, name, message);
-            await store.recordFailure(tenantId, cacheName, message);
-            await tell({ type: 'oauth.refresh-failed', tenantId, credential: name, code: err.code, message });
+      // One renewal per credential across processes too (the gateway, cloud workers): providers rotate
+      // refresh tokens, and a second refresh with the old one fails and can revoke the grant. The store's
+      // lock (PostgreSQL's) makes the others wait, then read what the first one stored.
+      // The owner is told once the lock is let go: a listener that writes to the same store must not wait on it.
+      const told: AuthEvent[] = [];
+      const renew = async (store: CredentialStore): Promise<OAuthToken> => {
+        const tell = async (event: AuthEvent) => void told.push(event);
+        // Read again inside the lock: another process may have renewed it while this one waited.
+        const current = await store.get(tenantId, cacheName);
+        const stillFresh = freshToken(current);
+        if (stillFresh) return stillFresh;
+        let token: OAuthToken;
+        let grant: 'client_credentials' | 'refresh_token';
+        if (current?.kind === 'oauth2-token' && current.refreshToken) {
+          const tokenUrl =
+            client.tokenUrl ??
+            flows.authorizationCode?.refreshUrl ??
+            flows.authorizationCode?.tokenUrl ??
+            flows.clientCredentials?.tokenUrl;
+          if (!tokenUrl)
             throw new AuthError(
-              AuthErrorCode.reauthorizationRequired,
-              `credential ${name} of tenant ${tenantId}: ${message}`,
+              AuthErrorCode.badInput,
+              `scheme ${schemeName} of credential ${name} declares no token URL`,
             );
+          grant = 'refresh_token';
+          try {
+            token = await requestToken({
+              tokenUrl,
+              client,
+              grant: { grant_type: 'refresh_token', refresh_token: current.refreshToken },
+              now: now(),
+              fetch: doFetch,
+              previousRefreshToken: current.refreshToken,
+            });
+          } catch (err) {
+            if (err instanceof AuthError && err.code === AuthErrorCode.reauthorizationRequired) {
+              const message = `the refresh of ${name} was refused (${err.message}); authorize again`;
+              await store.recordFailure(tenantId, name, message);
+              await store.recordFailure(tenantId, cacheName, message);
+              await tell({ type: 'oauth.refresh-failed', tenantId, credential: name, code: err.code, message });
+              throw new AuthError(
+                AuthErrorCode.reauthorizationRequired,
+                `credential ${name} of tenant ${tenantId}: ${message}`,
+              );
+            }
+            throw err;
           }
-          throw err;
-        }
-      } else if (flows.clientCredentials) {
-        grant = 'client_credentials';
-        const grantBody: Record<string, string> = { grant_type: 'client_credentials' };
-        if (scopes.length > 0) grantBody.scope = scopes.join(' ');
-        try {
-          token = await requestToken({
-            tokenUrl: client.tokenUrl ?? flows.clientCredentials.tokenUrl,
-            client,
-            grant: grantBody,
-            now: now(),
-            fetch: doFetch,
-          });
-        } catch (err) {
-          if (err instanceof AuthError && err.code === AuthErrorCode.reauthorizationRequired) {
-            const message = `the token request of ${name} was refused (${err.message}); check the client`;
+        } else if (flows.clientCredentials) {
+          grant = 'client_credentials';
+          const grantBody: Record<string, string> = { grant_type: 'client_credentials' };
+          if (scopes.length > 0) grantBody.scope = scopes.join(' ');
+          try {
+            token = await requestToken({
+              tokenUrl: client.tokenUrl ?? flows.clientCredentials.tokenUrl,
+              client,
+              grant: grantBody,
+              now: now(),
+              fetch: doFetch,
+            });
+          } catch (err) {
+            if (err instanceof AuthError && err.code === AuthErrorCode.reauthorizationRequired) {
+              const message = `the token request of ${name} was refused (${err.message}); check the client`;
+              await store.recordFailure(tenantId, name, message);
+              await tell({ type: 'oauth.refresh-failed', tenantId, credential: name, code: err.code, message });
+            }
+            throw err;
+          }
+        } else {
+          const message = current
+            ? `the access token of ${name} expired and there is no refresh token; authorize again`
+            : `${name} has not been authorized yet; start its authorization`;
+          if (current) {
             await store.recordFailure(tenantId, name, message);
-            await tell({ type: 'oauth.refresh-failed', tenantId, credential: name, code: err.code, message });
+            await tell({
+              type: 'oauth.refresh-failed',
+              tenantId,
+              credential: name,
+              code: AuthErrorCode.reauthorizationRequired,
+              message,
+            });
           }
-          throw err;
+          throw new AuthError(
+            current ? AuthErrorCode.reauthorizationRequired : AuthErrorCode.missingCredential,
+            `credential ${name} of tenant ${tenantId}: ${message}`,
+          );
         }
-      } else {
-        const message = current
-          ? `the access token of ${name} expired and there is no refresh token; authorize again`
-          : `${name} has not been authorized yet; start its authorization`;
-        if (current) {
-          await store.recordFailure(tenantId, name, message);
-          await tell({
-            type: 'oauth.refresh-failed',
-            tenantId,
-            credential: name,
-            code: AuthErrorCode.reauthorizationRequired,
-            message,
-          });
-        }
-        throw new AuthError(
-          current ? AuthErrorCode.reauthorizationRequired : AuthErrorCode.missingCredential,
-          `credential ${name} of tenant ${tenantId}: ${message}`,
-        );
+        await store.put(tenantId, cacheName, token);
+        await tell({ type: 'oauth.token-issued', tenantId, credential: name, grant });
+        return token;
+      };
+      try {
+        return await (deps.store.exclusive ? deps.store.exclusive(tenantId, cacheName, renew) : renew(deps.store));
+      } finally {
+        for (const event of told) await tell(event);
       }
-      await store.put(tenantId, cacheName, token);
-      await tell({ type: 'oauth.token-issued', tenantId, credential: name, grant });
-      return token;
     })();
     inFlight.set(flightKey, flight);
     try {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CredentialRepository, CredentialSummaryRow } from '@vansales/metadata';
+import type { CredentialRepository, CredentialRows, CredentialSummaryRow } from '@vansales/metadata';
 import { AuthError, AuthErrorCode } from './auth-error';
 import { Credential, CredentialName, type CredentialInput, type CredentialKind } from './credential';
 import { contextBytes, openBytes, sealBytes, type KeyWrapper } from './key-wrapper';
@@ -35,6 +35,13 @@ export interface CredentialStore {
   markUsed(tenantId: string, name: string): Promise<void>;
   /** Rewraps every data key under the wrapper's current master key; returns how many were rewrapped. */
   rotateMasterKey(): Promise<number>;
+  /**
+   * Runs `fn` while no other process sharing this store runs it for the same (tenant, name) (the
+   * metadata store: a PostgreSQL advisory lock), `fn` reading and writing through the given store.
+   * What `fn` wrote before it threw is kept. Absent on stores without such a lock (and on the store
+   * given to `fn`): then only a process's own collapsing applies.
+   */
+  exclusive?<T>(tenantId: string, name: string, fn: (store: CredentialStore) => Promise<T>): Promise<T>;
 }
 
 const SECRET_PURPOSE = 'secret';
@@ -65,8 +72,11 @@ const summaryOf = (r: CredentialSummaryRow): CredentialSummary => ({
  * row copied to another tenant or renamed does not open. Errors name the tenant and the name only.
  */
 export function createMetadataCredentialStore(deps: {
-  repository: CredentialRepository;
+  /** The rows (a repository's `withLock` makes `exclusive` available). */
+  repository: CredentialRows & Partial<Pick<CredentialRepository, 'withLock'>>;
   wrapper: KeyWrapper;
+  /** How long `exclusive` waits for another process (default: the repository's). */
+  lockTimeoutMs?: number;
 }): CredentialStore {
   const { repository, wrapper } = deps;
 
@@ -95,7 +105,32 @@ export function createMetadataCredentialStore(deps: {
     return parsed.data;
   }
 
+  const withLock = repository.withLock;
+  const exclusive: CredentialStore['exclusive'] = withLock
+    ? async (tenantId, name, fn) => {
+        checkName(name);
+        try {
+          return await withLock(
+            tenantId,
+            name,
+            (rows) => fn(createMetadataCredentialStore({ repository: rows, wrapper })),
+            deps.lockTimeoutMs,
+          );
+        } catch (err) {
+          // By name: the metadata package stays a type-only import here (the agent loads this module too).
+          if (err instanceof Error && err.name === 'CredentialLockTimeoutError')
+            throw new AuthError(
+              AuthErrorCode.tokenEndpointUnavailable,
+              `${err.message} (renewing its token); try again`,
+              true,
+            );
+          throw err;
+        }
+      }
+    : undefined;
+
   return {
+    ...(exclusive ? { exclusive } : {}),
     async put(tenantId, name, input, options) {
       checkName(name);
       const parsed = Credential.safeParse(input);

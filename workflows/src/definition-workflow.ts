@@ -263,7 +263,8 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       case 'source': {
         const peer = nearestPeer(walk.graph, step.id, 'down');
         // An operation step without an endpoint: its API's accessibility and the other end pick it.
-        const routed = step.http && !step.http.endpoint ? await routeOperation(step.id, step.http, peer.endpoint) : undefined;
+        const routed =
+          step.http && !step.http.endpoint ? await routeOperation(step.id, step.http, peer.endpoint) : undefined;
         const endpoint = routed?.endpoint ?? endpointOf(step)!;
         // The columns of this read the site's policy masks or hashes, when a transform reads its rows.
         let protectedRead: string[] = [];

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
-import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { Client as PgClient } from 'pg';
 
 /**
  * The seed's Mode 2 example (issue 11 item 6): an API a customer builds on their own network to expose
@@ -256,5 +257,46 @@ export async function startSakilaUserApi(options: SakilaUserApiOptions): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pool.end();
     },
+  };
+}
+
+/** The columns of the API's customer records that a load keeps, in the order they are compared. */
+const ACTIVE_CUSTOMER_COLUMNS = ['customer_id', 'store_id', 'first_name', 'last_name', 'email'];
+
+/**
+ * Sakila's active customers (of one store, when given) beside what a run loaded into a PostgreSQL
+ * table: row counts and a sha256 of each side's rows as text, in customer id order.
+ */
+export async function activeCustomersBeside(
+  sakila: { host: string; port: number; user: string; password: string },
+  pgUrl: string,
+  table: string,
+  storeId?: number,
+): Promise<{ source: number; copied: number; sourceDigest: string; copiedDigest: string }> {
+  const columns = ACTIVE_CUSTOMER_COLUMNS.join(', ');
+  const reader = await createConnection({ ...sakila, database: 'sakila' });
+  const [source] = await reader.query<RowDataPacket[]>(
+    `SELECT ${columns} FROM customer WHERE active = 1 ${storeId ? 'AND store_id = ?' : ''} ORDER BY customer_id`,
+    storeId ? [storeId] : [],
+  );
+  await reader.end();
+  const pg = new PgClient({ connectionString: pgUrl });
+  await pg.connect();
+  const copied = (await pg.query(`SELECT ${columns} FROM ${table} ORDER BY customer_id`)).rows as Record<
+    string,
+    unknown
+  >[];
+  await pg.end();
+  const digest = (rows: Record<string, unknown>[]) =>
+    createHash('sha256')
+      .update(
+        JSON.stringify(rows.map((r) => ACTIVE_CUSTOMER_COLUMNS.map((c) => (r[c] === null ? null : String(r[c]))))),
+      )
+      .digest('hex');
+  return {
+    source: source.length,
+    copied: copied.length,
+    sourceDigest: digest(source),
+    copiedDigest: digest(copied),
   };
 }

@@ -177,7 +177,13 @@ const apiRoutes: FastifyPluginAsyncZod = async (app) => {
         params: TenantParams,
         response: {
           200: z.array(
-            z.object({ id: z.string(), name: z.string(), createdBy: z.string(), createdAt: z.string(), ...AccessFields }),
+            z.object({
+              id: z.string(),
+              name: z.string(),
+              createdBy: z.string(),
+              createdAt: z.string(),
+              ...AccessFields,
+            }),
           ),
           ...errorResponses(),
         },

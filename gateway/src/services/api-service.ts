@@ -71,7 +71,6 @@ export function accessOf(input: AccessInput): ApiAccess | undefined {
   return { accessibility, ...(site ? { site } : {}), ...(internet ? { internet } : {}) };
 }
 
-
 /** A specification at a URL on a site's network, fetched by that site's agent. */
 export type SiteSpecFetch = (tenantId: string, connectorId: string, url: string) => Promise<SpecUpload>;
 

@@ -208,7 +208,10 @@ declare module 'fastify' {
   }
 }
 
-export const definitionServicePlugin = fp<DefinitionServiceDeps>(async (app, deps) => void app.decorate('definitions', createDefinitionService(deps)), {
-  name: 'definition-service',
-  fastify: '5.x',
-});
+export const definitionServicePlugin = fp<DefinitionServiceDeps>(
+  async (app, deps) => void app.decorate('definitions', createDefinitionService(deps)),
+  {
+    name: 'definition-service',
+    fastify: '5.x',
+  },
+);

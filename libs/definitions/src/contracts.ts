@@ -132,7 +132,9 @@ export interface SplitDatasetInput {
 
 /** A step's `http` settings with its endpoint known (given in the step, or routed by the API's accessibility). */
 type Routed<T> = T & { endpoint: HttpEndpoint };
-export type HttpReadRequest = Routed<NonNullable<Extract<DefinitionDocument['steps'][number], { kind: 'source' }>['http']>>;
+export type HttpReadRequest = Routed<
+  NonNullable<Extract<DefinitionDocument['steps'][number], { kind: 'source' }>['http']>
+>;
 export type HttpWriteRequest = Routed<
   NonNullable<Extract<DefinitionDocument['steps'][number], { kind: 'destination' }>['http']>
 >;

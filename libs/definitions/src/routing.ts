@@ -103,15 +103,24 @@ export function routeApiOperation(
   access: ApiAccess,
   other: Endpoint | undefined,
 ): { endpoint: HttpEndpoint; reason: string } | undefined {
-  const onSite = access.site && { kind: 'site-api' as const, connectorId: access.site.connectorId, api: access.site.api };
+  const onSite = access.site && {
+    kind: 'site-api' as const,
+    connectorId: access.site.connectorId,
+    api: access.site.api,
+  };
   const inCloud = access.internet && { kind: 'http' as const, baseUrl: access.internet.baseUrl };
   const otherSite = other ? siteOf(other) : undefined;
   switch (access.accessibility) {
     case 'site':
-      return onSite && { endpoint: onSite, reason: `API ${apiId} is reachable only on its site, so its agent calls it` };
+      return (
+        onSite && { endpoint: onSite, reason: `API ${apiId} is reachable only on its site, so its agent calls it` }
+      );
     case 'internet':
       return (
-        inCloud && { endpoint: inCloud, reason: `API ${apiId} is reachable only from the internet, so the cloud calls it` }
+        inCloud && {
+          endpoint: inCloud,
+          reason: `API ${apiId} is reachable only from the internet, so the cloud calls it`,
+        }
       );
     case 'both':
       if (onSite && otherSite === onSite.connectorId)

@@ -1,9 +1,14 @@
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
-import { DefinitionDocument, type DefinitionDocumentInput } from '@vansales/definitions';
+import { DefinitionDocument, type DefinitionDocumentInput, type HttpEndpoint } from '@vansales/definitions';
 import { failureText, pgConfig, sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
 import { startDefinitionDirect } from './support/definition-direct';
 import { startErpSiteAgent } from './support/erp-site-agent';
-import { activeCustomersBeside, startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
+import {
+  activeCustomersBeside,
+  activeCustomersDefinition,
+  startSakilaUserApi,
+  type SakilaUserApi,
+} from './support/sakila-user-api';
 
 /**
  * Issue 11 item 3, cloud side: a definition step that names an operation of a registered API runs it
@@ -49,40 +54,8 @@ describe('definition steps that call a registered API operation (cloud)', () => 
     version: number,
     table: string,
     query: Record<string, string>,
-    endpoint: { kind: 'http'; baseUrl: string } | { kind: 'site-api'; connectorId: string; api: string } = {
-      kind: 'http',
-      baseUrl: apiUrl,
-    },
-  ): DefinitionDocumentInput => ({
-    format: 'vansales.definition/v1',
-    name: `ERP customers v${version}`,
-    steps: [
-      {
-        id: 'pull',
-        kind: 'source',
-        http: {
-          endpoint,
-          operation: { apiId: 'sakila-erp', version, key: 'listActiveCustomers' },
-          path: '/api/customers/active',
-          query,
-          records: 'data',
-          pagination: { kind: 'cursor', next: 'next_cursor', param: 'cursor' },
-        },
-        onError: { retry: { maximumAttempts: 2, initialInterval: '1s' } },
-      },
-      {
-        id: 'load',
-        kind: 'destination',
-        db: {
-          endpoint: { kind: 'cloud-db', database: 'dw' },
-          table: { name: table },
-          keyColumns: ['customer_id'],
-          createIfMissing: true,
-        },
-      },
-    ],
-    edges: [{ from: 'pull', to: 'load' }],
-  });
+    endpoint: HttpEndpoint = { kind: 'http', baseUrl: apiUrl },
+  ): DefinitionDocumentInput => activeCustomersDefinition({ apiId: 'sakila-erp', version, table, query, endpoint });
   /** The run's end: its status when it completed, else the failure's text (each cause's type and message). */
   const run = async (id: string, document: DefinitionDocumentInput) => {
     const handle = await startDefinitionDirect(platform, TENANT, id, DefinitionDocument.parse(document));

@@ -1,10 +1,15 @@
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
-import type { DefinitionDocumentInput } from '@vansales/definitions';
+import type { HttpEndpoint } from '@vansales/definitions';
 import { Client } from 'pg';
 import { pgConfig, sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
 import { publishAndRun, startDefinitionRun, untilRunEnds, type RunView } from './support/definition-rest';
 import { startErpSiteAgent } from './support/erp-site-agent';
-import { activeCustomersBeside, startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
+import {
+  activeCustomersBeside,
+  activeCustomersDefinition,
+  startSakilaUserApi,
+  type SakilaUserApi,
+} from './support/sakila-user-api';
 
 /**
  * The seed's Mode 2 example end to end (issue 11 item 6), through REST only, on real services: a
@@ -47,37 +52,9 @@ describe('the seed’s Mode 2 example through REST: register, route by accessibi
     await dw?.drop();
   });
 
-  /** A definition pulling store 1's active customers through `apiId`'s operation, no endpoint given, into dw. */
-  const pullActive = (apiId: string, table: string, endpoint?: { kind: 'http'; baseUrl: string }) =>
-    ({
-      name: `Active customers via ${apiId}`,
-      steps: [
-        {
-          id: 'pull',
-          kind: 'source',
-          http: {
-            ...(endpoint ? { endpoint } : {}),
-            operation: { apiId, version: 1, key: 'listActiveCustomers' },
-            path: '/api/customers/active',
-            query: { limit: '200', store_id: String(STORE) },
-            records: 'data',
-            pagination: { kind: 'cursor', next: 'next_cursor', param: 'cursor' },
-          },
-          onError: { retry: { maximumAttempts: 2, initialInterval: '1s' } },
-        },
-        {
-          id: 'load',
-          kind: 'destination',
-          db: {
-            endpoint: { kind: 'cloud-db', database: 'dw' },
-            table: { name: table },
-            keyColumns: ['customer_id'],
-            createIfMissing: true,
-          },
-        },
-      ],
-      edges: [{ from: 'pull', to: 'load' }],
-    }) satisfies Omit<DefinitionDocumentInput, 'format'>;
+  /** A definition pulling store 1's active customers through `apiId`'s v1 operation into dw (routed when no endpoint). */
+  const pullActive = (apiId: string, table: string, endpoint?: HttpEndpoint) =>
+    activeCustomersDefinition({ apiId, version: 1, table, query: { limit: '200', store_id: String(STORE) }, endpoint });
 
   async function expectLoaded(table: string) {
     const seen = await activeCustomersBeside(sakila, dw.url, table, STORE);
@@ -146,10 +123,7 @@ describe('the seed’s Mode 2 example through REST: register, route by accessibi
       `${T}/definitions`,
       {
         id: 'erp-from-cloud',
-        document: {
-          format: 'vansales.definition/v1',
-          ...pullActive('sakila-erp', 'never', { kind: 'http', baseUrl: 'https://erp.example.com' }),
-        },
+        document: pullActive('sakila-erp', 'never', { kind: 'http', baseUrl: 'https://erp.example.com' }),
       },
     );
     expect(refused.status).toBe(422);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
+import type { DefinitionDocumentInput, HttpEndpoint } from '@vansales/definitions';
 
 /**
  * The seed's Mode 2 example (issue 11 item 6): an API a customer builds on their own network to expose
@@ -298,5 +299,50 @@ export async function activeCustomersBeside(
     copied: copied.length,
     sourceDigest: digest(source),
     copiedDigest: digest(copied),
+  };
+}
+
+/**
+ * A definition that pulls every page of `listActiveCustomers` (version `version` of `apiId`) into the
+ * cloud database `dw`'s `table`, keyed by customer id. Without `endpoint` the step is routed by the
+ * API's accessibility.
+ */
+export function activeCustomersDefinition(options: {
+  apiId: string;
+  version: number;
+  table: string;
+  query: Record<string, string>;
+  endpoint?: HttpEndpoint;
+}): DefinitionDocumentInput {
+  const { apiId, version, table, query, endpoint } = options;
+  return {
+    format: 'vansales.definition/v1',
+    name: `Active customers via ${apiId} v${version}`,
+    steps: [
+      {
+        id: 'pull',
+        kind: 'source',
+        http: {
+          ...(endpoint ? { endpoint } : {}),
+          operation: { apiId, version, key: 'listActiveCustomers' },
+          path: '/api/customers/active',
+          query,
+          records: 'data',
+          pagination: { kind: 'cursor', next: 'next_cursor', param: 'cursor' },
+        },
+        onError: { retry: { maximumAttempts: 2, initialInterval: '1s' } },
+      },
+      {
+        id: 'load',
+        kind: 'destination',
+        db: {
+          endpoint: { kind: 'cloud-db', database: 'dw' },
+          table: { name: table },
+          keyColumns: ['customer_id'],
+          createIfMissing: true,
+        },
+      },
+    ],
+    edges: [{ from: 'pull', to: 'load' }],
   };
 }

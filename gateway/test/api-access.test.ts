@@ -20,6 +20,8 @@ describe('accessOf: the accessibility a registration gives', () => {
     [{ accessibility: 'internet' as const, internet, site }, /internet takes no site: say both/],
     [{ accessibility: 'site' as const, site, internet }, /site takes no internet address: say both/],
     [{ accessibility: 'internet' as const, internet: { baseUrl: 'ftp://erp.example.com' } }, /http or https URL/],
+    [{ accessibility: 'internet' as const, internet: { baseUrl: 'https://erp.example.com/\u0000' } }, /control/],
+    [{ accessibility: 'site' as const, site: { ...site, api: 'erp\n' } }, /no control characters/],
   ])('refuses %j with a message saying what to give', (input, message) => {
     expect(() => accessOf(input)).toThrow(message);
   });

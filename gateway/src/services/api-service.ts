@@ -66,6 +66,12 @@ export function accessOf(input: AccessInput): ApiAccess | undefined {
     throw bad('accessibility internet takes no site: say both when the API is also reached on a site');
   if (!needsInternet && internet)
     throw bad('accessibility site takes no internet address: say both when the cloud can reach it too');
+  // Stored as text and shown in run details: control characters have no place in either.
+  const hasControl = (text: string) => [...text].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+  if (site && hasControl(site.api))
+    throw bad("site.api is the API's name in the site's policy: it has no control characters");
+  if (internet && hasControl(internet.baseUrl))
+    throw bad('internet.baseUrl has control characters: give the URL as the cloud calls it');
   if (internet && !/^https?:\/\//i.test(internet.baseUrl))
     throw bad(`internet.baseUrl must be an http or https URL, not ${JSON.stringify(internet.baseUrl.slice(0, 100))}`);
   return { accessibility, ...(site ? { site } : {}), ...(internet ? { internet } : {}) };

@@ -191,6 +191,38 @@ describe('the seed’s Mode 2 example through REST: register, route by accessibi
     expect(audited.every((c) => c.side === 'cloud' && c.apiId === 'sakila-erp-net' && c.stepId === 'pull')).toBe(true);
   });
 
+  it('routes an API reachable both ways by the step’s other end: into the cloud database, the cloud calls it', async () => {
+    const baseUrl = `http://localhost:${new URL(erp.url).port}`;
+    const spec = await (await fetch(`${erp.url}/openapi.json`)).text();
+    const registered = await platform.api('POST', `${T}/apis/sakila-erp-both/versions`, {
+      accessibility: 'both',
+      site: { connectorId, api: 'erp' },
+      internet: { baseUrl },
+      spec: { text: spec },
+    });
+    expect(registered).toMatchObject({
+      status: 200,
+      body: { accessibility: 'both', site: { connectorId, api: 'erp' } },
+    });
+    expect(
+      (
+        await platform.api('PUT', `${T}/credentials/sakila-erp-both.apiKey`, {
+          credential: { kind: 'apiKey', value: API_KEY },
+        })
+      ).status,
+    ).toBe(200);
+    const run = completed(
+      await publishAndRun(platform, TENANT, 'erp-active-both', pullActive('sakila-erp-both', 'erp_active_both')),
+    );
+    expect(run.steps.pull).toMatchObject({
+      placement: { kind: 'cloud' },
+      route: expect.stringMatching(
+        /^API sakila-erp-both is reachable on its site and from the internet; the step's other end is in the cloud, so the cloud calls it/,
+      ),
+    });
+    await expectLoaded('erp_active_both');
+  });
+
   it('flags the changed API as breaking, naming the definition and step; the definition pinned to v1 still runs', async () => {
     erp.setVersion(2);
     try {

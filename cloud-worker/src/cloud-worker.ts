@@ -78,13 +78,14 @@ export async function cloudCredentialsOf(
  * HTTP steps that name an API operation (issue 11): the artifacts from the gateway's registry (the
  * metadata store's records, the buffer's store's bytes), verified under VSC_REGISTRY_TRUSTED_KEYS;
  * the operations' credentials from the credential store; every call into the audit (api_calls). Without
- * DATABASE_URL and the keys such a step is refused with a message naming them.
+ * DATABASE_URL and the keys such a step is refused with a message naming them. `close` ends its
+ * connection pool (the process keeps it for its lifetime; the e2e harness closes it).
  */
 export async function apiOperationsOf(
   config: CloudWorkerConfig,
   buffer: DataBuffer,
   log: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
-): Promise<ApiOperationDeps | undefined> {
+): Promise<(ApiOperationDeps & { close(): Promise<void> }) | undefined> {
   if (!config.DATABASE_URL || !config.VSC_REGISTRY_TRUSTED_KEYS) return undefined;
   const db = await openMetadataDb({ kind: 'postgres', url: config.DATABASE_URL });
   const registry = openArtifactReader({ trustedKeys: config.VSC_REGISTRY_TRUSTED_KEYS, store: buffer.store, db });
@@ -101,6 +102,7 @@ export async function apiOperationsOf(
       void audit
         .recordApiCall({ ...record, durationMs: Math.round(record.durationMs) })
         .catch((err: Error) => log(`api call audit not written: ${err.message}`)),
+    close: () => db.destroy(),
   };
 }
 

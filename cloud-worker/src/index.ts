@@ -1,3 +1,9 @@
-export { createCloudWorker, createCloudActivityWorker, cloudDepsFromEnv, cloudCredentialsOf } from './cloud-worker';
+export {
+  apiOperationsOf,
+  createCloudWorker,
+  createCloudActivityWorker,
+  cloudDepsFromEnv,
+  cloudCredentialsOf,
+} from './cloud-worker';
 export { CloudWorkerConfig, loadCloudWorkerConfig } from './config';
 export { bundleWorkflows, workflowsPath } from './workflow-bundle';

@@ -1,15 +1,15 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createConnection, type RowDataPacket } from 'mysql2/promise';
-import { Client } from 'pg';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
-import { DefinitionDocument, type DefinitionDocumentInput } from '@vansales/definitions';
-import { createApiArtifactClient, createGatewayAuth, type OperationTable } from '@vansales/connector-agent';
-import { failureText, pgConfig, sakilaReader, services, startPlatform, type Platform } from './support/harness';
+import { DefinitionDocument, type DefinitionDocumentInput, type HttpEndpoint } from '@vansales/definitions';
+import type { OperationTable } from '@vansales/connector-agent';
+import { failureText, pgConfig, sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
 import { startDefinitionDirect } from './support/definition-direct';
-import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-api';
+import { startErpSiteAgent } from './support/erp-site-agent';
+import {
+  activeCustomersBeside,
+  activeCustomersDefinition,
+  startSakilaUserApi,
+  type SakilaUserApi,
+} from './support/sakila-user-api';
 
 /**
  * Issue 11 item 3, cloud side: a definition step that names an operation of a registered API runs it
@@ -19,7 +19,6 @@ import { startSakilaUserApi, type SakilaUserApi } from './support/sakila-user-ap
  */
 const TENANT = 'ops-a';
 const API_KEY = 'erp-key-0123456789';
-const columns = 'customer_id, store_id, first_name, last_name, email';
 const OTHER = 'ops-b';
 interface AuditedCall {
   id: string;
@@ -37,7 +36,6 @@ interface AuditedCall {
   durationMs: number;
 }
 type Page = { calls: AuditedCall[]; next?: string };
-const digest = (rows: unknown[]) => createHash('sha256').update(JSON.stringify(rows)).digest('hex');
 
 describe('definition steps that call a registered API operation (cloud)', () => {
   let platform: Platform;
@@ -74,86 +72,20 @@ describe('definition steps that call a registered API operation (cloud)', () => 
     version: number,
     table: string,
     query: Record<string, string>,
-    endpoint: { kind: 'http'; baseUrl: string } | { kind: 'site-api'; connectorId: string; api: string } = {
-      kind: 'http',
-      baseUrl: apiUrl,
-    },
-  ): DefinitionDocumentInput => ({
-    format: 'vansales.definition/v1',
-    name: `ERP customers v${version}`,
-    steps: [
-      {
-        id: 'pull',
-        kind: 'source',
-        http: {
-          endpoint,
-          operation: { apiId: 'sakila-erp', version, key: 'listActiveCustomers' },
-          path: '/api/customers/active',
-          query,
-          records: 'data',
-          pagination: { kind: 'cursor', next: 'next_cursor', param: 'cursor' },
-        },
-        onError: { retry: { maximumAttempts: 2, initialInterval: '1s' } },
-      },
-      {
-        id: 'load',
-        kind: 'destination',
-        db: {
-          endpoint: { kind: 'cloud-db', database: 'dw' },
-          table: { name: table },
-          keyColumns: ['customer_id'],
-          createIfMissing: true,
-        },
-      },
-    ],
-    edges: [{ from: 'pull', to: 'load' }],
-  });
-  /**
-   * A connector of the tenant and its agent: the policy's API `erp` (the stand-in, its key from the
-   * vault), the agent's own artifact client (by hash from the gateway, verified under the pinned
-   * keys), watched; `operations` wraps the agent's operations.
-   */
+    endpoint: HttpEndpoint = { kind: 'http', baseUrl: apiUrl },
+  ): DefinitionDocumentInput => activeCustomersDefinition({ apiId: 'sakila-erp', version, table, query, endpoint });
+  /** A connector of the tenant and its agent, the policy's API `erp` being the stand-in. */
   const siteAgent = async (name: string, operations?: (table: OperationTable) => OperationTable) => {
     const connector = (
       await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, { name })
     ).body;
-    const policyFile = join(mkdtempSync(join(tmpdir(), 'vsc-ops-')), 'policy.json');
-    writeFileSync(
-      policyFile,
-      JSON.stringify({
-        apis: {
-          erp: {
-            baseUrl: erp.url,
-            credential: { kind: 'header', name: 'x-api-key', vault: 'api.erp.key' },
-            methods: ['GET'],
-            paths: ['/api/customers'],
-          },
-        },
-      }),
+    const started = await startErpSiteAgent(
+      platform,
+      connector,
+      { url: erp.url, apiKey: API_KEY, paths: ['/api/customers'] },
+      operations,
     );
-    const fetched: string[] = [];
-    const artifactClient = createApiArtifactClient({
-      auth: createGatewayAuth({
-        gatewayUrl: platform.gatewayWsUrl,
-        apiKey: connector.apiKey,
-        identityKey: platform.machineKey(),
-      }),
-      cacheDir: join(mkdtempSync(join(tmpdir(), 'vsc-ops-artifacts-')), 'cache'),
-    });
-    const agent = platform.startAgent(
-      { apiKey: connector.apiKey, policyFile },
-      {
-        secrets: (secret) => (secret === 'api.erp.key' ? API_KEY : undefined),
-        artifacts: {
-          fetch: async (sha256, kind) => {
-            fetched.push(kind);
-            return artifactClient.fetch(sha256, kind);
-          },
-        },
-        ...(operations ? { operations } : {}),
-      },
-    );
-    return { connector, agent, fetched };
+    return { connector, ...started };
   };
   /** A site connector's audited calls, through the REST API (every page). */
   const siteCalls = async (connectorId: string): Promise<AuditedCall[]> => {
@@ -180,25 +112,20 @@ describe('definition steps that call a registered API operation (cloud)', () => 
   };
 
   async function expectSame(table: string, storeId?: number) {
-    const reader = await createConnection({ ...services.mariadb, ...(await sakilaReader()), database: 'sakila' });
-    const [source] = await reader.query<RowDataPacket[]>(
-      `SELECT ${columns} FROM customer WHERE active = 1 ${storeId ? `AND store_id = ${storeId}` : ''} ORDER BY customer_id`,
+    const seen = await activeCustomersBeside(
+      { ...services.mariadb, ...(await sakilaReader()) },
+      dw.url,
+      table,
+      storeId,
     );
-    await reader.end();
-    const pg = new Client({ connectionString: dw.url });
-    await pg.connect();
-    const copied = (await pg.query(`SELECT ${columns} FROM ${table} ORDER BY customer_id`)).rows;
-    await pg.end();
-    const plain = (rows: Record<string, unknown>[]) =>
-      rows.map((r) => columns.split(', ').map((c) => (r[c] === null ? null : String(r[c]))));
-    expect(copied.length).toBe(source.length);
-    expect(copied.length).toBeGreaterThan(100);
-    expect(digest(plain(copied))).toBe(digest(plain(source)));
+    expect(seen.copied).toBe(seen.source);
+    expect(seen.copied).toBeGreaterThan(100);
+    expect(seen.copiedDigest).toBe(seen.sourceDigest);
   }
 
   it('pulls every page of listActiveCustomers through the sandbox into PostgreSQL: counts and checksums match', async () => {
     const served = erp.log.length;
-    const calls = platform.apiCalls.length;
+    const calls = (await platform.apiCalls(TENANT)).length;
     const result = await run('erp-all', pull(1, 'erp_customers', { limit: '200' }));
     expect(result).toEqual({ state: 'completed', failure: '' });
     await expectSame('erp_customers');
@@ -208,10 +135,14 @@ describe('definition steps that call a registered API operation (cloud)', () => 
     expect(
       pages.every((p) => p.authorized && p.status === 200 && p.path.startsWith('/api/customers/active?limit=200')),
     ).toBe(true);
-    // Each call told to the audit: which operation, where, status and sizes, never parameters or bodies.
-    const audited = platform.apiCalls.slice(calls);
+    // Each call told to the audit (api_calls, written as the process writes it): which operation,
+    // where, status and sizes, never parameters or bodies.
+    const audited = await until('every page in the audit', async () => {
+      const all = (await platform.apiCalls(TENANT)).slice(calls);
+      return all.length >= pages.length && all;
+    });
     expect(audited).toHaveLength(pages.length);
-    expect(audited[0]).toEqual({
+    expect(audited[0]).toMatchObject({
       tenantId: TENANT,
       runId: expect.any(String),
       stepId: 'pull',
@@ -248,7 +179,6 @@ describe('definition steps that call a registered API operation (cloud)', () => 
   it('runs the same operation on a site’s agent: artifacts by hash, verified, the vault’s key attached there', async () => {
     erp.setVersion(1);
     const { connector, agent, fetched } = await siteAgent('site');
-    await agent.welcomed;
     const served = erp.log.length;
     const handle = await startDefinitionDirect(
       platform,
@@ -316,7 +246,6 @@ describe('definition steps that call a registered API operation (cloud)', () => 
             } as typeof report),
         }),
     }));
-    await agent.welcomed;
     const served = erp.log.length;
     const result = await run(
       'erp-forged',

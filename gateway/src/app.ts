@@ -234,6 +234,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     definitions: deps.definitions,
     // A step naming a registered API operation is checked against the registry (issue 11).
     ...(deps.apis ? { apiOperation: deps.apis.registry.operationStatus } : {}),
+    // And its placement against where the API can be reached from (its accessibility).
+    ...(deps.apis ? { apiAccess: deps.apis.registry.apiAccess } : {}),
     // Asks the site's agent (policy.describe) unless a caller supplies the answer; an agent that does
     // not answer within 5 s makes it a warning ('unknown'), not an error: the agent checks every load anyway.
     destinationWritable:
@@ -293,6 +295,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(agentEnrolRoutes);
   if (deps.apis) {
     await app.register(apiServicePlugin, {
+      repos: deps.repos,
       ...deps.apis,
       fetchSiteSpec:
         deps.apis.fetchSiteSpec ??

@@ -330,7 +330,12 @@ export async function createGateway(
     taskQueue: config.VSC_CONTROL_TASK_QUEUE,
     dataConverter,
     activities: {
-      ...createDefinitionControlActivities({ store: definitionStore, cursors: createSourceCursorRepository(db) }),
+      ...createDefinitionControlActivities({
+        store: definitionStore,
+        cursors: createSourceCursorRepository(db),
+        // Operation steps without an endpoint are routed by their API's accessibility, kept here.
+        apiAccess: apiRegistry.apiAccess,
+      }),
       // A sync step's plan and state: the buffer and the metadata store are both here.
       ...createSyncStateActivities({ buffer, state: createSyncStateRepository(db) }),
     },

@@ -34,7 +34,7 @@ import {
   MAX_STEP_VALUE_BYTES,
   RUN_STATUS_QUERY,
 } from '@vansales/definitions/contracts';
-import { routeStep } from '@vansales/definitions/routing';
+import { routeApiOperation, routeStep } from '@vansales/definitions/routing';
 import { incrementalSourceKey } from '@vansales/definitions/source-cursor';
 import { describedProtectedColumns } from '@vansales/protocol/described-policy';
 import type { PolicyDescribeOutputT } from '@vansales/protocol';
@@ -230,12 +230,42 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     readsWatchedTable(step.db, input.siteEvent) &&
     patched(SITE_EVENT_BATCH_PATCH);
 
+  /**
+   * Where an operation step without an endpoint calls its API (routing.ts, routeApiOperation): its
+   * accessibility, as the gateway recorded it, and the step's other end. Steps with an endpoint never
+   * ask, so runs from before accessibility replay unchanged.
+   */
+  async function routeOperation(
+    stepId: StepId,
+    http: { operation?: { apiId: string } },
+    other: Parameters<typeof routeApiOperation>[2],
+  ): Promise<NonNullable<ReturnType<typeof routeApiOperation>>> {
+    const op = http.operation;
+    if (!op) throw unsupported(stepId, 'an HTTP step needs an endpoint, or an operation its API routes');
+    if (!control)
+      throw unsupported(
+        stepId,
+        `API ${op.apiId} is routed by its accessibility, which the gateway keeps: start the run through the gateway (its runs carry controlTaskQueue), or give the step an endpoint`,
+      );
+    const access = await control.apiAccess({ tenantId: input.tenantId, apiId: op.apiId });
+    const routed = access ? routeApiOperation(op.apiId, access, other) : undefined;
+    if (!routed)
+      throw unsupported(
+        stepId,
+        `API ${op.apiId} has no accessibility recorded, so nothing routes it: register it with accessibility (site, internet or both), or give the step an endpoint`,
+      );
+    return routed;
+  }
+
   async function runStep(step: GraphStep, inputs: StepInputs, walk: GraphRun): Promise<StepOutput> {
     const policy = step.onError;
     switch (step.kind) {
       case 'source': {
-        const endpoint = endpointOf(step)!;
         const peer = nearestPeer(walk.graph, step.id, 'down');
+        // An operation step without an endpoint: its API's accessibility and the other end pick it.
+        const routed =
+          step.http && !step.http.endpoint ? await routeOperation(step.id, step.http, peer.endpoint) : undefined;
+        const endpoint = routed?.endpoint ?? endpointOf(step)!;
         // The columns of this read the site's policy masks or hashes, when a transform reads its rows.
         let protectedRead: string[] = [];
         const siteRead = step.db?.endpoint.kind === 'site-db' ? { ...step.db, endpoint: step.db.endpoint } : undefined;
@@ -380,10 +410,11 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           };
         }
         if (step.http) {
-          const http = step.http;
+          const http = { ...step.http, endpoint: routed?.endpoint ?? step.http.endpoint! };
           const e = http.endpoint;
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
-          record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
+          const reason = routed ? `${routed.reason}; ${decision.reason}` : decision.reason;
+          record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, reason);
           if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
             return {
               dataset: await readSiteApi(agent(http.endpoint.connectorId, policy), http, newObjectId(), step.id),
@@ -392,7 +423,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           const dataset = await proxyActivities<DefinitionCloudActivities>(options).httpRead({
             tenantId: input.tenantId,
             step: step.id,
-            request: step.http,
+            request: http,
             runInput: input.input,
             outputObjectId: newObjectId(),
           });
@@ -402,7 +433,6 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       }
 
       case 'destination': {
-        const endpoint = endpointOf(step)!;
         const peer = nearestPeer(walk.graph, step.id, 'up');
         const writtenBy = inputs.left?.writtenBy;
         const sourceEndpoint =
@@ -410,6 +440,9 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           (writtenBy && writtenBy !== 'cloud'
             ? { kind: 'site-db' as const, connectorId: writtenBy.connectorId, database: 'buffer' }
             : { kind: 'cloud-db' as const, database: 'buffer' });
+        const routed =
+          step.http && !step.http.endpoint ? await routeOperation(step.id, step.http, sourceEndpoint) : undefined;
+        const endpoint = routed?.endpoint ?? endpointOf(step)!;
         const decision = routeStep({
           source: sourceEndpoint,
           destination: endpoint,
@@ -452,10 +485,11 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           return { dataset, value: out };
         }
         if (step.http) {
-          const http = step.http;
+          const http = { ...step.http, endpoint: routed?.endpoint ?? step.http.endpoint! };
           const e = http.endpoint;
           const onSite = e.kind === 'site-api' ? e.connectorId : undefined;
-          record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, decision.reason);
+          const reason = routed ? `${routed.reason}; ${decision.reason}` : decision.reason;
+          record(walk, step.id, onSite ? { kind: 'site', connectorId: onSite } : { kind: 'cloud' }, reason);
           if (onSiteApi(http) && patched(DefinitionPatch.siteApiAgentOps))
             return {
               dataset,
@@ -465,7 +499,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
           const out = await proxyActivities<DefinitionCloudActivities>(options).httpWrite({
             tenantId: input.tenantId,
             step: step.id,
-            request: step.http,
+            request: http,
             input: dataset,
           });
           return { dataset, value: out };

@@ -35,6 +35,6 @@ export function writeSiteApi(
 }
 
 /** Narrows a step's `http` settings to a site API's. */
-export function onSiteApi<R extends { endpoint: { kind: string } }>(request: R): request is R & { endpoint: SiteApi } {
-  return request.endpoint.kind === 'site-api';
+export function onSiteApi<R extends { endpoint?: { kind: string } }>(request: R): request is R & { endpoint: SiteApi } {
+  return request.endpoint?.kind === 'site-api';
 }

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import {
   DefinitionRunErrorType,
+  type ApiAccess,
   type DefinitionControlActivities,
   type DefinitionStore,
   type DefinitionVersion,
@@ -14,6 +15,8 @@ export const MAX_CURSOR_BYTES = 4096;
 export interface DefinitionControlDeps {
   store: DefinitionStore;
   cursors: SourceCursorStore;
+  /** Where a registered API can be reached from (the gateway's artifact registry); without it, no API has any. */
+  apiAccess?(tenantId: string, apiId: string): Promise<ApiAccess | undefined>;
 }
 
 /** A definition version of this tenant (the published one without `version`), or a clear non-retryable failure. */
@@ -46,6 +49,8 @@ export function createDefinitionControlActivities(deps: DefinitionControlDeps): 
     loadDefinitionVersion: (input) => loadDefinitionVersionFrom(deps.store, input),
 
     readSourceCursors: (input) => deps.cursors.read(input.tenantId, input.definitionId, input.sources),
+
+    apiAccess: async (input) => (await deps.apiAccess?.(input.tenantId, input.apiId)) ?? null,
 
     async saveSourceCursors(input) {
       for (const c of input.cursors) {

@@ -10,12 +10,13 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { testServices, throwawayPostgresDatabase } from '@vansales/test-kit';
 import {
+  apiOperationsOf,
   cloudCredentialsOf,
   createCloudActivityWorker,
   createCloudWorker,
   loadCloudWorkerConfig,
 } from '@vansales/cloud-worker';
-import { cloudCredentialsFrom, DEFAULT_EGRESS, firstCredentials, type ApiCallRecord } from '@vansales/activities/cloud';
+import { cloudCredentialsFrom, DEFAULT_EGRESS, firstCredentials } from '@vansales/activities/cloud';
 import type { DataConnectionConfig } from '@vansales/dataflow';
 import {
   Agent,
@@ -36,9 +37,14 @@ import {
 import { newBufferKeySpec } from '@vansales/buffer';
 import { generateAgentKeyPair } from '@vansales/protocol';
 import type { DefinitionStore } from '@vansales/definitions';
-import { createCredentialRepository, createDefinitionRepository, createDefinitionStore } from '@vansales/metadata';
+import {
+  createApiCallRepository,
+  createCredentialRepository,
+  createDefinitionRepository,
+  createDefinitionStore,
+  type StoredApiCall,
+} from '@vansales/metadata';
 import { createMetadataCredentialStore, localKeyWrapper, type CredentialStore } from '@vansales/sdk-factory/auth';
-import { loadOperation } from '@vansales/sdk-factory/registry';
 
 export const services = testServices();
 
@@ -144,8 +150,8 @@ export interface Platform {
   setCloudCredentials(credentials: Parameters<typeof cloudCredentialsFrom>[0]): void;
   /** The tenants' credentials for API operations' security schemes (`<apiId>.<scheme>`), in the metadata store. */
   credentialStore: CredentialStore;
-  /** Every API operation call the cloud activities made (the audit's `onCall`). */
-  apiCalls: ApiCallRecord[];
+  /** A tenant's API operation calls as the audit (api_calls) holds them, oldest first. */
+  apiCalls(tenantId: string): Promise<StoredApiCall[]>;
   close(): Promise<void>;
 }
 
@@ -231,7 +237,23 @@ export async function startPlatform(
     repository: createCredentialRepository(gateway.db),
     wrapper: localKeyWrapper(cloudConfig),
   });
-  const apiCalls: ApiCallRecord[] = [];
+  // API operation steps as the cloud worker process wires them (apiOperationsOf): the registry read
+  // from the metadata store and verified under the gateway's registry key (VSC_REGISTRY_TRUSTED_KEYS),
+  // the credential store, and every call into the audit table.
+  const apiOperations = await apiOperationsOf(
+    loadCloudWorkerConfig({
+      ...env,
+      VSC_REGISTRY_TRUSTED_KEYS: gateway.apiRegistry
+        .publicKeys()
+        .map((k) => k.publicKey)
+        .join(','),
+    }),
+    gateway.buffer,
+    (line) => logs.lines.push(line),
+  );
+  if (!apiOperations)
+    throw new Error('the cloud worker wiring made no API operations: DATABASE_URL and the registry keys are set');
+  const apiCallAudit = createApiCallRepository(gateway.db);
   // The cloud activities share the gateway's buffer (same store and keys, as in production).
   const activityWorker: Worker = await createCloudActivityWorker(loadCloudWorkerConfig(env), nativeConnection, {
     buffer: gateway.buffer,
@@ -245,12 +267,7 @@ export async function startPlatform(
     }),
     // The stand-in APIs listen on loopback; production keeps the default (public addresses only).
     egress: { ...DEFAULT_EGRESS, allowPrivate: true },
-    // API operation steps read the gateway's registry (verified) and the tenants' credential store.
-    apiOperations: {
-      load: (tenantId, ref) => loadOperation(gateway.apiRegistry, tenantId, ref),
-      credentials: credentialStore,
-      onCall: (call) => void apiCalls.push(call),
-    },
+    apiOperations,
   });
   const workerRun = Promise.all([worker?.run(), activityWorker.run()]);
   const clientConnection = await connectTemporalClient(temporalConnectionOptions(cloudConfig));
@@ -283,7 +300,7 @@ export async function startPlatform(
       cloudDatabases = databases;
     },
     credentialStore,
-    apiCalls,
+    apiCalls: async (tenantId) => (await apiCallAudit.listApiCalls(tenantId, {}, { limit: 1000 })).calls.reverse(),
     setCloudCredentials(credentials) {
       cloudCredentials = cloudCredentialsFrom(credentials);
     },
@@ -340,6 +357,7 @@ export async function startPlatform(
       await nativeConnection.close();
       await clientConnection.close();
       await storeCredentials.close();
+      await apiOperations.close();
       await db.drop();
       rmSync(bufferDir, { recursive: true, force: true });
     },

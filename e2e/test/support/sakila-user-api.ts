@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
-import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { Client as PgClient } from 'pg';
+import type { DefinitionDocumentInput, HttpEndpoint } from '@vansales/definitions';
 
 /**
  * The seed's Mode 2 example (issue 11 item 6): an API a customer builds on their own network to expose
@@ -256,5 +258,91 @@ export async function startSakilaUserApi(options: SakilaUserApiOptions): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pool.end();
     },
+  };
+}
+
+/** The columns of the API's customer records that a load keeps, in the order they are compared. */
+const ACTIVE_CUSTOMER_COLUMNS = ['customer_id', 'store_id', 'first_name', 'last_name', 'email'];
+
+/**
+ * Sakila's active customers (of one store, when given) beside what a run loaded into a PostgreSQL
+ * table: row counts and a sha256 of each side's rows as text, in customer id order.
+ */
+export async function activeCustomersBeside(
+  sakila: { host: string; port: number; user: string; password: string },
+  pgUrl: string,
+  table: string,
+  storeId?: number,
+): Promise<{ source: number; copied: number; sourceDigest: string; copiedDigest: string }> {
+  const columns = ACTIVE_CUSTOMER_COLUMNS.join(', ');
+  const reader = await createConnection({ ...sakila, database: 'sakila' });
+  const [source] = await reader.query<RowDataPacket[]>(
+    `SELECT ${columns} FROM customer WHERE active = 1 ${storeId ? 'AND store_id = ?' : ''} ORDER BY customer_id`,
+    storeId ? [storeId] : [],
+  );
+  await reader.end();
+  const pg = new PgClient({ connectionString: pgUrl });
+  await pg.connect();
+  const copied = (await pg.query(`SELECT ${columns} FROM ${table} ORDER BY customer_id`)).rows as Record<
+    string,
+    unknown
+  >[];
+  await pg.end();
+  const digest = (rows: Record<string, unknown>[]) =>
+    createHash('sha256')
+      .update(
+        JSON.stringify(rows.map((r) => ACTIVE_CUSTOMER_COLUMNS.map((c) => (r[c] === null ? null : String(r[c]))))),
+      )
+      .digest('hex');
+  return {
+    source: source.length,
+    copied: copied.length,
+    sourceDigest: digest(source),
+    copiedDigest: digest(copied),
+  };
+}
+
+/**
+ * A definition that pulls every page of `listActiveCustomers` (version `version` of `apiId`) into the
+ * cloud database `dw`'s `table`, keyed by customer id. Without `endpoint` the step is routed by the
+ * API's accessibility.
+ */
+export function activeCustomersDefinition(options: {
+  apiId: string;
+  version: number;
+  table: string;
+  query: Record<string, string>;
+  endpoint?: HttpEndpoint;
+}): DefinitionDocumentInput {
+  const { apiId, version, table, query, endpoint } = options;
+  return {
+    format: 'vansales.definition/v1',
+    name: `Active customers via ${apiId} v${version}`,
+    steps: [
+      {
+        id: 'pull',
+        kind: 'source',
+        http: {
+          ...(endpoint ? { endpoint } : {}),
+          operation: { apiId, version, key: 'listActiveCustomers' },
+          path: '/api/customers/active',
+          query,
+          records: 'data',
+          pagination: { kind: 'cursor', next: 'next_cursor', param: 'cursor' },
+        },
+        onError: { retry: { maximumAttempts: 2, initialInterval: '1s' } },
+      },
+      {
+        id: 'load',
+        kind: 'destination',
+        db: {
+          endpoint: { kind: 'cloud-db', database: 'dw' },
+          table: { name: table },
+          keyColumns: ['customer_id'],
+          createIfMissing: true,
+        },
+      },
+    ],
+    edges: [{ from: 'pull', to: 'load' }],
   };
 }

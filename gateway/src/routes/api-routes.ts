@@ -66,6 +66,34 @@ const DefinitionRef = z.object({
   published: z.boolean(),
 });
 
+/**
+ * Where the API can be reached from (issue 11; the marketplace's "accessibility: site, internet or
+ * both"): what routes an operation step that gives no endpoint.
+ */
+const AccessFields = {
+  accessibility: z
+    .enum(['site', 'internet', 'both'])
+    .optional()
+    .describe(
+      'site: only on a site network (its agent calls it); internet: only from the internet (the cloud worker calls it); both: either, routed per step (data stays on the site when the other end is there)',
+    ),
+  site: z
+    .object({
+      connectorId: z.string().uuid().describe('the connector whose agent reaches the API'),
+      api: z
+        .string()
+        .min(1)
+        .max(128)
+        .describe("the API's name in that site's policy.json (the agent maps it to the base URL and credentials)"),
+    })
+    .optional()
+    .describe('for site and both'),
+  internet: z
+    .object({ baseUrl: z.string().url().max(2000).describe('the address the cloud calls it at (http or https)') })
+    .optional()
+    .describe('for internet and both'),
+};
+
 /** What registering (or refreshing) answers. */
 const Registered = z.object({
   apiId: z.string(),
@@ -74,6 +102,7 @@ const Registered = z.object({
   apiVersion: z.string(),
   sourceFormat: z.string(),
   operationCount: z.number(),
+  ...AccessFields,
   warnings: z.array(Problem),
   changesFromPrevious: Report.extend({
     definitions: z.array(DefinitionRef.extend({ steps: z.array(AffectedStep) })),
@@ -94,6 +123,7 @@ const apiRoutes: FastifyPluginAsyncZod = async (app) => {
         params: ApiParams,
         body: z.object({
           name: z.string().min(1).max(200).optional(),
+          ...AccessFields,
           spec: z.union([
             z.object({
               text: z.string().min(1).max(MAX_SPEC_BYTES),
@@ -146,17 +176,26 @@ const apiRoutes: FastifyPluginAsyncZod = async (app) => {
         description: "The tenant's registered APIs.",
         params: TenantParams,
         response: {
-          200: z.array(z.object({ id: z.string(), name: z.string(), createdBy: z.string(), createdAt: z.string() })),
+          200: z.array(
+            z.object({
+              id: z.string(),
+              name: z.string(),
+              createdBy: z.string(),
+              createdAt: z.string(),
+              ...AccessFields,
+            }),
+          ),
           ...errorResponses(),
         },
       },
     },
     async (req) =>
-      (await app.apis.list(req.params.tenantId)).map(({ id, name, createdBy, createdAt }) => ({
+      (await app.apis.list(req.params.tenantId)).map(({ id, name, createdBy, createdAt, access }) => ({
         id,
         name,
         createdBy,
         createdAt,
+        ...access,
       })),
   );
 

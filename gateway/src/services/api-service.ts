@@ -11,7 +11,10 @@ import {
   type ArtifactRegistry,
   type DefinitionSource,
 } from '@vansales/sdk-factory/registry';
+import type { ApiAccess } from '@vansales/definitions';
+import type { Repositories } from '@vansales/metadata';
 import { GatewayError, GatewayErrorCode } from '../errors';
+import { requireConnector } from './ownership';
 import type { SpecFetch } from './spec-fetch';
 
 /**
@@ -27,6 +30,51 @@ export interface ApiServiceDeps {
   fetchSpec?: SpecFetch;
   /** Asks a site's agent for a specification on the site's network (api.fetch-spec); set by the app. */
   fetchSiteSpec?: SiteSpecFetch;
+  /** The tenants' connectors: a site accessibility names one of the tenant's own (set by the app). */
+  repos?: Pick<Repositories, 'getConnector'>;
+}
+
+/** What a registration may say of where the API is reached (all optional: an API may have none). */
+export interface AccessInput {
+  accessibility?: ApiAccess['accessibility'];
+  site?: { connectorId: string; api: string };
+  internet?: { baseUrl: string };
+}
+
+/**
+ * The accessibility a registration gives, checked whole before anything is fetched or built: each
+ * kind names what it needs, and nothing it does not (a site for an internet-only API is a mistake
+ * to say, not to ignore). Undefined when the registration gives none (the API keeps what it has).
+ */
+export function accessOf(input: AccessInput): ApiAccess | undefined {
+  const { accessibility, site, internet } = input;
+  const bad = (message: string) => new GatewayError(GatewayErrorCode.badRequest, message);
+  if (!accessibility) {
+    if (site || internet)
+      throw bad('site and internet describe where the API is reached: give accessibility too (site, internet or both)');
+    return undefined;
+  }
+  const needsSite = accessibility !== 'internet';
+  const needsInternet = accessibility !== 'site';
+  if (needsSite && !site)
+    throw bad(
+      `accessibility ${accessibility} needs site: { connectorId, api }: the connector whose agent reaches the API, and the API's name in that site's policy`,
+    );
+  if (needsInternet && !internet)
+    throw bad(`accessibility ${accessibility} needs internet: { baseUrl }: the address the cloud calls it at`);
+  if (!needsSite && site)
+    throw bad('accessibility internet takes no site: say both when the API is also reached on a site');
+  if (!needsInternet && internet)
+    throw bad('accessibility site takes no internet address: say both when the cloud can reach it too');
+  // Stored as text and shown in run details: control characters have no place in either.
+  const hasControl = (text: string) => [...text].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+  if (site && hasControl(site.api))
+    throw bad("site.api is the API's name in the site's policy: it has no control characters");
+  if (internet && hasControl(internet.baseUrl))
+    throw bad('internet.baseUrl has control characters: give the URL as the cloud calls it');
+  if (internet && !/^https?:\/\//i.test(internet.baseUrl))
+    throw bad(`internet.baseUrl must be an http or https URL, not ${JSON.stringify(internet.baseUrl.slice(0, 100))}`);
+  return { accessibility, ...(site ? { site } : {}), ...(internet ? { internet } : {}) };
 }
 
 /** A specification at a URL on a site's network, fetched by that site's agent. */
@@ -76,10 +124,12 @@ export function createApiService(deps: ApiServiceDeps) {
     register: (
       tenantId: string,
       apiId: string,
-      input: { spec: SpecUpload | { url: string; connectorId?: string }; name?: string },
+      input: { spec: SpecUpload | { url: string; connectorId?: string }; name?: string } & AccessInput,
       actor: string,
     ) =>
       mapped(async () => {
+        const access = accessOf(input);
+        if (access?.site && deps.repos) await requireConnector(deps.repos, tenantId, access.site.connectorId);
         let spec: SpecUpload;
         // A fetched spec keeps where it came from: "refresh" fetches it again from there.
         const source =
@@ -110,6 +160,7 @@ export function createApiService(deps: ApiServiceDeps) {
           createdBy: actor,
           ...(source ? { source } : {}),
         });
+        if (access) await registry.setApiAccess(tenantId, apiId, access);
         // The sandbox-ready SDK (one bundle per operation) that definition steps run; a version
         // registered before bundles were built gets them when its specification is registered again.
         const keys = manifest.operations.map((o) => o.key);
@@ -129,6 +180,8 @@ export function createApiService(deps: ApiServiceDeps) {
           apiVersion: version.apiVersion,
           sourceFormat: version.sourceFormat,
           operationCount: version.operationCount,
+          // Its accessibility, flat (`accessibility`, `site`, `internet`): what was given, else what it had.
+          ...(access ?? (await registry.apiAccess(tenantId, apiId))),
           warnings: problems,
           changesFromPrevious: breaking,
         };

@@ -4,6 +4,7 @@ import {
   definitionJsonSchema,
   diffDefinitions,
   validateDefinition,
+  type ApiAccess,
   type ApiOperationRef,
   type DefinitionVersion,
   type ValidationContext,
@@ -66,19 +67,26 @@ export type ApiOperationLookup = (
   ref: ApiOperationRef,
 ) => Promise<'ok' | 'unknown-api' | 'unknown-version' | 'unknown-operation'>;
 
-export function createDefinitionService(deps: {
+/** Where a tenant's registered API can be reached from (undefined: none recorded). */
+export type ApiAccessLookup = (tenantId: string, apiId: string) => Promise<ApiAccess | undefined>;
+
+export interface DefinitionServiceDeps {
   repos: Repositories;
   definitions: DefinitionRepository;
   destinationWritable?: DestinationWritable;
   columnType?: SiteColumnType;
   lifecycle?: DefinitionLifecycle;
   apiOperation?: ApiOperationLookup;
-}) {
-  const { repos, definitions, destinationWritable, columnType, apiOperation } = deps;
+  apiAccess?: ApiAccessLookup;
+}
+
+export function createDefinitionService(deps: DefinitionServiceDeps) {
+  const { repos, definitions, destinationWritable, columnType, apiOperation, apiAccess } = deps;
   const contextFor = (tenantId: string): ValidationContext => ({
     connectorExists: async (connectorId) => !!(await repos.getConnector(tenantId, connectorId)),
     definitionExists: async (definitionId) => !!(await definitions.getDefinition(tenantId, definitionId)),
     ...(apiOperation ? { apiOperation: (ref) => apiOperation(tenantId, ref) } : {}),
+    ...(apiAccess ? { apiAccess: (apiId) => apiAccess(tenantId, apiId) } : {}),
     ...(destinationWritable
       ? {
           destinationWritable: (connectorId, database, table) =>
@@ -200,14 +208,10 @@ declare module 'fastify' {
   }
 }
 
-export const definitionServicePlugin = fp<{
-  repos: Repositories;
-  definitions: DefinitionRepository;
-  destinationWritable?: DestinationWritable;
-  columnType?: SiteColumnType;
-  lifecycle?: DefinitionLifecycle;
-  apiOperation?: ApiOperationLookup;
-}>(async (app, deps) => void app.decorate('definitions', createDefinitionService(deps)), {
-  name: 'definition-service',
-  fastify: '5.x',
-});
+export const definitionServicePlugin = fp<DefinitionServiceDeps>(
+  async (app, deps) => void app.decorate('definitions', createDefinitionService(deps)),
+  {
+    name: 'definition-service',
+    fastify: '5.x',
+  },
+);

@@ -1,4 +1,14 @@
-import type { DatasetRef, DefinitionDocument, Placement, StepId, StepOutput, Trigger, TransformOp } from './model';
+import type {
+  ApiAccess,
+  DatasetRef,
+  DefinitionDocument,
+  HttpEndpoint,
+  Placement,
+  StepId,
+  StepOutput,
+  Trigger,
+  TransformOp,
+} from './model';
 import type { SiteEventBatch } from './site-event';
 
 /**
@@ -120,11 +130,20 @@ export interface SplitDatasetInput {
   outputPrefix: string;
 }
 
+/** A step's `http` settings with its endpoint known (given in the step, or routed by the API's accessibility). */
+type Routed<T> = T & { endpoint: HttpEndpoint };
+export type HttpReadRequest = Routed<
+  NonNullable<Extract<DefinitionDocument['steps'][number], { kind: 'source' }>['http']>
+>;
+export type HttpWriteRequest = Routed<
+  NonNullable<Extract<DefinitionDocument['steps'][number], { kind: 'destination' }>['http']>
+>;
+
 export interface HttpReadInput {
   tenantId: string;
   step: StepId;
-  /** The source step's `http` settings. */
-  request: NonNullable<Extract<DefinitionDocument['steps'][number], { kind: 'source' }>['http']>;
+  /** The source step's `http` settings, its endpoint known. */
+  request: HttpReadRequest;
   runInput?: unknown;
   outputObjectId: string;
 }
@@ -132,7 +151,7 @@ export interface HttpReadInput {
 export interface HttpWriteInput {
   tenantId: string;
   step: StepId;
-  request: NonNullable<Extract<DefinitionDocument['steps'][number], { kind: 'destination' }>['http']>;
+  request: HttpWriteRequest;
   input: DatasetRef;
 }
 
@@ -286,6 +305,11 @@ export interface DefinitionControlActivities {
   readSourceCursors(input: ReadSourceCursorsInput): Promise<Record<StepId, unknown>>;
   /** Called once a run completed: its sources' cursors become the next run's starting points. */
   saveSourceCursors(input: SaveSourceCursorsInput): Promise<void>;
+  /**
+   * Where a registered API can be reached from (its accessibility), for an HTTP step that names an
+   * operation and no endpoint; null when the API has none recorded (or does not exist).
+   */
+  apiAccess(input: { tenantId: string; apiId: string }): Promise<ApiAccess | null>;
 }
 
 /** Where the cursors of incremental sources are kept between runs (the metadata store). */

@@ -1,7 +1,7 @@
 export * from './model';
 export * from './contracts';
 export * from './site-event';
-export { routeStep, type RoutingContext } from './routing';
+export { accessibilityRefusal, routeApiOperation, routeStep, type RoutingContext } from './routing';
 export { connectorIdsOf } from './connectors';
 export { apiOperationUses, stepsUsingOperations, type ApiOperationUse } from './api-operations';
 export {

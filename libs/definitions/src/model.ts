@@ -111,9 +111,30 @@ export const ApiOperationRef = z.object({
 });
 export type ApiOperationRef = z.infer<typeof ApiOperationRef>;
 
+/**
+ * Where a registered API can be reached from (issue 11 items 3 and 6; the marketplace's
+ * "accessibility: site, internet or both"): only on a site's network (its agent calls it, under the
+ * name the site's policy gives it: the agent maps that name to the base URL and credentials, which
+ * never leave the site), only from the internet (the cloud worker calls `internet.baseUrl`), or both.
+ * An HTTP step that names an operation and no endpoint is routed by it (routing.ts, routeApiOperation).
+ */
+export const ApiAccessibility = z.enum(['site', 'internet', 'both']);
+export type ApiAccessibility = z.infer<typeof ApiAccessibility>;
+export const ApiAccess = z.object({
+  accessibility: ApiAccessibility,
+  /** For `site` and `both`: the connector whose agent reaches it, and the API's name in that site's policy. */
+  site: z.object({ connectorId: ConnectorId, api: SqlIdentifier }).optional(),
+  /** For `internet` and `both`: the address the cloud calls. */
+  internet: z.object({ baseUrl: z.string().url().max(MAX_TEXT) }).optional(),
+});
+export type ApiAccess = z.infer<typeof ApiAccess>;
+
+/** An HTTP step's endpoint; left out of a step that names an operation, it is routed by the API's accessibility. */
+export const HttpEndpoint = z.discriminatedUnion('kind', [SiteApi, CloudApi]);
+export type HttpEndpoint = z.infer<typeof HttpEndpoint>;
 const HttpRead = z.object({
-  endpoint: z.discriminatedUnion('kind', [SiteApi, CloudApi]),
-  /** The registered API operation this request is (optional: a plain request names none). */
+  endpoint: HttpEndpoint.optional(),
+  /** The registered API operation this request is (optional: a plain request names none; without an endpoint, required). */
   operation: ApiOperationRef.optional(),
   method: z.enum(['GET', 'POST']).default('GET'),
   path: z.string().max(MAX_TEXT),
@@ -144,8 +165,8 @@ const DbWrite = z.object({
   createIfMissing: z.boolean().default(false),
 });
 const HttpWrite = z.object({
-  endpoint: z.discriminatedUnion('kind', [SiteApi, CloudApi]),
-  /** The registered API operation this request is (optional: a plain request names none). */
+  endpoint: HttpEndpoint.optional(),
+  /** The registered API operation this request is (optional: a plain request names none; without an endpoint, required). */
   operation: ApiOperationRef.optional(),
   method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
   path: z.string().max(MAX_TEXT),

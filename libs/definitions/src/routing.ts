@@ -1,4 +1,4 @@
-import type { Endpoint, Placement, RouteDecision } from './model';
+import type { ApiAccess, Endpoint, HttpEndpoint, Placement, RouteDecision } from './model';
 
 /**
  * Item 5: where a move of data runs, as one pure function of its source, destination, the site
@@ -82,4 +82,72 @@ export function routeStep(ctx: RoutingContext): RouteDecision {
   if (from) return decide({ kind: 'site', connectorId: from }, 1, 'site -> buffer -> cloud');
   if (to) return decide({ kind: 'site', connectorId: to }, 1, 'cloud -> buffer -> site');
   return decide({ kind: 'cloud' }, 0, 'cloud only');
+}
+
+/**
+ * Issue 11 items 3 and 6: where an HTTP step that names an API operation and no endpoint calls it,
+ * from the API's accessibility (registered with the API) and the step's other end:
+ *
+ * | accessibility | the step's other end                        | called by                     |
+ * | site          | anything                                    | that site's agent             |
+ * | internet      | anything                                    | the cloud worker              |
+ * | both          | on the API's site (a site DB or API there)  | that site's agent (data stays) |
+ * | both          | in the cloud, on another site, or none      | the cloud worker              |
+ *
+ * "both" follows routeStep's factors: data stays on the site when it can; otherwise the cloud, which
+ * costs no more buffer hops (the other site's agent or the cloud loads from the buffer alike).
+ * Undefined when the accessibility lacks what it names (checked at registration, so never in practice).
+ */
+export function routeApiOperation(
+  apiId: string,
+  access: ApiAccess,
+  other: Endpoint | undefined,
+): { endpoint: HttpEndpoint; reason: string } | undefined {
+  const onSite = access.site && {
+    kind: 'site-api' as const,
+    connectorId: access.site.connectorId,
+    api: access.site.api,
+  };
+  const inCloud = access.internet && { kind: 'http' as const, baseUrl: access.internet.baseUrl };
+  const otherSite = other ? siteOf(other) : undefined;
+  switch (access.accessibility) {
+    case 'site':
+      return (
+        onSite && { endpoint: onSite, reason: `API ${apiId} is reachable only on its site, so its agent calls it` }
+      );
+    case 'internet':
+      return (
+        inCloud && {
+          endpoint: inCloud,
+          reason: `API ${apiId} is reachable only from the internet, so the cloud calls it`,
+        }
+      );
+    case 'both':
+      if (onSite && otherSite === onSite.connectorId)
+        return {
+          endpoint: onSite,
+          reason: `API ${apiId} is reachable on its site and from the internet; the step's other end is on that site, so its agent calls it and data stays there`,
+        };
+      return (
+        inCloud && {
+          endpoint: inCloud,
+          reason: `API ${apiId} is reachable on its site and from the internet; the step's other end is ${other ? (otherSite ? 'on another site' : 'in the cloud') : 'not a data endpoint'}, so the cloud calls it`,
+        }
+      );
+  }
+}
+
+/**
+ * Whether an explicit endpoint reaches an API of this accessibility: the error's sentence when it
+ * does not (a cloud endpoint for a site-only API, a site endpoint for an internet-only one or on
+ * another connector), undefined when it does.
+ */
+export function accessibilityRefusal(apiId: string, access: ApiAccess, endpoint: HttpEndpoint): string | undefined {
+  if (endpoint.kind === 'http' && access.accessibility === 'site')
+    return `API ${apiId} is reachable only on the site of connector ${access.site?.connectorId ?? '?'}: the cloud cannot call it; leave the endpoint out (its agent is picked) or give a site-api endpoint on that connector`;
+  if (endpoint.kind === 'site-api' && access.accessibility === 'internet')
+    return `API ${apiId} is reachable only from the internet: no site's agent calls it; leave the endpoint out (the cloud is picked) or give an http endpoint`;
+  if (endpoint.kind === 'site-api' && access.site && endpoint.connectorId !== access.site.connectorId)
+    return `API ${apiId} is reached on the site of connector ${access.site.connectorId}, not of ${endpoint.connectorId}: leave the endpoint out, or name that connector`;
+  return undefined;
 }

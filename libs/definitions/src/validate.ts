@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { cronProblem } from './cron';
-import { DefinitionDocument, type ApiOperationRef } from './model';
+import { DefinitionDocument, HttpEndpoint, type ApiAccess, type ApiOperationRef } from './model';
+import { accessibilityRefusal } from './routing';
 import { readsWatchedTable } from './site-event';
 
 /**
@@ -59,6 +60,13 @@ export const ValidationIssueCode = {
   unknownConnector: 'unknown-connector',
   /** An HTTP step's `operation` names an API, version or operation key the registry does not have. */
   unknownApiOperation: 'unknown-api-operation',
+  /** An HTTP step with neither an endpoint nor an operation (only an operation's API can be routed). */
+  httpEndpointOrOperation: 'http-endpoint-or-operation',
+  /**
+   * An HTTP step whose placement the API's accessibility forbids (a cloud endpoint for a site-only
+   * API...), or that leaves its endpoint to routing for an API with no accessibility recorded.
+   */
+  apiAccessibility: 'api-accessibility',
   /** A call step names a definition this tenant does not have. */
   unknownDefinition: 'unknown-definition',
   /** A site database destination the site's policy does not list as writable. */
@@ -100,6 +108,11 @@ export interface ValidationContext {
     | 'unknown-api'
     | 'unknown-version'
     | 'unknown-operation';
+  /**
+   * Where a registered API can be reached from (its accessibility), undefined when none is recorded:
+   * an operation step's explicit endpoint must reach it, and one without an endpoint needs one.
+   */
+  apiAccess?(apiId: string): Promise<ApiAccess | undefined> | ApiAccess | undefined;
   /** For call steps: does this tenant have that definition. */
   definitionExists?(definitionId: string): Promise<boolean> | boolean;
   /**
@@ -226,7 +239,8 @@ function unionOptions(path: readonly PropertyKey[]): string | undefined {
 interface Refs {
   connectors: { connectorId: string; path: string; stepId?: string }[];
   definitions: { definitionId: string; path: string; stepId: string }[];
-  apiOperations: { ref: ApiOperationRef; path: string; stepId?: string }[];
+  /** `endpoint`: the step's explicit HTTP endpoint, when it gives a well-formed one. */
+  apiOperations: { ref: ApiOperationRef; path: string; stepId?: string; endpoint?: HttpEndpoint | 'none' }[];
   destinations: {
     connectorId: string;
     database: string;
@@ -585,13 +599,21 @@ function checkStepFields(
     // Checked against the registry only when the schema accepted it (the zod issues already name a bad one).
     if (isObj(s.http) && isObj(s.http.operation)) {
       const op = s.http.operation;
+      const endpoint = s.http.endpoint === undefined ? 'none' : HttpEndpoint.safeParse(s.http.endpoint).data;
       if (typeof op.apiId === 'string' && Number.isInteger(op.version) && typeof op.key === 'string')
         refs.apiOperations.push({
           ref: { apiId: op.apiId, version: op.version as number, key: op.key },
           path: `${path}.http.operation`,
           stepId,
+          ...(endpoint ? { endpoint } : {}),
         });
-    }
+    } else if (isObj(s.http) && s.http.endpoint === undefined)
+      add({
+        stepId,
+        path: `${path}.http`,
+        code: ValidationIssueCode.httpEndpointOrOperation,
+        message: `${label} has neither an endpoint nor an operation: give the endpoint it calls, or the registered API operation (routed by the API's accessibility)`,
+      });
   }
   if (kind === 'sync' && stepId) {
     const column = str(arr(s.keyColumns)[0]);
@@ -811,6 +833,7 @@ async function contextIssues(refs: Refs, ctx: ValidationContext): Promise<Valida
       });
     }
   }
+  if (ctx.apiAccess) await accessibilityIssues(ctx.apiAccess.bind(ctx), refs.apiOperations, issues);
   if (ctx.definitionExists) {
     const exists = once(ctx.definitionExists.bind(ctx));
     for (const ref of refs.definitions)
@@ -878,3 +901,33 @@ async function contextIssues(refs: Refs, ctx: ValidationContext): Promise<Valida
 /** Integer column types as PostgreSQL, MySQL/MariaDB and SQL Server name them (with a display width, unsigned). */
 const INTEGER_TYPE =
   /^(?:(?:tiny|small|medium|big)?int(?:eger)?|int[248]|(?:small|big)?serial|serial[248])(?:\s*\(\d+\))?(?:\s+unsigned)?(?:\s+zerofill)?$/i;
+
+/** Each operation step's placement against its API's accessibility (routing.ts): refused with the step named. */
+async function accessibilityIssues(
+  lookup: NonNullable<ValidationContext['apiAccess']>,
+  uses: Refs['apiOperations'],
+  issues: ValidationIssue[],
+): Promise<void> {
+  const answers = new Map<string, Promise<ApiAccess | undefined>>();
+  for (const { ref, path, stepId, endpoint } of uses) {
+    if (!endpoint) continue;
+    let answer = answers.get(ref.apiId);
+    if (!answer) answers.set(ref.apiId, (answer = Promise.resolve(lookup(ref.apiId))));
+    const access = await answer;
+    const step = quote(stepId ?? path);
+    const refusal =
+      endpoint === 'none'
+        ? access
+          ? undefined
+          : `API ${quote(ref.apiId)} has no accessibility recorded, so nothing can route it: register it with accessibility (site, internet or both), or give the step an endpoint`
+        : access && accessibilityRefusal(ref.apiId, access, endpoint);
+    if (refusal)
+      issues.push({
+        stepId,
+        path: endpoint === 'none' ? path : path.replace(/\.operation$/, '.endpoint'),
+        code: ValidationIssueCode.apiAccessibility,
+        message: `step ${step}: ${refusal}`,
+        severity: 'error',
+      });
+  }
+}

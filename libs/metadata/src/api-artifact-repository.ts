@@ -1,5 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
+import type { ApiAccess } from '@vansales/definitions';
 import type { MetadataDb } from './open-database';
+import type { ApisTable } from './schema';
 
 export type ApiArtifactKind = 'spec' | 'manifest' | 'bundle';
 
@@ -9,6 +11,8 @@ export interface ApiRow {
   name: string;
   createdBy: string;
   createdAt: string;
+  /** Where it can be reached from (migration 0016); absent when none was registered. */
+  access?: ApiAccess;
 }
 export interface ApiArtifactRow {
   tenantId: string;
@@ -55,6 +59,26 @@ export interface NewApiVersion {
   source?: ApiVersionSource;
 }
 
+/** An `apis` row as the registry reads it: its accessibility only when one was recorded. */
+function apiRow(tenantId: string, r: Selectable<ApisTable>): ApiRow {
+  const accessibility = r.accessibility as ApiAccess['accessibility'] | null;
+  const access: ApiAccess | undefined = accessibility
+    ? {
+        accessibility,
+        ...(r.site_connector_id && r.site_api ? { site: { connectorId: r.site_connector_id, api: r.site_api } } : {}),
+        ...(r.internet_base_url ? { internet: { baseUrl: r.internet_base_url } } : {}),
+      }
+    : undefined;
+  return {
+    tenantId,
+    id: r.id,
+    name: r.name,
+    createdBy: r.created_by,
+    createdAt: iso(r.created_at),
+    ...(access ? { access } : {}),
+  };
+}
+
 const UNIQUE_VIOLATION = '23505';
 const MAX_ATTEMPTS = 5;
 const iso = (d: Date) => new Date(d).toISOString();
@@ -73,7 +97,7 @@ export function createApiArtifactRepository(db: MetadataDb) {
       .where('tenant_id', '=', tenantId)
       .where('id', '=', id)
       .executeTakeFirst();
-    return r && { tenantId, id: r.id, name: r.name, createdBy: r.created_by, createdAt: iso(r.created_at) };
+    return r && apiRow(tenantId, r);
   }
 
   async function getArtifact(tenantId: string, sha256: string): Promise<ApiArtifactRow | undefined> {
@@ -145,13 +169,22 @@ export function createApiArtifactRepository(db: MetadataDb) {
 
     async listApis(tenantId: string): Promise<ApiRow[]> {
       const rows = await db.selectFrom('apis').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
-      return rows.map((r) => ({
-        tenantId,
-        id: r.id,
-        name: r.name,
-        createdBy: r.created_by,
-        createdAt: iso(r.created_at),
-      }));
+      return rows.map((r) => apiRow(tenantId, r));
+    },
+
+    /** Records where an existing API can be reached from (replacing what was recorded). */
+    async setAccess(tenantId: string, id: string, access: ApiAccess): Promise<void> {
+      await db
+        .updateTable('apis')
+        .set({
+          accessibility: access.accessibility,
+          site_connector_id: access.site?.connectorId ?? null,
+          site_api: access.site?.api ?? null,
+          internet_base_url: access.internet?.baseUrl ?? null,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .execute();
     },
 
     /** Records a stored artifact; the same hash again keeps the first record (its signature still holds). */

@@ -26,10 +26,10 @@ export interface AgentKeysTable {
   created_at: ColumnType<Date, never, never>;
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Hash of the machine id of the first agent that used the key. */
-  bound_machine_id: ColumnType<string | null, string | null | undefined, string | null>;
+  bound_machine_id: string | null;
   bound_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** The enrolled Ed25519 public key (SPKI DER, base64url): every connection proves its private half. */
-  public_key: ColumnType<string | null, string | null | undefined, string | null>;
+  public_key: string | null;
   enrolled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Until when a key without a public key may enrol one (null: it may not). */
   enrol_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
@@ -200,6 +200,11 @@ export interface ApisTable {
   name: string;
   created_by: string;
   created_at: ColumnType<Date, never, never>;
+  /** 0016: 'site' | 'internet' | 'both', or null (registered before, or without one). */
+  accessibility: string | null;
+  site_connector_id: string | null;
+  site_api: string | null;
+  internet_base_url: string | null;
 }
 
 /** Content-addressed per tenant; the blob itself lives in the buffer's store under `artifacts/`. */
@@ -253,7 +258,7 @@ export interface CredentialsTable {
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  failure: ColumnType<string | null, string | null | undefined, string | null>;
+  failure: string | null;
   failed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** When the secret was last attached to a request (0015; updated at most once a minute). */
   last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;

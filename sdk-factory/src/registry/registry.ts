@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '@vansales/buffer';
+import type { ApiAccess } from '@vansales/definitions';
 import { canonicalJson } from '@vansales/definitions/hash';
 import type {
   ApiArtifactKind,
@@ -283,6 +284,10 @@ export function createArtifactRegistry(deps: ArtifactRegistryDeps) {
     },
 
     getApi: (tenantId: string, apiId: string) => deps.repo.getApi(tenantId, apiId),
+    /** Where an API can be reached from (its accessibility), undefined when none is recorded or there is no such API. */
+    apiAccess: async (tenantId: string, apiId: string) => (await deps.repo.getApi(tenantId, apiId))?.access,
+    /** Records where a registered API can be reached from (replacing what was recorded). */
+    setApiAccess: (tenantId: string, apiId: string, access: ApiAccess) => deps.repo.setAccess(tenantId, apiId, access),
     listApis: (tenantId: string) => deps.repo.listApis(tenantId),
     getVersion: (tenantId: string, apiId: string, version: number) => deps.repo.getVersion(tenantId, apiId, version),
     latestVersion: (tenantId: string, apiId: string) => deps.repo.latestVersion(tenantId, apiId),

@@ -1,5 +1,5 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { parseCommand } from '@vansales/protocol';
+import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
 import { describeTemporalConnection, temporalConnectionOptions } from '@vansales/temporal-config';
 import packageJson from '../package.json';
 import { CloudWorkerConfig, loadCloudWorkerConfig } from './config';
@@ -22,6 +22,13 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadCloudWorkerConfig();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  try {
+    // Before the workflow thread and the row batches: the heap stays near its live data.
+    limitHeapGrowth();
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);

@@ -5,7 +5,7 @@ import { ensureIdentityKey } from '../gateway-auth';
 import { openVault, VAULT_FILE, VaultError } from '../vault';
 import { createAgent } from '../create-agent';
 import { API_ARTIFACT_CACHE_DIR } from '../api-artifacts';
-import { parseCommand } from '@vansales/protocol';
+import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
 
 const USAGE = `usage: mini-connector run --config <agent.json>
@@ -21,6 +21,13 @@ export const runCommand: CliCommand = {
   async run(args, io) {
     const parsed = parseCommand(args, { usage: USAGE, version: VERSION_LINE, options: CONFIG_OPTION }, io);
     if (!parsed.ok) return parsed.exitCode;
+    try {
+      // Row batches are garbage at a high rate: the heap stays near its live data (bench/README.md).
+      limitHeapGrowth(io.env);
+    } catch (err) {
+      io.stderr.write(`${(err as Error).message}\n`);
+      return 2;
+    }
     // An agent set up before key pairs existed gets one now; it enrols on its next connection, if
     // the gateway still lets its key enrol (the key is not bound to another key pair).
     const configPath = parsed.values.config ?? io.env.VSC_AGENT_CONFIG;

@@ -193,6 +193,7 @@ export {
   type CheckpointSubject,
 } from './audit-checkpoint';
 export { ensurePrivateDir, checkPrivateFile, PrivatePathError } from './private-files';
+export { limitHeapGrowth, DEFAULT_HEAP_GROWING_PERCENT, HEAP_GROWING_ENV } from './process-heap';
 export {
   KeyRange,
   MAX_SYNC_RANGES,

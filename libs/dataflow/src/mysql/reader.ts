@@ -25,8 +25,12 @@ interface RawQuery {
   on(event: 'end', cb: () => void): RawQuery;
 }
 
-/** Batches queued before the socket is paused: the server keeps sending while the caller writes. */
-const QUEUED_BATCHES = 2;
+/**
+ * Batches queued before the socket is paused: one, so the server keeps sending while the caller
+ * writes the batch it has, and no more (two held 20,000 more rows in a one-site transfer, and the
+ * agent over its memory target, for no speed: bench/README.md).
+ */
+const QUEUED_BATCHES = 1;
 
 interface Plan {
   sql: string;

@@ -48,9 +48,11 @@ export async function chunkedLoad(
   let rowsDone = plan.startRows;
   let insertFirst = plan.freshTable === true;
   const check = plan.declared && rowChecker(plan.declared.columns);
-  for await (const { index, bytes } of readAhead(
-    Symbol.asyncIterator in chunks ? chunks : storedChunks(chunks, plan.startChunk),
-  )) {
+  const stored = Symbol.asyncIterator in chunks ? chunks : storedChunks(chunks, plan.startChunk);
+  // Decode-ahead: the next chunk is fetched, inflated, parsed and checked while the current one is
+  // written (the database works while our thread decodes). At most one decoded chunk waits, and
+  // the fetch after it: a chunk's rows, the next one's rows and the one after's bytes.
+  const decode = async ({ index, bytes }: { index: number; bytes: Buffer }) => {
     let rows: unknown[][];
     try {
       rows = await decodeChunk(bytes);
@@ -60,6 +62,9 @@ export async function chunkedLoad(
     // The whole chunk before any of it: a refused chunk writes nothing.
     const problem = check?.(rows);
     if (problem) throw plan.declared!.refuse(index, problem);
+    return { index, rows };
+  };
+  for await (const { index, rows } of readAhead(mapped(readAhead(stored), decode))) {
     const write = (mode: 'insert' | 'upsert') =>
       conn.writeRows(plan.table, plan.columns, rows, { mode, keyColumns: plan.keyColumns, signal: plan.signal });
     if (insertFirst) {
@@ -84,13 +89,19 @@ function isDuplicateKey(err: unknown): boolean {
   return cause?.code === '23505' || cause?.errno === 1062;
 }
 
+/** Each item of `source` through `f`, one at a time, in order. */
+async function* mapped<T, U>(source: AsyncIterable<T>, f: (item: T) => Promise<U>): AsyncGenerator<U, void, undefined> {
+  for await (const item of source) yield await f(item);
+}
+
 async function* storedChunks(chunks: ChunkSource, from: number): ChunkStream {
   for (let index = from; index < chunks.count; index++) yield { index, bytes: await chunks.get(index) };
 }
 
 /**
- * The next chunk is fetched while the current one is written: the store and the database work at
- * once. At most one chunk waits ahead; a failed fetch surfaces when its chunk's turn comes.
+ * The next item is made while the current one is used (a chunk fetched, or decoded, while the
+ * current one is written): the store, our thread and the database work at once. At most one item
+ * waits ahead; a failure surfaces when its item's turn comes, so the chunks before it are written.
  */
 async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
   const it = source[Symbol.asyncIterator]();

@@ -125,7 +125,10 @@ export interface DataConnection {
   describeTable(table: TableRef): Promise<TableDescription | undefined>;
   /** Columns of a read-only query's result (types from the driver's field metadata). */
   describeQuery(sql: string, params?: unknown[]): Promise<ColumnSpec[]>;
-  /** Streams canonical rows in batches, inside a READ ONLY transaction (snapshot). Keyset pagination so a caller can resume. */
+  /**
+   * Streams canonical rows in batches, inside a READ ONLY transaction (snapshot). Keyset pagination so a caller can resume.
+   * The next batch is read while the caller holds the last one, and no further: a caller need not read ahead itself.
+   */
   readRows(source: ReadSource, options: ReadOptions): AsyncIterable<unknown[][]>;
   tableExists(table: TableRef): Promise<boolean>;
   /** DDL through the type mapping: columns, NOT NULL and the primary key; no defaults, indexes or foreign keys. */

@@ -7,8 +7,19 @@ import { createLogger } from './logger';
  * optional feature on so that the document lists every route. Clients are generated from it (console).
  */
 export async function openapiDocument(): Promise<Record<string, unknown>> {
+  const app = await buildApp(documentOnlyDeps());
+  try {
+    await app.ready();
+    return app.swagger() as unknown as Record<string, unknown>;
+  } finally {
+    await app.close();
+  }
+}
+
+/** Every dependency inert, every optional feature on: for the document, and tests of plugins that call no service. */
+export function documentOnlyDeps(): AppDeps {
   const inert = inertObject();
-  const deps: AppDeps = {
+  return {
     logger: createLogger('silent', 'openapi-document'),
     adminToken: 'document-only',
     hub: inert,
@@ -28,13 +39,6 @@ export async function openapiDocument(): Promise<Record<string, unknown>> {
     credentials: inert,
     apiCalls: inert,
   };
-  const app = await buildApp(deps);
-  try {
-    await app.ready();
-    return app.swagger() as unknown as Record<string, unknown>;
-  } finally {
-    await app.close();
-  }
 }
 
 /**

@@ -12,3 +12,5 @@ export type { PortMap } from './service';
 export { temporalService, temporalAddress, TEMPORAL_NAMESPACE } from './services/temporal';
 export { postgresService, postgresUrl } from './services/postgres';
 export { minioService, minioEndpoint } from './services/minio';
+export { consoleCacheDir, consoleSourceHash, ensureChromium, ensureConsoleBuild } from './console-build';
+export { consoleProcess, consoleUrl } from './services/platform';

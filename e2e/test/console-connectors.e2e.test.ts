@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureChromium, ensureConsoleBuild } from '@vansales/infra';
@@ -52,7 +51,6 @@ describe('the console in a real browser: connect with a token, see a real agent 
   let platform: Platform;
   let consoleServer: ChildProcess;
   let browser: Browser;
-  let profileDir: string;
   let consoleUrl: string;
 
   beforeAll(async () => {
@@ -74,12 +72,8 @@ describe('the console in a real browser: connect with a token, see a real agent 
         () => false,
       ),
     );
-    profileDir = mkdtempSync(join(tmpdir(), 'vsc-chromium-'));
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: [...CHROMIUM_ARGS, `--user-data-dir=${profileDir}`],
-    });
+    // playwright-core gives each launch a fresh temporary profile (--user-data-dir) and removes it on close.
+    browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
     mkdirSync(SCREENS, { recursive: true });
   }, 20 * 60_000);
 
@@ -87,7 +81,6 @@ describe('the console in a real browser: connect with a token, see a real agent 
     await browser?.close();
     consoleServer?.kill();
     await platform?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
   it(

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { InfraError, InfraErrorCode } from './errors';
@@ -67,7 +67,18 @@ export function ensureConsoleBuild(log: Logger): string {
     if (!existsSync(join(target, 'console', 'server.js'))) throw err;
   }
   log(`console built into ${target}`);
+  pruneOldBuilds(target);
   return target;
+}
+
+/** Keeps the newest builds (other clones may be on other hashes) so the cache does not grow with every edit. */
+function pruneOldBuilds(keep: string, newest = 3): void {
+  const builds = readdirSync(consoleCacheDir(), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^[0-9a-f]{16}$/.test(d.name))
+    .map((d) => join(consoleCacheDir(), d.name))
+    .filter((dir) => dir !== keep)
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  for (const old of builds.slice(newest - 1)) rmSync(old, { recursive: true, force: true });
 }
 
 /** Debian's Chromium for the browser tests (npm packages cannot download browsers here); first run only. */

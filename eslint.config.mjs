@@ -82,7 +82,18 @@ const ioPackages = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.vsc/**', 'coverage/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '.vsc/**',
+      'coverage/**',
+      // The console's Next.js build and its generated client (console/scripts/generate-client.ts).
+      'console/.next/**',
+      'console/next-env.d.ts',
+      'console/src/api/schema.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

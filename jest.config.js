@@ -26,6 +26,8 @@ const shared = {
   },
   transformIgnorePatterns: ['/node_modules/(?!\\.pnpm/cookie@|cookie/)'],
   moduleNameMapper,
+  // The console's Next.js build output (a standalone copy of its package.json, chunks) is no test source.
+  modulePathIgnorePatterns: ['<rootDir>/console/.next/'],
 };
 // The workflow bundle is made once per run, by the package that owns the bundler, and only for the
 // tiers whose Workers run workflows: jest runs a project's global setup only when one of its tests runs.

@@ -91,7 +91,7 @@ function filesOf(dir) {
       if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (/\.(ts|js|mjs|cjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(path);
+      else if (/\.(ts|tsx|js|mjs|cjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(path);
     }
   };
   walk(join(root, dir));
@@ -172,6 +172,13 @@ function dependencyReport() {
       for (const p of bundled([...files.filter((f) => f.startsWith(join(root, dir, 'src'))), ...workerEntries(dir)]))
         imported.add(p);
     imported.delete(name);
+    // A peer that an imported package requires at run time (next needs react-dom) is used too.
+    for (const p of [...imported]) {
+      const peerManifest = join(root, dir, 'node_modules', p, 'package.json');
+      if (!existsSync(peerManifest)) continue;
+      for (const peer of Object.keys(JSON.parse(readFileSync(peerManifest, 'utf8')).peerDependencies ?? {}))
+        if (peer in (manifest.dependencies ?? {})) imported.add(peer);
+    }
     const declared = new Set(
       ['dependencies', 'devDependencies', 'peerDependencies'].flatMap((k) => Object.keys(manifest[k] ?? {})),
     );

@@ -249,6 +249,7 @@ describe(`sync converges when agent, gateway, cloud worker, Temporal, MinIO and 
         mariadb: services.mariadb.port,
         redis: 0,
         gateway: 0,
+        console: 0, // no console in this test
       },
       secrets: loadOrCreateSecrets(dir),
       log: () => undefined,

@@ -49,6 +49,7 @@ async function testProfileContext(stateDir: string): Promise<ServiceContext> {
       minio: 0,
       minioConsole: 0,
       gateway: await freePort(),
+      console: 0, // no console in this test
     },
     secrets: {
       ...loadOrCreateSecrets(stateDir),

@@ -24,6 +24,7 @@ import { authPlugin } from './http/auth';
 import { clientErrorHandler, errorHandlingPlugin } from './http/error-handling';
 import { requestDeadlinePlugin } from './http/request-deadline';
 import { openapiPlugin } from './http/openapi';
+import { consoleCorsPlugin } from './http/console-cors';
 import { workflowRunsPlugin } from './services/workflow-runs';
 import { tenantServicePlugin } from './services/tenant-service';
 import { keyServicePlugin } from './services/key-service';
@@ -102,6 +103,8 @@ export interface AppDeps {
   codecCorsOrigin?: string;
   /** Host names the codec endpoint answers to; undefined: any. */
   codecAllowedHosts?: string[];
+  /** Origins of the web console allowed to call the REST API from a browser (VSC_CONSOLE_ORIGINS). */
+  consoleOrigins?: readonly string[];
   /** The data buffer and the secret of its access tokens: serves /v1/buffer/objects/… to agents. */
   buffer?: {
     dataBuffer: DataBuffer;
@@ -173,6 +176,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       bodyIdleTimeoutMs: timeouts.bodyIdleMs,
     });
   }
+  // Before auth: a browser's preflight carries no credential.
+  await app.register(consoleCorsPlugin, { origins: deps.consoleOrigins ?? [] });
   // Before auth: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
   await app.register(websocket, {
     options: { maxPayload: (deps.maxFrameBytes ?? MAX_FRAME_BYTES) * 2 },

@@ -99,6 +99,20 @@ export const GatewayConfig = z
           .filter(Boolean),
       )
       .optional(),
+    /**
+     * Origins (comma-separated, like http://127.0.0.1:8710) of the web console allowed to call the REST
+     * API from a browser. Default: none (no CORS header on any answer).
+     */
+    VSC_CONSOLE_ORIGINS: z
+      .string()
+      .transform((s) =>
+        s
+          .trim()
+          .split(/\s*,\s*/)
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url().transform((u) => new URL(u).origin)))
+      .optional(),
     /** Origin of the Temporal Web UI allowed to call the codec endpoint from the browser. */
     VSC_CODEC_CORS_ORIGIN: z.string().url().optional(),
     /** PEM certificate chain: with VSC_TLS_KEY_FILE, the gateway serves HTTPS and WSS. */

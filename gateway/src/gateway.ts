@@ -259,6 +259,7 @@ export async function createGateway(
     codecRequiresAuth: config.VSC_CODEC_AUTH === 'admin-token',
     codecCorsOrigin: config.VSC_CODEC_CORS_ORIGIN,
     codecAllowedHosts: codecAllowedHosts(config),
+    consoleOrigins: config.VSC_CONSOLE_ORIGINS,
     buffer: {
       dataBuffer: buffer,
       tokenSecret: bufferTokenSecret,

@@ -16,6 +16,7 @@ const DEFAULTS: Record<Profile, PortMap> = {
     minio: 19000,
     minioConsole: 19001,
     gateway: 8700,
+    console: 8710,
   },
   test: {
     temporal: 17233,
@@ -28,6 +29,7 @@ const DEFAULTS: Record<Profile, PortMap> = {
     minio: 29000,
     minioConsole: 29001,
     gateway: 28700,
+    console: 28710,
   },
 };
 

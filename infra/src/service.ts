@@ -22,6 +22,8 @@ export interface PortMap {
   minio: number;
   minioConsole: number;
   gateway: number;
+  /** The web console's Next.js server. */
+  console: number;
 }
 
 export interface LaunchSpec {

@@ -22,6 +22,7 @@ describe('the platform processes of ./vsc up', () => {
       minio: 19000,
       minioConsole: 19001,
       gateway: 8700,
+      console: 8710,
     },
     secrets: loadOrCreateSecrets(dir),
     log: () => undefined,

@@ -52,6 +52,11 @@ function staticChecks(ctx: ServiceContext): string[] {
       'typecheck',
       [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.json'), '--noEmit'],
     ],
+    // The console is a browser bundle (DOM, JSX, bundler resolution): its own strict tsconfig.
+    [
+      'typecheck console',
+      [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'console', 'tsconfig.json')],
+    ],
     ['lint', [join(repoRoot, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--max-warnings=0', repoRoot]],
     // One layout for every source (120 columns); `pnpm format` rewrites what this finds.
     [

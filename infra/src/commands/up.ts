@@ -9,7 +9,15 @@ import { temporalService, TEMPORAL_NAMESPACE } from '../services/temporal';
 import { mariadbService } from '../services/mariadb';
 import { redisService } from '../services/redis';
 import { postgresService } from '../services/postgres';
-import { agentProcess, cloudWorkerProcess, gatewayProcess, gatewayUrl } from '../services/platform';
+import {
+  agentProcess,
+  cloudWorkerProcess,
+  consoleProcess,
+  consoleUrl,
+  gatewayProcess,
+  gatewayUrl,
+} from '../services/platform';
+import { ensureConsoleBuild } from '../console-build';
 import { reclaimOrphans } from './test';
 import { ensureTestTools } from '../install';
 import { gatewayRequest } from './admin';
@@ -112,9 +120,12 @@ export async function up(): Promise<number> {
     for (const s of infra) await s.install?.(ctx);
     // oasdiff, which the gateway runs to compare API versions (the SDK factory's breaking changes).
     ensureTestTools(ctx.log);
+    // Built once per source hash (cached per machine), before anything starts: a failed build stops nothing.
+    const webConsole = consoleProcess(ensureConsoleBuild(ctx.log));
     // Port checks for everything first, so a taken port fails before anything starts.
     const { assertPortFree } = await import('../ports');
-    for (const s of [...infra, gatewayProcess]) for (const p of s.ports(ctx)) await assertPortFree(p, s.name);
+    for (const s of [...infra, gatewayProcess, webConsole])
+      for (const p of s.ports(ctx)) await assertPortFree(p, s.name);
 
     await Promise.all(infra.map((s) => supervisor.start(s).then(() => ctx.log(`${s.name} ready`))));
     const demo = await ensureSakila(ctx);
@@ -124,6 +135,8 @@ export async function up(): Promise<number> {
     ctx.log('gateway ready');
     await supervisor.start(cloudWorkerProcess);
     ctx.log('cloud worker ready');
+    await supervisor.start(webConsole);
+    ctx.log('console ready');
     const { configPath, connectorId } = await ensureDemoAgentConfig(ctx);
     await supervisor.start(
       agentProcess(configPath, async (c) => {
@@ -150,6 +163,7 @@ export async function up(): Promise<number> {
     process.stdout.write(`
 Vansales Connect is up (${seconds} s). Ctrl-C stops everything.
 
+  Console           ${consoleUrl(ctx)} (gateway ${gatewayUrl(ctx)}, token: the admin token below)
   Temporal Web UI   http://127.0.0.1:${ctx.ports.temporalUi}/namespaces/${TEMPORAL_NAMESPACE}/workflows
   Gateway health    ${gatewayUrl(ctx)}/healthz
   Gateway API doc   ${gatewayUrl(ctx)}/openapi.json

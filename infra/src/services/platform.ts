@@ -110,6 +110,8 @@ export function platformProcesses(options: PlatformOptions = {}): { gateway: Ser
       // Loopback dev: the Temporal Web UI decodes payloads through the gateway without a token.
       VSC_CODEC_AUTH: 'none',
       VSC_CODEC_CORS_ORIGIN: `http://127.0.0.1:${ctx.ports.temporalUi}`,
+      // The console calls the REST API from the browser, from its own origin.
+      VSC_CONSOLE_ORIGINS: consoleOrigins(ctx).join(','),
       ...overrides,
     }),
     {
@@ -179,5 +181,32 @@ export function agentProcess(
       cwd: repoRoot,
     }),
     ready: connectorOnline,
+  });
+}
+
+export function consoleUrl(ctx: Pick<ServiceContext, 'ports'>): string {
+  return `http://127.0.0.1:${ctx.ports.console}`;
+}
+
+/** The names a person may open the console by on this machine. */
+function consoleOrigins(ctx: Pick<ServiceContext, 'ports'>): string[] {
+  return [consoleUrl(ctx), `http://localhost:${ctx.ports.console}`];
+}
+
+/** The web console: a built Next.js standalone server (ensureConsoleBuild's folder), on loopback. */
+export function consoleProcess(buildDir: string): ServiceSpec {
+  const server = join(buildDir, 'console', 'server.js');
+  return nodeProcess('console', server, () => ({}), {
+    ports: (ctx) => [ctx.ports.console],
+    launch: (ctx) => ({
+      command: process.execPath,
+      args: [server],
+      env: { PORT: String(ctx.ports.console), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
+      cwd: join(buildDir, 'console'),
+    }),
+    async ready(ctx) {
+      const res = await fetch(consoleUrl(ctx), { signal: AbortSignal.timeout(1000) });
+      return res.ok;
+    },
   });
 }

@@ -11,6 +11,7 @@ import type {
   BufferUsage,
   ControlFlagRepository,
   DefinitionRunRepository,
+  IdentityRepository,
   Repositories,
   DefinitionRepository,
   SchemaRegistry,
@@ -27,6 +28,8 @@ import { openapiPlugin } from './http/openapi';
 import { workflowRunsPlugin } from './services/workflow-runs';
 import { tenantServicePlugin } from './services/tenant-service';
 import { keyServicePlugin } from './services/key-service';
+import { identityServicePlugin, type IdentitySettings } from './services/identity-service';
+import identityRoutes from './routes/identity-routes';
 import { connectorServicePlugin } from './services/connector-service';
 import { schemaServicePlugin } from './services/schema-service';
 import { sitePolicyServicePlugin } from './services/site-policy-service';
@@ -68,7 +71,11 @@ import type { AuthThrottleSettings } from './http/auth-throttle';
 
 export interface AppDeps {
   logger: Logger;
-  adminToken: string;
+  /** The bootstrap token; undefined when turned off (VSC_ADMIN_TOKEN_DISABLED). */
+  adminToken: string | undefined;
+  /** People, memberships, sessions and API tokens (issue 12). */
+  identity: IdentityRepository;
+  identitySettings?: Partial<IdentitySettings>;
   hub: AgentHub;
   temporalConnection: Connection;
   /** The Temporal client the control plane starts and reads workflows with. */
@@ -185,6 +192,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auditRepo: deps.auditRepo,
     settings: deps.agentAuth?.keys,
   });
+  await app.register(identityServicePlugin, {
+    identity: deps.identity,
+    repos: deps.repos,
+    settings: deps.identitySettings,
+  });
   await app.register(authPlugin, {
     adminToken: deps.adminToken,
     bufferTokenSecret: deps.buffer?.tokenSecret,
@@ -282,6 +294,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     readiness: deps.readiness,
   });
   await app.register(tenantRoutes);
+  await app.register(identityRoutes);
   await app.register(connectorRoutes);
   await app.register(keyRoutes);
   await app.register(schemaRoutes);

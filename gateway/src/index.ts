@@ -14,3 +14,4 @@ export {
 } from './services/control-flags';
 export type { DefinitionRunService } from './services/definition-runs';
 export { definitionScheduleId, OVERLAP_POLICY, type DefinitionSchedules } from './services/definition-schedules';
+export { ROUTE_ACCESS, ROLE_PERMISSIONS, ROLES, Permission, roleAllows, type Access } from './http/access';

@@ -81,3 +81,12 @@ export {
   type ApiCallRepository,
   type StoredApiCall,
 } from './api-call-repository';
+export {
+  createIdentityRepository,
+  type IdentityRepository,
+  type UserRow,
+  type MemberRow,
+  type MemberRole,
+  type ApiTokenRow,
+  type CredentialCheckRow,
+} from './identity-repository';

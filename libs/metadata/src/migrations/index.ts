@@ -14,6 +14,7 @@ import * as m0012 from './0012-api-artifacts';
 import * as m0013 from './0013-credentials';
 import * as m0014 from './0014-api-version-sources';
 import * as m0015 from './0015-api-call-audit';
+import * as m0016 from './0016-identity';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -35,6 +36,7 @@ const ALL: Record<string, Migration> = {
   '0013-credentials': m0013,
   '0014-api-version-sources': m0014,
   '0015-api-call-audit': m0015,
+  '0016-identity': m0016,
 };
 
 export const migrationProvider: MigrationProvider = {

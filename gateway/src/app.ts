@@ -30,6 +30,8 @@ import { tenantServicePlugin } from './services/tenant-service';
 import { keyServicePlugin } from './services/key-service';
 import { identityServicePlugin, type IdentitySettings } from './services/identity-service';
 import identityRoutes from './routes/identity-routes';
+import auditRoutes from './routes/audit-routes';
+import { peopleAuditPlugin } from './http/people-audit';
 import { connectorServicePlugin } from './services/connector-service';
 import { schemaServicePlugin } from './services/schema-service';
 import { sitePolicyServicePlugin } from './services/site-policy-service';
@@ -204,6 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     throttle: deps.agentAuth?.throttle,
   });
   await app.register(openapiPlugin, { version: '0.1.0' });
+  await app.register(peopleAuditPlugin, { auditRepo: deps.auditRepo });
 
   await app.register(workflowRunsPlugin, { temporal: deps.temporal, workflowTaskQueue: deps.workflowTaskQueue });
   await app.register(connectorServicePlugin, { repos: deps.repos, hub: deps.hub, auditRepo: deps.auditRepo });
@@ -295,6 +298,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(tenantRoutes);
   await app.register(identityRoutes);
+  await app.register(auditRoutes, { auditRepo: deps.auditRepo });
   await app.register(connectorRoutes);
   await app.register(keyRoutes);
   await app.register(schemaRoutes);

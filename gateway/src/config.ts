@@ -43,8 +43,10 @@ export const GatewayConfig = z
       .min(0.01)
       .max(24 * 30)
       .default(12),
-    /** Failed sign-ins one address, or one account, may make per window before 429. */
+    /** Failed sign-ins one account may have per window before it is locked (429) for the rest of it. */
     VSC_SIGNIN_FAILURES_PER_WINDOW: z.coerce.number().int().min(1).max(10_000).default(5),
+    /** Failed sign-ins one source address may make per window before 429 (people may share an address). */
+    VSC_SIGNIN_FAILURES_PER_SOURCE: z.coerce.number().int().min(1).max(100_000).default(50),
     /** The sign-in throttle window, in ms. */
     VSC_SIGNIN_THROTTLE_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).default(900_000),
     /** How often agents send a heartbeat, in ms (told to each agent in its welcome). */

@@ -235,6 +235,10 @@ export async function createGateway(
         failuresPerWindow: config.VSC_SIGNIN_FAILURES_PER_WINDOW,
         windowMs: config.VSC_SIGNIN_THROTTLE_WINDOW_MS,
       },
+      signInSourceThrottle: {
+        failuresPerWindow: config.VSC_SIGNIN_FAILURES_PER_SOURCE,
+        windowMs: config.VSC_SIGNIN_THROTTLE_WINDOW_MS,
+      },
     },
     hub,
     temporalConnection,

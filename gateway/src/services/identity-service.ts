@@ -54,8 +54,10 @@ export interface Origin {
 
 export interface IdentitySettings {
   sessionTtlMs: number;
-  /** Failed sign-ins per address and per account before 429. */
+  /** Failed sign-ins per account before 429 (a lockout of that account for the window). */
   signInThrottle: AuthThrottleSettings;
+  /** Failed sign-ins per source address before 429: higher, as many people may share one address. */
+  signInSourceThrottle: AuthThrottleSettings;
   /** Longest API token lifetime a caller may ask for, in days. */
   maxTokenDays: number;
 }
@@ -63,6 +65,7 @@ export interface IdentitySettings {
 export const DEFAULT_IDENTITY_SETTINGS: IdentitySettings = {
   sessionTtlMs: 12 * 3600_000,
   signInThrottle: { failuresPerWindow: 5, windowMs: 15 * 60_000 },
+  signInSourceThrottle: { failuresPerWindow: 50, windowMs: 15 * 60_000 },
   maxTokenDays: 365,
 };
 
@@ -77,7 +80,8 @@ export function createIdentityService(deps: {
   const { identity, repos } = deps;
   const settings = { ...DEFAULT_IDENTITY_SETTINGS, ...deps.settings };
   const now = deps.now ?? Date.now;
-  const signInThrottle = createAuthThrottle(settings.signInThrottle, now);
+  const accountThrottle = createAuthThrottle(settings.signInThrottle, now);
+  const sourceThrottle = createAuthThrottle(settings.signInSourceThrottle, now);
 
   const hashPassword = (password: string) => argon2Hash(password, ARGON2);
 
@@ -104,7 +108,7 @@ export function createIdentityService(deps: {
 
   return {
     settings,
-    signInStats: () => signInThrottle.stats(),
+    signInStats: () => ({ accounts: accountThrottle.stats(), sources: sourceThrottle.stats() }),
 
     /**
      * The first owner, with the admin token: refused once any account exists, so the admin token
@@ -131,8 +135,9 @@ export function createIdentityService(deps: {
     /** Answers a session token, or throws 401 (wrong address or password alike) or 429 (too many failures). */
     async signIn(input: { email: string; password: string }, origin: Origin) {
       const email = normaliseEmail(input.email);
-      const subjects = [`source:${origin.ip}`, `account:${email}`];
-      const waitMs = signInThrottle.retryAfterMs(subjects);
+      const account = [`account:${email}`];
+      const source = [`source:${origin.ip}`];
+      const waitMs = Math.max(accountThrottle.retryAfterMs(account), sourceThrottle.retryAfterMs(source));
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000);
         throw new GatewayError(
@@ -147,7 +152,8 @@ export function createIdentityService(deps: {
         ? await argon2Verify(user.passwordHash, input.password)
         : (await argon2Verify(await decoyHash, input.password), false);
       if (!user || !ok || user.disabled) {
-        signInThrottle.recordFailure(subjects);
+        accountThrottle.recordFailure(account);
+        sourceThrottle.recordFailure(source);
         throw new GatewayError(GatewayErrorCode.unauthorized, 'the email address or the password is wrong', {
           reason: 'bad-credentials',
         });

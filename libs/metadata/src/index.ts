@@ -28,6 +28,7 @@ export {
   createAuditRepository,
   type AuditRepository,
   type AuditEventInput,
+  type AuditSearch,
   type StoredAuditEvent,
 } from './audit-repository';
 export { createBufferUsage, type BufferUsage, type BufferLimits, type BufferUsageCheck } from './buffer-usage';

@@ -477,6 +477,8 @@ describe('people, tenants, roles and tokens (issue 12 part 1; real services)', (
     const logs = platform.logs.lines.join('\n');
     expect(secrets.length).toBeGreaterThan(10);
     for (const secret of secrets) expect(logs).not.toContain(secret);
+    // Refused sign-ins are logged (address, account, reason) for whoever watches the logs.
+    expect(logs).toMatch(/sign-in refused/);
     // Token secrets alone (after the id) neither.
     for (const secret of secrets.filter((s) => /^v(ss|at)_/.test(s))) expect(logs).not.toContain(secret.slice(37));
   });

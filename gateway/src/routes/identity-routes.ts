@@ -114,7 +114,12 @@ const identityRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      const session = await app.identity.signIn(req.body, originOf(req));
+      const session = await app.identity.signIn(req.body, originOf(req)).catch((err: unknown) => {
+        // Who tried, from where, and why it failed: never the password.
+        if (err instanceof GatewayError)
+          req.log.warn({ source: req.ip, account: req.body.email.toLowerCase(), reason: err.code }, 'sign-in refused');
+        throw err;
+      });
       return reply.code(201).send({ token: session.token, expiresAt: session.expiresAt, user: session.user });
     },
   );

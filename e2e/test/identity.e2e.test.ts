@@ -483,3 +483,24 @@ describe('people, tenants, roles and tokens (issue 12 part 1; real services)', (
     for (const secret of secrets.filter((s) => /^v(ss|at)_/.test(s))) expect(logs).not.toContain(secret.slice(37));
   });
 });
+
+describe('the admin token turned off (VSC_ADMIN_TOKEN_DISABLED=true; real services)', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({ gateway: { VSC_ADMIN_TOKEN_DISABLED: 'true' } });
+  }, 120_000);
+  afterAll(async () => platform?.close());
+
+  it('refuses the admin token everywhere, the bootstrap included', async () => {
+    expect((await platform.api('POST', '/v1/tenants', { id: 'acme', name: 'Acme' })).status).toBe(401);
+    expect((await platform.api('GET', '/v1/tenants/acme/connectors')).status).toBe(401);
+    const bootstrap = await platform.api('POST', '/v1/bootstrap', {
+      email: 'first@example.com',
+      password: 'a long enough password',
+      tenantId: 'acme',
+    });
+    expect(bootstrap.status).toBe(401);
+    // Public routes still answer.
+    expect((await platform.api('GET', '/healthz')).status).toBe(200);
+  });
+});

@@ -258,6 +258,8 @@ describe('people, tenants, roles and tokens (issue 12 part 1; real services)', (
     secrets.push(made.body.token);
     expect((await api('GET', '/v1/tenants/acme/connectors', undefined, made.body.token)).status).toBe(200);
     expect((await api('POST', '/v1/tenants/acme/connectors', { name: 'x-site' }, made.body.token)).status).toBe(403);
+    // Bound to its tenant: it cannot make another tenant in the person's name.
+    expect((await api('POST', '/v1/tenants', { id: 'sideways', name: 'Sideways' }, made.body.token)).status).toBe(403);
     // No more than the maker's role.
     expect(
       (await api('POST', '/v1/tenants/acme/tokens', { name: 'big', role: 'admin' }, sessionOf.operator)).status,

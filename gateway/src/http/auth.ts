@@ -263,8 +263,12 @@ export const authPlugin = fp<AuthOptions>(
       if (access === 'admin-token')
         throw new GatewayError(GatewayErrorCode.forbidden, 'only the bootstrap admin token may call this endpoint');
       if (access === 'signed-in') {
-        if (credential.kind === 'tenant-token')
-          throw new GatewayError(GatewayErrorCode.forbidden, 'a tenant token acts inside its tenant only');
+        // API tokens are bound to one tenant: making tenants or acting as the person needs a session.
+        if (credential.kind === 'tenant-token' || 'tokenId' in credential)
+          throw new GatewayError(
+            GatewayErrorCode.forbidden,
+            'an API token acts inside its tenant only; sign in (POST /v1/sessions) for this',
+          );
         return;
       }
       if (!access) throw new GatewayError(GatewayErrorCode.internal, 'route without an access row');

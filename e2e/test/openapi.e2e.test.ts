@@ -35,6 +35,8 @@ const PUBLIC = new Set([
   // OAuth providers send the owner's browser back without a credential of ours: the one-use,
   // tenant-bound, expiring state is the authority (400 without a live one).
   'GET /v1/oauth/callback',
+  // Signing in: the email and password in the body are the credential (throttled, 429 past the limit).
+  'POST /v1/sessions',
 ]);
 /** Not an HTTP API: @fastify/websocket hides it from the document (its frames are @vansales/protocol's). */
 const UNDOCUMENTED = new Set(['GET /v1/agent/connect']);

@@ -11,6 +11,7 @@ import type {
   BufferUsage,
   ControlFlagRepository,
   DefinitionRunRepository,
+  IdentityRepository,
   Repositories,
   DefinitionRepository,
   SchemaRegistry,
@@ -28,6 +29,10 @@ import { consoleCorsPlugin } from './http/console-cors';
 import { workflowRunsPlugin } from './services/workflow-runs';
 import { tenantServicePlugin } from './services/tenant-service';
 import { keyServicePlugin } from './services/key-service';
+import { identityServicePlugin, type IdentitySettings } from './services/identity-service';
+import identityRoutes from './routes/identity-routes';
+import auditRoutes from './routes/audit-routes';
+import { peopleAuditPlugin } from './http/people-audit';
 import { connectorServicePlugin } from './services/connector-service';
 import { schemaServicePlugin } from './services/schema-service';
 import { sitePolicyServicePlugin } from './services/site-policy-service';
@@ -69,7 +74,11 @@ import type { AuthThrottleSettings } from './http/auth-throttle';
 
 export interface AppDeps {
   logger: Logger;
-  adminToken: string;
+  /** The bootstrap token; undefined when turned off (VSC_ADMIN_TOKEN_DISABLED). */
+  adminToken: string | undefined;
+  /** People, memberships, sessions and API tokens (issue 12). */
+  identity: IdentityRepository;
+  identitySettings?: Partial<IdentitySettings>;
   hub: AgentHub;
   temporalConnection: Connection;
   /** The Temporal client the control plane starts and reads workflows with. */
@@ -190,6 +199,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auditRepo: deps.auditRepo,
     settings: deps.agentAuth?.keys,
   });
+  await app.register(identityServicePlugin, {
+    identity: deps.identity,
+    repos: deps.repos,
+    settings: deps.identitySettings,
+  });
   await app.register(authPlugin, {
     adminToken: deps.adminToken,
     bufferTokenSecret: deps.buffer?.tokenSecret,
@@ -197,6 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     throttle: deps.agentAuth?.throttle,
   });
   await app.register(openapiPlugin, { version: '0.1.0' });
+  await app.register(peopleAuditPlugin, { auditRepo: deps.auditRepo });
 
   await app.register(workflowRunsPlugin, { temporal: deps.temporal, workflowTaskQueue: deps.workflowTaskQueue });
   await app.register(connectorServicePlugin, { repos: deps.repos, hub: deps.hub, auditRepo: deps.auditRepo });
@@ -289,6 +304,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     readiness: deps.readiness,
   });
   await app.register(tenantRoutes);
+  await app.register(identityRoutes);
+  await app.register(auditRoutes, { auditRepo: deps.auditRepo });
   await app.register(connectorRoutes);
   await app.register(keyRoutes);
   await app.register(schemaRoutes);

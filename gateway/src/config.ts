@@ -26,8 +26,29 @@ export const GatewayConfig = z
      * WebSocket connections are not affected (they have their own pings).
      */
     VSC_GATEWAY_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_660_000),
-    /** Bearer token of the control-plane API (operators, console, CLI). At least 32 characters. */
-    VSC_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters'),
+    /**
+     * The bootstrap token of the control plane (at least 32 characters): it makes the first owner
+     * (POST /v1/bootstrap) and, while enabled, may call every control-plane route (the CLI, the tests).
+     * Unset, or VSC_ADMIN_TOKEN_DISABLED=true: only people's sessions and API tokens work.
+     */
+    VSC_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Turns the admin token off without removing it from the environment. */
+    VSC_ADMIN_TOKEN_DISABLED: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    /** Lifetime of a sign-in session, in hours. */
+    VSC_SESSION_TTL_HOURS: z.coerce
+      .number()
+      .min(0.01)
+      .max(24 * 30)
+      .default(12),
+    /** Failed sign-ins one account may have per window before it is locked (429) for the rest of it. */
+    VSC_SIGNIN_FAILURES_PER_WINDOW: z.coerce.number().int().min(1).max(10_000).default(5),
+    /** Failed sign-ins one source address may make per window before 429 (people may share an address). */
+    VSC_SIGNIN_FAILURES_PER_SOURCE: z.coerce.number().int().min(1).max(100_000).default(50),
+    /** The sign-in throttle window, in ms. */
+    VSC_SIGNIN_THROTTLE_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).default(900_000),
     /** How often agents send a heartbeat, in ms (told to each agent in its welcome). */
     VSC_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     /** Heartbeat intervals an agent may miss before the gateway drops its session as dead. */

@@ -11,6 +11,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import {
   createApiCallRepository,
+  createIdentityRepository,
   createAuditRepository,
   createCredentialRepository,
   createBufferUsage,
@@ -231,7 +232,19 @@ export async function createGateway(
     logger,
     credentials: credentialsFrom(config, db, apiRegistry),
     apiCalls,
-    adminToken: config.VSC_ADMIN_TOKEN,
+    adminToken: config.VSC_ADMIN_TOKEN_DISABLED ? undefined : config.VSC_ADMIN_TOKEN,
+    identity: createIdentityRepository(db),
+    identitySettings: {
+      sessionTtlMs: config.VSC_SESSION_TTL_HOURS * 3600_000,
+      signInThrottle: {
+        failuresPerWindow: config.VSC_SIGNIN_FAILURES_PER_WINDOW,
+        windowMs: config.VSC_SIGNIN_THROTTLE_WINDOW_MS,
+      },
+      signInSourceThrottle: {
+        failuresPerWindow: config.VSC_SIGNIN_FAILURES_PER_SOURCE,
+        windowMs: config.VSC_SIGNIN_THROTTLE_WINDOW_MS,
+      },
+    },
     hub,
     temporalConnection,
     temporal,

@@ -15,3 +15,4 @@ export {
 export type { DefinitionRunService } from './services/definition-runs';
 export { definitionScheduleId, OVERLAP_POLICY, type DefinitionSchedules } from './services/definition-schedules';
 export { openapiDocument } from './openapi-document';
+export { ROUTE_ACCESS, ROLE_PERMISSIONS, ROLES, Permission, roleAllows, type Access } from './http/access';

@@ -13,13 +13,17 @@ import { AgentProofHeader, checkApiKey, MACHINE_ID_HEADER } from '@vansales/prot
 import type { AgentIdentity } from '../agent-hub/agent-connection';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import type { ProofContext } from '../services/key-service';
+import type { PersonCredential } from '../services/identity-service';
+import type { MemberRole } from '@vansales/metadata';
+import { accessOf, roleAllows, ROLE_PERMISSIONS, type Access } from './access';
 import { createAuthThrottle, type AuthThrottle, type AuthThrottleSettings } from './auth-throttle';
 
 /**
  * Who may call a route, declared by the route itself (`config: { auth }`). A route that declares
  * nothing is refused at start-up, so a new route cannot be public by omission.
  * - `public`: anyone (health, the OpenAPI document, CORS preflights).
- * - `admin`: the control-plane bearer token (operators, console, CLI).
+ * - `admin`: the control plane: the admin token (while enabled), a person's session or API token, or a
+ *   tenant's API token, and the route's row in `ROUTE_ACCESS` (./access.ts) decides what each may do.
  * - `{ buffer: scope }`: a buffer token for the `:objectId` of the path, with that scope.
  * - `agent-key`: an agent's API key and a signature by its enrolled key pair over a fresh challenge
  *   (the WebSocket upgrade).
@@ -34,11 +38,14 @@ export type Principal =
   | { kind: 'admin' }
   | { kind: 'buffer'; claims: BufferTokenClaims }
   | { kind: 'agent'; identity: AgentIdentity }
-  | { kind: 'agent-key'; apiKey: string };
+  | { kind: 'agent-key'; apiKey: string }
+  | PersonCredential;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth;
+    /** Set from ROUTE_ACCESS for control-plane routes when they are registered. */
+    access?: Access;
   }
   interface FastifyRequest {
     /** Set by the auth hook before anything else runs (body parsing included). */
@@ -48,17 +55,35 @@ declare module 'fastify' {
      * agent key), else from the validated `:tenantId` of the path (admin routes). Undefined on public routes.
      */
     readonly tenantId: string | undefined;
+    /** The caller's role in the path's tenant (persons and tenant tokens; undefined for the admin token). */
+    memberRole: MemberRole | undefined;
   }
 }
 
 /** OpenAPI security scheme names, one per kind of credential. */
-export const SecurityScheme = { adminToken: 'adminToken', bufferToken: 'bufferToken', agentKey: 'agentKey' } as const;
+export const SecurityScheme = {
+  adminToken: 'adminToken',
+  sessionToken: 'sessionToken',
+  apiToken: 'apiToken',
+  bufferToken: 'bufferToken',
+  agentKey: 'agentKey',
+} as const;
 
 export const SECURITY_SCHEMES = {
   [SecurityScheme.adminToken]: {
     type: 'http',
     scheme: 'bearer',
-    description: 'The control-plane token (VSC_ADMIN_TOKEN).',
+    description: 'The bootstrap token (VSC_ADMIN_TOKEN), unless VSC_ADMIN_TOKEN_DISABLED.',
+  },
+  [SecurityScheme.sessionToken]: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A sign-in session of a person (vss_…, from POST /v1/sessions).',
+  },
+  [SecurityScheme.apiToken]: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token of a person or a tenant (vat_…), scoped to a tenant and a role.',
   },
   [SecurityScheme.bufferToken]: {
     type: 'http',
@@ -74,7 +99,12 @@ export const SECURITY_SCHEMES = {
 
 function securityOf(auth: RouteAuth): Record<string, string[]>[] {
   if (auth === 'public') return [];
-  if (auth === 'admin') return [{ [SecurityScheme.adminToken]: [] }];
+  if (auth === 'admin')
+    return [
+      { [SecurityScheme.adminToken]: [] },
+      { [SecurityScheme.sessionToken]: [] },
+      { [SecurityScheme.apiToken]: [] },
+    ];
   if (auth === 'agent-key' || auth === 'agent-key-unproven') return [{ [SecurityScheme.agentKey]: [] }];
   return [{ [SecurityScheme.bufferToken]: [] }];
 }
@@ -90,7 +120,8 @@ export function secretsEqual(a: string, b: string): boolean {
 }
 
 export interface AuthOptions {
-  adminToken: string;
+  /** The bootstrap token; undefined: turned off (VSC_ADMIN_TOKEN_DISABLED), only people's credentials work. */
+  adminToken: string | undefined;
   /** Secret of the buffer tokens; without it no buffer route can be authorised. */
   bufferTokenSecret?: Buffer;
   /** Names agents dial this gateway by (VSC_GATEWAY_PUBLIC_HOSTS); unset: the request's Host. */
@@ -180,12 +211,13 @@ export const authPlugin = fp<AuthOptions>(
     );
     // Set by the hook below on every routed request; null only on unknown routes.
     app.decorateRequest('principal', null as never);
+    app.decorateRequest('memberRole', undefined);
     app.decorateRequest('tenantId', {
       getter(this: FastifyRequest) {
         const p = this.principal;
         if (p?.kind === 'buffer') return p.claims.tenantId;
         if (p?.kind === 'agent') return p.identity.tenantId;
-        if (p?.kind === 'admin') {
+        if (p?.kind === 'admin' || p?.kind === 'person' || p?.kind === 'tenant-token') {
           const tenantId = (this.params as { tenantId?: unknown } | undefined)?.tenantId;
           return typeof tenantId === 'string' ? tenantId : undefined;
         }
@@ -199,8 +231,63 @@ export const authPlugin = fp<AuthOptions>(
         throw new Error(
           `route ${route.method} ${route.url} declares no config.auth (public, admin, buffer or agent-key)`,
         );
+      if (auth === 'admin') {
+        // HEAD routes fastify adds for GET share their GET's row.
+        const methods = [route.method].flat().map((m) => (m === 'HEAD' ? 'GET' : m));
+        const rows = methods.map((m) => accessOf(m, route.url));
+        const access = rows[0];
+        if (!access || rows.some((r) => r !== access))
+          throw new Error(
+            `route ${methods.join(',')} ${route.url} has no row in ROUTE_ACCESS (gateway/src/http/access.ts)`,
+          );
+        route.config = { ...route.config, access };
+      }
       route.schema = { ...route.schema, security: securityOf(auth) };
     });
+
+    /** The control plane: who the bearer is, then the route's row of ROUTE_ACCESS against their role. */
+    const authorizeControlPlane = async (req: FastifyRequest): Promise<void> => {
+      const token = bearerToken(req.headers.authorization);
+      const access = req.routeOptions.config.access;
+      if (token && adminToken && secretsEqual(token, adminToken)) {
+        req.principal = { kind: 'admin' };
+        return;
+      }
+      const credential = token ? await app.identity.authenticate(token) : undefined;
+      if (!credential)
+        throw new GatewayError(
+          GatewayErrorCode.unauthorized,
+          'this endpoint needs Authorization: Bearer <admin token>, a session token (POST /v1/sessions) or an API token; the one given is unknown, expired or revoked',
+        );
+      req.principal = credential;
+      if (access === 'admin-token')
+        throw new GatewayError(GatewayErrorCode.forbidden, 'only the bootstrap admin token may call this endpoint');
+      if (access === 'signed-in') {
+        // API tokens are bound to one tenant: making tenants or acting as the person needs a session.
+        if (credential.kind === 'tenant-token' || 'tokenId' in credential)
+          throw new GatewayError(
+            GatewayErrorCode.forbidden,
+            'an API token acts inside its tenant only; sign in (POST /v1/sessions) for this',
+          );
+        return;
+      }
+      if (!access) throw new GatewayError(GatewayErrorCode.internal, 'route without an access row');
+      const tenantId = (req.params as { tenantId?: unknown } | undefined)?.tenantId;
+      const role = typeof tenantId === 'string' ? await app.identity.roleIn(credential, tenantId) : undefined;
+      // Not a member (or another tenant's token): the tenant does not exist as far as the caller can tell.
+      if (!role) throw new GatewayError(GatewayErrorCode.notFound, `tenant ${String(tenantId)} not found`);
+      if (!roleAllows(role, access)) {
+        const roles = Object.entries(ROLE_PERMISSIONS)
+          .filter(([, permissions]) => permissions.has(access))
+          .map(([r]) => r);
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          `your role in ${tenantId} is ${role}; this needs ${access} (roles: ${roles.join(', ')})`,
+          { role, permission: access },
+        );
+      }
+      req.memberRole = role;
+    };
 
     app.addHook('onRequest', async (req) => {
       if (req.is404) return;
@@ -210,13 +297,7 @@ export const authPlugin = fp<AuthOptions>(
         return;
       }
       if (auth === 'admin') {
-        const token = bearerToken(req.headers.authorization);
-        if (!token || !secretsEqual(token, adminToken))
-          throw new GatewayError(
-            GatewayErrorCode.unauthorized,
-            'this endpoint needs Authorization: Bearer <admin token>',
-          );
-        req.principal = { kind: 'admin' };
+        await authorizeControlPlane(req);
         return;
       }
       if (auth === 'agent-key' || auth === 'agent-key-unproven') {
@@ -260,7 +341,7 @@ export const authPlugin = fp<AuthOptions>(
       throw new GatewayError(GatewayErrorCode.internal, 'route without an auth declaration');
     });
   },
-  { name: 'auth', fastify: '5.x', dependencies: ['key-service', '@fastify/websocket'] },
+  { name: 'auth', fastify: '5.x', dependencies: ['key-service', 'identity-service', '@fastify/websocket'] },
 );
 
 /** The tenant a request acts in (see `tenantId`); a route reached without one is a wiring fault. */

@@ -13,12 +13,20 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         operationId: 'createTenant',
         tags: ['tenants'],
-        description: 'Creates a tenant; creating one that exists answers the stored one.',
+        description:
+          "Creates a tenant. With the admin token, creating one that exists answers the stored one; a person becomes the new tenant's owner, and an id that is taken is a 409.",
         body: z.object({ id: TenantId, name: z.string().min(1).max(200) }),
-        response: { 201: Tenant, ...errorResponses() },
+        response: { 201: Tenant, ...errorResponses(403, 409) },
       },
     },
-    async (req, reply) => reply.code(201).send(await app.tenants.create(req.body)),
+    async (req, reply) => {
+      const p = req.principal;
+      const tenant =
+        p.kind === 'person'
+          ? await app.identity.createTenantAsOwner(req.body, p.userId)
+          : await app.tenants.create(req.body);
+      return reply.code(201).send(tenant);
+    },
   );
 };
 
@@ -26,5 +34,5 @@ export default fp(tenantRoutes, {
   name: 'tenant-routes',
   fastify: '5.x',
   encapsulate: true,
-  dependencies: ['auth', 'tenant-service'],
+  dependencies: ['auth', 'tenant-service', 'identity-service'],
 });

@@ -25,6 +25,16 @@ export interface StoredAuditEvent {
   record: unknown;
 }
 
+/** Filters of AuditRepository.search. */
+export interface AuditSearch {
+  principal?: string;
+  operation?: string;
+  since?: Date;
+  until?: Date;
+  beforeSeq?: number;
+  limit?: number;
+}
+
 /** First argument of pg_advisory_xact_lock(int, int): keeps audit locks apart from any other. */
 const AUDIT_LOCK_SPACE = 0x617564; // 'aud'
 
@@ -165,6 +175,32 @@ export function createAuditRepository(db: MetadataDb, options: { signingKey?: Au
 
     /** Stored events in seq order, a page at a time (afterSeq: the last seq of the previous page). */
     list,
+
+    /**
+     * One chain's records, newest first, filtered on the people fields (issue 12): who (`principal`),
+     * which operation, and a time range; `beforeSeq` pages on from the last seq of the previous page.
+     */
+    async search(
+      tenantId: string,
+      connectorId: string,
+      filter: AuditSearch = {},
+    ): Promise<{ seq: number; record: unknown }[]> {
+      let q = db
+        .selectFrom('audit_events')
+        .select(['seq', 'record'])
+        .where('tenant_id', '=', tenantId)
+        .where('connector_id', '=', connectorId);
+      if (filter.beforeSeq !== undefined) q = q.where('seq', '<', filter.beforeSeq);
+      if (filter.since) q = q.where('created_at', '>=', filter.since);
+      if (filter.until) q = q.where('created_at', '<', filter.until);
+      if (filter.principal) q = q.where(sql<string>`record->'person'->>'principal'`, '=', filter.principal);
+      if (filter.operation) q = q.where(sql<string>`record->>'operation'`, '=', filter.operation);
+      const rows = await q
+        .orderBy('seq', 'desc')
+        .limit(filter.limit ?? 100)
+        .execute();
+      return rows.map((r) => ({ seq: Number(r.seq), record: r.record }));
+    },
 
     /**
      * Verifies the connector's whole chain, page by page, and names the first broken link; a row whose

@@ -28,6 +28,7 @@ export {
   createAuditRepository,
   type AuditRepository,
   type AuditEventInput,
+  type AuditSearch,
   type StoredAuditEvent,
 } from './audit-repository';
 export { createBufferUsage, type BufferUsage, type BufferLimits, type BufferUsageCheck } from './buffer-usage';
@@ -84,3 +85,12 @@ export {
   type ApiCallRepository,
   type StoredApiCall,
 } from './api-call-repository';
+export {
+  createIdentityRepository,
+  type IdentityRepository,
+  type UserRow,
+  type MemberRow,
+  type MemberRole,
+  type ApiTokenRow,
+  type CredentialCheckRow,
+} from './identity-repository';

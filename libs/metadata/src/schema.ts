@@ -283,6 +283,52 @@ export interface ApiCallsTable {
   at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** Local accounts (issue 12): the password only as its argon2id hash. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  display_name: string;
+  password_hash: string;
+  created_at: ColumnType<Date, never, never>;
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** Sign-in sessions: the SHA-256 of the token's secret, never the token. */
+export interface UserSessionsTable {
+  id: string;
+  hash: Buffer;
+  user_id: string;
+  created_at: ColumnType<Date, never, never>;
+  expires_at: Date;
+  revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export type MemberRole = 'owner' | 'admin' | 'author' | 'operator' | 'viewer';
+
+export interface TenantMembersTable {
+  tenant_id: string;
+  user_id: string;
+  role: MemberRole;
+  created_at: ColumnType<Date, never, never>;
+}
+
+/** API tokens of a tenant or of a person in it: hashed, scoped by a role, expiring, revocable. */
+export interface ApiTokensTable {
+  id: string;
+  hash: Buffer;
+  tenant_id: string;
+  user_id: string | null;
+  name: string;
+  role: MemberRole;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+  expires_at: Date;
+  revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -307,4 +353,8 @@ export interface Database {
   api_version_artifacts: ApiVersionArtifactsTable;
   credentials: CredentialsTable;
   api_calls: ApiCallsTable;
+  users: UsersTable;
+  user_sessions: UserSessionsTable;
+  tenant_members: TenantMembersTable;
+  api_tokens: ApiTokensTable;
 }

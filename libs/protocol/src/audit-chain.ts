@@ -50,6 +50,26 @@ export const AuditStatement = z.strictObject({
 });
 export type AuditStatement = z.infer<typeof AuditStatement>;
 
+/**
+ * A change a person (or an API token, or the bootstrap token) made through the gateway's control
+ * plane (issue 12): who, from where, and what the request named. Optional, so the agents' records
+ * and every record written before it hash as they did.
+ */
+export const AuditPerson = z.strictObject({
+  /** `user:<id>`, `token:<id>` (a tenant's token) or `admin-token`. */
+  principal: z.string().min(1).max(128),
+  /** The API token used, when a person acted through one. */
+  tokenId: z.string().max(64).optional(),
+  role: z.string().max(32).optional(),
+  ip: z.string().max(64),
+  userAgent: z.string().max(256).optional(),
+  /** The HTTP status of the answer. */
+  status: z.number().int().min(100).max(599),
+  /** The path parameters of the request (ids of what was changed), never a body. */
+  target: z.record(z.string().max(64), z.string().max(256)).optional(),
+});
+export type AuditPerson = z.infer<typeof AuditPerson>;
+
 const recordShape = {
   seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   at: z.iso.datetime(),
@@ -64,6 +84,7 @@ const recordShape = {
   rows: z.number().int().nonnegative().optional(),
   bytes: z.number().int().nonnegative().optional(),
   durationMs: z.number().int().nonnegative(),
+  person: AuditPerson.optional(),
   prevHash: hex64,
   hash: hex64,
 };

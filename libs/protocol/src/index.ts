@@ -41,6 +41,7 @@ export {
 export { AgentErrorType, NON_RETRYABLE_AGENT_ERRORS } from './agent-errors';
 export {
   AuditRecord,
+  AuditPerson,
   AuditActor,
   AuditStatement,
   AuditOutcome,

@@ -1,0 +1,312 @@
+import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { GatewayError, GatewayErrorCode } from '../errors';
+import { ROLES } from '../http/access';
+import { PASSWORD_MAX, PASSWORD_MIN, type Origin } from '../services/identity-service';
+import { errorResponses, TenantId, TenantParams } from './schemas';
+
+const Role = z.enum(ROLES);
+const Email = z.string().trim().email().max(254);
+const Password = z
+  .string()
+  .min(PASSWORD_MIN, `passwords have at least ${PASSWORD_MIN} characters`)
+  .max(PASSWORD_MAX, `passwords have at most ${PASSWORD_MAX} characters`);
+const DisplayName = z.string().trim().min(1).max(200);
+const User = z.object({ id: z.string(), email: z.string(), displayName: z.string() });
+const Member = z.object({
+  tenantId: z.string(),
+  userId: z.string(),
+  email: z.string(),
+  displayName: z.string(),
+  role: Role,
+});
+const MemberParams = TenantParams.extend({ userId: z.string().uuid() });
+const TokenSummary = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  userId: z.string().nullable().describe('the person the token acts for; null: a token of the tenant'),
+  name: z.string(),
+  role: Role,
+  createdBy: z.string(),
+  createdAt: z.date(),
+  expiresAt: z.date(),
+  revokedAt: z.date().nullable(),
+  lastUsedAt: z.date().nullable(),
+});
+const TokenParams = TenantParams.extend({ tokenId: z.string().regex(/^[0-9a-f]{32}$/, 'a token id is 32 hex digits') });
+
+export function originOf(req: FastifyRequest): Origin {
+  const ua = req.headers['user-agent'];
+  return { ip: req.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 256) : undefined };
+}
+
+/** The person behind a request, for routes about oneself (`signed-in`). */
+function personOf(req: FastifyRequest): { userId: string; sessionId?: string } {
+  const p = req.principal;
+  if (p.kind !== 'person')
+    throw new GatewayError(
+      GatewayErrorCode.badRequest,
+      'this endpoint is about a signed-in person; the admin token is none',
+    );
+  return { userId: p.userId, sessionId: 'sessionId' in p ? p.sessionId : undefined };
+}
+
+/** What a token- or member-changing caller is: the admin token counts as an owner, labelled as such. */
+function callerOf(req: FastifyRequest) {
+  const p = req.principal;
+  if (p.kind === 'admin') return { label: 'admin-token', role: 'owner' as const };
+  const role = req.memberRole;
+  if (!role) throw new GatewayError(GatewayErrorCode.internal, 'member route reached without a role');
+  if (p.kind === 'person') return { userId: p.userId, label: `user:${p.userId}`, role };
+  if (p.kind === 'tenant-token') return { label: `token:${p.tokenId}`, role };
+  throw new GatewayError(GatewayErrorCode.internal, 'member route reached by an agent credential');
+}
+
+const identityRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    '/v1/bootstrap',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'bootstrapFirstOwner',
+        tags: ['people'],
+        description:
+          'The first owner, with the admin token only: creates the account and the tenant (if new) with them as owner. Refused (409) once any account exists.',
+        body: z.object({
+          email: Email,
+          password: Password,
+          displayName: DisplayName.optional(),
+          tenantId: TenantId,
+          tenantName: z.string().min(1).max(200).optional(),
+        }),
+        response: {
+          201: z.object({ user: User, tenant: z.object({ id: z.string(), name: z.string() }), role: Role }),
+          ...errorResponses(403, 409),
+        },
+      },
+    },
+    async (req, reply) => {
+      const out = await app.identity.bootstrap(req.body);
+      return reply.code(201).send({
+        user: { id: out.user.id, email: out.user.email, displayName: out.user.displayName },
+        tenant: out.tenant,
+        role: out.role,
+      });
+    },
+  );
+
+  app.post(
+    '/v1/sessions',
+    {
+      config: { auth: 'public' },
+      schema: {
+        operationId: 'signIn',
+        tags: ['people'],
+        description:
+          'Signs in with a local account: a session token (shown once, stored hashed, expiring). Repeated failures for an account or from an address answer 429 with Retry-After.',
+        body: z.object({ email: Email, password: z.string().min(1).max(PASSWORD_MAX) }),
+        response: {
+          201: z.object({ token: z.string(), expiresAt: z.date(), user: User }),
+          ...errorResponses(429),
+        },
+      },
+    },
+    async (req, reply) => {
+      const session = await app.identity.signIn(req.body, originOf(req)).catch((err: unknown) => {
+        // Who tried, from where, and why it failed: never the password.
+        if (err instanceof GatewayError)
+          req.log.warn({ source: req.ip, account: req.body.email.toLowerCase(), reason: err.code }, 'sign-in refused');
+        throw err;
+      });
+      return reply.code(201).send({ token: session.token, expiresAt: session.expiresAt, user: session.user });
+    },
+  );
+
+  app.delete(
+    '/v1/sessions/current',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'signOut',
+        tags: ['people'],
+        description: 'Ends the session whose token authenticates this request; the token stops working at once.',
+        response: { 204: z.null(), ...errorResponses(403) },
+      },
+    },
+    async (req, reply) => {
+      const { sessionId } = personOf(req);
+      if (!sessionId)
+        throw new GatewayError(GatewayErrorCode.badRequest, 'sign out with a session token; revoke API tokens instead');
+      await app.identity.signOut(sessionId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/v1/me',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'getMe',
+        tags: ['people'],
+        description: 'The signed-in person and the tenants they are a member of, with their role in each.',
+        response: {
+          200: z.object({ user: User, memberships: z.array(z.object({ tenantId: z.string(), role: Role })) }),
+          ...errorResponses(403),
+        },
+      },
+    },
+    async (req) => {
+      const { user, memberships } = await app.identity.me(personOf(req).userId);
+      return { user: { id: user.id, email: user.email, displayName: user.displayName }, memberships };
+    },
+  );
+
+  const members = '/v1/tenants/:tenantId/members';
+  app.get(
+    members,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listMembers',
+        tags: ['people'],
+        params: TenantParams,
+        response: { 200: z.object({ members: z.array(Member) }), ...errorResponses(403, 404) },
+      },
+    },
+    async (req) => ({ members: await app.identity.listMembers(req.params.tenantId) }),
+  );
+
+  app.post(
+    members,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'addMember',
+        tags: ['people'],
+        description:
+          'Adds a person by address with a role. An address without an account needs an initial password (the account is created). Only owners add owners.',
+        params: TenantParams,
+        body: z.object({
+          email: Email,
+          role: Role,
+          password: Password.optional(),
+          displayName: DisplayName.optional(),
+        }),
+        response: { 201: Member, ...errorResponses(403, 404, 409) },
+      },
+    },
+    async (req, reply) =>
+      reply.code(201).send(await app.identity.addMember(req.params.tenantId, req.body, callerOf(req).role)),
+  );
+
+  app.put(
+    `${members}/:userId`,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'changeMemberRole',
+        tags: ['people'],
+        description: "Changes a member's role. Owners are changed by owners only; the last owner stays an owner (409).",
+        params: MemberParams,
+        body: z.object({ role: Role }),
+        response: {
+          200: z.object({ tenantId: z.string(), userId: z.string(), role: Role, previousRole: Role }),
+          ...errorResponses(403, 404, 409),
+        },
+      },
+    },
+    async (req) => {
+      const out = await app.identity.changeMember(
+        req.params.tenantId,
+        req.params.userId,
+        req.body.role,
+        callerOf(req).role,
+      );
+      return { ...out, role: req.body.role };
+    },
+  );
+
+  app.delete(
+    `${members}/:userId`,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'removeMember',
+        tags: ['people'],
+        description:
+          'Removes a member (their personal tokens for the tenant stop working with it). The last owner cannot be removed (409).',
+        params: MemberParams,
+        response: { 204: z.null(), ...errorResponses(403, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      await app.identity.changeMember(req.params.tenantId, req.params.userId, null, callerOf(req).role);
+      return reply.code(204).send(null);
+    },
+  );
+
+  const tokens = '/v1/tenants/:tenantId/tokens';
+  app.post(
+    tokens,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'createApiToken',
+        tags: ['people'],
+        description:
+          "An API token, shown once in `token`: `personal` acts for the caller (capped by their role at every use), `tenant` for the tenant itself (owners and admins). Its role may not exceed the caller's.",
+        params: TenantParams,
+        body: z.object({
+          name: z.string().trim().min(1).max(100),
+          role: Role,
+          kind: z.enum(['personal', 'tenant']).default('personal'),
+          expiresInDays: z.number().int().min(1).max(3650).default(90),
+        }),
+        response: { 201: TokenSummary.extend({ token: z.string() }), ...errorResponses(403, 404) },
+      },
+    },
+    async (req, reply) =>
+      reply.code(201).send(await app.identity.createToken(req.params.tenantId, req.body, callerOf(req))),
+  );
+
+  app.get(
+    tokens,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listApiTokens',
+        tags: ['people'],
+        description:
+          "The tenant's tokens without their secrets: every one for owners and admins, one's own for others.",
+        params: TenantParams,
+        response: { 200: z.object({ tokens: z.array(TokenSummary) }), ...errorResponses(403, 404) },
+      },
+    },
+    async (req) => ({ tokens: await app.identity.listTokens(req.params.tenantId, callerOf(req)) }),
+  );
+
+  app.delete(
+    `${tokens}/:tokenId`,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'revokeApiToken',
+        tags: ['people'],
+        description: "Revokes a token at once: one's own, or any of the tenant's for owners and admins.",
+        params: TokenParams,
+        response: { 200: TokenSummary, ...errorResponses(403, 404) },
+      },
+    },
+    async (req) => app.identity.revokeToken(req.params.tenantId, req.params.tokenId, callerOf(req)),
+  );
+};
+
+export default fp(identityRoutes, {
+  name: 'identity-routes',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['auth', 'identity-service'],
+});

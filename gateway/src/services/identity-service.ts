@@ -1,0 +1,336 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import fp from 'fastify-plugin';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import type { IdentityRepository, MemberRole, Repositories, UserRow } from '@vansales/metadata';
+import { GatewayError, GatewayErrorCode } from '../errors';
+import { createAuthThrottle, type AuthThrottleSettings } from '../http/auth-throttle';
+import { roleCovers, lesserRole } from '../http/access';
+
+/**
+ * argon2id with OWASP's first recommended setting (19 MiB, 2 passes, 1 lane): memory-hard, so a
+ * stolen table of hashes costs an attacker memory per guess, not just a fast hash.
+ */
+// 2 is Algorithm.Argon2id (a const enum, which isolated modules cannot read).
+const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+/** A hash of a password nobody has, verified when the address is unknown so both cases take as long. */
+let decoyHash: Promise<string> | undefined;
+
+export const PASSWORD_MIN = 12;
+export const PASSWORD_MAX = 256;
+
+/** Token kinds by prefix: a session (sign-in) or an API token. */
+export const TokenPrefix = { session: 'vss', api: 'vat' } as const;
+type TokenKind = keyof typeof TokenPrefix;
+
+/** `<prefix>_<id: 32 hex>_<secret: 43 base64url>`: the id finds the row, the secret's hash is compared. */
+const TOKEN_PATTERN = /^(vss|vat)_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+function mintToken(kind: TokenKind): { id: string; token: string; hash: Buffer } {
+  const id = randomBytes(16).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  return { id, token: `${TokenPrefix[kind]}_${id}_${secret}`, hash: sha256(secret) };
+}
+
+export function parseToken(token: string): { kind: TokenKind; id: string; secret: string } | undefined {
+  const m = TOKEN_PATTERN.exec(token);
+  if (!m) return undefined;
+  return { kind: m[1] === TokenPrefix.session ? 'session' : 'api', id: m[2]!, secret: m[3]! };
+}
+
+/** Who a session or API token stands for; the auth hook adds the role it has in the path's tenant. */
+export type PersonCredential =
+  | { kind: 'person'; userId: string; sessionId: string }
+  | { kind: 'person'; userId: string; tokenId: string; tokenTenantId: string; tokenRole: MemberRole }
+  | { kind: 'tenant-token'; tokenId: string; tenantId: string; role: MemberRole };
+
+/** Where a change came from, for the audit. */
+export interface Origin {
+  ip: string;
+  userAgent?: string;
+}
+
+export interface IdentitySettings {
+  sessionTtlMs: number;
+  /** Failed sign-ins per account before 429 (a lockout of that account for the window). */
+  signInThrottle: AuthThrottleSettings;
+  /** Failed sign-ins per source address before 429: higher, as many people may share one address. */
+  signInSourceThrottle: AuthThrottleSettings;
+  /** Longest API token lifetime a caller may ask for, in days. */
+  maxTokenDays: number;
+}
+
+export const DEFAULT_IDENTITY_SETTINGS: IdentitySettings = {
+  sessionTtlMs: 12 * 3600_000,
+  signInThrottle: { failuresPerWindow: 5, windowMs: 15 * 60_000 },
+  signInSourceThrottle: { failuresPerWindow: 50, windowMs: 15 * 60_000 },
+  maxTokenDays: 365,
+};
+
+const normaliseEmail = (email: string) => email.trim().toLowerCase();
+
+export function createIdentityService(deps: {
+  identity: IdentityRepository;
+  repos: Repositories;
+  settings?: Partial<IdentitySettings>;
+  now?: () => number;
+}) {
+  const { identity, repos } = deps;
+  const settings = { ...DEFAULT_IDENTITY_SETTINGS, ...deps.settings };
+  const now = deps.now ?? Date.now;
+  const accountThrottle = createAuthThrottle(settings.signInThrottle, now);
+  const sourceThrottle = createAuthThrottle(settings.signInSourceThrottle, now);
+
+  const hashPassword = (password: string) => argon2Hash(password, ARGON2);
+
+  const createUser = async (input: { email: string; password: string; displayName?: string }): Promise<UserRow> => {
+    const email = normaliseEmail(input.email);
+    const id = randomUUID();
+    const created = await identity.createUser({
+      id,
+      email,
+      displayName: input.displayName ?? email,
+      passwordHash: await hashPassword(input.password),
+    });
+    if (!created) throw new GatewayError(GatewayErrorCode.conflict, `an account with the address ${email} exists`);
+    return (await identity.getUser(id))!;
+  };
+
+  const checkSecret = (stored: Buffer, secret: string) => timingSafeEqual(stored, sha256(secret));
+
+  const requireMember = async (tenantId: string, userId: string) => {
+    const role = await identity.memberRole(tenantId, userId);
+    if (!role) throw new GatewayError(GatewayErrorCode.notFound, `no member ${userId} in tenant ${tenantId}`);
+    return role;
+  };
+
+  return {
+    settings,
+    signInStats: () => ({ accounts: accountThrottle.stats(), sources: sourceThrottle.stats() }),
+
+    /**
+     * The first owner, with the admin token: refused once any account exists, so the admin token
+     * cannot mint owners afterwards (members are added by owners and admins).
+     */
+    async bootstrap(input: {
+      email: string;
+      password: string;
+      displayName?: string;
+      tenantId: string;
+      tenantName?: string;
+    }) {
+      if ((await identity.countUsers()) > 0)
+        throw new GatewayError(
+          GatewayErrorCode.conflict,
+          'the first owner exists already: owners and admins add people through /v1/tenants/:tenantId/members',
+        );
+      const tenant = await repos.upsertTenant({ id: input.tenantId, name: input.tenantName ?? input.tenantId });
+      const user = await createUser(input);
+      await identity.putMember(tenant.id, user.id, 'owner');
+      return { user, tenant, role: 'owner' as const };
+    },
+
+    /** Answers a session token, or throws 401 (wrong address or password alike) or 429 (too many failures). */
+    async signIn(input: { email: string; password: string }, origin: Origin) {
+      const email = normaliseEmail(input.email);
+      const account = [`account:${email}`];
+      const source = [`source:${origin.ip}`];
+      const waitMs = Math.max(accountThrottle.retryAfterMs(account), sourceThrottle.retryAfterMs(source));
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        throw new GatewayError(
+          GatewayErrorCode.tooManyRequests,
+          `too many failed sign-ins for this account or from this address; try again in ${seconds} s`,
+          { retryAfterSeconds: seconds },
+        );
+      }
+      const user = await identity.findUserByEmail(email);
+      decoyHash ??= hashPassword(randomBytes(24).toString('base64url'));
+      const ok = user
+        ? await argon2Verify(user.passwordHash, input.password)
+        : (await argon2Verify(await decoyHash, input.password), false);
+      if (!user || !ok || user.disabled) {
+        accountThrottle.recordFailure(account);
+        sourceThrottle.recordFailure(source);
+        throw new GatewayError(GatewayErrorCode.unauthorized, 'the email address or the password is wrong', {
+          reason: 'bad-credentials',
+        });
+      }
+      const minted = mintToken('session');
+      const expiresAt = new Date(now() + settings.sessionTtlMs);
+      await identity.createSession({
+        id: minted.id,
+        hash: minted.hash,
+        userId: user.id,
+        expiresAt,
+        ip: origin.ip,
+        userAgent: origin.userAgent?.slice(0, 256),
+      });
+      return {
+        token: minted.token,
+        sessionId: minted.id,
+        expiresAt,
+        user: { id: user.id, email: user.email, displayName: user.displayName },
+      };
+    },
+
+    signOut: (sessionId: string) => identity.revokeSession(sessionId),
+
+    /** Resolves a session or API token; undefined when it is not one of ours, is revoked, expired or forged. */
+    async authenticate(token: string): Promise<PersonCredential | undefined> {
+      const parsed = parseToken(token);
+      if (!parsed) return undefined;
+      const row =
+        parsed.kind === 'session' ? await identity.findSession(parsed.id) : await identity.findApiToken(parsed.id);
+      if (!row || !checkSecret(row.hash, parsed.secret)) return undefined;
+      if (row.revoked || row.userDisabled || row.expiresAt.getTime() <= now()) return undefined;
+      if (parsed.kind === 'session') return { kind: 'person', userId: row.userId!, sessionId: parsed.id };
+      void identity.touchApiToken(parsed.id).catch(() => undefined);
+      if (!row.userId) return { kind: 'tenant-token', tokenId: parsed.id, tenantId: row.tenantId!, role: row.role! };
+      return {
+        kind: 'person',
+        userId: row.userId,
+        tokenId: parsed.id,
+        tokenTenantId: row.tenantId!,
+        tokenRole: row.role!,
+      };
+    },
+
+    /**
+     * The role a credential has in a tenant: a session the person's membership; a person's token
+     * the lesser of its role and the person's current one; a tenant token its own, in its tenant only.
+     */
+    async roleIn(credential: PersonCredential, tenantId: string): Promise<MemberRole | undefined> {
+      if (credential.kind === 'tenant-token') return credential.tenantId === tenantId ? credential.role : undefined;
+      if ('tokenId' in credential && credential.tokenTenantId !== tenantId) return undefined;
+      const role = await identity.memberRole(tenantId, credential.userId);
+      if (!role) return undefined;
+      return 'tokenId' in credential ? lesserRole(role, credential.tokenRole) : role;
+    },
+
+    async me(userId: string) {
+      const user = await identity.getUser(userId);
+      if (!user) throw new GatewayError(GatewayErrorCode.unauthorized, 'the account is gone');
+      return { user, memberships: await identity.memberships(userId) };
+    },
+
+    /** A tenant made by a person: they become its owner; an existing id is a conflict (never joined by naming it). */
+    async createTenantAsOwner(input: { id: string; name: string }, userId: string) {
+      if (await repos.getTenant(input.id))
+        throw new GatewayError(GatewayErrorCode.conflict, `the tenant id ${input.id} is taken; choose another`);
+      const tenant = await repos.upsertTenant(input);
+      await identity.putMember(tenant.id, userId, 'owner');
+      return tenant;
+    },
+
+    listMembers: (tenantId: string) => identity.listMembers(tenantId),
+
+    /**
+     * Adds a person by address: an existing account joins; a new address needs an initial password
+     * (the person changes it later). Only an owner makes owners.
+     */
+    async addMember(
+      tenantId: string,
+      input: { email: string; role: MemberRole; password?: string; displayName?: string },
+      actorRole: MemberRole,
+    ) {
+      if (input.role === 'owner' && actorRole !== 'owner')
+        throw new GatewayError(GatewayErrorCode.forbidden, 'only an owner can make another owner');
+      const email = normaliseEmail(input.email);
+      let user: UserRow | undefined = await identity.findUserByEmail(email);
+      if (!user) {
+        if (!input.password)
+          throw new GatewayError(
+            GatewayErrorCode.notFound,
+            `no account with the address ${email}: give an initial password to create one`,
+          );
+        user = await createUser({ email, password: input.password, displayName: input.displayName });
+      }
+      if (await identity.memberRole(tenantId, user.id))
+        throw new GatewayError(GatewayErrorCode.conflict, `${email} is a member already: change their role instead`);
+      await identity.putMember(tenantId, user.id, input.role);
+      return { tenantId, userId: user.id, email: user.email, displayName: user.displayName, role: input.role };
+    },
+
+    /** A new role, or removal (`null`); owners are changed by owners only, and the last owner stays. */
+    async changeMember(tenantId: string, userId: string, role: MemberRole | null, actorRole: MemberRole) {
+      const current = await requireMember(tenantId, userId);
+      if ((current === 'owner' || role === 'owner') && actorRole !== 'owner')
+        throw new GatewayError(GatewayErrorCode.forbidden, 'only an owner can change or remove an owner, or make one');
+      const outcome = await identity.changeMember(tenantId, userId, role);
+      if (outcome === 'not-member')
+        throw new GatewayError(GatewayErrorCode.notFound, `no member ${userId} in tenant ${tenantId}`);
+      if (outcome === 'last-owner')
+        throw new GatewayError(
+          GatewayErrorCode.conflict,
+          "this is the tenant's last owner: make another member owner first",
+        );
+      return { tenantId, userId, role, previousRole: current };
+    },
+
+    /**
+     * A token, shown once: a person's own (capped by their role, now and at every use), or the
+     * tenant's (no person; members:write only). Its role may not exceed the caller's.
+     */
+    async createToken(
+      tenantId: string,
+      input: { name: string; role: MemberRole; expiresInDays: number; kind: 'personal' | 'tenant' },
+      caller: { userId?: string; label: string; role: MemberRole },
+    ) {
+      if (input.expiresInDays > settings.maxTokenDays)
+        throw new GatewayError(GatewayErrorCode.badRequest, `tokens live at most ${settings.maxTokenDays} days`);
+      if (!roleCovers(caller.role, input.role))
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          `a ${caller.role} cannot make a token with the role ${input.role}`,
+        );
+      if (input.kind === 'personal' && !caller.userId)
+        throw new GatewayError(GatewayErrorCode.badRequest, 'a personal token needs a signed-in person');
+      if (input.kind === 'tenant' && caller.role !== 'owner' && caller.role !== 'admin')
+        throw new GatewayError(GatewayErrorCode.forbidden, 'tenant tokens are made by owners and admins');
+      const minted = mintToken('api');
+      const row = await identity.createApiToken({
+        id: minted.id,
+        hash: minted.hash,
+        tenantId,
+        userId: input.kind === 'personal' ? caller.userId! : null,
+        name: input.name,
+        role: input.role,
+        createdBy: caller.label,
+        expiresAt: new Date(now() + input.expiresInDays * 86_400_000),
+      });
+      return { ...row, token: minted.token };
+    },
+
+    /** Owners and admins see every token of the tenant; others their own. Never a secret. */
+    async listTokens(tenantId: string, caller: { userId?: string; role: MemberRole }) {
+      const all = await identity.listApiTokens(tenantId);
+      if (caller.role === 'owner' || caller.role === 'admin') return all;
+      return all.filter((t) => caller.userId !== undefined && t.userId === caller.userId);
+    },
+
+    async revokeToken(tenantId: string, tokenId: string, caller: { userId?: string; role: MemberRole }) {
+      const token = await identity.getApiToken(tenantId, tokenId);
+      if (!token) throw new GatewayError(GatewayErrorCode.notFound, `no token ${tokenId} in tenant ${tenantId}`);
+      const own = caller.userId !== undefined && token.userId === caller.userId;
+      if (!own && caller.role !== 'owner' && caller.role !== 'admin')
+        throw new GatewayError(GatewayErrorCode.forbidden, 'only owners and admins revoke tokens of others');
+      await identity.revokeApiToken(tenantId, tokenId);
+      return { ...token, revokedAt: token.revokedAt ?? new Date(now()) };
+    },
+  };
+}
+export type IdentityService = ReturnType<typeof createIdentityService>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    identity: IdentityService;
+  }
+}
+
+export const identityServicePlugin = fp<Parameters<typeof createIdentityService>[0]>(
+  async (app, deps) => void app.decorate('identity', createIdentityService(deps)),
+  { name: 'identity-service', fastify: '5.x' },
+);

@@ -64,8 +64,180 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Creates a tenant; creating one that exists answers the stored one. */
+        /** @description Creates a tenant. With the admin token, creating one that exists answers the stored one; a person becomes the new tenant's owner, and an id that is taken is a 409. */
         post: operations["createTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bootstrap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The first owner, with the admin token only: creates the account and the tenant (if new) with them as owner. Refused (409) once any account exists. */
+        post: operations["bootstrapFirstOwner"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Signs in with a local account: a session token (shown once, stored hashed, expiring). Repeated failures for an account or from an address answer 429 with Retry-After. */
+        post: operations["signIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Ends the session whose token authenticates this request; the token stops working at once. */
+        delete: operations["signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The signed-in person and the tenants they are a member of, with their role in each. */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listMembers"];
+        put?: never;
+        /** @description Adds a person by address with a role. An address without an account needs an initial password (the account is created). Only owners add owners. */
+        post: operations["addMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Changes a member's role. Owners are changed by owners only; the last owner stays an owner (409). */
+        put: operations["changeMemberRole"];
+        post?: never;
+        /** @description Removes a member (their personal tokens for the tenant stop working with it). The last owner cannot be removed (409). */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The tenant's tokens without their secrets: every one for owners and admins, one's own for others. */
+        get: operations["listApiTokens"];
+        put?: never;
+        /** @description An API token, shown once in `token`: `personal` acts for the caller (capped by their role at every use), `tenant` for the tenant itself (owners and admins). Its role may not exceed the caller's. */
+        post: operations["createApiToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revokes a token at once: one's own, or any of the tenant's for owners and admins. */
+        delete: operations["revokeApiToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Changes people made in the tenant (who, when, from where, what), newest first; `next` pages on (as `before`). The records are the tenant's people hash chain. */
+        get: operations["listPeopleAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The same records as NDJSON (application/x-ndjson), one per line, oldest first, at most 100000. */
+        get: operations["exportPeopleAudit"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1253,6 +1425,2046 @@ export interface operations {
             };
             /** @description Default Response */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    bootstrapFirstOwner: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    password: string;
+                    displayName?: string;
+                    tenantId: string;
+                    tenantName?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: {
+                            id: string;
+                            email: string;
+                            displayName: string;
+                        };
+                        tenant: {
+                            id: string;
+                            name: string;
+                        };
+                        /** @enum {string} */
+                        role: "owner" | "admin" | "author" | "operator" | "viewer";
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        token: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        user: {
+                            id: string;
+                            email: string;
+                            displayName: string;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: {
+                            id: string;
+                            email: string;
+                            displayName: string;
+                        };
+                        memberships: {
+                            tenantId: string;
+                            /** @enum {string} */
+                            role: "owner" | "admin" | "author" | "operator" | "viewer";
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        members: {
+                            tenantId: string;
+                            userId: string;
+                            email: string;
+                            displayName: string;
+                            /** @enum {string} */
+                            role: "owner" | "admin" | "author" | "operator" | "viewer";
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    addMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @enum {string} */
+                    role: "owner" | "admin" | "author" | "operator" | "viewer";
+                    password?: string;
+                    displayName?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenantId: string;
+                        userId: string;
+                        email: string;
+                        displayName: string;
+                        /** @enum {string} */
+                        role: "owner" | "admin" | "author" | "operator" | "viewer";
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    changeMemberRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    role: "owner" | "admin" | "author" | "operator" | "viewer";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenantId: string;
+                        userId: string;
+                        /** @enum {string} */
+                        role: "owner" | "admin" | "author" | "operator" | "viewer";
+                        /** @enum {string} */
+                        previousRole: "owner" | "admin" | "author" | "operator" | "viewer";
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listApiTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tokens: {
+                            id: string;
+                            tenantId: string;
+                            /** @description the person the token acts for; null: a token of the tenant */
+                            userId: string | null;
+                            name: string;
+                            /** @enum {string} */
+                            role: "owner" | "admin" | "author" | "operator" | "viewer";
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            /** Format: date-time */
+                            revokedAt: string | null;
+                            /** Format: date-time */
+                            lastUsedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createApiToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    role: "owner" | "admin" | "author" | "operator" | "viewer";
+                    /**
+                     * @default personal
+                     * @enum {string}
+                     */
+                    kind?: "personal" | "tenant";
+                    /** @default 90 */
+                    expiresInDays?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        tenantId: string;
+                        /** @description the person the token acts for; null: a token of the tenant */
+                        userId: string | null;
+                        name: string;
+                        /** @enum {string} */
+                        role: "owner" | "admin" | "author" | "operator" | "viewer";
+                        createdBy: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        /** Format: date-time */
+                        revokedAt: string | null;
+                        /** Format: date-time */
+                        lastUsedAt: string | null;
+                        token: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    revokeApiToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        tenantId: string;
+                        /** @description the person the token acts for; null: a token of the tenant */
+                        userId: string | null;
+                        name: string;
+                        /** @enum {string} */
+                        role: "owner" | "admin" | "author" | "operator" | "viewer";
+                        createdBy: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        /** Format: date-time */
+                        revokedAt: string | null;
+                        /** Format: date-time */
+                        lastUsedAt: string | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listPeopleAudit: {
+        parameters: {
+            query?: {
+                /** @description user:<id>, token:<id> or admin-token */
+                principal?: string;
+                /** @description METHOD and route, e.g. "POST /v1/tenants/:tenantId/members" */
+                operation?: string;
+                since?: string;
+                until?: string;
+                limit?: number;
+                before?: number;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: {
+                            [key: string]: unknown;
+                        }[];
+                        next?: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    exportPeopleAudit: {
+        parameters: {
+            query?: {
+                /** @description user:<id>, token:<id> or admin-token */
+                principal?: string;
+                /** @description METHOD and route, e.g. "POST /v1/tenants/:tenantId/members" */
+                operation?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one audit record per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5592,7 +7804,7 @@ export interface operations {
                             /** @description where in the document, e.g. steps[3].db.table */
                             path: string;
                             /** @enum {string} */
-                            code: "invalid-field" | "duplicate-step-id" | "dangling-edge" | "cycle" | "unreachable-step" | "branch-edge-not-from-branch" | "branch-edge-without-when" | "branch-without-edges" | "error-edge-without-continue" | "join-inputs" | "port-not-into-join" | "missing-input" | "type-mismatch" | "endpoint-one-of" | "table-or-sql" | "sql-not-on-site-db" | "wait-one-of" | "schedule-one-of" | "invalid-cron" | "multiple-webhooks" | "unknown-compensate-step" | "sync-conflict-column" | "merge-single-input" | "unknown-connector" | "unknown-api-operation" | "unknown-definition" | "destination-not-writable" | "destination-writable-unknown" | "site-event-unread" | "incremental-in-for-each" | "sync-key-not-integer";
+                            code: "invalid-field" | "duplicate-step-id" | "dangling-edge" | "cycle" | "unreachable-step" | "branch-edge-not-from-branch" | "branch-edge-without-when" | "branch-without-edges" | "error-edge-without-continue" | "join-inputs" | "port-not-into-join" | "missing-input" | "type-mismatch" | "endpoint-one-of" | "table-or-sql" | "sql-not-on-site-db" | "wait-one-of" | "schedule-one-of" | "invalid-cron" | "multiple-webhooks" | "unknown-compensate-step" | "sync-conflict-column" | "merge-single-input" | "unknown-connector" | "unknown-api-operation" | "http-endpoint-or-operation" | "api-accessibility" | "unknown-definition" | "destination-not-writable" | "destination-writable-unknown" | "site-event-unread" | "incremental-in-for-each" | "sync-key-not-integer";
                             message: string;
                             /** @enum {string} */
                             severity: "error" | "warning";
@@ -5992,7 +8204,7 @@ export interface operations {
                                         };
                                     };
                                     http?: {
-                                        endpoint: {
+                                        endpoint?: {
                                             /** @enum {string} */
                                             kind: "site-api";
                                             connectorId: string;
@@ -6079,7 +8291,7 @@ export interface operations {
                                         createIfMissing: boolean;
                                     };
                                     http?: {
-                                        endpoint: {
+                                        endpoint?: {
                                             /** @enum {string} */
                                             kind: "site-api";
                                             connectorId: string;
@@ -6336,7 +8548,7 @@ export interface operations {
                                                 };
                                             };
                                             http?: {
-                                                endpoint: {
+                                                endpoint?: {
                                                     /** @enum {string} */
                                                     kind: "site-api";
                                                     connectorId: string;
@@ -6423,7 +8635,7 @@ export interface operations {
                                                 createIfMissing: boolean;
                                             };
                                             http?: {
-                                                endpoint: {
+                                                endpoint?: {
                                                     /** @enum {string} */
                                                     kind: "site-api";
                                                     connectorId: string;
@@ -6930,7 +9142,7 @@ export interface operations {
                             /** @description where in the document, e.g. steps[3].db.table */
                             path: string;
                             /** @enum {string} */
-                            code: "invalid-field" | "duplicate-step-id" | "dangling-edge" | "cycle" | "unreachable-step" | "branch-edge-not-from-branch" | "branch-edge-without-when" | "branch-without-edges" | "error-edge-without-continue" | "join-inputs" | "port-not-into-join" | "missing-input" | "type-mismatch" | "endpoint-one-of" | "table-or-sql" | "sql-not-on-site-db" | "wait-one-of" | "schedule-one-of" | "invalid-cron" | "multiple-webhooks" | "unknown-compensate-step" | "sync-conflict-column" | "merge-single-input" | "unknown-connector" | "unknown-api-operation" | "unknown-definition" | "destination-not-writable" | "destination-writable-unknown" | "site-event-unread" | "incremental-in-for-each" | "sync-key-not-integer";
+                            code: "invalid-field" | "duplicate-step-id" | "dangling-edge" | "cycle" | "unreachable-step" | "branch-edge-not-from-branch" | "branch-edge-without-when" | "branch-without-edges" | "error-edge-without-continue" | "join-inputs" | "port-not-into-join" | "missing-input" | "type-mismatch" | "endpoint-one-of" | "table-or-sql" | "sql-not-on-site-db" | "wait-one-of" | "schedule-one-of" | "invalid-cron" | "multiple-webhooks" | "unknown-compensate-step" | "sync-conflict-column" | "merge-single-input" | "unknown-connector" | "unknown-api-operation" | "http-endpoint-or-operation" | "api-accessibility" | "unknown-definition" | "destination-not-writable" | "destination-writable-unknown" | "site-event-unread" | "incremental-in-for-each" | "sync-key-not-integer";
                             message: string;
                             /** @enum {string} */
                             severity: "error" | "warning";
@@ -7486,7 +9698,7 @@ export interface operations {
                                         };
                                     };
                                     http?: {
-                                        endpoint: {
+                                        endpoint?: {
                                             /** @enum {string} */
                                             kind: "site-api";
                                             connectorId: string;
@@ -7573,7 +9785,7 @@ export interface operations {
                                         createIfMissing: boolean;
                                     };
                                     http?: {
-                                        endpoint: {
+                                        endpoint?: {
                                             /** @enum {string} */
                                             kind: "site-api";
                                             connectorId: string;
@@ -7830,7 +10042,7 @@ export interface operations {
                                                 };
                                             };
                                             http?: {
-                                                endpoint: {
+                                                endpoint?: {
                                                     /** @enum {string} */
                                                     kind: "site-api";
                                                     connectorId: string;
@@ -7917,7 +10129,7 @@ export interface operations {
                                                 createIfMissing: boolean;
                                             };
                                             http?: {
-                                                endpoint: {
+                                                endpoint?: {
                                                     /** @enum {string} */
                                                     kind: "site-api";
                                                     connectorId: string;
@@ -8424,7 +10636,7 @@ export interface operations {
                             /** @description where in the document, e.g. steps[3].db.table */
                             path: string;
                             /** @enum {string} */
-                            code: "invalid-field" | "duplicate-step-id" | "dangling-edge" | "cycle" | "unreachable-step" | "branch-edge-not-from-branch" | "branch-edge-without-when" | "branch-without-edges" | "error-edge-without-continue" | "join-inputs" | "port-not-into-join" | "missing-input" | "type-mismatch" | "endpoint-one-of" | "table-or-sql" | "sql-not-on-site-db" | "wait-one-of" | "schedule-one-of" | "invalid-cron" | "multiple-webhooks" | "unknown-compensate-step" | "sync-conflict-column" | "merge-single-input" | "unknown-connector" | "unknown-api-operation" | "unknown-definition" | "destination-not-writable" | "destination-writable-unknown" | "site-event-unread" | "incremental-in-for-each" | "sync-key-not-integer";
+                            code: "invalid-field" | "duplicate-step-id" | "dangling-edge" | "cycle" | "unreachable-step" | "branch-edge-not-from-branch" | "branch-edge-without-when" | "branch-without-edges" | "error-edge-without-continue" | "join-inputs" | "port-not-into-join" | "missing-input" | "type-mismatch" | "endpoint-one-of" | "table-or-sql" | "sql-not-on-site-db" | "wait-one-of" | "schedule-one-of" | "invalid-cron" | "multiple-webhooks" | "unknown-compensate-step" | "sync-conflict-column" | "merge-single-input" | "unknown-connector" | "unknown-api-operation" | "http-endpoint-or-operation" | "api-accessibility" | "unknown-definition" | "destination-not-writable" | "destination-writable-unknown" | "site-event-unread" | "incremental-in-for-each" | "sync-key-not-integer";
                             message: string;
                             /** @enum {string} */
                             severity: "error" | "warning";
@@ -8552,7 +10764,7 @@ export interface operations {
                                         };
                                     };
                                     http?: {
-                                        endpoint: {
+                                        endpoint?: {
                                             /** @enum {string} */
                                             kind: "site-api";
                                             connectorId: string;
@@ -8639,7 +10851,7 @@ export interface operations {
                                         createIfMissing: boolean;
                                     };
                                     http?: {
-                                        endpoint: {
+                                        endpoint?: {
                                             /** @enum {string} */
                                             kind: "site-api";
                                             connectorId: string;
@@ -8896,7 +11108,7 @@ export interface operations {
                                                 };
                                             };
                                             http?: {
-                                                endpoint: {
+                                                endpoint?: {
                                                     /** @enum {string} */
                                                     kind: "site-api";
                                                     connectorId: string;
@@ -8983,7 +11195,7 @@ export interface operations {
                                                 createIfMissing: boolean;
                                             };
                                             http?: {
-                                                endpoint: {
+                                                endpoint?: {
                                                     /** @enum {string} */
                                                     kind: "site-api";
                                                     connectorId: string;
@@ -9490,7 +11702,7 @@ export interface operations {
                             /** @description where in the document, e.g. steps[3].db.table */
                             path: string;
                             /** @enum {string} */
-                            code: "invalid-field" | "duplicate-step-id" | "dangling-edge" | "cycle" | "unreachable-step" | "branch-edge-not-from-branch" | "branch-edge-without-when" | "branch-without-edges" | "error-edge-without-continue" | "join-inputs" | "port-not-into-join" | "missing-input" | "type-mismatch" | "endpoint-one-of" | "table-or-sql" | "sql-not-on-site-db" | "wait-one-of" | "schedule-one-of" | "invalid-cron" | "multiple-webhooks" | "unknown-compensate-step" | "sync-conflict-column" | "merge-single-input" | "unknown-connector" | "unknown-api-operation" | "unknown-definition" | "destination-not-writable" | "destination-writable-unknown" | "site-event-unread" | "incremental-in-for-each" | "sync-key-not-integer";
+                            code: "invalid-field" | "duplicate-step-id" | "dangling-edge" | "cycle" | "unreachable-step" | "branch-edge-not-from-branch" | "branch-edge-without-when" | "branch-without-edges" | "error-edge-without-continue" | "join-inputs" | "port-not-into-join" | "missing-input" | "type-mismatch" | "endpoint-one-of" | "table-or-sql" | "sql-not-on-site-db" | "wait-one-of" | "schedule-one-of" | "invalid-cron" | "multiple-webhooks" | "unknown-compensate-step" | "sync-conflict-column" | "merge-single-input" | "unknown-connector" | "unknown-api-operation" | "http-endpoint-or-operation" | "api-accessibility" | "unknown-definition" | "destination-not-writable" | "destination-writable-unknown" | "site-event-unread" | "incremental-in-for-each" | "sync-key-not-integer";
                             message: string;
                             /** @enum {string} */
                             severity: "error" | "warning";
@@ -9766,7 +11978,7 @@ export interface operations {
                                     };
                                 };
                                 http?: {
-                                    endpoint: {
+                                    endpoint?: {
                                         /** @enum {string} */
                                         kind: "site-api";
                                         connectorId: string;
@@ -9853,7 +12065,7 @@ export interface operations {
                                     createIfMissing: boolean;
                                 };
                                 http?: {
-                                    endpoint: {
+                                    endpoint?: {
                                         /** @enum {string} */
                                         kind: "site-api";
                                         connectorId: string;
@@ -10110,7 +12322,7 @@ export interface operations {
                                             };
                                         };
                                         http?: {
-                                            endpoint: {
+                                            endpoint?: {
                                                 /** @enum {string} */
                                                 kind: "site-api";
                                                 connectorId: string;
@@ -10197,7 +12409,7 @@ export interface operations {
                                             createIfMissing: boolean;
                                         };
                                         http?: {
-                                            endpoint: {
+                                            endpoint?: {
                                                 /** @enum {string} */
                                                 kind: "site-api";
                                                 connectorId: string;
@@ -11746,6 +13958,29 @@ export interface operations {
             content: {
                 "application/json": {
                     name?: string;
+                    /**
+                     * @description site: only on a site network (its agent calls it); internet: only from the internet (the cloud worker calls it); both: either, routed per step (data stays on the site when the other end is there)
+                     * @enum {string}
+                     */
+                    accessibility?: "site" | "internet" | "both";
+                    /** @description for site and both */
+                    site?: {
+                        /**
+                         * Format: uuid
+                         * @description the connector whose agent reaches the API
+                         */
+                        connectorId: string;
+                        /** @description the API's name in that site's policy.json (the agent maps it to the base URL and credentials) */
+                        api: string;
+                    };
+                    /** @description for internet and both */
+                    internet?: {
+                        /**
+                         * Format: uri
+                         * @description the address the cloud calls it at (http or https)
+                         */
+                        baseUrl: string;
+                    };
                     spec: {
                         text: string;
                         contentType?: string;
@@ -11777,6 +14012,29 @@ export interface operations {
                         apiVersion: string;
                         sourceFormat: string;
                         operationCount: number;
+                        /**
+                         * @description site: only on a site network (its agent calls it); internet: only from the internet (the cloud worker calls it); both: either, routed per step (data stays on the site when the other end is there)
+                         * @enum {string}
+                         */
+                        accessibility?: "site" | "internet" | "both";
+                        /** @description for site and both */
+                        site?: {
+                            /**
+                             * Format: uuid
+                             * @description the connector whose agent reaches the API
+                             */
+                            connectorId: string;
+                            /** @description the API's name in that site's policy.json (the agent maps it to the base URL and credentials) */
+                            api: string;
+                        };
+                        /** @description for internet and both */
+                        internet?: {
+                            /**
+                             * Format: uri
+                             * @description the address the cloud calls it at (http or https)
+                             */
+                            baseUrl: string;
+                        };
                         warnings: {
                             pointer: string;
                             code: string;
@@ -11970,6 +14228,29 @@ export interface operations {
                         apiVersion: string;
                         sourceFormat: string;
                         operationCount: number;
+                        /**
+                         * @description site: only on a site network (its agent calls it); internet: only from the internet (the cloud worker calls it); both: either, routed per step (data stays on the site when the other end is there)
+                         * @enum {string}
+                         */
+                        accessibility?: "site" | "internet" | "both";
+                        /** @description for site and both */
+                        site?: {
+                            /**
+                             * Format: uuid
+                             * @description the connector whose agent reaches the API
+                             */
+                            connectorId: string;
+                            /** @description the API's name in that site's policy.json (the agent maps it to the base URL and credentials) */
+                            api: string;
+                        };
+                        /** @description for internet and both */
+                        internet?: {
+                            /**
+                             * Format: uri
+                             * @description the address the cloud calls it at (http or https)
+                             */
+                            baseUrl: string;
+                        };
                         warnings: {
                             pointer: string;
                             code: string;
@@ -12177,6 +14458,29 @@ export interface operations {
                         name: string;
                         createdBy: string;
                         createdAt: string;
+                        /**
+                         * @description site: only on a site network (its agent calls it); internet: only from the internet (the cloud worker calls it); both: either, routed per step (data stays on the site when the other end is there)
+                         * @enum {string}
+                         */
+                        accessibility?: "site" | "internet" | "both";
+                        /** @description for site and both */
+                        site?: {
+                            /**
+                             * Format: uuid
+                             * @description the connector whose agent reaches the API
+                             */
+                            connectorId: string;
+                            /** @description the API's name in that site's policy.json (the agent maps it to the base URL and credentials) */
+                            api: string;
+                        };
+                        /** @description for internet and both */
+                        internet?: {
+                            /**
+                             * Format: uri
+                             * @description the address the cloud calls it at (http or https)
+                             */
+                            baseUrl: string;
+                        };
                     }[];
                 };
             };

@@ -101,6 +101,9 @@ export const mariadbService: ServiceSpec = {
         '--bind-address=127.0.0.1',
         `--socket=${mariadbSocket(ctx)}`,
         `--pid-file=${join(ctx.stateDir, 'mariadb-run', 'mariadb.pid')}`,
+        // Its on-disk temporary tables (a catalog query makes them) in its own private folder, not the
+        // shared /tmp: a CI run failed when something cleaning /tmp removed one mid-query.
+        `--tmpdir=${join(ctx.stateDir, 'mariadb-run')}`,
         '--skip-name-resolve',
         '--character-set-server=utf8mb4',
         '--collation-server=utf8mb4_unicode_ci',

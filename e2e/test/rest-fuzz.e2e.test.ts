@@ -36,7 +36,13 @@ const WAITS_FOR_AGENT = new Set([
   'POST /v1/tenants/{tenantId}/queries',
   'POST /v1/tenants/{tenantId}/connectors/{connectorId}/schemas/{database}/discover',
 ]);
-const REQUEST_TIMEOUT_SECONDS = 5;
+/**
+ * Long enough for a registration, which builds the SDK in a fresh worker thread (seconds on a loaded
+ * 2-core machine, most of it loading the ingestion's validators): the fuzz judges statuses and bodies,
+ * never time; a request that hangs still fails it. A CI run at load 15 failed at 5 s on
+ * `POST …/apis/{apiId}/versions` with the spec "0" (refused, correctly, after 6-11 s).
+ */
+const REQUEST_TIMEOUT_SECONDS = 30;
 
 /** The blocks of one section of schemathesis's report (FAILURES, ERRORS), by operation. */
 function reportSection(output: string, name: string): { operation: string; text: string }[] {

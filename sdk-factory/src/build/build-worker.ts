@@ -3,6 +3,7 @@
 // never holds the host's event loop, and a hostile one meets this thread's memory cap and deadline.
 import { parentPort, workerData } from 'node:worker_threads';
 import { bundleOperations } from '../codegen/bundle';
+import type * as TypeCheck from '../codegen/type-check';
 import { generateSources } from '../codegen/generate-sdk';
 import { IngestError } from '../ingest/errors';
 import { ingestSpec } from '../ingest/ingest';
@@ -17,8 +18,10 @@ async function build(): Promise<BuildWorkerAnswer> {
     const bundles = await bundleOperations(sources);
     // TypeScript (~9 MB of JavaScript) loads only for a build that asks for the strict compile: loaded
     // at every start it cost seconds per registration on a loaded machine, an invalid spec included.
+    // A require, not import(): tsx runs this worker from source through its CommonJS hook only.
     const typeErrors = typeCheck
-      ? (await import('../codegen/type-check')).typeCheckSdk(sources.files).errors
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('../codegen/type-check') as typeof TypeCheck).typeCheckSdk(sources.files).errors
       : undefined;
     return {
       ok: true,

@@ -146,18 +146,22 @@ export function createIdentityService(deps: {
           { retryAfterSeconds: seconds },
         );
       }
+      // Counted as a failure before the password is checked, and forgiven if it was right: a burst of
+      // parallel guesses would otherwise all pass the gate above before the first one failed.
+      accountThrottle.recordFailure(account);
+      sourceThrottle.recordFailure(source);
       const user = await identity.findUserByEmail(email);
       decoyHash ??= hashPassword(randomBytes(24).toString('base64url'));
       const ok = user
         ? await argon2Verify(user.passwordHash, input.password)
         : (await argon2Verify(await decoyHash, input.password), false);
       if (!user || !ok || user.disabled) {
-        accountThrottle.recordFailure(account);
-        sourceThrottle.recordFailure(source);
         throw new GatewayError(GatewayErrorCode.unauthorized, 'the email address or the password is wrong', {
           reason: 'bad-credentials',
         });
       }
+      accountThrottle.forgive(account);
+      sourceThrottle.forgive(source);
       const minted = mintToken('session');
       const expiresAt = new Date(now() + settings.sessionTtlMs);
       await identity.createSession({

@@ -1,0 +1,105 @@
+import {
+  createIdentityRepository,
+  createRepositories,
+  openMetadataDb,
+  type IdentityRepository,
+  type MetadataDb,
+  type Repositories,
+} from '@vansales/metadata';
+import { GatewayError, GatewayErrorCode } from '../src/errors';
+import { createIdentityService } from '../src/services/identity-service';
+
+// The security review's attacks on the identity service, on the real (embedded PGlite) store.
+let db: MetadataDb;
+let identity: IdentityRepository;
+let repos: Repositories;
+
+beforeAll(async () => {
+  db = await openMetadataDb({ kind: 'pglite' });
+  identity = createIdentityRepository(db);
+  repos = createRepositories(db);
+});
+afterAll(async () => db.destroy());
+
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: unknown) => (err instanceof GatewayError ? err.code : String(err)),
+  );
+
+test('parallel wrong passwords for one account get no more guesses than the throttle allows', async () => {
+  const service = createIdentityService({
+    identity,
+    repos,
+    settings: { signInThrottle: { failuresPerWindow: 3, windowMs: 60_000 } },
+  });
+  await service.bootstrap({ email: 'victim@acme.test', password: 'the-right-password', tenantId: 'acme' });
+  // Before: every guess in flight passed the gate (none had failed yet), so a burst was never throttled.
+  const outcomes = await Promise.all(
+    Array.from({ length: 12 }, (_, i) =>
+      codeOf(service.signIn({ email: 'victim@acme.test', password: `guess-number-${i}` }, { ip: '203.0.113.7' })),
+    ),
+  );
+  expect(outcomes.filter((c) => c === GatewayErrorCode.unauthorized)).toHaveLength(3);
+  expect(outcomes.filter((c) => c === GatewayErrorCode.tooManyRequests)).toHaveLength(9);
+  // A right password from elsewhere is still throttled for the window (the account is the subject).
+  await expect(
+    codeOf(service.signIn({ email: 'victim@acme.test', password: 'the-right-password' }, { ip: '198.51.100.1' })),
+  ).resolves.toBe(GatewayErrorCode.tooManyRequests);
+});
+
+test('sign-ins that succeed do not count as failures, even in parallel', async () => {
+  const service = createIdentityService({
+    identity,
+    repos,
+    settings: { signInThrottle: { failuresPerWindow: 2, windowMs: 60_000 } },
+  });
+  for (let round = 0; round < 3; round++) {
+    const outcomes = await Promise.all(
+      [0, 1].map(() =>
+        codeOf(service.signIn({ email: 'victim@acme.test', password: 'the-right-password' }, { ip: '192.0.2.9' })),
+      ),
+    );
+    expect(outcomes).toEqual(['ok', 'ok']);
+  }
+  expect(service.signInStats().accounts.failures).toBe(0);
+});
+
+test("an admin cannot make themself owner, demote an owner, or keep a token's role after a demotion", async () => {
+  const service = createIdentityService({ identity, repos });
+  const { userId: adam } = await service.addMember(
+    'acme',
+    { email: 'adam@acme.test', role: 'admin', password: 'adam-password-1' },
+    'owner',
+  );
+  const owner = (await identity.findUserByEmail('victim@acme.test'))!;
+  await expect(codeOf(service.changeMember('acme', adam, 'owner', 'admin'))).resolves.toBe(GatewayErrorCode.forbidden);
+  await expect(codeOf(service.changeMember('acme', owner.id, 'viewer', 'admin'))).resolves.toBe(
+    GatewayErrorCode.forbidden,
+  );
+  await expect(
+    codeOf(
+      service.createToken(
+        'acme',
+        { name: 't', role: 'owner', expiresInDays: 1, kind: 'personal' },
+        {
+          userId: adam,
+          label: `user:${adam}`,
+          role: 'admin',
+        },
+      ),
+    ),
+  ).resolves.toBe(GatewayErrorCode.forbidden);
+  const token = await service.createToken(
+    'acme',
+    { name: 't', role: 'admin', expiresInDays: 1, kind: 'personal' },
+    { userId: adam, label: `user:${adam}`, role: 'admin' },
+  );
+  const credential = (await service.authenticate(token.token))!;
+  await expect(service.roleIn(credential, 'acme')).resolves.toBe('admin');
+  await expect(service.roleIn(credential, 'newco')).resolves.toBeUndefined();
+  await service.changeMember('acme', adam, 'viewer', 'owner');
+  await expect(service.roleIn(credential, 'acme')).resolves.toBe('viewer');
+  await service.changeMember('acme', adam, null, 'owner');
+  await expect(service.roleIn(credential, 'acme')).resolves.toBeUndefined();
+});

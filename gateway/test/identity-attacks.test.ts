@@ -65,6 +65,25 @@ test('sign-ins that succeed do not count as failures, even in parallel', async (
   expect(service.signInStats().accounts.failures).toBe(0);
 });
 
+test('two people creating the same tenant id at once: one owns it, the other gets a 409', async () => {
+  const service = createIdentityService({ identity, repos });
+  const alice = (await identity.findUserByEmail('victim@acme.test'))!;
+  const { userId: mallory } = await service.addMember(
+    'acme',
+    { email: 'mallory@evil.test', role: 'viewer', password: 'mallory-password' },
+    'owner',
+  );
+  // Before: both passed the existence check before either inserted, and both were made owner.
+  const outcomes = await Promise.all([
+    codeOf(service.createTenantAsOwner({ id: 'newco', name: 'NewCo' }, alice.id)),
+    codeOf(service.createTenantAsOwner({ id: 'newco', name: 'Mallory Co' }, mallory)),
+  ]);
+  expect([...outcomes].sort()).toEqual([GatewayErrorCode.conflict, 'ok'].sort());
+  const members = await identity.listMembers('newco');
+  expect(members).toHaveLength(1);
+  expect((await repos.getTenant('newco'))?.name).toBe(outcomes[0] === 'ok' ? 'NewCo' : 'Mallory Co');
+});
+
 test("an admin cannot make themself owner, demote an owner, or keep a token's role after a demotion", async () => {
   const service = createIdentityService({ identity, repos });
   const { userId: adam } = await service.addMember(

@@ -222,11 +222,11 @@ export function createIdentityService(deps: {
 
     /** A tenant made by a person: they become its owner; an existing id is a conflict (never joined by naming it). */
     async createTenantAsOwner(input: { id: string; name: string }, userId: string) {
-      if (await repos.getTenant(input.id))
+      // The insert is the check: a read first let two people creating one id at once both become owner.
+      if (!(await repos.createTenant(input)))
         throw new GatewayError(GatewayErrorCode.conflict, `the tenant id ${input.id} is taken; choose another`);
-      const tenant = await repos.upsertTenant(input);
-      await identity.putMember(tenant.id, userId, 'owner');
-      return tenant;
+      await identity.putMember(input.id, userId, 'owner');
+      return { id: input.id, name: input.name };
     },
 
     listMembers: (tenantId: string) => identity.listMembers(tenantId),

@@ -122,3 +122,42 @@ test("an admin cannot make themself owner, demote an owner, or keep a token's ro
   await service.changeMember('acme', adam, null, 'owner');
   await expect(service.roleIn(credential, 'acme')).resolves.toBeUndefined();
 });
+
+test('an API token cannot mint tokens that outlive it, its revocation or its person', async () => {
+  const service = createIdentityService({ identity, repos });
+  const { userId: ada } = await service.addMember(
+    'acme',
+    { email: 'ada@acme.test', role: 'admin', password: 'ada-password-12' },
+    'owner',
+  );
+  const leaked = await service.createToken(
+    'acme',
+    { name: 'laptop', role: 'admin', expiresInDays: 1, kind: 'personal' },
+    { userId: ada, label: `user:${ada}`, role: 'admin' },
+  );
+  const credential = (await service.authenticate(leaked.token))!;
+  const asLeaked = { userId: ada, label: `user:${ada}`, role: 'admin' as const, apiToken: true };
+  // Before: the one-day token made a year-long tenant token, alive after the person left and it was revoked.
+  for (const kind of ['tenant', 'personal'] as const)
+    await expect(
+      codeOf(service.createToken('acme', { name: 'keep', role: 'admin', expiresInDays: 365, kind }, asLeaked)),
+    ).resolves.toBe(GatewayErrorCode.forbidden);
+  const tenantToken = await service.createToken(
+    'acme',
+    { name: 'ci', role: 'admin', expiresInDays: 1, kind: 'tenant' },
+    { label: 'user:owner', role: 'owner' },
+  );
+  await expect(
+    codeOf(
+      service.createToken(
+        'acme',
+        { name: 'more', role: 'admin', expiresInDays: 365, kind: 'tenant' },
+        { label: `token:${tenantToken.id}`, role: 'admin', apiToken: true },
+      ),
+    ),
+  ).resolves.toBe(GatewayErrorCode.forbidden);
+  expect((await identity.listApiTokens('acme')).map((t) => t.name).sort()).toEqual(
+    expect.not.arrayContaining(['keep', 'more']),
+  );
+  expect(credential.kind).toBe('person');
+});

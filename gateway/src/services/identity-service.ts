@@ -281,8 +281,15 @@ export function createIdentityService(deps: {
     async createToken(
       tenantId: string,
       input: { name: string; role: MemberRole; expiresInDays: number; kind: 'personal' | 'tenant' },
-      caller: { userId?: string; label: string; role: MemberRole },
+      caller: { userId?: string; label: string; role: MemberRole; apiToken?: boolean },
     ) {
+      // A token minted by a token would outlive it: its expiry, its revocation and (a tenant token) its
+      // person's removal; so a leaked token could keep itself alive. Tokens are made from a session.
+      if (caller.apiToken)
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          'an API token cannot make tokens; sign in (POST /v1/sessions) and make it with the session',
+        );
       if (input.expiresInDays > settings.maxTokenDays)
         throw new GatewayError(GatewayErrorCode.badRequest, `tokens live at most ${settings.maxTokenDays} days`);
       if (!roleCovers(caller.role, input.role))

@@ -161,3 +161,28 @@ test('an API token cannot mint tokens that outlive it, its revocation or its per
   );
   expect(credential.kind).toBe('person');
 });
+
+test("another tenant's admin cannot plant an account that a victim tenant later adds (email squatting)", async () => {
+  const service = createIdentityService({ identity, repos });
+  // Mallory owns a tenant of her own and plants ceo@victim.test there, with a password she chose.
+  const { userId: mallory } = await service.addMember(
+    'acme',
+    { email: 'mallory2@evil.test', role: 'viewer', password: 'mallory-password-2' },
+    'owner',
+  );
+  await service.createTenantAsOwner({ id: 'evilco', name: 'Evil Co' }, mallory);
+  await service.addMember(
+    'evilco',
+    { email: 'ceo@victim.test', role: 'viewer', password: 'chosen-by-mallory' },
+    'owner',
+  );
+  // Before: acme's owner adding the address joined Mallory's account (the password given ignored), and
+  // Mallory signed in as it inside acme. Now an existing account never joins on another tenant's say-so.
+  await expect(
+    codeOf(
+      service.addMember('acme', { email: 'ceo@victim.test', role: 'admin', password: 'acme-chosen-password' }, 'owner'),
+    ),
+  ).resolves.toBe(GatewayErrorCode.conflict);
+  const planted = (await identity.findUserByEmail('ceo@victim.test'))!;
+  expect(await identity.memberRole('acme', planted.id)).toBeUndefined();
+});

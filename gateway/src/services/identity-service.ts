@@ -243,17 +243,24 @@ export function createIdentityService(deps: {
       if (input.role === 'owner' && actorRole !== 'owner')
         throw new GatewayError(GatewayErrorCode.forbidden, 'only an owner can make another owner');
       const email = normaliseEmail(input.email);
-      let user: UserRow | undefined = await identity.findUserByEmail(email);
-      if (!user) {
-        if (!input.password)
-          throw new GatewayError(
-            GatewayErrorCode.notFound,
-            `no account with the address ${email}: give an initial password to create one`,
-          );
-        user = await createUser({ email, password: input.password, displayName: input.displayName });
-      }
-      if (await identity.memberRole(tenantId, user.id))
+      const existing: UserRow | undefined = await identity.findUserByEmail(email);
+      if (existing && (await identity.memberRole(tenantId, existing.id)))
         throw new GatewayError(GatewayErrorCode.conflict, `${email} is a member already: change their role instead`);
+      // An existing account never joins on another tenant's say-so: whoever created it (any tenant's
+      // admin, with a password of their choosing) could otherwise sign in as it inside this tenant once
+      // its owner adds the address. People join a second tenant by accepting an invitation with their
+      // own session, which is not built yet; until then the address is refused, whatever it proves.
+      if (existing)
+        throw new GatewayError(
+          GatewayErrorCode.conflict,
+          `an account with the address ${email} exists already: it joins another tenant only by accepting an invitation (not available yet)`,
+        );
+      if (!input.password)
+        throw new GatewayError(
+          GatewayErrorCode.notFound,
+          `no account with the address ${email}: give an initial password to create one`,
+        );
+      const user = await createUser({ email, password: input.password, displayName: input.displayName });
       await identity.putMember(tenantId, user.id, input.role);
       return { tenantId, userId: user.id, email: user.email, displayName: user.displayName, role: input.role };
     },

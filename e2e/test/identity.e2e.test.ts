@@ -260,6 +260,17 @@ describe('people, tenants, roles and tokens (issue 12 part 1; real services)', (
     expect((await api('POST', '/v1/tenants/acme/connectors', { name: 'x-site' }, made.body.token)).status).toBe(403);
     // Bound to its tenant: it cannot make another tenant in the person's name.
     expect((await api('POST', '/v1/tenants', { id: 'sideways', name: 'Sideways' }, made.body.token)).status).toBe(403);
+    // Tokens are made from a session: a token minting one would outlive its own expiry and revocation.
+    expect(
+      (
+        await api(
+          'POST',
+          '/v1/tenants/acme/tokens',
+          { name: 'child', role: 'viewer', expiresInDays: 365 },
+          made.body.token,
+        )
+      ).status,
+    ).toBe(403);
     // No more than the maker's role.
     expect(
       (await api('POST', '/v1/tenants/acme/tokens', { name: 'big', role: 'admin' }, sessionOf.operator)).status,

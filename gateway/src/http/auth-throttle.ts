@@ -75,6 +75,18 @@ export function createAuthThrottle(settings: AuthThrottleSettings, now: () => nu
       }
     },
 
+    /**
+     * Takes back one failure recorded for the subjects (an attempt counted before its outcome was
+     * known, which then succeeded). A window that ended meanwhile is left alone.
+     */
+    forgive(subjects: readonly string[]): void {
+      stats.failures = Math.max(0, stats.failures - 1);
+      for (const subject of subjects) {
+        const w = current(subject);
+        if (w && w.count > 0) w.count--;
+      }
+    },
+
     stats(): AuthThrottleStats {
       let blockedSubjects = 0;
       for (const subject of [...windows.keys()]) {

@@ -59,8 +59,9 @@ function callerOf(req: FastifyRequest) {
   if (p.kind === 'admin') return { label: 'admin-token', role: 'owner' as const };
   const role = req.memberRole;
   if (!role) throw new GatewayError(GatewayErrorCode.internal, 'member route reached without a role');
-  if (p.kind === 'person') return { userId: p.userId, label: `user:${p.userId}`, role };
-  if (p.kind === 'tenant-token') return { label: `token:${p.tokenId}`, role };
+  if (p.kind === 'person')
+    return { userId: p.userId, label: `user:${p.userId}`, role, ...('tokenId' in p ? { apiToken: true } : {}) };
+  if (p.kind === 'tenant-token') return { label: `token:${p.tokenId}`, role, apiToken: true };
   throw new GatewayError(GatewayErrorCode.internal, 'member route reached by an agent credential');
 }
 

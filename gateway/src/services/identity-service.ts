@@ -146,18 +146,22 @@ export function createIdentityService(deps: {
           { retryAfterSeconds: seconds },
         );
       }
+      // Counted as a failure before the password is checked, and forgiven if it was right: a burst of
+      // parallel guesses would otherwise all pass the gate above before the first one failed.
+      accountThrottle.recordFailure(account);
+      sourceThrottle.recordFailure(source);
       const user = await identity.findUserByEmail(email);
       decoyHash ??= hashPassword(randomBytes(24).toString('base64url'));
       const ok = user
         ? await argon2Verify(user.passwordHash, input.password)
         : (await argon2Verify(await decoyHash, input.password), false);
       if (!user || !ok || user.disabled) {
-        accountThrottle.recordFailure(account);
-        sourceThrottle.recordFailure(source);
         throw new GatewayError(GatewayErrorCode.unauthorized, 'the email address or the password is wrong', {
           reason: 'bad-credentials',
         });
       }
+      accountThrottle.forgive(account);
+      sourceThrottle.forgive(source);
       const minted = mintToken('session');
       const expiresAt = new Date(now() + settings.sessionTtlMs);
       await identity.createSession({
@@ -218,11 +222,11 @@ export function createIdentityService(deps: {
 
     /** A tenant made by a person: they become its owner; an existing id is a conflict (never joined by naming it). */
     async createTenantAsOwner(input: { id: string; name: string }, userId: string) {
-      if (await repos.getTenant(input.id))
+      // The insert is the check: a read first let two people creating one id at once both become owner.
+      if (!(await repos.createTenant(input)))
         throw new GatewayError(GatewayErrorCode.conflict, `the tenant id ${input.id} is taken; choose another`);
-      const tenant = await repos.upsertTenant(input);
-      await identity.putMember(tenant.id, userId, 'owner');
-      return tenant;
+      await identity.putMember(input.id, userId, 'owner');
+      return { id: input.id, name: input.name };
     },
 
     listMembers: (tenantId: string) => identity.listMembers(tenantId),
@@ -239,17 +243,24 @@ export function createIdentityService(deps: {
       if (input.role === 'owner' && actorRole !== 'owner')
         throw new GatewayError(GatewayErrorCode.forbidden, 'only an owner can make another owner');
       const email = normaliseEmail(input.email);
-      let user: UserRow | undefined = await identity.findUserByEmail(email);
-      if (!user) {
-        if (!input.password)
-          throw new GatewayError(
-            GatewayErrorCode.notFound,
-            `no account with the address ${email}: give an initial password to create one`,
-          );
-        user = await createUser({ email, password: input.password, displayName: input.displayName });
-      }
-      if (await identity.memberRole(tenantId, user.id))
+      const existing: UserRow | undefined = await identity.findUserByEmail(email);
+      if (existing && (await identity.memberRole(tenantId, existing.id)))
         throw new GatewayError(GatewayErrorCode.conflict, `${email} is a member already: change their role instead`);
+      // An existing account never joins on another tenant's say-so: whoever created it (any tenant's
+      // admin, with a password of their choosing) could otherwise sign in as it inside this tenant once
+      // its owner adds the address. People join a second tenant by accepting an invitation with their
+      // own session, which is not built yet; until then the address is refused, whatever it proves.
+      if (existing)
+        throw new GatewayError(
+          GatewayErrorCode.conflict,
+          `an account with the address ${email} exists already: it joins another tenant only by accepting an invitation (not available yet)`,
+        );
+      if (!input.password)
+        throw new GatewayError(
+          GatewayErrorCode.notFound,
+          `no account with the address ${email}: give an initial password to create one`,
+        );
+      const user = await createUser({ email, password: input.password, displayName: input.displayName });
       await identity.putMember(tenantId, user.id, input.role);
       return { tenantId, userId: user.id, email: user.email, displayName: user.displayName, role: input.role };
     },
@@ -277,8 +288,15 @@ export function createIdentityService(deps: {
     async createToken(
       tenantId: string,
       input: { name: string; role: MemberRole; expiresInDays: number; kind: 'personal' | 'tenant' },
-      caller: { userId?: string; label: string; role: MemberRole },
+      caller: { userId?: string; label: string; role: MemberRole; apiToken?: boolean },
     ) {
+      // A token minted by a token would outlive it: its expiry, its revocation and (a tenant token) its
+      // person's removal; so a leaked token could keep itself alive. Tokens are made from a session.
+      if (caller.apiToken)
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          'an API token cannot make tokens; sign in (POST /v1/sessions) and make it with the session',
+        );
       if (input.expiresInDays > settings.maxTokenDays)
         throw new GatewayError(GatewayErrorCode.badRequest, `tokens live at most ${settings.maxTokenDays} days`);
       if (!roleCovers(caller.role, input.role))

@@ -31,6 +31,16 @@ export function createRepositories(db: MetadataDb) {
       return row;
     },
 
+    /** Creates a tenant; false when the id is taken (one insert, so two creators cannot both win). */
+    async createTenant(t: TenantRow): Promise<boolean> {
+      const r = await db
+        .insertInto('tenants')
+        .values(t)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
     async getTenant(id: string): Promise<TenantRow | undefined> {
       return db.selectFrom('tenants').select(['id', 'name']).where('id', '=', id).executeTakeFirst();
     },

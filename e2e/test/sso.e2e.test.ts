@@ -123,6 +123,14 @@ describe('single sign-on through OpenID Connect (real provider, real services)',
     const res = await callback(await authorize(await start(), 'mallory@evil.example'));
     expect(res.statusCode).toBe(403);
     expect(res.json<{ error: { message: string } }>().error.message).toMatch(/domain evil\.example may not sign in/);
+    // No account: adding the address to a tenant without an initial password finds nobody.
+    expect((await platform.api('POST', '/v1/tenants', { id: 'sso-check', name: 'SSO check' })).status).toBe(201);
+    const add = await platform.api<{ error: { message: string } }>('POST', '/v1/tenants/sso-check/members', {
+      email: 'mallory@evil.example',
+      role: 'viewer',
+    });
+    expect(add.status).toBe(404);
+    expect(add.body.error.message).toMatch(/no account with the address/);
   });
 
   it('answers 404 for an unknown provider', async () => {

@@ -133,9 +133,15 @@ describe('single sign-on through OpenID Connect (real provider, real services)',
     expect(add.body.error.message).toMatch(/no account with the address/);
   });
 
-  it('answers 404 for an unknown provider', async () => {
+  it('answers 404 for an unknown provider, 400 for a callback without state; mode=json gives the URL', async () => {
     const res = await get('/v1/sso/nobody/start');
     expect(res.statusCode).toBe(404);
+    const noState = await get('/v1/sso/corp/callback?code=abc');
+    expect(noState.statusCode).toBe(400);
+    expect(noState.json<{ error: { message: string } }>().error.message).toMatch(/start the sign-in at/);
+    const json = await get('/v1/sso/corp/start?mode=json');
+    expect(json.statusCode).toBe(200);
+    expect(json.json<{ authorizationUrl: string }>().authorizationUrl).toContain(provider.endpoints.authorization);
   });
 
   it('no code, state, token or client secret reaches a log line; refusals are logged', () => {

@@ -217,7 +217,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Starts a sign-in through an OpenID Connect provider: redirects (302) to the provider's authorization page (code flow, PKCE S256, a single-use state and nonce that expire). */
+        /** @description Starts a sign-in through an OpenID Connect provider (code flow, PKCE S256, a single-use state and nonce that expire): a browser is redirected (302) to the provider's authorization page; `mode=json` answers 200 with that URL instead (for a console that navigates itself). */
         get: operations["startSingleSignOn"];
         put?: never;
         post?: never;
@@ -3266,7 +3266,9 @@ export interface operations {
     };
     startSingleSignOn: {
         parameters: {
-            query?: never;
+            query?: {
+                mode?: "redirect" | "json";
+            };
             header?: never;
             path: {
                 provider: string;
@@ -3276,6 +3278,17 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        authorizationUrl: string;
+                    };
+                };
+            };
+            /** @description to the provider's authorization page */
             302: {
                 headers: {
                     [name: string]: unknown;

@@ -18,12 +18,21 @@ const ssoRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'startSingleSignOn',
         tags: ['people'],
         description:
-          "Starts a sign-in through an OpenID Connect provider: redirects (302) to the provider's authorization page (code flow, PKCE S256, a single-use state and nonce that expire).",
+          "Starts a sign-in through an OpenID Connect provider (code flow, PKCE S256, a single-use state and nonce that expire): a browser is redirected (302) to the provider's authorization page; `mode=json` answers 200 with that URL instead (for a console that navigates itself).",
         params: ProviderParams,
-        response: { 302: z.null(), ...errorResponses(404, 429) },
+        querystring: z.object({ mode: z.enum(['redirect', 'json']).default('redirect') }),
+        response: {
+          200: z.object({ authorizationUrl: z.string() }),
+          302: z.null().describe("to the provider's authorization page"),
+          ...errorResponses(404, 429),
+        },
       },
     },
-    async (req, reply) => reply.redirect(await app.sso.start(req.params.provider), 302),
+    async (req, reply) => {
+      const authorizationUrl = await app.sso.start(req.params.provider);
+      if (req.query.mode === 'json') return reply.code(200).send({ authorizationUrl });
+      return reply.redirect(authorizationUrl, 302);
+    },
   );
 
   app.get(

@@ -149,9 +149,14 @@ export function createSsoService(deps: {
     /** Finishes a sign-in: the state is used up, the code exchanged, the ID token verified, the person signed in. */
     async callback(name: string, query: { state?: string; code?: string; error?: string }, origin: Origin) {
       const p = providerOf(name);
-      const entry = query.state === undefined ? undefined : pending.get(query.state);
+      if (query.state === undefined)
+        throw new GatewayError(
+          GatewayErrorCode.badRequest,
+          `the callback carries no state: start the sign-in at /v1/sso/${name}/start`,
+        );
+      const entry = pending.get(query.state);
       // Single use: gone before anything else is checked, so a replay finds nothing.
-      if (query.state !== undefined) pending.delete(query.state);
+      pending.delete(query.state);
       if (!entry || entry.provider !== name || entry.expiresAt <= now())
         throw refuse('sso-state', 'this sign-in is unknown, used already or expired: start it again');
       if (query.error) throw refuse('sso-provider-error', `the provider refused the sign-in (${query.error})`);

@@ -57,8 +57,10 @@ describe('single sign-on: the ID token is verified (signature, issuer, audience,
   });
 
   /** One sign-in through the service with the stand-in's answer; the error's reason, or 'ok'. */
-  async function signInWith(idToken: (nonce: string) => Promise<string>): Promise<string> {
+  async function signInWith(idToken: (nonce: string) => Promise<string>, lateByMs = 0): Promise<string> {
+    let clock = Date.now();
     const sso = createSsoService({
+      now: () => clock,
       providers: [
         {
           name: 'corp',
@@ -75,6 +77,7 @@ describe('single sign-on: the ID token is verified (signature, issuer, audience,
     const url = new URL(await sso.start('corp'));
     lastNonce = url.searchParams.get('nonce')!;
     nextIdToken = idToken;
+    clock += lateByMs;
     try {
       await sso.callback('corp', { state: url.searchParams.get('state')!, code: 'c' }, { ip: '127.0.0.1' });
       return 'ok';
@@ -112,5 +115,9 @@ describe('single sign-on: the ID token is verified (signature, issuer, audience,
     expect(await signInWith((nonce) => sign({ ...good(nonce), email_verified: false }))).toMatch(
       /no verified email address/,
     );
+  });
+  it('refuses a state older than ten minutes, and takes one just younger', async () => {
+    expect(await signInWith((nonce) => sign(good(nonce)), 10 * 60_000 + 1)).toMatch(/^sso-state: .*expired/);
+    expect(await signInWith((nonce) => sign(good(nonce)), 10 * 60_000 - 1000)).toBe('ok');
   });
 });

@@ -37,6 +37,10 @@ const PUBLIC = new Set([
   'GET /v1/oauth/callback',
   // Signing in: the email and password in the body are the credential (throttled, 429 past the limit).
   'POST /v1/sessions',
+  // Single sign-on: starting is anonymous; the callback's one-use, expiring state and the provider's
+  // signed ID token are the authority (400 without a state).
+  'GET /v1/sso/:provider/start',
+  'GET /v1/sso/:provider/callback',
 ]);
 /** Not an HTTP API: @fastify/websocket hides it from the document (its frames are @vansales/protocol's). */
 const UNDOCUMENTED = new Set(['GET /v1/agent/connect']);

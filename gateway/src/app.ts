@@ -31,6 +31,8 @@ import { tenantServicePlugin } from './services/tenant-service';
 import { keyServicePlugin } from './services/key-service';
 import { identityServicePlugin, type IdentitySettings } from './services/identity-service';
 import identityRoutes from './routes/identity-routes';
+import { ssoServicePlugin, type SsoProviderConfig } from './services/sso-service';
+import ssoRoutes from './routes/sso-routes';
 import auditRoutes from './routes/audit-routes';
 import { peopleAuditPlugin } from './http/people-audit';
 import { connectorServicePlugin } from './services/connector-service';
@@ -79,6 +81,8 @@ export interface AppDeps {
   /** People, memberships, sessions and API tokens (issue 12). */
   identity: IdentityRepository;
   identitySettings?: Partial<IdentitySettings>;
+  /** OpenID Connect providers people may sign in through (none: single sign-on is off). */
+  ssoProviders?: SsoProviderConfig[];
   hub: AgentHub;
   temporalConnection: Connection;
   /** The Temporal client the control plane starts and reads workflows with. */
@@ -204,6 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     repos: deps.repos,
     settings: deps.identitySettings,
   });
+  await app.register(ssoServicePlugin, { providers: deps.ssoProviders ?? [] });
   await app.register(authPlugin, {
     adminToken: deps.adminToken,
     bufferTokenSecret: deps.buffer?.tokenSecret,
@@ -305,6 +310,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(tenantRoutes);
   await app.register(identityRoutes);
+  await app.register(ssoRoutes);
   await app.register(auditRoutes, { auditRepo: deps.auditRepo });
   await app.register(connectorRoutes);
   await app.register(keyRoutes);

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { SsoProvidersEnv } from './services/sso-service';
 import { refineTemporalConnection, TemporalConfig, withTemporalProfile } from '@vansales/temporal-config';
 import { MetadataConfig } from '@vansales/metadata';
 import { BufferSettings, refineBufferSettings } from '@vansales/buffer';
@@ -43,6 +44,11 @@ export const GatewayConfig = z
       .min(0.01)
       .max(24 * 30)
       .default(12),
+    /**
+     * Single sign-on providers (OpenID Connect), gateway-wide: a JSON list of { name, issuer, clientId,
+     * clientSecret, redirectUri, allowedDomains, scope? }. Holds client secrets: keep it with the others.
+     */
+    VSC_SSO_PROVIDERS: SsoProvidersEnv,
     /** Failed sign-ins one account may have per window before it is locked (429) for the rest of it. */
     VSC_SIGNIN_FAILURES_PER_WINDOW: z.coerce.number().int().min(1).max(10_000).default(5),
     /** Failed sign-ins one source address may make per window before 429 (people may share an address). */

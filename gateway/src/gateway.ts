@@ -234,6 +234,7 @@ export async function createGateway(
     apiCalls,
     adminToken: config.VSC_ADMIN_TOKEN_DISABLED ? undefined : config.VSC_ADMIN_TOKEN,
     identity: createIdentityRepository(db),
+    ssoProviders: config.VSC_SSO_PROVIDERS,
     identitySettings: {
       sessionTtlMs: config.VSC_SESSION_TTL_HOURS * 3600_000,
       signInThrottle: {

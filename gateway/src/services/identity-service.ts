@@ -106,6 +106,26 @@ export function createIdentityService(deps: {
     return role;
   };
 
+  /** A session token for a person who proved who they are (password or identity provider). */
+  const openSession = async (user: UserRow, origin: Origin) => {
+    const minted = mintToken('session');
+    const expiresAt = new Date(now() + settings.sessionTtlMs);
+    await identity.createSession({
+      id: minted.id,
+      hash: minted.hash,
+      userId: user.id,
+      expiresAt,
+      ip: origin.ip,
+      userAgent: origin.userAgent?.slice(0, 256),
+    });
+    return {
+      token: minted.token,
+      sessionId: minted.id,
+      expiresAt,
+      user: { id: user.id, email: user.email, displayName: user.displayName },
+    };
+  };
+
   return {
     settings,
     signInStats: () => ({ accounts: accountThrottle.stats(), sources: sourceThrottle.stats() }),
@@ -162,22 +182,31 @@ export function createIdentityService(deps: {
       }
       accountThrottle.forgive(account);
       sourceThrottle.forgive(source);
-      const minted = mintToken('session');
-      const expiresAt = new Date(now() + settings.sessionTtlMs);
-      await identity.createSession({
-        id: minted.id,
-        hash: minted.hash,
-        userId: user.id,
-        expiresAt,
-        ip: origin.ip,
-        userAgent: origin.userAgent?.slice(0, 256),
-      });
-      return {
-        token: minted.token,
-        sessionId: minted.id,
-        expiresAt,
-        user: { id: user.id, email: user.email, displayName: user.displayName },
-      };
+      return openSession(user, origin);
+    },
+
+    /**
+     * Signs in a person whose address an identity provider verified (single sign-on): the account
+     * with that address, or a new one without a usable password (they sign in through the provider).
+     */
+    async signInVerified(input: { email: string; displayName?: string }, origin: Origin) {
+      const email = normaliseEmail(input.email);
+      let user: UserRow | undefined = await identity.findUserByEmail(email);
+      // Nobody knows this password: the account signs in through its provider only.
+      user ??= await createUser({
+        email,
+        password: randomBytes(32).toString('base64url'),
+        displayName: input.displayName,
+      }).catch(
+        // Two first sign-ins at once: the other one created it.
+        async (err: unknown): Promise<UserRow> => {
+          const raced = await identity.findUserByEmail(email);
+          if (!raced) throw err;
+          return raced;
+        },
+      );
+      if (user.disabled) throw new GatewayError(GatewayErrorCode.forbidden, 'this account is disabled');
+      return openSession(user, origin);
     },
 
     signOut: (sessionId: string) => identity.revokeSession(sessionId),

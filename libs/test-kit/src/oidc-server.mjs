@@ -12,7 +12,10 @@ server.listen(0, '127.0.0.1', () => {
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     clients,
-    scopes: ['openid', 'offline_access', 'read', 'write'],
+    scopes: ['openid', 'offline_access', 'read', 'write', 'email', 'profile'],
+    // Single sign-on tests read the email from the ID token of the code flow.
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
@@ -33,7 +36,8 @@ server.listen(0, '127.0.0.1', () => {
       return {
         accountId: id,
         async claims() {
-          return { sub: id };
+          // A login that is an address is a person with that verified address (single sign-on tests).
+          return id.includes('@') ? { sub: id, email: id, email_verified: true, name: id } : { sub: id };
         },
       };
     },

@@ -108,10 +108,10 @@ export async function loadObject(
         ),
       declared: {
         columns: schema.columns,
-        refuse: (index, problem) =>
+        refuse: (index, problem, rowsWritten) =>
           new DataflowError(
             DataflowErrorCode.BAD_VALUE,
-            `chunk ${index} of buffer object ${objectId} contradicts its manifest at row ${problem.row + 1}${problem.column === undefined ? '' : `, column ${problem.column}`}: the row ${problem.column === undefined ? '' : 'value '}${problem.message}; nothing of that chunk was written`,
+            `chunk ${index} of buffer object ${objectId} contradicts its manifest at row ${problem.row + 1}${problem.column === undefined ? '' : `, column ${problem.column}`}: the row ${problem.column === undefined ? '' : 'value '}${problem.message}; ${rowsWritten === 0 ? 'nothing of that chunk was written' : `its first ${rowsWritten} rows were written, nothing after them`}`,
             {
               table: tableLabel(request.table),
               row: problem.row,

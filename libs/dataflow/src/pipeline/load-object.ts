@@ -51,7 +51,8 @@ export interface LoadObjectRequest {
 }
 
 /**
- * Writes a buffer object into a table, upserting by key columns, one transaction per chunk.
+ * Writes a buffer object into a table, upserting by key columns, one statement per row group of a
+ * chunk (`chunkedLoad`), progress per whole chunk.
  * The policy is checked before the manifest is fetched or the database opened: a refused load
  * touches nothing. A retry resumes at the first chunk not reported done; upserting makes a
  * repeated chunk harmless.

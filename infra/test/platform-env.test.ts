@@ -47,6 +47,11 @@ describe('the platform processes of ./vsc up', () => {
     expect(gw.env!.VSC_METADATA_DIR).toBeUndefined();
   });
 
+  it('starts our processes with two malloc arenas (their native memory while rows move), unless the operator set it', () => {
+    const expected = process.env.MALLOC_ARENA_MAX ?? '2';
+    expect([gw.env!.MALLOC_ARENA_MAX, cw.env!.MALLOC_ARENA_MAX]).toEqual([expected, expected]);
+  });
+
   it("gives the worker the registry key's public half (the gateway's file holds the private one) and the credential keys", () => {
     expect(gw.env!.VSC_REGISTRY_SIGNING_KEY_FILE).toBe(join(dir, 'registry-signing-key.pem'));
     // Base64 SPKI DER, comma-separated: the format of VSC_REGISTRY_TRUSTED_KEYS.

@@ -13,6 +13,16 @@ import {
   type MetadataStore,
 } from './metadata-store';
 
+/**
+ * glibc gives threads malloc arenas of their own (up to 8 per core) and keeps what they freed: the
+ * threads that inflate and compress chunks (libuv's pool) and the Temporal core's held 20-30 MB more
+ * in the cloud worker while it loaded rows (bench/README.md, data-transfer). Two arenas cap that; a
+ * process cannot set it for itself once started, so the launcher does. An operator's own value wins.
+ */
+export function nativeMemoryEnv(): Record<string, string> {
+  return { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+}
+
 /** Our own processes, started from their builds (dist/) like any other service. */
 function nodeProcess(
   name: string,
@@ -27,7 +37,7 @@ function nodeProcess(
     launch: (ctx) => ({
       command: process.execPath,
       args: ['--enable-source-maps', join(repoRoot, script)],
-      env: env(ctx),
+      env: { ...nativeMemoryEnv(), ...env(ctx) },
       cwd: repoRoot,
     }),
     ...extra,

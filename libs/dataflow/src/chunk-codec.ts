@@ -80,14 +80,22 @@ export interface DecodeChunkOptions {
 }
 
 export async function decodeChunk(bytes: Buffer, options: DecodeChunkOptions = {}): Promise<unknown[][]> {
+  // One group of every row: the generator always yields at least one.
+  return chunkRowGroups(await inflateChunk(bytes, options), Infinity).next().value?.rows ?? [];
+}
+
+/**
+ * A chunk's NDJSON text, not yet parsed: a few MB of bytes where its 50,000 rows as JavaScript
+ * arrays are tens of MB of heap, so a load holds the text and parses it a row group at a time.
+ */
+export async function inflateChunk(bytes: Buffer, options: DecodeChunkOptions = {}): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_CHUNK_BYTES;
   if (!Buffer.isBuffer(bytes) || bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
     throw new DataflowError(DataflowErrorCode.BAD_CHUNK, 'not a chunk: the bytes are not gzip data');
   }
-  let text: Buffer;
   try {
     // maxOutputLength makes zlib stop inflating at the cap instead of filling memory first.
-    text = await gunzipAsync(bytes, { maxOutputLength: maxBytes });
+    return await gunzipAsync(bytes, { maxOutputLength: maxBytes });
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
@@ -97,7 +105,19 @@ export async function decodeChunk(bytes: Buffer, options: DecodeChunkOptions = {
     }
     throw new DataflowError(DataflowErrorCode.BAD_CHUNK, `not a chunk: ${(err as Error).message}`, { cause: err });
   }
-  const rows: unknown[][] = [];
+}
+
+/**
+ * An inflated chunk's rows, parsed `groupRows` at a time as the caller asks for them (at least one
+ * group, empty for an empty chunk; `last` on the one that ends the text, so a caller knows the chunk
+ * is done without parsing further). A line that is not a row array throws when its group is reached.
+ */
+export function* chunkRowGroups(
+  text: Buffer,
+  groupRows: number,
+): Generator<{ rows: unknown[][]; last: boolean }, void, undefined> {
+  let rows: unknown[][] = [];
+  let yielded = false;
   let start = 0;
   let line = 0;
   while (start < text.length) {
@@ -120,8 +140,15 @@ export async function decodeChunk(bytes: Buffer, options: DecodeChunkOptions = {
           row: line - 1,
         });
       rows.push(row);
+      if (rows.length >= groupRows) {
+        const last = end + 1 >= text.length;
+        yield { rows, last };
+        if (last) return;
+        yielded = true;
+        rows = [];
+      }
     }
     start = end + 1;
   }
-  return rows;
+  if (rows.length > 0 || !yielded) yield { rows, last: true };
 }

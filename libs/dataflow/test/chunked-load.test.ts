@@ -1,5 +1,5 @@
 import { encodeChunk, type DataConnection } from '@vansales/dataflow';
-import { chunkedLoad } from '../src/pipeline/chunked-load';
+import { chunkedLoad, LOAD_GROUP_ROWS } from '../src/pipeline/chunked-load';
 
 const CHUNK_ROWS = 5_000;
 const row = (i: number): unknown[] => [i, `customer ${i}`, '12.50'];
@@ -11,10 +11,10 @@ const columns = ['id', 'name', 'amount'].map((name) => ({
 }));
 
 /** Stored chunks of generated rows; which ones were fetched, in order. */
-async function storedChunks(count: number) {
+async function storedChunks(count: number, chunkRows = CHUNK_ROWS) {
   const bytes = await Promise.all(
     Array.from({ length: count }, (_, c) =>
-      encodeChunk(Array.from({ length: CHUNK_ROWS }, (_, i) => row(c * CHUNK_ROWS + i))),
+      encodeChunk(Array.from({ length: chunkRows }, (_, i) => row(c * chunkRows + i))),
     ),
   );
   const fetched: number[] = [];
@@ -98,5 +98,81 @@ describe('chunked load', () => {
     ).rejects.toThrow(/^chunk 2: /);
     expect(written).toEqual([CHUNK_ROWS, CHUNK_ROWS]);
     expect(done).toEqual([1, 2]);
+  });
+
+  it('holds two row groups of a chunk while it writes, not two whole chunks', async () => {
+    // Chunks of three groups: before, a whole chunk was parsed and the next one decoded ahead
+    // (6 groups' rows alive); now the group written and the one parsed ahead.
+    const chunkRows = 3 * LOAD_GROUP_ROWS;
+    const { source } = await storedChunks(2, chunkRows);
+    const written: unknown[][][] = [];
+    const done: { chunksDone: number; rowsDone: number }[] = [];
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const conn = {
+      dialect: 'postgres',
+      writeRows: async (_t: unknown, _c: unknown, rows: unknown[][]) => {
+        written.push(rows);
+        if (written.length === 2) await blocked;
+        return { written: rows.length };
+      },
+    } as unknown as DataConnection;
+    const parsed = countParsedRows();
+    let load: Promise<{ rowsDone: number }>;
+    try {
+      load = chunkedLoad(conn, plan, source, (p) => done.push(p));
+      const deadline = Date.now() + 30_000;
+      while (written.length < 2 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
+      // The second group of chunk 0 is being written, the third parsed ahead, nothing further.
+      expect(written.map((w) => w.length)).toEqual([LOAD_GROUP_ROWS, LOAD_GROUP_ROWS]);
+      expect(parsed.seen.rows).toBe(3 * LOAD_GROUP_ROWS);
+      // A chunk is reported done only once all its groups are written.
+      expect(done).toEqual([]);
+    } finally {
+      parsed.restore();
+      release();
+    }
+    await expect(load).resolves.toEqual({ rowsDone: 2 * chunkRows });
+    expect(written.map((w) => w.length)).toEqual(Array(6).fill(LOAD_GROUP_ROWS));
+    expect(written.flat()).toEqual(Array.from({ length: 2 * chunkRows }, (_, i) => row(i)));
+    expect(done).toEqual([
+      { chunksDone: 1, rowsDone: chunkRows },
+      { chunksDone: 2, rowsDone: 2 * chunkRows },
+    ]);
+  });
+
+  it('refuses a group that contradicts the manifest before writing any of it, naming its row in the chunk', async () => {
+    const text = (i: number) => [`${i}`, `customer ${i}`, '12.50'];
+    const bytes = await encodeChunk([text(0), text(1), text(2), ['3', 'short row']]);
+    const written: number[] = [];
+    const conn = {
+      dialect: 'postgres',
+      writeRows: async (_t: unknown, _c: unknown, rows: unknown[][]) => (
+        written.push(rows.length),
+        { written: rows.length }
+      ),
+    } as unknown as DataConnection;
+    const refused: unknown[] = [];
+    await expect(
+      chunkedLoad(
+        conn,
+        {
+          ...plan,
+          groupRows: 2,
+          declared: {
+            columns,
+            refuse: (index, problem, rowsWritten) => (
+              refused.push({ index, row: problem.row, rowsWritten }),
+              new Error('refused')
+            ),
+          },
+        },
+        { count: 1, get: async () => bytes },
+        () => undefined,
+      ),
+    ).rejects.toThrow('refused');
+    expect(written).toEqual([2]);
+    expect(refused).toEqual([{ index: 0, row: 3, rowsWritten: 2 }]);
   });
 });

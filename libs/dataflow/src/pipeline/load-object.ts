@@ -51,7 +51,8 @@ export interface LoadObjectRequest {
 }
 
 /**
- * Writes a buffer object into a table, upserting by key columns, one transaction per chunk.
+ * Writes a buffer object into a table, upserting by key columns, one statement per row group of a
+ * chunk (`chunkedLoad`), progress per whole chunk.
  * The policy is checked before the manifest is fetched or the database opened: a refused load
  * touches nothing. A retry resumes at the first chunk not reported done; upserting makes a
  * repeated chunk harmless.
@@ -108,10 +109,10 @@ export async function loadObject(
         ),
       declared: {
         columns: schema.columns,
-        refuse: (index, problem) =>
+        refuse: (index, problem, rowsWritten) =>
           new DataflowError(
             DataflowErrorCode.BAD_VALUE,
-            `chunk ${index} of buffer object ${objectId} contradicts its manifest at row ${problem.row + 1}${problem.column === undefined ? '' : `, column ${problem.column}`}: the row ${problem.column === undefined ? '' : 'value '}${problem.message}; nothing of that chunk was written`,
+            `chunk ${index} of buffer object ${objectId} contradicts its manifest at row ${problem.row + 1}${problem.column === undefined ? '' : `, column ${problem.column}`}: the row ${problem.column === undefined ? '' : 'value '}${problem.message}; ${rowsWritten === 0 ? 'nothing of that chunk was written' : `its first ${rowsWritten} rows were written, nothing after them`}`,
             {
               table: tableLabel(request.table),
               row: problem.row,

@@ -19,6 +19,7 @@ import {
   vansalesDataConverter,
 } from '@vansales/temporal-config';
 import { LogCapture, services, until } from './support/harness';
+import { standardHeaders } from './support/webhook-signing';
 
 /*
  * Webhook triggers through the real gateway (two nodes on one metadata store and buffer), the real
@@ -60,18 +61,6 @@ function temporalProxy(target: { host: string; port: number }) {
       cut();
     },
     close: () => new Promise<void>((resolve) => (cut(), server.close(() => resolve()))),
-  };
-}
-
-/** Standard Webhooks headers made with Node's crypto, independently of the gateway's verifier. */
-function standardHeaders(secret: string, id: string, body: string, timestamp = Math.floor(Date.now() / 1000)) {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-  return {
-    'webhook-id': id,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': `v1,${signature}`,
-    'content-type': 'application/json',
   };
 }
 

@@ -44,6 +44,8 @@ import { bufferServicePlugin } from './services/buffer-service';
 import { codecServicePlugin } from './services/codec-service';
 import { webhookServicePlugin, type WebhookServiceDeps } from './services/webhook-service';
 import { controlFlagServicePlugin } from './services/control-flags';
+import { quotaServicePlugin, type QuotaService } from './services/quota-service';
+import quotaRoutes from './routes/quota-routes';
 import { definitionRunServicePlugin } from './services/definition-runs';
 import { createDefinitionSchedules, definitionSchedulesPlugin } from './services/definition-schedules';
 import { createSiteEventWatchers, siteEventWatchersPlugin } from './services/site-event-watchers';
@@ -126,7 +128,7 @@ export interface AppDeps {
     maxInFlightChunksPerTenant?: number;
     /** Byte accounting of the quotas (the metadata store); without it there are no byte quotas. */
     usage?: BufferUsage;
-    limits?: (tenantId: string) => BufferLimits;
+    limits?: (tenantId: string) => BufferLimits | Promise<BufferLimits>;
   };
   /** Sees every route as it is registered (the test that every route is documented walks them). */
   onRoute?: (route: RouteOptions) => void;
@@ -146,6 +148,11 @@ export interface AppDeps {
   credentials?: Omit<CredentialServiceDeps, 'log'>;
   /** The API call audit (GET /v1/tenants/:t/api-calls). */
   apiCalls?: ApiCallRepository;
+  /**
+   * Per-tenant quotas (connectors, runs per minute, buffer bytes, webhook deliveries): enforced and
+   * served at /v1/tenants/:t/quotas. Without it nothing is limited by quotas.
+   */
+  quotas?: QuotaService;
   /** See VSC_GATEWAY_REQUEST_TIMEOUT_MS and VSC_GATEWAY_CONNECTION_TIMEOUT_MS in config.ts. */
   timeouts?: { requestMs: number; connectionMs: number; bodyIdleMs?: number; headersMs?: number };
 }
@@ -218,6 +225,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openapiPlugin, { version: '0.1.0' });
   await app.register(peopleAuditPlugin, { auditRepo: deps.auditRepo });
 
+  await app.register(quotaServicePlugin, { quotas: deps.quotas });
   await app.register(workflowRunsPlugin, { temporal: deps.temporal, workflowTaskQueue: deps.workflowTaskQueue });
   await app.register(connectorServicePlugin, { repos: deps.repos, hub: deps.hub, auditRepo: deps.auditRepo });
   await app.register(schemaServicePlugin, { repos: deps.repos, schemaRegistry: deps.schemaRegistry });
@@ -309,6 +317,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     readiness: deps.readiness,
   });
   await app.register(tenantRoutes);
+  if (deps.quotas) await app.register(quotaRoutes);
   await app.register(identityRoutes);
   await app.register(ssoRoutes);
   await app.register(auditRoutes, { auditRepo: deps.auditRepo });
@@ -374,6 +383,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         workflowTaskQueue: deps.workflowTaskQueue,
         runQueues,
         buffer: deps.buffer.dataBuffer,
+        takeWebhook: deps.quotas?.takeWebhook,
       });
       await app.register(webhookRoutes, { maxBodyBytes });
     }

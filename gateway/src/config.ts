@@ -188,6 +188,12 @@ export const GatewayConfig = z
         }
         return parsed.data;
       }),
+    /** Default quota (issue 12): connectors one tenant may have; an owner or admin overrides it per tenant. */
+    VSC_QUOTA_CONNECTORS: z.coerce.number().int().min(0).default(10_000),
+    /** Default quota: run starts (and retries, reruns) and queries per tenant per sliding minute. */
+    VSC_QUOTA_RUNS_PER_MINUTE: z.coerce.number().int().min(0).default(6_000),
+    /** Default quota: verified webhook deliveries per tenant per sliding minute (senders retry a 429). */
+    VSC_QUOTA_WEBHOOKS_PER_MINUTE: z.coerce.number().int().min(0).default(6_000),
     /**
      * A request body that sends nothing for this long is cut with 408, in ms: a stalled upload
      * gives its chunk slot back long before VSC_GATEWAY_REQUEST_TIMEOUT_MS.

@@ -15,6 +15,7 @@ import {
   createAuditRepository,
   createCredentialRepository,
   createBufferUsage,
+  createTenantQuotaRepository,
   createWebhookRepository,
   createControlFlagRepository,
   createDefinitionRunRepository,
@@ -38,6 +39,8 @@ import { createBufferAccess, type GrantBufferAccess } from './buffer-access';
 import { buildApp, type AppDeps } from './app';
 import { AgentHub } from './agent-hub/agent-hub';
 import { localSessionCluster, redisSessionCluster, type SessionCluster } from './agent-hub/session-cluster';
+import { createQuotaService } from './services/quota-service';
+import { connectRedisWindow } from './services/rate-window';
 import { readinessChecks } from './readiness';
 import { bufferGrantPreparer } from './agent-hub/buffer-grants';
 import { apiOperationPreparer, composePreparers } from './agent-hub/api-operation-artifacts';
@@ -154,6 +157,24 @@ export async function createGateway(
           log: logger,
         });
   logger.info({ cluster: cluster.mode, nodeId: cluster.nodeId }, 'gateway cluster mode');
+  // Rate quotas are shared by the gateway nodes through Redis when there is one, else counted per process.
+  const quotaWindow = config.VSC_REDIS_URL ? connectRedisWindow(config.VSC_REDIS_URL, logger) : undefined;
+  const quotas = createQuotaService({
+    defaults: {
+      connectors: config.VSC_QUOTA_CONNECTORS,
+      runsPerMinute: config.VSC_QUOTA_RUNS_PER_MINUTE,
+      bufferBytes: config.VSC_BUFFER_TENANT_QUOTA_BYTES,
+      webhooksPerMinute: config.VSC_QUOTA_WEBHOOKS_PER_MINUTE,
+    },
+    configured: (tenantId) => {
+      const bytes = config.VSC_BUFFER_TENANT_QUOTAS[tenantId];
+      return bytes === undefined ? {} : { bufferBytes: bytes };
+    },
+    overrides: createTenantQuotaRepository(db),
+    countConnectors: async (tenantId) => (await repos.listConnectors(tenantId)).length,
+    window: quotaWindow,
+    log: logger,
+  });
   // Artifacts share the buffer's store under `artifacts/`, which never expires; the key is made on first start.
   const apiRegistry = openArtifactRegistry({
     config,
@@ -274,15 +295,16 @@ export async function createGateway(
     codecCorsOrigin: config.VSC_CODEC_CORS_ORIGIN,
     codecAllowedHosts: codecAllowedHosts(config),
     consoleOrigins: config.VSC_CONSOLE_ORIGINS,
+    quotas,
     buffer: {
       dataBuffer: buffer,
       tokenSecret: bufferTokenSecret,
       maxInFlightChunks: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS,
       maxInFlightChunksPerTenant: config.VSC_BUFFER_MAX_INFLIGHT_CHUNKS_PER_TENANT,
       usage: createBufferUsage(db),
-      limits: (tenantId: string) => ({
+      limits: async (tenantId: string) => ({
         maxObjectBytes: config.VSC_BUFFER_MAX_OBJECT_BYTES,
-        tenantQuotaBytes: config.VSC_BUFFER_TENANT_QUOTAS[tenantId] ?? config.VSC_BUFFER_TENANT_QUOTA_BYTES,
+        tenantQuotaBytes: (await quotas.limits(tenantId)).bufferBytes,
       }),
     },
     apis: {
@@ -372,6 +394,7 @@ export async function createGateway(
       await hub.close();
       await controlWorker.stop();
       await cluster.close();
+      quotaWindow?.close();
       await app.close();
       await nativeConnection.close();
       await temporalConnection.close();

@@ -38,6 +38,7 @@ export function documentOnlyDeps(): AppDeps {
     apis: inert,
     credentials: inert,
     apiCalls: inert,
+    quotas: inert,
     identity: inert,
   };
 }

@@ -21,6 +21,8 @@ export const Permission = {
   membersWrite: 'members:write',
   /** The people audit of the tenant. */
   auditRead: 'audit:read',
+  /** The tenant's quota overrides (owner and admin: they answer for what the tenant costs). */
+  quotasWrite: 'quotas:write',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 
@@ -82,6 +84,8 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`DELETE ${t}/tokens/:tokenId`]: P.read,
   [`GET ${t}/audit`]: P.auditRead,
   [`GET ${t}/audit/export`]: P.auditRead,
+  [`GET ${t}/quotas`]: P.read,
+  [`PUT ${t}/quotas`]: P.quotasWrite,
   // The codec decrypts every tenant's payloads: the operator's token only.
   'POST /v1/codec/decode': 'admin-token',
   // connectors, keys, schemas, queries

@@ -38,11 +38,14 @@ const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
         body: z.object({ name: z.string().min(1).max(200) }),
         response: {
           201: Connector.extend({ apiKey: z.string().describe('shown once; store it in the agent vault') }),
-          ...errorResponses(404, 409),
+          ...errorResponses(404, 409, 429),
         },
       },
     },
-    async (req, reply) => reply.code(201).send(await app.connectors.create(req.params.tenantId, req.body.name)),
+    async (req, reply) => {
+      await app.quotas?.checkConnectorCreation(req.params.tenantId);
+      return reply.code(201).send(await app.connectors.create(req.params.tenantId, req.body.name));
+    },
   );
 
   app.get(

@@ -105,10 +105,11 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
           version: z.number().int().min(1).max(2_147_483_647).optional(),
           trigger: z.enum(['manual', 'api']).optional().describe('default manual; the version must declare it'),
         }),
-        response: { 200: Started, 201: Started, ...errorResponses(404, 409) },
+        response: { 200: Started, 201: Started, ...errorResponses(404, 409, 429) },
       },
     },
     async (req, reply) => {
+      await app.quotas?.takeRun(req.params.tenantId);
       const out = await app.definitionRuns.start(req.params.tenantId, req.params.definitionId, req.body, options(req));
       return reply.code(out.created ? 201 : 200).send(started(out));
     },
@@ -179,11 +180,12 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         params: RunParams,
         headers: IdempotencyHeaders,
         body: z.object({ fromStep: StepId }),
-        response: { 200: Started, 201: Started, ...errorResponses(404, 409) },
+        response: { 200: Started, 201: Started, ...errorResponses(404, 409, 429) },
       },
     },
     async (req, reply) => {
       const { tenantId, definitionId, runId } = req.params;
+      await app.quotas?.takeRun(tenantId);
       const out = await app.definitionRuns.retry(tenantId, definitionId, runId, req.body.fromStep, options(req));
       return reply.code(out.created ? 201 : 200).send(started(out));
     },
@@ -199,11 +201,12 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         description: 'A new run of the same version with the same input.',
         params: RunParams,
         headers: IdempotencyHeaders,
-        response: { 200: Started, 201: Started, ...errorResponses(404, 409) },
+        response: { 200: Started, 201: Started, ...errorResponses(404, 409, 429) },
       },
     },
     async (req, reply) => {
       const { tenantId, definitionId, runId } = req.params;
+      await app.quotas?.takeRun(tenantId);
       const out = await app.definitionRuns.rerun(tenantId, definitionId, runId, options(req));
       return reply.code(out.created ? 201 : 200).send(started(out));
     },

@@ -34,11 +34,12 @@ const queryRoutes: FastifyPluginAsyncZod = async (app) => {
             .optional(),
           wait: z.boolean().default(true),
         }),
-        response: { 200: Started.extend({ result: SqlQueryOutput }), 202: Started, ...errorResponses(404, 422) },
+        response: { 200: Started.extend({ result: SqlQueryOutput }), 202: Started, ...errorResponses(404, 422, 429) },
       },
     },
     async (req, reply) => {
       const { wait, ...input } = req.body;
+      await app.quotas?.takeRun(req.params.tenantId);
       const out = await app.queries.start(req.params.tenantId, input, wait, callerGone(reply));
       return reply
         .code(wait ? 200 : 202)

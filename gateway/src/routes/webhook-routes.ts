@@ -147,13 +147,13 @@ const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (app, op
           operationId: 'deliverWebhook',
           tags: ['webhooks'],
           description:
-            "A webhook delivery, signed by the definition's scheme (Standard Webhooks, Stripe or GitHub). Answered 202 once the run is durably started in Temporal, 200 for a delivery id seen before (no second run); 401 bad signature, 400 stale timestamp or no delivery id, 404 unknown address, 409 no published webhook trigger, 413 too large, 415 content type, 423 runs paused or stopped, 503 Temporal did not accept the run (deliver again).",
+            "A webhook delivery, signed by the definition's scheme (Standard Webhooks, Stripe or GitHub). Answered 202 once the run is durably started in Temporal, 200 for a delivery id seen before (no second run); 401 bad signature, 400 stale timestamp or no delivery id, 404 unknown address, 409 no published webhook trigger, 413 too large, 415 content type, 423 runs paused or stopped, 429 the tenant's webhooksPerMinute quota (Retry-After), 503 Temporal did not accept the run (deliver again).",
           params: HookParams,
           response: {
             200: z.object({ workflowId: z.string(), runId: z.string().nullable(), duplicate: z.boolean() }),
             202: z.object({ workflowId: z.string(), runId: z.string().nullable(), duplicate: z.boolean() }),
             423: ErrorBody,
-            ...errorResponses(404, 409, 413, 415),
+            ...errorResponses(404, 409, 413, 415, 429),
           },
         },
       },

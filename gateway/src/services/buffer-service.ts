@@ -12,7 +12,8 @@ export interface BufferServiceDeps {
   buffer: DataBuffer;
   /** Byte accounting (the metadata store); without it no byte quota is enforced. */
   usage?: BufferUsage;
-  limits?: (tenantId: string) => BufferLimits;
+  /** Per tenant: the byte quota is the quota service's bufferBytes (a REST override may change it any time). */
+  limits?: (tenantId: string) => BufferLimits | Promise<BufferLimits>;
   now?: () => number;
 }
 
@@ -29,7 +30,7 @@ export function createBufferService(deps: BufferServiceDeps) {
   async function reserve(tenantId: string, objectId: string, index: number, bytes: number): Promise<void> {
     if (!usage || !limits) return;
     const expiresAt = new Date(now() + buffer.maxTtlSeconds * 1000);
-    const check = await usage.reserveChunk(tenantId, objectId, index, bytes, expiresAt, limits(tenantId));
+    const check = await usage.reserveChunk(tenantId, objectId, index, bytes, expiresAt, await limits(tenantId));
     if (check.ok) return;
     if (check.limit === 'object') {
       throw new BufferError(
@@ -43,8 +44,16 @@ export function createBufferService(deps: BufferServiceDeps) {
       : buffer.maxTtlSeconds;
     throw new GatewayError(
       GatewayErrorCode.quotaExceeded,
-      `tenant ${tenantId} holds ${size(check.usedBytes)} in the buffer; its quota is ${size(check.maxBytes)}. Space frees as objects expire (the first in ${retryAfterSeconds} s); ask an operator for a larger quota (VSC_BUFFER_TENANT_QUOTAS)`,
-      { quotaBytes: check.maxBytes, usedBytes: check.usedBytes, retryAfterSeconds },
+      `tenant ${tenantId} holds ${size(check.usedBytes)} in the buffer; its quota is ${size(check.maxBytes)}. Space frees as objects expire (the first in ${retryAfterSeconds} s); an owner or admin of the tenant can raise its bufferBytes quota (PUT /v1/tenants/${tenantId}/quotas), an operator the default (VSC_BUFFER_TENANT_QUOTAS)`,
+      {
+        quota: 'bufferBytes',
+        limit: check.maxBytes,
+        used: check.usedBytes,
+        raisedBy: 'an owner or admin of the tenant (PUT /v1/tenants/:tenantId/quotas)',
+        quotaBytes: check.maxBytes,
+        usedBytes: check.usedBytes,
+        retryAfterSeconds,
+      },
     );
   }
 

@@ -54,6 +54,11 @@ export interface WebhookServiceDeps {
    */
   runAllowed?: RunGate;
   toleranceSeconds?: number;
+  /**
+   * The tenant's webhooksPerMinute quota (quota-service.ts): counted once a delivery is verified, so
+   * unsigned traffic to a known address cannot use up the tenant's quota.
+   */
+  takeWebhook?: (tenantId: string) => Promise<void>;
   /** Longest wait for Temporal to accept a start before the delivery is answered 503. */
   startTimeoutMs?: number;
   /** Seconds Unix time; tests move it. */
@@ -330,6 +335,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         : { allowed: true as const };
       if (!gate.allowed)
         throw new GatewayError(GatewayErrorCode.locked, gate.message, { flag: gate.flag, setBy: gate.setBy });
+      await deps.takeWebhook?.(tenantId);
       const value = bodyValue(request.contentType, request.body);
 
       // One key per (tenant, hook, delivery): the body's object and the run's workflow id, so every

@@ -57,6 +57,12 @@ export {
   type DefinitionVersionSummary,
 } from './definition-repository';
 export { createSyncStateRepository } from './sync-state-repository';
+export {
+  createTenantQuotaRepository,
+  type TenantQuotaRepository,
+  type QuotaOverrides,
+  type StoredQuotaOverrides,
+} from './tenant-quotas';
 export { createSourceCursorRepository } from './source-cursors';
 export {
   createApiArtifactRepository,

@@ -329,6 +329,15 @@ export interface ApiTokensTable {
   last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/** Per-tenant quota overrides (migration 0018-tenant-quotas). */
+export interface TenantQuotasTable {
+  tenant_id: string;
+  /** JSON: { quota name: limit }. */
+  limits: string;
+  updated_by: string;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -357,4 +366,5 @@ export interface Database {
   user_sessions: UserSessionsTable;
   tenant_members: TenantMembersTable;
   api_tokens: ApiTokensTable;
+  tenant_quotas: TenantQuotasTable;
 }

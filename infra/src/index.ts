@@ -16,3 +16,4 @@ export { platformProcesses, registryPublicKey, type PlatformOptions } from './se
 export { metadataUrl, UP_METADATA_STORE, CLOUD_WORKER_GRANTS, type MetadataStore } from './services/metadata-store';
 export { consoleCacheDir, consoleSourceHash, ensureChromium, ensureConsoleBuild } from './console-build';
 export { consoleProcess, consoleUrl } from './services/platform';
+export { portsFor } from './ports-config';

@@ -2,7 +2,13 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateSecrets, platformProcesses, registryPublicKey, type ServiceContext } from '@vansales/infra';
+import {
+  loadOrCreateSecrets,
+  platformProcesses,
+  portsFor,
+  registryPublicKey,
+  type ServiceContext,
+} from '@vansales/infra';
 
 /** What `./vsc up` hands the gateway and the cloud worker: one metadata store on PostgreSQL, two logins. */
 describe('the platform processes of ./vsc up', () => {
@@ -11,19 +17,8 @@ describe('the platform processes of ./vsc up', () => {
   const ctx: ServiceContext = {
     profile: 'dev',
     stateDir: dir,
-    ports: {
-      temporal: 7233,
-      temporalUi: 8233,
-      temporalHttp: 7243,
-      temporalMetrics: 7253,
-      postgres: 15432,
-      mariadb: 13306,
-      redis: 16379,
-      minio: 19000,
-      minioConsole: 19001,
-      gateway: 8700,
-      console: 8710,
-    },
+    // The dev profile's own port block (no offset): the URLs below name its PostgreSQL port.
+    ports: portsFor('dev', {}),
     secrets: loadOrCreateSecrets(dir),
     log: () => undefined,
   };

@@ -3,7 +3,7 @@
  * internet and no Go toolchain (the Go build is the route on machines without internet).
  * Started by the supervisor like any service; stops the server on SIGTERM/SIGINT.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
 
 const Settings = z.object({
@@ -18,9 +18,32 @@ const Settings = z.object({
   executablePath: z.string().optional(),
 });
 
+/** Phases on stderr with their times, so a slow or stuck start says where it stood. */
+const started = Date.now();
+const phase = (what: string) => process.stderr.write(`[temporal-download +${Date.now() - started} ms] ${what}\n`);
+
 async function main(): Promise<void> {
   const s = Settings.parse(JSON.parse(process.env.VSC_TEMPORAL_DOWNLOAD_SETTINGS ?? '{}'));
-  const env = await TestWorkflowEnvironment.createLocal({
+  // Our handlers go in before the SDK's: its Runtime catches SIGTERM/SIGINT to drain workers and
+  // never exits, so a stop asked for while the server is still starting would leave this process
+  // (and the server it later spawns) running with nobody to stop it.
+  let env: TestWorkflowEnvironment | undefined;
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    phase('stop asked');
+    if (!env) process.exit(0);
+    void env.teardown().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  phase('loading the SDK');
+  // Loaded here, not at the top, so its load time shows among the phases.
+  const { TestWorkflowEnvironment: Environment } = await import('@temporalio/testing');
+  if (stopping) process.exit(0);
+  phase(s.executablePath ? `starting ${s.executablePath}` : `downloading into ${s.downloadDir}`);
+  env = await Environment.createLocal({
     server: {
       executable: s.executablePath
         ? { type: 'existing-path', path: s.executablePath }
@@ -33,15 +56,14 @@ async function main(): Promise<void> {
       extraArgs: ['--http-port', String(s.httpPort), '--metrics-port', String(s.metricsPort), '--log-level', 'warn'],
     },
   });
+  if (stopping) {
+    await env.teardown();
+    process.exit(0);
+  }
+  phase('server answering');
   process.stdout.write(`temporal dev server (downloaded) on ${s.ip}:${s.port}\n`);
   // The native server handle does not keep Node's event loop alive: this does, until a signal.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  const stop = () => {
-    clearInterval(keepAlive);
-    void env.teardown().finally(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  setInterval(() => undefined, 1 << 30);
 }
 
 void main().catch((err) => {

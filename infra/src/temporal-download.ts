@@ -27,14 +27,14 @@ async function main(): Promise<void> {
   // Our handlers go in before the SDK's: its Runtime catches SIGTERM/SIGINT to drain workers and
   // never exits, so a stop asked for while the server is still starting would leave this process
   // (and the server it later spawns) running with nobody to stop it.
-  let env: TestWorkflowEnvironment | undefined;
+  const started: { env?: TestWorkflowEnvironment } = {};
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     phase('stop asked');
-    if (!env) process.exit(0);
-    void env.teardown().finally(() => process.exit(0));
+    if (!started.env) process.exit(0);
+    void started.env.teardown().finally(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const { TestWorkflowEnvironment: Environment } = await import('@temporalio/testing');
   if (stopping) process.exit(0);
   phase(s.executablePath ? `starting ${s.executablePath}` : `downloading into ${s.downloadDir}`);
-  env = await Environment.createLocal({
+  const env = (started.env = await Environment.createLocal({
     server: {
       executable: s.executablePath
         ? { type: 'existing-path', path: s.executablePath }
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       dbFilename: s.dbFilename,
       extraArgs: ['--http-port', String(s.httpPort), '--metrics-port', String(s.metricsPort), '--log-level', 'warn'],
     },
-  });
+  }));
   if (stopping) {
     await env.teardown();
     process.exit(0);

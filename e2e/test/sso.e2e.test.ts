@@ -1,5 +1,6 @@
 import { authorizeInBrowser, startOidcProvider, type RunningProvider } from '@vansales/test-kit';
 import { startPlatform, type Platform } from './support/harness';
+import { startGatewayCluster, startPrivateRedis, type GatewayNode } from './support/gateway-cluster';
 
 /** Single sign-on (issue 12 section 1) against the real oidc-provider package, run locally. */
 describe('single sign-on through OpenID Connect (real provider, real services)', () => {
@@ -31,6 +32,8 @@ describe('single sign-on through OpenID Connect (real provider, real services)',
             allowedDomains: ['example.com'],
           },
         ]),
+        // The start throttle is the cluster test's below; these cases start many sign-ins from one address.
+        VSC_SSO_STARTS_PER_MINUTE: '1000',
       },
     });
   }, 120_000);
@@ -148,5 +151,90 @@ describe('single sign-on through OpenID Connect (real provider, real services)',
     const logs = platform.logs.lines.join('\n');
     for (const secret of secrets) expect(logs).not.toContain(secret);
     expect(logs).toMatch(/single sign-on refused/);
+  });
+});
+
+/**
+ * Two gateway processes over one PostgreSQL metadata store (and one Redis): a sign-in started on one
+ * node is finished on the other, once; the per-address start throttle counts across the nodes.
+ */
+describe('single sign-on across two gateway nodes (real provider, real services)', () => {
+  const REDIRECT = 'http://gateway.test/v1/sso/corp/callback';
+  const SECRET = 'sso-cluster-secret-0123456789abcdef';
+  let provider: RunningProvider;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let cluster: Awaited<ReturnType<typeof startGatewayCluster>>;
+  let node1: GatewayNode, node2: GatewayNode;
+  const secrets: string[] = [SECRET];
+
+  beforeAll(async () => {
+    provider = await startOidcProvider([
+      {
+        client_id: 'gw-cluster',
+        client_secret: SECRET,
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [REDIRECT],
+      },
+    ]);
+    // Redis of the test's own: the throttle's counts start at zero whatever ran before.
+    redis = await startPrivateRedis();
+    cluster = await startGatewayCluster({
+      nodes: 2,
+      redisUrl: redis.url,
+      env: {
+        VSC_SSO_PROVIDERS: JSON.stringify([
+          {
+            name: 'corp',
+            issuer: provider.issuer,
+            clientId: 'gw-cluster',
+            clientSecret: SECRET,
+            redirectUri: REDIRECT,
+            allowedDomains: ['example.com'],
+          },
+        ]),
+        VSC_SSO_STARTS_PER_MINUTE: '4',
+      },
+    });
+    [node1, node2] = cluster.nodes as [GatewayNode, GatewayNode];
+  }, 180_000);
+  afterAll(async () => {
+    await cluster?.close();
+    await redis?.close();
+    await provider?.stop();
+  });
+
+  const start = (node: GatewayNode) => fetch(`${node.url}/v1/sso/corp/start`, { redirect: 'manual' });
+
+  it('finishes on node 2 a sign-in started on node 1, and refuses its replay on node 1', async () => {
+    const started = await start(node1);
+    expect(started.status).toBe(302);
+    const back = await authorizeInBrowser(started.headers.get('location')!, REDIRECT, 'frank@example.com');
+    secrets.push(back.searchParams.get('code')!, back.searchParams.get('state')!);
+    const done = await fetch(`${node2.url}/v1/sso/corp/callback${back.search}`);
+    expect(done.status).toBe(201);
+    const body = (await done.json()) as { token: string; user: { email: string } };
+    secrets.push(body.token);
+    expect(body.user.email).toBe('frank@example.com');
+    const me = await fetch(`${node1.url}/v1/me`, { headers: { authorization: `Bearer ${body.token}` } });
+    expect(me.status).toBe(200);
+    const replay = await fetch(`${node1.url}/v1/sso/corp/callback${back.search}`);
+    expect(replay.status).toBe(401);
+  });
+
+  it('throttles starts per address across the nodes: 429 with Retry-After', async () => {
+    // One start above; three more alternate between the nodes (neither alone reaches the limit of 4).
+    for (const node of [node2, node1, node2]) expect((await start(node)).status).toBe(302);
+    const refused = await start(node1);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+      /too many single sign-ons started from this address; try again in \d+ s/,
+    );
+  });
+
+  it("no code, state, token or client secret reaches a node's log", () => {
+    const logs = [...node1.logs, ...node2.logs].join('');
+    for (const secret of secrets) expect(logs).not.toContain(secret);
   });
 });

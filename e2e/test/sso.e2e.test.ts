@@ -147,6 +147,39 @@ describe('single sign-on through OpenID Connect (real provider, real services)',
     expect(json.json<{ authorizationUrl: string }>().authorizationUrl).toContain(provider.endpoints.authorization);
   });
 
+  it("lets a single sign-on account join a tenant by invitation only; its later sign-ins are in that tenant's audit", async () => {
+    const first = await callback(await authorize(await start(), 'gina@example.com'));
+    expect(first.statusCode).toBe(201);
+    const session = first.json<{ token: string; user: { id: string } }>();
+    secrets.push(session.token);
+    expect((await platform.api('POST', '/v1/tenants', { id: 'sso-join', name: 'SSO join' })).status).toBe(201);
+    // The email-squatting protection: the account exists, so no admin adds it directly.
+    const direct = await platform.api('POST', '/v1/tenants/sso-join/members', {
+      email: 'gina@example.com',
+      role: 'viewer',
+    });
+    expect(direct.status).toBe(409);
+    const invited = await platform.api<{ token: string }>('POST', '/v1/tenants/sso-join/invitations', {
+      email: 'gina@example.com',
+      role: 'author',
+    });
+    expect(invited.status).toBe(201);
+    secrets.push(invited.body.token);
+    const accepted = await platform.api('POST', '/v1/invitations/accept', { token: invited.body.token }, session.token);
+    expect(accepted.status).toBe(200);
+    const me = await get('/v1/me', session.token);
+    expect(me.json<{ memberships: unknown[] }>().memberships).toEqual([{ tenantId: 'sso-join', role: 'author' }]);
+
+    const again = await callback(await authorize(await start(), 'gina@example.com'));
+    expect(again.statusCode).toBe(201);
+    secrets.push(again.json<{ token: string }>().token);
+    const audit = await platform.api<{ events: { outcome: string; person: { target?: Record<string, string> } }[] }>(
+      'GET',
+      `/v1/tenants/sso-join/audit?operation=sign-in&principal=user:${session.user.id}`,
+    );
+    expect(audit.body.events.map((e) => [e.outcome, e.person.target?.method])).toEqual([['ok', 'sso:corp']]);
+  });
+
   it('no code, state, token or client secret reaches a log line; refusals are logged', () => {
     const logs = platform.logs.lines.join('\n');
     for (const secret of secrets) expect(logs).not.toContain(secret);

@@ -174,6 +174,10 @@ describe('invitations, password change, sign-in audit, tenant tokens of removed 
 
     const events = await audit('bravo', `principal=user:${x.userId}`);
     expect(events.map((e) => `${e.operation} ${e.outcome}`)).toContain('POST /v1/invitations/accept ok');
+    const tried = await audit('bravo', `principal=user:${y.userId}`);
+    expect(tried.map((e) => `${e.operation} ${e.outcome} ${e.errorType}`)).toContain(
+      'POST /v1/invitations/accept refused other-address',
+    );
     const byOwner = await audit('bravo', `operation=${encodeURIComponent('POST /v1/tenants/:tenantId/invitations')}`);
     expect(byOwner[0]?.person.principal).toBe(`user:${ownerId}`);
   });

@@ -5,7 +5,7 @@ import type { IdentityRepository, InvitationRow, MemberRole, Repositories, UserR
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { createAuthThrottle, type AuthThrottleSettings } from '../http/auth-throttle';
 import { lesserRole, roleCovers, ROLES } from '../http/access';
-import type { PeopleAuditWriter } from '../http/people-audit';
+import type { PeopleAuditWriter, PeopleEvent } from '../http/people-audit';
 
 /**
  * argon2id with OWASP's first recommended setting (19 MiB, 2 passes, 1 lane): memory-hard, so a
@@ -185,6 +185,22 @@ export function createIdentityService(deps: {
     return found;
   };
 
+  /** An acceptance (or a refused one) in the inviting tenant's people chain. */
+  const auditAccept = (
+    invitation: InvitationRow,
+    user: UserRow,
+    origin: Origin,
+    outcome: Pick<PeopleEvent, 'outcome' | 'status' | 'role' | 'errorType'>,
+  ) =>
+    audit([invitation.tenantId], {
+      principal: `user:${user.id}`,
+      operation: 'POST /v1/invitations/accept',
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      target: { invitationId: invitation.id, tenantId: invitation.tenantId },
+      ...outcome,
+    });
+
   /** Makes the person a member through the invitation (used up in the same transaction). */
   const joinThrough = async (invitation: InvitationRow, user: UserRow, origin: Origin) => {
     const outcome = await identity.acceptInvitation(invitation.id, user.id);
@@ -192,16 +208,7 @@ export function createIdentityService(deps: {
       throw new GatewayError(GatewayErrorCode.conflict, `you are a member of ${invitation.tenantId} already`);
     if (outcome === 'gone')
       throw new GatewayError(GatewayErrorCode.gone, 'this invitation was used, revoked or expired meanwhile');
-    await audit([invitation.tenantId], {
-      principal: `user:${user.id}`,
-      role: invitation.role,
-      operation: 'POST /v1/invitations/accept',
-      outcome: 'ok',
-      status: 200,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      target: { invitationId: invitation.id, tenantId: invitation.tenantId },
-    });
+    await auditAccept(invitation, user, origin, { outcome: 'ok', status: 200, role: invitation.role });
     return { tenantId: invitation.tenantId, role: invitation.role, userId: user.id, email: user.email };
   };
 
@@ -406,11 +413,14 @@ export function createIdentityService(deps: {
       const invitation = await openInvitation(token);
       const user = await identity.getUser(userId);
       if (!user) throw new GatewayError(GatewayErrorCode.unauthorized, 'the account is gone');
-      if (user.email !== invitation.email)
+      if (user.email !== invitation.email) {
+        // The inviting tenant sees who tried its invitation with another account (a forwarded or leaked token).
+        await auditAccept(invitation, user, origin, { outcome: 'refused', status: 403, errorType: 'other-address' });
         throw new GatewayError(
           GatewayErrorCode.forbidden,
           'this invitation is for another address: sign in with the invited account to accept it',
         );
+      }
       return joinThrough(invitation, user, origin);
     },
 
@@ -504,11 +514,11 @@ export function createIdentityService(deps: {
       // An existing account never joins on another tenant's say-so: whoever created it (any tenant's
       // admin, with a password of their choosing) could otherwise sign in as it inside this tenant once
       // its owner adds the address. People join a second tenant by accepting an invitation with their
-      // own session, which is not built yet; until then the address is refused, whatever it proves.
+      // own session (acceptInvitation), which proves they hold the account; here the address is refused.
       if (existing)
         throw new GatewayError(
           GatewayErrorCode.conflict,
-          `an account with the address ${email} exists already: it joins another tenant only by accepting an invitation (not available yet)`,
+          `an account with the address ${email} exists already: invite it instead (POST /v1/tenants/${tenantId}/invitations); the person accepts with their own session`,
         );
       if (!input.password)
         throw new GatewayError(

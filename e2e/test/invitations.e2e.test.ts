@@ -15,12 +15,10 @@ interface AuditEvent {
  */
 describe('invitations, password change, sign-in audit, tenant tokens of removed admins (real services)', () => {
   let platform: Platform;
+  /** Every password and token this test saw: none may reach a log line. */
   const secrets: string[] = [];
-  const password = () => {
-    const p = `pw-${randomUUID()}`;
-    secrets.push(p);
-    return p;
-  };
+  const remember = <T extends string>(secret: T): T => (secrets.push(secret), secret);
+  const password = () => remember(`pw-${randomUUID()}`);
   const api = <T = Record<string, unknown>>(method: Method, url: string, body?: unknown, token?: string) =>
     platform.api<T>(method, url, body, token);
   /** A request from a given address and user agent (what the audit must record). */

@@ -2,36 +2,47 @@ import { authorizeInBrowser, startOidcProvider, type RunningProvider } from '@va
 import { startPlatform, type Platform } from './support/harness';
 import { startGatewayCluster, startPrivateRedis, type GatewayNode } from './support/gateway-cluster';
 
+const REDIRECT = 'http://gateway.test/v1/sso/corp/callback';
+
+/** The provider `corp` with one client: the real oidc-provider, and the gateway setting that names it. */
+async function corpProvider(clientId: string, secret: string) {
+  const provider = await startOidcProvider([
+    {
+      client_id: clientId,
+      client_secret: secret,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: [REDIRECT],
+    },
+  ]);
+  const env = {
+    VSC_SSO_PROVIDERS: JSON.stringify([
+      {
+        name: 'corp',
+        issuer: provider.issuer,
+        clientId,
+        clientSecret: secret,
+        redirectUri: REDIRECT,
+        allowedDomains: ['example.com'],
+      },
+    ]),
+  };
+  return { provider, env };
+}
+
 /** Single sign-on (issue 12 section 1) against the real oidc-provider package, run locally. */
 describe('single sign-on through OpenID Connect (real provider, real services)', () => {
-  const REDIRECT = 'http://gateway.test/v1/sso/corp/callback';
   const SECRET = 'sso-client-secret-0123456789abcdef';
   let provider: RunningProvider;
   let platform: Platform;
   const secrets: string[] = [SECRET];
 
   beforeAll(async () => {
-    provider = await startOidcProvider([
-      {
-        client_id: 'gw-sso',
-        client_secret: SECRET,
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        redirect_uris: [REDIRECT],
-      },
-    ]);
+    const corp = await corpProvider('gw-sso', SECRET);
+    provider = corp.provider;
     platform = await startPlatform({
       gateway: {
-        VSC_SSO_PROVIDERS: JSON.stringify([
-          {
-            name: 'corp',
-            issuer: provider.issuer,
-            clientId: 'gw-sso',
-            clientSecret: SECRET,
-            redirectUri: REDIRECT,
-            allowedDomains: ['example.com'],
-          },
-        ]),
+        ...corp.env,
         // The start throttle is the cluster test's below; these cases start many sign-ins from one address.
         VSC_SSO_STARTS_PER_MINUTE: '1000',
       },
@@ -192,7 +203,6 @@ describe('single sign-on through OpenID Connect (real provider, real services)',
  * node is finished on the other, once; the per-address start throttle counts across the nodes.
  */
 describe('single sign-on across two gateway nodes (real provider, real services)', () => {
-  const REDIRECT = 'http://gateway.test/v1/sso/corp/callback';
   const SECRET = 'sso-cluster-secret-0123456789abcdef';
   let provider: RunningProvider;
   let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
@@ -201,31 +211,15 @@ describe('single sign-on across two gateway nodes (real provider, real services)
   const secrets: string[] = [SECRET];
 
   beforeAll(async () => {
-    provider = await startOidcProvider([
-      {
-        client_id: 'gw-cluster',
-        client_secret: SECRET,
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        redirect_uris: [REDIRECT],
-      },
-    ]);
+    const corp = await corpProvider('gw-cluster', SECRET);
+    provider = corp.provider;
     // Redis of the test's own: the throttle's counts start at zero whatever ran before.
     redis = await startPrivateRedis();
     cluster = await startGatewayCluster({
       nodes: 2,
       redisUrl: redis.url,
       env: {
-        VSC_SSO_PROVIDERS: JSON.stringify([
-          {
-            name: 'corp',
-            issuer: provider.issuer,
-            clientId: 'gw-cluster',
-            clientSecret: SECRET,
-            redirectUri: REDIRECT,
-            allowedDomains: ['example.com'],
-          },
-        ]),
+        ...corp.env,
         VSC_SSO_STARTS_PER_MINUTE: '4',
       },
     });

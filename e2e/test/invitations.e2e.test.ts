@@ -180,6 +180,43 @@ describe('invitations, password change, sign-in audit, tenant tokens of removed 
     expect(byOwner[0]?.person.principal).toBe(`user:${ownerId}`);
   });
 
+  it('lets one of two simultaneous acceptances of an invitation win', async () => {
+    const x = await person('viewer');
+    const inv = await invite('bravo', x.email, 'author', owner);
+    const both = await Promise.all(
+      [1, 2].map(() => api('POST', '/v1/invitations/accept', { token: inv.token }, x.session)),
+    );
+    // The loser is told it is a member already (it lost inside the transaction) or that the invitation
+    // is used (it arrived after): which one depends on timing; that exactly one wins does not.
+    const [winner, loser] = both.map((r) => r.status).sort();
+    expect(winner).toBe(200);
+    expect([409, 410]).toContain(loser);
+    const members = await api<{ members: { userId: string; role: string }[] }>(
+      'GET',
+      '/v1/tenants/bravo/members',
+      undefined,
+      owner,
+    );
+    expect(members.body.members.filter((m) => m.userId === x.userId)).toEqual([
+      expect.objectContaining({ role: 'author' }),
+    ]);
+
+    // Two registrations with one token: one account, one member.
+    const email = `race-${randomUUID()}@example.com`;
+    const forNew = await invite('bravo', email, 'viewer', owner);
+    const regs = await Promise.all(
+      [1, 2].map(() =>
+        api<{ token?: string }>('POST', '/v1/invitations/register', { token: forNew.token, password: password() }),
+      ),
+    );
+    for (const r of regs) if (r.body.token) remember(r.body.token);
+    const [created, refused] = regs.map((r) => r.status).sort();
+    expect(created).toBe(201);
+    expect([409, 410]).toContain(refused);
+    const accounts = await platform.gateway.db.selectFrom('users').select('id').where('email', '=', email).execute();
+    expect(accounts).toHaveLength(1);
+  });
+
   it('refuses revoked and expired invitations with 410, and only owners invite owners', async () => {
     const admin = await person('admin');
     expect(

@@ -191,6 +191,26 @@ describe('single sign-on through OpenID Connect (real provider, real services)',
     expect(audit.body.events.map((e) => [e.outcome, e.person.target?.method])).toEqual([['ok', 'sso:corp']]);
   });
 
+  it("puts a refused single sign-on of an existing account in its tenants' audit (domain not allowed)", async () => {
+    expect((await platform.api('POST', '/v1/tenants', { id: 'sso-refused', name: 'SSO refused' })).status).toBe(201);
+    const password = `pw-${Date.now()}-local-only`;
+    secrets.push(password);
+    const added = await platform.api<{ userId: string }>('POST', '/v1/tenants/sso-refused/members', {
+      email: 'henry@other.example',
+      role: 'viewer',
+      password,
+    });
+    expect(added.status).toBe(201);
+    const res = await callback(await authorize(await start(), 'henry@other.example'));
+    expect(res.statusCode).toBe(403);
+    const audit = await platform.api<{
+      events: { outcome: string; errorType?: string; person: { status: number; target?: Record<string, string> } }[];
+    }>('GET', `/v1/tenants/sso-refused/audit?operation=sign-in&principal=user:${added.body.userId}`);
+    expect(audit.body.events.map((e) => [e.outcome, e.errorType, e.person.status, e.person.target?.method])).toEqual([
+      ['refused', 'sso-domain', 403, 'sso:corp'],
+    ]);
+  });
+
   it('no code, state, token or client secret reaches a log line; refusals are logged', () => {
     const logs = platform.logs.lines.join('\n');
     for (const secret of secrets) expect(logs).not.toContain(secret);

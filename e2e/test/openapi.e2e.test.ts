@@ -41,6 +41,9 @@ const PUBLIC = new Set([
   // signed ID token are the authority (400 without a state).
   'GET /v1/sso/:provider/start',
   'GET /v1/sso/:provider/callback',
+  // A new person's first step: the invitation token (256 random bits, single use, expiring, checked
+  // against its stored hash before any work) is the authority (404 without a live one).
+  'POST /v1/invitations/register',
 ]);
 /** Not an HTTP API: @fastify/websocket hides it from the document (its frames are @vansales/protocol's). */
 const UNDOCUMENTED = new Set(['GET /v1/agent/connect']);

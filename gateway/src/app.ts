@@ -31,10 +31,11 @@ import { tenantServicePlugin } from './services/tenant-service';
 import { keyServicePlugin } from './services/key-service';
 import { identityServicePlugin, type IdentitySettings } from './services/identity-service';
 import identityRoutes from './routes/identity-routes';
-import { ssoServicePlugin, type SsoProviderConfig } from './services/sso-service';
+import { ssoServicePlugin, type SsoProviderConfig, type SsoSettings } from './services/sso-service';
+import type { SlidingWindow } from './services/rate-window';
 import ssoRoutes from './routes/sso-routes';
 import auditRoutes from './routes/audit-routes';
-import { peopleAuditPlugin } from './http/people-audit';
+import { createPeopleAuditWriter, peopleAuditPlugin } from './http/people-audit';
 import { connectorServicePlugin } from './services/connector-service';
 import { schemaServicePlugin } from './services/schema-service';
 import { sitePolicyServicePlugin } from './services/site-policy-service';
@@ -85,6 +86,10 @@ export interface AppDeps {
   identitySettings?: Partial<IdentitySettings>;
   /** OpenID Connect providers people may sign in through (none: single sign-on is off). */
   ssoProviders?: SsoProviderConfig[];
+  /** Single sign-on state lifetime and the per-address start throttle. */
+  ssoSettings?: Partial<SsoSettings>;
+  /** A window shared by the gateway nodes (Redis) for the per-address throttles; else per process. */
+  rateWindow?: SlidingWindow;
   hub: AgentHub;
   temporalConnection: Connection;
   /** The Temporal client the control plane starts and reads workflows with. */
@@ -214,8 +219,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     identity: deps.identity,
     repos: deps.repos,
     settings: deps.identitySettings,
+    // Sign-ins, password changes and invitations go to the people chains the hook below also writes.
+    audit: createPeopleAuditWriter(deps.auditRepo, (err, tenantId) =>
+      app.log.error({ err: err.message, tenantId }, 'could not append to the people audit'),
+    ),
   });
-  await app.register(ssoServicePlugin, { providers: deps.ssoProviders ?? [] });
+  await app.register(ssoServicePlugin, {
+    providers: deps.ssoProviders ?? [],
+    states: deps.identity,
+    window: deps.rateWindow,
+    settings: deps.ssoSettings,
+    log: deps.logger,
+  });
   await app.register(authPlugin, {
     adminToken: deps.adminToken,
     bufferTokenSecret: deps.buffer?.tokenSecret,

@@ -49,6 +49,8 @@ export const GatewayConfig = z
      * clientSecret, redirectUri, allowedDomains, scope? }. Holds client secrets: keep it with the others.
      */
     VSC_SSO_PROVIDERS: SsoProvidersEnv,
+    /** Single sign-ons one source address may start per minute before 429 (the start route is public). */
+    VSC_SSO_STARTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     /** Failed sign-ins one account may have per window before it is locked (429) for the rest of it. */
     VSC_SIGNIN_FAILURES_PER_WINDOW: z.coerce.number().int().min(1).max(10_000).default(5),
     /** Failed sign-ins one source address may make per window before 429 (people may share an address). */

@@ -10,6 +10,8 @@ export const GatewayErrorCode = {
   forbidden: 'FORBIDDEN',
   notFound: 'NOT_FOUND',
   conflict: 'CONFLICT',
+  /** Something that existed is used up, revoked or expired (an invitation): ask for a new one. */
+  gone: 'GONE',
   requestTimeout: 'REQUEST_TIMEOUT',
   tooManyRequests: 'TOO_MANY_REQUESTS',
   /** A tenant's buffer quota is used up; it frees as its objects expire (Retry-After says when). */
@@ -32,6 +34,7 @@ export const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  GONE: 410,
   REQUEST_TIMEOUT: 408,
   TOO_MANY_REQUESTS: 429,
   QUOTA_EXCEEDED: 429,

@@ -256,6 +256,11 @@ export async function createGateway(
     adminToken: config.VSC_ADMIN_TOKEN_DISABLED ? undefined : config.VSC_ADMIN_TOKEN,
     identity: createIdentityRepository(db),
     ssoProviders: config.VSC_SSO_PROVIDERS,
+    ssoSettings: {
+      startsPerWindow: config.VSC_SSO_STARTS_PER_MINUTE,
+      startWindowMs: 60_000,
+    },
+    rateWindow: quotaWindow,
     identitySettings: {
       sessionTtlMs: config.VSC_SESSION_TTL_HOURS * 3600_000,
       signInThrottle: {

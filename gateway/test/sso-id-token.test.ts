@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
+import { createIdentityRepository, openMetadataDb, type MetadataDb } from '@vansales/metadata';
 import { GatewayError } from '../src/errors';
-import { createSsoService } from '../src/services/sso-service';
+import { createSsoService, type SsoSettings } from '../src/services/sso-service';
 import type { IdentityService } from '../src/services/identity-service';
 
 /**
@@ -16,8 +17,11 @@ describe('single sign-on: the ID token is verified (signature, issuer, audience,
   let nextIdToken: (nonce: string) => Promise<string>;
   const provider = { signing: undefined as unknown as KeyLike, other: undefined as unknown as KeyLike };
   let lastNonce = '';
+  // The sign-ins in progress live in the metadata store (PGlite in memory here, PostgreSQL in the e2e test).
+  let db: MetadataDb;
 
   beforeAll(async () => {
+    db = await openMetadataDb({ kind: 'pglite' });
     const keys = await generateKeyPair('RS256');
     const other = await generateKeyPair('RS256');
     provider.signing = keys.privateKey;
@@ -41,7 +45,10 @@ describe('single sign-on: the ID token is verified (signature, issuer, audience,
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  afterAll(async () => {
+    await db?.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
 
   const sign = (claims: JWTPayload, key = provider.signing) =>
     new SignJWT({ email: 'ann@example.com', email_verified: true, ...claims })
@@ -56,11 +63,11 @@ describe('single sign-on: the ID token is verified (signature, issuer, audience,
     exp: Math.floor(Date.now() / 1000) + 300,
   });
 
-  /** One sign-in through the service with the stand-in's answer; the error's reason, or 'ok'. */
-  async function signInWith(idToken: (nonce: string) => Promise<string>, lateByMs = 0): Promise<string> {
-    let clock = Date.now();
-    const sso = createSsoService({
-      now: () => clock,
+  const service = (now: () => number, settings?: Partial<SsoSettings>) =>
+    createSsoService({
+      now,
+      settings,
+      states: createIdentityRepository(db),
       providers: [
         {
           name: 'corp',
@@ -74,7 +81,12 @@ describe('single sign-on: the ID token is verified (signature, issuer, audience,
       ],
       identity: { signInVerified: async () => ({ token: 'vss_x' }) } as unknown as IdentityService,
     });
-    const url = new URL(await sso.start('corp'));
+
+  /** One sign-in through the service with the stand-in's answer; the error's reason, or 'ok'. */
+  async function signInWith(idToken: (nonce: string) => Promise<string>, lateByMs = 0): Promise<string> {
+    let clock = Date.now();
+    const sso = service(() => clock);
+    const url = new URL(await sso.start('corp', { ip: '127.0.0.1' }));
     lastNonce = url.searchParams.get('nonce')!;
     nextIdToken = idToken;
     clock += lateByMs;
@@ -119,5 +131,31 @@ describe('single sign-on: the ID token is verified (signature, issuer, audience,
   it('refuses a state older than ten minutes, and takes one just younger', async () => {
     expect(await signInWith((nonce) => sign(good(nonce)), 10 * 60_000 + 1)).toMatch(/^sso-state: .*expired/);
     expect(await signInWith((nonce) => sign(good(nonce)), 10 * 60_000 - 1000)).toBe('ok');
+  });
+
+  it('throttles starts per source address: 429 with a Retry-After, other addresses unaffected', async () => {
+    const sso = service(Date.now, { startsPerWindow: 3, startWindowMs: 60_000 });
+    for (let i = 0; i < 3; i++) await sso.start('corp', { ip: '198.51.100.7' });
+    const refused = await sso.start('corp', { ip: '198.51.100.7' }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(GatewayError);
+    expect((refused as GatewayError).code).toBe('TOO_MANY_REQUESTS');
+    expect((refused as GatewayError).message).toMatch(
+      /too many single sign-ons started from this address; try again in \d+ s/,
+    );
+    expect(Number((refused as GatewayError).details?.retryAfterSeconds)).toBeGreaterThan(0);
+    await expect(sso.start('corp', { ip: '198.51.100.8' })).resolves.toContain('code_challenge');
+  });
+
+  it('finishes a sign-in started by another instance over the same store, once', async () => {
+    const first = service(Date.now);
+    const second = service(Date.now);
+    const url = new URL(await first.start('corp', { ip: '127.0.0.1' }));
+    lastNonce = url.searchParams.get('nonce')!;
+    nextIdToken = (nonce) => sign(good(nonce));
+    const query = { state: url.searchParams.get('state')!, code: 'c' };
+    await expect(second.callback('corp', query, { ip: '127.0.0.1' })).resolves.toEqual({ token: 'vss_x' });
+    await expect(first.callback('corp', query, { ip: '127.0.0.1' })).rejects.toThrow(
+      /unknown, used already or expired/,
+    );
   });
 });

@@ -78,6 +78,12 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`POST ${t}/members`]: P.membersWrite,
   [`PUT ${t}/members/:userId`]: P.membersWrite,
   [`DELETE ${t}/members/:userId`]: P.membersWrite,
+  [`POST ${t}/invitations`]: P.membersWrite,
+  [`GET ${t}/invitations`]: P.membersWrite,
+  [`DELETE ${t}/invitations/:invitationId`]: P.membersWrite,
+  // About the caller themself: a session (API tokens are refused on signed-in routes).
+  'PUT /v1/me/password': 'signed-in',
+  'POST /v1/invitations/accept': 'signed-in',
   // A person makes tokens for themself up to their own role; tenant tokens need members:write (service).
   [`POST ${t}/tokens`]: P.read,
   [`GET ${t}/tokens`]: P.read,

@@ -33,6 +33,63 @@ function targetOf(req: FastifyRequest): Record<string, string> | undefined {
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k.slice(0, 64), String(v).slice(0, 256)]));
 }
 
+/** One event about a person, for the people chain of each tenant named. */
+export interface PeopleEvent {
+  /** `user:<id>`, `token:<id>`, `admin-token`, or `anonymous` (a sign-in that proved nobody). */
+  principal: string;
+  tokenId?: string;
+  role?: string;
+  /** `METHOD /route` of the request, or a name such as `sign-in`. */
+  operation: string;
+  outcome: 'ok' | 'refused';
+  status: number;
+  ip: string;
+  userAgent?: string;
+  /** Ids and labels of what the event was about (path parameters, a sign-in's method); never a secret. */
+  target?: Record<string, string>;
+  /** Why it was refused (a reason code, never a message that could quote input). */
+  errorType?: string;
+  durationMs?: number;
+}
+
+/**
+ * Appends people events to tenants' people chains. A lost line is logged for the operator and not
+ * thrown: the change it records has been made already (or the refusal given).
+ */
+export function createPeopleAuditWriter(
+  auditRepo: AuditRepository,
+  onError: (err: Error, tenantId: string) => void = () => undefined,
+) {
+  return async (tenantIds: readonly string[], event: PeopleEvent): Promise<void> => {
+    const person: AuditPerson = {
+      principal: event.principal.slice(0, 128),
+      ...(event.tokenId ? { tokenId: event.tokenId } : {}),
+      ...(event.role ? { role: event.role } : {}),
+      ip: event.ip.slice(0, 64),
+      ...(event.userAgent ? { userAgent: event.userAgent.slice(0, 256) } : {}),
+      status: event.status,
+      ...(event.target ? { target: event.target } : {}),
+    };
+    for (const tenantId of new Set(tenantIds)) {
+      try {
+        await auditRepo.append({
+          tenantId,
+          connectorId: peopleChain(tenantId),
+          actor: { workflowId: 'person', runId: 'control-plane', activityId: person.principal, attempt: 1 },
+          operation: event.operation.slice(0, 128),
+          outcome: event.outcome,
+          ...(event.errorType ? { errorType: event.errorType.slice(0, 128) } : {}),
+          durationMs: Math.max(0, Math.round(event.durationMs ?? 0)),
+          person,
+        });
+      } catch (err) {
+        onError(err as Error, tenantId);
+      }
+    }
+  };
+}
+export type PeopleAuditWriter = ReturnType<typeof createPeopleAuditWriter>;
+
 /**
  * Every change a person makes through the control plane (any non-read request of an `admin` route
  * that succeeded, or was refused with 403) is appended to the tenant's people chain before the
@@ -41,6 +98,10 @@ function targetOf(req: FastifyRequest): Record<string, string> | undefined {
  */
 export const peopleAuditPlugin = fp<{ auditRepo: AuditRepository }>(
   async (app, { auditRepo }) => {
+    // The change is made; a lost audit line is an operator's alarm, not the caller's error.
+    const write = createPeopleAuditWriter(auditRepo, (err, tenantId) =>
+      app.log.error({ err: err.message, tenantId }, 'could not append to the people audit'),
+    );
     app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload) => {
       if (req.is404 || READS.has(req.method) || req.routeOptions.config.auth !== 'admin') return payload;
       const status = reply.statusCode;
@@ -49,28 +110,17 @@ export const peopleAuditPlugin = fp<{ auditRepo: AuditRepository }>(
       const tenantId = tenantOfChange(req);
       if (!who || !tenantId) return payload;
       const ua = req.headers['user-agent'];
-      const person: AuditPerson = {
+      await write([tenantId], {
         ...who,
         ...(req.memberRole ? { role: req.memberRole } : {}),
-        ip: req.ip.slice(0, 64),
-        ...(typeof ua === 'string' ? { userAgent: ua.slice(0, 256) } : {}),
+        operation: `${req.method} ${req.routeOptions.url}`,
+        outcome: status === 403 ? 'refused' : 'ok',
         status,
+        ip: req.ip,
+        ...(typeof ua === 'string' ? { userAgent: ua } : {}),
         ...(targetOf(req) ? { target: targetOf(req) } : {}),
-      };
-      try {
-        await auditRepo.append({
-          tenantId,
-          connectorId: peopleChain(tenantId),
-          actor: { workflowId: 'person', runId: 'control-plane', activityId: who.principal, attempt: 1 },
-          operation: `${req.method} ${req.routeOptions.url}`.slice(0, 128),
-          outcome: status === 403 ? 'refused' : 'ok',
-          durationMs: Math.max(0, Math.round(reply.elapsedTime)),
-          person,
-        });
-      } catch (err) {
-        // The change is made; a lost audit line is an operator's alarm, not the caller's error.
-        req.log.error({ err: (err as Error).message, tenantId }, 'could not append to the people audit');
-      }
+        durationMs: reply.elapsedTime,
+      });
       return payload;
     });
   },

@@ -35,6 +35,26 @@ const TokenSummary = z.object({
   revokedAt: z.date().nullable(),
   lastUsedAt: z.date().nullable(),
 });
+const Invitation = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  email: z.string(),
+  role: Role,
+  createdBy: z.string(),
+  createdAt: z.date(),
+  expiresAt: z.date(),
+  acceptedAt: z.date().nullable(),
+  acceptedBy: z.string().nullable().describe('the user who accepted it'),
+  revokedAt: z.date().nullable(),
+});
+const InvitationParams = TenantParams.extend({
+  invitationId: z.string().regex(/^[0-9a-f]{32}$/, 'an invitation id is 32 hex digits'),
+});
+const InvitationToken = z.string().min(1).max(200).describe('the invitation token (vin_…) the inviter passed on');
+const Membership = z.object({ tenantId: z.string(), role: Role, userId: z.string(), email: z.string() });
+const RevokedTokens = z
+  .array(z.string())
+  .describe("tenant tokens this member made that stopped working with the change (see the gateway's README)");
 const TokenParams = TenantParams.extend({ tokenId: z.string().regex(/^[0-9a-f]{32}$/, 'a token id is 32 hex digits') });
 
 export function originOf(req: FastifyRequest): Origin {
@@ -44,6 +64,7 @@ export function originOf(req: FastifyRequest): Origin {
 
 /** The person behind a request, for routes about oneself (`signed-in`). */
 function personOf(req: FastifyRequest): { userId: string; sessionId?: string } {
+  // (the admin token and tokens reach here only on `signed-in` routes, which refuse API tokens)
   const p = req.principal;
   if (p.kind !== 'person')
     throw new GatewayError(
@@ -210,11 +231,18 @@ const identityRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         operationId: 'changeMemberRole',
         tags: ['people'],
-        description: "Changes a member's role. Owners are changed by owners only; the last owner stays an owner (409).",
+        description:
+          "Changes a member's role. Owners are changed by owners only; the last owner stays an owner (409). Tenant tokens the member made that their new role could not make stop working (`revokedTokens`).",
         params: MemberParams,
         body: z.object({ role: Role }),
         response: {
-          200: z.object({ tenantId: z.string(), userId: z.string(), role: Role, previousRole: Role }),
+          200: z.object({
+            tenantId: z.string(),
+            userId: z.string(),
+            role: Role,
+            previousRole: Role,
+            revokedTokens: RevokedTokens,
+          }),
           ...errorResponses(403, 404, 409),
         },
       },
@@ -238,7 +266,7 @@ const identityRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'removeMember',
         tags: ['people'],
         description:
-          'Removes a member (their personal tokens for the tenant stop working with it). The last owner cannot be removed (409).',
+          'Removes a member (their personal tokens for the tenant, and the tenant tokens they made, stop working with it). The last owner cannot be removed (409).',
         params: MemberParams,
         response: { 204: z.null(), ...errorResponses(403, 404, 409) },
       },
@@ -246,6 +274,127 @@ const identityRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       await app.identity.changeMember(req.params.tenantId, req.params.userId, null, callerOf(req).role);
       return reply.code(204).send(null);
+    },
+  );
+
+  app.put(
+    '/v1/me/password',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'changePassword',
+        tags: ['people'],
+        description:
+          "Changes the signed-in person's password (with a session). The current password is checked under the sign-in lockout (403 when wrong, 429 with Retry-After after repeated failures); the person's other sessions end. Audited in each of their tenants.",
+        body: z.object({ current: z.string().min(1).max(PASSWORD_MAX), next: Password }),
+        response: {
+          200: z.object({ endedSessions: z.number().int().describe("the person's other sessions that ended") }),
+          ...errorResponses(403, 429),
+        },
+      },
+    },
+    async (req) => {
+      const { userId, sessionId } = personOf(req);
+      if (!sessionId)
+        throw new GatewayError(GatewayErrorCode.badRequest, 'change a password with a session (POST /v1/sessions)');
+      return app.identity.changePassword({ userId, sessionId }, req.body, originOf(req));
+    },
+  );
+
+  const invitations = '/v1/tenants/:tenantId/invitations';
+  app.post(
+    invitations,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'createInvitation',
+        tags: ['people'],
+        description:
+          'Invites an address with a role: the invitation token is in `token`, shown once (stored hashed), single use, expiring (7 days unless `expiresInDays`), revocable. The invited person accepts with their own session (POST /v1/invitations/accept) or, without an account, creates one with it (POST /v1/invitations/register). Only owners invite owners.',
+        params: TenantParams,
+        body: z.object({
+          email: Email,
+          role: Role,
+          expiresInDays: z.number().int().min(1).max(30).optional(),
+        }),
+        response: { 201: Invitation.extend({ token: z.string() }), ...errorResponses(403, 404, 409) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await app.identity.invite(req.params.tenantId, req.body, callerOf(req))),
+  );
+
+  app.get(
+    invitations,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listInvitations',
+        tags: ['people'],
+        description: "The tenant's invitations, open and past, without their tokens.",
+        params: TenantParams,
+        response: { 200: z.object({ invitations: z.array(Invitation) }), ...errorResponses(403, 404) },
+      },
+    },
+    async (req) => ({ invitations: await app.identity.listInvitations(req.params.tenantId) }),
+  );
+
+  app.delete(
+    `${invitations}/:invitationId`,
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'revokeInvitation',
+        tags: ['people'],
+        description: 'Revokes an open invitation: its token stops working at once (409 when accepted already).',
+        params: InvitationParams,
+        response: { 200: Invitation, ...errorResponses(403, 404, 409) },
+      },
+    },
+    async (req) => app.identity.revokeInvitation(req.params.tenantId, req.params.invitationId),
+  );
+
+  app.post(
+    '/v1/invitations/accept',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'acceptInvitation',
+        tags: ['people'],
+        description:
+          "Accepts an invitation as the signed-in person (a session, local or single sign-on): the account's address must be the invited one (403 otherwise). The person becomes a member with the invited role; the invitation is used up.",
+        body: z.object({ token: InvitationToken }),
+        response: { 200: Membership, ...errorResponses(403, 404, 409, 410) },
+      },
+    },
+    async (req) => {
+      const { userId, sessionId } = personOf(req);
+      if (!sessionId)
+        throw new GatewayError(GatewayErrorCode.badRequest, 'accept an invitation with a session (POST /v1/sessions)');
+      return app.identity.acceptInvitation(req.body.token, userId, originOf(req));
+    },
+  );
+
+  app.post(
+    '/v1/invitations/register',
+    {
+      config: { auth: 'public' },
+      schema: {
+        operationId: 'registerWithInvitation',
+        tags: ['people'],
+        description:
+          'A new person accepts an invitation by creating their account with it: the invited address, a password of their choosing. They become a member and are signed in (a session token, as POST /v1/sessions). An address that has an account is refused (409): sign in and accept instead.',
+        body: z.object({ token: InvitationToken, password: Password, displayName: DisplayName.optional() }),
+        response: {
+          201: z.object({ token: z.string(), expiresAt: z.date(), user: User, membership: Membership }),
+          ...errorResponses(404, 409, 410),
+        },
+      },
+    },
+    async (req, reply) => {
+      const out = await app.identity.registerWithInvitation(req.body, originOf(req));
+      return reply
+        .code(201)
+        .send({ token: out.token, expiresAt: out.expiresAt, user: out.user, membership: out.membership });
     },
   );
 

@@ -18,7 +18,7 @@ const ssoRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'startSingleSignOn',
         tags: ['people'],
         description:
-          "Starts a sign-in through an OpenID Connect provider (code flow, PKCE S256, a single-use state and nonce that expire): a browser is redirected (302) to the provider's authorization page; `mode=json` answers 200 with that URL instead (for a console that navigates itself).",
+          "Starts a sign-in through an OpenID Connect provider (code flow, PKCE S256, a single-use state and nonce that expire, kept in the metadata store so any gateway node can finish the sign-in): a browser is redirected (302) to the provider's authorization page; `mode=json` answers 200 with that URL instead (for a console that navigates itself). Each address may start a limited number per minute (429 with Retry-After past it).",
         params: ProviderParams,
         querystring: z.object({ mode: z.enum(['redirect', 'json']).default('redirect') }),
         response: {
@@ -29,7 +29,7 @@ const ssoRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      const authorizationUrl = await app.sso.start(req.params.provider);
+      const authorizationUrl = await app.sso.start(req.params.provider, originOf(req));
       if (req.query.mode === 'json') return reply.code(200).send({ authorizationUrl });
       return reply.redirect(authorizationUrl, 302);
     },

@@ -1,10 +1,11 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import type { IdentityRepository, MemberRole, Repositories, UserRow } from '@vansales/metadata';
+import type { IdentityRepository, InvitationRow, MemberRole, Repositories, UserRow } from '@vansales/metadata';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { createAuthThrottle, type AuthThrottleSettings } from '../http/auth-throttle';
-import { roleCovers, lesserRole } from '../http/access';
+import { lesserRole, roleCovers, ROLES } from '../http/access';
+import type { PeopleAuditWriter, PeopleEvent } from '../http/people-audit';
 
 /**
  * argon2id with OWASP's first recommended setting (19 MiB, 2 passes, 1 lane): memory-hard, so a
@@ -25,14 +26,18 @@ type TokenKind = keyof typeof TokenPrefix;
 
 /** `<prefix>_<id: 32 hex>_<secret: 43 base64url>`: the id finds the row, the secret's hash is compared. */
 const TOKEN_PATTERN = /^(vss|vat)_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+/** An invitation's token: the same shape, its own prefix, so it never passes for a credential. */
+export const INVITATION_PREFIX = 'vin';
+const INVITATION_PATTERN = /^vin_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
-function mintToken(kind: TokenKind): { id: string; token: string; hash: Buffer } {
+function mintSecret(prefix: string): { id: string; token: string; hash: Buffer } {
   const id = randomBytes(16).toString('hex');
   const secret = randomBytes(32).toString('base64url');
-  return { id, token: `${TokenPrefix[kind]}_${id}_${secret}`, hash: sha256(secret) };
+  return { id, token: `${prefix}_${id}_${secret}`, hash: sha256(secret) };
 }
+const mintToken = (kind: TokenKind) => mintSecret(TokenPrefix[kind]);
 
 export function parseToken(token: string): { kind: TokenKind; id: string; secret: string } | undefined {
   const m = TOKEN_PATTERN.exec(token);
@@ -60,6 +65,8 @@ export interface IdentitySettings {
   signInSourceThrottle: AuthThrottleSettings;
   /** Longest API token lifetime a caller may ask for, in days. */
   maxTokenDays: number;
+  /** How long an invitation may wait for its acceptance when the inviter names no lifetime, in days. */
+  invitationDays: number;
 }
 
 export const DEFAULT_IDENTITY_SETTINGS: IdentitySettings = {
@@ -67,7 +74,11 @@ export const DEFAULT_IDENTITY_SETTINGS: IdentitySettings = {
   signInThrottle: { failuresPerWindow: 5, windowMs: 15 * 60_000 },
   signInSourceThrottle: { failuresPerWindow: 50, windowMs: 15 * 60_000 },
   maxTokenDays: 365,
+  invitationDays: 7,
 };
+
+/** How a person proved who they are, as the people audit names it. */
+export type SignInMethod = 'password' | `sso:${string}`;
 
 const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
@@ -76,8 +87,11 @@ export function createIdentityService(deps: {
   repos: Repositories;
   settings?: Partial<IdentitySettings>;
   now?: () => number;
+  /** The people chains: sign-ins, password changes and invitations are written there. */
+  audit?: PeopleAuditWriter;
 }) {
   const { identity, repos } = deps;
+  const audit: PeopleAuditWriter = deps.audit ?? (async () => undefined);
   const settings = { ...DEFAULT_IDENTITY_SETTINGS, ...deps.settings };
   const now = deps.now ?? Date.now;
   const accountThrottle = createAuthThrottle(settings.signInThrottle, now);
@@ -104,6 +118,98 @@ export function createIdentityService(deps: {
     const role = await identity.memberRole(tenantId, userId);
     if (!role) throw new GatewayError(GatewayErrorCode.notFound, `no member ${userId} in tenant ${tenantId}`);
     return role;
+  };
+
+  const tenantsOf = async (userId: string) => (await identity.memberships(userId)).map((m) => m.tenantId);
+
+  /**
+   * A sign-in, good or refused, in the people chain of each tenant the account belongs to: who,
+   * from where, how, and why it was refused; never the password. Nobody's (an unknown address) is
+   * in no tenant's chain, only the log.
+   */
+  const auditSignIn = async (
+    user: { id: string } | undefined,
+    method: SignInMethod,
+    origin: Origin,
+    refused?: { status: number; reason: string },
+  ) => {
+    if (!user) return;
+    await audit(await tenantsOf(user.id), {
+      principal: `user:${user.id}`,
+      operation: 'sign-in',
+      outcome: refused ? 'refused' : 'ok',
+      status: refused?.status ?? 201,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      target: { method },
+      errorType: refused?.reason,
+    });
+  };
+
+  /** Counts an attempt at an account's password before it is checked (see signIn); 429 while locked. */
+  const gatePasswordAttempt = (email: string, origin: Origin) => {
+    const account = [`account:${email}`];
+    const source = [`source:${origin.ip}`];
+    const waitMs = Math.max(accountThrottle.retryAfterMs(account), sourceThrottle.retryAfterMs(source));
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new GatewayError(
+        GatewayErrorCode.tooManyRequests,
+        `too many failed sign-ins for this account or from this address; try again in ${seconds} s`,
+        { retryAfterSeconds: seconds },
+      );
+    }
+    // Counted as a failure before the password is checked, and forgiven if it was right: a burst of
+    // parallel guesses would otherwise all pass the gate above before the first one failed.
+    accountThrottle.recordFailure(account);
+    sourceThrottle.recordFailure(source);
+    return {
+      forgive: () => {
+        accountThrottle.forgive(account);
+        sourceThrottle.forgive(source);
+      },
+    };
+  };
+
+  /** A well-formed invitation token whose secret matches a stored invitation still open, or a clear refusal. */
+  const openInvitation = async (token: string): Promise<InvitationRow> => {
+    const m = INVITATION_PATTERN.exec(token);
+    const found = m ? await identity.findInvitation(m[1]!) : undefined;
+    if (!found || !timingSafeEqual(found.hash, sha256(m![2]!)))
+      throw new GatewayError(GatewayErrorCode.notFound, 'this invitation is unknown: ask for a new one');
+    if (found.revokedAt || found.acceptedAt || found.expiresAt.getTime() <= now())
+      throw new GatewayError(
+        GatewayErrorCode.gone,
+        `this invitation was ${found.revokedAt ? 'revoked' : found.acceptedAt ? 'used already' : 'left to expire'}: ask an owner or admin of ${found.tenantId} for a new one`,
+      );
+    return found;
+  };
+
+  /** An acceptance (or a refused one) in the inviting tenant's people chain. */
+  const auditAccept = (
+    invitation: InvitationRow,
+    user: UserRow,
+    origin: Origin,
+    outcome: Pick<PeopleEvent, 'outcome' | 'status' | 'role' | 'errorType'>,
+  ) =>
+    audit([invitation.tenantId], {
+      principal: `user:${user.id}`,
+      operation: 'POST /v1/invitations/accept',
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      target: { invitationId: invitation.id, tenantId: invitation.tenantId },
+      ...outcome,
+    });
+
+  /** Makes the person a member through the invitation (used up in the same transaction). */
+  const joinThrough = async (invitation: InvitationRow, user: UserRow, origin: Origin) => {
+    const outcome = await identity.acceptInvitation(invitation.id, user.id);
+    if (outcome === 'member')
+      throw new GatewayError(GatewayErrorCode.conflict, `you are a member of ${invitation.tenantId} already`);
+    if (outcome === 'gone')
+      throw new GatewayError(GatewayErrorCode.gone, 'this invitation was used, revoked or expired meanwhile');
+    await auditAccept(invitation, user, origin, { outcome: 'ok', status: 200, role: invitation.role });
+    return { tenantId: invitation.tenantId, role: invitation.role, userId: user.id, email: user.email };
   };
 
   /** A session token for a person who proved who they are (password or identity provider). */
@@ -155,33 +261,25 @@ export function createIdentityService(deps: {
     /** Answers a session token, or throws 401 (wrong address or password alike) or 429 (too many failures). */
     async signIn(input: { email: string; password: string }, origin: Origin) {
       const email = normaliseEmail(input.email);
-      const account = [`account:${email}`];
-      const source = [`source:${origin.ip}`];
-      const waitMs = Math.max(accountThrottle.retryAfterMs(account), sourceThrottle.retryAfterMs(source));
-      if (waitMs > 0) {
-        const seconds = Math.ceil(waitMs / 1000);
-        throw new GatewayError(
-          GatewayErrorCode.tooManyRequests,
-          `too many failed sign-ins for this account or from this address; try again in ${seconds} s`,
-          { retryAfterSeconds: seconds },
-        );
-      }
-      // Counted as a failure before the password is checked, and forgiven if it was right: a burst of
-      // parallel guesses would otherwise all pass the gate above before the first one failed.
-      accountThrottle.recordFailure(account);
-      sourceThrottle.recordFailure(source);
+      // A locked account's attempts are not audited one by one: no password was checked, and a
+      // flood of them would otherwise flood the tenants' chains (the log has them).
+      const attempt = gatePasswordAttempt(email, origin);
       const user = await identity.findUserByEmail(email);
       decoyHash ??= hashPassword(randomBytes(24).toString('base64url'));
       const ok = user
         ? await argon2Verify(user.passwordHash, input.password)
         : (await argon2Verify(await decoyHash, input.password), false);
       if (!user || !ok || user.disabled) {
+        await auditSignIn(user, 'password', origin, {
+          status: 401,
+          reason: user?.disabled && ok ? 'account-disabled' : 'bad-credentials',
+        });
         throw new GatewayError(GatewayErrorCode.unauthorized, 'the email address or the password is wrong', {
           reason: 'bad-credentials',
         });
       }
-      accountThrottle.forgive(account);
-      sourceThrottle.forgive(source);
+      attempt.forgive();
+      await auditSignIn(user, 'password', origin);
       return openSession(user, origin);
     },
 
@@ -189,7 +287,7 @@ export function createIdentityService(deps: {
      * Signs in a person whose address an identity provider verified (single sign-on): the account
      * with that address, or a new one without a usable password (they sign in through the provider).
      */
-    async signInVerified(input: { email: string; displayName?: string }, origin: Origin) {
+    async signInVerified(input: { email: string; displayName?: string; provider: string }, origin: Origin) {
       const email = normaliseEmail(input.email);
       let user: UserRow | undefined = await identity.findUserByEmail(email);
       // Nobody knows this password: the account signs in through its provider only.
@@ -205,8 +303,146 @@ export function createIdentityService(deps: {
           return raced;
         },
       );
-      if (user.disabled) throw new GatewayError(GatewayErrorCode.forbidden, 'this account is disabled');
+      const method: SignInMethod = `sso:${input.provider}`;
+      if (user.disabled) {
+        await auditSignIn(user, method, origin, { status: 403, reason: 'account-disabled' });
+        throw new GatewayError(GatewayErrorCode.forbidden, 'this account is disabled');
+      }
+      await auditSignIn(user, method, origin);
       return openSession(user, origin);
+    },
+
+    /** A sign-in through a provider refused after the provider named the address (its account's tenants see it). */
+    async auditRefusedVerified(email: string, provider: string, origin: Origin, status: number, reason: string) {
+      await auditSignIn(await identity.findUserByEmail(normaliseEmail(email)), `sso:${provider}`, origin, {
+        status,
+        reason,
+      });
+    },
+
+    /**
+     * A new password for the signed-in person: the current one is checked under the sign-in lockout
+     * (a stolen session cannot guess it faster than a sign-in could), and every other session of
+     * theirs ends (whoever else held one is out). Audited in each of their tenants.
+     */
+    async changePassword(
+      caller: { userId: string; sessionId: string },
+      input: { current: string; next: string },
+      origin: Origin,
+    ) {
+      const user = await identity.getUser(caller.userId);
+      const stored = await identity.passwordHashOf(caller.userId);
+      if (!user || !stored) throw new GatewayError(GatewayErrorCode.unauthorized, 'the account is gone');
+      const attempt = gatePasswordAttempt(user.email, origin);
+      const event = {
+        principal: `user:${user.id}`,
+        operation: 'PUT /v1/me/password',
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+      };
+      if (!(await argon2Verify(stored, input.current))) {
+        await audit(await tenantsOf(user.id), { ...event, outcome: 'refused', status: 403, errorType: 'bad-password' });
+        throw new GatewayError(GatewayErrorCode.forbidden, 'the current password is wrong', {
+          reason: 'bad-password',
+        });
+      }
+      attempt.forgive();
+      if (input.next === input.current)
+        throw new GatewayError(GatewayErrorCode.badRequest, 'the new password is the current one: choose another');
+      await identity.setPasswordHash(user.id, await hashPassword(input.next));
+      const endedSessions = await identity.revokeSessionsOf(user.id, caller.sessionId);
+      await audit(await tenantsOf(user.id), {
+        ...event,
+        outcome: 'ok',
+        status: 200,
+        target: { endedSessions: String(endedSessions) },
+      });
+      return { endedSessions };
+    },
+
+    /**
+     * An invitation to the tenant for an address with a role, its token shown once. Only an owner
+     * invites an owner. The address may have an account already (it accepts with its own session)
+     * or not (the person creates it with the token).
+     */
+    async invite(
+      tenantId: string,
+      input: { email: string; role: MemberRole; expiresInDays?: number },
+      caller: { label: string; role: MemberRole },
+    ) {
+      if (input.role === 'owner' && caller.role !== 'owner')
+        throw new GatewayError(GatewayErrorCode.forbidden, 'only an owner can invite an owner');
+      const email = normaliseEmail(input.email);
+      const existing = await identity.findUserByEmail(email);
+      if (existing && (await identity.memberRole(tenantId, existing.id)))
+        throw new GatewayError(GatewayErrorCode.conflict, `${email} is a member already: change their role instead`);
+      const minted = mintSecret(INVITATION_PREFIX);
+      const row = await identity.createInvitation({
+        id: minted.id,
+        hash: minted.hash,
+        tenantId,
+        email,
+        role: input.role,
+        createdBy: caller.label,
+        expiresAt: new Date(now() + (input.expiresInDays ?? settings.invitationDays) * 86_400_000),
+      });
+      return { ...row, token: minted.token };
+    },
+
+    listInvitations: (tenantId: string) => identity.listInvitations(tenantId),
+
+    async revokeInvitation(tenantId: string, invitationId: string) {
+      const found = await identity.getInvitation(tenantId, invitationId);
+      if (!found)
+        throw new GatewayError(GatewayErrorCode.notFound, `no invitation ${invitationId} in tenant ${tenantId}`);
+      if (found.acceptedAt)
+        throw new GatewayError(
+          GatewayErrorCode.conflict,
+          'this invitation was accepted already: remove the member instead',
+        );
+      await identity.revokeInvitation(tenantId, invitationId);
+      return (await identity.getInvitation(tenantId, invitationId))!;
+    },
+
+    /**
+     * Accepts an invitation as the signed-in person: the account's address must be the invited one
+     * (an invitation forwarded to someone else is worth nothing to them). How an existing account,
+     * local or single sign-on, joins another tenant: on its own say-so, never a tenant admin's.
+     */
+    async acceptInvitation(token: string, userId: string, origin: Origin) {
+      const invitation = await openInvitation(token);
+      const user = await identity.getUser(userId);
+      if (!user) throw new GatewayError(GatewayErrorCode.unauthorized, 'the account is gone');
+      if (user.email !== invitation.email) {
+        // The inviting tenant sees who tried its invitation with another account (a forwarded or leaked token).
+        await auditAccept(invitation, user, origin, { outcome: 'refused', status: 403, errorType: 'other-address' });
+        throw new GatewayError(
+          GatewayErrorCode.forbidden,
+          'this invitation is for another address: sign in with the invited account to accept it',
+        );
+      }
+      return joinThrough(invitation, user, origin);
+    },
+
+    /**
+     * A new person accepts by creating their account with the token (the invited address, a password
+     * of their choosing) and is signed in. An address with an account is refused: it signs in and
+     * accepts (nobody sets the password of an account that exists).
+     */
+    async registerWithInvitation(input: { token: string; password: string; displayName?: string }, origin: Origin) {
+      const invitation = await openInvitation(input.token);
+      if (await identity.findUserByEmail(invitation.email))
+        throw new GatewayError(
+          GatewayErrorCode.conflict,
+          `an account with the address ${invitation.email} exists: sign in with it and accept the invitation (POST /v1/invitations/accept)`,
+        );
+      const user = await createUser({
+        email: invitation.email,
+        password: input.password,
+        displayName: input.displayName,
+      });
+      const membership = await joinThrough(invitation, user, origin);
+      return { ...(await openSession(user, origin)), membership };
     },
 
     signOut: (sessionId: string) => identity.revokeSession(sessionId),
@@ -278,11 +514,11 @@ export function createIdentityService(deps: {
       // An existing account never joins on another tenant's say-so: whoever created it (any tenant's
       // admin, with a password of their choosing) could otherwise sign in as it inside this tenant once
       // its owner adds the address. People join a second tenant by accepting an invitation with their
-      // own session, which is not built yet; until then the address is refused, whatever it proves.
+      // own session (acceptInvitation), which proves they hold the account; here the address is refused.
       if (existing)
         throw new GatewayError(
           GatewayErrorCode.conflict,
-          `an account with the address ${email} exists already: it joins another tenant only by accepting an invitation (not available yet)`,
+          `an account with the address ${email} exists already: invite it instead (POST /v1/tenants/${tenantId}/invitations); the person accepts with their own session`,
         );
       if (!input.password)
         throw new GatewayError(
@@ -307,7 +543,12 @@ export function createIdentityService(deps: {
           GatewayErrorCode.conflict,
           "this is the tenant's last owner: make another member owner first",
         );
-      return { tenantId, userId, role, previousRole: current };
+      // A tenant token outlives no standing of its maker: it is revoked unless they could still make
+      // it now (owners and admins make tenant tokens, up to their own role). See the README.
+      const keep = role && (role === 'owner' || role === 'admin') ? ROLES.filter((r) => roleCovers(role, r)) : [];
+      const revokedTokens =
+        role === 'owner' ? [] : await identity.revokeTenantTokensBy(tenantId, `user:${userId}`, keep);
+      return { tenantId, userId, role, previousRole: current, revokedTokens };
     },
 
     /**

@@ -2,8 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
+import type { IdentityRepository } from '@vansales/metadata';
 import { GatewayError, GatewayErrorCode } from '../errors';
+import type { Logger } from '../logger';
 import type { IdentityService, Origin } from './identity-service';
+import { memoryWindow, type SlidingWindow } from './rate-window';
 
 /**
  * Single sign-on through OpenID Connect (issue 12 section 1): the authorization code flow with
@@ -43,16 +46,22 @@ export const SsoProvidersEnv = z
 export interface SsoSettings {
   /** How long a started sign-in may take before its state is refused. */
   stateTtlMs: number;
-  /** Sign-ins in progress kept at most (the start route is public: memory must stay bounded). */
+  /** Sign-ins in progress kept at most (the start route is public: the store must stay bounded). */
   maxPending: number;
+  /** Sign-ins one source address may start per window (`startWindowMs`) before 429. */
+  startsPerWindow: number;
+  startWindowMs: number;
 }
 
-interface Pending {
-  provider: string;
-  nonce: string;
-  verifier: string;
-  expiresAt: number;
-}
+export const DEFAULT_SSO_SETTINGS: SsoSettings = {
+  stateTtlMs: 10 * 60_000,
+  maxPending: 10_000,
+  startsPerWindow: 20,
+  startWindowMs: 60_000,
+};
+
+/** Where sign-ins in progress are kept: the metadata store, so any gateway node can finish one. */
+export type SsoStateStore = Pick<IdentityRepository, 'putSsoState' | 'takeSsoState' | 'sweepSsoStates'>;
 
 interface Discovery {
   issuer: string;
@@ -63,20 +72,44 @@ interface Discovery {
 
 const random = () => randomBytes(32).toString('base64url');
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
+/** States are stored by their hash: a read of the table gives no state a callback would accept. */
+const stateKey = (state: string) => createHash('sha256').update(state).digest();
 const refuse = (reason: string, message: string) =>
   new GatewayError(GatewayErrorCode.unauthorized, message, { reason });
 
 export function createSsoService(deps: {
   providers: SsoProviderConfig[];
   identity: IdentityService;
+  states: SsoStateStore;
+  /** Counts starts per address: Redis's window (shared by the nodes) when there is one. */
+  window?: SlidingWindow;
   settings?: Partial<SsoSettings>;
   now?: () => number;
+  log?: Logger;
 }) {
-  const settings: SsoSettings = { stateTtlMs: 10 * 60_000, maxPending: 10_000, ...deps.settings };
+  const settings: SsoSettings = { ...DEFAULT_SSO_SETTINGS, ...deps.settings };
   const now = deps.now ?? Date.now;
   const providers = new Map(deps.providers.map((p) => [p.name, p]));
-  // Per node: a sign-in is finished on the node that started it (sticky sessions behind a balancer).
-  const pending = new Map<string, Pending>();
+  const fallbackWindow = memoryWindow(now);
+  const window = deps.window ?? fallbackWindow;
+
+  /** 429 with Retry-After once an address started too many sign-ins (the route is public). */
+  const throttleStart = async (ip: string) => {
+    const key = `sso-start:${ip}`;
+    const taken = await window.take(key, settings.startsPerWindow, settings.startWindowMs).catch((err: unknown) => {
+      // Redis away: this node counts alone meanwhile rather than refuse every sign-in.
+      deps.log?.warn({ err: (err as Error).message }, 'sign-on start window unreachable; counting in this process');
+      return fallbackWindow.take(key, settings.startsPerWindow, settings.startWindowMs);
+    });
+    if (!taken.ok) {
+      const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+      throw new GatewayError(
+        GatewayErrorCode.tooManyRequests,
+        `too many single sign-ons started from this address; try again in ${seconds} s`,
+        { retryAfterSeconds: seconds },
+      );
+    }
+  };
   const discovered = new Map<string, Promise<{ discovery: Discovery; jwks: ReturnType<typeof createRemoteJWKSet> }>>();
 
   const providerOf = (name: string) => {
@@ -107,31 +140,25 @@ export function createSsoService(deps: {
     });
   };
 
-  const sweep = () => {
-    const t = now();
-    for (const [state, entry] of pending) if (entry.expiresAt <= t) pending.delete(state);
-  };
-
   return {
     providers: () => [...providers.keys()],
 
-    /** The provider's authorization URL for a new sign-in (state, nonce and PKCE verifier kept here). */
-    async start(name: string): Promise<string> {
+    /** The provider's authorization URL for a new sign-in (state, nonce and PKCE verifier kept in the store). */
+    async start(name: string, origin: Origin): Promise<string> {
       const p = providerOf(name);
+      await throttleStart(origin.ip);
       const { discovery } = await discover(p);
-      sweep();
-      if (pending.size >= settings.maxPending)
+      if ((await deps.states.sweepSsoStates(new Date(now()))) >= settings.maxPending)
         throw new GatewayError(GatewayErrorCode.tooManyRequests, 'too many sign-ins in progress; try again shortly', {
           retryAfterSeconds: 30,
         });
       const state = random();
-      const entry: Pending = {
-        provider: name,
-        nonce: random(),
-        verifier: random(),
-        expiresAt: now() + settings.stateTtlMs,
-      };
-      pending.set(state, entry);
+      const entry = { provider: name, nonce: random(), verifier: random() };
+      await deps.states.putSsoState({
+        stateHash: stateKey(state),
+        ...entry,
+        expiresAt: new Date(now() + settings.stateTtlMs),
+      });
       const url = new URL(discovery.authorization_endpoint);
       url.search = new URLSearchParams({
         response_type: 'code',
@@ -154,10 +181,9 @@ export function createSsoService(deps: {
           GatewayErrorCode.badRequest,
           `the callback carries no state: start the sign-in at /v1/sso/${name}/start`,
         );
-      const entry = pending.get(query.state);
-      // Single use: gone before anything else is checked, so a replay finds nothing.
-      pending.delete(query.state);
-      if (!entry || entry.provider !== name || entry.expiresAt <= now())
+      // Single use: deleted as it is read, before anything else is checked, so a replay finds nothing.
+      const entry = await deps.states.takeSsoState(stateKey(query.state));
+      if (!entry || entry.provider !== name || entry.expiresAt.getTime() <= now())
         throw refuse('sso-state', 'this sign-in is unknown, used already or expired: start it again');
       if (query.error) throw refuse('sso-provider-error', `the provider refused the sign-in (${query.error})`);
       if (!query.code) throw new GatewayError(GatewayErrorCode.badRequest, 'the callback carries no code');
@@ -195,13 +221,15 @@ export function createSsoService(deps: {
       if (!email || claims.email_verified !== true)
         throw new GatewayError(GatewayErrorCode.forbidden, 'the provider vouches for no verified email address');
       const domain = email.slice(email.lastIndexOf('@') + 1);
-      if (!p.allowedDomains.includes(domain))
+      if (!p.allowedDomains.includes(domain)) {
+        await deps.identity.auditRefusedVerified(email, name, origin, 403, 'sso-domain');
         throw new GatewayError(
           GatewayErrorCode.forbidden,
           `the domain ${domain} may not sign in through ${name}; ask an owner to allow it`,
         );
+      }
       const displayName = typeof claims.name === 'string' ? claims.name : undefined;
-      return deps.identity.signInVerified({ email, displayName }, origin);
+      return deps.identity.signInVerified({ email, displayName, provider: name }, origin);
     },
   };
 }

@@ -45,6 +45,65 @@ export interface CredentialCheckRow {
   userDisabled: boolean;
 }
 
+/** An invitation as listed: everything but its secret (which is not stored anyway). */
+export interface InvitationRow {
+  id: string;
+  tenantId: string;
+  email: string;
+  role: MemberRole;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  acceptedAt: Date | null;
+  acceptedBy: string | null;
+  revokedAt: Date | null;
+}
+
+/** A single sign-on in progress, as the callback needs it. */
+export interface SsoStateRow {
+  provider: string;
+  nonce: string;
+  verifier: string;
+  expiresAt: Date;
+}
+
+const INVITATION_COLUMNS = [
+  'id',
+  'tenant_id',
+  'email',
+  'role',
+  'created_by',
+  'created_at',
+  'expires_at',
+  'accepted_at',
+  'accepted_by',
+  'revoked_at',
+] as const;
+
+const invitationOf = (r: {
+  id: string;
+  tenant_id: string;
+  email: string;
+  role: MemberRole;
+  created_by: string;
+  created_at: Date;
+  expires_at: Date;
+  accepted_at: Date | null;
+  accepted_by: string | null;
+  revoked_at: Date | null;
+}): InvitationRow => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  email: r.email,
+  role: r.role,
+  createdBy: r.created_by,
+  createdAt: new Date(r.created_at),
+  expiresAt: new Date(r.expires_at),
+  acceptedAt: r.accepted_at && new Date(r.accepted_at),
+  acceptedBy: r.accepted_by,
+  revokedAt: r.revoked_at && new Date(r.revoked_at),
+});
+
 const userOf = (r: {
   id: string;
   email: string;
@@ -169,6 +228,27 @@ export function createIdentityRepository(db: MetadataDb) {
           userDisabled: r.disabled_at !== null,
         }
       );
+    },
+
+    async passwordHashOf(userId: string): Promise<string | undefined> {
+      const r = await db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+      return r?.password_hash;
+    },
+
+    async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+      await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+    },
+
+    /** Ends every open session of the person but `keepSessionId`; how many were ended. */
+    async revokeSessionsOf(userId: string, keepSessionId?: string): Promise<number> {
+      let q = db
+        .updateTable('user_sessions')
+        .set({ revoked_at: new Date() })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null);
+      if (keepSessionId) q = q.where('id', '!=', keepSessionId);
+      const r = await q.executeTakeFirst();
+      return Number(r.numUpdatedRows);
     },
 
     async revokeSession(id: string): Promise<void> {
@@ -339,6 +419,23 @@ export function createIdentityRepository(db: MetadataDb) {
       );
     },
 
+    /**
+     * Revokes the tenant tokens (no person) that `createdBy` made, but those whose role is in `keep`:
+     * what a removed or demoted member minted stops with their standing. The ids revoked.
+     */
+    async revokeTenantTokensBy(tenantId: string, createdBy: string, keep: readonly MemberRole[]): Promise<string[]> {
+      let q = db
+        .updateTable('api_tokens')
+        .set({ revoked_at: new Date() })
+        .where('tenant_id', '=', tenantId)
+        .where('created_by', '=', createdBy)
+        .where('user_id', 'is', null)
+        .where('revoked_at', 'is', null);
+      if (keep.length > 0) q = q.where('role', 'not in', [...keep]);
+      const rows = await q.returning('id').execute();
+      return rows.map((r) => r.id);
+    },
+
     async touchApiToken(id: string): Promise<void> {
       await db.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', id).execute();
     },
@@ -354,6 +451,144 @@ export function createIdentityRepository(db: MetadataDb) {
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) > 0) return true;
       return (await this.getApiToken(tenantId, id)) !== undefined;
+    },
+
+    async createInvitation(i: {
+      id: string;
+      hash: Buffer;
+      tenantId: string;
+      email: string;
+      role: MemberRole;
+      createdBy: string;
+      expiresAt: Date;
+    }): Promise<InvitationRow> {
+      const r = await db
+        .insertInto('tenant_invitations')
+        .values({
+          id: i.id,
+          hash: i.hash,
+          tenant_id: i.tenantId,
+          email: i.email,
+          role: i.role,
+          created_by: i.createdBy,
+          expires_at: i.expiresAt,
+        })
+        .returning(INVITATION_COLUMNS)
+        .executeTakeFirstOrThrow();
+      return invitationOf(r);
+    },
+
+    async listInvitations(tenantId: string): Promise<InvitationRow[]> {
+      const rows = await db
+        .selectFrom('tenant_invitations')
+        .select(INVITATION_COLUMNS)
+        .where('tenant_id', '=', tenantId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .execute();
+      return rows.map(invitationOf);
+    },
+
+    async getInvitation(tenantId: string, id: string): Promise<InvitationRow | undefined> {
+      const r = await db
+        .selectFrom('tenant_invitations')
+        .select(INVITATION_COLUMNS)
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return r && invitationOf(r);
+    },
+
+    /** For accepting: by id alone (the id is in the token), with the hash to compare. */
+    async findInvitation(id: string): Promise<(InvitationRow & { hash: Buffer }) | undefined> {
+      const r = await db
+        .selectFrom('tenant_invitations')
+        .select([...INVITATION_COLUMNS, 'hash'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return r && { ...invitationOf(r), hash: Buffer.from(r.hash) };
+    },
+
+    async revokeInvitation(tenantId: string, id: string): Promise<void> {
+      await db
+        .updateTable('tenant_invitations')
+        .set({ revoked_at: new Date() })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .where('accepted_at', 'is', null)
+        .execute();
+    },
+
+    /**
+     * Uses the invitation up and makes the person a member, in one transaction: 'member' when they
+     * are one already (the invitation stays usable), 'gone' when it was used, revoked or expired
+     * meanwhile (two accepts at once: one wins).
+     */
+    async acceptInvitation(id: string, userId: string): Promise<'ok' | 'member' | 'gone'> {
+      return db.transaction().execute(async (trx) => {
+        const inv = await trx
+          .selectFrom('tenant_invitations')
+          .select(['tenant_id', 'role'])
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!inv) return 'gone';
+        const member = await trx
+          .selectFrom('tenant_members')
+          .select('role')
+          .where('tenant_id', '=', inv.tenant_id)
+          .where('user_id', '=', userId)
+          .executeTakeFirst();
+        if (member) return 'member';
+        const used = await trx
+          .updateTable('tenant_invitations')
+          .set({ accepted_at: new Date(), accepted_by: userId })
+          .where('id', '=', id)
+          .where('accepted_at', 'is', null)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', new Date())
+          .executeTakeFirst();
+        if (Number(used.numUpdatedRows) !== 1) return 'gone';
+        await trx
+          .insertInto('tenant_members')
+          .values({ tenant_id: inv.tenant_id, user_id: userId, role: inv.role })
+          .execute();
+        return 'ok';
+      });
+    },
+
+    async putSsoState(s: { stateHash: Buffer; provider: string; nonce: string; verifier: string; expiresAt: Date }) {
+      await db
+        .insertInto('sso_states')
+        .values({
+          state_hash: s.stateHash,
+          provider: s.provider,
+          nonce: s.nonce,
+          verifier: s.verifier,
+          expires_at: s.expiresAt,
+        })
+        .execute();
+    },
+
+    /** Single use: the row is deleted as it is read, so of two callbacks with one state only one finds it. */
+    async takeSsoState(stateHash: Buffer): Promise<SsoStateRow | undefined> {
+      const r = await db
+        .deleteFrom('sso_states')
+        .where('state_hash', '=', stateHash)
+        .returning(['provider', 'nonce', 'verifier', 'expires_at'])
+        .executeTakeFirst();
+      return r && { provider: r.provider, nonce: r.nonce, verifier: r.verifier, expiresAt: new Date(r.expires_at) };
+    },
+
+    /** Drops expired sign-ins; answers how many are still in progress. */
+    async sweepSsoStates(now: Date): Promise<number> {
+      await db.deleteFrom('sso_states').where('expires_at', '<=', now).execute();
+      const row = await db
+        .selectFrom('sso_states')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
     },
   };
 }

@@ -99,4 +99,6 @@ export {
   type MemberRole,
   type ApiTokenRow,
   type CredentialCheckRow,
+  type InvitationRow,
+  type SsoStateRow,
 } from './identity-repository';

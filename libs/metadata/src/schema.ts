@@ -338,6 +338,31 @@ export interface TenantQuotasTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** Invitations to a tenant (migration 0019): the SHA-256 of the token's secret, never the token. */
+export interface TenantInvitationsTable {
+  id: string;
+  hash: Buffer;
+  tenant_id: string;
+  email: string;
+  role: MemberRole;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+  expires_at: Date;
+  accepted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  accepted_by: ColumnType<string | null, string | null | undefined, string | null>;
+  revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** Single sign-ons in progress (migration 0019), shared by every gateway node. */
+export interface SsoStatesTable {
+  state_hash: Buffer;
+  provider: string;
+  nonce: string;
+  verifier: string;
+  created_at: ColumnType<Date, never, never>;
+  expires_at: Date;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -366,5 +391,7 @@ export interface Database {
   user_sessions: UserSessionsTable;
   tenant_members: TenantMembersTable;
   api_tokens: ApiTokensTable;
+  tenant_invitations: TenantInvitationsTable;
+  sso_states: SsoStatesTable;
   tenant_quotas: TenantQuotasTable;
 }

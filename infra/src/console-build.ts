@@ -17,7 +17,18 @@ export function consoleCacheDir(): string {
   );
 }
 
-/** Everything a `next build` reads: the console's files (not its build or node_modules) and the lockfile. */
+/**
+ * Workspace packages the console bundles (transpilePackages in next.config.mjs): the designer
+ * validates definitions in the browser with the gateway's own code, so a change there is a new build.
+ */
+const BUNDLED_PACKAGES = [
+  'libs/definitions/src',
+  'libs/definitions/package.json',
+  'libs/protocol/src',
+  'libs/protocol/package.json',
+];
+
+/** Everything a `next build` reads: the console's files (not its build or node_modules), the packages it bundles, the lockfile. */
 export function consoleSourceHash(): string {
   const hash = createHash('sha256');
   const walk = (folder: string): string[] =>
@@ -26,7 +37,10 @@ export function consoleSourceHash(): string {
       const path = join(folder, entry.name);
       return entry.isDirectory() ? walk(path) : [path];
     });
-  for (const file of [...walk(consoleDir), join(repoRoot, 'pnpm-lock.yaml')].sort()) {
+  const bundled = BUNDLED_PACKAGES.map((p) => join(repoRoot, p)).flatMap((p) =>
+    statSync(p).isDirectory() ? walk(p) : [p],
+  );
+  for (const file of [...walk(consoleDir), ...bundled, join(repoRoot, 'pnpm-lock.yaml')].sort()) {
     hash.update(relative(repoRoot, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);

@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { ensureChromium, ensureConsoleBuild } from '@vansales/infra';
+import { emit, round } from './common/json-lines';
+
+/**
+ * The designer's frame rate while a node is dragged, on graphs of 10, 100 and 1,000 nodes (issue 12
+ * §3), in Debian's Chromium through playwright-core. Frames are counted in the page with
+ * requestAnimationFrame during the drag; the 10-node graph is the floor (the same drag with almost
+ * nothing to draw). Also: how long the import took to draw and how long one validation of the whole
+ * document takes in the browser (the designer validates on every edit).
+ *
+ * The page needs no gateway: the document is imported as JSON (the session points at a closed port,
+ * so the palette's lists say the gateway did not answer). The definition format allows 500 steps, so
+ * the 1,000-node document also shows that error; it is drawn and validated all the same.
+ *
+ *   cd bench && node --import tsx designer-frame-rate.ts
+ */
+const SIZES = [10, 100, 1_000];
+const DRAG_MOVES = 180;
+const CHAINS = 25;
+
+/** `n` steps in CHAINS parallel lines: each a source then map transforms. */
+function documentOf(n: number): unknown {
+  const steps: unknown[] = [];
+  const edges: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    const chain = i % CHAINS;
+    const first = i < CHAINS;
+    steps.push(
+      first
+        ? {
+            id: `s${i}`,
+            kind: 'source',
+            db: { endpoint: { kind: 'cloud-db', database: 'bench' }, table: { name: `t${chain}` } },
+          }
+        : { id: `s${i}`, kind: 'transform', transform: { op: 'map', fields: { id: 'id', name: '$uppercase(name)' } } },
+    );
+    if (!first) edges.push({ from: `s${i - CHAINS}`, to: `s${i}` });
+  }
+  return { format: 'vansales.definition/v1', name: `bench ${n}`, triggers: [{ kind: 'manual' }], steps, edges };
+}
+
+async function unusedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function dragFrameRate(
+  page: Page,
+  nodeTestId: string,
+): Promise<{ fps: number; frames: number; seconds: number }> {
+  const box = await page.getByTestId(nodeTestId).boundingBox();
+  if (!box) throw new Error(`${nodeTestId} is not on screen`);
+  const x = box.x + box.width / 2;
+  const y = box.y + 8;
+  await page.evaluate(() => {
+    const w = window as unknown as { __frames: number; __counting: boolean; __t0: number };
+    w.__frames = 0;
+    w.__counting = true;
+    w.__t0 = performance.now();
+    const tick = () => {
+      if (!w.__counting) return;
+      w.__frames++;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let i = 1; i <= DRAG_MOVES; i++) await page.mouse.move(x + i * 2, y + Math.sin(i / 10) * 40);
+  await page.mouse.up();
+  const { frames, ms } = await page.evaluate(() => {
+    const w = window as unknown as { __frames: number; __counting: boolean; __t0: number };
+    w.__counting = false;
+    return { frames: w.__frames, ms: performance.now() - w.__t0 };
+  });
+  return { fps: frames / (ms / 1000), frames, seconds: ms / 1000 };
+}
+
+async function main() {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const executablePath = ensureChromium(log);
+  const buildDir = ensureConsoleBuild(log);
+  const port = await unusedPort();
+  const consoleUrl = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
+    cwd: join(buildDir, 'console'),
+    env: { ...process.env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
+    stdio: 'ignore',
+  });
+  const browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    for (let i = 0; i < 100; i++) {
+      if (
+        await fetch(consoleUrl).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const closedGateway = `http://127.0.0.1:${await unusedPort()}`;
+    for (const n of SIZES) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(consoleUrl);
+      await page.evaluate(
+        (url) => sessionStorage.setItem('vsc.console.session', JSON.stringify({ gatewayUrl: url, token: 'bench' })),
+        closedGateway,
+      );
+      await page.goto(`${consoleUrl}/tenants/bench/designer`);
+      await page.getByText('Import or export the document (JSON)').click();
+      await page.getByLabel('Definition document').fill(JSON.stringify(documentOf(n)));
+      const started = Date.now();
+      await page.getByRole('button', { name: 'Import', exact: true }).click();
+      await page.waitForFunction(
+        (count) => (window as unknown as { __designer?: { nodes: number } }).__designer?.nodes === count,
+        n,
+      );
+      await page.getByTestId('node-s0').waitFor();
+      const drawMs = Date.now() - started;
+      const validationMs = await page.evaluate(
+        () => (window as unknown as { __designer: { validationMs: number } }).__designer.validationMs,
+      );
+      const rendered = await page.locator('.react-flow__node').count();
+      const drag = await dragFrameRate(page, 'node-s0');
+      emit({
+        bench: 'designer-frame-rate',
+        nodes: n,
+        rendered_nodes: rendered,
+        drag_fps: round(drag.fps, 1),
+        drag_frames: drag.frames,
+        drag_seconds: round(drag.seconds, 2),
+        import_to_drawn_ms: drawMs,
+        validation_ms: round(validationMs, 1),
+      });
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

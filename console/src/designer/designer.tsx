@@ -14,8 +14,8 @@ import {
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import type { ValidationIssue } from '@vansales/definitions';
-import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
-import { gatewayClient } from '../api/client';
+import { memo, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { gatewayClient, type GatewayClient } from '../api/client';
 import type { Session } from '../session';
 import {
   freeStepId,
@@ -25,6 +25,7 @@ import {
   validateGraph,
   type DesignerGraph,
   type EdgeDraft,
+  type GraphValidation,
   type StepDraft,
 } from './graph';
 import { PALETTE_MIME, Palette } from './palette';
@@ -192,8 +193,11 @@ export function Designer({ session, tenantId }: { session: Session; tenantId: st
     [addStep, flow],
   );
 
-  const selected = selectedNode ? graph.steps.get(selectedNode) : undefined;
-  const edge = selectedEdge ? graph.edges.find((e) => e.id === selectedEdge) : undefined;
+  const addTrigger = useCallback(
+    (kind: string) => edit((g) => ({ ...g, triggers: [...g.triggers, newTrigger(kind)] })),
+    [edit],
+  );
+  const unselectEdge = useCallback(() => setSelectedEdge(undefined), []);
 
   return (
     <div className="designer">
@@ -248,12 +252,7 @@ export function Designer({ session, tenantId }: { session: Session; tenantId: st
       )}
 
       <div className="designer-grid">
-        <Palette
-          client={client}
-          tenantId={tenantId}
-          onAdd={(item) => addStep(item)}
-          onAddTrigger={(k) => edit((g) => ({ ...g, triggers: [...g.triggers, newTrigger(k)] }))}
-        />
+        <Palette client={client} tenantId={tenantId} onAdd={addStep} onAddTrigger={addTrigger} />
 
         <div
           className="designer-canvas"
@@ -299,41 +298,18 @@ export function Designer({ session, tenantId }: { session: Session; tenantId: st
           </NodeLookupContext.Provider>
         </div>
 
-        <aside className="inspector" aria-label="Inspector">
-          {selected && selectedNode && (
-            <StepInspector
-              key={selectedNode}
-              step={selected}
-              issues={validation.byNode.get(selectedNode) ?? []}
-              graph={graph}
-              nodeId={selectedNode}
-              client={client}
-              tenantId={tenantId}
-              onChange={(step) =>
-                edit((g) => {
-                  const steps = new Map(g.steps);
-                  steps.set(selectedNode, step);
-                  return { ...g, steps };
-                })
-              }
-              onDelete={() => removeNodes(new Set([selectedNode]))}
-            />
-          )}
-          {edge && (
-            <EdgeInspector
-              edge={edge}
-              graph={graph}
-              onChange={(next) => edit((g) => ({ ...g, edges: g.edges.map((e) => (e.id === next.id ? next : e)) }))}
-              onDelete={() => {
-                edit((g) => ({ ...g, edges: g.edges.filter((e) => e.id !== edge.id) }));
-                setSelectedEdge(undefined);
-              }}
-            />
-          )}
-          {!selected && !edge && <p className="hint">Select a step or an edge to configure it.</p>}
-          <ConnectForm graph={graph} onConnect={(source, target) => connect({ source, target })} />
-          <TriggersPanel triggers={graph.triggers} onChange={(triggers) => edit((g) => ({ ...g, triggers }))} />
-        </aside>
+        <InspectorPanel
+          graph={graph}
+          validation={validation}
+          selectedNode={selectedNode}
+          selectedEdge={selectedEdge}
+          client={client}
+          tenantId={tenantId}
+          edit={edit}
+          removeNodes={removeNodes}
+          connect={connect}
+          unselectEdge={unselectEdge}
+        />
       </div>
 
       <VersionsPanel
@@ -342,7 +318,7 @@ export function Designer({ session, tenantId }: { session: Session; tenantId: st
         definitionId={definitionId}
         document={document}
         canSave={validation.ok && graph.steps.size > 0}
-        onOpen={(doc) => load(doc)}
+        onOpen={load}
         onServerIssues={setServerIssues}
       />
 
@@ -383,3 +359,71 @@ export function Designer({ session, tenantId }: { session: Session; tenantId: st
     </div>
   );
 }
+
+/**
+ * The inspector, memoised with stable callbacks: a drag changes only node positions, so it does not
+ * re-render the forms (or the connect form's list of every step) on each frame.
+ */
+const InspectorPanel = memo(function InspectorPanel({
+  graph,
+  validation,
+  selectedNode,
+  selectedEdge,
+  client,
+  tenantId,
+  edit,
+  removeNodes,
+  connect,
+  unselectEdge,
+}: {
+  graph: DesignerGraph;
+  validation: GraphValidation;
+  selectedNode: string | undefined;
+  selectedEdge: string | undefined;
+  client: GatewayClient;
+  tenantId: string;
+  edit: (change: (g: DesignerGraph) => DesignerGraph) => void;
+  removeNodes: (ids: Set<string>) => void;
+  connect: (c: { source: string; target: string }) => void;
+  unselectEdge: () => void;
+}) {
+  const selected = selectedNode ? graph.steps.get(selectedNode) : undefined;
+  const edge = selectedEdge ? graph.edges.find((e) => e.id === selectedEdge) : undefined;
+  return (
+    <aside className="inspector" aria-label="Inspector">
+      {selected && selectedNode && (
+        <StepInspector
+          key={selectedNode}
+          step={selected}
+          issues={validation.byNode.get(selectedNode) ?? []}
+          graph={graph}
+          nodeId={selectedNode}
+          client={client}
+          tenantId={tenantId}
+          onChange={(step) =>
+            edit((g) => {
+              const steps = new Map(g.steps);
+              steps.set(selectedNode, step);
+              return { ...g, steps };
+            })
+          }
+          onDelete={() => removeNodes(new Set([selectedNode]))}
+        />
+      )}
+      {edge && (
+        <EdgeInspector
+          edge={edge}
+          graph={graph}
+          onChange={(next) => edit((g) => ({ ...g, edges: g.edges.map((e) => (e.id === next.id ? next : e)) }))}
+          onDelete={() => {
+            edit((g) => ({ ...g, edges: g.edges.filter((e) => e.id !== edge.id) }));
+            unselectEdge();
+          }}
+        />
+      )}
+      {!selected && !edge && <p className="hint">Select a step or an edge to configure it.</p>}
+      <ConnectForm graph={graph} onConnect={(source, target) => connect({ source, target })} />
+      <TriggersPanel triggers={graph.triggers} onChange={(triggers) => edit((g) => ({ ...g, triggers }))} />
+    </aside>
+  );
+});

@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useId, useState } from 'react';
+import { memo, useEffect, useId, useState } from 'react';
 import { describeFailure, type GatewayClient, type paths } from '../api/client';
 import { builtInPalette, triggerKinds, type PaletteItem } from './step-kinds';
 
@@ -15,7 +15,7 @@ export const PALETTE_MIME = 'application/x-vsc-step';
  * operations of the tenant's registered APIs. Each entry can be dragged onto the canvas or added
  * with its button (keyboard).
  */
-export function Palette({
+function PaletteView({
   client,
   tenantId,
   onAdd,
@@ -238,3 +238,6 @@ function ApiPicker({
     </section>
   ) : null;
 }
+
+/** Memoised: a drag on the canvas re-renders the designer, not this. */
+export const Palette = memo(PaletteView);

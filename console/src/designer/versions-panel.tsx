@@ -1,6 +1,6 @@
 'use client';
 
-import { useCallback, useEffect, useId, useState } from 'react';
+import { memo, useCallback, useEffect, useId, useState } from 'react';
 import type { ValidationIssue } from '@vansales/definitions';
 import { describeFailure, type GatewayClient, type paths } from '../api/client';
 
@@ -19,7 +19,7 @@ function issuesOf(body: unknown): ValidationIssue[] {
  * Save the drawn document as a version, list the versions, compare two side by side, publish one and
  * run the published one. Every call goes through the generated client.
  */
-export function VersionsPanel({
+function VersionsPanelView({
   client,
   tenantId,
   definitionId,
@@ -296,3 +296,6 @@ function SideBySide({ diff, left, right }: { diff: Diff; left: unknown; right: u
     </section>
   );
 }
+
+/** Memoised: a drag on the canvas re-renders the designer, not this. */
+export const VersionsPanel = memo(VersionsPanelView);

@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { SCREENS, connect, seriousViolations, startConsole, type ConsoleUnderTest } from './support/console-browser';
+
+const TENANT = 'designer-e2e';
+
+/**
+ * The designer in Debian's Chromium against a real gateway: a definition built from the palette
+ * (one step dragged, two added with the keyboard), a bad mapping shown as an error on its node,
+ * fixed, saved, published, changed, saved again, compared side by side and run.
+ */
+describe('the console designer in a real browser (Chromium, axe-core)', () => {
+  let under: ConsoleUnderTest;
+
+  beforeAll(async () => {
+    under = await startConsole((line) => process.stdout.write(`[designer e2e] ${line}\n`));
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    await under?.close();
+  });
+
+  it(
+    'builds a definition from the palette, shows a bad mapping on its node, then saves, publishes, compares and runs it',
+    async () => {
+      const { platform, browser, consoleUrl } = under;
+      expect((await platform.api('POST', '/v1/tenants', { id: TENANT, name: 'Designer e2e' })).status).toBe(201);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await connect(page, under);
+      await page.goto(`${consoleUrl}/tenants/${TENANT}/designer`);
+      await page.getByLabel('Definition id').fill('films');
+      await page.getByRole('button', { name: 'Open definition' }).click();
+      await page.getByText('No version saved yet.').waitFor();
+
+      const inspector = page.getByRole('complementary', { name: 'Inspector' });
+      const field = (label: string) => inspector.getByLabel(label, { exact: true });
+
+      // 1. A source dragged from the palette onto the canvas.
+      await page.getByTestId('palette-source-cloud-db').dragTo(page.getByTestId('canvas'));
+      await page.getByTestId('node-read-1').waitFor();
+      await field('database').fill('warehouse');
+      await field('name').fill('film');
+      // 2. A mapping and a destination added with their buttons (the keyboard path).
+      await page.getByRole('button', { name: 'Add Map fields (JSONata)' }).click();
+      await page.getByTestId('node-map-1').waitFor();
+      await page.getByRole('button', { name: 'Add Write a cloud database table' }).click();
+      await field('database').fill('warehouse');
+      await field('name').fill('film_copy');
+      await connectSteps(page, 'read-1', 'map-1');
+      await connectSteps(page, 'map-1', 'write-1');
+
+      // 3. A bad mapping: the error is on the node, in words, as soon as it is typed.
+      await page.getByTestId('node-map-1').click();
+      await inspector.getByLabel('Expression for id').fill('$uppercase(title');
+      const mapNode = page.getByTestId('node-map-1');
+      await mapNode.getByText(/Error: transform\.fields\.id is not valid JSONata/).waitFor({ timeout: 5_000 });
+      expect(await page.getByTestId('validation-summary').textContent()).toMatch(/1 error/);
+      expect(await page.getByRole('button', { name: 'Save as a version' }).isDisabled()).toBe(true);
+      await page.screenshot({ path: join(SCREENS, 'designer-1-bad-mapping.png') });
+
+      // The preview on pasted sample rows (no site here: the step before is a cloud table).
+      await inspector.getByLabel('Expression for id').fill('$uppercase(title)');
+      await inspector.getByLabel('Sample rows (a JSON array of records)').fill('[{"title":"academy dinosaur"}]');
+      await inspector.getByTestId('mapping-preview').getByText('"ACADEMY DINOSAUR"').waitFor();
+      await mapNode.getByText(/Error:/).waitFor({ state: 'detached' });
+      await expectText(page.getByTestId('validation-summary'), 'The definition is valid.');
+      await page.screenshot({ path: join(SCREENS, 'designer-2-valid.png') });
+
+      // 4. Save, publish, see it in the versions list.
+      await page.getByRole('button', { name: 'Save as a version' }).click();
+      await page.getByText('Saved as version 1.').waitFor();
+      await page.getByRole('button', { name: 'Publish version 1' }).click();
+      await page.getByText('Version 1 is published.').waitFor();
+      await expectText(page.getByTestId('version-1'), 'Published');
+      const stored = await platform.api<{ publishedVersion?: number }>(
+        'GET',
+        `/v1/tenants/${TENANT}/definitions/films`,
+      );
+      expect(stored.body.publishedVersion).toBe(1);
+
+      // 5. A second version (one more mapped field), compared with the first side by side.
+      await page.getByTestId('node-map-1').click();
+      await inspector.getByRole('button', { name: 'Add a field' }).click();
+      await inspector.getByLabel('Expression for field2').fill('film_id');
+      await page.getByRole('button', { name: 'Save as a version' }).click();
+      await page.getByText('Saved as version 2.').waitFor();
+      await page.getByRole('button', { name: 'Compare' }).click();
+      await expectText(page.getByTestId('diff-right-map-1'), 'changed');
+      await expectText(page.getByTestId('diff-left-read-1'), 'same');
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(SCREENS, 'designer-3-versions-diff.png'), fullPage: true });
+
+      // 6. Run the published version: the gateway starts it (its outcome is the runs page's business).
+      await page.getByRole('button', { name: 'Run the published version' }).click();
+      await page.getByText(/Run .+ started on version 1\./).waitFor();
+      await page.close();
+    },
+    5 * 60_000,
+  );
+});
+
+/** The pointer-free way to connect two steps (the canvas's handles need a pointer). */
+async function connectSteps(page: Page, from: string, to: string): Promise<void> {
+  const form = page.getByRole('complementary', { name: 'Inspector' });
+  await form.getByLabel('From step').selectOption({ label: from });
+  await form.getByLabel('To step').selectOption({ label: to });
+  await form.getByRole('button', { name: 'Connect', exact: true }).click();
+}
+
+async function expectText(locator: Locator, text: string): Promise<void> {
+  await locator.getByText(text, { exact: false }).first().waitFor({ timeout: 10_000 });
+}

@@ -35,6 +35,20 @@ import { newTrigger, type PaletteItem } from './step-kinds';
 import { VersionsPanel } from './versions-panel';
 
 const NODE_TYPES = { step: StepNode };
+/** A node's footprint on the canvas (flow units), wide enough for its issues to show beside the next. */
+const NODE_W = 230;
+const NODE_H = 110;
+
+/** The first place right of (then below) `at`, within the visible columns, where a new node covers none: nodes added by button never stack. */
+function freeSpot(at: { x: number; y: number }, nodes: Node[], columns: number): { x: number; y: number } {
+  for (let row = 0; row < 50; row++)
+    for (let col = 0; col < columns; col++) {
+      const spot = { x: at.x + col * NODE_W, y: at.y + row * NODE_H };
+      if (!nodes.some((n) => Math.abs(n.position.x - spot.x) < NODE_W && Math.abs(n.position.y - spot.y) < NODE_H))
+        return spot;
+    }
+  return at;
+}
 const EMPTY: DesignerGraph = { name: 'untitled', triggers: [{ kind: 'manual' }], steps: new Map(), edges: [] };
 
 /**
@@ -57,6 +71,9 @@ export function Designer({ session, tenantId }: { session: Session; tenantId: st
   const [importError, setImportError] = useState('');
   const counter = useRef(0);
   const canvas = useRef<HTMLDivElement>(null);
+  // The nodes as last rendered, for callbacks that must stay stable while nodes move.
+  const nodesRef = useRef<Node[]>([]);
+  nodesRef.current = nodes;
 
   const validation = useMemo(() => validateGraph(graph, serverIssues), [graph, serverIssues]);
   const document = useMemo(() => toDocument(graph) as unknown as Record<string, unknown>, [graph]);
@@ -96,9 +113,9 @@ export function Designer({ session, tenantId }: { session: Session; tenantId: st
       let at = position;
       if (!at) {
         const box = canvas.current?.getBoundingClientRect();
-        const centre = box ? { x: box.left + box.width / 2, y: box.top + box.height / 3 } : { x: 400, y: 300 };
-        const offset = (counter.current % 6) * 24;
-        at = flow.screenToFlowPosition({ x: centre.x + offset, y: centre.y + offset });
+        const corner = flow.screenToFlowPosition(box ? { x: box.left + 24, y: box.top + 24 } : { x: 24, y: 24 });
+        const columns = Math.max(1, Math.floor((box?.width ?? NODE_W) / (NODE_W * flow.getZoom())));
+        at = freeSpot(corner, nodesRef.current, columns);
       }
       edit((g) => {
         const steps = new Map(g.steps);

@@ -1,6 +1,6 @@
 'use client';
 
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { Handle, Position, useStore, type NodeProps } from '@xyflow/react';
 import { createContext, memo, useContext } from 'react';
 import type { NodeIssue, StepDraft } from './graph';
 
@@ -21,13 +21,31 @@ function subtitle(step: StepDraft): string {
   return step.kind;
 }
 
+const COMPACT_BELOW_ZOOM = 0.45;
+const compactSelector = (s: { transform: [number, number, number] }) => s.transform[2] < COMPACT_BELOW_ZOOM;
+
 /** A step on the canvas: its id, what it does, and its validation errors in words. */
 export const StepNode = memo(function StepNode({ id, selected }: NodeProps) {
   const { steps, issues } = useContext(NodeLookupContext);
   const step = steps.get(id);
   const problems = issues.get(id) ?? [];
   const errors = problems.filter((p) => p.severity === 'error');
+  // Zoomed far out (a large graph fitted to the screen) the text is unreadable anyway: a node draws
+  // its id only, which keeps dragging smooth when hundreds of nodes are on screen.
+  const compact = useStore(compactSelector);
   if (!step) return null;
+  if (compact)
+    return (
+      <div
+        className={`step-node step-node-compact${errors.length ? ' step-node-invalid' : ''}`}
+        data-testid={`node-${step.id}`}
+        title={errors.length ? `${step.id}: ${errors.length} errors` : step.id}
+      >
+        <Handle type="target" position={Position.Left} />
+        {step.id}
+        <Handle type="source" position={Position.Right} />
+      </div>
+    );
   return (
     <div
       className={`step-node${errors.length ? ' step-node-invalid' : ''}${selected ? ' step-node-selected' : ''}`}

@@ -23,6 +23,12 @@ export function expressionsOf(step: StepDraft): { path: string; expression: stri
   return found;
 }
 
+/** JSONata throws plain objects ({ code, position, token, message }), not Errors. */
+export function errorMessage(err: unknown): string {
+  const message = err && typeof err === 'object' && 'message' in err ? (err as { message: unknown }).message : err;
+  return typeof message === 'string' ? message : JSON.stringify(message);
+}
+
 const parsed = new Map<string, string | null>();
 
 /** The parser's message for a JSONata expression, or null when it parses (cached: runs on every edit). */
@@ -33,7 +39,7 @@ export function expressionProblem(expression: string): string | null {
   try {
     jsonata(expression);
   } catch (err) {
-    problem = err instanceof Error ? err.message : String(err);
+    problem = errorMessage(err);
   }
   if (parsed.size > 5_000) parsed.clear();
   parsed.set(expression, problem);

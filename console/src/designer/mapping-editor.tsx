@@ -3,7 +3,7 @@
 import jsonata from 'jsonata';
 import { useEffect, useId, useState } from 'react';
 import { describeFailure, type GatewayClient } from '../api/client';
-import { expressionProblem } from './expressions';
+import { errorMessage, expressionProblem } from './expressions';
 
 /** The site table a mapping reads, when the step before it is a site database source. */
 export interface SampleSource {
@@ -55,7 +55,7 @@ export function MappingEditor({
             const result: unknown = await jsonata(expression).evaluate(row);
             values.push(result === undefined ? '(nothing)' : JSON.stringify(result));
           } catch (err) {
-            values.push(`error: ${err instanceof Error ? err.message : String(err)}`);
+            values.push(`error: ${errorMessage(err)}`);
           }
         }
         out.push({ field, values });

@@ -53,7 +53,9 @@ describe('the console designer in a real browser (Chromium, axe-core)', () => {
       await page.getByTestId('node-map-1').click();
       await inspector.getByLabel('Expression for id').fill('$uppercase(title');
       const mapNode = page.getByTestId('node-map-1');
-      await mapNode.getByText(/Error: transform\.fields\.id is not valid JSONata: Expected/).waitFor({ timeout: 5_000 });
+      await mapNode
+        .getByText(/Error: transform\.fields\.id is not valid JSONata: Expected/)
+        .waitFor({ timeout: 5_000 });
       expect(await page.getByTestId('validation-summary').textContent()).toMatch(/1 error/);
       expect(await page.getByRole('button', { name: 'Save as a version' }).isDisabled()).toBe(true);
       await page.screenshot({ path: join(SCREENS, 'designer-1-bad-mapping.png') });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { SCREENS, connect, seriousViolations, startConsole, type ConsoleUnderTest } from './support/console-browser';
@@ -95,6 +96,22 @@ describe('the console designer in a real browser (Chromium, axe-core)', () => {
       // 6. Run the published version: the gateway starts it (its outcome is the runs page's business).
       await page.getByRole('button', { name: 'Run the published version' }).click();
       await page.getByText(/Run .+ started on version 1\./).waitFor();
+
+      // 7. What only the gateway knows (the tenant's connectors) comes back from the save's 422 onto the node.
+      await page.getByTestId('node-read-1').click();
+      await inspector.getByLabel('kind', { exact: true }).first().selectOption('site-db');
+      await field('connector id').fill(randomUUID());
+      await field('database').fill('sakila');
+      await expectText(page.getByTestId('validation-summary'), 'The definition is valid.');
+      await page.getByRole('button', { name: 'Save as a version' }).click();
+      await expectText(page.getByRole('alert'), 'Saving failed');
+      await page
+        .getByTestId('node-read-1')
+        .getByText(/does not exist in this tenant/)
+        .waitFor();
+      await page.screenshot({ path: join(SCREENS, 'designer-4-gateway-refusal.png') });
+      const versions = await platform.api<unknown[]>('GET', `/v1/tenants/${TENANT}/definitions/films/versions`);
+      expect(versions.body).toHaveLength(2);
       await page.close();
     },
     5 * 60_000,

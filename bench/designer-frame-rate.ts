@@ -83,6 +83,40 @@ async function dragFrameRate(
   return { fps: frames / (ms / 1000), frames, seconds: ms / 1000 };
 }
 
+/**
+ * From an edit in the inspector (the source's table name emptied) to its error on the node, painted:
+ * the input event is dispatched in the page, a MutationObserver sees the error appear on the node,
+ * and the next animation frame is the paint. The issue asks for errors on the node within 100 ms.
+ */
+async function editToNodeError(page: Page): Promise<number> {
+  await page.getByTestId('node-s0').click();
+  const input = page.getByRole('complementary', { name: 'Inspector' }).getByLabel('name', { exact: true });
+  await input.waitFor();
+  return input.evaluate(
+    (el) =>
+      new Promise<number>((resolve) => {
+        const g = globalThis as unknown as {
+          document: { querySelector(s: string): { querySelector(s: string): unknown } | null };
+          MutationObserver: new (cb: () => void) => { observe(n: unknown, o: unknown): void; disconnect(): void };
+          Event: new (type: string, init: unknown) => unknown;
+          requestAnimationFrame(cb: () => void): void;
+          HTMLInputElement: { prototype: object };
+        };
+        const node = g.document.querySelector('[data-testid="node-s0"]')!;
+        const started = performance.now();
+        const observer = new g.MutationObserver(() => {
+          if (!node.querySelector('.issue-error')) return;
+          observer.disconnect();
+          g.requestAnimationFrame(() => resolve(performance.now() - started));
+        });
+        observer.observe(node, { subtree: true, childList: true });
+        // React tracks the value through the prototype's setter: set it there, then say so.
+        Object.getOwnPropertyDescriptor(g.HTMLInputElement.prototype, 'value')!.set!.call(el, '');
+        (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(new g.Event('input', { bubbles: true }));
+      }),
+  );
+}
+
 /** Wheel-zooms on a node until the canvas is at 100% (d3-zoom: each notch is about 1.15x). */
 async function zoomToFull(page: Page, nodeTestId: string): Promise<void> {
   for (let i = 0; i < 40; i++) {
@@ -175,6 +209,7 @@ async function main() {
           drag_seconds: round(drag.seconds, 2),
         });
       }
+      emit({ bench: 'designer-edit-to-node-error', nodes: n, ms: round(await editToNodeError(page), 1) });
       await page.close();
     }
   } finally {

@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { ensureChromium, ensureConsoleBuild } from '@vansales/infra';
+import { ensureChromium, ensureConsoleBuild, startBuiltConsole } from '@vansales/infra';
 import { emit, round } from './common/json-lines';
 
 /**
@@ -45,14 +42,6 @@ function documentOf(n: number): unknown {
     if (!first) edges.push({ from: `s${i - CHAINS}`, to: `s${i}` });
   }
   return { format: 'vansales.definition/v1', name: `bench ${n}`, triggers: [{ kind: 'manual' }], steps, edges };
-}
-
-async function unusedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function dragFrameRate(
@@ -143,30 +132,16 @@ async function main() {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const executablePath = ensureChromium(log);
   const buildDir = ensureConsoleBuild(log);
-  const port = await unusedPort();
-  const consoleUrl = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
-    cwd: join(buildDir, 'console'),
-    env: { ...process.env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
-    stdio: 'ignore',
-  });
+  const served = await startBuiltConsole(buildDir);
+  const consoleUrl = served.url;
   const browser = await chromium.launch({
     executablePath,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
   });
   try {
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(consoleUrl).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const closedGateway = `http://127.0.0.1:${await unusedPort()}`;
+    // Port 9 (discard): nothing listens, so the palette's calls fail at once.
+    const closedGateway = 'http://127.0.0.1:9';
     for (const n of SIZES) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(consoleUrl);
@@ -219,7 +194,7 @@ async function main() {
     }
   } finally {
     await browser.close();
-    server.kill();
+    served.stop();
   }
 }
 

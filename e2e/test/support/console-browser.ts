@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureChromium, ensureConsoleBuild } from '@vansales/infra';
-import { startPlatform, until, type Platform } from './harness';
+import { ensureChromium, ensureConsoleBuild, startBuiltConsole } from '@vansales/infra';
+import { startPlatform, type Platform } from './harness';
 
 /** Key screens of the console tests, for a person to look at what the console shows (kept after the run). */
 export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screenshots', 'console');
@@ -19,14 +17,6 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-
-export async function unusedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** axe-core's serious and critical violations on the page as it is now (rule id and the elements it names). */
 export async function seriousViolations(page: Page): Promise<{ id: string; nodes: string[] }[]> {
@@ -60,20 +50,9 @@ export async function startConsole(log: (line: string) => void): Promise<Console
   const executablePath = ensureChromium(log);
   // Cached per source hash: minutes on the first run after a change to console/, a hash otherwise.
   const buildDir = ensureConsoleBuild(log);
-  const port = await unusedPort();
-  const consoleUrl = `http://127.0.0.1:${port}`;
-  const consoleServer: ChildProcess = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
-    cwd: join(buildDir, 'console'),
-    env: { ...process.env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
-    stdio: 'ignore',
-  });
+  const served = await startBuiltConsole(buildDir);
+  const consoleUrl = served.url;
   const platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: consoleUrl } });
-  await until('the console server to answer', () =>
-    fetch(consoleUrl).then(
-      (r) => r.ok,
-      () => false,
-    ),
-  );
   // playwright-core gives each launch a fresh temporary profile (--user-data-dir) and removes it on close.
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   mkdirSync(SCREENS, { recursive: true });
@@ -84,7 +63,7 @@ export async function startConsole(log: (line: string) => void): Promise<Console
     gatewayUrl: new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin,
     async close() {
       await browser.close();
-      consoleServer.kill();
+      served.stop();
       await platform.close();
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import { sakilaDatabase, sakilaReader, until } from './support/harness';
 import { SCREENS, connect, seriousViolations, startConsole, type ConsoleUnderTest } from './support/console-browser';
 
 const TENANT = 'designer-e2e';
@@ -112,6 +113,57 @@ describe('the console designer in a real browser (Chromium, axe-core)', () => {
       await page.screenshot({ path: join(SCREENS, 'designer-4-gateway-refusal.png') });
       const versions = await platform.api<unknown[]>('GET', `/v1/tenants/${TENANT}/definitions/films/versions`);
       expect(versions.body).toHaveLength(2);
+      await page.close();
+    },
+    5 * 60_000,
+  );
+
+  it(
+    "offers the tables of a site's discovered schema and previews a mapping on rows sampled on the site",
+    async () => {
+      const { platform, browser, consoleUrl } = under;
+      const tenant = `${TENANT}-site`;
+      await platform.api('POST', '/v1/tenants', { id: tenant, name: 'Designer e2e site' });
+      const connector = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenant}/connectors`, {
+        name: 'store',
+      });
+      const agent = platform.startAgent({
+        apiKey: connector.body.apiKey,
+        databases: { sakila: sakilaDatabase(await sakilaReader()) },
+      });
+      await agent.welcomed;
+      // The agent's databases are discovered when it connects.
+      await until(
+        'Sakila discovered',
+        async () =>
+          (await platform.api('GET', `/v1/tenants/${tenant}/connectors/${connector.body.id}/schemas/sakila`)).status ===
+          200,
+      );
+
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await connect(page, under);
+      await page.goto(`${consoleUrl}/tenants/${tenant}/designer`);
+      const palette = page.getByRole('navigation', { name: 'Palette' });
+      await palette.getByLabel('Connector').selectOption({ label: 'store' });
+      await palette.getByLabel('Database', { exact: true }).fill('sakila');
+      await palette.getByRole('button', { name: 'Show tables' }).click();
+      await palette.getByText(/tables of sakila \(schema version 1\)/).waitFor();
+      await palette.getByRole('button', { name: 'Add Read film', exact: true }).click();
+      await page.getByTestId('node-read-film-1').waitFor();
+      await palette.getByRole('button', { name: 'Add Map fields (JSONata)' }).click();
+      await connectSteps(page, 'read-film-1', 'map-1');
+
+      await page.getByTestId('node-map-1').click();
+      const inspector = page.getByRole('complementary', { name: 'Inspector' });
+      await inspector.getByLabel('Expression for id').fill('$uppercase(title)');
+      await inspector.getByRole('button', { name: 'Sample 5 rows of film on the site' }).click();
+      await inspector.getByText('5 rows sampled on the site from film.').waitFor({ timeout: 30_000 });
+      const cells = await inspector.getByTestId('mapping-preview').locator('tbody td').allTextContents();
+      expect(cells).toHaveLength(5);
+      // Sakila's film titles, upper-cased by the mapping in the browser.
+      for (const cell of cells) expect(cell).toMatch(/^"[A-Z0-9 ]+"$/);
+      await page.screenshot({ path: join(SCREENS, 'designer-5-site-sample.png') });
+      await agent.close();
       await page.close();
     },
     5 * 60_000,

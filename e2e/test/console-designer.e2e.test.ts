@@ -113,6 +113,13 @@ describe('the console designer in a real browser (Chromium, axe-core)', () => {
       await page.screenshot({ path: join(SCREENS, 'designer-4-gateway-refusal.png') });
       const versions = await platform.api<unknown[]>('GET', `/v1/tenants/${TENANT}/definitions/films/versions`);
       expect(versions.body).toHaveLength(2);
+
+      // 8. Opened afresh, the definition is drawn from its newest version.
+      await page.goto(`${consoleUrl}/tenants/${TENANT}/designer`);
+      await page.getByLabel('Definition id').fill('films');
+      await page.getByRole('button', { name: 'Open definition' }).click();
+      await page.getByText('Opened version 2, the newest.').waitFor();
+      for (const step of ['read-1', 'map-1', 'write-1']) await page.getByTestId(`node-${step}`).waitFor();
       await page.close();
     },
     5 * 60_000,

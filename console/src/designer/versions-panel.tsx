@@ -45,8 +45,9 @@ function VersionsPanelView({
   const [diff, setDiff] = useState<{ diff: Diff; left: unknown; right: unknown } | undefined>();
   const path = { tenantId, definitionId };
 
-  const refresh = useCallback(async () => {
-    if (!client || !definitionId) return;
+  /** Reads the versions list again; gives the newest version's number. */
+  const refresh = useCallback(async (): Promise<number | undefined> => {
+    if (!client || !definitionId) return undefined;
     const { data } = await client.GET('/v1/tenants/{tenantId}/definitions/{definitionId}/versions', {
       params: { path: { tenantId, definitionId } },
     });
@@ -55,13 +56,27 @@ function VersionsPanelView({
       const sorted = data.map((v) => v.version).sort((a, b) => a - b);
       setTo(sorted[sorted.length - 1]!);
       setFrom(sorted[Math.max(0, sorted.length - 2)]!);
+      return sorted[sorted.length - 1];
     }
+    return undefined;
   }, [client, tenantId, definitionId]);
 
   useEffect(() => {
     setVersions([]);
     setDiff(undefined);
-    void refresh();
+    setMessage('');
+    // Opening a definition that has versions draws its newest one.
+    void refresh().then(async (latest) => {
+      if (!latest || !client) return;
+      const { data } = await client.GET('/v1/tenants/{tenantId}/definitions/{definitionId}/versions/{version}', {
+        params: { path: { tenantId, definitionId, version: latest } },
+      });
+      if (data) {
+        onOpen(data.document, latest);
+        setMessage(`Opened version ${latest}, the newest.`);
+      }
+    });
+    // Only a change of definition (refresh's identity) opens one; onOpen is the designer's stable load.
   }, [refresh]);
 
   const report = (status: number, body: unknown, doing: string) => {

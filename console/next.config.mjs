@@ -11,6 +11,8 @@ const nextConfig = {
   outputFileTracingRoot: join(here, '..'),
   poweredByHeader: false,
   reactStrictMode: true,
+  // The designer validates documents in the browser with the gateway's own code (TypeScript sources).
+  transpilePackages: ['@vansales/definitions', '@vansales/protocol'],
 };
 
 export default nextConfig;

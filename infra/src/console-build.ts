@@ -1,11 +1,13 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { InfraError, InfraErrorCode } from './errors';
 import { ensureAptPackages, which, type Logger } from './install';
 import { repoRoot } from './paths';
+import { waitFor } from './ports';
 
 const consoleDir = join(repoRoot, 'console');
 
@@ -17,7 +19,18 @@ export function consoleCacheDir(): string {
   );
 }
 
-/** Everything a `next build` reads: the console's files (not its build or node_modules) and the lockfile. */
+/**
+ * Workspace packages the console bundles (transpilePackages in next.config.mjs): the designer
+ * validates definitions in the browser with the gateway's own code, so a change there is a new build.
+ */
+const BUNDLED_PACKAGES = [
+  'libs/definitions/src',
+  'libs/definitions/package.json',
+  'libs/protocol/src',
+  'libs/protocol/package.json',
+];
+
+/** Everything a `next build` reads: the console's files (not its build or node_modules), the packages it bundles, the lockfile. */
 export function consoleSourceHash(): string {
   const hash = createHash('sha256');
   const walk = (folder: string): string[] =>
@@ -26,7 +39,10 @@ export function consoleSourceHash(): string {
       const path = join(folder, entry.name);
       return entry.isDirectory() ? walk(path) : [path];
     });
-  for (const file of [...walk(consoleDir), join(repoRoot, 'pnpm-lock.yaml')].sort()) {
+  const bundled = BUNDLED_PACKAGES.map((p) => join(repoRoot, p)).flatMap((p) =>
+    statSync(p).isDirectory() ? walk(p) : [p],
+  );
+  for (const file of [...walk(consoleDir), ...bundled, join(repoRoot, 'pnpm-lock.yaml')].sort()) {
     hash.update(relative(repoRoot, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
@@ -85,4 +101,37 @@ function pruneOldBuilds(keep: string, newest = 3): void {
 export function ensureChromium(log: Logger): string {
   ensureAptPackages([{ probe: 'chromium', pkg: 'chromium' }], log);
   return which('chromium') ?? '/usr/bin/chromium';
+}
+
+/** A built console served on a free loopback port (tests and the designer bench): its URL, and stop. */
+export async function startBuiltConsole(buildDir: string): Promise<{ url: string; stop(): void }> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+    probe.once('error', reject);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
+    cwd: join(buildDir, 'console'),
+    env: { ...process.env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
+    stdio: 'ignore',
+  });
+  const stop = () => void server.kill();
+  try {
+    await waitFor(
+      'the console server to answer',
+      () =>
+        fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+    );
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return { url, stop };
 }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { BUFFER_OBJECT_ID_PATTERN, SqlIdentifier, TableRef } from '@vansales/protocol';
+// Subpath imports (zod only): the console validates documents in the browser with this file, and the
+// protocol's index also exports node:crypto code.
+import { BUFFER_OBJECT_ID_PATTERN } from '@vansales/protocol/buffer-http';
+import { SqlIdentifier, TableRef } from '@vansales/protocol/database-names';
 
 /**
  * The definition document (issue 10): an integration as data. A person draws it in the console or a

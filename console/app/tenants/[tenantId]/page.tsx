@@ -61,6 +61,9 @@ export default function TenantConnectorsPage() {
         <Link href="/tenants">Tenants</Link> / {tenantId}
       </p>
       <h1>Connectors of {tenantId}</h1>
+      <p>
+        <Link href={`/tenants/${tenantId}/designer`}>Open the designer</Link>
+      </p>
       {error && (
         <p role="alert" className="error">
           {error}

@@ -112,6 +112,17 @@ export const AgentConfig = z.object({
       maxBytes: z.number().int().min(1024).max(SITE_SPEC_MAX_BYTES_CEILING).default(DEFAULT_SITE_SPEC_MAX_BYTES),
     })
     .default({ allowedUrlPrefixes: [], maxBytes: DEFAULT_SITE_SPEC_MAX_BYTES }),
+  /**
+   * Prometheus `/metrics`, `/livez` and `/readyz` on a local port (README "Metrics"); off by default.
+   * The host stays 127.0.0.1 unless a scraper on another machine must reach it.
+   */
+  metrics: z
+    .object({
+      enabled: z.boolean().default(false),
+      host: z.string().min(1).max(255).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(9469),
+    })
+    .default({ enabled: false, host: '127.0.0.1', port: 9469 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   databases: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig)

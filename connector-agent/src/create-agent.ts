@@ -27,6 +27,7 @@ import { createApiArtifactClient, type ApiArtifactClient } from './api-artifacts
 import { createGatewayAuth } from './gateway-auth';
 import { machineId } from './machine-id';
 import type { OperationTable } from './operations/operation';
+import type { AgentMetrics } from './agent-metrics';
 
 export const AGENT_REDACT_PATHS = [
   'password',
@@ -85,6 +86,8 @@ export function createAgent(
      * answer after the operation did its work, as a dropped socket would).
      */
     operations?: (table: OperationTable) => OperationTable;
+    /** The agent's metrics (`metrics.enabled` in agent.json): sessions, tasks, buffer bytes. */
+    metrics?: AgentMetrics;
   } = {},
 ): { agent: Agent; close: () => Promise<void> } {
   const logger =
@@ -105,10 +108,11 @@ export function createAgent(
     secret: options.secrets ?? (() => undefined),
     ...(artifacts ? { artifacts } : {}),
   };
-  const buffer = createBufferClient({
+  const plainBuffer = createBufferClient({
     gatewayUrl: config.gatewayUrl,
     ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
   });
+  const buffer = options.metrics ? options.metrics.countBuffer(plainBuffer) : plainBuffer;
   const operations: OperationTable = {
     'sql.query': createSqlQuery(data.database, () => policyOf(data)),
     'schema.discover': createSchemaDiscover(data.database, () => policyOf(data)),
@@ -141,6 +145,7 @@ export function createAgent(
     config,
     log: logger,
     audit: options.audit,
+    ...(options.metrics ? { observer: options.metrics.observer } : {}),
     operations: options.operations ? options.operations(operations) : operations,
   });
   return {

@@ -28,6 +28,7 @@ import { createGatewayAuth } from './gateway-auth';
 import { machineId } from './machine-id';
 import type { OperationTable } from './operations/operation';
 import type { AgentMetrics } from './agent-metrics';
+import { RotatingLogFile } from './log-file';
 
 export const AGENT_REDACT_PATHS = [
   'password',
@@ -88,15 +89,24 @@ export function createAgent(
     operations?: (table: OperationTable) => OperationTable;
     /** The agent's metrics (`metrics.enabled` in agent.json): sessions, tasks, buffer bytes. */
     metrics?: AgentMetrics;
+    /** The rotating log file's folder when agent.json names none (VSC_AGENT_LOG_DIR). */
+    logDir?: string;
   } = {},
 ): { agent: Agent; close: () => Promise<void> } {
+  const logDir = config.logFile.dir ?? options.logDir;
+  const logFile =
+    !log && logDir ? new RotatingLogFile(logDir, config.logFile.maxBytes, config.logFile.keep) : undefined;
   const logger =
     log ??
-    pino({
-      name: 'mini-connector',
-      level: config.logLevel,
-      redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' },
-    });
+    pino(
+      {
+        name: 'mini-connector',
+        level: config.logLevel,
+        redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' },
+      },
+      // stdout is the journal under systemd (and WinSW's capture on Windows); the file is the agent's own.
+      logFile ? pino.multistream([{ stream: process.stdout }, { stream: logFile }]) : undefined,
+    );
   const databases = siteDatabases(config.databases);
   const data: DataDeps = {
     database: (name) => databases.get(name),
@@ -154,6 +164,7 @@ export function createAgent(
       await agent.stop();
       await databases.close();
       await options.audit?.close();
+      logFile?.close();
     },
   };
 }

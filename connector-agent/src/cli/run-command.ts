@@ -61,7 +61,13 @@ export const runCommand: CliCommand = {
       existsSync(join(vaultDir, VAULT_FILE)) ? openVault({ dir: vaultDir }).get(name) : undefined;
     const artifactCacheDir = join(dirname(path), API_ARTIFACT_CACHE_DIR);
     const metrics = config.metrics.enabled ? createAgentMetrics(AGENT_VERSION) : undefined;
-    const { agent, close } = createAgent(config, undefined, { audit, secrets, artifactCacheDir, metrics });
+    const { agent, close } = createAgent(config, undefined, {
+      audit,
+      secrets,
+      artifactCacheDir,
+      metrics,
+      ...(io.env.VSC_AGENT_LOG_DIR ? { logDir: io.env.VSC_AGENT_LOG_DIR } : {}),
+    });
     let status;
     if (metrics) {
       try {

@@ -64,6 +64,9 @@ import type { Logger } from './logger';
 import { createSecretBox } from './webhooks/secret-box';
 import type { RunGate, WebhookService } from './services/webhook-service';
 import { startControlWorker } from './control-worker';
+import { forwardMetrics } from '@vansales/metrics';
+import { createGatewayMetrics } from './gateway-metrics';
+import packageJson from '../package.json';
 import { createDefinitionControlActivities, createSyncStateActivities } from '@vansales/activities/control';
 
 /** The control-plane operations behind the REST routes, for in-process callers (benchmarks, tools). */
@@ -182,6 +185,8 @@ export async function createGateway(
     db,
     defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
   });
+  // Sessions are read from the hub when scraped (it is made just below).
+  const metrics = createGatewayMetrics(packageJson.version, () => hub.size);
   const hub = new AgentHub({
     temporal: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -200,10 +205,14 @@ export async function createGateway(
     log: logger,
     activityInterceptors: options.activityInterceptors,
     onOnline: async (identity, hello) => {
+      metrics.sessionOpened();
       await repos.touchConnector(identity.connectorId);
       discoverOnline(identity, hello);
     },
-    audit: (entry) => auditRepo.append(entry),
+    audit: (entry) => {
+      metrics.task(entry);
+      return auditRepo.append(entry);
+    },
     // Extract and load tasks get their object-scoped buffer grant here, outside Temporal history.
     // A site step's API operation gets its artifacts' hashes here, from the tenant's registry.
     prepareTask: composePreparers(bufferGrantPreparer(grantBufferAccess), apiOperationPreparer(apiRegistry)),
@@ -283,6 +292,10 @@ export async function createGateway(
     schemaRegistry,
     definitions,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
+    metrics,
+    ...(config.VSC_TEMPORAL_METRICS_PORT
+      ? { forwardedMetrics: forwardMetrics(`http://127.0.0.1:${config.VSC_TEMPORAL_METRICS_PORT}/metrics`) }
+      : {}),
     maxFrameBytes: options.maxFrameBytes,
     agentLimits: {
       maxResultBytes: config.VSC_AGENT_MAX_RESULT_BYTES,

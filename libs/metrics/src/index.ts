@@ -15,6 +15,8 @@ export {
   startStatusServer,
   readinessAnswer,
   metricsText,
+  temporalPrometheusTelemetry,
+  forwardMetrics,
   type DependencyState,
   type ReadinessProbe,
   type StatusServer,

@@ -101,3 +101,30 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       }),
   };
 }
+
+/**
+ * Settings for the Temporal SDK's own Prometheus exporter (Runtime.install's telemetryOptions), on
+ * loopback only, in Prometheus' naming (`temporal_…_total`, `_seconds`): the process's /metrics
+ * forwards it (`forwardMetrics`), so a scraper needs one target per process.
+ */
+export function temporalPrometheusTelemetry(port: number) {
+  return {
+    metrics: {
+      prometheus: {
+        bindAddress: `127.0.0.1:${port}`,
+        countersTotalSuffix: true,
+        unitSuffix: true,
+        useSecondsForDurations: true,
+      },
+    },
+  };
+}
+
+/** Reads another exporter's text (the Temporal SDK's), bounded in time. */
+export function forwardMetrics(url: string): () => Promise<string> {
+  return async () => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
+    return res.text();
+  };
+}

@@ -64,7 +64,8 @@ import type { Logger } from './logger';
 import { createSecretBox } from './webhooks/secret-box';
 import type { RunGate, WebhookService } from './services/webhook-service';
 import { startControlWorker } from './control-worker';
-import { forwardMetrics } from '@vansales/metrics';
+import { collapseLabel, forwardMetrics } from '@vansales/metrics';
+import { connectorTaskQueue } from '@vansales/protocol/task-queues';
 import { createGatewayMetrics } from './gateway-metrics';
 import packageJson from '../package.json';
 import { createDefinitionControlActivities, createSyncStateActivities } from '@vansales/activities/control';
@@ -294,7 +295,7 @@ export async function createGateway(
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
     metrics,
     ...(config.VSC_TEMPORAL_METRICS_PORT
-      ? { forwardedMetrics: forwardMetrics(`http://127.0.0.1:${config.VSC_TEMPORAL_METRICS_PORT}/metrics`) }
+      ? { forwardedMetrics: forwardedTemporalMetrics(config.VSC_TEMPORAL_METRICS_PORT) }
       : {}),
     maxFrameBytes: options.maxFrameBytes,
     agentLimits: {
@@ -439,4 +440,17 @@ function credentialsFrom(config: GatewayConfig, db: MetadataDb, registry: Artifa
     authorizationTtlMs: config.VSC_OAUTH_AUTHORIZATION_TTL_SECONDS * 1000,
   });
   return { store, authenticator, redirectUrl: config.VSC_OAUTH_REDIRECT_URL };
+}
+
+/**
+ * The SDK's metrics of this node's Workers, with every connector's task queue as one (`connector.*`):
+ * no connector id in a label, and as many series with 1,000 agents as with one.
+ */
+const CONNECTOR_QUEUES = connectorTaskQueue('');
+function forwardedTemporalMetrics(port: number): () => Promise<string> {
+  const read = forwardMetrics(`http://127.0.0.1:${port}/metrics`);
+  return async () =>
+    collapseLabel(await read(), 'task_queue', (queue) =>
+      queue.startsWith(CONNECTOR_QUEUES) ? `${CONNECTOR_QUEUES}*` : queue,
+    );
 }

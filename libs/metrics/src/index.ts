@@ -22,3 +22,4 @@ export {
   type StatusServer,
   type StatusServerOptions,
 } from './status-server';
+export { collapseLabel } from './collapse-label';

@@ -1,4 +1,11 @@
-import { boundedLabel, createMetricsRegistry, startStatusServer, taskMetrics, type StatusServer } from '../src';
+import {
+  boundedLabel,
+  collapseLabel,
+  createMetricsRegistry,
+  startStatusServer,
+  taskMetrics,
+  type StatusServer,
+} from '../src';
 
 describe('status server', () => {
   let server: StatusServer | undefined;
@@ -63,5 +70,34 @@ describe('status server', () => {
     expect(boundedLabel('a', known)).toBe('a');
     expect(boundedLabel('tenant-secret-xyz', known)).toBe('other');
     expect(boundedLabel(undefined, known)).toBe('other');
+  });
+});
+
+describe('collapseLabel', () => {
+  it("sums the series one label's rewrite makes equal, keeping comments and other labels", () => {
+    const text = [
+      '# HELP temporal_request_total Requests',
+      '# TYPE temporal_request_total counter',
+      'temporal_request_total{namespace="default",task_queue="connector.aaa"} 2',
+      'temporal_request_total{namespace="default",task_queue="connector.bbb"} 3',
+      'temporal_request_total{namespace="default",task_queue="workflows"} 7',
+      'temporal_slots{task_queue="connector.aaa",worker_type="ActivityWorker"} 1',
+      'temporal_slots{task_queue="connector.bbb",worker_type="ActivityWorker"} 1',
+      'temporal_uptime 12.5',
+      '',
+    ].join('\n');
+    const out = collapseLabel(text, 'task_queue', (q) => (q.startsWith('connector.') ? 'connector.*' : q));
+    expect(out).toBe(
+      [
+        '# HELP temporal_request_total Requests',
+        '# TYPE temporal_request_total counter',
+        'temporal_request_total{namespace="default",task_queue="connector.*"} 5',
+        'temporal_request_total{namespace="default",task_queue="workflows"} 7',
+        'temporal_slots{task_queue="connector.*",worker_type="ActivityWorker"} 2',
+        'temporal_uptime 12.5',
+        '',
+      ].join('\n'),
+    );
+    expect(out).not.toContain('aaa');
   });
 });

@@ -114,6 +114,16 @@ describe('metrics and readiness of the real processes (gateway, cloud worker, ag
       return sample(text, 'temporal_workflow_completed_total') > 0 ? text : undefined;
     });
     expect(cloud).toMatch(/^temporal_workflow_task_execution_latency_seconds_bucket/m);
+    // A cloud activity (the buffer purge, harmless on this test's own buffer folder) in the worker's own counters.
+    await platform.temporal.workflow.execute('bufferPurgeWorkflow', {
+      taskQueue: platform.workflowTaskQueue,
+      workflowId: `metrics-purge-${platform.tenantId}`,
+      args: [{ cloudTaskQueue: platform.cloudTaskQueue }],
+    });
+    const purged = { operation: 'purgeExpiredBuffer', outcome: 'ok' };
+    const afterPurge = await cloudMetrics();
+    expect(sample(afterPurge, 'vsc_cloud_worker_tasks_total', purged)).toBe(1);
+    expect(sample(afterPurge, 'vsc_cloud_worker_task_duration_seconds_count', purged)).toBe(1);
     expect(sample(cloud, 'vsc_build_info', { process: 'cloud_worker' })).toBe(1);
 
     // No tenant, connector or statement in any label of any process (the test's task queue names

@@ -9,6 +9,9 @@ import { keyFileProblem } from '../src/vault/key-file-access';
 import { machineId, windowsMachineGuid } from '../src/machine-id';
 import { RotatingLogFile, AGENT_LOG_FILE } from '../src/log-file';
 import { cliIo } from './cli-io';
+import { generateApiKey } from '@vansales/protocol';
+import { parseAgentConfig } from '../src/config';
+import { createAgent } from '../src/create-agent';
 
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `vsc-service-${name}-`));
 
@@ -206,5 +209,20 @@ describe('the rotating JSON-lines log file', () => {
       .split('\n');
     expect(JSON.parse(previous.at(-1)!).msg).toBe(`line ${59 - current.length}`);
     expect(execFileSync('stat', ['-c', '%a', join(dir, AGENT_LOG_FILE)], { encoding: 'utf8' }).trim()).toBe('600');
+  });
+
+  it("receives the agent's own log lines (logDir, as run takes it from VSC_AGENT_LOG_DIR), API key redacted", async () => {
+    const dir = temp('agent-log');
+    const apiKey = generateApiKey('acme');
+    const config = parseAgentConfig({ gatewayUrl: 'ws://127.0.0.1:9/v1/agent/connect', apiKey, logLevel: 'info' });
+    const { agent, close } = createAgent(config, undefined, { logDir: dir });
+    agent.start(); // no key pair: the agent says so and stops
+    expect((await agent.done).code).toBe('key-rejected');
+    await close();
+    const lines = readFileSync(join(dir, AGENT_LOG_FILE), 'utf8').trim().split('\n');
+    const record = JSON.parse(lines.at(-1)!) as { name: string; msg: string };
+    expect(record.name).toBe('mini-connector');
+    expect(record.msg).toMatch(/no key pair/);
+    expect(readFileSync(join(dir, AGENT_LOG_FILE), 'utf8')).not.toContain(apiKey);
   });
 });

@@ -19,7 +19,11 @@ describe('mini-connector service (Linux)', () => {
   it('writes a hardened unit from the template that systemd-analyze verify accepts, running no command under --root', async () => {
     const root = temp('root');
     const h = cliIo();
-    const code = await runCli(['service', 'install', '--root', root, '--config', '/etc/vansales/agent.json'], h.io);
+    // A real executable outside any home folder (this test's node may live under /root/.cache).
+    const code = await runCli(
+      ['service', 'install', '--root', root, '--config', '/etc/vansales/agent.json', '--program', '/bin/true'],
+      h.io,
+    );
     expect(h.err()).toBe('');
     expect(code).toBe(0);
     const unitPath = join(root, SYSTEMD_UNIT_PATH);
@@ -36,7 +40,7 @@ describe('mini-connector service (Linux)', () => {
       'RestartPreventExitStatus=2 3',
     ])
       expect(unit.split('\n')).toContain(line);
-    expect(unit).toMatch(/^ExecStart="\/.+" .*"run" "--config" "\/etc\/vansales\/agent.json"$/m);
+    expect(unit.split('\n')).toContain('ExecStart="/bin/true" "run" "--config" "/etc/vansales/agent.json"');
     // Nothing on this machine was changed: the user, the folders and systemctl are listed, not run.
     expect(h.out()).toContain('not run under --root: useradd --system --user-group');
     expect(h.out()).toContain('not run under --root: systemctl enable --now vansales-connector');
@@ -72,6 +76,27 @@ describe('mini-connector service (Linux)', () => {
     expect(removal.out()).toBe(
       `would run: systemctl disable --now vansales-connector\nwould remove ${SYSTEMD_UNIT_PATH}\nwould run: systemctl daemon-reload\n`,
     );
+  });
+
+  it('warns when the program or the config is under a home folder the unit cannot see (ProtectHome)', async () => {
+    const h = cliIo();
+    const code = await runCli(
+      [
+        'service',
+        'install',
+        '--dry-run',
+        '--config',
+        '/home/it/agent.json',
+        '--program',
+        '/opt/vansales/mini-connector',
+      ],
+      h.io,
+    );
+    expect(code).toBe(0);
+    expect(h.err()).toBe(
+      'warning: /home/it/agent.json is under a home folder, which the hardened unit cannot see (ProtectHome); install the agent elsewhere (e.g. /opt/vansales)\n',
+    );
+    expect(h.out()).toContain('    ExecStart="/opt/vansales/mini-connector" "run" "--config" "/home/it/agent.json"');
   });
 
   it('refuses an odd user name, an unknown action or platform, saying why', async () => {

@@ -140,6 +140,12 @@ export const serviceCommand: CliCommand = {
           io.stderr.write(`${settings.configPath} does not exist: run mini-connector init first\n`);
           return 2;
         }
+        // ProtectHome hides /home, /root and /run/user from the service: a program there would not start.
+        for (const path of windows ? [] : [...settings.command, settings.configPath])
+          if (/^\/(home|root|run\/user)(\/|$)/.test(path))
+            io.stderr.write(
+              `warning: ${path} is under a home folder, which the hardened unit cannot see (ProtectHome); install the agent elsewhere (e.g. /opt/vansales)\n`,
+            );
         return applyServicePlan(
           windows ? windowsInstallPlan(settings, v.winsw ?? nodeWindowsWinsw()) : linuxInstallPlan(settings),
           apply,

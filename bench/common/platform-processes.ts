@@ -37,6 +37,10 @@ export interface PlatformOptions {
   nodeArgs?: string[];
   /** Environment every process gets on top of the platform's. */
   env?: Record<string, string>;
+  /** Environment of one process on top of that (ports of its own: metrics). */
+  processEnv?: Partial<Record<ProcessName, Record<string, string>>>;
+  /** More settings of the agent's agent.json (e.g. `metrics`). */
+  agentConfig?: Record<string, unknown>;
   /** Each process logs `process.memoryUsage()` to stderr every second. */
   memlog?: boolean;
   verbose?: boolean;
@@ -45,6 +49,9 @@ export interface PlatformOptions {
 
 export interface ProcessPlatform {
   procs: Map<ProcessName, ChildProcess>;
+  /** http://127.0.0.1:<port> of the gateway, and the operator's token for it. */
+  gatewayUrl: string;
+  adminToken: string;
   tenantId: string;
   connectorId: string;
   workflowTaskQueue: string;
@@ -112,7 +119,7 @@ export async function startPlatformProcesses(work: string, options: PlatformOpti
   const start = (name: ProcessName, script: string, argv: string[] = [], extraEnv: Record<string, string> = {}) => {
     const args = [...nodeArgs, ...(memlog ? ['--require', memlogFile] : [])];
     const child = spawn(process.execPath, [...args, join(repoRoot, script), ...argv], {
-      env: { ...process.env, ...env, ...extraEnv },
+      env: { ...process.env, ...env, ...extraEnv, ...options.processEnv?.[name] },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (d: Buffer) => {
@@ -200,6 +207,7 @@ export async function startPlatformProcesses(work: string, options: PlatformOpti
         logLevel: verbose ? 'info' : 'warn',
         auditLogPath: join(dir, 'audit.jsonl'),
         databases: options.agentDatabases,
+        ...options.agentConfig,
       }),
       { mode: 0o600 },
     );
@@ -228,6 +236,8 @@ export async function startPlatformProcesses(work: string, options: PlatformOpti
     );
     return {
       procs,
+      gatewayUrl,
+      adminToken: env.VSC_ADMIN_TOKEN!,
       tenantId,
       connectorId: connector.id,
       workflowTaskQueue: env.VSC_WORKFLOW_TASK_QUEUE!,

@@ -2,6 +2,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { payloadCompatibility, vansalesDataConverter } from '@vansales/temporal-config';
 import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
+import type { CloudWorkerMetrics } from './worker-metrics';
 import { loadBufferConfig, openDataBuffer, type DataBuffer } from '@vansales/buffer';
 import { createCloudActivities, type ApiOperationDeps, type CloudDeps } from '@vansales/activities/cloud';
 import {
@@ -111,12 +112,18 @@ export async function createCloudActivityWorker(
   config: CloudWorkerConfig,
   connection: NativeConnection,
   deps: CloudDeps = {},
+  /** Times each activity and counts buffer bytes (VSC_CLOUD_WORKER_METRICS_PORT). */
+  metrics?: CloudWorkerMetrics,
 ): Promise<Worker> {
+  const activities = createCloudActivities(
+    metrics && deps.buffer ? { ...deps, buffer: metrics.countBuffer(deps.buffer) } : deps,
+  );
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.VSC_CLOUD_TASK_QUEUE,
     dataConverter: vansalesDataConverter(config.VSC_PAYLOAD_KEYS, payloadCompatibility(config)),
-    activities: createCloudActivities(deps),
+    activities,
+    ...(metrics ? { interceptors: { activity: [metrics.interceptor(Object.keys(activities))] } } : {}),
   });
 }

@@ -57,6 +57,15 @@ export const CloudWorkerConfig = TemporalConfig.extend({
    * that move rows stay small; run a `workflows` one beside it.
    */
   VSC_CLOUD_WORKER_ROLE: z.enum(['all', 'workflows', 'activities']).default('all'),
+  /**
+   * Port of this worker's /metrics, /livez and /readyz (unset: none). Several workers on one machine
+   * need one port each; 0 picks a free one (printed at start).
+   */
+  VSC_CLOUD_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address of that server: loopback unless a scraper elsewhere must reach it. */
+  VSC_CLOUD_WORKER_METRICS_HOST: z.string().min(1).max(255).default('127.0.0.1'),
+  /** Loopback port of the Temporal SDK's Prometheus exporter (`temporal_*`), forwarded by /metrics. Unset: none. */
+  VSC_TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** How many workflow tasks run at once. */
   VSC_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(1).max(1000).default(100),
 })

@@ -1,9 +1,11 @@
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { forwardMetrics, startStatusServer, temporalPrometheusTelemetry, type StatusServer } from '@vansales/metrics';
 import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
 import { describeTemporalConnection, temporalConnectionOptions } from '@vansales/temporal-config';
 import packageJson from '../package.json';
 import { CloudWorkerConfig, loadCloudWorkerConfig } from './config';
 import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker } from './cloud-worker';
+import { cloudWorkerReadiness, createCloudWorkerMetrics } from './worker-metrics';
 
 const USAGE = `usage: vsc-cloud-worker
 
@@ -40,10 +42,41 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    workerHeartbeatInterval: 0,
+    ...(config.VSC_TEMPORAL_METRICS_PORT
+      ? { telemetryOptions: temporalPrometheusTelemetry(config.VSC_TEMPORAL_METRICS_PORT) }
+      : {}),
+  });
   const connection = await NativeConnection.connect(connectionOptions);
   const role = config.VSC_CLOUD_WORKER_ROLE;
-  const workers = [];
+  const workers: Worker[] = [];
+  const metrics =
+    config.VSC_CLOUD_WORKER_METRICS_PORT !== undefined ? createCloudWorkerMetrics(packageJson.version) : undefined;
+  let status: StatusServer | undefined;
+  if (metrics) {
+    const port = config.VSC_CLOUD_WORKER_METRICS_PORT ?? 0;
+    try {
+      status = await startStatusServer({
+        host: config.VSC_CLOUD_WORKER_METRICS_HOST,
+        port,
+        registry: metrics.registry,
+        readiness: cloudWorkerReadiness(connection, () => workers),
+        ...(config.VSC_TEMPORAL_METRICS_PORT
+          ? { extraMetrics: forwardMetrics(`http://127.0.0.1:${config.VSC_TEMPORAL_METRICS_PORT}/metrics`) }
+          : {}),
+      });
+    } catch (err) {
+      process.stderr.write(
+        `cannot serve metrics on ${config.VSC_CLOUD_WORKER_METRICS_HOST}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; set VSC_CLOUD_WORKER_METRICS_PORT to a free port\n`,
+      );
+      process.exit(2);
+    }
+    process.stdout.write(
+      `cloud worker metrics and readiness on http://${config.VSC_CLOUD_WORKER_METRICS_HOST}:${status.port}/metrics, /readyz\n`,
+    );
+  }
   if (role !== 'activities') workers.push(await createCloudWorker(config, connection));
   if (role !== 'workflows') {
     let deps;
@@ -53,7 +86,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${(err as Error).message}\n`);
       process.exit(2);
     }
-    workers.push(await createCloudActivityWorker(config, connection, deps));
+    workers.push(await createCloudActivityWorker(config, connection, deps, metrics));
   }
   const polling = { all: 'workflows and cloud activities', workflows: 'workflows', activities: 'cloud activities' }[
     role
@@ -61,6 +94,7 @@ async function main(): Promise<void> {
   process.stdout.write(`cloud worker polling ${describeTemporalConnection(config)} for ${polling}\n`);
   // Worker.run installs its own SIGINT/SIGTERM handling and drains before it resolves.
   await Promise.all(workers.map((w) => w.run()));
+  await status?.close();
   await connection.close();
 }
 

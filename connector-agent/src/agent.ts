@@ -23,6 +23,7 @@ import { OperationError, type OperationTable } from './operations/operation';
 import { machineId } from './machine-id';
 import { backoffDelay } from './backoff';
 import { createGatewayAuth, GatewayAuthError, type GatewayAuth } from './gateway-auth';
+import type { AgentObserver } from './agent-metrics';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -35,6 +36,8 @@ export interface AgentOptions {
   log: pino.Logger;
   /** Where every task is recorded (the site's own append-only hash chain). */
   audit?: { append(entry: ReturnType<typeof auditEntryFor>): Promise<unknown> };
+  /** Sessions and tasks, for the agent's metrics (off by default). */
+  observer?: AgentObserver;
 }
 
 /**
@@ -203,6 +206,7 @@ export class Agent {
     socket.on('close', (code, reasonBuf) => {
       const reason = reasonBuf.toString();
       clearInterval(this.pingTimer);
+      this.opts.observer?.session(false);
       // Work in flight is abandoned: the gateway fails it retryably and Temporal retries it.
       for (const c of this.running.values()) c.abort();
       this.running.clear();
@@ -249,6 +253,7 @@ export class Agent {
         clearInterval(this.pingTimer);
         this.pingTimer = setInterval(() => this.send({ type: 'ping', nonce: randomUUID() }), frame.heartbeatIntervalMs);
         this.pingTimer.unref();
+        this.opts.observer?.session(true);
         this.onWelcome?.({ connectorId: frame.connectorId, taskQueue: frame.taskQueue });
         return;
       case 'task':
@@ -322,6 +327,7 @@ export class Agent {
 
   /** Appends the task to the site's audit chain; a write failure is logged loudly, never silent. */
   private record(task: TaskFrame, started: number, result: { output?: unknown; errorType?: string }): void {
+    this.opts.observer?.task(task.operation, result.errorType ?? 'ok', (Date.now() - started) / 1000);
     if (!this.opts.audit || !this.identity) return;
     const entry = auditEntryFor({
       ...this.identity,

@@ -112,6 +112,33 @@ export const AgentConfig = z.object({
       maxBytes: z.number().int().min(1024).max(SITE_SPEC_MAX_BYTES_CEILING).default(DEFAULT_SITE_SPEC_MAX_BYTES),
     })
     .default({ allowedUrlPrefixes: [], maxBytes: DEFAULT_SITE_SPEC_MAX_BYTES }),
+  /**
+   * Prometheus `/metrics`, `/livez` and `/readyz` on a local port (README "Metrics"); off by default.
+   * The host stays 127.0.0.1 unless a scraper on another machine must reach it.
+   */
+  metrics: z
+    .object({
+      enabled: z.boolean().default(false),
+      host: z.string().min(1).max(255).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(9469),
+    })
+    .default({ enabled: false, host: '127.0.0.1', port: 9469 }),
+  /**
+   * JSON-lines log file beside stdout (the journal under systemd), rotated by size. `dir` defaults to
+   * VSC_AGENT_LOG_DIR (set by the service definition); without either, stdout only.
+   */
+  logFile: z
+    .object({
+      dir: z.string().min(1).optional(),
+      maxBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(1024 * 1024 * 1024)
+        .default(10 * 1024 * 1024),
+      keep: z.number().int().min(0).max(100).default(5),
+    })
+    .default({ maxBytes: 10 * 1024 * 1024, keep: 5 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   databases: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig)

@@ -27,6 +27,8 @@ import { createApiArtifactClient, type ApiArtifactClient } from './api-artifacts
 import { createGatewayAuth } from './gateway-auth';
 import { machineId } from './machine-id';
 import type { OperationTable } from './operations/operation';
+import type { AgentMetrics } from './agent-metrics';
+import { RotatingLogFile } from './log-file';
 
 export const AGENT_REDACT_PATHS = [
   'password',
@@ -85,15 +87,26 @@ export function createAgent(
      * answer after the operation did its work, as a dropped socket would).
      */
     operations?: (table: OperationTable) => OperationTable;
+    /** The agent's metrics (`metrics.enabled` in agent.json): sessions, tasks, buffer bytes. */
+    metrics?: AgentMetrics;
+    /** The rotating log file's folder when agent.json names none (VSC_AGENT_LOG_DIR). */
+    logDir?: string;
   } = {},
 ): { agent: Agent; close: () => Promise<void> } {
+  const logDir = config.logFile.dir ?? options.logDir;
+  const logFile =
+    !log && logDir ? new RotatingLogFile(logDir, config.logFile.maxBytes, config.logFile.keep) : undefined;
   const logger =
     log ??
-    pino({
-      name: 'mini-connector',
-      level: config.logLevel,
-      redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' },
-    });
+    pino(
+      {
+        name: 'mini-connector',
+        level: config.logLevel,
+        redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' },
+      },
+      // stdout is the journal under systemd (and WinSW's capture on Windows); the file is the agent's own.
+      logFile ? pino.multistream([{ stream: process.stdout }, { stream: logFile }]) : undefined,
+    );
   const databases = siteDatabases(config.databases);
   const data: DataDeps = {
     database: (name) => databases.get(name),
@@ -105,10 +118,11 @@ export function createAgent(
     secret: options.secrets ?? (() => undefined),
     ...(artifacts ? { artifacts } : {}),
   };
-  const buffer = createBufferClient({
+  const plainBuffer = createBufferClient({
     gatewayUrl: config.gatewayUrl,
     ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
   });
+  const buffer = options.metrics ? options.metrics.countBuffer(plainBuffer) : plainBuffer;
   const operations: OperationTable = {
     'sql.query': createSqlQuery(data.database, () => policyOf(data)),
     'schema.discover': createSchemaDiscover(data.database, () => policyOf(data)),
@@ -141,6 +155,7 @@ export function createAgent(
     config,
     log: logger,
     audit: options.audit,
+    ...(options.metrics ? { observer: options.metrics.observer } : {}),
     operations: options.operations ? options.operations(operations) : operations,
   });
   return {
@@ -149,6 +164,7 @@ export function createAgent(
       await agent.stop();
       await databases.close();
       await options.audit?.close();
+      logFile?.close();
     },
   };
 }

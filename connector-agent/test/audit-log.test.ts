@@ -1,7 +1,6 @@
 import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import {
   AUDIT_GENESIS_HASH,
   generateAgentKeyPair,
@@ -15,6 +14,7 @@ import {
 } from '@vansales/protocol';
 import { AuditLogError, openAuditLog, verifyAuditFile, type AuditEntry } from '../src/audit/audit-log';
 import { runCli } from '../src/main';
+import { cliIo } from './cli-io';
 
 const SECRET_PARAM = 'param-value-5531-secret';
 
@@ -39,15 +39,7 @@ const lines = (path: string) =>
     .split('\n')
     .filter((l) => l !== '');
 
-function cli() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdin: new PassThrough(), stdout, stderr, env: {} }, out: () => out, err: () => err };
-}
+const cli = () => cliIo();
 
 describe('agent audit log', () => {
   it('appends one chained record per line, file mode 0600, no parameter values', async () => {

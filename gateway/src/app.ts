@@ -20,6 +20,7 @@ import type { DefinitionStore } from '@vansales/definitions';
 import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { ReadinessCheck } from './readiness';
+import type { GatewayMetrics } from './gateway-metrics';
 import type { AgentConnectionLimits } from './agent-hub/agent-connection';
 import { authPlugin } from './http/auth';
 import { clientErrorHandler, errorHandlingPlugin } from './http/error-handling';
@@ -111,6 +112,10 @@ export interface AppDeps {
   maxFrameBytes?: number;
   /** Probes behind GET /readyz (no route without it). */
   readiness?: ReadinessCheck;
+  /** Prometheus metrics behind GET /metrics (admin token; no route without it). */
+  metrics?: GatewayMetrics;
+  /** The Temporal SDK's own exporter, appended to /metrics. */
+  forwardedMetrics?: () => Promise<string>;
   /** What one agent connection may cost (result size, protocol errors); see AgentConnectionLimits. */
   agentLimits?: Partial<AgentConnectionLimits>;
   /** PEM certificate and key; without them the gateway speaks plain HTTP (loopback, or behind a TLS proxy). */
@@ -193,6 +198,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
 
   await app.register(errorHandlingPlugin);
+  deps.metrics?.instrument(app);
   if (timeouts) {
     // Node's own limit on the request line and headers; the body's limits are the deadline plugin's.
     if (timeouts.headersMs) app.server.headersTimeout = Math.min(timeouts.headersMs, timeouts.requestMs);
@@ -330,6 +336,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     temporalConnection: deps.temporalConnection,
     hub: deps.hub,
     readiness: deps.readiness,
+    ...(deps.metrics ? { metrics: { registry: deps.metrics.registry, forwarded: deps.forwardedMetrics } } : {}),
   });
   await app.register(tenantRoutes);
   if (deps.quotas) await app.register(quotaRoutes);

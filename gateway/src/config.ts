@@ -17,6 +17,11 @@ export const GatewayConfig = z
     /** Port of the REST API and the agent WebSocket endpoint. */
     VSC_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8700),
     /**
+     * Loopback port of the Temporal SDK's Prometheus exporter (its Workers: poll and task metrics,
+     * `temporal_*`); GET /metrics forwards it. Unset: the SDK exports nothing.
+     */
+    VSC_TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /**
      * Most time a client may take to send one whole request, headers and body, in ms (then 408 and
      * the connection is closed). A 32 MiB buffer chunk must fit: the default allows ~110 KB/s uplinks.
      */

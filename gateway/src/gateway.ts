@@ -64,6 +64,10 @@ import type { Logger } from './logger';
 import { createSecretBox } from './webhooks/secret-box';
 import type { RunGate, WebhookService } from './services/webhook-service';
 import { startControlWorker } from './control-worker';
+import { collapseLabel, forwardMetrics } from '@vansales/metrics';
+import { connectorTaskQueue } from '@vansales/protocol/task-queues';
+import { createGatewayMetrics } from './gateway-metrics';
+import packageJson from '../package.json';
 import { createDefinitionControlActivities, createSyncStateActivities } from '@vansales/activities/control';
 
 /** The control-plane operations behind the REST routes, for in-process callers (benchmarks, tools). */
@@ -182,6 +186,8 @@ export async function createGateway(
     db,
     defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
   });
+  // Sessions are read from the hub when scraped (it is made just below).
+  const metrics = createGatewayMetrics(packageJson.version, () => hub.size);
   const hub = new AgentHub({
     temporal: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -200,10 +206,14 @@ export async function createGateway(
     log: logger,
     activityInterceptors: options.activityInterceptors,
     onOnline: async (identity, hello) => {
+      metrics.sessionOpened();
       await repos.touchConnector(identity.connectorId);
       discoverOnline(identity, hello);
     },
-    audit: (entry) => auditRepo.append(entry),
+    audit: (entry) => {
+      metrics.task(entry);
+      return auditRepo.append(entry);
+    },
     // Extract and load tasks get their object-scoped buffer grant here, outside Temporal history.
     // A site step's API operation gets its artifacts' hashes here, from the tenant's registry.
     prepareTask: composePreparers(bufferGrantPreparer(grantBufferAccess), apiOperationPreparer(apiRegistry)),
@@ -288,6 +298,10 @@ export async function createGateway(
     schemaRegistry,
     definitions,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
+    metrics,
+    ...(config.VSC_TEMPORAL_METRICS_PORT
+      ? { forwardedMetrics: forwardedTemporalMetrics(config.VSC_TEMPORAL_METRICS_PORT) }
+      : {}),
     maxFrameBytes: options.maxFrameBytes,
     agentLimits: {
       maxResultBytes: config.VSC_AGENT_MAX_RESULT_BYTES,
@@ -431,4 +445,17 @@ function credentialsFrom(config: GatewayConfig, db: MetadataDb, registry: Artifa
     authorizationTtlMs: config.VSC_OAUTH_AUTHORIZATION_TTL_SECONDS * 1000,
   });
   return { store, authenticator, redirectUrl: config.VSC_OAUTH_REDIRECT_URL };
+}
+
+/**
+ * The SDK's metrics of this node's Workers, with every connector's task queue as one (`connector.*`):
+ * no connector id in a label, and as many series with 1,000 agents as with one.
+ */
+const CONNECTOR_QUEUES = connectorTaskQueue('');
+function forwardedTemporalMetrics(port: number): () => Promise<string> {
+  const read = forwardMetrics(`http://127.0.0.1:${port}/metrics`);
+  return async () =>
+    collapseLabel(await read(), 'task_queue', (queue) =>
+      queue.startsWith(CONNECTOR_QUEUES) ? `${CONNECTOR_QUEUES}*` : queue,
+    );
 }

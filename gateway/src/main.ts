@@ -1,3 +1,4 @@
+import { temporalPrometheusTelemetry } from '@vansales/metrics';
 import { Runtime, DefaultLogger, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { parseCommand } from '@vansales/protocol';
 import { describeTemporalConnection } from '@vansales/temporal-config';
@@ -41,7 +42,14 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.VSC_LOG_LEVEL, 'gateway');
   // No per-worker heartbeat thread: thousands of per-connector Workers share one runtime.
-  Runtime.install({ logger: new SdkLogger('WARN'), workerHeartbeatInterval: 0 });
+  Runtime.install({
+    logger: new SdkLogger('WARN'),
+    workerHeartbeatInterval: 0,
+    // The SDK's Worker metrics on loopback, forwarded by GET /metrics.
+    ...(config.VSC_TEMPORAL_METRICS_PORT
+      ? { telemetryOptions: temporalPrometheusTelemetry(config.VSC_TEMPORAL_METRICS_PORT) }
+      : {}),
+  });
   const gateway = await createGateway(config, logger, { purgeSchedule: config.VSC_BUFFER_PURGE_MINUTES > 0 });
   // Where and how (TLS, mTLS, API key), never the key or a certificate.
   logger.info({ temporal: describeTemporalConnection(config) }, 'connected to Temporal');

@@ -32,6 +32,7 @@ export function documentOnlyDeps(): AppDeps {
     schemaRegistry: inert,
     definitions: inert,
     readiness: inert,
+    metrics: inert,
     payloadCodec: inert,
     buffer: { dataBuffer: inertObject({ maxChunkBytes: 1024 * 1024 }), tokenSecret: Buffer.alloc(32) },
     webhooks: { repo: inert, box: inert, definitions: inert, runAllowed: inert, maxBodyBytes: 1 },

@@ -4,6 +4,8 @@ import { openAuditLog } from '../audit/audit-log';
 import { ensureIdentityKey } from '../gateway-auth';
 import { openVault, VAULT_FILE, VaultError } from '../vault';
 import { createAgent } from '../create-agent';
+import { AGENT_VERSION } from '../agent';
+import { createAgentMetrics, startAgentStatusServer } from '../agent-metrics';
 import { API_ARTIFACT_CACHE_DIR } from '../api-artifacts';
 import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
@@ -58,13 +60,34 @@ export const runCommand: CliCommand = {
     const secrets = (name: string) =>
       existsSync(join(vaultDir, VAULT_FILE)) ? openVault({ dir: vaultDir }).get(name) : undefined;
     const artifactCacheDir = join(dirname(path), API_ARTIFACT_CACHE_DIR);
-    const { agent, close } = createAgent(config, undefined, { audit, secrets, artifactCacheDir });
+    const metrics = config.metrics.enabled ? createAgentMetrics(AGENT_VERSION) : undefined;
+    const { agent, close } = createAgent(config, undefined, {
+      audit,
+      secrets,
+      artifactCacheDir,
+      metrics,
+      ...(io.env.VSC_AGENT_LOG_DIR ? { logDir: io.env.VSC_AGENT_LOG_DIR } : {}),
+    });
+    let status;
+    if (metrics) {
+      try {
+        status = await startAgentStatusServer(config.metrics, metrics, auditPath);
+      } catch (err) {
+        await close();
+        io.stderr.write(
+          `cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; set metrics.port in ${path} to a free port\n`,
+        );
+        return 2;
+      }
+      io.stdout.write(`metrics and readiness on http://${config.metrics.host}:${status.port}/metrics, /readyz\n`);
+    }
     const stop = () => void close();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     agent.start();
     const reason = await agent.done;
     await close();
+    await status?.close();
     return reason.code === 'stopped' ? 0 : 3;
   },
 };

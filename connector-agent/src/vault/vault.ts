@@ -21,6 +21,7 @@ import {
 import { join } from 'node:path';
 import { z } from 'zod';
 import { machineId as localMachineId } from '../machine-id';
+import { keyFileProblem } from './key-file-access';
 
 /**
  * The site's local credential vault: one file of secrets sealed with AES-256-GCM under a key derived
@@ -184,16 +185,9 @@ function readKey(dir: string, create: boolean): Buffer | undefined {
       VaultErrorCode.keyInvalid,
       `vault key ${path} is ${key.length} bytes, expected 32: it is not a vault key`,
     );
-  // POSIX modes mean nothing on Windows, where the folder's ACL protects the key.
-  if (process.platform !== 'win32') {
-    const mode = statSync(path).mode & 0o777;
-    if (mode & 0o077) {
-      throw new VaultError(
-        VaultErrorCode.keyPermissions,
-        `vault key ${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${path}`,
-      );
-    }
-  }
+  // Mode and owner on Linux, the ACL on Windows: a key others can read opens the vault anywhere on this machine.
+  const problem = keyFileProblem(path);
+  if (problem) throw new VaultError(VaultErrorCode.keyPermissions, `vault key ${path}: ${problem}`);
   return key;
 }
 

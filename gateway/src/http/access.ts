@@ -94,6 +94,8 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`PUT ${t}/quotas`]: P.quotasWrite,
   // The codec decrypts every tenant's payloads: the operator's token only.
   'POST /v1/codec/decode': 'admin-token',
+  // Metrics count every tenant's sessions and tasks: the operator's token only (Prometheus' bearer token).
+  'GET /metrics': 'admin-token',
   // connectors, keys, schemas, queries
   [`POST ${t}/connectors`]: P.connectorsWrite,
   [`GET ${t}/connectors`]: P.read,

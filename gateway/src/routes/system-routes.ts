@@ -3,7 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Connection } from '@temporalio/client';
 import type { AgentHub } from '../agent-hub/agent-hub';
+import { metricsText, type Registry } from '@vansales/metrics';
 import { READINESS_DEPENDENCIES, type ReadinessCheck } from '../readiness';
+import { Binary, errorResponses } from './schemas';
 
 const DependencyState = z.object({
   ok: z.boolean(),
@@ -23,7 +25,8 @@ const systemRoutes: FastifyPluginAsyncZod<{
   temporalConnection: Connection;
   hub: AgentHub;
   readiness?: ReadinessCheck;
-}> = async (app, { temporalConnection, hub, readiness }) => {
+  metrics?: { registry: Registry; forwarded?: () => Promise<string> };
+}> = async (app, { temporalConnection, hub, readiness, metrics }) => {
   app.get(
     '/healthz',
     {
@@ -74,6 +77,27 @@ const systemRoutes: FastifyPluginAsyncZod<{
         const ready = Object.values(dependencies).every((d) => d.ok);
         return reply.code(ready ? 200 : 503).send({ ready, dependencies });
       },
+    );
+
+  if (metrics)
+    app.get(
+      '/metrics',
+      {
+        // Counts across every tenant: the operator's token (a scraper's bearer token), never a tenant's.
+        config: { auth: 'admin' },
+        schema: {
+          operationId: 'getMetrics',
+          tags: ['system'],
+          description:
+            "Prometheus metrics of this node (text exposition): agent sessions, agent tasks by type and outcome with latency histograms, buffer chunk bytes, policy refusals, HTTP requests by route pattern, Node's process metrics and the Temporal SDK's (temporal_*). Labels carry no tenant, connector or credential. The admin token only.",
+          response: {
+            200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: Binary } } },
+            ...errorResponses(401, 403),
+          },
+        },
+      },
+      async (_req, reply) =>
+        reply.type(metrics.registry.contentType).send(await metricsText(metrics.registry, metrics.forwarded)),
     );
 
   app.get(

@@ -122,6 +122,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`DELETE ${d}/webhook`]: P.definitionsWrite,
   // runs, schedules, flags
   [`POST ${d}/runs`]: P.runsWrite,
+  [`GET ${t}/runs`]: P.read,
   [`GET ${d}/runs`]: P.read,
   [`GET ${d}/runs/:runId`]: P.read,
   [`POST ${d}/runs/:runId/cancel`]: P.runsWrite,

@@ -92,6 +92,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`POST ${t}/connectors`]: P.connectorsWrite,
   [`GET ${t}/connectors`]: P.read,
   [`GET ${c}/refusals`]: P.read,
+  [`GET ${c}/audit`]: P.auditRead,
   [`GET ${c}/audit/verify`]: P.read,
   [`POST ${c}/keys`]: P.connectorsWrite,
   [`POST ${c}/revoke`]: P.connectorsWrite,

@@ -72,7 +72,9 @@ const RunDetail = RunSummary.extend({
   dataHidden: z
     .string()
     .nullable()
-    .describe("why inputs and outputs are left out (the caller's role may read runs but not their data); null when shown"),
+    .describe(
+      "why inputs and outputs are left out (the caller's role may read runs but not their data); null when shown",
+    ),
 });
 const TenantRunSummary = z.object({
   runId: z.string(),

@@ -36,7 +36,7 @@ const executionStatus = (d: Pick<WorkflowExecutionDescription, 'status'>): RunEx
 
 /** What a caller who may not see run data is told instead of inputs and outputs. */
 export const RUN_DATA_HIDDEN =
-  "inputs and outputs are hidden: your role may read runs but not their data (operators, authors, admins and owners may)";
+  'inputs and outputs are hidden: your role may read runs but not their data (operators, authors, admins and owners may)';
 
 /** How long a status query may take (a closed run is replayed by a worker to answer it). */
 const QUERY_DEADLINE_MS = 10_000;
@@ -303,9 +303,7 @@ export function createDefinitionRunService(deps: {
             statusAt: r.statusAt.toISOString(),
             connectorIds: r.connectorIds,
           })),
-        ...(rows.length === page.limit && last
-          ? { next: encodeRunCursor(last.cursor) }
-          : {}),
+        ...(rows.length === page.limit && last ? { next: encodeRunCursor(last.cursor) } : {}),
       };
     },
 

@@ -38,6 +38,9 @@ const executionStatus = (d: Pick<WorkflowExecutionDescription, 'status'>): RunEx
 export const RUN_DATA_HIDDEN =
   'inputs and outputs are hidden: your role may read runs but not their data (operators, authors, admins and owners may)';
 
+/** At most this many cached-running runs are read again from Temporal before a status-filtered list. */
+const STATUS_REFRESH_MAX = 200;
+
 /** How long a status query may take (a closed run is replayed by a worker to answer it). */
 const QUERY_DEADLINE_MS = 10_000;
 
@@ -285,6 +288,13 @@ export function createDefinitionRunService(deps: {
      */
     async listTenant(tenantId: string, filters: TenantRunFilters, page: { limit: number; after?: string }) {
       const after = page.after ? decodeRunCursor(page.after) : undefined;
+      // A status filter reads the cached column: the runs it last saw running are read again first
+      // (the newest STATUS_REFRESH_MAX), so a run that has since failed is found under failed.
+      if (filters.status)
+        await refreshRunning(
+          tenantId,
+          await runs.listTenant(tenantId, { status: 'running' }, { limit: STATUS_REFRESH_MAX }),
+        );
       const rows = await runs.listTenant(tenantId, filters, { limit: page.limit, after });
       await refreshRunning(tenantId, rows);
       const last = rows.at(-1);

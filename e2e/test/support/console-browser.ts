@@ -3,8 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureChromium, ensureConsoleBuild } from '@vansales/infra';
-import { until } from './harness';
+import { ensureChromium, ensureConsoleBuild, waitFor } from '@vansales/infra';
 
 /** Key screens, for a person to look at what the console shows (kept after the run). */
 export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screenshots', 'console');
@@ -46,6 +45,11 @@ export async function seriousViolations(page: Page): Promise<{ id: string; nodes
   });
 }
 
+/*
+ * Also used by bench/runs-list.ts (imported by path: playwright-core and axe-core resolve from here),
+ * so this module needs nothing of jest or of the test harness.
+ */
+
 /** The built console served on a free port (built once per source hash), and Chromium to drive it. */
 export interface ConsoleBrowser {
   consoleUrl: string;
@@ -73,11 +77,14 @@ export async function startConsoleBrowser(
     stdio: 'ignore',
   });
   await beforeBrowser(consoleUrl);
-  await until('the console server to answer', () =>
-    fetch(consoleUrl).then(
-      (r) => r.ok,
-      () => false,
-    ),
+  await waitFor(
+    'the console server to answer',
+    () =>
+      fetch(consoleUrl).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    60_000,
   );
   // playwright-core gives each launch a fresh temporary profile (--user-data-dir) and removes it on close.
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { InfraError, InfraErrorCode } from './errors';
 import { ensureAptPackages, which, type Logger } from './install';
 import { repoRoot } from './paths';
+import { waitFor } from './ports';
 
 const consoleDir = join(repoRoot, 'console');
 
@@ -85,4 +86,47 @@ function pruneOldBuilds(keep: string, newest = 3): void {
 export function ensureChromium(log: Logger): string {
   ensureAptPackages([{ probe: 'chromium', pkg: 'chromium' }], log);
   return which('chromium') ?? '/usr/bin/chromium';
+}
+
+/** Flags for Debian's Chromium in a container: no sandbox (root), nothing fetched from the internet. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * The built console (ensureConsoleBuild) served by its own Next.js server on `port`, for the browser
+ * tests and the page benchmarks: answers once the server serves its first page.
+ */
+export async function serveConsoleBuild(log: Logger, port: number): Promise<{ url: string; stop(): void }> {
+  const buildDir = ensureConsoleBuild(log);
+  const url = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
+    cwd: join(buildDir, 'console'),
+    env: { ...process.env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
+    stdio: 'ignore',
+  });
+  const stop = () => void server.kill();
+  try {
+    await waitFor(
+      'the console server to answer',
+      () =>
+        fetch(url).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+      200,
+      () => server.exitCode !== null,
+    );
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return { url, stop };
 }

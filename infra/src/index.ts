@@ -14,6 +14,13 @@ export { postgresService, postgresUrl } from './services/postgres';
 export { minioService, minioEndpoint } from './services/minio';
 export { platformProcesses, registryPublicKey, type PlatformOptions } from './services/platform';
 export { metadataUrl, UP_METADATA_STORE, CLOUD_WORKER_GRANTS, type MetadataStore } from './services/metadata-store';
-export { consoleCacheDir, consoleSourceHash, ensureChromium, ensureConsoleBuild } from './console-build';
+export {
+  CHROMIUM_ARGS,
+  consoleCacheDir,
+  consoleSourceHash,
+  ensureChromium,
+  ensureConsoleBuild,
+  serveConsoleBuild,
+} from './console-build';
 export { consoleProcess, consoleUrl } from './services/platform';
 export { portsFor } from './ports-config';

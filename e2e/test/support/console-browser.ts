@@ -1,23 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureChromium, ensureConsoleBuild, waitFor } from '@vansales/infra';
+import { CHROMIUM_ARGS, ensureChromium, serveConsoleBuild } from '@vansales/infra';
 
 /** Key screens, for a person to look at what the console shows (kept after the run). */
 export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screenshots', 'console');
-
-/** Flags for Debian's Chromium in a container: no sandbox (root), nothing fetched from the internet. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export async function unusedPort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -45,11 +33,6 @@ export async function seriousViolations(page: Page): Promise<{ id: string; nodes
   });
 }
 
-/*
- * Also used by bench/runs-list.ts (imported by path: playwright-core and axe-core resolve from here),
- * so this module needs nothing of jest or of the test harness.
- */
-
 /** The built console served on a free port (built once per source hash), and Chromium to drive it. */
 export interface ConsoleBrowser {
   consoleUrl: string;
@@ -68,24 +51,9 @@ export async function startConsoleBrowser(
   const log = (line: string) => process.stdout.write(`[${label}] ${line}\n`);
   const executablePath = ensureChromium(log);
   // Cached per source hash: minutes on the first run after a change to console/, a hash otherwise.
-  const buildDir = ensureConsoleBuild(log);
-  const port = await unusedPort();
-  const consoleUrl = `http://127.0.0.1:${port}`;
-  const server: ChildProcess = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
-    cwd: join(buildDir, 'console'),
-    env: { ...process.env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
-    stdio: 'ignore',
-  });
+  const server = await serveConsoleBuild(log, await unusedPort());
+  const consoleUrl = server.url;
   await beforeBrowser(consoleUrl);
-  await waitFor(
-    'the console server to answer',
-    () =>
-      fetch(consoleUrl).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    60_000,
-  );
   // playwright-core gives each launch a fresh temporary profile (--user-data-dir) and removes it on close.
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   mkdirSync(SCREENS, { recursive: true });
@@ -94,7 +62,7 @@ export async function startConsoleBrowser(
     browser,
     async close() {
       await browser.close();
-      server.kill();
+      server.stop();
     },
   };
 }

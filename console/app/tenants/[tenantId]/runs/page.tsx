@@ -153,11 +153,8 @@ export default function TenantRunsPage() {
                 </td>
                 <td data-label="Connectors">{r.connectorIds.join(', ') || '—'}</td>
                 <td data-label="Run">
-                  <Link
-                    href={`/tenants/${tenantId}/definitions/${r.definitionId}/runs/${encodeURIComponent(r.runId)}`}
-                    aria-label={`Open run ${r.runId}`}
-                  >
-                    <code>{r.runId.slice(-12)}</code>
+                  <Link href={`/tenants/${tenantId}/definitions/${r.definitionId}/runs/${encodeURIComponent(r.runId)}`}>
+                    Open <code title={r.runId}>…{r.runId.slice(-10)}</code>
                   </Link>
                 </td>
               </tr>

@@ -9,7 +9,7 @@ import {
   type ConsoleBrowser,
 } from './support/console-browser';
 import { publishDefinition, startDefinitionRun, untilRunEnds } from './support/definition-rest';
-import { startPlatform, until, type Platform } from './support/harness';
+import { sakilaDatabase, sakilaReader, startPlatform, until, type Platform } from './support/harness';
 import { approvalDocument, chainDocument } from './support/runs-fixture';
 import { startStandInWorker } from './support/stand-in-worker';
 
@@ -46,8 +46,19 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
     const connector = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenant}/connectors`, {
       name: 'erp',
     });
-    const agent = platform.startAgent({ apiKey: connector.body.apiKey });
+    // With a database, the agent's schema discovery on connect puts records in the connector's chain.
+    const agent = platform.startAgent({
+      apiKey: connector.body.apiKey,
+      databases: { sakila: sakilaDatabase(await sakilaReader()) },
+    });
     await agent.welcomed;
+    await until('agent operations in the chain', async () => {
+      const chain = await platform.api<{ events: unknown[] }>(
+        'GET',
+        `/v1/tenants/${tenant}/connectors/${connector.body.id}/audit`,
+      );
+      return chain.body.events.length > 0;
+    });
     await publishDefinition(platform, tenant, 'approvals', approvalDocument(connector.body.id));
     await publishDefinition(platform, tenant, 'chain', chainDocument());
     held = await startDefinitionRun(platform, tenant, 'approvals');
@@ -146,8 +157,9 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
 
       await page
         .getByTestId('chain-verdict')
-        .getByText(/Verified: \d+ records?/)
+        .getByText(/Verified: [1-9]\d* records?/)
         .waitFor();
+      expect(await page.getByTestId('chain-table').locator('tbody tr').count()).toBeGreaterThan(0);
       await noSeriousViolations(page, 'audit-1');
       await page.close();
     },

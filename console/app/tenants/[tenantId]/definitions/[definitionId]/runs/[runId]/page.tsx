@@ -22,7 +22,7 @@ const json = (value: unknown) => JSON.stringify(value, null, 2);
 const duration = (s: Step) =>
   s.startedAt && s.finishedAt
     ? `${((Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s`
-    : s.startedAt
+    : s.startedAt && (s.state === 'running' || s.state === 'waiting')
       ? 'still running'
       : '';
 

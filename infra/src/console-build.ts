@@ -1,12 +1,23 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { InfraError, InfraErrorCode } from './errors';
 import { ensureAptPackages, which, type Logger } from './install';
 import { repoRoot } from './paths';
 import { waitFor } from './ports';
+import { isAlive } from './lock';
 
 const consoleDir = join(repoRoot, 'console');
 
@@ -40,6 +51,56 @@ export function consoleSourceHash(): string {
 export function ensureConsoleBuild(log: Logger): string {
   const target = join(consoleCacheDir(), consoleSourceHash());
   if (existsSync(join(target, 'console', 'server.js'))) return target;
+  // Two browser test files start at once in a suite run: `next build` refuses a second build of the
+  // same folder, so one builds and the other waits for it, then finds the build in the cache.
+  const release = takeBuildLock(log);
+  try {
+    if (existsSync(join(target, 'console', 'server.js'))) return target;
+    buildInto(target, log);
+  } finally {
+    release();
+  }
+  return target;
+}
+
+/** How long a build may hold the lock before a waiter gives up (a first build takes minutes). */
+const BUILD_LOCK_WAIT_MS = 30 * 60_000;
+
+/**
+ * The lock on this clone's console folder (a pid file, created exclusively, in the cache: a file in
+ * console/ would change the source hash); a dead holder's lock is taken over.
+ */
+function takeBuildLock(log: Logger): () => void {
+  mkdirSync(consoleCacheDir(), { recursive: true });
+  const clone = createHash('sha256').update(consoleDir).digest('hex').slice(0, 16);
+  const file = join(consoleCacheDir(), `building-${clone}.pid`);
+  const deadline = Date.now() + BUILD_LOCK_WAIT_MS;
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(readFileSync(file, 'utf8').trim() || 0);
+    if (!holder || !isAlive(holder)) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new InfraError(
+        InfraErrorCode.installFailed,
+        `the console is being built by process ${holder} for over ${BUILD_LOCK_WAIT_MS / 60_000} minutes; stop it or remove ${file}`,
+      );
+    if (!told) log(`waiting for process ${holder}, which is building the console`);
+    told = true;
+    // Synchronous like the build itself: this caller has nothing else to do meanwhile.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+  }
+}
+
+function buildInto(target: string, log: Logger): void {
   log('building the console (next build; first run after a change to console/ or the lockfile only)');
   const next = join(consoleDir, 'node_modules', 'next', 'dist', 'bin', 'next');
   const result = spawnSync(process.execPath, [next, 'build'], {
@@ -69,7 +130,6 @@ export function ensureConsoleBuild(log: Logger): string {
   }
   log(`console built into ${target}`);
   pruneOldBuilds(target);
-  return target;
 }
 
 /** Keeps the newest builds (other clones may be on other hashes) so the cache does not grow with every edit. */

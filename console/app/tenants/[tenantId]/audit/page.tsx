@@ -1,9 +1,10 @@
 'use client';
 
 import { useParams } from 'next/navigation';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { describeFailure, type paths } from '../../../../src/api/client';
 import { ConnectorChain } from '../../../../src/audit/connector-chain';
+import { instant, useFilterForm } from '../../../../src/filter-form';
 import { NotConnected } from '../../../../src/not-connected';
 import { TenantLinks } from '../../../../src/tenant-links';
 import { unreachable, useGateway } from '../../../../src/use-gateway';
@@ -18,15 +19,13 @@ interface Filters {
   until: string;
 }
 const NONE: Filters = { principal: '', operation: '', since: '', until: '' };
-const instant = (local: string) => (local ? new Date(local).toISOString() : undefined);
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /** The tenant's people audit (who changed what, when, from where; filtered, exported) and a connector's chain. */
 export default function AuditPage() {
   const { tenantId } = useParams<{ tenantId: string }>();
   const { connected, client, gatewayUrl } = useGateway();
-  const [draft, setDraft] = useState<Filters>(NONE);
-  const [applied, setApplied] = useState<Filters>(NONE);
+  const { applied, field, submit } = useFilterForm<Filters>(NONE);
   const [before, setBefore] = useState<number | undefined>(undefined);
   const [page, setPage] = useState<AuditPage | undefined>(undefined);
   const [error, setError] = useState('');
@@ -81,15 +80,7 @@ export default function AuditPage() {
     });
   }
 
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    setBefore(undefined);
-    setApplied(draft);
-  };
-  const field = (name: keyof Filters) => ({
-    value: draft[name],
-    onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [name]: e.target.value }),
-  });
+  const apply = submit(() => setBefore(undefined));
 
   if (connected === undefined) return null;
   if (!connected || !client) return <NotConnected />;

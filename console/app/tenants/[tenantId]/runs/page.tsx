@@ -2,8 +2,9 @@
 
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { describeFailure, type paths } from '../../../../src/api/client';
+import { instant, useFilterForm } from '../../../../src/filter-form';
 import { NotConnected } from '../../../../src/not-connected';
 import { StatusBadge } from '../../../../src/runs/status-badge';
 import { TenantLinks } from '../../../../src/tenant-links';
@@ -24,15 +25,11 @@ interface Filters {
 }
 const NO_FILTERS: Filters = { status: '', definition: '', connector: '', since: '', until: '' };
 
-/** A datetime-local value (the person's local time) as the ISO instant the gateway takes. */
-const instant = (local: string) => (local ? new Date(local).toISOString() : undefined);
-
 /** Every run of a tenant, newest first, filtered and paged by the gateway (keyset cursors). */
 export default function TenantRunsPage() {
   const { tenantId } = useParams<{ tenantId: string }>();
   const { connected, client, gatewayUrl } = useGateway();
-  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
-  const [applied, setApplied] = useState<Filters>(NO_FILTERS);
+  const { applied, field, submit } = useFilterForm<Filters>(NO_FILTERS);
   // The cursors of the pages before this one (Previous pops one), and this page's own.
   const [cursors, setCursors] = useState<(string | undefined)[]>([]);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
@@ -69,15 +66,9 @@ export default function TenantRunsPage() {
 
   useEffect(() => void load(), [load]);
 
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
+  const apply = submit(() => {
     setCursors([]);
     setCursor(undefined);
-    setApplied(draft);
-  };
-  const field = (name: keyof Filters) => ({
-    value: draft[name],
-    onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [name]: e.target.value }),
   });
 
   if (connected === undefined) return null;

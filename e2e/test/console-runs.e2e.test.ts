@@ -41,24 +41,23 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
     served = await startConsoleBrowser('console runs e2e', async (url) => {
       platform = await startPlatform({ workflowWorker: false, gateway: { VSC_CONSOLE_ORIGINS: url } });
     });
-    worker = await startStandInWorker(platform);
+    worker = await startStandInWorker(platform, { withAgentQueries: true });
     expect((await platform.api('POST', '/v1/tenants', { id: tenant, name: tenant })).status).toBe(201);
     const connector = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenant}/connectors`, {
       name: 'erp',
     });
-    // With a database, the agent's schema discovery on connect puts records in the connector's chain.
+    // A query through a real agent: its operation is a record in the connector's chain.
     const agent = platform.startAgent({
       apiKey: connector.body.apiKey,
       databases: { sakila: sakilaDatabase(await sakilaReader()) },
     });
     await agent.welcomed;
-    await until('agent operations in the chain', async () => {
-      const chain = await platform.api<{ events: unknown[] }>(
-        'GET',
-        `/v1/tenants/${tenant}/connectors/${connector.body.id}/audit`,
-      );
-      return chain.body.events.length > 0;
+    const query = await platform.api('POST', `/v1/tenants/${tenant}/queries`, {
+      connectorId: connector.body.id,
+      database: 'sakila',
+      sql: 'SELECT film_id, title FROM film ORDER BY film_id LIMIT 3',
     });
+    expect(query.status).toBe(200);
     await publishDefinition(platform, tenant, 'approvals', approvalDocument(connector.body.id));
     await publishDefinition(platform, tenant, 'chain', chainDocument());
     held = await startDefinitionRun(platform, tenant, 'approvals');

@@ -9,6 +9,7 @@ import { services, type Platform } from './harness';
  */
 export async function startStandInWorker(
   platform: Pick<Platform, 'workflowTaskQueue' | 'payloadKeys'>,
+  options: { withAgentQueries?: boolean } = {},
 ): Promise<{ close(): Promise<void> }> {
   const connection = await NativeConnection.connect(
     temporalConnectionOptions({ TEMPORAL_ADDRESS: services.temporalAddress } as never),
@@ -17,7 +18,9 @@ export async function startStandInWorker(
     connection,
     namespace: services.temporalNamespace,
     taskQueue: platform.workflowTaskQueue,
-    workflowsPath: require.resolve('./stand-in-definition-workflow'),
+    workflowsPath: require.resolve(
+      options.withAgentQueries ? './stand-in-and-query-workflows' : './stand-in-definition-workflow',
+    ),
     dataConverter: vansalesDataConverter(platform.payloadKeys),
   });
   const running = worker.run();

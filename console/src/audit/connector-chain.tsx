@@ -93,7 +93,9 @@ export function ConnectorChain({ client, tenantId }: { client: GatewayClient; te
       )}
       {entries && entries.events.length > 0 && (
         <table data-testid="chain-table">
-          <caption className="hint">The newest {entries.events.length} records, newest first</caption>
+          <caption className="hint">
+            {entries.next ? `The newest ${entries.events.length} records` : 'Every record'}, newest first
+          </caption>
           <thead>
             <tr>
               <th scope="col">Record</th>

@@ -1,11 +1,18 @@
 import { join } from 'node:path';
+<<<<<<< HEAD
 import type { Page } from 'playwright-core';
 import { until } from './support/harness';
 import { SCREENS, connect, seriousViolations, startConsole, type ConsoleUnderTest } from './support/console-browser';
+=======
+import type { Browser } from 'playwright-core';
+import { SCREENS, seriousViolations, startConsoleBrowser, type ConsoleBrowser } from './support/console-browser';
+import { startPlatform, until, type Platform } from './support/harness';
+>>>>>>> i16-cruns
 
 const TENANT = 'console-e2e';
 
 describe('the console in a real browser: connect with a token, see a real agent online (Chromium, axe-core)', () => {
+<<<<<<< HEAD
   let under: ConsoleUnderTest;
 
   beforeAll(async () => {
@@ -14,6 +21,23 @@ describe('the console in a real browser: connect with a token, see a real agent 
 
   afterAll(async () => {
     await under?.close();
+=======
+  let platform: Platform;
+  let served: ConsoleBrowser;
+  let browser: Browser;
+  let consoleUrl: string;
+
+  beforeAll(async () => {
+    served = await startConsoleBrowser('console e2e', async (url) => {
+      platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: url } });
+    });
+    ({ browser, consoleUrl } = served);
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    await served?.close();
+    await platform?.close();
+>>>>>>> i16-cruns
   });
 
   it(

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { DEFINITION_FORMAT, type DefinitionDocumentInput } from '@vansales/definitions';
-import { temporalConnectionOptions, vansalesDataConverter } from '@vansales/temporal-config';
-import { services, startPlatform, until, type Platform } from './support/harness';
+import { startPlatform, until, type Platform } from './support/harness';
+import { startStandInWorker } from './support/stand-in-worker';
 
 /**
  * Runs, control flags and schedules of definitions through REST, on the real Temporal dev server.
@@ -55,9 +54,7 @@ interface Run {
 
 describe('definition runs, control flags and schedules through REST', () => {
   let platform: Platform;
-  let worker: Worker;
-  let workerRun: Promise<void>;
-  let connection: NativeConnection;
+  let worker: { close(): Promise<void> };
   const tenant = `ta-${randomBytes(3).toString('hex')}`;
   const other = `tb-${randomBytes(3).toString('hex')}`;
 
@@ -107,25 +104,13 @@ describe('definition runs, control flags and schedules through REST', () => {
 
   beforeAll(async () => {
     platform = await startPlatform({ workflowWorker: false });
-    connection = await NativeConnection.connect(
-      temporalConnectionOptions({ TEMPORAL_ADDRESS: services.temporalAddress } as never),
-    );
-    worker = await Worker.create({
-      connection,
-      namespace: services.temporalNamespace,
-      taskQueue: platform.workflowTaskQueue,
-      workflowsPath: require.resolve('./support/stand-in-definition-workflow'),
-      dataConverter: vansalesDataConverter(platform.payloadKeys),
-    });
-    workerRun = worker.run();
+    worker = await startStandInWorker(platform);
     for (const id of [tenant, other])
       expect((await call('POST', '/v1/tenants', { id, name: id })).status).toBeLessThan(300);
   }, 180_000);
 
   afterAll(async () => {
-    worker?.shutdown();
-    await workerRun;
-    await connection?.close();
+    await worker?.close();
     await platform?.close();
   });
 

@@ -342,7 +342,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.quotas) await app.register(quotaRoutes);
   await app.register(identityRoutes);
   await app.register(ssoRoutes);
-  await app.register(auditRoutes, { auditRepo: deps.auditRepo });
+  await app.register(auditRoutes, { auditRepo: deps.auditRepo, repos: deps.repos });
   await app.register(connectorRoutes);
   await app.register(keyRoutes);
   await app.register(schemaRoutes);

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+<<<<<<< HEAD
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureChromium, ensureConsoleBuild, startBuiltConsole } from '@vansales/infra';
@@ -17,6 +18,23 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+=======
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureChromium, serveConsoleBuild } from '@vansales/infra';
+
+/** Key screens, for a person to look at what the console shows (kept after the run). */
+export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screenshots', 'console');
+
+export async function unusedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+>>>>>>> i16-cruns
 
 /** axe-core's serious and critical violations on the page as it is now (rule id and the elements it names). */
 export async function seriousViolations(page: Page): Promise<{ id: string; nodes: string[] }[]> {
@@ -36,6 +54,7 @@ export async function seriousViolations(page: Page): Promise<{ id: string; nodes
   });
 }
 
+<<<<<<< HEAD
 export interface ConsoleUnderTest {
   platform: Platform;
   browser: Browser;
@@ -53,10 +72,34 @@ export async function startConsole(log: (line: string) => void): Promise<Console
   const served = await startBuiltConsole(buildDir);
   const consoleUrl = served.url;
   const platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: consoleUrl } });
+=======
+/** The built console served on a free port (built once per source hash), and Chromium to drive it. */
+export interface ConsoleBrowser {
+  consoleUrl: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the built console and launches Chromium. `beforeBrowser` runs between the two: the gateway
+ * needs the console's origin (VSC_CONSOLE_ORIGINS) before it starts.
+ */
+export async function startConsoleBrowser(
+  label: string,
+  beforeBrowser: (consoleUrl: string) => Promise<void>,
+): Promise<ConsoleBrowser> {
+  const log = (line: string) => process.stdout.write(`[${label}] ${line}\n`);
+  const executablePath = ensureChromium(log);
+  // Cached per source hash: minutes on the first run after a change to console/, a hash otherwise.
+  const server = await serveConsoleBuild(log, await unusedPort());
+  const consoleUrl = server.url;
+  await beforeBrowser(consoleUrl);
+>>>>>>> i16-cruns
   // playwright-core gives each launch a fresh temporary profile (--user-data-dir) and removes it on close.
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   mkdirSync(SCREENS, { recursive: true });
   return {
+<<<<<<< HEAD
     platform,
     browser,
     consoleUrl,
@@ -65,15 +108,30 @@ export async function startConsole(log: (line: string) => void): Promise<Console
       await browser.close();
       served.stop();
       await platform.close();
+=======
+    consoleUrl,
+    browser,
+    async close() {
+      await browser.close();
+      server.stop();
+>>>>>>> i16-cruns
     },
   };
 }
 
+<<<<<<< HEAD
 /** The Connect page: paste the gateway URL and the admin token, submit with the keyboard. */
 export async function connect(page: Page, under: ConsoleUnderTest): Promise<void> {
   await page.goto(under.consoleUrl);
   await page.getByLabel('Gateway URL').fill(under.gatewayUrl);
   await page.getByLabel('Token').fill(under.platform.adminToken);
+=======
+/** Fills the Connect page (gateway URL and token) and submits it from the keyboard. */
+export async function connectConsole(page: Page, consoleUrl: string, gatewayUrl: string, token: string) {
+  await page.goto(consoleUrl);
+  await page.getByLabel('Gateway URL').fill(gatewayUrl);
+  await page.getByLabel('Token').fill(token);
+>>>>>>> i16-cruns
   await page.getByLabel('Token').press('Enter');
   await page.waitForURL(/\/tenants$/);
 }

@@ -100,6 +100,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`POST ${t}/connectors`]: P.connectorsWrite,
   [`GET ${t}/connectors`]: P.read,
   [`GET ${c}/refusals`]: P.read,
+  [`GET ${c}/audit`]: P.auditRead,
   [`GET ${c}/audit/verify`]: P.read,
   [`POST ${c}/keys`]: P.connectorsWrite,
   [`POST ${c}/revoke`]: P.connectorsWrite,
@@ -130,6 +131,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`DELETE ${d}/webhook`]: P.definitionsWrite,
   // runs, schedules, flags
   [`POST ${d}/runs`]: P.runsWrite,
+  [`GET ${t}/runs`]: P.read,
   [`GET ${d}/runs`]: P.read,
   [`GET ${d}/runs/:runId`]: P.read,
   [`POST ${d}/runs/:runId/cancel`]: P.runsWrite,

@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AuditRepository, AuditSearch } from '@vansales/metadata';
+import type { AuditRepository, AuditSearch, Repositories } from '@vansales/metadata';
+import { requireConnector } from '../services/ownership';
 import { peopleChain } from '../http/people-audit';
 import { Binary, errorResponses, TenantParams } from './schemas';
 
@@ -23,7 +24,48 @@ const toSearch = (q: z.infer<typeof Filters>): AuditSearch => ({
   until: q.until ? new Date(q.until) : undefined,
 });
 
-const auditRoutes: FastifyPluginAsyncZod<{ auditRepo: AuditRepository }> = async (app, { auditRepo }) => {
+const auditRoutes: FastifyPluginAsyncZod<{
+  auditRepo: AuditRepository;
+  repos: Pick<Repositories, 'getConnector'>;
+}> = async (app, { auditRepo, repos }) => {
+  app.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/audit',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listConnectorAudit',
+        tags: ['connectors'],
+        description:
+          "The connector's audit chain as the gateway holds it (every agent operation), newest first, each record with its seq and hash; `next` pages on (as `before`). `…/audit/verify` checks the chain.",
+        params: TenantParams.extend({ connectorId: z.string().min(1).max(128) }),
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+          before: z.coerce.number().int().min(1).optional(),
+        }),
+        response: {
+          200: z.object({
+            events: z.array(z.object({ seq: z.number(), record: z.record(z.string(), z.unknown()) })),
+            next: z.number().optional(),
+          }),
+          ...errorResponses(403, 404),
+        },
+      },
+    },
+    async (req) => {
+      const { tenantId, connectorId } = req.params;
+      await requireConnector(repos, tenantId, connectorId);
+      const rows = await auditRepo.search(tenantId, connectorId, {
+        beforeSeq: req.query.before,
+        limit: req.query.limit,
+      });
+      const last = rows.at(-1);
+      return {
+        events: rows.map((r) => ({ seq: r.seq, record: r.record as Record<string, unknown> })),
+        ...(rows.length === req.query.limit && last ? { next: last.seq } : {}),
+      };
+    },
+  );
+
   app.get(
     '/v1/tenants/:tenantId/audit',
     {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { StepId } from '@vansales/definitions';
 import { errorResponses, TenantParams } from './schemas';
 import { RUN_STATUSES } from '../services/definition-runs';
+import { roleAllows, Permission } from '../http/access';
 
 /** A definition id as the model spells it (it becomes part of workflow ids and visibility queries). */
 export const DefinitionId = z
@@ -64,7 +65,37 @@ const RunDetail = RunSummary.extend({
     .loose()
     .nullable()
     .describe("the interpreter's status (per-step state and timing); null when no interpreter worker answered"),
+  edges: z
+    .array(z.object({ from: z.string(), to: z.string() }))
+    .describe("the run's document edges: a step's inputs are the outputs of the steps with an edge to it"),
+  input: z.unknown().describe('the input the run started with (null when hidden or none)'),
+  dataHidden: z
+    .string()
+    .nullable()
+    .describe(
+      "why inputs and outputs are left out (the caller's role may read runs but not their data); null when shown",
+    ),
 });
+const TenantRunSummary = z.object({
+  runId: z.string(),
+  definitionId: z.string(),
+  version: z.number(),
+  status: z.string().describe('the last status read from Temporal; running runs are read again for each page'),
+  trigger: z.string(),
+  startedBy: z.string(),
+  startedAt: z.string(),
+  statusAt: z.string().describe('when the status was last read'),
+  connectorIds: z.array(z.string()).describe("the connectors the run's document names"),
+});
+
+/**
+ * Who may see a run's inputs and outputs (rows of sites and APIs): the admin token and the roles
+ * that run or write definitions. A viewer reads runs' status and timing only.
+ */
+const mayReadRunData = (req: FastifyRequest) =>
+  req.principal.kind === 'admin' ||
+  (!!req.memberRole &&
+    (roleAllows(req.memberRole, Permission.runsWrite) || roleAllows(req.memberRole, Permission.definitionsWrite)));
 const Started = z.object({
   runId: z.string(),
   version: z.number(),
@@ -116,6 +147,47 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
+    '/v1/tenants/:tenantId/runs',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listTenantRuns',
+        tags: ['runs'],
+        description:
+          "Every run of the tenant started through the control plane (REST, retry, re-run), newest first, from the gateway's run table (indexed: a late page costs what the first does). Filters combine with AND; `next` is the cursor of the following page (pass it as `after`). Runs a schedule or a webhook started are listed per definition only (`GET …/definitions/:d/runs`).",
+        params: TenantParams,
+        querystring: z.object({
+          status: z.enum(RUN_STATUSES).optional(),
+          definition: DefinitionId.optional(),
+          connector: z.string().min(1).max(128).optional().describe('runs whose document names this connector'),
+          since: z.iso.datetime({ offset: true }).optional().describe('started at or after'),
+          until: z.iso.datetime({ offset: true }).optional().describe('started before'),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          after: z.string().max(600).optional().describe('the `next` of the previous page'),
+        }),
+        response: {
+          200: z.object({ runs: z.array(TenantRunSummary), next: z.string().optional() }),
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (req) => {
+      const { status, definition, connector, since, until, limit, after } = req.query;
+      return app.definitionRuns.listTenant(
+        req.params.tenantId,
+        {
+          status,
+          definitionId: definition,
+          connectorId: connector,
+          since: since ? new Date(since) : undefined,
+          until: until ? new Date(until) : undefined,
+        },
+        { limit, after },
+      );
+    },
+  );
+
+  app.get(
     `${base}/runs`,
     {
       config: { auth: 'admin' },
@@ -147,7 +219,10 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: RunDetail, ...errorResponses(404) },
       },
     },
-    async (req) => app.definitionRuns.get(req.params.tenantId, req.params.definitionId, req.params.runId),
+    async (req) =>
+      app.definitionRuns.get(req.params.tenantId, req.params.definitionId, req.params.runId, {
+        data: mayReadRunData(req),
+      }),
   );
 
   app.post(

@@ -7,7 +7,7 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
-import type { DefinitionRunRepository, DefinitionRunRow } from '@vansales/metadata';
+import type { DefinitionRunRepository, DefinitionRunRow, RunCursor, TenantRunFilters } from '@vansales/metadata';
 import { canonicalJson } from '@vansales/protocol';
 import {
   APPROVAL_SIGNAL,
@@ -33,6 +33,13 @@ export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'ter
 export type RunExecutionStatus = (typeof RUN_STATUSES)[number] | 'continued_as_new' | 'unknown';
 const executionStatus = (d: Pick<WorkflowExecutionDescription, 'status'>): RunExecutionStatus =>
   (d.status.name.toLowerCase() as RunExecutionStatus) ?? 'unknown';
+
+/** What a caller who may not see run data is told instead of inputs and outputs. */
+export const RUN_DATA_HIDDEN =
+  'inputs and outputs are hidden: your role may read runs but not their data (operators, authors, admins and owners may)';
+
+/** At most this many cached-running runs are read again from Temporal before a status-filtered list. */
+const STATUS_REFRESH_MAX = 200;
 
 /** How long a status query may take (a closed run is replayed by a worker to answer it). */
 const QUERY_DEADLINE_MS = 10_000;
@@ -156,6 +163,7 @@ export function createDefinitionRunService(deps: {
       idempotencyKey: key ?? null,
       requestHash,
       startedBy: options.startedBy,
+      connectorIds,
     });
     if (!recorded.created) return sameRequest(recorded.run);
     // A flag set between the check and the start did not see this run in its listing.
@@ -246,8 +254,68 @@ export function createDefinitionRunService(deps: {
     closedAt: description.closeTime?.toISOString() ?? null,
   });
 
+  /**
+   * The cached status of listed runs that were running when last read, read again from Temporal, so
+   * a page shows what Temporal says now without asking it about runs that have ended (their status
+   * no longer changes). A run Temporal no longer knows (past retention) keeps its last status.
+   */
+  async function refreshRunning(tenantId: string, rows: DefinitionRunRow[]) {
+    await Promise.all(
+      rows
+        .filter((r) => r.status === 'running')
+        .map(async (r) => {
+          const d = await temporal.workflow
+            .getHandle(r.workflowId)
+            .describe()
+            .catch(() => undefined);
+          if (!d || d.typedSearchAttributes.get(SearchAttribute.TenantId) !== tenantId) return;
+          const now = executionStatus(d);
+          if (now !== r.status) {
+            await runs.cacheStatus(tenantId, r.workflowId, now);
+            r.status = now;
+          }
+        }),
+    );
+  }
+
   return {
     startRun,
+
+    /**
+     * GET /v1/tenants/:t/runs: every run of the tenant started through the control plane, newest
+     * first, from the run table (indexed; Temporal's visibility is asked only about the page's
+     * running runs). `after` is the opaque cursor of the previous page's `next`.
+     */
+    async listTenant(tenantId: string, filters: TenantRunFilters, page: { limit: number; after?: string }) {
+      const after = page.after ? decodeRunCursor(page.after) : undefined;
+      // A status filter reads the cached column: the runs it last saw running are read again first
+      // (the newest STATUS_REFRESH_MAX), so a run that has since failed is found under failed.
+      if (filters.status)
+        await refreshRunning(
+          tenantId,
+          await runs.listTenant(tenantId, { status: 'running' }, { limit: STATUS_REFRESH_MAX }),
+        );
+      const rows = await runs.listTenant(tenantId, filters, { limit: page.limit, after });
+      await refreshRunning(tenantId, rows);
+      const last = rows.at(-1);
+      return {
+        // A run whose status changed on refresh no longer matches a status filter: it leaves the page.
+        runs: rows
+          .filter((r) => !filters.status || r.status === filters.status)
+          .map((r) => ({
+            runId: r.workflowId,
+            definitionId: r.definitionId,
+            version: r.version,
+            status: r.status,
+            trigger: r.triggerKind,
+            startedBy: r.startedBy,
+            startedAt: r.createdAt.toISOString(),
+            statusAt: r.statusAt.toISOString(),
+            connectorIds: r.connectorIds,
+          })),
+        ...(rows.length === page.limit && last ? { next: encodeRunCursor(last.cursor) } : {}),
+      };
+    },
 
     /** POST .../runs: a manual or API start, pinned to the published (or the named) version. */
     async start(
@@ -317,12 +385,32 @@ export function createDefinitionRunService(deps: {
       return listed.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
     },
 
-    /** GET .../runs/:runId: status, and per-step status and timing. */
-    async get(tenantId: string, definitionId: string, runId: string) {
+    /**
+     * GET .../runs/:runId: status, per-step status and timing, the run's input and the document's
+     * edges (a step's inputs are its upstream steps' outputs). Inputs and outputs are decoded through
+     * the payload codec by this gateway's client; `data: false` (a caller whose role may not see run
+     * data) leaves them out and says so in `dataHidden`.
+     */
+    async get(tenantId: string, definitionId: string, runId: string, options: { data: boolean } = { data: true }) {
       const { handle, description, row } = await owned(tenantId, definitionId, runId);
       const status = executionStatus(description);
       if (row && row.status !== status) await runs.cacheStatus(tenantId, runId, status);
-      return { ...view(row, description), run: await runStatus(handle, status) };
+      const run = await runStatus(handle, status);
+      const original = await startInput(tenantId, handle).catch(() => undefined);
+      const edges = original?.document.edges.map((e) => ({ from: e.from, to: e.to })) ?? [];
+      if (!options.data) {
+        const steps = run
+          ? Object.fromEntries(Object.entries(run.steps).map(([id, step]) => [id, { ...step, output: undefined }]))
+          : undefined;
+        return {
+          ...view(row, description),
+          run: run && steps ? { ...run, steps } : run,
+          edges,
+          input: null,
+          dataHidden: RUN_DATA_HIDDEN,
+        };
+      }
+      return { ...view(row, description), run, edges, input: original?.input ?? null, dataHidden: null };
     },
 
     async cancel(tenantId: string, definitionId: string, runId: string) {
@@ -432,6 +520,26 @@ export function createDefinitionRunService(deps: {
   };
 }
 export type DefinitionRunService = ReturnType<typeof createDefinitionRunService>;
+
+/** The keyset cursor as the client sees it: opaque base64url of the last row's time and id. */
+export function encodeRunCursor(c: RunCursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.workflowId])).toString('base64url');
+}
+/** PostgreSQL's text of a timestamptz (`2026-12-03 19:40:33.123456+00`), nothing else reaches SQL. */
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2})?|Z)?$/;
+function decodeRunCursor(cursor: string): RunCursor {
+  try {
+    const [createdAt, workflowId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof workflowId === 'string' && typeof createdAt === 'string' && PG_TIMESTAMP.test(createdAt))
+      return { createdAt, workflowId };
+  } catch {
+    // falls through to the same answer as a well-formed but meaningless cursor
+  }
+  throw new GatewayError(
+    GatewayErrorCode.badRequest,
+    'after: not a cursor this gateway gave; pass the `next` of the previous page unchanged, or leave it out for the first page',
+  );
+}
 
 /** A REST status name as Temporal's visibility spells it. */
 function temporalStatusName(status: string): string {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { MetadataDb } from './open-database';
 
 export interface DefinitionRunRow {
@@ -13,6 +14,27 @@ export interface DefinitionRunRow {
   createdAt: Date;
   status: string;
   statusAt: Date;
+}
+
+/** The tenant-wide list's filters (issue 12 §2): every one optional, all combined with AND. */
+export interface TenantRunFilters {
+  status?: string;
+  definitionId?: string;
+  connectorId?: string;
+  /** created_at >= since */
+  since?: Date;
+  /** created_at < until */
+  until?: Date;
+}
+
+/**
+ * A keyset position: the last row of the previous page (newest first, ties by workflow id).
+ * `createdAt` is PostgreSQL's own text of the timestamp: a JS Date keeps milliseconds, the column
+ * microseconds, and a cursor rounded to the millisecond would skip rows within that millisecond.
+ */
+export interface RunCursor {
+  createdAt: string;
+  workflowId: string;
 }
 
 export type ControlFlagScope = 'definition' | 'connector' | 'tenant';
@@ -101,7 +123,7 @@ export function createDefinitionRunRepository(db: MetadataDb) {
      * Records a run; when another request recorded one under the same idempotency key (or workflow
      * id) first, nothing is written and that run is returned with `created: false`.
      */
-    async insert(run: Omit<DefinitionRunRow, 'createdAt' | 'status' | 'statusAt'>) {
+    async insert(run: Omit<DefinitionRunRow, 'createdAt' | 'status' | 'statusAt'> & { connectorIds?: string[] }) {
       const inserted = await db
         .insertInto('definition_runs')
         .values({
@@ -118,7 +140,21 @@ export function createDefinitionRunRepository(db: MetadataDb) {
         .onConflict((oc) => oc.doNothing())
         .returning(runColumns)
         .executeTakeFirst();
-      if (inserted) return { run: toRun(inserted), created: true };
+      if (inserted) {
+        if (run.connectorIds?.length)
+          await db
+            .insertInto('definition_run_connectors')
+            .values(
+              [...new Set(run.connectorIds)].map((connectorId) => ({
+                tenant_id: run.tenantId,
+                workflow_id: run.workflowId,
+                connector_id: connectorId,
+              })),
+            )
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        return { run: toRun(inserted), created: true };
+      }
       const existing =
         (run.idempotencyKey !== null
           ? await this.byIdempotencyKey(run.tenantId, run.definitionId, run.idempotencyKey)
@@ -139,6 +175,61 @@ export function createDefinitionRunRepository(db: MetadataDb) {
         .limit(options.limit ?? 100)
         .execute();
       return rows.map(toRun);
+    },
+
+    /**
+     * Every run of a tenant, newest first, one page after `after` (keyset: the indexes of migration
+     * 0019 serve it, so a late page costs what the first one does).
+     */
+    async listTenant(
+      tenantId: string,
+      filters: TenantRunFilters,
+      page: { limit: number; after?: RunCursor },
+    ): Promise<Array<DefinitionRunRow & { connectorIds: string[]; cursor: RunCursor }>> {
+      let q = db
+        .selectFrom('definition_runs')
+        .select(runColumns)
+        .select(sql<string>`created_at::text`.as('cursor_at'))
+        .where('tenant_id', '=', tenantId);
+      if (filters.status) q = q.where('status', '=', filters.status);
+      if (filters.definitionId) q = q.where('definition_id', '=', filters.definitionId);
+      if (filters.since) q = q.where('created_at', '>=', filters.since);
+      if (filters.until) q = q.where('created_at', '<', filters.until);
+      if (filters.connectorId)
+        q = q.where('workflow_id', 'in', (sub) =>
+          sub
+            .selectFrom('definition_run_connectors')
+            .select('workflow_id')
+            .where('tenant_id', '=', tenantId)
+            .where('connector_id', '=', filters.connectorId!),
+        );
+      const after = page.after;
+      if (after)
+        q = q.where((eb) =>
+          eb.or([
+            eb('created_at', '<', sql<Date>`${after.createdAt}::timestamptz`),
+            eb.and([
+              eb('created_at', '=', sql<Date>`${after.createdAt}::timestamptz`),
+              eb('workflow_id', '<', after.workflowId),
+            ]),
+          ]),
+        );
+      const rows = (
+        await q.orderBy('created_at', 'desc').orderBy('workflow_id', 'desc').limit(page.limit).execute()
+      ).map((r) => ({ ...toRun(r), cursor: { createdAt: r.cursor_at, workflowId: r.workflow_id } }));
+      const ids = rows.map((r) => r.workflowId);
+      const links = ids.length
+        ? await db
+            .selectFrom('definition_run_connectors')
+            .select(['workflow_id', 'connector_id'])
+            .where('tenant_id', '=', tenantId)
+            .where('workflow_id', 'in', ids)
+            .execute()
+        : [];
+      return rows.map((r) => ({
+        ...r,
+        connectorIds: links.filter((l) => l.workflow_id === r.workflowId).map((l) => l.connector_id),
+      }));
     },
 
     async cacheStatus(tenantId: string, workflowId: string, status: string): Promise<void> {

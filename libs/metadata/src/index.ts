@@ -43,6 +43,8 @@ export {
   createControlFlagRepository,
   type DefinitionRunRepository,
   type DefinitionRunRow,
+  type RunCursor,
+  type TenantRunFilters,
   type ControlFlagRepository,
   type ControlFlagRow,
   type ControlFlagScope,

@@ -139,6 +139,13 @@ export interface DefinitionRunsTable {
   status_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** The connectors a run's document names (migration 0019): the runs list's connector filter. */
+export interface DefinitionRunConnectorsTable {
+  tenant_id: string;
+  workflow_id: string;
+  connector_id: string;
+}
+
 export interface ControlFlagsTable {
   tenant_id: string;
   scope: 'definition' | 'connector' | 'tenant';
@@ -374,6 +381,7 @@ export interface Database {
   schema_snapshots: SchemaSnapshotsTable;
   buffer_usage: BufferUsageTable;
   definition_runs: DefinitionRunsTable;
+  definition_run_connectors: DefinitionRunConnectorsTable;
   control_flags: ControlFlagsTable;
   webhooks: WebhooksTable;
   webhook_secrets: WebhookSecretsTable;

@@ -10,3 +10,4 @@ export { hostileManifests, DROP_PAYROLL_TYPE, type HostileCase } from './hostile
 export { minioClient, throwawayMinioBucket, type MinioBucketConfig, type ThrowawayMinioBucket } from './minio-bucket';
 export { startOidcProvider, authorizeInBrowser, type OidcClient, type RunningProvider } from './oidc-provider';
 export { makeTestPki } from './test-pki';
+export { seedRunsStatements, type SeedRuns } from './seed-runs';

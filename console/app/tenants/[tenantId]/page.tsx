@@ -1,11 +1,11 @@
 'use client';
 
-import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
 import { describeFailure, gatewayClient, type paths } from '../../../src/api/client';
 import { loadSession } from '../../../src/session';
 import { NotConnected } from '../../../src/not-connected';
+import { TenantLinks } from '../../../src/tenant-links';
 
 type Connector =
   paths['/v1/tenants/{tenantId}/connectors']['get']['responses']['200']['content']['application/json'][number];
@@ -57,9 +57,7 @@ export default function TenantConnectorsPage() {
 
   return (
     <>
-      <p>
-        <Link href="/tenants">Tenants</Link> / {tenantId}
-      </p>
+      <TenantLinks tenantId={tenantId} here="Connectors" />
       <h1>Connectors of {tenantId}</h1>
       <p>
         <Link href={`/tenants/${tenantId}/designer`}>Open the designer</Link>

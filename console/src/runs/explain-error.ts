@@ -1,0 +1,43 @@
+/**
+ * A step's error in words a workflow author can act on: the interpreter's message stays (it names
+ * the table, the column, the site), and a sentence says what to do about that kind of failure.
+ * Matched on the wording of the messages the interpreter, the agent and the gateway write today.
+ */
+const ADVICE: { test: RegExp; advice: string }[] = [
+  {
+    test: /offline|not connected|no agent|not online/i,
+    advice:
+      "The site's mini connector was not connected. Start it on the site (mini-connector run), check it shows Online on the Connectors page, then retry from this step.",
+  },
+  {
+    test: /jsonata|mapping|expression/i,
+    advice:
+      'The mapping failed on the rows it got. Fix the expression in the designer, publish, then retry from this step.',
+  },
+  {
+    test: /policy|refused|not allowed|denied|permission/i,
+    advice:
+      "The site or the destination refused the operation. Ask the site's administrator to allow it in the site policy (or grant the login the right), then retry from this step.",
+  },
+  {
+    test: /timed? ?out|deadline/i,
+    advice:
+      'The step took longer than its time limit. Raise the step’s timeout or make it read less per run (an incremental source), then retry from this step.',
+  },
+  {
+    test: /does not exist|unknown (table|column)|no such|not found/i,
+    advice:
+      "Something the step names does not exist where it runs. Check the table and column names against the connector's schema browser, fix the step, publish, then retry.",
+  },
+  {
+    test: /credential|unauthori[sz]ed|401|403|token/i,
+    advice: 'The credentials the step uses were refused. Renew them (Credentials), then retry from this step.',
+  },
+];
+
+export function explainStepError(error: string): string {
+  return (
+    ADVICE.find((a) => a.test.test(error))?.advice ??
+    'Read the message above for what went wrong; fix the step (or its source data), then retry from this step.'
+  );
+}

@@ -200,9 +200,10 @@ export async function createGateway(
     log: logger,
     activityInterceptors: options.activityInterceptors,
     onOnline: async (identity, hello) => {
-      await repos.touchConnector(identity.connectorId);
+      await repos.recordAgentHello(identity.connectorId, hello);
       discoverOnline(identity, hello);
     },
+    onOffline: (identity) => repos.touchConnector(identity.connectorId),
     audit: (entry) => auditRepo.append(entry),
     // Extract and load tasks get their object-scoped buffer grant here, outside Temporal history.
     // A site step's API operation gets its artifacts' hashes here, from the tenant's registry.

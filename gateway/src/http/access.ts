@@ -93,6 +93,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`GET ${t}/connectors`]: P.read,
   [`GET ${c}/refusals`]: P.read,
   [`GET ${c}/audit/verify`]: P.read,
+  [`GET ${c}/policy`]: P.read,
   [`POST ${c}/keys`]: P.connectorsWrite,
   [`POST ${c}/revoke`]: P.connectorsWrite,
   [`POST ${c}/rebind`]: P.connectorsWrite,

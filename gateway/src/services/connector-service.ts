@@ -27,8 +27,9 @@ export function createConnectorService(deps: {
       return { ...connector, apiKey };
     },
 
+    /** Each connector with whether its agent is connected (to any node) and what its last hello said. */
     async list(tenantId: string) {
-      const connectors = await repos.listConnectors(tenantId);
+      const connectors = await repos.listConnectorStatus(tenantId);
       const online = await hub.onlineAnywhere(connectors.map((c) => c.id));
       return connectors.map((c) => ({ ...c, online: online.has(c.id) }));
     },

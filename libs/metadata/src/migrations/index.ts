@@ -17,6 +17,7 @@ import * as m0015 from './0015-api-call-audit';
 import * as m0016 from './0016-api-accessibility';
 import * as m0017 from './0017-identity';
 import * as m0018 from './0018-tenant-quotas';
+import * as m0019 from './0019-connector-agent-status';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -41,6 +42,7 @@ const ALL: Record<string, Migration> = {
   '0016-api-accessibility': m0016,
   '0017-identity': m0017,
   '0018-tenant-quotas': m0018,
+  '0019-connector-agent-status': m0019,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,6 +1,6 @@
 import type { SiteDialect } from './built-ins';
 
-/** What the site's administrator tells the console about the database (no password: that stays on the site). */
+/** What the site's administrator tells the console about one database (no password: that stays on the site). */
 export interface SiteDatabaseAnswers {
   name: string;
   dialect: SiteDialect;
@@ -8,7 +8,6 @@ export interface SiteDatabaseAnswers {
   port: number;
   user: string;
   database: string;
-  dir: string;
 }
 
 /** Environment variable names the commands read secrets from (never argv, which `ps` shows). */
@@ -18,24 +17,30 @@ export const passwordEnv = (databaseName: string) =>
 
 /**
  * The exact commands to run on the site (connector-agent/README.md): `init --non-interactive`
- * takes the API key and the database password from environment variables, stores them in the
- * site's vault and enrols the agent's key pair; `run` starts the agent. The password is never
- * asked for here: the site's administrator sets it in the shell on the site.
+ * takes the API key and each database's password from environment variables, stores them in the
+ * site's vault and enrols the agent's key pair; `run` starts the agent. Passwords are never asked
+ * for here: `read -rs` asks for each in the site's shell, without echo.
  */
-export function agentCommands(answers: SiteDatabaseAnswers, gatewayUrl: string, apiKey: string): string[] {
-  const db = [
-    `name=${answers.name}`,
-    `dialect=${answers.dialect}`,
-    `host=${answers.host}`,
-    `port=${answers.port}`,
-    `user=${answers.user}`,
-    `database=${answers.database}`,
-    `password-env=${passwordEnv(answers.name)}`,
-  ].join(',');
+export function agentCommands(
+  site: { dir: string; databases: SiteDatabaseAnswers[] },
+  gatewayUrl: string,
+  apiKey: string,
+): string[] {
+  const flags = site.databases.map((d) =>
+    [
+      `--database name=${d.name}`,
+      `dialect=${d.dialect}`,
+      `host=${d.host}`,
+      `port=${d.port}`,
+      `user=${d.user}`,
+      `database=${d.database}`,
+      `password-env=${passwordEnv(d.name)}`,
+    ].join(','),
+  );
   return [
     `export ${API_KEY_ENV}='${apiKey}'`,
-    `read -rs ${passwordEnv(answers.name)} && export ${passwordEnv(answers.name)}`,
-    `mini-connector init --non-interactive --dir ${answers.dir} --gateway-url ${gatewayUrl} --api-key-env ${API_KEY_ENV} --database ${db}`,
-    `mini-connector run --config ${answers.dir}/agent.json`,
+    ...site.databases.map((d) => `read -rs ${passwordEnv(d.name)} && export ${passwordEnv(d.name)}`),
+    `mini-connector init --non-interactive --dir ${site.dir} --gateway-url ${gatewayUrl} --api-key-env ${API_KEY_ENV} ${flags.join(' ')}`,
+    `mini-connector run --config ${site.dir}/agent.json`,
   ];
 }

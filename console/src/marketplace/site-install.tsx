@@ -24,16 +24,17 @@ interface Installed {
  * connector's name.
  */
 export function SiteInstall({ tenantId, aggregator }: { tenantId: string; aggregator: SiteAggregator }) {
-  const [form, setForm] = useState<SiteDatabaseAnswers & { connectorName: string }>({
-    connectorName: '',
+  const blank = (): SiteDatabaseAnswers => ({
     name: '',
     dialect: aggregator.dialect,
     host: '127.0.0.1',
     port: aggregator.defaultPort,
     user: '',
     database: '',
-    dir: '/etc/vansales',
   });
+  const [connectorName, setConnectorName] = useState('');
+  const [dir, setDir] = useState('/etc/vansales');
+  const [databases, setDatabases] = useState<SiteDatabaseAnswers[]>([blank()]);
   const [error, setError] = useState('');
   const [installed, setInstalled] = useState<Installed | undefined>(undefined);
 
@@ -41,31 +42,46 @@ export function SiteInstall({ tenantId, aggregator }: { tenantId: string; aggreg
   const { connectors } = useConnectors(tenantId, WAIT_MS, !!installed);
   const status = connectors?.find((c) => c.id === installed?.connectorId);
 
-  const set = (field: keyof typeof form) => (e: { target: { value: string } }) =>
-    setForm({ ...form, [field]: field === 'port' ? Number(e.target.value) : e.target.value });
+  const setDb = (index: number, field: keyof SiteDatabaseAnswers) => (e: { target: { value: string } }) =>
+    setDatabases((all) =>
+      all.map((d, i) =>
+        i === index ? { ...d, [field]: field === 'port' ? Number(e.target.value) : e.target.value } : d,
+      ),
+    );
+
+  /** What the answers lack, in words (the gateway never sees them: they only make the commands). */
+  const problems = (): string[] => {
+    const out: string[] = [];
+    if (!connectorName.trim()) out.push('Name the connector.');
+    if (!dir.trim()) out.push('Give the install folder on the site.');
+    databases.forEach((d, i) => {
+      const n = `Database ${i + 1}`;
+      if (!DATABASE_NAME.test(d.name))
+        out.push(`${n}: its name in the agent is letters, digits, _, . and - (for example sakila).`);
+      if (!d.host.trim() || !d.user.trim() || !d.database.trim()) out.push(`${n}: fill in host, login and database.`);
+      if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535)
+        out.push(`${n}: the port is a whole number from 1 to 65535.`);
+    });
+    if (new Set(databases.map((d) => d.name)).size !== databases.length) out.push('Give each database its own name.');
+    return out;
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const missing = (['connectorName', 'name', 'host', 'user', 'database', 'dir'] as const).filter(
-      (f) => !String(form[f]).trim(),
-    );
-    if (missing.length) return setError(`Fill in: ${missing.join(', ')}.`);
-    if (!DATABASE_NAME.test(form.name))
-      return setError('The database name in the agent is letters, digits, _, . and - (for example sakila).');
-    if (!Number.isInteger(form.port) || form.port < 1 || form.port > 65535)
-      return setError('The port is a whole number from 1 to 65535.');
+    const found = problems();
+    if (found.length) return setError(found.join(' '));
     setError('');
     const out = await callGateway((c) =>
       c.POST('/v1/tenants/{tenantId}/connectors', {
         params: { path: { tenantId } },
-        body: { name: form.connectorName.trim() },
+        body: { name: connectorName.trim() },
       }),
     );
     if (!out.ok) return setError(out.message);
     setInstalled({
       connectorId: out.data.id,
       name: out.data.name,
-      commands: agentCommands(form, agentEndpoint(), out.data.apiKey),
+      commands: agentCommands({ dir: dir.trim(), databases }, agentEndpoint(), out.data.apiKey),
     });
   };
 
@@ -103,32 +119,40 @@ export function SiteInstall({ tenantId, aggregator }: { tenantId: string; aggreg
       <label>
         Connector name
         <span className="hint">One connector per site, for example the warehouse&apos;s name.</span>
-        <input name="connectorName" value={form.connectorName} onChange={set('connectorName')} required />
+        <input name="connectorName" value={connectorName} onChange={(e) => setConnectorName(e.target.value)} required />
       </label>
-      <label>
-        Database name in the agent
-        <input name="dbName" value={form.name} onChange={set('name')} required />
-      </label>
-      <label>
-        Host (as the site sees it)
-        <input name="host" value={form.host} onChange={set('host')} required />
-      </label>
-      <label>
-        Port
-        <input name="port" type="number" value={form.port} onChange={set('port')} required />
-      </label>
-      <label>
-        Database login
-        <span className="hint">A read-only login is best; its password is typed on the site, not here.</span>
-        <input name="user" value={form.user} onChange={set('user')} required autoComplete="off" />
-      </label>
-      <label>
-        Database
-        <input name="database" value={form.database} onChange={set('database')} required />
-      </label>
+      {databases.map((d, i) => (
+        <fieldset key={i} aria-label={`Database ${i + 1}`}>
+          <legend>Database {i + 1}</legend>
+          <label>
+            Name in the agent
+            <input name={`db${i}-name`} value={d.name} onChange={setDb(i, 'name')} required />
+          </label>
+          <label>
+            Host (as the site sees it)
+            <input name={`db${i}-host`} value={d.host} onChange={setDb(i, 'host')} required />
+          </label>
+          <label>
+            Port
+            <input name={`db${i}-port`} type="number" value={d.port} onChange={setDb(i, 'port')} required />
+          </label>
+          <label>
+            Login
+            <span className="hint">A read-only login is best; its password is typed on the site, not here.</span>
+            <input name={`db${i}-user`} value={d.user} onChange={setDb(i, 'user')} required autoComplete="off" />
+          </label>
+          <label>
+            Database
+            <input name={`db${i}-database`} value={d.database} onChange={setDb(i, 'database')} required />
+          </label>
+        </fieldset>
+      ))}
+      <button type="button" className="secondary" onClick={() => setDatabases((all) => [...all, blank()])}>
+        Add another database
+      </button>
       <label>
         Install folder on the site
-        <input name="dir" value={form.dir} onChange={set('dir')} required />
+        <input name="dir" value={dir} onChange={(e) => setDir(e.target.value)} required />
       </label>
       <ErrorLine message={error} />
       <button type="submit">Create connector and show the command</button>

@@ -225,8 +225,9 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       // Sakila as discovered: 16 tables and 7 views, version 1.
       const browser = page.getByTestId('schema-browser');
       await browser.getByTestId('schema-summary').getByText('sakila version 1: 16 tables, 7 views').waitFor();
-      await browser.getByText('film_actor', { exact: false }).first().click();
-      await browser.getByText('actor_id').first().waitFor();
+      // A table opens to its columns.
+      await browser.locator('summary', { hasText: /^film_actor / }).click();
+      await browser.locator('details details[open] code', { hasText: 'actor_id' }).waitFor();
 
       // The site's policy as the agent describes it: init wrote none, so the cloud may only read.
       await page.getByRole('button', { name: 'Ask the agent for its policy' }).click();
@@ -237,7 +238,7 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       const alter = await createConnection(services.mariadb);
       await alter.query(`ALTER TABLE ${scratch}.orders ADD COLUMN placed_at datetime NULL`);
       await alter.end();
-      await browser.getByLabel('Database', { exact: true }).selectOption('scratch');
+      await browser.getByLabel(/^Database/).selectOption('scratch');
       await browser.getByRole('button', { name: 'Discover again' }).click();
       await browser.getByText('Discovered: version 2 is new.').waitFor({ timeout: 60_000 });
       await browser.getByLabel('Compare from version').selectOption('1');

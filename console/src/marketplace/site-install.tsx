@@ -91,8 +91,8 @@ export function SiteInstall({ tenantId, aggregator }: { tenantId: string; aggreg
         <h3 id="install-title">Run this on the site</h3>
         <p>
           Connector <strong>{installed.name}</strong> is created. Its key is in the first line and is shown{' '}
-          <strong>only now</strong>: run these commands on the site machine (the second asks for the database password
-          there, so it never passes through this console).
+          <strong>only now</strong>: run these commands on the site machine. Each <code>read -rs</code> line asks there
+          for a database password, without echo, so no password passes through this console.
         </p>
         <pre className="command" data-testid="agent-command" tabIndex={0} aria-label="Commands to run on the site">
           {installed.commands.join('\n')}

@@ -246,7 +246,7 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       const diff = browser.getByTestId('schema-diff');
       await diff.waitFor();
       expect(await diff.textContent()).toContain('From version 1 to 2: 1 change');
-      expect(await diff.textContent()).toContain('column added orders.placed_at');
+      expect(await diff.textContent()).toContain(`column added ${scratch}.orders.placed_at`);
       await page.screenshot({ path: join(SCREENS, 'market-8-schema-diff.png'), fullPage: true });
 
       // Rotate: a new key, shown once; then revoke every key: the agent is dropped and says so.

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { paths } from '../api/client';
 import { callGateway } from '../gateway-call';
 import { ErrorLine } from '../tenant-nav';
+import { REFRESH_MS } from './use-connectors';
 
 type SchemaPath = '/v1/tenants/{tenantId}/connectors/{connectorId}/schemas/{database}';
 type Snapshot = paths[SchemaPath]['get']['responses']['200']['content']['application/json'];
@@ -61,6 +62,13 @@ export function SchemaBrowser({
   }, [tenantId, connectorId, database]);
 
   useEffect(() => void loadVersions(), [loadVersions]);
+
+  // The agent discovers its databases when it connects: until the first version is in, look again.
+  useEffect(() => {
+    if (versions.length > 0) return;
+    const timer = setInterval(() => void loadVersions(), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [versions.length, loadVersions]);
 
   useEffect(() => {
     if (!database || version === undefined) return setSnapshot(undefined);

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { Page } from 'playwright-core';
@@ -55,9 +57,16 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
   const scratch = `vsc_cm_${randomBytes(4).toString('hex')}`;
   const siteDir = mkdtempSync(join(tmpdir(), 'vsc-cm-site-'));
   let agent: ChildProcess | undefined;
+  let specServer: Server;
 
   beforeAll(async () => {
-    stand = await startConsoleStand('console marketplace');
+    // The spec-by-URL case fetches from a server on this machine: private addresses allowed for the test.
+    stand = await startConsoleStand('console marketplace', { VSC_SPEC_FETCH_ALLOW_PRIVATE: 'true' });
+    specServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/yaml' });
+      res.end(readFileSync(PETSTORE));
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => specServer.once('listening', resolve));
     await stand.platform.api('POST', '/v1/tenants', { id: TENANT, name: 'Console marketplace' });
     page = await stand.browser.newPage({ viewport: { width: 1280, height: 800 } });
     await connectConsole(page, stand);
@@ -65,6 +74,7 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
 
   afterAll(async () => {
     agent?.kill();
+    specServer?.close();
     await stand?.close();
     rmSync(siteDir, { recursive: true, force: true });
     const conn = await createConnection(services.mariadb);
@@ -104,6 +114,17 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       await page.getByLabel(/api_key/).waitFor();
       expect(await seriousViolations(page)).toEqual([]);
       await page.screenshot({ path: join(SCREENS, 'market-2-api-registered.png'), fullPage: true });
+
+      // The same document by URL: the gateway fetches it through its egress guard (a name, never an IP literal).
+      const form = page.getByRole('form', { name: 'Add custom API aggregator' });
+      await form.getByLabel('API id').fill('petstore-url');
+      await form.getByLabel('From a URL').check();
+      const { port } = specServer.address() as AddressInfo;
+      await form.getByLabel('Specification URL').fill(`http://localhost:${port}/petstore-3.0.yaml`);
+      await form.getByRole('button', { name: 'Validate and register' }).click();
+      await page.getByTestId('api-result').getByText('petstore-url version 1 registered').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('api-operations').textContent()).toContain('findPetsByStatus');
+      await form.getByLabel('Upload a file').check();
 
       // A document with a path parameter it never declares: refused, the problem named where it is.
       const broken = [

@@ -48,6 +48,9 @@ describe('the console in a real browser: connect with a token, see a real agent 
       const row = page.getByTestId('connector-warehouse');
       await row.getByText('Online', { exact: true }).waitFor({ timeout: 30_000 });
       expect(await row.textContent()).toContain(created.body.id);
+      // What the agent's hello said: its version, seen now.
+      expect(await row.getByRole('cell').nth(2).textContent()).toBe('0.1.0');
+      expect(await row.getByRole('cell').nth(3).textContent()).toBe('now');
       expect(await seriousViolations(page)).toEqual([]);
       await page.screenshot({ path: join(SCREENS, '2-connectors.png') });
 
@@ -64,6 +67,8 @@ describe('the console in a real browser: connect with a token, see a real agent 
       await agent.close();
       await until('the gateway to see the agent gone', () => !platform.gateway.hub.isOnline(created.body.id));
       await row.getByText('Offline', { exact: true }).waitFor({ timeout: 30_000 });
+      // Last seen is when it left: a time, no longer "now" (nor "never").
+      expect(await row.getByRole('cell').nth(3).textContent()).not.toMatch(/^(now|never)$/);
       await page.close();
     },
     5 * 60_000,

@@ -287,6 +287,14 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       const exited = await agentExit;
       expect(exited.code).not.toBe(0);
       agent = undefined;
+      // With its agent gone the policy cannot be asked: the button says so, and the route answers 409 at once.
+      expect(await page.getByRole('button', { name: 'Ask the agent for its policy' }).isDisabled()).toBe(true);
+      const policy = await stand.platform.api<{ error: { message: string } }>(
+        'GET',
+        `/v1/tenants/${TENANT}/connectors/${connectorId}/policy`,
+      );
+      expect(policy.status).toBe(409);
+      expect(policy.body.error.message).toContain('the agent of connector sakila-site is offline');
     },
     10 * 60_000,
   );

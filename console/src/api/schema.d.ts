@@ -338,7 +338,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The site's policy as its agent describes it now (read-only; the site's own policy.json is the only place to change it): writable tables, API names, protected columns. Names only, never a URL or credential. 422 when the agent does not answer. */
+        /** @description The site's policy as its agent describes it now (read-only; the site's own policy.json is the only place to change it): writable tables, API names, protected columns. Names only, never a URL or credential. 409 at once when its agent is offline; 422 when it does not answer. */
         get: operations["describeSitePolicy"];
         put?: never;
         post?: never;
@@ -4712,6 +4712,23 @@ export interface operations {
             };
             /** @description Default Response */
             408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

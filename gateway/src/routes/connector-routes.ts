@@ -96,12 +96,15 @@ const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'describeSitePolicy',
         tags: ['connectors'],
         description:
-          "The site's policy as its agent describes it now (read-only; the site's own policy.json is the only place to change it): writable tables, API names, protected columns. Names only, never a URL or credential. 422 when the agent does not answer.",
+          "The site's policy as its agent describes it now (read-only; the site's own policy.json is the only place to change it): writable tables, API names, protected columns. Names only, never a URL or credential. 409 at once when its agent is offline; 422 when it does not answer.",
         params: ConnectorParams,
-        response: { 200: PolicyDescribeOutput, ...errorResponses(404, 422) },
+        response: { 200: PolicyDescribeOutput, ...errorResponses(404, 409, 422) },
       },
     },
-    async (req) => app.sitePolicies.describeSitePolicy(req.params.tenantId, req.params.connectorId),
+    async (req) => {
+      await app.connectors.requireOnline(req.params.tenantId, req.params.connectorId);
+      return app.sitePolicies.describeSitePolicy(req.params.tenantId, req.params.connectorId);
+    },
   );
 
   app.get(

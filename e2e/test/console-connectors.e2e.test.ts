@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 <<<<<<< HEAD
+<<<<<<< HEAD
 import type { Page } from 'playwright-core';
 import { until } from './support/harness';
 import { SCREENS, connect, seriousViolations, startConsole, type ConsoleUnderTest } from './support/console-browser';
@@ -8,10 +9,22 @@ import type { Browser } from 'playwright-core';
 import { SCREENS, seriousViolations, startConsoleBrowser, type ConsoleBrowser } from './support/console-browser';
 import { startPlatform, until, type Platform } from './support/harness';
 >>>>>>> i16-cruns
+=======
+import type { Browser } from 'playwright-core';
+import {
+  connectConsole,
+  SCREENS,
+  seriousViolations,
+  startConsoleStand,
+  type ConsoleStand,
+} from './support/console-browser';
+import { until, type Platform } from './support/harness';
+>>>>>>> i16-cmarket
 
 const TENANT = 'console-e2e';
 
 describe('the console in a real browser: connect with a token, see a real agent online (Chromium, axe-core)', () => {
+<<<<<<< HEAD
 <<<<<<< HEAD
   let under: ConsoleUnderTest;
 
@@ -24,10 +37,14 @@ describe('the console in a real browser: connect with a token, see a real agent 
 =======
   let platform: Platform;
   let served: ConsoleBrowser;
+=======
+  let stand: ConsoleStand;
+  let platform: Platform;
+>>>>>>> i16-cmarket
   let browser: Browser;
-  let consoleUrl: string;
 
   beforeAll(async () => {
+<<<<<<< HEAD
     served = await startConsoleBrowser('console e2e', async (url) => {
       platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: url } });
     });
@@ -38,6 +55,14 @@ describe('the console in a real browser: connect with a token, see a real agent 
     await served?.close();
     await platform?.close();
 >>>>>>> i16-cruns
+=======
+    stand = await startConsoleStand('console e2e');
+    ({ platform, browser } = stand);
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    await stand?.close();
+>>>>>>> i16-cmarket
   });
 
   it(
@@ -52,6 +77,7 @@ describe('the console in a real browser: connect with a token, see a real agent 
       const agent = platform.startAgent({ apiKey: created.body.apiKey });
       await agent.welcomed;
 
+<<<<<<< HEAD
       const page: Page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(consoleUrl);
       await page.getByLabel('Gateway URL').fill(gatewayUrl);
@@ -60,6 +86,13 @@ describe('the console in a real browser: connect with a token, see a real agent 
       await page.screenshot({ path: join(SCREENS, '1-connect.png') });
       // Keyboard only: Enter submits the form (connect() does the same steps again, from the start).
       await connect(page, under);
+=======
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await connectConsole(page, stand, async () => {
+        expect(await seriousViolations(page)).toEqual([]);
+        await page.screenshot({ path: join(SCREENS, '1-connect.png') });
+      });
+>>>>>>> i16-cmarket
 
       await page.getByLabel('Tenant id').fill(TENANT);
       await page.getByRole('button', { name: 'Open' }).click();
@@ -67,6 +100,9 @@ describe('the console in a real browser: connect with a token, see a real agent 
       const row = page.getByTestId('connector-warehouse');
       await row.getByText('Online', { exact: true }).waitFor({ timeout: 30_000 });
       expect(await row.textContent()).toContain(created.body.id);
+      // What the agent's hello said: its version, seen now.
+      expect(await row.getByRole('cell').nth(2).textContent()).toBe('0.1.0');
+      expect(await row.getByRole('cell').nth(3).textContent()).toBe('now');
       expect(await seriousViolations(page)).toEqual([]);
       await page.screenshot({ path: join(SCREENS, '2-connectors.png') });
 
@@ -83,6 +119,8 @@ describe('the console in a real browser: connect with a token, see a real agent 
       await agent.close();
       await until('the gateway to see the agent gone', () => !platform.gateway.hub.isOnline(created.body.id));
       await row.getByText('Offline', { exact: true }).waitFor({ timeout: 30_000 });
+      // Last seen is when it left: a time, no longer "now" (nor "never").
+      expect(await row.getByRole('cell').nth(3).textContent()).not.toMatch(/^(now|never)$/);
       await page.close();
     },
     5 * 60_000,

@@ -73,6 +73,7 @@ export function consoleSourceHash(): string {
 export function ensureConsoleBuild(log: Logger): string {
   const target = join(consoleCacheDir(), consoleSourceHash());
   if (existsSync(join(target, 'console', 'server.js'))) return target;
+<<<<<<< HEAD
   // Two browser test files start at once in a suite run: `next build` refuses a second build of the
   // same folder, so one builds and the other waits for it, then finds the build in the cache.
   const release = takeBuildLock(log);
@@ -123,6 +124,44 @@ function takeBuildLock(log: Logger): () => void {
 }
 
 function buildInto(target: string, log: Logger): void {
+=======
+  // Test files run in parallel workers: one builds, the others wait for it (next build refuses a second run in one folder).
+  const release = takeBuildLock(log);
+  try {
+    if (existsSync(join(target, 'console', 'server.js'))) return target;
+    return buildConsole(target, log);
+  } finally {
+    release();
+  }
+}
+
+/** A build held longer than this is taken to be dead (a killed process leaves its lock behind). */
+const STALE_LOCK_MS = 20 * 60_000;
+
+/** Waits (synchronously, like the build itself) until this process holds the console's build lock. */
+function takeBuildLock(log: Logger): () => void {
+  const lock = join(consoleDir, '.next-build.lock');
+  let told = false;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > STALE_LOCK_MS) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (!told) log('another process is building the console: waiting for it');
+    told = true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+  }
+}
+
+function buildConsole(target: string, log: Logger): string {
+>>>>>>> i16-cmarket
   log('building the console (next build; first run after a change to console/ or the lockfile only)');
   const next = join(consoleDir, 'node_modules', 'next', 'dist', 'bin', 'next');
   const result = spawnSync(process.execPath, [next, 'build'], {

@@ -451,6 +451,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/connectors/{connectorId}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The site's policy as its agent describes it now (read-only; the site's own policy.json is the only place to change it): writable tables, API names, protected columns. Names only, never a URL or credential. 409 at once when its agent is offline; 422 when it does not answer. */
+        get: operations["describeSitePolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/connectors/{connectorId}/audit/verify": {
         parameters: {
             query?: never;
@@ -5657,6 +5674,15 @@ export interface operations {
                         tenantId: string;
                         name: string;
                         online: boolean;
+                        /** @description the agent's version at its last hello; null before it first connected */
+                        agentVersion: string | null;
+                        /** @description names of the databases its agent serves, as its last hello listed them */
+                        databases: string[];
+                        /**
+                         * Format: date-time
+                         * @description its last hello or disconnection; null before it first connected
+                         */
+                        lastSeenAt: string | null;
                     }[];
                 };
             };
@@ -5996,6 +6022,182 @@ export interface operations {
             };
             /** @description Default Response */
             408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    describeSitePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                connectorId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        writableTables: {
+                            database: string;
+                            table: string;
+                        }[];
+                        apis: {
+                            name: string;
+                            methods: ("GET" | "POST" | "PUT" | "PATCH")[];
+                            paths: string[];
+                        }[];
+                        protectedColumns?: {
+                            database: string;
+                            table: string;
+                            column: string;
+                            /** @enum {string} */
+                            action: "drop" | "mask" | "hash";
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

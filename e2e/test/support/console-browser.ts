@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 import { mkdirSync } from 'node:fs';
 <<<<<<< HEAD
 import { join } from 'node:path';
@@ -10,6 +11,21 @@ export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screen
 
 /** Flags for Debian's Chromium in a container: no sandbox (root), nothing fetched from the internet. */
 export const CHROMIUM_ARGS = [
+=======
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ensureChromium, ensureConsoleBuild } from '@vansales/infra';
+import { startPlatform, until, type Platform } from './harness';
+
+/** Key screens, for a person to look at what the console shows (kept after the run). */
+export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screenshots', 'console');
+
+/** Flags for Debian's Chromium in a container: no sandbox (root), nothing fetched from the internet. */
+const CHROMIUM_ARGS = [
+>>>>>>> i16-cmarket
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -18,6 +34,7 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+<<<<<<< HEAD
 =======
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -28,13 +45,20 @@ import { CHROMIUM_ARGS, ensureChromium, serveConsoleBuild } from '@vansales/infr
 export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screenshots', 'console');
 
 export async function unusedPort(): Promise<number> {
+=======
+
+async function unusedPort(): Promise<number> {
+>>>>>>> i16-cmarket
   const server = createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+<<<<<<< HEAD
 >>>>>>> i16-cruns
+=======
+>>>>>>> i16-cmarket
 
 /** axe-core's serious and critical violations on the page as it is now (rule id and the elements it names). */
 export async function seriousViolations(page: Page): Promise<{ id: string; nodes: string[] }[]> {
@@ -55,15 +79,24 @@ export async function seriousViolations(page: Page): Promise<{ id: string; nodes
 }
 
 <<<<<<< HEAD
+<<<<<<< HEAD
 export interface ConsoleUnderTest {
   platform: Platform;
   browser: Browser;
   consoleUrl: string;
   /** The gateway's http(s) origin, as a person pastes it on the Connect page. */
+=======
+export interface ConsoleStand {
+  platform: Platform;
+  browser: Browser;
+  consoleUrl: string;
+  /** The gateway's http origin, as a person pastes it on the Connect page. */
+>>>>>>> i16-cmarket
   gatewayUrl: string;
   close(): Promise<void>;
 }
 
+<<<<<<< HEAD
 /** The built console (cached per source hash), a real platform that allows its origin, and Debian's Chromium. */
 export async function startConsole(log: (line: string) => void): Promise<ConsoleUnderTest> {
   const executablePath = ensureChromium(log);
@@ -95,17 +128,46 @@ export async function startConsoleBrowser(
   const consoleUrl = server.url;
   await beforeBrowser(consoleUrl);
 >>>>>>> i16-cruns
+=======
+/**
+ * The built console (cached per source hash), a real platform whose gateway allows its origin, and
+ * Debian's Chromium. `gatewayEnv` adds gateway settings (VSC_CONSOLE_ORIGINS is set here).
+ */
+export async function startConsoleStand(label: string, gatewayEnv: Record<string, string> = {}): Promise<ConsoleStand> {
+  const log = (line: string) => process.stdout.write(`[${label}] ${line}\n`);
+  const executablePath = ensureChromium(log);
+  // Cached per source hash: minutes on the first run after a change to console/, a hash otherwise.
+  const buildDir = ensureConsoleBuild(log);
+  const port = await unusedPort();
+  const consoleUrl = `http://127.0.0.1:${port}`;
+  const consoleServer: ChildProcess = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
+    cwd: join(buildDir, 'console'),
+    env: { ...process.env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
+    stdio: 'ignore',
+  });
+  const platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: consoleUrl, ...gatewayEnv } });
+  await until('the console server to answer', () =>
+    fetch(consoleUrl).then(
+      (r) => r.ok,
+      () => false,
+    ),
+  );
+>>>>>>> i16-cmarket
   // playwright-core gives each launch a fresh temporary profile (--user-data-dir) and removes it on close.
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   mkdirSync(SCREENS, { recursive: true });
   return {
 <<<<<<< HEAD
+<<<<<<< HEAD
+=======
+>>>>>>> i16-cmarket
     platform,
     browser,
     consoleUrl,
     gatewayUrl: new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin,
     async close() {
       await browser.close();
+<<<<<<< HEAD
       served.stop();
       await platform.close();
 =======
@@ -115,10 +177,15 @@ export async function startConsoleBrowser(
       await browser.close();
       server.stop();
 >>>>>>> i16-cruns
+=======
+      consoleServer.kill();
+      await platform.close();
+>>>>>>> i16-cmarket
     },
   };
 }
 
+<<<<<<< HEAD
 <<<<<<< HEAD
 /** The Connect page: paste the gateway URL and the admin token, submit with the keyboard. */
 export async function connect(page: Page, under: ConsoleUnderTest): Promise<void> {
@@ -132,6 +199,14 @@ export async function connectConsole(page: Page, consoleUrl: string, gatewayUrl:
   await page.getByLabel('Gateway URL').fill(gatewayUrl);
   await page.getByLabel('Token').fill(token);
 >>>>>>> i16-cruns
+=======
+/** Connect page: paste the gateway URL and token, press Enter (keyboard only), land on Tenants. */
+export async function connectConsole(page: Page, stand: ConsoleStand, onFilled?: () => Promise<void>): Promise<void> {
+  await page.goto(stand.consoleUrl);
+  await page.getByLabel('Gateway URL').fill(stand.gatewayUrl);
+  await page.getByLabel('Token').fill(stand.platform.adminToken);
+  await onFilled?.();
+>>>>>>> i16-cmarket
   await page.getByLabel('Token').press('Enter');
   await page.waitForURL(/\/tenants$/);
 }

@@ -52,6 +52,8 @@ export interface AgentHubOptions {
   maxConcurrencyPerAgent?: number;
   log: Logger;
   onOnline?: (identity: { tenantId: string; connectorId: string }, hello: HelloFrame) => void | Promise<void>;
+  /** A welcomed agent's socket closed (its "last seen"); not called for sessions that never got a welcome. */
+  onOffline?: (identity: { tenantId: string; connectorId: string }) => void | Promise<void>;
   /** The gateway's copy of every agent operation. */
   audit?: AuditSink;
   transformResult?: ResultTransform;
@@ -154,6 +156,9 @@ export class AgentHub {
     const { code } = await connection.closedPromise;
     log.info({ code }, 'agent disconnected');
     await this.stopSession(connectorId, session);
+    await Promise.resolve(this.opts.onOffline?.({ tenantId, connectorId })).catch((err) =>
+      log.warn({ err: String(err) }, 'onOffline hook failed'),
+    );
   }
 
   /** Lease, key check, Worker, welcome; leaves `welcomed` unset (and the socket closed) when the session may not start. */

@@ -102,6 +102,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`GET ${c}/refusals`]: P.read,
   [`GET ${c}/audit`]: P.auditRead,
   [`GET ${c}/audit/verify`]: P.read,
+  [`GET ${c}/policy`]: P.read,
   [`POST ${c}/keys`]: P.connectorsWrite,
   [`POST ${c}/revoke`]: P.connectorsWrite,
   [`POST ${c}/rebind`]: P.connectorsWrite,

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ChainBreakReason } from '@vansales/protocol';
+import { ChainBreakReason, PolicyDescribeOutput } from '@vansales/protocol';
 import { Connector, ConnectorParams, errorResponses, TenantParams } from './schemas';
 
 const ChainHead = z.object({ seq: z.number(), hash: z.string() });
@@ -24,6 +24,13 @@ const ChainVerification = z.discriminatedUnion('ok', [
     count: z.number().describe('records verified before the break'),
   }),
 ]);
+
+const ConnectorStatus = Connector.extend({
+  online: z.boolean(),
+  agentVersion: z.string().nullable().describe("the agent's version at its last hello; null before it first connected"),
+  databases: z.array(z.string()).describe('names of the databases its agent serves, as its last hello listed them'),
+  lastSeenAt: z.date().nullable().describe('its last hello or disconnection; null before it first connected'),
+});
 
 const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
@@ -57,7 +64,7 @@ const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['connectors'],
         description: "The tenant's connectors, and whether each one's agent is connected to this gateway.",
         params: TenantParams,
-        response: { 200: z.array(Connector.extend({ online: z.boolean() })), ...errorResponses() },
+        response: { 200: z.array(ConnectorStatus), ...errorResponses() },
       },
     },
     async (req) => app.connectors.list(req.params.tenantId),
@@ -82,6 +89,25 @@ const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/policy',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'describeSitePolicy',
+        tags: ['connectors'],
+        description:
+          "The site's policy as its agent describes it now (read-only; the site's own policy.json is the only place to change it): writable tables, API names, protected columns. Names only, never a URL or credential. 409 at once when its agent is offline; 422 when it does not answer.",
+        params: ConnectorParams,
+        response: { 200: PolicyDescribeOutput, ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (req) => {
+      await app.connectors.requireOnline(req.params.tenantId, req.params.connectorId);
+      return app.sitePolicies.describeSitePolicy(req.params.tenantId, req.params.connectorId);
+    },
+  );
+
+  app.get(
     '/v1/tenants/:tenantId/connectors/:connectorId/audit/verify',
     {
       config: { auth: 'admin' },
@@ -101,5 +127,5 @@ export default fp(connectorRoutes, {
   name: 'connector-routes',
   fastify: '5.x',
   encapsulate: true,
-  dependencies: ['auth', 'connector-service'],
+  dependencies: ['auth', 'connector-service', 'site-policy-service'],
 });

@@ -27,10 +27,25 @@ export function createConnectorService(deps: {
       return { ...connector, apiKey };
     },
 
+    /** Each connector with whether its agent is connected (to any node) and what its last hello said. */
     async list(tenantId: string) {
-      const connectors = await repos.listConnectors(tenantId);
+      const connectors = await repos.listConnectorStatus(tenantId);
       const online = await hub.onlineAnywhere(connectors.map((c) => c.id));
       return connectors.map((c) => ({ ...c, online: online.has(c.id) }));
+    },
+
+    /**
+     * For questions only a connected agent answers (its site policy): another tenant's connector is a
+     * 404, an offline agent a 409 at once rather than a workflow that waits out its timeout.
+     */
+    async requireOnline(tenantId: string, connectorId: string) {
+      const connector = await requireConnector(repos, tenantId, connectorId);
+      if (!(await hub.onlineAnywhere([connectorId])).has(connectorId)) {
+        throw new GatewayError(
+          GatewayErrorCode.conflict,
+          `the agent of connector ${connector.name} is offline: start it on the site, then ask again`,
+        );
+      }
     },
 
     /** Machines that tried a key bound to another machine. */

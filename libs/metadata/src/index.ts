@@ -14,6 +14,7 @@ export {
   type Repositories,
   type TenantRow,
   type ConnectorRow,
+  type ConnectorStatusRow,
 } from './repositories';
 export { MetadataConfig } from './config';
 export {

@@ -14,6 +14,14 @@ export interface ConnectorRow {
   name: string;
 }
 
+export interface ConnectorStatusRow extends ConnectorRow {
+  /** As the agent's last hello said; null before its first connection. */
+  agentVersion: string | null;
+  databases: string[];
+  /** The last hello or the last disconnection, whichever came later. */
+  lastSeenAt: Date | null;
+}
+
 /** Data access for tenants, connectors and agent key hashes. Every connector read is tenant-scoped. */
 export function createRepositories(db: MetadataDb) {
   return {
@@ -78,6 +86,37 @@ export function createRepositories(db: MetadataDb) {
         .orderBy('name')
         .execute();
       return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, name: r.name }));
+    },
+
+    /** The tenant's connectors with what each agent said at its last hello, and when it was last seen. */
+    async listConnectorStatus(tenantId: string): Promise<ConnectorStatusRow[]> {
+      const rows = await db
+        .selectFrom('connectors')
+        .select(['id', 'tenant_id', 'name', 'agent_version', 'agent_databases', 'last_seen_at'])
+        .where('tenant_id', '=', tenantId)
+        .orderBy('name')
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        tenantId: r.tenant_id,
+        name: r.name,
+        agentVersion: r.agent_version,
+        databases: r.agent_databases === null ? [] : (JSON.parse(r.agent_databases) as string[]),
+        lastSeenAt: r.last_seen_at,
+      }));
+    },
+
+    /** An agent's hello: its version and database names (names only), and the time it was seen. */
+    async recordAgentHello(id: string, hello: { agentVersion: string; databases: string[] }): Promise<void> {
+      await db
+        .updateTable('connectors')
+        .set({
+          agent_version: hello.agentVersion,
+          agent_databases: JSON.stringify(hello.databases),
+          last_seen_at: new Date(),
+        })
+        .where('id', '=', id)
+        .execute();
     },
 
     async touchConnector(id: string): Promise<void> {

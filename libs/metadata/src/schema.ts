@@ -13,6 +13,9 @@ export interface ConnectorsTable {
   name: string;
   created_at: ColumnType<Date, never, never>;
   last_seen_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  agent_version: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON array of the database names the agent's hello listed. */
+  agent_databases: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AgentKeysTable {

@@ -1,62 +1,27 @@
 'use client';
 
 import { useParams } from 'next/navigation';
-import { useCallback, useEffect, useState } from 'react';
-import { describeFailure, gatewayClient, type paths } from '../../../src/api/client';
-import { loadSession } from '../../../src/session';
+import { lastSeenText, REFRESH_MS, useConnectors } from '../../../src/connector/use-connectors';
+import { useConnected } from '../../../src/gateway-call';
 import { NotConnected } from '../../../src/not-connected';
+<<<<<<< HEAD
 import { TenantLinks } from '../../../src/tenant-links';
+=======
+import { ErrorLine, TenantNav } from '../../../src/tenant-nav';
+>>>>>>> i16-cmarket
 
-type Connector =
-  paths['/v1/tenants/{tenantId}/connectors']['get']['responses']['200']['content']['application/json'][number];
-
-/** How often the status is read again: "live" without a socket of its own (the gateway has no event stream yet). */
-const REFRESH_MS = 5_000;
-
-/** A tenant's connectors and whether each is online now. */
+/** A tenant's connectors: online or not, agent version, last seen, databases; each opens its details. */
 export default function TenantConnectorsPage() {
   const { tenantId } = useParams<{ tenantId: string }>();
-  const [connected, setConnected] = useState<boolean | undefined>(undefined);
-  const [connectors, setConnectors] = useState<Connector[] | undefined>(undefined);
-  const [error, setError] = useState('');
-  const [checkedAt, setCheckedAt] = useState<Date | undefined>(undefined);
-
-  const refresh = useCallback(async () => {
-    const session = loadSession();
-    setConnected(!!session);
-    if (!session) return;
-    const client = gatewayClient(session.gatewayUrl, session.token);
-    try {
-      const {
-        data,
-        error: body,
-        response,
-      } = await client.GET('/v1/tenants/{tenantId}/connectors', {
-        params: { path: { tenantId } },
-      });
-      if (data) {
-        setConnectors(data);
-        setError('');
-        setCheckedAt(new Date());
-      } else setError(describeFailure(response.status, body));
-    } catch {
-      setError(
-        `The gateway at ${session.gatewayUrl} did not answer. Is it running, and does it allow this console's origin?`,
-      );
-    }
-  }, [tenantId]);
-
-  useEffect(() => {
-    void refresh();
-    const timer = setInterval(() => void refresh(), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [refresh]);
+  const connected = useConnected();
+  const { connectors, error, checkedAt } = useConnectors(tenantId, REFRESH_MS, connected === true);
 
   if (connected === undefined) return null;
   if (!connected) return <NotConnected />;
 
   return (
     <>
+<<<<<<< HEAD
       <TenantLinks tenantId={tenantId} here="Connectors" />
       <h1>Connectors of {tenantId}</h1>
       <p>
@@ -67,10 +32,20 @@ export default function TenantConnectorsPage() {
           {error}
         </p>
       )}
+=======
+      <TenantNav tenantId={tenantId} current="connectors" />
+      <h1>Connectors of {tenantId}</h1>
+      <ErrorLine message={error} />
+>>>>>>> i16-cmarket
       <p aria-live="polite" className="hint">
         {checkedAt ? `Status checked at ${checkedAt.toLocaleTimeString()}; refreshed every 5 seconds.` : 'Loading…'}
       </p>
-      {connectors && connectors.length === 0 && <p>This tenant has no connector yet.</p>}
+      {connectors && connectors.length === 0 && (
+        <p>
+          This tenant has no connector yet.{' '}
+          <Link href={`/tenants/${encodeURIComponent(tenantId)}/marketplace`}>Install one from the marketplace</Link>.
+        </p>
+      )}
       {connectors && connectors.length > 0 && (
         <table>
           <caption className="hint">Mini connectors of this tenant</caption>
@@ -78,18 +53,26 @@ export default function TenantConnectorsPage() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Status</th>
+              <th scope="col">Agent version</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Databases</th>
               <th scope="col">Id</th>
             </tr>
           </thead>
           <tbody>
             {connectors.map((c) => (
               <tr key={c.id} data-testid={`connector-${c.name}`}>
-                <td data-label="Name">{c.name}</td>
+                <td data-label="Name">
+                  <Link href={`/tenants/${encodeURIComponent(tenantId)}/connectors/${c.id}`}>{c.name}</Link>
+                </td>
                 <td data-label="Status">
                   <span className={`status ${c.online ? 'status-online' : 'status-offline'}`}>
                     {c.online ? 'Online' : 'Offline'}
                   </span>
                 </td>
+                <td data-label="Agent version">{c.agentVersion ?? 'not connected yet'}</td>
+                <td data-label="Last seen">{lastSeenText(c)}</td>
+                <td data-label="Databases">{c.databases.join(', ') || 'none'}</td>
                 <td data-label="Id">
                   <code>{c.id}</code>
                 </td>

@@ -19,6 +19,7 @@ import * as m0017 from './0017-identity';
 import * as m0018 from './0018-tenant-quotas';
 import * as m0019 from './0019-invitations-sso-state';
 import * as m0020 from './0020-run-listing';
+import * as m0021 from './0021-connector-agent-status';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -45,6 +46,7 @@ const ALL: Record<string, Migration> = {
   '0018-tenant-quotas': m0018,
   '0019-invitations-sso-state': m0019,
   '0020-run-listing': m0020,
+  '0021-connector-agent-status': m0021,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,11 +1,11 @@
 'use client';
 
-import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
-import { describeFailure, gatewayClient, type paths } from '../../../src/api/client';
+import { describeFailure, gatewayClient, unreachable, type paths } from '../../../src/api/client';
 import { loadSession } from '../../../src/session';
 import { NotConnected } from '../../../src/not-connected';
+import { TenantNav } from '../../../src/tenant-nav';
 
 type Connector =
   paths['/v1/tenants/{tenantId}/connectors']['get']['responses']['200']['content']['application/json'][number];
@@ -40,9 +40,7 @@ export default function TenantConnectorsPage() {
         setCheckedAt(new Date());
       } else setError(describeFailure(response.status, body));
     } catch {
-      setError(
-        `The gateway at ${session.gatewayUrl} did not answer. Is it running, and does it allow this console's origin?`,
-      );
+      setError(unreachable(session.gatewayUrl));
     }
   }, [tenantId]);
 
@@ -57,9 +55,7 @@ export default function TenantConnectorsPage() {
 
   return (
     <>
-      <p>
-        <Link href="/tenants">Tenants</Link> / {tenantId}
-      </p>
+      <TenantNav tenantId={tenantId} />
       <h1>Connectors of {tenantId}</h1>
       {error && (
         <p role="alert" className="error">

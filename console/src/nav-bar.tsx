@@ -22,10 +22,10 @@ export function NavBar() {
           <>
             <Link href="/tenants">Tenants</Link>
             {tenants.length > 0 && (
-              <label className="inline">
-                Tenant
+              <span className="inline">
+                <label htmlFor="tenant-switcher">Tenant</label>
                 <select
-                  name="tenant-switcher"
+                  id="tenant-switcher"
                   value={tenants.some((t) => t.tenantId === current) ? current : ''}
                   onChange={(e) => e.target.value && router.push(`/tenants/${encodeURIComponent(e.target.value)}`)}
                 >
@@ -36,7 +36,7 @@ export function NavBar() {
                     </option>
                   ))}
                 </select>
-              </label>
+              </span>
             )}
             <span className="hint">{connection.session.email ?? 'API token'}</span>
             <button

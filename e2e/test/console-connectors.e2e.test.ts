@@ -1,85 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureChromium, ensureConsoleBuild } from '@vansales/infra';
+import type { Browser } from 'playwright-core';
+import { launchChromium, SCREENS, seriousViolations, startConsoleServer, type ConsoleServer } from './support/browser';
 import { startPlatform, until, type Platform } from './support/harness';
 
-/** Key screens, for a person to look at what the console shows (kept after the run). */
-const SCREENS = join(__dirname, '..', '..', '.vsc', 'test', 'screenshots', 'console');
 const TENANT = 'console-e2e';
 
-/** Flags for Debian's Chromium in a container: no sandbox (root), nothing fetched from the internet. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-async function unusedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** axe-core's serious and critical violations on the page as it is now (rule id and the elements it names). */
-async function seriousViolations(page: Page): Promise<{ id: string; nodes: string[] }[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  return page.evaluate(async () => {
-    // Runs in the page, where axe-core put itself on the global object.
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    interface AxeViolation {
-      id: string;
-      impact?: string | null;
-      nodes: { target: unknown[] }[];
-    }
-    const result = await axe.run();
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-}
-
-describe('the console in a real browser: connect with a token, see a real agent online (Chromium, axe-core)', () => {
+describe('the console in a real browser: connect with a token (the secondary path), see a real agent online (Chromium, axe-core)', () => {
   let platform: Platform;
-  let consoleServer: ChildProcess;
+  let consoleServer: ConsoleServer;
   let browser: Browser;
   let consoleUrl: string;
 
   beforeAll(async () => {
     const log = (line: string) => process.stdout.write(`[console e2e] ${line}\n`);
-    const executablePath = ensureChromium(log);
-    // Cached per source hash: minutes on the first run after a change to console/, a hash otherwise.
-    const buildDir = ensureConsoleBuild(log);
-    const port = await unusedPort();
-    consoleUrl = `http://127.0.0.1:${port}`;
-    consoleServer = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
-      cwd: join(buildDir, 'console'),
-      env: { ...process.env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
-      stdio: 'ignore',
-    });
+    consoleServer = await startConsoleServer(log);
+    consoleUrl = consoleServer.url;
     platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: consoleUrl } });
-    await until('the console server to answer', () =>
-      fetch(consoleUrl).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    );
-    // playwright-core gives each launch a fresh temporary profile (--user-data-dir) and removes it on close.
-    browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(SCREENS, { recursive: true });
+    await consoleServer.ready();
+    browser = await launchChromium(log);
   }, 20 * 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    consoleServer?.kill();
+    consoleServer?.stop();
     await platform?.close();
   });
 
@@ -96,7 +39,7 @@ describe('the console in a real browser: connect with a token, see a real agent 
 
       const gatewayUrl = new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin;
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await page.goto(consoleUrl);
+      await page.goto(`${consoleUrl}/token`);
       await page.getByLabel('Gateway URL').fill(gatewayUrl);
       await page.getByLabel('Token').fill(platform.adminToken);
       expect(await seriousViolations(page)).toEqual([]);

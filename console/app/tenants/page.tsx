@@ -75,7 +75,7 @@ export default function TenantsPage() {
       <h2>Create a tenant</h2>
       <form onSubmit={(e) => void create(e)} noValidate>
         <label>
-          New tenant id
+          Id of the new tenant
           <span className="hint">2 to 40 lower-case letters, digits and dashes; it cannot change later.</span>
           <input name="newTenantId" value={newId} onChange={(e) => setNewId(e.target.value)} required />
         </label>

@@ -212,7 +212,7 @@ export default function MembersPage() {
               />
             </label>
             <label>
-              Role
+              Their role
               <select
                 name="memberRole"
                 value={form.role}

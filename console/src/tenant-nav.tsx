@@ -14,7 +14,7 @@ export function TenantNav({ tenantId }: { tenantId: string }) {
   ];
   return (
     <nav aria-label={`Tenant ${tenantId}`} className="tenant-nav">
-      <Link href="/tenants">Tenants</Link> / <strong>{tenantId}</strong>:
+      <Link href="/tenants">Tenants</Link> / <strong>{tenantId}</strong>
       {pages.map((p) => (
         <Link key={p.href} href={p.href} aria-current={pathname === p.href ? 'page' : undefined}>
           {p.label}

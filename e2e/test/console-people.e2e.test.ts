@@ -70,10 +70,10 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
       return (JSON.parse(storage.getItem('vsc.console.session') ?? '{}') as { token?: string }).token;
     });
 
-  async function signIn(page: Page, password: string) {
+  async function signIn(page: Page, password: string, email = OWNER.email) {
     await page.goto(consoleServer.url);
     await page.getByLabel('Gateway URL').fill(gatewayUrl);
-    await page.getByLabel('Email address').fill(OWNER.email);
+    await page.getByLabel('Email address').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
@@ -170,6 +170,15 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
       expect(await sessionToken(page)).toBeUndefined();
       expect(await status('/v1/me', session!)).toBe(401);
+
+      // The member added above signs in with their initial password: an operator reads members, changes nothing.
+      await signIn(page, 'bob-initial-password-1', 'bob@example.com');
+      await page.waitForURL(/\/tenants$/);
+      await page.goto(`${consoleServer.url}/tenants/${FIRST}/members`);
+      await page.getByText('You can see the members; owners and admins change them.').waitFor();
+      await page.getByTestId(`member-${OWNER.email}`).waitFor();
+      expect(await page.getByRole('button', { name: 'Add member' }).count()).toBe(0);
+      expect(await page.getByRole('combobox', { name: /^Role of/ }).count()).toBe(0);
       await context.close();
     },
     10 * 60_000,
@@ -196,6 +205,32 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
       await page.getByRole('list', { name: 'Your tenants' }).getByRole('link', { name: FIRST }).waitFor();
       await page.screenshot({ path: join(SCREENS, 'people-6-sso-signed-in.png') });
       await context.close();
+    },
+    5 * 60_000,
+  );
+
+  it(
+    'after five wrong passwords for an account, says sign-in is paused and for how long',
+    async () => {
+      const carol = { email: 'carol@example.com', password: 'carol-password-0123' };
+      expect((await platform.api('POST', `/v1/tenants/${FIRST}/members`, { ...carol, role: 'viewer' })).status).toBe(
+        201,
+      );
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      // The gateway's account limit is 5 failures in 15 minutes; each attempt's answer is awaited.
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const answer = page.waitForResponse((r) => r.url().endsWith('/v1/sessions') && r.request().method() === 'POST');
+        await signIn(page, `wrong-password-${attempt}`, carol.email);
+        statuses.push((await answer).status());
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+      await page
+        .getByRole('alert')
+        .getByText(/Signing in is paused after too many failed attempts: try again in \d+ seconds/)
+        .waitFor();
+      await checkBothWidths(page, 'people-7-sign-in-locked');
+      await page.close();
     },
     5 * 60_000,
   );

@@ -41,6 +41,8 @@ const PUBLIC = new Set([
   // signed ID token are the authority (400 without a state).
   'GET /v1/sso/:provider/start',
   'GET /v1/sso/:provider/callback',
+  // The providers' names for a sign-in page's buttons, before anyone is signed in (no issuer or secret).
+  'GET /v1/sso/providers',
 ]);
 /** Not an HTTP API: @fastify/websocket hides it from the document (its frames are @vansales/protocol's). */
 const UNDOCUMENTED = new Set(['GET /v1/agent/connect']);

@@ -5,6 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useState, type FormEvent } from 'react';
 import { describeFailure, describeSignInFailure, gatewayClient, unreachable } from '../src/api/client';
 import { Alert } from '../src/alert';
+import { GatewayUrlField } from '../src/gateway-url-field';
 import { defaultGatewayUrl, parseGatewayUrl, saveSession, savePendingSso } from '../src/session';
 
 /** Sign in: email and password, or a single sign-on provider of the gateway; a token is the secondary path. */
@@ -87,17 +88,7 @@ export default function SignInPage() {
     <>
       <h1>Sign in</h1>
       <form onSubmit={(e) => void submit(e)} noValidate aria-describedby={error ? 'sign-in-error' : undefined}>
-        <label>
-          Gateway URL
-          <input
-            name="gatewayUrl"
-            type="url"
-            required
-            autoComplete="url"
-            value={gatewayUrl}
-            onChange={(e) => setGatewayUrl(e.target.value)}
-          />
-        </label>
+        <GatewayUrlField value={gatewayUrl} onChange={setGatewayUrl} />
         <label>
           Email address
           <input

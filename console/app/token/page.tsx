@@ -3,6 +3,7 @@
 import { useRouter } from 'next/navigation';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Alert } from '../../src/alert';
+import { GatewayUrlField } from '../../src/gateway-url-field';
 import { defaultGatewayUrl, parseGatewayUrl, saveSession } from '../../src/session';
 
 /** Connect with a token: the admin token (bootstrap) or an API token, instead of signing in. */
@@ -31,17 +32,7 @@ export default function TokenPage() {
         instead.
       </p>
       <form onSubmit={submit} noValidate aria-describedby={error ? 'connect-error' : undefined}>
-        <label>
-          Gateway URL
-          <input
-            name="gatewayUrl"
-            type="url"
-            required
-            autoComplete="url"
-            value={gatewayUrl}
-            onChange={(e) => setGatewayUrl(e.target.value)}
-          />
-        </label>
+        <GatewayUrlField value={gatewayUrl} onChange={setGatewayUrl} />
         <label>
           Token
           <span className="hint">Kept in this tab only (sessionStorage) and sent only to the gateway.</span>

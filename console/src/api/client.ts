@@ -53,3 +53,19 @@ export function describeSignInFailure(status: number, body: unknown): string {
 export function unreachable(gatewayUrl: string): string {
   return `The gateway at ${gatewayUrl} did not answer. Is it running, and does it allow this console's origin?`;
 }
+
+/**
+ * One call's outcome for a page: the data, or the sentence to show (the gateway's refusal, or that it
+ * did not answer at all). Pages then have one branch instead of three.
+ */
+export async function outcome<T>(
+  gatewayUrl: string,
+  call: () => Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<{ data: T } | { error: string }> {
+  try {
+    const { data, error, response } = await call();
+    return data !== undefined && response.ok ? { data } : { error: describeFailure(response.status, error) };
+  } catch {
+    return { error: unreachable(gatewayUrl) };
+  }
+}

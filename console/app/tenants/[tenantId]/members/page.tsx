@@ -2,11 +2,12 @@
 
 import { useParams } from 'next/navigation';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { describeFailure, unreachable, type paths } from '../../../../src/api/client';
+import { describeFailure, outcome, unreachable, type paths } from '../../../../src/api/client';
 import { Alert } from '../../../../src/alert';
 import { NotConnected } from '../../../../src/not-connected';
 import { TenantNav } from '../../../../src/tenant-nav';
-import { managesPeople, ROLES, useTenantRole } from '../../../../src/tenant-role';
+import { RoleOptions } from '../../../../src/role-options';
+import { managesPeople, useTenantRole } from '../../../../src/tenant-role';
 import type { Role } from '../../../../src/use-connection';
 
 type Member =
@@ -26,19 +27,11 @@ export default function MembersPage() {
 
   const load = useCallback(async () => {
     if (!client || !session) return;
-    try {
-      const {
-        data,
-        error: body,
-        response,
-      } = await client.GET('/v1/tenants/{tenantId}/members', {
-        params: { path: { tenantId } },
-      });
-      if (data) setMembers(data.members);
-      else setError(describeFailure(response.status, body));
-    } catch {
-      setError(unreachable(session.gatewayUrl));
-    }
+    const out = await outcome(session.gatewayUrl, () =>
+      client.GET('/v1/tenants/{tenantId}/members', { params: { path: { tenantId } } }),
+    );
+    if ('data' in out) setMembers(out.data.members);
+    else setError(out.error);
   }, [client, session, tenantId]);
 
   useEffect(() => void load(), [load]);
@@ -138,11 +131,7 @@ export default function MembersPage() {
                         );
                       }}
                     >
-                      {ROLES.map((r) => (
-                        <option key={r} value={r}>
-                          {r}
-                        </option>
-                      ))}
+                      <RoleOptions />
                     </select>
                   ) : (
                     m.role
@@ -218,11 +207,7 @@ export default function MembersPage() {
                 value={form.role}
                 onChange={(e) => setForm({ ...form, role: e.target.value as Role })}
               >
-                {ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
+                <RoleOptions />
               </select>
             </label>
             <label>

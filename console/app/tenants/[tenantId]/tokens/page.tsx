@@ -2,11 +2,12 @@
 
 import { useParams } from 'next/navigation';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { describeFailure, unreachable, type paths } from '../../../../src/api/client';
+import { describeFailure, outcome, unreachable, type paths } from '../../../../src/api/client';
 import { Alert } from '../../../../src/alert';
 import { NotConnected } from '../../../../src/not-connected';
 import { TenantNav } from '../../../../src/tenant-nav';
-import { managesPeople, ROLES, useTenantRole } from '../../../../src/tenant-role';
+import { RoleOptions } from '../../../../src/role-options';
+import { managesPeople, useTenantRole } from '../../../../src/tenant-role';
 import type { Role } from '../../../../src/use-connection';
 
 type TokenPath = paths['/v1/tenants/{tenantId}/tokens'];
@@ -30,19 +31,11 @@ export default function TokensPage() {
 
   const load = useCallback(async () => {
     if (!client || !session) return;
-    try {
-      const {
-        data,
-        error: body,
-        response,
-      } = await client.GET('/v1/tenants/{tenantId}/tokens', {
-        params: { path: { tenantId } },
-      });
-      if (data) setTokens(data.tokens);
-      else setError(describeFailure(response.status, body));
-    } catch {
-      setError(unreachable(session.gatewayUrl));
-    }
+    const out = await outcome(session.gatewayUrl, () =>
+      client.GET('/v1/tenants/{tenantId}/tokens', { params: { path: { tenantId } } }),
+    );
+    if ('data' in out) setTokens(out.data.tokens);
+    else setError(out.error);
   }, [client, session, tenantId]);
 
   useEffect(() => void load(), [load]);
@@ -85,19 +78,11 @@ export default function TokensPage() {
   const revoke = async (token: Token) => {
     setError('');
     setStatus('');
-    try {
-      const {
-        data,
-        error: body,
-        response,
-      } = await client.DELETE('/v1/tenants/{tenantId}/tokens/{tokenId}', {
-        params: { path: { tenantId, tokenId: token.id } },
-      });
-      if (data) setStatus(`The token ${token.name} is revoked: it stops working at once.`);
-      else setError(describeFailure(response.status, body));
-    } catch {
-      setError(unreachable(session.gatewayUrl));
-    }
+    const out = await outcome(session.gatewayUrl, () =>
+      client.DELETE('/v1/tenants/{tenantId}/tokens/{tokenId}', { params: { path: { tenantId, tokenId: token.id } } }),
+    );
+    if ('data' in out) setStatus(`The token ${token.name} is revoked: it stops working at once.`);
+    else setError(out.error);
     await load();
   };
 
@@ -158,11 +143,7 @@ export default function TokensPage() {
             value={form.role}
             onChange={(e) => setForm({ ...form, role: e.target.value as Role })}
           >
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
+            <RoleOptions />
           </select>
         </label>
         <label>

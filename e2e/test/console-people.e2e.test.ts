@@ -190,11 +190,24 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
       // A context of its own: the provider's login cookies are no business of the first test's check.
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
-      await page.goto(consoleServer.url);
-      await page.getByLabel('Gateway URL').fill(gatewayUrl);
-      await page.getByRole('button', { name: 'Sign in with corp' }).click();
+      const startAtProvider = async () => {
+        await page.goto(consoleServer.url);
+        await page.getByLabel('Gateway URL').fill(gatewayUrl);
+        await page.getByRole('button', { name: 'Sign in with corp' }).click();
+        await page.waitForURL((url) => url.origin === provider.issuer);
+      };
+      // A forged return (a state the gateway never issued) is refused in words, and nobody is signed in.
+      await startAtProvider();
+      await page.goto(`${consoleServer.url}/sso?state=forged-state&code=forged-code`);
+      await page
+        .getByRole('alert')
+        .getByText(/^Single sign-on was refused: .+ Start again from the sign-in page\.$/)
+        .waitFor();
+      expect(page.url()).toBe(`${consoleServer.url}/sso`);
+      expect(await sessionToken(page)).toBeUndefined();
+
+      await startAtProvider();
       // oidc-provider's own login and consent pages (its development interactions).
-      await page.waitForURL((url) => url.origin === provider.issuer);
       await page.locator('input[name="login"]').fill(OWNER.email);
       await page.locator('input[name="password"]').fill('any');
       await page.locator('button[type="submit"]').click();

@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
-import { describeFailure, gatewayClient, unreachable } from '../../src/api/client';
+import { describeFailure, gatewayClient, messageOf, unreachable } from '../../src/api/client';
 import { Alert } from '../../src/alert';
 import { saveSession, takePendingSso } from '../../src/session';
 
@@ -32,7 +32,13 @@ export default function SingleSignOnReturnPage() {
       })
       .then(
         ({ data, error: body, response }) => {
-          if (!data) return setError(describeFailure(response.status, body));
+          // 401/403 here are the provider's or the state's refusal, not a token's: the gateway's words say which.
+          if (!data)
+            return setError(
+              response.status === 401 || response.status === 403
+                ? `Single sign-on was refused: ${messageOf(body) || response.status}. Start again from the sign-in page.`
+                : describeFailure(response.status, body),
+            );
           saveSession({ gatewayUrl, token: data.token, kind: 'session', email: data.user.email });
           router.replace('/tenants');
         },

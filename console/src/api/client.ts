@@ -17,7 +17,7 @@ export function gatewayClient(baseUrl: string, token?: string): GatewayClient {
 }
 
 /** The gateway's own sentence from an error body: every one is { error: { code, message } }. */
-function messageOf(body: unknown): string {
+export function messageOf(body: unknown): string {
   const error = body && typeof body === 'object' && 'error' in body ? (body.error as Record<string, unknown>) : {};
   return typeof error?.message === 'string' ? error.message : '';
 }

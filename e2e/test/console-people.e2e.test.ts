@@ -240,7 +240,7 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
       await page
         .getByRole('alert')
-        .getByText(/Signing in is paused after too many failed attempts: try again in \d+ seconds/)
+        .getByText(/Signing in is paused after too many failed attempts: try again in about \d+ minutes\./)
         .waitFor();
       await checkBothWidths(page, 'people-7-sign-in-locked');
       await page.close();

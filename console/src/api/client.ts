@@ -41,7 +41,9 @@ export function describeSignInFailure(status: number, body: unknown): string {
   if (status === 429) {
     const error = (body as { error?: { retryAfterSeconds?: unknown } } | undefined)?.error;
     const wait = typeof error?.retryAfterSeconds === 'number' ? error.retryAfterSeconds : undefined;
-    return `Signing in is paused after too many failed attempts${wait ? `: try again in ${wait} seconds` : ''}.`;
+    // A lockout lasts up to 15 minutes: minutes read better than 897 seconds.
+    const when = wait === undefined ? '' : wait < 90 ? `${wait} seconds` : `about ${Math.ceil(wait / 60)} minutes`;
+    return `Signing in is paused after too many failed attempts${when ? `: try again in ${when}` : ''}.`;
   }
   if (status === 403)
     return `This account may not sign in${message ? `: ${message}` : ''}. Ask an owner of your tenant.`;

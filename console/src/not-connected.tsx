@@ -3,7 +3,7 @@ import Link from 'next/link';
 export function NotConnected() {
   return (
     <p>
-      Not connected. <Link href="/">Connect to a gateway</Link> first.
+      Not signed in. <Link href="/">Sign in</Link> first.
     </p>
   );
 }

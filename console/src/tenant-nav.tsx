@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 import Link from 'next/link';
 
 /** The tenant's breadcrumb and its pages; `current` is marked for screen readers. */
@@ -25,3 +26,30 @@ export function ErrorLine({ message, id }: { message: string; id?: string }) {
     </p>
   );
 }
+=======
+'use client';
+
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+
+/** A tenant's pages, with the one shown marked for screen readers (aria-current). */
+export function TenantNav({ tenantId }: { tenantId: string }) {
+  const pathname = usePathname();
+  const base = `/tenants/${encodeURIComponent(tenantId)}`;
+  const pages = [
+    { href: base, label: 'Connectors' },
+    { href: `${base}/members`, label: 'Members' },
+    { href: `${base}/tokens`, label: 'Tokens' },
+  ];
+  return (
+    <nav aria-label={`Tenant ${tenantId}`} className="tenant-nav">
+      <Link href="/tenants">Tenants</Link> / <strong>{tenantId}</strong>
+      {pages.map((p) => (
+        <Link key={p.href} href={p.href} aria-current={pathname === p.href ? 'page' : undefined}>
+          {p.label}
+        </Link>
+      ))}
+    </nav>
+  );
+}
+>>>>>>> i16-cpeople

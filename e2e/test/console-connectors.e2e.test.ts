@@ -1,12 +1,17 @@
 import { join } from 'node:path';
 <<<<<<< HEAD
 <<<<<<< HEAD
+<<<<<<< HEAD
 import type { Page } from 'playwright-core';
 import { until } from './support/harness';
 import { SCREENS, connect, seriousViolations, startConsole, type ConsoleUnderTest } from './support/console-browser';
 =======
 import type { Browser } from 'playwright-core';
 import { SCREENS, seriousViolations, startConsoleBrowser, type ConsoleBrowser } from './support/console-browser';
+=======
+import type { Browser } from 'playwright-core';
+import { launchChromium, SCREENS, seriousViolations, startConsoleServer, type ConsoleServer } from './support/browser';
+>>>>>>> i16-cpeople
 import { startPlatform, until, type Platform } from './support/harness';
 >>>>>>> i16-cruns
 =======
@@ -23,6 +28,7 @@ import { until, type Platform } from './support/harness';
 
 const TENANT = 'console-e2e';
 
+<<<<<<< HEAD
 describe('the console in a real browser: connect with a token, see a real agent online (Chromium, axe-core)', () => {
 <<<<<<< HEAD
 <<<<<<< HEAD
@@ -53,6 +59,26 @@ describe('the console in a real browser: connect with a token, see a real agent 
 
   afterAll(async () => {
     await served?.close();
+=======
+describe('the console in a real browser: connect with a token (the secondary path), see a real agent online (Chromium, axe-core)', () => {
+  let platform: Platform;
+  let consoleServer: ConsoleServer;
+  let browser: Browser;
+  let consoleUrl: string;
+
+  beforeAll(async () => {
+    const log = (line: string) => process.stdout.write(`[console e2e] ${line}\n`);
+    consoleServer = await startConsoleServer(log);
+    consoleUrl = consoleServer.url;
+    platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: consoleUrl } });
+    await consoleServer.ready();
+    browser = await launchChromium(log);
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    consoleServer?.stop();
+>>>>>>> i16-cpeople
     await platform?.close();
 >>>>>>> i16-cruns
 =======
@@ -78,8 +104,14 @@ describe('the console in a real browser: connect with a token, see a real agent 
       await agent.welcomed;
 
 <<<<<<< HEAD
+<<<<<<< HEAD
       const page: Page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(consoleUrl);
+=======
+      const gatewayUrl = new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin;
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`${consoleUrl}/token`);
+>>>>>>> i16-cpeople
       await page.getByLabel('Gateway URL').fill(gatewayUrl);
       await page.getByLabel('Token').fill(platform.adminToken);
       expect(await seriousViolations(page)).toEqual([]);

@@ -44,6 +44,8 @@ const PUBLIC = new Set([
   // A new person's first step: the invitation token (256 random bits, single use, expiring, checked
   // against its stored hash before any work) is the authority (404 without a live one).
   'POST /v1/invitations/register',
+  // The providers' names for a sign-in page's buttons, before anyone is signed in (no issuer or secret).
+  'GET /v1/sso/providers',
 ]);
 /** Not an HTTP API: @fastify/websocket hides it from the document (its frames are @vansales/protocol's). */
 const UNDOCUMENTED = new Set(['GET /v1/agent/connect']);

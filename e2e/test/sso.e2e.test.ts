@@ -73,6 +73,14 @@ describe('single sign-on through OpenID Connect (real provider, real services)',
   };
   const callback = (back: URL) => get(`/v1/sso/corp/callback${back.search}`);
 
+  it('lists the providers by name to anyone, and nothing else of their configuration', async () => {
+    const res = await get('/v1/sso/providers');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ providers: [{ name: 'corp' }] });
+    expect(res.body).not.toContain(SECRET);
+    expect(res.body).not.toContain(provider.issuer);
+  });
+
   it('signs a person in with code + PKCE S256; the account is created once, then linked by email', async () => {
     const url = await start();
     expect(url.origin + url.pathname).toBe(provider.endpoints.authorization);

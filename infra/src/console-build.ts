@@ -20,6 +20,7 @@ import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { InfraError, InfraErrorCode } from './errors';
 import { ensureAptPackages, which, type Logger } from './install';
+import { withFileLock } from './lock';
 import { repoRoot } from './paths';
 import { waitFor } from './ports';
 <<<<<<< HEAD
@@ -69,9 +70,11 @@ export function consoleSourceHash(): string {
 /**
  * The folder of a built console server (`console/server.js` in it, Next.js standalone output),
  * building it once per source hash: `next build` takes minutes on a small machine, a cache hit one hash.
+ * One build at a time per clone (a lock in its node_modules): a second caller waits and takes the result.
  */
 export function ensureConsoleBuild(log: Logger): string {
   const target = join(consoleCacheDir(), consoleSourceHash());
+<<<<<<< HEAD
   if (existsSync(join(target, 'console', 'server.js'))) return target;
 <<<<<<< HEAD
   // Two browser test files start at once in a suite run: `next build` refuses a second build of the
@@ -162,6 +165,21 @@ function takeBuildLock(log: Logger): () => void {
 
 function buildConsole(target: string, log: Logger): string {
 >>>>>>> i16-cmarket
+=======
+  const built = () => existsSync(join(target, 'console', 'server.js'));
+  if (built()) return target;
+  return withFileLock(
+    join(repoRoot, 'node_modules', '.vsc-console-build.lock'),
+    () => {
+      if (!built()) buildConsole(target, log);
+      return target;
+    },
+    { what: 'the console build', onWait: (pid) => log(`waiting for the console build of process ${pid}`) },
+  );
+}
+
+function buildConsole(target: string, log: Logger): void {
+>>>>>>> i16-cpeople
   log('building the console (next build; first run after a change to console/ or the lockfile only)');
   const next = join(consoleDir, 'node_modules', 'next', 'dist', 'bin', 'next');
   const result = spawnSync(process.execPath, [next, 'build'], {

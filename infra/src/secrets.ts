@@ -35,6 +35,8 @@ const Secrets = z.object({
    * VSC_REGISTRY_SIGNING_KEY_FILE; the cloud worker gets only its public key (VSC_REGISTRY_TRUSTED_KEYS).
    */
   registrySigningKey: z.string().min(40),
+  /** The password of the demo tenant's first owner, whom `./vsc up` bootstraps for the console's sign-in. */
+  ownerPassword: z.string().min(12),
 });
 export type Secrets = z.infer<typeof Secrets>;
 
@@ -55,6 +57,7 @@ const laterSecrets = () => ({
   metadataGatewayPassword: token(18),
   metadataWorkerPassword: token(18),
   registrySigningKey: ed25519Key(),
+  ownerPassword: token(18),
 });
 
 export function loadOrCreateSecrets(dir: string): Secrets {

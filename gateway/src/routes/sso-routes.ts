@@ -11,6 +11,21 @@ const User = z.object({ id: z.string(), email: z.string(), displayName: z.string
 /** Single sign-on through OpenID Connect: public, the provider and the state vouch for the caller. */
 const ssoRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
+    '/v1/sso/providers',
+    {
+      config: { auth: 'public' },
+      schema: {
+        operationId: 'listSingleSignOnProviders',
+        tags: ['people'],
+        description:
+          'The single sign-on providers this gateway is configured with, by name only (what a sign-in page shows as buttons before anyone is signed in; no issuer, client id or secret).',
+        response: { 200: z.object({ providers: z.array(z.object({ name: z.string() })) }) },
+      },
+    },
+    async () => ({ providers: app.sso.providers().map((name) => ({ name })) }),
+  );
+
+  app.get(
     '/v1/sso/:provider/start',
     {
       config: { auth: 'public' },

@@ -25,9 +25,31 @@ import { ensureFallbackDemo, ensureReadOnlyUser, ensureSakila } from '../demo-da
 
 const DEMO_TENANT = 'demo';
 const DEMO_CONNECTOR = 'demo-site';
+/** The demo tenant's first owner: who signs in to the console (the password is in secrets.json). */
+const OWNER_EMAIL = 'owner@demo.example';
 
 const api = <T>(ctx: ServiceContext, method: 'GET' | 'POST', path: string, body?: unknown) =>
   gatewayRequest<T>({ gatewayUrl: gatewayUrl(ctx), adminToken: ctx.secrets.adminToken }, method, path, body);
+
+/**
+ * The first owner, made through the admin token's bootstrap route on the first start (later starts
+ * get 409: an account exists). Says how to sign in to the console, without printing the password.
+ */
+async function ensureFirstOwner(ctx: ServiceContext): Promise<string> {
+  const res = await api<{ error?: { message?: string } }>(ctx, 'POST', '/v1/bootstrap', {
+    email: OWNER_EMAIL,
+    password: ctx.secrets.ownerPassword,
+    displayName: 'Demo owner',
+    tenantId: DEMO_TENANT,
+    tenantName: 'Demo company',
+  });
+  const secrets = join(ctx.stateDir, 'secrets.json');
+  if (res.status === 201 || res.status === 409)
+    return `${OWNER_EMAIL}, password in ${secrets} (ownerPassword)${
+      res.status === 409 ? ' unless changed since the first start' : ''
+    }`;
+  return `no first owner (${res.body.error?.message ?? `the gateway answered ${res.status}`}): connect with the admin token at /token`;
+}
 
 interface DemoConnector {
   id: string;
@@ -145,6 +167,7 @@ export async function up(): Promise<number> {
       }),
     );
     ctx.log('demo agent connected');
+    const signIn = await ensureFirstOwner(ctx);
 
     const query = await api<{ workflowId: string; result?: { rows: unknown[][] }; error?: { message: string } }>(
       ctx,
@@ -163,7 +186,8 @@ export async function up(): Promise<number> {
     process.stdout.write(`
 Vansales Connect is up (${seconds} s). Ctrl-C stops everything.
 
-  Console           ${consoleUrl(ctx)} (gateway ${gatewayUrl(ctx)}, token: the admin token below)
+  Console           ${consoleUrl(ctx)} (gateway ${gatewayUrl(ctx)})
+  Sign in as        ${signIn}
   Temporal Web UI   http://127.0.0.1:${ctx.ports.temporalUi}/namespaces/${TEMPORAL_NAMESPACE}/workflows
   Gateway health    ${gatewayUrl(ctx)}/healthz
   Gateway API doc   ${gatewayUrl(ctx)}/openapi.json

@@ -35,6 +35,7 @@ export {
   PRODUCTION_RELEASE_KEYS,
   expectedSha256,
   releaseKeyFingerprint,
+  trustedReleaseKeys,
   verifyReleaseSignature,
 } from './release/release-keys';
 export { AGENT_COMMIT, versionText } from './release/build-info';

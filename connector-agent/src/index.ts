@@ -34,7 +34,6 @@ export {
 export {
   PRODUCTION_RELEASE_KEYS,
   expectedSha256,
-  releaseKeyFingerprint,
   trustedReleaseKeys,
   verifyReleaseSignature,
 } from './release/release-keys';

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 
 /**
  * The Ed25519 public keys whose signatures make a release of the mini connector (SHA256SUMS.sig over
@@ -16,12 +16,6 @@ declare const __VSC_RELEASE_DEV_KEY__: string | undefined;
 export function trustedReleaseKeys(): string[] {
   const dev = typeof __VSC_RELEASE_DEV_KEY__ === 'string' ? [__VSC_RELEASE_DEV_KEY__] : [];
   return [...PRODUCTION_RELEASE_KEYS, ...dev];
-}
-
-/** A key's short name in messages: the first 16 hex digits of the SHA-256 of its DER form. */
-export function releaseKeyFingerprint(publicKeyPem: string): string {
-  const der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(der).digest('hex').slice(0, 16);
 }
 
 /** Whether `signature` is a valid Ed25519 signature of `sums` by one of `keys` (PEM); the key if so. */

@@ -31,3 +31,10 @@ export {
   type ApiArtifactClientOptions,
   type ApiArtifactKind,
 } from './api-artifacts';
+export {
+  PRODUCTION_RELEASE_KEYS,
+  expectedSha256,
+  trustedReleaseKeys,
+  verifyReleaseSignature,
+} from './release/release-keys';
+export { AGENT_COMMIT, versionText } from './release/build-info';

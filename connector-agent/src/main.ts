@@ -1,18 +1,14 @@
 import { runSubCommand } from '@vansales/protocol';
-import { AGENT_VERSION } from './agent';
 import { COMMANDS } from './cli/commands';
-import type { CliIo } from './cli/command';
+import { VERSION_LINE, type CliIo } from './cli/command';
 
 /** Picks the command whose words match the start of argv (longest first). */
 export function runCli(argv: string[], io: CliIo): Promise<number> {
-  return runSubCommand(
-    argv,
-    { name: 'mini-connector', version: `mini-connector ${AGENT_VERSION}`, commands: COMMANDS },
-    io,
-  );
+  return runSubCommand(argv, { name: 'mini-connector', version: VERSION_LINE, commands: COMMANDS }, io);
 }
 
-if (require.main === module) {
+/** Runs the command of process.argv and exits with its code (this file as a script, or the single executable). */
+export function startCli(): void {
   void runCli(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -26,3 +22,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) startCli();

@@ -11,6 +11,7 @@ import { InfraError } from './errors';
 import { up } from './commands/up';
 import { test, services, bench } from './commands/test';
 import { admin, defaultAdminTarget } from './commands/admin';
+import { release } from './commands/release';
 
 const VERSION = `vsc ${packageJson.version}`;
 const io: CommandOutput = process;
@@ -66,6 +67,23 @@ const COMMANDS: SubCommand<CommandOutput>[] = [
     ),
   ),
   passing('bench', (args) => bench(args[0], args.slice(1))),
+  {
+    words: ['release'],
+    summary: help.commands.find((c) => c.words === 'release')!.summary,
+    async run(args) {
+      const parsed = parseCommand(
+        args,
+        {
+          usage: usageOf('release'),
+          version: VERSION,
+          options: { out: { type: 'string' } },
+          positionals: { min: 1, max: 1 },
+        },
+        io,
+      );
+      return parsed.ok ? release(parsed.positionals[0]!, parsed.values.out as string | undefined) : parsed.exitCode;
+    },
+  },
 ];
 
 void runSubCommand(process.argv.slice(2), { name: './vsc', version: VERSION, commands: COMMANDS }, io).then(

@@ -13,12 +13,14 @@ export function stateDir(profile: Profile): string {
   return join(base, profile);
 }
 
+/** The per-machine cache every clone shares (tools, runtimes, built binaries, release builds). */
+export function cacheRoot(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vansales-connect');
+}
+
 /** Built binaries (Temporal CLI, MinIO) are shared by every clone on the machine. */
 export function binCacheDir(): string {
-  return (
-    process.env.VSC_BIN_CACHE ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vansales-connect', 'bin')
-  );
+  return process.env.VSC_BIN_CACHE ?? join(cacheRoot(), 'bin');
 }
 
 /** The public test data sets, kept beside the repository (never edited). */

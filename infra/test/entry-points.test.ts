@@ -33,9 +33,14 @@ describe('command-line entries', () => {
       expect(help.stdout).toMatch(/^usage: /);
       for (const flag of ['--version', '-V']) {
         const version = run(entry.file, [flag]);
+        // The agent's also names its build (commit, runtime, platform: issue 13), the others their version only.
+        const build =
+          name === 'mini-connector'
+            ? `commit: unreleased\nruntime: node ${process.version}\nplatform: ${process.platform}-${process.arch}\n`
+            : '';
         expect({ status: version.status, stdout: version.stdout }).toEqual({
           status: 0,
-          stdout: `${name} ${entry.version}\n`,
+          stdout: `${name} ${entry.version}\n${build}`,
         });
       }
     },
@@ -52,7 +57,7 @@ describe('command-line entries', () => {
 
   it('every sub-command of vsc and mini-connector answers --help without running', () => {
     const byName = Object.fromEntries(all.map((e) => [e.name, e.file]));
-    const vscCommands = ['up', 'test', 'services', 'tenant', 'connector', 'key', 'audit', 'bench'];
+    const vscCommands = ['up', 'test', 'services', 'tenant', 'connector', 'key', 'audit', 'bench', 'release'];
     for (const command of vscCommands) {
       const result = run(byName.vsc!, [command, '--help']);
       expect({ command, status: result.status }).toEqual({ command, status: 0 });

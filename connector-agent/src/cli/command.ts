@@ -1,5 +1,5 @@
 import type { SubCommand } from '@vansales/protocol';
-import { AGENT_VERSION } from '../agent';
+import { versionText } from '../release/build-info';
 import { loadAgentConfig, AgentConfigError, type AgentConfig } from '../config';
 
 /** One `mini-connector` sub-command. Streams are injected so tests run commands in-process. */
@@ -12,7 +12,8 @@ export interface CliIo {
 
 export type CliCommand = SubCommand<CliIo>;
 
-export const VERSION_LINE = `mini-connector ${AGENT_VERSION}`;
+/** `--version` of every sub-command: version, commit, runtime and platform. */
+export const VERSION_LINE = versionText();
 
 /** The --config option every command that reads agent.json takes. */
 export const CONFIG_OPTION = { config: { type: 'string' } } as const;

@@ -103,14 +103,19 @@ function createPrompter(io: CliIo): Prompter {
   // Created at once so lines that arrive before a question is asked are buffered, not lost.
   const lines = rl[Symbol.asyncIterator]();
   rl.on('SIGINT', () => rl.close());
+  // Piped answers end the input, which closes the interface while lines are still buffered for the
+  // questions to come; a closed interface refuses to prompt (Node 24 and later), so the label is then
+  // written directly, as the prompt would have.
+  let closed = false;
+  rl.on('close', () => (closed = true));
   return {
     async ask(question, options = {}) {
       const label =
         options.default !== undefined && options.default !== ''
           ? `${question} [${options.default}]: `
           : `${question}: `;
-      if (options.secret) {
-        rl.setPrompt('');
+      if (options.secret || closed) {
+        if (!closed) rl.setPrompt('');
         io.stdout.write(label);
       } else {
         muted = false;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -119,7 +120,9 @@ function exchange(
         // The checked address, whatever a second resolution would say (no DNS rebinding).
         lookup: ((_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) =>
           opts?.all ? cb(null, [address]) : cb(null, address.address, address.family)) as never,
-        ...(secure ? { servername: url.hostname.replace(/^\[|\]$/g, ''), ...tlsOptions(request, options) } : {}),
+        // SNI names a host, never an address (RFC 6066; Node 26 refuses one): for an address the
+        // certificate is checked against the host the request names, which is that address.
+        ...(secure ? { ...sniFor(url.hostname), ...tlsOptions(request, options) } : {}),
         signal,
         ...(options.agentFor ? { agent: options.agentFor(url) } : {}),
       },
@@ -178,4 +181,10 @@ function unavailable(where: string, err: Error, signal: AbortSignal | undefined)
   // The code only: a TLS or socket message is enough to act on and carries nothing of the request.
   const code = (err as NodeJS.ErrnoException).code ?? err.name;
   return new DataflowError(DataflowErrorCode.HTTP_UNAVAILABLE, `${where} could not be reached (${code})`);
+}
+
+/** The TLS server name of a URL's host: SNI names a host, never an address (RFC 6066). */
+function sniFor(hostname: string): { servername?: string } {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return isIP(host) ? {} : { servername: host };
 }

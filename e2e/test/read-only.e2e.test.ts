@@ -72,7 +72,9 @@ async function pgSnapshot(db: PgClient): Promise<Record<string, unknown>> {
       `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' ORDER BY 1`,
     ),
     roles: await rows(
-      'SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls FROM pg_roles ORDER BY 1',
+      // Roles are cluster-wide: the logins `./vsc up` makes for its processes (vsc_up_*, made and dropped by the
+      // up-environment tests running beside this one) are not this database's to judge.
+      "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls FROM pg_roles WHERE rolname NOT LIKE 'vsc\\_up\\_%' ORDER BY 1",
     ),
     roleSettings: await rows('SELECT setdatabase, setrole, setconfig FROM pg_db_role_setting ORDER BY 1, 2'),
     fileSettings: await rows('SELECT sourcefile, name, setting FROM pg_file_settings ORDER BY 1, 2, 3'),

@@ -59,6 +59,13 @@ function ctxFor(dir: string): ServiceContext {
   };
 }
 
+const LOOPBACK = '127.0.0.1';
+/**
+ * A loopback connect to a listening port answers at once; the wait only has to outlast a test process
+ * whose event loop is held by the parallel unit tier (its 500 ms default lost that race once in CI).
+ */
+const OPEN_WAIT_MS = 10_000;
+
 /** A tiny real server process: listens on a port, and starts a grandchild that must die with it. */
 function echoService(port: number): ServiceSpec {
   const script = `
@@ -117,7 +124,7 @@ describe('supervisor', () => {
     probe.close();
     const supervisor = new Supervisor(ctxFor(dir));
     await supervisor.start(echoService(port));
-    expect(await isPortOpen(port)).toBe(true);
+    expect(await isPortOpen(port, LOOPBACK, OPEN_WAIT_MS)).toBe(true);
     const pid = Number(readFileSync(join(dir, 'pids', 'echo.pid'), 'utf8').split('\n')[0]);
     expect(alive(pid)).toBe(true);
     await supervisor.stopAll();
@@ -173,7 +180,7 @@ describe('supervisor', () => {
     expect(await groupMembersAfter(pid, 3000)).toEqual([]);
     expect(await isPortOpen(port)).toBe(false);
     await supervisor.start(echoService(port));
-    expect(await isPortOpen(port)).toBe(true);
+    expect(await isPortOpen(port, LOOPBACK, OPEN_WAIT_MS)).toBe(true);
     await supervisor.stopAll();
     // A kill asked for is not an unexpected exit.
     expect(unexpected).toBe(0);

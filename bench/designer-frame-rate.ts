@@ -1,5 +1,6 @@
 import { chromium, type Page } from 'playwright-core';
-import { ensureChromium, ensureConsoleBuild, startBuiltConsole } from '@vansales/infra';
+import { CHROMIUM_ARGS, ensureChromium, serveConsoleBuild } from '@vansales/infra';
+import { freePort } from './support';
 import { emit, round } from './common/json-lines';
 
 /**
@@ -138,14 +139,9 @@ async function zoomToFull(page: Page, nodeTestId: string): Promise<void> {
 async function main() {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const executablePath = ensureChromium(log);
-  const buildDir = ensureConsoleBuild(log);
-  const served = await startBuiltConsole(buildDir);
+  const served = await serveConsoleBuild(log, await freePort());
   const consoleUrl = served.url;
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   try {
     // Port 9 (discard): nothing listens, so the palette's calls fail at once.
     const closedGateway = 'http://127.0.0.1:9';

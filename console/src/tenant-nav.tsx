@@ -1,55 +1,37 @@
-<<<<<<< HEAD
-import Link from 'next/link';
-
-/** The tenant's breadcrumb and its pages; `current` is marked for screen readers. */
-export function TenantNav({ tenantId, current }: { tenantId: string; current: 'connectors' | 'marketplace' }) {
-  const base = `/tenants/${encodeURIComponent(tenantId)}`;
-  return (
-    <nav aria-label="Tenant" className="tenant-nav">
-      <Link href="/tenants">Tenants</Link> / <strong>{tenantId}</strong>:{' '}
-      <Link href={base} aria-current={current === 'connectors' ? 'page' : undefined}>
-        Connectors
-      </Link>{' '}
-      <Link href={`${base}/marketplace`} aria-current={current === 'marketplace' ? 'page' : undefined}>
-        Marketplace
-      </Link>
-    </nav>
-  );
-}
-
-/** An error a person can act on, announced to screen readers. */
-export function ErrorLine({ message, id }: { message: string; id?: string }) {
-  if (!message) return null;
-  return (
-    <p role="alert" className="error" id={id}>
-      {message}
-    </p>
-  );
-}
-=======
 'use client';
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 
+/** A tenant's pages; `also` are the paths (below the tenant) whose pages belong to that entry. */
+const PAGES: { path: string; label: string; also?: string[] }[] = [
+  { path: '', label: 'Connectors', also: ['/connectors/'] },
+  { path: '/marketplace', label: 'Marketplace' },
+  { path: '/designer', label: 'Designer' },
+  { path: '/runs', label: 'Runs', also: ['/definitions/'] },
+  { path: '/audit', label: 'Audit' },
+  { path: '/members', label: 'Members' },
+  { path: '/tokens', label: 'Tokens' },
+];
+
 /** A tenant's pages, with the one shown marked for screen readers (aria-current). */
 export function TenantNav({ tenantId }: { tenantId: string }) {
   const pathname = usePathname();
   const base = `/tenants/${encodeURIComponent(tenantId)}`;
-  const pages = [
-    { href: base, label: 'Connectors' },
-    { href: `${base}/members`, label: 'Members' },
-    { href: `${base}/tokens`, label: 'Tokens' },
-  ];
+  const below = pathname.startsWith(base) ? pathname.slice(base.length) : undefined;
+  const isCurrent = (page: (typeof PAGES)[number]) =>
+    below !== undefined &&
+    (below === page.path ||
+      (page.path !== '' && below.startsWith(`${page.path}/`)) ||
+      !!page.also?.some((prefix) => below.startsWith(prefix)));
   return (
     <nav aria-label={`Tenant ${tenantId}`} className="tenant-nav">
       <Link href="/tenants">Tenants</Link> / <strong>{tenantId}</strong>
-      {pages.map((p) => (
-        <Link key={p.href} href={p.href} aria-current={pathname === p.href ? 'page' : undefined}>
-          {p.label}
+      {PAGES.map((page) => (
+        <Link key={page.label} href={`${base}${page.path}`} aria-current={isCurrent(page) ? 'page' : undefined}>
+          {page.label}
         </Link>
       ))}
     </nav>
   );
 }
->>>>>>> i16-cpeople

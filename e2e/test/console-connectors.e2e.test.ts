@@ -1,20 +1,4 @@
 import { join } from 'node:path';
-<<<<<<< HEAD
-<<<<<<< HEAD
-<<<<<<< HEAD
-import type { Page } from 'playwright-core';
-import { until } from './support/harness';
-import { SCREENS, connect, seriousViolations, startConsole, type ConsoleUnderTest } from './support/console-browser';
-=======
-import type { Browser } from 'playwright-core';
-import { SCREENS, seriousViolations, startConsoleBrowser, type ConsoleBrowser } from './support/console-browser';
-=======
-import type { Browser } from 'playwright-core';
-import { launchChromium, SCREENS, seriousViolations, startConsoleServer, type ConsoleServer } from './support/browser';
->>>>>>> i16-cpeople
-import { startPlatform, until, type Platform } from './support/harness';
->>>>>>> i16-cruns
-=======
 import type { Browser } from 'playwright-core';
 import {
   connectConsole,
@@ -24,77 +8,26 @@ import {
   type ConsoleStand,
 } from './support/console-browser';
 import { until, type Platform } from './support/harness';
->>>>>>> i16-cmarket
 
 const TENANT = 'console-e2e';
 
-<<<<<<< HEAD
-describe('the console in a real browser: connect with a token, see a real agent online (Chromium, axe-core)', () => {
-<<<<<<< HEAD
-<<<<<<< HEAD
-  let under: ConsoleUnderTest;
-
-  beforeAll(async () => {
-    under = await startConsole((line) => process.stdout.write(`[console e2e] ${line}\n`));
-  }, 20 * 60_000);
-
-  afterAll(async () => {
-    await under?.close();
-=======
-  let platform: Platform;
-  let served: ConsoleBrowser;
-=======
+describe('the console in a real browser: connect with a token (the secondary way in), see a real agent online (Chromium, axe-core)', () => {
   let stand: ConsoleStand;
   let platform: Platform;
->>>>>>> i16-cmarket
   let browser: Browser;
 
   beforeAll(async () => {
-<<<<<<< HEAD
-    served = await startConsoleBrowser('console e2e', async (url) => {
-      platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: url } });
-    });
-    ({ browser, consoleUrl } = served);
-  }, 20 * 60_000);
-
-  afterAll(async () => {
-    await served?.close();
-=======
-describe('the console in a real browser: connect with a token (the secondary path), see a real agent online (Chromium, axe-core)', () => {
-  let platform: Platform;
-  let consoleServer: ConsoleServer;
-  let browser: Browser;
-  let consoleUrl: string;
-
-  beforeAll(async () => {
-    const log = (line: string) => process.stdout.write(`[console e2e] ${line}\n`);
-    consoleServer = await startConsoleServer(log);
-    consoleUrl = consoleServer.url;
-    platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: consoleUrl } });
-    await consoleServer.ready();
-    browser = await launchChromium(log);
-  }, 20 * 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    consoleServer?.stop();
->>>>>>> i16-cpeople
-    await platform?.close();
->>>>>>> i16-cruns
-=======
     stand = await startConsoleStand('console e2e');
     ({ platform, browser } = stand);
   }, 20 * 60_000);
 
   afterAll(async () => {
     await stand?.close();
->>>>>>> i16-cmarket
   });
 
   it(
     'shows the tenant and its connector ONLINE after the token is pasted, with no serious accessibility violation',
     async () => {
-      const { platform, browser, consoleUrl, gatewayUrl } = under;
       await platform.api('POST', '/v1/tenants', { id: TENANT, name: 'Console e2e' });
       const created = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, {
         name: 'warehouse',
@@ -103,28 +36,11 @@ describe('the console in a real browser: connect with a token (the secondary pat
       const agent = platform.startAgent({ apiKey: created.body.apiKey });
       await agent.welcomed;
 
-<<<<<<< HEAD
-<<<<<<< HEAD
-      const page: Page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await page.goto(consoleUrl);
-=======
-      const gatewayUrl = new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin;
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await page.goto(`${consoleUrl}/token`);
->>>>>>> i16-cpeople
-      await page.getByLabel('Gateway URL').fill(gatewayUrl);
-      await page.getByLabel('Token').fill(platform.adminToken);
-      expect(await seriousViolations(page)).toEqual([]);
-      await page.screenshot({ path: join(SCREENS, '1-connect.png') });
-      // Keyboard only: Enter submits the form (connect() does the same steps again, from the start).
-      await connect(page, under);
-=======
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await connectConsole(page, stand, async () => {
         expect(await seriousViolations(page)).toEqual([]);
         await page.screenshot({ path: join(SCREENS, '1-connect.png') });
       });
->>>>>>> i16-cmarket
 
       await page.getByLabel('Tenant id').fill(TENANT);
       await page.getByRole('button', { name: 'Open' }).click();

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { sakilaDatabase, sakilaReader, until } from './support/harness';
-import { SCREENS, connect, seriousViolations, startConsole, type ConsoleUnderTest } from './support/console-browser';
+import {
+  connectConsole,
+  SCREENS,
+  seriousViolations,
+  startConsoleStand,
+  type ConsoleStand,
+} from './support/console-browser';
 
 const TENANT = 'designer-e2e';
 
@@ -12,10 +18,10 @@ const TENANT = 'designer-e2e';
  * fixed, saved, published, changed, saved again, compared side by side and run.
  */
 describe('the console designer in a real browser (Chromium, axe-core)', () => {
-  let under: ConsoleUnderTest;
+  let under: ConsoleStand;
 
   beforeAll(async () => {
-    under = await startConsole((line) => process.stdout.write(`[designer e2e] ${line}\n`));
+    under = await startConsoleStand('designer e2e');
   }, 20 * 60_000);
 
   afterAll(async () => {
@@ -28,7 +34,7 @@ describe('the console designer in a real browser (Chromium, axe-core)', () => {
       const { platform, browser, consoleUrl } = under;
       expect((await platform.api('POST', '/v1/tenants', { id: TENANT, name: 'Designer e2e' })).status).toBe(201);
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      await connect(page, under);
+      await connectConsole(page, under);
       await page.goto(`${consoleUrl}/tenants/${TENANT}/designer`);
       await page.getByLabel('Definition id').fill('films');
       await page.getByRole('button', { name: 'Open definition' }).click();
@@ -148,7 +154,7 @@ describe('the console designer in a real browser (Chromium, axe-core)', () => {
       );
 
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      await connect(page, under);
+      await connectConsole(page, under);
       await page.goto(`${consoleUrl}/tenants/${tenant}/designer`);
       const palette = page.getByRole('navigation', { name: 'Palette' });
       await palette.getByLabel('Connector').selectOption({ label: 'store' });

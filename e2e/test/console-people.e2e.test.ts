@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startOidcProvider, type RunningProvider } from '@vansales/test-kit';
-import { checkBothWidths, launchChromium, SCREENS, startConsoleServer, type ConsoleServer } from './support/browser';
+import { checkBothWidths, launchChromium, SCREENS, serveConsole } from './support/console-browser';
 import { startPlatform, type Platform } from './support/harness';
 
 /** Issue 12 §2 in a real browser: sign in, tenants, members and roles, tokens, sign out, single sign-on. */
@@ -11,13 +11,13 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
   const SECOND = 'people-b';
   let provider: RunningProvider;
   let platform: Platform;
-  let consoleServer: ConsoleServer;
+  let consoleServer: { url: string; stop(): void };
   let browser: Browser;
   let gatewayUrl: string;
 
   beforeAll(async () => {
     const log = (line: string) => process.stdout.write(`[console people e2e] ${line}\n`);
-    consoleServer = await startConsoleServer(log);
+    consoleServer = await serveConsole(log);
     // The provider sends people back to the console's /sso page, which finishes with the gateway.
     const redirectUri = `${consoleServer.url}/sso`;
     provider = await startOidcProvider([
@@ -45,7 +45,6 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
       },
     });
     gatewayUrl = new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin;
-    await consoleServer.ready();
     browser = await launchChromium(log);
     // The first owner, made the way an operator does at bootstrap: the admin token's one route.
     const boot = await platform.api('POST', '/v1/bootstrap', { ...OWNER, tenantId: FIRST, tenantName: 'People A' });

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   connectConsole,
+  checkBothWidths,
   SCREENS,
-  seriousViolations,
-  startConsoleBrowser,
-  type ConsoleBrowser,
+  launchChromium,
+  serveConsole,
+  type ConsoleTarget,
 } from './support/console-browser';
 import { publishDefinition, startDefinitionRun, untilRunEnds } from './support/definition-rest';
 import { sakilaDatabase, sakilaReader, startPlatform, until, type Platform } from './support/harness';
@@ -21,26 +22,26 @@ import { startStandInWorker } from './support/stand-in-worker';
  */
 describe('the console runs and audit pages in a real browser (Chromium, axe-core)', () => {
   let platform: Platform;
-  let served: ConsoleBrowser;
+  let served: { url: string; stop(): void };
+  let browser: Browser;
+  let consoleTarget: ConsoleTarget;
   let worker: { close(): Promise<void> };
   const tenant = `crun-${randomBytes(3).toString('hex')}`;
   let held: string;
   let failed: string;
 
-  const noSeriousViolations = async (page: Page, name: string) => {
-    for (const width of [1280, 375]) {
-      await page.setViewportSize({ width, height: width === 1280 ? 800 : 740 });
-      expect(await seriousViolations(page)).toEqual([]);
-      await page.screenshot({ path: join(SCREENS, `${name}-${width}.png`), fullPage: true });
-    }
-    await page.setViewportSize({ width: 1280, height: 800 });
-  };
   const rows = (page: Page) => page.getByTestId('run-row');
 
   beforeAll(async () => {
-    served = await startConsoleBrowser('console runs e2e', async (url) => {
-      platform = await startPlatform({ workflowWorker: false, gateway: { VSC_CONSOLE_ORIGINS: url } });
-    });
+    const log = (line: string) => process.stdout.write(`[console runs e2e] ${line}\n`);
+    served = await serveConsole(log);
+    platform = await startPlatform({ workflowWorker: false, gateway: { VSC_CONSOLE_ORIGINS: served.url } });
+    browser = await launchChromium(log);
+    consoleTarget = {
+      consoleUrl: served.url,
+      gatewayUrl: new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin,
+      token: platform.adminToken,
+    };
     worker = await startStandInWorker(platform, { withAgentQueries: true });
     expect((await platform.api('POST', '/v1/tenants', { id: tenant, name: tenant })).status).toBe(201);
     const connector = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenant}/connectors`, {
@@ -66,7 +67,8 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
   }, 20 * 60_000);
 
   afterAll(async () => {
-    await served?.close();
+    await browser?.close();
+    served?.stop();
     await worker?.close();
     await platform?.close();
   });
@@ -74,12 +76,11 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
   it(
     'lists and filters runs, shows a failed run’s steps and retries it from its step, cancels a running one',
     async () => {
-      const gatewayUrl = new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin;
-      const page = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await connectConsole(page, served.consoleUrl, gatewayUrl, platform.adminToken);
-      await page.goto(`${served.consoleUrl}/tenants/${tenant}/runs`);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await connectConsole(page, consoleTarget);
+      await page.goto(`${served.url}/tenants/${tenant}/runs`);
       await until('both runs listed', async () => (await rows(page).count()) === 2);
-      await noSeriousViolations(page, 'runs-1-list');
+      await checkBothWidths(page, 'runs-1-list');
 
       await page.getByLabel('Status').selectOption('failed');
       await page.getByRole('button', { name: 'Apply filters' }).click();
@@ -93,7 +94,7 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
       // The error is there, with what to do about it.
       const alert = page.getByTestId('step-transform').getByRole('alert');
       expect(await alert.textContent()).toMatch(/Error:.*retry from this step/is);
-      await noSeriousViolations(page, 'runs-2-failed-run');
+      await checkBothWidths(page, 'runs-2-failed-run');
 
       await alert.getByRole('button', { name: 'Retry from transform' }).click();
       await page.getByRole('link', { name: 'Open the new run' }).click();
@@ -101,7 +102,7 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
       expect(await page.getByTestId('step-extract').textContent()).toContain('reused from the failed run');
       await page.screenshot({ path: join(SCREENS, 'runs-3-retried.png'), fullPage: true });
 
-      await page.goto(`${served.consoleUrl}/tenants/${tenant}/runs`);
+      await page.goto(`${served.url}/tenants/${tenant}/runs`);
       await page.getByLabel('Definition').fill('approvals');
       await page.getByRole('button', { name: 'Apply filters' }).click();
       await until('only the held run listed', async () => (await rows(page).count()) === 1);
@@ -109,7 +110,7 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
       await page.getByTestId('step-approve').getByText('waiting', { exact: true }).waitFor();
       await page.getByRole('button', { name: 'Cancel run' }).click();
       await page.getByTestId('run-status').getByText('cancelled', { exact: true }).waitFor({ timeout: 60_000 });
-      await noSeriousViolations(page, 'runs-4-cancelled');
+      await checkBothWidths(page, 'runs-4-cancelled');
       expect((await untilRunEnds(platform, tenant, 'approvals', held)).status).toBe('cancelled');
 
       // A pause flag from the run page: the definition is held, then resumed.
@@ -132,13 +133,12 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
     'shows the people audit (filtered, exported) and a connector’s verified chain',
     async () => {
       // A flag set and cleared through REST: people's changes, in the tenant's audit.
-      const target = { scope: 'definition', targetId: 'chain' };
-      await platform.api('POST', `/v1/tenants/${tenant}/flags`, { ...target, state: 'paused', reason: 'audit e2e' });
-      await platform.api('DELETE', `/v1/tenants/${tenant}/flags`, target);
-      const gatewayUrl = new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin;
-      const page = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await connectConsole(page, served.consoleUrl, gatewayUrl, platform.adminToken);
-      await page.goto(`${served.consoleUrl}/tenants/${tenant}/audit`);
+      const flag = { scope: 'definition', targetId: 'chain' };
+      await platform.api('POST', `/v1/tenants/${tenant}/flags`, { ...flag, state: 'paused', reason: 'audit e2e' });
+      await platform.api('DELETE', `/v1/tenants/${tenant}/flags`, flag);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await connectConsole(page, consoleTarget);
+      await page.goto(`${served.url}/tenants/${tenant}/audit`);
       const table = page.getByTestId('audit-table');
       await table.waitFor();
       expect(await table.textContent()).toContain('POST /v1/tenants/:tenantId/definitions/:definitionId/runs');
@@ -159,7 +159,7 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
         .getByText(/Verified: [1-9]\d* records?/)
         .waitFor();
       expect(await page.getByTestId('chain-table').locator('tbody tr').count()).toBeGreaterThan(0);
-      await noSeriousViolations(page, 'audit-1');
+      await checkBothWidths(page, 'audit-1');
       await page.close();
     },
     5 * 60_000,

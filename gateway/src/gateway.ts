@@ -206,22 +206,15 @@ export async function createGateway(
     log: logger,
     activityInterceptors: options.activityInterceptors,
     onOnline: async (identity, hello) => {
-<<<<<<< HEAD
       metrics.sessionOpened();
-      await repos.touchConnector(identity.connectorId);
-      discoverOnline(identity, hello);
-    },
-    audit: (entry) => {
-      metrics.task(entry);
-      return auditRepo.append(entry);
-    },
-=======
       await repos.recordAgentHello(identity.connectorId, hello);
       discoverOnline(identity, hello);
     },
     onOffline: (identity) => repos.touchConnector(identity.connectorId),
-    audit: (entry) => auditRepo.append(entry),
->>>>>>> i16-cmarket
+    audit: (entry) => {
+      metrics.task(entry);
+      return auditRepo.append(entry);
+    },
     // Extract and load tasks get their object-scoped buffer grant here, outside Temporal history.
     // A site step's API operation gets its artifacts' hashes here, from the tenant's registry.
     prepareTask: composePreparers(bufferGrantPreparer(grantBufferAccess), apiOperationPreparer(apiRegistry)),

@@ -1,21 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-<<<<<<< HEAD
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-=======
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
->>>>>>> i16-cruns
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { InfraError, InfraErrorCode } from './errors';
@@ -23,10 +8,6 @@ import { ensureAptPackages, which, type Logger } from './install';
 import { withFileLock } from './lock';
 import { repoRoot } from './paths';
 import { waitFor } from './ports';
-<<<<<<< HEAD
-=======
-import { isAlive } from './lock';
->>>>>>> i16-cruns
 
 const consoleDir = join(repoRoot, 'console');
 
@@ -74,98 +55,6 @@ export function consoleSourceHash(): string {
  */
 export function ensureConsoleBuild(log: Logger): string {
   const target = join(consoleCacheDir(), consoleSourceHash());
-<<<<<<< HEAD
-  if (existsSync(join(target, 'console', 'server.js'))) return target;
-<<<<<<< HEAD
-  // Two browser test files start at once in a suite run: `next build` refuses a second build of the
-  // same folder, so one builds and the other waits for it, then finds the build in the cache.
-  const release = takeBuildLock(log);
-  try {
-    if (existsSync(join(target, 'console', 'server.js'))) return target;
-    buildInto(target, log);
-  } finally {
-    release();
-  }
-  return target;
-}
-
-/** How long a build may hold the lock before a waiter gives up (a first build takes minutes). */
-const BUILD_LOCK_WAIT_MS = 30 * 60_000;
-
-/**
- * The lock on this clone's console folder (a pid file, created exclusively, in the cache: a file in
- * console/ would change the source hash); a dead holder's lock is taken over.
- */
-function takeBuildLock(log: Logger): () => void {
-  mkdirSync(consoleCacheDir(), { recursive: true });
-  const clone = createHash('sha256').update(consoleDir).digest('hex').slice(0, 16);
-  const file = join(consoleCacheDir(), `building-${clone}.pid`);
-  const deadline = Date.now() + BUILD_LOCK_WAIT_MS;
-  let told = false;
-  for (;;) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = Number(readFileSync(file, 'utf8').trim() || 0);
-    if (!holder || !isAlive(holder)) {
-      rmSync(file, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline)
-      throw new InfraError(
-        InfraErrorCode.installFailed,
-        `the console is being built by process ${holder} for over ${BUILD_LOCK_WAIT_MS / 60_000} minutes; stop it or remove ${file}`,
-      );
-    if (!told) log(`waiting for process ${holder}, which is building the console`);
-    told = true;
-    // Synchronous like the build itself: this caller has nothing else to do meanwhile.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-  }
-}
-
-function buildInto(target: string, log: Logger): void {
-=======
-  // Test files run in parallel workers: one builds, the others wait for it (next build refuses a second run in one folder).
-  const release = takeBuildLock(log);
-  try {
-    if (existsSync(join(target, 'console', 'server.js'))) return target;
-    return buildConsole(target, log);
-  } finally {
-    release();
-  }
-}
-
-/** A build held longer than this is taken to be dead (a killed process leaves its lock behind). */
-const STALE_LOCK_MS = 20 * 60_000;
-
-/** Waits (synchronously, like the build itself) until this process holds the console's build lock. */
-function takeBuildLock(log: Logger): () => void {
-  const lock = join(consoleDir, '.next-build.lock');
-  let told = false;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      return () => rmSync(lock, { recursive: true, force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-    if (age > STALE_LOCK_MS) {
-      rmSync(lock, { recursive: true, force: true });
-      continue;
-    }
-    if (!told) log('another process is building the console: waiting for it');
-    told = true;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
-  }
-}
-
-function buildConsole(target: string, log: Logger): string {
->>>>>>> i16-cmarket
-=======
   const built = () => existsSync(join(target, 'console', 'server.js'));
   if (built()) return target;
   return withFileLock(
@@ -179,7 +68,6 @@ function buildConsole(target: string, log: Logger): string {
 }
 
 function buildConsole(target: string, log: Logger): void {
->>>>>>> i16-cpeople
   log('building the console (next build; first run after a change to console/ or the lockfile only)');
   const next = join(consoleDir, 'node_modules', 'next', 'dist', 'bin', 'next');
   const result = spawnSync(process.execPath, [next, 'build'], {
@@ -227,17 +115,6 @@ export function ensureChromium(log: Logger): string {
   return which('chromium') ?? '/usr/bin/chromium';
 }
 
-<<<<<<< HEAD
-/** A built console served on a free loopback port (tests and the designer bench): its URL, and stop. */
-export async function startBuiltConsole(buildDir: string): Promise<{ url: string; stop(): void }> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as AddressInfo;
-      probe.close(() => resolve(free));
-    });
-    probe.once('error', reject);
-  });
-=======
 /** Flags for Debian's Chromium in a container: no sandbox (root), nothing fetched from the internet. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -255,7 +132,6 @@ export const CHROMIUM_ARGS = [
  */
 export async function serveConsoleBuild(log: Logger, port: number): Promise<{ url: string; stop(): void }> {
   const buildDir = ensureConsoleBuild(log);
->>>>>>> i16-cruns
   const url = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
     cwd: join(buildDir, 'console'),
@@ -267,20 +143,13 @@ export async function serveConsoleBuild(log: Logger, port: number): Promise<{ ur
     await waitFor(
       'the console server to answer',
       () =>
-<<<<<<< HEAD
         fetch(url, { signal: AbortSignal.timeout(1000) }).then(
-=======
-        fetch(url).then(
->>>>>>> i16-cruns
           (r) => r.ok,
           () => false,
         ),
       60_000,
-<<<<<<< HEAD
-=======
       200,
       () => server.exitCode !== null,
->>>>>>> i16-cruns
     );
   } catch (err) {
     stop();

@@ -15,19 +15,12 @@ export { minioService, minioEndpoint } from './services/minio';
 export { platformProcesses, registryPublicKey, type PlatformOptions } from './services/platform';
 export { metadataUrl, UP_METADATA_STORE, CLOUD_WORKER_GRANTS, type MetadataStore } from './services/metadata-store';
 export {
-<<<<<<< HEAD
-=======
   CHROMIUM_ARGS,
->>>>>>> i16-cruns
   consoleCacheDir,
   consoleSourceHash,
   ensureChromium,
   ensureConsoleBuild,
-<<<<<<< HEAD
-  startBuiltConsole,
-=======
   serveConsoleBuild,
->>>>>>> i16-cruns
 } from './console-build';
 export { consoleProcess, consoleUrl } from './services/platform';
 export { portsFor } from './ports-config';

@@ -144,6 +144,14 @@ export const OASDIFF: GoBinary = {
 };
 
 /**
+ * Debian tools the unit tier runs (no service): the agent's service tests check the systemd unit they
+ * write with `systemd-analyze verify`, which needs the systemd package but no running systemd.
+ */
+export function ensureUnitTools(log: Logger): void {
+  ensureAptPackages([{ probe: 'systemd-analyze', pkg: 'systemd' }], log);
+}
+
+/**
  * Tools the tests run besides the services (oasdiff), built once per machine when Go can. Their paths
  * go into the environment of the tests (VSC_OASDIFF_BIN). Without Go and without a cached build this
  * only says so: the tests that need the tool then fail with the registry's own instructions.

@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import { callGateway } from '../gateway-call';
-import { ErrorLine } from '../tenant-nav';
+import { Alert } from '../alert';
 
 /**
  * The connector's keys. A new key is shown once (the gateway keeps only its hash): rotating is
@@ -60,7 +60,7 @@ export function KeysPanel({ tenantId, connectorId }: { tenantId: string; connect
           </button>
         )}
       </div>
-      <ErrorLine message={error} />
+      <Alert message={error} />
       {message && <p role="status">{message}</p>}
       {newKey && (
         <div role="status" data-testid="new-key">

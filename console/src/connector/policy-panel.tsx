@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import type { paths } from '../api/client';
 import { callGateway } from '../gateway-call';
-import { ErrorLine } from '../tenant-nav';
+import { Alert } from '../alert';
 
 type Policy =
   paths['/v1/tenants/{tenantId}/connectors/{connectorId}/policy']['get']['responses']['200']['content']['application/json'];
@@ -42,7 +42,7 @@ export function PolicyPanel({
         {busy ? 'Asking the agent…' : 'Ask the agent for its policy'}
       </button>
       {!online && <p className="hint">The agent must be online to describe its policy.</p>}
-      <ErrorLine message={error} />
+      <Alert message={error} />
       {policy && (
         <dl>
           <dt>Writable tables</dt>

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { paths } from '../api/client';
 import { callGateway } from '../gateway-call';
-import { ErrorLine } from '../tenant-nav';
+import { Alert } from '../alert';
 import { REFRESH_MS } from './use-connectors';
 
 type SchemaPath = '/v1/tenants/{tenantId}/connectors/{connectorId}/schemas/{database}';
@@ -135,7 +135,7 @@ export function SchemaBrowser({
           Discover again
         </button>
       </div>
-      <ErrorLine message={error} />
+      <Alert message={error} />
       {note && <p role="status">{note}</p>}
       {versions.length === 0 && <p>No version discovered yet for {database}.</p>}
       {snapshot && (

@@ -2,7 +2,7 @@
 
 import { useState, type FormEvent } from 'react';
 import { callGateway } from '../gateway-call';
-import { ErrorLine } from '../tenant-nav';
+import { Alert } from '../alert';
 
 type Scheme = { type?: string; scheme?: string; in?: string; name?: string };
 
@@ -62,7 +62,7 @@ export function ApiAuth({
   return (
     <section aria-labelledby="auth-title">
       <h4 id="auth-title">Authentication</h4>
-      <ErrorLine message={error} />
+      <Alert message={error} />
       {names.map((name) => {
         const scheme = schemes[name] as Scheme;
         const kind = kindOf(scheme);

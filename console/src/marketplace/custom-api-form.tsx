@@ -3,7 +3,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { paths } from '../api/client';
 import { callGateway } from '../gateway-call';
-import { ErrorLine } from '../tenant-nav';
+import { Alert } from '../alert';
 import { ApiAuth } from './api-auth';
 import { ApiResult, SpecRefusal, type Operations, type Registered, type UpgradeImpact } from './api-result';
 
@@ -245,7 +245,7 @@ export function CustomApiForm({ tenantId }: { tenantId: string }) {
             </>
           )}
         </fieldset>
-        <ErrorLine message={error} />
+        <Alert message={error} />
         <button type="submit" disabled={busy}>
           {busy ? 'Validating…' : 'Validate and register'}
         </button>

@@ -4,7 +4,7 @@ import Link from 'next/link';
 import { useState, type FormEvent } from 'react';
 import { useConnectors } from '../connector/use-connectors';
 import { agentEndpoint, callGateway } from '../gateway-call';
-import { ErrorLine } from '../tenant-nav';
+import { Alert } from '../alert';
 import { agentCommands, type SiteDatabaseAnswers } from './agent-command';
 import type { SiteAggregator } from './built-ins';
 
@@ -154,7 +154,7 @@ export function SiteInstall({ tenantId, aggregator }: { tenantId: string; aggreg
         Install folder on the site
         <input name="dir" value={dir} onChange={(e) => setDir(e.target.value)} required />
       </label>
-      <ErrorLine message={error} />
+      <Alert message={error} />
       <button type="submit">Create connector and show the command</button>
     </form>
   );

@@ -1,64 +1,32 @@
-<<<<<<< HEAD
 import { mkdirSync } from 'node:fs';
-<<<<<<< HEAD
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureChromium, ensureConsoleBuild, startBuiltConsole } from '@vansales/infra';
+import { CHROMIUM_ARGS, ensureChromium, serveConsoleBuild } from '@vansales/infra';
 import { startPlatform, type Platform } from './harness';
 
 /** Key screens of the console tests, for a person to look at what the console shows (kept after the run). */
 export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screenshots', 'console');
 
-/** Flags for Debian's Chromium in a container: no sandbox (root), nothing fetched from the internet. */
-export const CHROMIUM_ARGS = [
-=======
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureChromium, ensureConsoleBuild } from '@vansales/infra';
-import { startPlatform, until, type Platform } from './harness';
-
-/** Key screens, for a person to look at what the console shows (kept after the run). */
-export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screenshots', 'console');
-
-/** Flags for Debian's Chromium in a container: no sandbox (root), nothing fetched from the internet. */
-const CHROMIUM_ARGS = [
->>>>>>> i16-cmarket
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-<<<<<<< HEAD
-=======
-import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, ensureChromium, serveConsoleBuild } from '@vansales/infra';
-
-/** Key screens, for a person to look at what the console shows (kept after the run). */
-export const SCREENS = join(__dirname, '..', '..', '..', '.vsc', 'test', 'screenshots', 'console');
-
 export async function unusedPort(): Promise<number> {
-=======
-
-async function unusedPort(): Promise<number> {
->>>>>>> i16-cmarket
   const server = createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
-<<<<<<< HEAD
->>>>>>> i16-cruns
-=======
->>>>>>> i16-cmarket
+
+/** The built console on a free port (cached per source hash: minutes on the first run after a change to console/). */
+export async function serveConsole(log: (line: string) => void): Promise<{ url: string; stop(): void }> {
+  return serveConsoleBuild(log, await unusedPort());
+}
+
+/** Debian's Chromium, headless; playwright-core gives each launch a fresh temporary profile and removes it on close. */
+export async function launchChromium(log: (line: string) => void): Promise<Browser> {
+  const executablePath = ensureChromium(log);
+  mkdirSync(SCREENS, { recursive: true });
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+}
 
 /** axe-core's serious and critical violations on the page as it is now (rule id and the elements it names). */
 export async function seriousViolations(page: Page): Promise<{ id: string; nodes: string[] }[]> {
@@ -78,135 +46,65 @@ export async function seriousViolations(page: Page): Promise<{ id: string; nodes
   });
 }
 
-<<<<<<< HEAD
-<<<<<<< HEAD
-export interface ConsoleUnderTest {
-  platform: Platform;
-  browser: Browser;
+/** The page checked with axe-core at laptop (1280 px) and phone (375 px) width, a screenshot of each. */
+export async function checkBothWidths(page: Page, name: string): Promise<void> {
+  for (const [width, height, suffix] of [
+    [1280, 800, ''],
+    [375, 740, '-phone'],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SCREENS, `${name}${suffix}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/** Where the console's token page connects to: the gateway's http origin and a bearer token. */
+export interface ConsoleTarget {
   consoleUrl: string;
-  /** The gateway's http(s) origin, as a person pastes it on the Connect page. */
-=======
-export interface ConsoleStand {
-  platform: Platform;
-  browser: Browser;
-  consoleUrl: string;
-  /** The gateway's http origin, as a person pastes it on the Connect page. */
->>>>>>> i16-cmarket
+  /** The gateway's http(s) origin, as a person pastes it on the token page. */
   gatewayUrl: string;
-  close(): Promise<void>;
+  token: string;
 }
 
-<<<<<<< HEAD
-/** The built console (cached per source hash), a real platform that allows its origin, and Debian's Chromium. */
-export async function startConsole(log: (line: string) => void): Promise<ConsoleUnderTest> {
-  const executablePath = ensureChromium(log);
-  // Cached per source hash: minutes on the first run after a change to console/, a hash otherwise.
-  const buildDir = ensureConsoleBuild(log);
-  const served = await startBuiltConsole(buildDir);
-  const consoleUrl = served.url;
-  const platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: consoleUrl } });
-=======
-/** The built console served on a free port (built once per source hash), and Chromium to drive it. */
-export interface ConsoleBrowser {
-  consoleUrl: string;
+export interface ConsoleStand extends ConsoleTarget {
+  platform: Platform;
   browser: Browser;
   close(): Promise<void>;
 }
 
 /**
- * Serves the built console and launches Chromium. `beforeBrowser` runs between the two: the gateway
- * needs the console's origin (VSC_CONSOLE_ORIGINS) before it starts.
- */
-export async function startConsoleBrowser(
-  label: string,
-  beforeBrowser: (consoleUrl: string) => Promise<void>,
-): Promise<ConsoleBrowser> {
-  const log = (line: string) => process.stdout.write(`[${label}] ${line}\n`);
-  const executablePath = ensureChromium(log);
-  // Cached per source hash: minutes on the first run after a change to console/, a hash otherwise.
-  const server = await serveConsoleBuild(log, await unusedPort());
-  const consoleUrl = server.url;
-  await beforeBrowser(consoleUrl);
->>>>>>> i16-cruns
-=======
-/**
- * The built console (cached per source hash), a real platform whose gateway allows its origin, and
- * Debian's Chromium. `gatewayEnv` adds gateway settings (VSC_CONSOLE_ORIGINS is set here).
+ * The built console, a real platform whose gateway allows its origin, and Debian's Chromium.
+ * `gatewayEnv` adds gateway settings (VSC_CONSOLE_ORIGINS is set here). The token is the admin token.
  */
 export async function startConsoleStand(label: string, gatewayEnv: Record<string, string> = {}): Promise<ConsoleStand> {
   const log = (line: string) => process.stdout.write(`[${label}] ${line}\n`);
-  const executablePath = ensureChromium(log);
-  // Cached per source hash: minutes on the first run after a change to console/, a hash otherwise.
-  const buildDir = ensureConsoleBuild(log);
-  const port = await unusedPort();
-  const consoleUrl = `http://127.0.0.1:${port}`;
-  const consoleServer: ChildProcess = spawn(process.execPath, [join(buildDir, 'console', 'server.js')], {
-    cwd: join(buildDir, 'console'),
-    env: { ...process.env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
-    stdio: 'ignore',
-  });
-  const platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: consoleUrl, ...gatewayEnv } });
-  await until('the console server to answer', () =>
-    fetch(consoleUrl).then(
-      (r) => r.ok,
-      () => false,
-    ),
-  );
->>>>>>> i16-cmarket
-  // playwright-core gives each launch a fresh temporary profile (--user-data-dir) and removes it on close.
-  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
-  mkdirSync(SCREENS, { recursive: true });
+  const served = await serveConsole(log);
+  const platform = await startPlatform({ gateway: { VSC_CONSOLE_ORIGINS: served.url, ...gatewayEnv } });
+  const browser = await launchChromium(log);
   return {
-<<<<<<< HEAD
-<<<<<<< HEAD
-=======
->>>>>>> i16-cmarket
     platform,
     browser,
-    consoleUrl,
+    consoleUrl: served.url,
     gatewayUrl: new URL(platform.gatewayWsUrl.replace(/^ws/, 'http')).origin,
+    token: platform.adminToken,
     async close() {
       await browser.close();
-<<<<<<< HEAD
       served.stop();
       await platform.close();
-=======
-    consoleUrl,
-    browser,
-    async close() {
-      await browser.close();
-      server.stop();
->>>>>>> i16-cruns
-=======
-      consoleServer.kill();
-      await platform.close();
->>>>>>> i16-cmarket
     },
   };
 }
 
-<<<<<<< HEAD
-<<<<<<< HEAD
-/** The Connect page: paste the gateway URL and the admin token, submit with the keyboard. */
-export async function connect(page: Page, under: ConsoleUnderTest): Promise<void> {
-  await page.goto(under.consoleUrl);
-  await page.getByLabel('Gateway URL').fill(under.gatewayUrl);
-  await page.getByLabel('Token').fill(under.platform.adminToken);
-=======
-/** Fills the Connect page (gateway URL and token) and submits it from the keyboard. */
-export async function connectConsole(page: Page, consoleUrl: string, gatewayUrl: string, token: string) {
-  await page.goto(consoleUrl);
-  await page.getByLabel('Gateway URL').fill(gatewayUrl);
-  await page.getByLabel('Token').fill(token);
->>>>>>> i16-cruns
-=======
-/** Connect page: paste the gateway URL and token, press Enter (keyboard only), land on Tenants. */
-export async function connectConsole(page: Page, stand: ConsoleStand, onFilled?: () => Promise<void>): Promise<void> {
-  await page.goto(stand.consoleUrl);
-  await page.getByLabel('Gateway URL').fill(stand.gatewayUrl);
-  await page.getByLabel('Token').fill(stand.platform.adminToken);
+/**
+ * The token page (the secondary way in, beside signing in): paste the gateway URL and a token, press
+ * Enter (keyboard only), land on Tenants. `onFilled` runs on the filled form, before it is sent.
+ */
+export async function connectConsole(page: Page, target: ConsoleTarget, onFilled?: () => Promise<void>): Promise<void> {
+  await page.goto(`${target.consoleUrl}/token`);
+  await page.getByLabel('Gateway URL').fill(target.gatewayUrl);
+  await page.getByLabel('Token').fill(target.token);
   await onFilled?.();
->>>>>>> i16-cmarket
   await page.getByLabel('Token').press('Enter');
   await page.waitForURL(/\/tenants$/);
 }

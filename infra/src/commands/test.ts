@@ -15,7 +15,7 @@ import { minioService } from '../services/minio';
 import { ensurePagila, ensureSakila } from '../demo-data';
 import { repoRoot } from '../paths';
 import { writeServiceDirectory } from '../service-directory';
-import { ensureTestTools } from '../install';
+import { ensureTestTools, ensureUnitTools } from '../install';
 
 export const TEST_SERVICES: ServiceSpec[] = [
   temporalService,
@@ -101,6 +101,7 @@ export async function test(args: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    ensureUnitTools(ctx.log);
     // Only for the whole suite: a filtered run (./vsc test gateway) is for quick iteration.
     let unit: { code: number; counts: TestCounts } | undefined;
     if (wholeSuite) {

@@ -6,7 +6,7 @@ import { describeFailure, type paths } from '../../../../src/api/client';
 import { ConnectorChain } from '../../../../src/audit/connector-chain';
 import { instant, useFilterForm } from '../../../../src/filter-form';
 import { NotConnected } from '../../../../src/not-connected';
-import { TenantLinks } from '../../../../src/tenant-links';
+import { TenantNav } from '../../../../src/tenant-nav';
 import { unreachable, useGateway } from '../../../../src/use-gateway';
 
 type AuditPage = paths['/v1/tenants/{tenantId}/audit']['get']['responses']['200']['content']['application/json'];
@@ -86,7 +86,7 @@ export default function AuditPage() {
   if (!connected || !client) return <NotConnected />;
   return (
     <>
-      <TenantLinks tenantId={tenantId} here="Audit" />
+      <TenantNav tenantId={tenantId} />
       <h1>Audit of {tenantId}</h1>
       <h2>Changes people made</h2>
       <form className="filters" onSubmit={apply} aria-label="Filter the people audit">

@@ -1,12 +1,12 @@
 'use client';
 
 import { ReactFlowProvider } from '@xyflow/react';
-import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { loadSession, type Session } from '../../../../src/session';
 import { NotConnected } from '../../../../src/not-connected';
 import { Designer } from '../../../../src/designer/designer';
+import { TenantNav } from '../../../../src/tenant-nav';
 
 /** The designer of a tenant's definitions: draw, configure, validate, save, compare, publish, run. */
 export default function DesignerPage() {
@@ -17,9 +17,7 @@ export default function DesignerPage() {
   if (session === null) return <NotConnected />;
   return (
     <>
-      <p>
-        <Link href="/tenants">Tenants</Link> / <Link href={`/tenants/${tenantId}`}>{tenantId}</Link> / Designer
-      </p>
+      <TenantNav tenantId={tenantId} />
       <h1>Designer</h1>
       <ReactFlowProvider>
         <Designer session={session} tenantId={tenantId} />

@@ -21,7 +21,7 @@ export default function MarketplacePage() {
 
   return (
     <>
-      <TenantNav tenantId={tenantId} current="marketplace" />
+      <TenantNav tenantId={tenantId} />
       <h1>Marketplace</h1>
       <h2>Built-in aggregators</h2>
       <ul className="cards" aria-label="Built-in aggregators">

@@ -7,7 +7,7 @@ import { describeFailure, type paths } from '../../../../src/api/client';
 import { instant, useFilterForm } from '../../../../src/filter-form';
 import { NotConnected } from '../../../../src/not-connected';
 import { StatusBadge } from '../../../../src/runs/status-badge';
-import { TenantLinks } from '../../../../src/tenant-links';
+import { TenantNav } from '../../../../src/tenant-nav';
 import { unreachable, useGateway } from '../../../../src/use-gateway';
 
 type RunsQuery = NonNullable<paths['/v1/tenants/{tenantId}/runs']['get']['parameters']['query']>;
@@ -75,7 +75,7 @@ export default function TenantRunsPage() {
   if (!connected) return <NotConnected />;
   return (
     <>
-      <TenantLinks tenantId={tenantId} here="Runs" />
+      <TenantNav tenantId={tenantId} />
       <h1>Runs of {tenantId}</h1>
       <form className="filters" onSubmit={apply} aria-label="Filter runs">
         <label>

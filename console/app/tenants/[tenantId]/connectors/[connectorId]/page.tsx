@@ -9,7 +9,8 @@ import { SchemaBrowser } from '../../../../../src/connector/schema-browser';
 import { lastSeenText, REFRESH_MS, useConnectors } from '../../../../../src/connector/use-connectors';
 import { callGateway, useConnected } from '../../../../../src/gateway-call';
 import { NotConnected } from '../../../../../src/not-connected';
-import { ErrorLine, TenantNav } from '../../../../../src/tenant-nav';
+import { Alert } from '../../../../../src/alert';
+import { TenantNav } from '../../../../../src/tenant-nav';
 
 type Refusal =
   paths['/v1/tenants/{tenantId}/connectors/{connectorId}/refusals']['get']['responses']['200']['content']['application/json'][number];
@@ -37,10 +38,10 @@ export default function ConnectorPage() {
 
   return (
     <>
-      <TenantNav tenantId={tenantId} current="connectors" />
+      <TenantNav tenantId={tenantId} />
       <h1>Connector {connector?.name ?? connectorId}</h1>
-      <ErrorLine message={error} />
-      {connectors && !connector && <ErrorLine message={`Tenant ${tenantId} has no connector ${connectorId}.`} />}
+      <Alert message={error} />
+      {connectors && !connector && <Alert message={`Tenant ${tenantId} has no connector ${connectorId}.`} />}
       {connector && (
         <>
           <section aria-labelledby="status-title">
@@ -73,7 +74,7 @@ export default function ConnectorPage() {
           </section>
           <section aria-labelledby="refusals-title">
             <h2 id="refusals-title">Refused connections</h2>
-            <ErrorLine message={refusalError} />
+            <Alert message={refusalError} />
             {refusals && refusals.length === 0 && <p>None: no machine but the enrolled one has used its keys.</p>}
             {refusals && refusals.length > 0 && (
               <ul data-testid="refusals">

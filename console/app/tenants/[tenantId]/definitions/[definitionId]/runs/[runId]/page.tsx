@@ -8,7 +8,7 @@ import { NotConnected } from '../../../../../../../src/not-connected';
 import { explainStepError } from '../../../../../../../src/runs/explain-error';
 import { RunFlags } from '../../../../../../../src/runs/run-flags';
 import { StatusBadge } from '../../../../../../../src/runs/status-badge';
-import { TenantLinks } from '../../../../../../../src/tenant-links';
+import { TenantNav } from '../../../../../../../src/tenant-nav';
 import { unreachable, useGateway } from '../../../../../../../src/use-gateway';
 
 const RUN = '/v1/tenants/{tenantId}/definitions/{definitionId}/runs/{runId}';
@@ -93,7 +93,7 @@ export default function RunPage() {
 
   return (
     <>
-      <TenantLinks tenantId={tenantId} here="" />
+      <TenantNav tenantId={tenantId} />
       <p>
         <Link href={`/tenants/${tenantId}/runs`}>All runs</Link>
       </p>

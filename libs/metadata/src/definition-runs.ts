@@ -179,7 +179,7 @@ export function createDefinitionRunRepository(db: MetadataDb) {
 
     /**
      * Every run of a tenant, newest first, one page after `after` (keyset: the indexes of migration
-     * 0019 serve it, so a late page costs what the first one does).
+     * 0020 serve it, so a late page costs what the first one does).
      */
     async listTenant(
       tenantId: string,

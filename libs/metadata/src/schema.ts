@@ -142,7 +142,7 @@ export interface DefinitionRunsTable {
   status_at: ColumnType<Date, Date | undefined, Date>;
 }
 
-/** The connectors a run's document names (migration 0019): the runs list's connector filter. */
+/** The connectors a run's document names (migration 0020): the runs list's connector filter. */
 export interface DefinitionRunConnectorsTable {
   tenant_id: string;
   workflow_id: string;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { Page } from 'playwright-core';
 import {
+  checkBothWidths,
   connectConsole,
   SCREENS,
   seriousViolations,
@@ -36,19 +37,6 @@ async function exitOf(child: ChildProcess): Promise<{ code: number | null; outpu
   child.stderr?.on('data', (d) => (output += String(d)));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { code, output };
-}
-
-/** Both widths the status pages must read at, with no serious or critical axe-core violation. */
-async function checkBothWidths(page: Page, name: string): Promise<void> {
-  for (const [width, height, suffix] of [
-    [1280, 800, ''],
-    [375, 740, '-phone'],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    expect(await seriousViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(SCREENS, `${name}${suffix}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 describe('the console marketplace and connector pages in a real browser (Chromium, a real gateway and agent)', () => {

@@ -71,7 +71,8 @@ function echoService(port: number): ServiceSpec {
   const script = `
     const { spawn } = require('node:child_process');
     spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    require('node:net').createServer((s) => s.end('hi')).listen(${port}, '127.0.0.1');
+    // A port probe connects and resets at once: unhandled, that ECONNRESET killed the service (the flake).
+    require('node:net').createServer((s) => { s.on('error', () => {}); s.end('hi'); }).listen(${port}, '127.0.0.1');
   `;
   return {
     name: 'echo',

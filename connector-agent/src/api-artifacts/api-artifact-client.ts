@@ -28,7 +28,7 @@ export type ApiArtifactKind = 'spec' | 'manifest' | `bundle:${string}`;
 
 export interface ApiArtifactClientOptions {
   /** The agent's proof of its key pair (createGatewayAuth): the artifact routes authenticate like its WebSocket. */
-  auth: Pick<GatewayAuth, 'proven' | 'origin' | 'ca'>;
+  auth: Pick<GatewayAuth, 'proven' | 'origin' | 'ca'> & Partial<Pick<GatewayAuth, 'network'>>;
   /** Where verified artifacts are cached by hash, and the registry keys pinned (a 0700 folder, made when missing). */
   cacheDir: string;
   /**
@@ -136,9 +136,16 @@ export function createApiArtifactClient(options: ApiArtifactClientOptions): ApiA
             method: 'GET',
             headers: proven.headers,
             ...(url.protocol === 'https:' && options.auth.ca ? { ca: options.auth.ca } : {}),
+            // Through the agent's proxy, as its WebSocket.
+            ...(options.auth.network?.agent ? { agent: options.auth.network.agent } : {}),
             timeout: timeoutMs,
           },
           (res) => {
+            const proxy = options.auth.network?.proxyRefusal(req);
+            if (proxy) {
+              res.resume();
+              return reject(new ApiArtifactError(ApiArtifactErrorCode.gateway, proxy.message));
+            }
             const declared = Number(res.headers['content-length'] ?? 0);
             if (declared > maxBytes) {
               res.destroy();

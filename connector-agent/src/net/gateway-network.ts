@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Agent as HttpAgent, ClientRequest } from 'node:http';
-import { getCACertificates } from 'node:tls';
+import { checkServerIdentity, getCACertificates, type PeerCertificate } from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { parseNoProxy } from './no-proxy';
 
@@ -28,7 +28,10 @@ export interface GatewayNetwork {
   proxyRefusal(req: ClientRequest): ProxyRefusedError | undefined;
 }
 
-/** The proxy refused to open the tunnel (407: its credentials; 403: its rules). The message holds no credential. */
+/**
+ * The proxy refused to open the tunnel (407, or 401 as Tinyproxy answers a CONNECT: its credentials;
+ * 403: its rules). The message holds no credential.
+ */
 export class ProxyRefusedError extends Error {
   override name = 'ProxyRefusedError';
   constructor(
@@ -37,8 +40,8 @@ export class ProxyRefusedError extends Error {
     target: string,
   ) {
     super(
-      status === 407
-        ? `the proxy ${proxy} refused the agent's proxy credentials (HTTP 407): check proxy.username and proxy.password in agent.json, or the user and password in HTTPS_PROXY`
+      status === 407 || status === 401
+        ? `the proxy ${proxy} refused the agent's proxy credentials (HTTP ${status}): check proxy.username and proxy.password in agent.json, or the user and password in HTTPS_PROXY`
         : `the proxy ${proxy} refused to open a tunnel to ${target} (HTTP ${status}): ask its administrators to allow CONNECT to that host and port`,
     );
   }
@@ -111,12 +114,27 @@ export function createGatewayNetwork(
           'Proxy-Authorization': `Basic ${Buffer.from(`${proxy.username ?? ''}:${proxy.password ?? ''}`).toString('base64')}`,
         }
       : {};
-  const agent = new HttpsProxyAgent(proxy.url, { headers, keepAlive: true });
+  const agent = new GatewayProxyAgent(proxy.url, { headers, keepAlive: true });
   const refusals = new WeakMap<ClientRequest, ProxyRefusedError>();
   agent.on('proxyConnect', (connect: { statusCode: number }, req: ClientRequest) => {
     if (connect.statusCode !== 200) refusals.set(req, new ProxyRefusedError(connect.statusCode, shown, target));
   });
   return { agent, ...(ca ? { ca } : {}), proxy: shown, proxyRefusal: (req) => refusals.get(req) };
+}
+
+/**
+ * https-proxy-agent leaves `host` out of the options of the TLS it starts inside the tunnel, so for a
+ * gateway named by an IP address (no SNI) Node checks the certificate against "localhost". The check is
+ * made here against the host the request names, as a direct connection would.
+ */
+class GatewayProxyAgent extends HttpsProxyAgent<string> {
+  override connect(req: ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]) {
+    const host = opts.host ?? '';
+    return super.connect(req, {
+      ...opts,
+      checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(host, cert),
+    });
+  }
 }
 
 /**

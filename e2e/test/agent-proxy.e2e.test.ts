@@ -51,7 +51,7 @@ describe('agent behind an HTTPS proxy (network namespace, Tinyproxy, private CA)
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'vsc-proxy-'));
     pki = makeTestPki(work, 'IP:127.0.0.1');
-    site = await startSiteNetwork(work);
+    site = await startSiteNetwork();
     platform = await startPlatform({ tls: { certFile: pki.serverCert, keyFile: pki.serverKey } });
     gatewayTarget = new URL(platform.gatewayWsUrl).host;
     tenantId = `t-${randomBytes(4).toString('hex')}`;

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { ensureProxyTestTools } from '@vansales/infra';
@@ -27,7 +28,7 @@ export interface SiteNetwork {
   close(): Promise<void>;
 }
 
-export async function startSiteNetwork(work: string): Promise<SiteNetwork> {
+export async function startSiteNetwork(): Promise<SiteNetwork> {
   if (process.getuid?.() !== 0)
     throw new Error(
       'the proxy test builds a network namespace (ip netns), which needs root: run it as root, as CI does',
@@ -45,8 +46,10 @@ export async function startSiteNetwork(work: string): Promise<SiteNetwork> {
   const ip = (...args: string[]) => execFileSync(tools.ip, args, { stdio: 'pipe' });
   const servers: Server[] = [];
   let tinyproxy: ChildProcess | undefined;
+  let work: string | undefined;
   const close = async () => {
     tinyproxy?.kill('SIGTERM');
+    if (work) rmSync(work, { recursive: true, force: true });
     for (const s of servers) s.close();
     // Deleting the namespace deletes its end of the pair, and with it the host's.
     try {
@@ -73,9 +76,11 @@ export async function startSiteNetwork(work: string): Promise<SiteNetwork> {
     const port = 20000 + randomInt(0, 20000);
     const user = 'site-agent';
     const password = `pw-${randomBytes(9).toString('base64url')}`;
+    // Tinyproxy drops to nobody when started as root: its folder and log must stay reachable for it.
+    work = mkdtempSync(join(tmpdir(), 'vsc-tinyproxy-'));
+    chmodSync(work, 0o755);
     const logFile = join(work, 'tinyproxy.log');
     writeFileSync(logFile, '');
-    // Tinyproxy drops to nobody when started as root: its log must stay writable.
     chmodSync(logFile, 0o666);
     const conf = join(work, 'tinyproxy.conf');
     writeFileSync(

@@ -102,11 +102,14 @@ describe('agent behind an HTTPS proxy (network namespace, Tinyproxy, private CA)
   it('connects through the proxy only, runs a query and an extract (buffer calls through it too)', async () => {
     const c = await connector('behind-proxy');
     const before = connects(site.proxy.log(), gatewayTarget);
+    const started = Date.now();
     const agent = await runInSite(c, { HTTPS_PROXY: site.proxy.url(), NO_PROXY: 'localhost,.internal.example' });
     await orLog(
       until('the agent to connect through the proxy', () => platform.gateway.hub.isOnline(c.id), 60_000),
       agent.output,
     );
+    // A figure for connector-agent/README.md (process start included), not an assertion.
+    process.stderr.write(`[agent-proxy] online through the proxy ${Date.now() - started} ms after start\n`);
 
     const res = await platform.api<{ result?: { rows: unknown[][] } }>('POST', `/v1/tenants/${tenantId}/queries`, {
       connectorId: c.id,
@@ -128,10 +131,13 @@ describe('agent behind an HTTPS proxy (network namespace, Tinyproxy, private CA)
       ],
     } as unknown as WorkflowStartOptions<Workflow>)) as { objectId: string; chunkCount: number; rowCount: number };
     expect(extracted.chunkCount).toBe(4);
+    process.stderr.write(`[agent-proxy] extract of actor (4 chunks) ${Date.now() - started} ms after start\n`);
 
-    // The challenge, the WebSocket and each buffer call opened a tunnel: every one through the proxy.
+    // The challenge and the WebSocket each opened a tunnel; the buffer calls reuse a kept-alive one
+    // (or open more). The namespace has no other way to the gateway, so the extract's chunks went
+    // through the proxy too (the NO_PROXY test below shows a direct attempt failing there).
     const log = site.proxy.log();
-    expect(connects(log, gatewayTarget) - before).toBeGreaterThanOrEqual(3);
+    expect(connects(log, gatewayTarget) - before).toBeGreaterThanOrEqual(2);
     expect(agent.output()).toContain(`through the proxy http://${site.hostAddress}:${site.proxy.port}`);
     expect(agent.output()).not.toContain(site.proxy.password);
     agent.child.kill('SIGTERM');

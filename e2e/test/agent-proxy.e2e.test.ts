@@ -3,8 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { WorkflowStartOptions } from '@temporalio/client';
-import type { Workflow } from '@temporalio/common';
 import { makeTestPki } from '@vansales/test-kit';
 import { extractStepWorkflow } from '@vansales/workflows';
 import { sakilaDatabase, sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
@@ -118,7 +116,7 @@ describe('agent behind an HTTPS proxy (network namespace, Tinyproxy, private CA)
     });
     expect(res.body.result?.rows).toEqual([[200]]);
 
-    const extracted = (await platform.temporal.workflow.execute(extractStepWorkflow, {
+    const extracted = await platform.temporal.workflow.execute(extractStepWorkflow, {
       taskQueue: platform.workflowTaskQueue,
       workflowId: `proxy-extract-${randomBytes(4).toString('hex')}`,
       args: [
@@ -129,7 +127,7 @@ describe('agent behind an HTTPS proxy (network namespace, Tinyproxy, private CA)
           chunkRows: 50,
         },
       ],
-    } as unknown as WorkflowStartOptions<Workflow>)) as { objectId: string; chunkCount: number; rowCount: number };
+    });
     expect(extracted.chunkCount).toBe(4);
     process.stderr.write(`[agent-proxy] extract of actor (4 chunks) ${Date.now() - started} ms after start\n`);
 

@@ -130,10 +130,11 @@ export function createGatewayNetwork(
 class GatewayProxyAgent extends HttpsProxyAgent<string> {
   override connect(req: ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]) {
     const host = opts.host ?? '';
+    // The TLS options pass through to tls.connect inside the tunnel; the type knows only the agent's own.
     return super.connect(req, {
       ...opts,
       checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(host, cert),
-    });
+    } as typeof opts);
   }
 }
 

@@ -73,7 +73,15 @@ export async function startSiteNetwork(): Promise<SiteNetwork> {
     ip('netns', 'exec', namespace, tools.ip, 'link', 'set', siteIf, 'up');
     ip('netns', 'exec', namespace, tools.ip, 'link', 'set', 'lo', 'up');
 
-    const port = 20000 + randomInt(0, 20000);
+    // A port free on that address now (a random one could meet a wildcard listener of another test).
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', reject);
+      probe.listen(0, hostAddress, () => {
+        const free = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(free));
+      });
+    });
     const user = 'site-agent';
     const password = `pw-${randomBytes(9).toString('base64url')}`;
     // Tinyproxy drops to nobody when started as root: its folder and log must stay reachable for it.

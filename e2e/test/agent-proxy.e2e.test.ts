@@ -7,6 +7,7 @@ import { makeTestPki } from '@vansales/test-kit';
 import { extractStepWorkflow } from '@vansales/workflows';
 import { sakilaDatabase, sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
 import { startSiteNetwork, type SiteNetwork } from './support/proxy-netns';
+import { startTlsInspectingProxy } from './support/tls-inspecting-proxy';
 
 const AGENT_MAIN = resolve(__dirname, '../../connector-agent/dist/main.js');
 
@@ -223,5 +224,45 @@ describe('agent behind an HTTPS proxy (network namespace, Tinyproxy, private CA)
     );
     expect(platform.gateway.hub.isOnline(c.id)).toBe(false);
     await agent.close();
+  });
+
+  it("survives a TLS-inspecting proxy that re-signs the gateway, given that proxy's CA (and only then)", async () => {
+    // The company's inspection CA, another than the gateway's.
+    const inspection = makeTestPki(mkdtempSync(join(work, 'inspection-')), 'IP:127.0.0.1');
+    const proxy = await startTlsInspectingProxy({
+      certFile: inspection.serverCert,
+      keyFile: inspection.serverKey,
+      upstreamCa: pki.ca,
+    });
+    try {
+      const c = await connector('inspected');
+      const reader = await sakilaReader();
+      const agent = platform.startAgent({
+        apiKey: c.apiKey,
+        tlsCaFile: inspection.ca,
+        proxy: { url: proxy.url },
+        databases: { sakila: sakilaDatabase(reader) },
+      });
+      await orLog(within(agent.welcomed, 30_000, 'welcome'), agent.logLines);
+      const res = await platform.api<{ result?: { rows: unknown[][] } }>('POST', `/v1/tenants/${tenantId}/queries`, {
+        connectorId: c.id,
+        database: 'sakila',
+        sql: 'SELECT COUNT(*) AS n FROM actor',
+      });
+      expect(res.body.result?.rows).toEqual([[200]]);
+      expect(proxy.connects).toContain(gatewayTarget);
+      await agent.close();
+
+      // Trusting the gateway's own CA is not enough: what arrives is signed by the inspection CA.
+      const c2 = await connector('inspected-wrong-ca');
+      const refused = platform.startAgent({ apiKey: c2.apiKey, tlsCaFile: pki.ca, proxy: { url: proxy.url } });
+      await until('a certificate refusal', () =>
+        refused.logLines().some((l) => /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED/.test(l)),
+      );
+      expect(platform.gateway.hub.isOnline(c2.id)).toBe(false);
+      await refused.close();
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ export { parseAgentConfig, loadAgentConfig, AgentConfig, AgentConfigError, type 
 export { backoffDelay } from './backoff';
 export {
   createGatewayNetwork,
+  honouringRetryAfter,
   parseNoProxy,
   proxyFor,
   retryAfterMs,

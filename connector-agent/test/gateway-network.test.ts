@@ -6,6 +6,7 @@ import { generateApiKey } from '@vansales/protocol';
 import {
   createGatewayNetwork,
   parseAgentConfig,
+  honouringRetryAfter,
   parseNoProxy,
   ProxyConfigError,
   proxyFor,
@@ -55,6 +56,24 @@ describe('Retry-After', () => {
     expect(retryAfterMs('86400', now)).toBe(RETRY_AFTER_MAX_MS);
     expect(retryAfterMs('soon', now)).toBeUndefined();
     expect(retryAfterMs(undefined, now)).toBeUndefined();
+  });
+
+  it('sends again after the wait a 429/503 asks for (artifact downloads), and gives up on a wait too long', async () => {
+    const answers = [
+      { status: 503, headers: { 'retry-after': '1' } },
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 200, headers: {} },
+    ];
+    const sent: number[] = [];
+    const answer = await honouringRetryAfter(async () => (sent.push(Date.now()), answers[sent.length - 1]!));
+    expect(answer.status).toBe(200);
+    expect(sent).toHaveLength(3);
+    expect((sent[2] as number) - (sent[0] as number)).toBeGreaterThanOrEqual(2000);
+
+    let calls = 0;
+    const long = await honouringRetryAfter(async () => (calls++, { status: 429, headers: { 'retry-after': '3600' } }));
+    expect(long.status).toBe(429);
+    expect(calls).toBe(1);
   });
 });
 

@@ -22,6 +22,7 @@ import {
 } from '@vansales/sdk-factory/signing';
 import { GatewayAuthError, type GatewayAuth } from '../gateway-auth';
 import { ApiArtifactError, ApiArtifactErrorCode } from './api-artifact-error';
+import { honouringRetryAfter } from '../net/retry-after';
 
 /** What a step asks for: the spec, the manifest, or one operation's bundle (`bundle:<name>`). */
 export type ApiArtifactKind = 'spec' | 'manifest' | `bundle:${string}`;
@@ -114,8 +115,11 @@ export function createApiArtifactClient(options: ApiArtifactClientOptions): ApiA
   let trust: Promise<Trust> | undefined;
   const inFlight = new Map<string, Promise<{ record: CachedRecord; bytes: Buffer }>>();
 
+  /** A GET, sent again (with a fresh proof) after the wait a 429/503's Retry-After asks, up to a minute. */
+  const get = (path: string): Promise<GatewayAnswer> => honouringRetryAfter(() => getOnce(path));
+
   /** Sends one GET with a fresh proof of the agent's key pair. */
-  async function get(path: string): Promise<GatewayAnswer> {
+  async function getOnce(path: string): Promise<GatewayAnswer> {
     let proven: Awaited<ReturnType<GatewayAuth['proven']>>;
     try {
       proven = await options.auth.proven();

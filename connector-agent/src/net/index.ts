@@ -1,5 +1,5 @@
 export { parseNoProxy, type NoProxy } from './no-proxy';
-export { retryAfterMs, RETRY_AFTER_MAX_MS } from './retry-after';
+export { honouringRetryAfter, retryAfterMs, RETRY_AFTER_MAX_MS } from './retry-after';
 export {
   createGatewayNetwork,
   proxyFor,

@@ -20,3 +20,20 @@ export function retryAfterMs(header: string | string[] | undefined, now = Date.n
   }
   return Math.min(RETRY_AFTER_MAX_MS, Math.max(0, ms));
 }
+
+/**
+ * Sends again while the answer is 429 or 503 with a Retry-After of at most `maxWaitMs`, waiting what
+ * it asks (at most `retries` more times); any other answer, or a longer wait, is returned as it is.
+ */
+export async function honouringRetryAfter<T extends { status: number; headers: Record<string, unknown> }>(
+  send: () => Promise<T>,
+  options: { retries: number; maxWaitMs: number } = { retries: 3, maxWaitMs: 60_000 },
+): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    const answer = await send();
+    if (answer.status !== 429 && answer.status !== 503) return answer;
+    const wait = retryAfterMs(answer.headers['retry-after'] as string | string[] | undefined);
+    if (wait === undefined || wait > options.maxWaitMs || tries >= options.retries) return answer;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}

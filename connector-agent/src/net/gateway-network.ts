@@ -114,7 +114,8 @@ export function createGatewayNetwork(
           'Proxy-Authorization': `Basic ${Buffer.from(`${proxy.username ?? ''}:${proxy.password ?? ''}`).toString('base64')}`,
         }
       : {};
-  const agent = new GatewayProxyAgent(proxy.url, { headers, keepAlive: true });
+  // An https:// proxy's own certificate is checked against the same roots and CA file.
+  const agent = new GatewayProxyAgent(proxy.url, { headers, keepAlive: true, ...(ca ? { ca } : {}) });
   const refusals = new WeakMap<ClientRequest, ProxyRefusedError>();
   agent.on('proxyConnect', (connect: { statusCode: number }, req: ClientRequest) => {
     if (connect.statusCode !== 200) refusals.set(req, new ProxyRefusedError(connect.statusCode, shown, target));

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +23,7 @@ import { machineId } from './machine-id';
 import { backoffDelay } from './backoff';
 import { createGatewayAuth, GatewayAuthError, type GatewayAuth } from './gateway-auth';
 import type { AgentObserver } from './agent-metrics';
+import { createGatewayNetwork, ProxyRefusedError, retryAfterMs, type GatewayNetwork } from './net';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -38,6 +38,8 @@ export interface AgentOptions {
   audit?: { append(entry: ReturnType<typeof auditEntryFor>): Promise<unknown> };
   /** Sessions and tasks, for the agent's metrics (off by default). */
   observer?: AgentObserver;
+  /** Proxy and trusted CAs for the gateway (default: from the config and the environment). */
+  network?: GatewayNetwork;
 }
 
 /**
@@ -56,25 +58,26 @@ export class Agent {
   /** Resolves each time the gateway welcomes us (tests and the CLI wait on it). */
   onWelcome?: (info: { connectorId: string; taskQueue: string }) => void;
 
-  private readonly ca?: Buffer;
+  private readonly network: GatewayNetwork;
   private identity?: { tenantId: string; connectorId: string };
   private readonly auth?: GatewayAuth;
 
   constructor(private readonly opts: AgentOptions) {
     this.done = new Promise((resolve) => (this.stopResolve = resolve));
-    if (opts.config.tlsCaFile) this.ca = readFileSync(opts.config.tlsCaFile);
     const { config } = opts;
+    this.network = opts.network ?? createGatewayNetwork(config);
     if (config.identityKey)
       this.auth = createGatewayAuth({
         gatewayUrl: config.gatewayUrl,
         apiKey: config.apiKey,
         identityKey: config.identityKey,
-        ca: this.ca,
+        network: this.network,
         machineLabel: machineId(config.machineId),
       });
   }
 
   start(): void {
+    if (this.network.proxy) this.opts.log.info(`reaching the gateway through the proxy ${this.network.proxy}`);
     this.connect();
   }
 
@@ -121,6 +124,7 @@ export class Agent {
       (headers) => this.dial(headers),
       (err: unknown) => {
         if (this.stopped) return;
+        if (err instanceof ProxyRefusedError) return this.proxyRefused(err);
         // A challenge that expired or was taken on the way is not a refusal of the key: ask again.
         if (
           err instanceof GatewayAuthError &&
@@ -133,10 +137,24 @@ export class Agent {
           err instanceof GatewayAuthError
             ? `the gateway answered the challenge request with HTTP ${err.status}: ${err.message}`
             : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
-        log.warn(`cannot reach the gateway at ${this.opts.config.gatewayUrl}: ${detail}`);
-        this.scheduleReconnect();
+        log.warn(`cannot reach the gateway at ${this.opts.config.gatewayUrl}${this.via()}: ${detail}`);
+        this.scheduleReconnect(err instanceof GatewayAuthError ? err.retryAfterMs : undefined);
       },
     );
+  }
+
+  /** " through the proxy http://host:port" when there is one (never its credentials). */
+  private via(): string {
+    return this.network.proxy ? ` through the proxy ${this.network.proxy}` : '';
+  }
+
+  /**
+   * The proxy refused the tunnel. Retried, but only every maxDelayMs: a proxy that checks its
+   * credentials against a directory may lock the account after a few wrong passwords.
+   */
+  private proxyRefused(err: ProxyRefusedError): void {
+    this.opts.log.error({ status: err.status }, err.message);
+    this.scheduleReconnect(this.opts.config.reconnect.maxDelayMs);
   }
 
   private dial(headers: Record<string, string>): void {
@@ -145,16 +163,23 @@ export class Agent {
     const socket = new WebSocket(config.gatewayUrl, {
       headers,
       handshakeTimeout: 15_000,
-      ca: this.ca,
+      ...(this.network.ca ? { ca: this.network.ca } : {}),
+      ...(this.network.agent ? { agent: this.network.agent } : {}),
       maxPayload: 4 * 1024 * 1024,
     });
     this.socket = socket;
 
-    socket.on('unexpected-response', (_req, res) => {
+    socket.on('unexpected-response', (req, res) => {
+      const proxyRefusal = this.network.proxyRefusal(req);
+      if (proxyRefusal) {
+        res.resume();
+        // Scheduled first: the close that terminate() may emit must not set the ordinary backoff.
+        this.proxyRefused(proxyRefusal);
+        return socket.terminate();
+      }
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString('utf8').slice(0, 2000)));
       res.on('end', () => {
-        socket.terminate();
         let message = `HTTP ${res.statusCode}`;
         let reason: string | undefined;
         try {
@@ -165,10 +190,16 @@ export class Agent {
           // not our gateway, or not JSON
         }
         if ((res.statusCode === 401 || res.statusCode === 403) && reason !== 'challenge-unknown') {
+          socket.terminate();
           this.refused(res.statusCode, message, reason);
         } else {
           log.warn({ status: res.statusCode }, `the gateway answered the connection with ${message}`);
-          this.scheduleReconnect();
+          // 429 (too many failed authentications) and 503 say when to come back.
+          const status = res.statusCode ?? 0;
+          this.scheduleReconnect(
+            status === 429 || status === 503 ? retryAfterMs(res.headers['retry-after']) : undefined,
+          );
+          socket.terminate();
         }
       });
     });
@@ -224,15 +255,16 @@ export class Agent {
     });
     socket.on('error', (err) => {
       log.warn(
-        `cannot reach the gateway at ${config.gatewayUrl}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+        `cannot reach the gateway at ${config.gatewayUrl}${this.via()}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
       );
     });
   }
 
-  private scheduleReconnect(): void {
+  /** Reconnects after the backoff, or after `atLeastMs` (a Retry-After, capped) when that is longer. */
+  private scheduleReconnect(atLeastMs?: number): void {
     if (this.stopped || this.reconnectTimer) return;
     const { initialDelayMs, maxDelayMs } = this.opts.config.reconnect;
-    const delay = backoffDelay(this.attempt++, initialDelayMs, maxDelayMs);
+    const delay = Math.max(backoffDelay(this.attempt++, initialDelayMs, maxDelayMs), atLeastMs ?? 0);
     this.opts.log.info(`reconnecting in ${delay} ms`);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;

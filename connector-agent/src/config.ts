@@ -35,8 +35,31 @@ export const AgentConfig = z.object({
       (u) => u.startsWith('wss://') || /^ws:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(u),
       'must use wss:// (plain ws:// only to a gateway on this machine): the key and the results must not cross a network in clear text',
     ),
-  /** Extra CA certificates (PEM file) to trust for the gateway, e.g. a company's own CA. */
+  /**
+   * Extra CA certificates (PEM file) to trust for the gateway and its buffer, in addition to the
+   * roots Node trusts: a company's own CA, or the CA of a TLS-inspecting proxy.
+   */
   tlsCaFile: z.string().min(1).optional(),
+  /**
+   * The HTTPS proxy (CONNECT) to the gateway. When set it wins over HTTPS_PROXY/NO_PROXY of the
+   * environment. The password may be a vault reference (`{ "vault": "proxyPassword" }`).
+   */
+  proxy: z
+    .object({
+      url: z
+        .string()
+        .url()
+        .refine((u) => /^https?:\/\//i.test(u), 'an http:// or https:// proxy URL (the proxy is asked to CONNECT)')
+        .refine(
+          (u) => !new URL(u).password,
+          'must not carry a password: put it in proxy.password as a vault reference ({ "vault": "proxyPassword" })',
+        ),
+      username: z.string().min(1).max(256).optional(),
+      password: z.string().min(1).max(1024).optional(),
+      /** Hosts reached directly, as NO_PROXY: names, .domains, *, host:port, IPs, CIDR ranges. */
+      noProxy: z.union([z.string().max(4096), z.array(z.string().min(1).max(256)).max(256)]).optional(),
+    })
+    .optional(),
   /** The API key issued for this site (vmc_...). Checked offline before dialling. */
   apiKey: z.string().superRefine((k, ctx) => {
     const check = checkApiKey(k);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import type { AgentConfig } from './config';
 import { Agent, AGENT_VERSION } from './agent';
@@ -29,6 +28,7 @@ import { machineId } from './machine-id';
 import type { OperationTable } from './operations/operation';
 import type { AgentMetrics } from './agent-metrics';
 import { RotatingLogFile } from './log-file';
+import { createGatewayNetwork, type GatewayNetwork } from './net';
 
 export const AGENT_REDACT_PATHS = [
   'password',
@@ -38,13 +38,19 @@ export const AGENT_REDACT_PATHS = [
   'authorization',
   '*.authorization',
   'headers.authorization',
+  'proxy.password',
+  '*.proxy.password',
 ];
 
 /**
  * The agent's artifact client (SDK bundles by hash, verified against the pinned registry keys), made
  * on the first step that calls an API operation: an agent that never runs one never touches its folder.
  */
-function artifactClientOf(config: AgentConfig, fallbackDir?: string): SiteHttpDeps['artifacts'] {
+function artifactClientOf(
+  config: AgentConfig,
+  network: GatewayNetwork,
+  fallbackDir?: string,
+): SiteHttpDeps['artifacts'] {
   const cacheDir = config.apiArtifacts.cacheDir ?? fallbackDir;
   const identityKey = config.identityKey;
   if (!cacheDir || !identityKey) return undefined;
@@ -56,7 +62,7 @@ function artifactClientOf(config: AgentConfig, fallbackDir?: string): SiteHttpDe
           gatewayUrl: config.gatewayUrl,
           apiKey: config.apiKey,
           identityKey,
-          ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
+          network,
           machineLabel: machineId(config.machineId),
         }),
         cacheDir,
@@ -112,16 +118,15 @@ export function createAgent(
     database: (name) => databases.get(name),
     policy: () => loadSitePolicy(config.policyFile, config.databases),
   };
-  const artifacts = options.artifacts ?? artifactClientOf(config, options.artifactCacheDir);
+  // One proxy and CA set for every call to the gateway: socket, challenge, buffer, artifacts.
+  const network = createGatewayNetwork(config);
+  const artifacts = options.artifacts ?? artifactClientOf(config, network, options.artifactCacheDir);
   const http: SiteHttpDeps = {
     policyFile: () => readSitePolicyFile(config.policyFile).file,
     secret: options.secrets ?? (() => undefined),
     ...(artifacts ? { artifacts } : {}),
   };
-  const plainBuffer = createBufferClient({
-    gatewayUrl: config.gatewayUrl,
-    ca: config.tlsCaFile ? readFileSync(config.tlsCaFile) : undefined,
-  });
+  const plainBuffer = createBufferClient({ gatewayUrl: config.gatewayUrl, network });
   const buffer = options.metrics ? options.metrics.countBuffer(plainBuffer) : plainBuffer;
   const operations: OperationTable = {
     'sql.query': createSqlQuery(data.database, () => policyOf(data)),
@@ -155,6 +160,7 @@ export function createAgent(
     config,
     log: logger,
     audit: options.audit,
+    network,
     ...(options.metrics ? { observer: options.metrics.observer } : {}),
     operations: options.operations ? options.operations(operations) : operations,
   });

@@ -13,6 +13,7 @@ import {
   signProof,
 } from '@vansales/protocol';
 import type { Vault } from './vault';
+import { createGatewayNetwork, retryAfterMs, type GatewayNetwork } from './net';
 
 /** Name of the agent's private key (PKCS#8 PEM) in its vault. */
 export const IDENTITY_KEY_SECRET = 'agentIdentityKey';
@@ -36,6 +37,8 @@ export class GatewayAuthError extends Error {
     readonly status: number,
     message: string,
     readonly reason?: string,
+    /** A 429/503 answer's Retry-After, in ms (capped): the agent waits at least that long. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -47,7 +50,11 @@ export interface GatewayAuthOptions {
   apiKey: string;
   /** PKCS#8 PEM of the agent's Ed25519 private key. */
   identityKey: string;
-  ca?: Buffer;
+  /**
+   * How to reach the gateway (proxy, trusted CAs); default: from the environment (HTTPS_PROXY,
+   * NO_PROXY) and Node's roots, as `init` has no agent.json yet.
+   */
+  network?: GatewayNetwork;
   /** Informational machine label (and the old binding, checked once when such a key enrols). */
   machineLabel?: string;
 }
@@ -65,6 +72,7 @@ export function createGatewayAuth(options: GatewayAuthOptions) {
   const origin = `${secure ? 'https' : 'http'}://${ws.host}`;
   const audience = gatewayAudience(options.gatewayUrl);
   const publicKey = publicKeyOf(options.identityKey);
+  const network = options.network ?? createGatewayNetwork({ gatewayUrl: options.gatewayUrl });
 
   const post = (path: string, body: unknown): Promise<unknown> =>
     new Promise((resolve, reject) => {
@@ -79,7 +87,8 @@ export function createGatewayAuth(options: GatewayAuthOptions) {
             'content-length': String(payload.length),
             ...(options.machineLabel ? { [MACHINE_ID_HEADER]: options.machineLabel } : {}),
           },
-          ...(secure && options.ca ? { ca: options.ca } : {}),
+          ...(secure && network.ca ? { ca: network.ca } : {}),
+          ...(network.agent ? { agent: network.agent } : {}),
           timeout: 15_000,
         },
         (res) => {
@@ -96,9 +105,13 @@ export function createGatewayAuth(options: GatewayAuthOptions) {
               json = undefined;
             }
             const status = res.statusCode ?? 0;
+            // The proxy's own answer to the CONNECT (407, 403) is not the gateway's: never a refused key.
+            const refused = network.proxyRefusal(req);
+            if (refused) return reject(refused);
             if (status >= 200 && status < 300) return resolve(json);
             const error = (json as { error?: { message?: string; reason?: string } } | undefined)?.error;
-            reject(new GatewayAuthError(status, error?.message ?? `HTTP ${status}`, error?.reason));
+            const wait = status === 429 || status === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
+            reject(new GatewayAuthError(status, error?.message ?? `HTTP ${status}`, error?.reason, wait));
           });
         },
       );
@@ -168,7 +181,9 @@ export function createGatewayAuth(options: GatewayAuthOptions) {
     proven,
     /** The gateway's origin (http or https) for the agent's HTTP calls; `ca` is what TLS trusts. */
     origin,
-    ca: options.ca,
+    ca: network.ca,
+    /** The proxy (or none) and CAs every call to this gateway goes through. */
+    network,
   };
 }
 export type GatewayAuth = ReturnType<typeof createGatewayAuth>;

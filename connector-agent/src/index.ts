@@ -3,6 +3,17 @@ export { createAgent, AGENT_REDACT_PATHS } from './create-agent';
 export { parseAgentConfig, loadAgentConfig, AgentConfig, AgentConfigError, type AgentConfigInput } from './config';
 export { backoffDelay } from './backoff';
 export {
+  createGatewayNetwork,
+  honouringRetryAfter,
+  parseNoProxy,
+  proxyFor,
+  retryAfterMs,
+  ProxyConfigError,
+  ProxyRefusedError,
+  RETRY_AFTER_MAX_MS,
+  type GatewayNetwork,
+} from './net';
+export {
   OperationError,
   type OperationTable,
   type OperationHandler,

@@ -42,6 +42,17 @@ const agentFor = (port: number, log: pino.Logger) =>
     log,
   });
 
+/** A challenge any peer can hand out (it checks no proof). */
+const challenge = () =>
+  JSON.stringify({
+    challengeId: 'c'.repeat(24),
+    nonce: 'n'.repeat(43),
+    tenantId: 'acme',
+    connectorId: 'some-connector',
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    enrolled: true,
+  });
+
 describe('the agent facing a gateway that is down or answers garbage', () => {
   it('says it cannot reach a gateway that is down, and keeps retrying', async () => {
     const probe = createServer();
@@ -76,16 +87,7 @@ describe('the agent facing a gateway that is down or answers garbage', () => {
     // A peer that hands out a challenge (any will do: it checks no proof) and then speaks garbage.
     const http = createHttpServer((req, res) => {
       if (req.method !== 'POST' || req.url !== AGENT_CHALLENGE_PATH) return res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          challengeId: 'c'.repeat(24),
-          nonce: 'n'.repeat(43),
-          tenantId: 'acme',
-          connectorId: 'some-connector',
-          expiresAt: new Date(Date.now() + 60_000).toISOString(),
-          enrolled: true,
-        }),
-      );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(challenge());
     });
     const port = await listen(http);
     const wss = new WebSocketServer({ server: http });
@@ -112,5 +114,49 @@ describe('the agent facing a gateway that is down or answers garbage', () => {
     await agent.stop();
     wss.close();
     http.close();
+  });
+});
+
+describe('the agent honours Retry-After from the gateway', () => {
+  it('waits at least the seconds a 429 on the challenge asks for before asking again', async () => {
+    const asked: number[] = [];
+    const http = createHttpServer((req, res) => {
+      asked.push(Date.now());
+      res.writeHead(429, { 'retry-after': '2', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'TOO_MANY_REQUESTS', message: 'too many failed authentications' } }));
+    });
+    const port = await listen(http);
+    const { log } = capture();
+    const agent = agentFor(port, log);
+    agent.start();
+    await until(() => asked.length >= 2);
+    await agent.stop();
+    http.close();
+    // Without Retry-After the backoff here is 20-100 ms.
+    expect((asked[1] as number) - (asked[0] as number)).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('waits until the HTTP date a 503 on the upgrade names before dialling again', async () => {
+    const upgrades: number[] = [];
+    const http = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(challenge());
+    });
+    let comeBack = 0;
+    http.on('upgrade', (_req, socket) => {
+      upgrades.push(Date.now());
+      // Whole seconds, as HTTP dates have: at least 2 s from now.
+      comeBack = (Math.floor(Date.now() / 1000) + 3) * 1000;
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${new Date(comeBack).toUTCString()}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+      );
+    });
+    const port = await listen(http);
+    const { log } = capture();
+    const agent = agentFor(port, log);
+    agent.start();
+    await until(() => upgrades.length >= 2);
+    await agent.stop();
+    http.close();
+    expect((upgrades[1] as number) - (upgrades[0] as number)).toBeGreaterThanOrEqual(2000);
   });
 });

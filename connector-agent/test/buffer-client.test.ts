@@ -3,7 +3,9 @@ import { AgentErrorType, BufferHeader, bufferPaths, type BufferGrant } from '@va
 import { createBufferClient } from '../src/buffer/buffer-client';
 
 /** A stand-in gateway that records what the client asked and answers what the test says. */
-async function standIn(answer: (req: IncomingMessage, body: Buffer) => { status: number; body: string }) {
+async function standIn(
+  answer: (req: IncomingMessage, body: Buffer) => { status: number; body: string; headers?: Record<string, string> },
+) {
   const seen: { method?: string; url?: string; headers: IncomingMessage['headers']; body: Buffer }[] = [];
   const server: Server = createServer((req, res) => {
     const parts: Buffer[] = [];
@@ -12,7 +14,7 @@ async function standIn(answer: (req: IncomingMessage, body: Buffer) => { status:
       const body = Buffer.concat(parts);
       seen.push({ method: req.method, url: req.url, headers: req.headers, body });
       const out = answer(req, body);
-      res.writeHead(out.status, { 'content-type': 'application/json' }).end(out.body);
+      res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers }).end(out.body);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -32,6 +34,37 @@ const grant: BufferGrant = {
 };
 
 describe("the agent's buffer client speaks the protocol's buffer contract", () => {
+  it('waits the Retry-After of a 429 (quota, throttle) and tries again, instead of failing the task', async () => {
+    const at: number[] = [];
+    const gw = await standIn(() => {
+      at.push(Date.now());
+      return at.length === 1
+        ? {
+            status: 429,
+            headers: { 'retry-after': '2' },
+            body: JSON.stringify({ error: { code: 'QUOTA_EXCEEDED', message: 'buffer quota' } }),
+          }
+        : { status: 200, body: '{}' };
+    });
+    try {
+      await gw.client.putChunk(grant, 0, Buffer.from('bytes'), 1);
+      expect(at).toHaveLength(2);
+      expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(2000);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('fails a 429 at once, retryably, when its Retry-After is past what a task waits', async () => {
+    const gw = await standIn(() => ({ status: 429, headers: { 'retry-after': '3600' }, body: '{}' }));
+    try {
+      await expect(gw.client.putChunk(grant, 0, Buffer.from('bytes'), 1)).rejects.toMatchObject({ retryable: true });
+      expect(gw.seen).toHaveLength(1);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('puts a chunk at the contract path with the rows header and the grant as bearer token', async () => {
     const gw = await standIn(() => ({ status: 200, body: '{}' }));
     try {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { generateApiKey } from '@vansales/protocol';
 import { parseAgentConfig } from '@vansales/connector-agent';
+import { makeTestPki } from '@vansales/test-kit';
 import { runCli } from '../src/main';
 import { openVault, resolveSecrets } from '../src/vault';
 
@@ -100,6 +101,62 @@ describe('mini-connector init --non-interactive', () => {
     expect(config.databases.erp?.password).toBe(PASSWORD);
     expect(config.databases.wh?.password).toBe(PASSWORD_2);
     expect(config.databases.wh?.statementTimeoutMs).toBe(5000);
+  });
+
+  it('writes the proxy (its password in the vault) and the CA file, and enrols through that proxy', async () => {
+    const dir = freshDir();
+    const key = generateApiKey('acme');
+    const proxyPassword = 'proxy-Pw!5521-unique';
+    const pki = makeTestPki(mkdtempSync(join(tmpdir(), 'vsc-init-pki-')), 'DNS:gateway.example.com');
+    const h = harness({ env: { VSC_KEY: key, ERP_PW: PASSWORD, PROXY_PW: proxyPassword } });
+    const args = [
+      'init',
+      '--non-interactive',
+      '--dir',
+      dir,
+      '--gateway-url',
+      URL,
+      '--api-key-env',
+      'VSC_KEY',
+      '--database',
+      'name=erp,dialect=mysql,user=reader,database=erp,password-env=ERP_PW',
+      // Port 9 on this machine: nothing listens, so the enrolment's CONNECT fails at once.
+      '--proxy-url',
+      'http://127.0.0.1:9',
+      '--proxy-user',
+      'svc-vansales',
+      '--proxy-password-env',
+      'PROXY_PW',
+      '--no-proxy',
+      '10.0.0.0/8,.corp.example',
+      '--tls-ca-file',
+      pki.ca,
+    ];
+    const code = await runCli(args, h.io);
+    expect(h.err()).toBe('');
+    expect(code).toBe(0);
+    const written = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8'));
+    expect(written).toMatchObject({
+      tlsCaFile: pki.ca,
+      proxy: {
+        url: 'http://127.0.0.1:9',
+        username: 'svc-vansales',
+        password: { vault: 'proxyPassword' },
+        noProxy: '10.0.0.0/8,.corp.example',
+      },
+    });
+    for (const [name, content] of Object.entries(filesIn(dir)))
+      expect({ name, found: content.includes(Buffer.from(proxyPassword)) }).toEqual({ name, found: false });
+    expect(loadResolved(dir).proxy?.password).toBe(proxyPassword);
+    // The enrolment went to the proxy (refused there), not to gateway.example.com.
+    expect(h.out()).toMatch(/could not reach the gateway to enrol this machine's key pair \(ECONNREFUSED\)/);
+    expect(h.out()).not.toContain(proxyPassword);
+
+    const argv = harness({ env: { VSC_KEY: key, ERP_PW: PASSWORD } });
+    expect(
+      await runCli([...args.slice(0, 2), '--dir', freshDir(), ...args.slice(4), '--proxy-password', 'x'], argv.io),
+    ).toBe(2);
+    expect(argv.err()).toContain('--proxy-password is not accepted on the command line');
   });
 
   it('reads the key and passwords from stdin, one line each, in order', async () => {

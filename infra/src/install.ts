@@ -51,6 +51,21 @@ export function ensureAptPackages(wanted: { probe: string | (() => boolean); pkg
   }
 }
 
+/**
+ * Debian's tinyproxy and iproute2 (`ip netns`): the real HTTPS proxy, and the network namespace the
+ * agent runs in, of the agent's proxy test (e2e/test/agent-proxy.e2e.test.ts).
+ */
+export function ensureProxyTestTools(log: Logger): { tinyproxy: string; ip: string } {
+  ensureAptPackages(
+    [
+      { probe: 'tinyproxy', pkg: 'tinyproxy' },
+      { probe: 'ip', pkg: 'iproute2' },
+    ],
+    log,
+  );
+  return { tinyproxy: which('tinyproxy') as string, ip: which('ip') as string };
+}
+
 export function goBinary(): string | undefined {
   return which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }

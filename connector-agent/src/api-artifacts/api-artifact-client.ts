@@ -22,13 +22,14 @@ import {
 } from '@vansales/sdk-factory/signing';
 import { GatewayAuthError, type GatewayAuth } from '../gateway-auth';
 import { ApiArtifactError, ApiArtifactErrorCode } from './api-artifact-error';
+import { honouringRetryAfter } from '../net/retry-after';
 
 /** What a step asks for: the spec, the manifest, or one operation's bundle (`bundle:<name>`). */
 export type ApiArtifactKind = 'spec' | 'manifest' | `bundle:${string}`;
 
 export interface ApiArtifactClientOptions {
   /** The agent's proof of its key pair (createGatewayAuth): the artifact routes authenticate like its WebSocket. */
-  auth: Pick<GatewayAuth, 'proven' | 'origin' | 'ca'>;
+  auth: Pick<GatewayAuth, 'proven' | 'origin' | 'ca'> & Partial<Pick<GatewayAuth, 'network'>>;
   /** Where verified artifacts are cached by hash, and the registry keys pinned (a 0700 folder, made when missing). */
   cacheDir: string;
   /**
@@ -114,8 +115,11 @@ export function createApiArtifactClient(options: ApiArtifactClientOptions): ApiA
   let trust: Promise<Trust> | undefined;
   const inFlight = new Map<string, Promise<{ record: CachedRecord; bytes: Buffer }>>();
 
+  /** A GET, sent again (with a fresh proof) after the wait a 429/503's Retry-After asks, up to a minute. */
+  const get = (path: string): Promise<GatewayAnswer> => honouringRetryAfter(() => getOnce(path));
+
   /** Sends one GET with a fresh proof of the agent's key pair. */
-  async function get(path: string): Promise<GatewayAnswer> {
+  async function getOnce(path: string): Promise<GatewayAnswer> {
     let proven: Awaited<ReturnType<GatewayAuth['proven']>>;
     try {
       proven = await options.auth.proven();
@@ -136,9 +140,16 @@ export function createApiArtifactClient(options: ApiArtifactClientOptions): ApiA
             method: 'GET',
             headers: proven.headers,
             ...(url.protocol === 'https:' && options.auth.ca ? { ca: options.auth.ca } : {}),
+            // Through the agent's proxy, as its WebSocket.
+            ...(options.auth.network?.agent ? { agent: options.auth.network.agent } : {}),
             timeout: timeoutMs,
           },
           (res) => {
+            const proxy = options.auth.network?.proxyRefusal(req);
+            if (proxy) {
+              res.resume();
+              return reject(new ApiArtifactError(ApiArtifactErrorCode.gateway, proxy.message));
+            }
             const declared = Number(res.headers['content-length'] ?? 0);
             if (declared > maxBytes) {
               res.destroy();

@@ -14,6 +14,7 @@ import {
   type BufferGrant,
 } from '@vansales/protocol';
 import { OperationError } from '../operations/operation';
+import { createGatewayNetwork, retryAfterMs, type GatewayNetwork } from '../net';
 
 export interface BufferClient {
   putChunk(grant: BufferGrant, index: number, bytes: Buffer, rows: number, signal?: AbortSignal): Promise<void>;
@@ -43,10 +44,16 @@ const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
  * trusted CA), so a task cannot point the agent at another host. The grant's token goes in the
  * Authorization header, never in the URL.
  */
-export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer }): BufferClient {
+export function createBufferClient(options: { gatewayUrl: string; network?: GatewayNetwork }): BufferClient {
   const ws = new URL(options.gatewayUrl);
   const secure = ws.protocol === 'wss:';
   const origin = `${secure ? 'https' : 'http'}://${ws.host}`;
+  const network = options.network ?? createGatewayNetwork({ gatewayUrl: options.gatewayUrl });
+  // The same proxy and trusted CAs as the agent's WebSocket.
+  const transport = {
+    ...(secure && network.ca ? { ca: network.ca } : {}),
+    ...(network.agent ? { agent: network.agent } : {}),
+  };
 
   const call = (
     grant: BufferGrant,
@@ -68,7 +75,7 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
             ...(body ? { 'content-length': String(body.length) } : {}),
             ...headers,
           },
-          ...(secure && options.ca ? { ca: options.ca } : {}),
+          ...transport,
           signal,
         },
         (res: IncomingMessage) => {
@@ -93,8 +100,15 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
           res.on('end', () => {
             const data = Buffer.concat(parts);
             const status = res.statusCode ?? 0;
+            const proxy = network.proxyRefusal(req);
+            if (proxy) return reject(new OperationError(AgentErrorType.bufferUnavailable, proxy.message, true));
             if (status >= 200 && status < 300) return resolve(data);
-            reject(status === 503 ? new BusyGateway(refusal(status, data)) : refusal(status, data));
+            const wait = retryAfterMs(res.headers['retry-after']);
+            reject(
+              status === 503 || (status === 429 && wait !== undefined)
+                ? new BusyGateway(refusal(status, data), wait)
+                : refusal(status, data),
+            );
           });
         },
       );
@@ -118,13 +132,18 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
         {
           method: 'GET',
           headers: { authorization: `Bearer ${grant.token}`, accept: BUFFER_FOLLOW_CONTENT_TYPE },
-          ...(secure && options.ca ? { ca: options.ca } : {}),
+          ...transport,
         },
         (res: IncomingMessage) => {
           res.once('close', () => signal?.removeEventListener('abort', onAbort));
           // The frames' reader sees a broken stream through its iteration.
           res.on('error', () => undefined);
           const status = res.statusCode ?? 0;
+          const proxy = network.proxyRefusal(req);
+          if (proxy) {
+            res.resume();
+            return reject(new OperationError(AgentErrorType.bufferUnavailable, proxy.message, true));
+          }
           if (status >= 200 && status < 300) return resolve(res);
           const parts: Buffer[] = [];
           res.on('data', (d: Buffer) => parts.push(d));
@@ -141,15 +160,19 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
       req.end();
     });
 
-  // A busy gateway answers 503 with Retry-After; waiting a little beats failing the whole task.
+  // A busy gateway answers 503 (or 429) with Retry-After; waiting a little beats failing the whole
+  // task. The wait is at least what Retry-After asks; one past BUSY_WAIT_MAX_MS fails the task
+  // retryably at once instead of holding its slot (Temporal's retry comes back later).
   const withRetry = async <T>(attempt: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
     for (let tries = 0; ; tries++) {
       try {
         return await attempt();
       } catch (err) {
-        if (!(err instanceof BusyGateway) || tries >= BUSY_RETRIES || signal?.aborted)
-          throw err instanceof BusyGateway ? err.failure : err;
-        await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** tries) * (0.5 + Math.random() / 2)));
+        if (!(err instanceof BusyGateway)) throw err;
+        const backoff = Math.min(8000, 250 * 2 ** tries) * (0.5 + Math.random() / 2);
+        const wait = Math.max(backoff, err.retryAfterMs ?? 0);
+        if (tries >= BUSY_RETRIES || signal?.aborted || wait > BUSY_WAIT_MAX_MS) throw err.failure;
+        await new Promise((r) => setTimeout(r, wait));
       }
     }
   };
@@ -229,6 +252,8 @@ export function createBufferClient(options: { gatewayUrl: string; ca?: Buffer })
 }
 
 const BUSY_RETRIES = 6;
+/** Longest Retry-After a buffer call waits for inside a task. */
+const BUSY_WAIT_MAX_MS = 60_000;
 
 function parseJson(text: string): unknown {
   try {
@@ -253,9 +278,12 @@ export class BufferRefusal extends OperationError {
   }
 }
 
-/** A 503 from the gateway: retried here a few times before it fails the task (retryably). */
+/** A 503 (or a 429 with Retry-After) from the gateway: retried here a few times before it fails the task (retryably). */
 class BusyGateway extends Error {
-  constructor(readonly failure: OperationError) {
+  constructor(
+    readonly failure: OperationError,
+    readonly retryAfterMs?: number,
+  ) {
     super(failure.message);
   }
 }

@@ -22,6 +22,7 @@ import {
 } from '../gateway-auth';
 import { API_ARTIFACT_CACHE_DIR, createApiArtifactClient } from '../api-artifacts';
 import { machineId } from '../machine-id';
+import { createGatewayNetwork, ProxyConfigError, ProxyRefusedError } from '../net';
 
 /**
  * `mini-connector init`: asks for the gateway, the API key and the site's databases, stores the
@@ -46,6 +47,8 @@ import { machineId } from '../machine-id';
 const DEFAULT_PORT: Record<Dialect, number> = { postgres: 5432, mysql: 3306, mssql: 1433 };
 const DATABASE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 export const API_KEY_SECRET = 'apiKey';
+/** The proxy's password in the vault (agent.json's `proxy.password` refers to it). */
+export const PROXY_PASSWORD_SECRET = 'proxyPassword';
 export const databasePasswordSecret = (name: string) => `database.${name}.password`;
 
 interface DatabaseAnswers {
@@ -65,6 +68,9 @@ interface Answers {
   apiKey: string;
   databases: DatabaseAnswers[];
   force: boolean;
+  /** From --proxy-url, --proxy-user, --proxy-password-env (README "Corporate networks"). */
+  proxy?: { url: string; username?: string; password?: string; noProxy?: string };
+  tlsCaFile?: string;
 }
 
 /** A bad answer or flag; the message never holds a secret. */
@@ -237,6 +243,11 @@ interface Flags {
   apiKeyEnv?: string;
   apiKeyStdin: boolean;
   databases: DatabaseSpec[];
+  proxyUrl?: string;
+  proxyUser?: string;
+  proxyPasswordEnv?: string;
+  noProxy?: string;
+  tlsCaFile?: string;
 }
 
 const NO_SECRETS_IN_ARGV =
@@ -279,6 +290,8 @@ const INIT_USAGE = `usage: mini-connector init [--dir <folder>] [--force]
        mini-connector init --non-interactive --dir <folder> --gateway-url <wss-url>
                            (--api-key-env <VAR> | --api-key-stdin)
                            --database name=…,dialect=…,host=…,port=…,user=…,database=…,(password-env=VAR|password-stdin) …
+                           [--proxy-url http://proxy:3128 [--proxy-user NAME] [--proxy-password-env VAR]
+                            [--no-proxy LIST]] [--tls-ca-file <pem>]
 
   Sets up agent.json and the local credential vault. Interactive unless --non-interactive; secrets then
   come only from environment variables or stdin, never from the command line (which ps shows to all).
@@ -294,9 +307,15 @@ const INIT_OPTIONS = {
   'api-key-env': { type: 'string' },
   'api-key-stdin': { type: 'boolean' },
   database: { type: 'string', multiple: true },
+  'proxy-url': { type: 'string' },
+  'proxy-user': { type: 'string' },
+  'proxy-password-env': { type: 'string' },
+  'no-proxy': { type: 'string' },
+  'tls-ca-file': { type: 'string' },
   // Declared only to refuse them with the reason, instead of a bare "unknown option".
   'api-key': { type: 'string' },
   password: { type: 'string' },
+  'proxy-password': { type: 'string' },
 } as const;
 
 function flagsFrom(values: ParsedValues<typeof INIT_OPTIONS>): Flags {
@@ -304,6 +323,8 @@ function flagsFrom(values: ParsedValues<typeof INIT_OPTIONS>): Flags {
     if (values[secret] !== undefined)
       throw new InitError(`--${secret} ${NO_SECRETS_IN_ARGV} (--api-key-env VAR or --api-key-stdin)`);
   }
+  if (values['proxy-password'] !== undefined)
+    throw new InitError(`--proxy-password ${NO_SECRETS_IN_ARGV} (--proxy-password-env VAR)`);
   return {
     nonInteractive: values['non-interactive'] ?? false,
     force: values.force ?? false,
@@ -312,6 +333,36 @@ function flagsFrom(values: ParsedValues<typeof INIT_OPTIONS>): Flags {
     apiKeyEnv: values['api-key-env'],
     apiKeyStdin: values['api-key-stdin'] ?? false,
     databases: (values.database ?? []).map(parseDatabaseSpec),
+    proxyUrl: values['proxy-url'],
+    proxyUser: values['proxy-user'],
+    proxyPasswordEnv: values['proxy-password-env'],
+    noProxy: values['no-proxy'],
+    tlsCaFile: values['tls-ca-file'],
+  };
+}
+
+/** The proxy and CA flags (either mode), with the proxy's password read from its variable. */
+function networkAnswers(flags: Flags, io: CliIo): Pick<Answers, 'proxy' | 'tlsCaFile'> {
+  if (!flags.proxyUrl && (flags.proxyUser || flags.proxyPasswordEnv || flags.noProxy))
+    throw new InitError('--proxy-user, --proxy-password-env and --no-proxy need --proxy-url');
+  let password: string | undefined;
+  if (flags.proxyPasswordEnv !== undefined) {
+    password = io.env[flags.proxyPasswordEnv];
+    if (password === undefined)
+      throw new InitError(`environment variable ${flags.proxyPasswordEnv} (the proxy's password) is not set`);
+  }
+  return {
+    ...(flags.proxyUrl
+      ? {
+          proxy: {
+            url: flags.proxyUrl,
+            ...(flags.proxyUser ? { username: flags.proxyUser } : {}),
+            ...(password !== undefined ? { password } : {}),
+            ...(flags.noProxy ? { noProxy: flags.noProxy } : {}),
+          },
+        }
+      : {}),
+    ...(flags.tlsCaFile ? { tlsCaFile: resolve(flags.tlsCaFile) } : {}),
   };
 }
 
@@ -411,9 +462,14 @@ function write(answers: Answers, io: CliIo): string {
     database: d.database,
     ...(d.statementTimeoutMs !== undefined ? { statementTimeoutMs: d.statementTimeoutMs } : {}),
   });
+  const network = {
+    ...(answers.tlsCaFile ? { tlsCaFile: answers.tlsCaFile } : {}),
+  };
   const withSecrets = {
     gatewayUrl: answers.gatewayUrl,
     apiKey: answers.apiKey,
+    ...network,
+    ...(answers.proxy ? { proxy: answers.proxy } : {}),
     databases: Object.fromEntries(answers.databases.map((d) => [d.name, database(d, d.password)])),
   };
   // The same schema the agent loads with, so init never writes a file the agent would refuse.
@@ -421,6 +477,15 @@ function write(answers: Answers, io: CliIo): string {
   const onDisk = {
     gatewayUrl: answers.gatewayUrl,
     apiKey: { vault: API_KEY_SECRET },
+    ...network,
+    ...(answers.proxy
+      ? {
+          proxy: {
+            ...answers.proxy,
+            ...(answers.proxy.password !== undefined ? { password: { vault: PROXY_PASSWORD_SECRET } } : {}),
+          },
+        }
+      : {}),
     databases: Object.fromEntries(
       answers.databases.map((d) => [d.name, database(d, { vault: databasePasswordSecret(d.name) })]),
     ),
@@ -432,6 +497,10 @@ function write(answers: Answers, io: CliIo): string {
   vault.set(API_KEY_SECRET, answers.apiKey);
   const identity = ensureIdentityKey(vault);
   const kept = new Set([API_KEY_SECRET, IDENTITY_KEY_SECRET]);
+  if (answers.proxy?.password !== undefined) {
+    vault.set(PROXY_PASSWORD_SECRET, answers.proxy.password);
+    kept.add(PROXY_PASSWORD_SECRET);
+  }
   for (const d of answers.databases) {
     vault.set(databasePasswordSecret(d.name), d.password);
     kept.add(databasePasswordSecret(d.name));
@@ -466,11 +535,21 @@ async function pinRegistryKeys(answers: Answers, auth: GatewayAuth, io: CliIo): 
 
 /** Enrols this machine's public key with the gateway; 0 when enrolled or deferred, 3 when refused. */
 async function enrol(answers: Answers, identityKey: string, io: CliIo): Promise<number> {
+  let network;
+  try {
+    // The proxy and CA the agent will use, so enrolment goes the way `run` will (HTTPS_PROXY too).
+    network = createGatewayNetwork(answers, io.env);
+  } catch (err) {
+    if (!(err instanceof ProxyConfigError)) throw err;
+    io.stderr.write(`${err.message}\n`);
+    return 2;
+  }
   const auth = createGatewayAuth({
     gatewayUrl: answers.gatewayUrl,
     apiKey: answers.apiKey,
     identityKey,
     machineLabel: machineId(),
+    network,
   });
   const fingerprint = publicKeyFingerprint(auth.publicKey);
   io.stdout.write(`this machine's public key: ${auth.publicKey} (${fingerprint})\n`);
@@ -489,7 +568,11 @@ async function enrol(answers: Answers, identityKey: string, io: CliIo): Promise<
       return 3;
     }
     const detail =
-      err instanceof GatewayAuthError ? `HTTP ${err.status}` : ((err as NodeJS.ErrnoException).code ?? String(err));
+      err instanceof GatewayAuthError
+        ? `HTTP ${err.status}`
+        : err instanceof ProxyRefusedError
+          ? err.message
+          : ((err as NodeJS.ErrnoException).code ?? String(err));
     io.stdout.write(
       `could not reach the gateway to enrol this machine's key pair (${detail}); the agent enrols it when it first connects\n`,
     );
@@ -507,6 +590,7 @@ export const initCommand: CliCommand = {
       const flags = flagsFrom(parsed.values);
       const answers = flags.nonInteractive ? await nonInteractive(io, flags) : await interactive(io, flags);
       if (!answers) return 1;
+      Object.assign(answers, networkAnswers(flags, io));
       const identityKey = write(answers, io);
       return await enrol(answers, identityKey, io);
     } catch (err) {

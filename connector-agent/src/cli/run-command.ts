@@ -7,6 +7,7 @@ import { createAgent } from '../create-agent';
 import { AGENT_VERSION } from '../agent';
 import { createAgentMetrics, startAgentStatusServer } from '../agent-metrics';
 import { API_ARTIFACT_CACHE_DIR } from '../api-artifacts';
+import { ProxyConfigError } from '../net';
 import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
 
@@ -61,13 +62,23 @@ export const runCommand: CliCommand = {
       existsSync(join(vaultDir, VAULT_FILE)) ? openVault({ dir: vaultDir }).get(name) : undefined;
     const artifactCacheDir = join(dirname(path), API_ARTIFACT_CACHE_DIR);
     const metrics = config.metrics.enabled ? createAgentMetrics(AGENT_VERSION) : undefined;
-    const { agent, close } = createAgent(config, undefined, {
-      audit,
-      secrets,
-      artifactCacheDir,
-      metrics,
-      ...(io.env.VSC_AGENT_LOG_DIR ? { logDir: io.env.VSC_AGENT_LOG_DIR } : {}),
-    });
+    let made;
+    try {
+      made = createAgent(config, undefined, {
+        audit,
+        secrets,
+        artifactCacheDir,
+        metrics,
+        ...(io.env.VSC_AGENT_LOG_DIR ? { logDir: io.env.VSC_AGENT_LOG_DIR } : {}),
+      });
+    } catch (err) {
+      // A proxy or CA setting that cannot work (an unreadable CA file, a proxy URL that is no URL).
+      if (!(err instanceof ProxyConfigError)) throw err;
+      await audit.close();
+      io.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    const { agent, close } = made;
     let status;
     if (metrics) {
       try {

@@ -31,6 +31,21 @@ const DEFAULTS: Record<Profile, PortMap> = {
     gateway: 28700,
     console: 28710,
   },
+  // `./vsc topology`: temporal is the server's frontend (its other services take the next eight ports,
+  // temporal-server.ts), gateway is HAProxy's front (the three nodes take the next three).
+  topology: {
+    temporal: 37233,
+    temporalUi: 38233,
+    temporalHttp: 37243,
+    temporalMetrics: 37253,
+    postgres: 35432,
+    mariadb: 33306,
+    redis: 36379,
+    minio: 39000,
+    minioConsole: 39001,
+    gateway: 38700,
+    console: 38710,
+  },
 };
 
 const Port = z.coerce.number().int().min(1).max(65535);

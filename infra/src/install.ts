@@ -138,7 +138,8 @@ export const MINIO: GoBinary = {
  * The real Temporal server (frontend, history, matching and worker services in one process) and its
  * schema tool, for the production topology (`./vsc topology`): PostgreSQL persistence instead of the
  * CLI dev server's SQLite. v1.29.1 is the server the CLI above embeds, so a machine that built the CLI
- * has most of its packages compiled already; later tags need a newer Go than the machine's.
+ * has most of its packages compiled already; v1.32.2 (the newest served) asks for Go 1.26.10, newer
+ * than the machines' 1.26.8.
  */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 

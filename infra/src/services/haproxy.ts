@@ -11,7 +11,8 @@ import { dropTo, privateDir } from './system-user';
 export function haproxyConfig(frontPort: number, nodes: { name: string; port: number }[]): string {
   return [
     'global',
-    '  maxconn 20000',
+    // Each connection holds two descriptors (client and node side): 4,000 fits a hard limit of 8,192.
+    '  maxconn 4000',
     'defaults',
     '  mode http',
     '  timeout connect 2s',

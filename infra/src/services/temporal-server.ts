@@ -191,10 +191,12 @@ export const temporalServerService: ServiceSpec = {
   async prepare(ctx) {
     if (!binaries) throw new Error('temporal-server: install() did not run');
     const dir = join(ctx.stateDir, 'temporal-server');
-    ownedTree(join(dir, 'config'), serviceAccount());
+    const owner = serviceAccount();
+    // As root, the server runs as the services' account: the folder and its config are that account's only.
+    ownedTree(dir, owner);
+    ownedTree(join(dir, 'config'), owner);
     await ensureLoginAndDatabases(ctx);
     migrate(ctx, binaries.sqlTool, binaries.schema);
-    const owner = serviceAccount();
     for (const [file, text] of [
       [join(dir, 'config', 'production.yaml'), serverConfig(ctx)],
       [join(dir, 'dynamicconfig.yaml'), DYNAMIC_CONFIG],

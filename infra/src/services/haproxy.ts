@@ -34,8 +34,12 @@ export function haproxyConfig(frontPort: number, nodes: { name: string; port: nu
     '  balance leastconn',
     '  option httpchk GET /healthz',
     '  http-check expect status 200',
-    // Marked down after two failed checks a second apart; its sessions are cut then (they are dead anyway).
-    '  default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions',
+    // Marked down after three failed checks two seconds apart. A node's established sockets are left
+    // alone when it is marked down (no on-marked-down shutdown-sessions): a dead node's die with it, and a
+    // live node that was only slow to answer a check (a busy machine, 500 agents reconnecting to it)
+    // would otherwise lose every agent at once and cascade (seen in the topology test at a 1 s timeout).
+    '  timeout check 5s',
+    '  default-server inter 2s fall 3 rise 2',
     ...nodes.map((n) => `  server ${n.name} 127.0.0.1:${n.port} check`),
     '',
   ].join('\n');

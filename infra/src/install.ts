@@ -203,10 +203,17 @@ export const OASDIFF: GoBinary = {
 
 /**
  * Debian tools the unit tier runs (no service): the agent's service tests check the systemd unit they
- * write with `systemd-analyze verify`, which needs the systemd package but no running systemd.
+ * write with `systemd-analyze verify`, which needs the systemd package but no running systemd; the
+ * topology's HAProxy configuration is checked with `haproxy -c`.
  */
 export function ensureUnitTools(log: Logger): void {
-  ensureAptPackages([{ probe: 'systemd-analyze', pkg: 'systemd' }], log);
+  ensureAptPackages(
+    [
+      { probe: 'systemd-analyze', pkg: 'systemd' },
+      { probe: 'haproxy', pkg: 'haproxy' },
+    ],
+    log,
+  );
 }
 
 /**

@@ -191,6 +191,21 @@ export function ensureTemporalSchema(log: Logger): string {
 }
 
 /**
+ * The topology's Temporal server, its schema tool and schema, built before the tests when a run may
+ * include the topology soak test: its first build takes minutes (8 min 41 s on a loaded 2-core machine),
+ * longer than the test's own start-up budget. Cached per machine, so later runs only check the files.
+ */
+export function ensureTopologyTools(log: Logger): void {
+  if (!canProvideGoBinary(TEMPORAL_SERVER)) {
+    log('Go is not installed and the Temporal server is not built: the topology test will fail');
+    return;
+  }
+  ensureGoBinary(TEMPORAL_SERVER, log);
+  ensureGoBinary(TEMPORAL_SQL_TOOL, log);
+  ensureTemporalSchema(log);
+}
+
+/**
  * The OpenAPI breaking-change checker the SDK factory's registry runs (issue 11). Its cached name is
  * the default path the registry looks at (sdk-factory/src/registry/config.ts: oasdiffBinaryPath).
  */

@@ -12,6 +12,7 @@ import { up } from './commands/up';
 import { test, services, bench } from './commands/test';
 import { admin, defaultAdminTarget } from './commands/admin';
 import { release } from './commands/release';
+import { topology } from './commands/topology';
 
 const VERSION = `vsc ${packageJson.version}`;
 const io: CommandOutput = process;
@@ -54,6 +55,14 @@ const COMMANDS: SubCommand<CommandOutput>[] = [
         return 2;
       }
       return services(profile);
+    },
+  },
+  {
+    words: ['topology'],
+    summary: help.commands.find((c) => c.words === 'topology')!.summary,
+    async run(args) {
+      const parsed = parseCommand(args, { usage: usageOf('topology'), version: VERSION }, io);
+      return parsed.ok ? topology() : parsed.exitCode;
     },
   },
   ...['tenant', 'connector', 'key', 'audit'].map((noun) =>

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { binCacheDir, repoRoot } from './paths';
 import { InfraError, InfraErrorCode } from './errors';
@@ -83,6 +83,8 @@ export interface GoBinary {
   version: string;
   /** Environment variable that may point at an existing binary instead. */
   overrideEnv: string;
+  /** The name `go install` gives the binary (the package's last path element), when it is not `name`. */
+  builtAs?: string;
 }
 
 /**
@@ -125,7 +127,7 @@ export function ensureGoBinary(spec: GoBinary, log: Logger): string {
       `go install ${spec.module}@${spec.version} failed:\n${stderr.split('\n').slice(-10).join('\n')}`,
     );
   }
-  renameSync(join(gobin, spec.name), target);
+  renameSync(join(gobin, spec.builtAs ?? spec.name), target);
   rmSync(gobin, { recursive: true, force: true });
   log(`built ${spec.name} in ${Math.round((Date.now() - started) / 1000)} s -> ${target}`);
   return target;
@@ -148,6 +150,77 @@ export const MINIO: GoBinary = {
 };
 
 /**
+ * The real Temporal server (frontend, history, matching and worker services in one process) and its
+ * schema tool, for the production topology (`./vsc topology`): PostgreSQL persistence instead of the
+ * CLI dev server's SQLite. v1.29.1 is the server the CLI above embeds, so a machine that built the CLI
+ * has most of its packages compiled already; v1.32.2 (the newest served) asks for Go 1.26.10, newer
+ * than the machines' 1.26.8.
+ */
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+
+export const TEMPORAL_SERVER: GoBinary = {
+  name: 'temporal-server',
+  module: 'go.temporal.io/server/cmd/server',
+  version: TEMPORAL_SERVER_VERSION,
+  overrideEnv: 'VSC_TEMPORAL_SERVER_BIN',
+  builtAs: 'server',
+};
+
+export const TEMPORAL_SQL_TOOL: GoBinary = {
+  name: 'temporal-sql-tool',
+  module: 'go.temporal.io/server/cmd/tools/sql',
+  version: TEMPORAL_SERVER_VERSION,
+  overrideEnv: 'VSC_TEMPORAL_SQL_TOOL_BIN',
+  builtAs: 'sql',
+};
+
+/**
+ * The server's PostgreSQL schema (schema/postgresql/v12 of the same module), copied once from Go's
+ * module cache (where the build above put the module) into the binary cache beside the binaries.
+ */
+export function ensureTemporalSchema(log: Logger): string {
+  const target = join(binCacheDir(), `temporal-schema-${TEMPORAL_SERVER_VERSION}`);
+  if (existsSync(target)) return target;
+  const go = goBinary();
+  if (!go)
+    throw new InfraError(
+      InfraErrorCode.installFailed,
+      `the Temporal server schema is not cached yet and Go is not installed (it comes from go.temporal.io/server@${TEMPORAL_SERVER_VERSION})`,
+    );
+  const modDir = execFileSync(
+    go,
+    ['list', '-m', '-f', '{{.Dir}}', `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, GOFLAGS: '-mod=mod' },
+    },
+  ).trim();
+  const staging = `${target}.copy-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  cpSync(join(modDir, 'schema', 'postgresql', 'v12'), staging, { recursive: true });
+  // The module cache is read-only: the copy must be writable to be replaced or deleted later.
+  execFileSync('chmod', ['-R', 'u+w,go+rX', staging]);
+  renameSync(staging, target);
+  log(`copied the Temporal ${TEMPORAL_SERVER_VERSION} PostgreSQL schema -> ${target}`);
+  return target;
+}
+
+/**
+ * The topology's Temporal server, its schema tool and schema, built before the tests when a run may
+ * include the topology soak test: its first build takes minutes (8 min 41 s on a loaded 2-core machine),
+ * longer than the test's own start-up budget. Cached per machine, so later runs only check the files.
+ */
+export function ensureTopologyTools(log: Logger): void {
+  if (!canProvideGoBinary(TEMPORAL_SERVER)) {
+    log('Go is not installed and the Temporal server is not built: the topology test will fail');
+    return;
+  }
+  ensureGoBinary(TEMPORAL_SERVER, log);
+  ensureGoBinary(TEMPORAL_SQL_TOOL, log);
+  ensureTemporalSchema(log);
+}
+
+/**
  * The OpenAPI breaking-change checker the SDK factory's registry runs (issue 11). Its cached name is
  * the default path the registry looks at (sdk-factory/src/registry/config.ts: oasdiffBinaryPath).
  */
@@ -160,10 +233,17 @@ export const OASDIFF: GoBinary = {
 
 /**
  * Debian tools the unit tier runs (no service): the agent's service tests check the systemd unit they
- * write with `systemd-analyze verify`, which needs the systemd package but no running systemd.
+ * write with `systemd-analyze verify`, which needs the systemd package but no running systemd; the
+ * topology's HAProxy configuration is checked with `haproxy -c`.
  */
 export function ensureUnitTools(log: Logger): void {
-  ensureAptPackages([{ probe: 'systemd-analyze', pkg: 'systemd' }], log);
+  ensureAptPackages(
+    [
+      { probe: 'systemd-analyze', pkg: 'systemd' },
+      { probe: 'haproxy', pkg: 'haproxy' },
+    ],
+    log,
+  );
 }
 
 /**

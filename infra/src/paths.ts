@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 /** The repository root: infra/src/.. or infra/dist/.. */
 export const repoRoot = resolve(__dirname, '..', '..');
 
-export type Profile = 'dev' | 'test';
+/** dev: `./vsc up`; test: `./vsc test`; topology: `./vsc topology` (the production layout on one machine). */
+export type Profile = 'dev' | 'test' | 'topology';
 
 /** Everything a profile writes (data folders, logs, pid files) lives under one state directory. */
 export function stateDir(profile: Profile): string {

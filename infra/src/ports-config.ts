@@ -31,6 +31,22 @@ const DEFAULTS: Record<Profile, PortMap> = {
     gateway: 28700,
     console: 28710,
   },
+  // `./vsc topology`: temporal is the server's frontend (its other services take the next seven ports,
+  // temporal-server.ts), gateway is HAProxy's front (the three nodes take the next three). Below 32768,
+  // like the others: Linux hands out the ports above as the local end of outgoing connections.
+  topology: {
+    temporal: 11233,
+    temporalUi: 12233,
+    temporalHttp: 11243,
+    temporalMetrics: 11253,
+    postgres: 21432,
+    mariadb: 21306,
+    redis: 21379,
+    minio: 22000,
+    minioConsole: 22001,
+    gateway: 12700,
+    console: 12710,
+  },
 };
 
 const Port = z.coerce.number().int().min(1).max(65535);

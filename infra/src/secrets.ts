@@ -37,6 +37,8 @@ const Secrets = z.object({
   registrySigningKey: z.string().min(40),
   /** The password of the demo tenant's first owner, whom `./vsc up` bootstraps for the console's sign-in. */
   ownerPassword: z.string().min(12),
+  /** The Temporal server's login to PostgreSQL (`./vsc topology`): owner of its two databases only. */
+  temporalDbPassword: z.string().min(16),
 });
 export type Secrets = z.infer<typeof Secrets>;
 
@@ -58,6 +60,7 @@ const laterSecrets = () => ({
   metadataWorkerPassword: token(18),
   registrySigningKey: ed25519Key(),
   ownerPassword: token(18),
+  temporalDbPassword: token(18),
 });
 
 export function loadOrCreateSecrets(dir: string): Secrets {

@@ -15,7 +15,7 @@ import { minioService } from '../services/minio';
 import { ensurePagila, ensureSakila } from '../demo-data';
 import { repoRoot } from '../paths';
 import { writeServiceDirectory } from '../service-directory';
-import { ensureTestTools, ensureUnitTools } from '../install';
+import { ensureTestTools, ensureTopologyTools, ensureUnitTools } from '../install';
 
 export const TEST_SERVICES: ServiceSpec[] = [
   temporalService,
@@ -116,6 +116,8 @@ export async function test(args: string[]): Promise<number> {
     await reclaimOrphans(ctx, supervisor);
     await startServices(ctx, supervisor, TEST_SERVICES);
     ensureTestTools(ctx.log);
+    // The soak tier's topology test starts `./vsc topology`, whose server is built once per machine.
+    if (wholeSuite || args.some((a) => /soak|topology/.test(a))) ensureTopologyTools(ctx.log);
     const [sakila, pagila] = await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
     if (sakila === 'missing-data' || pagila === 'missing-data')
       ctx.log('shared/data not found beside the clone: tests that need Sakila or Pagila will fail');

@@ -41,19 +41,23 @@ export function sharedDataDir(): string | undefined {
 
 /**
  * Where the services of the test profile are (started by `./vsc test` or `./vsc services test`).
- * Tests call this instead of assuming anything is running on a default port.
+ * Tests call this instead of assuming anything is running on a default port. VSC_SERVICES_PROFILE
+ * (or `profile`) names another profile's: `topology` runs a benchmark on `./vsc topology`'s services.
  */
-export function testServices(): TestServices {
+export function testServices(profile = process.env.VSC_SERVICES_PROFILE || 'test'): TestServices {
   // ./vsc runs the unit tier before any service starts; a unit test reaching for one is in the wrong tier.
   if (process.env.VSC_TEST_TIER === 'unit') {
     throw new Error(
       'a unit test (*.test.ts) asked for the test services: name the file *.int.test.ts (integration tier) instead',
     );
   }
-  const stateDir = join(process.env.VSC_STATE_DIR ?? join(repoRoot, '.vsc'), 'test');
+  if (!/^[a-z]+$/.test(profile)) throw new Error(`VSC_SERVICES_PROFILE=${profile} is not a profile name`);
+  const stateDir = join(process.env.VSC_STATE_DIR ?? join(repoRoot, '.vsc'), profile);
   const file = join(stateDir, 'services.json');
   if (!existsSync(file))
-    throw new Error(`${file} not found: start the test services first (./vsc test, or ./vsc services test)`);
+    throw new Error(
+      `${file} not found: start the ${profile} services first (${profile === 'test' ? './vsc test, or ./vsc services test' : `./vsc ${profile}`})`,
+    );
   const parsed = ServiceDirectory.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success)
     throw new Error(

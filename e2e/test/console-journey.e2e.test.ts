@@ -219,7 +219,9 @@ describe('the browser journey of issue 12 §3: sign in to rows, a broken mapping
       await page.getByRole('link', { name: 'Open the new run' }).click();
       await page.getByTestId('run-status').getByText('completed', { exact: true }).waitFor({ timeout: 180_000 });
       for (const step of ['read-film-1', 'map-1'])
-        expect(await page.getByTestId(`step-${step}`).textContent()).toContain('reused from the failed run');
+        expect(await page.getByTestId(`step-${step}`).textContent()).toContain(
+          'reused: the output of an earlier run of this step',
+        );
       await checkBothWidths(page, 'journey-9-retried');
       // The titles the rule refused are there now.
       const [long] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM ${TABLE} WHERE length(title) > 12`);

@@ -37,6 +37,7 @@ describe('the browser journey of issue 12 §3: sign in to rows, a broken mapping
   let warehouse: { name: string; url: string; drop: () => Promise<void> };
   const siteDir = mkdtempSync(join(tmpdir(), 'vsc-journey-site-'));
   let agent: ChildProcess | undefined;
+  let ownerId: string;
 
   /** A statement on the cloud PostgreSQL the definition writes to (as the warehouse's owner would run it). */
   const sql = async <T extends Record<string, unknown>>(text: string): Promise<T[]> => {
@@ -56,12 +57,13 @@ describe('the browser journey of issue 12 §3: sign in to rows, a broken mapping
     stand.platform.setCloudDatabases({ [TENANT]: { warehouse: pgConfig(warehouse.url, warehouse.name) } });
     // The first owner, made the way an operator does at bootstrap (the admin token's one route); from
     // here on the browser acts as that person, never with the admin token.
-    const boot = await stand.platform.api('POST', '/v1/bootstrap', {
+    const boot = await stand.platform.api<{ user: { id: string } }>('POST', '/v1/bootstrap', {
       ...OWNER,
       tenantId: TENANT,
       tenantName: 'Journey',
     });
     expect(boot.status).toBe(201);
+    ownerId = boot.body.user.id;
   }, 20 * 60_000);
 
   afterAll(async () => {
@@ -175,6 +177,8 @@ describe('the browser journey of issue 12 §3: sign in to rows, a broken mapping
       await page.getByTestId('run-status').getByText('completed', { exact: true }).waitFor({ timeout: 180_000 });
       for (const step of ['read-film-1', 'map-1', 'write-1'])
         await page.getByTestId(`step-${step}`).getByText('completed', { exact: true }).waitFor();
+      // The run is the person's, not the admin token's.
+      await page.getByText(`(manual by user:${ownerId})`).waitFor();
       // What the console shows of the destination: the write step's output (rows written).
       const write = page.getByTestId('step-write-1');
       await write.getByText('Output', { exact: true }).click();
@@ -208,7 +212,9 @@ describe('the browser journey of issue 12 §3: sign in to rows, a broken mapping
       await openRunFromList(page, consoleUrl, failedRun);
       await page.getByTestId('run-status').getByText('failed', { exact: true }).waitFor({ timeout: 180_000 });
       const alert = page.getByTestId('step-write-1').getByRole('alert');
-      expect(await alert.textContent()).toMatch(/Error:.*journey_short_titles/s);
+      // The database's own words, and what to do about them.
+      expect(await alert.textContent()).toMatch(/Error:.*violates check constraint "journey_short_titles"/s);
+      expect(await alert.textContent()).toContain('The destination database refused the rows');
       // The steps before the write were done: a retry from the write reuses them.
       await page.getByTestId('step-map-1').getByText('completed', { exact: true }).waitFor();
       await checkBothWidths(page, 'journey-8-run-failed');

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
 import { sakilaDatabase, sakilaReader, until } from './support/harness';
 import {
   connectConsole,
+  connectSteps,
+  expectText,
   SCREENS,
   seriousViolations,
   startConsoleStand,
@@ -182,15 +183,3 @@ describe('the console designer in a real browser (Chromium, axe-core)', () => {
     5 * 60_000,
   );
 });
-
-/** The pointer-free way to connect two steps (the canvas's handles need a pointer). */
-async function connectSteps(page: Page, from: string, to: string): Promise<void> {
-  const form = page.getByRole('complementary', { name: 'Inspector' });
-  await form.getByLabel('From step').selectOption({ label: from });
-  await form.getByLabel('To step').selectOption({ label: to });
-  await form.getByRole('button', { name: 'Connect', exact: true }).click();
-}
-
-async function expectText(locator: Locator, text: string): Promise<void> {
-  await locator.getByText(text, { exact: false }).first().waitFor({ timeout: 10_000 });
-}

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,28 +16,10 @@ import {
   type ConsoleStand,
 } from './support/console-browser';
 import { sakilaReader, services, until } from './support/harness';
+import { exitOf, runShown, shownCommands } from './support/site-command';
 
 const TENANT = 'console-market';
 const PETSTORE = join(__dirname, '..', '..', '..', 'shared', 'data', 'openapi', 'petstore-3.0.yaml');
-const AGENT_MAIN = join(__dirname, '..', '..', 'connector-agent', 'dist', 'main.js');
-
-/** A command line as the console shows it, split into words (the console quotes nothing but the key line). */
-const words = (line: string) => line.trim().split(/\s+/);
-
-/** Runs one shown `mini-connector …` line as the site would: the agent's own CLI, secrets in the environment. */
-function runShown(line: string, env: Record<string, string>): ChildProcess {
-  const [command, ...args] = words(line);
-  expect(command).toBe('mini-connector');
-  return spawn(process.execPath, [AGENT_MAIN, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
-}
-
-async function exitOf(child: ChildProcess): Promise<{ code: number | null; output: string }> {
-  let output = '';
-  child.stdout?.on('data', (d) => (output += String(d)));
-  child.stderr?.on('data', (d) => (output += String(d)));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, output };
-}
 
 describe('the console marketplace and connector pages in a real browser (Chromium, a real gateway and agent)', () => {
   let stand: ConsoleStand;
@@ -180,29 +162,20 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       expect(await page.locator('input[type=password]').count()).toBe(0);
       await form.getByRole('button', { name: 'Create connector and show the command' }).click();
 
-      const shown = (await page.getByTestId('agent-command').textContent())!.split('\n');
+      const shown = shownCommands((await page.getByTestId('agent-command').textContent())!);
       expect(await page.getByTestId('install-status').textContent()).toContain('Waiting for the agent');
       await page.screenshot({ path: join(SCREENS, 'market-5-site-command.png'), fullPage: true });
-      expect(shown.join('\n')).not.toContain(reader.password);
-      const apiKey = /^export VSC_API_KEY='(vmc_[^']+)'$/.exec(shown[0]!)?.[1];
-      expect(apiKey).toBeDefined();
-      expect(shown.filter((l) => l.startsWith('read -rs '))).toEqual([
+      expect(shown.lines.join('\n')).not.toContain(reader.password);
+      const apiKey = shown.apiKey;
+      expect(shown.lines.filter((l) => l.startsWith('read -rs '))).toEqual([
         'read -rs SAKILA_PASSWORD && export SAKILA_PASSWORD',
         'read -rs SCRATCH_PASSWORD && export SCRATCH_PASSWORD',
       ]);
-      const env = { VSC_API_KEY: apiKey!, SAKILA_PASSWORD: reader.password, SCRATCH_PASSWORD: reader.password };
-      const init = await exitOf(
-        runShown(
-          shown.find((l) => l.startsWith('mini-connector init '))!,
-          env,
-        ),
-      );
+      const env = { VSC_API_KEY: apiKey, SAKILA_PASSWORD: reader.password, SCRATCH_PASSWORD: reader.password };
+      const init = await exitOf(runShown(shown.init, env));
       expect(init).toMatchObject({ code: 0 });
       // The site keeps the secrets in its vault: `run` needs no environment of its own.
-      agent = runShown(
-        shown.find((l) => l.startsWith('mini-connector run '))!,
-        {},
-      );
+      agent = runShown(shown.run, {});
       const agentExit = exitOf(agent);
 
       const status = page.getByTestId('install-status');

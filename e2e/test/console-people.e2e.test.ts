@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startOidcProvider, type RunningProvider } from '@vansales/test-kit';
-import { checkBothWidths, launchChromium, SCREENS, serveConsole } from './support/console-browser';
+import { checkBothWidths, launchChromium, SCREENS, serveConsole, signInConsole } from './support/console-browser';
 import { startPlatform, type Platform } from './support/harness';
 
 /** Issue 12 §2 in a real browser: sign in, tenants, members and roles, tokens, sign out, single sign-on. */
@@ -69,13 +69,8 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
       return (JSON.parse(storage.getItem('vsc.console.session') ?? '{}') as { token?: string }).token;
     });
 
-  async function signIn(page: Page, password: string, email = OWNER.email) {
-    await page.goto(consoleServer.url);
-    await page.getByLabel('Gateway URL').fill(gatewayUrl);
-    await page.getByLabel('Email address').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  }
+  const signIn = (page: Page, password: string, email = OWNER.email) =>
+    signInConsole(page, { consoleUrl: consoleServer.url, gatewayUrl }, { email, password });
 
   it(
     'signs in, switches tenants, adds a member and changes their role, makes and revokes a token, signs out',

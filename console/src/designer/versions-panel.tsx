@@ -291,7 +291,10 @@ function SideBySide({ diff, left, right }: { diff: Diff; left: unknown; right: u
         return (
           <div key={id} className={`diff-step ${cls}`} data-testid={`diff-${side}-${id}`}>
             <strong>{id}</strong> <span className="hint">({words})</span>
-            <pre>{JSON.stringify(step, null, 2)}</pre>
+            {/* Focusable and labelled: a long step scrolls inside its box, and the keyboard must reach it. */}
+            <pre tabIndex={0} aria-label={`Step ${id} in version ${version}`}>
+              {JSON.stringify(step, null, 2)}
+            </pre>
           </div>
         );
       })}

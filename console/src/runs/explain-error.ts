@@ -25,6 +25,13 @@ const ADVICE: { test: RegExp; advice: string }[] = [
       'The step took longer than its time limit. Raise the step’s timeout or make it read less per run (an incremental source), then retry from this step.',
   },
   {
+    // The destination's own rules (PostgreSQL, MariaDB, SQL Server wordings): a CHECK, NOT NULL,
+    // unique or foreign key constraint, or a value its column cannot hold.
+    test: /violates .*constraint|constraint .*(violat|fail)|cannot be null|duplicate (key|entry)|out of range|too long/i,
+    advice:
+      "The destination database refused the rows: a rule of its table (a constraint, or a column's type or length) does not hold for them. Change the mapping so the rows fit, or have the table's owner change the rule, then retry from this step: the steps before it are reused.",
+  },
+  {
     test: /does not exist|unknown (table|column)|no such|not found/i,
     advice:
       "Something the step names does not exist where it runs. Check the table and column names against the connector's schema browser, fix the step, publish, then retry.",

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, ensureChromium, serveConsoleBuild } from '@vansales/infra';
 import { startPlatform, type Platform } from './harness';
 
@@ -107,4 +107,33 @@ export async function connectConsole(page: Page, target: ConsoleTarget, onFilled
   await onFilled?.();
   await page.getByLabel('Token').press('Enter');
   await page.waitForURL(/\/tenants$/);
+}
+
+/**
+ * The sign-in page (the primary way in): the gateway's URL, a person's email address and password,
+ * "Sign in". Where it lands (Tenants, or the refusal) is the caller's to wait for.
+ */
+export async function signInConsole(
+  page: Page,
+  target: { consoleUrl: string; gatewayUrl: string },
+  person: { email: string; password: string },
+): Promise<void> {
+  await page.goto(target.consoleUrl);
+  await page.getByLabel('Gateway URL').fill(target.gatewayUrl);
+  await page.getByLabel('Email address').fill(person.email);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** The designer's pointer-free way to connect two steps (the canvas's handles need a pointer). */
+export async function connectSteps(page: Page, from: string, to: string): Promise<void> {
+  const form = page.getByRole('complementary', { name: 'Inspector' });
+  await form.getByLabel('From step').selectOption({ label: from });
+  await form.getByLabel('To step').selectOption({ label: to });
+  await form.getByRole('button', { name: 'Connect', exact: true }).click();
+}
+
+/** Waits (10 s) for `text` to appear in `locator`. */
+export async function expectText(locator: Locator, text: string): Promise<void> {
+  await locator.getByText(text, { exact: false }).first().waitFor({ timeout: 10_000 });
 }

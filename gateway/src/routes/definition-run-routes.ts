@@ -6,6 +6,7 @@ import { StepId } from '@vansales/definitions';
 import { errorResponses, TenantParams } from './schemas';
 import { RUN_STATUSES } from '../services/definition-runs';
 import { roleAllows, Permission } from '../http/access';
+import { principalLabel } from '../http/people-audit';
 
 /** A definition id as the model spells it (it becomes part of workflow ids and visibility queries). */
 export const DefinitionId = z
@@ -17,9 +18,16 @@ const RunParams = DefinitionParams.extend({
   runId: z.string().regex(/^def-[A-Za-z0-9:.-]{1,240}$/, 'run ids look like def-<tenant>-<definition>-<key>'),
 });
 
-/** Who the request acts as: the admin token's holder, with the label of `X-Actor` when given. */
+/**
+ * Who the request acts as, recorded as a run's `startedBy`, a flag's `setBy`…: a person or a tenant
+ * token as itself (`user:<id>`, `token:<id>`, as the people audit names them), so a run a person
+ * started from the console is theirs; only the admin token, which operators share, takes its label
+ * from `X-Actor` (`admin:<label>`, else `admin`).
+ */
 export const ACTOR_HEADER = 'x-actor';
 export function actorOf(req: FastifyRequest): string {
+  const who = principalLabel(req);
+  if (who && who.principal !== 'admin-token') return who.principal;
   const label = req.headers[ACTOR_HEADER];
   return typeof label === 'string' && /^[A-Za-z0-9._@+-]{1,100}$/.test(label) ? `admin:${label}` : 'admin';
 }

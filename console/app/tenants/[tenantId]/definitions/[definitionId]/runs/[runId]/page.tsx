@@ -176,7 +176,9 @@ export default function RunPage() {
           {!run.dataHidden && run.input !== null && run.input !== undefined && (
             <details>
               <summary>Run input</summary>
-              <pre>{json(run.input)}</pre>
+              <pre tabIndex={0} aria-label="Run input">
+                {json(run.input)}
+              </pre>
             </details>
           )}
           {!run.run && (
@@ -213,7 +215,7 @@ export default function RunPage() {
                 {!run.dataHidden && inputsOf(id).length > 0 && (
                   <details>
                     <summary>Inputs (outputs of {inputsOf(id).join(', ')})</summary>
-                    <pre>
+                    <pre tabIndex={0} aria-label={`Inputs of ${id}`}>
                       {json(Object.fromEntries(inputsOf(id).map((from) => [from, run.run?.steps[from]?.output])))}
                     </pre>
                   </details>
@@ -221,7 +223,9 @@ export default function RunPage() {
                 {!run.dataHidden && step.output !== undefined && (
                   <details>
                     <summary>Output</summary>
-                    <pre>{json(step.output)}</pre>
+                    <pre tabIndex={0} aria-label={`Output of ${id}`}>
+                      {json(step.output)}
+                    </pre>
                   </details>
                 )}
               </li>

@@ -1,0 +1,54 @@
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { contextFromTrace, currentTraceContext, TracingConfigError, tracingSettings } from '@vansales/tracing';
+
+describe('tracingSettings: the standard OTEL_* variables', () => {
+  it('is off by default: no endpoint, no tracing', () => {
+    expect(tracingSettings({})).toBeUndefined();
+    expect(tracingSettings({ OTEL_SERVICE_NAME: 'x', OTEL_TRACES_SAMPLER: 'always_on' })).toBeUndefined();
+  });
+
+  it('is on with an endpoint, posting to its /v1/traces (or the traces endpoint as given)', () => {
+    expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })).toEqual({
+      endpoint: 'http://collector:4318/v1/traces',
+    });
+    expect(
+      tracingSettings({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp',
+      }),
+    ).toEqual({ endpoint: 'https://traces.example/otlp' });
+  });
+
+  it('stays off when the SDK is disabled or the exporter is none', () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(tracingSettings({ ...endpoint, OTEL_SDK_DISABLED: 'true' })).toBeUndefined();
+    expect(tracingSettings({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' })).toBeUndefined();
+  });
+
+  it('refuses what it cannot do with an error a person can act on', () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' })).toThrow(TracingConfigError);
+    expect(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' })).toThrow(/must be a URL/);
+    expect(() => tracingSettings({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/http\/protobuf/);
+    expect(() => tracingSettings({ ...endpoint, OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/use otlp/);
+  });
+});
+
+describe('trace context in and out of a task frame', () => {
+  const spanContext = {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    traceFlags: TraceFlags.SAMPLED,
+  };
+
+  it('has nothing to send without a span', () => {
+    expect(currentTraceContext(context.active())).toBeUndefined();
+  });
+
+  it("writes the span's context as a traceparent, and reads it back as the remote parent", () => {
+    const sent = currentTraceContext(trace.setSpanContext(context.active(), spanContext));
+    expect(sent).toEqual({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+    expect(trace.getSpanContext(contextFromTrace(sent))).toEqual({ ...spanContext, isRemote: true });
+    expect(trace.getSpanContext(contextFromTrace(undefined))).toBeUndefined();
+  });
+});

@@ -119,6 +119,19 @@ describe('OpenTelemetry traces: REST request -> gateway -> Temporal -> agent, in
     );
     expect(refused.attributes['vsc.outcome']).toBe('SqlRefused');
     expect(refused.status).toEqual({ code: 2, message: 'SqlRefused' });
-    expect(JSON.stringify(receiver.spans())).not.toContain('DELETE FROM');
+    // The gateway's activity span failed too; the guard's sentence (a database's message may quote a
+    // value) stays out of its status and its exception event, which keeps the type only.
+    const everything = JSON.stringify(receiver.spans());
+    expect(everything).not.toContain('DELETE');
+    const activity = receiver.spans().find((s) => s.spanId === refused.parentSpanId)!;
+    expect(activity.name).toMatch(/^RunActivity:/);
+    expect(activity.status).toEqual({ code: 2 });
+  });
+
+  it("no span carries Temporal's run data (memo, search attributes, results) or an agent session span", () => {
+    const keys = new Set(receiver.spans().flatMap((s) => Object.keys(s.attributes)));
+    for (const key of ['memo', 'searchAttributes', 'typedSearchAttributes', 'lastResult', 'lastFailure'])
+      expect(keys).not.toContain(key);
+    expect(receiver.spans().filter((s) => s.name.includes('/v1/agent/connect'))).toEqual([]);
   });
 });

@@ -22,6 +22,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 export function traceRequests(app: FastifyInstance, tracer: Tracer): void {
   const spans = new WeakMap<FastifyRequest, Span>();
   app.addHook('onRequest', (req, _reply, done) => {
+    // An agent's WebSocket upgrade is a session of hours, not a request: no span, and nothing the
+    // session does (discovery on connect) is parented to one that would never end.
+    if (req.headers.upgrade) return done();
     const route = req.routeOptions.url ?? 'unmatched';
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const span = tracer.startSpan(

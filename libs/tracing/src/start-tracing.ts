@@ -3,6 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ScrubbingSpanExporter } from './scrubbing-exporter';
 import { tracingSettings } from './tracing-config';
 
 /** A process's tracing, when on: what the Temporal interceptors and the HTTP hooks are given. */
@@ -33,7 +34,10 @@ export function startTracing(
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) override the defaults above.
     .merge(envDetectorSync.detect());
   // Batched: a span never waits on the receiver, and a receiver that is down costs dropped spans only.
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.endpoint }));
+  // Scrubbed on the way out: only ids, names and outcomes leave the process (scrubbing-exporter.ts).
+  const spanProcessor = new BatchSpanProcessor(
+    new ScrubbingSpanExporter(new OTLPTraceExporter({ url: settings.endpoint })),
+  );
   // The sampler comes from OTEL_TRACES_SAMPLER / _ARG (parent-based always-on when unset).
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register();

@@ -1,5 +1,12 @@
-import { context, trace, TraceFlags } from '@opentelemetry/api';
-import { contextFromTrace, currentTraceContext, TracingConfigError, tracingSettings } from '@vansales/tracing';
+import { context, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  contextFromTrace,
+  currentTraceContext,
+  ScrubbingSpanExporter,
+  TracingConfigError,
+  tracingSettings,
+} from '@vansales/tracing';
 
 describe('tracingSettings: the standard OTEL_* variables', () => {
   it('is off by default: no endpoint, no tracing', () => {
@@ -50,5 +57,32 @@ describe('trace context in and out of a task frame', () => {
     expect(sent).toEqual({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
     expect(trace.getSpanContext(contextFromTrace(sent))).toEqual({ ...spanContext, isRemote: true });
     expect(trace.getSpanContext(contextFromTrace(undefined))).toBeUndefined();
+  });
+});
+
+describe('ScrubbingSpanExporter: what leaves a process', () => {
+  it('keeps ids, names and outcomes; drops run data, exception messages and stacks, sentences in the status', () => {
+    const memory = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(new ScrubbingSpanExporter(memory))],
+    });
+    const tracer = provider.getTracer('test');
+    const span = tracer.startSpan('RunWorkflow:agentQueryWorkflow', {
+      attributes: { workflowId: 'query-1', 'vsc.operation': 'sql.query', memo: 'secret-memo', lastResult: 'rows' },
+    });
+    span.recordException(new Error("Duplicate entry 'alice@example.com' for key 'email'"));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: "Duplicate entry 'alice@example.com'" });
+    span.end();
+    const refused = tracer.startSpan('agent sql.query');
+    refused.setStatus({ code: SpanStatusCode.ERROR, message: 'SqlRefused' });
+    refused.end();
+
+    const [first, second] = memory.getFinishedSpans();
+    expect(first!.attributes).toEqual({ workflowId: 'query-1', 'vsc.operation': 'sql.query' });
+    expect(first!.events.map((e) => e.attributes)).toEqual([{ 'exception.type': 'Error' }]);
+    expect(first!.status).toEqual({ code: SpanStatusCode.ERROR });
+    expect(first!.spanContext().traceId).toBe(span.spanContext().traceId);
+    expect(JSON.stringify(memory.getFinishedSpans())).not.toMatch(/alice|secret-memo|rows/);
+    expect(second!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'SqlRefused' });
   });
 });

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   }
   let tracing;
   try {
-    tracing = startTracing({ serviceName: 'vsc-cloud-worker', serviceVersion: packageJson.version });
+    tracing = await startTracing({ serviceName: 'vsc-cloud-worker', serviceVersion: packageJson.version });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);

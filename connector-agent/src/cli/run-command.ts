@@ -66,7 +66,7 @@ export const runCommand: CliCommand = {
     // dials a receiver nobody configured (README "Traces").
     let tracing;
     try {
-      tracing = startTracing({ serviceName: 'vsc-connector-agent', serviceVersion: AGENT_VERSION }, io.env);
+      tracing = await startTracing({ serviceName: 'vsc-connector-agent', serviceVersion: AGENT_VERSION }, io.env);
     } catch (err) {
       io.stderr.write(`${(err as Error).message}\n`);
       return 2;

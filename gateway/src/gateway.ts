@@ -396,6 +396,7 @@ export async function createGateway(
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.VSC_CONTROL_TASK_QUEUE,
     dataConverter,
+    activityInterceptors: tracingActivityInterceptors(options.tracing),
     activities: {
       ...createDefinitionControlActivities({
         store: definitionStore,

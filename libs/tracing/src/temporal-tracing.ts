@@ -9,11 +9,13 @@ import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/wor
 import type { Tracing } from './start-tracing';
 
 /**
- * The workflow side of Temporal's OpenTelemetry interceptors, for the workflow bundle. Always bundled
- * (a prebuilt bundle cannot gain it at start): without tracing, `workflowTracingSinks` drops its spans.
+ * The workflow side of Temporal's OpenTelemetry interceptors, for the workflow bundle, behind our
+ * module that runs them only for workflows started with trace context (workflow-interceptors.ts).
+ * Always bundled: a prebuilt bundle cannot gain it at start. Resolved through the package's exports,
+ * so that a built process (dist/) finds the source the bundler compiles.
  */
 export function workflowTracingModules(): string[] {
-  return [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+  return [require.resolve('@vansales/tracing/workflow-interceptors')];
 }
 
 /** Client interceptors: starting a workflow makes a span and carries its context in the workflow's headers. */

@@ -57,7 +57,7 @@ describe('OpenTelemetry traces: REST request -> gateway -> Temporal -> agent, in
 
     // The request's span is the root of its trace; the agent's span arrives when the agent's batch goes.
     const { http, trace, agent } = await until(
-      'the agent span of the query to reach the collector',
+      "the spans of the query, the agent's to the request's, to reach the collector",
       () => {
         const spans = receiver.spans();
         const roots = spans.filter((s) => s.name === QUERY_ROUTE);
@@ -65,7 +65,9 @@ describe('OpenTelemetry traces: REST request -> gateway -> Temporal -> agent, in
         const root = roots[0]!;
         const inTrace = spans.filter((s) => s.traceId === root.traceId);
         const agentSpan = inTrace.find((s) => s.service === 'vsc-connector-agent');
-        return agentSpan ? { http: root, trace: inTrace, agent: agentSpan } : undefined;
+        // Each process sends its batch when it will: wait until the agent's span reaches the request.
+        if (!agentSpan || lineage(agentSpan, inTrace).at(-1) !== root) return undefined;
+        return { http: root, trace: inTrace, agent: agentSpan };
       },
       60_000,
     );

@@ -152,8 +152,9 @@ export function ensureUnitTools(log: Logger): void {
 }
 
 /**
- * Tools the tests run besides the services (oasdiff), built once per machine when Go can. Their paths
- * go into the environment of the tests (VSC_OASDIFF_BIN). Without Go and without a cached build this
+ * Tools the tests run besides the services (oasdiff, the OpenTelemetry Collector of the trace tests),
+ * built once per machine when Go can. Their paths go into the environment of the tests
+ * (VSC_OASDIFF_BIN, VSC_OTEL_RECEIVER_BIN). Without Go and without a cached build this
  * only says so: the tests that need the tool then fail with the registry's own instructions.
  */
 export function ensureTestTools(log: Logger): void {
@@ -162,6 +163,12 @@ export function ensureTestTools(log: Logger): void {
     return;
   }
   process.env[OASDIFF.overrideEnv] = ensureGoBinary(OASDIFF, log);
+  // The trace tests' OpenTelemetry Collector (e2e/test/support/otel-receiver.ts finds it through the variable).
+  try {
+    process.env[OTEL_RECEIVER.overrideEnv] = ensureLocalGoBinary(OTEL_RECEIVER, log);
+  } catch (err) {
+    log(`${(err as Error).message}\nthe trace tests (e2e/test/traces.e2e.test.ts) will fail`);
+  }
 }
 
 /** A Go program kept in this repository (infra/go/<name>), built like the tools above. */

@@ -38,6 +38,7 @@ export function traceRequests(app: FastifyInstance, tracer: Tracer): void {
   });
   app.addHook('onResponse', (req, reply, done) => {
     const span = spans.get(req);
+    spans.delete(req);
     if (span) {
       span.setAttribute('http.response.status_code', reply.statusCode);
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -46,8 +47,11 @@ export function traceRequests(app: FastifyInstance, tracer: Tracer): void {
     done();
   });
   app.addHook('onRequestAbort', (req, done) => {
+    // Ended once: a response that still completes after the abort finds no span.
     const span = spans.get(req);
-    span?.setStatus({ code: SpanStatusCode.ERROR, message: 'the client closed the connection' });
+    spans.delete(req);
+    // An error type, not a sentence: the exporter keeps only one-word status messages.
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: 'ClientClosedRequest' });
     span?.end();
     done();
   });

@@ -14,7 +14,7 @@ describe('a span per REST request', () => {
   provider.register();
   afterAll(() => provider.shutdown());
 
-  it('is named by the route template, joins the caller, is the handler's active span and records no query', async () => {
+  it("is named by the route template, joins the caller, is the handler's active span and records no query", async () => {
     const app = Fastify();
     traceRequests(app, provider.getTracer('test'));
     app.get('/v1/things/:id', async () => {

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { bundleWorkflows } from '@vansales/cloud-worker';
+import { workflowTracingSinks } from '@vansales/tracing/temporal';
 import { pingWorkflow } from '@vansales/workflows';
 import { Agent, parseAgentConfig } from '@vansales/connector-agent';
 import { generateAgentKeyPair } from '@vansales/protocol';
@@ -71,6 +72,8 @@ async function main(): Promise<void> {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.VSC_WORKFLOW_TASK_QUEUE,
       workflowBundle: bundle,
+      // The bundle's tracing interceptors export through this sink (dropped: the benchmark does not trace).
+      sinks: workflowTracingSinks(undefined),
       dataConverter,
     }),
     await Worker.create({

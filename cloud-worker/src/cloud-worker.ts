@@ -3,6 +3,8 @@ import { payloadCompatibility, vansalesDataConverter } from '@vansales/temporal-
 import type { CloudWorkerConfig } from './config';
 import { workflowsPath } from './workflow-bundle';
 import type { CloudWorkerMetrics } from './worker-metrics';
+import type { Tracing } from '@vansales/tracing';
+import { tracingActivityInterceptors, workflowTracingModules, workflowTracingSinks } from '@vansales/tracing/temporal';
 import { loadBufferConfig, openDataBuffer, type DataBuffer } from '@vansales/buffer';
 import { createCloudActivities, type ApiOperationDeps, type CloudDeps } from '@vansales/activities/cloud';
 import {
@@ -16,7 +18,13 @@ import { loadOperation, openArtifactReader } from '@vansales/sdk-factory/registr
 import { createMetadataCredentialStore, localKeyWrapper, namedCredentialHeaders } from '@vansales/sdk-factory/auth';
 
 /** The cloud worker: workflow tasks on the `workflows` queue (cloud activities join in later issues). */
-export async function createCloudWorker(config: CloudWorkerConfig, connection: NativeConnection): Promise<Worker> {
+export async function createCloudWorker(
+  config: CloudWorkerConfig,
+  connection: NativeConnection,
+  /** Traces (main.ts starts them from OTEL_*): workflow and activity-scheduling spans. */
+  tracing?: Tracing,
+): Promise<Worker> {
+  // A prebuilt bundle has the tracing interceptors compiled in (bundleWorkflows); a source build gets them here.
   const workflowSource = config.VSC_WORKFLOW_BUNDLE
     ? { workflowBundle: { codePath: config.VSC_WORKFLOW_BUNDLE } }
     : { workflowsPath: workflowsPath() };
@@ -26,6 +34,8 @@ export async function createCloudWorker(config: CloudWorkerConfig, connection: N
     taskQueue: config.VSC_WORKFLOW_TASK_QUEUE,
     dataConverter: vansalesDataConverter(config.VSC_PAYLOAD_KEYS, payloadCompatibility(config)),
     ...workflowSource,
+    ...(config.VSC_WORKFLOW_BUNDLE ? {} : { interceptors: { workflowModules: workflowTracingModules() } }),
+    sinks: workflowTracingSinks(tracing),
     maxConcurrentWorkflowTaskExecutions: config.VSC_MAX_WORKFLOW_TASKS,
   });
 }
@@ -114,6 +124,8 @@ export async function createCloudActivityWorker(
   deps: CloudDeps = {},
   /** Times each activity and counts buffer bytes (VSC_CLOUD_WORKER_METRICS_PORT). */
   metrics?: CloudWorkerMetrics,
+  /** A span per cloud activity (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  tracing?: Tracing,
 ): Promise<Worker> {
   const activities = createCloudActivities(
     metrics && deps.buffer ? { ...deps, buffer: metrics.countBuffer(deps.buffer) } : deps,
@@ -124,6 +136,11 @@ export async function createCloudActivityWorker(
     taskQueue: config.VSC_CLOUD_TASK_QUEUE,
     dataConverter: vansalesDataConverter(config.VSC_PAYLOAD_KEYS, payloadCompatibility(config)),
     activities,
-    ...(metrics ? { interceptors: { activity: [metrics.interceptor(Object.keys(activities))] } } : {}),
+    interceptors: {
+      activity: [
+        ...tracingActivityInterceptors(tracing),
+        ...(metrics ? [metrics.interceptor(Object.keys(activities))] : []),
+      ],
+    },
   });
 }

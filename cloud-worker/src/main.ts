@@ -2,6 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { forwardMetrics, startStatusServer, temporalPrometheusTelemetry, type StatusServer } from '@vansales/metrics';
 import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
 import { describeTemporalConnection, temporalConnectionOptions } from '@vansales/temporal-config';
+import { startTracing } from '@vansales/tracing';
 import packageJson from '../package.json';
 import { CloudWorkerConfig, loadCloudWorkerConfig } from './config';
 import { cloudDepsFromEnv, createCloudActivityWorker, createCloudWorker } from './cloud-worker';
@@ -42,6 +43,14 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
+  let tracing;
+  try {
+    tracing = await startTracing({ serviceName: 'vsc-cloud-worker', serviceVersion: packageJson.version });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (tracing) process.stdout.write(`traces to ${tracing.endpoint}\n`);
   Runtime.install({
     logger: new DefaultLogger('WARN'),
     workerHeartbeatInterval: 0,
@@ -77,7 +86,7 @@ async function main(): Promise<void> {
       `cloud worker metrics and readiness on http://${config.VSC_CLOUD_WORKER_METRICS_HOST}:${status.port}/metrics, /readyz\n`,
     );
   }
-  if (role !== 'activities') workers.push(await createCloudWorker(config, connection));
+  if (role !== 'activities') workers.push(await createCloudWorker(config, connection, tracing));
   if (role !== 'workflows') {
     let deps;
     try {
@@ -86,7 +95,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${(err as Error).message}\n`);
       process.exit(2);
     }
-    workers.push(await createCloudActivityWorker(config, connection, deps, metrics));
+    workers.push(await createCloudActivityWorker(config, connection, deps, metrics, tracing));
   }
   const polling = { all: 'workflows and cloud activities', workflows: 'workflows', activities: 'cloud activities' }[
     role
@@ -95,6 +104,7 @@ async function main(): Promise<void> {
   // Worker.run installs its own SIGINT/SIGTERM handling and drains before it resolves.
   await Promise.all(workers.map((w) => w.run()));
   await status?.close();
+  await tracing?.shutdown();
   await connection.close();
 }
 

@@ -17,6 +17,7 @@ import {
   auditEntryFor,
 } from '@vansales/protocol';
 import type pino from 'pino';
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { AgentConfig } from './config';
 import { OperationError, type OperationTable } from './operations/operation';
 import { machineId } from './machine-id';
@@ -24,6 +25,7 @@ import { backoffDelay } from './backoff';
 import { createGatewayAuth, GatewayAuthError, type GatewayAuth } from './gateway-auth';
 import type { AgentObserver } from './agent-metrics';
 import { createGatewayNetwork, ProxyRefusedError, retryAfterMs, type GatewayNetwork } from './net';
+import { endTaskSpan, startTaskSpan } from './task-span';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -40,6 +42,8 @@ export interface AgentOptions {
   observer?: AgentObserver;
   /** Proxy and trusted CAs for the gateway (default: from the config and the environment). */
   network?: GatewayNetwork;
+  /** Makes a span per task, joined to the gateway's trace (OTEL_EXPORTER_OTLP_ENDPOINT; off by default). */
+  tracer?: Tracer;
 }
 
 /**
@@ -325,6 +329,7 @@ export class Agent {
     const controller = new AbortController();
     this.running.set(task.taskId, controller);
     const started = Date.now();
+    const span = this.opts.tracer && startTaskSpan(this.opts.tracer, task);
     // The calls of a site step's API operation, sent beside the answer for the gateway's call audit.
     let apiCalls: SiteApiCallsT | undefined;
     try {
@@ -335,12 +340,12 @@ export class Agent {
         resumeFrom: task.context.resumeFrom,
         reportApiCalls: (report) => void (apiCalls = report),
       });
-      if (controller.signal.aborted) return this.record(task, started, { errorType: AgentErrorType.cancelled });
+      if (controller.signal.aborted) return this.record(task, started, { errorType: AgentErrorType.cancelled }, span);
       this.send(resultFrame(task.taskId, output, apiCalls));
       log.info({ ms: Date.now() - started }, 'task done');
-      this.record(task, started, { output });
+      this.record(task, started, { output }, span);
     } catch (err) {
-      if (controller.signal.aborted) return this.record(task, started, { errorType: AgentErrorType.cancelled });
+      if (controller.signal.aborted) return this.record(task, started, { errorType: AgentErrorType.cancelled }, span);
       const failure =
         err instanceof OperationError
           ? { errorType: err.type, message: err.message, retryable: err.retryable }
@@ -351,15 +356,21 @@ export class Agent {
             };
       log.warn({ errorType: failure.errorType, ms: Date.now() - started }, `task failed: ${failure.message}`);
       this.send(failureFrame(task.taskId, failure, apiCalls));
-      this.record(task, started, { errorType: failure.errorType });
+      this.record(task, started, { errorType: failure.errorType }, span);
     } finally {
       this.running.delete(task.taskId);
     }
   }
 
   /** Appends the task to the site's audit chain; a write failure is logged loudly, never silent. */
-  private record(task: TaskFrame, started: number, result: { output?: unknown; errorType?: string }): void {
+  private record(
+    task: TaskFrame,
+    started: number,
+    result: { output?: unknown; errorType?: string },
+    span?: Span,
+  ): void {
     this.opts.observer?.task(task.operation, result.errorType ?? 'ok', (Date.now() - started) / 1000);
+    endTaskSpan(span, result.errorType ?? 'ok');
     if (!this.opts.audit || !this.identity) return;
     const entry = auditEntryFor({
       ...this.identity,

@@ -27,6 +27,7 @@ import { createGatewayAuth } from './gateway-auth';
 import { machineId } from './machine-id';
 import type { OperationTable } from './operations/operation';
 import type { AgentMetrics } from './agent-metrics';
+import type { Tracer } from '@opentelemetry/api';
 import { RotatingLogFile } from './log-file';
 import { createGatewayNetwork, type GatewayNetwork } from './net';
 
@@ -95,6 +96,8 @@ export function createAgent(
     operations?: (table: OperationTable) => OperationTable;
     /** The agent's metrics (`metrics.enabled` in agent.json): sessions, tasks, buffer bytes. */
     metrics?: AgentMetrics;
+    /** A span per task (the CLI's from OTEL_EXPORTER_OTLP_ENDPOINT; none by default). */
+    tracer?: Tracer;
     /** The rotating log file's folder when agent.json names none (VSC_AGENT_LOG_DIR). */
     logDir?: string;
   } = {},
@@ -162,6 +165,7 @@ export function createAgent(
     audit: options.audit,
     network,
     ...(options.metrics ? { observer: options.metrics.observer } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     operations: options.operations ? options.operations(operations) : operations,
   });
   return {

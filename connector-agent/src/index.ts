@@ -1,4 +1,4 @@
-export { Agent, AGENT_VERSION, type StopReason } from './agent';
+export { Agent, AGENT_VERSION, type AgentOptions, type StopReason } from './agent';
 export { createAgent, AGENT_REDACT_PATHS } from './create-agent';
 export { parseAgentConfig, loadAgentConfig, AgentConfig, AgentConfigError, type AgentConfigInput } from './config';
 export { backoffDelay } from './backoff';

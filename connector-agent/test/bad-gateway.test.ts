@@ -1,57 +1,6 @@
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type Server } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { WebSocketServer } from 'ws';
-import { AGENT_CHALLENGE_PATH, generateAgentKeyPair, generateApiKey } from '@vansales/protocol';
-import { Agent, parseAgentConfig } from '@vansales/connector-agent';
-
-function capture(): { log: pino.Logger; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write: (c: Buffer, _e, done) => (lines.push(...c.toString().split('\n').filter(Boolean)), done()),
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
-
-function listen(server: Server | WebSocketServer): Promise<number> {
-  return new Promise((resolve) => {
-    if (server instanceof WebSocketServer)
-      server.on('listening', () => resolve((server.address() as { port: number }).port));
-    else server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-  });
-}
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const agentFor = (port: number, log: pino.Logger) =>
-  new Agent({
-    config: parseAgentConfig({
-      gatewayUrl: `ws://127.0.0.1:${port}/v1/agent/connect`,
-      apiKey: generateApiKey('acme'),
-      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
-      identityKey: generateAgentKeyPair().privateKeyPem,
-    }),
-    operations: {},
-    log,
-  });
-
-/** A challenge any peer can hand out (it checks no proof). */
-const challenge = () =>
-  JSON.stringify({
-    challengeId: 'c'.repeat(24),
-    nonce: 'n'.repeat(43),
-    tenantId: 'acme',
-    connectorId: 'some-connector',
-    expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    enrolled: true,
-  });
+import { createServer } from 'node:net';
+import { agentFor, capture, challengeBody, fakeGateway, listen, until } from './fake-gateway';
 
 describe('the agent facing a gateway that is down or answers garbage', () => {
   it('says it cannot reach a gateway that is down, and keeps retrying', async () => {
@@ -84,16 +33,7 @@ describe('the agent facing a gateway that is down or answers garbage', () => {
   });
 
   it('answers garbage frames from a WebSocket peer with protocol errors, and fails an unreadable task at once', async () => {
-    // A peer that hands out a challenge (any will do: it checks no proof) and then speaks garbage.
-    const http = createHttpServer((req, res) => {
-      if (req.method !== 'POST' || req.url !== AGENT_CHALLENGE_PATH) return res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(challenge());
-    });
-    const port = await listen(http);
-    const wss = new WebSocketServer({ server: http });
-    const received: { type: string; code?: string; taskId?: string; errorType?: string }[] = [];
-    wss.on('connection', (ws) => {
-      ws.on('message', (d) => received.push(JSON.parse(d.toString())));
+    const { port, received, close } = await fakeGateway((ws) => {
       ws.send('not json at all');
       ws.send(JSON.stringify({ type: 'self-destruct' }));
       ws.send(JSON.stringify({ type: 'task', taskId: 't-1', operation: 'format-disk', input: {}, context: {} }));
@@ -112,8 +52,7 @@ describe('the agent facing a gateway that is down or answers garbage', () => {
     ]);
     expect(received.find((f) => f.type === 'failure')).toMatchObject({ taskId: 't-1', errorType: 'BadInput' });
     await agent.stop();
-    wss.close();
-    http.close();
+    close();
   });
 });
 
@@ -139,7 +78,7 @@ describe('the agent honours Retry-After from the gateway', () => {
   it('waits until the HTTP date a 503 on the upgrade names before dialling again', async () => {
     const upgrades: number[] = [];
     const http = createHttpServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(challenge());
+      res.writeHead(200, { 'content-type': 'application/json' }).end(challengeBody());
     });
     let comeBack = 0;
     http.on('upgrade', (_req, socket) => {

@@ -21,6 +21,8 @@ import type { Logger } from './logger';
 import type { AgentHub } from './agent-hub/agent-hub';
 import type { ReadinessCheck } from './readiness';
 import type { GatewayMetrics } from './gateway-metrics';
+import type { Tracer } from '@opentelemetry/api';
+import { traceRequests } from './http/request-tracing';
 import type { AgentConnectionLimits } from './agent-hub/agent-connection';
 import { authPlugin } from './http/auth';
 import { clientErrorHandler, errorHandlingPlugin } from './http/error-handling';
@@ -114,6 +116,8 @@ export interface AppDeps {
   readiness?: ReadinessCheck;
   /** Prometheus metrics behind GET /metrics (admin token; no route without it). */
   metrics?: GatewayMetrics;
+  /** A span per REST request when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  tracer?: Tracer;
   /** The Temporal SDK's own exporter, appended to /metrics. */
   forwardedMetrics?: () => Promise<string>;
   /** What one agent connection may cost (result size, protocol errors); see AgentConnectionLimits. */
@@ -199,6 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(errorHandlingPlugin);
   deps.metrics?.instrument(app);
+  if (deps.tracer) traceRequests(app, deps.tracer);
   if (timeouts) {
     // Node's own limit on the request line and headers; the body's limits are the deadline plugin's.
     if (timeouts.headersMs) app.server.headersTimeout = Math.min(timeouts.headersMs, timeouts.requestMs);

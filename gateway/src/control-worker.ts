@@ -1,4 +1,4 @@
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, type NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from './logger';
 
 export interface ControlWorkerOptions {
@@ -8,6 +8,8 @@ export interface ControlWorkerOptions {
   dataConverter: Parameters<typeof Worker.create>[0]['dataConverter'];
   /** The control activities (definitions, cursors, sync plans and state), by name. */
   activities: object;
+  /** Around each control activity (a span per activity when tracing is on). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
   log: Logger;
 }
 
@@ -33,6 +35,7 @@ export function startControlWorker(options: ControlWorkerOptions): { stop(): Pro
           taskQueue: options.taskQueue,
           dataConverter: options.dataConverter,
           activities: options.activities,
+          interceptors: { activity: options.activityInterceptors ?? [] },
           maxConcurrentActivityTaskExecutions: 20,
         });
         delayMs = 500;

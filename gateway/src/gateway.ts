@@ -8,6 +8,8 @@ import {
 } from '@vansales/temporal-config';
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
+import type { Tracing } from '@vansales/tracing';
+import { tracingActivityInterceptors, tracingClientInterceptors } from '@vansales/tracing/temporal';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import {
   createApiCallRepository,
@@ -116,6 +118,8 @@ export async function createGateway(
     purgeSchedule?: boolean;
     onRoute?: AppDeps['onRoute'];
     activityInterceptors?: ActivityInterceptorsFactory[];
+    /** Traces (main.ts starts them from OTEL_*): REST spans, workflow starts, the agents' activities. */
+    tracing?: Tracing;
     /** Where webhook deliveries read published definitions from (default: the metadata store's). */
     definitions?: DefinitionStore;
     /** Control flags on new runs (i10-api's checkRunAllowed). */
@@ -135,7 +139,12 @@ export async function createGateway(
   const nativeConnection = await NativeConnection.connect(temporalOptions);
   const dataConverter = vansalesDataConverter(config.VSC_PAYLOAD_KEYS, payloadCompatibility(config));
   const codec = dataConverter.payloadCodecs[0]!;
-  const temporal = new Client({ connection: temporalConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  const temporal = new Client({
+    connection: temporalConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter,
+    interceptors: { workflow: tracingClientInterceptors(options.tracing) },
+  });
   const repos = createRepositories(db);
   const auditRepo = createAuditRepository(db, {
     signingKey: config.VSC_AUDIT_SIGNING_KEY ? { privateKeyPem: config.VSC_AUDIT_SIGNING_KEY } : undefined,
@@ -204,7 +213,7 @@ export async function createGateway(
     maxConcurrencyPerAgent: config.VSC_AGENT_MAX_CONCURRENCY,
     dataConverter,
     log: logger,
-    activityInterceptors: options.activityInterceptors,
+    activityInterceptors: [...(options.activityInterceptors ?? []), ...tracingActivityInterceptors(options.tracing)],
     onOnline: async (identity, hello) => {
       metrics.sessionOpened();
       await repos.recordAgentHello(identity.connectorId, hello);
@@ -300,6 +309,7 @@ export async function createGateway(
     definitions,
     readiness: readinessChecks({ temporalConnection, db, cluster, buffer }),
     metrics,
+    ...(options.tracing ? { tracer: options.tracing.tracer } : {}),
     ...(config.VSC_TEMPORAL_METRICS_PORT
       ? { forwardedMetrics: forwardedTemporalMetrics(config.VSC_TEMPORAL_METRICS_PORT) }
       : {}),
@@ -386,6 +396,7 @@ export async function createGateway(
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.VSC_CONTROL_TASK_QUEUE,
     dataConverter,
+    activityInterceptors: tracingActivityInterceptors(options.tracing),
     activities: {
       ...createDefinitionControlActivities({
         store: definitionStore,

@@ -6,6 +6,7 @@ import packageJson from '../package.json';
 import { GatewayConfig, loadGatewayConfig } from './config';
 import { createLogger } from './logger';
 import { createGateway } from './gateway';
+import { startTracing } from '@vansales/tracing';
 
 const USAGE = `usage: vsc-gateway
 
@@ -40,7 +41,15 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
+  let tracing;
+  try {
+    tracing = await startTracing({ serviceName: 'vsc-gateway', serviceVersion: packageJson.version });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const logger = createLogger(config.VSC_LOG_LEVEL, 'gateway');
+  if (tracing) logger.info({ endpoint: tracing.endpoint }, 'traces on');
   // No per-worker heartbeat thread: thousands of per-connector Workers share one runtime.
   Runtime.install({
     logger: new SdkLogger('WARN'),
@@ -50,12 +59,16 @@ async function main(): Promise<void> {
       ? { telemetryOptions: temporalPrometheusTelemetry(config.VSC_TEMPORAL_METRICS_PORT) }
       : {}),
   });
-  const gateway = await createGateway(config, logger, { purgeSchedule: config.VSC_BUFFER_PURGE_MINUTES > 0 });
+  const gateway = await createGateway(config, logger, {
+    purgeSchedule: config.VSC_BUFFER_PURGE_MINUTES > 0,
+    ...(tracing ? { tracing } : {}),
+  });
   // Where and how (TLS, mTLS, API key), never the key or a certificate.
   logger.info({ temporal: describeTemporalConnection(config) }, 'connected to Temporal');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'gateway stopping');
     await gateway.close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

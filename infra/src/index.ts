@@ -8,6 +8,7 @@ export {
   ensureProxyTestTools,
   ensureTestTools,
   OASDIFF,
+  OTEL_RECEIVER,
   TEMPORAL_TLS_SERVER,
 } from './install';
 export { InfraError, InfraErrorCode } from './errors';

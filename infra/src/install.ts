@@ -247,8 +247,9 @@ export function ensureUnitTools(log: Logger): void {
 }
 
 /**
- * Tools the tests run besides the services (oasdiff), built once per machine when Go can. Their paths
- * go into the environment of the tests (VSC_OASDIFF_BIN). Without Go and without a cached build this
+ * Tools the tests run besides the services (oasdiff, the OpenTelemetry Collector of the trace tests),
+ * built once per machine when Go can. Their paths go into the environment of the tests
+ * (VSC_OASDIFF_BIN, VSC_OTEL_RECEIVER_BIN). Without Go and without a cached build this
  * only says so: the tests that need the tool then fail with the registry's own instructions.
  */
 export function ensureTestTools(log: Logger): void {
@@ -257,6 +258,12 @@ export function ensureTestTools(log: Logger): void {
     return;
   }
   process.env[OASDIFF.overrideEnv] = ensureGoBinary(OASDIFF, log);
+  // The trace tests' OpenTelemetry Collector (e2e/test/support/otel-receiver.ts finds it through the variable).
+  try {
+    process.env[OTEL_RECEIVER.overrideEnv] = ensureLocalGoBinary(OTEL_RECEIVER, log);
+  } catch (err) {
+    log(`${(err as Error).message}\nthe trace tests (e2e/test/traces.e2e.test.ts) will fail`);
+  }
 }
 
 /** A Go program kept in this repository (infra/go/<name>), built like the tools above. */
@@ -320,4 +327,15 @@ export function ensureLocalGoBinary(spec: LocalGoBinary, log: Logger): string {
 export const TEMPORAL_TLS_SERVER: LocalGoBinary = {
   name: 'temporal-tls-server',
   overrideEnv: 'VSC_TEMPORAL_TLS_SERVER_BIN',
+};
+
+/**
+ * An OpenTelemetry Collector of our own component list (infra/go/otel-receiver: the collector's OTLP
+ * receiver and the contrib file exporter): the real OTLP receiver the trace tests export to. The
+ * upstream distributions cannot be `go install`ed (their go.mod replaces modules), and this one builds
+ * in about 3 minutes on 2 cores where a whole distribution takes far longer.
+ */
+export const OTEL_RECEIVER: LocalGoBinary = {
+  name: 'otel-receiver',
+  overrideEnv: 'VSC_OTEL_RECEIVER_BIN',
 };

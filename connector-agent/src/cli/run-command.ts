@@ -9,6 +9,7 @@ import { createAgentMetrics, startAgentStatusServer } from '../agent-metrics';
 import { API_ARTIFACT_CACHE_DIR } from '../api-artifacts';
 import { ProxyConfigError } from '../net';
 import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
+import { startTracing } from '@vansales/tracing';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
 
 const USAGE = `usage: mini-connector run --config <agent.json>
@@ -62,6 +63,17 @@ export const runCommand: CliCommand = {
       existsSync(join(vaultDir, VAULT_FILE)) ? openVault({ dir: vaultDir }).get(name) : undefined;
     const artifactCacheDir = join(dirname(path), API_ARTIFACT_CACHE_DIR);
     const metrics = config.metrics.enabled ? createAgentMetrics(AGENT_VERSION) : undefined;
+    // Traces only when the site sets an OTLP endpoint: the agent exports its own spans and never
+    // dials a receiver nobody configured (README "Traces").
+    let tracing;
+    try {
+      tracing = await startTracing({ serviceName: 'vsc-connector-agent', serviceVersion: AGENT_VERSION }, io.env);
+    } catch (err) {
+      await audit.close();
+      io.stderr.write(`${(err as Error).message}\n`);
+      return 2;
+    }
+    if (tracing) io.stdout.write(`traces to ${tracing.endpoint}\n`);
     let made;
     try {
       made = createAgent(config, undefined, {
@@ -69,6 +81,7 @@ export const runCommand: CliCommand = {
         secrets,
         artifactCacheDir,
         metrics,
+        ...(tracing ? { tracer: tracing.tracer } : {}),
         ...(io.env.VSC_AGENT_LOG_DIR ? { logDir: io.env.VSC_AGENT_LOG_DIR } : {}),
       });
     } catch (err) {
@@ -99,6 +112,7 @@ export const runCommand: CliCommand = {
     const reason = await agent.done;
     await close();
     await status?.close();
+    await tracing?.shutdown();
     return reason.code === 'stopped' ? 0 : 3;
   },
 };

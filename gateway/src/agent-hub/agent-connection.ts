@@ -13,6 +13,7 @@ import {
   type AgentCapability,
   type GatewayFrame,
   type HelloFrame,
+  type TraceContext,
 } from '@vansales/protocol';
 import type { Logger } from '../logger';
 
@@ -40,6 +41,8 @@ export interface TaskHooks {
   onProgress?: (details: unknown) => void;
   /** Called with the call report beside the answer (unparsed: the call audit validates it), before it settles. */
   onApiCalls?: (report: unknown) => void;
+  /** The trace the task runs under, for the agent's span (the frame's `trace`). */
+  trace?: TraceContext;
 }
 
 // Async: zlib works on the thread pool, so a result that expands to megabytes (or a bomb that would
@@ -203,7 +206,14 @@ export class AgentConnection {
         onApiCalls: hooks.onApiCalls,
       });
       // JSON has no undefined: an activity without arguments sends null.
-      this.send({ type: 'task', taskId, operation, input: input ?? null, context });
+      this.send({
+        type: 'task',
+        taskId,
+        operation,
+        input: input ?? null,
+        context,
+        ...(hooks.trace ? { trace: hooks.trace } : {}),
+      });
     });
   }
 

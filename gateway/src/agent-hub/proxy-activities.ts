@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AGENT_ACTIVITY_OPERATIONS, type AgentActivities } from '@vansales/activities';
 import { AgentErrorType, auditEntryFor, type AgentCapability, type TaskOutcome } from '@vansales/protocol';
+import { currentTraceContext, type TraceContextFields } from '@vansales/tracing';
 import type { AgentConnection } from './agent-connection';
 
 /** Where the gateway's copy of the audit chain goes (the metadata store in production). */
@@ -46,6 +47,11 @@ export type ApiCallRecorder = (
   actor: TaskOutcome['actor'],
   report: unknown,
 ) => Promise<void>;
+
+function traceHook(): { trace?: TraceContextFields } {
+  const trace = currentTraceContext();
+  return trace ? { trace } : {};
+}
 
 export function createProxyActivities(
   connection: AgentConnection,
@@ -93,6 +99,8 @@ export function createProxyActivities(
           { ...actor, resumeFrom: info.heartbeatDetails },
           {
             signal: ctx.cancellationSignal,
+            // The activity's span (Temporal's interceptor made it active) becomes the agent span's parent.
+            ...traceHook(),
             onProgress: (details) => ctx.heartbeat(details),
             ...(recordCalls
               ? {

@@ -58,6 +58,34 @@ export const WelcomeFrame = z.object({
   heartbeatIntervalMs: z.number().int().positive(),
 });
 
+/** A tracestate list-member: a lowercase key (simple or tenant@system) and a printable value without , or =. */
+const TRACESTATE_MEMBER = String.raw`[a-z0-9][a-z0-9_\-*/@]{0,255}=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]`;
+
+/**
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/) of the span the task runs under, so the
+ * agent's span joins the request's trace. Version 00 only; an all-zero trace or parent id is invalid
+ * by the spec. Optional: a gateway without tracing sends none, and an agent ignores it when it does
+ * not trace. A malformed value refuses the frame like any other bad field.
+ */
+export const TraceContext = z.object({
+  traceparent: z
+    .string()
+    .regex(
+      /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/,
+      'traceparent must be 00-<trace id>-<parent id>-<flags> in lowercase hex',
+    ),
+  /** Vendor entries: at most 32 list-members (the spec's limit), 512 characters. */
+  tracestate: z
+    .string()
+    .max(512)
+    .regex(
+      new RegExp(`^${TRACESTATE_MEMBER}(?:[ \\t]*,[ \\t]*${TRACESTATE_MEMBER}){0,31}$`),
+      'tracestate must be up to 32 key=value members separated by commas',
+    )
+    .optional(),
+});
+export type TraceContext = z.infer<typeof TraceContext>;
+
 export const TaskFrame = z.object({
   type: z.literal('task'),
   taskId: id,
@@ -72,6 +100,7 @@ export const TaskFrame = z.object({
     /** Progress the previous attempt reported last (Temporal's heartbeat details), to resume from. */
     resumeFrom: jsonValue.optional(),
   }),
+  trace: TraceContext.optional(),
 });
 
 /**

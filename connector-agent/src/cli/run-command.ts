@@ -3,8 +3,20 @@ import { dirname, join } from 'node:path';
 import { openAuditLog } from '../audit/audit-log';
 import { ensureIdentityKey } from '../gateway-auth';
 import { openVault, VAULT_FILE, VaultError } from '../vault';
-import { createAgent } from '../create-agent';
-import { AGENT_VERSION } from '../agent';
+import { isSea } from 'node:sea';
+import type pino from 'pino';
+import { AGENT_VERSION, type Agent } from '../agent';
+import type { AgentConfig } from '../config';
+import { createAgent, gatewayAuthOf } from '../create-agent';
+import { readSitePolicyFile } from '../policy/site-policy';
+import { updateReleaseKeys } from '../release/release-keys';
+import {
+  createUpdater,
+  recordTrialWelcome,
+  settleSwitchAtStart,
+  UPDATE_STATE_FILE,
+  UPDATE_TRIAL_ENV,
+} from '../update';
 import { createAgentMetrics, startAgentStatusServer } from '../agent-metrics';
 import { API_ARTIFACT_CACHE_DIR } from '../api-artifacts';
 import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
@@ -16,6 +28,49 @@ const USAGE = `usage: mini-connector run --config <agent.json>
   the file instead of --config. Exit 0 when stopped, 2 on a bad configuration, 3 when the gateway
   refused the agent for good (revoked key, another live session).
 `;
+
+/**
+ * Signed updates for a single executable: a first start after a switch must connect within the
+ * site's deadline (or it goes back to the previous executable), and each offer from the gateway goes
+ * to the updater.
+ */
+function wireUpdates(
+  agent: Agent,
+  log: pino.Logger,
+  opts: { executable: string; args: string[]; statePath: string; config: AgentConfig },
+): void {
+  const policy = () => readSitePolicyFile(opts.config.policyFile).file.updates;
+  const settle = settleSwitchAtStart({ ...opts, version: AGENT_VERSION, log });
+  if (settle.pending) {
+    let deadlineSeconds = 120;
+    try {
+      deadlineSeconds = policy().connectDeadlineSeconds;
+    } catch {
+      // a broken policy file: the default deadline
+    }
+    const timer = setTimeout(
+      () => settle.rollBack(`did not connect to the gateway within ${deadlineSeconds} s of its first start`),
+      deadlineSeconds * 1000,
+    );
+    agent.onWelcome = () => {
+      clearTimeout(timer);
+      settle.confirm();
+      agent.onWelcome = undefined;
+    };
+  }
+  const updater = createUpdater({
+    agent,
+    auth: gatewayAuthOf(opts.config, opts.config.identityKey!),
+    log,
+    executable: opts.executable,
+    args: opts.args,
+    statePath: opts.statePath,
+    version: AGENT_VERSION,
+    policy,
+    trustedKeys: updateReleaseKeys,
+  });
+  agent.onUpdateOffer = (offer) => void updater.offer(offer);
+}
 
 export const runCommand: CliCommand = {
   words: ['run'],
@@ -61,15 +116,28 @@ export const runCommand: CliCommand = {
       existsSync(join(vaultDir, VAULT_FILE)) ? openVault({ dir: vaultDir }).get(name) : undefined;
     const artifactCacheDir = join(dirname(path), API_ARTIFACT_CACHE_DIR);
     const metrics = config.metrics.enabled ? createAgentMetrics(AGENT_VERSION) : undefined;
-    const { agent, close } = createAgent(config, undefined, {
+    // Self-update (issue 13 §5) is the single executable's: a build from the sources has none to swap.
+    const trial = io.env[UPDATE_TRIAL_ENV] === '1';
+    const executable = isSea() ? process.execPath : undefined;
+    const { agent, log, close } = createAgent(config, undefined, {
       audit,
       secrets,
       artifactCacheDir,
       metrics,
       ...(io.env.VSC_AGENT_LOG_DIR ? { logDir: io.env.VSC_AGENT_LOG_DIR } : {}),
+      updates: { updatable: executable !== undefined && !trial, trial },
     });
+    const statePath = join(dirname(path), UPDATE_STATE_FILE);
+    if (trial) {
+      agent.onWelcome = () => {
+        recordTrialWelcome(statePath, AGENT_VERSION);
+        void agent.stop();
+      };
+    } else if (executable && config.identityKey) {
+      wireUpdates(agent, log, { executable, args: process.argv.slice(2), statePath, config });
+    }
     let status;
-    if (metrics) {
+    if (metrics && !trial) {
       try {
         status = await startAgentStatusServer(config.metrics, metrics, auditPath);
       } catch (err) {

@@ -33,3 +33,12 @@ export function expectedSha256(sums: string, fileName: string): string | undefin
   }
   return undefined;
 }
+
+/**
+ * The keys an update must be signed by (issue 13 §5): the production keys only, unless the site
+ * policy allows the development key (`updates.allowDevelopmentKey`), which then counts too, and only
+ * in a development build (a production build carries no development key).
+ */
+export function updateReleaseKeys(allowDevelopmentKey: boolean): string[] {
+  return allowDevelopmentKey ? trustedReleaseKeys() : [...PRODUCTION_RELEASE_KEYS];
+}

@@ -3,7 +3,7 @@ import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPlatform, until, type Platform } from './support/harness';
+import { sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
 import { buildAgentReleaseInto } from './support/agent-release-build';
 
 // Signed agent updates (issue 13 §5) with two real builds of the single executable (versions A and
@@ -77,10 +77,20 @@ describe('signed agent updates with rollback (two real builds)', () => {
       await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, { name: 'upd' })
     ).body;
     connectorId = created.id;
+    const reader = await sakilaReader();
     const init = spawnSync(
       exe,
-      ['init', '--non-interactive', '--dir', site, '--gateway-url', platform.gatewayWsUrl, '--api-key-env', 'SITE_KEY'],
-      { cwd: site, env: { ...bareEnv(), SITE_KEY: created.apiKey }, encoding: 'utf8', timeout: 60_000 },
+      [
+        ...['init', '--non-interactive', '--dir', site, '--gateway-url', platform.gatewayWsUrl, '--api-key-env', 'SITE_KEY'],
+        '--database',
+        `name=sakila,dialect=mysql,host=127.0.0.1,port=${services.mariadb.port},user=${reader.user},database=sakila,password-env=SITE_DB_PW`,
+      ],
+      {
+        cwd: site,
+        env: { ...bareEnv(), SITE_KEY: created.apiKey, SITE_DB_PW: reader.password },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
     );
     if (init.status !== 0) throw new Error(`init failed: ${init.stdout}\n${init.stderr}`);
   }, 900_000);

@@ -35,7 +35,9 @@ export const AGENT_VERSION: string = typeof __VSC_AGENT_VERSION__ === 'string' ?
 
 /** The platform this agent runs on, as releases name it (linux-x64, win-x64); undefined elsewhere. */
 export function agentPlatform(): AgentPlatform | undefined {
-  const parsed = AgentPlatformSchema.safeParse(`${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`);
+  const parsed = AgentPlatformSchema.safeParse(
+    `${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`,
+  );
   return parsed.success ? parsed.data : undefined;
 }
 

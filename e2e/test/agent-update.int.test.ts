@@ -1,6 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
@@ -15,7 +24,12 @@ import { buildAgentReleaseInto } from './support/agent-release-build';
 const A = '0.1.1-update.a';
 const B = '0.1.1-update.b';
 const EXE = 'mini-connector-linux-x64';
-const devKeyPath = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vansales-connect', 'release', 'dev-release-key.pem');
+const devKeyPath = join(
+  process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'),
+  'vansales-connect',
+  'release',
+  'dev-release-key.pem',
+);
 
 describe('signed agent updates with rollback (two real builds)', () => {
   const work = mkdtempSync(join(tmpdir(), 'vsc-agent-update-'));
@@ -32,7 +46,10 @@ describe('signed agent updates with rollback (two real builds)', () => {
 
   const http = () => platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/.*$/, '');
   const register = async (version: string, sums: string, signature: Buffer) => {
-    const res = await platform.api('PUT', `/v1/agent-releases/${version}`, { sums, signature: signature.toString('base64') });
+    const res = await platform.api('PUT', `/v1/agent-releases/${version}`, {
+      sums,
+      signature: signature.toString('base64'),
+    });
     expect(res.status).toBe(200);
   };
   const upload = async (version: string, bytes: Buffer) => {
@@ -49,12 +66,17 @@ describe('signed agent updates with rollback (two real builds)', () => {
   };
   const policy = (updates: Record<string, unknown>) =>
     writeFileSync(join(site, 'policy.json'), JSON.stringify({ updates: { connectDeadlineSeconds: 60, ...updates } }));
-  const logged = (text: string, ms = 60_000) => until(`the agent to log ${JSON.stringify(text)}`, () => output.includes(text), ms);
+  const logged = (text: string, ms = 60_000) =>
+    until(`the agent to log ${JSON.stringify(text)}`, () => output.includes(text), ms);
   const count = (text: string) => output.split(text).length - 1;
-  const versionOf = (path: string) => spawnSync(path, ['--version'], { env: bareEnv(), encoding: 'utf8' }).stdout.split('\n')[0];
+  const versionOf = (path: string) =>
+    spawnSync(path, ['--version'], { env: bareEnv(), encoding: 'utf8' }).stdout.split('\n')[0];
   const agentVersionAtGateway = async () =>
     (
-      await platform.api<Array<{ id: string; agentVersion: string | null }>>('GET', `/v1/tenants/${tenantId}/connectors`)
+      await platform.api<Array<{ id: string; agentVersion: string | null }>>(
+        'GET',
+        `/v1/tenants/${tenantId}/connectors`,
+      )
     ).body.find((c) => c.id === connectorId)?.agentVersion;
   const startAgent = () => {
     agent = spawn(exe, ['run', '--config', join(site, 'agent.json')], { cwd: site, env: bareEnv(), stdio: 'pipe' });
@@ -81,7 +103,16 @@ describe('signed agent updates with rollback (two real builds)', () => {
     const init = spawnSync(
       exe,
       [
-        ...['init', '--non-interactive', '--dir', site, '--gateway-url', platform.gatewayWsUrl, '--api-key-env', 'SITE_KEY'],
+        ...[
+          'init',
+          '--non-interactive',
+          '--dir',
+          site,
+          '--gateway-url',
+          platform.gatewayWsUrl,
+          '--api-key-env',
+          'SITE_KEY',
+        ],
         '--database',
         `name=sakila,dialect=mysql,host=127.0.0.1,port=${services.mariadb.port},user=${reader.user},database=sakila,password-env=SITE_DB_PW`,
       ],
@@ -134,7 +165,9 @@ describe('signed agent updates with rollback (two real builds)', () => {
     await register('0.1.1-update.badsig', sums, sign(null, Buffer.from(sums), stranger));
     await upload('0.1.1-update.badsig', executable);
     await approve('0.1.1-update.badsig');
-    await logged('refused the update to 0.1.1-update.badsig: the signature of release 0.1.1-update.badsig does not verify');
+    await logged(
+      'refused the update to 0.1.1-update.badsig: the signature of release 0.1.1-update.badsig does not verify',
+    );
 
     await register('0.1.1-update.corrupt', sums, readFileSync(join(release(B), 'SHA256SUMS.sig')));
     await upload('0.1.1-update.corrupt', executable);
@@ -149,7 +182,9 @@ describe('signed agent updates with rollback (two real builds)', () => {
 
     expect(versionOf(exe)).toBe(`mini-connector ${A}`);
     expect(existsSync(`${exe}.download`) || existsSync(`${exe}.next`)).toBe(false);
-    const state = JSON.parse(readFileSync(join(site, 'update-state.json'), 'utf8')) as { failed: { version: string }[] };
+    const state = JSON.parse(readFileSync(join(site, 'update-state.json'), 'utf8')) as {
+      failed: { version: string }[];
+    };
     expect(state.failed.map((f) => f.version)).toEqual([
       '0.1.1-update.nodev',
       '0.1.1-update.badsig',
@@ -198,7 +233,10 @@ describe('signed agent updates with rollback (two real builds)', () => {
     // As if B had been switched to and had died before its first welcome (a power cut, a crash).
     const statePath = join(site, 'update-state.json');
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, unknown>;
-    writeFileSync(statePath, JSON.stringify({ ...state, switched: { from: A, to: B, at: new Date().toISOString(), starts: 1 } }));
+    writeFileSync(
+      statePath,
+      JSON.stringify({ ...state, switched: { from: A, to: B, at: new Date().toISOString(), starts: 1 } }),
+    );
     output = '';
     startAgent();
     await logged(`version ${B} started before without connecting to the gateway: rolled back to ${A}`);

@@ -10,13 +10,7 @@ import type { AgentConfig } from '../config';
 import { createAgent, gatewayAuthOf } from '../create-agent';
 import { readSitePolicyFile } from '../policy/site-policy';
 import { updateReleaseKeys } from '../release/release-keys';
-import {
-  createUpdater,
-  recordTrialWelcome,
-  settleSwitchAtStart,
-  UPDATE_STATE_FILE,
-  UPDATE_TRIAL_ENV,
-} from '../update';
+import { createUpdater, recordTrialWelcome, settleSwitchAtStart, UPDATE_STATE_FILE, UPDATE_TRIAL_ENV } from '../update';
 import { createAgentMetrics, startAgentStatusServer } from '../agent-metrics';
 import { API_ARTIFACT_CACHE_DIR } from '../api-artifacts';
 import { limitHeapGrowth, parseCommand } from '@vansales/protocol';

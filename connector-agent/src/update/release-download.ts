@@ -91,7 +91,9 @@ export async function downloadExecutable(
   const res = await get(auth, agentUpdateFilePath(offer.version, offer.platform));
   if (res.statusCode !== 200) {
     const text = await readSmall(res, 64 * 1024).catch(() => '');
-    throw new Error(`the gateway answered ${res.statusCode} for the ${offer.platform} executable: ${text.slice(0, 300)}`);
+    throw new Error(
+      `the gateway answered ${res.statusCode} for the ${offer.platform} executable: ${text.slice(0, 300)}`,
+    );
   }
   const hash = createHash('sha256');
   let size = 0;

@@ -106,7 +106,9 @@ export function createUpdater(opts: UpdaterOptions) {
 
   async function take(offer: AgentUpdateOffer, policy: SiteUpdatePolicy): Promise<void> {
     if (policy.allowDevelopmentKey)
-      log.warn('the site policy allows updates signed by the development release key (updates.allowDevelopmentKey): for development and tests only');
+      log.warn(
+        'the site policy allows updates signed by the development release key (updates.allowDevelopmentKey): for development and tests only',
+      );
     const signed = await fetchVerifiedSums(opts.auth, offer, opts.trustedKeys(policy.allowDevelopmentKey));
     rmSync(files.download, { force: true });
     await downloadExecutable(opts.auth, offer, signed, files.download);
@@ -119,7 +121,10 @@ export function createUpdater(opts: UpdaterOptions) {
     if (failure) {
       rmSync(files.next, { force: true });
       record((s) => withFailure({ ...s, trial: undefined }, offer.version, 'rolled-back', failure));
-      log.error({ version: offer.version }, `update to ${offer.version} rolled back, staying on ${opts.version}: ${failure}`);
+      log.error(
+        { version: offer.version },
+        `update to ${offer.version} rolled back, staying on ${opts.version}: ${failure}`,
+      );
       opts.agent.resume();
       return;
     }
@@ -196,7 +201,9 @@ export function settleSwitchAtStart(opts: {
   const { previous } = updateFiles(opts.executable);
   const rollBack = (reason: string): never => {
     if (!existsSync(previous)) {
-      opts.log.error(`version ${opts.version} ${reason}, and there is no previous executable (${previous}) to go back to`);
+      opts.log.error(
+        `version ${opts.version} ${reason}, and there is no previous executable (${previous}) to go back to`,
+      );
       throw new Error(`cannot roll back: ${previous} is missing`);
     }
     renameSync(previous, opts.executable);
@@ -218,7 +225,10 @@ export function settleSwitchAtStart(opts: {
         switched: undefined,
         last: { version: opts.version, outcome: 'updated', at: new Date().toISOString() },
       });
-      opts.log.info({ from: switched.from, to: opts.version }, `update to ${opts.version} confirmed: connected to the gateway`);
+      opts.log.info(
+        { from: switched.from, to: opts.version },
+        `update to ${opts.version} confirmed: connected to the gateway`,
+      );
     },
     rollBack,
   };

@@ -50,7 +50,8 @@ const agentReleaseRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listAgentReleases',
         tags: ['agent-releases'],
-        description: 'The registered releases of the mini connector and their uploaded executables (platform operator).',
+        description:
+          'The registered releases of the mini connector and their uploaded executables (platform operator).',
         response: { 200: z.object({ releases: z.array(AgentRelease) }), ...errorResponses(403) },
       },
     },
@@ -88,8 +89,7 @@ const agentReleaseRoutes: FastifyPluginAsyncZod<{
         response: { 200: AgentRelease, ...errorResponses(403, 404, 415) },
       },
     },
-    async (req) =>
-      releases.upload(req.params.version, req.params.platform, req.body as AsyncIterable<Buffer>),
+    async (req) => releases.upload(req.params.version, req.params.platform, req.body as AsyncIterable<Buffer>),
   );
 
   app.get(
@@ -99,7 +99,7 @@ const agentReleaseRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'getAgentVersionApproval',
         tags: ['agent-releases'],
-        description: "The agent version the tenant approved, and the releases it could approve.",
+        description: 'The agent version the tenant approved, and the releases it could approve.',
         params: TenantParams,
         response: { 200: AgentVersionApproval, ...errorResponses(404) },
       },

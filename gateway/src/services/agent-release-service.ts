@@ -153,7 +153,11 @@ export function createAgentReleaseService({ repo, store }: AgentReleaseServiceDe
       return {
         tenantId,
         approved: approved
-          ? { version: approved.version, approvedBy: approved.approvedBy, approvedAt: approved.approvedAt.toISOString() }
+          ? {
+              version: approved.version,
+              approvedBy: approved.approvedBy,
+              approvedAt: approved.approvedAt.toISOString(),
+            }
           : null,
         available: (await repo.listReleases()).filter((r) => r.files.length > 0).map((r) => r.version),
       };
@@ -177,7 +181,10 @@ export function createAgentReleaseService({ repo, store }: AgentReleaseServiceDe
     },
 
     /** What to offer an agent at its hello: its tenant's approved version, when it differs and fits its platform. */
-    async offerFor(tenantId: string, hello: Pick<HelloFrame, 'agentVersion' | 'platform'>): Promise<AgentUpdateOffer | undefined> {
+    async offerFor(
+      tenantId: string,
+      hello: Pick<HelloFrame, 'agentVersion' | 'platform'>,
+    ): Promise<AgentUpdateOffer | undefined> {
       if (!hello.platform) return undefined;
       const approved = await repo.approved(tenantId);
       if (!approved || approved.version === hello.agentVersion) return undefined;

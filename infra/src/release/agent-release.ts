@@ -162,7 +162,10 @@ export async function buildAgentRelease(
     options.version ??
     (JSON.parse(readFileSync(join(repoRoot, 'connector-agent/package.json'), 'utf8')) as { version: string }).version;
   if (!VERSION_PATTERN.test(version))
-    throw new InfraError(InfraErrorCode.badConfig, `release version ${JSON.stringify(version)} is not like 1.2.3 or 1.2.3-rc.1`);
+    throw new InfraError(
+      InfraErrorCode.badConfig,
+      `release version ${JSON.stringify(version)} is not like 1.2.3 or 1.2.3-rc.1`,
+    );
   const platforms = options.platforms ?? AGENT_PLATFORMS;
   const commit = gitCommit();
   const key = signingKey(log);

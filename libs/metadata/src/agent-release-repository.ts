@@ -63,7 +63,15 @@ export function createAgentReleaseRepository(db: MetadataDb) {
     },
     async release(version: string): Promise<AgentReleaseRow | undefined> {
       const r = await db.selectFrom('agent_releases').selectAll().where('version', '=', version).executeTakeFirst();
-      return r && { version: r.version, sums: r.sums, signature: r.signature, createdBy: r.created_by, createdAt: r.created_at };
+      return (
+        r && {
+          version: r.version,
+          sums: r.sums,
+          signature: r.signature,
+          createdBy: r.created_by,
+          createdAt: r.created_at,
+        }
+      );
     },
     async listReleases(): Promise<Array<AgentReleaseRow & { files: AgentReleaseFileRow[] }>> {
       const releases = await db.selectFrom('agent_releases').selectAll().orderBy('created_at', 'desc').execute();
@@ -90,9 +98,7 @@ export function createAgentReleaseRepository(db: MetadataDb) {
       await db
         .insertInto('agent_release_files')
         .values(values)
-        .onConflict((oc) =>
-          oc.columns(['version', 'platform']).doUpdateSet({ ...values, uploaded_at: new Date() }),
-        )
+        .onConflict((oc) => oc.columns(['version', 'platform']).doUpdateSet({ ...values, uploaded_at: new Date() }))
         .execute();
     },
     async file(version: string, platform: string): Promise<AgentReleaseFileRow | undefined> {

@@ -11,7 +11,9 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('agent_releases')
-    .addColumn('version', 'text', (c) => c.primaryKey().check(sql`version ~ '^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]{1,40})?$'`))
+    .addColumn('version', 'text', (c) =>
+      c.primaryKey().check(sql`version ~ '^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]{1,40})?$'`),
+    )
     .addColumn('sums', 'text', (c) => c.notNull())
     .addColumn('signature', 'text', (c) => c.notNull())
     .addColumn('created_by', 'text', (c) => c.notNull())

@@ -141,7 +141,31 @@ describe('signed agent updates with rollback (two real builds)', () => {
     const sums = readFileSync(join(release(B), 'SHA256SUMS'), 'utf8');
     await register(B, sums, readFileSync(join(release(B), 'SHA256SUMS.sig')));
     await upload(B, readFileSync(join(release(B), EXE)));
-    await approve(B);
+    // Approving is the tenant owner's or admin's: an operator's token is refused, another tenant's sees nothing.
+    const tokenOf = async (tenant: string, role: string) =>
+      (
+        await platform.api<{ token: string }>('POST', `/v1/tenants/${tenant}/tokens`, {
+          name: `upd-${role}`,
+          role,
+          kind: 'tenant',
+        })
+      ).body.token;
+    const url = `/v1/tenants/${tenantId}/agent-version`;
+    expect((await platform.api('PUT', url, { version: B }, await tokenOf(tenantId, 'operator'))).status).toBe(403);
+    const other = `t-${randomBytes(4).toString('hex')}`;
+    await platform.api('POST', '/v1/tenants', { id: other, name: 'Other' });
+    const foreign = await tokenOf(other, 'owner');
+    expect([403, 404]).toContain((await platform.api('PUT', url, { version: B }, foreign)).status);
+    expect([403, 404]).toContain((await platform.api('GET', url, undefined, foreign)).status);
+    expect((await platform.api('PUT', `/v1/agent-releases/${B}`, {}, foreign)).status).toBe(403);
+    const byAdmin = await platform.api<{ approved: { version: string } }>(
+      'PUT',
+      url,
+      { version: B },
+      await tokenOf(tenantId, 'admin'),
+    );
+    expect(byAdmin.status).toBe(200);
+    expect(byAdmin.body.approved.version).toBe(B);
     await logged(`not updating to ${B}: updates are off in the site policy`);
 
     policy({ mode: 'pinned', version: '0.1.0', allowDevelopmentKey: true });
@@ -199,18 +223,26 @@ describe('signed agent updates with rollback (two real builds)', () => {
     await register('0.1.1-update.broken', sums, sign(null, Buffer.from(sums), readFileSync(devKeyPath, 'utf8')));
     await upload('0.1.1-update.broken', broken);
     const connections = count('connected to the gateway');
+    const approved = Date.now();
     await approve('0.1.1-update.broken');
     await logged('update to 0.1.1-update.broken rolled back, staying on');
     expect(output).toMatch(/did not connect to the gateway within 60 s \(exited with code 3\)/);
     await until('A to reconnect', () => count('connected to the gateway') > connections, 60_000);
+    console.log(
+      `agent update: a version that exits at once rolled back, A reconnected ${Date.now() - approved} ms after the approval`,
+    );
     expect(versionOf(exe)).toBe(`mini-connector ${A}`);
     expect(await agentVersionAtGateway()).toBe(A);
   }, 120_000);
 
   it('updates to B: the same process execs B, which connects and reports its version; A is kept beside it', async () => {
     const pid = agent!.pid;
+    const approved = Date.now();
     await approve(B);
     await logged(`update to ${B} confirmed: connected to the gateway`, 120_000);
+    console.log(
+      `agent update: ${A} to ${B} (163 MB download, verify, trial, swap, exec) confirmed ${Date.now() - approved} ms after the approval`,
+    );
     expect(versionOf(exe)).toBe(`mini-connector ${B}`);
     expect(versionOf(`${exe}.previous`)).toBe(`mini-connector ${A}`);
     expect(agent!.pid).toBe(pid);

@@ -6,6 +6,7 @@ import type { AgentReleaseRepository } from '@vansales/metadata';
 import {
   AGENT_PLATFORMS,
   agentExecutableName,
+  expectedSha256,
   type AgentPlatform,
   type AgentReleaseSums,
   type AgentUpdateOffer,
@@ -34,15 +35,6 @@ export const AGENT_RELEASE_MAX_BYTES = 1024 * 1024 * 1024;
 const chunkKey = (version: string, platform: string, index: number) =>
   `${AGENT_RELEASE_PREFIX}${version}/${platform}/${String(index).padStart(5, '0')}`;
 
-/** The sha256 SHA256SUMS gives a file name (`<hex>  <name>` lines, as sha256sum -c reads them). */
-export function sumOf(sums: string, fileName: string): string | undefined {
-  for (const line of sums.split('\n')) {
-    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trim());
-    if (match && match[2] === fileName) return match[1];
-  }
-  return undefined;
-}
-
 export interface AgentReleaseServiceDeps {
   repo: AgentReleaseRepository;
   store: BlobStore;
@@ -59,7 +51,7 @@ export function createAgentReleaseService({ repo, store }: AgentReleaseServiceDe
 
   const service = {
     async register(input: { version: string; sums: string; signature: string }, actor: string) {
-      if (!AGENT_PLATFORMS.some((p) => sumOf(input.sums, agentExecutableName(p))))
+      if (!AGENT_PLATFORMS.some((p) => expectedSha256(input.sums, agentExecutableName(p))))
         throw new GatewayError(
           GatewayErrorCode.badRequest,
           `the sums name no executable of a release (${AGENT_PLATFORMS.map(agentExecutableName).join(', ')}); send SHA256SUMS as ./vsc release agent wrote it`,
@@ -80,7 +72,7 @@ export function createAgentReleaseService({ repo, store }: AgentReleaseServiceDe
     async upload(version: string, platform: AgentPlatform, body: AsyncIterable<Buffer>) {
       const release = await requireRelease(version);
       const fileName = agentExecutableName(platform);
-      const expected = sumOf(release.sums, fileName);
+      const expected = expectedSha256(release.sums, fileName);
       if (!expected) throw notFound(`the sums of agent release ${version} name no ${fileName}`);
       const hash = createHash('sha256');
       let size = 0;

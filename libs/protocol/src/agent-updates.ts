@@ -54,3 +54,15 @@ export const AgentReleaseSums = z.object({
   signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'an Ed25519 signature in base64'),
 });
 export type AgentReleaseSums = z.infer<typeof AgentReleaseSums>;
+
+/**
+ * The sha256 a SHA256SUMS text gives `fileName` (`<hex>  <name>` lines, as sha256sum -c reads them):
+ * the gateway checks an upload with it, the agent a download (after verifying the signature).
+ */
+export function expectedSha256(sums: string, fileName: string): string | undefined {
+  for (const line of sums.split('\n')) {
+    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trim());
+    if (match && match[2] === fileName) return match[1];
+  }
+  return undefined;
+}

@@ -224,4 +224,5 @@ export {
   agentUpdateFilePath,
   AGENT_UPDATE_CONTENT_TYPE,
   AgentReleaseSums,
+  expectedSha256,
 } from './agent-updates';

@@ -163,7 +163,20 @@ export function createUpdater(opts: UpdaterOptions) {
       return take(offer, policy)
         .catch((err: unknown) => {
           rmSync(files.download, { force: true });
-          if (err instanceof UpdateRefusedError) {
+          rmSync(files.next, { force: true });
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+            // Not worth a download at every reconnection: recorded until the folder is made writable.
+            record((s) =>
+              withFailure(
+                s,
+                offer.version,
+                'refused',
+                `the executable's folder is not writable (${code}): ${(err as Error).message}`,
+              ),
+            );
+            log.error({ version: offer.version }, `cannot update to ${offer.version}: ${(err as Error).message}`);
+          } else if (err instanceof UpdateRefusedError) {
             record((s) => withFailure(s, offer.version, 'refused', err.message));
             log.error({ version: offer.version }, `refused the update to ${offer.version}: ${err.message}`);
           } else {

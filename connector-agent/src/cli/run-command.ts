@@ -3,14 +3,20 @@ import { dirname, join } from 'node:path';
 import { openAuditLog } from '../audit/audit-log';
 import { ensureIdentityKey } from '../gateway-auth';
 import { openVault, VAULT_FILE, VaultError } from '../vault';
-import { isSea } from 'node:sea';
 import type pino from 'pino';
 import { AGENT_VERSION, type Agent } from '../agent';
 import type { AgentConfig } from '../config';
 import { createAgent, gatewayAuthOf } from '../create-agent';
 import { readSitePolicyFile } from '../policy/site-policy';
 import { updateReleaseKeys } from '../release/release-keys';
-import { createUpdater, recordTrialWelcome, settleSwitchAtStart, UPDATE_STATE_FILE, UPDATE_TRIAL_ENV } from '../update';
+import {
+  createUpdater,
+  recordTrialWelcome,
+  runsAsSingleExecutable,
+  settleSwitchAtStart,
+  UPDATE_STATE_FILE,
+  UPDATE_TRIAL_ENV,
+} from '../update';
 import { createAgentMetrics, startAgentStatusServer } from '../agent-metrics';
 import { API_ARTIFACT_CACHE_DIR } from '../api-artifacts';
 import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
@@ -112,7 +118,7 @@ export const runCommand: CliCommand = {
     const metrics = config.metrics.enabled ? createAgentMetrics(AGENT_VERSION) : undefined;
     // Self-update (issue 13 §5) is the single executable's: a build from the sources has none to swap.
     const trial = io.env[UPDATE_TRIAL_ENV] === '1';
-    const executable = isSea() ? process.execPath : undefined;
+    const executable = runsAsSingleExecutable() ? process.execPath : undefined;
     const { agent, log, close } = createAgent(config, undefined, {
       audit,
       secrets,

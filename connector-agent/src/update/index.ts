@@ -3,6 +3,7 @@ export {
   settleSwitchAtStart,
   recordTrialWelcome,
   restartInto,
+  runsAsSingleExecutable,
   updateFiles,
   UPDATE_TRIAL_ENV,
   RESTART_EXIT_CODE,

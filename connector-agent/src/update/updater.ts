@@ -22,6 +22,15 @@ export function updateFiles(executable: string) {
 }
 
 /**
+ * Whether this process is the single executable (its launcher, sea-launcher.ts, leaves the cleanup
+ * of its unpacked scripts here). Not `node:sea`'s isSea(): bundlers drop the `node:` prefix, and
+ * `sea` alone is no module.
+ */
+export function runsAsSingleExecutable(): boolean {
+  return typeof (globalThis as { __vscSeaCleanup?: unknown }).__vscSeaCleanup === 'function';
+}
+
+/**
  * Replaces this process with `executable` (exec: the same process id, so a service manager keeps
  * tracking it). Where Node cannot exec (Windows), exits with RESTART_EXIT_CODE for the service
  * wrapper to start the agent again (WinSW's onfailure restart; systemd's Restart=on-failure).

@@ -67,7 +67,7 @@ describe('agent updates: policy and the state file', () => {
     expect(lines.join('')).toContain('not updating to 1.2.3: it failed here before (bad signature)');
   });
 
-  it('confirms a switched version on its first start, and sends a second unconfirmed start back', () => {
+  it('confirms a switched version on its first start, and sends a second unconfirmed start back', async () => {
     const statePath = join(dir, 'update-state.json');
     const executable = join(dir, 'mini-connector');
     writeFileSync(executable, 'new');
@@ -76,15 +76,15 @@ describe('agent updates: policy and the state file', () => {
     const restarts: string[] = [];
     const restart = ((path: string) => {
       restarts.push(readFileSync(path, 'utf8'));
-      throw new Error('restarted');
+      return Promise.reject(new Error('restarted'));
     }) as never;
     const opts = { executable, args: ['run'], statePath, version: '1.2.3', log, restart };
 
-    const first = settleSwitchAtStart(opts);
+    const first = await settleSwitchAtStart(opts);
     expect(first.pending).toBe(true);
     expect(readUpdateState(statePath).switched?.starts).toBe(1);
     // It died before connecting; its next start goes back to the previous executable and execs it.
-    expect(() => settleSwitchAtStart(opts)).toThrow('restarted');
+    await expect(settleSwitchAtStart(opts)).rejects.toThrow('restarted');
     expect(restarts).toEqual(['old']);
     expect(readUpdateState(statePath).switched).toBeUndefined();
     expect(readUpdateState(statePath)).toMatchObject({
@@ -93,7 +93,7 @@ describe('agent updates: policy and the state file', () => {
     });
 
     writeUpdateState(statePath, { failed: [], switched: { from: '1.2.2', to: '1.2.3', at: 'now', starts: 0 } });
-    const again = settleSwitchAtStart(opts);
+    const again = await settleSwitchAtStart(opts);
     if (!again.pending) throw new Error('expected a pending switch');
     again.confirm();
     expect(readUpdateState(statePath).switched).toBeUndefined();

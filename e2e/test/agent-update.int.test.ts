@@ -6,6 +6,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -66,8 +67,11 @@ describe('signed agent updates with rollback (two real builds)', () => {
   };
   const policy = (updates: Record<string, unknown>) =>
     writeFileSync(join(site, 'policy.json'), JSON.stringify({ updates: { connectDeadlineSeconds: 60, ...updates } }));
+  /** Waits for a line of the agent's output; a timeout shows what the agent said instead. */
   const logged = (text: string, ms = 60_000) =>
-    until(`the agent to log ${JSON.stringify(text)}`, () => output.includes(text), ms);
+    until(`the agent to log ${JSON.stringify(text)}`, () => output.includes(text), ms).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- the agent's output, last 6000 characters ---\n${output.slice(-6000)}`);
+    });
   const count = (text: string) => output.split(text).length - 1;
   const versionOf = (path: string) =>
     spawnSync(path, ['--version'], { env: bareEnv(), encoding: 'utf8' }).stdout.split('\n')[0];
@@ -255,7 +259,7 @@ describe('signed agent updates with rollback (two real builds)', () => {
     expect(state.switched).toBeUndefined();
     expect(state.last).toMatchObject({ version: B, outcome: 'updated' });
     // exec skips exit handlers: the executable's unpacked scripts of A were removed before it.
-    expect((await import('node:fs')).readdirSync(scratch)).toHaveLength(1);
+    expect(readdirSync(scratch)).toHaveLength(1);
   }, 180_000);
 
   it('a switched version that starts again without having connected goes back to the previous at once', async () => {

@@ -34,13 +34,17 @@ const USAGE = `usage: mini-connector run --config <agent.json>
  * site's deadline (or it goes back to the previous executable), and each offer from the gateway goes
  * to the updater.
  */
-function wireUpdates(
+async function wireUpdates(
   agent: Agent,
   log: pino.Logger,
   opts: { executable: string; args: string[]; statePath: string; config: AgentConfig },
-): void {
+): Promise<void> {
   const policy = () => readSitePolicyFile(opts.config.policyFile).file.updates;
-  const settle = settleSwitchAtStart({ ...opts, version: AGENT_VERSION, log });
+  // Without a previous executable to go back to, this version is the only one: it runs on.
+  const settle = await settleSwitchAtStart({ ...opts, version: AGENT_VERSION, log }).catch((err: unknown) => {
+    log.error(`cannot settle the last update: ${(err as Error).message}`);
+    return { pending: false as const };
+  });
   if (settle.pending) {
     let deadlineSeconds = 120;
     try {
@@ -49,7 +53,10 @@ function wireUpdates(
       // a broken policy file: the default deadline
     }
     const timer = setTimeout(
-      () => settle.rollBack(`did not connect to the gateway within ${deadlineSeconds} s of its first start`),
+      () =>
+        void settle
+          .rollBack(`did not connect to the gateway within ${deadlineSeconds} s of its first start`)
+          .catch((err: unknown) => log.error(`cannot roll back: ${(err as Error).message}`)),
       deadlineSeconds * 1000,
     );
     agent.onWelcome = () => {
@@ -134,7 +141,7 @@ export const runCommand: CliCommand = {
         void agent.stop();
       };
     } else if (executable && config.identityKey) {
-      wireUpdates(agent, log, { executable, args: process.argv.slice(2), statePath, config });
+      await wireUpdates(agent, log, { executable, args: process.argv.slice(2), statePath, config });
     }
     let status;
     if (metrics && !trial) {

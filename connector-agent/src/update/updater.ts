@@ -35,8 +35,15 @@ export function runsAsSingleExecutable(): boolean {
  * tracking it). Where Node cannot exec (Windows), exits with RESTART_EXIT_CODE for the service
  * wrapper to start the agent again (WinSW's onfailure restart; systemd's Restart=on-failure).
  */
-export function restartInto(executable: string, args: readonly string[], log: pino.Logger): never {
-  log.flush?.();
+export async function restartInto(executable: string, args: readonly string[], log: pino.Logger): Promise<never> {
+  // pino writes asynchronously: what it still holds (the line saying why) would go with the process image.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    log.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   // The single executable's unpacked scripts: exec skips the exit handler that removes them.
   (globalThis as { __vscSeaCleanup?: () => void }).__vscSeaCleanup?.();
   if (typeof process.execve === 'function') process.execve(executable, [executable, ...args], process.env);
@@ -144,7 +151,7 @@ export function createUpdater(opts: UpdaterOptions) {
       switched: { from: opts.version, to: offer.version, at: new Date().toISOString(), starts: 0 },
     }));
     log.info({ from: opts.version, to: offer.version }, `updated to ${offer.version}; restarting into it`);
-    (opts.restart ?? restartInto)(opts.executable, opts.args, log);
+    await (opts.restart ?? restartInto)(opts.executable, opts.args, log);
   }
 
   return {
@@ -204,14 +211,14 @@ export function createUpdater(opts: UpdaterOptions) {
  * connect before `deadline` or roll back: `confirm`/`expired`), or a later start of one that never
  * connected, which goes back to the previous executable at once (restarting into it).
  */
-export function settleSwitchAtStart(opts: {
+export async function settleSwitchAtStart(opts: {
   executable: string;
   args: readonly string[];
   statePath: string;
   version: string;
   log: pino.Logger;
   restart?: typeof restartInto;
-}): { pending: false } | { pending: true; confirm(): void; rollBack(reason: string): never } {
+}): Promise<{ pending: false } | { pending: true; confirm(): void; rollBack(reason: string): Promise<never> }> {
   const state = readUpdateState(opts.statePath);
   const switched = state.switched;
   if (!switched) return { pending: false };
@@ -221,7 +228,7 @@ export function settleSwitchAtStart(opts: {
     return { pending: false };
   }
   const { previous } = updateFiles(opts.executable);
-  const rollBack = (reason: string): never => {
+  const rollBack = (reason: string): Promise<never> => {
     if (!existsSync(previous)) {
       opts.log.error(
         `version ${opts.version} ${reason}, and there is no previous executable (${previous}) to go back to`,
@@ -236,7 +243,8 @@ export function settleSwitchAtStart(opts: {
     opts.log.error(`version ${opts.version} ${reason}: rolled back to ${switched.from}`);
     return (opts.restart ?? restartInto)(opts.executable, opts.args, opts.log);
   };
-  if (switched.starts >= 1) rollBack('started before without connecting to the gateway');
+  // Resolves never: the process becomes the previous executable (or exits for the service manager).
+  if (switched.starts >= 1) await rollBack('started before without connecting to the gateway');
   writeUpdateState(opts.statePath, { ...state, switched: { ...switched, starts: switched.starts + 1 } });
   return {
     pending: true,

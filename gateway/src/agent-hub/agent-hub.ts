@@ -18,16 +18,16 @@ import {
   type TaskPreparer,
 } from './proxy-activities';
 
-/**
- * One connector's slot on this node, reserved synchronously after hello (before any await), so two
- * hellos on one node cannot both get past the check; the cluster lease then covers the other nodes.
- */
 /** The tenant's approved version for an agent that said its version and platform, if it should move. */
 export type OfferUpdate = (
   tenantId: string,
   hello: Pick<HelloFrame, 'agentVersion' | 'platform'>,
 ) => Promise<AgentUpdateOffer | undefined>;
 
+/**
+ * One connector's slot on this node, reserved synchronously after hello (before any await), so two
+ * hellos on one node cannot both get past the check; the cluster lease then covers the other nodes.
+ */
 interface Session {
   connection: AgentConnection;
   hello: HelloFrame;
@@ -212,6 +212,8 @@ export class AgentHub {
     if (cutOf(session) || !connection.isOpen) return refuse(CloseCode.normal, '');
 
     const taskQueue = connectorTaskQueue(connectorId);
+    // Looked up while the Worker is made: the welcome carries it without waiting longer.
+    const offered = this.offerOf(tenantId, hello, log);
     const worker = await Worker.create({
       connection: this.opts.temporal,
       namespace: this.opts.namespace,
@@ -251,7 +253,7 @@ export class AgentHub {
     // Cut while the Worker was being created: the caller stops it, and the agent gets no welcome.
     // A cut session's socket is already closed with the cut's code; this close is then a no-op.
     if (cutOf(session) || !connection.isOpen) return refuse(CloseCode.normal, '');
-    const update = await this.offerOf(tenantId, hello, log);
+    const update = await offered;
     if (cutOf(session) || !connection.isOpen) return refuse(CloseCode.normal, '');
     session.welcomed = true;
     connection.send({

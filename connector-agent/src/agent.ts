@@ -10,7 +10,10 @@ import {
   COMPRESS_RESULT_OVER_BYTES,
   parseFrame,
   PROTOCOL_VERSION,
+  AgentPlatform as AgentPlatformSchema,
   type AgentCapability,
+  type AgentPlatform,
+  type AgentUpdateOffer,
   type AgentFrame,
   type SiteApiCallsT,
   type TaskFrame,
@@ -27,7 +30,18 @@ import type { AgentObserver } from './agent-metrics';
 import { createGatewayNetwork, ProxyRefusedError, retryAfterMs, type GatewayNetwork } from './net';
 import { endTaskSpan, startTaskSpan } from './task-span';
 
-export const AGENT_VERSION = '0.1.0';
+// Set by the release build (`./vsc release agent --version-override`, esbuild `define`): a release's
+// version is the one it was built as; a build from the sources is the package's.
+declare const __VSC_AGENT_VERSION__: string | undefined;
+export const AGENT_VERSION: string = typeof __VSC_AGENT_VERSION__ === 'string' ? __VSC_AGENT_VERSION__ : '0.1.0';
+
+/** The platform this agent runs on, as releases name it (linux-x64, win-x64); undefined elsewhere. */
+export function agentPlatform(): AgentPlatform | undefined {
+  const parsed = AgentPlatformSchema.safeParse(
+    `${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`,
+  );
+  return parsed.success ? parsed.data : undefined;
+}
 
 /** Why the agent stopped for good (it keeps retrying for anything else). */
 export type StopReason = { code: 'key-rejected' | 'key-revoked' | 'key-bound-elsewhere' | 'stopped'; message: string };
@@ -44,6 +58,16 @@ export interface AgentOptions {
   network?: GatewayNetwork;
   /** Makes a span per task, joined to the gateway's trace (OTEL_EXPORTER_OTLP_ENDPOINT; off by default). */
   tracer?: Tracer;
+  /**
+   * Announce the platform in hello, so the gateway offers this agent its tenant's approved version
+   * (a single executable that can update itself; a build from the sources cannot).
+   */
+  updatable?: boolean;
+  /**
+   * An update's trial run (issue 13 §5): the new executable proves it connects, then stops at once.
+   * It runs no task (one given in that moment is left to the gateway, which fails it retryably).
+   */
+  trial?: boolean;
 }
 
 /**
@@ -61,6 +85,10 @@ export class Agent {
   readonly done: Promise<StopReason>;
   /** Resolves each time the gateway welcomes us (tests and the CLI wait on it). */
   onWelcome?: (info: { connectorId: string; taskQueue: string }) => void;
+  /** The gateway offers the version the tenant approved (the welcome's `update`, an `update` frame). */
+  onUpdateOffer?: (offer: AgentUpdateOffer) => void;
+  /** Offline on purpose (an update's trial holds the connector): no reconnect until resume(). */
+  private paused = false;
 
   private readonly network: GatewayNetwork;
   private identity?: { tenantId: string; connectorId: string };
@@ -87,6 +115,31 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.finish({ code: 'stopped', message: 'stopped' });
+  }
+
+  /**
+   * Leaves the gateway and stays offline until resume(), for an update's trial run, which needs the
+   * connector's one session. Waits (up to `maxWaitMs`) for the tasks in flight to finish first.
+   */
+  async pause(maxWaitMs: number): Promise<void> {
+    const until = Date.now() + maxWaitMs;
+    while (this.running.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    this.paused = true;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    clearInterval(this.pingTimer);
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.close(CloseCode.normal, 'agent updating');
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.attempt = 0;
+    this.connect();
   }
 
   private finish(reason: StopReason): void {
@@ -118,7 +171,7 @@ export class Agent {
 
   /** Proves the key pair (a fresh signed challenge), then dials; a refused key stops, anything else retries. */
   private connect(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     const { log } = this.opts;
     if (!this.auth) {
       log.error('this agent has no key pair (identityKey): run mini-connector run or init, which create one');
@@ -216,6 +269,7 @@ export class Agent {
         capabilities: Object.keys(this.opts.operations) as AgentCapability[],
         concurrency: config.concurrency,
         databases: Object.keys(config.databases),
+        ...(this.opts.updatable && agentPlatform() ? { platform: agentPlatform() } : {}),
       });
     });
     socket.on('message', (data, isBinary) => {
@@ -245,7 +299,7 @@ export class Agent {
       // Work in flight is abandoned: the gateway fails it retryably and Temporal retries it.
       for (const c of this.running.values()) c.abort();
       this.running.clear();
-      if (this.stopped) return;
+      if (this.stopped || this.paused) return;
       if (code === CloseCode.keyRevoked) {
         log.error(`the gateway disconnected this agent: ${reason || 'key revoked'}. Not retrying with this key.`);
         return this.finish({ code: 'key-revoked', message: reason });
@@ -266,7 +320,7 @@ export class Agent {
 
   /** Reconnects after the backoff, or after `atLeastMs` (a Retry-After, capped) when that is longer. */
   private scheduleReconnect(atLeastMs?: number): void {
-    if (this.stopped || this.reconnectTimer) return;
+    if (this.stopped || this.paused || this.reconnectTimer) return;
     const { initialDelayMs, maxDelayMs } = this.opts.config.reconnect;
     const delay = Math.max(backoffDelay(this.attempt++, initialDelayMs, maxDelayMs), atLeastMs ?? 0);
     this.opts.log.info(`reconnecting in ${delay} ms`);
@@ -291,9 +345,13 @@ export class Agent {
         this.pingTimer.unref();
         this.opts.observer?.session(true);
         this.onWelcome?.({ connectorId: frame.connectorId, taskQueue: frame.taskQueue });
+        if (frame.update && !this.opts.trial) this.onUpdateOffer?.(frame.update);
+        return;
+      case 'update':
+        if (!this.opts.trial) this.onUpdateOffer?.(frame.offer);
         return;
       case 'task':
-        void this.runTask(frame);
+        if (!this.opts.trial) void this.runTask(frame);
         return;
       case 'cancel':
         this.running.get(frame.taskId)?.abort();

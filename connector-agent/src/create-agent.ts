@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { AgentConfig } from './config';
-import { Agent, AGENT_VERSION } from './agent';
+import { Agent, AGENT_VERSION, type AgentOptions } from './agent';
 import type { AuditLog } from './audit/audit-log';
 import { siteDatabases } from './site-database/site-database';
 import { createSqlQuery } from './operations/sql-query';
@@ -23,7 +23,7 @@ import { createApiFetchSpec } from './operations/api-fetch-spec';
 import { createSyncChecksum, createSyncDelete, createSyncExtract } from './operations/site-sync';
 import { policyOf, type DataDeps } from './operations/data-support';
 import { createApiArtifactClient, type ApiArtifactClient } from './api-artifacts';
-import { createGatewayAuth } from './gateway-auth';
+import { createGatewayAuth, type GatewayAuth } from './gateway-auth';
 import { machineId } from './machine-id';
 import type { OperationTable } from './operations/operation';
 import type { AgentMetrics } from './agent-metrics';
@@ -59,19 +59,24 @@ function artifactClientOf(
   return {
     fetch: (sha256, kind) => {
       client ??= createApiArtifactClient({
-        auth: createGatewayAuth({
-          gatewayUrl: config.gatewayUrl,
-          apiKey: config.apiKey,
-          identityKey,
-          network,
-          machineLabel: machineId(config.machineId),
-        }),
+        auth: gatewayAuthOf(config, identityKey, network),
         cacheDir,
         ...(config.apiArtifacts.trustedRegistryKeys ? { trustedKeys: config.apiArtifacts.trustedRegistryKeys } : {}),
       });
       return client.fetch(sha256, kind);
     },
   };
+}
+
+/** The agent's proof for its HTTP calls to its gateway (artifacts, updates), from its config, through its network. */
+export function gatewayAuthOf(config: AgentConfig, identityKey: string, network: GatewayNetwork): GatewayAuth {
+  return createGatewayAuth({
+    gatewayUrl: config.gatewayUrl,
+    apiKey: config.apiKey,
+    identityKey,
+    network,
+    machineLabel: machineId(config.machineId),
+  });
 }
 
 /** Wires an agent from its config: site databases opened lazily, operations, logger. */
@@ -100,8 +105,10 @@ export function createAgent(
     tracer?: Tracer;
     /** The rotating log file's folder when agent.json names none (VSC_AGENT_LOG_DIR). */
     logDir?: string;
+    /** Self-update (issue 13 §5): announce the platform; or run as an update's trial. */
+    updates?: Pick<AgentOptions, 'updatable' | 'trial'>;
   } = {},
-): { agent: Agent; close: () => Promise<void> } {
+): { agent: Agent; log: pino.Logger; network: GatewayNetwork; close: () => Promise<void> } {
   const logDir = config.logFile.dir ?? options.logDir;
   const logFile =
     !log && logDir ? new RotatingLogFile(logDir, config.logFile.maxBytes, config.logFile.keep) : undefined;
@@ -167,9 +174,12 @@ export function createAgent(
     ...(options.metrics ? { observer: options.metrics.observer } : {}),
     ...(options.tracer ? { tracer: options.tracer } : {}),
     operations: options.operations ? options.operations(operations) : operations,
+    ...options.updates,
   });
   return {
     agent,
+    log: logger,
+    network,
     close: async () => {
       await agent.stop();
       await databases.close();

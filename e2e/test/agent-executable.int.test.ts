@@ -7,6 +7,7 @@ import type { WorkflowStartOptions } from '@temporalio/client';
 import { expectedSha256, verifyReleaseSignature } from '@vansales/connector-agent';
 import { extractStepWorkflow, type ExtractStepInput } from '@vansales/workflows';
 import { sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
+import { buildAgentReleaseInto } from './support/agent-release-build';
 
 // The mini connector as its users get it (issue 13 §2): `./vsc release agent` builds the single
 // executables; the Linux one runs alone in an empty folder with no node on PATH (init, doctor,
@@ -36,15 +37,7 @@ describe('the mini connector as a single executable', () => {
   let agent: ChildProcess | undefined;
 
   beforeAll(async () => {
-    const built = spawnSync(
-      process.execPath,
-      [join(repoRoot, 'infra/dist/cli.js'), 'release', 'agent', '--out', releaseDir],
-      {
-        encoding: 'utf8',
-        timeout: 600_000,
-      },
-    );
-    if (built.status !== 0) throw new Error(`./vsc release agent failed:\n${built.stdout}\n${built.stderr}`);
+    buildAgentReleaseInto(releaseDir);
     copyFileSync(join(releaseDir, 'mini-connector-linux-x64'), exe);
     execFileSync('chmod', ['755', exe]);
     mkdirSync(scratch);

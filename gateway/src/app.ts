@@ -69,6 +69,8 @@ import definitionRoutes from './routes/definition-routes';
 import agentSocketRoute from './routes/agent-socket-route';
 import agentEnrolRoutes from './routes/agent-enrol-routes';
 import agentArtifactRoutes from './routes/agent-artifact-routes';
+import agentReleaseRoutes from './routes/agent-release-routes';
+import { agentReleaseServicePlugin, type AgentReleaseService } from './services/agent-release-service';
 import { createSiteSpecFetch } from './services/site-spec-fetch';
 import webhookRoutes from './routes/webhook-routes';
 import apiRoutes from './routes/api-routes';
@@ -144,6 +146,8 @@ export interface AppDeps {
     usage?: BufferUsage;
     limits?: (tenantId: string) => BufferLimits | Promise<BufferLimits>;
   };
+  /** Agent releases, approvals and the agents' downloads (issue 13 §5): needs the buffer's store. */
+  agentReleases?: AgentReleaseService;
   /** Sees every route as it is registered (the test that every route is documented walks them). */
   onRoute?: (route: RouteOptions) => void;
   /** How agents prove their key pair and how failures are throttled (VSC_GATEWAY_PUBLIC_HOSTS, VSC_AGENT_*, VSC_AUTH_*). */
@@ -377,6 +381,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(credentialRoutes);
   }
   if (deps.apiCalls) await app.register(apiCallRoutes, { calls: deps.apiCalls });
+  if (deps.agentReleases) {
+    await app.register(agentReleaseServicePlugin, { service: deps.agentReleases });
+    await app.register(agentReleaseRoutes, {
+      offerUpdates: (tenantId) => deps.hub.offerUpdates(tenantId, deps.agentReleases!.offerFor),
+    });
+  }
   await app.register(agentSocketRoute, {
     hub: deps.hub,
     maxFrameBytes: deps.maxFrameBytes,

@@ -18,6 +18,7 @@ import {
   createCredentialRepository,
   createBufferUsage,
   createTenantQuotaRepository,
+  createAgentReleaseRepository,
   createWebhookRepository,
   createControlFlagRepository,
   createDefinitionRunRepository,
@@ -69,6 +70,7 @@ import { startControlWorker } from './control-worker';
 import { collapseLabel, forwardMetrics } from '@vansales/metrics';
 import { connectorTaskQueue } from '@vansales/protocol/task-queues';
 import { createGatewayMetrics } from './gateway-metrics';
+import { createAgentReleaseService } from './services/agent-release-service';
 import packageJson from '../package.json';
 import { createDefinitionControlActivities, createSyncStateActivities } from '@vansales/activities/control';
 
@@ -195,6 +197,8 @@ export async function createGateway(
     db,
     defaultKeyFile: join(config.VSC_GATEWAY_STATE_DIR, 'registry-signing-key.pem'),
   });
+  // Agent executables share the buffer's store under `agent-releases/` (every node reads the same).
+  const agentReleases = createAgentReleaseService({ repo: createAgentReleaseRepository(db), store: buffer.store });
   // Sessions are read from the hub when scraped (it is made just below).
   const metrics = createGatewayMetrics(packageJson.version, () => hub.size);
   const hub = new AgentHub({
@@ -220,6 +224,7 @@ export async function createGateway(
       discoverOnline(identity, hello);
     },
     onOffline: (identity) => repos.touchConnector(identity.connectorId),
+    updateOffer: agentReleases.offerFor,
     audit: (entry) => {
       metrics.task(entry);
       return auditRepo.append(entry);
@@ -271,6 +276,7 @@ export async function createGateway(
   };
   const app = await buildApp({
     logger,
+    agentReleases,
     credentials: credentialsFrom(config, db, apiRegistry),
     apiCalls,
     adminToken: config.VSC_ADMIN_TOKEN_DISABLED ? undefined : config.VSC_ADMIN_TOKEN,

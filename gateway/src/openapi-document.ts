@@ -39,6 +39,7 @@ export function documentOnlyDeps(): AppDeps {
     apis: inert,
     credentials: inert,
     apiCalls: inert,
+    agentReleases: inert,
     quotas: inert,
     identity: inert,
   };

@@ -41,6 +41,14 @@ describe('the role x route table', () => {
     expect(Object.keys(ROLE_PERMISSIONS).sort()).toEqual([...ROLES].sort());
   });
 
+  it("lets only owners and admins approve an agent version; releases are the platform operator's", () => {
+    expect(ROUTE_ACCESS['PUT /v1/tenants/:tenantId/agent-version']).toBe(Permission.agentUpdatesWrite);
+    expect(ROUTE_ACCESS['DELETE /v1/tenants/:tenantId/agent-version']).toBe(Permission.agentUpdatesWrite);
+    expect(ROLES.filter((role) => roleAllows(role, Permission.agentUpdatesWrite))).toEqual(['owner', 'admin']);
+    expect(ROUTE_ACCESS['PUT /v1/agent-releases/:version']).toBe('admin-token');
+    expect(ROUTE_ACCESS['PUT /v1/agent-releases/:version/:platform']).toBe('admin-token');
+  });
+
   it('parses only well-formed session and API tokens', () => {
     const id = 'a'.repeat(32);
     const secret = 'B'.repeat(43);

@@ -11,7 +11,7 @@ import { InfraError } from './errors';
 import { up } from './commands/up';
 import { test, services, bench } from './commands/test';
 import { admin, defaultAdminTarget } from './commands/admin';
-import { release } from './commands/release';
+import { platformsOf, release } from './commands/release';
 import { topology } from './commands/topology';
 
 const VERSION = `vsc ${packageJson.version}`;
@@ -85,12 +85,22 @@ const COMMANDS: SubCommand<CommandOutput>[] = [
         {
           usage: usageOf('release'),
           version: VERSION,
-          options: { out: { type: 'string' } },
+          options: { out: { type: 'string' }, 'version-override': { type: 'string' }, platform: { type: 'string' } },
           positionals: { min: 1, max: 1 },
         },
         io,
       );
-      return parsed.ok ? release(parsed.positionals[0]!, parsed.values.out as string | undefined) : parsed.exitCode;
+      if (!parsed.ok) return parsed.exitCode;
+      const platforms = platformsOf(parsed.values.platform as string | undefined);
+      if (typeof platforms === 'string') {
+        process.stderr.write(`./vsc release: ${platforms}\n`);
+        return 2;
+      }
+      const version = parsed.values['version-override'] as string | undefined;
+      return release(parsed.positionals[0]!, parsed.values.out as string | undefined, {
+        ...(version ? { version } : {}),
+        ...(platforms ? { platforms } : {}),
+      });
     },
   },
 ];

@@ -3,11 +3,23 @@ import { dirname, join } from 'node:path';
 import { openAuditLog } from '../audit/audit-log';
 import { ensureIdentityKey } from '../gateway-auth';
 import { openVault, VAULT_FILE, VaultError } from '../vault';
-import { createAgent } from '../create-agent';
-import { AGENT_VERSION } from '../agent';
+import type pino from 'pino';
+import { AGENT_VERSION, type Agent } from '../agent';
+import type { AgentConfig } from '../config';
+import { createAgent, gatewayAuthOf } from '../create-agent';
+import { readSitePolicyFile } from '../policy/site-policy';
+import { updateReleaseKeys } from '../release/release-keys';
+import {
+  createUpdater,
+  recordTrialWelcome,
+  runsAsSingleExecutable,
+  settleSwitchAtStart,
+  UPDATE_STATE_FILE,
+  UPDATE_TRIAL_ENV,
+} from '../update';
 import { createAgentMetrics, startAgentStatusServer } from '../agent-metrics';
 import { API_ARTIFACT_CACHE_DIR } from '../api-artifacts';
-import { ProxyConfigError } from '../net';
+import { ProxyConfigError, type GatewayNetwork } from '../net';
 import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
 import { startTracing } from '@vansales/tracing';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
@@ -18,6 +30,56 @@ const USAGE = `usage: mini-connector run --config <agent.json>
   the file instead of --config. Exit 0 when stopped, 2 on a bad configuration, 3 when the gateway
   refused the agent for good (revoked key, another live session).
 `;
+
+/**
+ * Signed updates for a single executable: a first start after a switch must connect within the
+ * site's deadline (or it goes back to the previous executable), and each offer from the gateway goes
+ * to the updater.
+ */
+async function wireUpdates(
+  agent: Agent,
+  log: pino.Logger,
+  opts: { executable: string; args: string[]; statePath: string; config: AgentConfig; network: GatewayNetwork },
+): Promise<void> {
+  const policy = () => readSitePolicyFile(opts.config.policyFile).file.updates;
+  // Without a previous executable to go back to, this version is the only one: it runs on.
+  const settle = await settleSwitchAtStart({ ...opts, version: AGENT_VERSION, log }).catch((err: unknown) => {
+    log.error(`cannot settle the last update: ${(err as Error).message}`);
+    return { pending: false as const };
+  });
+  if (settle.pending) {
+    let deadlineSeconds = 120;
+    try {
+      deadlineSeconds = policy().connectDeadlineSeconds;
+    } catch {
+      // a broken policy file: the default deadline
+    }
+    const timer = setTimeout(
+      () =>
+        void settle
+          .rollBack(`did not connect to the gateway within ${deadlineSeconds} s of its first start`)
+          .catch((err: unknown) => log.error(`cannot roll back: ${(err as Error).message}`)),
+      deadlineSeconds * 1000,
+    );
+    agent.onWelcome = () => {
+      clearTimeout(timer);
+      settle.confirm();
+      agent.onWelcome = undefined;
+    };
+  }
+  const updater = createUpdater({
+    agent,
+    auth: gatewayAuthOf(opts.config, opts.config.identityKey!, opts.network),
+    log,
+    executable: opts.executable,
+    args: opts.args,
+    statePath: opts.statePath,
+    version: AGENT_VERSION,
+    policy,
+    trustedKeys: updateReleaseKeys,
+  });
+  agent.onUpdateOffer = (offer) => void updater.offer(offer);
+}
 
 export const runCommand: CliCommand = {
   words: ['run'],
@@ -74,6 +136,9 @@ export const runCommand: CliCommand = {
       return 2;
     }
     if (tracing) io.stdout.write(`traces to ${tracing.endpoint}\n`);
+    // Self-update (issue 13 §5) is the single executable's: a build from the sources has none to swap.
+    const trial = io.env[UPDATE_TRIAL_ENV] === '1';
+    const executable = runsAsSingleExecutable() ? process.execPath : undefined;
     let made;
     try {
       made = createAgent(config, undefined, {
@@ -83,6 +148,7 @@ export const runCommand: CliCommand = {
         metrics,
         ...(tracing ? { tracer: tracing.tracer } : {}),
         ...(io.env.VSC_AGENT_LOG_DIR ? { logDir: io.env.VSC_AGENT_LOG_DIR } : {}),
+        updates: { updatable: executable !== undefined && !trial, trial },
       });
     } catch (err) {
       // A proxy or CA setting that cannot work (an unreadable CA file, a proxy URL that is no URL).
@@ -91,9 +157,18 @@ export const runCommand: CliCommand = {
       io.stderr.write(`${err.message}\n`);
       return 2;
     }
-    const { agent, close } = made;
+    const { agent, log, network, close } = made;
+    const statePath = join(dirname(path), UPDATE_STATE_FILE);
+    if (trial) {
+      agent.onWelcome = () => {
+        recordTrialWelcome(statePath, AGENT_VERSION);
+        void agent.stop();
+      };
+    } else if (executable && config.identityKey) {
+      await wireUpdates(agent, log, { executable, args: process.argv.slice(2), statePath, config, network });
+    }
     let status;
-    if (metrics) {
+    if (metrics && !trial) {
       try {
         status = await startAgentStatusServer(config.metrics, metrics, auditPath);
       } catch (err) {

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { SITE_SPEC_MAX_BYTES_CEILING, type TableRef } from '@vansales/protocol';
+import { AgentVersion, SITE_SPEC_MAX_BYTES_CEILING, type TableRef } from '@vansales/protocol';
 import type { DataPolicy } from '@vansales/dataflow';
 
 /**
@@ -71,6 +71,27 @@ export const SiteApiEntry = z
   .strict();
 export type SiteApiEntry = z.infer<typeof SiteApiEntry>;
 
+/**
+ * Whether this agent updates itself to the version its tenant approves (issue 13 §5): `approved`
+ * (the default) takes it, `pinned` takes only `version`, `off` never updates. Every update is
+ * verified against the release keys pinned in the agent; `allowDevelopmentKey` also trusts the
+ * development key a dev build carries (for development and tests only; logged at every update).
+ */
+export const SiteUpdatePolicy = z
+  .object({
+    mode: z.enum(['approved', 'pinned', 'off']).default('approved'),
+    version: AgentVersion.optional().describe('the one version a pinned site runs'),
+    allowDevelopmentKey: z.boolean().default(false),
+    /** How long a new version has to connect (its trial, then its first start) before it is rolled back. */
+    connectDeadlineSeconds: z.number().int().min(5).max(3600).default(120),
+  })
+  .strict()
+  .refine((p) => p.mode !== 'pinned' || p.version !== undefined, {
+    message: 'updates.mode "pinned" needs updates.version (the version to stay on)',
+    path: ['version'],
+  });
+export type SiteUpdatePolicy = z.infer<typeof SiteUpdatePolicy>;
+
 export const SitePolicyFile = z
   .object({
     version: z.literal(1).default(1),
@@ -100,6 +121,8 @@ export const SitePolicyFile = z
       .object({ maxBytes: z.number().int().min(1024).max(SITE_SPEC_MAX_BYTES_CEILING).optional() })
       .strict()
       .optional(),
+    /** Agent updates (default: take the version the tenant approves, verified against the pinned keys). */
+    updates: SiteUpdatePolicy.default(() => SiteUpdatePolicy.parse({})),
   })
   .strict();
 export type SitePolicyFile = z.infer<typeof SitePolicyFile>;

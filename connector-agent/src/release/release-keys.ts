@@ -23,13 +23,14 @@ export function verifyReleaseSignature(sums: Buffer, signature: Buffer, keys: re
   return keys.find((key) => verify(null, sums, createPublicKey(key), signature));
 }
 
+/** The expected SHA-256 of a file in a SHA256SUMS text (shared with the gateway's upload check). */
+export { expectedSha256 } from '@vansales/protocol';
+
 /**
- * The expected SHA-256 of `fileName` in a SHA256SUMS text (`<hex>  <name>` lines, as sha256sum -c reads).
+ * The keys an update must be signed by (issue 13 §5): the production keys only, unless the site
+ * policy allows the development key (`updates.allowDevelopmentKey`), which then counts too, and only
+ * in a development build (a production build carries no development key).
  */
-export function expectedSha256(sums: string, fileName: string): string | undefined {
-  for (const line of sums.split('\n')) {
-    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trim());
-    if (match && match[2] === fileName) return match[1];
-  }
-  return undefined;
+export function updateReleaseKeys(allowDevelopmentKey: boolean): string[] {
+  return allowDevelopmentKey ? trustedReleaseKeys() : [...PRODUCTION_RELEASE_KEYS];
 }

@@ -17,7 +17,10 @@ interface Manifest {
 
 const manifest = JSON.parse(getAsset('manifest.json', 'utf8')) as Manifest;
 const dir = mkdtempSync(join(tmpdir(), 'mini-connector-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const cleanup = () => rmSync(dir, { recursive: true, force: true });
+process.on('exit', cleanup);
+// An update execs the new executable, which skips exit handlers: the agent calls this first.
+(globalThis as { __vscSeaCleanup?: () => void }).__vscSeaCleanup = cleanup;
 for (const file of manifest.files) {
   writeFileSync(join(dir, file), new Uint8Array(getAsset(file)), { mode: 0o600 });
 }

@@ -276,7 +276,7 @@ export async function startPlatform(
     namespace: cloudConfig.TEMPORAL_NAMESPACE,
     dataConverter: vansalesDataConverter(payloadKeys),
   });
-  const agents: ReturnType<typeof createAgent>[] = [];
+  const agents: Pick<ReturnType<typeof createAgent>, 'agent' | 'close'>[] = [];
   const machineKeys = new Map<string, string>();
   const machineKey = (machine = 'this-machine') => {
     let key = machineKeys.get(machine);

@@ -1,6 +1,12 @@
 import { type ActivityInterceptorsFactory, type NativeConnection, Worker } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
-import { CloseCode, connectorTaskQueue, PROTOCOL_VERSION, type HelloFrame } from '@vansales/protocol';
+import {
+  CloseCode,
+  connectorTaskQueue,
+  PROTOCOL_VERSION,
+  type AgentUpdateOffer,
+  type HelloFrame,
+} from '@vansales/protocol';
 import type { Logger } from '../logger';
 import type { AgentConnection, AgentIdentity } from './agent-connection';
 import { ClusterUnavailableError, type SessionCluster, type SessionLease } from './session-cluster';
@@ -11,6 +17,12 @@ import {
   type ResultTransform,
   type TaskPreparer,
 } from './proxy-activities';
+
+/** The tenant's approved version for an agent that said its version and platform, if it should move. */
+export type OfferUpdate = (
+  tenantId: string,
+  hello: Pick<HelloFrame, 'agentVersion' | 'platform'>,
+) => Promise<AgentUpdateOffer | undefined>;
 
 /**
  * One connector's slot on this node, reserved synchronously after hello (before any await), so two
@@ -52,6 +64,11 @@ export interface AgentHubOptions {
   maxConcurrencyPerAgent?: number;
   log: Logger;
   onOnline?: (identity: { tenantId: string; connectorId: string }, hello: HelloFrame) => void | Promise<void>;
+  /**
+   * The update the agent is offered in its welcome (issue 13 §5): its tenant's approved version. A
+   * failure here is logged and the welcome goes without an offer: an update never blocks a session.
+   */
+  updateOffer?: OfferUpdate;
   /** A welcomed agent's socket closed (its "last seen"); not called for sessions that never got a welcome. */
   onOffline?: (identity: { tenantId: string; connectorId: string }) => void | Promise<void>;
   /** The gateway's copy of every agent operation. */
@@ -195,6 +212,8 @@ export class AgentHub {
     if (cutOf(session) || !connection.isOpen) return refuse(CloseCode.normal, '');
 
     const taskQueue = connectorTaskQueue(connectorId);
+    // Looked up while the Worker is made: the welcome carries it without waiting longer.
+    const offered = this.offerOf(tenantId, hello, log);
     const worker = await Worker.create({
       connection: this.opts.temporal,
       namespace: this.opts.namespace,
@@ -234,6 +253,8 @@ export class AgentHub {
     // Cut while the Worker was being created: the caller stops it, and the agent gets no welcome.
     // A cut session's socket is already closed with the cut's code; this close is then a no-op.
     if (cutOf(session) || !connection.isOpen) return refuse(CloseCode.normal, '');
+    const update = await offered;
+    if (cutOf(session) || !connection.isOpen) return refuse(CloseCode.normal, '');
     session.welcomed = true;
     connection.send({
       type: 'welcome',
@@ -242,11 +263,35 @@ export class AgentHub {
       tenantId,
       taskQueue,
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+      ...(update ? { update } : {}),
     });
     log.info({ taskQueue, agentVersion: hello.agentVersion, databases: hello.databases }, 'agent connected');
     void Promise.resolve(this.opts.onOnline?.({ tenantId, connectorId }, hello)).catch((err) =>
       log.warn({ err: String(err) }, 'onOnline hook failed'),
     );
+  }
+
+  private async offerOf(tenantId: string, hello: HelloFrame, log: Logger, offer = this.opts.updateOffer) {
+    if (!offer || !hello.platform) return undefined;
+    try {
+      return await offer(tenantId, hello);
+    } catch (err) {
+      log.warn({ err: String(err) }, 'could not look up the agent version to offer');
+      return undefined;
+    }
+  }
+
+  /**
+   * Offers the approved version to the tenant's agents welcomed on this node (after an approval);
+   * agents on other nodes of a cluster are offered it at their next welcome.
+   */
+  async offerUpdates(tenantId: string, offer: OfferUpdate): Promise<void> {
+    for (const session of this.sessions.values()) {
+      const { connection, hello } = session;
+      if (!session.welcomed || connection.identity.tenantId !== tenantId) continue;
+      const update = await this.offerOf(tenantId, hello, this.opts.log, offer);
+      if (update && connection.isOpen) connection.send({ type: 'update', offer: update });
+    }
   }
 
   /**

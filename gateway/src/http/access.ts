@@ -23,6 +23,8 @@ export const Permission = {
   auditRead: 'audit:read',
   /** The tenant's quota overrides (owner and admin: they answer for what the tenant costs). */
   quotasWrite: 'quotas:write',
+  /** Which agent version the tenant's agents are offered (owner and admin: it changes code on every site). */
+  agentUpdatesWrite: 'agent-updates:write',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 
@@ -96,6 +98,14 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'POST /v1/codec/decode': 'admin-token',
   // Metrics count every tenant's sessions and tasks: the operator's token only (Prometheus' bearer token).
   'GET /metrics': 'admin-token',
+  // Agent releases are the platform operator's (every tenant's agents may be offered them); approving
+  // one for a tenant is its owner's or admin's (issue 13 §5).
+  'GET /v1/agent-releases': 'admin-token',
+  'PUT /v1/agent-releases/:version': 'admin-token',
+  'PUT /v1/agent-releases/:version/:platform': 'admin-token',
+  [`GET ${t}/agent-version`]: P.read,
+  [`PUT ${t}/agent-version`]: P.agentUpdatesWrite,
+  [`DELETE ${t}/agent-version`]: P.agentUpdatesWrite,
   // connectors, keys, schemas, queries
   [`POST ${t}/connectors`]: P.connectorsWrite,
   [`GET ${t}/connectors`]: P.read,

@@ -22,7 +22,7 @@ const TenantQuotas = z.object({
 });
 
 /** Who changed the quotas: the person, the tenant token, or the admin token (with its X-Actor label). */
-function changedBy(req: FastifyRequest): string {
+export function changedBy(req: FastifyRequest): string {
   const p = req.principal;
   if (p.kind === 'person') return `person:${p.userId}`;
   if (p.kind === 'tenant-token') return `token:${p.tokenId}`;

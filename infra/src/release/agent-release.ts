@@ -140,18 +140,43 @@ function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** Builds (or takes from the machine cache) both executables, then writes them, the sums and the signature to `outDir`. */
-export async function buildAgentRelease(outDir: string, log: Logger): Promise<AgentRelease> {
-  const version = (
-    JSON.parse(readFileSync(join(repoRoot, 'connector-agent/package.json'), 'utf8')) as { version: string }
-  ).version;
+export interface AgentReleaseOptions {
+  /**
+   * The version the build says it is (`--version-override`): the agent's AGENT_VERSION and
+   * release.json. For test builds of an update (two real builds with different versions).
+   */
+  version?: string;
+  /** Only these platforms (`--platform linux-x64`): a test needs the one it runs. */
+  platforms?: readonly AgentPlatform[];
+}
+
+const VERSION_PATTERN = /^\d{1,6}\.\d{1,6}\.\d{1,6}(-[0-9A-Za-z.-]{1,40})?$/;
+
+/** Builds (or takes from the machine cache) the executables, then writes them, the sums and the signature to `outDir`. */
+export async function buildAgentRelease(
+  outDir: string,
+  log: Logger,
+  options: AgentReleaseOptions = {},
+): Promise<AgentRelease> {
+  const version =
+    options.version ??
+    (JSON.parse(readFileSync(join(repoRoot, 'connector-agent/package.json'), 'utf8')) as { version: string }).version;
+  if (!VERSION_PATTERN.test(version))
+    throw new InfraError(
+      InfraErrorCode.badConfig,
+      `release version ${JSON.stringify(version)} is not like 1.2.3 or 1.2.3-rc.1`,
+    );
+  const platforms = options.platforms ?? AGENT_PLATFORMS;
   const commit = gitCommit();
   const key = signingKey(log);
   const runtimeVersion = readFileSync(join(repoRoot, 'infra/node-runtime.json'), 'utf8');
   const work = mkdtempSync(join(cacheRoot(), '.agent-release-'));
   try {
     const bundleDir = join(work, 'bundle');
-    const define: Record<string, string> = { __VSC_AGENT_COMMIT__: JSON.stringify(commit) };
+    const define: Record<string, string> = {
+      __VSC_AGENT_COMMIT__: JSON.stringify(commit),
+      __VSC_AGENT_VERSION__: JSON.stringify(version),
+    };
     if (key.dev) define.__VSC_RELEASE_DEV_KEY__ = JSON.stringify(key.publicKeyPem);
     const files = await bundleAgent(bundleDir, define);
     writeFileSync(join(bundleDir, 'manifest.json'), JSON.stringify({ main: 'main.js', files }));
@@ -163,11 +188,12 @@ export async function buildAgentRelease(outDir: string, log: Logger): Promise<Ag
       readFileSync(launcher, 'utf8') + runtimeVersion,
     );
     const cached = join(cacheRoot(), 'agent-release', buildHash.slice(0, 24));
-    if (!AGENT_PLATFORMS.every((p) => existsSync(join(cached, executableName(p))))) {
+    const missing = platforms.filter((p) => !existsSync(join(cached, executableName(p))));
+    if (missing.length > 0) {
       const staging = join(work, 'executables');
       mkdirSync(staging);
       const builder = pinnedRuntime('linux-x64');
-      for (const platform of AGENT_PLATFORMS) {
+      for (const platform of missing) {
         const started = Date.now();
         const output = join(staging, executableName(platform));
         const config = join(work, `sea-${platform}.json`);
@@ -187,9 +213,10 @@ export async function buildAgentRelease(outDir: string, log: Logger): Promise<Ag
         execFileSync(builder, ['--build-sea', config], { stdio: ['ignore', 'pipe', 'pipe'] });
         log(`built ${executableName(platform)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }
-      mkdirSync(dirname(cached), { recursive: true });
-      rmSync(cached, { recursive: true, force: true });
-      renameSync(staging, cached);
+      // Each file lands whole (a rename): a build of one platform keeps the other's already cached.
+      mkdirSync(cached, { recursive: true });
+      for (const platform of missing)
+        renameSync(join(staging, executableName(platform)), join(cached, executableName(platform)));
       pruneCache(dirname(cached), cached);
     } else {
       log(`executables unchanged since the last build (${cached})`);
@@ -198,7 +225,7 @@ export async function buildAgentRelease(outDir: string, log: Logger): Promise<Ag
     mkdirSync(outDir, { recursive: true });
     const executables = {} as Record<AgentPlatform, string>;
     const lines: string[] = [];
-    for (const platform of AGENT_PLATFORMS) {
+    for (const platform of platforms) {
       const target = join(outDir, executableName(platform));
       rmSync(target, { force: true });
       try {
@@ -232,11 +259,11 @@ export async function buildAgentRelease(outDir: string, log: Logger): Promise<Ag
   }
 }
 
-/** Keeps the two newest cached builds (each about 250 MB). */
+/** Keeps the four newest cached builds (each up to 280 MB): a release and the update test's two versions. */
 function pruneCache(dir: string, keep: string): void {
   const builds = readdirSync(dir)
     .map((name) => join(dir, name))
     .filter((path) => path !== keep)
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  for (const old of builds.slice(1)) rmSync(old, { recursive: true, force: true });
+  for (const old of builds.slice(3)) rmSync(old, { recursive: true, force: true });
 }

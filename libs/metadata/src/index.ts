@@ -105,3 +105,10 @@ export {
   type InvitationRow,
   type SsoStateRow,
 } from './identity-repository';
+export {
+  createAgentReleaseRepository,
+  type AgentReleaseRepository,
+  type AgentReleaseRow,
+  type AgentReleaseFileRow,
+  type TenantAgentVersion,
+} from './agent-release-repository';

@@ -373,6 +373,36 @@ export interface SsoStatesTable {
   expires_at: Date;
 }
 
+/** Releases of the mini connector registered by the platform operator (migration 0022). */
+export interface AgentReleasesTable {
+  version: string;
+  /** SHA256SUMS as `./vsc release agent` wrote it. */
+  sums: string;
+  /** Ed25519 signature of `sums` by the release key, base64. */
+  signature: string;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+/** One executable of a release; its bytes are chunks in the buffer's store (`agent-releases/`). */
+export interface AgentReleaseFilesTable {
+  version: string;
+  platform: string;
+  file_name: string;
+  sha256: string;
+  size: ColumnType<number, number, number>;
+  chunks: number;
+  uploaded_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** The agent version a tenant approved (migration 0022). */
+export interface TenantAgentVersionsTable {
+  tenant_id: string;
+  version: string;
+  approved_by: string;
+  approved_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connectors: ConnectorsTable;
@@ -405,4 +435,7 @@ export interface Database {
   tenant_invitations: TenantInvitationsTable;
   sso_states: SsoStatesTable;
   tenant_quotas: TenantQuotasTable;
+  agent_releases: AgentReleasesTable;
+  agent_release_files: AgentReleaseFilesTable;
+  tenant_agent_versions: TenantAgentVersionsTable;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentPlatform, AgentUpdateOffer, UpdateFrame } from './agent-updates';
 
 /**
  * Agent <-> gateway control frames, protocol v1.
@@ -47,6 +48,11 @@ export const HelloFrame = z.object({
   capabilities: z.array(AgentCapability).max(64),
   concurrency: z.number().int().min(1).max(1024),
   databases: z.array(z.string().min(1).max(128)).max(256),
+  /**
+   * The agent's platform (issue 13 §5): an agent that sends it can update itself, and the gateway
+   * then offers it its tenant's approved version (welcome `update`, the `update` frame).
+   */
+  platform: AgentPlatform.optional(),
 });
 
 export const WelcomeFrame = z.object({
@@ -56,6 +62,8 @@ export const WelcomeFrame = z.object({
   tenantId: id,
   taskQueue: z.string().min(1).max(256),
   heartbeatIntervalMs: z.number().int().positive(),
+  /** The version the tenant approved, when it differs from the agent's (agents that sent `platform` only). */
+  update: AgentUpdateOffer.optional(),
 });
 
 /** A tracestate list-member: a lowercase key (simple or tenant@system) and a printable value without , or =. */
@@ -174,6 +182,7 @@ export type AgentFrame = z.infer<typeof AgentFrame>;
 /** What the gateway may send. */
 export const GatewayFrame = z.discriminatedUnion('type', [
   WelcomeFrame,
+  UpdateFrame,
   TaskFrame,
   CancelFrame,
   PingFrame,

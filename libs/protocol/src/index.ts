@@ -211,3 +211,18 @@ export {
   type SyncDeleteInputT,
   type SyncDeleteOutputT,
 } from './sync-operations';
+export {
+  AGENT_PLATFORMS,
+  AgentPlatform,
+  AGENT_VERSION_PATTERN,
+  AgentVersion,
+  agentExecutableName,
+  AgentUpdateOffer,
+  UpdateFrame,
+  AGENT_UPDATE_ROUTES_PREFIX,
+  agentUpdateSumsPath,
+  agentUpdateFilePath,
+  AGENT_UPDATE_CONTENT_TYPE,
+  AgentReleaseSums,
+  expectedSha256,
+} from './agent-updates';

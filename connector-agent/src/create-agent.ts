@@ -29,6 +29,7 @@ import { machineId } from './machine-id';
 import type { OperationTable } from './operations/operation';
 import type { AgentMetrics } from './agent-metrics';
 import { RotatingLogFile } from './log-file';
+import { runDoctorChecks } from './doctor/doctor-checks';
 
 export const AGENT_REDACT_PATHS = [
   'password',
@@ -91,6 +92,8 @@ export function createAgent(
     metrics?: AgentMetrics;
     /** The rotating log file's folder when agent.json names none (VSC_AGENT_LOG_DIR). */
     logDir?: string;
+    /** The folder of agent.json and its vault, for the doctor's file checks (mini-connector run sets it). */
+    stateDir?: string;
   } = {},
 ): { agent: Agent; close: () => Promise<void> } {
   const logDir = config.logFile.dir ?? options.logDir;
@@ -157,6 +160,19 @@ export function createAgent(
     audit: options.audit,
     ...(options.metrics ? { observer: options.metrics.observer } : {}),
     operations: options.operations ? options.operations(operations) : operations,
+    doctor: {
+      intervalMs: config.doctorIntervalMs,
+      run: (ctx) =>
+        runDoctorChecks(
+          {
+            databaseNames: Object.keys(config.databases),
+            database: data.database,
+            ...(config.policyFile ? { policyFile: config.policyFile } : {}),
+            ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+          },
+          ctx,
+        ),
+    },
   });
   return {
     agent,

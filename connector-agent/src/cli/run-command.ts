@@ -66,6 +66,7 @@ export const runCommand: CliCommand = {
       secrets,
       artifactCacheDir,
       metrics,
+      stateDir: dirname(path),
       ...(io.env.VSC_AGENT_LOG_DIR ? { logDir: io.env.VSC_AGENT_LOG_DIR } : {}),
     });
     let status;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DoctorReport } from './doctor-report';
 
 /**
  * Agent <-> gateway control frames, protocol v1.
@@ -56,6 +57,8 @@ export const WelcomeFrame = z.object({
   tenantId: id,
   taskQueue: z.string().min(1).max(256),
   heartbeatIntervalMs: z.number().int().positive(),
+  /** The gateway's clock when it welcomed the agent: the agent's doctor checks its own clock against it. */
+  gatewayTime: z.iso.datetime().optional(),
 });
 
 export const TaskFrame = z.object({
@@ -121,6 +124,13 @@ export const CancelFrame = z.object({
   reason: z.string().max(1024),
 });
 
+/**
+ * The agent's doctor warnings (sent after each welcome and again every few minutes): the gateway
+ * keeps the latest set per connector. Bounded by DoctorReport's limits; the gateway also limits
+ * how often it accepts one.
+ */
+export const DoctorFrame = DoctorReport.extend({ type: z.literal('doctor') });
+
 export const PingFrame = z.object({ type: z.literal('ping'), nonce: z.string().max(64) });
 export const PongFrame = z.object({ type: z.literal('pong'), nonce: z.string().max(64) });
 
@@ -136,6 +146,7 @@ export const AgentFrame = z.discriminatedUnion('type', [
   ResultFrame,
   FailureFrame,
   ProgressFrame,
+  DoctorFrame,
   PingFrame,
   PongFrame,
   ProtocolErrorFrame,
@@ -159,3 +170,4 @@ export type TaskFrame = z.infer<typeof TaskFrame>;
 export type ResultFrame = z.infer<typeof ResultFrame>;
 export type FailureFrame = z.infer<typeof FailureFrame>;
 export type ProtocolErrorFrame = z.infer<typeof ProtocolErrorFrame>;
+export type DoctorFrame = z.infer<typeof DoctorFrame>;

@@ -20,6 +20,7 @@ import * as m0018 from './0018-tenant-quotas';
 import * as m0019 from './0019-invitations-sso-state';
 import * as m0020 from './0020-run-listing';
 import * as m0021 from './0021-connector-agent-status';
+import * as m0022 from './0022-connector-doctor-key-use';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -47,6 +48,7 @@ const ALL: Record<string, Migration> = {
   '0019-invitations-sso-state': m0019,
   '0020-run-listing': m0020,
   '0021-connector-agent-status': m0021,
+  '0022-connector-doctor-key-use': m0022,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -273,10 +273,11 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       // Rotate: a new key, shown once; then revoke the old one (the agent's): it is dropped and says so.
       const keysTable = page.getByTestId('keys-table');
       const oldKeyId = apiKey!.split('_')[2]!.slice(0, 12);
-      await keysTable
-        .locator(`tr[data-key-id="${oldKeyId}"]`)
-        .getByText(/^Last used/)
-        .waitFor();
+      // The agent's key: used (it opened this session) and bound to the site's machine.
+      const oldRow = keysTable.locator(`tr[data-key-id="${oldKeyId}"]`);
+      await oldRow.waitFor();
+      expect(await oldRow.locator('td[data-label="Last used"]').textContent()).not.toBe('never');
+      expect(await oldRow.locator('td[data-label="Machine"] code').count()).toBe(1);
       await page.getByRole('button', { name: 'Issue a new key (rotate)' }).click();
       const newKey = page.getByTestId('new-key');
       await newKey.waitFor();
@@ -292,10 +293,7 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       await page.getByRole('button', { name: `Yes, revoke key ${oldKeyId}` }).click();
       await page.getByText(`Revoked key ${oldKeyId}; the agent using it was disconnected.`).waitFor();
       await facts.getByText('Offline', { exact: true }).waitFor({ timeout: 30_000 });
-      await keysTable
-        .locator(`tr[data-key-id="${oldKeyId}"]`)
-        .getByText(/^Revoked /)
-        .waitFor();
+      await oldRow.getByText(/^Revoked /).waitFor();
       expect(await keysTable.locator(`tr[data-key-id="${newKeyId}"]`).textContent()).not.toContain('Revoked ');
       expect(await keysTable.textContent()).toContain('1 live key');
       await checkBothWidths(page, 'market-10-key-revoked');

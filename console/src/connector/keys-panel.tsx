@@ -105,7 +105,7 @@ export function KeysPanel({
             {keys.map((k) => (
               <tr key={k.id} data-key-id={k.id}>
                 <td data-label="Key">
-                  <code>{k.id}…</code>
+                  <code className="key-id">{k.id}…</code>
                 </td>
                 <td data-label="Issued">{when(k.createdAt)}</td>
                 <td data-label="Last used">{when(k.lastUsedAt) || 'never'}</td>

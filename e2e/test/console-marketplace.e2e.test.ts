@@ -305,16 +305,31 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
         [oldKeyId, true],
         [newKeyId, false],
       ]);
-      // Then every key that is left.
-      await page.getByRole('button', { name: 'Revoke every key…' }).click();
-      await page.getByRole('button', { name: 'Yes, revoke every key' }).click();
-      await page.getByText('Revoked 1 key.').waitFor();
-      // Last seen is now when it left, no longer "now" nor "never".
-      expect(await facts.textContent()).not.toMatch(/Last seen(now|never)/);
       // A revoked key stops the agent with a message instead of retrying forever.
       const exited = await agentExit;
       expect(exited.code).not.toBe(0);
       agent = undefined;
+
+      // The other key keeps working: a second machine's agent on it comes online.
+      const second = stand.platform.startAgent({ apiKey: rotated, machineId: 'second-site-machine' });
+      await second.welcomed;
+      await facts.getByText('Online', { exact: true }).waitFor({ timeout: 30_000 });
+      // The same key from a third machine is refused, and the refusal names the key.
+      const thief = stand.platform.startAgent({ apiKey: rotated, machineId: 'thief-machine' });
+      await expect(thief.agent.done).resolves.toMatchObject({ code: 'key-bound-elsewhere' });
+      const refusals = page.getByTestId('refusals');
+      await refusals.getByText(`${newKeyId}…`).waitFor({ timeout: 30_000 });
+      expect(await refusals.textContent()).toContain('proof not signed by the enrolled key pair');
+      await checkBothWidths(page, 'market-11-refusal');
+
+      // Then every key that is left: the second machine's agent is dropped too.
+      await page.getByRole('button', { name: 'Revoke every key…' }).click();
+      await page.getByRole('button', { name: 'Yes, revoke every key' }).click();
+      await page.getByText('Revoked 1 key; the agent was disconnected.').waitFor();
+      await expect(second.agent.done).resolves.toMatchObject({ code: 'key-revoked' });
+      await facts.getByText('Offline', { exact: true }).waitFor({ timeout: 30_000 });
+      // Last seen is now when it left, no longer "now" nor "never".
+      expect(await facts.textContent()).not.toMatch(/Last seen(now|never)/);
       // With its agent gone the policy cannot be asked: the button says so, and the route answers 409 at once.
       expect(await page.getByRole('button', { name: 'Ask the agent for its policy' }).isDisabled()).toBe(true);
       const policy = await stand.platform.api<{ error: { message: string } }>(

@@ -105,10 +105,13 @@ describe('connector doctor warnings and per-key revocation (real gateway, real a
       },
     });
     await agent.welcomed;
+    const welcomedAt = Date.now();
     const report = await until('the doctor report to arrive', async () => {
       const r = await doctorOf(c.id);
       return r.checkedAt ? r : undefined;
     });
+    // A figure, not an assertion: from the welcome to the report readable through REST (50 ms polls).
+    console.log(JSON.stringify({ metric: 'doctor-report-after-welcome', ms: Date.now() - welcomedAt, databases: 2 }));
     const checks = report.warnings.map((w) => `${w.check}:${w.severity}:${w.database ?? ''}`).sort();
     expect(checks).toEqual(['database.can-write:warning:admin', 'policy.invalid:error:']);
     const canWrite = report.warnings.find((w) => w.check === 'database.can-write')!;

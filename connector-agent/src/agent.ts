@@ -15,6 +15,7 @@ import {
   type AgentPlatform,
   type AgentUpdateOffer,
   type AgentFrame,
+  type DoctorReport,
   type SiteApiCallsT,
   type TaskFrame,
   auditEntryFor,
@@ -68,6 +69,11 @@ export interface AgentOptions {
    * It runs no task (one given in that moment is left to the gateway, which fails it retryably).
    */
   trial?: boolean;
+  /**
+   * The doctor checks (doctor/doctor-checks.ts), reported after each welcome and every `intervalMs`
+   * while connected: grants, file modes, the clock and the policy file change under a running agent.
+   */
+  doctor?: { run: (ctx: { gatewayTime?: string }) => Promise<DoctorReport>; intervalMs: number };
 }
 
 /**
@@ -80,6 +86,9 @@ export class Agent {
   private attempt = 0;
   private readonly running = new Map<string, AbortController>();
   private pingTimer?: NodeJS.Timeout;
+  private doctorTimer?: NodeJS.Timeout;
+  /** A doctor run in flight (a slow database must not stack runs up). */
+  private doctoring = false;
   private reconnectTimer?: NodeJS.Timeout;
   private stopResolve?: (r: StopReason) => void;
   readonly done: Promise<StopReason>;
@@ -147,6 +156,7 @@ export class Agent {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.pingTimer);
+    clearInterval(this.doctorTimer);
     for (const c of this.running.values()) c.abort();
     this.socket?.close(CloseCode.normal, 'agent stopping');
     this.stopResolve?.(reason);
@@ -295,6 +305,7 @@ export class Agent {
     socket.on('close', (code, reasonBuf) => {
       const reason = reasonBuf.toString();
       clearInterval(this.pingTimer);
+      clearInterval(this.doctorTimer);
       this.opts.observer?.session(false);
       // Work in flight is abandoned: the gateway fails it retryably and Temporal retries it.
       for (const c of this.running.values()) c.abort();
@@ -344,6 +355,7 @@ export class Agent {
         this.pingTimer = setInterval(() => this.send({ type: 'ping', nonce: randomUUID() }), frame.heartbeatIntervalMs);
         this.pingTimer.unref();
         this.opts.observer?.session(true);
+        this.startDoctor(frame.gatewayTime);
         this.onWelcome?.({ connectorId: frame.connectorId, taskQueue: frame.taskQueue });
         if (frame.update && !this.opts.trial) this.onUpdateOffer?.(frame.update);
         return;
@@ -365,6 +377,32 @@ export class Agent {
         this.opts.log.warn({ code: frame.code }, `the gateway reported a protocol error: ${frame.message}`);
         return;
     }
+  }
+
+  /** Reports the doctor's warnings now and every interval while this session lasts. */
+  private startDoctor(gatewayTime: string | undefined): void {
+    const doctor = this.opts.doctor;
+    clearInterval(this.doctorTimer);
+    if (!doctor) return;
+    // The gateway's clock is known at the welcome only: later runs add the time elapsed since.
+    const welcomedAt = Date.now();
+    const gatewayAt = gatewayTime ? Date.parse(gatewayTime) : undefined;
+    const report = () => {
+      if (this.doctoring) return;
+      this.doctoring = true;
+      const gatewayNow =
+        gatewayAt === undefined ? undefined : new Date(gatewayAt + (Date.now() - welcomedAt)).toISOString();
+      doctor
+        .run(gatewayNow ? { gatewayTime: gatewayNow } : {})
+        .then(
+          (r) => this.send({ type: 'doctor', ...r }),
+          (err: unknown) => this.opts.log.warn(`the doctor checks failed: ${(err as Error).message}`),
+        )
+        .finally(() => (this.doctoring = false));
+    };
+    report();
+    this.doctorTimer = setInterval(report, doctor.intervalMs);
+    this.doctorTimer.unref();
   }
 
   private async runTask(task: TaskFrame): Promise<void> {

@@ -162,6 +162,11 @@ export const AgentConfig = z.object({
       keep: z.number().int().min(0).max(100).default(5),
     })
     .default({ maxBytes: 10 * 1024 * 1024, keep: 5 }),
+  /**
+   * How often a connected agent runs its doctor checks again and reports them (besides at each
+   * connection): default 15 minutes, one privilege query per database each time.
+   */
+  doctorIntervalMs: z.number().int().min(10_000).max(86_400_000).default(900_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   databases: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'database names are letters, digits, _ . -'), DatabaseConfig)

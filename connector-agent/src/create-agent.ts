@@ -30,6 +30,7 @@ import type { AgentMetrics } from './agent-metrics';
 import type { Tracer } from '@opentelemetry/api';
 import { RotatingLogFile } from './log-file';
 import { createGatewayNetwork, type GatewayNetwork } from './net';
+import { runDoctorChecks } from './doctor/doctor-checks';
 
 export const AGENT_REDACT_PATHS = [
   'password',
@@ -107,6 +108,8 @@ export function createAgent(
     logDir?: string;
     /** Self-update (issue 13 §5): announce the platform; or run as an update's trial. */
     updates?: Pick<AgentOptions, 'updatable' | 'trial'>;
+    /** The folder of agent.json and its vault, for the doctor's file checks (mini-connector run sets it). */
+    stateDir?: string;
   } = {},
 ): { agent: Agent; log: pino.Logger; network: GatewayNetwork; close: () => Promise<void> } {
   const logDir = config.logFile.dir ?? options.logDir;
@@ -175,6 +178,19 @@ export function createAgent(
     ...(options.tracer ? { tracer: options.tracer } : {}),
     operations: options.operations ? options.operations(operations) : operations,
     ...options.updates,
+    doctor: {
+      intervalMs: config.doctorIntervalMs,
+      run: (ctx) =>
+        runDoctorChecks(
+          {
+            databaseNames: Object.keys(config.databases),
+            database: data.database,
+            ...(config.policyFile ? { policyFile: config.policyFile } : {}),
+            ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+          },
+          ctx,
+        ),
+    },
   });
   return {
     agent,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,8 +12,12 @@ import { runCli } from '../src/main';
 const services = testServices();
 const pgUrl = new URL(services.postgresUrl());
 
-async function doctor(databases: Record<string, object>): Promise<{ code: number; out: string }> {
+async function doctor(
+  databases: Record<string, object>,
+  prepare: (dir: string) => void = () => undefined,
+): Promise<{ code: number; out: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'vsc-doctor-'));
+  prepare(dir);
   const path = join(dir, 'agent.json');
   writeFileSync(
     path,
@@ -107,5 +111,17 @@ describe('mini-connector doctor (real PostgreSQL and MariaDB)', () => {
     });
     expect(code).toBe(2);
     expect(out).toMatch(/FAIL {2}gone \(mysql, x@127\.0\.0\.1:1\/z\): cannot check: ECONNREFUSED/);
+  });
+
+  it('also prints the checks a running agent reports: a broken policy file, a folder others can list', async () => {
+    const { code, out } = await doctor({}, (dir) => {
+      writeFileSync(join(dir, 'policy.json'), '{ not json');
+      chmodSync(dir, 0o755);
+    });
+    expect(code).toBe(1);
+    expect(out).toMatch(/^ERROR policy\.invalid: the site policy .*policy\.json is not valid JSON/m);
+    expect(out).toMatch(
+      /^WARN {2}state\.permissions: the agent's folder .* can be listed by other users\n {6}Run: chmod 700 /m,
+    );
   });
 });

@@ -252,6 +252,8 @@ describe('machine binding by key-pair proof (real gateway, real agents)', () => 
       .orderBy('seq')
       .execute();
     expect(events.map((e) => (e.record as { operation: string }).operation)).toEqual([
+      // The connector's first key, issued with it.
+      'key.issue',
       'agent.enrol',
       'key.rebind-to-key',
       'key.rebind-open',

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -174,6 +174,8 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       const env = { VSC_API_KEY: apiKey, SAKILA_PASSWORD: reader.password, SCRATCH_PASSWORD: reader.password };
       const init = await exitOf(runShown(shown.init, env));
       expect(init).toMatchObject({ code: 0 });
+      // A condition the agent's doctor reports: its folder (configuration, vault) listable by others.
+      chmodSync(siteDir, 0o755);
       // The site keeps the secrets in its vault: `run` needs no environment of its own.
       agent = runShown(shown.run, {});
       const agentExit = exitOf(agent);
@@ -204,6 +206,16 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       expect(factText).toContain('Databasessakila, scratch');
       await page.getByText('None: no machine but the enrolled one has used its keys.').waitFor();
 
+      // The agent's doctor warning, reported when it connected: what is wrong and what to do on the site.
+      const doctor = page.getByTestId('doctor');
+      await doctor.getByText('state.permissions', { exact: true }).waitFor({ timeout: 30_000 });
+      const doctorText = await doctor.textContent();
+      expect(doctorText).toContain('Warning');
+      expect(doctorText).toContain(`the agent's folder ${siteDir} (configuration, vault, audit chain) can be listed`);
+      expect(doctorText).toContain(`Run: chmod 700 ${siteDir}`);
+      // The reader login is read-only: no database warning.
+      expect(doctorText).not.toContain('database.can-write');
+
       // Sakila as discovered: 16 tables and 7 views, version 1.
       const browser = page.getByTestId('schema-browser');
       await browser.getByTestId('schema-summary').getByText('sakila version 1: 16 tables, 7 views').waitFor();
@@ -231,23 +243,66 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
       expect(await diff.textContent()).toContain(`column added ${scratch}.orders.placed_at`);
       await page.screenshot({ path: join(SCREENS, 'market-8-schema-diff.png'), fullPage: true });
 
-      // Rotate: a new key, shown once; then revoke every key: the agent is dropped and says so.
+      // Rotate: a new key, shown once; then revoke the old one (the agent's): it is dropped and says so.
+      const keysTable = page.getByTestId('keys-table');
+      const oldKeyId = apiKey!.split('_')[2]!.slice(0, 12);
+      // The agent's key: used (it opened this session) and bound to the site's machine.
+      const oldRow = keysTable.locator(`tr[data-key-id="${oldKeyId}"]`);
+      await oldRow.waitFor();
+      expect(await oldRow.locator('td[data-label="Last used"]').textContent()).not.toBe('never');
+      expect(await oldRow.locator('td[data-label="Machine"] code').count()).toBe(1);
       await page.getByRole('button', { name: 'Issue a new key (rotate)' }).click();
       const newKey = page.getByTestId('new-key');
       await newKey.waitFor();
-      expect(await newKey.locator('pre').textContent()).toMatch(/^vmc_/);
-      expect(await newKey.locator('pre').textContent()).not.toBe(apiKey);
+      const rotated = (await newKey.locator('pre').textContent())!;
+      expect(rotated).toMatch(/^vmc_/);
+      expect(rotated).not.toBe(apiKey);
+      const newKeyId = rotated.split('_')[2]!.slice(0, 12);
+      await keysTable.locator(`tr[data-key-id="${newKeyId}"]`).waitFor();
       await page.screenshot({ path: join(SCREENS, 'market-9-key-rotated.png'), fullPage: true });
-      await page.getByRole('button', { name: 'Revoke every key…' }).click();
-      await page.getByRole('button', { name: 'Yes, revoke every key' }).click();
-      await page.getByText('Revoked 2 keys; the agent was disconnected.').waitFor();
+      await page.getByRole('button', { name: `Revoke key ${oldKeyId}…` }).click();
+      // Asked first: nothing is revoked until the confirmation.
+      expect(await keysTable.textContent()).not.toContain('Revoked');
+      await page.getByRole('button', { name: `Yes, revoke key ${oldKeyId}` }).click();
+      await page.getByText(`Revoked key ${oldKeyId}; the agent using it was disconnected.`).waitFor();
       await facts.getByText('Offline', { exact: true }).waitFor({ timeout: 30_000 });
-      // Last seen is now when it left, no longer "now" nor "never".
-      expect(await facts.textContent()).not.toMatch(/Last seen(now|never)/);
+      await oldRow.getByText(/^Revoked /).waitFor();
+      expect(await keysTable.locator(`tr[data-key-id="${newKeyId}"]`).textContent()).not.toContain('Revoked ');
+      expect(await keysTable.textContent()).toContain('1 live key');
+      await checkBothWidths(page, 'market-10-key-revoked');
+      const keys = await stand.platform.api<{ id: string; revokedAt: string | null }[]>(
+        'GET',
+        `/v1/tenants/${TENANT}/connectors/${connectorId}/keys`,
+      );
+      expect(keys.body.map((k) => [k.id, k.revokedAt !== null])).toEqual([
+        [oldKeyId, true],
+        [newKeyId, false],
+      ]);
       // A revoked key stops the agent with a message instead of retrying forever.
       const exited = await agentExit;
       expect(exited.code).not.toBe(0);
       agent = undefined;
+
+      // The other key keeps working: a second machine's agent on it comes online.
+      const second = stand.platform.startAgent({ apiKey: rotated, machineId: 'second-site-machine' });
+      await second.welcomed;
+      await facts.getByText('Online', { exact: true }).waitFor({ timeout: 30_000 });
+      // The same key from a third machine is refused, and the refusal names the key.
+      const thief = stand.platform.startAgent({ apiKey: rotated, machineId: 'thief-machine' });
+      await expect(thief.agent.done).resolves.toMatchObject({ code: 'key-bound-elsewhere' });
+      const refusals = page.getByTestId('refusals');
+      await refusals.getByText(`${newKeyId}…`).waitFor({ timeout: 30_000 });
+      expect(await refusals.textContent()).toContain('proof not signed by the enrolled key pair');
+      await checkBothWidths(page, 'market-11-refusal');
+
+      // Then every key that is left: the second machine's agent is dropped too.
+      await page.getByRole('button', { name: 'Revoke every key…' }).click();
+      await page.getByRole('button', { name: 'Yes, revoke every key' }).click();
+      await page.getByText('Revoked 1 key; the agent was disconnected.').waitFor();
+      await expect(second.agent.done).resolves.toMatchObject({ code: 'key-revoked' });
+      await facts.getByText('Offline', { exact: true }).waitFor({ timeout: 30_000 });
+      // Last seen is now when it left, no longer "now" nor "never".
+      expect(await facts.textContent()).not.toMatch(/Last seen(now|never)/);
       // With its agent gone the policy cannot be asked: the button says so, and the route answers 409 at once.
       expect(await page.getByRole('button', { name: 'Ask the agent for its policy' }).isDisabled()).toBe(true);
       const policy = await stand.platform.api<{ error: { message: string } }>(

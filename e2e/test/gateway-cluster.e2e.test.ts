@@ -248,6 +248,36 @@ describe('a gateway cluster of three nodes on Redis', () => {
     expect(refused.body.error.reason).toBe('session-ended');
   });
 
+  it("revokes one key across nodes: another key's revocation leaves the session on node 3, its own cuts it", async () => {
+    const c = await newConnector('one-key');
+    const other = await cluster.api<{ apiKey: string }>(
+      node1,
+      'POST',
+      `/v1/tenants/${tenantId}/connectors/${c.id}/keys`,
+    );
+    expect(other.status).toBe(201);
+    const keyId = (apiKey: string) => apiKey.split('_')[2]!.slice(0, 12);
+    const revokeKey = (apiKey: string) =>
+      cluster.api<{ revoked: string; disconnected: boolean }>(
+        node1,
+        'POST',
+        `/v1/tenants/${tenantId}/connectors/${c.id}/keys/${keyId(apiKey)}/revoke`,
+      );
+    const { agent, welcomed, welcomes } = startAgent(node3, c.apiKey, 'kept');
+    await welcomed;
+    const stopped = agent.done.then(() => true);
+    expect((await revokeKey(other.body.apiKey)).body).toEqual({
+      revoked: keyId(other.body.apiKey),
+      disconnected: false,
+    });
+    // The message reached node 3 (it is published before the answer) and cut nothing: the session still serves.
+    expect(await ping(c.id)).toEqual({ answered: 2, from: ['kept'] });
+    expect(welcomes()).toBe(1);
+    expect((await revokeKey(c.apiKey)).body).toEqual({ revoked: keyId(c.apiKey), disconnected: false });
+    expect(await stopped).toBe(true);
+    await expect(agent.done).resolves.toMatchObject({ code: 'key-revoked' });
+  });
+
   it('drops a session that stops sending heartbeats', async () => {
     const c = await newConnector('zombie');
     const s = await rawSocket(node2, c.apiKey);

@@ -225,6 +225,14 @@ export async function createGateway(
     },
     onOffline: (identity) => repos.touchConnector(identity.connectorId),
     updateOffer: agentReleases.offerFor,
+    // The latest set per connector, replacing the one before (bounded by the protocol's limits).
+    onDoctor: (identity, report) =>
+      repos.recordDoctorReport({
+        tenantId: identity.tenantId,
+        connectorId: identity.connectorId,
+        checkedAt: new Date(report.checkedAt),
+        warnings: report.warnings,
+      }),
     audit: (entry) => {
       metrics.task(entry);
       return auditRepo.append(entry);

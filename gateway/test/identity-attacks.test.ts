@@ -186,3 +186,18 @@ test("another tenant's admin cannot plant an account that a victim tenant later 
   const planted = (await identity.findUserByEmail('ceo@victim.test'))!;
   expect(await identity.memberRole('acme', planted.id)).toBeUndefined();
 });
+
+test('adding a member to a tenant that does not exist is a 404 and makes no account (was a 500 and an orphan account)', async () => {
+  const service = createIdentityService({ identity, repos });
+  // The admin token passes the role check for any tenant id (the schemathesis run found it).
+  await expect(
+    codeOf(
+      service.addMember(
+        'no-such-tenant',
+        { email: 'orphan@nowhere.test', role: 'owner', password: 'pw-long-enough-1' },
+        'owner',
+      ),
+    ),
+  ).resolves.toBe(GatewayErrorCode.notFound);
+  expect(await identity.findUserByEmail('orphan@nowhere.test')).toBeUndefined();
+});

@@ -1,11 +1,15 @@
 import { parseCommand } from '@vansales/protocol';
+import { dirname } from 'node:path';
 import { openSiteDatabase } from '../site-database/site-database';
+import { policyChecks, runtimeChecks, stateChecks } from '../doctor/doctor-checks';
 import { CONFIG_OPTION, VERSION_LINE, configFromArgs, type CliCommand } from './command';
 
 const USAGE = `usage: mini-connector doctor --config <agent.json>
 
   For every configured database, whether its login could write, and the statements for a read-only
-  one. Exit 0 when every login is read-only, 1 when any could write, 2 when one could not be checked.
+  one; then the policy file, the runtime and the agent's folder and vault (the checks a running agent
+  also reports to the gateway). Exit 0 when all is well, 1 when any login could write or another
+  check warns, 2 when a database could not be checked.
 `;
 
 /**
@@ -50,6 +54,19 @@ export const doctorCommand: CliCommand = {
       } finally {
         await site.close();
       }
+    }
+    // The checks a running agent reports too (doctor/doctor-checks.ts); the clock needs the gateway's.
+    const deps = {
+      databaseNames: [],
+      database: () => undefined,
+      ...(config.policyFile ? { policyFile: config.policyFile } : {}),
+      stateDir: dirname(loaded.path),
+    };
+    const others = [...policyChecks(deps), ...runtimeChecks(deps), ...stateChecks(deps)];
+    for (const w of others) {
+      if (w.severity !== 'info') worst = Math.max(worst, 1);
+      const label = w.severity === 'info' ? 'NOTE ' : w.severity === 'error' ? 'ERROR' : 'WARN ';
+      io.stdout.write(`${label} ${w.check}: ${w.message}\n      ${w.action}\n`);
     }
     return worst;
   },

@@ -146,6 +146,7 @@ export const runCommand: CliCommand = {
         secrets,
         artifactCacheDir,
         metrics,
+        stateDir: dirname(path),
         ...(tracing ? { tracer: tracing.tracer } : {}),
         ...(io.env.VSC_AGENT_LOG_DIR ? { logDir: io.env.VSC_AGENT_LOG_DIR } : {}),
         updates: { updatable: executable !== undefined && !trial, trial },

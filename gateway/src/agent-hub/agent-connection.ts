@@ -11,6 +11,7 @@ import {
   MAX_RESULT_BYTES,
   parseFrame,
   type AgentCapability,
+  type DoctorReport,
   type GatewayFrame,
   type HelloFrame,
   type TraceContext,
@@ -62,6 +63,8 @@ export interface AgentConnectionLimits {
   /** Protocol errors logged one by one per window; the rest are counted in one summary line. */
   maxLoggedErrors: number;
   windowMs: number;
+  /** Doctor reports accepted per window (an agent sends one per connection and per interval, at least 10 s apart). */
+  maxDoctorReports: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: AgentConnectionLimits = {
@@ -71,6 +74,7 @@ export const DEFAULT_CONNECTION_LIMITS: AgentConnectionLimits = {
   maxPings: 20,
   maxLoggedErrors: 5,
   windowMs: 10_000,
+  maxDoctorReports: 2,
 };
 
 /** Counts events in fixed windows: enough to bound a flood without remembering each event. */
@@ -122,6 +126,9 @@ export class AgentConnection {
   private readonly limits: AgentConnectionLimits;
   private readonly errors: WindowCounter;
   private readonly pings: WindowCounter;
+  private readonly doctorReports: WindowCounter;
+  /** Receives each accepted doctor report (the hub stores it once the session is welcomed). */
+  onDoctor?: (report: DoctorReport) => void;
   readonly closedPromise: Promise<{ code: number; reason: string }>;
 
   constructor(
@@ -137,6 +144,7 @@ export class AgentConnection {
     this.limits.maxResultBytes = Math.min(this.limits.maxResultBytes, MAX_RESULT_BYTES);
     this.errors = new WindowCounter(this.limits.windowMs);
     this.pings = new WindowCounter(this.limits.windowMs);
+    this.doctorReports = new WindowCounter(this.limits.windowMs);
     this.closedPromise = new Promise((resolve) => {
       socket.on('close', (code, reason) => {
         this.closed = true;
@@ -305,6 +313,17 @@ export class AgentConnection {
         return;
       case 'pong':
         return;
+      case 'doctor': {
+        // Each report rewrites a row: a flood of them is refused before it reaches the store.
+        if (this.doctorReports.hit() > this.limits.maxDoctorReports)
+          return this.protocolError(
+            'too-many-doctor-reports',
+            `at most ${this.limits.maxDoctorReports} doctor reports per ${this.limits.windowMs} ms`,
+          );
+        const { type: _type, ...report } = frame;
+        this.onDoctor?.(report);
+        return;
+      }
       case 'protocol-error':
         this.log.warn(
           { connectorId: this.identity.connectorId, code: frame.code },

@@ -5,6 +5,7 @@ import {
   connectorTaskQueue,
   PROTOCOL_VERSION,
   type AgentUpdateOffer,
+  type DoctorReport,
   type HelloFrame,
 } from '@vansales/protocol';
 import type { Logger } from '../logger';
@@ -69,6 +70,8 @@ export interface AgentHubOptions {
    * failure here is logged and the welcome goes without an offer: an update never blocks a session.
    */
   updateOffer?: OfferUpdate;
+  /** A welcomed agent's doctor report (validated and bounded by the protocol, rate-limited by the connection). */
+  onDoctor?: (identity: AgentIdentity, report: DoctorReport) => void | Promise<void>;
   /** A welcomed agent's socket closed (its "last seen"); not called for sessions that never got a welcome. */
   onOffline?: (identity: { tenantId: string; connectorId: string }) => void | Promise<void>;
   /** The gateway's copy of every agent operation. */
@@ -96,7 +99,9 @@ export class AgentHub {
   private closing = false;
 
   constructor(private readonly opts: AgentHubOptions) {
-    opts.cluster.onRevocation(({ connectorId, code, reason }) => this.cutLocal(connectorId, code, reason));
+    opts.cluster.onRevocation(({ connectorId, code, reason, keyLookup }) =>
+      this.cutLocal(connectorId, code, reason, keyLookup),
+    );
     this.heartbeatTimer = setInterval(() => this.dropZombies(), opts.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
   }
@@ -256,6 +261,10 @@ export class AgentHub {
     const update = await offered;
     if (cutOf(session) || !connection.isOpen) return refuse(CloseCode.normal, '');
     session.welcomed = true;
+    connection.onDoctor = (report) =>
+      void Promise.resolve(this.opts.onDoctor?.(connection.identity, report)).catch((err) =>
+        log.warn({ err: String(err) }, 'could not store the agent doctor report'),
+      );
     connection.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
@@ -264,6 +273,7 @@ export class AgentHub {
       taskQueue,
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
       ...(update ? { update } : {}),
+      gatewayTime: new Date().toISOString(),
     });
     log.info({ taskQueue, agentVersion: hello.agentVersion, databases: hello.databases }, 'agent connected');
     void Promise.resolve(this.opts.onOnline?.({ tenantId, connectorId }, hello)).catch((err) =>
@@ -306,6 +316,18 @@ export class AgentHub {
     return true;
   }
 
+  /**
+   * Revokes one key: the connector's session and handshakes that use it are cut on every node (a
+   * session on another key stays). Resolves once this node's Worker stopped; true when this node held it.
+   */
+  async revokeKey(connectorId: string, keyLookup: string, code: number, reason: string): Promise<boolean> {
+    const session = this.sessions.get(connectorId);
+    await this.opts.cluster.revoke(connectorId, code, reason, keyLookup);
+    if (!session || session.connection.identity.keyLookup !== keyLookup) return false;
+    await this.stopSession(connectorId, session);
+    return true;
+  }
+
   /** Disconnects an agent on this node; resolves once its Worker has stopped. */
   async disconnect(connectorId: string, code: number, reason: string): Promise<boolean> {
     const session = this.sessions.get(connectorId);
@@ -315,11 +337,15 @@ export class AgentHub {
     return true;
   }
 
-  /** Cuts this node's session of the connector, whatever its stage, and its pending handshakes. */
-  private cutLocal(connectorId: string, code: number, reason: string): void {
-    for (const c of this.handshakes.get(connectorId) ?? []) c.close(code, reason);
+  /**
+   * Cuts this node's session of the connector, whatever its stage, and its pending handshakes; only
+   * those of one key when `keyLookup` is given.
+   */
+  private cutLocal(connectorId: string, code: number, reason: string, keyLookup?: string): void {
+    const cuts = (c: AgentConnection) => keyLookup === undefined || c.identity.keyLookup === keyLookup;
+    for (const c of this.handshakes.get(connectorId) ?? []) if (cuts(c)) c.close(code, reason);
     const session = this.sessions.get(connectorId);
-    if (!session) return;
+    if (!session || !cuts(session.connection)) return;
     session.cut ??= { code, reason };
     session.connection.close(code, reason);
     // A welcomed session stops its Worker now, not when the socket's close handshake ends (a zombie's never does).

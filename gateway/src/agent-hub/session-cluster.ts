@@ -26,7 +26,7 @@ export interface SessionCluster {
    * Tells every node (this one included) to cut the connector's sessions and handshakes, and voids
    * its lease so a node that misses the message loses the session at its next renewal.
    */
-  revoke(connectorId: string, code: number, reason: string): Promise<void>;
+  revoke(connectorId: string, code: number, reason: string, keyLookup?: string): Promise<void>;
   /** Called for every revocation, from any node. */
   onRevocation(handler: (revocation: Revocation) => void): void;
   /** Readiness: whether new sessions can be accepted. */
@@ -47,6 +47,8 @@ export const Revocation = z.object({
   code: z.number().int().min(1000).max(4999),
   reason: z.string().max(123),
   from: z.string().max(200),
+  /** Only the sessions and handshakes of this key (one key revoked); absent: every one of the connector. */
+  keyLookup: z.string().min(1).max(64).optional(),
 });
 export type Revocation = z.infer<typeof Revocation>;
 
@@ -85,8 +87,8 @@ export function localSessionCluster(nodeId = newNodeId()): SessionCluster {
     async online(ids) {
       return new Set(ids.filter((id) => leases.has(id)));
     },
-    async revoke(connectorId, code, reason) {
-      for (const h of handlers) h({ connectorId, code, reason, from: nodeId });
+    async revoke(connectorId, code, reason, keyLookup) {
+      for (const h of handlers) h({ connectorId, code, reason, from: nodeId, ...(keyLookup ? { keyLookup } : {}) });
     },
     onRevocation(handler) {
       handlers.push(handler);
@@ -295,12 +297,14 @@ export async function redisSessionCluster(options: RedisSessionClusterOptions): 
         return undefined;
       }
     },
-    async revoke(connectorId, code, reason) {
-      const revocation: Revocation = { connectorId, code, reason, from: nodeId };
+    async revoke(connectorId, code, reason, keyLookup) {
+      const revocation: Revocation = { connectorId, code, reason, from: nodeId, ...(keyLookup ? { keyLookup } : {}) };
       // This node's sessions go at once, whatever Redis says.
       for (const h of handlers) h(revocation);
       try {
-        await client.set(key(connectorId), TOMBSTONE, 'PX', leaseMs);
+        // One key's revocation leaves the lease alone: the session holding it may use another key.
+        // Its holder, if it used that key, is cut by the message, and the key is refused at every later connection.
+        if (!keyLookup) await client.set(key(connectorId), TOMBSTONE, 'PX', leaseMs);
         await client.publish(REVOCATIONS, JSON.stringify(revocation));
       } catch (err) {
         log.error(

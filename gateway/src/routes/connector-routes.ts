@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ChainBreakReason, PolicyDescribeOutput } from '@vansales/protocol';
+import { ChainBreakReason, DoctorWarning, PolicyDescribeOutput } from '@vansales/protocol';
 import { Connector, ConnectorParams, errorResponses, TenantParams } from './schemas';
 
 const ChainHead = z.object({ seq: z.number(), hash: z.string() });
@@ -80,12 +80,42 @@ const connectorRoutes: FastifyPluginAsyncZod = async (app) => {
         description: "Connections refused because the connector's key was used from another machine.",
         params: ConnectorParams,
         response: {
-          200: z.array(z.object({ machineId: z.string(), reason: z.string(), at: z.date() })),
+          200: z.array(
+            z.object({
+              keyId: z.string().describe('lookup id of the key that was used (see GET …/keys)'),
+              machineId: z.string(),
+              reason: z.string(),
+              at: z.date(),
+            }),
+          ),
           ...errorResponses(404),
         },
       },
     },
     async (req) => app.connectors.refusals(req.params.tenantId, req.params.connectorId),
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/doctor',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'getConnectorDoctor',
+        tags: ['connectors'],
+        description:
+          "The latest `doctor` warnings the connector's agent reported (at each connection and every 15 minutes by default): severity, what is wrong and what to do on the site. Empty with null dates before the agent first reported; kept while it is offline.",
+        params: ConnectorParams,
+        response: {
+          200: z.object({
+            checkedAt: z.date().nullable().describe("when the agent ran the checks, by the agent's clock"),
+            receivedAt: z.date().nullable().describe('when the gateway received the report'),
+            warnings: z.array(DoctorWarning),
+          }),
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (req) => app.connectors.doctor(req.params.tenantId, req.params.connectorId),
   );
 
   app.get(

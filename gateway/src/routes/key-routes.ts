@@ -20,6 +20,56 @@ const keyRoutes: FastifyPluginAsyncZod = async (app) => {
       reply.code(201).send({ apiKey: await app.keys.issue(req.params.tenantId, req.params.connectorId) }),
   );
 
+  app.get(
+    '/v1/tenants/:tenantId/connectors/:connectorId/keys',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listKeys',
+        tags: ['keys'],
+        description:
+          "The connector's API keys, oldest first: id (the key's non-secret lookup part, the 12 characters after `vmc_<tenant>_`), when issued, last used and revoked, and the fingerprint of the key pair of the machine it is bound to. Never the key.",
+        params: ConnectorParams,
+        response: {
+          200: z.array(
+            z.object({
+              id: z.string(),
+              createdAt: z.date(),
+              lastUsedAt: z.date().nullable().describe('when the key last opened an agent session'),
+              revokedAt: z.date().nullable(),
+              machineFingerprint: z
+                .string()
+                .nullable()
+                .describe("fingerprint of the enrolled machine's public key; null before it enrolled"),
+              enrolledAt: z.date().nullable(),
+              enrolUntil: z.date().nullable().describe('until when a key without a machine may still enrol one'),
+            }),
+          ),
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (req) => app.keys.list(req.params.tenantId, req.params.connectorId),
+  );
+
+  app.post(
+    '/v1/tenants/:tenantId/connectors/:connectorId/keys/:keyId/revoke',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'revokeKey',
+        tags: ['keys'],
+        description:
+          'Revokes one key of the connector: the agent using it is disconnected at once and refused afterwards; agents on its other keys keep working. 404 when the connector has no live key by that id.',
+        params: ConnectorParams.extend({
+          keyId: z.string().regex(/^[0-9A-Za-z]{12}$/, 'a key id: the 12 characters after vmc_<tenant>_'),
+        }),
+        response: { 200: z.object({ revoked: z.string(), disconnected: z.boolean() }), ...errorResponses(404) },
+      },
+    },
+    async (req) => app.keys.revokeOne(req.params.tenantId, req.params.connectorId, req.params.keyId),
+  );
+
   app.post(
     '/v1/tenants/:tenantId/connectors/:connectorId/revoke',
     {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { AuditRepository, Repositories } from '@vansales/metadata';
+import { DoctorWarning } from '@vansales/protocol';
 import type { AgentHub } from '../agent-hub/agent-hub';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import { keyEventsChain, type KeyService } from './key-service';
@@ -52,6 +53,22 @@ export function createConnectorService(deps: {
     async refusals(tenantId: string, connectorId: string) {
       await requireConnector(repos, tenantId, connectorId);
       return repos.listConnectionRefusals(tenantId, connectorId);
+    },
+
+    /**
+     * The latest doctor report of the connector's agent (null dates before it sent one). Stored
+     * warnings were validated on arrival; they are parsed again so a row from an older release that
+     * no longer fits the schema is left out rather than served.
+     */
+    async doctor(tenantId: string, connectorId: string) {
+      await requireConnector(repos, tenantId, connectorId);
+      const report = await repos.getDoctorReport(tenantId, connectorId);
+      if (!report) return { checkedAt: null, receivedAt: null, warnings: [] };
+      const warnings = report.warnings.flatMap((w) => {
+        const parsed = DoctorWarning.safeParse(w);
+        return parsed.success ? [parsed.data] : [];
+      });
+      return { checkedAt: report.checkedAt, receivedAt: report.receivedAt, warnings };
     },
 
     /**

@@ -507,6 +507,10 @@ export function createIdentityService(deps: {
     ) {
       if (input.role === 'owner' && actorRole !== 'owner')
         throw new GatewayError(GatewayErrorCode.forbidden, 'only an owner can make another owner');
+      // The admin token passes the role check for any tenant id: an unknown one is a 404 before an
+      // account is made (the membership's foreign key failed after the account existed: a 500 and an orphan).
+      if (!(await repos.getTenant(tenantId)))
+        throw new GatewayError(GatewayErrorCode.notFound, `tenant ${tenantId} does not exist`);
       const email = normaliseEmail(input.email);
       const existing: UserRow | undefined = await identity.findUserByEmail(email);
       if (existing && (await identity.memberRole(tenantId, existing.id)))

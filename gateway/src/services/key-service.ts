@@ -145,13 +145,49 @@ export function createKeyService(deps: {
         hash: hashApiKey(apiKey),
         enrolUntil: new Date(Date.now() + settings.enrolWindowMs),
       });
+      await audit({ tenantId, connectorId }, 'key.issue', `key.issue:${parsed.key.lookup}`);
       return apiKey;
+    },
+
+    /**
+     * The connector's keys, oldest first: the lookup id (the non-secret first 12 characters after the
+     * tenant, which the site can match against its key), dates, and the enrolled machine's key-pair
+     * fingerprint. Never the key or its hash.
+     */
+    async list(tenantId: string, connectorId: string) {
+      await requireConnector(repos, tenantId, connectorId);
+      const now = Date.now();
+      return (await repos.listAgentKeys(tenantId, connectorId)).map((k) => ({
+        id: k.lookup,
+        createdAt: k.createdAt,
+        lastUsedAt: k.lastUsedAt,
+        revokedAt: k.revokedAt,
+        machineFingerprint: k.publicKey ? publicKeyFingerprint(k.publicKey) : null,
+        enrolledAt: k.enrolledAt,
+        enrolUntil: k.enrolUntil && k.enrolUntil.getTime() > now ? k.enrolUntil : null,
+      }));
+    },
+
+    /** Revokes one key; the agent using it (on any node) is dropped at once, agents on other keys stay. */
+    async revokeOne(tenantId: string, connectorId: string, keyId: string) {
+      await requireConnector(repos, tenantId, connectorId);
+      if (!(await repos.revokeAgentKey(tenantId, connectorId, keyId)))
+        throw new GatewayError(GatewayErrorCode.notFound, `this connector has no live key ${keyId}`);
+      const disconnected = await hub.revokeKey(
+        connectorId,
+        keyId,
+        CloseCode.keyRevoked,
+        'the API key this agent uses was revoked',
+      );
+      await audit({ tenantId, connectorId }, 'key.revoke', `key.revoke:${keyId}`);
+      return { revoked: keyId, disconnected };
     },
 
     /** Revokes every key of the connector and drops its agent, if connected. */
     async revoke(tenantId: string, connectorId: string) {
       await requireConnector(repos, tenantId, connectorId);
       const revoked = await repos.revokeAgentKeys(tenantId, connectorId);
+      await audit({ tenantId, connectorId }, 'key.revoke-all', 'key.revoke-all');
       // Every gateway node cuts the connector's session and pending handshakes; `disconnected` says whether this one held it.
       const disconnected = await hub.revoke(
         connectorId,
@@ -320,6 +356,7 @@ export function createKeyService(deps: {
           { reason: AgentAuthRefusal.boundElsewhere },
         );
       }
+      await repos.touchAgentKey(key.lookup);
       return { tenantId: key.tenantId, connectorId: key.connectorId, keyLabel: key.label, keyLookup: key.lookup };
     },
   };

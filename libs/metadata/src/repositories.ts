@@ -301,12 +301,81 @@ export function createRepositories(db: MetadataDb) {
     async listConnectionRefusals(tenantId: string, connectorId: string) {
       const rows = await db
         .selectFrom('agent_connection_refusals')
-        .select(['machine_id', 'reason', 'at'])
+        .select(['key_lookup', 'machine_id', 'reason', 'at'])
         .where('tenant_id', '=', tenantId)
         .where('connector_id', '=', connectorId)
         .orderBy('id')
         .execute();
-      return rows.map((r) => ({ machineId: r.machine_id, reason: r.reason, at: r.at }));
+      return rows.map((r) => ({ keyId: r.key_lookup, machineId: r.machine_id, reason: r.reason, at: r.at }));
+    },
+
+    /** The connector's keys, oldest first: lookup ids and dates, never the hash. */
+    async listAgentKeys(tenantId: string, connectorId: string) {
+      const rows = await db
+        .selectFrom('agent_keys')
+        .select(['lookup', 'created_at', 'last_used_at', 'revoked_at', 'public_key', 'enrolled_at', 'enrol_until'])
+        .where('tenant_id', '=', tenantId)
+        .where('connector_id', '=', connectorId)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({
+        lookup: r.lookup,
+        createdAt: r.created_at,
+        lastUsedAt: r.last_used_at,
+        revokedAt: r.revoked_at,
+        publicKey: r.public_key,
+        enrolledAt: r.enrolled_at,
+        enrolUntil: r.enrol_until,
+      }));
+    },
+
+    /** Revokes one key of the connector; false when it has no live key by that lookup id. */
+    async revokeAgentKey(tenantId: string, connectorId: string, lookup: string): Promise<boolean> {
+      const result = await db
+        .updateTable('agent_keys')
+        .set({ revoked_at: new Date() })
+        .where('tenant_id', '=', tenantId)
+        .where('connector_id', '=', connectorId)
+        .where('lookup', '=', lookup)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** The key opened a session now (the key list's "last used"). */
+    async touchAgentKey(lookup: string): Promise<void> {
+      await db.updateTable('agent_keys').set({ last_used_at: new Date() }).where('lookup', '=', lookup).execute();
+    },
+
+    /** Replaces the connector's doctor report (the caller validated and bounded the warnings). */
+    async recordDoctorReport(r: { tenantId: string; connectorId: string; checkedAt: Date; warnings: unknown[] }) {
+      const row = {
+        checked_at: r.checkedAt,
+        received_at: new Date(),
+        warnings: JSON.stringify(r.warnings),
+      };
+      await db
+        .insertInto('connector_doctor_reports')
+        .values({ tenant_id: r.tenantId, connector_id: r.connectorId, ...row })
+        .onConflict((oc) => oc.columns(['tenant_id', 'connector_id']).doUpdateSet(row))
+        .execute();
+    },
+
+    /** The connector's latest doctor report; undefined before its agent sent one. */
+    async getDoctorReport(tenantId: string, connectorId: string) {
+      const row = await db
+        .selectFrom('connector_doctor_reports')
+        .select(['checked_at', 'received_at', 'warnings'])
+        .where('tenant_id', '=', tenantId)
+        .where('connector_id', '=', connectorId)
+        .executeTakeFirst();
+      return (
+        row && {
+          checkedAt: row.checked_at,
+          receivedAt: row.received_at,
+          warnings: JSON.parse(row.warnings) as unknown[],
+        }
+      );
     },
 
     async revokeAgentKeys(tenantId: string, connectorId: string): Promise<number> {

@@ -36,6 +36,18 @@ export interface AgentKeysTable {
   enrolled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Until when a key without a public key may enrol one (null: it may not). */
   enrol_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When the key last opened an agent session (0023). */
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface ConnectorDoctorReportsTable {
+  tenant_id: string;
+  connector_id: string;
+  /** The agent's clock when it ran the checks. */
+  checked_at: Date;
+  received_at: ColumnType<Date, Date | undefined, Date>;
+  /** JSON array of DoctorWarning (@vansales/protocol), validated and bounded before it is written. */
+  warnings: string;
 }
 
 export interface AgentChallengesTable {
@@ -408,6 +420,7 @@ export interface Database {
   connectors: ConnectorsTable;
   agent_keys: AgentKeysTable;
   agent_connection_refusals: AgentConnectionRefusalsTable;
+  connector_doctor_reports: ConnectorDoctorReportsTable;
   agent_challenges: AgentChallengesTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgentPlatform, AgentUpdateOffer, UpdateFrame } from './agent-updates';
+import { DoctorReport } from './doctor-report';
 
 /**
  * Agent <-> gateway control frames, protocol v1.
@@ -64,6 +65,8 @@ export const WelcomeFrame = z.object({
   heartbeatIntervalMs: z.number().int().positive(),
   /** The version the tenant approved, when it differs from the agent's (agents that sent `platform` only). */
   update: AgentUpdateOffer.optional(),
+  /** The gateway's clock when it welcomed the agent: the agent's doctor checks its own clock against it. */
+  gatewayTime: z.iso.datetime().optional(),
 });
 
 /** A tracestate list-member: a lowercase key (simple or tenant@system) and a printable value without , or =. */
@@ -158,6 +161,13 @@ export const CancelFrame = z.object({
   reason: z.string().max(1024),
 });
 
+/**
+ * The agent's doctor warnings (sent after each welcome and again every few minutes): the gateway
+ * keeps the latest set per connector. Bounded by DoctorReport's limits; the gateway also limits
+ * how often it accepts one.
+ */
+export const DoctorFrame = DoctorReport.extend({ type: z.literal('doctor') });
+
 export const PingFrame = z.object({ type: z.literal('ping'), nonce: z.string().max(64) });
 export const PongFrame = z.object({ type: z.literal('pong'), nonce: z.string().max(64) });
 
@@ -173,6 +183,7 @@ export const AgentFrame = z.discriminatedUnion('type', [
   ResultFrame,
   FailureFrame,
   ProgressFrame,
+  DoctorFrame,
   PingFrame,
   PongFrame,
   ProtocolErrorFrame,
@@ -197,3 +208,4 @@ export type TaskFrame = z.infer<typeof TaskFrame>;
 export type ResultFrame = z.infer<typeof ResultFrame>;
 export type FailureFrame = z.infer<typeof FailureFrame>;
 export type ProtocolErrorFrame = z.infer<typeof ProtocolErrorFrame>;
+export type DoctorFrame = z.infer<typeof DoctorFrame>;

@@ -1,4 +1,5 @@
 export * from './frames';
+export * from './doctor-report';
 export { parseFrame, type ParseResult } from './parse-frame';
 export { CloseCode } from './close-codes';
 export { connectorTaskQueue } from './task-queues';

@@ -21,6 +21,7 @@ import * as m0019 from './0019-invitations-sso-state';
 import * as m0020 from './0020-run-listing';
 import * as m0021 from './0021-connector-agent-status';
 import * as m0022 from './0022-agent-releases';
+import * as m0023 from './0023-connector-doctor-key-use';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -49,6 +50,7 @@ const ALL: Record<string, Migration> = {
   '0020-run-listing': m0020,
   '0021-connector-agent-status': m0021,
   '0022-agent-releases': m0022,
+  '0023-connector-doctor-key-use': m0023,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,6 +3,7 @@
 import { useParams } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import type { paths } from '../../../../../src/api/client';
+import { DoctorPanel } from '../../../../../src/connector/doctor-panel';
 import { KeysPanel } from '../../../../../src/connector/keys-panel';
 import { PolicyPanel } from '../../../../../src/connector/policy-panel';
 import { SchemaBrowser } from '../../../../../src/connector/schema-browser';
@@ -70,7 +71,7 @@ export default function ConnectorPage() {
           </section>
           <section aria-labelledby="keys-title">
             <h2 id="keys-title">Keys</h2>
-            <KeysPanel tenantId={tenantId} connectorId={connectorId} />
+            <KeysPanel tenantId={tenantId} connectorId={connectorId} refresh={checkedAt} />
           </section>
           <section aria-labelledby="refusals-title">
             <h2 id="refusals-title">Refused connections</h2>
@@ -79,8 +80,9 @@ export default function ConnectorPage() {
             {refusals && refusals.length > 0 && (
               <ul data-testid="refusals">
                 {refusals.map((r) => (
-                  <li key={`${r.machineId}-${String(r.at)}`}>
-                    {new Date(r.at).toLocaleString()}: machine <code>{r.machineId}</code>, {r.reason}
+                  <li key={`${r.keyId}-${r.machineId}-${String(r.at)}`}>
+                    {new Date(r.at).toLocaleString()}: key <code>{r.keyId}…</code> from machine{' '}
+                    <code>{r.machineId}</code>, {r.reason}
                   </li>
                 ))}
               </ul>
@@ -88,11 +90,7 @@ export default function ConnectorPage() {
           </section>
           <section aria-labelledby="doctor-title">
             <h2 id="doctor-title">Doctor</h2>
-            <p>
-              The agent does not report <code>doctor</code> warnings to the gateway yet. On the site,{' '}
-              <code>mini-connector doctor --config &lt;folder&gt;/agent.json</code> says whether any database login
-              could write and which statements make it read-only.
-            </p>
+            <DoctorPanel tenantId={tenantId} connectorId={connectorId} refresh={checkedAt} />
           </section>
           <section aria-labelledby="schemas-title">
             <h2 id="schemas-title">Schemas</h2>

@@ -80,7 +80,10 @@ export async function startOtelReceiver(dir: string): Promise<OtelReceiver> {
     spans() {
       if (!existsSync(file)) return [];
       const spans: ReceivedSpan[] = [];
-      for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+      // The collector may be writing a batch as this reads: a last line without its newline is not whole yet.
+      const text = readFileSync(file, 'utf8');
+      const whole = text.slice(0, text.lastIndexOf('\n') + 1);
+      for (const line of whole.split('\n').filter(Boolean)) {
         const batch = JSON.parse(line) as {
           resourceSpans: {
             resource: { attributes?: KeyValue[] };

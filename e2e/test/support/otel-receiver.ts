@@ -80,7 +80,12 @@ export async function startOtelReceiver(dir: string): Promise<OtelReceiver> {
     spans() {
       if (!existsSync(file)) return [];
       const spans: ReceivedSpan[] = [];
-      for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+      const text = readFileSync(file, 'utf8');
+      // The collector may be mid-write: only the lines it finished (ended by a newline) are whole JSON.
+      for (const line of text
+        .slice(0, text.lastIndexOf('\n') + 1)
+        .split('\n')
+        .filter(Boolean)) {
         const batch = JSON.parse(line) as {
           resourceSpans: {
             resource: { attributes?: KeyValue[] };

@@ -115,7 +115,8 @@ export async function startGatewayCluster(options: {
   ): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
 }> {
-  const db = await throwawayPostgresDatabase('vsc_cluster');
+  // Its own login, not a superuser, as ./vsc up gives the gateway: row-level security applies.
+  const db = await throwawayPostgresDatabase('vsc_cluster', { ownLogin: true });
   const bufferDir = mkdtempSync(join(tmpdir(), 'vsc-cluster-buffer-'));
   const adminToken = randomBytes(32).toString('base64url');
   const env: Record<string, string> = {

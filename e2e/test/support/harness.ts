@@ -183,7 +183,8 @@ export async function startPlatform(
   } = {},
 ): Promise<Platform> {
   const logs = new LogCapture();
-  const db = await throwawayPostgresDatabase('vsc_gw');
+  // Its own login, not a superuser, as ./vsc up gives the gateway: row-level security applies.
+  const db = await throwawayPostgresDatabase('vsc_gw', { ownLogin: true });
   const adminToken = randomBytes(32).toString('base64url');
   const payloadKeys = newPayloadKeySpec('test');
   const workflowTaskQueue = `workflows-${randomBytes(4).toString('hex')}`;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFINITION_FORMAT, type DefinitionDocumentInput } from '@vansales/definitions';
 import { seedRunsStatements, type SeedRuns } from '@vansales/test-kit';
 import type { Platform } from './harness';
+import { rawQuery } from './raw-sql';
 
 /**
  * Documents and people for the runs list and run pages (REST and console tests): two definitions
@@ -60,12 +61,5 @@ export async function memberSession(
 
 /** Seeds recorded runs straight into the gateway's metadata store (see seedRunsStatements). */
 export async function seedRuns(platform: Pick<Platform, 'gateway'>, options: SeedRuns): Promise<void> {
-  for (const s of seedRunsStatements(options))
-    // Kysely's CompiledQuery.raw, built by hand: this package does not depend on kysely itself.
-    await platform.gateway.db.executeQuery({
-      sql: s.text,
-      parameters: s.values,
-      query: { kind: 'RawNode', sqlFragments: [s.text], parameters: [] },
-      queryId: { queryId: 'seed-runs' },
-    } as never);
+  for (const s of seedRunsStatements(options)) await rawQuery(platform.gateway.db, s.text, s.values);
 }

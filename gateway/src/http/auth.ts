@@ -14,7 +14,7 @@ import type { AgentIdentity } from '../agent-hub/agent-connection';
 import { GatewayError, GatewayErrorCode } from '../errors';
 import type { ProofContext } from '../services/key-service';
 import type { PersonCredential } from '../services/identity-service';
-import type { MemberRole } from '@vansales/metadata';
+import { runInTenantScope, type MemberRole } from '@vansales/metadata';
 import { accessOf, roleAllows, ROLE_PERMISSIONS, type Access } from './access';
 import { createAuthThrottle, type AuthThrottle, type AuthThrottleSettings } from './auth-throttle';
 
@@ -339,6 +339,17 @@ export const authPlugin = fp<AuthOptions>(
       }
       // Unreachable through onRoute's check; refuse rather than serve an undeclared route.
       throw new GatewayError(GatewayErrorCode.internal, 'route without an auth declaration');
+    });
+
+    // The second wall (row-level security, metadata migration 0024): a tenant route's handler runs in
+    // its tenant's scope, so every metadata query it makes sees only that tenant's rows even if the
+    // query forgot its predicate. Entered here, after the membership check above and after the body
+    // was read (a scope entered in onRequest is lost across the body stream's events), as a callback
+    // hook: `done` runs the remaining hooks and the handler inside the scope.
+    app.addHook('preHandler', (req, _reply, done) => {
+      const tenantId = req.routeOptions.config.auth === 'admin' ? req.tenantId : undefined;
+      if (tenantId) runInTenantScope(tenantId, done);
+      else done();
     });
   },
   { name: 'auth', fastify: '5.x', dependencies: ['key-service', 'identity-service', '@fastify/websocket'] },

@@ -8,6 +8,7 @@ export {
   type MetadataDb,
   type MetadataTarget,
 } from './open-database';
+export { runInTenantScope, runUnscoped, currentTenantScope } from './tenant-scope';
 export {
   createRepositories,
   REFUSALS_KEPT,

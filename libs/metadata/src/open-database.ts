@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Database } from './schema';
 import { migrationProvider } from './migrations';
 import { pglitePool } from './pglite-pool';
+import { applyTenantScope } from './tenant-scope';
 
 export type MetadataDb = Kysely<Database>;
 
@@ -22,7 +23,7 @@ export async function openMetadataDb(target: MetadataTarget): Promise<MetadataDb
     // throws it, and a gateway that only sat idle would die. The pool has already dropped that
     // client; the next query connects again (and fails clearly while the server is still down).
     pool.on('error', () => undefined);
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, onReserveConnection: applyTenantScope }) });
   } else {
     // Keys, bindings and the audit chain: for this user only.
     if (target.dir) mkdirSync(target.dir, { recursive: true, mode: 0o700 });
@@ -31,7 +32,9 @@ export async function openMetadataDb(target: MetadataTarget): Promise<MetadataDb
     // PGlite leaves its data folder 0750 (initdb's group-read mode); the gateway refuses to start
     // on a folder open to others, so it goes back to the owner-only mode PostgreSQL also accepts.
     if (target.dir) chmodSync(target.dir, 0o700);
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }) });
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: pglitePool(pglite), onReserveConnection: applyTenantScope }),
+    });
   }
   await migrateToLatest(db);
   return db;

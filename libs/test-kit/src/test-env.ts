@@ -76,15 +76,21 @@ export function testServices(profile = process.env.VSC_SERVICES_PROFILE || 'test
   };
 }
 
-/** A throwaway PostgreSQL database on the test server, for one test file or benchmark run. */
+/**
+ * A throwaway PostgreSQL database on the test server, for one test file or benchmark run. With
+ * `{ ownLogin: true }` the database (and its public schema) belongs to a login of its own that is NOT a
+ * superuser, as `./vsc up` gives the gateway: `url` connects as that login, so row-level security
+ * applies (a superuser bypasses every policy); `superuserUrl` is the server's administrator's.
+ */
 export async function throwawayPostgresDatabase(
   prefix = 'vsc_t',
-): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+  options: { ownLogin?: boolean } = {},
+): Promise<{ name: string; url: string; superuserUrl: string; drop: () => Promise<void> }> {
   const { Client } = await import('pg');
   const services = testServices();
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  const run = async (sql: string) => {
-    const admin = new Client({ connectionString: services.postgresUrl() });
+  const run = async (sql: string, database?: string) => {
+    const admin = new Client({ connectionString: services.postgresUrl(database) });
     await admin.connect();
     try {
       await admin.query(sql);
@@ -93,5 +99,24 @@ export async function throwawayPostgresDatabase(
     }
   };
   await run(`CREATE DATABASE ${name}`);
-  return { name, url: services.postgresUrl(name), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  const superuserUrl = services.postgresUrl(name);
+  const dropDatabase = () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  if (!options.ownLogin) return { name, url: superuserUrl, superuserUrl, drop: dropDatabase };
+  const login = `${name}_owner`;
+  const password = randomBytes(18).toString('hex');
+  await run(`CREATE ROLE ${login} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '${password}'`);
+  await run(`ALTER DATABASE ${name} OWNER TO ${login}`);
+  await run(`ALTER SCHEMA public OWNER TO ${login}`, name);
+  const url = new URL(superuserUrl);
+  url.username = login;
+  url.password = password;
+  return {
+    name,
+    url: url.toString(),
+    superuserUrl,
+    drop: async () => {
+      await dropDatabase();
+      await run(`DROP ROLE IF EXISTS ${login}`);
+    },
+  };
 }

@@ -22,6 +22,7 @@ import * as m0020 from './0020-run-listing';
 import * as m0021 from './0021-connector-agent-status';
 import * as m0022 from './0022-agent-releases';
 import * as m0023 from './0023-connector-doctor-key-use';
+import * as m0024 from './0024-tenant-row-security';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -51,6 +52,7 @@ const ALL: Record<string, Migration> = {
   '0021-connector-agent-status': m0021,
   '0022-agent-releases': m0022,
   '0023-connector-doctor-key-use': m0023,
+  '0024-tenant-row-security': m0024,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -80,6 +80,9 @@ export function gatewayAuthOf(config: AgentConfig, identityKey: string, network:
   });
 }
 
+/** The agent's stdout for its log lines, written synchronously (see createAgent). */
+const stdoutSync = () => pino.destination({ dest: 1, sync: true });
+
 /** Wires an agent from its config: site databases opened lazily, operations, logger. */
 export function createAgent(
   config: AgentConfig,
@@ -124,7 +127,9 @@ export function createAgent(
         redact: { paths: AGENT_REDACT_PATHS, censor: '[redacted]' },
       },
       // stdout is the journal under systemd (and WinSW's capture on Windows); the file is the agent's own.
-      logFile ? pino.multistream([{ stream: process.stdout }, { stream: logFile }]) : undefined,
+      // Written synchronously: an update re-execs the process, and a line still in a buffer (a pipe full
+      // under load, where an asynchronous write waits) would go with the old image, its reason with it.
+      logFile ? pino.multistream([{ stream: stdoutSync() }, { stream: logFile }]) : stdoutSync(),
     );
   const databases = siteDatabases(config.databases);
   const data: DataDeps = {

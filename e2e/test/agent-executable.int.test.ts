@@ -7,7 +7,7 @@ import type { WorkflowStartOptions } from '@temporalio/client';
 import { expectedSha256, verifyReleaseSignature } from '@vansales/connector-agent';
 import { extractStepWorkflow, type ExtractStepInput } from '@vansales/workflows';
 import { sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
-import { buildAgentReleaseInto } from './support/agent-release-build';
+import { buildAgentReleaseInto, sakilaInit } from './support/agent-release-build';
 
 // The mini connector as its users get it (issue 13 §2): `./vsc release agent` builds the single
 // executables; the Linux one runs alone in an empty folder with no node on PATH (init, doctor,
@@ -131,21 +131,8 @@ describe('the mini connector as a single executable', () => {
   });
 
   it('installs (init), checks its login (doctor), runs and executes an extract from the site database', async () => {
-    const init = runExe(
-      [
-        'init',
-        '--non-interactive',
-        '--dir',
-        site,
-        '--gateway-url',
-        platform.gatewayWsUrl,
-        '--api-key-env',
-        'SITE_KEY',
-        '--database',
-        `name=sakila,dialect=mysql,host=127.0.0.1,port=${services.mariadb.port},user=${reader.user},database=sakila,password-env=SITE_DB_PW`,
-      ],
-      { env: { SITE_KEY: apiKey, SITE_DB_PW: reader.password } },
-    );
+    const initCall = sakilaInit(site, platform.gatewayWsUrl, services.mariadb.port, reader, apiKey);
+    const init = runExe(initCall.args, { env: initCall.env });
     expect(init.stderr).toBe('');
     expect(init.status).toBe(0);
     expect(readdirSync(site)).toEqual(expect.arrayContaining(['agent.json', 'mini-connector']));

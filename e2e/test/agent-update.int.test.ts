@@ -14,7 +14,7 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
-import { buildAgentReleaseInto } from './support/agent-release-build';
+import { buildAgentReleaseInto, sakilaInit } from './support/agent-release-build';
 
 // Signed agent updates (issue 13 §5) with two real builds of the single executable (versions A and
 // B, `./vsc release agent --version-override`), a real gateway and real processes: the site policy's
@@ -104,29 +104,13 @@ describe('signed agent updates with rollback (two real builds)', () => {
     ).body;
     connectorId = created.id;
     const reader = await sakilaReader();
-    const init = spawnSync(
-      exe,
-      [
-        ...[
-          'init',
-          '--non-interactive',
-          '--dir',
-          site,
-          '--gateway-url',
-          platform.gatewayWsUrl,
-          '--api-key-env',
-          'SITE_KEY',
-        ],
-        '--database',
-        `name=sakila,dialect=mysql,host=127.0.0.1,port=${services.mariadb.port},user=${reader.user},database=sakila,password-env=SITE_DB_PW`,
-      ],
-      {
-        cwd: site,
-        env: { ...bareEnv(), SITE_KEY: created.apiKey, SITE_DB_PW: reader.password },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const initCall = sakilaInit(site, platform.gatewayWsUrl, services.mariadb.port, reader, created.apiKey);
+    const init = spawnSync(exe, initCall.args, {
+      cwd: site,
+      env: { ...bareEnv(), ...initCall.env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     if (init.status !== 0) throw new Error(`init failed: ${init.stdout}\n${init.stderr}`);
   }, 900_000);
 

@@ -169,8 +169,9 @@ describe('connector doctor warnings and per-key revocation (real gateway, real a
     await agentA.welcomed;
     // The second machine's agent enrols its key and waits: one session per connector.
     const agentB = platform.startAgent({ apiKey: issued.body.apiKey, machineId: 'machine-b' });
-    await until('the second key to be enrolled', async () =>
-      (await keysOf(c.id)).find((k) => k.id === second && k.machineFingerprint),
+    // Enrolment (the challenge) comes before the authenticated upgrade that sets lastUsedAt: wait for both.
+    await until('the second key to be enrolled and used', async () =>
+      (await keysOf(c.id)).find((k) => k.id === second && k.machineFingerprint && k.lastUsedAt),
     );
     const keys = await keysOf(c.id);
     expect(keys.map((k) => k.id)).toEqual([first, second]);

@@ -2,7 +2,7 @@
  * Where a `--cpu-prof` profile spent its time: self time per function and per module (our
  * packages by name, node_modules by package, node: internals, native/GC), as JSON lines.
  *
- *   node --import tsx cpu-profile-summary.ts <file.cpuprofile> [--top 25] [--timeline 2]
+ *   node --import tsx cpu-profile-summary.ts <file.cpuprofile> [--top 25] [--timeline 2] [--from S --to S]
  *
  * `--timeline N` also prints, per N seconds, how busy the thread was and its busiest modules: the
  * phases of a run (extract, load, the untimed checksums) show up as their own stretches.
@@ -41,9 +41,16 @@ function moduleOf(url: string, fn: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
+// `--from S --to S`: only the samples of that window (seconds from the profile's start), e.g. one
+// phase of a benchmark that a `--timeline` run located.
+const fromUs = Number(cliOption('from') ?? 0) * 1e6;
+const toUs = Number(cliOption('to') ?? Infinity) * 1e6;
 const selfUs = new Map<number, number>();
-for (let i = 0; i < profile.samples.length; i++)
+for (let i = 0, at = 0; i < profile.samples.length; i++) {
+  at += profile.timeDeltas[i] ?? 0;
+  if (at < fromUs || at > toUs) continue;
   selfUs.set(profile.samples[i]!, (selfUs.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
+}
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 const perFunction = new Map<string, number>();
 const perModule = new Map<string, number>();

@@ -390,6 +390,7 @@ async function runOurs(platform: Platform, dst: string, want: Tally): Promise<nu
   const {
     value: { seconds, value },
     rss,
+    cpuSeconds,
   } = await sampledRss(platform, () =>
     timed(async () => {
       const handle = await platform.temporal.workflow.start(dataTransferWorkflow, {
@@ -430,6 +431,7 @@ async function runOurs(platform: Platform, dst: string, want: Tally): Promise<nu
     verified: 'count+sum(id)+tableChecksum',
     checksum,
     ...rssFigures(rss),
+    cpuSecondsByProcess: cpuSeconds,
   });
   return seconds;
 }
@@ -475,6 +477,7 @@ async function runThroughBuffer(platform: Platform, path: BufferPath, target: st
   const {
     value: { seconds, value: handle },
     rss,
+    cpuSeconds,
   } = await sampledRss(platform, () =>
     timed(async () => {
       const h = await platform.temporal.workflow.start(dataSyncWorkflow, {
@@ -524,6 +527,7 @@ async function runThroughBuffer(platform: Platform, path: BufferPath, target: st
     verified: 'count+sum(id)+tableChecksum',
     checksum,
     ...rssFigures(rss),
+    cpuSecondsByProcess: cpuSeconds,
   });
   return seconds;
 }

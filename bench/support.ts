@@ -50,6 +50,43 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * CPU seconds the service processes whose command line names `stateDir` have used (the test
+ * profile's MariaDB, PostgreSQL, Temporal and MinIO, not another engineer's copy), by program name.
+ * A program's children (PostgreSQL's backends) are counted with it: the live ones by their own
+ * figures, the ones that ended by the parent's reaped-children time.
+ */
+export function serviceCpuSeconds(stateDir: string): Record<string, number> {
+  const procs = new Map<number, { comm: string; ppid: number; own: number; reaped: number; mine: boolean }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const mine = readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(stateDir);
+      procs.set(Number(entry), {
+        comm,
+        ppid: Number(f[1]),
+        own: (Number(f[11]) + Number(f[12])) / 100,
+        reaped: (Number(f[13]) + Number(f[14])) / 100,
+        mine,
+      });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [pid, p] of procs) {
+    if (!p.mine || procs.get(p.ppid)?.mine) continue;
+    const name = p.comm.replace(/-v[\d.].*$/, '');
+    let total = p.own + p.reaped;
+    for (const c of procs.values()) if (c.ppid === pid) total += c.own;
+    out[name] = (out[name] ?? 0) + total;
+  }
+  return out;
+}
+
 /** CPU seconds per thread name (node's main thread, tokio's workers, libuv's pool, V8's helpers), from /proc. */
 export function cpuSecondsByThread(pid: number): Record<string, number> {
   const out: Record<string, number> = {};

@@ -14,8 +14,18 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection, type DataConverter } from '@temporalio/client';
 import { bundleWorkflows } from '@vansales/cloud-worker';
+import { YOUNG_GENERATION_FLAGS } from '@vansales/protocol';
 import { vansalesDataConverter } from '@vansales/temporal-config';
-import { freePort, freshDatabase, platformEnv, repoRoot, rssMb } from '../support';
+import {
+  cpuSeconds,
+  freePort,
+  freshDatabase,
+  platformEnv,
+  repoRoot,
+  rssMb,
+  serviceCpuSeconds,
+  services,
+} from '../support';
 
 export type ProcessName = 'gateway' | 'cloud-worker' | 'cloud-workflows' | 'cloud-activities' | 'agent';
 
@@ -117,7 +127,8 @@ export async function startPlatformProcesses(work: string, options: PlatformOpti
   const output: string[] = [];
   let closing = false;
   const start = (name: ProcessName, script: string, argv: string[] = [], extraEnv: Record<string, string> = {}) => {
-    const args = [...nodeArgs, ...(memlog ? ['--require', memlogFile] : [])];
+    // As `./vsc up` starts them (infra/src/services/platform.ts); BENCH_NODE_ARGS, after, can override.
+    const args = [...YOUNG_GENERATION_FLAGS, ...nodeArgs, ...(memlog ? ['--require', memlogFile] : [])];
     const child = spawn(process.execPath, [...args, join(repoRoot, script), ...argv], {
       env: { ...process.env, ...env, ...extraEnv, ...options.processEnv?.[name] },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -261,11 +272,15 @@ export interface RssSample {
   peak: number;
 }
 
-/** RSS of every process of the platform while `fn` runs, sampled from /proc every 100 ms. */
+/**
+ * RSS of every process of the platform while `fn` runs, sampled from /proc every 100 ms, and the CPU
+ * seconds each used meanwhile, with the databases' and other services' (on 2 cores the paths are
+ * bound by the sum: where the CPU goes says what to cut).
+ */
 export async function sampledRss<T>(
   platform: Pick<ProcessPlatform, 'procs'>,
   fn: () => Promise<T>,
-): Promise<{ value: T; seconds: number; rss: Map<ProcessName, RssSample> }> {
+): Promise<{ value: T; seconds: number; rss: Map<ProcessName, RssSample>; cpuSeconds: Record<string, number> }> {
   const SAMPLE_MS = 100;
   const read = (name: ProcessName) => {
     const pid = platform.procs.get(name)!.pid!;
@@ -291,12 +306,28 @@ export async function sampledRss<T>(
   const sample = () => {
     for (const n of names) rss.get(n)!.peak = Math.max(rss.get(n)!.peak, read(n));
   };
+  const cpuNow = () => {
+    const out: Record<string, number> = serviceCpuSeconds(services.stateDir);
+    for (const n of names) {
+      try {
+        out[n] = cpuSeconds(platform.procs.get(n)!.pid!);
+      } catch {
+        out[n] = 0;
+      }
+    }
+    return out;
+  };
+  const cpu0 = cpuNow();
   const timer = setInterval(sample, SAMPLE_MS);
   const t0 = performance.now();
   try {
     const value = await fn();
     sample();
-    return { value, seconds: (performance.now() - t0) / 1000, rss };
+    const cpu1 = cpuNow();
+    const cpuSpent = Object.fromEntries(
+      Object.entries(cpu1).map(([k, v]) => [k, Math.round((v - (cpu0[k] ?? 0)) * 100) / 100]),
+    );
+    return { value, seconds: (performance.now() - t0) / 1000, rss, cpuSeconds: cpuSpent };
   } finally {
     clearInterval(timer);
   }

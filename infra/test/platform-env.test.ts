@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import {
   registryPublicKey,
   type ServiceContext,
 } from '@vansales/infra';
+import { YOUNG_GENERATION_FLAGS } from '@vansales/protocol';
 
 /** What `./vsc up` hands the gateway and the cloud worker: one metadata store on PostgreSQL, two logins. */
 describe('the platform processes of ./vsc up', () => {
@@ -45,6 +47,20 @@ describe('the platform processes of ./vsc up', () => {
   it('starts our processes with two malloc arenas (their native memory while rows move), unless the operator set it', () => {
     const expected = process.env.MALLOC_ARENA_MAX ?? '2';
     expect([gw.env!.MALLOC_ARENA_MAX, cw.env!.MALLOC_ARENA_MAX]).toEqual([expected, expected]);
+  });
+
+  it('starts them with a small young generation (what their RSS peaks at while rows move), which node honours', () => {
+    const flags = gw.args!.slice(0, gw.args!.indexOf('--enable-source-maps'));
+    expect(flags).toEqual([...YOUNG_GENERATION_FLAGS]);
+    expect(cw.args!.slice(0, flags.length)).toEqual(flags);
+    // The young generation's size after churning through short-lived objects, with and without them.
+    const churn =
+      "let k=[];for(let i=0;i<2e6;i++){k.push({i,s:'x'+i});if(k.length>1e5)k=[]}" +
+      "process.stdout.write(String(require('v8').getHeapSpaceStatistics().find(s=>s.space_name==='new_space').space_size))";
+    const newSpaceMb = (args: string[]) =>
+      Number(execFileSync(process.execPath, [...args, '-e', churn], { encoding: 'utf8' })) / 2 ** 20;
+    expect(newSpaceMb(flags)).toBeLessThanOrEqual(16);
+    expect(newSpaceMb([])).toBeGreaterThan(16);
   });
 
   it("gives the worker the registry key's public half (the gateway's file holds the private one) and the credential keys", () => {

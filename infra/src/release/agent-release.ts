@@ -18,6 +18,7 @@ import { build } from 'esbuild';
 import { InfraError, InfraErrorCode } from '../errors';
 import type { Logger } from '../install';
 import { cacheRoot, repoRoot } from '../paths';
+import { YOUNG_GENERATION_FLAGS } from '@vansales/protocol';
 
 /**
  * `./vsc release agent` (issue 13 §2): the mini connector as one executable per platform, built with
@@ -185,7 +186,7 @@ export async function buildAgentRelease(
     const buildHash = hashFiles(
       bundleDir,
       [...files, 'manifest.json'],
-      readFileSync(launcher, 'utf8') + runtimeVersion,
+      readFileSync(launcher, 'utf8') + runtimeVersion + YOUNG_GENERATION_FLAGS.join(' '),
     );
     const cached = join(cacheRoot(), 'agent-release', buildHash.slice(0, 24));
     const missing = platforms.filter((p) => !existsSync(join(cached, executableName(p))));
@@ -204,6 +205,8 @@ export async function buildAgentRelease(
             executable: pinnedRuntime(platform),
             output,
             disableExperimentalSEAWarning: true,
+            // The runtime's flags, as the platform's launchers give them to its other processes.
+            execArgv: [...YOUNG_GENERATION_FLAGS],
             // Code cache and snapshots are tied to the platform that made them: off, so one blob fits both.
             useSnapshot: false,
             useCodeCache: false,

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { YOUNG_GENERATION_FLAGS } from '@vansales/protocol';
 import { repoRoot } from '../paths';
 import type { ServiceContext, ServiceSpec } from '../service';
 import { temporalAddress, TEMPORAL_NAMESPACE } from './temporal';
@@ -36,7 +37,7 @@ function nodeProcess(
     stopTimeoutMs: 10_000,
     launch: (ctx) => ({
       command: process.execPath,
-      args: ['--enable-source-maps', join(repoRoot, script)],
+      args: [...YOUNG_GENERATION_FLAGS, '--enable-source-maps', join(repoRoot, script)],
       env: { ...nativeMemoryEnv(), ...env(ctx) },
       cwd: repoRoot,
     }),
@@ -187,7 +188,14 @@ export function agentProcess(
     ports: () => [],
     launch: () => ({
       command: process.execPath,
-      args: ['--enable-source-maps', join(repoRoot, 'connector-agent/dist/main.js'), 'run', '--config', configPath],
+      args: [
+        ...YOUNG_GENERATION_FLAGS,
+        '--enable-source-maps',
+        join(repoRoot, 'connector-agent/dist/main.js'),
+        'run',
+        '--config',
+        configPath,
+      ],
       cwd: repoRoot,
     }),
     ready: connectorOnline,

@@ -195,7 +195,12 @@ export {
   type CheckpointSubject,
 } from './audit-checkpoint';
 export { ensurePrivateDir, checkPrivateFile, PrivatePathError } from './private-files';
-export { limitHeapGrowth, DEFAULT_HEAP_GROWING_PERCENT, HEAP_GROWING_ENV } from './process-heap';
+export {
+  limitHeapGrowth,
+  DEFAULT_HEAP_GROWING_PERCENT,
+  HEAP_GROWING_ENV,
+  YOUNG_GENERATION_FLAGS,
+} from './process-heap';
 export {
   KeyRange,
   MAX_SYNC_RANGES,

@@ -35,3 +35,14 @@ export function limitHeapGrowth(
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
   return percent;
 }
+
+/**
+ * Node flags our long-running processes start with (the launcher passes them: a process cannot size
+ * its young generation once started; the agent's single executable carries them in its blob).
+ * Node 26 gives the young generation 3 x 32 MB semi-spaces by default; a process moving rows fills
+ * them at once and keeps them. At 8 MB each process's peak while 1M rows moved fell by 45-70 MB
+ * (gateway 274-316 -> 230, combined cloud worker 345 -> 285-289, agent 249 -> 209 MB) for about 5 %
+ * more CPU in the cloud worker's extract and none measurable elsewhere (bench/README.md, data-transfer:
+ * memory, 2026-12-04).
+ */
+export const YOUNG_GENERATION_FLAGS: readonly string[] = ['--max-semi-space-size=8'];

@@ -16,7 +16,7 @@ import {
   signProof,
 } from '@vansales/protocol';
 import { createGatewayAuth, runCli } from '@vansales/connector-agent';
-import { startPlatform, until, type Platform } from './support/harness';
+import { createConnector, startPlatform, until, type Platform } from './support/harness';
 
 const tenant = () => `t-${randomBytes(4).toString('hex')}`;
 
@@ -82,13 +82,7 @@ describe('machine binding by key-pair proof (real gateway, real agents)', () => 
   let platform: Platform;
   let tenantId: string;
 
-  const newConnector = async (name: string) => {
-    const res = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
-      name,
-    });
-    expect(res.status).toBe(201);
-    return res.body;
-  };
+  const newConnector = (name: string) => createConnector(platform, tenantId, name);
 
   beforeAll(async () => {
     // The throttle has its own test below; here every refusal is the point, so allow many.

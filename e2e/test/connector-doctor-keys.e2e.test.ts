@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { DOCTOR_LIMITS, PROTOCOL_VERSION, type DoctorWarning } from '@vansales/protocol';
 import { createAuditRepository } from '@vansales/metadata';
-import { sakilaDatabase, sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
+import {
+  createConnector,
+  sakilaDatabase,
+  sakilaReader,
+  services,
+  startPlatform,
+  until,
+  type Platform,
+} from './support/harness';
 
 /**
  * Issue 12 §2 "Connectors": the agent's doctor warnings reach the REST API (and only bounded ones),
@@ -60,13 +68,7 @@ describe('connector doctor warnings and per-key revocation (real gateway, real a
   let platform: Platform;
   let tenantId: string;
 
-  const newConnector = async (name: string) => {
-    const res = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
-      name,
-    });
-    expect(res.status).toBe(201);
-    return res.body;
-  };
+  const newConnector = (name: string) => createConnector(platform, tenantId, name);
   const doctorOf = async (connectorId: string) => {
     const res = await platform.api<DoctorAnswer>('GET', `/v1/tenants/${tenantId}/connectors/${connectorId}/doctor`);
     expect(res.status).toBe(200);

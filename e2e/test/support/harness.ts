@@ -155,6 +155,19 @@ export interface Platform {
   close(): Promise<void>;
 }
 
+/** A new connector of `tenantId` through the REST API (201 expected): its id and its first key, shown once. */
+export async function createConnector(
+  platform: Pick<Platform, 'api'>,
+  tenantId: string,
+  name: string,
+): Promise<{ id: string; apiKey: string }> {
+  const res = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${tenantId}/connectors`, {
+    name,
+  });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
 /** Gateway + cloud worker in this process, on the real Temporal dev server and PostgreSQL. */
 export async function startPlatform(
   options: {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { serviceContext } from '../context';
 import { acquireLock } from '../lock';
 import { Supervisor } from '../supervisor';
+import { stopOnSignals } from './foreground';
 import type { ServiceContext, ServiceSpec } from '../service';
 import { postgresService } from '../services/postgres';
 import { redisService } from '../services/redis';
@@ -90,22 +91,11 @@ export async function topology(): Promise<number> {
   const ctx = serviceContext('topology', (l) => process.stdout.write(`[vsc topology] ${l}\n`));
   const lock = acquireLock(ctx.stateDir, 'vsc topology');
   const supervisor = new Supervisor(ctx);
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    ctx.log('stopping every process');
-    await supervisor.stopAll({ parallel: true });
-    lock.release();
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  process.on('SIGHUP', () => void stop(0));
-  supervisor.onUnexpectedExit = (name, code) => {
-    ctx.log(`${name} exited unexpectedly (code ${code}); see ${supervisor.logFile(name)}`);
-    if (!name.startsWith('gateway-')) void stop(1);
-  };
+  // A gateway node that dies is left dead: the topology exists to survive that.
+  const stop = stopOnSignals(ctx, supervisor, lock, {
+    parallel: true,
+    survives: (name) => name.startsWith('gateway-'),
+  });
   const started = Date.now();
   try {
     await reclaimOrphans(ctx, supervisor);

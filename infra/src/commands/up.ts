@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { serviceContext } from '../context';
 import { acquireLock } from '../lock';
 import { Supervisor } from '../supervisor';
+import { stopOnSignals } from './foreground';
 import type { ServiceContext, ServiceSpec } from '../service';
 import { temporalService, TEMPORAL_NAMESPACE } from '../services/temporal';
 import { mariadbService } from '../services/mariadb';
@@ -117,23 +118,7 @@ export async function up(): Promise<number> {
   const lock = acquireLock(ctx.stateDir, 'vsc up');
   const supervisor = new Supervisor(ctx);
   const started = Date.now();
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    ctx.log('stopping every process');
-    await supervisor.stopAll();
-    lock.release();
-    ctx.log('stopped');
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  process.on('SIGHUP', () => void stop(0));
-  supervisor.onUnexpectedExit = (name, code) => {
-    ctx.log(`${name} exited unexpectedly (code ${code}); see ${supervisor.logFile(name)}`);
-    void stop(1);
-  };
+  const stop = stopOnSignals(ctx, supervisor, lock);
 
   try {
     await reclaimOrphans(ctx, supervisor);

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@vansales/bench/support';
 import { ensurePrometheus } from '@vansales/infra';
-import { until } from './harness';
+import { stopChild, until } from './harness';
 
 /** One process Prometheus scrapes: `host:port` of its /metrics, and the bearer token it wants, if any. */
 export interface ScrapeTarget {
@@ -99,11 +99,6 @@ export async function startPrometheus(dir: string, targets: ScrapeTarget[]): Pro
       );
       return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     },
-    async close() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    close: () => stopChild(child),
   };
 }

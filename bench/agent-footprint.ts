@@ -258,6 +258,8 @@ async function main(): Promise<void> {
     });
     // The platform's own agent is not measured: the paths below run theirs on connectors of their own.
     const own = platform.procs.get('agent')!;
+    // Out of the map first: a process stopped on purpose is not reported as a crash.
+    platform.procs.delete('agent');
     const stopped = new Promise((r) => own.once('exit', r));
     own.kill('SIGTERM');
     await stopped;

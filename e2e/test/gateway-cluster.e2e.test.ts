@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -101,7 +101,7 @@ describe('a gateway cluster of three nodes on Redis', () => {
         if ((JSON.parse(data.toString()) as { type: string }).type === 'welcome') resolve();
       }),
     );
-    const hello = () =>
+    const hello = (fields: { agentVersion?: string; platform?: string } = {}) =>
       ws.send(
         JSON.stringify({
           type: 'hello',
@@ -111,6 +111,7 @@ describe('a gateway cluster of three nodes on Redis', () => {
           capabilities: ['agent.ping'],
           concurrency: 1,
           databases: [],
+          ...fields,
         }),
       );
     /** 'welcome' or the close code, whichever comes first. */
@@ -276,6 +277,48 @@ describe('a gateway cluster of three nodes on Redis', () => {
     expect((await revokeKey(c.apiKey)).body).toEqual({ revoked: keyId(c.apiKey), disconnected: false });
     expect(await stopped).toBe(true);
     await expect(agent.done).resolves.toMatchObject({ code: 'key-revoked' });
+  });
+
+  it('offers an approved agent version to an agent on node 2 when node 1 serves the approval (through Redis)', async () => {
+    const c = await newConnector('updated');
+    const s = await rawSocket(node2, c.apiKey);
+    const updates: unknown[] = [];
+    s.ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { type: string; nonce?: string; offer?: unknown };
+      // Answered so the session outlives the heartbeat check while the release is set up.
+      if (frame.type === 'ping') s.ws.send(JSON.stringify({ type: 'pong', nonce: frame.nonce }));
+      if (frame.type === 'update') updates.push(frame.offer);
+    });
+    await s.opened;
+    s.hello({ agentVersion: '1.0.0', platform: 'linux-x64' });
+    await s.welcomed;
+    // A release as the platform operator registers it (the gateway checks the upload against the
+    // sums; the signature is the agent's to verify, so any well-formed one does here).
+    const version = `1.0.${1 + randomBytes(2).readUInt16BE()}`;
+    const executable = randomBytes(4096);
+    const sha256 = createHash('sha256').update(executable).digest('hex');
+    const admin = { authorization: `Bearer ${cluster.adminToken}` };
+    const put = (path: string, body: string | Buffer, type: string) =>
+      fetch(`${node1.url}${path}`, { method: 'PUT', headers: { ...admin, 'content-type': type }, body });
+    const registered = await put(
+      `/v1/agent-releases/${version}`,
+      JSON.stringify({ sums: `${sha256}  mini-connector-linux-x64\n`, signature: randomBytes(64).toString('base64') }),
+      'application/json',
+    );
+    expect(registered.status).toBe(200);
+    expect((await put(`/v1/agent-releases/${version}/linux-x64`, executable, 'application/octet-stream')).status).toBe(
+      200,
+    );
+    expect(updates).toEqual([]);
+    const approved = await put(
+      `/v1/tenants/${tenantId}/agent-version`,
+      JSON.stringify({ version }),
+      'application/json',
+    );
+    expect(approved.status).toBe(200);
+    await until('the agent on node 2 to be offered the version approved on node 1', async () => updates.length > 0);
+    expect(updates).toEqual([{ version, platform: 'linux-x64', sha256, size: executable.length }]);
+    s.ws.terminate();
   });
 
   it('drops a session that stops sending heartbeats', async () => {

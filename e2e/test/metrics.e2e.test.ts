@@ -1,9 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPlatformProcesses, type ProcessPlatform } from '@vansales/bench/platform-processes';
-import { freePort } from '@vansales/bench/support';
-import { sakilaDatabase, sakilaReader, until } from './support/harness';
+import type { ProcessPlatform } from '@vansales/bench/platform-processes';
+import { until } from './support/harness';
+import { restQuery, startMetricsPlatform, type MetricsPorts } from './support/metrics-platform';
 
 /** One sample of a Prometheus text exposition (0 when the series is not there yet). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -25,7 +22,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
  */
 describe('metrics and readiness of the real processes (gateway, cloud worker, agent)', () => {
   let platform: ProcessPlatform;
-  const ports = { agent: 0, cloudWorker: 0, cloudTemporal: 0, gatewayTemporal: 0 };
+  let ports: MetricsPorts;
   const scrape = async (url: string, token?: string) => {
     const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     expect(res.status).toBe(200);
@@ -36,33 +33,11 @@ describe('metrics and readiness of the real processes (gateway, cloud worker, ag
   const cloudMetrics = () => scrape(`http://127.0.0.1:${ports.cloudWorker}/metrics`);
 
   beforeAll(async () => {
-    for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
-    platform = await startPlatformProcesses(mkdtempSync(join(tmpdir(), 'vsc-metrics-')), {
-      label: 'vsc_metrics',
-      agentDatabases: { sakila: sakilaDatabase(await sakilaReader()) },
-      writable: [],
-      cloudDatabases: {},
-      processEnv: {
-        gateway: { VSC_TEMPORAL_METRICS_PORT: String(ports.gatewayTemporal) },
-        'cloud-worker': {
-          VSC_CLOUD_WORKER_METRICS_PORT: String(ports.cloudWorker),
-          VSC_TEMPORAL_METRICS_PORT: String(ports.cloudTemporal),
-        },
-      },
-      agentConfig: { metrics: { enabled: true, port: ports.agent } },
-      log: (msg) => process.stderr.write(`${msg}\n`),
-    });
+    ({ platform, ports } = await startMetricsPlatform('metrics'));
   }, 240_000);
   afterAll(() => platform?.close());
 
-  const query = async (sql: string) => {
-    const res = await fetch(`${platform.gatewayUrl}/v1/tenants/${platform.tenantId}/queries`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ connectorId: platform.connectorId, database: 'sakila', sql, wait: true }),
-    });
-    return { status: res.status, body: (await res.json()) as unknown };
-  };
+  const query = (sql: string) => restQuery(platform, sql);
 
   it('counters move after real work: tasks by type and outcome, latency histograms, sessions, refusals', async () => {
     const before = { gateway: await gatewayMetrics(), agent: await agentMetrics() };

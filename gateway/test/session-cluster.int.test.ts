@@ -84,6 +84,25 @@ describe('the gateway cluster store on Redis', () => {
     expect(await b.acquire(connectorId, 'next')).toBeDefined();
   });
 
+  it('announces an approved agent version to the other nodes, not back to its sender; a malformed one is ignored', async () => {
+    const [a, b] = [await node(), await node()];
+    const heardA: string[] = [];
+    const heardB: string[] = [];
+    a.onUpdateAnnounced((t) => heardA.push(t));
+    b.onUpdateAnnounced((t) => heardB.push(t));
+    const tenantId = `t-${randomUUID()}`;
+    // Other publishers on the channel (a malformed message) change nothing.
+    await redis.publish('vsc:gw:agent-updates', '{"tenantId": 7}');
+    await a.announceUpdate(tenantId);
+    await until('node b to hear the announcement', () => heardB.includes(tenantId));
+    // The sender offers to its own agents itself; its own message is not handled twice.
+    await b.announceUpdate(`${tenantId}-b`);
+    await until('node a to hear the second one', () => heardA.includes(`${tenantId}-b`));
+    // (Filtered: other test files' gateways may share this Redis.)
+    expect(heardA.filter((t) => t.startsWith(tenantId))).toEqual([`${tenantId}-b`]);
+    expect(heardB.filter((t) => t.startsWith(tenantId))).toEqual([tenantId]);
+  });
+
   it('releases only its own lease', async () => {
     const a = await node();
     const connectorId = randomUUID();

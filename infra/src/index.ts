@@ -5,6 +5,7 @@ export { acquireLock } from './lock';
 export {
   ensureAptPackages,
   ensureLocalGoBinary,
+  ensurePrometheus,
   ensureProxyTestTools,
   ensureTestTools,
   OASDIFF,

@@ -66,6 +66,20 @@ export function ensureProxyTestTools(log: Logger): { tinyproxy: string; ip: stri
   return { tinyproxy: which('tinyproxy') as string, ip: which('ip') as string };
 }
 
+/**
+ * Debian's Prometheus server, which the metrics e2e test runs against the gateway, the cloud worker and
+ * the agent (e2e/test/prometheus.e2e.test.ts), started by the test itself on a port of its own. The
+ * package enables and, where systemd runs, starts its own service on :9090: a machine that just got
+ * it has that service stopped and disabled, so nothing of it keeps running beside the tests.
+ */
+export function ensurePrometheus(log: Logger): string {
+  const wasThere = !!which('prometheus');
+  ensureAptPackages([{ probe: 'prometheus', pkg: 'prometheus' }], log);
+  if (!wasThere && which('systemctl'))
+    spawnSync('systemctl', ['disable', '--now', 'prometheus.service'], { encoding: 'utf8', stdio: 'ignore' });
+  return which('prometheus') as string;
+}
+
 export function goBinary(): string | undefined {
   return which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }

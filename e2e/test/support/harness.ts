@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -376,6 +377,14 @@ export async function startPlatform(
       rmSync(bufferDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Stops a tool the test started (a receiver, a scraper) with SIGTERM and waits for it to exit. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 /** Polls `check` until it gives a value other than undefined/false; fails naming `what` after `ms`. */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@vansales/bench/support';
 import { ensureLocalGoBinary, OTEL_RECEIVER } from '@vansales/infra';
-import { until } from './harness';
+import { stopChild, until } from './harness';
 
 /** One span as the receiver wrote it, flattened: ids in hex, attributes as plain values. */
 export interface ReceivedSpan {
@@ -108,11 +108,6 @@ export async function startOtelReceiver(dir: string): Promise<OtelReceiver> {
       }
       return spans;
     },
-    async close() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    close: () => stopChild(child),
   };
 }

@@ -102,6 +102,10 @@ export class AgentHub {
     opts.cluster.onRevocation(({ connectorId, code, reason, keyLookup }) =>
       this.cutLocal(connectorId, code, reason, keyLookup),
     );
+    // Another node served an approval: this node offers it to the tenant's agents it holds.
+    opts.cluster.onUpdateAnnounced((tenantId) => {
+      if (opts.updateOffer) void this.offerLocal(tenantId, opts.updateOffer);
+    });
     this.heartbeatTimer = setInterval(() => this.dropZombies(), opts.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
   }
@@ -292,10 +296,16 @@ export class AgentHub {
   }
 
   /**
-   * Offers the approved version to the tenant's agents welcomed on this node (after an approval);
-   * agents on other nodes of a cluster are offered it at their next welcome.
+   * Offers the approved version to the tenant's agents (after an approval): those welcomed on this
+   * node now, and those on the other nodes of a cluster through it (each node offers to its own).
    */
   async offerUpdates(tenantId: string, offer: OfferUpdate): Promise<void> {
+    await this.offerLocal(tenantId, offer);
+    await this.opts.cluster.announceUpdate(tenantId);
+  }
+
+  /** Offers the approved version to the tenant's agents welcomed on this node. */
+  private async offerLocal(tenantId: string, offer: OfferUpdate): Promise<void> {
     for (const session of this.sessions.values()) {
       const { connection, hello } = session;
       if (!session.welcomed || connection.identity.tenantId !== tenantId) continue;

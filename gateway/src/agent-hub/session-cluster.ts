@@ -6,7 +6,8 @@ import type { Logger } from '../logger';
 
 /**
  * What every gateway node shares about agent sessions: one lease per connector (so one live session
- * across the cluster) and a revocation channel (so a revoke on one node cuts a session held by another).
+ * across the cluster), a revocation channel (so a revoke on one node cuts a session held by another) and
+ * an update channel (so an agent version approved through one node is offered by every node to its agents).
  * `redis` is the production mode; `off` is one node alone (development), where the hub's own map is
  * the whole truth.
  */
@@ -29,6 +30,14 @@ export interface SessionCluster {
   revoke(connectorId: string, code: number, reason: string, keyLookup?: string): Promise<void>;
   /** Called for every revocation, from any node. */
   onRevocation(handler: (revocation: Revocation) => void): void;
+  /**
+   * Tells the other nodes that the tenant approved an agent version, so each offers it to the agents
+   * it holds (the caller offers it to its own). Best effort: a node that misses it offers the version
+   * at the agent's next hello, as before.
+   */
+  announceUpdate(tenantId: string): Promise<void>;
+  /** Called for every approval announced by another node. */
+  onUpdateAnnounced(handler: (tenantId: string) => void): void;
   /** Readiness: whether new sessions can be accepted. */
   check(): Promise<{ ok: boolean; message: string }>;
   close(): Promise<void>;
@@ -51,6 +60,12 @@ export const Revocation = z.object({
   keyLookup: z.string().min(1).max(64).optional(),
 });
 export type Revocation = z.infer<typeof Revocation>;
+
+export const UpdateAnnouncement = z.object({
+  tenantId: z.string().min(1).max(128),
+  from: z.string().max(200),
+});
+export type UpdateAnnouncement = z.infer<typeof UpdateAnnouncement>;
 
 export class ClusterUnavailableError extends Error {
   constructor(cause: string) {
@@ -93,6 +108,9 @@ export function localSessionCluster(nodeId = newNodeId()): SessionCluster {
     onRevocation(handler) {
       handlers.push(handler);
     },
+    // One node: there is no other node to tell.
+    async announceUpdate() {},
+    onUpdateAnnounced() {},
     async check() {
       return {
         ok: true,
@@ -105,6 +123,7 @@ export function localSessionCluster(nodeId = newNodeId()): SessionCluster {
 
 const LEASE_PREFIX = 'vsc:gw:lease:';
 const REVOCATIONS = 'vsc:gw:revocations';
+const UPDATE_ANNOUNCEMENTS = 'vsc:gw:agent-updates';
 /** A revoked lease keeps this value until it expires, so the holder's renewal fails even if it missed the message. */
 const TOMBSTONE = 'revoked';
 
@@ -175,22 +194,31 @@ export async function redisSessionCluster(options: RedisSessionClusterOptions): 
   });
 
   const handlers: ((r: Revocation) => void)[] = [];
-  subscriber.on('message', (channel: string, message: string) => {
-    if (channel !== REVOCATIONS) return;
+  const updateHandlers: ((tenantId: string) => void)[] = [];
+  /** A message of another node on one of the channels, or undefined (this node's own, or malformed: logged). */
+  const parse = <T extends { from: string }>(schema: z.ZodType<T>, message: string, what: string): T | undefined => {
     let parsed;
     try {
-      parsed = Revocation.safeParse(JSON.parse(message));
+      parsed = schema.safeParse(JSON.parse(message));
     } catch {
       parsed = undefined;
     }
-    if (!parsed?.success) return log.warn('ignored a malformed revocation message');
-    // This node's own revocations were handled when sent.
-    if (parsed.data.from === nodeId) return;
-    for (const h of handlers) h(parsed.data);
+    if (!parsed?.success) return void log.warn(`ignored a malformed ${what} message`);
+    // This node's own messages were handled when sent.
+    return parsed.data.from === nodeId ? undefined : parsed.data;
+  };
+  subscriber.on('message', (channel: string, message: string) => {
+    if (channel === REVOCATIONS) {
+      const revocation = parse(Revocation, message, 'revocation');
+      if (revocation) for (const h of handlers) h(revocation);
+    } else if (channel === UPDATE_ANNOUNCEMENTS) {
+      const announcement = parse(UpdateAnnouncement, message, 'agent update announcement');
+      if (announcement) for (const h of updateHandlers) h(announcement.tenantId);
+    }
   });
   void subscriber
-    .subscribe(REVOCATIONS)
-    .catch((err: Error) => log.error({ err: err.message }, 'could not subscribe to revocations'));
+    .subscribe(REVOCATIONS, UPDATE_ANNOUNCEMENTS)
+    .catch((err: Error) => log.error({ err: err.message }, 'could not subscribe to the cluster channels'));
   // Give Redis a moment at start, so the first agents are not refused for nothing; then start anyway:
   // the node serves the REST API, reports not ready and refuses agent sessions until Redis answers.
   const ready = await new Promise<boolean>((resolve) => {
@@ -315,6 +343,20 @@ export async function redisSessionCluster(options: RedisSessionClusterOptions): 
     },
     onRevocation(handler) {
       handlers.push(handler);
+    },
+    async announceUpdate(tenantId) {
+      const announcement: UpdateAnnouncement = { tenantId, from: nodeId };
+      try {
+        await client.publish(UPDATE_ANNOUNCEMENTS, JSON.stringify(announcement));
+      } catch (err) {
+        log.warn(
+          { tenantId, err: (err as Error).message },
+          "could not announce an approved agent version (Redis unreachable): other nodes' agents get it at their next hello",
+        );
+      }
+    },
+    onUpdateAnnounced(handler) {
+      updateHandlers.push(handler);
     },
     async check() {
       try {

@@ -36,7 +36,7 @@ const FileParams = VersionParams.extend({ platform: AgentPlatform });
  * fetches the approved version's signed sums and executable over its own authenticated routes.
  */
 const agentReleaseRoutes: FastifyPluginAsyncZod<{
-  /** Offers the tenant's agents connected to this node its approved version (the hub). */
+  /** Offers the tenant's connected agents its approved version (the hub: this node's, and the other nodes' through the cluster). */
   offerUpdates: (tenantId: string) => Promise<void>;
 }> = async (app, { offerUpdates }) => {
   const releases = app.agentReleases;

@@ -15,7 +15,7 @@ import { minioService } from '../services/minio';
 import { ensurePagila, ensureSakila } from '../demo-data';
 import { repoRoot } from '../paths';
 import { writeServiceDirectory } from '../service-directory';
-import { ensureTestTools, ensureTopologyTools, ensureUnitTools } from '../install';
+import { ensurePrometheus, ensureTestTools, ensureTopologyTools, ensureUnitTools } from '../install';
 
 export const TEST_SERVICES: ServiceSpec[] = [
   temporalService,
@@ -118,6 +118,8 @@ export async function test(args: string[]): Promise<number> {
     ensureTestTools(ctx.log);
     // The soak tier's topology test starts `./vsc topology`, whose server is built once per machine.
     if (wholeSuite || args.some((a) => /soak|topology/.test(a))) ensureTopologyTools(ctx.log);
+    // The e2e tier's Prometheus test scrapes the real processes with Debian's Prometheus server.
+    if (wholeSuite || tier === 'e2e' || args.some((a) => /prometheus/.test(a))) ensurePrometheus(ctx.log);
     const [sakila, pagila] = await Promise.all([ensureSakila(ctx), ensurePagila(ctx)]);
     if (sakila === 'missing-data' || pagila === 'missing-data')
       ctx.log('shared/data not found beside the clone: tests that need Sakila or Pagila will fail');

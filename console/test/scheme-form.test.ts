@@ -20,11 +20,11 @@ describe('the form a security scheme asks for (the marketplace registration)', (
           authorizationCode: { authorizationUrl: 'https://idp/auth', tokenUrl: 'https://idp/token', scopes: { a: '' } },
         },
       },
-      { form: 'authorization-code', scopes: ['a'], openIdConnect: false },
+      { form: 'authorization-code', tokenUrl: 'https://idp/token', scopes: ['a'], openIdConnect: false },
     ],
     [
       { type: 'openIdConnect', openIdConnectUrl: 'https://idp/.well-known/openid-configuration' },
-      { form: 'authorization-code', scopes: ['openid'], openIdConnect: true },
+      { form: 'authorization-code', tokenUrl: '', scopes: ['openid'], openIdConnect: true },
     ],
     [{ type: 'mutualTLS' }, { form: 'mtls' }],
     [

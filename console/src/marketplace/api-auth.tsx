@@ -17,7 +17,14 @@ function SchemeAuth({ raw, ...props }: SchemeProps & { raw: unknown }) {
     case 'client-credentials':
       return <ClientCredentialsForm tokenUrl={form.tokenUrl} scopes={form.scopes} {...props} />;
     case 'authorization-code':
-      return <AuthorizationCodeForm scopes={form.scopes} openIdConnect={form.openIdConnect} {...props} />;
+      return (
+        <AuthorizationCodeForm
+          tokenUrl={form.tokenUrl}
+          scopes={form.scopes}
+          openIdConnect={form.openIdConnect}
+          {...props}
+        />
+      );
     case 'mtls':
       return <MtlsForm {...props} />;
     default:

@@ -40,7 +40,7 @@ function CredentialForm({
     if (await save(credential)) clear();
   };
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate aria-label={`${props.scheme} credential`}>
+    <form onSubmit={(e) => void submit(e)} noValidate>
       <fieldset>
         <legend>
           {props.scheme}: {title}
@@ -157,7 +157,11 @@ export function useOAuthClientFields(scheme: string, defaultTokenUrl = '') {
       <Secret label="Client secret" value={clientSecret} onChange={setClientSecret} />
       <label>
         Token URL
-        <span className="hint">From the specification; change it for your own authorization server.</span>
+        <span className="hint">
+          {defaultTokenUrl
+            ? 'From the specification; change it for your own authorization server.'
+            : "Leave empty to use the provider's discovery document."}
+        </span>
         <input type="url" value={tokenUrl} onChange={(e) => setTokenUrl(e.target.value)} />
       </label>
     </>

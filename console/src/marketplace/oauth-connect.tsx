@@ -20,11 +20,12 @@ const POLL_FOR_MS = 10 * 60_000;
  * credential).
  */
 export function AuthorizationCodeForm({
+  tokenUrl,
   scopes,
   openIdConnect,
   ...props
-}: SchemeProps & { scopes: string[]; openIdConnect: boolean }) {
-  const client = useOAuthClientFields(props.scheme);
+}: SchemeProps & { tokenUrl: string; scopes: string[]; openIdConnect: boolean }) {
+  const client = useOAuthClientFields(props.scheme, tokenUrl);
   const { name, error, setError, busy, save } = useCredentialSave(props.tenantId, props.apiId, props.scheme);
   const [view, setView] = useState<CredentialView | undefined>(undefined);
   const [providerUrl, setProviderUrl] = useState('');
@@ -99,7 +100,7 @@ export function AuthorizationCodeForm({
   };
 
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate aria-label={`${props.scheme} credential`}>
+    <form onSubmit={(e) => void submit(e)} noValidate>
       <fieldset>
         <legend>
           {props.scheme}: {openIdConnect ? 'OpenID Connect' : 'OAuth 2.0'} authorization code

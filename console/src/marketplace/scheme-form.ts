@@ -8,7 +8,7 @@ export type SchemeForm =
   | { form: 'bearer' }
   | { form: 'basic' }
   | { form: 'client-credentials'; tokenUrl: string; scopes: string[] }
-  | { form: 'authorization-code'; scopes: string[]; openIdConnect: boolean }
+  | { form: 'authorization-code'; tokenUrl: string; scopes: string[]; openIdConnect: boolean }
   | { form: 'mtls' }
   | { form: 'unsupported'; what: string };
 
@@ -40,6 +40,7 @@ export function schemeForm(raw: unknown): SchemeForm {
       if (s.flows?.authorizationCode)
         return {
           form: 'authorization-code',
+          tokenUrl: s.flows.authorizationCode.tokenUrl ?? '',
           scopes: Object.keys(s.flows.authorizationCode.scopes ?? {}),
           openIdConnect: false,
         };
@@ -51,7 +52,7 @@ export function schemeForm(raw: unknown): SchemeForm {
         };
       return { form: 'unsupported', what: 'oauth2 (implicit or password flow only)' };
     case 'openIdConnect':
-      return { form: 'authorization-code', scopes: ['openid'], openIdConnect: true };
+      return { form: 'authorization-code', tokenUrl: '', scopes: ['openid'], openIdConnect: true };
     case 'mutualTLS':
       return { form: 'mtls' };
     default:

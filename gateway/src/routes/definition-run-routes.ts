@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { StepId } from '@vansales/definitions';
@@ -55,6 +55,24 @@ const StepStatus = z
     error: z.string().optional(),
   })
   .loose();
+const StartedByLabel = z
+  .string()
+  .nullable()
+  .describe(
+    "who started the run, for people: a member's email, `token <name>` for an API token, else as `startedBy` records it (a person no longer a member keeps the id)",
+  );
+/** Runs answered with `startedByLabel` (identity-service `actorLabels`: tenant-scoped, one query per kind). */
+async function withActorLabels<T extends { startedBy: string | null }>(
+  app: FastifyInstance,
+  tenantId: string,
+  runs: T[],
+): Promise<(T & { startedByLabel: string | null })[]> {
+  const labels = await app.identity.actorLabels(
+    tenantId,
+    runs.map((r) => r.startedBy),
+  );
+  return runs.map((r) => ({ ...r, startedByLabel: r.startedBy && (labels.get(r.startedBy) ?? r.startedBy) }));
+}
 const RunSummary = z.object({
   runId: z.string(),
   definitionId: z.string(),
@@ -64,6 +82,7 @@ const RunSummary = z.object({
     .describe('Temporal execution status: running, completed, failed, cancelled, terminated, timed_out'),
   trigger: z.string().nullable().describe('manual, api, retry, rerun; null for runs a schedule or webhook started'),
   startedBy: z.string().nullable(),
+  startedByLabel: StartedByLabel,
   startedAt: z.string(),
   closedAt: z.string().nullable(),
 });
@@ -91,6 +110,7 @@ const TenantRunSummary = z.object({
   status: z.string().describe('the last status read from Temporal; running runs are read again for each page'),
   trigger: z.string(),
   startedBy: z.string(),
+  startedByLabel: StartedByLabel,
   startedAt: z.string(),
   statusAt: z.string().describe('when the status was last read'),
   connectorIds: z.array(z.string()).describe("the connectors the run's document names"),
@@ -181,7 +201,7 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const { status, definition, connector, since, until, limit, after } = req.query;
-      return app.definitionRuns.listTenant(
+      const page = await app.definitionRuns.listTenant(
         req.params.tenantId,
         {
           status,
@@ -192,6 +212,7 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         },
         { limit, after },
       );
+      return { ...page, runs: await withActorLabels(app, req.params.tenantId, page.runs) };
     },
   );
 
@@ -211,7 +232,12 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.array(RunSummary), ...errorResponses() },
       },
     },
-    async (req) => app.definitionRuns.list(req.params.tenantId, req.params.definitionId, req.query),
+    async (req) =>
+      withActorLabels(
+        app,
+        req.params.tenantId,
+        await app.definitionRuns.list(req.params.tenantId, req.params.definitionId, req.query),
+      ),
   );
 
   app.get(
@@ -227,10 +253,12 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: RunDetail, ...errorResponses(404) },
       },
     },
-    async (req) =>
-      app.definitionRuns.get(req.params.tenantId, req.params.definitionId, req.params.runId, {
+    async (req) => {
+      const run = await app.definitionRuns.get(req.params.tenantId, req.params.definitionId, req.params.runId, {
         data: mayReadRunData(req),
-      }),
+      });
+      return (await withActorLabels(app, req.params.tenantId, [run]))[0]!;
+    },
   );
 
   app.post(
@@ -407,5 +435,5 @@ export default fp(definitionRunRoutes, {
   name: 'definition-run-routes',
   fastify: '5.x',
   encapsulate: true,
-  dependencies: ['auth', 'definition-run-service', 'definition-schedules', 'site-event-watchers'],
+  dependencies: ['auth', 'identity-service', 'definition-run-service', 'definition-schedules', 'site-event-watchers'],
 });

@@ -193,6 +193,19 @@ describe('the tenant-wide runs list', () => {
       `/v1/tenants/${tenant}/definitions/chain/runs/${started.body.runId}`,
     );
     expect(detail.body).toMatchObject({ startedBy: actors[0], startedByLabel: 'starter@example.com' });
+
+    // A control flag the member sets is named the same way.
+    const flag = { scope: 'definition', targetId: 'chain' };
+    const set = await platform.api(
+      'POST',
+      `/v1/tenants/${tenant}/flags`,
+      { ...flag, state: 'paused', reason: 'maintenance' },
+      session.body.token,
+    );
+    expect(set.status).toBe(200);
+    const flags = await platform.api<{ setBy: string; setByLabel: string }[]>('GET', `/v1/tenants/${tenant}/flags`);
+    expect(flags.body).toEqual([expect.objectContaining({ setBy: actors[0], setByLabel: 'starter@example.com' })]);
+    expect((await platform.api('DELETE', `/v1/tenants/${tenant}/flags`, flag)).status).toBe(200);
   });
 
   it("shows a run's inputs and outputs to operators, and to a viewer says why it does not", async () => {

@@ -8670,7 +8670,7 @@ export interface operations {
                         /** @description manual, api, retry, rerun; null for runs a schedule or webhook started */
                         trigger: string | null;
                         startedBy: string | null;
-                        /** @description who started the run, for people: a member's email, `token <name>` for an API token, else as `startedBy` records it (a person no longer a member keeps the id) */
+                        /** @description who started the run, for people: a member's email, `token <name>` for an API token, else as recorded (a person no longer a member keeps the id) */
                         startedByLabel: string | null;
                         startedAt: string;
                         closedAt: string | null;
@@ -9001,7 +9001,7 @@ export interface operations {
                             status: string;
                             trigger: string;
                             startedBy: string;
-                            /** @description who started the run, for people: a member's email, `token <name>` for an API token, else as `startedBy` records it (a person no longer a member keeps the id) */
+                            /** @description who started the run, for people: a member's email, `token <name>` for an API token, else as recorded (a person no longer a member keeps the id) */
                             startedByLabel: string | null;
                             startedAt: string;
                             /** @description when the status was last read */
@@ -9145,7 +9145,7 @@ export interface operations {
                         /** @description manual, api, retry, rerun; null for runs a schedule or webhook started */
                         trigger: string | null;
                         startedBy: string | null;
-                        /** @description who started the run, for people: a member's email, `token <name>` for an API token, else as `startedBy` records it (a person no longer a member keeps the id) */
+                        /** @description who started the run, for people: a member's email, `token <name>` for an API token, else as recorded (a person no longer a member keeps the id) */
                         startedByLabel: string | null;
                         startedAt: string;
                         closedAt: string | null;
@@ -10524,6 +10524,8 @@ export interface operations {
                         setBy: string;
                         reason: string;
                         setAt: string;
+                        /** @description who set the flag, for people: a member's email, `token <name>` for an API token, else as recorded (a person no longer a member keeps the id) */
+                        setByLabel: string | null;
                     }[];
                 };
             };

@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { StepId } from '@vansales/definitions';
 import { errorResponses, TenantParams } from './schemas';
+import { actorLabelSchema, withActorLabels } from './actor-labels';
 import { RUN_STATUSES } from '../services/definition-runs';
 import { roleAllows, Permission } from '../http/access';
 import { principalLabel } from '../http/people-audit';
@@ -55,24 +56,7 @@ const StepStatus = z
     error: z.string().optional(),
   })
   .loose();
-const StartedByLabel = z
-  .string()
-  .nullable()
-  .describe(
-    "who started the run, for people: a member's email, `token <name>` for an API token, else as `startedBy` records it (a person no longer a member keeps the id)",
-  );
-/** Runs answered with `startedByLabel` (identity-service `actorLabels`: tenant-scoped, one query per kind). */
-async function withActorLabels<T extends { startedBy: string | null }>(
-  app: FastifyInstance,
-  tenantId: string,
-  runs: T[],
-): Promise<(T & { startedByLabel: string | null })[]> {
-  const labels = await app.identity.actorLabels(
-    tenantId,
-    runs.map((r) => r.startedBy),
-  );
-  return runs.map((r) => ({ ...r, startedByLabel: r.startedBy && (labels.get(r.startedBy) ?? r.startedBy) }));
-}
+const StartedByLabel = actorLabelSchema('who started the run');
 const RunSummary = z.object({
   runId: z.string(),
   definitionId: z.string(),
@@ -212,7 +196,7 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         },
         { limit, after },
       );
-      return { ...page, runs: await withActorLabels(app, req.params.tenantId, page.runs) };
+      return { ...page, runs: await withActorLabels(app, req.params.tenantId, page.runs, 'startedBy') };
     },
   );
 
@@ -237,6 +221,7 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         app,
         req.params.tenantId,
         await app.definitionRuns.list(req.params.tenantId, req.params.definitionId, req.query),
+        'startedBy',
       ),
   );
 
@@ -257,7 +242,7 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
       const run = await app.definitionRuns.get(req.params.tenantId, req.params.definitionId, req.params.runId, {
         data: mayReadRunData(req),
       });
-      return (await withActorLabels(app, req.params.tenantId, [run]))[0]!;
+      return (await withActorLabels(app, req.params.tenantId, [run], 'startedBy'))[0]!;
     },
   );
 

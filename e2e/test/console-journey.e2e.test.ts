@@ -177,8 +177,9 @@ describe('the browser journey of issue 12 §3: sign in to rows, a broken mapping
       await page.getByTestId('run-status').getByText('completed', { exact: true }).waitFor({ timeout: 180_000 });
       for (const step of ['read-film-1', 'map-1', 'write-1'])
         await page.getByTestId(`step-${step}`).getByText('completed', { exact: true }).waitFor();
-      // The run is the person's, not the admin token's.
-      await page.getByText(`(manual by user:${ownerId})`).waitFor();
+      // The run is the person's, not the admin token's, named by their email (not user:<id>).
+      await page.getByText(`(manual by ${OWNER.email})`).waitFor();
+      expect(await page.getByText(`user:${ownerId}`).count()).toBe(0);
       // What the console shows of the destination: the write step's output (rows written).
       const write = page.getByTestId('step-write-1');
       await write.getByText('Output', { exact: true }).click();

@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import {
   checkBothWidths,
   connectConsole,
+  registerApiInConsole,
   SCREENS,
   seriousViolations,
   startConsoleStand,
@@ -57,13 +58,8 @@ describe('the console marketplace and connector pages in a real browser (Chromiu
     await page.getByRole('heading', { name: 'Marketplace' }).waitFor();
   };
 
-  const registerApi = async (apiId: string, file: { name: string; buffer: Buffer }) => {
-    const form = page.getByRole('form', { name: 'Add custom API aggregator' });
-    await form.getByLabel('API id').fill(apiId);
-    await form.getByLabel('Base URL').fill('https://petstore3.swagger.io/api/v3');
-    await form.getByLabel('Specification file').setInputFiles({ ...file, mimeType: 'application/yaml' });
-    await form.getByRole('button', { name: 'Validate and register' }).click();
-  };
+  const registerApi = (apiId: string, file: { name: string; buffer: Buffer }) =>
+    registerApiInConsole(page, apiId, 'https://petstore3.swagger.io/api/v3', file);
 
   it(
     'registers the petstore spec and lists its operations; a bad spec shows its problems; an update shows what broke',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { publishDefinition, startDefinitionRun, untilRunEnds } from './support/definition-rest';
 import { startPlatform, type Platform } from './support/harness';
+import { rawQuery } from './support/raw-sql';
 import { approvalDocument, chainDocument, memberSession, seedRuns } from './support/runs-fixture';
 import { startStandInWorker } from './support/stand-in-worker';
 
@@ -10,7 +11,15 @@ import { startStandInWorker } from './support/stand-in-worker';
  * executions of the interpreter's stand-in, plus rows seeded in bulk for paging.
  */
 interface Listed {
-  runs: { runId: string; definitionId: string; status: string; connectorIds: string[]; startedAt: string }[];
+  runs: {
+    runId: string;
+    definitionId: string;
+    status: string;
+    connectorIds: string[];
+    startedAt: string;
+    startedBy: string;
+    startedByLabel: string | null;
+  }[];
   next?: string;
 }
 
@@ -114,6 +123,89 @@ describe('the tenant-wide runs list', () => {
     expect((await list('', outsider)).status).toBe(404);
     const viewer = await memberSession(platform, tenant, 'viewer');
     expect(ids((await list('?definition=chain', viewer)).body)).toEqual([completed, failed]);
+  });
+
+  it("names who started each run for people: a member's email, a token's name; never another tenant's person", async () => {
+    const starterPassword = randomBytes(18).toString('base64url');
+    const member = await platform.api<{ userId: string }>('POST', `/v1/tenants/${tenant}/members`, {
+      email: 'starter@example.com',
+      role: 'operator',
+      password: starterPassword,
+    });
+    const token = await platform.api<{ id: string }>('POST', `/v1/tenants/${tenant}/tokens`, {
+      name: 'nightly-sync',
+      role: 'operator',
+      kind: 'tenant',
+    });
+    // Another tenant's person and token: their ids recorded on this tenant's runs resolve to nothing.
+    const stranger = await platform.api<{ userId: string }>('POST', `/v1/tenants/${other}/members`, {
+      email: 'stranger@example.com',
+      role: 'owner',
+      password: randomBytes(18).toString('base64url'),
+    });
+    const strangerToken = await platform.api<{ id: string }>('POST', `/v1/tenants/${other}/tokens`, {
+      name: 'their-secret-name',
+      role: 'viewer',
+      kind: 'tenant',
+    });
+    for (const r of [member, token, stranger, strangerToken]) expect(r.status).toBe(201);
+    const actors = [
+      `user:${member.body.userId}`,
+      `token:${token.body.id}`,
+      `user:${stranger.body.userId}`,
+      `token:${strangerToken.body.id}`,
+      'admin:alice',
+    ];
+    await seedRuns(platform, { tenantId: tenant, count: actors.length, definitions: ['actors'], prefix: 'actor' });
+    for (const [i, actor] of actors.entries())
+      await rawQuery(
+        platform.gateway.db,
+        'UPDATE definition_runs SET started_by = $1 WHERE tenant_id = $2 AND run_key = $3',
+        [actor, tenant, `actor${i}`],
+      );
+    const expected = {
+      [actors[0]!]: 'starter@example.com',
+      [actors[1]!]: 'token nightly-sync',
+      [actors[2]!]: actors[2],
+      [actors[3]!]: actors[3],
+      'admin:alice': 'admin:alice',
+    };
+    const listed = (await list('?definition=actors')).body.runs;
+    expect(Object.fromEntries(listed.map((r) => [r.startedBy, r.startedByLabel]))).toEqual(expected);
+    expect(JSON.stringify(listed)).not.toMatch(/stranger@example\.com|their-secret-name/);
+    // A run the member starts (a real execution): the definition's own list and the run's page say the same.
+    const session = await platform.api<{ token: string }>('POST', '/v1/sessions', {
+      email: 'starter@example.com',
+      password: starterPassword,
+    });
+    const started = await platform.api<{ runId: string }>(
+      'POST',
+      `/v1/tenants/${tenant}/definitions/chain/runs`,
+      {},
+      session.body.token,
+    );
+    expect(started.status).toBe(201);
+    await untilRunEnds(platform, tenant, 'chain', started.body.runId);
+    const perDefinition = await platform.api<Listed['runs']>('GET', `/v1/tenants/${tenant}/definitions/chain/runs`);
+    expect(perDefinition.body.find((r) => r.runId === started.body.runId)?.startedByLabel).toBe('starter@example.com');
+    const detail = await platform.api<{ startedBy: string; startedByLabel: string }>(
+      'GET',
+      `/v1/tenants/${tenant}/definitions/chain/runs/${started.body.runId}`,
+    );
+    expect(detail.body).toMatchObject({ startedBy: actors[0], startedByLabel: 'starter@example.com' });
+
+    // A control flag the member sets is named the same way.
+    const flag = { scope: 'definition', targetId: 'chain' };
+    const set = await platform.api(
+      'POST',
+      `/v1/tenants/${tenant}/flags`,
+      { ...flag, state: 'paused', reason: 'maintenance' },
+      session.body.token,
+    );
+    expect(set.status).toBe(200);
+    const flags = await platform.api<{ setBy: string; setByLabel: string }[]>('GET', `/v1/tenants/${tenant}/flags`);
+    expect(flags.body).toEqual([expect.objectContaining({ setBy: actors[0], setByLabel: 'starter@example.com' })]);
+    expect((await platform.api('DELETE', `/v1/tenants/${tenant}/flags`, flag)).status).toBe(200);
   });
 
   it("shows a run's inputs and outputs to operators, and to a viewer says why it does not", async () => {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,37 +9,7 @@ import { generateApiKey } from '@vansales/protocol';
 import { throwawayPostgresDatabase } from '@vansales/test-kit';
 import { extractStepWorkflow, loadStepWorkflow } from '@vansales/workflows';
 import { startPlatform, sakilaDatabase, sakilaReader, type Platform } from './support/harness';
-
-/** A throwaway CA-less self-signed certificate for 127.0.0.1, made with the system's openssl. */
-function selfSignedCert(): { certFile: string; keyFile: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'vsc-tls-'));
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { certFile, keyFile };
-}
+import { selfSignedCert } from './support/self-signed-cert';
 
 describe('agent over WSS (real TLS, real services)', () => {
   let platform: Platform;

@@ -8670,6 +8670,8 @@ export interface operations {
                         /** @description manual, api, retry, rerun; null for runs a schedule or webhook started */
                         trigger: string | null;
                         startedBy: string | null;
+                        /** @description who started the run, for people: a member's email, `token <name>` for an API token, else as recorded (a person no longer a member keeps the id) */
+                        startedByLabel: string | null;
                         startedAt: string;
                         closedAt: string | null;
                     }[];
@@ -8999,6 +9001,8 @@ export interface operations {
                             status: string;
                             trigger: string;
                             startedBy: string;
+                            /** @description who started the run, for people: a member's email, `token <name>` for an API token, else as recorded (a person no longer a member keeps the id) */
+                            startedByLabel: string | null;
                             startedAt: string;
                             /** @description when the status was last read */
                             statusAt: string;
@@ -9141,6 +9145,8 @@ export interface operations {
                         /** @description manual, api, retry, rerun; null for runs a schedule or webhook started */
                         trigger: string | null;
                         startedBy: string | null;
+                        /** @description who started the run, for people: a member's email, `token <name>` for an API token, else as recorded (a person no longer a member keeps the id) */
+                        startedByLabel: string | null;
                         startedAt: string;
                         closedAt: string | null;
                         /** @description the interpreter's status (per-step state and timing); null when no interpreter worker answered */
@@ -10518,6 +10524,8 @@ export interface operations {
                         setBy: string;
                         reason: string;
                         setAt: string;
+                        /** @description who set the flag, for people: a member's email, `token <name>` for an API token, else as recorded (a person no longer a member keeps the id) */
+                        setByLabel: string | null;
                     }[];
                 };
             };

@@ -1,21 +1,46 @@
 'use client';
 
-import { useState, type FormEvent } from 'react';
-import { callGateway } from '../gateway-call';
-import { Alert } from '../alert';
+import { AuthorizationCodeForm } from './oauth-connect';
+import { BasicForm, ClientCredentialsForm, MtlsForm, SingleSecretForm, type SchemeProps } from './credential-forms';
+import { schemeForm } from './scheme-form';
 
-type Scheme = { type?: string; scheme?: string; in?: string; name?: string };
-
-/** The credential kind the gateway stores for a security scheme, or undefined when the console cannot set it. */
-function kindOf(s: Scheme): 'apiKey' | 'bearer' | undefined {
-  if (s.type === 'apiKey') return 'apiKey';
-  if (s.type === 'http' && s.scheme?.toLowerCase() === 'bearer') return 'bearer';
-  return undefined;
+/** The form a security scheme's type asks for (scheme-form.ts decides which). */
+function SchemeAuth({ raw, ...props }: SchemeProps & { raw: unknown }) {
+  const form = schemeForm(raw);
+  switch (form.form) {
+    case 'apiKey':
+      return <SingleSecretForm kind="apiKey" where={form.where} {...props} />;
+    case 'bearer':
+      return <SingleSecretForm kind="bearer" {...props} />;
+    case 'basic':
+      return <BasicForm {...props} />;
+    case 'client-credentials':
+      return <ClientCredentialsForm tokenUrl={form.tokenUrl} scopes={form.scopes} {...props} />;
+    case 'authorization-code':
+      return (
+        <AuthorizationCodeForm
+          tokenUrl={form.tokenUrl}
+          scopes={form.scopes}
+          openIdConnect={form.openIdConnect}
+          {...props}
+        />
+      );
+    case 'mtls':
+      return <MtlsForm {...props} />;
+    default:
+      return (
+        <p>
+          {props.scheme} ({form.what}): the platform cannot authenticate with this kind of scheme.
+        </p>
+      );
+  }
 }
 
 /**
- * Authentication of an API the cloud calls: one secret per security scheme, stored by the gateway
- * as `<apiId>.<scheme>` (write-only: never read back). A site-only API's credentials stay in the
+ * Authentication of an API the cloud calls: per security scheme, the form its type asks for (API
+ * key, bearer, basic, OAuth 2.0 client credentials, authorization code with Connect, client
+ * certificate), stored by the gateway as the credential `<apiId>.<scheme>`. Secrets are write-only:
+ * never read back, cleared from the form once saved. A site-only API's credentials stay in the
  * site's policy.json, so none is asked for here.
  */
 export function ApiAuth({
@@ -29,11 +54,7 @@ export function ApiAuth({
   schemes: Record<string, unknown>;
   accessibility?: string;
 }) {
-  const [values, setValues] = useState<Record<string, string>>({});
-  const [saved, setSaved] = useState<string[]>([]);
-  const [error, setError] = useState('');
   const names = Object.keys(schemes);
-
   if (names.length === 0) return <p>This API declares no authentication.</p>;
   if (accessibility === 'site')
     return (
@@ -42,58 +63,12 @@ export function ApiAuth({
         the site network.
       </p>
     );
-
-  const save = async (event: FormEvent, name: string, kind: 'apiKey' | 'bearer') => {
-    event.preventDefault();
-    const secret = values[name]?.trim() ?? '';
-    if (!secret) return setError(`Paste the secret for ${name} first.`);
-    const out = await callGateway((c) =>
-      c.PUT('/v1/tenants/{tenantId}/credentials/{name}', {
-        params: { path: { tenantId, name: `${apiId}.${name}` } },
-        body: { credential: kind === 'apiKey' ? { kind, value: secret } : { kind, token: secret } },
-      }),
-    );
-    if (!out.ok) return setError(out.message);
-    setError('');
-    setValues({ ...values, [name]: '' });
-    setSaved([...new Set([...saved, name])]);
-  };
-
   return (
     <section aria-labelledby="auth-title">
       <h4 id="auth-title">Authentication</h4>
-      <Alert message={error} />
-      {names.map((name) => {
-        const scheme = schemes[name] as Scheme;
-        const kind = kindOf(scheme);
-        return (
-          <div key={name}>
-            {kind ? (
-              <form onSubmit={(e) => void save(e, name, kind)} noValidate>
-                <label>
-                  {name} (
-                  {kind === 'apiKey' ? `API key in ${scheme.in ?? 'header'} ${scheme.name ?? ''}` : 'bearer token'})
-                  <span className="hint">Stored encrypted by the gateway; never shown again.</span>
-                  <input
-                    type="password"
-                    autoComplete="off"
-                    value={values[name] ?? ''}
-                    onChange={(e) => setValues({ ...values, [name]: e.target.value })}
-                  />
-                </label>
-                <button type="submit">Save {name}</button>
-                {saved.includes(name) && <p role="status">Saved as {`${apiId}.${name}`}.</p>}
-              </form>
-            ) : (
-              <p>
-                {name} ({scheme.type}
-                {scheme.scheme ? ` ${scheme.scheme}` : ''}): set it through the credentials API (OAuth authorizations
-                and client certificates are not in the console yet).
-              </p>
-            )}
-          </div>
-        );
-      })}
+      {names.map((name) => (
+        <SchemeAuth key={name} tenantId={tenantId} apiId={apiId} scheme={name} raw={schemes[name]} />
+      ))}
     </section>
   );
 }

@@ -53,7 +53,7 @@ export function RunFlags({ tenantId, definitionId }: { tenantId: string; definit
       <h2 id="flags-title">Pause, stop, resume</h2>
       <p data-testid="flag-state">
         {flag
-          ? `Definition ${definitionId} is ${flag.state} (set by ${flag.setBy} at ${new Date(flag.setAt).toLocaleString()}: ${flag.reason}).`
+          ? `Definition ${definitionId} is ${flag.state} (set by ${flag.setByLabel ?? flag.setBy} at ${new Date(flag.setAt).toLocaleString()}: ${flag.reason}).`
           : `No flag holds definition ${definitionId}.`}
       </p>
       <label>

@@ -137,3 +137,17 @@ export async function connectSteps(page: Page, from: string, to: string): Promis
 export async function expectText(locator: Locator, text: string): Promise<void> {
   await locator.getByText(text, { exact: false }).first().waitFor({ timeout: 10_000 });
 }
+
+/** "Add custom API aggregator" (already open) filled with an id, a base URL and a spec file, then sent. */
+export async function registerApiInConsole(
+  page: Page,
+  apiId: string,
+  baseUrl: string,
+  file: { name: string; buffer: Buffer },
+): Promise<void> {
+  const form = page.getByRole('form', { name: 'Add custom API aggregator' });
+  await form.getByLabel('API id').fill(apiId);
+  await form.getByLabel('Base URL').fill(baseUrl);
+  await form.getByLabel('Specification file').setInputFiles({ ...file, mimeType: 'application/yaml' });
+  await form.getByRole('button', { name: 'Validate and register' }).click();
+}

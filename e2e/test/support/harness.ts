@@ -239,7 +239,8 @@ export async function startPlatform(
     onRoute: options.onRoute,
     definitionStore: options.definitionStore,
   });
-  const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  // A port of the test's choosing (an OAuth redirect registered before the gateway starts), else any.
+  const address = await gateway.app.listen({ host: '127.0.0.1', port: Number(options.gateway?.VSC_GATEWAY_PORT ?? 0) });
   const gatewayWsUrl = `${address.replace('http', 'ws')}/v1/agent/connect`;
 
   const cloudConfig = loadCloudWorkerConfig(env);

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, TenantParams } from './schemas';
 import { actorOf } from './definition-run-routes';
+import { actorLabelSchema, withActorLabels } from './actor-labels';
 
 const Scope = z.enum(['definition', 'connector', 'tenant']);
 /** Target ids reach visibility queries: a fixed alphabet, no quote. */
@@ -26,10 +27,13 @@ const controlFlagRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['flags'],
         description: "The tenant's control flags (pauses and emergency stops).",
         params: TenantParams,
-        response: { 200: z.array(Flag), ...errorResponses() },
+        response: {
+          200: z.array(Flag.extend({ setByLabel: actorLabelSchema('who set the flag') })),
+          ...errorResponses(),
+        },
       },
     },
-    async (req) => app.controlFlags.list(req.params.tenantId),
+    async (req) => withActorLabels(app, req.params.tenantId, await app.controlFlags.list(req.params.tenantId), 'setBy'),
   );
 
   app.post(
@@ -76,5 +80,5 @@ export default fp(controlFlagRoutes, {
   name: 'control-flag-routes',
   fastify: '5.x',
   encapsulate: true,
-  dependencies: ['auth', 'control-flag-service'],
+  dependencies: ['auth', 'identity-service', 'control-flag-service'],
 });

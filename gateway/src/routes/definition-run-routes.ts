@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { StepId } from '@vansales/definitions';
 import { errorResponses, TenantParams } from './schemas';
+import { actorLabelSchema, withActorLabels } from './actor-labels';
 import { RUN_STATUSES } from '../services/definition-runs';
 import { roleAllows, Permission } from '../http/access';
 import { principalLabel } from '../http/people-audit';
@@ -55,6 +56,7 @@ const StepStatus = z
     error: z.string().optional(),
   })
   .loose();
+const StartedByLabel = actorLabelSchema('who started the run');
 const RunSummary = z.object({
   runId: z.string(),
   definitionId: z.string(),
@@ -64,6 +66,7 @@ const RunSummary = z.object({
     .describe('Temporal execution status: running, completed, failed, cancelled, terminated, timed_out'),
   trigger: z.string().nullable().describe('manual, api, retry, rerun; null for runs a schedule or webhook started'),
   startedBy: z.string().nullable(),
+  startedByLabel: StartedByLabel,
   startedAt: z.string(),
   closedAt: z.string().nullable(),
 });
@@ -91,6 +94,7 @@ const TenantRunSummary = z.object({
   status: z.string().describe('the last status read from Temporal; running runs are read again for each page'),
   trigger: z.string(),
   startedBy: z.string(),
+  startedByLabel: StartedByLabel,
   startedAt: z.string(),
   statusAt: z.string().describe('when the status was last read'),
   connectorIds: z.array(z.string()).describe("the connectors the run's document names"),
@@ -181,7 +185,7 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const { status, definition, connector, since, until, limit, after } = req.query;
-      return app.definitionRuns.listTenant(
+      const page = await app.definitionRuns.listTenant(
         req.params.tenantId,
         {
           status,
@@ -192,6 +196,7 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         },
         { limit, after },
       );
+      return { ...page, runs: await withActorLabels(app, req.params.tenantId, page.runs, 'startedBy') };
     },
   );
 
@@ -211,7 +216,13 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.array(RunSummary), ...errorResponses() },
       },
     },
-    async (req) => app.definitionRuns.list(req.params.tenantId, req.params.definitionId, req.query),
+    async (req) =>
+      withActorLabels(
+        app,
+        req.params.tenantId,
+        await app.definitionRuns.list(req.params.tenantId, req.params.definitionId, req.query),
+        'startedBy',
+      ),
   );
 
   app.get(
@@ -227,10 +238,12 @@ const definitionRunRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: RunDetail, ...errorResponses(404) },
       },
     },
-    async (req) =>
-      app.definitionRuns.get(req.params.tenantId, req.params.definitionId, req.params.runId, {
+    async (req) => {
+      const run = await app.definitionRuns.get(req.params.tenantId, req.params.definitionId, req.params.runId, {
         data: mayReadRunData(req),
-      }),
+      });
+      return (await withActorLabels(app, req.params.tenantId, [run], 'startedBy'))[0]!;
+    },
   );
 
   app.post(
@@ -407,5 +420,5 @@ export default fp(definitionRunRoutes, {
   name: 'definition-run-routes',
   fastify: '5.x',
   encapsulate: true,
-  dependencies: ['auth', 'definition-run-service', 'definition-schedules', 'site-event-watchers'],
+  dependencies: ['auth', 'identity-service', 'definition-run-service', 'definition-schedules', 'site-event-watchers'],
 });

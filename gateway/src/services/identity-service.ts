@@ -596,6 +596,23 @@ export function createIdentityService(deps: {
       return { ...row, token: minted.token };
     },
 
+    /**
+     * How runs and flags name who acted, for people to read: `user:<id>` as the member's email,
+     * `token:<id>` as `token <name>`, anything else (`admin`, `admin:<label>`, a schedule) as
+     * recorded. Tenant-scoped: a person who is not a member of `tenantId` (another tenant's, or
+     * one removed since) keeps the recorded id. One query per kind for a whole page.
+     */
+    async actorLabels(tenantId: string, actors: readonly (string | null)[]): Promise<Map<string, string>> {
+      const ids = (prefix: string) => [
+        ...new Set(actors.filter((a): a is string => !!a?.startsWith(prefix)).map((a) => a.slice(prefix.length))),
+      ];
+      const { emails, tokens } = await identity.actorNames(tenantId, ids('user:'), ids('token:'));
+      const out = new Map<string, string>();
+      for (const [id, email] of emails) out.set(`user:${id}`, email);
+      for (const [id, name] of tokens) out.set(`token:${id}`, `token ${name}`);
+      return out;
+    },
+
     /** Owners and admins see every token of the tenant; others their own. Never a secret. */
     async listTokens(tenantId: string, caller: { userId?: string; role: MemberRole }) {
       const all = await identity.listApiTokens(tenantId);

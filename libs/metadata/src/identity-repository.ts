@@ -398,6 +398,41 @@ export function createIdentityRepository(db: MetadataDb) {
       return r && tokenOf(r);
     },
 
+    /**
+     * Who the given people and tokens are, within one tenant only: the emails of those of `userIds`
+     * who are its members, the names of those of `tokenIds` that are its tokens. Another tenant's
+     * person or token is simply not found.
+     */
+    async actorNames(
+      tenantId: string,
+      userIds: readonly string[],
+      tokenIds: readonly string[],
+    ): Promise<{ emails: Map<string, string>; tokens: Map<string, string> }> {
+      const people =
+        userIds.length === 0
+          ? []
+          : await db
+              .selectFrom('tenant_members as m')
+              .innerJoin('users as u', 'u.id', 'm.user_id')
+              .select(['u.id', 'u.email'])
+              .where('m.tenant_id', '=', tenantId)
+              .where('m.user_id', 'in', [...userIds])
+              .execute();
+      const tokens =
+        tokenIds.length === 0
+          ? []
+          : await db
+              .selectFrom('api_tokens')
+              .select(['id', 'name'])
+              .where('tenant_id', '=', tenantId)
+              .where('id', 'in', [...tokenIds])
+              .execute();
+      return {
+        emails: new Map(people.map((p) => [p.id, p.email])),
+        tokens: new Map(tokens.map((t) => [t.id, t.name])),
+      };
+    },
+
     /** For the auth hook: by id alone (the id is in the token), then the hash is compared. */
     async findApiToken(id: string): Promise<CredentialCheckRow | undefined> {
       const r = await db

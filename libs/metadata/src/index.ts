@@ -9,6 +9,7 @@ export {
   type MetadataTarget,
 } from './open-database';
 export { runInTenantScope, runUnscoped, currentTenantScope } from './tenant-scope';
+export { PGLITE_APP_ROLE } from './pglite-role';
 export {
   createRepositories,
   REFUSALS_KEPT,

@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Database } from './schema';
 import { migrationProvider } from './migrations';
 import { pglitePool } from './pglite-pool';
+import { actAsAppRole } from './pglite-role';
 import { applyTenantScope } from './tenant-scope';
 
 export type MetadataDb = Kysely<Database>;
@@ -37,6 +38,9 @@ export async function openMetadataDb(target: MetadataTarget): Promise<MetadataDb
     });
   }
   await migrateToLatest(db);
+  // PGlite's one login is a superuser, which row-level security never applies to: its one connection
+  // goes on as a lesser role (PostgreSQL's gateway logs in as one of its own, see ./vsc up).
+  if (target.kind === 'pglite') await actAsAppRole(db);
   return db;
 }
 

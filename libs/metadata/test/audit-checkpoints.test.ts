@@ -11,6 +11,7 @@ import {
   type AuditRecord,
 } from '@vansales/protocol';
 import { createAuditRepository, openMetadataDb, type AuditEventInput, type MetadataDb } from '@vansales/metadata';
+import { tamper as tamperAs } from './support/tamper';
 
 const event = (connectorId: string, n: number): AuditEventInput => ({
   tenantId: 'acme',
@@ -33,14 +34,7 @@ describe("the gateway's audit chains are keyed: signed checkpoints (PGlite)", ()
     await db?.destroy();
   });
 
-  async function tamper(statement: ReturnType<typeof sql>) {
-    await sql`ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete`.execute(db);
-    try {
-      await statement.execute(db);
-    } finally {
-      await sql`ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete`.execute(db);
-    }
-  }
+  const tamper = (statement: ReturnType<typeof sql>) => tamperAs(db, statement);
 
   async function keyedChain(connectorId: string, n: number): Promise<AuditRecord[]> {
     const audit = createAuditRepository(db, { signingKey: gatewayKey });

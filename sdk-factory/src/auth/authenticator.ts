@@ -527,18 +527,31 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         Credential,
         { kind: 'oauth2-client' }
       >;
-      const token = await requestToken({
-        tokenUrl: pending.tokenUrl,
-        client,
-        grant: {
-          grant_type: 'authorization_code',
-          code: input.code,
-          redirect_uri: pending.redirectUri,
-          code_verifier: pending.codeVerifier,
-        },
-        now: now(),
-        fetch: doFetch,
-      });
+      let token: OAuthToken;
+      try {
+        token = await requestToken({
+          tokenUrl: pending.tokenUrl,
+          client,
+          grant: {
+            grant_type: 'authorization_code',
+            code: input.code,
+            redirect_uri: pending.redirectUri,
+            code_verifier: pending.codeVerifier,
+          },
+          now: now(),
+          fetch: doFetch,
+        });
+      } catch (err) {
+        // The owner waits for the result on the credential (the console reads it), not on the
+        // provider's redirect: a refused exchange (a wrong client secret: invalid_client) is recorded there.
+        if (err instanceof AuthError && err.code === AuthErrorCode.reauthorizationRequired)
+          await store.recordFailure(
+            input.tenantId,
+            pending.credential,
+            `the code exchange of ${pending.credential} was refused (${err.message}); check the client ID and secret, save them and connect again`,
+          );
+        throw err;
+      }
       await store.put(input.tenantId, tokenName(pending.credential), token);
       await tell({
         type: 'oauth.token-issued',

@@ -207,6 +207,28 @@ describe('OAuth 2.0 against oidc-provider', () => {
     expect(status?.failure?.message).toMatch(/authorize again/);
   });
 
+  it('records a code exchange refused for a wrong client secret on the credential, for its owner', async () => {
+    const wrong = 'web-secret-wrong-never-logged';
+    await f.store.put('acme', 'crm.user', { kind: 'oauth2-client', clientId: 'web', clientSecret: wrong });
+    const started = await auth.startAuthorization({
+      tenantId: 'acme',
+      apiRef: 'crm',
+      scheme: 'user',
+      redirectUri: REDIRECT,
+    });
+    const code = (await authorizeInBrowser(started.authorizationUrl, REDIRECT, 'alice')).searchParams.get('code')!;
+    const err = (await auth
+      .completeAuthorization({ tenantId: 'acme', state: started.state, code })
+      .catch((e: unknown) => e)) as AuthError;
+    expect(err.code).toBe(AuthErrorCode.reauthorizationRequired);
+    expect(err.message).toMatch(/invalid_client/);
+    const failure = (await f.store.list('acme', 'crm.user')).find((c) => c.name === 'crm.user')?.failure?.message;
+    expect(failure).toMatch(
+      /^the code exchange of crm\.user was refused \(.*invalid_client\); check the client ID and secret/,
+    );
+    expect(failure).not.toContain(wrong);
+  });
+
   it('refuses an authorization whose time ran out', async () => {
     const started = await auth.startAuthorization({
       tenantId: 'acme',

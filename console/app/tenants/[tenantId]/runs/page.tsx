@@ -140,7 +140,10 @@ export default function TenantRunsPage() {
                 </td>
                 <td data-label="Started">{new Date(r.startedAt).toLocaleString()}</td>
                 <td data-label="Trigger">
-                  {r.trigger} <span className="hint">by {r.startedBy}</span>
+                  {r.trigger}{' '}
+                  <span className="hint" title={r.startedBy}>
+                    by {r.startedByLabel ?? r.startedBy}
+                  </span>
                 </td>
                 <td data-label="Connectors">{r.connectorIds.join(', ') || '—'}</td>
                 <td data-label="Run">

@@ -118,7 +118,7 @@ export default function RunPage() {
             <dt>Started</dt>
             <dd>
               {new Date(run.startedAt).toLocaleString()}
-              {run.trigger && ` (${run.trigger}${run.startedBy ? ` by ${run.startedBy}` : ''})`}
+              {run.trigger && ` (${run.trigger}${run.startedBy ? ` by ${run.startedByLabel ?? run.startedBy}` : ''})`}
             </dd>
             <dt>Ended</dt>
             <dd>{run.closedAt ? new Date(run.closedAt).toLocaleString() : 'not yet'}</dd>

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -10,12 +11,15 @@ import {
   TENANT_ID_PATTERN as BUFFER_TENANT_ID_PATTERN,
 } from '@vansales/buffer';
 import {
+  BufferHeader,
   bufferPaths,
+  CHUNK_CODECS_ACCEPTED,
   readFollowFrames,
   TENANT_ID_PATTERN,
   type BufferGrant,
   type FollowFrame,
 } from '@vansales/protocol';
+import { chunkCodec, decodeChunk, encodeChunk } from '@vansales/dataflow';
 import { BUFFER_HTTP_STATUS } from '@vansales/gateway';
 import { extractStepWorkflow } from '@vansales/workflows';
 import {
@@ -347,10 +351,10 @@ describe('buffer routes', () => {
   });
 
   /** Opens `GET …/follow` over real HTTP (a stream inject cannot give) and reads its frames as they come. */
-  const follow = async (objectId: string, token: string) => {
+  const follow = async (objectId: string, token: string, headers: Record<string, string> = {}) => {
     const address = platform.gateway.app.server.address() as { port: number };
     const res = await fetch(`http://127.0.0.1:${address.port}${bufferPaths.follow(objectId)}`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${token}`, ...headers },
     });
     if (res.status !== 200)
       return { status: res.status, error: ((await res.json()) as { error: { reason?: string } }).error };
@@ -398,6 +402,36 @@ describe('buffer routes', () => {
     expect(second?.body?.equals(chunks[1]!)).toBe(true);
     expect(await nextFrame(followed.frames)).toEqual({ frame: { t: 'sealed', chunkCount: 2, rowCount: 10 } });
     expect(await nextFrame(followed.frames)).toBeUndefined();
+  });
+
+  it('serves zstd chunks as stored to readers that take them, and as gzip to readers of an earlier version', async () => {
+    const rows = Array.from({ length: 3_000 }, (_, i) => [i, `name ${i}`, i % 7 === 0 ? null : i / 4]);
+    const stored = await encodeChunk(rows);
+    expect(chunkCodec(stored)).toBe('zstd');
+    const schema = { columns: ['id', 'name', 'ratio'] };
+    const w = grant('write');
+    expect((await inject('PUT', bufferPaths.schema(w.objectId), w.token, { schema })).statusCode).toBe(204);
+    expect((await put(w, 0, stored, rows.length)).statusCode).toBe(200);
+    expect((await commit(w, { schema, chunkCount: 1, rowCount: rows.length })).statusCode).toBe(200);
+    const r = grant('read', w.objectId);
+    const takesZstd = { [BufferHeader.chunkCodecs]: CHUNK_CODECS_ACCEPTED };
+    const earlier = await inject('GET', bufferPaths.chunk(r.objectId, 0), r.token);
+    const current = await inject('GET', bufferPaths.chunk(r.objectId, 0), r.token, undefined, takesZstd);
+    expect(current.rawPayload.equals(stored)).toBe(true);
+    // An earlier agent decodes gzip only: gunzip and a JSON row per line give it the same rows.
+    expect(chunkCodec(earlier.rawPayload)).toBe('gzip');
+    const lines = gunzipSync(earlier.rawPayload).toString('utf8').trimEnd().split('\n');
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(rows);
+    // The same on a follow.
+    const followed = await follow(w.objectId, r.token);
+    expect(await nextFrame(followed.frames)).toEqual({ frame: { t: 'schema', schema } });
+    const frame = await nextFrame(followed.frames);
+    expect(frame?.frame).toMatchObject({ t: 'chunk', index: 0, rows: rows.length, bytes: frame!.body!.length });
+    expect(await decodeChunk(frame!.body!)).toEqual(rows);
+    expect(chunkCodec(frame!.body!)).toBe('gzip');
+    const current2 = await follow(w.objectId, r.token, takesZstd);
+    await nextFrame(current2.frames);
+    expect((await nextFrame(current2.frames))?.body?.equals(stored)).toBe(true);
   });
 
   it('tells a follower TAMPERED when a chunk it was sent is written again before the commit', async () => {

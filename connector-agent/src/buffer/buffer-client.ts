@@ -4,6 +4,7 @@ import {
   AgentErrorType,
   BUFFER_CHUNK_CONTENT_TYPE,
   BUFFER_FOLLOW_CONTENT_TYPE,
+  CHUNK_CODECS_ACCEPTED,
   BufferHeader,
   FollowStreamError,
   readFollowFrames,
@@ -131,7 +132,11 @@ export function createBufferClient(options: { gatewayUrl: string; network?: Gate
         url,
         {
           method: 'GET',
-          headers: { authorization: `Bearer ${grant.token}`, accept: BUFFER_FOLLOW_CONTENT_TYPE },
+          headers: {
+            authorization: `Bearer ${grant.token}`,
+            accept: BUFFER_FOLLOW_CONTENT_TYPE,
+            [BufferHeader.chunkCodecs]: CHUNK_CODECS_ACCEPTED,
+          },
           ...transport,
         },
         (res: IncomingMessage) => {
@@ -232,7 +237,14 @@ export function createBufferClient(options: { gatewayUrl: string; network?: Gate
       }
     },
     getChunk(grant, index, signal) {
-      return send(grant, 'GET', bufferPaths.chunk(grant.objectId, index), undefined, {}, signal);
+      return send(
+        grant,
+        'GET',
+        bufferPaths.chunk(grant.objectId, index),
+        undefined,
+        { [BufferHeader.chunkCodecs]: CHUNK_CODECS_ACCEPTED },
+        signal,
+      );
     },
     async *follow(grant, { createTimeoutSeconds, signal }) {
       const res = await openFollow(grant, createTimeoutSeconds, signal);

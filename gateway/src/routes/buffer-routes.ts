@@ -17,8 +17,10 @@ import {
   BUFFER_FOLLOW_CONTENT_TYPE,
   BufferFollowQuery,
   encodeFollowFrame,
+  readerTakesZstd,
   type FollowFrame,
 } from '@vansales/protocol';
+import { chunkAsGzip } from '@vansales/dataflow';
 import { tenantOf } from '../http/auth';
 import { BUFFER_HTTP_STATUS, GatewayError, GatewayErrorCode } from '../errors';
 import type { BufferService } from '../services/buffer-service';
@@ -251,10 +253,24 @@ const bufferRoutes: FastifyPluginAsyncZod<{
     },
     async (req, reply) => {
       const bytes = await buffer.readChunk(tenantOf(req), req.params.objectId, req.params.index);
-      return reply.type(BUFFER_CHUNK_CONTENT_TYPE).send(bytes);
+      return reply.type(BUFFER_CHUNK_CONTENT_TYPE).send(await asReaderTakes(req, bytes));
     },
   );
 };
+
+/**
+ * A verified chunk in a compression its reader decodes: as stored for a reader that takes zstd (it
+ * says so in `x-vsc-chunk-codecs`), else recompressed as gzip (an agent of an earlier version).
+ */
+async function asReaderTakes(req: FastifyRequest, bytes: Buffer): Promise<Buffer> {
+  if (readerTakesZstd(req.headers[BufferHeader.chunkCodecs])) return bytes;
+  try {
+    return await chunkAsGzip(bytes);
+  } catch {
+    // Not a chunk of ours (an object another writer filled with other bytes): the reader's own check says so.
+    return bytes;
+  }
+}
 
 /** A follow answer that has sent nothing for this long sends a `wait` frame (proxies cut silent answers). */
 const FOLLOW_KEEPALIVE_MS = 5_000;
@@ -311,7 +327,8 @@ function followStream(
       await write({ t: 'schema', schema: await follower.schema() });
       for await (const chunk of follower) {
         await assertSessionLive();
-        await write({ t: 'chunk', index: chunk.index, rows: chunk.rows, bytes: chunk.bytes.length }, chunk.bytes);
+        const bytes = await asReaderTakes(req, chunk.bytes);
+        await write({ t: 'chunk', index: chunk.index, rows: chunk.rows, bytes: bytes.length }, bytes);
       }
       const manifest = follower.manifest!;
       await write({ t: 'sealed', chunkCount: manifest.chunks.length, rowCount: manifest.rowCount });

@@ -24,6 +24,8 @@ export {
   ChunkEncoder,
   encodeChunk,
   decodeChunk,
+  chunkCodec,
+  chunkAsGzip,
   DEFAULT_MAX_CHUNK_BYTES,
   type DecodeChunkOptions,
 } from './chunk-codec';

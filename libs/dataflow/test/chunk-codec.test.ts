@@ -1,5 +1,5 @@
-import { gzipSync } from 'node:zlib';
-import { DataflowErrorCode, decodeChunk, encodeChunk } from '@vansales/dataflow';
+import { gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
+import { chunkAsGzip, chunkCodec, DataflowErrorCode, decodeChunk, encodeChunk } from '@vansales/dataflow';
 
 describe('chunk codec', () => {
   it('round-trips canonical rows', async () => {
@@ -38,7 +38,9 @@ describe('chunk codec', () => {
       ],
     ];
     const bytes = await encodeChunk(rows);
-    expect(bytes[0]).toBe(0x1f);
+    // Zstandard's magic number: chunks are written in zstd.
+    expect([...bytes.subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd]);
+    expect(chunkCodec(bytes)).toBe('zstd');
     expect(await decodeChunk(bytes)).toEqual(rows);
     expect(await decodeChunk(await encodeChunk([]))).toEqual([]);
   });
@@ -49,6 +51,21 @@ describe('chunk codec', () => {
       [2, null],
     ];
     for (const level of [1, 6, 9]) expect(await decodeChunk(gzipSync('[1,"a"]\n[2,null]\n', { level }))).toEqual(rows);
+  });
+
+  it('gives a reader of gzip only the same rows as gzip (an agent of an earlier version)', async () => {
+    const rows = Array.from({ length: 2_000 }, (_, i) => [i, `customer ${i}`, null]);
+    const zstd = await encodeChunk(rows);
+    const gzip = await chunkAsGzip(zstd);
+    expect(chunkCodec(gzip)).toBe('gzip');
+    // What an earlier reader does with it: gunzip, then one JSON row per line.
+    const lines = gunzipSync(gzip).toString('utf8').trimEnd().split('\n');
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(rows);
+    // A gzip chunk is passed on as it is.
+    expect((await chunkAsGzip(gzip)).equals(gzip)).toBe(true);
+    await expect(chunkAsGzip(Buffer.from('not a chunk at all'))).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_CHUNK,
+    });
   });
 
   it('compresses', async () => {
@@ -63,13 +80,27 @@ describe('chunk codec', () => {
       code: DataflowErrorCode.BAD_CHUNK,
     });
     await expect(decodeChunk(Buffer.alloc(0))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
-    const truncated = (await encodeChunk([[1, 2, 3]])).subarray(0, 20);
-    await expect(decodeChunk(truncated)).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
+    // Cut short, in either compression: an error, never fewer rows.
+    const whole = await encodeChunk([[1, 2, 3]]);
+    await expect(decodeChunk(whole.subarray(0, whole.length - 3))).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_CHUNK,
+    });
+    const gzip = gzipSync('[1,2,3]\n');
+    await expect(decodeChunk(gzip.subarray(0, gzip.length - 3))).rejects.toMatchObject({
+      code: DataflowErrorCode.BAD_CHUNK,
+    });
     await expect(decodeChunk(gzipSync('[1,2]\n{"not":"a row"}\n'))).rejects.toMatchObject({
       code: DataflowErrorCode.BAD_CHUNK,
       message: expect.stringContaining('line 2'),
     });
     await expect(decodeChunk(gzipSync('[1,2]\n[3,\n'))).rejects.toMatchObject({ code: DataflowErrorCode.BAD_CHUNK });
+  });
+
+  it('stops a zstd bomb at the decompressed-size cap', async () => {
+    const bomb = zstdCompressSync(Buffer.alloc(300 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    await expect(decodeChunk(bomb)).rejects.toMatchObject({ code: DataflowErrorCode.CHUNK_TOO_LARGE });
+    await expect(chunkAsGzip(bomb)).rejects.toMatchObject({ code: DataflowErrorCode.CHUNK_TOO_LARGE });
   });
 
   it('stops a zip bomb at the decompressed-size cap', async () => {

@@ -17,7 +17,21 @@ export const BUFFER_ROUTES_PREFIX = '/v1/buffer/objects';
 export const BufferHeader = {
   /** On a chunk upload: how many rows the chunk holds (decimal). */
   rows: 'x-vsc-rows',
+  /**
+   * On a chunk or follow request: the chunk compressions the reader decodes. A reader that does not
+   * send it (an agent of an earlier version) is served every chunk as gzip.
+   */
+  chunkCodecs: 'x-vsc-chunk-codecs',
 } as const;
+
+/** What this version's readers decode: Zstandard (what chunks are written in) and gzip (earlier chunks). */
+export const CHUNK_CODECS_ACCEPTED = 'zstd, gzip';
+
+/** Whether a reader's `x-vsc-chunk-codecs` value takes zstd chunks as they are stored. */
+export function readerTakesZstd(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(',').some((codec) => codec.trim().toLowerCase() === 'zstd');
+}
 
 /** Chunks go up and come down as raw bytes of this type. */
 export const BUFFER_CHUNK_CONTENT_TYPE = 'application/octet-stream';

@@ -114,6 +114,8 @@ export {
   BUFFER_ROUTES_PREFIX,
   BUFFER_CHUNK_CONTENT_TYPE,
   BufferHeader,
+  CHUNK_CODECS_ACCEPTED,
+  readerTakesZstd,
   bufferPaths,
   BufferObjectId,
   BUFFER_OBJECT_ID_PATTERN,

@@ -394,6 +394,8 @@ export interface AgentReleasesTable {
   signature: string;
   created_by: string;
   created_at: ColumnType<Date, never, never>;
+  /** What changed, in the operator's words (migration 0025); null when none were given. */
+  notes: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One executable of a release; its bytes are chunks in the buffer's store (`agent-releases/`). */

@@ -1,0 +1,26 @@
+import { standingText, versionStanding } from '../src/agent-updates/version-standing';
+
+describe("a connector's standing against the tenant's approved agent version", () => {
+  const online = { online: true, agentVersion: '0.2.0' };
+
+  it('says nothing is approved when the tenant approved none, whatever the agent runs', () => {
+    expect(versionStanding(online, undefined)).toEqual({ kind: 'no-approval' });
+    expect(standingText(versionStanding(online, undefined))).toBe('No version approved: it keeps its own');
+  });
+
+  it('is on the approved version when the last hello said that version', () => {
+    expect(standingText(versionStanding(online, '0.2.0'))).toBe('Yes, on the approved version');
+  });
+
+  it('is offered the approved version now when online, when it connects when offline', () => {
+    expect(versionStanding(online, '0.3.0')).toEqual({ kind: 'offered', approved: '0.3.0', now: true });
+    expect(standingText(versionStanding(online, '0.3.0'))).toMatch(/^No: offered 0\.3\.0 now/);
+    expect(standingText(versionStanding({ online: false, agentVersion: '0.2.0' }, '0.3.0'))).toBe(
+      'No: offered 0.3.0 when it connects',
+    );
+  });
+
+  it('has no version before its agent first connected', () => {
+    expect(standingText(versionStanding({ online: false, agentVersion: null }, '0.3.0'))).toBe('Not connected yet');
+  });
+});

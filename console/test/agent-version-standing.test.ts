@@ -1,3 +1,4 @@
+import { approverText } from '../src/agent-updates/approver';
 import { standingText, versionStanding } from '../src/agent-updates/version-standing';
 
 describe("a connector's standing against the tenant's approved agent version", () => {
@@ -22,5 +23,15 @@ describe("a connector's standing against the tenant's approved agent version", (
 
   it('has no version before its agent first connected', () => {
     expect(standingText(versionStanding({ online: false, agentVersion: null }, '0.3.0'))).toBe('Not connected yet');
+  });
+});
+
+describe('who approved the version, in words', () => {
+  const members = [{ userId: 'u-1', email: 'owner@example.com' }];
+  it('names a member by email, a former member, a tenant token and any other actor as recorded', () => {
+    expect(approverText('person:u-1', members)).toBe('owner@example.com');
+    expect(approverText('person:u-2', members)).toBe('a person who is no longer a member');
+    expect(approverText('token:abc', members)).toBe('the tenant token abc');
+    expect(approverText('admin', members)).toBe('admin');
   });
 });

@@ -103,7 +103,7 @@ describe('the console in a real browser: agent updates (approve, read-only, with
       await owner.getByRole('button', { name: `Confirm approving ${NEXT}` }).click();
       await owner.getByText(`Version ${NEXT} is approved`).waitFor();
       expect(await gatewayApproval()).toEqual(expect.objectContaining({ version: NEXT }));
-      await expectText(owner.getByTestId('approved-version'), NEXT);
+      await expectText(owner.getByTestId('approved-version'), `${NEXT} is approved, by ${OWNER.email}`);
       await expectText(standing(owner), `No: offered ${NEXT} now`);
       await expectText(next, 'Approved');
       await checkBothWidths(owner, 'agent-updates-2-approved');

@@ -4,6 +4,7 @@ import { useParams } from 'next/navigation';
 import { useState } from 'react';
 import { outcome } from '../../../../src/api/client';
 import { Alert } from '../../../../src/alert';
+import { approverText } from '../../../../src/agent-updates/approver';
 import { ConnectorVersions } from '../../../../src/agent-updates/connector-versions';
 import { ReleasesTable } from '../../../../src/agent-updates/releases-table';
 import { useAgentUpdates, type Approval } from '../../../../src/agent-updates/use-agent-updates';
@@ -22,7 +23,7 @@ export default function AgentUpdatesPage() {
   const { connection, role, loading } = useTenantRole(tenantId);
   const { client, session } = connection;
   const enabled = !!client;
-  const { approval, releases, error, setApproval } = useAgentUpdates(tenantId, enabled);
+  const { approval, releases, members, error, setApproval } = useAgentUpdates(tenantId, enabled);
   const { connectors, error: connectorsError } = useConnectors(tenantId, REFRESH_MS, enabled);
   const [actionError, setActionError] = useState('');
   const [status, setStatus] = useState('');
@@ -67,7 +68,7 @@ export default function AgentUpdatesPage() {
         {!approval && !error && <p>Loading…</p>}
         {approval && approved && (
           <p data-testid="approved-version">
-            <strong>{approved.version}</strong> is approved, by {approved.approvedBy} on{' '}
+            <strong>{approved.version}</strong> is approved, by {approverText(approved.approvedBy, members)} on{' '}
             {new Date(approved.approvedAt).toLocaleString()}.
           </p>
         )}

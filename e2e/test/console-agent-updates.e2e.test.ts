@@ -2,6 +2,8 @@ import type { Page } from 'playwright-core';
 import { createHash, randomBytes } from 'node:crypto';
 import { agentExecutableName } from '@vansales/protocol';
 import { publishStandInRelease, registerAgentRelease } from './support/agent-release-publish';
+import { until } from './support/harness';
+import { welcomedSocket } from './support/raw-agent-socket';
 import {
   checkBothWidths,
   expectText,
@@ -24,9 +26,13 @@ const NOTES = 'Reads MariaDB 11 system tables.\nStarts faster behind a proxy.';
 describe('the console in a real browser: agent updates (approve, read-only, withdraw; Chromium, axe-core)', () => {
   let stand: ConsoleStand;
   let agentVersion: string;
+  /** What the gateway sent the single-executable agent of the `edge` connector. */
+  let edgeFrames: { type: string; [key: string]: unknown }[];
+  const EDGE_VERSION = '0.8.0';
 
   beforeAll(async () => {
-    stand = await startConsoleStand('console agent updates e2e');
+    // The raw socket below sends no heartbeat: a 10-minute interval keeps it connected however slow the run.
+    stand = await startConsoleStand('console agent updates e2e', { VSC_AGENT_HEARTBEAT_MS: '600000' });
     const { platform } = stand;
     expect(
       (await platform.api('POST', '/v1/bootstrap', { ...OWNER, tenantId: TENANT, tenantName: 'Agent updates' })).status,
@@ -46,6 +52,14 @@ describe('the console in a real browser: agent updates (approve, read-only, with
     );
     agentVersion = listed.body.find((c) => c.name === 'warehouse')!.agentVersion!;
     expect(agentVersion).toMatch(/^\d+\.\d+\.\d+/);
+    // A second connector whose agent says what a single executable says: its platform (it can update itself).
+    const edge = await platform.api<{ id: string; apiKey: string }>('POST', `/v1/tenants/${TENANT}/connectors`, {
+      name: 'edge',
+    });
+    ({ frames: edgeFrames } = await welcomedSocket(platform, edge.body.apiKey, 'edge-host', {
+      agentVersion: EDGE_VERSION,
+      platform: 'linux-x64',
+    }));
     // The operator: a newer release with notes, the agent's own version, and one with no executable yet.
     await publishStandInRelease(platform, NEXT, { notes: NOTES, platforms: ['linux-x64', 'win-x64'] });
     await publishStandInRelease(platform, agentVersion);
@@ -79,7 +93,10 @@ describe('the console in a real browser: agent updates (approve, read-only, with
     await page.getByRole('heading', { name: `Agent updates of ${TENANT}` }).waitFor();
     return page;
   };
-  const standing = (page: Page) => page.getByTestId('version-of-warehouse').getByRole('cell').nth(3);
+  const standing = (page: Page, connector = 'warehouse') =>
+    page.getByTestId(`version-of-${connector}`).getByRole('cell').nth(4);
+  const offers = () =>
+    edgeFrames.filter((f) => f.type === 'update').map((f) => (f.offer as { version: string }).version);
 
   it(
     'lets the owner approve a published version (the gateway offers it), shows it read-only to a viewer, withdraws it',
@@ -96,6 +113,8 @@ describe('the console in a real browser: agent updates (approve, read-only, with
       expect(await owner.getByTestId('release-0.9.1').count()).toBe(0);
       await expectText(owner.getByTestId('version-of-warehouse'), agentVersion);
       await expectText(standing(owner), 'No version approved');
+      await expectText(owner.getByTestId('version-of-edge'), 'linux-x64');
+      await expectText(standing(owner, 'edge'), 'No version approved');
       await checkBothWidths(owner, 'agent-updates-1-none-approved');
 
       // Approving asks once more, then the gateway holds it and the agent is offered it.
@@ -104,7 +123,11 @@ describe('the console in a real browser: agent updates (approve, read-only, with
       await owner.getByText(`Version ${NEXT} is approved`).waitFor();
       expect(await gatewayApproval()).toEqual(expect.objectContaining({ version: NEXT }));
       await expectText(owner.getByTestId('approved-version'), `${NEXT} is approved, by ${OWNER.email}`);
-      await expectText(standing(owner), `No: offered ${NEXT} now`);
+      // The single executable is offered it at once (an update frame on its socket); the agent built
+      // from the sources announced no platform and is never offered one: the page says which is which.
+      await until('the edge agent to be offered the approved version', () => offers().includes(NEXT));
+      await expectText(standing(owner, 'edge'), `No: offered ${NEXT} now`);
+      await expectText(standing(owner), 'cannot update itself');
       await expectText(next, 'Approved');
       await checkBothWidths(owner, 'agent-updates-2-approved');
 
@@ -114,6 +137,8 @@ describe('the console in a real browser: agent updates (approve, read-only, with
       await owner.getByText(`Version ${agentVersion} is approved`).waitFor();
       expect((await gatewayApproval())?.version).toBe(agentVersion);
       await expectText(standing(owner), 'Yes, on the approved version');
+      await until('the edge agent to be offered it too', () => offers().includes(agentVersion));
+      await expectText(standing(owner, 'edge'), `No: offered ${agentVersion} now`);
 
       // A viewer reads the same, with nothing to press; the gateway refuses them too.
       const viewer = await signIn(VIEWER);
@@ -153,6 +178,7 @@ describe('the console in a real browser: agent updates (approve, read-only, with
       expect(await gatewayApproval()).toBeNull();
       await expectText(owner.getByTestId('approved-version'), 'No version is approved');
       await expectText(standing(owner), 'No version approved');
+      await expectText(standing(owner, 'edge'), 'No version approved');
       await checkBothWidths(owner, 'agent-updates-4-withdrawn');
       await owner.close();
     },

@@ -13,7 +13,7 @@ export function ConnectorVersions({
 }: {
   tenantId: string;
   connectors: Connector[];
-  approved: string | undefined;
+  approved: { version: string; platforms: readonly string[] } | undefined;
 }) {
   if (connectors.length === 0) return <p>This tenant has no connector yet.</p>;
   return (
@@ -24,6 +24,7 @@ export function ConnectorVersions({
           <th scope="col">Connector</th>
           <th scope="col">Status</th>
           <th scope="col">Agent version</th>
+          <th scope="col">Platform</th>
           <th scope="col">On the approved version</th>
           <th scope="col">Last seen</th>
         </tr>
@@ -42,6 +43,7 @@ export function ConnectorVersions({
                 </span>
               </td>
               <td data-label="Agent version">{c.agentVersion ?? 'not connected yet'}</td>
+              <td data-label="Platform">{c.agentPlatform ?? (c.agentVersion ? 'from the sources' : '')}</td>
               <td data-label="On the approved version" className={standing.kind === 'on-approved' ? 'ok' : undefined}>
                 {standingText(standing)}
               </td>

@@ -5873,6 +5873,8 @@ export interface operations {
                         online: boolean;
                         /** @description the agent's version at its last hello; null before it first connected */
                         agentVersion: string | null;
+                        /** @description the platform its agent announced at its last hello: only a single executable, which can update itself, sends one; null for an agent built from the sources (never offered an update) or before it first connected */
+                        agentPlatform: string | null;
                         /** @description names of the databases its agent serves, as its last hello listed them */
                         databases: string[];
                         /**

@@ -16,6 +16,8 @@ export interface ConnectorsTable {
   agent_version: ColumnType<string | null, string | null | undefined, string | null>;
   /** JSON array of the database names the agent's hello listed. */
   agent_databases: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The platform its agent announced at its last hello (migration 0025); null: not updatable, or never connected. */
+  agent_platform: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AgentKeysTable {

@@ -99,7 +99,18 @@ export default function AgentUpdatesPage() {
       <section aria-labelledby="connector-versions">
         <h2 id="connector-versions">Connectors</h2>
         <Alert message={connectorsError} />
-        {connectors && <ConnectorVersions tenantId={tenantId} connectors={connectors} approved={approved?.version} />}
+        {connectors && (
+          <ConnectorVersions
+            tenantId={tenantId}
+            connectors={connectors}
+            approved={
+              approved && {
+                version: approved.version,
+                platforms: releases?.find((r) => r.version === approved.version)?.platforms ?? [],
+              }
+            }
+          />
+        )}
       </section>
     </>
   );

@@ -104,10 +104,12 @@ export default function AgentUpdatesPage() {
             tenantId={tenantId}
             connectors={connectors}
             approved={
-              approved && {
-                version: approved.version,
-                platforms: releases?.find((r) => r.version === approved.version)?.platforms ?? [],
-              }
+              approved
+                ? {
+                    version: approved.version,
+                    platforms: releases?.find((r) => r.version === approved.version)?.platforms ?? [],
+                  }
+                : undefined
             }
           />
         )}

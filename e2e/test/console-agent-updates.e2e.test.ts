@@ -61,7 +61,16 @@ describe('the console in a real browser: agent updates (approve, read-only, with
       platform: 'linux-x64',
     }));
     // The operator: a newer release with notes, the agent's own version, and one with no executable yet.
-    await publishStandInRelease(platform, NEXT, { notes: NOTES, platforms: ['linux-x64', 'win-x64'] });
+    const next = await publishStandInRelease(platform, NEXT, { notes: NOTES, platforms: ['linux-x64', 'win-x64'] });
+    // Registering it again is a no-op with or without its notes; other notes would change a release: 409.
+    await registerAgentRelease(platform, NEXT, next);
+    await registerAgentRelease(platform, NEXT, { ...next, notes: NOTES });
+    const renoted = await platform.api('PUT', `/v1/agent-releases/${NEXT}`, {
+      sums: next.sums,
+      signature: next.signature.toString('base64'),
+      notes: 'other notes',
+    });
+    expect(renoted.status).toBe(409);
     await publishStandInRelease(platform, agentVersion);
     await registerAgentRelease(platform, '0.9.1', {
       sums: `${createHash('sha256').update('not uploaded').digest('hex')}  ${agentExecutableName('linux-x64')}\n`,

@@ -43,18 +43,15 @@ export async function publishStandInRelease(
   platform: Platform,
   version: string,
   options: { notes?: string; platforms?: AgentPlatform[] } = {},
-): Promise<{ sums: string }> {
+): Promise<{ sums: string; signature: Buffer }> {
   const platforms = options.platforms ?? ['linux-x64'];
   const files = platforms.map((p) => ({ platform: p, bytes: randomBytes(4096) }));
   const sums = files
     .map((f) => `${createHash('sha256').update(f.bytes).digest('hex')}  ${agentExecutableName(f.platform)}\n`)
     .join('');
   const { privateKey } = generateKeyPairSync('ed25519');
-  await registerAgentRelease(platform, version, {
-    sums,
-    signature: sign(null, Buffer.from(sums), privateKey),
-    notes: options.notes,
-  });
+  const signature = sign(null, Buffer.from(sums), privateKey);
+  await registerAgentRelease(platform, version, { sums, signature, notes: options.notes });
   for (const f of files) await uploadAgentExecutable(platform, version, f.bytes, f.platform);
-  return { sums };
+  return { sums, signature };
 }

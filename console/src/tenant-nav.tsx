@@ -12,6 +12,7 @@ const PAGES: { path: string; label: string; also?: string[] }[] = [
   { path: '/audit', label: 'Audit' },
   { path: '/members', label: 'Members' },
   { path: '/tokens', label: 'Tokens' },
+  { path: '/agent-updates', label: 'Agent updates' },
 ];
 
 /** A tenant's pages, with the one shown marked for screen readers (aria-current). */

@@ -18,3 +18,5 @@ export function useTenantRole(tenantId: string): { connection: Connection; role?
 }
 
 export const managesPeople = (role?: Role) => role === 'owner' || role === 'admin';
+/** Approving the agent version changes code on every site: owners and admins (`agent-updates:write`). */
+export const approvesAgentVersions = (role?: Role) => role === 'owner' || role === 'admin';

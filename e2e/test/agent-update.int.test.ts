@@ -15,6 +15,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sakilaReader, services, startPlatform, until, type Platform } from './support/harness';
 import { buildAgentReleaseInto, sakilaInit } from './support/agent-release-build';
+import { registerAgentRelease, uploadAgentExecutable } from './support/agent-release-publish';
 
 // Signed agent updates (issue 13 §5) with two real builds of the single executable (versions A and
 // B, `./vsc release agent --version-override`), a real gateway and real processes: the site policy's
@@ -45,22 +46,9 @@ describe('signed agent updates with rollback (two real builds)', () => {
   let output = '';
   const release = (v: string) => join(work, v);
 
-  const http = () => platform.gatewayWsUrl.replace(/^ws/, 'http').replace(/\/v1\/.*$/, '');
-  const register = async (version: string, sums: string, signature: Buffer) => {
-    const res = await platform.api('PUT', `/v1/agent-releases/${version}`, {
-      sums,
-      signature: signature.toString('base64'),
-    });
-    expect(res.status).toBe(200);
-  };
-  const upload = async (version: string, bytes: Buffer) => {
-    const res = await fetch(`${http()}/v1/agent-releases/${version}/linux-x64`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/octet-stream' },
-      body: new Uint8Array(bytes),
-    });
-    expect(res.status).toBe(200);
-  };
+  const register = (version: string, sums: string, signature: Buffer) =>
+    registerAgentRelease(platform, version, { sums, signature });
+  const upload = (version: string, bytes: Buffer) => uploadAgentExecutable(platform, version, bytes);
   const approve = async (version: string) => {
     const res = await platform.api('PUT', `/v1/tenants/${tenantId}/agent-version`, { version });
     expect(res.status).toBe(200);

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import { DOCTOR_LIMITS, PROTOCOL_VERSION, type DoctorWarning } from '@vansales/protocol';
+import { DOCTOR_LIMITS, type DoctorWarning } from '@vansales/protocol';
 import { createAuditRepository } from '@vansales/metadata';
 import {
   createConnector,
@@ -14,6 +13,7 @@ import {
   until,
   type Platform,
 } from './support/harness';
+import { welcomedSocket } from './support/raw-agent-socket';
 
 /**
  * Issue 12 §2 "Connectors": the agent's doctor warnings reach the REST API (and only bounded ones),
@@ -35,34 +35,6 @@ interface KeyRow {
 
 /** The key's id as the gateway lists it: the 12 characters after `vmc_<tenant>_` (not secret). */
 const keyIdOf = (apiKey: string) => apiKey.split('_')[2]!.slice(0, 12);
-
-/** A raw agent socket past hello and welcome, collecting the gateway's protocol errors. */
-async function welcomedSocket(platform: Platform, apiKey: string, machine: string) {
-  const ws = new WebSocket(platform.gatewayWsUrl, { headers: await platform.agentHeaders(apiKey, machine) });
-  const errors: string[] = [];
-  const welcomed = new Promise<void>((resolve, reject) => {
-    ws.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString('utf8')) as { type: string; code?: string };
-      if (frame.type === 'welcome') resolve();
-      if (frame.type === 'protocol-error') errors.push(frame.code ?? '');
-    });
-    ws.on('close', (code) => reject(new Error(`closed with ${code} before the welcome`)));
-  });
-  await new Promise<void>((resolve) => ws.once('open', () => resolve()));
-  ws.send(
-    JSON.stringify({
-      type: 'hello',
-      protocolVersion: PROTOCOL_VERSION,
-      agentVersion: 'raw',
-      machineId: machine,
-      capabilities: ['agent.ping'],
-      concurrency: 1,
-      databases: [],
-    }),
-  );
-  await welcomed;
-  return { ws, errors };
-}
 
 describe('connector doctor warnings and per-key revocation (real gateway, real agents)', () => {
   let platform: Platform;

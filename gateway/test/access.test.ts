@@ -45,6 +45,8 @@ describe('the role x route table', () => {
     expect(ROUTE_ACCESS['PUT /v1/tenants/:tenantId/agent-version']).toBe(Permission.agentUpdatesWrite);
     expect(ROUTE_ACCESS['DELETE /v1/tenants/:tenantId/agent-version']).toBe(Permission.agentUpdatesWrite);
     expect(ROLES.filter((role) => roleAllows(role, Permission.agentUpdatesWrite))).toEqual(['owner', 'admin']);
+    // Any member reads what could be approved (never the signing material: the route's schema has none).
+    expect(ROUTE_ACCESS['GET /v1/tenants/:tenantId/agent-releases']).toBe(Permission.read);
     expect(ROUTE_ACCESS['PUT /v1/agent-releases/:version']).toBe('admin-token');
     expect(ROUTE_ACCESS['PUT /v1/agent-releases/:version/:platform']).toBe('admin-token');
   });

@@ -1363,7 +1363,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** @description Registers a release (platform operator): SHA256SUMS and SHA256SUMS.sig (base64) as ./vsc release agent wrote them. The gateway does not check the signature (agents do, under keys they pin); the same release again is a no-op, other sums for a registered version are refused (409). */
+        /** @description Registers a release (platform operator): SHA256SUMS and SHA256SUMS.sig (base64) as ./vsc release agent wrote them, and optional release notes for tenants. The gateway does not check the signature (agents do, under keys they pin); the same release again is a no-op, other sums, signature or notes for a registered version are refused (409). */
         put: operations["registerAgentRelease"];
         post?: never;
         delete?: never;
@@ -1382,6 +1382,23 @@ export interface paths {
         get?: never;
         /** @description Uploads a registered release's executable for one platform (platform operator; application/octet-stream, up to 1 GiB). Refused (400) unless its sha256 is the one the release's sums give its file name. */
         put: operations["uploadAgentExecutable"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/agent-releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The agent releases the tenant can approve (any member): those with an executable, newest first, with their platforms, date and notes. The signed sums and signature stay the operator's and the agents'. */
+        get: operations["listPublishedAgentReleases"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -5856,6 +5873,8 @@ export interface operations {
                         online: boolean;
                         /** @description the agent's version at its last hello; null before it first connected */
                         agentVersion: string | null;
+                        /** @description the platform its agent announced at its last hello: only a single executable, which can update itself, sends one; null for an agent built from the sources (never offered an update) or before it first connected */
+                        agentPlatform: string | null;
                         /** @description names of the databases its agent serves, as its last hello listed them */
                         databases: string[];
                         /**
@@ -19751,6 +19770,8 @@ export interface operations {
                 "application/json": {
                     sums: string;
                     signature: string;
+                    /** @description release notes shown to tenants before they approve the version (not signed; the agent never reads them) */
+                    notes?: string;
                 };
             };
         };
@@ -20019,6 +20040,140 @@ export interface operations {
             };
             /** @description Default Response */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listPublishedAgentReleases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        releases: {
+                            version: string;
+                            /** @description the platforms whose executable was uploaded */
+                            platforms: string[];
+                            /** @description when the platform operator registered the release */
+                            publishedAt: string;
+                            /** @description the operator's release notes (null: none given) */
+                            notes: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };

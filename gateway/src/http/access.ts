@@ -103,6 +103,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /v1/agent-releases': 'admin-token',
   'PUT /v1/agent-releases/:version': 'admin-token',
   'PUT /v1/agent-releases/:version/:platform': 'admin-token',
+  [`GET ${t}/agent-releases`]: P.read,
   [`GET ${t}/agent-version`]: P.read,
   [`PUT ${t}/agent-version`]: P.agentUpdatesWrite,
   [`DELETE ${t}/agent-version`]: P.agentUpdatesWrite,

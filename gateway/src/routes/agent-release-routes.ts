@@ -27,6 +27,19 @@ const AgentVersionApproval = z.object({
     .describe("the version the tenant's agents are offered (null: they stay on what they run)"),
   available: z.array(z.string()).describe('registered releases with at least one executable'),
 });
+const PublishedRelease = z.object({
+  version: z.string(),
+  platforms: z.array(z.string()).describe('the platforms whose executable was uploaded'),
+  publishedAt: z.string().describe('when the platform operator registered the release'),
+  notes: z.string().nullable().describe("the operator's release notes (null: none given)"),
+});
+const ReleaseNotes = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4000)
+  .optional()
+  .describe('release notes shown to tenants before they approve the version (not signed; the agent never reads them)');
 const VersionParams = z.object({ version: AgentVersion });
 const FileParams = VersionParams.extend({ platform: AgentPlatform });
 
@@ -66,9 +79,9 @@ const agentReleaseRoutes: FastifyPluginAsyncZod<{
         operationId: 'registerAgentRelease',
         tags: ['agent-releases'],
         description:
-          'Registers a release (platform operator): SHA256SUMS and SHA256SUMS.sig (base64) as ./vsc release agent wrote them. The gateway does not check the signature (agents do, under keys they pin); the same release again is a no-op, other sums for a registered version are refused (409).',
+          'Registers a release (platform operator): SHA256SUMS and SHA256SUMS.sig (base64) as ./vsc release agent wrote them, and optional release notes for tenants. The gateway does not check the signature (agents do, under keys they pin); the same release again is a no-op, other sums, signature or notes for a registered version are refused (409).',
         params: VersionParams,
-        body: AgentReleaseSums.omit({ version: true }),
+        body: AgentReleaseSums.omit({ version: true }).extend({ notes: ReleaseNotes }),
         response: { 200: AgentRelease, ...errorResponses(403, 409) },
       },
     },
@@ -90,6 +103,25 @@ const agentReleaseRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (req) => releases.upload(req.params.version, req.params.platform, req.body as AsyncIterable<Buffer>),
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/agent-releases',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listPublishedAgentReleases',
+        tags: ['agent-releases'],
+        description:
+          "The agent releases the tenant can approve (any member): those with an executable, newest first, with their platforms, date and notes. The signed sums and signature stay the operator's and the agents'.",
+        params: TenantParams,
+        response: { 200: z.object({ releases: z.array(PublishedRelease) }), ...errorResponses(404) },
+      },
+    },
+    async (req) => {
+      await app.tenants.require(req.params.tenantId);
+      return releases.published();
+    },
   );
 
   app.get(

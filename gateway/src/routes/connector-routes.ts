@@ -28,6 +28,12 @@ const ChainVerification = z.discriminatedUnion('ok', [
 const ConnectorStatus = Connector.extend({
   online: z.boolean(),
   agentVersion: z.string().nullable().describe("the agent's version at its last hello; null before it first connected"),
+  agentPlatform: z
+    .string()
+    .nullable()
+    .describe(
+      'the platform its agent announced at its last hello: only a single executable, which can update itself, sends one; null for an agent built from the sources (never offered an update) or before it first connected',
+    ),
   databases: z.array(z.string()).describe('names of the databases its agent serves, as its last hello listed them'),
   lastSeenAt: z.date().nullable().describe('its last hello or disconnection; null before it first connected'),
 });

@@ -50,7 +50,7 @@ export function createAgentReleaseService({ repo, store }: AgentReleaseServiceDe
   }
 
   const service = {
-    async register(input: { version: string; sums: string; signature: string }, actor: string) {
+    async register(input: { version: string; sums: string; signature: string; notes?: string }, actor: string) {
       if (!AGENT_PLATFORMS.some((p) => expectedSha256(input.sums, agentExecutableName(p))))
         throw new GatewayError(
           GatewayErrorCode.badRequest,
@@ -59,10 +59,12 @@ export function createAgentReleaseService({ repo, store }: AgentReleaseServiceDe
       const created = await repo.createRelease({ ...input, createdBy: actor });
       if (!created) {
         const existing = await requireRelease(input.version);
-        if (existing.sums !== input.sums || existing.signature !== input.signature)
+        // Registering again without notes repeats the release; notes other than its own change it.
+        const otherNotes = input.notes !== undefined && input.notes !== existing.notes;
+        if (existing.sums !== input.sums || existing.signature !== input.signature || otherNotes)
           throw new GatewayError(
             GatewayErrorCode.conflict,
-            `agent release ${input.version} is registered with other sums or signature; a release is never changed, give the new one a new version`,
+            `agent release ${input.version} is registered with other sums, signature or notes; a release is never changed, give the new one a new version`,
           );
       }
       return service.describe(input.version);
@@ -137,6 +139,23 @@ export function createAgentReleaseService({ repo, store }: AgentReleaseServiceDe
           createdAt: r.createdAt.toISOString(),
           files: r.files.map((f) => ({ platform: f.platform, fileName: f.fileName, sha256: f.sha256, size: f.size })),
         })),
+      };
+    },
+
+    /**
+     * What a tenant's people may approve: the releases with at least one executable, newest first,
+     * with their platforms and notes. Never the sums or the signature: that is the agent's business.
+     */
+    async published() {
+      return {
+        releases: (await repo.listReleases())
+          .filter((r) => r.files.length > 0)
+          .map((r) => ({
+            version: r.version,
+            platforms: r.files.map((f) => f.platform).sort(),
+            publishedAt: r.createdAt.toISOString(),
+            notes: r.notes,
+          })),
       };
     },
 

@@ -6,6 +6,8 @@ export interface AgentReleaseRow {
   signature: string;
   createdBy: string;
   createdAt: Date;
+  /** The operator's release notes (migration 0025); null when none were given. */
+  notes: string | null;
 }
 
 export interface AgentReleaseFileRow {
@@ -48,7 +50,13 @@ export function createAgentReleaseRepository(db: MetadataDb) {
   });
   return {
     /** Registers a release; false when the version exists already (a release is never changed). */
-    async createRelease(release: { version: string; sums: string; signature: string; createdBy: string }) {
+    async createRelease(release: {
+      version: string;
+      sums: string;
+      signature: string;
+      createdBy: string;
+      notes?: string;
+    }) {
       const inserted = await db
         .insertInto('agent_releases')
         .values({
@@ -56,6 +64,7 @@ export function createAgentReleaseRepository(db: MetadataDb) {
           sums: release.sums,
           signature: release.signature,
           created_by: release.createdBy,
+          notes: release.notes ?? null,
         })
         .onConflict((oc) => oc.column('version').doNothing())
         .executeTakeFirst();
@@ -70,6 +79,7 @@ export function createAgentReleaseRepository(db: MetadataDb) {
           signature: r.signature,
           createdBy: r.created_by,
           createdAt: r.created_at,
+          notes: r.notes,
         }
       );
     },
@@ -82,6 +92,7 @@ export function createAgentReleaseRepository(db: MetadataDb) {
         signature: r.signature,
         createdBy: r.created_by,
         createdAt: r.created_at,
+        notes: r.notes,
         files: files.filter((f) => f.version === r.version),
       }));
     },

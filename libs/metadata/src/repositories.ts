@@ -17,6 +17,8 @@ export interface ConnectorRow {
 export interface ConnectorStatusRow extends ConnectorRow {
   /** As the agent's last hello said; null before its first connection. */
   agentVersion: string | null;
+  /** The platform its last hello announced: only a single executable that can update itself sends one. */
+  agentPlatform: string | null;
   databases: string[];
   /** The last hello or the last disconnection, whichever came later. */
   lastSeenAt: Date | null;
@@ -92,7 +94,7 @@ export function createRepositories(db: MetadataDb) {
     async listConnectorStatus(tenantId: string): Promise<ConnectorStatusRow[]> {
       const rows = await db
         .selectFrom('connectors')
-        .select(['id', 'tenant_id', 'name', 'agent_version', 'agent_databases', 'last_seen_at'])
+        .select(['id', 'tenant_id', 'name', 'agent_version', 'agent_platform', 'agent_databases', 'last_seen_at'])
         .where('tenant_id', '=', tenantId)
         .orderBy('name')
         .execute();
@@ -101,17 +103,22 @@ export function createRepositories(db: MetadataDb) {
         tenantId: r.tenant_id,
         name: r.name,
         agentVersion: r.agent_version,
+        agentPlatform: r.agent_platform,
         databases: r.agent_databases === null ? [] : (JSON.parse(r.agent_databases) as string[]),
         lastSeenAt: r.last_seen_at,
       }));
     },
 
-    /** An agent's hello: its version and database names (names only), and the time it was seen. */
-    async recordAgentHello(id: string, hello: { agentVersion: string; databases: string[] }): Promise<void> {
+    /** An agent's hello: its version, platform and database names (names only), and the time it was seen. */
+    async recordAgentHello(
+      id: string,
+      hello: { agentVersion: string; databases: string[]; platform?: string },
+    ): Promise<void> {
       await db
         .updateTable('connectors')
         .set({
           agent_version: hello.agentVersion,
+          agent_platform: hello.platform ?? null,
           agent_databases: JSON.stringify(hello.databases),
           last_seen_at: new Date(),
         })

@@ -16,6 +16,8 @@ export interface ConnectorsTable {
   agent_version: ColumnType<string | null, string | null | undefined, string | null>;
   /** JSON array of the database names the agent's hello listed. */
   agent_databases: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The platform its agent announced at its last hello (migration 0025); null: not updatable, or never connected. */
+  agent_platform: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AgentKeysTable {
@@ -394,6 +396,8 @@ export interface AgentReleasesTable {
   signature: string;
   created_by: string;
   created_at: ColumnType<Date, never, never>;
+  /** What changed, in the operator's words (migration 0025); null when none were given. */
+  notes: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One executable of a release; its bytes are chunks in the buffer's store (`agent-releases/`). */

@@ -23,6 +23,7 @@ import * as m0021 from './0021-connector-agent-status';
 import * as m0022 from './0022-agent-releases';
 import * as m0023 from './0023-connector-doctor-key-use';
 import * as m0024 from './0024-tenant-row-security';
+import * as m0025 from './0025-agent-update-status';
 
 /**
  * Migrations are listed in code, not read from a folder at run time, so they survive bundling.
@@ -53,6 +54,7 @@ const ALL: Record<string, Migration> = {
   '0022-agent-releases': m0022,
   '0023-connector-doctor-key-use': m0023,
   '0024-tenant-row-security': m0024,
+  '0025-agent-update-status': m0025,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,20 +2,28 @@ import type { SandboxErrorCode } from './errors';
 
 /**
  * The warm-call channel between the sandbox's host and its worker thread: one call at a time in a
- * SharedArrayBuffer, signalled with Atomics, instead of two MessagePort messages (each structured-
- * cloned and queued on the port). It carries `run` calls of loaded bundles whose input fits;
- * everything else (loads, fresh runs, HTTP, pings, a result too big for the buffer or not well-formed
- * UTF-16, a call while another is on the channel) goes by postMessage as before. The deadline and
- * termination are the host's as for any call: the channel only changes how a call and its end travel.
+ * SharedArrayBuffer, signalled with Atomics, instead of two MessagePort messages. It carries `run`
+ * calls of loaded bundles whose input fits; everything else (loads, fresh runs, HTTP, pings, a result
+ * too big for the buffer or not well-formed UTF-16, a call while another is on the channel) goes by
+ * postMessage. The deadline and termination are the host's as for any call.
  *
- * Both ends wait with Atomics.waitAsync, so neither thread is held: the host keeps serving, and the
- * worker keeps taking its messages (HTTP answers, pings, loads). Holding a thread in Atomics.wait, or
- * spinning, was measured slower on the 2-core shared machine (bench/README.md, sandbox): a thread that
- * spins takes the core the other needs, and a synchronous wait's wake-up was no faster.
+ * The fast path (a warm call that awaits no HTTP) takes no event-loop turn on either side: the idle
+ * worker sleeps in Atomics.wait on the doorbell word, runs the call synchronously when the host rings,
+ * writes the end and notifies; the host, having rung a worker it saw in its wait loop, waits synchronously
+ * for at most `syncWaitMs` (0.2 ms) and takes the end on the calling task. Anything slower falls back
+ * to Atomics.waitAsync on both ends, so neither thread is held longer than that:
+ * - a call that awaits the host (ctx.http) makes the worker say so at once (the response word set to
+ *   the call's seq negated) and drop to its event loop until the call ends; the host stops waiting;
+ * - a MessagePort message to the worker (HTTP answers, pings, loads, disposals) is counted in the
+ *   `POSTED` word and rings the doorbell: the worker leaves its wait loop for its event loop until it
+ *   has taken as many messages as were posted (a count, not a flag, so none is ever left unread);
+ * - a worker idle for `idleMs` (1 s) goes back to its event loop (waitAsync on the doorbell), so a
+ *   stray task (or a bug in this protocol) waits at most that long.
  *
- * Layout: Int32 words [request seq, response seq, call id, vm, operation bytes, input bytes,
- * response kind, response bytes], then the payload (UTF-8): the operation and the input for a request,
- * the result (or `{code, message}`) for a response, written over the request once the worker read it.
+ * Layout: Int32 words [request seq, response seq, call id, vm, operation bytes, input bytes, response
+ * kind, response bytes, doorbell, messages posted, worker state], then the payload (UTF-8): the
+ * operation and the input for a request, the result (or `{code, message}`) for a response, written
+ * over the request once the worker read it.
  */
 const REQUEST_SEQ = 0;
 const RESPONSE_SEQ = 1;
@@ -25,7 +33,19 @@ const OPERATION_BYTES = 4;
 const INPUT_BYTES = 5;
 const RESPONSE_KIND = 6;
 const RESPONSE_BYTES = 7;
-const HEADER_BYTES = 8 * 4;
+/** Changed by every event the worker must look at (a call, a message posted, the worker's own work ending). */
+const DOORBELL = 8;
+/** MessagePort messages the host has posted to the worker. */
+const POSTED = 9;
+/** IN_LOOP while the worker serves calls in its wait loop (the host then waits synchronously for a call's end). */
+const WORKER_STATE = 10;
+const HEADER_BYTES = 12 * 4;
+
+const ON_EVENT_LOOP = 0;
+const IN_LOOP = 1;
+
+/** Seqs run 1..MAX_SEQ, so that a negated one (the call went asynchronous) never equals another. */
+const MAX_SEQ = 0x3fff_ffff;
 
 /** A response's kind: the result, a failure, or "sent by postMessage" (a result larger than the buffer). */
 const RESULT = 1;
@@ -66,7 +86,13 @@ function views(buffer: SharedArrayBuffer): { words: Int32Array; bytes: Buffer } 
   return { words: new Int32Array(buffer, 0, HEADER_BYTES / 4), bytes: Buffer.from(buffer, HEADER_BYTES) };
 }
 
-/** The host's end: `call` returns false when the channel cannot take the call (then it goes by postMessage). */
+/** The worker may have something to look at: wakes its Atomics.wait or its waitAsync. */
+function ring(words: Int32Array): void {
+  Atomics.add(words, DOORBELL, 1);
+  Atomics.notify(words, DOORBELL);
+}
+
+/** The host's end. */
 export class HostCallChannel {
   readonly buffer = new SharedArrayBuffer(HEADER_BYTES + CHANNEL_PAYLOAD_BYTES);
   private readonly words: Int32Array;
@@ -74,12 +100,26 @@ export class HostCallChannel {
   private busy = false;
   private closed = false;
 
-  constructor() {
+  /**
+   * `syncWaitMs`: how long the host's thread may wait synchronously for a call's end (a worker in
+   * its wait loop answers a warm call in tens of microseconds; a longer call is waited for asynchronously).
+   */
+  constructor(private readonly syncWaitMs = 0.2) {
     ({ words: this.words, bytes: this.bytes } = views(this.buffer));
   }
 
-  /** Sends a call; `answer` gets its end (from a task of the host's event loop, which stays free meanwhile). */
-  call(id: number, vm: number, operation: string, input: string, answer: (a: ChannelAnswer) => void): boolean {
+  /**
+   * Sends a call. Returns false when the channel cannot take it (send it by postMessage), its end when
+   * that came within `syncWaitMs`, else true: `answer` gets the end later, from a task of the host's
+   * event loop (which stays free meanwhile).
+   */
+  call(
+    id: number,
+    vm: number,
+    operation: string,
+    input: string,
+    answer: (a: ChannelAnswer) => void,
+  ): ChannelAnswer | boolean {
     if (this.busy || this.closed || !fits(input, Buffer.byteLength(operation))) return false;
     this.busy = true;
     const opBytes = this.bytes.write(operation, 0);
@@ -89,26 +129,40 @@ export class HostCallChannel {
     w[VM] = vm;
     w[OPERATION_BYTES] = opBytes;
     w[INPUT_BYTES] = inputBytes;
-    const seq = (Atomics.load(w, REQUEST_SEQ) + 1) | 0;
+    const seq = (Atomics.load(w, REQUEST_SEQ) % MAX_SEQ) + 1;
     // The response word still holds the previous call's seq: the end of this one is a change of it.
     const before = Atomics.load(w, RESPONSE_SEQ);
+    // Only a worker in its wait loop answers fast; one on its event loop is not waited for here.
+    const inLoop = Atomics.load(w, WORKER_STATE) === IN_LOOP;
     Atomics.store(w, REQUEST_SEQ, seq);
-    Atomics.notify(w, REQUEST_SEQ);
-    const waiting = waitAsync(w, RESPONSE_SEQ, before);
-    const end = () => {
-      if (this.closed) return;
-      if (Atomics.load(w, RESPONSE_SEQ) === before) {
-        // Woken without an answer (by close, or spuriously): wait again.
-        const again = waitAsync(w, RESPONSE_SEQ, before);
-        if (again.async) void again.value.then(end);
-        else end();
-        return;
-      }
-      answer(this.read());
-    };
-    if (waiting.async) void waiting.value.then(end);
-    else end();
+    ring(w);
+    if (inLoop) Atomics.wait(w, RESPONSE_SEQ, before, this.syncWaitMs);
+    if (Atomics.load(w, RESPONSE_SEQ) === seq) return this.read();
+    this.awaitEnd(seq, answer);
     return true;
+  }
+
+  /** A MessagePort message was just posted to the worker: counted, and the worker's wait loop woken to read it. */
+  posted(): void {
+    Atomics.add(this.words, POSTED, 1);
+    ring(this.words);
+  }
+
+  /**
+   * Waits, without holding the thread, until the response word says call `seq` ended. `answer` is
+   * never called on the task of `call` (whose caller registers the call once `call` returns true).
+   */
+  private awaitEnd(seq: number, answer: (a: ChannelAnswer) => void): void {
+    // `current` is the previous seq, or -seq once the worker said the call awaits the host.
+    const current = Atomics.load(this.words, RESPONSE_SEQ);
+    const waiting = current === seq ? undefined : waitAsync(this.words, RESPONSE_SEQ, current);
+    const again = () => {
+      if (this.closed) return;
+      if (Atomics.load(this.words, RESPONSE_SEQ) === seq) answer(this.read());
+      else this.awaitEnd(seq, answer);
+    };
+    if (waiting?.async) void waiting.value.then(again);
+    else queueMicrotask(again);
   }
 
   private read(): ChannelAnswer {
@@ -136,40 +190,110 @@ export interface ChannelRequest {
   input: string;
 }
 
+export interface WorkerChannelOptions {
+  /**
+   * Whether the idle worker waits in Atomics.wait (the fast path; default true). False keeps it on its
+   * event loop with waitAsync (a test serving both ends on one thread).
+   */
+  sync?: boolean;
+  /** Whether the worker has work in flight on its event loop (it then does not sleep in Atomics.wait). */
+  busy?: () => boolean;
+  /** How long an idle worker sleeps in Atomics.wait before it goes back to its event loop. Default 1,000 ms. */
+  idleMs?: number;
+}
+
 /**
- * The worker's end: serves calls one at a time with `handle`, whose answer is written back (or, too big
- * for the buffer, handed to `byPort` to send by postMessage).
+ * The worker's end: serves calls one at a time with `handle`, whose end is written back (or, too big
+ * for the buffer, handed to `byPort` to send by postMessage). The worker calls `received()` for each
+ * MessagePort message it takes and `wake()` when its work in flight has ended.
  */
 export class WorkerCallChannel {
   private readonly words: Int32Array;
   private readonly bytes: Buffer;
+  private readonly sync: boolean;
+  private readonly busy: () => boolean;
+  private readonly idleMs: number;
   private seen: number;
+  private messages = 0;
+  /** A waitAsync on the doorbell is outstanding (one at a time). */
+  private waiting = false;
 
   constructor(
     buffer: SharedArrayBuffer,
-    private readonly handle: (request: ChannelRequest) => Promise<CallEnd>,
+    private readonly handle: (request: ChannelRequest) => CallEnd | Promise<CallEnd>,
     private readonly byPort: (id: number, end: CallEnd) => void,
+    options: WorkerChannelOptions = {},
   ) {
     ({ words: this.words, bytes: this.bytes } = views(buffer));
     this.seen = Atomics.load(this.words, REQUEST_SEQ);
+    this.sync = options.sync ?? true;
+    this.busy = options.busy ?? (() => false);
+    this.idleMs = options.idleMs ?? 1000;
   }
 
   start(): void {
-    this.waitOnLoop();
+    this.resume();
   }
 
-  /** Waits for the next call without holding the thread (its messages keep flowing). */
-  private waitOnLoop(): void {
-    const waiting = waitAsync(this.words, REQUEST_SEQ, this.seen);
-    if (waiting.async) void waiting.value.then(() => this.next());
-    else this.next();
+  /** One MessagePort message taken (the host counted it when it posted it). */
+  received(): void {
+    this.messages = (this.messages + 1) | 0;
   }
 
-  private next(): void {
-    const seq = Atomics.load(this.words, REQUEST_SEQ);
-    if (seq === this.seen) return this.waitOnLoop();
-    this.seen = seq;
+  /** The worker's work in flight ended: back to the wait loop when nothing else is due. */
+  wake(): void {
+    ring(this.words);
+  }
+
+  /** On a task of the event loop: the synchronous wait loop if the worker may sleep, else an asynchronous wait. */
+  private resume(): void {
+    if (this.sync && !this.busy() && this.allTaken()) this.syncLoop();
+    else this.asyncWait();
+  }
+
+  private allTaken(): boolean {
+    return Atomics.load(this.words, POSTED) === this.messages;
+  }
+
+  /** Serves calls on this task, without an event-loop turn, until a message or work in flight needs the loop. */
+  private syncLoop(): void {
     const w = this.words;
+    Atomics.store(w, WORKER_STATE, IN_LOOP);
+    for (;;) {
+      const bell = Atomics.load(w, DOORBELL);
+      if (!this.allTaken()) break;
+      if (this.serveNext()) {
+        if (this.busy()) break;
+        continue;
+      }
+      const woke = Atomics.wait(w, DOORBELL, bell, this.idleMs);
+      if (woke === 'timed-out') break;
+    }
+    Atomics.store(w, WORKER_STATE, ON_EVENT_LOOP);
+    this.asyncWait();
+  }
+
+  /** Waits for the doorbell without holding the thread (its messages and promise jobs keep flowing). */
+  private asyncWait(): void {
+    if (this.waiting) return;
+    const bell = Atomics.load(this.words, DOORBELL);
+    if (this.serveNext()) return this.resume();
+    this.waiting = true;
+    const waiting = waitAsync(this.words, DOORBELL, bell);
+    const next = () => {
+      this.waiting = false;
+      this.resume();
+    };
+    if (waiting.async) void waiting.value.then(next);
+    else setImmediate(next);
+  }
+
+  /** Serves the call the host sent, if there is a new one: true if there was. */
+  private serveNext(): boolean {
+    const w = this.words;
+    const seq = Atomics.load(w, REQUEST_SEQ);
+    if (seq === this.seen) return false;
+    this.seen = seq;
     const opBytes = w[OPERATION_BYTES]!;
     const request: ChannelRequest = {
       id: w[CALL_ID]!,
@@ -177,10 +301,21 @@ export class WorkerCallChannel {
       operation: this.bytes.toString('utf8', 0, opBytes),
       input: this.bytes.toString('utf8', opBytes, opBytes + w[INPUT_BYTES]!),
     };
-    void this.handle(request).then((end) => {
+    let end: CallEnd | Promise<CallEnd>;
+    try {
+      end = this.handle(request);
+    } catch (err) {
+      end = { ok: false, code: 'SANDBOX_OPERATION_FAILED', message: String((err as Error)?.message) };
+    }
+    if (!(end instanceof Promise)) {
       this.respond(seq, request.id, end);
-      this.waitOnLoop();
-    });
+      return true;
+    }
+    // It awaits the host: the host stops waiting synchronously, and gets the end from a task.
+    Atomics.store(w, RESPONSE_SEQ, -seq);
+    Atomics.notify(w, RESPONSE_SEQ);
+    void end.then((e) => this.respond(seq, request.id, e));
+    return true;
   }
 
   private respond(seq: number, id: number, end: CallEnd): void {

@@ -6,17 +6,25 @@ import {
   type ChannelAnswer,
   type ChannelRequest,
 } from '../../src/sandbox/call-channel';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerEntry } from '@vansales/transforms/worker-entry';
 import { createSandbox, type HostHttp } from '../../src/sandbox';
 import { outcome } from './support';
 
-/** Both ends of one channel in this thread (each waits with Atomics.waitAsync, so one thread serves both). */
+/**
+ * Both ends of one channel in this thread: the worker end off its synchronous wait loop (each end
+ * waits with Atomics.waitAsync, so one thread serves both).
+ */
 function pair(handle: (r: ChannelRequest) => Promise<CallEnd>) {
   const host = new HostCallChannel();
   const byPort: { id: number; end: CallEnd }[] = [];
-  new WorkerCallChannel(host.buffer, handle, (id, end) => byPort.push({ id, end })).start();
+  new WorkerCallChannel(host.buffer, handle, (id, end) => byPort.push({ id, end }), { sync: false }).start();
   const call = (id: number, vm: number, operation: string, input: string) =>
     new Promise<ChannelAnswer | 'refused'>((resolve) => {
-      if (!host.call(id, vm, operation, input, resolve)) resolve('refused');
+      const sent = host.call(id, vm, operation, input, resolve);
+      if (sent === false) resolve('refused');
+      else if (sent !== true) resolve(sent);
     });
   return { host, byPort, call };
 }
@@ -65,10 +73,78 @@ describe('the sandbox call channel (shared memory between host and worker thread
     const { host } = pair(() => new Promise<never>(() => undefined));
     const answers: ChannelAnswer[] = [];
     expect(host.call(1, 1, 'op', '{}', (a) => answers.push(a))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
     host.close();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(answers).toEqual([]);
     expect(host.call(2, 1, 'op', '{}', (a) => answers.push(a))).toBe(false);
+  });
+});
+
+/** Sends one call on the host's end: its end when it came synchronously, 'later' when it comes from a task. */
+function send(host: HostCallChannel, id: number, operation: string, input: string, answers: ChannelAnswer[]) {
+  const sent = host.call(id, 1, operation, input, (a) => answers.push(a));
+  if (sent === false) throw new Error('the channel refused the call');
+  return sent === true ? 'later' : sent;
+}
+
+describe('the call channel with its worker end in a thread of its own (the wait loop)', () => {
+  // A bound far above any wake-up, so that the machine's load cannot make a synchronous end late.
+  const host = new HostCallChannel(10_000);
+  let worker: Worker;
+  const fromWorker: unknown[] = [];
+  const nextFromWorker = () => new Promise<unknown>((resolve) => worker.once('message', (m) => resolve(m)));
+
+  beforeAll(async () => {
+    worker = startWorkerEntry(join(__dirname, 'fixtures'), 'channel-worker', { workerData: { buffer: host.buffer } });
+    worker.on('message', (m) => fromWorker.push(m));
+    await nextFromWorker();
+  });
+  afterAll(async () => {
+    host.close();
+    await worker.terminate();
+  });
+
+  /** Calls until one ends synchronously (the worker is in its wait loop from then on); the others awaited. */
+  async function untilSynchronous(): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      const answers: ChannelAnswer[] = [];
+      if (send(host, 1000 + i, 'warm', '{}', answers) !== 'later') return;
+      while (answers.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    throw new Error('no call ended synchronously');
+  }
+
+  it('ends warm calls on the calling task, with no event-loop turn on either side', async () => {
+    await untilSynchronous();
+    const answers: ChannelAnswer[] = [];
+    for (let i = 0; i < 20; i++)
+      expect(send(host, i, 'op', `{"n":${i}}`, answers)).toEqual({ ok: true, result: JSON.stringify(`op:{"n":${i}}`) });
+    expect(answers).toEqual([]);
+  });
+
+  it("lets the host go at once when a call ends on the worker's event loop (as one awaiting ctx.http)", async () => {
+    await untilSynchronous();
+    const answers: ChannelAnswer[] = [];
+    // Not waited for synchronously (the bound is 10 s; the call takes 20 ms on the worker's loop).
+    expect(send(host, 1, 'later', '{}', answers)).toBe('later');
+    expect(answers).toEqual([]);
+    while (answers.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(answers).toEqual([{ ok: true, result: '"later"' }]);
+    // Back in its wait loop once that call ended.
+    await untilSynchronous();
+  });
+
+  it('reads a MessagePort message posted while it waits in its loop, then waits there again', async () => {
+    await untilSynchronous();
+    for (const n of [1, 2, 3]) {
+      const echoed = nextFromWorker();
+      worker.postMessage({ ping: n });
+      host.posted();
+      expect(await echoed).toEqual({ echo: { ping: n } });
+    }
+    await untilSynchronous();
+    expect(fromWorker.filter((m) => (m as { byPort?: number }).byPort !== undefined)).toEqual([]);
   });
 });
 
@@ -106,6 +182,26 @@ describe('warm calls through the channel and past it', () => {
     } finally {
       a.dispose();
       b.dispose();
+      await sandbox.close();
+    }
+  });
+
+  it('stops a warm call held by a slow built-in while the host keeps running; the bundle loaded again works', async () => {
+    const sandbox = createSandbox({ timeoutMs: 1000 });
+    const source = `exports.slow = () => { let n = 0; for (;;) n += 'x'.repeat(1 << 21).length; };
+      exports.add = (input) => input.n + 1;`;
+    const loaded = await sandbox.load(source);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    try {
+      expect(await loaded.run('add', { n: 1 }, noHttp)).toBe(2);
+      expect(await outcome(loaded.run('slow', {}, noHttp))).toMatch(/^SANDBOX_(TIMEOUT|RESOURCES): /);
+      // The host waited for the stuck call asynchronously: its timers kept running.
+      expect(ticks).toBeGreaterThan(0);
+      const again = await sandbox.load(source);
+      expect(await again.run('add', { n: 2 }, noHttp)).toBe(3);
+    } finally {
+      clearInterval(ticker);
       await sandbox.close();
     }
   });

@@ -35,9 +35,10 @@ const RUNNER = `(function (hostHttp, done, fail) {
     // Called synchronously (not from a promise job): a limit hit in the synchronous part unwinds
     // straight to the host, instead of through promise reactions that allocate on a full heap.
     const first = op(parse(inputText), ctx);
-    // A plain value (not a thenable) finishes here, without promise jobs (the warm synchronous path).
+    // A plain value (not a thenable) finishes here, without promise jobs (the warm synchronous path):
+    // its JSON text is the runner's return value (no host-function call); a promise's comes through done.
     if (first === null || (typeof first !== 'object' && typeof first !== 'function') || typeof first.then !== 'function')
-      return void done(result(first));
+      return result(first);
     Promise.resolve(first).then(function (v) { done(result(v)); }).then(undefined, function (e) { fail(e); });
   };
 })`;
@@ -242,8 +243,11 @@ export class LoadedVm implements LoadedBundle {
         key.dispose();
         text.dispose();
       }
-      this.unwrap(started, SandboxErrorCode.operationFailed, 'run').dispose();
-      this.pump();
+      const returned = this.unwrap(started, SandboxErrorCode.operationFailed, 'run');
+      if (vm.typeof(returned) === 'string') call.done(vm.getString(returned));
+      returned.dispose();
+      // No promise job queued (a plain value returned): nothing to run.
+      if (this.runtime.hasPendingJob()) this.pump();
       // Settled already (no HTTP awaited): no timer, no promise. Otherwise wait for the end or the deadline.
       if (call.failed) throw call.failed;
       if (call.text !== undefined) return this.checkedResult(call.text, operation);

@@ -47,9 +47,10 @@ export interface Sandbox {
 export interface SandboxOptions {
   /**
    * Warm calls of loaded bundles through the shared-memory call channel (call-channel.ts). Default
-   * true: a warm call that awaits no HTTP then takes no event-loop turn on either thread (the idle
-   * worker sleeps in Atomics.wait, the host waits up to 0.2 ms for the end), measured 2-3 times faster
-   * than two MessagePort messages (bench/README.md, sandbox). False sends every call by postMessage.
+   * true: a warm call that awaits no HTTP then runs in the worker without an event-loop turn (the idle
+   * worker waits in Atomics.wait), and the host polls briefly for its end (bench/README.md, sandbox:
+   * as fast as postMessage when the two threads share a core, about twice as fast when they do not).
+   * False sends every call by postMessage.
    */
   callChannel?: boolean;
 }

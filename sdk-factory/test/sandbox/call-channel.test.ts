@@ -89,8 +89,8 @@ function send(host: HostCallChannel, id: number, operation: string, input: strin
 }
 
 describe('the call channel with its worker end in a thread of its own (the wait loop)', () => {
-  // A bound far above any wake-up, so that the machine's load cannot make a synchronous end late.
-  const host = new HostCallChannel(10_000);
+  // A synchronous wait far above any wake-up, so that the machine's load cannot make an end late.
+  const host = new HostCallChannel({ syncWaitMs: 10_000, spinUs: 0 });
   let worker: Worker;
   const fromWorker: unknown[] = [];
   const nextFromWorker = () => new Promise<unknown>((resolve) => worker.once('message', (m) => resolve(m)));

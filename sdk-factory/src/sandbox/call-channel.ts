@@ -9,7 +9,7 @@ import type { SandboxErrorCode } from './errors';
  *
  * The worker serves warm calls without an event-loop turn or a promise: idle, it sleeps in Atomics.wait
  * on the doorbell word, runs a call synchronously when the host rings, writes the end and notifies. The
- * host, having rung a worker it saw in its wait loop, polls the response word for up to `spinUs` (50 us)
+ * host, having rung a worker it saw in its wait loop, polls the response word for up to `spinUs` (25 us)
  * and takes an end that came meanwhile on the calling task (no event-loop turn on either side); else it
  * waits with Atomics.waitAsync (an event-loop task brings the end). It does not sleep synchronously by
  * default: on this VM a thread that sleeps for more than a few microseconds takes ~18 us to wake (bare
@@ -100,7 +100,9 @@ function ring(words: Int32Array): void {
 export interface HostChannelOptions {
   /**
    * How long the host polls the response word for a call's end before waiting on its event loop.
-   * Default 50 us (a warm call takes 10-15 us in the worker; a woken worker ~18 us more).
+   * Default 25 us: a warm call takes 10-17 us when the worker has a core of its own; a longer poll only
+   * delays the event-loop wait (at 50 us, polls that ended just in time when the worker preempted the
+   * poller on their shared core kept whole runs at ~60 us a call).
    */
   spinUs?: number;
   /**
@@ -144,7 +146,7 @@ export class HostCallChannel {
   constructor(options: HostChannelOptions = {}) {
     ({ words: this.words, bytes: this.bytes } = views(this.buffer));
     this.syncWaitMs = options.syncWaitMs ?? 0;
-    this.spinMs = (options.spinUs ?? 50) / 1000;
+    this.spinMs = (options.spinUs ?? 25) / 1000;
   }
 
   /**

@@ -112,8 +112,9 @@ export interface HostChannelOptions {
   syncWaitMs?: number;
 }
 
-/** Calls that do not poll after a poll ran out, before polling is tried again. */
-const SPIN_BACKOFF_CALLS = 64;
+/** Of every PROBE_EVERY calls, the first PROBE_CALLS poll even when polling did not pay (see Poller). */
+const PROBE_EVERY = 128;
+const PROBE_CALLS = 3;
 
 /** Atomics.pause (ES2025): a spin-wait hint to the CPU; absent on older runtimes. */
 const pause = (Atomics as { pause?: () => void }).pause?.bind(Atomics) ?? (() => undefined);
@@ -130,6 +131,24 @@ function spinWhile(words: Int32Array, index: number, value: number, ms: number):
   return true;
 }
 
+/**
+ * Whether a thread polls for the other one, call by call. Polling pays only when both threads are
+ * awake on cores of their own: a thread that sleeps is slow to wake, so the other's poll runs out,
+ * and a poll on a core the other thread needs holds it off. So a thread polls while its last poll
+ * paid, and otherwise only on the first PROBE_CALLS of every PROBE_EVERY calls, the same calls on both
+ * sides (by the call's seq), so that both try together: one side probing alone finds the other asleep.
+ */
+class Poller {
+  private paying = false;
+
+  /** Polls `words[index]` while it holds `value`, for up to `ms` when this call polls: true if it changed. */
+  poll(words: Int32Array, index: number, value: number, ms: number, seq: number): boolean {
+    if (!this.paying && seq % PROBE_EVERY >= PROBE_CALLS) return Atomics.load(words, index) !== value;
+    this.paying = spinWhile(words, index, value, ms);
+    return this.paying;
+  }
+}
+
 /** The host's end. */
 export class HostCallChannel {
   readonly buffer = new SharedArrayBuffer(HEADER_BYTES + CHANNEL_PAYLOAD_BYTES);
@@ -140,8 +159,7 @@ export class HostCallChannel {
 
   private readonly syncWaitMs: number;
   private readonly spinMs: number;
-  /** Calls left that do not poll (after a poll that ran out). */
-  private skipSpins = 0;
+  private readonly poller = new Poller();
 
   constructor(options: HostChannelOptions = {}) {
     ({ words: this.words, bytes: this.bytes } = views(this.buffer));
@@ -177,20 +195,16 @@ export class HostCallChannel {
     const inLoop = Atomics.load(w, WORKER_STATE) === IN_LOOP;
     Atomics.store(w, REQUEST_SEQ, seq);
     ring(w);
-    if (inLoop) this.waitBriefly(before);
+    if (inLoop) this.waitBriefly(before, seq);
     if (Atomics.load(w, RESPONSE_SEQ) === seq) return this.read();
     this.awaitEnd(seq, answer);
     return true;
   }
 
   /** Until the response word leaves `before` (the end, or "it awaits the host"): polls `spinMs`, then sleeps up to `syncWaitMs` in all. */
-  private waitBriefly(before: number): void {
+  private waitBriefly(before: number, seq: number): void {
     const start = performance.now();
-    // Polling pays only while the worker runs on another core: when a poll ran out without the end (the
-    // two threads shared a core, the worker waiting for the poller), the next calls do not poll.
-    if (this.skipSpins > 0) this.skipSpins--;
-    else if (spinWhile(this.words, RESPONSE_SEQ, before, this.spinMs)) return;
-    else this.skipSpins = SPIN_BACKOFF_CALLS;
+    if (this.poller.poll(this.words, RESPONSE_SEQ, before, this.spinMs, seq)) return;
     const waited = performance.now() - start;
     if (waited < this.syncWaitMs) Atomics.wait(this.words, RESPONSE_SEQ, before, this.syncWaitMs - waited);
   }
@@ -271,7 +285,7 @@ export class WorkerCallChannel {
   private readonly busy: () => boolean;
   private readonly idleMs: number;
   private readonly spinMs: number;
-  private skipSpins = 0;
+  private readonly poller = new Poller();
   private seen: number;
   private messages = 0;
   /** A waitAsync on the doorbell is outstanding (one at a time). */
@@ -335,13 +349,11 @@ export class WorkerCallChannel {
   }
 
   /**
-   * After a call, polls the doorbell briefly for the next one before sleeping: warm calls come in runs,
-   * and a thread asleep for more than a few microseconds takes ~18 us to wake here. Backs off (64 calls)
-   * when the poll runs out, as the host's.
+   * After a call, polls the doorbell briefly for the next one before sleeping (see Poller): warm calls
+   * come in runs, and a thread asleep for more than a few microseconds takes ~18 us to wake here.
    */
   private pollForNext(bell: number): void {
-    if (this.skipSpins > 0) this.skipSpins--;
-    else if (!spinWhile(this.words, DOORBELL, bell, this.spinMs)) this.skipSpins = SPIN_BACKOFF_CALLS;
+    this.poller.poll(this.words, DOORBELL, bell, this.spinMs, this.seen + 1);
   }
 
   /** Waits for the doorbell without holding the thread (its messages and promise jobs keep flowing). */

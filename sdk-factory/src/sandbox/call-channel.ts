@@ -14,9 +14,10 @@ import type { SandboxErrorCode } from './errors';
  * waits with Atomics.waitAsync (an event-loop task brings the end). It does not sleep synchronously by
  * default: on this VM a thread that sleeps for more than a few microseconds takes ~18 us to wake (bare
  * ping-pong with 8 us of work: 26-28 us sleeping, 10 us polling), and an Atomics.wait of the host was
- * slower than its event loop (warm call 34-37 us vs 17-22 us). Polling pays only while the worker has a
- * core of its own: a poll that runs out (the two threads share a core, the worker waiting for the
- * poller) makes the next 64 calls skip it. The worker's thread is held no longer than that:
+ * slower than its event loop (warm call 34-37 us vs 17-22 us). After a call the worker polls the
+ * doorbell up to `spinUs` (10 us) for the next one, since warm calls come in runs. Both polls are the
+ * Poller's: kept while they pay, probed together on a few calls in every 128 when they do not. The
+ * worker leaves its wait loop for its event loop:
  * - a call that awaits the host (ctx.http) makes the worker say so at once (the response word set to
  *   the call's seq negated) and drop to its event loop until the call ends; the host stops waiting;
  * - a MessagePort message to the worker (HTTP answers, pings, loads, disposals) is counted in the

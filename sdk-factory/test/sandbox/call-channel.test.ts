@@ -16,7 +16,7 @@ import { outcome } from './support';
  * Both ends of one channel in this thread: the worker end off its synchronous wait loop (each end
  * waits with Atomics.waitAsync, so one thread serves both).
  */
-function pair(handle: (r: ChannelRequest) => Promise<CallEnd>) {
+function pair(handle: (r: ChannelRequest) => CallEnd | Promise<CallEnd>) {
   const host = new HostCallChannel();
   const byPort: { id: number; end: CallEnd }[] = [];
   new WorkerCallChannel(host.buffer, handle, (id, end) => byPort.push({ id, end }), { sync: false }).start();
@@ -31,7 +31,7 @@ function pair(handle: (r: ChannelRequest) => Promise<CallEnd>) {
 
 describe('the sandbox call channel (shared memory between host and worker thread)', () => {
   it('carries a call and its end, results and failures, in UTF-8 both ways', async () => {
-    const { call } = pair(async (r) =>
+    const { call } = pair((r) =>
       r.operation === 'fail'
         ? { ok: false, code: 'SANDBOX_OPERATION_FAILED', message: `no ${r.input}` }
         : { ok: true, result: JSON.stringify({ id: r.id, vm: r.vm, op: r.operation, input: JSON.parse(r.input) }) },
@@ -44,12 +44,7 @@ describe('the sandbox call channel (shared memory between host and worker thread
   });
 
   it('refuses what it cannot carry unchanged (the caller sends it by postMessage), and a second call while busy', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const { host, call } = pair(async () => {
-      await held;
-      return { ok: true, result: '1' };
-    });
+    const { host, call } = pair(() => ({ ok: true, result: '1' }));
     const noop = () => undefined;
     expect(host.call(1, 1, 'op', 'x'.repeat(CHANNEL_PAYLOAD_BYTES), noop)).toBe(false);
     // Three bytes a character in UTF-8: a third of the room in characters does not fit.
@@ -57,7 +52,6 @@ describe('the sandbox call channel (shared memory between host and worker thread
     expect(host.call(1, 1, 'op', '"\ud800"', noop)).toBe(false);
     const first = call(2, 1, 'op', '{}');
     expect(host.call(3, 1, 'op', '{}', noop)).toBe(false);
-    release();
     expect(await first).toEqual({ ok: true, result: '1' });
     expect(await call(4, 1, 'op', '{}')).toEqual({ ok: true, result: '1' });
   });
@@ -69,8 +63,28 @@ describe('the sandbox call channel (shared memory between host and worker thread
     expect(byPort).toEqual([{ id: 5, end: { ok: true, result: big } }]);
   });
 
+  it('sends the end of a call that ends later (one awaiting ctx.http) by postMessage, and frees the channel at once', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { byPort, call } = pair(async () => {
+      await held;
+      return { ok: true, result: '"later"' };
+    });
+    expect(await call(6, 1, 'op', '{}')).toEqual({ byPort: true });
+    // Free while the first call still runs.
+    expect(await call(7, 1, 'op', '{}')).toEqual({ byPort: true });
+    expect(byPort).toEqual([]);
+    release();
+    while (byPort.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(byPort).toEqual([
+      { id: 6, end: { ok: true, result: '"later"' } },
+      { id: 7, end: { ok: true, result: '"later"' } },
+    ]);
+  });
+
   it('after close, a call waiting for its end is let go without an answer', async () => {
-    const { host } = pair(() => new Promise<never>(() => undefined));
+    // No worker end: the call waits for an end that never comes.
+    const host = new HostCallChannel();
     const answers: ChannelAnswer[] = [];
     expect(host.call(1, 1, 'op', '{}', (a) => answers.push(a))).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -123,14 +137,14 @@ describe('the call channel with its worker end in a thread of its own (the wait 
     expect(answers).toEqual([]);
   });
 
-  it("lets the host go at once when a call ends on the worker's event loop (as one awaiting ctx.http)", async () => {
+  it("lets the host go at once when a call ends on the worker's event loop (as one awaiting ctx.http); its end comes by port", async () => {
     await untilSynchronous();
     const answers: ChannelAnswer[] = [];
-    // Not waited for synchronously (the bound is 10 s; the call takes 20 ms on the worker's loop).
-    expect(send(host, 1, 'later', '{}', answers)).toBe('later');
+    const ended = nextFromWorker();
+    // Not waited for until its end (the bound is 10 s; the call takes 20 ms on the worker's loop).
+    expect(send(host, 1, 'later', '{}', answers)).toEqual({ byPort: true });
+    expect(await ended).toEqual({ byPort: 1, end: { ok: true, result: '"later"' } });
     expect(answers).toEqual([]);
-    while (answers.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(answers).toEqual([{ ok: true, result: '"later"' }]);
     // Back in its wait loop once that call ended.
     await untilSynchronous();
   });
@@ -144,7 +158,9 @@ describe('the call channel with its worker end in a thread of its own (the wait 
       expect(await echoed).toEqual({ echo: { ping: n } });
     }
     await untilSynchronous();
-    expect(fromWorker.filter((m) => (m as { byPort?: number }).byPort !== undefined)).toEqual([]);
+    expect(fromWorker.filter((m) => (m as { byPort?: number }).byPort !== undefined)).toEqual([
+      { byPort: 1, end: { ok: true, result: '"later"' } },
+    ]);
   });
 });
 

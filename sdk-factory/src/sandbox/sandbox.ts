@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorkerEntry } from '@vansales/transforms/worker-entry';
 import { HostCallChannel, type ChannelAnswer } from './call-channel';
+import { CallQueue } from './call-queue';
 import { SandboxHttpRequest, type HostHttp } from './egress/host-http';
 import { SandboxError, SandboxErrorCode } from './errors';
 import { parseSandboxLimits, type SandboxLimits, type SandboxLimitsInput } from './limits';
@@ -46,9 +47,10 @@ export interface Sandbox {
 export interface SandboxOptions {
   /**
    * Warm calls of loaded bundles through the shared-memory call channel (call-channel.ts). Default
-   * false (every call by postMessage): on the 2-core machines measured the channel saved nothing (the
-   * crossing is two thread wake-ups either way), so the simpler path is the default; the benchmark
-   * measures both in one run, and a machine with free cores may turn it on.
+   * true: a warm call that awaits no HTTP then runs in the worker without an event-loop turn (the idle
+   * worker waits in Atomics.wait), and the host polls briefly for its end (bench/README.md, sandbox:
+   * as fast as postMessage when the two threads share a core, about twice as fast when they do not).
+   * False sends every call by postMessage.
    */
   callChannel?: boolean;
 }
@@ -75,7 +77,7 @@ const TERMINATE_GRACE_MS = 1000;
  */
 export function createSandbox(limits: SandboxLimitsInput = {}, options: SandboxOptions = {}): Sandbox {
   const parsed = parseSandboxLimits(limits);
-  const host = new VmWorkerHost(parsed, options.callChannel ?? false);
+  const host = new VmWorkerHost(parsed, options.callChannel ?? true);
   return {
     limits: parsed,
     async runOperation(request) {
@@ -117,6 +119,8 @@ interface PendingCall {
 /** One worker thread and the calls in flight in it; once dead (terminated, crashed), never used again. */
 interface Generation {
   worker: Promise<Worker>;
+  /** The worker once it is ready (calls then start without waiting for a promise). */
+  ready?: Worker;
   /** Warm calls of loaded bundles, in shared memory (call-channel.ts); the rest goes by postMessage. */
   channel: HostCallChannel;
   pending: Map<number, PendingCall>;
@@ -147,7 +151,10 @@ class VmWorkerHost {
         .then(() =>
           startWorkerEntry(__dirname, 'vm-worker', {
             name: 'vsc-sandbox',
-            workerData: { limits: this.limits, channel: channel.buffer } satisfies VmWorkerData,
+            workerData: {
+              limits: this.limits,
+              ...(this.useChannel ? { channel: channel.buffer } : {}),
+            } satisfies VmWorkerData,
             resourceLimits: {
               // The VMs' heaps are WebAssembly memory (capped by QuickJS itself); the thread's own heap holds
               // inputs and results as text (UTF-16: two bytes a character, a few copies on the way).
@@ -177,6 +184,7 @@ class VmWorkerHost {
     generation.worker.then(
       (worker) => {
         worker.unref();
+        generation.ready = worker;
         if (generation.dead) {
           void worker.terminate();
           return;
@@ -210,38 +218,52 @@ class VmWorkerHost {
     return generation;
   }
 
-  async call(
-    message: CallMessage,
-    http: HostHttp | undefined,
-    generation = this.generation(),
-  ): Promise<Done & { id: number }> {
-    const worker = await generation.worker;
+  /**
+   * One call in the worker: its end, on the calling task when a warm call came back through the call
+   * channel within its synchronous wait, else a promise of it. Throws (synchronously) a call's failure
+   * from the channel, or the generation's death.
+   */
+  call(message: CallMessage, http: HostHttp | undefined, generation = this.generation()): Done | Promise<Done> {
     if (generation.dead) throw generation.dead;
+    const worker = generation.ready;
+    if (!worker) return generation.worker.then(() => this.call(message, http, generation));
     const id = ++this.nextId;
-    return new Promise<Done & { id: number }>((resolve, reject) => {
+    if (message.t === 'run' && this.useChannel) {
+      const sent = generation.channel.call(id, message.vm, message.operation, message.input, (answer) =>
+        this.onChannel(generation, worker, id, answer),
+      );
+      // The end within the synchronous wait: no timer, no pending entry, no event-loop turn.
+      if (typeof sent === 'object' && !('byPort' in sent)) {
+        if (sent.ok) return { t: 'done', id, ok: true, result: sent.result };
+        throw new SandboxError(sent.code, sent.message);
+      }
+      // Under way on the channel, or its end on the way by postMessage.
+      if (sent !== false) return this.pending(generation, worker, id, http);
+    }
+    const ended = this.pending(generation, worker, id, http);
+    this.postTo(generation, worker, { ...message, id } as ToVmWorker);
+    return ended;
+  }
+
+  /** A call the worker has (or is about to have): settled by its end, its deadline watched by its timer. */
+  private pending(generation: Generation, worker: Worker, id: number, http: HostHttp | undefined): Promise<Done> {
+    return new Promise<Done>((resolve, reject) => {
       const timer = setTimeout(() => this.overran(generation, id), this.limits.timeoutMs + TERMINATE_GRACE_MS);
-      generation.pending.set(id, {
-        resolve: (done) => resolve({ ...done, id }),
-        reject,
-        http,
-        timer,
-        requests: new Map(),
-      });
+      generation.pending.set(id, { resolve, reject, http, timer, requests: new Map() });
       // Referenced while a call is in flight, so a process that awaits it stays up.
       if (generation.pending.size === 1) worker.ref();
-      const byChannel =
-        message.t === 'run' &&
-        this.useChannel &&
-        generation.channel.call(id, message.vm, message.operation, message.input, (answer) =>
-          this.onChannel(generation, worker, id, answer),
-        );
-      if (!byChannel) worker.postMessage({ ...message, id } as ToVmWorker);
     });
+  }
+
+  /** Every message to the worker goes here: the call channel counts it and wakes the worker's wait loop to read it. */
+  private postTo(generation: Generation, worker: Worker, message: ToVmWorker): void {
+    worker.postMessage(message);
+    generation.channel.posted();
   }
 
   post(generation: Generation, message: ToVmWorker): void {
     if (generation.dead) return;
-    void generation.worker.then((worker) => generation.dead || worker.postMessage(message));
+    void generation.worker.then((worker) => generation.dead || this.postTo(generation, worker, message));
   }
 
   private onMessage(generation: Generation, worker: Worker, message: FromVmWorker): void {
@@ -278,7 +300,7 @@ class VmWorkerHost {
   ): void {
     const answer = (reply: ToVmWorker) => {
       pending.requests.delete(message.req);
-      if (!generation.dead) worker.postMessage(reply);
+      if (!generation.dead) this.postTo(generation, worker, reply);
     };
     // The worker validated the request already; the host does not take its word for it.
     const request = SandboxHttpRequest.safeParse(message.request);
@@ -375,11 +397,12 @@ class VmWorkerHost {
 class WorkerBundle implements LoadedBundle {
   private disposed = false;
   /**
-   * The bundle's last call: the next is sent when it has ended. Calls travel two ways (the call
-   * channel, postMessage when it is taken), so the worker's arrival order is not the call order;
-   * one call in flight per bundle keeps them in order (and a call's deadline starts when it is sent).
+   * The bundle's last call still in flight: the next is sent when it has ended. Calls travel two ways
+   * (the call channel, postMessage when it is taken), so the worker's arrival order is not the call
+   * order; one call in flight per bundle keeps them in order (and a call's deadline starts when it is
+   * sent). A call that ended on the calling task (the channel's fast path) leaves none.
    */
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly calls = new CallQueue();
 
   constructor(
     private readonly host: VmWorkerHost,
@@ -400,9 +423,11 @@ class WorkerBundle implements LoadedBundle {
         `the bundle has no operation ${JSON.stringify(operation)} (it has ${this.operations.length ? this.operations.join(', ') : 'none'})`,
       );
     const message = { t: 'run', vm: this.vm, operation, input: inputJson(input) } as const;
-    const call = this.tail.then(() => this.host.call(message, http, this.generation));
-    this.tail = call.catch(() => undefined);
-    const done = await call;
+    const previous = this.calls.last;
+    const call = previous
+      ? previous.then(() => this.host.call(message, http, this.generation))
+      : this.host.call(message, http, this.generation);
+    const done = call instanceof Promise ? await this.calls.push(call) : call;
     return JSON.parse(done.result!) as unknown;
   }
 
@@ -410,6 +435,8 @@ class WorkerBundle implements LoadedBundle {
     if (this.disposed) return;
     this.disposed = true;
     // After the calls made before it.
-    void this.tail.then(() => this.host.post(this.generation, { t: 'dispose', vm: this.vm }));
+    void (this.calls.last ?? Promise.resolve()).then(() =>
+      this.host.post(this.generation, { t: 'dispose', vm: this.vm }),
+    );
   }
 }

@@ -13,6 +13,8 @@ import type { FromVmWorker, ToVmWorker, VmWorkerData } from './worker-protocol';
 const port = parentPort!;
 const { limits, channel } = workerData as VmWorkerData;
 const vms = new Map<number, LoadedVm>();
+/** Work in flight on the event loop (messages being handled, calls awaiting the host): the call channel does not sleep meanwhile. */
+let working = 0;
 const requests = new Map<number, { resolve: (r: SandboxHttpResponse) => void; reject: (e: Error) => void }>();
 let nextRequest = 0;
 
@@ -36,20 +38,25 @@ function failure(err: unknown): CallEnd {
   return { ok: false, code: SandboxErrorCode.operationFailed, message: String((err as Error)?.message) };
 }
 
-/** One call of a loaded bundle (`run`, by postMessage or the call channel). */
-async function runLoaded(id: number, vmId: number, operation: string, input: string): Promise<CallEnd> {
+/**
+ * One call of a loaded bundle (`run`, by postMessage or the call channel): its end at once when the
+ * operation finished synchronously (no HTTP awaited: the channel's fast path), else a promise of it.
+ */
+function runLoaded(id: number, vmId: number, operation: string, input: string): CallEnd | Promise<CallEnd> {
   const vm = vms.get(vmId);
   try {
     if (!vm)
       throw new SandboxError(SandboxErrorCode.resources, 'the bundle is no longer loaded; load the bundle again');
-    return { ok: true, result: await vm.runText(operation, input, proxiedHttp(id)) };
+    const result = vm.runTextNow(operation, input, proxiedHttp(id));
+    if (typeof result === 'string') return { ok: true, result };
+    return inFlight(result.then((text): CallEnd => ({ ok: true, result: text }), failure));
   } catch (err) {
     return failure(err);
   }
 }
 
 /** A call that came by postMessage: its end goes back the same way. */
-async function portCall(id: number, run: () => Promise<CallEnd>): Promise<void> {
+async function portCall(id: number, run: () => CallEnd | Promise<CallEnd>): Promise<void> {
   send({ t: 'done', id, ...(await run()) });
 }
 
@@ -96,12 +103,30 @@ async function handle(message: ToVmWorker): Promise<void> {
   }
 }
 
-port.on('message', (message: ToVmWorker) => void handle(message));
-// Warm calls of loaded bundles: the shared-memory channel (call-channel.ts); a result too big for it goes back by port.
-new WorkerCallChannel(
-  channel,
-  (request) => runLoaded(request.id, request.vm, request.operation, request.input),
-  (id, end) => send({ t: 'done', id, ...end }),
-).start();
+/** Counts `work` as in flight until it settles; when nothing is left, the call channel goes back to its wait loop. */
+function inFlight<T>(work: Promise<T>): Promise<T> {
+  working++;
+  return work.finally(() => {
+    if (--working === 0) callChannel?.wake();
+  });
+}
+
+// Warm calls of loaded bundles: the shared-memory call channel (call-channel.ts); a result too big for it goes back by port.
+const callChannel =
+  channel &&
+  new WorkerCallChannel(
+    channel,
+    (request) => runLoaded(request.id, request.vm, request.operation, request.input),
+    (id, end) => send({ t: 'done', id, ...end }),
+    { busy: () => working > 0 },
+  );
+port.on('message', (message: ToVmWorker) => {
+  callChannel?.received();
+  void inFlight(handle(message));
+});
 // Ready once QuickJS is loaded: the host starts a call's deadline from here, not from the thread's start.
-void getQuickJS().then(() => send({ t: 'ready' }));
+// The channel starts after it: its wait loop holds the thread, which loading QuickJS needs.
+void getQuickJS().then(() => {
+  send({ t: 'ready' });
+  callChannel?.start();
+});

@@ -6,6 +6,7 @@ import type {
   QuickJSRuntime,
   VmCallResult,
 } from 'quickjs-emscripten-core';
+import { CallQueue } from './call-queue';
 import { SandboxError, SandboxErrorCode } from './errors';
 import { SandboxHttpRequest, type HostHttp } from './egress/host-http';
 import { parseSandboxLimits, type SandboxLimits, type SandboxLimitsInput } from './limits';
@@ -34,9 +35,10 @@ const RUNNER = `(function (hostHttp, done, fail) {
     // Called synchronously (not from a promise job): a limit hit in the synchronous part unwinds
     // straight to the host, instead of through promise reactions that allocate on a full heap.
     const first = op(parse(inputText), ctx);
-    // A plain value (not a thenable) finishes here, without promise jobs (the warm synchronous path).
+    // A plain value (not a thenable) finishes here, without promise jobs (the warm synchronous path):
+    // its JSON text is the runner's return value (no host-function call); a promise's comes through done.
     if (first === null || (typeof first !== 'object' && typeof first !== 'function') || typeof first.then !== 'function')
-      return void done(result(first));
+      return result(first);
     Promise.resolve(first).then(function (v) { done(result(v)); }).then(undefined, function (e) { fail(e); });
   };
 })`;
@@ -70,6 +72,8 @@ export function createInThreadSandbox(limits: SandboxLimitsInput = {}): Sandbox 
  */
 interface Call {
   done: (text: string) => void;
+  /** Set once the call awaits the host: its end settles the waiting promise. */
+  settle?: { resolve: (text: string) => void; reject: (err: SandboxError) => void };
   /** The result, when the runner reported it (synchronously, for an operation that awaits no HTTP). */
   text?: string;
   http: HostHttp;
@@ -87,7 +91,7 @@ export class LoadedVm implements LoadedBundle {
   private disposed = false;
   private broken = false;
   private call: Call | undefined;
-  private tail: Promise<void> | undefined;
+  private readonly calls = new CallQueue();
   private deadline = 0;
 
   private constructor(
@@ -170,28 +174,34 @@ export class LoadedVm implements LoadedBundle {
   }
 
   async run(operation: string, input: unknown, http: HostHttp): Promise<unknown> {
-    return JSON.parse(await this.runText(operation, inputJson(input), http)) as unknown;
+    const text = this.runTextNow(operation, inputJson(input), http);
+    return JSON.parse(typeof text === 'string' ? text : await text) as unknown;
   }
 
   /** One call with its input and result as JSON text (the worker thread's form: no parse and stringify again). */
   runText(operation: string, inputText: string, http: HostHttp): Promise<string> {
     // One call at a time: a call's state (its deadline, its HTTP) is the VM's.
-    const previous = this.tail;
-    const result = previous
-      ? previous.then(() => this.runNow(operation, inputText, http))
-      : this.runNow(operation, inputText, http);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
+    const previous = this.calls.last;
+    return this.calls.push(
+      previous
+        ? previous.then(() => this.start(operation, inputText, http))
+        : new Promise<string>((resolve) => resolve(this.start(operation, inputText, http))),
     );
-    this.tail = tail;
-    void tail.then(() => {
-      if (this.tail === tail) this.tail = undefined;
-    });
-    return result;
   }
 
-  private async runNow(operation: string, inputText: string, http: HostHttp): Promise<string> {
+  /**
+   * As runText, but a call that finishes synchronously (awaits no HTTP, no call of this VM before it
+   * in flight) returns its result text, or throws its SandboxError, on the calling task: the worker's
+   * warm-call fast path, without a promise or an event-loop turn.
+   */
+  runTextNow(operation: string, inputText: string, http: HostHttp): string | Promise<string> {
+    if (this.calls.last) return this.runText(operation, inputText, http);
+    const started = this.start(operation, inputText, http);
+    return typeof started === 'string' ? started : this.calls.push(started);
+  }
+
+  /** Starts a call: its result if it ended synchronously, else a promise of it; throws when it failed synchronously. */
+  private start(operation: string, inputText: string, http: HostHttp): string | Promise<string> {
     if (this.disposed || this.broken)
       throw new SandboxError(
         SandboxErrorCode.resources,
@@ -203,18 +213,10 @@ export class LoadedVm implements LoadedBundle {
         `the bundle has no operation ${JSON.stringify(operation)} (it has ${this.operations.length ? this.operations.join(', ') : 'none'})`,
       );
     const vm = this.vm;
-    let finish!: (text: string) => void;
-    let rejectFailure!: (err: SandboxError) => void;
-    const ended = new Promise<string>((resolve, reject) => {
-      finish = resolve;
-      rejectFailure = reject;
-    });
-    // Settled by the runner or a limit; a call that throws before awaiting it must not leave it unhandled.
-    ended.catch(() => undefined);
     const call: Call = {
       done: (text) => {
         call.text ??= text;
-        finish(text);
+        call.settle?.resolve(text);
       },
       http,
       requests: 0,
@@ -223,12 +225,12 @@ export class LoadedVm implements LoadedBundle {
       open: new Set(),
       onFailure: (err) => {
         call.failed ??= err;
-        rejectFailure(call.failed);
+        call.settle?.reject(call.failed);
       },
     };
     this.call = call;
     this.deadline = Date.now() + this.limits.timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
+    let later = false;
     try {
       const key = vm.newString(operation);
       const text = vm.newString(inputText);
@@ -241,47 +243,74 @@ export class LoadedVm implements LoadedBundle {
         key.dispose();
         text.dispose();
       }
-      this.unwrap(started, SandboxErrorCode.operationFailed, 'run').dispose();
-      this.pump();
-      // Settled already (no HTTP awaited): no timer, no race. Otherwise wait for the end or the deadline.
+      const returned = this.unwrap(started, SandboxErrorCode.operationFailed, 'run');
+      if (vm.typeof(returned) === 'string') call.done(vm.getString(returned));
+      returned.dispose();
+      // No promise job queued (a plain value returned): nothing to run.
+      if (this.runtime.hasPendingJob()) this.pump();
+      // Settled already (no HTTP awaited): no timer, no promise. Otherwise wait for the end or the deadline.
       if (call.failed) throw call.failed;
-      let resultText = call.text;
-      if (resultText === undefined) {
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new SandboxError(
-                  SandboxErrorCode.timeout,
-                  `operation ${operation} ran longer than ${this.limits.timeoutMs} ms (HTTP waits included); it was stopped`,
-                ),
-              ),
-            Math.max(0, this.deadline - Date.now()),
-          );
-        });
-        resultText = await Promise.race([ended, timeout]);
-      }
-      if (resultText.length > this.limits.maxResultChars)
-        throw new SandboxError(
-          SandboxErrorCode.badResult,
-          `operation ${operation} returned ${resultText.length} characters of JSON, more than the limit of ${this.limits.maxResultChars}`,
-        );
-      return resultText;
+      if (call.text !== undefined) return this.checkedResult(call.text, operation);
+      later = true;
+      return this.finishLater(call, operation);
     } catch (thrown) {
-      // The first limit the call hit names the failure (a request flood interrupted later is a flood).
-      const err = call.failed ?? thrown;
-      // A call that failed leaves its VM in an unknown state (a half-run job, a full heap): not reused.
-      if (err instanceof SandboxError && err.code !== SandboxErrorCode.operationFailed) this.broken = true;
-      if (err instanceof SandboxError) throw err;
-      throw new SandboxError(SandboxErrorCode.operationFailed, `operation ${operation}: ${(err as Error).message}`);
+      throw this.failedCall(call, thrown, operation);
+    } finally {
+      if (!later) this.endCall(call);
+    }
+  }
+
+  /** The rest of a call that awaits the host: its end, or the deadline (HTTP waits included). */
+  private async finishLater(call: Call, operation: string): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const ended = new Promise<string>((resolve, reject) => (call.settle = { resolve, reject }));
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new SandboxError(
+                SandboxErrorCode.timeout,
+                `operation ${operation} ran longer than ${this.limits.timeoutMs} ms (HTTP waits included); it was stopped`,
+              ),
+            ),
+          Math.max(0, this.deadline - Date.now()),
+        );
+      });
+      return this.checkedResult(await Promise.race([ended, timeout]), operation);
+    } catch (thrown) {
+      throw this.failedCall(call, thrown, operation);
     } finally {
       clearTimeout(timer);
-      call.abort?.abort();
-      call.waiting.length = 0;
-      for (const deferred of call.open) deferred.dispose();
-      call.open.clear();
-      this.call = undefined;
+      this.endCall(call);
     }
+  }
+
+  private checkedResult(resultText: string, operation: string): string {
+    if (resultText.length > this.limits.maxResultChars)
+      throw new SandboxError(
+        SandboxErrorCode.badResult,
+        `operation ${operation} returned ${resultText.length} characters of JSON, more than the limit of ${this.limits.maxResultChars}`,
+      );
+    return resultText;
+  }
+
+  /** The error a failed call ends with; the first limit the call hit names it (a request flood interrupted later is a flood). */
+  private failedCall(call: Call, thrown: unknown, operation: string): SandboxError {
+    const err = call.failed ?? thrown;
+    // A call that failed leaves its VM in an unknown state (a half-run job, a full heap): not reused.
+    if (err instanceof SandboxError && err.code !== SandboxErrorCode.operationFailed) this.broken = true;
+    if (err instanceof SandboxError) return err;
+    return new SandboxError(SandboxErrorCode.operationFailed, `operation ${operation}: ${(err as Error).message}`);
+  }
+
+  /** A call ended: its requests are aborted, its deferred promises freed, its state dropped. */
+  private endCall(call: Call): void {
+    call.abort?.abort();
+    call.waiting.length = 0;
+    for (const deferred of call.open) deferred.dispose();
+    call.open.clear();
+    if (this.call === call) this.call = undefined;
   }
 
   /** The host function behind `ctx.http`: validates the request, counts it, and returns a promise handle. */

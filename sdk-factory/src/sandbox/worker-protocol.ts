@@ -5,8 +5,8 @@ import type { SandboxLimits } from './limits';
 /** What the host gives a sandbox's worker thread when it starts it. */
 export interface VmWorkerData {
   limits: SandboxLimits;
-  /** The warm-call channel's shared memory (call-channel.ts). */
-  channel: SharedArrayBuffer;
+  /** The warm-call channel's shared memory (call-channel.ts); absent when the sandbox has it off. */
+  channel?: SharedArrayBuffer;
 }
 
 /** Host to worker. Inputs are JSON text (the host checked they are JSON); `id` names the call. */

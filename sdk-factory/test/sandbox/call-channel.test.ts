@@ -6,24 +6,32 @@ import {
   type ChannelAnswer,
   type ChannelRequest,
 } from '../../src/sandbox/call-channel';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerEntry } from '@vansales/transforms/worker-entry';
 import { createSandbox, type HostHttp } from '../../src/sandbox';
 import { outcome } from './support';
 
-/** Both ends of one channel in this thread (each waits with Atomics.waitAsync, so one thread serves both). */
-function pair(handle: (r: ChannelRequest) => Promise<CallEnd>) {
+/**
+ * Both ends of one channel in this thread: the worker end off its synchronous wait loop (each end
+ * waits with Atomics.waitAsync, so one thread serves both).
+ */
+function pair(handle: (r: ChannelRequest) => CallEnd | Promise<CallEnd>) {
   const host = new HostCallChannel();
   const byPort: { id: number; end: CallEnd }[] = [];
-  new WorkerCallChannel(host.buffer, handle, (id, end) => byPort.push({ id, end })).start();
+  new WorkerCallChannel(host.buffer, handle, (id, end) => byPort.push({ id, end }), { sync: false }).start();
   const call = (id: number, vm: number, operation: string, input: string) =>
     new Promise<ChannelAnswer | 'refused'>((resolve) => {
-      if (!host.call(id, vm, operation, input, resolve)) resolve('refused');
+      const sent = host.call(id, vm, operation, input, resolve);
+      if (sent === false) resolve('refused');
+      else if (sent !== true) resolve(sent);
     });
   return { host, byPort, call };
 }
 
 describe('the sandbox call channel (shared memory between host and worker thread)', () => {
   it('carries a call and its end, results and failures, in UTF-8 both ways', async () => {
-    const { call } = pair(async (r) =>
+    const { call } = pair((r) =>
       r.operation === 'fail'
         ? { ok: false, code: 'SANDBOX_OPERATION_FAILED', message: `no ${r.input}` }
         : { ok: true, result: JSON.stringify({ id: r.id, vm: r.vm, op: r.operation, input: JSON.parse(r.input) }) },
@@ -36,12 +44,7 @@ describe('the sandbox call channel (shared memory between host and worker thread
   });
 
   it('refuses what it cannot carry unchanged (the caller sends it by postMessage), and a second call while busy', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const { host, call } = pair(async () => {
-      await held;
-      return { ok: true, result: '1' };
-    });
+    const { host, call } = pair(() => ({ ok: true, result: '1' }));
     const noop = () => undefined;
     expect(host.call(1, 1, 'op', 'x'.repeat(CHANNEL_PAYLOAD_BYTES), noop)).toBe(false);
     // Three bytes a character in UTF-8: a third of the room in characters does not fit.
@@ -49,7 +52,6 @@ describe('the sandbox call channel (shared memory between host and worker thread
     expect(host.call(1, 1, 'op', '"\ud800"', noop)).toBe(false);
     const first = call(2, 1, 'op', '{}');
     expect(host.call(3, 1, 'op', '{}', noop)).toBe(false);
-    release();
     expect(await first).toEqual({ ok: true, result: '1' });
     expect(await call(4, 1, 'op', '{}')).toEqual({ ok: true, result: '1' });
   });
@@ -61,14 +63,104 @@ describe('the sandbox call channel (shared memory between host and worker thread
     expect(byPort).toEqual([{ id: 5, end: { ok: true, result: big } }]);
   });
 
+  it('sends the end of a call that ends later (one awaiting ctx.http) by postMessage, and frees the channel at once', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { byPort, call } = pair(async () => {
+      await held;
+      return { ok: true, result: '"later"' };
+    });
+    expect(await call(6, 1, 'op', '{}')).toEqual({ byPort: true });
+    // Free while the first call still runs.
+    expect(await call(7, 1, 'op', '{}')).toEqual({ byPort: true });
+    expect(byPort).toEqual([]);
+    release();
+    while (byPort.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(byPort).toEqual([
+      { id: 6, end: { ok: true, result: '"later"' } },
+      { id: 7, end: { ok: true, result: '"later"' } },
+    ]);
+  });
+
   it('after close, a call waiting for its end is let go without an answer', async () => {
-    const { host } = pair(() => new Promise<never>(() => undefined));
+    // No worker end: the call waits for an end that never comes.
+    const host = new HostCallChannel();
     const answers: ChannelAnswer[] = [];
     expect(host.call(1, 1, 'op', '{}', (a) => answers.push(a))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
     host.close();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(answers).toEqual([]);
     expect(host.call(2, 1, 'op', '{}', (a) => answers.push(a))).toBe(false);
+  });
+});
+
+/** Sends one call on the host's end: its end when it came synchronously, 'later' when it comes from a task. */
+function send(host: HostCallChannel, id: number, operation: string, input: string, answers: ChannelAnswer[]) {
+  const sent = host.call(id, 1, operation, input, (a) => answers.push(a));
+  if (sent === false) throw new Error('the channel refused the call');
+  return sent === true ? 'later' : sent;
+}
+
+describe('the call channel with its worker end in a thread of its own (the wait loop)', () => {
+  // A synchronous wait far above any wake-up, so that the machine's load cannot make an end late.
+  const host = new HostCallChannel({ syncWaitMs: 10_000, spinUs: 0 });
+  let worker: Worker;
+  const fromWorker: unknown[] = [];
+  const nextFromWorker = () => new Promise<unknown>((resolve) => worker.once('message', (m) => resolve(m)));
+
+  beforeAll(async () => {
+    worker = startWorkerEntry(join(__dirname, 'fixtures'), 'channel-worker', { workerData: { buffer: host.buffer } });
+    worker.on('message', (m) => fromWorker.push(m));
+    await nextFromWorker();
+  });
+  afterAll(async () => {
+    host.close();
+    await worker.terminate();
+  });
+
+  /** Calls until one ends synchronously (the worker is in its wait loop from then on); the others awaited. */
+  async function untilSynchronous(): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      const answers: ChannelAnswer[] = [];
+      if (send(host, 1000 + i, 'warm', '{}', answers) !== 'later') return;
+      while (answers.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    throw new Error('no call ended synchronously');
+  }
+
+  it('ends warm calls on the calling task, with no event-loop turn on either side', async () => {
+    await untilSynchronous();
+    const answers: ChannelAnswer[] = [];
+    for (let i = 0; i < 20; i++)
+      expect(send(host, i, 'op', `{"n":${i}}`, answers)).toEqual({ ok: true, result: JSON.stringify(`op:{"n":${i}}`) });
+    expect(answers).toEqual([]);
+  });
+
+  it("lets the host go at once when a call ends on the worker's event loop (as one awaiting ctx.http); its end comes by port", async () => {
+    await untilSynchronous();
+    const answers: ChannelAnswer[] = [];
+    const ended = nextFromWorker();
+    // Not waited for until its end (the bound is 10 s; the call takes 20 ms on the worker's loop).
+    expect(send(host, 1, 'later', '{}', answers)).toEqual({ byPort: true });
+    expect(await ended).toEqual({ byPort: 1, end: { ok: true, result: '"later"' } });
+    expect(answers).toEqual([]);
+    // Back in its wait loop once that call ended.
+    await untilSynchronous();
+  });
+
+  it('reads a MessagePort message posted while it waits in its loop, then waits there again', async () => {
+    await untilSynchronous();
+    for (const n of [1, 2, 3]) {
+      const echoed = nextFromWorker();
+      worker.postMessage({ ping: n });
+      host.posted();
+      expect(await echoed).toEqual({ echo: { ping: n } });
+    }
+    await untilSynchronous();
+    expect(fromWorker.filter((m) => (m as { byPort?: number }).byPort !== undefined)).toEqual([
+      { byPort: 1, end: { ok: true, result: '"later"' } },
+    ]);
   });
 });
 
@@ -106,6 +198,26 @@ describe('warm calls through the channel and past it', () => {
     } finally {
       a.dispose();
       b.dispose();
+      await sandbox.close();
+    }
+  });
+
+  it('stops a warm call held by a slow built-in while the host keeps running; the bundle loaded again works', async () => {
+    const sandbox = createSandbox({ timeoutMs: 1000 });
+    const source = `exports.slow = () => { let n = 0; for (;;) n += 'x'.repeat(1 << 21).length; };
+      exports.add = (input) => input.n + 1;`;
+    const loaded = await sandbox.load(source);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    try {
+      expect(await loaded.run('add', { n: 1 }, noHttp)).toBe(2);
+      expect(await outcome(loaded.run('slow', {}, noHttp))).toMatch(/^SANDBOX_(TIMEOUT|RESOURCES): /);
+      // The host waited for the stuck call asynchronously: its timers kept running.
+      expect(ticks).toBeGreaterThan(0);
+      const again = await sandbox.load(source);
+      expect(await again.run('add', { n: 2 }, noHttp)).toBe(3);
+    } finally {
+      clearInterval(ticker);
       await sandbox.close();
     }
   });

@@ -20,7 +20,7 @@ import {
   readerTakesZstd,
   type FollowFrame,
 } from '@vansales/protocol';
-import { chunkAsGzip } from '@vansales/dataflow';
+import { chunkAsGzip } from '@vansales/dataflow/chunk-codec';
 import { tenantOf } from '../http/auth';
 import { BUFFER_HTTP_STATUS, GatewayError, GatewayErrorCode } from '../errors';
 import type { BufferService } from '../services/buffer-service';

@@ -72,9 +72,11 @@ async function pgSnapshot(db: PgClient): Promise<Record<string, unknown>> {
       `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' ORDER BY 1`,
     ),
     roles: await rows(
-      // Roles are cluster-wide: the logins `./vsc up` makes for its processes (vsc_up_*, made and dropped by the
-      // up-environment tests running beside this one) are not this database's to judge.
-      "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls FROM pg_roles WHERE rolname NOT LIKE 'vsc\\_up\\_%' ORDER BY 1",
+      // Roles are cluster-wide: the logins `./vsc up` makes for its processes (vsc_up_*) and the owners of other
+      // tests' throwaway databases (vsc_<prefix>_<10 hex>_owner, throwawayPostgresDatabase with ownLogin: every
+      // e2e gateway's store), made and dropped by the tests running beside this one, are not this database's to
+      // judge (CI once saw a gateway's owner dropped mid-test).
+      "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls FROM pg_roles WHERE rolname NOT LIKE 'vsc\\_up\\_%' AND rolname !~ '^vsc_[a-z_]+_[0-9a-f]{10}_owner$' ORDER BY 1",
     ),
     roleSettings: await rows('SELECT setdatabase, setrole, setconfig FROM pg_db_role_setting ORDER BY 1, 2'),
     fileSettings: await rows('SELECT sourcefile, name, setting FROM pg_file_settings ORDER BY 1, 2, 3'),

@@ -7,6 +7,9 @@ const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);
 const zstdDecompressAsync = promisify(zstdDecompress);
 
+/** Output pieces of the decompressors (zlib's default is 16 KB). */
+const INFLATE_PIECE_BYTES = 1024 * 1024;
+
 /** Decompressed bytes a chunk may expand to unless the caller says otherwise (a zip bomb stops here). */
 export const DEFAULT_MAX_CHUNK_BYTES = 256 * 1024 * 1024;
 
@@ -37,7 +40,11 @@ export async function encodeChunk(rows: unknown[][]): Promise<Buffer> {
  * text waits for it).
  */
 export class ChunkEncoder {
-  private readonly gzip: ZstdCompress = createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+  private readonly gzip: ZstdCompress = createZstdCompress({
+    params: { [constants.ZSTD_c_compressionLevel]: 1 },
+    // Output pieces of 256 KB, not 16 KB: fewer callbacks and parts for the chunk's few MB.
+    chunkSize: 256 * 1024,
+  });
   private readonly out: Buffer[] = [];
   private readonly ended: Promise<void>;
   /** Rows added so far. */
@@ -107,10 +114,11 @@ export async function inflateChunk(bytes: Buffer, options: DecodeChunkOptions = 
     throw new DataflowError(DataflowErrorCode.BAD_CHUNK, 'not a chunk: the bytes are neither zstd nor gzip data');
   }
   try {
-    // maxOutputLength makes the decompressor stop at the cap instead of filling memory first.
-    return codec === 'zstd'
-      ? await zstdDecompressAsync(bytes, { maxOutputLength: maxBytes })
-      : await gunzipAsync(bytes, { maxOutputLength: maxBytes });
+    // maxOutputLength makes the decompressor stop at the cap instead of filling memory first. Output
+    // in pieces of 1 MB, not zlib's 16 KB: a 10 MB chunk was 640 callbacks and a concat, twice the
+    // CPU of the decompression itself (measured on a 50,000-row chunk: 30 -> 15 ms).
+    const options = { maxOutputLength: maxBytes, chunkSize: INFLATE_PIECE_BYTES };
+    return codec === 'zstd' ? await zstdDecompressAsync(bytes, options) : await gunzipAsync(bytes, options);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
@@ -128,7 +136,10 @@ export async function inflateChunk(bytes: Buffer, options: DecodeChunkOptions = 
  */
 export async function chunkAsGzip(bytes: Buffer, options: DecodeChunkOptions = {}): Promise<Buffer> {
   if (chunkCodec(bytes) === 'gzip') return bytes;
-  return gzipAsync(await inflateChunk(bytes, options), { level: constants.Z_BEST_SPEED });
+  return gzipAsync(await inflateChunk(bytes, options), {
+    level: constants.Z_BEST_SPEED,
+    chunkSize: INFLATE_PIECE_BYTES,
+  });
 }
 
 /**
@@ -139,11 +150,13 @@ export async function chunkAsGzip(bytes: Buffer, options: DecodeChunkOptions = {
 export function* chunkRowGroups(
   text: Buffer,
   groupRows: number,
+  /** Lines of the chunk before `text` (a part of a chunk), for the line numbers of an error. */
+  lineOffset = 0,
 ): Generator<{ rows: unknown[][]; last: boolean }, void, undefined> {
   let rows: unknown[][] = [];
   let yielded = false;
   let start = 0;
-  let line = 0;
+  let line = lineOffset;
   while (start < text.length) {
     let end = text.indexOf(0x0a, start);
     if (end < 0) end = text.length;

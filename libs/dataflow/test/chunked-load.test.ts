@@ -175,4 +175,75 @@ describe('chunked load', () => {
     expect(written).toEqual([2]);
     expect(refused).toEqual([{ index: 0, row: 3, rowsWritten: 2 }]);
   });
+
+  it('gives a connection that inserts lines each group unparsed, and writes as rows what it does not take', async () => {
+    const chunkRows = 2 * LOAD_GROUP_ROWS + 5;
+    const { source } = await storedChunks(3, chunkRows);
+    const calls: string[] = [];
+    const inserted: unknown[][] = [];
+    const written: unknown[][] = [];
+    // The fake's own parse, not counted below as the load's.
+    const parse = JSON.parse;
+    const conn = {
+      dialect: 'mysql',
+      insertLines: async (_t: unknown, _c: unknown, _d: unknown, lines: Buffer, count: number) => {
+        const rows = lines
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => parse(l) as unknown[]);
+        expect(rows).toHaveLength(count);
+        // The second group of chunk 1 is not taken (a value outside the fast path), nor chunk 2's first
+        // (a duplicate key makes LOAD DATA warn): they must come back as rows, parsed and checked.
+        if (rows[0]![0] === chunkRows + LOAD_GROUP_ROWS || rows[0]![0] === 2 * chunkRows) {
+          calls.push('declined');
+          return undefined;
+        }
+        calls.push(`lines ${count}`);
+        inserted.push(...rows);
+        return { written: count };
+      },
+      writeRows: async (_t: unknown, _c: unknown, rows: unknown[][], options: { mode: string }) => {
+        calls.push(`${options.mode} ${rows.length}`);
+        written.push(...rows);
+        // Chunk 2 meets a key already there: the load switches to upserts, as by rows.
+        if (options.mode === 'insert' && rows[0]![0] === 2 * chunkRows) {
+          throw Object.assign(new Error('duplicate'), { cause: { errno: 1062 } });
+        }
+        return { written: rows.length };
+      },
+    } as unknown as DataConnection;
+    const parsed = countParsedRows();
+    const done: number[] = [];
+    try {
+      await expect(
+        chunkedLoad(conn, { ...plan, freshTable: true }, source, (p) => done.push(p.rowsDone)),
+      ).resolves.toEqual({ rowsDone: 3 * chunkRows });
+    } finally {
+      parsed.restore();
+    }
+    expect(calls).toEqual([
+      `lines ${LOAD_GROUP_ROWS}`,
+      `lines ${LOAD_GROUP_ROWS}`,
+      'lines 5',
+      `lines ${LOAD_GROUP_ROWS}`,
+      'declined',
+      `insert ${LOAD_GROUP_ROWS}`,
+      'lines 5',
+      'declined',
+      `insert ${LOAD_GROUP_ROWS}`,
+      // The duplicate switched the load to upserts: chunk 2's other groups, cut into lines before
+      // the switch, are parsed and upserted, never given to insertLines.
+      `upsert ${LOAD_GROUP_ROWS}`,
+      `upsert ${LOAD_GROUP_ROWS}`,
+      'upsert 5',
+    ]);
+    expect(done).toEqual([chunkRows, 2 * chunkRows, 3 * chunkRows]);
+    // Every row went in, by lines or by rows, and the rows are the chunks' own.
+    const byId = new Map([...inserted, ...written].map((r) => [r[0], r]));
+    expect(byId.size).toBe(3 * chunkRows);
+    for (const [id, r] of byId) expect(r).toEqual(row(id as number));
+    // The load parsed only the groups written as rows (chunk 1's second, chunk 2's three), each once.
+    expect(parsed.seen.rows).toBe(3 * LOAD_GROUP_ROWS + 5);
+  });
 });

@@ -287,6 +287,58 @@ describe('MySQL type families -> PostgreSQL -> MySQL', () => {
     }
   });
 
+  it('inserts NDJSON lines by LOAD DATA made from their bytes, every value equal, and takes nothing it must not', async () => {
+    // The column kinds the fast path models (InfileLines); the others always go by rows.
+    const fast = columns.flatMap((c, i) =>
+      ['integer', 'decimal', 'boolean', 'text', 'date', 'timestamp'].includes(c.type.kind) ||
+      (c.type.kind === 'float' && c.type.bits === 64)
+        ? [i]
+        : [],
+    );
+    const fastColumns = fast.map((i) => columns[i]!);
+    const fastRows = original.map((r) => fast.map((i) => r[i]));
+    const ndjson = (rows: unknown[][]) => Buffer.from(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const insertLines = (table: string, rows: unknown[][], declared = fastColumns) =>
+      src.insertLines!({ name: table }, fastColumns, declared, ndjson(rows), rows.length, {});
+    const loadStatements = async () =>
+      Number(((await mariadbAdmin("SHOW GLOBAL STATUS LIKE 'Com_load'"))[0] as { Value: string }[])[0]!.Value);
+    const names = fastColumns.map((c) => c.name);
+    await src.createTable({ name: 'lines' }, fastColumns, ['id']);
+
+    // Row 1's DOUBLE is -1.7976931348623157e308: past the exponents the fast path takes, so these
+    // lines go by rows (undefined) and nothing of them is written.
+    await expect(insertLines('lines', fastRows)).resolves.toBeUndefined();
+    expect(await src.countRows({ name: 'lines' })).toBe(0);
+
+    // The other rows: 64-bit extremes, decimals past double precision, '' beside NULL, quotes,
+    // backslashes, tabs and newlines, 70,000 characters of ü, emoji, dates and instants.
+    const rest = fastRows.filter((r) => r[0] !== 1);
+    const before = await loadStatements();
+    await expect(insertLines('lines', rest)).resolves.toEqual({ written: rest.length });
+    expect(await loadStatements()).toBe(before + 1);
+    expect(comparable(await readAll(src, { name: 'lines' }, ['id'], names), fastColumns)).toEqual(
+      comparable(
+        (await readAll(src, { name: 'types_my' }, ['id'], names)).filter((r) => r[0] !== 1),
+        fastColumns,
+      ),
+    );
+    // Row 1 by rows after it: the table then holds every row of the source.
+    await src.writeRows({ name: 'lines' }, fastColumns, [fastRows[0]!], { mode: 'insert', keyColumns: ['id'] });
+    expect(await tableChecksum(src, { name: 'lines' }, fastColumns, ['id'])).toEqual(
+      await tableChecksum(src, { name: 'types_my' }, fastColumns, ['id']),
+    );
+
+    // The same lines again: their duplicate keys make LOAD DATA warn, so nothing is kept and the
+    // caller goes by rows (where the duplicate switches the load to upserts).
+    const checksum = await tableChecksum(src, { name: 'lines' }, fastColumns, ['id']);
+    await expect(insertLines('lines', rest)).resolves.toBeUndefined();
+    // A value the manifest refuses (null in its NOT NULL key) is left to the row path, which names it.
+    const nullKey = fastRows.map((r, k) => (k === 1 ? [null, ...r.slice(1)] : [Number(r[0]) + 100, ...r.slice(1)]));
+    const declared = fastColumns.map((c, i) => (i === 0 ? { ...c, nullable: false } : c));
+    await expect(insertLines('lines', nullKey.slice(1), declared)).resolves.toBeUndefined();
+    expect(await tableChecksum(src, { name: 'lines' }, fastColumns, ['id'])).toEqual(checksum);
+  });
+
   it('names a PostgreSQL enum type after the table it creates, whatever label mapColumns had', async () => {
     const mapped = mapColumns(columns, 'postgres', 'site.db.types_my');
     await pg.createTable({ name: 'enum_label' }, mapped, ['id']);

@@ -17,7 +17,7 @@ import { describeQuery, describeMysqlTable, listMysqlTables, serverInfo, mysqlTa
 import { mysqlLiteral } from './literals';
 import { connectMysql, createMysqlPool, type MysqlSettings } from './pool';
 import { readMysql } from './reader';
-import { writeMysql } from './writer';
+import { insertLinesMysql, writeMysql } from './writer';
 
 export async function openMysqlConnection(settings: MysqlSettings): Promise<DataConnection> {
   const pool = createMysqlPool(settings);
@@ -152,6 +152,20 @@ class MysqlConnection implements DataConnection {
     if (options.mode === 'upsert') checkWriteKeys(names, options.keyColumns, label);
     const types = await this.columnTypes(table, names);
     return writeMysql(this.pool, this.settings, this.maxAllowedPacket, table, names, types, rows, options);
+  }
+
+  async insertLines(
+    table: TableRef,
+    columns: ColumnSpec[],
+    declared: ColumnSpec[] | undefined,
+    lines: Buffer,
+    rowCount: number,
+    options: { signal?: AbortSignal },
+  ) {
+    quoteTable(table, 'mysql');
+    const names = columns.map((c) => c.name);
+    const types = await this.columnTypes(table, names);
+    return insertLinesMysql(this.pool, this.settings, table, names, types, declared, lines, rowCount, options);
   }
 
   async deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number> {

@@ -1,12 +1,14 @@
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import { DataflowError, DataflowErrorCode, isConnectionError, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
-import { type CanonicalType } from '../types/canonical-type';
+import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { mysqlLiteral, type ToLiteral } from './literals';
+import { InfileLines } from './infile-lines';
 import { connectMysql, type MysqlSettings } from './pool';
 
 /**
@@ -59,58 +61,20 @@ const LOCAL_INFILE_REFUSED = new Set([1148, 3948, 4166, 2068]);
 const INFILE_PIECE_CHARS = 64 * 1024;
 
 /**
- * Inserts rows with one `LOAD DATA LOCAL INFILE` (no SQL text to parse per row: the server reads
- * the file format directly) in its own transaction. Fields are the very literals of the INSERT path
- * (mysqlLiteral: strings quoted with backslash escapes, numbers and big integers as their exact
- * text, so decimals and 64-bit keys keep every digit), NULL as `\N`, an empty string as `''`.
- * With LOCAL the server turns errors into warnings and skips duplicate keys, so the load is kept
+ * Inserts a file (`rowsFile` or `linesFile`) with one `LOAD DATA LOCAL INFILE` (no SQL text to parse
+ * per row: the server reads the file format directly) in its own transaction. With LOCAL the server turns errors into warnings and skips duplicate keys, so the load is kept
  * only when it wrote every row without a warning; otherwise it is rolled back and the caller
  * inserts the rows by statements, which fail (or succeed) exactly as before. Values that need an
- * expression (hex or bit literals) never take this path. Resolves false when the rows must go by INSERT.
+ * expression (hex or bit literals) never take this path. `fileRows` says, once the file was read,
+ * how many rows it held (undefined: it ended early). Resolves false when the rows must go by INSERT.
  */
 async function loadDataLocal(
   conn: PoolConnection,
   table: TableRef,
   names: string[],
-  encoders: ToLiteral[],
-  rows: unknown[][],
+  file: () => Iterable<Buffer>,
+  fileRows: () => number | undefined,
 ): Promise<boolean> {
-  const n = encoders.length;
-  // Set when a row cannot go in as a field (wrong shape, a value its encoder refuses, an expression):
-  // the file ends early, the count check below fails, and the rows go by INSERT, which names the problem.
-  let unfit = false;
-  // The file is made as the driver reads it, a piece at a time: the server parses and inserts the
-  // first pieces while the next ones are encoded, instead of waiting for the whole text (the agent's
-  // MariaDB load was our encoding, then the server's insert, one after the other: bench/README.md).
-  function* file(): Generator<Buffer> {
-    let text = '';
-    for (const row of rows) {
-      if (!Array.isArray(row) || row.length !== n) return void (unfit = true);
-      let line = '';
-      for (let i = 0; i < n; i++) {
-        const v = row[i];
-        let field: string;
-        if (v === null || v === undefined) field = '\\N';
-        else {
-          try {
-            field = encoders[i]!(v);
-          } catch {
-            return void (unfit = true);
-          }
-          const c = field.charCodeAt(0);
-          // X'..', b'..': an expression, not a field value.
-          if (c === 88 /* X */ || c === 98 /* b */) return void (unfit = true);
-        }
-        line += i ? `,${field}` : field;
-      }
-      text += `${line}\n`;
-      if (text.length >= INFILE_PIECE_CHARS) {
-        yield Buffer.from(text);
-        text = '';
-      }
-    }
-    if (text) yield Buffer.from(text);
-  }
   const q = (c: string) => quoteIdent(c, 'mysql');
   const sql =
     `LOAD DATA LOCAL INFILE 'vsc-rows' INTO TABLE ${quoteTable(table, 'mysql')} CHARACTER SET utf8mb4 ` +
@@ -124,11 +88,129 @@ async function loadDataLocal(
   try {
     // A transaction that did not start fails the load too (the same connection): nothing is kept.
     const [[result]] = (await Promise.all([loaded, begun])) as unknown as [[ResultSetHeader]];
-    kept = !unfit && result.affectedRows === rows.length && result.warningStatus === 0;
+    const rows = fileRows();
+    kept = rows !== undefined && result.affectedRows === rows && result.warningStatus === 0;
   } finally {
     await conn.query(kept ? 'COMMIT' : 'ROLLBACK');
   }
   return kept;
+}
+
+/**
+ * The file of `loadDataLocal` for rows (canonical values). Fields are the very literals of the
+ * INSERT path (mysqlLiteral: strings quoted with backslash escapes, numbers and big integers as
+ * their exact text, so decimals and 64-bit keys keep every digit), NULL as `\N`. It is made as the
+ * driver reads it, a piece at a time: the server parses and inserts the first pieces while the next
+ * ones are encoded, instead of waiting for the whole text (the agent's MariaDB load was our
+ * encoding, then the server's insert, one after the other: bench/README.md). `unfit` is set when a
+ * row cannot go in as a field (wrong shape, a value its encoder refuses, an expression): the file
+ * ends early, and the rows go by INSERT, which names the problem.
+ */
+export function* rowsFile(rows: unknown[][], encoders: ToLiteral[], state: { unfit: boolean }): Generator<Buffer> {
+  const n = encoders.length;
+  let text = '';
+  for (const row of rows) {
+    if (!Array.isArray(row) || row.length !== n) return void (state.unfit = true);
+    let line = '';
+    for (let i = 0; i < n; i++) {
+      const v = row[i];
+      let field: string;
+      if (v === null || v === undefined) field = '\\N';
+      else {
+        try {
+          field = encoders[i]!(v);
+        } catch {
+          return void (state.unfit = true);
+        }
+        const c = field.charCodeAt(0);
+        // X'..', b'..': an expression, not a field value.
+        if (c === 88 /* X */ || c === 98 /* b */) return void (state.unfit = true);
+      }
+      line += i ? `,${field}` : field;
+    }
+    text += `${line}\n`;
+    if (text.length >= INFILE_PIECE_CHARS) {
+      yield Buffer.from(text);
+      text = '';
+    }
+  }
+  if (text) yield Buffer.from(text);
+}
+
+/**
+ * The file of `loadDataLocal` made straight from a chunk's NDJSON lines (`InfileLines`), the same
+ * bytes as `rowsFile` of those lines' rows, a piece of about INFILE_PIECE_CHARS bytes at a time.
+ * Stops early (state.unfit) at a piece the fast path gives up on.
+ */
+function* linesFile(
+  lines: Buffer,
+  transcoder: InfileLines,
+  state: { unfit: boolean; rows: number },
+): Generator<Buffer> {
+  let start = 0;
+  while (start < lines.length) {
+    let end = lines.indexOf(0x0a, Math.min(start + INFILE_PIECE_CHARS, lines.length - 1));
+    end = end < 0 ? lines.length : end + 1;
+    const piece = transcoder.lines(lines, start, end);
+    if (!piece) return void (state.unfit = true);
+    state.rows += transcoder.rows;
+    yield piece;
+    start = end;
+  }
+}
+
+/** A failed `LOAD DATA LOCAL` try: remembered when the server refuses LOCAL; thrown when the connection broke. */
+function afterLoadDataFailure(err: unknown, pool: Pool, conn: PoolConnection, label: string): void {
+  const errno = (err as { errno?: unknown }).errno;
+  if (typeof errno === 'number' && LOCAL_INFILE_REFUSED.has(errno)) localInfileRefused.add(pool);
+  else if (typeof errno !== 'number') {
+    // Not a server answer (a broken connection): the statements after it would meet the same.
+    conn.destroy();
+    throw mysqlWriteError(err, label, 0);
+  }
+}
+
+/**
+ * Inserts a chunk's NDJSON lines (a table this load created: `mode: 'insert'`) with one
+ * `LOAD DATA LOCAL INFILE` transcoded from their bytes (InfileLines), without making them rows.
+ * Resolves undefined, having written nothing, when they must go by `writeMysql` instead: a value
+ * outside the fast path, a column type it does not take, text that is not UTF-8, the server
+ * refusing LOCAL, or a load with a warning (a duplicate key, a value the column cannot hold).
+ */
+export async function insertLinesMysql(
+  pool: Pool,
+  settings: MysqlSettings,
+  table: TableRef,
+  names: string[],
+  types: CanonicalType[],
+  declared: ColumnSpec[] | undefined,
+  lines: Buffer,
+  rowCount: number,
+  options: Pick<WriteOptions, 'signal'>,
+): Promise<{ written: number } | undefined> {
+  const label = tableLabel(table);
+  if (options.signal?.aborted)
+    throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+  if (localInfileRefused.has(pool) || rowCount === 0) return undefined;
+  const transcoder = InfileLines.for(types, declared);
+  // Invalid UTF-8 becomes U+FFFD in the row path (Buffer#toString): only valid text is copied as bytes.
+  if (!transcoder || !isUtf8(lines)) return undefined;
+  const conn = await connectMysql(pool, settings);
+  const state = { unfit: false, rows: 0 };
+  let kept = false;
+  try {
+    kept = await loadDataLocal(
+      conn,
+      table,
+      names,
+      () => linesFile(lines, transcoder, state),
+      () => (state.unfit || state.rows !== rowCount ? undefined : rowCount),
+    );
+  } catch (err) {
+    afterLoadDataFailure(err, pool, conn, label);
+  }
+  conn.release();
+  return kept ? { written: rowCount } : undefined;
 }
 
 /**
@@ -168,19 +250,15 @@ export async function writeMysql(
   const n = encoders.length;
   const conn = await connectMysql(pool, settings);
   if (options.mode === 'insert' && !localInfileRefused.has(pool)) {
+    const state = { unfit: false };
     try {
-      if (await loadDataLocal(conn, table, names, encoders, rows)) {
+      const file = () => rowsFile(rows, encoders, state);
+      if (await loadDataLocal(conn, table, names, file, () => (state.unfit ? undefined : rows.length))) {
         conn.release();
         return { written: rows.length };
       }
     } catch (err) {
-      const errno = (err as { errno?: unknown }).errno;
-      if (typeof errno === 'number' && LOCAL_INFILE_REFUSED.has(errno)) localInfileRefused.add(pool);
-      else if (typeof errno !== 'number') {
-        // Not a server answer (a broken connection): the statements below would meet the same.
-        conn.destroy();
-        throw mysqlWriteError(err, label, 0);
-      }
+      afterLoadDataFailure(err, pool, conn, label);
     }
   }
   let broken = false;

@@ -71,13 +71,20 @@ export async function chunkedLoad(
   // Read-ahead: the next group is parsed and checked (and, at a chunk's end, the next chunk fetched
   // and inflated) while the current one is written: the store, our thread and the database work at
   // once, with one group of rows waiting, the inflated text of its chunk and the fetch after it.
-  async function* groups() {
+  async function* groups(): AsyncGenerator<Group, void, undefined> {
     for await (const { index, bytes } of readAhead(stored)) {
       let text: Buffer;
       try {
         text = await inflateChunk(bytes);
       } catch (err) {
         throw bad(index, err);
+      }
+      // A connection that inserts lines as they are (MySQL's LOAD DATA transcoded from the bytes)
+      // gets the group's lines unparsed: parsing, checking and encoding every value as JavaScript
+      // was most of the agent's CPU on the cloud -> site path (bench/README.md, data-transfer).
+      if (conn.insertLines && insertFirst) {
+        yield* lineGroups(index, text, groupRows);
+        continue;
       }
       // Parsed a slice at a time, with a turn of the event loop between slices: the write before this
       // group (its file handed to the database as the server asks for it) goes on while this one is
@@ -105,26 +112,51 @@ export async function chunkedLoad(
           if (!ended) await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const last = ended;
-        // Each group before any of it: a refused group writes nothing.
-        const problem = check?.(rows);
-        if (problem) throw plan.declared!.refuse(index, { ...problem, row: first + problem.row }, first);
+        checkGroup(index, rows, first);
         first += rows.length;
-        yield { index, rows, chunkRows: last ? first : undefined };
+        yield { index, rows, first: first - rows.length, count: rows.length, chunkRows: last ? first : undefined };
       }
     }
   }
-  for await (const { index, rows, chunkRows } of readAhead(groups())) {
-    const write = (mode: 'insert' | 'upsert') =>
-      conn.writeRows(plan.table, plan.columns, rows, { mode, keyColumns: plan.keyColumns, signal: plan.signal });
-    if (insertFirst) {
-      // An insert is one statement: a key conflict writes nothing of the group, so upserting it after is exact.
-      await write('insert').catch((err: unknown) => {
-        if (!isDuplicateKey(err)) throw err;
-        insertFirst = false;
-        return write('upsert');
-      });
-    } else {
-      await write('upsert');
+  /** Each group before any of it is written: a refused group writes nothing. */
+  function checkGroup(index: number, rows: unknown[][], first: number): void {
+    const problem = check?.(rows);
+    if (problem) throw plan.declared!.refuse(index, { ...problem, row: first + problem.row }, first);
+  }
+  for await (const group of readAhead(groups())) {
+    const { index, chunkRows } = group;
+    let rows = group.rows;
+    if (!rows) {
+      const lines = group.lines!;
+      const inserted =
+        insertFirst && group.count > 0
+          ? await conn.insertLines!(plan.table, plan.columns, plan.declared?.columns, lines, group.count, {
+              signal: plan.signal,
+            })
+          : undefined;
+      // Lines the connection did not take go as rows: parsed, checked and written as any group.
+      if (!inserted && group.count > 0) {
+        try {
+          rows = chunkRowGroups(lines, Infinity, group.lineOffset).next().value?.rows ?? [];
+        } catch (err) {
+          throw bad(index, err);
+        }
+        checkGroup(index, rows, group.first);
+      }
+    }
+    if (rows) {
+      const write = (mode: 'insert' | 'upsert') =>
+        conn.writeRows(plan.table, plan.columns, rows!, { mode, keyColumns: plan.keyColumns, signal: plan.signal });
+      if (insertFirst) {
+        // An insert is one statement: a key conflict writes nothing of the group, so upserting it after is exact.
+        await write('insert').catch((err: unknown) => {
+          if (!isDuplicateKey(err)) throw err;
+          insertFirst = false;
+          return write('upsert');
+        });
+      } else {
+        await write('upsert');
+      }
     }
     // Only once the chunk's last group is written is the chunk done (a retry resumes at a whole chunk).
     if (chunkRows !== undefined) {
@@ -133,6 +165,55 @@ export async function chunkedLoad(
     }
   }
   return { rowsDone };
+}
+
+/**
+ * A group of a chunk to write: its rows, or (for a connection that inserts lines) its `count`
+ * non-empty NDJSON lines, not yet parsed. `first`: rows of the chunk before it; `chunkRows` on the
+ * chunk's last group.
+ */
+interface Group {
+  index: number;
+  rows?: unknown[][];
+  lines?: Buffer;
+  /** Lines of the chunk before `lines` (empty ones too), for the line numbers of a parse error. */
+  lineOffset?: number;
+  count: number;
+  first: number;
+  chunkRows: number | undefined;
+}
+
+/** A chunk's text cut into groups of `groupRows` non-empty lines (one group, empty, for an empty chunk). */
+function* lineGroups(index: number, text: Buffer, groupRows: number): Generator<Group> {
+  let start = 0;
+  let first = 0;
+  let lineOffset = 0;
+  for (;;) {
+    let p = start;
+    let count = 0;
+    let lines = 0;
+    while (p < text.length && count < groupRows) {
+      let eol = text.indexOf(0x0a, p);
+      if (eol < 0) eol = text.length;
+      if (eol > p) count++;
+      lines++;
+      p = eol + 1;
+    }
+    const end = Math.min(p, text.length);
+    const last = end >= text.length;
+    yield {
+      index,
+      lines: text.subarray(start, end),
+      lineOffset,
+      count,
+      first,
+      chunkRows: last ? first + count : undefined,
+    };
+    if (last) return;
+    first += count;
+    lineOffset += lines;
+    start = end;
+  }
 }
 
 /** A unique violation of the destination's key (PostgreSQL 23505, MySQL/MariaDB 1062). */

@@ -143,6 +143,22 @@ export interface DataConnection {
     rows: unknown[][],
     options: WriteOptions,
   ): Promise<{ written: number }>;
+  /**
+   * Inserts rows given as a chunk's NDJSON lines (`rowCount` non-empty lines, the buffer's chunk
+   * format) into a table this load created (nothing to conflict with), without making them values
+   * first, where the connection has such a path (MySQL/MariaDB: `LOAD DATA` transcoded from the
+   * bytes). Resolves undefined, having written nothing, when these lines must go by `writeRows`: the
+   * caller then parses them and writes the rows, which are checked and encoded as always. `declared`
+   * are the manifest's columns the values must match (the same check as the row path's).
+   */
+  insertLines?(
+    table: TableRef,
+    columns: ColumnSpec[],
+    declared: ColumnSpec[] | undefined,
+    lines: Buffer,
+    rowCount: number,
+    options: { signal?: AbortSignal },
+  ): Promise<{ written: number } | undefined>;
   /** Deletes rows whose key is greater than `after` (keyset order); `after` empty deletes every row. */
   deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number>;
   /**

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { type ColumnSpec, type DataConnection, DataflowErrorCode, tableChecksum } from '@vansales/dataflow';
 import { comparable, copyTable, open, readAll, throwawayMariadbDatabase, throwawayPostgres } from './support/databases';
+import { LineFields } from '../src/values/line-fields';
 
 /**
  * PostgreSQL table with one column per PostgreSQL type family (arrays, uuid, timestamptz,
@@ -190,6 +191,51 @@ describe('PostgreSQL type families -> MySQL -> PostgreSQL', () => {
       column: 'r',
       row: 0,
     });
+  });
+
+  it('inserts NDJSON lines by a COPY made from their bytes, every value equal, and takes nothing it must not', async () => {
+    // The column kinds the fast path models (LineFields); the others always go by rows.
+    const fast = columns.flatMap((c, i) =>
+      ['integer', 'decimal', 'boolean', 'text', 'date', 'timestamp'].includes(c.type.kind) ||
+      (c.type.kind === 'float' && c.type.bits === 64)
+        ? [i]
+        : [],
+    );
+    const fastColumns = fast.map((i) => columns[i]!);
+    const names = fastColumns.map((c) => c.name);
+    const source = await readAll(pg, { name: 'types_pg' }, ['id'], names);
+    const ndjson = (rows: unknown[][]) => Buffer.from(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const insertLines = (rows: unknown[][], declared = fastColumns) =>
+      pg.insertLines!({ name: 'lines_pg' }, fastColumns, declared, ndjson(rows), rows.length, {});
+    await pg.createTable({ name: 'lines_pg' }, fastColumns, ['id']);
+    const taken = source.filter((r) => {
+      const text = ndjson([r]);
+      return LineFields.for(
+        'postgres',
+        fastColumns.map((c) => c.type),
+        fastColumns,
+      )!.lines(text, 0, text.length);
+    });
+    // Most rows take the fast path (the others go by rows, below): it is not idle on real values.
+    expect(taken.length).toBeGreaterThan(source.length / 2);
+    await expect(insertLines(taken)).resolves.toEqual({ written: taken.length });
+    const rest = source.filter((r) => !taken.includes(r));
+    if (rest.length) {
+      await expect(insertLines(rest)).resolves.toBeUndefined();
+      await pg.writeRows({ name: 'lines_pg' }, fastColumns, rest, { mode: 'insert', keyColumns: ['id'] });
+    }
+    // Every value of every row equal to the source's, whichever way it went in.
+    expect(await tableChecksum(pg, { name: 'lines_pg' }, fastColumns, ['id'])).toEqual(
+      await tableChecksum(pg, { name: 'types_pg' }, fastColumns, ['id']),
+    );
+    const checksum = await tableChecksum(pg, { name: 'lines_pg' }, fastColumns, ['id']);
+    // The same lines again: the duplicate key fails the COPY; nothing is written, the caller goes by rows.
+    await expect(insertLines(taken)).resolves.toBeUndefined();
+    // A value the manifest refuses (null in its NOT NULL key) is left to the row path, which names it.
+    const nullKey = taken.map((r, k) => [k === 0 ? null : Number(r[0]) + 1000, ...r.slice(1)]);
+    const declared = fastColumns.map((c, i) => (i === 0 ? { ...c, nullable: false } : c));
+    await expect(insertLines(nullKey, declared)).resolves.toBeUndefined();
+    expect(await tableChecksum(pg, { name: 'lines_pg' }, fastColumns, ['id'])).toEqual(checksum);
   });
 
   it('upserts by key without duplicates, twice', async () => {

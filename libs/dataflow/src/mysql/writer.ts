@@ -8,7 +8,7 @@ import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { mysqlLiteral, type ToLiteral } from './literals';
-import { InfileLines } from './infile-lines';
+import { LineFields, linePieces } from '../values/line-fields';
 import { connectMysql, type MysqlSettings } from './pool';
 
 /**
@@ -61,7 +61,7 @@ const LOCAL_INFILE_REFUSED = new Set([1148, 3948, 4166, 2068]);
 const INFILE_PIECE_CHARS = 64 * 1024;
 
 /**
- * Inserts a file (`rowsFile` or `linesFile`) with one `LOAD DATA LOCAL INFILE` (no SQL text to parse
+ * Inserts a file (`rowsFile`, or `linePieces` of a chunk's lines) with one `LOAD DATA LOCAL INFILE` (no SQL text to parse
  * per row: the server reads the file format directly) in its own transaction. With LOCAL the server turns errors into warnings and skips duplicate keys, so the load is kept
  * only when it wrote every row without a warning; otherwise it is rolled back and the caller
  * inserts the rows by statements, which fail (or succeed) exactly as before. Values that need an
@@ -137,28 +137,6 @@ export function* rowsFile(rows: unknown[][], encoders: ToLiteral[], state: { unf
   if (text) yield Buffer.from(text);
 }
 
-/**
- * The file of `loadDataLocal` made straight from a chunk's NDJSON lines (`InfileLines`), the same
- * bytes as `rowsFile` of those lines' rows, a piece of about INFILE_PIECE_CHARS bytes at a time.
- * Stops early (state.unfit) at a piece the fast path gives up on.
- */
-function* linesFile(
-  lines: Buffer,
-  transcoder: InfileLines,
-  state: { unfit: boolean; rows: number },
-): Generator<Buffer> {
-  let start = 0;
-  while (start < lines.length) {
-    let end = lines.indexOf(0x0a, Math.min(start + INFILE_PIECE_CHARS, lines.length - 1));
-    end = end < 0 ? lines.length : end + 1;
-    const piece = transcoder.lines(lines, start, end);
-    if (!piece) return void (state.unfit = true);
-    state.rows += transcoder.rows;
-    yield piece;
-    start = end;
-  }
-}
-
 /** A failed `LOAD DATA LOCAL` try: remembered when the server refuses LOCAL; thrown when the connection broke. */
 function afterLoadDataFailure(err: unknown, pool: Pool, conn: PoolConnection, label: string): void {
   const errno = (err as { errno?: unknown }).errno;
@@ -172,7 +150,7 @@ function afterLoadDataFailure(err: unknown, pool: Pool, conn: PoolConnection, la
 
 /**
  * Inserts a chunk's NDJSON lines (a table this load created: `mode: 'insert'`) with one
- * `LOAD DATA LOCAL INFILE` transcoded from their bytes (InfileLines), without making them rows.
+ * `LOAD DATA LOCAL INFILE` transcoded from their bytes (LineFields: the same file as `rowsFile`), without making them rows.
  * Resolves undefined, having written nothing, when they must go by `writeMysql` instead: a value
  * outside the fast path, a column type it does not take, text that is not UTF-8, the server
  * refusing LOCAL, or a load with a warning (a duplicate key, a value the column cannot hold).
@@ -192,19 +170,19 @@ export async function insertLinesMysql(
   if (options.signal?.aborted)
     throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
   if (localInfileRefused.has(pool) || rowCount === 0) return undefined;
-  const transcoder = InfileLines.for(types, declared);
+  const transcoder = LineFields.for('mysql', types, declared);
   // Invalid UTF-8 becomes U+FFFD in the row path (Buffer#toString): only valid text is copied as bytes.
   if (!transcoder || !isUtf8(lines)) return undefined;
   const conn = await connectMysql(pool, settings);
-  const state = { unfit: false, rows: 0 };
+  const state = { gaveUp: false, rows: 0 };
   let kept = false;
   try {
     kept = await loadDataLocal(
       conn,
       table,
       names,
-      () => linesFile(lines, transcoder, state),
-      () => (state.unfit || state.rows !== rowCount ? undefined : rowCount),
+      () => linePieces(lines, transcoder, INFILE_PIECE_CHARS, state),
+      () => (state.gaveUp || state.rows !== rowCount ? undefined : rowCount),
     );
   } catch (err) {
     afterLoadDataFailure(err, pool, conn, label);

@@ -28,7 +28,7 @@ import { pgToText } from './copy-text';
 import { connectPg, createPgPool, runOne, type PgSettings } from './pool';
 import { listenPostgres } from './listen';
 import { readPostgres } from './reader';
-import { writePostgres } from './writer';
+import { insertLinesPostgres, writePostgres } from './writer';
 
 export async function openPostgresConnection(settings: PgSettings): Promise<DataConnection> {
   const pool = createPgPool(settings);
@@ -208,6 +208,20 @@ class PostgresConnection implements DataConnection {
     if (options.mode === 'upsert') checkWriteKeys(names, options.keyColumns, label);
     const { types, bases } = await this.columnTypes(table, names);
     return writePostgres(this.pool, this.settings, table, names, types, bases, rows, options);
+  }
+
+  async insertLines(
+    table: TableRef,
+    columns: ColumnSpec[],
+    declared: ColumnSpec[] | undefined,
+    lines: Buffer,
+    rowCount: number,
+    options: { signal?: AbortSignal },
+  ) {
+    quoteTable(table, 'postgres');
+    const names = columns.map((c) => c.name);
+    const { types } = await this.columnTypes(table, names);
+    return insertLinesPostgres(this.pool, this.settings, table, names, types, declared, lines, rowCount, options);
   }
 
   async deleteAfter(table: TableRef, keyColumns: string[], after: unknown[]): Promise<number> {

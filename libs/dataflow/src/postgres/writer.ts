@@ -1,12 +1,14 @@
+import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataflowError, DataflowErrorCode, isConnectionError, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
-import { type CanonicalType } from '../types/canonical-type';
+import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
+import { LineFields, linePieces } from '../values/line-fields';
 import { BINARY_BASE_TYPES, type BinaryEncoder, BinaryWriter, binaryEncoder, COPY_BINARY_HEADER } from './copy-binary';
 import { copyEncoder, type ToText } from './copy-text';
 import { connectPg, runOne, type PgSettings } from './pool';
@@ -253,6 +255,76 @@ export async function writePostgres(
     const e = pgWriteError(err, label, 0);
     if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
     throw e;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    client.release(broken ? new Error('discarded') : undefined);
+  }
+}
+
+/** The fast path gave up on a piece of lines: the COPY is abandoned, nothing written. */
+class GaveUp extends Error {}
+
+/**
+ * Inserts a chunk's NDJSON lines (a table this load created: `mode: 'insert'`) with one COPY in text
+ * format transcoded from their bytes (LineFields: the same text as copyEncoder's rows), without
+ * making them rows. Resolves undefined, having written nothing, when they must go by `writePostgres`:
+ * a value outside the fast path, a column type it does not take, text that is not UTF-8, or a COPY
+ * the server refused (a duplicate key, a value the column cannot hold: the row path meets the same
+ * and names it). A broken connection or a cancelled load is thrown as by the row path.
+ */
+export async function insertLinesPostgres(
+  pool: Pool,
+  settings: PgSettings,
+  table: TableRef,
+  names: string[],
+  types: CanonicalType[],
+  declared: ColumnSpec[] | undefined,
+  lines: Buffer,
+  rowCount: number,
+  options: Pick<WriteOptions, 'signal'>,
+): Promise<{ written: number } | undefined> {
+  const label = tableLabel(table);
+  if (options.signal?.aborted)
+    throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+  if (rowCount === 0) return undefined;
+  const fields = LineFields.for('postgres', types, declared);
+  // Invalid UTF-8 becomes U+FFFD in the row path (Buffer#toString): only valid text is copied as bytes.
+  if (!fields || !isUtf8(lines)) return undefined;
+  const cols = names.map((n) => quoteIdent(n, 'postgres')).join(', ');
+  const client = await connectPg(pool, settings);
+  let broken = false;
+  const onAbort = () => {
+    // Dropping the connection makes the server abort the COPY and roll back.
+    broken = true;
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const produce = async (push: (chunk: Buffer) => Promise<void>) => {
+      const state = { gaveUp: false, rows: 0 };
+      for (const piece of linePieces(lines, fields, CHUNK_CHARS, state)) await push(piece);
+      if (state.gaveUp || state.rows !== rowCount) throw new GaveUp();
+    };
+    await streamCopy(
+      client,
+      `COPY ${quoteTable(table, 'postgres')} (${cols}) FROM STDIN`,
+      names,
+      [],
+      label,
+      produce as Parameters<typeof streamCopy>[5],
+      options.signal,
+    );
+    return { written: rowCount };
+  } catch (err) {
+    if (options.signal?.aborted)
+      throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
+    if (err instanceof GaveUp) return undefined;
+    const e = pgWriteError(err, label, 0);
+    if (e.code === DataflowErrorCode.CONNECTION_FAILED) {
+      broken = true;
+      throw e;
+    }
+    return undefined;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     client.release(broken ? new Error('discarded') : undefined);

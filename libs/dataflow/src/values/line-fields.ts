@@ -1,20 +1,24 @@
 import type { CanonicalType, ColumnSpec } from '../types/canonical-type';
 
 /*
- * A chunk's NDJSON lines straight into the text of a `LOAD DATA LOCAL INFILE` (writer.ts), byte by
- * byte, without making the rows JavaScript values first. On the cloud -> site path the agent spent
- * most of its CPU parsing every line with JSON.parse, checking the values, encoding each as a MySQL
- * literal and collecting the garbage of all three (bench/README.md, data-transfer); here a line's
- * bytes are read once and its field bytes written once.
+ * A chunk's NDJSON lines straight into the fields of a bulk load, byte by byte, without making the
+ * rows JavaScript values first: MySQL's `LOAD DATA LOCAL INFILE` file (mysql/writer.ts) or
+ * PostgreSQL's COPY text format (postgres/writer.ts). On the buffer paths the loading side spent
+ * most of its CPU parsing every line with JSON.parse, checking the values, encoding each field and
+ * collecting the garbage of all three (bench/README.md, data-transfer); here a line's bytes are read
+ * once and its field bytes written once.
  *
  * This is a fast path, not a second set of rules: it takes only the forms whose output it knows to
- * be exactly what the row path (JSON.parse, rowChecker against the manifest, `mysqlLiteral` for the
- * destination, `loadDataLocal`'s file) makes of them, and gives up (`undefined`) on anything else:
- * a number with an exponent or more digits than a double holds exactly, a string where a number is,
- * an escape it does not know, a value the manifest would refuse. The caller then writes those rows
- * by the row path, which accepts or refuses them as before. `test/infile-lines.test.ts` checks
- * byte-equality with the row path's file on a corpus of ordinary and hostile rows.
+ * be exactly what the row path (JSON.parse, rowChecker against the manifest, then `mysqlLiteral`
+ * and `rowsFile`, or `copyEncoder` and COPY's text rows) makes of them, and gives up (`undefined`)
+ * on anything else: a number with more digits than a double holds exactly, a string where a number
+ * is, an escape it does not know, a value the manifest would refuse. The caller then writes those
+ * rows by the row path, which accepts or refuses them as before. `test/line-fields.test.ts` checks
+ * byte-equality with the row paths' text on a corpus of ordinary and hostile rows.
  */
+
+/** mysql: LOAD DATA fields (',' between, strings quoted); postgres: COPY text fields (tabs, unquoted). */
+export type LineDialect = 'mysql' | 'postgres';
 
 type Rule =
   /** The range's ends as digits (the lowest without its sign): compared as text, so 64 bits are exact. */
@@ -27,12 +31,28 @@ type Rule =
   | { kind: 'timestamp' };
 
 /** One rule per column, or undefined when a column's types are outside the fast path. */
-function ruleFor(dest: CanonicalType, declared: CanonicalType | undefined): Rule | undefined {
+function ruleFor(dialect: LineDialect, dest: CanonicalType, declared: CanonicalType | undefined): Rule | undefined {
   // The manifest's check and the destination's literal must both be the ones modelled here.
   if (declared && declared.kind !== dest.kind) return undefined;
   switch (dest.kind) {
     case 'integer': {
       const unsigned = dest.unsigned === true;
+      if (dialect === 'postgres') {
+        // pgToText: an unsigned 64-bit value goes as a decimal (any digits); others are checked
+        // against the PostgreSQL type holding them (smallint, integer or bigint).
+        if (unsigned && dest.bits === 64) {
+          const any = Buffer.from('9'.repeat(20));
+          return { kind: 'integer', lowest: any, highest: any, unsigned: false };
+        }
+        const bits = unsigned ? dest.bits * 2 : dest.bits;
+        const half = 2n ** BigInt(bits <= 16 ? 15 : bits <= 32 ? 31 : 63);
+        return {
+          kind: 'integer',
+          lowest: Buffer.from(String(half)),
+          highest: Buffer.from(String(half - 1n)),
+          unsigned: false,
+        };
+      }
       const bits = BigInt(dest.bits);
       const lowest = unsigned ? 0n : 2n ** (bits - 1n);
       const highest = unsigned ? 2n ** bits - 1n : 2n ** (bits - 1n) - 1n;
@@ -41,7 +61,8 @@ function ruleFor(dest: CanonicalType, declared: CanonicalType | undefined): Rule
     case 'decimal':
       return { kind: 'decimal' };
     case 'float':
-      // A FLOAT gets Math.fround's value in the row path: not a copy of the text.
+      // A 32-bit float is rounded from the double in the row paths (Math.fround, COPY binary), from
+      // the decimal text by the server: not always the same float.
       return dest.bits === 64 ? { kind: 'float' } : undefined;
     case 'boolean':
       return { kind: 'boolean' };
@@ -62,6 +83,7 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const APOSTROPHE = 0x27;
 const COMMA = 0x2c;
+const TAB = 0x09;
 const NEWLINE = 0x0a;
 const MINUS = 0x2d;
 const ZERO = 0x30;
@@ -73,8 +95,27 @@ function isDigit(b: number): boolean {
   return b >= ZERO && b <= NINE;
 }
 
-/** Escapes of the row path's quoteString for one character (code < 0x80), or 0 for none. */
-function escapeOf(code: number): number {
+/**
+ * The letter after a backslash for one character (code < 0x80), 0 for none, -1 for a character the
+ * field cannot hold: quoteString's escapes (MySQL), copyEscape's (PostgreSQL, whose text has no NUL).
+ */
+function escapeOf(code: number, mysql: boolean): number {
+  if (!mysql) {
+    switch (code) {
+      case BACKSLASH:
+        return BACKSLASH;
+      case 0x09:
+        return 0x74; // \t
+      case 0x0a:
+        return 0x6e; // \n
+      case 0x0d:
+        return 0x72; // \r
+      case 0x00:
+        return -1;
+      default:
+        return 0;
+    }
+  }
   switch (code) {
     case 0x00:
       return 0x30; // \0
@@ -104,7 +145,7 @@ function hexValue(b: number): number {
  * Transcodes whole lines. One instance per load statement; `lines` returns the file bytes of the
  * lines in [start, end) (each ending at a newline or at `end`), or undefined to give up on them.
  */
-export class InfileLines {
+export class LineFields {
   /** Rows written by the last successful `lines`. */
   rows = 0;
   private src: Buffer = EMPTY;
@@ -112,22 +153,24 @@ export class InfileLines {
   private o = 0;
 
   private constructor(
+    /** MySQL's LOAD DATA fields: ',' between, strings quoted, booleans 1/0; else COPY text. */
+    private readonly mysql: boolean,
     private readonly rules: Rule[],
     /** Whether the manifest lets each column hold null (the row path refuses null in a NOT NULL one). */
     private readonly nullable: boolean[],
   ) {}
 
   /** Undefined when a column's destination or declared type is outside the fast path. */
-  static for(dest: CanonicalType[], declared: ColumnSpec[] | undefined): InfileLines | undefined {
+  static for(dialect: LineDialect, dest: CanonicalType[], declared: ColumnSpec[] | undefined): LineFields | undefined {
     if (declared && declared.length !== dest.length) return undefined;
     const rules: Rule[] = [];
     for (let i = 0; i < dest.length; i++) {
-      const rule = ruleFor(dest[i]!, declared?.[i]?.type);
+      const rule = ruleFor(dialect, dest[i]!, declared?.[i]?.type);
       if (!rule) return undefined;
       rules.push(rule);
     }
     const nullable = rules.map((_, i) => declared?.[i]?.nullable ?? true);
-    return rules.length > 0 ? new InfileLines(rules, nullable) : undefined;
+    return rules.length > 0 ? new LineFields(dialect === 'mysql', rules, nullable) : undefined;
   }
 
   lines(src: Buffer, start: number, end: number): Buffer | undefined {
@@ -162,7 +205,7 @@ export class InfileLines {
     const last = end - 1;
     const n = this.rules.length;
     for (let i = 0; i < n; i++) {
-      if (i > 0) this.out[this.o++] = COMMA;
+      if (i > 0) this.out[this.o++] = this.mysql ? COMMA : TAB;
       p = this.value(this.rules[i]!, this.nullable[i]!, p, last);
       if (p < 0) return false;
       if (i < n - 1) {
@@ -192,7 +235,7 @@ export class InfileLines {
         return b === QUOTE ? -1 : this.floatNumber(p, end);
       case 'boolean':
         if (b === 0x74 /* t */ && p + 4 <= end && src[p + 1] === 0x72 && src[p + 2] === 0x75 && src[p + 3] === 0x65) {
-          this.out[this.o++] = 0x31;
+          this.out[this.o++] = this.mysql ? 0x31 : 0x74; // 1 or t
           return p + 4;
         }
         if (
@@ -203,7 +246,7 @@ export class InfileLines {
           src[p + 3] === 0x73 &&
           src[p + 4] === 0x65
         ) {
-          this.out[this.o++] = 0x30;
+          this.out[this.o++] = this.mysql ? 0x30 : 0x66; // 0 or f
           return p + 5;
         }
         return -1;
@@ -360,6 +403,11 @@ export class InfileLines {
       }
     }
     if (src[q] !== QUOTE) return -1;
+    if (!this.mysql) {
+      // COPY takes the canonical text as it is ('T' and 'Z' included), as copyEncoder does.
+      this.copy(p, q);
+      return q + 1;
+    }
     const out = this.out;
     out[this.o++] = APOSTROPHE;
     const at = this.o;
@@ -377,14 +425,16 @@ export class InfileLines {
   }
 
   /**
-   * A JSON string into a quoted field with quoteString's escapes. Characters are counted as the
-   * manifest's check counts them (code points). The caller makes sure the chunk is valid UTF-8.
+   * A JSON string into a field: quoted with quoteString's escapes (MySQL) or with copyEscape's
+   * (PostgreSQL). Characters are counted as the manifest's check counts them (code points). The
+   * caller makes sure the chunk is valid UTF-8.
    */
   private text(maxChars: number, p: number, end: number): number {
     const src = this.src;
     const out = this.out;
+    const mysql = this.mysql;
     let o = this.o;
-    out[o++] = APOSTROPHE;
+    if (mysql) out[o++] = APOSTROPHE;
     let chars = 0;
     // Byte by byte into the output: most fields are short, and a native copy per run cost more.
     while (p < end) {
@@ -397,13 +447,13 @@ export class InfileLines {
         continue;
       }
       if (b === QUOTE) {
-        out[o++] = APOSTROPHE;
+        if (mysql) out[o++] = APOSTROPHE;
         this.o = o;
         return chars > maxChars ? -1 : p + 1;
       }
       if (b < 0x20) return -1; // not JSON
       chars++;
-      if (b === APOSTROPHE) {
+      if (b === APOSTROPHE && mysql) {
         out[o++] = BACKSLASH;
         out[o++] = APOSTROPHE;
         p++;
@@ -462,14 +512,12 @@ export class InfileLines {
           code = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
           q += 6;
         } else if (unit >= 0xdc00 && unit <= 0xdfff) return -1;
-        this.codePoint(code);
-        return q;
+        return this.codePoint(code) ? q : -1;
       }
       default:
         return -1;
     }
-    this.codePoint(code);
-    return p + 1;
+    return this.codePoint(code) ? p + 1 : -1;
   }
 
   private hex4(p: number, end: number): number {
@@ -483,10 +531,12 @@ export class InfileLines {
     return v;
   }
 
-  private codePoint(code: number): void {
+  /** False for a character the field cannot hold. */
+  private codePoint(code: number): boolean {
     const out = this.out;
     if (code < 0x80) {
-      const esc = escapeOf(code);
+      const esc = escapeOf(code, this.mysql);
+      if (esc < 0) return false;
       if (esc) {
         out[this.o++] = BACKSLASH;
         out[this.o++] = esc;
@@ -504,5 +554,29 @@ export class InfileLines {
       out[this.o++] = 0x80 | ((code >> 6) & 0x3f);
       out[this.o++] = 0x80 | (code & 0x3f);
     }
+    return true;
+  }
+}
+
+/**
+ * A text of whole lines as the fields of their rows, in pieces of about `pieceBytes` (each ending at
+ * a line's end), for a load that sends the first piece while the next is made. Stops early, setting
+ * `state.gaveUp`, at a piece the fast path gives up on; `state.rows` counts the rows of the pieces made.
+ */
+export function* linePieces(
+  lines: Buffer,
+  fields: LineFields,
+  pieceBytes: number,
+  state: { gaveUp: boolean; rows: number },
+): Generator<Buffer> {
+  let start = 0;
+  while (start < lines.length) {
+    let end = lines.indexOf(0x0a, Math.min(start + pieceBytes, lines.length - 1));
+    end = end < 0 ? lines.length : end + 1;
+    const piece = fields.lines(lines, start, end);
+    if (!piece) return void (state.gaveUp = true);
+    state.rows += fields.rows;
+    yield piece;
+    start = end;
   }
 }

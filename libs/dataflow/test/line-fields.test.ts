@@ -1,13 +1,15 @@
 import { rowChecker, type CanonicalType, type ColumnSpec } from '@vansales/dataflow';
-import { InfileLines } from '../src/mysql/infile-lines';
+import { copyEncoder } from '../src/postgres/copy-text';
+import { LineFields, type LineDialect } from '../src/values/line-fields';
 import { mysqlLiteral } from '../src/mysql/literals';
 import { rowsFile } from '../src/mysql/writer';
 
 /*
- * The LOAD DATA fast path (NDJSON bytes -> file bytes) against the row path it stands in for
- * (JSON.parse, the manifest's rowChecker, mysqlLiteral, rowsFile): wherever the fast path takes a
- * line, the row path must take it too and write exactly the same bytes; where the row path refuses a
- * value, the fast path must give up (so the row path refuses it, naming it).
+ * The bulk-load fast path (NDJSON bytes -> field bytes) against the row paths it stands in for
+ * (JSON.parse, the manifest's rowChecker, then mysqlLiteral and rowsFile for MySQL's LOAD DATA, or
+ * copyEncoder's COPY text rows for PostgreSQL): wherever the fast path takes a line, the row path
+ * must take it too and write exactly the same bytes; where the row path refuses a value, the fast
+ * path must give up (so the row path refuses it, naming it).
  */
 
 const column = (name: string, type: CanonicalType, nullable = true): ColumnSpec => ({
@@ -31,23 +33,44 @@ const COLUMNS: ColumnSpec[] = [
 ];
 const TYPES = COLUMNS.map((c) => c.type);
 
-/** The row path's file for one row, or 'refused' where the manifest's check or an encoder refuses it. */
-function rowPath(row: unknown[], columns = COLUMNS): Buffer | 'refused' {
-  if (rowChecker(columns)([row])) return 'refused';
-  const state = { unfit: false };
-  const bytes = Buffer.concat([
-    ...rowsFile(
-      [row],
-      columns.map((c) => mysqlLiteral(c.type)),
-      state,
-    ),
-  ]);
-  return state.unfit ? 'refused' : bytes;
+/** The rows' text by the row path: LOAD DATA's file (writer.ts rowsFile) or COPY's text rows. */
+function rowText(dialect: LineDialect, rows: unknown[][], columns = COLUMNS): Buffer | 'refused' {
+  if (dialect === 'mysql') {
+    const state = { unfit: false };
+    const bytes = Buffer.concat([
+      ...rowsFile(
+        rows,
+        columns.map((c) => mysqlLiteral(c.type)),
+        state,
+      ),
+    ]);
+    return state.unfit ? 'refused' : bytes;
+  }
+  // As postgres/writer.ts textRows writes them.
+  const encoders = columns.map((c) => copyEncoder(c.type));
+  let out = '';
+  try {
+    for (const row of rows) {
+      row.forEach((v, i) => {
+        out += v === null || v === undefined ? '\\N' : encoders[i]!(v);
+        out += i === row.length - 1 ? '\n' : '\t';
+      });
+    }
+  } catch {
+    return 'refused';
+  }
+  return Buffer.from(out);
 }
 
-function fastPath(line: string, columns = COLUMNS): Buffer | undefined {
+/** The row path for one row, or 'refused' where the manifest's check or an encoder refuses it. */
+function rowPath(dialect: LineDialect, row: unknown[], columns = COLUMNS): Buffer | 'refused' {
+  return rowChecker(columns)([row]) ? 'refused' : rowText(dialect, [row], columns);
+}
+
+function fastPath(dialect: LineDialect, line: string, columns = COLUMNS): Buffer | undefined {
   const text = Buffer.from(line);
-  return InfileLines.for(
+  return LineFields.for(
+    dialect,
     columns.map((c) => c.type),
     columns,
   )!.lines(text, 0, text.length);
@@ -159,7 +182,7 @@ const VALUES: unknown[][] = [
   [true, false, 1, 't', null],
 ];
 
-describe('LOAD DATA lines (the fast path of a MariaDB insert)', () => {
+describe.each(['mysql', 'postgres'] as const)('%s bulk-load fields from NDJSON lines (the fast path)', (dialect) => {
   it('writes every line of the corpus as the row path does, or gives up where the row path refuses', () => {
     const BASE = [7, 8, 9, '1.50', 0.25, 'name', 'note', '2000-01-18', '2020-01-02 13:23:43', false];
     // Each value of each column in an ordinary row, then the columns' values mixed at their own strides.
@@ -173,8 +196,8 @@ describe('LOAD DATA lines (the fast path of a MariaDB insert)', () => {
     let takenSingle = 0;
     rows.forEach((row, k) => {
       const line = JSON.stringify(row);
-      const fast = fastPath(line);
-      const expected = rowPath(JSON.parse(line) as unknown[]);
+      const fast = fastPath(dialect, line);
+      const expected = rowPath(dialect, JSON.parse(line) as unknown[]);
       if (expected === 'refused') refused++;
       if (fast === undefined) return;
       taken++;
@@ -203,14 +226,14 @@ describe('LOAD DATA lines (the fast path of a MariaDB insert)', () => {
       k % 3 === 0,
     ]);
     const text = Buffer.from(`${rows.map((r) => JSON.stringify(r)).join('\n\n')}`);
-    const transcoder = InfileLines.for(TYPES, COLUMNS)!;
+    const transcoder = LineFields.for(dialect, TYPES, COLUMNS)!;
     const fast = transcoder.lines(text, 0, text.length);
     expect(transcoder.rows).toBe(rows.length);
-    const expected = Buffer.concat([...rowsFile(rows, TYPES.map(mysqlLiteral), { unfit: false })]);
+    const expected = rowText(dialect, rows) as Buffer;
     expect(fast?.equals(expected)).toBe(true);
     // A range ending mid-buffer ends at its own end (no newline after the last line).
     const firstLine = text.indexOf(0x0a);
-    expect(transcoder.lines(text, 0, firstLine)?.toString()).toBe(rowPath(rows[0]!).toString());
+    expect(transcoder.lines(text, 0, firstLine)?.toString()).toBe(rowPath(dialect, rows[0]!).toString());
   });
 
   it('gives up on JSON it does not write itself: spaces, a missing or extra value, not an array', () => {
@@ -228,19 +251,21 @@ describe('LOAD DATA lines (the fast path of a MariaDB insert)', () => {
       '[1,2,3,"1.00",01.5,"a","b","2000-01-01","2000-01-01 00:00:00",true]',
       '[1,2,3,"1.00",1.5,"a","b","2000-01-01","2000-01-01 00:00:00",true',
     ]) {
-      expect(fastPath(line)).toBeUndefined();
+      expect(fastPath(dialect, line)).toBeUndefined();
     }
   });
 
   it('reads a float spelled otherwise than String(v) into the same number', () => {
-    const fast = fastPath('[1,2,3,"1.00",1.50,"a","b","2000-01-01","2000-01-01 00:00:00",true]')!;
-    const row = rowPath([1, 2, 3, '1.00', 1.5, 'a', 'b', '2000-01-01', '2000-01-01 00:00:00', true]) as Buffer;
-    expect(Number(fast.toString().split(',')[4])).toBe(Number(row.toString().split(',')[4]));
+    const fast = fastPath(dialect, '[1,2,3,"1.00",1.50,"a","b","2000-01-01","2000-01-01 00:00:00",true]')!;
+    const row = rowPath(dialect, [1, 2, 3, '1.00', 1.5, 'a', 'b', '2000-01-01', '2000-01-01 00:00:00', true]) as Buffer;
+    const sep = dialect === 'mysql' ? ',' : '\t';
+    expect(fast.toString().split(sep)[4]).toBe('1.50');
+    expect(Number(fast.toString().split(sep)[4])).toBe(Number(row.toString().split(sep)[4]));
   });
 
   it('takes no column type it does not model, nor a manifest that declares another kind', () => {
     const only = (type: CanonicalType, declared?: CanonicalType) =>
-      InfileLines.for([type], declared ? [column('c', declared)] : undefined);
+      LineFields.for(dialect, [type], declared ? [column('c', declared)] : undefined);
     expect(only({ kind: 'float', bits: 32 })).toBeUndefined();
     expect(only({ kind: 'binary' })).toBeUndefined();
     expect(only({ kind: 'json' })).toBeUndefined();
@@ -249,6 +274,6 @@ describe('LOAD DATA lines (the fast path of a MariaDB insert)', () => {
     expect(only({ kind: 'text' }, { kind: 'uuid' })).toBeUndefined();
     expect(only({ kind: 'integer', bits: 32 }, { kind: 'text' })).toBeUndefined();
     expect(only({ kind: 'text' }, { kind: 'text', maxLength: 3 })).toBeDefined();
-    expect(InfileLines.for(TYPES, COLUMNS.slice(1))).toBeUndefined();
+    expect(LineFields.for(dialect, TYPES, COLUMNS.slice(1))).toBeUndefined();
   });
 });

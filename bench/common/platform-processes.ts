@@ -118,8 +118,10 @@ export async function startPlatformProcesses(work: string, options: PlatformOpti
     // The namespace's one purge schedule is not a benchmark's to change.
     VSC_BUFFER_PURGE_MINUTES: '0',
     VSC_WORKFLOW_BUNDLE: bundle,
-    // As `./vsc up` starts them (infra/src/services/platform.ts, nativeMemoryEnv): two malloc arenas.
+    // As `./vsc up` starts them (infra/src/services/platform.ts, nativeMemoryEnv): two malloc arenas,
+    // and large blocks always mapped (freed buffers leave the process).
     MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+    MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
     ...options.env,
   };
 

@@ -49,6 +49,32 @@ describe('the platform processes of ./vsc up', () => {
     expect([gw.env!.MALLOC_ARENA_MAX, cw.env!.MALLOC_ARENA_MAX]).toEqual([expected, expected]);
   });
 
+  it('starts them with large blocks always mapped, so the chunk buffers V8 frees leave the process', () => {
+    const expected = process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072';
+    expect([gw.env!.MALLOC_MMAP_THRESHOLD_, cw.env!.MALLOC_MMAP_THRESHOLD_]).toEqual([expected, expected]);
+    // A 16 MB buffer freed first (glibc then raises its threshold to 16 MB), then sixty 1 MB buffers
+    // freed: the MB the process's RSS fell by, with and without the launcher's setting.
+    const released = (env: Record<string, string>) =>
+      Number(
+        execFileSync(
+          process.execPath,
+          [
+            '--expose-gc',
+            '-e',
+            'let b=Buffer.alloc(16<<20,1);b=null;gc();const keep=[],small=[];' +
+              'for(let i=0;i<60;i++){keep.push(Buffer.alloc(1<<20,1));small.push(Buffer.alloc(1000,1))}' +
+              'const before=process.memoryUsage().rss;keep.length=0;gc();gc();' +
+              'process.stdout.write(String((before-process.memoryUsage().rss)/1048576))',
+          ],
+          { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } },
+        ),
+      );
+    expect(
+      released({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: gw.env!.MALLOC_MMAP_THRESHOLD_! }),
+    ).toBeGreaterThan(40);
+    expect(released({ MALLOC_ARENA_MAX: '2' })).toBeLessThan(20);
+  });
+
   it('starts them with a small young generation (what their RSS peaks at while rows move), which node honours', () => {
     const flags = gw.args!.slice(0, gw.args!.indexOf('--enable-source-maps'));
     expect(flags).toEqual([...YOUNG_GENERATION_FLAGS]);

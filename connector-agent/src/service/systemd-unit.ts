@@ -27,6 +27,8 @@ StandardOutput=journal
 StandardError=journal
 SyslogIdentifier=${SERVICE_NAME}
 Environment=VSC_AGENT_CONFIG={{configPath}} VSC_AGENT_LOG_DIR={{logDir}}
+# glibc's native memory as the platform's launcher sets it: two malloc arenas, large blocks mapped.
+Environment=MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
 UMask=0077
 NoNewPrivileges=yes
 ProtectSystem=strict

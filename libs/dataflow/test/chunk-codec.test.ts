@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { chunkAsGzip, chunkCodec, DataflowErrorCode, decodeChunk, encodeChunk } from '@vansales/dataflow';
+import { releaseChunkText } from '../src/chunk-codec';
 
 describe('chunk codec', () => {
   it('round-trips canonical rows', async () => {
@@ -112,5 +113,19 @@ describe('chunk codec', () => {
     await expect(decodeChunk(member, { maxBytes: 1024 * 1024 })).rejects.toMatchObject({
       code: DataflowErrorCode.CHUNK_TOO_LARGE,
     });
+  });
+
+  it('gives back an inflated chunk that owns its memory, and never a buffer that shares it', () => {
+    const owned = Buffer.alloc(1 << 20, 1);
+    releaseChunkText(owned);
+    expect(owned.byteLength).toBe(0);
+    // A slice of a larger buffer, and a small buffer from Node's shared pool, stay as they are.
+    const whole = Buffer.alloc(1 << 20, 2);
+    const slice = whole.subarray(0, 1 << 19);
+    releaseChunkText(slice);
+    expect([slice.byteLength, whole[0]]).toEqual([1 << 19, 2]);
+    const pooled = Buffer.from('[1,2]\n');
+    releaseChunkText(pooled);
+    expect(pooled.toString()).toBe('[1,2]\n');
   });
 });

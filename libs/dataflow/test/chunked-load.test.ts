@@ -11,10 +11,10 @@ const columns = ['id', 'name', 'amount'].map((name) => ({
 }));
 
 /** Stored chunks of generated rows; which ones were fetched, in order. */
-async function storedChunks(count: number, chunkRows = CHUNK_ROWS) {
+async function storedChunks(count: number, chunkRows = CHUNK_ROWS, make = row) {
   const bytes = await Promise.all(
     Array.from({ length: count }, (_, c) =>
-      encodeChunk(Array.from({ length: chunkRows }, (_, i) => row(c * chunkRows + i))),
+      encodeChunk(Array.from({ length: chunkRows }, (_, i) => make(c * chunkRows + i))),
     ),
   );
   const fetched: number[] = [];
@@ -176,12 +176,15 @@ describe('chunked load', () => {
     expect(refused).toEqual([{ index: 0, row: 3, rowsWritten: 2 }]);
   });
 
-  it('gives a connection that inserts lines each group unparsed, and writes as rows what it does not take', async () => {
+  it('gives a connection that inserts lines each chunk unparsed, and writes as rows, a group at a time, what it does not take', async () => {
     const chunkRows = 2 * LOAD_GROUP_ROWS + 5;
-    const { source } = await storedChunks(3, chunkRows);
+    // Rows of ~100 bytes: a chunk's text of 2 MB owns its memory (smaller ones share zlib's output piece).
+    const wide = (i: number): unknown[] => [...row(i), 'x'.repeat(64)];
+    const { source } = await storedChunks(4, chunkRows, wide);
     const calls: string[] = [];
     const inserted: unknown[][] = [];
     const written: unknown[][] = [];
+    const given: Buffer[] = [];
     // The fake's own parse, not counted below as the load's.
     const parse = JSON.parse;
     const conn = {
@@ -193,21 +196,22 @@ describe('chunked load', () => {
           .filter(Boolean)
           .map((l) => parse(l) as unknown[]);
         expect(rows).toHaveLength(count);
-        // The second group of chunk 1 is not taken (a value outside the fast path), nor chunk 2's first
-        // (a duplicate key makes LOAD DATA warn): they must come back as rows, parsed and checked.
-        if (rows[0]![0] === chunkRows + LOAD_GROUP_ROWS || rows[0]![0] === 2 * chunkRows) {
+        // Chunk 1 is not taken (a value outside the fast path), nor chunk 2 (a duplicate key makes
+        // LOAD DATA warn): they must come back as rows, parsed and checked a group at a time.
+        if (rows[0]![0] === chunkRows || rows[0]![0] === 2 * chunkRows) {
           calls.push('declined');
           return undefined;
         }
         calls.push(`lines ${count}`);
         inserted.push(...rows);
+        given.push(lines);
         return { written: count };
       },
       writeRows: async (_t: unknown, _c: unknown, rows: unknown[][], options: { mode: string }) => {
         calls.push(`${options.mode} ${rows.length}`);
         written.push(...rows);
-        // Chunk 2 meets a key already there: the load switches to upserts, as by rows.
-        if (options.mode === 'insert' && rows[0]![0] === 2 * chunkRows) {
+        // Chunk 2's second group meets a key already there: the load switches to upserts, as by rows.
+        if (options.mode === 'insert' && rows[0]![0] === 2 * chunkRows + LOAD_GROUP_ROWS) {
           throw Object.assign(new Error('duplicate'), { cause: { errno: 1062 } });
         }
         return { written: rows.length };
@@ -218,32 +222,35 @@ describe('chunked load', () => {
     try {
       await expect(
         chunkedLoad(conn, { ...plan, freshTable: true }, source, (p) => done.push(p.rowsDone)),
-      ).resolves.toEqual({ rowsDone: 3 * chunkRows });
+      ).resolves.toEqual({ rowsDone: 4 * chunkRows });
     } finally {
       parsed.restore();
     }
     expect(calls).toEqual([
-      `lines ${LOAD_GROUP_ROWS}`,
-      `lines ${LOAD_GROUP_ROWS}`,
-      'lines 5',
-      `lines ${LOAD_GROUP_ROWS}`,
+      `lines ${chunkRows}`,
       'declined',
       `insert ${LOAD_GROUP_ROWS}`,
-      'lines 5',
+      `insert ${LOAD_GROUP_ROWS}`,
+      'insert 5',
       'declined',
       `insert ${LOAD_GROUP_ROWS}`,
-      // The duplicate switched the load to upserts: chunk 2's other groups, cut into lines before
-      // the switch, are parsed and upserted, never given to insertLines.
+      `insert ${LOAD_GROUP_ROWS}`,
+      `upsert ${LOAD_GROUP_ROWS}`,
+      'upsert 5',
+      // The duplicate switched the load to upserts: chunk 3, cut into lines before the switch, is
+      // parsed and upserted, never given to insertLines.
       `upsert ${LOAD_GROUP_ROWS}`,
       `upsert ${LOAD_GROUP_ROWS}`,
       'upsert 5',
     ]);
-    expect(done).toEqual([chunkRows, 2 * chunkRows, 3 * chunkRows]);
+    expect(done).toEqual([chunkRows, 2 * chunkRows, 3 * chunkRows, 4 * chunkRows]);
     // Every row went in, by lines or by rows, and the rows are the chunks' own.
     const byId = new Map([...inserted, ...written].map((r) => [r[0], r]));
-    expect(byId.size).toBe(3 * chunkRows);
-    for (const [id, r] of byId) expect(r).toEqual(row(id as number));
-    // The load parsed only the groups written as rows (chunk 1's second, chunk 2's three), each once.
-    expect(parsed.seen.rows).toBe(3 * LOAD_GROUP_ROWS + 5);
+    expect(byId.size).toBe(4 * chunkRows);
+    for (const [id, r] of byId) expect(r).toEqual(wide(id as number));
+    // The load parsed only the chunks written as rows (chunks 1-3), each row once.
+    expect(parsed.seen.rows).toBe(3 * chunkRows);
+    // Each chunk's text was given back once written (a detached buffer reads as empty).
+    expect(given.map((b) => b.byteLength)).toEqual([0]);
   });
 });

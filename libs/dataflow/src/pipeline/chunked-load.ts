@@ -1,7 +1,7 @@
 import type { ColumnSpec } from '../types/canonical-type';
 import { type TableRef } from '@vansales/protocol';
 import type { DataConnection } from '../types/data-connection';
-import { chunkRowGroups, inflateChunk } from '../chunk-codec';
+import { chunkRowGroups, inflateChunk, releaseChunkText } from '../chunk-codec';
 import { rowChecker, type RowProblem } from '../values/check-values';
 
 export interface ChunkSource {
@@ -82,8 +82,10 @@ export async function chunkedLoad(
       // A connection that inserts lines as they are (MySQL's LOAD DATA transcoded from the bytes)
       // gets the group's lines unparsed: parsing, checking and encoding every value as JavaScript
       // was most of the agent's CPU on the cloud -> site path (bench/README.md, data-transfer).
+      // The whole chunk goes as one statement: its lines are already in memory, and the server
+      // streams them in (a statement per 10,000 rows left the server idle between statements).
       if (conn.insertLines && insertFirst) {
-        yield* lineGroups(index, text, groupRows);
+        yield* lineGroups(index, text, Infinity);
         continue;
       }
       // Parsed a slice at a time, with a turn of the event loop between slices: the write before this
@@ -123,41 +125,50 @@ export async function chunkedLoad(
     const problem = check?.(rows);
     if (problem) throw plan.declared!.refuse(index, { ...problem, row: first + problem.row }, first);
   }
+  const writeGroup = async (rows: unknown[][]) => {
+    const write = (mode: 'insert' | 'upsert') =>
+      conn.writeRows(plan.table, plan.columns, rows, { mode, keyColumns: plan.keyColumns, signal: plan.signal });
+    if (insertFirst) {
+      // An insert is one statement: a key conflict writes nothing of the group, so upserting it after is exact.
+      await write('insert').catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err;
+        insertFirst = false;
+        return write('upsert');
+      });
+    } else {
+      await write('upsert');
+    }
+  };
   for await (const group of readAhead(groups())) {
     const { index, chunkRows } = group;
-    let rows = group.rows;
-    if (!rows) {
+    if (group.rows) await writeGroup(group.rows);
+    else if (group.count > 0) {
       const lines = group.lines!;
-      const inserted =
-        insertFirst && group.count > 0
-          ? await conn.insertLines!(plan.table, plan.columns, plan.declared?.columns, lines, group.count, {
-              signal: plan.signal,
-            })
-          : undefined;
-      // Lines the connection did not take go as rows: parsed, checked and written as any group.
-      if (!inserted && group.count > 0) {
-        try {
-          rows = chunkRowGroups(lines, Infinity, group.lineOffset).next().value?.rows ?? [];
-        } catch (err) {
-          throw bad(index, err);
+      const inserted = insertFirst
+        ? await conn.insertLines!(plan.table, plan.columns, plan.declared?.columns, lines, group.count, {
+            signal: plan.signal,
+          })
+        : undefined;
+      // Lines the connection did not take go as rows, a group at a time: parsed, checked and written.
+      if (!inserted) {
+        const parsed = chunkRowGroups(lines, groupRows, group.lineOffset);
+        let first = group.first;
+        for (;;) {
+          let next: IteratorResult<{ rows: unknown[][]; last: boolean }, void>;
+          try {
+            next = parsed.next();
+          } catch (err) {
+            throw bad(index, err);
+          }
+          if (next.done) break;
+          checkGroup(index, next.value.rows, first);
+          if (next.value.rows.length > 0) await writeGroup(next.value.rows);
+          first += next.value.rows.length;
+          if (next.value.last) break;
         }
-        checkGroup(index, rows, group.first);
       }
     }
-    if (rows) {
-      const write = (mode: 'insert' | 'upsert') =>
-        conn.writeRows(plan.table, plan.columns, rows!, { mode, keyColumns: plan.keyColumns, signal: plan.signal });
-      if (insertFirst) {
-        // An insert is one statement: a key conflict writes nothing of the group, so upserting it after is exact.
-        await write('insert').catch((err: unknown) => {
-          if (!isDuplicateKey(err)) throw err;
-          insertFirst = false;
-          return write('upsert');
-        });
-      } else {
-        await write('upsert');
-      }
-    }
+    if (group.text) releaseChunkText(group.text);
     // Only once the chunk's last group is written is the chunk done (a retry resumes at a whole chunk).
     if (chunkRows !== undefined) {
       rowsDone += chunkRows;
@@ -176,6 +187,8 @@ interface Group {
   index: number;
   rows?: unknown[][];
   lines?: Buffer;
+  /** On a chunk's last group of lines: the chunk's whole text, released once written. */
+  text?: Buffer;
   /** Lines of the chunk before `lines` (empty ones too), for the line numbers of a parse error. */
   lineOffset?: number;
   count: number;
@@ -208,6 +221,7 @@ function* lineGroups(index: number, text: Buffer, groupRows: number): Generator<
       count,
       first,
       chunkRows: last ? first + count : undefined,
+      text: last ? text : undefined,
     };
     if (last) return;
     first += count;

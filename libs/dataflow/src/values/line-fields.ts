@@ -149,7 +149,8 @@ export class LineFields {
   /** Rows written by the last successful `lines`. */
   rows = 0;
   private src: Buffer = EMPTY;
-  private out: Buffer = Buffer.alloc(0);
+  private out: Buffer = EMPTY;
+  private scratch: Buffer = EMPTY;
   private o = 0;
 
   private constructor(
@@ -175,8 +176,13 @@ export class LineFields {
 
   lines(src: Buffer, start: number, end: number): Buffer | undefined {
     this.src = src;
-    // Every input byte makes at most two output bytes (an apostrophe: \'), plus a last newline.
-    this.out = Buffer.allocUnsafe(2 * (end - start) + 2);
+    // Every input byte makes at most two output bytes (an apostrophe: \'), plus a last newline. The
+    // fields are made in a scratch buffer kept between calls and the piece is an exact copy: a piece
+    // sized for the worst case was twice the bytes, and this garbage (outside V8's heap, which makes
+    // little other garbage on this path) was what the loading process held above its live data.
+    const need = 2 * (end - start) + 2;
+    if (this.scratch.length < need) this.scratch = Buffer.allocUnsafe(need);
+    this.out = this.scratch;
     this.o = 0;
     let rows = 0;
     let p = start;
@@ -192,7 +198,8 @@ export class LineFields {
       p = eol + 1;
     }
     this.rows = rows;
-    const out = this.out.subarray(0, this.o);
+    const out = Buffer.allocUnsafe(this.o);
+    this.scratch.copy(out, 0, 0, this.o);
     this.src = EMPTY;
     return out;
   }

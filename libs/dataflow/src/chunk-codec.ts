@@ -7,8 +7,20 @@ const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);
 const zstdDecompressAsync = promisify(zstdDecompress);
 
-/** Output pieces of the decompressors (zlib's default is 16 KB). */
+/** Output pieces of the gzip fallback's compressor (zlib's default is 16 KB). */
 const INFLATE_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * The decompressor's output piece for a chunk: large enough that a chunk's text is one piece (NDJSON
+ * inflates 4-5x from zstd level 1), so the text is that piece itself, not pieces and their concat
+ * (twice the memory, the pieces left as garbage). A text that outgrows it is concatenated as before.
+ */
+function inflatePieceBytes(compressed: number, maxBytes: number): number {
+  return Math.max(64 * 1024, Math.min(maxBytes, 64 * 1024 * 1024, compressed * 8));
+}
+
+/** Texts inflateChunk made: the only buffers releaseChunkText gives back. */
+const inflatedTexts = new WeakSet<Buffer>();
 
 /** Decompressed bytes a chunk may expand to unless the caller says otherwise (a zip bomb stops here). */
 export const DEFAULT_MAX_CHUNK_BYTES = 256 * 1024 * 1024;
@@ -72,6 +84,16 @@ export class ChunkEncoder {
     if (!this.gzip.write(parts.join('\n'))) await once(this.gzip, 'drain');
   }
 
+  /**
+   * Rows already as the chunk's lines (`count` lines, each ending with a newline: what `add` makes of
+   * rows, as a connection's readLines gives them), into the chunk as they are.
+   */
+  async addLines(lines: Buffer, count: number): Promise<void> {
+    if (count === 0) return;
+    this.rows += count;
+    if (!this.gzip.write(lines)) await once(this.gzip, 'drain');
+  }
+
   /** The chunk's bytes; the encoder takes nothing more. */
   async finish(): Promise<Buffer> {
     this.gzip.end();
@@ -115,10 +137,12 @@ export async function inflateChunk(bytes: Buffer, options: DecodeChunkOptions = 
   }
   try {
     // maxOutputLength makes the decompressor stop at the cap instead of filling memory first. Output
-    // in pieces of 1 MB, not zlib's 16 KB: a 10 MB chunk was 640 callbacks and a concat, twice the
+    // in one piece, not zlib's 16 KB ones: a 10 MB chunk was 640 callbacks and a concat, twice the
     // CPU of the decompression itself (measured on a 50,000-row chunk: 30 -> 15 ms).
-    const options = { maxOutputLength: maxBytes, chunkSize: INFLATE_PIECE_BYTES };
-    return codec === 'zstd' ? await zstdDecompressAsync(bytes, options) : await gunzipAsync(bytes, options);
+    const options = { maxOutputLength: maxBytes, chunkSize: inflatePieceBytes(bytes.length, maxBytes) };
+    const text = codec === 'zstd' ? await zstdDecompressAsync(bytes, options) : await gunzipAsync(bytes, options);
+    inflatedTexts.add(text);
+    return text;
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
@@ -135,17 +159,27 @@ export async function inflateChunk(bytes: Buffer, options: DecodeChunkOptions = 
  * collection: a load that transcodes lines makes almost no other garbage, so V8 collects rarely and
  * dead chunk texts (10 MB each, outside its heap) piled up to ~70 MB in the loading process
  * (bench/README.md, data-transfer). Detaching the ArrayBuffer (`transfer(0)`) frees it at once;
- * every view of it then reads as empty. Only a buffer that owns its whole ArrayBuffer is released,
- * never a slice of Node's shared pool.
+ * every view of it then reads as empty. Only a text inflateChunk made is released (its piece is
+ * its own), and nothing else.
  */
 export function releaseChunkText(text: Buffer): void {
-  const whole = text.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (!inflatedTexts.has(text)) return;
+  inflatedTexts.delete(text);
+  releaseOwned(text, true);
+}
+
+/**
+ * Detaches the ArrayBuffer under `bytes` (frees it now), when nothing else can be in it: `bytes`
+ * starts it and, unless `wholeKnown`, spans it (Node's shared pool for small buffers never qualifies).
+ */
+export function releaseOwned(bytes: Buffer, wholeKnown = false): void {
+  const whole = bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
   if (
     whole instanceof ArrayBuffer &&
     typeof whole.transfer === 'function' &&
-    text.byteOffset === 0 &&
-    text.byteLength === whole.byteLength &&
-    whole.byteLength >= 64 * 1024
+    bytes.byteOffset === 0 &&
+    (wholeKnown || bytes.byteLength === whole.byteLength) &&
+    whole.byteLength > Buffer.poolSize
   ) {
     whole.transfer(0);
   }

@@ -8,6 +8,7 @@ export {
   type CatalogQuery,
   type DataConnection,
   type KeysetIncremental,
+  type LineBatch,
   type NotificationListener,
   type ReadOptions,
   type ReadSource,

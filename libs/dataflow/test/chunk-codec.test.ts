@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { chunkAsGzip, chunkCodec, DataflowErrorCode, decodeChunk, encodeChunk } from '@vansales/dataflow';
-import { releaseChunkText } from '../src/chunk-codec';
+import { inflateChunk, releaseChunkText, releaseOwned } from '../src/chunk-codec';
 
 describe('chunk codec', () => {
   it('round-trips canonical rows', async () => {
@@ -115,17 +115,28 @@ describe('chunk codec', () => {
     });
   });
 
-  it('gives back an inflated chunk that owns its memory, and never a buffer that shares it', () => {
+  it('gives back an inflated chunk, and pieces that own their memory, never a buffer that shares it', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => [i, `row ${i} `.repeat(4)]);
+    const text = await inflateChunk(await encodeChunk(rows));
+    // One piece: the text is not a concat of many (and its memory is its own).
+    expect(text.byteOffset).toBe(0);
+    const other = Buffer.from(text);
+    releaseChunkText(text);
+    expect(text.byteLength).toBe(0);
+    // Only what inflateChunk made: another buffer with the same bytes is left alone.
+    releaseChunkText(other);
+    expect(other.equals(Buffer.from(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`))).toBe(true);
+
     const owned = Buffer.alloc(1 << 20, 1);
-    releaseChunkText(owned);
+    releaseOwned(owned);
     expect(owned.byteLength).toBe(0);
     // A slice of a larger buffer, and a small buffer from Node's shared pool, stay as they are.
     const whole = Buffer.alloc(1 << 20, 2);
     const slice = whole.subarray(0, 1 << 19);
-    releaseChunkText(slice);
+    releaseOwned(slice);
     expect([slice.byteLength, whole[0]]).toEqual([1 << 19, 2]);
     const pooled = Buffer.from('[1,2]\n');
-    releaseChunkText(pooled);
+    releaseOwned(pooled);
     expect(pooled.toString()).toBe('[1,2]\n');
   });
 });

@@ -126,3 +126,82 @@ describe('chunked extract', () => {
     expect(puts).toEqual([0, 1, 2]);
   });
 });
+
+describe('chunked extract from lines', () => {
+  /** The same rows as `source`, also as the chunk lines a connection's readLines gives, in batches of `lineBatch`. */
+  function linesSource(total: number, lineBatch: number) {
+    const { conn } = source(total);
+    let linesRead = 0;
+    const lines = {
+      ...conn,
+      readRows: conn.readRows,
+      readLines(readSource: { after?: unknown }) {
+        if (readSource.after !== undefined) return undefined;
+        return (async function* () {
+          for (let at = 0; at < total; at += lineBatch) {
+            const rows = Array.from({ length: Math.min(lineBatch, total - at) }, (_, i) => row(at + i));
+            linesRead += rows.length;
+            yield {
+              lines: Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join('')),
+              rows: rows.length,
+              last: rows.at(-1)!,
+            };
+          }
+        })();
+      },
+    } as unknown as DataConnection;
+    return { rowsConn: conn, linesConn: lines, linesRead: () => linesRead };
+  }
+
+  it('stores the same chunks at the same positions from lines as from rows, cutting batches at chunk ends', async () => {
+    // Chunks of 2,500 rows from batches of 1,000 lines: chunks end inside batches.
+    const { rowsConn, linesConn, linesRead } = linesSource(10_200, 1_000);
+    const run = async (conn: DataConnection) => {
+      const stored: { index: number; bytes: Buffer; rows: number }[] = [];
+      const positions: ExtractPosition[] = [];
+      const end = await chunkedExtract(
+        conn,
+        plan(2_500),
+        { put: async (index, bytes, rows) => void stored.push({ index, bytes, rows }) },
+        (p) => positions.push(p),
+      );
+      return { stored, positions, end };
+    };
+    const byRows = await run(rowsConn);
+    const byLines = await run(linesConn);
+    expect(linesRead()).toBe(10_200);
+    expect(byLines.stored.map((c) => [c.index, c.rows])).toEqual(byRows.stored.map((c) => [c.index, c.rows]));
+    expect(byLines.stored.map((c) => [c.index, c.rows])).toEqual([
+      [0, 2_500],
+      [1, 2_500],
+      [2, 2_500],
+      [3, 2_500],
+      [4, 200],
+    ]);
+    for (let i = 0; i < byRows.stored.length; i++)
+      expect(zstdDecompressSync(byLines.stored[i]!.bytes).equals(zstdDecompressSync(byRows.stored[i]!.bytes))).toBe(
+        true,
+      );
+    expect(byLines.positions).toEqual(byRows.positions);
+    expect(byLines.end).toEqual({ chunksDone: 5, rowsDone: 10_200, after: [10_199] });
+  });
+
+  it('reads rows where a mask must be applied, or a cursor followed', async () => {
+    const { linesConn, linesRead } = linesSource(3_000, 1_000);
+    const masked = await chunkedExtract(
+      linesConn,
+      { ...plan(2_000), protect: (r) => void (r[1] = '***') },
+      { put: async () => undefined },
+      () => undefined,
+    );
+    expect(masked.rowsDone).toBe(3_000);
+    const cursor = await chunkedExtract(
+      linesConn,
+      { ...plan(2_000), cursorIndex: 0 },
+      { put: async () => undefined },
+      () => undefined,
+    );
+    expect(cursor).toMatchObject({ rowsDone: 3_000, cursorMax: 2_999 });
+    expect(linesRead()).toBe(0);
+  });
+});

@@ -238,6 +238,57 @@ describe('PostgreSQL type families -> MySQL -> PostgreSQL', () => {
     expect(await tableChecksum(pg, { name: 'lines_pg' }, fastColumns, ['id'])).toEqual(checksum);
   });
 
+  it('reads lines from a COPY byte for byte as JSON.stringify of the rows, on every type family and hostile values', async () => {
+    await pgAdmin(url(), [
+      `CREATE TABLE lines_edge (id int PRIMARY KEY, t text, f8 float8, f4 real, n numeric, i8 bigint, i2 smallint,
+        tz timestamptz, ts timestamp, d date, b boolean, j jsonb, c char(5), a int[], by bytea, u uuid, iv interval)`,
+      // Every control character, quotes, backslashes and COPY's own escapes, non-ASCII text; floats
+      // PostgreSQL and JavaScript spell differently; the edges of the integers; zones, BC and infinities.
+      `INSERT INTO lines_edge SELECT k,
+        CASE k % 6 WHEN 0 THEN chr(1 + k % 31) || 'x' || chr(92) || 'N'
+          WHEN 1 THEN E'tab\\there\\nnew\\rret\\\\back"quote''s\\b\\f\\v'
+          WHEN 2 THEN 'Zoë 😀 日本 ' || chr(8232) || chr(127) WHEN 3 THEN '' WHEN 4 THEN E'\\\\N' ELSE repeat('a', k) END,
+        (ARRAY[0, '-0', 1e-7, 1.5e-7, 1e15, 1e21, 1e300, 'NaN', 'Infinity', '-Infinity', 0.1, 123.456, 1e-4, 5e-324, -4986.703125, 100000000000000]::float8[])[1 + k % 16],
+        (ARRAY[0.1, 3.4028235e38, 16777217, -0.5, 1e-3]::real[])[1 + k % 5],
+        (ARRAY['NaN', '1e100', '-0.00', '12.50', '0.000000000000000000000000000001']::numeric[])[1 + k % 5],
+        (ARRAY[9007199254740992, 9223372036854775807, -9223372036854775808, 12345, -999999999999999, 1000000000000000]::bigint[])[1 + k % 6],
+        (ARRAY[-32768, 32767, 0]::smallint[])[1 + k % 3],
+        (ARRAY['2020-01-02 13:23:43.5+00', 'infinity', '0044-03-15 10:00:00+00 BC', '1970-01-01 00:00:00+00']::timestamptz[])[1 + k % 4],
+        (ARRAY['2020-01-02 13:23:43.123456', '-infinity', '0001-01-01 00:00:00 BC']::timestamp[])[1 + k % 3],
+        (ARRAY['2000-01-18', 'infinity', '0010-01-01 BC']::date[])[1 + k % 3],
+        k % 3 = 0,
+        (ARRAY['{"a": [1, 2.50, "x\\"y"], "b": null}', '"text"', '1e2', '[]']::jsonb[])[1 + k % 4],
+        (ARRAY['ab', 'abcde', '']::char(5)[])[1 + k % 3],
+        CASE k % 3 WHEN 0 THEN '{1,NULL,3}'::int[] WHEN 1 THEN '{}'::int[] ELSE '{{1,2},{3,4}}'::int[] END,
+        decode(lpad(to_hex(k), 8, '0'), 'hex'),
+        md5(k::text)::uuid,
+        make_interval(days => k, secs => k * 1.5)
+        FROM generate_series(1, 250) k`,
+      `INSERT INTO lines_edge (id) VALUES (1000)`,
+    ]);
+    const source = (table: string) => ({ kind: 'table' as const, table: { name: table }, orderBy: ['id'] });
+    for (const table of ['lines_edge', 'types_pg']) {
+      const viaRows: string[] = [];
+      for await (const batch of pg.readRows(source(table), { batchSize: 7 }))
+        for (const row of batch) viaRows.push(`${JSON.stringify(row)}\n`);
+      const viaLines: Buffer[] = [];
+      let rows = 0;
+      const lasts: unknown[][] = [];
+      for await (const batch of pg.readLines!(source(table), { batchSize: 7 })!) {
+        viaLines.push(batch.lines);
+        rows += batch.rows;
+        lasts.push(batch.last);
+      }
+      expect(rows).toBe(viaRows.length);
+      expect(Buffer.concat(viaLines).toString()).toBe(viaRows.join(''));
+      // Each batch ends on its last row, parsed (a keyset position).
+      expect(lasts.at(-1)).toEqual(JSON.parse(viaRows.at(-1)!));
+      expect(lasts.length).toBe(Math.ceil(viaRows.length / 7));
+    }
+    // A keyset start or an incremental window reads by rows (COPY takes no parameters).
+    expect(pg.readLines!({ ...source('lines_edge'), after: [5] }, { batchSize: 7 })).toBeUndefined();
+  });
+
   it('upserts by key without duplicates, twice', async () => {
     await pg.createTable({ name: 'upserted' }, columns, ['id']);
     const update = original.map((r) => r.map((v, i) => (columns[i]!.name === 'vc' ? `v${String(r[0])}` : v)));

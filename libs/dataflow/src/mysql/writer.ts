@@ -8,6 +8,7 @@ import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { mysqlLiteral, type ToLiteral } from './literals';
+import { releaseOwned } from '../chunk-codec';
 import { LineFields, linePieces } from '../values/line-fields';
 import { connectMysql, type MysqlSettings } from './pool';
 
@@ -174,7 +175,7 @@ export async function insertLinesMysql(
   // Invalid UTF-8 becomes U+FFFD in the row path (Buffer#toString): only valid text is copied as bytes.
   if (!transcoder || !isUtf8(lines)) return undefined;
   const conn = await connectMysql(pool, settings);
-  const state = { gaveUp: false, rows: 0 };
+  const state = { gaveUp: false, rows: 0, made: [] as Buffer[] };
   let kept = false;
   try {
     kept = await loadDataLocal(
@@ -188,6 +189,8 @@ export async function insertLinesMysql(
     afterLoadDataFailure(err, pool, conn, label);
   }
   conn.release();
+  // The statement is done: the server read every piece. Freed now, not at V8's next collection.
+  if (kept) for (const piece of state.made) releaseOwned(piece);
   return kept ? { written: rowCount } : undefined;
 }
 

@@ -69,11 +69,48 @@ export async function chunkedExtract(
     })();
     inFlight.catch(() => undefined);
   };
+  const readOptions = { batchSize: Math.min(plan.chunkRows, 10_000), signal: plan.signal };
+  // Lines straight from the connection (PostgreSQL's COPY text made into the chunk's lines) when no
+  // value needs JavaScript here: no mask to apply, no cursor maximum to follow row by row. The same
+  // bytes as the rows path; the cloud worker's extract spent most of its CPU making and stringifying
+  // rows (bench/README.md, data-transfer).
+  const lineBatches = !plan.protect && plan.cursorIndex < 0 ? conn.readLines?.(plan.source, readOptions) : undefined;
   try {
-    for await (const batch of conn.readRows(plan.source, {
-      batchSize: Math.min(plan.chunkRows, 10_000),
-      signal: plan.signal,
-    })) {
+    if (lineBatches) {
+      for await (const batch of lineBatches) {
+        let { lines } = batch;
+        let rows = batch.rows;
+        while (rows > 0) {
+          encoder ??= new ChunkEncoder();
+          const room = plan.chunkRows - encoder.rows;
+          if (rows <= room) {
+            if (plan.orderIndexes.length) after = plan.orderIndexes.map((i) => batch.last[i]);
+            await encoder.addLines(lines, rows);
+            rows = 0;
+          } else {
+            // The chunk ends inside the batch: its part up to the room-th line, whose row is the position.
+            let end = 0;
+            let lastStart = 0;
+            for (let k = 0; k < room; k++) {
+              lastStart = end;
+              end = lines.indexOf(0x0a, end) + 1;
+            }
+            if (plan.orderIndexes.length) {
+              const last = JSON.parse(lines.toString('utf8', lastStart, end)) as unknown[];
+              after = plan.orderIndexes.map((i) => last[i]);
+            }
+            await encoder.addLines(lines.subarray(0, end), room);
+            lines = lines.subarray(end);
+            rows -= room;
+          }
+          if (encoder.rows >= plan.chunkRows) await flush();
+        }
+      }
+      await flush();
+      await inFlight;
+      return position;
+    }
+    for await (const batch of conn.readRows(plan.source, readOptions)) {
       for (let start = 0; start < batch.length;) {
         encoder ??= new ChunkEncoder();
         const take = Math.min(batch.length - start, plan.chunkRows - encoder.rows);

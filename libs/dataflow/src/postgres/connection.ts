@@ -27,7 +27,7 @@ import {
 import { pgToText } from './copy-text';
 import { connectPg, createPgPool, runOne, type PgSettings } from './pool';
 import { listenPostgres } from './listen';
-import { readPostgres } from './reader';
+import { readPostgres, readPostgresLines } from './reader';
 import { insertLinesPostgres, writePostgres } from './writer';
 
 export async function openPostgresConnection(settings: PgSettings): Promise<DataConnection> {
@@ -132,6 +132,12 @@ class PostgresConnection implements DataConnection {
         await c.query('ROLLBACK').catch(() => undefined);
       }
     });
+  }
+
+  readLines(source: Parameters<DataConnection['readRows']>[0], options: Parameters<DataConnection['readRows']>[1]) {
+    // COPY takes no parameters: a keyset start or an incremental window reads by rows.
+    if (source.kind !== 'table' || source.after !== undefined || source.incremental !== undefined) return undefined;
+    return readPostgresLines(this.pool, this.settings, source, options);
   }
 
   readRows(source: Parameters<DataConnection['readRows']>[0], options: Parameters<DataConnection['readRows']>[1]) {

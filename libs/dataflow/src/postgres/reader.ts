@@ -1,13 +1,15 @@
 import type { FieldDef, Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { DataflowError, DataflowErrorCode, normaliseError } from '../errors';
 import { quoteIdent, quoteTable } from '../identifiers';
 import { keysetAfter, limitClause, resolveTableSource } from '../keyset';
 import { type ColumnSpec } from '../types/canonical-type';
 import { tableLabel } from '@vansales/protocol';
-import type { ReadOptions, ReadSource } from '../types/data-connection';
+import type { LineBatch, ReadOptions, ReadSource } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { isBinaryValue } from '../values/canonical-values';
 import { describeFields, describePgTable } from './catalog';
+import { CopyLines } from './copy-lines';
 import { pgToText } from './copy-text';
 import { type FromText, pgFromText } from './from-text';
 import { connectPg, type PgSettings, RAW_TYPES } from './pool';
@@ -215,6 +217,86 @@ export async function* readPostgres(
       // ROLLBACK queues behind it on the same connection.
       await client.query('ROLLBACK').catch(() => (broken = true));
     }
+    client.release(broken ? new Error('discarded') : undefined);
+  }
+}
+
+/**
+ * readPostgres's rows as the buffer's chunk lines (`LineBatch`), made from a COPY's text output
+ * (CopyLines) instead of pg's per-field strings: the same snapshot (READ ONLY REPEATABLE READ), the
+ * same statement, the same bytes as JSON.stringify of readPostgres's rows. Only for a table read
+ * without parameters (no keyset start, no incremental window: COPY takes none); the caller checks
+ * that with `linesReadable`. Memory: COPY's socket is paused while a batch waits for the caller.
+ */
+export async function* readPostgresLines(
+  pool: Pool,
+  settings: PgSettings,
+  source: Extract<ReadSource, { kind: 'table' }>,
+  options: ReadOptions,
+): AsyncGenerator<LineBatch, void, undefined> {
+  const batchSize = Math.max(1, Math.floor(options.batchSize));
+  const signal = options.signal;
+  if (signal?.aborted) throw new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled');
+  const label = tableLabel(source.table);
+  const client = await connectPg(pool, settings);
+  let broken = false;
+  let open = false;
+  let copying = false;
+  let stream: ReturnType<typeof copyTo> | undefined;
+  const onAbort = () => {
+    broken = true;
+    stream?.destroy(new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled'));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    open = true;
+    if (settings.statementTimeoutMs)
+      await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.statementTimeoutMs)}`);
+    const plan = await planTable(client, source, options);
+    if (plan.params.length > 0)
+      throw new DataflowError(DataflowErrorCode.BAD_REQUEST, `a COPY read of ${label} cannot take parameters`);
+    const lines = new CopyLines(plan.columns!, plan.label);
+    copying = true;
+    stream = client.query(copyTo(`COPY (${plan.sql}) TO STDOUT`));
+    let carry: Buffer | undefined;
+    let count = 0;
+    const batch = () => {
+      const bytes = lines.take();
+      const last = bytes.lastIndexOf(0x0a, bytes.length - 2) + 1;
+      const out: LineBatch = { lines: bytes, rows: count, last: JSON.parse(bytes.toString('utf8', last)) as unknown[] };
+      count = 0;
+      return out;
+    };
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      const src = carry ? Buffer.concat([carry, piece]) : piece;
+      let at = 0;
+      for (;;) {
+        const before = lines.rows;
+        at = lines.add(src, at, src.length, batchSize - count);
+        count += lines.rows - before;
+        if (count < batchSize) break;
+        yield batch();
+      }
+      // A row cut between pieces waits for the rest (a copy: the piece is the stream's).
+      carry = at < src.length ? Buffer.from(src.subarray(at)) : undefined;
+    }
+    copying = false;
+    if (carry) throw new DataflowError(DataflowErrorCode.READ_FAILED, `cannot read ${label}: the COPY ended mid-row`);
+    if (count > 0) yield batch();
+    await client.query('COMMIT');
+    open = false;
+  } catch (err) {
+    if (signal?.aborted)
+      throw new DataflowError(DataflowErrorCode.CANCELLED, 'the read was cancelled', { table: label });
+    const e = normaliseError(err, DataflowErrorCode.READ_FAILED, `cannot read ${label}`, { table: label });
+    if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    // A COPY left midway (the caller stopped early, or a row failed) keeps the connection busy: drop it.
+    if (copying) broken = true;
+    if (!broken && open) await client.query('ROLLBACK').catch(() => (broken = true));
     client.release(broken ? new Error('discarded') : undefined);
   }
 }

@@ -8,6 +8,7 @@ import { type CanonicalType, type ColumnSpec } from '../types/canonical-type';
 import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
+import { releaseOwned } from '../chunk-codec';
 import { LineFields, linePieces } from '../values/line-fields';
 import { BINARY_BASE_TYPES, type BinaryEncoder, BinaryWriter, binaryEncoder, COPY_BINARY_HEADER } from './copy-binary';
 import { copyEncoder, type ToText } from './copy-text';
@@ -300,8 +301,8 @@ export async function insertLinesPostgres(
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    const state = { gaveUp: false, rows: 0, made: [] as Buffer[] };
     const produce = async (push: (chunk: Buffer) => Promise<void>) => {
-      const state = { gaveUp: false, rows: 0 };
       for (const piece of linePieces(lines, fields, CHUNK_CHARS, state)) await push(piece);
       if (state.gaveUp || state.rows !== rowCount) throw new GaveUp();
     };
@@ -314,6 +315,8 @@ export async function insertLinesPostgres(
       produce as Parameters<typeof streamCopy>[5],
       options.signal,
     );
+    // The COPY is done (the server confirmed it): every piece was sent. Freed now, not at V8's next collection.
+    for (const piece of state.made) releaseOwned(piece);
     return { written: rowCount };
   } catch (err) {
     if (options.signal?.aborted)

@@ -64,6 +64,16 @@ export type ReadSource =
     }
   | { kind: 'query'; sql: string /* already checked read-only by the caller */; params?: unknown[] };
 
+/**
+ * Rows as the buffer's chunk lines: JSON.stringify of each canonical row, each line ending with a
+ * newline; `last`: the last row's values (for keyset positions).
+ */
+export interface LineBatch {
+  lines: Buffer;
+  rows: number;
+  last: unknown[];
+}
+
 export interface ReadOptions {
   batchSize: number;
   signal?: AbortSignal;
@@ -130,6 +140,12 @@ export interface DataConnection {
    * The next batch is read while the caller holds the last one, and no further: a caller need not read ahead itself.
    */
   readRows(source: ReadSource, options: ReadOptions): AsyncIterable<unknown[][]>;
+  /**
+   * The same rows as readRows, as the buffer's chunk lines (byte for byte JSON.stringify of readRows's
+   * rows), where the connection can make them without JavaScript values (PostgreSQL: from a COPY's
+   * text); undefined when it cannot for this source (then readRows).
+   */
+  readLines?(source: ReadSource, options: ReadOptions): AsyncIterable<LineBatch> | undefined;
   tableExists(table: TableRef): Promise<boolean>;
   /** DDL through the type mapping: columns, NOT NULL and the primary key; no defaults, indexes or foreign keys. */
   createTable(table: TableRef, columns: ColumnSpec[], primaryKey: string[]): Promise<void>;

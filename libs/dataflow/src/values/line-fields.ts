@@ -568,13 +568,14 @@ export class LineFields {
 /**
  * A text of whole lines as the fields of their rows, in pieces of about `pieceBytes` (each ending at
  * a line's end), for a load that sends the first piece while the next is made. Stops early, setting
- * `state.gaveUp`, at a piece the fast path gives up on; `state.rows` counts the rows of the pieces made.
+ * `state.gaveUp`, at a piece the fast path gives up on; `state.rows` counts the rows of the pieces
+ * made, `state.made` keeps them, for the writer to release once its statement is done.
  */
 export function* linePieces(
   lines: Buffer,
   fields: LineFields,
   pieceBytes: number,
-  state: { gaveUp: boolean; rows: number },
+  state: { gaveUp: boolean; rows: number; made: Buffer[] },
 ): Generator<Buffer> {
   let start = 0;
   while (start < lines.length) {
@@ -583,6 +584,7 @@ export function* linePieces(
     const piece = fields.lines(lines, start, end);
     if (!piece) return void (state.gaveUp = true);
     state.rows += fields.rows;
+    state.made.push(piece);
     yield piece;
     start = end;
   }

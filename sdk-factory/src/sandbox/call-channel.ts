@@ -15,7 +15,10 @@ import type { SandboxErrorCode } from './errors';
  * default: on this VM a thread that sleeps for more than a few microseconds takes ~18 us to wake (bare
  * ping-pong with 8 us of work: 26-28 us sleeping, 10 us polling), and an Atomics.wait of the host was
  * slower than its event loop (warm call 34-37 us vs 17-22 us). After a call the worker polls the
- * doorbell up to `spinUs` (10 us) for the next one, since warm calls come in runs. Both polls are the
+ * doorbell up to `spinUs` (150 us) for the next one, since warm calls come in runs: a host that awaits
+ * between calls rings again 10-30 us later, after a 10 us poll had put the worker to sleep, and on an
+ * idle VM the wake-up made the call ~65 us (bimodal: 21-70 us medians over runs; with 150 us, 10-21 us,
+ * and the same ~19 us as before with another process on the machine). Both polls are the
  * Poller's: kept while they pay, probed together on a few calls in every 128 when they do not. The
  * worker leaves its wait loop for its event loop:
  * - a call that awaits the host (ctx.http): the worker answers "by port" at once (the host stops
@@ -270,7 +273,7 @@ export interface WorkerChannelOptions {
   busy?: () => boolean;
   /** How long an idle worker sleeps in Atomics.wait before it goes back to its event loop. Default 1,000 ms. */
   idleMs?: number;
-  /** How long the worker polls the doorbell for the next call after one (pollForNext). Default 10 us. */
+  /** How long the worker polls the doorbell for the next call after one (pollForNext). Default 150 us. */
   spinUs?: number;
 }
 
@@ -303,7 +306,7 @@ export class WorkerCallChannel {
     this.sync = options.sync ?? true;
     this.busy = options.busy ?? (() => false);
     this.idleMs = options.idleMs ?? 1000;
-    this.spinMs = (options.spinUs ?? 10) / 1000;
+    this.spinMs = (options.spinUs ?? 150) / 1000;
   }
 
   start(): void {

@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import { DataflowError, DataflowErrorCode, isConnectionError, normaliseError } from '../errors';
@@ -9,7 +8,7 @@ import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { mysqlLiteral, type ToLiteral } from './literals';
 import { releaseOwned } from '../chunk-codec';
-import { LineFields, linePieces } from '../values/line-fields';
+import { lineFieldsFor, linePieces } from '../values/line-fields';
 import { connectMysql, type MysqlSettings } from './pool';
 
 /**
@@ -170,10 +169,9 @@ export async function insertLinesMysql(
   const label = tableLabel(table);
   if (options.signal?.aborted)
     throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
-  if (localInfileRefused.has(pool) || rowCount === 0) return undefined;
-  const transcoder = LineFields.for('mysql', types, declared);
-  // Invalid UTF-8 becomes U+FFFD in the row path (Buffer#toString): only valid text is copied as bytes.
-  if (!transcoder || !isUtf8(lines)) return undefined;
+  if (localInfileRefused.has(pool)) return undefined;
+  const transcoder = lineFieldsFor('mysql', types, declared, lines, rowCount);
+  if (!transcoder) return undefined;
   const conn = await connectMysql(pool, settings);
   const state = { gaveUp: false, rows: 0, made: [] as Buffer[] };
   let kept = false;

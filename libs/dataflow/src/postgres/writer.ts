@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -9,7 +8,7 @@ import { tableLabel, type TableRef } from '@vansales/protocol';
 import type { WriteOptions } from '../types/data-connection';
 import { BadValue } from '../values/bad-value';
 import { releaseOwned } from '../chunk-codec';
-import { LineFields, linePieces } from '../values/line-fields';
+import { lineFieldsFor, linePieces } from '../values/line-fields';
 import { BINARY_BASE_TYPES, type BinaryEncoder, BinaryWriter, binaryEncoder, COPY_BINARY_HEADER } from './copy-binary';
 import { copyEncoder, type ToText } from './copy-text';
 import { connectPg, runOne, type PgSettings } from './pool';
@@ -192,6 +191,17 @@ function copyPlan(
   };
 }
 
+/** Aborting drops the connection: the server then aborts the COPY and rolls back. */
+function dropOnAbort(client: PoolClient, signal: AbortSignal | undefined) {
+  let dropped = false;
+  const onAbort = () => {
+    dropped = true;
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return { dropped: () => dropped, dispose: () => signal?.removeEventListener('abort', onAbort) };
+}
+
 /**
  * insert: COPY straight into the table (one statement, so one transaction).
  * upsert: COPY into a temporary table, then INSERT .. ON CONFLICT (key) DO UPDATE; when a batch
@@ -215,12 +225,7 @@ export async function writePostgres(
   const cols = names.map(q).join(', ');
   const client = await connectPg(pool, settings);
   let broken = false;
-  const onAbort = () => {
-    // Dropping the connection makes the server abort the COPY and roll back.
-    broken = true;
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const abort = dropOnAbort(client, options.signal);
   try {
     if (options.mode === 'insert') {
       const plan = copyPlan(quoteTable(table, 'postgres'), cols, types, bases, names, rows);
@@ -257,8 +262,8 @@ export async function writePostgres(
     if (e.code === DataflowErrorCode.CONNECTION_FAILED) broken = true;
     throw e;
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    client.release(broken ? new Error('discarded') : undefined);
+    abort.dispose();
+    client.release(broken || abort.dropped() ? new Error('discarded') : undefined);
   }
 }
 
@@ -287,19 +292,12 @@ export async function insertLinesPostgres(
   const label = tableLabel(table);
   if (options.signal?.aborted)
     throw new DataflowError(DataflowErrorCode.CANCELLED, 'the write was cancelled', { table: label });
-  if (rowCount === 0) return undefined;
-  const fields = LineFields.for('postgres', types, declared);
-  // Invalid UTF-8 becomes U+FFFD in the row path (Buffer#toString): only valid text is copied as bytes.
-  if (!fields || !isUtf8(lines)) return undefined;
+  const fields = lineFieldsFor('postgres', types, declared, lines, rowCount);
+  if (!fields) return undefined;
   const cols = names.map((n) => quoteIdent(n, 'postgres')).join(', ');
   const client = await connectPg(pool, settings);
   let broken = false;
-  const onAbort = () => {
-    // Dropping the connection makes the server abort the COPY and roll back.
-    broken = true;
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const abort = dropOnAbort(client, options.signal);
   try {
     const state = { gaveUp: false, rows: 0, made: [] as Buffer[] };
     const produce = async (push: (chunk: Buffer) => Promise<void>) => {
@@ -329,7 +327,7 @@ export async function insertLinesPostgres(
     }
     return undefined;
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    client.release(broken ? new Error('discarded') : undefined);
+    abort.dispose();
+    client.release(broken || abort.dropped() ? new Error('discarded') : undefined);
   }
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { CanonicalType, ColumnSpec } from '../types/canonical-type';
 
 /*
@@ -563,6 +564,23 @@ export class LineFields {
     }
     return true;
   }
+}
+
+/**
+ * The fields for a chunk's lines, or undefined when they must go by rows: no rows, a column type
+ * outside the fast path, or text that is not valid UTF-8 (the row path makes U+FFFD of invalid
+ * bytes, Buffer#toString; only valid text is copied as bytes).
+ */
+export function lineFieldsFor(
+  dialect: LineDialect,
+  types: CanonicalType[],
+  declared: ColumnSpec[] | undefined,
+  lines: Buffer,
+  rowCount: number,
+): LineFields | undefined {
+  if (rowCount === 0) return undefined;
+  const fields = LineFields.for(dialect, types, declared);
+  return fields && isUtf8(lines) ? fields : undefined;
 }
 
 /**

@@ -216,16 +216,27 @@ export async function redisSessionCluster(options: RedisSessionClusterOptions): 
       if (announcement) for (const h of updateHandlers) h(announcement.tenantId);
     }
   });
-  void subscriber
-    .subscribe(REVOCATIONS, UPDATE_ANNOUNCEMENTS)
-    .catch((err: Error) => log.error({ err: err.message }, 'could not subscribe to the cluster channels'));
+  // Redis keeps no pub/sub message for a node not yet subscribed: a node that served agents before its
+  // SUBSCRIBE was through would miss a revocation or an update offer sent meanwhile (CI saw a test's
+  // announcement lost that way, on a loaded machine). So the start below waits for it too.
+  const subscribed = subscriber.subscribe(REVOCATIONS, UPDATE_ANNOUNCEMENTS).then(
+    () => true,
+    (err: Error) => {
+      log.error({ err: err.message }, 'could not subscribe to the cluster channels');
+      return false;
+    },
+  );
   // Give Redis a moment at start, so the first agents are not refused for nothing; then start anyway:
   // the node serves the REST API, reports not ready and refuses agent sessions until Redis answers.
+  const connected = new Promise<boolean>((resolve) => {
+    if (client.status === 'ready') return resolve(true);
+    client.once('ready', () => resolve(true));
+  });
   const ready = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 3000);
-    client.once('ready', () => {
+    void Promise.all([connected, subscribed]).then(([up, listening]) => {
       clearTimeout(timer);
-      resolve(true);
+      resolve(up && listening);
     });
   });
   if (!ready) log.error('Redis is not reachable at start; agent sessions are refused until it is');

@@ -205,13 +205,11 @@ export async function chunkAsGzip(bytes: Buffer, options: DecodeChunkOptions = {
 export function* chunkRowGroups(
   text: Buffer,
   groupRows: number,
-  /** Lines of the chunk before `text` (a part of a chunk), for the line numbers of an error. */
-  lineOffset = 0,
 ): Generator<{ rows: unknown[][]; last: boolean }, void, undefined> {
   let rows: unknown[][] = [];
   let yielded = false;
   let start = 0;
-  let line = lineOffset;
+  let line = 0;
   while (start < text.length) {
     let end = text.indexOf(0x0a, start);
     if (end < 0) end = text.length;

@@ -85,7 +85,8 @@ export async function chunkedLoad(
       // The whole chunk goes as one statement: its lines are already in memory, and the server
       // streams them in (a statement per 10,000 rows left the server idle between statements).
       if (conn.insertLines && insertFirst) {
-        yield* lineGroups(index, text, Infinity);
+        const count = countLines(text);
+        yield { index, lines: text, count, first: 0, chunkRows: count };
         continue;
       }
       // Parsed a slice at a time, with a turn of the event loop between slices: the write before this
@@ -151,7 +152,7 @@ export async function chunkedLoad(
         : undefined;
       // Lines the connection did not take go as rows, a group at a time: parsed, checked and written.
       if (!inserted) {
-        const parsed = chunkRowGroups(lines, groupRows, group.lineOffset);
+        const parsed = chunkRowGroups(lines, groupRows);
         let first = group.first;
         for (;;) {
           let next: IteratorResult<{ rows: unknown[][]; last: boolean }, void>;
@@ -168,7 +169,7 @@ export async function chunkedLoad(
         }
       }
     }
-    if (group.text) releaseChunkText(group.text);
+    if (group.lines) releaseChunkText(group.lines);
     // Only once the chunk's last group is written is the chunk done (a retry resumes at a whole chunk).
     if (chunkRows !== undefined) {
       rowsDone += chunkRows;
@@ -179,55 +180,29 @@ export async function chunkedLoad(
 }
 
 /**
- * A group of a chunk to write: its rows, or (for a connection that inserts lines) its `count`
- * non-empty NDJSON lines, not yet parsed. `first`: rows of the chunk before it; `chunkRows` on the
- * chunk's last group.
+ * A group of a chunk to write: its rows, or (for a connection that inserts lines) the whole chunk's
+ * text, `count` non-empty NDJSON lines not yet parsed. `first`: rows of the chunk before it;
+ * `chunkRows` on the chunk's last group.
  */
 interface Group {
   index: number;
   rows?: unknown[][];
   lines?: Buffer;
-  /** On a chunk's last group of lines: the chunk's whole text, released once written. */
-  text?: Buffer;
-  /** Lines of the chunk before `lines` (empty ones too), for the line numbers of a parse error. */
-  lineOffset?: number;
   count: number;
   first: number;
   chunkRows: number | undefined;
 }
 
-/** A chunk's text cut into groups of `groupRows` non-empty lines (one group, empty, for an empty chunk). */
-function* lineGroups(index: number, text: Buffer, groupRows: number): Generator<Group> {
-  let start = 0;
-  let first = 0;
-  let lineOffset = 0;
-  for (;;) {
-    let p = start;
-    let count = 0;
-    let lines = 0;
-    while (p < text.length && count < groupRows) {
-      let eol = text.indexOf(0x0a, p);
-      if (eol < 0) eol = text.length;
-      if (eol > p) count++;
-      lines++;
-      p = eol + 1;
-    }
-    const end = Math.min(p, text.length);
-    const last = end >= text.length;
-    yield {
-      index,
-      lines: text.subarray(start, end),
-      lineOffset,
-      count,
-      first,
-      chunkRows: last ? first + count : undefined,
-      text: last ? text : undefined,
-    };
-    if (last) return;
-    first += count;
-    lineOffset += lines;
-    start = end;
+/** Non-empty lines of a chunk's text (the row path skips empty ones). */
+function countLines(text: Buffer): number {
+  let count = 0;
+  for (let p = 0; p < text.length;) {
+    let eol = text.indexOf(0x0a, p);
+    if (eol < 0) eol = text.length;
+    if (eol > p) count++;
+    p = eol + 1;
   }
+  return count;
 }
 
 /** A unique violation of the destination's key (PostgreSQL 23505, MySQL/MariaDB 1062). */

@@ -225,8 +225,8 @@ export async function* readPostgres(
  * readPostgres's rows as the buffer's chunk lines (`LineBatch`), made from a COPY's text output
  * (CopyLines) instead of pg's per-field strings: the same snapshot (READ ONLY REPEATABLE READ), the
  * same statement, the same bytes as JSON.stringify of readPostgres's rows. Only for a table read
- * without parameters (no keyset start, no incremental window: COPY takes none); the caller checks
- * that with `linesReadable`. Memory: COPY's socket is paused while a batch waits for the caller.
+ * without parameters (no keyset start, no incremental window: COPY takes none; the connection's
+ * readLines checks that). Memory: COPY's socket is paused while a batch waits for the caller.
  */
 export async function* readPostgresLines(
   pool: Pool,

@@ -133,6 +133,9 @@ export async function test(args: string[]): Promise<number> {
     ctx.log(
       `all tiers: unit ${unit.counts.passed} passed, ${unit.counts.failed} failed; integration, e2e and soak ${rest.counts.passed} passed, ${rest.counts.failed} failed`,
     );
+    // The unit tier's own report is far above by now: CI shows a log's end, so every failure is named again.
+    const failures = [...unit.counts.failures, ...rest.counts.failures];
+    if (failures.length) process.stdout.write(`\nfailed:\n${failures.map((f) => `  ${f}\n`).join('')}`);
     process.stdout.write(
       `\n${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}\n`,
     );
@@ -152,6 +155,8 @@ interface TestCounts {
   passed: number;
   failed: number;
   skipped: number;
+  /** One line per failed test or file that could not run: file, test name, the message's first words. */
+  failures: string[];
 }
 
 /** One jest run whose counts come back through the summary reporter; a run that wrote none counts as one failure. */
@@ -165,7 +170,7 @@ async function runJestCounted(
     const code = await runJest(jestArgs, { ...env, VSC_TEST_COUNTS_FILE: file });
     const counts = existsSync(file)
       ? (JSON.parse(readFileSync(file, 'utf8')) as TestCounts)
-      : { passed: 0, failed: 1, skipped: 0 };
+      : { passed: 0, failed: 1, skipped: 0, failures: [`jest exited with code ${code} before writing its summary`] };
     return { code, counts };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { forwardMetrics, startStatusServer, temporalPrometheusTelemetry, type StatusServer } from '@vansales/metrics';
-import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
+import { limitHeapGrowth, parseCommand, settingOrExit } from '@vansales/protocol';
 import { describeTemporalConnection, temporalConnectionOptions } from '@vansales/temporal-config';
 import { startTracing } from '@vansales/tracing';
 import packageJson from '../package.json';
@@ -22,34 +22,13 @@ async function main(): Promise<void> {
     process,
   );
   if (!args.ok) process.exit(args.exitCode);
-  let config;
-  try {
-    config = loadCloudWorkerConfig();
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  try {
-    // Before the workflow thread and the row batches: the heap stays near its live data.
-    limitHeapGrowth();
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  let connectionOptions;
-  try {
-    connectionOptions = temporalConnectionOptions(config);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  let tracing;
-  try {
-    tracing = await startTracing({ serviceName: 'vsc-cloud-worker', serviceVersion: packageJson.version });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
+  const config = await settingOrExit(loadCloudWorkerConfig);
+  // Before the workflow thread and the row batches: the heap stays near its live data.
+  await settingOrExit(limitHeapGrowth);
+  const connectionOptions = await settingOrExit(() => temporalConnectionOptions(config));
+  const tracing = await settingOrExit(() =>
+    startTracing({ serviceName: 'vsc-cloud-worker', serviceVersion: packageJson.version }),
+  );
   if (tracing) process.stdout.write(`traces to ${tracing.endpoint}\n`);
   Runtime.install({
     logger: new DefaultLogger('WARN'),
@@ -88,13 +67,7 @@ async function main(): Promise<void> {
   }
   if (role !== 'activities') workers.push(await createCloudWorker(config, connection, tracing));
   if (role !== 'workflows') {
-    let deps;
-    try {
-      deps = await cloudDepsFromEnv(config);
-    } catch (err) {
-      process.stderr.write(`${(err as Error).message}\n`);
-      process.exit(2);
-    }
+    const deps = await settingOrExit(() => cloudDepsFromEnv(config));
     workers.push(await createCloudActivityWorker(config, connection, deps, metrics, tracing));
   }
   const polling = { all: 'workflows and cloud activities', workflows: 'workflows', activities: 'cloud activities' }[

@@ -1,6 +1,6 @@
 import { temporalPrometheusTelemetry } from '@vansales/metrics';
 import { Runtime, DefaultLogger, type LogLevel, type LogMetadata } from '@temporalio/worker';
-import { limitHeapGrowth, parseCommand } from '@vansales/protocol';
+import { limitHeapGrowth, parseCommand, settingOrExit } from '@vansales/protocol';
 import { describeTemporalConnection } from '@vansales/temporal-config';
 import packageJson from '../package.json';
 import { GatewayConfig, loadGatewayConfig } from './config';
@@ -34,29 +34,14 @@ async function main(): Promise<void> {
     process,
   );
   if (!args.ok) process.exit(args.exitCode);
-  let config;
-  try {
-    config = loadGatewayConfig();
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  try {
-    // The gateway streams every follower's chunks (decrypted, one per follower at a time) and buffer
-    // uploads: garbage at the rate rows move. With V8's own growth factor its heap grew past the 300 MB
-    // the data plane allows while 1M rows went to a site (bench/README.md, data-transfer: memory).
-    limitHeapGrowth();
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  let tracing;
-  try {
-    tracing = await startTracing({ serviceName: 'vsc-gateway', serviceVersion: packageJson.version });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
+  const config = await settingOrExit(loadGatewayConfig);
+  // The gateway streams every follower's chunks (decrypted, one per follower at a time) and buffer
+  // uploads: garbage at the rate rows move. With V8's own growth factor its heap grew past the 300 MB
+  // the data plane allows while 1M rows went to a site (bench/README.md, data-transfer: memory).
+  await settingOrExit(limitHeapGrowth);
+  const tracing = await settingOrExit(() =>
+    startTracing({ serviceName: 'vsc-gateway', serviceVersion: packageJson.version }),
+  );
   const logger = createLogger(config.VSC_LOG_LEVEL, 'gateway');
   if (tracing) logger.info({ endpoint: tracing.endpoint }, 'traces on');
   // No per-worker heartbeat thread: thousands of per-connector Workers share one runtime.

@@ -55,6 +55,15 @@ describe('command-line entries', () => {
     },
   );
 
+  it.each(['vsc-gateway', 'vsc-cloud-worker'])(
+    '%s without its settings names each missing one and exits 2 before it starts anything',
+    (name) => {
+      const result = run(all.find((e) => e.name === name)!.file, []);
+      expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 2, stdout: '' });
+      expect(result.stderr).toMatch(/^invalid (gateway|cloud worker) configuration:\n {2}VSC_PAYLOAD_KEYS: /);
+    },
+  );
+
   it('every sub-command of vsc and mini-connector answers --help without running', () => {
     const byName = Object.fromEntries(all.map((e) => [e.name, e.file]));
     const vscCommands = ['up', 'test', 'services', 'tenant', 'connector', 'key', 'audit', 'bench', 'release'];

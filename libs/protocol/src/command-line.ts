@@ -123,3 +123,16 @@ export async function runSubCommand<Io extends CommandOutput>(
   }
   return command.run(argv.slice(command.words.length), io);
 }
+
+/**
+ * A start-up step that reads or applies the operator's settings: on a bad setting the process says
+ * why on stderr and exits 2 (the usage-error code), before it has started anything. For the mains.
+ */
+export async function settingOrExit<T>(step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+}

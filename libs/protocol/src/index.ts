@@ -163,6 +163,7 @@ export {
   answerHelpOrVersion,
   runSubCommand,
   subCommandUsage,
+  settingOrExit,
   type CommandSpec,
   type CommandOutput,
   type ParsedCommand,

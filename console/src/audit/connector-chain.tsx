@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { describeFailure, type GatewayClient, type paths } from '../api/client';
+import { Alert } from '../alert';
 
 const CHAIN = '/v1/tenants/{tenantId}/connectors/{connectorId}/audit';
 type Verification = paths[`${typeof CHAIN}/verify`]['get']['responses']['200']['content']['application/json'];
@@ -74,11 +75,7 @@ export function ConnectorChain({ client, tenantId }: { client: GatewayClient; te
           </select>
         </label>
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {verification && (
         <p
           data-testid="chain-verdict"

@@ -33,6 +33,7 @@ import { StepInspector, EdgeInspector, TriggersPanel, ConnectForm } from './insp
 import { NodeLookupContext, StepNode } from './step-node';
 import { newTrigger, type PaletteItem } from './step-kinds';
 import { VersionsPanel } from './versions-panel';
+import { Alert } from '../alert';
 
 const NODE_TYPES = { step: StepNode };
 /** A node's footprint on the canvas (flow units), wide enough for its issues to show beside the next. */
@@ -367,11 +368,7 @@ export function Designer({ session, tenantId }: { session: Session; tenantId: st
         <button type="button" onClick={() => setImportText(JSON.stringify(document, null, 2))}>
           Export the drawn document
         </button>
-        {importError && (
-          <p role="alert" className="error">
-            {importError}
-          </p>
-        )}
+        <Alert message={importError} />
       </details>
     </div>
   );

@@ -3,6 +3,7 @@
 import { memo, useCallback, useEffect, useId, useState } from 'react';
 import type { ValidationIssue } from '@vansales/definitions';
 import { describeFailure, type GatewayClient, type paths } from '../api/client';
+import { Alert } from '../alert';
 
 type VersionRow =
   paths['/v1/tenants/{tenantId}/definitions/{definitionId}/versions']['get']['responses']['200']['content']['application/json'][number];
@@ -184,11 +185,7 @@ function VersionsPanelView({
           {message}
         </p>
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {versions.length > 0 ? (
         <table data-testid="versions">
           <caption className="hint">Versions of {definitionId}</caption>

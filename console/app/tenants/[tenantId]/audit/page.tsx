@@ -8,6 +8,7 @@ import { instant, useFilterForm } from '../../../../src/filter-form';
 import { NotConnected } from '../../../../src/not-connected';
 import { TenantNav } from '../../../../src/tenant-nav';
 import { unreachable, useGateway } from '../../../../src/use-gateway';
+import { Alert } from '../../../../src/alert';
 
 type AuditPage = paths['/v1/tenants/{tenantId}/audit']['get']['responses']['200']['content']['application/json'];
 type Person = { principal?: string; role?: string; ip?: string; status?: number };
@@ -118,11 +119,7 @@ export default function AuditPage() {
           </a>
         )}
       </div>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {page && page.events.length === 0 && <p>No change matches these filters.</p>}
       {page && page.events.length > 0 && (
         <table data-testid="audit-table">

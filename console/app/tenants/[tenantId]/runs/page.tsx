@@ -9,6 +9,7 @@ import { NotConnected } from '../../../../src/not-connected';
 import { StatusBadge } from '../../../../src/runs/status-badge';
 import { TenantNav } from '../../../../src/tenant-nav';
 import { unreachable, useGateway } from '../../../../src/use-gateway';
+import { Alert } from '../../../../src/alert';
 
 type RunsQuery = NonNullable<paths['/v1/tenants/{tenantId}/runs']['get']['parameters']['query']>;
 type RunsPage = paths['/v1/tenants/{tenantId}/runs']['get']['responses']['200']['content']['application/json'];
@@ -107,11 +108,7 @@ export default function TenantRunsPage() {
         </label>
         <button type="submit">Apply filters</button>
       </form>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {page && page.runs.length === 0 && <p>No run matches these filters.</p>}
       {page && page.runs.length > 0 && (
         <table data-testid="runs-table">

@@ -10,6 +10,7 @@ import { RunFlags } from '../../../../../../../src/runs/run-flags';
 import { StatusBadge } from '../../../../../../../src/runs/status-badge';
 import { TenantNav } from '../../../../../../../src/tenant-nav';
 import { unreachable, useGateway } from '../../../../../../../src/use-gateway';
+import { Alert } from '../../../../../../../src/alert';
 
 const RUN = '/v1/tenants/{tenantId}/definitions/{definitionId}/runs/{runId}';
 type RunDetail = paths[typeof RUN]['get']['responses']['200']['content']['application/json'];
@@ -100,11 +101,7 @@ export default function RunPage() {
       <h1>
         Run of {definitionId} <code className="hint">{runId}</code>
       </h1>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {run && (
         <>
           <dl className="facts">

@@ -2,7 +2,13 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { startOidcProvider, type RunningProvider } from '@vansales/test-kit';
+import {
+  startOidcProvider,
+  type RunningProvider,
+  webClient,
+  serviceClient,
+  authorizationCodeScheme,
+} from '@vansales/test-kit';
 import {
   checkBothWidths,
   connectConsole,
@@ -35,21 +41,8 @@ describe('the marketplace registration asks each security scheme for what its ty
     const gatewayPort = await unusedPort();
     redirect = `http://127.0.0.1:${gatewayPort}/v1/oauth/callback`;
     provider = await startOidcProvider([
-      {
-        client_id: 'web',
-        client_secret: WEB_SECRET,
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [redirect],
-      },
-      {
-        client_id: 'svc',
-        client_secret: SVC_SECRET,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
-        scope: 'read',
-      },
+      webClient('web', WEB_SECRET, redirect),
+      serviceClient('svc', SVC_SECRET, 'read'),
     ]);
     stand = await startConsoleStand('console api auth', {
       VSC_GATEWAY_PORT: String(gatewayPort),
@@ -94,16 +87,7 @@ describe('the marketplace registration asks each security scheme for what its ty
     },
     components: {
       securitySchemes: {
-        user: {
-          type: 'oauth2',
-          flows: {
-            authorizationCode: {
-              authorizationUrl: provider.endpoints.authorization,
-              tokenUrl: provider.endpoints.token,
-              scopes: { openid: '', offline_access: '', read: '' },
-            },
-          },
-        },
+        user: authorizationCodeScheme(provider, ['openid', 'offline_access', 'read']),
         service: {
           type: 'oauth2',
           flows: { clientCredentials: { tokenUrl: provider.endpoints.token, scopes: { read: '' } } },

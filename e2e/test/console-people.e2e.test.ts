@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { startOidcProvider, type RunningProvider } from '@vansales/test-kit';
+import { startOidcProvider, type RunningProvider, webClient } from '@vansales/test-kit';
 import { checkBothWidths, launchChromium, SCREENS, serveConsole, signInConsole } from './support/console-browser';
 import { startPlatform, type Platform } from './support/harness';
 
@@ -21,13 +21,7 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
     // The provider sends people back to the console's /sso page, which finishes with the gateway.
     const redirectUri = `${consoleServer.url}/sso`;
     provider = await startOidcProvider([
-      {
-        client_id: 'console-sso',
-        client_secret: 'console-sso-secret-0123456789abcdef',
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        redirect_uris: [redirectUri],
-      },
+      webClient('console-sso', 'console-sso-secret-0123456789abcdef', redirectUri, { refresh: false }),
     ]);
     platform = await startPlatform({
       gateway: {

@@ -8,7 +8,13 @@ import {
   createMetadataCredentialStore,
 } from '@vansales/sdk-factory/auth';
 import type { SecurityScheme } from '@vansales/sdk-factory/manifest';
-import { authorizeInBrowser, startOidcProvider, type RunningProvider } from '@vansales/test-kit';
+import {
+  authorizeInBrowser,
+  startOidcProvider,
+  type RunningProvider,
+  webClient,
+  authorizationCodeScheme,
+} from '@vansales/test-kit';
 import { startPlatform, type Platform } from './support/harness';
 
 // The cloud credential store through the gateway's REST (issue 11 item 3): create, list, get, rotate,
@@ -46,15 +52,7 @@ async function callback(search: string) {
 }
 
 beforeAll(async () => {
-  provider = await startOidcProvider([
-    {
-      client_id: 'web',
-      client_secret: WEB_SECRET,
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      redirect_uris: [REDIRECT],
-    },
-  ]);
+  provider = await startOidcProvider([webClient('web', WEB_SECRET, REDIRECT)]);
   platform = await startPlatform({
     gateway: { VSC_CREDENTIALS_KEYS: keySpec, VSC_OAUTH_REDIRECT_URL: REDIRECT },
   });
@@ -75,16 +73,7 @@ beforeAll(async () => {
     },
     components: {
       securitySchemes: {
-        user: {
-          type: 'oauth2',
-          flows: {
-            authorizationCode: {
-              authorizationUrl: provider.endpoints.authorization,
-              tokenUrl: provider.endpoints.token,
-              scopes: { openid: '', offline_access: '', read: '' },
-            },
-          },
-        },
+        user: authorizationCodeScheme(provider, ['openid', 'offline_access', 'read']),
         oidc: { type: 'openIdConnect', openIdConnectUrl: `${provider.issuer}/.well-known/openid-configuration` },
       },
     },

@@ -1,4 +1,4 @@
-import { authorizeInBrowser, startOidcProvider, type RunningProvider } from '@vansales/test-kit';
+import { authorizeInBrowser, startOidcProvider, type RunningProvider, webClient } from '@vansales/test-kit';
 import { startPlatform, type Platform } from './support/harness';
 import { startGatewayCluster, startPrivateRedis, type GatewayNode } from './support/gateway-cluster';
 
@@ -6,15 +6,7 @@ const REDIRECT = 'http://gateway.test/v1/sso/corp/callback';
 
 /** The provider `corp` with one client: the real oidc-provider, and the gateway setting that names it. */
 async function corpProvider(clientId: string, secret: string) {
-  const provider = await startOidcProvider([
-    {
-      client_id: clientId,
-      client_secret: secret,
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      redirect_uris: [REDIRECT],
-    },
-  ]);
+  const provider = await startOidcProvider([webClient(clientId, secret, REDIRECT, { refresh: false })]);
   const env = {
     VSC_SSO_PROVIDERS: JSON.stringify([
       {

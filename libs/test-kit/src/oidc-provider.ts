@@ -17,6 +17,48 @@ export interface RunningProvider {
   stop(): Promise<void>;
 }
 
+/** A confidential web client of the authorization code flow (with refresh tokens unless told otherwise). */
+export function webClient(
+  clientId: string,
+  secret: string,
+  redirectUri: string,
+  options: { refresh?: boolean } = {},
+): OidcClient {
+  return {
+    client_id: clientId,
+    client_secret: secret,
+    grant_types: options.refresh === false ? ['authorization_code'] : ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [redirectUri],
+  };
+}
+
+/** A machine client of the client credentials flow, allowed `scope` (space-separated). */
+export function serviceClient(clientId: string, secret: string, scope: string): OidcClient {
+  return {
+    client_id: clientId,
+    client_secret: secret,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope,
+  };
+}
+
+/** OpenAPI's security scheme for the provider's authorization code flow, with these scopes (no descriptions). */
+export function authorizationCodeScheme(provider: RunningProvider, scopes: string[]) {
+  return {
+    type: 'oauth2' as const,
+    flows: {
+      authorizationCode: {
+        authorizationUrl: provider.endpoints.authorization,
+        tokenUrl: provider.endpoints.token,
+        scopes: Object.fromEntries(scopes.map((s) => [s, ''])),
+      },
+    },
+  };
+}
+
 /** Starts oidc-provider (oidc-server.mjs beside this file) on a random loopback port and reads its discovery document. */
 export async function startOidcProvider(clients: OidcClient[]): Promise<RunningProvider> {
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'oidc-server.mjs'), JSON.stringify(clients)], {

@@ -11,6 +11,8 @@ import {
   startOidcProvider,
   throwawayPostgresDatabase,
   type RunningProvider,
+  webClient,
+  authorizationCodeScheme,
 } from '@vansales/test-kit';
 import { credentialStoreFixture } from './support/store';
 
@@ -48,25 +50,8 @@ describe('OAuth renewal across processes', () => {
   const bearer = (c: { headers: Record<string, string> }) => c.headers.authorization!.replace(/^Bearer /, '');
 
   beforeAll(async () => {
-    provider = await startOidcProvider([
-      {
-        client_id: 'web',
-        client_secret: WEB_SECRET,
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [REDIRECT],
-      },
-    ]);
-    schemes.user = {
-      type: 'oauth2',
-      flows: {
-        authorizationCode: {
-          authorizationUrl: provider.endpoints.authorization,
-          tokenUrl: provider.endpoints.token,
-          scopes: { openid: '', offline_access: '' },
-        },
-      },
-    };
+    provider = await startOidcProvider([webClient('web', WEB_SECRET, REDIRECT)]);
+    schemes.user = authorizationCodeScheme(provider, ['openid', 'offline_access']);
     pg = await throwawayPostgresDatabase('vsc_oauthx');
     f = await credentialStoreFixture(['acme'], () => clock, { kind: 'postgres', url: pg.url });
     otherDb = await openMetadataDb({ kind: 'postgres', url: pg.url });

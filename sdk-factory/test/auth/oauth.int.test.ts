@@ -1,6 +1,13 @@
 import type { SecurityScheme } from '@vansales/sdk-factory/manifest';
 import { AuthError, AuthErrorCode, createAuthenticator, type AuthEvent } from '@vansales/sdk-factory/auth';
-import { authorizeInBrowser, startOidcProvider, type RunningProvider } from '@vansales/test-kit';
+import {
+  authorizeInBrowser,
+  startOidcProvider,
+  type RunningProvider,
+  webClient,
+  serviceClient,
+  authorizationCodeScheme,
+} from '@vansales/test-kit';
 import { credentialStoreFixture } from './support/store';
 
 // Against a real OpenID Connect provider (oidc-provider, its own process): client credentials,
@@ -36,21 +43,8 @@ describe('OAuth 2.0 against oidc-provider', () => {
 
   beforeAll(async () => {
     provider = await startOidcProvider([
-      {
-        client_id: 'cc',
-        client_secret: CC_SECRET,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
-        scope: 'read write',
-      },
-      {
-        client_id: 'web',
-        client_secret: WEB_SECRET,
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [REDIRECT],
-      },
+      serviceClient('cc', CC_SECRET, 'read write'),
+      webClient('web', WEB_SECRET, REDIRECT),
     ]);
     f = await credentialStoreFixture(['acme', 'globex'], () => clock);
     const schemes: Record<string, SecurityScheme> = {
@@ -58,16 +52,7 @@ describe('OAuth 2.0 against oidc-provider', () => {
         type: 'oauth2',
         flows: { clientCredentials: { tokenUrl: provider.endpoints.token, scopes: { read: 'read', write: 'write' } } },
       },
-      user: {
-        type: 'oauth2',
-        flows: {
-          authorizationCode: {
-            authorizationUrl: provider.endpoints.authorization,
-            tokenUrl: provider.endpoints.token,
-            scopes: { openid: '', offline_access: '', read: '' },
-          },
-        },
-      },
+      user: authorizationCodeScheme(provider, ['openid', 'offline_access', 'read']),
     };
     auth = createAuthenticator({
       store: f.store,

@@ -123,6 +123,30 @@ describe('the mini connector as a single executable', () => {
     expect(image.includes(Buffer.from(SEA_FUSE, 'latin1'))).toBe(true);
   });
 
+  it('installs a Windows service with the WinSW it carries (a site has no node-windows package)', () => {
+    const root = join(site, 'windows-root');
+    const out = runExe([
+      'service',
+      'install',
+      '--platform',
+      'windows',
+      '--root',
+      root,
+      '--config',
+      'C:\\ProgramData\\Vansales\\agent.json',
+    ]);
+    expect({ status: out.status, stderr: out.stderr }).toEqual({ status: 0, stderr: '' });
+    // What it copied as the service wrapper is node-windows' WinSW, byte for byte.
+    const winsw = join(
+      require.resolve('node-windows/package.json', { paths: [join(repoRoot, 'connector-agent')] }),
+      '..',
+    );
+    expect(readFileSync(join(root, 'C:\\ProgramData\\Vansales\\vansales-connector.exe'))).toEqual(
+      readFileSync(join(winsw, 'bin', 'winsw', 'winsw.exe')),
+    );
+    expect(out.stdout).toContain('not run under --root: C:\\ProgramData\\Vansales\\vansales-connector.exe install');
+  });
+
   it('checks SQL with no database (sql check), allowed and refused', () => {
     expect(runExe(['sql', 'check', '--dialect', 'postgres'], { input: 'SELECT film_id FROM film' }).status).toBe(0);
     const refused = runExe(['sql', 'check', '--dialect', 'mysql'], { input: 'DELETE FROM film' });

@@ -40,7 +40,8 @@ const USAGE = `usage: mini-connector service install|uninstall|status|logs [opti
   --program <path>        the agent's program as the service starts it (default this one: the single
                           executable, or node and its script; generating for Windows elsewhere:
                           mini-connector.exe beside agent.json)
-  --winsw <winsw.exe>     the WinSW executable (default the one of the node-windows package)
+  --winsw <winsw.exe>     the WinSW executable (default the one the single executable carries, or
+                          from source, the node-windows package's)
   --lines <n>             logs: how many lines (default 200)
   --file                  logs: read the rotating file, not the journal
 `;
@@ -58,8 +59,13 @@ const OPTIONS = {
   file: { type: 'boolean' },
 } as const;
 
-/** WinSW as the node-windows package ships it (bin/winsw/winsw.exe). */
-function nodeWindowsWinsw(): string {
+/**
+ * WinSW as the node-windows package ships it (bin/winsw/winsw.exe). The single executable carries that
+ * file and unpacks it beside its bundled code, since a site has no node-windows package to resolve.
+ */
+function defaultWinsw(): string {
+  const beside = join(__dirname, 'winsw.exe');
+  if (existsSync(beside)) return beside;
   return join(dirname(require.resolve('node-windows/package.json')), 'bin', 'winsw', 'winsw.exe');
 }
 
@@ -147,7 +153,7 @@ export const serviceCommand: CliCommand = {
               `warning: ${path} is under a home folder, which the hardened unit cannot see (ProtectHome); install the agent elsewhere (e.g. /opt/vansales)\n`,
             );
         return applyServicePlan(
-          windows ? windowsInstallPlan(settings, v.winsw ?? nodeWindowsWinsw()) : linuxInstallPlan(settings),
+          windows ? windowsInstallPlan(settings, v.winsw ?? defaultWinsw()) : linuxInstallPlan(settings),
           apply,
         );
       case 'uninstall':

@@ -4,6 +4,7 @@ import Link from 'next/link';
 import type { Connector } from '../connector/use-connectors';
 import { lastSeenText } from '../connector/use-connectors';
 import { standingText, versionStanding } from './version-standing';
+import { ColumnHeads } from '../column-heads';
 
 /** Per connector: the version its agent ran at its last hello, and whether that is the approved one. */
 export function ConnectorVersions({
@@ -19,16 +20,9 @@ export function ConnectorVersions({
   return (
     <table>
       <caption className="hint">The version each mini connector runs, as its agent last said</caption>
-      <thead>
-        <tr>
-          <th scope="col">Connector</th>
-          <th scope="col">Status</th>
-          <th scope="col">Agent version</th>
-          <th scope="col">Platform</th>
-          <th scope="col">On the approved version</th>
-          <th scope="col">Last seen</th>
-        </tr>
-      </thead>
+      <ColumnHeads
+        names={['Connector', 'Status', 'Agent version', 'Platform', 'On the approved version', 'Last seen']}
+      />
       <tbody>
         {connectors.map((c) => {
           const standing = versionStanding(c, approved);

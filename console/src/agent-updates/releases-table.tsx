@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import type { PublishedRelease } from './use-agent-updates';
+import { ColumnHeads } from '../column-heads';
 
 /**
  * The releases the platform operator published (with an executable), newest first. Approving asks
@@ -24,15 +25,7 @@ export function ReleasesTable({
   return (
     <table>
       <caption className="hint">Releases of the mini connector published by the platform operator</caption>
-      <thead>
-        <tr>
-          <th scope="col">Version</th>
-          <th scope="col">Platforms</th>
-          <th scope="col">Published</th>
-          <th scope="col">Notes</th>
-          <th scope="col">{canApprove ? 'Action' : 'Approved'}</th>
-        </tr>
-      </thead>
+      <ColumnHeads names={['Version', 'Platforms', 'Published', 'Notes', canApprove ? 'Action' : 'Approved']} />
       <tbody>
         {releases.map((r) => (
           <tr key={r.version} data-testid={`release-${r.version}`}>

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { describeFailure, type GatewayClient, type paths } from '../api/client';
 import { Alert } from '../alert';
+import { ColumnHeads } from '../column-heads';
 
 const CHAIN = '/v1/tenants/{tenantId}/connectors/{connectorId}/audit';
 type Verification = paths[`${typeof CHAIN}/verify`]['get']['responses']['200']['content']['application/json'];
@@ -93,15 +94,7 @@ export function ConnectorChain({ client, tenantId }: { client: GatewayClient; te
           <caption className="hint">
             {entries.next ? `The newest ${entries.events.length} records` : 'Every record'}, newest first
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Record</th>
-              <th scope="col">When</th>
-              <th scope="col">Operation</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Hash</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Record', 'When', 'Operation', 'Outcome', 'Hash']} />
           <tbody>
             {entries.events.map(({ seq, record }) => (
               <tr key={seq}>

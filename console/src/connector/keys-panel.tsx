@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { paths } from '../api/client';
 import { callGateway } from '../gateway-call';
 import { Alert } from '../alert';
+import { ColumnHeads } from '../column-heads';
 
 type Key =
   paths['/v1/tenants/{tenantId}/connectors/{connectorId}/keys']['get']['responses']['200']['content']['application/json'][number];
@@ -92,15 +93,7 @@ export function KeysPanel({
           <caption className="hint">
             {live.length} live {live.length === 1 ? 'key' : 'keys'}; a key is shown only when issued
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Issued</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Machine</th>
-              <th scope="col">State</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Key', 'Issued', 'Last used', 'Machine', 'State']} />
           <tbody>
             {keys.map((k) => (
               <tr key={k.id} data-key-id={k.id}>

@@ -4,6 +4,7 @@ import { memo, useCallback, useEffect, useId, useState } from 'react';
 import type { ValidationIssue } from '@vansales/definitions';
 import { describeFailure, type GatewayClient, type paths } from '../api/client';
 import { Alert } from '../alert';
+import { ColumnHeads } from '../column-heads';
 
 type VersionRow =
   paths['/v1/tenants/{tenantId}/definitions/{definitionId}/versions']['get']['responses']['200']['content']['application/json'][number];
@@ -189,14 +190,7 @@ function VersionsPanelView({
       {versions.length > 0 ? (
         <table data-testid="versions">
           <caption className="hint">Versions of {definitionId}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Saved</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Version', 'Saved', 'Status', 'Actions']} />
           <tbody>
             {[...versions]
               .sort((a, b) => b.version - a.version)

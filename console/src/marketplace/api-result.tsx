@@ -1,6 +1,7 @@
 'use client';
 
 import type { paths } from '../api/client';
+import { ColumnHeads } from '../column-heads';
 
 type Json<P extends keyof paths, M extends 'get' | 'post'> =
   paths[P] extends Record<M, { responses: { 200: { content: { 'application/json': infer T } } } }> ? T : never;
@@ -103,13 +104,7 @@ export function ApiResult({
       {operations && (
         <table data-testid="api-operations">
           <caption className="hint">Operations found in version {operations.version}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Method</th>
-              <th scope="col">Path</th>
-              <th scope="col">Operation</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Method', 'Path', 'Operation']} />
           <tbody>
             {operations.operations.map((o) => (
               <tr key={o.key}>

@@ -49,10 +49,15 @@ const WORKER_ENTRIES = {
   'transform-worker': 'libs/transforms/src/worker/transform-worker.ts',
   'vm-worker': 'sdk-factory/src/sandbox/vm-worker.ts',
 };
-/** WebAssembly modules the bundled code reads from its own folder (`__dirname`): package, file in it. */
-const WASM_FILES = [
+/**
+ * Files the bundled code reads from its own folder (`__dirname`): package, file in it. The WebAssembly
+ * modules of the SQL parser and the sandbox, and WinSW, which `service install` on Windows copies as
+ * the service wrapper: a site has the executable alone, without the node-windows package it comes from.
+ */
+const BESIDE_FILES = [
   ['libpg-query', 'wasm/libpg-query.wasm'],
   ['@jitl/quickjs-wasmfile-release-sync', 'dist/emscripten-module.wasm'],
+  ['node-windows', 'bin/winsw/winsw.exe'],
 ] as const;
 
 export function executableName(platform: AgentPlatform): string {
@@ -124,8 +129,8 @@ async function bundleAgent(out: string, define: Record<string, string>): Promise
     outfile: join(out, '..', 'sea-launcher.js'),
   });
   const agentDir = join(repoRoot, 'connector-agent');
-  // Both are the agent's own dependencies, linked into its node_modules (their exports hide the files).
-  for (const [pkg, file] of WASM_FILES) {
+  // All are the agent's own dependencies, linked into its node_modules (their exports hide the files).
+  for (const [pkg, file] of BESIDE_FILES) {
     copyFileSync(join(agentDir, 'node_modules', pkg, file), join(out, file.split('/').pop()!));
   }
   return readdirSync(out).sort();

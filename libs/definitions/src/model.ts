@@ -413,6 +413,12 @@ export const Trigger = z.discriminatedUnion('kind', [
 ]);
 export type Trigger = z.infer<typeof Trigger>;
 
+/**
+ * The most steps a definition may have: the designer stays usable at 1,000 nodes (issue 12), and a run's
+ * history, a few events per step, stays far below Temporal's limits.
+ */
+export const MAX_STEPS = 1_000;
+
 export const DefinitionDocument = z.object({
   format: z.literal(DEFINITION_FORMAT),
   name: z.string().min(1).max(200),
@@ -421,7 +427,7 @@ export const DefinitionDocument = z.object({
     .array(Trigger)
     .max(20)
     .default([{ kind: 'manual' }]),
-  steps: z.array(Step).min(1).max(500),
+  steps: z.array(Step).min(1).max(MAX_STEPS),
   edges: z.array(Edge).max(5000),
 });
 export type DefinitionDocument = z.infer<typeof DefinitionDocument>;

@@ -1,4 +1,9 @@
-import { validateDefinition, validateDefinitionStructure, type ValidationIssue } from '@vansales/definitions';
+import {
+  MAX_STEPS,
+  validateDefinition,
+  validateDefinitionStructure,
+  type ValidationIssue,
+} from '@vansales/definitions';
 
 /** Documents here are deliberately wrong in many ways, so they are plain data, not the typed input. */
 const doc = (d: Record<string, unknown>) => ({ format: 'vansales.definition/v1', name: 'test', ...d });
@@ -550,5 +555,27 @@ describe('validateDefinition', () => {
       { code: 'invalid-field', path: 'steps', stepId: undefined },
       { code: 'invalid-field', path: 'edges', stepId: undefined },
     ]);
+  });
+});
+
+describe('the step limit', () => {
+  /** A source, then maps, then a load: `n` steps in one line. */
+  const chain = (n: number) => {
+    const ids = Array.from({ length: n }, (_, i) => (i === 0 ? 'extract' : i === n - 1 ? 'load' : `m${i}`));
+    return doc({
+      steps: ids.map((id, i) => (i === 0 ? source(id) : i === n - 1 ? load(id) : map(id))),
+      edges: ids.slice(1).map((id, i) => e(ids[i]!, id)),
+    });
+  };
+
+  it('accepts a 1,000-step definition (what the designer is made to edit), and refuses one step more by its count', async () => {
+    expect(MAX_STEPS).toBe(1_000);
+    const largest = await validateDefinition(chain(MAX_STEPS));
+    expect(largest.issues).toEqual([]);
+    expect(largest.ok).toBe(true);
+    const tooMany = issuesOf(chain(MAX_STEPS + 1));
+    expect(tooMany).toHaveLength(1);
+    expect(tooMany[0]).toMatchObject({ path: 'steps' });
+    expect(tooMany[0]!.message).toMatch(/1000/);
   });
 });

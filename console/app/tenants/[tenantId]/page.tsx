@@ -7,6 +7,7 @@ import { lastSeenText, REFRESH_MS, useConnectors } from '../../../src/connector/
 import { useConnected } from '../../../src/gateway-call';
 import { NotConnected } from '../../../src/not-connected';
 import { TenantNav } from '../../../src/tenant-nav';
+import { ColumnHeads } from '../../../src/column-heads';
 
 /** A tenant's connectors: online or not, agent version, last seen, databases; each opens its details. */
 export default function TenantConnectorsPage() {
@@ -34,16 +35,7 @@ export default function TenantConnectorsPage() {
       {connectors && connectors.length > 0 && (
         <table>
           <caption className="hint">Mini connectors of this tenant</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Agent version</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Databases</th>
-              <th scope="col">Id</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Name', 'Status', 'Agent version', 'Last seen', 'Databases', 'Id']} />
           <tbody>
             {connectors.map((c) => (
               <tr key={c.id} data-testid={`connector-${c.name}`}>

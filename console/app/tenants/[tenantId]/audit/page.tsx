@@ -9,6 +9,7 @@ import { NotConnected } from '../../../../src/not-connected';
 import { TenantNav } from '../../../../src/tenant-nav';
 import { unreachable, useGateway } from '../../../../src/use-gateway';
 import { Alert } from '../../../../src/alert';
+import { ColumnHeads } from '../../../../src/column-heads';
 
 type AuditPage = paths['/v1/tenants/{tenantId}/audit']['get']['responses']['200']['content']['application/json'];
 type Person = { principal?: string; role?: string; ip?: string; status?: number };
@@ -124,15 +125,7 @@ export default function AuditPage() {
       {page && page.events.length > 0 && (
         <table data-testid="audit-table">
           <caption className="hint">Newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Operation</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">From</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['When', 'Who', 'Operation', 'Outcome', 'From']} />
           <tbody>
             {page.events.map((e) => {
               const person = (e.person ?? {}) as Person;

@@ -4,6 +4,7 @@ import { useParams } from 'next/navigation';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { describeFailure, outcome, unreachable, type paths } from '../../../../src/api/client';
 import { Alert } from '../../../../src/alert';
+import { ColumnHeads } from '../../../../src/column-heads';
 import { NotConnected } from '../../../../src/not-connected';
 import { TenantNav } from '../../../../src/tenant-nav';
 import { RoleOptions } from '../../../../src/role-options';
@@ -101,14 +102,7 @@ export default function MembersPage() {
       {members && (
         <table>
           <caption className="hint">People of this tenant and their roles</caption>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              {canManage && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
+          <ColumnHeads names={['Email', 'Name', 'Role', ...(canManage ? ['Actions'] : [])]} />
           <tbody>
             {members.map((m) => (
               <tr key={m.userId} data-testid={`member-${m.email}`}>

@@ -10,6 +10,7 @@ import { StatusBadge } from '../../../../src/runs/status-badge';
 import { TenantNav } from '../../../../src/tenant-nav';
 import { unreachable, useGateway } from '../../../../src/use-gateway';
 import { Alert } from '../../../../src/alert';
+import { ColumnHeads } from '../../../../src/column-heads';
 
 type RunsQuery = NonNullable<paths['/v1/tenants/{tenantId}/runs']['get']['parameters']['query']>;
 type RunsPage = paths['/v1/tenants/{tenantId}/runs']['get']['responses']['200']['content']['application/json'];
@@ -116,16 +117,7 @@ export default function TenantRunsPage() {
             Runs, newest first{cursors.length ? `, page ${cursors.length + 1}` : ''}. Statuses of running runs are read
             again from Temporal for each page.
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Definition</th>
-              <th scope="col">Status</th>
-              <th scope="col">Started</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Connectors</th>
-              <th scope="col">Run</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Definition', 'Status', 'Started', 'Trigger', 'Connectors', 'Run']} />
           <tbody>
             {page.runs.map((r) => (
               <tr key={r.runId} data-testid="run-row" data-run-id={r.runId}>

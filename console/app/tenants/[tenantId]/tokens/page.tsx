@@ -9,6 +9,7 @@ import { TenantNav } from '../../../../src/tenant-nav';
 import { RoleOptions } from '../../../../src/role-options';
 import { managesPeople, useTenantRole } from '../../../../src/tenant-role';
 import type { Role } from '../../../../src/use-connection';
+import { ColumnHeads } from '../../../../src/column-heads';
 
 type TokenPath = paths['/v1/tenants/{tenantId}/tokens'];
 type Token = TokenPath['get']['responses']['200']['content']['application/json']['tokens'][number];
@@ -178,16 +179,7 @@ export default function TokensPage() {
       {tokens && tokens.length > 0 && (
         <table>
           <caption className="hint">Tokens of this tenant, without their secrets</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Acts for</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">State</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Name', 'Role', 'Acts for', 'Expires', 'Last used', 'State']} />
           <tbody>
             {tokens.map((t) => (
               <tr key={t.id} data-testid={`token-${t.name}`}>

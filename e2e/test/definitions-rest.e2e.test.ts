@@ -147,6 +147,42 @@ describe('definitions REST (real services)', () => {
     expect((await platform.api('POST', `${A}/films/publish`, { version: 1 })).status).toBe(409);
   });
 
+  it("saves, reads back and publishes a definition of 1,000 steps (the designer's largest graph)", async () => {
+    expect((await platform.api('POST', '/v1/tenants', { id: 'def-large', name: 'large' })).status).toBe(201);
+    const connector = (await platform.api<{ id: string }>('POST', '/v1/tenants/def-large/connectors', { name: 'hq' }))
+      .body.id;
+    const base = films(connector);
+    const maps = Array.from({ length: 998 }, (_, i) => ({
+      id: `shape${i}`,
+      kind: 'transform',
+      transform: { op: 'map', fields: { id: 'film_id', title: 'title' } },
+    }));
+    const order = ['extract', ...maps.map((m) => m.id), 'load'];
+    const document = {
+      ...base,
+      steps: [base.steps[0]!, ...maps, base.steps[1]!],
+      edges: order.slice(1).map((id, i) => ({ from: order[i]!, to: id })),
+    };
+    const path = '/v1/tenants/def-large/definitions';
+    const created = await platform.api<{ version: { version: number } }>('POST', path, { id: 'large', document });
+    expect(created).toMatchObject({ status: 201, body: { version: { version: 1 } } });
+    const stored = await platform.api<{ document: { steps: { id: string }[] } }>('GET', `${path}/large/versions/1`);
+    expect(stored.body.document.steps.map((step) => step.id)).toEqual(document.steps.map((step) => step.id));
+    expect(stored.body.document.steps).toHaveLength(1_000);
+    const published = await platform.api('POST', `${path}/large/publish`, { version: 1 });
+    expect(published).toMatchObject({ status: 200, body: { publishedVersion: 1 } });
+    // One more step is past the format's limit: refused with the count, nothing saved.
+    const tooLarge = await platform.api<{ error: { code: string; issues: Issue[] } }>(
+      'POST',
+      `${path}/large/versions`,
+      {
+        document: { ...document, steps: [...document.steps, { ...maps[0]!, id: 'one-more' }] },
+      },
+    );
+    expect(tooLarge).toMatchObject({ status: 422, body: { error: { code: 'INVALID_DEFINITION' } } });
+    expect((await platform.api<{ version: number }[]>('GET', `${path}/large/versions`)).body).toHaveLength(1);
+  });
+
   it("answers tenant B's every attempt on tenant A's definition as it answers a missing one: 404", async () => {
     await platform.api('POST', A, { id: 'secret', document: films(connectorA) });
     const attempts: [method: 'GET' | 'POST', path: string, body?: unknown][] = [

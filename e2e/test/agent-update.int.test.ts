@@ -212,6 +212,27 @@ describe('signed agent updates with rollback (two real builds)', () => {
     expect(await agentVersionAtGateway()).toBe(A);
   }, 120_000);
 
+  it('stops a signed version that runs but never connects at the deadline and rolls back: A reconnects', async () => {
+    // Alive, but never a mini connector: only the site's deadline (its shortest, 5 s) ends its trial.
+    policy({ mode: 'approved', allowDevelopmentKey: true, connectDeadlineSeconds: 5 });
+    const silent = Buffer.from('#!/bin/sh\nexec /bin/sleep 600\n');
+    const sums = `${createHash('sha256').update(silent).digest('hex')}  ${EXE}\n`;
+    await register('0.1.1-update.silent', sums, sign(null, Buffer.from(sums), readFileSync(devKeyPath, 'utf8')));
+    await upload('0.1.1-update.silent', silent);
+    const connections = count('connected to the gateway');
+    await approve('0.1.1-update.silent');
+    await logged('update to 0.1.1-update.silent rolled back, staying on');
+    expect(output).toMatch(
+      /version 0\.1\.1-update\.silent did not connect to the gateway within 5 s \(stopped by SIGKILL\)/,
+    );
+    await until('A to reconnect', () => count('connected to the gateway') > connections, 60_000);
+    expect(versionOf(exe)).toBe(`mini-connector ${A}`);
+    expect(await agentVersionAtGateway()).toBe(A);
+    // No sleeping trial left behind.
+    expect(spawnSync('pgrep', ['-f', '/bin/sleep 600'], { encoding: 'utf8' }).stdout).toBe('');
+    policy({ mode: 'approved', allowDevelopmentKey: true });
+  }, 120_000);
+
   it('updates to B: the same process execs B, which connects and reports its version; A is kept beside it', async () => {
     const pid = agent!.pid;
     const approved = Date.now();

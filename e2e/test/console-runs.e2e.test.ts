@@ -130,7 +130,7 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
   );
 
   it(
-    'shows the people audit (filtered, exported) and a connector’s verified chain',
+    'shows the people audit (filtered, exported, its chain verified) and a connector’s verified chain',
     async () => {
       // A flag set and cleared through REST: people's changes, in the tenant's audit.
       const flag = { scope: 'definition', targetId: 'chain' };
@@ -153,6 +153,16 @@ describe('the console runs and audit pages in a real browser (Chromium, axe-core
 
       await page.getByRole('button', { name: 'Export as NDJSON' }).click();
       expect(await page.getByTestId('audit-export').textContent()).toContain(`(${listed} records, oldest first)`);
+
+      // The people chain, verified by the gateway: every record of the tenant's chain, not the filtered page.
+      await page.getByRole('button', { name: 'Verify the chain' }).click();
+      const people = await platform.api<{ ok: boolean; count: number }>('GET', `/v1/tenants/${tenant}/audit/verify`);
+      expect(people.body.ok).toBe(true);
+      expect(people.body.count).toBeGreaterThan(listed);
+      await page
+        .getByTestId('people-chain-verdict')
+        .getByText(new RegExp(`^verified Verified: ${people.body.count} records`))
+        .waitFor();
 
       await page
         .getByTestId('chain-verdict')

@@ -396,6 +396,16 @@ describe('people, tenants, roles and tokens (issue 12 part 1; real services)', (
     expect([...ops].some((o) => o.startsWith('GET '))).toBe(false);
     // Only owners and admins read it.
     expect((await api('GET', '/v1/tenants/acme/audit', undefined, sessionOf.operator)).status).toBe(403);
+    // The gateway verifies the whole people chain: every record, hash-linked (owners and admins only).
+    const verified = await api<{ ok: boolean; count: number }>(
+      'GET',
+      '/v1/tenants/acme/audit/verify',
+      undefined,
+      sessionOf.admin,
+    );
+    expect(verified.body).toMatchObject({ ok: true });
+    expect(verified.body.count).toBeGreaterThanOrEqual(all.body.events.length);
+    expect((await api('GET', '/v1/tenants/acme/audit/verify', undefined, sessionOf.operator)).status).toBe(403);
 
     const exported = await platform.gateway.app.inject({
       method: 'GET',

@@ -416,6 +416,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Checks the tenant's people hash chain (and the gateway's signed checkpoints, when it signs them); names the first broken link. */
+        get: operations["verifyPeopleAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/audit/export": {
         parameters: {
             query?: never;
@@ -5577,6 +5594,170 @@ export interface operations {
                             [key: string]: unknown;
                         }[];
                         next?: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description one of GatewayErrorCode, or of BufferErrorCode on the buffer routes */
+                            code: string;
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    verifyPeopleAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        ok: true;
+                        count: number;
+                        head: {
+                            seq: number;
+                            hash: string;
+                        } | null;
+                        /** @description present when the gateway's signed checkpoints were checked (VSC_AUDIT_SIGNING_KEY) */
+                        keyed?: {
+                            signedThrough: number;
+                        };
+                    } | {
+                        /** @enum {boolean} */
+                        ok: false;
+                        /** @description seq of the first broken link */
+                        brokenAt: number;
+                        index: number;
+                        /** @enum {string} */
+                        reason: "unparsable" | "invalid-record" | "hash-mismatch" | "seq-gap" | "prev-hash-mismatch" | "checkpoint-mismatch" | "checkpoint-signature" | "unsigned-head";
+                        message: string;
+                        /** @description records verified before the break */
+                        count: number;
                     };
                 };
             };

@@ -4,26 +4,14 @@ import { useCallback, useEffect, useState } from 'react';
 import { describeFailure, type GatewayClient, type paths } from '../api/client';
 import { Alert } from '../alert';
 import { ColumnHeads } from '../column-heads';
+import { ChainVerdict, type ChainVerification as Verification } from './chain-verdict';
 
 const CHAIN = '/v1/tenants/{tenantId}/connectors/{connectorId}/audit';
-type Verification = paths[`${typeof CHAIN}/verify`]['get']['responses']['200']['content']['application/json'];
 type Entries = paths[typeof CHAIN]['get']['responses']['200']['content']['application/json'];
 type Connector =
   paths['/v1/tenants/{tenantId}/connectors']['get']['responses']['200']['content']['application/json'][number];
 
 const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
-
-/** What the verification says, in a sentence (a broken chain names its first broken link and why). */
-function verdict(v: Verification): string {
-  if (v.ok)
-    return `Verified: ${v.count} record${v.count === 1 ? '' : 's'}, every hash links to the one before${
-      v.keyed ? `, signed checkpoints hold through record ${v.keyed.signedThrough}` : ''
-    }${v.head ? `; head ${v.head.hash.slice(0, 16)}… at record ${v.head.seq}` : ''}.`;
-  const broken = v as unknown as { brokenAt?: number; reason?: string; message?: string };
-  return `NOT verified: the chain breaks at record ${broken.brokenAt ?? '?'} (${broken.reason ?? 'unknown'}): ${
-    broken.message ?? ''
-  }`;
-}
 
 /** A connector's (site's) audit chain as the gateway holds it, and whether it verifies. */
 export function ConnectorChain({ client, tenantId }: { client: GatewayClient; tenantId: string }) {
@@ -77,18 +65,7 @@ export function ConnectorChain({ client, tenantId }: { client: GatewayClient; te
         </label>
       )}
       <Alert message={error} />
-      {verification && (
-        <p
-          data-testid="chain-verdict"
-          className={verification.ok ? '' : 'error'}
-          role={verification.ok ? undefined : 'alert'}
-        >
-          <span className={`status ${verification.ok ? 'status-online' : 'status-failed'}`}>
-            {verification.ok ? 'verified' : 'broken'}
-          </span>{' '}
-          {verdict(verification)}
-        </p>
-      )}
+      {verification && <ChainVerdict verification={verification} testId="chain-verdict" />}
       {entries && entries.events.length > 0 && (
         <table data-testid="chain-table">
           <caption className="hint">

@@ -92,6 +92,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   [`DELETE ${t}/tokens/:tokenId`]: P.read,
   [`GET ${t}/audit`]: P.auditRead,
   [`GET ${t}/audit/export`]: P.auditRead,
+  [`GET ${t}/audit/verify`]: P.auditRead,
   [`GET ${t}/quotas`]: P.read,
   [`PUT ${t}/quotas`]: P.quotasWrite,
   // The codec decrypts every tenant's payloads: the operator's token only.

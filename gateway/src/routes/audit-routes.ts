@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AuditRepository, AuditSearch, Repositories } from '@vansales/metadata';
 import { requireConnector } from '../services/ownership';
 import { peopleChain } from '../http/people-audit';
-import { Binary, errorResponses, TenantParams } from './schemas';
+import { Binary, ChainVerification, errorResponses, TenantParams } from './schemas';
 
 const NDJSON = 'application/x-ndjson';
 /** Most lines one export carries; a larger audit is exported in time ranges (since/until). */
@@ -99,6 +99,22 @@ const auditRoutes: FastifyPluginAsyncZod<{
         ...(rows.length === limit && last ? { next: last.seq } : {}),
       };
     },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/audit/verify',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'verifyPeopleAudit',
+        tags: ['people'],
+        description:
+          "Checks the tenant's people hash chain (and the gateway's signed checkpoints, when it signs them); names the first broken link.",
+        params: TenantParams,
+        response: { 200: ChainVerification, ...errorResponses(403, 404) },
+      },
+    },
+    async (req) => auditRepo.verify(req.params.tenantId, peopleChain(req.params.tenantId)),
   );
 
   app.get(

@@ -1,29 +1,8 @@
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ChainBreakReason, DoctorWarning, PolicyDescribeOutput } from '@vansales/protocol';
-import { Connector, ConnectorParams, errorResponses, TenantParams } from './schemas';
-
-const ChainHead = z.object({ seq: z.number(), hash: z.string() });
-const ChainVerification = z.discriminatedUnion('ok', [
-  z.object({
-    ok: z.literal(true),
-    count: z.number(),
-    head: ChainHead.nullable(),
-    keyed: z
-      .object({ signedThrough: z.number() })
-      .optional()
-      .describe("present when the gateway's signed checkpoints were checked (VSC_AUDIT_SIGNING_KEY)"),
-  }),
-  z.object({
-    ok: z.literal(false),
-    brokenAt: z.number().describe('seq of the first broken link'),
-    index: z.number(),
-    reason: z.enum(Object.values(ChainBreakReason) as [ChainBreakReason, ...ChainBreakReason[]]),
-    message: z.string(),
-    count: z.number().describe('records verified before the break'),
-  }),
-]);
+import { DoctorWarning, PolicyDescribeOutput } from '@vansales/protocol';
+import { ChainVerification, Connector, ConnectorParams, errorResponses, TenantParams } from './schemas';
 
 const ConnectorStatus = Connector.extend({
   online: z.boolean(),

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { TENANT_ID_PATTERN } from '@vansales/protocol';
+import { ChainBreakReason, TENANT_ID_PATTERN } from '@vansales/protocol';
 
 /**
  * The error body of every route: `{ error: { code, message, …details } }` (codes and statuses in
@@ -53,3 +53,25 @@ export function callerGone(reply: FastifyReply): AbortSignal {
   });
   return controller.signal;
 }
+
+const ChainHead = z.object({ seq: z.number(), hash: z.string() });
+/** What verifying an audit hash chain found: every link holds, or the first broken one and why. */
+export const ChainVerification = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    count: z.number(),
+    head: ChainHead.nullable(),
+    keyed: z
+      .object({ signedThrough: z.number() })
+      .optional()
+      .describe("present when the gateway's signed checkpoints were checked (VSC_AUDIT_SIGNING_KEY)"),
+  }),
+  z.object({
+    ok: z.literal(false),
+    brokenAt: z.number().describe('seq of the first broken link'),
+    index: z.number(),
+    reason: z.enum(Object.values(ChainBreakReason) as [ChainBreakReason, ...ChainBreakReason[]]),
+    message: z.string(),
+    count: z.number().describe('records verified before the break'),
+  }),
+]);

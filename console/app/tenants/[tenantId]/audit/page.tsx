@@ -3,6 +3,7 @@
 import { useParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
 import { describeFailure, type paths } from '../../../../src/api/client';
+import { ChainVerdict, type ChainVerification } from '../../../../src/audit/chain-verdict';
 import { ConnectorChain } from '../../../../src/audit/connector-chain';
 import { instant, useFilterForm } from '../../../../src/filter-form';
 import { NotConnected } from '../../../../src/not-connected';
@@ -32,6 +33,7 @@ export default function AuditPage() {
   const [page, setPage] = useState<AuditPage | undefined>(undefined);
   const [error, setError] = useState('');
   const [exported, setExported] = useState<{ href: string; lines: number } | undefined>(undefined);
+  const [verification, setVerification] = useState<ChainVerification | undefined>(undefined);
 
   const query = useCallback(
     () => ({
@@ -62,6 +64,17 @@ export default function AuditPage() {
     }
   }, [client, gatewayUrl, tenantId, query, before]);
   useEffect(() => void load(), [load]);
+
+  async function verifyChain() {
+    if (!client) return;
+    const {
+      data,
+      error: body,
+      response,
+    } = await client.GET('/v1/tenants/{tenantId}/audit/verify', { params: { path: { tenantId } } });
+    if (!data) return setError(describeFailure(response.status, body));
+    setVerification(data);
+  }
 
   async function exportAll() {
     if (!client) return;
@@ -114,12 +127,16 @@ export default function AuditPage() {
         <button type="button" className="secondary" onClick={() => void exportAll()}>
           Export as NDJSON
         </button>
+        <button type="button" className="secondary" onClick={() => void verifyChain()}>
+          Verify the chain
+        </button>
         {exported && (
           <a href={exported.href} download={`audit-${tenantId}.ndjson`} data-testid="audit-export">
             Download the export ({exported.lines} records, oldest first)
           </a>
         )}
       </div>
+      {verification && <ChainVerdict verification={verification} testId="people-chain-verdict" />}
       <Alert message={error} />
       {page && page.events.length === 0 && <p>No change matches these filters.</p>}
       {page && page.events.length > 0 && (

@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startOidcProvider, type RunningProvider, webClient } from '@vansales/test-kit';
-import { checkBothWidths, launchChromium, SCREENS, serveConsole, signInConsole } from './support/console-browser';
+import {
+  checkBothWidths,
+  launchChromium,
+  SCREENS,
+  serveConsole,
+  signInConsole,
+  untilWayInReady,
+} from './support/console-browser';
 import { startPlatform, type Platform } from './support/harness';
 
 /** Issue 12 §2 in a real browser: sign in, tenants, members and roles, tokens, sign out, single sign-on. */
@@ -180,6 +187,7 @@ describe('the console in a real browser: people (sign in, tenant switcher, membe
       const page = await context.newPage();
       const startAtProvider = async () => {
         await page.goto(consoleServer.url);
+        await untilWayInReady(page);
         await page.getByLabel('Gateway URL').fill(gatewayUrl);
         await page.getByRole('button', { name: 'Sign in with corp' }).click();
         await page.waitForURL((url) => url.origin === provider.issuer);

@@ -97,11 +97,23 @@ export async function startConsoleStand(label: string, gatewayEnv: Record<string
 }
 
 /**
+ * Waits until the way-in page (sign-in or token) runs in React: its Gateway URL field gets its default
+ * from an effect after hydration, so a URL typed before that is overwritten, and the form's button does
+ * nothing before it. A sign-in test typing at once could send its request to the default port, or none.
+ */
+export async function untilWayInReady(page: Page): Promise<void> {
+  await page.waitForFunction(
+    "(() => { const input = document.querySelector('input[name=\"gatewayUrl\"]'); return !!input && input.value !== ''; })()",
+  );
+}
+
+/**
  * The token page (the secondary way in, beside signing in): paste the gateway URL and a token, press
  * Enter (keyboard only), land on Tenants. `onFilled` runs on the filled form, before it is sent.
  */
 export async function connectConsole(page: Page, target: ConsoleTarget, onFilled?: () => Promise<void>): Promise<void> {
   await page.goto(`${target.consoleUrl}/token`);
+  await untilWayInReady(page);
   await page.getByLabel('Gateway URL').fill(target.gatewayUrl);
   await page.getByLabel('Token').fill(target.token);
   await onFilled?.();
@@ -119,6 +131,7 @@ export async function signInConsole(
   person: { email: string; password: string },
 ): Promise<void> {
   await page.goto(target.consoleUrl);
+  await untilWayInReady(page);
   await page.getByLabel('Gateway URL').fill(target.gatewayUrl);
   await page.getByLabel('Email address').fill(person.email);
   await page.getByLabel('Password').fill(person.password);

@@ -48,4 +48,3 @@ class SummaryReporter {
   }
 }
 module.exports = SummaryReporter;
-module.exports.failuresOf = failuresOf;
